@@ -1,0 +1,477 @@
+//===- QCOps.td - qc dialect operations --------------------*- tablegen -*-===//
+#ifndef QUANTC_DIALECT_QC_OPS
+#define QUANTC_DIALECT_QC_OPS
+
+include "QC/QCDialect.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def QC_Tensor : RankedTensorOf<[AnyType]>;
+def QC_FloatTensor : RankedTensorOf<[F32, F16, BF16, F64]>;
+def QC_IndexTensor : RankedTensorOf<[I32, I64]>;
+def QC_BoolTensor : RankedTensorOf<[I1]>;
+
+//===----------------------------------------------------------------------===//
+// Constants
+//===----------------------------------------------------------------------===//
+
+def QC_ConstantOp : QC_Op<"constant", [ConstantLike, InferTypeOpAdaptor]> {
+  let summary = "A constant tensor (weights, biases, folded shapes)";
+  let description = [{
+    Holds a constant tensor. Weights imported from a model are
+    `dense_resource` blobs that reference the model's storage without
+    copying it element by element; small constants are `dense` attributes.
+
+    ```mlir
+    %w = qc.constant dense_resource<conv1.weight> : tensor<8x3x3x3xf32>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs QC_Tensor:$output);
+  let assemblyFormat = "attr-dict $value";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Element-wise unary operations
+//===----------------------------------------------------------------------===//
+
+class QC_UnaryOp<string mnemonic, string formula, list<Trait> traits = []>
+    : QC_Op<mnemonic, !listconcat([SameOperandsAndResultType,
+                                   InferTypeOpInterface], traits)> {
+  let summary = "Element-wise " # mnemonic;
+  let description = "Computes `" # formula # "` for every element.";
+  let arguments = (ins QC_FloatTensor:$input);
+  let results = (outs QC_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def QC_SqrtOp : QC_UnaryOp<"sqrt", "sqrt(x)">;
+def QC_ExpOp : QC_UnaryOp<"exp", "exp(x)">;
+def QC_LogOp : QC_UnaryOp<"log", "log(x)">;
+def QC_NegOp : QC_UnaryOp<"neg", "-x">;
+def QC_AbsOp : QC_UnaryOp<"abs", "|x|">;
+def QC_ReciprocalOp : QC_UnaryOp<"reciprocal", "1 / x">;
+def QC_ReluOp : QC_UnaryOp<"relu", "max(x, 0)">;
+def QC_SigmoidOp : QC_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
+def QC_TanhOp : QC_UnaryOp<"tanh", "tanh(x)">;
+def QC_ErfOp : QC_UnaryOp<"erf", "erf(x)">;
+def QC_HardSwishOp : QC_UnaryOp<"hard_swish", "x * max(0, min(1, x / 6 + 1 / 2))">;
+def QC_IdentityOp : QC_UnaryOp<"identity", "x"> {
+  let description = [{
+    Returns its input unchanged. ONNX `Identity` and inference-mode `Dropout`
+    import as this op; it folds away in `qc-simplify`.
+  }];
+  let arguments = (ins QC_Tensor:$input);
+  let results = (outs QC_Tensor:$output);
+  let hasFolder = 1;
+}
+
+def QC_LeakyReluOp : QC_UnaryOp<"leaky_relu", "x >= 0 ? x : alpha * x"> {
+  let arguments = (ins QC_FloatTensor:$input, F32Attr:$alpha);
+}
+def QC_HardSigmoidOp
+    : QC_UnaryOp<"hard_sigmoid", "max(0, min(1, alpha * x + beta))"> {
+  let arguments = (ins QC_FloatTensor:$input, F32Attr:$alpha, F32Attr:$beta);
+}
+def QC_GeluOp : QC_UnaryOp<"gelu", "x * Phi(x), exact or with the tanh approximation"> {
+  let arguments = (ins QC_FloatTensor:$input, BoolAttr:$approximate_tanh);
+}
+def QC_ClipOp : QC_UnaryOp<"clip", "min(max(x, min), max)"> {
+  let arguments = (ins QC_FloatTensor:$input, F32Attr:$min, F32Attr:$max);
+  let hasVerifier = 1;
+}
+def QC_SoftmaxOp : QC_UnaryOp<"softmax", "exp(x) / sum(exp(x)) along `axis`"> {
+  let arguments = (ins QC_FloatTensor:$input, I64Attr:$axis);
+  let hasVerifier = 1;
+}
+def QC_LogSoftmaxOp
+    : QC_UnaryOp<"log_softmax", "log(softmax(x)) along `axis`"> {
+  let arguments = (ins QC_FloatTensor:$input, I64Attr:$axis);
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Element-wise binary operations with numpy broadcasting
+//===----------------------------------------------------------------------===//
+
+class QC_BinaryOp<string mnemonic, string formula, list<Trait> traits = []>
+    : QC_Op<mnemonic, !listconcat([InferTypeOpAdaptor], traits)> {
+  let summary = "Element-wise " # mnemonic # " with broadcasting";
+  let description = "Computes `" # formula # "` with numpy-style broadcasting "
+                    "of the two operands.";
+  let arguments = (ins QC_Tensor:$lhs, QC_Tensor:$rhs);
+  let results = (outs QC_Tensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  // Comparisons return i1; arithmetic keeps the operand element type.
+  bit isComparison = 0;
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *ctx, std::optional<::mlir::Location> loc,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &types) {
+      return ::quantc::qc::inferBroadcastType(
+          loc, adaptor.getOperands(), }] # !if(isComparison, "true", "false") # [{,
+          types);
+    }
+  }];
+}
+
+def QC_AddOp : QC_BinaryOp<"add", "lhs + rhs", [Commutative]>;
+def QC_SubOp : QC_BinaryOp<"sub", "lhs - rhs">;
+def QC_MulOp : QC_BinaryOp<"mul", "lhs * rhs", [Commutative]>;
+def QC_DivOp : QC_BinaryOp<"div", "lhs / rhs">;
+def QC_PowOp : QC_BinaryOp<"pow", "lhs ^ rhs">;
+def QC_MinOp : QC_BinaryOp<"min", "min(lhs, rhs)", [Commutative]>;
+def QC_MaxOp : QC_BinaryOp<"max", "max(lhs, rhs)", [Commutative]>;
+def QC_PReluOp : QC_BinaryOp<"prelu", "lhs >= 0 ? lhs : rhs * lhs">;
+def QC_EqualOp : QC_BinaryOp<"equal", "lhs == rhs", [Commutative]> {
+  let isComparison = 1;
+}
+def QC_LessOp : QC_BinaryOp<"less", "lhs < rhs"> { let isComparison = 1; }
+def QC_GreaterOp : QC_BinaryOp<"greater", "lhs > rhs"> { let isComparison = 1; }
+
+def QC_WhereOp : QC_Op<"where", [InferTypeOpAdaptor]> {
+  let summary = "Element-wise selection with broadcasting";
+  let description = "Returns `condition ? lhs : rhs`, broadcasting all three.";
+  let arguments = (ins QC_BoolTensor:$condition, QC_Tensor:$lhs, QC_Tensor:$rhs);
+  let results = (outs QC_Tensor:$output);
+  let assemblyFormat = [{
+    $condition `,` $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def QC_CastOp : QC_Op<"cast"> {
+  let summary = "Element type conversion";
+  let description = [{
+    Converts every element to the result element type. Float to integer
+    truncates toward zero, as ONNX `Cast` does.
+  }];
+  let arguments = (ins QC_Tensor:$input);
+  let results = (outs QC_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra, convolution, pooling and normalization
+//===----------------------------------------------------------------------===//
+
+def QC_MatMulOp : QC_Op<"matmul", [InferTypeOpAdaptor]> {
+  let summary = "Matrix product with numpy semantics";
+  let description = [{
+    `numpy.matmul`: 1-D operands are promoted to matrices, leading batch
+    dimensions broadcast.
+  }];
+  let arguments = (ins QC_FloatTensor:$lhs, QC_FloatTensor:$rhs);
+  let results = (outs QC_FloatTensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def QC_GemmOp : QC_Op<"gemm", [InferTypeOpAdaptor]> {
+  let summary = "General matrix multiply: alpha * op(a) * op(b) + beta * c";
+  let description = [{
+    ONNX `Gemm`: `op(x)` transposes `x` when the matching `trans_*` attribute
+    is set; `c` is optional and broadcasts to the `[M, N]` result.
+  }];
+  let arguments = (ins QC_FloatTensor:$a, QC_FloatTensor:$b,
+                   Optional<QC_FloatTensor>:$c,
+                   DefaultValuedAttr<F32Attr, "1.0">:$alpha,
+                   DefaultValuedAttr<F32Attr, "1.0">:$beta,
+                   DefaultValuedAttr<BoolAttr, "false">:$trans_a,
+                   DefaultValuedAttr<BoolAttr, "false">:$trans_b);
+  let results = (outs QC_FloatTensor:$output);
+  let assemblyFormat = [{
+    $a `,` $b (`,` $c^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def QC_ConvOp : QC_Op<"conv", [InferTypeOpAdaptor]> {
+  let summary = "N-d grouped convolution (NCHW, weights OIHW)";
+  let description = [{
+    ONNX `Conv` with `auto_pad` resolved: `pads` lists the begin padding of
+    every spatial dimension followed by the end padding.
+  }];
+  let arguments = (ins QC_FloatTensor:$input, QC_FloatTensor:$weight,
+                   Optional<QC_FloatTensor>:$bias,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$dilations,
+                   DenseI64ArrayAttr:$pads,
+                   DefaultValuedAttr<I64Attr, "1">:$group);
+  let results = (outs QC_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def QC_ConvTransposeOp
+    : QC_Op<"conv_transpose", [InferTypeOpAdaptor]> {
+  let summary = "N-d grouped transposed convolution (weights IOHW)";
+  let description = [{
+    ONNX `ConvTranspose` with `auto_pad` and `output_shape` resolved into
+    explicit `pads` and `output_padding`.
+  }];
+  let arguments = (ins QC_FloatTensor:$input, QC_FloatTensor:$weight,
+                   Optional<QC_FloatTensor>:$bias,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$dilations,
+                   DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$output_padding,
+                   DefaultValuedAttr<I64Attr, "1">:$group);
+  let results = (outs QC_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def QC_MaxPoolOp : QC_Op<"max_pool", [InferTypeOpAdaptor]> {
+  let summary = "N-d max pooling";
+  let description = "ONNX `MaxPool` (first output) with explicit pads.";
+  let arguments = (ins QC_FloatTensor:$input,
+                   DenseI64ArrayAttr:$kernel_shape, DenseI64ArrayAttr:$strides,
+                   DenseI64ArrayAttr:$dilations, DenseI64ArrayAttr:$pads,
+                   DefaultValuedAttr<BoolAttr, "false">:$ceil_mode);
+  let results = (outs QC_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def QC_AvgPoolOp : QC_Op<"avg_pool", [InferTypeOpAdaptor]> {
+  let summary = "N-d average pooling";
+  let description = [{
+    ONNX `AveragePool` with explicit pads; `count_include_pad` chooses whether
+    padded positions count in the divisor.
+  }];
+  let arguments = (ins QC_FloatTensor:$input,
+                   DenseI64ArrayAttr:$kernel_shape, DenseI64ArrayAttr:$strides,
+                   DenseI64ArrayAttr:$pads,
+                   DefaultValuedAttr<BoolAttr, "false">:$ceil_mode,
+                   DefaultValuedAttr<BoolAttr, "false">:$count_include_pad);
+  let results = (outs QC_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+class QC_GlobalPoolOp<string mnemonic, string what>
+    : QC_Op<mnemonic, [InferTypeOpAdaptor]> {
+  let summary = "Global " # what # " pooling over all spatial dimensions";
+  let description = "Reduces every spatial dimension of an NC... tensor to 1.";
+  let arguments = (ins QC_FloatTensor:$input);
+  let results = (outs QC_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *, std::optional<::mlir::Location> loc,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &types) {
+      return ::quantc::qc::inferGlobalPoolType(loc, adaptor.getInput(), types);
+    }
+  }];
+}
+def QC_GlobalAvgPoolOp : QC_GlobalPoolOp<"global_avg_pool", "average">;
+def QC_GlobalMaxPoolOp : QC_GlobalPoolOp<"global_max_pool", "max">;
+
+def QC_BatchNormOp : QC_Op<"batch_norm", [InferTypeOpAdaptor]> {
+  let summary = "Inference-mode batch normalization over channel axis 1";
+  let description = [{
+    `scale * (x - mean) / sqrt(var + epsilon) + bias`, per channel.
+    `qc-simplify` folds it into a preceding convolution or gemm.
+  }];
+  let arguments = (ins QC_FloatTensor:$input, QC_FloatTensor:$scale,
+                   QC_FloatTensor:$bias, QC_FloatTensor:$mean,
+                   QC_FloatTensor:$variance, F32Attr:$epsilon);
+  let results = (outs QC_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $bias `,` $mean `,` $variance attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def QC_InstanceNormOp : QC_Op<"instance_norm", [InferTypeOpAdaptor]> {
+  let summary = "Instance normalization over the spatial dimensions";
+  let description = [{
+    Normalizes every (n, c) slice over its spatial dimensions, then applies
+    the per-channel `scale` and `bias`.
+  }];
+  let arguments = (ins QC_FloatTensor:$input, QC_FloatTensor:$scale,
+                   QC_FloatTensor:$bias, F32Attr:$epsilon);
+  let results = (outs QC_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $bias attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def QC_LayerNormOp
+    : QC_Op<"layer_norm", [InferTypeOpAdaptor]> {
+  let summary = "Layer normalization over the trailing dimensions from `axis`";
+  let description = [{
+    Normalizes over dimensions `axis..rank-1`, then multiplies by `scale` and
+    adds the optional `bias` (both broadcast to the normalized shape).
+  }];
+  let arguments = (ins QC_FloatTensor:$input, QC_FloatTensor:$scale,
+                   Optional<QC_FloatTensor>:$bias, I64Attr:$axis,
+                   F32Attr:$epsilon);
+  let results = (outs QC_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $scale (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+class QC_ReduceOp<string mnemonic, string what>
+    : QC_Op<mnemonic, [InferTypeOpAdaptor]> {
+  let summary = "Reduction by " # what # " over `axes`";
+  let description = [{
+    Reduces over the listed axes (all axes when the list is empty); the
+    reduced dimensions stay as size 1 when `keepdims` is set.
+  }];
+  let arguments = (ins QC_FloatTensor:$input, DenseI64ArrayAttr:$axes,
+                   DefaultValuedAttr<BoolAttr, "true">:$keepdims);
+  let results = (outs QC_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *, std::optional<::mlir::Location> loc,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &types) {
+      return ::quantc::qc::inferReduceType(loc, adaptor.getInput(),
+                                           adaptor.getAxes(),
+                                           adaptor.getKeepdims(), types);
+    }
+  }];
+}
+def QC_ReduceMeanOp : QC_ReduceOp<"reduce_mean", "mean">;
+def QC_ReduceSumOp : QC_ReduceOp<"reduce_sum", "sum">;
+def QC_ReduceMaxOp : QC_ReduceOp<"reduce_max", "maximum">;
+def QC_ReduceMinOp : QC_ReduceOp<"reduce_min", "minimum">;
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+def QC_ReshapeOp : QC_Op<"reshape"> {
+  let summary = "Reinterprets a tensor with a new static shape";
+  let description = [{
+    ONNX `Reshape`, `Flatten`, `Squeeze` and `Unsqueeze` all import as this
+    op: the new shape is the result type.
+  }];
+  let arguments = (ins QC_Tensor:$input);
+  let results = (outs QC_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def QC_TransposeOp : QC_Op<"transpose", [InferTypeOpAdaptor]> {
+  let summary = "Permutes the dimensions";
+  let description = "Result dimension `i` is input dimension `perm[i]`.";
+  let arguments = (ins QC_Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs QC_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def QC_ConcatOp : QC_Op<"concat", [InferTypeOpAdaptor]> {
+  let summary = "Concatenates tensors along `axis`";
+  let description = "All inputs agree on every dimension but `axis`.";
+  let arguments = (ins Variadic<QC_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs QC_Tensor:$output);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+}
+
+def QC_SliceOp : QC_Op<"slice", [InferTypeOpAdaptor]> {
+  let summary = "Strided slice with static bounds for every dimension";
+  let description = [{
+    ONNX `Slice` and `Split` import as this op. For each dimension `d` it
+    takes indices `starts[d], starts[d] + steps[d], ...` stopping before
+    `limits[d]`; negative steps walk backwards (a limit of -1 then means
+    "through index 0"). Bounds are already clamped to the input shape.
+  }];
+  let arguments = (ins QC_Tensor:$input, DenseI64ArrayAttr:$starts,
+                   DenseI64ArrayAttr:$limits, DenseI64ArrayAttr:$steps);
+  let results = (outs QC_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def QC_GatherOp : QC_Op<"gather", [InferTypeOpAdaptor]> {
+  let summary = "Gathers slices along `axis` by index";
+  let description = [{
+    ONNX `Gather`: the result shape is
+    `data.shape[:axis] + indices.shape + data.shape[axis+1:]`; negative
+    indices count from the end.
+  }];
+  let arguments = (ins QC_Tensor:$data, QC_IndexTensor:$indices, I64Attr:$axis);
+  let results = (outs QC_Tensor:$output);
+  let assemblyFormat = [{
+    $data `,` $indices attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def QC_BroadcastToOp : QC_Op<"broadcast_to"> {
+  let summary = "Broadcasts a tensor to the result shape (ONNX Expand)";
+  let description = "Numpy broadcasting of the input to the result type.";
+  let arguments = (ins QC_Tensor:$input);
+  let results = (outs QC_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def QC_TileOp : QC_Op<"tile", [InferTypeOpAdaptor]> {
+  let summary = "Repeats the tensor `repeats[d]` times along each dimension";
+  let description = "ONNX `Tile` with constant repeats.";
+  let arguments = (ins QC_Tensor:$input, DenseI64ArrayAttr:$repeats);
+  let results = (outs QC_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def QC_PadOp : QC_Op<"pad", [InferTypeOpAdaptor]> {
+  let summary = "Pads every dimension (constant, reflect or edge)";
+  let description = [{
+    `pads` lists the begin padding of every dimension followed by the end
+    padding. `mode` is `constant` (filling with `value`), `reflect` or `edge`.
+  }];
+  let arguments = (ins QC_Tensor:$input, DenseI64ArrayAttr:$pads,
+                   StrAttr:$mode, DefaultValuedAttr<F32Attr, "0.0">:$value);
+  let results = (outs QC_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def QC_ResizeOp : QC_Op<"resize"> {
+  let summary = "Resizes the tensor by nearest or linear interpolation";
+  let description = [{
+    ONNX `Resize` on static shapes. The result type gives the output size,
+    `scales` the scale factors used to map output to input coordinates,
+    `coordinate_transformation_mode` and `nearest_mode` follow ONNX.
+  }];
+  let arguments = (ins QC_FloatTensor:$input, DenseF32ArrayAttr:$scales,
+                   StrAttr:$mode, StrAttr:$coordinate_transformation_mode,
+                   StrAttr:$nearest_mode);
+  let results = (outs QC_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def QC_EinsumOp : QC_Op<"einsum", [InferTypeOpAdaptor]> {
+  let summary = "Einstein summation";
+  let description = [{
+    ONNX `Einsum` with an explicit or implicit output; every operand
+    subscript is one letter per dimension (no ellipsis).
+  }];
+  let arguments = (ins Variadic<QC_FloatTensor>:$inputs, StrAttr:$equation);
+  let results = (outs QC_FloatTensor:$output);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+}
+
+#endif // QUANTC_DIALECT_QC_OPS

@@ -1,0 +1,43 @@
+//===- QCOps.h - qc dialect operations --------------------------*- C++ -*-===//
+#ifndef QUANTC_DIALECT_QC_QCOPS_H
+#define QUANTC_DIALECT_QC_QCOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "quantc/Dialect/QC/QCDialect.h"
+
+namespace quantc::qc {
+/// Numpy broadcasting of `operands`' shapes; element type of the first operand,
+/// or i1 for comparisons.
+llvm::LogicalResult inferBroadcastType(std::optional<mlir::Location> loc,
+                                       mlir::ValueRange operands,
+                                       bool isComparison,
+                                       llvm::SmallVectorImpl<mlir::Type> &types);
+/// Shape of `a` and `b` broadcast together, or failure if incompatible.
+llvm::FailureOr<llvm::SmallVector<int64_t>>
+broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b);
+llvm::LogicalResult inferGlobalPoolType(std::optional<mlir::Location> loc,
+                                        mlir::Value input,
+                                        llvm::SmallVectorImpl<mlir::Type> &types);
+llvm::LogicalResult inferReduceType(std::optional<mlir::Location> loc,
+                                    mlir::Value input,
+                                    llvm::ArrayRef<int64_t> axes, bool keepdims,
+                                    llvm::SmallVectorImpl<mlir::Type> &types);
+
+/// Subscripts of an einsum equation, one letter per dimension; the output is
+/// made explicit (sorted letters that occur once) when the equation omits it.
+struct EinsumSubscripts {
+  llvm::SmallVector<std::string> inputs;
+  std::string output;
+};
+llvm::FailureOr<EinsumSubscripts> parseEinsum(llvm::StringRef equation,
+                                              size_t numInputs);
+} // namespace quantc::qc
+
+#define GET_OP_CLASSES
+#include "quantc/Dialect/QC/QCOps.h.inc"
+
+#endif // QUANTC_DIALECT_QC_QCOPS_H

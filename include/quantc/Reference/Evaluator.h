@@ -1,0 +1,36 @@
+//===- Evaluator.h - the reference evaluator of qc IR -----------*- C++ -*-===//
+//
+// Executes qc IR on host tensors. It is the numerical oracle of every test,
+// the calibration engine, and the constant folder of the importer and of
+// qc-simplify.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANTC_REFERENCE_EVALUATOR_H
+#define QUANTC_REFERENCE_EVALUATOR_H
+
+#include "quantc/Reference/Tensor.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringMap.h"
+
+namespace quantc::reference {
+
+/// Whether the evaluator has a kernel for `op`.
+bool canEvaluate(mlir::Operation *op);
+
+/// Evaluates one single-result op on `operands`; emits an error at the op's
+/// location on failure.
+llvm::FailureOr<Tensor> evaluateOp(mlir::Operation *op,
+                                   llvm::ArrayRef<const Tensor *> operands);
+
+/// Called with every op result the evaluator computes (for calibration).
+using ValueObserver = llvm::function_ref<void(mlir::Value, const Tensor &)>;
+
+/// Runs `func` on `inputs` (in argument order) and returns its results.
+llvm::FailureOr<llvm::SmallVector<Tensor>>
+evaluateFunction(mlir::func::FuncOp func, llvm::ArrayRef<Tensor> inputs,
+                 ValueObserver observer = nullptr);
+
+} // namespace quantc::reference
+
+#endif // QUANTC_REFERENCE_EVALUATOR_H

@@ -1,0 +1,16 @@
+//===- Passes.h - qc transformation passes ----------------------*- C++ -*-===//
+#ifndef QUANTC_TRANSFORMS_PASSES_H
+#define QUANTC_TRANSFORMS_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+#include "quantc/Dialect/QC/QCDialect.h"
+
+namespace quantc {
+#define GEN_PASS_DECL
+#include "quantc/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "quantc/Transforms/Passes.h.inc"
+} // namespace quantc
+
+#endif // QUANTC_TRANSFORMS_PASSES_H

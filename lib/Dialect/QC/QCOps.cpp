@@ -1,0 +1,287 @@
+//===- QCOps.cpp - qc op verifiers and folders ------------------*- C++ -*-===//
+#include "quantc/Dialect/QC/QCOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::qc;
+
+namespace {
+RankedTensorType tensorType(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+/// Verifies that every per-channel parameter is a 1-D tensor of `channels`.
+LogicalResult verifyChannelParams(Operation *op, ValueRange params,
+                                  int64_t channels) {
+  for (Value p : params) {
+    auto type = tensorType(p);
+    if (type.getRank() != 1 || type.getDimSize(0) != channels)
+      return op->emitOpError("expects per-channel parameters of shape [")
+             << channels << "], got " << type;
+  }
+  return success();
+}
+
+LogicalResult verifyAxis(Operation *op, int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= std::max<int64_t>(rank, 1))
+    return op->emitOpError("axis ") << axis << " out of range for rank " << rank;
+  return success();
+}
+} // namespace
+
+FailureOr<EinsumSubscripts> qc::parseEinsum(StringRef equation,
+                                            size_t numInputs) {
+  std::string eq;
+  for (char c : equation)
+    if (c != ' ')
+      eq.push_back(c);
+  StringRef lhs = eq, rhs;
+  bool explicitOutput = StringRef(eq).contains("->");
+  if (explicitOutput)
+    std::tie(lhs, rhs) = StringRef(eq).split("->");
+  EinsumSubscripts result;
+  SmallVector<StringRef> parts;
+  lhs.split(parts, ',');
+  if (parts.size() != numInputs)
+    return failure();
+  std::map<char, int> counts;
+  for (StringRef part : parts) {
+    if (!llvm::all_of(part, llvm::isAlpha))
+      return failure(); // Ellipsis is not supported.
+    result.inputs.push_back(part.str());
+    for (char c : part)
+      ++counts[c];
+  }
+  if (explicitOutput) {
+    if (!llvm::all_of(rhs, llvm::isAlpha))
+      return failure();
+    result.output = rhs.str();
+  } else {
+    for (auto [letter, count] : counts)
+      if (count == 1)
+        result.output.push_back(letter);
+  }
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// Folders
+//===----------------------------------------------------------------------===//
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+OpFoldResult IdentityOp::fold(FoldAdaptor) { return getInput(); }
+
+OpFoldResult CastOp::fold(FoldAdaptor) {
+  return getInput().getType() == getType() ? getInput() : nullptr;
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  if (auto dense = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput()))
+    return dense.reshape(getType());
+  // reshape(reshape(x)) == reshape(x).
+  if (auto producer = getInput().getDefiningOp<ReshapeOp>()) {
+    getInputMutable().assign(producer.getInput());
+    return getResult();
+  }
+  return nullptr;
+}
+
+OpFoldResult TransposeOp::fold(FoldAdaptor) {
+  for (auto [i, p] : llvm::enumerate(getPerm()))
+    if ((int64_t)i != p)
+      return nullptr;
+  return getInput();
+}
+
+//===----------------------------------------------------------------------===//
+// Verifiers
+//===----------------------------------------------------------------------===//
+
+LogicalResult ClipOp::verify() {
+  if (getMin().convertToFloat() > getMax().convertToFloat())
+    return emitOpError("min must not exceed max");
+  return success();
+}
+
+LogicalResult SoftmaxOp::verify() {
+  return verifyAxis(*this, getAxis(), getType().getRank());
+}
+
+LogicalResult LogSoftmaxOp::verify() {
+  return verifyAxis(*this, getAxis(), getType().getRank());
+}
+
+#define VERIFY_BINARY(OP)                                                      \
+  LogicalResult OP::verify() {                                                 \
+    if (getLhs().getType().getElementType() !=                                 \
+        getRhs().getType().getElementType())                                   \
+      return emitOpError("operands must have the same element type");          \
+    return success();                                                          \
+  }
+VERIFY_BINARY(AddOp)
+VERIFY_BINARY(SubOp)
+VERIFY_BINARY(MulOp)
+VERIFY_BINARY(DivOp)
+VERIFY_BINARY(PowOp)
+VERIFY_BINARY(MinOp)
+VERIFY_BINARY(MaxOp)
+VERIFY_BINARY(PReluOp)
+VERIFY_BINARY(EqualOp)
+VERIFY_BINARY(LessOp)
+VERIFY_BINARY(GreaterOp)
+#undef VERIFY_BINARY
+
+LogicalResult WhereOp::verify() {
+  if (getLhs().getType().getElementType() != getRhs().getType().getElementType())
+    return emitOpError("both branches must have the same element type");
+  return success();
+}
+
+LogicalResult CastOp::verify() {
+  if (getInput().getType().getShape() != getType().getShape())
+    return emitOpError("must keep the shape");
+  return success();
+}
+
+LogicalResult GemmOp::verify() {
+  if (!getC())
+    return success();
+  if (failed(broadcastShapes(getC().getType().getShape(), getType().getShape())) ||
+      getC().getType().getRank() > 2)
+    return emitOpError("c of type ") << getC().getType()
+                                     << " does not broadcast to " << getType();
+  return success();
+}
+
+template <typename ConvLike>
+static LogicalResult verifyConvBias(ConvLike op) {
+  if (!op.getBias())
+    return success();
+  return verifyChannelParams(op, op.getBias(), op.getType().getDimSize(1));
+}
+
+LogicalResult ConvOp::verify() {
+  if (llvm::any_of(getStrides(), [](int64_t s) { return s < 1; }) ||
+      llvm::any_of(getDilations(), [](int64_t d) { return d < 1; }))
+    return emitOpError("strides and dilations must be positive");
+  if (llvm::any_of(getPads(), [](int64_t p) { return p < 0; }))
+    return emitOpError("pads must be non-negative");
+  return verifyConvBias(*this);
+}
+
+LogicalResult ConvTransposeOp::verify() {
+  if (llvm::any_of(getStrides(), [](int64_t s) { return s < 1; }) ||
+      llvm::any_of(getDilations(), [](int64_t d) { return d < 1; }))
+    return emitOpError("strides and dilations must be positive");
+  for (auto [pad, stride] : llvm::zip(getOutputPadding(), getStrides()))
+    if (pad < 0 || pad >= std::max<int64_t>(stride, 1))
+      return emitOpError("output_padding must be in [0, stride)");
+  return verifyConvBias(*this);
+}
+
+LogicalResult MaxPoolOp::verify() { return success(); }
+
+LogicalResult AvgPoolOp::verify() {
+  if (!llvm::all_of(getKernelShape(), [](int64_t k) { return k >= 1; }))
+    return emitOpError("kernel_shape must be positive");
+  return success();
+}
+
+LogicalResult BatchNormOp::verify() {
+  if (getType().getRank() < 2)
+    return emitOpError("expects an N x C x ... input");
+  return verifyChannelParams(*this, {getScale(), getBias(), getMean(),
+                                     getVariance()},
+                             getType().getDimSize(1));
+}
+
+LogicalResult InstanceNormOp::verify() {
+  if (getType().getRank() < 3)
+    return emitOpError("expects an N x C x spatial input");
+  return verifyChannelParams(*this, {getScale(), getBias()},
+                             getType().getDimSize(1));
+}
+
+LogicalResult LayerNormOp::verify() {
+  int64_t rank = getType().getRank();
+  if (failed(verifyAxis(*this, getAxis(), rank)))
+    return failure();
+  int64_t axis = getAxis() < 0 ? getAxis() + rank : getAxis();
+  ArrayRef<int64_t> normalized = getType().getShape().drop_front(axis);
+  SmallVector<Value> params = {getScale()};
+  if (getBias())
+    params.push_back(getBias());
+  for (Value p : params) {
+    auto b = broadcastShapes(tensorType(p).getShape(), normalized);
+    if (failed(b) || ArrayRef<int64_t>(*b) != normalized)
+      return emitOpError("scale/bias of type ")
+             << p.getType() << " do not broadcast to the normalized shape";
+  }
+  return success();
+}
+
+LogicalResult ReshapeOp::verify() {
+  if (getInput().getType().getNumElements() != getType().getNumElements())
+    return emitOpError("cannot reshape ")
+           << getInput().getType() << " into " << getType();
+  if (getInput().getType().getElementType() != getType().getElementType())
+    return emitOpError("must keep the element type");
+  return success();
+}
+
+LogicalResult BroadcastToOp::verify() {
+  auto shape = broadcastShapes(getInput().getType().getShape(),
+                               getType().getShape());
+  if (failed(shape) || ArrayRef<int64_t>(*shape) != getType().getShape())
+    return emitOpError("cannot broadcast ")
+           << getInput().getType() << " to " << getType();
+  return success();
+}
+
+LogicalResult PadOp::verify() {
+  StringRef mode = getMode();
+  if (mode != "constant" && mode != "reflect" && mode != "edge")
+    return emitOpError("unknown pad mode '") << mode << "'";
+  if (llvm::any_of(getPads(), [](int64_t p) { return p < 0; }))
+    return emitOpError("pads must be non-negative");
+  int64_t rank = getType().getRank();
+  if (mode == "reflect")
+    for (int64_t i = 0; i < rank; ++i) {
+      int64_t dim = getInput().getType().getDimSize(i);
+      if (getPads()[i] >= dim || getPads()[i + rank] >= dim)
+        return emitOpError("reflect padding must be smaller than the dimension");
+    }
+  return success();
+}
+
+LogicalResult ResizeOp::verify() {
+  auto inType = getInput().getType();
+  if (inType.getRank() != getType().getRank() ||
+      (int64_t)getScales().size() != inType.getRank())
+    return emitOpError("needs one scale per dimension and the same rank");
+  if (getMode() != "nearest" && getMode() != "linear")
+    return emitOpError("unsupported mode '") << getMode() << "'";
+  static const char *modes[] = {"half_pixel", "asymmetric", "align_corners",
+                                "pytorch_half_pixel", "tf_half_pixel_for_nn"};
+  if (!llvm::is_contained(modes, getCoordinateTransformationMode()))
+    return emitOpError("unsupported coordinate_transformation_mode '")
+           << getCoordinateTransformationMode() << "'";
+  static const char *nearest[] = {"round_prefer_floor", "round_prefer_ceil",
+                                  "floor", "ceil"};
+  if (!llvm::is_contained(nearest, getNearestMode()))
+    return emitOpError("unsupported nearest_mode '") << getNearestMode() << "'";
+  if (llvm::any_of(getScales(), [](float s) { return !(s > 0); }))
+    return emitOpError("scales must be positive");
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "quantc/Dialect/QC/QCOps.cpp.inc"

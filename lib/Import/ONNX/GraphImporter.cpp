@@ -1,0 +1,173 @@
+//===- GraphImporter.cpp - ONNX graph to a qc function ----------*- C++ -*-===//
+#include "GraphImporter.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/Support/Path.h"
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::onnx_import;
+
+Value GraphImporter::lookup(StringRef name, Location loc) {
+  if (Value v = values.lookup(name))
+    return v;
+  auto it = initializers.find(name);
+  if (it == initializers.end())
+    return nullptr;
+  // Initializers become constants at their first use.
+  FailureOr<ElementsAttr> attr = convertTensorProto(
+      *it->second, llvm::sys::path::parent_path(modelPath),
+      NameLoc::get(builder.getStringAttr(name)));
+  if (failed(attr))
+    return nullptr;
+  Value v = qc::ConstantOp::create(builder, NameLoc::get(builder.getStringAttr(name)), *attr);
+  values[name] = v;
+  return v;
+}
+
+FailureOr<RankedTensorType>
+GraphImporter::inputType(const onnx::ValueInfoProto &info) {
+  MLIRContext *ctx = builder.getContext();
+  Location loc = NameLoc::get(builder.getStringAttr(info.name()));
+  if (!info.type().has_tensor_type())
+    return emitError(loc, "graph input '") << info.name() << "' is not a tensor";
+  const auto &tensorType = info.type().tensor_type();
+  Type element = convertElementType(ctx, tensorType.elem_type());
+  if (!element)
+    return emitError(loc, "graph input '")
+           << info.name() << "' has unsupported element type "
+           << tensorType.elem_type();
+  SmallVector<int64_t> shape;
+  for (const auto &dim : tensorType.shape().dim())
+    shape.push_back(dim.has_dim_value() ? dim.dim_value() : ShapedType::kDynamic);
+  auto bound = options.inputShapes.find(info.name());
+  if (bound != options.inputShapes.end()) {
+    ArrayRef<int64_t> given = bound->second;
+    bool compatible = given.size() == shape.size();
+    for (size_t i = 0; compatible && i < shape.size(); ++i)
+      compatible = ShapedType::isDynamic(shape[i]) || shape[i] == given[i];
+    if (!compatible)
+      return emitError(loc, "--input-shape for '")
+             << info.name() << "' does not match the model's shape";
+    shape.assign(given.begin(), given.end());
+  }
+  if (llvm::any_of(shape, ShapedType::isDynamic))
+    return emitError(loc, "graph input '")
+           << info.name()
+           << "' has dynamic dimensions; bind them with --input-shape "
+           << info.name() << "=DxDx...";
+  return RankedTensorType::get(shape, element);
+}
+
+LogicalResult GraphImporter::importInputs(const onnx::GraphProto &graph,
+                                          func::FuncOp &func, ModuleOp module) {
+  for (const auto &init : graph.initializer())
+    initializers[init.name()] = &init;
+  SmallVector<Type> argTypes;
+  SmallVector<std::string> argNames;
+  for (const auto &info : graph.input()) {
+    if (initializers.contains(info.name()))
+      continue; // An initializer with a default value, not a real input.
+    FailureOr<RankedTensorType> type = inputType(info);
+    if (failed(type))
+      return failure();
+    argTypes.push_back(*type);
+    argNames.push_back(info.name());
+  }
+  for (const auto &[name, _] : options.inputShapes)
+    if (!llvm::is_contained(argNames, name.str()))
+      return emitError(UnknownLoc::get(builder.getContext()),
+                       "--input-shape names '")
+             << name << "', which is not a graph input";
+  builder.setInsertionPointToEnd(module.getBody());
+  func = func::FuncOp::create(builder, module.getLoc(), "main",
+                              builder.getFunctionType(argTypes, {}));
+  Block *entry = func.addEntryBlock();
+  for (auto [i, name] : llvm::enumerate(argNames)) {
+    func.setArgAttr(i, "qc.name", builder.getStringAttr(name));
+    values[name] = entry->getArgument(i);
+  }
+  builder.setInsertionPointToEnd(entry);
+  return success();
+}
+
+Location GraphImporter::nodeLocation(const onnx::NodeProto &node,
+                                     size_t index) {
+  std::string name = node.name().empty()
+                         ? node.op_type() + "_" + std::to_string(index)
+                         : node.name();
+  return NameLoc::get(builder.getStringAttr(name));
+}
+
+LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
+                                        size_t index) {
+  Location loc = nodeLocation(node, index);
+  auto emit = [&]() {
+    return emitError(loc) << "node '" << node.name() << "' (" << node.op_type()
+                          << "): ";
+  };
+  StringRef domain = node.domain();
+  if (!domain.empty() && domain != "ai.onnx")
+    return emit() << "unsupported op domain '" << domain << "'";
+  const auto &importers = getOpImporters();
+  auto it = importers.find(node.op_type());
+  if (it == importers.end())
+    return emit() << "unsupported ONNX op '" << node.op_type() << "'";
+  for (int i = 0; i < node.input_size(); ++i)
+    if (!node.input(i).empty() && !lookup(node.input(i), loc))
+      return emit() << "input '" << node.input(i) << "' is not defined";
+  int64_t opset = opsets.lookup("");
+  if (opset < 7 || opset > 22)
+    return emit() << "unsupported opset " << opset << " (supported: 7-22)";
+  NodeImporter importer(*this, node, opset, loc);
+  if (failed(it->second(importer)))
+    return failure();
+  for (int i = 0; i < node.output_size(); ++i)
+    if (!node.output(i).empty() && !values.contains(node.output(i)) &&
+        isUsed(node.output(i)))
+      return emit() << "output " << i << " ('" << node.output(i)
+                    << "') is not supported";
+  return success();
+}
+
+LogicalResult GraphImporter::importModel(const onnx::ModelProto &model,
+                                         ModuleOp module) {
+  for (const auto &opset : model.opset_import())
+    opsets[opset.domain() == "ai.onnx" ? "" : opset.domain()] = opset.version();
+  if (!opsets.count(""))
+    return emitError(module.getLoc(), "model imports no default-domain opset");
+  const onnx::GraphProto &graph = model.graph();
+  for (const auto &node : graph.node())
+    for (const auto &in : node.input())
+      usedNames.insert(in);
+  for (const auto &out : graph.output())
+    usedNames.insert(out.name());
+
+  func::FuncOp func;
+  if (failed(importInputs(graph, func, module)))
+    return failure();
+  for (auto [index, node] : llvm::enumerate(graph.node()))
+    if (failed(importNode(node, index)))
+      return failure();
+
+  SmallVector<Value> results;
+  for (const auto &out : graph.output()) {
+    Value v = lookup(out.name(), module.getLoc());
+    if (!v)
+      return emitError(module.getLoc(), "graph output '")
+             << out.name() << "' is not produced by any node";
+    results.push_back(v);
+  }
+  func::ReturnOp::create(builder, module.getLoc(), results);
+  func.setFunctionType(builder.getFunctionType(
+      func.getArgumentTypes(), ValueRange(results).getTypes()));
+  for (auto [i, out] : llvm::enumerate(graph.output()))
+    func.setResultAttr(i, "qc.name", builder.getStringAttr(out.name()));
+
+  // Constants consumed by import-time folding are dead now.
+  for (Operation &op : llvm::make_early_inc_range(
+           llvm::reverse(func.getBody().front().getOperations())))
+    if (isa<qc::QCDialect>(op.getDialect()) && op.use_empty())
+      op.erase();
+  return success();
+}

@@ -1,0 +1,55 @@
+//===- GraphImporter.h - ONNX graph to a qc function ------------*- C++ -*-===//
+#ifndef QUANTC_LIB_IMPORT_ONNX_GRAPHIMPORTER_H
+#define QUANTC_LIB_IMPORT_ONNX_GRAPHIMPORTER_H
+
+#include "NodeImporter.h"
+#include "quantc/Import/ONNXImporter.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringSet.h"
+
+namespace quantc::onnx_import {
+
+/// Converts a TensorProto (inline, raw or external data) to an attribute.
+/// External data is memory-mapped and referenced, never copied.
+llvm::FailureOr<mlir::ElementsAttr>
+convertTensorProto(const onnx::TensorProto &tensor, llvm::StringRef modelDir,
+                   mlir::Location loc);
+
+class GraphImporter {
+public:
+  GraphImporter(mlir::MLIRContext *ctx, llvm::StringRef modelPath,
+                const ONNXImportOptions &options)
+      : builder(ctx), modelPath(modelPath), options(options) {}
+
+  /// Imports the main graph of `model` into `module`.
+  llvm::LogicalResult importModel(const onnx::ModelProto &model,
+                                  mlir::ModuleOp module);
+
+  mlir::OpBuilder builder;
+
+  /// The value bound to an ONNX name, materializing initializers lazily.
+  mlir::Value lookup(llvm::StringRef name, mlir::Location loc);
+  void bind(llvm::StringRef name, mlir::Value value) { values[name] = value; }
+  bool isUsed(llvm::StringRef name) const { return usedNames.contains(name); }
+
+private:
+  llvm::LogicalResult importInputs(const onnx::GraphProto &graph,
+                                   mlir::func::FuncOp &func,
+                                   mlir::ModuleOp module);
+  llvm::LogicalResult importNode(const onnx::NodeProto &node, size_t index);
+  mlir::Location nodeLocation(const onnx::NodeProto &node, size_t index);
+  mlir::FailureOr<mlir::RankedTensorType>
+  inputType(const onnx::ValueInfoProto &info);
+
+  llvm::StringRef modelPath;
+  const ONNXImportOptions &options;
+  llvm::StringMap<mlir::Value> values;
+  llvm::StringMap<const onnx::TensorProto *> initializers;
+  llvm::StringSet<> usedNames;
+  llvm::StringMap<int64_t> opsets;
+};
+
+} // namespace quantc::onnx_import
+
+#endif // QUANTC_LIB_IMPORT_ONNX_GRAPHIMPORTER_H

@@ -1,0 +1,289 @@
+//===- NNImporters.cpp - conv, matmul, pooling, normalization ---*- C++ -*-===//
+#include "ImportUtils.h"
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::onnx_import;
+
+namespace {
+/// Kernel, strides and dilations of a window op with ONNX defaults.
+struct WindowAttrs {
+  SmallVector<int64_t> kernel, strides, dilations, pads;
+};
+
+FailureOr<WindowAttrs> getWindowAttrs(NodeImporter &n,
+                                      ArrayRef<int64_t> inSpatial,
+                                      ArrayRef<int64_t> kernelFromWeight) {
+  size_t spatial = inSpatial.size();
+  WindowAttrs w;
+  w.kernel = n.getInts("kernel_shape", kernelFromWeight);
+  w.strides = n.getInts("strides", SmallVector<int64_t>(spatial, 1));
+  w.dilations = n.getInts("dilations", SmallVector<int64_t>(spatial, 1));
+  if (w.kernel.size() != spatial || w.strides.size() != spatial ||
+      w.dilations.size() != spatial) {
+    n.error() << "kernel_shape, strides and dilations need " << spatial
+              << " entries";
+    return failure();
+  }
+  if (llvm::any_of(w.strides, [](int64_t s) { return s < 1; }) ||
+      llvm::any_of(w.dilations, [](int64_t d) { return d < 1; })) {
+    n.error() << "strides and dilations must be positive";
+    return failure();
+  }
+  FailureOr<SmallVector<int64_t>> pads =
+      resolveWindowPads(n, inSpatial, w.kernel, w.strides, w.dilations);
+  if (failed(pads))
+    return failure();
+  w.pads = *pads;
+  return w;
+}
+
+LogicalResult checkSpatialInput(NodeImporter &n, RankedTensorType type) {
+  if (type.getRank() < 3)
+    return n.error() << "expects an N x C x spatial input, got " << type;
+  return success();
+}
+
+LogicalResult importConv(NodeImporter &n) {
+  RankedTensorType in = n.inputType(0), weight = n.inputType(1);
+  if (failed(checkSpatialInput(n, in)))
+    return failure();
+  if (weight.getRank() != in.getRank())
+    return n.error() << "weight rank " << weight.getRank()
+                     << " does not match input rank " << in.getRank();
+  FailureOr<WindowAttrs> w = getWindowAttrs(n, in.getShape().drop_front(2),
+                                            weight.getShape().drop_front(2));
+  if (failed(w))
+    return failure();
+  if (ArrayRef<int64_t>(w->kernel) != weight.getShape().drop_front(2))
+    return n.error() << "kernel_shape does not match the weight shape";
+  int64_t group = n.getInt("group", 1);
+  if (group < 1 || in.getDimSize(1) != weight.getDimSize(1) * group)
+    return n.error() << "input has " << in.getDimSize(1)
+                     << " channels but the weight expects "
+                     << weight.getDimSize(1) << " x group " << group;
+  n.setOutput(0, n.create<qc::ConvOp>(
+                     n.input(0), n.input(1), n.input(2), i64Array(n, w->strides),
+                     i64Array(n, w->dilations), i64Array(n, w->pads),
+                     i64Attr(n, group)));
+  return success();
+}
+
+LogicalResult importConvTranspose(NodeImporter &n) {
+  RankedTensorType in = n.inputType(0), weight = n.inputType(1);
+  if (failed(checkSpatialInput(n, in)))
+    return failure();
+  if (weight.getRank() != in.getRank())
+    return n.error() << "weight rank does not match input rank";
+  ArrayRef<int64_t> inSpatial = in.getShape().drop_front(2);
+  ArrayRef<int64_t> kernel = weight.getShape().drop_front(2);
+  size_t spatial = inSpatial.size();
+  SmallVector<int64_t> strides = n.getInts("strides", SmallVector<int64_t>(spatial, 1));
+  SmallVector<int64_t> dilations =
+      n.getInts("dilations", SmallVector<int64_t>(spatial, 1));
+  SmallVector<int64_t> outputPadding =
+      n.getInts("output_padding", SmallVector<int64_t>(spatial, 0));
+  SmallVector<int64_t> pads = n.getInts("pads", SmallVector<int64_t>(2 * spatial, 0));
+  SmallVector<int64_t> outputShape = n.getInts("output_shape");
+  std::string autoPad = n.getString("auto_pad", "NOTSET");
+  if (strides.size() != spatial || dilations.size() != spatial ||
+      outputPadding.size() != spatial || pads.size() != 2 * spatial)
+    return n.error() << "window attributes need " << spatial << " entries";
+  if (outputShape.size() > spatial)
+    outputShape.erase(outputShape.begin(), outputShape.end() - spatial);
+  if (outputShape.empty() && (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER"))
+    for (size_t i = 0; i < spatial; ++i)
+      outputShape.push_back(inSpatial[i] * strides[i]);
+  if (!outputShape.empty()) {
+    // Derive pads from the requested output size (ONNX formula).
+    for (size_t i = 0; i < spatial; ++i) {
+      int64_t total = strides[i] * (inSpatial[i] - 1) + outputPadding[i] +
+                      (kernel[i] - 1) * dilations[i] + 1 - outputShape[i];
+      if (total < 0) {
+        outputPadding[i] -= total;
+        total = 0;
+      }
+      int64_t half = total / 2;
+      pads[i] = autoPad == "SAME_UPPER" ? half : total - half;
+      pads[i + spatial] = total - pads[i];
+    }
+  }
+  n.setOutput(0, n.create<qc::ConvTransposeOp>(
+                     n.input(0), n.input(1), n.input(2), i64Array(n, strides),
+                     i64Array(n, dilations), i64Array(n, pads),
+                     i64Array(n, outputPadding),
+                     i64Attr(n, n.getInt("group", 1))));
+  return success();
+}
+
+LogicalResult importMatMul(NodeImporter &n) {
+  n.setOutput(0, n.create<qc::MatMulOp>(n.input(0), n.input(1)));
+  return success();
+}
+
+LogicalResult importGemm(NodeImporter &n) {
+  if (n.inputType(0).getRank() != 2 || n.inputType(1).getRank() != 2)
+    return n.error() << "Gemm expects matrices, got " << n.inputType(0)
+                     << " and " << n.inputType(1);
+  n.setOutput(0, n.create<qc::GemmOp>(
+                     n.input(0), n.input(1), n.input(2),
+                     f32Attr(n, n.getFloat("alpha", 1.0f)),
+                     f32Attr(n, n.getFloat("beta", 1.0f)),
+                     n.builder().getBoolAttr(n.getInt("transA", 0)),
+                     n.builder().getBoolAttr(n.getInt("transB", 0))));
+  return success();
+}
+
+LogicalResult importMaxPool(NodeImporter &n) {
+  RankedTensorType in = n.inputType(0);
+  if (failed(checkSpatialInput(n, in)))
+    return failure();
+  if (n.outputUsed(1))
+    return n.error() << "the Indices output of MaxPool is not supported";
+  if (!n.hasAttr("kernel_shape"))
+    return n.error() << "missing kernel_shape";
+  FailureOr<WindowAttrs> w = getWindowAttrs(n, in.getShape().drop_front(2), {});
+  if (failed(w))
+    return failure();
+  n.setOutput(0, n.create<qc::MaxPoolOp>(
+                     n.input(0), i64Array(n, w->kernel), i64Array(n, w->strides),
+                     i64Array(n, w->dilations), i64Array(n, w->pads),
+                     n.builder().getBoolAttr(n.getInt("ceil_mode", 0))));
+  return success();
+}
+
+LogicalResult importAveragePool(NodeImporter &n) {
+  RankedTensorType in = n.inputType(0);
+  if (failed(checkSpatialInput(n, in)))
+    return failure();
+  if (!n.hasAttr("kernel_shape"))
+    return n.error() << "missing kernel_shape";
+  FailureOr<WindowAttrs> w = getWindowAttrs(n, in.getShape().drop_front(2), {});
+  if (failed(w))
+    return failure();
+  if (llvm::any_of(w->dilations, [](int64_t d) { return d != 1; }))
+    return n.error() << "dilated AveragePool is not supported";
+  n.setOutput(0, n.create<qc::AvgPoolOp>(
+                     n.input(0), i64Array(n, w->kernel), i64Array(n, w->strides),
+                     i64Array(n, w->pads),
+                     n.builder().getBoolAttr(n.getInt("ceil_mode", 0)),
+                     n.builder().getBoolAttr(n.getInt("count_include_pad", 0))));
+  return success();
+}
+
+template <typename OpTy>
+LogicalResult importGlobalPool(NodeImporter &n) {
+  if (failed(checkSpatialInput(n, n.inputType(0))))
+    return failure();
+  n.setOutput(0, n.create<OpTy>(n.input(0)));
+  return success();
+}
+
+LogicalResult importBatchNorm(NodeImporter &n) {
+  if (n.getInt("training_mode", 0) != 0 || n.outputUsed(1) || n.outputUsed(2))
+    return n.error() << "training-mode BatchNormalization is not supported";
+  n.setOutput(0, n.create<qc::BatchNormOp>(
+                     n.input(0), n.input(1), n.input(2), n.input(3), n.input(4),
+                     f32Attr(n, n.getFloat("epsilon", 1e-5f))));
+  return success();
+}
+
+LogicalResult importInstanceNorm(NodeImporter &n) {
+  if (failed(checkSpatialInput(n, n.inputType(0))))
+    return failure();
+  n.setOutput(0, n.create<qc::InstanceNormOp>(
+                     n.input(0), n.input(1), n.input(2),
+                     f32Attr(n, n.getFloat("epsilon", 1e-5f))));
+  return success();
+}
+
+LogicalResult importLayerNorm(NodeImporter &n) {
+  if (n.outputUsed(1) || n.outputUsed(2))
+    return n.error() << "the Mean/InvStdDev outputs are not supported";
+  FailureOr<int64_t> axis =
+      n.normalizeAxis(n.getInt("axis", -1), n.inputType(0).getRank());
+  if (failed(axis))
+    return failure();
+  n.setOutput(0, n.create<qc::LayerNormOp>(
+                     n.input(0), n.input(1), n.input(2), i64Attr(n, *axis),
+                     f32Attr(n, n.getFloat("epsilon", 1e-5f))));
+  return success();
+}
+
+LogicalResult importEinsum(NodeImporter &n) {
+  std::string equation = n.getString("equation", "");
+  if (failed(qc::parseEinsum(equation, n.numInputs())))
+    return n.error() << "unsupported einsum equation '" << equation << "'";
+  SmallVector<Value> inputs;
+  for (unsigned i = 0; i < n.numInputs(); ++i)
+    inputs.push_back(n.input(i));
+  n.setOutput(0, n.create<qc::EinsumOp>(inputs, n.builder().getStringAttr(equation)));
+  return success();
+}
+
+LogicalResult importResize(NodeImporter &n) {
+  RankedTensorType in = n.inputType(0);
+  int64_t rank = in.getRank();
+  if (n.getInt("antialias", 0) || n.getInt("exclude_outside", 0) ||
+      n.hasAttr("axes"))
+    return n.error() << "antialias, exclude_outside and axes are not supported";
+  std::string mode = n.getString("mode", "nearest");
+  if (mode != "nearest" && mode != "linear")
+    return n.error() << "unsupported resize mode '" << mode << "'";
+  std::string coordMode = n.getString(
+      "coordinate_transformation_mode", n.opset() < 11 ? "asymmetric" : "half_pixel");
+  // Opset 10: (X, scales); later: (X, roi, scales, sizes).
+  unsigned scalesIdx = n.opset() < 11 ? 1 : 2, sizesIdx = 3;
+  SmallVector<float> scales;
+  SmallVector<int64_t> sizes;
+  if (n.hasInput(sizesIdx)) {
+    FailureOr<SmallVector<int64_t>> s = n.constantInts(sizesIdx);
+    if (failed(s))
+      return failure();
+    sizes = *s;
+  }
+  if (sizes.empty() && n.hasInput(scalesIdx)) {
+    FailureOr<reference::Tensor> s = n.constantInput(scalesIdx);
+    if (failed(s))
+      return failure();
+    for (int64_t i = 0; i < s->getNumElements(); ++i)
+      scales.push_back(s->getAsDouble(i));
+  }
+  if (sizes.empty() && scales.empty())
+    return n.error() << "Resize needs constant scales or sizes";
+  if ((!sizes.empty() && (int64_t)sizes.size() != rank) ||
+      (!scales.empty() && (int64_t)scales.size() != rank))
+    return n.error() << "scales/sizes need " << rank << " entries";
+  if (!sizes.empty()) {
+    for (int64_t i = 0; i < rank; ++i)
+      scales.push_back(float(sizes[i]) / in.getDimSize(i));
+  } else {
+    for (int64_t i = 0; i < rank; ++i)
+      sizes.push_back(int64_t(std::floor(in.getDimSize(i) * scales[i])));
+  }
+  n.setOutput(0, n.create<qc::ResizeOp>(
+                     RankedTensorType::get(sizes, in.getElementType()),
+                     n.input(0), n.builder().getDenseF32ArrayAttr(scales),
+                     n.builder().getStringAttr(mode),
+                     n.builder().getStringAttr(coordMode),
+                     n.builder().getStringAttr(
+                         n.getString("nearest_mode", "round_prefer_floor"))));
+  return success();
+}
+} // namespace
+
+void onnx_import::addNNImporters(llvm::StringMap<ImportFn> &t) {
+  t["Conv"] = importConv;
+  t["ConvTranspose"] = importConvTranspose;
+  t["MatMul"] = importMatMul;
+  t["Gemm"] = importGemm;
+  t["MaxPool"] = importMaxPool;
+  t["AveragePool"] = importAveragePool;
+  t["GlobalAveragePool"] = importGlobalPool<qc::GlobalAvgPoolOp>;
+  t["GlobalMaxPool"] = importGlobalPool<qc::GlobalMaxPoolOp>;
+  t["BatchNormalization"] = importBatchNorm;
+  t["InstanceNormalization"] = importInstanceNorm;
+  t["LayerNormalization"] = importLayerNorm;
+  t["Einsum"] = importEinsum;
+  t["Resize"] = importResize;
+}

@@ -1,0 +1,172 @@
+//===- NodeImporter.cpp - per-node import context ---------------*- C++ -*-===//
+#include "NodeImporter.h"
+#include "GraphImporter.h"
+
+#include "quantc/Reference/Evaluator.h"
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::onnx_import;
+using reference::Tensor;
+
+NodeImporter::NodeImporter(GraphImporter &graph, const onnx::NodeProto &node,
+                           int64_t opset, Location loc)
+    : graph(graph), nodeProto(node), opsetVersion(opset), location(loc) {}
+
+OpBuilder &NodeImporter::builder() { return graph.builder; }
+
+unsigned NodeImporter::numInputs() const {
+  unsigned n = nodeProto.input_size();
+  while (n > 0 && nodeProto.input(n - 1).empty())
+    --n;
+  return n;
+}
+
+bool NodeImporter::hasInput(unsigned i) const {
+  return i < (unsigned)nodeProto.input_size() && !nodeProto.input(i).empty();
+}
+
+Value NodeImporter::input(unsigned i) {
+  if (!hasInput(i))
+    return nullptr;
+  return graph.lookup(nodeProto.input(i), location);
+}
+
+RankedTensorType NodeImporter::inputType(unsigned i) {
+  Value v = input(i);
+  return v ? cast<RankedTensorType>(v.getType()) : RankedTensorType();
+}
+
+FailureOr<Tensor> NodeImporter::constantInput(unsigned i) {
+  Value v = input(i);
+  if (!v)
+    return failure();
+  auto constant = v.getDefiningOp<qc::ConstantOp>();
+  if (!constant) {
+    error() << "input " << i << " ('" << nodeProto.input(i)
+            << "') must be a compile-time constant; bind dynamic dimensions "
+               "with --input-shape";
+    return failure();
+  }
+  FailureOr<Tensor> tensor = Tensor::fromAttr(constant.getValue());
+  if (failed(tensor))
+    error() << "cannot read constant input '" << nodeProto.input(i) << "'";
+  return tensor;
+}
+
+FailureOr<SmallVector<int64_t>> NodeImporter::constantInts(unsigned i) {
+  FailureOr<Tensor> tensor = constantInput(i);
+  if (failed(tensor))
+    return failure();
+  if (tensor->isFloat()) {
+    error() << "input '" << nodeProto.input(i) << "' must hold integers";
+    return failure();
+  }
+  return SmallVector<int64_t>(tensor->ints());
+}
+
+const onnx::AttributeProto *NodeImporter::findAttr(StringRef name) const {
+  for (const auto &attr : nodeProto.attribute())
+    if (attr.name() == name)
+      return &attr;
+  return nullptr;
+}
+
+bool NodeImporter::hasAttr(StringRef name) const { return findAttr(name); }
+
+int64_t NodeImporter::getInt(StringRef name, int64_t dflt) const {
+  const auto *a = findAttr(name);
+  return a ? a->i() : dflt;
+}
+
+float NodeImporter::getFloat(StringRef name, float dflt) const {
+  const auto *a = findAttr(name);
+  return a ? a->f() : dflt;
+}
+
+std::string NodeImporter::getString(StringRef name, StringRef dflt) const {
+  const auto *a = findAttr(name);
+  return a ? a->s() : dflt.str();
+}
+
+SmallVector<int64_t> NodeImporter::getInts(StringRef name,
+                                           ArrayRef<int64_t> dflt) const {
+  const auto *a = findAttr(name);
+  if (!a)
+    return SmallVector<int64_t>(dflt);
+  return SmallVector<int64_t>(a->ints().begin(), a->ints().end());
+}
+
+SmallVector<float> NodeImporter::getFloats(StringRef name) const {
+  const auto *a = findAttr(name);
+  if (!a)
+    return {};
+  return SmallVector<float>(a->floats().begin(), a->floats().end());
+}
+
+const onnx::TensorProto *NodeImporter::getTensorAttr(StringRef name) const {
+  const auto *a = findAttr(name);
+  return a && a->has_t() ? &a->t() : nullptr;
+}
+
+void NodeImporter::setOutput(unsigned i, Value value) {
+  if (i < (unsigned)nodeProto.output_size() && !nodeProto.output(i).empty())
+    graph.bind(nodeProto.output(i), value);
+}
+
+bool NodeImporter::outputUsed(unsigned i) const {
+  return i < (unsigned)nodeProto.output_size() &&
+         !nodeProto.output(i).empty() && graph.isUsed(nodeProto.output(i));
+}
+
+InFlightDiagnostic NodeImporter::error() {
+  return emitError(location) << "node '" << nodeProto.name() << "' ("
+                             << nodeProto.op_type() << "): ";
+}
+
+FailureOr<int64_t> NodeImporter::normalizeAxis(int64_t axis, int64_t rank) {
+  int64_t a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank) {
+    error() << "axis " << axis << " is out of range for rank " << rank;
+    return failure();
+  }
+  return a;
+}
+
+Value NodeImporter::constant(const Tensor &tensor) {
+  return qc::ConstantOp::create(
+      builder(), location,
+      tensor.toAttr(tensor.getType(), nodeProto.name().empty()
+                                          ? "const"
+                                          : nodeProto.name()));
+}
+
+Value NodeImporter::foldIfConstant(Operation *op) {
+  // Shape arithmetic and other small constant subgraphs resolve right away.
+  constexpr int64_t kMaxFoldElements = 1 << 16;
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  bool allConstant = llvm::all_of(op->getOperands(), [](Value v) {
+    return v.getDefiningOp<qc::ConstantOp>();
+  });
+  if (!allConstant || type.getNumElements() > kMaxFoldElements ||
+      (type.getElementType().isF32() && type.getNumElements() > 1024))
+    return op->getResult(0);
+  SmallVector<Tensor> operands;
+  SmallVector<const Tensor *> ptrs;
+  for (Value v : op->getOperands()) {
+    FailureOr<Tensor> t =
+        Tensor::fromAttr(v.getDefiningOp<qc::ConstantOp>().getValue());
+    if (failed(t))
+      return op->getResult(0);
+    operands.push_back(std::move(*t));
+  }
+  for (const Tensor &t : operands)
+    ptrs.push_back(&t);
+  FailureOr<Tensor> result = reference::evaluateOp(op, ptrs);
+  if (failed(result))
+    return op->getResult(0);
+  Value folded = constant(*result);
+  op->getResult(0).replaceAllUsesWith(folded);
+  op->erase();
+  return folded;
+}

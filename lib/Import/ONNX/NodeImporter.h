@@ -1,0 +1,100 @@
+//===- NodeImporter.h - per-node import context -----------------*- C++ -*-===//
+//
+// Internal to the ONNX importer. Each ONNX op type has one small function that
+// receives a NodeImporter: typed access to the node's inputs, constant
+// inputs and attributes, and a builder whose ops are folded eagerly when all
+// their operands are constant (so shape arithmetic resolves at import).
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANTC_LIB_IMPORT_ONNX_NODEIMPORTER_H
+#define QUANTC_LIB_IMPORT_ONNX_NODEIMPORTER_H
+
+#include "quantc/Dialect/QC/QCOps.h"
+#include "quantc/Reference/Tensor.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <onnx/onnx_pb.h>
+
+namespace quantc::onnx_import {
+
+class GraphImporter;
+
+class NodeImporter {
+public:
+  NodeImporter(GraphImporter &graph, const onnx::NodeProto &node,
+               int64_t opset, mlir::Location loc);
+
+  const onnx::NodeProto &node() const { return nodeProto; }
+  int64_t opset() const { return opsetVersion; }
+  mlir::Location loc() const { return location; }
+  mlir::OpBuilder &builder();
+  mlir::MLIRContext *context() { return builder().getContext(); }
+
+  /// Number of inputs, counting trailing empty names as absent.
+  unsigned numInputs() const;
+  bool hasInput(unsigned i) const;
+  /// Input `i`, or null when absent (empty name or past the end).
+  mlir::Value input(unsigned i);
+  mlir::RankedTensorType inputType(unsigned i);
+  /// Input `i` as a host tensor; fails with a diagnostic when it is not a
+  /// compile-time constant.
+  llvm::FailureOr<reference::Tensor> constantInput(unsigned i);
+  /// Input `i` as a list of integers (an int tensor constant).
+  llvm::FailureOr<llvm::SmallVector<int64_t>> constantInts(unsigned i);
+
+  bool hasAttr(llvm::StringRef name) const;
+  int64_t getInt(llvm::StringRef name, int64_t dflt) const;
+  float getFloat(llvm::StringRef name, float dflt) const;
+  std::string getString(llvm::StringRef name, llvm::StringRef dflt) const;
+  llvm::SmallVector<int64_t> getInts(llvm::StringRef name,
+                                     llvm::ArrayRef<int64_t> dflt = {}) const;
+  llvm::SmallVector<float> getFloats(llvm::StringRef name) const;
+  const onnx::TensorProto *getTensorAttr(llvm::StringRef name) const;
+
+  /// Binds output `i` of the node to `value`.
+  void setOutput(unsigned i, mlir::Value value);
+  unsigned numOutputs() const { return nodeProto.output_size(); }
+  bool outputUsed(unsigned i) const;
+
+  /// Emits an error naming the node and returns failure.
+  mlir::InFlightDiagnostic error();
+  /// Normalizes a possibly negative axis, or fails for out-of-range axes.
+  llvm::FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
+  /// Creates a qc op; folds it into a constant when all operands are.
+  template <typename OpTy, typename... Args>
+  mlir::Value create(Args &&...args) {
+    auto op = OpTy::create(builder(), location, std::forward<Args>(args)...);
+    return foldIfConstant(op);
+  }
+  /// Creates a constant from a host tensor.
+  mlir::Value constant(const reference::Tensor &tensor);
+
+private:
+  mlir::Value foldIfConstant(mlir::Operation *op);
+  const onnx::AttributeProto *findAttr(llvm::StringRef name) const;
+
+  GraphImporter &graph;
+  const onnx::NodeProto &nodeProto;
+  int64_t opsetVersion;
+  mlir::Location location;
+};
+
+using ImportFn = llvm::LogicalResult (*)(NodeImporter &);
+
+/// All op importers, by ONNX op type (default domain).
+const llvm::StringMap<ImportFn> &getOpImporters();
+
+// Registration of each group of op importers.
+void addElementwiseImporters(llvm::StringMap<ImportFn> &table);
+void addNNImporters(llvm::StringMap<ImportFn> &table);
+void addShapeImporters(llvm::StringMap<ImportFn> &table);
+
+/// MLIR element type of an ONNX TensorProto data type, or null.
+mlir::Type convertElementType(mlir::MLIRContext *ctx, int32_t onnxType);
+
+} // namespace quantc::onnx_import
+
+#endif // QUANTC_LIB_IMPORT_ONNX_NODEIMPORTER_H

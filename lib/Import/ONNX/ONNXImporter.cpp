@@ -1,0 +1,105 @@
+//===- ONNXImporter.cpp - entry points of the ONNX importer -----*- C++ -*-===//
+//
+// ONNX and protobuf report errors by throwing; this file is compiled with
+// exceptions and is the boundary where they become diagnostics.
+//
+//===----------------------------------------------------------------------===//
+#include "quantc/Import/ONNXImporter.h"
+
+#include "GraphImporter.h"
+
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <onnx/defs/parser.h>
+
+using namespace mlir;
+using namespace quantc;
+
+bool quantc::isONNXFile(StringRef path) {
+  return path.ends_with(".onnx") || path.ends_with(".onnxtxt");
+}
+
+LogicalResult quantc::parseInputShapeSpec(StringRef spec,
+                                          ONNXImportOptions &options,
+                                          std::string &error) {
+  auto [name, dims] = spec.rsplit('=');
+  if (name.empty() || dims.empty()) {
+    error = "expected NAME=D0xD1x..., got '" + spec.str() + "'";
+    return failure();
+  }
+  SmallVector<int64_t> shape;
+  SmallVector<StringRef> parts;
+  dims.split(parts, 'x');
+  for (StringRef p : parts) {
+    int64_t d;
+    if (p.getAsInteger(10, d) || d < 0) {
+      error = "invalid dimension '" + p.str() + "' in '" + spec.str() + "'";
+      return failure();
+    }
+    shape.push_back(d);
+  }
+  if (dims == "scalar")
+    shape.clear();
+  options.inputShapes[name] = shape;
+  return success();
+}
+
+static bool parseBinary(StringRef buffer, onnx::ModelProto &model) {
+  google::protobuf::io::CodedInputStream stream(
+      reinterpret_cast<const uint8_t *>(buffer.data()), buffer.size());
+  stream.SetTotalBytesLimit(INT_MAX);
+  return model.ParseFromCodedStream(&stream) && stream.ConsumedEntireMessage();
+}
+
+OwningOpRef<ModuleOp> quantc::importONNXBuffer(StringRef buffer, bool isText,
+                                               StringRef name,
+                                               MLIRContext *context,
+                                               const ONNXImportOptions &options) {
+  context->loadDialect<qc::QCDialect, func::FuncDialect>();
+  Location fileLoc = FileLineColLoc::get(context, name, 0, 0);
+  try {
+    onnx::ModelProto model;
+    if (isText) {
+      std::string text = buffer.str();
+      auto status = onnx::OnnxParser::Parse(model, text.c_str());
+      if (!status.IsOK()) {
+        emitError(fileLoc, "invalid ONNX text model: ") << status.ErrorMessage();
+        return nullptr;
+      }
+    } else if (!parseBinary(buffer, model)) {
+      emitError(fileLoc, "'") << name
+                              << "' is not a valid ONNX model (truncated or "
+                                 "corrupt protobuf)";
+      return nullptr;
+    }
+    if (!model.has_graph()) {
+      emitError(fileLoc, "'") << name << "' holds no graph";
+      return nullptr;
+    }
+    OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+    onnx_import::GraphImporter importer(context, name, options);
+    if (failed(importer.importModel(model, *module)) ||
+        failed(verify(*module)))
+      return nullptr;
+    return module;
+  } catch (const std::exception &e) {
+    emitError(fileLoc, "cannot import '") << name << "': " << e.what();
+    return nullptr;
+  }
+}
+
+OwningOpRef<ModuleOp> quantc::importONNXFile(StringRef path,
+                                             MLIRContext *context,
+                                             const ONNXImportOptions &options) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer) {
+    emitError(FileLineColLoc::get(context, path, 0, 0), "cannot open '")
+        << path << "': " << buffer.getError().message();
+    return nullptr;
+  }
+  return importONNXBuffer((*buffer)->getBuffer(), path.ends_with(".onnxtxt"),
+                          path, context, options);
+}

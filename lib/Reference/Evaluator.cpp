@@ -1,0 +1,86 @@
+//===- Evaluator.cpp - the reference evaluator of qc IR ---------*- C++ -*-===//
+#include "quantc/Reference/Evaluator.h"
+
+#include "Kernels.h"
+#include "quantc/Dialect/QC/QCOps.h"
+
+#include "llvm/ADT/DenseMap.h"
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::reference;
+
+static const KernelRegistry &getRegistry() {
+  static const KernelRegistry registry = [] {
+    KernelRegistry r;
+    r.add<qc::ConstantOp>([](qc::ConstantOp op, OperandTensors) {
+      return Tensor::fromAttr(op.getValue());
+    });
+    registerElementwiseKernels(r);
+    registerLinalgKernels(r);
+    registerNNKernels(r);
+    registerMovementKernels(r);
+    return r;
+  }();
+  return registry;
+}
+
+bool reference::canEvaluate(Operation *op) {
+  return getRegistry().lookup(op) != nullptr;
+}
+
+FailureOr<Tensor> reference::evaluateOp(Operation *op,
+                                        ArrayRef<const Tensor *> operands) {
+  const Kernel *kernel = getRegistry().lookup(op);
+  if (!kernel || op->getNumResults() != 1)
+    return op->emitOpError("is not supported by the reference evaluator");
+  FailureOr<Tensor> result = (*kernel)(op, operands);
+  if (failed(result))
+    return op->emitOpError("could not be evaluated");
+  return result;
+}
+
+FailureOr<SmallVector<Tensor>>
+reference::evaluateFunction(func::FuncOp func, ArrayRef<Tensor> inputs,
+                            ValueObserver observer) {
+  if (func.getNumArguments() != inputs.size())
+    return func.emitError("expected ") << func.getNumArguments()
+                                       << " inputs, got " << inputs.size();
+  DenseMap<Value, Tensor> values;
+  for (auto [arg, input] : llvm::zip(func.getArguments(), inputs)) {
+    auto type = cast<RankedTensorType>(arg.getType());
+    if (type.getShape() != input.getShape() ||
+        type.getElementType().isIntOrIndex() != !input.isFloat())
+      return func.emitError("input ")
+             << arg.getArgNumber() << " has type " << input.getType()
+             << ", expected " << type;
+    values[arg] = input;
+  }
+  // Release each tensor after its last use to bound peak memory.
+  DenseMap<Value, unsigned> remainingUses;
+  for (Operation &op : func.getBody().front())
+    for (Value operand : op.getOperands())
+      ++remainingUses[operand];
+
+  SmallVector<Tensor> results;
+  for (Operation &op : func.getBody().front()) {
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      for (Value v : ret.getOperands())
+        results.push_back(values.lookup(v));
+      break;
+    }
+    SmallVector<const Tensor *> operands;
+    for (Value operand : op.getOperands())
+      operands.push_back(&values[operand]);
+    FailureOr<Tensor> result = evaluateOp(&op, operands);
+    if (failed(result))
+      return failure();
+    if (observer)
+      observer(op.getResult(0), *result);
+    for (Value operand : op.getOperands())
+      if (--remainingUses[operand] == 0 && !isa<BlockArgument>(operand))
+        values.erase(operand);
+    values[op.getResult(0)] = std::move(*result);
+  }
+  return results;
+}

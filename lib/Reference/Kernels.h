@@ -1,0 +1,103 @@
+//===- Kernels.h - kernel registry of the reference evaluator ---*- C++ -*-===//
+//
+// Internal to the evaluator: each group of ops registers one small kernel
+// function per op type; the evaluator dispatches through this table.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANTC_LIB_REFERENCE_KERNELS_H
+#define QUANTC_LIB_REFERENCE_KERNELS_H
+
+#include "quantc/Reference/Tensor.h"
+
+#include "mlir/IR/Operation.h"
+#include "llvm/ADT/DenseMap.h"
+#include <functional>
+
+namespace quantc::reference {
+
+using OperandTensors = llvm::ArrayRef<const Tensor *>;
+using Kernel =
+    std::function<llvm::FailureOr<Tensor>(mlir::Operation *, OperandTensors)>;
+
+class KernelRegistry {
+public:
+  template <typename OpTy, typename Fn>
+  void add(Fn fn) {
+    kernels[mlir::TypeID::get<OpTy>()] =
+        [fn](mlir::Operation *op, OperandTensors args) -> llvm::FailureOr<Tensor> {
+      return fn(llvm::cast<OpTy>(op), args);
+    };
+  }
+  const Kernel *lookup(mlir::Operation *op) const {
+    auto it = kernels.find(op->getName().getTypeID());
+    return it == kernels.end() ? nullptr : &it->second;
+  }
+
+private:
+  llvm::DenseMap<mlir::TypeID, Kernel> kernels;
+};
+
+void registerElementwiseKernels(KernelRegistry &registry);
+void registerLinalgKernels(KernelRegistry &registry);
+void registerNNKernels(KernelRegistry &registry);
+void registerMovementKernels(KernelRegistry &registry);
+
+/// A zero-filled tensor of the op's (single) result type.
+inline Tensor makeResult(mlir::Operation *op) {
+  auto type = llvm::cast<mlir::RankedTensorType>(op->getResult(0).getType());
+  return Tensor(type.getElementType(), type.getShape());
+}
+
+/// C[M,N] (+)= A[M,K] * B[K,N], row-major with leading dimensions; blocked
+/// for caches and parallel over rows.
+void sgemm(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+           const float *b, int64_t ldb, float *c, int64_t ldc,
+           bool accumulate);
+
+/// Strides of `shape` right-aligned to `rank`, zero on broadcast dimensions
+/// (those of size 1 where `outShape` is larger).
+llvm::SmallVector<int64_t> broadcastStrides(llvm::ArrayRef<int64_t> shape,
+                                            llvm::ArrayRef<int64_t> outShape);
+
+/// Calls fn(outIndex, offsets...) for every element of `outShape`, where each
+/// offset walks its tensor with the given strides.
+template <size_t N, typename Fn>
+void forEachIndex(llvm::ArrayRef<int64_t> outShape,
+                  const std::array<llvm::SmallVector<int64_t>, N> &strides,
+                  Fn fn) {
+  int64_t rank = outShape.size();
+  int64_t total = 1;
+  for (int64_t d : outShape)
+    total *= d;
+  if (total == 0)
+    return;
+  llvm::SmallVector<int64_t> counter(rank, 0);
+  std::array<int64_t, N> offsets{};
+  int64_t inner = rank ? outShape.back() : 1;
+  std::array<int64_t, N> innerStride{};
+  for (size_t t = 0; t < N; ++t)
+    innerStride[t] = rank ? strides[t].back() : 0;
+  for (int64_t out = 0; out < total; out += inner) {
+    std::array<int64_t, N> off = offsets;
+    for (int64_t i = 0; i < inner; ++i) {
+      fn(out + i, off);
+      for (size_t t = 0; t < N; ++t)
+        off[t] += innerStride[t];
+    }
+    // Advance the counter over the outer dimensions.
+    for (int64_t d = rank - 2; d >= 0; --d) {
+      ++counter[d];
+      for (size_t t = 0; t < N; ++t)
+        offsets[t] += strides[t][d];
+      if (counter[d] < outShape[d])
+        break;
+      for (size_t t = 0; t < N; ++t)
+        offsets[t] -= strides[t][d] * outShape[d];
+      counter[d] = 0;
+    }
+  }
+}
+
+} // namespace quantc::reference
+
+#endif // QUANTC_LIB_REFERENCE_KERNELS_H

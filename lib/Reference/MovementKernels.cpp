@@ -1,0 +1,258 @@
+//===- MovementKernels.cpp - reshape, transpose, slice, resize --*- C++ -*-===//
+#include "Kernels.h"
+#include "quantc/Dialect/QC/QCOps.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::reference;
+
+namespace {
+/// Copies `src` into a result of the op's type, reading element off[0] of
+/// `src` for output element i with the given input strides.
+FailureOr<Tensor> gatherStrided(Operation *op, const Tensor &src,
+                                SmallVector<int64_t> strides,
+                                int64_t baseOffset = 0) {
+  Tensor out = makeResult(op);
+  std::array<SmallVector<int64_t>, 1> s = {std::move(strides)};
+  forEachIndex<1>(out.getShape(), s, [&](int64_t i, auto off) {
+    out.copyElement(i, src, baseOffset + off[0]);
+  });
+  return out;
+}
+
+FailureOr<Tensor> transposeKernel(qc::TransposeOp op, OperandTensors args) {
+  SmallVector<int64_t> own = computeStrides(args[0]->getShape()), strides;
+  for (int64_t p : op.getPerm())
+    strides.push_back(own[p]);
+  return gatherStrided(op, *args[0], strides);
+}
+
+FailureOr<Tensor> sliceKernel(qc::SliceOp op, OperandTensors args) {
+  SmallVector<int64_t> own = computeStrides(args[0]->getShape()), strides;
+  int64_t base = 0;
+  for (auto [i, stride] : llvm::enumerate(own)) {
+    strides.push_back(stride * op.getSteps()[i]);
+    base += stride * op.getStarts()[i];
+  }
+  return gatherStrided(op, *args[0], strides, base);
+}
+
+FailureOr<Tensor> broadcastKernel(qc::BroadcastToOp op, OperandTensors args) {
+  return gatherStrided(op, *args[0],
+                       broadcastStrides(args[0]->getShape(),
+                                        op.getType().getShape()));
+}
+
+FailureOr<Tensor> concatKernel(qc::ConcatOp op, OperandTensors args) {
+  Tensor out = makeResult(op);
+  int64_t rank = out.getRank();
+  int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+  int64_t outer = 1;
+  for (int64_t i = 0; i < axis; ++i)
+    outer *= out.getShape()[i];
+  int64_t outBlock = out.getNumElements() / std::max<int64_t>(outer, 1);
+  int64_t offset = 0;
+  for (const Tensor *in : args) {
+    int64_t block = in->getNumElements() / std::max<int64_t>(outer, 1);
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < block; ++i)
+        out.copyElement(o * outBlock + offset + i, *in, o * block + i);
+    offset += block;
+  }
+  return out;
+}
+
+FailureOr<Tensor> gatherKernel(qc::GatherOp op, OperandTensors args) {
+  Tensor out = makeResult(op);
+  const Tensor &data = *args[0], &indices = *args[1];
+  int64_t axis = op.getAxis() < 0 ? op.getAxis() + data.getRank() : op.getAxis();
+  int64_t outer = 1, inner = 1, dim = data.getShape()[axis];
+  for (int64_t i = 0; i < axis; ++i)
+    outer *= data.getShape()[i];
+  for (int64_t i = axis + 1; i < data.getRank(); ++i)
+    inner *= data.getShape()[i];
+  int64_t count = indices.getNumElements();
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < count; ++j) {
+      int64_t idx = indices.ints()[j];
+      if (idx < 0)
+        idx += dim;
+      if (idx < 0 || idx >= dim)
+        return op.emitOpError("index ") << indices.ints()[j]
+                                        << " out of range for dimension of size "
+                                        << dim;
+      for (int64_t i = 0; i < inner; ++i)
+        out.copyElement((o * count + j) * inner + i, data,
+                        (o * dim + idx) * inner + i);
+    }
+  return out;
+}
+
+/// Maps each output element to its input element coordinate by coordinate.
+template <typename MapCoord>
+FailureOr<Tensor> mapCoordinates(Operation *op, const Tensor &in,
+                                 MapCoord mapCoord) {
+  Tensor out = makeResult(op);
+  SmallVector<int64_t> inStrides = computeStrides(in.getShape());
+  SmallVector<int64_t> outStrides = computeStrides(out.getShape());
+  for (int64_t i = 0; i < out.getNumElements(); ++i) {
+    int64_t rem = i, src = 0;
+    bool inside = true;
+    for (int64_t d = 0; d < out.getRank(); ++d) {
+      int64_t coord = rem / outStrides[d];
+      rem %= outStrides[d];
+      int64_t mapped = mapCoord(d, coord);
+      if (mapped < 0) {
+        inside = false;
+        break;
+      }
+      src += mapped * inStrides[d];
+    }
+    if (inside)
+      out.copyElement(i, in, src);
+  }
+  return out;
+}
+
+FailureOr<Tensor> tileKernel(qc::TileOp op, OperandTensors args) {
+  ArrayRef<int64_t> shape = args[0]->getShape();
+  return mapCoordinates(op, *args[0],
+                        [&](int64_t d, int64_t c) { return c % shape[d]; });
+}
+
+FailureOr<Tensor> padKernel(qc::PadOp op, OperandTensors args) {
+  const Tensor &in = *args[0];
+  int64_t rank = in.getRank();
+  ArrayRef<int64_t> pads = op.getPads(), shape = in.getShape();
+  StringRef mode = op.getMode();
+  auto map = [&](int64_t d, int64_t c) -> int64_t {
+    int64_t x = c - pads[d], n = shape[d];
+    if (x >= 0 && x < n)
+      return x;
+    if (mode == "constant")
+      return -1;
+    if (mode == "edge")
+      return std::clamp<int64_t>(x, 0, n - 1);
+    // reflect: mirror without repeating the edge.
+    int64_t period = 2 * (n - 1);
+    if (period == 0)
+      return 0;
+    x = ((x % period) + period) % period;
+    return x < n ? x : period - x;
+  };
+  FailureOr<Tensor> out = mapCoordinates(op, in, map);
+  if (failed(out) || mode != "constant")
+    return out;
+  // Fill the padding that mapCoordinates skipped.
+  float value = op.getValue().convertToFloat();
+  SmallVector<int64_t> strides = computeStrides(out->getShape());
+  for (int64_t i = 0; i < out->getNumElements(); ++i) {
+    bool padded = false;
+    for (int64_t d = 0, rem = i; d < rank && !padded; ++d) {
+      int64_t c = rem / strides[d];
+      rem %= strides[d];
+      padded = c < pads[d] || c >= pads[d] + shape[d];
+    }
+    if (!padded)
+      continue;
+    if (out->isFloat())
+      out->floats()[i] = value;
+    else
+      out->ints()[i] = static_cast<int64_t>(value);
+  }
+  return out;
+}
+
+/// Source coordinate of output coordinate `x` under ONNX's coordinate
+/// transformation modes.
+double sourceCoordinate(StringRef mode, int64_t x, int64_t inSize,
+                        int64_t outSize, float scale) {
+  if (mode == "asymmetric")
+    return x / scale;
+  if (mode == "align_corners")
+    return outSize == 1 ? 0.0 : double(x) * (inSize - 1) / (outSize - 1);
+  if (mode == "pytorch_half_pixel")
+    return outSize > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
+  if (mode == "tf_half_pixel_for_nn")
+    return (x + 0.5) / scale;
+  return (x + 0.5) / scale - 0.5; // half_pixel
+}
+
+int64_t roundNearest(StringRef mode, double x) {
+  if (mode == "floor")
+    return std::floor(x);
+  if (mode == "ceil")
+    return std::ceil(x);
+  double frac = x - std::floor(x);
+  if (frac == 0.5)
+    return mode == "round_prefer_floor" ? std::floor(x) : std::ceil(x);
+  return std::round(x);
+}
+
+/// Resizes one axis of `in` to `outSize`.
+Tensor resizeAxis(const Tensor &in, int64_t axis, int64_t outSize, float scale,
+                  qc::ResizeOp op) {
+  SmallVector<int64_t> shape(in.getShape());
+  int64_t inSize = shape[axis];
+  shape[axis] = outSize;
+  Tensor out(in.getElementType(), shape);
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < axis; ++i)
+    outer *= shape[i];
+  for (size_t i = axis + 1; i < shape.size(); ++i)
+    inner *= shape[i];
+  bool linear = op.getMode() == "linear";
+  for (int64_t x = 0; x < outSize; ++x) {
+    double src = sourceCoordinate(op.getCoordinateTransformationMode(), x,
+                                  inSize, outSize, scale);
+    int64_t i0, i1;
+    float w = 0;
+    if (linear) {
+      src = std::clamp(src, 0.0, double(inSize - 1));
+      i0 = std::floor(src);
+      i1 = std::min(i0 + 1, inSize - 1);
+      w = src - i0;
+    } else {
+      i0 = i1 = std::clamp<int64_t>(roundNearest(op.getNearestMode(), src), 0,
+                                    inSize - 1);
+    }
+    for (int64_t o = 0; o < outer; ++o) {
+      const float *a = in.floats().data() + (o * inSize + i0) * inner;
+      const float *b = in.floats().data() + (o * inSize + i1) * inner;
+      float *y = out.floats().data() + (o * outSize + x) * inner;
+      for (int64_t i = 0; i < inner; ++i)
+        y[i] = a[i] + (b[i] - a[i]) * w;
+    }
+  }
+  return out;
+}
+
+FailureOr<Tensor> resizeKernel(qc::ResizeOp op, OperandTensors args) {
+  Tensor current = *args[0];
+  // N-linear and nearest interpolation are separable: one axis at a time.
+  for (int64_t d = 0; d < current.getRank(); ++d) {
+    int64_t outSize = op.getType().getDimSize(d);
+    float scale = op.getScales()[d];
+    if (outSize == current.getShape()[d] && scale == 1.0f)
+      continue;
+    current = resizeAxis(current, d, outSize, scale, op);
+  }
+  return current;
+}
+} // namespace
+
+void reference::registerMovementKernels(KernelRegistry &r) {
+  r.add<qc::ReshapeOp>([](qc::ReshapeOp op, OperandTensors args) {
+    return FailureOr<Tensor>(args[0]->reshaped(op.getType().getShape()));
+  });
+  r.add<qc::TransposeOp>(transposeKernel);
+  r.add<qc::SliceOp>(sliceKernel);
+  r.add<qc::BroadcastToOp>(broadcastKernel);
+  r.add<qc::ConcatOp>(concatKernel);
+  r.add<qc::GatherOp>(gatherKernel);
+  r.add<qc::TileOp>(tileKernel);
+  r.add<qc::PadOp>(padKernel);
+  r.add<qc::ResizeOp>(resizeKernel);
+}

@@ -1,0 +1,276 @@
+//===- NNKernels.cpp - pooling, normalization, softmax, reduce --*- C++ -*-===//
+#include "Kernels.h"
+#include "quantc/Dialect/QC/QCOps.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::reference;
+
+namespace {
+/// Splits `shape` around `axis` into (outer, axis, inner) extents.
+std::array<int64_t, 3> splitAt(ArrayRef<int64_t> shape, int64_t axis) {
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < axis; ++i)
+    outer *= shape[i];
+  for (size_t i = axis + 1; i < shape.size(); ++i)
+    inner *= shape[i];
+  return {outer, shape[axis], inner};
+}
+
+/// Pooling over a 1-d or 2-d window; `reduce(values, count, countAll)` gives
+/// one output from the in-bounds values.
+template <typename PoolOp, typename Reduce>
+FailureOr<Tensor> pool(PoolOp op, const Tensor &in, ArrayRef<int64_t> dilations,
+                       Reduce reduce) {
+  if (in.getRank() > 4)
+    return op.emitOpError("reference evaluator supports 1-d and 2-d pooling");
+  Tensor out = makeResult(op);
+  bool is1D = in.getRank() == 3;
+  int64_t spatial = in.getRank() - 2;
+  ArrayRef<int64_t> k = op.getKernelShape(), s = op.getStrides(),
+                    p = op.getPads();
+  int64_t kH = is1D ? 1 : k[0], kW = k.back();
+  int64_t sH = is1D ? 1 : s[0], sW = s.back();
+  int64_t dH = is1D ? 1 : dilations[0], dW = dilations.back();
+  int64_t pT = is1D ? 0 : p[0], pL = p[spatial - 1];
+  int64_t pB = is1D ? 0 : p[spatial], pR = p[2 * spatial - 1];
+  int64_t inH = is1D ? 1 : in.getShape()[2], inW = in.getShape().back();
+  int64_t outH = is1D ? 1 : out.getShape()[2], outW = out.getShape().back();
+  int64_t planes = in.getShape()[0] * in.getShape()[1];
+  SmallVector<float> window;
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    const float *src = in.floats().data() + pl * inH * inW;
+    float *dst = out.floats().data() + pl * outH * outW;
+    for (int64_t oy = 0; oy < outH; ++oy)
+      for (int64_t ox = 0; ox < outW; ++ox) {
+        window.clear();
+        int64_t padded = 0; // Window positions inside the explicit padding.
+        for (int64_t ky = 0; ky < kH; ++ky)
+          for (int64_t kx = 0; kx < kW; ++kx) {
+            int64_t iy = oy * sH - pT + ky * dH, ix = ox * sW - pL + kx * dW;
+            if (iy >= 0 && iy < inH && ix >= 0 && ix < inW)
+              window.push_back(src[iy * inW + ix]);
+            else if (iy >= -pT && iy < inH + pB && ix >= -pL && ix < inW + pR)
+              ++padded;
+          }
+        dst[oy * outW + ox] = reduce(window, window.size() + padded);
+      }
+  }
+  return out;
+}
+
+FailureOr<Tensor> maxPoolKernel(qc::MaxPoolOp op, OperandTensors args) {
+  return pool(op, *args[0], op.getDilations(),
+              [](ArrayRef<float> v, int64_t) {
+                float m = -std::numeric_limits<float>::infinity();
+                for (float x : v)
+                  m = std::max(m, x);
+                return m;
+              });
+}
+
+FailureOr<Tensor> avgPoolKernel(qc::AvgPoolOp op, OperandTensors args) {
+  SmallVector<int64_t> dilations(op.getKernelShape().size(), 1);
+  bool includePad = op.getCountIncludePad();
+  return pool(op, *args[0], dilations,
+              [includePad](ArrayRef<float> v, int64_t withPad) {
+                float sum = 0;
+                for (float x : v)
+                  sum += x;
+                int64_t count = includePad ? withPad : v.size();
+                return count ? sum / count : 0.0f;
+              });
+}
+
+template <bool isMax>
+FailureOr<Tensor> globalPoolKernel(Operation *op, OperandTensors args) {
+  Tensor out = makeResult(op);
+  const Tensor &in = *args[0];
+  int64_t planes = in.getShape()[0] * in.getShape()[1];
+  int64_t size = in.getNumElements() / std::max<int64_t>(planes, 1);
+  for (int64_t p = 0; p < planes; ++p) {
+    ArrayRef<float> v = in.floats().slice(p * size, size);
+    if (isMax) {
+      float m = -std::numeric_limits<float>::infinity();
+      for (float x : v)
+        m = std::max(m, x);
+      out.floats()[p] = m;
+    } else {
+      double sum = 0;
+      for (float x : v)
+        sum += x;
+      out.floats()[p] = sum / size;
+    }
+  }
+  return out;
+}
+
+/// y = (x - mean) * invStd * scale[c] + bias[c] for every (outer, c, inner).
+FailureOr<Tensor> batchNormKernel(qc::BatchNormOp op, OperandTensors args) {
+  Tensor out = makeResult(op);
+  auto [n, c, inner] = splitAt(args[0]->getShape(), 1);
+  float eps = op.getEpsilon().convertToFloat();
+  for (int64_t ch = 0; ch < c; ++ch) {
+    float scale = args[1]->floats()[ch] /
+                  std::sqrt(args[4]->floats()[ch] + eps);
+    float shift = args[2]->floats()[ch] - args[3]->floats()[ch] * scale;
+    for (int64_t b = 0; b < n; ++b) {
+      int64_t base = (b * c + ch) * inner;
+      for (int64_t i = 0; i < inner; ++i)
+        out.floats()[base + i] = args[0]->floats()[base + i] * scale + shift;
+    }
+  }
+  return out;
+}
+
+/// Normalizes each contiguous run of `size` elements to zero mean, unit
+/// variance (two-pass, in double for accuracy).
+void normalizeRun(const float *x, float *y, int64_t size, float eps) {
+  double mean = 0, var = 0;
+  for (int64_t i = 0; i < size; ++i)
+    mean += x[i];
+  mean /= size;
+  for (int64_t i = 0; i < size; ++i)
+    var += (x[i] - mean) * (x[i] - mean);
+  var /= size;
+  float inv = 1.0 / std::sqrt(var + eps);
+  for (int64_t i = 0; i < size; ++i)
+    y[i] = (x[i] - mean) * inv;
+}
+
+FailureOr<Tensor> instanceNormKernel(qc::InstanceNormOp op,
+                                     OperandTensors args) {
+  Tensor out = makeResult(op);
+  auto [n, c, inner] = splitAt(args[0]->getShape(), 1);
+  float eps = op.getEpsilon().convertToFloat();
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t ch = 0; ch < c; ++ch) {
+      int64_t base = (b * c + ch) * inner;
+      float *y = out.floats().data() + base;
+      normalizeRun(args[0]->floats().data() + base, y, inner, eps);
+      for (int64_t i = 0; i < inner; ++i)
+        y[i] = y[i] * args[1]->floats()[ch] + args[2]->floats()[ch];
+    }
+  return out;
+}
+
+FailureOr<Tensor> layerNormKernel(qc::LayerNormOp op, OperandTensors args) {
+  Tensor out = makeResult(op);
+  const Tensor &in = *args[0];
+  int64_t rank = in.getRank();
+  int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+  ArrayRef<int64_t> normShape = in.getShape().drop_front(axis);
+  int64_t size = 1;
+  for (int64_t d : normShape)
+    size *= d;
+  // Expand scale and bias to the normalized shape once.
+  auto expand = [&](const Tensor *p) {
+    std::vector<float> full(size, 0.0f);
+    if (!p)
+      return full;
+    std::array<SmallVector<int64_t>, 1> st = {
+        broadcastStrides(p->getShape(), normShape)};
+    forEachIndex<1>(normShape, st, [&](int64_t i, auto off) {
+      full[i] = p->floats()[off[0]];
+    });
+    return full;
+  };
+  std::vector<float> scale = expand(args[1]);
+  std::vector<float> bias = expand(op.getBias() ? args[2] : nullptr);
+  float eps = op.getEpsilon().convertToFloat();
+  for (int64_t base = 0; base < in.getNumElements(); base += size) {
+    float *y = out.floats().data() + base;
+    normalizeRun(in.floats().data() + base, y, size, eps);
+    for (int64_t i = 0; i < size; ++i)
+      y[i] = y[i] * scale[i] + bias[i];
+  }
+  return out;
+}
+
+template <bool isLog>
+FailureOr<Tensor> softmaxKernel(Operation *op, int64_t axis,
+                                OperandTensors args) {
+  Tensor out = makeResult(op);
+  const Tensor &in = *args[0];
+  if (axis < 0)
+    axis += in.getRank();
+  auto [outer, n, inner] = splitAt(in.getShape(), axis);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      const float *x = in.floats().data() + o * n * inner + i;
+      float *y = out.floats().data() + o * n * inner + i;
+      float m = -std::numeric_limits<float>::infinity();
+      for (int64_t j = 0; j < n; ++j)
+        m = std::max(m, x[j * inner]);
+      double sum = 0;
+      for (int64_t j = 0; j < n; ++j)
+        sum += std::exp(x[j * inner] - m);
+      for (int64_t j = 0; j < n; ++j)
+        y[j * inner] = isLog ? x[j * inner] - m - std::log(sum)
+                             : std::exp(x[j * inner] - m) / sum;
+    }
+  return out;
+}
+
+enum class ReduceKind { Sum, Mean, Max, Min };
+
+template <ReduceKind kind, typename ReduceOp>
+FailureOr<Tensor> reduceKernel(ReduceOp op, OperandTensors args) {
+  Tensor out = makeResult(op);
+  const Tensor &in = *args[0];
+  int64_t rank = in.getRank();
+  // Walk the input with output strides that are zero on reduced axes.
+  SmallVector<int64_t> keptShape(in.getShape());
+  SmallVector<bool> reduced(rank, op.getAxes().empty());
+  for (int64_t a : op.getAxes())
+    reduced[a < 0 ? a + rank : a] = true;
+  for (int64_t i = 0; i < rank; ++i)
+    if (reduced[i])
+      keptShape[i] = 1;
+  std::array<SmallVector<int64_t>, 1> strides = {
+      broadcastStrides(keptShape, in.getShape())};
+  std::vector<double> acc(out.getNumElements(),
+                          kind == ReduceKind::Max ? -INFINITY
+                          : kind == ReduceKind::Min ? INFINITY
+                                                    : 0.0);
+  ArrayRef<float> x = in.floats();
+  forEachIndex<1>(in.getShape(), strides, [&](int64_t i, auto off) {
+    double &a = acc[off[0]];
+    if constexpr (kind == ReduceKind::Max)
+      a = std::max<double>(a, x[i]);
+    else if constexpr (kind == ReduceKind::Min)
+      a = std::min<double>(a, x[i]);
+    else
+      a += x[i];
+  });
+  double count = out.getNumElements()
+                     ? double(in.getNumElements()) / out.getNumElements()
+                     : 1.0;
+  for (int64_t i = 0; i < out.getNumElements(); ++i)
+    out.floats()[i] = kind == ReduceKind::Mean ? acc[i] / count : acc[i];
+  return out;
+}
+} // namespace
+
+void reference::registerNNKernels(KernelRegistry &r) {
+  r.add<qc::MaxPoolOp>(maxPoolKernel);
+  r.add<qc::AvgPoolOp>(avgPoolKernel);
+  r.add<qc::GlobalAvgPoolOp>(globalPoolKernel<false>);
+  r.add<qc::GlobalMaxPoolOp>(globalPoolKernel<true>);
+  r.add<qc::BatchNormOp>(batchNormKernel);
+  r.add<qc::InstanceNormOp>(instanceNormKernel);
+  r.add<qc::LayerNormOp>(layerNormKernel);
+  r.add<qc::SoftmaxOp>([](qc::SoftmaxOp op, OperandTensors args) {
+    return softmaxKernel<false>(op, op.getAxis(), args);
+  });
+  r.add<qc::LogSoftmaxOp>([](qc::LogSoftmaxOp op, OperandTensors args) {
+    return softmaxKernel<true>(op, op.getAxis(), args);
+  });
+  r.add<qc::ReduceSumOp>(reduceKernel<ReduceKind::Sum, qc::ReduceSumOp>);
+  r.add<qc::ReduceMeanOp>(reduceKernel<ReduceKind::Mean, qc::ReduceMeanOp>);
+  r.add<qc::ReduceMaxOp>(reduceKernel<ReduceKind::Max, qc::ReduceMaxOp>);
+  r.add<qc::ReduceMinOp>(reduceKernel<ReduceKind::Min, qc::ReduceMinOp>);
+}

@@ -1,0 +1,235 @@
+//===- Simplify.cpp - the qc-simplify pass ----------------------*- C++ -*-===//
+//
+// Cleans an imported graph: constant subgraphs are evaluated by the reference
+// evaluator, BatchNorm folds into the producing conv/gemm, identities go.
+//
+//===----------------------------------------------------------------------===//
+#include "quantc/Dialect/QC/QCOps.h"
+#include "quantc/Reference/Evaluator.h"
+#include "quantc/Transforms/Passes.h"
+
+#include "mlir/IR/Dominance.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/CSE.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+
+namespace quantc {
+#define GEN_PASS_DEF_QCSIMPLIFY
+#include "quantc/Transforms/Passes.h.inc"
+} // namespace quantc
+
+using namespace mlir;
+using namespace quantc;
+using reference::Tensor;
+
+namespace {
+/// The constant value of `v`, if a qc.constant defines it.
+std::optional<Tensor> getConstant(Value v) {
+  auto constant = v.getDefiningOp<qc::ConstantOp>();
+  if (!constant)
+    return std::nullopt;
+  FailureOr<Tensor> tensor = Tensor::fromAttr(constant.getValue());
+  if (failed(tensor))
+    return std::nullopt;
+  return std::move(*tensor);
+}
+
+Value createConstant(PatternRewriter &rewriter, Location loc,
+                     const Tensor &tensor, StringRef blobName) {
+  return qc::ConstantOp::create(rewriter, loc,
+                                tensor.toAttr(tensor.getType(), blobName));
+}
+
+/// Evaluates a qc op whose operands are all constant.
+struct FoldConstantSubgraph : RewritePattern {
+  FoldConstantSubgraph(MLIRContext *ctx, int64_t maxElements)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx),
+        maxElements(maxElements) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    if (!isa<qc::QCDialect>(op->getDialect()) || isa<qc::ConstantOp>(op) ||
+        op->getNumResults() != 1 || !reference::canEvaluate(op))
+      return failure();
+    auto type = cast<RankedTensorType>(op->getResult(0).getType());
+    if (type.getNumElements() > maxElements)
+      return rewriter.notifyMatchFailure(op, "result too large to fold");
+    SmallVector<Tensor> operands;
+    for (Value v : op->getOperands()) {
+      std::optional<Tensor> t = getConstant(v);
+      if (!t)
+        return failure();
+      operands.push_back(std::move(*t));
+    }
+    SmallVector<const Tensor *> ptrs;
+    for (const Tensor &t : operands)
+      ptrs.push_back(&t);
+    FailureOr<Tensor> result = reference::evaluateOp(op, ptrs);
+    if (failed(result))
+      return failure();
+    rewriter.replaceOp(op, createConstant(rewriter, op->getLoc(), *result,
+                                          "folded"));
+    return success();
+  }
+
+  int64_t maxElements;
+};
+
+/// Per-output-channel multiplier and offset equivalent to a batch_norm.
+struct ChannelAffine {
+  std::vector<float> scale, shift;
+};
+
+std::optional<ChannelAffine> getBatchNormAffine(qc::BatchNormOp bn) {
+  auto gamma = getConstant(bn.getScale()), beta = getConstant(bn.getBias()),
+       mean = getConstant(bn.getMean()), var = getConstant(bn.getVariance());
+  if (!gamma || !beta || !mean || !var)
+    return std::nullopt;
+  ChannelAffine affine;
+  float eps = bn.getEpsilon().convertToFloat();
+  for (int64_t c = 0; c < gamma->getNumElements(); ++c) {
+    float s = gamma->floats()[c] / std::sqrt(var->floats()[c] + eps);
+    affine.scale.push_back(s);
+    affine.shift.push_back(beta->floats()[c] - mean->floats()[c] * s);
+  }
+  return affine;
+}
+
+/// New bias = old bias * scale + shift (old bias defaults to zero).
+Tensor foldBias(std::optional<Tensor> bias, const ChannelAffine &affine,
+                Type elementType) {
+  int64_t channels = affine.scale.size();
+  Tensor result(elementType, {channels});
+  for (int64_t c = 0; c < channels; ++c)
+    result.floats()[c] =
+        (bias ? bias->floats()[c] : 0.0f) * affine.scale[c] + affine.shift[c];
+  return result;
+}
+
+/// batch_norm(conv(x, w, b)) -> conv(x, w * s, b * s + t).
+template <typename ConvLike>
+struct FoldBatchNormIntoConv : OpRewritePattern<qc::BatchNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(qc::BatchNormOp bn,
+                                PatternRewriter &rewriter) const override {
+    auto conv = bn.getInput().template getDefiningOp<ConvLike>();
+    if (!conv || !conv->hasOneUse())
+      return failure();
+    std::optional<Tensor> weight = getConstant(conv.getWeight());
+    std::optional<Tensor> bias;
+    if (conv.getBias() && !(bias = getConstant(conv.getBias())))
+      return failure();
+    std::optional<ChannelAffine> affine = getBatchNormAffine(bn);
+    if (!weight || !affine)
+      return failure();
+    scaleOutputChannels(conv, *weight, affine->scale);
+    Location loc = conv.getLoc();
+    Value newWeight = createConstant(rewriter, loc, *weight, "weight");
+    Value newBias = createConstant(
+        rewriter, loc, foldBias(bias, *affine, weight->getElementType()), "bias");
+    rewriter.modifyOpInPlace(conv, [&] {
+      conv.getWeightMutable().assign(newWeight);
+      conv.getBiasMutable().assign(newBias);
+      conv->setLoc(FusedLoc::get(rewriter.getContext(), {loc, bn.getLoc()}));
+    });
+    rewriter.replaceOp(bn, conv.getResult());
+    return success();
+  }
+
+  /// Multiplies output channel o of the weight by scale[o].
+  static void scaleOutputChannels(ConvLike conv, Tensor &weight,
+                                  ArrayRef<float> scale) {
+    ArrayRef<int64_t> shape = weight.getShape();
+    int64_t kernel = 1;
+    for (int64_t d : shape.drop_front(2))
+      kernel *= d;
+    MutableArrayRef<float> w = weight.floats();
+    if constexpr (std::is_same_v<ConvLike, qc::ConvOp>) {
+      int64_t perOut = weight.getNumElements() / shape[0];
+      for (int64_t o = 0; o < shape[0]; ++o)
+        for (float &x : w.slice(o * perOut, perOut))
+          x *= scale[o];
+    } else { // conv_transpose: [C, O/group, k...].
+      int64_t cPerGroup = shape[0] / conv.getGroup(), oPerGroup = shape[1];
+      for (int64_t c = 0; c < shape[0]; ++c)
+        for (int64_t j = 0; j < oPerGroup; ++j) {
+          float s = scale[(c / cPerGroup) * oPerGroup + j];
+          for (float &x : w.slice((c * oPerGroup + j) * kernel, kernel))
+            x *= s;
+        }
+    }
+  }
+};
+
+/// batch_norm(gemm(a, b, c)) over the N columns -> gemm(a, b * s, c * s + t).
+struct FoldBatchNormIntoGemm : OpRewritePattern<qc::BatchNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(qc::BatchNormOp bn,
+                                PatternRewriter &rewriter) const override {
+    auto gemm = bn.getInput().getDefiningOp<qc::GemmOp>();
+    if (!gemm || !gemm->hasOneUse())
+      return failure();
+    std::optional<Tensor> b = getConstant(gemm.getB());
+    std::optional<ChannelAffine> affine = getBatchNormAffine(bn);
+    if (!b || !affine)
+      return failure();
+    int64_t n = gemm.getType().getDimSize(1);
+    // A bias must be a per-column vector (or absent) to fold.
+    std::optional<Tensor> c;
+    if (gemm.getC()) {
+      c = getConstant(gemm.getC());
+      if (!c || c->getNumElements() != n)
+        return failure();
+    }
+    float alpha = gemm.getAlpha().convertToFloat();
+    float beta = gemm.getBeta().convertToFloat();
+    int64_t k = b->getNumElements() / n;
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t j = 0; j < n; ++j) {
+        int64_t idx = gemm.getTransB() ? j * k + kk : kk * n + j;
+        b->floats()[idx] *= alpha * affine->scale[j];
+      }
+    if (c)
+      for (float &x : c->floats())
+        x *= beta;
+    Location loc = gemm.getLoc();
+    Value newB = createConstant(rewriter, loc, *b, "weight");
+    Value newC = createConstant(rewriter, loc,
+                                foldBias(c, *affine, b->getElementType()), "bias");
+    rewriter.modifyOpInPlace(gemm, [&] {
+      gemm.getBMutable().assign(newB);
+      gemm.getCMutable().assign(newC);
+      gemm.setAlphaAttr(rewriter.getF32FloatAttr(1.0f));
+      gemm.setBetaAttr(rewriter.getF32FloatAttr(1.0f));
+      gemm->setLoc(FusedLoc::get(rewriter.getContext(), {loc, bn.getLoc()}));
+    });
+    rewriter.replaceOp(bn, gemm.getResult());
+    return success();
+  }
+};
+
+struct QCSimplifyPass : quantc::impl::QCSimplifyBase<QCSimplifyPass> {
+  using QCSimplifyBase::QCSimplifyBase;
+
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    RewritePatternSet patterns(ctx);
+    patterns.add<FoldConstantSubgraph>(ctx, maxFoldElements);
+    patterns.add<FoldBatchNormIntoConv<qc::ConvOp>,
+                 FoldBatchNormIntoConv<qc::ConvTransposeOp>,
+                 FoldBatchNormIntoGemm>(ctx);
+    for (RegisteredOperationName name : ctx->getRegisteredOperations())
+      if (isa<qc::QCDialect>(name.getDialect()))
+        name.getCanonicalizationPatterns(patterns, ctx);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    IRRewriter rewriter(ctx);
+    DominanceInfo dominance;
+    eliminateCommonSubExpressions(rewriter, dominance, getOperation());
+  }
+};
+} // namespace
