@@ -1,0 +1,274 @@
+"""Every importer op (and several combinations) through the reference
+evaluator and ONNX Runtime on the same inputs: max relative error <= 1e-4."""
+import numpy as np
+import pytest
+from onnx import helper, numpy_helper, TensorProto
+
+from conftest import make_model
+
+RNG = np.random.default_rng(1234)
+F = TensorProto.FLOAT
+
+
+def rand(*shape, low=-2.0, high=2.0):
+    return RNG.uniform(low, high, size=shape).astype(np.float32)
+
+
+def const(name, array):
+    return numpy_helper.from_array(np.asarray(array), name)
+
+
+def vi(name, shape, dtype=F):
+    return helper.make_tensor_value_info(name, dtype, shape)
+
+
+def single(op, inputs, attrs=None, inits=(), opset=17, outputs=("Y",),
+           out_type=F, **kw):
+    """A one-node model: `inputs` maps graph input names to arrays."""
+    node_inputs = kw.pop("node_inputs", list(inputs) + [i.name for i in inits])
+    node = helper.make_node(op, node_inputs, list(outputs), name=op.lower(),
+                            **(attrs or {}))
+    graph_inputs = [vi(n, a.shape, helper.np_dtype_to_tensor_dtype(a.dtype))
+                    for n, a in inputs.items()]
+    model = make_model([node], graph_inputs, [vi(o, None, out_type) for o in outputs],
+                       inits, opset)
+    return model, inputs
+
+
+X4 = {"X": rand(2, 3, 9, 9)}
+CASES = {
+    # Unary element-wise.
+    **{op: single(op, {"X": rand(2, 3, 4)}) for op in
+       ["Relu", "Sigmoid", "Tanh", "Neg", "Abs", "Erf", "HardSwish",
+        "Exp", "Identity"]},
+    "Sqrt": single("Sqrt", {"X": rand(3, 4, low=0.1)}),
+    "Log": single("Log", {"X": rand(3, 4, low=0.1)}),
+    "Reciprocal": single("Reciprocal", {"X": rand(3, 4, low=0.5)}),
+    "LeakyRelu": single("LeakyRelu", {"X": rand(3, 4)}, {"alpha": 0.3}),
+    "HardSigmoid": single("HardSigmoid", {"X": rand(3, 4)}, {"alpha": 0.3, "beta": 0.4}),
+    "Gelu": single("Gelu", {"X": rand(3, 4)}, opset=20),
+    "GeluTanh": single("Gelu", {"X": rand(3, 4)}, {"approximate": "tanh"}, opset=20),
+    "Clip10": single("Clip", {"X": rand(3, 4)}, {"min": -0.5, "max": 0.5}, opset=10),
+    "Clip13": single("Clip", {"X": rand(3, 4)},
+                     inits=[const("lo", np.float32(-0.5)), const("hi", np.float32(1.0))]),
+    "ClipMinOnly": single("Clip", {"X": rand(3, 4)}, inits=[const("lo", np.float32(0))]),
+    "Dropout": single("Dropout", {"X": rand(3, 4)}),
+    "Softmax": single("Softmax", {"X": rand(2, 3, 5)}, {"axis": 1}),
+    "SoftmaxLegacy": single("Softmax", {"X": rand(2, 3, 5)}, {"axis": 1}, opset=11),
+    "LogSoftmax": single("LogSoftmax", {"X": rand(2, 3, 5)}),
+    "Cast": single("Cast", {"X": rand(3, 4) * 4}, {"to": TensorProto.INT64},
+                   out_type=TensorProto.INT64),
+    # Binary with broadcasting.
+    **{op: single(op, {"A": rand(2, 3, 4), "B": rand(3, 1)}) for op in
+       ["Add", "Sub", "Mul", "Max", "Min"]},
+    "Div": single("Div", {"A": rand(2, 3, 4), "B": rand(4, low=0.5)}),
+    "Pow": single("Pow", {"A": rand(2, 3, low=0.1), "B": rand(2, 3)}),
+    "PowIntExponent": single("Pow", {"A": rand(2, 3)}, inits=[const("e", np.int64(2))]),
+    "PRelu": single("PRelu", {"X": rand(2, 3, 4, 4)}, inits=[const("s", rand(3, 1, 1))]),
+    "Max3": single("Max", {"A": rand(2, 3), "B": rand(3), "C": rand(2, 1)}),
+    "Sum": single("Sum", {"A": rand(2, 3), "B": rand(3)}),
+    "Equal": single("Equal", {"A": np.array([1, 2, 3], np.int64), "B": np.array([1, 0, 3], np.int64)},
+                    out_type=TensorProto.BOOL),
+    "Less": single("Less", {"A": rand(2, 3), "B": rand(3)}, out_type=TensorProto.BOOL),
+    "Greater": single("Greater", {"A": rand(2, 3), "B": rand(2, 1)}, out_type=TensorProto.BOOL),
+    "Where": single("Where", {"C": RNG.random((2, 3)) > 0.5, "A": rand(2, 3), "B": rand(3)}),
+    # Linear algebra.
+    "MatMul2D": single("MatMul", {"A": rand(5, 7), "B": rand(7, 3)}),
+    "MatMulBatched": single("MatMul", {"A": rand(2, 1, 5, 7), "B": rand(3, 7, 4)}),
+    "MatMulVec": single("MatMul", {"A": rand(7), "B": rand(2, 7, 3)}),
+    "Gemm": single("Gemm", {"A": rand(4, 6), "B": rand(5, 6), "C": rand(5)},
+                   {"alpha": 0.5, "beta": 2.0, "transB": 1}),
+    "GemmTransA": single("Gemm", {"A": rand(6, 4), "B": rand(6, 5)}, {"transA": 1}, opset=11),
+    "Einsum": single("Einsum", {"A": rand(2, 3, 4), "B": rand(2, 4, 5)}, {"equation": "bij,bjk->bik"}),
+    "EinsumTranspose": single("Einsum", {"A": rand(3, 4)}, {"equation": "ij->ji"}),
+    # Convolutions.
+    "Conv": single("Conv", X4, {"pads": [1, 1, 1, 1], "strides": [2, 2]},
+                   inits=[const("w", rand(4, 3, 3, 3)), const("b", rand(4))]),
+    "ConvGroupDilated": single("Conv", {"X": rand(1, 4, 10, 10)}, {"group": 2, "dilations": [2, 2]},
+                               inits=[const("w", rand(6, 2, 3, 3))]),
+    "ConvDepthwiseSame": single("Conv", {"X": rand(1, 4, 9, 9)},
+                                {"group": 4, "auto_pad": "SAME_UPPER", "strides": [2, 2]},
+                                inits=[const("w", rand(4, 1, 3, 3))]),
+    "ConvSameLower": single("Conv", {"X": rand(1, 2, 8, 8)}, {"auto_pad": "SAME_LOWER"},
+                            inits=[const("w", rand(3, 2, 4, 4))]),
+    "Conv1D": single("Conv", {"X": rand(2, 3, 12)}, {"pads": [2, 1], "strides": [2]},
+                     inits=[const("w", rand(5, 3, 3))]),
+    "ConvTranspose": single("ConvTranspose", {"X": rand(1, 4, 5, 5)},
+                            {"strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [1, 1]},
+                            inits=[const("w", rand(4, 3, 3, 3)), const("b", rand(3))]),
+    "ConvTransposeGroupOutShape": single("ConvTranspose", {"X": rand(1, 4, 5, 5)},
+                                         {"strides": [2, 2], "group": 2, "output_shape": [10, 10]},
+                                         inits=[const("w", rand(4, 1, 3, 3))]),
+    # Pooling and normalization.
+    "MaxPool": single("MaxPool", X4, {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}),
+    "MaxPoolCeilDilated": single("MaxPool", X4, {"kernel_shape": [2, 2], "strides": [2, 2],
+                                                 "ceil_mode": 1, "dilations": [2, 2]}),
+    "MaxPoolSame": single("MaxPool", X4, {"kernel_shape": [3, 3], "auto_pad": "SAME_UPPER"}),
+    "AveragePool": single("AveragePool", X4, {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}),
+    "AveragePoolIncludePad": single("AveragePool", X4, {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1],
+                                                        "count_include_pad": 1}),
+    "AveragePoolCeil": single("AveragePool", X4, {"kernel_shape": [2, 2], "strides": [2, 2], "ceil_mode": 1}),
+    "GlobalAveragePool": single("GlobalAveragePool", X4),
+    "GlobalMaxPool": single("GlobalMaxPool", X4),
+    "BatchNormalization": single("BatchNormalization", X4, {"epsilon": 1e-3},
+                                 inits=[const("s", rand(3)), const("b", rand(3)),
+                                        const("m", rand(3)), const("v", rand(3, low=0.5))]),
+    "InstanceNormalization": single("InstanceNormalization", X4,
+                                    inits=[const("s", rand(3)), const("b", rand(3))]),
+    "LayerNormalization": single("LayerNormalization", {"X": rand(2, 5, 8)},
+                                 inits=[const("s", rand(8)), const("b", rand(8))]),
+    "LayerNormalizationAxis": single("LayerNormalization", {"X": rand(2, 5, 8)}, {"axis": 1},
+                                     inits=[const("s", rand(5, 8))]),
+    # Shapes and data movement.
+    "Reshape": single("Reshape", {"X": rand(2, 3, 4)}, inits=[const("s", np.array([0, -1], np.int64))]),
+    "Flatten": single("Flatten", {"X": rand(2, 3, 4)}, {"axis": 2}),
+    "Squeeze11": single("Squeeze", {"X": rand(2, 1, 4, 1)}, {"axes": [1]}, opset=11),
+    "Squeeze13": single("Squeeze", {"X": rand(2, 1, 4, 1)}, inits=[const("a", np.array([-1], np.int64))]),
+    "SqueezeAll": single("Squeeze", {"X": rand(2, 1, 4, 1)}),
+    "Unsqueeze11": single("Unsqueeze", {"X": rand(2, 4)}, {"axes": [0, 3]}, opset=11),
+    "Unsqueeze13": single("Unsqueeze", {"X": rand(2, 4)}, inits=[const("a", np.array([1, -1], np.int64))]),
+    "Transpose": single("Transpose", {"X": rand(2, 3, 4)}, {"perm": [2, 0, 1]}),
+    "TransposeDefault": single("Transpose", {"X": rand(2, 3, 4)}),
+    "Concat": single("Concat", {"A": rand(2, 3), "B": rand(2, 5)}, {"axis": -1}),
+    "Slice": single("Slice", {"X": rand(6, 8)},
+                    inits=[const("s", np.array([1, -1], np.int64)), const("e", np.array([5, -9], np.int64)),
+                           const("a", np.array([0, 1], np.int64)), const("p", np.array([2, -2], np.int64))]),
+    "SliceLegacy": single("Slice", {"X": rand(6, 8)}, {"starts": [1], "ends": [1000], "axes": [1]}, opset=9),
+    "Gather": single("Gather", {"X": rand(5, 4)}, {"axis": 0}, inits=[const("i", np.array([[0, 4], [-1, 2]], np.int64))]),
+    "GatherAxis1": single("Gather", {"X": rand(3, 5, 2)}, {"axis": 1}, inits=[const("i", np.array(3, np.int64))]),
+    "Expand": single("Expand", {"X": rand(3, 1)}, inits=[const("s", np.array([2, 3, 4], np.int64))]),
+    "Tile": single("Tile", {"X": rand(2, 3)}, inits=[const("r", np.array([2, 3], np.int64))]),
+    "PadConstant": single("Pad", {"X": rand(2, 3)}, {"mode": "constant"},
+                          inits=[const("p", np.array([1, 0, 2, 3], np.int64)), const("v", np.float32(1.5))]),
+    "PadReflect": single("Pad", {"X": rand(1, 2, 4, 4)}, {"mode": "reflect"},
+                         inits=[const("p", np.array([0, 0, 2, 1, 0, 0, 1, 3], np.int64))]),
+    "PadEdge": single("Pad", {"X": rand(3, 4)}, {"mode": "edge"}, inits=[const("p", np.array([2, 1, 0, 2], np.int64))]),
+    "PadLegacy": single("Pad", {"X": rand(3, 4)}, {"pads": [1, 1, 1, 1], "value": 2.0}, opset=10),
+    "ReduceMean": single("ReduceMean", {"X": rand(2, 3, 4)}, {"axes": [1], "keepdims": 0}),
+    "ReduceMean18": single("ReduceMean", {"X": rand(2, 3, 4)}, inits=[const("a", np.array([0, 2], np.int64))], opset=18),
+    "ReduceSum": single("ReduceSum", {"X": rand(2, 3, 4)}, inits=[const("a", np.array([-1], np.int64))]),
+    "ReduceSumAll": single("ReduceSum", {"X": rand(2, 3, 4)}, {"keepdims": 0}),
+    "ReduceMax": single("ReduceMax", {"X": rand(2, 3, 4)}, {"axes": [0, 2]}),
+    "ReduceMin": single("ReduceMin", {"X": rand(2, 3, 4)}, {"axes": [1]}),
+    "ResizeNearest": single("Resize", {"X": rand(1, 2, 4, 5)}, {"mode": "nearest"},
+                            node_inputs=["X", "", "sc"], inits=[const("sc", np.array([1, 1, 2, 2], np.float32))]),
+    "ResizeLinear": single("Resize", {"X": rand(1, 2, 4, 5)}, {"mode": "linear"},
+                           node_inputs=["X", "", "", "sz"], inits=[const("sz", np.array([1, 2, 7, 9], np.int64))]),
+    "ResizeAlignCorners": single("Resize", {"X": rand(1, 2, 4, 5)},
+                                 {"mode": "linear", "coordinate_transformation_mode": "align_corners"},
+                                 node_inputs=["X", "", "sc"], inits=[const("sc", np.array([1, 1, 1.5, 2], np.float32))]),
+    "ResizeNearestAsymmetricFloor": single(
+        "Resize", {"X": rand(1, 1, 3, 3)},
+        {"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"},
+        node_inputs=["X", "", "sc"], inits=[const("sc", np.array([1, 1, 2.5, 3], np.float32))]),
+    "Resize10": single("Resize", {"X": rand(1, 1, 3, 3)}, {"mode": "nearest"},
+                       node_inputs=["X", "sc"], inits=[const("sc", np.array([1, 1, 2, 2], np.float32))], opset=10),
+}
+
+
+def split_model(opset):
+    x = vi("X", [2, 6])
+    outs = [vi(n, None) for n in ("Y0", "Y1")]
+    if opset >= 13:
+        node = helper.make_node("Split", ["X", "s"], ["Y0", "Y1"], axis=1)
+        inits = [const("s", np.array([2, 4], np.int64))]
+    else:
+        node = helper.make_node("Split", ["X"], ["Y0", "Y1"], axis=1, split=[2, 4])
+        inits = []
+    return make_model([node], [x], outs, inits, opset), {"X": rand(2, 6)}
+
+
+def split18_model():
+    node = helper.make_node("Split", ["X"], ["Y0", "Y1", "Y2"], axis=0, num_outputs=3)
+    return make_model([node], [vi("X", [7, 2])], [vi(n, None) for n in ("Y0", "Y1", "Y2")],
+                      [], 18), {"X": rand(7, 2)}
+
+
+def shape_chain_model():
+    """Shape -> Gather -> Concat -> Reshape: resolved to a static shape."""
+    nodes = [
+        helper.make_node("Shape", ["X"], ["shape"]),
+        helper.make_node("Gather", ["shape", "zero"], ["batch"], axis=0),
+        helper.make_node("Unsqueeze", ["batch", "zero1"], ["batch1"]),
+        helper.make_node("Concat", ["batch1", "minus1"], ["target"], axis=0),
+        helper.make_node("Reshape", ["X", "target"], ["flat"]),
+        helper.make_node("ConstantOfShape", ["target2"], ["ones"],
+                         value=helper.make_tensor("v", F, [1], [1.0])),
+        helper.make_node("Range", ["r0", "r1", "r2"], ["rng"]),
+        helper.make_node("Add", ["flat", "rng"], ["sum"]),
+        helper.make_node("Mul", ["sum", "ones"], ["Y"]),
+        helper.make_node("Constant", [], ["target2"], value_ints=[1, 12]),
+    ]
+    # Constant must come before its use.
+    nodes.insert(0, nodes.pop())
+    inits = [const("zero", np.array(0, np.int64)), const("zero1", np.array([0], np.int64)),
+             const("minus1", np.array([-1], np.int64)), const("r0", np.float32(0)),
+             const("r1", np.float32(6)), const("r2", np.float32(0.5))]
+    return make_model(nodes, [vi("X", [2, 3, 4])], [vi("Y", None)], inits), {"X": rand(2, 3, 4)}
+
+
+def small_cnn_model():
+    """Conv -> BatchNorm -> Relu -> MaxPool -> Conv -> GAP -> Flatten -> Gemm -> Softmax."""
+    nodes = [
+        helper.make_node("Conv", ["X", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c1", "g", "be", "m", "v"], ["bn"]),
+        helper.make_node("Relu", ["bn"], ["r1"]),
+        helper.make_node("MaxPool", ["r1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Conv", ["p1", "w2"], ["c2"], pads=[1, 1, 1, 1]),
+        helper.make_node("HardSwish", ["c2"], ["h2"]),
+        helper.make_node("GlobalAveragePool", ["h2"], ["gap"]),
+        helper.make_node("Flatten", ["gap"], ["flat"]),
+        helper.make_node("Gemm", ["flat", "fw", "fb"], ["logits"], transB=1),
+        helper.make_node("Softmax", ["logits"], ["Y"]),
+    ]
+    inits = [const("w1", rand(8, 3, 3, 3)), const("b1", rand(8)), const("g", rand(8)),
+             const("be", rand(8)), const("m", rand(8)), const("v", rand(8, low=0.5)),
+             const("w2", rand(16, 8, 3, 3)), const("fw", rand(10, 16)), const("fb", rand(10))]
+    return make_model(nodes, [vi("X", [2, 3, 16, 16])], [vi("Y", None)], inits), {"X": rand(2, 3, 16, 16)}
+
+
+def attention_model():
+    """LayerNorm -> MatMul(QKV) -> Split -> Transpose -> MatMul -> Softmax -> MatMul -> Gelu."""
+    nodes = [
+        helper.make_node("LayerNormalization", ["X", "ls", "lb"], ["ln"]),
+        helper.make_node("MatMul", ["ln", "wq"], ["q"]),
+        helper.make_node("MatMul", ["ln", "wk"], ["k"]),
+        helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 2, 1]),
+        helper.make_node("MatMul", ["q", "kt"], ["s"]),
+        helper.make_node("Div", ["s", "scale"], ["ss"]),
+        helper.make_node("Softmax", ["ss"], ["a"], axis=-1),
+        helper.make_node("MatMul", ["a", "ln"], ["o"]),
+        helper.make_node("Add", ["o", "X"], ["res"]),
+        helper.make_node("Gelu", ["res"], ["Y"]),
+    ]
+    inits = [const("ls", rand(16)), const("lb", rand(16)), const("wq", rand(16, 16)),
+             const("wk", rand(16, 16)), const("scale", np.float32(4.0))]
+    return make_model(nodes, [vi("X", [2, 5, 16])], [vi("Y", None)], inits, 20), {"X": rand(2, 5, 16)}
+
+
+COMBOS = {
+    "Split11": split_model(11),
+    "Split13": split_model(13),
+    "Split18": split18_model(),
+    "ShapeChain": shape_chain_model(),
+    "SmallCNN": small_cnn_model(),
+    "Attention": attention_model(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_op(parity, case):
+    model, inputs = CASES[case]
+    parity(model, inputs)
+
+
+@pytest.mark.parametrize("case", sorted(COMBOS))
+def test_combination(parity, case):
+    model, inputs = COMBOS[case]
+    parity(model, inputs)
+
+
+@pytest.mark.parametrize("case", ["SmallCNN", "ShapeChain"])
+def test_combination_without_simplify(parity, case):
+    model, inputs = COMBOS[case]
+    parity(model, inputs, extra=["--simplify=false"])
