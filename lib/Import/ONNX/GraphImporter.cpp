@@ -103,8 +103,8 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
                                         size_t index) {
   Location loc = nodeLocation(node, index);
   auto emit = [&]() {
-    return emitError(loc) << "node '" << node.name() << "' (" << node.op_type()
-                          << "): ";
+    return emitError(loc) << "node '" << cast<NameLoc>(loc).getName() << "' ("
+                          << node.op_type() << "): ";
   };
   StringRef domain = node.domain();
   if (!domain.empty() && domain != "ai.onnx")

@@ -120,7 +120,8 @@ bool NodeImporter::outputUsed(unsigned i) const {
 }
 
 InFlightDiagnostic NodeImporter::error() {
-  return emitError(location) << "node '" << nodeProto.name() << "' ("
+  StringRef name = cast<NameLoc>(location).getName();
+  return emitError(location) << "node '" << name << "' ("
                              << nodeProto.op_type() << "): ";
 }
 

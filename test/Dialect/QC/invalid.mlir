@@ -1,0 +1,350 @@
+// RUN: quant-opt %s -split-input-file -verify-diagnostics
+
+func.func @binary_no_broadcast(%a: tensor<2x3xf32>, %b: tensor<4xf32>) {
+  // expected-error @+2 {{operand shapes do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.add %a, %b : (tensor<2x3xf32>, tensor<4xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @binary_wrong_result(%a: tensor<2x3xf32>, %b: tensor<3xf32>) {
+  // expected-error @+2 {{inferred type(s) 'tensor<2x3xf32>' are incompatible with return type(s) of operation 'tensor<3x3xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.mul %a, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<3x3xf32>
+  return
+}
+
+// -----
+
+func.func @binary_mixed_types(%a: tensor<3xf32>, %b: tensor<3xi64>) {
+  // expected-error @+1 {{operands must have the same element type}}
+  %0 = qc.sub %a, %b : (tensor<3xf32>, tensor<3xi64>) -> tensor<3xi64>
+  return
+}
+
+// -----
+
+func.func @unary_int(%a: tensor<3xi32>) {
+  // expected-error @+1 {{must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type or 64-bit float values}}
+  %0 = qc.relu %a : tensor<3xi32>
+  return
+}
+
+// -----
+
+func.func @clip_bounds(%a: tensor<3xf32>) {
+  // expected-error @+1 {{min must not exceed max}}
+  %0 = qc.clip %a {min = 1.0 : f32, max = 0.0 : f32} : tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_axis(%a: tensor<3xf32>) {
+  // expected-error @+1 {{axis 2 out of range for rank 1}}
+  %0 = qc.softmax %a {axis = 2 : i64} : tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @where_condition(%c: tensor<3xf32>, %a: tensor<3xf32>) {
+  // expected-error @+1 {{must be ranked tensor of 1-bit signless integer values}}
+  %0 = qc.where %c, %a, %a : (tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @cast_shape(%a: tensor<3xf32>) {
+  // expected-error @+1 {{must keep the shape}}
+  %0 = qc.cast %a : tensor<3xf32> -> tensor<4xi64>
+  return
+}
+
+// -----
+
+func.func @matmul_k(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) {
+  // expected-error @+2 {{matmul contraction sizes differ: 3 vs 4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.matmul %a, %b : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_rank(%a: tensor<2x3x4xf32>, %b: tensor<4x5xf32>) {
+  // expected-error @+2 {{gemm operands must be matrices}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.gemm %a, %b : (tensor<2x3x4xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_bias(%a: tensor<2x4xf32>, %b: tensor<4x5xf32>, %c: tensor<3xf32>) {
+  // expected-error @+1 {{does not broadcast to}}
+  %0 = qc.gemm %a, %b, %c : (tensor<2x4xf32>, tensor<4x5xf32>, tensor<3xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @conv_channels(%x: tensor<1x3x8x8xf32>, %w: tensor<4x2x3x3xf32>) {
+  // expected-error @+2 {{conv channels do not match: input has 3, weight expects 2 x group 1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>}
+      : (tensor<1x3x8x8xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return
+}
+
+// -----
+
+func.func @conv_pads(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) {
+  // expected-error @+2 {{'pads' needs 4 entries, got 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0>}
+      : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return
+}
+
+// -----
+
+func.func @conv_bias(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<3xf32>) {
+  // expected-error @+1 {{expects per-channel parameters of shape [4]}}
+  %0 = qc.conv %x, %w, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>}
+      : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<3xf32>) -> tensor<1x4x6x6xf32>
+  return
+}
+
+// -----
+
+func.func @conv_transpose_output_padding(%x: tensor<1x4x5x5xf32>, %w: tensor<4x3x3x3xf32>) {
+  // expected-error @+1 {{output_padding must be in [0, stride)}}
+  %0 = qc.conv_transpose %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, output_padding = array<i64: 1, 1>}
+      : (tensor<1x4x5x5xf32>, tensor<4x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @pool_window(%x: tensor<1x3x2x2xf32>) {
+  // expected-error @+2 {{pooling window larger than the input}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.max_pool %x {kernel_shape = array<i64: 3, 3>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>}
+      : (tensor<1x3x2x2xf32>) -> tensor<1x3x1x1xf32>
+  return
+}
+
+// -----
+
+func.func @avg_pool_rank(%x: tensor<3x2xf32>) {
+  // expected-error @+2 {{pooling needs an N x C x spatial input}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.avg_pool %x {kernel_shape = array<i64: 1>, strides = array<i64: 1>, pads = array<i64: 0, 0>}
+      : (tensor<3x2xf32>) -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
+func.func @global_pool_rank(%x: tensor<3x2xf32>) {
+  // expected-error @+2 {{global pooling needs an N x C x spatial input}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.global_avg_pool %x : (tensor<3x2xf32>) -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
+func.func @batch_norm_params(%x: tensor<1x3x2x2xf32>, %c: tensor<4xf32>) {
+  // expected-error @+1 {{expects per-channel parameters of shape [3]}}
+  %0 = qc.batch_norm %x, %c, %c, %c, %c {epsilon = 1.0e-5 : f32}
+      : (tensor<1x3x2x2xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<1x3x2x2xf32>
+  return
+}
+
+// -----
+
+func.func @instance_norm_params(%x: tensor<1x3x2x2xf32>, %c: tensor<2xf32>) {
+  // expected-error @+1 {{expects per-channel parameters of shape [3]}}
+  %0 = qc.instance_norm %x, %c, %c {epsilon = 1.0e-5 : f32}
+      : (tensor<1x3x2x2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x3x2x2xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_scale(%x: tensor<2x8xf32>, %s: tensor<4xf32>) {
+  // expected-error @+1 {{do not broadcast to the normalized shape}}
+  %0 = qc.layer_norm %x, %s {axis = 1 : i64, epsilon = 1.0e-5 : f32} : (tensor<2x8xf32>, tensor<4xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_axis(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{reduction axis 2 out of range for rank 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.reduce_sum %x {axes = array<i64: 2>} : (tensor<2x8xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_mean_result(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{are incompatible with return type}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.reduce_mean %x {axes = array<i64: 1>, keepdims = false} : (tensor<2x8xf32>) -> tensor<2x1xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_max_type(%x: tensor<2xi64>) {
+  // expected-error @+1 {{must be ranked tensor of 32-bit float}}
+  %0 = qc.reduce_max %x {axes = array<i64: 0>} : (tensor<2xi64>) -> tensor<1xi64>
+  return
+}
+
+// -----
+
+func.func @reduce_min_result(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{are incompatible with return type}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.reduce_min %x {axes = array<i64>} : (tensor<2x8xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_count(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{cannot reshape 'tensor<2x8xf32>' into 'tensor<3x5xf32>'}}
+  %0 = qc.reshape %x : tensor<2x8xf32> -> tensor<3x5xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_perm(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{perm is not a permutation}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.transpose %x {perm = array<i64: 0, 0>} : (tensor<2x8xf32>) -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @concat_dims(%a: tensor<2x8xf32>, %b: tensor<3x7xf32>) {
+  // expected-error @+2 {{concat inputs differ in dimension 1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.concat %a, %b {axis = 0 : i64} : (tensor<2x8xf32>, tensor<3x7xf32>) -> tensor<5x8xf32>
+  return
+}
+
+// -----
+
+func.func @slice_step(%x: tensor<8xf32>) {
+  // expected-error @+2 {{slice step must not be zero}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.slice %x {starts = array<i64: 0>, limits = array<i64: 8>, steps = array<i64: 0>} : (tensor<8xf32>) -> tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @slice_bounds(%x: tensor<8xf32>) {
+  // expected-error @+2 {{slice bounds out of range in dimension 0}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.slice %x {starts = array<i64: 0>, limits = array<i64: 9>, steps = array<i64: 1>} : (tensor<8xf32>) -> tensor<9xf32>
+  return
+}
+
+// -----
+
+func.func @gather_axis(%x: tensor<8xf32>, %i: tensor<2xi64>) {
+  // expected-error @+2 {{gather axis out of range}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.gather %x, %i {axis = 1 : i64} : (tensor<8xf32>, tensor<2xi64>) -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @broadcast_to(%x: tensor<3xf32>) {
+  // expected-error @+1 {{cannot broadcast 'tensor<3xf32>' to 'tensor<2x4xf32>'}}
+  %0 = qc.broadcast_to %x : tensor<3xf32> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @tile_repeats(%x: tensor<3xf32>) {
+  // expected-error @+2 {{tile needs one repeat per dimension}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.tile %x {repeats = array<i64: 1, 2>} : (tensor<3xf32>) -> tensor<6xf32>
+  return
+}
+
+// -----
+
+func.func @pad_mode(%x: tensor<3xf32>) {
+  // expected-error @+1 {{unknown pad mode 'wrap'}}
+  %0 = qc.pad %x {pads = array<i64: 1, 1>, mode = "wrap"} : (tensor<3xf32>) -> tensor<5xf32>
+  return
+}
+
+// -----
+
+func.func @pad_reflect(%x: tensor<3xf32>) {
+  // expected-error @+1 {{reflect padding must be smaller than the dimension}}
+  %0 = qc.pad %x {pads = array<i64: 3, 0>, mode = "reflect"} : (tensor<3xf32>) -> tensor<6xf32>
+  return
+}
+
+// -----
+
+func.func @resize_mode(%x: tensor<1x2xf32>) {
+  // expected-error @+1 {{unsupported mode 'cubic'}}
+  %0 = qc.resize %x {scales = array<f32: 1.0, 2.0>, mode = "cubic", coordinate_transformation_mode = "half_pixel", nearest_mode = "floor"}
+      : tensor<1x2xf32> -> tensor<1x4xf32>
+  return
+}
+
+// -----
+
+func.func @resize_scales(%x: tensor<1x2xf32>) {
+  // expected-error @+1 {{needs one scale per dimension and the same rank}}
+  %0 = qc.resize %x {scales = array<f32: 2.0>, mode = "linear", coordinate_transformation_mode = "half_pixel", nearest_mode = "floor"}
+      : tensor<1x2xf32> -> tensor<1x4xf32>
+  return
+}
+
+// -----
+
+func.func @einsum_equation(%x: tensor<2x3xf32>) {
+  // expected-error @+2 {{unsupported einsum equation '...ij->ji'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.einsum %x {equation = "...ij->ji"} : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
+func.func @einsum_sizes(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) {
+  // expected-error @+2 {{einsum index 'j' has sizes 3 and 4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.einsum %a, %b {equation = "ij,jk->ik"} : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @constant_type() {
+  // expected-error @+2 {{inferred type(s)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = "qc.constant"() {value = dense<1.0> : tensor<2xf32>} : () -> tensor<3xf32>
+  return
+}

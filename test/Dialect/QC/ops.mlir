@@ -1,0 +1,163 @@
+// Round-trip of every qc op: custom form, re-parsed, and generic form.
+// RUN: quant-opt %s | FileCheck %s
+// RUN: quant-opt %s | quant-opt | FileCheck %s
+// RUN: quant-opt %s -mlir-print-op-generic | quant-opt | FileCheck %s
+
+// CHECK-LABEL: func @constants
+func.func @constants() -> (tensor<2xf32>, tensor<3xi64>) {
+  // CHECK: qc.constant dense<[1.000000e+00, 2.000000e+00]> : tensor<2xf32>
+  %0 = qc.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  // CHECK: qc.constant dense<[1, 2, 3]> : tensor<3xi64>
+  %1 = qc.constant dense<[1, 2, 3]> : tensor<3xi64>
+  return %0, %1 : tensor<2xf32>, tensor<3xi64>
+}
+
+// CHECK-LABEL: func @unary
+func.func @unary(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // CHECK: qc.sqrt %{{.*}} : tensor<2x3xf32>
+  %0 = qc.sqrt %x : tensor<2x3xf32>
+  // CHECK: qc.exp
+  %1 = qc.exp %0 : tensor<2x3xf32>
+  // CHECK: qc.log
+  %2 = qc.log %1 : tensor<2x3xf32>
+  // CHECK: qc.neg
+  %3 = qc.neg %2 : tensor<2x3xf32>
+  // CHECK: qc.abs
+  %4 = qc.abs %3 : tensor<2x3xf32>
+  // CHECK: qc.reciprocal
+  %5 = qc.reciprocal %4 : tensor<2x3xf32>
+  // CHECK: qc.relu
+  %6 = qc.relu %5 : tensor<2x3xf32>
+  // CHECK: qc.sigmoid
+  %7 = qc.sigmoid %6 : tensor<2x3xf32>
+  // CHECK: qc.tanh
+  %8 = qc.tanh %7 : tensor<2x3xf32>
+  // CHECK: qc.erf
+  %9 = qc.erf %8 : tensor<2x3xf32>
+  // CHECK: qc.hard_swish
+  %10 = qc.hard_swish %9 : tensor<2x3xf32>
+  // CHECK: qc.identity
+  %11 = qc.identity %10 : tensor<2x3xf32>
+  // CHECK: qc.leaky_relu %{{.*}} {alpha = 1.000000e-01 : f32}
+  %12 = qc.leaky_relu %11 {alpha = 0.1 : f32} : tensor<2x3xf32>
+  // CHECK: qc.hard_sigmoid %{{.*}} {alpha = 2.000000e-01 : f32, beta = 5.000000e-01 : f32}
+  %13 = qc.hard_sigmoid %12 {alpha = 0.2 : f32, beta = 0.5 : f32} : tensor<2x3xf32>
+  // CHECK: qc.gelu %{{.*}} {approximate_tanh = true}
+  %14 = qc.gelu %13 {approximate_tanh = true} : tensor<2x3xf32>
+  // CHECK: qc.clip %{{.*}} {max = 6.000000e+00 : f32, min = 0.000000e+00 : f32}
+  %15 = qc.clip %14 {min = 0.0 : f32, max = 6.0 : f32} : tensor<2x3xf32>
+  // CHECK: qc.softmax %{{.*}} {axis = 1 : i64}
+  %16 = qc.softmax %15 {axis = 1 : i64} : tensor<2x3xf32>
+  // CHECK: qc.log_softmax %{{.*}} {axis = 0 : i64}
+  %17 = qc.log_softmax %16 {axis = 0 : i64} : tensor<2x3xf32>
+  return %17 : tensor<2x3xf32>
+}
+
+// CHECK-LABEL: func @binary
+func.func @binary(%a: tensor<2x3xf32>, %b: tensor<3xf32>, %c: tensor<2x1xi1>) -> tensor<2x3xf32> {
+  // CHECK: qc.add %{{.*}}, %{{.*}} : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  %0 = qc.add %a, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  // CHECK: qc.sub
+  %1 = qc.sub %0, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  // CHECK: qc.mul
+  %2 = qc.mul %1, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  // CHECK: qc.div
+  %3 = qc.div %2, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  // CHECK: qc.pow
+  %4 = qc.pow %3, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  // CHECK: qc.min
+  %5 = qc.min %4, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  // CHECK: qc.max
+  %6 = qc.max %5, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  // CHECK: qc.prelu
+  %7 = qc.prelu %6, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  // CHECK: qc.equal {{.*}} -> tensor<2x3xi1>
+  %8 = qc.equal %7, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xi1>
+  // CHECK: qc.less
+  %9 = qc.less %7, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xi1>
+  // CHECK: qc.greater
+  %10 = qc.greater %7, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xi1>
+  // CHECK: qc.where {{.*}} : (tensor<2x1xi1>, tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  %11 = qc.where %c, %7, %b : (tensor<2x1xi1>, tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  // CHECK: qc.cast {{.*}} : tensor<2x3xf32> -> tensor<2x3xi64>
+  %12 = qc.cast %11 : tensor<2x3xf32> -> tensor<2x3xi64>
+  return %11 : tensor<2x3xf32>
+}
+
+// CHECK-LABEL: func @linalg
+func.func @linalg(%x: tensor<1x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf32>,
+                  %m: tensor<2x5x4xf32>, %n: tensor<4x3xf32>, %wt: tensor<4x3x2x2xf32>)
+    -> (tensor<1x6x4x4xf32>, tensor<2x5x3xf32>, tensor<5x3xf32>, tensor<1x3x16x16xf32>, tensor<2x3x5xf32>) {
+  // CHECK: qc.conv %{{.*}}, %{{.*}}, %{{.*}} {dilations = array<i64: 1, 1>, group = 2 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
+  %0 = qc.conv %x, %w, %b {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, group = 2 : i64}
+      : (tensor<1x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<1x6x4x4xf32>
+  // CHECK: qc.matmul
+  %1 = qc.matmul %m, %n : (tensor<2x5x4xf32>, tensor<4x3xf32>) -> tensor<2x5x3xf32>
+  %a = qc.constant dense<1.0> : tensor<5x4xf32>
+  // CHECK: qc.gemm %{{.*}}, %{{.*}} {alpha = 5.000000e-01 : f32}
+  %2 = qc.gemm %a, %n {alpha = 0.5 : f32} : (tensor<5x4xf32>, tensor<4x3xf32>) -> tensor<5x3xf32>
+  // CHECK: qc.conv_transpose
+  %3 = qc.conv_transpose %x, %wt {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, output_padding = array<i64: 0, 0>}
+      : (tensor<1x4x8x8xf32>, tensor<4x3x2x2xf32>) -> tensor<1x3x16x16xf32>
+  // CHECK: qc.einsum {{.*}} {equation = "bij->bji"}
+  %4 = qc.einsum %1 {equation = "bij->bji"} : (tensor<2x5x3xf32>) -> tensor<2x3x5xf32>
+  return %0, %1, %2, %3, %4 : tensor<1x6x4x4xf32>, tensor<2x5x3xf32>, tensor<5x3xf32>, tensor<1x3x16x16xf32>, tensor<2x3x5xf32>
+}
+
+// CHECK-LABEL: func @nn
+func.func @nn(%x: tensor<1x3x8x8xf32>, %c: tensor<3xf32>) -> tensor<1x3x1x1xf32> {
+  // CHECK: qc.max_pool
+  %0 = qc.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>}
+      : (tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
+  // CHECK: qc.avg_pool {{.*}}ceil_mode = true
+  %1 = qc.avg_pool %0 {kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, ceil_mode = true}
+      : (tensor<1x3x4x4xf32>) -> tensor<1x3x2x2xf32>
+  // CHECK: qc.batch_norm
+  %2 = qc.batch_norm %1, %c, %c, %c, %c {epsilon = 1.0e-5 : f32}
+      : (tensor<1x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<1x3x2x2xf32>
+  // CHECK: qc.instance_norm
+  %3 = qc.instance_norm %2, %c, %c {epsilon = 1.0e-5 : f32}
+      : (tensor<1x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<1x3x2x2xf32>
+  %s = qc.constant dense<1.0> : tensor<2xf32>
+  // CHECK: qc.layer_norm
+  %4 = qc.layer_norm %3, %s {axis = 3 : i64, epsilon = 1.0e-5 : f32}
+      : (tensor<1x3x2x2xf32>, tensor<2xf32>) -> tensor<1x3x2x2xf32>
+  // CHECK: qc.global_avg_pool
+  %5 = qc.global_avg_pool %4 : (tensor<1x3x2x2xf32>) -> tensor<1x3x1x1xf32>
+  // CHECK: qc.global_max_pool
+  %6 = qc.global_max_pool %5 : (tensor<1x3x1x1xf32>) -> tensor<1x3x1x1xf32>
+  // CHECK: qc.reduce_mean {{.*}} : (tensor<1x3x1x1xf32>) -> tensor<1x1x1x1xf32>
+  %7 = qc.reduce_mean %6 {axes = array<i64: 1>} : (tensor<1x3x1x1xf32>) -> tensor<1x1x1x1xf32>
+  // CHECK: qc.reduce_sum {{.*}} keepdims = false
+  %8 = qc.reduce_sum %6 {axes = array<i64: 1>, keepdims = false} : (tensor<1x3x1x1xf32>) -> tensor<1x1x1xf32>
+  // CHECK: qc.reduce_max
+  %9 = qc.reduce_max %6 {axes = array<i64>} : (tensor<1x3x1x1xf32>) -> tensor<1x1x1x1xf32>
+  // CHECK: qc.reduce_min
+  %10 = qc.reduce_min %6 {axes = array<i64: 0>} : (tensor<1x3x1x1xf32>) -> tensor<1x3x1x1xf32>
+  return %6 : tensor<1x3x1x1xf32>
+}
+
+// CHECK-LABEL: func @movement
+func.func @movement(%x: tensor<2x3x4xf32>, %i: tensor<2xi64>) -> tensor<4x3x2xf32> {
+  // CHECK: qc.reshape {{.*}} : tensor<2x3x4xf32> -> tensor<6x4xf32>
+  %0 = qc.reshape %x : tensor<2x3x4xf32> -> tensor<6x4xf32>
+  // CHECK: qc.transpose {{.*}} {perm = array<i64: 2, 1, 0>}
+  %1 = qc.transpose %x {perm = array<i64: 2, 1, 0>} : (tensor<2x3x4xf32>) -> tensor<4x3x2xf32>
+  // CHECK: qc.concat {{.*}} {axis = 0 : i64}
+  %2 = qc.concat %x, %x {axis = 0 : i64} : (tensor<2x3x4xf32>, tensor<2x3x4xf32>) -> tensor<4x3x4xf32>
+  // CHECK: qc.slice
+  %3 = qc.slice %x {starts = array<i64: 0, 2, 3>, limits = array<i64: 2, -1, 0>, steps = array<i64: 1, -1, -2>}
+      : (tensor<2x3x4xf32>) -> tensor<2x3x2xf32>
+  // CHECK: qc.gather {{.*}} {axis = 2 : i64}
+  %4 = qc.gather %x, %i {axis = 2 : i64} : (tensor<2x3x4xf32>, tensor<2xi64>) -> tensor<2x3x2xf32>
+  // CHECK: qc.broadcast_to {{.*}} : tensor<2x3x4xf32> -> tensor<5x2x3x4xf32>
+  %5 = qc.broadcast_to %x : tensor<2x3x4xf32> -> tensor<5x2x3x4xf32>
+  // CHECK: qc.tile
+  %6 = qc.tile %x {repeats = array<i64: 1, 2, 1>} : (tensor<2x3x4xf32>) -> tensor<2x6x4xf32>
+  // CHECK: qc.pad {{.*}}mode = "reflect"
+  %7 = qc.pad %x {pads = array<i64: 0, 1, 1, 0, 1, 1>, mode = "reflect"} : (tensor<2x3x4xf32>) -> tensor<2x5x6xf32>
+  // CHECK: qc.resize
+  %8 = qc.resize %x {scales = array<f32: 1.0, 2.0, 2.0>, mode = "nearest", coordinate_transformation_mode = "asymmetric", nearest_mode = "floor"}
+      : tensor<2x3x4xf32> -> tensor<2x6x8xf32>
+  return %1 : tensor<4x3x2xf32>
+}
