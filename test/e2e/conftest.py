@@ -35,14 +35,16 @@ def ort_run(model_path, inputs):
     return dict(zip(names, sess.run(names, inputs)))
 
 
-def max_rel_error(actual, expected):
+def max_rel_error(actual, expected, floor=1e-6):
+    """Max absolute difference relative to the largest expected magnitude
+    (at least `floor`, the scale below which differences are noise)."""
     actual = actual.astype(np.float64)
     expected = expected.astype(np.float64)
-    scale = max(np.max(np.abs(expected)), 1e-6)
+    scale = max(np.max(np.abs(expected)), floor)
     return float(np.max(np.abs(actual - expected)) / scale) if expected.size else 0.0
 
 
-def assert_parity(model_path, inputs, tmp_path, tol=1e-4, extra=()):
+def assert_parity(model_path, inputs, tmp_path, tol=1e-4, extra=(), floor=1e-6):
     expected = ort_run(model_path, inputs)
     actual = quant_run(model_path, inputs, tmp_path, extra)
     assert set(actual) == set(expected)
@@ -52,7 +54,7 @@ def assert_parity(model_path, inputs, tmp_path, tol=1e-4, extra=()):
         if exp.dtype.kind in "iub":
             np.testing.assert_array_equal(got, exp.astype(got.dtype))
         else:
-            err = max_rel_error(got, exp)
+            err = max_rel_error(got, exp, floor)
             assert err <= tol, f"{name}: max relative error {err}"
 
 

@@ -39,7 +39,8 @@ GraphImporter::inputType(const onnx::ValueInfoProto &info) {
            << tensorType.elem_type();
   SmallVector<int64_t> shape;
   for (const auto &dim : tensorType.shape().dim())
-    shape.push_back(dim.has_dim_value() ? dim.dim_value() : ShapedType::kDynamic);
+    shape.push_back(dim.has_dim_value() && dim.dim_value() >= 0 ? dim.dim_value()
+                                                           : ShapedType::kDynamic);
   auto bound = options.inputShapes.find(info.name());
   if (bound != options.inputShapes.end()) {
     ArrayRef<int64_t> given = bound->second;
