@@ -7,16 +7,17 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "quantc"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".onnxtxt"]
+config.suffixes = [".mlir", ".onnxtxt", ".test"]
 config.excludes = ["e2e", "lit.cfg.py", "Inputs"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.quantc_obj_root, "test")
 
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
-config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%qc_python", config.python_executable))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 
 tool_dirs = [config.quantc_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(
-    ["quant-opt", "quant-run", ToolSubst("mlir-opt", "mlir-opt")], tool_dirs)
+llvm_config.add_tool_substitutions(["quant-opt", "quant-run"], tool_dirs)
+llvm_config.add_tool_substitutions(["not", "FileCheck", "count"],
+                                   [config.llvm_tools_dir])

@@ -64,6 +64,12 @@ LogicalResult GraphImporter::importInputs(const onnx::GraphProto &graph,
                                           func::FuncOp &func, ModuleOp module) {
   for (const auto &init : graph.initializer())
     initializers[init.name()] = &init;
+  for (const auto &entry : options.inputShapes)
+    if (llvm::none_of(graph.input(), [&](const onnx::ValueInfoProto &info) {
+          return info.name() == entry.getKey();
+        }))
+      return emitError(module.getLoc(), "--input-shape names '")
+             << entry.getKey() << "', which is not a graph input";
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
   for (const auto &info : graph.input()) {
@@ -75,11 +81,6 @@ LogicalResult GraphImporter::importInputs(const onnx::GraphProto &graph,
     argTypes.push_back(*type);
     argNames.push_back(info.name());
   }
-  for (const auto &[name, _] : options.inputShapes)
-    if (!llvm::is_contained(argNames, name.str()))
-      return emitError(UnknownLoc::get(builder.getContext()),
-                       "--input-shape names '")
-             << name << "', which is not a graph input";
   builder.setInsertionPointToEnd(module.getBody());
   func = func::FuncOp::create(builder, module.getLoc(), "main",
                               builder.getFunctionType(argTypes, {}));
@@ -104,7 +105,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
                                         size_t index) {
   Location loc = nodeLocation(node, index);
   auto emit = [&]() {
-    return emitError(loc) << "node '" << cast<NameLoc>(loc).getName() << "' ("
+    return emitError(loc) << "node '" << cast<NameLoc>(loc).getName().getValue() << "' ("
                           << node.op_type() << "): ";
   };
   StringRef domain = node.domain();
@@ -121,7 +122,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
   if (opset < 7 || opset > 22)
     return emit() << "unsupported opset " << opset << " (supported: 7-22)";
   NodeImporter importer(*this, node, opset, loc);
-  if (failed(it->second(importer)))
+  if (failed(it->second(importer)) || importer.failedToBuild())
     return failure();
   for (int i = 0; i < node.output_size(); ++i)
     if (!node.output(i).empty() && !values.contains(node.output(i)) &&

@@ -64,11 +64,35 @@ public:
   llvm::FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 
   /// Creates a qc op; folds it into a constant when all operands are.
+  /// Returns null (with a diagnostic) when the op's result type cannot be
+  /// inferred, e.g. for shapes that do not broadcast; once that happened,
+  /// further calls do nothing so that no op consumes the missing value.
   template <typename OpTy, typename... Args>
   mlir::Value create(Args &&...args) {
-    auto op = OpTy::create(builder(), location, std::forward<Args>(args)...);
+    if (hadError)
+      return nullptr;
+    OpTy op;
+    if constexpr (OpTy::template hasTrait<mlir::InferTypeOpInterface::Trait>()) {
+      // Infer first: the inferring builders abort on failure.
+      mlir::OperationState probe(location, OpTy::getOperationName());
+      OpTy::build(builder(), probe, mlir::Type(), args...);
+      llvm::SmallVector<mlir::Type, 1> types;
+      if (mlir::failed(OpTy::inferReturnTypes(
+              context(), location, probe.operands,
+              probe.attributes.getDictionary(context()),
+              probe.getRawProperties(), probe.regions, types))) {
+        hadError = true;
+        return nullptr;
+      }
+      op = OpTy::create(builder(), location, types.front(),
+                        std::forward<Args>(args)...);
+    } else {
+      op = OpTy::create(builder(), location, std::forward<Args>(args)...);
+    }
     return foldIfConstant(op);
   }
+  /// Whether an op of this node failed to build.
+  bool failedToBuild() const { return hadError; }
   /// Creates a constant from a host tensor.
   mlir::Value constant(const reference::Tensor &tensor);
 
@@ -80,6 +104,7 @@ private:
   const onnx::NodeProto &nodeProto;
   int64_t opsetVersion;
   mlir::Location location;
+  bool hadError = false;
 };
 
 using ImportFn = llvm::LogicalResult (*)(NodeImporter &);
