@@ -117,6 +117,9 @@ class QC_BinaryOp<string mnemonic, string formula, list<Trait> traits = []>
           loc, adaptor.getOperands(), }] # !if(isComparison, "true", "false") # [{,
           types);
     }
+    ::llvm::LogicalResult $cppClass::verify() {
+      return ::quantc::qc::verifySameElementTypes(*this, getLhs(), getRhs());
+    }
   }];
 }
 
@@ -240,7 +243,6 @@ def QC_MaxPoolOp : QC_Op<"max_pool", [InferTypeOpAdaptor]> {
                    DefaultValuedAttr<BoolAttr, "false">:$ceil_mode);
   let results = (outs QC_FloatTensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
-  let hasVerifier = 1;
 }
 
 def QC_AvgPoolOp : QC_Op<"avg_pool", [InferTypeOpAdaptor]> {
@@ -256,7 +258,6 @@ def QC_AvgPoolOp : QC_Op<"avg_pool", [InferTypeOpAdaptor]> {
                    DefaultValuedAttr<BoolAttr, "false">:$count_include_pad);
   let results = (outs QC_FloatTensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
-  let hasVerifier = 1;
 }
 
 class QC_GlobalPoolOp<string mnemonic, string what>

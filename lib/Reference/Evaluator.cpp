@@ -40,6 +40,38 @@ FailureOr<Tensor> reference::evaluateOp(Operation *op,
   return result;
 }
 
+std::optional<Tensor> reference::getConstantValue(Value v) {
+  auto constant = v.getDefiningOp<qc::ConstantOp>();
+  if (!constant)
+    return std::nullopt;
+  FailureOr<Tensor> tensor = Tensor::fromAttr(constant.getValue());
+  if (failed(tensor))
+    return std::nullopt;
+  return std::move(*tensor);
+}
+
+std::optional<Tensor> reference::evaluateConstantOperands(Operation *op) {
+  if (op->getNumResults() != 1 || !canEvaluate(op) ||
+      !llvm::all_of(op->getOperands(), [](Value v) {
+        return v.getDefiningOp<qc::ConstantOp>();
+      }))
+    return std::nullopt;
+  SmallVector<Tensor> operands;
+  for (Value v : op->getOperands()) {
+    std::optional<Tensor> t = getConstantValue(v);
+    if (!t)
+      return std::nullopt;
+    operands.push_back(std::move(*t));
+  }
+  SmallVector<const Tensor *> ptrs;
+  for (const Tensor &t : operands)
+    ptrs.push_back(&t);
+  FailureOr<Tensor> result = evaluateOp(op, ptrs);
+  if (failed(result))
+    return std::nullopt;
+  return std::move(*result);
+}
+
 FailureOr<SmallVector<Tensor>>
 reference::evaluateFunction(func::FuncOp func, ArrayRef<Tensor> inputs,
                             ValueObserver observer) {

@@ -42,6 +42,12 @@ void registerLinalgKernels(KernelRegistry &registry);
 void registerNNKernels(KernelRegistry &registry);
 void registerMovementKernels(KernelRegistry &registry);
 
+/// `axis` counted from the front (qc axes may be negative, as in ONNX). Takes
+/// int64_t so that the uint64_t of an I64Attr getter wraps back to negative.
+inline int64_t normalizedAxis(int64_t axis, int64_t rank) {
+  return axis < 0 ? axis + rank : axis;
+}
+
 /// A zero-filled tensor of the op's (single) result type.
 inline Tensor makeResult(mlir::Operation *op) {
   auto type = llvm::cast<mlir::RankedTensorType>(op->getResult(0).getType());

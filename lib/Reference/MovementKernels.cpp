@@ -48,7 +48,7 @@ FailureOr<Tensor> broadcastKernel(qc::BroadcastToOp op, OperandTensors args) {
 FailureOr<Tensor> concatKernel(qc::ConcatOp op, OperandTensors args) {
   Tensor out = makeResult(op);
   int64_t rank = out.getRank();
-  int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+  int64_t axis = normalizedAxis(op.getAxis(), rank);
   int64_t outer = 1;
   for (int64_t i = 0; i < axis; ++i)
     outer *= out.getShape()[i];
@@ -67,7 +67,7 @@ FailureOr<Tensor> concatKernel(qc::ConcatOp op, OperandTensors args) {
 FailureOr<Tensor> gatherKernel(qc::GatherOp op, OperandTensors args) {
   Tensor out = makeResult(op);
   const Tensor &data = *args[0], &indices = *args[1];
-  int64_t axis = op.getAxis() < 0 ? op.getAxis() + data.getRank() : op.getAxis();
+  int64_t axis = normalizedAxis(op.getAxis(), data.getRank());
   int64_t outer = 1, inner = 1, dim = data.getShape()[axis];
   for (int64_t i = 0; i < axis; ++i)
     outer *= data.getShape()[i];

@@ -161,7 +161,7 @@ FailureOr<Tensor> layerNormKernel(qc::LayerNormOp op, OperandTensors args) {
   Tensor out = makeResult(op);
   const Tensor &in = *args[0];
   int64_t rank = in.getRank();
-  int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+  int64_t axis = normalizedAxis(op.getAxis(), rank);
   ArrayRef<int64_t> normShape = in.getShape().drop_front(axis);
   int64_t size = 1;
   for (int64_t d : normShape)
@@ -195,9 +195,8 @@ FailureOr<Tensor> softmaxKernel(Operation *op, int64_t axis,
                                 OperandTensors args) {
   Tensor out = makeResult(op);
   const Tensor &in = *args[0];
-  if (axis < 0)
-    axis += in.getRank();
-  auto [outer, n, inner] = splitAt(in.getShape(), axis);
+  auto [outer, n, inner] =
+      splitAt(in.getShape(), normalizedAxis(axis, in.getRank()));
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
       const float *x = in.floats().data() + o * n * inner + i;
@@ -226,7 +225,7 @@ FailureOr<Tensor> reduceKernel(ReduceOp op, OperandTensors args) {
   SmallVector<int64_t> keptShape(in.getShape());
   SmallVector<bool> reduced(rank, op.getAxes().empty());
   for (int64_t a : op.getAxes())
-    reduced[a < 0 ? a + rank : a] = true;
+    reduced[normalizedAxis(a, rank)] = true;
   for (int64_t i = 0; i < rank; ++i)
     if (reduced[i])
       keptShape[i] = 1;

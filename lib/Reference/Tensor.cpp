@@ -125,8 +125,6 @@ FailureOr<Tensor> Tensor::fromAttr(ElementsAttr attr) {
 
 ElementsAttr Tensor::toAttr(RankedTensorType type, StringRef blobName) const {
   Type element = type.getElementType();
-  // Small tensors stay readable; big ones become blobs.
-  constexpr int64_t kMaxInlineElements = 16;
   if (element.isF32()) {
     if (numElements > kMaxInlineElements)
       return DenseResourceElementsAttr::get(

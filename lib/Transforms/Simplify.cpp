@@ -25,16 +25,7 @@ using namespace quantc;
 using reference::Tensor;
 
 namespace {
-/// The constant value of `v`, if a qc.constant defines it.
-std::optional<Tensor> getConstant(Value v) {
-  auto constant = v.getDefiningOp<qc::ConstantOp>();
-  if (!constant)
-    return std::nullopt;
-  FailureOr<Tensor> tensor = Tensor::fromAttr(constant.getValue());
-  if (failed(tensor))
-    return std::nullopt;
-  return std::move(*tensor);
-}
+using reference::getConstantValue;
 
 Value createConstant(PatternRewriter &rewriter, Location loc,
                      const Tensor &tensor, StringRef blobName) {
@@ -51,23 +42,13 @@ struct FoldConstantSubgraph : RewritePattern {
   LogicalResult matchAndRewrite(Operation *op,
                                 PatternRewriter &rewriter) const override {
     if (!isa<qc::QCDialect>(op->getDialect()) || isa<qc::ConstantOp>(op) ||
-        op->getNumResults() != 1 || !reference::canEvaluate(op))
+        op->getNumResults() != 1)
       return failure();
     auto type = cast<RankedTensorType>(op->getResult(0).getType());
     if (type.getNumElements() > maxElements)
       return rewriter.notifyMatchFailure(op, "result too large to fold");
-    SmallVector<Tensor> operands;
-    for (Value v : op->getOperands()) {
-      std::optional<Tensor> t = getConstant(v);
-      if (!t)
-        return failure();
-      operands.push_back(std::move(*t));
-    }
-    SmallVector<const Tensor *> ptrs;
-    for (const Tensor &t : operands)
-      ptrs.push_back(&t);
-    FailureOr<Tensor> result = reference::evaluateOp(op, ptrs);
-    if (failed(result))
+    std::optional<Tensor> result = reference::evaluateConstantOperands(op);
+    if (!result)
       return failure();
     rewriter.replaceOp(op, createConstant(rewriter, op->getLoc(), *result,
                                           "folded"));
@@ -83,8 +64,8 @@ struct ChannelAffine {
 };
 
 std::optional<ChannelAffine> getBatchNormAffine(qc::BatchNormOp bn) {
-  auto gamma = getConstant(bn.getScale()), beta = getConstant(bn.getBias()),
-       mean = getConstant(bn.getMean()), var = getConstant(bn.getVariance());
+  auto gamma = getConstantValue(bn.getScale()), beta = getConstantValue(bn.getBias()),
+       mean = getConstantValue(bn.getMean()), var = getConstantValue(bn.getVariance());
   if (!gamma || !beta || !mean || !var)
     return std::nullopt;
   ChannelAffine affine;
@@ -118,9 +99,9 @@ struct FoldBatchNormIntoConv : OpRewritePattern<qc::BatchNormOp> {
     auto conv = bn.getInput().template getDefiningOp<ConvLike>();
     if (!conv || !conv->hasOneUse())
       return failure();
-    std::optional<Tensor> weight = getConstant(conv.getWeight());
+    std::optional<Tensor> weight = getConstantValue(conv.getWeight());
     std::optional<Tensor> bias;
-    if (conv.getBias() && !(bias = getConstant(conv.getBias())))
+    if (conv.getBias() && !(bias = getConstantValue(conv.getBias())))
       return failure();
     std::optional<ChannelAffine> affine = getBatchNormAffine(bn);
     if (!weight || !affine)
@@ -173,7 +154,7 @@ struct FoldBatchNormIntoGemm : OpRewritePattern<qc::BatchNormOp> {
     auto gemm = bn.getInput().getDefiningOp<qc::GemmOp>();
     if (!gemm || !gemm->hasOneUse())
       return failure();
-    std::optional<Tensor> b = getConstant(gemm.getB());
+    std::optional<Tensor> b = getConstantValue(gemm.getB());
     std::optional<ChannelAffine> affine = getBatchNormAffine(bn);
     if (!b || !affine)
       return failure();
@@ -181,7 +162,7 @@ struct FoldBatchNormIntoGemm : OpRewritePattern<qc::BatchNormOp> {
     // A bias must be a per-column vector (or absent) to fold.
     std::optional<Tensor> c;
     if (gemm.getC()) {
-      c = getConstant(gemm.getC());
+      c = getConstantValue(gemm.getC());
       if (!c || c->getNumElements() != n)
         return failure();
     }

@@ -23,6 +23,13 @@ bool canEvaluate(mlir::Operation *op);
 llvm::FailureOr<Tensor> evaluateOp(mlir::Operation *op,
                                    llvm::ArrayRef<const Tensor *> operands);
 
+/// The value of `v` when a qc.constant defines it.
+std::optional<Tensor> getConstantValue(mlir::Value v);
+
+/// Evaluates `op` when every operand is a qc.constant (checked before any
+/// constant is decoded); std::nullopt otherwise or when evaluation fails.
+std::optional<Tensor> evaluateConstantOperands(mlir::Operation *op);
+
 /// Called with every op result the evaluator computes (for calibration).
 using ValueObserver = llvm::function_ref<void(mlir::Value, const Tensor &)>;
 

@@ -15,6 +15,10 @@
 
 namespace quantc::reference {
 
+/// Constants with more elements become `dense_resource` blobs; smaller ones
+/// stay readable inline `dense` attributes.
+constexpr int64_t kMaxInlineElements = 16;
+
 class Tensor {
 public:
   Tensor() = default;

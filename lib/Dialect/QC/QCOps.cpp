@@ -4,6 +4,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
@@ -119,30 +120,14 @@ LogicalResult LogSoftmaxOp::verify() {
   return verifyAxis(*this, getAxis(), getType().getRank());
 }
 
-#define VERIFY_BINARY(OP)                                                      \
-  LogicalResult OP::verify() {                                                 \
-    if (getLhs().getType().getElementType() !=                                 \
-        getRhs().getType().getElementType())                                   \
-      return emitOpError("operands must have the same element type");          \
-    return success();                                                          \
-  }
-VERIFY_BINARY(AddOp)
-VERIFY_BINARY(SubOp)
-VERIFY_BINARY(MulOp)
-VERIFY_BINARY(DivOp)
-VERIFY_BINARY(PowOp)
-VERIFY_BINARY(MinOp)
-VERIFY_BINARY(MaxOp)
-VERIFY_BINARY(PReluOp)
-VERIFY_BINARY(EqualOp)
-VERIFY_BINARY(LessOp)
-VERIFY_BINARY(GreaterOp)
-#undef VERIFY_BINARY
+LogicalResult qc::verifySameElementTypes(Operation *op, Value lhs, Value rhs) {
+  if (getElementTypeOrSelf(lhs) != getElementTypeOrSelf(rhs))
+    return op->emitOpError("operands must have the same element type");
+  return success();
+}
 
 LogicalResult WhereOp::verify() {
-  if (getLhs().getType().getElementType() != getRhs().getType().getElementType())
-    return emitOpError("both branches must have the same element type");
-  return success();
+  return verifySameElementTypes(*this, getLhs(), getRhs());
 }
 
 LogicalResult CastOp::verify() {
@@ -187,14 +172,6 @@ LogicalResult ConvTransposeOp::verify() {
   return verifyConvBias(*this);
 }
 
-LogicalResult MaxPoolOp::verify() { return success(); }
-
-LogicalResult AvgPoolOp::verify() {
-  if (!llvm::all_of(getKernelShape(), [](int64_t k) { return k >= 1; }))
-    return emitOpError("kernel_shape must be positive");
-  return success();
-}
-
 LogicalResult BatchNormOp::verify() {
   if (getType().getRank() < 2)
     return emitOpError("expects an N x C x ... input");
@@ -214,7 +191,9 @@ LogicalResult LayerNormOp::verify() {
   int64_t rank = getType().getRank();
   if (failed(verifyAxis(*this, getAxis(), rank)))
     return failure();
-  int64_t axis = getAxis() < 0 ? getAxis() + rank : getAxis();
+  int64_t axis = getAxis();
+  if (axis < 0)
+    axis += rank;
   ArrayRef<int64_t> normalized = getType().getShape().drop_front(axis);
   SmallVector<Value> params = {getScale()};
   if (getBias())

@@ -41,17 +41,18 @@ FailureOr<Tensor> NodeImporter::constantInput(unsigned i) {
   Value v = input(i);
   if (!v)
     return failure();
-  auto constant = v.getDefiningOp<qc::ConstantOp>();
-  if (!constant) {
+  if (!v.getDefiningOp<qc::ConstantOp>()) {
     error() << "input " << i << " ('" << nodeProto.input(i)
             << "') must be a compile-time constant; bind dynamic dimensions "
                "with --input-shape";
     return failure();
   }
-  FailureOr<Tensor> tensor = Tensor::fromAttr(constant.getValue());
-  if (failed(tensor))
+  std::optional<Tensor> tensor = reference::getConstantValue(v);
+  if (!tensor) {
     error() << "cannot read constant input '" << nodeProto.input(i) << "'";
-  return tensor;
+    return failure();
+  }
+  return std::move(*tensor);
 }
 
 FailureOr<SmallVector<int64_t>> NodeImporter::constantInts(unsigned i) {
@@ -146,25 +147,11 @@ Value NodeImporter::foldIfConstant(Operation *op) {
   // Shape arithmetic and other small constant subgraphs resolve right away.
   constexpr int64_t kMaxFoldElements = 1 << 16;
   auto type = cast<RankedTensorType>(op->getResult(0).getType());
-  bool allConstant = llvm::all_of(op->getOperands(), [](Value v) {
-    return v.getDefiningOp<qc::ConstantOp>();
-  });
-  if (!allConstant || type.getNumElements() > kMaxFoldElements ||
+  if (type.getNumElements() > kMaxFoldElements ||
       (type.getElementType().isF32() && type.getNumElements() > 1024))
     return op->getResult(0);
-  SmallVector<Tensor> operands;
-  SmallVector<const Tensor *> ptrs;
-  for (Value v : op->getOperands()) {
-    FailureOr<Tensor> t =
-        Tensor::fromAttr(v.getDefiningOp<qc::ConstantOp>().getValue());
-    if (failed(t))
-      return op->getResult(0);
-    operands.push_back(std::move(*t));
-  }
-  for (const Tensor &t : operands)
-    ptrs.push_back(&t);
-  FailureOr<Tensor> result = reference::evaluateOp(op, ptrs);
-  if (failed(result))
+  std::optional<Tensor> result = reference::evaluateConstantOperands(op);
+  if (!result)
     return op->getResult(0);
   Value folded = constant(*result);
   op->getResult(0).replaceAllUsesWith(folded);

@@ -71,25 +71,24 @@ public:
   mlir::Value create(Args &&...args) {
     if (hadError)
       return nullptr;
-    OpTy op;
     if constexpr (OpTy::template hasTrait<mlir::InferTypeOpInterface::Trait>()) {
       // Infer first: the inferring builders abort on failure.
-      mlir::OperationState probe(location, OpTy::getOperationName());
-      OpTy::build(builder(), probe, mlir::Type(), args...);
+      mlir::OperationState state(location, OpTy::getOperationName());
+      OpTy::build(builder(), state, mlir::Type(), std::forward<Args>(args)...);
       llvm::SmallVector<mlir::Type, 1> types;
       if (mlir::failed(OpTy::inferReturnTypes(
-              context(), location, probe.operands,
-              probe.attributes.getDictionary(context()),
-              probe.getRawProperties(), probe.regions, types))) {
+              context(), location, state.operands,
+              state.attributes.getDictionary(context()),
+              state.getRawProperties(), state.regions, types))) {
         hadError = true;
         return nullptr;
       }
-      op = OpTy::create(builder(), location, types.front(),
-                        std::forward<Args>(args)...);
+      state.types.assign(types.begin(), types.end());
+      return foldIfConstant(builder().create(state));
     } else {
-      op = OpTy::create(builder(), location, std::forward<Args>(args)...);
+      return foldIfConstant(
+          OpTy::create(builder(), location, std::forward<Args>(args)...));
     }
-    return foldIfConstant(op);
   }
   /// Whether an op of this node failed to build.
   bool failedToBuild() const { return hadError; }

@@ -186,8 +186,7 @@ onnx_import::convertTensorProto(const onnx::TensorProto &t, StringRef modelDir,
       values.push_back(c != 0);
     return cast<ElementsAttr>(DenseElementsAttr::get(type, ArrayRef(values)));
   }
-  constexpr int64_t kMaxInlineElements = 16;
-  if (count <= kMaxInlineElements)
+  if (count <= reference::kMaxInlineElements)
     return cast<ElementsAttr>(DenseElementsAttr::getFromRawBuffer(
         type, ArrayRef<char>(bytes.data(), bytes.size())));
   ArrayRef<char> data(bytes.data(), bytes.size());

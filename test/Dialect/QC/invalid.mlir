@@ -348,3 +348,11 @@ func.func @constant_type() {
   %0 = "qc.constant"() {value = dense<1.0> : tensor<2xf32>} : () -> tensor<3xf32>
   return
 }
+
+// -----
+
+func.func @where_branch_types(%c: tensor<3xi1>, %a: tensor<3xf32>, %b: tensor<3xi64>) {
+  // expected-error @+1 {{operands must have the same element type}}
+  %0 = qc.where %c, %a, %b : (tensor<3xi1>, tensor<3xf32>, tensor<3xi64>) -> tensor<3xi64>
+  return
+}

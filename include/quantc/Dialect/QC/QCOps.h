@@ -19,6 +19,9 @@ llvm::LogicalResult inferBroadcastType(std::optional<mlir::Location> loc,
 /// Shape of `a` and `b` broadcast together, or failure if incompatible.
 llvm::FailureOr<llvm::SmallVector<int64_t>>
 broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b);
+/// Verifies that `lhs` and `rhs` have the same element type.
+llvm::LogicalResult verifySameElementTypes(mlir::Operation *op,
+                                           mlir::Value lhs, mlir::Value rhs);
 llvm::LogicalResult inferGlobalPoolType(std::optional<mlir::Location> loc,
                                         mlir::Value input,
                                         llvm::SmallVectorImpl<mlir::Type> &types);
