@@ -35,9 +35,12 @@ LogicalResult importBinary(NodeImporter &n) {
 /// Variadic Min/Max/Sum: a left fold of the binary op.
 template <typename OpTy>
 LogicalResult importVariadic(NodeImporter &n) {
-  Value acc = n.input(0);
-  for (unsigned i = 1; i < n.numInputs(); ++i)
-    acc = n.create<OpTy>(acc, n.input(i));
+  FailureOr<SmallVector<Value>> inputs = n.variadicInputs();
+  if (failed(inputs))
+    return failure();
+  Value acc = inputs->front();
+  for (Value next : ArrayRef(*inputs).drop_front())
+    acc = n.create<OpTy>(acc, next);
   n.setOutput(0, acc);
   return success();
 }
@@ -132,38 +135,38 @@ LogicalResult importSoftmax(NodeImporter &n) {
 }
 } // namespace
 
-void onnx_import::addElementwiseImporters(llvm::StringMap<ImportFn> &t) {
-  t["Relu"] = importUnary<qc::ReluOp>;
-  t["Sigmoid"] = importUnary<qc::SigmoidOp>;
-  t["Tanh"] = importUnary<qc::TanhOp>;
-  t["Sqrt"] = importUnary<qc::SqrtOp>;
-  t["Exp"] = importUnary<qc::ExpOp>;
-  t["Log"] = importUnary<qc::LogOp>;
-  t["Neg"] = importUnary<qc::NegOp>;
-  t["Abs"] = importUnary<qc::AbsOp>;
-  t["Reciprocal"] = importUnary<qc::ReciprocalOp>;
-  t["Erf"] = importUnary<qc::ErfOp>;
-  t["HardSwish"] = importUnary<qc::HardSwishOp>;
-  t["Identity"] = importIdentity;
-  t["Dropout"] = importIdentity;
-  t["LeakyRelu"] = importLeakyRelu;
-  t["HardSigmoid"] = importHardSigmoid;
-  t["Gelu"] = importGelu;
-  t["Clip"] = importClip;
-  t["Add"] = importBinary<qc::AddOp>;
-  t["Sub"] = importBinary<qc::SubOp>;
-  t["Mul"] = importBinary<qc::MulOp>;
-  t["Div"] = importBinary<qc::DivOp>;
-  t["Pow"] = importBinary<qc::PowOp>;
-  t["PRelu"] = importBinary<qc::PReluOp>;
-  t["Equal"] = importBinary<qc::EqualOp>;
-  t["Less"] = importBinary<qc::LessOp>;
-  t["Greater"] = importBinary<qc::GreaterOp>;
-  t["Min"] = importVariadic<qc::MinOp>;
-  t["Max"] = importVariadic<qc::MaxOp>;
-  t["Sum"] = importVariadic<qc::AddOp>;
-  t["Where"] = importWhere;
-  t["Cast"] = importCast;
-  t["Softmax"] = importSoftmax<qc::SoftmaxOp>;
-  t["LogSoftmax"] = importSoftmax<qc::LogSoftmaxOp>;
+void onnx_import::addElementwiseImporters(llvm::StringMap<OpImporter> &t) {
+  t["Relu"] = {importUnary<qc::ReluOp>, 1};
+  t["Sigmoid"] = {importUnary<qc::SigmoidOp>, 1};
+  t["Tanh"] = {importUnary<qc::TanhOp>, 1};
+  t["Sqrt"] = {importUnary<qc::SqrtOp>, 1};
+  t["Exp"] = {importUnary<qc::ExpOp>, 1};
+  t["Log"] = {importUnary<qc::LogOp>, 1};
+  t["Neg"] = {importUnary<qc::NegOp>, 1};
+  t["Abs"] = {importUnary<qc::AbsOp>, 1};
+  t["Reciprocal"] = {importUnary<qc::ReciprocalOp>, 1};
+  t["Erf"] = {importUnary<qc::ErfOp>, 1};
+  t["HardSwish"] = {importUnary<qc::HardSwishOp>, 1};
+  t["Identity"] = {importIdentity, 1};
+  t["Dropout"] = {importIdentity, 1};
+  t["LeakyRelu"] = {importLeakyRelu, 1};
+  t["HardSigmoid"] = {importHardSigmoid, 1};
+  t["Gelu"] = {importGelu, 1};
+  t["Clip"] = {importClip, 1};
+  t["Add"] = {importBinary<qc::AddOp>, 2};
+  t["Sub"] = {importBinary<qc::SubOp>, 2};
+  t["Mul"] = {importBinary<qc::MulOp>, 2};
+  t["Div"] = {importBinary<qc::DivOp>, 2};
+  t["Pow"] = {importBinary<qc::PowOp>, 2};
+  t["PRelu"] = {importBinary<qc::PReluOp>, 2};
+  t["Equal"] = {importBinary<qc::EqualOp>, 2};
+  t["Less"] = {importBinary<qc::LessOp>, 2};
+  t["Greater"] = {importBinary<qc::GreaterOp>, 2};
+  t["Min"] = {importVariadic<qc::MinOp>, 1};
+  t["Max"] = {importVariadic<qc::MaxOp>, 1};
+  t["Sum"] = {importVariadic<qc::AddOp>, 1};
+  t["Where"] = {importWhere, 3};
+  t["Cast"] = {importCast, 1};
+  t["Softmax"] = {importSoftmax<qc::SoftmaxOp>, 1};
+  t["LogSoftmax"] = {importSoftmax<qc::LogSoftmaxOp>, 1};
 }

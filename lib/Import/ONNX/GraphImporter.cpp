@@ -115,6 +115,10 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
   auto it = importers.find(node.op_type());
   if (it == importers.end())
     return emit() << "unsupported ONNX op '" << node.op_type() << "'";
+  const OpImporter &opImporter = it->second;
+  for (unsigned i = 0; i < opImporter.requiredInputs; ++i)
+    if (i >= (unsigned)node.input_size() || node.input(i).empty())
+      return emit() << "missing required input " << i;
   for (int i = 0; i < node.input_size(); ++i)
     if (!node.input(i).empty() && !lookup(node.input(i), loc))
       return emit() << "input '" << node.input(i) << "' is not defined";
@@ -122,7 +126,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
   if (opset < 7 || opset > 22)
     return emit() << "unsupported opset " << opset << " (supported: 7-22)";
   NodeImporter importer(*this, node, opset, loc);
-  if (failed(it->second(importer)) || importer.failedToBuild())
+  if (failed(opImporter.import(importer)) || importer.failedToBuild())
     return failure();
   for (int i = 0; i < node.output_size(); ++i)
     if (!node.output(i).empty() && !values.contains(node.output(i)) &&

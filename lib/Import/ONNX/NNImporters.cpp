@@ -214,10 +214,11 @@ LogicalResult importEinsum(NodeImporter &n) {
   std::string equation = n.getString("equation", "");
   if (failed(qc::parseEinsum(equation, n.numInputs())))
     return n.error() << "unsupported einsum equation '" << equation << "'";
-  SmallVector<Value> inputs;
-  for (unsigned i = 0; i < n.numInputs(); ++i)
-    inputs.push_back(n.input(i));
-  n.setOutput(0, n.create<qc::EinsumOp>(inputs, n.builder().getStringAttr(equation)));
+  FailureOr<SmallVector<Value>> inputs = n.variadicInputs();
+  if (failed(inputs))
+    return failure();
+  n.setOutput(0, n.create<qc::EinsumOp>(*inputs,
+                                        n.builder().getStringAttr(equation)));
   return success();
 }
 
@@ -272,18 +273,18 @@ LogicalResult importResize(NodeImporter &n) {
 }
 } // namespace
 
-void onnx_import::addNNImporters(llvm::StringMap<ImportFn> &t) {
-  t["Conv"] = importConv;
-  t["ConvTranspose"] = importConvTranspose;
-  t["MatMul"] = importMatMul;
-  t["Gemm"] = importGemm;
-  t["MaxPool"] = importMaxPool;
-  t["AveragePool"] = importAveragePool;
-  t["GlobalAveragePool"] = importGlobalPool<qc::GlobalAvgPoolOp>;
-  t["GlobalMaxPool"] = importGlobalPool<qc::GlobalMaxPoolOp>;
-  t["BatchNormalization"] = importBatchNorm;
-  t["InstanceNormalization"] = importInstanceNorm;
-  t["LayerNormalization"] = importLayerNorm;
-  t["Einsum"] = importEinsum;
-  t["Resize"] = importResize;
+void onnx_import::addNNImporters(llvm::StringMap<OpImporter> &t) {
+  t["Conv"] = {importConv, 2};
+  t["ConvTranspose"] = {importConvTranspose, 2};
+  t["MatMul"] = {importMatMul, 2};
+  t["Gemm"] = {importGemm, 2};
+  t["MaxPool"] = {importMaxPool, 1};
+  t["AveragePool"] = {importAveragePool, 1};
+  t["GlobalAveragePool"] = {importGlobalPool<qc::GlobalAvgPoolOp>, 1};
+  t["GlobalMaxPool"] = {importGlobalPool<qc::GlobalMaxPoolOp>, 1};
+  t["BatchNormalization"] = {importBatchNorm, 5};
+  t["InstanceNormalization"] = {importInstanceNorm, 3};
+  t["LayerNormalization"] = {importLayerNorm, 2};
+  t["Einsum"] = {importEinsum, 1};
+  t["Resize"] = {importResize, 1};
 }

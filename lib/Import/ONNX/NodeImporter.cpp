@@ -37,10 +37,24 @@ RankedTensorType NodeImporter::inputType(unsigned i) {
   return v ? cast<RankedTensorType>(v.getType()) : RankedTensorType();
 }
 
+FailureOr<SmallVector<Value>> NodeImporter::variadicInputs() {
+  SmallVector<Value> inputs;
+  for (unsigned i = 0; i < numInputs(); ++i) {
+    if (!hasInput(i)) {
+      error() << "missing input " << i;
+      return failure();
+    }
+    inputs.push_back(input(i));
+  }
+  return inputs;
+}
+
 FailureOr<Tensor> NodeImporter::constantInput(unsigned i) {
   Value v = input(i);
-  if (!v)
+  if (!v) {
+    error() << "missing input " << i;
     return failure();
+  }
   if (!v.getDefiningOp<qc::ConstantOp>()) {
     error() << "input " << i << " ('" << nodeProto.input(i)
             << "') must be a compile-time constant; bind dynamic dimensions "

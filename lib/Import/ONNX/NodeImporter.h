@@ -38,6 +38,8 @@ public:
   /// Input `i`, or null when absent (empty name or past the end).
   mlir::Value input(unsigned i);
   mlir::RankedTensorType inputType(unsigned i);
+  /// Every input of a variadic op; fails on an empty name among them.
+  llvm::FailureOr<llvm::SmallVector<mlir::Value>> variadicInputs();
   /// Input `i` as a host tensor; fails with a diagnostic when it is not a
   /// compile-time constant.
   llvm::FailureOr<reference::Tensor> constantInput(unsigned i);
@@ -108,13 +110,20 @@ private:
 
 using ImportFn = llvm::LogicalResult (*)(NodeImporter &);
 
+struct OpImporter {
+  ImportFn import;
+  /// Leading inputs that must be present (named); checked before `import`
+  /// runs, so importers may use them without null checks.
+  unsigned requiredInputs;
+};
+
 /// All op importers, by ONNX op type (default domain).
-const llvm::StringMap<ImportFn> &getOpImporters();
+const llvm::StringMap<OpImporter> &getOpImporters();
 
 // Registration of each group of op importers.
-void addElementwiseImporters(llvm::StringMap<ImportFn> &table);
-void addNNImporters(llvm::StringMap<ImportFn> &table);
-void addShapeImporters(llvm::StringMap<ImportFn> &table);
+void addElementwiseImporters(llvm::StringMap<OpImporter> &table);
+void addNNImporters(llvm::StringMap<OpImporter> &table);
+void addShapeImporters(llvm::StringMap<OpImporter> &table);
 
 /// MLIR element type of an ONNX TensorProto data type, or null.
 mlir::Type convertElementType(mlir::MLIRContext *ctx, int32_t onnxType);

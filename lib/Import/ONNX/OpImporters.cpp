@@ -5,9 +5,9 @@ using namespace mlir;
 using namespace quantc;
 using namespace quantc::onnx_import;
 
-const llvm::StringMap<ImportFn> &onnx_import::getOpImporters() {
-  static const llvm::StringMap<ImportFn> table = [] {
-    llvm::StringMap<ImportFn> t;
+const llvm::StringMap<OpImporter> &onnx_import::getOpImporters() {
+  static const llvm::StringMap<OpImporter> table = [] {
+    llvm::StringMap<OpImporter> t;
     addElementwiseImporters(t);
     addNNImporters(t);
     addShapeImporters(t);

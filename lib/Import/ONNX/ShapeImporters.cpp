@@ -135,14 +135,14 @@ LogicalResult importTranspose(NodeImporter &n) {
 }
 
 LogicalResult importConcat(NodeImporter &n) {
-  SmallVector<Value> inputs;
-  for (unsigned i = 0; i < n.numInputs(); ++i)
-    inputs.push_back(n.input(i));
+  FailureOr<SmallVector<Value>> inputs = n.variadicInputs();
+  if (failed(inputs))
+    return failure();
   FailureOr<int64_t> axis =
       n.normalizeAxis(n.getInt("axis", 0), n.inputType(0).getRank());
   if (failed(axis))
     return failure();
-  n.setOutput(0, n.create<qc::ConcatOp>(inputs, i64Attr(n, *axis)));
+  n.setOutput(0, n.create<qc::ConcatOp>(*inputs, i64Attr(n, *axis)));
   return success();
 }
 
@@ -444,25 +444,25 @@ LogicalResult importReduce(NodeImporter &n) {
 }
 } // namespace
 
-void onnx_import::addShapeImporters(llvm::StringMap<ImportFn> &t) {
-  t["Reshape"] = importReshape;
-  t["Flatten"] = importFlatten;
-  t["Squeeze"] = importSqueeze;
-  t["Unsqueeze"] = importUnsqueeze;
-  t["Transpose"] = importTranspose;
-  t["Concat"] = importConcat;
-  t["Split"] = importSplit;
-  t["Slice"] = importSlice;
-  t["Gather"] = importGather;
-  t["Shape"] = importShape;
-  t["Constant"] = importConstant;
-  t["ConstantOfShape"] = importConstantOfShape;
-  t["Expand"] = importExpand;
-  t["Tile"] = importTile;
-  t["Range"] = importRange;
-  t["Pad"] = importPad;
-  t["ReduceSum"] = importReduce<qc::ReduceSumOp, 13>;
-  t["ReduceMean"] = importReduce<qc::ReduceMeanOp, 18>;
-  t["ReduceMax"] = importReduce<qc::ReduceMaxOp, 18>;
-  t["ReduceMin"] = importReduce<qc::ReduceMinOp, 18>;
+void onnx_import::addShapeImporters(llvm::StringMap<OpImporter> &t) {
+  t["Reshape"] = {importReshape, 2};
+  t["Flatten"] = {importFlatten, 1};
+  t["Squeeze"] = {importSqueeze, 1};
+  t["Unsqueeze"] = {importUnsqueeze, 1};
+  t["Transpose"] = {importTranspose, 1};
+  t["Concat"] = {importConcat, 1};
+  t["Split"] = {importSplit, 1};
+  t["Slice"] = {importSlice, 1};
+  t["Gather"] = {importGather, 2};
+  t["Shape"] = {importShape, 1};
+  t["Constant"] = {importConstant, 0};
+  t["ConstantOfShape"] = {importConstantOfShape, 1};
+  t["Expand"] = {importExpand, 2};
+  t["Tile"] = {importTile, 2};
+  t["Range"] = {importRange, 3};
+  t["Pad"] = {importPad, 1};
+  t["ReduceSum"] = {importReduce<qc::ReduceSumOp, 13>, 1};
+  t["ReduceMean"] = {importReduce<qc::ReduceMeanOp, 18>, 1};
+  t["ReduceMax"] = {importReduce<qc::ReduceMaxOp, 18>, 1};
+  t["ReduceMin"] = {importReduce<qc::ReduceMinOp, 18>, 1};
 }
