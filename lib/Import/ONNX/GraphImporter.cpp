@@ -115,6 +115,9 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
   auto it = importers.find(node.op_type());
   if (it == importers.end())
     return emit() << "unsupported ONNX op '" << node.op_type() << "'";
+  // Every supported op defines output 0; importers rely on it.
+  if (node.output_size() == 0 || node.output(0).empty())
+    return emit() << "has no output";
   const OpImporter &opImporter = it->second;
   for (unsigned i = 0; i < opImporter.requiredInputs; ++i)
     if (i >= (unsigned)node.input_size() || node.input(i).empty())
