@@ -366,7 +366,12 @@ LogicalResult importRange(NodeImporter &n) {
          d = delta->getAsDouble(0);
   if (d == 0)
     return n.error() << "delta must not be zero";
-  int64_t count = std::max<int64_t>(0, (int64_t)std::ceil((l - s) / d));
+  double steps = std::ceil((l - s) / d);
+  // Range folds to a constant at import: bound what it may allocate.
+  constexpr double kMaxRangeElements = 1 << 24;
+  if (!(steps <= kMaxRangeElements))
+    return n.error() << "Range of " << steps << " elements is too large";
+  int64_t count = std::max<int64_t>(0, (int64_t)steps);
   Tensor t(start->getElementType(), {count});
   for (int64_t i = 0; i < count; ++i) {
     if (t.isFloat())
