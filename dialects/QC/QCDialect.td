@@ -18,7 +18,9 @@ def QC_Dialect : Dialect {
     Weights are `qc.constant` ops holding `dense_resource` blobs.
   }];
   let hasConstantMaterializer = 1;
-  let dependentDialects = ["::mlir::func::FuncDialect"];
+  let useDefaultAttributePrinterParser = 1;
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::quant::QuantDialect"];
 }
 
 class QC_Op<string mnemonic, list<Trait> traits = []>

@@ -475,4 +475,6 @@ def QC_EinsumOp : QC_Op<"einsum", [InferTypeOpAdaptor]> {
   let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
 }
 
+include "QC/QCQuantOps.td"
+
 #endif // QUANTC_DIALECT_QC_OPS

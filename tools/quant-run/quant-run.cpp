@@ -142,7 +142,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   DialectRegistry registry;
-  registry.insert<qc::QCDialect, func::FuncDialect>();
+  registry.insert<qc::QCDialect, func::FuncDialect, quant::QuantDialect>();
   MLIRContext ctx(registry);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &ctx);

@@ -153,12 +153,20 @@ static LogicalResult verifyConvBias(ConvLike op) {
   return verifyChannelParams(op, op.getBias(), op.getType().getDimSize(1));
 }
 
+LogicalResult qc::verifyConvWindow(Operation *op, ArrayRef<int64_t> strides,
+                                   ArrayRef<int64_t> dilations,
+                                   ArrayRef<int64_t> pads) {
+  if (llvm::any_of(strides, [](int64_t s) { return s < 1; }) ||
+      llvm::any_of(dilations, [](int64_t d) { return d < 1; }))
+    return op->emitOpError("strides and dilations must be positive");
+  if (llvm::any_of(pads, [](int64_t p) { return p < 0; }))
+    return op->emitOpError("pads must be non-negative");
+  return success();
+}
+
 LogicalResult ConvOp::verify() {
-  if (llvm::any_of(getStrides(), [](int64_t s) { return s < 1; }) ||
-      llvm::any_of(getDilations(), [](int64_t d) { return d < 1; }))
-    return emitOpError("strides and dilations must be positive");
-  if (llvm::any_of(getPads(), [](int64_t p) { return p < 0; }))
-    return emitOpError("pads must be non-negative");
+  if (failed(verifyConvWindow(*this, getStrides(), getDilations(), getPads())))
+    return failure();
   return verifyConvBias(*this);
 }
 

@@ -212,10 +212,11 @@ LogicalResult GemmOp::inferReturnTypes(MLIRContext *,
   return setResult({m, n}, a.getElementType(), types);
 }
 
-LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
-                                       std::optional<Location> loc,
-                                       Adaptor adaptor,
-                                       SmallVectorImpl<Type> &types) {
+namespace {
+/// Shared by qc.conv and qc.qconv, which differ only in element types.
+template <typename ConvAdaptor>
+LogicalResult inferConvType(std::optional<Location> loc, ConvAdaptor adaptor,
+                            Type elementType, SmallVectorImpl<Type> &types) {
   auto input = tensorType(adaptor.getInput());
   auto weight = tensorType(adaptor.getWeight());
   int64_t spatial = input.getRank() - 2;
@@ -243,7 +244,43 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
       return emitOptionalError(loc, "conv kernel larger than padded input");
     shape.push_back(out);
   }
-  return setResult(shape, input.getElementType(), types);
+  return setResult(shape, elementType, types);
+}
+} // namespace
+
+LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
+  return inferConvType(loc, adaptor,
+                       tensorType(adaptor.getInput()).getElementType(), types);
+}
+
+LogicalResult QConvOp::inferReturnTypes(MLIRContext *context,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &types) {
+  return inferConvType(loc, adaptor, IntegerType::get(context, 32), types);
+}
+
+LogicalResult QMatMulOp::inferReturnTypes(MLIRContext *context,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  auto lhs = tensorType(adaptor.getLhs()), rhs = tensorType(adaptor.getRhs());
+  if (lhs.getRank() < 2 || rhs.getRank() < 2)
+    return emitOptionalError(loc, "qmatmul operands must have rank 2 or more");
+  if (rhs.getRank() != 2 && rhs.getShape().drop_back(2) !=
+                                lhs.getShape().drop_back(2))
+    return emitOptionalError(loc, "qmatmul rhs must be a matrix or have the "
+                                  "batch dimensions of lhs");
+  if (lhs.getShape().back() != rhs.getDimSize(rhs.getRank() - 2))
+    return emitOptionalError(loc, "qmatmul contraction sizes differ: ",
+                             lhs.getShape().back(), " vs ",
+                             rhs.getDimSize(rhs.getRank() - 2));
+  SmallVector<int64_t> shape(lhs.getShape().drop_back());
+  shape.push_back(rhs.getShape().back());
+  return setResult(shape, IntegerType::get(context, 32), types);
 }
 
 LogicalResult ConvTransposeOp::inferReturnTypes(MLIRContext *,

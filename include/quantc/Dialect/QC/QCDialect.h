@@ -3,8 +3,14 @@
 #define QUANTC_DIALECT_QC_QCDIALECT_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Dialect.h"
 
 #include "quantc/Dialect/QC/QCDialect.h.inc"
+#include "quantc/Dialect/QC/QCEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "quantc/Dialect/QC/QCAttrs.h.inc"
 
 #endif // QUANTC_DIALECT_QC_QCDIALECT_H

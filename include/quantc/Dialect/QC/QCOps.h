@@ -30,6 +30,12 @@ llvm::LogicalResult inferReduceType(std::optional<mlir::Location> loc,
                                     llvm::ArrayRef<int64_t> axes, bool keepdims,
                                     llvm::SmallVectorImpl<mlir::Type> &types);
 
+/// Checks conv strides and dilations (positive) and pads (non-negative).
+llvm::LogicalResult verifyConvWindow(mlir::Operation *op,
+                                     llvm::ArrayRef<int64_t> strides,
+                                     llvm::ArrayRef<int64_t> dilations,
+                                     llvm::ArrayRef<int64_t> pads);
+
 /// Subscripts of an einsum equation, one letter per dimension; the output is
 /// made explicit (sorted letters that occur once) when the equation omits it.
 struct EinsumSubscripts {

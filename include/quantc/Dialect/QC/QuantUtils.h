@@ -1,0 +1,72 @@
+//===- QuantUtils.h - quantization arithmetic shared by qc ------*- C++ -*-===//
+//
+// The one definition of quantc's quantization arithmetic: how a
+// `!quant.uniform` type maps elements to scales and zero points, how reals
+// round to integers, and how a real rescale becomes a fixed-point multiplier.
+// Verifiers, passes and the reference evaluator all use these, so the
+// compiler and its oracle cannot disagree.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANTC_DIALECT_QC_QUANTUTILS_H
+#define QUANTC_DIALECT_QC_QUANTUTILS_H
+
+#include "quantc/Dialect/QC/QCDialect.h"
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "llvm/ADT/SmallVector.h"
+
+namespace quantc::qc {
+
+/// The scales and zero points of a quantized tensor type in one form for
+/// per-tensor, per-axis and sub-channel types: the tensor is tiled by blocks
+/// of `blockShape`, and block `b` (row-major over `paramShape`) has
+/// `scales[b]` and `zeroPoints[b]`.
+struct QuantLayout {
+  llvm::SmallVector<double> scales;
+  llvm::SmallVector<int64_t> zeroPoints;
+  llvm::SmallVector<int64_t> blockShape;
+  llvm::SmallVector<int64_t> paramShape;
+  int64_t qmin = 0, qmax = 0;
+
+  /// The layout of `type` over a tensor of `shape`; emits through `emitError`
+  /// and fails when the type's parameters do not fit the shape.
+  static llvm::FailureOr<QuantLayout>
+  get(mlir::quant::QuantizedType type, llvm::ArrayRef<int64_t> shape,
+      llvm::function_ref<mlir::InFlightDiagnostic()> emitError);
+  /// The same for a ranked tensor type whose elements are quantized.
+  static llvm::FailureOr<QuantLayout> get(mlir::Type tensorType);
+
+  /// The block of every element of a tensor of `shape`, in row-major order.
+  llvm::SmallVector<int64_t> blockIndices(llvm::ArrayRef<int64_t> shape) const;
+  /// Whether one scale and zero point cover the whole tensor.
+  bool isPerTensor() const { return scales.size() == 1; }
+};
+
+/// The quantized element type of `t` (a tensor or an element type), or null.
+mlir::quant::UniformQuantizedType getUniformType(mlir::Type t);
+mlir::quant::QuantizedType getQuantizedType(mlir::Type t);
+
+/// `value` rounded to an integer as `mode` says (double_round rounds half
+/// away from zero here: it differs only in the two-step multiply below).
+int64_t roundToInt(double value, RoundingMode mode);
+
+/// q = clamp(round(x / scale) + zeroPoint, qmin, qmax).
+int64_t quantizeValue(float x, double scale, int64_t zeroPoint, int64_t qmin,
+                      int64_t qmax, RoundingMode mode);
+
+/// A real rescale M as multiplier * 2^-(31 + shift), multiplier in
+/// [2^30, 2^31) (0 when M is 0).
+struct FixedPointMultiplier {
+  int32_t multiplier = 0;
+  int32_t shift = 0;
+};
+/// Fails when M is negative, not finite, or outside [2^-62, 2^30].
+llvm::FailureOr<FixedPointMultiplier> getFixedPointMultiplier(double realScale);
+
+/// round(value * multiplier * 2^-(31 + shift)) as `mode` says, exactly.
+int64_t applyMultiplier(int64_t value, int32_t multiplier, int32_t shift,
+                        RoundingMode mode);
+
+} // namespace quantc::qc
+
+#endif // QUANTC_DIALECT_QC_QUANTUTILS_H

@@ -1,0 +1,190 @@
+//===- QuantUtils.cpp - quantization arithmetic shared by qc ----*- C++ -*-===//
+#include "quantc/Dialect/QC/QuantUtils.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include <cmath>
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::qc;
+
+quant::QuantizedType qc::getQuantizedType(Type t) {
+  if (auto shaped = dyn_cast<ShapedType>(t))
+    t = shaped.getElementType();
+  return dyn_cast<quant::QuantizedType>(t);
+}
+
+quant::UniformQuantizedType qc::getUniformType(Type t) {
+  return dyn_cast_or_null<quant::UniformQuantizedType>(getQuantizedType(t));
+}
+
+static void appendSigned(DenseElementsAttr attr, bool isSigned,
+                         SmallVectorImpl<int64_t> &out) {
+  for (const APInt &v : attr.getValues<APInt>())
+    out.push_back(isSigned ? v.getSExtValue() : v.getZExtValue());
+}
+
+FailureOr<QuantLayout>
+QuantLayout::get(quant::QuantizedType type, ArrayRef<int64_t> shape,
+                 function_ref<InFlightDiagnostic()> emitError) {
+  QuantLayout layout;
+  layout.qmin = type.getStorageTypeMin();
+  layout.qmax = type.getStorageTypeMax();
+  int64_t rank = shape.size();
+  layout.blockShape.assign(shape.begin(), shape.end());
+  layout.paramShape.assign(rank, 1);
+  if (auto uniform = dyn_cast<quant::UniformQuantizedType>(type)) {
+    layout.scales.push_back(uniform.getScale());
+    layout.zeroPoints.push_back(uniform.getZeroPoint());
+    return layout;
+  }
+  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(type)) {
+    int64_t axis = perAxis.getQuantizedDimension();
+    if (axis >= rank)
+      return emitError() << "quantized dimension " << axis
+                         << " is out of range for rank " << rank;
+    if ((int64_t)perAxis.getScales().size() != shape[axis])
+      return emitError() << "per-axis type has " << perAxis.getScales().size()
+                         << " scales for dimension " << axis << " of size "
+                         << shape[axis];
+    layout.scales.assign(perAxis.getScales().begin(), perAxis.getScales().end());
+    layout.zeroPoints.assign(perAxis.getZeroPoints().begin(),
+                             perAxis.getZeroPoints().end());
+    layout.blockShape[axis] = 1;
+    layout.paramShape[axis] = shape[axis];
+    return layout;
+  }
+  auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(type);
+  if (!sub)
+    return emitError() << "unsupported quantized type " << type;
+  ArrayRef<int64_t> scaleShape = sub.getScales().getType().getShape();
+  if ((int64_t)scaleShape.size() != rank)
+    return emitError() << "sub-channel scales have rank " << scaleShape.size()
+                       << ", tensor has rank " << rank;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (scaleShape[d] < 1 || shape[d] % scaleShape[d] != 0)
+      return emitError() << "dimension " << d << " of size " << shape[d]
+                         << " is not a whole number of " << scaleShape[d]
+                         << " blocks";
+    layout.paramShape[d] = scaleShape[d];
+    layout.blockShape[d] = shape[d] / scaleShape[d];
+  }
+  for (const APFloat &s : sub.getScales().getValues<APFloat>())
+    layout.scales.push_back(s.convertToDouble());
+  appendSigned(sub.getZeroPoints(), sub.isSigned(), layout.zeroPoints);
+  return layout;
+}
+
+FailureOr<QuantLayout> QuantLayout::get(Type tensorType) {
+  auto shaped = dyn_cast<RankedTensorType>(tensorType);
+  quant::QuantizedType type = getQuantizedType(tensorType);
+  if (!shaped || !type)
+    return failure();
+  ScopedDiagnosticHandler silence(type.getContext(),
+                                  [](Diagnostic &) { return success(); });
+  return get(type, shaped.getShape(), [&] {
+    return emitError(UnknownLoc::get(type.getContext()));
+  });
+}
+
+SmallVector<int64_t> QuantLayout::blockIndices(ArrayRef<int64_t> shape) const {
+  int64_t total = 1;
+  for (int64_t d : shape)
+    total *= d;
+  SmallVector<int64_t> result(total, 0);
+  if (isPerTensor())
+    return result;
+  int64_t rank = shape.size();
+  SmallVector<int64_t> index(rank, 0);
+  for (int64_t i = 0; i < total; ++i) {
+    int64_t block = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      block = block * paramShape[d] + index[d] / blockShape[d];
+    result[i] = block;
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++index[d] < shape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  return result;
+}
+
+int64_t qc::roundToInt(double value, RoundingMode mode) {
+  if (mode == RoundingMode::HalfToEven)
+    return static_cast<int64_t>(std::nearbyint(value));
+  return static_cast<int64_t>(std::round(value));
+}
+
+int64_t qc::quantizeValue(float x, double scale, int64_t zeroPoint,
+                          int64_t qmin, int64_t qmax, RoundingMode mode) {
+  // Divide in f32 as ONNX QuantizeLinear does, so QDQ models agree exactly.
+  float scaled = x / static_cast<float>(scale);
+  if (std::isnan(scaled))
+    return std::clamp<int64_t>(zeroPoint, qmin, qmax);
+  double clamped = std::clamp<double>(scaled, -4e18, 4e18);
+  return std::clamp<int64_t>(roundToInt(clamped, mode) + zeroPoint, qmin, qmax);
+}
+
+FailureOr<FixedPointMultiplier> qc::getFixedPointMultiplier(double realScale) {
+  if (!std::isfinite(realScale) || realScale < 0)
+    return failure();
+  if (realScale == 0)
+    return FixedPointMultiplier{};
+  int exponent = 0;
+  double mantissa = std::frexp(realScale, &exponent);
+  int64_t m = static_cast<int64_t>(std::llround(mantissa * (1ll << 31)));
+  if (m == (1ll << 31)) {
+    m /= 2;
+    ++exponent;
+  }
+  int32_t shift = -exponent;
+  if (31 + shift < 1 || 31 + shift > 62)
+    return failure();
+  return FixedPointMultiplier{static_cast<int32_t>(m), shift};
+}
+
+/// gemmlowp's SaturatingRoundingDoublingHighMul.
+static int32_t roundingDoublingHighMul(int32_t a, int32_t b) {
+  if (a == INT32_MIN && b == INT32_MIN)
+    return INT32_MAX;
+  int64_t ab = static_cast<int64_t>(a) * b;
+  int64_t nudge = ab >= 0 ? (1ll << 30) : 1 - (1ll << 30);
+  return static_cast<int32_t>((ab + nudge) / (1ll << 31));
+}
+
+/// gemmlowp's RoundingDivideByPOT: ties away from zero.
+static int32_t roundingDivideByPOT(int32_t x, int exponent) {
+  if (exponent == 0)
+    return x;
+  int32_t mask = static_cast<int32_t>((1ll << exponent) - 1);
+  int32_t remainder = x & mask;
+  int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+int64_t qc::applyMultiplier(int64_t value, int32_t multiplier, int32_t shift,
+                            RoundingMode mode) {
+  if (mode == RoundingMode::DoubleRound) {
+    int leftShift = shift < 0 ? -shift : 0;
+    int rightShift = shift > 0 ? shift : 0;
+    int64_t shifted = std::clamp<int64_t>(value * (1ll << leftShift),
+                                          INT32_MIN, INT32_MAX);
+    return roundingDivideByPOT(
+        roundingDoublingHighMul(static_cast<int32_t>(shifted), multiplier),
+        rightShift);
+  }
+  __int128 product = static_cast<__int128>(value) * multiplier;
+  int totalShift = 31 + shift;
+  __int128 half = static_cast<__int128>(1) << (totalShift - 1);
+  bool negative = product < 0;
+  __int128 magnitude = negative ? -product : product;
+  __int128 quotient = magnitude >> totalShift;
+  __int128 remainder = magnitude - (quotient << totalShift);
+  bool up = remainder > half ||
+            (remainder == half && (mode == RoundingMode::HalfAwayFromZero ||
+                                   (quotient & 1)));
+  quotient += up ? 1 : 0;
+  return static_cast<int64_t>(negative ? -quotient : quotient);
+}
