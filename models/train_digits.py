@@ -5,7 +5,8 @@
   digits_cnn.onnx  Conv3x3(8) + BN + Relu + MaxPool + Conv3x3(16) + Relu
                    + GlobalAveragePool + Gemm
 
-Also writes digits_test.npz, the held-out split (inputs and labels).
+Also writes digits_test.npz, the held-out split (inputs and labels), and
+digits_calib.npz, the first 256 training images, the calibration set.
 Deterministic: fixed seeds, fixed split.
 """
 import pathlib
@@ -213,6 +214,11 @@ def main():
     print(f"cnn held-out accuracy: {acc:.4f}")
     export_cnn(cnn, OUT / "digits_cnn.onnx")
     np.savez(OUT / "digits_test.npz", image=xte, label=yte)
+    save_calibration(xtr)
+
+
+def save_calibration(xtr):
+    np.savez(OUT / "digits_calib.npz", image=xtr[:256])
 
 
 if __name__ == "__main__":

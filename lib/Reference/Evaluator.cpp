@@ -20,9 +20,25 @@ static const KernelRegistry &getRegistry() {
     registerLinalgKernels(r);
     registerNNKernels(r);
     registerMovementKernels(r);
+    registerQuantKernels(r);
     return r;
   }();
   return registry;
+}
+
+/// Kernels compute in f32; results of narrower float types are rounded to
+/// them (nearest, ties to even) so that f16 and bf16 layers carry their error.
+static void roundToElementType(Tensor &tensor) {
+  auto type = dyn_cast<FloatType>(tensor.getElementType());
+  if (!type || type.isF32() || type.isF64())
+    return;
+  for (float &v : tensor.floats()) {
+    APFloat value(v);
+    bool lost;
+    value.convert(type.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+    value.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+    v = value.convertToFloat();
+  }
 }
 
 bool reference::canEvaluate(Operation *op) {
@@ -37,6 +53,7 @@ FailureOr<Tensor> reference::evaluateOp(Operation *op,
   FailureOr<Tensor> result = (*kernel)(op, operands);
   if (failed(result))
     return op->emitOpError("could not be evaluated");
+  roundToElementType(*result);
   return result;
 }
 

@@ -4,6 +4,7 @@
 // enough to calibrate real models.
 //
 //===----------------------------------------------------------------------===//
+#include "Im2Col.h"
 #include "Kernels.h"
 #include "quantc/Dialect/QC/QCOps.h"
 
@@ -140,61 +141,6 @@ FailureOr<Tensor> gemmKernel(qc::GemmOp op, OperandTensors args) {
   return out;
 }
 
-/// A 2-d view of an N x C x [H x] W problem; 1-d convolutions use H = 1.
-struct Window2D {
-  int64_t inH, inW, outH, outW, kH, kW;
-  int64_t strideH, strideW, dilH, dilW, padT, padL;
-};
-
-template <typename ConvLike>
-Window2D getWindow(ConvLike op, ArrayRef<int64_t> inShape,
-                   ArrayRef<int64_t> wShape, ArrayRef<int64_t> outShape) {
-  bool is1D = inShape.size() == 3;
-  auto dim = [&](ArrayRef<int64_t> v, int i, int64_t dflt) {
-    return is1D ? (i == 0 ? dflt : v[0]) : v[i];
-  };
-  ArrayRef<int64_t> pads = op.getPads();
-  int64_t spatial = inShape.size() - 2;
-  Window2D w;
-  w.inH = is1D ? 1 : inShape[2];
-  w.inW = inShape.back();
-  w.outH = is1D ? 1 : outShape[2];
-  w.outW = outShape.back();
-  w.kH = is1D ? 1 : wShape[2];
-  w.kW = wShape.back();
-  w.strideH = dim(op.getStrides(), 0, 1);
-  w.strideW = dim(op.getStrides(), 1, 1);
-  w.dilH = dim(op.getDilations(), 0, 1);
-  w.dilW = dim(op.getDilations(), 1, 1);
-  w.padT = is1D ? 0 : pads[0];
-  w.padL = pads[spatial - 1];
-  return w;
-}
-
-/// Unfolds the [C, inH, inW] image into columns [C * kH * kW, outH * outW].
-void im2col(const float *image, int64_t channels, const Window2D &w,
-            float *cols) {
-  int64_t outSize = w.outH * w.outW;
-  for (int64_t c = 0; c < channels; ++c)
-    for (int64_t ky = 0; ky < w.kH; ++ky)
-      for (int64_t kx = 0; kx < w.kW; ++kx) {
-        float *row = cols + ((c * w.kH + ky) * w.kW + kx) * outSize;
-        for (int64_t oy = 0; oy < w.outH; ++oy) {
-          int64_t iy = oy * w.strideH - w.padT + ky * w.dilH;
-          float *dst = row + oy * w.outW;
-          if (iy < 0 || iy >= w.inH) {
-            std::memset(dst, 0, w.outW * sizeof(float));
-            continue;
-          }
-          const float *src = image + (c * w.inH + iy) * w.inW;
-          for (int64_t ox = 0; ox < w.outW; ++ox) {
-            int64_t ix = ox * w.strideW - w.padL + kx * w.dilW;
-            dst[ox] = ix >= 0 && ix < w.inW ? src[ix] : 0.0f;
-          }
-        }
-      }
-}
-
 /// Inverse of im2col: scatter-adds columns back into a [C, H, W] image.
 void col2im(const float *cols, int64_t channels, const Window2D &w,
             float *image) {
@@ -251,7 +197,7 @@ FailureOr<Tensor> convKernel(qc::ConvOp op, OperandTensors args) {
       const float *image = in.floats().data() + (b * c + g * cg) * w.inH * w.inW;
       const float *colPtr = image;
       if (!pointwise) {
-        im2col(image, cg, w, cols.data());
+        im2col(image, cg, w, 0.0f, cols.data());
         colPtr = cols.data();
       }
       sgemm(og, outSize, kSize, weight.floats().data() + g * og * kSize, kSize,

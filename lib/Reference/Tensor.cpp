@@ -71,6 +71,16 @@ LogicalResult decodeRaw(Type type, ArrayRef<char> raw, Tensor &out) {
   }
   auto it = cast<IntegerType>(type);
   bool isUnsigned = it.isUnsigned();
+  if (it.getWidth() == 4) {
+    // Two elements per byte, low nibble first (the ONNX int4 layout).
+    if ((int64_t)raw.size() != (n + 1) / 2)
+      return failure();
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t nibble = (static_cast<uint8_t>(raw[i / 2]) >> (4 * (i % 2))) & 0xF;
+      out.ints()[i] = !isUnsigned && nibble >= 8 ? nibble - 16 : nibble;
+    }
+    return success();
+  }
   switch (it.getWidth()) {
   case 1:
   case 8:
@@ -123,6 +133,22 @@ FailureOr<Tensor> Tensor::fromAttr(ElementsAttr attr) {
   return result;
 }
 
+/// Little-endian bytes of `values` at `width` bits each; 4-bit values pack
+/// two per byte, low nibble first.
+static std::vector<char> packIntegers(ArrayRef<int64_t> values, unsigned width) {
+  if (width == 4) {
+    std::vector<char> bytes((values.size() + 1) / 2, 0);
+    for (size_t i = 0; i < values.size(); ++i)
+      bytes[i / 2] |= static_cast<char>((values[i] & 0xF) << (4 * (i % 2)));
+    return bytes;
+  }
+  unsigned bytesPerValue = width / 8;
+  std::vector<char> bytes(values.size() * bytesPerValue);
+  for (size_t i = 0; i < values.size(); ++i)
+    std::memcpy(bytes.data() + i * bytesPerValue, &values[i], bytesPerValue);
+  return bytes;
+}
+
 ElementsAttr Tensor::toAttr(RankedTensorType type, StringRef blobName) const {
   Type element = type.getElementType();
   if (element.isF32()) {
@@ -143,6 +169,12 @@ ElementsAttr Tensor::toAttr(RankedTensorType type, StringRef blobName) const {
     return DenseElementsAttr::get(type, values);
   }
   unsigned width = cast<IntegerType>(element).getWidth();
+  if (numElements > kMaxInlineElements && width >= 4 && width <= 64 &&
+      llvm::isPowerOf2_32(width))
+    return DenseResourceElementsAttr::get(
+        type, blobName,
+        HeapAsmResourceBlob::allocateAndCopyInferAlign(
+            ArrayRef(packIntegers(intData, width))));
   if (width == 1) {
     SmallVector<bool> values(intData.begin(), intData.end());
     return DenseElementsAttr::get(type, ArrayRef(values));

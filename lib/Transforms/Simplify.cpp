@@ -45,6 +45,10 @@ struct FoldConstantSubgraph : RewritePattern {
         op->getNumResults() != 1)
       return failure();
     auto type = cast<RankedTensorType>(op->getResult(0).getType());
+    // Quantized values stay as they are: folding them back would undo
+    // qc-quantize.
+    if (isa<quant::QuantizedType>(type.getElementType()))
+      return failure();
     if (type.getNumElements() > maxElements)
       return rewriter.notifyMatchFailure(op, "result too large to fold");
     std::optional<Tensor> result = reference::evaluateConstantOperands(op);

@@ -94,15 +94,55 @@ static FailureOr<SmallVector<Tensor>> randomInputs(func::FuncOp func) {
   return inputs;
 }
 
+/// How many model batches `array` holds: 1 when it has the argument's shape,
+/// k when its leading dimension is k times the argument's; 0 otherwise.
+static int64_t countBatches(const Tensor &array, RankedTensorType type) {
+  ArrayRef<int64_t> have = array.getShape(), want = type.getShape();
+  if (array.isFloat() != isa<FloatType>(type.getElementType()))
+    return 0;
+  if (have == want)
+    return 1;
+  if (want.empty() || want[0] == 0 || have.size() != want.size() ||
+      have.drop_front() != want.drop_front() || have[0] % want[0] != 0)
+    return 0;
+  return have[0] / want[0];
+}
+
+/// Batch `b` of `array` for an argument of `type`.
+static Tensor sliceBatch(const Tensor &array, RankedTensorType type, int64_t b) {
+  Tensor slice(array.getElementType(), type.getShape());
+  int64_t n = slice.getNumElements();
+  for (int64_t i = 0; i < n; ++i)
+    slice.copyElement(i, array, b * n + i);
+  return slice;
+}
+
+/// Concatenates per-batch results along the leading dimension.
+static Tensor concatBatches(ArrayRef<Tensor> parts) {
+  SmallVector<int64_t> shape(parts.front().getShape());
+  if (shape.empty())
+    return parts.front();
+  shape[0] *= parts.size();
+  Tensor result(parts.front().getElementType(), shape);
+  int64_t offset = 0;
+  for (const Tensor &part : parts)
+    for (int64_t i = 0; i < part.getNumElements(); ++i)
+      result.copyElement(offset++, part, i);
+  return result;
+}
+
 /// Matches npz arrays to the function's arguments by name, checking shapes.
-static FailureOr<SmallVector<Tensor>> loadInputs(func::FuncOp func,
-                                                 MLIRContext &ctx) {
+/// Arrays may stack several model batches along their leading dimension;
+/// the result then holds one input list per batch.
+static FailureOr<SmallVector<SmallVector<Tensor>>> loadInputs(func::FuncOp func,
+                                                              MLIRContext &ctx) {
   auto arrays = reference::readNpz(&ctx, inputsPath);
   if (!arrays) {
     llvm::errs() << "error: " << llvm::toString(arrays.takeError()) << "\n";
     return failure();
   }
   SmallVector<Tensor> inputs;
+  int64_t batches = 0;
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
     std::string name = argName(func, i);
     auto it = llvm::find_if(*arrays, [&](auto &p) { return p.first == name; });
@@ -112,13 +152,16 @@ static FailureOr<SmallVector<Tensor>> loadInputs(func::FuncOp func,
       return failure();
     }
     auto type = cast<RankedTensorType>(func.getArgumentTypes()[i]);
-    if (it->second.getShape() != type.getShape() ||
-        it->second.isFloat() != isa<FloatType>(type.getElementType())) {
+    int64_t count = countBatches(it->second, type);
+    if (count == 0 || (batches && count != batches)) {
       llvm::errs() << "error: input '" << name << "' in '" << inputsPath
                    << "' has type " << it->second.getType()
-                   << ", the model expects " << type << "\n";
+                   << ", the model expects " << type
+                   << " (or a stack of such batches, the same number for "
+                      "every input)\n";
       return failure();
     }
+    batches = count;
     inputs.push_back(it->second);
   }
   for (auto &[name, _] : *arrays) {
@@ -131,7 +174,15 @@ static FailureOr<SmallVector<Tensor>> loadInputs(func::FuncOp func,
       return failure();
     }
   }
-  return inputs;
+  SmallVector<SmallVector<Tensor>> perBatch;
+  for (int64_t b = 0; b < std::max<int64_t>(batches, 1); ++b) {
+    SmallVector<Tensor> batch;
+    for (auto [input, type] : llvm::zip(inputs, func.getArgumentTypes()))
+      batch.push_back(batches == 1 ? input
+                                   : sliceBatch(input, cast<RankedTensorType>(type), b));
+    perBatch.push_back(std::move(batch));
+  }
+  return perBatch;
 }
 
 int main(int argc, char **argv) {
@@ -160,14 +211,32 @@ int main(int argc, char **argv) {
     llvm::errs() << "error: '" << modelPath << "' has no func.func @main\n";
     return 1;
   }
-  FailureOr<SmallVector<Tensor>> inputs =
-      randomSeed >= 0 ? randomInputs(func) : loadInputs(func, ctx);
+  FailureOr<SmallVector<SmallVector<Tensor>>> inputs = failure();
+  if (randomSeed >= 0) {
+    FailureOr<SmallVector<Tensor>> random = randomInputs(func);
+    if (succeeded(random))
+      inputs = SmallVector<SmallVector<Tensor>>{std::move(*random)};
+  } else {
+    inputs = loadInputs(func, ctx);
+  }
   if (failed(inputs))
     return 1;
   auto start = std::chrono::steady_clock::now();
-  auto results = reference::evaluateFunction(func, *inputs);
-  if (failed(results))
-    return 1;
+  SmallVector<SmallVector<Tensor>> batchResults;
+  for (const SmallVector<Tensor> &batch : *inputs) {
+    auto results = reference::evaluateFunction(func, batch);
+    if (failed(results))
+      return 1;
+    batchResults.push_back(std::move(*results));
+  }
+  SmallVector<Tensor> results;
+  for (unsigned r = 0; r < func.getNumResults(); ++r) {
+    SmallVector<Tensor> parts;
+    for (SmallVector<Tensor> &batch : batchResults)
+      parts.push_back(std::move(batch[r]));
+    results.push_back(parts.size() == 1 ? std::move(parts.front())
+                                        : concatBatches(parts));
+  }
   if (printTime)
     llvm::errs() << "evaluation time: "
                  << std::chrono::duration<double, std::milli>(
@@ -177,7 +246,7 @@ int main(int argc, char **argv) {
   if (outputsPath.empty())
     return 0;
   NamedTensors named;
-  for (auto [i, t] : llvm::enumerate(*results))
+  for (auto [i, t] : llvm::enumerate(results))
     named.emplace_back(resultName(func, i), std::move(t));
   if (llvm::Error err = reference::writeNpz(outputsPath, named)) {
     llvm::errs() << "error: " << llvm::toString(std::move(err)) << "\n";

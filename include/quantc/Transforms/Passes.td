@@ -24,4 +24,126 @@ def QCSimplify : Pass<"qc-simplify", "::mlir::ModuleOp"> {
   ];
 }
 
+def QCCalibrate : Pass<"qc-calibrate", "::mlir::ModuleOp"> {
+  let summary = "Record the range of every float tensor on calibration data";
+  let description = [{
+    Runs the float graph with the reference evaluator on the calibration set
+    (`data`: `.npz` files or directories of them) and sets a clipping range
+    `qc.range = array<f64: lo, hi>` on every op with a float result (and on
+    float graph inputs, as an argument attribute). The range comes from the
+    chosen estimator:
+
+    - `minmax`: the extremes over the whole set;
+    - `moving-average`: the mean of the per-sample extremes;
+    - `percentile`: the `percentile`-th percentile of each tail;
+    - `entropy`: the threshold of least KL divergence between the clipped
+      and the quantized histograms of `|x|` (TensorRT's method);
+    - `mse`: the threshold of least expected squared quantization error.
+
+    The histogram estimators quantize to `bits` bits. Statistics can be
+    written with `statistics-out` and read back with `statistics-in`, which
+    skips evaluation: a model is run once and re-estimated at will. On a
+    terminal a progress bar is shown.
+  }];
+  let dependentDialects = ["::quantc::qc::QCDialect"];
+  let options = [
+    ListOption<"data", "data", "std::string",
+               "Calibration .npz files or directories of them">,
+    Option<"estimator", "estimator", "std::string", /*default=*/"\"minmax\"",
+           "Range estimator: minmax, moving-average, percentile, entropy, mse">,
+    Option<"percentile", "percentile", "double", /*default=*/"99.99",
+           "Percentile kept in each tail by the percentile estimator">,
+    Option<"bits", "bits", "unsigned", /*default=*/"8",
+           "Bit width the entropy and mse estimators optimize for">,
+    Option<"numBins", "num-bins", "int64_t", /*default=*/"4096",
+           "Histogram bins over [-max|x|, max|x|]">,
+    Option<"maxSamples", "max-samples", "int64_t", /*default=*/"0",
+           "Use at most this many samples (0: all)">,
+    Option<"statisticsIn", "statistics-in", "std::string", /*default=*/"\"\"",
+           "Read statistics from this file instead of running the graph">,
+    Option<"statisticsOut", "statistics-out", "std::string", /*default=*/"\"\"",
+           "Write the collected statistics to this file">,
+  ];
+}
+
+def QCQuantize : Pass<"qc-quantize", "::mlir::ModuleOp"> {
+  let summary = "Quantize layers as their precision says";
+  let description = [{
+    Gives every layer (`qc.conv`, `qc.matmul`, `qc.gemm`) without one a
+    `qc.precision` from the pass options, refined by an override file, then
+    materializes it:
+
+    - integer activations: the layer's inputs and its output (after a
+      following Relu or Clip) pass through `qc.quantize` / `qc.dequantize`
+      with the scale and zero point of their calibrated `qc.range`; values
+      that are already quantized keep their type;
+    - integer weights: constant weights are quantized once, here, into a
+      `qc.constant` of the storage type (i4 packed two per byte) viewed
+      through `quant.scast` with a per-tensor, per-channel or per-group
+      `!quant.uniform` type, and dequantized for the layer;
+    - `bf16` / `f16`: the layer computes in that type between `qc.cast`s.
+
+    The result is a graph in QDQ form, numerically what it will compute;
+    `qc-fold-scales` then turns it into integer arithmetic.
+
+    The override file is JSON: a list of rules applied in order, each naming
+    layers by `"name"` (a glob over ONNX node names) or `"op_type"` (`Conv`,
+    `MatMul`, `Gemm`) and setting any of `activation`, `weight`,
+    `granularity`, `scheme`, `group_size`:
+
+    ```json
+    {"rules": [{"op_type": "Gemm", "activation": "f32"},
+               {"name": "conv1*", "activation": "i16"} ]}
+    ```
+  }];
+  let dependentDialects = ["::quantc::qc::QCDialect",
+                           "::mlir::quant::QuantDialect"];
+  let options = [
+    Option<"activation", "activation", "std::string", /*default=*/"\"i8\"",
+           "Activation precision: i8, i16, f32, bf16, f16">,
+    Option<"weight", "weight", "std::string", /*default=*/"\"i8\"",
+           "Weight precision: i8, i4, f32, bf16, f16">,
+    Option<"granularity", "granularity", "std::string",
+           /*default=*/"\"per_channel\"",
+           "Weight scales: per_tensor, per_channel, per_group">,
+    Option<"scheme", "scheme", "std::string", /*default=*/"\"asymmetric\"",
+           "Activations: symmetric or asymmetric">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"0",
+           "Elements of the reduction dimension per weight scale (per_group)">,
+    Option<"overrides", "overrides", "std::string", /*default=*/"\"\"",
+           "JSON file of per-layer precision rules">,
+  ];
+}
+
+def QCFoldScales : Pass<"qc-fold-scales", "::mlir::ModuleOp"> {
+  let summary = "Turn QDQ chains into integer layers with one requantization";
+  let description = [{
+    Rewrites `qc.quantize(layer(qc.dequantize(x), qc.dequantize(w), bias))`,
+    with an optional Relu or Clip before the quantize, into
+    `qc.requantize(qc.qconv / qc.qmatmul(x, w, bias_i32))`:
+
+    - the rescale `s_x * s_w / s_out` (per output channel) becomes a
+      fixed-point multiplier and shift with the `rounding` mode;
+    - the float bias becomes i32 with scale `s_x * s_w`;
+    - Relu and Clip become the requantization's clamp bounds;
+    - Gemm's `alpha` folds into the multiplier, `beta * c` into the bias, a
+      transposed constant `b` is transposed at compile time;
+    - `-z_x * sum(w - z_w)` is precomputed into the bias of layers with
+      constant weights (`zero_point_folded`);
+    - `quantize(dequantize(q))` becomes `q` or one `qc.requantize`.
+
+    A layer is left in QDQ form, with a remark, when its accumulator could
+    overflow i32 (`K * max|x - z_x| * max|w - z_w| + max|bias| >= 2^31`) or
+    its rescale is not representable; integer overflow is impossible in what
+    this pass produces.
+  }];
+  let dependentDialects = ["::quantc::qc::QCDialect",
+                           "::mlir::quant::QuantDialect"];
+  let options = [
+    Option<"rounding", "rounding", "std::string", /*default=*/"\"half_to_even\"",
+           "Requantization rounding: half_to_even, half_away_from_zero, "
+           "double_round">,
+  ];
+}
+
 #endif // QUANTC_TRANSFORMS_PASSES

@@ -127,6 +127,26 @@ int64_t qc::quantizeValue(float x, double scale, int64_t zeroPoint,
   return std::clamp<int64_t>(roundToInt(clamped, mode) + zeroPoint, qmin, qmax);
 }
 
+quant::UniformQuantizedType qc::getActivationType(MLIRContext *ctx, double lo,
+                                                 double hi, unsigned bits,
+                                                 bool symmetric) {
+  int64_t qmax = (int64_t(1) << (bits - 1)) - 1;
+  int64_t qmin = symmetric ? -qmax : -qmax - 1;
+  lo = std::min(lo, 0.0);
+  hi = std::max(hi, 0.0);
+  double scale = symmetric ? std::max(-lo, hi) / qmax : (hi - lo) / (qmax - qmin);
+  scale = static_cast<float>(scale);
+  if (!(scale > 0) || !std::isfinite(scale))
+    scale = 1.0;
+  int64_t zeroPoint = 0;
+  if (!symmetric)
+    zeroPoint = std::clamp<int64_t>(
+        static_cast<int64_t>(std::nearbyint(qmin - lo / scale)), qmin, qmax);
+  return quant::UniformQuantizedType::get(
+      quant::QuantizationFlags::Signed, IntegerType::get(ctx, bits),
+      Float32Type::get(ctx), scale, zeroPoint, qmin, qmax);
+}
+
 FailureOr<FixedPointMultiplier> qc::getFixedPointMultiplier(double realScale) {
   if (!std::isfinite(realScale) || realScale < 0)
     return failure();

@@ -54,6 +54,14 @@ int64_t roundToInt(double value, RoundingMode mode);
 int64_t quantizeValue(float x, double scale, int64_t zeroPoint, int64_t qmin,
                       int64_t qmax, RoundingMode mode);
 
+/// The type that quantizes the real range [lo, hi] (which contains 0) to
+/// signed `bits`-bit integers: asymmetric over the full range, or symmetric
+/// (zero point 0) over the narrow range [-(2^(bits-1) - 1), 2^(bits-1) - 1].
+/// Scales are rounded to f32, the precision ONNX stores them in.
+mlir::quant::UniformQuantizedType
+getActivationType(mlir::MLIRContext *ctx, double lo, double hi, unsigned bits,
+                  bool symmetric);
+
 /// A real rescale M as multiplier * 2^-(31 + shift), multiplier in
 /// [2^30, 2^31) (0 when M is 0).
 struct FixedPointMultiplier {

@@ -1,0 +1,208 @@
+//===- QuantKernels.cpp - quantize, requantize, integer layers --*- C++ -*-===//
+//
+// Integer ops run with exact integer arithmetic and the rounding helpers of
+// QuantUtils, the same definitions the passes use. Accumulators are formed in
+// 64 bits and checked against the i32 range, so an overflow the compiler
+// failed to rule out is an error rather than a silently wrapped result.
+//
+//===----------------------------------------------------------------------===//
+#include "Im2Col.h"
+#include "Kernels.h"
+#include "quantc/Dialect/QC/QCOps.h"
+#include "quantc/Dialect/QC/QuantUtils.h"
+
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "llvm/Support/Parallel.h"
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::reference;
+
+namespace {
+FailureOr<qc::QuantLayout> layoutOf(Value v) {
+  return qc::QuantLayout::get(v.getType());
+}
+
+FailureOr<Tensor> quantizeKernel(qc::QuantizeOp op, OperandTensors args) {
+  FailureOr<qc::QuantLayout> layout = layoutOf(op.getOutput());
+  if (failed(layout))
+    return failure();
+  const Tensor &in = *args[0];
+  Tensor out = makeResult(op);
+  SmallVector<int64_t> blocks = layout->blockIndices(in.getShape());
+  for (int64_t i = 0, e = in.getNumElements(); i < e; ++i)
+    out.ints()[i] = qc::quantizeValue(
+        in.floats()[i], layout->scales[blocks[i]],
+        layout->zeroPoints[blocks[i]], layout->qmin, layout->qmax,
+        op.getRounding());
+  return out;
+}
+
+FailureOr<Tensor> dequantizeKernel(qc::DequantizeOp op, OperandTensors args) {
+  FailureOr<qc::QuantLayout> layout = layoutOf(op.getInput());
+  if (failed(layout))
+    return failure();
+  const Tensor &in = *args[0];
+  Tensor out = makeResult(op);
+  SmallVector<int64_t> blocks = layout->blockIndices(in.getShape());
+  // (q - zp) * scale in f32, as ONNX DequantizeLinear computes it.
+  for (int64_t i = 0, e = in.getNumElements(); i < e; ++i)
+    out.floats()[i] =
+        static_cast<float>(in.ints()[i] - layout->zeroPoints[blocks[i]]) *
+        static_cast<float>(layout->scales[blocks[i]]);
+  return out;
+}
+
+FailureOr<Tensor> requantizeKernel(qc::RequantizeOp op, OperandTensors args) {
+  const Tensor &in = *args[0];
+  int64_t inputZeroPoint = 0;
+  if (auto inType = qc::getUniformType(op.getInput().getType()))
+    inputZeroPoint = inType.getZeroPoint();
+  auto outType = qc::getUniformType(op.getOutput().getType());
+  int64_t lo = std::max<int64_t>(outType.getStorageTypeMin(),
+                                 op.getClampMin().value_or(INT64_MIN));
+  int64_t hi = std::min<int64_t>(outType.getStorageTypeMax(),
+                                 op.getClampMax().value_or(INT64_MAX));
+  ArrayRef<int32_t> multipliers = op.getMultiplier(), shifts = op.getShift();
+  int64_t inner = 1, channels = 1;
+  if (multipliers.size() > 1) {
+    int64_t axis = *op.getAxis();
+    channels = in.getShape()[axis];
+    for (int64_t d = axis + 1; d < in.getRank(); ++d)
+      inner *= in.getShape()[d];
+  }
+  Tensor out = makeResult(op);
+  for (int64_t i = 0, e = in.getNumElements(); i < e; ++i) {
+    int64_t c = channels > 1 ? (i / inner) % channels : 0;
+    int64_t y = qc::applyMultiplier(in.ints()[i] - inputZeroPoint,
+                                    multipliers[c], shifts[c], op.getRounding());
+    out.ints()[i] = std::clamp(y + outType.getZeroPoint(), lo, hi);
+  }
+  return out;
+}
+
+FailureOr<Tensor> storageCastKernel(quant::StorageCastOp op,
+                                    OperandTensors args) {
+  Tensor out = makeResult(op);
+  std::copy(args[0]->ints().begin(), args[0]->ints().end(), out.ints().begin());
+  return out;
+}
+
+/// C[M,N] = A[M,K] * B[K,N] in 64-bit integers, parallel over rows.
+void igemm(int64_t m, int64_t n, int64_t k, const int32_t *a, const int32_t *b,
+           int64_t *c) {
+  llvm::parallelFor(0, m, [&](int64_t i) {
+    int64_t *row = c + i * n;
+    std::fill(row, row + n, 0);
+    for (int64_t p = 0; p < k; ++p) {
+      int64_t x = a[i * k + p];
+      if (x == 0)
+        continue;
+      const int32_t *bp = b + p * n;
+      for (int64_t j = 0; j < n; ++j)
+        row[j] += x * bp[j];
+    }
+  });
+}
+
+/// Stored values minus `offset` (a zero point, or 0 when it is folded).
+std::vector<int32_t> shifted(ArrayRef<int64_t> values, int64_t offset) {
+  std::vector<int32_t> result(values.size());
+  for (size_t i = 0; i < values.size(); ++i)
+    result[i] = static_cast<int32_t>(values[i] - offset);
+  return result;
+}
+
+/// Weight values minus their zero point per slice of `sliceSize` elements
+/// along the quantized axis (or minus the one zero point).
+std::vector<int32_t> centeredWeights(const Tensor &w, const qc::QuantLayout &l) {
+  SmallVector<int64_t> blocks = l.blockIndices(w.getShape());
+  std::vector<int32_t> result(w.getNumElements());
+  for (int64_t i = 0, e = w.getNumElements(); i < e; ++i)
+    result[i] = static_cast<int32_t>(w.ints()[i] - l.zeroPoints[blocks[i]]);
+  return result;
+}
+
+/// Stores 64-bit accumulators (plus the bias of channel (i / inner) % n) into
+/// the i32 result, failing on overflow.
+LogicalResult storeAccumulators(Operation *op, ArrayRef<int64_t> acc,
+                                const Tensor *bias, int64_t inner,
+                                int64_t channels, Tensor &out) {
+  for (size_t i = 0; i < acc.size(); ++i) {
+    int64_t v = acc[i] + (bias ? bias->ints()[(i / inner) % channels] : 0);
+    if (v < INT32_MIN || v > INT32_MAX)
+      return op->emitOpError("accumulator overflows i32 (value ") << v << ")";
+    out.ints()[i] = v;
+  }
+  return success();
+}
+
+int64_t lhsOffset(Value lhs, bool zeroPointFolded) {
+  return zeroPointFolded ? 0 : qc::getUniformType(lhs.getType()).getZeroPoint();
+}
+
+FailureOr<Tensor> qmatmulKernel(qc::QMatMulOp op, OperandTensors args) {
+  const Tensor &lhs = *args[0], &rhs = *args[1];
+  FailureOr<qc::QuantLayout> rhsLayout = layoutOf(op.getRhs());
+  if (failed(rhsLayout))
+    return failure();
+  int64_t k = lhs.getShape().back(), n = rhs.getShape().back();
+  int64_t m = lhs.getShape()[lhs.getRank() - 2];
+  int64_t batches = lhs.getNumElements() / std::max<int64_t>(1, m * k);
+  bool batchedRhs = rhs.getRank() > 2;
+  std::vector<int32_t> a =
+      shifted(lhs.ints(), lhsOffset(op.getLhs(), op.getZeroPointFolded()));
+  std::vector<int32_t> b = centeredWeights(rhs, *rhsLayout);
+  std::vector<int64_t> acc(batches * m * n);
+  for (int64_t i = 0; i < batches; ++i)
+    igemm(m, n, k, a.data() + i * m * k, b.data() + (batchedRhs ? i * k * n : 0),
+          acc.data() + i * m * n);
+  Tensor out = makeResult(op);
+  if (failed(storeAccumulators(op, acc, op.getBias() ? args[2] : nullptr, 1, n,
+                               out)))
+    return failure();
+  return out;
+}
+
+FailureOr<Tensor> qconvKernel(qc::QConvOp op, OperandTensors args) {
+  const Tensor &in = *args[0], &weight = *args[1];
+  if (in.getRank() > 4)
+    return op.emitOpError("reference evaluator supports 1-d and 2-d conv");
+  FailureOr<qc::QuantLayout> wLayout = layoutOf(op.getWeight());
+  if (failed(wLayout))
+    return failure();
+  Tensor out = makeResult(op);
+  Window2D w =
+      getWindow(op, in.getShape(), weight.getShape(), out.getShape());
+  int64_t n = in.getShape()[0], c = in.getShape()[1];
+  int64_t o = out.getShape()[1], group = op.getGroup();
+  int64_t cg = c / group, og = o / group;
+  int64_t kSize = cg * w.kH * w.kW, outSize = w.outH * w.outW;
+  int64_t inputZeroPoint = qc::getUniformType(op.getInput().getType()).getZeroPoint();
+  int64_t offset = lhsOffset(op.getInput(), op.getZeroPointFolded());
+  std::vector<int32_t> image = shifted(in.ints(), offset);
+  std::vector<int32_t> weights = centeredWeights(weight, *wLayout);
+  std::vector<int32_t> cols(kSize * outSize);
+  std::vector<int64_t> acc(out.getNumElements());
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t g = 0; g < group; ++g) {
+      im2col(image.data() + (b * c + g * cg) * w.inH * w.inW, cg, w,
+                 static_cast<int32_t>(inputZeroPoint - offset), cols.data());
+      igemm(og, outSize, kSize, weights.data() + g * og * kSize, cols.data(),
+            acc.data() + (b * o + g * og) * outSize);
+    }
+  if (failed(storeAccumulators(op, acc, op.getBias() ? args[2] : nullptr,
+                               outSize, o, out)))
+    return failure();
+  return out;
+}
+} // namespace
+
+void reference::registerQuantKernels(KernelRegistry &r) {
+  r.add<qc::QuantizeOp>(quantizeKernel);
+  r.add<qc::DequantizeOp>(dequantizeKernel);
+  r.add<qc::RequantizeOp>(requantizeKernel);
+  r.add<quant::StorageCastOp>(storageCastKernel);
+  r.add<qc::QMatMulOp>(qmatmulKernel);
+  r.add<qc::QConvOp>(qconvKernel);
+}

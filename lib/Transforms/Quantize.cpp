@@ -1,0 +1,504 @@
+//===- Quantize.cpp - the qc-quantize pass ----------------------*- C++ -*-===//
+//
+// Decides each layer's precision (options, override file, or an attribute
+// already present) and materializes it as a QDQ graph: quantize/dequantize
+// pairs on integer activations, weights quantized once into storage
+// constants, casts around bf16/f16 layers.
+//
+//===----------------------------------------------------------------------===//
+#include "quantc/Dialect/QC/QCOps.h"
+#include "quantc/Dialect/QC/QuantUtils.h"
+#include "quantc/Dialect/QC/TensorNames.h"
+#include "quantc/Reference/Evaluator.h"
+#include "quantc/Transforms/Passes.h"
+
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/Support/GlobPattern.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <cmath>
+
+namespace quantc {
+#define GEN_PASS_DEF_QCQUANTIZE
+#include "quantc/Transforms/Passes.h.inc"
+} // namespace quantc
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::qc;
+using reference::Tensor;
+
+namespace {
+//===----------------------------------------------------------------------===//
+// Precision selection
+//===----------------------------------------------------------------------===//
+
+/// The fields of a precision, each possibly unset (in a rule).
+struct PrecisionFields {
+  std::optional<Type> activation, weight;
+  std::optional<Granularity> granularity;
+  std::optional<Scheme> scheme;
+  std::optional<int64_t> groupSize;
+};
+
+FailureOr<Type> parsePrecisionType(MLIRContext *ctx, StringRef name) {
+  Builder b(ctx);
+  if (name == "f32")
+    return Type(b.getF32Type());
+  if (name == "bf16")
+    return Type(b.getBF16Type());
+  if (name == "f16")
+    return Type(b.getF16Type());
+  if (name == "i4" || name == "i8" || name == "i16")
+    return Type(b.getIntegerType(std::stoi(name.drop_front().str())));
+  return failure();
+}
+
+/// Parses one rule object (or the pass options) into fields.
+LogicalResult parseFields(MLIRContext *ctx,
+                          llvm::function_ref<std::optional<StringRef>(StringRef)> get,
+                          std::optional<int64_t> groupSize,
+                          PrecisionFields &fields, std::string &error) {
+  auto type = [&](StringRef key, std::optional<Type> &out) {
+    if (std::optional<StringRef> v = get(key)) {
+      FailureOr<Type> t = parsePrecisionType(ctx, *v);
+      if (failed(t)) {
+        error = (key + " precision '" + *v + "' is not one of f32, bf16, f16, "
+                 "i16, i8, i4").str();
+        return false;
+      }
+      out = *t;
+    }
+    return true;
+  };
+  if (!type("activation", fields.activation) || !type("weight", fields.weight))
+    return failure();
+  if (std::optional<StringRef> v = get("granularity")) {
+    fields.granularity = symbolizeGranularity(*v);
+    if (!fields.granularity) {
+      error = ("granularity '" + *v + "' is not per_tensor, per_channel or "
+               "per_group").str();
+      return failure();
+    }
+  }
+  if (std::optional<StringRef> v = get("scheme")) {
+    fields.scheme = symbolizeScheme(*v);
+    if (!fields.scheme) {
+      error = ("scheme '" + *v + "' is not symmetric or asymmetric").str();
+      return failure();
+    }
+  }
+  fields.groupSize = groupSize;
+  return success();
+}
+
+/// A rule of the override file: which layers, and what to change.
+struct PrecisionRule {
+  std::optional<llvm::GlobPattern> name;
+  std::string opType;
+  PrecisionFields fields;
+};
+
+/// The ONNX op type a layer came from.
+StringRef getOnnxOpType(Operation *op) {
+  if (isa<ConvOp>(op))
+    return "Conv";
+  if (isa<MatMulOp>(op))
+    return "MatMul";
+  return "Gemm";
+}
+
+FailureOr<std::vector<PrecisionRule>> readRules(MLIRContext *ctx,
+                                                StringRef path,
+                                                std::string &error) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer) {
+    error = "cannot read override file '" + path.str() +
+            "': " + buffer.getError().message();
+    return failure();
+  }
+  llvm::Expected<llvm::json::Value> root =
+      llvm::json::parse((*buffer)->getBuffer());
+  if (!root) {
+    error = "override file '" + path.str() +
+            "' is not JSON: " + llvm::toString(root.takeError());
+    return failure();
+  }
+  const llvm::json::Object *object = root->getAsObject();
+  const llvm::json::Array *rules = object ? object->getArray("rules") : nullptr;
+  if (!rules) {
+    error = "override file '" + path.str() + "' needs a \"rules\" list";
+    return failure();
+  }
+  std::vector<PrecisionRule> result;
+  for (const llvm::json::Value &value : *rules) {
+    const llvm::json::Object *r = value.getAsObject();
+    std::string where = "override file '" + path.str() + "': rule " +
+                        std::to_string(result.size()) + ": ";
+    if (!r || (!r->getString("name") && !r->getString("op_type"))) {
+      error = where + "needs \"name\" or \"op_type\"";
+      return failure();
+    }
+    PrecisionRule rule;
+    if (std::optional<StringRef> name = r->getString("name")) {
+      auto pattern = llvm::GlobPattern::create(*name);
+      if (!pattern) {
+        error = where + llvm::toString(pattern.takeError());
+        return failure();
+      }
+      rule.name = std::move(*pattern);
+    }
+    rule.opType = r->getString("op_type").value_or("").str();
+    if (failed(parseFields(
+            ctx, [&](StringRef key) { return r->getString(key); },
+            r->getInteger("group_size"), rule.fields, error))) {
+      error = where + error;
+      return failure();
+    }
+    result.push_back(std::move(rule));
+  }
+  return result;
+}
+
+void applyFields(const PrecisionFields &from, PrecisionFields &to) {
+  if (from.activation)
+    to.activation = from.activation;
+  if (from.weight)
+    to.weight = from.weight;
+  if (from.granularity)
+    to.granularity = from.granularity;
+  if (from.scheme)
+    to.scheme = from.scheme;
+  if (from.groupSize)
+    to.groupSize = from.groupSize;
+}
+
+//===----------------------------------------------------------------------===//
+// Layers
+//===----------------------------------------------------------------------===//
+
+/// Where a layer keeps its weights and along which axes they are scaled.
+struct LayerInfo {
+  unsigned weightOperand;
+  /// Output channels of the weight (per-channel scales).
+  int64_t channelAxis;
+  /// The reduction dimension of the weight (per-group scales), or -1.
+  int64_t reductionAxis;
+  /// Float operands that are activations (besides a non-constant weight).
+  SmallVector<unsigned> activationOperands;
+};
+
+std::optional<LayerInfo> getLayerInfo(Operation *op) {
+  if (isa<ConvOp>(op))
+    return LayerInfo{1, 0, -1, {0}};
+  if (auto matmul = dyn_cast<MatMulOp>(op)) {
+    int64_t rank = matmul.getRhs().getType().getRank();
+    if (rank < 2 || matmul.getLhs().getType().getRank() < 2)
+      return std::nullopt;
+    return LayerInfo{1, rank - 1, rank - 2, {0}};
+  }
+  if (auto gemm = dyn_cast<GemmOp>(op)) {
+    bool transB = gemm.getTransB();
+    return LayerInfo{1, transB ? 0 : 1, transB ? 1 : 0, {0}};
+  }
+  return std::nullopt;
+}
+
+//===----------------------------------------------------------------------===//
+// Weights
+//===----------------------------------------------------------------------===//
+
+struct QuantizedWeights {
+  Tensor storage;
+  quant::QuantizedType type;
+};
+
+/// Quantizes `w` symmetrically to the narrow signed range of `bits` bits, one
+/// scale per block of `blockShape`.
+FailureOr<QuantizedWeights> quantizeWeights(const Tensor &w, unsigned bits,
+                                            ArrayRef<int64_t> blockShape,
+                                            Granularity granularity,
+                                            int64_t channelAxis,
+                                            int64_t reductionAxis,
+                                            Location loc) {
+  MLIRContext *ctx = loc.getContext();
+  QuantLayout layout;
+  layout.blockShape.assign(blockShape.begin(), blockShape.end());
+  for (auto [size, block] : llvm::zip(w.getShape(), blockShape))
+    layout.paramShape.push_back(size / block);
+  int64_t numBlocks = 1;
+  for (int64_t d : layout.paramShape)
+    numBlocks *= d;
+  SmallVector<int64_t> blocks = layout.blockIndices(w.getShape());
+  std::vector<double> absMax(numBlocks, 0.0);
+  for (int64_t i = 0, e = w.getNumElements(); i < e; ++i)
+    absMax[blocks[i]] = std::max<double>(absMax[blocks[i]], std::fabs(w.floats()[i]));
+  int64_t qmax = (int64_t(1) << (bits - 1)) - 1;
+  SmallVector<double> scales;
+  for (double m : absMax) {
+    double scale = static_cast<float>(m / qmax);
+    scales.push_back(scale > 0 ? scale : 1.0);
+  }
+  auto storageType = IntegerType::get(ctx, bits);
+  QuantizedWeights result{Tensor(storageType, w.getShape()), {}};
+  for (int64_t i = 0, e = w.getNumElements(); i < e; ++i)
+    result.storage.ints()[i] =
+        quantizeValue(w.floats()[i], scales[blocks[i]], 0, -qmax, qmax,
+                      RoundingMode::HalfToEven);
+  auto f32 = Float32Type::get(ctx);
+  unsigned flags = quant::QuantizationFlags::Signed;
+  SmallVector<int64_t> zeros(numBlocks, 0);
+  switch (granularity) {
+  case Granularity::PerTensor:
+    result.type = quant::UniformQuantizedType::get(flags, storageType, f32,
+                                                   scales[0], 0, -qmax, qmax);
+    break;
+  case Granularity::PerChannel:
+    result.type = quant::UniformQuantizedPerAxisType::get(
+        flags, storageType, f32, scales, zeros, channelAxis, -qmax, qmax);
+    break;
+  case Granularity::PerGroup: {
+    auto paramType = RankedTensorType::get(layout.paramShape, f32);
+    SmallVector<float> scales32(scales.begin(), scales.end());
+    SmallVector<APInt> zeroPoints(numBlocks, APInt(bits, 0));
+    int32_t dims[2] = {static_cast<int32_t>(std::min(channelAxis, reductionAxis)),
+                       static_cast<int32_t>(std::max(channelAxis, reductionAxis))};
+    int64_t sizes[2] = {blockShape[dims[0]], blockShape[dims[1]]};
+    result.type = quant::UniformQuantizedSubChannelType::getChecked(
+        [&] { return emitError(loc); }, flags, storageType, f32,
+        DenseElementsAttr::get(paramType, ArrayRef(scales32)),
+        DenseElementsAttr::get(RankedTensorType::get(layout.paramShape, storageType),
+                               zeroPoints),
+        dims, sizes, -qmax, qmax);
+    if (!result.type)
+      return failure();
+    break;
+  }
+  }
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    std::string error;
+    PrecisionFields fields;
+    auto option = [&](StringRef key) -> std::optional<StringRef> {
+      if (key == "activation")
+        return StringRef(activation);
+      if (key == "weight")
+        return StringRef(weight);
+      if (key == "granularity")
+        return StringRef(granularity);
+      return StringRef(scheme);
+    };
+    if (failed(parseFields(ctx, option, groupSize, fields, error))) {
+      getOperation().emitError("qc-quantize: ") << error;
+      return signalPassFailure();
+    }
+    defaults = fields;
+    if (!overrides.empty()) {
+      FailureOr<std::vector<PrecisionRule>> parsed =
+          readRules(ctx, overrides, error);
+      if (failed(parsed)) {
+        getOperation().emitError(error);
+        return signalPassFailure();
+      }
+      rules = std::move(*parsed);
+    }
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      if (failed(quantizeFunction(func)))
+        return signalPassFailure();
+  }
+
+  /// The precision of `op`: its own attribute, or the defaults refined by
+  /// every matching rule.
+  PrecisionAttr choosePrecision(Operation *op) {
+    if (auto existing = op->getAttrOfType<PrecisionAttr>("qc.precision"))
+      return existing;
+    PrecisionFields fields = defaults;
+    std::string name = getNodeName(op->getLoc());
+    for (const PrecisionRule &rule : rules)
+      if ((rule.name && rule.name->match(name)) ||
+          (!rule.opType.empty() && rule.opType == getOnnxOpType(op)))
+        applyFields(rule.fields, fields);
+    return PrecisionAttr::getChecked(
+        [&] { return op->emitError("invalid precision for this layer: "); },
+        op->getContext(), *fields.activation, *fields.weight,
+        *fields.granularity, *fields.scheme, fields.groupSize.value_or(0));
+  }
+
+  LogicalResult quantizeFunction(func::FuncOp func) {
+    SmallVector<Operation *> layers;
+    func.walk([&](Operation *op) {
+      if (getLayerInfo(op))
+        layers.push_back(op);
+    });
+    for (Operation *op : layers) {
+      PrecisionAttr precision = choosePrecision(op);
+      if (!precision)
+        return failure();
+      op->setAttr("qc.precision", precision);
+      if (failed(quantizeLayer(op, *getLayerInfo(op), precision)))
+        return failure();
+    }
+    return success();
+  }
+
+  LogicalResult quantizeLayer(Operation *op, const LayerInfo &info,
+                              PrecisionAttr precision) {
+    bool intActivations = precision.hasIntegerActivations();
+    if (intActivations && !precision.hasIntegerWeights())
+      return op->emitError("integer activations need integer weights, got ")
+             << precision;
+    Value weight = op->getOperand(info.weightOperand);
+    bool constantWeight = weight.getDefiningOp<ConstantOp>() != nullptr;
+    if (precision.hasIntegerWeights() && constantWeight &&
+        failed(quantizeWeightOperand(op, info, precision)))
+      return failure();
+    if (!intActivations) {
+      if (auto floatType = dyn_cast<FloatType>(precision.getActivation());
+          floatType && !floatType.isF32())
+        castLayer(op, floatType);
+      return success();
+    }
+    unsigned bits = precision.getActivation().getIntOrFloatBitWidth();
+    bool symmetric = precision.getScheme() == Scheme::Symmetric;
+    SmallVector<unsigned> inputs = info.activationOperands;
+    if (!constantWeight)
+      inputs.push_back(info.weightOperand);
+    for (unsigned index : inputs) {
+      FailureOr<Value> q = quantizeActivation(op->getOperand(index), bits,
+                                              symmetric, op->getLoc());
+      if (failed(q))
+        return failure();
+      op->setOperand(index, *q);
+    }
+    return quantizeOutput(op, bits, symmetric);
+  }
+
+  LogicalResult quantizeWeightOperand(Operation *op, const LayerInfo &info,
+                                      PrecisionAttr precision) {
+    Value weight = op->getOperand(info.weightOperand);
+    std::optional<Tensor> values = reference::getConstantValue(weight);
+    if (!values)
+      return op->emitError("cannot read the constant weights of this layer");
+    auto shape = values->getShape();
+    Granularity granularity = precision.getGranularity();
+    SmallVector<int64_t> blockShape(shape.begin(), shape.end());
+    if (granularity != Granularity::PerTensor)
+      blockShape[info.channelAxis] = 1;
+    if (granularity == Granularity::PerGroup) {
+      int64_t group = precision.getGroupSize();
+      if (info.reductionAxis < 0)
+        return op->emitError("per_group weights need a matmul or gemm layer");
+      if (shape[info.reductionAxis] % group != 0)
+        return op->emitError("reduction dimension of size ")
+               << shape[info.reductionAxis]
+               << " is not a multiple of group_size " << group;
+      blockShape[info.reductionAxis] = group;
+    }
+    FailureOr<QuantizedWeights> quantized = quantizeWeights(
+        *values, precision.getWeight().getIntOrFloatBitWidth(), blockShape,
+        granularity, info.channelAxis, info.reductionAxis, op->getLoc());
+    if (failed(quantized))
+      return failure();
+    OpBuilder b(op);
+    Location loc = weight.getLoc();
+    auto storageType = quantized->storage.getType();
+    std::string blobName = getNodeName(op->getLoc()) + ".weight";
+    Value storage = ConstantOp::create(
+        b, loc, quantized->storage.toAttr(storageType, blobName));
+    Value cast = quant::StorageCastOp::create(
+        b, loc, RankedTensorType::get(shape, quantized->type), storage);
+    op->setOperand(info.weightOperand,
+                   DequantizeOp::create(b, loc, weight.getType(), cast));
+    return success();
+  }
+
+  FailureOr<DenseF64ArrayAttr> getRange(Value v) {
+    DenseF64ArrayAttr range;
+    if (auto arg = dyn_cast<BlockArgument>(v))
+      range = cast<func::FuncOp>(arg.getOwner()->getParentOp())
+                  .getArgAttrOfType<DenseF64ArrayAttr>(arg.getArgNumber(),
+                                                       "qc.range");
+    else
+      range = v.getDefiningOp()->getAttrOfType<DenseF64ArrayAttr>("qc.range");
+    if (!range || range.size() != 2)
+      return failure();
+    return range;
+  }
+
+  /// A q/dq pair after `v`; returns the dequantized value.
+  FailureOr<Value> insertQDQ(Value v, unsigned bits, bool symmetric,
+                             Location user) {
+    FailureOr<DenseF64ArrayAttr> range = getRange(v);
+    if (failed(range))
+      return emitError(user) << "an input or output of this layer has no "
+                                "calibrated range (run qc-calibrate first)";
+    auto type = getActivationType(v.getContext(), (*range)[0], (*range)[1],
+                                  bits, symmetric);
+    OpBuilder b(v.getContext());
+    b.setInsertionPointAfterValue(v);
+    auto tensorType = cast<RankedTensorType>(v.getType());
+    Value q = QuantizeOp::create(b, v.getLoc(), tensorType.clone(type), v);
+    return Value(DequantizeOp::create(b, v.getLoc(), tensorType, q));
+  }
+
+  /// The quantized form of a layer input; shared by all layers that read it.
+  FailureOr<Value> quantizeActivation(Value v, unsigned bits, bool symmetric,
+                                      Location user) {
+    if (v.getDefiningOp<DequantizeOp>())
+      return v;
+    if (Value cached = quantizedInputs.lookup(v))
+      return cached;
+    FailureOr<Value> dq = insertQDQ(v, bits, symmetric, user);
+    if (succeeded(dq))
+      quantizedInputs[v] = *dq;
+    return dq;
+  }
+
+  /// Quantizes the layer's output after a following Relu or Clip; every
+  /// consumer then reads the quantized value.
+  LogicalResult quantizeOutput(Operation *op, unsigned bits, bool symmetric) {
+    Value point = op->getResult(0);
+    if (point.hasOneUse() &&
+        isa<ReluOp, ClipOp>(*point.getUsers().begin()))
+      point = point.getUsers().begin()->getResult(0);
+    FailureOr<Value> dq = insertQDQ(point, bits, symmetric, op->getLoc());
+    if (failed(dq))
+      return failure();
+    Operation *quantize = dq->getDefiningOp()->getOperand(0).getDefiningOp();
+    point.replaceAllUsesExcept(*dq, quantize);
+    return success();
+  }
+
+  /// Runs the layer in `type`: its float operands are cast to it and its
+  /// result back to f32.
+  void castLayer(Operation *op, FloatType type) {
+    OpBuilder b(op);
+    for (OpOperand &operand : op->getOpOperands()) {
+      auto t = cast<RankedTensorType>(operand.get().getType());
+      operand.set(CastOp::create(b, op->getLoc(), t.clone(type), operand.get()));
+    }
+    Value result = op->getResult(0);
+    auto resultType = cast<RankedTensorType>(result.getType());
+    result.setType(resultType.clone(type));
+    b.setInsertionPointAfter(op);
+    auto back = CastOp::create(b, op->getLoc(), resultType, result);
+    result.replaceAllUsesExcept(back, back);
+  }
+
+  PrecisionFields defaults;
+  std::vector<PrecisionRule> rules;
+  DenseMap<Value, Value> quantizedInputs;
+};
+} // namespace
