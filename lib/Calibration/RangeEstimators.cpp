@@ -109,7 +109,8 @@ std::pair<double, double> entropyRange(const TensorStatistics &s,
   double bestKL = INFINITY;
   for (int64_t bins = levels; bins <= n; ++bins) {
     double kl = clippedKL(hist, bins, levels);
-    if (kl < bestKL) {
+    // Prefer the smallest threshold among (numerically) equal divergences.
+    if (kl < bestKL * (1 - 1e-9) - 1e-15) {
       bestKL = kl;
       best = bins;
     }

@@ -1,6 +1,7 @@
 //===- Npz.cpp - numpy .npy/.npz files --------------------------*- C++ -*-===//
 #include "quantc/Reference/Npz.h"
 
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -16,15 +17,25 @@ llvm::Error makeError(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
 }
 
+/// Quantized tensors are written as their stored integers.
+Type storedElementType(Type type) {
+  if (auto quantized = dyn_cast<quant::QuantizedType>(type))
+    return quantized.getStorageType();
+  return type;
+}
+
+/// Bytes per element of a stored integer type (i4 takes a whole byte).
+unsigned bytesOf(IntegerType type) { return (type.getWidth() + 7) / 8; }
+
 /// The numpy dtype string ('<f4', '|u1', ...) of an MLIR element type.
 std::string dtypeOf(Type type) {
   if (isa<FloatType>(type))
     return "<f4"; // The evaluator computes every float type in f32.
-  auto it = cast<IntegerType>(type);
+  auto it = cast<IntegerType>(storedElementType(type));
   if (it.getWidth() == 1)
     return "|b1";
   char kind = it.isUnsigned() ? 'u' : 'i';
-  unsigned bytes = it.getWidth() / 8;
+  unsigned bytes = bytesOf(it);
   return (bytes == 1 ? "|" : "<") + std::string(1, kind) + std::to_string(bytes);
 }
 
@@ -165,8 +176,7 @@ std::string quantc::reference::serializeNpy(const Tensor &tensor) {
                tensor.getNumElements() * sizeof(float));
     return out;
   }
-  unsigned bits = tensor.getElementType().getIntOrFloatBitWidth();
-  unsigned bytes = std::max(1u, bits / 8);
+  unsigned bytes = bytesOf(cast<IntegerType>(storedElementType(tensor.getElementType())));
   for (int64_t v : tensor.ints())
     out.append(reinterpret_cast<const char *>(&v), bytes); // Little endian.
   return out;
