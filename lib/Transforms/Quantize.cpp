@@ -94,13 +94,6 @@ LogicalResult parseFields(MLIRContext *ctx,
   return success();
 }
 
-/// A rule of the override file: which layers, and what to change.
-struct PrecisionRule {
-  std::optional<llvm::GlobPattern> name;
-  std::string opType;
-  PrecisionFields fields;
-};
-
 /// The ONNX op type a layer came from.
 StringRef getOnnxOpType(Operation *op) {
   if (isa<ConvOp>(op))
@@ -109,6 +102,25 @@ StringRef getOnnxOpType(Operation *op) {
     return "MatMul";
   return "Gemm";
 }
+
+/// A rule of the override file: which layers, and what to change.
+struct PrecisionRule {
+  /// A glob over node names (kept as text: a GlobPattern refers into the
+  /// string it was made from).
+  std::optional<std::string> name;
+  std::string opType;
+  PrecisionFields fields;
+
+  bool matches(Operation *op, StringRef nodeName) const {
+    if (name) {
+      llvm::Expected<llvm::GlobPattern> pattern = llvm::GlobPattern::create(*name);
+      if (pattern && pattern->match(nodeName))
+        return true;
+      llvm::consumeError(pattern.takeError());
+    }
+    return !opType.empty() && opType == getOnnxOpType(op);
+  }
+};
 
 FailureOr<std::vector<PrecisionRule>> readRules(MLIRContext *ctx,
                                                 StringRef path,
@@ -148,7 +160,7 @@ FailureOr<std::vector<PrecisionRule>> readRules(MLIRContext *ctx,
         error = where + llvm::toString(pattern.takeError());
         return failure();
       }
-      rule.name = std::move(*pattern);
+      rule.name = name->str();
     }
     rule.opType = r->getString("op_type").value_or("").str();
     if (failed(parseFields(
@@ -327,8 +339,7 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     PrecisionFields fields = defaults;
     std::string name = getNodeName(op->getLoc());
     for (const PrecisionRule &rule : rules)
-      if ((rule.name && rule.name->match(name)) ||
-          (!rule.opType.empty() && rule.opType == getOnnxOpType(op)))
+      if (rule.matches(op, name))
         applyFields(rule.fields, fields);
     return PrecisionAttr::getChecked(
         [&] { return op->emitError("invalid precision for this layer: "); },
@@ -388,6 +399,12 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
   LogicalResult quantizeWeightOperand(Operation *op, const LayerInfo &info,
                                       PrecisionAttr precision) {
     Value weight = op->getOperand(info.weightOperand);
+    // Weights shared by layers of the same precision are quantized once.
+    WeightKey key{weight, precision, info.channelAxis};
+    if (Value cached = quantizedWeights.lookup(key)) {
+      op->setOperand(info.weightOperand, cached);
+      return success();
+    }
     std::optional<Tensor> values = reference::getConstantValue(weight);
     if (!values)
       return op->emitError("cannot read the constant weights of this layer");
@@ -411,7 +428,9 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
         granularity, info.channelAxis, info.reductionAxis, op->getLoc());
     if (failed(quantized))
       return failure();
-    OpBuilder b(op);
+    // Next to the constant, so that every layer sharing it is dominated.
+    OpBuilder b(op->getContext());
+    b.setInsertionPointAfterValue(weight);
     Location loc = weight.getLoc();
     auto storageType = quantized->storage.getType();
     std::string blobName = getNodeName(op->getLoc()) + ".weight";
@@ -419,8 +438,9 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
         b, loc, quantized->storage.toAttr(storageType, blobName));
     Value cast = quant::StorageCastOp::create(
         b, loc, RankedTensorType::get(shape, quantized->type), storage);
-    op->setOperand(info.weightOperand,
-                   DequantizeOp::create(b, loc, weight.getType(), cast));
+    Value dequantized = DequantizeOp::create(b, loc, weight.getType(), cast);
+    quantizedWeights[key] = dequantized;
+    op->setOperand(info.weightOperand, dequantized);
     return success();
   }
 
@@ -497,8 +517,10 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     result.replaceAllUsesExcept(back, back);
   }
 
+  using WeightKey = std::tuple<Value, Attribute, int64_t>;
   PrecisionFields defaults;
   std::vector<PrecisionRule> rules;
   DenseMap<Value, Value> quantizedInputs;
+  DenseMap<WeightKey, Value> quantizedWeights;
 };
 } // namespace

@@ -1,0 +1,104 @@
+// RUN: quant-opt %s --split-input-file --qc-quantize | FileCheck %s
+
+// Default precision: i8 asymmetric activations, i8 per-channel weights.
+// Input range [0, 1]: scale 1/255, zero point -128. Output (after the ReLU)
+// range [0, 2.55]: scale 0.01, zero point -128. Weights |w| max 1.27 and
+// 0.635: scales 0.01 and 0.005, values 127 and -127.
+// CHECK-LABEL: func.func @conv_relu
+// CHECK: %[[Q:.*]] = qc.quantize %arg0 : tensor<1x1x2x2xf32> -> tensor<1x1x2x2x!quant.uniform<i8:f32, 0.0039215688593685627:-128>>
+// CHECK: %[[DQ:.*]] = qc.dequantize %[[Q]]
+// CHECK: %[[W:.*]] = qc.constant dense<{{\[\[\[\[}}127]]], {{\[\[\[}}-127]]]]> : tensor<2x1x1x1xi8>
+// CHECK: %[[WS:.*]] = quant.scast %[[W]] : tensor<2x1x1x1xi8> to tensor<2x1x1x1x!quant.uniform<i8<-127:127>:f32:0, {0.0099999997764825821,0.004999999888241291}>>
+// CHECK: %[[WD:.*]] = qc.dequantize %[[WS]]
+// CHECK: %[[C:.*]] = qc.conv %[[DQ]], %[[WD]]
+// CHECK-SAME: qc.precision = #qc.precision<activation = i8, weight = i8, granularity = per_channel, scheme = asymmetric, group_size = 0>
+// CHECK: %[[R:.*]] = qc.relu %[[C]]
+// CHECK: %[[OQ:.*]] = qc.quantize %[[R]] : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!quant.uniform<i8:f32, 0.0099999997764825821:-128>>
+// CHECK: %[[OD:.*]] = qc.dequantize %[[OQ]]
+// CHECK: return %[[OD]]
+func.func @conv_relu(%x: tensor<1x1x2x2xf32> {qc.range = array<f64: 0.0, 1.0>}) -> tensor<1x2x2x2xf32> {
+  %w = qc.constant dense<[[[[1.27]]], [[[-0.635]]]]> : tensor<2x1x1x1xf32>
+  %c = qc.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, qc.range = array<f64: -2.0, 2.0>} : (tensor<1x1x2x2xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x2x2xf32>
+  %r = qc.relu %c {qc.range = array<f64: 0.0, 2.55>} : tensor<1x2x2x2xf32>
+  return %r : tensor<1x2x2x2xf32>
+}
+
+// -----
+
+// Two layers reading one tensor share its quantization; the second layer's
+// input is the first one's quantized output.
+// CHECK-LABEL: func.func @shared
+// CHECK-COUNT-1: qc.quantize %arg0
+// CHECK: qc.matmul
+// CHECK: qc.quantize
+// CHECK-NOT: qc.quantize
+// CHECK: qc.matmul
+// CHECK: qc.quantize
+func.func @shared(%x: tensor<2x2xf32> {qc.range = array<f64: -1.0, 1.0>}) -> (tensor<2x2xf32>, tensor<2x2xf32>) {
+  %w = qc.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>
+  %a = qc.matmul %x, %w {qc.range = array<f64: -10.0, 10.0>} : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+  %b = qc.matmul %a, %w {qc.range = array<f64: -70.0, 70.0>} : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+  return %a, %b : tensor<2x2xf32>, tensor<2x2xf32>
+}
+
+// -----
+
+// A precision already on the layer wins: i16 symmetric activations, one
+// weight scale. Range [-1, 2] symmetric on 16 bits: the narrow range
+// [-32767, 32767], scale 2/32767, zero point 0. Weight |w| max 4: scale 4/127.
+// CHECK-LABEL: func.func @explicit
+// CHECK: qc.quantize %arg0 : tensor<1x2xf32> -> tensor<1x2x!quant.uniform<i16<-32767:32767>:f32, 6.1037018895149231E-5>>
+// CHECK: qc.constant dense<{{\[\[}}32, -127], [64, 16]]> : tensor<2x2xi8>
+// CHECK: quant.scast %{{.*}} : tensor<2x2xi8> to tensor<2x2x!quant.uniform<i8<-127:127>:f32, 0.031496062874794006>>
+func.func @explicit(%x: tensor<1x2xf32> {qc.range = array<f64: -1.0, 2.0>}) -> tensor<1x2xf32> {
+  %w = qc.constant dense<[[1.0, -4.0], [2.0, 0.5]]> : tensor<2x2xf32>
+  %a = qc.matmul %x, %w {qc.range = array<f64: -8.0, 8.0>, qc.precision = #qc.precision<activation = i16, weight = i8, granularity = per_tensor, scheme = symmetric, group_size = 0>} : (tensor<1x2xf32>, tensor<2x2xf32>) -> tensor<1x2xf32>
+  return %a : tensor<1x2xf32>
+}
+
+// -----
+
+// Weight-only int4 with groups of 2 along K: no activation is quantized; the
+// weight becomes packed i4 with one scale per (group, column).
+// CHECK-LABEL: func.func @int4_groups
+// CHECK-NOT: qc.quantize
+// Column 0: groups [1, -2] and [8, 4] have scales 2/7 and 8/7; column 1:
+// [2, 4] and [16, -1] have 4/7 and 16/7. 1 / (2/7) and 4 / (8/7) are 3.5
+// in exact arithmetic but just below it in f32, so they round to 3.
+// CHECK: qc.constant dense<{{\[\[}}3, 3], [-7, 7], [7, 7], [3, 0]]> : tensor<4x2xi4>
+// CHECK: quant.scast %{{.*}} : tensor<4x2xi4> to tensor<4x2x!quant.uniform<i4<-7:7>:f32:{0:2, 1:1}, {{\{\{}}0.285714298, 0.571428597}, {1.14285719, 2.28571439}}>>
+// CHECK: qc.matmul %arg0
+func.func @int4_groups(%x: tensor<1x4xf32>) -> tensor<1x2xf32> attributes {} {
+  %w = qc.constant dense<[[1.0, 2.0], [-2.0, 4.0], [8.0, 16.0], [4.0, -1.0]]> : tensor<4x2xf32>
+  %a = qc.matmul %x, %w {qc.precision = #qc.precision<activation = f32, weight = i4, granularity = per_group, scheme = symmetric, group_size = 2>} : (tensor<1x4xf32>, tensor<4x2xf32>) -> tensor<1x2xf32>
+  return %a : tensor<1x2xf32>
+}
+
+// -----
+
+// bf16 layers compute between casts.
+// CHECK-LABEL: func.func @bf16
+// CHECK: %[[X:.*]] = qc.cast %arg0 : tensor<1x2xf32> -> tensor<1x2xbf16>
+// CHECK: %[[W:.*]] = qc.cast %{{.*}} : tensor<2x3xf32> -> tensor<2x3xbf16>
+// CHECK: %[[G:.*]] = qc.gemm %[[X]], %[[W]], %{{.*}} {{.*}} -> tensor<1x3xbf16>
+// CHECK: %[[B:.*]] = qc.cast %[[G]] : tensor<1x3xbf16> -> tensor<1x3xf32>
+// CHECK: return %[[B]]
+func.func @bf16(%x: tensor<1x2xf32>) -> tensor<1x3xf32> {
+  %w = qc.constant dense<[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]> : tensor<2x3xf32>
+  %c = qc.constant dense<[0.5, 0.25, 0.125]> : tensor<3xf32>
+  %a = qc.gemm %x, %w, %c {qc.precision = #qc.precision<activation = bf16, weight = bf16, granularity = per_tensor, scheme = symmetric, group_size = 0>} : (tensor<1x2xf32>, tensor<2x3xf32>, tensor<3xf32>) -> tensor<1x3xf32>
+  return %a : tensor<1x3xf32>
+}
+
+// -----
+
+// A weight shared by two layers of one precision is quantized once.
+// CHECK-LABEL: func.func @shared_weight
+// CHECK-COUNT-1: quant.scast
+// CHECK-NOT: quant.scast
+func.func @shared_weight(%x: tensor<2x2xf32> {qc.range = array<f64: -1.0, 1.0>}) -> tensor<2x2xf32> {
+  %w = qc.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>
+  %a = qc.matmul %x, %w {qc.range = array<f64: -10.0, 10.0>} : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+  %b = qc.matmul %a, %w {qc.range = array<f64: -70.0, 70.0>} : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+  return %b : tensor<2x2xf32>
+}
