@@ -11,12 +11,6 @@
 // CHECK: qc.matmul {{.*}}qc.precision = #qc.precision<activation = i8, weight = i8, granularity = per_tensor, scheme = symmetric, group_size = 0>
 // CHECK: qc.gemm {{.*}}qc.precision = #qc.precision<activation = f32, weight = f32, granularity = per_tensor, scheme = symmetric, group_size = 0>
 // CHECK: qc.matmul {{.*}}qc.precision = #qc.precision<activation = f32, weight = i4, granularity = per_group, scheme = symmetric, group_size = 2>
-func.func @main
-// CHECK: qc.quantize %arg0 : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i8<-127:127>:f32, {{.*}}>>
-// CHECK: qc.matmul {{.*}}qc.precision = #qc.precision<activation = i8, weight = i8, granularity = per_tensor, scheme = symmetric, group_size = 0>{{.*}} loc("fc1")
-// CHECK: qc.gemm {{.*}}qc.precision = #qc.precision<activation = f32, weight = f32, granularity = per_tensor, scheme = symmetric, group_size = 0>{{.*}} loc("head")
-// CHECK: quant.scast %{{.*}} : tensor<4x4xi4>
-// CHECK: qc.matmul {{.*}}qc.precision = #qc.precision<activation = f32, weight = i4, granularity = per_group, scheme = symmetric, group_size = 2>{{.*}} loc("fc2.a")
 func.func @main(%x: tensor<1x4xf32> {qc.range = array<f64: -1.0, 1.0>}) -> (tensor<1x4xf32>, tensor<1x4xf32>) {
   %w = qc.constant dense<0.5> : tensor<4x4xf32>
   %a = qc.matmul %x, %w {qc.range = array<f64: -2.0, 2.0>} : (tensor<1x4xf32>, tensor<4x4xf32>) -> tensor<1x4xf32> loc("fc1")
