@@ -4,6 +4,8 @@
 #include "Kernels.h"
 #include "quantc/Dialect/QC/QCOps.h"
 
+#include "mlir/Dialect/Quant/IR/Quant.h"
+
 #include "llvm/ADT/DenseMap.h"
 
 using namespace mlir;
@@ -65,6 +67,19 @@ std::optional<Tensor> reference::getConstantValue(Value v) {
   if (failed(tensor))
     return std::nullopt;
   return std::move(*tensor);
+}
+
+Value reference::createConstant(OpBuilder &builder, Location loc,
+                                const Tensor &tensor, StringRef blobName) {
+  auto quantized = dyn_cast<quant::QuantizedType>(tensor.getElementType());
+  if (!quantized)
+    return qc::ConstantOp::create(builder, loc,
+                                  tensor.toAttr(tensor.getType(), blobName));
+  auto storageType = RankedTensorType::get(tensor.getShape(),
+                                           quantized.getStorageType());
+  Value storage =
+      qc::ConstantOp::create(builder, loc, tensor.toAttr(storageType, blobName));
+  return quant::StorageCastOp::create(builder, loc, tensor.getType(), storage);
 }
 
 std::optional<Tensor> reference::evaluateConstantOperands(Operation *op) {

@@ -25,13 +25,8 @@ using namespace quantc;
 using reference::Tensor;
 
 namespace {
+using reference::createConstant;
 using reference::getConstantValue;
-
-Value createConstant(PatternRewriter &rewriter, Location loc,
-                     const Tensor &tensor, StringRef blobName) {
-  return qc::ConstantOp::create(rewriter, loc,
-                                tensor.toAttr(tensor.getType(), blobName));
-}
 
 /// Evaluates a qc op whose operands are all constant.
 struct FoldConstantSubgraph : RewritePattern {
@@ -45,10 +40,6 @@ struct FoldConstantSubgraph : RewritePattern {
         op->getNumResults() != 1)
       return failure();
     auto type = cast<RankedTensorType>(op->getResult(0).getType());
-    // Quantized values stay as they are: folding them back would undo
-    // qc-quantize.
-    if (isa<quant::QuantizedType>(type.getElementType()))
-      return failure();
     if (type.getNumElements() > maxElements)
       return rewriter.notifyMatchFailure(op, "result too large to fold");
     std::optional<Tensor> result = reference::evaluateConstantOperands(op);

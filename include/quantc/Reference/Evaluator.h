@@ -11,6 +11,7 @@
 #include "quantc/Reference/Tensor.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringMap.h"
 
 namespace quantc::reference {
@@ -29,6 +30,12 @@ std::optional<Tensor> getConstantValue(mlir::Value v);
 /// Evaluates `op` when every operand is a qc.constant (checked before any
 /// constant is decoded); std::nullopt otherwise or when evaluation fails.
 std::optional<Tensor> evaluateConstantOperands(mlir::Operation *op);
+
+/// A constant holding `tensor`: a qc.constant, viewed through quant.scast
+/// when the tensor is quantized (constants hold storage integers). Large
+/// tensors become `dense_resource` blobs named after `blobName`.
+mlir::Value createConstant(mlir::OpBuilder &builder, mlir::Location loc,
+                           const Tensor &tensor, llvm::StringRef blobName);
 
 /// Called with every op result the evaluator computes (for calibration).
 using ValueObserver = llvm::function_ref<void(mlir::Value, const Tensor &)>;

@@ -150,11 +150,9 @@ FailureOr<int64_t> NodeImporter::normalizeAxis(int64_t axis, int64_t rank) {
 }
 
 Value NodeImporter::constant(const Tensor &tensor) {
-  return qc::ConstantOp::create(
-      builder(), location,
-      tensor.toAttr(tensor.getType(), nodeProto.name().empty()
-                                          ? "const"
-                                          : nodeProto.name()));
+  return reference::createConstant(
+      builder(), location, tensor,
+      nodeProto.name().empty() ? "const" : nodeProto.name());
 }
 
 Value NodeImporter::foldIfConstant(Operation *op) {

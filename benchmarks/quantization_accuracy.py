@@ -1,0 +1,206 @@
+"""Accuracy of int8 per-channel quantization: quantc against ONNX Runtime's
+quantize_static on the same calibration data with the same range estimator.
+
+For every real model (benchmarks/datasets.py) it reports, on held-out data:
+- output SQNR (dB) of the quantized model against the float model;
+- top-1 agreement with the float model (classifiers, per time step for the
+  text recognizer) and accuracy where labels exist;
+- for ONNX Runtime's own QDQ model imported by quantc and folded to integers,
+  the largest difference from ONNX Runtime running it, in output LSBs.
+
+ONNX Runtime runs twice: quantizing every op it supports (its default) and
+only Conv/MatMul/Gemm, the layers quantc quantizes.
+
+usage: python benchmarks/quantization_accuracy.py [--estimator minmax]
+           [--models digits_cnn,...] [--out benchmarks/results]
+"""
+import argparse
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnxruntime import quantization as ortq
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from datasets import ROOT, real_models  # noqa: E402
+
+BIN = ROOT / "build" / "bin"
+ORT_METHODS = {"minmax": ortq.CalibrationMethod.MinMax,
+               "entropy": ortq.CalibrationMethod.Entropy,
+               "percentile": ortq.CalibrationMethod.Percentile}
+
+
+def run(cmd):
+    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(map(str, cmd))}\n{proc.stderr}")
+    return proc
+
+
+def shape_option(model):
+    return f"--input-shape={model.input_name}=" + "x".join(map(str, model.shape))
+
+
+def quantc_run(mlir, input_name, x, workdir):
+    inputs, outputs = workdir / "in.npz", workdir / "out.npz"
+    np.savez(inputs, **{input_name: x})
+    run([BIN / "quant-run", mlir, "--inputs", inputs, "--outputs", outputs])
+    with np.load(outputs) as data:
+        return [data[k] for k in data.files]
+
+
+def ort_run(path, input_name, x):
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    parts = [session.run(None, {input_name: x[i:i + 1]}) for i in range(len(x))]
+    return [np.concatenate([p[j] for p in parts]) for j in range(len(parts[0]))]
+
+
+class Reader(ortq.CalibrationDataReader):
+    def __init__(self, input_name, samples):
+        self.items = iter([{input_name: s[None]} for s in samples])
+
+    def get_next(self):
+        return next(self.items, None)
+
+
+def ort_quantize(model, calib, out, estimator, op_types):
+    ortq.quantize_static(
+        str(model.path), str(out), Reader(model.input_name, calib),
+        quant_format=ortq.QuantFormat.QDQ, per_channel=True,
+        activation_type=ortq.QuantType.QInt8, weight_type=ortq.QuantType.QInt8,
+        op_types_to_quantize=op_types, calibrate_method=ORT_METHODS[estimator])
+    return out
+
+
+def sqnr(reference, actual):
+    reference = np.concatenate([r.astype(np.float64).ravel() for r in reference])
+    actual = np.concatenate([a.astype(np.float64).ravel() for a in actual])
+    noise = np.sum((reference - actual) ** 2)
+    return float("inf") if noise == 0 else float(10 * np.log10(np.sum(reference ** 2) / noise))
+
+
+def agreement(model, reference, actual):
+    if model.task not in ("classification", "sequence"):
+        return None
+    return float(np.mean(reference[0].argmax(-1) == actual[0].argmax(-1)))
+
+
+def accuracy(model, outputs):
+    if model.labels is None:
+        return None
+    return float(np.mean(outputs[0].argmax(-1) == model.labels))
+
+
+def output_lsb(qdq_path):
+    """The scale of the last QuantizeLinear feeding each graph output."""
+    graph = onnx.load(str(qdq_path)).graph
+    producers = {o: n for n in graph.node for o in n.output}
+    inits = {i.name: onnx.numpy_helper.to_array(i) for i in graph.initializer}
+    scales = []
+    for output in graph.output:
+        node = producers.get(output.name)
+        while node is not None and node.op_type != "DequantizeLinear":
+            node = producers.get(node.input[0]) if node.input else None
+        scales.append(float(inits[node.input[1]].max()) if node else None)
+    return scales
+
+
+def evaluate(model, estimator, workdir):
+    calib, evaluation = model.calibration(), model.evaluation()
+    calib_npz = workdir / "calib.npz"
+    np.savez(calib_npz, **{model.input_name: calib})
+    shape = shape_option(model)
+    reference = ort_run(model.path, model.input_name, evaluation)
+    row = {"model": model.name, "float_accuracy": accuracy(model, reference)}
+
+    start = time.perf_counter()
+    ours = workdir / "quantc.mlirbc"
+    run([BIN / "quant-opt", model.path, shape, "--qc-simplify",
+         f"--qc-calibrate=data={calib_npz} estimator={estimator}",
+         "--qc-quantize", "--qc-fold-scales", "--emit-bytecode", "-o", ours])
+    row["quantc_compile_s"] = time.perf_counter() - start
+    outputs = quantc_run(ours, model.input_name, evaluation, workdir)
+    row.update(quantc_sqnr=sqnr(reference, outputs),
+               quantc_agreement=agreement(model, reference, outputs),
+               quantc_accuracy=accuracy(model, outputs))
+
+    for label, op_types in (("ort", None), ("ort_layers", ["Conv", "MatMul", "Gemm"])):
+        qdq = ort_quantize(model, calib, workdir / f"{label}.onnx", estimator, op_types)
+        theirs = ort_run(qdq, model.input_name, evaluation)
+        row.update({f"{label}_sqnr": sqnr(reference, theirs),
+                    f"{label}_agreement": agreement(model, reference, theirs),
+                    f"{label}_accuracy": accuracy(model, theirs)})
+        if label == "ort_layers":
+            # ONNX Runtime's QDQ model, imported and folded by quantc.
+            imported = workdir / "imported.mlirbc"
+            run([BIN / "quant-opt", qdq, shape, "--qc-simplify", "--qc-fold-scales",
+                 "--emit-bytecode", "-o", imported])
+            folded = quantc_run(imported, model.input_name, evaluation, workdir)
+            lsb = output_lsb(qdq)
+            row["imported_max_lsb"] = max(
+                float(np.max(np.abs(f.astype(np.float64) - t))) / s
+                for f, t, s in zip(folded, theirs, lsb) if s)
+    return row
+
+
+def fmt(value, digits=1):
+    if value is None:
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def markdown(rows, estimator):
+    lines = [
+        f"# int8 per-channel quantization accuracy ({estimator} calibration)",
+        "",
+        "Output SQNR against the float model on held-out data (higher is",
+        "better); agreement is top-1 agreement with the float model; accuracy",
+        "uses the labels where the model has them. \"ORT\" is ONNX Runtime's",
+        "`quantize_static` (QDQ, per-channel, QInt8) on all the ops it",
+        "quantizes; \"ORT layers\" only on Conv/MatMul/Gemm, like quantc.",
+        "",
+        "| model | quantc SQNR | ORT SQNR | ORT layers SQNR | quantc agree | ORT agree | ORT layers agree | float acc | quantc acc | ORT acc | ORT QDQ imported, max diff (LSB) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        pct = lambda v: None if v is None else 100 * v  # noqa: E731
+        lines.append(
+            f"| {r['model']} | {fmt(r['quantc_sqnr'])} | {fmt(r['ort_sqnr'])} | "
+            f"{fmt(r['ort_layers_sqnr'])} | {fmt(pct(r['quantc_agreement']))} | "
+            f"{fmt(pct(r['ort_agreement']))} | {fmt(pct(r['ort_layers_agreement']))} | "
+            f"{fmt(pct(r['float_accuracy']))} | {fmt(pct(r['quantc_accuracy']))} | "
+            f"{fmt(pct(r['ort_accuracy']))} | {fmt(r.get('imported_max_lsb'), 2)} |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--estimator", default="minmax", choices=sorted(ORT_METHODS))
+    parser.add_argument("--models", default="")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    args = parser.parse_args()
+    wanted = set(filter(None, args.models.split(",")))
+    rows = []
+    for model in real_models():
+        if wanted and model.name not in wanted:
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            row = evaluate(model, args.estimator, pathlib.Path(tmp))
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"quantization_accuracy_{args.estimator}"
+    stem.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
+    stem.with_suffix(".md").write_text(markdown(rows, args.estimator))
+    print(markdown(rows, args.estimator))
+
+
+if __name__ == "__main__":
+    main()
