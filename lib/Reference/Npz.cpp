@@ -20,7 +20,10 @@ llvm::Error makeError(const llvm::Twine &msg) {
 /// Quantized tensors are written as their stored integers.
 Type storedElementType(Type type) {
   if (auto quantized = dyn_cast<quant::QuantizedType>(type))
-    return quantized.getStorageType();
+    return IntegerType::get(type.getContext(),
+                            quantized.getStorageTypeIntegralWidth(),
+                            quantized.isSigned() ? IntegerType::Signless
+                                                 : IntegerType::Unsigned);
   return type;
 }
 

@@ -81,10 +81,25 @@ FailureOr<Tensor> requantizeKernel(qc::RequantizeOp op, OperandTensors args) {
   return out;
 }
 
+/// Signless storage integers are held sign-extended; unsigned quantized
+/// values zero-extended. A storage cast converts between the two.
 FailureOr<Tensor> storageCastKernel(quant::StorageCastOp op,
                                     OperandTensors args) {
   Tensor out = makeResult(op);
-  std::copy(args[0]->ints().begin(), args[0]->ints().end(), out.ints().begin());
+  auto quantized = qc::getQuantizedType(op.getType());
+  auto source = qc::getQuantizedType(op.getInput().getType());
+  auto unsignedType = quantized ? quantized : source;
+  bool toUnsigned = quantized && !quantized.isSigned();
+  bool fromUnsigned = source && !source.isSigned();
+  unsigned width = unsignedType.getStorageTypeIntegralWidth();
+  int64_t modulus = int64_t(1) << width;
+  for (auto [to, from] : llvm::zip(out.ints(), args[0]->ints())) {
+    to = from;
+    if (toUnsigned && to < 0)
+      to += modulus;
+    else if (fromUnsigned && !quantized && width < 64 && to >= modulus / 2)
+      to -= modulus;
+  }
   return out;
 }
 

@@ -46,6 +46,16 @@ resolveWindowPads(NodeImporter &n, llvm::ArrayRef<int64_t> inSpatial,
                   llvm::ArrayRef<int64_t> strides,
                   llvm::ArrayRef<int64_t> dilations);
 
+/// The window of a Conv-like node (Conv, ConvInteger, QLinearConv) for an
+/// input and weight of the given types, checked against each other.
+struct ConvWindow {
+  llvm::SmallVector<int64_t> strides, dilations, pads;
+  int64_t group;
+};
+llvm::FailureOr<ConvWindow> getConvWindow(NodeImporter &n,
+                                          mlir::RankedTensorType input,
+                                          mlir::RankedTensorType weight);
+
 } // namespace quantc::onnx_import
 
 #endif // QUANTC_LIB_IMPORT_ONNX_IMPORTUTILS_H

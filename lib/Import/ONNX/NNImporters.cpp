@@ -43,29 +43,46 @@ LogicalResult checkSpatialInput(NodeImporter &n, RankedTensorType type) {
     return n.error() << "expects an N x C x spatial input, got " << type;
   return success();
 }
+} // namespace
 
-LogicalResult importConv(NodeImporter &n) {
-  RankedTensorType in = n.inputType(0), weight = n.inputType(1);
+FailureOr<ConvWindow> onnx_import::getConvWindow(NodeImporter &n,
+                                                 RankedTensorType in,
+                                                 RankedTensorType weight) {
   if (failed(checkSpatialInput(n, in)))
     return failure();
-  if (weight.getRank() != in.getRank())
-    return n.error() << "weight rank " << weight.getRank()
-                     << " does not match input rank " << in.getRank();
+  if (weight.getRank() != in.getRank()) {
+    n.error() << "weight rank " << weight.getRank()
+              << " does not match input rank " << in.getRank();
+    return failure();
+  }
   FailureOr<WindowAttrs> w = getWindowAttrs(n, in.getShape().drop_front(2),
                                             weight.getShape().drop_front(2));
   if (failed(w))
     return failure();
-  if (ArrayRef<int64_t>(w->kernel) != weight.getShape().drop_front(2))
-    return n.error() << "kernel_shape does not match the weight shape";
+  if (ArrayRef<int64_t>(w->kernel) != weight.getShape().drop_front(2)) {
+    n.error() << "kernel_shape does not match the weight shape";
+    return failure();
+  }
   int64_t group = n.getInt("group", 1);
-  if (group < 1 || in.getDimSize(1) != weight.getDimSize(1) * group)
-    return n.error() << "input has " << in.getDimSize(1)
-                     << " channels but the weight expects "
-                     << weight.getDimSize(1) << " x group " << group;
+  if (group < 1 || in.getDimSize(1) != weight.getDimSize(1) * group) {
+    n.error() << "input has " << in.getDimSize(1)
+              << " channels but the weight expects " << weight.getDimSize(1)
+              << " x group " << group;
+    return failure();
+  }
+  return ConvWindow{w->strides, w->dilations, w->pads, group};
+}
+
+namespace {
+
+LogicalResult importConv(NodeImporter &n) {
+  FailureOr<ConvWindow> w = getConvWindow(n, n.inputType(0), n.inputType(1));
+  if (failed(w))
+    return failure();
   n.setOutput(0, n.create<qc::ConvOp>(
                      n.input(0), n.input(1), n.input(2), i64Array(n, w->strides),
                      i64Array(n, w->dilations), i64Array(n, w->pads),
-                     i64Attr(n, group)));
+                     i64Attr(n, w->group)));
   return success();
 }
 

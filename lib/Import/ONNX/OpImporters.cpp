@@ -11,6 +11,7 @@ const llvm::StringMap<OpImporter> &onnx_import::getOpImporters() {
     addElementwiseImporters(t);
     addNNImporters(t);
     addShapeImporters(t);
+    addQuantImporters(t);
     return t;
   }();
   return table;

@@ -43,6 +43,11 @@ Type onnx_import::convertElementType(MLIRContext *ctx, int32_t onnxType) {
     return IntegerType::get(ctx, 64, IntegerType::Unsigned);
   case onnx::TensorProto::BOOL:
     return b.getI1Type();
+  // INT4 and UINT4 (ONNX 1.16) are newer than the system's onnx headers.
+  case 22:
+    return b.getIntegerType(4);
+  case 21:
+    return IntegerType::get(ctx, 4, IntegerType::Unsigned);
   default:
     return {};
   }

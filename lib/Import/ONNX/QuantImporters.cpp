@@ -1,0 +1,397 @@
+//===- QuantImporters.cpp - QDQ and integer ONNX ops ------------*- C++ -*-===//
+//
+// Pre-quantized models import into the same IR qc-quantize produces:
+// QuantizeLinear / DequantizeLinear become qc.quantize / qc.dequantize on
+// `!quant.uniform` tensors (per tensor, per axis, or blocked); QLinearConv and
+// QLinearMatMul become their QDQ equivalent, which qc-fold-scales turns into
+// integer layers; MatMulInteger and ConvInteger are integer layers already.
+//
+//===----------------------------------------------------------------------===//
+#include "ImportUtils.h"
+#include "quantc/Dialect/QC/QuantUtils.h"
+#include "quantc/Reference/Evaluator.h"
+
+#include "mlir/Dialect/Quant/IR/Quant.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::onnx_import;
+using reference::Tensor;
+
+namespace {
+/// Where a node keeps one set of quantization parameters.
+struct ParamInputs {
+  unsigned scale;
+  std::optional<unsigned> zeroPoint;
+};
+
+/// The quantized element type that ONNX scale and zero-point inputs describe
+/// for a tensor of `shape`: per tensor, per `axis`, or in blocks of
+/// `blockSize` along `axis`. Without a zero point, the storage type is
+/// `defaultStorage`.
+FailureOr<quant::QuantizedType> readQuantType(NodeImporter &n, ParamInputs in,
+                                              ArrayRef<int64_t> shape,
+                                              int64_t axis, int64_t blockSize,
+                                              IntegerType defaultStorage) {
+  FailureOr<Tensor> scale = n.constantInput(in.scale);
+  if (failed(scale))
+    return failure();
+  std::optional<Tensor> zeroPoint;
+  if (in.zeroPoint && n.hasInput(*in.zeroPoint)) {
+    FailureOr<Tensor> zp = n.constantInput(*in.zeroPoint);
+    if (failed(zp))
+      return failure();
+    if (zp->getShape() != scale->getShape()) {
+      n.error() << "zero point and scale shapes differ";
+      return failure();
+    }
+    zeroPoint = std::move(*zp);
+  }
+  auto storage = zeroPoint ? dyn_cast<IntegerType>(zeroPoint->getElementType())
+                           : defaultStorage;
+  if (!storage || storage.getWidth() > 32 || storage.getWidth() == 1) {
+    n.error() << "unsupported quantized storage type "
+              << (zeroPoint ? zeroPoint->getElementType() : Type(defaultStorage));
+    return failure();
+  }
+  if (!scale->isFloat()) {
+    n.error() << "scale must be a float tensor";
+    return failure();
+  }
+  for (float s : scale->floats())
+    if (!(s > 0) || !std::isfinite(s)) {
+      n.error() << "scale " << s << " is not a positive finite number";
+      return failure();
+    }
+  MLIRContext *ctx = n.context();
+  bool isSigned = !storage.isUnsigned();
+  unsigned width = storage.getWidth();
+  unsigned flags = isSigned ? quant::QuantizationFlags::Signed : 0;
+  auto storageType = IntegerType::get(ctx, width);
+  Type expressed = scale->getElementType();
+  int64_t qmin = isSigned ? -(int64_t(1) << (width - 1)) : 0;
+  int64_t qmax = isSigned ? (int64_t(1) << (width - 1)) - 1 : (int64_t(1) << width) - 1;
+  int64_t count = scale->getNumElements();
+  SmallVector<double> scales(scale->floats().begin(), scale->floats().end());
+  SmallVector<int64_t> zeroPoints(count, 0);
+  if (zeroPoint)
+    zeroPoints.assign(zeroPoint->ints().begin(), zeroPoint->ints().end());
+
+  if (blockSize <= 0 && count == 1 && scale->getRank() <= 1)
+    return quant::QuantizedType(quant::UniformQuantizedType::get(
+        flags, storageType, expressed, scales[0], zeroPoints[0], qmin, qmax));
+  FailureOr<int64_t> a = n.normalizeAxis(axis, shape.size());
+  if (failed(a))
+    return failure();
+  if (blockSize <= 0) {
+    if (scale->getRank() != 1 || count != shape[*a]) {
+      n.error() << "per-axis scale has " << count << " elements for axis "
+                << *a << " of size " << shape[*a];
+      return failure();
+    }
+    return quant::QuantizedType(quant::UniformQuantizedPerAxisType::get(
+        flags, storageType, expressed, scales, zeroPoints, *a, qmin, qmax));
+  }
+  if (scale->getRank() != (int64_t)shape.size() || shape[*a] % blockSize != 0 ||
+      scale->getShape()[*a] != shape[*a] / blockSize) {
+    n.error() << "blocked quantization needs a scale of the input's rank with "
+                 "dimension "
+              << *a << " equal to " << shape[*a] << " / block_size "
+              << blockSize << " (whole blocks)";
+    return failure();
+  }
+  auto scaleType = RankedTensorType::get(scale->getShape(), expressed);
+  SmallVector<APFloat> scaleValues;
+  for (float s : scale->floats())
+    scaleValues.push_back(APFloat(s));
+  SmallVector<APInt> zpValues;
+  for (int64_t z : zeroPoints)
+    zpValues.push_back(APInt(width, z, isSigned, /*implicitTrunc=*/true));
+  int32_t dims[] = {static_cast<int32_t>(*a)};
+  int64_t sizes[] = {blockSize};
+  auto type = quant::UniformQuantizedSubChannelType::getChecked(
+      [&] { return n.error(); }, flags, storageType, expressed,
+      DenseElementsAttr::get(scaleType, scaleValues),
+      DenseElementsAttr::get(RankedTensorType::get(scale->getShape(), storageType),
+                             zpValues),
+      dims, sizes, qmin, qmax);
+  if (!type)
+    return failure();
+  return quant::QuantizedType(type);
+}
+
+/// `v` viewed as a tensor of quantized element type `type`: constants are
+/// re-materialized, integer tensors of the storage type and other quantized
+/// tensors are reinterpreted with quant.scast.
+FailureOr<Value> asQuantized(NodeImporter &n, Value v,
+                             quant::QuantizedType type) {
+  auto tensorType = cast<RankedTensorType>(v.getType());
+  auto target = tensorType.clone(type);
+  if (tensorType == target)
+    return v;
+  if (std::optional<Tensor> constant = reference::getConstantValue(v)) {
+    if (constant->isFloat()) {
+      n.error() << "expected an integer tensor, got " << tensorType;
+      return failure();
+    }
+    Tensor values(type, tensorType.getShape());
+    llvm::copy(constant->ints(), values.ints().begin());
+    int64_t lo = type.getStorageTypeMin(), hi = type.getStorageTypeMax();
+    if (llvm::any_of(values.ints(), [&](int64_t x) { return x < lo || x > hi; })) {
+      n.error() << "constant values lie outside the storage range [" << lo
+                << ", " << hi << "]";
+      return failure();
+    }
+    return reference::createConstant(n.builder(), n.loc(), values, "quantized");
+  }
+  OpBuilder &b = n.builder();
+  auto storageTensor = tensorType.clone(type.getStorageType());
+  if (auto from = qc::getQuantizedType(tensorType)) {
+    if (from.getStorageType() != type.getStorageType() ||
+        from.isSigned() != type.isSigned()) {
+      n.error() << "quantized input " << tensorType
+                << " does not have the storage type of " << type;
+      return failure();
+    }
+    v = quant::StorageCastOp::create(b, n.loc(), storageTensor, v);
+  } else if (tensorType.getElementType() != type.getStorageType()) {
+    n.error() << "input of type " << tensorType << " does not match "
+              << type << " (non-constant unsigned inputs are not supported)";
+    return failure();
+  }
+  return Value(quant::StorageCastOp::create(b, n.loc(), target, v));
+}
+
+/// dequantize(input `data`) with the parameters of `params`.
+FailureOr<Value> dequantizeInput(NodeImporter &n, unsigned data,
+                                 ParamInputs params, int64_t axis = 1,
+                                 int64_t blockSize = 0) {
+  RankedTensorType type = n.inputType(data);
+  IntegerType storage = dyn_cast<IntegerType>(type.getElementType());
+  if (auto q = qc::getQuantizedType(type))
+    storage = IntegerType::get(n.context(), q.getStorageTypeIntegralWidth(),
+                               q.isSigned() ? IntegerType::Signless
+                                            : IntegerType::Unsigned);
+  if (!storage) {
+    n.error() << "input " << data << " must be integer, got " << type;
+    return failure();
+  }
+  FailureOr<quant::QuantizedType> qtype =
+      readQuantType(n, params, type.getShape(), axis, blockSize, storage);
+  if (failed(qtype))
+    return failure();
+  FailureOr<Value> q = asQuantized(n, n.input(data), *qtype);
+  if (failed(q))
+    return failure();
+  return n.create<qc::DequantizeOp>(type.clone(qtype->getExpressedType()), *q);
+}
+
+/// quantize(`value`) with the parameters of `params` (uint8 without a zero
+/// point, as ONNX says).
+FailureOr<Value> quantizeValue(NodeImporter &n, Value value, ParamInputs params,
+                               int64_t axis = 1, int64_t blockSize = 0,
+                               IntegerType storage = {}) {
+  if (!storage)
+    storage = IntegerType::get(n.context(), 8, IntegerType::Unsigned);
+  auto type = cast<RankedTensorType>(value.getType());
+  FailureOr<quant::QuantizedType> qtype =
+      readQuantType(n, params, type.getShape(), axis, blockSize, storage);
+  if (failed(qtype))
+    return failure();
+  if (qtype->getExpressedType() != type.getElementType()) {
+    n.error() << "scale type " << qtype->getExpressedType()
+              << " differs from the input type " << type.getElementType();
+    return failure();
+  }
+  return n.create<qc::QuantizeOp>(type.clone(*qtype), value);
+}
+
+LogicalResult importQuantizeLinear(NodeImporter &n) {
+  if (!isa<FloatType>(n.inputType(0).getElementType()))
+    return n.error() << "expects a float input, got " << n.inputType(0);
+  IntegerType storage;
+  if (n.hasAttr("output_dtype") && n.getInt("output_dtype", 0) != 0) {
+    storage = dyn_cast_or_null<IntegerType>(
+        convertElementType(n.context(), n.getInt("output_dtype", 0)));
+    if (!storage)
+      return n.error() << "unsupported output_dtype " << n.getInt("output_dtype", 0);
+  }
+  FailureOr<Value> q = quantizeValue(n, n.input(0), {1, 2}, n.getInt("axis", 1),
+                                     n.getInt("block_size", 0), storage);
+  if (failed(q))
+    return failure();
+  n.setOutput(0, *q);
+  return success();
+}
+
+LogicalResult importDequantizeLinear(NodeImporter &n) {
+  FailureOr<Value> x = dequantizeInput(n, 0, {1, 2}, n.getInt("axis", 1),
+                                       n.getInt("block_size", 0));
+  if (failed(x))
+    return failure();
+  n.setOutput(0, *x);
+  return success();
+}
+
+/// The int32 bias of QLinearConv, dequantized with scale s_x * s_w.
+FailureOr<Value> dequantizeBias(NodeImporter &n, unsigned bias,
+                                const Tensor &xScale, const Tensor &wScale) {
+  FailureOr<Tensor> b = n.constantInput(bias);
+  if (failed(b))
+    return failure();
+  int64_t channels = b->getNumElements();
+  if (b->getRank() != 1 || (wScale.getNumElements() != 1 &&
+                            wScale.getNumElements() != channels)) {
+    n.error() << "bias must be 1-d with one element per output channel";
+    return failure();
+  }
+  Tensor scale(xScale.getElementType(), {channels});
+  for (int64_t c = 0; c < channels; ++c)
+    scale.floats()[c] = xScale.floats()[0] *
+                        wScale.floats()[wScale.getNumElements() == 1 ? 0 : c];
+  SmallVector<double> scales(scale.floats().begin(), scale.floats().end());
+  MLIRContext *ctx = n.context();
+  auto type = quant::UniformQuantizedPerAxisType::get(
+      quant::QuantizationFlags::Signed, IntegerType::get(ctx, 32),
+      xScale.getElementType(), scales, SmallVector<int64_t>(channels, 0), 0,
+      INT32_MIN, INT32_MAX);
+  FailureOr<Value> q = asQuantized(n, n.input(bias), type);
+  if (failed(q))
+    return failure();
+  return n.create<qc::DequantizeOp>(
+      RankedTensorType::get({channels}, xScale.getElementType()), *q);
+}
+
+LogicalResult importQLinearConv(NodeImporter &n) {
+  FailureOr<Value> x = dequantizeInput(n, 0, {1, 2});
+  FailureOr<Value> w = dequantizeInput(n, 3, {4, 5}, 0);
+  if (failed(x) || failed(w))
+    return failure();
+  FailureOr<ConvWindow> window = getConvWindow(
+      n, cast<RankedTensorType>(x->getType()), cast<RankedTensorType>(w->getType()));
+  if (failed(window))
+    return failure();
+  Value bias;
+  if (n.hasInput(8)) {
+    FailureOr<Tensor> xScale = n.constantInput(1), wScale = n.constantInput(4);
+    if (failed(xScale) || failed(wScale))
+      return failure();
+    FailureOr<Value> b = dequantizeBias(n, 8, *xScale, *wScale);
+    if (failed(b))
+      return failure();
+    bias = *b;
+  }
+  Value y = n.create<qc::ConvOp>(*x, *w, bias, i64Array(n, window->strides),
+                                 i64Array(n, window->dilations),
+                                 i64Array(n, window->pads),
+                                 i64Attr(n, window->group));
+  if (!y)
+    return failure();
+  auto storage = dyn_cast<IntegerType>(n.inputType(7).getElementType());
+  FailureOr<Value> q = quantizeValue(n, y, {6, 7}, 1, 0, storage);
+  if (failed(q))
+    return failure();
+  n.setOutput(0, *q);
+  return success();
+}
+
+LogicalResult importQLinearMatMul(NodeImporter &n) {
+  FailureOr<Value> a = dequantizeInput(n, 0, {1, 2});
+  FailureOr<Value> b = dequantizeInput(n, 3, {4, 5}, -1);
+  if (failed(a) || failed(b))
+    return failure();
+  Value y = n.create<qc::MatMulOp>(*a, *b);
+  if (!y)
+    return failure();
+  auto storage = dyn_cast<IntegerType>(n.inputType(7).getElementType());
+  FailureOr<Value> q = quantizeValue(n, y, {6, 7}, 1, 0, storage);
+  if (failed(q))
+    return failure();
+  n.setOutput(0, *q);
+  return success();
+}
+
+/// An integer input of MatMulInteger / ConvInteger as a quantized tensor of
+/// scale 1 with its zero point (per tensor, or per `axis`).
+FailureOr<Value> integerOperand(NodeImporter &n, unsigned data,
+                                std::optional<unsigned> zeroPoint, int64_t axis) {
+  RankedTensorType type = n.inputType(data);
+  auto storage = dyn_cast<IntegerType>(type.getElementType());
+  if (!storage || storage.getWidth() != 8) {
+    n.error() << "input " << data << " must be int8 or uint8, got " << type;
+    return failure();
+  }
+  SmallVector<int64_t> zeroPoints = {0};
+  if (zeroPoint && n.hasInput(*zeroPoint)) {
+    FailureOr<Tensor> zp = n.constantInput(*zeroPoint);
+    if (failed(zp))
+      return failure();
+    zeroPoints.assign(zp->ints().begin(), zp->ints().end());
+  }
+  MLIRContext *ctx = n.context();
+  bool isSigned = !storage.isUnsigned();
+  unsigned flags = isSigned ? quant::QuantizationFlags::Signed : 0;
+  int64_t qmin = isSigned ? -128 : 0, qmax = isSigned ? 127 : 255;
+  Type i8 = IntegerType::get(ctx, 8), f32 = Float32Type::get(ctx);
+  quant::QuantizedType qtype;
+  if (zeroPoints.size() == 1) {
+    qtype = quant::UniformQuantizedType::get(flags, i8, f32, 1.0, zeroPoints[0],
+                                             qmin, qmax);
+  } else {
+    FailureOr<int64_t> a = n.normalizeAxis(axis, type.getRank());
+    if (failed(a))
+      return failure();
+    if ((int64_t)zeroPoints.size() != type.getDimSize(*a)) {
+      n.error() << "zero point of input " << data << " has "
+                << zeroPoints.size() << " elements for a dimension of size "
+                << type.getDimSize(*a);
+      return failure();
+    }
+    qtype = quant::UniformQuantizedPerAxisType::get(
+        flags, i8, f32, SmallVector<double>(zeroPoints.size(), 1.0), zeroPoints,
+        *a, qmin, qmax);
+  }
+  return asQuantized(n, n.input(data), qtype);
+}
+
+LogicalResult importMatMulInteger(NodeImporter &n) {
+  if (n.inputType(0).getRank() < 2 || n.inputType(1).getRank() != 2)
+    return n.error() << "supports a matrix or batch of matrices times a matrix";
+  FailureOr<Value> a = integerOperand(n, 0, 2, -2);
+  FailureOr<Value> b = integerOperand(n, 1, 3, -1);
+  if (failed(a) || failed(b))
+    return failure();
+  if (!qc::getUniformType(a->getType()))
+    return n.error() << "a per-row zero point for the first input is not supported";
+  n.setOutput(0, n.create<qc::QMatMulOp>(*a, *b, Value(),
+                                         n.builder().getBoolAttr(false)));
+  return success();
+}
+
+LogicalResult importConvInteger(NodeImporter &n) {
+  FailureOr<Value> x = integerOperand(n, 0, 2, 1);
+  FailureOr<Value> w = integerOperand(n, 1, 3, 0);
+  if (failed(x) || failed(w))
+    return failure();
+  FailureOr<ConvWindow> window = getConvWindow(n, n.inputType(0), n.inputType(1));
+  if (failed(window))
+    return failure();
+  n.setOutput(0, n.create<qc::QConvOp>(*x, *w, Value(), i64Array(n, window->strides),
+                                       i64Array(n, window->dilations),
+                                       i64Array(n, window->pads),
+                                       i64Attr(n, window->group),
+                                       n.builder().getBoolAttr(false)));
+  return success();
+}
+} // namespace
+
+void onnx_import::addQuantImporters(llvm::StringMap<OpImporter> &t) {
+  t["QuantizeLinear"] = {importQuantizeLinear, 2};
+  t["DequantizeLinear"] = {importDequantizeLinear, 2};
+  t["QLinearConv"] = {importQLinearConv, 8};
+  t["QLinearMatMul"] = {importQLinearMatMul, 8};
+  t["MatMulInteger"] = {importMatMulInteger, 2};
+  t["ConvInteger"] = {importConvInteger, 2};
+}
