@@ -19,5 +19,5 @@ config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "I
 
 tool_dirs = [config.quantc_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["quant-opt", "quant-run"], tool_dirs)
-llvm_config.add_tool_substitutions(["not", "FileCheck", "count"],
+llvm_config.add_tool_substitutions(["not", "FileCheck", "count", "split-file"],
                                    [config.llvm_tools_dir])

@@ -102,6 +102,20 @@ FailureOr<quant::QuantizedType> readQuantType(NodeImporter &n, ParamInputs in,
               << blockSize << " (whole blocks)";
     return failure();
   }
+  // Every other dimension has one scale per index (block size 1).
+  SmallVector<int32_t> dims;
+  SmallVector<int64_t> sizes;
+  for (int64_t d = 0, e = shape.size(); d < e; ++d) {
+    if (d != *a && scale->getShape()[d] != shape[d]) {
+      n.error() << "blocked scale dimension " << d << " has size "
+                << scale->getShape()[d] << ", expected " << shape[d];
+      return failure();
+    }
+    if (d == *a || shape[d] > 1) {
+      dims.push_back(d);
+      sizes.push_back(d == *a ? blockSize : 1);
+    }
+  }
   auto scaleType = RankedTensorType::get(scale->getShape(), expressed);
   SmallVector<APFloat> scaleValues;
   for (float s : scale->floats())
@@ -109,8 +123,6 @@ FailureOr<quant::QuantizedType> readQuantType(NodeImporter &n, ParamInputs in,
   SmallVector<APInt> zpValues;
   for (int64_t z : zeroPoints)
     zpValues.push_back(APInt(width, z, isSigned, /*implicitTrunc=*/true));
-  int32_t dims[] = {static_cast<int32_t>(*a)};
-  int64_t sizes[] = {blockSize};
   auto type = quant::UniformQuantizedSubChannelType::getChecked(
       [&] { return n.error(); }, flags, storageType, expressed,
       DenseElementsAttr::get(scaleType, scaleValues),
