@@ -146,7 +146,14 @@ def evaluate(model, estimator, workdir):
                quantc_accuracy=accuracy(model, outputs))
 
     for label, op_types in (("ort", None), ("ort_layers", ["Conv", "MatMul", "Gemm"])):
-        qdq = ort_quantize(model, calib, workdir / f"{label}.onnx", estimator, op_types)
+        try:
+            qdq = ort_quantize(model, calib, workdir / f"{label}.onnx", estimator,
+                               op_types)
+        except Exception as error:  # ONNX Runtime's calibrator can fail.
+            row[f"{label}_error"] = str(error).splitlines()[0][:200]
+            row.update({f"{label}_sqnr": None, f"{label}_agreement": None,
+                        f"{label}_accuracy": None})
+            continue
         theirs = ort_run(qdq, model.input_name, evaluation)
         row.update({f"{label}_sqnr": sqnr(reference, theirs),
                     f"{label}_agreement": agreement(model, reference, theirs),

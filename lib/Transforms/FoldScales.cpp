@@ -62,6 +62,26 @@ int64_t maxCentered(int64_t qmin, int64_t qmax, int64_t zeroPoint) {
   return std::max(qmax - zeroPoint, zeroPoint - qmin);
 }
 
+/// The float value of a constant, or of a dequantized constant (QDQ models
+/// store biases as i32 with a DequantizeLinear).
+std::optional<Tensor> getFloatConstant(Value v) {
+  if (auto dq = v.getDefiningOp<DequantizeOp>()) {
+    auto cast = dq.getInput().getDefiningOp<quant::StorageCastOp>();
+    std::optional<Tensor> stored =
+        cast ? reference::getConstantValue(cast.getInput()) : std::nullopt;
+    if (!stored)
+      return std::nullopt;
+    FailureOr<Tensor> quantized = reference::evaluateOp(cast, {&*stored});
+    if (failed(quantized))
+      return std::nullopt;
+    FailureOr<Tensor> result = reference::evaluateOp(dq, {&*quantized});
+    if (failed(result))
+      return std::nullopt;
+    return std::move(*result);
+  }
+  return reference::getConstantValue(v);
+}
+
 /// The quantized operand behind a `qc.dequantize`, if any.
 Value getQuantizedSource(Value v) {
   auto dq = v.getDefiningOp<DequantizeOp>();
@@ -156,7 +176,7 @@ FailureOr<LayerMatch> matchLayer(Operation *op) {
   if (!m.input || !m.weight || !getUniformType(m.input.getType()))
     return failure();
   if (bias) {
-    m.bias = reference::getConstantValue(bias);
+    m.bias = getFloatConstant(bias);
     if (!m.bias || m.bias->getNumElements() != m.channels)
       return failure();
   }

@@ -131,3 +131,27 @@ func.func @requantize_chain(%q: tensor<4x!a>) -> (tensor<4x!b>, tensor<4x!a>) {
   %s = qc.quantize %d : tensor<4xf32> -> tensor<4x!a>
   return %r, %s : tensor<4x!b>, tensor<4x!a>
 }
+
+// -----
+
+!x = !quant.uniform<i8:f32, 0.5>
+!w = !quant.uniform<i8<-127:127>:f32, 0.25>
+!b = !quant.uniform<i32:f32, 0.125>
+!y = !quant.uniform<i8:f32, 1.0>
+
+// Rule: a QDQ model's i32 bias behind a dequantize (scale s_x * s_w) folds
+// back to the same integers.
+// CHECK-LABEL: func.func @dequantized_bias
+// CHECK: %[[B:.*]] = qc.constant dense<[7, -9]> : tensor<2xi32>
+// CHECK: qc.qmatmul %arg0, %{{.*}}, %[[B]]
+func.func @dequantized_bias(%x: tensor<1x2x!x>, %wi: tensor<2x2xi8>) -> tensor<1x2x!y> {
+  %xd = qc.dequantize %x : tensor<1x2x!x> -> tensor<1x2xf32>
+  %ws = quant.scast %wi : tensor<2x2xi8> to tensor<2x2x!w>
+  %wd = qc.dequantize %ws : tensor<2x2x!w> -> tensor<2x2xf32>
+  %bi = qc.constant dense<[7, -9]> : tensor<2xi32>
+  %bs = quant.scast %bi : tensor<2xi32> to tensor<2x!b>
+  %bd = qc.dequantize %bs : tensor<2x!b> -> tensor<2xf32>
+  %g = qc.gemm %xd, %wd, %bd : (tensor<1x2xf32>, tensor<2x2xf32>, tensor<2xf32>) -> tensor<1x2xf32>
+  %q = qc.quantize %g : tensor<1x2xf32> -> tensor<1x2x!y>
+  return %q : tensor<1x2x!y>
+}
