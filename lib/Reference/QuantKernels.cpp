@@ -10,6 +10,7 @@
 #include "Kernels.h"
 #include "quantc/Dialect/QC/QCOps.h"
 #include "quantc/Dialect/QC/QuantUtils.h"
+#include "quantc/Reference/Evaluator.h"
 
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "llvm/Support/Parallel.h"
@@ -39,18 +40,7 @@ FailureOr<Tensor> quantizeKernel(qc::QuantizeOp op, OperandTensors args) {
 }
 
 FailureOr<Tensor> dequantizeKernel(qc::DequantizeOp op, OperandTensors args) {
-  FailureOr<qc::QuantLayout> layout = layoutOf(op.getInput());
-  if (failed(layout))
-    return failure();
-  const Tensor &in = *args[0];
-  Tensor out = makeResult(op);
-  SmallVector<int64_t> blocks = layout->blockIndices(in.getShape());
-  // (q - zp) * scale in f32, as ONNX DequantizeLinear computes it.
-  for (int64_t i = 0, e = in.getNumElements(); i < e; ++i)
-    out.floats()[i] =
-        static_cast<float>(in.ints()[i] - layout->zeroPoints[blocks[i]]) *
-        static_cast<float>(layout->scales[blocks[i]]);
-  return out;
+  return reference::dequantize(*args[0]);
 }
 
 FailureOr<Tensor> requantizeKernel(qc::RequantizeOp op, OperandTensors args) {
@@ -212,6 +202,21 @@ FailureOr<Tensor> qconvKernel(qc::QConvOp op, OperandTensors args) {
   return out;
 }
 } // namespace
+
+FailureOr<Tensor> reference::dequantize(const Tensor &in) {
+  FailureOr<qc::QuantLayout> layout = qc::QuantLayout::get(in.getType());
+  if (failed(layout))
+    return failure();
+  auto quantized = qc::getQuantizedType(in.getType());
+  Tensor out(quantized.getExpressedType(), in.getShape());
+  SmallVector<int64_t> blocks = layout->blockIndices(in.getShape());
+  // (q - zp) * scale in f32, as ONNX DequantizeLinear computes it.
+  for (int64_t i = 0, e = in.getNumElements(); i < e; ++i)
+    out.floats()[i] =
+        static_cast<float>(in.ints()[i] - layout->zeroPoints[blocks[i]]) *
+        static_cast<float>(layout->scales[blocks[i]]);
+  return out;
+}
 
 void reference::registerQuantKernels(KernelRegistry &r) {
   r.add<qc::QuantizeOp>(quantizeKernel);

@@ -227,13 +227,54 @@ struct QuantizedWeights {
   quant::QuantizedType type;
 };
 
-/// Quantizes `w` symmetrically to the narrow signed range of `bits` bits, one
-/// scale per block of `blockShape`.
+/// Squared error of quantizing `values` with `scale` to [qmin, qmax].
+double quantizationError(ArrayRef<float> values, double scale, int64_t qmin,
+                         int64_t qmax) {
+  double error = 0;
+  for (float v : values) {
+    int64_t q = quantizeValue(v, scale, 0, qmin, qmax, RoundingMode::HalfToEven);
+    double d = v - static_cast<float>(q) * static_cast<float>(scale);
+    error += d * d;
+  }
+  return error;
+}
+
+/// The scale of one block of weights (zero point 0). `minmax` maps |w| max
+/// onto qmax; `mse` picks, among that scale, the half-step finer one that
+/// maps [-|w| max, |w| max] onto [qmin - 0.5, qmax + 0.5], and scales
+/// shrunk by up to 20 % (clipping outliers), the one of least squared error.
+double chooseWeightScale(ArrayRef<float> values, int64_t qmin, int64_t qmax,
+                         bool mse) {
+  double absMax = 0;
+  for (float v : values)
+    absMax = std::max<double>(absMax, std::fabs(v));
+  if (absMax == 0)
+    return 1.0;
+  double best = static_cast<float>(absMax / qmax);
+  if (!mse)
+    return best;
+  double bestError = quantizationError(values, best, qmin, qmax);
+  SmallVector<double> candidates = {absMax / (qmax + 0.5)};
+  for (int k = 1; k <= 20; ++k)
+    candidates.push_back(absMax / qmax * (1 - 0.01 * k));
+  for (double candidate : candidates) {
+    double scale = static_cast<float>(candidate);
+    double error = quantizationError(values, scale, qmin, qmax);
+    if (error < bestError) {
+      bestError = error;
+      best = scale;
+    }
+  }
+  return best;
+}
+
+/// Quantizes `w` symmetrically (zero point 0) to signed `bits`-bit integers,
+/// one scale per block of `blockShape`.
 FailureOr<QuantizedWeights> quantizeWeights(const Tensor &w, unsigned bits,
                                             ArrayRef<int64_t> blockShape,
                                             Granularity granularity,
                                             int64_t channelAxis,
-                                            int64_t reductionAxis,
+                                            int64_t reductionAxis, bool mse,
                                             Location loc) {
   MLIRContext *ctx = loc.getContext();
   QuantLayout layout;
@@ -244,20 +285,18 @@ FailureOr<QuantizedWeights> quantizeWeights(const Tensor &w, unsigned bits,
   for (int64_t d : layout.paramShape)
     numBlocks *= d;
   SmallVector<int64_t> blocks = layout.blockIndices(w.getShape());
-  std::vector<double> absMax(numBlocks, 0.0);
+  std::vector<std::vector<float>> values(numBlocks);
   for (int64_t i = 0, e = w.getNumElements(); i < e; ++i)
-    absMax[blocks[i]] = std::max<double>(absMax[blocks[i]], std::fabs(w.floats()[i]));
-  int64_t qmax = (int64_t(1) << (bits - 1)) - 1;
+    values[blocks[i]].push_back(w.floats()[i]);
+  int64_t qmax = (int64_t(1) << (bits - 1)) - 1, qmin = -qmax - 1;
   SmallVector<double> scales;
-  for (double m : absMax) {
-    double scale = static_cast<float>(m / qmax);
-    scales.push_back(scale > 0 ? scale : 1.0);
-  }
+  for (const std::vector<float> &block : values)
+    scales.push_back(chooseWeightScale(block, qmin, qmax, mse));
   auto storageType = IntegerType::get(ctx, bits);
   QuantizedWeights result{Tensor(storageType, w.getShape()), {}};
   for (int64_t i = 0, e = w.getNumElements(); i < e; ++i)
     result.storage.ints()[i] =
-        quantizeValue(w.floats()[i], scales[blocks[i]], 0, -qmax, qmax,
+        quantizeValue(w.floats()[i], scales[blocks[i]], 0, qmin, qmax,
                       RoundingMode::HalfToEven);
   auto f32 = Float32Type::get(ctx);
   unsigned flags = quant::QuantizationFlags::Signed;
@@ -265,11 +304,11 @@ FailureOr<QuantizedWeights> quantizeWeights(const Tensor &w, unsigned bits,
   switch (granularity) {
   case Granularity::PerTensor:
     result.type = quant::UniformQuantizedType::get(flags, storageType, f32,
-                                                   scales[0], 0, -qmax, qmax);
+                                                   scales[0], 0, qmin, qmax);
     break;
   case Granularity::PerChannel:
     result.type = quant::UniformQuantizedPerAxisType::get(
-        flags, storageType, f32, scales, zeros, channelAxis, -qmax, qmax);
+        flags, storageType, f32, scales, zeros, channelAxis, qmin, qmax);
     break;
   case Granularity::PerGroup: {
     auto paramType = RankedTensorType::get(layout.paramShape, f32);
@@ -283,7 +322,7 @@ FailureOr<QuantizedWeights> quantizeWeights(const Tensor &w, unsigned bits,
         DenseElementsAttr::get(paramType, ArrayRef(scales32)),
         DenseElementsAttr::get(RankedTensorType::get(layout.paramShape, storageType),
                                zeroPoints),
-        dims, sizes, -qmax, qmax);
+        dims, sizes, qmin, qmax);
     if (!result.type)
       return failure();
     break;
@@ -312,6 +351,11 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
         return StringRef(granularity);
       return StringRef(scheme);
     };
+    if (weightRange != "mse" && weightRange != "minmax") {
+      getOperation().emitError("qc-quantize: weight-range '")
+          << weightRange << "' is not minmax or mse";
+      return signalPassFailure();
+    }
     if (failed(parseFields(ctx, option, groupSize, fields, error))) {
       getOperation().emitError("qc-quantize: ") << error;
       return signalPassFailure();
@@ -425,7 +469,8 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     }
     FailureOr<QuantizedWeights> quantized = quantizeWeights(
         *values, precision.getWeight().getIntOrFloatBitWidth(), blockShape,
-        granularity, info.channelAxis, info.reductionAxis, op->getLoc());
+        granularity, info.channelAxis, info.reductionAxis, weightRange == "mse",
+        op->getLoc());
     if (failed(quantized))
       return failure();
     // Next to the constant, so that every layer sharing it is dominated.

@@ -37,6 +37,10 @@ std::optional<Tensor> evaluateConstantOperands(mlir::Operation *op);
 mlir::Value createConstant(mlir::OpBuilder &builder, mlir::Location loc,
                            const Tensor &tensor, llvm::StringRef blobName);
 
+/// The real values of a quantized tensor, (q - zero_point) * scale in f32,
+/// exactly as qc.dequantize computes them.
+llvm::FailureOr<Tensor> dequantize(const Tensor &quantized);
+
 /// Called with every op result the evaluator computes (for calibration).
 using ValueObserver = llvm::function_ref<void(mlir::Value, const Tensor &)>;
 

@@ -80,7 +80,10 @@ def QCQuantize : Pass<"qc-quantize", "::mlir::ModuleOp"> {
     - integer weights: constant weights are quantized once, here, into a
       `qc.constant` of the storage type (i4 packed two per byte) viewed
       through `quant.scast` with a per-tensor, per-channel or per-group
-      `!quant.uniform` type, and dequantized for the layer;
+      `!quant.uniform` type, and dequantized for the layer. Weights are
+      symmetric over the full signed range; each scale is the one of least
+      squared error (`weight-range=mse`) or maps |w| max onto the largest
+      level (`minmax`);
     - `bf16` / `f16`: the layer computes in that type between `qc.cast`s.
 
     The result is a graph in QDQ form, numerically what it will compute;
@@ -112,6 +115,9 @@ def QCQuantize : Pass<"qc-quantize", "::mlir::ModuleOp"> {
            "Elements of the reduction dimension per weight scale (per_group)">,
     Option<"overrides", "overrides", "std::string", /*default=*/"\"\"",
            "JSON file of per-layer precision rules">,
+    Option<"weightRange", "weight-range", "std::string", /*default=*/"\"mse\"",
+           "Weight scales: minmax (|w| max maps to the largest level) or mse "
+           "(least squared error per scale, may clip outliers)">,
   ];
 }
 
@@ -143,6 +149,42 @@ def QCFoldScales : Pass<"qc-fold-scales", "::mlir::ModuleOp"> {
     Option<"rounding", "rounding", "std::string", /*default=*/"\"half_to_even\"",
            "Requantization rounding: half_to_even, half_away_from_zero, "
            "double_round">,
+  ];
+}
+
+def QCReport : Pass<"qc-report", "::mlir::ModuleOp"> {
+  let summary = "Per-layer precision, size and accuracy report";
+  let description = [{
+    Runs the quantized model and its float `reference` (a `.mlir` or
+    `.mlirbc` file of the same model, for example the output of
+    `qc-simplify`, with its locations) on `data` and reports, for every
+    layer with a `qc.precision`:
+
+    - the precision and the bytes of its weights;
+    - the SQNR (dB) of the layer's output against the float model, where
+      tensors are matched by ONNX node name;
+
+    and for the whole model the SQNR and cosine similarity of every output,
+    top-1 agreement for outputs that look like class scores, and the total
+    weight bytes against the float model's. The table is printed to stderr
+    and written as JSON (`json`), Markdown (`markdown`) and an SVG bar chart
+    of per-layer SQNR (`svg`) when those are given. The IR is not changed.
+  }];
+  let dependentDialects = ["::quantc::qc::QCDialect",
+                           "::mlir::quant::QuantDialect"];
+  let options = [
+    Option<"reference", "reference", "std::string", /*default=*/"\"\"",
+           "The float model (.mlir or .mlirbc) to compare against">,
+    ListOption<"data", "data", "std::string",
+               "Input .npz files or directories of them">,
+    Option<"maxSamples", "max-samples", "int64_t", /*default=*/"0",
+           "Use at most this many samples (0: all)">,
+    Option<"json", "json", "std::string", /*default=*/"\"\"",
+           "Write the report as JSON to this file">,
+    Option<"markdown", "markdown", "std::string", /*default=*/"\"\"",
+           "Write the report as Markdown to this file">,
+    Option<"svg", "svg", "std::string", /*default=*/"\"\"",
+           "Write a bar chart of per-layer SQNR to this file">,
   ];
 }
 
