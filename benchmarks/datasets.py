@@ -94,12 +94,12 @@ def real_models():
               (1, 3, 320, 320), "detection"),
         Photo("ppocr-cls", "rapidocr_onnxruntime",
               "models/ch_ppocr_mobile_v2.0_cls_infer.onnx", "x",
-              (1, 3, 48, 192), "classification"),
+              (1, 3, 48, 192), "classification", 32, 64),
         Photo("ppocr-det", "rapidocr_onnxruntime",
               "models/ch_PP-OCRv4_det_infer.onnx", "x", (1, 3, 160, 160),
               "segmentation"),
         Photo("ppocr-rec", "rapidocr_onnxruntime",
               "models/ch_PP-OCRv4_rec_infer.onnx", "x", (1, 3, 48, 160),
-              "sequence"),
+              "sequence", 16, 16),
     ]
     return [m for m in models if m.path is not None and m.path.exists()]

@@ -288,7 +288,9 @@ FailureOr<QuantizedWeights> quantizeWeights(const Tensor &w, unsigned bits,
   std::vector<std::vector<float>> values(numBlocks);
   for (int64_t i = 0, e = w.getNumElements(); i < e; ++i)
     values[blocks[i]].push_back(w.floats()[i]);
-  int64_t qmax = (int64_t(1) << (bits - 1)) - 1, qmin = -qmax - 1;
+  // minmax keeps the narrow range [-qmax, qmax] (no value needs -qmax - 1);
+  // mse may use the full range.
+  int64_t qmax = (int64_t(1) << (bits - 1)) - 1, qmin = mse ? -qmax - 1 : -qmax;
   SmallVector<double> scales;
   for (const std::vector<float> &block : values)
     scales.push_back(chooseWeightScale(block, qmin, qmax, mse));

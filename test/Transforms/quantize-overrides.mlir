@@ -6,8 +6,8 @@
 
 // CHECK-LABEL: func.func @main
 // CHECK: qc.quantize %arg0 : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i8<-127:127>:f32, {{.*}}>>
-// CHECK-DAG: quant.scast %{{.*}} : tensor<4x4xi4> to tensor<4x4x!quant.uniform<i4:f32:{0:2, 1:1}
-// CHECK-DAG: quant.scast %{{.*}} : tensor<4x4xi8> to tensor<4x4x!quant.uniform<i8:f32, 0.0039370078593492508>>
+// CHECK-DAG: quant.scast %{{.*}} : tensor<4x4xi4> to tensor<4x4x!quant.uniform<i4<-7:7>:f32:{0:2, 1:1}
+// CHECK-DAG: quant.scast %{{.*}} : tensor<4x4xi8> to tensor<4x4x!quant.uniform<i8<-127:127>:f32, 0.0039370078593492508>>
 // CHECK: qc.matmul {{.*}}qc.precision = #qc.precision<activation = i8, weight = i8, granularity = per_tensor, scheme = symmetric, group_size = 0>
 // CHECK: qc.gemm {{.*}}qc.precision = #qc.precision<activation = f32, weight = f32, granularity = per_tensor, scheme = symmetric, group_size = 0>
 // CHECK: qc.matmul {{.*}}qc.precision = #qc.precision<activation = f32, weight = i4, granularity = per_group, scheme = symmetric, group_size = 2>

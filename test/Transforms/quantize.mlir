@@ -1,5 +1,5 @@
 // RUN: quant-opt %s --split-input-file --qc-quantize | FileCheck %s
-// RUN: quant-opt %s --split-input-file --qc-quantize=weight-range=minmax | FileCheck %s --check-prefix=MINMAX
+// RUN: quant-opt %s --split-input-file --qc-quantize=weight-range=mse | FileCheck %s --check-prefix=MSE
 
 // Default precision: i8 asymmetric activations, i8 per-channel weights.
 // Input range [0, 1]: scale 1/255, zero point -128. Output (after the ReLU)
@@ -9,7 +9,7 @@
 // CHECK: %[[Q:.*]] = qc.quantize %arg0 : tensor<1x1x2x2xf32> -> tensor<1x1x2x2x!quant.uniform<i8:f32, 0.0039215688593685627:-128>>
 // CHECK: %[[DQ:.*]] = qc.dequantize %[[Q]]
 // CHECK: %[[W:.*]] = qc.constant dense<{{\[\[\[\[}}127]]], {{\[\[\[}}-127]]]]> : tensor<2x1x1x1xi8>
-// CHECK: %[[WS:.*]] = quant.scast %[[W]] : tensor<2x1x1x1xi8> to tensor<2x1x1x1x!quant.uniform<i8:f32:0, {0.0099999997764825821,0.004999999888241291}>>
+// CHECK: %[[WS:.*]] = quant.scast %[[W]] : tensor<2x1x1x1xi8> to tensor<2x1x1x1x!quant.uniform<i8<-127:127>:f32:0, {0.0099999997764825821,0.004999999888241291}>>
 // CHECK: %[[WD:.*]] = qc.dequantize %[[WS]]
 // CHECK: %[[C:.*]] = qc.conv %[[DQ]], %[[WD]]
 // CHECK-SAME: qc.precision = #qc.precision<activation = i8, weight = i8, granularity = per_channel, scheme = asymmetric, group_size = 0>
@@ -47,12 +47,16 @@ func.func @shared(%x: tensor<2x2xf32> {qc.range = array<f64: -1.0, 1.0>}) -> (te
 // A precision already on the layer wins: i16 symmetric activations, one
 // weight scale. Range [-1, 2] symmetric on 16 bits: the narrow range
 // [-32767, 32767], scale 2/32767, zero point 0. Weights [1, -4, 2, 0.5]:
-// the least-squared-error scale is 4/127 shrunk by 1 % (0.0311811), which
-// clips -4 to -128 but puts 1, 2 and 0.5 nearer their levels.
+// scale 4/127. With weight-range=mse the least-squared-error scale is 4/127
+// shrunk by 1 % (0.0311811), which clips -4 to -128 but puts 1, 2 and 0.5
+// nearer their levels.
 // CHECK-LABEL: func.func @explicit
 // CHECK: qc.quantize %arg0 : tensor<1x2xf32> -> tensor<1x2x!quant.uniform<i16<-32767:32767>:f32, 6.1037018895149231E-5>>
-// CHECK: qc.constant dense<{{\[\[}}32, -128], [64, 16]]> : tensor<2x2xi8>
-// CHECK: quant.scast %{{.*}} : tensor<2x2xi8> to tensor<2x2x!quant.uniform<i8:f32, 0.031181102618575096>>
+// CHECK: qc.constant dense<{{\[\[}}32, -127], [64, 16]]> : tensor<2x2xi8>
+// CHECK: quant.scast %{{.*}} : tensor<2x2xi8> to tensor<2x2x!quant.uniform<i8<-127:127>:f32, 0.031496062874794006>>
+// MSE-LABEL: func.func @explicit
+// MSE: qc.constant dense<{{\[\[}}32, -128], [64, 16]]> : tensor<2x2xi8>
+// MSE: quant.scast %{{.*}} : tensor<2x2xi8> to tensor<2x2x!quant.uniform<i8:f32, 0.031181102618575096>>
 func.func @explicit(%x: tensor<1x2xf32> {qc.range = array<f64: -1.0, 2.0>}) -> tensor<1x2xf32> {
   %w = qc.constant dense<[[1.0, -4.0], [2.0, 0.5]]> : tensor<2x2xf32>
   %a = qc.matmul %x, %w {qc.range = array<f64: -8.0, 8.0>, qc.precision = #qc.precision<activation = i16, weight = i8, granularity = per_tensor, scheme = symmetric, group_size = 0>} : (tensor<1x2xf32>, tensor<2x2xf32>) -> tensor<1x2xf32>
@@ -63,19 +67,19 @@ func.func @explicit(%x: tensor<1x2xf32> {qc.range = array<f64: -1.0, 2.0>}) -> t
 
 // Weight-only int4 with groups of 2 along K: no activation is quantized; the
 // weight becomes packed i4 with one scale per (group, column).
-// With minmax scales, 2/7, 8/7, 4/7 and 16/7: 1 / (2/7) is 3.5 in exact
+// Minmax scales: 2/7, 8/7, 4/7 and 16/7. 1 / (2/7) is 3.5 in exact
 // arithmetic but just below it in f32, so it rounds to 3, and so does 4 / (8/7).
-// MINMAX-LABEL: func.func @int4_groups
-// MINMAX: qc.constant dense<{{\[\[}}3, 3], [-7, 7], [7, 7], [3, 0]]> : tensor<4x2xi4>
-// MINMAX: quant.scast %{{.*}} : tensor<4x2xi4> to tensor<4x2x!quant.uniform<i4:f32:{0:2, 1:1}, {{\{\{}}0.285714298, 0.571428597}, {1.14285719, 2.28571439}}>>
 // CHECK-LABEL: func.func @int4_groups
 // CHECK-NOT: qc.quantize
-// Column 0, group [1, -2]: the minmax scale 2/7 puts 1 at 3.5 (error 1/7);
-// shrinking it by 12 % to 0.2514 puts 1 at 3.98 and clips -2 to -8 (level
-// -2.011): far less squared error. Group [8, 4] takes 8/7 * 0.97; column 1,
-// [2, 4] takes 4/7 * 0.97 and [16, -1] keeps 16/7.
-// CHECK: qc.constant dense<{{\[\[}}4, 4], [-8, 7], [7, 7], [4, 0]]> : tensor<4x2xi4>
-// CHECK: quant.scast %{{.*}} : tensor<4x2xi4> to tensor<4x2x!quant.uniform<i4:f32:{0:2, 1:1}, {{\{\{}}0.251428574, 0.554285705}, {1.10857141, 2.28571439}}>>
+// CHECK: qc.constant dense<{{\[\[}}3, 3], [-7, 7], [7, 7], [3, 0]]> : tensor<4x2xi4>
+// CHECK: quant.scast %{{.*}} : tensor<4x2xi4> to tensor<4x2x!quant.uniform<i4<-7:7>:f32:{0:2, 1:1}, {{\{\{}}0.285714298, 0.571428597}, {1.14285719, 2.28571439}}>>
+// With weight-range=mse: for column 0, group [1, -2], the minmax scale puts
+// 1 at 3.5 (error 1/7); shrinking it by 12 % to 0.2514 puts 1 at 3.98 and
+// clips -2 to -8 (level -2.011): far less squared error. Group [8, 4] takes
+// 8/7 * 0.97; column 1, [2, 4] takes 4/7 * 0.97 and [16, -1] keeps 16/7.
+// MSE-LABEL: func.func @int4_groups
+// MSE: qc.constant dense<{{\[\[}}4, 4], [-8, 7], [7, 7], [4, 0]]> : tensor<4x2xi4>
+// MSE: quant.scast %{{.*}} : tensor<4x2xi4> to tensor<4x2x!quant.uniform<i4:f32:{0:2, 1:1}, {{\{\{}}0.251428574, 0.554285705}, {1.10857141, 2.28571439}}>>
 // CHECK: qc.matmul %arg0
 func.func @int4_groups(%x: tensor<1x4xf32>) -> tensor<1x2xf32> attributes {} {
   %w = qc.constant dense<[[1.0, 2.0], [-2.0, 4.0], [8.0, 16.0], [4.0, -1.0]]> : tensor<4x2xf32>

@@ -81,9 +81,10 @@ def QCQuantize : Pass<"qc-quantize", "::mlir::ModuleOp"> {
       `qc.constant` of the storage type (i4 packed two per byte) viewed
       through `quant.scast` with a per-tensor, per-channel or per-group
       `!quant.uniform` type, and dequantized for the layer. Weights are
-      symmetric over the full signed range; each scale is the one of least
-      squared error (`weight-range=mse`) or maps |w| max onto the largest
-      level (`minmax`);
+      symmetric; each scale maps |w| max onto the largest level of the
+      narrow range `[-(2^(b-1) - 1), 2^(b-1) - 1]` (`weight-range=minmax`),
+      or is the one of least squared error over the full range, which may
+      clip outliers (`mse`);
     - `bf16` / `f16`: the layer computes in that type between `qc.cast`s.
 
     The result is a graph in QDQ form, numerically what it will compute;
@@ -115,9 +116,10 @@ def QCQuantize : Pass<"qc-quantize", "::mlir::ModuleOp"> {
            "Elements of the reduction dimension per weight scale (per_group)">,
     Option<"overrides", "overrides", "std::string", /*default=*/"\"\"",
            "JSON file of per-layer precision rules">,
-    Option<"weightRange", "weight-range", "std::string", /*default=*/"\"mse\"",
-           "Weight scales: minmax (|w| max maps to the largest level) or mse "
-           "(least squared error per scale, may clip outliers)">,
+    Option<"weightRange", "weight-range", "std::string", /*default=*/"\"minmax\"",
+           "Weight scales: minmax (|w| max maps to the largest level, narrow "
+           "range) or mse (least squared error per scale over the full range, "
+           "may clip outliers)">,
   ];
 }
 
