@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The main job on the bundled digits CNN: import, simplify, evaluate on
-# held-out digits with the reference evaluator and compare with ONNX Runtime.
-# Calibration, precision assignment, quantization and compilation join this
+# The main job on the bundled digits CNN: import, calibrate, quantize to int8,
+# fold scales, evaluate the held-out digits with the reference evaluator and
+# print the per-layer report. Precision assignment and compilation join this
 # pipeline as they land.
 set -euo pipefail
 cd "$(dirname "$0")/.."
