@@ -6,11 +6,15 @@ include "QC/QCDialect.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Dialect/Quant/IR/QuantBase.td"
 
 def QC_Tensor : RankedTensorOf<[AnyType]>;
 def QC_FloatTensor : RankedTensorOf<[F32, F16, BF16, F64]>;
 def QC_IndexTensor : RankedTensorOf<[I32, I64]>;
 def QC_BoolTensor : RankedTensorOf<[I1]>;
+def QC_QuantTensor : RankedTensorOf<[quant_QuantizedType]>;
+/// Float tensors, or quantized ones for ops that keep the scale.
+def QC_FloatOrQuantTensor : AnyTypeOf<[QC_FloatTensor, QC_QuantTensor]>;
 
 //===----------------------------------------------------------------------===//
 // Constants
@@ -236,12 +240,16 @@ def QC_ConvTransposeOp
 
 def QC_MaxPoolOp : QC_Op<"max_pool", [InferTypeOpAdaptor]> {
   let summary = "N-d max pooling";
-  let description = "ONNX `MaxPool` (first output) with explicit pads.";
-  let arguments = (ins QC_FloatTensor:$input,
+  let description = [{
+    ONNX `MaxPool` (first output) with explicit pads. On a per-tensor
+    quantized input it works on the stored integers (the maximum commutes
+    with a positive scale), keeping the type.
+  }];
+  let arguments = (ins QC_FloatOrQuantTensor:$input,
                    DenseI64ArrayAttr:$kernel_shape, DenseI64ArrayAttr:$strides,
                    DenseI64ArrayAttr:$dilations, DenseI64ArrayAttr:$pads,
                    DefaultValuedAttr<BoolAttr, "false">:$ceil_mode);
-  let results = (outs QC_FloatTensor:$output);
+  let results = (outs QC_FloatOrQuantTensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
@@ -455,11 +463,12 @@ def QC_ResizeOp : QC_Op<"resize"> {
     ONNX `Resize` on static shapes. The result type gives the output size,
     `scales` the scale factors used to map output to input coordinates,
     `coordinate_transformation_mode` and `nearest_mode` follow ONNX.
+    Nearest resizing also applies to quantized tensors, keeping the type.
   }];
-  let arguments = (ins QC_FloatTensor:$input, DenseF32ArrayAttr:$scales,
+  let arguments = (ins QC_FloatOrQuantTensor:$input, DenseF32ArrayAttr:$scales,
                    StrAttr:$mode, StrAttr:$coordinate_transformation_mode,
                    StrAttr:$nearest_mode);
-  let results = (outs QC_FloatTensor:$output);
+  let results = (outs QC_FloatOrQuantTensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
   let hasVerifier = 1;
 }

@@ -12,7 +12,6 @@
 include "QC/QCAttrs.td"
 include "mlir/Dialect/Quant/IR/QuantBase.td"
 
-def QC_QuantTensor : RankedTensorOf<[quant_QuantizedType]>;
 def QC_AccumulatorTensor : RankedTensorOf<[I32]>;
 
 def QC_QuantizeOp : QC_Op<"quantize"> {
@@ -135,6 +134,55 @@ def QC_QConvOp : QC_Op<"qconv", [InferTypeOpAdaptor]> {
   let results = (outs QC_AccumulatorTensor:$output);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def QC_LookupTableOp : QC_Op<"lookup_table"> {
+  let summary = "Maps every quantized value through a table";
+  let description = [{
+    `out = table[q - qmin]` for inputs of at most 8 bits, where `qmin` is
+    the least value of the input's storage type (the table has one entry per
+    storage value, `2^bits`). `qc-fold-scales` tabulates element-wise float
+    functions between a dequantize and a quantize (sigmoid, tanh, SiLU,
+    hard-swish, GELU, ...) this way: exact for every input, and cheaper than
+    computing them.
+
+    ```mlir
+    %y = qc.lookup_table %x {table = dense<...> : tensor<256xi8>}
+        : tensor<1x8x!quant.uniform<i8:f32, 0.1>> -> tensor<1x8x!quant.uniform<i8:f32, 0.004:-128>>
+    ```
+  }];
+  let arguments = (ins QC_QuantTensor:$input, ElementsAttr:$table);
+  let results = (outs QC_QuantTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def QC_QAddOp : QC_Op<"qadd"> {
+  let summary = "Integer addition of two quantized tensors with rescaling";
+  let description = [{
+    Adds tensors of different scales in integers (numpy broadcasting), the
+    TFLite way: each centred input is shifted left by `left_shift` bits and
+    rescaled to a common scale, the sum is rescaled to the output:
+
+    ```
+    a'  = apply((a - za) << left_shift, multiplier[0], shift[0])
+    b'  = apply((b - zb) << left_shift, multiplier[1], shift[1])
+    out = clamp(zo + apply(a' + b', multiplier[2], shift[2]), qmin, qmax)
+    ```
+
+    where `apply(v, m, s) = round(v * m * 2^-(31 + s))` as `rounding` says.
+    Residual connections take this form after `qc-fold-scales`.
+  }];
+  let arguments = (ins QC_QuantTensor:$lhs, QC_QuantTensor:$rhs,
+                   DenseI32ArrayAttr:$multiplier, DenseI32ArrayAttr:$shift,
+                   I64Attr:$left_shift,
+                   DefaultValuedAttr<QC_RoundingModeAttr,
+                                     "RoundingMode::HalfToEven">:$rounding);
+  let results = (outs QC_QuantTensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }

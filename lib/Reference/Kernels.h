@@ -10,6 +10,7 @@
 #include "quantc/Reference/Tensor.h"
 
 #include "mlir/IR/Operation.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/DenseMap.h"
 #include <functional>
 
@@ -53,6 +54,24 @@ inline int64_t normalizedAxis(int64_t axis, int64_t rank) {
 inline Tensor makeResult(mlir::Operation *op) {
   auto type = llvm::cast<mlir::RankedTensorType>(op->getResult(0).getType());
   return Tensor(type.getElementType(), type.getShape());
+}
+
+/// The stored integers of a quantized (or integer) tensor as f32, exact up to
+/// 24 bits, so that kernels that only select or move values (max pooling,
+/// nearest resizing) serve quantized tensors too.
+inline Tensor storedAsFloat(const Tensor &t) {
+  Tensor result(mlir::Float32Type::get(t.getElementType().getContext()),
+                t.getShape());
+  for (int64_t i = 0, e = t.getNumElements(); i < e; ++i)
+    result.floats()[i] = static_cast<float>(t.ints()[i]);
+  return result;
+}
+/// The inverse of storedAsFloat.
+inline Tensor storedAsType(const Tensor &f, mlir::Type elementType) {
+  Tensor result(elementType, f.getShape());
+  for (int64_t i = 0, e = f.getNumElements(); i < e; ++i)
+    result.ints()[i] = static_cast<int64_t>(f.floats()[i]);
+  return result;
 }
 
 /// C[M,N] (+)= A[M,K] * B[K,N], row-major with leading dimensions; blocked

@@ -230,15 +230,18 @@ Tensor resizeAxis(const Tensor &in, int64_t axis, int64_t outSize, float scale,
 }
 
 FailureOr<Tensor> resizeKernel(qc::ResizeOp op, OperandTensors args) {
-  Tensor current = *args[0];
+  bool quantized = !args[0]->isFloat();
+  Tensor current = quantized ? storedAsFloat(*args[0]) : *args[0];
   // N-linear and nearest interpolation are separable: one axis at a time.
   for (int64_t d = 0; d < current.getRank(); ++d) {
-    int64_t outSize = op.getType().getDimSize(d);
+    int64_t outSize = cast<RankedTensorType>(op.getType()).getDimSize(d);
     float scale = op.getScales()[d];
     if (outSize == current.getShape()[d] && scale == 1.0f)
       continue;
     current = resizeAxis(current, d, outSize, scale, op);
   }
+  if (quantized)
+    return storedAsType(current, getElementTypeOrSelf(op.getType()));
   return current;
 }
 } // namespace

@@ -27,7 +27,8 @@ FailureOr<Tensor> pool(PoolOp op, const Tensor &in, ArrayRef<int64_t> dilations,
                        Reduce reduce) {
   if (in.getRank() > 4)
     return op.emitOpError("reference evaluator supports 1-d and 2-d pooling");
-  Tensor out = makeResult(op);
+  Tensor out(in.getElementType(),
+             llvm::cast<RankedTensorType>(op.getType()).getShape());
   bool is1D = in.getRank() == 3;
   int64_t spatial = in.getRank() - 2;
   ArrayRef<int64_t> k = op.getKernelShape(), s = op.getStrides(),
@@ -63,13 +64,18 @@ FailureOr<Tensor> pool(PoolOp op, const Tensor &in, ArrayRef<int64_t> dilations,
 }
 
 FailureOr<Tensor> maxPoolKernel(qc::MaxPoolOp op, OperandTensors args) {
-  return pool(op, *args[0], op.getDilations(),
-              [](ArrayRef<float> v, int64_t) {
-                float m = -std::numeric_limits<float>::infinity();
-                for (float x : v)
-                  m = std::max(m, x);
-                return m;
-              });
+  bool quantized = !args[0]->isFloat();
+  FailureOr<Tensor> out = pool(
+      op, quantized ? storedAsFloat(*args[0]) : *args[0], op.getDilations(),
+      [](ArrayRef<float> v, int64_t) {
+        float m = -std::numeric_limits<float>::infinity();
+        for (float x : v)
+          m = std::max(m, x);
+        return m;
+      });
+  if (failed(out) || !quantized)
+    return out;
+  return storedAsType(*out, getElementTypeOrSelf(op.getType()));
 }
 
 FailureOr<Tensor> avgPoolKernel(qc::AvgPoolOp op, OperandTensors args) {

@@ -201,6 +201,48 @@ FailureOr<Tensor> qconvKernel(qc::QConvOp op, OperandTensors args) {
     return failure();
   return out;
 }
+FailureOr<Tensor> lookupTableKernel(qc::LookupTableOp op, OperandTensors args) {
+  FailureOr<Tensor> table = Tensor::fromAttr(op.getTable());
+  if (failed(table))
+    return failure();
+  auto in = qc::getQuantizedType(op.getInput().getType());
+  auto out = qc::getQuantizedType(op.getType());
+  int64_t modulus = int64_t(1) << out.getStorageTypeIntegralWidth();
+  Tensor result = makeResult(op);
+  for (auto [y, x] : llvm::zip(result.ints(), args[0]->ints())) {
+    y = table->ints()[x - in.getStorageTypeMin()];
+    // Tables hold signless storage integers; unsigned results wrap back.
+    if (!out.isSigned() && y < 0)
+      y += modulus;
+  }
+  return result;
+}
+
+FailureOr<Tensor> qaddKernel(qc::QAddOp op, OperandTensors args) {
+  auto lhsType = qc::getUniformType(op.getLhs().getType());
+  auto rhsType = qc::getUniformType(op.getRhs().getType());
+  auto outType = qc::getUniformType(op.getType());
+  ArrayRef<int32_t> m = op.getMultiplier(), s = op.getShift();
+  int64_t scale = int64_t(1) << op.getLeftShift();
+  qc::RoundingMode rounding = op.getRounding();
+  Tensor out = makeResult(op);
+  std::array<SmallVector<int64_t>, 2> strides = {
+      broadcastStrides(args[0]->getShape(), out.getShape()),
+      broadcastStrides(args[1]->getShape(), out.getShape())};
+  forEachIndex<2>(out.getShape(), strides, [&](int64_t i, auto off) {
+    int64_t a = qc::applyMultiplier(
+        (args[0]->ints()[off[0]] - lhsType.getZeroPoint()) * scale, m[0], s[0],
+        rounding);
+    int64_t b = qc::applyMultiplier(
+        (args[1]->ints()[off[1]] - rhsType.getZeroPoint()) * scale, m[1], s[1],
+        rounding);
+    int64_t y = qc::applyMultiplier(a + b, m[2], s[2], rounding) +
+                outType.getZeroPoint();
+    out.ints()[i] = std::clamp<int64_t>(y, outType.getStorageTypeMin(),
+                                        outType.getStorageTypeMax());
+  });
+  return out;
+}
 } // namespace
 
 FailureOr<Tensor> reference::dequantize(const Tensor &in) {
@@ -225,4 +267,6 @@ void reference::registerQuantKernels(KernelRegistry &r) {
   r.add<quant::StorageCastOp>(storageCastKernel);
   r.add<qc::QMatMulOp>(qmatmulKernel);
   r.add<qc::QConvOp>(qconvKernel);
+  r.add<qc::LookupTableOp>(lookupTableKernel);
+  r.add<qc::QAddOp>(qaddKernel);
 }

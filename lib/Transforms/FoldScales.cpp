@@ -10,6 +10,7 @@
 #include "quantc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -386,6 +387,165 @@ struct FoldRequantization : OpRewritePattern<QuantizeOp> {
   RoundingMode rounding;
 };
 
+/// quantize(M(dequantize(q), ...)) => M(q, ...) for ops that only move or
+/// select values (reshape, transpose, slice, concat, max pooling, nearest
+/// resizing), when every input already has the result's type.
+struct FoldScalePreserving : OpRewritePattern<QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    Operation *movement = op.getInput().getDefiningOp();
+    if (!movement || movement->getNumResults() != 1)
+      return failure();
+    auto resize = dyn_cast<ResizeOp>(movement);
+    if (!isa<ReshapeOp, TransposeOp, SliceOp, ConcatOp, MaxPoolOp>(movement) &&
+        !(resize && resize.getMode() == "nearest"))
+      return failure();
+    IRMapping mapping;
+    for (Value operand : movement->getOperands()) {
+      Value source = getQuantizedSource(operand);
+      if (!source || cast<ShapedType>(source.getType()).getElementType() !=
+                         op.getType().getElementType())
+        return failure();
+      mapping.map(operand, source);
+    }
+    Operation *integer = rewriter.clone(*movement, mapping);
+    integer->getResult(0).setType(op.getType());
+    rewriter.replaceOp(op, integer->getResults());
+    return success();
+  }
+};
+
+/// quantize(f(dequantize(q))) => lookup_table(q) for any element-wise float
+/// function f of one 8-bit quantized value (sigmoid, tanh, SiLU, hard-swish,
+/// GELU, ...): the table holds f at every storage value, computed with the
+/// very float ops it replaces, so the result is exact.
+struct FoldLookupTable : OpRewritePattern<QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto outType = op.getType();
+    SmallVector<Operation *> region;
+    DequantizeOp dequantize;
+    if (failed(collectElementwiseRegion(op.getInput(), region, dequantize)))
+      return failure();
+    Value source = dequantize.getInput();
+    auto inType = getQuantizedType(source.getType());
+    if (!getUniformType(source.getType()) ||
+        inType.getStorageTypeIntegralWidth() > 8 ||
+        !getUniformType(outType))
+      return failure();
+    FailureOr<Tensor> table = tabulate(op, region, source);
+    if (failed(table))
+      return failure();
+    auto storage = getQuantizedType(outType).getStorageType();
+    auto tableType = RankedTensorType::get({table->getNumElements()}, storage);
+    rewriter.replaceOpWithNewOp<LookupTableOp>(op, outType, source,
+                                               table->toAttr(tableType, "table"));
+    return success();
+  }
+
+  /// Runs the region on every storage value of `source` and quantizes the
+  /// results as `op` does.
+  static FailureOr<Tensor> tabulate(QuantizeOp op, ArrayRef<Operation *> region,
+                                    Value source) {
+    auto inType = getUniformType(source.getType());
+    int64_t lo = inType.getStorageTypeMin(), hi = inType.getStorageTypeMax();
+    int64_t count = hi - lo + 1;
+    auto f32 = Float32Type::get(op.getContext());
+    auto vectorType = RankedTensorType::get({count}, f32);
+    Tensor inputs(f32, {count});
+    for (int64_t v = lo; v <= hi; ++v)
+      inputs.floats()[v - lo] = static_cast<float>(v - inType.getZeroPoint()) *
+                                static_cast<float>(inType.getScale());
+    DenseMap<Value, Tensor> values;
+    auto valueOf = [&](Value v) -> Tensor {
+      if (v.getDefiningOp<DequantizeOp>())
+        return inputs;
+      if (auto constant = v.getDefiningOp<ConstantOp>()) {
+        auto dense = cast<DenseElementsAttr>(constant.getValue());
+        Tensor splat(f32, {count});
+        std::fill(splat.floats().begin(), splat.floats().end(),
+                  dense.getSplatValue<APFloat>().convertToFloat());
+        return splat;
+      }
+      return values[v];
+    };
+    // Each op runs detached, on 1-d tensors of `count` elements.
+    OpBuilder builder(op.getContext());
+    for (Operation *original : region) {
+      SmallVector<Tensor> operands;
+      for (Value v : original->getOperands())
+        operands.push_back(valueOf(v));
+      SmallVector<const Tensor *> pointers;
+      for (const Tensor &t : operands)
+        pointers.push_back(&t);
+      Operation *scratch = builder.clone(*original);
+      scratch->getResult(0).setType(vectorType);
+      FailureOr<Tensor> result = reference::evaluateOp(scratch, pointers);
+      scratch->dropAllReferences();
+      scratch->destroy();
+      if (failed(result))
+        return failure();
+      values[original->getResult(0)] = std::move(*result);
+    }
+    auto outType = getUniformType(op.getType());
+    Tensor table(outType.getStorageType(), {count});
+    const Tensor &outputs = values[op.getInput()];
+    for (int64_t i = 0; i < count; ++i)
+      table.ints()[i] = quantizeValue(
+          outputs.floats()[i], outType.getScale(), outType.getZeroPoint(),
+          outType.getStorageTypeMin(), outType.getStorageTypeMax(),
+          op.getRounding());
+    return table;
+  }
+};
+
+/// quantize(add(dequantize(a), dequantize(b))) => qadd(a, b): both inputs
+/// move to twice the larger input scale with `left_shift` bits of headroom,
+/// add, and rescale to the output (TFLite's scheme).
+struct FoldAdd : OpRewritePattern<QuantizeOp> {
+  FoldAdd(MLIRContext *ctx, RoundingMode rounding)
+      : OpRewritePattern(ctx), rounding(rounding) {}
+
+  LogicalResult matchAndRewrite(QuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto add = op.getInput().getDefiningOp<AddOp>();
+    if (!add)
+      return failure();
+    Value lhs = getQuantizedSource(add.getLhs());
+    Value rhs = getQuantizedSource(add.getRhs());
+    auto outType = getUniformType(op.getType());
+    if (!lhs || !rhs || !outType || !getUniformType(lhs.getType()) ||
+        !getUniformType(rhs.getType()))
+      return failure();
+    double lhsScale = getUniformType(lhs.getType()).getScale();
+    double rhsScale = getUniformType(rhs.getType()).getScale();
+    unsigned width =
+        std::max(getQuantizedType(lhs.getType()).getStorageTypeIntegralWidth(),
+                 getQuantizedType(rhs.getType()).getStorageTypeIntegralWidth());
+    int64_t leftShift = width <= 8 ? 20 : 30 - width;
+    double twiceMax = 2 * std::max(lhsScale, rhsScale);
+    SmallVector<int32_t> multipliers, shifts;
+    for (double real :
+         {lhsScale / twiceMax, rhsScale / twiceMax,
+          twiceMax / (std::ldexp(1.0, leftShift) * outType.getScale())}) {
+      FailureOr<FixedPointMultiplier> fp = getFixedPointMultiplier(real);
+      if (failed(fp))
+        return failure();
+      multipliers.push_back(fp->multiplier);
+      shifts.push_back(fp->shift);
+    }
+    rewriter.replaceOpWithNewOp<QAddOp>(op, op.getType(), lhs, rhs, multipliers,
+                                        shifts, leftShift, rounding);
+    return success();
+  }
+
+  RoundingMode rounding;
+};
+
 struct FoldScalesPass : quantc::impl::QCFoldScalesBase<FoldScalesPass> {
   using Base::Base;
 
@@ -397,7 +557,8 @@ struct FoldScalesPass : quantc::impl::QCFoldScalesBase<FoldScalesPass> {
     }
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
-    patterns.add<FoldLayer, FoldRequantization>(ctx, *mode);
+    patterns.add<FoldLayer, FoldRequantization, FoldAdd>(ctx, *mode);
+    patterns.add<FoldScalePreserving, FoldLookupTable>(ctx);
     patterns.add<FoldZeroPoint<QConvOp>, FoldZeroPoint<QMatMulOp>>(ctx);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/GlobPattern.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -343,6 +344,11 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     std::string error;
+    if (scope != "all" && scope != "layers") {
+      getOperation().emitError("qc-quantize: scope '")
+          << scope << "' is not layers or all";
+      return signalPassFailure();
+    }
     PrecisionFields fields;
     auto option = [&](StringRef key) -> std::optional<StringRef> {
       if (key == "activation")
@@ -393,21 +399,143 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
         *fields.granularity, *fields.scheme, fields.groupSize.value_or(0));
   }
 
+  /// Visits the ops in order, so that every op sees its inputs quantized.
   LogicalResult quantizeFunction(func::FuncOp func) {
-    SmallVector<Operation *> layers;
-    func.walk([&](Operation *op) {
-      if (getLayerInfo(op))
-        layers.push_back(op);
-    });
-    for (Operation *op : layers) {
-      PrecisionAttr precision = choosePrecision(op);
-      if (!precision)
+    SmallVector<Operation *> ops;
+    func.walk([&](Operation *op) { ops.push_back(op); });
+    for (Operation *op : ops) {
+      if (std::optional<LayerInfo> info = getLayerInfo(op)) {
+        PrecisionAttr precision = choosePrecision(op);
+        if (!precision)
+          return failure();
+        op->setAttr("qc.precision", precision);
+        if (failed(quantizeLayer(op, *info, precision)))
+          return failure();
+      } else if (scope == "all" && failed(quantizeBetweenLayers(op))) {
         return failure();
-      op->setAttr("qc.precision", precision);
-      if (failed(quantizeLayer(op, *getLayerInfo(op), precision)))
-        return failure();
+      }
     }
     return success();
+  }
+
+  /// scope=all: quantizes an op between integer layers so that
+  /// qc-fold-scales can make it integer too.
+  LogicalResult quantizeBetweenLayers(Operation *op) {
+    auto activation = dyn_cast<IntegerType>(*defaults.activation);
+    if (!activation || op->getNumResults() != 1 ||
+        !isa<FloatType>(getElementTypeOrSelf(op->getResult(0).getType())) ||
+        llvm::any_of(op->getUsers(), [](Operation *u) { return isa<QuantizeOp>(u); }))
+      return success();
+    unsigned bits = activation.getWidth();
+    bool symmetric = *defaults.scheme == Scheme::Symmetric;
+    Value result = op->getResult(0);
+    if (isScalePreserving(op)) {
+      // The output shares the input's type: no new range, no rescaling.
+      auto dq = op->getOperand(0).getDefiningOp<DequantizeOp>();
+      if (auto type = dq ? getUniformType(dq.getInput().getType()) : nullptr)
+        quantizedInputs[result] = quantizeAs(result, type);
+      return success();
+    }
+    if (auto concat = dyn_cast<ConcatOp>(op))
+      return quantizeConcat(concat, bits, symmetric);
+    if (auto add = dyn_cast<AddOp>(op))
+      return quantizeAdd(add, bits, symmetric);
+    if (isElementwise(op) && endsQuantizedFunction(op)) {
+      FailureOr<DenseF64ArrayAttr> range = getRange(result);
+      if (succeeded(range))
+        quantizeAs(result, getActivationType(op->getContext(), (*range)[0],
+                                             (*range)[1], bits, symmetric));
+    }
+    return success();
+  }
+
+  /// Ops whose output can keep their (first) input's quantized type.
+  static bool isScalePreserving(Operation *op) {
+    if (auto resize = dyn_cast<ResizeOp>(op))
+      return resize.getMode() == "nearest";
+    return isa<ReshapeOp, TransposeOp, SliceOp, MaxPoolOp>(op);
+  }
+
+  /// Whether `op` is the last element-wise op of a function of one 8-bit
+  /// quantized tensor (a future lookup table).
+  static bool endsQuantizedFunction(Operation *op) {
+    SmallVector<Operation *> region;
+    DequantizeOp source;
+    if (failed(collectElementwiseRegion(op->getResult(0), region, source)))
+      return false;
+    auto type = getQuantizedType(source.getInput().getType());
+    if (!type || type.getStorageTypeIntegralWidth() > 8)
+      return false;
+    // It ends where a user is not element-wise, or combines it with other
+    // tensors (a residual addition): that user is not part of the function.
+    return op->getUsers().empty() ||
+           llvm::any_of(op->getUsers(), [](Operation *user) {
+             SmallVector<Operation *> userRegion;
+             DequantizeOp userSource;
+             return !isElementwise(user) ||
+                    failed(collectElementwiseRegion(user->getResult(0),
+                                                    userRegion, userSource));
+           });
+  }
+
+  /// Concat inputs and output share one type, from the output's range.
+  LogicalResult quantizeConcat(ConcatOp concat, unsigned bits, bool symmetric) {
+    if (llvm::none_of(concat.getInputs(), [](Value v) {
+          return v.getDefiningOp<DequantizeOp>();
+        }))
+      return success();
+    FailureOr<DenseF64ArrayAttr> range = getRange(concat.getResult());
+    if (failed(range))
+      return success();
+    auto type = getActivationType(concat.getContext(), (*range)[0], (*range)[1],
+                                  bits, symmetric);
+    for (OpOperand &input : concat->getOpOperands()) {
+      auto dq = input.get().getDefiningOp<DequantizeOp>();
+      if (dq && getUniformType(dq.getInput().getType()) == type)
+        continue;
+      input.set(insertQDQAs(input.get(), type));
+    }
+    quantizeAs(concat.getResult(), type);
+    return success();
+  }
+
+  /// An addition of two tensors, one of them quantized: both inputs and the
+  /// output get their own types.
+  LogicalResult quantizeAdd(AddOp add, unsigned bits, bool symmetric) {
+    Value lhs = add.getLhs(), rhs = add.getRhs();
+    if (lhs.getDefiningOp<ConstantOp>() || rhs.getDefiningOp<ConstantOp>() ||
+        (!lhs.getDefiningOp<DequantizeOp>() && !rhs.getDefiningOp<DequantizeOp>()))
+      return success();
+    if (failed(getRange(add.getResult())) || failed(getRange(lhs)) ||
+        failed(getRange(rhs)))
+      return success();
+    for (unsigned i = 0; i < 2; ++i) {
+      FailureOr<Value> q =
+          quantizeActivation(add->getOperand(i), bits, symmetric, add.getLoc());
+      if (failed(q))
+        return failure();
+      add->setOperand(i, *q);
+    }
+    FailureOr<DenseF64ArrayAttr> range = getRange(add.getResult());
+    quantizeAs(add.getResult(), getActivationType(add.getContext(), (*range)[0],
+                                                  (*range)[1], bits, symmetric));
+    return success();
+  }
+
+  /// A q/dq pair of `type` after `v`; returns the dequantized value.
+  Value insertQDQAs(Value v, quant::UniformQuantizedType type) {
+    OpBuilder b(v.getContext());
+    b.setInsertionPointAfterValue(v);
+    auto tensorType = cast<RankedTensorType>(v.getType());
+    Value q = QuantizeOp::create(b, v.getLoc(), tensorType.clone(type), v);
+    return DequantizeOp::create(b, v.getLoc(), tensorType, q);
+  }
+
+  /// Quantizes `v` to `type` for all its users; returns the dequantized value.
+  Value quantizeAs(Value v, quant::UniformQuantizedType type) {
+    Value dq = insertQDQAs(v, type);
+    v.replaceAllUsesExcept(dq, dq.getDefiningOp()->getOperand(0).getDefiningOp());
+    return dq;
   }
 
   LogicalResult quantizeLayer(Operation *op, const LayerInfo &info,
@@ -511,13 +639,8 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     if (failed(range))
       return emitError(user) << "an input or output of this layer has no "
                                 "calibrated range (run qc-calibrate first)";
-    auto type = getActivationType(v.getContext(), (*range)[0], (*range)[1],
-                                  bits, symmetric);
-    OpBuilder b(v.getContext());
-    b.setInsertionPointAfterValue(v);
-    auto tensorType = cast<RankedTensorType>(v.getType());
-    Value q = QuantizeOp::create(b, v.getLoc(), tensorType.clone(type), v);
-    return Value(DequantizeOp::create(b, v.getLoc(), tensorType, q));
+    return insertQDQAs(v, getActivationType(v.getContext(), (*range)[0],
+                                            (*range)[1], bits, symmetric));
   }
 
   /// The quantized form of a layer input; shared by all layers that read it.

@@ -87,6 +87,16 @@ def QCQuantize : Pass<"qc-quantize", "::mlir::ModuleOp"> {
       clip outliers (`mse`);
     - `bf16` / `f16`: the layer computes in that type between `qc.cast`s.
 
+    With `scope=all` (the default) the ops between integer layers are
+    quantized too, with the default activation precision, so that
+    `qc-fold-scales` makes them integer: reshape, transpose, slice, max
+    pooling and nearest resizing keep their input's type; concat inputs and
+    output share one type (from the output's range), as do the inputs of a
+    scale-preserving op and its output; additions of two tensors get their
+    own output type; and a chain of element-wise functions of one quantized
+    tensor (sigmoid, SiLU, hard-swish, GELU, ...) is quantized where it ends,
+    to become a lookup table.
+
     The result is a graph in QDQ form, numerically what it will compute;
     `qc-fold-scales` then turns it into integer arithmetic.
 
@@ -116,6 +126,9 @@ def QCQuantize : Pass<"qc-quantize", "::mlir::ModuleOp"> {
            "Elements of the reduction dimension per weight scale (per_group)">,
     Option<"overrides", "overrides", "std::string", /*default=*/"\"\"",
            "JSON file of per-layer precision rules">,
+    Option<"scope", "scope", "std::string", /*default=*/"\"all\"",
+           "What else is quantized around integer layers: layers (nothing) "
+           "or all (movement ops, concat, add, element-wise functions)">,
     Option<"weightRange", "weight-range", "std::string", /*default=*/"\"minmax\"",
            "Weight scales: minmax (|w| max maps to the largest level, narrow "
            "range) or mse (least squared error per scale over the full range, "

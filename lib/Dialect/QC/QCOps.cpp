@@ -153,6 +153,25 @@ static LogicalResult verifyConvBias(ConvLike op) {
   return verifyChannelParams(op, op.getBias(), op.getType().getDimSize(1));
 }
 
+bool qc::isElementwise(Operation *op) {
+  return isa<SqrtOp, ExpOp, LogOp, NegOp, AbsOp, ReciprocalOp, ReluOp,
+             SigmoidOp, TanhOp, ErfOp, HardSwishOp, IdentityOp, LeakyReluOp,
+             HardSigmoidOp, GeluOp, ClipOp, AddOp, SubOp, MulOp, DivOp, PowOp,
+             MinOp, MaxOp, PReluOp>(op);
+}
+
+LogicalResult qc::verifyScalePreserving(Operation *op, Value input,
+                                        Value output) {
+  Type in = getElementTypeOrSelf(input.getType());
+  Type out = getElementTypeOrSelf(output.getType());
+  if ((isa<quant::QuantizedType>(in) || isa<quant::QuantizedType>(out)) &&
+      in != out)
+    return op->emitOpError("quantized input and result must have the same "
+                           "type, got ")
+           << in << " and " << out;
+  return success();
+}
+
 LogicalResult qc::verifyConvWindow(Operation *op, ArrayRef<int64_t> strides,
                                    ArrayRef<int64_t> dilations,
                                    ArrayRef<int64_t> pads) {
@@ -250,12 +269,17 @@ LogicalResult PadOp::verify() {
 }
 
 LogicalResult ResizeOp::verify() {
-  auto inType = getInput().getType();
-  if (inType.getRank() != getType().getRank() ||
+  auto inType = cast<RankedTensorType>(getInput().getType());
+  auto outType = cast<RankedTensorType>(getType());
+  if (inType.getRank() != outType.getRank() ||
       (int64_t)getScales().size() != inType.getRank())
     return emitOpError("needs one scale per dimension and the same rank");
   if (getMode() != "nearest" && getMode() != "linear")
     return emitOpError("unsupported mode '") << getMode() << "'";
+  if (failed(verifyScalePreserving(*this, getInput(), getOutput())))
+    return failure();
+  if (getMode() != "nearest" && isa<quant::QuantizedType>(inType.getElementType()))
+    return emitOpError("resizes quantized tensors in nearest mode only");
   static const char *modes[] = {"half_pixel", "asymmetric", "align_corners",
                                 "pytorch_half_pixel", "tf_half_pixel_for_nn"};
   if (!llvm::is_contained(modes, getCoordinateTransformationMode()))

@@ -139,3 +139,47 @@ LogicalResult QConvOp::verify() {
     return failure();
   return verifyBias(*this, getBias(), getWeight().getType().getDimSize(0));
 }
+
+LogicalResult LookupTableOp::verify() {
+  if (failed(verifySameShape(*this, getInput(), getOutput())))
+    return failure();
+  auto in = getQuantizedType(getInput().getType());
+  auto out = getQuantizedType(getOutput().getType());
+  if (in.getStorageTypeIntegralWidth() > 8)
+    return emitOpError("input storage wider than 8 bits needs a table of more "
+                       "than 256 entries");
+  int64_t entries = in.getStorageTypeMax() - in.getStorageTypeMin() + 1;
+  auto tableType = cast<ShapedType>(getTable().getType());
+  if (tableType.getRank() != 1 || tableType.getNumElements() != entries ||
+      tableType.getElementType() != out.getStorageType())
+    return emitOpError("table must be a 1-d tensor of ")
+           << entries << " " << out.getStorageType() << " values";
+  if (failed(verifyQuantizedTensor(*this, getInput())) ||
+      failed(verifyQuantizedTensor(*this, getOutput())))
+    return failure();
+  return success();
+}
+
+LogicalResult QAddOp::verify() {
+  for (Value v : {getLhs(), getRhs(), getOutput()})
+    if (!getUniformType(v.getType()))
+      return emitOpError("operands and result must have per-tensor quantized "
+                         "types");
+  if (getMultiplier().size() != 3 || getShift().size() != 3)
+    return emitOpError("needs three multipliers and shifts (lhs, rhs, result)");
+  for (auto [m, s] : llvm::zip(getMultiplier(), getShift()))
+    if (m < 0 || 31 + s < 1 || 31 + s > 62)
+      return emitOpError("multipliers must be non-negative and shifts in "
+                         "[-30, 31]");
+  int64_t leftShift = getLeftShift();
+  for (Value v : {getLhs(), getRhs()})
+    if (leftShift < 0 || getQuantizedType(v.getType()).getStorageTypeIntegralWidth() +
+                             1 + leftShift > 31)
+      return emitOpError("left_shift ") << leftShift
+                                        << " overflows i32 for the inputs";
+  FailureOr<SmallVector<int64_t>> shape =
+      broadcastShapes(getLhs().getType().getShape(), getRhs().getType().getShape());
+  if (failed(shape) || ArrayRef<int64_t>(*shape) != getType().getShape())
+    return emitOpError("operand shapes do not broadcast to the result shape");
+  return success();
+}

@@ -3,6 +3,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/DenseSet.h"
 #include <cmath>
 
 using namespace mlir;
@@ -207,4 +208,41 @@ int64_t qc::applyMultiplier(int64_t value, int32_t multiplier, int32_t shift,
                                    (quotient & 1)));
   quotient += up ? 1 : 0;
   return static_cast<int64_t>(negative ? -quotient : quotient);
+}
+
+LogicalResult qc::collectElementwiseRegion(Value root,
+                                           SmallVectorImpl<Operation *> &region,
+                                           DequantizeOp &source) {
+  ArrayRef<int64_t> shape = cast<ShapedType>(root.getType()).getShape();
+  SmallVector<Value> worklist = {root};
+  DenseSet<Operation *> seen;
+  while (!worklist.empty()) {
+    Value v = worklist.pop_back_val();
+    Operation *def = v.getDefiningOp();
+    if (auto dq = dyn_cast_or_null<DequantizeOp>(def)) {
+      if (v == root || (source && source != dq) ||
+          cast<ShapedType>(v.getType()).getShape() != shape)
+        return failure();
+      source = dq;
+      continue;
+    }
+    if (auto constant = dyn_cast_or_null<ConstantOp>(def)) {
+      auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
+      if (!dense || !dense.isSplat() || !isa<FloatType>(dense.getElementType()))
+        return failure();
+      continue;
+    }
+    if (!def || !isElementwise(def) ||
+        cast<ShapedType>(v.getType()).getShape() != shape)
+      return failure();
+    if (!seen.insert(def).second)
+      continue;
+    region.push_back(def);
+    llvm::append_range(worklist, def->getOperands());
+  }
+  if (!source || region.empty())
+    return failure();
+  llvm::sort(region,
+             [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+  return success();
 }

@@ -30,6 +30,17 @@ llvm::LogicalResult inferReduceType(std::optional<mlir::Location> loc,
                                     llvm::ArrayRef<int64_t> axes, bool keepdims,
                                     llvm::SmallVectorImpl<mlir::Type> &types);
 
+/// Whether `op` computes each output element from the same-index elements
+/// of its operands (unary math and activations, binary arithmetic with
+/// broadcasting); softmax and the like are not.
+bool isElementwise(mlir::Operation *op);
+
+/// Ops that keep a quantized value's scale (max pooling, nearest resizing)
+/// need the same quantized type on their input and result.
+llvm::LogicalResult verifyScalePreserving(mlir::Operation *op,
+                                          mlir::Value input,
+                                          mlir::Value output);
+
 /// Checks conv strides and dilations (positive) and pads (non-negative).
 llvm::LogicalResult verifyConvWindow(mlir::Operation *op,
                                      llvm::ArrayRef<int64_t> strides,

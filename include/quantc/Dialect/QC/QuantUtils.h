@@ -10,7 +10,7 @@
 #ifndef QUANTC_DIALECT_QC_QUANTUTILS_H
 #define QUANTC_DIALECT_QC_QUANTUTILS_H
 
-#include "quantc/Dialect/QC/QCDialect.h"
+#include "quantc/Dialect/QC/QCOps.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "llvm/ADT/SmallVector.h"
@@ -74,6 +74,15 @@ llvm::FailureOr<FixedPointMultiplier> getFixedPointMultiplier(double realScale);
 /// round(value * multiplier * 2^-(31 + shift)) as `mode` says, exactly.
 int64_t applyMultiplier(int64_t value, int32_t multiplier, int32_t shift,
                         RoundingMode mode);
+
+/// The element-wise ops (in block order) that compute `root` from a single
+/// dequantized value, all with `root`'s shape; their other operands must be
+/// float splat constants. Fails when `root` is not such a function of one
+/// quantized tensor (or is the dequantize itself).
+llvm::LogicalResult
+collectElementwiseRegion(mlir::Value root,
+                         llvm::SmallVectorImpl<mlir::Operation *> &region,
+                         DequantizeOp &source);
 
 } // namespace quantc::qc
 
