@@ -155,3 +155,64 @@ func.func @dequantized_bias(%x: tensor<1x2x!x>, %wi: tensor<2x2xi8>) -> tensor<1
   %q = qc.quantize %g : tensor<1x2xf32> -> tensor<1x2x!y>
   return %q : tensor<1x2x!y>
 }
+
+// -----
+
+!a = !quant.uniform<i8:f32, 0.5:1>
+
+// Rule: ops that move or select values run on the quantized tensor when
+// input and output share the type (reshape, concat, max pooling, ...).
+// CHECK-LABEL: func.func @scale_preserving
+// CHECK: %[[R:.*]] = qc.reshape %arg0 : tensor<2x2x!quant.uniform<i8:f32, 5.000000e-01:1>> -> tensor<4x!quant.uniform<i8:f32, 5.000000e-01:1>>
+// CHECK: %[[C:.*]] = qc.concat %[[R]], %[[R]] {axis = 0 : i64} : {{.*}} -> tensor<8x!quant.uniform<i8:f32, 5.000000e-01:1>>
+// CHECK: return %[[C]]
+func.func @scale_preserving(%q: tensor<2x2x!a>) -> tensor<8x!a> {
+  %d = qc.dequantize %q : tensor<2x2x!a> -> tensor<2x2xf32>
+  %r = qc.reshape %d : tensor<2x2xf32> -> tensor<4xf32>
+  %rq = qc.quantize %r : tensor<4xf32> -> tensor<4x!a>
+  %rd = qc.dequantize %rq : tensor<4x!a> -> tensor<4xf32>
+  %c = qc.concat %rd, %rd {axis = 0 : i64} : (tensor<4xf32>, tensor<4xf32>) -> tensor<8xf32>
+  %cq = qc.quantize %c : tensor<8xf32> -> tensor<8x!a>
+  return %cq : tensor<8x!a>
+}
+
+// -----
+
+!a = !quant.uniform<i8:f32, 0.0625>
+!o = !quant.uniform<i8:f32, 0.25>
+
+// Rule: an element-wise function of one 8-bit tensor becomes a table. Here
+// relu(x) * 2 at input scale 1/16 and output scale 1/4: the entry for
+// q = i - 128 is round(max(q, 0) / 2), half to even: q <= 1 -> 0, then
+// 1, 2, 2, 2, 3, 4, 4, 4, ... up to q = 127 -> 64 (0x40). The blob starts
+// with its 4-byte alignment.
+// CHECK-LABEL: func.func @lookup_table
+// CHECK: qc.lookup_table %arg0 {table = dense_resource<[[TABLE:.*]]> : tensor<256xi8>}
+// CHECK-NOT: qc.relu
+// CHECK: [[TABLE]]: "0x01000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000102020203040404{{.*}}3E3E3E3F40"
+func.func @lookup_table(%q: tensor<4x!a>) -> tensor<4x!o> {
+  %d = qc.dequantize %q : tensor<4x!a> -> tensor<4xf32>
+  %r = qc.relu %d : tensor<4xf32>
+  %two = qc.constant dense<2.0> : tensor<4xf32>
+  %m = qc.mul %r, %two : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %o = qc.quantize %m : tensor<4xf32> -> tensor<4x!o>
+  return %o : tensor<4x!o>
+}
+
+// -----
+
+!a = !quant.uniform<i8:f32, 0.5>
+!b = !quant.uniform<i8:f32, 0.25:3>
+!o = !quant.uniform<i8:f32, 1.0:-2>
+
+// Rule: an addition of two quantized tensors becomes qc.qadd: with twice
+// the larger scale 1.0, a is scaled by 0.5, b by 0.25 and the sum by 2^-20.
+// CHECK-LABEL: func.func @add
+// CHECK: qc.qadd %arg0, %arg1 {left_shift = 20 : i64, multiplier = array<i32: 1073741824, 1073741824, 1073741824>, shift = array<i32: 0, 1, 19>}
+func.func @add(%a: tensor<2x4x!a>, %b: tensor<4x!b>) -> tensor<2x4x!o> {
+  %ad = qc.dequantize %a : tensor<2x4x!a> -> tensor<2x4xf32>
+  %bd = qc.dequantize %b : tensor<4x!b> -> tensor<4xf32>
+  %s = qc.add %ad, %bd : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+  %q = qc.quantize %s : tensor<2x4xf32> -> tensor<2x4x!o>
+  return %q : tensor<2x4x!o>
+}

@@ -16,6 +16,8 @@
 // RUN: echo '{"rules": [{"op_type": "Conv", "weight": "i2"}]}' > %t.weight.json
 // RUN: not quant-opt %s --qc-quantize="overrides=%t.weight.json" 2>&1 | FileCheck %s --check-prefix=WEIGHT
 // WEIGHT: error: override file '{{.*}}weight.json': rule 0: weight precision 'i2' is not one of
+// RUN: not quant-opt %s --qc-quantize="scope=most" 2>&1 | FileCheck %s --check-prefix=SCOPE
+// SCOPE: error: qc-quantize: scope 'most' is not layers or all
 // RUN: not quant-opt %s --qc-quantize="weight-range=max" 2>&1 | FileCheck %s --check-prefix=RANGE
 // RANGE: error: qc-quantize: weight-range 'max' is not minmax or mse
 // RUN: not quant-opt %s --qc-quantize="activation=i4" 2>&1 | FileCheck %s --check-prefix=INVALID

@@ -188,3 +188,59 @@ func.func @precision_group() attributes {qc.precision = #qc.precision<activation
 func.func @precision_activation() attributes {qc.precision = #qc.precision<activation = i4, weight = i4, granularity = per_channel, scheme = symmetric, group_size = 0>} {
   return
 }
+
+// -----
+
+func.func @table_size(%a: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{table must be a 1-d tensor of 256 'i8' values}}
+  %0 = qc.lookup_table %a {table = dense<1> : tensor<128xi8>} : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  return
+}
+
+// -----
+
+func.func @table_wide(%a: tensor<4x!quant.uniform<i16:f32, 0.1>>) {
+  // expected-error @+1 {{input storage wider than 8 bits needs a table of more than 256 entries}}
+  %0 = qc.lookup_table %a {table = dense<1> : tensor<256xi8>} : tensor<4x!quant.uniform<i16:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  return
+}
+
+// -----
+
+func.func @qadd_counts(%a: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{needs three multipliers and shifts (lhs, rhs, result)}}
+  %0 = qc.qadd %a, %a {multiplier = array<i32: 1073741824>, shift = array<i32: 0>, left_shift = 20} : (tensor<4x!quant.uniform<i8:f32, 0.1>>, tensor<4x!quant.uniform<i8:f32, 0.1>>) -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  return
+}
+
+// -----
+
+func.func @qadd_left_shift(%a: tensor<4x!quant.uniform<i16:f32, 0.1>>) {
+  // expected-error @+1 {{left_shift 20 overflows i32 for the inputs}}
+  %0 = qc.qadd %a, %a {multiplier = array<i32: 1, 1, 1>, shift = array<i32: 0, 0, 0>, left_shift = 20} : (tensor<4x!quant.uniform<i16:f32, 0.1>>, tensor<4x!quant.uniform<i16:f32, 0.1>>) -> tensor<4x!quant.uniform<i16:f32, 0.1>>
+  return
+}
+
+// -----
+
+func.func @qadd_shapes(%a: tensor<4x!quant.uniform<i8:f32, 0.1>>, %b: tensor<3x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{operand shapes do not broadcast to the result shape}}
+  %0 = qc.qadd %a, %b {multiplier = array<i32: 1, 1, 1>, shift = array<i32: 0, 0, 0>, left_shift = 20} : (tensor<4x!quant.uniform<i8:f32, 0.1>>, tensor<3x!quant.uniform<i8:f32, 0.1>>) -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  return
+}
+
+// -----
+
+func.func @resize_linear(%x: tensor<1x1x2x2x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{resizes quantized tensors in nearest mode only}}
+  %0 = qc.resize %x {scales = array<f32: 1.0, 1.0, 2.0, 2.0>, mode = "linear", coordinate_transformation_mode = "asymmetric", nearest_mode = "floor"} : tensor<1x1x2x2x!quant.uniform<i8:f32, 0.1>> -> tensor<1x1x4x4x!quant.uniform<i8:f32, 0.1>>
+  return
+}
+
+// -----
+
+func.func @resize_type(%x: tensor<1x1x2x2x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{quantized input and result must have the same type}}
+  %0 = qc.resize %x {scales = array<f32: 1.0, 1.0, 2.0, 2.0>, mode = "nearest", coordinate_transformation_mode = "asymmetric", nearest_mode = "floor"} : tensor<1x1x2x2x!quant.uniform<i8:f32, 0.1>> -> tensor<1x1x4x4x!quant.uniform<i8:f32, 0.2>>
+  return
+}

@@ -52,6 +52,19 @@ func.func @qmatmul(%x: tensor<2x5x4x!act>, %w: tensor<4x3x!wmm>) -> tensor<2x5x3
   return %0 : tensor<2x5x3xi32>
 }
 
+// CHECK-LABEL: func.func @integer_elementwise
+func.func @integer_elementwise(%a: tensor<2x4x!act>, %b: tensor<4x!out>, %x: tensor<1x1x4x4x!act>) -> (tensor<2x4x!out>, tensor<2x4x!out>, tensor<1x1x2x2x!act>, tensor<1x1x8x8x!act>) {
+  // CHECK: qc.lookup_table %{{.*}} {table = dense<1> : tensor<256xi8>} : tensor<2x4x!quant.uniform<i8:f32, 5.000000e-02:-3>> -> tensor<2x4x!quant.uniform<i8:f32, 1.000000e-01:4>>
+  %t = qc.lookup_table %a {table = dense<1> : tensor<256xi8>} : tensor<2x4x!act> -> tensor<2x4x!out>
+  // CHECK: qc.qadd %{{.*}}, %{{.*}} {left_shift = 20 : i64, multiplier = array<i32: 1073741824, 1073741824, 1073741824>, shift = array<i32: 1, 0, -19>}
+  %s = qc.qadd %a, %b {multiplier = array<i32: 1073741824, 1073741824, 1073741824>, shift = array<i32: 1, 0, -19>, left_shift = 20} : (tensor<2x4x!act>, tensor<4x!out>) -> tensor<2x4x!out>
+  // CHECK: qc.max_pool %{{.*}} {{.*}} -> tensor<1x1x2x2x!quant.uniform<i8:f32, 5.000000e-02:-3>>
+  %p = qc.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : (tensor<1x1x4x4x!act>) -> tensor<1x1x2x2x!act>
+  // CHECK: qc.resize %{{.*}} {{.*}} : tensor<1x1x4x4x!quant.uniform<i8:f32, 5.000000e-02:-3>> -> tensor<1x1x8x8x!quant.uniform<i8:f32, 5.000000e-02:-3>>
+  %r = qc.resize %x {scales = array<f32: 1.0, 1.0, 2.0, 2.0>, mode = "nearest", coordinate_transformation_mode = "asymmetric", nearest_mode = "floor"} : tensor<1x1x4x4x!act> -> tensor<1x1x8x8x!act>
+  return %t, %s, %p, %r : tensor<2x4x!out>, tensor<2x4x!out>, tensor<1x1x2x2x!act>, tensor<1x1x8x8x!act>
+}
+
 // CHECK-LABEL: func.func @precision
 // CHECK-SAME: qc.precision = #qc.precision<activation = i16, weight = i4, granularity = per_group, scheme = symmetric, group_size = 32>
 func.func @precision() attributes {qc.precision = #qc.precision<activation = i16, weight = i4, granularity = per_group, scheme = symmetric, group_size = 32>} {
