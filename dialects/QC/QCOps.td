@@ -57,6 +57,7 @@ def QC_LogOp : QC_UnaryOp<"log", "log(x)">;
 def QC_NegOp : QC_UnaryOp<"neg", "-x">;
 def QC_AbsOp : QC_UnaryOp<"abs", "|x|">;
 def QC_ReciprocalOp : QC_UnaryOp<"reciprocal", "1 / x">;
+def QC_RoundOp : QC_UnaryOp<"round", "x rounded to the nearest integer, ties to even">;
 def QC_ReluOp : QC_UnaryOp<"relu", "max(x, 0)">;
 def QC_SigmoidOp : QC_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
 def QC_TanhOp : QC_UnaryOp<"tanh", "tanh(x)">;

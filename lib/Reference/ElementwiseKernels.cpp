@@ -136,6 +136,7 @@ void reference::registerElementwiseKernels(KernelRegistry &r) {
   r.add<qc::ReluOp>(unary([](float x) { return x > 0 ? x : 0.0f; }));
   r.add<qc::SigmoidOp>(unary([](float x) { return 1.0f / (1.0f + std::exp(-x)); }));
   r.add<qc::TanhOp>(unary([](float x) { return std::tanh(x); }));
+  r.add<qc::RoundOp>(unary([](float x) { return std::nearbyint(x); }));
   r.add<qc::ErfOp>(unary([](float x) { return std::erf(x); }));
   r.add<qc::HardSwishOp>(unary([](float x) {
     return x * std::max(0.0f, std::min(1.0f, x / 6.0f + 0.5f));

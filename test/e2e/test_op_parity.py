@@ -44,6 +44,8 @@ CASES = {
     "Sqrt": single("Sqrt", {"X": rand(3, 4, low=0.1)}),
     "Log": single("Log", {"X": rand(3, 4, low=0.1)}),
     "Reciprocal": single("Reciprocal", {"X": rand(3, 4, low=0.5)}),
+    # Ties (x.5) round to even.
+    "Round": single("Round", {"X": (np.arange(-12, 12, dtype=np.float32) / 4).reshape(4, 6)}),
     "LeakyRelu": single("LeakyRelu", {"X": rand(3, 4)}, {"alpha": 0.3}),
     "HardSigmoid": single("HardSigmoid", {"X": rand(3, 4)}, {"alpha": 0.3, "beta": 0.4}),
     "Gelu": single("Gelu", {"X": rand(3, 4)}, opset=20),

@@ -154,7 +154,7 @@ static LogicalResult verifyConvBias(ConvLike op) {
 }
 
 bool qc::isElementwise(Operation *op) {
-  return isa<SqrtOp, ExpOp, LogOp, NegOp, AbsOp, ReciprocalOp, ReluOp,
+  return isa<SqrtOp, ExpOp, LogOp, NegOp, AbsOp, ReciprocalOp, RoundOp, ReluOp,
              SigmoidOp, TanhOp, ErfOp, HardSwishOp, IdentityOp, LeakyReluOp,
              HardSigmoidOp, GeluOp, ClipOp, AddOp, SubOp, MulOp, DivOp, PowOp,
              MinOp, MaxOp, PReluOp>(op);

@@ -145,6 +145,7 @@ void onnx_import::addElementwiseImporters(llvm::StringMap<OpImporter> &t) {
   t["Neg"] = {importUnary<qc::NegOp>, 1};
   t["Abs"] = {importUnary<qc::AbsOp>, 1};
   t["Reciprocal"] = {importUnary<qc::ReciprocalOp>, 1};
+  t["Round"] = {importUnary<qc::RoundOp>, 1};
   t["Erf"] = {importUnary<qc::ErfOp>, 1};
   t["HardSwish"] = {importUnary<qc::HardSwishOp>, 1};
   t["Identity"] = {importIdentity, 1};

@@ -168,9 +168,13 @@ FailureOr<Value> asQuantized(NodeImporter &n, Value v,
       return failure();
     }
     v = quant::StorageCastOp::create(b, n.loc(), storageTensor, v);
+  } else if (auto it = dyn_cast<IntegerType>(tensorType.getElementType());
+             it && it.isUnsigned() && it.getWidth() ==
+                                          type.getStorageTypeIntegralWidth()) {
+    // Storage types are signless: reinterpret the bits (200 becomes -56).
+    v = n.create<qc::CastOp>(storageTensor, v);
   } else if (tensorType.getElementType() != type.getStorageType()) {
-    n.error() << "input of type " << tensorType << " does not match "
-              << type << " (non-constant unsigned inputs are not supported)";
+    n.error() << "input of type " << tensorType << " does not match " << type;
     return failure();
   }
   return Value(quant::StorageCastOp::create(b, n.loc(), target, v));
@@ -371,14 +375,70 @@ FailureOr<Value> integerOperand(NodeImporter &n, unsigned data,
 LogicalResult importMatMulInteger(NodeImporter &n) {
   if (n.inputType(0).getRank() < 2 || n.inputType(1).getRank() != 2)
     return n.error() << "supports a matrix or batch of matrices times a matrix";
-  FailureOr<Value> a = integerOperand(n, 0, 2, -2);
+  // A zero point computed at run time (DynamicQuantizeLinear) is subtracted
+  // after the product: acc - z_a * sum_k (b[k, n] - z_b[n]).
+  bool dynamicZeroPoint = n.hasInput(2) && !reference::getConstantValue(n.input(2));
+  FailureOr<Value> a = integerOperand(
+      n, 0, dynamicZeroPoint ? std::nullopt : std::optional<unsigned>(2), -2);
   FailureOr<Value> b = integerOperand(n, 1, 3, -1);
   if (failed(a) || failed(b))
     return failure();
   if (!qc::getUniformType(a->getType()))
     return n.error() << "a per-row zero point for the first input is not supported";
-  n.setOutput(0, n.create<qc::QMatMulOp>(*a, *b, Value(),
-                                         n.builder().getBoolAttr(false)));
+  Value acc = n.create<qc::QMatMulOp>(*a, *b, Value(), n.builder().getBoolAttr(false));
+  if (!acc || !dynamicZeroPoint) {
+    n.setOutput(0, acc);
+    return success();
+  }
+  FailureOr<Tensor> weights = n.constantInput(1);
+  if (failed(weights))
+    return failure();
+  auto params = qc::QuantLayout::get(b->getType());
+  if (failed(params))
+    return failure();
+  int64_t k = weights->getShape()[0], columns = weights->getShape()[1];
+  Tensor sums(n.builder().getI32Type(), {columns});
+  for (int64_t i = 0; i < k * columns; ++i)
+    sums.ints()[i % columns] +=
+        weights->ints()[i] - params->zeroPoints[params->isPerTensor() ? 0 : i % columns];
+  auto i32 = n.builder().getI32Type();
+  Value zeroPoint = n.create<qc::CastOp>(n.inputType(2).clone(i32), n.input(2));
+  Value correction = n.create<qc::MulOp>(zeroPoint, n.constant(sums));
+  n.setOutput(0, n.create<qc::SubOp>(acc, correction));
+  return success();
+}
+
+/// DynamicQuantizeLinear as ONNX defines it, in float ops: the uint8 scale
+/// and zero point come from the tensor's own range at run time.
+LogicalResult importDynamicQuantizeLinear(NodeImporter &n) {
+  RankedTensorType type = n.inputType(0);
+  if (!type.getElementType().isF32())
+    return n.error() << "expects an f32 input, got " << type;
+  auto f32 = n.builder().getF32Type();
+  auto scalar = [&](float v) {
+    Tensor t(f32, {});
+    t.floats()[0] = v;
+    return n.constant(t);
+  };
+  Value x = n.input(0), zero = scalar(0.0f), qmax = scalar(255.0f);
+  auto all = n.builder().getDenseI64ArrayAttr({});
+  auto noKeep = n.builder().getBoolAttr(false);
+  Value hi = n.create<qc::MaxOp>(n.create<qc::ReduceMaxOp>(x, all, noKeep), zero);
+  Value lo = n.create<qc::MinOp>(n.create<qc::ReduceMinOp>(x, all, noKeep), zero);
+  Value scale = n.create<qc::DivOp>(n.create<qc::SubOp>(hi, lo), qmax);
+  auto clamp = [&](Value v) {
+    return n.create<qc::ClipOp>(v, f32Attr(n, 0.0f), f32Attr(n, 255.0f));
+  };
+  Value zeroPoint = clamp(
+      n.create<qc::RoundOp>(n.create<qc::NegOp>(n.create<qc::DivOp>(lo, scale))));
+  Value y = clamp(n.create<qc::AddOp>(
+      n.create<qc::RoundOp>(n.create<qc::DivOp>(x, scale)), zeroPoint));
+  if (n.failedToBuild())
+    return failure();
+  auto u8 = IntegerType::get(n.context(), 8, IntegerType::Unsigned);
+  n.setOutput(0, n.create<qc::CastOp>(type.clone(u8), y));
+  n.setOutput(1, scale);
+  n.setOutput(2, n.create<qc::CastOp>(RankedTensorType::get({}, u8), zeroPoint));
   return success();
 }
 
@@ -406,4 +466,5 @@ void onnx_import::addQuantImporters(llvm::StringMap<OpImporter> &t) {
   t["QLinearMatMul"] = {importQLinearMatMul, 8};
   t["MatMulInteger"] = {importMatMulInteger, 2};
   t["ConvInteger"] = {importConvInteger, 2};
+  t["DynamicQuantizeLinear"] = {importDynamicQuantizeLinear, 1};
 }

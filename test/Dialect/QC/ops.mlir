@@ -26,8 +26,10 @@ func.func @unary(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %4 = qc.abs %3 : tensor<2x3xf32>
   // CHECK: qc.reciprocal
   %5 = qc.reciprocal %4 : tensor<2x3xf32>
+  // CHECK: qc.round
+  %r = qc.round %5 : tensor<2x3xf32>
   // CHECK: qc.relu
-  %6 = qc.relu %5 : tensor<2x3xf32>
+  %6 = qc.relu %r : tensor<2x3xf32>
   // CHECK: qc.sigmoid
   %7 = qc.sigmoid %6 : tensor<2x3xf32>
   // CHECK: qc.tanh
