@@ -108,13 +108,16 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
     return emitError(loc) << "node '" << cast<NameLoc>(loc).getName().getValue() << "' ("
                           << node.op_type() << "): ";
   };
-  StringRef domain = node.domain();
-  if (!domain.empty() && domain != "ai.onnx")
+  // Ops of other domains are registered as "<domain>.<op type>".
+  std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+  if (!domain.empty() && domain != "com.microsoft")
     return emit() << "unsupported op domain '" << domain << "'";
   const auto &importers = getOpImporters();
-  auto it = importers.find(node.op_type());
+  auto it = importers.find(domain.empty() ? node.op_type()
+                                          : domain + "." + node.op_type());
   if (it == importers.end())
-    return emit() << "unsupported ONNX op '" << node.op_type() << "'";
+    return emit() << "unsupported ONNX op '" << node.op_type() << "'"
+                  << (domain.empty() ? "" : " of domain '" + domain + "'");
   // Every supported op defines output 0; importers rely on it.
   if (node.output_size() == 0 || node.output(0).empty())
     return emit() << "has no output";

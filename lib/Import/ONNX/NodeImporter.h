@@ -117,7 +117,8 @@ struct OpImporter {
   unsigned requiredInputs;
 };
 
-/// All op importers, by ONNX op type (default domain).
+/// All op importers, by ONNX op type; ops of other domains (ONNX Runtime's
+/// com.microsoft) as "<domain>.<op type>".
 const llvm::StringMap<OpImporter> &getOpImporters();
 
 // Registration of each group of op importers.

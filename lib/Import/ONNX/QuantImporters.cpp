@@ -457,6 +457,81 @@ LogicalResult importConvInteger(NodeImporter &n) {
                                        n.builder().getBoolAttr(false)));
   return success();
 }
+/// ONNX Runtime's MatMulNBits (com.microsoft): A [..., K] times B, given as
+/// N x K unsigned `bits`-bit values packed low bits first in blocks of
+/// `block_size` along K, each block with a scale and a zero point (packed
+/// the same way; 2^(bits-1) when absent). B becomes a packed constant with a
+/// sub-channel type, dequantized for a float matmul: weight-only quantization.
+LogicalResult importMatMulNBits(NodeImporter &n) {
+  int64_t k = n.getInt("K", 0), columns = n.getInt("N", 0);
+  int64_t bits = n.getInt("bits", 4), block = n.getInt("block_size", 0);
+  if (bits != 4 && bits != 8)
+    return n.error() << "supports 4 and 8 bits, got " << bits;
+  if (k <= 0 || columns <= 0 || block < 16 || (block & (block - 1)))
+    return n.error() << "needs positive K and N and a power-of-two block_size >= 16";
+  if (n.hasInput(4) || n.hasInput(5))
+    return n.error() << "g_idx and bias inputs are not supported";
+  if (n.inputType(0).getShape().back() != k)
+    return n.error() << "input has inner dimension "
+                     << n.inputType(0).getShape().back() << ", K is " << k;
+  int64_t blocks = (k + block - 1) / block;
+  if (k % block)
+    return n.error() << "K = " << k << " is not a whole number of blocks of "
+                     << block;
+  FailureOr<Tensor> packed = n.constantInput(1), scales = n.constantInput(2);
+  if (failed(packed) || failed(scales))
+    return failure();
+  int64_t perByte = 8 / bits, mask = (1 << bits) - 1;
+  if (packed->getNumElements() != columns * k / perByte ||
+      scales->getNumElements() != columns * blocks)
+    return n.error() << "packed weights or scales do not match K, N and block_size";
+  auto unpack = [&](const Tensor &bytes, int64_t i) {
+    return (bytes.ints()[i / perByte] >> (bits * (i % perByte))) & mask;
+  };
+  std::optional<Tensor> zeros;
+  if (n.hasInput(3)) {
+    FailureOr<Tensor> z = n.constantInput(3);
+    if (failed(z))
+      return failure();
+    if (z->isFloat())
+      return n.error() << "float zero points are not supported";
+    zeros = std::move(*z);
+  }
+  MLIRContext *ctx = n.context();
+  auto storage = IntegerType::get(ctx, bits);
+  auto f32 = Float32Type::get(ctx);
+  SmallVector<APFloat> scaleValues;
+  SmallVector<APInt> zeroValues;
+  int64_t zerosPerColumn = (blocks + perByte - 1) / perByte;
+  for (int64_t c = 0; c < columns; ++c)
+    for (int64_t b = 0; b < blocks; ++b) {
+      scaleValues.push_back(APFloat(scales->floats()[c * blocks + b]));
+      int64_t z = zeros ? unpack(*zeros, c * zerosPerColumn * perByte + b)
+                        : int64_t(1) << (bits - 1);
+      zeroValues.push_back(APInt(bits, z));
+    }
+  auto paramType = RankedTensorType::get({columns, blocks}, f32);
+  int32_t dims[] = {0, 1};
+  int64_t sizes[] = {1, block};
+  unsigned unsignedFlags = 0;
+  auto type = quant::UniformQuantizedSubChannelType::getChecked(
+      [&] { return n.error(); }, unsignedFlags, storage, f32,
+      DenseElementsAttr::get(paramType, scaleValues),
+      DenseElementsAttr::get(RankedTensorType::get({columns, blocks}, storage),
+                             zeroValues),
+      ArrayRef<int32_t>(dims), ArrayRef<int64_t>(sizes), 0, mask);
+  if (!type)
+    return failure();
+  Tensor weights(type, {columns, k});
+  for (int64_t i = 0; i < columns * k; ++i)
+    weights.ints()[i] = unpack(*packed, i);
+  Value w = n.create<qc::DequantizeOp>(RankedTensorType::get({columns, k}, f32),
+                                       reference::createConstant(
+                                           n.builder(), n.loc(), weights, "weight"));
+  Value wt = n.create<qc::TransposeOp>(w, n.builder().getDenseI64ArrayAttr({1, 0}));
+  n.setOutput(0, n.create<qc::MatMulOp>(n.input(0), wt));
+  return success();
+}
 } // namespace
 
 void onnx_import::addQuantImporters(llvm::StringMap<OpImporter> &t) {
@@ -467,4 +542,5 @@ void onnx_import::addQuantImporters(llvm::StringMap<OpImporter> &t) {
   t["MatMulInteger"] = {importMatMulInteger, 2};
   t["ConvInteger"] = {importConvInteger, 2};
   t["DynamicQuantizeLinear"] = {importDynamicQuantizeLinear, 1};
+  t["com.microsoft.MatMulNBits"] = {importMatMulNBits, 3};
 }
