@@ -20,10 +20,17 @@ quant::UniformQuantizedType qc::getUniformType(Type t) {
   return dyn_cast_or_null<quant::UniformQuantizedType>(getQuantizedType(t));
 }
 
-static void appendSigned(DenseElementsAttr attr, bool isSigned,
-                         SmallVectorImpl<int64_t> &out) {
-  for (const APInt &v : attr.getValues<APInt>())
-    out.push_back(isSigned ? v.getSExtValue() : v.getZExtValue());
+/// Zero points of a sub-channel type as integers of the storage type: the
+/// attribute may hold them wider than the storage (a parsed type) or in its
+/// width (a built one), and upstream prints unsigned ones as signed, so only
+/// the low `width` bits count.
+static void appendZeroPoints(DenseElementsAttr attr, unsigned width,
+                             bool isSigned, SmallVectorImpl<int64_t> &out) {
+  int64_t modulus = int64_t(1) << width;
+  for (const APInt &v : attr.getValues<APInt>()) {
+    int64_t low = v.getSExtValue() & (modulus - 1);
+    out.push_back(isSigned && low >= modulus / 2 ? low - modulus : low);
+  }
 }
 
 FailureOr<QuantLayout>
@@ -73,7 +80,8 @@ QuantLayout::get(quant::QuantizedType type, ArrayRef<int64_t> shape,
   }
   for (const APFloat &s : sub.getScales().getValues<APFloat>())
     layout.scales.push_back(s.convertToDouble());
-  appendSigned(sub.getZeroPoints(), sub.isSigned(), layout.zeroPoints);
+  appendZeroPoints(sub.getZeroPoints(), sub.getStorageTypeIntegralWidth(),
+                   sub.isSigned(), layout.zeroPoints);
   return layout;
 }
 

@@ -500,14 +500,34 @@ LogicalResult importMatMulNBits(NodeImporter &n) {
   MLIRContext *ctx = n.context();
   auto storage = IntegerType::get(ctx, bits);
   auto f32 = Float32Type::get(ctx);
+  // Quantized types need positive scales; ONNX Runtime's symmetric
+  // quantizer writes negative ones. (q - z) * s = (q' - z') * -s with
+  // q' = mask - q and z' = mask - z, exactly, within the same range.
+  Tensor weights(storage, {columns, k});
+  for (int64_t i = 0; i < columns * k; ++i)
+    weights.ints()[i] = unpack(*packed, i);
   SmallVector<APFloat> scaleValues;
   SmallVector<APInt> zeroValues;
   int64_t zerosPerColumn = (blocks + perByte - 1) / perByte;
   for (int64_t c = 0; c < columns; ++c)
     for (int64_t b = 0; b < blocks; ++b) {
-      scaleValues.push_back(APFloat(scales->floats()[c * blocks + b]));
+      float scale = scales->floats()[c * blocks + b];
       int64_t z = zeros ? unpack(*zeros, c * zerosPerColumn * perByte + b)
                         : int64_t(1) << (bits - 1);
+      MutableArrayRef<int64_t> values =
+          weights.ints().slice(c * k + b * block, block);
+      if (scale < 0) {
+        scale = -scale;
+        z = mask - z;
+        for (int64_t &q : values)
+          q = mask - q;
+      } else if (scale == 0) {
+        scale = 1.0f;
+        std::fill(values.begin(), values.end(), z);
+      }
+      if (!std::isfinite(scale))
+        return n.error() << "scale " << scale << " is not finite";
+      scaleValues.push_back(APFloat(scale));
       zeroValues.push_back(APInt(bits, z));
     }
   auto paramType = RankedTensorType::get({columns, blocks}, f32);
@@ -522,12 +542,11 @@ LogicalResult importMatMulNBits(NodeImporter &n) {
       ArrayRef<int32_t>(dims), ArrayRef<int64_t>(sizes), 0, mask);
   if (!type)
     return failure();
-  Tensor weights(type, {columns, k});
-  for (int64_t i = 0; i < columns * k; ++i)
-    weights.ints()[i] = unpack(*packed, i);
+  Tensor quantized(type, {columns, k});
+  llvm::copy(weights.ints(), quantized.ints().begin());
   Value w = n.create<qc::DequantizeOp>(RankedTensorType::get({columns, k}, f32),
                                        reference::createConstant(
-                                           n.builder(), n.loc(), weights, "weight"));
+                                           n.builder(), n.loc(), quantized, "weight"));
   Value wt = n.create<qc::TransposeOp>(w, n.builder().getDenseI64ArrayAttr({1, 0}));
   n.setOutput(0, n.create<qc::MatMulOp>(n.input(0), wt));
   return success();
