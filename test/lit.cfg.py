@@ -15,6 +15,8 @@ config.test_exec_root = os.path.join(config.quantc_obj_root, "test")
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 config.substitutions.append(("%qc_python", config.python_executable))
+config.substitutions.append(("%quantc_unittests", os.path.join(
+    config.quantc_obj_root, "unittests", "QuantCUnitTests")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 
 tool_dirs = [config.quantc_tools_dir, config.llvm_tools_dir]
