@@ -103,6 +103,15 @@ def QC_QMatMulOp : QC_Op<"qmatmul", [InferTypeOpAdaptor]> {
     is already part of `bias` and `lhs` is accumulated as stored: the form
     that u8 x s8 dot-product instructions want. `qc-fold-scales` sets it when
     `rhs` is constant.
+
+    Accumulation is exact i32: `qc-fold-scales` only creates this op when
+    `K * max|lhs - zl| * max|rhs - zr| + max|bias|` fits (and the folded form
+    when `K * max|lhs| * max|rhs| + max|bias|` does), e.g. K up to 66 052 for
+    u8 x s8 on the narrow weight range. On x86, VNNI's `vpdpbusd` multiplies
+    u8 x s8 into i32 without intermediate saturation, so s8 activations only
+    need the +128 offset (and `-128 * sum_k rhs` in the bias); the older
+    `vpmaddubsw` saturates pairs at i16, which is why other tools offer a
+    "reduce range" mode that quantc does not need.
   }];
   let arguments = (ins QC_QuantTensor:$lhs, QC_QuantTensor:$rhs,
                    Optional<QC_AccumulatorTensor>:$bias,
