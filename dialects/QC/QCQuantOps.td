@@ -106,7 +106,7 @@ def QC_QMatMulOp : QC_Op<"qmatmul", [InferTypeOpAdaptor]> {
 
     Accumulation is exact i32: `qc-fold-scales` only creates this op when
     `K * max|lhs - zl| * max|rhs - zr| + max|bias|` fits (and the folded form
-    when `K * max|lhs| * max|rhs| + max|bias|` does), e.g. K up to 66 052 for
+    when `K * max|lhs| * max|rhs| + max|bias|` does), e.g. K up to 66 311 for
     u8 x s8 on the narrow weight range. On x86, VNNI's `vpdpbusd` multiplies
     u8 x s8 into i32 without intermediate saturation, so s8 activations only
     need the +128 offset (and `-128 * sum_k rhs` in the bias); the older
