@@ -15,11 +15,14 @@ config.test_exec_root = os.path.join(config.quantc_obj_root, "test")
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 config.substitutions.append(("%qc_python", config.python_executable))
+config.substitutions.append(("%qc_plugin", os.path.join(
+    config.quantc_obj_root, "lib", "QuantCPlugin.so")))
 config.substitutions.append(("%quantc_unittests", os.path.join(
     config.quantc_obj_root, "unittests", "QuantCUnitTests")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 
 tool_dirs = [config.quantc_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["quant-opt", "quant-run"], tool_dirs)
-llvm_config.add_tool_substitutions(["not", "FileCheck", "count", "split-file"],
+llvm_config.add_tool_substitutions(["not", "FileCheck", "count", "split-file",
+                                    "mlir-opt"],
                                    [config.llvm_tools_dir])

@@ -1,0 +1,63 @@
+//===- Pipelines.h - quantc's pass pipelines as API -------------*- C++ -*-===//
+//
+// The quantc driver's pipelines, for other compilers to build (or spell
+// textually, e.g. `--pass-pipeline='builtin.module(qc-quantize-pipeline{
+// data=calib.npz activation=i8})'`).
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANTC_TRANSFORMS_PIPELINES_H
+#define QUANTC_TRANSFORMS_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace quantc {
+
+/// Options of qc-quantize-pipeline: calibration data and estimator, the
+/// default precision and its override file, and the rounding of the integer
+/// graph.
+struct QuantizePipelineOptions
+    : public mlir::PassPipelineOptions<QuantizePipelineOptions> {
+  ListOption<std::string> data{*this, "data",
+                               llvm::cl::desc("Calibration .npz files or directories")};
+  Option<std::string> statisticsIn{
+      *this, "statistics-in",
+      llvm::cl::desc("Calibration statistics to reuse instead of data")};
+  Option<std::string> estimator{*this, "estimator",
+                                llvm::cl::desc("Range estimator"),
+                                llvm::cl::init("minmax")};
+  Option<std::string> activation{*this, "activation",
+                                 llvm::cl::desc("Activation precision"),
+                                 llvm::cl::init("i8")};
+  Option<std::string> weight{*this, "weight", llvm::cl::desc("Weight precision"),
+                             llvm::cl::init("i8")};
+  Option<std::string> granularity{*this, "granularity",
+                                  llvm::cl::desc("Weight scales"),
+                                  llvm::cl::init("per_channel")};
+  Option<std::string> scheme{*this, "scheme",
+                             llvm::cl::desc("symmetric or asymmetric activations"),
+                             llvm::cl::init("asymmetric")};
+  Option<int64_t> groupSize{*this, "group-size",
+                            llvm::cl::desc("Group size of per_group weights"),
+                            llvm::cl::init(0)};
+  Option<std::string> scope{*this, "scope",
+                            llvm::cl::desc("layers or all"),
+                            llvm::cl::init("all")};
+  Option<std::string> overrides{*this, "overrides",
+                                llvm::cl::desc("JSON file of precision rules")};
+  Option<std::string> rounding{*this, "rounding",
+                               llvm::cl::desc("Requantization rounding"),
+                               llvm::cl::init("half_to_even")};
+};
+
+/// qc-simplify, qc-calibrate, qc-quantize, qc-fold-scales: a float model in,
+/// its integer graph out.
+void buildQuantizePipeline(mlir::OpPassManager &pm,
+                           const QuantizePipelineOptions &options);
+
+/// Registers the named pipelines with the pass registry.
+void registerQCPipelines();
+
+} // namespace quantc
+
+#endif // QUANTC_TRANSFORMS_PIPELINES_H
