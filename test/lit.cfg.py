@@ -17,6 +17,10 @@ llvm_config.use_default_substitutions()
 config.substitutions.append(("%qc_python", config.python_executable))
 config.substitutions.append(("%qc_plugin", os.path.join(
     config.quantc_obj_root, "lib", "QuantCPlugin.so")))
+config.substitutions.append(("%example_opt", os.path.join(
+    config.quantc_obj_root, "example", "example-opt")))
+config.substitutions.append(("%quantc_install", os.path.join(
+    config.quantc_obj_root, "install")))
 config.substitutions.append(("%quantc_unittests", os.path.join(
     config.quantc_obj_root, "unittests", "QuantCUnitTests")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
