@@ -8,7 +8,7 @@ from lit.llvm.subst import ToolSubst
 config.name = "quantc"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".onnxtxt", ".test"]
-config.excludes = ["e2e", "lit.cfg.py", "Inputs"]
+config.excludes = ["e2e", "lit.cfg.py", "Inputs", "capi_example.c"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.quantc_obj_root, "test")
 
@@ -26,7 +26,8 @@ config.substitutions.append(("%quantc_unittests", os.path.join(
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 
 tool_dirs = [config.quantc_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["quant-opt", "quant-run"], tool_dirs)
+llvm_config.add_tool_substitutions(["quant-opt", "quant-run", "capi-example"],
+                                   tool_dirs)
 llvm_config.add_tool_substitutions(["not", "FileCheck", "count", "split-file",
                                     "mlir-opt"],
                                    [config.llvm_tools_dir])
