@@ -280,6 +280,19 @@ FailureOr<Value> dequantizeBias(NodeImporter &n, unsigned bias,
       RankedTensorType::get({channels}, xScale.getElementType()), *q);
 }
 
+/// Quantizes a QLinear* node's float result `y` with its y_scale and
+/// y_zero_point (inputs 6 and 7) and binds it as the node's output.
+LogicalResult setQLinearOutput(NodeImporter &n, Value y) {
+  if (!y)
+    return failure();
+  auto storage = dyn_cast<IntegerType>(n.inputType(7).getElementType());
+  FailureOr<Value> q = quantizeValue(n, y, {6, 7}, 1, 0, storage);
+  if (failed(q))
+    return failure();
+  n.setOutput(0, *q);
+  return success();
+}
+
 LogicalResult importQLinearConv(NodeImporter &n) {
   FailureOr<Value> x = dequantizeInput(n, 0, {1, 2});
   FailureOr<Value> w = dequantizeInput(n, 3, {4, 5}, 0);
@@ -303,14 +316,7 @@ LogicalResult importQLinearConv(NodeImporter &n) {
                                  i64Array(n, window->dilations),
                                  i64Array(n, window->pads),
                                  i64Attr(n, window->group));
-  if (!y)
-    return failure();
-  auto storage = dyn_cast<IntegerType>(n.inputType(7).getElementType());
-  FailureOr<Value> q = quantizeValue(n, y, {6, 7}, 1, 0, storage);
-  if (failed(q))
-    return failure();
-  n.setOutput(0, *q);
-  return success();
+  return setQLinearOutput(n, y);
 }
 
 LogicalResult importQLinearMatMul(NodeImporter &n) {
@@ -319,14 +325,7 @@ LogicalResult importQLinearMatMul(NodeImporter &n) {
   if (failed(a) || failed(b))
     return failure();
   Value y = n.create<qc::MatMulOp>(*a, *b);
-  if (!y)
-    return failure();
-  auto storage = dyn_cast<IntegerType>(n.inputType(7).getElementType());
-  FailureOr<Value> q = quantizeValue(n, y, {6, 7}, 1, 0, storage);
-  if (failed(q))
-    return failure();
-  n.setOutput(0, *q);
-  return success();
+  return setQLinearOutput(n, y);
 }
 
 /// An integer input of MatMulInteger / ConvInteger as a quantized tensor of
