@@ -1,0 +1,149 @@
+//===- PrecisionRules.cpp - layer precisions from rules ---------*- C++ -*-===//
+#include "PrecisionRules.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/Support/GlobPattern.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::qc;
+
+namespace {
+FailureOr<Type> parsePrecisionType(MLIRContext *ctx, StringRef name) {
+  Builder b(ctx);
+  if (name == "f32")
+    return Type(b.getF32Type());
+  if (name == "bf16")
+    return Type(b.getBF16Type());
+  if (name == "f16")
+    return Type(b.getF16Type());
+  if (name == "i4" || name == "i8" || name == "i16")
+    return Type(b.getIntegerType(std::stoi(name.drop_front().str())));
+  return failure();
+}
+
+} // namespace
+
+LogicalResult qc::parseFields(MLIRContext *ctx,
+                          llvm::function_ref<std::optional<StringRef>(StringRef)> get,
+                          std::optional<int64_t> groupSize,
+                          PrecisionFields &fields, std::string &error) {
+  auto type = [&](StringRef key, std::optional<Type> &out) {
+    if (std::optional<StringRef> v = get(key)) {
+      FailureOr<Type> t = parsePrecisionType(ctx, *v);
+      if (failed(t)) {
+        error = (key + " precision '" + *v + "' is not one of f32, bf16, f16, "
+                 "i16, i8, i4").str();
+        return false;
+      }
+      out = *t;
+    }
+    return true;
+  };
+  if (!type("activation", fields.activation) || !type("weight", fields.weight))
+    return failure();
+  if (std::optional<StringRef> v = get("granularity")) {
+    fields.granularity = symbolizeGranularity(*v);
+    if (!fields.granularity) {
+      error = ("granularity '" + *v + "' is not per_tensor, per_channel or "
+               "per_group").str();
+      return failure();
+    }
+  }
+  if (std::optional<StringRef> v = get("scheme")) {
+    fields.scheme = symbolizeScheme(*v);
+    if (!fields.scheme) {
+      error = ("scheme '" + *v + "' is not symmetric or asymmetric").str();
+      return failure();
+    }
+  }
+  fields.groupSize = groupSize;
+  return success();
+}
+
+/// The ONNX op type a layer came from.
+static StringRef getOnnxOpType(Operation *op) {
+  if (isa<ConvOp>(op))
+    return "Conv";
+  if (isa<MatMulOp>(op))
+    return "MatMul";
+  return "Gemm";
+}
+
+bool qc::PrecisionRule::matches(Operation *op, StringRef nodeName) const {
+  if (name) {
+    llvm::Expected<llvm::GlobPattern> pattern = llvm::GlobPattern::create(*name);
+    if (pattern && pattern->match(nodeName))
+      return true;
+    llvm::consumeError(pattern.takeError());
+  }
+  return !opType.empty() && opType == getOnnxOpType(op);
+}
+
+FailureOr<std::vector<PrecisionRule>> qc::readRules(MLIRContext *ctx,
+                                                StringRef path,
+                                                std::string &error) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer) {
+    error = "cannot read override file '" + path.str() +
+            "': " + buffer.getError().message();
+    return failure();
+  }
+  llvm::Expected<llvm::json::Value> root =
+      llvm::json::parse((*buffer)->getBuffer());
+  if (!root) {
+    error = "override file '" + path.str() +
+            "' is not JSON: " + llvm::toString(root.takeError());
+    return failure();
+  }
+  const llvm::json::Object *object = root->getAsObject();
+  const llvm::json::Array *rules = object ? object->getArray("rules") : nullptr;
+  if (!rules) {
+    error = "override file '" + path.str() + "' needs a \"rules\" list";
+    return failure();
+  }
+  std::vector<PrecisionRule> result;
+  for (const llvm::json::Value &value : *rules) {
+    const llvm::json::Object *r = value.getAsObject();
+    std::string where = "override file '" + path.str() + "': rule " +
+                        std::to_string(result.size()) + ": ";
+    if (!r || (!r->getString("name") && !r->getString("op_type"))) {
+      error = where + "needs \"name\" or \"op_type\"";
+      return failure();
+    }
+    PrecisionRule rule;
+    if (std::optional<StringRef> name = r->getString("name")) {
+      auto pattern = llvm::GlobPattern::create(*name);
+      if (!pattern) {
+        error = where + llvm::toString(pattern.takeError());
+        return failure();
+      }
+      rule.name = name->str();
+    }
+    rule.opType = r->getString("op_type").value_or("").str();
+    if (failed(parseFields(
+            ctx, [&](StringRef key) { return r->getString(key); },
+            r->getInteger("group_size"), rule.fields, error))) {
+      error = where + error;
+      return failure();
+    }
+    result.push_back(std::move(rule));
+  }
+  return result;
+}
+
+void qc::applyFields(const PrecisionFields &from, PrecisionFields &to) {
+  if (from.activation)
+    to.activation = from.activation;
+  if (from.weight)
+    to.weight = from.weight;
+  if (from.granularity)
+    to.granularity = from.granularity;
+  if (from.scheme)
+    to.scheme = from.scheme;
+  if (from.groupSize)
+    to.groupSize = from.groupSize;
+}
+

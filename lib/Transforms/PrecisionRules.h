@@ -1,0 +1,55 @@
+//===- PrecisionRules.h - layer precisions from rules -----------*- C++ -*-===//
+//
+// Internal to qc-quantize: the fields of a precision, parsed from pass
+// options or from the rules of an override file, and merged per layer.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANTC_LIB_TRANSFORMS_PRECISIONRULES_H
+#define QUANTC_LIB_TRANSFORMS_PRECISIONRULES_H
+
+#include "quantc/Dialect/QC/QCOps.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace quantc::qc {
+
+/// The fields of a precision, each possibly unset (in a rule).
+struct PrecisionFields {
+  std::optional<mlir::Type> activation, weight;
+  std::optional<Granularity> granularity;
+  std::optional<Scheme> scheme;
+  std::optional<int64_t> groupSize;
+};
+
+/// Parses the fields named by `get` ("activation", "weight", "granularity",
+/// "scheme"); sets `error` and fails on a value it does not know.
+llvm::LogicalResult
+parseFields(mlir::MLIRContext *ctx,
+            llvm::function_ref<std::optional<llvm::StringRef>(llvm::StringRef)> get,
+            std::optional<int64_t> groupSize, PrecisionFields &fields,
+            std::string &error);
+
+/// A rule of the override file: which layers, and what to change.
+struct PrecisionRule {
+  /// A glob over node names (kept as text: a GlobPattern refers into the
+  /// string it was made from).
+  std::optional<std::string> name;
+  std::string opType;
+  PrecisionFields fields;
+
+  bool matches(mlir::Operation *op, llvm::StringRef nodeName) const;
+};
+
+/// Reads the rules of a JSON override file:
+/// {"rules": [{"name" | "op_type": ..., "activation": ..., ...}, ...]}.
+llvm::FailureOr<std::vector<PrecisionRule>>
+readRules(mlir::MLIRContext *ctx, llvm::StringRef path, std::string &error);
+
+/// Overwrites the fields of `to` that `from` sets.
+void applyFields(const PrecisionFields &from, PrecisionFields &to);
+
+} // namespace quantc::qc
+
+#endif // QUANTC_LIB_TRANSFORMS_PRECISIONRULES_H
