@@ -65,14 +65,14 @@ struct CalibratePass : quantc::impl::QCCalibrateBase<CalibratePass> {
   void runOnOperation() override {
     std::optional<RangeEstimator> kind = parseRangeEstimator(estimator);
     if (!kind) {
-      getOperation().emitError("unknown range estimator '")
+      emitError(getOperation().getLoc(), "unknown range estimator '")
           << estimator << "' (expected minmax, moving-average, percentile, "
                           "entropy or mse)";
       return signalPassFailure();
     }
     if (numBins < 2 || numBins % 2 || bits < 2 || bits > 16 ||
         percentile <= 50 || percentile > 100) {
-      getOperation().emitError("qc-calibrate needs an even num-bins >= 2, "
+      emitError(getOperation().getLoc(), "qc-calibrate needs an even num-bins >= 2, "
                                "bits in [2, 16] and percentile in (50, 100]");
       return signalPassFailure();
     }
@@ -88,7 +88,7 @@ struct CalibratePass : quantc::impl::QCCalibrateBase<CalibratePass> {
     if (!statisticsIn.empty()) {
       Expected<StatisticsMap> loaded = readStatistics(statisticsIn);
       if (!loaded)
-        return func.emitError(toString(loaded.takeError()));
+        return emitError(func.getLoc(), toString(loaded.takeError()));
       stats = std::move(*loaded);
     } else if (failed(collect(func, names, needsHistogram(options.estimator) ||
                                                !statisticsOut.empty(),
@@ -97,7 +97,7 @@ struct CalibratePass : quantc::impl::QCCalibrateBase<CalibratePass> {
     }
     if (!statisticsOut.empty())
       if (Error error = writeStatistics(statisticsOut, stats))
-        return func.emitError("cannot write statistics: ")
+        return emitError(func.getLoc(), "cannot write statistics: ")
                << toString(std::move(error));
     return annotate(func, names, stats, options);
   }
@@ -106,12 +106,12 @@ struct CalibratePass : quantc::impl::QCCalibrateBase<CalibratePass> {
                         const DenseMap<Value, std::string> &names,
                         bool withHistograms, StatisticsMap &stats) {
     if (data.empty())
-      return func.emitError("qc-calibrate needs data= (calibration .npz files "
+      return emitError(func.getLoc(), "qc-calibrate needs data= (calibration .npz files "
                             "or directories) or statistics-in=");
     Expected<std::vector<Sample>> samples =
         loadCalibrationSet(func, data, maxSamples);
     if (!samples)
-      return func.emitError(toString(samples.takeError()));
+      return emitError(func.getLoc(), toString(samples.takeError()));
     auto run = [&](StringRef title, auto observe) -> LogicalResult {
       ProgressBar bar(title, samples->size());
       for (auto [i, sample] : llvm::enumerate(*samples)) {
@@ -168,7 +168,7 @@ struct CalibratePass : quantc::impl::QCCalibrateBase<CalibratePass> {
         ++missing;
     });
     if (missing && !statisticsIn.empty())
-      func.emitWarning() << missing
+      emitWarning(func.getLoc()) << missing
                          << " tensors have no statistics in '" << statisticsIn
                          << "' (was it written for another model?)";
     return success();

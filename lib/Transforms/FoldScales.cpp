@@ -552,7 +552,7 @@ struct FoldScalesPass : quantc::impl::QCFoldScalesBase<FoldScalesPass> {
   void runOnOperation() override {
     std::optional<RoundingMode> mode = symbolizeRoundingMode(rounding);
     if (!mode) {
-      getOperation().emitError("unknown rounding mode '") << rounding << "'";
+      emitError(getOperation().getLoc(), "unknown rounding mode '") << rounding << "'";
       return signalPassFailure();
     }
     MLIRContext *ctx = &getContext();

@@ -188,7 +188,7 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     MLIRContext *ctx = &getContext();
     std::string error;
     if (scope != "all" && scope != "layers") {
-      getOperation().emitError("qc-quantize: scope '")
+      emitError(getOperation().getLoc(), "qc-quantize: scope '")
           << scope << "' is not layers or all";
       return signalPassFailure();
     }
@@ -203,12 +203,12 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
       return StringRef(scheme);
     };
     if (weightRange != "mse" && weightRange != "minmax") {
-      getOperation().emitError("qc-quantize: weight-range '")
+      emitError(getOperation().getLoc(), "qc-quantize: weight-range '")
           << weightRange << "' is not minmax or mse";
       return signalPassFailure();
     }
     if (failed(parseFields(ctx, option, groupSize, fields, error))) {
-      getOperation().emitError("qc-quantize: ") << error;
+      emitError(getOperation().getLoc(), "qc-quantize: ") << error;
       return signalPassFailure();
     }
     defaults = fields;
@@ -216,7 +216,7 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
       FailureOr<std::vector<PrecisionRule>> parsed =
           readRules(ctx, overrides, error);
       if (failed(parsed)) {
-        getOperation().emitError(error);
+        emitError(getOperation().getLoc(), error);
         return signalPassFailure();
       }
       rules = std::move(*parsed);

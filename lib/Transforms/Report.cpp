@@ -146,14 +146,14 @@ struct ReportPass : quantc::impl::QCReportBase<ReportPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (reference.empty() || data.empty()) {
-      module.emitError("qc-report needs reference= (the float model) and "
+      emitError(module.getLoc(), "qc-report needs reference= (the float model) and "
                        "data= (input .npz files)");
       return signalPassFailure();
     }
     OwningOpRef<ModuleOp> floatModule =
         parseSourceFile<ModuleOp>(reference, &getContext());
     if (!floatModule) {
-      module.emitError("cannot read the reference model '") << reference << "'";
+      emitError(module.getLoc(), "cannot read the reference model '") << reference << "'";
       return signalPassFailure();
     }
     auto func = module.lookupSymbol<func::FuncOp>("main");
@@ -161,7 +161,7 @@ struct ReportPass : quantc::impl::QCReportBase<ReportPass> {
     if (!func || !floatFunc ||
         func.getArgumentTypes() != floatFunc.getArgumentTypes() ||
         func.getNumResults() != floatFunc.getNumResults()) {
-      module.emitError("the model and its reference need a @main with the "
+      emitError(module.getLoc(), "the model and its reference need a @main with the "
                        "same inputs and number of outputs");
       return signalPassFailure();
     }
@@ -189,7 +189,7 @@ struct ReportPass : quantc::impl::QCReportBase<ReportPass> {
     llvm::Expected<std::vector<calibration::Sample>> samples =
         calibration::loadCalibrationSet(func, data, maxSamples);
     if (!samples)
-      return func.emitError(toString(samples.takeError()));
+      return emitError(func.getLoc(), toString(samples.takeError()));
     std::vector<ErrorStats> outputs(func.getNumResults());
     for (const calibration::Sample &sample : *samples) {
       DenseMap<Value, Tensor> expected;
@@ -248,7 +248,7 @@ struct ReportPass : quantc::impl::QCReportBase<ReportPass> {
         })) ||
         failed(write(markdown, [&](raw_ostream &os) { os << md; })) ||
         failed(write(svg, [&](raw_ostream &os) { writeSvg(rows, os); })))
-      return func.emitError("cannot write the report");
+      return emitError(func.getLoc(), "cannot write the report");
     return success();
   }
 
