@@ -196,4 +196,28 @@ def QC_QAddOp : QC_Op<"qadd"> {
   let hasVerifier = 1;
 }
 
+def QC_QMulOp : QC_Op<"qmul"> {
+  let summary = "Integer multiplication of two quantized tensors";
+  let description = [{
+    Multiplies tensors of up to 8 bits (numpy broadcasting) in integers:
+
+    ```
+    out = clamp(zo + apply((a - za) * (b - zb), multiplier, shift), qmin, qmax)
+    ```
+
+    with `apply(v, m, s) = round(v * m * 2^-(31 + s))` as `rounding` says and
+    the real rescale `s_a * s_b / s_out`. Gating products (squeeze-and-excite,
+    attention weights) take this form after `qc-fold-scales`.
+  }];
+  let arguments = (ins QC_QuantTensor:$lhs, QC_QuantTensor:$rhs,
+                   I32Attr:$multiplier, I32Attr:$shift,
+                   DefaultValuedAttr<QC_RoundingModeAttr,
+                                     "RoundingMode::HalfToEven">:$rounding);
+  let results = (outs QC_QuantTensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // QUANTC_DIALECT_QC_QUANT_OPS

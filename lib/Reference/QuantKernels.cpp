@@ -243,6 +243,25 @@ FailureOr<Tensor> qaddKernel(qc::QAddOp op, OperandTensors args) {
   });
   return out;
 }
+FailureOr<Tensor> qmulKernel(qc::QMulOp op, OperandTensors args) {
+  auto lhsType = qc::getUniformType(op.getLhs().getType());
+  auto rhsType = qc::getUniformType(op.getRhs().getType());
+  auto outType = qc::getUniformType(op.getType());
+  Tensor out = makeResult(op);
+  std::array<SmallVector<int64_t>, 2> strides = {
+      broadcastStrides(args[0]->getShape(), out.getShape()),
+      broadcastStrides(args[1]->getShape(), out.getShape())};
+  forEachIndex<2>(out.getShape(), strides, [&](int64_t i, auto off) {
+    int64_t product = (args[0]->ints()[off[0]] - lhsType.getZeroPoint()) *
+                      (args[1]->ints()[off[1]] - rhsType.getZeroPoint());
+    int64_t y = qc::applyMultiplier(product, op.getMultiplier(), op.getShift(),
+                                    op.getRounding()) +
+                outType.getZeroPoint();
+    out.ints()[i] = std::clamp<int64_t>(y, outType.getStorageTypeMin(),
+                                        outType.getStorageTypeMax());
+  });
+  return out;
+}
 } // namespace
 
 FailureOr<Tensor> reference::dequantize(const Tensor &in) {
@@ -269,4 +288,5 @@ void reference::registerQuantKernels(KernelRegistry &r) {
   r.add<qc::QConvOp>(qconvKernel);
   r.add<qc::LookupTableOp>(lookupTableKernel);
   r.add<qc::QAddOp>(qaddKernel);
+  r.add<qc::QMulOp>(qmulKernel);
 }

@@ -546,6 +546,38 @@ struct FoldAdd : OpRewritePattern<QuantizeOp> {
   RoundingMode rounding;
 };
 
+/// quantize(mul(dequantize(a), dequantize(b))) => qmul(a, b): the product of
+/// the centred integers, rescaled by s_a * s_b / s_out.
+struct FoldMul : OpRewritePattern<QuantizeOp> {
+  FoldMul(MLIRContext *ctx, RoundingMode rounding)
+      : OpRewritePattern(ctx), rounding(rounding) {}
+
+  LogicalResult matchAndRewrite(QuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto mul = op.getInput().getDefiningOp<MulOp>();
+    if (!mul)
+      return failure();
+    Value lhs = getQuantizedSource(mul.getLhs());
+    Value rhs = getQuantizedSource(mul.getRhs());
+    auto outType = getUniformType(op.getType());
+    auto lhsType = lhs ? getUniformType(lhs.getType()) : nullptr;
+    auto rhsType = rhs ? getUniformType(rhs.getType()) : nullptr;
+    if (!outType || !lhsType || !rhsType ||
+        lhsType.getStorageTypeIntegralWidth() > 8 ||
+        rhsType.getStorageTypeIntegralWidth() > 8)
+      return failure();
+    FailureOr<FixedPointMultiplier> fp = getFixedPointMultiplier(
+        lhsType.getScale() * rhsType.getScale() / outType.getScale());
+    if (failed(fp))
+      return failure();
+    rewriter.replaceOpWithNewOp<QMulOp>(op, op.getType(), lhs, rhs,
+                                        fp->multiplier, fp->shift, rounding);
+    return success();
+  }
+
+  RoundingMode rounding;
+};
+
 struct FoldScalesPass : quantc::impl::QCFoldScalesBase<FoldScalesPass> {
   using Base::Base;
 
@@ -557,7 +589,7 @@ struct FoldScalesPass : quantc::impl::QCFoldScalesBase<FoldScalesPass> {
     }
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
-    patterns.add<FoldLayer, FoldRequantization, FoldAdd>(ctx, *mode);
+    patterns.add<FoldLayer, FoldRequantization, FoldAdd, FoldMul>(ctx, *mode);
     patterns.add<FoldScalePreserving, FoldLookupTable>(ctx);
     patterns.add<FoldZeroPoint<QConvOp>, FoldZeroPoint<QMatMulOp>>(ctx);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

@@ -281,14 +281,17 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     }
     if (auto concat = dyn_cast<ConcatOp>(op))
       return quantizeConcat(concat, bits, symmetric);
-    if (auto add = dyn_cast<AddOp>(op))
-      return quantizeAdd(add, bits, symmetric);
+    // A function of one 8-bit tensor (SiLU, x + f(x), ...) becomes a table;
+    // additions and products of two tensors integer ops of their own.
     if (isElementwise(op) && endsQuantizedFunction(op)) {
       FailureOr<DenseF64ArrayAttr> range = getRange(result);
       if (succeeded(range))
         quantizeAs(result, getActivationType(op->getContext(), (*range)[0],
                                              (*range)[1], bits, symmetric));
+      return success();
     }
+    if (isa<AddOp>(op) || (isa<MulOp>(op) && bits <= 8))
+      return quantizeBinary(op, bits, symmetric);
     return success();
   }
 
@@ -342,26 +345,30 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     return success();
   }
 
-  /// An addition of two tensors, one of them quantized: both inputs and the
-  /// output get their own types.
-  LogicalResult quantizeAdd(AddOp add, unsigned bits, bool symmetric) {
-    Value lhs = add.getLhs(), rhs = add.getRhs();
+  /// An addition or product of two tensors, one of them quantized: both
+  /// inputs and the output get their own types.
+  LogicalResult quantizeBinary(Operation *op, unsigned bits, bool symmetric) {
+    Value lhs = op->getOperand(0), rhs = op->getOperand(1);
     if (lhs.getDefiningOp<ConstantOp>() || rhs.getDefiningOp<ConstantOp>() ||
         (!lhs.getDefiningOp<DequantizeOp>() && !rhs.getDefiningOp<DequantizeOp>()))
       return success();
-    if (failed(getRange(add.getResult())) || failed(getRange(lhs)) ||
-        failed(getRange(rhs)))
+    // Inputs not yet quantized need a range; quantized ones keep their type.
+    auto hasType = [&](Value v) {
+      return v.getDefiningOp<DequantizeOp>() || succeeded(getRange(v));
+    };
+    Value result = op->getResult(0);
+    if (failed(getRange(result)) || !hasType(lhs) || !hasType(rhs))
       return success();
     for (unsigned i = 0; i < 2; ++i) {
       FailureOr<Value> q =
-          quantizeActivation(add->getOperand(i), bits, symmetric, add.getLoc());
+          quantizeActivation(op->getOperand(i), bits, symmetric, op->getLoc());
       if (failed(q))
         return failure();
-      add->setOperand(i, *q);
+      op->setOperand(i, *q);
     }
-    FailureOr<DenseF64ArrayAttr> range = getRange(add.getResult());
-    quantizeAs(add.getResult(), getActivationType(add.getContext(), (*range)[0],
-                                                  (*range)[1], bits, symmetric));
+    FailureOr<DenseF64ArrayAttr> range = getRange(result);
+    quantizeAs(result, getActivationType(op->getContext(), (*range)[0],
+                                         (*range)[1], bits, symmetric));
     return success();
   }
 

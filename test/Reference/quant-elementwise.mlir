@@ -7,7 +7,7 @@
 !b = !quant.uniform<i8:f32, 0.25>
 !o = !quant.uniform<i8:f32, 1.0>
 
-func.func @main() -> (tensor<4x!o>, tensor<2x!o>, tensor<1x1x1x1x!a>, tensor<1x1x1x4x!a>) {
+func.func @main() -> (tensor<4x!o>, tensor<2x!o>, tensor<1x1x1x1x!a>, tensor<1x1x1x4x!a>, tensor<2x!o>) {
   // table[i] = floor((i - 128) / 2), indexed by q + 128: q = [-128, -1, 0, 127].
   %xi = qc.constant dense<[-128, -1, 0, 127]> : tensor<4xi8>
   %x = quant.scast %xi : tensor<4xi8> to tensor<4x!a>
@@ -35,5 +35,10 @@ func.func @main() -> (tensor<4x!o>, tensor<2x!o>, tensor<1x1x1x1x!a>, tensor<1x1
   %r = quant.scast %ri : tensor<1x1x1x2xi8> to tensor<1x1x1x2x!a>
   // CHECK: output_3 [3, 3, -4, -4]
   %z = qc.resize %r {scales = array<f32: 1.0, 1.0, 1.0, 2.0>, mode = "nearest", coordinate_transformation_mode = "asymmetric", nearest_mode = "floor"} : tensor<1x1x1x2x!a> -> tensor<1x1x1x4x!a>
-  return %t, %s, %m, %z : tensor<4x!o>, tensor<2x!o>, tensor<1x1x1x1x!a>, tensor<1x1x1x4x!a>
+  // a * b = [2 * 1.5, -1.5 * 1.25] = [3, -1.875]; at scale 1: [3, -2]. In
+  // integers: [4 * 6, -3 * 5] = [24, -15] times 0.5 * 0.25 = 1/8 (2^30,
+  // shift 2): 3 and -1.875, rounded half to even.
+  // CHECK: output_4 [3, -2]
+  %p2 = qc.qmul %aq, %bq {multiplier = 1073741824 : i32, shift = 2 : i32} : (tensor<2x!a>, tensor<2x!b>) -> tensor<2x!o>
+  return %t, %s, %m, %z, %p2 : tensor<4x!o>, tensor<2x!o>, tensor<1x1x1x1x!a>, tensor<1x1x1x4x!a>, tensor<2x!o>
 }

@@ -216,3 +216,21 @@ func.func @add(%a: tensor<2x4x!a>, %b: tensor<4x!b>) -> tensor<2x4x!o> {
   %q = qc.quantize %s : tensor<2x4xf32> -> tensor<2x4x!o>
   return %q : tensor<2x4x!o>
 }
+
+// -----
+
+!a = !quant.uniform<i8:f32, 0.5>
+!g = !quant.uniform<i8:f32, 0.0078125:-128>
+!o = !quant.uniform<i8:f32, 0.25:3>
+
+// Rule: a product of two quantized tensors (a gate, broadcast per channel)
+// becomes qc.qmul with M = 0.5 * 2^-7 / 0.25 = 2^-6: multiplier 2^30, shift 5.
+// CHECK-LABEL: func.func @mul
+// CHECK: qc.qmul %arg0, %arg1 {multiplier = 1073741824 : i32, shift = 5 : i32}
+func.func @mul(%x: tensor<1x4x2x2x!a>, %gate: tensor<1x4x1x1x!g>) -> tensor<1x4x2x2x!o> {
+  %xd = qc.dequantize %x : tensor<1x4x2x2x!a> -> tensor<1x4x2x2xf32>
+  %gd = qc.dequantize %gate : tensor<1x4x1x1x!g> -> tensor<1x4x1x1xf32>
+  %m = qc.mul %xd, %gd : (tensor<1x4x2x2xf32>, tensor<1x4x1x1xf32>) -> tensor<1x4x2x2xf32>
+  %q = qc.quantize %m : tensor<1x4x2x2xf32> -> tensor<1x4x2x2x!o>
+  return %q : tensor<1x4x2x2x!o>
+}

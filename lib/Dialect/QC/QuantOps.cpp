@@ -183,3 +183,20 @@ LogicalResult QAddOp::verify() {
     return emitOpError("operand shapes do not broadcast to the result shape");
   return success();
 }
+
+LogicalResult QMulOp::verify() {
+  for (Value v : {getLhs(), getRhs(), getOutput()})
+    if (!getUniformType(v.getType()))
+      return emitOpError("operands and result must have per-tensor quantized "
+                         "types");
+  for (Value v : {getLhs(), getRhs()})
+    if (getQuantizedType(v.getType()).getStorageTypeIntegralWidth() > 8)
+      return emitOpError("inputs wider than 8 bits are not supported");
+  if (getMultiplier() < 0 || 31 + getShift() < 1 || 31 + getShift() > 62)
+    return emitOpError("multiplier must be non-negative and shift in [-30, 31]");
+  FailureOr<SmallVector<int64_t>> shape =
+      broadcastShapes(getLhs().getType().getShape(), getRhs().getType().getShape());
+  if (failed(shape) || ArrayRef<int64_t>(*shape) != getType().getShape())
+    return emitOpError("operand shapes do not broadcast to the result shape");
+  return success();
+}

@@ -244,3 +244,11 @@ func.func @resize_type(%x: tensor<1x1x2x2x!quant.uniform<i8:f32, 0.1>>) {
   %0 = qc.resize %x {scales = array<f32: 1.0, 1.0, 2.0, 2.0>, mode = "nearest", coordinate_transformation_mode = "asymmetric", nearest_mode = "floor"} : tensor<1x1x2x2x!quant.uniform<i8:f32, 0.1>> -> tensor<1x1x4x4x!quant.uniform<i8:f32, 0.2>>
   return
 }
+
+// -----
+
+func.func @qmul_wide(%a: tensor<4x!quant.uniform<i16:f32, 0.1>>, %b: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{inputs wider than 8 bits are not supported}}
+  %0 = qc.qmul %a, %b {multiplier = 1073741824 : i32, shift = 0 : i32} : (tensor<4x!quant.uniform<i16:f32, 0.1>>, tensor<4x!quant.uniform<i8:f32, 0.1>>) -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  return
+}

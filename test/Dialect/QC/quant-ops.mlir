@@ -58,6 +58,8 @@ func.func @integer_elementwise(%a: tensor<2x4x!act>, %b: tensor<4x!out>, %x: ten
   %t = qc.lookup_table %a {table = dense<1> : tensor<256xi8>} : tensor<2x4x!act> -> tensor<2x4x!out>
   // CHECK: qc.qadd %{{.*}}, %{{.*}} {left_shift = 20 : i64, multiplier = array<i32: 1073741824, 1073741824, 1073741824>, shift = array<i32: 1, 0, -19>}
   %s = qc.qadd %a, %b {multiplier = array<i32: 1073741824, 1073741824, 1073741824>, shift = array<i32: 1, 0, -19>, left_shift = 20} : (tensor<2x4x!act>, tensor<4x!out>) -> tensor<2x4x!out>
+  // CHECK: qc.qmul %{{.*}}, %{{.*}} {multiplier = 1073741824 : i32, shift = 3 : i32}
+  %m = qc.qmul %a, %b {multiplier = 1073741824 : i32, shift = 3 : i32} : (tensor<2x4x!act>, tensor<4x!out>) -> tensor<2x4x!out>
   // CHECK: qc.max_pool %{{.*}} {{.*}} -> tensor<1x1x2x2x!quant.uniform<i8:f32, 5.000000e-02:-3>>
   %p = qc.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : (tensor<1x1x4x4x!act>) -> tensor<1x1x2x2x!act>
   // CHECK: qc.resize %{{.*}} {{.*}} : tensor<1x1x4x4x!quant.uniform<i8:f32, 5.000000e-02:-3>> -> tensor<1x1x8x8x!quant.uniform<i8:f32, 5.000000e-02:-3>>
