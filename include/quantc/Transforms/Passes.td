@@ -92,8 +92,8 @@ def QCQuantize : Pass<"qc-quantize", "::mlir::ModuleOp"> {
     `qc-fold-scales` makes them integer: reshape, transpose, slice, max
     pooling and nearest resizing keep their input's type; concat inputs and
     output share one type (from the output's range), as do the inputs of a
-    scale-preserving op and its output; additions of two tensors get their
-    own output type; and a chain of element-wise functions of one quantized
+    scale-preserving op and its output; additions and (8-bit) products of
+    two tensors get their own output type; and a chain of element-wise functions of one quantized
     tensor (sigmoid, SiLU, hard-swish, GELU, ...) is quantized where it ends,
     to become a lookup table.
 
@@ -151,7 +151,10 @@ def QCFoldScales : Pass<"qc-fold-scales", "::mlir::ModuleOp"> {
       transposed constant `b` is transposed at compile time;
     - `-z_x * sum(w - z_w)` is precomputed into the bias of layers with
       constant weights (`zero_point_folded`);
-    - `quantize(dequantize(q))` becomes `q` or one `qc.requantize`.
+    - `quantize(dequantize(q))` becomes `q` or one `qc.requantize`;
+    - between layers: movement ops run on quantized tensors, additions
+      become `qc.qadd`, products `qc.qmul`, and element-wise functions of
+      one 8-bit tensor `qc.lookup_table`.
 
     A layer is left in QDQ form, with a remark, when its accumulator could
     overflow i32 (`K * max|x - z_x| * max|w - z_w| + max|bias| >= 2^31`) or
