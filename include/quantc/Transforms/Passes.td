@@ -93,9 +93,9 @@ def QCQuantize : Pass<"qc-quantize", "::mlir::ModuleOp"> {
     pooling and nearest resizing keep their input's type; concat inputs and
     output share one type (from the output's range), as do the inputs of a
     scale-preserving op and its output; additions and (8-bit) products of
-    two tensors get their own output type; and a chain of element-wise functions of one quantized
-    tensor (sigmoid, SiLU, hard-swish, GELU, ...) is quantized where it ends,
-    to become a lookup table.
+    two tensors get their own output type; and a chain of element-wise
+    functions of one quantized tensor (sigmoid, SiLU, hard-swish, GELU, ...)
+    is quantized where it ends, to become a lookup table.
 
     The result is a graph in QDQ form, numerically what it will compute;
     `qc-fold-scales` then turns it into integer arithmetic.
