@@ -17,8 +17,11 @@ llvm_config.use_default_substitutions()
 config.substitutions.append(("%qc_python", config.python_executable))
 config.substitutions.append(("%qc_plugin", os.path.join(
     config.quantc_obj_root, "lib", "QuantCPlugin.so")))
-config.substitutions.append(("%example_opt", os.path.join(
-    config.quantc_obj_root, "example", "example-opt")))
+example_opt = os.path.join(config.quantc_obj_root, "example", "example-opt")
+config.substitutions.append(("%example_opt", example_opt))
+# scripts/test.sh installs quantc and builds the external example first.
+if os.path.exists(example_opt):
+    config.available_features.add("installed-example")
 config.substitutions.append(("%quantc_install", os.path.join(
     config.quantc_obj_root, "install")))
 config.substitutions.append(("%quantc_unittests", os.path.join(

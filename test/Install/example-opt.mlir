@@ -2,6 +2,7 @@
 // find_package(QuantC) in the installed tree, registered its dialect, passes
 // and pipelines in its own opt tool, and runs a quantc pipeline with it.
 // scripts/test.sh installs quantc and builds the example before lit runs.
+// REQUIRES: installed-example
 // RUN: test -f %quantc_install/lib/cmake/quantc/QuantCConfig.cmake
 // RUN: test -f %quantc_install/share/quantc/dialects/QC/QCOps.td
 // RUN: test -f %quantc_install/include/quantc/Dialect/QC/QCOps.h.inc
