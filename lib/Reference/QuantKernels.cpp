@@ -93,19 +93,37 @@ FailureOr<Tensor> storageCastKernel(quant::StorageCastOp op,
   return out;
 }
 
-/// C[M,N] = A[M,K] * B[K,N] in 64-bit integers, parallel over rows.
-void igemm(int64_t m, int64_t n, int64_t k, const int32_t *a, const int32_t *b,
-           int64_t *c) {
+/// The largest |x| in `values`.
+int64_t maxMagnitude(ArrayRef<int32_t> values) {
+  int64_t result = 0;
+  for (int32_t v : values)
+    result = std::max<int64_t>(result, std::abs(static_cast<int64_t>(v)));
+  return result;
+}
+
+/// C[M,N] = A[M,K] * B[K,N], exactly, parallel over rows. Partial sums run in
+/// i32 (which vectorizes twice as wide) over runs of K short enough that they
+/// cannot overflow, and are added up in i64.
+void igemm(int64_t m, int64_t n, int64_t k, ArrayRef<int32_t> a,
+           ArrayRef<int32_t> b, int64_t *c) {
+  int64_t bound = std::max<int64_t>(1, maxMagnitude(a) * maxMagnitude(b));
+  int64_t run = std::clamp<int64_t>(INT32_MAX / bound, 1, k);
   llvm::parallelFor(0, m, [&](int64_t i) {
     int64_t *row = c + i * n;
     std::fill(row, row + n, 0);
-    for (int64_t p = 0; p < k; ++p) {
-      int64_t x = a[i * k + p];
-      if (x == 0)
-        continue;
-      const int32_t *bp = b + p * n;
+    std::vector<int32_t> partial(n);
+    for (int64_t start = 0; start < k; start += run) {
+      std::fill(partial.begin(), partial.end(), 0);
+      for (int64_t p = start, end = std::min(k, start + run); p < end; ++p) {
+        int32_t x = a[i * k + p];
+        if (x == 0)
+          continue;
+        const int32_t *bp = b.data() + p * n;
+        for (int64_t j = 0; j < n; ++j)
+          partial[j] += x * bp[j];
+      }
       for (int64_t j = 0; j < n; ++j)
-        row[j] += x * bp[j];
+        row[j] += partial[j];
     }
   });
 }
@@ -160,7 +178,8 @@ FailureOr<Tensor> qmatmulKernel(qc::QMatMulOp op, OperandTensors args) {
   std::vector<int32_t> b = centeredWeights(rhs, *rhsLayout);
   std::vector<int64_t> acc(batches * m * n);
   for (int64_t i = 0; i < batches; ++i)
-    igemm(m, n, k, a.data() + i * m * k, b.data() + (batchedRhs ? i * k * n : 0),
+    igemm(m, n, k, ArrayRef(a).slice(i * m * k, m * k),
+          ArrayRef(b).slice(batchedRhs ? i * k * n : 0, k * n),
           acc.data() + i * m * n);
   Tensor out = makeResult(op);
   if (failed(storeAccumulators(op, acc, op.getBias() ? args[2] : nullptr, 1, n,
@@ -193,8 +212,8 @@ FailureOr<Tensor> qconvKernel(qc::QConvOp op, OperandTensors args) {
     for (int64_t g = 0; g < group; ++g) {
       im2col(image.data() + (b * c + g * cg) * w.inH * w.inW, cg, w,
                  static_cast<int32_t>(inputZeroPoint - offset), cols.data());
-      igemm(og, outSize, kSize, weights.data() + g * og * kSize, cols.data(),
-            acc.data() + (b * o + g * og) * outSize);
+      igemm(og, outSize, kSize, ArrayRef(weights).slice(g * og * kSize, og * kSize),
+            cols, acc.data() + (b * o + g * og) * outSize);
     }
   if (failed(storeAccumulators(op, acc, op.getBias() ? args[2] : nullptr,
                                outSize, o, out)))
