@@ -503,6 +503,29 @@ struct FoldLookupTable : OpRewritePattern<QuantizeOp> {
   }
 };
 
+/// quantize(op(dequantize(a), dequantize(b))) for a binary op: the two
+/// per-tensor quantized sources and the result type.
+struct QuantizedBinary {
+  Value lhs, rhs;
+  quant::UniformQuantizedType lhsType, rhsType, outType;
+};
+
+template <typename BinaryOp>
+std::optional<QuantizedBinary> matchQuantizedBinary(QuantizeOp op) {
+  auto binary = op.getInput().getDefiningOp<BinaryOp>();
+  if (!binary)
+    return std::nullopt;
+  QuantizedBinary m;
+  m.lhs = getQuantizedSource(binary.getLhs());
+  m.rhs = getQuantizedSource(binary.getRhs());
+  m.outType = getUniformType(op.getType());
+  m.lhsType = m.lhs ? getUniformType(m.lhs.getType()) : nullptr;
+  m.rhsType = m.rhs ? getUniformType(m.rhs.getType()) : nullptr;
+  if (!m.outType || !m.lhsType || !m.rhsType)
+    return std::nullopt;
+  return m;
+}
+
 /// quantize(add(dequantize(a), dequantize(b))) => qadd(a, b): both inputs
 /// move to twice the larger input scale with `left_shift` bits of headroom,
 /// add, and rescale to the output (TFLite's scheme).
@@ -512,34 +535,26 @@ struct FoldAdd : OpRewritePattern<QuantizeOp> {
 
   LogicalResult matchAndRewrite(QuantizeOp op,
                                 PatternRewriter &rewriter) const override {
-    auto add = op.getInput().getDefiningOp<AddOp>();
-    if (!add)
+    std::optional<QuantizedBinary> m = matchQuantizedBinary<AddOp>(op);
+    if (!m)
       return failure();
-    Value lhs = getQuantizedSource(add.getLhs());
-    Value rhs = getQuantizedSource(add.getRhs());
-    auto outType = getUniformType(op.getType());
-    if (!lhs || !rhs || !outType || !getUniformType(lhs.getType()) ||
-        !getUniformType(rhs.getType()))
-      return failure();
-    double lhsScale = getUniformType(lhs.getType()).getScale();
-    double rhsScale = getUniformType(rhs.getType()).getScale();
-    unsigned width =
-        std::max(getQuantizedType(lhs.getType()).getStorageTypeIntegralWidth(),
-                 getQuantizedType(rhs.getType()).getStorageTypeIntegralWidth());
+    double lhsScale = m->lhsType.getScale(), rhsScale = m->rhsType.getScale();
+    unsigned width = std::max(m->lhsType.getStorageTypeIntegralWidth(),
+                              m->rhsType.getStorageTypeIntegralWidth());
     int64_t leftShift = width <= 8 ? 20 : 30 - width;
     double twiceMax = 2 * std::max(lhsScale, rhsScale);
     SmallVector<int32_t> multipliers, shifts;
     for (double real :
          {lhsScale / twiceMax, rhsScale / twiceMax,
-          twiceMax / (std::ldexp(1.0, leftShift) * outType.getScale())}) {
+          twiceMax / (std::ldexp(1.0, leftShift) * m->outType.getScale())}) {
       FailureOr<FixedPointMultiplier> fp = getFixedPointMultiplier(real);
       if (failed(fp))
         return failure();
       multipliers.push_back(fp->multiplier);
       shifts.push_back(fp->shift);
     }
-    rewriter.replaceOpWithNewOp<QAddOp>(op, op.getType(), lhs, rhs, multipliers,
-                                        shifts, leftShift, rounding);
+    rewriter.replaceOpWithNewOp<QAddOp>(op, op.getType(), m->lhs, m->rhs,
+                                        multipliers, shifts, leftShift, rounding);
     return success();
   }
 
@@ -554,23 +569,15 @@ struct FoldMul : OpRewritePattern<QuantizeOp> {
 
   LogicalResult matchAndRewrite(QuantizeOp op,
                                 PatternRewriter &rewriter) const override {
-    auto mul = op.getInput().getDefiningOp<MulOp>();
-    if (!mul)
-      return failure();
-    Value lhs = getQuantizedSource(mul.getLhs());
-    Value rhs = getQuantizedSource(mul.getRhs());
-    auto outType = getUniformType(op.getType());
-    auto lhsType = lhs ? getUniformType(lhs.getType()) : nullptr;
-    auto rhsType = rhs ? getUniformType(rhs.getType()) : nullptr;
-    if (!outType || !lhsType || !rhsType ||
-        lhsType.getStorageTypeIntegralWidth() > 8 ||
-        rhsType.getStorageTypeIntegralWidth() > 8)
+    std::optional<QuantizedBinary> m = matchQuantizedBinary<MulOp>(op);
+    if (!m || m->lhsType.getStorageTypeIntegralWidth() > 8 ||
+        m->rhsType.getStorageTypeIntegralWidth() > 8)
       return failure();
     FailureOr<FixedPointMultiplier> fp = getFixedPointMultiplier(
-        lhsType.getScale() * rhsType.getScale() / outType.getScale());
+        m->lhsType.getScale() * m->rhsType.getScale() / m->outType.getScale());
     if (failed(fp))
       return failure();
-    rewriter.replaceOpWithNewOp<QMulOp>(op, op.getType(), lhs, rhs,
+    rewriter.replaceOpWithNewOp<QMulOp>(op, op.getType(), m->lhs, m->rhs,
                                         fp->multiplier, fp->shift, rounding);
     return success();
   }
