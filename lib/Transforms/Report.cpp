@@ -73,13 +73,11 @@ struct LayerRow {
   ErrorStats error;
 };
 
-/// Bytes of the weights behind `w`, seen through dequantize and cast ops.
+/// Bytes of the weights behind `w`: the stored integers of a dequantized
+/// weight, else `w` itself (a bf16 layer reads its weights in bf16).
 double storedBytes(Value w) {
-  while (Operation *def = w.getDefiningOp()) {
-    if (!isa<qc::DequantizeOp, qc::CastOp>(def))
-      break;
-    w = def->getOperand(0);
-  }
+  if (auto dq = w.getDefiningOp<qc::DequantizeOp>())
+    w = dq.getInput();
   auto type = cast<RankedTensorType>(w.getType());
   Type element = type.getElementType();
   unsigned bits = element.isIntOrFloat() ? element.getIntOrFloatBitWidth() : 32;

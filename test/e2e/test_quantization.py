@@ -167,3 +167,30 @@ def test_onnxruntime_qdq_model_imports_to_integers(name, tmp_path):
                              for i in range(len(x))])
     ours = next(iter(quant_run(folded, {model.input_name: x}, tmp_path).values()))
     assert np.max(np.abs(ours - theirs)) <= 1.0001 * output_scale(folded)
+
+
+@pytest.mark.parametrize("bits", [5.0, 9.0])
+def test_assigned_precision_meets_its_budget(bits, tmp_path):
+    """qc-assign-precision under a bits-per-weight budget: the weights the
+    report counts fit the budget, and the model stays accurate."""
+    import json
+    model = MODELS["digits_mlp"]
+    calib = tmp_path / "calib.npz"
+    np.savez(calib, **{model.input_name: model.calibration()})
+    test = tmp_path / "test.npz"
+    np.savez(test, **{model.input_name: model.evaluation()})
+    shape = f"--input-shape={model.input_name}=" + "x".join(map(str, model.shape))
+    reference = quant_opt([model.path, shape, "--qc-simplify", "--emit-bytecode"],
+                          tmp_path, "float.mlirbc")
+    report = tmp_path / "report.json"
+    out = quant_opt([reference, f"--qc-calibrate=data={calib}",
+                     f"--qc-assign-precision=data={calib} bits-per-weight={bits}",
+                     "--qc-quantize", "--qc-fold-scales",
+                     f"--qc-report=reference={reference} data={test} json={report}"],
+                    tmp_path, "mixed.mlir")
+    data = json.loads(report.read_text())
+    elements = data["float_weight_bytes"] / 4
+    # The report counts storage bytes; the budget also pays for scales.
+    assert data["weight_bytes"] <= bits * elements / 8
+    ours = next(iter(evaluate(out, model, tmp_path).values()))
+    assert np.mean(ours.argmax(-1) == model.labels) >= 0.93

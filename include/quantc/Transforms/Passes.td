@@ -206,4 +206,43 @@ def QCReport : Pass<"qc-report", "::mlir::ModuleOp"> {
   ];
 }
 
+def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
+  let summary = "Choose every layer's precision under a size budget";
+  let description = [{
+    Measures how much each candidate precision of each layer (Conv, MatMul,
+    Gemm with constant weights) costs in accuracy, and picks the assignment of
+    least total error whose weights fit the budget; writes it as
+    `qc.precision` for `qc-quantize`.
+
+    - Sensitivity: with only that layer quantized (all others in f32), the
+      relative noise power `sum (y - y_f)^2 / sum y_f^2` of the model's
+      outputs on `data` (up to `max-samples` samples). Errors of different
+      layers add up in the prediction.
+    - Cost: the exact bytes of the layer's weights and scales.
+    - Budget: `budget-bytes`, or `bits-per-weight` over all layer weights.
+    - Solver: the exact Pareto front over all layers (quantc/Precision/Solver.h),
+      not a greedy choice.
+
+    Candidates (`candidates`, default `f32,bf16,i8,w8,w4g32`): `f32`, `bf16`,
+    `i8` (i8 asymmetric activations, i8 per-channel weights), `w8` (f32
+    activations, i8 weights), `w4gN` (f32 activations, i4 weights in groups
+    of N along K; MatMul and Gemm). Layers that already carry a
+    `qc.precision` keep it. Needs calibrated ranges (`qc-calibrate`).
+  }];
+  let dependentDialects = ["::quantc::qc::QCDialect",
+                           "::mlir::quant::QuantDialect"];
+  let options = [
+    ListOption<"data", "data", "std::string",
+               "Sample .npz files or directories of them">,
+    Option<"maxSamples", "max-samples", "int64_t", /*default=*/"16",
+           "Samples per sensitivity measurement">,
+    Option<"budgetBytes", "budget-bytes", "int64_t", /*default=*/"0",
+           "Largest total size of the layer weights, in bytes">,
+    Option<"bitsPerWeight", "bits-per-weight", "double", /*default=*/"0",
+           "Largest average size of a layer weight, in bits">,
+    ListOption<"candidates", "candidates", "std::string",
+               "Candidate precisions (f32, bf16, i8, w8, w4g32, ...)">,
+  ];
+}
+
 #endif // QUANTC_TRANSFORMS_PASSES
