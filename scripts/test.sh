@@ -21,6 +21,6 @@ if [ ! -f "$BUILD_DIR/example/build.ninja" ]; then
     -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$PWD/$BUILD_DIR/install" \
     -DCMAKE_CXX_COMPILER=clang++-22 -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
 fi
-ninja -C "$BUILD_DIR/example" >/dev/null
+ninja --quiet -C "$BUILD_DIR/example"
 /usr/lib/llvm-22/bin/lit -sv "$BUILD_DIR/test"
 QUANTC_BIN_DIR="$PWD/$BUILD_DIR/bin" "$BUILD_DIR/venv/bin/python" -m pytest -q test/e2e
