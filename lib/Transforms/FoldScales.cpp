@@ -398,9 +398,7 @@ struct FoldScalePreserving : OpRewritePattern<QuantizeOp> {
     Operation *movement = op.getInput().getDefiningOp();
     if (!movement || movement->getNumResults() != 1)
       return failure();
-    auto resize = dyn_cast<ResizeOp>(movement);
-    if (!isa<ReshapeOp, TransposeOp, SliceOp, ConcatOp, MaxPoolOp>(movement) &&
-        !(resize && resize.getMode() == "nearest"))
+    if (!keepsQuantizedType(movement) && !isa<ConcatOp>(movement))
       return failure();
     IRMapping mapping;
     for (Value operand : movement->getOperands()) {

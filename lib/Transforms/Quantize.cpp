@@ -272,7 +272,7 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     unsigned bits = activation.getWidth();
     bool symmetric = *defaults.scheme == Scheme::Symmetric;
     Value result = op->getResult(0);
-    if (isScalePreserving(op)) {
+    if (keepsQuantizedType(op)) {
       // The output shares the input's type: no new range, no rescaling.
       auto dq = op->getOperand(0).getDefiningOp<DequantizeOp>();
       if (auto type = dq ? getUniformType(dq.getInput().getType()) : nullptr)
@@ -293,13 +293,6 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     if (isa<AddOp>(op) || (isa<MulOp>(op) && bits <= 8))
       return quantizeBinary(op, bits, symmetric);
     return success();
-  }
-
-  /// Ops whose output can keep their (first) input's quantized type.
-  static bool isScalePreserving(Operation *op) {
-    if (auto resize = dyn_cast<ResizeOp>(op))
-      return resize.getMode() == "nearest";
-    return isa<ReshapeOp, TransposeOp, SliceOp, MaxPoolOp>(op);
   }
 
   /// Whether `op` is the last element-wise op of a function of one 8-bit

@@ -160,6 +160,12 @@ bool qc::isElementwise(Operation *op) {
              MinOp, MaxOp, PReluOp>(op);
 }
 
+bool qc::keepsQuantizedType(Operation *op) {
+  if (auto resize = dyn_cast<ResizeOp>(op))
+    return resize.getMode() == "nearest";
+  return isa<ReshapeOp, TransposeOp, SliceOp, MaxPoolOp>(op);
+}
+
 LogicalResult qc::verifyScalePreserving(Operation *op, Value input,
                                         Value output) {
   Type in = getElementTypeOrSelf(input.getType());

@@ -35,6 +35,11 @@ llvm::LogicalResult inferReduceType(std::optional<mlir::Location> loc,
 /// broadcasting); softmax and the like are not.
 bool isElementwise(mlir::Operation *op);
 
+/// Whether `op` only moves or selects the values of its first operand
+/// (reshape, transpose, slice, max pooling, nearest resizing), so that its
+/// result can keep that operand's quantized type.
+bool keepsQuantizedType(mlir::Operation *op);
+
 /// Ops that keep a quantized value's scale (max pooling, nearest resizing)
 /// need the same quantized type on their input and result.
 llvm::LogicalResult verifyScalePreserving(mlir::Operation *op,
