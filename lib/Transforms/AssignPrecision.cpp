@@ -11,6 +11,8 @@
 #include "quantc/Reference/Evaluator.h"
 #include "quantc/Transforms/Passes.h"
 
+#include "PrecisionRules.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
@@ -33,34 +35,18 @@ struct Layer {
   bool groupable; // MatMul or Gemm: per-group weights apply.
 };
 
+/// `op` as a layer with constant weights, whose precision is chosen here.
 std::optional<Layer> getLayer(Operation *op) {
-  Value weight;
-  int64_t channels = 0, reduction = 0;
-  bool groupable = false;
-  if (auto conv = dyn_cast<ConvOp>(op)) {
-    weight = conv.getWeight();
-    channels = conv.getWeight().getType().getDimSize(0);
-  } else if (auto matmul = dyn_cast<MatMulOp>(op)) {
-    auto rhs = matmul.getRhs().getType();
-    if (rhs.getRank() != 2 || matmul.getLhs().getType().getRank() < 2)
-      return std::nullopt;
-    weight = matmul.getRhs();
-    channels = rhs.getDimSize(1);
-    reduction = rhs.getDimSize(0);
-    groupable = true;
-  } else if (auto gemm = dyn_cast<GemmOp>(op)) {
-    weight = gemm.getB();
-    bool transB = gemm.getTransB();
-    channels = gemm.getB().getType().getDimSize(transB ? 0 : 1);
-    reduction = gemm.getB().getType().getDimSize(transB ? 1 : 0);
-    groupable = true;
-  } else {
+  std::optional<LayerInfo> info = getLayerInfo(op);
+  if (!info)
     return std::nullopt;
-  }
+  Value weight = op->getOperand(info->weightOperand);
   if (!weight.getDefiningOp<ConstantOp>())
     return std::nullopt;
-  return Layer{op, cast<RankedTensorType>(weight.getType()).getNumElements(),
-               channels, reduction, groupable};
+  auto type = cast<RankedTensorType>(weight.getType());
+  bool groupable = info->reductionAxis >= 0;
+  return Layer{op, type.getNumElements(), type.getDimSize(info->channelAxis),
+               groupable ? type.getDimSize(info->reductionAxis) : 0, groupable};
 }
 
 /// A candidate precision by name: f32, bf16, i8, w8, w4g<N>.

@@ -63,6 +63,22 @@ LogicalResult qc::parseFields(MLIRContext *ctx,
   return success();
 }
 
+std::optional<LayerInfo> qc::getLayerInfo(Operation *op) {
+  if (isa<ConvOp>(op))
+    return LayerInfo{1, 0, -1, {0}};
+  if (auto matmul = dyn_cast<MatMulOp>(op)) {
+    int64_t rank = matmul.getRhs().getType().getRank();
+    if (rank < 2 || matmul.getLhs().getType().getRank() < 2)
+      return std::nullopt;
+    return LayerInfo{1, rank - 1, rank - 2, {0}};
+  }
+  if (auto gemm = dyn_cast<GemmOp>(op)) {
+    bool transB = gemm.getTransB();
+    return LayerInfo{1, transB ? 0 : 1, transB ? 1 : 0, {0}};
+  }
+  return std::nullopt;
+}
+
 /// The ONNX op type a layer came from.
 static StringRef getOnnxOpType(Operation *op) {
   if (isa<ConvOp>(op))

@@ -1,7 +1,8 @@
 //===- PrecisionRules.h - layer precisions from rules -----------*- C++ -*-===//
 //
-// Internal to qc-quantize: the fields of a precision, parsed from pass
-// options or from the rules of an override file, and merged per layer.
+// Internal to the precision passes: which ops are layers, and the fields of
+// a precision, parsed from pass options or from the rules of an override
+// file, and merged per layer.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QUANTC_LIB_TRANSFORMS_PRECISIONRULES_H
@@ -14,6 +15,21 @@
 #include <vector>
 
 namespace quantc::qc {
+
+/// Where a layer (Conv, MatMul, Gemm) keeps its weights and along which
+/// axes they are scaled.
+struct LayerInfo {
+  unsigned weightOperand;
+  /// Output channels of the weight (per-channel scales).
+  int64_t channelAxis;
+  /// The reduction dimension of the weight (per-group scales), or -1.
+  int64_t reductionAxis;
+  /// Float operands that are activations (besides a non-constant weight).
+  llvm::SmallVector<unsigned> activationOperands;
+};
+
+/// The layer `op` is, if it is one.
+std::optional<LayerInfo> getLayerInfo(mlir::Operation *op);
 
 /// The fields of a precision, each possibly unset (in a rule).
 struct PrecisionFields {

@@ -32,37 +32,6 @@ using reference::Tensor;
 
 namespace {
 //===----------------------------------------------------------------------===//
-// Layers
-//===----------------------------------------------------------------------===//
-
-/// Where a layer keeps its weights and along which axes they are scaled.
-struct LayerInfo {
-  unsigned weightOperand;
-  /// Output channels of the weight (per-channel scales).
-  int64_t channelAxis;
-  /// The reduction dimension of the weight (per-group scales), or -1.
-  int64_t reductionAxis;
-  /// Float operands that are activations (besides a non-constant weight).
-  SmallVector<unsigned> activationOperands;
-};
-
-std::optional<LayerInfo> getLayerInfo(Operation *op) {
-  if (isa<ConvOp>(op))
-    return LayerInfo{1, 0, -1, {0}};
-  if (auto matmul = dyn_cast<MatMulOp>(op)) {
-    int64_t rank = matmul.getRhs().getType().getRank();
-    if (rank < 2 || matmul.getLhs().getType().getRank() < 2)
-      return std::nullopt;
-    return LayerInfo{1, rank - 1, rank - 2, {0}};
-  }
-  if (auto gemm = dyn_cast<GemmOp>(op)) {
-    bool transB = gemm.getTransB();
-    return LayerInfo{1, transB ? 0 : 1, transB ? 1 : 0, {0}};
-  }
-  return std::nullopt;
-}
-
-//===----------------------------------------------------------------------===//
 // Weights
 //===----------------------------------------------------------------------===//
 
