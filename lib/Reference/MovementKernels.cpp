@@ -167,30 +167,6 @@ FailureOr<Tensor> padKernel(qc::PadOp op, OperandTensors args) {
 
 /// Source coordinate of output coordinate `x` under ONNX's coordinate
 /// transformation modes.
-double sourceCoordinate(StringRef mode, int64_t x, int64_t inSize,
-                        int64_t outSize, float scale) {
-  if (mode == "asymmetric")
-    return x / scale;
-  if (mode == "align_corners")
-    return outSize == 1 ? 0.0 : double(x) * (inSize - 1) / (outSize - 1);
-  if (mode == "pytorch_half_pixel")
-    return outSize > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
-  if (mode == "tf_half_pixel_for_nn")
-    return (x + 0.5) / scale;
-  return (x + 0.5) / scale - 0.5; // half_pixel
-}
-
-int64_t roundNearest(StringRef mode, double x) {
-  if (mode == "floor")
-    return std::floor(x);
-  if (mode == "ceil")
-    return std::ceil(x);
-  double frac = x - std::floor(x);
-  if (frac == 0.5)
-    return mode == "round_prefer_floor" ? std::floor(x) : std::ceil(x);
-  return std::round(x);
-}
-
 /// Resizes one axis of `in` to `outSize`.
 Tensor resizeAxis(const Tensor &in, int64_t axis, int64_t outSize, float scale,
                   qc::ResizeOp op) {
@@ -203,21 +179,9 @@ Tensor resizeAxis(const Tensor &in, int64_t axis, int64_t outSize, float scale,
     outer *= shape[i];
   for (size_t i = axis + 1; i < shape.size(); ++i)
     inner *= shape[i];
-  bool linear = op.getMode() == "linear";
+  SmallVector<qc::ResizeTap> taps = qc::getResizeTaps(op, inSize, outSize, scale);
   for (int64_t x = 0; x < outSize; ++x) {
-    double src = sourceCoordinate(op.getCoordinateTransformationMode(), x,
-                                  inSize, outSize, scale);
-    int64_t i0, i1;
-    float w = 0;
-    if (linear) {
-      src = std::clamp(src, 0.0, double(inSize - 1));
-      i0 = std::floor(src);
-      i1 = std::min(i0 + 1, inSize - 1);
-      w = src - i0;
-    } else {
-      i0 = i1 = std::clamp<int64_t>(roundNearest(op.getNearestMode(), src), 0,
-                                    inSize - 1);
-    }
+    auto [i0, i1, w] = taps[x];
     for (int64_t o = 0; o < outer; ++o) {
       const float *a = in.floats().data() + (o * inSize + i0) * inner;
       const float *b = in.floats().data() + (o * inSize + i1) * inner;

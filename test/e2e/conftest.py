@@ -20,7 +20,7 @@ def quant_run(model_path, inputs, tmp_path, extra=()):
     out_npz = tmp_path / "outputs.npz"
     np.savez(in_npz, **inputs)
     proc = subprocess.run(
-        [str(BIN / "quant-run"), "--reference", str(model_path),
+        [str(BIN / "quant-run"), str(model_path),
          "--inputs", str(in_npz), "--outputs", str(out_npz), *extra],
         capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

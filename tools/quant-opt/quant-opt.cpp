@@ -5,7 +5,9 @@
 // first, then processed like any other module.
 //
 //===----------------------------------------------------------------------===//
+#include "quantc/Conversion/Passes.h"
 #include "quantc/Dialect/QC/QCDialect.h"
+#include "quantc/Target/CPU/Artifact.h"
 #include "quantc/Import/ONNXImporter.h"
 #include "quantc/Transforms/Passes.h"
 #include "quantc/Transforms/Pipelines.h"
@@ -56,6 +58,8 @@ int main(int argc, char **argv) {
   llvm::InitLLVM y(argc, argv);
   registerAllPasses();
   quantc::registerQCPasses();
+  quantc::registerQCConversionPasses();
+  quantc::registerCPUCodegenPipeline();
   quantc::registerQCPipelines();
   DialectRegistry registry;
   registerAllDialects(registry);

@@ -1,12 +1,14 @@
 //===- quant-run.cpp - run a model on npz inputs ----------------*- C++ -*-===//
 //
-// quant-run --reference model.{onnx,onnxtxt,mlir} --inputs in.npz
-//           --outputs out.npz
+// quant-run model.{onnx,onnxtxt,mlir,so} --inputs in.npz --outputs out.npz
 //
-// Runs the model's @main through the reference evaluator. Inputs are matched
-// by graph input name; `--random-inputs SEED` draws them instead.
+// Runs the model's @main through the reference evaluator, or a compiled
+// model library (.so, from `quantc`) through the runtime, optionally with
+// `--benchmark N`. Inputs are matched by graph input name; `--random-inputs
+// SEED` draws them instead (reference only).
 //
 //===----------------------------------------------------------------------===//
+#include "RunArtifact.h"
 #include "quantc/Dialect/QC/QCDialect.h"
 #include "quantc/Import/ONNXImporter.h"
 #include "quantc/Reference/Evaluator.h"
@@ -32,9 +34,13 @@ namespace cl = llvm::cl;
 
 static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
                                       cl::desc("<model.onnx|.onnxtxt|.mlir>"));
-static cl::opt<bool> useReference(
-    "reference", cl::desc("Run the reference evaluator (the only engine yet)"),
-    cl::init(true));
+static cl::opt<int> benchmarkRuns(
+    "benchmark", cl::init(0), cl::value_desc("runs"),
+    cl::desc("Compiled models: time this many runs after the warm-up"));
+static cl::opt<int> warmupRuns("warmup", cl::init(10),
+                               cl::desc("Untimed runs before --benchmark"));
+static cl::opt<int> threads("num-threads", cl::init(1),
+                            cl::desc("Worker threads of a compiled model"));
 static cl::opt<std::string> inputsPath("inputs", cl::desc("Input .npz file"),
                                        cl::value_desc("file"));
 static cl::opt<std::string> outputsPath("outputs",
@@ -195,6 +201,14 @@ int main(int argc, char **argv) {
   DialectRegistry registry;
   registry.insert<qc::QCDialect, func::FuncDialect, quant::QuantDialect>();
   MLIRContext ctx(registry);
+  if (StringRef(modelPath).ends_with(".so")) {
+    if (inputsPath.empty()) {
+      llvm::errs() << "error: a compiled model needs --inputs\n";
+      return 1;
+    }
+    return runArtifact(ctx, {modelPath, inputsPath, outputsPath, threads,
+                             benchmarkRuns, warmupRuns});
+  }
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &ctx);
   OwningOpRef<ModuleOp> module = loadModel(ctx, sourceMgr);

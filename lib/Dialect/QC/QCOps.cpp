@@ -300,5 +300,51 @@ LogicalResult ResizeOp::verify() {
   return success();
 }
 
+namespace {
+double sourceCoordinate(StringRef mode, int64_t x, int64_t inSize,
+                        int64_t outSize, float scale) {
+  if (mode == "asymmetric")
+    return x / scale;
+  if (mode == "align_corners")
+    return outSize == 1 ? 0.0 : double(x) * (inSize - 1) / (outSize - 1);
+  if (mode == "pytorch_half_pixel")
+    return outSize > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
+  if (mode == "tf_half_pixel_for_nn")
+    return (x + 0.5) / scale;
+  return (x + 0.5) / scale - 0.5; // half_pixel
+}
+
+int64_t roundNearest(StringRef mode, double x) {
+  if (mode == "floor")
+    return std::floor(x);
+  if (mode == "ceil")
+    return std::ceil(x);
+  double frac = x - std::floor(x);
+  if (frac == 0.5)
+    return mode == "round_prefer_floor" ? std::floor(x) : std::ceil(x);
+  return std::round(x);
+}
+} // namespace
+
+SmallVector<qc::ResizeTap> qc::getResizeTaps(ResizeOp op, int64_t inSize,
+                                             int64_t outSize, float scale) {
+  bool linear = op.getMode() == "linear";
+  SmallVector<ResizeTap> taps;
+  for (int64_t x = 0; x < outSize; ++x) {
+    double src = sourceCoordinate(op.getCoordinateTransformationMode(), x,
+                                  inSize, outSize, scale);
+    if (linear) {
+      src = std::clamp(src, 0.0, double(inSize - 1));
+      int64_t i0 = std::floor(src);
+      taps.push_back({i0, std::min(i0 + 1, inSize - 1), float(src - i0)});
+    } else {
+      int64_t i = std::clamp<int64_t>(roundNearest(op.getNearestMode(), src),
+                                      0, inSize - 1);
+      taps.push_back({i, i, 0.0f});
+    }
+  }
+  return taps;
+}
+
 #define GET_OP_CLASSES
 #include "quantc/Dialect/QC/QCOps.cpp.inc"

@@ -40,6 +40,7 @@ bool isElementwise(mlir::Operation *op);
 /// result can keep that operand's quantized type.
 bool keepsQuantizedType(mlir::Operation *op);
 
+
 /// Ops that keep a quantized value's scale (max pooling, nearest resizing)
 /// need the same quantized type on their input and result.
 llvm::LogicalResult verifyScalePreserving(mlir::Operation *op,
@@ -64,5 +65,18 @@ llvm::FailureOr<EinsumSubscripts> parseEinsum(llvm::StringRef equation,
 
 #define GET_OP_CLASSES
 #include "quantc/Dialect/QC/QCOps.h.inc"
+
+namespace quantc::qc {
+/// One output position of a resize along one axis: the result is
+/// `in[i0] + (in[i1] - in[i0]) * weight` (nearest: i0 == i1, weight 0).
+struct ResizeTap {
+  int64_t i0, i1;
+  float weight;
+};
+/// The taps of `op` along an axis resized from `inSize` to `outSize` with
+/// `scale`, per ONNX Resize's coordinate transformation and nearest modes.
+llvm::SmallVector<ResizeTap> getResizeTaps(ResizeOp op, int64_t inSize,
+                                           int64_t outSize, float scale);
+} // namespace quantc::qc
 
 #endif // QUANTC_DIALECT_QC_QCOPS_H

@@ -1,0 +1,61 @@
+//===- Artifact.h - CPU code generation and packaging -----------*- C++ -*-===//
+//
+// The CPU back end: the qc-cpu-codegen pipeline (qc → LLVM dialect), object
+// emission through LLVM's target machine, the C header of a model, and the
+// link of the object with the kernel runtime into a shared library.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANTC_TARGET_CPU_ARTIFACT_H
+#define QUANTC_TARGET_CPU_ARTIFACT_H
+
+#include "quantc/Runtime/QuantCRuntime.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace quantc {
+
+/// Symbols every artifact exports (see QuantCRuntime.h for their use).
+inline constexpr llvm::StringLiteral kRunSymbol = "quantc_artifact_run";
+inline constexpr llvm::StringLiteral kSignatureSymbol =
+    "quantc_artifact_signature";
+inline constexpr llvm::StringLiteral kNamesSymbol = "quantc_artifact_names";
+inline constexpr llvm::StringLiteral kSetThreadsSymbol =
+    "quantc_artifact_set_num_threads";
+
+/// The qc_element_type code of a boundary tensor's element type.
+llvm::FailureOr<int64_t> getElementCode(mlir::Type element);
+
+struct CPUTargetOptions {
+  /// LLVM CPU name: znver4, x86-64-v3, x86-64 (generic) or any LLVM knows.
+  std::string targetCPU = "znver4";
+  /// Integer layers call the runtime's microkernels (else: linalg loops).
+  bool microkernels = true;
+};
+
+/// The microkernel variant a CPU runs: avx512vnni, avx2 or generic.
+std::string getKernelSuffix(llvm::StringRef targetCPU);
+
+/// qc (after qc-fold-scales) → LLVM dialect with the artifact entry point.
+void buildCPUCodegenPipeline(mlir::OpPassManager &pm,
+                             const CPUTargetOptions &options);
+/// Registers `qc-cpu-codegen{target-cpu=... microkernels=...}`.
+void registerCPUCodegenPipeline();
+
+/// LLVM IR / an object file for an LLVM-dialect module.
+mlir::LogicalResult emitLLVMIR(mlir::ModuleOp module, llvm::raw_ostream &os);
+mlir::LogicalResult emitObjectFile(mlir::ModuleOp module,
+                                   llvm::StringRef targetCPU,
+                                   llvm::StringRef path);
+/// The C header declaring a model's tensors (from `qc.signature`).
+mlir::LogicalResult emitHeader(mlir::ModuleOp module, llvm::StringRef modelName,
+                               llvm::raw_ostream &os);
+/// Links `objectPath` with the kernel runtime into the shared library
+/// `outputPath`; fills `error` on failure.
+mlir::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
+                                      llvm::StringRef outputPath,
+                                      std::string &error);
+
+} // namespace quantc
+
+#endif // QUANTC_TARGET_CPU_ARTIFACT_H

@@ -1,0 +1,16 @@
+//===- Manifest.h - the JSON manifest of an artifact ------------*- C++ -*-===//
+#ifndef QUANTC_TARGET_CPU_MANIFEST_H
+#define QUANTC_TARGET_CPU_MANIFEST_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/JSON.h"
+
+namespace quantc {
+/// Describes a quantized (or float) qc module before code generation: its
+/// inputs and outputs (name, element type, shape, scale and zero point of
+/// quantized ones) and every layer with its precision.
+llvm::json::Value buildManifest(mlir::ModuleOp module,
+                                llvm::StringRef targetCPU);
+} // namespace quantc
+
+#endif // QUANTC_TARGET_CPU_MANIFEST_H

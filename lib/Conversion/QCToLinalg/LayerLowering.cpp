@@ -1,0 +1,375 @@
+//===- LayerLowering.cpp - matmul, gemm, conv (float and integer) -*- C++ -*-===//
+//
+// Matrix products become one linalg.generic with a reduction dim (batch dims
+// broadcast in its maps); convolutions become linalg.conv_2d_ngchw_gfchw on a
+// padded input, which covers groups and depthwise alike. Integer layers run
+// the same structure on i32 values with their zero points subtracted; the
+// accumulator starts from the bias.
+//
+//===----------------------------------------------------------------------===//
+#include "LoweringUtils.h"
+#include "quantc/Dialect/QC/QuantUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::conversion;
+
+namespace {
+/// Maps of `out[batch..., m, n] += lhs[..., m, k] * rhs[..., k, n]` for
+/// ONNX MatMul operands of any rank (1-d operands drop m or n).
+SmallVector<AffineMap> matmulMaps(ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs,
+                                  ArrayRef<int64_t> out, MLIRContext *ctx) {
+  int64_t rank = out.size(), k = rank;
+  auto dim = [&](int64_t d) { return getAffineDimExpr(d, ctx); };
+  bool hasM = lhs.size() > 1, hasN = rhs.size() > 1;
+  int64_t batchRank = rank - hasM - hasN;
+  ArrayRef<int64_t> outBatch = out.take_front(batchRank);
+  auto batchExprs = [&](ArrayRef<int64_t> batch) {
+    SmallVector<AffineExpr> exprs;
+    size_t offset = outBatch.size() - batch.size();
+    for (size_t i = 0; i < batch.size(); ++i)
+      exprs.push_back(batch[i] == 1 && outBatch[i + offset] != 1
+                          ? getAffineConstantExpr(0, ctx)
+                          : dim(i + offset));
+    return exprs;
+  };
+  SmallVector<AffineExpr> lhsExprs, rhsExprs, outExprs;
+  if (hasM) {
+    lhsExprs = batchExprs(lhs.drop_back(2));
+    lhsExprs.append({dim(batchRank), dim(k)});
+  } else {
+    lhsExprs = {dim(k)};
+  }
+  if (hasN) {
+    rhsExprs = batchExprs(rhs.drop_back(2));
+    rhsExprs.append({dim(k), dim(rank - 1)});
+  } else {
+    rhsExprs = {dim(k)};
+  }
+  for (int64_t d = 0; d < rank; ++d)
+    outExprs.push_back(dim(d));
+  return {AffineMap::get(rank + 1, 0, lhsExprs, ctx),
+          AffineMap::get(rank + 1, 0, rhsExprs, ctx),
+          AffineMap::get(rank + 1, 0, outExprs, ctx)};
+}
+
+/// `init + lhs x rhs` with `maps` (lhs, rhs, out); multiply-add in the
+/// accumulator's element type.
+Value buildContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                       Value init, ArrayRef<AffineMap> maps) {
+  auto type = cast<RankedTensorType>(init.getType());
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+  bool isFloat = isa<FloatType>(type.getElementType());
+  auto generic = linalg::GenericOp::create(
+      b, loc, type, ValueRange{lhs, rhs}, init, maps, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value sum;
+        if (isFloat)
+          sum = arith::AddFOp::create(nb, l, args[2],
+                                      arith::MulFOp::create(nb, l, args[0], args[1]));
+        else
+          sum = arith::AddIOp::create(nb, l, args[2],
+                                      arith::MulIOp::create(nb, l, args[0], args[1]));
+        linalg::YieldOp::create(nb, l, sum);
+      });
+  return generic.getResult(0);
+}
+
+/// A tensor of `type` holding `bias` broadcast along `axis` (or zeros).
+Value initialAccumulator(OpBuilder &b, Location loc, RankedTensorType type,
+                         Value bias, int64_t axis) {
+  if (!bias)
+    return filledTensor(b, loc, type, b.getZeroAttr(type.getElementType()));
+  AffineMap map = AffineMap::get(type.getRank(), 0,
+                                 getAffineDimExpr(axis, b.getContext()));
+  return buildElementwise(b, loc, type, bias, map,
+                          [](OpBuilder &, Location, ValueRange args) {
+                            return args[0];
+                          });
+}
+
+struct MatMulLowering : OpConversionPattern<qc::MatMulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::MatMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    if (type.getRank() == 0)
+      return rewriter.notifyMatchFailure(op, "vector dot product");
+    Location loc = op.getLoc();
+    auto maps = matmulMaps(cast<ShapedType>(op.getLhs().getType()).getShape(),
+                           cast<ShapedType>(op.getRhs().getType()).getShape(),
+                           type.getShape(), getContext());
+    Value init = filledTensor(rewriter, loc, type, rewriter.getZeroAttr(type.getElementType()));
+    rewriter.replaceOp(op, buildContraction(rewriter, loc, adaptor.getLhs(),
+                                            adaptor.getRhs(), init, maps));
+    return success();
+  }
+};
+
+struct GemmLowering : OpConversionPattern<qc::GemmOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::GemmOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    Location loc = op.getLoc();
+    MLIRContext *ctx = getContext();
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    // (m, n, k)
+    AffineMap a = AffineMap::get(3, 0, op.getTransA() ? SmallVector<AffineExpr>{d(2), d(0)}
+                                                      : SmallVector<AffineExpr>{d(0), d(2)}, ctx);
+    AffineMap bMap = AffineMap::get(3, 0, op.getTransB() ? SmallVector<AffineExpr>{d(1), d(2)}
+                                                         : SmallVector<AffineExpr>{d(2), d(1)}, ctx);
+    AffineMap out = AffineMap::get(3, 0, {d(0), d(1)}, ctx);
+    Value init = filledTensor(rewriter, loc, type, rewriter.getF32FloatAttr(0));
+    Value product = buildContraction(rewriter, loc, adaptor.getA(), adaptor.getB(),
+                                     init, {a, bMap, out});
+    float alpha = op.getAlpha().convertToFloat();
+    float beta = op.getBeta().convertToFloat();
+    SmallVector<Value> inputs = {product};
+    if (adaptor.getC())
+      inputs.push_back(adaptor.getC());
+    if (alpha != 1.0f || adaptor.getC())
+      product = buildElementwise(
+          rewriter, loc, type, inputs,
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value y = args[0];
+            if (alpha != 1.0f)
+              y = arith::MulFOp::create(b, l, y, constantF32(b, l, alpha));
+            if (args.size() > 1)
+              y = arith::AddFOp::create(
+                  b, l, y, arith::MulFOp::create(b, l, constantF32(b, l, beta), args[1]));
+            return y;
+          });
+    rewriter.replaceOp(op, product);
+    return success();
+  }
+};
+
+/// Geometry of a 1-d or 2-d convolution viewed as 2-d (1-d: H = 1).
+struct ConvGeometry {
+  SmallVector<int64_t, 2> strides, dilations;
+  SmallVector<int64_t, 4> padLow, padHigh; // over N, C, H, W
+  bool is1D;
+};
+
+template <typename ConvLike>
+FailureOr<ConvGeometry> getGeometry(ConvLike op) {
+  int64_t rank = cast<ShapedType>(op.getInput().getType()).getRank();
+  if (rank != 3 && rank != 4)
+    return failure();
+  ConvGeometry g;
+  g.is1D = rank == 3;
+  ArrayRef<int64_t> pads = op.getPads();
+  int64_t spatial = rank - 2;
+  if (g.is1D) {
+    g.strides = {1, op.getStrides()[0]};
+    g.dilations = {1, op.getDilations()[0]};
+    g.padLow = {0, 0, 0, pads[0]};
+    g.padHigh = {0, 0, 0, pads[1]};
+  } else {
+    g.strides = {op.getStrides()[0], op.getStrides()[1]};
+    g.dilations = {op.getDilations()[0], op.getDilations()[1]};
+    g.padLow = {0, 0, pads[0], pads[1]};
+    g.padHigh = {0, 0, pads[spatial], pads[spatial + 1]};
+  }
+  return g;
+}
+
+/// A 3-d N x C x W tensor as N x C x 1 x W.
+Value as2D(OpBuilder &b, Location loc, Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (type.getRank() == 4)
+    return v;
+  ArrayRef<int64_t> s = type.getShape();
+  return tensor::ExpandShapeOp::create(
+      b, loc, type.clone({s[0], s[1], 1, s[2]}), v,
+      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+}
+
+/// out[n, o, y, x] = init + sum input[n, c, y*s + ky*d, ...] * weight[o, c, ...]
+/// over a padded 4-d `input` and a 4-d `weight`, in `group`s.
+Value buildGroupedConv(OpBuilder &b, Location loc, Value input, Value weight,
+                       Value init, int64_t group, const ConvGeometry &g) {
+  auto inType = cast<RankedTensorType>(input.getType());
+  auto wType = cast<RankedTensorType>(weight.getType());
+  auto outType = cast<RankedTensorType>(init.getType());
+  ArrayRef<int64_t> in = inType.getShape(), w = wType.getShape(),
+                    out = outType.getShape();
+  auto groups = groupDims({1, 2, 1, 1});
+  Value groupedIn = tensor::ExpandShapeOp::create(
+      b, loc, inType.clone({in[0], group, in[1] / group, in[2], in[3]}), input,
+      groups);
+  Value groupedW = tensor::ExpandShapeOp::create(
+      b, loc, wType.clone({group, w[0] / group, w[1], w[2], w[3]}), weight,
+      groupDims({2, 1, 1, 1}));
+  Value groupedInit = tensor::ExpandShapeOp::create(
+      b, loc, outType.clone({out[0], group, out[1] / group, out[2], out[3]}),
+      init, groups);
+  SmallVector<NamedAttribute> attrs = {
+      b.getNamedAttr("strides", b.getI64TensorAttr(g.strides)),
+      b.getNamedAttr("dilations", b.getI64TensorAttr(g.dilations))};
+  Value conv = linalg::Conv2DNgchwGfchwOp::create(
+                   b, loc, TypeRange{groupedInit.getType()},
+                   ValueRange{groupedIn, groupedW}, ValueRange{groupedInit}, attrs)
+                   .getResult(0);
+  return tensor::CollapseShapeOp::create(b, loc, outType, conv, groups);
+}
+
+/// Restores a 1-d result from its N x C x 1 x W form.
+Value from2D(OpBuilder &b, Location loc, Value v, RankedTensorType type) {
+  if (type.getRank() == 4)
+    return v;
+  return tensor::CollapseShapeOp::create(
+      b, loc, type, v, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+}
+
+RankedTensorType as2DType(RankedTensorType type) {
+  if (type.getRank() == 4)
+    return type;
+  ArrayRef<int64_t> s = type.getShape();
+  return type.clone({s[0], s[1], 1, s[2]});
+}
+
+struct ConvLowering : OpConversionPattern<qc::ConvOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::ConvOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    FailureOr<ConvGeometry> g = getGeometry(op);
+    if (failed(g))
+      return rewriter.notifyMatchFailure(op, "only 1-d and 2-d convolutions");
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    Type element = type.getElementType();
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(element));
+    Value input = padTensor(rewriter, loc, as2D(rewriter, loc, adaptor.getInput()),
+                            g->padLow, g->padHigh, zero);
+    Value weight = as2D(rewriter, loc, adaptor.getWeight());
+    RankedTensorType type2D = as2DType(type);
+    Value init = initialAccumulator(rewriter, loc, type2D, adaptor.getBias(), 1);
+    Value conv = buildGroupedConv(rewriter, loc, input, weight, init,
+                                  op.getGroup(), *g);
+    rewriter.replaceOp(op, from2D(rewriter, loc, conv, type));
+    return success();
+  }
+};
+
+/// Stored integers of an operand as i32 minus `offset` (a zero point, or 0).
+Value centeredI32(OpBuilder &b, Location loc, Value v, Type quantizedTensor,
+                  int64_t offset) {
+  auto type = cast<RankedTensorType>(v.getType());
+  bool isUnsigned = isUnsignedStorage(quantizedTensor);
+  return buildElementwise(
+      b, loc, type.clone(b.getI32Type()), v,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value wide = extendToI64(nb, l, args[0], isUnsigned);
+        Value c = arith::SubIOp::create(nb, l, wide, constantI64(nb, l, offset));
+        return arith::TruncIOp::create(nb, l, nb.getI32Type(), c).getResult();
+      });
+}
+
+/// Weights as i32 minus their zero point per parameter block.
+FailureOr<Value> centeredWeightsI32(OpBuilder &b, Location loc, Value v,
+                                    Type quantizedTensor) {
+  FailureOr<qc::QuantLayout> layout = qc::QuantLayout::get(quantizedTensor);
+  if (failed(layout))
+    return failure();
+  if (llvm::all_equal(layout->zeroPoints))
+    return centeredI32(b, loc, v, quantizedTensor, layout->zeroPoints[0]);
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = layout->paramShape.size();
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < rank; ++d)
+    exprs.push_back(layout->paramShape[d] == 1
+                        ? getAffineConstantExpr(0, ctx)
+                        : getAffineDimExpr(d, ctx).floorDiv(layout->blockShape[d]));
+  auto zpType = RankedTensorType::get(layout->paramShape, b.getI64Type());
+  Value zeroPoints = arith::ConstantOp::create(
+      b, loc, DenseIntElementsAttr::get(zpType, ArrayRef(layout->zeroPoints)));
+  auto type = cast<RankedTensorType>(v.getType());
+  bool isUnsigned = isUnsignedStorage(quantizedTensor);
+  return buildElementwise(
+      b, loc, type.clone(b.getI32Type()), {v, zeroPoints},
+      {b.getMultiDimIdentityMap(rank), AffineMap::get(rank, 0, exprs, ctx)},
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value c = arith::SubIOp::create(
+            nb, l, extendToI64(nb, l, args[0], isUnsigned), args[1]);
+        return arith::TruncIOp::create(nb, l, nb.getI32Type(), c).getResult();
+      });
+}
+
+int64_t inputOffset(Value input, bool zeroPointFolded) {
+  return zeroPointFolded ? 0 : qc::getUniformType(input.getType()).getZeroPoint();
+}
+
+struct QMatMulLowering : OpConversionPattern<qc::QMatMulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::QMatMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    if (!qc::getUniformType(op.getLhs().getType()))
+      return rewriter.notifyMatchFailure(op, "per-tensor activations expected");
+    Value lhs = centeredI32(rewriter, loc, adaptor.getLhs(), op.getLhs().getType(),
+                            inputOffset(op.getLhs(), op.getZeroPointFolded()));
+    FailureOr<Value> rhs = centeredWeightsI32(rewriter, loc, adaptor.getRhs(),
+                                              op.getRhs().getType());
+    if (failed(rhs))
+      return rewriter.notifyMatchFailure(op, "unsupported weight type");
+    auto maps = matmulMaps(cast<ShapedType>(op.getLhs().getType()).getShape(),
+                           cast<ShapedType>(op.getRhs().getType()).getShape(),
+                           type.getShape(), getContext());
+    Value init = initialAccumulator(rewriter, loc, type, adaptor.getBias(),
+                                    type.getRank() - 1);
+    rewriter.replaceOp(op, buildContraction(rewriter, loc, lhs, *rhs, init, maps));
+    return success();
+  }
+};
+
+struct QConvLowering : OpConversionPattern<qc::QConvOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::QConvOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    FailureOr<ConvGeometry> g = getGeometry(op);
+    auto inType = qc::getUniformType(op.getInput().getType());
+    if (failed(g) || !inType)
+      return rewriter.notifyMatchFailure(op, "1-d/2-d per-tensor input expected");
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    // Padding holds the input zero point (real zero) before centring.
+    Type storage = cast<RankedTensorType>(adaptor.getInput().getType()).getElementType();
+    Value zeroPoint = arith::ConstantOp::create(
+        rewriter, loc, rewriter.getIntegerAttr(storage, inType.getZeroPoint()));
+    Value padded = padTensor(rewriter, loc, as2D(rewriter, loc, adaptor.getInput()),
+                             g->padLow, g->padHigh, zeroPoint);
+    Value input = centeredI32(rewriter, loc, padded, op.getInput().getType(),
+                              inputOffset(op.getInput(), op.getZeroPointFolded()));
+    FailureOr<Value> weight = centeredWeightsI32(
+        rewriter, loc, adaptor.getWeight(), op.getWeight().getType());
+    if (failed(weight))
+      return rewriter.notifyMatchFailure(op, "unsupported weight type");
+    RankedTensorType type2D = as2DType(type);
+    Value init = initialAccumulator(rewriter, loc, type2D, adaptor.getBias(), 1);
+    Value conv = buildGroupedConv(rewriter, loc, input,
+                                  as2D(rewriter, loc, *weight), init,
+                                  op.getGroup(), *g);
+    rewriter.replaceOp(op, from2D(rewriter, loc, conv, type));
+    return success();
+  }
+};
+} // namespace
+
+void conversion::populateLayerPatterns(QCTypeConverter &converter,
+                                       RewritePatternSet &patterns) {
+  patterns.add<MatMulLowering, GemmLowering, ConvLowering, QMatMulLowering,
+               QConvLowering>(converter, patterns.getContext());
+}

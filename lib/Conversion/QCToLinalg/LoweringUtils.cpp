@@ -1,0 +1,267 @@
+//===- LoweringUtils.cpp - shared pieces of convert-qc-to-linalg -*- C++ -*-===//
+#include "LoweringUtils.h"
+#include "quantc/Dialect/QC/QuantUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::conversion;
+
+QCTypeConverter::QCTypeConverter() {
+  addConversion([](Type t) { return t; });
+  addConversion([](RankedTensorType t) -> Type {
+    if (auto q = dyn_cast<quant::QuantizedType>(t.getElementType()))
+      return t.clone(IntegerType::get(t.getContext(),
+                                      q.getStorageTypeIntegralWidth()));
+    return t;
+  });
+  auto materialize = [](OpBuilder &b, Type type, ValueRange inputs,
+                        Location loc) -> Value {
+    return UnrealizedConversionCastOp::create(b, loc, type, inputs).getResult(0);
+  };
+  addSourceMaterialization(materialize);
+  addTargetMaterialization(materialize);
+}
+
+bool conversion::isUnsignedStorage(Type type) {
+  auto q = dyn_cast<quant::QuantizedType>(getElementTypeOrSelf(type));
+  return q && !q.isSigned();
+}
+
+Value conversion::emptyLike(OpBuilder &b, Location loc, RankedTensorType type) {
+  return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+}
+
+Value conversion::filledTensor(OpBuilder &b, Location loc,
+                               RankedTensorType type, TypedAttr value) {
+  Value scalar = arith::ConstantOp::create(b, loc, value);
+  return linalg::FillOp::create(b, loc, scalar, emptyLike(b, loc, type))
+      .getResult(0);
+}
+
+AffineMap conversion::broadcastMap(ArrayRef<int64_t> shape,
+                                   ArrayRef<int64_t> outShape,
+                                   MLIRContext *ctx) {
+  SmallVector<AffineExpr> exprs;
+  size_t offset = outShape.size() - shape.size();
+  for (size_t i = 0; i < shape.size(); ++i)
+    exprs.push_back(shape[i] == 1 && outShape[i + offset] != 1
+                        ? getAffineConstantExpr(0, ctx)
+                        : getAffineDimExpr(i + offset, ctx));
+  return AffineMap::get(outShape.size(), 0, exprs, ctx);
+}
+
+Value conversion::buildElementwise(OpBuilder &b, Location loc,
+                                   RankedTensorType resultType,
+                                   ValueRange inputs,
+                                   ArrayRef<AffineMap> inputMaps,
+                                   ScalarBuilder body) {
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.push_back(b.getMultiDimIdentityMap(resultType.getRank()));
+  SmallVector<utils::IteratorType> iterators(resultType.getRank(),
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, resultType, inputs, emptyLike(b, loc, resultType), maps,
+      iterators, [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        Value result = body(nested, nestedLoc, args.drop_back());
+        linalg::YieldOp::create(nested, nestedLoc, result);
+      });
+  return generic.getResult(0);
+}
+
+Value conversion::buildElementwise(OpBuilder &b, Location loc,
+                                   RankedTensorType resultType,
+                                   ValueRange inputs, ScalarBuilder body) {
+  SmallVector<AffineMap> maps;
+  for (Value input : inputs)
+    maps.push_back(broadcastMap(cast<RankedTensorType>(input.getType()).getShape(),
+                                resultType.getShape(), b.getContext()));
+  return buildElementwise(b, loc, resultType, inputs, maps, body);
+}
+
+Value conversion::constantI64(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIntOp::create(b, loc, b.getI64Type(), v);
+}
+
+Value conversion::constantF32(OpBuilder &b, Location loc, float v) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+}
+
+Value conversion::constantI64Tensor(OpBuilder &b, Location loc,
+                                    ArrayRef<int64_t> values) {
+  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                    b.getI64Type());
+  return arith::ConstantOp::create(b, loc, DenseIntElementsAttr::get(type, values));
+}
+
+Value conversion::constantF32Tensor(OpBuilder &b, Location loc,
+                                    ArrayRef<float> values) {
+  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                    b.getF32Type());
+  return arith::ConstantOp::create(b, loc, DenseFPElementsAttr::get(type, values));
+}
+
+Value conversion::extendToI64(OpBuilder &b, Location loc, Value v,
+                              bool isUnsigned) {
+  if (v.getType().isInteger(64))
+    return v;
+  if (isUnsigned)
+    return arith::ExtUIOp::create(b, loc, b.getI64Type(), v);
+  return arith::ExtSIOp::create(b, loc, b.getI64Type(), v);
+}
+
+Value conversion::clampAndTruncate(OpBuilder &b, Location loc, Value v,
+                                   int64_t lo, int64_t hi, Type type) {
+  v = arith::MaxSIOp::create(b, loc, v, constantI64(b, loc, lo));
+  v = arith::MinSIOp::create(b, loc, v, constantI64(b, loc, hi));
+  if (type.isInteger(64))
+    return v;
+  return arith::TruncIOp::create(b, loc, type, v);
+}
+
+/// gemmlowp's saturating rounding doubling high multiply and rounding divide
+/// by a power of two, on i64 values holding i32 quantities.
+static Value buildDoubleRound(OpBuilder &b, Location loc, Value value,
+                              Value multiplier, Value shift) {
+  auto c = [&](int64_t v) { return constantI64(b, loc, v); };
+  Value zero = c(0);
+  Value leftShift = arith::MaxSIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, zero, shift), zero);
+  Value rightShift = arith::MaxSIOp::create(b, loc, shift, zero);
+  Value shifted = arith::ShLIOp::create(b, loc, value, leftShift);
+  shifted = arith::MaxSIOp::create(b, loc, shifted, c(INT32_MIN));
+  shifted = arith::MinSIOp::create(b, loc, shifted, c(INT32_MAX));
+  // roundingDoublingHighMul; the INT32_MIN * INT32_MIN case saturates.
+  Value product = arith::MulIOp::create(b, loc, shifted, multiplier);
+  Value nonNegative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, product, zero);
+  Value nudge = arith::SelectOp::create(b, loc, nonNegative, c(1ll << 30),
+                                        c(1 - (1ll << 30)));
+  Value high = arith::DivSIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, product, nudge), c(1ll << 31));
+  Value minA = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, shifted,
+                                     c(INT32_MIN));
+  Value minB = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                     multiplier, c(INT32_MIN));
+  high = arith::SelectOp::create(b, loc,
+                                 arith::AndIOp::create(b, loc, minA, minB),
+                                 c(INT32_MAX), high);
+  // roundingDivideByPOT: ties away from zero.
+  Value mask = arith::SubIOp::create(
+      b, loc, arith::ShLIOp::create(b, loc, c(1), rightShift), c(1));
+  Value remainder = arith::AndIOp::create(b, loc, high, mask);
+  Value negative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, high, zero);
+  Value threshold = arith::AddIOp::create(
+      b, loc, arith::ShRSIOp::create(b, loc, mask, c(1)),
+      arith::ExtUIOp::create(b, loc, b.getI64Type(), negative));
+  Value up = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
+                                   remainder, threshold);
+  Value result = arith::AddIOp::create(
+      b, loc, arith::ShRSIOp::create(b, loc, high, rightShift),
+      arith::ExtUIOp::create(b, loc, b.getI64Type(), up));
+  return result;
+}
+
+Value conversion::buildApplyMultiplier(OpBuilder &b, Location loc, Value value,
+                                       Value multiplier, Value shift,
+                                       qc::RoundingMode mode) {
+  if (mode == qc::RoundingMode::DoubleRound)
+    return buildDoubleRound(b, loc, value, multiplier, shift);
+  auto c = [&](int64_t v) { return constantI64(b, loc, v); };
+  // |value * multiplier| < 2^62 for i32 values and 31-bit multipliers.
+  Value product = arith::MulIOp::create(b, loc, value, multiplier);
+  Value totalShift = arith::AddIOp::create(b, loc, shift, c(31));
+  Value negative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, product, c(0));
+  Value magnitude = arith::SelectOp::create(
+      b, loc, negative, arith::SubIOp::create(b, loc, c(0), product), product);
+  Value quotient = arith::ShRUIOp::create(b, loc, magnitude, totalShift);
+  Value remainder = arith::SubIOp::create(
+      b, loc, magnitude, arith::ShLIOp::create(b, loc, quotient, totalShift));
+  Value half = arith::ShLIOp::create(
+      b, loc, c(1), arith::SubIOp::create(b, loc, totalShift, c(1)));
+  Value above =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, remainder, half);
+  Value tie =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, remainder, half);
+  Value tieUp;
+  if (mode == qc::RoundingMode::HalfAwayFromZero) {
+    tieUp = tie;
+  } else {
+    Value odd = arith::TruncIOp::create(b, loc, b.getI1Type(), quotient);
+    tieUp = arith::AndIOp::create(b, loc, tie, odd);
+  }
+  Value up = arith::OrIOp::create(b, loc, above, tieUp);
+  quotient = arith::AddIOp::create(
+      b, loc, quotient, arith::ExtUIOp::create(b, loc, b.getI64Type(), up));
+  return arith::SelectOp::create(
+      b, loc, negative, arith::SubIOp::create(b, loc, c(0), quotient), quotient);
+}
+
+Value conversion::buildQuantizeScalar(OpBuilder &b, Location loc, Value x,
+                                      Value scale, Value zeroPoint,
+                                      int64_t qmin, int64_t qmax,
+                                      qc::RoundingMode mode) {
+  Value scaled = arith::DivFOp::create(b, loc, x, scale);
+  Value isNaN = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO,
+                                      scaled, scaled);
+  // Any bound beyond the final clamp gives the same result and keeps the
+  // conversion to i64 defined.
+  Value bounded = arith::MaximumFOp::create(b, loc, scaled, constantF32(b, loc, -1e9f));
+  bounded = arith::MinimumFOp::create(b, loc, bounded, constantF32(b, loc, 1e9f));
+  Value rounded = mode == qc::RoundingMode::HalfToEven
+                      ? math::RoundEvenOp::create(b, loc, bounded).getResult()
+                      : math::RoundOp::create(b, loc, bounded).getResult();
+  Value integer = arith::FPToSIOp::create(b, loc, b.getI64Type(), rounded);
+  integer = arith::SelectOp::create(b, loc, isNaN, constantI64(b, loc, 0), integer);
+  Value shifted = arith::AddIOp::create(b, loc, integer, zeroPoint);
+  shifted = arith::MaxSIOp::create(b, loc, shifted, constantI64(b, loc, qmin));
+  return arith::MinSIOp::create(b, loc, shifted, constantI64(b, loc, qmax));
+}
+
+Value conversion::toF32(OpBuilder &b, Location loc, Value v) {
+  if (v.getType().isF32())
+    return v;
+  return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+}
+
+Value conversion::fromF32(OpBuilder &b, Location loc, Value v, Type type) {
+  if (type.isF32())
+    return v;
+  return arith::TruncFOp::create(b, loc, type, v);
+}
+
+Value conversion::padTensor(OpBuilder &b, Location loc, Value value,
+                            ArrayRef<int64_t> low, ArrayRef<int64_t> high,
+                            Value padValue) {
+  if (llvm::all_of(low, [](int64_t v) { return v == 0; }) &&
+      llvm::all_of(high, [](int64_t v) { return v == 0; }))
+    return value;
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  for (size_t i = 0; i < shape.size(); ++i)
+    shape[i] += low[i] + high[i];
+  auto padded = tensor::PadOp::create(
+      b, loc, type.clone(shape), value,
+      getAsIndexOpFoldResult(b.getContext(), low),
+      getAsIndexOpFoldResult(b.getContext(), high), padValue);
+  return padded.getResult();
+}
+
+SmallVector<ReassociationIndices> conversion::groupDims(ArrayRef<int64_t> sizes) {
+  SmallVector<ReassociationIndices> groups;
+  int64_t next = 0;
+  for (int64_t size : sizes) {
+    ReassociationIndices group;
+    for (int64_t i = 0; i < size; ++i)
+      group.push_back(next++);
+    groups.push_back(group);
+  }
+  return groups;
+}

@@ -1,0 +1,115 @@
+//===- LoweringUtils.h - shared pieces of convert-qc-to-linalg --*- C++ -*-===//
+//
+// Internal to the qc → linalg conversion: the type converter, builders of
+// broadcasting linalg.generic ops, and the scalar integer arithmetic that must
+// agree bit for bit with QuantUtils (requantization, quantization).
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANTC_LIB_CONVERSION_QCTOLINALG_LOWERINGUTILS_H
+#define QUANTC_LIB_CONVERSION_QCTOLINALG_LOWERINGUTILS_H
+
+#include "quantc/Dialect/QC/QCOps.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace quantc::conversion {
+
+/// Quantized tensors become tensors of their (signless) storage integers.
+class QCTypeConverter : public mlir::TypeConverter {
+public:
+  QCTypeConverter();
+};
+
+/// Whether `type` (a tensor or element type) holds unsigned quantized values,
+/// whose storage integers must be zero-extended.
+bool isUnsignedStorage(mlir::Type type);
+
+mlir::Value emptyLike(mlir::OpBuilder &b, mlir::Location loc,
+                      mlir::RankedTensorType type);
+mlir::Value filledTensor(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::RankedTensorType type, mlir::TypedAttr value);
+
+/// The map reading an operand of `shape` at the iteration point of a result of
+/// `outShape`, numpy-broadcast (trailing dims aligned, size-1 dims read at 0).
+mlir::AffineMap broadcastMap(llvm::ArrayRef<int64_t> shape,
+                             llvm::ArrayRef<int64_t> outShape,
+                             mlir::MLIRContext *ctx);
+
+using ScalarBuilder = llvm::function_ref<mlir::Value(
+    mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
+
+/// A linalg.generic producing `resultType` element-wise from `inputs`
+/// broadcast to it; `body` maps the input elements to the result element.
+mlir::Value buildElementwise(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::RankedTensorType resultType,
+                             mlir::ValueRange inputs, ScalarBuilder body);
+/// The same with explicit indexing maps for the inputs.
+mlir::Value buildElementwise(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::RankedTensorType resultType,
+                             mlir::ValueRange inputs,
+                             llvm::ArrayRef<mlir::AffineMap> inputMaps,
+                             ScalarBuilder body);
+
+/// Scalar constants.
+mlir::Value constantI64(mlir::OpBuilder &b, mlir::Location loc, int64_t v);
+mlir::Value constantF32(mlir::OpBuilder &b, mlir::Location loc, float v);
+/// A constant tensor of i64 values.
+mlir::Value constantI64Tensor(mlir::OpBuilder &b, mlir::Location loc,
+                              llvm::ArrayRef<int64_t> values);
+mlir::Value constantF32Tensor(mlir::OpBuilder &b, mlir::Location loc,
+                              llvm::ArrayRef<float> values);
+
+/// A storage integer widened to i64 (zero-extended when `isUnsigned`).
+mlir::Value extendToI64(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                        bool isUnsigned);
+/// `v` clamped to [lo, hi] and truncated to `type`.
+mlir::Value clampAndTruncate(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::Value v, int64_t lo, int64_t hi,
+                             mlir::Type type);
+
+/// qc::applyMultiplier on i64 values: value * multiplier / 2^(31 + shift)
+/// rounded as `mode` says.
+mlir::Value buildApplyMultiplier(mlir::OpBuilder &b, mlir::Location loc,
+                                 mlir::Value value, mlir::Value multiplier,
+                                 mlir::Value shift, qc::RoundingMode mode);
+
+/// qc::quantizeValue: an f32 `x` over an f32 `scale`, rounded, plus the i64
+/// `zeroPoint`, clamped to [qmin, qmax]; returned as i64.
+mlir::Value buildQuantizeScalar(mlir::OpBuilder &b, mlir::Location loc,
+                                mlir::Value x, mlir::Value scale,
+                                mlir::Value zeroPoint, int64_t qmin,
+                                int64_t qmax, qc::RoundingMode mode);
+
+/// An f32 view of a float element (f16/bf16 widen; f32 stays).
+mlir::Value toF32(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v);
+/// An f32 value rounded to the float element type `type`.
+mlir::Value fromF32(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                    mlir::Type type);
+
+/// `value` padded by `low`/`high` along every dim with `padValue`.
+mlir::Value padTensor(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
+                      llvm::ArrayRef<int64_t> low, llvm::ArrayRef<int64_t> high,
+                      mlir::Value padValue);
+
+/// Reassociation grouping dims [i, i + sizes[k]) for each k.
+llvm::SmallVector<mlir::ReassociationIndices>
+groupDims(llvm::ArrayRef<int64_t> sizes);
+
+void populateElementwisePatterns(QCTypeConverter &converter,
+                                 mlir::RewritePatternSet &patterns);
+void populateQuantPatterns(QCTypeConverter &converter,
+                           mlir::RewritePatternSet &patterns);
+void populateLayerPatterns(QCTypeConverter &converter,
+                           mlir::RewritePatternSet &patterns);
+void populatePoolingAndNormPatterns(QCTypeConverter &converter,
+                                    mlir::RewritePatternSet &patterns);
+void populateMovementPatterns(QCTypeConverter &converter,
+                              mlir::RewritePatternSet &patterns);
+void populateMicrokernelPatterns(QCTypeConverter &converter,
+                                 mlir::RewritePatternSet &patterns,
+                                 llvm::StringRef kernelSuffix);
+
+} // namespace quantc::conversion
+
+#endif // QUANTC_LIB_CONVERSION_QCTOLINALG_LOWERINGUTILS_H

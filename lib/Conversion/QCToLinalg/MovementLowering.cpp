@@ -1,0 +1,373 @@
+//===- MovementLowering.cpp - constants and data movement → tensor -*- C++ -*-===//
+//
+// Movement ops become tensor reshapes, slices and insertions where one
+// exists, and otherwise a linalg.generic that computes each output element's
+// source coordinate and extracts it (gather, tile, reflect/edge padding,
+// resize).
+//
+//===----------------------------------------------------------------------===//
+#include "LoweringUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::conversion;
+
+namespace {
+int64_t normalizeAxis(int64_t axis, int64_t rank) {
+  return axis < 0 ? axis + rank : axis;
+}
+
+using CoordinateFn = function_ref<SmallVector<Value>(OpBuilder &, Location,
+                                                     ArrayRef<Value>)>;
+
+/// out[i...] = source[coords(i...)], one extract per element; `extraInputs`
+/// are read at the output point and passed after the indices.
+Value buildGather(OpBuilder &b, Location loc, RankedTensorType type,
+                  Value source, CoordinateFn coords) {
+  int64_t rank = type.getRank();
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, type, ValueRange{}, emptyLike(b, loc, type),
+             SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank)}, iterators,
+             [&](OpBuilder &nb, Location l, ValueRange) {
+               SmallVector<Value> index;
+               for (int64_t d = 0; d < rank; ++d)
+                 index.push_back(linalg::IndexOp::create(nb, l, d));
+               Value v = tensor::ExtractOp::create(nb, l, source,
+                                                   coords(nb, l, index));
+               linalg::YieldOp::create(nb, l, v);
+             })
+      .getResult(0);
+}
+
+Value indexConstant(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+struct ConstantLowering : OpConversionPattern<qc::ConstantOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::ConstantOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto value = dyn_cast<TypedAttr>(op.getValue());
+    Type type = getTypeConverter()->convertType(op.getType());
+    if (!value || value.getType() != type)
+      return rewriter.notifyMatchFailure(op, "constant of another type");
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, value);
+    return success();
+  }
+};
+
+/// Any reshape of a static tensor: collapse to 1-d, expand to the result.
+Value reshapeStatic(OpBuilder &b, Location loc, Value v, RankedTensorType to) {
+  auto from = cast<RankedTensorType>(v.getType());
+  if (from == to)
+    return v;
+  auto all = [](int64_t rank) {
+    SmallVector<ReassociationIndices> groups;
+    if (rank == 0)
+      return groups;
+    ReassociationIndices group;
+    for (int64_t d = 0; d < rank; ++d)
+      group.push_back(d);
+    groups.push_back(group);
+    return groups;
+  };
+  auto flat = RankedTensorType::get({from.getNumElements()}, from.getElementType());
+  if (from.getRank() != 1)
+    v = tensor::CollapseShapeOp::create(b, loc, flat, v, all(from.getRank()));
+  if (to.getRank() == 1)
+    return v;
+  return tensor::ExpandShapeOp::create(b, loc, to, v, all(to.getRank()));
+}
+
+template <typename OpTy>
+struct ReshapeLikeLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(
+        this->getTypeConverter()->convertType(op.getType()));
+    rewriter.replaceOp(op, reshapeStatic(rewriter, op.getLoc(),
+                                         adaptor.getInput(), type));
+    return success();
+  }
+};
+
+struct TransposeLowering : OpConversionPattern<qc::TransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    auto transpose = linalg::TransposeOp::create(
+        rewriter, op.getLoc(), adaptor.getInput(),
+        emptyLike(rewriter, op.getLoc(), type), op.getPerm());
+    rewriter.replaceOp(op, transpose.getResult());
+    return success();
+  }
+};
+
+struct ConcatLowering : OpConversionPattern<qc::ConcatOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::ConcatOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    int64_t rank = type.getRank();
+    int64_t axis = normalizeAxis(op.getAxis(), rank);
+    Value result = emptyLike(rewriter, loc, type);
+    int64_t offset = 0;
+    for (Value input : adaptor.getInputs()) {
+      auto inType = cast<RankedTensorType>(input.getType());
+      SmallVector<int64_t> offsets(rank, 0), strides(rank, 1);
+      offsets[axis] = offset;
+      result = tensor::InsertSliceOp::create(
+          rewriter, loc, input, result, ValueRange{}, ValueRange{}, ValueRange{},
+          offsets, inType.getShape(), strides);
+      offset += inType.getDimSize(axis);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct SliceLowering : OpConversionPattern<qc::SliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::SliceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    ArrayRef<int64_t> starts = op.getStarts(), steps = op.getSteps();
+    if (llvm::all_of(steps, [](int64_t s) { return s > 0; })) {
+      rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+          op, type, adaptor.getInput(), ValueRange{}, ValueRange{}, ValueRange{},
+          starts, type.getShape(), steps);
+      return success();
+    }
+    Value result = buildGather(
+        rewriter, loc, type, adaptor.getInput(),
+        [&](OpBuilder &b, Location l, ArrayRef<Value> index) {
+          SmallVector<Value> coords;
+          for (auto [d, i] : llvm::enumerate(index))
+            coords.push_back(arith::AddIOp::create(
+                b, l, arith::MulIOp::create(b, l, i, indexConstant(b, l, steps[d])),
+                indexConstant(b, l, starts[d])));
+          return coords;
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct GatherLowering : OpConversionPattern<qc::GatherOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::GatherOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    auto dataType = cast<RankedTensorType>(adaptor.getData().getType());
+    auto indicesType = cast<RankedTensorType>(adaptor.getIndices().getType());
+    int64_t axis = normalizeAxis(op.getAxis(), dataType.getRank());
+    int64_t indexRank = indicesType.getRank(), dim = dataType.getDimSize(axis);
+    Value indices = adaptor.getIndices();
+    Value result = buildGather(
+        rewriter, loc, type, adaptor.getData(),
+        [&](OpBuilder &b, Location l, ArrayRef<Value> index) {
+          SmallVector<Value> coords(index.take_front(axis));
+          Value raw = tensor::ExtractOp::create(
+              b, l, indices, index.slice(axis, indexRank));
+          raw = arith::IndexCastOp::create(b, l, b.getIndexType(), raw);
+          // Negative indices count from the end; out-of-range ones clamp.
+          Value negative = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::slt, raw, indexConstant(b, l, 0));
+          Value wrapped = arith::SelectOp::create(
+              b, l, negative, arith::AddIOp::create(b, l, raw, indexConstant(b, l, dim)), raw);
+          wrapped = arith::MaxSIOp::create(b, l, wrapped, indexConstant(b, l, 0));
+          wrapped = arith::MinSIOp::create(b, l, wrapped, indexConstant(b, l, dim - 1));
+          coords.push_back(wrapped);
+          for (Value i : index.drop_front(axis + indexRank))
+            coords.push_back(i);
+          return coords;
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct BroadcastToLowering : OpConversionPattern<qc::BroadcastToOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::BroadcastToOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    rewriter.replaceOp(op, buildElementwise(rewriter, op.getLoc(), type,
+                                            adaptor.getInput(),
+                                            [](OpBuilder &, Location, ValueRange a) {
+                                              return a[0];
+                                            }));
+    return success();
+  }
+};
+
+struct TileLowering : OpConversionPattern<qc::TileOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::TileOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    auto inType = cast<RankedTensorType>(adaptor.getInput().getType());
+    SmallVector<AffineExpr> exprs;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      exprs.push_back(getAffineDimExpr(d, getContext()) % inType.getDimSize(d));
+    AffineMap map = AffineMap::get(type.getRank(), 0, exprs, getContext());
+    rewriter.replaceOp(op, buildElementwise(rewriter, op.getLoc(), type,
+                                            adaptor.getInput(), map,
+                                            [](OpBuilder &, Location, ValueRange a) {
+                                              return a[0];
+                                            }));
+    return success();
+  }
+};
+
+struct PadLowering : OpConversionPattern<qc::PadOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::PadOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    auto inType = cast<RankedTensorType>(adaptor.getInput().getType());
+    int64_t rank = type.getRank();
+    ArrayRef<int64_t> pads = op.getPads();
+    if (llvm::any_of(pads, [](int64_t p) { return p < 0; }))
+      return rewriter.notifyMatchFailure(op, "negative pads");
+    StringRef mode = op.getMode();
+    if (mode == "constant") {
+      Type element = type.getElementType();
+      float value = op.getValue().convertToFloat();
+      TypedAttr attr = isa<FloatType>(element)
+                           ? TypedAttr(rewriter.getFloatAttr(element, value))
+                           : TypedAttr(rewriter.getIntegerAttr(element, int64_t(value)));
+      Value padValue = arith::ConstantOp::create(rewriter, loc, attr);
+      rewriter.replaceOp(op, padTensor(rewriter, loc, adaptor.getInput(),
+                                       pads.take_front(rank),
+                                       pads.drop_front(rank), padValue));
+      return success();
+    }
+    bool edge = mode == "edge";
+    Value result = buildGather(
+        rewriter, loc, type, adaptor.getInput(),
+        [&](OpBuilder &b, Location l, ArrayRef<Value> index) {
+          SmallVector<Value> coords;
+          for (auto [d, i] : llvm::enumerate(index)) {
+            int64_t n = inType.getDimSize(d);
+            Value x = arith::SubIOp::create(b, l, i, indexConstant(b, l, pads[d]));
+            if (edge || n == 1) {
+              x = arith::MaxSIOp::create(b, l, x, indexConstant(b, l, 0));
+              coords.push_back(arith::MinSIOp::create(b, l, x, indexConstant(b, l, n - 1)));
+              continue;
+            }
+            // Reflect: x mod 2(n-1), mirrored past n-1.
+            Value period = indexConstant(b, l, 2 * (n - 1));
+            Value m = arith::RemSIOp::create(
+                b, l, arith::AddIOp::create(b, l, arith::RemSIOp::create(b, l, x, period), period),
+                period);
+            Value beyond = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, m,
+                                                 indexConstant(b, l, n));
+            coords.push_back(arith::SelectOp::create(
+                b, l, beyond, arith::SubIOp::create(b, l, period, m), m));
+          }
+          return coords;
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// Resize, one axis at a time like the evaluator: per-position source taps
+/// are compile-time tables.
+struct ResizeLowering : OpConversionPattern<qc::ResizeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::ResizeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto finalType = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    bool linear = op.getMode() == "linear";
+    if (linear && !finalType.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "linear resize of non-f32");
+    Value current = adaptor.getInput();
+    for (int64_t d = 0; d < finalType.getRank(); ++d) {
+      auto type = cast<RankedTensorType>(current.getType());
+      int64_t inSize = type.getDimSize(d), outSize = finalType.getDimSize(d);
+      float scale = op.getScales()[d];
+      if (inSize == outSize && scale == 1.0f)
+        continue;
+      SmallVector<qc::ResizeTap> taps = qc::getResizeTaps(op, inSize, outSize, scale);
+      SmallVector<int64_t> shape(type.getShape());
+      shape[d] = outSize;
+      current = resizeAxis(rewriter, loc, current, type.clone(shape), d, taps, linear);
+    }
+    rewriter.replaceOp(op, current);
+    return success();
+  }
+
+  /// out[..., x, ...] = in[..., i0[x], ...] (+ (in[..., i1[x], ...] - that)
+  /// * w[x] when linear).
+  static Value resizeAxis(OpBuilder &b, Location loc, Value input,
+                          RankedTensorType type, int64_t axis,
+                          ArrayRef<qc::ResizeTap> taps, bool linear) {
+    SmallVector<int64_t> first, second;
+    SmallVector<float> weights;
+    for (const qc::ResizeTap &t : taps) {
+      first.push_back(t.i0);
+      second.push_back(t.i1);
+      weights.push_back(t.weight);
+    }
+    Value firstTable = constantI64Tensor(b, loc, first);
+    Value secondTable = constantI64Tensor(b, loc, second);
+    Value weightTable = constantF32Tensor(b, loc, weights);
+    int64_t rank = type.getRank();
+    SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+    return linalg::GenericOp::create(
+               b, loc, type, ValueRange{}, emptyLike(b, loc, type),
+               SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank)}, iterators,
+               [&](OpBuilder &nb, Location l, ValueRange) {
+                 SmallVector<Value> index;
+                 for (int64_t d = 0; d < rank; ++d)
+                   index.push_back(linalg::IndexOp::create(nb, l, d));
+                 auto read = [&](Value table) {
+                   SmallVector<Value> coords(index);
+                   Value i = tensor::ExtractOp::create(nb, l, table, index[axis]);
+                   coords[axis] = arith::IndexCastOp::create(nb, l, nb.getIndexType(), i);
+                   return tensor::ExtractOp::create(nb, l, input, coords).getResult();
+                 };
+                 Value y = read(firstTable);
+                 if (linear) {
+                   Value w = tensor::ExtractOp::create(nb, l, weightTable, index[axis]);
+                   Value diff = arith::SubFOp::create(nb, l, read(secondTable), y);
+                   y = arith::AddFOp::create(nb, l, y, arith::MulFOp::create(nb, l, diff, w));
+                 }
+                 linalg::YieldOp::create(nb, l, y);
+               })
+        .getResult(0);
+  }
+};
+} // namespace
+
+void conversion::populateMovementPatterns(QCTypeConverter &converter,
+                                          RewritePatternSet &patterns) {
+  patterns.add<ConstantLowering, ReshapeLikeLowering<qc::ReshapeOp>,
+               TransposeLowering, ConcatLowering, SliceLowering, GatherLowering,
+               BroadcastToLowering, TileLowering, PadLowering, ResizeLowering>(
+      converter, patterns.getContext());
+}

@@ -1,0 +1,88 @@
+//===- QCToLinalg.cpp - the convert-qc-to-linalg pass -----------*- C++ -*-===//
+//
+// Drives the qc → linalg/tensor/arith/math conversion with the patterns of
+// this folder. Before rewriting it records @main's original tensor types in
+// `qc.signature`, which packaging needs once quantized types are gone.
+//
+//===----------------------------------------------------------------------===//
+#include "LoweringUtils.h"
+#include "quantc/Conversion/Passes.h"
+
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+
+namespace quantc {
+#define GEN_PASS_DEF_CONVERTQCTOLINALG
+#include "quantc/Conversion/Passes.h.inc"
+} // namespace quantc
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::conversion;
+
+namespace {
+/// `{name, type}` for each argument or result of `func`.
+ArrayAttr describeTensors(func::FuncOp func, bool results) {
+  Builder b(func.getContext());
+  SmallVector<Attribute> entries;
+  ArrayRef<Type> types = results ? func.getResultTypes() : func.getArgumentTypes();
+  for (auto [i, type] : llvm::enumerate(types)) {
+    auto name = results ? func.getResultAttrOfType<StringAttr>(i, "qc.name")
+                        : func.getArgAttrOfType<StringAttr>(i, "qc.name");
+    std::string fallback = (results ? "output_" : "input_") + std::to_string(i);
+    entries.push_back(b.getDictionaryAttr(
+        {b.getNamedAttr("name", name ? name : b.getStringAttr(fallback)),
+         b.getNamedAttr("type", TypeAttr::get(type))}));
+  }
+  return b.getArrayAttr(entries);
+}
+
+struct ConvertQCToLinalgPass
+    : quantc::impl::ConvertQCToLinalgBase<ConvertQCToLinalgPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    if (auto main = module.lookupSymbol<func::FuncOp>("main"))
+      if (!module->hasAttr("qc.signature"))
+        module->setAttr("qc.signature",
+                        DictionaryAttr::get(
+                            ctx, {NamedAttribute(StringAttr::get(ctx, "inputs"),
+                                                 describeTensors(main, false)),
+                                  NamedAttribute(StringAttr::get(ctx, "outputs"),
+                                                 describeTensors(main, true))}));
+
+    QCTypeConverter converter;
+    RewritePatternSet patterns(ctx);
+    if (microkernels)
+      populateMicrokernelPatterns(converter, patterns, kernelSuffix);
+    populateElementwisePatterns(converter, patterns);
+    populateQuantPatterns(converter, patterns);
+    populateLayerPatterns(converter, patterns);
+    populatePoolingAndNormPatterns(converter, patterns);
+    populateMovementPatterns(converter, patterns);
+    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
+                                                                   converter);
+    populateReturnOpTypeConversionPattern(patterns, converter);
+    populateCallOpTypeConversionPattern(patterns, converter);
+
+    ConversionTarget target(*ctx);
+    target.addLegalDialect<arith::ArithDialect, bufferization::BufferizationDialect,
+                           linalg::LinalgDialect, LLVM::LLVMDialect,
+                           math::MathDialect, memref::MemRefDialect,
+                           scf::SCFDialect, tensor::TensorDialect>();
+    target.addIllegalDialect<qc::QCDialect>();
+    target.addIllegalOp<quant::StorageCastOp>();
+    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
+      return converter.isSignatureLegal(op.getFunctionType()) &&
+             converter.isLegal(&op.getBody());
+    });
+    target.addDynamicallyLegalOp<func::ReturnOp, func::CallOp>(
+        [&](Operation *op) { return converter.isLegal(op); });
+    target.addLegalOp<ModuleOp>();
+    if (failed(applyFullConversion(module, target, std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,158 @@
+//===- Runtime.cpp - load and run quantc artifacts --------------*- C++ -*-===//
+//
+// libquantc_runtime: dlopen()s a model library, reads its signature table
+// and runs it. Kept free of MLIR and LLVM so applications link only this.
+//
+//===----------------------------------------------------------------------===//
+#include "quantc/Runtime/QuantCRuntime.h"
+
+#include <dlfcn.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+thread_local std::string lastError;
+
+int fail(std::string message) {
+  lastError = std::move(message);
+  return 1;
+}
+
+struct Tensor {
+  std::string name;
+  qc_element_type type;
+  std::vector<int64_t> dims;
+  size_t bytes;
+};
+
+using RunFn = int32_t (*)(void **);
+using SetThreadsFn = void (*)(int32_t);
+} // namespace
+
+struct qc_model {
+  void *handle = nullptr;
+  RunFn run = nullptr;
+  SetThreadsFn setThreads = nullptr;
+  std::vector<Tensor> inputs, outputs;
+  std::vector<void *> buffers;
+  ~qc_model() {
+    if (handle)
+      dlclose(handle);
+  }
+};
+
+extern "C" {
+
+const char *qc_last_error(void) { return lastError.c_str(); }
+
+size_t qc_element_size(qc_element_type type) {
+  switch (type) {
+  case QC_ELEMENT_F64:
+  case QC_ELEMENT_I64:
+    return 8;
+  case QC_ELEMENT_F32:
+  case QC_ELEMENT_I32:
+    return 4;
+  case QC_ELEMENT_F16:
+  case QC_ELEMENT_BF16:
+  case QC_ELEMENT_I16:
+  case QC_ELEMENT_U16:
+    return 2;
+  case QC_ELEMENT_I8:
+  case QC_ELEMENT_U8:
+  case QC_ELEMENT_BOOL:
+    return 1;
+  }
+  return 0;
+}
+
+qc_model *qc_model_load(const char *path) {
+  auto model = std::make_unique<qc_model>();
+  // A bare file name would make dlopen search the library path instead.
+  std::string file = path;
+  if (file.find('/') == std::string::npos)
+    file = "./" + file;
+  model->handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!model->handle) {
+    const char *why = dlerror();
+    fail(std::string("cannot load ") + path + ": " + (why ? why : "unknown"));
+    return nullptr;
+  }
+  model->run = reinterpret_cast<RunFn>(dlsym(model->handle, "quantc_artifact_run"));
+  auto *table = static_cast<const int64_t *>(
+      dlsym(model->handle, "quantc_artifact_signature"));
+  auto *names = static_cast<const char *>(dlsym(model->handle, "quantc_artifact_names"));
+  model->setThreads = reinterpret_cast<SetThreadsFn>(
+      dlsym(model->handle, "quantc_artifact_set_num_threads"));
+  if (!model->run || !table || !names) {
+    fail(std::string(path) + " is not a quantc artifact (no quantc_artifact_run)");
+    return nullptr;
+  }
+  int64_t counts[2] = {table[0], table[1]};
+  const int64_t *cursor = table + 2;
+  for (int group = 0; group < 2; ++group)
+    for (int64_t i = 0; i < counts[group]; ++i) {
+      Tensor t;
+      t.name = names;
+      names += t.name.size() + 1;
+      t.type = static_cast<qc_element_type>(*cursor++);
+      int64_t rank = *cursor++;
+      t.bytes = qc_element_size(t.type);
+      for (int64_t d = 0; d < rank; ++d) {
+        t.dims.push_back(*cursor++);
+        t.bytes *= t.dims.back();
+      }
+      (group ? model->outputs : model->inputs).push_back(std::move(t));
+    }
+  model->buffers.resize(model->inputs.size() + model->outputs.size());
+  return model.release();
+}
+
+void qc_model_free(qc_model *model) { delete model; }
+
+size_t qc_model_num_inputs(const qc_model *model) { return model->inputs.size(); }
+size_t qc_model_num_outputs(const qc_model *model) { return model->outputs.size(); }
+
+static int describe(const std::vector<Tensor> &tensors, size_t index,
+                    qc_tensor_info *info) {
+  if (index >= tensors.size())
+    return fail("tensor index " + std::to_string(index) + " out of range");
+  const Tensor &t = tensors[index];
+  *info = {t.name.c_str(), t.type, static_cast<int32_t>(t.dims.size()),
+           t.dims.data(), t.bytes};
+  return 0;
+}
+
+int qc_model_input_info(const qc_model *model, size_t index, qc_tensor_info *info) {
+  return describe(model->inputs, index, info);
+}
+
+int qc_model_output_info(const qc_model *model, size_t index, qc_tensor_info *info) {
+  return describe(model->outputs, index, info);
+}
+
+int qc_model_set_num_threads(qc_model *model, int threads) {
+  if (threads < 1)
+    return fail("thread count must be positive");
+  if (model->setThreads)
+    model->setThreads(threads);
+  return 0;
+}
+
+int qc_model_run(qc_model *model, const void *const *inputs, void *const *outputs) {
+  if (!inputs || !outputs)
+    return fail("qc_model_run: null buffer array");
+  size_t n = model->inputs.size();
+  for (size_t i = 0; i < n; ++i)
+    model->buffers[i] = const_cast<void *>(inputs[i]);
+  for (size_t i = 0; i < model->outputs.size(); ++i)
+    model->buffers[n + i] = outputs[i];
+  for (void *buffer : model->buffers)
+    if (!buffer)
+      return fail("qc_model_run: null buffer");
+  return model->run(model->buffers.data()) ? fail("the model failed") : 0;
+}
+
+} // extern "C"

@@ -1,0 +1,18 @@
+//===- RunArtifact.h - quant-run on a compiled model ------------*- C++ -*-===//
+#ifndef QUANTC_TOOLS_QUANTRUN_RUNARTIFACT_H
+#define QUANTC_TOOLS_QUANTRUN_RUNARTIFACT_H
+
+#include "mlir/IR/MLIRContext.h"
+#include <string>
+
+namespace quantc {
+struct ArtifactRunOptions {
+  std::string modelPath, inputsPath, outputsPath;
+  int threads = 1;
+  int benchmarkRuns = 0, warmupRuns = 0;
+};
+/// Loads, runs and optionally benchmarks a model library; the exit code.
+int runArtifact(mlir::MLIRContext &ctx, const ArtifactRunOptions &options);
+} // namespace quantc
+
+#endif // QUANTC_TOOLS_QUANTRUN_RUNARTIFACT_H

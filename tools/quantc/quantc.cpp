@@ -1,0 +1,170 @@
+//===- quantc.cpp - ONNX model → quantized native shared library -*- C++ -*-===//
+//
+// quantc model.onnx --calib DIR --target cpu -o model.so
+//
+// Imports the model, calibrates and quantizes it (when calibration data is
+// given), folds scales into integer arithmetic, generates code for the target
+// CPU and links model.so, next to which it writes model.h (the tensors) and
+// model.json (the manifest: inputs, outputs, per-layer precision).
+//
+//===----------------------------------------------------------------------===//
+#include "quantc/Conversion/Passes.h"
+#include "quantc/Dialect/QC/QCDialect.h"
+#include "quantc/Import/ONNXImporter.h"
+#include "quantc/Target/CPU/Artifact.h"
+#include "quantc/Target/CPU/Manifest.h"
+#include "quantc/Transforms/Passes.h"
+#include "quantc/Transforms/Pipelines.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+using namespace quantc;
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
+                                      cl::desc("<model.onnx|.onnxtxt|.mlir>"));
+static cl::opt<std::string> outputPath("o", cl::Required,
+                                       cl::desc("Output shared library"),
+                                       cl::value_desc("model.so"));
+static cl::list<std::string> calibration(
+    "calib", cl::desc("Calibration .npz file or directory (repeatable); "
+                      "without it the model is compiled in float"));
+static cl::opt<std::string> estimator("estimator", cl::init("minmax"),
+                                      cl::desc("Calibration range estimator"));
+static cl::opt<std::string> activation("activation", cl::init("i8"),
+                                       cl::desc("Activation precision"));
+static cl::opt<std::string> weight("weight", cl::init("i8"),
+                                   cl::desc("Weight precision"));
+static cl::opt<std::string> scope("scope", cl::init("all"),
+                                  cl::desc("Quantize 'all' ops or 'layers'"));
+static cl::opt<std::string> overrides("overrides",
+                                      cl::desc("JSON file of precision rules"));
+static cl::opt<std::string> target("target", cl::init("cpu"),
+                                   cl::desc("Target: cpu"));
+static cl::opt<std::string> targetCPU(
+    "target-cpu", cl::init("znver4"),
+    cl::desc("CPU to generate code for: znver4 (AVX-512 VNNI), x86-64-v3 "
+             "(AVX2), x86-64 (generic)"));
+static cl::opt<bool> noMicrokernels(
+    "no-microkernels", cl::desc("Lower integer layers to loops only"));
+static cl::list<std::string> inputShapes(
+    "input-shape", cl::desc("Bind an ONNX input's shape: NAME=D0xD1x..."));
+static cl::opt<std::string> dumpIR(
+    "save-ir", cl::desc("Also write the quantized qc IR to this file"));
+
+static OwningOpRef<ModuleOp> load(MLIRContext &ctx, llvm::SourceMgr &mgr) {
+  if (isONNXFile(inputPath)) {
+    ONNXImportOptions options;
+    for (const std::string &spec : inputShapes) {
+      std::string error;
+      if (failed(parseInputShapeSpec(spec, options, error))) {
+        llvm::errs() << "error: --input-shape: " << error << "\n";
+        return nullptr;
+      }
+    }
+    return importONNXFile(inputPath, &ctx, options);
+  }
+  return parseSourceFile<ModuleOp>(inputPath, mgr, &ctx);
+}
+
+static LogicalResult quantize(ModuleOp module) {
+  PassManager pm(module.getContext());
+  pm.addPass(createQCSimplify());
+  if (!calibration.empty()) {
+    QuantizePipelineOptions options;
+    options.data = calibration;
+    options.estimator = estimator;
+    options.activation = activation;
+    options.weight = weight;
+    options.scope = scope;
+    options.overrides = overrides;
+    buildQuantizePipeline(pm, options);
+  }
+  return pm.run(module);
+}
+
+static LogicalResult writeText(StringRef path,
+                               function_ref<LogicalResult(raw_ostream &)> fn) {
+  std::string error;
+  auto file = openOutputFile(path, &error);
+  if (!file) {
+    llvm::errs() << "error: " << error << "\n";
+    return failure();
+  }
+  if (failed(fn(file->os())))
+    return failure();
+  file->keep();
+  return success();
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM y(argc, argv);
+  registerAllPasses();
+  cl::ParseCommandLineOptions(argc, argv, "quantc: ONNX → quantized native library\n");
+  if (target != "cpu") {
+    llvm::errs() << "error: unsupported --target '" << target << "' (cpu)\n";
+    return 1;
+  }
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registry.insert<qc::QCDialect>();
+  MLIRContext ctx(registry);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler handler(sourceMgr, &ctx);
+
+  OwningOpRef<ModuleOp> module = load(ctx, sourceMgr);
+  if (!module || failed(quantize(*module)))
+    return 1;
+  if (!dumpIR.empty() &&
+      failed(writeText(dumpIR, [&](raw_ostream &os) {
+        module->print(os);
+        return success();
+      })))
+    return 1;
+  llvm::json::Value manifest = buildManifest(*module, targetCPU);
+
+  CPUTargetOptions options;
+  options.targetCPU = targetCPU;
+  options.microkernels = !noMicrokernels;
+  PassManager codegen(&ctx);
+  buildCPUCodegenPipeline(codegen, options);
+  if (failed(codegen.run(*module)))
+    return 1;
+
+  SmallString<256> stem(outputPath);
+  llvm::sys::path::replace_extension(stem, "");
+  std::string objectPath = (stem + ".o").str();
+  if (failed(emitObjectFile(*module, targetCPU, objectPath)))
+    return 1;
+  std::string error;
+  LogicalResult linked = linkSharedLibrary(objectPath, outputPath, error);
+  llvm::sys::fs::remove(objectPath);
+  if (failed(linked)) {
+    llvm::errs() << "error: " << error << "\n";
+    return 1;
+  }
+  StringRef name = llvm::sys::path::filename(stem);
+  if (failed(writeText((stem + ".h").str(), [&](raw_ostream &os) {
+        return emitHeader(*module, name, os);
+      })) ||
+      failed(writeText((stem + ".json").str(), [&](raw_ostream &os) {
+        os << llvm::formatv("{0:2}", manifest) << "\n";
+        return success();
+      })))
+    return 1;
+  return 0;
+}
