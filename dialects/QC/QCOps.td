@@ -486,5 +486,6 @@ def QC_EinsumOp : QC_Op<"einsum", [InferTypeOpAdaptor]> {
 }
 
 include "QC/QCQuantOps.td"
+include "QC/QCKernelOps.td"
 
 #endif // QUANTC_DIALECT_QC_OPS

@@ -67,4 +67,18 @@ def QCCPUEntryPoint : Pass<"qc-cpu-entry-point", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def QCLowerMicrokernels : Pass<"qc-lower-microkernels", "::mlir::ModuleOp"> {
+  let summary = "Turn bufferized qc.microkernel ops into C calls";
+  let description = [{
+    Replaces each `qc.microkernel` on buffers by a `func.call` of its kernel
+    with one `!llvm.ptr` per operand (the first element of the buffer,
+    offset included) and declares the kernel. Operands that are not
+    contiguous are first copied into (and outputs back from) contiguous
+    buffers, since kernels read dense row-major memory.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 #endif // QUANTC_CONVERSION_PASSES

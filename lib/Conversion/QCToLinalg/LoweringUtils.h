@@ -106,6 +106,10 @@ void populatePoolingAndNormPatterns(QCTypeConverter &converter,
                                     mlir::RewritePatternSet &patterns);
 void populateMovementPatterns(QCTypeConverter &converter,
                               mlir::RewritePatternSet &patterns);
+/// Whether `layer` (a qc.qconv or qc.qmatmul) becomes part of the
+/// microkernel call of the qc.requantize using it; it then stays until that
+/// requantize is rewritten.
+bool isFusedIntoMicrokernel(mlir::Operation *layer);
 void populateMicrokernelPatterns(QCTypeConverter &converter,
                                  mlir::RewritePatternSet &patterns,
                                  llvm::StringRef kernelSuffix);

@@ -1,10 +1,346 @@
-//===- Microkernels.cpp - integer layers → runtime microkernel calls -*- C++ -*-===//
+//===- Microkernels.cpp - 8-bit layers → packed-weight microkernels -*- C++ -*-===//
+//
+// An integer matmul or convolution with constant s8 weights (zero zero
+// points), optionally followed by its qc.requantize, becomes one
+// qc.microkernel call of libquantc_kernels. The weights are repacked here,
+// once, into the panel layout of quantc/Runtime/Microkernels.h; the kernel
+// feeds activations to u8 x s8 dot products, so the zero point and the +128
+// shift of s8 activations fold into the bias as multiples of the weights'
+// column sums (exact in wrapping i32 arithmetic, since the true
+// accumulator fits i32).
+//
+//===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
+#include "quantc/Dialect/QC/QuantUtils.h"
+#include "quantc/Reference/Evaluator.h"
+#include "quantc/Runtime/Microkernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 
 using namespace mlir;
 using namespace quantc;
 using namespace quantc::conversion;
 
+namespace {
+/// A layer the microkernels can run, with its weights as a K x N matrix.
+struct PackableLayer {
+  Operation *op;
+  Value input;
+  std::vector<int8_t> weights; // row-major K x N
+  int64_t k = 0, n = 0;
+  std::optional<reference::Tensor> bias;
+  int64_t inputOffset = 0;     // subtracted from every activation
+  quant::UniformQuantizedType inputType;
+  SmallVector<int64_t> params; // geometry entries of the kernel params
+};
+
+/// The constant holding the stored integers of `weight`: a qc.constant seen
+/// through quant.scast, or (mid-conversion) the arith.constant replacing it
+/// seen through the conversion's casts.
+ElementsAttr getStoredConstant(Value weight) {
+  while (Operation *def = weight.getDefiningOp()) {
+    if (auto cast = dyn_cast<UnrealizedConversionCastOp>(def)) {
+      if (cast.getInputs().size() != 1)
+        return nullptr;
+      weight = cast.getInputs()[0];
+    } else if (auto cast = dyn_cast<quant::StorageCastOp>(def)) {
+      weight = cast.getInput();
+    } else if (auto constant = dyn_cast<qc::ConstantOp>(def)) {
+      return dyn_cast<ElementsAttr>(constant.getValue());
+    } else if (auto constant = dyn_cast<arith::ConstantOp>(def)) {
+      return dyn_cast<ElementsAttr>(constant.getValue());
+    } else {
+      return nullptr;
+    }
+  }
+  return nullptr;
+}
+
+/// Whether `weight` is a constant of s8 with zero zero points, per tensor or
+/// per channel.
+bool isPackableWeight(Value weight) {
+  auto type = qc::getQuantizedType(weight.getType());
+  FailureOr<qc::QuantLayout> layout = qc::QuantLayout::get(weight.getType());
+  if (!type || failed(layout) || !type.isSigned() ||
+      type.getStorageTypeIntegralWidth() != 8 ||
+      isa<quant::UniformQuantizedSubChannelType>(type) ||
+      llvm::any_of(layout->zeroPoints, [](int64_t z) { return z != 0; }))
+    return false;
+  return static_cast<bool>(getStoredConstant(weight));
+}
+
+/// The stored integers of a packable weight.
+std::optional<reference::Tensor> getSignedWeights(Value weight) {
+  if (!isPackableWeight(weight))
+    return std::nullopt;
+  FailureOr<reference::Tensor> value =
+      reference::Tensor::fromAttr(getStoredConstant(weight));
+  if (failed(value))
+    return std::nullopt;
+  return *value;
+}
+
+/// The integers of a constant bias.
+std::optional<reference::Tensor> getBias(Value bias) {
+  ElementsAttr attr = getStoredConstant(bias);
+  if (!attr)
+    return std::nullopt;
+  FailureOr<reference::Tensor> value = reference::Tensor::fromAttr(attr);
+  if (failed(value))
+    return std::nullopt;
+  return *value;
+}
+
+/// The structural conditions of matchLayer, without decoding constants.
+bool isPackableLayer(Operation *op) {
+  Value input, weight, bias;
+  if (auto conv = dyn_cast<qc::QConvOp>(op)) {
+    int64_t rank = cast<ShapedType>(conv.getInput().getType()).getRank();
+    if (conv.getGroup() != 1 || (rank != 4 && rank != 3))
+      return false;
+    input = conv.getInput(), weight = conv.getWeight(), bias = conv.getBias();
+  } else if (auto matmul = dyn_cast<qc::QMatMulOp>(op)) {
+    if (cast<ShapedType>(matmul.getRhs().getType()).getRank() != 2 ||
+        cast<ShapedType>(matmul.getLhs().getType()).getRank() < 2)
+      return false;
+    input = matmul.getLhs(), weight = matmul.getRhs(), bias = matmul.getBias();
+  } else {
+    return false;
+  }
+  auto inputType = qc::getUniformType(input.getType());
+  return inputType && inputType.getStorageTypeIntegralWidth() == 8 &&
+         isPackableWeight(weight) &&
+         (!bias || getStoredConstant(bias));
+}
+
+FailureOr<PackableLayer> matchLayer(Operation *op) {
+  if (!isPackableLayer(op))
+    return failure();
+  PackableLayer layer;
+  layer.op = op;
+  if (auto conv = dyn_cast<qc::QConvOp>(op)) {
+    auto inShape = cast<ShapedType>(conv.getInput().getType()).getShape();
+    if (conv.getGroup() != 1 || (inShape.size() != 4 && inShape.size() != 3))
+      return failure();
+    std::optional<reference::Tensor> w = getSignedWeights(conv.getWeight());
+    if (!w)
+      return failure();
+    bool is1D = inShape.size() == 3;
+    ArrayRef<int64_t> ws = w->getShape(), pads = conv.getPads();
+    auto outShape = cast<ShapedType>(conv.getType()).getShape();
+    int64_t n = ws[0], k = w->getNumElements() / n;
+    layer.weights.resize(k * n);
+    for (int64_t o = 0; o < n; ++o)
+      for (int64_t i = 0; i < k; ++i)
+        layer.weights[i * n + o] = static_cast<int8_t>(w->ints()[o * k + i]);
+    layer.k = k;
+    layer.n = n;
+    layer.input = conv.getInput();
+    layer.inputOffset = conv.getZeroPointFolded()
+                            ? 0 : qc::getUniformType(conv.getInput().getType()).getZeroPoint();
+    auto pick = [&](ArrayRef<int64_t> v, int i) { return is1D ? (i ? v[0] : 1) : v[i]; };
+    layer.params = {inShape[1], is1D ? 1 : inShape[2], inShape.back(),
+                    is1D ? 1 : ws[2], ws.back(),
+                    pick(conv.getStrides(), 0), pick(conv.getStrides(), 1),
+                    pick(conv.getDilations(), 0), pick(conv.getDilations(), 1),
+                    is1D ? 0 : pads[0], is1D ? pads[0] : pads[1],
+                    is1D ? 1 : outShape[2], outShape.back()};
+    if (conv.getBias())
+      layer.bias = getBias(conv.getBias());
+    if (conv.getBias() && !layer.bias)
+      return failure();
+  } else if (auto matmul = dyn_cast<qc::QMatMulOp>(op)) {
+    std::optional<reference::Tensor> w = getSignedWeights(matmul.getRhs());
+    auto lhsShape = cast<ShapedType>(matmul.getLhs().getType()).getShape();
+    if (!w || w->getRank() != 2 || lhsShape.size() < 2)
+      return failure();
+    layer.k = w->getShape()[0];
+    layer.n = w->getShape()[1];
+    for (int64_t v : w->ints())
+      layer.weights.push_back(static_cast<int8_t>(v));
+    layer.input = matmul.getLhs();
+    layer.inputOffset = matmul.getZeroPointFolded()
+                            ? 0 : qc::getUniformType(matmul.getLhs().getType()).getZeroPoint();
+    if (matmul.getBias())
+      layer.bias = getBias(matmul.getBias());
+    if (matmul.getBias() && !layer.bias)
+      return failure();
+  } else {
+    return failure();
+  }
+  layer.inputType = qc::getUniformType(layer.input.getType());
+  if (!layer.inputType || layer.inputType.getStorageTypeIntegralWidth() != 8)
+    return failure();
+  return layer;
+}
+
+/// The panels of quantc/Runtime/Microkernels.h.
+std::vector<int8_t> packWeights(const PackableLayer &layer) {
+  constexpr int64_t panel = QC_PANEL_COLUMNS;
+  int64_t kp = (layer.k + 3) / 4 * 4, panels = (layer.n + panel - 1) / panel;
+  std::vector<int8_t> packed(panels * kp * panel, 0);
+  for (int64_t p = 0; p < panels; ++p)
+    for (int64_t k = 0; k < layer.k; ++k)
+      for (int64_t c = 0; c < panel && p * panel + c < layer.n; ++c)
+        packed[((p * kp + k / 4 * 4) * panel) + c * 4 + k % 4] =
+            layer.weights[k * layer.n + p * panel + c];
+  return packed;
+}
+
+/// bias - (shift + offset) * column sums, wrapped to i32.
+SmallVector<int32_t> foldedBias(const PackableLayer &layer) {
+  int64_t shift = layer.inputType.isSigned() ? 128 : 0;
+  SmallVector<int32_t> bias(layer.n);
+  for (int64_t c = 0; c < layer.n; ++c) {
+    int64_t sum = 0;
+    for (int64_t k = 0; k < layer.k; ++k)
+      sum += layer.weights[k * layer.n + c];
+    int64_t b = layer.bias ? layer.bias->ints()[c] : 0;
+    bias[c] = static_cast<int32_t>(static_cast<uint32_t>(b - (shift + layer.inputOffset) * sum));
+  }
+  return bias;
+}
+
+template <typename T>
+Value constantVector(OpBuilder &b, Location loc, ArrayRef<T> values, Type element) {
+  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())}, element);
+  return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, values));
+}
+
+/// Lowers the layer (and `requantize`, when given) to one microkernel call.
+LogicalResult lowerLayer(const PackableLayer &layer, qc::RequantizeOp requantize,
+                         Value input, RankedTensorType resultType,
+                         StringRef suffix, ConversionPatternRewriter &rewriter) {
+  Location loc = layer.op->getLoc();
+  std::vector<int8_t> packed = packWeights(layer);
+  auto packedType = RankedTensorType::get({(int64_t)packed.size()}, rewriter.getI8Type());
+  auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<int8_t>(packed);
+  Value packedValue = arith::ConstantOp::create(
+      rewriter, loc,
+      DenseResourceElementsAttr::get(packedType, "packed_weights", std::move(blob)));
+  SmallVector<int32_t> bias = foldedBias(layer);
+  SmallVector<int32_t> multiplier = {1}, shift = {0};
+  SmallVector<int64_t> params(QC_QLAYER_NUM_PARAMS, 0);
+  bool isConv = isa<qc::QConvOp>(layer.op);
+  auto inShape = cast<ShapedType>(layer.input.getType()).getShape();
+  params[QC_QLAYER_KIND] = isConv;
+  params[QC_QLAYER_M] = isConv ? inShape[0]
+                               : ShapedType::getNumElements(inShape) / layer.k;
+  params[QC_QLAYER_N] = layer.n;
+  params[QC_QLAYER_K] = layer.k;
+  params[QC_QLAYER_INPUT_UNSIGNED] = !layer.inputType.isSigned();
+  params[QC_QLAYER_PAD_VALUE] = layer.inputType.getZeroPoint();
+  if (isConv)
+    llvm::copy(layer.params, params.begin() + QC_QLAYER_C);
+  if (requantize) {
+    auto outType = qc::getUniformType(requantize.getType());
+    multiplier.assign(requantize.getMultiplier().begin(), requantize.getMultiplier().end());
+    shift.assign(requantize.getShift().begin(), requantize.getShift().end());
+    params[QC_QLAYER_OUTPUT] = outType.isSigned() ? 1 : 2;
+    params[QC_QLAYER_OUTPUT_ZERO_POINT] = outType.getZeroPoint();
+    params[QC_QLAYER_CLAMP_MIN] = std::max<int64_t>(
+        outType.getStorageTypeMin(), requantize.getClampMin().value_or(INT64_MIN));
+    params[QC_QLAYER_CLAMP_MAX] = std::min<int64_t>(
+        outType.getStorageTypeMax(), requantize.getClampMax().value_or(INT64_MAX));
+    params[QC_QLAYER_ROUNDING] = static_cast<int64_t>(requantize.getRounding());
+    params[QC_QLAYER_PER_CHANNEL] = multiplier.size() > 1;
+  }
+  SmallVector<Value> inputs = {
+      input, packedValue,
+      constantVector<int32_t>(rewriter, loc, bias, rewriter.getI32Type()),
+      constantVector<int32_t>(rewriter, loc, multiplier, rewriter.getI32Type()),
+      constantVector<int32_t>(rewriter, loc, shift, rewriter.getI32Type()),
+      constantVector<int64_t>(rewriter, loc, params, rewriter.getI64Type())};
+  Value init = emptyLike(rewriter, loc, resultType);
+  auto call = qc::MicrokernelOp::create(
+      rewriter, loc, TypeRange{resultType},
+      rewriter.getStringAttr("quantc_qlayer_" + suffix.str()), inputs,
+      ValueRange{init});
+  rewriter.replaceOp(requantize ? requantize.getOperation() : layer.op,
+                     call.getResult(0));
+  if (requantize)
+    rewriter.eraseOp(layer.op);
+  return success();
+}
+
+/// Whether `requantize`'s per-channel parameters run along the layer's
+/// output channels (dim 1 of a conv, the last dim of a matmul).
+bool rescalesChannels(qc::RequantizeOp requantize, Operation *layer) {
+  auto outType = qc::getUniformType(requantize.getType());
+  if (!outType || outType.getStorageTypeIntegralWidth() != 8)
+    return false;
+  if (requantize.getMultiplier().size() == 1)
+    return true;
+  int64_t rank = cast<ShapedType>(requantize.getType()).getRank();
+  int64_t channelAxis = isa<qc::QConvOp>(layer) ? 1 : rank - 1;
+  return requantize.getAxis() && static_cast<int64_t>(*requantize.getAxis()) == channelAxis;
+}
+
+} // namespace
+
+bool conversion::isFusedIntoMicrokernel(Operation *layer) {
+  if (!isPackableLayer(layer) || !layer->hasOneUse())
+    return false;
+  auto requantize = dyn_cast<qc::RequantizeOp>(*layer->getUsers().begin());
+  return requantize && rescalesChannels(requantize, layer);
+}
+
+namespace {
+/// requantize(layer) with a packable layer used only there.
+struct FusedLayerLowering : OpConversionPattern<qc::RequantizeOp> {
+  FusedLayerLowering(const TypeConverter &converter, MLIRContext *ctx,
+                     StringRef suffix)
+      : OpConversionPattern(converter, ctx, /*benefit=*/2), suffix(suffix) {}
+
+  LogicalResult
+  matchAndRewrite(qc::RequantizeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Operation *producer = op.getInput().getDefiningOp();
+    if (!producer || !conversion::isFusedIntoMicrokernel(producer))
+      return failure();
+    FailureOr<PackableLayer> layer = matchLayer(producer);
+    if (failed(layer))
+      return failure();
+    Value input = rewriter.getRemappedValue(layer->input);
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    return lowerLayer(*layer, op, input, type, suffix, rewriter);
+  }
+
+  std::string suffix;
+};
+
+/// A packable layer whose i32 accumulators are used as they are.
+template <typename OpTy>
+struct AccumulatorLayerLowering : OpConversionPattern<OpTy> {
+  AccumulatorLayerLowering(const TypeConverter &converter, MLIRContext *ctx,
+                           StringRef suffix)
+      : OpConversionPattern<OpTy>(converter, ctx, /*benefit=*/2), suffix(suffix) {}
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (conversion::isFusedIntoMicrokernel(op))
+      return failure();
+    FailureOr<PackableLayer> layer = matchLayer(op);
+    if (failed(layer))
+      return failure();
+    Value input = adaptor.getOperands()[0];
+    auto type = cast<RankedTensorType>(op.getType());
+    return lowerLayer(*layer, nullptr, input, type, suffix, rewriter);
+  }
+
+  std::string suffix;
+};
+} // namespace
+
 void conversion::populateMicrokernelPatterns(QCTypeConverter &converter,
                                              RewritePatternSet &patterns,
-                                             StringRef kernelSuffix) {}
+                                             StringRef kernelSuffix) {
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<FusedLayerLowering, AccumulatorLayerLowering<qc::QConvOp>,
+               AccumulatorLayerLowering<qc::QMatMulOp>>(converter, ctx,
+                                                        kernelSuffix);
+}

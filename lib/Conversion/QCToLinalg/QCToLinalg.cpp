@@ -74,6 +74,7 @@ struct ConvertQCToLinalgPass
                            scf::SCFDialect, tensor::TensorDialect>();
     target.addIllegalDialect<qc::QCDialect>();
     target.addIllegalOp<quant::StorageCastOp>();
+    target.addLegalOp<qc::MicrokernelOp>();
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
       return converter.isSignatureLegal(op.getFunctionType()) &&
              converter.isLegal(&op.getBody());
@@ -81,6 +82,9 @@ struct ConvertQCToLinalgPass
     target.addDynamicallyLegalOp<func::ReturnOp, func::CallOp>(
         [&](Operation *op) { return converter.isLegal(op); });
     target.addLegalOp<ModuleOp>();
+    if (microkernels)
+      target.addDynamicallyLegalOp<qc::QConvOp, qc::QMatMulOp>(
+          [](Operation *op) { return isFusedIntoMicrokernel(op); });
     if (failed(applyFullConversion(module, target, std::move(patterns))))
       signalPassFailure();
   }

@@ -242,18 +242,21 @@ struct LookupTableLowering : OpConversionPattern<qc::LookupTableOp> {
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
     auto inType = qc::getQuantizedType(op.getInput().getType());
-    auto table = dyn_cast<DenseIntElementsAttr>(op.getTable());
-    if (!table)
-      return rewriter.notifyMatchFailure(op, "table is not dense integers");
-    // The table as storage integers of the result, entries wrapped to width.
-    SmallVector<APInt> entries;
-    unsigned width = type.getElementTypeBitWidth();
-    for (const APInt &v : table.getValues<APInt>())
-      entries.push_back(v.sextOrTrunc(width));
-    auto tableType = RankedTensorType::get({(int64_t)entries.size()},
+    // The table holds storage integers of the result (as qc-fold-scales
+    // writes it, often as a resource); other integer tables are narrowed.
+    auto tableType = RankedTensorType::get({op.getTable().getNumElements()},
                                            type.getElementType());
-    Value tableValue = arith::ConstantOp::create(
-        rewriter, loc, DenseIntElementsAttr::get(tableType, entries));
+    TypedAttr tableAttr = cast<TypedAttr>(op.getTable());
+    if (tableAttr.getType() != tableType) {
+      auto dense = dyn_cast<DenseIntElementsAttr>(op.getTable());
+      if (!dense)
+        return rewriter.notifyMatchFailure(op, "table of another type");
+      SmallVector<APInt> entries;
+      for (const APInt &v : dense.getValues<APInt>())
+        entries.push_back(v.sextOrTrunc(type.getElementTypeBitWidth()));
+      tableAttr = DenseIntElementsAttr::get(tableType, entries);
+    }
+    Value tableValue = arith::ConstantOp::create(rewriter, loc, tableAttr);
     int64_t qmin = inType.getStorageTypeMin();
     bool isUnsigned = !inType.isSigned();
     Value result = buildElementwise(

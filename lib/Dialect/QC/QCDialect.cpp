@@ -48,6 +48,7 @@ void QCDialect::initialize() {
 #define GET_OP_LIST
 #include "quantc/Dialect/QC/QCOps.cpp.inc"
       >();
+  registerMicrokernelBufferization(getContext());
 }
 
 Operation *QCDialect::materializeConstant(OpBuilder &builder, Attribute value,

@@ -29,14 +29,15 @@ void quantc::buildCPUCodegenPipeline(OpPassManager &pm,
   lowering.microkernels = options.microkernels;
   lowering.kernelSuffix = getKernelSuffix(options.targetCPU);
   pm.addPass(createConvertQCToLinalg(lowering));
-  // The remaining stages are upstream passes, spelled as a pipeline.
-  const char *upstream =
+  // The stages between are upstream passes, spelled as pipelines.
+  const char *bufferize =
       "canonicalize,cse,linalg-fuse-elementwise-ops,"
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"
       "buffer-results-to-out-params{modify-public-functions "
       "hoist-static-allocs},"
-      "canonicalize,buffer-deallocation-pipeline,"
+      "canonicalize,buffer-deallocation-pipeline";
+  const char *toLLVM =
       "func.func(convert-linalg-to-loops),"
       "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
       "convert-math-to-llvm,convert-math-to-libm,arith-expand,"
@@ -44,8 +45,11 @@ void quantc::buildCPUCodegenPipeline(OpPassManager &pm,
       "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
       "convert-cf-to-llvm,convert-to-llvm,reconcile-unrealized-casts,"
       "canonicalize";
-  if (failed(parsePassPipeline(upstream, pm)))
-    llvm::report_fatal_error("qc-cpu-codegen: bad upstream pipeline");
+  if (failed(parsePassPipeline(bufferize, pm)))
+    llvm::report_fatal_error("qc-cpu-codegen: bad bufferization pipeline");
+  pm.addPass(createQCLowerMicrokernels());
+  if (failed(parsePassPipeline(toLLVM, pm)))
+    llvm::report_fatal_error("qc-cpu-codegen: bad LLVM lowering pipeline");
   pm.addPass(createQCCPUEntryPoint());
 }
 

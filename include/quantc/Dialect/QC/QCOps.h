@@ -5,6 +5,7 @@
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "quantc/Dialect/QC/QCDialect.h"
@@ -77,6 +78,9 @@ struct ResizeTap {
 /// `scale`, per ONNX Resize's coordinate transformation and nearest modes.
 llvm::SmallVector<ResizeTap> getResizeTaps(ResizeOp op, int64_t inSize,
                                            int64_t outSize, float scale);
+
+/// Makes qc.microkernel bufferizable (done by the dialect on load).
+void registerMicrokernelBufferization(mlir::MLIRContext *ctx);
 } // namespace quantc::qc
 
 #endif // QUANTC_DIALECT_QC_QCOPS_H

@@ -1,0 +1,66 @@
+/*===- Microkernels.h - integer layer kernels of quantc artifacts --*- C -*-===*\
+|*                                                                            *|
+|* The functions generated code calls for 8-bit integer layers (matmul and   *|
+|* convolution) whose weights the compiler packed. One entry point per       *|
+|* instruction set; all read the same packed layout and give bit-identical   *|
+|* results, equal to the reference evaluator's.                             *|
+\*===----------------------------------------------------------------------===*/
+#ifndef QUANTC_RUNTIME_MICROKERNELS_H
+#define QUANTC_RUNTIME_MICROKERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Packed weights: the K x N weight matrix (K = input channels x kernel
+   window for a convolution, N = output channels) in panels of
+   QC_PANEL_COLUMNS columns: panel p holds, for each group of 4 rows k, the
+   4 bytes W[k..k+3][n] of each of its columns n in turn. K is padded to a
+   multiple of 4 and N to a multiple of QC_PANEL_COLUMNS with zeros. */
+#define QC_PANEL_COLUMNS 64
+
+/* Layout of the `params` array. */
+enum qc_qlayer_param {
+  QC_QLAYER_KIND,             /* 0: matmul, 1: 2-d convolution (NCHW) */
+  QC_QLAYER_M,                /* matmul rows; convolution batch */
+  QC_QLAYER_N,                /* output channels */
+  QC_QLAYER_K,                /* reduction length (unpadded) */
+  QC_QLAYER_INPUT_UNSIGNED,   /* 1: u8 activations, 0: s8 */
+  QC_QLAYER_OUTPUT,           /* 0: i32 accumulators, 1: requantized s8,
+                                 2: requantized u8 */
+  QC_QLAYER_OUTPUT_ZERO_POINT,
+  QC_QLAYER_CLAMP_MIN,
+  QC_QLAYER_CLAMP_MAX,
+  QC_QLAYER_ROUNDING,         /* 0 half_to_even, 1 half_away_from_zero,
+                                 2 double_round */
+  QC_QLAYER_PER_CHANNEL,      /* 1: one multiplier and shift per channel */
+  QC_QLAYER_C, QC_QLAYER_H, QC_QLAYER_W, QC_QLAYER_KH, QC_QLAYER_KW,
+  QC_QLAYER_STRIDE_H, QC_QLAYER_STRIDE_W, QC_QLAYER_DILATION_H,
+  QC_QLAYER_DILATION_W, QC_QLAYER_PAD_TOP, QC_QLAYER_PAD_LEFT,
+  QC_QLAYER_OH, QC_QLAYER_OW,
+  QC_QLAYER_PAD_VALUE,        /* stored value of padding (the zero point) */
+  QC_QLAYER_NUM_PARAMS
+};
+
+/* out = requantize(bias + sum_k u8(in) * w): `bias` already holds the
+   correction for the zero point and for the +128 shift of s8 inputs. */
+void quantc_qlayer_avx512vnni(const void *input, const int8_t *packed,
+                              const int32_t *bias, const int32_t *multiplier,
+                              const int32_t *shift, const int64_t *params,
+                              void *output);
+void quantc_qlayer_avx2(const void *input, const int8_t *packed,
+                        const int32_t *bias, const int32_t *multiplier,
+                        const int32_t *shift, const int64_t *params,
+                        void *output);
+void quantc_qlayer_generic(const void *input, const int8_t *packed,
+                           const int32_t *bias, const int32_t *multiplier,
+                           const int32_t *shift, const int64_t *params,
+                           void *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QUANTC_RUNTIME_MICROKERNELS_H */
