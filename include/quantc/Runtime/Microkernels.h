@@ -14,11 +14,14 @@
 extern "C" {
 #endif
 
-/* Packed weights: the K x N weight matrix (K = input channels x kernel
-   window for a convolution, N = output channels) in panels of
+/* Packed weights. Matmul: the K x N weight matrix in panels of
    QC_PANEL_COLUMNS columns: panel p holds, for each group of 4 rows k, the
-   4 bytes W[k..k+3][n] of each of its columns n in turn. K is padded to a
-   multiple of 4 and N to a multiple of QC_PANEL_COLUMNS with zeros. */
+   4 bytes W[k..k+3][n] of each of its columns n in turn; K is padded to a
+   multiple of 4 and N to a multiple of QC_PANEL_COLUMNS with zeros.
+   Convolution (K = input channels x window): one row of K bytes w + 128
+   (as u8) per output channel, K padded to a multiple of 4. The kernel
+   unfolds the image into panels of QC_PANEL_COLUMNS pixels in the matmul
+   weight layout, so both run the same u8 x s8 inner product. */
 #define QC_PANEL_COLUMNS 64
 
 /* Layout of the `params` array. */
@@ -44,8 +47,8 @@ enum qc_qlayer_param {
   QC_QLAYER_NUM_PARAMS
 };
 
-/* out = requantize(bias + sum_k u8(in) * w): `bias` already holds the
-   correction for the zero point and for the +128 shift of s8 inputs. */
+/* out = requantize(bias + sum_k in * w) with zero-point and u8/s8 shift
+   corrections folded into `bias` by the compiler (see Microkernels.cpp). */
 void quantc_qlayer_avx512vnni(const void *input, const int8_t *packed,
                               const int32_t *bias, const int32_t *multiplier,
                               const int32_t *shift, const int64_t *params,

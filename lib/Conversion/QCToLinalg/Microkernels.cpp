@@ -4,10 +4,9 @@
 // points), optionally followed by its qc.requantize, becomes one
 // qc.microkernel call of libquantc_kernels. The weights are repacked here,
 // once, into the panel layout of quantc/Runtime/Microkernels.h; the kernel
-// feeds activations to u8 x s8 dot products, so the zero point and the +128
-// shift of s8 activations fold into the bias as multiples of the weights'
-// column sums (exact in wrapping i32 arithmetic, since the true
-// accumulator fits i32).
+// forms u8 x s8 dot products, so the zero point and the 128 shifts between
+// u8 and s8 fold into the bias as multiples of the weights' sums (exact in
+// wrapping i32 arithmetic, since the true accumulator fits i32).
 //
 //===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
@@ -177,10 +176,21 @@ FailureOr<PackableLayer> matchLayer(Operation *op) {
   return layer;
 }
 
-/// The panels of quantc/Runtime/Microkernels.h.
+/// Matmul weights as the panels of quantc/Runtime/Microkernels.h;
+/// convolution weights as rows of u8 (w + 128), one per output channel,
+/// padded to a multiple of 4 taps.
 std::vector<int8_t> packWeights(const PackableLayer &layer) {
   constexpr int64_t panel = QC_PANEL_COLUMNS;
-  int64_t kp = (layer.k + 3) / 4 * 4, panels = (layer.n + panel - 1) / panel;
+  int64_t kp = (layer.k + 3) / 4 * 4;
+  if (isa<qc::QConvOp>(layer.op)) {
+    std::vector<int8_t> rows(layer.n * kp, static_cast<int8_t>(0x80));
+    for (int64_t c = 0; c < layer.n; ++c)
+      for (int64_t k = 0; k < layer.k; ++k)
+        rows[c * kp + k] = static_cast<int8_t>(
+            static_cast<uint8_t>(layer.weights[k * layer.n + c]) ^ 0x80);
+    return rows;
+  }
+  int64_t panels = (layer.n + panel - 1) / panel;
   std::vector<int8_t> packed(panels * kp * panel, 0);
   for (int64_t p = 0; p < panels; ++p)
     for (int64_t k = 0; k < layer.k; ++k)
@@ -190,16 +200,24 @@ std::vector<int8_t> packWeights(const PackableLayer &layer) {
   return packed;
 }
 
-/// bias - (shift + offset) * column sums, wrapped to i32.
+/// The bias with the zero-point and sign-shift corrections, wrapped to i32.
+/// Matmul activations enter the kernel as u8 = a + 128 (for s8 a), so it
+/// subtracts (128 + offset) times each weight column's sum. Convolution
+/// activations enter as s8 = a - 128 (for u8 a) against u8 = w + 128
+/// weights; the kernel removes 128 x each pixel's tap sum itself, and the
+/// bias adds (128 - offset) times each weight row's sum for u8 inputs.
 SmallVector<int32_t> foldedBias(const PackableLayer &layer) {
-  int64_t shift = layer.inputType.isSigned() ? 128 : 0;
+  bool isConv = isa<qc::QConvOp>(layer.op);
+  bool isSigned = layer.inputType.isSigned();
+  int64_t factor = isConv ? (isSigned ? 0 : 128) - layer.inputOffset
+                          : -((isSigned ? 128 : 0) + layer.inputOffset);
   SmallVector<int32_t> bias(layer.n);
   for (int64_t c = 0; c < layer.n; ++c) {
     int64_t sum = 0;
     for (int64_t k = 0; k < layer.k; ++k)
       sum += layer.weights[k * layer.n + c];
     int64_t b = layer.bias ? layer.bias->ints()[c] : 0;
-    bias[c] = static_cast<int32_t>(static_cast<uint32_t>(b - (shift + layer.inputOffset) * sum));
+    bias[c] = static_cast<int32_t>(static_cast<uint32_t>(b + factor * sum));
   }
   return bias;
 }

@@ -75,61 +75,63 @@ inline int64_t applyMultiplier(int64_t value, int32_t multiplier, int32_t shift,
                   : static_cast<int64_t>(quotient);
 }
 
-/// Writes accumulators acc[r][c] of rows [row0, row0 + count) and panel
-/// columns [col0, col0 + kPanel) ∩ [0, N) of batch image `batch`.
-struct Epilogue {
-  const QLayer &layer;
-  const int32_t *bias, *multiplier, *shift;
-  void *output;
+/// Requantizes (or passes through) one accumulator of output channel `ch`.
+struct Requantizer {
+  int kind, rounding;
+  bool perChannel;
+  int64_t zp, lo, hi;
+  const int32_t *multiplier, *shift;
 
-  void store(int64_t batch, int64_t row0, int count, int64_t col0,
-             const int32_t (*acc)[kPanel]) const {
-    int64_t n = layer.n(), rows = layer.rows();
-    int columns = static_cast<int>(std::min<int64_t>(kPanel, n - col0));
-    int kind = static_cast<int>(layer.param(QC_QLAYER_OUTPUT));
-    bool perChannel = layer.param(QC_QLAYER_PER_CHANNEL);
-    int rounding = static_cast<int>(layer.param(QC_QLAYER_ROUNDING));
-    int64_t zp = layer.param(QC_QLAYER_OUTPUT_ZERO_POINT);
-    int64_t lo = layer.param(QC_QLAYER_CLAMP_MIN), hi = layer.param(QC_QLAYER_CLAMP_MAX);
-    for (int r = 0; r < count; ++r)
-      for (int c = 0; c < columns; ++c) {
-        int64_t col = col0 + c, row = row0 + r;
-        // Wrapping sum: the true accumulator fits i32, the shifted one may not.
-        int32_t value = static_cast<int32_t>(static_cast<uint32_t>(acc[r][c]) +
-                                             static_cast<uint32_t>(bias[col]));
-        int64_t index = layer.isConv() ? (batch * n + col) * rows + row
-                                       : row * n + col;
-        if (kind == 0) {
-          static_cast<int32_t *>(output)[index] = value;
-          continue;
-        }
-        int64_t ch = perChannel ? col : 0;
-        int64_t y = applyMultiplier(value, multiplier[ch], shift[ch], rounding) + zp;
-        y = std::clamp(y, lo, hi);
-        if (kind == 1)
-          static_cast<int8_t *>(output)[index] = static_cast<int8_t>(y);
-        else
-          static_cast<uint8_t *>(output)[index] = static_cast<uint8_t>(y);
-      }
+  explicit Requantizer(const QLayer &layer, const int32_t *multiplier,
+                       const int32_t *shift)
+      : kind(static_cast<int>(layer.param(QC_QLAYER_OUTPUT))),
+        rounding(static_cast<int>(layer.param(QC_QLAYER_ROUNDING))),
+        perChannel(layer.param(QC_QLAYER_PER_CHANNEL)),
+        zp(layer.param(QC_QLAYER_OUTPUT_ZERO_POINT)),
+        lo(layer.param(QC_QLAYER_CLAMP_MIN)), hi(layer.param(QC_QLAYER_CLAMP_MAX)),
+        multiplier(multiplier), shift(shift) {}
+
+  void store(int32_t value, int64_t ch, void *output, int64_t index) const {
+    if (kind == 0) {
+      static_cast<int32_t *>(output)[index] = value;
+      return;
+    }
+    int64_t c = perChannel ? ch : 0;
+    int64_t y = std::clamp(applyMultiplier(value, multiplier[c], shift[c], rounding) + zp,
+                           lo, hi);
+    if (kind == 1)
+      static_cast<int8_t *>(output)[index] = static_cast<int8_t>(y);
+    else
+      static_cast<uint8_t *>(output)[index] = static_cast<uint8_t>(y);
   }
 };
 
-/// Rows of u8 activations, padded to paddedK with zeros (which multiply the
-/// zero padding of the packed weights).
-inline void packRows(const QLayer &layer, const uint8_t *input, int64_t batch,
-                     uint8_t *rows) {
+/// Sums in wrapping i32: the true accumulator fits i32, the shifted one
+/// and its corrections may not.
+inline int32_t wrappingAdd(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
+}
+
+/// Matmul: the activation rows as u8 (s8 shifted by +128), padded to
+/// paddedK with zeros, which multiply the zero padding of the weights.
+inline void packRows(const QLayer &layer, const uint8_t *input, uint8_t *rows) {
   int64_t k = layer.k(), kp = layer.paddedK(), count = layer.rows();
   uint8_t flip = layer.flip();
-  if (!layer.isConv()) {
-    for (int64_t r = 0; r < count; ++r) {
-      uint8_t *dst = rows + r * kp;
-      const uint8_t *src = input + r * k;
-      for (int64_t i = 0; i < k; ++i)
-        dst[i] = src[i] ^ flip;
-      std::memset(dst + k, 0, kp - k);
-    }
-    return;
+  for (int64_t r = 0; r < count; ++r) {
+    uint8_t *dst = rows + r * kp;
+    const uint8_t *src = input + r * k;
+    for (int64_t i = 0; i < k; ++i)
+      dst[i] = src[i] ^ flip;
+    std::memset(dst + k, 0, kp - k);
   }
+}
+
+/// Convolution: the unfolded image as panels of kPanel pixels in the weight
+/// panel layout (4 taps per pixel per group), s8 (u8 inputs shifted by
+/// -128), and each pixel's sum of taps. `columns` is K rows of P pixels of
+/// scratch.
+inline void packImage(const QLayer &layer, const uint8_t *image,
+                      int8_t *columns, int8_t *panels, int32_t *sums) {
   const int64_t *p = layer.p;
   int64_t c = p[QC_QLAYER_C], h = p[QC_QLAYER_H], w = p[QC_QLAYER_W];
   int64_t kh = p[QC_QLAYER_KH], kw = p[QC_QLAYER_KW];
@@ -137,68 +139,193 @@ inline void packRows(const QLayer &layer, const uint8_t *input, int64_t batch,
   int64_t dh = p[QC_QLAYER_DILATION_H], dw = p[QC_QLAYER_DILATION_W];
   int64_t pt = p[QC_QLAYER_PAD_TOP], pl = p[QC_QLAYER_PAD_LEFT];
   int64_t oh = p[QC_QLAYER_OH], ow = p[QC_QLAYER_OW];
-  uint8_t pad = static_cast<uint8_t>(p[QC_QLAYER_PAD_VALUE]) ^ flip;
-  const uint8_t *image = input + batch * c * h * w;
-  for (int64_t oy = 0; oy < oh; ++oy)
-    for (int64_t ox = 0; ox < ow; ++ox) {
-      uint8_t *dst = rows + (oy * ow + ox) * kp;
-      for (int64_t ch = 0; ch < c; ++ch)
-        for (int64_t ky = 0; ky < kh; ++ky) {
+  int64_t pixels = oh * ow, k = layer.k(), kp = layer.paddedK();
+  // s8 view: u8 inputs flip to value - 128; s8 inputs stay.
+  uint8_t flip = layer.flip() ^ 0x80;
+  int8_t pad = static_cast<int8_t>(static_cast<uint8_t>(p[QC_QLAYER_PAD_VALUE]) ^ flip);
+  // im2col, one row of pixels per tap; rows of a stride-1 window are copies.
+  for (int64_t ch = 0; ch < c; ++ch)
+    for (int64_t ky = 0; ky < kh; ++ky)
+      for (int64_t kx = 0; kx < kw; ++kx) {
+        int8_t *row = columns + ((ch * kh + ky) * kw + kx) * pixels;
+        // Output columns whose input column is inside the image.
+        int64_t offset = kx * dw - pl;
+        int64_t first = offset >= 0 ? 0 : std::min<int64_t>((-offset + sw - 1) / sw, ow);
+        int64_t last = w - 1 - offset < 0 ? 0 : (w - 1 - offset) / sw + 1;
+        last = std::clamp<int64_t>(last, first, ow);
+        for (int64_t oy = 0; oy < oh; ++oy) {
+          int8_t *dst = row + oy * ow;
           int64_t iy = oy * sh - pt + ky * dh;
-          for (int64_t kx = 0; kx < kw; ++kx) {
-            int64_t ix = ox * sw - pl + kx * dw;
-            *dst++ = iy >= 0 && iy < h && ix >= 0 && ix < w
-                         ? image[(ch * h + iy) * w + ix] ^ flip
-                         : pad;
+          if (iy < 0 || iy >= h) {
+            std::memset(dst, pad, ow);
+            continue;
           }
+          const uint8_t *src = image + (ch * h + iy) * w;
+          std::memset(dst, pad, first);
+          if (sw == 1)
+            for (int64_t ox = first; ox < last; ++ox)
+              dst[ox] = static_cast<int8_t>(src[ox + offset] ^ flip);
+          else
+            for (int64_t ox = first; ox < last; ++ox)
+              dst[ox] = static_cast<int8_t>(src[ox * sw + offset] ^ flip);
+          std::memset(dst + last, pad, ow - last);
         }
-      std::memset(dst, 0, kp - k);
+      }
+  std::fill(sums, sums + pixels, 0);
+  for (int64_t t = 0; t < k; ++t) {
+    const int8_t *row = columns + t * pixels;
+    for (int64_t x = 0; x < pixels; ++x)
+      sums[x] += row[x];
+  }
+  // Interleave groups of 4 taps into kPanel-pixel panels; pad with zeros.
+  static const int8_t zeros[kPanel] = {};
+  int64_t panelCount = (pixels + kPanel - 1) / kPanel;
+  for (int64_t panel = 0; panel < panelCount; ++panel) {
+    int8_t *dst = panels + panel * kp * kPanel;
+    int64_t x0 = panel * kPanel, width = std::min<int64_t>(kPanel, pixels - x0);
+    for (int64_t t4 = 0; t4 < kp; t4 += 4, dst += 4 * kPanel) {
+      const int8_t *r[4];
+      for (int t = 0; t < 4; ++t)
+        r[t] = t4 + t < k ? columns + (t4 + t) * pixels + x0 : zeros;
+      if (width < kPanel)
+        std::memset(dst, 0, 4 * kPanel);
+      for (int64_t x = 0; x < width; ++x) {
+        dst[4 * x] = r[0][x];
+        dst[4 * x + 1] = r[1][x];
+        dst[4 * x + 2] = r[2][x];
+        dst[4 * x + 3] = r[3][x];
+      }
     }
+  }
 }
 
+/// Matmul: rows of activations x weight panels, lanes over output channels.
 template <typename Tile>
-struct QLayerRun {
+struct GemmRun {
   QLayer layer;
-  Epilogue epilogue;
+  Requantizer requantizer;
+  const int32_t *bias;
   const uint8_t *rows;
   const int8_t *packed;
-  int64_t batch;
+  void *output;
 
   static void chunk(void *self, int64_t index) {
-    static_cast<QLayerRun *>(self)->run(index);
+    static_cast<GemmRun *>(self)->run(index);
   }
 
   void run(int64_t index) const {
-    int64_t panels = layer.panels(), kp = layer.paddedK();
+    int64_t panels = layer.panels(), kp = layer.paddedK(), n = layer.n();
     int64_t panel = index % panels, block = index / panels;
     int64_t first = block * kRowsPerChunk;
     int64_t last = std::min(layer.rows(), first + kRowsPerChunk);
     const int8_t *weights = packed + panel * kp * kPanel;
+    int64_t col0 = panel * kPanel;
+    int columns = static_cast<int>(std::min<int64_t>(kPanel, n - col0));
     alignas(64) int32_t acc[kMaxRows][kPanel];
     for (int64_t row = first; row < last; row += kMaxRows) {
       int count = static_cast<int>(std::min<int64_t>(kMaxRows, last - row));
       Tile::compute(rows + row * kp, kp, weights, count, acc);
-      epilogue.store(batch, row, count, panel * kPanel, acc);
+      for (int r = 0; r < count; ++r)
+        Tile::storeColumns(requantizer, acc[r], bias + col0, col0, nullptr, 0,
+                           columns, output, (row + r) * n + col0);
     }
   }
 };
+
+/// Convolution: rows of (u8-shifted) weights x pixel panels, lanes over
+/// pixels, so each output channel's row of pixels is stored contiguously.
+template <typename Tile>
+struct ConvRun {
+  QLayer layer;
+  Requantizer requantizer;
+  const int32_t *bias, *sums;
+  const int8_t *panels;
+  const uint8_t *weights;
+  void *output;
+  int64_t batch;
+
+  static void chunk(void *self, int64_t index) {
+    static_cast<ConvRun *>(self)->run(index);
+  }
+
+  void run(int64_t index) const {
+    int64_t kp = layer.paddedK(), n = layer.n(), pixels = layer.rows();
+    int64_t panelCount = (pixels + kPanel - 1) / kPanel;
+    int64_t panel = index % panelCount, block = index / panelCount;
+    int64_t first = block * kRowsPerChunk;
+    int64_t last = std::min(n, first + kRowsPerChunk);
+    int64_t x0 = panel * kPanel;
+    int width = static_cast<int>(std::min<int64_t>(kPanel, pixels - x0));
+    const int8_t *columns = panels + panel * kp * kPanel;
+    alignas(64) int32_t acc[kMaxRows][kPanel];
+    for (int64_t ch = first; ch < last; ch += kMaxRows) {
+      int count = static_cast<int>(std::min<int64_t>(kMaxRows, last - ch));
+      Tile::compute(weights + ch * kp, kp, columns, count, acc);
+      for (int r = 0; r < count; ++r)
+        Tile::storeRow(requantizer, acc[r], bias[ch + r], sums + x0, ch + r,
+                       width, output, (batch * n + ch + r) * pixels + x0);
+    }
+  }
+};
+
+/// Scalar epilogues; instruction-set tiles may bring vector ones.
+struct ScalarEpilogue {
+  /// One row of a matmul: channel per column.
+  static void storeColumns(const Requantizer &q, const int32_t *acc,
+                           const int32_t *bias, int64_t ch0, const int32_t *,
+                           int32_t, int columns, void *output, int64_t index) {
+    for (int c = 0; c < columns; ++c)
+      q.store(wrappingAdd(acc[c], bias[c]), ch0 + c, output, index + c);
+  }
+  /// One output channel of a convolution over `width` pixels.
+  static void storeRow(const Requantizer &q, const int32_t *acc, int32_t bias,
+                       const int32_t *sums, int64_t ch, int width, void *output,
+                       int64_t index) {
+    for (int x = 0; x < width; ++x) {
+      int32_t correction = static_cast<int32_t>(static_cast<uint32_t>(sums[x]) << 7);
+      q.store(wrappingAdd(wrappingAdd(acc[x], bias), -correction), ch, output,
+              index + x);
+    }
+  }
+};
+
+inline void *allocateScratch(int64_t bytes) {
+  return std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
+}
 
 template <typename Tile>
 void runQLayer(const void *input, const int8_t *packed, const int32_t *bias,
                const int32_t *multiplier, const int32_t *shift,
                const int64_t *params, void *output) {
   QLayer layer{params};
-  int64_t kp = layer.paddedK(), count = layer.rows();
-  auto *rows = static_cast<uint8_t *>(
-      std::aligned_alloc(64, (count * kp + 63) / 64 * 64 + 64));
-  Epilogue epilogue{layer, bias, multiplier, shift, output};
-  int64_t chunks = (count + kRowsPerChunk - 1) / kRowsPerChunk * layer.panels();
-  for (int64_t b = 0; b < layer.batches(); ++b) {
-    packRows(layer, static_cast<const uint8_t *>(input), b, rows);
-    QLayerRun<Tile> work{layer, epilogue, rows, packed, b};
-    parallelFor(chunks, QLayerRun<Tile>::chunk, &work);
+  Requantizer requantizer(layer, multiplier, shift);
+  int64_t kp = layer.paddedK(), rows = layer.rows();
+  int64_t rowBlocks = (rows + kRowsPerChunk - 1) / kRowsPerChunk;
+  auto *in = static_cast<const uint8_t *>(input);
+  if (!layer.isConv()) {
+    auto *packedRows = static_cast<uint8_t *>(allocateScratch(rows * kp));
+    packRows(layer, in, packedRows);
+    GemmRun<Tile> work{layer, requantizer, bias, packedRows, packed, output};
+    parallelFor(rowBlocks * layer.panels(), GemmRun<Tile>::chunk, &work);
+    std::free(packedRows);
+    return;
   }
-  std::free(rows);
+  int64_t panelCount = (rows + kPanel - 1) / kPanel;
+  auto *columns = static_cast<int8_t *>(allocateScratch(layer.k() * rows));
+  auto *panels = static_cast<int8_t *>(allocateScratch(panelCount * kp * kPanel));
+  auto *sums = static_cast<int32_t *>(allocateScratch(rows * 4));
+  int64_t channelBlocks = (layer.n() + kRowsPerChunk - 1) / kRowsPerChunk;
+  const int64_t *p = layer.p;
+  int64_t imageBytes = p[QC_QLAYER_C] * p[QC_QLAYER_H] * p[QC_QLAYER_W];
+  for (int64_t b = 0; b < layer.batches(); ++b) {
+    packImage(layer, in + b * imageBytes, columns, panels, sums);
+    ConvRun<Tile> work{layer, requantizer, bias, sums, panels,
+                       reinterpret_cast<const uint8_t *>(packed), output, b};
+    parallelFor(channelBlocks * panelCount, ConvRun<Tile>::chunk, &work);
+  }
+  std::free(columns);
+  std::free(panels);
+  std::free(sums);
 }
 
 } // namespace quantc::kernels

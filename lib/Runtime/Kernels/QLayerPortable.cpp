@@ -10,7 +10,7 @@
 using namespace quantc::kernels;
 
 namespace {
-struct PortableTile {
+struct PortableTile : ScalarEpilogue {
   static void compute(const uint8_t *a, int64_t kp, const int8_t *b, int rows,
                       int32_t (*out)[kPanel]) {
     for (int r = 0; r < rows; ++r) {
