@@ -261,6 +261,113 @@ struct ConvLowering : OpConversionPattern<qc::ConvOp> {
   }
 };
 
+/// A transposed convolution as a convolution of the input spread out by the
+/// stride (zeros between pixels) and padded by dilation x (kernel - 1) - pad,
+/// with the weights' in/out channels swapped and their window flipped.
+struct ConvTransposeLowering : OpConversionPattern<qc::ConvTransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::ConvTransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    FailureOr<ConvGeometry> g = getGeometry(op);
+    if (failed(g))
+      return rewriter.notifyMatchFailure(op, "only 1-d and 2-d convolutions");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = getContext();
+    auto type = cast<RankedTensorType>(op.getType());
+    RankedTensorType type2D = as2DType(type);
+    Value input = as2D(rewriter, loc, adaptor.getInput());
+    Value weight = as2D(rewriter, loc, adaptor.getWeight());
+    auto inType = cast<RankedTensorType>(input.getType());
+    auto wType = cast<RankedTensorType>(weight.getType());
+    ArrayRef<int64_t> in = inType.getShape(), w = wType.getShape();
+    int64_t group = op.getGroup(), cg = in[1] / group, og = w[1];
+    // Spread and pad: position (iy * s + low) of a zero tensor of the size
+    // the stride-1 convolution needs for the output.
+    SmallVector<int64_t> shape = {in[0], in[1], 0, 0}, offsets = {0, 0, 0, 0},
+                         strides = {1, 1, 1, 1};
+    for (int d = 0; d < 2; ++d) {
+      int64_t k = w[2 + d], dil = g->dilations[d], s = g->strides[d];
+      int64_t low = dil * (k - 1) - g->padLow[2 + d];
+      if (low < 0)
+        return rewriter.notifyMatchFailure(op, "padding wider than the window");
+      shape[2 + d] = type2D.getDimSize(2 + d) + dil * (k - 1);
+      offsets[2 + d] = low;
+      strides[2 + d] = s;
+    }
+    Value zeros = filledTensor(rewriter, loc, inType.clone(shape),
+                               rewriter.getZeroAttr(inType.getElementType()));
+    Value spread = tensor::InsertSliceOp::create(
+        rewriter, loc, input, zeros, ValueRange{}, ValueRange{}, ValueRange{},
+        offsets, in, strides);
+    // W'[g * og + o, c, y, x] = W[g * cg + c, o, KH - 1 - y, KW - 1 - x].
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    AffineMap read = AffineMap::get(
+        4, 0,
+        {d(0).floorDiv(og) * cg + d(1), d(0) % og, (w[2] - 1) - d(2), (w[3] - 1) - d(3)},
+        ctx);
+    auto flippedType = wType.clone({group * og, cg, w[2], w[3]});
+    Value flipped = buildElementwise(rewriter, loc, flippedType, weight, read,
+                                     [](OpBuilder &, Location, ValueRange a) {
+                                       return a[0];
+                                     });
+    ConvGeometry unit = *g;
+    unit.strides = {1, 1};
+    Value init = initialAccumulator(rewriter, loc, type2D, adaptor.getBias(), 1);
+    Value conv = buildGroupedConv(rewriter, loc, spread, flipped, init, group, unit);
+    rewriter.replaceOp(op, from2D(rewriter, loc, conv, type));
+    return success();
+  }
+};
+
+/// Einsum as one linalg.generic: output letters are parallel dims, the
+/// other letters reduction dims; operands read their letters' dims.
+struct EinsumLowering : OpConversionPattern<qc::EinsumOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::EinsumOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto parsed = qc::parseEinsum(op.getEquation(), adaptor.getOperands().size());
+    if (failed(parsed) || parsed->inputs.size() > 2)
+      return rewriter.notifyMatchFailure(op, "einsum of 1 or 2 operands");
+    MLIRContext *ctx = getContext();
+    std::string letters = parsed->output;
+    for (const std::string &in : parsed->inputs)
+      for (char c : in)
+        if (letters.find(c) == std::string::npos)
+          letters.push_back(c);
+    int64_t loops = letters.size();
+    auto mapOf = [&](StringRef subscripts) {
+      SmallVector<AffineExpr> exprs;
+      for (char c : subscripts)
+        exprs.push_back(getAffineDimExpr(letters.find(c), ctx));
+      return AffineMap::get(loops, 0, exprs, ctx);
+    };
+    SmallVector<AffineMap> maps;
+    for (const std::string &in : parsed->inputs)
+      maps.push_back(mapOf(in));
+    maps.push_back(mapOf(parsed->output));
+    SmallVector<utils::IteratorType> iterators;
+    for (int64_t i = 0; i < loops; ++i)
+      iterators.push_back(i < (int64_t)parsed->output.size()
+                              ? utils::IteratorType::parallel
+                              : utils::IteratorType::reduction);
+    auto type = cast<RankedTensorType>(op.getType());
+    Location loc = op.getLoc();
+    Value init = filledTensor(rewriter, loc, type, rewriter.getZeroAttr(type.getElementType()));
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, type, adaptor.getOperands(), init, maps, iterators,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value term = args[0];
+          if (args.size() > 2)
+            term = arith::MulFOp::create(b, l, args[0], args[1]);
+          linalg::YieldOp::create(b, l, arith::AddFOp::create(b, l, args.back(), term).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 /// Stored integers of an operand as i32 minus `offset` (a zero point, or 0).
 Value centeredI32(OpBuilder &b, Location loc, Value v, Type quantizedTensor,
                   int64_t offset) {
@@ -370,6 +477,8 @@ struct QConvLowering : OpConversionPattern<qc::QConvOp> {
 
 void conversion::populateLayerPatterns(QCTypeConverter &converter,
                                        RewritePatternSet &patterns) {
-  patterns.add<MatMulLowering, GemmLowering, ConvLowering, QMatMulLowering,
+  patterns.add<MatMulLowering, GemmLowering, ConvLowering, ConvTransposeLowering,
+               EinsumLowering,
+               QMatMulLowering,
                QConvLowering>(converter, patterns.getContext());
 }

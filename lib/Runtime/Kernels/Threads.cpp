@@ -101,6 +101,9 @@ void quantc::kernels::parallelFor(int64_t chunks, ChunkFn fn, void *context) {
 
 int quantc::kernels::numThreads() { return pool().size(); }
 
-extern "C" void quantc_artifact_set_num_threads(int32_t threads) {
+// The one symbol of this library that artifacts export (the runtime looks
+// it up); everything else is hidden.
+extern "C" __attribute__((visibility("default"))) void
+quantc_artifact_set_num_threads(int32_t threads) {
   pool().resize(threads < 1 ? 1 : threads);
 }

@@ -1,0 +1,156 @@
+"""Compiled model libraries against the reference evaluator: every op case
+of test_op_parity (and its combinations) compiled in float (max relative
+error <= 1e-5) and quantized to int8 (bit-exact: the compiled integer graph
+must reproduce the evaluator's results exactly), plus the real models, every
+microkernel variant, and the artifact's header, manifest and errors."""
+import json
+import pathlib
+import subprocess
+
+import numpy as np
+import onnx
+import pytest
+
+from conftest import BIN, ROOT, max_rel_error, quant_run
+from test_op_parity import CASES, COMBOS
+
+ALL_CASES = {**CASES, **COMBOS}
+
+
+def quantc(args, check=True):
+    proc = subprocess.run([str(BIN / "quantc"), *map(str, args)],
+                          capture_output=True, text=True)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def run_library(library, inputs, tmp_path, extra=()):
+    """Runs a compiled model through quant-run and the runtime."""
+    return quant_run(library, inputs, tmp_path, extra)
+
+
+def float_inputs(inputs):
+    return all(a.dtype == np.float32 for a in inputs.values())
+
+
+@pytest.mark.parametrize("case", sorted(ALL_CASES))
+def test_float_case(case, tmp_path):
+    model, inputs = ALL_CASES[case]
+    path = tmp_path / "model.onnx"
+    onnx.save(model, path)
+    quantc([path, "-o", tmp_path / "model.so"])
+    expected = quant_run(path, inputs, tmp_path)
+    actual = run_library(tmp_path / "model.so", inputs, tmp_path)
+    assert set(actual) == set(expected)
+    for name, exp in expected.items():
+        assert actual[name].shape == exp.shape
+        if exp.dtype.kind in "iub":
+            np.testing.assert_array_equal(actual[name], exp)
+        else:
+            assert max_rel_error(actual[name], exp) <= 1e-5, name
+
+
+@pytest.mark.parametrize("case", sorted(c for c in ALL_CASES if float_inputs(ALL_CASES[c][1])))
+def test_int8_case(case, tmp_path):
+    model, inputs = ALL_CASES[case]
+    path = tmp_path / "model.onnx"
+    onnx.save(model, path)
+    calib = tmp_path / "calib.npz"
+    np.savez(calib, **inputs)
+    ir = tmp_path / "int8.mlir"
+    quantc([path, "--calib", calib, "--save-ir", ir, "-o", tmp_path / "model.so"])
+    expected = quant_run(ir, inputs, tmp_path)
+    actual = run_library(tmp_path / "model.so", inputs, tmp_path)
+    # Layers quantc keeps in float (transposed convolutions, einsum, matrix
+    # products of two activations...) accumulate in another order than the
+    # evaluator: those graphs are float paths.
+    text = ir.read_text()
+    float_layers = any(f"qc.{op} " in text for op in
+                       ["conv", "conv_transpose", "matmul", "gemm", "einsum"])
+    for name, exp in expected.items():
+        if float_layers:
+            assert max_rel_error(actual[name], exp) <= 1e-5, name
+        else:
+            np.testing.assert_array_equal(actual[name], exp, err_msg=name)
+
+
+def digits():
+    with np.load(ROOT / "models" / "digits_test.npz") as data:
+        return data["image"]
+
+
+@pytest.mark.parametrize("cpu", ["znver4", "x86-64-v3", "x86-64"])
+@pytest.mark.parametrize("name", ["digits_mlp", "digits_cnn"])
+def test_digits_every_target(name, cpu, tmp_path):
+    ir, library = tmp_path / "int8.mlir", tmp_path / "model.so"
+    quantc([ROOT / "models" / f"{name}.onnx", "--input-shape", "image=1x1x8x8",
+            "--calib", ROOT / "models" / "digits_calib.npz", "--target-cpu", cpu,
+            "--save-ir", ir, "-o", library])
+    inputs = {"image": digits()}  # 360 images, run one batch at a time
+    expected = quant_run(ir, inputs, tmp_path)["logits"]
+    actual = run_library(library, inputs, tmp_path, ["--num-threads", "2"])["logits"]
+    np.testing.assert_array_equal(actual, expected)
+
+
+def test_artifact_files(tmp_path):
+    library = tmp_path / "digits.so"
+    quantc([ROOT / "models" / "digits_cnn.onnx", "--input-shape", "image=1x1x8x8",
+            "--calib", ROOT / "models" / "digits_calib.npz", "-o", library])
+    header = (tmp_path / "digits.h").read_text()
+    assert "#define DIGITS_QUANTC_MODEL_INPUT0_ELEMENTS 64" in header
+    assert "OUTPUT 0 'logits': tensor<1x10xf32>" in header
+    manifest = json.loads((tmp_path / "digits.json").read_text())
+    assert manifest["inputs"] == [{"name": "image", "dtype": "f32", "shape": [1, 1, 8, 8]}]
+    assert manifest["outputs"][0]["name"] == "logits"
+    layers = {layer["name"]: layer["precision"] for layer in manifest["layers"]}
+    assert layers["relu1"]["weight"] == "i8" and layers["relu1"]["granularity"] == "per_channel"
+    symbols = subprocess.run(["nm", "-D", "--defined-only", library],
+                             capture_output=True, text=True).stdout
+    for symbol in ["quantc_artifact_run", "quantc_artifact_signature",
+                   "quantc_artifact_names", "quantc_artifact_set_num_threads"]:
+        assert symbol in symbols
+    # Weights are read-only data of the library; nothing leaks from the runtime.
+    assert "quantc_qlayer" not in symbols
+
+
+def test_benchmark_report(tmp_path):
+    library = tmp_path / "m.so"
+    quantc([ROOT / "models" / "digits_mlp.onnx", "--input-shape", "image=1x1x8x8", "-o", library])
+    np.savez(tmp_path / "in.npz", image=digits()[:1])
+    proc = subprocess.run([str(BIN / "quant-run"), library, "--inputs", tmp_path / "in.npz",
+                           "--benchmark", "20", "--warmup", "2"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["runs"] == 20 and report["min_ms"] <= report["median_ms"] <= report["p90_ms"]
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "model"),
+    (b"\x08\x07garbage that is not a protobuf", "model"),
+])
+def test_bad_model_leaves_no_output(content, message, tmp_path):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(content)
+    proc = quantc([bad, "-o", tmp_path / "bad.so"], check=False)
+    assert proc.returncode != 0 and "error" in proc.stderr
+    assert not any(tmp_path.glob("bad.so*")) and not (tmp_path / "bad.h").exists()
+
+
+def test_missing_calibration_file(tmp_path):
+    proc = quantc([ROOT / "models" / "digits_mlp.onnx", "--input-shape", "image=1x1x8x8",
+                   "--calib", tmp_path / "none.npz",
+                   "-o", tmp_path / "m.so"], check=False)
+    assert proc.returncode != 0 and "none.npz" in proc.stderr
+    assert not (tmp_path / "m.so").exists()
+
+
+def test_runtime_rejects_non_artifacts(tmp_path):
+    np.savez(tmp_path / "in.npz", image=digits()[:1])
+    library = tmp_path / "libm.so"
+    library.write_bytes(pathlib.Path("/lib/x86_64-linux-gnu/libm.so.6").read_bytes())
+    proc = subprocess.run([str(BIN / "quant-run"), library,
+                           "--inputs", tmp_path / "in.npz"], capture_output=True)
+    proc.stderr = proc.stderr.decode(errors="replace")
+    assert proc.returncode != 0 and "not a quantc artifact" in proc.stderr
