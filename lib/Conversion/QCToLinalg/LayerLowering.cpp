@@ -93,6 +93,18 @@ Value initialAccumulator(OpBuilder &b, Location loc, RankedTensorType type,
                           });
 }
 
+/// `value + bias[c]` along dim 1 of a float tensor.
+Value addChannelBias(OpBuilder &b, Location loc, Value value, Value bias) {
+  auto type = cast<RankedTensorType>(value.getType());
+  AffineMap channel = AffineMap::get(type.getRank(), 0,
+                                     getAffineDimExpr(1, b.getContext()));
+  return buildElementwise(b, loc, type, {value, bias},
+                          {b.getMultiDimIdentityMap(type.getRank()), channel},
+                          [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                            return arith::AddFOp::create(nb, l, a[0], a[1]);
+                          });
+}
+
 struct MatMulLowering : OpConversionPattern<qc::MatMulOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -253,17 +265,23 @@ struct ConvLowering : OpConversionPattern<qc::ConvOp> {
                             g->padLow, g->padHigh, zero);
     Value weight = as2D(rewriter, loc, adaptor.getWeight());
     RankedTensorType type2D = as2DType(type);
-    Value init = initialAccumulator(rewriter, loc, type2D, adaptor.getBias(), 1);
+    // The bias comes after the sum, as in the evaluator, so that float
+    // layers round identically.
+    Value init = initialAccumulator(rewriter, loc, type2D, nullptr, 1);
     Value conv = buildGroupedConv(rewriter, loc, input, weight, init,
                                   op.getGroup(), *g);
+    if (adaptor.getBias())
+      conv = addChannelBias(rewriter, loc, conv, adaptor.getBias());
     rewriter.replaceOp(op, from2D(rewriter, loc, conv, type));
     return success();
   }
 };
 
-/// A transposed convolution as a convolution of the input spread out by the
-/// stride (zeros between pixels) and padded by dilation x (kernel - 1) - pad,
-/// with the weights' in/out channels swapped and their window flipped.
+/// A transposed convolution in the evaluator's order: for each window tap,
+/// the sum over input channels (P), then the taps added in order, then the
+/// bias. Inputs are spread out by the stride (zeros between pixels) and
+/// padded by dilation x (kernel - 1) - pad, so that every tap of every
+/// output reads an affine position.
 struct ConvTransposeLowering : OpConversionPattern<qc::ConvTransposeOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -279,43 +297,72 @@ struct ConvTransposeLowering : OpConversionPattern<qc::ConvTransposeOp> {
     Value input = as2D(rewriter, loc, adaptor.getInput());
     Value weight = as2D(rewriter, loc, adaptor.getWeight());
     auto inType = cast<RankedTensorType>(input.getType());
-    auto wType = cast<RankedTensorType>(weight.getType());
-    ArrayRef<int64_t> in = inType.getShape(), w = wType.getShape();
+    ArrayRef<int64_t> in = inType.getShape();
+    ArrayRef<int64_t> w = cast<RankedTensorType>(weight.getType()).getShape();
+    ArrayRef<int64_t> out = type2D.getShape();
     int64_t group = op.getGroup(), cg = in[1] / group, og = w[1];
-    // Spread and pad: position (iy * s + low) of a zero tensor of the size
-    // the stride-1 convolution needs for the output.
     SmallVector<int64_t> shape = {in[0], in[1], 0, 0}, offsets = {0, 0, 0, 0},
                          strides = {1, 1, 1, 1};
     for (int d = 0; d < 2; ++d) {
-      int64_t k = w[2 + d], dil = g->dilations[d], s = g->strides[d];
+      int64_t k = w[2 + d], dil = g->dilations[d];
       int64_t low = dil * (k - 1) - g->padLow[2 + d];
       if (low < 0)
         return rewriter.notifyMatchFailure(op, "padding wider than the window");
-      shape[2 + d] = type2D.getDimSize(2 + d) + dil * (k - 1);
+      shape[2 + d] = out[2 + d] + dil * (k - 1);
       offsets[2 + d] = low;
-      strides[2 + d] = s;
+      strides[2 + d] = g->strides[d];
     }
+    Type element = type.getElementType();
     Value zeros = filledTensor(rewriter, loc, inType.clone(shape),
-                               rewriter.getZeroAttr(inType.getElementType()));
+                               rewriter.getZeroAttr(element));
     Value spread = tensor::InsertSliceOp::create(
         rewriter, loc, input, zeros, ValueRange{}, ValueRange{}, ValueRange{},
         offsets, in, strides);
-    // W'[g * og + o, c, y, x] = W[g * cg + c, o, KH - 1 - y, KW - 1 - x].
+    // P[n, o, ky, kx, y, x] = sum_c W[g*cg + c, o % og, ky, kx] *
+    //     S[n, g*cg + c, y + dH*(KH-1-ky), x + dW*(KW-1-kx)], g = o / og.
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-    AffineMap read = AffineMap::get(
-        4, 0,
-        {d(0).floorDiv(og) * cg + d(1), d(0) % og, (w[2] - 1) - d(2), (w[3] - 1) - d(3)},
-        ctx);
-    auto flippedType = wType.clone({group * og, cg, w[2], w[3]});
-    Value flipped = buildElementwise(rewriter, loc, flippedType, weight, read,
-                                     [](OpBuilder &, Location, ValueRange a) {
-                                       return a[0];
-                                     });
-    ConvGeometry unit = *g;
-    unit.strides = {1, 1};
-    Value init = initialAccumulator(rewriter, loc, type2D, adaptor.getBias(), 1);
-    Value conv = buildGroupedConv(rewriter, loc, spread, flipped, init, group, unit);
-    rewriter.replaceOp(op, from2D(rewriter, loc, conv, type));
+    int64_t dH = g->dilations[0], dW = g->dilations[1];
+    AffineExpr channel = d(1).floorDiv(og) * cg + d(6);
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(7, 0, {channel, d(1) % og, d(2), d(3)}, ctx),
+        AffineMap::get(7, 0,
+                       {d(0), channel, d(4) + (w[2] - 1) * dH - d(2) * dH,
+                        d(5) + (w[3] - 1) * dW - d(3) * dW},
+                       ctx),
+        AffineMap::get(7, 0, {d(6)}, ctx),
+        AffineMap::get(7, 0, {d(0), d(1), d(2), d(3), d(4), d(5)}, ctx)};
+    // Gives the channel loop its extent (linalg infers bounds from operands).
+    Value channels = tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{cg}, element);
+    auto partialType = type2D.clone({out[0], out[1], w[2], w[3], out[2], out[3]});
+    Value partials = filledTensor(rewriter, loc, partialType, rewriter.getZeroAttr(element));
+    SmallVector<utils::IteratorType> iterators(6, utils::IteratorType::parallel);
+    iterators.push_back(utils::IteratorType::reduction);
+    partials = linalg::GenericOp::create(
+                   rewriter, loc, partialType, ValueRange{weight, spread, channels},
+                   partials, maps, iterators,
+                   [](OpBuilder &b, Location l, ValueRange a) {
+                     Value sum = arith::AddFOp::create(
+                         b, l, a[3], arith::MulFOp::create(b, l, a[1], a[0]));
+                     linalg::YieldOp::create(b, l, sum);
+                   })
+                   .getResult(0);
+    // out[n, o, y, x] = sum over taps (ky, kx) of P, in order.
+    Value result = filledTensor(rewriter, loc, type2D, rewriter.getZeroAttr(element));
+    SmallVector<utils::IteratorType> tapIterators(4, utils::IteratorType::parallel);
+    tapIterators.append(2, utils::IteratorType::reduction);
+    result = linalg::GenericOp::create(
+                 rewriter, loc, type2D, partials, result,
+                 SmallVector<AffineMap>{
+                     AffineMap::get(6, 0, {d(0), d(1), d(4), d(5), d(2), d(3)}, ctx),
+                     AffineMap::get(6, 0, {d(0), d(1), d(2), d(3)}, ctx)},
+                 tapIterators,
+                 [](OpBuilder &b, Location l, ValueRange a) {
+                   linalg::YieldOp::create(b, l, arith::AddFOp::create(b, l, a[1], a[0]).getResult());
+                 })
+                 .getResult(0);
+    if (adaptor.getBias())
+      result = addChannelBias(rewriter, loc, result, adaptor.getBias());
+    rewriter.replaceOp(op, from2D(rewriter, loc, result, type));
     return success();
   }
 };
