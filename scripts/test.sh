@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 bash scripts/build.sh
 # The browsable copies of the ODS-generated references must be current.
-for doc in QCDialect.md QCPasses.md; do
+for doc in QCDialect.md QCPasses.md QCConversionPasses.md; do
   if ! cmp -s "$BUILD_DIR/docs/$doc" "docs/generated/$doc"; then
     echo "docs/generated/$doc is stale: cp $BUILD_DIR/docs/$doc docs/generated/" >&2
     exit 1

@@ -45,6 +45,13 @@ QUANTC_CAPI int quantcRunPipeline(QuantcSession *session, const char *pipeline);
 /// file appears only when writing succeeded.
 QUANTC_CAPI int quantcWriteMLIR(QuantcSession *session, const char *path, int bytecode);
 
+/// Compiles the (quantized) module for the CPU `targetCPU` (NULL: znver4)
+/// into the shared library `path`, with its .h and .json beside it; load it
+/// with libquantc_runtime (quantc/Runtime/QuantCRuntime.h). The session then
+/// holds the lowered module.
+QUANTC_CAPI int quantcWriteArtifact(QuantcSession *session, const char *path,
+                                    const char *targetCPU);
+
 /// The diagnostics of the last failed call (empty when it succeeded); owned
 /// by the session, valid until its next call.
 QUANTC_CAPI const char *quantcGetLastError(const QuantcSession *session);

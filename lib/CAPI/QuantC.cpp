@@ -4,6 +4,8 @@
 #include "quantc/Dialect/QC/QCDialect.h"
 #include "quantc/Import/ONNXImporter.h"
 #include "quantc/Transforms/Passes.h"
+#include "quantc/Conversion/Passes.h"
+#include "quantc/Target/CPU/Artifact.h"
 #include "quantc/Transforms/Pipelines.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
@@ -36,10 +38,13 @@ struct QuantcSession {
     std::call_once(registered, [] {
       quantc::registerQCPasses();
       quantc::registerQCPipelines();
+      quantc::registerQCConversionPasses();
+      quantc::registerCPUCodegenPipeline();
     });
     DialectRegistry registry;
     registry.insert<quantc::qc::QCDialect, quant::QuantDialect,
                     func::FuncDialect>();
+    quantc::registerCPUCodegenDialects(registry);
     return registry;
   }
 
@@ -121,6 +126,20 @@ int quantcWriteMLIR(QuantcSession *session, const char *path, int bytecode) {
   if (error)
     return session->fail(llvm::Twine("cannot write '") + path +
                          "': " + llvm::toString(std::move(error)));
+  return 0;
+}
+
+int quantcWriteArtifact(QuantcSession *session, const char *path,
+                        const char *targetCPU) {
+  session->begin();
+  if (!session->module)
+    return session->fail("no module loaded");
+  quantc::CPUTargetOptions options;
+  if (targetCPU)
+    options.targetCPU = targetCPU;
+  std::string error;
+  if (failed(quantc::writeCPUArtifact(*session->module, path, options, error)))
+    return session->fail(llvm::Twine("cannot write '") + path + "': " + error);
   return 0;
 }
 

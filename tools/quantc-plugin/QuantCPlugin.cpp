@@ -8,7 +8,9 @@
 //                                qc-quantize,qc-fold-scales)' model.mlir
 //
 //===----------------------------------------------------------------------===//
+#include "quantc/Conversion/Passes.h"
 #include "quantc/Dialect/QC/QCDialect.h"
+#include "quantc/Target/CPU/Artifact.h"
 #include "quantc/Transforms/Passes.h"
 #include "quantc/Transforms/Pipelines.h"
 
@@ -32,5 +34,7 @@ extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo mlirGetPassPluginInfo() {
   return {MLIR_PLUGIN_API_VERSION, "QuantC", LLVM_VERSION_STRING, [] {
             quantc::registerQCPasses();
             quantc::registerQCPipelines();
+            quantc::registerQCConversionPasses();
+            quantc::registerCPUCodegenPipeline();
           }};
 }

@@ -12,7 +12,6 @@
 #include "quantc/Dialect/QC/QCDialect.h"
 #include "quantc/Import/ONNXImporter.h"
 #include "quantc/Target/CPU/Artifact.h"
-#include "quantc/Target/CPU/Manifest.h"
 #include "quantc/Transforms/Passes.h"
 #include "quantc/Transforms/Pipelines.h"
 
@@ -135,36 +134,14 @@ int main(int argc, char **argv) {
         return success();
       })))
     return 1;
-  llvm::json::Value manifest = buildManifest(*module, targetCPU);
-
   CPUTargetOptions options;
   options.targetCPU = targetCPU;
   options.microkernels = !noMicrokernels;
-  PassManager codegen(&ctx);
-  buildCPUCodegenPipeline(codegen, options);
-  if (failed(codegen.run(*module)))
-    return 1;
-
-  SmallString<256> stem(outputPath);
-  llvm::sys::path::replace_extension(stem, "");
-  std::string objectPath = (stem + ".o").str();
-  if (failed(emitObjectFile(*module, targetCPU, objectPath)))
-    return 1;
   std::string error;
-  LogicalResult linked = linkSharedLibrary(objectPath, outputPath, error);
-  llvm::sys::fs::remove(objectPath);
-  if (failed(linked)) {
-    llvm::errs() << "error: " << error << "\n";
+  if (failed(writeCPUArtifact(*module, outputPath, options, error))) {
+    if (!error.empty())
+      llvm::errs() << "error: " << error << "\n";
     return 1;
   }
-  StringRef name = llvm::sys::path::filename(stem);
-  if (failed(writeText((stem + ".h").str(), [&](raw_ostream &os) {
-        return emitHeader(*module, name, os);
-      })) ||
-      failed(writeText((stem + ".json").str(), [&](raw_ostream &os) {
-        os << llvm::formatv("{0:2}", manifest) << "\n";
-        return success();
-      })))
-    return 1;
   return 0;
 }

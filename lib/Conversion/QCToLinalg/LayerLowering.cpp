@@ -374,6 +374,7 @@ struct EinsumLowering : OpConversionPattern<qc::EinsumOp> {
   LogicalResult
   matchAndRewrite(qc::EinsumOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+
     auto parsed = qc::parseEinsum(op.getEquation(), adaptor.getOperands().size());
     if (failed(parsed) || parsed->inputs.size() > 2)
       return rewriter.notifyMatchFailure(op, "einsum of 1 or 2 operands");

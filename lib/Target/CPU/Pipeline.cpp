@@ -1,14 +1,23 @@
 //===- Pipeline.cpp - the qc-cpu-codegen pipeline ---------------*- C++ -*-===//
 //
 // qc → linalg on tensors → one-shot bufferization (outputs written straight
-// into the caller's buffers) → loops → LLVM dialect, then the artifact entry
-// point. Upstream passes do the work; only the first and last are ours.
+// into the caller's buffers) → microkernel calls and loops → LLVM dialect,
+// then the artifact entry point. Upstream passes do most of the work.
 //
 //===----------------------------------------------------------------------===//
 #include "quantc/Conversion/Passes.h"
 #include "quantc/Target/CPU/Artifact.h"
 
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
@@ -23,33 +32,50 @@ std::string quantc::getKernelSuffix(StringRef targetCPU) {
       .Default("generic");
 }
 
+void quantc::registerCPUCodegenDialects(DialectRegistry &registry) {
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+}
+
 void quantc::buildCPUCodegenPipeline(OpPassManager &pm,
                                      const CPUTargetOptions &options) {
   ConvertQCToLinalgOptions lowering;
   lowering.microkernels = options.microkernels;
   lowering.kernelSuffix = getKernelSuffix(options.targetCPU);
   pm.addPass(createConvertQCToLinalg(lowering));
-  // The stages between are upstream passes, spelled as pipelines.
-  const char *bufferize =
-      "canonicalize,cse,linalg-fuse-elementwise-ops,"
-      "one-shot-bufferize{bufferize-function-boundaries "
-      "function-boundary-type-conversion=identity-layout-map},"
-      "buffer-results-to-out-params{modify-public-functions "
-      "hoist-static-allocs},"
-      "canonicalize,buffer-deallocation-pipeline";
-  const char *toLLVM =
-      "func.func(convert-linalg-to-loops),"
-      "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-      "convert-math-to-llvm,convert-math-to-libm,arith-expand,"
-      "convert-arith-to-llvm,finalize-memref-to-llvm,"
-      "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
-      "convert-cf-to-llvm,convert-to-llvm,reconcile-unrealized-casts,"
-      "canonicalize";
-  if (failed(parsePassPipeline(bufferize, pm)))
-    llvm::report_fatal_error("qc-cpu-codegen: bad bufferization pipeline");
+  // Everything between is upstream. Outputs bufferize straight into the
+  // caller's buffers (out-params with hoisted allocations).
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createLinalgElementwiseOpFusionPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.modifyPublicFunctions = true;
+  outParams.hoistStaticAllocs = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  pm.addPass(createCanonicalizerPass());
+  bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createQCLowerMicrokernels());
-  if (failed(parsePassPipeline(toLLVM, pm)))
-    llvm::report_fatal_error("qc-cpu-codegen: bad LLVM lowering pipeline");
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(arith::createArithExpandOpsPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  ConvertFuncToLLVMPassOptions funcToLLVM;
+  funcToLLVM.useBarePtrCallConv = true;
+  pm.addPass(createConvertFuncToLLVMPass(funcToLLVM));
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(createQCCPUEntryPoint());
 }
 

@@ -252,3 +252,27 @@ func.func @qmul_wide(%a: tensor<4x!quant.uniform<i16:f32, 0.1>>, %b: tensor<4x!q
   %0 = qc.qmul %a, %b {multiplier = 1073741824 : i32, shift = 0 : i32} : (tensor<4x!quant.uniform<i16:f32, 0.1>>, tensor<4x!quant.uniform<i8:f32, 0.1>>) -> tensor<4x!quant.uniform<i8:f32, 0.1>>
   return
 }
+
+// -----
+
+func.func @microkernel_result_type(%x: tensor<4xi8>, %o: tensor<2xi32>) -> tensor<2xi8> {
+  // expected-error @+1 {{result type 'tensor<2xi8>' differs from its output 'tensor<2xi32>'}}
+  %y = qc.microkernel "k" ins(%x : tensor<4xi8>) outs(%o : tensor<2xi32>) -> tensor<2xi8>
+  return %y : tensor<2xi8>
+}
+
+// -----
+
+func.func @microkernel_mixed(%x: tensor<4xi8>, %o: memref<2xi32>) {
+  // expected-error @+1 {{mixes tensors and buffers}}
+  qc.microkernel "k" ins(%x : tensor<4xi8>) outs(%o : memref<2xi32>)
+  return
+}
+
+// -----
+
+func.func @microkernel_missing_result(%x: tensor<4xi8>, %o: tensor<2xi32>) {
+  // expected-error @+1 {{returns one tensor per output, got 0 for 1}}
+  qc.microkernel "k" ins(%x : tensor<4xi8>) outs(%o : tensor<2xi32>)
+  return
+}

@@ -72,3 +72,13 @@ func.func @integer_elementwise(%a: tensor<2x4x!act>, %b: tensor<4x!out>, %x: ten
 func.func @precision() attributes {qc.precision = #qc.precision<activation = i16, weight = i4, granularity = per_group, scheme = symmetric, group_size = 32>} {
   return
 }
+
+// CHECK-LABEL: func.func @microkernel
+func.func @microkernel(%x: tensor<1x4xi8>, %w: tensor<256xi8>, %p: tensor<25xi64>, %o: tensor<1x2xi32>,
+                       %xb: memref<1x4xi8>, %wb: memref<256xi8>, %pb: memref<25xi64>, %ob: memref<1x2xi32>) -> tensor<1x2xi32> {
+  // CHECK: qc.microkernel "quantc_qlayer_generic" ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<1x4xi8>, tensor<256xi8>, tensor<25xi64>) outs(%{{.*}} : tensor<1x2xi32>) -> tensor<1x2xi32>
+  %y = qc.microkernel "quantc_qlayer_generic" ins(%x, %w, %p : tensor<1x4xi8>, tensor<256xi8>, tensor<25xi64>) outs(%o : tensor<1x2xi32>) -> tensor<1x2xi32>
+  // CHECK: qc.microkernel "quantc_qlayer_generic" ins(%{{.*}}, %{{.*}}, %{{.*}} : memref<1x4xi8>, memref<256xi8>, memref<25xi64>) outs(%{{.*}} : memref<1x2xi32>)
+  qc.microkernel "quantc_qlayer_generic" ins(%xb, %wb, %pb : memref<1x4xi8>, memref<256xi8>, memref<25xi64>) outs(%ob : memref<1x2xi32>)
+  return %y : tensor<1x2xi32>
+}

@@ -36,6 +36,11 @@ struct CPUTargetOptions {
 /// The microkernel variant a CPU runs: avx512vnni, avx2 or generic.
 std::string getKernelSuffix(llvm::StringRef targetCPU);
 
+/// Adds what code generation needs to a registry: the upstream dialects it
+/// lowers through, their bufferization and LLVM-conversion interfaces, and
+/// LLVM IR translations (tools that register everything need not call it).
+void registerCPUCodegenDialects(mlir::DialectRegistry &registry);
+
 /// qc (after qc-fold-scales) → LLVM dialect with the artifact entry point.
 void buildCPUCodegenPipeline(mlir::OpPassManager &pm,
                              const CPUTargetOptions &options);
@@ -55,6 +60,14 @@ mlir::LogicalResult emitHeader(mlir::ModuleOp module, llvm::StringRef modelName,
 mlir::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
                                       llvm::StringRef outputPath,
                                       std::string &error);
+
+/// Compiles a quantized (or float) qc module into `outputPath` (a shared
+/// library) with `<stem>.h` and `<stem>.json` beside it; the module is
+/// lowered in place. Fills `error` on failure, leaving no library behind.
+mlir::LogicalResult writeCPUArtifact(mlir::ModuleOp module,
+                                     llvm::StringRef outputPath,
+                                     const CPUTargetOptions &options,
+                                     std::string &error);
 
 } // namespace quantc
 

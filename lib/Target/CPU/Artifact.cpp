@@ -1,0 +1,58 @@
+//===- Artifact.cpp - a quantized module → model.so/.h/.json ----*- C++ -*-===//
+#include "quantc/Target/CPU/Artifact.h"
+#include "quantc/Target/CPU/Manifest.h"
+
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+using namespace quantc;
+
+namespace {
+LogicalResult writeText(StringRef path, std::string &error,
+                        function_ref<LogicalResult(raw_ostream &)> fn) {
+  auto file = openOutputFile(path, &error);
+  if (!file || failed(fn(file->os())))
+    return failure();
+  file->keep();
+  return success();
+}
+} // namespace
+
+LogicalResult quantc::writeCPUArtifact(ModuleOp module, StringRef outputPath,
+                                       const CPUTargetOptions &options,
+                                       std::string &error) {
+  llvm::json::Value manifest = buildManifest(module, options.targetCPU);
+  PassManager codegen(module.getContext());
+  buildCPUCodegenPipeline(codegen, options);
+  if (failed(codegen.run(module))) {
+    error = "code generation failed";
+    return failure();
+  }
+  SmallString<256> stem(outputPath);
+  llvm::sys::path::replace_extension(stem, "");
+  std::string objectPath = (stem + ".o").str();
+  if (failed(emitObjectFile(module, options.targetCPU, objectPath))) {
+    error = "cannot emit " + objectPath;
+    return failure();
+  }
+  LogicalResult linked = linkSharedLibrary(objectPath, outputPath, error);
+  llvm::sys::fs::remove(objectPath);
+  if (failed(linked))
+    return failure();
+  StringRef name = llvm::sys::path::filename(stem);
+  if (failed(writeText((stem + ".h").str(), error, [&](raw_ostream &os) {
+        return emitHeader(module, name, os);
+      })) ||
+      failed(writeText((stem + ".json").str(), error, [&](raw_ostream &os) {
+        os << llvm::formatv("{0:2}", manifest) << "\n";
+        return success();
+      }))) {
+    llvm::sys::fs::remove(outputPath);
+    return failure();
+  }
+  return success();
+}

@@ -1,0 +1,18 @@
+// RUN: quant-opt %s --split-input-file --convert-qc-to-linalg --verify-diagnostics
+
+// A 3-d convolution has no lowering: the error names the op (its location
+// is the ONNX node).
+func.func @conv_3d(%x: tensor<1x1x4x4x4xf32>, %w: tensor<1x1x2x2x2xf32>) -> tensor<1x1x3x3x3xf32> {
+  // expected-error @+1 {{failed to legalize operation 'qc.conv'}}
+  %y = qc.conv %x, %w {strides = array<i64: 1, 1, 1>, dilations = array<i64: 1, 1, 1>, pads = array<i64: 0, 0, 0, 0, 0, 0>} : (tensor<1x1x4x4x4xf32>, tensor<1x1x2x2x2xf32>) -> tensor<1x1x3x3x3xf32>
+  return %y : tensor<1x1x3x3x3xf32>
+}
+
+// -----
+
+// Integer pow has no lowering.
+func.func @pow_int(%a: tensor<4xi64>, %b: tensor<4xi64>) -> tensor<4xi64> {
+  // expected-error @+1 {{failed to legalize operation 'qc.pow'}}
+  %y = qc.pow %a, %b : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
+  return %y : tensor<4xi64>
+}

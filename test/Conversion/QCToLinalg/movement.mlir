@@ -1,0 +1,115 @@
+// RUN: quant-opt %s --split-input-file --convert-qc-to-linalg | FileCheck %s
+
+// Rule: constants become arith.constant of the same attribute.
+// CHECK-LABEL: func.func @constant
+// CHECK: arith.constant dense<[1, 2]> : tensor<2xi64>
+func.func @constant() -> tensor<2xi64> {
+  %c = qc.constant dense<[1, 2]> : tensor<2xi64>
+  return %c : tensor<2xi64>
+}
+
+// -----
+
+// Rule: reshape collapses to 1-d and expands to the result shape.
+// CHECK-LABEL: func.func @reshape
+// CHECK: tensor.collapse_shape %arg0 {{\[}}[0, 1, 2]] : tensor<2x3x4xf32> into tensor<24xf32>
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1]] output_shape [6, 4]
+func.func @reshape(%x: tensor<2x3x4xf32>) -> tensor<6x4xf32> {
+  %y = qc.reshape %x : tensor<2x3x4xf32> -> tensor<6x4xf32>
+  return %y : tensor<6x4xf32>
+}
+
+// -----
+
+// Rule: transpose is linalg.transpose.
+// CHECK-LABEL: func.func @transpose
+// CHECK: linalg.transpose ins(%arg0 : tensor<2x3x4xf32>) outs(%{{.*}} : tensor<4x2x3xf32>) permutation = [2, 0, 1]
+func.func @transpose(%x: tensor<2x3x4xf32>) -> tensor<4x2x3xf32> {
+  %y = qc.transpose %x {perm = array<i64: 2, 0, 1>} : (tensor<2x3x4xf32>) -> tensor<4x2x3xf32>
+  return %y : tensor<4x2x3xf32>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1>
+
+// Rule: concat inserts each input at its offset along the axis (quantized
+// tensors as their storage integers).
+// CHECK-LABEL: func.func @concat
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<2x5xi8>
+// CHECK: %[[A:.*]] = tensor.insert_slice %arg0 into %[[E]][0, 0] [2, 2] [1, 1]
+// CHECK: tensor.insert_slice %arg1 into %[[A]][0, 2] [2, 3] [1, 1]
+func.func @concat(%a: tensor<2x2x!q>, %b: tensor<2x3x!q>) -> tensor<2x5x!q> {
+  %y = qc.concat %a, %b {axis = 1 : i64} : (tensor<2x2x!q>, tensor<2x3x!q>) -> tensor<2x5x!q>
+  return %y : tensor<2x5x!q>
+}
+
+// -----
+
+// Rule: a slice with positive steps is tensor.extract_slice; a negative
+// step gathers element by element.
+// CHECK-LABEL: func.func @slices
+// CHECK: tensor.extract_slice %arg0[0, 1] [2, 2] [1, 2]
+// CHECK: linalg.generic
+// CHECK: linalg.index
+// CHECK: tensor.extract %arg0
+func.func @slices(%x: tensor<2x5xf32>) -> (tensor<2x2xf32>, tensor<2x5xf32>) {
+  %a = qc.slice %x {starts = array<i64: 0, 1>, limits = array<i64: 2, 5>, steps = array<i64: 1, 2>} : (tensor<2x5xf32>) -> tensor<2x2xf32>
+  %b = qc.slice %x {starts = array<i64: 0, 4>, limits = array<i64: 2, -1>, steps = array<i64: 1, -1>} : (tensor<2x5xf32>) -> tensor<2x5xf32>
+  return %a, %b : tensor<2x2xf32>, tensor<2x5xf32>
+}
+
+// -----
+
+// Rule: gather reads each index (negative ones count from the end).
+// CHECK-LABEL: func.func @gather
+// CHECK: tensor.extract %arg1
+// CHECK: arith.cmpi slt
+// CHECK: tensor.extract %arg0
+func.func @gather(%x: tensor<5x3xf32>, %i: tensor<2xi64>) -> tensor<2x3xf32> {
+  %y = qc.gather %x, %i {axis = 0 : i64} : (tensor<5x3xf32>, tensor<2xi64>) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+// Rule: tile reads its input modulo the input shape.
+// CHECK-DAG: #[[MOD:.*]] = affine_map<(d0, d1) -> (d0 mod 2, d1 mod 3)>
+// CHECK-LABEL: func.func @tile
+// CHECK: linalg.generic {indexing_maps = [#[[MOD]], #{{.*}}]
+func.func @tile(%x: tensor<2x3xf32>) -> tensor<4x6xf32> {
+  %y = qc.tile %x {repeats = array<i64: 2, 2>} : (tensor<2x3xf32>) -> tensor<4x6xf32>
+  return %y : tensor<4x6xf32>
+}
+
+// -----
+
+// Rule: constant padding is tensor.pad; reflect padding gathers mirrored
+// coordinates.
+// CHECK-LABEL: func.func @pads
+// CHECK: %[[V:.*]] = arith.constant 5.000000e-01 : f32
+// CHECK: tensor.pad %arg0 low[0, 1] high[0, 2]
+// CHECK: tensor.yield %[[V]]
+// CHECK: linalg.generic
+// CHECK: arith.remsi
+func.func @pads(%x: tensor<2x3xf32>) -> (tensor<2x6xf32>, tensor<2x6xf32>) {
+  %a = qc.pad %x {pads = array<i64: 0, 1, 0, 2>, mode = "constant", value = 0.5 : f32} : (tensor<2x3xf32>) -> tensor<2x6xf32>
+  %b = qc.pad %x {pads = array<i64: 0, 1, 0, 2>, mode = "reflect"} : (tensor<2x3xf32>) -> tensor<2x6xf32>
+  return %a, %b : tensor<2x6xf32>, tensor<2x6xf32>
+}
+
+// -----
+
+// Rule: resize runs one axis at a time from compile-time tables of source
+// taps (linear: two taps and a weight).
+// CHECK-LABEL: func.func @resize_linear
+// CHECK: arith.constant dense<[0, 0, 0, 1, 1, 2]> : tensor<6xi64>
+// CHECK: arith.constant dense<[1, 1, 1, 2, 2, 2]> : tensor<6xi64>
+// CHECK: arith.constant dense<[0.000000e+00, 2.500000e-01, 7.500000e-01, 2.500000e-01, 7.500000e-01, 0.000000e+00]> : tensor<6xf32>
+// CHECK: arith.subf
+// CHECK: arith.mulf
+// CHECK: arith.addf
+func.func @resize_linear(%x: tensor<1x1x1x3xf32>) -> tensor<1x1x1x6xf32> {
+  %y = qc.resize %x {scales = array<f32: 1.0, 1.0, 1.0, 2.0>, mode = "linear", coordinate_transformation_mode = "half_pixel", nearest_mode = "round_prefer_floor"} : tensor<1x1x1x3xf32> -> tensor<1x1x1x6xf32>
+  return %y : tensor<1x1x1x6xf32>
+}

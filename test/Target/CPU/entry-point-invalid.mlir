@@ -1,0 +1,23 @@
+// RUN: quant-opt %s --split-input-file --qc-cpu-entry-point --verify-diagnostics
+
+module attributes {qc.signature = {inputs = [{name = "x", type = tensor<4xf32>}], outputs = [{name = "y", type = tensor<4xf32>}]}} {
+  // expected-error @+1 {{@main takes 1 pointers, expected 2 (inputs then output buffers)}}
+  llvm.func @main(%arg0: !llvm.ptr) {
+    llvm.return
+  }
+}
+
+// -----
+
+// expected-error @+1 {{qc-cpu-entry-point needs a lowered @main and the qc.signature of convert-qc-to-linalg}}
+module {
+}
+
+// -----
+
+module attributes {qc.signature = {inputs = [{name = "x", type = tensor<?xf32>}], outputs = []}} {
+  // expected-error @+1 {{unsupported tensor type 'tensor<?xf32>' at the model boundary}}
+  llvm.func @main(%arg0: !llvm.ptr) {
+    llvm.return
+  }
+}
