@@ -28,3 +28,9 @@ if [ ! -f "$STAMP" ] || [ "$REQ" -nt "$STAMP" ]; then
   "$VENV/bin/pip" install -q -r "$REQ"
   touch "$STAMP"
 fi
+# The Python package, editable: tests see its sources as they are.
+PACKAGE="$(dirname "$0")/../python"
+if [ ! -f "$VENV/.quantc-python-stamp" ] || [ "$PACKAGE/pyproject.toml" -nt "$VENV/.quantc-python-stamp" ]; then
+  "$VENV/bin/pip" install -q --no-deps --no-build-isolation -e "$PACKAGE" 2>/dev/null
+  touch "$VENV/.quantc-python-stamp"
+fi

@@ -23,4 +23,5 @@ if [ ! -f "$BUILD_DIR/example/build.ninja" ]; then
 fi
 ninja --quiet -C "$BUILD_DIR/example"
 /usr/lib/llvm-22/bin/lit -sv "$BUILD_DIR/test"
-QUANTC_BIN_DIR="$PWD/$BUILD_DIR/bin" "$BUILD_DIR/venv/bin/python" -m pytest -q test/e2e
+QUANTC_BIN_DIR="$PWD/$BUILD_DIR/bin" QUANTC_HOME="$PWD/$BUILD_DIR" \
+  "$BUILD_DIR/venv/bin/python" -m pytest -q test/e2e python/tests

@@ -293,6 +293,20 @@ inline void *allocateScratch(int64_t bytes) {
   return std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
 }
 
+/// Layers below this many multiply-adds run on the calling thread alone:
+/// waking workers would cost more than it saves.
+constexpr int64_t kParallelMACs = int64_t(1) << 20;
+
+inline void runChunks(const QLayer &layer, int64_t chunks, ChunkFn fn,
+                      void *context) {
+  if (layer.rows() * layer.n() * layer.k() < kParallelMACs) {
+    for (int64_t i = 0; i < chunks; ++i)
+      fn(context, i);
+    return;
+  }
+  parallelFor(chunks, fn, context);
+}
+
 template <typename Tile>
 void runQLayer(const void *input, const int8_t *packed, const int32_t *bias,
                const int32_t *multiplier, const int32_t *shift,
@@ -306,7 +320,7 @@ void runQLayer(const void *input, const int8_t *packed, const int32_t *bias,
     auto *packedRows = static_cast<uint8_t *>(allocateScratch(rows * kp));
     packRows(layer, in, packedRows);
     GemmRun<Tile> work{layer, requantizer, bias, packedRows, packed, output};
-    parallelFor(rowBlocks * layer.panels(), GemmRun<Tile>::chunk, &work);
+    runChunks(layer, rowBlocks * layer.panels(), GemmRun<Tile>::chunk, &work);
     std::free(packedRows);
     return;
   }
@@ -321,7 +335,7 @@ void runQLayer(const void *input, const int8_t *packed, const int32_t *bias,
     packImage(layer, in + b * imageBytes, columns, panels, sums);
     ConvRun<Tile> work{layer, requantizer, bias, sums, panels,
                        reinterpret_cast<const uint8_t *>(packed), output, b};
-    parallelFor(channelBlocks * panelCount, ConvRun<Tile>::chunk, &work);
+    runChunks(layer, channelBlocks * panelCount, ConvRun<Tile>::chunk, &work);
   }
   std::free(columns);
   std::free(panels);

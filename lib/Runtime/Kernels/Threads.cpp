@@ -1,32 +1,48 @@
 //===- Threads.cpp - the artifact's worker pool -----------------*- C++ -*-===//
+//
+// Layers take tens of microseconds, so handing out work must cost far less:
+// workers spin on a generation counter for a while after each job before
+// they sleep, and the caller spins on the completion count. Chunks are
+// handed out through an atomic counter; the calling thread works too.
+//
+//===----------------------------------------------------------------------===//
 #include "Kernels.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include <immintrin.h>
+
 namespace {
-/// A fixed pool: parallelFor hands out chunk indices through an atomic
-/// counter; the caller's thread works too.
+/// Spin iterations (each a pause) before a worker sleeps: about 100 µs.
+constexpr int kSpins = 20000;
+
 class ThreadPool {
 public:
   ~ThreadPool() { resize(1); }
 
   void resize(int threads) {
+    if (threads == size())
+      return;
     {
       std::lock_guard<std::mutex> lock(mutex);
       stopping = true;
-      ++generation;
+      generation.fetch_add(1);
     }
     wake.notify_all();
     for (std::thread &t : workers)
       t.join();
     workers.clear();
     stopping = false;
+    // Workers start from the current generation: one that starts late must
+    // not take the first job for one it has seen.
+    uint64_t current = generation.load();
     for (int i = 1; i < threads; ++i)
-      workers.emplace_back([this] { work(); });
+      workers.emplace_back([this, current] { work(current); });
   }
 
   int size() const { return static_cast<int>(workers.size()) + 1; }
@@ -40,14 +56,14 @@ public:
     {
       std::lock_guard<std::mutex> lock(mutex);
       task = {fn, context, chunks};
-      next = 0;
-      pending = static_cast<int>(workers.size());
-      ++generation;
+      next.store(0);
+      pending.store(static_cast<int>(workers.size()));
+      generation.fetch_add(1);
     }
     wake.notify_all();
     drain();
-    std::unique_lock<std::mutex> lock(mutex);
-    done.wait(lock, [this] { return pending == 0; });
+    while (pending.load(std::memory_order_acquire) != 0)
+      _mm_pause();
   }
 
 private:
@@ -62,30 +78,36 @@ private:
       task.fn(task.context, i);
   }
 
-  void work() {
-    uint64_t seen = 0;
+  void work(uint64_t seen) {
     for (;;) {
-      {
+      // Spin briefly for the next job, then sleep.
+      int spins = 0;
+      while (generation.load(std::memory_order_acquire) == seen && spins < kSpins) {
+        _mm_pause();
+        ++spins;
+      }
+      if (generation.load(std::memory_order_acquire) == seen) {
         std::unique_lock<std::mutex> lock(mutex);
-        wake.wait(lock, [&] { return generation != seen; });
-        seen = generation;
+        wake.wait(lock, [&] { return generation.load() != seen; });
+      }
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        seen = generation.load();
         if (stopping)
           return;
       }
       drain();
-      std::lock_guard<std::mutex> lock(mutex);
-      if (--pending == 0)
-        done.notify_one();
+      pending.fetch_sub(1, std::memory_order_release);
     }
   }
 
   std::vector<std::thread> workers;
   std::mutex mutex;
-  std::condition_variable wake, done;
+  std::condition_variable wake;
   Task task;
   std::atomic<int64_t> next{0};
-  int pending = 0;
-  uint64_t generation = 0;
+  std::atomic<int> pending{0};
+  std::atomic<uint64_t> generation{0};
   bool stopping = false;
 };
 

@@ -178,7 +178,8 @@ LogicalResult quantc::linkSharedLibrary(StringRef objectPath,
   // library behind.
   std::string temporary = (outputPath + ".tmp").str();
   SmallVector<StringRef> args = {*program, "-shared", "-o", temporary,
-                                 objectPath, kernels, "-lm", "-lpthread"};
+                                 objectPath, kernels, "-lstdc++", "-lm",
+                                 "-lpthread"};
   int rc = llvm::sys::ExecuteAndWait(*program, args, std::nullopt, {}, 0, 0,
                                      &error);
   if (rc != 0) {
