@@ -44,6 +44,8 @@ enum qc_qlayer_param {
   QC_QLAYER_DILATION_W, QC_QLAYER_PAD_TOP, QC_QLAYER_PAD_LEFT,
   QC_QLAYER_OH, QC_QLAYER_OW,
   QC_QLAYER_PAD_VALUE,        /* stored value of padding (the zero point) */
+  QC_QLAYER_GROUP,            /* convolution groups (C and N divide by it;
+                                 K is per group) */
   QC_QLAYER_NUM_PARAMS
 };
 

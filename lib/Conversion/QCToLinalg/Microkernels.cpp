@@ -98,7 +98,7 @@ bool isPackableLayer(Operation *op) {
   Value input, weight, bias;
   if (auto conv = dyn_cast<qc::QConvOp>(op)) {
     int64_t rank = cast<ShapedType>(conv.getInput().getType()).getRank();
-    if (conv.getGroup() != 1 || (rank != 4 && rank != 3))
+    if (rank != 4 && rank != 3)
       return false;
     input = conv.getInput(), weight = conv.getWeight(), bias = conv.getBias();
   } else if (auto matmul = dyn_cast<qc::QMatMulOp>(op)) {
@@ -122,7 +122,7 @@ FailureOr<PackableLayer> matchLayer(Operation *op) {
   layer.op = op;
   if (auto conv = dyn_cast<qc::QConvOp>(op)) {
     auto inShape = cast<ShapedType>(conv.getInput().getType()).getShape();
-    if (conv.getGroup() != 1 || (inShape.size() != 4 && inShape.size() != 3))
+    if (inShape.size() != 4 && inShape.size() != 3)
       return failure();
     std::optional<reference::Tensor> w = getSignedWeights(conv.getWeight());
     if (!w)
@@ -251,6 +251,8 @@ LogicalResult lowerLayer(const PackableLayer &layer, qc::RequantizeOp requantize
   params[QC_QLAYER_K] = layer.k;
   params[QC_QLAYER_INPUT_UNSIGNED] = !layer.inputType.isSigned();
   params[QC_QLAYER_PAD_VALUE] = layer.inputType.getZeroPoint();
+  if (auto conv = dyn_cast<qc::QConvOp>(layer.op))
+    params[QC_QLAYER_GROUP] = conv.getGroup();
   if (isConv)
     llvm::copy(layer.params, params.begin() + QC_QLAYER_C);
   if (requantize) {

@@ -36,6 +36,7 @@ struct QLayer {
     return isConv() ? p[QC_QLAYER_OH] * p[QC_QLAYER_OW] : p[QC_QLAYER_M];
   }
   int64_t batches() const { return isConv() ? p[QC_QLAYER_M] : 1; }
+  int64_t groups() const { return isConv() ? p[QC_QLAYER_GROUP] : 1; }
   uint8_t flip() const { return p[QC_QLAYER_INPUT_UNSIGNED] ? 0 : 0x80; }
 };
 
@@ -126,14 +127,14 @@ inline void packRows(const QLayer &layer, const uint8_t *input, uint8_t *rows) {
   }
 }
 
-/// Convolution: the unfolded image as panels of kPanel pixels in the weight
+/// Convolution: the unfolded image (the channels of one group) as panels of kPanel pixels in the weight
 /// panel layout (4 taps per pixel per group), s8 (u8 inputs shifted by
 /// -128), and each pixel's sum of taps. `columns` is K rows of P pixels of
 /// scratch.
 inline void packImage(const QLayer &layer, const uint8_t *image,
                       int8_t *columns, int8_t *panels, int32_t *sums) {
   const int64_t *p = layer.p;
-  int64_t c = p[QC_QLAYER_C], h = p[QC_QLAYER_H], w = p[QC_QLAYER_W];
+  int64_t c = p[QC_QLAYER_C] / layer.groups(), h = p[QC_QLAYER_H], w = p[QC_QLAYER_W];
   int64_t kh = p[QC_QLAYER_KH], kw = p[QC_QLAYER_KW];
   int64_t sh = p[QC_QLAYER_STRIDE_H], sw = p[QC_QLAYER_STRIDE_W];
   int64_t dh = p[QC_QLAYER_DILATION_H], dw = p[QC_QLAYER_DILATION_W];
@@ -242,7 +243,7 @@ struct ConvRun {
   const int8_t *panels;
   const uint8_t *weights;
   void *output;
-  int64_t batch;
+  int64_t batch, firstChannel, channels;
 
   static void chunk(void *self, int64_t index) {
     static_cast<ConvRun *>(self)->run(index);
@@ -252,8 +253,8 @@ struct ConvRun {
     int64_t kp = layer.paddedK(), n = layer.n(), pixels = layer.rows();
     int64_t panelCount = (pixels + kPanel - 1) / kPanel;
     int64_t panel = index % panelCount, block = index / panelCount;
-    int64_t first = block * kRowsPerChunk;
-    int64_t last = std::min(n, first + kRowsPerChunk);
+    int64_t first = firstChannel + block * kRowsPerChunk;
+    int64_t last = std::min(firstChannel + channels, first + kRowsPerChunk);
     int64_t x0 = panel * kPanel;
     int width = static_cast<int>(std::min<int64_t>(kPanel, pixels - x0));
     const int8_t *columns = panels + panel * kp * kPanel;
@@ -328,15 +329,19 @@ void runQLayer(const void *input, const int8_t *packed, const int32_t *bias,
   auto *columns = static_cast<int8_t *>(allocateScratch(layer.k() * rows));
   auto *panels = static_cast<int8_t *>(allocateScratch(panelCount * kp * kPanel));
   auto *sums = static_cast<int32_t *>(allocateScratch(rows * 4));
-  int64_t channelBlocks = (layer.n() + kRowsPerChunk - 1) / kRowsPerChunk;
   const int64_t *p = layer.p;
-  int64_t imageBytes = p[QC_QLAYER_C] * p[QC_QLAYER_H] * p[QC_QLAYER_W];
-  for (int64_t b = 0; b < layer.batches(); ++b) {
-    packImage(layer, in + b * imageBytes, columns, panels, sums);
-    ConvRun<Tile> work{layer, requantizer, bias, sums, panels,
-                       reinterpret_cast<const uint8_t *>(packed), output, b};
-    runChunks(layer, channelBlocks * panelCount, ConvRun<Tile>::chunk, &work);
-  }
+  int64_t groups = layer.groups(), groupChannels = layer.n() / groups;
+  int64_t channelBlocks = (groupChannels + kRowsPerChunk - 1) / kRowsPerChunk;
+  int64_t planeBytes = p[QC_QLAYER_H] * p[QC_QLAYER_W];
+  int64_t groupBytes = p[QC_QLAYER_C] / groups * planeBytes;
+  for (int64_t b = 0; b < layer.batches(); ++b)
+    for (int64_t g = 0; g < groups; ++g) {
+      packImage(layer, in + (b * groups + g) * groupBytes, columns, panels, sums);
+      ConvRun<Tile> work{layer, requantizer, bias, sums, panels,
+                         reinterpret_cast<const uint8_t *>(packed), output, b,
+                         g * groupChannels, groupChannels};
+      runChunks(layer, channelBlocks * panelCount, ConvRun<Tile>::chunk, &work);
+    }
   std::free(columns);
   std::free(panels);
   std::free(sums);

@@ -13,9 +13,9 @@
 // CHECK-DAG: %[[B:.*]] = arith.constant dense<[13, 14]> : tensor<2xi32>
 // CHECK-DAG: %[[M:.*]] = arith.constant dense<1073741824> : tensor<2xi32>
 // CHECK-DAG: %[[S:.*]] = arith.constant dense<[3, 4]> : tensor<2xi32>
-// CHECK-DAG: %[[P:.*]] = arith.constant dense<[1, 1, 2, 1, 0, 1, 4, -128, 127, 0, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, -3]> : tensor<25xi64>
+// CHECK-DAG: %[[P:.*]] = arith.constant dense<[1, 1, 2, 1, 0, 1, 4, -128, 127, 0, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, -3, 1]> : tensor<26xi64>
 // CHECK: %[[OUT:.*]] = tensor.empty() : tensor<1x2x3x3xi8>
-// CHECK: %[[R:.*]] = qc.microkernel "quantc_qlayer_avx512vnni" ins(%arg0, %[[W]], %[[B]], %[[M]], %[[S]], %[[P]] : tensor<1x1x3x3xi8>, tensor<8xi8>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32>, tensor<25xi64>) outs(%[[OUT]] : tensor<1x2x3x3xi8>) -> tensor<1x2x3x3xi8>
+// CHECK: %[[R:.*]] = qc.microkernel "quantc_qlayer_avx512vnni" ins(%arg0, %[[W]], %[[B]], %[[M]], %[[S]], %[[P]] : tensor<1x1x3x3xi8>, tensor<8xi8>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32>, tensor<26xi64>) outs(%[[OUT]] : tensor<1x2x3x3xi8>) -> tensor<1x2x3x3xi8>
 // CHECK: return %[[R]]
 // CHECK: packed_weights: "0x01000000818080807E808080"
 func.func @conv_requantize(%x: tensor<1x1x3x3x!x>) -> tensor<1x2x3x3x!y> {
@@ -39,7 +39,7 @@ func.func @conv_requantize(%x: tensor<1x1x3x3x!x>) -> tensor<1x2x3x3x!y> {
 // 0 (padded), W[0..2][1] = 0, -1, 0.
 // CHECK-LABEL: func.func @matmul_accumulators
 // CHECK-DAG: arith.constant dense<[-375, 125]> : tensor<2xi32>
-// CHECK-DAG: arith.constant dense<[0, 2, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -3]> : tensor<25xi64>
+// CHECK-DAG: arith.constant dense<[0, 2, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -3, 0]> : tensor<26xi64>
 // CHECK: qc.microkernel "quantc_qlayer_avx512vnni"
 // CHECK-SAME: outs(%{{.*}} : tensor<2x2xi32>) -> tensor<2x2xi32>
 // CHECK: packed_weights: "0x010000000102000000FF0000
@@ -56,15 +56,28 @@ func.func @matmul_accumulators(%x: tensor<2x3x!x>) -> tensor<2x2xi32> {
 !w = !quant.uniform<i8<-127:127>:f32:0, {0.25, 0.125}>
 !y = !quant.uniform<i8:f32, 2.0:4>
 
-// Rule: grouped convolutions (and weights that are not constants) stay on
-// the linalg path.
+// Rule: grouped (and depthwise) convolutions run the kernel group by group;
+// weights that are not constants stay on the linalg path.
 // CHECK-LABEL: func.func @grouped_conv
-// CHECK-NOT: qc.microkernel
-// CHECK: linalg.conv_2d_ngchw_gfchw
+// CHECK: arith.constant dense<[1, 1, 2, 1, 0, 1, 4, -128, 127, 0, 1, 2, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, -3, 2]> : tensor<26xi64>
+// CHECK: qc.microkernel "quantc_qlayer_avx512vnni"
 func.func @grouped_conv(%x: tensor<1x2x3x3x!x>) -> tensor<1x2x3x3x!y> {
   %wi = qc.constant dense<[[[[1]]], [[[-2]]]]> : tensor<2x1x1x1xi8>
   %w = quant.scast %wi : tensor<2x1x1x1xi8> to tensor<2x1x1x1x!w>
   %acc = qc.qconv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, group = 2} : (tensor<1x2x3x3x!x>, tensor<2x1x1x1x!w>) -> tensor<1x2x3x3xi32>
   %y = qc.requantize %acc {multiplier = array<i32: 1073741824, 1073741824>, shift = array<i32: 3, 4>, axis = 1} : tensor<1x2x3x3xi32> -> tensor<1x2x3x3x!y>
   return %y : tensor<1x2x3x3x!y>
+}
+
+// -----
+
+!x = !quant.uniform<i8:f32, 0.5:-3>
+!w = !quant.uniform<i8<-127:127>:f32:0, {0.25, 0.125}>
+
+// CHECK-LABEL: func.func @runtime_weights
+// CHECK-NOT: qc.microkernel
+// CHECK: linalg.conv_2d_ngchw_gfchw
+func.func @runtime_weights(%x: tensor<1x1x3x3x!x>, %w: tensor<2x1x1x1x!w>) -> tensor<1x2x3x3xi32> {
+  %acc = qc.qconv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : (tensor<1x1x3x3x!x>, tensor<2x1x1x1x!w>) -> tensor<1x2x3x3xi32>
+  return %acc : tensor<1x2x3x3xi32>
 }
