@@ -64,6 +64,28 @@ void quantc_qlayer_generic(const void *input, const int8_t *packed,
                            const int32_t *shift, const int64_t *params,
                            void *output);
 
+/* Float convolution (NCHW, f32): out = sum_k w * x + bias, each sum taken
+   in order of k (input channel, window row, window column) from 0 with a
+   rounding after every multiply and add, exactly as the reference
+   evaluator. Weights are the layer's own [N][C/group][KH][KW]. */
+enum qc_fconv_param {
+  QC_FCONV_BATCH, QC_FCONV_C, QC_FCONV_H, QC_FCONV_W, QC_FCONV_N,
+  QC_FCONV_KH, QC_FCONV_KW, QC_FCONV_STRIDE_H, QC_FCONV_STRIDE_W,
+  QC_FCONV_DILATION_H, QC_FCONV_DILATION_W, QC_FCONV_PAD_TOP,
+  QC_FCONV_PAD_LEFT, QC_FCONV_OH, QC_FCONV_OW, QC_FCONV_GROUP,
+  QC_FCONV_HAS_BIAS,
+  QC_FCONV_NUM_PARAMS
+};
+
+void quantc_fconv_avx512vnni(const float *input, const float *weights,
+                             const float *bias, const int64_t *params,
+                             float *output);
+void quantc_fconv_avx2(const float *input, const float *weights,
+                       const float *bias, const int64_t *params, float *output);
+void quantc_fconv_generic(const float *input, const float *weights,
+                          const float *bias, const int64_t *params,
+                          float *output);
+
 #ifdef __cplusplus
 }
 #endif

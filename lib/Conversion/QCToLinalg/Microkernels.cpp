@@ -6,7 +6,8 @@
 // once, into the panel layout of quantc/Runtime/Microkernels.h; the kernel
 // forms u8 x s8 dot products, so the zero point and the 128 shifts between
 // u8 and s8 fold into the bias as multiples of the weights' sums (exact in
-// wrapping i32 arithmetic, since the true accumulator fits i32).
+// wrapping i32 arithmetic, since the true accumulator fits i32). Float
+// convolutions call a kernel that sums in the evaluator's order.
 //
 //===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
@@ -354,6 +355,49 @@ struct AccumulatorLayerLowering : OpConversionPattern<OpTy> {
 
   std::string suffix;
 };
+/// A float convolution as a call of the float kernel, which sums in the
+/// evaluator's order (so float islands of quantized models stay exact).
+struct FloatConvLowering : OpConversionPattern<qc::ConvOp> {
+  FloatConvLowering(const TypeConverter &converter, MLIRContext *ctx,
+                    StringRef suffix)
+      : OpConversionPattern(converter, ctx, /*benefit=*/2), suffix(suffix) {}
+
+  LogicalResult
+  matchAndRewrite(qc::ConvOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto inType = cast<RankedTensorType>(op.getInput().getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    ArrayRef<int64_t> in = inType.getShape(), out = type.getShape();
+    auto ws = cast<ShapedType>(op.getWeight().getType()).getShape();
+    if (!type.getElementType().isF32() || (in.size() != 3 && in.size() != 4))
+      return failure();
+    bool is1D = in.size() == 3;
+    auto pick = [&](ArrayRef<int64_t> v, int i) { return is1D ? (i ? v[0] : 1) : v[i]; };
+    ArrayRef<int64_t> pads = op.getPads();
+    SmallVector<int64_t> params = {
+        in[0], in[1], is1D ? 1 : in[2], in.back(), out[1],
+        is1D ? 1 : ws[2], ws.back(),
+        pick(op.getStrides(), 0), pick(op.getStrides(), 1),
+        pick(op.getDilations(), 0), pick(op.getDilations(), 1),
+        is1D ? 0 : pads[0], is1D ? pads[0] : pads[1],
+        is1D ? 1 : out[2], out.back(), static_cast<int64_t>(op.getGroup()), op.getBias() != nullptr};
+    Location loc = op.getLoc();
+    Value bias = adaptor.getBias()
+                     ? adaptor.getBias()
+                     : constantVector<float>(rewriter, loc, {0.0f}, rewriter.getF32Type());
+    SmallVector<Value> inputs = {
+        adaptor.getInput(), adaptor.getWeight(), bias,
+        constantVector<int64_t>(rewriter, loc, params, rewriter.getI64Type())};
+    auto call = qc::MicrokernelOp::create(
+        rewriter, loc, TypeRange{type},
+        rewriter.getStringAttr("quantc_fconv_" + suffix), inputs,
+        ValueRange{emptyLike(rewriter, loc, type)});
+    rewriter.replaceOp(op, call.getResult(0));
+    return success();
+  }
+
+  std::string suffix;
+};
 } // namespace
 
 void conversion::populateMicrokernelPatterns(QCTypeConverter &converter,
@@ -361,6 +405,6 @@ void conversion::populateMicrokernelPatterns(QCTypeConverter &converter,
                                              StringRef kernelSuffix) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<FusedLayerLowering, AccumulatorLayerLowering<qc::QConvOp>,
-               AccumulatorLayerLowering<qc::QMatMulOp>>(converter, ctx,
-                                                        kernelSuffix);
+               AccumulatorLayerLowering<qc::QMatMulOp>, FloatConvLowering>(
+      converter, ctx, kernelSuffix);
 }

@@ -81,3 +81,17 @@ func.func @runtime_weights(%x: tensor<1x1x3x3x!x>, %w: tensor<2x1x1x1x!w>) -> te
   %acc = qc.qconv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : (tensor<1x1x3x3x!x>, tensor<2x1x1x1x!w>) -> tensor<1x2x3x3xi32>
   return %acc : tensor<1x2x3x3xi32>
 }
+
+// -----
+
+// Rule: a float conv calls the float kernel with its own weights, the bias
+// (or a zero placeholder) and its geometry [N, C, H, W, O, KH, KW, strides,
+// dilations, pad top/left, OH, OW, group, has bias].
+// CHECK-LABEL: func.func @float_conv
+// CHECK-DAG: %[[Z:.*]] = arith.constant dense<0.000000e+00> : tensor<1xf32>
+// CHECK-DAG: %[[P:.*]] = arith.constant dense<[1, 4, 5, 5, 6, 3, 3, 2, 2, 1, 1, 1, 1, 3, 3, 2, 0]> : tensor<17xi64>
+// CHECK: qc.microkernel "quantc_fconv_avx512vnni" ins(%arg0, %arg1, %[[Z]], %[[P]] : tensor<1x4x5x5xf32>, tensor<6x2x3x3xf32>, tensor<1xf32>, tensor<17xi64>) outs(%{{.*}} : tensor<1x6x3x3xf32>) -> tensor<1x6x3x3xf32>
+func.func @float_conv(%x: tensor<1x4x5x5xf32>, %w: tensor<6x2x3x3xf32>) -> tensor<1x6x3x3xf32> {
+  %y = qc.conv %x, %w {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, group = 2} : (tensor<1x4x5x5xf32>, tensor<6x2x3x3xf32>) -> tensor<1x6x3x3xf32>
+  return %y : tensor<1x6x3x3xf32>
+}

@@ -1,0 +1,136 @@
+//===- FConv.cpp - float convolutions in the evaluator's order --*- C++ -*-===//
+//
+// Built once per instruction set (QUANTC_FCONV_NAME names the entry point),
+// always with -ffp-contract=off: each product and each addition rounds, and
+// every output sums its taps in order from zero, so results equal the
+// reference evaluator's bit for bit while the loops vectorize across pixels.
+//
+//===----------------------------------------------------------------------===//
+#include "Kernels.h"
+#include "quantc/Runtime/Microkernels.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+namespace {
+constexpr int kRows = 6;      // output channels per tile
+constexpr int kPixels = 64;   // pixels per tile
+constexpr int64_t kChannelsPerChunk = 8 * kRows;
+
+struct Geometry {
+  const int64_t *p;
+  int64_t operator[](qc_fconv_param i) const { return p[i]; }
+  int64_t groups() const { return p[QC_FCONV_GROUP]; }
+  int64_t groupChannels() const { return p[QC_FCONV_C] / groups(); }
+  int64_t groupOutputs() const { return p[QC_FCONV_N] / groups(); }
+  int64_t taps() const { return groupChannels() * p[QC_FCONV_KH] * p[QC_FCONV_KW]; }
+  int64_t pixels() const { return p[QC_FCONV_OH] * p[QC_FCONV_OW]; }
+  bool isPointwise() const {
+    return p[QC_FCONV_KH] == 1 && p[QC_FCONV_KW] == 1 && p[QC_FCONV_STRIDE_H] == 1 &&
+           p[QC_FCONV_STRIDE_W] == 1 && p[QC_FCONV_PAD_TOP] == 0 &&
+           p[QC_FCONV_PAD_LEFT] == 0 && p[QC_FCONV_OH] == p[QC_FCONV_H] &&
+           p[QC_FCONV_OW] == p[QC_FCONV_W];
+  }
+};
+
+/// Rows of pixels, one per tap (channel, window row, window column), zero
+/// in the padding.
+void unfold(const Geometry &g, const float *image, float *columns) {
+  int64_t h = g[QC_FCONV_H], w = g[QC_FCONV_W], kh = g[QC_FCONV_KH], kw = g[QC_FCONV_KW];
+  int64_t sh = g[QC_FCONV_STRIDE_H], sw = g[QC_FCONV_STRIDE_W];
+  int64_t dh = g[QC_FCONV_DILATION_H], dw = g[QC_FCONV_DILATION_W];
+  int64_t pt = g[QC_FCONV_PAD_TOP], pl = g[QC_FCONV_PAD_LEFT];
+  int64_t oh = g[QC_FCONV_OH], ow = g[QC_FCONV_OW], pixels = oh * ow;
+  for (int64_t c = 0; c < g.groupChannels(); ++c)
+    for (int64_t ky = 0; ky < kh; ++ky)
+      for (int64_t kx = 0; kx < kw; ++kx) {
+        float *row = columns + ((c * kh + ky) * kw + kx) * pixels;
+        int64_t offset = kx * dw - pl;
+        int64_t first = offset >= 0 ? 0 : std::min<int64_t>((-offset + sw - 1) / sw, ow);
+        int64_t last = w - 1 - offset < 0 ? 0 : (w - 1 - offset) / sw + 1;
+        last = std::clamp<int64_t>(last, first, ow);
+        for (int64_t oy = 0; oy < oh; ++oy) {
+          float *dst = row + oy * ow;
+          int64_t iy = oy * sh - pt + ky * dh;
+          if (iy < 0 || iy >= h) {
+            std::fill(dst, dst + ow, 0.0f);
+            continue;
+          }
+          const float *src = image + (c * h + iy) * w;
+          std::fill(dst, dst + first, 0.0f);
+          for (int64_t ox = first; ox < last; ++ox)
+            dst[ox] = src[ox * sw + offset];
+          std::fill(dst + last, dst + ow, 0.0f);
+        }
+      }
+}
+
+struct Work {
+  Geometry g;
+  const float *columns, *weights, *bias;
+  float *output;
+  int64_t batch, group;
+
+  static void chunk(void *self, int64_t index) { static_cast<Work *>(self)->run(index); }
+
+  void run(int64_t index) const {
+    int64_t pixels = g.pixels(), taps = g.taps(), outputs = g.groupOutputs();
+    int64_t tiles = (pixels + kPixels - 1) / kPixels;
+    int64_t x0 = (index % tiles) * kPixels;
+    int width = static_cast<int>(std::min<int64_t>(kPixels, pixels - x0));
+    int64_t first = (index / tiles) * kChannelsPerChunk;
+    int64_t last = std::min(outputs, first + kChannelsPerChunk);
+    for (int64_t o = first; o < last; o += kRows) {
+      int rows = static_cast<int>(std::min<int64_t>(kRows, last - o));
+      int64_t channel = group * outputs + o;
+      float acc[kRows][kPixels] = {};
+      const float *w = weights + channel * taps;
+      for (int64_t k = 0; k < taps; ++k) {
+        const float *x = columns + k * pixels + x0;
+        for (int r = 0; r < rows; ++r) {
+          float wk = w[r * taps + k];
+          if (width == kPixels)
+            for (int i = 0; i < kPixels; ++i)
+              acc[r][i] = acc[r][i] + wk * x[i];
+          else
+            for (int i = 0; i < width; ++i)
+              acc[r][i] = acc[r][i] + wk * x[i];
+        }
+      }
+      for (int r = 0; r < rows; ++r) {
+        float *dst = output + (batch * g[QC_FCONV_N] + channel + r) * pixels + x0;
+        float b = g[QC_FCONV_HAS_BIAS] ? bias[channel + r] : 0.0f;
+        for (int i = 0; i < width; ++i)
+          dst[i] = g[QC_FCONV_HAS_BIAS] ? acc[r][i] + b : acc[r][i];
+      }
+    }
+  }
+};
+} // namespace
+
+extern "C" void QUANTC_FCONV_NAME(const float *input, const float *weights,
+                                  const float *bias, const int64_t *params,
+                                  float *output) {
+  Geometry g{params};
+  int64_t pixels = g.pixels(), taps = g.taps();
+  int64_t groupPlane = g.groupChannels() * g[QC_FCONV_H] * g[QC_FCONV_W];
+  bool pointwise = g.isPointwise();
+  float *columns = pointwise ? nullptr
+                             : static_cast<float *>(std::malloc(taps * pixels * sizeof(float)));
+  int64_t tiles = (pixels + kPixels - 1) / kPixels;
+  int64_t blocks = (g.groupOutputs() + kChannelsPerChunk - 1) / kChannelsPerChunk;
+  for (int64_t b = 0; b < g[QC_FCONV_BATCH]; ++b)
+    for (int64_t group = 0; group < g.groups(); ++group) {
+      const float *image = input + (b * g.groups() + group) * groupPlane;
+      if (!pointwise)
+        unfold(g, image, columns);
+      Work work{g, pointwise ? image : columns, weights, bias, output, b, group};
+      if (g.groupOutputs() * pixels * taps < (int64_t(1) << 19))
+        for (int64_t i = 0; i < tiles * blocks; ++i)
+          Work::chunk(&work, i);
+      else
+        quantc::kernels::parallelFor(tiles * blocks, Work::chunk, &work);
+    }
+  std::free(columns);
+}
