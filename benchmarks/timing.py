@@ -3,7 +3,6 @@ quant-run --benchmark, ONNX Runtime sessions timed here the same way
 (warm-up, then the median of repeated single runs)."""
 import json
 import pathlib
-import resource
 import subprocess
 import time
 

@@ -29,8 +29,9 @@ config.substitutions.append(("%quantc_unittests", os.path.join(
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 
 tool_dirs = [config.quantc_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["quant-opt", "quant-run", "capi-example"],
+llvm_config.add_tool_substitutions(["quant-opt", "quant-run", "quant-translate",
+                                    "quantc", "capi-example"],
                                    tool_dirs)
 llvm_config.add_tool_substitutions(["not", "FileCheck", "count", "split-file",
-                                    "mlir-opt"],
+                                    "mlir-opt", "llvm-readelf"],
                                    [config.llvm_tools_dir])

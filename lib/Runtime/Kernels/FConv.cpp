@@ -117,7 +117,8 @@ extern "C" void QUANTC_FCONV_NAME(const float *input, const float *weights,
   int64_t groupPlane = g.groupChannels() * g[QC_FCONV_H] * g[QC_FCONV_W];
   bool pointwise = g.isPointwise();
   float *columns = pointwise ? nullptr
-                             : static_cast<float *>(std::malloc(taps * pixels * sizeof(float)));
+                             : static_cast<float *>(quantc::kernels::scratch(
+                                   3, taps * pixels * sizeof(float)));
   int64_t tiles = (pixels + kPixels - 1) / kPixels;
   int64_t blocks = (g.groupOutputs() + kChannelsPerChunk - 1) / kChannelsPerChunk;
   for (int64_t b = 0; b < g[QC_FCONV_BATCH]; ++b)
@@ -132,5 +133,4 @@ extern "C" void QUANTC_FCONV_NAME(const float *input, const float *weights,
       else
         quantc::kernels::parallelFor(tiles * blocks, Work::chunk, &work);
     }
-  std::free(columns);
 }

@@ -14,6 +14,10 @@ using ChunkFn = void (*)(void *context, int64_t chunk);
 /// Runs fn(context, i) for i in [0, chunks) on the artifact's worker pool.
 void parallelFor(int64_t chunks, ChunkFn fn, void *context);
 int numThreads();
+
+/// Scratch memory of the calling thread, 64-byte aligned, reused across
+/// calls (layers run one after another): slot `slot` grows to `bytes`.
+void *scratch(int slot, int64_t bytes);
 } // namespace quantc::kernels
 
 #endif // QUANTC_LIB_RUNTIME_KERNELS_KERNELS_H

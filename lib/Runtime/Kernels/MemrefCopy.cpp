@@ -35,6 +35,12 @@ void copyDim(const View &src, const View &dst, int64_t rank, int64_t dim,
                 src.base + srcOffset * elementSize, elementSize);
     return;
   }
+  // A unit-stride innermost dimension on both sides is one contiguous run.
+  if (dim == rank - 1 && src.strides[dim] == 1 && dst.strides[dim] == 1) {
+    std::memcpy(dst.base + dstOffset * elementSize,
+                src.base + srcOffset * elementSize, src.sizes[dim] * elementSize);
+    return;
+  }
   for (int64_t i = 0; i < src.sizes[dim]; ++i)
     copyDim(src, dst, rank, dim + 1, elementSize,
             srcOffset + i * src.strides[dim], dstOffset + i * dst.strides[dim]);
@@ -44,5 +50,9 @@ void copyDim(const View &src, const View &dst, int64_t rank, int64_t dim,
 extern "C" void memrefCopy(int64_t elementSize, UnrankedDescriptor *source,
                            UnrankedDescriptor *target) {
   View src(*source, elementSize), dst(*target, elementSize);
+  if (source->rank == 0) {
+    std::memcpy(dst.base, src.base, elementSize);
+    return;
+  }
   copyDim(src, dst, source->rank, 0, elementSize, 0, 0);
 }

@@ -290,10 +290,6 @@ struct ScalarEpilogue {
   }
 };
 
-inline void *allocateScratch(int64_t bytes) {
-  return std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
-}
-
 /// Layers below this many multiply-adds run on the calling thread alone:
 /// waking workers would cost more than it saves.
 constexpr int64_t kParallelMACs = int64_t(1) << 20;
@@ -318,17 +314,16 @@ void runQLayer(const void *input, const int8_t *packed, const int32_t *bias,
   int64_t rowBlocks = (rows + kRowsPerChunk - 1) / kRowsPerChunk;
   auto *in = static_cast<const uint8_t *>(input);
   if (!layer.isConv()) {
-    auto *packedRows = static_cast<uint8_t *>(allocateScratch(rows * kp));
+    auto *packedRows = static_cast<uint8_t *>(scratch(0, rows * kp));
     packRows(layer, in, packedRows);
     GemmRun<Tile> work{layer, requantizer, bias, packedRows, packed, output};
     runChunks(layer, rowBlocks * layer.panels(), GemmRun<Tile>::chunk, &work);
-    std::free(packedRows);
     return;
   }
   int64_t panelCount = (rows + kPanel - 1) / kPanel;
-  auto *columns = static_cast<int8_t *>(allocateScratch(layer.k() * rows));
-  auto *panels = static_cast<int8_t *>(allocateScratch(panelCount * kp * kPanel));
-  auto *sums = static_cast<int32_t *>(allocateScratch(rows * 4));
+  auto *columns = static_cast<int8_t *>(scratch(0, layer.k() * rows));
+  auto *panels = static_cast<int8_t *>(scratch(1, panelCount * kp * kPanel));
+  auto *sums = static_cast<int32_t *>(scratch(2, rows * 4));
   const int64_t *p = layer.p;
   int64_t groups = layer.groups(), groupChannels = layer.n() / groups;
   int64_t channelBlocks = (groupChannels + kRowsPerChunk - 1) / kRowsPerChunk;
@@ -342,9 +337,6 @@ void runQLayer(const void *input, const int8_t *packed, const int32_t *bias,
                          g * groupChannels, groupChannels};
       runChunks(layer, channelBlocks * panelCount, ConvRun<Tile>::chunk, &work);
     }
-  std::free(columns);
-  std::free(panels);
-  std::free(sums);
 }
 
 } // namespace quantc::kernels

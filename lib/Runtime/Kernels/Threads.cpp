@@ -9,6 +9,7 @@
 #include "Kernels.h"
 
 #include <atomic>
+#include <cstdlib>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -122,6 +123,30 @@ void quantc::kernels::parallelFor(int64_t chunks, ChunkFn fn, void *context) {
 }
 
 int quantc::kernels::numThreads() { return pool().size(); }
+
+namespace {
+/// Grow-only aligned buffers; freed when the thread exits.
+struct ScratchSlots {
+  static constexpr int kSlots = 4;
+  void *data[kSlots] = {};
+  int64_t size[kSlots] = {};
+  ~ScratchSlots() {
+    for (void *p : data)
+      std::free(p);
+  }
+};
+} // namespace
+
+void *quantc::kernels::scratch(int slot, int64_t bytes) {
+  thread_local ScratchSlots slots;
+  if (bytes > slots.size[slot]) {
+    std::free(slots.data[slot]);
+    int64_t rounded = (bytes + 4095) / 4096 * 4096;
+    slots.data[slot] = std::aligned_alloc(64, rounded);
+    slots.size[slot] = rounded;
+  }
+  return slots.data[slot];
+}
 
 // The one symbol of this library that artifacts export (the runtime looks
 // it up); everything else is hidden.

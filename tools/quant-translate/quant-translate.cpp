@@ -1,0 +1,67 @@
+//===- quant-translate.cpp - the packaging steps one at a time --*- C++ -*-===//
+//
+// quant-translate model.llvm.mlir --emit=llvm-ir|object|header -o FILE
+//
+// Takes a module lowered by qc-cpu-codegen (LLVM dialect with the artifact
+// entry point and qc.signature) and writes its LLVM IR, its object file for
+// --target-cpu, or its C header: the steps `quantc` runs before linking.
+//
+//===----------------------------------------------------------------------===//
+#include "quantc/Dialect/QC/QCDialect.h"
+#include "quantc/Target/CPU/Artifact.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+enum class Emit { LLVMIR, Object, Header };
+
+static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
+                                      cl::desc("<module lowered by qc-cpu-codegen>"));
+static cl::opt<std::string> outputPath("o", cl::Required, cl::desc("Output file"));
+static cl::opt<Emit> emit(
+    "emit", cl::Required, cl::desc("What to write"),
+    cl::values(clEnumValN(Emit::LLVMIR, "llvm-ir", "LLVM IR (optimized)"),
+               clEnumValN(Emit::Object, "object", "an object file"),
+               clEnumValN(Emit::Header, "header", "the model's C header")));
+static cl::opt<std::string> targetCPU("target-cpu", cl::init("znver4"),
+                                      cl::desc("CPU of the object file"));
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM y(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "quantc packaging steps\n");
+  DialectRegistry registry;
+  registry.insert<quantc::qc::QCDialect>();
+  quantc::registerCPUCodegenDialects(registry);
+  MLIRContext ctx(registry);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler handler(sourceMgr, &ctx);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(inputPath, sourceMgr, &ctx);
+  if (!module)
+    return 1;
+  if (emit == Emit::Object)
+    return failed(quantc::emitObjectFile(*module, targetCPU, outputPath));
+  std::string error;
+  auto output = openOutputFile(outputPath, &error);
+  if (!output) {
+    llvm::errs() << "error: " << error << "\n";
+    return 1;
+  }
+  SmallString<128> stem(llvm::sys::path::filename(outputPath));
+  llvm::sys::path::replace_extension(stem, "");
+  LogicalResult written = emit == Emit::LLVMIR
+                              ? quantc::emitLLVMIR(*module, output->os())
+                              : quantc::emitHeader(*module, stem, output->os());
+  if (failed(written))
+    return 1;
+  output->keep();
+  return 0;
+}
