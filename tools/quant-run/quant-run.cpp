@@ -57,21 +57,6 @@ static cl::opt<bool> simplify("simplify",
 static cl::opt<bool> printTime("print-time",
                                cl::desc("Print the evaluation time to stderr"));
 
-static OwningOpRef<ModuleOp> loadModel(MLIRContext &ctx,
-                                       llvm::SourceMgr &sourceMgr) {
-  if (isONNXFile(modelPath)) {
-    ONNXImportOptions options;
-    for (const std::string &spec : inputShapes) {
-      std::string error;
-      if (failed(parseInputShapeSpec(spec, options, error))) {
-        llvm::errs() << "error: --input-shape: " << error << "\n";
-        return nullptr;
-      }
-    }
-    return importONNXFile(modelPath, &ctx, options);
-  }
-  return parseSourceFile<ModuleOp>(modelPath, sourceMgr, &ctx);
-}
 
 static std::string argName(func::FuncOp func, unsigned i) {
   if (auto name = func.getArgAttrOfType<StringAttr>(i, "qc.name"))
@@ -211,7 +196,8 @@ int main(int argc, char **argv) {
   }
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &ctx);
-  OwningOpRef<ModuleOp> module = loadModel(ctx, sourceMgr);
+  OwningOpRef<ModuleOp> module =
+      loadModelFile(modelPath, &ctx, sourceMgr, inputShapes);
   if (!module)
     return 1;
   if (simplify) {

@@ -64,20 +64,6 @@ static cl::list<std::string> inputShapes(
 static cl::opt<std::string> dumpIR(
     "save-ir", cl::desc("Also write the quantized qc IR to this file"));
 
-static OwningOpRef<ModuleOp> load(MLIRContext &ctx, llvm::SourceMgr &mgr) {
-  if (isONNXFile(inputPath)) {
-    ONNXImportOptions options;
-    for (const std::string &spec : inputShapes) {
-      std::string error;
-      if (failed(parseInputShapeSpec(spec, options, error))) {
-        llvm::errs() << "error: --input-shape: " << error << "\n";
-        return nullptr;
-      }
-    }
-    return importONNXFile(inputPath, &ctx, options);
-  }
-  return parseSourceFile<ModuleOp>(inputPath, mgr, &ctx);
-}
 
 static LogicalResult quantize(ModuleOp module) {
   PassManager pm(module.getContext());
@@ -125,7 +111,8 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &ctx);
 
-  OwningOpRef<ModuleOp> module = load(ctx, sourceMgr);
+  OwningOpRef<ModuleOp> module =
+      loadModelFile(inputPath, &ctx, sourceMgr, inputShapes);
   if (!module || failed(quantize(*module)))
     return 1;
   if (!dumpIR.empty() &&

@@ -5,6 +5,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/SourceMgr.h"
 
 namespace quantc {
 
@@ -28,6 +29,14 @@ bool isONNXFile(llvm::StringRef path);
 mlir::OwningOpRef<mlir::ModuleOp>
 importONNXFile(llvm::StringRef path, mlir::MLIRContext *context,
                const ONNXImportOptions &options = {});
+
+/// Loads a model for the tools: ONNX (binary or text, with `--input-shape`
+/// specs binding dynamic dimensions) or MLIR (text or bytecode). Reports
+/// errors (a bad spec, a bad file) and returns null on failure.
+mlir::OwningOpRef<mlir::ModuleOp>
+loadModelFile(llvm::StringRef path, mlir::MLIRContext *context,
+              llvm::SourceMgr &sourceMgr,
+              llvm::ArrayRef<std::string> inputShapeSpecs);
 
 /// Imports a model held in memory (binary protobuf when `isText` is false).
 mlir::OwningOpRef<mlir::ModuleOp>

@@ -438,13 +438,7 @@ FailureOr<Value> centeredWeightsI32(OpBuilder &b, Location loc, Value v,
     return failure();
   if (llvm::all_equal(layout->zeroPoints))
     return centeredI32(b, loc, v, quantizedTensor, layout->zeroPoints[0]);
-  MLIRContext *ctx = b.getContext();
-  int64_t rank = layout->paramShape.size();
-  SmallVector<AffineExpr> exprs;
-  for (int64_t d = 0; d < rank; ++d)
-    exprs.push_back(layout->paramShape[d] == 1
-                        ? getAffineConstantExpr(0, ctx)
-                        : getAffineDimExpr(d, ctx).floorDiv(layout->blockShape[d]));
+  AffineMap paramMap = quantParamMap(*layout, b.getContext());
   auto zpType = RankedTensorType::get(layout->paramShape, b.getI64Type());
   Value zeroPoints = arith::ConstantOp::create(
       b, loc, DenseIntElementsAttr::get(zpType, ArrayRef(layout->zeroPoints)));
@@ -452,7 +446,7 @@ FailureOr<Value> centeredWeightsI32(OpBuilder &b, Location loc, Value v,
   bool isUnsigned = isUnsignedStorage(quantizedTensor);
   return buildElementwise(
       b, loc, type.clone(b.getI32Type()), {v, zeroPoints},
-      {b.getMultiDimIdentityMap(rank), AffineMap::get(rank, 0, exprs, ctx)},
+      {b.getMultiDimIdentityMap(paramMap.getNumDims()), paramMap},
       [&](OpBuilder &nb, Location l, ValueRange args) {
         Value c = arith::SubIOp::create(
             nb, l, extendToI64(nb, l, args[0], isUnsigned), args[1]);

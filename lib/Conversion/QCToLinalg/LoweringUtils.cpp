@@ -265,3 +265,14 @@ SmallVector<ReassociationIndices> conversion::groupDims(ArrayRef<int64_t> sizes)
   }
   return groups;
 }
+
+AffineMap conversion::quantParamMap(const qc::QuantLayout &layout,
+                                    MLIRContext *ctx) {
+  int64_t rank = layout.paramShape.size();
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < rank; ++d)
+    exprs.push_back(layout.paramShape[d] == 1
+                        ? getAffineConstantExpr(0, ctx)
+                        : getAffineDimExpr(d, ctx).floorDiv(layout.blockShape[d]));
+  return AffineMap::get(rank, 0, exprs, ctx);
+}

@@ -9,6 +9,7 @@
 #define QUANTC_LIB_CONVERSION_QCTOLINALG_LOWERINGUTILS_H
 
 #include "quantc/Dialect/QC/QCOps.h"
+#include "quantc/Dialect/QC/QuantUtils.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -91,6 +92,11 @@ mlir::Value fromF32(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
 mlir::Value padTensor(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
                       llvm::ArrayRef<int64_t> low, llvm::ArrayRef<int64_t> high,
                       mlir::Value padValue);
+
+/// The map reading a quantized type's parameter tensor (of its layout's
+/// parameter shape) at each element: `d floordiv block` per blocked dim.
+mlir::AffineMap quantParamMap(const qc::QuantLayout &layout,
+                              mlir::MLIRContext *ctx);
 
 /// Reassociation grouping dims [i, i + sizes[k]) for each k.
 llvm::SmallVector<mlir::ReassociationIndices>

@@ -30,13 +30,7 @@ FailureOr<QuantParams> buildQuantParams(OpBuilder &b, Location loc,
   FailureOr<qc::QuantLayout> layout = qc::QuantLayout::get(quantizedTensor);
   if (failed(layout))
     return failure();
-  MLIRContext *ctx = b.getContext();
-  int64_t rank = layout->paramShape.size();
-  SmallVector<AffineExpr> exprs;
-  for (int64_t d = 0; d < rank; ++d)
-    exprs.push_back(layout->paramShape[d] == 1
-                        ? getAffineConstantExpr(0, ctx)
-                        : getAffineDimExpr(d, ctx).floorDiv(layout->blockShape[d]));
+  AffineMap paramMap = quantParamMap(*layout, b.getContext());
   SmallVector<float> scales(layout->scales.begin(), layout->scales.end());
   auto f32Type = RankedTensorType::get(layout->paramShape, b.getF32Type());
   auto i64Type = RankedTensorType::get(layout->paramShape, b.getI64Type());
@@ -45,7 +39,7 @@ FailureOr<QuantParams> buildQuantParams(OpBuilder &b, Location loc,
       b, loc, DenseFPElementsAttr::get(f32Type, ArrayRef(scales)));
   params.zeroPoints = arith::ConstantOp::create(
       b, loc, DenseIntElementsAttr::get(i64Type, ArrayRef(layout->zeroPoints)));
-  params.map = AffineMap::get(rank, 0, exprs, ctx);
+  params.map = paramMap;
   return params;
 }
 

@@ -9,6 +9,7 @@
 #include "GraphImporter.h"
 
 #include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <google/protobuf/io/coded_stream.h>
@@ -19,6 +20,23 @@ using namespace quantc;
 
 bool quantc::isONNXFile(StringRef path) {
   return path.ends_with(".onnx") || path.ends_with(".onnxtxt");
+}
+
+OwningOpRef<ModuleOp>
+quantc::loadModelFile(StringRef path, MLIRContext *context,
+                      llvm::SourceMgr &sourceMgr,
+                      ArrayRef<std::string> inputShapeSpecs) {
+  if (!isONNXFile(path))
+    return parseSourceFile<ModuleOp>(path, sourceMgr, context);
+  ONNXImportOptions options;
+  for (const std::string &spec : inputShapeSpecs) {
+    std::string error;
+    if (failed(parseInputShapeSpec(spec, options, error))) {
+      llvm::errs() << "error: --input-shape: " << error << "\n";
+      return nullptr;
+    }
+  }
+  return importONNXFile(path, context, options);
 }
 
 LogicalResult quantc::parseInputShapeSpec(StringRef spec,

@@ -47,9 +47,7 @@ void unfold(const Geometry &g, const float *image, float *columns) {
       for (int64_t kx = 0; kx < kw; ++kx) {
         float *row = columns + ((c * kh + ky) * kw + kx) * pixels;
         int64_t offset = kx * dw - pl;
-        int64_t first = offset >= 0 ? 0 : std::min<int64_t>((-offset + sw - 1) / sw, ow);
-        int64_t last = w - 1 - offset < 0 ? 0 : (w - 1 - offset) / sw + 1;
-        last = std::clamp<int64_t>(last, first, ow);
+        auto [first, last] = quantc::kernels::insideColumns(offset, sw, w, ow);
         for (int64_t oy = 0; oy < oh; ++oy) {
           float *dst = row + oy * ow;
           int64_t iy = oy * sh - pt + ky * dh;

@@ -15,6 +15,21 @@ using ChunkFn = void (*)(void *context, int64_t chunk);
 void parallelFor(int64_t chunks, ChunkFn fn, void *context);
 int numThreads();
 
+/// The output columns [first, last) of a window tap whose input column
+/// (ox * stride + offset) lies inside an image row of `width`, out of
+/// `outWidth`: im2col copies those and pads the rest.
+struct ColumnRange {
+  int64_t first, last;
+};
+inline ColumnRange insideColumns(int64_t offset, int64_t stride, int64_t width,
+                                 int64_t outWidth) {
+  int64_t first = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  first = first < outWidth ? first : outWidth;
+  int64_t last = width - 1 - offset < 0 ? 0 : (width - 1 - offset) / stride + 1;
+  last = last < first ? first : (last > outWidth ? outWidth : last);
+  return {first, last};
+}
+
 /// Scratch memory of the calling thread, 64-byte aligned, reused across
 /// calls (layers run one after another): slot `slot` grows to `bytes`.
 void *scratch(int slot, int64_t bytes);

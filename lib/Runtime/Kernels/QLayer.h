@@ -151,9 +151,7 @@ inline void packImage(const QLayer &layer, const uint8_t *image,
         int8_t *row = columns + ((ch * kh + ky) * kw + kx) * pixels;
         // Output columns whose input column is inside the image.
         int64_t offset = kx * dw - pl;
-        int64_t first = offset >= 0 ? 0 : std::min<int64_t>((-offset + sw - 1) / sw, ow);
-        int64_t last = w - 1 - offset < 0 ? 0 : (w - 1 - offset) / sw + 1;
-        last = std::clamp<int64_t>(last, first, ow);
+        auto [first, last] = quantc::kernels::insideColumns(offset, sw, w, ow);
         for (int64_t oy = 0; oy < oh; ++oy) {
           int8_t *dst = row + oy * ow;
           int64_t iy = oy * sh - pt + ky * dh;
