@@ -22,19 +22,22 @@ def run(cmd):
 
 def compile_model(onnx_path, library, input_shape=None, calibration=None,
                   extra=()):
-    """Runs quantc; returns (seconds, peak resident MiB) of the compiler."""
+    """Runs quantc; returns (seconds, peak resident MiB) of the compiler, the
+    peak as GNU time reports it (None without /usr/bin/time)."""
     cmd = [BIN / "quantc", onnx_path, "-o", library, *extra]
     if input_shape:
         cmd += ["--input-shape", input_shape]
     if calibration is not None:
         cmd += ["--calib", calibration]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    gnu_time = pathlib.Path("/usr/bin/time")
+    report = pathlib.Path(str(library) + ".time")
+    if gnu_time.exists():
+        cmd = [gnu_time, "-f", "%M", "-o", report, *cmd]
     start = time.perf_counter()
     run(cmd)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the largest child so far (KiB).
-    return seconds, max(peak, before) / 1024
+    peak = int(report.read_text().split()[-1]) / 1024 if gnu_time.exists() else None
+    return seconds, peak
 
 
 def time_library(library, inputs_npz, threads, runs, warmup):
