@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 namespace quantc::kernels {
 
@@ -288,6 +289,84 @@ struct ScalarEpilogue {
   }
 };
 
+/// Depthwise convolution (one input and one output channel per group):
+/// each channel's plane is padded once (s8 view, padding = the zero point),
+/// then every output row sums its taps as i32 across the row, which
+/// vectorizes; the row goes through the same epilogue as the general path
+/// (the weights' +128 shift needs no tap-sum correction here: the weight
+/// rows are read back as s8).
+template <typename Tile>
+struct DepthwiseRun {
+  static constexpr int64_t kMaxWidth = 2048;
+  QLayer layer;
+  Requantizer requantizer;
+  const int32_t *bias;
+  const uint8_t *input, *weights;
+  void *output;
+
+  static void chunk(void *self, int64_t index) {
+    static_cast<DepthwiseRun *>(self)->run(index);
+  }
+
+  void run(int64_t index) const {
+    const int64_t *p = layer.p;
+    int64_t channels = layer.n(), b = index / channels, c = index % channels;
+    int64_t h = p[QC_QLAYER_H], w = p[QC_QLAYER_W], kh = p[QC_QLAYER_KH],
+            kw = p[QC_QLAYER_KW], sh = p[QC_QLAYER_STRIDE_H],
+            sw = p[QC_QLAYER_STRIDE_W], dh = p[QC_QLAYER_DILATION_H],
+            dw = p[QC_QLAYER_DILATION_W], pt = p[QC_QLAYER_PAD_TOP],
+            pl = p[QC_QLAYER_PAD_LEFT], oh = p[QC_QLAYER_OH], ow = p[QC_QLAYER_OW];
+    // The padded plane covers every window of every output.
+    int64_t ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = (ow - 1) * sw + (kw - 1) * dw + 1;
+    uint8_t flip = layer.flip() ^ 0x80;
+    int8_t pad = static_cast<int8_t>(static_cast<uint8_t>(p[QC_QLAYER_PAD_VALUE]) ^ flip);
+    thread_local std::vector<int8_t> plane;
+    plane.assign(ph * pw, pad);
+    const uint8_t *src = input + (b * channels + c) * h * w;
+    for (int64_t y = 0; y < h; ++y) {
+      int64_t py = y + pt;
+      if (py < 0 || py >= ph)
+        continue;
+      for (int64_t x = 0; x < w; ++x) {
+        int64_t px = x + pl;
+        if (px >= 0 && px < pw)
+          plane[py * pw + px] = static_cast<int8_t>(src[y * w + x] ^ flip);
+      }
+    }
+    int64_t kp = layer.paddedK();
+    int32_t taps[64];
+    for (int64_t t = 0; t < kh * kw; ++t)
+      taps[t] = static_cast<int8_t>(weights[c * kp + t] ^ 0x80);
+    alignas(64) int32_t acc[kMaxWidth];
+    alignas(64) static const int32_t zeros[kMaxWidth] = {};
+    int64_t pixels = oh * ow;
+    for (int64_t oy = 0; oy < oh; ++oy) {
+      std::fill(acc, acc + ow, 0);
+      for (int64_t ky = 0; ky < kh; ++ky)
+        for (int64_t kx = 0; kx < kw; ++kx) {
+          const int8_t *row = plane.data() + (oy * sh + ky * dh) * pw + kx * dw;
+          int32_t tap = taps[ky * kw + kx];
+          if (sw == 1)
+            for (int64_t ox = 0; ox < ow; ++ox)
+              acc[ox] += tap * row[ox];
+          else
+            for (int64_t ox = 0; ox < ow; ++ox)
+              acc[ox] += tap * row[ox * sw];
+        }
+      Tile::storeRow(requantizer, acc, bias[c], zeros, c, static_cast<int>(ow),
+                     output, (b * channels + c) * pixels + oy * ow);
+    }
+  }
+};
+
+/// Whether the layer is a depthwise convolution the direct kernel runs.
+inline bool isDepthwise(const QLayer &layer) {
+  const int64_t *p = layer.p;
+  return layer.isConv() && layer.groups() == p[QC_QLAYER_C] &&
+         layer.groups() == layer.n() && p[QC_QLAYER_KH] * p[QC_QLAYER_KW] <= 64 &&
+         p[QC_QLAYER_OW] <= DepthwiseRun<ScalarEpilogue>::kMaxWidth;
+}
+
 /// Layers below this many multiply-adds run on the calling thread alone:
 /// waking workers would cost more than it saves.
 constexpr int64_t kParallelMACs = int64_t(1) << 20;
@@ -316,6 +395,12 @@ void runQLayer(const void *input, const int8_t *packed, const int32_t *bias,
     packRows(layer, in, packedRows);
     GemmRun<Tile> work{layer, requantizer, bias, packedRows, packed, output};
     runChunks(layer, rowBlocks * layer.panels(), GemmRun<Tile>::chunk, &work);
+    return;
+  }
+  if (isDepthwise(layer)) {
+    DepthwiseRun<Tile> work{layer, requantizer, bias, in,
+                            reinterpret_cast<const uint8_t *>(packed), output};
+    runChunks(layer, layer.batches() * layer.n(), DepthwiseRun<Tile>::chunk, &work);
     return;
   }
   int64_t panelCount = (rows + kPanel - 1) / kPanel;
