@@ -63,6 +63,7 @@ def QC_SigmoidOp : QC_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
 def QC_TanhOp : QC_UnaryOp<"tanh", "tanh(x)">;
 def QC_ErfOp : QC_UnaryOp<"erf", "erf(x)">;
 def QC_HardSwishOp : QC_UnaryOp<"hard_swish", "x * max(0, min(1, x / 6 + 1 / 2))">;
+def QC_SoftplusOp : QC_UnaryOp<"softplus", "log(1 + exp(x)), as x + log1p(exp(-x)) for x > 0">;
 def QC_IdentityOp : QC_UnaryOp<"identity", "x"> {
   let description = [{
     Returns its input unchanged. ONNX `Identity` and inference-mode `Dropout`

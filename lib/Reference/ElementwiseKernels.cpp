@@ -141,6 +141,9 @@ void reference::registerElementwiseKernels(KernelRegistry &r) {
   r.add<qc::HardSwishOp>(unary([](float x) {
     return x * std::max(0.0f, std::min(1.0f, x / 6.0f + 0.5f));
   }));
+  r.add<qc::SoftplusOp>(unary([](float x) {
+    return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+  }));
   r.add<qc::IdentityOp>([](qc::IdentityOp, OperandTensors args) {
     return FailureOr<Tensor>(*args[0]);
   });

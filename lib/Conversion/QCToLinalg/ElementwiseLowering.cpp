@@ -92,6 +92,18 @@ Value gelu(qc::GeluOp op, OpBuilder &b, Location loc, Value x) {
       b, loc, half, arith::AddFOp::create(b, loc, f32(b, loc, 1.0f), inner));
 }
 
+/// softplus(x) = x + log1p(exp(-x)) for x > 0, log1p(exp(x)) otherwise: the
+/// evaluator's formula, exact where exp would overflow.
+Value softplus(qc::SoftplusOp, OpBuilder &b, Location loc, Value x) {
+  Value positive = arith::CmpFOp::create(b, loc, CmpFPredicate::OGT, x, f32(b, loc, 0));
+  Value magnitude = math::AbsFOp::create(b, loc, x);
+  Value tail = math::Log1pOp::create(
+      b, loc, math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, magnitude)));
+  Value head = arith::SelectOp::create(b, loc, positive, x, f32(b, loc, 0));
+  // For x <= 0, -|x| = x and the head is 0: log1p(exp(x)).
+  return arith::AddFOp::create(b, loc, head, tail);
+}
+
 /// A binary op on broadcast operands: float and integer forms.
 struct BinaryFns {
   Value (*onFloat)(OpBuilder &, Location, Value, Value);
@@ -291,6 +303,7 @@ void conversion::populateElementwisePatterns(QCTypeConverter &converter,
         b, loc, arith::DivFOp::create(b, loc, x, f32(b, loc, 6.0f)), f32(b, loc, 0.5f));
     return arith::MulFOp::create(b, loc, x, clampF(b, loc, t, 0.0f, 1.0f));
   });
+  addUnary<qc::SoftplusOp>(converter, patterns, softplus);
   addUnary<qc::LeakyReluOp>(converter, patterns, [](qc::LeakyReluOp op, OpBuilder &b, Location loc, Value x) -> Value {
     Value alpha = f32(b, loc, op.getAlpha().convertToFloat());
     Value nonNegative = arith::CmpFOp::create(b, loc, CmpFPredicate::OGE, x, f32(b, loc, 0));

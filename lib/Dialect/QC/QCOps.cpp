@@ -155,7 +155,7 @@ static LogicalResult verifyConvBias(ConvLike op) {
 
 bool qc::isElementwise(Operation *op) {
   return isa<SqrtOp, ExpOp, LogOp, NegOp, AbsOp, ReciprocalOp, RoundOp, ReluOp,
-             SigmoidOp, TanhOp, ErfOp, HardSwishOp, IdentityOp, LeakyReluOp,
+             SigmoidOp, TanhOp, ErfOp, HardSwishOp, SoftplusOp, IdentityOp, LeakyReluOp,
              HardSigmoidOp, GeluOp, ClipOp, AddOp, SubOp, MulOp, DivOp, PowOp,
              MinOp, MaxOp, PReluOp>(op);
 }

@@ -148,6 +148,7 @@ void onnx_import::addElementwiseImporters(llvm::StringMap<OpImporter> &t) {
   t["Round"] = {importUnary<qc::RoundOp>, 1};
   t["Erf"] = {importUnary<qc::ErfOp>, 1};
   t["HardSwish"] = {importUnary<qc::HardSwishOp>, 1};
+  t["Softplus"] = {importUnary<qc::SoftplusOp>, 1};
   t["Identity"] = {importIdentity, 1};
   t["Dropout"] = {importIdentity, 1};
   t["LeakyRelu"] = {importLeakyRelu, 1};

@@ -86,3 +86,20 @@ func.func @relu_bf16(%a: tensor<4xbf16>) -> tensor<4xbf16> {
   %y = qc.relu %a : tensor<4xbf16>
   return %y : tensor<4xbf16>
 }
+
+// -----
+
+// Rule: softplus uses the evaluator's formula, x + log1p(exp(-x)) for
+// x > 0 and log1p(exp(x)) otherwise, as max(x, 0) + log1p(exp(-|x|)).
+// CHECK-LABEL: func.func @softplus
+// CHECK: %[[POS:.*]] = arith.cmpf ogt, %[[X:.*]], %{{.*}} : f32
+// CHECK: %[[ABS:.*]] = math.absf %[[X]] : f32
+// CHECK: %[[NEG:.*]] = arith.negf %[[ABS]] : f32
+// CHECK: %[[EXP:.*]] = math.exp %[[NEG]] : f32
+// CHECK: %[[TAIL:.*]] = math.log1p %[[EXP]] : f32
+// CHECK: %[[HEAD:.*]] = arith.select %[[POS]], %[[X]], %{{.*}} : f32
+// CHECK: arith.addf %[[HEAD]], %[[TAIL]] : f32
+func.func @softplus(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %y = qc.softplus %x : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
