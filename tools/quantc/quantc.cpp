@@ -61,6 +61,9 @@ static cl::opt<bool> noMicrokernels(
     "no-microkernels", cl::desc("Lower integer layers to loops only"));
 static cl::list<std::string> inputShapes(
     "input-shape", cl::desc("Bind an ONNX input's shape: NAME=D0xD1x..."));
+static cl::opt<bool> showRemarks(
+    "remarks", cl::desc("Print the passes' remarks (layers kept in QDQ form, "
+                        "...)"));
 static cl::opt<std::string> dumpIR(
     "save-ir", cl::desc("Also write the quantized qc IR to this file"));
 
@@ -110,6 +113,10 @@ int main(int argc, char **argv) {
   MLIRContext ctx(registry);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &ctx);
+  // Remarks are for --remarks; errors and warnings always print.
+  ScopedDiagnosticHandler quietRemarks(&ctx, [](Diagnostic &diag) {
+    return success(diag.getSeverity() == DiagnosticSeverity::Remark && !showRemarks);
+  });
 
   OwningOpRef<ModuleOp> module =
       loadModelFile(inputPath, &ctx, sourceMgr, inputShapes);

@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "quantc/Conversion/Passes.h"
 #include "quantc/Target/CPU/Artifact.h"
+#include "quantc/Transforms/Passes.h"
+#include "quantc/Transforms/Pipelines.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -95,7 +97,49 @@ struct CPUCodegenOptions : PassPipelineOptions<CPUCodegenOptions> {
 };
 } // namespace
 
+namespace {
+/// qc-cpu-pipeline: the driver's whole compile as one named pipeline.
+struct CPUPipelineOptions : PassPipelineOptions<CPUPipelineOptions> {
+  ListOption<std::string> data{*this, "data",
+                               llvm::cl::desc("Calibration .npz files or "
+                                              "directories (none: float)")};
+  Option<std::string> estimator{*this, "estimator",
+                                llvm::cl::desc("Range estimator"),
+                                llvm::cl::init("minmax")};
+  Option<std::string> activation{*this, "activation",
+                                 llvm::cl::desc("Activation precision"),
+                                 llvm::cl::init("i8")};
+  Option<std::string> weight{*this, "weight", llvm::cl::desc("Weight precision"),
+                             llvm::cl::init("i8")};
+  Option<std::string> scope{*this, "scope", llvm::cl::desc("layers or all"),
+                            llvm::cl::init("all")};
+  Option<std::string> targetCPU{*this, "target-cpu",
+                                llvm::cl::desc("LLVM CPU name"),
+                                llvm::cl::init("znver4")};
+};
+} // namespace
+
 void quantc::registerCPUCodegenPipeline() {
+  PassPipelineRegistration<CPUPipelineOptions>(
+      "qc-cpu-pipeline",
+      "Simplify, calibrate, quantize, fold scales (with data) and lower to "
+      "the LLVM dialect of a CPU artifact",
+      [](OpPassManager &pm, const CPUPipelineOptions &o) {
+        if (o.data.empty()) {
+          pm.addPass(createQCSimplify());
+        } else {
+          QuantizePipelineOptions quantize;
+          quantize.data = o.data;
+          quantize.estimator = o.estimator;
+          quantize.activation = o.activation;
+          quantize.weight = o.weight;
+          quantize.scope = o.scope;
+          buildQuantizePipeline(pm, quantize);
+        }
+        CPUTargetOptions options;
+        options.targetCPU = o.targetCPU;
+        buildCPUCodegenPipeline(pm, options);
+      });
   PassPipelineRegistration<CPUCodegenOptions>(
       "qc-cpu-codegen",
       "Lower folded qc IR to the LLVM dialect of a CPU artifact",
