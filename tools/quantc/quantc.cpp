@@ -8,7 +8,6 @@
 // model.json (the manifest: inputs, outputs, per-layer precision).
 //
 //===----------------------------------------------------------------------===//
-#include "quantc/Conversion/Passes.h"
 #include "quantc/Dialect/QC/QCDialect.h"
 #include "quantc/Import/ONNXImporter.h"
 #include "quantc/Target/CPU/Artifact.h"
@@ -19,13 +18,10 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
-#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 

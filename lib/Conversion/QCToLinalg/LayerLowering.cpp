@@ -164,36 +164,6 @@ struct GemmLowering : OpConversionPattern<qc::GemmOp> {
   }
 };
 
-/// Geometry of a 1-d or 2-d convolution viewed as 2-d (1-d: H = 1).
-struct ConvGeometry {
-  SmallVector<int64_t, 2> strides, dilations;
-  SmallVector<int64_t, 4> padLow, padHigh; // over N, C, H, W
-  bool is1D;
-};
-
-template <typename ConvLike>
-FailureOr<ConvGeometry> getGeometry(ConvLike op) {
-  int64_t rank = cast<ShapedType>(op.getInput().getType()).getRank();
-  if (rank != 3 && rank != 4)
-    return failure();
-  ConvGeometry g;
-  g.is1D = rank == 3;
-  ArrayRef<int64_t> pads = op.getPads();
-  int64_t spatial = rank - 2;
-  if (g.is1D) {
-    g.strides = {1, op.getStrides()[0]};
-    g.dilations = {1, op.getDilations()[0]};
-    g.padLow = {0, 0, 0, pads[0]};
-    g.padHigh = {0, 0, 0, pads[1]};
-  } else {
-    g.strides = {op.getStrides()[0], op.getStrides()[1]};
-    g.dilations = {op.getDilations()[0], op.getDilations()[1]};
-    g.padLow = {0, 0, pads[0], pads[1]};
-    g.padHigh = {0, 0, pads[spatial], pads[spatial + 1]};
-  }
-  return g;
-}
-
 /// A 3-d N x C x W tensor as N x C x 1 x W.
 Value as2D(OpBuilder &b, Location loc, Value v) {
   auto type = cast<RankedTensorType>(v.getType());
@@ -243,10 +213,7 @@ Value from2D(OpBuilder &b, Location loc, Value v, RankedTensorType type) {
 }
 
 RankedTensorType as2DType(RankedTensorType type) {
-  if (type.getRank() == 4)
-    return type;
-  ArrayRef<int64_t> s = type.getShape();
-  return type.clone({s[0], s[1], 1, s[2]});
+  return type.clone(shape2D(type.getShape()));
 }
 
 struct ConvLowering : OpConversionPattern<qc::ConvOp> {

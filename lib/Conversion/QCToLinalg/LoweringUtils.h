@@ -98,6 +98,48 @@ mlir::Value padTensor(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
 mlir::AffineMap quantParamMap(const qc::QuantLayout &layout,
                               mlir::MLIRContext *ctx);
 
+/// An ONNX axis (negative counts from the end) as a dim index.
+inline int64_t normalizeAxis(int64_t axis, int64_t rank) {
+  return axis < 0 ? axis + rank : axis;
+}
+
+/// Geometry of a 1-d or 2-d convolution viewed as 2-d (1-d: H = 1).
+struct ConvGeometry {
+  llvm::SmallVector<int64_t, 2> strides, dilations;
+  llvm::SmallVector<int64_t, 4> padLow, padHigh; // over N, C, H, W
+  bool is1D;
+};
+
+template <typename ConvLike>
+mlir::FailureOr<ConvGeometry> getGeometry(ConvLike op) {
+  int64_t rank = mlir::cast<mlir::ShapedType>(op.getInput().getType()).getRank();
+  if (rank != 3 && rank != 4)
+    return mlir::failure();
+  ConvGeometry g;
+  g.is1D = rank == 3;
+  llvm::ArrayRef<int64_t> pads = op.getPads();
+  int64_t spatial = rank - 2;
+  if (g.is1D) {
+    g.strides = {1, op.getStrides()[0]};
+    g.dilations = {1, op.getDilations()[0]};
+    g.padLow = {0, 0, 0, pads[0]};
+    g.padHigh = {0, 0, 0, pads[1]};
+  } else {
+    g.strides = {op.getStrides()[0], op.getStrides()[1]};
+    g.dilations = {op.getDilations()[0], op.getDilations()[1]};
+    g.padLow = {0, 0, pads[0], pads[1]};
+    g.padHigh = {0, 0, pads[spatial], pads[spatial + 1]};
+  }
+  return g;
+}
+
+/// The N x C x H x W view of a 3-d (N x C x W) or 4-d convolution shape.
+inline llvm::SmallVector<int64_t, 4> shape2D(llvm::ArrayRef<int64_t> shape) {
+  if (shape.size() == 4)
+    return llvm::SmallVector<int64_t, 4>(shape);
+  return {shape[0], shape[1], 1, shape[2]};
+}
+
 /// Reassociation grouping dims [i, i + sizes[k]) for each k.
 llvm::SmallVector<mlir::ReassociationIndices>
 groupDims(llvm::ArrayRef<int64_t> sizes);

@@ -128,9 +128,9 @@ FailureOr<PackableLayer> matchLayer(Operation *op) {
     std::optional<reference::Tensor> w = getSignedWeights(conv.getWeight());
     if (!w)
       return failure();
-    bool is1D = inShape.size() == 3;
-    ArrayRef<int64_t> ws = w->getShape(), pads = conv.getPads();
-    auto outShape = cast<ShapedType>(conv.getType()).getShape();
+    ConvGeometry g = *getGeometry(conv);
+    SmallVector<int64_t, 4> in = shape2D(inShape), ws = shape2D(w->getShape()),
+                            out = shape2D(cast<ShapedType>(conv.getType()).getShape());
     int64_t n = ws[0], k = w->getNumElements() / n;
     layer.weights.resize(k * n);
     for (int64_t o = 0; o < n; ++o)
@@ -141,13 +141,9 @@ FailureOr<PackableLayer> matchLayer(Operation *op) {
     layer.input = conv.getInput();
     layer.inputOffset = conv.getZeroPointFolded()
                             ? 0 : qc::getUniformType(conv.getInput().getType()).getZeroPoint();
-    auto pick = [&](ArrayRef<int64_t> v, int i) { return is1D ? (i ? v[0] : 1) : v[i]; };
-    layer.params = {inShape[1], is1D ? 1 : inShape[2], inShape.back(),
-                    is1D ? 1 : ws[2], ws.back(),
-                    pick(conv.getStrides(), 0), pick(conv.getStrides(), 1),
-                    pick(conv.getDilations(), 0), pick(conv.getDilations(), 1),
-                    is1D ? 0 : pads[0], is1D ? pads[0] : pads[1],
-                    is1D ? 1 : outShape[2], outShape.back()};
+    layer.params = {in[1], in[2], in[3], ws[2], ws[3],
+                    g.strides[0], g.strides[1], g.dilations[0], g.dilations[1],
+                    g.padLow[2], g.padLow[3], out[2], out[3]};
     if (conv.getBias())
       layer.bias = getBias(conv.getBias());
     if (conv.getBias() && !layer.bias)
@@ -365,22 +361,18 @@ struct FloatConvLowering : OpConversionPattern<qc::ConvOp> {
   LogicalResult
   matchAndRewrite(qc::ConvOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto inType = cast<RankedTensorType>(op.getInput().getType());
     auto type = cast<RankedTensorType>(op.getType());
-    ArrayRef<int64_t> in = inType.getShape(), out = type.getShape();
-    auto ws = cast<ShapedType>(op.getWeight().getType()).getShape();
-    if (!type.getElementType().isF32() || (in.size() != 3 && in.size() != 4))
+    FailureOr<ConvGeometry> g = getGeometry(op);
+    if (!type.getElementType().isF32() || failed(g))
       return failure();
-    bool is1D = in.size() == 3;
-    auto pick = [&](ArrayRef<int64_t> v, int i) { return is1D ? (i ? v[0] : 1) : v[i]; };
-    ArrayRef<int64_t> pads = op.getPads();
+    SmallVector<int64_t, 4> in = shape2D(cast<ShapedType>(op.getInput().getType()).getShape()),
+                            ws = shape2D(cast<ShapedType>(op.getWeight().getType()).getShape()),
+                            out = shape2D(type.getShape());
     SmallVector<int64_t> params = {
-        in[0], in[1], is1D ? 1 : in[2], in.back(), out[1],
-        is1D ? 1 : ws[2], ws.back(),
-        pick(op.getStrides(), 0), pick(op.getStrides(), 1),
-        pick(op.getDilations(), 0), pick(op.getDilations(), 1),
-        is1D ? 0 : pads[0], is1D ? pads[0] : pads[1],
-        is1D ? 1 : out[2], out.back(), static_cast<int64_t>(op.getGroup()), op.getBias() != nullptr};
+        in[0], in[1], in[2], in[3], out[1], ws[2], ws[3],
+        g->strides[0], g->strides[1], g->dilations[0], g->dilations[1],
+        g->padLow[2], g->padLow[3], out[2], out[3],
+        static_cast<int64_t>(op.getGroup()), op.getBias() != nullptr};
     Location loc = op.getLoc();
     Value bias = adaptor.getBias()
                      ? adaptor.getBias()

@@ -17,10 +17,6 @@ using namespace quantc;
 using namespace quantc::conversion;
 
 namespace {
-int64_t normalizeAxis(int64_t axis, int64_t rank) {
-  return axis < 0 ? axis + rank : axis;
-}
-
 using CoordinateFn = function_ref<SmallVector<Value>(OpBuilder &, Location,
                                                      ArrayRef<Value>)>;
 

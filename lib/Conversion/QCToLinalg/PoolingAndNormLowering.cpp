@@ -19,10 +19,6 @@ using namespace quantc;
 using namespace quantc::conversion;
 
 namespace {
-int64_t normalizeAxis(int64_t axis, int64_t rank) {
-  return axis < 0 ? axis + rank : axis;
-}
-
 /// Reduces `input` over `reduced` dims into a tensor of `accType` elements
 /// without them, starting from `init`; `combine(acc, x)` folds one element.
 Value reduceDims(OpBuilder &b, Location loc, Value input,
