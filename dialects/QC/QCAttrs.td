@@ -14,7 +14,8 @@ def QC_RoundingMode : I32EnumAttr<"RoundingMode",
     "how a scaled integer is rounded to the nearest representable value", [
       I32EnumAttrCase<"HalfToEven", 0, "half_to_even">,
       I32EnumAttrCase<"HalfAwayFromZero", 1, "half_away_from_zero">,
-      I32EnumAttrCase<"DoubleRound", 2, "double_round">
+      I32EnumAttrCase<"DoubleRound", 2, "double_round">,
+      I32EnumAttrCase<"HalfUp", 3, "half_up">
     ]> {
   let genSpecializedAttr = 0;
   let cppNamespace = "::quantc::qc";
@@ -22,10 +23,14 @@ def QC_RoundingMode : I32EnumAttr<"RoundingMode",
     - `half_to_even`: ties go to the even neighbour (ONNX `QuantizeLinear`,
       and ONNX Runtime's float requantization).
     - `half_away_from_zero`: ties go away from zero with one rounding of the
-      exact product (TOSA `SINGLE_ROUND` on non-negative values, TFLite's
-      reference requantization).
+      exact product (TFLite's reference requantization).
     - `double_round`: the gemmlowp scheme, a rounding doubling high multiply
-      followed by a rounding right shift (TOSA `DOUBLE_ROUND`).
+      followed by a rounding right shift (TFLite's optimized kernels). It is
+      not TOSA's `DOUBLE_ROUND`, which rounds once.
+    - `half_up`: ties go towards +infinity with one rounding of the exact
+      product, `(v * m + 2^(30 + shift)) >> (31 + shift)`: TOSA's
+      `SINGLE_ROUND`, so graphs quantized with it export to `tosa.rescale`
+      exactly.
   }];
 }
 def QC_RoundingModeAttr : EnumAttr<QC_Dialect, QC_RoundingMode, "rounding">;

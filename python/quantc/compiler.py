@@ -28,7 +28,8 @@ def find_tool(name):
 
 def compile(onnx_path, calibration=None, target="cpu", target_cpu="znver4",
             output=None, input_shapes=None, activation="i8", weight="i8",
-            scope="all", estimator="minmax", overrides=None, threads=1):
+            scope="all", estimator="minmax", overrides=None,
+            rounding="half_to_even", threads=1):
     """Compiles `onnx_path` and returns the loaded Model.
 
     calibration: .npz file(s) or directories of inputs; without it the model
@@ -52,7 +53,7 @@ def compile(onnx_path, calibration=None, target="cpu", target_cpu="znver4",
         for path in paths:
             cmd += ["--calib", str(path)]
         cmd += ["--activation", activation, "--weight", weight, "--scope", scope,
-                "--estimator", estimator]
+                "--estimator", estimator, "--rounding", rounding]
         if overrides:
             cmd += ["--overrides", str(overrides)]
     proc = subprocess.run(cmd, capture_output=True, text=True)

@@ -10,7 +10,7 @@
 
 func.func @main() -> (tensor<7x!s05>, tensor<7x!s05>, tensor<3xf32>,
                       tensor<6x!out>, tensor<6x!out>, tensor<6x!out>,
-                      tensor<6x!out>, tensor<6x!out>,
+                      tensor<6x!out>, tensor<6x!out>, tensor<6x!out>,
                       tensor<1x1x2x2xi32>, tensor<1x1x2x2xi32>, tensor<1x2xi32>) {
   // x / 0.5 = [0.5, 1.5, -0.5, -1.5, 2.5, 200, -200]
   %x = qc.constant dense<[0.25, 0.75, -0.25, -0.75, 1.25, 100.0, -100.0]> : tensor<7xf32>
@@ -43,6 +43,10 @@ func.func @main() -> (tensor<7x!s05>, tensor<7x!s05>, tensor<3xf32>,
   // Clamped to [3, 6] in storage units (a fused Relu6-like bound).
   // CHECK: output_7 [4, 6, 6, 4, 3, 3]
   %r4 = qc.requantize %acc {multiplier = array<i32: 1073741824>, shift = array<i32: 0>, clamp_min = 3, clamp_max = 6} : tensor<6xi32> -> tensor<6x!out>
+  // half_up (TOSA SINGLE_ROUND) sends every tie towards +infinity:
+  // [1, 2, 3, 0, -1, -2].
+  // CHECK: output_8 [5, 6, 7, 4, 3, 2]
+  %r5 = qc.requantize %acc {multiplier = array<i32: 1073741824>, shift = array<i32: 0>, rounding = #qc<rounding half_up>} : tensor<6xi32> -> tensor<6x!out>
 
   // Input [[5, 7], [3, 1]] with zero point 3 (centred [[2, 4], [0, -2]]),
   // weights 1..9, pads 1 (padding holds the zero point, so adds nothing):
@@ -52,11 +56,11 @@ func.func @main() -> (tensor<7x!s05>, tensor<7x!s05>, tensor<3xf32>,
   %xq = quant.scast %xi : tensor<1x1x2x2xi8> to tensor<1x1x2x2x!act>
   %wi = qc.constant dense<[[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]]> : tensor<1x1x3x3xi8>
   %wq = quant.scast %wi : tensor<1x1x3x3xi8> to tensor<1x1x3x3x!w>
-  // CHECK: output_8 [16, 12, 4, 0]
+  // CHECK: output_9 [16, 12, 4, 0]
   %c0 = qc.qconv %xq, %wq {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x1x2x2x!act>, tensor<1x1x3x3x!w>) -> tensor<1x1x2x2xi32>
   // The folded form: bias -3 * 45 and the input as stored gives the same.
   %bias = qc.constant dense<[-135]> : tensor<1xi32>
-  // CHECK: output_9 [16, 12, 4, 0]
+  // CHECK: output_10 [16, 12, 4, 0]
   %c1 = qc.qconv %xq, %wq, %bias {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, zero_point_folded = true} : (tensor<1x1x2x2x!act>, tensor<1x1x3x3x!w>, tensor<1xi32>) -> tensor<1x1x2x2xi32>
 
   // lhs [10, 20] - 10 = [0, 10]; rhs columns with zero points [1, 0]:
@@ -66,11 +70,12 @@ func.func @main() -> (tensor<7x!s05>, tensor<7x!s05>, tensor<3xf32>,
   %ri = qc.constant dense<[[1, 2], [3, 4]]> : tensor<2x2xi8>
   %rq = quant.scast %ri : tensor<2x2xi8> to tensor<2x2x!quant.uniform<i8:f32:1, {1.0:1, 1.0:0}>>
   %mb = qc.constant dense<[1, -1]> : tensor<2xi32>
-  // CHECK: output_10 [21, 39]
+  // CHECK: output_11 [21, 39]
   %m = qc.qmatmul %lq, %rq, %mb : (tensor<1x2x!quant.uniform<i8:f32, 1.0:10>>, tensor<2x2x!quant.uniform<i8:f32:1, {1.0:1, 1.0:0}>>, tensor<2xi32>) -> tensor<1x2xi32>
 
-  return %q0, %q1, %d, %r0, %r1, %r2, %r3, %r4, %c0, %c1, %m
+  return %q0, %q1, %d, %r0, %r1, %r2, %r3, %r4, %r5, %c0, %c1, %m
       : tensor<7x!s05>, tensor<7x!s05>, tensor<3xf32>, tensor<6x!out>, tensor<6x!out>,
-        tensor<6x!out>, tensor<6x!out>, tensor<6x!out>, tensor<1x1x2x2xi32>,
+        tensor<6x!out>, tensor<6x!out>, tensor<6x!out>, tensor<6x!out>,
+        tensor<1x1x2x2xi32>,
         tensor<1x1x2x2xi32>, tensor<1x2xi32>
 }

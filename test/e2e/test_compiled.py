@@ -81,13 +81,19 @@ def digits():
         return data["image"]
 
 
+ROUNDINGS = ["half_to_even", "half_away_from_zero", "double_round", "half_up"]
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS)
 @pytest.mark.parametrize("cpu", ["znver4", "x86-64-v3", "x86-64"])
 @pytest.mark.parametrize("name", ["digits_mlp", "digits_cnn"])
-def test_digits_every_target(name, cpu, tmp_path):
+def test_digits_every_target(name, cpu, rounding, tmp_path):
+    """Every kernel variant's requantizing epilogue in every rounding mode."""
     ir, library = tmp_path / "int8.mlir", tmp_path / "model.so"
     quantc([ROOT / "models" / f"{name}.onnx", "--input-shape", "image=1x1x8x8",
             "--calib", ROOT / "models" / "digits_calib.npz", "--target-cpu", cpu,
-            "--save-ir", ir, "-o", library])
+            "--rounding", rounding, "--save-ir", ir, "-o", library])
+    assert f"rounding {rounding}" in ir.read_text() or rounding == "half_to_even"
     inputs = {"image": digits()}  # 360 images, run one batch at a time
     expected = quant_run(ir, inputs, tmp_path)["logits"]
     actual = run_library(library, inputs, tmp_path, ["--num-threads", "2"])["logits"]

@@ -45,6 +45,10 @@ static cl::opt<std::string> weight("weight", cl::init("i8"),
                                    cl::desc("Weight precision"));
 static cl::opt<std::string> scope("scope", cl::init("all"),
                                   cl::desc("Quantize 'all' ops or 'layers'"));
+static cl::opt<std::string> rounding(
+    "rounding", cl::init("half_to_even"),
+    cl::desc("Requantization rounding: half_to_even, half_away_from_zero, "
+             "double_round, half_up (TOSA's SINGLE_ROUND)"));
 static cl::opt<std::string> overrides("overrides",
                                       cl::desc("JSON file of precision rules"));
 static cl::opt<std::string> target("target", cl::init("cpu"),
@@ -75,6 +79,7 @@ static LogicalResult quantize(ModuleOp module) {
     options.weight = weight;
     options.scope = scope;
     options.overrides = overrides;
+    options.rounding = rounding;
     buildQuantizePipeline(pm, options);
   }
   return pm.run(module);

@@ -37,7 +37,7 @@ enum qc_qlayer_param {
   QC_QLAYER_CLAMP_MIN,
   QC_QLAYER_CLAMP_MAX,
   QC_QLAYER_ROUNDING,         /* 0 half_to_even, 1 half_away_from_zero,
-                                 2 double_round */
+                                 2 double_round, 3 half_up */
   QC_QLAYER_PER_CHANNEL,      /* 1: one multiplier and shift per channel */
   QC_QLAYER_C, QC_QLAYER_H, QC_QLAYER_W, QC_QLAYER_KH, QC_QLAYER_KW,
   QC_QLAYER_STRIDE_H, QC_QLAYER_STRIDE_W, QC_QLAYER_DILATION_H,

@@ -166,7 +166,7 @@ def QCFoldScales : Pass<"qc-fold-scales", "::mlir::ModuleOp"> {
   let options = [
     Option<"rounding", "rounding", "std::string", /*default=*/"\"half_to_even\"",
            "Requantization rounding: half_to_even, half_away_from_zero, "
-           "double_round">,
+           "double_round, half_up (TOSA's SINGLE_ROUND)">,
   ];
 }
 

@@ -177,6 +177,12 @@ Value conversion::buildApplyMultiplier(OpBuilder &b, Location loc, Value value,
   // |value * multiplier| < 2^62 for i32 values and 31-bit multipliers.
   Value product = arith::MulIOp::create(b, loc, value, multiplier);
   Value totalShift = arith::AddIOp::create(b, loc, shift, c(31));
+  if (mode == qc::RoundingMode::HalfUp) {
+    Value half = arith::ShLIOp::create(
+        b, loc, c(1), arith::SubIOp::create(b, loc, totalShift, c(1)));
+    return arith::ShRSIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, product, half), totalShift);
+  }
   Value negative =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, product, c(0));
   Value magnitude = arith::SelectOp::create(

@@ -68,8 +68,10 @@ LogicalResult verifyBias(Operation *op, Value bias, int64_t channels) {
 } // namespace
 
 LogicalResult QuantizeOp::verify() {
-  if (getRounding() == RoundingMode::DoubleRound)
-    return emitOpError("double_round applies to requantization only");
+  if (getRounding() == RoundingMode::DoubleRound ||
+      getRounding() == RoundingMode::HalfUp)
+    return emitOpError() << stringifyRoundingMode(getRounding())
+                         << " applies to requantization only";
   if (failed(verifySameShape(*this, getInput(), getOutput())))
     return failure();
   return verifyQuantizedTensor(*this, getOutput(),

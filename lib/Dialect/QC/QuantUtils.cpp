@@ -207,6 +207,8 @@ int64_t qc::applyMultiplier(int64_t value, int32_t multiplier, int32_t shift,
   __int128 product = static_cast<__int128>(value) * multiplier;
   int totalShift = 31 + shift;
   __int128 half = static_cast<__int128>(1) << (totalShift - 1);
+  if (mode == RoundingMode::HalfUp) // an arithmetic shift floors
+    return static_cast<int64_t>((product + half) >> totalShift);
   bool negative = product < 0;
   __int128 magnitude = negative ? -product : product;
   __int128 quotient = magnitude >> totalShift;

@@ -65,6 +65,8 @@ inline int64_t applyMultiplier(int64_t value, int32_t multiplier, int32_t shift,
   }
   int64_t product = value * multiplier;
   int total = 31 + shift;
+  if (rounding == 3) // half_up: an arithmetic shift floors
+    return (product + (int64_t(1) << (total - 1))) >> total;
   bool negative = product < 0;
   uint64_t magnitude = negative ? -static_cast<uint64_t>(product) : product;
   uint64_t quotient = magnitude >> total;

@@ -39,12 +39,16 @@ void computeRows(const uint8_t *a, int64_t kp, const int8_t *b,
       _mm512_store_si512(out[r] + 16 * j, acc[r][j]);
 }
 
-/// qc::applyMultiplier on 8 i64 lanes (half_to_even or half_away_from_zero).
+/// qc::applyMultiplier on 8 i64 lanes (every rounding but double_round).
 __m512i applyMultiplier8(__m512i value, __m512i multiplier, __m512i shift,
-                         bool awayFromZero) {
+                         int rounding) {
   const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(1);
   __m512i total = _mm512_add_epi64(shift, _mm512_set1_epi64(31));
   __m512i product = _mm512_mullo_epi64(value, multiplier);
+  if (rounding == 3) // half_up: an arithmetic shift floors
+    return _mm512_srav_epi64(
+        _mm512_add_epi64(product, _mm512_sllv_epi64(one, _mm512_sub_epi64(total, one))),
+        total);
   __mmask8 negative = _mm512_cmplt_epi64_mask(product, zero);
   __m512i magnitude = _mm512_abs_epi64(product);
   __m512i quotient = _mm512_srlv_epi64(magnitude, total);
@@ -52,7 +56,7 @@ __m512i applyMultiplier8(__m512i value, __m512i multiplier, __m512i shift,
   __m512i half = _mm512_sllv_epi64(one, _mm512_sub_epi64(total, one));
   __mmask8 up = _mm512_cmpgt_epu64_mask(remainder, half);
   __mmask8 tie = _mm512_cmpeq_epi64_mask(remainder, half);
-  if (!awayFromZero)
+  if (rounding != 1)
     tie &= _mm512_test_epi64_mask(quotient, one);
   quotient = _mm512_mask_add_epi64(quotient, up | tie, quotient, one);
   return _mm512_mask_sub_epi64(quotient, negative, zero, quotient);
@@ -66,7 +70,6 @@ void store16(const Requantizer &q, __m512i value, __m512i multiplier,
     _mm512_mask_storeu_epi32(static_cast<int32_t *>(output) + index, mask, value);
     return;
   }
-  bool away = q.rounding == 1;
   __m512i zp = _mm512_set1_epi64(q.zp), lo = _mm512_set1_epi64(q.lo),
           hi = _mm512_set1_epi64(q.hi);
   auto half = [&](int part) {
@@ -75,7 +78,7 @@ void store16(const Requantizer &q, __m512i value, __m512i multiplier,
                                         : _mm512_castsi512_si256(v));
     };
     __m512i y = _mm512_add_epi64(
-        applyMultiplier8(pick(value), pick(multiplier), pick(shift), away), zp);
+        applyMultiplier8(pick(value), pick(multiplier), pick(shift), q.rounding), zp);
     return _mm512_cvtepi64_epi32(_mm512_min_epi64(_mm512_max_epi64(y, lo), hi));
   };
   __m512i y = _mm512_inserti64x4(_mm512_castsi256_si512(half(0)), half(1), 1);

@@ -116,6 +116,9 @@ struct CPUPipelineOptions : PassPipelineOptions<CPUPipelineOptions> {
                              llvm::cl::init("i8")};
   Option<std::string> scope{*this, "scope", llvm::cl::desc("layers or all"),
                             llvm::cl::init("all")};
+  Option<std::string> rounding{*this, "rounding",
+                               llvm::cl::desc("Requantization rounding"),
+                               llvm::cl::init("half_to_even")};
   Option<std::string> targetCPU{*this, "target-cpu",
                                 llvm::cl::desc("LLVM CPU name"),
                                 llvm::cl::init("znver4")};
@@ -137,6 +140,7 @@ void quantc::registerCPUCodegenPipeline() {
           quantize.activation = o.activation;
           quantize.weight = o.weight;
           quantize.scope = o.scope;
+          quantize.rounding = o.rounding;
           buildQuantizePipeline(pm, quantize);
         }
         CPUTargetOptions options;

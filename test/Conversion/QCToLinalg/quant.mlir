@@ -89,6 +89,23 @@ func.func @requantize_double_round(%acc: tensor<4xi32>) -> tensor<4x!out> {
 
 // -----
 
+!out = !quant.uniform<i8:f32, 0.1:5>
+
+// Rule: half_up adds half and shifts arithmetically (ties towards +infinity).
+// CHECK-LABEL: func.func @requantize_half_up
+// CHECK: arith.muli
+// CHECK: arith.shli
+// CHECK: arith.addi
+// CHECK-NEXT: arith.shrsi
+// CHECK-NOT: arith.cmpi eq
+// CHECK: arith.trunci %{{.*}} : i64 to i8
+func.func @requantize_half_up(%acc: tensor<4xi32>) -> tensor<4x!out> {
+  %0 = qc.requantize %acc {multiplier = array<i32: 1073741824>, shift = array<i32: 2>, rounding = #qc<rounding half_up>} : tensor<4xi32> -> tensor<4x!out>
+  return %0 : tensor<4x!out>
+}
+
+// -----
+
 !a = !quant.uniform<i8:f32, 0.1:1>
 !b = !quant.uniform<i8:f32, 0.2:-2>
 !o = !quant.uniform<i8:f32, 0.3:3>

@@ -16,6 +16,14 @@ func.func @quantize_expressed(%x: tensor<4xf16>) {
 
 // -----
 
+func.func @quantize_half_up(%x: tensor<4xf32>) {
+  // expected-error @+1 {{half_up applies to requantization only}}
+  %0 = qc.quantize %x {rounding = #qc<rounding half_up>} : tensor<4xf32> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  return
+}
+
+// -----
+
 func.func @quantize_double_round(%x: tensor<4xf32>) {
   // expected-error @+1 {{double_round applies to requantization only}}
   %0 = qc.quantize %x {rounding = #qc<rounding double_round>} : tensor<4xf32> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
