@@ -51,6 +51,68 @@ def ConvertQCToLinalg : Pass<"convert-qc-to-linalg", "::mlir::ModuleOp"> {
   ];
 }
 
+def ConvertQCToTosa : Pass<"convert-qc-to-tosa", "::mlir::ModuleOp"> {
+  let summary = "Export the integer graph to TOSA 1.0";
+  let description = [{
+    Rewrites a folded qc graph into the TOSA integer profile, exactly (the
+    TOSA graph computes the same integers as the reference evaluator):
+
+    | qc | TOSA |
+    |---|---|
+    | `qc.qconv` (2-d, plain or depthwise) | `tosa.conv2d` / `tosa.depthwise_conv2d` in NHWC between `tosa.transpose`s, with `input_zp` / `weight_zp` |
+    | `qc.qmatmul` | rank-3 `tosa.matmul` with `a_zp` / `b_zp`, bias by `tosa.add` |
+    | `qc.requantize` | `tosa.rescale` (SINGLE_ROUND, per channel along the last dimension) and `tosa.clamp` for fused bounds and narrow ranges |
+    | `qc.qadd` | one `tosa.rescale` into i32 per operand (the left shift folded into the shift), `tosa.add`, one `tosa.rescale` back |
+    | `qc.lookup_table` (8-bit) | `tosa.table` |
+    | `qc.max_pool`, reshape, transpose, concat, slice, pad | `tosa.max_pool2d`, `tosa.reshape`, `tosa.transpose`, `tosa.concat`, `tosa.slice`, `tosa.pad` |
+
+    Quantized values become their signed storage integers. A function
+    argument used only by `qc.quantize` and a result produced by
+    `qc.dequantize` become integer arguments and results, their
+    `!quant.uniform` type recorded in `qc.quant_type`: TOSA has no float
+    division, so only the caller can quantize exactly as `qc.quantize`
+    does. `convert-tosa-to-qc` reads these attributes back.
+
+    Transposes between consecutive layers cancel, and transposes of constant
+    weights are folded. TOSA rescales round half up, so only graphs folded
+    with `rounding=half_up` export; everything TOSA cannot express exactly
+    (other roundings, float ops inside the graph, grouped convolutions,
+    per-channel zero points, unsigned storage) is reported on its op, and
+    nothing is exported. Quantizes of arguments are first moved above
+    reshapes and transposes, and dequantizes of results below them (exact:
+    quantization is element-wise).
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::tosa::TosaDialect"];
+}
+
+def ConvertTosaToQC : Pass<"convert-tosa-to-qc", "::mlir::ModuleOp"> {
+  let summary = "Import TOSA integer graphs into qc";
+  let description = [{
+    The inverse of `convert-qc-to-tosa`, for the graphs it writes and for
+    int8 TOSA from other frontends:
+
+    | TOSA | qc |
+    |---|---|
+    | `tosa.conv2d`, `tosa.depthwise_conv2d` (i8, i32 accumulators) | `qc.qconv` (plain or depthwise) between `qc.transpose`s |
+    | `tosa.matmul` (+ `tosa.add` of a constant bias) | `qc.qmatmul` with its bias |
+    | `tosa.rescale` (SINGLE_ROUND; INEXACT_ROUND; DOUBLE_ROUND with shifts up to 31) | `qc.requantize` with `half_up` rounding |
+    | `tosa.clamp` of a rescale | the requantization's `clamp_min` / `clamp_max` |
+    | rescale, rescale, `tosa.add`, rescale | `qc.qadd` |
+    | `tosa.table` (8-bit), `tosa.max_pool2d`, reshape, transpose, concat, slice, pad | `qc.lookup_table`, `qc.max_pool`, and the movement ops |
+
+    TOSA keeps zero points on operations and has no scales: each value takes
+    its producer's zero point and scale 1.0, and a consumer reading it with
+    another zero point sees it through `quant.scast`. Integer arguments and
+    results with a `qc.quant_type` attribute (from `convert-qc-to-tosa`)
+    become float again, quantized and dequantized with that type, so a
+    round trip gives back a graph that runs on the same float inputs.
+    Anything else is reported on its op.
+  }];
+  let dependentDialects = ["::quantc::qc::QCDialect",
+                           "::mlir::quant::QuantDialect"];
+}
+
 def QCCPUEntryPoint : Pass<"qc-cpu-entry-point", "::mlir::ModuleOp"> {
   let summary = "Add the artifact's C entry point and signature tables";
   let description = [{
