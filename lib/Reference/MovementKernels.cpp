@@ -1,4 +1,5 @@
 //===- MovementKernels.cpp - reshape, transpose, slice, resize --*- C++ -*-===//
+#include "quantc/Dialect/QC/QuantUtils.h"
 #include "Kernels.h"
 #include "quantc/Dialect/QC/QCOps.h"
 
@@ -146,7 +147,7 @@ FailureOr<Tensor> padKernel(qc::PadOp op, OperandTensors args) {
   if (failed(out) || mode != "constant")
     return out;
   // Fill the padding that mapCoordinates skipped.
-  float value = op.getValue().convertToFloat();
+  double value = qc::getPadFill(op);
   SmallVector<int64_t> strides = computeStrides(out->getShape());
   for (int64_t i = 0; i < out->getNumElements(); ++i) {
     bool padded = false;

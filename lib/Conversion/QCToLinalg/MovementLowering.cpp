@@ -6,6 +6,7 @@
 // resize).
 //
 //===----------------------------------------------------------------------===//
+#include "quantc/Dialect/QC/QuantUtils.h"
 #include "LoweringUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -249,7 +250,7 @@ struct PadLowering : OpConversionPattern<qc::PadOp> {
     StringRef mode = op.getMode();
     if (mode == "constant") {
       Type element = type.getElementType();
-      float value = op.getValue().convertToFloat();
+      double value = qc::getPadFill(op);
       TypedAttr attr = isa<FloatType>(element)
                            ? TypedAttr(rewriter.getFloatAttr(element, value))
                            : TypedAttr(rewriter.getIntegerAttr(element, int64_t(value)));

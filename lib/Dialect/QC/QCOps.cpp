@@ -1,4 +1,5 @@
 //===- QCOps.cpp - qc op verifiers and folders ------------------*- C++ -*-===//
+#include "quantc/Dialect/QC/QuantUtils.h"
 #include "quantc/Dialect/QC/QCOps.h"
 
 #include "mlir/IR/Builders.h"
@@ -264,6 +265,8 @@ LogicalResult PadOp::verify() {
     return emitOpError("unknown pad mode '") << mode << "'";
   if (llvm::any_of(getPads(), [](int64_t p) { return p < 0; }))
     return emitOpError("pads must be non-negative");
+  if (getQuantizedType(getType()) && !getUniformType(getType()))
+    return emitOpError("pads quantized tensors of one scale and zero point only");
   int64_t rank = getType().getRank();
   if (mode == "reflect")
     for (int64_t i = 0; i < rank; ++i) {

@@ -120,6 +120,15 @@ SmallVector<int64_t> QuantLayout::blockIndices(ArrayRef<int64_t> shape) const {
   return result;
 }
 
+double qc::getPadFill(PadOp op) {
+  float value = op.getValue().convertToFloat();
+  if (auto q = getUniformType(op.getType()))
+    return quantizeValue(value, q.getScale(), q.getZeroPoint(),
+                         q.getStorageTypeMin(), q.getStorageTypeMax(),
+                         RoundingMode::HalfToEven);
+  return value;
+}
+
 int64_t qc::roundToInt(double value, RoundingMode mode) {
   if (mode == RoundingMode::HalfToEven)
     return static_cast<int64_t>(std::nearbyint(value));

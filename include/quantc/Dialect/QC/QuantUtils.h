@@ -42,6 +42,10 @@ struct QuantLayout {
   bool isPerTensor() const { return scales.size() == 1; }
 };
 
+/// The stored element `qc.pad` fills with in constant mode: its real `value`,
+/// quantized with the tensor's per-tensor type when it is quantized.
+double getPadFill(PadOp op);
+
 /// The quantized element type of `t` (a tensor or an element type), or null.
 mlir::quant::UniformQuantizedType getUniformType(mlir::Type t);
 mlir::quant::QuantizedType getQuantizedType(mlir::Type t);
