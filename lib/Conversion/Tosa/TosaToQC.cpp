@@ -469,6 +469,8 @@ LogicalResult FunctionImporter::run() {
   for (OpOperand &operand : ret->getOpOperands()) {
     unsigned i = operand.getOperandNumber();
     Value v = lookup(operand.get());
+    if (!v)
+      return ret->emitError("reads an i32 sum that only a rescale may consume");
     if (auto original = func.getResultAttrOfType<TypeAttr>(i, kQuantTypeAttr)) {
       auto quantized = cast<RankedTensorType>(original.getValue());
       auto q = qc::getUniformType(quantized);
