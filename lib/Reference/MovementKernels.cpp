@@ -1,7 +1,7 @@
 //===- MovementKernels.cpp - reshape, transpose, slice, resize --*- C++ -*-===//
-#include "quantc/Dialect/QC/QuantUtils.h"
 #include "Kernels.h"
 #include "quantc/Dialect/QC/QCOps.h"
+#include "quantc/Dialect/QC/QuantUtils.h"
 
 #include <cmath>
 

@@ -14,10 +14,16 @@ using namespace quantc::conversion;
 
 QCTypeConverter::QCTypeConverter() {
   addConversion([](Type t) { return t; });
-  addConversion([](RankedTensorType t) -> Type {
+  // Sub-byte integers (int4 weights) live in i8 containers holding their
+  // value: LLVM has no memory layout for tensors of i4.
+  auto container = [](MLIRContext *ctx, unsigned width) {
+    return IntegerType::get(ctx, width > 1 && width < 8 ? 8 : width);
+  };
+  addConversion([container](RankedTensorType t) -> Type {
     if (auto q = dyn_cast<quant::QuantizedType>(t.getElementType()))
-      return t.clone(IntegerType::get(t.getContext(),
-                                      q.getStorageTypeIntegralWidth()));
+      return t.clone(container(t.getContext(), q.getStorageTypeIntegralWidth()));
+    if (auto i = dyn_cast<IntegerType>(t.getElementType()); i && i.isSignless())
+      return t.clone(container(t.getContext(), i.getWidth()));
     return t;
   });
   auto materialize = [](OpBuilder &b, Type type, ValueRange inputs,

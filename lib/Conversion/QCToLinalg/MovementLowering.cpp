@@ -6,11 +6,12 @@
 // resize).
 //
 //===----------------------------------------------------------------------===//
-#include "quantc/Dialect/QC/QuantUtils.h"
 #include "LoweringUtils.h"
+#include "quantc/Dialect/QC/QuantUtils.h"
+#include "quantc/Reference/Tensor.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -51,11 +52,35 @@ struct ConstantLowering : OpConversionPattern<qc::ConstantOp> {
   matchAndRewrite(qc::ConstantOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto value = dyn_cast<TypedAttr>(op.getValue());
-    Type type = getTypeConverter()->convertType(op.getType());
-    if (!value || value.getType() != type)
-      return rewriter.notifyMatchFailure(op, "constant of another type");
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    if (!value)
+      return rewriter.notifyMatchFailure(op, "constant without a type");
+    if (value.getType() != type) {
+      FailureOr<DenseElementsAttr> widened = widenSubByte(op, type);
+      if (failed(widened))
+        return rewriter.notifyMatchFailure(op, "constant of another type");
+      value = *widened;
+    }
     rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, value);
     return success();
+  }
+
+  /// The values of a sub-byte integer constant in its i8 container; they are
+  /// unsigned when the constant is the storage of unsigned quantized values.
+  static FailureOr<DenseElementsAttr> widenSubByte(qc::ConstantOp op,
+                                                    RankedTensorType type) {
+    auto from = dyn_cast<IntegerType>(op.getType().getElementType());
+    FailureOr<reference::Tensor> values =
+        reference::Tensor::fromAttr(cast<ElementsAttr>(op.getValue()));
+    if (!from || from.getWidth() >= 8 || failed(values))
+      return failure();
+    bool isUnsigned = llvm::any_of(op->getUsers(), [](Operation *user) {
+      return isa<quant::StorageCastOp>(user) && isUnsignedStorage(user->getResult(0).getType());
+    });
+    SmallVector<int8_t> bytes;
+    for (int64_t v : values->ints())
+      bytes.push_back(isUnsigned ? v & ((1 << from.getWidth()) - 1) : v);
+    return DenseElementsAttr::get(type, ArrayRef<int8_t>(bytes));
   }
 };
 

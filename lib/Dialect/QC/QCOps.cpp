@@ -1,6 +1,6 @@
 //===- QCOps.cpp - qc op verifiers and folders ------------------*- C++ -*-===//
-#include "quantc/Dialect/QC/QuantUtils.h"
 #include "quantc/Dialect/QC/QCOps.h"
+#include "quantc/Dialect/QC/QuantUtils.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
