@@ -86,6 +86,42 @@ void quantc_fconv_generic(const float *input, const float *weights,
                           const float *bias, const int64_t *params,
                           float *output);
 
+/* Weight-only matmul: float activations [M][K] times an 8- or 4-bit
+   weight [K][N] with a scale (and optional zero point) per column and per
+   group of QC_WMATMUL_GROUP rows of K, plus an optional float bias [N]:
+     out[m][n] = bias[n] + sum_g (scale[g][n] * sum_{k in g} x[m][k] * q[k][n]
+                                  - zero_scale[g][n] * sum_{k in g} x[m][k])
+   with zero_scale = scale * zero_point. Weights are packed in panels of
+   QC_WMATMUL_PANEL columns: for each k in turn, the panel's 32 bytes (8-bit)
+   or 16 bytes (4-bit: byte j holds column j in its low and column j + 16 in
+   its high nibble); N is padded to a whole panel with zeros. Scales and
+   zero scales are [K / group][N padded]. 4-bit weights are unpacked in
+   registers, never written back to memory. */
+#define QC_WMATMUL_PANEL 32
+
+enum qc_wmatmul_param {
+  QC_WMATMUL_M, QC_WMATMUL_K, QC_WMATMUL_N,
+  QC_WMATMUL_BITS,            /* 4 or 8 */
+  QC_WMATMUL_UNSIGNED,        /* 1: weights are unsigned integers */
+  QC_WMATMUL_GROUP,           /* rows of K per scale; divides K */
+  QC_WMATMUL_HAS_ZERO_POINTS,
+  QC_WMATMUL_HAS_BIAS,
+  QC_WMATMUL_NUM_PARAMS
+};
+
+void quantc_wmatmul_avx512vnni(const float *input, const uint8_t *packed,
+                               const float *scales, const float *zero_scales,
+                               const float *bias, const int64_t *params,
+                               float *output);
+void quantc_wmatmul_avx2(const float *input, const uint8_t *packed,
+                         const float *scales, const float *zero_scales,
+                         const float *bias, const int64_t *params,
+                         float *output);
+void quantc_wmatmul_generic(const float *input, const uint8_t *packed,
+                            const float *scales, const float *zero_scales,
+                            const float *bias, const int64_t *params,
+                            float *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,7 +4,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
@@ -287,4 +287,23 @@ AffineMap conversion::quantParamMap(const qc::QuantLayout &layout,
                         ? getAffineConstantExpr(0, ctx)
                         : getAffineDimExpr(d, ctx).floorDiv(layout.blockShape[d]));
   return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+ElementsAttr conversion::getStoredConstant(Value weight) {
+  while (Operation *def = weight.getDefiningOp()) {
+    if (auto cast = dyn_cast<UnrealizedConversionCastOp>(def)) {
+      if (cast.getInputs().size() != 1)
+        return nullptr;
+      weight = cast.getInputs()[0];
+    } else if (auto cast = dyn_cast<quant::StorageCastOp>(def)) {
+      weight = cast.getInput();
+    } else if (auto constant = dyn_cast<qc::ConstantOp>(def)) {
+      return dyn_cast<ElementsAttr>(constant.getValue());
+    } else if (auto constant = dyn_cast<arith::ConstantOp>(def)) {
+      return dyn_cast<ElementsAttr>(constant.getValue());
+    } else {
+      return nullptr;
+    }
+  }
+  return nullptr;
 }

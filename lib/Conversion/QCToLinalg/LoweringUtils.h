@@ -11,6 +11,7 @@
 #include "quantc/Dialect/QC/QCOps.h"
 #include "quantc/Dialect/QC/QuantUtils.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -161,6 +162,24 @@ bool isFusedIntoMicrokernel(mlir::Operation *layer);
 void populateMicrokernelPatterns(QCTypeConverter &converter,
                                  mlir::RewritePatternSet &patterns,
                                  llvm::StringRef kernelSuffix);
+/// Float matmuls and gemms with constant 8- or 4-bit weights (weight-only
+/// quantization) as calls of the weight-only microkernel.
+void populateWeightOnlyPatterns(QCTypeConverter &converter,
+                                mlir::RewritePatternSet &patterns,
+                                llvm::StringRef kernelSuffix);
+
+/// The constant holding the stored integers of `weight`: a qc.constant seen
+/// through quant.scast, or (mid-conversion) the arith.constant replacing it
+/// seen through the conversion's casts. Null when `weight` is not constant.
+mlir::ElementsAttr getStoredConstant(mlir::Value weight);
+
+/// A 1-d arith.constant of `values`.
+template <typename T>
+mlir::Value constantVector(mlir::OpBuilder &b, mlir::Location loc,
+                           llvm::ArrayRef<T> values, mlir::Type element) {
+  auto type = mlir::RankedTensorType::get({static_cast<int64_t>(values.size())}, element);
+  return mlir::arith::ConstantOp::create(b, loc, mlir::DenseElementsAttr::get(type, values));
+}
 
 } // namespace quantc::conversion
 

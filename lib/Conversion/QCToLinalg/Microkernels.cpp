@@ -37,28 +37,6 @@ struct PackableLayer {
   SmallVector<int64_t> params; // geometry entries of the kernel params
 };
 
-/// The constant holding the stored integers of `weight`: a qc.constant seen
-/// through quant.scast, or (mid-conversion) the arith.constant replacing it
-/// seen through the conversion's casts.
-ElementsAttr getStoredConstant(Value weight) {
-  while (Operation *def = weight.getDefiningOp()) {
-    if (auto cast = dyn_cast<UnrealizedConversionCastOp>(def)) {
-      if (cast.getInputs().size() != 1)
-        return nullptr;
-      weight = cast.getInputs()[0];
-    } else if (auto cast = dyn_cast<quant::StorageCastOp>(def)) {
-      weight = cast.getInput();
-    } else if (auto constant = dyn_cast<qc::ConstantOp>(def)) {
-      return dyn_cast<ElementsAttr>(constant.getValue());
-    } else if (auto constant = dyn_cast<arith::ConstantOp>(def)) {
-      return dyn_cast<ElementsAttr>(constant.getValue());
-    } else {
-      return nullptr;
-    }
-  }
-  return nullptr;
-}
-
 /// Whether `weight` is a constant of s8 with zero zero points, per tensor or
 /// per channel.
 bool isPackableWeight(Value weight) {
@@ -217,12 +195,6 @@ SmallVector<int32_t> foldedBias(const PackableLayer &layer) {
     bias[c] = static_cast<int32_t>(static_cast<uint32_t>(b + factor * sum));
   }
   return bias;
-}
-
-template <typename T>
-Value constantVector(OpBuilder &b, Location loc, ArrayRef<T> values, Type element) {
-  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())}, element);
-  return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, values));
 }
 
 /// Lowers the layer (and `requantize`, when given) to one microkernel call.

@@ -55,8 +55,10 @@ struct ConvertQCToLinalgPass
 
     QCTypeConverter converter;
     RewritePatternSet patterns(ctx);
-    if (microkernels)
+    if (microkernels) {
       populateMicrokernelPatterns(converter, patterns, kernelSuffix);
+      populateWeightOnlyPatterns(converter, patterns, kernelSuffix);
+    }
     populateElementwisePatterns(converter, patterns);
     populateQuantPatterns(converter, patterns);
     populateLayerPatterns(converter, patterns);

@@ -116,7 +116,7 @@ extern "C" void QUANTC_FCONV_NAME(const float *input, const float *weights,
   bool pointwise = g.isPointwise();
   float *columns = pointwise ? nullptr
                              : static_cast<float *>(quantc::kernels::scratch(
-                                   3, taps * pixels * sizeof(float)));
+                                   quantc::kernels::kFConvColumns, taps * pixels * sizeof(float)));
   int64_t tiles = (pixels + kPixels - 1) / kPixels;
   int64_t blocks = (g.groupOutputs() + kChannelsPerChunk - 1) / kChannelsPerChunk;
   for (int64_t b = 0; b < g[QC_FCONV_BATCH]; ++b)

@@ -30,9 +30,15 @@ inline ColumnRange insideColumns(int64_t offset, int64_t stride, int64_t width,
   return {first, last};
 }
 
+/// Who uses which scratch buffer (kernels may hold several at once).
+enum ScratchSlot {
+  kQLayerRows, kQLayerPanels, kQLayerSums, kFConvColumns, kWeightOnlyRowSums,
+  kNumScratchSlots
+};
+
 /// Scratch memory of the calling thread, 64-byte aligned, reused across
 /// calls (layers run one after another): slot `slot` grows to `bytes`.
-void *scratch(int slot, int64_t bytes);
+void *scratch(ScratchSlot slot, int64_t bytes);
 } // namespace quantc::kernels
 
 #endif // QUANTC_LIB_RUNTIME_KERNELS_KERNELS_H

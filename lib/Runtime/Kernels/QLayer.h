@@ -393,7 +393,7 @@ void runQLayer(const void *input, const int8_t *packed, const int32_t *bias,
   int64_t rowBlocks = (rows + kRowsPerChunk - 1) / kRowsPerChunk;
   auto *in = static_cast<const uint8_t *>(input);
   if (!layer.isConv()) {
-    auto *packedRows = static_cast<uint8_t *>(scratch(0, rows * kp));
+    auto *packedRows = static_cast<uint8_t *>(scratch(kQLayerRows, rows * kp));
     packRows(layer, in, packedRows);
     GemmRun<Tile> work{layer, requantizer, bias, packedRows, packed, output};
     runChunks(layer, rowBlocks * layer.panels(), GemmRun<Tile>::chunk, &work);
@@ -406,9 +406,9 @@ void runQLayer(const void *input, const int8_t *packed, const int32_t *bias,
     return;
   }
   int64_t panelCount = (rows + kPanel - 1) / kPanel;
-  auto *columns = static_cast<int8_t *>(scratch(0, layer.k() * rows));
-  auto *panels = static_cast<int8_t *>(scratch(1, panelCount * kp * kPanel));
-  auto *sums = static_cast<int32_t *>(scratch(2, rows * 4));
+  auto *columns = static_cast<int8_t *>(scratch(kQLayerRows, layer.k() * rows));
+  auto *panels = static_cast<int8_t *>(scratch(kQLayerPanels, panelCount * kp * kPanel));
+  auto *sums = static_cast<int32_t *>(scratch(kQLayerSums, rows * 4));
   const int64_t *p = layer.p;
   int64_t groups = layer.groups(), groupChannels = layer.n() / groups;
   int64_t channelBlocks = (groupChannels + kRowsPerChunk - 1) / kRowsPerChunk;

@@ -127,9 +127,8 @@ int quantc::kernels::numThreads() { return pool().size(); }
 namespace {
 /// Grow-only aligned buffers; freed when the thread exits.
 struct ScratchSlots {
-  static constexpr int kSlots = 4;
-  void *data[kSlots] = {};
-  int64_t size[kSlots] = {};
+  void *data[quantc::kernels::kNumScratchSlots] = {};
+  int64_t size[quantc::kernels::kNumScratchSlots] = {};
   ~ScratchSlots() {
     for (void *p : data)
       std::free(p);
@@ -137,7 +136,7 @@ struct ScratchSlots {
 };
 } // namespace
 
-void *quantc::kernels::scratch(int slot, int64_t bytes) {
+void *quantc::kernels::scratch(ScratchSlot slot, int64_t bytes) {
   thread_local ScratchSlots slots;
   if (bytes > slots.size[slot]) {
     std::free(slots.data[slot]);
