@@ -94,7 +94,9 @@ void quantc_fconv_generic(const float *input, const float *weights,
    with zero_scale = scale * zero_point. Weights are packed in panels of
    QC_WMATMUL_PANEL columns: for each k in turn, the panel's 32 bytes (8-bit)
    or 16 bytes (4-bit: byte j holds column j in its low and column j + 16 in
-   its high nibble); N is padded to a whole panel with zeros. Scales and
+   its high nibble); N is padded to a whole panel with zeros. Weights are
+   unsigned: signed ones are stored plus 2^(bits-1), which the zero points
+   include. Scales and
    zero scales are [K / group][N padded]. 4-bit weights are unpacked in
    registers, never written back to memory. */
 #define QC_WMATMUL_PANEL 32
@@ -102,9 +104,7 @@ void quantc_fconv_generic(const float *input, const float *weights,
 enum qc_wmatmul_param {
   QC_WMATMUL_M, QC_WMATMUL_K, QC_WMATMUL_N,
   QC_WMATMUL_BITS,            /* 4 or 8 */
-  QC_WMATMUL_UNSIGNED,        /* 1: weights are unsigned integers */
   QC_WMATMUL_GROUP,           /* rows of K per scale; divides K */
-  QC_WMATMUL_HAS_ZERO_POINTS,
   QC_WMATMUL_HAS_BIAS,
   QC_WMATMUL_NUM_PARAMS
 };

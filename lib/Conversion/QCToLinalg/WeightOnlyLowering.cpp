@@ -28,6 +28,9 @@ struct QuantizedWeight {
   qc::QuantLayout layout;
   bool transposed = false; // stored as [N, K]
   int64_t k = 0, n = 0, group = 0;
+  /// Added to stored values and zero points: signed weights become the
+  /// unsigned values the kernel reads.
+  int64_t offset = 0;
 
   int64_t value(int64_t row, int64_t column) const {
     return stored.ints()[transposed ? column * k + row : row * n + column];
@@ -76,6 +79,8 @@ FailureOr<QuantizedWeight> matchWeight(Value rhs, bool transposed) {
   if (!w.type.isSigned())
     for (int64_t &v : w.stored.ints())
       v &= (int64_t(1) << bits) - 1;
+  else
+    w.offset = int64_t(1) << (bits - 1);
   return w;
 }
 
@@ -88,7 +93,7 @@ Value packedConstant(OpBuilder &b, Location loc, const QuantizedWeight &w) {
   for (int64_t p = 0; p < panels; ++p)
     for (int64_t k = 0; k < w.k; ++k)
       for (int64_t j = 0; j < panel && p * panel + j < w.n; ++j) {
-        auto q = static_cast<uint8_t>(w.value(k, p * panel + j));
+        auto q = static_cast<uint8_t>(w.value(k, p * panel + j) + w.offset);
         uint8_t *row = packed.data() + p * panelBytes + k * panel * bits / 8;
         if (bits == 8)
           row[j] = q;
@@ -109,15 +114,13 @@ LogicalResult lowerWeightOnly(Operation *op, Value lhs, const QuantizedWeight &w
   constexpr int64_t panel = QC_WMATMUL_PANEL;
   int64_t paddedN = (w.n + panel - 1) / panel * panel, groups = w.k / w.group;
   SmallVector<float> scales(groups * paddedN, 0.0f), zeroScales(groups * paddedN, 0.0f);
-  bool hasZeroPoints = false;
   for (int64_t g = 0; g < groups; ++g)
     for (int64_t c = 0; c < w.n; ++c) {
       int64_t block = w.block(g * w.group, c);
       double scale = w.layout.scales[block];
-      int64_t zeroPoint = w.layout.zeroPoints[block];
+      int64_t zeroPoint = w.layout.zeroPoints[block] + w.offset;
       scales[g * paddedN + c] = static_cast<float>(scale);
       zeroScales[g * paddedN + c] = static_cast<float>(scale * zeroPoint);
-      hasZeroPoints |= zeroPoint != 0;
     }
   auto type = cast<RankedTensorType>(op->getResult(0).getType());
   SmallVector<int64_t> params(QC_WMATMUL_NUM_PARAMS, 0);
@@ -125,9 +128,7 @@ LogicalResult lowerWeightOnly(Operation *op, Value lhs, const QuantizedWeight &w
   params[QC_WMATMUL_K] = w.k;
   params[QC_WMATMUL_N] = w.n;
   params[QC_WMATMUL_BITS] = w.type.getStorageTypeIntegralWidth();
-  params[QC_WMATMUL_UNSIGNED] = !w.type.isSigned();
   params[QC_WMATMUL_GROUP] = w.group;
-  params[QC_WMATMUL_HAS_ZERO_POINTS] = hasZeroPoints;
   params[QC_WMATMUL_HAS_BIAS] = bias != nullptr;
   Type f32 = rewriter.getF32Type();
   SmallVector<Value> inputs = {
