@@ -1,0 +1,60 @@
+// RUN: quant-opt %s --split-input-file --convert-qc-to-linalg="microkernels=true kernel-suffix=generic" --canonicalize | FileCheck %s
+// The dequantized weights are dead after the rewrite; canonicalization (run
+// right after the conversion by qc-cpu-codegen) removes them.
+
+!w = !quant.uniform<i4<-7:7>:f32:1, {0.5, 0.25}>
+
+// Rule: a float matmul of constant 4-bit weights is one call of the
+// weight-only kernel. Signed nibbles are stored plus 8 in 32-column panels,
+// column j in the low and j + 16 in the high nibble of byte j:
+// [[1, -2], [3, 7]] -> rows 09 06 00.. and 0B 0F 00..; the zero scales are
+// scale x (0 + 8) = [4, 2]; params: M = 3, K = 2, N = 2, 4 bits, groups of
+// 2 rows (one per column), no bias.
+// CHECK-LABEL: func.func @matmul_int4
+// CHECK-NOT: linalg.generic
+// CHECK-DAG: %[[W:.*]] = arith.constant dense_resource<packed_weights> : tensor<32xi8>
+// CHECK-DAG: %[[S:.*]] = arith.constant dense<[5.000000e-01, 2.500000e-01, 0.000000e+00, {{.*}}]> : tensor<32xf32>
+// CHECK-DAG: %[[Z:.*]] = arith.constant dense<[4.000000e+00, 2.000000e+00, 0.000000e+00, {{.*}}]> : tensor<32xf32>
+// CHECK-DAG: %[[P:.*]] = arith.constant dense<[3, 2, 2, 4, 2, 0]> : tensor<6xi64>
+// CHECK: qc.microkernel "quantc_wmatmul_generic" ins(%arg0, %[[W]], %[[S]], %[[Z]], %{{.*}}, %[[P]] : tensor<3x2xf32>, tensor<32xi8>, tensor<32xf32>, tensor<32xf32>, tensor<1xf32>, tensor<6xi64>) outs(%{{.*}} : tensor<3x2xf32>)
+// CHECK: packed_weights: "0x01000000090600000000000000000000000000000B0F0000000000000000000000000000"
+func.func @matmul_int4(%x: tensor<3x2xf32>) -> tensor<3x2xf32> {
+  %wi = qc.constant dense<[[1, -2], [3, 7]]> : tensor<2x2xi4>
+  %w = quant.scast %wi : tensor<2x2xi4> to tensor<2x2x!w>
+  %wf = qc.dequantize %w : tensor<2x2x!w> -> tensor<2x2xf32>
+  %y = qc.matmul %x, %wf : (tensor<3x2xf32>, tensor<2x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+!w = !quant.uniform<u8:f32:{0:1,1:2}, {{0.5:3, 0.25:4}, {0.125:5, 1.0:6}}>
+
+// Rule: Gemm's transposed weights [N, K] with a block of 2 along K (one scale
+// and zero point per column and per group of 2 rows) and its bias; unsigned
+// 8-bit weights are stored as they are, zero scales are scale x zero point.
+// CHECK-LABEL: func.func @gemm_uint8_groups
+// CHECK-DAG: %[[P:.*]] = arith.constant dense<[1, 4, 2, 8, 2, 1]> : tensor<6xi64>
+// CHECK-DAG: arith.constant dense<[1.500000e+00, 6.250000e-01, 0.000000e+00, {{.*}}, 1.000000e+00, 6.000000e+00, 0.000000e+00, {{.*}}]> : tensor<64xf32>
+// CHECK: qc.microkernel "quantc_wmatmul_generic" ins(%arg0, %{{.*}}, %{{.*}}, %{{.*}}, %arg1, %[[P]] : tensor<1x4xf32>, tensor<128xi8>, tensor<64xf32>, tensor<64xf32>, tensor<2xf32>, tensor<6xi64>)
+func.func @gemm_uint8_groups(%x: tensor<1x4xf32>, %b: tensor<2xf32>) -> tensor<1x2xf32> {
+  %wi = qc.constant dense<[[1, 2, 3, 4], [5, 6, 7, 8]]> : tensor<2x4xi8>
+  %w = quant.scast %wi : tensor<2x4xi8> to tensor<2x4x!w>
+  %wf = qc.dequantize %w : tensor<2x4x!w> -> tensor<2x4xf32>
+  %y = qc.gemm %x, %wf, %b {trans_b = true} : (tensor<1x4xf32>, tensor<2x4xf32>, tensor<2xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+!w = !quant.uniform<i8:f32, 0.5>
+
+// Rule: a weight that is not constant stays a dequantize and a matmul loop.
+// CHECK-LABEL: func.func @not_constant
+// CHECK-NOT: qc.microkernel
+// CHECK: linalg.generic
+func.func @not_constant(%x: tensor<1x2xf32>, %w: tensor<2x2x!w>) -> tensor<1x2xf32> {
+  %wf = qc.dequantize %w : tensor<2x2x!w> -> tensor<2x2xf32>
+  %y = qc.matmul %x, %wf : (tensor<1x2xf32>, tensor<2x2xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
