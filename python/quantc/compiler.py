@@ -26,6 +26,29 @@ def find_tool(name):
                             "build or install directory")
 
 
+def _quantization_args(calibration, input_shapes, activation, weight, scope,
+                       estimator, overrides):
+    args = []
+    for name, shape in (input_shapes or {}).items():
+        args += ["--input-shape", f"{name}=" + "x".join(str(d) for d in shape)]
+    if calibration is not None:
+        paths = calibration if isinstance(calibration, (list, tuple)) else [calibration]
+        for path in paths:
+            args += ["--calib", str(path)]
+        args += ["--activation", activation, "--weight", weight, "--scope", scope,
+                 "--estimator", estimator]
+        if overrides:
+            args += ["--overrides", str(overrides)]
+    return args
+
+
+def _run_quantc(args):
+    proc = subprocess.run([str(find_tool("quantc")), *map(str, args)],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        raise CompileError(proc.stderr.strip())
+
+
 def compile(onnx_path, calibration=None, target="cpu", target_cpu="znver4",
             output=None, input_shapes=None, activation="i8", weight="i8",
             scope="all", estimator="minmax", overrides=None,
@@ -44,21 +67,25 @@ def compile(onnx_path, calibration=None, target="cpu", target_cpu="znver4",
     if output is None:
         workdir = tempfile.TemporaryDirectory(prefix="quantc-")
         output = pathlib.Path(workdir.name) / (pathlib.Path(onnx_path).stem + ".so")
-    cmd = [str(find_tool("quantc")), str(onnx_path), "-o", str(output),
-           "--target", target, "--target-cpu", target_cpu]
-    for name, shape in (input_shapes or {}).items():
-        cmd += ["--input-shape", f"{name}=" + "x".join(str(d) for d in shape)]
+    args = [onnx_path, "-o", output, "--target", target, "--target-cpu", target_cpu,
+            *_quantization_args(calibration, input_shapes, activation, weight, scope,
+                                estimator, overrides)]
     if calibration is not None:
-        paths = calibration if isinstance(calibration, (list, tuple)) else [calibration]
-        for path in paths:
-            cmd += ["--calib", str(path)]
-        cmd += ["--activation", activation, "--weight", weight, "--scope", scope,
-                "--estimator", estimator, "--rounding", rounding]
-        if overrides:
-            cmd += ["--overrides", str(overrides)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode:
-        raise CompileError(proc.stderr.strip())
+        args += ["--rounding", rounding]
+    _run_quantc(args)
     model = Model(output, threads=threads)
     model._workdir = workdir  # keeps a temporary library alive
     return model
+
+
+def quantize(onnx_path, calibration, output, input_shapes=None, activation="i8",
+             weight="i8", scope="all", estimator="minmax", overrides=None):
+    """Writes `output`: the ONNX model quantized by quantc in QDQ form
+    (QuantizeLinear / DequantizeLinear pairs with quantc's scales and zero
+    points, 8-bit weight initializers), for ONNX Runtime and other runtimes.
+    Returns the output path. Precisions QDQ cannot hold (4-bit, block-wise
+    scales) raise CompileError."""
+    _run_quantc([onnx_path, "-o", output, "--target", "onnx-qdq",
+                 *_quantization_args(calibration, input_shapes, activation, weight,
+                                     scope, estimator, overrides)])
+    return pathlib.Path(output)

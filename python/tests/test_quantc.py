@@ -64,3 +64,26 @@ def test_errors():
         model()
     with pytest.raises(quantc.CompileError, match="dynamic dimensions"):
         quantc.compile(ROOT / "models" / "digits_mlp.onnx")
+
+
+def test_quantize_writes_a_qdq_model(tmp_path):
+    """quantc.quantize writes the model with quantc's quantization as QDQ
+    nodes; ONNX Runtime runs it as accurately as quantc's own int8 build."""
+    onnx = pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    images, labels = digits()
+    path = quantc.quantize(ROOT / "models" / "digits_cnn.onnx",
+                           calibration=ROOT / "models" / "digits_calib.npz",
+                           output=tmp_path / "digits.qdq.onnx",
+                           input_shapes={"image": (1, 1, 8, 8)})
+    ops = [node.op_type for node in onnx.load(str(path)).graph.node]
+    assert ops.count("QuantizeLinear") >= 4 and ops.count("DequantizeLinear") >= 7
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    logits = np.concatenate([session.run(None, {"image": x[None]})[0] for x in images])
+    assert (logits.argmax(1) == labels).mean() >= 0.93
+    with pytest.raises(quantc.CompileError, match="8-bit"):
+        quantc.quantize(ROOT / "models" / "digits_cnn.onnx",
+                        calibration=ROOT / "models" / "digits_calib.npz",
+                        output=tmp_path / "int4.onnx", weight="i4", activation="f32",
+                        input_shapes={"image": (1, 1, 8, 8)})
+    assert not (tmp_path / "int4.onnx").exists()

@@ -1,11 +1,14 @@
 //===- quantc.cpp - ONNX model → quantized native shared library -*- C++ -*-===//
 //
 // quantc model.onnx --calib DIR --target cpu -o model.so
+// quantc model.onnx --calib DIR --target onnx-qdq -o model.qdq.onnx
 //
 // Imports the model, calibrates and quantizes it (when calibration data is
 // given), folds scales into integer arithmetic, generates code for the target
 // CPU and links model.so, next to which it writes model.h (the tensors) and
-// model.json (the manifest: inputs, outputs, per-layer precision).
+// model.json (the manifest: inputs, outputs, per-layer precision). The
+// onnx-qdq target writes quantc's quantization into the ONNX model instead,
+// as QuantizeLinear / DequantizeLinear pairs, for other runtimes.
 //
 //===----------------------------------------------------------------------===//
 #include "quantc/Dialect/QC/QCDialect.h"
@@ -51,8 +54,10 @@ static cl::opt<std::string> rounding(
              "double_round, half_up (TOSA's SINGLE_ROUND)"));
 static cl::opt<std::string> overrides("overrides",
                                       cl::desc("JSON file of precision rules"));
-static cl::opt<std::string> target("target", cl::init("cpu"),
-                                   cl::desc("Target: cpu"));
+static cl::opt<std::string> target(
+    "target", cl::init("cpu"),
+    cl::desc("Target: cpu (a native library) or onnx-qdq (the ONNX model "
+             "with quantc's quantization as QDQ nodes)"));
 static cl::opt<std::string> targetCPU(
     "target-cpu", cl::init("znver4"),
     cl::desc("CPU to generate code for: znver4 (AVX-512 VNNI), x86-64-v3 "
@@ -99,12 +104,54 @@ static LogicalResult writeText(StringRef path,
   return success();
 }
 
+/// The onnx-qdq target: calibrate and quantize the model as imported (no
+/// simplification, so every quantized value is an ONNX tensor), then write
+/// the ONNX model with QDQ nodes.
+static LogicalResult writeQDQ(MLIRContext &ctx) {
+  if (!isONNXFile(inputPath) || calibration.empty()) {
+    llvm::errs() << "error: --target onnx-qdq needs an ONNX model and --calib\n";
+    return failure();
+  }
+  ONNXImportOptions importOptions;
+  importOptions.recordTensorNames = true;
+  for (const std::string &spec : inputShapes) {
+    std::string error;
+    if (failed(parseInputShapeSpec(spec, importOptions, error))) {
+      llvm::errs() << "error: " << error << "\n";
+      return failure();
+    }
+  }
+  OwningOpRef<ModuleOp> module = importONNXFile(inputPath, &ctx, importOptions);
+  if (!module)
+    return failure();
+  PassManager pm(&ctx);
+  QCCalibrateOptions calibrate;
+  calibrate.data.assign(calibration.begin(), calibration.end());
+  calibrate.estimator = estimator;
+  pm.addPass(createQCCalibrate(calibrate));
+  QCQuantizeOptions quantize;
+  quantize.activation = activation;
+  quantize.weight = weight;
+  quantize.scope = scope;
+  quantize.overrides = overrides;
+  pm.addPass(createQCQuantize(quantize));
+  if (failed(pm.run(*module)))
+    return failure();
+  if (!dumpIR.empty() && failed(writeText(dumpIR, [&](raw_ostream &os) {
+        module->print(os);
+        return success();
+      })))
+    return failure();
+  return exportQDQModel(*module, inputPath, outputPath);
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM y(argc, argv);
   registerAllPasses();
   cl::ParseCommandLineOptions(argc, argv, "quantc: ONNX → quantized native library\n");
-  if (target != "cpu") {
-    llvm::errs() << "error: unsupported --target '" << target << "' (cpu)\n";
+  if (target != "cpu" && target != "onnx-qdq") {
+    llvm::errs() << "error: unsupported --target '" << target
+                 << "' (cpu, onnx-qdq)\n";
     return 1;
   }
   DialectRegistry registry;
@@ -119,6 +166,8 @@ int main(int argc, char **argv) {
     return success(diag.getSeverity() == DiagnosticSeverity::Remark && !showRemarks);
   });
 
+  if (target == "onnx-qdq")
+    return failed(writeQDQ(ctx)) ? 1 : 0;
   OwningOpRef<ModuleOp> module =
       loadModelFile(inputPath, &ctx, sourceMgr, inputShapes);
   if (!module || failed(quantize(*module)))

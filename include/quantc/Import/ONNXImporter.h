@@ -12,6 +12,9 @@ namespace quantc {
 struct ONNXImportOptions {
   /// Static shapes for graph inputs with dynamic dimensions, by input name.
   llvm::StringMap<llvm::SmallVector<int64_t>> inputShapes;
+  /// Record on every op the ONNX tensor names of its results
+  /// (`qc.onnx_names`), for writing the model back (exportQDQModel).
+  bool recordTensorNames = false;
 };
 
 /// Parses an `--input-shape` value `name=1x3x224x224` into `options`.
@@ -43,6 +46,21 @@ mlir::OwningOpRef<mlir::ModuleOp>
 importONNXBuffer(llvm::StringRef buffer, bool isText, llvm::StringRef name,
                  mlir::MLIRContext *context,
                  const ONNXImportOptions &options = {});
+
+/// The attribute of `ONNXImportOptions::recordTensorNames`: one name per
+/// result, empty for results that are no ONNX tensor.
+inline constexpr llvm::StringLiteral kONNXNamesAttr = "qc.onnx_names";
+
+/// Writes the ONNX model at `originalPath` in QDQ form: a QuantizeLinear /
+/// DequantizeLinear pair on every tensor that `module` quantizes, and 8-bit
+/// integer initializers behind a DequantizeLinear for its quantized weights,
+/// with the scales and zero points `module` chose. `module` is the model
+/// imported with `recordTensorNames`, calibrated and quantized (qc-quantize,
+/// before qc-fold-scales). Fails, writing nothing, on what QDQ cannot express
+/// (a quantized tensor that is no ONNX tensor, storage other than 8 bits).
+llvm::LogicalResult exportQDQModel(mlir::ModuleOp module,
+                                   llvm::StringRef originalPath,
+                                   llvm::StringRef outputPath);
 
 } // namespace quantc
 

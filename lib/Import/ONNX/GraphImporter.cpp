@@ -25,6 +25,22 @@ Value GraphImporter::lookup(StringRef name, Location loc) {
   return v;
 }
 
+void GraphImporter::bind(StringRef name, Value value) {
+  values[name] = value;
+  auto result = dyn_cast<OpResult>(value);
+  if (!options.recordTensorNames || !result)
+    return;
+  // The first name wins: Identity-like nodes rebind a value to new names.
+  Operation *op = result.getOwner();
+  SmallVector<Attribute> names(op->getNumResults(), builder.getStringAttr(""));
+  if (auto recorded = op->getAttrOfType<ArrayAttr>(kONNXNamesAttr))
+    names.assign(recorded.begin(), recorded.end());
+  if (!cast<StringAttr>(names[result.getResultNumber()]).empty())
+    return;
+  names[result.getResultNumber()] = builder.getStringAttr(name);
+  op->setAttr(kONNXNamesAttr, builder.getArrayAttr(names));
+}
+
 FailureOr<RankedTensorType>
 GraphImporter::inputType(const onnx::ValueInfoProto &info) {
   MLIRContext *ctx = builder.getContext();

@@ -16,6 +16,12 @@ llvm::FailureOr<mlir::ElementsAttr>
 convertTensorProto(const onnx::TensorProto &tensor, llvm::StringRef modelDir,
                    mlir::Location loc);
 
+/// Parses a binary (or, with `isText`, text) ONNX model; `name` names it in
+/// errors.
+llvm::LogicalResult parseModel(llvm::StringRef buffer, bool isText,
+                               llvm::StringRef name, onnx::ModelProto &model,
+                               std::string &error);
+
 class GraphImporter {
 public:
   GraphImporter(mlir::MLIRContext *ctx, llvm::StringRef modelPath,
@@ -30,7 +36,7 @@ public:
 
   /// The value bound to an ONNX name, materializing initializers lazily.
   mlir::Value lookup(llvm::StringRef name, mlir::Location loc);
-  void bind(llvm::StringRef name, mlir::Value value) { values[name] = value; }
+  void bind(llvm::StringRef name, mlir::Value value);
   bool isUsed(llvm::StringRef name) const { return usedNames.contains(name); }
 
 private:

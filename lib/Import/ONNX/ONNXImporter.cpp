@@ -71,6 +71,27 @@ static bool parseBinary(StringRef buffer, onnx::ModelProto &model) {
   return model.ParseFromCodedStream(&stream) && stream.ConsumedEntireMessage();
 }
 
+LogicalResult onnx_import::parseModel(StringRef buffer, bool isText,
+                                      StringRef name, onnx::ModelProto &model,
+                                      std::string &error) {
+  if (isText) {
+    std::string text = buffer.str();
+    auto status = onnx::OnnxParser::Parse(model, text.c_str());
+    if (!status.IsOK()) {
+      error = "invalid ONNX text model: " + status.ErrorMessage();
+      return failure();
+    }
+  } else if (!parseBinary(buffer, model)) {
+    error = "'" + name.str() + "' is not a valid ONNX model (truncated or corrupt protobuf)";
+    return failure();
+  }
+  if (!model.has_graph()) {
+    error = "'" + name.str() + "' holds no graph";
+    return failure();
+  }
+  return success();
+}
+
 OwningOpRef<ModuleOp> quantc::importONNXBuffer(StringRef buffer, bool isText,
                                                StringRef name,
                                                MLIRContext *context,
@@ -79,21 +100,9 @@ OwningOpRef<ModuleOp> quantc::importONNXBuffer(StringRef buffer, bool isText,
   Location fileLoc = FileLineColLoc::get(context, name, 0, 0);
   try {
     onnx::ModelProto model;
-    if (isText) {
-      std::string text = buffer.str();
-      auto status = onnx::OnnxParser::Parse(model, text.c_str());
-      if (!status.IsOK()) {
-        emitError(fileLoc, "invalid ONNX text model: ") << status.ErrorMessage();
-        return nullptr;
-      }
-    } else if (!parseBinary(buffer, model)) {
-      emitError(fileLoc, "'") << name
-                              << "' is not a valid ONNX model (truncated or "
-                                 "corrupt protobuf)";
-      return nullptr;
-    }
-    if (!model.has_graph()) {
-      emitError(fileLoc, "'") << name << "' holds no graph";
+    std::string error;
+    if (failed(onnx_import::parseModel(buffer, isText, name, model, error))) {
+      emitError(fileLoc, error);
       return nullptr;
     }
     OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);

@@ -1,0 +1,309 @@
+//===- QDQExport.cpp - quantc's quantization written as ONNX QDQ -*- C++ -*-===//
+//
+// Writes quantc's choices (which tensors are quantized, with which scales and
+// zero points, and the quantized weights) into the original ONNX model in the
+// QDQ form other runtimes read: QuantizeLinear -> DequantizeLinear after each
+// quantized tensor, 8-bit integer initializers behind DequantizeLinear for
+// weights. The module's ops carry the ONNX names of their results
+// (`qc.onnx_names`, recorded at import), which ties each qc value to the
+// tensor to rewrite; the rest of the model is copied as it is.
+//
+//===----------------------------------------------------------------------===//
+#include "GraphImporter.h"
+#include "quantc/Dialect/QC/QCOps.h"
+#include "quantc/Dialect/QC/QuantUtils.h"
+#include "quantc/Reference/Tensor.h"
+
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+#include <map>
+
+using namespace mlir;
+using namespace quantc;
+
+namespace {
+/// A quantized tensor of the ONNX graph and its qc type.
+struct QuantizedTensor {
+  std::string name;
+  RankedTensorType type;
+  std::vector<int64_t> values; // stored integers, for weights
+};
+
+/// The ONNX tensor name of `v`, or an empty string.
+std::string onnxName(Value v) {
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    auto func = cast<func::FuncOp>(arg.getOwner()->getParentOp());
+    auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "qc.name");
+    return name ? name.str() : "";
+  }
+  auto result = cast<OpResult>(v);
+  auto names = result.getOwner()->getAttrOfType<ArrayAttr>(kONNXNamesAttr);
+  if (!names || result.getResultNumber() >= names.size())
+    return "";
+  return cast<StringAttr>(names[result.getResultNumber()]).str();
+}
+
+/// The 8-bit type QDQ can write, or an error naming `tensor`.
+LogicalResult checkStorage(Location loc, StringRef tensor, RankedTensorType type) {
+  auto q = qc::getQuantizedType(type);
+  if (q.getStorageTypeIntegralWidth() != 8)
+    return emitError(loc) << "tensor '" << tensor << "' is quantized to "
+                          << q.getStorageTypeIntegralWidth()
+                          << " bits; QDQ export writes 8-bit tensors only";
+  if (isa<quant::UniformQuantizedSubChannelType>(q))
+    return emitError(loc) << "tensor '" << tensor
+                          << "' has block-wise scales; QDQ export writes "
+                             "per-tensor and per-channel scales only";
+  return success();
+}
+
+/// The quantized activations and weights of `module`, by ONNX name.
+LogicalResult collect(ModuleOp module, std::vector<QuantizedTensor> &activations,
+                      std::vector<QuantizedTensor> &weights) {
+  std::map<std::string, bool> seen;
+  WalkResult walk = module.walk([&](Operation *op) -> WalkResult {
+    if (auto quantize = dyn_cast<qc::QuantizeOp>(op)) {
+      std::string name = onnxName(quantize.getInput());
+      if (name.empty())
+        return quantize.emitError("quantizes a value that is no ONNX tensor "
+                                  "(QDQ export needs the model without qc-simplify)");
+      if (failed(checkStorage(op->getLoc(), name, quantize.getType())))
+        return WalkResult::interrupt();
+      if (!seen[name]) {
+        seen[name] = true;
+        activations.push_back({name, quantize.getType(), {}});
+      }
+      return WalkResult::advance();
+    }
+    auto dequantize = dyn_cast<qc::DequantizeOp>(op);
+    auto storageCast = dequantize ? dequantize.getInput().getDefiningOp<quant::StorageCastOp>()
+                                  : quant::StorageCastOp();
+    auto constant = storageCast ? storageCast.getInput().getDefiningOp<qc::ConstantOp>()
+                                : qc::ConstantOp();
+    if (!constant)
+      return WalkResult::advance();
+    // Quantized weights keep the location of their initializer.
+    auto name = dyn_cast<NameLoc>(constant.getLoc());
+    if (!name)
+      return dequantize.emitError("quantizes a constant that is no ONNX initializer");
+    auto type = llvm::cast<RankedTensorType>(storageCast.getType());
+    if (failed(checkStorage(op->getLoc(), name.getName(), type)))
+      return WalkResult::interrupt();
+    FailureOr<reference::Tensor> values =
+        reference::Tensor::fromAttr(llvm::cast<ElementsAttr>(constant.getValue()));
+    if (failed(values))
+      return dequantize.emitError("cannot read the quantized weights");
+    if (!seen[name.getName().str()]) {
+      seen[name.getName().str()] = true;
+      weights.push_back({name.getName().str(), type,
+                         {values->ints().begin(), values->ints().end()}});
+    }
+    return WalkResult::advance();
+  });
+  return failure(walk.wasInterrupted());
+}
+
+/// Edits a ModelProto: names, initializers, nodes.
+class QDQWriter {
+public:
+  explicit QDQWriter(onnx::ModelProto &model) : model(model), graph(*model.mutable_graph()) {
+    for (const auto &t : graph.initializer())
+      names.insert(t.name());
+    for (const auto &node : graph.node())
+      for (const auto &out : node.output())
+        names.insert(out);
+    for (const auto &in : graph.input())
+      names.insert(in.name());
+  }
+
+  int64_t opset() const {
+    for (const auto &opset : model.opset_import())
+      if (opset.domain().empty() || opset.domain() == "ai.onnx")
+        return opset.version();
+    return 0;
+  }
+
+  /// A name not yet used in the graph.
+  std::string fresh(const std::string &base) {
+    std::string name = base;
+    for (int i = 1; names.count(name); ++i)
+      name = base + "_" + std::to_string(i);
+    names.insert(name);
+    return name;
+  }
+
+  /// Scale and zero-point initializers of `type` (1-d per channel).
+  std::pair<std::string, std::string> addParams(const std::string &tensor,
+                                                RankedTensorType type) {
+    FailureOr<qc::QuantLayout> layout = qc::QuantLayout::get(type);
+    auto q = qc::getQuantizedType(type);
+    bool perAxis = !layout->isPerTensor();
+    std::string scale = fresh(tensor + "_scale"), zeroPoint = fresh(tensor + "_zero_point");
+    onnx::TensorProto *s = graph.add_initializer();
+    s->set_name(scale);
+    s->set_data_type(onnx::TensorProto::FLOAT);
+    onnx::TensorProto *z = graph.add_initializer();
+    z->set_name(zeroPoint);
+    z->set_data_type(q.isSigned() ? onnx::TensorProto::INT8 : onnx::TensorProto::UINT8);
+    if (perAxis) {
+      s->add_dims(layout->scales.size());
+      z->add_dims(layout->zeroPoints.size());
+    }
+    std::string scaleBytes, zeroBytes;
+    for (double v : layout->scales) {
+      float f = static_cast<float>(v);
+      scaleBytes.append(reinterpret_cast<const char *>(&f), 4);
+    }
+    for (int64_t v : layout->zeroPoints)
+      zeroBytes.push_back(static_cast<char>(v));
+    s->set_raw_data(scaleBytes);
+    z->set_raw_data(zeroBytes);
+    return {scale, zeroPoint};
+  }
+
+  onnx::NodeProto makeNode(const std::string &opType, std::vector<std::string> inputs,
+                           const std::string &output, std::optional<int64_t> axis) {
+    onnx::NodeProto node;
+    node.set_op_type(opType);
+    node.set_name(fresh(output + "_" + opType));
+    for (const std::string &in : inputs)
+      node.add_input(in);
+    node.add_output(output);
+    if (axis) {
+      onnx::AttributeProto *a = node.add_attribute();
+      a->set_name("axis");
+      a->set_type(onnx::AttributeProto::INT);
+      a->set_i(*axis);
+    }
+    return node;
+  }
+
+  std::optional<int64_t> axisOf(RankedTensorType type) {
+    if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(type.getElementType()))
+      return perAxis.getQuantizedDimension();
+    return std::nullopt;
+  }
+
+  /// The initializer `w` becomes integers read through a DequantizeLinear
+  /// whose output keeps the name `w`.
+  onnx::NodeProto quantizeWeight(const QuantizedTensor &w) {
+    auto q = qc::getQuantizedType(w.type);
+    std::string stored = fresh(w.name + "_quantized");
+    auto *initializers = graph.mutable_initializer();
+    for (int i = 0; i < initializers->size(); ++i)
+      if (initializers->Get(i).name() == w.name) {
+        initializers->DeleteSubrange(i, 1);
+        break;
+      }
+    onnx::TensorProto *t = graph.add_initializer();
+    t->set_name(stored);
+    t->set_data_type(q.isSigned() ? onnx::TensorProto::INT8 : onnx::TensorProto::UINT8);
+    for (int64_t d : w.type.getShape())
+      t->add_dims(d);
+    std::string bytes;
+    for (int64_t v : w.values)
+      bytes.push_back(static_cast<char>(v));
+    t->set_raw_data(bytes);
+    auto [scale, zeroPoint] = addParams(w.name, w.type);
+    return makeNode("DequantizeLinear", {stored, scale, zeroPoint}, w.name, axisOf(w.type));
+  }
+
+  onnx::ModelProto &model;
+  onnx::GraphProto &graph;
+  std::set<std::string> names;
+};
+
+LogicalResult rewriteModel(ModuleOp module, onnx::ModelProto &model) {
+  std::vector<QuantizedTensor> activations, weights;
+  if (failed(collect(module, activations, weights)))
+    return failure();
+  QDQWriter writer(model);
+  bool perAxis = llvm::any_of(weights, [&](const QuantizedTensor &w) {
+    return writer.axisOf(w.type).has_value();
+  });
+  if (perAxis && writer.opset() < 13)
+    return emitError(module.getLoc(), "per-channel weights need opset 13 "
+                                      "(DequantizeLinear's axis); the model "
+                                      "imports opset ")
+           << writer.opset();
+  for (const auto &initializer : model.graph().initializer())
+    if (initializer.data_location() == onnx::TensorProto::EXTERNAL)
+      return emitError(module.getLoc(), "initializer '")
+             << initializer.name()
+             << "' holds external data; QDQ export writes self-contained models";
+
+  // Each quantized activation t: t -> Q -> DQ -> t_dq, read by t's consumers.
+  std::map<std::string, std::pair<std::string, std::vector<onnx::NodeProto>>> pairs;
+  for (const QuantizedTensor &a : activations) {
+    auto [scale, zeroPoint] = writer.addParams(a.name, a.type);
+    std::string quantized = writer.fresh(a.name + "_QuantizeLinear_Output");
+    std::string dequantized = writer.fresh(a.name + "_DequantizeLinear_Output");
+    pairs[a.name] = {dequantized,
+                     {writer.makeNode("QuantizeLinear", {a.name, scale, zeroPoint}, quantized, {}),
+                      writer.makeNode("DequantizeLinear", {quantized, scale, zeroPoint},
+                                      dequantized, {})}};
+  }
+  std::vector<onnx::NodeProto> nodes;
+  for (const QuantizedTensor &w : weights)
+    nodes.push_back(writer.quantizeWeight(w));
+  auto emitPairs = [&](const std::string &tensor) {
+    auto it = pairs.find(tensor);
+    if (it != pairs.end())
+      llvm::append_range(nodes, it->second.second);
+  };
+  for (const auto &input : model.graph().input())
+    emitPairs(input.name());
+  for (const onnx::NodeProto &original : model.graph().node()) {
+    onnx::NodeProto node = original;
+    for (int i = 0; i < node.input_size(); ++i)
+      if (auto it = pairs.find(node.input(i)); it != pairs.end())
+        node.set_input(i, it->second.first);
+    nodes.push_back(node);
+    for (const std::string &out : original.output())
+      emitPairs(out);
+  }
+  auto *graphNodes = model.mutable_graph()->mutable_node();
+  graphNodes->Clear();
+  for (onnx::NodeProto &node : nodes)
+    *graphNodes->Add() = std::move(node);
+  return success();
+}
+} // namespace
+
+LogicalResult quantc::exportQDQModel(ModuleOp module, StringRef originalPath,
+                                     StringRef outputPath) {
+  Location loc = FileLineColLoc::get(module.getContext(), originalPath, 0, 0);
+  try {
+    auto buffer = llvm::MemoryBuffer::getFile(originalPath, /*IsText=*/false,
+                                              /*RequiresNullTerminator=*/false);
+    if (!buffer)
+      return emitError(loc, "cannot open '") << originalPath << "': "
+                                             << buffer.getError().message();
+    onnx::ModelProto model;
+    std::string error;
+    if (failed(onnx_import::parseModel((*buffer)->getBuffer(),
+                                       originalPath.ends_with(".onnxtxt"),
+                                       originalPath, model, error)))
+      return emitError(loc, error);
+    if (failed(rewriteModel(module, model)))
+      return failure();
+    std::string bytes;
+    if (!model.SerializeToString(&bytes))
+      return emitError(loc, "cannot serialize the QDQ model");
+    std::error_code ec;
+    llvm::ToolOutputFile out(outputPath, ec, llvm::sys::fs::OF_None);
+    if (ec)
+      return emitError(loc, "cannot write '") << outputPath << "': " << ec.message();
+    out.os() << bytes;
+    out.os().flush();
+    if (out.os().has_error())
+      return emitError(loc, "cannot write '") << outputPath << "'";
+    out.keep();
+    return success();
+  } catch (const std::exception &e) {
+    return emitError(loc, "cannot export '") << originalPath << "': " << e.what();
+  }
+}

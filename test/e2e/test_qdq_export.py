@@ -1,0 +1,79 @@
+"""quantc's quantization written as an ONNX QDQ model (quantc --target
+onnx-qdq): ONNX Runtime reads it, and computes what quantc's evaluator
+computes on the same quantized graph, up to ONNX Runtime's own integer
+rounding (its QDQ fusions run integer kernels)."""
+import subprocess
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import numpy_helper
+
+from conftest import BIN, ROOT, quant_run
+from test_op_parity import COMBOS
+
+
+def export(model_path, calib, output, extra=()):
+    return subprocess.run([str(BIN / "quantc"), str(model_path), "--calib", str(calib),
+                           "--target", "onnx-qdq", "-o", str(output), *map(str, extra)],
+                          capture_output=True, text=True)
+
+
+def output_scale(model):
+    """The scale of the QuantizeLinear feeding the graph output's producer."""
+    inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    scales = [inits[n.input[1]] for n in model.graph.node if n.op_type == "QuantizeLinear"]
+    return float(np.max(scales[-1]))
+
+
+@pytest.mark.parametrize("name, shape", [("digits_cnn", "image=1x1x8x8"),
+                                         ("digits_mlp", "image=1x1x8x8")])
+def test_real_model_qdq_agrees_with_the_evaluator(name, shape, tmp_path):
+    qdq, ir = tmp_path / "model.qdq.onnx", tmp_path / "int8.mlir"
+    proc = export(ROOT / "models" / f"{name}.onnx", ROOT / "models" / "digits_calib.npz",
+                  qdq, ["--input-shape", shape, "--save-ir", ir])
+    assert proc.returncode == 0, proc.stderr
+    model = onnx.load(str(qdq))
+    onnx.checker.check_model(model)
+    weights = [t for t in model.graph.initializer if t.data_type == onnx.TensorProto.INT8]
+    assert weights, "quantized weights are int8 initializers"
+    with np.load(ROOT / "models" / "digits_test.npz") as data:
+        images = data["image"][:64]
+    session = ort.InferenceSession(str(qdq), providers=["CPUExecutionProvider"])
+    theirs = np.concatenate([session.run(None, {"image": x[None]})[0] for x in images])
+    ours = quant_run(ir, {"image": images}, tmp_path)["logits"]
+    # Both quantize the logits with the same scale: at most a step apart, and
+    # the same class nearly always.
+    step = output_scale(model)
+    assert np.max(np.abs(ours - theirs)) <= 2 * step + 1e-6
+    assert np.mean(ours.argmax(1) == theirs.argmax(1)) >= 0.98
+
+
+def test_small_cnn_qdq(tmp_path):
+    model, inputs = COMBOS["SmallCNN"]
+    path = tmp_path / "cnn.onnx"
+    onnx.save(model, path)
+    np.savez(tmp_path / "calib.npz", **inputs)
+    qdq = tmp_path / "cnn.qdq.onnx"
+    proc = export(path, tmp_path / "calib.npz", qdq)
+    assert proc.returncode == 0, proc.stderr
+    exported = onnx.load(str(qdq))
+    dq = [n for n in exported.graph.node if n.op_type == "DequantizeLinear"]
+    # Per-channel conv weights keep their output-channel axis.
+    assert any(a.name == "axis" and a.i == 0 for n in dq for a in n.attribute)
+    theirs = ort.InferenceSession(str(qdq), providers=["CPUExecutionProvider"]).run(None, inputs)[0]
+    floats = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, inputs)[0]
+    assert np.max(np.abs(theirs - floats)) < 0.1  # softmax probabilities
+
+
+def test_bad_requests_write_nothing(tmp_path):
+    calib = ROOT / "models" / "digits_calib.npz"
+    out = tmp_path / "out.onnx"
+    proc = export(ROOT / "models" / "digits_cnn.onnx", calib, out,
+                  ["--input-shape", "image=1x1x8x8", "--weight", "i4", "--activation", "f32"])
+    assert proc.returncode != 0 and "QDQ export writes 8-bit tensors only" in proc.stderr
+    proc = subprocess.run([str(BIN / "quantc"), str(ROOT / "models" / "digits_cnn.onnx"),
+                           "--target", "onnx-qdq", "-o", str(out)], capture_output=True, text=True)
+    assert proc.returncode != 0 and "needs an ONNX model and --calib" in proc.stderr
+    assert not out.exists()
