@@ -1,12 +1,15 @@
 //===- AssignPrecision.cpp - the qc-assign-precision pass -------*- C++ -*-===//
 //
 // Measures each layer's sensitivity to each candidate precision (that layer
-// alone quantized), prices the candidates in weight bytes, and solves for the
-// least-error assignment within the budget.
+// alone quantized; cached on disk), prices the candidates in weight bytes,
+// solves exactly for the best assignment within the budget, then measures the
+// assignment as a whole and repairs it when the prediction missed an error
+// budget.
 //
 //===----------------------------------------------------------------------===//
 #include "quantc/Calibration/CalibrationSet.h"
 #include "quantc/Dialect/QC/QCOps.h"
+#include "quantc/Dialect/QC/TensorNames.h"
 #include "quantc/Precision/Solver.h"
 #include "quantc/Reference/Evaluator.h"
 #include "quantc/Transforms/Passes.h"
@@ -14,8 +17,17 @@
 #include "PrecisionRules.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/xxhash.h"
+
+#include <map>
 
 namespace quantc {
 #define GEN_PASS_DEF_QCASSIGNPRECISION
@@ -84,6 +96,164 @@ std::optional<int64_t> weightBytes(const Layer &layer, PrecisionAttr precision) 
   return (layer.elements * bits + 7) / 8 + 4 * scales;
 }
 
+/// Text of a precision, for cache keys, reports and the Pareto file.
+std::string precisionName(PrecisionAttr p) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << p.getActivation() << "/" << p.getWeight() << "/"
+     << stringifyGranularity(p.getGranularity());
+  if (p.getGroupSize())
+    os << p.getGroupSize();
+  return text;
+}
+
+/// A hash that is the same in every run (xxh3 of each piece, chained).
+class Fingerprint {
+public:
+  template <typename T>
+  void add(ArrayRef<T> values) {
+    uint64_t piece = llvm::xxh3_64bits(ArrayRef<uint8_t>(
+        reinterpret_cast<const uint8_t *>(values.data()), values.size() * sizeof(T)));
+    uint64_t chain[2] = {hash, piece};
+    hash = llvm::xxh3_64bits(ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(chain),
+                                               sizeof(chain)));
+  }
+  void add(StringRef text) { add(ArrayRef<char>(text.data(), text.size())); }
+  std::string str() const { return llvm::utohexstr(hash); }
+
+private:
+  uint64_t hash = 0;
+};
+
+/// What the measured sensitivities depend on: the weights of every layer,
+/// every calibrated range and the samples.
+std::string fingerprint(func::FuncOp func, ArrayRef<calibration::Sample> samples) {
+  Fingerprint hash;
+  func.walk([&](Operation *op) {
+    hash.add(op->getName().getStringRef());
+    if (auto range = op->getAttrOfType<DenseF64ArrayAttr>("qc.range"))
+      hash.add(range.asArrayRef());
+    auto constant = dyn_cast<ConstantOp>(op);
+    if (!constant)
+      return;
+    if (auto dense = dyn_cast<DenseElementsAttr>(constant.getValue()))
+      hash.add(dense.getRawData());
+    else if (auto resource = dyn_cast<DenseResourceElementsAttr>(constant.getValue()))
+      if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
+        hash.add(blob->getData());
+  });
+  for (const calibration::Sample &sample : samples)
+    for (const Tensor &t : sample)
+      t.isFloat() ? hash.add(t.floats()) : hash.add(t.ints());
+  return hash.str();
+}
+
+/// Sensitivities measured before, in a JSON file:
+/// {"fingerprint": "...", "errors": {"<layer>|<precision>": error, ...}}.
+/// Entries of another fingerprint are dropped.
+class SensitivityCache {
+public:
+  SensitivityCache(StringRef path, std::string fingerprint)
+      : path(path), fingerprint(std::move(fingerprint)) {
+    if (path.empty())
+      return;
+    auto buffer = llvm::MemoryBuffer::getFile(path);
+    if (!buffer)
+      return;
+    llvm::Expected<llvm::json::Value> json = llvm::json::parse((*buffer)->getBuffer());
+    if (!json) {
+      llvm::consumeError(json.takeError());
+      return;
+    }
+    const llvm::json::Object *root = json->getAsObject();
+    const llvm::json::Object *errors = root ? root->getObject("errors") : nullptr;
+    if (!errors || root->getString("fingerprint") != this->fingerprint)
+      return;
+    for (const auto &[key, value] : *errors)
+      if (std::optional<double> e = value.getAsNumber())
+        entries[key.str()] = *e;
+  }
+
+  std::optional<double> lookup(const std::string &key) const {
+    auto it = entries.find(key);
+    return it == entries.end() ? std::nullopt : std::optional<double>(it->second);
+  }
+  void store(const std::string &key, double error) {
+    entries[key] = error;
+    dirty = true;
+  }
+  int64_t hits = 0, misses = 0;
+
+  LogicalResult save(Location loc) const {
+    if (path.empty() || !dirty)
+      return success();
+    llvm::json::Object errors;
+    for (const auto &[key, error] : entries)
+      errors[key] = error;
+    std::error_code ec;
+    llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_Text);
+    if (ec)
+      return emitError(loc, "cannot write the sensitivity cache '") << path
+                                                                    << "': " << ec.message();
+    out.os() << llvm::formatv("{0:2}", llvm::json::Value(llvm::json::Object{
+                                           {"fingerprint", fingerprint},
+                                           {"errors", std::move(errors)}}));
+    out.keep();
+    return success();
+  }
+
+private:
+  std::string path, fingerprint;
+  std::map<std::string, double> entries;
+  bool dirty = false;
+};
+
+/// A measured precision choice for each layer and its alternatives.
+struct Problem {
+  std::vector<Layer> layers;
+  std::vector<std::string> names;
+  std::vector<SmallVector<precision::Option>> groups;
+  std::vector<SmallVector<PrecisionAttr>> choices;
+  int64_t totalElements = 0;
+};
+
+/// Plots the Pareto front (bits per weight against predicted error).
+void writeParetoSVG(raw_ostream &os, ArrayRef<precision::Assignment> front,
+                    int64_t totalElements, const precision::Assignment &chosen) {
+  const double width = 480, height = 320, margin = 50;
+  double maxBits = 0, minLog = 0, maxLog = -30;
+  auto logError = [](double e) { return std::log10(std::max(e, 1e-12)); };
+  for (const precision::Assignment &a : front) {
+    maxBits = std::max(maxBits, 8.0 * a.cost / totalElements);
+    minLog = std::min(minLog, logError(a.error));
+    maxLog = std::max(maxLog, logError(a.error));
+  }
+  maxLog = std::max(maxLog, minLog + 1);
+  auto x = [&](const precision::Assignment &a) {
+    return margin + (width - 2 * margin) * (8.0 * a.cost / totalElements) / std::max(maxBits, 1e-9);
+  };
+  auto y = [&](const precision::Assignment &a) {
+    return height - margin -
+           (height - 2 * margin) * (logError(a.error) - minLog) / (maxLog - minLog);
+  };
+  os << llvm::formatv("<svg xmlns='http://www.w3.org/2000/svg' width='{0}' height='{1}'>\n",
+                      width, height);
+  os << llvm::formatv("<line x1='{0}' y1='{1}' x2='{2}' y2='{1}' stroke='black'/>\n",
+                      margin, height - margin, width - margin);
+  os << llvm::formatv("<line x1='{0}' y1='{0}' x2='{0}' y2='{1}' stroke='black'/>\n",
+                      margin, height - margin);
+  os << llvm::formatv("<text x='{0}' y='{1}' font-size='12'>bits per weight (max {2:f1})</text>\n",
+                      width / 2 - 60, height - 15, maxBits);
+  os << llvm::formatv("<text x='5' y='20' font-size='12'>predicted error, log10 in "
+                      "[{0:f1}, {1:f1}]</text>\n", minLog, maxLog);
+  for (const precision::Assignment &a : front) {
+    bool isChosen = a.cost == chosen.cost && a.error == chosen.error;
+    os << llvm::formatv("<circle cx='{0:f1}' cy='{1:f1}' r='{2}' fill='{3}'/>\n", x(a), y(a),
+                        isChosen ? 6 : 3, isChosen ? "red" : "steelblue");
+  }
+  os << "</svg>\n";
+}
+
 struct AssignPrecisionPass
     : quantc::impl::QCAssignPrecisionBase<AssignPrecisionPass> {
   using Base::Base;
@@ -95,9 +265,10 @@ struct AssignPrecisionPass
       emitError(module.getLoc(), "qc-assign-precision needs a func.func @main");
       return signalPassFailure();
     }
-    if (data.empty() || (budgetBytes > 0) == (bitsPerWeight > 0)) {
+    int budgets = (budgetBytes > 0) + (bitsPerWeight > 0) + (maxError > 0);
+    if (data.empty() || budgets != 1) {
       emitError(module.getLoc(), "qc-assign-precision needs data= and exactly "
-                                 "one of budget-bytes= and bits-per-weight=");
+                                 "one of budget-bytes=, bits-per-weight= and max-error=");
       return signalPassFailure();
     }
     SmallVector<PrecisionAttr> options;
@@ -120,11 +291,15 @@ struct AssignPrecisionPass
 
   LogicalResult assign(ModuleOp module, func::FuncOp func,
                        ArrayRef<PrecisionAttr> options) {
-    std::vector<Layer> layers;
+    Problem problem;
     func.walk([&](Operation *op) {
       if (!op->hasAttr("qc.precision"))
-        if (std::optional<Layer> layer = getLayer(op))
-          layers.push_back(*layer);
+        if (std::optional<Layer> layer = getLayer(op)) {
+          problem.layers.push_back(*layer);
+          std::string name = getNodeName(op->getLoc());
+          problem.names.push_back(name.empty() ? "layer" + std::to_string(problem.names.size())
+                                               : name);
+        }
     });
     llvm::Expected<std::vector<calibration::Sample>> samples =
         calibration::loadCalibrationSet(func, data, maxSamples);
@@ -137,47 +312,162 @@ struct AssignPrecisionPass
         return failure();
       reference.push_back(std::vector<Tensor>(outputs->begin(), outputs->end()));
     }
-    // One group per layer: its applicable candidates, priced and measured.
-    std::vector<SmallVector<precision::Option>> groups(layers.size());
-    std::vector<SmallVector<PrecisionAttr>> choices(layers.size());
-    int64_t totalElements = 0;
-    for (auto [index, layer] : llvm::enumerate(layers)) {
-      totalElements += layer.elements;
+    SensitivityCache sensitivities(cache, fingerprint(func, *samples));
+    if (failed(measureCandidates(module, options, *samples, reference, sensitivities,
+                                 problem)) ||
+        failed(sensitivities.save(module.getLoc())))
+      return failure();
+
+    std::vector<precision::Assignment> front = precision::paretoFront(problem.groups);
+    FailureOr<precision::Assignment> best =
+        choose(module, func, problem, front, *samples, reference);
+    if (failed(best))
+      return failure();
+    annotate(problem, *best);
+    if (!pareto.empty() && failed(writePareto(module.getLoc(), problem, front, *best)))
+      return failure();
+    return success();
+  }
+
+  /// Measures (or reads from the cache) every applicable candidate of every
+  /// layer.
+  LogicalResult measureCandidates(ModuleOp module, ArrayRef<PrecisionAttr> options,
+                                  ArrayRef<calibration::Sample> samples,
+                                  ArrayRef<std::vector<Tensor>> reference,
+                                  SensitivityCache &sensitivities, Problem &problem) {
+    size_t count = problem.layers.size();
+    problem.groups.resize(count);
+    problem.choices.resize(count);
+    for (size_t index = 0; index < count; ++index) {
+      const Layer &layer = problem.layers[index];
+      problem.totalElements += layer.elements;
       for (PrecisionAttr candidate : options) {
         std::optional<int64_t> bytes = weightBytes(layer, candidate);
         if (!bytes)
           continue;
-        FailureOr<double> error =
-            isFloat32(candidate) ? FailureOr<double>(0.0)
-                                 : measure(module, index, candidate, *samples,
-                                           reference);
-        if (failed(error))
-          return failure();
-        groups[index].push_back({*bytes, *error});
-        choices[index].push_back(candidate);
+        std::string key = std::to_string(index) + ":" + problem.names[index] + "|" +
+                          precisionName(candidate);
+        std::optional<double> error = isFloat32(candidate) ? 0.0 : sensitivities.lookup(key);
+        if (!error) {
+          std::vector<PrecisionAttr> trial(count, *parseCandidate(&getContext(), "f32"));
+          trial[index] = candidate;
+          FailureOr<double> measured = measure(module, trial, samples, reference);
+          if (failed(measured))
+            return failure();
+          error = *measured;
+          sensitivities.store(key, *error);
+        }
+        problem.groups[index].push_back({*bytes, *error});
+        problem.choices[index].push_back(candidate);
       }
     }
-    int64_t budget = budgetBytes > 0
-                         ? int64_t(budgetBytes)
-                         : int64_t(bitsPerWeight * totalElements / 8);
-    std::optional<precision::Assignment> best = precision::minimizeError(groups, budget);
-    if (!best) {
-      int64_t smallest = 0;
-      for (const auto &group : groups) {
-        int64_t least = INT64_MAX;
-        for (const precision::Option &o : group)
-          least = std::min(least, o.cost);
-        smallest += group.empty() ? 0 : least;
+    return success();
+  }
+
+  /// The assignment meeting the budget, refined against its measured error.
+  FailureOr<precision::Assignment>
+  choose(ModuleOp module, func::FuncOp func, const Problem &problem,
+         ArrayRef<precision::Assignment> front, ArrayRef<calibration::Sample> samples,
+         ArrayRef<std::vector<Tensor>> reference) {
+    auto pick = [&](const precision::Assignment &a) {
+      std::vector<PrecisionAttr> chosen;
+      for (auto [index, choice] : llvm::enumerate(a.choices))
+        chosen.push_back(problem.choices[index][choice]);
+      return chosen;
+    };
+    auto report = [&](const precision::Assignment &a, double measured) {
+      module->setAttr("qc.assigned_error", Builder(&getContext()).getF64FloatAttr(measured));
+      emitRemark(func.getLoc()) << "assigned " << a.cost << " bytes of weights ("
+                                << llvm::formatv("{0:f2}", 8.0 * a.cost / problem.totalElements)
+                                << " bits each), predicted error " << a.error
+                                << ", measured " << measured;
+    };
+    if (maxError <= 0) {
+      int64_t budget = budgetBytes > 0 ? int64_t(budgetBytes)
+                                       : int64_t(bitsPerWeight * problem.totalElements / 8);
+      std::optional<precision::Assignment> best = precision::minimizeError(problem.groups, budget);
+      if (!best) {
+        int64_t smallest = front.empty() ? 0 : front.front().cost;
+        return emitError(func.getLoc(), "no precision assignment fits ")
+               << budget << " bytes of weights; the smallest takes " << smallest;
       }
-      return emitError(func.getLoc(), "no precision assignment fits ")
-             << budget << " bytes of weights; the smallest takes " << smallest;
+      FailureOr<double> measured = measure(module, pick(*best), samples, reference);
+      if (failed(measured))
+        return failure();
+      report(*best, *measured);
+      return *best;
     }
-    for (auto [index, layer] : llvm::enumerate(layers)) {
-      unsigned choice = best->choices[index];
-      layer.op->setAttr("qc.precision", choices[index][choice]);
-      layer.op->setAttr("qc.sensitivity",
-                        Builder(&getContext()).getF64FloatAttr(groups[index][choice].error));
+    // An error budget: errors of layers do not add exactly, so aim lower
+    // while the measured error misses.
+    double target = maxError;
+    for (int64_t round = 0;; ++round) {
+      std::optional<precision::Assignment> best = precision::minimizeCost(problem.groups, target);
+      if (!best)
+        return emitError(func.getLoc(), "no precision assignment keeps the error under ")
+               << maxError;
+      FailureOr<double> measured = measure(module, pick(*best), samples, reference);
+      if (failed(measured))
+        return failure();
+      if (*measured <= maxError) {
+        report(*best, *measured);
+        return *best;
+      }
+      if (round >= refineRounds)
+        return emitError(func.getLoc(), "the assignment of ")
+               << best->cost << " bytes measures error " << *measured
+               << " against max-error " << maxError << " after " << refineRounds
+               << " refinements; raise refine-rounds or the budget";
+      target *= 0.9 * maxError / *measured;
     }
+  }
+
+  /// qc.precision, qc.sensitivity and a qc.choice sentence on every layer.
+  void annotate(const Problem &problem, const precision::Assignment &best) {
+    Builder b(&getContext());
+    for (auto [index, layer] : llvm::enumerate(problem.layers)) {
+      unsigned choice = best.choices[index];
+      const precision::Option &chosen = problem.groups[index][choice];
+      std::string why;
+      llvm::raw_string_ostream os(why);
+      os << precisionName(problem.choices[index][choice]) << ": error "
+         << llvm::formatv("{0:e2}", chosen.error) << ", " << chosen.cost << " bytes";
+      for (auto [other, option] : llvm::enumerate(problem.groups[index]))
+        if (other != choice)
+          os << "; " << precisionName(problem.choices[index][other]) << " "
+             << llvm::formatv("{0:e2}", option.error) << ", " << option.cost << " B";
+      layer.op->setAttr("qc.precision", problem.choices[index][choice]);
+      layer.op->setAttr("qc.sensitivity", b.getF64FloatAttr(chosen.error));
+      layer.op->setAttr("qc.choice", b.getStringAttr(why));
+    }
+  }
+
+  LogicalResult writePareto(Location loc, const Problem &problem,
+                            ArrayRef<precision::Assignment> front,
+                            const precision::Assignment &chosen) {
+    llvm::json::Array points;
+    for (const precision::Assignment &a : front) {
+      llvm::json::Object layers;
+      for (auto [index, choice] : llvm::enumerate(a.choices))
+        layers[problem.names[index]] = precisionName(problem.choices[index][choice]);
+      points.push_back(llvm::json::Object{
+          {"bytes", a.cost},
+          {"bits_per_weight", 8.0 * a.cost / std::max<int64_t>(problem.totalElements, 1)},
+          {"predicted_error", a.error},
+          {"chosen", a.cost == chosen.cost && a.error == chosen.error},
+          {"layers", std::move(layers)}});
+    }
+    std::error_code ec;
+    llvm::ToolOutputFile json(pareto, ec, llvm::sys::fs::OF_Text);
+    if (ec)
+      return emitError(loc, "cannot write '") << pareto << "': " << ec.message();
+    json.os() << llvm::formatv("{0:2}", llvm::json::Value(std::move(points))) << "\n";
+    std::string svgPath = (StringRef(pareto).rsplit('.').first + ".svg").str();
+    llvm::ToolOutputFile svg(svgPath, ec, llvm::sys::fs::OF_Text);
+    if (ec)
+      return emitError(loc, "cannot write '") << svgPath << "': " << ec.message();
+    writeParetoSVG(svg.os(), front, std::max<int64_t>(problem.totalElements, 1), chosen);
+    json.keep();
+    svg.keep();
     return success();
   }
 
@@ -185,27 +475,26 @@ struct AssignPrecisionPass
     return p.getActivation().isF32() && p.getWeight().isF32();
   }
 
-  /// The relative output noise power with only layer `index` at `candidate`.
-  FailureOr<double> measure(ModuleOp module, size_t index,
-                            PrecisionAttr candidate,
+  /// The relative output noise power of the model with its layers at
+  /// `precisions` (in walk order).
+  FailureOr<double> measure(ModuleOp module, ArrayRef<PrecisionAttr> precisions,
                             ArrayRef<calibration::Sample> samples,
                             ArrayRef<std::vector<Tensor>> reference) {
     OwningOpRef<ModuleOp> trial = module.clone();
     auto func = trial->lookupSymbol<func::FuncOp>("main");
-    PrecisionAttr f32 = *parseCandidate(module.getContext(), "f32");
     size_t seen = 0;
     func.walk([&](Operation *op) {
       if (op->hasAttr("qc.precision") || !getLayer(op))
         return;
-      op->setAttr("qc.precision", seen++ == index ? candidate : f32);
+      op->setAttr("qc.precision", precisions[seen++]);
     });
     PassManager pm(module.getContext());
     QCQuantizeOptions quantize;
     quantize.scope = "layers";
     pm.addPass(createQCQuantize(quantize));
     if (failed(pm.run(*trial)))
-      return emitError(module.getLoc(), "cannot quantize one layer to ")
-             << candidate << " (is the model calibrated?)";
+      return emitError(module.getLoc(), "cannot quantize the layers to their "
+                                        "candidate precisions (is the model calibrated?)");
     double signal = 0, noise = 0;
     for (auto [sample, expected] : llvm::zip(samples, reference)) {
       auto outputs = reference::evaluateFunction(func, sample);

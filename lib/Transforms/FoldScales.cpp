@@ -271,8 +271,10 @@ struct FoldLayer : OpRewritePattern<QuantizeOp> {
         acc, multipliers, shifts,
         uniform ? IntegerAttr() : rewriter.getI64IntegerAttr(m->channelAxis),
         rounding, clampMin, clampMax);
-    if (Attribute precision = point->getAttr("qc.precision"))
-      requantize->setAttr("qc.precision", precision);
+    // The layer's precision and why it was chosen stay with the integer layer.
+    for (StringRef name : {"qc.precision", "qc.sensitivity", "qc.choice"})
+      if (Attribute attr = point->getAttr(name))
+        requantize->setAttr(name, attr);
     rewriter.replaceOp(quantize, requantize);
     return success();
   }

@@ -67,6 +67,7 @@ struct ErrorStats {
 
 struct LayerRow {
   std::string name, kind, precision;
+  std::string choice; // why qc-assign-precision chose it, when it did
   double weightBytes = 0, floatWeightBytes = 0;
   Value output; // in the quantized model
   std::string outputName;
@@ -115,6 +116,8 @@ std::vector<LayerRow> collectLayers(func::FuncOp func) {
     row.name = qc::getNodeName(layer->getLoc());
     row.kind = layer->getName().stripDialect().str();
     row.precision = precisionText(precision);
+    if (auto choice = op->getAttrOfType<StringAttr>("qc.choice"))
+      row.choice = choice.str();
     if (layer->getNumOperands() > 1) {
       Value weight = layer->getOperand(1);
       row.weightBytes = storedBytes(weight);
@@ -281,6 +284,14 @@ struct ReportPass : quantc::impl::QCReportBase<ReportPass> {
          << (row.error.signal > 0 ? llvm::formatv("{0:f1}", row.error.sqnr()).str()
                                   : "–")
          << " |\n";
+    bool assigned = llvm::any_of(rows, [](const LayerRow &r) { return !r.choice.empty(); });
+    if (assigned) {
+      os << "\nWhy (qc-assign-precision: chosen precision, its predicted output "
+            "error and bytes; the alternatives):\n\n";
+      for (const LayerRow &row : rows)
+        if (!row.choice.empty())
+          os << "- " << row.name << ": " << row.choice << "\n";
+    }
     os << "\n| output | SQNR (dB) | cosine | top-1 agreement |\n"
        << "|---|---:|---:|---:|\n";
     for (auto [i, stats] : llvm::enumerate(outputs))
@@ -313,6 +324,8 @@ struct ReportPass : quantc::impl::QCReportBase<ReportPass> {
           {"name", row.name},
           {"op", row.kind},
           {"precision", row.precision},
+          {"choice", row.choice.empty() ? llvm::json::Value(nullptr)
+                                        : llvm::json::Value(row.choice)},
           {"weight_bytes", row.weightBytes},
           {"sqnr_db", row.error.signal > 0 ? number(row.error.sqnr()) : nullptr}});
     llvm::json::Array results;

@@ -219,9 +219,27 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
       outputs on `data` (up to `max-samples` samples). Errors of different
       layers add up in the prediction.
     - Cost: the exact bytes of the layer's weights and scales.
-    - Budget: `budget-bytes`, or `bits-per-weight` over all layer weights.
+    - Budget: `budget-bytes`, or `bits-per-weight` over all layer weights
+      (least predicted error within the size), or `max-error`, the largest
+      relative output noise power (smallest weights within the error).
     - Solver: the exact Pareto front over all layers (quantc/Precision/Solver.h),
       not a greedy choice.
+    - Refinement: the chosen assignment is quantized as a whole and its true
+      error measured. Under `max-error`, an assignment whose measured error
+      misses the budget (errors of layers do not add exactly) is repaired by
+      solving again with the target scaled by the miss, up to `refine-rounds`
+      times; an assignment that still misses is an error. The measured error
+      is reported as a remark and kept in `qc.assigned_error` on the module.
+    - `cache`: a JSON file of measured sensitivities, keyed by a fingerprint
+      of the layers' weights, the calibration ranges and the samples, so
+      changing budgets re-solves without re-measuring.
+    - `pareto`: writes the Pareto front (weight bytes, bits per weight,
+      predicted error and every layer's precision for each point, the chosen
+      one marked) as JSON, and a plot of it as SVG next to it.
+
+    Each chosen layer gets `qc.sensitivity` (its predicted error) and
+    `qc.choice`, a sentence saying what the alternatives would have cost;
+    `qc-report` prints both.
 
     Candidates (`candidates`, default `f32,bf16,i8,w8,w4g32`): `f32`, `bf16`,
     `i8` (i8 asymmetric activations, i8 per-channel weights), `w8` (f32
@@ -240,6 +258,14 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
            "Largest total size of the layer weights, in bytes">,
     Option<"bitsPerWeight", "bits-per-weight", "double", /*default=*/"0",
            "Largest average size of a layer weight, in bits">,
+    Option<"maxError", "max-error", "double", /*default=*/"0",
+           "Largest relative output noise power (then the smallest weights)">,
+    Option<"refineRounds", "refine-rounds", "int64_t", /*default=*/"3",
+           "Re-solves when the measured error misses max-error">,
+    Option<"cache", "cache", "std::string", /*default=*/"\"\"",
+           "Sensitivity cache file (JSON), read and updated">,
+    Option<"pareto", "pareto", "std::string", /*default=*/"\"\"",
+           "Write the Pareto front here (JSON, and an SVG plot beside it)">,
     ListOption<"candidates", "candidates", "std::string",
                "Candidate precisions (f32, bf16, i8, w8, w4g32, ...)">,
   ];

@@ -27,7 +27,7 @@ Value GraphImporter::lookup(StringRef name, Location loc) {
 
 void GraphImporter::bind(StringRef name, Value value) {
   values[name] = value;
-  auto result = dyn_cast<OpResult>(value);
+  auto result = dyn_cast_if_present<OpResult>(value);
   if (!options.recordTensorNames || !result)
     return;
   // The first name wins: Identity-like nodes rebind a value to new names.
