@@ -20,6 +20,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/EquivalenceClasses.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
@@ -208,14 +209,78 @@ private:
   bool dirty = false;
 };
 
-/// A measured precision choice for each layer and its alternatives.
+/// A measured precision choice for each group of layers and its
+/// alternatives. Layers in one group take one precision.
 struct Problem {
   std::vector<Layer> layers;
   std::vector<std::string> names;
+  std::vector<SmallVector<size_t>> members; // layers of each group
   std::vector<SmallVector<precision::Option>> groups;
   std::vector<SmallVector<PrecisionAttr>> choices;
   int64_t totalElements = 0;
+
+  size_t groupOf(size_t layer) const {
+    for (auto [g, m] : llvm::enumerate(members))
+      if (llvm::is_contained(m, layer))
+        return g;
+    return 0;
+  }
 };
+
+/// The layer computing `v`, looking through ops that keep a layer's output
+/// scale (activations, data movement), or null.
+Operation *producingLayer(Value v, const DenseMap<Operation *, size_t> &layerIndex) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (layerIndex.count(def))
+      return def;
+    if (!isa<ReluOp, ClipOp, ReshapeOp, TransposeOp, MaxPoolOp>(def))
+      return nullptr;
+    v = def->getOperand(0);
+  }
+  return nullptr;
+}
+
+/// Groups of layers that must agree: layers sharing their weights (tied
+/// weights), and layers whose outputs meet in a residual addition or a
+/// concatenation (which quantize to one shared scale).
+std::vector<SmallVector<size_t>> groupLayers(func::FuncOp func, ArrayRef<Layer> layers) {
+  DenseMap<Operation *, size_t> layerIndex;
+  for (auto [i, layer] : llvm::enumerate(layers))
+    layerIndex[layer.op] = i;
+  llvm::EquivalenceClasses<size_t> classes;
+  for (size_t i = 0; i < layers.size(); ++i)
+    classes.insert(i);
+  DenseMap<Value, size_t> byWeight;
+  for (auto [i, layer] : llvm::enumerate(layers)) {
+    Value weight = layer.op->getOperand(getLayerInfo(layer.op)->weightOperand);
+    auto [it, inserted] = byWeight.try_emplace(weight, i);
+    if (!inserted)
+      classes.unionSets(it->second, i);
+  }
+  func.walk([&](Operation *op) {
+    if (!isa<AddOp, ConcatOp>(op))
+      return;
+    std::optional<size_t> first;
+    for (Value operand : op->getOperands())
+      if (Operation *layer = producingLayer(operand, layerIndex)) {
+        size_t i = layerIndex.lookup(layer);
+        if (first)
+          classes.unionSets(*first, i);
+        else
+          first = i;
+      }
+  });
+  std::vector<SmallVector<size_t>> groups;
+  for (auto it = classes.begin(); it != classes.end(); ++it) {
+    if (!(*it)->isLeader())
+      continue;
+    SmallVector<size_t> members(classes.member_begin(**it), classes.member_end());
+    llvm::sort(members);
+    groups.push_back(members);
+  }
+  llvm::sort(groups, [](const auto &a, const auto &b) { return a.front() < b.front(); });
+  return groups;
+}
 
 /// Plots the Pareto front (bits per weight against predicted error).
 void writeParetoSVG(raw_ostream &os, ArrayRef<precision::Assignment> front,
@@ -312,6 +377,7 @@ struct AssignPrecisionPass
         return failure();
       reference.push_back(std::vector<Tensor>(outputs->begin(), outputs->end()));
     }
+    problem.members = groupLayers(func, problem.layers);
     SensitivityCache sensitivities(cache, fingerprint(func, *samples));
     if (failed(measureCandidates(module, options, *samples, reference, sensitivities,
                                  problem)) ||
@@ -329,36 +395,48 @@ struct AssignPrecisionPass
     return success();
   }
 
-  /// Measures (or reads from the cache) every applicable candidate of every
-  /// layer.
+  /// Measures (or reads from the cache) every candidate that applies to all
+  /// layers of a group, with the group alone at that precision.
   LogicalResult measureCandidates(ModuleOp module, ArrayRef<PrecisionAttr> options,
                                   ArrayRef<calibration::Sample> samples,
                                   ArrayRef<std::vector<Tensor>> reference,
                                   SensitivityCache &sensitivities, Problem &problem) {
     size_t count = problem.layers.size();
-    problem.groups.resize(count);
-    problem.choices.resize(count);
-    for (size_t index = 0; index < count; ++index) {
-      const Layer &layer = problem.layers[index];
+    for (const Layer &layer : problem.layers)
       problem.totalElements += layer.elements;
+    problem.groups.resize(problem.members.size());
+    problem.choices.resize(problem.members.size());
+    for (auto [group, members] : llvm::enumerate(problem.members)) {
+      std::string groupKey;
+      for (size_t i : members)
+        groupKey += std::to_string(i) + ":" + problem.names[i] + ",";
       for (PrecisionAttr candidate : options) {
-        std::optional<int64_t> bytes = weightBytes(layer, candidate);
-        if (!bytes)
+        int64_t bytes = 0;
+        bool applies = true;
+        DenseSet<Value> counted; // tied weights are stored once
+        for (size_t i : members) {
+          const Layer &layer = problem.layers[i];
+          std::optional<int64_t> b = weightBytes(layer, candidate);
+          applies &= b.has_value();
+          if (counted.insert(layer.op->getOperand(getLayerInfo(layer.op)->weightOperand)).second)
+            bytes += b.value_or(0);
+        }
+        if (!applies)
           continue;
-        std::string key = std::to_string(index) + ":" + problem.names[index] + "|" +
-                          precisionName(candidate);
+        std::string key = groupKey + "|" + precisionName(candidate);
         std::optional<double> error = isFloat32(candidate) ? 0.0 : sensitivities.lookup(key);
         if (!error) {
           std::vector<PrecisionAttr> trial(count, *parseCandidate(&getContext(), "f32"));
-          trial[index] = candidate;
+          for (size_t i : members)
+            trial[i] = candidate;
           FailureOr<double> measured = measure(module, trial, samples, reference);
           if (failed(measured))
             return failure();
           error = *measured;
           sensitivities.store(key, *error);
         }
-        problem.groups[index].push_back({*bytes, *error});
-        problem.choices[index].push_back(candidate);
+        problem.groups[group].push_back({bytes, *error});
+        problem.choices[group].push_back(candidate);
       }
     }
     return success();
@@ -370,9 +448,10 @@ struct AssignPrecisionPass
          ArrayRef<precision::Assignment> front, ArrayRef<calibration::Sample> samples,
          ArrayRef<std::vector<Tensor>> reference) {
     auto pick = [&](const precision::Assignment &a) {
-      std::vector<PrecisionAttr> chosen;
-      for (auto [index, choice] : llvm::enumerate(a.choices))
-        chosen.push_back(problem.choices[index][choice]);
+      std::vector<PrecisionAttr> chosen(problem.layers.size());
+      for (auto [group, choice] : llvm::enumerate(a.choices))
+        for (size_t i : problem.members[group])
+          chosen[i] = problem.choices[group][choice];
       return chosen;
     };
     auto report = [&](const precision::Assignment &a, double measured) {
@@ -424,20 +503,29 @@ struct AssignPrecisionPass
   /// qc.precision, qc.sensitivity and a qc.choice sentence on every layer.
   void annotate(const Problem &problem, const precision::Assignment &best) {
     Builder b(&getContext());
-    for (auto [index, layer] : llvm::enumerate(problem.layers)) {
-      unsigned choice = best.choices[index];
-      const precision::Option &chosen = problem.groups[index][choice];
+    for (auto [group, members] : llvm::enumerate(problem.members)) {
+      unsigned choice = best.choices[group];
+      const precision::Option &chosen = problem.groups[group][choice];
       std::string why;
       llvm::raw_string_ostream os(why);
-      os << precisionName(problem.choices[index][choice]) << ": error "
+      os << precisionName(problem.choices[group][choice]) << ": error "
          << llvm::formatv("{0:e2}", chosen.error) << ", " << chosen.cost << " bytes";
-      for (auto [other, option] : llvm::enumerate(problem.groups[index]))
+      for (auto [other, option] : llvm::enumerate(problem.groups[group]))
         if (other != choice)
-          os << "; " << precisionName(problem.choices[index][other]) << " "
+          os << "; " << precisionName(problem.choices[group][other]) << " "
              << llvm::formatv("{0:e2}", option.error) << ", " << option.cost << " B";
-      layer.op->setAttr("qc.precision", problem.choices[index][choice]);
-      layer.op->setAttr("qc.sensitivity", b.getF64FloatAttr(chosen.error));
-      layer.op->setAttr("qc.choice", b.getStringAttr(why));
+      if (members.size() > 1) {
+        os << " (decided together with";
+        for (size_t i : members)
+          os << " " << problem.names[i];
+        os << ")";
+      }
+      for (size_t i : members) {
+        Operation *op = problem.layers[i].op;
+        op->setAttr("qc.precision", problem.choices[group][choice]);
+        op->setAttr("qc.sensitivity", b.getF64FloatAttr(chosen.error));
+        op->setAttr("qc.choice", b.getStringAttr(why));
+      }
     }
   }
 
@@ -447,8 +535,9 @@ struct AssignPrecisionPass
     llvm::json::Array points;
     for (const precision::Assignment &a : front) {
       llvm::json::Object layers;
-      for (auto [index, choice] : llvm::enumerate(a.choices))
-        layers[problem.names[index]] = precisionName(problem.choices[index][choice]);
+      for (auto [group, choice] : llvm::enumerate(a.choices))
+        for (size_t i : problem.members[group])
+          layers[problem.names[i]] = precisionName(problem.choices[group][choice]);
       points.push_back(llvm::json::Object{
           {"bytes", a.cost},
           {"bits_per_weight", 8.0 * a.cost / std::max<int64_t>(problem.totalElements, 1)},

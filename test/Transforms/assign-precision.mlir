@@ -19,7 +19,7 @@
 // RUN: FileCheck %s --input-file %t.pareto.svg --check-prefix=SVG
 // The cache is read: with the second layer's measured errors swapped there,
 // the same size budget picks the swapped assignment.
-// RUN: sed -e 's/"1:second|f32\/i4\/per_group32": 1/"1:second|f32\/i4\/per_group32": 0/' -e 's/"1:second|i8\/i8\/per_channel": .*,/"1:second|i8\/i8\/per_channel": 1,/' %t.cache.json > %t.fake.json
+// RUN: sed -e 's/"1:second,|f32\/i4\/per_group32": 1/"1:second,|f32\/i4\/per_group32": 0/' -e 's/"1:second,|i8\/i8\/per_channel": .*,/"1:second,|i8\/i8\/per_channel": 1,/' %t.cache.json > %t.fake.json
 // RUN: quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=6912 candidates=f32,i8,w4g32 cache=%t.fake.json" | FileCheck %s --check-prefix=CACHED
 // The report says why each layer got its precision.
 // RUN: quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=6912 candidates=f32,i8,w4g32" --qc-quantize --qc-fold-scales "--qc-report=reference=%t.mlir data=%t.npz markdown=%t.md" -o /dev/null 2>/dev/null
