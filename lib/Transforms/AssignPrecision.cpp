@@ -46,6 +46,7 @@ struct Layer {
   Operation *op;
   int64_t elements, channels, reduction;
   bool groupable; // MatMul or Gemm: per-group weights apply.
+  int64_t macs;   // multiply-accumulates of one run
 };
 
 /// `op` as a layer with constant weights, whose precision is chosen here.
@@ -58,9 +59,52 @@ std::optional<Layer> getLayer(Operation *op) {
     return std::nullopt;
   auto type = cast<RankedTensorType>(weight.getType());
   bool groupable = info->reductionAxis >= 0;
-  return Layer{op, type.getNumElements(), type.getDimSize(info->channelAxis),
-               groupable ? type.getDimSize(info->reductionAxis) : 0, groupable};
+  int64_t channels = type.getDimSize(info->channelAxis);
+  int64_t outputs = cast<ShapedType>(op->getResult(0).getType()).getNumElements();
+  return Layer{op, type.getNumElements(), channels,
+               groupable ? type.getDimSize(info->reductionAxis) : 0, groupable,
+               outputs * (type.getNumElements() / std::max<int64_t>(channels, 1))};
 }
+
+/// Nanoseconds per multiply-accumulate of each candidate: measured by
+/// benchmarks/precision_cost_table.py, or these op-count defaults (this
+/// machine's kernels: VNNI int8, the weight-only kernels, float loops).
+class CostTable {
+public:
+  LogicalResult load(StringRef path, Location loc) {
+    if (path.empty())
+      return success();
+    auto buffer = llvm::MemoryBuffer::getFile(path);
+    if (!buffer)
+      return emitError(loc, "cannot read the cost table '") << path << "'";
+    llvm::Expected<llvm::json::Value> json = llvm::json::parse((*buffer)->getBuffer());
+    const llvm::json::Object *root = json ? json->getAsObject() : nullptr;
+    const llvm::json::Object *table = root ? root->getObject("ns_per_mac") : nullptr;
+    if (!table) {
+      if (!json)
+        llvm::consumeError(json.takeError());
+      return emitError(loc, "cost table '") << path
+                                            << "' needs an object \"ns_per_mac\"";
+    }
+    for (const auto &[name, value] : *table)
+      if (std::optional<double> ns = value.getAsNumber())
+        nsPerMac[name.str()] = *ns;
+    return success();
+  }
+
+  /// By candidate name; w4g<N> falls back to "w4".
+  double lookup(StringRef candidate) const {
+    if (auto it = nsPerMac.find(candidate.str()); it != nsPerMac.end())
+      return it->second;
+    if (candidate.starts_with("w4"))
+      return lookup("w4");
+    return nsPerMac.at("f32");
+  }
+
+private:
+  std::map<std::string, double> nsPerMac = {
+      {"f32", 0.1}, {"bf16", 0.1}, {"i8", 0.0045}, {"w8", 0.05}, {"w4", 0.08}};
+};
 
 /// A candidate precision by name: f32, bf16, i8, w8, w4g<N>.
 FailureOr<PrecisionAttr> parseCandidate(MLIRContext *ctx, StringRef name) {
@@ -282,20 +326,22 @@ std::vector<SmallVector<size_t>> groupLayers(func::FuncOp func, ArrayRef<Layer> 
   return groups;
 }
 
-/// Plots the Pareto front (bits per weight against predicted error).
+/// Plots the Pareto front (cost, as `costOf` gives it, against predicted
+/// error).
 void writeParetoSVG(raw_ostream &os, ArrayRef<precision::Assignment> front,
-                    int64_t totalElements, const precision::Assignment &chosen) {
+                    function_ref<double(int64_t)> costOf, StringRef costName,
+                    const precision::Assignment &chosen) {
   const double width = 480, height = 320, margin = 50;
   double maxBits = 0, minLog = 0, maxLog = -30;
   auto logError = [](double e) { return std::log10(std::max(e, 1e-12)); };
   for (const precision::Assignment &a : front) {
-    maxBits = std::max(maxBits, 8.0 * a.cost / totalElements);
+    maxBits = std::max(maxBits, costOf(a.cost));
     minLog = std::min(minLog, logError(a.error));
     maxLog = std::max(maxLog, logError(a.error));
   }
   maxLog = std::max(maxLog, minLog + 1);
   auto x = [&](const precision::Assignment &a) {
-    return margin + (width - 2 * margin) * (8.0 * a.cost / totalElements) / std::max(maxBits, 1e-9);
+    return margin + (width - 2 * margin) * costOf(a.cost) / std::max(maxBits, 1e-9);
   };
   auto y = [&](const precision::Assignment &a) {
     return height - margin -
@@ -307,8 +353,8 @@ void writeParetoSVG(raw_ostream &os, ArrayRef<precision::Assignment> front,
                       margin, height - margin, width - margin);
   os << llvm::formatv("<line x1='{0}' y1='{0}' x2='{0}' y2='{1}' stroke='black'/>\n",
                       margin, height - margin);
-  os << llvm::formatv("<text x='{0}' y='{1}' font-size='12'>bits per weight (max {2:f1})</text>\n",
-                      width / 2 - 60, height - 15, maxBits);
+  os << llvm::formatv("<text x='{0}' y='{1}' font-size='12'>{2} (max {3:f1})</text>\n",
+                      width / 2 - 60, height - 15, costName, maxBits);
   os << llvm::formatv("<text x='5' y='20' font-size='12'>predicted error, log10 in "
                       "[{0:f1}, {1:f1}]</text>\n", minLog, maxLog);
   for (const precision::Assignment &a : front) {
@@ -330,12 +376,15 @@ struct AssignPrecisionPass
       emitError(module.getLoc(), "qc-assign-precision needs a func.func @main");
       return signalPassFailure();
     }
-    int budgets = (budgetBytes > 0) + (bitsPerWeight > 0) + (maxError > 0);
+    int budgets = (budgetBytes > 0) + (bitsPerWeight > 0) + (latencyUs > 0) + (maxError > 0);
     if (data.empty() || budgets != 1) {
       emitError(module.getLoc(), "qc-assign-precision needs data= and exactly "
-                                 "one of budget-bytes=, bits-per-weight= and max-error=");
+                                 "one of budget-bytes=, bits-per-weight=, "
+                                 "latency-us= and max-error=");
       return signalPassFailure();
     }
+    if (failed(costs.load(costTable, module.getLoc())))
+      return signalPassFailure();
     SmallVector<PrecisionAttr> options;
     for (StringRef name : candidates.empty()
                               ? SmallVector<std::string>{"f32", "bf16", "i8",
@@ -349,6 +398,7 @@ struct AssignPrecisionPass
         return signalPassFailure();
       }
       options.push_back(*p);
+      optionNames.push_back(name.str());
     }
     if (failed(assign(module, func, options)))
       signalPassFailure();
@@ -410,8 +460,9 @@ struct AssignPrecisionPass
       std::string groupKey;
       for (size_t i : members)
         groupKey += std::to_string(i) + ":" + problem.names[i] + ",";
-      for (PrecisionAttr candidate : options) {
+      for (auto [candidate, candidateName] : llvm::zip(options, optionNames)) {
         int64_t bytes = 0;
+        double picoseconds = 0;
         bool applies = true;
         DenseSet<Value> counted; // tied weights are stored once
         for (size_t i : members) {
@@ -420,6 +471,7 @@ struct AssignPrecisionPass
           applies &= b.has_value();
           if (counted.insert(layer.op->getOperand(getLayerInfo(layer.op)->weightOperand)).second)
             bytes += b.value_or(0);
+          picoseconds += 1000.0 * layer.macs * costs.lookup(candidateName);
         }
         if (!applies)
           continue;
@@ -435,7 +487,8 @@ struct AssignPrecisionPass
           error = *measured;
           sensitivities.store(key, *error);
         }
-        problem.groups[group].push_back({bytes, *error});
+        int64_t cost = latencyUs > 0 ? int64_t(std::llround(picoseconds)) : bytes;
+        problem.groups[group].push_back({cost, *error});
         problem.choices[group].push_back(candidate);
       }
     }
@@ -456,17 +509,27 @@ struct AssignPrecisionPass
     };
     auto report = [&](const precision::Assignment &a, double measured) {
       module->setAttr("qc.assigned_error", Builder(&getContext()).getF64FloatAttr(measured));
-      emitRemark(func.getLoc()) << "assigned " << a.cost << " bytes of weights ("
-                                << llvm::formatv("{0:f2}", 8.0 * a.cost / problem.totalElements)
-                                << " bits each), predicted error " << a.error
-                                << ", measured " << measured;
+      InFlightDiagnostic remark = emitRemark(func.getLoc());
+      if (latencyUs > 0)
+        remark << "assigned layers predicted to take "
+               << llvm::formatv("{0:f3}", a.cost / 1e6) << " us";
+      else
+        remark << "assigned " << a.cost << " bytes of weights ("
+               << llvm::formatv("{0:f2}", 8.0 * a.cost / problem.totalElements)
+               << " bits each)";
+      remark << ", predicted error " << a.error << ", measured " << measured;
     };
     if (maxError <= 0) {
       int64_t budget = budgetBytes > 0 ? int64_t(budgetBytes)
+                       : latencyUs > 0 ? int64_t(latencyUs * 1e6)
                                        : int64_t(bitsPerWeight * problem.totalElements / 8);
       std::optional<precision::Assignment> best = precision::minimizeError(problem.groups, budget);
       if (!best) {
         int64_t smallest = front.empty() ? 0 : front.front().cost;
+        if (latencyUs > 0)
+          return emitError(func.getLoc(), "no precision assignment fits ")
+                 << llvm::formatv("{0}", double(latencyUs)) << " us; the fastest is predicted to take "
+                 << llvm::formatv("{0:f3}", smallest / 1e6) << " us";
         return emitError(func.getLoc(), "no precision assignment fits ")
                << budget << " bytes of weights; the smallest takes " << smallest;
       }
@@ -538,12 +601,16 @@ struct AssignPrecisionPass
       for (auto [group, choice] : llvm::enumerate(a.choices))
         for (size_t i : problem.members[group])
           layers[problem.names[i]] = precisionName(problem.choices[group][choice]);
-      points.push_back(llvm::json::Object{
-          {"bytes", a.cost},
-          {"bits_per_weight", 8.0 * a.cost / std::max<int64_t>(problem.totalElements, 1)},
-          {"predicted_error", a.error},
-          {"chosen", a.cost == chosen.cost && a.error == chosen.error},
-          {"layers", std::move(layers)}});
+      llvm::json::Object point{{"predicted_error", a.error},
+                               {"chosen", a.cost == chosen.cost && a.error == chosen.error},
+                               {"layers", std::move(layers)}};
+      if (latencyUs > 0) {
+        point["latency_us"] = a.cost / 1e6;
+      } else {
+        point["bytes"] = a.cost;
+        point["bits_per_weight"] = 8.0 * a.cost / std::max<int64_t>(problem.totalElements, 1);
+      }
+      points.push_back(std::move(point));
     }
     std::error_code ec;
     llvm::ToolOutputFile json(pareto, ec, llvm::sys::fs::OF_Text);
@@ -554,11 +621,20 @@ struct AssignPrecisionPass
     llvm::ToolOutputFile svg(svgPath, ec, llvm::sys::fs::OF_Text);
     if (ec)
       return emitError(loc, "cannot write '") << svgPath << "': " << ec.message();
-    writeParetoSVG(svg.os(), front, std::max<int64_t>(problem.totalElements, 1), chosen);
+    double elements = std::max<int64_t>(problem.totalElements, 1);
+    if (latencyUs > 0)
+      writeParetoSVG(svg.os(), front, [](int64_t ps) { return ps / 1e6; },
+                     "predicted latency (us)", chosen);
+    else
+      writeParetoSVG(svg.os(), front, [&](int64_t bytes) { return 8.0 * bytes / elements; },
+                     "bits per weight", chosen);
     json.keep();
     svg.keep();
     return success();
   }
+
+  CostTable costs;
+  SmallVector<std::string> optionNames;
 
   static bool isFloat32(PrecisionAttr p) {
     return p.getActivation().isF32() && p.getWeight().isF32();

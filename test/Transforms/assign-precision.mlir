@@ -21,6 +21,15 @@
 // the same size budget picks the swapped assignment.
 // RUN: sed -e 's/"1:second,|f32\/i4\/per_group32": 1/"1:second,|f32\/i4\/per_group32": 0/' -e 's/"1:second,|i8\/i8\/per_channel": .*,/"1:second,|i8\/i8\/per_channel": 1,/' %t.cache.json > %t.fake.json
 // RUN: quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=6912 candidates=f32,i8,w4g32 cache=%t.fake.json" | FileCheck %s --check-prefix=CACHED
+// A latency budget: each layer is 4096 MACs. With a measured cost table where
+// int8 is slow and int4 weight-only fast, 0.6 us buys f32 for the sensitive
+// layer and w4g32 for the other; with the op-count defaults (fast int8),
+// i8 and f32.
+// RUN: echo '{"ns_per_mac": {"f32": 0.1, "i8": 0.08, "w4g32": 0.01}}' > %t.costs.json
+// RUN: quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz latency-us=0.6 candidates=f32,i8,w4g32 cost-table=%t.costs.json" 2>&1 | FileCheck %s --check-prefix=TABLE
+// RUN: quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz latency-us=0.6 candidates=f32,i8,w4g32" 2>/dev/null | FileCheck %s --check-prefix=OPCOUNT
+// RUN: not quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz latency-us=0.01 candidates=f32,i8,w4g32" 2>&1 | FileCheck %s --check-prefix=SLOW
+// RUN: not quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz latency-us=1 cost-table=%t.missing.json" 2>&1 | FileCheck %s --check-prefix=NOTABLE
 // The report says why each layer got its precision.
 // RUN: quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=6912 candidates=f32,i8,w4g32" --qc-quantize --qc-fold-scales "--qc-report=reference=%t.mlir data=%t.npz markdown=%t.md" -o /dev/null 2>/dev/null
 // RUN: FileCheck %s --input-file %t.md --check-prefix=WHY
@@ -35,7 +44,7 @@
 // ROOMY-COUNT-2: qc.precision = #qc.precision<activation = f32, weight = f32
 
 // TIGHT: error: no precision assignment fits 4000 bytes of weights; the smallest takes 5120
-// NOBUDGET: error: qc-assign-precision needs data= and exactly one of budget-bytes=, bits-per-weight= and max-error=
+// NOBUDGET: error: qc-assign-precision needs data= and exactly one of budget-bytes=, bits-per-weight=, latency-us= and max-error=
 
 // REFINE: remark: assigned 8704 bytes of weights (8.50 bits each), predicted error {{.*}}, measured 2.{{[0-9]+}}e-02
 // REFINE: qc.matmul {{.*}}qc.choice = "i8/i8/per_channel: error {{.*}}, 4352 bytes; f32/f32/per_tensor 0.00e+00, 16384 B; f32/i4/per_group32 {{.*}}, 2560 B"{{.*}}qc.precision = #qc.precision<activation = i8
@@ -52,6 +61,14 @@
 // WHY: Why (qc-assign-precision
 // WHY: - first: f32/i4/per_group32: error {{.*}}, 2560 bytes; f32/f32/per_tensor 0.00e+00, 16384 B; i8/i8/per_channel {{.*}}, 4352 B
 // WHY: - second: i8/i8/per_channel: error {{.*}}, 4352 bytes
+
+// TABLE: remark: assigned layers predicted to take 0.451 us
+// TABLE: qc.matmul {{.*}}weight = i4
+// TABLE: qc.matmul {{.*}}activation = f32, weight = f32
+// OPCOUNT: qc.matmul {{.*}}activation = i8, weight = i8
+// OPCOUNT: qc.matmul {{.*}}activation = f32, weight = f32
+// SLOW: error: no precision assignment fits 0.01 us; the fastest is predicted to take 0.037 us
+// NOTABLE: error: cannot read the cost table '{{.*}}missing.json'
 
 // CACHED: qc.matmul {{.*}}qc.precision = #qc.precision<activation = i8
 // CACHED: qc.matmul {{.*}}qc.precision = #qc.precision<activation = f32, weight = i4

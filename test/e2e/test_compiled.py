@@ -228,3 +228,50 @@ def test_matmul_nbits_compiled(symmetric, tmp_path):
     ours = run_library(library, inputs, tmp_path)["Y"]
     assert max_rel_error(ours, theirs) <= 1e-5
     assert max_rel_error(ours, quant_run(path, inputs, tmp_path)["Y"]) <= 1e-5
+
+
+def float_layer_model(op):
+    rng = np.random.default_rng(7)
+    inits, inputs = [], {"X": rng.standard_normal((2, 3, 16, 16) if op == "Conv" else (6, 40))
+                         .astype(np.float32)}
+    if op == "MatMul":
+        node = onnx.helper.make_node("MatMul", ["X", "W"], ["Y"])
+        inits.append(onnx.numpy_helper.from_array(rng.standard_normal((40, 600)).astype(np.float32), "W"))
+        out = [6, 600]
+    elif op == "Gemm":
+        node = onnx.helper.make_node("Gemm", ["X", "W", "B"], ["Y"], transB=1, alpha=0.5, beta=2.0)
+        inits += [onnx.numpy_helper.from_array(rng.standard_normal((70, 40)).astype(np.float32), "W"),
+                  onnx.numpy_helper.from_array(rng.standard_normal(70).astype(np.float32), "B")]
+        out = [6, 70]
+    else:
+        node = onnx.helper.make_node("Conv", ["X", "W", "B"], ["Y"], pads=[1, 1, 1, 1])
+        inits += [onnx.numpy_helper.from_array(rng.standard_normal((8, 3, 3, 3)).astype(np.float32), "W"),
+                  onnx.numpy_helper.from_array(rng.standard_normal(8).astype(np.float32), "B")]
+        out = [2, 8, 16, 16]
+    graph = onnx.helper.make_graph(
+        [node], "g",
+        [onnx.helper.make_tensor_value_info("X", onnx.TensorProto.FLOAT, list(inputs["X"].shape))],
+        [onnx.helper.make_tensor_value_info("Y", onnx.TensorProto.FLOAT, out)], inits)
+    return onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)]), inputs
+
+
+@pytest.mark.parametrize("cpu", ["znver4", "x86-64"])
+@pytest.mark.parametrize("precision", ["f32", "bf16"])
+@pytest.mark.parametrize("op", ["MatMul", "Gemm", "Conv"])
+def test_float_layer_kernels_are_exact(op, precision, cpu, tmp_path):
+    """Float and bf16 layers run the float kernels, which sum in the
+    evaluator's order (bf16 layers compute in f32 and round, as the evaluator
+    does): the results are bit-identical."""
+    model, inputs = float_layer_model(op)
+    onnx.save(model, tmp_path / "m.onnx")
+    np.savez(tmp_path / "calib.npz", **inputs)
+    rule = {"op_type": op, "activation": precision, "weight": precision}
+    (tmp_path / "rules.json").write_text(json.dumps({"rules": [rule]}))
+    ir, library = tmp_path / "q.mlir", tmp_path / "m.so"
+    quantc([tmp_path / "m.onnx", "--calib", tmp_path / "calib.npz", "--overrides",
+            tmp_path / "rules.json", "--target-cpu", cpu, "--save-ir", ir, "-o", library])
+    kernel = "quantc_fconv_" if op == "Conv" else "quantc_fmatmul_"
+    assert kernel in subprocess.run(["nm", library], capture_output=True, text=True).stdout
+    expected = quant_run(ir, inputs, tmp_path)["Y"]
+    actual = run_library(library, inputs, tmp_path)["Y"]
+    np.testing.assert_array_equal(actual, expected)

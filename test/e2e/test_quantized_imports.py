@@ -11,7 +11,7 @@ import pytest
 from onnx import helper, numpy_helper, TensorProto
 from onnxruntime import quantization as ortq
 
-from conftest import BIN, ROOT, quant_run
+from conftest import BIN, ROOT, max_rel_error, quant_run
 
 
 def ort_each(path, name, x):
@@ -43,7 +43,10 @@ def test_dynamic_quantization_is_exact(tmp_path):
 
 @pytest.mark.parametrize("symmetric", [False, True])
 @pytest.mark.parametrize("block_size", [16, 32])
-def test_matmul_nbits_is_exact(tmp_path, symmetric, block_size):
+def test_matmul_nbits_matches(tmp_path, symmetric, block_size):
+    """The dequantized weights are ONNX Runtime's exactly; the products agree
+    to rounding: ONNX Runtime sums with FMA, the evaluator rounds every
+    product and sum (independent of the machine)."""
     from onnxruntime.quantization.matmul_4bits_quantizer import MatMul4BitsQuantizer
     rng = np.random.default_rng(block_size)
     weight = rng.standard_normal((64, 48)).astype(np.float32)
@@ -67,7 +70,7 @@ def test_matmul_nbits_is_exact(tmp_path, symmetric, block_size):
     subprocess.run([str(BIN / "quant-opt"), str(path), "-o", str(text)], check=True)
     for source in (path, text):
         ours = quant_run(source, {"A": a}, tmp_path)["Y"]
-        np.testing.assert_array_equal(ours, theirs)
+        assert max_rel_error(ours, theirs) <= 1e-6
 
 
 def test_qoperator_model(tmp_path):

@@ -86,6 +86,23 @@ void quantc_fconv_generic(const float *input, const float *weights,
                           const float *bias, const int64_t *params,
                           float *output);
 
+/* Float matrix product: out[b] = A[b] (M x K) times B[b] (K x N, or N x K
+   when transposed), each output summed in order of k from zero with a
+   rounding after every multiply and add, exactly as the reference
+   evaluator; B is one matrix for all batches unless QC_FMATMUL_B_BATCHED. */
+enum qc_fmatmul_param {
+  QC_FMATMUL_BATCH, QC_FMATMUL_M, QC_FMATMUL_K, QC_FMATMUL_N,
+  QC_FMATMUL_B_BATCHED, QC_FMATMUL_TRANS_B,
+  QC_FMATMUL_NUM_PARAMS
+};
+
+void quantc_fmatmul_avx512vnni(const float *a, const float *b,
+                               const int64_t *params, float *output);
+void quantc_fmatmul_avx2(const float *a, const float *b, const int64_t *params,
+                         float *output);
+void quantc_fmatmul_generic(const float *a, const float *b,
+                            const int64_t *params, float *output);
+
 /* Weight-only matmul: float activations [M][K] times an 8- or 4-bit
    weight [K][N] with a scale (and optional zero point) per column and per
    group of QC_WMATMUL_GROUP rows of K, plus an optional float bias [N]:

@@ -218,10 +218,17 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
       relative noise power `sum (y - y_f)^2 / sum y_f^2` of the model's
       outputs on `data` (up to `max-samples` samples). Errors of different
       layers add up in the prediction.
-    - Cost: the exact bytes of the layer's weights and scales.
+    - Cost: the exact bytes of the layer's weights and scales; or, with a
+      latency budget, the layer's multiply-accumulates times the time per
+      MAC of its precision, from `cost-table` (a JSON file
+      `{"ns_per_mac": {"i8": 0.004, "w4g32": 0.03, ...}}` that
+      `benchmarks/precision_cost_table.py` measures by running the
+      generated kernels on this machine) or, without one, from an op-count
+      model (the same table with built-in values).
     - Budget: `budget-bytes`, or `bits-per-weight` over all layer weights
-      (least predicted error within the size), or `max-error`, the largest
-      relative output noise power (smallest weights within the error).
+      (least predicted error within the size), or `latency-us` (least error
+      within the predicted time), or `max-error`, the largest relative
+      output noise power (smallest weights within the error).
     - Solver: the exact Pareto front over all layers (quantc/Precision/Solver.h),
       not a greedy choice.
     - Refinement: the chosen assignment is quantized as a whole and its true
@@ -258,6 +265,10 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
            "Largest total size of the layer weights, in bytes">,
     Option<"bitsPerWeight", "bits-per-weight", "double", /*default=*/"0",
            "Largest average size of a layer weight, in bits">,
+    Option<"latencyUs", "latency-us", "double", /*default=*/"0",
+           "Largest predicted time of the chosen layers, in microseconds">,
+    Option<"costTable", "cost-table", "std::string", /*default=*/"\"\"",
+           "Measured nanoseconds per MAC of each candidate (JSON)">,
     Option<"maxError", "max-error", "double", /*default=*/"0",
            "Largest relative output noise power (then the smallest weights)">,
     Option<"refineRounds", "refine-rounds", "int64_t", /*default=*/"3",

@@ -105,6 +105,31 @@ Value addChannelBias(OpBuilder &b, Location loc, Value value, Value bias) {
                           });
 }
 
+} // namespace
+
+Value conversion::buildGemmEpilogue(OpBuilder &b, Location loc, qc::GemmOp op,
+                                    Value product, Value c) {
+  auto type = cast<RankedTensorType>(product.getType());
+  float alpha = op.getAlpha().convertToFloat();
+  float beta = op.getBeta().convertToFloat();
+  if (alpha == 1.0f && !c)
+    return product;
+  SmallVector<Value> inputs = {product};
+  if (c)
+    inputs.push_back(c);
+  return buildElementwise(
+      b, loc, type, inputs, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value y = args[0];
+        if (alpha != 1.0f)
+          y = arith::MulFOp::create(nb, l, y, constantF32(nb, l, alpha));
+        if (args.size() > 1)
+          y = arith::AddFOp::create(
+              nb, l, y, arith::MulFOp::create(nb, l, constantF32(nb, l, beta), args[1]));
+        return y;
+      });
+}
+
+namespace {
 struct MatMulLowering : OpConversionPattern<qc::MatMulOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -142,24 +167,7 @@ struct GemmLowering : OpConversionPattern<qc::GemmOp> {
     Value init = filledTensor(rewriter, loc, type, rewriter.getF32FloatAttr(0));
     Value product = buildContraction(rewriter, loc, adaptor.getA(), adaptor.getB(),
                                      init, {a, bMap, out});
-    float alpha = op.getAlpha().convertToFloat();
-    float beta = op.getBeta().convertToFloat();
-    SmallVector<Value> inputs = {product};
-    if (adaptor.getC())
-      inputs.push_back(adaptor.getC());
-    if (alpha != 1.0f || adaptor.getC())
-      product = buildElementwise(
-          rewriter, loc, type, inputs,
-          [&](OpBuilder &b, Location l, ValueRange args) {
-            Value y = args[0];
-            if (alpha != 1.0f)
-              y = arith::MulFOp::create(b, l, y, constantF32(b, l, alpha));
-            if (args.size() > 1)
-              y = arith::AddFOp::create(
-                  b, l, y, arith::MulFOp::create(b, l, constantF32(b, l, beta), args[1]));
-            return y;
-          });
-    rewriter.replaceOp(op, product);
+    rewriter.replaceOp(op, buildGemmEpilogue(rewriter, loc, op, product, adaptor.getC()));
     return success();
   }
 };

@@ -168,6 +168,11 @@ void populateWeightOnlyPatterns(QCTypeConverter &converter,
                                 mlir::RewritePatternSet &patterns,
                                 llvm::StringRef kernelSuffix);
 
+/// Gemm's `alpha * product + beta * c`, in the evaluator's order (the
+/// product alone when alpha is 1 and there is no c).
+mlir::Value buildGemmEpilogue(mlir::OpBuilder &b, mlir::Location loc,
+                              qc::GemmOp op, mlir::Value product, mlir::Value c);
+
 /// The constant holding the stored integers of `weight`: a qc.constant seen
 /// through quant.scast, or (mid-conversion) the arith.constant replacing it
 /// seen through the conversion's casts. Null when `weight` is not constant.

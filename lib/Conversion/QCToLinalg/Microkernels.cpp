@@ -323,6 +323,29 @@ struct AccumulatorLayerLowering : OpConversionPattern<OpTy> {
 
   std::string suffix;
 };
+/// A bf16/f16 tensor widened to f32 (exactly), or an f32 one as it is: the
+/// evaluator computes narrow float layers in f32 and rounds their results.
+Value widened(OpBuilder &b, Location loc, Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (type.getElementType().isF32())
+    return v;
+  return buildElementwise(b, loc, type.clone(b.getF32Type()), {v},
+                          [](OpBuilder &nb, Location l, ValueRange args) {
+                            return toF32(nb, l, args[0]);
+                          });
+}
+
+/// An f32 result rounded to `type`'s element type (nearest, ties to even).
+Value narrowed(OpBuilder &b, Location loc, Value v, RankedTensorType type) {
+  if (type.getElementType().isF32())
+    return v;
+  return buildElementwise(b, loc, type, {v}, [&](OpBuilder &nb, Location l, ValueRange args) {
+    return fromF32(nb, l, args[0], type.getElementType());
+  });
+}
+
+bool isKernelFloat(Type type) { return type.isF32() || type.isBF16() || type.isF16(); }
+
 /// A float convolution as a call of the float kernel, which sums in the
 /// evaluator's order (so float islands of quantized models stay exact).
 struct FloatConvLowering : OpConversionPattern<qc::ConvOp> {
@@ -335,7 +358,7 @@ struct FloatConvLowering : OpConversionPattern<qc::ConvOp> {
                   ConversionPatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
     FailureOr<ConvGeometry> g = getGeometry(op);
-    if (!type.getElementType().isF32() || failed(g))
+    if (!isKernelFloat(type.getElementType()) || failed(g))
       return failure();
     SmallVector<int64_t, 4> in = shape2D(cast<ShapedType>(op.getInput().getType()).getShape()),
                             ws = shape2D(cast<ShapedType>(op.getWeight().getType()).getShape()),
@@ -347,16 +370,98 @@ struct FloatConvLowering : OpConversionPattern<qc::ConvOp> {
         static_cast<int64_t>(op.getGroup()), op.getBias() != nullptr};
     Location loc = op.getLoc();
     Value bias = adaptor.getBias()
-                     ? adaptor.getBias()
+                     ? widened(rewriter, loc, adaptor.getBias())
                      : constantVector<float>(rewriter, loc, {0.0f}, rewriter.getF32Type());
     SmallVector<Value> inputs = {
-        adaptor.getInput(), adaptor.getWeight(), bias,
-        constantVector<int64_t>(rewriter, loc, params, rewriter.getI64Type())};
+        widened(rewriter, loc, adaptor.getInput()), widened(rewriter, loc, adaptor.getWeight()),
+        bias, constantVector<int64_t>(rewriter, loc, params, rewriter.getI64Type())};
+    auto f32Type = type.clone(rewriter.getF32Type());
     auto call = qc::MicrokernelOp::create(
-        rewriter, loc, TypeRange{type},
+        rewriter, loc, TypeRange{f32Type},
         rewriter.getStringAttr("quantc_fconv_" + suffix), inputs,
-        ValueRange{emptyLike(rewriter, loc, type)});
-    rewriter.replaceOp(op, call.getResult(0));
+        ValueRange{emptyLike(rewriter, loc, f32Type)});
+    rewriter.replaceOp(op, narrowed(rewriter, loc, call.getResult(0), type));
+    return success();
+  }
+
+  std::string suffix;
+};
+/// The microkernel call computing a float product [batch, m, k] x [k, n]
+/// (or [batch, k, n]; `transB` reads B as [n, k]).
+Value buildFloatProduct(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                        RankedTensorType resultType, ArrayRef<int64_t> params,
+                        StringRef suffix) {
+  SmallVector<Value> inputs = {
+      lhs, rhs, constantVector<int64_t>(b, loc, params, b.getI64Type())};
+  return qc::MicrokernelOp::create(b, loc, TypeRange{resultType},
+                                   b.getStringAttr("quantc_fmatmul_" + suffix.str()),
+                                   inputs, ValueRange{emptyLike(b, loc, resultType)})
+      .getResult(0);
+}
+
+/// A float matmul whose right operand is one matrix, or has exactly the left
+/// operand's batch dimensions, as a call of the float matmul kernel.
+struct FloatMatMulLowering : OpConversionPattern<qc::MatMulOp> {
+  FloatMatMulLowering(const TypeConverter &converter, MLIRContext *ctx,
+                      StringRef suffix)
+      : OpConversionPattern(converter, ctx, /*benefit=*/2), suffix(suffix) {}
+
+  LogicalResult
+  matchAndRewrite(qc::MatMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto lhs = cast<RankedTensorType>(op.getLhs().getType());
+    auto rhs = cast<RankedTensorType>(op.getRhs().getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    if (!isKernelFloat(type.getElementType()) || lhs.getRank() < 2 || rhs.getRank() < 2)
+      return failure();
+    bool batchedB = rhs.getRank() > 2;
+    if (batchedB && lhs.getShape().drop_back(2) != rhs.getShape().drop_back(2))
+      return failure();
+    int64_t m = lhs.getDimSize(lhs.getRank() - 2), k = lhs.getShape().back();
+    int64_t n = rhs.getShape().back();
+    SmallVector<int64_t> params(QC_FMATMUL_NUM_PARAMS, 0);
+    params[QC_FMATMUL_BATCH] = lhs.getNumElements() / (m * k);
+    params[QC_FMATMUL_M] = m;
+    params[QC_FMATMUL_K] = k;
+    params[QC_FMATMUL_N] = n;
+    params[QC_FMATMUL_B_BATCHED] = batchedB;
+    Location loc = op.getLoc();
+    Value product = buildFloatProduct(rewriter, loc, widened(rewriter, loc, adaptor.getLhs()),
+                                      widened(rewriter, loc, adaptor.getRhs()),
+                                      type.clone(rewriter.getF32Type()), params, suffix);
+    rewriter.replaceOp(op, narrowed(rewriter, loc, product, type));
+    return success();
+  }
+
+  std::string suffix;
+};
+
+/// A float gemm without transposed A: the kernel's product, then alpha and
+/// beta * c as the evaluator applies them.
+struct FloatGemmLowering : OpConversionPattern<qc::GemmOp> {
+  FloatGemmLowering(const TypeConverter &converter, MLIRContext *ctx, StringRef suffix)
+      : OpConversionPattern(converter, ctx, /*benefit=*/2), suffix(suffix) {}
+
+  LogicalResult
+  matchAndRewrite(qc::GemmOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    if (!isKernelFloat(type.getElementType()) || op.getTransA())
+      return failure();
+    int64_t k = cast<ShapedType>(op.getA().getType()).getShape().back();
+    SmallVector<int64_t> params(QC_FMATMUL_NUM_PARAMS, 0);
+    params[QC_FMATMUL_BATCH] = 1;
+    params[QC_FMATMUL_M] = type.getDimSize(0);
+    params[QC_FMATMUL_K] = k;
+    params[QC_FMATMUL_N] = type.getDimSize(1);
+    params[QC_FMATMUL_TRANS_B] = op.getTransB();
+    Location loc = op.getLoc();
+    Value product = buildFloatProduct(rewriter, loc, widened(rewriter, loc, adaptor.getA()),
+                                      widened(rewriter, loc, adaptor.getB()),
+                                      type.clone(rewriter.getF32Type()), params, suffix);
+    Value c = adaptor.getC() ? widened(rewriter, loc, adaptor.getC()) : Value();
+    rewriter.replaceOp(op, narrowed(rewriter, loc,
+                                    buildGemmEpilogue(rewriter, loc, op, product, c), type));
     return success();
   }
 
@@ -369,6 +474,6 @@ void conversion::populateMicrokernelPatterns(QCTypeConverter &converter,
                                              StringRef kernelSuffix) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<FusedLayerLowering, AccumulatorLayerLowering<qc::QConvOp>,
-               AccumulatorLayerLowering<qc::QMatMulOp>, FloatConvLowering>(
-      converter, ctx, kernelSuffix);
+               AccumulatorLayerLowering<qc::QMatMulOp>, FloatConvLowering,
+               FloatMatMulLowering, FloatGemmLowering>(converter, ctx, kernelSuffix);
 }

@@ -147,7 +147,7 @@ LogicalResult lowerWeightOnly(Operation *op, Value lhs, const QuantizedWeight &w
 struct WeightOnlyMatMulLowering : OpConversionPattern<qc::MatMulOp> {
   WeightOnlyMatMulLowering(const TypeConverter &converter, MLIRContext *ctx,
                            StringRef suffix)
-      : OpConversionPattern(converter, ctx, /*benefit=*/2), suffix(suffix) {}
+      : OpConversionPattern(converter, ctx, /*benefit=*/3), suffix(suffix) {}
 
   LogicalResult
   matchAndRewrite(qc::MatMulOp op, OpAdaptor adaptor,
@@ -169,7 +169,7 @@ struct WeightOnlyMatMulLowering : OpConversionPattern<qc::MatMulOp> {
 struct WeightOnlyGemmLowering : OpConversionPattern<qc::GemmOp> {
   WeightOnlyGemmLowering(const TypeConverter &converter, MLIRContext *ctx,
                          StringRef suffix)
-      : OpConversionPattern(converter, ctx, /*benefit=*/2), suffix(suffix) {}
+      : OpConversionPattern(converter, ctx, /*benefit=*/3), suffix(suffix) {}
 
   LogicalResult
   matchAndRewrite(qc::GemmOp op, OpAdaptor adaptor,

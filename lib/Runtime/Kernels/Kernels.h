@@ -33,6 +33,7 @@ inline ColumnRange insideColumns(int64_t offset, int64_t stride, int64_t width,
 /// Who uses which scratch buffer (kernels may hold several at once).
 enum ScratchSlot {
   kQLayerRows, kQLayerPanels, kQLayerSums, kFConvColumns, kWeightOnlyRowSums,
+  kFMatMulTransposed,
   kNumScratchSlots
 };
 

@@ -1,0 +1,98 @@
+//===- FMatMul.cpp - float matrix products in the evaluator's order -*- C++ -*-===//
+//
+// Built once per instruction set (QUANTC_FMATMUL_NAME names the entry point),
+// always with -ffp-contract=off: every output is summed over k in order from
+// zero with each product and sum rounded, as the reference evaluator's sgemm
+// does, so float matmuls (and the float islands of quantized models) agree
+// bit for bit while the inner loop runs across 512 columns of B with four
+// rows of A at a time. Work splits over blocks of rows and columns, which
+// leaves each output's order of summation unchanged.
+//
+//===----------------------------------------------------------------------===//
+#include "Kernels.h"
+#include "quantc/Runtime/Microkernels.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace {
+constexpr int64_t kBlockN = 512, kBlockK = 256, kRowsPerTask = 8;
+
+/// Four rows of C += A * B over a K block and an N block.
+void block(int64_t rows, int64_t n, int64_t k, const float *a, int64_t lda,
+           const float *b, int64_t ldb, float *c, int64_t ldc) {
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    float *c0 = c + r * ldc, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
+    const float *a0 = a + r * lda;
+    for (int64_t p = 0; p < k; ++p) {
+      float x0 = a0[p], x1 = a0[lda + p], x2 = a0[2 * lda + p], x3 = a0[3 * lda + p];
+      const float *bp = b + p * ldb;
+      for (int64_t j = 0; j < n; ++j) {
+        float bv = bp[j];
+        c0[j] += x0 * bv;
+        c1[j] += x1 * bv;
+        c2[j] += x2 * bv;
+        c3[j] += x3 * bv;
+      }
+    }
+  }
+  for (; r < rows; ++r) {
+    float *cr = c + r * ldc;
+    for (int64_t p = 0; p < k; ++p) {
+      float x = a[r * lda + p];
+      const float *bp = b + p * ldb;
+      for (int64_t j = 0; j < n; ++j)
+        cr[j] += x * bp[j];
+    }
+  }
+}
+
+struct Work {
+  const float *a, *b;
+  float *c;
+  int64_t m, k, n;
+
+  int64_t rowTasks() const { return (m + kRowsPerTask - 1) / kRowsPerTask; }
+  int64_t columnTasks() const { return (n + kBlockN - 1) / kBlockN; }
+
+  static void chunk(void *self, int64_t index) { static_cast<Work *>(self)->run(index); }
+
+  void run(int64_t index) const {
+    int64_t r0 = (index / columnTasks()) * kRowsPerTask;
+    int64_t j0 = (index % columnTasks()) * kBlockN;
+    int64_t rows = std::min(kRowsPerTask, m - r0), cols = std::min(kBlockN, n - j0);
+    for (int64_t r = r0; r < r0 + rows; ++r)
+      std::memset(c + r * n + j0, 0, cols * sizeof(float));
+    for (int64_t p0 = 0; p0 < k; p0 += kBlockK)
+      block(rows, cols, std::min(kBlockK, k - p0), a + r0 * k + p0, k, b + p0 * n + j0, n,
+            c + r0 * n + j0, n);
+  }
+};
+} // namespace
+
+extern "C" void QUANTC_FMATMUL_NAME(const float *a, const float *b,
+                                    const int64_t *params, float *output) {
+  int64_t batch = params[QC_FMATMUL_BATCH], m = params[QC_FMATMUL_M];
+  int64_t k = params[QC_FMATMUL_K], n = params[QC_FMATMUL_N];
+  bool batchedB = params[QC_FMATMUL_B_BATCHED], transB = params[QC_FMATMUL_TRANS_B];
+  float *transposed =
+      transB ? static_cast<float *>(quantc::kernels::scratch(
+                   quantc::kernels::kFMatMulTransposed, k * n * sizeof(float)))
+             : nullptr;
+  for (int64_t i = 0; i < batch; ++i) {
+    const float *bi = b + (batchedB ? i * k * n : 0);
+    if (transB && (i == 0 || batchedB)) {
+      for (int64_t col = 0; col < n; ++col)
+        for (int64_t p = 0; p < k; ++p)
+          transposed[p * n + col] = bi[col * k + p];
+    }
+    Work work{a + i * m * k, transB ? transposed : bi, output + i * m * n, m, k, n};
+    int64_t tasks = work.rowTasks() * work.columnTasks();
+    if (m * n * k < (int64_t(1) << 18))
+      for (int64_t t = 0; t < tasks; ++t)
+        Work::chunk(&work, t);
+    else
+      quantc::kernels::parallelFor(tasks, Work::chunk, &work);
+  }
+}
