@@ -103,7 +103,7 @@ public:
 
 private:
   std::map<std::string, double> nsPerMac = {
-      {"f32", 0.1}, {"bf16", 0.1}, {"i8", 0.0045}, {"w8", 0.05}, {"w4", 0.08}};
+      {"f32", 0.06}, {"bf16", 0.1}, {"i8", 0.005}, {"w8", 0.025}, {"w4", 0.025}};
 };
 
 /// A candidate precision by name: f32, bf16, i8, w8, w4g<N>.
