@@ -106,7 +106,8 @@ private:
       {"f32", 0.06}, {"bf16", 0.1}, {"i8", 0.005}, {"w8", 0.025}, {"w4", 0.025}};
 };
 
-/// A candidate precision by name: f32, bf16, i8, w8, w4g<N>.
+/// A candidate precision by name: f32, bf16, i8, w8, w4 (per channel),
+/// w4g<N>.
 FailureOr<PrecisionAttr> parseCandidate(MLIRContext *ctx, StringRef name) {
   Builder b(ctx);
   auto make = [&](Type act, Type weight, Granularity g, int64_t group) {
@@ -120,6 +121,8 @@ FailureOr<PrecisionAttr> parseCandidate(MLIRContext *ctx, StringRef name) {
     return make(b.getI8Type(), b.getI8Type(), Granularity::PerChannel, 0);
   if (name == "w8")
     return make(b.getF32Type(), b.getI8Type(), Granularity::PerChannel, 0);
+  if (name == "w4")
+    return make(b.getF32Type(), b.getIntegerType(4), Granularity::PerChannel, 0);
   int64_t group = 0;
   if (name.consume_front("w4g") && !name.getAsInteger(10, group) && group > 0)
     return make(b.getF32Type(), b.getIntegerType(4), Granularity::PerGroup, group);
@@ -394,7 +397,7 @@ struct AssignPrecisionPass
       FailureOr<PrecisionAttr> p = parseCandidate(&getContext(), name);
       if (failed(p)) {
         emitError(module.getLoc(), "unknown candidate precision '")
-            << name << "' (f32, bf16, i8, w8 or w4g<N>)";
+            << name << "' (f32, bf16, i8, w8, w4 or w4g<N>)";
         return signalPassFailure();
       }
       options.push_back(*p);

@@ -72,4 +72,4 @@
 
 // CACHED: qc.matmul {{.*}}qc.precision = #qc.precision<activation = i8
 // CACHED: qc.matmul {{.*}}qc.precision = #qc.precision<activation = f32, weight = i4
-// CANDIDATE: error: unknown candidate precision 'f8' (f32, bf16, i8, w8 or w4g<N>)
+// CANDIDATE: error: unknown candidate precision 'f8' (f32, bf16, i8, w8, w4 or w4g<N>)

@@ -250,8 +250,9 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
 
     Candidates (`candidates`, default `f32,bf16,i8,w8,w4g32`): `f32`, `bf16`,
     `i8` (i8 asymmetric activations, i8 per-channel weights), `w8` (f32
-    activations, i8 weights), `w4gN` (f32 activations, i4 weights in groups
-    of N along K; MatMul and Gemm). Layers that already carry a
+    activations, i8 weights), `w4` (f32 activations, i4 weights per
+    channel), `w4gN` (f32 activations, i4 weights in groups of N along K;
+    MatMul and Gemm). Layers that already carry a
     `qc.precision` keep it. Needs calibrated ranges (`qc-calibrate`).
   }];
   let dependentDialects = ["::quantc::qc::QCDialect",
@@ -278,7 +279,7 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
     Option<"pareto", "pareto", "std::string", /*default=*/"\"\"",
            "Write the Pareto front here (JSON, and an SVG plot beside it)">,
     ListOption<"candidates", "candidates", "std::string",
-               "Candidate precisions (f32, bf16, i8, w8, w4g32, ...)">,
+               "Candidate precisions (f32, bf16, i8, w8, w4, w4g32, ...)">,
   ];
 }
 
