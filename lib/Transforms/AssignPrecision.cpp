@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "quantc/Calibration/CalibrationSet.h"
 #include "quantc/Dialect/QC/QCOps.h"
+#include "quantc/Dialect/QC/QuantUtils.h"
 #include "quantc/Dialect/QC/TensorNames.h"
 #include "quantc/Precision/Solver.h"
 #include "quantc/Reference/Evaluator.h"
@@ -194,6 +195,47 @@ std::string fingerprint(func::FuncOp func, ArrayRef<calibration::Sample> samples
     for (const Tensor &t : sample)
       t.isFloat() ? hash.add(t.floats()) : hash.add(t.ints());
   return hash.str();
+}
+
+/// What the proxy signal needs of a layer, from the float model on the
+/// samples: the mean square of each input channel of its activation, and of
+/// its output.
+struct LayerEnergy {
+  std::vector<double> channel;
+  std::vector<int64_t> counts;
+  double output = 0;
+  int64_t outputCount = 0;
+};
+
+/// The axis of a layer's activation that its weights' input channels run
+/// along.
+int64_t activationChannelAxis(Operation *op) {
+  if (isa<ConvOp>(op))
+    return 1;
+  if (auto gemm = dyn_cast<GemmOp>(op))
+    return gemm.getTransA() ? 0 : 1;
+  return cast<ShapedType>(op->getOperand(0).getType()).getRank() - 1;
+}
+
+/// The input channel each weight element multiplies, and its output channel.
+void weightChannels(Operation *op, ArrayRef<int64_t> shape,
+                    SmallVectorImpl<std::pair<int64_t, int64_t>> &channels) {
+  SmallVector<int64_t> strides = reference::computeStrides(shape);
+  int64_t n = ShapedType::getNumElements(shape);
+  LayerInfo info = *getLayerInfo(op);
+  int64_t inputAxis = isa<ConvOp>(op) ? 1 : info.reductionAxis;
+  int64_t groups = 1, perGroup = shape[info.channelAxis];
+  if (auto conv = dyn_cast<ConvOp>(op)) {
+    groups = conv.getGroup();
+    perGroup = shape[0] / groups;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t out = (i / strides[info.channelAxis]) % shape[info.channelAxis];
+    int64_t in = (i / strides[inputAxis]) % shape[inputAxis];
+    if (groups > 1)
+      in += (out / perGroup) * shape[1];
+    channels.push_back({out, in});
+  }
 }
 
 /// Sensitivities measured before, in a JSON file:
@@ -431,6 +473,11 @@ struct AssignPrecisionPass
       reference.push_back(std::vector<Tensor>(outputs->begin(), outputs->end()));
     }
     problem.members = groupLayers(func, problem.layers);
+    if (signal != "output" && signal != "proxy")
+      return emitError(func.getLoc(), "unknown sensitivity signal '")
+             << signal << "' (output or proxy)";
+    if (signal == "proxy" && failed(measureEnergies(func, *samples, problem.layers)))
+      return failure();
     SensitivityCache sensitivities(cache, fingerprint(func, *samples));
     if (failed(measureCandidates(module, options, *samples, reference, sensitivities,
                                  problem)) ||
@@ -479,6 +526,15 @@ struct AssignPrecisionPass
         if (!applies)
           continue;
         std::string key = groupKey + "|" + precisionName(candidate);
+        if (signal == "proxy") {
+          double error = 0;
+          for (size_t i : members)
+            error += proxyError(problem.layers[i], energies[i], candidate);
+          problem.groups[group].push_back(
+              {latencyUs > 0 ? int64_t(std::llround(picoseconds)) : bytes, error});
+          problem.choices[group].push_back(candidate);
+          continue;
+        }
         std::optional<double> error = isFloat32(candidate) ? 0.0 : sensitivities.lookup(key);
         if (!error) {
           std::vector<PrecisionAttr> trial(count, *parseCandidate(&getContext(), "f32"));
@@ -638,6 +694,136 @@ struct AssignPrecisionPass
 
   CostTable costs;
   SmallVector<std::string> optionNames;
+  std::vector<LayerEnergy> energies;
+
+  /// Mean squares of every layer's input channels and output on `samples`.
+  LogicalResult measureEnergies(func::FuncOp func, ArrayRef<calibration::Sample> samples,
+                                ArrayRef<Layer> layers) {
+    energies.assign(layers.size(), {});
+    DenseMap<Value, SmallVector<size_t>> readers, writers;
+    for (auto [i, layer] : llvm::enumerate(layers)) {
+      readers[layer.op->getOperand(0)].push_back(i);
+      writers[layer.op->getResult(0)].push_back(i);
+    }
+    auto observe = [&](Value v, const Tensor &t) {
+      if (!t.isFloat())
+        return;
+      for (size_t i : readers.lookup(v)) {
+        LayerEnergy &e = energies[i];
+        int64_t axis = activationChannelAxis(layers[i].op);
+        int64_t size = t.getShape()[axis];
+        int64_t stride = reference::computeStrides(t.getShape())[axis];
+        e.channel.resize(size, 0.0);
+        e.counts.resize(size, 0);
+        for (int64_t j = 0; j < t.getNumElements(); ++j) {
+          int64_t c = (j / stride) % size;
+          e.channel[c] += double(t.floats()[j]) * t.floats()[j];
+          ++e.counts[c];
+        }
+      }
+      for (size_t i : writers.lookup(v)) {
+        for (float y : t.floats())
+          energies[i].output += double(y) * y;
+        energies[i].outputCount += t.getNumElements();
+      }
+    };
+    for (const calibration::Sample &sample : samples) {
+      for (auto [arg, tensor] : llvm::zip(func.getArguments(), sample))
+        observe(arg, tensor);
+      if (failed(reference::evaluateFunction(func, sample, observe)))
+        return failure();
+    }
+    return success();
+  }
+
+  /// The proxy signal: the layer's relative output noise at `p`.
+  static double proxyError(const Layer &layer, const LayerEnergy &energy, PrecisionAttr p) {
+    if (isFloat32(p) || energy.outputCount == 0 || energy.output == 0)
+      return 0;
+    std::optional<Tensor> w = reference::getConstantValue(
+        layer.op->getOperand(getLayerInfo(layer.op)->weightOperand));
+    if (!w)
+      return 0;
+    SmallVector<std::pair<int64_t, int64_t>> channels;
+    weightChannels(layer.op, w->getShape(), channels);
+    std::vector<float> error = weightError(layer.op, *w, p);
+    LayerInfo info = *getLayerInfo(layer.op);
+    int64_t outputs = w->getShape()[info.channelAxis];
+    // Rounding noise of 8-bit activations: step^2 / 12 on every input.
+    auto roundingNoise = [](Value v) {
+      DenseF64ArrayAttr range;
+      if (Operation *def = v.getDefiningOp())
+        range = def->getAttrOfType<DenseF64ArrayAttr>("qc.range");
+      else if (auto arg = dyn_cast<BlockArgument>(v))
+        range = cast<func::FuncOp>(arg.getOwner()->getParentOp())
+                    .getArgAttrOfType<DenseF64ArrayAttr>(arg.getArgNumber(), "qc.range");
+      if (!range || range.size() != 2)
+        return 0.0;
+      double step = (std::max(range[1], 0.0) - std::min(range[0], 0.0)) / 255;
+      return step * step / 12;
+    };
+    bool integerActivations = p.hasIntegerActivations();
+    double inputNoise = integerActivations ? roundingNoise(layer.op->getOperand(0)) : 0;
+    double noise = 0;
+    for (int64_t i = 0; i < w->getNumElements(); ++i) {
+      auto [out, in] = channels[i];
+      double x2 = in < (int64_t)energy.channel.size() && energy.counts[in]
+                      ? energy.channel[in] / energy.counts[in]
+                      : 0;
+      double wi = w->floats()[i];
+      noise += x2 * double(error[i]) * error[i] + inputNoise * wi * wi;
+    }
+    noise /= outputs;
+    if (integerActivations)
+      noise += roundingNoise(layer.op->getResult(0));
+    return noise / (energy.output / energy.outputCount);
+  }
+
+  /// w - Q(w) for every weight at precision `p` (scales from |w| max per
+  /// block, as qc-quantize chooses them; bf16 rounding for bf16).
+  static std::vector<float> weightError(Operation *op, const Tensor &w, PrecisionAttr p) {
+    std::vector<float> error(w.getNumElements(), 0.0f);
+    Type weight = p.getWeight();
+    if (auto floatType = dyn_cast<FloatType>(weight)) {
+      if (floatType.isF32())
+        return error;
+      for (int64_t i = 0; i < w.getNumElements(); ++i) {
+        APFloat v(w.floats()[i]);
+        bool lost;
+        v.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+        v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+        error[i] = w.floats()[i] - v.convertToFloat();
+      }
+      return error;
+    }
+    LayerInfo info = *getLayerInfo(op);
+    SmallVector<int64_t> blockShape(w.getShape());
+    if (p.getGranularity() != Granularity::PerTensor)
+      blockShape[info.channelAxis] = 1;
+    if (p.getGranularity() == Granularity::PerGroup && info.reductionAxis >= 0)
+      blockShape[info.reductionAxis] = p.getGroupSize();
+    QuantLayout layout;
+    layout.blockShape = blockShape;
+    for (auto [size, block] : llvm::zip(w.getShape(), blockShape))
+      layout.paramShape.push_back(size / block);
+    SmallVector<int64_t> blocks = layout.blockIndices(w.getShape());
+    int64_t numBlocks = 1;
+    for (int64_t d : layout.paramShape)
+      numBlocks *= d;
+    std::vector<std::vector<float>> values(numBlocks);
+    for (int64_t i = 0; i < w.getNumElements(); ++i)
+      values[blocks[i]].push_back(w.floats()[i]);
+    int64_t qmax = (int64_t(1) << (weight.getIntOrFloatBitWidth() - 1)) - 1;
+    std::vector<double> scales;
+    for (const std::vector<float> &block : values)
+      scales.push_back(chooseWeightScale(block, -qmax, qmax, /*mse=*/false));
+    for (int64_t i = 0; i < w.getNumElements(); ++i) {
+      double s = scales[blocks[i]];
+      int64_t q = quantizeValue(w.floats()[i], s, 0, -qmax, qmax, RoundingMode::HalfToEven);
+      error[i] = w.floats()[i] - static_cast<float>(q) * static_cast<float>(s);
+    }
+    return error;
+  }
 
   static bool isFloat32(PrecisionAttr p) {
     return p.getActivation().isF32() && p.getWeight().isF32();

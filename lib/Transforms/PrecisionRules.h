@@ -31,6 +31,16 @@ struct LayerInfo {
 /// The layer `op` is, if it is one.
 std::optional<LayerInfo> getLayerInfo(mlir::Operation *op);
 
+/// Squared error of quantizing `values` with `scale` to [qmin, qmax].
+double quantizationError(llvm::ArrayRef<float> values, double scale, int64_t qmin,
+                         int64_t qmax);
+
+/// The scale of one block of weights (zero point 0). `minmax` maps |w| max
+/// onto qmax; `mse` also tries finer scales (clipping outliers) and keeps
+/// the one of least squared error.
+double chooseWeightScale(llvm::ArrayRef<float> values, int64_t qmin, int64_t qmax,
+                         bool mse);
+
 /// The fields of a precision, each possibly unset (in a rule).
 struct PrecisionFields {
   std::optional<mlir::Type> activation, weight;

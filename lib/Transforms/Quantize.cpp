@@ -40,47 +40,6 @@ struct QuantizedWeights {
   quant::QuantizedType type;
 };
 
-/// Squared error of quantizing `values` with `scale` to [qmin, qmax].
-double quantizationError(ArrayRef<float> values, double scale, int64_t qmin,
-                         int64_t qmax) {
-  double error = 0;
-  for (float v : values) {
-    int64_t q = quantizeValue(v, scale, 0, qmin, qmax, RoundingMode::HalfToEven);
-    double d = v - static_cast<float>(q) * static_cast<float>(scale);
-    error += d * d;
-  }
-  return error;
-}
-
-/// The scale of one block of weights (zero point 0). `minmax` maps |w| max
-/// onto qmax; `mse` picks, among that scale, the half-step finer one that
-/// maps [-|w| max, |w| max] onto [qmin - 0.5, qmax + 0.5], and scales
-/// shrunk by up to 20 % (clipping outliers), the one of least squared error.
-double chooseWeightScale(ArrayRef<float> values, int64_t qmin, int64_t qmax,
-                         bool mse) {
-  double absMax = 0;
-  for (float v : values)
-    absMax = std::max<double>(absMax, std::fabs(v));
-  if (absMax == 0)
-    return 1.0;
-  double best = static_cast<float>(absMax / qmax);
-  if (!mse)
-    return best;
-  double bestError = quantizationError(values, best, qmin, qmax);
-  SmallVector<double> candidates = {absMax / (qmax + 0.5)};
-  for (int k = 1; k <= 20; ++k)
-    candidates.push_back(absMax / qmax * (1 - 0.01 * k));
-  for (double candidate : candidates) {
-    double scale = static_cast<float>(candidate);
-    double error = quantizationError(values, scale, qmin, qmax);
-    if (error < bestError) {
-      bestError = error;
-      best = scale;
-    }
-  }
-  return best;
-}
-
 /// Quantizes `w` symmetrically (zero point 0) to signed `bits`-bit integers,
 /// one scale per block of `blockShape`.
 FailureOr<QuantizedWeights> quantizeWeights(const Tensor &w, unsigned bits,

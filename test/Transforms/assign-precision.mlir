@@ -7,6 +7,11 @@
 // RUN: %qc_python %S/Inputs/make_assign_precision.py %t
 // RUN: quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=6912 candidates=f32,i8,w4g32" | FileCheck %s
 // RUN: quant-opt %t.swapped.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=6912 candidates=f32,i8,w4g32" | FileCheck %s --check-prefix=SWAPPED
+// The proxy signal (weight error x input channel energy, no trial runs)
+// finds the same sensitive layer.
+// RUN: quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=6912 candidates=f32,i8,w4g32 signal=proxy" 2>/dev/null | FileCheck %s
+// RUN: quant-opt %t.swapped.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=6912 candidates=f32,i8,w4g32 signal=proxy" 2>/dev/null | FileCheck %s --check-prefix=SWAPPED
+// RUN: not quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=6912 signal=hessian" 2>&1 | FileCheck %s --check-prefix=SIGNAL
 // Enough bits for f32 everywhere: nothing is quantized.
 // RUN: quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz bits-per-weight=32" | FileCheck %s --check-prefix=ROOMY
 // RUN: not quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=4000 candidates=f32,i8,w4g32" 2>&1 | FileCheck %s --check-prefix=TIGHT
@@ -72,4 +77,5 @@
 
 // CACHED: qc.matmul {{.*}}qc.precision = #qc.precision<activation = i8
 // CACHED: qc.matmul {{.*}}qc.precision = #qc.precision<activation = f32, weight = i4
+// SIGNAL: error: unknown sensitivity signal 'hessian' (output or proxy)
 // CANDIDATE: error: unknown candidate precision 'f8' (f32, bf16, i8, w8, w4 or w4g<N>)

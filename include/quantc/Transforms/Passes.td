@@ -214,10 +214,15 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
     least total error whose weights fit the budget; writes it as
     `qc.precision` for `qc-quantize`.
 
-    - Sensitivity: with only that layer quantized (all others in f32), the
-      relative noise power `sum (y - y_f)^2 / sum y_f^2` of the model's
-      outputs on `data` (up to `max-samples` samples). Errors of different
-      layers add up in the prediction.
+    - Sensitivity (`signal`): `output` (the default) quantizes only that
+      layer (all others in f32) and measures the relative noise power
+      `sum (y - y_f)^2 / sum y_f^2` of the model's outputs on `data` (up to
+      `max-samples` samples). `proxy` needs no trial runs: the layer's own
+      relative output noise predicted from its weight error, weighted by the
+      energy of the input channel each weight multiplies (measured once on
+      the float model), plus the uniform rounding noise of 8-bit activations
+      and outputs (`step^2 / 12` over the calibrated ranges). Errors of
+      different layers add up in the prediction.
     - Cost: the exact bytes of the layer's weights and scales; or, with a
       latency budget, the layer's multiply-accumulates times the time per
       MAC of its precision, from `cost-table` (a JSON file
@@ -262,6 +267,9 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
                "Sample .npz files or directories of them">,
     Option<"maxSamples", "max-samples", "int64_t", /*default=*/"16",
            "Samples per sensitivity measurement">,
+    Option<"signal", "signal", "std::string", /*default=*/"\"output\"",
+           "Sensitivity signal: output (measured) or proxy (weight error x "
+           "activation energy)">,
     Option<"budgetBytes", "budget-bytes", "int64_t", /*default=*/"0",
            "Largest total size of the layer weights, in bytes">,
     Option<"bitsPerWeight", "bits-per-weight", "double", /*default=*/"0",
