@@ -7,6 +7,7 @@
 #include "Im2Col.h"
 #include "Kernels.h"
 #include "quantc/Dialect/QC/QCOps.h"
+#include "quantc/Runtime/FloatMatMulBlock.h"
 
 #include "llvm/Support/Parallel.h"
 #include <cstring>
@@ -19,39 +20,6 @@ namespace {
 constexpr int64_t kBlockK = 256;
 constexpr int64_t kBlockN = 512;
 constexpr int64_t kRowsPerTask = 8;
-
-/// Four rows of C += A * B over a K block and an N block; the inner loop over
-/// N is contiguous and vectorizes.
-void microKernel(int64_t rows, int64_t n, int64_t k, const float *a,
-                 int64_t lda, const float *b, int64_t ldb, float *c,
-                 int64_t ldc) {
-  int64_t r = 0;
-  for (; r + 4 <= rows; r += 4) {
-    float *c0 = c + r * ldc, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
-    const float *a0 = a + r * lda;
-    for (int64_t p = 0; p < k; ++p) {
-      float x0 = a0[p], x1 = a0[lda + p], x2 = a0[2 * lda + p],
-            x3 = a0[3 * lda + p];
-      const float *bp = b + p * ldb;
-      for (int64_t j = 0; j < n; ++j) {
-        float bv = bp[j];
-        c0[j] += x0 * bv;
-        c1[j] += x1 * bv;
-        c2[j] += x2 * bv;
-        c3[j] += x3 * bv;
-      }
-    }
-  }
-  for (; r < rows; ++r) {
-    float *cr = c + r * ldc;
-    for (int64_t p = 0; p < k; ++p) {
-      float x = a[r * lda + p];
-      const float *bp = b + p * ldb;
-      for (int64_t j = 0; j < n; ++j)
-        cr[j] += x * bp[j];
-    }
-  }
-}
 } // namespace
 
 void reference::sgemm(int64_t m, int64_t n, int64_t k, const float *a,
@@ -65,7 +33,7 @@ void reference::sgemm(int64_t m, int64_t n, int64_t k, const float *a,
     int64_t r0 = task * kRowsPerTask, rows = std::min(kRowsPerTask, m - r0);
     for (int64_t j0 = 0; j0 < n; j0 += kBlockN)
       for (int64_t p0 = 0; p0 < k; p0 += kBlockK)
-        microKernel(rows, std::min(kBlockN, n - j0), std::min(kBlockK, k - p0),
+        runtime::floatMatMulBlock(rows, std::min(kBlockN, n - j0), std::min(kBlockK, k - p0),
                     a + r0 * lda + p0, lda, b + p0 * ldb + j0, ldb,
                     c + r0 * ldc + j0, ldc);
   };

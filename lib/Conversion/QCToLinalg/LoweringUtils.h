@@ -159,6 +159,18 @@ void populateMovementPatterns(QCTypeConverter &converter,
 /// microkernel call of the qc.requantize using it; it then stays until that
 /// requantize is rewritten.
 bool isFusedIntoMicrokernel(mlir::Operation *layer);
+/// A rewrite into a call of the runtime's kernels of instruction set
+/// `suffix` (avx512vnni, avx2, generic). Kernel calls win over the loop
+/// lowering of the same op (benefit 1).
+template <typename Op>
+struct KernelCallPattern : mlir::OpConversionPattern<Op> {
+  KernelCallPattern(const mlir::TypeConverter &converter, mlir::MLIRContext *ctx,
+                    llvm::StringRef suffix, unsigned benefit = 2)
+      : mlir::OpConversionPattern<Op>(converter, ctx, benefit), suffix(suffix) {}
+
+  std::string suffix;
+};
+
 void populateMicrokernelPatterns(QCTypeConverter &converter,
                                  mlir::RewritePatternSet &patterns,
                                  llvm::StringRef kernelSuffix);

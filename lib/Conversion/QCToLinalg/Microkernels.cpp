@@ -279,10 +279,8 @@ bool conversion::isFusedIntoMicrokernel(Operation *layer) {
 
 namespace {
 /// requantize(layer) with a packable layer used only there.
-struct FusedLayerLowering : OpConversionPattern<qc::RequantizeOp> {
-  FusedLayerLowering(const TypeConverter &converter, MLIRContext *ctx,
-                     StringRef suffix)
-      : OpConversionPattern(converter, ctx, /*benefit=*/2), suffix(suffix) {}
+struct FusedLayerLowering : KernelCallPattern<qc::RequantizeOp> {
+  using KernelCallPattern::KernelCallPattern;
 
   LogicalResult
   matchAndRewrite(qc::RequantizeOp op, OpAdaptor adaptor,
@@ -297,16 +295,12 @@ struct FusedLayerLowering : OpConversionPattern<qc::RequantizeOp> {
     auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
     return lowerLayer(*layer, op, input, type, suffix, rewriter);
   }
-
-  std::string suffix;
 };
 
 /// A packable layer whose i32 accumulators are used as they are.
 template <typename OpTy>
-struct AccumulatorLayerLowering : OpConversionPattern<OpTy> {
-  AccumulatorLayerLowering(const TypeConverter &converter, MLIRContext *ctx,
-                           StringRef suffix)
-      : OpConversionPattern<OpTy>(converter, ctx, /*benefit=*/2), suffix(suffix) {}
+struct AccumulatorLayerLowering : KernelCallPattern<OpTy> {
+  using KernelCallPattern<OpTy>::KernelCallPattern;
 
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
@@ -318,10 +312,8 @@ struct AccumulatorLayerLowering : OpConversionPattern<OpTy> {
       return failure();
     Value input = adaptor.getOperands()[0];
     auto type = cast<RankedTensorType>(op.getType());
-    return lowerLayer(*layer, nullptr, input, type, suffix, rewriter);
+    return lowerLayer(*layer, nullptr, input, type, this->suffix, rewriter);
   }
-
-  std::string suffix;
 };
 /// A bf16/f16 tensor widened to f32 (exactly), or an f32 one as it is: the
 /// evaluator computes narrow float layers in f32 and rounds their results.
@@ -348,10 +340,8 @@ bool isKernelFloat(Type type) { return type.isF32() || type.isBF16() || type.isF
 
 /// A float convolution as a call of the float kernel, which sums in the
 /// evaluator's order (so float islands of quantized models stay exact).
-struct FloatConvLowering : OpConversionPattern<qc::ConvOp> {
-  FloatConvLowering(const TypeConverter &converter, MLIRContext *ctx,
-                    StringRef suffix)
-      : OpConversionPattern(converter, ctx, /*benefit=*/2), suffix(suffix) {}
+struct FloatConvLowering : KernelCallPattern<qc::ConvOp> {
+  using KernelCallPattern::KernelCallPattern;
 
   LogicalResult
   matchAndRewrite(qc::ConvOp op, OpAdaptor adaptor,
@@ -383,8 +373,6 @@ struct FloatConvLowering : OpConversionPattern<qc::ConvOp> {
     rewriter.replaceOp(op, narrowed(rewriter, loc, call.getResult(0), type));
     return success();
   }
-
-  std::string suffix;
 };
 /// The microkernel call computing a float product [batch, m, k] x [k, n]
 /// (or [batch, k, n]; `transB` reads B as [n, k]).
@@ -401,10 +389,8 @@ Value buildFloatProduct(OpBuilder &b, Location loc, Value lhs, Value rhs,
 
 /// A float matmul whose right operand is one matrix, or has exactly the left
 /// operand's batch dimensions, as a call of the float matmul kernel.
-struct FloatMatMulLowering : OpConversionPattern<qc::MatMulOp> {
-  FloatMatMulLowering(const TypeConverter &converter, MLIRContext *ctx,
-                      StringRef suffix)
-      : OpConversionPattern(converter, ctx, /*benefit=*/2), suffix(suffix) {}
+struct FloatMatMulLowering : KernelCallPattern<qc::MatMulOp> {
+  using KernelCallPattern::KernelCallPattern;
 
   LogicalResult
   matchAndRewrite(qc::MatMulOp op, OpAdaptor adaptor,
@@ -432,15 +418,12 @@ struct FloatMatMulLowering : OpConversionPattern<qc::MatMulOp> {
     rewriter.replaceOp(op, narrowed(rewriter, loc, product, type));
     return success();
   }
-
-  std::string suffix;
 };
 
 /// A float gemm without transposed A: the kernel's product, then alpha and
 /// beta * c as the evaluator applies them.
-struct FloatGemmLowering : OpConversionPattern<qc::GemmOp> {
-  FloatGemmLowering(const TypeConverter &converter, MLIRContext *ctx, StringRef suffix)
-      : OpConversionPattern(converter, ctx, /*benefit=*/2), suffix(suffix) {}
+struct FloatGemmLowering : KernelCallPattern<qc::GemmOp> {
+  using KernelCallPattern::KernelCallPattern;
 
   LogicalResult
   matchAndRewrite(qc::GemmOp op, OpAdaptor adaptor,
@@ -464,8 +447,6 @@ struct FloatGemmLowering : OpConversionPattern<qc::GemmOp> {
                                     buildGemmEpilogue(rewriter, loc, op, product, c), type));
     return success();
   }
-
-  std::string suffix;
 };
 } // namespace
 

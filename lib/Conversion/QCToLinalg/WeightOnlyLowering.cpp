@@ -144,10 +144,9 @@ LogicalResult lowerWeightOnly(Operation *op, Value lhs, const QuantizedWeight &w
   return success();
 }
 
-struct WeightOnlyMatMulLowering : OpConversionPattern<qc::MatMulOp> {
-  WeightOnlyMatMulLowering(const TypeConverter &converter, MLIRContext *ctx,
-                           StringRef suffix)
-      : OpConversionPattern(converter, ctx, /*benefit=*/3), suffix(suffix) {}
+struct WeightOnlyMatMulLowering : KernelCallPattern<qc::MatMulOp> {
+  WeightOnlyMatMulLowering(const TypeConverter &converter, MLIRContext *ctx, StringRef suffix)
+      : KernelCallPattern(converter, ctx, suffix, /*benefit=*/3) {}
 
   LogicalResult
   matchAndRewrite(qc::MatMulOp op, OpAdaptor adaptor,
@@ -161,15 +160,12 @@ struct WeightOnlyMatMulLowering : OpConversionPattern<qc::MatMulOp> {
       return failure();
     return lowerWeightOnly(op, adaptor.getLhs(), *w, nullptr, suffix, rewriter);
   }
-
-  std::string suffix;
 };
 
 /// Gemm with alpha = beta = 1, no transposed A and a bias of N values.
-struct WeightOnlyGemmLowering : OpConversionPattern<qc::GemmOp> {
-  WeightOnlyGemmLowering(const TypeConverter &converter, MLIRContext *ctx,
-                         StringRef suffix)
-      : OpConversionPattern(converter, ctx, /*benefit=*/3), suffix(suffix) {}
+struct WeightOnlyGemmLowering : KernelCallPattern<qc::GemmOp> {
+  WeightOnlyGemmLowering(const TypeConverter &converter, MLIRContext *ctx, StringRef suffix)
+      : KernelCallPattern(converter, ctx, suffix, /*benefit=*/3) {}
 
   LogicalResult
   matchAndRewrite(qc::GemmOp op, OpAdaptor adaptor,
@@ -189,8 +185,6 @@ struct WeightOnlyGemmLowering : OpConversionPattern<qc::GemmOp> {
     }
     return lowerWeightOnly(op, adaptor.getA(), *w, bias, suffix, rewriter);
   }
-
-  std::string suffix;
 };
 } // namespace
 

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Kernels.h"
+#include "quantc/Runtime/FloatMatMulBlock.h"
 #include "quantc/Runtime/Microkernels.h"
 
 #include <algorithm>
@@ -17,36 +18,6 @@
 
 namespace {
 constexpr int64_t kBlockN = 512, kBlockK = 256, kRowsPerTask = 8;
-
-/// Four rows of C += A * B over a K block and an N block.
-void block(int64_t rows, int64_t n, int64_t k, const float *a, int64_t lda,
-           const float *b, int64_t ldb, float *c, int64_t ldc) {
-  int64_t r = 0;
-  for (; r + 4 <= rows; r += 4) {
-    float *c0 = c + r * ldc, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
-    const float *a0 = a + r * lda;
-    for (int64_t p = 0; p < k; ++p) {
-      float x0 = a0[p], x1 = a0[lda + p], x2 = a0[2 * lda + p], x3 = a0[3 * lda + p];
-      const float *bp = b + p * ldb;
-      for (int64_t j = 0; j < n; ++j) {
-        float bv = bp[j];
-        c0[j] += x0 * bv;
-        c1[j] += x1 * bv;
-        c2[j] += x2 * bv;
-        c3[j] += x3 * bv;
-      }
-    }
-  }
-  for (; r < rows; ++r) {
-    float *cr = c + r * ldc;
-    for (int64_t p = 0; p < k; ++p) {
-      float x = a[r * lda + p];
-      const float *bp = b + p * ldb;
-      for (int64_t j = 0; j < n; ++j)
-        cr[j] += x * bp[j];
-    }
-  }
-}
 
 struct Work {
   const float *a, *b;
@@ -65,8 +36,8 @@ struct Work {
     for (int64_t r = r0; r < r0 + rows; ++r)
       std::memset(c + r * n + j0, 0, cols * sizeof(float));
     for (int64_t p0 = 0; p0 < k; p0 += kBlockK)
-      block(rows, cols, std::min(kBlockK, k - p0), a + r0 * k + p0, k, b + p0 * n + j0, n,
-            c + r0 * n + j0, n);
+      quantc::runtime::floatMatMulBlock(rows, cols, std::min(kBlockK, k - p0), a + r0 * k + p0,
+                                        k, b + p0 * n + j0, n, c + r0 * n + j0, n);
   }
 };
 } // namespace
