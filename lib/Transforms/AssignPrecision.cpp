@@ -433,7 +433,7 @@ struct AssignPrecisionPass
     SmallVector<PrecisionAttr> options;
     for (StringRef name : candidates.empty()
                               ? SmallVector<std::string>{"f32", "bf16", "i8",
-                                                         "w8", "w4g32"}
+                                                         "w8", "w4", "w4g32"}
                               : SmallVector<std::string>(candidates.begin(),
                                                          candidates.end())) {
       FailureOr<PrecisionAttr> p = parseCandidate(&getContext(), name);

@@ -14,6 +14,19 @@ void quantc::buildQuantizePipeline(OpPassManager &pm,
   calibrate.statisticsIn = options.statisticsIn;
   calibrate.estimator = options.estimator;
   pm.addPass(createQCCalibrate(calibrate));
+  if (options.assignsPrecision()) {
+    QCAssignPrecisionOptions assign;
+    assign.data.assign(options.data.begin(), options.data.end());
+    assign.bitsPerWeight = options.bitsPerWeight;
+    assign.latencyUs = options.latencyUs;
+    assign.maxError = options.maxError;
+    assign.candidates.assign(options.candidates.begin(), options.candidates.end());
+    assign.signal = options.signal;
+    assign.costTable = options.costTable;
+    assign.cache = options.sensitivityCache;
+    assign.pareto = options.pareto;
+    pm.addPass(createQCAssignPrecision(assign));
+  }
   QCQuantizeOptions quantize;
   quantize.activation = options.activation;
   quantize.weight = options.weight;

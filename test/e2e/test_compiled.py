@@ -275,3 +275,24 @@ def test_float_layer_kernels_are_exact(op, precision, cpu, tmp_path):
     expected = quant_run(ir, inputs, tmp_path)["Y"]
     actual = run_library(library, inputs, tmp_path)["Y"]
     np.testing.assert_array_equal(actual, expected)
+
+
+def test_mixed_precision_compile(tmp_path):
+    """quantc --bits-per-weight chooses every layer's precision, writes the
+    Pareto front, and the library computes what the evaluator computes."""
+    ir, library = tmp_path / "mixed.mlir", tmp_path / "mixed.so"
+    quantc([ROOT / "models" / "digits_cnn.onnx", "--input-shape", "image=1x1x8x8",
+            "--calib", ROOT / "models" / "digits_calib.npz", "--bits-per-weight", "6",
+            "--pareto", tmp_path / "front.json", "--sensitivity-cache", tmp_path / "cache.json",
+            "--save-ir", ir, "-o", library])
+    front = json.loads((tmp_path / "front.json").read_text())
+    chosen = [p for p in front if p["chosen"]]
+    assert len(chosen) == 1 and chosen[0]["bits_per_weight"] <= 6
+    assert (tmp_path / "front.svg").exists() and (tmp_path / "cache.json").exists()
+    precisions = {p["weight"] for layer in json.loads((tmp_path / "mixed.json").read_text())["layers"]
+                  for p in [layer["precision"]]}
+    assert "i4" in precisions
+    inputs = {"image": digits()[:32]}
+    expected = quant_run(ir, inputs, tmp_path)["logits"]
+    actual = run_library(library, inputs, tmp_path)["logits"]
+    assert max_rel_error(actual, expected) <= 1e-5

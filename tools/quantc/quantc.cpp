@@ -52,6 +52,28 @@ static cl::opt<std::string> rounding(
     "rounding", cl::init("half_to_even"),
     cl::desc("Requantization rounding: half_to_even, half_away_from_zero, "
              "double_round, half_up (TOSA's SINGLE_ROUND)"));
+static cl::opt<double> bitsPerWeight(
+    "bits-per-weight", cl::init(0),
+    cl::desc("Mixed precision: choose each layer's precision (qc-assign-precision) "
+             "for this average size of a weight"));
+static cl::opt<double> latencyUs(
+    "latency-us", cl::init(0),
+    cl::desc("Mixed precision: for this predicted time of the layers (see --cost-table)"));
+static cl::opt<double> maxError(
+    "max-error", cl::init(0),
+    cl::desc("Mixed precision: smallest weights keeping the relative output "
+             "noise power under this"));
+static cl::list<std::string> candidates(
+    "candidates", cl::CommaSeparated,
+    cl::desc("Mixed precision candidates (f32,bf16,i8,w8,w4,w4g32)"));
+static cl::opt<std::string> signal("signal", cl::init("output"),
+                                   cl::desc("Mixed precision sensitivity: output or proxy"));
+static cl::opt<std::string> costTable("cost-table",
+                                      cl::desc("Measured ns per MAC of each candidate"));
+static cl::opt<std::string> sensitivityCache(
+    "sensitivity-cache", cl::desc("Mixed precision: sensitivity cache file"));
+static cl::opt<std::string> pareto(
+    "pareto", cl::desc("Mixed precision: write the Pareto front here (JSON, and SVG)"));
 static cl::opt<std::string> overrides("overrides",
                                       cl::desc("JSON file of precision rules"));
 static cl::opt<std::string> target(
@@ -85,6 +107,14 @@ static LogicalResult quantize(ModuleOp module) {
     options.scope = scope;
     options.overrides = overrides;
     options.rounding = rounding;
+    options.bitsPerWeight = bitsPerWeight;
+    options.latencyUs = latencyUs;
+    options.maxError = maxError;
+    options.candidates = candidates;
+    options.signal = signal;
+    options.costTable = costTable;
+    options.sensitivityCache = sensitivityCache;
+    options.pareto = pareto;
     buildQuantizePipeline(pm, options);
   }
   return pm.run(module);

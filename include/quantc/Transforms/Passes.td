@@ -253,7 +253,7 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
     `qc.choice`, a sentence saying what the alternatives would have cost;
     `qc-report` prints both.
 
-    Candidates (`candidates`, default `f32,bf16,i8,w8,w4g32`): `f32`, `bf16`,
+    Candidates (`candidates`, default `f32,bf16,i8,w8,w4,w4g32`): `f32`, `bf16`,
     `i8` (i8 asymmetric activations, i8 per-channel weights), `w8` (f32
     activations, i8 weights), `w4` (f32 activations, i4 weights per
     channel), `w4gN` (f32 activations, i4 weights in groups of N along K;

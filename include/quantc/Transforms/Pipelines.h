@@ -48,10 +48,34 @@ struct QuantizePipelineOptions
   Option<std::string> rounding{*this, "rounding",
                                llvm::cl::desc("Requantization rounding"),
                                llvm::cl::init("half_to_even")};
+  // Mixed precision: with one of these budgets, qc-assign-precision chooses
+  // every layer's precision before qc-quantize.
+  Option<double> bitsPerWeight{*this, "bits-per-weight",
+                               llvm::cl::desc("Mixed precision: average bits per weight"),
+                               llvm::cl::init(0)};
+  Option<double> latencyUs{*this, "latency-us",
+                           llvm::cl::desc("Mixed precision: predicted layer time"),
+                           llvm::cl::init(0)};
+  Option<double> maxError{*this, "max-error",
+                          llvm::cl::desc("Mixed precision: largest output noise power"),
+                          llvm::cl::init(0)};
+  ListOption<std::string> candidates{*this, "candidates",
+                                     llvm::cl::desc("Mixed precision candidates")};
+  Option<std::string> signal{*this, "signal",
+                             llvm::cl::desc("Sensitivity signal: output or proxy"),
+                             llvm::cl::init("output")};
+  Option<std::string> costTable{*this, "cost-table",
+                                llvm::cl::desc("Measured ns per MAC (JSON)")};
+  Option<std::string> sensitivityCache{*this, "sensitivity-cache",
+                                       llvm::cl::desc("Sensitivity cache file")};
+  Option<std::string> pareto{*this, "pareto",
+                             llvm::cl::desc("Write the Pareto front (JSON and SVG)")};
+
+  bool assignsPrecision() const { return bitsPerWeight > 0 || latencyUs > 0 || maxError > 0; }
 };
 
-/// qc-simplify, qc-calibrate, qc-quantize, qc-fold-scales: a float model in,
-/// its integer graph out.
+/// qc-simplify, qc-calibrate, (qc-assign-precision with a budget),
+/// qc-quantize, qc-fold-scales: a float model in, its integer graph out.
 void buildQuantizePipeline(mlir::OpPassManager &pm,
                            const QuantizePipelineOptions &options);
 
