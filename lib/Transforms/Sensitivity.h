@@ -1,0 +1,69 @@
+//===- Sensitivity.h - what qc-assign-precision knows of layers -*- C++ -*-===//
+//
+// Internal to qc-assign-precision: the on-disk cache of measured
+// sensitivities (and the fingerprint that keys it), and the proxy signal,
+// which predicts a layer's output noise without trial runs.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANTC_LIB_TRANSFORMS_SENSITIVITY_H
+#define QUANTC_LIB_TRANSFORMS_SENSITIVITY_H
+
+#include "quantc/Calibration/CalibrationSet.h"
+#include "quantc/Dialect/QC/QCOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace quantc::qc {
+
+/// What the measured sensitivities depend on: the weights of every layer,
+/// every calibrated range and the samples (xxh3, the same in every run).
+std::string fingerprint(mlir::func::FuncOp func,
+                        llvm::ArrayRef<calibration::Sample> samples);
+
+/// Sensitivities measured before, in a JSON file:
+/// {"fingerprint": "...", "errors": {"<layers>|<precision>": error, ...}}.
+/// Entries of another fingerprint are dropped.
+class SensitivityCache {
+public:
+  SensitivityCache(llvm::StringRef path, std::string fingerprint);
+
+  std::optional<double> lookup(const std::string &key) const;
+  void store(const std::string &key, double error);
+  /// Writes the file when something was stored.
+  mlir::LogicalResult save(mlir::Location loc) const;
+
+private:
+  std::string path, fingerprint;
+  std::map<std::string, double> entries;
+  bool dirty = false;
+};
+
+/// What the proxy signal needs of a layer, from the float model on the
+/// samples: the mean square of each input channel of its activation, and of
+/// its output.
+struct LayerEnergy {
+  std::vector<double> channel;
+  std::vector<int64_t> counts;
+  double output = 0;
+  int64_t outputCount = 0;
+};
+
+/// The energies of `layers` (Conv, MatMul, Gemm ops of `func`) on `samples`.
+mlir::FailureOr<std::vector<LayerEnergy>>
+measureLayerEnergies(mlir::func::FuncOp func, llvm::ArrayRef<calibration::Sample> samples,
+                     llvm::ArrayRef<mlir::Operation *> layers);
+
+/// The proxy signal: the relative output noise of `layer` at `precision`,
+/// from its weight error weighted by the energy of the input channel each
+/// weight multiplies, plus the rounding noise of 8-bit activations and
+/// outputs (step^2 / 12 over their calibrated ranges).
+double proxyError(mlir::Operation *layer, const LayerEnergy &energy,
+                  PrecisionAttr precision);
+
+} // namespace quantc::qc
+
+#endif // QUANTC_LIB_TRANSFORMS_SENSITIVITY_H
