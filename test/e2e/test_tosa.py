@@ -100,6 +100,9 @@ def test_tosa_round_trip_and_upstream_lowering(name, tmp_path):
     assert "tosa." in text and "qc." not in text.replace("qc.name", "").replace(
         "qc.quant_type", "").replace("qc.range", "")
 
+    run([MLIR_OPT, tosa, "--tosa-attach-target=profiles=pro_int,pro_fp level=none",
+         "--tosa-validate=strict-op-spec-alignment", "-o", "/dev/null"])
+
     back = tmp_path / "back.mlir"
     run([BIN / "quant-opt", tosa, "--convert-tosa-to-qc", "-o", back])
     actual = quant_run(back, inputs, tmp_path)

@@ -1,4 +1,7 @@
 // RUN: quant-opt %s --convert-qc-to-tosa --split-input-file | FileCheck %s
+// Upstream's validator accepts what the export writes (integer profile,
+// strict alignment with the TOSA 1.0 specification).
+// RUN: quant-opt %s --convert-qc-to-tosa --split-input-file | mlir-opt --split-input-file --tosa-attach-target="profiles=pro_int level=none" --tosa-validate=strict-op-spec-alignment -o /dev/null
 
 !x = !quant.uniform<i8:f32, 0.05:-3>
 !w = !quant.uniform<i8<-127:127>:f32:0, {0.01, 0.02}>
