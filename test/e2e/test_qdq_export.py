@@ -77,3 +77,40 @@ def test_bad_requests_write_nothing(tmp_path):
                            "--target", "onnx-qdq", "-o", str(out)], capture_output=True, text=True)
     assert proc.returncode != 0 and "needs an ONNX model and --calib" in proc.stderr
     assert not out.exists()
+
+
+def test_opset11_model_with_requantized_concat(tmp_path):
+    """An opset 11 model converts to opset 13 for per-channel weights, and a
+    concatenation whose inputs quantc requantizes to one shared scale gets a
+    second QDQ pair on the first pair's output."""
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(3)
+    w1 = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    w2 = (10 * rng.standard_normal((4, 3, 3, 3))).astype(np.float32)
+    nodes = [helper.make_node("Conv", ["X", "w1"], ["a"], pads=[1, 1, 1, 1], name="conv_a"),
+             helper.make_node("Conv", ["X", "w2"], ["b"], pads=[1, 1, 1, 1], name="conv_b"),
+             helper.make_node("Concat", ["a", "b"], ["c"], axis=1, name="concat"),
+             helper.make_node("Relu", ["c"], ["Y"], name="relu")]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 8, 8, 8])],
+        [numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(w2, "w2")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)])
+    model.ir_version = 7
+    path, qdq = tmp_path / "m.onnx", tmp_path / "m.qdq.onnx"
+    onnx.save(model, path)
+    x = rng.standard_normal((4, 3, 8, 8)).astype(np.float32)
+    np.savez(tmp_path / "calib.npz", X=x)
+    proc = export(path, tmp_path / "calib.npz", qdq)
+    assert proc.returncode == 0, proc.stderr
+    exported = onnx.load(str(qdq))
+    assert [o.version for o in exported.opset_import if o.domain in ("", "ai.onnx")] == [13]
+    producers = {out: n.op_type for n in exported.graph.node for out in n.output}
+    chained = [n for n in exported.graph.node
+               if n.op_type == "QuantizeLinear" and producers.get(n.input[0]) == "DequantizeLinear"]
+    assert chained, "the requantized concat input has a second pair"
+    floats = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    ours = ort.InferenceSession(str(qdq), providers=["CPUExecutionProvider"])
+    want = floats.run(None, {"X": x[:1]})[0]
+    got = ours.run(None, {"X": x[:1]})[0]
+    assert np.sum((got - want) ** 2) / np.sum(want ** 2) < 1e-3

@@ -12,9 +12,11 @@
 #include "GraphImporter.h"
 #include "quantc/Dialect/QC/QCOps.h"
 #include "quantc/Dialect/QC/QuantUtils.h"
+#include "quantc/Dialect/QC/TensorNames.h"
 #include "quantc/Reference/Tensor.h"
 
 #include "mlir/Dialect/Quant/IR/Quant.h"
+#include "onnx/version_converter/convert.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -32,6 +34,14 @@ struct QuantizedTensor {
   std::vector<int64_t> values; // stored integers, for weights
 };
 
+/// One QuantizeLinear -> DequantizeLinear pair: on `input` (an ONNX tensor,
+/// or the output of an earlier pair when qc requantizes), placed after the
+/// producer of `base`; the nodes in `readers` read `output` instead of `base`.
+struct QDQPair {
+  std::string base, input, output;
+  RankedTensorType type;
+  std::vector<std::string> readers;
+};
 /// The ONNX tensor name of `v`, or an empty string.
 std::string onnxName(Value v) {
   if (auto arg = dyn_cast<BlockArgument>(v)) {
@@ -60,22 +70,37 @@ LogicalResult checkStorage(Location loc, StringRef tensor, RankedTensorType type
   return success();
 }
 
-/// The quantized activations and weights of `module`, by ONNX name.
-LogicalResult collect(ModuleOp module, std::vector<QuantizedTensor> &activations,
+/// The quantized activations (in program order) and weights of `module`.
+LogicalResult collect(ModuleOp module, std::vector<QDQPair> &pairs,
                       std::vector<QuantizedTensor> &weights) {
-  std::map<std::string, bool> seen;
+  // Pairs are named here; the writer makes the names unique in the graph.
+  DenseMap<Value, size_t> pairOf; // quantize results -> their pair
+  std::map<std::string, bool> seenWeights;
   WalkResult walk = module.walk([&](Operation *op) -> WalkResult {
     if (auto quantize = dyn_cast<qc::QuantizeOp>(op)) {
-      std::string name = onnxName(quantize.getInput());
-      if (name.empty())
-        return quantize.emitError("quantizes a value that is no ONNX tensor "
-                                  "(QDQ export needs the model without qc-simplify)");
-      if (failed(checkStorage(op->getLoc(), name, quantize.getType())))
+      if (failed(checkStorage(op->getLoc(), onnxName(quantize.getInput()), quantize.getType())))
         return WalkResult::interrupt();
-      if (!seen[name]) {
-        seen[name] = true;
-        activations.push_back({name, quantize.getType(), {}});
+      QDQPair pair;
+      pair.type = quantize.getType();
+      // A requantization (quantize of a dequantize) chains a second pair.
+      auto source = quantize.getInput().getDefiningOp<qc::DequantizeOp>();
+      if (source && pairOf.count(source.getInput())) {
+        const QDQPair &first = pairs[pairOf.lookup(source.getInput())];
+        pair.base = first.base;
+        pair.input = "#" + std::to_string(pairOf.lookup(source.getInput()));
+      } else {
+        pair.base = pair.input = onnxName(quantize.getInput());
+        if (pair.base.empty())
+          return quantize.emitError("quantizes a value that is no ONNX tensor "
+                                    "(QDQ export needs the model without qc-simplify)");
       }
+      // The ONNX nodes whose ops read the dequantized value.
+      for (Operation *dq : quantize->getUsers())
+        for (Operation *reader : dq->getUsers())
+          if (!isa<qc::QuantizeOp>(reader))
+            pair.readers.push_back(qc::getNodeName(reader->getLoc()));
+      pairOf[quantize.getResult()] = pairs.size();
+      pairs.push_back(std::move(pair));
       return WalkResult::advance();
     }
     auto dequantize = dyn_cast<qc::DequantizeOp>(op);
@@ -96,8 +121,8 @@ LogicalResult collect(ModuleOp module, std::vector<QuantizedTensor> &activations
         reference::Tensor::fromAttr(llvm::cast<ElementsAttr>(constant.getValue()));
     if (failed(values))
       return dequantize.emitError("cannot read the quantized weights");
-    if (!seen[name.getName().str()]) {
-      seen[name.getName().str()] = true;
+    if (!seenWeights[name.getName().str()]) {
+      seenWeights[name.getName().str()] = true;
       weights.push_back({name.getName().str(), type,
                          {values->ints().begin(), values->ints().end()}});
     }
@@ -217,50 +242,60 @@ public:
 };
 
 LogicalResult rewriteModel(ModuleOp module, onnx::ModelProto &model) {
-  std::vector<QuantizedTensor> activations, weights;
-  if (failed(collect(module, activations, weights)))
+  std::vector<QDQPair> pairs;
+  std::vector<QuantizedTensor> weights;
+  if (failed(collect(module, pairs, weights)))
     return failure();
-  QDQWriter writer(model);
-  bool perAxis = llvm::any_of(weights, [&](const QuantizedTensor &w) {
-    return writer.axisOf(w.type).has_value();
-  });
-  if (perAxis && writer.opset() < 13)
-    return emitError(module.getLoc(), "per-channel weights need opset 13 "
-                                      "(DequantizeLinear's axis); the model "
-                                      "imports opset ")
-           << writer.opset();
   for (const auto &initializer : model.graph().initializer())
     if (initializer.data_location() == onnx::TensorProto::EXTERNAL)
       return emitError(module.getLoc(), "initializer '")
              << initializer.name()
              << "' holds external data; QDQ export writes self-contained models";
-
-  // Each quantized activation t: t -> Q -> DQ -> t_dq, read by t's consumers.
-  std::map<std::string, std::pair<std::string, std::vector<onnx::NodeProto>>> pairs;
-  for (const QuantizedTensor &a : activations) {
-    auto [scale, zeroPoint] = writer.addParams(a.name, a.type);
-    std::string quantized = writer.fresh(a.name + "_QuantizeLinear_Output");
-    std::string dequantized = writer.fresh(a.name + "_DequantizeLinear_Output");
-    pairs[a.name] = {dequantized,
-                     {writer.makeNode("QuantizeLinear", {a.name, scale, zeroPoint}, quantized, {}),
-                      writer.makeNode("DequantizeLinear", {quantized, scale, zeroPoint},
-                                      dequantized, {})}};
+  bool perAxis = llvm::any_of(weights, [](const QuantizedTensor &w) {
+    return isa<quant::UniformQuantizedPerAxisType>(w.type.getElementType());
+  });
+  if (perAxis && QDQWriter(model).opset() < 13) {
+    // DequantizeLinear takes an axis from opset 13; ONNX's converter
+    // rewrites the ops whose form changed since (or says why it cannot).
+    model = onnx::version_conversion::ConvertVersion(model, 13);
   }
+  QDQWriter writer(model);
+
+  // Name every pair, then build its nodes.
+  std::vector<std::vector<onnx::NodeProto>> pairNodes(pairs.size());
+  std::map<std::string, std::vector<size_t>> pairsAfter; // by base tensor
+  for (auto [index, pair] : llvm::enumerate(pairs)) {
+    if (StringRef(pair.input).starts_with("#"))
+      pair.input = pairs[std::stoul(pair.input.substr(1))].output;
+    auto [scale, zeroPoint] = writer.addParams(pair.base, pair.type);
+    std::string quantized = writer.fresh(pair.base + "_QuantizeLinear_Output");
+    pair.output = writer.fresh(pair.base + "_DequantizeLinear_Output");
+    pairNodes[index] = {
+        writer.makeNode("QuantizeLinear", {pair.input, scale, zeroPoint}, quantized, {}),
+        writer.makeNode("DequantizeLinear", {quantized, scale, zeroPoint}, pair.output, {})};
+    pairsAfter[pair.base].push_back(index);
+  }
+  // Which node input reads which pair.
+  std::map<std::string, std::map<std::string, std::string>> rewired;
+  for (const QDQPair &pair : pairs)
+    for (const std::string &reader : pair.readers)
+      rewired[reader][pair.base] = pair.output;
+
   std::vector<onnx::NodeProto> nodes;
   for (const QuantizedTensor &w : weights)
     nodes.push_back(writer.quantizeWeight(w));
   auto emitPairs = [&](const std::string &tensor) {
-    auto it = pairs.find(tensor);
-    if (it != pairs.end())
-      llvm::append_range(nodes, it->second.second);
+    for (size_t index : pairsAfter[tensor])
+      llvm::append_range(nodes, pairNodes[index]);
   };
   for (const auto &input : model.graph().input())
     emitPairs(input.name());
   for (const onnx::NodeProto &original : model.graph().node()) {
     onnx::NodeProto node = original;
-    for (int i = 0; i < node.input_size(); ++i)
-      if (auto it = pairs.find(node.input(i)); it != pairs.end())
-        node.set_input(i, it->second.first);
+    if (auto it = rewired.find(node.name()); it != rewired.end())
+      for (int i = 0; i < node.input_size(); ++i)
+        if (auto to = it->second.find(node.input(i)); to != it->second.end())
+          node.set_input(i, to->second);
     nodes.push_back(node);
     for (const std::string &out : original.output())
       emitPairs(out);
