@@ -114,3 +114,39 @@ def test_opset11_model_with_requantized_concat(tmp_path):
     want = floats.run(None, {"X": x[:1]})[0]
     got = ours.run(None, {"X": x[:1]})[0]
     assert np.sum((got - want) ** 2) / np.sum(want ** 2) < 1e-3
+
+
+def test_per_channel_weights_without_opset13(tmp_path):
+    """When ONNX's converter cannot move a model to opset 13 (here, Softmax's
+    adapter needs a shape the graph does not record), per-channel weights are
+    dequantized with Cast, Sub and Mul, with a warning, and stay exact."""
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    nodes = [helper.make_node("Conv", ["X", "w"], ["a"], pads=[1, 1, 1, 1], name="conv"),
+             helper.make_node("Softmax", ["a"], ["Y"], axis=1, name="softmax")]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(w, "w")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)])
+    model.ir_version = 7
+    path, qdq = tmp_path / "m.onnx", tmp_path / "m.qdq.onnx"
+    onnx.save(model, path)
+    x = rng.standard_normal((4, 3, 8, 8)).astype(np.float32)
+    np.savez(tmp_path / "calib.npz", X=x)
+    proc = export(path, tmp_path / "calib.npz", qdq)
+    assert proc.returncode == 0, proc.stderr
+    assert "dequantized by Cast, Sub and Mul" in proc.stderr
+    # Softmax below opset 13 flattens inside the node: its quantization stays
+    # in quantc, with a warning naming the node.
+    assert "inside ONNX node 'softmax', which QDQ cannot express" in proc.stderr
+    exported = onnx.load(str(qdq))
+    assert [o.version for o in exported.opset_import if o.domain in ("", "ai.onnx")] == [11]
+    ops = [n.op_type for n in exported.graph.node]
+    assert ["Cast", "Sub", "Mul"] == ops[:3] and "QuantizeLinear" in ops
+    floats = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    ours = ort.InferenceSession(str(qdq), providers=["CPUExecutionProvider"])
+    want = floats.run(None, {"X": x[:1]})[0]
+    got = ours.run(None, {"X": x[:1]})[0]
+    assert np.max(np.abs(got - want)) < 0.05

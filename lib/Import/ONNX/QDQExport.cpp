@@ -74,6 +74,7 @@ LogicalResult checkStorage(Location loc, StringRef tensor, RankedTensorType type
 LogicalResult collect(ModuleOp module, std::vector<QDQPair> &pairs,
                       std::vector<QuantizedTensor> &weights) {
   // Pairs are named here; the writer makes the names unique in the graph.
+  constexpr size_t kSkipped = SIZE_MAX;
   DenseMap<Value, size_t> pairOf; // quantize results -> their pair
   std::map<std::string, bool> seenWeights;
   WalkResult walk = module.walk([&](Operation *op) -> WalkResult {
@@ -85,14 +86,24 @@ LogicalResult collect(ModuleOp module, std::vector<QDQPair> &pairs,
       // A requantization (quantize of a dequantize) chains a second pair.
       auto source = quantize.getInput().getDefiningOp<qc::DequantizeOp>();
       if (source && pairOf.count(source.getInput())) {
-        const QDQPair &first = pairs[pairOf.lookup(source.getInput())];
-        pair.base = first.base;
-        pair.input = "#" + std::to_string(pairOf.lookup(source.getInput()));
+        size_t first = pairOf.lookup(source.getInput());
+        if (first == kSkipped) {
+          pairOf[quantize.getResult()] = kSkipped;
+          return WalkResult::advance();
+        }
+        pair.base = pairs[first].base;
+        pair.input = "#" + std::to_string(first);
       } else {
         pair.base = pair.input = onnxName(quantize.getInput());
-        if (pair.base.empty())
-          return quantize.emitError("quantizes a value that is no ONNX tensor "
-                                    "(QDQ export needs the model without qc-simplify)");
+        if (pair.base.empty()) {
+          // A value inside one ONNX node that quantc decomposed (Softmax
+          // below opset 13 flattens, for one) has no tensor to put a pair on.
+          quantize.emitWarning("quantizes a value inside ONNX node '")
+              << qc::getNodeName(quantize.getLoc())
+              << "', which QDQ cannot express; the exported model keeps it in float";
+          pairOf[quantize.getResult()] = kSkipped;
+          return WalkResult::advance();
+        }
       }
       // The ONNX nodes whose ops read the dequantized value.
       for (Operation *dq : quantize->getUsers())
@@ -213,8 +224,11 @@ public:
   }
 
   /// The initializer `w` becomes integers read through a DequantizeLinear
-  /// whose output keeps the name `w`.
-  onnx::NodeProto quantizeWeight(const QuantizedTensor &w) {
+  /// whose output keeps the name `w`. With `emulateAxis`, for models that
+  /// cannot move to opset 13, per-channel weights are dequantized by
+  /// Cast -> Sub -> Mul with broadcast zero points and scales instead: the
+  /// same values, though runtimes then compute those layers in float.
+  std::vector<onnx::NodeProto> quantizeWeight(const QuantizedTensor &w, bool emulateAxis) {
     auto q = qc::getQuantizedType(w.type);
     std::string stored = fresh(w.name + "_quantized");
     auto *initializers = graph.mutable_initializer();
@@ -232,8 +246,39 @@ public:
     for (int64_t v : w.values)
       bytes.push_back(static_cast<char>(v));
     t->set_raw_data(bytes);
-    auto [scale, zeroPoint] = addParams(w.name, w.type);
-    return makeNode("DequantizeLinear", {stored, scale, zeroPoint}, w.name, axisOf(w.type));
+    std::optional<int64_t> axis = axisOf(w.type);
+    if (!axis || !emulateAxis) {
+      auto [scale, zeroPoint] = addParams(w.name, w.type);
+      return {makeNode("DequantizeLinear", {stored, scale, zeroPoint}, w.name, axis)};
+    }
+    FailureOr<qc::QuantLayout> layout = qc::QuantLayout::get(w.type);
+    SmallVector<int64_t> shape(w.type.getRank(), 1);
+    shape[*axis] = w.type.getDimSize(*axis);
+    auto floats = [&](const std::string &base, auto values) {
+      std::string name = fresh(base);
+      onnx::TensorProto *t = graph.add_initializer();
+      t->set_name(name);
+      t->set_data_type(onnx::TensorProto::FLOAT);
+      for (int64_t d : shape)
+        t->add_dims(d);
+      std::string bytes;
+      for (auto v : values) {
+        float f = static_cast<float>(v);
+        bytes.append(reinterpret_cast<const char *>(&f), 4);
+      }
+      t->set_raw_data(bytes);
+      return name;
+    };
+    std::string scale = floats(w.name + "_scale", layout->scales);
+    std::string zeroPoint = floats(w.name + "_zero_point", layout->zeroPoints);
+    std::string cast = fresh(w.name + "_as_float"), centered = fresh(w.name + "_centered");
+    onnx::NodeProto toFloat = makeNode("Cast", {stored}, cast, {});
+    onnx::AttributeProto *to = toFloat.add_attribute();
+    to->set_name("to");
+    to->set_type(onnx::AttributeProto::INT);
+    to->set_i(onnx::TensorProto::FLOAT);
+    return {toFloat, makeNode("Sub", {cast, zeroPoint}, centered, {}),
+            makeNode("Mul", {centered, scale}, w.name, {})};
   }
 
   onnx::ModelProto &model;
@@ -254,10 +299,20 @@ LogicalResult rewriteModel(ModuleOp module, onnx::ModelProto &model) {
   bool perAxis = llvm::any_of(weights, [](const QuantizedTensor &w) {
     return isa<quant::UniformQuantizedPerAxisType>(w.type.getElementType());
   });
+  bool emulateAxis = false;
   if (perAxis && QDQWriter(model).opset() < 13) {
     // DequantizeLinear takes an axis from opset 13; ONNX's converter
-    // rewrites the ops whose form changed since (or says why it cannot).
-    model = onnx::version_conversion::ConvertVersion(model, 13);
+    // rewrites the ops whose form changed since. Where it cannot, the
+    // per-channel weights are dequantized with plain ops instead.
+    try {
+      model = onnx::version_conversion::ConvertVersion(model, 13);
+    } catch (const std::exception &e) {
+      emulateAxis = true;
+      emitWarning(module.getLoc(), "the model stays at opset ")
+          << QDQWriter(model).opset()
+          << " (ONNX's converter to opset 13 failed: " << StringRef(e.what()).split('\n').first
+          << "); its per-channel weights are dequantized by Cast, Sub and Mul";
+    }
   }
   QDQWriter writer(model);
 
@@ -283,7 +338,7 @@ LogicalResult rewriteModel(ModuleOp module, onnx::ModelProto &model) {
 
   std::vector<onnx::NodeProto> nodes;
   for (const QuantizedTensor &w : weights)
-    nodes.push_back(writer.quantizeWeight(w));
+    llvm::append_range(nodes, writer.quantizeWeight(w, emulateAxis));
   auto emitPairs = [&](const std::string &tensor) {
     for (size_t index : pairsAfter[tensor])
       llvm::append_range(nodes, pairNodes[index]);
