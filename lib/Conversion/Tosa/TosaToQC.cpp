@@ -298,7 +298,7 @@ LogicalResult FunctionImporter::importAdd(tosa::AddOp op) {
   if (!getElementTypeOrSelf(op.getType()).isInteger(32))
     return op.emitError("only i32 additions of a bias or of two rescaled "
                         "tensors import");
-  Value lhs = lookup(op.getInput1()), rhs = lookup(op.getInput2());
+  Value lhs = lookup(op.getInput1());
   auto matmul = lhs.getDefiningOp<qc::QMatMulOp>();
   FailureOr<SmallVector<int64_t>> bias = intsOf(op.getInput2());
   int64_t n = cast<RankedTensorType>(op.getType()).getShape().back();
