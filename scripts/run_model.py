@@ -3,7 +3,9 @@ training-set calibration split, quantize to int8 (per-channel weights), fold
 scales into integer arithmetic, compile to a native library for this CPU
 (AVX-512 VNNI kernels), run it on the held-out digits, check it bit for bit
 against the reference evaluator, and print the per-layer report; the float
-model is checked against ONNX Runtime on the way."""
+model is checked against ONNX Runtime on the way. Then the same with mixed
+precision: qc-assign-precision chooses every layer's precision under a
+budget of bits per weight, and the report says why."""
 import argparse
 import json
 import pathlib
@@ -43,6 +45,8 @@ def main():
     parser.add_argument("--estimator", default="minmax")
     parser.add_argument("--report-dir", default=str(ROOT / "build" / "report"),
                         help="where report.{json,md,svg} are written")
+    parser.add_argument("--bits-per-weight", type=float, default=6.0,
+                        help="budget of the mixed-precision build")
     args = parser.parse_args()
     binary = pathlib.Path(args.bin)
     report = pathlib.Path(args.report_dir)
@@ -79,6 +83,23 @@ def main():
         latency = json.loads(run([binary / "quant-run", library, "--inputs", tmp / "one.npz",
                                   "--benchmark", "1000"]).stdout)["median_ms"]
 
+        # Mixed precision: each layer's precision chosen under the budget.
+        mixed_ir = tmp / "mixed.mlirbc"
+        mixed = run([
+            binary / "quant-opt", float_ir,
+            f"--qc-calibrate=data={args.calibration} estimator={args.estimator}",
+            f"--qc-assign-precision=data={args.calibration} "
+            f"bits-per-weight={args.bits_per_weight} "
+            f"cache={report / 'sensitivities.json'} pareto={report / 'pareto.json'}",
+            "--qc-quantize", "--qc-fold-scales",
+            f"--qc-report=reference={float_ir} data={args.data} "
+            f"markdown={report / 'mixed_report.md'}",
+            "--emit-bytecode", "-o", mixed_ir])
+        ours_mixed, _ = evaluate(binary, mixed_ir, images, tmp)
+        mixed_library = report / "digits_cnn_mixed.so"
+        run([binary / "quantc", mixed_ir, "-o", mixed_library])
+        native_mixed, _ = evaluate(binary, mixed_library, images, tmp)
+
     theirs = ort.InferenceSession(args.model, providers=["CPUExecutionProvider"]).run(
         None, {"image": images})[0]
     rel = np.max(np.abs(ours_float - theirs)) / np.max(np.abs(theirs))
@@ -96,8 +117,18 @@ def main():
     print(f"native int8 latency, one image:  {latency * 1000:.1f} us (median of 1000)")
     print(f"report written to                {report}/report.{{json,md,svg}}, "
           f"library {library} (+ .h, .json)")
+    print(f"\n== mixed precision within {args.bits_per_weight} bits per weight "
+          "(qc-assign-precision)\n")
+    print(mixed.stderr)
+    mixed_rel = np.max(np.abs(native_mixed - ours_mixed)) / np.max(np.abs(ours_mixed))
+    print(f"mixed accuracy (reference):      {(ours_mixed.argmax(1) == labels).mean():.4f}")
+    print(f"mixed accuracy (native library): {(native_mixed.argmax(1) == labels).mean():.4f}"
+          f"   max relative difference from the reference {mixed_rel:.1e}")
+    print(f"mixed report and Pareto front    {report}/mixed_report.md, {report}/pareto.{{json,svg}}")
     if not (native == ours_int).all():
         raise SystemExit("the native library differs from the reference evaluator")
+    if mixed_rel > 1e-5:
+        raise SystemExit("the mixed-precision library differs from the reference evaluator")
 
 
 if __name__ == "__main__":
