@@ -228,6 +228,12 @@ qc::measureLayerEnergies(func::FuncOp func, ArrayRef<calibration::Sample> sample
     if (failed(reference::evaluateFunction(func, sample, observe)))
       return failure();
   }
+  for (auto [layer, energy] : llvm::zip(layers, energies)) {
+    energy.weight = reference::getConstantValue(
+        layer->getOperand(getLayerInfo(layer)->weightOperand));
+    if (energy.weight)
+      weightChannels(layer, energy.weight->getShape(), energy.weightChannels);
+  }
   return energies;
 }
 
@@ -235,12 +241,10 @@ double qc::proxyError(Operation *layer, const LayerEnergy &energy, PrecisionAttr
   bool isFloat32 = p.getActivation().isF32() && p.getWeight().isF32();
   if (isFloat32 || energy.outputCount == 0 || energy.output == 0)
     return 0;
-  std::optional<Tensor> w = reference::getConstantValue(
-      layer->getOperand(getLayerInfo(layer)->weightOperand));
+  const std::optional<Tensor> &w = energy.weight;
   if (!w)
     return 0;
-  SmallVector<std::pair<int64_t, int64_t>> channels;
-  weightChannels(layer, w->getShape(), channels);
+  ArrayRef<std::pair<int64_t, int64_t>> channels = energy.weightChannels;
   std::vector<float> error = weightError(layer, *w, p);
   LayerInfo info = *getLayerInfo(layer);
   int64_t outputs = w->getShape()[info.channelAxis];

@@ -50,6 +50,10 @@ struct LayerEnergy {
   std::vector<int64_t> counts;
   double output = 0;
   int64_t outputCount = 0;
+  /// The layer's weights, and the (output, input) channel of each, decoded
+  /// once for all candidates.
+  std::optional<reference::Tensor> weight;
+  llvm::SmallVector<std::pair<int64_t, int64_t>> weightChannels;
 };
 
 /// The energies of `layers` (Conv, MatMul, Gemm ops of `func`) on `samples`.

@@ -79,11 +79,32 @@ def test_bad_requests_write_nothing(tmp_path):
     assert not out.exists()
 
 
+def export_opset11(tmp_path, nodes, inits, out_shape, seed):
+    """Saves an opset 11 model of `nodes`, exports it with calibration data;
+    returns (model path, QDQ path, inputs, quantc's process)."""
+    from onnx import TensorProto, helper
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, out_shape)], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)])
+    model.ir_version = 7
+    path, qdq = tmp_path / "m.onnx", tmp_path / "m.qdq.onnx"
+    onnx.save(model, path)
+    x = np.random.default_rng(seed).standard_normal((4, 3, 8, 8)).astype(np.float32)
+    np.savez(tmp_path / "calib.npz", X=x)
+    return path, qdq, x, export(path, tmp_path / "calib.npz", qdq)
+
+
+def ort_output(path, x):
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
+        None, {"X": x})[0]
+
+
 def test_opset11_model_with_requantized_concat(tmp_path):
     """An opset 11 model converts to opset 13 for per-channel weights, and a
     concatenation whose inputs quantc requantizes to one shared scale gets a
     second QDQ pair on the first pair's output."""
-    from onnx import TensorProto, helper
+    from onnx import helper
     rng = np.random.default_rng(3)
     w1 = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
     w2 = (10 * rng.standard_normal((4, 3, 3, 3))).astype(np.float32)
@@ -91,17 +112,9 @@ def test_opset11_model_with_requantized_concat(tmp_path):
              helper.make_node("Conv", ["X", "w2"], ["b"], pads=[1, 1, 1, 1], name="conv_b"),
              helper.make_node("Concat", ["a", "b"], ["c"], axis=1, name="concat"),
              helper.make_node("Relu", ["c"], ["Y"], name="relu")]
-    graph = helper.make_graph(
-        nodes, "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 3, 8, 8])],
-        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 8, 8, 8])],
-        [numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(w2, "w2")])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)])
-    model.ir_version = 7
-    path, qdq = tmp_path / "m.onnx", tmp_path / "m.qdq.onnx"
-    onnx.save(model, path)
-    x = rng.standard_normal((4, 3, 8, 8)).astype(np.float32)
-    np.savez(tmp_path / "calib.npz", X=x)
-    proc = export(path, tmp_path / "calib.npz", qdq)
+    path, qdq, x, proc = export_opset11(
+        tmp_path, nodes, [numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(w2, "w2")],
+        [1, 8, 8, 8], 3)
     assert proc.returncode == 0, proc.stderr
     exported = onnx.load(str(qdq))
     assert [o.version for o in exported.opset_import if o.domain in ("", "ai.onnx")] == [13]
@@ -109,10 +122,7 @@ def test_opset11_model_with_requantized_concat(tmp_path):
     chained = [n for n in exported.graph.node
                if n.op_type == "QuantizeLinear" and producers.get(n.input[0]) == "DequantizeLinear"]
     assert chained, "the requantized concat input has a second pair"
-    floats = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    ours = ort.InferenceSession(str(qdq), providers=["CPUExecutionProvider"])
-    want = floats.run(None, {"X": x[:1]})[0]
-    got = ours.run(None, {"X": x[:1]})[0]
+    want, got = ort_output(path, x[:1]), ort_output(qdq, x[:1])
     assert np.sum((got - want) ** 2) / np.sum(want ** 2) < 1e-3
 
 
@@ -120,22 +130,12 @@ def test_per_channel_weights_without_opset13(tmp_path):
     """When ONNX's converter cannot move a model to opset 13 (here, Softmax's
     adapter needs a shape the graph does not record), per-channel weights are
     dequantized with Cast, Sub and Mul, with a warning, and stay exact."""
-    from onnx import TensorProto, helper
-    rng = np.random.default_rng(5)
-    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    from onnx import helper
+    w = np.random.default_rng(5).standard_normal((4, 3, 3, 3)).astype(np.float32)
     nodes = [helper.make_node("Conv", ["X", "w"], ["a"], pads=[1, 1, 1, 1], name="conv"),
              helper.make_node("Softmax", ["a"], ["Y"], axis=1, name="softmax")]
-    graph = helper.make_graph(
-        nodes, "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 3, 8, 8])],
-        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)],
-        [numpy_helper.from_array(w, "w")])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)])
-    model.ir_version = 7
-    path, qdq = tmp_path / "m.onnx", tmp_path / "m.qdq.onnx"
-    onnx.save(model, path)
-    x = rng.standard_normal((4, 3, 8, 8)).astype(np.float32)
-    np.savez(tmp_path / "calib.npz", X=x)
-    proc = export(path, tmp_path / "calib.npz", qdq)
+    path, qdq, x, proc = export_opset11(tmp_path, nodes, [numpy_helper.from_array(w, "w")],
+                                        None, 5)
     assert proc.returncode == 0, proc.stderr
     assert "dequantized by Cast, Sub and Mul" in proc.stderr
     # Softmax below opset 13 flattens inside the node: its quantization stays
@@ -145,8 +145,5 @@ def test_per_channel_weights_without_opset13(tmp_path):
     assert [o.version for o in exported.opset_import if o.domain in ("", "ai.onnx")] == [11]
     ops = [n.op_type for n in exported.graph.node]
     assert ["Cast", "Sub", "Mul"] == ops[:3] and "QuantizeLinear" in ops
-    floats = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    ours = ort.InferenceSession(str(qdq), providers=["CPUExecutionProvider"])
-    want = floats.run(None, {"X": x[:1]})[0]
-    got = ours.run(None, {"X": x[:1]})[0]
+    want, got = ort_output(path, x[:1]), ort_output(qdq, x[:1])
     assert np.max(np.abs(got - want)) < 0.05

@@ -142,6 +142,14 @@ LogicalResult collect(ModuleOp module, std::vector<QDQPair> &pairs,
   return failure(walk.wasInterrupted());
 }
 
+/// The version of the default ONNX domain the model imports.
+int64_t defaultOpset(const onnx::ModelProto &model) {
+  for (const auto &opset : model.opset_import())
+    if (opset.domain().empty() || opset.domain() == "ai.onnx")
+      return opset.version();
+  return 0;
+}
+
 /// Edits a ModelProto: names, initializers, nodes.
 class QDQWriter {
 public:
@@ -153,13 +161,6 @@ public:
         names.insert(out);
     for (const auto &in : graph.input())
       names.insert(in.name());
-  }
-
-  int64_t opset() const {
-    for (const auto &opset : model.opset_import())
-      if (opset.domain().empty() || opset.domain() == "ai.onnx")
-        return opset.version();
-    return 0;
   }
 
   /// A name not yet used in the graph.
@@ -300,7 +301,7 @@ LogicalResult rewriteModel(ModuleOp module, onnx::ModelProto &model) {
     return isa<quant::UniformQuantizedPerAxisType>(w.type.getElementType());
   });
   bool emulateAxis = false;
-  if (perAxis && QDQWriter(model).opset() < 13) {
+  if (perAxis && defaultOpset(model) < 13) {
     // DequantizeLinear takes an axis from opset 13; ONNX's converter
     // rewrites the ops whose form changed since. Where it cannot, the
     // per-channel weights are dequantized with plain ops instead.
@@ -309,7 +310,7 @@ LogicalResult rewriteModel(ModuleOp module, onnx::ModelProto &model) {
     } catch (const std::exception &e) {
       emulateAxis = true;
       emitWarning(module.getLoc(), "the model stays at opset ")
-          << QDQWriter(model).opset()
+          << defaultOpset(model)
           << " (ONNX's converter to opset 13 failed: " << StringRef(e.what()).split('\n').first
           << "); its per-channel weights are dequantized by Cast, Sub and Mul";
     }
