@@ -29,12 +29,20 @@ struct Tensor {
 
 using RunFn = int32_t (*)(void **);
 using SetThreadsFn = void (*)(int32_t);
+// The CUDA backend inside CUDA artifacts (lib/Runtime/CUDA).
+using CudaRunHostFn = int32_t (*)(RunFn, const int64_t *, void **);
+using CudaRunDeviceFn = int32_t (*)(RunFn, void **, void *);
+using CudaErrorFn = const char *(*)();
 } // namespace
 
 struct qc_model {
   void *handle = nullptr;
   RunFn run = nullptr;
   SetThreadsFn setThreads = nullptr;
+  const int64_t *table = nullptr;
+  CudaRunHostFn cudaRunHost = nullptr;
+  CudaRunDeviceFn cudaRunDevice = nullptr;
+  CudaErrorFn cudaError = nullptr;
   std::vector<Tensor> inputs, outputs;
   std::vector<void *> buffers;
   ~qc_model() {
@@ -47,27 +55,6 @@ extern "C" {
 
 const char *qc_last_error(void) { return lastError.c_str(); }
 
-size_t qc_element_size(qc_element_type type) {
-  switch (type) {
-  case QC_ELEMENT_F64:
-  case QC_ELEMENT_I64:
-    return 8;
-  case QC_ELEMENT_F32:
-  case QC_ELEMENT_I32:
-    return 4;
-  case QC_ELEMENT_F16:
-  case QC_ELEMENT_BF16:
-  case QC_ELEMENT_I16:
-  case QC_ELEMENT_U16:
-    return 2;
-  case QC_ELEMENT_I8:
-  case QC_ELEMENT_U8:
-  case QC_ELEMENT_BOOL:
-    return 1;
-  }
-  return 0;
-}
-
 qc_model *qc_model_load(const char *path) {
   auto model = std::make_unique<qc_model>();
   // A bare file name would make dlopen search the library path instead.
@@ -77,7 +64,11 @@ qc_model *qc_model_load(const char *path) {
   model->handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!model->handle) {
     const char *why = dlerror();
-    fail(std::string("cannot load ") + path + ": " + (why ? why : "unknown"));
+    std::string message = std::string("cannot load ") + path + ": " +
+                          (why ? why : "unknown");
+    if (message.find("libcuda.so") != std::string::npos)
+      message += " (a CUDA artifact needs the NVIDIA driver's libcuda.so.1)";
+    fail(message);
     return nullptr;
   }
   model->run = reinterpret_cast<RunFn>(dlsym(model->handle, "quantc_artifact_run"));
@@ -86,6 +77,13 @@ qc_model *qc_model_load(const char *path) {
   auto *names = static_cast<const char *>(dlsym(model->handle, "quantc_artifact_names"));
   model->setThreads = reinterpret_cast<SetThreadsFn>(
       dlsym(model->handle, "quantc_artifact_set_num_threads"));
+  model->table = table;
+  model->cudaRunHost = reinterpret_cast<CudaRunHostFn>(
+      dlsym(model->handle, "quantc_cuda_run_host"));
+  model->cudaRunDevice = reinterpret_cast<CudaRunDeviceFn>(
+      dlsym(model->handle, "quantc_cuda_run_device"));
+  model->cudaError = reinterpret_cast<CudaErrorFn>(
+      dlsym(model->handle, "quantc_cuda_last_error"));
   if (!model->run || !table || !names) {
     fail(std::string(path) + " is not a quantc artifact (no quantc_artifact_run)");
     return nullptr;
@@ -141,7 +139,13 @@ int qc_model_set_num_threads(qc_model *model, int threads) {
   return 0;
 }
 
-int qc_model_run(qc_model *model, const void *const *inputs, void *const *outputs) {
+const char *qc_model_target(const qc_model *model) {
+  return model->cudaRunHost ? "cuda" : "cpu";
+}
+
+/// Binds the caller's buffers in the order of the signature.
+static int bindBuffers(qc_model *model, const void *const *inputs,
+                       void *const *outputs) {
   if (!inputs || !outputs)
     return fail("qc_model_run: null buffer array");
   size_t n = model->inputs.size();
@@ -152,7 +156,32 @@ int qc_model_run(qc_model *model, const void *const *inputs, void *const *output
   for (void *buffer : model->buffers)
     if (!buffer)
       return fail("qc_model_run: null buffer");
+  return 0;
+}
+
+static int cudaFailure(qc_model *model) {
+  return fail(std::string("the model failed on the GPU: ") + model->cudaError());
+}
+
+int qc_model_run(qc_model *model, const void *const *inputs, void *const *outputs) {
+  if (bindBuffers(model, inputs, outputs))
+    return 1;
+  if (model->cudaRunHost)
+    return model->cudaRunHost(model->run, model->table, model->buffers.data())
+               ? cudaFailure(model)
+               : 0;
   return model->run(model->buffers.data()) ? fail("the model failed") : 0;
+}
+
+int qc_model_run_device(qc_model *model, const void *const *inputs,
+                        void *const *outputs, void *stream) {
+  if (!model->cudaRunDevice)
+    return fail("qc_model_run_device: not a CUDA artifact (use qc_model_run)");
+  if (bindBuffers(model, inputs, outputs))
+    return 1;
+  return model->cudaRunDevice(model->run, model->buffers.data(), stream)
+             ? cudaFailure(model)
+             : 0;
 }
 
 } // extern "C"

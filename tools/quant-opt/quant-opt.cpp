@@ -8,6 +8,7 @@
 #include "quantc/Conversion/Passes.h"
 #include "quantc/Dialect/QC/QCDialect.h"
 #include "quantc/Target/CPU/Artifact.h"
+#include "quantc/Target/CUDA/Artifact.h"
 #include "quantc/Import/ONNXImporter.h"
 #include "quantc/Transforms/Passes.h"
 #include "quantc/Transforms/Pipelines.h"
@@ -60,10 +61,10 @@ int main(int argc, char **argv) {
   quantc::registerQCPasses();
   quantc::registerQCConversionPasses();
   quantc::registerCPUCodegenPipeline();
+  quantc::registerCUDACodegenPipeline();
   quantc::registerQCPipelines();
   DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
+  quantc::registerCUDACodegenDialects(registry);
   registry.insert<quantc::qc::QCDialect>();
 
   auto [inputFile, outputFile] = registerAndParseCLIOptions(

@@ -1,11 +1,13 @@
 //===- quantc.cpp - ONNX model → quantized native shared library -*- C++ -*-===//
 //
 // quantc model.onnx --calib DIR --target cpu -o model.so
+// quantc model.onnx --calib DIR --target cuda --gpu-arch sm_80 -o model.so
 // quantc model.onnx --calib DIR --target onnx-qdq -o model.qdq.onnx
 //
 // Imports the model, calibrates and quantizes it (when calibration data is
 // given), folds scales into integer arithmetic, generates code for the target
-// CPU and links model.so, next to which it writes model.h (the tensors) and
+// CPU (or CUDA kernels, embedded as a fatbin in the host code) and links
+// model.so, next to which it writes model.h (the tensors) and
 // model.json (the manifest: inputs, outputs, per-layer precision). The
 // onnx-qdq target writes quantc's quantization into the ONNX model instead,
 // as QuantizeLinear / DequantizeLinear pairs, for other runtimes.
@@ -14,6 +16,7 @@
 #include "quantc/Dialect/QC/QCDialect.h"
 #include "quantc/Import/ONNXImporter.h"
 #include "quantc/Target/CPU/Artifact.h"
+#include "quantc/Target/CUDA/Artifact.h"
 #include "quantc/Transforms/Passes.h"
 #include "quantc/Transforms/Pipelines.h"
 
@@ -78,8 +81,19 @@ static cl::opt<std::string> overrides("overrides",
                                       cl::desc("JSON file of precision rules"));
 static cl::opt<std::string> target(
     "target", cl::init("cpu"),
-    cl::desc("Target: cpu (a native library) or onnx-qdq (the ONNX model "
-             "with quantc's quantization as QDQ nodes)"));
+    cl::desc("Target: cpu (a native library), cuda (CUDA kernels in a "
+             "native library) or onnx-qdq (the ONNX model with quantc's "
+             "quantization as QDQ nodes)"));
+static cl::opt<std::string> gpuArch(
+    "gpu-arch", cl::init("sm_80"),
+    cl::desc("cuda: the GPU architecture (sm_80, sm_86, sm_89, sm_90, "
+             "sm_90a, ...)"));
+static cl::opt<std::string> gpuBinary(
+    "gpu-binary", cl::init("fatbin"),
+    cl::desc("cuda: embed a fatbin (cubin + PTX), bin (cubin) or isa (PTX)"));
+static cl::opt<std::string> cudaToolkit(
+    "cuda-toolkit", cl::init("/usr/local/cuda"),
+    cl::desc("cuda: the CUDA toolkit (ptxas, fatbinary, libdevice)"));
 static cl::opt<std::string> targetCPU(
     "target-cpu", cl::init("znver4"),
     cl::desc("CPU to generate code for: znver4 (AVX-512 VNNI), x86-64-v3 "
@@ -179,14 +193,18 @@ int main(int argc, char **argv) {
   llvm::InitLLVM y(argc, argv);
   registerAllPasses();
   cl::ParseCommandLineOptions(argc, argv, "quantc: ONNX → quantized native library\n");
-  if (target != "cpu" && target != "onnx-qdq") {
+  if (target != "cpu" && target != "cuda" && target != "onnx-qdq") {
     llvm::errs() << "error: unsupported --target '" << target
-                 << "' (cpu, onnx-qdq)\n";
+                 << "' (cpu, cuda, onnx-qdq)\n";
+    return 1;
+  }
+  if (target == "cuda" && !isSupportedGPUArch(gpuArch)) {
+    llvm::errs() << "error: unsupported --gpu-arch '" << gpuArch
+                 << "' (sm_80 or later: sm_80, sm_86, sm_89, sm_90, sm_90a, ...)\n";
     return 1;
   }
   DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
+  registerCUDACodegenDialects(registry);
   registry.insert<qc::QCDialect>();
   MLIRContext ctx(registry);
   llvm::SourceMgr sourceMgr;
@@ -208,11 +226,21 @@ int main(int argc, char **argv) {
         return success();
       })))
     return 1;
-  CPUTargetOptions options;
-  options.targetCPU = targetCPU;
-  options.microkernels = !noMicrokernels;
   std::string error;
-  if (failed(writeCPUArtifact(*module, outputPath, options, error))) {
+  LogicalResult written = failure();
+  if (target == "cuda") {
+    CUDATargetOptions options;
+    options.chip = gpuArch;
+    options.format = gpuBinary;
+    options.toolkit = cudaToolkit;
+    written = writeCUDAArtifact(*module, outputPath, options, error);
+  } else {
+    CPUTargetOptions options;
+    options.targetCPU = targetCPU;
+    options.microkernels = !noMicrokernels;
+    written = writeCPUArtifact(*module, outputPath, options, error);
+  }
+  if (failed(written)) {
     if (!error.empty())
       llvm::errs() << "error: " << error << "\n";
     return 1;

@@ -48,6 +48,9 @@ def ConvertQCToLinalg : Pass<"convert-qc-to-linalg", "::mlir::ModuleOp"> {
            /*default=*/"\"generic\"",
            "Instruction-set variant of the microkernels to call "
            "(avx512vnni, avx2, generic)">,
+    Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",
+           "Lower 8-bit integer layers with constant weights to contractions "
+           "marked for tensor cores (GPU targets)">,
   ];
 }
 
@@ -113,11 +116,63 @@ def ConvertTosaToQC : Pass<"convert-tosa-to-qc", "::mlir::ModuleOp"> {
                            "::mlir::quant::QuantDialect"];
 }
 
+def ConvertQCToGPU : Pass<"convert-qc-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Move the bufferized qc lowering into GPU kernels";
+  let description = [{
+    Runs after `convert-qc-to-linalg{tensor-cores=true}` and bufferization.
+    Every computation of the host functions becomes a `gpu.launch`, and
+    every buffer device memory, so that `gpu-kernel-outlining` and the NVVM
+    lowering take over:
+
+    - contractions marked `qc.mma_operands` become tensor-core kernels:
+      blocks of 4 warps each computing 32 x 32 of C with
+      `nvvm.mma.sync` m16n8k32 (s8/u8 operands, i32 accumulators, exact);
+      fragments load straight from the K-contiguous operands, taps past K
+      and rows past M or N as zeros, and the epilogue adds the
+      accumulators to C, which holds the bias;
+    - other linalg ops (and `memref.copy`) become `scf.parallel` loops
+      launched with one thread per iteration, the linear thread id split
+      into the loop's induction variables (the last dim fastest, so
+      neighbouring threads touch neighbouring elements); ops without
+      parallel dims run in a one-thread launch;
+    - host `memref.alloc` / `memref.dealloc` become `gpu.alloc` /
+      `gpu.dealloc`;
+    - constants, weights (`memref.get_global`) and views of them are
+      cloned into the launches that use them, so outlining copies the
+      weights into the kernel modules: they load onto the device once,
+      with the module, and never cross the bus per run.
+
+    A host op still touching memory afterwards is reported, and the pass
+    fails.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block of the element-wise and loop kernels">,
+  ];
+}
+
+def QCGPUFuseElementwise : Pass<"qc-gpu-fuse-elementwise"> {
+  let summary = "Fuse element-wise linalg ops, keeping tensor-core contractions whole";
+  let description = [{
+    Upstream's element-wise fusion of linalg ops on tensors (as
+    `linalg-fuse-elementwise-ops`), except that nothing fuses into or out
+    of a contraction marked `qc.mma_operands`: those must keep the form
+    `convert-qc-to-gpu` maps onto tensor cores.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def QCCPUEntryPoint : Pass<"qc-cpu-entry-point", "::mlir::ModuleOp"> {
   let summary = "Add the artifact's C entry point and signature tables";
   let description = [{
-    Runs on the LLVM dialect after `@main` was lowered with the bare-pointer
-    calling convention. Renames `@main` to an internal function and adds:
+    Runs on the LLVM dialect after `@main` was lowered, with the bare-pointer
+    calling convention (CPU) or with expanded memref descriptors (the GPU
+    host, whose kernels take descriptors). Renames `@main` to an internal function and adds:
 
     - `int32_t quantc_artifact_run(void **buffers)`: inputs then outputs, each a
       caller-owned contiguous row-major buffer;

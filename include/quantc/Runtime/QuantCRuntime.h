@@ -45,7 +45,9 @@ typedef struct qc_model qc_model;
 /* The message of the last failed call on this thread. */
 const char *qc_last_error(void);
 
-/* Loads an artifact; NULL on failure (missing file, not a quantc artifact). */
+/* Loads an artifact; NULL on failure (missing file, not a quantc artifact,
+   a CUDA artifact where no NVIDIA driver is installed). Loading never
+   touches the GPU: CUDA artifacts load their kernels on the first run. */
 qc_model *qc_model_load(const char *path);
 void qc_model_free(qc_model *model);
 
@@ -63,6 +65,17 @@ int qc_model_set_num_threads(qc_model *model, int threads);
    size_bytes each, in the order of the info functions. */
 int qc_model_run(qc_model *model, const void *const *inputs,
                  void *const *outputs);
+
+/* Runs a CUDA artifact on caller-owned device buffers (CUdeviceptr values,
+   e.g. from cudaMalloc on the current device), queued on `stream` (a
+   CUstream / cudaStream_t; NULL: the default stream); returns when the
+   stream has finished the model. qc_model_run works on host buffers for
+   every artifact, copying to and from the device for CUDA ones. */
+int qc_model_run_device(qc_model *model, const void *const *inputs,
+                        void *const *outputs, void *stream);
+
+/* "cpu" or "cuda": where the artifact runs. */
+const char *qc_model_target(const qc_model *model);
 
 size_t qc_element_size(qc_element_type type);
 

@@ -172,17 +172,6 @@ struct GemmLowering : OpConversionPattern<qc::GemmOp> {
   }
 };
 
-/// A 3-d N x C x W tensor as N x C x 1 x W.
-Value as2D(OpBuilder &b, Location loc, Value v) {
-  auto type = cast<RankedTensorType>(v.getType());
-  if (type.getRank() == 4)
-    return v;
-  ArrayRef<int64_t> s = type.getShape();
-  return tensor::ExpandShapeOp::create(
-      b, loc, type.clone({s[0], s[1], 1, s[2]}), v,
-      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
-}
-
 /// out[n, o, y, x] = init + sum input[n, c, y*s + ky*d, ...] * weight[o, c, ...]
 /// over a padded 4-d `input` and a 4-d `weight`, in `group`s.
 Value buildGroupedConv(OpBuilder &b, Location loc, Value input, Value weight,

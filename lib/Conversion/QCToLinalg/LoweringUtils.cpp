@@ -307,3 +307,13 @@ ElementsAttr conversion::getStoredConstant(Value weight) {
   }
   return nullptr;
 }
+
+Value conversion::as2D(OpBuilder &b, Location loc, Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (type.getRank() == 4)
+    return v;
+  ArrayRef<int64_t> s = type.getShape();
+  return tensor::ExpandShapeOp::create(
+      b, loc, type.clone({s[0], s[1], 1, s[2]}), v,
+      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+}

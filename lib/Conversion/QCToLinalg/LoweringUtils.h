@@ -141,6 +141,9 @@ inline llvm::SmallVector<int64_t, 4> shape2D(llvm::ArrayRef<int64_t> shape) {
   return {shape[0], shape[1], 1, shape[2]};
 }
 
+/// A 3-d N x C x W tensor as N x C x 1 x W (4-d tensors stay).
+mlir::Value as2D(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v);
+
 /// Reassociation grouping dims [i, i + sizes[k]) for each k.
 llvm::SmallVector<mlir::ReassociationIndices>
 groupDims(llvm::ArrayRef<int64_t> sizes);
@@ -179,6 +182,12 @@ void populateMicrokernelPatterns(QCTypeConverter &converter,
 void populateWeightOnlyPatterns(QCTypeConverter &converter,
                                 mlir::RewritePatternSet &patterns,
                                 llvm::StringRef kernelSuffix);
+
+/// 8-bit layers with constant weights as contractions marked for tensor
+/// cores (see quantc/Conversion/TensorCores.h); they win over the loop
+/// lowering (benefit 2).
+void populateTensorCorePatterns(QCTypeConverter &converter,
+                                mlir::RewritePatternSet &patterns);
 
 /// Gemm's `alpha * product + beta * c`, in the evaluator's order (the
 /// product alone when alpha is 1 and there is no c).

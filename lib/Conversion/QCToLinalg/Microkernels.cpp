@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
+#include "PackableLayer.h"
 #include "quantc/Dialect/QC/QuantUtils.h"
 #include "quantc/Reference/Evaluator.h"
 #include "quantc/Runtime/Microkernels.h"
@@ -24,22 +25,10 @@ using namespace mlir;
 using namespace quantc;
 using namespace quantc::conversion;
 
-namespace {
-/// A layer the microkernels can run, with its weights as a K x N matrix.
-struct PackableLayer {
-  Operation *op;
-  Value input;
-  std::vector<int8_t> weights; // row-major K x N
-  int64_t k = 0, n = 0;
-  std::optional<reference::Tensor> bias;
-  int64_t inputOffset = 0;     // subtracted from every activation
-  quant::UniformQuantizedType inputType;
-  SmallVector<int64_t> params; // geometry entries of the kernel params
-};
 
 /// Whether `weight` is a constant of s8 with zero zero points, per tensor or
 /// per channel.
-bool isPackableWeight(Value weight) {
+bool conversion::isPackableWeight(Value weight) {
   auto type = qc::getQuantizedType(weight.getType());
   FailureOr<qc::QuantLayout> layout = qc::QuantLayout::get(weight.getType());
   if (!type || failed(layout) || !type.isSigned() ||
@@ -51,7 +40,7 @@ bool isPackableWeight(Value weight) {
 }
 
 /// The stored integers of a packable weight.
-std::optional<reference::Tensor> getSignedWeights(Value weight) {
+static std::optional<reference::Tensor> getSignedWeights(Value weight) {
   if (!isPackableWeight(weight))
     return std::nullopt;
   FailureOr<reference::Tensor> value =
@@ -62,7 +51,7 @@ std::optional<reference::Tensor> getSignedWeights(Value weight) {
 }
 
 /// The integers of a constant bias.
-std::optional<reference::Tensor> getBias(Value bias) {
+static std::optional<reference::Tensor> getBias(Value bias) {
   ElementsAttr attr = getStoredConstant(bias);
   if (!attr)
     return std::nullopt;
@@ -73,7 +62,7 @@ std::optional<reference::Tensor> getBias(Value bias) {
 }
 
 /// The structural conditions of matchLayer, without decoding constants.
-bool isPackableLayer(Operation *op) {
+bool conversion::isPackableLayer(Operation *op) {
   Value input, weight, bias;
   if (auto conv = dyn_cast<qc::QConvOp>(op)) {
     int64_t rank = cast<ShapedType>(conv.getInput().getType()).getRank();
@@ -94,7 +83,7 @@ bool isPackableLayer(Operation *op) {
          (!bias || getStoredConstant(bias));
 }
 
-FailureOr<PackableLayer> matchLayer(Operation *op) {
+FailureOr<PackableLayer> conversion::matchPackableLayer(Operation *op) {
   if (!isPackableLayer(op))
     return failure();
   PackableLayer layer;
@@ -151,6 +140,7 @@ FailureOr<PackableLayer> matchLayer(Operation *op) {
   return layer;
 }
 
+namespace {
 /// Matmul weights as the panels of quantc/Runtime/Microkernels.h;
 /// convolution weights as rows of u8 (w + 128), one per output channel,
 /// padded to a multiple of 4 taps.
@@ -288,7 +278,7 @@ struct FusedLayerLowering : KernelCallPattern<qc::RequantizeOp> {
     Operation *producer = op.getInput().getDefiningOp();
     if (!producer || !conversion::isFusedIntoMicrokernel(producer))
       return failure();
-    FailureOr<PackableLayer> layer = matchLayer(producer);
+    FailureOr<PackableLayer> layer = matchPackableLayer(producer);
     if (failed(layer))
       return failure();
     Value input = rewriter.getRemappedValue(layer->input);
@@ -307,7 +297,7 @@ struct AccumulatorLayerLowering : KernelCallPattern<OpTy> {
                   ConversionPatternRewriter &rewriter) const override {
     if (conversion::isFusedIntoMicrokernel(op))
       return failure();
-    FailureOr<PackableLayer> layer = matchLayer(op);
+    FailureOr<PackableLayer> layer = matchPackableLayer(op);
     if (failed(layer))
       return failure();
     Value input = adaptor.getOperands()[0];

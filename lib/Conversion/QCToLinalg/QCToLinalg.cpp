@@ -59,6 +59,8 @@ struct ConvertQCToLinalgPass
       populateMicrokernelPatterns(converter, patterns, kernelSuffix);
       populateWeightOnlyPatterns(converter, patterns, kernelSuffix);
     }
+    if (tensorCores)
+      populateTensorCorePatterns(converter, patterns);
     populateElementwisePatterns(converter, patterns);
     populateQuantPatterns(converter, patterns);
     populateLayerPatterns(converter, patterns);

@@ -32,14 +32,26 @@ LogicalResult quantc::writeCPUArtifact(ModuleOp module, StringRef outputPath,
     error = "code generation failed";
     return failure();
   }
+  return writeArtifactFiles(module, outputPath, options.targetCPU, {}, manifest,
+                            error);
+}
+
+LogicalResult quantc::writeArtifactFiles(ModuleOp module, StringRef outputPath,
+                                         StringRef hostCPU,
+                                         ArrayRef<std::string> libraries,
+                                         const llvm::json::Value &manifest,
+                                         std::string &error) {
   SmallString<256> stem(outputPath);
   llvm::sys::path::replace_extension(stem, "");
   std::string objectPath = (stem + ".o").str();
-  if (failed(emitObjectFile(module, options.targetCPU, objectPath))) {
+  if (failed(emitObjectFile(module, hostCPU, objectPath))) {
     error = "cannot emit " + objectPath;
     return failure();
   }
-  LogicalResult linked = linkSharedLibrary(objectPath, outputPath, error);
+  LogicalResult linked =
+      libraries.empty()
+          ? linkSharedLibrary(objectPath, outputPath, error)
+          : linkSharedLibrary(objectPath, outputPath, libraries, error);
   llvm::sys::fs::remove(objectPath);
   if (failed(linked))
     return failure();

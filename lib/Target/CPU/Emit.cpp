@@ -66,7 +66,7 @@ std::unique_ptr<llvm::Module> translate(ModuleOp module,
 /// Directory of the binary or shared library holding this code.
 std::string ownDirectory() {
   Dl_info info;
-  if (!dladdr(reinterpret_cast<void *>(&linkSharedLibrary), &info) ||
+  if (!dladdr(reinterpret_cast<void *>(&quantc::findRuntimeArchive), &info) ||
       !info.dli_fname)
     return "";
   SmallString<256> path(info.dli_fname);
@@ -74,13 +74,13 @@ std::string ownDirectory() {
   return llvm::sys::path::parent_path(path).str();
 }
 
-/// The kernel runtime archive: $QUANTC_KERNEL_LIBRARY, else next to our
-/// binary's lib directory (build tree and installed tree alike).
-std::string findKernelLibrary() {
-  if (const char *env = std::getenv("QUANTC_KERNEL_LIBRARY"))
+} // namespace
+
+std::string quantc::findRuntimeArchive(StringRef fileName, const char *envVar) {
+  if (const char *env = std::getenv(envVar))
     return env;
   std::string dir = ownDirectory();
-  for (const char *relative : {"../lib/libquantc_kernels.a", "libquantc_kernels.a"}) {
+  for (std::string relative : {"../lib/" + fileName.str(), fileName.str()}) {
     SmallString<256> candidate(dir);
     llvm::sys::path::append(candidate, relative);
     if (llvm::sys::fs::exists(candidate))
@@ -88,6 +88,8 @@ std::string findKernelLibrary() {
   }
   return "";
 }
+
+namespace {
 } // namespace
 
 LogicalResult quantc::emitLLVMIR(ModuleOp module, llvm::raw_ostream &os) {
@@ -162,11 +164,20 @@ LogicalResult quantc::emitHeader(ModuleOp module, StringRef modelName,
 LogicalResult quantc::linkSharedLibrary(StringRef objectPath,
                                         StringRef outputPath,
                                         std::string &error) {
-  std::string kernels = findKernelLibrary();
+  std::string kernels =
+      findRuntimeArchive("libquantc_kernels.a", "QUANTC_KERNEL_LIBRARY");
   if (kernels.empty()) {
     error = "cannot find libquantc_kernels.a (set QUANTC_KERNEL_LIBRARY)";
     return failure();
   }
+  return linkSharedLibrary(objectPath, outputPath,
+                           {kernels, "-lstdc++", "-lm", "-lpthread"}, error);
+}
+
+LogicalResult quantc::linkSharedLibrary(StringRef objectPath,
+                                        StringRef outputPath,
+                                        ArrayRef<std::string> libraries,
+                                        std::string &error) {
   const char *compiler = std::getenv("QUANTC_CC");
   std::string driver = compiler ? compiler : QUANTC_DEFAULT_CC;
   auto program = llvm::sys::findProgramByName(driver);
@@ -177,9 +188,8 @@ LogicalResult quantc::linkSharedLibrary(StringRef objectPath,
   // Link to a temporary name, then rename: a failed link leaves no partial
   // library behind.
   std::string temporary = (outputPath + ".tmp").str();
-  SmallVector<StringRef> args = {*program, "-shared", "-o", temporary,
-                                 objectPath, kernels, "-lstdc++", "-lm",
-                                 "-lpthread"};
+  SmallVector<StringRef> args = {*program, "-shared", "-o", temporary, objectPath};
+  args.append(libraries.begin(), libraries.end());
   int rc = llvm::sys::ExecuteAndWait(*program, args, std::nullopt, {}, 0, 0,
                                      &error);
   if (rc != 0) {

@@ -61,6 +61,32 @@ LLVM::GlobalOp addConstantGlobal(OpBuilder &b, Location loc, StringRef name,
                                 LLVM::Linkage::External, name, value);
 }
 
+RankedTensorType entryType(Attribute entry) {
+  return cast<RankedTensorType>(
+      cast<TypeAttr>(cast<DictionaryAttr>(entry).get("type")).getValue());
+}
+
+/// The fields after the allocated pointer of a contiguous row-major
+/// buffer's descriptor: aligned pointer, offset 0, sizes, strides.
+void appendDescriptorFields(OpBuilder &b, Location loc, Value buffer,
+                            RankedTensorType type, SmallVectorImpl<Value> &args) {
+  auto i64 = b.getI64Type();
+  auto constant = [&](int64_t v) -> Value {
+    return LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(v));
+  };
+  args.push_back(buffer);
+  args.push_back(constant(0));
+  for (int64_t size : type.getShape())
+    args.push_back(constant(size));
+  int64_t stride = 1;
+  SmallVector<Value> strides;
+  for (int64_t size : llvm::reverse(type.getShape())) {
+    strides.push_back(constant(stride));
+    stride *= size;
+  }
+  args.append(strides.rbegin(), strides.rend());
+}
+
 struct QCCPUEntryPointPass
     : quantc::impl::QCCPUEntryPointBase<QCCPUEntryPointPass> {
   void runOnOperation() override {
@@ -75,10 +101,19 @@ struct QCCPUEntryPointPass
     auto inputs = cast<ArrayAttr>(signature.get("inputs"));
     auto outputs = cast<ArrayAttr>(signature.get("outputs"));
     size_t count = inputs.size() + outputs.size();
-    if (main.getNumArguments() != count) {
+    // Bare pointers (CPU), or expanded memref descriptors (GPU hosts, whose
+    // kernels take descriptors): pointer, pointer, offset, sizes, strides.
+    size_t descriptorArgs = 0;
+    for (ArrayAttr group : {inputs, outputs})
+      for (Attribute entry : group)
+        descriptorArgs += 3 + 2 * entryType(entry).getRank();
+    bool descriptors = main.getNumArguments() == descriptorArgs &&
+                       descriptorArgs != count;
+    if (main.getNumArguments() != count && !descriptors) {
       main.emitError() << "@main takes " << main.getNumArguments()
-                       << " pointers, expected " << count
-                       << " (inputs then output buffers)";
+                       << " arguments, expected " << count
+                       << " pointers or " << descriptorArgs
+                       << " descriptor fields (inputs then output buffers)";
       return signalPassFailure();
     }
 
@@ -87,8 +122,7 @@ struct QCCPUEntryPointPass
     for (ArrayAttr group : {inputs, outputs})
       for (Attribute entry : group) {
         auto dict = cast<DictionaryAttr>(entry);
-        auto type = cast<RankedTensorType>(
-            cast<TypeAttr>(dict.get("type")).getValue());
+        RankedTensorType type = entryType(entry);
         FailureOr<int64_t> code = getElementCode(type.getElementType());
         if (failed(code) || !type.hasStaticShape()) {
           main.emitError() << "unsupported tensor type " << type
@@ -126,13 +160,18 @@ struct QCCPUEntryPointPass
         b, loc, kRunSymbol, LLVM::LLVMFunctionType::get(i32, {ptr}));
     Block *body = run.addEntryBlock(b);
     b.setInsertionPointToStart(body);
-    SmallVector<Value> buffers;
-    for (size_t i = 0; i < count; ++i) {
-      Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, body->getArgument(0),
-                                       ArrayRef<LLVM::GEPArg>{(int32_t)i});
-      buffers.push_back(LLVM::LoadOp::create(b, loc, ptr, slot));
-    }
-    LLVM::CallOp::create(b, loc, main, buffers);
+    SmallVector<Value> args;
+    size_t i = 0;
+    for (ArrayAttr group : {inputs, outputs})
+      for (Attribute entry : group) {
+        Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, body->getArgument(0),
+                                         ArrayRef<LLVM::GEPArg>{(int32_t)i++});
+        Value buffer = LLVM::LoadOp::create(b, loc, ptr, slot);
+        args.push_back(buffer);
+        if (descriptors)
+          appendDescriptorFields(b, loc, buffer, entryType(entry), args);
+      }
+    LLVM::CallOp::create(b, loc, main, args);
     Value zero = LLVM::ConstantOp::create(b, loc, i32, b.getI32IntegerAttr(0));
     LLVM::ReturnOp::create(b, loc, zero);
   }

@@ -12,6 +12,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/Support/JSON.h"
 
 namespace quantc {
 
@@ -60,6 +61,15 @@ mlir::LogicalResult emitHeader(mlir::ModuleOp module, llvm::StringRef modelName,
 mlir::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
                                       llvm::StringRef outputPath,
                                       std::string &error);
+/// The same with other `libraries` (archives and linker flags).
+mlir::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
+                                      llvm::StringRef outputPath,
+                                      llvm::ArrayRef<std::string> libraries,
+                                      std::string &error);
+/// A runtime archive of quantc (`fileName`): $`envVar` when set, else found
+/// in the lib directory beside our binary (build and install trees alike);
+/// empty when missing.
+std::string findRuntimeArchive(llvm::StringRef fileName, const char *envVar);
 
 /// Compiles a quantized (or float) qc module into `outputPath` (a shared
 /// library) with `<stem>.h` and `<stem>.json` beside it; the module is
@@ -68,6 +78,16 @@ mlir::LogicalResult writeCPUArtifact(mlir::ModuleOp module,
                                      llvm::StringRef outputPath,
                                      const CPUTargetOptions &options,
                                      std::string &error);
+
+/// Emits the LLVM-dialect `module` as an object for `hostCPU`, links it
+/// with `libraries` (the CPU kernel runtime when empty) into `outputPath`,
+/// and writes `<stem>.h` and `<stem>.json` (`manifest`) beside it.
+mlir::LogicalResult writeArtifactFiles(mlir::ModuleOp module,
+                                       llvm::StringRef outputPath,
+                                       llvm::StringRef hostCPU,
+                                       llvm::ArrayRef<std::string> libraries,
+                                       const llvm::json::Value &manifest,
+                                       std::string &error);
 
 } // namespace quantc
 

@@ -1,0 +1,240 @@
+//===- QCToGPU.cpp - the bufferized qc lowering onto the GPU ----*- C++ -*-===//
+//
+// convert-qc-to-gpu: after convert-qc-to-linalg{tensor-cores} and
+// bufferization, every computation of the host functions moves into a
+// gpu.launch, and their buffers into device memory:
+//
+// 1. contractions marked for tensor cores become mma.sync kernels;
+// 2. other linalg ops (and memref.copy, as linalg.copy) become scf.parallel
+//    loops, each launched with one thread per iteration (linearized over
+//    blocks of `block-size` threads, so any rank and shape maps);
+//    zero-dimensional ops run in a one-thread launch;
+// 3. host allocations become gpu.alloc / gpu.dealloc;
+// 4. constant weights (memref.get_global and views of them) sink into the
+//    launches, so outlining places them in the kernels' modules: they load
+//    onto the device once, with the module.
+//
+//===----------------------------------------------------------------------===//
+#include "QCToGPUPatterns.h"
+#include "quantc/Conversion/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Utils/GPUUtils.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace quantc {
+#define GEN_PASS_DEF_CONVERTQCTOGPU
+#include "quantc/Conversion/Passes.h.inc"
+} // namespace quantc
+
+using namespace mlir;
+using namespace quantc;
+
+namespace {
+bool isOnHost(Operation *op) { return !op->getParentOfType<gpu::LaunchOp>(); }
+
+Value indexConstant(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// A launch of `blocks` x `threads` (1-d) before `op`, with the insertion
+/// point left at the start of its body (before its terminator).
+gpu::LaunchOp createLaunch(PatternRewriter &rewriter, Location loc, Value blocks,
+                           Value threads) {
+  Value one = indexConstant(rewriter, loc, 1);
+  auto launch = gpu::LaunchOp::create(rewriter, loc, blocks, one, one, threads,
+                                      one, one);
+  rewriter.setInsertionPointToStart(&launch.getBody().front());
+  auto terminator = gpu::TerminatorOp::create(rewriter, loc);
+  rewriter.setInsertionPoint(terminator);
+  return launch;
+}
+
+/// memref.copy → linalg.copy, which lowers to loops like the rest.
+struct CopyToLinalg : OpRewritePattern<memref::CopyOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(memref::CopyOp op,
+                                PatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<linalg::CopyOp>(op, op.getSource(), op.getTarget());
+    return success();
+  }
+};
+
+/// A linalg op without parallel dims (zero-dimensional, or a reduction to a
+/// scalar) on the host moves into a one-thread launch.
+struct ScalarOpToLaunch : OpInterfaceRewritePattern<linalg::LinalgOp> {
+  ScalarOpToLaunch(MLIRContext *ctx)
+      : OpInterfaceRewritePattern(ctx, /*benefit=*/3) {}
+  LogicalResult matchAndRewrite(linalg::LinalgOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getNumParallelLoops() != 0 || !isOnHost(op) ||
+        !op.hasPureBufferSemantics())
+      return failure();
+    Value one = indexConstant(rewriter, op.getLoc(), 1);
+    OpBuilder::InsertionGuard guard(rewriter);
+    createLaunch(rewriter, op.getLoc(), one, one);
+    rewriter.moveOpBefore(op, rewriter.getInsertionBlock(),
+                          rewriter.getInsertionPoint());
+    return success();
+  }
+};
+
+/// Linalg ops on buffers → scf.parallel over their parallel dims (reduction
+/// dims stay sequential loops inside).
+struct LinalgToParallelLoops : OpInterfaceRewritePattern<linalg::LinalgOp> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+  LogicalResult matchAndRewrite(linalg::LinalgOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureBufferSemantics() ||
+        (op.getNumParallelLoops() == 0 && isOnHost(op)))
+      return failure();
+    if (failed(linalg::linalgOpToParallelLoops(rewriter, op)))
+      return failure();
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+/// A host scf.parallel (without reductions) → a launch with one thread per
+/// iteration: the linear thread id is split into the loop's induction
+/// variables, and threads past the trip count do nothing.
+struct ParallelLoopToLaunch : OpRewritePattern<scf::ParallelOp> {
+  ParallelLoopToLaunch(MLIRContext *ctx, int64_t blockSize)
+      : OpRewritePattern(ctx), blockSize(blockSize) {}
+
+  LogicalResult matchAndRewrite(scf::ParallelOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isOnHost(op) || op->getParentOfType<scf::ParallelOp>() ||
+        op.getNumResults() != 0)
+      return failure();
+    Location loc = op.getLoc();
+    SmallVector<Value> trips;
+    Value total = indexConstant(rewriter, loc, 1);
+    for (auto [lb, ub, step] :
+         llvm::zip(op.getLowerBound(), op.getUpperBound(), op.getStep())) {
+      Value span = rewriter.createOrFold<arith::SubIOp>(loc, ub, lb);
+      trips.push_back(rewriter.createOrFold<arith::CeilDivUIOp>(loc, span, step));
+      total = rewriter.createOrFold<arith::MulIOp>(loc, total, trips.back());
+    }
+    Value threads = indexConstant(rewriter, loc, blockSize);
+    Value blocks = rewriter.createOrFold<arith::CeilDivUIOp>(loc, total, threads);
+    OpBuilder::InsertionGuard guard(rewriter);
+    gpu::LaunchOp launch = createLaunch(rewriter, loc, blocks, threads);
+    Value linear = arith::AddIOp::create(
+        rewriter, loc,
+        arith::MulIOp::create(rewriter, loc, launch.getBlockIds().x, threads),
+        launch.getThreadIds().x);
+    Value inside = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult,
+                                         linear, total);
+    auto guardIf = scf::IfOp::create(rewriter, loc, inside);
+    rewriter.setInsertionPointToStart(guardIf.thenBlock());
+    // The last dim varies fastest, as in the buffers' row-major order.
+    SmallVector<Value> ivs(trips.size());
+    Value rest = linear;
+    for (int64_t i = trips.size() - 1; i >= 0; --i) {
+      Value index = i ? arith::RemUIOp::create(rewriter, loc, rest, trips[i]).getResult()
+                      : rest;
+      if (i)
+        rest = arith::DivUIOp::create(rewriter, loc, rest, trips[i]);
+      ivs[i] = arith::AddIOp::create(
+          rewriter, loc, op.getLowerBound()[i],
+          arith::MulIOp::create(rewriter, loc, index, op.getStep()[i]));
+    }
+    Block *body = op.getBody();
+    rewriter.eraseOp(body->getTerminator()); // scf.reduce without operands
+    rewriter.inlineBlockBefore(body, guardIf.thenBlock()->getTerminator(), ivs);
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  int64_t blockSize;
+};
+
+/// Host buffers live on the device.
+struct AllocToDevice : OpRewritePattern<memref::AllocOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(memref::AllocOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isOnHost(op))
+      return failure();
+    rewriter.replaceOpWithNewOp<gpu::AllocOp>(
+        op, op.getType(), /*asyncToken=*/Type(), /*asyncDependencies=*/ValueRange(),
+        op.getDynamicSizes(), op.getSymbolOperands(), /*hostShared=*/false);
+    return success();
+  }
+};
+
+struct DeallocToDevice : OpRewritePattern<memref::DeallocOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(memref::DeallocOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isOnHost(op))
+      return failure();
+    rewriter.replaceOpWithNewOp<gpu::DeallocOp>(op, /*asyncToken=*/Type(),
+                                                ValueRange(), op.getMemref());
+    return success();
+  }
+};
+
+/// Ops cloned into launches rather than passed to them: constants, weights
+/// and views computed from them.
+bool isSunkIntoLaunch(Operation *op) {
+  return op->hasTrait<OpTrait::ConstantLike>() ||
+         isa<memref::GetGlobalOp, memref::DimOp, memref::SubViewOp,
+             memref::CollapseShapeOp, memref::ExpandShapeOp,
+             memref::ReinterpretCastOp, memref::CastOp>(op);
+}
+
+/// The first host op that still touches memory (a lowering left it behind).
+Operation *findHostMemoryAccess(func::FuncOp func) {
+  Operation *found = nullptr;
+  func.walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (isa<gpu::LaunchOp>(op))
+      return WalkResult::skip();
+    if (isa<memref::LoadOp, memref::StoreOp, vector::LoadOp, vector::StoreOp,
+            linalg::LinalgOp, memref::CopyOp>(op)) {
+      found = op;
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return found;
+}
+
+struct ConvertQCToGPUPass
+    : quantc::impl::ConvertQCToGPUBase<ConvertQCToGPUPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    RewritePatternSet patterns(ctx);
+    gpu_lowering::populateTensorCoreKernelPatterns(patterns);
+    patterns.add<CopyToLinalg, ScalarOpToLaunch, LinalgToParallelLoops,
+                 AllocToDevice, DeallocToDevice>(ctx);
+    patterns.add<ParallelLoopToLaunch>(ctx, blockSize);
+    if (failed(applyPatternsGreedily(module, std::move(patterns))))
+      return signalPassFailure();
+
+    for (auto func : module.getOps<func::FuncOp>())
+      if (Operation *op = findHostMemoryAccess(func)) {
+        op->emitError("cannot run on the GPU: no lowering moved it into a kernel");
+        return signalPassFailure();
+      }
+    WalkResult sunk = module.walk([&](gpu::LaunchOp launch) {
+      return failed(sinkOperationsIntoLaunchOp(launch, isSunkIntoLaunch))
+                 ? WalkResult::interrupt()
+                 : WalkResult::advance();
+    });
+    if (sunk.wasInterrupted())
+      signalPassFailure();
+  }
+};
+} // namespace
