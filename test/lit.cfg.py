@@ -35,3 +35,11 @@ llvm_config.add_tool_substitutions(["quant-opt", "quant-run", "quant-translate",
 llvm_config.add_tool_substitutions(["not", "FileCheck", "count", "split-file",
                                     "mlir-opt", "llvm-readelf"],
                                    [config.llvm_tools_dir])
+
+# The CUDA toolkit (ptxas, fatbinary, libdevice): GPU code compiles and is
+# checked statically without a GPU.
+ptxas = os.path.join(config.cuda_toolkit, "bin", "ptxas")
+if config.cuda_toolkit and os.path.exists(ptxas):
+    config.available_features.add("cuda-toolkit")
+    config.substitutions.append(("%cuda_toolkit", config.cuda_toolkit))
+    config.substitutions.append(("%ptxas", ptxas))

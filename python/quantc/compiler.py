@@ -52,8 +52,13 @@ def _run_quantc(args):
 def compile(onnx_path, calibration=None, target="cpu", target_cpu="znver4",
             output=None, input_shapes=None, activation="i8", weight="i8",
             scope="all", estimator="minmax", overrides=None,
-            rounding="half_to_even", threads=1):
+            rounding="half_to_even", threads=1, gpu_arch="sm_80", load=True):
     """Compiles `onnx_path` and returns the loaded Model.
+
+    target: "cpu" (target_cpu picks the instruction set) or "cuda"
+        (gpu_arch picks the GPU: sm_80, sm_86, sm_89, sm_90, ...).
+    load: False returns the library's path instead of loading it (a CUDA
+        library loads only where the NVIDIA driver is installed).
 
     calibration: .npz file(s) or directories of inputs; without it the model
         is compiled in float.
@@ -61,8 +66,10 @@ def compile(onnx_path, calibration=None, target="cpu", target_cpu="znver4",
         lives as long as the returned Model).
     input_shapes: {"input": (1, 3, 224, 224)} for inputs with dynamic dims.
     """
-    if target != "cpu":
-        raise ValueError(f"unsupported target '{target}' (cpu)")
+    if target not in ("cpu", "cuda"):
+        raise ValueError(f"unsupported target '{target}' (cpu, cuda)")
+    if output is None and not load:
+        raise ValueError("load=False needs an output path")
     workdir = None
     if output is None:
         workdir = tempfile.TemporaryDirectory(prefix="quantc-")
@@ -70,9 +77,13 @@ def compile(onnx_path, calibration=None, target="cpu", target_cpu="znver4",
     args = [onnx_path, "-o", output, "--target", target, "--target-cpu", target_cpu,
             *_quantization_args(calibration, input_shapes, activation, weight, scope,
                                 estimator, overrides)]
+    if target == "cuda":
+        args += ["--gpu-arch", gpu_arch]
     if calibration is not None:
         args += ["--rounding", rounding]
     _run_quantc(args)
+    if not load:
+        return pathlib.Path(output)
     model = Model(output, threads=threads)
     model._workdir = workdir  # keeps a temporary library alive
     return model

@@ -52,6 +52,8 @@ def _library():
         for fn in (lib.qc_model_input_info, lib.qc_model_output_info):
             fn.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(_TensorInfo)]
         lib.qc_model_set_num_threads.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        lib.qc_model_target.restype = ctypes.c_char_p
+        lib.qc_model_target.argtypes = [ctypes.c_void_p]
         lib.qc_model_run.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p),
                                      ctypes.POINTER(ctypes.c_void_p)]
         _runtime = lib
@@ -73,6 +75,7 @@ class Model:
                        for i in range(lib.qc_model_num_inputs(self._handle))]
         self.outputs = [self._info(lib.qc_model_output_info, i)
                         for i in range(lib.qc_model_num_outputs(self._handle))]
+        self.target = lib.qc_model_target(self._handle).decode()  # "cpu" or "cuda"
         self.set_num_threads(threads)
         manifest = self.path.with_suffix(".json")
         self.manifest = json.loads(manifest.read_text()) if manifest.exists() else None

@@ -1,14 +1,18 @@
 //===- quant-translate.cpp - the packaging steps one at a time --*- C++ -*-===//
 //
 // quant-translate model.llvm.mlir --emit=llvm-ir|object|header -o FILE
+// quant-translate model.llvm.mlir --emit=gpu-binary [--kernel NAME] -o FILE
 //
-// Takes a module lowered by qc-cpu-codegen (LLVM dialect with the artifact
-// entry point and qc.signature) and writes its LLVM IR, its object file for
-// --target-cpu, or its C header: the steps `quantc` runs before linking.
+// Takes a module lowered by qc-cpu-codegen or qc-gpu-codegen (LLVM dialect
+// with the artifact entry point and qc.signature) and writes its LLVM IR,
+// its object file for --target-cpu, or its C header: the steps `quantc`
+// runs before linking. For GPU modules, --emit=gpu-binary writes the
+// cubin, fatbin or PTX of one kernel module as embedded in the host code.
 //
 //===----------------------------------------------------------------------===//
 #include "quantc/Dialect/QC/QCDialect.h"
 #include "quantc/Target/CPU/Artifact.h"
+#include "quantc/Target/CUDA/Artifact.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -22,7 +26,7 @@
 using namespace mlir;
 namespace cl = llvm::cl;
 
-enum class Emit { LLVMIR, Object, Header };
+enum class Emit { LLVMIR, Object, Header, GPUBinary };
 
 static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
                                       cl::desc("<module lowered by qc-cpu-codegen>"));
@@ -31,7 +35,12 @@ static cl::opt<Emit> emit(
     "emit", cl::Required, cl::desc("What to write"),
     cl::values(clEnumValN(Emit::LLVMIR, "llvm-ir", "LLVM IR (optimized)"),
                clEnumValN(Emit::Object, "object", "an object file"),
-               clEnumValN(Emit::Header, "header", "the model's C header")));
+               clEnumValN(Emit::Header, "header", "the model's C header"),
+               clEnumValN(Emit::GPUBinary, "gpu-binary",
+                          "a kernel module's cubin, fatbin or PTX")));
+static cl::opt<std::string> kernel(
+    "kernel", cl::desc("--emit=gpu-binary: the gpu.binary to write (default: "
+                       "the first)"));
 static cl::opt<std::string> targetCPU("target-cpu", cl::init("znver4"),
                                       cl::desc("CPU of the object file"));
 
@@ -40,7 +49,7 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "quantc packaging steps\n");
   DialectRegistry registry;
   registry.insert<quantc::qc::QCDialect>();
-  quantc::registerCPUCodegenDialects(registry);
+  quantc::registerCUDACodegenDialects(registry);
   MLIRContext ctx(registry);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &ctx);
@@ -57,9 +66,13 @@ int main(int argc, char **argv) {
   }
   SmallString<128> stem(llvm::sys::path::filename(outputPath));
   llvm::sys::path::replace_extension(stem, "");
-  LogicalResult written = emit == Emit::LLVMIR
-                              ? quantc::emitLLVMIR(*module, output->os())
-                              : quantc::emitHeader(*module, stem, output->os());
+  LogicalResult written = failure();
+  if (emit == Emit::LLVMIR)
+    written = quantc::emitLLVMIR(*module, output->os());
+  else if (emit == Emit::GPUBinary)
+    written = quantc::emitGPUBinary(*module, kernel, output->os());
+  else
+    written = quantc::emitHeader(*module, stem, output->os());
   if (failed(written))
     return 1;
   output->keep();

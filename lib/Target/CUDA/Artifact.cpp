@@ -3,6 +3,7 @@
 #include "quantc/Target/CPU/Artifact.h"
 #include "quantc/Target/CPU/Manifest.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "llvm/Support/Path.h"
 
 using namespace mlir;
@@ -43,4 +44,20 @@ LogicalResult quantc::writeCUDAArtifact(ModuleOp module, StringRef outputPath,
                             {runtime, "-L" + stubs.str().str(), "-lcuda",
                              "-lstdc++", "-lpthread"},
                             manifest, error);
+}
+
+LogicalResult quantc::emitGPUBinary(ModuleOp module, StringRef name,
+                                    raw_ostream &os) {
+  for (auto binary : module.getOps<gpu::BinaryOp>()) {
+    if (!name.empty() && binary.getSymName() != name)
+      continue;
+    auto object = dyn_cast<gpu::ObjectAttr>(binary.getObjects()[0]);
+    if (!object)
+      return binary.emitError("not a serialized kernel module");
+    os << object.getObject().getValue();
+    return success();
+  }
+  return module.emitError() << "no gpu.binary"
+                            << (name.empty() ? "" : (" named '" + name + "'").str())
+                            << ": run qc-gpu-codegen first";
 }

@@ -41,6 +41,11 @@ void buildCUDACodegenPipeline(mlir::OpPassManager &pm,
 /// Registers `qc-gpu-codegen{chip=... format=... toolkit=... block-size=...}`.
 void registerCUDACodegenPipeline();
 
+/// Writes the object (cubin, fatbin or PTX) of the gpu.binary `name` (the
+/// first when empty) of a module lowered by qc-gpu-codegen.
+mlir::LogicalResult emitGPUBinary(mlir::ModuleOp module, llvm::StringRef name,
+                                  llvm::raw_ostream &os);
+
 /// Compiles a quantized (or float) qc module into `outputPath`, a shared
 /// library holding the host code and the kernels' binary, with `<stem>.h`
 /// and `<stem>.json` beside it. Fills `error` on failure, leaving no

@@ -1,0 +1,124 @@
+// RUN: quant-opt %s --split-input-file --convert-qc-to-gpu | FileCheck %s
+
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+memref.global "private" constant @w : memref<8x64xi8> = dense<1> {alignment = 64 : i64}
+
+// Rule: a marked contraction becomes one launch of 4-warp blocks, each
+// computing 64 x 64 of C (grid: N / 64, M / 64, batch) with 2 x 4
+// mma.sync m16n8k32 per warp and K step; K-contiguous rows of a multiple
+// of 4 taps load as aligned 4-byte words. The weights are loaded inside the
+// kernel, so outlining moves them into the kernel's module.
+// CHECK-LABEL: func.func @matmul
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG: %[[C128:.*]] = arith.constant 128 : index
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[C1]], {{.*}} = %[[C1]], {{.*}} = %[[C1]]) threads({{.*}}) in ({{.*}} = %[[C128]], {{.*}} = %[[C1]], {{.*}} = %[[C1]])
+// CHECK: %[[W:.*]] = memref.get_global @w : memref<8x64xi8>
+// CHECK: scf.for {{.*}} step %c32{{.*}} iter_args({{.*}}) -> (i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32)
+// CHECK: vector.load %arg0[{{.*}}] {alignment = 4 : i64} : memref<5x64xi8>, vector<4xi8>
+// CHECK: vector.load %[[W]][{{.*}}] {alignment = 4 : i64} : memref<8x64xi8>, vector<4xi8>
+// CHECK-COUNT-8: nvvm.mma.sync A[{{.*}}, {{.*}}, {{.*}}, {{.*}}] B[{{.*}}, {{.*}}] C[{{.*}}, {{.*}}, {{.*}}, {{.*}}] {intOverflowBehavior = #nvvm.mma_int_overflow<wrapped>, layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<s8>, multiplicandBPtxType = #nvvm.mma_type<s8>, shape = #nvvm.shape<m = 16, n = 8, k = 32>} : (i32, i32, i32) -> !llvm.struct<(i32, i32, i32, i32)>
+// The epilogue adds each accumulator to C (which holds the bias).
+// CHECK-COUNT-32: scf.if
+// CHECK-NOT: linalg.generic
+func.func @matmul(%x: memref<5x64xi8>, %y: memref<5x8xi32>) {
+  %w = memref.get_global @w : memref<8x64xi8>
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<5x64xi8>, memref<8x64xi8>) outs(%y : memref<5x8xi32>) attrs = {qc.mma_operands = ["s8", "s8"]} {
+  ^bb0(%l: i8, %r: i8, %acc: i32):
+    %0 = arith.extsi %l : i8 to i32
+    %1 = arith.extsi %r : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
+
+// -----
+
+#a = affine_map<(d0, d1, d2, d3) -> (d1, d3)>
+#b = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>
+#c = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+
+// Rule: the batched form (a convolution's im2col) launches one grid layer
+// per batch (130 pixels: 3 blocks along x); 27 taps (not a multiple of 4)
+// load byte by byte, and u8 activations make a u8 operand.
+// CHECK-LABEL: func.func @conv
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK-DAG: %[[C3:.*]] = arith.constant 3 : index
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[C3]], {{.*}} = %[[C1]], {{.*}} = %[[C2]])
+// CHECK-NOT: vector.load
+// CHECK: memref.load %arg1[{{.*}}, {{.*}}, {{.*}}] : memref<2x130x27xi8>
+// CHECK: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<s8>, multiplicandBPtxType = #nvvm.mma_type<u8>
+// CHECK: memref.store {{.*}}, %arg2[{{.*}}, {{.*}}, {{.*}}] : memref<2x16x130xi32>
+func.func @conv(%w: memref<16x27xi8>, %col: memref<2x130x27xi8>, %y: memref<2x16x130xi32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%w, %col : memref<16x27xi8>, memref<2x130x27xi8>) outs(%y : memref<2x16x130xi32>) attrs = {qc.mma_operands = ["s8", "u8"]} {
+  ^bb0(%l: i8, %r: i8, %acc: i32):
+    %0 = arith.extsi %l : i8 to i32
+    %1 = arith.extui %r : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// Rule: other linalg ops run one thread per iteration, the linear thread id
+// split into the loop's indices with the last dim fastest; host buffers
+// are device allocations and copies are kernels too.
+// CHECK-LABEL: func.func @elementwise
+// CHECK-DAG: %[[C5:.*]] = arith.constant 5 : index
+// CHECK-DAG: %[[C15:.*]] = arith.constant 15 : index
+// CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
+// CHECK: %[[T:.*]] = gpu.alloc () : memref<3x5xf32>
+// CHECK: gpu.launch blocks(%[[BX:.*]], %{{.*}}, %{{.*}}) in ({{.*}}) threads(%[[TX:.*]], %{{.*}}, %{{.*}}) in ({{.*}} = %[[C256]], {{.*}})
+// CHECK: %[[BASE:.*]] = arith.muli %[[BX]], %[[C256]]
+// CHECK: %[[LIN:.*]] = arith.addi %[[BASE]], %[[TX]]
+// CHECK: %[[IN:.*]] = arith.cmpi ult, %[[LIN]], %[[C15]]
+// CHECK: scf.if %[[IN]] {
+// CHECK: arith.remui %[[LIN]], %[[C5]]
+// CHECK: arith.divui %[[LIN]], %[[C5]]
+// CHECK: memref.load %arg0
+// CHECK: arith.negf
+// CHECK: memref.store {{.*}}, %[[T]]
+// CHECK: gpu.terminator
+// CHECK: gpu.launch
+// CHECK: memref.load %[[T]]
+// CHECK: memref.store {{.*}}, %arg1
+// CHECK: gpu.dealloc %[[T]] : memref<3x5xf32>
+func.func @elementwise(%x: memref<3x5xf32>, %y: memref<3x5xf32>) {
+  %t = memref.alloc() : memref<3x5xf32>
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%x : memref<3x5xf32>) outs(%t : memref<3x5xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.negf %in : f32
+    linalg.yield %0 : f32
+  }
+  memref.copy %t, %y : memref<3x5xf32> to memref<3x5xf32>
+  memref.dealloc %t : memref<3x5xf32>
+  return
+}
+
+// -----
+
+// Rule: an op without parallel dims (here a full reduction) runs its loop
+// in a one-thread launch.
+// CHECK-LABEL: func.func @reduce_all
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[C1]], {{.*}} = %[[C1]], {{.*}} = %[[C1]]) threads({{.*}}) in ({{.*}} = %[[C1]], {{.*}} = %[[C1]], {{.*}} = %[[C1]])
+// CHECK: scf.for
+// CHECK: arith.addf
+// CHECK: gpu.terminator
+func.func @reduce_all(%x: memref<7xf32>, %y: memref<f32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]} ins(%x : memref<7xf32>) outs(%y : memref<f32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %0 = arith.addf %in, %acc : f32
+    linalg.yield %0 : f32
+  }
+  return
+}

@@ -1,0 +1,54 @@
+// RUN: quant-opt %s --qc-gpu-fuse-elementwise | FileCheck %s
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+
+// Element-wise chains fuse as upstream's fusion fuses them (the negation
+// into the doubling), but a marked contraction keeps its operands and its
+// consumer: the truncation feeding it and the conversion of its result stay
+// separate ops.
+// CHECK-LABEL: func.func @chain
+// CHECK: %[[A:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<4x8xf32>)
+// CHECK: arith.negf
+// CHECK: arith.mulf
+// CHECK: arith.fptosi
+// CHECK: %[[ACC:.*]] = linalg.generic {{.*}} ins(%[[A]], %arg1 : tensor<4x8xi8>, tensor<2x8xi8>) {{.*}} attrs = {qc.mma_operands = ["s8", "s8"]}
+// CHECK: %[[F:.*]] = linalg.generic {{.*}} ins(%[[ACC]] : tensor<4x2xi32>)
+// CHECK: arith.sitofp
+// CHECK: return %[[F]]
+func.func @chain(%x: tensor<4x8xf32>, %w: tensor<2x8xi8>) -> tensor<4x2xf32> {
+  %e = tensor.empty() : tensor<4x8xf32>
+  %neg = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.negf %in : f32
+    linalg.yield %0 : f32
+  } -> tensor<4x8xf32>
+  %e8 = tensor.empty() : tensor<4x8xi8>
+  %q = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%neg : tensor<4x8xf32>) outs(%e8 : tensor<4x8xi8>) {
+  ^bb0(%in: f32, %out: i8):
+    %c2 = arith.constant 2.0 : f32
+    %0 = arith.mulf %in, %c2 : f32
+    %1 = arith.fptosi %0 : f32 to i8
+    linalg.yield %1 : i8
+  } -> tensor<4x8xi8>
+  %zero = arith.constant 0 : i32
+  %ei = tensor.empty() : tensor<4x2xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%ei : tensor<4x2xi32>) -> tensor<4x2xi32>
+  %acc = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%q, %w : tensor<4x8xi8>, tensor<2x8xi8>) outs(%init : tensor<4x2xi32>) attrs = {qc.mma_operands = ["s8", "s8"]} {
+  ^bb0(%l: i8, %r: i8, %o: i32):
+    %0 = arith.extsi %l : i8 to i32
+    %1 = arith.extsi %r : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %o, %2 : i32
+    linalg.yield %3 : i32
+  } -> tensor<4x2xi32>
+  %ef = tensor.empty() : tensor<4x2xf32>
+  %f = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%acc : tensor<4x2xi32>) outs(%ef : tensor<4x2xf32>) {
+  ^bb0(%in: i32, %out: f32):
+    %0 = arith.sitofp %in : i32 to f32
+    linalg.yield %0 : f32
+  } -> tensor<4x2xf32>
+  return %f : tensor<4x2xf32>
+}
