@@ -52,6 +52,8 @@ def _library():
         for fn in (lib.qc_model_input_info, lib.qc_model_output_info):
             fn.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(_TensorInfo)]
         lib.qc_model_set_num_threads.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        lib.qc_model_run_device.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p),
+                                            ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p]
         lib.qc_model_target.restype = ctypes.c_char_p
         lib.qc_model_target.argtypes = [ctypes.c_void_p]
         lib.qc_model_run.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p),
@@ -114,6 +116,20 @@ class Model:
         if self._lib.qc_model_run(self._handle, inputs, outputs):
             raise RuntimeError(self._lib.qc_last_error().decode())
         return {spec["name"]: r for spec, r in zip(self.outputs, results)}
+
+    def run_device(self, inputs, outputs, stream=None):
+        """Runs a CUDA model on device buffers: `inputs` and `outputs` are
+        device pointers (ints, e.g. cupy's `.data.ptr` or torch's
+        `.data_ptr()`) of contiguous tensors of the shapes and dtypes in
+        `self.inputs` / `self.outputs`; `stream` a CUstream handle (None: the
+        default stream). Returns when the stream has finished the model."""
+        if len(inputs) != len(self.inputs) or len(outputs) != len(self.outputs):
+            raise TypeError(f"the model takes {len(self.inputs)} inputs and "
+                            f"{len(self.outputs)} outputs")
+        ins = (ctypes.c_void_p * len(inputs))(*inputs)
+        outs = (ctypes.c_void_p * len(outputs))(*outputs)
+        if self._lib.qc_model_run_device(self._handle, ins, outs, stream):
+            raise RuntimeError(self._lib.qc_last_error().decode())
 
     def __del__(self):
         handle = getattr(self, "_handle", None)
