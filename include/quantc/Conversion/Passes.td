@@ -129,7 +129,12 @@ def ConvertQCToGPU : Pass<"convert-qc-to-gpu", "::mlir::ModuleOp"> {
       `nvvm.mma.sync` m16n8k32 (s8/u8 operands, i32 accumulators, exact);
       fragments load straight from the K-contiguous operands, taps past K
       and rows past M or N as zeros, and the epilogue adds the
-      accumulators to C, which holds the bias;
+      accumulators to C, which holds the bias; when C's only reader is an
+      all-parallel `linalg.generic` reading it element for element (the
+      requantization, with the clamp and dequantization fused into it), and
+      nothing computes in between, that op's body runs in the epilogue on
+      accumulator plus bias and writes its output: the i32 accumulators
+      never reach memory;
     - other linalg ops (and `memref.copy`) become `scf.parallel` loops
       launched with one thread per iteration, the linear thread id split
       into the loop's induction variables (the last dim fastest, so
@@ -162,7 +167,11 @@ def QCGPUFuseElementwise : Pass<"qc-gpu-fuse-elementwise"> {
     Upstream's element-wise fusion of linalg ops on tensors (as
     `linalg-fuse-elementwise-ops`), except that nothing fuses into or out
     of a contraction marked `qc.mma_operands`: those must keep the form
-    `convert-qc-to-gpu` maps onto tensor cores.
+    `convert-qc-to-gpu` maps onto tensor cores. The op reading a
+    contraction's accumulators (its requantization) becomes the tensor-core
+    kernel's epilogue, so it fuses only into consumers that keep it
+    element-wise (all-parallel, reading it element for element), not into a
+    pooling or a reduction.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }

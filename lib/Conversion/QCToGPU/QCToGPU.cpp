@@ -4,7 +4,9 @@
 // bufferization, every computation of the host functions moves into a
 // gpu.launch, and their buffers into device memory:
 //
-// 1. contractions marked for tensor cores become mma.sync kernels;
+// 1. contractions marked for tensor cores become mma.sync kernels, with the
+//    element-wise op reading their accumulators (the requantization) fused
+//    into the kernel's epilogue;
 // 2. other linalg ops (and memref.copy, as linalg.copy) become scf.parallel
 //    loops, each launched with one thread per iteration (linearized over
 //    blocks of `block-size` threads, so any rank and shape maps);
@@ -215,8 +217,13 @@ struct ConvertQCToGPUPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
+    // Tensor-core kernels first: they absorb their epilogue ops, which
+    // must not have become loops yet.
+    RewritePatternSet tensorCores(ctx);
+    gpu_lowering::populateTensorCoreKernelPatterns(tensorCores);
+    if (failed(applyPatternsGreedily(module, std::move(tensorCores))))
+      return signalPassFailure();
     RewritePatternSet patterns(ctx);
-    gpu_lowering::populateTensorCoreKernelPatterns(patterns);
     patterns.add<CopyToLinalg, ScalarOpToLaunch, LinalgToParallelLoops,
                  AllocToDevice, DeallocToDevice>(ctx);
     patterns.add<ParallelLoopToLaunch>(ctx, blockSize);

@@ -7,7 +7,8 @@
 namespace quantc::gpu_lowering {
 
 /// Contractions marked for tensor cores (on buffers) → gpu.launch of
-/// mma.sync warps (benefit 2, before the loop lowering of linalg ops).
+/// mma.sync warps, absorbing the element-wise op that reads their
+/// accumulators as the kernel's epilogue.
 void populateTensorCoreKernelPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace quantc::gpu_lowering

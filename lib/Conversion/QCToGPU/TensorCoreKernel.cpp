@@ -10,12 +10,16 @@
 //   bytes per 32-bit register, as the PTX fragment layout places them; taps
 //   past K and rows past M or N read 0, so any shape works;
 // - C already holds the bias (bufferization copies it in), so the epilogue
-//   adds the accumulators to it.
+//   adds the accumulators to it; when C's only reader is an element-wise op
+//   (the requantization, clamp and whatever fused with them), that op's body
+//   runs in the epilogue instead, on accumulator plus bias, and writes its
+//   own output: the i32 accumulators never reach memory.
 //
 //===----------------------------------------------------------------------===//
 #include "QCToGPUPatterns.h"
 #include "quantc/Conversion/TensorCores.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -24,6 +28,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
 
 using namespace mlir;
 using namespace quantc;
@@ -79,12 +84,78 @@ FailureOr<MMAContraction> matchContraction(linalg::GenericOp op) {
                         op.getDpsInits()[0], batched, *aType, *bType};
 }
 
+/// An all-parallel linalg.generic after the contraction reading C (or an
+/// expand_shape view of it) element for element, with an identity output:
+/// its body becomes the kernel's epilogue.
+struct Epilogue {
+  linalg::GenericOp op;
+  unsigned input;              // the input reading C
+  Operation *view = nullptr;   // the expand_shape between, if any
+  SmallVector<int64_t> ranges; // the op's (static) loop ranges
+};
+
+/// C's readers and writers other than the contraction must be: ops before
+/// it (the bias initialization), deallocations, and one epilogue op.
+std::optional<Epilogue> matchEpilogue(linalg::GenericOp contraction, Value c) {
+  if (!c.getDefiningOp<memref::AllocOp>())
+    return std::nullopt; // a caller's buffer: its values are the result
+  std::optional<Epilogue> found;
+  for (Operation *user : c.getUsers()) {
+    if (user == contraction.getOperation() || isa<memref::DeallocOp>(user))
+      continue;
+    if (user->getBlock() != contraction->getBlock())
+      return std::nullopt;
+    if (user->isBeforeInBlock(contraction))
+      continue;
+    Value read = c;
+    Operation *view = nullptr;
+    if (auto expand = dyn_cast<memref::ExpandShapeOp>(user)) {
+      if (!expand->hasOneUse())
+        return std::nullopt;
+      view = expand;
+      read = expand.getResult();
+      user = *expand->getUsers().begin();
+    }
+    auto consumer = dyn_cast<linalg::GenericOp>(user);
+    if (found || !consumer || consumer->getBlock() != contraction->getBlock() ||
+        !consumer.hasPureBufferSemantics() ||
+        consumer.getNumParallelLoops() != consumer.getNumLoops() ||
+        consumer.getNumDpsInits() != 1)
+      return std::nullopt;
+    OpOperand *output = consumer.getDpsInitOperand(0);
+    if (!consumer.getMatchingIndexingMap(output).isIdentity() ||
+        output->get() == c || output->get() == read)
+      return std::nullopt;
+    std::optional<unsigned> input;
+    for (OpOperand *operand : consumer.getDpsInputOperands()) {
+      if (operand->get() != read)
+        continue;
+      if (input || !consumer.getMatchingIndexingMap(operand).isIdentity())
+        return std::nullopt;
+      input = operand->getOperandNumber();
+    }
+    SmallVector<int64_t> ranges = consumer.getStaticLoopRanges();
+    if (!input || llvm::any_of(ranges, ShapedType::isDynamic))
+      return std::nullopt;
+    // The fused kernel runs where the epilogue op was: nothing between may
+    // compute (it could write the contraction's operands).
+    for (Operation *between = contraction->getNextNode(); between != consumer;
+         between = between->getNextNode())
+      if (!isa<memref::AllocOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
+               memref::GetGlobalOp, arith::ConstantOp>(between))
+        return std::nullopt;
+    found = Epilogue{consumer, *input, view, ranges};
+  }
+  return found;
+}
+
 /// Builds the kernel body inside a gpu.launch.
 class KernelBuilder {
 public:
   KernelBuilder(OpBuilder &b, Location loc, const MMAContraction &mma,
-                Value m, Value n, Value k, Value batch)
-      : b(b), loc(loc), mma(mma), m(m), n(n), k(k), batch(batch) {}
+                const std::optional<Epilogue> &epilogue, Value m, Value n,
+                Value k)
+      : b(b), loc(loc), mma(mma), epilogue(epilogue), m(m), n(n), k(k) {}
 
   void build(gpu::LaunchOp launch) {
     gpu::KernelDim3 block = launch.getBlockIds(), thread = launch.getThreadIds();
@@ -204,8 +275,48 @@ private:
     return next;
   }
 
-  /// C[row, col] += accumulator, for the C fragment's rows g, g, g + 8,
-  /// g + 8 and columns 2t, 2t + 1, 2t, 2t + 1 of each tile.
+  /// Runs the epilogue op's body on `sum` (accumulator plus bias) at C's
+  /// element `at`, writing the op's output.
+  void applyEpilogue(Value sum, ArrayRef<Value> at) {
+    linalg::GenericOp op = epilogue->op;
+    // C and the op's loops enumerate the same elements in row-major order.
+    ArrayRef<int64_t> cShape = cast<MemRefType>(mma.c.getType()).getShape();
+    Value linear = index(0);
+    for (auto [i, position] : llvm::enumerate(at))
+      linear = add(mul(linear, index(cShape[i])), position);
+    SmallVector<Value> loops(epilogue->ranges.size());
+    for (int64_t d = loops.size() - 1; d >= 0; --d) {
+      Value range = index(epilogue->ranges[d]);
+      loops[d] = d ? arith::RemUIOp::create(b, loc, linear, range).getResult() : linear;
+      if (d)
+        linear = arith::DivUIOp::create(b, loc, linear, range);
+    }
+    auto load = [&](OpOperand &operand) -> Value {
+      AffineMap map = op.getMatchingIndexingMap(&operand);
+      SmallVector<Value> indices;
+      for (AffineExpr expr : map.getResults())
+        indices.push_back(affine::AffineApplyOp::create(
+            b, loc, AffineMap::get(map.getNumDims(), 0, expr), loops));
+      return memref::LoadOp::create(b, loc, operand.get(), indices);
+    };
+    IRMapping values;
+    Block *body = op.getBlock();
+    for (OpOperand &operand : op->getOpOperands()) {
+      BlockArgument arg = body->getArgument(operand.getOperandNumber());
+      if (operand.getOperandNumber() == epilogue->input)
+        values.map(arg, sum);
+      else if (!arg.use_empty())
+        values.map(arg, load(operand));
+    }
+    for (Operation &inner : body->without_terminator())
+      b.clone(inner, values);
+    Value result = values.lookup(body->getTerminator()->getOperand(0));
+    memref::StoreOp::create(b, loc, result, op.getDpsInits()[0], loops);
+  }
+
+  /// C[row, col] += accumulator (or the epilogue of it), for the C
+  /// fragment's rows g, g, g + 8, g + 8 and columns 2t, 2t + 1, 2t, 2t + 1
+  /// of each tile.
   void storeAccumulators(ValueRange acc) {
     for (int64_t tm = 0; tm < kTilesM; ++tm)
       for (int64_t tn = 0; tn < kTilesN; ++tn)
@@ -217,9 +328,12 @@ private:
           Value value = acc[(tm * kTilesN + tn) * 4 + i];
           scf::IfOp::create(b, loc, inside, [&](OpBuilder &, Location) {
             SmallVector<Value> at = indices(mma.c, row, col);
-            Value old = memref::LoadOp::create(b, loc, mma.c, at);
-            memref::StoreOp::create(b, loc, arith::AddIOp::create(b, loc, old, value),
-                                    mma.c, at);
+            Value bias = memref::LoadOp::create(b, loc, mma.c, at);
+            Value sum = arith::AddIOp::create(b, loc, bias, value);
+            if (epilogue)
+              applyEpilogue(sum, at);
+            else
+              memref::StoreOp::create(b, loc, sum, mma.c, at);
             scf::YieldOp::create(b, loc);
           });
         }
@@ -228,7 +342,8 @@ private:
   OpBuilder &b;
   Location loc;
   const MMAContraction &mma;
-  Value m, n, k, batch;
+  const std::optional<Epilogue> &epilogue;
+  Value m, n, k;
   Value group, inGroup, rowBase, colBase, batchIndex;
 };
 
@@ -241,6 +356,12 @@ struct TensorCoreContractionToLaunch : OpRewritePattern<linalg::GenericOp> {
     if (failed(mma))
       return failure();
     Location loc = op.getLoc();
+    std::optional<Epilogue> epilogue = matchEpilogue(op, mma->c);
+    // A fused kernel replaces the epilogue op, whose operands are all
+    // defined by then.
+    OpBuilder::InsertionGuard guard(rewriter);
+    if (epilogue)
+      rewriter.setInsertionPoint(epilogue->op);
     auto dim = [&](Value memref, int64_t i) -> Value {
       return rewriter.createOrFold<memref::DimOp>(loc, memref, i);
     };
@@ -258,11 +379,15 @@ struct TensorCoreContractionToLaunch : OpRewritePattern<linalg::GenericOp> {
         arith::ConstantIndexOp::create(rewriter, loc, kWarpsM * kWarpsN * kWarpSize);
     auto launch = gpu::LaunchOp::create(rewriter, loc, ceilDiv(n, kBlockN),
                                         ceilDiv(m, kBlockM), batch, threads, one, one);
-    OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointToStart(&launch.getBody().front());
-    KernelBuilder(rewriter, loc, *mma, m, n, k, batch).build(launch);
+    KernelBuilder(rewriter, loc, *mma, epilogue, m, n, k).build(launch);
     gpu::TerminatorOp::create(rewriter, loc);
     rewriter.eraseOp(op);
+    if (epilogue) {
+      rewriter.eraseOp(epilogue->op);
+      if (epilogue->view)
+        rewriter.eraseOp(epilogue->view);
+    }
     return success();
   }
 };

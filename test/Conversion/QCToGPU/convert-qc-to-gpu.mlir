@@ -122,3 +122,97 @@ func.func @reduce_all(%x: memref<7xf32>, %y: memref<f32>) {
   }
   return
 }
+
+// -----
+
+#a = affine_map<(d0, d1, d2, d3) -> (d1, d3)>
+#b = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>
+#c = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#channel = affine_map<(d0, d1, d2, d3) -> (d1)>
+#bias = affine_map<(d0, d1, d2) -> (d1)>
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+
+// Rule: the element-wise op reading the accumulators (through the conv's
+// expand_shape) fuses into the kernel's epilogue: accumulator plus bias goes
+// through its body (here a per-channel scale) straight into its output, at
+// the indices of the op's loops (C's linear index split over 1x4x3x3).
+// CHECK-LABEL: func.func @fused_epilogue
+// CHECK: %[[C:.*]] = gpu.alloc () : memref<1x4x9xi32>
+// CHECK: gpu.launch
+// CHECK: memref.store {{.*}}, %[[C]]
+// CHECK: gpu.launch
+// CHECK: nvvm.mma.sync
+// CHECK: scf.if
+// CHECK: %[[BIAS:.*]] = memref.load %[[C]]
+// CHECK: %[[SUM:.*]] = arith.addi %[[BIAS]]
+// CHECK: memref.load %arg3[
+// CHECK: %[[SCALED:.*]] = arith.muli %[[SUM]]
+// CHECK: memref.store %[[SCALED]], %arg4[
+// CHECK-NOT: gpu.launch
+// CHECK: gpu.dealloc %[[C]]
+func.func @fused_epilogue(%w: memref<4x8xi8>, %col: memref<1x9x8xi8>, %b: memref<4xi32>, %scale: memref<4xi32>, %out: memref<1x4x3x3xi32>) {
+  %acc = memref.alloc() : memref<1x4x9xi32>
+  linalg.generic {indexing_maps = [#bias, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%b : memref<4xi32>) outs(%acc : memref<1x4x9xi32>) {
+  ^bb0(%in: i32, %o: i32):
+    linalg.yield %in : i32
+  }
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%w, %col : memref<4x8xi8>, memref<1x9x8xi8>) outs(%acc : memref<1x4x9xi32>) attrs = {qc.mma_operands = ["s8", "s8"]} {
+  ^bb0(%l: i8, %r: i8, %o: i32):
+    %0 = arith.extsi %l : i8 to i32
+    %1 = arith.extsi %r : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %o, %2 : i32
+    linalg.yield %3 : i32
+  }
+  %view = memref.expand_shape %acc [[0], [1], [2, 3]] output_shape [1, 4, 3, 3] : memref<1x4x9xi32> into memref<1x4x3x3xi32>
+  linalg.generic {indexing_maps = [#id4, #channel, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%view, %scale : memref<1x4x3x3xi32>, memref<4xi32>) outs(%out : memref<1x4x3x3xi32>) {
+  ^bb0(%v: i32, %s: i32, %o: i32):
+    %0 = arith.muli %v, %s : i32
+    linalg.yield %0 : i32
+  }
+  memref.dealloc %acc : memref<1x4x9xi32>
+  return
+}
+
+// -----
+
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// Not fused: a computation between the contraction and the reader (it could
+// write the contraction's operands), so the accumulators go through memory.
+// CHECK-LABEL: func.func @not_fused
+// CHECK: %[[ACC:.*]] = gpu.alloc
+// CHECK: gpu.launch
+// CHECK: nvvm.mma.sync
+// CHECK: memref.store {{.*}}, %[[ACC]]
+// CHECK: gpu.launch
+// CHECK: arith.negf
+// CHECK: gpu.launch
+// CHECK: arith.sitofp
+func.func @not_fused(%x: memref<2x32xi8>, %w: memref<8x32xi8>, %f: memref<2x2xf32>, %g: memref<2x2xf32>, %out: memref<2x8xf32>) {
+  %acc = memref.alloc() : memref<2x8xi32>
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<2x32xi8>, memref<8x32xi8>) outs(%acc : memref<2x8xi32>) attrs = {qc.mma_operands = ["s8", "s8"]} {
+  ^bb0(%l: i8, %r: i8, %o: i32):
+    %0 = arith.extsi %l : i8 to i32
+    %1 = arith.extsi %r : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %o, %2 : i32
+    linalg.yield %3 : i32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%f : memref<2x2xf32>) outs(%g : memref<2x2xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %0 = arith.negf %in : f32
+    linalg.yield %0 : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%acc : memref<2x8xi32>) outs(%out : memref<2x8xf32>) {
+  ^bb0(%in: i32, %o: f32):
+    %0 = arith.sitofp %in : i32 to f32
+    linalg.yield %0 : f32
+  }
+  memref.dealloc %acc : memref<2x8xi32>
+  return
+}

@@ -1,7 +1,7 @@
 // RUN: quant-opt %s --split-input-file --qc-cpu-entry-point --verify-diagnostics
 
 module attributes {qc.signature = {inputs = [{name = "x", type = tensor<4xf32>}], outputs = [{name = "y", type = tensor<4xf32>}]}} {
-  // expected-error @+1 {{@main takes 1 pointers, expected 2 (inputs then output buffers)}}
+  // expected-error @+1 {{@main takes 1 arguments, expected 2 pointers or 10 descriptor fields (inputs then output buffers)}}
   llvm.func @main(%arg0: !llvm.ptr) {
     llvm.return
   }

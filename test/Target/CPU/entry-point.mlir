@@ -1,4 +1,4 @@
-// RUN: quant-opt %s --qc-cpu-entry-point | FileCheck %s
+// RUN: quant-opt %s --split-input-file --qc-cpu-entry-point | FileCheck %s
 
 // Rule: @main becomes internal and loses its attributes; the artifact gets
 // the signature table [#in, #out, (code, rank, dims)...] (f32 = 0, quantized
@@ -20,3 +20,25 @@ module attributes {qc.signature = {inputs = [{name = "image", type = tensor<1x4x
   }
 }
 
+
+// -----
+
+// Rule: a @main taking memref descriptors (a GPU host, whose kernels take
+// descriptors) gets each contiguous row-major buffer as pointer, pointer,
+// offset 0, sizes and strides.
+// CHECK: llvm.func internal @qc_model_main(%arg0: !llvm.ptr, %arg1: !llvm.ptr, %arg2: i64, %arg3: i64, %arg4: i64, %arg5: i64, %arg6: i64, %arg7: !llvm.ptr, %arg8: !llvm.ptr, %arg9: i64)
+// CHECK: llvm.func @quantc_artifact_run
+// CHECK: %[[B0:.*]] = llvm.load
+// CHECK-DAG: %[[Z:.*]] = llvm.mlir.constant(0 : i64) : i64
+// CHECK-DAG: %[[D2:.*]] = llvm.mlir.constant(2 : i64) : i64
+// CHECK-DAG: %[[D3:.*]] = llvm.mlir.constant(3 : i64) : i64
+// CHECK-DAG: %[[S3:.*]] = llvm.mlir.constant(3 : i64) : i64
+// CHECK-DAG: %[[S1:.*]] = llvm.mlir.constant(1 : i64) : i64
+// CHECK: %[[B1:.*]] = llvm.load
+// CHECK: %[[Z1:.*]] = llvm.mlir.constant(0 : i64) : i64
+// CHECK: llvm.call @qc_model_main(%[[B0]], %[[B0]], %[[Z]], %[[D2]], %[[D3]], %[[S3]], %[[S1]], %[[B1]], %[[B1]], %[[Z1]])
+module attributes {qc.signature = {inputs = [{name = "x", type = tensor<2x3xf32>}], outputs = [{name = "y", type = tensor<f32>}]}} {
+  llvm.func @main(%a0: !llvm.ptr, %a1: !llvm.ptr, %a2: i64, %a3: i64, %a4: i64, %a5: i64, %a6: i64, %b0: !llvm.ptr, %b1: !llvm.ptr, %b2: i64) {
+    llvm.return
+  }
+}
