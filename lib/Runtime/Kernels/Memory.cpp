@@ -1,0 +1,70 @@
+//===- Memory.cpp - the buffers of lowered memref.alloc ---------*- C++ -*-===//
+//
+// Artifacts lower memref.alloc / memref.dealloc to finalize-memref-to-llvm's
+// generic allocation functions, served here from a pool of freed blocks
+// reused by size. A model allocates the same intermediate sizes every run,
+// so after the first run no run maps fresh pages (which the kernel zeroes on
+// first touch) or unmaps them again: with malloc, every large intermediate
+// cost page faults on every run.
+//
+//===----------------------------------------------------------------------===//
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+namespace {
+constexpr uint64_t kAlignment = 64; // a cache line, and AVX-512 loads
+
+struct Pool {
+  std::mutex mutex;
+  std::multimap<uint64_t, void *> freeBlocks;       // by rounded size
+  std::unordered_map<void *, uint64_t> blockSizes; // every block handed out
+
+  void *allocate(uint64_t size, uint64_t alignment) {
+    size = (size + kAlignment - 1) / kAlignment * kAlignment;
+    if (alignment > kAlignment) // rare: served outside the pool
+      return std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment);
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = freeBlocks.find(size);
+    if (it != freeBlocks.end()) {
+      void *block = it->second;
+      freeBlocks.erase(it);
+      return block;
+    }
+    void *block = std::aligned_alloc(kAlignment, size ? size : kAlignment);
+    if (block)
+      blockSizes[block] = size;
+    return block;
+  }
+
+  void release(void *block) {
+    if (!block)
+      return;
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = blockSizes.find(block);
+    if (it == blockSizes.end()) {
+      std::free(block); // an over-aligned block
+      return;
+    }
+    freeBlocks.emplace(it->second, block);
+  }
+};
+
+Pool &pool() {
+  static Pool *instance = new Pool; // outlives every model's last run
+  return *instance;
+}
+} // namespace
+
+extern "C" void *_mlir_memref_to_llvm_alloc(uint64_t size) {
+  return pool().allocate(size, kAlignment);
+}
+
+extern "C" void *_mlir_memref_to_llvm_aligned_alloc(uint64_t alignment,
+                                                    uint64_t size) {
+  return pool().allocate(size, alignment);
+}
+
+extern "C" void _mlir_memref_to_llvm_free(void *block) { pool().release(block); }
