@@ -3,10 +3,13 @@ training-set calibration split, quantize to int8 (per-channel weights), fold
 scales into integer arithmetic, compile to a native library for this CPU
 (AVX-512 VNNI kernels), run it on the held-out digits, check it bit for bit
 against the reference evaluator, and print the per-layer report; the float
-model is checked against ONNX Runtime on the way. Then the same with mixed
-precision: qc-assign-precision chooses every layer's precision under a
-budget of bits per weight, and the report says why."""
+model is checked against ONNX Runtime on the way. The same int8 graph is
+compiled for CUDA GPUs too (tensor-core kernels in a fatbin), and run and
+checked where an NVIDIA driver is. Then the same with mixed precision:
+qc-assign-precision chooses every layer's precision under a budget of bits
+per weight, and the report says why."""
 import argparse
+import ctypes
 import json
 import pathlib
 import subprocess
@@ -34,6 +37,24 @@ def evaluate(binary, model, images, tmp):
     elapsed = time.perf_counter() - start
     with np.load(outputs) as out:
         return out["logits"], elapsed
+
+
+def cuda_build(binary, int_ir, library, images, tmp, reference):
+    """The int8 graph compiled for CUDA (sm_80); run where a driver is.
+    Returns a line for the report and whether it disagrees with `reference`."""
+    if not (binary.parent / "lib" / "libquantc_cuda.a").exists():
+        return "not built: quantc was built without the CUDA toolkit", False
+    start = time.perf_counter()
+    run([binary / "quantc", int_ir, "--target", "cuda", "--gpu-arch", "sm_80", "-o", library])
+    line = (f"{library.name} ({library.stat().st_size // 1024} KiB, one fatbin: sm_80 cubin "
+            f"+ PTX) in {time.perf_counter() - start:.2f} s")
+    try:
+        ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return line + "; no NVIDIA driver here, so it is not run", False
+    outputs, _ = evaluate(binary, library, images, tmp)
+    exact = bool((outputs == reference).all())
+    return line + f"; on the GPU, bit-exact with the reference: {exact}", not exact
 
 
 def main():
@@ -82,6 +103,8 @@ def main():
         np.savez(tmp / "one.npz", image=images[:1])
         latency = json.loads(run([binary / "quant-run", library, "--inputs", tmp / "one.npz",
                                   "--benchmark", "1000"]).stdout)["median_ms"]
+        cuda_line, cuda_differs = cuda_build(binary, int_ir, report / "digits_cnn_int8_cuda.so",
+                                             images, tmp, ours_int)
 
         # Mixed precision: each layer's precision chosen under the budget.
         mixed_ir = tmp / "mixed.mlirbc"
@@ -115,6 +138,7 @@ def main():
     print(f"code generation + link:          {codegen_time:.2f} s")
     print(f"reference evaluation (f32/int8): {float_time * 1000:.0f} ms / {int_time * 1000:.0f} ms")
     print(f"native int8 latency, one image:  {latency * 1000:.1f} us (median of 1000)")
+    print(f"CUDA int8 library:               {cuda_line}")
     print(f"report written to                {report}/report.{{json,md,svg}}, "
           f"library {library} (+ .h, .json)")
     print(f"\n== mixed precision within {args.bits_per_weight} bits per weight "
@@ -127,6 +151,8 @@ def main():
     print(f"mixed report and Pareto front    {report}/mixed_report.md, {report}/pareto.{{json,svg}}")
     if not (native == ours_int).all():
         raise SystemExit("the native library differs from the reference evaluator")
+    if cuda_differs:
+        raise SystemExit("the CUDA library differs from the reference evaluator")
     if mixed_rel > 1e-5:
         raise SystemExit("the mixed-precision library differs from the reference evaluator")
 

@@ -1,13 +1,14 @@
 //===- quant-translate.cpp - the packaging steps one at a time --*- C++ -*-===//
 //
 // quant-translate model.llvm.mlir --emit=llvm-ir|object|header -o FILE
-// quant-translate model.llvm.mlir --emit=gpu-binary [--kernel NAME] -o FILE
+// quant-translate model.llvm.mlir --emit=gpu-binary [--gpu-module NAME] -o FILE
 //
 // Takes a module lowered by qc-cpu-codegen or qc-gpu-codegen (LLVM dialect
 // with the artifact entry point and qc.signature) and writes its LLVM IR,
 // its object file for --target-cpu, or its C header: the steps `quantc`
 // runs before linking. For GPU modules, --emit=gpu-binary writes the
-// cubin, fatbin or PTX of one kernel module as embedded in the host code.
+// cubin, fatbin or PTX of a kernel module (quantc makes one, qc_kernels)
+// as embedded in the host code.
 //
 //===----------------------------------------------------------------------===//
 #include "quantc/Dialect/QC/QCDialect.h"
@@ -38,9 +39,9 @@ static cl::opt<Emit> emit(
                clEnumValN(Emit::Header, "header", "the model's C header"),
                clEnumValN(Emit::GPUBinary, "gpu-binary",
                           "a kernel module's cubin, fatbin or PTX")));
-static cl::opt<std::string> kernel(
-    "kernel", cl::desc("--emit=gpu-binary: the gpu.binary to write (default: "
-                       "the first)"));
+static cl::opt<std::string> gpuModule(
+    "gpu-module", cl::desc("--emit=gpu-binary: the gpu.binary to write "
+                           "(default: the first)"));
 static cl::opt<std::string> targetCPU("target-cpu", cl::init("znver4"),
                                       cl::desc("CPU of the object file"));
 
@@ -70,7 +71,7 @@ int main(int argc, char **argv) {
   if (emit == Emit::LLVMIR)
     written = quantc::emitLLVMIR(*module, output->os());
   else if (emit == Emit::GPUBinary)
-    written = quantc::emitGPUBinary(*module, kernel, output->os());
+    written = quantc::emitGPUBinary(*module, gpuModule, output->os());
   else
     written = quantc::emitHeader(*module, stem, output->os());
   if (failed(written))

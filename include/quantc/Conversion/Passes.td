@@ -144,8 +144,11 @@ def ConvertQCToGPU : Pass<"convert-qc-to-gpu", "::mlir::ModuleOp"> {
       `gpu.dealloc`;
     - constants, weights (`memref.get_global`) and views of them are
       cloned into the launches that use them, so outlining copies the
-      weights into the kernel modules: they load onto the device once,
-      with the module, and never cross the bus per run.
+      weights into the kernel module: they load onto the device once,
+      with the module, and never cross the bus per run;
+    - every launch names its kernel (`kernel_<n>`) in one module,
+      `qc_kernels`, so the toolkit compiles one module and the runtime
+      loads one.
 
     A host op still touching memory afterwards is reported, and the pass
     fails.
@@ -161,19 +164,28 @@ def ConvertQCToGPU : Pass<"convert-qc-to-gpu", "::mlir::ModuleOp"> {
   ];
 }
 
-def QCGPUFuseElementwise : Pass<"qc-gpu-fuse-elementwise"> {
-  let summary = "Fuse element-wise linalg ops, keeping tensor-core contractions whole";
+def QCFuseElementwise : Pass<"qc-fuse-elementwise"> {
+  let summary = "Fuse element-wise linalg ops without recomputation";
   let description = [{
     Upstream's element-wise fusion of linalg ops on tensors (as
-    `linalg-fuse-elementwise-ops`), except that nothing fuses into or out
-    of a contraction marked `qc.mma_operands`: those must keep the form
-    `convert-qc-to-gpu` maps onto tensor cores. The op reading a
-    contraction's accumulators (its requantization) becomes the tensor-core
-    kernel's epilogue, so it fuses only into consumers that keep it
-    element-wise (all-parallel, reading it element for element), not into a
-    pooling or a reduction.
+    `linalg-fuse-elementwise-ops`), restricted to fusions that compute
+    nothing twice and keep the forms the back ends map onto kernels:
+
+    - a producer fuses only into its only user (as upstream's default), and
+      only when that consumer reads it element for
+      element (a permutation map). Through a broadcast (a
+      squeeze-excitation scale read at every pixel) or a window (a
+      pooling), the fused body would redo the producer's lookup tables and
+      rescalings once per read rather than once per element;
+    - nothing fuses into or out of a contraction marked `qc.mma_operands`,
+      which must keep the form `convert-qc-to-gpu` maps onto tensor cores;
+    - the op reading a contraction's accumulators (its requantization)
+      becomes the tensor-core kernel's epilogue, so it fuses only into
+      all-parallel consumers.
   }];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def QCCPUEntryPoint : Pass<"qc-cpu-entry-point", "::mlir::ModuleOp"> {

@@ -13,8 +13,8 @@
 //    zero-dimensional ops run in a one-thread launch;
 // 3. host allocations become gpu.alloc / gpu.dealloc;
 // 4. constant weights (memref.get_global and views of them) sink into the
-//    launches, so outlining places them in the kernels' modules: they load
-//    onto the device once, with the module.
+//    launches, so outlining places them in the kernels' module (one for all
+//    kernels, `qc_kernels`): they load onto the device once, with it.
 //
 //===----------------------------------------------------------------------===//
 #include "QCToGPUPatterns.h"
@@ -218,10 +218,13 @@ struct ConvertQCToGPUPass
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
     // Tensor-core kernels first: they absorb their epilogue ops, which
-    // must not have become loops yet.
+    // must not have become loops yet. In program order, so that each
+    // contraction sees the ops after it as they were.
     RewritePatternSet tensorCores(ctx);
     gpu_lowering::populateTensorCoreKernelPatterns(tensorCores);
-    if (failed(applyPatternsGreedily(module, std::move(tensorCores))))
+    if (failed(applyPatternsGreedily(
+            module, std::move(tensorCores),
+            GreedyRewriteConfig().setUseTopDownTraversal(true))))
       return signalPassFailure();
     RewritePatternSet patterns(ctx);
     patterns.add<CopyToLinalg, ScalarOpToLaunch, LinalgToParallelLoops,
@@ -235,7 +238,13 @@ struct ConvertQCToGPUPass
         op->emitError("cannot run on the GPU: no lowering moved it into a kernel");
         return signalPassFailure();
       }
+    // All kernels outline into one module: one ptxas run when compiling and
+    // one module load at run time, not one per kernel.
+    unsigned count = 0;
     WalkResult sunk = module.walk([&](gpu::LaunchOp launch) {
+      launch.setModuleAttr(FlatSymbolRefAttr::get(ctx, "qc_kernels"));
+      launch.setFunctionAttr(
+          FlatSymbolRefAttr::get(ctx, "kernel_" + std::to_string(count++)));
       return failed(sinkOperationsIntoLaunchOp(launch, isSunkIntoLaunch))
                  ? WalkResult::interrupt()
                  : WalkResult::advance();

@@ -29,6 +29,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/RegionUtils.h"
 
 using namespace mlir;
 using namespace quantc;
@@ -84,67 +85,151 @@ FailureOr<MMAContraction> matchContraction(linalg::GenericOp op) {
                         op.getDpsInits()[0], batched, *aType, *bType};
 }
 
-/// An all-parallel linalg.generic after the contraction reading C (or an
-/// expand_shape view of it) element for element, with an identity output:
-/// its body becomes the kernel's epilogue.
+/// An all-parallel linalg.generic after the contraction reading C (or a
+/// reshape of it) element for element, with an identity output: its body
+/// becomes the kernel's epilogue.
 struct Epilogue {
   linalg::GenericOp op;
   unsigned input;              // the input reading C
-  Operation *view = nullptr;   // the expand_shape between, if any
   SmallVector<int64_t> ranges; // the op's (static) loop ranges
 };
 
-/// C's readers and writers other than the contraction must be: ops before
-/// it (the bias initialization), deallocations, and one epilogue op.
-std::optional<Epilogue> matchEpilogue(linalg::GenericOp contraction, Value c) {
-  if (!c.getDefiningOp<memref::AllocOp>())
-    return std::nullopt; // a caller's buffer: its values are the result
+/// The buffer a view is taken of.
+Value rootBuffer(Value value) {
+  while (Operation *op = value.getDefiningOp()) {
+    if (!isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
+             memref::CastOp, memref::ReinterpretCastOp>(op))
+      break;
+    value = op->getOperand(0);
+  }
+  return value;
+}
+
+/// The buffers `op` reads and writes (roots), or failure for ops whose
+/// accesses are not known here.
+LogicalResult getAccesses(Operation *op, SmallVectorImpl<Value> &reads,
+                          SmallVectorImpl<Value> &writes) {
+  if (isa<memref::AllocOp, memref::DeallocOp, memref::SubViewOp,
+          memref::ExpandShapeOp, memref::CollapseShapeOp, memref::CastOp,
+          memref::ReinterpretCastOp, memref::GetGlobalOp, memref::DimOp>(op) ||
+      op->hasTrait<OpTrait::ConstantLike>())
+    return success();
+  if (auto launch = dyn_cast<gpu::LaunchOp>(op)) {
+    // A kernel made earlier: every buffer it captures may be read and written.
+    SetVector<Value> captured;
+    getUsedValuesDefinedAbove(launch.getBody(), captured);
+    for (Value value : captured)
+      if (isa<MemRefType>(value.getType())) {
+        reads.push_back(rootBuffer(value));
+        writes.push_back(rootBuffer(value));
+      }
+    return success();
+  }
+  if (auto copy = dyn_cast<memref::CopyOp>(op)) {
+    reads.push_back(rootBuffer(copy.getSource()));
+    writes.push_back(rootBuffer(copy.getTarget()));
+    return success();
+  }
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp || !linalgOp.hasPureBufferSemantics())
+    return failure();
+  for (OpOperand *input : linalgOp.getDpsInputOperands())
+    reads.push_back(rootBuffer(input->get()));
+  for (OpOperand &init : linalgOp.getDpsInitsMutable()) {
+    writes.push_back(rootBuffer(init.get()));
+    if (linalgOp.payloadUsesValueFromOperand(&init))
+      reads.push_back(rootBuffer(init.get()));
+  }
+  return success();
+}
+
+/// Whether `view` is `buffer` itself or reshapes of it (expand_shape,
+/// collapse_shape of contiguous buffers): then both enumerate the same
+/// elements in the same row-major order.
+bool isReshapeOf(Value view, Value buffer) {
+  while (view != buffer) {
+    if (!cast<MemRefType>(view.getType()).getLayout().isIdentity())
+      return false;
+    Operation *op = view.getDefiningOp();
+    if (!isa_and_nonnull<memref::ExpandShapeOp, memref::CollapseShapeOp>(op))
+      return false;
+    view = op->getOperand(0);
+  }
+  return cast<MemRefType>(buffer.getType()).getLayout().isIdentity();
+}
+
+/// Whether `op` writes every element of `buffer` without reading it.
+bool overwritesWhole(Operation *op, Value buffer) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp || linalgOp.getNumParallelLoops() != linalgOp.getNumLoops())
+    return false;
+  return llvm::any_of(linalgOp.getDpsInitsMutable(), [&](OpOperand &init) {
+    return isReshapeOf(init.get(), buffer) &&
+           linalgOp.getMatchingIndexingMap(&init).isIdentity() &&
+           !linalgOp.payloadUsesValueFromOperand(&init);
+  });
+}
+
+/// The epilogue op of `contraction`, scanning the block in order:
+///
+/// - the first op touching C after the contraction reads it element for
+///   element (directly or through reshapes) as an all-parallel
+///   linalg.generic with an identity output: its body runs in the kernel,
+///   which then replaces it at its place;
+/// - ops in between may not write the contraction's operands (the kernel
+///   runs later than the contraction did);
+/// - after it, C must not be read before something overwrites it whole
+///   (bufferization reuses accumulator buffers): the kernel no longer
+///   stores the accumulators.
+std::optional<Epilogue> matchEpilogue(linalg::GenericOp contraction,
+                                      Value accumulators) {
+  // C is an allocation (a caller's buffer holds the results) or a reshape
+  // of one.
+  Value c = rootBuffer(accumulators);
+  if (!c.getDefiningOp<memref::AllocOp>() || !isReshapeOf(accumulators, c))
+    return std::nullopt;
+  Value a = rootBuffer(contraction.getDpsInputs()[0]);
+  Value b = rootBuffer(contraction.getDpsInputs()[1]);
   std::optional<Epilogue> found;
-  for (Operation *user : c.getUsers()) {
-    if (user == contraction.getOperation() || isa<memref::DeallocOp>(user))
-      continue;
-    if (user->getBlock() != contraction->getBlock())
+  for (Operation *op = contraction->getNextNode(); op; op = op->getNextNode()) {
+    if (op->hasTrait<OpTrait::IsTerminator>())
+      return found;
+    SmallVector<Value> reads, writes;
+    if (failed(getAccesses(op, reads, writes)))
       return std::nullopt;
-    if (user->isBeforeInBlock(contraction))
-      continue;
-    Value read = c;
-    Operation *view = nullptr;
-    if (auto expand = dyn_cast<memref::ExpandShapeOp>(user)) {
-      if (!expand->hasOneUse())
+    bool readsC = llvm::is_contained(reads, c), writesC = llvm::is_contained(writes, c);
+    if (found) {
+      if (readsC || (writesC && !overwritesWhole(op, c)))
         return std::nullopt;
-      view = expand;
-      read = expand.getResult();
-      user = *expand->getUsers().begin();
+      if (writesC)
+        return found;
+      continue;
     }
-    auto consumer = dyn_cast<linalg::GenericOp>(user);
-    if (found || !consumer || consumer->getBlock() != contraction->getBlock() ||
-        !consumer.hasPureBufferSemantics() ||
-        consumer.getNumParallelLoops() != consumer.getNumLoops() ||
-        consumer.getNumDpsInits() != 1)
+    if (!readsC && !writesC) {
+      if (llvm::is_contained(writes, a) || llvm::is_contained(writes, b))
+        return std::nullopt;
+      continue;
+    }
+    auto consumer = dyn_cast<linalg::GenericOp>(op);
+    if (!consumer || writesC || consumer.getNumDpsInits() != 1 ||
+        consumer.getNumParallelLoops() != consumer.getNumLoops())
       return std::nullopt;
     OpOperand *output = consumer.getDpsInitOperand(0);
-    if (!consumer.getMatchingIndexingMap(output).isIdentity() ||
-        output->get() == c || output->get() == read)
+    if (!consumer.getMatchingIndexingMap(output).isIdentity())
       return std::nullopt;
     std::optional<unsigned> input;
     for (OpOperand *operand : consumer.getDpsInputOperands()) {
-      if (operand->get() != read)
+      if (rootBuffer(operand->get()) != c)
         continue;
-      if (input || !consumer.getMatchingIndexingMap(operand).isIdentity())
+      if (input || !isReshapeOf(operand->get(), c) ||
+          !consumer.getMatchingIndexingMap(operand).isIdentity())
         return std::nullopt;
       input = operand->getOperandNumber();
     }
     SmallVector<int64_t> ranges = consumer.getStaticLoopRanges();
     if (!input || llvm::any_of(ranges, ShapedType::isDynamic))
       return std::nullopt;
-    // The fused kernel runs where the epilogue op was: nothing between may
-    // compute (it could write the contraction's operands).
-    for (Operation *between = contraction->getNextNode(); between != consumer;
-         between = between->getNextNode())
-      if (!isa<memref::AllocOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
-               memref::GetGlobalOp, arith::ConstantOp>(between))
-        return std::nullopt;
-    found = Epilogue{consumer, *input, view, ranges};
+    found = Epilogue{consumer, *input, ranges};
   }
   return found;
 }
@@ -383,11 +468,8 @@ struct TensorCoreContractionToLaunch : OpRewritePattern<linalg::GenericOp> {
     KernelBuilder(rewriter, loc, *mma, epilogue, m, n, k).build(launch);
     gpu::TerminatorOp::create(rewriter, loc);
     rewriter.eraseOp(op);
-    if (epilogue) {
-      rewriter.eraseOp(epilogue->op);
-      if (epilogue->view)
-        rewriter.eraseOp(epilogue->view);
-    }
+    if (epilogue)
+      rewriter.eraseOp(epilogue->op); // its views of C die with it
     return success();
   }
 };

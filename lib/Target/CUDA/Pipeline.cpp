@@ -59,7 +59,7 @@ void quantc::buildCUDACodegenPipeline(OpPassManager &pm,
   pm.addPass(createConvertQCToLinalg(lowering));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  pm.addPass(createQCGPUFuseElementwise());
+  pm.addPass(createQCFuseElementwise());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;

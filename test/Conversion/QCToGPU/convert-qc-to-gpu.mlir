@@ -182,15 +182,18 @@ func.func @fused_epilogue(%w: memref<4x8xi8>, %col: memref<1x9x8xi8>, %b: memref
 #c = affine_map<(d0, d1, d2) -> (d0, d1)>
 #id = affine_map<(d0, d1) -> (d0, d1)>
 
-// Not fused: a computation between the contraction and the reader (it could
-// write the contraction's operands), so the accumulators go through memory.
+// Not fused: an op between the contraction and the reader writes the
+// contraction's operand (the fused kernel would run after it), so the
+// accumulators go through memory. Ops touching other buffers (the copy) may
+// sit in between.
 // CHECK-LABEL: func.func @not_fused
 // CHECK: %[[ACC:.*]] = gpu.alloc
 // CHECK: gpu.launch
 // CHECK: nvvm.mma.sync
 // CHECK: memref.store {{.*}}, %[[ACC]]
 // CHECK: gpu.launch
-// CHECK: arith.negf
+// CHECK: gpu.launch
+// CHECK: memref.store {{.*}}, %arg0
 // CHECK: gpu.launch
 // CHECK: arith.sitofp
 func.func @not_fused(%x: memref<2x32xi8>, %w: memref<8x32xi8>, %f: memref<2x2xf32>, %g: memref<2x2xf32>, %out: memref<2x8xf32>) {
@@ -203,12 +206,73 @@ func.func @not_fused(%x: memref<2x32xi8>, %w: memref<8x32xi8>, %f: memref<2x2xf3
     %3 = arith.addi %o, %2 : i32
     linalg.yield %3 : i32
   }
-  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%f : memref<2x2xf32>) outs(%g : memref<2x2xf32>) {
-  ^bb0(%in: f32, %o: f32):
-    %0 = arith.negf %in : f32
-    linalg.yield %0 : f32
+  memref.copy %f, %g : memref<2x2xf32> to memref<2x2xf32>
+  linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]} outs(%x : memref<2x32xi8>) {
+  ^bb0(%o: i8):
+    %c0 = arith.constant 0 : i32
+    %0 = arith.trunci %c0 : i32 to i8
+    linalg.yield %0 : i8
   }
   linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%acc : memref<2x8xi32>) outs(%out : memref<2x8xf32>) {
+  ^bb0(%in: i32, %o: f32):
+    %0 = arith.sitofp %in : i32 to f32
+    linalg.yield %0 : f32
+  }
+  memref.dealloc %acc : memref<2x8xi32>
+  return
+}
+
+// -----
+
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// Rule: bufferization reuses accumulator buffers; the epilogue still fuses
+// when the next use of C overwrites it whole (the second layer's bias) and
+// reads it only after, and ops on other buffers may sit in between.
+// CHECK-LABEL: func.func @reused_accumulators
+// CHECK: gpu.launch
+// CHECK: nvvm.mma.sync
+// CHECK: arith.sitofp
+// CHECK: memref.store {{.*}}, %arg2
+// CHECK: gpu.launch
+// CHECK: memref.store {{.*}}, %[[ACC:.*]][
+// CHECK: gpu.launch
+// CHECK: memref.load %arg2
+// CHECK: memref.store {{.*}}, %arg3
+// CHECK: gpu.launch
+// CHECK: nvvm.mma.sync
+// CHECK: arith.sitofp
+// CHECK: memref.store {{.*}}, %arg3
+func.func @reused_accumulators(%x: memref<2x32xi8>, %w: memref<8x32xi8>, %out: memref<2x8xf32>, %out2: memref<2x8xf32>) {
+  %acc = memref.alloc() : memref<2x8xi32>
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<2x32xi8>, memref<8x32xi8>) outs(%acc : memref<2x8xi32>) attrs = {qc.mma_operands = ["s8", "s8"]} {
+  ^bb0(%l: i8, %r: i8, %o: i32):
+    %0 = arith.extsi %l : i8 to i32
+    %1 = arith.extsi %r : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %o, %2 : i32
+    linalg.yield %3 : i32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%acc : memref<2x8xi32>) outs(%out : memref<2x8xf32>) {
+  ^bb0(%in: i32, %o: f32):
+    %0 = arith.sitofp %in : i32 to f32
+    linalg.yield %0 : f32
+  }
+  %zero = arith.constant 0 : i32
+  linalg.fill ins(%zero : i32) outs(%acc : memref<2x8xi32>)
+  memref.copy %out, %out2 : memref<2x8xf32> to memref<2x8xf32>
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<2x32xi8>, memref<8x32xi8>) outs(%acc : memref<2x8xi32>) attrs = {qc.mma_operands = ["s8", "s8"]} {
+  ^bb0(%l: i8, %r: i8, %o: i32):
+    %0 = arith.extsi %l : i8 to i32
+    %1 = arith.extsi %r : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %o, %2 : i32
+    linalg.yield %3 : i32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%acc : memref<2x8xi32>) outs(%out2 : memref<2x8xf32>) {
   ^bb0(%in: i32, %o: f32):
     %0 = arith.sitofp %in : i32 to f32
     linalg.yield %0 : f32

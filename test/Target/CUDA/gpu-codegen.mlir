@@ -8,33 +8,37 @@
 !w = !quant.uniform<i8<-127:127>:f32:0, {0.25, 0.125}>
 !y = !quant.uniform<i8:f32, 2.0:4>
 
-// The whole GPU pipeline: every step a kernel (quantize, im2col, bias,
-// tensor-core conv, requantize and dequantize), serialized by the toolkit
-// for the chosen architecture; the host keeps only allocations and
-// launches on one stream, and the artifact entry point.
+// The whole GPU pipeline: kernels for the quantize, the im2col, the bias,
+// and the tensor-core conv whose epilogue requantizes and dequantizes
+// straight into the output, all in one module serialized by the toolkit
+// for the chosen architecture; the host keeps only allocations and launches
+// on one stream, and the artifact entry point.
 // SM80: llvm.func internal @qc_model_main
 // SM80: llvm.call @mgpuStreamCreate()
-// SM80: gpu.launch_func <%{{.*}} : !llvm.ptr> @main_kernel::@main_kernel
+// SM80: gpu.launch_func <%{{.*}} : !llvm.ptr> @qc_kernels::@kernel_0
+// SM80: gpu.launch_func <%{{.*}} : !llvm.ptr> @qc_kernels::@kernel_3
+// SM80-NOT: gpu.launch_func
 // SM80: llvm.call @mgpuStreamSynchronize
-// SM80: gpu.binary @main_kernel  [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">
+// SM80: gpu.binary @qc_kernels  [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">
 // SM80-SAME: .target sm_80
-// SM80: gpu.binary @main_kernel_1
+// SM80-SAME: .entry kernel_3(
 // SM80-SAME: mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32
+// SM80-SAME: cvt.rn.f32.s64
+// SM80-NOT: gpu.binary
 // SM80: llvm.func @quantc_artifact_run(%{{.*}}: !llvm.ptr) -> i32
-// SM90: gpu.binary @main_kernel  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">
+// SM90: gpu.binary @qc_kernels  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">
 // SM90-SAME: .target sm_90
-// SM90: gpu.binary @main_kernel_1
 // SM90-SAME: mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32
 // The embedded fatbin loads through quantc's CUDA runtime (mgpu* calls)
 // from a global constructor; launches go through mgpuLaunchKernel.
-// HOST: @main_kernel_binary = internal constant
-// HOST: @llvm.global_ctors = {{.*}} @main_kernel_load
+// HOST: @qc_kernels_binary = internal constant
+// HOST: @llvm.global_ctors = {{.*}} @qc_kernels_load
 // HOST: define {{.*}}i32 @quantc_artifact_run(ptr
 // HOST: call ptr @mgpuStreamCreate()
 // HOST: call void @mgpuLaunchKernel(
 // HOST: call void @mgpuStreamSynchronize(
-// HOST: define internal void @main_kernel_load()
-// HOST: call ptr @mgpuModuleLoad(ptr nonnull @main_kernel_binary
+// HOST: define internal void @qc_kernels_load()
+// HOST: call ptr @mgpuModuleLoad(ptr nonnull @qc_kernels_binary
 func.func @main(%in: tensor<1x1x3x3xf32> {qc.name = "image"}) -> (tensor<1x2x3x3xf32> {qc.name = "out"}) {
   %x = qc.quantize %in : tensor<1x1x3x3xf32> -> tensor<1x1x3x3x!x>
   %wi = qc.constant dense<[[[[1]]], [[[-2]]]]> : tensor<2x1x1x1xi8>

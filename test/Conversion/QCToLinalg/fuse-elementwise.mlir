@@ -1,4 +1,4 @@
-// RUN: quant-opt %s --qc-gpu-fuse-elementwise | FileCheck %s
+// RUN: quant-opt %s --qc-fuse-elementwise | FileCheck %s
 
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #a = affine_map<(d0, d1, d2) -> (d0, d2)>
