@@ -1,5 +1,6 @@
 """The Python package against the reference evaluator: compile the bundled
 digits models in float and int8 and call them with numpy."""
+import json
 import os
 import pathlib
 import subprocess
@@ -53,6 +54,31 @@ def test_float_model_positional_inputs():
     by_position = model(images[:1])["logits"]
     by_name = model(image=images[:1])["logits"]
     np.testing.assert_array_equal(by_position, by_name)
+
+
+def test_cuda_target(tmp_path):
+    """target="cuda" writes a CUDA library; load=False returns its path (it
+    loads only where the NVIDIA driver is)."""
+    if not (BIN.parent / "lib" / "libquantc_cuda.a").exists():
+        pytest.skip("quantc was built without the CUDA toolkit")
+    path = quantc.compile(ROOT / "models" / "digits_cnn.onnx",
+                          calibration=ROOT / "models" / "digits_calib.npz",
+                          input_shapes={"image": (1, 1, 8, 8)}, target="cuda",
+                          gpu_arch="sm_90", output=tmp_path / "gpu.so", load=False)
+    assert path == tmp_path / "gpu.so" and path.exists()
+    manifest = json.loads(path.with_suffix(".json").read_text())
+    assert manifest["target"] == "cuda" and manifest["gpu_arch"] == "sm_90"
+    cpu = quantc.compile(ROOT / "models" / "digits_mlp.onnx",
+                         input_shapes={"image": (1, 1, 8, 8)})
+    assert cpu.target == "cpu"
+    with pytest.raises(RuntimeError, match="not a CUDA artifact"):
+        cpu.run_device([0], [0])
+    with pytest.raises(ValueError, match="unsupported target"):
+        quantc.compile(ROOT / "models" / "digits_mlp.onnx", target="rocm")
+    with pytest.raises(quantc.CompileError, match="unsupported --gpu-arch"):
+        quantc.compile(ROOT / "models" / "digits_mlp.onnx", target="cuda", gpu_arch="sm_70",
+                       input_shapes={"image": (1, 1, 8, 8)}, output=tmp_path / "x.so",
+                       load=False)
 
 
 def test_errors():
