@@ -181,8 +181,17 @@ def QCFuseElementwise : Pass<"qc-fuse-elementwise"> {
       which must keep the form `convert-qc-to-gpu` maps onto tensor cores;
     - the op reading a contraction's accumulators (its requantization)
       becomes the tensor-core kernel's epilogue, so it fuses only into
-      all-parallel consumers.
+      all-parallel consumers;
+    - with `isolate-lookups` (CPU targets), table lookups (`tensor.extract`
+      at computed indices) fuse with nothing: a gather keeps the loop it is
+      in from vectorizing, while alone it is a cheap byte load and the
+      rescaling loops around it vectorize.
   }];
+  let options = [
+    Option<"isolateLookups", "isolate-lookups", "bool", /*default=*/"false",
+           "Keep table lookups out of fused loops (they would stop CPU "
+           "vectorization)">,
+  ];
   let dependentDialects = ["::mlir::affine::AffineDialect",
                            "::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];

@@ -49,9 +49,15 @@ bool isEpilogue(Operation *op) {
   return generic && llvm::any_of(generic.getDpsInputs(), isAccumulator);
 }
 
+/// Whether `op`'s body reads a tensor at a computed index (a table lookup).
+bool hasGather(Operation *op) {
+  auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
+  return generic && !generic.getBody()->getOps<tensor::ExtractOp>().empty();
+}
+
 /// Whether fusing the producer of `operand` into its consumer computes each
 /// producer element once and keeps the kernels' forms.
-bool isWorthFusing(OpOperand *operand) {
+bool isWorthFusing(OpOperand *operand, bool isolateLookups) {
   Operation *producer = operand->get().getDefiningOp();
   auto consumer = dyn_cast<linalg::LinalgOp>(operand->getOwner());
   // A producer with other users would be computed both ways.
@@ -60,18 +66,27 @@ bool isWorthFusing(OpOperand *operand) {
   if (isMarked(consumer) || isMarked(producer) ||
       !consumer.getMatchingIndexingMap(operand).isPermutation())
     return false;
+  // A lookup keeps the loop it is in from vectorizing on CPUs: alone, it is
+  // a cheap byte gather, and the rescaling loops around it vectorize.
+  if (isolateLookups && (hasGather(producer) || hasGather(consumer)))
+    return false;
   return !isEpilogue(producer) ||
          consumer.getNumParallelLoops() == consumer.getNumLoops();
 }
 
 struct QCFuseElementwisePass
     : quantc::impl::QCFuseElementwiseBase<QCFuseElementwisePass> {
+  using Base::Base;
+
   void runOnOperation() override {
+    linalg::ControlFusionFn control = [this](OpOperand *operand) {
+      return isWorthFusing(operand, isolateLookups);
+    };
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
     // Upstream's set (linalg-fuse-elementwise-ops), with our control.
-    linalg::populateElementwiseOpsFusionPatterns(patterns, isWorthFusing);
-    linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, isWorthFusing);
+    linalg::populateElementwiseOpsFusionPatterns(patterns, control);
+    linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, control);
     tensor::populateBubbleUpExpandShapePatterns(patterns);
     linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);
     affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
@@ -79,7 +94,7 @@ struct QCFuseElementwisePass
     tensor::ExpandShapeOp::getCanonicalizationPatterns(patterns, ctx);
     tensor::CollapseShapeOp::getCanonicalizationPatterns(patterns, ctx);
     ctx->getLoadedDialect<linalg::LinalgDialect>()->getCanonicalizationPatterns(patterns);
-    linalg::populateConstantFoldLinalgOperations(patterns, isWorthFusing);
+    linalg::populateConstantFoldLinalgOperations(patterns, control);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

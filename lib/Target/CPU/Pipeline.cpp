@@ -49,7 +49,9 @@ void quantc::buildCPUCodegenPipeline(OpPassManager &pm,
   // caller's buffers (out-params with hoisted allocations).
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  pm.addPass(createQCFuseElementwise());
+  QCFuseElementwiseOptions fusion;
+  fusion.isolateLookups = true;
+  pm.addPass(createQCFuseElementwise(fusion));
   // Ops whose results are inserted into a larger tensor (concat, padding)
   // write straight into its slice instead of a temporary that is copied.
   pm.addPass(bufferization::createEmptyTensorEliminationPass());

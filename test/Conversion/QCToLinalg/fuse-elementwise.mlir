@@ -1,4 +1,5 @@
 // RUN: quant-opt %s --qc-fuse-elementwise | FileCheck %s
+// RUN: quant-opt %s --qc-fuse-elementwise=isolate-lookups=true | FileCheck %s --check-prefix=ISOLATE
 
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #a = affine_map<(d0, d1, d2) -> (d0, d2)>
@@ -131,4 +132,38 @@ func.func @epilogue_reduction(%x: tensor<4x8xi8>, %w: tensor<2x8xi8>) -> tensor<
     linalg.yield %0 : i8
   } -> tensor<4xi8>
   return %max : tensor<4xi8>
+}
+
+// A table lookup fuses like any element-wise op, except with
+// isolate-lookups (CPU targets): there the gather stays alone, so that the
+// rescaling after it vectorizes.
+// CHECK-LABEL: func.func @lookup
+// CHECK: linalg.generic
+// CHECK: tensor.extract
+// CHECK: arith.shrsi
+// CHECK-NOT: linalg.generic
+// ISOLATE-LABEL: func.func @lookup
+// ISOLATE: %[[T:.*]] = linalg.generic
+// ISOLATE: tensor.extract
+// ISOLATE: linalg.generic {{.*}} ins(%[[T]] : tensor<64xi8>)
+// ISOLATE: arith.shrsi
+func.func @lookup(%x: tensor<64xi8>, %table: tensor<256xi8>) -> tensor<64xi8> {
+  %e = tensor.empty() : tensor<64xi8>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%x : tensor<64xi8>) outs(%e : tensor<64xi8>) {
+  ^bb0(%in: i8, %o: i8):
+    %0 = arith.extsi %in : i8 to i32
+    %c128 = arith.constant 128 : i32
+    %1 = arith.addi %0, %c128 : i32
+    %2 = arith.index_cast %1 : i32 to index
+    %3 = tensor.extract %table[%2] : tensor<256xi8>
+    linalg.yield %3 : i8
+  } -> tensor<64xi8>
+  %e2 = tensor.empty() : tensor<64xi8>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%t : tensor<64xi8>) outs(%e2 : tensor<64xi8>) {
+  ^bb0(%in: i8, %o: i8):
+    %c1 = arith.constant 1 : i8
+    %0 = arith.shrsi %in, %c1 : i8
+    linalg.yield %0 : i8
+  } -> tensor<64xi8>
+  return %r : tensor<64xi8>
 }
