@@ -25,9 +25,6 @@ using namespace mlir;
 using namespace quantc;
 using namespace quantc::conversion;
 
-
-/// Whether `weight` is a constant of s8 with zero zero points, per tensor or
-/// per channel.
 bool conversion::isPackableWeight(Value weight) {
   auto type = qc::getQuantizedType(weight.getType());
   FailureOr<qc::QuantLayout> layout = qc::QuantLayout::get(weight.getType());
@@ -61,7 +58,6 @@ static std::optional<reference::Tensor> getBias(Value bias) {
   return *value;
 }
 
-/// The structural conditions of matchLayer, without decoding constants.
 bool conversion::isPackableLayer(Operation *op) {
   Value input, weight, bias;
   if (auto conv = dyn_cast<qc::QConvOp>(op)) {
@@ -140,6 +136,13 @@ FailureOr<PackableLayer> conversion::matchPackableLayer(Operation *op) {
   return layer;
 }
 
+int64_t conversion::weightSum(const PackableLayer &layer, int64_t channel) {
+  int64_t sum = 0;
+  for (int64_t k = 0; k < layer.k; ++k)
+    sum += layer.weights[k * layer.n + channel];
+  return sum;
+}
+
 namespace {
 /// Matmul weights as the panels of quantc/Runtime/Microkernels.h;
 /// convolution weights as rows of u8 (w + 128), one per output channel,
@@ -178,11 +181,9 @@ SmallVector<int32_t> foldedBias(const PackableLayer &layer) {
                           : -((isSigned ? 128 : 0) + layer.inputOffset);
   SmallVector<int32_t> bias(layer.n);
   for (int64_t c = 0; c < layer.n; ++c) {
-    int64_t sum = 0;
-    for (int64_t k = 0; k < layer.k; ++k)
-      sum += layer.weights[k * layer.n + c];
     int64_t b = layer.bias ? layer.bias->ints()[c] : 0;
-    bias[c] = static_cast<int32_t>(static_cast<uint32_t>(b + factor * sum));
+    bias[c] = static_cast<int32_t>(
+        static_cast<uint32_t>(b + factor * weightSum(layer, c)));
   }
   return bias;
 }

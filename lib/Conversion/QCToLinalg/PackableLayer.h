@@ -39,6 +39,10 @@ bool isPackableLayer(mlir::Operation *op);
 /// The layer `op` with its constants decoded, or failure.
 mlir::FailureOr<PackableLayer> matchPackableLayer(mlir::Operation *op);
 
+/// The sum of output channel `channel`'s weights (the factor of an input
+/// offset folded into the bias).
+int64_t weightSum(const PackableLayer &layer, int64_t channel);
+
 } // namespace quantc::conversion
 
 #endif // QUANTC_LIB_CONVERSION_QCTOLINALG_PACKABLELAYER_H

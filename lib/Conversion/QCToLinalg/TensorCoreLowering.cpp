@@ -43,11 +43,9 @@ Value transposedWeights(OpBuilder &b, Location loc, const PackableLayer &layer) 
 SmallVector<int32_t> correctedBias(const PackableLayer &layer) {
   SmallVector<int32_t> bias(layer.n);
   for (int64_t c = 0; c < layer.n; ++c) {
-    int64_t sum = 0;
-    for (int64_t k = 0; k < layer.k; ++k)
-      sum += layer.weights[k * layer.n + c];
     int64_t b = layer.bias ? layer.bias->ints()[c] : 0;
-    bias[c] = static_cast<int32_t>(static_cast<uint32_t>(b - layer.inputOffset * sum));
+    bias[c] = static_cast<int32_t>(
+        static_cast<uint32_t>(b - layer.inputOffset * weightSum(layer, c)));
   }
   return bias;
 }

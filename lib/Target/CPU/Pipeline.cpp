@@ -39,18 +39,16 @@ void quantc::registerCPUCodegenDialects(DialectRegistry &registry) {
   registerAllExtensions(registry);
 }
 
-void quantc::buildCPUCodegenPipeline(OpPassManager &pm,
-                                     const CPUTargetOptions &options) {
-  ConvertQCToLinalgOptions lowering;
-  lowering.microkernels = options.microkernels;
-  lowering.kernelSuffix = getKernelSuffix(options.targetCPU);
+void quantc::buildLinalgToBuffersPipeline(OpPassManager &pm,
+                                          const ConvertQCToLinalgOptions &lowering,
+                                          bool isolateLookups) {
   pm.addPass(createConvertQCToLinalg(lowering));
   // Everything between is upstream. Outputs bufferize straight into the
   // caller's buffers (out-params with hoisted allocations).
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   QCFuseElementwiseOptions fusion;
-  fusion.isolateLookups = true;
+  fusion.isolateLookups = isolateLookups;
   pm.addPass(createQCFuseElementwise(fusion));
   // Ops whose results are inserted into a larger tensor (concat, padding)
   // write straight into its slice instead of a temporary that is copied.
@@ -66,6 +64,15 @@ void quantc::buildCPUCodegenPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createCanonicalizerPass());
   bufferization::buildBufferDeallocationPipeline(pm);
+}
+
+void quantc::buildCPUCodegenPipeline(OpPassManager &pm,
+                                     const CPUTargetOptions &options) {
+  ConvertQCToLinalgOptions lowering;
+  lowering.microkernels = options.microkernels;
+  lowering.kernelSuffix = getKernelSuffix(options.targetCPU);
+  // Lookups apart: the loops around them vectorize.
+  buildLinalgToBuffersPipeline(pm, lowering, /*isolateLookups=*/true);
   pm.addPass(createQCLowerMicrokernels());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(memref::createExpandStridedMetadataPass());

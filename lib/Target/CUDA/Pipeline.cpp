@@ -11,14 +11,10 @@
 #include "quantc/Target/CUDA/Artifact.h"
 #include "quantc/Conversion/Passes.h"
 #include "quantc/Target/CPU/Artifact.h"
-#include "quantc/Transforms/Pipelines.h"
 
 #include "mlir/Conversion/Passes.h"
-#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
-#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
-#include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVM/NVVM/Target.h"
@@ -56,22 +52,8 @@ void quantc::buildCUDACodegenPipeline(OpPassManager &pm,
                                       const CUDATargetOptions &options) {
   ConvertQCToLinalgOptions lowering;
   lowering.tensorCores = true;
-  pm.addPass(createConvertQCToLinalg(lowering));
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  pm.addPass(createQCFuseElementwise());
-  pm.addPass(bufferization::createEmptyTensorEliminationPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  bufferization::BufferResultsToOutParamsPassOptions outParams;
-  outParams.modifyPublicFunctions = true;
-  outParams.hoistStaticAllocs = true;
-  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
-  pm.addPass(createCanonicalizerPass());
-  bufferization::buildBufferDeallocationPipeline(pm);
+  // GPUs gather well: lookups fuse with the rest.
+  buildLinalgToBuffersPipeline(pm, lowering, /*isolateLookups=*/false);
 
   ConvertQCToGPUOptions toGPU;
   toGPU.blockSize = options.blockSize;

@@ -8,6 +8,7 @@
 #ifndef QUANTC_TARGET_CPU_ARTIFACT_H
 #define QUANTC_TARGET_CPU_ARTIFACT_H
 
+#include "quantc/Conversion/Passes.h"
 #include "quantc/Runtime/QuantCRuntime.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -41,6 +42,14 @@ std::string getKernelSuffix(llvm::StringRef targetCPU);
 /// lowers through, their bufferization and LLVM-conversion interfaces, and
 /// LLVM IR translations (tools that register everything need not call it).
 void registerCPUCodegenDialects(mlir::DialectRegistry &registry);
+
+/// The part both back ends share: convert-qc-to-linalg with `lowering`,
+/// element-wise fusion (`isolateLookups` as qc-fuse-elementwise's option),
+/// one-shot bufferization with outputs written into the caller's buffers,
+/// and deallocation.
+void buildLinalgToBuffersPipeline(mlir::OpPassManager &pm,
+                                  const ConvertQCToLinalgOptions &lowering,
+                                  bool isolateLookups);
 
 /// qc (after qc-fold-scales) → LLVM dialect with the artifact entry point.
 void buildCPUCodegenPipeline(mlir::OpPassManager &pm,
