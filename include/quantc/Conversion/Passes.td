@@ -153,7 +153,8 @@ def ConvertQCToGPU : Pass<"convert-qc-to-gpu", "::mlir::ModuleOp"> {
     A host op still touching memory afterwards is reported, and the pass
     fails.
   }];
-  let dependentDialects = ["::mlir::gpu::GPUDialect",
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::gpu::GPUDialect",
                            "::mlir::NVVM::NVVMDialect",
                            "::mlir::LLVM::LLVMDialect",
                            "::mlir::scf::SCFDialect",

@@ -20,6 +20,7 @@
 #include "QCToGPUPatterns.h"
 #include "quantc/Conversion/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Utils/GPUUtils.h"
@@ -138,17 +139,13 @@ struct ParallelLoopToLaunch : OpRewritePattern<scf::ParallelOp> {
     auto guardIf = scf::IfOp::create(rewriter, loc, inside);
     rewriter.setInsertionPointToStart(guardIf.thenBlock());
     // The last dim varies fastest, as in the buffers' row-major order.
-    SmallVector<Value> ivs(trips.size());
-    Value rest = linear;
-    for (int64_t i = trips.size() - 1; i >= 0; --i) {
-      Value index = i ? arith::RemUIOp::create(rewriter, loc, rest, trips[i]).getResult()
-                      : rest;
-      if (i)
-        rest = arith::DivUIOp::create(rewriter, loc, rest, trips[i]);
-      ivs[i] = arith::AddIOp::create(
-          rewriter, loc, op.getLowerBound()[i],
-          arith::MulIOp::create(rewriter, loc, index, op.getStep()[i]));
-    }
+    auto indices = affine::AffineDelinearizeIndexOp::create(rewriter, loc, linear,
+                                                            ValueRange(trips));
+    SmallVector<Value> ivs;
+    for (auto [index, lb, step] :
+         llvm::zip(indices.getResults(), op.getLowerBound(), op.getStep()))
+      ivs.push_back(arith::AddIOp::create(
+          rewriter, loc, lb, arith::MulIOp::create(rewriter, loc, index, step)));
     Block *body = op.getBody();
     rewriter.eraseOp(body->getTerminator()); // scf.reduce without operands
     rewriter.inlineBlockBefore(body, guardIf.thenBlock()->getTerminator(), ivs);

@@ -369,13 +369,9 @@ private:
     Value linear = index(0);
     for (auto [i, position] : llvm::enumerate(at))
       linear = add(mul(linear, index(cShape[i])), position);
-    SmallVector<Value> loops(epilogue->ranges.size());
-    for (int64_t d = loops.size() - 1; d >= 0; --d) {
-      Value range = index(epilogue->ranges[d]);
-      loops[d] = d ? arith::RemUIOp::create(b, loc, linear, range).getResult() : linear;
-      if (d)
-        linear = arith::DivUIOp::create(b, loc, linear, range);
-    }
+    SmallVector<Value> loops = affine::AffineDelinearizeIndexOp::create(
+                                   b, loc, linear, epilogue->ranges)
+                                   .getResults();
     auto load = [&](OpOperand &operand) -> Value {
       AffineMap map = op.getMatchingIndexingMap(&operand);
       SmallVector<Value> indices;

@@ -73,7 +73,6 @@ func.func @conv(%w: memref<16x27xi8>, %col: memref<2x130x27xi8>, %y: memref<2x16
 // split into the loop's indices with the last dim fastest; host buffers
 // are device allocations and copies are kernels too.
 // CHECK-LABEL: func.func @elementwise
-// CHECK-DAG: %[[C5:.*]] = arith.constant 5 : index
 // CHECK-DAG: %[[C15:.*]] = arith.constant 15 : index
 // CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
 // CHECK: %[[T:.*]] = gpu.alloc () : memref<3x5xf32>
@@ -82,9 +81,8 @@ func.func @conv(%w: memref<16x27xi8>, %col: memref<2x130x27xi8>, %y: memref<2x16
 // CHECK: %[[LIN:.*]] = arith.addi %[[BASE]], %[[TX]]
 // CHECK: %[[IN:.*]] = arith.cmpi ult, %[[LIN]], %[[C15]]
 // CHECK: scf.if %[[IN]] {
-// CHECK: arith.remui %[[LIN]], %[[C5]]
-// CHECK: arith.divui %[[LIN]], %[[C5]]
-// CHECK: memref.load %arg0
+// CHECK: %[[IJ:.*]]:2 = affine.delinearize_index %[[LIN]] into (3, 5)
+// CHECK: memref.load %arg0[%[[IJ]]#0, %[[IJ]]#1]
 // CHECK: arith.negf
 // CHECK: memref.store {{.*}}, %[[T]]
 // CHECK: gpu.terminator
@@ -146,6 +144,7 @@ func.func @reduce_all(%x: memref<7xf32>, %y: memref<f32>) {
 // CHECK: scf.if
 // CHECK: %[[BIAS:.*]] = memref.load %[[C]]
 // CHECK: %[[SUM:.*]] = arith.addi %[[BIAS]]
+// CHECK: %[[AT:.*]]:4 = affine.delinearize_index %{{.*}} into (1, 4, 3, 3)
 // CHECK: memref.load %arg3[
 // CHECK: %[[SCALED:.*]] = arith.muli %[[SUM]]
 // CHECK: memref.store %[[SCALED]], %arg4[
