@@ -183,12 +183,10 @@ WEIGHT_ONLY = {"i4-channel": ("i4", "per_channel", 0), "i4-group32": ("i4", "per
                "i8-channel": ("i8", "per_channel", 0), "i8-group64": ("i8", "per_group", 64)}
 
 
-@pytest.mark.parametrize("cpu", ["znver4", "x86-64-v3", "x86-64"])
-@pytest.mark.parametrize("config", sorted(WEIGHT_ONLY))
-@pytest.mark.parametrize("op", ["MatMul", "Gemm"])
-def test_weight_only_layers(op, config, cpu, tmp_path):
-    """int8/int4 weight-only layers (5 rows, N not a multiple of the 32-column
-    panel) run the weight-only kernel and match the evaluator's float path."""
+def compile_weight_only(op, config, tmp_path, extra=()):
+    """weight_only_model's layer (5 rows, N not a multiple of the 32-column
+    panel) quantized as WEIGHT_ONLY[config] and compiled with `extra`:
+    returns the quantized IR, the library and the inputs."""
     weight, granularity, group = WEIGHT_ONLY[config]
     model, inputs = weight_only_model(192, 72, op == "Gemm")
     onnx.save(model, tmp_path / "m.onnx")
@@ -199,8 +197,18 @@ def test_weight_only_layers(op, config, cpu, tmp_path):
     (tmp_path / "rules.json").write_text(json.dumps({"rules": [rule]}))
     ir, library = tmp_path / "q.mlir", tmp_path / "m.so"
     quantc([tmp_path / "m.onnx", "--calib", tmp_path / "calib.npz", "--overrides",
-            tmp_path / "rules.json", "--target-cpu", cpu, "--save-ir", ir, "-o", library])
+            tmp_path / "rules.json", *extra, "--save-ir", ir, "-o", library])
     assert f"weight = {weight}" in ir.read_text()
+    return ir, library, inputs
+
+
+@pytest.mark.parametrize("cpu", ["znver4", "x86-64-v3", "x86-64"])
+@pytest.mark.parametrize("config", sorted(WEIGHT_ONLY))
+@pytest.mark.parametrize("op", ["MatMul", "Gemm"])
+def test_weight_only_layers(op, config, cpu, tmp_path):
+    """int8/int4 weight-only layers run the weight-only kernel and match the
+    evaluator's float path."""
+    ir, library, inputs = compile_weight_only(op, config, tmp_path, ["--target-cpu", cpu])
     symbols = subprocess.run(["nm", library], capture_output=True, text=True).stdout
     assert "quantc_wmatmul_" in symbols
     expected = quant_run(ir, inputs, tmp_path)["Y"]
@@ -272,6 +280,25 @@ def test_float_layer_kernels_are_exact(op, precision, cpu, tmp_path):
             tmp_path / "rules.json", "--target-cpu", cpu, "--save-ir", ir, "-o", library])
     kernel = "quantc_fconv_" if op == "Conv" else "quantc_fmatmul_"
     assert kernel in subprocess.run(["nm", library], capture_output=True, text=True).stdout
+    expected = quant_run(ir, inputs, tmp_path)["Y"]
+    actual = run_library(library, inputs, tmp_path)["Y"]
+    np.testing.assert_array_equal(actual, expected)
+
+
+@pytest.mark.parametrize("precision", ["bf16", "f16"])
+@pytest.mark.parametrize("op", ["MatMul", "Gemm", "Conv"])
+def test_narrow_float_layers_in_loops(op, precision, tmp_path):
+    """Without microkernels (the loop lowering GPU kernels also take), f16 and
+    bf16 layers still sum in f32 and round once: bit-identical results."""
+    model, inputs = float_layer_model(op)
+    onnx.save(model, tmp_path / "m.onnx")
+    np.savez(tmp_path / "calib.npz", **inputs)
+    rule = {"op_type": op, "activation": precision, "weight": precision}
+    (tmp_path / "rules.json").write_text(json.dumps({"rules": [rule]}))
+    ir, library = tmp_path / "q.mlir", tmp_path / "m.so"
+    quantc([tmp_path / "m.onnx", "--calib", tmp_path / "calib.npz", "--overrides",
+            tmp_path / "rules.json", "--no-microkernels", "--save-ir", ir, "-o", library])
+    assert f"x{precision}>" in ir.read_text()
     expected = quant_run(ir, inputs, tmp_path)["Y"]
     actual = run_library(library, inputs, tmp_path)["Y"]
     np.testing.assert_array_equal(actual, expected)

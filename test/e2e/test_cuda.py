@@ -17,7 +17,8 @@ import onnx
 import pytest
 
 from conftest import BIN, ROOT, max_rel_error, quant_run
-from test_compiled import ALL_CASES, float_inputs, quantc
+from test_compiled import (ALL_CASES, WEIGHT_ONLY, compile_weight_only, float_inputs,
+                           float_layer_model, quantc)
 from test_real_models import PACKAGE_MODELS, package_model
 
 CUDA_TOOLKIT = pathlib.Path(os.environ.get("QUANTC_CUDA_TOOLKIT", "/usr/local/cuda"))
@@ -242,6 +243,68 @@ def test_tensor_core_form_is_exact(name, tmp_path):
     quantc([form, "--no-microkernels", "-o", tmp_path / "form.so"])
     assert_matches(quant_run(tmp_path / "form.so", one, tmp_path),
                    quant_run(ir, one, tmp_path), float_path=False)
+
+
+@pytest.mark.parametrize("config", sorted(WEIGHT_ONLY))
+@pytest.mark.parametrize("op", ["MatMul", "Gemm"])
+def test_weight_only_unpacking_form(op, config, tmp_path):
+    """The weight-only contraction the GPU kernels compute (weights packed
+    [K / 2, N] for 4 bits, unpacked and dequantized in registers, K split
+    into parallel chunks), run on the CPU, matches the evaluator's float
+    path; the dequantized weights never exist as floats."""
+    ir, _, inputs = compile_weight_only(op, config, tmp_path)
+    form = tmp_path / "unpacking.mlir"
+    subprocess.run([str(BIN / "quant-opt"), ir, "--convert-qc-to-linalg=tensor-cores=true",
+                    "--canonicalize", "-o", form], check=True)
+    text = form.read_text()
+    packed_rows = 96 if WEIGHT_ONLY[config][0] == "i4" else 192
+    assert f"tensor<{packed_rows}x72xi8>" in text and "floordiv" in text
+    assert "tensor<192x72xf32>" not in text and "tensor<72x192xf32>" not in text
+    quantc([form, "--no-microkernels", "-o", tmp_path / "form.so"])
+    assert max_rel_error(quant_run(tmp_path / "form.so", inputs, tmp_path)["Y"],
+                         quant_run(ir, inputs, tmp_path)["Y"]) <= 1e-5
+
+
+@gpu
+@pytest.mark.parametrize("config", sorted(WEIGHT_ONLY))
+@pytest.mark.parametrize("op", ["MatMul", "Gemm"])
+def test_weight_only_on_gpu(op, config, tmp_path):
+    ir, library, inputs = compile_weight_only(
+        op, config, tmp_path,
+        ["--target", "cuda", "--gpu-arch", os.environ.get("QUANTC_GPU_ARCH", "sm_80")])
+    assert max_rel_error(quant_run(library, inputs, tmp_path)["Y"],
+                         quant_run(ir, inputs, tmp_path)["Y"]) <= 1e-5
+
+
+def compile_narrow_float_layer(op, precision, tmp_path):
+    model, inputs = float_layer_model(op)
+    onnx.save(model, tmp_path / "m.onnx")
+    np.savez(tmp_path / "calib.npz", **inputs)
+    rule = {"op_type": op, "activation": precision, "weight": precision}
+    (tmp_path / "rules.json").write_text(json.dumps({"rules": [rule]}))
+    ir = tmp_path / "q.mlir"
+    library = compile_cuda(tmp_path / "m.onnx", tmp_path,
+                           ["--calib", tmp_path / "calib.npz", "--overrides",
+                            tmp_path / "rules.json", "--save-ir", ir])
+    assert f"x{precision}>" in ir.read_text()
+    return ir, library, inputs
+
+
+@pytest.mark.parametrize("precision", ["bf16", "f16"])
+@pytest.mark.parametrize("op", ["MatMul", "Gemm", "Conv"])
+def test_narrow_float_layer_compiles_for_cuda(op, precision, tmp_path):
+    _, library, _ = compile_narrow_float_layer(op, precision, tmp_path)
+    assert library.read_bytes().count(FATBIN_MAGIC) == 1
+
+
+@gpu
+@pytest.mark.parametrize("precision", ["bf16", "f16"])
+@pytest.mark.parametrize("op", ["MatMul", "Gemm", "Conv"])
+def test_narrow_float_layer_on_gpu(op, precision, tmp_path):
+    """f16/bf16 layers sum in f32 and round once, as the evaluator does."""
+    ir, library, inputs = compile_narrow_float_layer(op, precision, tmp_path)
+    np.testing.assert_array_equal(quant_run(library, inputs, tmp_path)["Y"],
+                                  quant_run(ir, inputs, tmp_path)["Y"])
 
 
 @pytest.mark.parametrize("name", REAL_MODELS)

@@ -50,7 +50,9 @@ def ConvertQCToLinalg : Pass<"convert-qc-to-linalg", "::mlir::ModuleOp"> {
            "(avx512vnni, avx2, generic)">,
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",
            "Lower 8-bit integer layers with constant weights to contractions "
-           "marked for tensor cores (GPU targets)">,
+           "marked for tensor cores, and weight-only layers (without "
+           "microkernels) to contractions unpacking their packed weights in "
+           "registers (GPU targets)">,
   ];
 }
 

@@ -9,8 +9,9 @@
 //    into the kernel's epilogue;
 // 2. other linalg ops (and memref.copy, as linalg.copy) become scf.parallel
 //    loops, each launched with one thread per iteration (linearized over
-//    blocks of `block-size` threads, so any rank and shape maps);
-//    zero-dimensional ops run in a one-thread launch;
+//    blocks of `block-size` threads, so any rank and shape maps), their
+//    reduction loops accumulating in registers; zero-dimensional ops run in
+//    a one-thread launch;
 // 3. host allocations become gpu.alloc / gpu.dealloc;
 // 4. constant weights (memref.get_global and views of them) sink into the
 //    launches, so outlining places them in the kernels' module (one for all
@@ -156,6 +157,69 @@ struct ParallelLoopToLaunch : OpRewritePattern<scf::ParallelOp> {
   int64_t blockSize;
 };
 
+/// A loop in a kernel that loads and stores one element at the same
+/// loop-invariant position each iteration (a reduction's accumulator, as
+/// linalg's loop lowering leaves it) carries the value in a register instead:
+/// loaded once before the loop, stored once after. Nested reduction loops
+/// hoist one level per application. Nothing else in the loop may use the
+/// buffer; bufferized linalg ops never write a buffer their inputs view.
+struct AccumulatorToIterArg : OpRewritePattern<scf::ForOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(scf::ForOp loop,
+                                PatternRewriter &rewriter) const override {
+    if (isOnHost(loop))
+      return failure();
+    for (auto load : loop.getBody()->getOps<memref::LoadOp>()) {
+      memref::StoreOp store = findMatchingStore(loop, load);
+      if (!store)
+        continue;
+      Location loc = load.getLoc();
+      rewriter.setInsertionPoint(loop);
+      Value init = memref::LoadOp::create(rewriter, loc, load.getMemRef(),
+                                          load.getIndices());
+      FailureOr<LoopLikeOpInterface> widened = loop.replaceWithAdditionalYields(
+          rewriter, init, /*replaceInitOperandUsesInLoop=*/false,
+          [&](OpBuilder &, Location, ArrayRef<BlockArgument>) {
+            return SmallVector<Value>{store.getValueToStore()};
+          });
+      if (failed(widened))
+        return failure();
+      auto newLoop = cast<scf::ForOp>(widened->getOperation());
+      rewriter.replaceAllUsesWith(load.getResult(), newLoop.getRegionIterArgs().back());
+      rewriter.setInsertionPointAfter(newLoop);
+      memref::StoreOp::create(rewriter, loc, newLoop.getResults().back(),
+                              store.getMemRef(), store.getIndices());
+      rewriter.eraseOp(store);
+      rewriter.eraseOp(load);
+      return success();
+    }
+    return failure();
+  }
+
+  /// The store of `load`'s element later in the loop body, when the two are
+  /// the loop's only uses of the buffer and the element is loop-invariant.
+  static memref::StoreOp findMatchingStore(scf::ForOp loop, memref::LoadOp load) {
+    Value buffer = load.getMemRef();
+    if (!loop.isDefinedOutsideOfLoop(buffer) ||
+        !llvm::all_of(load.getIndices(),
+                      [&](Value v) { return loop.isDefinedOutsideOfLoop(v); }))
+      return nullptr;
+    memref::StoreOp store;
+    for (Operation *user : buffer.getUsers()) {
+      if (user == load || !loop->isAncestor(user))
+        continue;
+      auto candidate = dyn_cast<memref::StoreOp>(user);
+      if (store || !candidate || candidate->getBlock() != load->getBlock() ||
+          candidate.getIndices() != load.getIndices() ||
+          !load->isBeforeInBlock(candidate))
+        return nullptr;
+      store = candidate;
+    }
+    return store;
+  }
+};
+
 /// Host buffers live on the device.
 struct AllocToDevice : OpRewritePattern<memref::AllocOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -225,7 +289,7 @@ struct ConvertQCToGPUPass
       return signalPassFailure();
     RewritePatternSet patterns(ctx);
     patterns.add<CopyToLinalg, ScalarOpToLaunch, LinalgToParallelLoops,
-                 AllocToDevice, DeallocToDevice>(ctx);
+                 AccumulatorToIterArg, AllocToDevice, DeallocToDevice>(ctx);
     patterns.add<ParallelLoopToLaunch>(ctx, blockSize);
     if (failed(applyPatternsGreedily(module, std::move(patterns))))
       return signalPassFailure();

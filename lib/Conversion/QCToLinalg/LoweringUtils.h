@@ -148,6 +148,10 @@ mlir::Value as2D(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v);
 llvm::SmallVector<mlir::ReassociationIndices>
 groupDims(llvm::ArrayRef<int64_t> sizes);
 
+/// f16/bf16 ops that sum or average as the same op on f32 between casts
+/// (ahead of every other lowering of them).
+void populateNarrowFloatPatterns(QCTypeConverter &converter,
+                                 mlir::RewritePatternSet &patterns);
 void populateElementwisePatterns(QCTypeConverter &converter,
                                  mlir::RewritePatternSet &patterns);
 void populateQuantPatterns(QCTypeConverter &converter,
@@ -182,6 +186,11 @@ void populateMicrokernelPatterns(QCTypeConverter &converter,
 void populateWeightOnlyPatterns(QCTypeConverter &converter,
                                 mlir::RewritePatternSet &patterns,
                                 llvm::StringRef kernelSuffix);
+
+/// The same layers in the unpacking form of GPU targets: a contraction that
+/// reads the packed weights and dequantizes them in registers.
+void populateWeightOnlyUnpackingPatterns(QCTypeConverter &converter,
+                                         mlir::RewritePatternSet &patterns);
 
 /// 8-bit layers with constant weights as contractions marked for tensor
 /// cores (see quantc/Conversion/TensorCores.h); they win over the loop

@@ -306,28 +306,6 @@ struct AccumulatorLayerLowering : KernelCallPattern<OpTy> {
     return lowerLayer(*layer, nullptr, input, type, this->suffix, rewriter);
   }
 };
-/// A bf16/f16 tensor widened to f32 (exactly), or an f32 one as it is: the
-/// evaluator computes narrow float layers in f32 and rounds their results.
-Value widened(OpBuilder &b, Location loc, Value v) {
-  auto type = cast<RankedTensorType>(v.getType());
-  if (type.getElementType().isF32())
-    return v;
-  return buildElementwise(b, loc, type.clone(b.getF32Type()), {v},
-                          [](OpBuilder &nb, Location l, ValueRange args) {
-                            return toF32(nb, l, args[0]);
-                          });
-}
-
-/// An f32 result rounded to `type`'s element type (nearest, ties to even).
-Value narrowed(OpBuilder &b, Location loc, Value v, RankedTensorType type) {
-  if (type.getElementType().isF32())
-    return v;
-  return buildElementwise(b, loc, type, {v}, [&](OpBuilder &nb, Location l, ValueRange args) {
-    return fromF32(nb, l, args[0], type.getElementType());
-  });
-}
-
-bool isKernelFloat(Type type) { return type.isF32() || type.isBF16() || type.isF16(); }
 
 /// A float convolution as a call of the float kernel, which sums in the
 /// evaluator's order (so float islands of quantized models stay exact).
@@ -339,7 +317,7 @@ struct FloatConvLowering : KernelCallPattern<qc::ConvOp> {
                   ConversionPatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
     FailureOr<ConvGeometry> g = getGeometry(op);
-    if (!isKernelFloat(type.getElementType()) || failed(g))
+    if (!type.getElementType().isF32() || failed(g))
       return failure();
     SmallVector<int64_t, 4> in = shape2D(cast<ShapedType>(op.getInput().getType()).getShape()),
                             ws = shape2D(cast<ShapedType>(op.getWeight().getType()).getShape()),
@@ -351,17 +329,14 @@ struct FloatConvLowering : KernelCallPattern<qc::ConvOp> {
         static_cast<int64_t>(op.getGroup()), op.getBias() != nullptr};
     Location loc = op.getLoc();
     Value bias = adaptor.getBias()
-                     ? widened(rewriter, loc, adaptor.getBias())
+                     ? adaptor.getBias()
                      : constantVector<float>(rewriter, loc, {0.0f}, rewriter.getF32Type());
     SmallVector<Value> inputs = {
-        widened(rewriter, loc, adaptor.getInput()), widened(rewriter, loc, adaptor.getWeight()),
-        bias, constantVector<int64_t>(rewriter, loc, params, rewriter.getI64Type())};
-    auto f32Type = type.clone(rewriter.getF32Type());
-    auto call = qc::MicrokernelOp::create(
-        rewriter, loc, TypeRange{f32Type},
-        rewriter.getStringAttr("quantc_fconv_" + suffix), inputs,
-        ValueRange{emptyLike(rewriter, loc, f32Type)});
-    rewriter.replaceOp(op, narrowed(rewriter, loc, call.getResult(0), type));
+        adaptor.getInput(), adaptor.getWeight(), bias,
+        constantVector<int64_t>(rewriter, loc, params, rewriter.getI64Type())};
+    rewriter.replaceOpWithNewOp<qc::MicrokernelOp>(
+        op, TypeRange{type}, rewriter.getStringAttr("quantc_fconv_" + suffix), inputs,
+        ValueRange{emptyLike(rewriter, loc, type)});
     return success();
   }
 };
@@ -389,7 +364,7 @@ struct FloatMatMulLowering : KernelCallPattern<qc::MatMulOp> {
     auto lhs = cast<RankedTensorType>(op.getLhs().getType());
     auto rhs = cast<RankedTensorType>(op.getRhs().getType());
     auto type = cast<RankedTensorType>(op.getType());
-    if (!isKernelFloat(type.getElementType()) || lhs.getRank() < 2 || rhs.getRank() < 2)
+    if (!type.getElementType().isF32() || lhs.getRank() < 2 || rhs.getRank() < 2)
       return failure();
     bool batchedB = rhs.getRank() > 2;
     if (batchedB && lhs.getShape().drop_back(2) != rhs.getShape().drop_back(2))
@@ -402,11 +377,8 @@ struct FloatMatMulLowering : KernelCallPattern<qc::MatMulOp> {
     params[QC_FMATMUL_K] = k;
     params[QC_FMATMUL_N] = n;
     params[QC_FMATMUL_B_BATCHED] = batchedB;
-    Location loc = op.getLoc();
-    Value product = buildFloatProduct(rewriter, loc, widened(rewriter, loc, adaptor.getLhs()),
-                                      widened(rewriter, loc, adaptor.getRhs()),
-                                      type.clone(rewriter.getF32Type()), params, suffix);
-    rewriter.replaceOp(op, narrowed(rewriter, loc, product, type));
+    rewriter.replaceOp(op, buildFloatProduct(rewriter, op.getLoc(), adaptor.getLhs(),
+                                             adaptor.getRhs(), type, params, suffix));
     return success();
   }
 };
@@ -420,7 +392,7 @@ struct FloatGemmLowering : KernelCallPattern<qc::GemmOp> {
   matchAndRewrite(qc::GemmOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
-    if (!isKernelFloat(type.getElementType()) || op.getTransA())
+    if (!type.getElementType().isF32() || op.getTransA())
       return failure();
     int64_t k = cast<ShapedType>(op.getA().getType()).getShape().back();
     SmallVector<int64_t> params(QC_FMATMUL_NUM_PARAMS, 0);
@@ -430,12 +402,9 @@ struct FloatGemmLowering : KernelCallPattern<qc::GemmOp> {
     params[QC_FMATMUL_N] = type.getDimSize(1);
     params[QC_FMATMUL_TRANS_B] = op.getTransB();
     Location loc = op.getLoc();
-    Value product = buildFloatProduct(rewriter, loc, widened(rewriter, loc, adaptor.getA()),
-                                      widened(rewriter, loc, adaptor.getB()),
-                                      type.clone(rewriter.getF32Type()), params, suffix);
-    Value c = adaptor.getC() ? widened(rewriter, loc, adaptor.getC()) : Value();
-    rewriter.replaceOp(op, narrowed(rewriter, loc,
-                                    buildGemmEpilogue(rewriter, loc, op, product, c), type));
+    Value product = buildFloatProduct(rewriter, loc, adaptor.getA(), adaptor.getB(), type,
+                                      params, suffix);
+    rewriter.replaceOp(op, buildGemmEpilogue(rewriter, loc, op, product, adaptor.getC()));
     return success();
   }
 };

@@ -59,8 +59,12 @@ struct ConvertQCToLinalgPass
       populateMicrokernelPatterns(converter, patterns, kernelSuffix);
       populateWeightOnlyPatterns(converter, patterns, kernelSuffix);
     }
-    if (tensorCores)
+    if (tensorCores) {
       populateTensorCorePatterns(converter, patterns);
+      if (!microkernels)
+        populateWeightOnlyUnpackingPatterns(converter, patterns);
+    }
+    populateNarrowFloatPatterns(converter, patterns);
     populateElementwisePatterns(converter, patterns);
     populateQuantPatterns(converter, patterns);
     populateLayerPatterns(converter, patterns);

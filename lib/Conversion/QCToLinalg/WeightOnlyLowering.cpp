@@ -1,12 +1,18 @@
-//===- WeightOnlyLowering.cpp - weight-only matmuls → microkernel -*- C++ -*-===//
+//===- WeightOnlyLowering.cpp - weight-only matmuls, packed -----*- C++ -*-===//
 //
 // A float qc.matmul / qc.gemm whose weight is qc.dequantize of a constant 8-
 // or 4-bit tensor (int4/int8 weight-only quantization, ONNX Runtime's
-// MatMulNBits) becomes one call of quantc_wmatmul: the integers are packed
-// here, once, into the panels the kernel streams (two 4-bit values per byte,
-// so the library holds the weights at their quantized size), with a scale
-// and a zero point per column and per group of rows. Without this the
-// dequantized weights would be materialized as floats.
+// MatMulNBits) keeps its weights at their quantized size (two 4-bit values
+// per byte) and dequantizes them in registers; without this the dequantized
+// weights would be materialized as floats. Two forms:
+//
+// - CPUs: one call of quantc_wmatmul, the integers packed here, once, into
+//   the panels the kernel streams, with a scale and a zero point per column
+//   and per group of rows;
+// - GPUs (the unpacking form): a linalg.generic reading the packed [K/2, N]
+//   bytes, so that threads of consecutive columns read consecutive bytes,
+//   with K split into chunks summed in parallel when M x N alone is too few
+//   outputs to fill the device (GEMV), and the partial sums added after.
 //
 //===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
@@ -14,6 +20,7 @@
 #include "quantc/Runtime/Microkernels.h"
 
 #include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
 using namespace mlir;
@@ -144,9 +151,198 @@ LogicalResult lowerWeightOnly(Operation *op, Value lhs, const QuantizedWeight &w
   return success();
 }
 
-struct WeightOnlyMatMulLowering : KernelCallPattern<qc::MatMulOp> {
+
+//===----------------------------------------------------------------------===//
+// The unpacking form (GPU targets)
+//===----------------------------------------------------------------------===//
+
+/// The unsigned stored values, `8 / bits` per byte along K: byte (r, c) holds
+/// rows r * perByte ... of column c, the first in the low bits.
+Value unpackingConstant(OpBuilder &b, Location loc, const QuantizedWeight &w) {
+  int64_t bits = w.type.getStorageTypeIntegralWidth(), perByte = 8 / bits;
+  std::vector<uint8_t> packed(w.k / perByte * w.n, 0);
+  for (int64_t k = 0; k < w.k; ++k)
+    for (int64_t c = 0; c < w.n; ++c) {
+      auto q = static_cast<uint8_t>(w.value(k, c) + w.offset) & ((1 << bits) - 1);
+      packed[k / perByte * w.n + c] |= q << (k % perByte * bits);
+    }
+  auto type = RankedTensorType::get({w.k / perByte, w.n}, b.getI8Type());
+  auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<uint8_t>(packed);
+  return arith::ConstantOp::create(
+      b, loc, DenseResourceElementsAttr::get(type, "packed_weights", std::move(blob)));
+}
+
+/// The number of chunks K is split into: enough independent sums for about
+/// 2^17 threads, chunks of at least 64 rows that split evenly (and into whole
+/// bytes).
+int64_t splitKParts(int64_t m, int64_t n, int64_t k, int64_t perByte) {
+  constexpr int64_t targetOutputs = 1 << 17, minChunk = 64;
+  int64_t best = 1;
+  for (int64_t parts = 2; parts * minChunk <= k && m * n * parts <= targetOutputs; ++parts)
+    if (k % parts == 0 && (k / parts) % perByte == 0)
+      best = parts;
+  return best;
+}
+
+/// Loops (m, part, n, kInPart) of the unpacking contraction: the weight's row
+/// is part * chunk + kInPart.
+struct UnpackingLoops {
+  int64_t parts, chunk;
+};
+
+/// sum over the rows of `lhs` [M, parts, chunk] times the dequantized packed
+/// weights, into `init` read through `outMap`.
+Value buildUnpackingContraction(OpBuilder &b, Location loc, Value lhs,
+                                const QuantizedWeight &w, const UnpackingLoops &loops,
+                                Value init, AffineMap outMap,
+                                ArrayRef<utils::IteratorType> iterators) {
+  MLIRContext *ctx = b.getContext();
+  int64_t bits = w.type.getStorageTypeIntegralWidth(), perByte = 8 / bits;
+  int64_t groups = w.k / w.group;
+  SmallVector<float> scales(groups * w.n);
+  SmallVector<int32_t> zeroPoints(groups * w.n);
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t c = 0; c < w.n; ++c) {
+      int64_t block = w.block(g * w.group, c);
+      scales[g * w.n + c] = static_cast<float>(w.layout.scales[block]);
+      zeroPoints[g * w.n + c] = static_cast<int32_t>(w.layout.zeroPoints[block] + w.offset);
+    }
+  auto paramType = [&](Type element) {
+    return RankedTensorType::get({groups, w.n}, element);
+  };
+  Value scaleTable = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(paramType(b.getF32Type()), ArrayRef<float>(scales)));
+  Value zeroPointTable = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(paramType(b.getI32Type()), ArrayRef<int32_t>(zeroPoints)));
+
+  AffineExpr m = getAffineDimExpr(0, ctx), part = getAffineDimExpr(1, ctx),
+             n = getAffineDimExpr(2, ctx), inPart = getAffineDimExpr(3, ctx);
+  AffineExpr row = part * loops.chunk + inPart;
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(4, 0, {m, part, inPart}, ctx),
+      AffineMap::get(4, 0, {row.floorDiv(perByte), n}, ctx),
+      AffineMap::get(4, 0, {row.floorDiv(w.group), n}, ctx),
+      AffineMap::get(4, 0, {row.floorDiv(w.group), n}, ctx), outMap};
+  auto generic = linalg::GenericOp::create(
+      b, loc, init.getType(),
+      ValueRange{lhs, unpackingConstant(b, loc, w), scaleTable, zeroPointTable},
+      ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Type i32 = nb.getI32Type();
+        Value q = arith::ExtUIOp::create(nb, l, i32, args[1]);
+        if (perByte > 1) {
+          // The value's bits within the byte: (row % perByte) * bits.
+          Value rowIndex = arith::AddIOp::create(
+              nb, l,
+              arith::MulIOp::create(nb, l, linalg::IndexOp::create(nb, l, 1),
+                                    arith::ConstantIndexOp::create(nb, l, loops.chunk)),
+              linalg::IndexOp::create(nb, l, 3));
+          Value shift = arith::MulIOp::create(
+              nb, l,
+              arith::IndexCastOp::create(
+                  nb, l, i32,
+                  arith::RemUIOp::create(nb, l, rowIndex,
+                                         arith::ConstantIndexOp::create(nb, l, perByte))),
+              arith::ConstantIntOp::create(nb, l, i32, bits));
+          q = arith::AndIOp::create(nb, l, arith::ShRUIOp::create(nb, l, q, shift),
+                                    arith::ConstantIntOp::create(nb, l, i32, (1 << bits) - 1));
+        }
+        // (q - zp) * scale in f32, exactly the evaluator's dequantized weight.
+        Value weight = arith::MulFOp::create(
+            nb, l,
+            arith::SIToFPOp::create(nb, l, nb.getF32Type(),
+                                    arith::SubIOp::create(nb, l, q, args[3])),
+            args[2]);
+        Value product = arith::MulFOp::create(nb, l, args[0], weight);
+        linalg::YieldOp::create(nb, l,
+                                ValueRange{arith::AddFOp::create(nb, l, args[4], product)});
+      });
+  return generic.getResult(0);
+}
+
+/// Lowers `op` (result [..., N] = lhs [..., K] x weight + bias) to the
+/// unpacking form.
+LogicalResult lowerUnpacking(Operation *op, Value lhs, const QuantizedWeight &w,
+                             Value bias, ConversionPatternRewriter &rewriter) {
+  Location loc = op->getLoc();
+  MLIRContext *ctx = rewriter.getContext();
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  int64_t perByte = 8 / w.type.getStorageTypeIntegralWidth();
+  if (w.k % perByte)
+    return rewriter.notifyMatchFailure(op, "4-bit weights need an even K");
+  int64_t m = type.getNumElements() / w.n;
+  int64_t parts = splitKParts(m, w.n, w.k, perByte);
+  UnpackingLoops loops{parts, w.k / parts};
+  if (lhsType.getRank() != 2)
+    lhs = tensor::CollapseShapeOp::create(rewriter, loc, lhsType.clone({m, w.k}), lhs,
+                                          groupDims({lhsType.getRank() - 1, 1}));
+  Value lhs3d = tensor::ExpandShapeOp::create(
+      rewriter, loc, lhsType.clone({m, parts, loops.chunk}), lhs, groupDims({1, 2}));
+
+  auto outType = type.clone({m, w.n});
+  Value init =
+      bias ? buildElementwise(rewriter, loc, outType, {bias},
+                              {broadcastMap(cast<RankedTensorType>(bias.getType()).getShape(),
+                                            {m, w.n}, ctx)},
+                              [](OpBuilder &, Location, ValueRange args) { return args[0]; })
+           : filledTensor(rewriter, loc, outType, rewriter.getF32FloatAttr(0.0f));
+
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  using utils::IteratorType;
+  Value result;
+  if (parts == 1) {
+    result = buildUnpackingContraction(
+        rewriter, loc, lhs3d, w, loops, init, AffineMap::get(4, 0, {d(0), d(2)}, ctx),
+        {IteratorType::parallel, IteratorType::reduction, IteratorType::parallel,
+         IteratorType::reduction});
+  } else {
+    auto partialType = type.clone({m, parts, w.n});
+    Value partial = buildUnpackingContraction(
+        rewriter, loc, lhs3d, w, loops,
+        filledTensor(rewriter, loc, partialType, rewriter.getF32FloatAttr(0.0f)),
+        AffineMap::get(4, 0, {d(0), d(1), d(2)}, ctx),
+        {IteratorType::parallel, IteratorType::parallel, IteratorType::parallel,
+         IteratorType::reduction});
+    // Loops (m, n, part).
+    result = linalg::GenericOp::create(
+                 rewriter, loc, outType, ValueRange{partial}, ValueRange{init},
+                 SmallVector<AffineMap>{AffineMap::get(3, 0, {d(0), d(2), d(1)}, ctx),
+                                        AffineMap::get(3, 0, {d(0), d(1)}, ctx)},
+                 SmallVector<IteratorType>{IteratorType::parallel, IteratorType::parallel,
+                                           IteratorType::reduction},
+                 [](OpBuilder &nb, Location l, ValueRange args) {
+                   linalg::YieldOp::create(
+                       nb, l, ValueRange{arith::AddFOp::create(nb, l, args[1], args[0])});
+                 })
+                 .getResult(0);
+  }
+  if (type.getRank() == 2)
+    rewriter.replaceOp(op, result);
+  else
+    rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, type, result,
+                                                       groupDims({type.getRank() - 1, 1}));
+  return success();
+}
+
+/// Where a weight-only layer goes: a microkernel call of the instruction set
+/// `suffix`, or (empty suffix) the unpacking form.
+struct WeightOnlyLowering {
+  std::string suffix;
+
+  LogicalResult lower(Operation *op, Value lhs, const QuantizedWeight &w, Value bias,
+                      ConversionPatternRewriter &rewriter) const {
+    if (suffix.empty())
+      return lowerUnpacking(op, lhs, w, bias, rewriter);
+    return lowerWeightOnly(op, lhs, w, bias, suffix, rewriter);
+  }
+};
+
+struct WeightOnlyMatMulLowering : OpConversionPattern<qc::MatMulOp>, WeightOnlyLowering {
   WeightOnlyMatMulLowering(const TypeConverter &converter, MLIRContext *ctx, StringRef suffix)
-      : KernelCallPattern(converter, ctx, suffix, /*benefit=*/3) {}
+      : OpConversionPattern(converter, ctx, /*benefit=*/3),
+        WeightOnlyLowering{suffix.str()} {}
 
   LogicalResult
   matchAndRewrite(qc::MatMulOp op, OpAdaptor adaptor,
@@ -158,14 +354,15 @@ struct WeightOnlyMatMulLowering : KernelCallPattern<qc::MatMulOp> {
     FailureOr<QuantizedWeight> w = matchWeight(op.getRhs(), /*transposed=*/false);
     if (failed(w))
       return failure();
-    return lowerWeightOnly(op, adaptor.getLhs(), *w, nullptr, suffix, rewriter);
+    return lower(op, adaptor.getLhs(), *w, nullptr, rewriter);
   }
 };
 
 /// Gemm with alpha = beta = 1, no transposed A and a bias of N values.
-struct WeightOnlyGemmLowering : KernelCallPattern<qc::GemmOp> {
+struct WeightOnlyGemmLowering : OpConversionPattern<qc::GemmOp>, WeightOnlyLowering {
   WeightOnlyGemmLowering(const TypeConverter &converter, MLIRContext *ctx, StringRef suffix)
-      : KernelCallPattern(converter, ctx, suffix, /*benefit=*/3) {}
+      : OpConversionPattern(converter, ctx, /*benefit=*/3),
+        WeightOnlyLowering{suffix.str()} {}
 
   LogicalResult
   matchAndRewrite(qc::GemmOp op, OpAdaptor adaptor,
@@ -183,7 +380,7 @@ struct WeightOnlyGemmLowering : KernelCallPattern<qc::GemmOp> {
           biasType.getShape().back() != w->n)
         return failure();
     }
-    return lowerWeightOnly(op, adaptor.getA(), *w, bias, suffix, rewriter);
+    return lower(op, adaptor.getA(), *w, bias, rewriter);
   }
 };
 } // namespace
@@ -193,4 +390,10 @@ void conversion::populateWeightOnlyPatterns(QCTypeConverter &converter,
                                             StringRef kernelSuffix) {
   patterns.add<WeightOnlyMatMulLowering, WeightOnlyGemmLowering>(
       converter, patterns.getContext(), kernelSuffix);
+}
+
+void conversion::populateWeightOnlyUnpackingPatterns(QCTypeConverter &converter,
+                                                     RewritePatternSet &patterns) {
+  patterns.add<WeightOnlyMatMulLowering, WeightOnlyGemmLowering>(
+      converter, patterns.getContext(), /*suffix=*/"");
 }

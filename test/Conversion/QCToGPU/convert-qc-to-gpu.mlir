@@ -123,6 +123,50 @@ func.func @reduce_all(%x: memref<7xf32>, %y: memref<f32>) {
 
 // -----
 
+// Rule: reduction loops accumulate in registers: each thread loads its
+// output element once before the (here nested) loops and stores it once
+// after them.
+// CHECK-LABEL: func.func @reduce_rows
+// CHECK: gpu.launch
+// CHECK: %[[INIT:.*]] = memref.load %{{.*}}[%[[ROW:.*]]] : memref<3xf32>
+// CHECK: %[[OUTER:.*]] = scf.for {{.*}} iter_args(%[[A:.*]] = %[[INIT]]) -> (f32)
+// CHECK: %[[INNER:.*]] = scf.for {{.*}} iter_args(%[[B:.*]] = %[[A]]) -> (f32)
+// CHECK-NOT: memref.store
+// CHECK: %[[SUM:.*]] = arith.addf %{{.*}}, %[[B]] : f32
+// CHECK: scf.yield %[[SUM]] : f32
+// CHECK: scf.yield %[[INNER]] : f32
+// CHECK: memref.store %[[OUTER]], %{{.*}}[%[[ROW]]] : memref<3xf32>
+// CHECK: gpu.terminator
+func.func @reduce_rows(%x: memref<3x4x5xf32>, %y: memref<3xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0)>], iterator_types = ["parallel", "reduction", "reduction"]} ins(%x : memref<3x4x5xf32>) outs(%y : memref<3xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %0 = arith.addf %in, %acc : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
+
+// -----
+
+// Rule: an accumulator whose buffer the loop also reads elsewhere stays in
+// memory.
+// CHECK-LABEL: func.func @accumulator_also_read
+// CHECK: scf.for
+// CHECK-NOT: iter_args
+// CHECK: memref.store
+// CHECK: gpu.terminator
+func.func @accumulator_also_read(%x: memref<3x4xf32>, %y: memref<3xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1 floordiv 2)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x, %y : memref<3x4xf32>, memref<3xf32>) outs(%y : memref<3xf32>) {
+  ^bb0(%in: f32, %other: f32, %acc: f32):
+    %0 = arith.addf %in, %other : f32
+    %1 = arith.addf %0, %acc : f32
+    linalg.yield %1 : f32
+  }
+  return
+}
+
+// -----
+
 #a = affine_map<(d0, d1, d2, d3) -> (d1, d3)>
 #b = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>
 #c = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
