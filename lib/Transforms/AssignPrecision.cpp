@@ -45,8 +45,7 @@ namespace {
 struct Layer {
   Operation *op;
   int64_t elements, channels, reduction;
-  bool groupable; // MatMul or Gemm: per-group weights apply.
-  int64_t macs;   // multiply-accumulates of one run
+  int64_t macs; // multiply-accumulates of one run
 };
 
 /// `op` as a layer with constant weights, whose precision is chosen here.
@@ -58,11 +57,9 @@ std::optional<Layer> getLayer(Operation *op) {
   if (!weight.getDefiningOp<ConstantOp>())
     return std::nullopt;
   auto type = cast<RankedTensorType>(weight.getType());
-  bool groupable = info->reductionAxis >= 0;
   int64_t channels = type.getDimSize(info->channelAxis);
   int64_t outputs = cast<ShapedType>(op->getResult(0).getType()).getNumElements();
-  return Layer{op, type.getNumElements(), channels,
-               groupable ? type.getDimSize(info->reductionAxis) : 0, groupable,
+  return Layer{op, type.getNumElements(), channels, type.getDimSize(info->reductionAxis),
                outputs * (type.getNumElements() / std::max<int64_t>(channels, 1))};
 }
 
@@ -137,9 +134,9 @@ std::optional<int64_t> weightBytes(const Layer &layer, PrecisionAttr precision) 
   if (precision.getGranularity() == Granularity::PerChannel)
     scales = layer.channels;
   if (int64_t group = precision.getGroupSize()) {
-    if (!layer.groupable || layer.reduction % group)
+    if (layer.reduction % group)
       return std::nullopt;
-    scales = layer.elements / group;
+    scales = layer.channels * (layer.reduction / group);
   }
   return (layer.elements * bits + 7) / 8 + 4 * scales;
 }
@@ -456,11 +453,26 @@ struct AssignPrecisionPass
         return emitError(func.getLoc(), "no precision assignment fits ")
                << budget << " bytes of weights; the smallest takes " << smallest;
       }
-      FailureOr<double> measured = measure(module, pick(*best), samples, reference);
-      if (failed(measured))
-        return failure();
-      report(*best, *measured);
-      return *best;
+      // Errors of layers do not add exactly: of the front's points that
+      // fit, the `refine-points` with the least predicted error are measured
+      // and the least measured wins.
+      auto fits = llvm::make_filter_range(
+          front, [&](const precision::Assignment &a) { return a.cost <= budget; });
+      SmallVector<precision::Assignment> trials(fits.begin(), fits.end());
+      if (trials.empty())
+        trials.push_back(*best);
+      std::reverse(trials.begin(), trials.end()); // least predicted error first
+      trials.truncate(std::min<size_t>(trials.size(), std::max<int64_t>(refinePoints, 1)));
+      std::optional<std::pair<precision::Assignment, double>> winner;
+      for (const precision::Assignment &trial : trials) {
+        FailureOr<double> measured = measure(module, pick(trial), samples, reference);
+        if (failed(measured))
+          return failure();
+        if (!winner || *measured < winner->second)
+          winner = {trial, *measured};
+      }
+      report(winner->first, winner->second);
+      return winner->first;
     }
     // An error budget: errors of layers do not add exactly, so aim lower
     // while the measured error misses.

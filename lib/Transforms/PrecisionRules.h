@@ -22,7 +22,8 @@ struct LayerInfo {
   unsigned weightOperand;
   /// Output channels of the weight (per-channel scales).
   int64_t channelAxis;
-  /// The reduction dimension of the weight (per-group scales), or -1.
+  /// The reduction dimension of the weight that per-group scales block
+  /// (a convolution's input channels).
   int64_t reductionAxis;
   /// Float operands that are activations (besides a non-constant weight).
   llvm::SmallVector<unsigned> activationOperands;

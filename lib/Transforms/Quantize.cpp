@@ -360,8 +360,6 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
       blockShape[info.channelAxis] = 1;
     if (granularity == Granularity::PerGroup) {
       int64_t group = precision.getGroupSize();
-      if (info.reductionAxis < 0)
-        return op->emitError("per_group weights need a matmul or gemm layer");
       if (shape[info.reductionAxis] % group != 0)
         return op->emitError("reduction dimension of size ")
                << shape[info.reductionAxis]

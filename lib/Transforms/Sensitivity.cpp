@@ -128,7 +128,7 @@ void weightChannels(Operation *op, ArrayRef<int64_t> shape,
   SmallVector<int64_t> strides = reference::computeStrides(shape);
   int64_t n = ShapedType::getNumElements(shape);
   LayerInfo info = *getLayerInfo(op);
-  int64_t inputAxis = isa<ConvOp>(op) ? 1 : info.reductionAxis;
+  int64_t inputAxis = info.reductionAxis;
   int64_t groups = 1, perGroup = shape[info.channelAxis];
   if (auto conv = dyn_cast<ConvOp>(op)) {
     groups = conv.getGroup();
@@ -165,7 +165,7 @@ std::vector<float> weightError(Operation *op, const Tensor &w, PrecisionAttr p) 
   SmallVector<int64_t> blockShape(w.getShape());
   if (p.getGranularity() != Granularity::PerTensor)
     blockShape[info.channelAxis] = 1;
-  if (p.getGranularity() == Granularity::PerGroup && info.reductionAxis >= 0)
+  if (p.getGranularity() == Granularity::PerGroup)
     blockShape[info.reductionAxis] = p.getGroupSize();
   QuantLayout layout;
   layout.blockShape = blockShape;

@@ -89,6 +89,21 @@ func.func @int4_groups(%x: tensor<1x4xf32>) -> tensor<1x2xf32> attributes {} {
 
 // -----
 
+// Per-group convolution weights: one scale per output channel and group of
+// input channels, over the whole window (blocks of 1 x 2 x 1 x 2). Channel
+// 0's groups have |w| max 7 and 14: scales 1 and 2.
+// CHECK-LABEL: func.func @int4_conv_groups
+// CHECK: qc.constant dense<{{\[\[\[\[}}7, 1]], {{\[\[}}-3, 2]], {{\[\[}}7, 0]], {{\[\[}}2, -1]]]]> : tensor<1x4x1x2xi4>
+// CHECK: quant.scast %{{.*}} : tensor<1x4x1x2xi4> to tensor<1x4x1x2x!quant.uniform<i4<-7:7>:f32:{0:1, 1:2}, {{.*}}1.000000e+00{{.*}}2.000000e+00{{.*}}>>
+// CHECK: qc.conv %arg0
+func.func @int4_conv_groups(%x: tensor<1x4x3x3xf32>) -> tensor<1x1x3x2xf32> {
+  %w = qc.constant dense<[[[[7.0, 1.0]], [[-3.0, 2.0]], [[14.0, 0.0]], [[4.0, -2.0]]]]> : tensor<1x4x1x2xf32>
+  %c = qc.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, qc.precision = #qc.precision<activation = f32, weight = i4, granularity = per_group, scheme = symmetric, group_size = 2>} : (tensor<1x4x3x3xf32>, tensor<1x4x1x2xf32>) -> tensor<1x1x3x2xf32>
+  return %c : tensor<1x1x3x2xf32>
+}
+
+// -----
+
 // bf16 layers compute between casts.
 // CHECK-LABEL: func.func @bf16
 // CHECK: %[[X:.*]] = qc.cast %arg0 : tensor<1x2xf32> -> tensor<1x2xbf16>

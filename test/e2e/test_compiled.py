@@ -285,6 +285,44 @@ def test_float_layer_kernels_are_exact(op, precision, cpu, tmp_path):
     np.testing.assert_array_equal(actual, expected)
 
 
+@pytest.mark.parametrize("kernel", [1, 3])
+def test_grouped_int4_conv(kernel, tmp_path):
+    """int4 convolution weights with a scale per output channel and group of
+    32 input channels (over the whole window) compile and compute what the
+    evaluator computes."""
+    rng = np.random.default_rng(kernel)
+    w = rng.standard_normal((16, 64, kernel, kernel)).astype(np.float32)
+    node = onnx.helper.make_node("Conv", ["X", "W"], ["Y"], pads=[kernel // 2] * 4)
+    graph = onnx.helper.make_graph(
+        [node], "g", [onnx.helper.make_tensor_value_info("X", onnx.TensorProto.FLOAT, [1, 64, 8, 8])],
+        [onnx.helper.make_tensor_value_info("Y", onnx.TensorProto.FLOAT, [1, 16, 8, 8])],
+        [onnx.numpy_helper.from_array(w, "W")])
+    onnx.save(onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)]),
+              tmp_path / "m.onnx")
+    inputs = {"X": rng.standard_normal((1, 64, 8, 8)).astype(np.float32)}
+    np.savez(tmp_path / "calib.npz", **inputs)
+
+    def build(granularity, name):
+        rule = {"op_type": "Conv", "weight": "i4", "activation": "f32",
+                "granularity": granularity}
+        if granularity == "per_group":
+            rule["group_size"] = 32
+        (tmp_path / "rules.json").write_text(json.dumps({"rules": [rule]}))
+        ir, library = tmp_path / f"{name}.mlir", tmp_path / f"{name}.so"
+        quantc([tmp_path / "m.onnx", "--calib", tmp_path / "calib.npz", "--overrides",
+                tmp_path / "rules.json", "--save-ir", ir, "-o", library])
+        return ir, library
+
+    ir, library = build("per_group", "groups")
+    assert "xi4>" in ir.read_text() and "f32:{0:1, 1:32}" in ir.read_text()
+    expected = quant_run(ir, inputs, tmp_path)["Y"]
+    np.testing.assert_array_equal(run_library(library, inputs, tmp_path)["Y"], expected)
+    # Two scales per output channel: closer to the float layer than one.
+    float_y = quant_run(tmp_path / "m.onnx", inputs, tmp_path)["Y"]
+    per_channel_y = quant_run(build("per_channel", "channels")[0], inputs, tmp_path)["Y"]
+    assert np.mean((expected - float_y) ** 2) < np.mean((per_channel_y - float_y) ** 2)
+
+
 @pytest.mark.parametrize("precision", ["bf16", "f16"])
 @pytest.mark.parametrize("op", ["MatMul", "Gemm", "Conv"])
 def test_narrow_float_layers_in_loops(op, precision, tmp_path):

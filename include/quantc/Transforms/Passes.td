@@ -237,7 +237,10 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
     - Solver: the exact Pareto front over all layers (quantc/Precision/Solver.h),
       not a greedy choice.
     - Refinement: the chosen assignment is quantized as a whole and its true
-      error measured. Under `max-error`, an assignment whose measured error
+      error measured. Under a size or latency budget, the `refine-points`
+      points of the front that fit with the least predicted error are all
+      measured, and the one of least measured error is chosen (predictions
+      only add the layers' errors). Under `max-error`, an assignment whose measured error
       misses the budget (errors of layers do not add exactly) is repaired by
       solving again with the target scaled by the miss, up to `refine-rounds`
       times; an assignment that still misses is an error. The measured error
@@ -256,8 +259,8 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
     Candidates (`candidates`, default `f32,bf16,i8,w8,w4,w4g32`): `f32`, `bf16`,
     `i8` (i8 asymmetric activations, i8 per-channel weights), `w8` (f32
     activations, i8 weights), `w4` (f32 activations, i4 weights per
-    channel), `w4gN` (f32 activations, i4 weights in groups of N along K;
-    MatMul and Gemm). Layers that already carry a
+    channel), `w4gN` (f32 activations, i4 weights in groups of N along K:
+    a matmul's rows, a convolution's input channels). Layers that already carry a
     `qc.precision` keep it. Needs calibrated ranges (`qc-calibrate`).
   }];
   let dependentDialects = ["::quantc::qc::QCDialect",
@@ -282,6 +285,9 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
            "Largest relative output noise power (then the smallest weights)">,
     Option<"refineRounds", "refine-rounds", "int64_t", /*default=*/"3",
            "Re-solves when the measured error misses max-error">,
+    Option<"refinePoints", "refine-points", "int64_t", /*default=*/"4",
+           "Pareto points within a size or latency budget whose true error "
+           "is measured (the least measured wins)">,
     Option<"cache", "cache", "std::string", /*default=*/"\"\"",
            "Sensitivity cache file (JSON), read and updated">,
     Option<"pareto", "pareto", "std::string", /*default=*/"\"\"",
