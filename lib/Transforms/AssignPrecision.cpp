@@ -29,6 +29,7 @@
 #include "llvm/Support/ToolOutputFile.h"
 
 #include <map>
+#include <numeric>
 
 namespace quantc {
 #define GEN_PASS_DEF_QCASSIGNPRECISION
@@ -139,6 +140,27 @@ std::optional<int64_t> weightBytes(const Layer &layer, PrecisionAttr precision) 
     scales = layer.channels * (layer.reduction / group);
   }
   return (layer.elements * bits + 7) / 8 + 4 * scales;
+}
+
+/// `candidate` as it applies to layers whose reduction dims are
+/// `reductions`: a group size that does not divide them all shrinks to the
+/// largest that does, down to half its size (K = 120 takes groups of 30 for
+/// w4g32, so a layer is not left out for want of an even split); nothing
+/// when no size does.
+std::optional<PrecisionAttr> fitGroups(PrecisionAttr candidate,
+                                       ArrayRef<int64_t> reductions) {
+  int64_t group = candidate.getGroupSize();
+  if (!group)
+    return candidate;
+  int64_t common = 0;
+  for (int64_t reduction : reductions)
+    common = std::gcd(common, reduction);
+  for (int64_t size = group; 2 * size >= group; --size)
+    if (common % size == 0)
+      return PrecisionAttr::get(candidate.getContext(), candidate.getActivation(),
+                                candidate.getWeight(), candidate.getGranularity(),
+                                candidate.getScheme(), size);
+  return std::nullopt;
 }
 
 /// Text of a precision, for cache keys, reports and the Pareto file.
@@ -345,6 +367,11 @@ struct AssignPrecisionPass
         failed(sensitivities.save(module.getLoc())))
       return failure();
 
+    for (auto [group, options] : llvm::enumerate(problem.groups))
+      if (options.empty())
+        return problem.layers[problem.members[group].front()].op->emitError(
+                   "none of the candidate precisions applies to this layer (")
+               << llvm::join(optionNames, ", ") << ")";
     std::vector<precision::Assignment> front = precision::paretoFront(problem.groups);
     FailureOr<precision::Assignment> best =
         choose(module, func, problem, front, *samples, reference);
@@ -371,7 +398,14 @@ struct AssignPrecisionPass
       std::string groupKey;
       for (size_t i : members)
         groupKey += std::to_string(i) + ":" + problem.names[i] + ",";
-      for (auto [candidate, candidateName] : llvm::zip(options, optionNames)) {
+      SmallVector<int64_t> reductions;
+      for (size_t i : members)
+        reductions.push_back(problem.layers[i].reduction);
+      for (auto [option, candidateName] : llvm::zip(options, optionNames)) {
+        std::optional<PrecisionAttr> fitted = fitGroups(option, reductions);
+        if (!fitted)
+          continue;
+        PrecisionAttr candidate = *fitted;
         int64_t bytes = 0;
         double picoseconds = 0;
         bool applies = true;

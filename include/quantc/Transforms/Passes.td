@@ -260,7 +260,9 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
     `i8` (i8 asymmetric activations, i8 per-channel weights), `w8` (f32
     activations, i8 weights), `w4` (f32 activations, i4 weights per
     channel), `w4gN` (f32 activations, i4 weights in groups of N along K:
-    a matmul's rows, a convolution's input channels). Layers that already carry a
+    a matmul's rows, a convolution's input channels; where N does not divide
+    K, the largest size down to N/2 that does, so K = 120 takes groups of 30
+    for `w4g32`). Layers that already carry a
     `qc.precision` keep it. Needs calibrated ranges (`qc-calibrate`).
   }];
   let dependentDialects = ["::quantc::qc::QCDialect",
