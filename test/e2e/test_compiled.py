@@ -163,6 +163,18 @@ def test_runtime_rejects_non_artifacts(tmp_path):
     assert proc.returncode != 0 and "not a quantc artifact" in proc.stderr
 
 
+def compile_with_rules(model, inputs, rules, tmp_path, extra=(), name="m"):
+    """Compiles `model`, calibrated on `inputs`, with the override `rules`
+    and the `extra` flags; returns the quantized IR and the library."""
+    onnx.save(model, tmp_path / f"{name}.onnx")
+    np.savez(tmp_path / "calib.npz", **inputs)
+    (tmp_path / "rules.json").write_text(json.dumps({"rules": rules}))
+    ir, library = tmp_path / f"{name}.mlir", tmp_path / f"{name}.so"
+    quantc([tmp_path / f"{name}.onnx", "--calib", tmp_path / "calib.npz", "--overrides",
+            tmp_path / "rules.json", *extra, "--save-ir", ir, "-o", library])
+    return ir, library
+
+
 def weight_only_model(k, n, gemm):
     rng = np.random.default_rng(k + n)
     if gemm:  # a fully connected layer: transposed weights and a bias
@@ -189,15 +201,10 @@ def compile_weight_only(op, config, tmp_path, extra=()):
     returns the quantized IR, the library and the inputs."""
     weight, granularity, group = WEIGHT_ONLY[config]
     model, inputs = weight_only_model(192, 72, op == "Gemm")
-    onnx.save(model, tmp_path / "m.onnx")
-    np.savez(tmp_path / "calib.npz", **inputs)
     rule = {"op_type": op, "weight": weight, "activation": "f32", "granularity": granularity}
     if group:
         rule["group_size"] = group
-    (tmp_path / "rules.json").write_text(json.dumps({"rules": [rule]}))
-    ir, library = tmp_path / "q.mlir", tmp_path / "m.so"
-    quantc([tmp_path / "m.onnx", "--calib", tmp_path / "calib.npz", "--overrides",
-            tmp_path / "rules.json", *extra, "--save-ir", ir, "-o", library])
+    ir, library = compile_with_rules(model, inputs, [rule], tmp_path, extra)
     assert f"weight = {weight}" in ir.read_text()
     return ir, library, inputs
 
@@ -271,13 +278,9 @@ def test_float_layer_kernels_are_exact(op, precision, cpu, tmp_path):
     evaluator's order (bf16 layers compute in f32 and round, as the evaluator
     does): the results are bit-identical."""
     model, inputs = float_layer_model(op)
-    onnx.save(model, tmp_path / "m.onnx")
-    np.savez(tmp_path / "calib.npz", **inputs)
-    rule = {"op_type": op, "activation": precision, "weight": precision}
-    (tmp_path / "rules.json").write_text(json.dumps({"rules": [rule]}))
-    ir, library = tmp_path / "q.mlir", tmp_path / "m.so"
-    quantc([tmp_path / "m.onnx", "--calib", tmp_path / "calib.npz", "--overrides",
-            tmp_path / "rules.json", "--target-cpu", cpu, "--save-ir", ir, "-o", library])
+    ir, library = compile_with_rules(
+        model, inputs, [{"op_type": op, "activation": precision, "weight": precision}],
+        tmp_path, ["--target-cpu", cpu])
     kernel = "quantc_fconv_" if op == "Conv" else "quantc_fmatmul_"
     assert kernel in subprocess.run(["nm", library], capture_output=True, text=True).stdout
     expected = quant_run(ir, inputs, tmp_path)["Y"]
@@ -297,29 +300,19 @@ def test_grouped_int4_conv(kernel, tmp_path):
         [node], "g", [onnx.helper.make_tensor_value_info("X", onnx.TensorProto.FLOAT, [1, 64, 8, 8])],
         [onnx.helper.make_tensor_value_info("Y", onnx.TensorProto.FLOAT, [1, 16, 8, 8])],
         [onnx.numpy_helper.from_array(w, "W")])
-    onnx.save(onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)]),
-              tmp_path / "m.onnx")
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)])
     inputs = {"X": rng.standard_normal((1, 64, 8, 8)).astype(np.float32)}
-    np.savez(tmp_path / "calib.npz", **inputs)
-
-    def build(granularity, name):
-        rule = {"op_type": "Conv", "weight": "i4", "activation": "f32",
-                "granularity": granularity}
-        if granularity == "per_group":
-            rule["group_size"] = 32
-        (tmp_path / "rules.json").write_text(json.dumps({"rules": [rule]}))
-        ir, library = tmp_path / f"{name}.mlir", tmp_path / f"{name}.so"
-        quantc([tmp_path / "m.onnx", "--calib", tmp_path / "calib.npz", "--overrides",
-                tmp_path / "rules.json", "--save-ir", ir, "-o", library])
-        return ir, library
-
-    ir, library = build("per_group", "groups")
+    rule = {"op_type": "Conv", "weight": "i4", "activation": "f32"}
+    ir, library = compile_with_rules(
+        model, inputs, [dict(rule, granularity="per_group", group_size=32)], tmp_path)
     assert "xi4>" in ir.read_text() and "f32:{0:1, 1:32}" in ir.read_text()
     expected = quant_run(ir, inputs, tmp_path)["Y"]
     np.testing.assert_array_equal(run_library(library, inputs, tmp_path)["Y"], expected)
     # Two scales per output channel: closer to the float layer than one.
     float_y = quant_run(tmp_path / "m.onnx", inputs, tmp_path)["Y"]
-    per_channel_y = quant_run(build("per_channel", "channels")[0], inputs, tmp_path)["Y"]
+    per_channel_ir, _ = compile_with_rules(
+        model, inputs, [dict(rule, granularity="per_channel")], tmp_path, name="channels")
+    per_channel_y = quant_run(per_channel_ir, inputs, tmp_path)["Y"]
     assert np.mean((expected - float_y) ** 2) < np.mean((per_channel_y - float_y) ** 2)
 
 
@@ -329,13 +322,9 @@ def test_narrow_float_layers_in_loops(op, precision, tmp_path):
     """Without microkernels (the loop lowering GPU kernels also take), f16 and
     bf16 layers still sum in f32 and round once: bit-identical results."""
     model, inputs = float_layer_model(op)
-    onnx.save(model, tmp_path / "m.onnx")
-    np.savez(tmp_path / "calib.npz", **inputs)
-    rule = {"op_type": op, "activation": precision, "weight": precision}
-    (tmp_path / "rules.json").write_text(json.dumps({"rules": [rule]}))
-    ir, library = tmp_path / "q.mlir", tmp_path / "m.so"
-    quantc([tmp_path / "m.onnx", "--calib", tmp_path / "calib.npz", "--overrides",
-            tmp_path / "rules.json", "--no-microkernels", "--save-ir", ir, "-o", library])
+    ir, library = compile_with_rules(
+        model, inputs, [{"op_type": op, "activation": precision, "weight": precision}],
+        tmp_path, ["--no-microkernels"])
     assert f"x{precision}>" in ir.read_text()
     expected = quant_run(ir, inputs, tmp_path)["Y"]
     actual = run_library(library, inputs, tmp_path)["Y"]

@@ -17,8 +17,8 @@ import onnx
 import pytest
 
 from conftest import BIN, ROOT, max_rel_error, quant_run
-from test_compiled import (ALL_CASES, WEIGHT_ONLY, compile_weight_only, float_inputs,
-                           float_layer_model, quantc)
+from test_compiled import (ALL_CASES, WEIGHT_ONLY, compile_weight_only, compile_with_rules,
+                           float_inputs, float_layer_model, quantc)
 from test_real_models import PACKAGE_MODELS, package_model
 
 CUDA_TOOLKIT = pathlib.Path(os.environ.get("QUANTC_CUDA_TOOLKIT", "/usr/local/cuda"))
@@ -51,10 +51,12 @@ def gpu_available():
 gpu = pytest.mark.skipif(not gpu_available(), reason="needs an NVIDIA GPU and driver")
 
 
+CUDA_FLAGS = ["--target", "cuda", "--gpu-arch", os.environ.get("QUANTC_GPU_ARCH", "sm_80")]
+
+
 def compile_cuda(model, tmp_path, extra=(), name="model"):
     library = tmp_path / f"{name}.so"
-    quantc([model, "--target", "cuda", "--gpu-arch", os.environ.get("QUANTC_GPU_ARCH", "sm_80"),
-            "-o", library, *extra])
+    quantc([model, *CUDA_FLAGS, "-o", library, *extra])
     return library
 
 
@@ -269,23 +271,16 @@ def test_weight_only_unpacking_form(op, config, tmp_path):
 @pytest.mark.parametrize("config", sorted(WEIGHT_ONLY))
 @pytest.mark.parametrize("op", ["MatMul", "Gemm"])
 def test_weight_only_on_gpu(op, config, tmp_path):
-    ir, library, inputs = compile_weight_only(
-        op, config, tmp_path,
-        ["--target", "cuda", "--gpu-arch", os.environ.get("QUANTC_GPU_ARCH", "sm_80")])
+    ir, library, inputs = compile_weight_only(op, config, tmp_path, CUDA_FLAGS)
     assert max_rel_error(quant_run(library, inputs, tmp_path)["Y"],
                          quant_run(ir, inputs, tmp_path)["Y"]) <= 1e-5
 
 
 def compile_narrow_float_layer(op, precision, tmp_path):
     model, inputs = float_layer_model(op)
-    onnx.save(model, tmp_path / "m.onnx")
-    np.savez(tmp_path / "calib.npz", **inputs)
-    rule = {"op_type": op, "activation": precision, "weight": precision}
-    (tmp_path / "rules.json").write_text(json.dumps({"rules": [rule]}))
-    ir = tmp_path / "q.mlir"
-    library = compile_cuda(tmp_path / "m.onnx", tmp_path,
-                           ["--calib", tmp_path / "calib.npz", "--overrides",
-                            tmp_path / "rules.json", "--save-ir", ir])
+    ir, library = compile_with_rules(
+        model, inputs, [{"op_type": op, "activation": precision, "weight": precision}],
+        tmp_path, CUDA_FLAGS)
     assert f"x{precision}>" in ir.read_text()
     return ir, library, inputs
 
