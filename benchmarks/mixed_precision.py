@@ -7,7 +7,12 @@ Runtime's quantize_static QDQ model. Every configuration's error is the
 relative output noise power sum (y - y_f)^2 / sum y_f^2 against the float
 model on the same samples (quantc measures it on the quantized graph with
 the reference evaluator; ONNX Runtime's by running both of its models).
-Also times the assignment, cold and with the sensitivity cache warm.
+
+Two comparisons follow from it: mixed precision with the size of each
+uniform configuration as its budget (lower error at equal size?), and the
+smallest budget of the sweep at which mixed precision is at most as wrong
+as uniform int8 (how much smaller at equal error). Also times the
+assignment, cold and with the sensitivity cache warm.
 
     python benchmarks/mixed_precision.py [--models digits_mlp digits_cnn ppocr-cls]
 """
@@ -66,7 +71,8 @@ def ort_error(model, calib, samples, tmp):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--models", nargs="+", default=["digits_mlp", "digits_cnn", "ppocr-cls"])
-    parser.add_argument("--budgets", type=float, nargs="+", default=[4.5, 5, 5.5, 6, 7, 8])
+    parser.add_argument("--budgets", type=float, nargs="+",
+                        default=[4.5, 5, 5.5, 6, 6.5, 7, 7.5, 8])
     parser.add_argument("--samples", type=int, default=8)
     parser.add_argument("--timed-budget", type=float, default=6.0,
                         help="bits per weight of the timed assignment")
@@ -90,6 +96,11 @@ def main():
                                 args.samples, 32, name, cache)
                 if result:
                     configs.append((f"uniform {name}", *result))
+                    # Mixed precision in the same size (the bits round down).
+                    matched = assign(model, f"{model.input_name}={shape}", tmp / "calib.npz",
+                                     args.samples, result[0] + 0.005, CANDIDATES, cache)
+                    if matched:
+                        configs.append((f"mixed at the size of uniform {name}", *matched))
             try:
                 configs.append(("ONNX Runtime int8", 8.0, ort_error(model, calib, args.samples, tmp), 0.0))
             except Exception as error:  # noqa: BLE001 - reported
@@ -111,7 +122,29 @@ def main():
     (RESULTS / "mixed_precision.json").write_text(json.dumps(rows, indent=1) + "\n")
     lines = ["| model | configuration | bits / weight | relative error | SQNR (dB) |",
              "|---|---|---|---|---|"]
-    times = []
+    times, verdicts, equal_error = [], [], []
+    for name in dict.fromkeys(r["model"] for r in rows):
+        ours = [r for r in rows if r["model"] == name and "bits_per_weight" in r]
+        i8 = next((r for r in ours if r["config"] == "uniform i8"), None)
+        sweep = sorted((r for r in ours if r["config"] == "mixed"),
+                       key=lambda r: r["bits_per_weight"])
+        for uniform in (r for r in ours if r["config"].startswith("uniform")):
+            matched = next((r for r in ours if r["config"] == "mixed at the size of "
+                            + uniform["config"]), None)
+            if matched:
+                verdicts.append(f"| {name} | {uniform['config']} | {uniform['bits_per_weight']:.2f} "
+                                f"| {uniform['error']:.2e} | {matched['error']:.2e} "
+                                f"| {uniform['error'] / max(matched['error'], 1e-12):.1f}x |")
+        if i8:
+            smallest = next((r for r in sweep if r["error"] <= i8["error"]), None)
+            if smallest:
+                saving = 1 - smallest["bits_per_weight"] / i8["bits_per_weight"]
+                equal_error.append(
+                    f"- {name}: mixed at {smallest['bits_per_weight']:.2f} bits per weight "
+                    f"({saving:.0%} smaller than uniform int8's {i8['bits_per_weight']:.2f}) "
+                    f"is within its error ({smallest['error']:.2e} against {i8['error']:.2e})")
+            else:
+                equal_error.append(f"- {name}: no budget of the sweep reaches uniform int8's error")
     for r in rows:
         if r["config"] == "assignment time":
             times.append(f"- {r['model']}: {(r['cold_s'] or 0):.2f} s cold, "
@@ -120,8 +153,16 @@ def main():
         sqnr = f"{r['sqnr_db']:.1f}" if r["sqnr_db"] is not None else "inf"
         lines.append(f"| {r['model']} | {r['config']} | {r['bits_per_weight']:.2f} | "
                      f"{r['error']:.2e} | {sqnr} |")
-    text = "\n".join(lines + ["", f"Assignment time at {args.timed_budget} bits per weight "
-                                   "(import, calibration and assignment):", *times]) + "\n"
+    text = "\n".join(
+        lines
+        + ["", "At equal size: mixed precision with each uniform configuration's size as "
+           "its budget.", "",
+           "| model | uniform | bits / weight | its error | mixed error | error ratio |",
+           "|---|---|---|---|---|---|", *verdicts,
+           "", "At equal error (the smallest budget of the sweep within uniform int8's "
+           "error):", *equal_error,
+           "", f"Assignment time at {args.timed_budget} bits per weight "
+           "(import, calibration and assignment):", *times]) + "\n"
     (RESULTS / "mixed_precision.md").write_text(text)
     print(text)
 

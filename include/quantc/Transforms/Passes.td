@@ -287,7 +287,7 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
            "Largest relative output noise power (then the smallest weights)">,
     Option<"refineRounds", "refine-rounds", "int64_t", /*default=*/"3",
            "Re-solves when the measured error misses max-error">,
-    Option<"refinePoints", "refine-points", "int64_t", /*default=*/"4",
+    Option<"refinePoints", "refine-points", "int64_t", /*default=*/"16",
            "Pareto points within a size or latency budget whose true error "
            "is measured (the least measured wins)">,
     Option<"cache", "cache", "std::string", /*default=*/"\"\"",
