@@ -477,8 +477,14 @@ struct AssignPrecisionPass
       int64_t budget = budgetBytes > 0 ? int64_t(budgetBytes)
                        : latencyUs > 0 ? int64_t(latencyUs * 1e6)
                                        : int64_t(bitsPerWeight * problem.totalElements / 8);
-      std::optional<precision::Assignment> best = precision::minimizeError(problem.groups, budget);
-      if (!best) {
+      // Along the front, error falls as cost rises. Errors of layers do not
+      // add exactly: the `refine-points` fitting points of least predicted
+      // error are measured, and the least measured wins.
+      SmallVector<precision::Assignment> trials;
+      for (const precision::Assignment &a : llvm::reverse(front))
+        if (a.cost <= budget && int64_t(trials.size()) < std::max<int64_t>(refinePoints, 1))
+          trials.push_back(a);
+      if (trials.empty()) {
         int64_t smallest = front.empty() ? 0 : front.front().cost;
         if (latencyUs > 0)
           return emitError(func.getLoc(), "no precision assignment fits ")
@@ -487,16 +493,6 @@ struct AssignPrecisionPass
         return emitError(func.getLoc(), "no precision assignment fits ")
                << budget << " bytes of weights; the smallest takes " << smallest;
       }
-      // Errors of layers do not add exactly: of the front's points that
-      // fit, the `refine-points` with the least predicted error are measured
-      // and the least measured wins.
-      auto fits = llvm::make_filter_range(
-          front, [&](const precision::Assignment &a) { return a.cost <= budget; });
-      SmallVector<precision::Assignment> trials(fits.begin(), fits.end());
-      if (trials.empty())
-        trials.push_back(*best);
-      std::reverse(trials.begin(), trials.end()); // least predicted error first
-      trials.truncate(std::min<size_t>(trials.size(), std::max<int64_t>(refinePoints, 1)));
       std::optional<std::pair<precision::Assignment, double>> winner;
       for (const precision::Assignment &trial : trials) {
         FailureOr<double> measured = measure(module, pick(trial), samples, reference);
@@ -512,8 +508,10 @@ struct AssignPrecisionPass
     // while the measured error misses.
     double target = maxError;
     for (int64_t round = 0;; ++round) {
-      std::optional<precision::Assignment> best = precision::minimizeCost(problem.groups, target);
-      if (!best)
+      // The front's first point within the target is the cheapest.
+      const precision::Assignment *best = llvm::find_if(
+          front, [&](const precision::Assignment &a) { return a.error <= target; });
+      if (best == front.end())
         return emitError(func.getLoc(), "no precision assignment keeps the error under ")
                << maxError;
       FailureOr<double> measured = measure(module, pick(*best), samples, reference);

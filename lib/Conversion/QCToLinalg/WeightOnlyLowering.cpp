@@ -184,16 +184,11 @@ int64_t splitKParts(int64_t m, int64_t n, int64_t k, int64_t perByte) {
   return best;
 }
 
-/// Loops (m, part, n, kInPart) of the unpacking contraction: the weight's row
-/// is part * chunk + kInPart.
-struct UnpackingLoops {
-  int64_t parts, chunk;
-};
-
 /// sum over the rows of `lhs` [M, parts, chunk] times the dequantized packed
-/// weights, into `init` read through `outMap`.
+/// weights, into `init` read through `outMap`. Loops (m, part, n, inPart):
+/// the weight's row is part * chunk + inPart.
 Value buildUnpackingContraction(OpBuilder &b, Location loc, Value lhs,
-                                const QuantizedWeight &w, const UnpackingLoops &loops,
+                                const QuantizedWeight &w, int64_t chunk,
                                 Value init, AffineMap outMap,
                                 ArrayRef<utils::IteratorType> iterators) {
   MLIRContext *ctx = b.getContext();
@@ -218,7 +213,7 @@ Value buildUnpackingContraction(OpBuilder &b, Location loc, Value lhs,
 
   AffineExpr m = getAffineDimExpr(0, ctx), part = getAffineDimExpr(1, ctx),
              n = getAffineDimExpr(2, ctx), inPart = getAffineDimExpr(3, ctx);
-  AffineExpr row = part * loops.chunk + inPart;
+  AffineExpr row = part * chunk + inPart;
   SmallVector<AffineMap> maps = {
       AffineMap::get(4, 0, {m, part, inPart}, ctx),
       AffineMap::get(4, 0, {row.floorDiv(perByte), n}, ctx),
@@ -236,7 +231,7 @@ Value buildUnpackingContraction(OpBuilder &b, Location loc, Value lhs,
           Value rowIndex = arith::AddIOp::create(
               nb, l,
               arith::MulIOp::create(nb, l, linalg::IndexOp::create(nb, l, 1),
-                                    arith::ConstantIndexOp::create(nb, l, loops.chunk)),
+                                    arith::ConstantIndexOp::create(nb, l, chunk)),
               linalg::IndexOp::create(nb, l, 3));
           Value shift = arith::MulIOp::create(
               nb, l,
@@ -274,12 +269,12 @@ LogicalResult lowerUnpacking(Operation *op, Value lhs, const QuantizedWeight &w,
     return rewriter.notifyMatchFailure(op, "4-bit weights need an even K");
   int64_t m = type.getNumElements() / w.n;
   int64_t parts = splitKParts(m, w.n, w.k, perByte);
-  UnpackingLoops loops{parts, w.k / parts};
+  int64_t chunk = w.k / parts;
   if (lhsType.getRank() != 2)
     lhs = tensor::CollapseShapeOp::create(rewriter, loc, lhsType.clone({m, w.k}), lhs,
                                           groupDims({lhsType.getRank() - 1, 1}));
   Value lhs3d = tensor::ExpandShapeOp::create(
-      rewriter, loc, lhsType.clone({m, parts, loops.chunk}), lhs, groupDims({1, 2}));
+      rewriter, loc, lhsType.clone({m, parts, chunk}), lhs, groupDims({1, 2}));
 
   auto outType = type.clone({m, w.n});
   Value init =
@@ -294,13 +289,13 @@ LogicalResult lowerUnpacking(Operation *op, Value lhs, const QuantizedWeight &w,
   Value result;
   if (parts == 1) {
     result = buildUnpackingContraction(
-        rewriter, loc, lhs3d, w, loops, init, AffineMap::get(4, 0, {d(0), d(2)}, ctx),
+        rewriter, loc, lhs3d, w, chunk, init, AffineMap::get(4, 0, {d(0), d(2)}, ctx),
         {IteratorType::parallel, IteratorType::reduction, IteratorType::parallel,
          IteratorType::reduction});
   } else {
     auto partialType = type.clone({m, parts, w.n});
     Value partial = buildUnpackingContraction(
-        rewriter, loc, lhs3d, w, loops,
+        rewriter, loc, lhs3d, w, chunk,
         filledTensor(rewriter, loc, partialType, rewriter.getF32FloatAttr(0.0f)),
         AffineMap::get(4, 0, {d(0), d(1), d(2)}, ctx),
         {IteratorType::parallel, IteratorType::parallel, IteratorType::parallel,
