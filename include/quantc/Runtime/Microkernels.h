@@ -139,6 +139,14 @@ void quantc_wmatmul_generic(const float *input, const uint8_t *packed,
                             const float *bias, const int64_t *params,
                             float *output);
 
+/* 8-bit table lookup: out[i] = table[in[i] ^ QC_LOOKUP_FLIP] over 256
+   entries (flip 0x80 indexes signed storage from -128). One entry point for
+   every target: it uses AVX-512 VBMI byte permutes where the CPU has them. */
+enum qc_lookup_param { QC_LOOKUP_COUNT, QC_LOOKUP_FLIP, QC_LOOKUP_NUM_PARAMS };
+
+void quantc_lookup(const uint8_t *input, const uint8_t *table,
+                   const int64_t *params, uint8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

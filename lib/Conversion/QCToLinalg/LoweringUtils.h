@@ -99,6 +99,11 @@ mlir::Value padTensor(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
 mlir::AffineMap quantParamMap(const qc::QuantLayout &layout,
                               mlir::MLIRContext *ctx);
 
+/// The table of `op` as a 1-d constant of `element` (the result's storage
+/// type), or failure for a table that is not integer.
+mlir::FailureOr<mlir::TypedAttr> getLookupTable(qc::LookupTableOp op,
+                                                mlir::Type element);
+
 /// An ONNX axis (negative counts from the end) as a dim index.
 inline int64_t normalizeAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;

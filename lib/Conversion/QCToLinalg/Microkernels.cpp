@@ -408,6 +408,38 @@ struct FloatGemmLowering : KernelCallPattern<qc::GemmOp> {
     return success();
   }
 };
+/// An 8-bit table lookup over all 256 storage values as one call of
+/// quantc_lookup, which permutes bytes in registers where the CPU can (the
+/// loop lowering gathers one byte at a time).
+struct LookupTableKernelLowering : OpConversionPattern<qc::LookupTableOp> {
+  LookupTableKernelLowering(const TypeConverter &converter, MLIRContext *ctx)
+      : OpConversionPattern(converter, ctx, /*benefit=*/2) {}
+
+  LogicalResult
+  matchAndRewrite(qc::LookupTableOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    auto inType = qc::getQuantizedType(op.getInput().getType());
+    if (!inType || inType.getStorageTypeIntegralWidth() != 8 ||
+        type.getElementTypeBitWidth() != 8 || op.getTable().getNumElements() != 256 ||
+        inType.getStorageTypeMin() != (inType.isSigned() ? -128 : 0))
+      return rewriter.notifyMatchFailure(op, "not a full 8-bit table");
+    FailureOr<TypedAttr> table = getLookupTable(op, type.getElementType());
+    if (failed(table))
+      return rewriter.notifyMatchFailure(op, "table of another type");
+    Location loc = op.getLoc();
+    SmallVector<int64_t> params(QC_LOOKUP_NUM_PARAMS);
+    params[QC_LOOKUP_COUNT] = type.getNumElements();
+    params[QC_LOOKUP_FLIP] = inType.isSigned() ? 0x80 : 0;
+    SmallVector<Value> inputs = {
+        adaptor.getInput(), arith::ConstantOp::create(rewriter, loc, *table),
+        constantVector<int64_t>(rewriter, loc, params, rewriter.getI64Type())};
+    rewriter.replaceOpWithNewOp<qc::MicrokernelOp>(
+        op, TypeRange{type}, rewriter.getStringAttr("quantc_lookup"), inputs,
+        ValueRange{emptyLike(rewriter, loc, type)});
+    return success();
+  }
+};
 } // namespace
 
 void conversion::populateMicrokernelPatterns(QCTypeConverter &converter,
@@ -417,4 +449,5 @@ void conversion::populateMicrokernelPatterns(QCTypeConverter &converter,
   patterns.add<FusedLayerLowering, AccumulatorLayerLowering<qc::QConvOp>,
                AccumulatorLayerLowering<qc::QMatMulOp>, FloatConvLowering,
                FloatMatMulLowering, FloatGemmLowering>(converter, ctx, kernelSuffix);
+  patterns.add<LookupTableKernelLowering>(converter, ctx);
 }

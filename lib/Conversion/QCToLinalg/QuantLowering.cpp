@@ -228,6 +228,25 @@ struct QMulLowering : OpConversionPattern<qc::QMulOp> {
   }
 };
 
+} // namespace
+
+FailureOr<TypedAttr> conversion::getLookupTable(qc::LookupTableOp op, Type element) {
+  // The table holds storage integers of the result (as qc-fold-scales
+  // writes it, often as a resource); other integer tables are narrowed.
+  auto tableType = RankedTensorType::get({op.getTable().getNumElements()}, element);
+  TypedAttr tableAttr = cast<TypedAttr>(op.getTable());
+  if (tableAttr.getType() == tableType)
+    return tableAttr;
+  auto dense = dyn_cast<DenseIntElementsAttr>(op.getTable());
+  if (!dense)
+    return failure();
+  SmallVector<APInt> entries;
+  for (const APInt &v : dense.getValues<APInt>())
+    entries.push_back(v.sextOrTrunc(element.getIntOrFloatBitWidth()));
+  return TypedAttr(DenseIntElementsAttr::get(tableType, entries));
+}
+
+namespace {
 struct LookupTableLowering : OpConversionPattern<qc::LookupTableOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -236,21 +255,10 @@ struct LookupTableLowering : OpConversionPattern<qc::LookupTableOp> {
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
     auto inType = qc::getQuantizedType(op.getInput().getType());
-    // The table holds storage integers of the result (as qc-fold-scales
-    // writes it, often as a resource); other integer tables are narrowed.
-    auto tableType = RankedTensorType::get({op.getTable().getNumElements()},
-                                           type.getElementType());
-    TypedAttr tableAttr = cast<TypedAttr>(op.getTable());
-    if (tableAttr.getType() != tableType) {
-      auto dense = dyn_cast<DenseIntElementsAttr>(op.getTable());
-      if (!dense)
-        return rewriter.notifyMatchFailure(op, "table of another type");
-      SmallVector<APInt> entries;
-      for (const APInt &v : dense.getValues<APInt>())
-        entries.push_back(v.sextOrTrunc(type.getElementTypeBitWidth()));
-      tableAttr = DenseIntElementsAttr::get(tableType, entries);
-    }
-    Value tableValue = arith::ConstantOp::create(rewriter, loc, tableAttr);
+    FailureOr<TypedAttr> tableAttr = getLookupTable(op, type.getElementType());
+    if (failed(tableAttr))
+      return rewriter.notifyMatchFailure(op, "table of another type");
+    Value tableValue = arith::ConstantOp::create(rewriter, loc, *tableAttr);
     int64_t qmin = inType.getStorageTypeMin();
     bool isUnsigned = !inType.isSigned();
     Value result = buildElementwise(

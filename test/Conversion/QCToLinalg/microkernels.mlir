@@ -95,3 +95,42 @@ func.func @float_conv(%x: tensor<1x4x5x5xf32>, %w: tensor<6x2x3x3xf32>) -> tenso
   %y = qc.conv %x, %w {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, group = 2} : (tensor<1x4x5x5xf32>, tensor<6x2x3x3xf32>) -> tensor<1x6x3x3xf32>
   return %y : tensor<1x6x3x3xf32>
 }
+
+// -----
+
+!a = !quant.uniform<i8:f32, 0.1>
+!o = !quant.uniform<i8:f32, 0.004:-128>
+
+// Rule: an 8-bit lookup over all 256 values is one call of quantc_lookup
+// (the same entry point for every target), with the element count and the
+// flip of the sign bit that turns signed storage into the table index.
+// CHECK-LABEL: func.func @lookup_table
+// CHECK-NOT: tensor.extract
+// CHECK-DAG: %[[T:.*]] = arith.constant dense_resource<table> : tensor<256xi8>
+// CHECK-DAG: %[[P:.*]] = arith.constant dense<[6, 128]> : tensor<2xi64>
+// CHECK: qc.microkernel "quantc_lookup" ins(%arg0, %[[T]], %[[P]] : tensor<2x3xi8>, tensor<256xi8>, tensor<2xi64>) outs(%{{.*}} : tensor<2x3xi8>)
+func.func @lookup_table(%x: tensor<2x3x!a>) -> tensor<2x3x!o> {
+  %y = qc.lookup_table %x {table = dense_resource<table> : tensor<256xi8>} : tensor<2x3x!a> -> tensor<2x3x!o>
+  return %y : tensor<2x3x!o>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      table: "0x010000000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F202122232425262728292A2B2C2D2E2F303132333435363738393A3B3C3D3E3F404142434445464748494A4B4C4D4E4F505152535455565758595A5B5C5D5E5F606162636465666768696A6B6C6D6E6F707172737475767778797A7B7C7D7E7F808182838485868788898A8B8C8D8E8F909192939495969798999A9B9C9D9E9FA0A1A2A3A4A5A6A7A8A9AAABACADAEAFB0B1B2B3B4B5B6B7B8B9BABBBCBDBEBFC0C1C2C3C4C5C6C7C8C9CACBCCCDCECFD0D1D2D3D4D5D6D7D8D9DADBDCDDDEDFE0E1E2E3E4E5E6E7E8E9EAEBECEDEEEFF0F1F2F3F4F5F6F7F8F9FAFBFCFDFEFF00"
+    }
+  }
+#-}
+
+// -----
+
+!a = !quant.uniform<i8<-127:127>:f32, 0.1>
+!o = !quant.uniform<i8:f32, 0.004:-128>
+
+// Rule: a narrow-range input (255 table entries) keeps the loop lowering.
+// CHECK-LABEL: func.func @lookup_table_narrow
+// CHECK-NOT: qc.microkernel
+// CHECK: tensor.extract
+func.func @lookup_table_narrow(%x: tensor<4x!a>) -> tensor<4x!o> {
+  %y = qc.lookup_table %x {table = dense<1> : tensor<255xi8>} : tensor<4x!a> -> tensor<4x!o>
+  return %y : tensor<4x!o>
+}

@@ -1,0 +1,57 @@
+//===- Lookup.cpp - 8-bit table lookups -------------------------*- C++ -*-===//
+//
+// qc.lookup_table on 8-bit tensors: out[i] = table[in[i] ^ flip], where flip
+// (0x80 for signed storage) turns the stored value into the table index.
+// Compiled loops gather one byte at a time; with AVX-512 VBMI (checked once,
+// at run time, so every target may call this) 64 lookups are two vpermi2b
+// over the table's halves and a blend on the index's top bit.
+//
+//===----------------------------------------------------------------------===//
+#include "quantc/Runtime/Microkernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace {
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void
+lookupVBMI(const uint8_t *in, const uint8_t *table, int64_t n, uint8_t flip, uint8_t *out) {
+  __m512i quarter[4];
+  for (int q = 0; q < 4; ++q)
+    quarter[q] = _mm512_loadu_si512(table + 64 * q);
+  const __m512i toIndex = _mm512_set1_epi8(static_cast<char>(flip));
+  for (int64_t i = 0; i < n; i += 64) {
+    __mmask64 live = n - i >= 64 ? ~__mmask64(0) : (__mmask64(1) << (n - i)) - 1;
+    __m512i index = _mm512_xor_si512(_mm512_maskz_loadu_epi8(live, in + i), toIndex);
+    // Bits 0-6 pick one of 128 entries of a half; bit 7 picks the half.
+    __m512i low = _mm512_permutex2var_epi8(quarter[0], index, quarter[1]);
+    __m512i high = _mm512_permutex2var_epi8(quarter[2], index, quarter[3]);
+    _mm512_mask_storeu_epi8(out + i, live,
+                            _mm512_mask_blend_epi8(_mm512_movepi8_mask(index), low, high));
+  }
+}
+#endif
+
+bool hasVBMI() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512vbmi");
+#else
+  return false;
+#endif
+}
+} // namespace
+
+extern "C" void quantc_lookup(const uint8_t *input, const uint8_t *table,
+                              const int64_t *params, uint8_t *output) {
+  static const bool vbmi = hasVBMI();
+  int64_t n = params[QC_LOOKUP_COUNT];
+  auto flip = static_cast<uint8_t>(params[QC_LOOKUP_FLIP]);
+#if defined(__x86_64__)
+  if (vbmi)
+    return lookupVBMI(input, table, n, flip, output);
+#endif
+  for (int64_t i = 0; i < n; ++i)
+    output[i] = table[input[i] ^ flip];
+}
