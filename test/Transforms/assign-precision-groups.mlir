@@ -1,17 +1,24 @@
-// RUN: %qc_python -c "import numpy as np; np.savez('%t.npz', x=np.random.default_rng(0).standard_normal((4, 1, 48)).astype(np.float32))"
-// RUN: quant-opt %s --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=500 candidates=f32,w4g32" | FileCheck %s
-// RUN: not quant-opt %s --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=500 candidates=w4g32" 2>&1 | FileCheck %s --check-prefix=NOFIT
+// Layers that must agree decide together: "a" and "b" meet in a residual
+// addition, "d" shares "a"'s weights (stored once); "c" is on its own. Each
+// i8 weight takes 64 + 8 x 4 bytes; 12 bits per weight over the 4 layers
+// (384 bytes) afford all in i8, and the group of three costs 2 x 96.
+// RUN: %qc_python -c "import numpy as n; r = n.random.default_rng(0); n.savez('%t.npz', x=r.standard_normal((8, 1, 8)).astype(n.float32))"
+// RUN: quant-opt %s --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz bits-per-weight=12 candidates=f32,i8" 2>/dev/null | FileCheck %s
 
-// w4g32 on K = 48, which 32 does not divide, takes the largest size down to
-// 16 that does: groups of 24 (168 bytes of nibbles and 56 of scales). No
-// size from 16 to 32 divides K = 7: the second layer stays f32 (224 bytes).
-// CHECK: qc.matmul {{.*}}qc.precision = #qc.precision<activation = f32, weight = i4, granularity = per_group, scheme = asymmetric, group_size = 24>
-// CHECK: qc.matmul {{.*}}qc.precision = #qc.precision<activation = f32, weight = f32
-// NOFIT: error: loc("second"): none of the candidate precisions applies to this layer (w4g32)
-func.func @main(%x: tensor<1x48xf32> {qc.name = "x"}) -> tensor<1x8xf32> {
-  %w1 = qc.constant dense<0.5> : tensor<48x7xf32>
-  %w2 = qc.constant dense<0.25> : tensor<7x8xf32>
-  %a = qc.matmul %x, %w1 : (tensor<1x48xf32>, tensor<48x7xf32>) -> tensor<1x7xf32> loc("first")
-  %b = qc.matmul %a, %w2 : (tensor<1x7xf32>, tensor<7x8xf32>) -> tensor<1x8xf32> loc("second")
-  return %b : tensor<1x8xf32>
+// CHECK: qc.matmul {{.*}}qc.choice = "i8/i8/per_channel: error {{.*}}, 192 bytes; f32/f32/per_tensor 0.00e+00, 512 B (decided together with a b d)"
+// CHECK: qc.matmul {{.*}}qc.choice = "{{.*}} (decided together with a b d)"
+// CHECK: qc.matmul {{.*}}qc.choice = "{{[^(]*}}"
+// CHECK: qc.matmul {{.*}}qc.choice = "{{.*}} (decided together with a b d)"
+
+func.func @main(%x: tensor<1x8xf32> {qc.name = "x"}) -> (tensor<1x8xf32>, tensor<1x8xf32>) {
+  %w2 = qc.constant dense<0.3> : tensor<8x8xf32>
+  %w3 = qc.constant dense<-0.2> : tensor<8x8xf32>
+  %w = qc.constant dense<[[0.5, -0.25, 0.125, 1.0, 0.3, 0.2, -0.7, 0.1], [0.3, 0.2, -0.7, 0.1, -0.4, 0.9, 0.05, -0.3], [-0.4, 0.9, 0.05, -0.3, 0.6, -0.1, 0.2, 0.8], [0.6, -0.1, 0.2, 0.8, -0.2, 0.4, -0.6, 0.3], [-0.2, 0.4, -0.6, 0.3, 0.7, 0.1, 0.3, -0.5], [0.7, 0.1, 0.3, -0.5, 0.2, -0.8, 0.4, 0.1], [0.2, -0.8, 0.4, 0.1, -0.3, 0.5, 0.6, 0.2], [-0.3, 0.5, 0.6, 0.2, 0.5, -0.25, 0.125, 1.0]]> : tensor<8x8xf32>
+  %a = qc.matmul %x, %w : (tensor<1x8xf32>, tensor<8x8xf32>) -> tensor<1x8xf32> loc("a")
+  %b = qc.matmul %x, %w2 : (tensor<1x8xf32>, tensor<8x8xf32>) -> tensor<1x8xf32> loc("b")
+  %r = qc.relu %b : tensor<1x8xf32> loc("relu")
+  %s = qc.add %a, %r : (tensor<1x8xf32>, tensor<1x8xf32>) -> tensor<1x8xf32> loc("residual")
+  %c = qc.matmul %s, %w3 : (tensor<1x8xf32>, tensor<8x8xf32>) -> tensor<1x8xf32> loc("c")
+  %d = qc.matmul %s, %w : (tensor<1x8xf32>, tensor<8x8xf32>) -> tensor<1x8xf32> loc("d")
+  return %c, %d : tensor<1x8xf32>, tensor<1x8xf32>
 }
