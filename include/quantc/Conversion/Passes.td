@@ -25,7 +25,13 @@ def ConvertQCToLinalg : Pass<"convert-qc-to-linalg", "::mlir::ModuleOp"> {
       `qc.requantize` that follows it become one call of a packed-weight
       microkernel of the quantc runtime (weights repacked here, once, into the
       layout the kernel reads, with the column-sum correction of the u8 x s8
-      product folded into the bias);
+      product folded into the bias); with `microkernels`, f32 layers and
+      weight-only layers call the float and weight-only kernels, and 8-bit
+      table lookups call `quantc_lookup` (AVX-512 VBMI byte permutes where
+      the CPU has them);
+    - f16/bf16 ops that sum or average (layers, pooling, normalizations,
+      softmax, reductions) compute in f32 between casts and round once, as
+      the evaluator does;
     - pooling, normalization, softmax, reductions and data movement become
       linalg reductions, `tensor` slices and gathers.
 
@@ -42,8 +48,8 @@ def ConvertQCToLinalg : Pass<"convert-qc-to-linalg", "::mlir::ModuleOp"> {
   ];
   let options = [
     Option<"microkernels", "microkernels", "bool", /*default=*/"false",
-           "Lower 8-bit integer layers with constant weights to runtime "
-           "microkernel calls">,
+           "Lower 8-bit and float layers with constant weights, weight-only "
+           "layers and 8-bit table lookups to runtime microkernel calls">,
     Option<"kernelSuffix", "kernel-suffix", "std::string",
            /*default=*/"\"generic\"",
            "Instruction-set variant of the microkernels to call "

@@ -340,6 +340,7 @@ struct FloatConvLowering : KernelCallPattern<qc::ConvOp> {
     return success();
   }
 };
+
 /// The microkernel call computing a float product [batch, m, k] x [k, n]
 /// (or [batch, k, n]; `transB` reads B as [n, k]).
 Value buildFloatProduct(OpBuilder &b, Location loc, Value lhs, Value rhs,
@@ -408,6 +409,7 @@ struct FloatGemmLowering : KernelCallPattern<qc::GemmOp> {
     return success();
   }
 };
+
 /// An 8-bit table lookup over all 256 storage values as one call of
 /// quantc_lookup, which permutes bytes in registers where the CPU can (the
 /// loop lowering gathers one byte at a time).
