@@ -191,8 +191,12 @@ def weight_only_model(k, n, gemm):
     return model, {"X": rng.standard_normal((5, k)).astype(np.float32)}
 
 
+# Groups of 12 (4-bit) and 6 (8-bit) rows end inside the kernel's blocks of
+# 8 and 4 rows: their last block is partial.
 WEIGHT_ONLY = {"i4-channel": ("i4", "per_channel", 0), "i4-group32": ("i4", "per_group", 32),
-               "i8-channel": ("i8", "per_channel", 0), "i8-group64": ("i8", "per_group", 64)}
+               "i4-group12": ("i4", "per_group", 12),
+               "i8-channel": ("i8", "per_channel", 0), "i8-group64": ("i8", "per_group", 64),
+               "i8-group6": ("i8", "per_group", 6)}
 
 
 def compile_weight_only(op, config, tmp_path, extra=()):

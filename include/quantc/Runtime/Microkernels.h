@@ -104,18 +104,24 @@ void quantc_fmatmul_generic(const float *a, const float *b,
                             const int64_t *params, float *output);
 
 /* Weight-only matmul: float activations [M][K] times an 8- or 4-bit
-   weight [K][N] with a scale (and optional zero point) per column and per
-   group of QC_WMATMUL_GROUP rows of K, plus an optional float bias [N]:
+   weight [K][N] with a scale (and zero point) per column and per group of
+   QC_WMATMUL_GROUP rows of K, plus an optional float bias [N]:
      out[m][n] = bias[n] + sum_g (scale[g][n] * sum_{k in g} x[m][k] * q[k][n]
                                   - zero_scale[g][n] * sum_{k in g} x[m][k])
-   with zero_scale = scale * zero_point. Weights are packed in panels of
-   QC_WMATMUL_PANEL columns: for each k in turn, the panel's 32 bytes (8-bit)
-   or 16 bytes (4-bit: byte j holds column j in its low and column j + 16 in
-   its high nibble); N is padded to a whole panel with zeros. Weights are
-   unsigned: signed ones are stored plus 2^(bits-1), which the zero points
-   include. Scales and
-   zero scales are [K / group][N padded]. 4-bit weights are unpacked in
-   registers, never written back to memory. */
+   with zero_scale = scale * zero_point. Weights are unsigned: signed ones are
+   stored plus 2^(bits-1), which the zero points include.
+
+   Everything the kernel reads per weight is one stream, `packed`, in panels
+   of QC_WMATMUL_PANEL columns (N padded with zeros to whole panels). A panel
+   holds, for each group in turn:
+   - ceil(group / s) blocks of s = 32 / bits rows: 32 little-endian 32-bit
+     words, word j holding column j's s values, row i of the block in bits
+     [bits * i, bits * (i + 1)); rows past the group's end are zero;
+   - the group's 32 float scales;
+   - with QC_WMATMUL_ZERO_SCALES, its 32 float zero scales; otherwise every
+     zero point is QC_WMATMUL_ZERO_POINT.
+   So each weight is unpacked by one rotate and one mask in a register, with
+   no shuffles, and never written back to memory. */
 #define QC_WMATMUL_PANEL 32
 
 enum qc_wmatmul_param {
@@ -123,19 +129,18 @@ enum qc_wmatmul_param {
   QC_WMATMUL_BITS,            /* 4 or 8 */
   QC_WMATMUL_GROUP,           /* rows of K per scale; divides K */
   QC_WMATMUL_HAS_BIAS,
+  QC_WMATMUL_ZERO_SCALES,     /* 1: zero scales in the stream */
+  QC_WMATMUL_ZERO_POINT,      /* every zero point, without zero scales */
   QC_WMATMUL_NUM_PARAMS
 };
 
 void quantc_wmatmul_avx512vnni(const float *input, const uint8_t *packed,
-                               const float *scales, const float *zero_scales,
                                const float *bias, const int64_t *params,
                                float *output);
 void quantc_wmatmul_avx2(const float *input, const uint8_t *packed,
-                         const float *scales, const float *zero_scales,
                          const float *bias, const int64_t *params,
                          float *output);
 void quantc_wmatmul_generic(const float *input, const uint8_t *packed,
-                            const float *scales, const float *zero_scales,
                             const float *bias, const int64_t *params,
                             float *output);
 

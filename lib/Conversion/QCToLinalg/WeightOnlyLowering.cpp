@@ -22,6 +22,10 @@
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/Endian.h"
+
+#include <optional>
 
 using namespace mlir;
 using namespace quantc;
@@ -91,24 +95,52 @@ FailureOr<QuantizedWeight> matchWeight(Value rhs, bool transposed) {
   return w;
 }
 
-Value packedConstant(OpBuilder &b, Location loc, const QuantizedWeight &w) {
+/// The zero point of every block of `w` (stored offset included), if they
+/// are all equal, as with symmetric quantization.
+std::optional<int64_t> uniformZeroPoint(const QuantizedWeight &w) {
+  const auto &zeroPoints = w.layout.zeroPoints;
+  if (zeroPoints.empty() || !llvm::all_equal(zeroPoints))
+    return std::nullopt;
+  return zeroPoints.front() + w.offset;
+}
+
+/// The kernel's stream (see Microkernels.h): per panel of 32 columns and per
+/// group, the weights in blocks of 32-bit words, each holding one column's
+/// values of 32 / bits consecutive rows, then the group's scales and, unless
+/// `zeroPoint` covers them all, its zero scales.
+Value packedConstant(OpBuilder &b, Location loc, const QuantizedWeight &w,
+                     std::optional<int64_t> zeroPoint) {
   constexpr int64_t panel = QC_WMATMUL_PANEL;
-  int64_t bits = w.type.getStorageTypeIntegralWidth();
-  int64_t panels = (w.n + panel - 1) / panel;
-  int64_t panelBytes = w.k * panel * bits / 8;
-  std::vector<uint8_t> packed(panels * panelBytes, 0);
+  int64_t bits = w.type.getStorageTypeIntegralWidth(), rowsPerBlock = 32 / bits;
+  int64_t blocks = (w.group + rowsPerBlock - 1) / rowsPerBlock;
+  int64_t vectors = zeroPoint ? 1 : 2; // scales, zero scales
+  int64_t groupWords = (blocks + vectors) * panel;
+  int64_t panels = (w.n + panel - 1) / panel, groups = w.k / w.group;
+  std::vector<uint32_t> words(panels * groups * groupWords, 0);
   for (int64_t p = 0; p < panels; ++p)
-    for (int64_t k = 0; k < w.k; ++k)
+    for (int64_t g = 0; g < groups; ++g) {
+      uint32_t *groupStart = words.data() + (p * groups + g) * groupWords;
       for (int64_t j = 0; j < panel && p * panel + j < w.n; ++j) {
-        auto q = static_cast<uint8_t>(w.value(k, p * panel + j) + w.offset);
-        uint8_t *row = packed.data() + p * panelBytes + k * panel * bits / 8;
-        if (bits == 8)
-          row[j] = q;
-        else
-          row[j % (panel / 2)] |= (q & 0xF) << (j < panel / 2 ? 0 : 4);
+        int64_t column = p * panel + j;
+        for (int64_t i = 0; i < w.group; ++i) {
+          auto q = static_cast<uint32_t>(w.value(g * w.group + i, column) + w.offset);
+          groupStart[i / rowsPerBlock * panel + j] |= q << (i % rowsPerBlock * bits);
+        }
+        int64_t block = w.block(g * w.group, column);
+        auto scale = static_cast<float>(w.layout.scales[block]);
+        double zeroScale = w.layout.scales[block] * (w.layout.zeroPoints[block] + w.offset);
+        uint32_t *vectorStart = groupStart + blocks * panel + j;
+        vectorStart[0] = llvm::bit_cast<uint32_t>(scale);
+        if (!zeroPoint)
+          vectorStart[panel] = llvm::bit_cast<uint32_t>(static_cast<float>(zeroScale));
       }
-  auto type = RankedTensorType::get({(int64_t)packed.size()}, b.getI8Type());
-  auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<uint8_t>(packed);
+    }
+  // Little-endian bytes, as the kernel reads them.
+  std::vector<uint8_t> bytes(words.size() * 4);
+  for (size_t i = 0; i < words.size(); ++i)
+    llvm::support::endian::write32le(bytes.data() + 4 * i, words[i]);
+  auto type = RankedTensorType::get({(int64_t)bytes.size()}, b.getI8Type());
+  auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<uint8_t>(bytes);
   return arith::ConstantOp::create(
       b, loc, DenseResourceElementsAttr::get(type, "packed_weights", std::move(blob)));
 }
@@ -118,17 +150,7 @@ LogicalResult lowerWeightOnly(Operation *op, Value lhs, const QuantizedWeight &w
                               Value bias, StringRef suffix,
                               ConversionPatternRewriter &rewriter) {
   Location loc = op->getLoc();
-  constexpr int64_t panel = QC_WMATMUL_PANEL;
-  int64_t paddedN = (w.n + panel - 1) / panel * panel, groups = w.k / w.group;
-  SmallVector<float> scales(groups * paddedN, 0.0f), zeroScales(groups * paddedN, 0.0f);
-  for (int64_t g = 0; g < groups; ++g)
-    for (int64_t c = 0; c < w.n; ++c) {
-      int64_t block = w.block(g * w.group, c);
-      double scale = w.layout.scales[block];
-      int64_t zeroPoint = w.layout.zeroPoints[block] + w.offset;
-      scales[g * paddedN + c] = static_cast<float>(scale);
-      zeroScales[g * paddedN + c] = static_cast<float>(scale * zeroPoint);
-    }
+  std::optional<int64_t> zeroPoint = uniformZeroPoint(w);
   auto type = cast<RankedTensorType>(op->getResult(0).getType());
   SmallVector<int64_t> params(QC_WMATMUL_NUM_PARAMS, 0);
   params[QC_WMATMUL_M] = type.getNumElements() / w.n;
@@ -137,11 +159,11 @@ LogicalResult lowerWeightOnly(Operation *op, Value lhs, const QuantizedWeight &w
   params[QC_WMATMUL_BITS] = w.type.getStorageTypeIntegralWidth();
   params[QC_WMATMUL_GROUP] = w.group;
   params[QC_WMATMUL_HAS_BIAS] = bias != nullptr;
+  params[QC_WMATMUL_ZERO_SCALES] = !zeroPoint;
+  params[QC_WMATMUL_ZERO_POINT] = zeroPoint.value_or(0);
   Type f32 = rewriter.getF32Type();
   SmallVector<Value> inputs = {
-      lhs, packedConstant(rewriter, loc, w),
-      constantVector<float>(rewriter, loc, scales, f32),
-      constantVector<float>(rewriter, loc, zeroScales, f32),
+      lhs, packedConstant(rewriter, loc, w, zeroPoint),
       bias ? bias : constantVector<float>(rewriter, loc, {0.0f}, f32),
       constantVector<int64_t>(rewriter, loc, params, rewriter.getI64Type())};
   auto call = qc::MicrokernelOp::create(
@@ -150,7 +172,6 @@ LogicalResult lowerWeightOnly(Operation *op, Value lhs, const QuantizedWeight &w
   rewriter.replaceOp(op, call.getResult(0));
   return success();
 }
-
 
 //===----------------------------------------------------------------------===//
 // The unpacking form (GPU targets)

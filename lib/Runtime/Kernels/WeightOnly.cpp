@@ -2,24 +2,27 @@
 //
 // Built once per instruction set (QUANTC_WMATMUL_NAME names the entry point).
 // Weight-only layers are bound by reading their weights, so the kernel streams
-// each panel once for up to kRows activation rows, unpacks 4-bit values in
-// registers (no dequantized copy is ever stored), and applies the scale once
-// per group. Weights arrive unsigned (the compiler offsets signed ones and
-// folds the offset into the zero points), so with AVX-512 no conversion
+// each panel once, sequentially (weights and scales interleaved, see
+// Microkernels.h), for up to kRows activation rows, and applies the scale
+// once per group. Weights arrive unsigned (the compiler offsets signed ones
+// and folds the offset into the zero points), so with AVX-512 no conversion
 // instruction is needed: OR-ing a b-bit value q into the mantissa of 1.0
 // gives the float v = 1 + q / 2^b exactly, and
 //   sum_k x[k] * q[k] = 2^b * (sum_k x[k] * v[k] - sum_k x[k]),
-// where the group sums of x are computed once per call. The inner loop is
-// then a widening load (the only shuffle per 32 weights), two shifts, two
-// three-input logic ops and two FMAs per row: integer work beside two
-// floating-point operations. Other targets run a plain loop over fixed
-// 32-wide arrays, which the compiler vectorizes.
+// where the group sums of x are computed once per call. A 32-bit word holds
+// one column's values of 32 / b consecutive rows, so 16 weights take one
+// rotate (bringing row i's value under the mantissa field), one three-input
+// logic op and one FMA per activation row, and no shuffle at all. Other
+// targets run a plain loop over fixed 32-wide arrays, which the compiler
+// vectorizes.
 //
 //===----------------------------------------------------------------------===//
 #include "Kernels.h"
 #include "quantc/Runtime/Microkernels.h"
 
 #include <algorithm>
+#include <cstring>
+#include <utility>
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -28,19 +31,28 @@ namespace {
 constexpr int kPanel = QC_WMATMUL_PANEL;
 constexpr int kRows = 4;                 // activation rows per weight pass
 constexpr int64_t kPanelsPerChunk = 2;   // work unit of the thread pool
+constexpr int64_t kBlockBytes = kPanel * 4; // one 32-bit word per column
+constexpr int64_t kVectorBytes = kPanel * sizeof(float); // scales of a panel
 
 struct Layer {
   const int64_t *p;
   int64_t operator[](qc_wmatmul_param i) const { return p[i]; }
   int64_t panels() const { return (p[QC_WMATMUL_N] + kPanel - 1) / kPanel; }
-  int64_t paddedN() const { return panels() * kPanel; }
   int64_t groups() const { return p[QC_WMATMUL_K] / p[QC_WMATMUL_GROUP]; }
-  int64_t panelBytes() const { return p[QC_WMATMUL_K] * kPanel * p[QC_WMATMUL_BITS] / 8; }
+  /// Rows of one block: the values a 32-bit word holds.
+  int64_t rowsPerBlock() const { return 32 / p[QC_WMATMUL_BITS]; }
+  int64_t blocksPerGroup() const {
+    return (p[QC_WMATMUL_GROUP] + rowsPerBlock() - 1) / rowsPerBlock();
+  }
+  int64_t groupBytes() const {
+    return blocksPerGroup() * kBlockBytes + kVectorBytes * (1 + p[QC_WMATMUL_ZERO_SCALES]);
+  }
+  int64_t panelBytes() const { return groups() * groupBytes(); }
 };
 
 struct Work {
   Layer layer;
-  const float *input, *scales, *zeroScales, *bias;
+  const float *input, *bias;
   const uint8_t *packed;
   const float *rowSums; // [M][groups] sums of x over each group
   float *output;
@@ -60,87 +72,129 @@ struct Work {
   }
 
   float rowSum(int64_t m, int64_t g) const { return rowSums[m * layer.groups() + g]; }
+  const float *row(int64_t m) const { return input + m * layer[QC_WMATMUL_K]; }
 
 #if defined(__AVX512F__)
   template <int Bits>
   void panel(int64_t p, int64_t m0, int rows) const {
-    bool unroll = rows == 1 && layer[QC_WMATMUL_GROUP] % 4 == 0;
-    switch (unroll ? 0 : rows) {
-    case 0: return panelAVX512<Bits, 1, 4>(p, m0);
-    case 1: return panelAVX512<Bits, 1, 1>(p, m0);
-    case 2: return panelAVX512<Bits, 2, 1>(p, m0);
-    case 3: return panelAVX512<Bits, 3, 1>(p, m0);
-    default: return panelAVX512<Bits, 4, 1>(p, m0);
+    switch (rows) {
+    case 1: return panelAVX512<Bits, 1>(p, m0);
+    case 2: return panelAVX512<Bits, 2>(p, m0);
+    case 3: return panelAVX512<Bits, 3>(p, m0);
+    default: return panelAVX512<Bits, 4>(p, m0);
     }
   }
 
-  /// The 32 weights of one panel row as 1 + q / 2^Bits, in two vectors.
+  /// 1 + q / 2^Bits from words holding q in the top Bits bits of the
+  /// mantissa field: one mask that keeps them and ORs in 1.0.
   template <int Bits>
-  static void unpack(const uint8_t *row, __m512 &lo, __m512 &hi) {
-    const __m512i one = _mm512_set1_epi32(0x3F800000);
+  static __m512 toFloat(__m512i placed) {
     constexpr int kMantissa = 23 - Bits; // where q lands in the mantissa
+    const __m512i one = _mm512_set1_epi32(0x3F800000);
     const __m512i field = _mm512_set1_epi32(((1 << Bits) - 1) << kMantissa);
-    // (a & b) | c, as vpternlogd's truth table.
-    constexpr int kAndOr = 0xEA;
-    auto load16 = [](const uint8_t *bytes) {
-      return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes)));
-    };
-    if constexpr (Bits == 4) {
-      __m512i bytes = load16(row);
-      lo = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(
-          _mm512_slli_epi32(bytes, kMantissa), field, one, kAndOr));
-      hi = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(
-          _mm512_slli_epi32(bytes, kMantissa - 4), field, one, kAndOr));
-    } else {
-      lo = _mm512_castsi512_ps(_mm512_or_si512(_mm512_slli_epi32(load16(row), kMantissa), one));
-      hi = _mm512_castsi512_ps(
-          _mm512_or_si512(_mm512_slli_epi32(load16(row + 16), kMantissa), one));
-    }
+    constexpr int kAndOr = 0xEA; // (a & b) | c, as vpternlogd's truth table
+    return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(placed, field, one, kAndOr));
+  }
+  /// Block row `Row` of 16 columns' words, rotated under the mantissa field.
+  template <int Bits, int Row>
+  static __m512 unpackRow(__m512i words) {
+    constexpr int kRotate = (23 - Bits - Bits * Row + 32) % 32;
+    return toFloat<Bits>(_mm512_rol_epi32(words, kRotate));
   }
 
-  template <int Bits, int Rows, int Unroll>
+  /// Independent accumulator chains, enough to hide the FMA latency.
+  template <int Rows>
+  static constexpr int kChains = Rows == 1 ? 4 : Rows == 2 ? 2 : 1;
+  template <int Rows>
+  using Accumulators = __m512[kChains<Rows>][Rows][2];
+
+  /// Adds block row `Row` (16 + 16 columns) times x[r][Row] to the sums.
+  template <int Bits, int Rows, int Row>
+  static void accumulateRow(const __m512i (&words)[2], const float *const (&x)[Rows],
+                            Accumulators<Rows> &acc) {
+    for (int h = 0; h < 2; ++h) {
+      __m512 w = unpackRow<Bits, Row>(words[h]);
+      for (int r = 0; r < Rows; ++r) {
+        __m512 &sum = acc[Row % kChains<Rows>][r][h];
+        sum = _mm512_fmadd_ps(_mm512_set1_ps(x[r][Row]), w, sum);
+      }
+    }
+  }
+  template <int Bits, int Rows, int... Row>
+  static void accumulateBlock(const __m512i (&words)[2], const float *const (&x)[Rows],
+                              Accumulators<Rows> &acc, std::integer_sequence<int, Row...>) {
+    (accumulateRow<Bits, Rows, Row>(words, x, acc), ...);
+  }
+
+  /// A group's last, partial block: its first `count` rows.
+  template <int Bits, int Rows>
+  static void accumulatePartialBlock(const __m512i (&words)[2], const float *const (&x)[Rows],
+                                     int count, Accumulators<Rows> &acc) {
+    for (int i = 0; i < count; ++i)
+      for (int h = 0; h < 2; ++h) {
+        __m128i shift = _mm_cvtsi32_si128(Bits * i);
+        __m512i down = _mm512_srl_epi32(words[h], shift); // row i at bit 0
+        __m512 w = toFloat<Bits>(_mm512_slli_epi32(down, 23 - Bits));
+        for (int r = 0; r < Rows; ++r)
+          acc[0][r][h] = _mm512_fmadd_ps(_mm512_set1_ps(x[r][i]), w, acc[0][r][h]);
+      }
+  }
+
+  template <int Bits, int Rows>
   void panelAVX512(int64_t p, int64_t m0) const {
-    int64_t k = layer[QC_WMATMUL_K], group = layer[QC_WMATMUL_GROUP];
-    int64_t n0 = p * kPanel, paddedN = layer.paddedN();
-    constexpr int64_t rowBytes = kPanel * Bits / 8;
-    const uint8_t *weights = packed + p * layer.panelBytes();
+    constexpr int kRowsPerBlock = 32 / Bits;
+    int64_t group = layer[QC_WMATMUL_GROUP];
+    int64_t fullBlocks = group / kRowsPerBlock;
+    int rest = static_cast<int>(group % kRowsPerBlock);
+    const uint8_t *stream = packed + p * layer.panelBytes();
     const __m512 levels = _mm512_set1_ps(float(1 << Bits));
-    const float *x[Rows];
-    for (int r = 0; r < Rows; ++r)
-      x[r] = input + (m0 + r) * k;
+    const __m512 zeroPoint = _mm512_set1_ps(float(layer[QC_WMATMUL_ZERO_POINT]));
+    auto load = [&stream](int h) { return _mm512_loadu_si512(stream + 64 * h); };
     __m512 out[Rows][2];
     for (int r = 0; r < Rows; ++r)
       out[r][0] = out[r][1] = _mm512_setzero_ps();
     for (int64_t g = 0; g < layer.groups(); ++g) {
-      __m512 acc[Unroll][Rows][2];
-      for (int u = 0; u < Unroll; ++u)
+      Accumulators<Rows> acc;
+      for (auto &chain : acc)
+        for (auto &rowSums : chain)
+          rowSums[0] = rowSums[1] = _mm512_setzero_ps();
+      const float *x[Rows];
+      for (int r = 0; r < Rows; ++r)
+        x[r] = row(m0 + r) + g * group;
+      for (int64_t b = 0; b < fullBlocks; ++b, stream += kBlockBytes) {
+        __m512i words[2] = {load(0), load(1)};
+        accumulateBlock<Bits, Rows>(words, x, acc,
+                                    std::make_integer_sequence<int, kRowsPerBlock>());
         for (int r = 0; r < Rows; ++r)
-          acc[u][r][0] = acc[u][r][1] = _mm512_setzero_ps();
-      for (int64_t kk = g * group; kk < (g + 1) * group; kk += Unroll)
-        for (int u = 0; u < Unroll; ++u) {
-          __m512 lo, hi;
-          unpack<Bits>(weights + (kk + u) * rowBytes, lo, hi);
-          for (int r = 0; r < Rows; ++r) {
-            __m512 xv = _mm512_set1_ps(x[r][kk + u]);
-            acc[u][r][0] = _mm512_fmadd_ps(xv, lo, acc[u][r][0]);
-            acc[u][r][1] = _mm512_fmadd_ps(xv, hi, acc[u][r][1]);
-          }
-        }
+          x[r] += kRowsPerBlock;
+      }
+      if (rest) {
+        __m512i words[2] = {load(0), load(1)};
+        accumulatePartialBlock<Bits, Rows>(words, x, rest, acc);
+        stream += kBlockBytes;
+      }
       // out += 2^b s acc - (2^b s + s z) sum(x).
+      __m512 scale[2], zeroScale[2];
+      for (int h = 0; h < 2; ++h)
+        scale[h] = _mm512_castsi512_ps(load(h));
+      stream += kVectorBytes;
+      for (int h = 0; h < 2; ++h)
+        zeroScale[h] = layer[QC_WMATMUL_ZERO_SCALES] ? _mm512_castsi512_ps(load(h))
+                                                     : _mm512_mul_ps(scale[h], zeroPoint);
+      stream += kVectorBytes * layer[QC_WMATMUL_ZERO_SCALES];
       for (int h = 0; h < 2; ++h) {
-        __m512 scale = _mm512_mul_ps(levels, _mm512_loadu_ps(scales + g * paddedN + n0 + 16 * h));
-        __m512 correction =
-            _mm512_add_ps(scale, _mm512_loadu_ps(zeroScales + g * paddedN + n0 + 16 * h));
+        __m512 correction = _mm512_fmadd_ps(scale[h], levels, zeroScale[h]);
+        __m512 scaled = _mm512_mul_ps(scale[h], levels);
         for (int r = 0; r < Rows; ++r) {
           __m512 sum = acc[0][r][h];
-          for (int u = 1; u < Unroll; ++u)
-            sum = _mm512_add_ps(sum, acc[u][r][h]);
-          out[r][h] = _mm512_fmadd_ps(scale, sum, out[r][h]);
+          for (int c = 1; c < kChains<Rows>; ++c)
+            sum = _mm512_add_ps(sum, acc[c][r][h]);
+          out[r][h] = _mm512_fmadd_ps(scaled, sum, out[r][h]);
           out[r][h] = _mm512_fnmadd_ps(correction, _mm512_set1_ps(rowSum(m0 + r, g)), out[r][h]);
         }
       }
     }
-    int64_t width = std::min<int64_t>(kPanel, layer[QC_WMATMUL_N] - n0);
+    int64_t n0 = p * kPanel, width = std::min<int64_t>(kPanel, layer[QC_WMATMUL_N] - n0);
     for (int h = 0; h < 2; ++h) {
       int64_t count = std::clamp<int64_t>(width - 16 * h, 0, 16);
       auto mask = static_cast<__mmask16>((1u << count) - 1);
@@ -152,46 +206,46 @@ struct Work {
     }
   }
 #else
-  /// The 32 weights of one panel row as floats.
-  template <int Bits>
-  static void unpack(const uint8_t *row, float *w) {
-    if constexpr (Bits == 8) {
-      for (int j = 0; j < kPanel; ++j)
-        w[j] = static_cast<float>(row[j]);
-    } else {
-      for (int j = 0; j < kPanel / 2; ++j) {
-        w[j] = static_cast<float>(row[j] & 0xF);
-        w[j + kPanel / 2] = static_cast<float>(row[j] >> 4);
-      }
-    }
-  }
-
   template <int Bits>
   void panel(int64_t p, int64_t m0, int rows) const {
-    int64_t k = layer[QC_WMATMUL_K], group = layer[QC_WMATMUL_GROUP];
-    int64_t n0 = p * kPanel, paddedN = layer.paddedN();
-    constexpr int64_t rowBytes = kPanel * Bits / 8;
-    const uint8_t *weights = packed + p * layer.panelBytes();
+    constexpr int kRowsPerBlock = 32 / Bits;
+    constexpr uint32_t kMask = (1u << Bits) - 1;
+    int64_t group = layer[QC_WMATMUL_GROUP];
+    const uint8_t *stream = packed + p * layer.panelBytes();
     float out[kRows][kPanel] = {};
     for (int64_t g = 0; g < layer.groups(); ++g) {
       float acc[kRows][kPanel] = {};
-      for (int64_t kk = g * group; kk < (g + 1) * group; ++kk) {
+      for (int64_t i = 0; i < group; ++i) {
+        uint32_t words[kPanel];
+        std::memcpy(words, stream + i / kRowsPerBlock * kBlockBytes, sizeof(words));
+        int shift = static_cast<int>(Bits * (i % kRowsPerBlock));
         float w[kPanel];
-        unpack<Bits>(weights + kk * rowBytes, w);
+        for (int j = 0; j < kPanel; ++j)
+          w[j] = static_cast<float>((words[j] >> shift) & kMask);
         for (int r = 0; r < rows; ++r) {
-          float x = input[(m0 + r) * k + kk];
+          float x = row(m0 + r)[g * group + i];
           for (int j = 0; j < kPanel; ++j)
             acc[r][j] += x * w[j];
         }
       }
-      const float *scale = scales + g * paddedN + n0;
-      const float *zeroScale = zeroScales + g * paddedN + n0;
+      stream += layer.blocksPerGroup() * kBlockBytes;
+      float scale[kPanel], zeroScale[kPanel];
+      std::memcpy(scale, stream, sizeof(scale));
+      stream += kVectorBytes;
+      if (layer[QC_WMATMUL_ZERO_SCALES]) {
+        std::memcpy(zeroScale, stream, sizeof(zeroScale));
+        stream += kVectorBytes;
+      } else {
+        for (int j = 0; j < kPanel; ++j)
+          zeroScale[j] = scale[j] * static_cast<float>(layer[QC_WMATMUL_ZERO_POINT]);
+      }
       for (int r = 0; r < rows; ++r) {
         float xs = rowSum(m0 + r, g);
         for (int j = 0; j < kPanel; ++j)
           out[r][j] += scale[j] * acc[r][j] - zeroScale[j] * xs;
       }
     }
+    int64_t n0 = p * kPanel;
     int width = static_cast<int>(std::min<int64_t>(kPanel, layer[QC_WMATMUL_N] - n0));
     for (int r = 0; r < rows; ++r) {
       float *dst = output + (m0 + r) * layer[QC_WMATMUL_N] + n0;
@@ -204,7 +258,6 @@ struct Work {
 } // namespace
 
 extern "C" void QUANTC_WMATMUL_NAME(const float *input, const uint8_t *packed,
-                                    const float *scales, const float *zero_scales,
                                     const float *bias, const int64_t *params,
                                     float *output) {
   Layer layer{params};
@@ -219,7 +272,7 @@ extern "C" void QUANTC_WMATMUL_NAME(const float *input, const uint8_t *packed,
         sum += input[r * k + i];
       rowSums[r * groups + g] = sum;
     }
-  Work work{layer, input, scales, zero_scales, bias, packed, rowSums, output};
+  Work work{layer, input, bias, packed, rowSums, output};
   int64_t chunks = (layer.panels() + kPanelsPerChunk - 1) / kPanelsPerChunk;
   // Small layers stay on the calling thread.
   if (m * k * layer[QC_WMATMUL_N] < (int64_t(1) << 20))

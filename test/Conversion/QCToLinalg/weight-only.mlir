@@ -6,19 +6,19 @@
 !w = !quant.uniform<i4<-7:7>:f32:1, {0.5, 0.25}>
 
 // Rule: a float matmul of constant 4-bit weights is one call of the
-// weight-only kernel. Signed nibbles are stored plus 8 in 32-column panels,
-// column j in the low and j + 16 in the high nibble of byte j:
-// [[1, -2], [3, 7]] -> rows 09 06 00.. and 0B 0F 00..; the zero scales are
-// scale x (0 + 8) = [4, 2]; params: M = 3, K = 2, N = 2, 4 bits, groups of
-// 2 rows (one per column), no bias.
+// weight-only kernel, its weights and scales one stream: per 32-column panel
+// and per group of rows, a block of 32-bit words (word j: column j's values
+// of 8 consecutive rows, row i in bits 4i..4i+3), then the group's 32 scales.
+// Signed nibbles are stored plus 8: [[1, -2], [3, 7]] -> words 0xB9 and 0xF6;
+// scales 0.5 and 0.25 (0x3F000000, 0x3E800000). Every zero point is 0 + 8, so
+// no zero scales are stored; params: M = 3, K = 2, N = 2, 4 bits, groups of
+// 2 rows (one per column), no bias, no zero scales, zero point 8.
 // CHECK-LABEL: func.func @matmul_int4
 // CHECK-NOT: linalg.generic
-// CHECK-DAG: %[[W:.*]] = arith.constant dense_resource<packed_weights> : tensor<32xi8>
-// CHECK-DAG: %[[S:.*]] = arith.constant dense<[5.000000e-01, 2.500000e-01, 0.000000e+00, {{.*}}]> : tensor<32xf32>
-// CHECK-DAG: %[[Z:.*]] = arith.constant dense<[4.000000e+00, 2.000000e+00, 0.000000e+00, {{.*}}]> : tensor<32xf32>
-// CHECK-DAG: %[[P:.*]] = arith.constant dense<[3, 2, 2, 4, 2, 0]> : tensor<6xi64>
-// CHECK: qc.microkernel "quantc_wmatmul_generic" ins(%arg0, %[[W]], %[[S]], %[[Z]], %{{.*}}, %[[P]] : tensor<3x2xf32>, tensor<32xi8>, tensor<32xf32>, tensor<32xf32>, tensor<1xf32>, tensor<6xi64>) outs(%{{.*}} : tensor<3x2xf32>)
-// CHECK: packed_weights: "0x01000000090600000000000000000000000000000B0F0000000000000000000000000000"
+// CHECK-DAG: %[[W:.*]] = arith.constant dense_resource<packed_weights> : tensor<256xi8>
+// CHECK-DAG: %[[P:.*]] = arith.constant dense<[3, 2, 2, 4, 2, 0, 0, 8]> : tensor<8xi64>
+// CHECK: qc.microkernel "quantc_wmatmul_generic" ins(%arg0, %[[W]], %{{.*}}, %[[P]] : tensor<3x2xf32>, tensor<256xi8>, tensor<1xf32>, tensor<8xi64>) outs(%{{.*}} : tensor<3x2xf32>)
+// CHECK: packed_weights: "0x01000000B9000000F6000000{{(00){120}()}}0000003F0000803E{{(00){120}()}}"
 // Rule (GPU targets): the unpacking form reads the weights packed along K,
 // rows 2r and 2r + 1 of column c in the low and high nibble of byte (r, c):
 // [[1 + 8, -2 + 8], [3 + 8, 7 + 8]] -> B9 F6, with zero points 0 + 8 and a
@@ -60,11 +60,15 @@ func.func @matmul_int4(%x: tensor<3x2xf32>) -> tensor<3x2xf32> {
 
 // Rule: Gemm's transposed weights [N, K] with a block of 2 along K (one scale
 // and zero point per column and per group of 2 rows) and its bias; unsigned
-// 8-bit weights are stored as they are, zero scales are scale x zero point.
+// 8-bit weights are stored as they are, 4 rows per word, each group in its
+// own block (rows past the group's end are zero). The zero points differ, so
+// each group's scales are followed by its zero scales, scale x zero point:
+// group 0: words 0x0201 and 0x0605, scales 0.5 and 0.125, zero scales 1.5
+// and 0.625; group 1: 0x0403, 0x0807, scales 0.25 and 1, zero scales 1 and 6.
 // CHECK-LABEL: func.func @gemm_uint8_groups
-// CHECK-DAG: %[[P:.*]] = arith.constant dense<[1, 4, 2, 8, 2, 1]> : tensor<6xi64>
-// CHECK-DAG: arith.constant dense<[1.500000e+00, 6.250000e-01, 0.000000e+00, {{.*}}, 1.000000e+00, 6.000000e+00, 0.000000e+00, {{.*}}]> : tensor<64xf32>
-// CHECK: qc.microkernel "quantc_wmatmul_generic" ins(%arg0, %{{.*}}, %{{.*}}, %{{.*}}, %arg1, %[[P]] : tensor<1x4xf32>, tensor<128xi8>, tensor<64xf32>, tensor<64xf32>, tensor<2xf32>, tensor<6xi64>)
+// CHECK-DAG: %[[P:.*]] = arith.constant dense<[1, 4, 2, 8, 2, 1, 1, 0]> : tensor<8xi64>
+// CHECK: qc.microkernel "quantc_wmatmul_generic" ins(%arg0, %{{.*}}, %arg1, %[[P]] : tensor<1x4xf32>, tensor<768xi8>, tensor<2xf32>, tensor<8xi64>)
+// CHECK: packed_weights: "0x01000000010200000506{{(00){122}()}}0000003F0000003E{{(00){120}()}}0000C03F0000203F{{(00){120}()}}0304000007080000{{(00){120}()}}0000803E0000803F{{(00){120}()}}0000803F0000C040{{(00){120}()}}"
 // Rule (GPU targets): 8-bit weights, one byte each, read without unpacking;
 // the bias initializes the sums.
 // UNPACK-LABEL: func.func @gemm_uint8_groups
