@@ -39,51 +39,70 @@ void computeRows(const uint8_t *a, int64_t kp, const int8_t *b,
       _mm512_store_si512(out[r] + 16 * j, acc[r][j]);
 }
 
-/// qc::applyMultiplier on 8 i64 lanes (every rounding but double_round).
-__m512i applyMultiplier8(__m512i value, __m512i multiplier, __m512i shift,
-                         int rounding) {
-  const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(1);
-  __m512i total = _mm512_add_epi64(shift, _mm512_set1_epi64(31));
-  __m512i product = _mm512_mullo_epi64(value, multiplier);
-  if (rounding == 3) // half_up: an arithmetic shift floors
-    return _mm512_srav_epi64(
-        _mm512_add_epi64(product, _mm512_sllv_epi64(one, _mm512_sub_epi64(total, one))),
-        total);
-  __mmask8 negative = _mm512_cmplt_epi64_mask(product, zero);
-  __m512i magnitude = _mm512_abs_epi64(product);
-  __m512i quotient = _mm512_srlv_epi64(magnitude, total);
-  __m512i remainder = _mm512_sub_epi64(magnitude, _mm512_sllv_epi64(quotient, total));
-  __m512i half = _mm512_sllv_epi64(one, _mm512_sub_epi64(total, one));
-  __mmask8 up = _mm512_cmpgt_epu64_mask(remainder, half);
-  __mmask8 tie = _mm512_cmpeq_epi64_mask(remainder, half);
-  if (rounding != 1)
-    tie &= _mm512_test_epi64_mask(quotient, one);
-  quotient = _mm512_mask_add_epi64(quotient, up | tie, quotient, one);
-  return _mm512_mask_sub_epi64(quotient, negative, zero, quotient);
-}
+/// qc::applyMultiplier on 16 i32 lanes (every rounding but double_round),
+/// exactly: vpmuldq forms the 64-bit products of the even lanes, and of the
+/// odd ones shifted down, so no 64 x 64-bit multiply is needed; each half is
+/// rounded and shifted right by 31 + shift in i64 lanes, then clamped.
+class Requantize16 {
+public:
+  Requantize16(const Requantizer &q, __m512i multiplier, __m512i shift)
+      : rounding(q.rounding), zp(_mm512_set1_epi64(q.zp)), lo(_mm512_set1_epi64(q.lo)),
+        hi(_mm512_set1_epi64(q.hi)) {
+    const __m512i low = _mm512_set1_epi64(0xFFFFFFFF), one = _mm512_set1_epi64(1);
+    __m512i total = _mm512_add_epi32(shift, _mm512_set1_epi32(31)); // positive
+    m[0] = multiplier;
+    m[1] = _mm512_srli_epi64(multiplier, 32);
+    t[0] = _mm512_and_si512(total, low);
+    t[1] = _mm512_srli_epi64(total, 32);
+    for (int h = 0; h < 2; ++h)
+      half[h] = _mm512_sllv_epi64(one, _mm512_sub_epi64(t[h], one));
+  }
 
-/// Requantizes 16 i32 accumulators and stores `count` of them at `index`.
-void store16(const Requantizer &q, __m512i value, __m512i multiplier,
-             __m512i shift, void *output, int64_t index, int count) {
+  /// The requantized values of `value`'s 16 lanes, clamped, as i32.
+  __m512i operator()(__m512i value) const {
+    __m512i even = apply(value, 0), odd = apply(_mm512_srli_epi64(value, 32), 1);
+    return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+  }
+
+private:
+  /// Half h's lanes (the low i32 of each i64 lane), in i64 lanes.
+  __m512i apply(__m512i value, int h) const {
+    __m512i product = _mm512_mul_epi32(value, m[h]);
+    __m512i y = roundShift(product, h);
+    return _mm512_min_epi64(_mm512_max_epi64(_mm512_add_epi64(y, zp), lo), hi);
+  }
+
+  __m512i roundShift(__m512i product, int h) const {
+    const __m512i one = _mm512_set1_epi64(1);
+    if (rounding == 3) // half_up: an arithmetic shift floors
+      return _mm512_srav_epi64(_mm512_add_epi64(product, half[h]), t[h]);
+    if (rounding == 1) { // half away from zero, on the magnitude
+      __m512i magnitude = _mm512_abs_epi64(product);
+      __m512i q = _mm512_srlv_epi64(_mm512_add_epi64(magnitude, half[h]), t[h]);
+      return _mm512_mask_sub_epi64(q, _mm512_movepi64_mask(product), _mm512_setzero_si512(), q);
+    }
+    // half to even: floor((p + half - 1 + (floor(p / 2^t) & 1)) / 2^t).
+    __m512i parity = _mm512_and_si512(_mm512_srav_epi64(product, t[h]), one);
+    __m512i bias = _mm512_add_epi64(_mm512_sub_epi64(half[h], one), parity);
+    return _mm512_srav_epi64(_mm512_add_epi64(product, bias), t[h]);
+  }
+
+  int rounding;
+  __m512i zp, lo, hi;
+  __m512i m[2], t[2], half[2]; // even and odd lanes
+};
+
+/// Stores `count` of 16 i32 accumulators at `index`, requantized unless the
+/// layer outputs i32.
+void store16(const Requantizer &q, const Requantize16 &requantize, __m512i value,
+             void *output, int64_t index, int count) {
   __mmask16 mask = count >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << count) - 1);
   if (q.kind == 0) {
     _mm512_mask_storeu_epi32(static_cast<int32_t *>(output) + index, mask, value);
     return;
   }
-  __m512i zp = _mm512_set1_epi64(q.zp), lo = _mm512_set1_epi64(q.lo),
-          hi = _mm512_set1_epi64(q.hi);
-  auto half = [&](int part) {
-    auto pick = [&](__m512i v) {
-      return _mm512_cvtepi32_epi64(part ? _mm512_extracti64x4_epi64(v, 1)
-                                        : _mm512_castsi512_si256(v));
-    };
-    __m512i y = _mm512_add_epi64(
-        applyMultiplier8(pick(value), pick(multiplier), pick(shift), q.rounding), zp);
-    return _mm512_cvtepi64_epi32(_mm512_min_epi64(_mm512_max_epi64(y, lo), hi));
-  };
-  __m512i y = _mm512_inserti64x4(_mm512_castsi256_si512(half(0)), half(1), 1);
   _mm_mask_storeu_epi8(static_cast<char *>(output) + index, mask,
-                       _mm512_cvtepi32_epi8(y));
+                       _mm512_cvtepi32_epi8(requantize(value)));
 }
 
 struct VNNITile {
@@ -101,7 +120,7 @@ struct VNNITile {
                                : _mm512_set1_epi32(q.multiplier[0]);
       __m512i s = q.perChannel ? _mm512_loadu_si512(q.shift + ch0 + c)
                                : _mm512_set1_epi32(q.shift[0]);
-      store16(q, value, m, s, output, index + c, columns - c);
+      store16(q, Requantize16(q, m, s), value, output, index + c, columns - c);
     }
   }
 
@@ -112,7 +131,8 @@ struct VNNITile {
     if (q.rounding == 2)
       return ScalarEpilogue::storeRow(q, acc, bias, sums, ch, width, output, index);
     int64_t c = q.perChannel ? ch : 0;
-    __m512i m = _mm512_set1_epi32(q.multiplier[c]), s = _mm512_set1_epi32(q.shift[c]);
+    Requantize16 requantize(q, _mm512_set1_epi32(q.multiplier[c]),
+                            _mm512_set1_epi32(q.shift[c]));
     __m512i b = _mm512_set1_epi32(bias);
     for (int x = 0; x < width; x += 16) {
       __mmask16 mask = width - x >= 16 ? 0xFFFF
@@ -120,7 +140,7 @@ struct VNNITile {
       __m512i correction = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(mask, sums + x), 7);
       __m512i value = _mm512_sub_epi32(
           _mm512_add_epi32(_mm512_load_si512(acc + x), b), correction);
-      store16(q, value, m, s, output, index + x, width - x);
+      store16(q, requantize, value, output, index + x, width - x);
     }
   }
 

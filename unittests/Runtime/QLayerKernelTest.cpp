@@ -1,0 +1,172 @@
+//===- QLayerKernelTest.cpp - integer layer kernels, every variant -*- C++ -*-===//
+//
+// Each instruction-set variant of quantc_qlayer against a plain reference
+// (sums in i64, qc::applyMultiplier), on layers chosen to reach the kernels'
+// special paths: depthwise windows of several sizes, strides and dilations,
+// rows of every width modulo 16, and multipliers of exactly one half, whose
+// odd accumulators are rounding ties.
+//
+//===----------------------------------------------------------------------===//
+#include "quantc/Dialect/QC/QuantUtils.h"
+#include "quantc/Runtime/Microkernels.h"
+#include "gtest/gtest.h"
+
+#include <algorithm>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace quantc;
+
+namespace {
+using QLayerFn = void (*)(const void *, const int8_t *, const int32_t *, const int32_t *,
+                          const int32_t *, const int64_t *, void *);
+
+struct Variant {
+  const char *name;
+  QLayerFn fn;
+  bool available;
+};
+
+std::vector<Variant> variants() {
+  return {{"generic", quantc_qlayer_generic, true},
+          {"avx2", quantc_qlayer_avx2, __builtin_cpu_supports("avx2") != 0},
+          {"avx512vnni", quantc_qlayer_avx512vnni,
+           __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")}};
+}
+
+constexpr qc::RoundingMode kRoundings[] = {
+    qc::RoundingMode::HalfToEven, qc::RoundingMode::HalfAwayFromZero,
+    qc::RoundingMode::DoubleRound, qc::RoundingMode::HalfUp};
+
+/// A convolution (NCHW, s8 activations and weights) with its packed weights
+/// and the expected requantized output.
+struct Conv {
+  int64_t c, h, w, n, kh, kw, stride, dilation, pad, groups;
+  int64_t oh() const { return (h + 2 * pad - dilation * (kh - 1) - 1) / stride + 1; }
+  int64_t ow() const { return (w + 2 * pad - dilation * (kw - 1) - 1) / stride + 1; }
+  int64_t k() const { return c / groups * kh * kw; }
+  int64_t paddedK() const { return (k() + 3) / 4 * 4; }
+  std::string str() const {
+    return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w) + " -> " +
+           std::to_string(n) + ", " + std::to_string(kh) + "x" + std::to_string(kw) + " s" +
+           std::to_string(stride) + " d" + std::to_string(dilation) + " p" +
+           std::to_string(pad) + " g" + std::to_string(groups);
+  }
+};
+
+struct Case {
+  std::vector<int8_t> input, weights, packed;
+  std::vector<int32_t> bias, multiplier, shift;
+  int8_t padValue;
+  int64_t zeroPoint = 3, lo = -128, hi = 127;
+};
+
+Case makeCase(const Conv &conv, bool halves, std::mt19937 &rng) {
+  std::uniform_int_distribution<int> byte(-128, 127), small(-3000, 3000);
+  std::uniform_int_distribution<int32_t> mantissa(1 << 30, INT32_MAX);
+  Case test;
+  test.padValue = static_cast<int8_t>(byte(rng));
+  for (int64_t i = 0; i < conv.c * conv.h * conv.w; ++i)
+    test.input.push_back(static_cast<int8_t>(byte(rng)));
+  test.packed.assign(conv.n * conv.paddedK(), 0);
+  for (int64_t o = 0; o < conv.n; ++o) {
+    for (int64_t t = 0; t < conv.k(); ++t) {
+      auto weight = static_cast<int8_t>(byte(rng));
+      test.weights.push_back(weight);
+      test.packed[o * conv.paddedK() + t] = static_cast<int8_t>(weight ^ 0x80);
+    }
+    test.bias.push_back(small(rng));
+    // One half (2^30 * 2^-31): every odd accumulator is a tie.
+    test.multiplier.push_back(halves ? 1 << 30 : mantissa(rng));
+    test.shift.push_back(halves ? 0 : std::uniform_int_distribution<int>(4, 9)(rng));
+  }
+  return test;
+}
+
+int64_t expected(const Conv &conv, const Case &test, qc::RoundingMode mode, int64_t o,
+                 int64_t oy, int64_t ox) {
+  int64_t perGroup = conv.c / conv.groups, group = o / (conv.n / conv.groups);
+  int64_t acc = test.bias[o];
+  for (int64_t ci = 0; ci < perGroup; ++ci)
+    for (int64_t ky = 0; ky < conv.kh; ++ky)
+      for (int64_t kx = 0; kx < conv.kw; ++kx) {
+        int64_t iy = oy * conv.stride - conv.pad + ky * conv.dilation;
+        int64_t ix = ox * conv.stride - conv.pad + kx * conv.dilation;
+        bool inside = iy >= 0 && iy < conv.h && ix >= 0 && ix < conv.w;
+        int64_t channel = group * perGroup + ci;
+        int64_t x = inside ? test.input[(channel * conv.h + iy) * conv.w + ix] : test.padValue;
+        acc += x * test.weights[o * conv.k() + (ci * conv.kh + ky) * conv.kw + kx];
+      }
+  int64_t y = qc::applyMultiplier(acc, test.multiplier[o], test.shift[o], mode);
+  return std::clamp(y + test.zeroPoint, test.lo, test.hi);
+}
+
+void checkConv(const Conv &conv, bool halves) {
+  std::mt19937 rng(static_cast<unsigned>(conv.c * 131 + conv.w * 7 + conv.kw));
+  Case test = makeCase(conv, halves, rng);
+  std::vector<int64_t> params(QC_QLAYER_NUM_PARAMS, 0);
+  params[QC_QLAYER_KIND] = 1;
+  params[QC_QLAYER_M] = 1;
+  params[QC_QLAYER_N] = conv.n;
+  params[QC_QLAYER_K] = conv.k();
+  params[QC_QLAYER_OUTPUT] = 1;
+  params[QC_QLAYER_OUTPUT_ZERO_POINT] = test.zeroPoint;
+  params[QC_QLAYER_CLAMP_MIN] = test.lo;
+  params[QC_QLAYER_CLAMP_MAX] = test.hi;
+  params[QC_QLAYER_PER_CHANNEL] = 1;
+  params[QC_QLAYER_C] = conv.c;
+  params[QC_QLAYER_H] = conv.h;
+  params[QC_QLAYER_W] = conv.w;
+  params[QC_QLAYER_KH] = conv.kh;
+  params[QC_QLAYER_KW] = conv.kw;
+  params[QC_QLAYER_STRIDE_H] = params[QC_QLAYER_STRIDE_W] = conv.stride;
+  params[QC_QLAYER_DILATION_H] = params[QC_QLAYER_DILATION_W] = conv.dilation;
+  params[QC_QLAYER_PAD_TOP] = params[QC_QLAYER_PAD_LEFT] = conv.pad;
+  params[QC_QLAYER_OH] = conv.oh();
+  params[QC_QLAYER_OW] = conv.ow();
+  params[QC_QLAYER_PAD_VALUE] = static_cast<uint8_t>(test.padValue);
+  params[QC_QLAYER_GROUP] = conv.groups;
+  for (qc::RoundingMode mode : kRoundings) {
+    params[QC_QLAYER_ROUNDING] = static_cast<int64_t>(mode);
+    for (const Variant &variant : variants()) {
+      if (!variant.available)
+        continue;
+      std::vector<int8_t> output(conv.n * conv.oh() * conv.ow(), 0);
+      variant.fn(test.input.data(), test.packed.data(), test.bias.data(),
+                 test.multiplier.data(), test.shift.data(), params.data(), output.data());
+      int mismatches = 0;
+      for (int64_t o = 0; o < conv.n; ++o)
+        for (int64_t oy = 0; oy < conv.oh(); ++oy)
+          for (int64_t ox = 0; ox < conv.ow(); ++ox) {
+            int64_t want = expected(conv, test, mode, o, oy, ox);
+            int64_t got = output[(o * conv.oh() + oy) * conv.ow() + ox];
+            if (want != got && ++mismatches <= 3)
+              ADD_FAILURE() << variant.name << " " << conv.str() << " rounding "
+                            << static_cast<int>(mode) << " at (" << o << ", " << oy << ", "
+                            << ox << "): " << got << " instead of " << want;
+          }
+    }
+  }
+}
+
+TEST(QLayerKernels, DepthwiseWindowsStridesAndWidths) {
+  for (int64_t w : {5, 16, 17, 40, 63, 80})
+    for (auto [k, stride, dilation] : {std::tuple{3, 1, 1}, {3, 2, 1}, {5, 1, 1}, {5, 2, 1},
+                                       {3, 1, 2}, {1, 1, 1}, {7, 1, 1}, {9, 1, 1}})
+      checkConv({/*c=*/6, /*h=*/7, w, /*n=*/6, k, k, stride, dilation, /*pad=*/k / 2 * dilation,
+                 /*groups=*/6},
+                /*halves=*/false);
+}
+
+TEST(QLayerKernels, RequantizationTiesRoundAsTheModeSays) {
+  checkConv({6, 5, 33, 6, 3, 3, 1, 1, 1, 6}, /*halves=*/true);
+  checkConv({8, 5, 21, 24, 3, 3, 1, 1, 1, 1}, /*halves=*/true);
+}
+
+TEST(QLayerKernels, GeneralAndGroupedConvolutions) {
+  checkConv({8, 9, 19, 70, 3, 3, 1, 1, 1, 1}, false);
+  checkConv({16, 8, 8, 32, 1, 1, 1, 1, 0, 1}, false);
+  checkConv({12, 9, 23, 6, 3, 3, 2, 1, 1, 3}, false);
+}
+} // namespace
