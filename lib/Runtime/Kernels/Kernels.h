@@ -30,6 +30,10 @@ inline ColumnRange insideColumns(int64_t offset, int64_t stride, int64_t width,
   return {first, last};
 }
 
+/// Whether this CPU has AVX-512 VBMI (byte permutes), checked once: kernels
+/// built for any AVX-512 target use it only where it is there.
+bool hasVBMI();
+
 /// Who uses which scratch buffer (kernels may hold several at once).
 enum ScratchSlot {
   kQLayerRows, kQLayerPanels, kQLayerSums, kFConvColumns, kWeightOnlyRowSums,

@@ -7,6 +7,7 @@
 // over the table's halves and a blend on the index's top bit.
 //
 //===----------------------------------------------------------------------===//
+#include "Kernels.h"
 #include "quantc/Runtime/Microkernels.h"
 
 #if defined(__x86_64__)
@@ -33,23 +34,24 @@ lookupVBMI(const uint8_t *in, const uint8_t *table, int64_t n, uint8_t flip, uin
 }
 #endif
 
-bool hasVBMI() {
+} // namespace
+
+bool quantc::kernels::hasVBMI() {
 #if defined(__x86_64__)
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512vbmi");
+  static const bool vbmi = __builtin_cpu_supports("avx512vbmi");
+  return vbmi;
 #else
   return false;
 #endif
 }
-} // namespace
 
 extern "C" void quantc_lookup(const uint8_t *input, const uint8_t *table,
                               const int64_t *params, uint8_t *output) {
-  static const bool vbmi = hasVBMI();
   int64_t n = params[QC_LOOKUP_COUNT];
   auto flip = static_cast<uint8_t>(params[QC_LOOKUP_FLIP]);
 #if defined(__x86_64__)
-  if (vbmi)
+  if (quantc::kernels::hasVBMI())
     return lookupVBMI(input, table, n, flip, output);
 #endif
   for (int64_t i = 0; i < n; ++i)

@@ -291,15 +291,51 @@ struct ScalarEpilogue {
   }
 };
 
+/// The window of a depthwise convolution over its padded plane (u8: s8
+/// values + 128), whose rows are `pw` bytes followed by at least 64 bytes of
+/// slack, and the window's s8 taps.
+struct DepthwiseWindow {
+  int64_t kh, kw, sw, dh, dw, pw, ow;
+  const int8_t *taps; // kh x kw
+};
+
+/// One output row of a depthwise convolution: acc[ox] = sum over the
+/// window of tap x plane value, for the window whose top-left is at
+/// `window` for ox = 0. Portable C++, which the compiler vectorizes when
+/// the stride is 1.
+class PortableDepthwiseRows {
+public:
+  explicit PortableDepthwiseRows(const DepthwiseWindow &window) : win(window) {}
+  void operator()(const uint8_t *window, int32_t *acc) const {
+    std::fill(acc, acc + win.ow, 0);
+    for (int64_t ky = 0; ky < win.kh; ++ky)
+      for (int64_t kx = 0; kx < win.kw; ++kx) {
+        const uint8_t *row = window + ky * win.dh * win.pw + kx * win.dw;
+        int32_t tap = win.taps[ky * win.kw + kx];
+        if (win.sw == 1)
+          for (int64_t ox = 0; ox < win.ow; ++ox)
+            acc[ox] += tap * row[ox];
+        else
+          for (int64_t ox = 0; ox < win.ow; ++ox)
+            acc[ox] += tap * row[ox * win.sw];
+      }
+  }
+
+private:
+  DepthwiseWindow win;
+};
+
 /// Depthwise convolution (one input and one output channel per group):
-/// each channel's plane is padded once (s8 view, padding = the zero point),
-/// then every output row sums its taps as i32 across the row, which
-/// vectorizes; the row goes through the same epilogue as the general path
-/// (the weights' +128 shift needs no tap-sum correction here: the weight
-/// rows are read back as s8).
+/// each channel's plane is padded once, as u8 (s8 view + 128, padding = the
+/// zero point), then `Tile::DepthwiseRows` sums every output row's window
+/// as i32 across the row; the row goes through the same epilogue as the
+/// general path. The +128 of the plane adds 128 x the sum of the taps,
+/// which the bias takes back (the weights' own +128 shift needs no
+/// correction here: they are read back as s8).
 template <typename Tile>
 struct DepthwiseRun {
   static constexpr int64_t kMaxWidth = 2048;
+  static constexpr int64_t kSlack = 64; // plane bytes a row kernel may over-read
   QLayer layer;
   Requantizer requantizer;
   const int32_t *bias;
@@ -320,43 +356,35 @@ struct DepthwiseRun {
             pl = p[QC_QLAYER_PAD_LEFT], oh = p[QC_QLAYER_OH], ow = p[QC_QLAYER_OW];
     // The padded plane covers every window of every output.
     int64_t ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = (ow - 1) * sw + (kw - 1) * dw + 1;
-    uint8_t flip = layer.flip() ^ 0x80;
-    int8_t pad = static_cast<int8_t>(static_cast<uint8_t>(p[QC_QLAYER_PAD_VALUE]) ^ flip);
-    thread_local std::vector<int8_t> plane;
-    plane.assign(ph * pw, pad);
+    uint8_t flip = layer.flip(); // to u8
+    auto pad = static_cast<uint8_t>(static_cast<uint8_t>(p[QC_QLAYER_PAD_VALUE]) ^ flip);
+    thread_local std::vector<uint8_t> plane;
+    plane.assign(ph * pw + kSlack, pad);
     const uint8_t *src = input + (b * channels + c) * h * w;
+    // The image columns that land inside the plane.
+    int64_t x0 = std::max<int64_t>(0, -pl), x1 = std::min(w, pw - pl);
     for (int64_t y = 0; y < h; ++y) {
       int64_t py = y + pt;
       if (py < 0 || py >= ph)
         continue;
-      for (int64_t x = 0; x < w; ++x) {
-        int64_t px = x + pl;
-        if (px >= 0 && px < pw)
-          plane[py * pw + px] = static_cast<int8_t>(src[y * w + x] ^ flip);
-      }
+      for (int64_t x = x0; x < x1; ++x)
+        plane[py * pw + x + pl] = src[y * w + x] ^ flip;
     }
-    int64_t kp = layer.paddedK();
-    int32_t taps[64];
-    for (int64_t t = 0; t < kh * kw; ++t)
-      taps[t] = static_cast<int8_t>(weights[c * kp + t] ^ 0x80);
-    alignas(64) int32_t acc[kMaxWidth];
+    int8_t taps[64];
+    int32_t tapSum = 0;
+    for (int64_t t = 0; t < kh * kw; ++t) {
+      taps[t] = static_cast<int8_t>(weights[c * layer.paddedK() + t] ^ 0x80);
+      tapSum += taps[t];
+    }
+    typename Tile::DepthwiseRows rows(DepthwiseWindow{kh, kw, sw, dh, dw, pw, ow, taps});
+    alignas(64) int32_t acc[kMaxWidth + 16];
     alignas(64) static const int32_t zeros[kMaxWidth] = {};
+    int32_t rowBias = wrappingAdd(bias[c], -128 * tapSum);
     int64_t pixels = oh * ow;
     for (int64_t oy = 0; oy < oh; ++oy) {
-      std::fill(acc, acc + ow, 0);
-      for (int64_t ky = 0; ky < kh; ++ky)
-        for (int64_t kx = 0; kx < kw; ++kx) {
-          const int8_t *row = plane.data() + (oy * sh + ky * dh) * pw + kx * dw;
-          int32_t tap = taps[ky * kw + kx];
-          if (sw == 1)
-            for (int64_t ox = 0; ox < ow; ++ox)
-              acc[ox] += tap * row[ox];
-          else
-            for (int64_t ox = 0; ox < ow; ++ox)
-              acc[ox] += tap * row[ox * sw];
-        }
-      Tile::storeRow(requantizer, acc, bias[c], zeros, c, static_cast<int>(ow),
-                     output, (b * channels + c) * pixels + oy * ow);
+      rows(plane.data() + oy * sh * pw, acc);
+      Tile::storeRow(requantizer, acc, rowBias, zeros, c, static_cast<int>(ow), output,
+                     (b * channels + c) * pixels + oy * ow);
     }
   }
 };

@@ -11,6 +11,8 @@ using namespace quantc::kernels;
 
 namespace {
 struct PortableTile : ScalarEpilogue {
+  using DepthwiseRows = PortableDepthwiseRows;
+
   static void compute(const uint8_t *a, int64_t kp, const int8_t *b, int rows,
                       int32_t (*out)[kPanel]) {
     for (int r = 0; r < rows; ++r) {

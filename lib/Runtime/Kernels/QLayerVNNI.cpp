@@ -105,7 +105,72 @@ void store16(const Requantizer &q, const Requantize16 &requantize, __m512i value
                        _mm512_cvtepi32_epi8(requantize(value)));
 }
 
+/// Depthwise rows of 16 pixels per step: for each window row, one load of
+/// the 64 plane bytes the 16 windows span, vpermb gathering each pixel's
+/// taps in groups of 4 bytes, and vpdpbusd against the group's 4 taps.
+/// Windows wider than 8 taps or spanning more than 64 bytes run portably.
+class VNNIDepthwiseRows {
+public:
+  explicit VNNIDepthwiseRows(const DepthwiseWindow &window)
+      : win(window), portable(window), quads((window.kw + 3) / 4),
+        fits(hasVBMI() && window.kw <= 4 * kMaxQuads &&
+             15 * window.sw + (window.kw - 1) * window.dw < 64 && window.kh <= 16) {
+    if (!fits)
+      return;
+    for (int q = 0; q < quads; ++q) {
+      alignas(64) uint8_t bytes[64];
+      for (int i = 0; i < 16; ++i)
+        for (int j = 0; j < 4; ++j) {
+          int64_t kx = 4 * q + j; // taps past the window read byte 0, times 0
+          bytes[4 * i + j] = kx < win.kw ? static_cast<uint8_t>(i * win.sw + kx * win.dw) : 0;
+        }
+      index[q] = _mm512_load_si512(bytes);
+      for (int64_t ky = 0; ky < win.kh; ++ky) {
+        uint32_t packed = 0;
+        for (int j = 0; j < 4; ++j) {
+          int64_t kx = 4 * q + j;
+          auto tap = kx < win.kw ? static_cast<uint8_t>(win.taps[ky * win.kw + kx]) : 0;
+          packed |= uint32_t(tap) << (8 * j);
+        }
+        taps[ky][q] = static_cast<int32_t>(packed);
+      }
+    }
+  }
+
+  void operator()(const uint8_t *window, int32_t *acc) const {
+    if (!fits)
+      return portable(window, acc);
+    rowVBMI(window, acc);
+  }
+
+private:
+  __attribute__((target("avx512vbmi"))) void rowVBMI(const uint8_t *window,
+                                                      int32_t *acc) const {
+    for (int64_t ox = 0; ox < win.ow; ox += 16) {
+      __m512i sum = _mm512_setzero_si512();
+      const uint8_t *row = window + ox * win.sw;
+      for (int64_t ky = 0; ky < win.kh; ++ky, row += win.dh * win.pw) {
+        __m512i bytes = _mm512_loadu_si512(row);
+        for (int q = 0; q < quads; ++q)
+          sum = _mm512_dpbusd_epi32(sum, _mm512_permutexvar_epi8(index[q], bytes),
+                                    _mm512_set1_epi32(taps[ky][q]));
+      }
+      _mm512_store_si512(acc + ox, sum);
+    }
+  }
+
+  static constexpr int kMaxQuads = 2;
+  DepthwiseWindow win;
+  PortableDepthwiseRows portable;
+  int quads;
+  bool fits;
+  __m512i index[kMaxQuads];
+  int32_t taps[16][kMaxQuads];
+};
+
 struct VNNITile {
+  using DepthwiseRows = VNNIDepthwiseRows;
+
   /// One matmul row: a channel per lane.
   static void storeColumns(const Requantizer &q, const int32_t *acc,
                            const int32_t *bias, int64_t ch0, const int32_t *,
