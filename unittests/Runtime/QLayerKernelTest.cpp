@@ -43,6 +43,7 @@ constexpr qc::RoundingMode kRoundings[] = {
 /// and the expected requantized output.
 struct Conv {
   int64_t c, h, w, n, kh, kw, stride, dilation, pad, groups;
+  bool unsignedInput = false;
   int64_t oh() const { return (h + 2 * pad - dilation * (kh - 1) - 1) / stride + 1; }
   int64_t ow() const { return (w + 2 * pad - dilation * (kw - 1) - 1) / stride + 1; }
   int64_t k() const { return c / groups * kh * kw; }
@@ -51,14 +52,21 @@ struct Conv {
     return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w) + " -> " +
            std::to_string(n) + ", " + std::to_string(kh) + "x" + std::to_string(kw) + " s" +
            std::to_string(stride) + " d" + std::to_string(dilation) + " p" +
-           std::to_string(pad) + " g" + std::to_string(groups);
+           std::to_string(pad) + " g" + std::to_string(groups) + (unsignedInput ? " u8" : " s8");
   }
 };
 
+/// The stored activations are bytes; the kernels compute with their s8
+/// view, value - 128 for u8 inputs.
 struct Case {
-  std::vector<int8_t> input, weights, packed;
+  std::vector<uint8_t> input;
+  std::vector<int8_t> weights, packed;
   std::vector<int32_t> bias, multiplier, shift;
-  int8_t padValue;
+  uint8_t padValue;
+  bool unsignedInput;
+  int64_t view(uint8_t stored) const {
+    return unsignedInput ? int64_t(stored) - 128 : int64_t(static_cast<int8_t>(stored));
+  }
   int64_t zeroPoint = 3, lo = -128, hi = 127;
 };
 
@@ -66,9 +74,10 @@ Case makeCase(const Conv &conv, bool halves, std::mt19937 &rng) {
   std::uniform_int_distribution<int> byte(-128, 127), small(-3000, 3000);
   std::uniform_int_distribution<int32_t> mantissa(1 << 30, INT32_MAX);
   Case test;
-  test.padValue = static_cast<int8_t>(byte(rng));
+  test.unsignedInput = conv.unsignedInput;
+  test.padValue = static_cast<uint8_t>(byte(rng));
   for (int64_t i = 0; i < conv.c * conv.h * conv.w; ++i)
-    test.input.push_back(static_cast<int8_t>(byte(rng)));
+    test.input.push_back(static_cast<uint8_t>(byte(rng)));
   test.packed.assign(conv.n * conv.paddedK(), 0);
   for (int64_t o = 0; o < conv.n; ++o) {
     for (int64_t t = 0; t < conv.k(); ++t) {
@@ -95,7 +104,8 @@ int64_t expected(const Conv &conv, const Case &test, qc::RoundingMode mode, int6
         int64_t ix = ox * conv.stride - conv.pad + kx * conv.dilation;
         bool inside = iy >= 0 && iy < conv.h && ix >= 0 && ix < conv.w;
         int64_t channel = group * perGroup + ci;
-        int64_t x = inside ? test.input[(channel * conv.h + iy) * conv.w + ix] : test.padValue;
+        int64_t x = test.view(inside ? test.input[(channel * conv.h + iy) * conv.w + ix]
+                                     : test.padValue);
         acc += x * test.weights[o * conv.k() + (ci * conv.kh + ky) * conv.kw + kx];
       }
   int64_t y = qc::applyMultiplier(acc, test.multiplier[o], test.shift[o], mode);
@@ -110,6 +120,7 @@ void checkConv(const Conv &conv, bool halves) {
   params[QC_QLAYER_M] = 1;
   params[QC_QLAYER_N] = conv.n;
   params[QC_QLAYER_K] = conv.k();
+  params[QC_QLAYER_INPUT_UNSIGNED] = conv.unsignedInput;
   params[QC_QLAYER_OUTPUT] = 1;
   params[QC_QLAYER_OUTPUT_ZERO_POINT] = test.zeroPoint;
   params[QC_QLAYER_CLAMP_MIN] = test.lo;
@@ -125,7 +136,7 @@ void checkConv(const Conv &conv, bool halves) {
   params[QC_QLAYER_PAD_TOP] = params[QC_QLAYER_PAD_LEFT] = conv.pad;
   params[QC_QLAYER_OH] = conv.oh();
   params[QC_QLAYER_OW] = conv.ow();
-  params[QC_QLAYER_PAD_VALUE] = static_cast<uint8_t>(test.padValue);
+  params[QC_QLAYER_PAD_VALUE] = test.padValue;
   params[QC_QLAYER_GROUP] = conv.groups;
   for (qc::RoundingMode mode : kRoundings) {
     params[QC_QLAYER_ROUNDING] = static_cast<int64_t>(mode);
@@ -151,12 +162,13 @@ void checkConv(const Conv &conv, bool halves) {
 }
 
 TEST(QLayerKernels, DepthwiseWindowsStridesAndWidths) {
-  for (int64_t w : {5, 16, 17, 40, 63, 80})
-    for (auto [k, stride, dilation] : {std::tuple{3, 1, 1}, {3, 2, 1}, {5, 1, 1}, {5, 2, 1},
-                                       {3, 1, 2}, {1, 1, 1}, {7, 1, 1}, {9, 1, 1}})
-      checkConv({/*c=*/6, /*h=*/7, w, /*n=*/6, k, k, stride, dilation, /*pad=*/k / 2 * dilation,
-                 /*groups=*/6},
-                /*halves=*/false);
+  for (bool unsignedInput : {false, true})
+    for (int64_t w : {5, 16, 17, 40, 63, 80})
+      for (auto [k, stride, dilation] : {std::tuple{3, 1, 1}, {3, 2, 1}, {5, 1, 1}, {5, 2, 1},
+                                         {3, 1, 2}, {1, 1, 1}, {7, 1, 1}, {9, 1, 1}})
+        checkConv({/*c=*/6, /*h=*/7, w, /*n=*/6, k, k, stride, dilation,
+                   /*pad=*/k / 2 * dilation, /*groups=*/6, unsignedInput},
+                  /*halves=*/false);
 }
 
 TEST(QLayerKernels, RequantizationTiesRoundAsTheModeSays) {
@@ -164,9 +176,16 @@ TEST(QLayerKernels, RequantizationTiesRoundAsTheModeSays) {
   checkConv({8, 5, 21, 24, 3, 3, 1, 1, 1, 1}, /*halves=*/true);
 }
 
+// Pixel counts below, at and above one 64-pixel panel; 1 x 1 windows of
+// stride 1 read the image directly, K of 5, 6 and 7 pads the last group of 4.
 TEST(QLayerKernels, GeneralAndGroupedConvolutions) {
-  checkConv({8, 9, 19, 70, 3, 3, 1, 1, 1, 1}, false);
-  checkConv({16, 8, 8, 32, 1, 1, 1, 1, 0, 1}, false);
-  checkConv({12, 9, 23, 6, 3, 3, 2, 1, 1, 3}, false);
+  for (bool unsignedInput : {false, true}) {
+    checkConv({8, 9, 19, 70, 3, 3, 1, 1, 1, 1, unsignedInput}, false);
+    checkConv({12, 9, 23, 6, 3, 3, 2, 1, 1, 3, unsignedInput}, false);
+    for (int64_t c : {5, 6, 7, 16})
+      for (auto [h, w] : {std::pair{8, 8}, {5, 7}, {9, 15}})
+        checkConv({c, h, w, 32, 1, 1, 1, 1, 0, 1, unsignedInput}, false);
+    checkConv({16, 9, 15, 20, 1, 1, 2, 1, 0, 1, unsignedInput}, false);
+  }
 }
 } // namespace

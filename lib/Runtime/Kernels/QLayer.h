@@ -130,12 +130,33 @@ inline void packRows(const QLayer &layer, const uint8_t *input, uint8_t *rows) {
   }
 }
 
-/// Convolution: the unfolded image (the channels of one group) as panels of kPanel pixels in the weight
-/// panel layout (4 taps per pixel per group), s8 (u8 inputs shifted by
-/// -128), and each pixel's sum of taps. `columns` is K rows of P pixels of
+/// Interleaves four rows of `width` (at most kPanel) pixels into one group
+/// of a pixel panel, dst[4 x + t] = rows[t][x] ^ flip (zeros past width),
+/// and adds each pixel's four values to sums[x]. Portable C++; instruction-
+/// set tiles may bring their own.
+struct PortableInterleave {
+  static void interleave4(const uint8_t *const rows[4], int width, uint8_t flip, int8_t *dst,
+                          int32_t *sums) {
+    if (width < kPanel)
+      std::memset(dst, 0, 4 * kPanel);
+    for (int x = 0; x < width; ++x)
+      for (int t = 0; t < 4; ++t) {
+        auto value = static_cast<int8_t>(rows[t][x] ^ flip);
+        dst[4 * x + t] = value;
+        sums[x] += value;
+      }
+  }
+};
+
+/// Convolution: the unfolded image (the channels of one group) as panels of
+/// kPanel pixels in the weight panel layout (4 taps per pixel per group),
+/// s8 (u8 inputs shifted by -128), and each pixel's sum of taps. A 1 x 1
+/// window of stride 1 without padding reads the image's planes as they are;
+/// other windows are unfolded first into `columns`, K rows of P pixels of
 /// scratch.
-inline void packImage(const QLayer &layer, const uint8_t *image,
-                      int8_t *columns, int8_t *panels, int32_t *sums) {
+template <typename Tile>
+void packImage(const QLayer &layer, const uint8_t *image, int8_t *columns, int8_t *panels,
+               int32_t *sums) {
   const int64_t *p = layer.p;
   int64_t c = p[QC_QLAYER_C] / layer.groups(), h = p[QC_QLAYER_H], w = p[QC_QLAYER_W];
   int64_t kh = p[QC_QLAYER_KH], kw = p[QC_QLAYER_KW];
@@ -146,57 +167,60 @@ inline void packImage(const QLayer &layer, const uint8_t *image,
   int64_t pixels = oh * ow, k = layer.k(), kp = layer.paddedK();
   // s8 view: u8 inputs flip to value - 128; s8 inputs stay.
   uint8_t flip = layer.flip() ^ 0x80;
-  int8_t pad = static_cast<int8_t>(static_cast<uint8_t>(p[QC_QLAYER_PAD_VALUE]) ^ flip);
-  // im2col, one row of pixels per tap; rows of a stride-1 window are copies.
-  for (int64_t ch = 0; ch < c; ++ch)
-    for (int64_t ky = 0; ky < kh; ++ky)
-      for (int64_t kx = 0; kx < kw; ++kx) {
-        int8_t *row = columns + ((ch * kh + ky) * kw + kx) * pixels;
-        // Output columns whose input column is inside the image.
-        int64_t offset = kx * dw - pl;
-        auto [first, last] = quantc::kernels::insideColumns(offset, sw, w, ow);
-        for (int64_t oy = 0; oy < oh; ++oy) {
-          int8_t *dst = row + oy * ow;
-          int64_t iy = oy * sh - pt + ky * dh;
-          if (iy < 0 || iy >= h) {
-            std::memset(dst, pad, ow);
-            continue;
+  bool pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 &&
+                   oh == h && ow == w;
+  // Rows of the unfolded image, and the flip still to apply to them.
+  const uint8_t *rows = image;
+  uint8_t rowFlip = flip;
+  if (!pointwise) {
+    auto pad = static_cast<uint8_t>(static_cast<uint8_t>(p[QC_QLAYER_PAD_VALUE]) ^ flip);
+    auto *unfolded = reinterpret_cast<uint8_t *>(columns);
+    // im2col, one row of pixels per tap; rows of a stride-1 window are copies.
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t ky = 0; ky < kh; ++ky)
+        for (int64_t kx = 0; kx < kw; ++kx) {
+          uint8_t *row = unfolded + ((ch * kh + ky) * kw + kx) * pixels;
+          // Output columns whose input column is inside the image.
+          int64_t offset = kx * dw - pl;
+          auto [first, last] = quantc::kernels::insideColumns(offset, sw, w, ow);
+          for (int64_t oy = 0; oy < oh; ++oy) {
+            uint8_t *dst = row + oy * ow;
+            int64_t iy = oy * sh - pt + ky * dh;
+            if (iy < 0 || iy >= h) {
+              std::memset(dst, pad, ow);
+              continue;
+            }
+            const uint8_t *src = image + (ch * h + iy) * w + offset;
+            std::memset(dst, pad, first);
+            if (sw == 1) {
+#pragma clang loop vectorize_predicate(enable)
+              for (int64_t ox = first; ox < last; ++ox)
+                dst[ox] = src[ox] ^ flip;
+            } else {
+              for (int64_t ox = first; ox < last; ++ox)
+                dst[ox] = src[ox * sw] ^ flip;
+            }
+            std::memset(dst + last, pad, ow - last);
           }
-          const uint8_t *src = image + (ch * h + iy) * w;
-          std::memset(dst, pad, first);
-          if (sw == 1)
-            for (int64_t ox = first; ox < last; ++ox)
-              dst[ox] = static_cast<int8_t>(src[ox + offset] ^ flip);
-          else
-            for (int64_t ox = first; ox < last; ++ox)
-              dst[ox] = static_cast<int8_t>(src[ox * sw + offset] ^ flip);
-          std::memset(dst + last, pad, ow - last);
         }
-      }
-  std::fill(sums, sums + pixels, 0);
-  for (int64_t t = 0; t < k; ++t) {
-    const int8_t *row = columns + t * pixels;
-    for (int64_t x = 0; x < pixels; ++x)
-      sums[x] += row[x];
+    rows = unfolded;
+    rowFlip = 0;
   }
-  // Interleave groups of 4 taps into kPanel-pixel panels; pad with zeros.
-  static const int8_t zeros[kPanel] = {};
+  // Interleave groups of 4 taps into kPanel-pixel panels, past K with rows
+  // of flip (zeros once flipped), and sum each pixel's taps.
+  alignas(64) uint8_t zeroRow[kPanel];
+  std::memset(zeroRow, rowFlip, kPanel);
+  std::fill(sums, sums + pixels, 0);
   int64_t panelCount = (pixels + kPanel - 1) / kPanel;
   for (int64_t panel = 0; panel < panelCount; ++panel) {
     int8_t *dst = panels + panel * kp * kPanel;
-    int64_t x0 = panel * kPanel, width = std::min<int64_t>(kPanel, pixels - x0);
+    int64_t x0 = panel * kPanel;
+    int width = static_cast<int>(std::min<int64_t>(kPanel, pixels - x0));
     for (int64_t t4 = 0; t4 < kp; t4 += 4, dst += 4 * kPanel) {
-      const int8_t *r[4];
+      const uint8_t *r[4];
       for (int t = 0; t < 4; ++t)
-        r[t] = t4 + t < k ? columns + (t4 + t) * pixels + x0 : zeros;
-      if (width < kPanel)
-        std::memset(dst, 0, 4 * kPanel);
-      for (int64_t x = 0; x < width; ++x) {
-        dst[4 * x] = r[0][x];
-        dst[4 * x + 1] = r[1][x];
-        dst[4 * x + 2] = r[2][x];
-        dst[4 * x + 3] = r[3][x];
-      }
+        r[t] = t4 + t < k ? rows + (t4 + t) * pixels + x0 : zeroRow;
+      Tile::interleave4(r, width, rowFlip, dst, sums + x0);
     }
   }
 }
@@ -358,17 +382,17 @@ struct DepthwiseRun {
     int64_t ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = (ow - 1) * sw + (kw - 1) * dw + 1;
     uint8_t flip = layer.flip(); // to u8
     auto pad = static_cast<uint8_t>(static_cast<uint8_t>(p[QC_QLAYER_PAD_VALUE]) ^ flip);
-    thread_local std::vector<uint8_t> plane;
-    plane.assign(ph * pw + kSlack, pad);
+    thread_local std::vector<uint8_t> planeStorage;
+    planeStorage.assign(ph * pw + kSlack, pad);
+    uint8_t *plane = planeStorage.data();
     const uint8_t *src = input + (b * channels + c) * h * w;
-    // The image columns that land inside the plane.
-    int64_t x0 = std::max<int64_t>(0, -pl), x1 = std::min(w, pw - pl);
-    for (int64_t y = 0; y < h; ++y) {
-      int64_t py = y + pt;
-      if (py < 0 || py >= ph)
-        continue;
-      for (int64_t x = x0; x < x1; ++x)
-        plane[py * pw + x + pl] = src[y * w + x] ^ flip;
+    // The image rows and columns that land inside the plane.
+    int64_t y1 = std::min(h, ph - pt), x1 = std::min(w, pw - pl);
+    for (int64_t y = 0; y < y1; ++y) {
+      uint8_t *dst = plane + (y + pt) * pw + pl;
+#pragma clang loop vectorize_predicate(enable)
+      for (int64_t x = 0; x < x1; ++x)
+        dst[x] = src[y * w + x] ^ flip;
     }
     int8_t taps[64];
     int32_t tapSum = 0;
@@ -382,7 +406,7 @@ struct DepthwiseRun {
     int32_t rowBias = wrappingAdd(bias[c], -128 * tapSum);
     int64_t pixels = oh * ow;
     for (int64_t oy = 0; oy < oh; ++oy) {
-      rows(plane.data() + oy * sh * pw, acc);
+      rows(plane + oy * sh * pw, acc);
       Tile::storeRow(requantizer, acc, rowBias, zeros, c, static_cast<int>(ow), output,
                      (b * channels + c) * pixels + oy * ow);
     }
@@ -444,7 +468,7 @@ void runQLayer(const void *input, const int8_t *packed, const int32_t *bias,
   int64_t groupBytes = p[QC_QLAYER_C] / groups * planeBytes;
   for (int64_t b = 0; b < layer.batches(); ++b)
     for (int64_t g = 0; g < groups; ++g) {
-      packImage(layer, in + (b * groups + g) * groupBytes, columns, panels, sums);
+      packImage<Tile>(layer, in + (b * groups + g) * groupBytes, columns, panels, sums);
       ConvRun<Tile> work{layer, requantizer, bias, sums, panels,
                          reinterpret_cast<const uint8_t *>(packed), output, b,
                          g * groupChannels, groupChannels};

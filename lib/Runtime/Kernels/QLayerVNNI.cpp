@@ -171,6 +171,36 @@ private:
 struct VNNITile {
   using DepthwiseRows = VNNIDepthwiseRows;
 
+  /// PortableInterleave's contract: the four rows' bytes interleaved by two
+  /// rounds of unpacking (within 128-bit lanes) and a 4 x 4 transpose of
+  /// the lanes; vpdpbusd against ones sums each pixel's four taps.
+  static void interleave4(const uint8_t *const rows[4], int width, uint8_t flip, int8_t *dst,
+                          int32_t *sums) {
+    __mmask64 live = width >= 64 ? ~__mmask64(0) : (__mmask64(1) << width) - 1;
+    __m512i flipLive = _mm512_maskz_set1_epi8(live, static_cast<char>(flip));
+    __m512i r[4];
+    for (int t = 0; t < 4; ++t)
+      r[t] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(live, rows[t]), flipLive);
+    __m512i abLow = _mm512_unpacklo_epi8(r[0], r[1]), abHigh = _mm512_unpackhi_epi8(r[0], r[1]);
+    __m512i cdLow = _mm512_unpacklo_epi8(r[2], r[3]), cdHigh = _mm512_unpackhi_epi8(r[2], r[3]);
+    // Lane L of q[j] holds pixels 16 L + 4 j .. 16 L + 4 j + 3.
+    __m512i q0 = _mm512_unpacklo_epi16(abLow, cdLow), q1 = _mm512_unpackhi_epi16(abLow, cdLow);
+    __m512i q2 = _mm512_unpacklo_epi16(abHigh, cdHigh);
+    __m512i q3 = _mm512_unpackhi_epi16(abHigh, cdHigh);
+    __m512i t0 = _mm512_shuffle_i64x2(q0, q1, 0x44), t1 = _mm512_shuffle_i64x2(q2, q3, 0x44);
+    __m512i t2 = _mm512_shuffle_i64x2(q0, q1, 0xEE), t3 = _mm512_shuffle_i64x2(q2, q3, 0xEE);
+    __m512i out[4] = {_mm512_shuffle_i64x2(t0, t1, 0x88), _mm512_shuffle_i64x2(t0, t1, 0xDD),
+                      _mm512_shuffle_i64x2(t2, t3, 0x88), _mm512_shuffle_i64x2(t2, t3, 0xDD)};
+    const __m512i ones = _mm512_set1_epi8(1);
+    for (int j = 0; j < 4; ++j) {
+      _mm512_storeu_si512(dst + 64 * j, out[j]);
+      int count = std::clamp(width - 16 * j, 0, 16);
+      auto mask = static_cast<__mmask16>((1u << count) - 1);
+      __m512i sum = _mm512_maskz_loadu_epi32(mask, sums + 16 * j);
+      _mm512_mask_storeu_epi32(sums + 16 * j, mask, _mm512_dpbusd_epi32(sum, ones, out[j]));
+    }
+  }
+
   /// One matmul row: a channel per lane.
   static void storeColumns(const Requantizer &q, const int32_t *acc,
                            const int32_t *bias, int64_t ch0, const int32_t *,
