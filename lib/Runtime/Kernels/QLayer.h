@@ -130,11 +130,18 @@ inline void packRows(const QLayer &layer, const uint8_t *input, uint8_t *rows) {
   }
 }
 
-/// Interleaves four rows of `width` (at most kPanel) pixels into one group
-/// of a pixel panel, dst[4 x + t] = rows[t][x] ^ flip (zeros past width),
-/// and adds each pixel's four values to sums[x]. Portable C++; instruction-
-/// set tiles may bring their own.
-struct PortableInterleave {
+/// The byte moves of image packing in portable C++; instruction-set tiles
+/// may bring their own.
+struct PortablePacking {
+  /// dst[i] = src[i] ^ flip for i < n.
+  static void copyFlipped(uint8_t *dst, const uint8_t *src, int64_t n, uint8_t flip) {
+    for (int64_t i = 0; i < n; ++i)
+      dst[i] = src[i] ^ flip;
+  }
+
+  /// Interleaves four rows of `width` (at most kPanel) pixels into one group
+  /// of a pixel panel, dst[4 x + t] = rows[t][x] ^ flip (zeros past width),
+  /// and adds each pixel's four values to sums[x].
   static void interleave4(const uint8_t *const rows[4], int width, uint8_t flip, int8_t *dst,
                           int32_t *sums) {
     if (width < kPanel)
@@ -192,14 +199,11 @@ void packImage(const QLayer &layer, const uint8_t *image, int8_t *columns, int8_
             }
             const uint8_t *src = image + (ch * h + iy) * w + offset;
             std::memset(dst, pad, first);
-            if (sw == 1) {
-#pragma clang loop vectorize_predicate(enable)
-              for (int64_t ox = first; ox < last; ++ox)
-                dst[ox] = src[ox] ^ flip;
-            } else {
+            if (sw == 1)
+              Tile::copyFlipped(dst + first, src + first, last - first, flip);
+            else
               for (int64_t ox = first; ox < last; ++ox)
                 dst[ox] = src[ox * sw] ^ flip;
-            }
             std::memset(dst + last, pad, ow - last);
           }
         }
@@ -388,12 +392,8 @@ struct DepthwiseRun {
     const uint8_t *src = input + (b * channels + c) * h * w;
     // The image rows and columns that land inside the plane.
     int64_t y1 = std::min(h, ph - pt), x1 = std::min(w, pw - pl);
-    for (int64_t y = 0; y < y1; ++y) {
-      uint8_t *dst = plane + (y + pt) * pw + pl;
-#pragma clang loop vectorize_predicate(enable)
-      for (int64_t x = 0; x < x1; ++x)
-        dst[x] = src[y * w + x] ^ flip;
-    }
+    for (int64_t y = 0; y < y1; ++y)
+      Tile::copyFlipped(plane + (y + pt) * pw + pl, src + y * w, x1, flip);
     int8_t taps[64];
     int32_t tapSum = 0;
     for (int64_t t = 0; t < kh * kw; ++t) {

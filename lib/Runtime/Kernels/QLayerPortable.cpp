@@ -10,7 +10,7 @@
 using namespace quantc::kernels;
 
 namespace {
-struct PortableTile : ScalarEpilogue, PortableInterleave {
+struct PortableTile : ScalarEpilogue, PortablePacking {
   using DepthwiseRows = PortableDepthwiseRows;
 
   static void compute(const uint8_t *a, int64_t kp, const int8_t *b, int rows,

@@ -171,7 +171,20 @@ private:
 struct VNNITile {
   using DepthwiseRows = VNNIDepthwiseRows;
 
-  /// PortableInterleave's contract: the four rows' bytes interleaved by two
+  /// PortablePacking's copy, 64 bytes at a time and one masked tail.
+  static void copyFlipped(uint8_t *dst, const uint8_t *src, int64_t n, uint8_t flip) {
+    __m512i flips = _mm512_set1_epi8(static_cast<char>(flip));
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64)
+      _mm512_storeu_si512(dst + i, _mm512_xor_si512(_mm512_loadu_si512(src + i), flips));
+    if (i < n) {
+      __mmask64 tail = (__mmask64(1) << (n - i)) - 1;
+      _mm512_mask_storeu_epi8(dst + i, tail,
+                              _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail, src + i), flips));
+    }
+  }
+
+  /// PortablePacking's interleave: the four rows' bytes interleaved by two
   /// rounds of unpacking (within 128-bit lanes) and a 4 x 4 transpose of
   /// the lanes; vpdpbusd against ones sums each pixel's four taps.
   static void interleave4(const uint8_t *const rows[4], int width, uint8_t flip, int8_t *dst,
