@@ -106,6 +106,14 @@ CASES = {
     "ConvTransposeGroupOutShape": single("ConvTranspose", {"X": rand(1, 4, 5, 5)},
                                          {"strides": [2, 2], "group": 2, "output_shape": [10, 10]},
                                          inits=[const("w", rand(4, 1, 3, 3))]),
+    # Stride = window: no two taps meet (the compiled form is a matmul).
+    "ConvTransposeStrideIsWindow": single("ConvTranspose", {"X": rand(2, 4, 5, 6)}, {"strides": [2, 2]},
+                                          inits=[const("w", rand(4, 3, 2, 2)), const("b", rand(3))]),
+    "ConvTransposeStrideIsWindowGrouped": single("ConvTranspose", {"X": rand(1, 4, 3, 4)},
+                                                 {"strides": [3, 2], "group": 2},
+                                                 inits=[const("w", rand(4, 2, 3, 2))]),
+    "ConvTranspose1DStrideIsWindow": single("ConvTranspose", {"X": rand(1, 3, 7)}, {"strides": [4]},
+                                            inits=[const("w", rand(3, 2, 4)), const("b", rand(2))]),
     # Pooling and normalization.
     "MaxPool": single("MaxPool", X4, {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}),
     "MaxPoolCeilDilated": single("MaxPool", X4, {"kernel_shape": [2, 2], "strides": [2, 2],

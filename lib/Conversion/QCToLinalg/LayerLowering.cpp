@@ -93,8 +93,9 @@ Value initialAccumulator(OpBuilder &b, Location loc, RankedTensorType type,
                           });
 }
 
-/// `value + bias[c]` along dim 1 of a float tensor.
-Value addChannelBias(OpBuilder &b, Location loc, Value value, Value bias) {
+} // namespace
+
+Value conversion::addChannelBias(OpBuilder &b, Location loc, Value value, Value bias) {
   auto type = cast<RankedTensorType>(value.getType());
   AffineMap channel = AffineMap::get(type.getRank(), 0,
                                      getAffineDimExpr(1, b.getContext()));
@@ -105,7 +106,16 @@ Value addChannelBias(OpBuilder &b, Location loc, Value value, Value bias) {
                           });
 }
 
-} // namespace
+Value conversion::from2D(OpBuilder &b, Location loc, Value v, RankedTensorType type) {
+  if (type.getRank() == 4)
+    return v;
+  return tensor::CollapseShapeOp::create(
+      b, loc, type, v, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+}
+
+RankedTensorType conversion::as2DType(RankedTensorType type) {
+  return type.clone(shape2D(type.getShape()));
+}
 
 Value conversion::buildGemmEpilogue(OpBuilder &b, Location loc, qc::GemmOp op,
                                     Value product, Value c) {
@@ -201,17 +211,6 @@ Value buildGroupedConv(OpBuilder &b, Location loc, Value input, Value weight,
   return tensor::CollapseShapeOp::create(b, loc, outType, conv, groups);
 }
 
-/// Restores a 1-d result from its N x C x 1 x W form.
-Value from2D(OpBuilder &b, Location loc, Value v, RankedTensorType type) {
-  if (type.getRank() == 4)
-    return v;
-  return tensor::CollapseShapeOp::create(
-      b, loc, type, v, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
-}
-
-RankedTensorType as2DType(RankedTensorType type) {
-  return type.clone(shape2D(type.getShape()));
-}
 
 struct ConvLowering : OpConversionPattern<qc::ConvOp> {
   using OpConversionPattern::OpConversionPattern;

@@ -148,6 +148,14 @@ inline llvm::SmallVector<int64_t, 4> shape2D(llvm::ArrayRef<int64_t> shape) {
 
 /// A 3-d N x C x W tensor as N x C x 1 x W (4-d tensors stay).
 mlir::Value as2D(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v);
+/// The N x C x H x W type of a 3-d or 4-d convolution type.
+mlir::RankedTensorType as2DType(mlir::RankedTensorType type);
+/// Restores a 1-d result from its N x C x 1 x W form (`type` is 3-d).
+mlir::Value from2D(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                   mlir::RankedTensorType type);
+/// `value + bias[c]` along dim 1 of a float tensor.
+mlir::Value addChannelBias(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
+                           mlir::Value bias);
 
 /// Reassociation grouping dims [i, i + sizes[k]) for each k.
 llvm::SmallVector<mlir::ReassociationIndices>

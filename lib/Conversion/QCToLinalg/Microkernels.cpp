@@ -17,6 +17,7 @@
 #include "quantc/Runtime/Microkernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -384,6 +385,86 @@ struct FloatMatMulLowering : KernelCallPattern<qc::MatMulOp> {
   }
 };
 
+/// A float transposed convolution whose stride equals its window (no
+/// dilation, padding or output padding), so each output pixel takes exactly
+/// one tap: as the evaluator computes it, the product of the transposed
+/// weights [O/g x KH x KW, C/g] and each image group [C/g, H x W] (one call
+/// of the float matmul kernel), each tap's plane then moved to its pixels,
+/// then the bias. The loop form of other transposed convolutions sums over
+/// the stride-spread input, zeros included.
+struct FloatConvTransposeLowering : KernelCallPattern<qc::ConvTransposeOp> {
+  using KernelCallPattern::KernelCallPattern;
+
+  LogicalResult
+  matchAndRewrite(qc::ConvTransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    FailureOr<ConvGeometry> g = getGeometry(op);
+    SmallVector<int64_t, 4> in = shape2D(cast<ShapedType>(op.getInput().getType()).getShape()),
+                            ws = shape2D(cast<ShapedType>(op.getWeight().getType()).getShape());
+    auto isZero = [](int64_t v) { return v == 0; };
+    if (!type.getElementType().isF32() || failed(g) ||
+        !llvm::all_of(g->dilations, [](int64_t d) { return d == 1; }) ||
+        g->strides[0] != ws[2] || g->strides[1] != ws[3] || !llvm::all_of(g->padLow, isZero) ||
+        !llvm::all_of(g->padHigh, isZero) || !llvm::all_of(op.getOutputPadding(), isZero))
+      return failure();
+    Location loc = op.getLoc();
+    Type f32 = rewriter.getF32Type();
+    int64_t n = in[0], groups = op.getGroup(), cg = in[1] / groups, og = ws[1];
+    int64_t taps = og * ws[2] * ws[3], pixels = in[2] * in[3];
+    // Images [n x g, C/g, H x W].
+    Value image = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get({n, groups, cg, in[2], in[3]}, f32),
+        as2D(rewriter, loc, adaptor.getInput()), groupDims({1, 2, 1, 1}));
+    image = tensor::CollapseShapeOp::create(rewriter, loc, image, groupDims({2, 1, 2}));
+    // Transposed weights [g, O/g x KH x KW, C/g], one copy per image.
+    Value weight = tensor::CollapseShapeOp::create(
+        rewriter, loc, as2D(rewriter, loc, adaptor.getWeight()), groupDims({1, 3}));
+    weight = tensor::ExpandShapeOp::create(rewriter, loc,
+                                           RankedTensorType::get({groups, cg, taps}, f32),
+                                           weight, groupDims({2, 1}));
+    Value transposed = linalg::TransposeOp::create(
+                           rewriter, loc, weight,
+                           tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{groups, taps, cg}, f32),
+                           ArrayRef<int64_t>{0, 2, 1})
+                           .getResult()[0];
+    Value weights = linalg::BroadcastOp::create(
+                        rewriter, loc, transposed,
+                        tensor::EmptyOp::create(rewriter, loc,
+                                                ArrayRef<int64_t>{n, groups, taps, cg}, f32),
+                        ArrayRef<int64_t>{0})
+                        .getResult()[0];
+    weights = tensor::CollapseShapeOp::create(rewriter, loc, weights, groupDims({2, 1, 1}));
+    SmallVector<int64_t> params(QC_FMATMUL_NUM_PARAMS, 0);
+    params[QC_FMATMUL_BATCH] = n * groups;
+    params[QC_FMATMUL_M] = taps;
+    params[QC_FMATMUL_K] = cg;
+    params[QC_FMATMUL_N] = pixels;
+    params[QC_FMATMUL_B_BATCHED] = 1;
+    Value columns = buildFloatProduct(
+        rewriter, loc, weights, image, RankedTensorType::get({n * groups, taps, pixels}, f32),
+        params, suffix);
+    // [n, g, O/g, KH, KW, H, W] -> [n, g, O/g, H, KH, W, KW] = [n, O, H x KH, W x KW].
+    columns = tensor::ExpandShapeOp::create(
+        rewriter, loc,
+        RankedTensorType::get({n, groups, og, ws[2], ws[3], in[2], in[3]}, f32), columns,
+        SmallVector<ReassociationIndices>{{0, 1}, {2, 3, 4}, {5, 6}});
+    Value moved = linalg::TransposeOp::create(
+                      rewriter, loc, columns,
+                      tensor::EmptyOp::create(
+                          rewriter, loc,
+                          ArrayRef<int64_t>{n, groups, og, in[2], ws[2], in[3], ws[3]}, f32),
+                      ArrayRef<int64_t>{0, 1, 2, 5, 3, 6, 4})
+                      .getResult()[0];
+    Value result = tensor::CollapseShapeOp::create(rewriter, loc, moved,
+                                                   groupDims({1, 2, 2, 2}));
+    if (adaptor.getBias())
+      result = addChannelBias(rewriter, loc, result, adaptor.getBias());
+    rewriter.replaceOp(op, from2D(rewriter, loc, result, type));
+    return success();
+  }
+};
+
 /// A float gemm without transposed A: the kernel's product, then alpha and
 /// beta * c as the evaluator applies them.
 struct FloatGemmLowering : KernelCallPattern<qc::GemmOp> {
@@ -450,6 +531,7 @@ void conversion::populateMicrokernelPatterns(QCTypeConverter &converter,
   MLIRContext *ctx = patterns.getContext();
   patterns.add<FusedLayerLowering, AccumulatorLayerLowering<qc::QConvOp>,
                AccumulatorLayerLowering<qc::QMatMulOp>, FloatConvLowering,
-               FloatMatMulLowering, FloatGemmLowering>(converter, ctx, kernelSuffix);
+               FloatMatMulLowering, FloatGemmLowering, FloatConvTransposeLowering>(
+      converter, ctx, kernelSuffix);
   patterns.add<LookupTableKernelLowering>(converter, ctx);
 }

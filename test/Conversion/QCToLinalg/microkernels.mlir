@@ -98,6 +98,41 @@ func.func @float_conv(%x: tensor<1x4x5x5xf32>, %w: tensor<6x2x3x3xf32>) -> tenso
 
 // -----
 
+// Rule: a float transposed convolution whose stride is its window (each
+// output pixel takes one tap) is the float matmul kernel's product of the
+// transposed weights [g][O/g x KH x KW, C/g] (one copy per image) and the
+// image groups [n x g][C/g, H x W], params [n x g, M, K, N, B batched, no
+// transposed B]; each tap's plane then moves to its pixels, then the bias.
+// CHECK-LABEL: func.func @float_conv_transpose
+// CHECK: %[[IMAGE:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2], [3, 4]] : tensor<2x2x2x5x6xf32> into tensor<4x2x30xf32>
+// CHECK: %[[WT:.*]] = linalg.transpose ins(%{{.*}} : tensor<2x2x12xf32>) outs(%{{.*}} : tensor<2x12x2xf32>) permutation = [0, 2, 1]
+// CHECK: %[[WB:.*]] = linalg.broadcast ins(%[[WT]] : tensor<2x12x2xf32>) outs(%{{.*}} : tensor<2x2x12x2xf32>) dimensions = [0]
+// CHECK: %[[W:.*]] = tensor.collapse_shape %[[WB]] {{\[\[}}0, 1], [2], [3]] : tensor<2x2x12x2xf32> into tensor<4x12x2xf32>
+// CHECK: %[[P:.*]] = arith.constant dense<[4, 12, 2, 30, 1, 0]> : tensor<6xi64>
+// CHECK: %[[COLS:.*]] = qc.microkernel "quantc_fmatmul_avx512vnni" ins(%[[W]], %[[IMAGE]], %[[P]] : tensor<4x12x2xf32>, tensor<4x2x30xf32>, tensor<6xi64>) outs(%{{.*}} : tensor<4x12x30xf32>)
+// CHECK: %[[TAPS:.*]] = tensor.expand_shape %[[COLS]] {{\[\[}}0, 1], [2, 3, 4], [5, 6]] output_shape [2, 2, 3, 2, 2, 5, 6]
+// CHECK: %[[MOVED:.*]] = linalg.transpose ins(%[[TAPS]] : tensor<2x2x3x2x2x5x6xf32>) outs(%{{.*}} : tensor<2x2x3x5x2x6x2xf32>) permutation = [0, 1, 2, 5, 3, 6, 4]
+// CHECK: %[[OUT:.*]] = tensor.collapse_shape %[[MOVED]] {{\[\[}}0], [1, 2], [3, 4], [5, 6]] : tensor<2x2x3x5x2x6x2xf32> into tensor<2x6x10x12xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[OUT]], %arg2 : tensor<2x6x10x12xf32>, tensor<6xf32>)
+// CHECK: arith.addf
+func.func @float_conv_transpose(%x: tensor<2x4x5x6xf32>, %w: tensor<4x3x2x2xf32>, %b: tensor<6xf32>) -> tensor<2x6x10x12xf32> {
+  %y = qc.conv_transpose %x, %w, %b {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, output_padding = array<i64: 0, 0>, group = 2} : (tensor<2x4x5x6xf32>, tensor<4x3x2x2xf32>, tensor<6xf32>) -> tensor<2x6x10x12xf32>
+  return %y : tensor<2x6x10x12xf32>
+}
+
+// -----
+
+// Rule: where taps overlap (stride 1 < window 2) the loop lowering stays.
+// CHECK-LABEL: func.func @float_conv_transpose_overlapping
+// CHECK-NOT: qc.microkernel
+// CHECK: linalg.generic
+func.func @float_conv_transpose_overlapping(%x: tensor<1x2x3x3xf32>, %w: tensor<2x2x2x2xf32>) -> tensor<1x2x4x4xf32> {
+  %y = qc.conv_transpose %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, output_padding = array<i64: 0, 0>} : (tensor<1x2x3x3xf32>, tensor<2x2x2x2xf32>) -> tensor<1x2x4x4xf32>
+  return %y : tensor<1x2x4x4xf32>
+}
+
+// -----
+
 !a = !quant.uniform<i8:f32, 0.1>
 !o = !quant.uniform<i8:f32, 0.004:-128>
 
