@@ -230,8 +230,13 @@ struct FoldLayer : OpRewritePattern<QuantizeOp> {
         bias[c] = static_cast<int64_t>(b);
         maxBias = std::max<int64_t>(maxBias, std::abs(bias[c]));
       }
+      // Below 2^-32 (the least multiplier a shift reaches), every accumulator
+      // (|acc| < 2^31) rescales to less than half a step, which rounds to 0
+      // in every mode: the multiplier is exactly 0 (a channel of all but
+      // zero weights and bias).
+      double rescale = accScale / outType.getScale();
       FailureOr<FixedPointMultiplier> fp =
-          getFixedPointMultiplier(accScale / outType.getScale());
+          getFixedPointMultiplier(rescale >= 0.0 && rescale < 0x1p-32 ? 0.0 : rescale);
       if (failed(fp))
         return remark(quantize, "its rescale is not representable");
       multipliers.push_back(fp->multiplier);

@@ -41,13 +41,14 @@ struct QuantizedWeights {
 };
 
 /// Quantizes `w` symmetrically (zero point 0) to signed `bits`-bit integers,
-/// one scale per block of `blockShape`.
+/// one scale per block of `blockShape`, none finer than `scaleFloors` (one
+/// per block, or none).
 FailureOr<QuantizedWeights> quantizeWeights(const Tensor &w, unsigned bits,
                                             ArrayRef<int64_t> blockShape,
                                             Granularity granularity,
                                             int64_t channelAxis,
                                             int64_t reductionAxis, bool mse,
-                                            Location loc) {
+                                            ArrayRef<double> scaleFloors, Location loc) {
   MLIRContext *ctx = loc.getContext();
   QuantLayout layout;
   layout.blockShape.assign(blockShape.begin(), blockShape.end());
@@ -66,6 +67,8 @@ FailureOr<QuantizedWeights> quantizeWeights(const Tensor &w, unsigned bits,
   SmallVector<double> scales;
   for (const std::vector<float> &block : values)
     scales.push_back(chooseWeightScale(block, qmin, qmax, mse));
+  for (auto [scale, floor] : llvm::zip(scales, scaleFloors))
+    scale = std::max(scale, floor);
   auto storageType = IntegerType::get(ctx, bits);
   QuantizedWeights result{Tensor(storageType, w.getShape()), {}};
   for (int64_t i = 0, e = w.getNumElements(); i < e; ++i)
@@ -317,10 +320,13 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
              << precision;
     Value weight = op->getOperand(info.weightOperand);
     bool constantWeight = weight.getDefiningOp<ConstantOp>() != nullptr;
-    if (precision.hasIntegerWeights() && constantWeight &&
-        failed(quantizeWeightOperand(op, info, precision)))
-      return failure();
+    auto quantizeConstantWeight = [&] {
+      return success(!precision.hasIntegerWeights() || !constantWeight ||
+                     succeeded(quantizeWeightOperand(op, info, precision)));
+    };
     if (!intActivations) {
+      if (failed(quantizeConstantWeight()))
+        return failure();
       if (auto floatType = dyn_cast<FloatType>(precision.getActivation());
           floatType && !floatType.isF32())
         castLayer(op, floatType);
@@ -338,6 +344,10 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
         return failure();
       op->setOperand(index, *q);
     }
+    // After the inputs: the weight scales depend on the input's (see
+    // biasScaleFloors).
+    if (failed(quantizeConstantWeight()))
+      return failure();
     return quantizeOutput(op, bits, symmetric);
   }
 
@@ -366,9 +376,14 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
                << " is not a multiple of group_size " << group;
       blockShape[info.reductionAxis] = group;
     }
+    SmallVector<double> floors;
+    if (granularity != Granularity::PerGroup)
+      floors = biasScaleFloors(op, shape[info.channelAxis]);
+    if (granularity == Granularity::PerTensor && !floors.empty())
+      floors = {*llvm::max_element(floors)};
     FailureOr<QuantizedWeights> quantized = quantizeWeights(
         *values, precision.getWeight().getIntOrFloatBitWidth(), blockShape,
-        granularity, info.channelAxis, info.reductionAxis, weightRange == "mse",
+        granularity, info.channelAxis, info.reductionAxis, weightRange == "mse", floors,
         op->getLoc());
     if (failed(quantized))
       return failure();
@@ -386,6 +401,34 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     quantizedWeights[key] = dequantized;
     op->setOperand(info.weightOperand, dequantized);
     return success();
+  }
+
+  /// The least weight scale of each of `channels` output channels that
+  /// keeps the layer's constant bias within 2^30 at the accumulator's scale
+  /// (s_x * s_w): a channel of near-zero weights would otherwise take a scale
+  /// so fine that its integer bias overflows i32, and the layer would stay
+  /// float. Empty when the input is not yet quantized or there is no bias.
+  SmallVector<double> biasScaleFloors(Operation *op, int64_t channels) {
+    Value bias;
+    double factor = 1.0; // bias multiplier / product multiplier
+    if (auto conv = dyn_cast<ConvOp>(op)) {
+      bias = conv.getBias();
+    } else if (auto gemm = dyn_cast<GemmOp>(op)) {
+      bias = gemm.getC();
+      factor = std::fabs(gemm.getBeta().convertToDouble() / gemm.getAlpha().convertToDouble());
+    }
+    auto input = op->getOperand(0).getDefiningOp<DequantizeOp>();
+    quant::UniformQuantizedType inType =
+        input ? getUniformType(input.getInput().getType()) : nullptr;
+    std::optional<Tensor> values = bias ? reference::getConstantValue(bias) : std::nullopt;
+    if (!inType || !values || !values->isFloat() ||
+        values->getNumElements() != channels || !std::isfinite(factor))
+      return {};
+    constexpr double kBiasLimit = double(int64_t(1) << 30);
+    SmallVector<double> floors;
+    for (float b : values->floats())
+      floors.push_back(std::fabs(b) * factor / (inType.getScale() * kBiasLimit));
+    return floors;
   }
 
   FailureOr<DenseF64ArrayAttr> getRange(Value v) {

@@ -28,6 +28,27 @@ func.func @conv(%x: tensor<1x1x2x2x!x>, %wi: tensor<2x1x3x3xi8>) -> tensor<1x2x2
 // -----
 
 !x = !quant.uniform<i8:f32, 0.5>
+!w = !quant.uniform<i8<-127:127>:f32:0, {0.25, 9.094947017729282e-13}>
+!y = !quant.uniform<i8:f32, 2.0>
+
+// Rule: a rescale below 2^-32 (here 0.5 * 2^-40 / 2 = 2^-42), past the
+// least a shift reaches, takes every accumulator below half a step: the
+// multiplier is exactly 0 and the layer still folds.
+// CHECK-LABEL: func.func @negligible_channel
+// CHECK: qc.qconv
+// CHECK: qc.requantize %{{.*}} {axis = 1 : i64, multiplier = array<i32: 1073741824, 0>, shift = array<i32: 3, 0>}
+func.func @negligible_channel(%x: tensor<1x1x2x2x!x>, %wi: tensor<2x1x1x1xi8>) -> tensor<1x2x2x2x!y> {
+  %xd = qc.dequantize %x : tensor<1x1x2x2x!x> -> tensor<1x1x2x2xf32>
+  %ws = quant.scast %wi : tensor<2x1x1x1xi8> to tensor<2x1x1x1x!w>
+  %wd = qc.dequantize %ws : tensor<2x1x1x1x!w> -> tensor<2x1x1x1xf32>
+  %c = qc.conv %xd, %wd {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : (tensor<1x1x2x2xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x2x2xf32>
+  %q = qc.quantize %c : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!y>
+  return %q : tensor<1x2x2x2x!y>
+}
+
+// -----
+
+!x = !quant.uniform<i8:f32, 0.5>
 !w = !quant.uniform<i8<-127:127>:f32, 0.25>
 !y = !quant.uniform<i8:f32, 2.0:-10>
 

@@ -26,6 +26,22 @@ func.func @conv_relu(%x: tensor<1x1x2x2xf32> {qc.range = array<f64: 0.0, 1.0>}) 
 
 // -----
 
+// A channel of near-zero weights with a bias: its min/max scale (1e-30 /
+// 127) would put the bias 1.0 at 1.0 / (s_x * s_w), far past i32. Its scale
+// is raised to |b| / (s_x * 2^30) (about 255 / 2^30), where the weight rounds to
+// 0; the other channel's scale stays 0.01.
+// CHECK-LABEL: func.func @negligible_channel_with_bias
+// CHECK: qc.constant dense<{{\[\[\[\[}}127]]], {{\[\[\[}}0]]]]> : tensor<2x1x1x1xi8>
+// CHECK: quant.scast {{.*}}:f32:0, {0.0099999997764825821,2.37487242{{[0-9]*}}E-7}>>
+func.func @negligible_channel_with_bias(%x: tensor<1x1x2x2xf32> {qc.range = array<f64: 0.0, 1.0>}) -> tensor<1x2x2x2xf32> {
+  %w = qc.constant dense<[[[[1.27]]], [[[1.0e-30]]]]> : tensor<2x1x1x1xf32>
+  %b = qc.constant dense<[0.5, 1.0]> : tensor<2xf32>
+  %c = qc.conv %x, %w, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, qc.range = array<f64: -2.0, 2.0>} : (tensor<1x1x2x2xf32>, tensor<2x1x1x1xf32>, tensor<2xf32>) -> tensor<1x2x2x2xf32>
+  return %c : tensor<1x2x2x2xf32>
+}
+
+// -----
+
 // Two layers reading one tensor share its quantization; the second layer's
 // input is the first one's quantized output.
 // CHECK-LABEL: func.func @shared
