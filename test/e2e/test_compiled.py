@@ -84,6 +84,30 @@ def digits():
 ROUNDINGS = ["half_to_even", "half_away_from_zero", "double_round", "half_up"]
 
 
+REQUANTIZE_TIES = """!o = !quant.uniform<i8:f32, 0.5:3>
+func.func @main(%x: tensor<2x40xi32>) -> tensor<2x40xf32> {
+  %q = qc.requantize %x {multiplier = array<i32: 1073741824, 1518500250>, shift = array<i32: 0, -1>,
+                         axis = 0, rounding = #qc<rounding ROUNDING>} : tensor<2x40xi32> -> tensor<2x40x!o>
+  %y = qc.dequantize %q : tensor<2x40x!o> -> tensor<2x40xf32>
+  return %y : tensor<2x40xf32>
+}
+"""
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+def test_generated_requantize_ties(rounding, tmp_path):
+    """The generated code's requantization in every rounding mode, on
+    accumulators whose first channel (a multiplier of one half) is a tie at
+    every odd value, and whose second one clamps."""
+    source = tmp_path / "requantize.mlir"
+    source.write_text(REQUANTIZE_TIES.replace("ROUNDING", rounding))
+    quantc([source, "-o", tmp_path / "requantize.so"])
+    x = np.stack([np.arange(-20, 20), np.arange(-20, 20) * 9]).astype(np.int32)
+    expected = quant_run(source, {"input_0": x}, tmp_path)["output_0"]
+    actual = run_library(tmp_path / "requantize.so", {"input_0": x}, tmp_path)["output_0"]
+    np.testing.assert_array_equal(actual, expected)
+
+
 @pytest.mark.parametrize("rounding", ROUNDINGS)
 @pytest.mark.parametrize("cpu", ["znver4", "x86-64-v3", "x86-64"])
 @pytest.mark.parametrize("name", ["digits_mlp", "digits_cnn"])

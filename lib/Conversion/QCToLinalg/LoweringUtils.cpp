@@ -180,40 +180,32 @@ Value conversion::buildApplyMultiplier(OpBuilder &b, Location loc, Value value,
   if (mode == qc::RoundingMode::DoubleRound)
     return buildDoubleRound(b, loc, value, multiplier, shift);
   auto c = [&](int64_t v) { return constantI64(b, loc, v); };
-  // |value * multiplier| < 2^62 for i32 values and 31-bit multipliers.
+  // |value * multiplier| < 2^62 for i32 values and 31-bit multipliers, so
+  // adding at most 2^61 below cannot overflow.
   Value product = arith::MulIOp::create(b, loc, value, multiplier);
   Value totalShift = arith::AddIOp::create(b, loc, shift, c(31));
-  if (mode == qc::RoundingMode::HalfUp) {
-    Value half = arith::ShLIOp::create(
-        b, loc, c(1), arith::SubIOp::create(b, loc, totalShift, c(1)));
-    return arith::ShRSIOp::create(
-        b, loc, arith::AddIOp::create(b, loc, product, half), totalShift);
-  }
-  Value negative =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, product, c(0));
-  Value magnitude = arith::SelectOp::create(
-      b, loc, negative, arith::SubIOp::create(b, loc, c(0), product), product);
-  Value quotient = arith::ShRUIOp::create(b, loc, magnitude, totalShift);
-  Value remainder = arith::SubIOp::create(
-      b, loc, magnitude, arith::ShLIOp::create(b, loc, quotient, totalShift));
-  Value half = arith::ShLIOp::create(
-      b, loc, c(1), arith::SubIOp::create(b, loc, totalShift, c(1)));
-  Value above =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, remainder, half);
-  Value tie =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, remainder, half);
-  Value tieUp;
+  Value half = arith::ShLIOp::create(b, loc, c(1),
+                                     arith::SubIOp::create(b, loc, totalShift, c(1)));
+  if (mode == qc::RoundingMode::HalfUp) // an arithmetic shift floors
+    return arith::ShRSIOp::create(b, loc, arith::AddIOp::create(b, loc, product, half),
+                                  totalShift);
   if (mode == qc::RoundingMode::HalfAwayFromZero) {
-    tieUp = tie;
-  } else {
-    Value odd = arith::TruncIOp::create(b, loc, b.getI1Type(), quotient);
-    tieUp = arith::AndIOp::create(b, loc, tie, odd);
+    Value negative = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, product, c(0));
+    Value magnitude = arith::SelectOp::create(
+        b, loc, negative, arith::SubIOp::create(b, loc, c(0), product), product);
+    Value quotient = arith::ShRUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, magnitude, half), totalShift);
+    return arith::SelectOp::create(
+        b, loc, negative, arith::SubIOp::create(b, loc, c(0), quotient), quotient);
   }
-  Value up = arith::OrIOp::create(b, loc, above, tieUp);
-  quotient = arith::AddIOp::create(
-      b, loc, quotient, arith::ExtUIOp::create(b, loc, b.getI64Type(), up));
-  return arith::SelectOp::create(
-      b, loc, negative, arith::SubIOp::create(b, loc, c(0), quotient), quotient);
+  // Half to even without comparing remainders: with p = q 2^t + r and
+  // 0 <= r < 2^t (an arithmetic shift floors), the rounded quotient is
+  // floor((p + half - 1 + (q & 1)) / 2^t).
+  Value parity = arith::AndIOp::create(
+      b, loc, arith::ShRSIOp::create(b, loc, product, totalShift), c(1));
+  Value bias = arith::AddIOp::create(b, loc, arith::SubIOp::create(b, loc, half, c(1)), parity);
+  return arith::ShRSIOp::create(b, loc, arith::AddIOp::create(b, loc, product, bias),
+                                totalShift);
 }
 
 Value conversion::buildQuantizeScalar(OpBuilder &b, Location loc, Value x,

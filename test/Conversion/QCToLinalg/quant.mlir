@@ -52,19 +52,25 @@ func.func @dequantize_unsigned(%x: tensor<4x!u>) -> tensor<4xf32> {
 
 !out = !quant.uniform<i8:f32, 0.1:5>
 
-// Rule: requantize multiplies in i64, shifts right by 31 + shift rounding
-// half to even (the remainder against half, the quotient's parity), adds
-// the output zero point and clamps to max(qmin, clamp_min).
+// Rule: requantize multiplies in i64, shifts right by t = 31 + shift rounding
+// half to even: p + 2^(t-1) - 1 + the parity of p >> t, shifted right by t
+// (arithmetic shifts floor), then adds the output zero point and clamps to
+// max(qmin, clamp_min).
 // CHECK-LABEL: func.func @requantize_per_channel
 // CHECK-DAG: %[[M:.*]] = arith.constant dense<[1073741824, 1518500250]> : tensor<2xi64>
 // CHECK-DAG: %[[SH:.*]] = arith.constant dense<[0, 3]> : tensor<2xi64>
 // CHECK: linalg.generic
 // CHECK-SAME: ins(%arg0, %[[M]], %[[SH]] :
-// CHECK: arith.muli
-// CHECK: arith.shrui
-// CHECK: arith.cmpi ugt
-// CHECK: arith.cmpi eq
-// CHECK: arith.trunci %{{.*}} : i64 to i1
+// CHECK: %[[P:.*]] = arith.muli
+// CHECK: %[[T:.*]] = arith.addi %{{.*}}, %c31_i64
+// CHECK: %[[HALF:.*]] = arith.shli %c1_i64, %{{.*}}
+// CHECK: %[[FLOOR:.*]] = arith.shrsi %[[P]], %[[T]]
+// CHECK: %[[PARITY:.*]] = arith.andi %[[FLOOR]], %c1_i64
+// CHECK: %[[BELOW:.*]] = arith.subi %[[HALF]], %c1_i64
+// CHECK: %[[BIAS:.*]] = arith.addi %[[BELOW]], %[[PARITY]]
+// CHECK: %[[SUM:.*]] = arith.addi %[[P]], %[[BIAS]]
+// CHECK: arith.shrsi %[[SUM]], %[[T]]
+// CHECK-NOT: arith.cmpi
 // CHECK: arith.maxsi %{{.*}}, %{{.*}} : i64
 // CHECK: arith.minsi
 // CHECK: arith.trunci %{{.*}} : i64 to i8
@@ -114,11 +120,14 @@ func.func @requantize_half_up(%acc: tensor<4xi32>) -> tensor<4x!out> {
 // their sum (three multipliers).
 // CHECK-LABEL: func.func @qadd
 // CHECK: arith.shli %{{.*}}, %c20_i64 : i64
-// CHECK: arith.shrui
+// CHECK: arith.muli
+// CHECK: arith.shrsi
 // CHECK: arith.shli %{{.*}}, %c20_i64_{{[0-9]+}} : i64
-// CHECK: arith.shrui
+// CHECK: arith.muli
+// CHECK: arith.shrsi
 // CHECK: arith.addi
-// CHECK: arith.shrui
+// CHECK: arith.muli
+// CHECK: arith.shrsi
 func.func @qadd(%a: tensor<4x!a>, %b: tensor<4x!b>) -> tensor<4x!o> {
   %y = qc.qadd %a, %b {multiplier = array<i32: 1073741824, 1073741824, 1073741824>, shift = array<i32: 0, 0, 0>, left_shift = 20} : (tensor<4x!a>, tensor<4x!b>) -> tensor<4x!o>
   return %y : tensor<4x!o>
@@ -135,7 +144,8 @@ func.func @qadd(%a: tensor<4x!a>, %b: tensor<4x!b>) -> tensor<4x!o> {
 // CHECK: arith.subi
 // CHECK: arith.subi
 // CHECK: arith.muli
-// CHECK: arith.shrui
+// CHECK: arith.muli
+// CHECK: arith.shrsi
 func.func @qmul(%a: tensor<4x!a>, %b: tensor<1x!b>) -> tensor<4x!o> {
   %y = qc.qmul %a, %b {multiplier = 1073741824 : i32, shift = 0 : i32} : (tensor<4x!a>, tensor<1x!b>) -> tensor<4x!o>
   return %y : tensor<4x!o>
