@@ -103,6 +103,13 @@ void quantc_fmatmul_avx2(const float *a, const float *b, const int64_t *params,
 void quantc_fmatmul_generic(const float *a, const float *b,
                             const int64_t *params, float *output);
 
+/* The same product of bf16 operands (raw bits), with f32 results summed
+   exactly as the float kernel sums the widened operands (but for subnormal
+   operands and sums, which AVX-512 BF16 flushes to zero). One entry point
+   for every target: it uses AVX-512 BF16 where the CPU has it. */
+void quantc_bmatmul(const uint16_t *a, const uint16_t *b, const int64_t *params,
+                    float *output);
+
 /* Weight-only matmul: float activations [M][K] times an 8- or 4-bit
    weight [K][N] with a scale (and zero point) per column and per group of
    QC_WMATMUL_GROUP rows of K, plus an optional float bias [N]:

@@ -342,16 +342,35 @@ struct FloatConvLowering : KernelCallPattern<qc::ConvOp> {
   }
 };
 
+/// The bf16 tensor that `value` widens (a qc.cast from bf16), converted.
+Value widenedBF16(Value value, ConversionPatternRewriter &rewriter) {
+  auto cast = value ? value.getDefiningOp<qc::CastOp>() : nullptr;
+  if (!cast || !getElementTypeOrSelf(cast.getInput().getType()).isBF16())
+    return {};
+  return rewriter.getRemappedValue(cast.getInput());
+}
+
 /// The microkernel call computing a float product [batch, m, k] x [k, n]
-/// (or [batch, k, n]; `transB` reads B as [n, k]).
-Value buildFloatProduct(OpBuilder &b, Location loc, Value lhs, Value rhs,
+/// (or [batch, k, n]; `transB` reads B as [n, k]). Where both operands are
+/// widened bf16 (a bf16 layer, see NarrowFloatLowering) and the target has
+/// AVX-512, quantc_bmatmul forms the same sums from the bf16 operands.
+Value buildFloatProduct(ConversionPatternRewriter &rewriter, Location loc, Value lhs,
+                        Value rhs, Value originalLhs, Value originalRhs,
                         RankedTensorType resultType, ArrayRef<int64_t> params,
                         StringRef suffix) {
+  std::string kernel = "quantc_fmatmul_" + suffix.str();
+  Value narrowLhs = widenedBF16(originalLhs, rewriter);
+  Value narrowRhs = widenedBF16(originalRhs, rewriter);
+  if (suffix == "avx512vnni" && narrowLhs && narrowRhs) {
+    kernel = "quantc_bmatmul";
+    lhs = narrowLhs;
+    rhs = narrowRhs;
+  }
   SmallVector<Value> inputs = {
-      lhs, rhs, constantVector<int64_t>(b, loc, params, b.getI64Type())};
-  return qc::MicrokernelOp::create(b, loc, TypeRange{resultType},
-                                   b.getStringAttr("quantc_fmatmul_" + suffix.str()),
-                                   inputs, ValueRange{emptyLike(b, loc, resultType)})
+      lhs, rhs, constantVector<int64_t>(rewriter, loc, params, rewriter.getI64Type())};
+  return qc::MicrokernelOp::create(rewriter, loc, TypeRange{resultType},
+                                   rewriter.getStringAttr(kernel), inputs,
+                                   ValueRange{emptyLike(rewriter, loc, resultType)})
       .getResult(0);
 }
 
@@ -380,7 +399,8 @@ struct FloatMatMulLowering : KernelCallPattern<qc::MatMulOp> {
     params[QC_FMATMUL_N] = n;
     params[QC_FMATMUL_B_BATCHED] = batchedB;
     rewriter.replaceOp(op, buildFloatProduct(rewriter, op.getLoc(), adaptor.getLhs(),
-                                             adaptor.getRhs(), type, params, suffix));
+                                             adaptor.getRhs(), op.getLhs(), op.getRhs(), type,
+                                             params, suffix));
     return success();
   }
 };
@@ -442,8 +462,8 @@ struct FloatConvTransposeLowering : KernelCallPattern<qc::ConvTransposeOp> {
     params[QC_FMATMUL_N] = pixels;
     params[QC_FMATMUL_B_BATCHED] = 1;
     Value columns = buildFloatProduct(
-        rewriter, loc, weights, image, RankedTensorType::get({n * groups, taps, pixels}, f32),
-        params, suffix);
+        rewriter, loc, weights, image, Value(), Value(),
+        RankedTensorType::get({n * groups, taps, pixels}, f32), params, suffix);
     // [n, g, O/g, KH, KW, H, W] -> [n, g, O/g, H, KH, W, KW] = [n, O, H x KH, W x KW].
     columns = tensor::ExpandShapeOp::create(
         rewriter, loc,
@@ -484,8 +504,8 @@ struct FloatGemmLowering : KernelCallPattern<qc::GemmOp> {
     params[QC_FMATMUL_N] = type.getDimSize(1);
     params[QC_FMATMUL_TRANS_B] = op.getTransB();
     Location loc = op.getLoc();
-    Value product = buildFloatProduct(rewriter, loc, adaptor.getA(), adaptor.getB(), type,
-                                      params, suffix);
+    Value product = buildFloatProduct(rewriter, loc, adaptor.getA(), adaptor.getB(),
+                                      op.getA(), op.getB(), type, params, suffix);
     rewriter.replaceOp(op, buildGemmEpilogue(rewriter, loc, op, product, adaptor.getC()));
     return success();
   }

@@ -30,14 +30,15 @@ inline ColumnRange insideColumns(int64_t offset, int64_t stride, int64_t width,
   return {first, last};
 }
 
-/// Whether this CPU has AVX-512 VBMI (byte permutes), checked once: kernels
-/// built for any AVX-512 target use it only where it is there.
+/// Whether this CPU has AVX-512 VBMI (byte permutes) and AVX-512 BF16,
+/// checked once (CPUFeatures.cpp).
 bool hasVBMI();
+bool hasBF16();
 
 /// Who uses which scratch buffer (kernels may hold several at once).
 enum ScratchSlot {
   kQLayerRows, kQLayerPanels, kQLayerSums, kFConvColumns, kWeightOnlyRowSums,
-  kFMatMulTransposed,
+  kFMatMulTransposed, kBMatMulA, kBMatMulB, kBMatMulWidened,
   kNumScratchSlots
 };
 

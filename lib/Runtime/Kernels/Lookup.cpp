@@ -36,16 +36,6 @@ lookupVBMI(const uint8_t *in, const uint8_t *table, int64_t n, uint8_t flip, uin
 
 } // namespace
 
-bool quantc::kernels::hasVBMI() {
-#if defined(__x86_64__)
-  __builtin_cpu_init();
-  static const bool vbmi = __builtin_cpu_supports("avx512vbmi");
-  return vbmi;
-#else
-  return false;
-#endif
-}
-
 extern "C" void quantc_lookup(const uint8_t *input, const uint8_t *table,
                               const int64_t *params, uint8_t *output) {
   int64_t n = params[QC_LOOKUP_COUNT];
