@@ -359,17 +359,18 @@ def test_narrow_float_layers_in_loops(op, precision, tmp_path):
     np.testing.assert_array_equal(actual, expected)
 
 
-@pytest.mark.parametrize("op", ["MatMul", "Gemm"])
+@pytest.mark.parametrize("op", ["MatMul", "Gemm", "Conv"])
 def test_bf16_layers_on_bf16_kernel(op, tmp_path):
-    """bf16 matmul layers compiled for AVX-512 call quantc_bmatmul (vdpbf16ps
-    where the CPU has it), which sums as the evaluator does: bit-identical."""
+    """bf16 layers compiled for AVX-512 call quantc_bmatmul / quantc_bconv
+    (vdpbf16ps where the CPU has it), which sum as the evaluator does:
+    bit-identical."""
     model, inputs = float_layer_model(op)
     ir, library = compile_with_rules(
         model, inputs, [{"op_type": op, "activation": "bf16", "weight": "bf16"}], tmp_path,
         ["--target-cpu", "znver4"])
     assert "xbf16>" in ir.read_text()
     symbols = subprocess.run(["nm", library], capture_output=True, text=True).stdout
-    assert "quantc_bmatmul" in symbols
+    assert ("quantc_bconv" if op == "Conv" else "quantc_bmatmul") in symbols
     expected = quant_run(ir, inputs, tmp_path)["Y"]
     actual = run_library(library, inputs, tmp_path)["Y"]
     np.testing.assert_array_equal(actual, expected)

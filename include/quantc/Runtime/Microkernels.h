@@ -85,6 +85,12 @@ void quantc_fconv_avx2(const float *input, const float *weights,
 void quantc_fconv_generic(const float *input, const float *weights,
                           const float *bias, const int64_t *params,
                           float *output);
+/* The same convolution of bf16 images and weights (raw bits), with an f32
+   bias and f32 results summed exactly as the float kernel sums the widened
+   operands (but for subnormals, which AVX-512 BF16 flushes to zero). One
+   entry point for every target: it uses AVX-512 BF16 where the CPU has it. */
+void quantc_bconv(const uint16_t *input, const uint16_t *weights, const float *bias,
+                  const int64_t *params, float *output);
 
 /* Float matrix product: out[b] = A[b] (M x K) times B[b] (K x N, or N x K
    when transposed), each output summed in order of k from zero with a

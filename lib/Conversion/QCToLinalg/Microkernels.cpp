@@ -308,8 +308,28 @@ struct AccumulatorLayerLowering : KernelCallPattern<OpTy> {
   }
 };
 
+/// The bf16 tensor that `value` widens (a qc.cast from bf16), converted.
+Value widenedBF16(Value value, ConversionPatternRewriter &rewriter) {
+  auto cast = value ? value.getDefiningOp<qc::CastOp>() : nullptr;
+  if (!cast || !getElementTypeOrSelf(cast.getInput().getType()).isBF16())
+    return {};
+  return rewriter.getRemappedValue(cast.getInput());
+}
+
+/// The bf16 tensors two operands of a float layer widen (a bf16 layer, see
+/// NarrowFloatLowering), when the target has AVX-512: its bf16 kernels form
+/// the float kernels' sums from them.
+std::optional<std::pair<Value, Value>>
+bf16Operands(Value lhs, Value rhs, StringRef suffix, ConversionPatternRewriter &rewriter) {
+  Value narrowLhs = widenedBF16(lhs, rewriter), narrowRhs = widenedBF16(rhs, rewriter);
+  if (suffix != "avx512vnni" || !narrowLhs || !narrowRhs)
+    return std::nullopt;
+  return std::make_pair(narrowLhs, narrowRhs);
+}
+
 /// A float convolution as a call of the float kernel, which sums in the
-/// evaluator's order (so float islands of quantized models stay exact).
+/// evaluator's order (so float islands of quantized models stay exact), or
+/// of the bf16 kernel for a bf16 convolution.
 struct FloatConvLowering : KernelCallPattern<qc::ConvOp> {
   using KernelCallPattern::KernelCallPattern;
 
@@ -332,23 +352,21 @@ struct FloatConvLowering : KernelCallPattern<qc::ConvOp> {
     Value bias = adaptor.getBias()
                      ? adaptor.getBias()
                      : constantVector<float>(rewriter, loc, {0.0f}, rewriter.getF32Type());
+    Value input = adaptor.getInput(), weight = adaptor.getWeight();
+    std::string kernel = "quantc_fconv_" + suffix;
+    if (auto narrow = bf16Operands(op.getInput(), op.getWeight(), suffix, rewriter)) {
+      std::tie(input, weight) = *narrow;
+      kernel = "quantc_bconv";
+    }
     SmallVector<Value> inputs = {
-        adaptor.getInput(), adaptor.getWeight(), bias,
+        input, weight, bias,
         constantVector<int64_t>(rewriter, loc, params, rewriter.getI64Type())};
     rewriter.replaceOpWithNewOp<qc::MicrokernelOp>(
-        op, TypeRange{type}, rewriter.getStringAttr("quantc_fconv_" + suffix), inputs,
+        op, TypeRange{type}, rewriter.getStringAttr(kernel), inputs,
         ValueRange{emptyLike(rewriter, loc, type)});
     return success();
   }
 };
-
-/// The bf16 tensor that `value` widens (a qc.cast from bf16), converted.
-Value widenedBF16(Value value, ConversionPatternRewriter &rewriter) {
-  auto cast = value ? value.getDefiningOp<qc::CastOp>() : nullptr;
-  if (!cast || !getElementTypeOrSelf(cast.getInput().getType()).isBF16())
-    return {};
-  return rewriter.getRemappedValue(cast.getInput());
-}
 
 /// The microkernel call computing a float product [batch, m, k] x [k, n]
 /// (or [batch, k, n]; `transB` reads B as [n, k]). Where both operands are
@@ -359,12 +377,9 @@ Value buildFloatProduct(ConversionPatternRewriter &rewriter, Location loc, Value
                         RankedTensorType resultType, ArrayRef<int64_t> params,
                         StringRef suffix) {
   std::string kernel = "quantc_fmatmul_" + suffix.str();
-  Value narrowLhs = widenedBF16(originalLhs, rewriter);
-  Value narrowRhs = widenedBF16(originalRhs, rewriter);
-  if (suffix == "avx512vnni" && narrowLhs && narrowRhs) {
+  if (auto narrow = bf16Operands(originalLhs, originalRhs, suffix, rewriter)) {
+    std::tie(lhs, rhs) = *narrow;
     kernel = "quantc_bmatmul";
-    lhs = narrowLhs;
-    rhs = narrowRhs;
   }
   SmallVector<Value> inputs = {
       lhs, rhs, constantVector<int64_t>(rewriter, loc, params, rewriter.getI64Type())};

@@ -12,6 +12,7 @@
 // operands are widened and the float kernel runs.
 //
 //===----------------------------------------------------------------------===//
+#include "BF16.h"
 #include "Kernels.h"
 #include "quantc/Runtime/Microkernels.h"
 
@@ -28,12 +29,6 @@ constexpr int kRows = 6;                  // rows of A per tile
 constexpr int64_t kColumns = 64;          // columns per tile: four vectors
 constexpr int64_t kRowsPerTask = 4 * kRows;
 constexpr int64_t kColumnsPerTask = 4 * kColumns;
-
-/// The pair (first, second) of a reduction as one 32-bit word, the first in
-/// the high (odd) half, which vdpbf16ps adds first.
-uint32_t swappedPair(uint16_t first, uint16_t second) {
-  return uint32_t(first) << 16 | second;
-}
 
 /// One batch's operands as pairs: A [m][k2], B [k2][paddedN] (zero columns
 /// past n, zero second halves past k).
@@ -98,21 +93,14 @@ struct Pairs {
 };
 
 
-float widen(uint16_t value) {
-  uint32_t bits = uint32_t(value) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
-
 /// The float kernel on the widened operands.
 void runWidened(const uint16_t *a, const uint16_t *b, const int64_t *params, float *output) {
   int64_t batch = params[QC_FMATMUL_BATCH], m = params[QC_FMATMUL_M];
   int64_t k = params[QC_FMATMUL_K], n = params[QC_FMATMUL_N];
   int64_t aSize = batch * m * k, bSize = (params[QC_FMATMUL_B_BATCHED] ? batch : 1) * k * n;
   auto *wide = static_cast<float *>(scratch(kBMatMulWidened, (aSize + bSize) * sizeof(float)));
-  std::transform(a, a + aSize, wide, widen);
-  std::transform(b, b + bSize, wide + aSize, widen);
+  std::transform(a, a + aSize, wide, widenBF16);
+  std::transform(b, b + bSize, wide + aSize, widenBF16);
   quantc_fmatmul_generic(wide, wide + aSize, params, output);
 }
 } // namespace

@@ -6,66 +6,21 @@
 // reference evaluator's bit for bit while the loops vectorize across pixels.
 //
 //===----------------------------------------------------------------------===//
-#include "Kernels.h"
-#include "quantc/Runtime/Microkernels.h"
+#include "ConvGeometry.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+
+using namespace quantc::kernels;
 
 namespace {
 constexpr int kRows = 6;      // output channels per tile
 constexpr int kPixels = 64;   // pixels per tile
 constexpr int64_t kChannelsPerChunk = 8 * kRows;
 
-struct Geometry {
-  const int64_t *p;
-  int64_t operator[](qc_fconv_param i) const { return p[i]; }
-  int64_t groups() const { return p[QC_FCONV_GROUP]; }
-  int64_t groupChannels() const { return p[QC_FCONV_C] / groups(); }
-  int64_t groupOutputs() const { return p[QC_FCONV_N] / groups(); }
-  int64_t taps() const { return groupChannels() * p[QC_FCONV_KH] * p[QC_FCONV_KW]; }
-  int64_t pixels() const { return p[QC_FCONV_OH] * p[QC_FCONV_OW]; }
-  bool isPointwise() const {
-    return p[QC_FCONV_KH] == 1 && p[QC_FCONV_KW] == 1 && p[QC_FCONV_STRIDE_H] == 1 &&
-           p[QC_FCONV_STRIDE_W] == 1 && p[QC_FCONV_PAD_TOP] == 0 &&
-           p[QC_FCONV_PAD_LEFT] == 0 && p[QC_FCONV_OH] == p[QC_FCONV_H] &&
-           p[QC_FCONV_OW] == p[QC_FCONV_W];
-  }
-};
-
-/// Rows of pixels, one per tap (channel, window row, window column), zero
-/// in the padding.
-void unfold(const Geometry &g, const float *image, float *columns) {
-  int64_t h = g[QC_FCONV_H], w = g[QC_FCONV_W], kh = g[QC_FCONV_KH], kw = g[QC_FCONV_KW];
-  int64_t sh = g[QC_FCONV_STRIDE_H], sw = g[QC_FCONV_STRIDE_W];
-  int64_t dh = g[QC_FCONV_DILATION_H], dw = g[QC_FCONV_DILATION_W];
-  int64_t pt = g[QC_FCONV_PAD_TOP], pl = g[QC_FCONV_PAD_LEFT];
-  int64_t oh = g[QC_FCONV_OH], ow = g[QC_FCONV_OW], pixels = oh * ow;
-  for (int64_t c = 0; c < g.groupChannels(); ++c)
-    for (int64_t ky = 0; ky < kh; ++ky)
-      for (int64_t kx = 0; kx < kw; ++kx) {
-        float *row = columns + ((c * kh + ky) * kw + kx) * pixels;
-        int64_t offset = kx * dw - pl;
-        auto [first, last] = quantc::kernels::insideColumns(offset, sw, w, ow);
-        for (int64_t oy = 0; oy < oh; ++oy) {
-          float *dst = row + oy * ow;
-          int64_t iy = oy * sh - pt + ky * dh;
-          if (iy < 0 || iy >= h) {
-            std::fill(dst, dst + ow, 0.0f);
-            continue;
-          }
-          const float *src = image + (c * h + iy) * w;
-          std::fill(dst, dst + first, 0.0f);
-          for (int64_t ox = first; ox < last; ++ox)
-            dst[ox] = src[ox * sw + offset];
-          std::fill(dst + last, dst + ow, 0.0f);
-        }
-      }
-}
-
 struct Work {
-  Geometry g;
+  ConvGeometry g;
   const float *columns, *weights, *bias;
   float *output;
   int64_t batch, group;
@@ -110,7 +65,7 @@ struct Work {
 extern "C" void QUANTC_FCONV_NAME(const float *input, const float *weights,
                                   const float *bias, const int64_t *params,
                                   float *output) {
-  Geometry g{params};
+  ConvGeometry g{params};
   int64_t pixels = g.pixels(), taps = g.taps();
   int64_t groupPlane = g.groupChannels() * g[QC_FCONV_H] * g[QC_FCONV_W];
   bool pointwise = g.isPointwise();

@@ -35,6 +35,20 @@ func.func @gemm_bf16(%a: tensor<2x4xbf16>, %b: tensor<3x4xbf16>) -> tensor<2x3xb
 
 // -----
 
+// Rule: a bf16 convolution calls quantc_bconv with the bf16 image and
+// weights and the widened bias, with the float kernel's geometry.
+// CHECK-LABEL: func.func @conv_bf16
+// CHECK: %[[Y:.*]] = qc.microkernel "quantc_bconv" ins(%arg0, %arg1, %{{.*}}, %{{.*}} : tensor<1x4x5x5xbf16>, tensor<6x2x3x3xbf16>, tensor<6xf32>, tensor<17xi64>)
+// CHECK: arith.truncf %{{.*}} : f32 to bf16
+// AVX2-LABEL: func.func @conv_bf16
+// AVX2: qc.microkernel "quantc_fconv_avx2" ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<1x4x5x5xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>, tensor<17xi64>)
+func.func @conv_bf16(%x: tensor<1x4x5x5xbf16>, %w: tensor<6x2x3x3xbf16>, %b: tensor<6xbf16>) -> tensor<1x6x3x3xbf16> {
+  %y = qc.conv %x, %w, %b {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, group = 2} : (tensor<1x4x5x5xbf16>, tensor<6x2x3x3xbf16>, tensor<6xbf16>) -> tensor<1x6x3x3xbf16>
+  return %y : tensor<1x6x3x3xbf16>
+}
+
+// -----
+
 // Rule: f16 layers and mixed operands stay on the f32 kernel (widened).
 // CHECK-LABEL: func.func @matmul_f16
 // CHECK: arith.extf
