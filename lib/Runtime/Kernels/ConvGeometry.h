@@ -1,7 +1,7 @@
 //===- ConvGeometry.h - the float convolutions' parameters ------*- C++ -*-===//
 //
 // Shared by the float (FConv.cpp) and bf16 (BConv.cpp) convolution kernels:
-// the qc_fconv_param array and the image unfolded into rows of pixels, one
+// the qc_fconv_param array, and the image unfolded into rows of pixels, one
 // per tap, in the order each output sums its taps.
 //
 //===----------------------------------------------------------------------===//
@@ -9,6 +9,7 @@
 #define QUANTC_LIB_RUNTIME_KERNELS_CONVGEOMETRY_H
 
 #include "Kernels.h"
+#include "Unfold.h"
 #include "quantc/Runtime/Microkernels.h"
 
 #include <algorithm>
@@ -26,43 +27,23 @@ struct ConvGeometry {
   int64_t groupOutputs() const { return p[QC_FCONV_N] / groups(); }
   int64_t taps() const { return groupChannels() * p[QC_FCONV_KH] * p[QC_FCONV_KW]; }
   int64_t pixels() const { return p[QC_FCONV_OH] * p[QC_FCONV_OW]; }
-  bool isPointwise() const {
-    return p[QC_FCONV_KH] == 1 && p[QC_FCONV_KW] == 1 && p[QC_FCONV_STRIDE_H] == 1 &&
-           p[QC_FCONV_STRIDE_W] == 1 && p[QC_FCONV_PAD_TOP] == 0 &&
-           p[QC_FCONV_PAD_LEFT] == 0 && p[QC_FCONV_OH] == p[QC_FCONV_H] &&
-           p[QC_FCONV_OW] == p[QC_FCONV_W];
+  Window window() const {
+    return {groupChannels(),       p[QC_FCONV_H],          p[QC_FCONV_W],
+            p[QC_FCONV_KH],        p[QC_FCONV_KW],         p[QC_FCONV_STRIDE_H],
+            p[QC_FCONV_STRIDE_W],  p[QC_FCONV_DILATION_H], p[QC_FCONV_DILATION_W],
+            p[QC_FCONV_PAD_TOP],   p[QC_FCONV_PAD_LEFT],   p[QC_FCONV_OH],
+            p[QC_FCONV_OW]};
   }
+  bool isPointwise() const { return window().isPointwise(); }
 };
 
 /// Rows of pixels, one per tap (channel, window row, window column), zero
 /// in the padding.
 template <typename T>
 void unfold(const ConvGeometry &g, const T *image, T *columns) {
-  int64_t h = g[QC_FCONV_H], w = g[QC_FCONV_W], kh = g[QC_FCONV_KH], kw = g[QC_FCONV_KW];
-  int64_t sh = g[QC_FCONV_STRIDE_H], sw = g[QC_FCONV_STRIDE_W];
-  int64_t dh = g[QC_FCONV_DILATION_H], dw = g[QC_FCONV_DILATION_W];
-  int64_t pt = g[QC_FCONV_PAD_TOP], pl = g[QC_FCONV_PAD_LEFT];
-  int64_t oh = g[QC_FCONV_OH], ow = g[QC_FCONV_OW], pixels = oh * ow;
-  for (int64_t c = 0; c < g.groupChannels(); ++c)
-    for (int64_t ky = 0; ky < kh; ++ky)
-      for (int64_t kx = 0; kx < kw; ++kx) {
-        T *row = columns + ((c * kh + ky) * kw + kx) * pixels;
-        int64_t offset = kx * dw - pl;
-        auto [first, last] = quantc::kernels::insideColumns(offset, sw, w, ow);
-        for (int64_t oy = 0; oy < oh; ++oy) {
-          T *dst = row + oy * ow;
-          int64_t iy = oy * sh - pt + ky * dh;
-          if (iy < 0 || iy >= h) {
-            std::fill(dst, dst + ow, T(0));
-            continue;
-          }
-          const T *src = image + (c * h + iy) * w;
-          std::fill(dst, dst + first, T(0));
-          for (int64_t ox = first; ox < last; ++ox)
-            dst[ox] = src[ox * sw + offset];
-          std::fill(dst + last, dst + ow, T(0));
-        }
-      }
+  unfoldWindow(
+      g.window(), image, columns, T(0), [](T v) { return v; },
+      [](T *dst, const T *src, int64_t n) { std::copy(src, src + n, dst); });
 }
 
 } // namespace

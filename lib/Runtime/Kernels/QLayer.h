@@ -11,6 +11,7 @@
 #define QUANTC_LIB_RUNTIME_KERNELS_QLAYER_H
 
 #include "Kernels.h"
+#include "Unfold.h"
 #include "quantc/Runtime/Microkernels.h"
 
 #include <algorithm>
@@ -165,48 +166,25 @@ template <typename Tile>
 void packImage(const QLayer &layer, const uint8_t *image, int8_t *columns, int8_t *panels,
                int32_t *sums) {
   const int64_t *p = layer.p;
-  int64_t c = p[QC_QLAYER_C] / layer.groups(), h = p[QC_QLAYER_H], w = p[QC_QLAYER_W];
-  int64_t kh = p[QC_QLAYER_KH], kw = p[QC_QLAYER_KW];
-  int64_t sh = p[QC_QLAYER_STRIDE_H], sw = p[QC_QLAYER_STRIDE_W];
-  int64_t dh = p[QC_QLAYER_DILATION_H], dw = p[QC_QLAYER_DILATION_W];
-  int64_t pt = p[QC_QLAYER_PAD_TOP], pl = p[QC_QLAYER_PAD_LEFT];
-  int64_t oh = p[QC_QLAYER_OH], ow = p[QC_QLAYER_OW];
-  int64_t pixels = oh * ow, k = layer.k(), kp = layer.paddedK();
+  Window window{p[QC_QLAYER_C] / layer.groups(), p[QC_QLAYER_H], p[QC_QLAYER_W],
+                p[QC_QLAYER_KH], p[QC_QLAYER_KW], p[QC_QLAYER_STRIDE_H],
+                p[QC_QLAYER_STRIDE_W], p[QC_QLAYER_DILATION_H], p[QC_QLAYER_DILATION_W],
+                p[QC_QLAYER_PAD_TOP], p[QC_QLAYER_PAD_LEFT], p[QC_QLAYER_OH],
+                p[QC_QLAYER_OW]};
+  int64_t pixels = window.oh * window.ow, k = layer.k(), kp = layer.paddedK();
   // s8 view: u8 inputs flip to value - 128; s8 inputs stay.
   uint8_t flip = layer.flip() ^ 0x80;
-  bool pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 &&
-                   oh == h && ow == w;
   // Rows of the unfolded image, and the flip still to apply to them.
   const uint8_t *rows = image;
   uint8_t rowFlip = flip;
-  if (!pointwise) {
+  if (!window.isPointwise()) {
     auto pad = static_cast<uint8_t>(static_cast<uint8_t>(p[QC_QLAYER_PAD_VALUE]) ^ flip);
     auto *unfolded = reinterpret_cast<uint8_t *>(columns);
-    // im2col, one row of pixels per tap; rows of a stride-1 window are copies.
-    for (int64_t ch = 0; ch < c; ++ch)
-      for (int64_t ky = 0; ky < kh; ++ky)
-        for (int64_t kx = 0; kx < kw; ++kx) {
-          uint8_t *row = unfolded + ((ch * kh + ky) * kw + kx) * pixels;
-          // Output columns whose input column is inside the image.
-          int64_t offset = kx * dw - pl;
-          auto [first, last] = quantc::kernels::insideColumns(offset, sw, w, ow);
-          for (int64_t oy = 0; oy < oh; ++oy) {
-            uint8_t *dst = row + oy * ow;
-            int64_t iy = oy * sh - pt + ky * dh;
-            if (iy < 0 || iy >= h) {
-              std::memset(dst, pad, ow);
-              continue;
-            }
-            const uint8_t *src = image + (ch * h + iy) * w + offset;
-            std::memset(dst, pad, first);
-            if (sw == 1)
-              Tile::copyFlipped(dst + first, src + first, last - first, flip);
-            else
-              for (int64_t ox = first; ox < last; ++ox)
-                dst[ox] = src[ox * sw] ^ flip;
-            std::memset(dst + last, pad, ow - last);
-          }
-        }
+    unfoldWindow(
+        window, image, unfolded, pad, [flip](uint8_t v) { return uint8_t(v ^ flip); },
+        [flip](uint8_t *dst, const uint8_t *src, int64_t n) {
+          Tile::copyFlipped(dst, src, n, flip);
+        });
     rows = unfolded;
     rowFlip = 0;
   }

@@ -1,0 +1,65 @@
+//===- Unfold.h - convolution windows unfolded into rows --------*- C++ -*-===//
+//
+// im2col, shared by the integer (QLayer.h) and float (ConvGeometry.h)
+// convolution kernels: one row of output pixels per window tap.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANTC_LIB_RUNTIME_KERNELS_UNFOLD_H
+#define QUANTC_LIB_RUNTIME_KERNELS_UNFOLD_H
+
+#include "Kernels.h"
+
+#include <algorithm>
+
+namespace quantc::kernels {
+// Internal linkage: each instruction-set build of a kernel compiles its own
+// copy, which must not be merged with another build's.
+namespace {
+
+/// A convolution window over the channels of one image (or group).
+struct Window {
+  int64_t channels, h, w, kh, kw, strideH, strideW, dilationH, dilationW, padTop, padLeft,
+      oh, ow;
+  bool isPointwise() const {
+    return kh == 1 && kw == 1 && strideH == 1 && strideW == 1 && padTop == 0 &&
+           padLeft == 0 && oh == h && ow == w;
+  }
+};
+
+/// One row of oh x ow pixels per tap (channel, window row, window column),
+/// `pad` outside the image and convert(value) inside; `copyRow(dst, src,
+/// n)` converts the contiguous runs of stride-1 windows.
+template <typename T, typename Convert, typename CopyRow>
+void unfoldWindow(const Window &win, const T *image, T *columns, T pad, Convert convert,
+                  CopyRow copyRow) {
+  int64_t pixels = win.oh * win.ow;
+  for (int64_t c = 0; c < win.channels; ++c)
+    for (int64_t ky = 0; ky < win.kh; ++ky)
+      for (int64_t kx = 0; kx < win.kw; ++kx) {
+        T *row = columns + ((c * win.kh + ky) * win.kw + kx) * pixels;
+        // Output columns whose input column is inside the image.
+        int64_t offset = kx * win.dilationW - win.padLeft;
+        auto [first, last] = insideColumns(offset, win.strideW, win.w, win.ow);
+        for (int64_t oy = 0; oy < win.oh; ++oy) {
+          T *dst = row + oy * win.ow;
+          int64_t iy = oy * win.strideH - win.padTop + ky * win.dilationH;
+          if (iy < 0 || iy >= win.h) {
+            std::fill(dst, dst + win.ow, pad);
+            continue;
+          }
+          const T *src = image + (c * win.h + iy) * win.w + offset;
+          std::fill(dst, dst + first, pad);
+          if (win.strideW == 1)
+            copyRow(dst + first, src + first, last - first);
+          else
+            for (int64_t ox = first; ox < last; ++ox)
+              dst[ox] = convert(src[ox * win.strideW]);
+          std::fill(dst + last, dst + win.ow, pad);
+        }
+      }
+}
+
+} // namespace
+} // namespace quantc::kernels
+
+#endif // QUANTC_LIB_RUNTIME_KERNELS_UNFOLD_H
