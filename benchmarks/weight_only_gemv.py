@@ -3,13 +3,16 @@ exceed the last-level cache, against ONNX Runtime's MatMulNBits on the very
 same model file (random packed weights, one scale per block of 32).
 
 Reports the effective weight bandwidth (bytes of packed weights and scales
-read per second) of each engine and the ratio. Usage:
+read per second) of each engine, as a fraction of this machine's single-core
+read bandwidth (measured first by benchmarks/read_bandwidth.c), and the
+ratio. Usage:
 
     python benchmarks/weight_only_gemv.py [--layers 8] [--size 4096]
 """
 import argparse
 import json
 import pathlib
+import subprocess
 import tempfile
 
 import numpy as np
@@ -47,6 +50,17 @@ def nbits_chain(path, layers, size, bits, rng):
     return sum(init.raw_data.__len__() for init in model.graph.initializer)
 
 
+def measure_read_bandwidth():
+    """This machine's single-core read bandwidth in GB/s (read_bandwidth.c)."""
+    source = pathlib.Path(__file__).with_name("read_bandwidth.c")
+    with tempfile.TemporaryDirectory() as tmp:
+        binary = pathlib.Path(tmp) / "read_bandwidth"
+        subprocess.run(["clang-22", "-O2", "-mavx512f", str(source), "-o", str(binary)],
+                       check=True)
+        return float(subprocess.run([str(binary)], check=True, capture_output=True,
+                                    text=True).stdout.split()[0])
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--layers", type=int, default=8)
@@ -57,6 +71,8 @@ def main():
                         help="alternate the engines this many times, keep each one's best")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
+    bandwidth = measure_read_bandwidth()
+    print(f"single-core read bandwidth: {bandwidth:.1f} GB/s")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
@@ -79,6 +95,7 @@ def main():
                 row = {"bits": bits, "threads": threads, "layers": args.layers,
                        "size": args.size, "weight_mib": weight_bytes / 2**20,
                        "quantc_ms": ours, "quantc_gbps": weight_bytes / ours / 1e6,
+                       "quantc_of_bandwidth": weight_bytes / ours / 1e6 / bandwidth,
                        "ort_ms": theirs,
                        "ort_gbps": theirs and weight_bytes / theirs / 1e6,
                        "speedup": theirs and theirs / ours, "note": note}
@@ -86,14 +103,16 @@ def main():
                 print(json.dumps(row))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "weight_only_gemv.json").write_text(json.dumps(rows, indent=1))
-    lines = ["| bits | threads | weights MiB | quantc ms | quantc GB/s | ORT ms | ORT GB/s | ORT / quantc |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [f"Single-core read bandwidth (read_bandwidth.c): {bandwidth:.1f} GB/s.", "",
+             "| bits | threads | weights MiB | quantc ms | quantc GB/s | of 1-core bandwidth | ORT ms | ORT GB/s | ORT / quantc |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ort_ms = f"{r['ort_ms']:.2f}" if r["ort_ms"] else "n/a*"
         ort_bw = f"{r['ort_gbps']:.1f}" if r["ort_gbps"] else "n/a"
         speed = f"{r['speedup']:.2f}x" if r["speedup"] else "n/a"
         lines.append(f"| {r['bits']} | {r['threads']} | {r['weight_mib']:.0f} | {r['quantc_ms']:.2f} | "
-                     f"{r['quantc_gbps']:.1f} | {ort_ms} | {ort_bw} | {speed} |")
+                     f"{r['quantc_gbps']:.1f} | {100 * r['quantc_of_bandwidth']:.0f} % | {ort_ms} | "
+                     f"{ort_bw} | {speed} |")
     notes = sorted({r["note"] for r in rows if r["note"]})
     lines += [f"\n*ONNX Runtime {ort.__version__}: {note}" for note in notes]
     (RESULTS / "weight_only_gemv.md").write_text("\n".join(lines) + "\n")
