@@ -11,6 +11,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 using namespace quantc::kernels;
 
@@ -37,28 +40,79 @@ struct Work {
     for (int64_t o = first; o < last; o += kRows) {
       int rows = static_cast<int>(std::min<int64_t>(kRows, last - o));
       int64_t channel = group * outputs + o;
-      float acc[kRows][kPixels] = {};
-      const float *w = weights + channel * taps;
-      for (int64_t k = 0; k < taps; ++k) {
-        const float *x = columns + k * pixels + x0;
-        for (int r = 0; r < rows; ++r) {
-          float wk = w[r * taps + k];
-          if (width == kPixels)
-            for (int i = 0; i < kPixels; ++i)
-              acc[r][i] = acc[r][i] + wk * x[i];
-          else
-            for (int i = 0; i < width; ++i)
-              acc[r][i] = acc[r][i] + wk * x[i];
-        }
+#if defined(__AVX512F__)
+      switch (rows) {
+      case 1: tileAVX512<1>(channel, x0, width); break;
+      case 2: tileAVX512<2>(channel, x0, width); break;
+      case 3: tileAVX512<3>(channel, x0, width); break;
+      case 4: tileAVX512<4>(channel, x0, width); break;
+      case 5: tileAVX512<5>(channel, x0, width); break;
+      default: tileAVX512<6>(channel, x0, width); break;
       }
-      for (int r = 0; r < rows; ++r) {
-        float *dst = output + (batch * g[QC_FCONV_N] + channel + r) * pixels + x0;
-        float b = g[QC_FCONV_HAS_BIAS] ? bias[channel + r] : 0.0f;
-        for (int i = 0; i < width; ++i)
-          dst[i] = g[QC_FCONV_HAS_BIAS] ? acc[r][i] + b : acc[r][i];
-      }
+#else
+      tile(channel, rows, x0, width);
+#endif
     }
   }
+
+  void store(int64_t channel, int64_t x0, int width, const float *acc) const {
+    float *dst = output + (batch * g[QC_FCONV_N] + channel) * g.pixels() + x0;
+    float b = g[QC_FCONV_HAS_BIAS] ? bias[channel] : 0.0f;
+    for (int i = 0; i < width; ++i)
+      dst[i] = g[QC_FCONV_HAS_BIAS] ? acc[i] + b : acc[i];
+  }
+
+  /// `rows` output channels over `width` pixels, in loops the compiler
+  /// vectorizes.
+  void tile(int64_t channel, int rows, int64_t x0, int width) const {
+    int64_t pixels = g.pixels(), taps = g.taps();
+    float acc[kRows][kPixels] = {};
+    const float *w = weights + channel * taps;
+    for (int64_t k = 0; k < taps; ++k) {
+      const float *x = columns + k * pixels + x0;
+      for (int r = 0; r < rows; ++r) {
+        float wk = w[r * taps + k];
+        for (int i = 0; i < width; ++i)
+          acc[r][i] = acc[r][i] + wk * x[i];
+      }
+    }
+    for (int r = 0; r < rows; ++r)
+      store(channel + r, x0, width, acc[r]);
+  }
+
+#if defined(__AVX512F__)
+  /// The same sums held in registers (a product, then a sum, each rounded),
+  /// with masked loads for a partial tile.
+  template <int Rows>
+  void tileAVX512(int64_t channel, int64_t x0, int width) const {
+    int64_t pixels = g.pixels(), taps = g.taps();
+    __m512 acc[Rows][4];
+    for (auto &row : acc)
+      for (__m512 &v : row)
+        v = _mm512_setzero_ps();
+    __mmask16 live[4];
+    for (int v = 0; v < 4; ++v)
+      live[v] = static_cast<__mmask16>((1u << std::clamp(width - 16 * v, 0, 16)) - 1);
+    const float *w = weights + channel * taps;
+    for (int64_t k = 0; k < taps; ++k) {
+      const float *x = columns + k * pixels + x0;
+      __m512 xs[4];
+      for (int v = 0; v < 4; ++v)
+        xs[v] = _mm512_maskz_loadu_ps(live[v], x + 16 * v);
+      for (int r = 0; r < Rows; ++r) {
+        __m512 wk = _mm512_set1_ps(w[r * taps + k]);
+        for (int v = 0; v < 4; ++v)
+          acc[r][v] = _mm512_add_ps(acc[r][v], _mm512_mul_ps(wk, xs[v]));
+      }
+    }
+    for (int r = 0; r < Rows; ++r) {
+      alignas(64) float row[kPixels];
+      for (int v = 0; v < 4; ++v)
+        _mm512_store_ps(row + 16 * v, acc[r][v]);
+      store(channel + r, x0, width, row);
+    }
+  }
+#endif
 };
 } // namespace
 

@@ -15,9 +15,13 @@
 
 #include <algorithm>
 #include <cstring>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 namespace {
 constexpr int64_t kBlockN = 512, kBlockK = 256, kRowsPerTask = 8;
+constexpr int64_t kTileRows = 4, kTileColumns = 64; // AVX-512 register tile
 
 struct Work {
   const float *a, *b;
@@ -33,12 +37,54 @@ struct Work {
     int64_t r0 = (index / columnTasks()) * kRowsPerTask;
     int64_t j0 = (index % columnTasks()) * kBlockN;
     int64_t rows = std::min(kRowsPerTask, m - r0), cols = std::min(kBlockN, n - j0);
+#if defined(__AVX512F__)
+    for (int64_t j = j0; j < j0 + cols; j += kTileColumns)
+      for (int64_t r = r0; r < r0 + rows; r += kTileRows) {
+        int width = static_cast<int>(std::min(kTileColumns, j0 + cols - j));
+        switch (std::min<int64_t>(kTileRows, r0 + rows - r)) {
+        case 1: tileAVX512<1>(r, j, width); break;
+        case 2: tileAVX512<2>(r, j, width); break;
+        case 3: tileAVX512<3>(r, j, width); break;
+        default: tileAVX512<4>(r, j, width); break;
+        }
+      }
+#else
     for (int64_t r = r0; r < r0 + rows; ++r)
       std::memset(c + r * n + j0, 0, cols * sizeof(float));
     for (int64_t p0 = 0; p0 < k; p0 += kBlockK)
       quantc::runtime::floatMatMulBlock(rows, cols, std::min(kBlockK, k - p0), a + r0 * k + p0,
                                         k, b + p0 * n + j0, n, c + r0 * n + j0, n);
+#endif
   }
+
+#if defined(__AVX512F__)
+  /// floatMatMulBlock's sums for Rows x 64 outputs, held in registers over
+  /// the whole reduction (each product, then each sum, rounded).
+  template <int Rows>
+  void tileAVX512(int64_t r, int64_t j, int width) const {
+    __m512 acc[Rows][4];
+    for (auto &row : acc)
+      for (__m512 &v : row)
+        v = _mm512_setzero_ps();
+    __mmask16 live[4];
+    for (int v = 0; v < 4; ++v)
+      live[v] = static_cast<__mmask16>((1u << std::clamp(width - 16 * v, 0, 16)) - 1);
+    for (int64_t p = 0; p < k; ++p) {
+      const float *bp = b + p * n + j;
+      __m512 bs[4];
+      for (int v = 0; v < 4; ++v)
+        bs[v] = _mm512_maskz_loadu_ps(live[v], bp + 16 * v);
+      for (int i = 0; i < Rows; ++i) {
+        __m512 x = _mm512_set1_ps(a[(r + i) * k + p]);
+        for (int v = 0; v < 4; ++v)
+          acc[i][v] = _mm512_add_ps(acc[i][v], _mm512_mul_ps(x, bs[v]));
+      }
+    }
+    for (int i = 0; i < Rows; ++i)
+      for (int v = 0; v < 4; ++v)
+        _mm512_mask_storeu_ps(c + (r + i) * n + j + 16 * v, live[v], acc[i][v]);
+  }
+#endif
 };
 } // namespace
 

@@ -1,0 +1,102 @@
+//===- FloatKernelTest.cpp - float kernels, every variant -------*- C++ -*-===//
+//
+// Every instruction-set variant of the float matmul and convolution kernels
+// sums in the evaluator's order, so all must agree bit for bit with the
+// portable build: partial tiles of rows, columns and pixels, long
+// reductions, transposed and batched operands, windows with padding,
+// strides and groups.
+//
+//===----------------------------------------------------------------------===//
+#include "quantc/Runtime/Microkernels.h"
+#include "gtest/gtest.h"
+
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+using FMatMulFn = void (*)(const float *, const float *, const int64_t *, float *);
+using FConvFn = void (*)(const float *, const float *, const float *, const int64_t *, float *);
+
+bool hasAVX512() { return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"); }
+
+std::vector<float> randomFloats(size_t count, std::mt19937 &rng) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> values(count);
+  for (float &v : values)
+    v = normal(rng);
+  return values;
+}
+
+void expectSameBits(const std::vector<float> &expected, const std::vector<float> &actual,
+                    const std::string &what) {
+  int mismatches = 0;
+  for (size_t i = 0; i < expected.size(); ++i)
+    if (std::memcmp(&expected[i], &actual[i], sizeof(float)) != 0 && ++mismatches <= 3)
+      ADD_FAILURE() << what << " at " << i << ": " << actual[i] << " instead of "
+                    << expected[i];
+}
+
+void checkMatMul(int64_t batch, int64_t m, int64_t k, int64_t n, bool batchedB, bool transB) {
+  std::mt19937 rng(static_cast<unsigned>(m * 7919 + k * 31 + n));
+  std::vector<float> a = randomFloats(batch * m * k, rng);
+  std::vector<float> b = randomFloats((batchedB ? batch : 1) * k * n, rng);
+  std::vector<int64_t> params = {batch, m, k, n, batchedB, transB};
+  ASSERT_EQ(params.size(), size_t(QC_FMATMUL_NUM_PARAMS));
+  std::vector<float> expected(batch * m * n);
+  quantc_fmatmul_generic(a.data(), b.data(), params.data(), expected.data());
+  std::vector<std::pair<const char *, FMatMulFn>> variants = {{"avx2", quantc_fmatmul_avx2}};
+  if (hasAVX512())
+    variants.push_back({"avx512vnni", quantc_fmatmul_avx512vnni});
+  for (auto [name, fn] : variants) {
+    std::vector<float> actual(expected.size());
+    fn(a.data(), b.data(), params.data(), actual.data());
+    expectSameBits(expected, actual,
+                   std::string(name) + " matmul " + std::to_string(m) + "x" +
+                       std::to_string(k) + "x" + std::to_string(n));
+  }
+}
+
+TEST(FloatKernels, MatMulVariantsSumAlike) {
+  for (int64_t m : {1, 3, 4, 9})
+    for (int64_t k : {1, 5, 300})
+      for (int64_t n : {1, 16, 70, 600})
+        checkMatMul(1, m, k, n, false, false);
+  checkMatMul(2, 5, 33, 90, true, true);
+  checkMatMul(3, 4, 20, 65, false, false);
+}
+
+void checkConv(int64_t c, int64_t h, int64_t w, int64_t n, int64_t kernel, int64_t stride,
+               int64_t pad, int64_t groups) {
+  std::mt19937 rng(static_cast<unsigned>(c * 101 + w * 13 + kernel));
+  int64_t oh = (h + 2 * pad - kernel) / stride + 1, ow = (w + 2 * pad - kernel) / stride + 1;
+  std::vector<float> input = randomFloats(2 * c * h * w, rng);
+  std::vector<float> weights = randomFloats(n * c / groups * kernel * kernel, rng);
+  std::vector<float> bias = randomFloats(n, rng);
+  std::vector<int64_t> params = {2,  c,  h,     w,      n,  kernel, kernel, stride, stride,
+                                 1,  1,  pad,   pad,    oh, ow,     groups, 1};
+  ASSERT_EQ(params.size(), size_t(QC_FCONV_NUM_PARAMS));
+  std::vector<float> expected(2 * n * oh * ow);
+  quantc_fconv_generic(input.data(), weights.data(), bias.data(), params.data(),
+                       expected.data());
+  std::vector<std::pair<const char *, FConvFn>> variants = {{"avx2", quantc_fconv_avx2}};
+  if (hasAVX512())
+    variants.push_back({"avx512vnni", quantc_fconv_avx512vnni});
+  for (auto [name, fn] : variants) {
+    std::vector<float> actual(expected.size());
+    fn(input.data(), weights.data(), bias.data(), params.data(), actual.data());
+    expectSameBits(expected, actual,
+                   std::string(name) + " conv " + std::to_string(c) + "x" + std::to_string(h) +
+                       "x" + std::to_string(w) + " window " + std::to_string(kernel));
+  }
+}
+
+TEST(FloatKernels, ConvVariantsSumAlike) {
+  checkConv(3, 9, 11, 8, 3, 1, 1, 1);
+  checkConv(4, 10, 13, 7, 3, 2, 1, 1);
+  checkConv(16, 9, 9, 20, 1, 1, 0, 1);
+  checkConv(6, 8, 8, 6, 3, 1, 1, 3);
+  checkConv(5, 12, 12, 70, 5, 1, 2, 1);
+}
+} // namespace
