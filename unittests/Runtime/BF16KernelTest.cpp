@@ -118,5 +118,7 @@ TEST(BConvKernel, SumsAsTheFloatKernelOnWidenedOperands) {
   checkConv({1, 16, 9, 9, 20, 1, 1, 0, 1, true});   // pointwise, 81 pixels
   checkConv({1, 6, 8, 8, 6, 3, 1, 1, 3, true});     // groups
   checkConv({1, 5, 12, 12, 70, 5, 1, 2, 1, false}); // two channel chunks
+  checkConv({2, 6, 8, 19, 6, 3, 1, 1, 6, true});     // depthwise
+  checkConv({1, 8, 9, 33, 8, 5, 2, 2, 8, true});     // depthwise, stride 2
 }
 } // namespace

@@ -98,5 +98,9 @@ TEST(FloatKernels, ConvVariantsSumAlike) {
   checkConv(16, 9, 9, 20, 1, 1, 0, 1);
   checkConv(6, 8, 8, 6, 3, 1, 1, 3);
   checkConv(5, 12, 12, 70, 5, 1, 2, 1);
+  // Depthwise: the AVX-512 build reads padded planes directly.
+  for (int64_t w : {5, 16, 23, 40})
+    for (auto [kernel, stride] : {std::pair{3, 1}, {3, 2}, {5, 1}, {5, 2}, {1, 1}})
+      checkConv(6, 7, w, 6, kernel, stride, kernel / 2, 6);
 }
 } // namespace

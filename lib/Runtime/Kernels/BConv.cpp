@@ -138,17 +138,30 @@ runBF16(const uint16_t *input, const uint16_t *weights, const float *bias,
         parallelFor(tiles * blocks, Work::chunk, &work);
     }
 }
-} // namespace
 
-extern "C" void quantc_bconv(const uint16_t *input, const uint16_t *weights, const float *bias,
-                             const int64_t *params, float *output) {
-  if (hasBF16())
-    return runBF16(input, weights, bias, params, output);
+/// The float kernel `fconv` on the widened operands.
+void runWidened(const uint16_t *input, const uint16_t *weights, const float *bias,
+                const int64_t *params, float *output,
+                void (*fconv)(const float *, const float *, const float *, const int64_t *,
+                              float *)) {
   ConvGeometry g{params};
   int64_t inSize = g[QC_FCONV_BATCH] * g[QC_FCONV_C] * g[QC_FCONV_H] * g[QC_FCONV_W];
   int64_t weightSize = g[QC_FCONV_N] * g.taps();
   auto *wide = static_cast<float *>(scratch(kBMatMulWidened, (inSize + weightSize) * 4));
   std::transform(input, input + inSize, wide, widenBF16);
   std::transform(weights, weights + weightSize, wide + inSize, widenBF16);
-  quantc_fconv_generic(wide, wide + inSize, bias, params, output);
+  fconv(wide, wide + inSize, bias, params, output);
+}
+} // namespace
+
+extern "C" void quantc_bconv(const uint16_t *input, const uint16_t *weights, const float *bias,
+                             const int64_t *params, float *output) {
+  if (!hasBF16())
+    return runWidened(input, weights, bias, params, output, quantc_fconv_generic);
+  // A depthwise window has too few taps for pairs to pay: the AVX-512 float
+  // kernel's direct form sums the widened operands alike.
+  ConvGeometry g{params};
+  if (g.groups() == g[QC_FCONV_C] && g.groupOutputs() == 1)
+    return runWidened(input, weights, bias, params, output, quantc_fconv_avx512vnni);
+  runBF16(input, weights, bias, params, output);
 }

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -114,12 +115,81 @@ struct Work {
   }
 #endif
 };
+#if defined(__AVX512F__)
+/// Depthwise convolutions (one input and one output channel per group)
+/// without unfolding: each channel's plane padded once with zeros, then
+/// every output row sums its taps in order across 16 pixels at a time, as
+/// the unfolded product would (a product, then a sum, each rounded).
+struct Depthwise {
+  ConvGeometry g;
+  const float *input, *weights, *bias;
+  float *output;
+
+  static bool applies(const ConvGeometry &g) {
+    int64_t c = g[QC_FCONV_C];
+    return g.groups() == c && g[QC_FCONV_N] == c && g[QC_FCONV_STRIDE_W] <= 2 &&
+           g[QC_FCONV_DILATION_W] == 1;
+  }
+
+  static void chunk(void *self, int64_t index) { static_cast<Depthwise *>(self)->run(index); }
+
+  /// Channel `index % C` of image `index / C`.
+  void run(int64_t index) const {
+    Window win = g.window();
+    int64_t channels = g[QC_FCONV_C], c = index % channels, b = index / channels;
+    int64_t ph = (win.oh - 1) * win.strideH + (win.kh - 1) * win.dilationH + 1;
+    int64_t pw = (win.ow - 1) * win.strideW + win.kw;
+    // Rows are read 32 floats past a stride-2 window's start.
+    thread_local std::vector<float> planeStorage;
+    planeStorage.assign(ph * pw + 64, 0.0f);
+    float *plane = planeStorage.data();
+    const float *src = input + (b * channels + c) * win.h * win.w;
+    for (int64_t y = 0; y < std::min(win.h, ph - win.padTop); ++y)
+      std::copy(src + y * win.w, src + y * win.w + std::min(win.w, pw - win.padLeft),
+                plane + (y + win.padTop) * pw + win.padLeft);
+    const float *w = weights + c * win.kh * win.kw;
+    float *dst = output + (b * channels + c) * win.oh * win.ow;
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                            28, 30);
+    for (int64_t oy = 0; oy < win.oh; ++oy)
+      for (int64_t ox = 0; ox < win.ow; ox += 16) {
+        auto live = static_cast<__mmask16>((1u << std::min<int64_t>(16, win.ow - ox)) - 1);
+        __m512 acc = _mm512_setzero_ps();
+        for (int64_t ky = 0; ky < win.kh; ++ky) {
+          const float *row = plane + (oy * win.strideH + ky * win.dilationH) * pw + ox * win.strideW;
+          for (int64_t kx = 0; kx < win.kw; ++kx) {
+            __m512 x = win.strideW == 1
+                           ? _mm512_loadu_ps(row + kx)
+                           : _mm512_permutex2var_ps(_mm512_loadu_ps(row + kx), evens,
+                                                    _mm512_loadu_ps(row + kx + 16));
+            acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_set1_ps(w[ky * win.kw + kx]), x));
+          }
+        }
+        if (g[QC_FCONV_HAS_BIAS])
+          acc = _mm512_add_ps(acc, _mm512_set1_ps(bias[c]));
+        _mm512_mask_storeu_ps(dst + oy * win.ow + ox, live, acc);
+      }
+  }
+};
+#endif
 } // namespace
 
 extern "C" void QUANTC_FCONV_NAME(const float *input, const float *weights,
                                   const float *bias, const int64_t *params,
                                   float *output) {
   ConvGeometry g{params};
+#if defined(__AVX512F__)
+  if (Depthwise::applies(g)) {
+    Depthwise work{g, input, weights, bias, output};
+    int64_t chunks = g[QC_FCONV_BATCH] * g[QC_FCONV_C];
+    if (chunks * g.pixels() * g.taps() < (int64_t(1) << 19))
+      for (int64_t i = 0; i < chunks; ++i)
+        Depthwise::chunk(&work, i);
+    else
+      quantc::kernels::parallelFor(chunks, Depthwise::chunk, &work);
+    return;
+  }
+#endif
   int64_t pixels = g.pixels(), taps = g.taps();
   int64_t groupPlane = g.groupChannels() * g[QC_FCONV_H] * g[QC_FCONV_W];
   bool pointwise = g.isPointwise();
