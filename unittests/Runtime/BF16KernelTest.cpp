@@ -6,6 +6,7 @@
 // strides and groups, and sums that cancel.
 //
 //===----------------------------------------------------------------------===//
+#include "BitwiseCompare.h"
 #include "quantc/Runtime/Microkernels.h"
 #include "gtest/gtest.h"
 
@@ -13,6 +14,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+using quantc::testing::expectSameBits;
 
 namespace {
 /// Normal bf16 values of both signs over a few binades, so sums cancel.
@@ -36,16 +39,6 @@ std::vector<float> widened(const std::vector<uint16_t> &values) {
   for (size_t i = 0; i < values.size(); ++i)
     wide[i] = widen(values[i]);
   return wide;
-}
-
-/// Bitwise equality, reporting the first mismatches.
-void expectSameBits(const std::vector<float> &expected, const std::vector<float> &actual,
-                    const std::string &what) {
-  int mismatches = 0;
-  for (size_t i = 0; i < expected.size(); ++i)
-    if (std::memcmp(&expected[i], &actual[i], sizeof(float)) != 0 && ++mismatches <= 3)
-      ADD_FAILURE() << what << " at " << i << ": " << actual[i] << " instead of "
-                    << expected[i];
 }
 
 struct Shape {

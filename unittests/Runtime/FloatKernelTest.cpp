@@ -7,6 +7,7 @@
 // strides and groups.
 //
 //===----------------------------------------------------------------------===//
+#include "BitwiseCompare.h"
 #include "quantc/Runtime/Microkernels.h"
 #include "gtest/gtest.h"
 
@@ -14,6 +15,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+using quantc::testing::expectSameBits;
 
 namespace {
 using FMatMulFn = void (*)(const float *, const float *, const int64_t *, float *);
@@ -27,15 +30,6 @@ std::vector<float> randomFloats(size_t count, std::mt19937 &rng) {
   for (float &v : values)
     v = normal(rng);
   return values;
-}
-
-void expectSameBits(const std::vector<float> &expected, const std::vector<float> &actual,
-                    const std::string &what) {
-  int mismatches = 0;
-  for (size_t i = 0; i < expected.size(); ++i)
-    if (std::memcmp(&expected[i], &actual[i], sizeof(float)) != 0 && ++mismatches <= 3)
-      ADD_FAILURE() << what << " at " << i << ": " << actual[i] << " instead of "
-                    << expected[i];
 }
 
 void checkMatMul(int64_t batch, int64_t m, int64_t k, int64_t n, bool batchedB, bool transB) {

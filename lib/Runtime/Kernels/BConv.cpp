@@ -13,9 +13,7 @@
 #include "ConvGeometry.h"
 
 #include <cstring>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
+#include "Tile512.h"
 
 using namespace quantc::kernels;
 
@@ -60,12 +58,9 @@ struct Work {
                                                                     int width) const {
     int64_t pixels = g.pixels(), k2 = pairs();
     __m512 acc[Rows][4];
-    for (auto &row : acc)
-      for (__m512 &v : row)
-        v = _mm512_setzero_ps();
+    zeroTile(acc);
     __mmask16 live[4];
-    for (int v = 0; v < 4; ++v)
-      live[v] = static_cast<__mmask16>((1u << std::clamp(width - 16 * v, 0, 16)) - 1);
+    tileMasks(width, live);
     const uint32_t *w = weightPairs + o * k2;
     for (int64_t p = 0; p < k2; ++p) {
       const uint32_t *x = pixelPairs + p * pixels + x0;

@@ -18,9 +18,7 @@
 
 #include <algorithm>
 #include <cstring>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
+#include "Tile512.h"
 
 using namespace quantc::kernels;
 
@@ -68,9 +66,7 @@ struct Pairs {
   __attribute__((target("avx512f,avx512bw,avx512bf16"))) void tileBF16(int64_t r, int64_t j,
                                                                         int columns) const {
     __m512 acc[Rows][4];
-    for (auto &row : acc)
-      for (__m512 &v : row)
-        v = _mm512_setzero_ps();
+    zeroTile(acc);
     const uint32_t *rowPairs = a + r * k2;
     for (int64_t p = 0; p < k2; ++p) {
       const uint32_t *columnPairs = b + p * paddedN + j;

@@ -13,7 +13,7 @@
 #include <cstring>
 #include <vector>
 #if defined(__AVX512F__)
-#include <immintrin.h>
+#include "Tile512.h"
 #endif
 
 using namespace quantc::kernels;
@@ -88,12 +88,9 @@ struct Work {
   void tileAVX512(int64_t channel, int64_t x0, int width) const {
     int64_t pixels = g.pixels(), taps = g.taps();
     __m512 acc[Rows][4];
-    for (auto &row : acc)
-      for (__m512 &v : row)
-        v = _mm512_setzero_ps();
+    zeroTile(acc);
     __mmask16 live[4];
-    for (int v = 0; v < 4; ++v)
-      live[v] = static_cast<__mmask16>((1u << std::clamp(width - 16 * v, 0, 16)) - 1);
+    tileMasks(width, live);
     const float *w = weights + channel * taps;
     for (int64_t k = 0; k < taps; ++k) {
       const float *x = columns + k * pixels + x0;

@@ -16,8 +16,10 @@
 #include <algorithm>
 #include <cstring>
 #if defined(__AVX512F__)
-#include <immintrin.h>
+#include "Tile512.h"
 #endif
+
+using namespace quantc::kernels;
 
 namespace {
 constexpr int64_t kBlockN = 512, kBlockK = 256, kRowsPerTask = 8;
@@ -63,12 +65,9 @@ struct Work {
   template <int Rows>
   void tileAVX512(int64_t r, int64_t j, int width) const {
     __m512 acc[Rows][4];
-    for (auto &row : acc)
-      for (__m512 &v : row)
-        v = _mm512_setzero_ps();
+    zeroTile(acc);
     __mmask16 live[4];
-    for (int v = 0; v < 4; ++v)
-      live[v] = static_cast<__mmask16>((1u << std::clamp(width - 16 * v, 0, 16)) - 1);
+    tileMasks(width, live);
     for (int64_t p = 0; p < k; ++p) {
       const float *bp = b + p * n + j;
       __m512 bs[4];
