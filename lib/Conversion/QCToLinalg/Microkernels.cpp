@@ -458,16 +458,15 @@ struct FloatConvTransposeLowering : KernelCallPattern<qc::ConvTransposeOp> {
     weight = tensor::ExpandShapeOp::create(rewriter, loc,
                                            RankedTensorType::get({groups, cg, taps}, f32),
                                            weight, groupDims({2, 1}));
-    Value transposed = linalg::TransposeOp::create(
-                           rewriter, loc, weight,
-                           tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{groups, taps, cg}, f32),
-                           ArrayRef<int64_t>{0, 2, 1})
+    auto empty = [&](ArrayRef<int64_t> shape) {
+      return tensor::EmptyOp::create(rewriter, loc, shape, f32);
+    };
+    Value transposed = linalg::TransposeOp::create(rewriter, loc, weight,
+                                                   empty({groups, taps, cg}), {0, 2, 1})
                            .getResult()[0];
-    Value weights = linalg::BroadcastOp::create(
-                        rewriter, loc, transposed,
-                        tensor::EmptyOp::create(rewriter, loc,
-                                                ArrayRef<int64_t>{n, groups, taps, cg}, f32),
-                        ArrayRef<int64_t>{0})
+    Value weights = linalg::BroadcastOp::create(rewriter, loc, transposed,
+                                                empty({n, groups, taps, cg}),
+                                                ArrayRef<int64_t>{0})
                         .getResult()[0];
     weights = tensor::CollapseShapeOp::create(rewriter, loc, weights, groupDims({2, 1, 1}));
     SmallVector<int64_t> params(QC_FMATMUL_NUM_PARAMS, 0);
@@ -484,12 +483,9 @@ struct FloatConvTransposeLowering : KernelCallPattern<qc::ConvTransposeOp> {
         rewriter, loc,
         RankedTensorType::get({n, groups, og, ws[2], ws[3], in[2], in[3]}, f32), columns,
         SmallVector<ReassociationIndices>{{0, 1}, {2, 3, 4}, {5, 6}});
-    Value moved = linalg::TransposeOp::create(
-                      rewriter, loc, columns,
-                      tensor::EmptyOp::create(
-                          rewriter, loc,
-                          ArrayRef<int64_t>{n, groups, og, in[2], ws[2], in[3], ws[3]}, f32),
-                      ArrayRef<int64_t>{0, 1, 2, 5, 3, 6, 4})
+    Value moved = linalg::TransposeOp::create(rewriter, loc, columns,
+                                              empty({n, groups, og, in[2], ws[2], in[3], ws[3]}),
+                                              {0, 1, 2, 5, 3, 6, 4})
                       .getResult()[0];
     Value result = tensor::CollapseShapeOp::create(rewriter, loc, moved,
                                                    groupDims({1, 2, 2, 2}));

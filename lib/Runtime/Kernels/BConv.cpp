@@ -107,10 +107,7 @@ runBF16(const uint16_t *input, const uint16_t *weights, const float *bias,
   auto *weightPairs =
       static_cast<uint32_t *>(scratch(kBMatMulA, g[QC_FCONV_N] * k2 * sizeof(uint32_t)));
   for (int64_t o = 0; o < g[QC_FCONV_N]; ++o)
-    for (int64_t p = 0; p < k2; ++p) {
-      const uint16_t *w = weights + o * taps + 2 * p;
-      weightPairs[o * k2 + p] = swappedPair(w[0], 2 * p + 1 < taps ? w[1] : 0);
-    }
+    pairAlongRow(weights + o * taps, taps, weightPairs + o * k2);
   auto *columns = g.isPointwise() ? nullptr
                                   : static_cast<uint16_t *>(scratch(
                                         kFConvColumns, taps * pixels * sizeof(uint16_t)));
@@ -141,10 +138,7 @@ void runWidened(const uint16_t *input, const uint16_t *weights, const float *bia
                               float *)) {
   ConvGeometry g{params};
   int64_t inSize = g[QC_FCONV_BATCH] * g[QC_FCONV_C] * g[QC_FCONV_H] * g[QC_FCONV_W];
-  int64_t weightSize = g[QC_FCONV_N] * g.taps();
-  auto *wide = static_cast<float *>(scratch(kBMatMulWidened, (inSize + weightSize) * 4));
-  std::transform(input, input + inSize, wide, widenBF16);
-  std::transform(weights, weights + weightSize, wide + inSize, widenBF16);
+  float *wide = widenOperands(input, inSize, weights, g[QC_FCONV_N] * g.taps());
   fconv(wide, wide + inSize, bias, params, output);
 }
 } // namespace
@@ -155,8 +149,7 @@ extern "C" void quantc_bconv(const uint16_t *input, const uint16_t *weights, con
     return runWidened(input, weights, bias, params, output, quantc_fconv_generic);
   // A depthwise window has too few taps for pairs to pay: the AVX-512 float
   // kernel's direct form sums the widened operands alike.
-  ConvGeometry g{params};
-  if (g.groups() == g[QC_FCONV_C] && g.groupOutputs() == 1)
+  if (ConvGeometry{params}.isDepthwise())
     return runWidened(input, weights, bias, params, output, quantc_fconv_avx512vnni);
   runBF16(input, weights, bias, params, output);
 }

@@ -8,6 +8,9 @@
 #ifndef QUANTC_LIB_RUNTIME_KERNELS_BF16_H
 #define QUANTC_LIB_RUNTIME_KERNELS_BF16_H
 
+#include "Kernels.h"
+
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -24,6 +27,21 @@ float widenBF16(uint16_t value) {
 /// The pair (first, second) of a reduction as one word, the first in the
 /// high half, which vdpbf16ps adds first.
 uint32_t swappedPair(uint16_t first, uint16_t second) { return uint32_t(first) << 16 | second; }
+
+/// A row of `count` values of a reduction as (count + 1) / 2 pairs, the
+/// last one completed with zero.
+void pairAlongRow(const uint16_t *row, int64_t count, uint32_t *pairs) {
+  for (int64_t p = 0; p < (count + 1) / 2; ++p)
+    pairs[p] = swappedPair(row[2 * p], 2 * p + 1 < count ? row[2 * p + 1] : 0);
+}
+
+/// Two operands widened to f32, one after the other in scratch memory.
+float *widenOperands(const uint16_t *a, int64_t aSize, const uint16_t *b, int64_t bSize) {
+  auto *wide = static_cast<float *>(scratch(kBMatMulWidened, (aSize + bSize) * sizeof(float)));
+  std::transform(a, a + aSize, wide, widenBF16);
+  std::transform(b, b + bSize, wide + aSize, widenBF16);
+  return wide;
+}
 } // namespace
 } // namespace quantc::kernels
 

@@ -88,15 +88,12 @@ struct Pairs {
   }
 };
 
-
 /// The float kernel on the widened operands.
 void runWidened(const uint16_t *a, const uint16_t *b, const int64_t *params, float *output) {
   int64_t batch = params[QC_FMATMUL_BATCH], m = params[QC_FMATMUL_M];
   int64_t k = params[QC_FMATMUL_K], n = params[QC_FMATMUL_N];
   int64_t aSize = batch * m * k, bSize = (params[QC_FMATMUL_B_BATCHED] ? batch : 1) * k * n;
-  auto *wide = static_cast<float *>(scratch(kBMatMulWidened, (aSize + bSize) * sizeof(float)));
-  std::transform(a, a + aSize, wide, widenBF16);
-  std::transform(b, b + bSize, wide + aSize, widenBF16);
+  float *wide = widenOperands(a, aSize, b, bSize);
   quantc_fmatmul_generic(wide, wide + aSize, params, output);
 }
 
@@ -114,10 +111,7 @@ runBF16(const uint16_t *a, const uint16_t *b, const int64_t *params, float *outp
   for (int64_t i = 0; i < batch; ++i) {
     const uint16_t *ai = a + i * m * k;
     for (int64_t r = 0; r < m; ++r)
-      for (int64_t p = 0; p < k2; ++p) {
-        const uint16_t *row = ai + r * k + 2 * p;
-        aPairs[r * k2 + p] = swappedPair(row[0], 2 * p + 1 < k ? row[1] : 0);
-      }
+      pairAlongRow(ai + r * k, k, aPairs + r * k2);
     if (i == 0 || batchedB) {
       const uint16_t *bi = b + (batchedB ? i * k * n : 0);
       auto at = [&](int64_t row, int64_t col) {

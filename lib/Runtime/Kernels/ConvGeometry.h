@@ -35,6 +35,8 @@ struct ConvGeometry {
             p[QC_FCONV_OW]};
   }
   bool isPointwise() const { return window().isPointwise(); }
+  /// One input and one output channel per group.
+  bool isDepthwise() const { return groups() == p[QC_FCONV_C] && groupOutputs() == 1; }
 };
 
 /// Rows of pixels, one per tap (channel, window row, window column), zero

@@ -123,9 +123,7 @@ struct Depthwise {
   float *output;
 
   static bool applies(const ConvGeometry &g) {
-    int64_t c = g[QC_FCONV_C];
-    return g.groups() == c && g[QC_FCONV_N] == c && g[QC_FCONV_STRIDE_W] <= 2 &&
-           g[QC_FCONV_DILATION_W] == 1;
+    return g.isDepthwise() && g[QC_FCONV_STRIDE_W] <= 2 && g[QC_FCONV_DILATION_W] == 1;
   }
 
   static void chunk(void *self, int64_t index) { static_cast<Depthwise *>(self)->run(index); }
@@ -153,7 +151,8 @@ struct Depthwise {
         auto live = static_cast<__mmask16>((1u << std::min<int64_t>(16, win.ow - ox)) - 1);
         __m512 acc = _mm512_setzero_ps();
         for (int64_t ky = 0; ky < win.kh; ++ky) {
-          const float *row = plane + (oy * win.strideH + ky * win.dilationH) * pw + ox * win.strideW;
+          const float *row =
+              plane + (oy * win.strideH + ky * win.dilationH) * pw + ox * win.strideW;
           for (int64_t kx = 0; kx < win.kw; ++kx) {
             __m512 x = win.strideW == 1
                            ? _mm512_loadu_ps(row + kx)
