@@ -64,6 +64,13 @@ def QC_TanhOp : QC_UnaryOp<"tanh", "tanh(x)">;
 def QC_ErfOp : QC_UnaryOp<"erf", "erf(x)">;
 def QC_HardSwishOp : QC_UnaryOp<"hard_swish", "x * max(0, min(1, x / 6 + 1 / 2))">;
 def QC_SoftplusOp : QC_UnaryOp<"softplus", "log(1 + exp(x)), as x + log1p(exp(-x)) for x > 0">;
+def QC_CosOp : QC_UnaryOp<"cos", "cos(x)">;
+def QC_SinOp : QC_UnaryOp<"sin", "sin(x)">;
+def QC_NotOp : QC_UnaryOp<"not", "!x"> {
+  let summary = "Element-wise logical not";
+  let arguments = (ins QC_BoolTensor:$input);
+  let results = (outs QC_BoolTensor:$output);
+}
 def QC_IdentityOp : QC_UnaryOp<"identity", "x"> {
   let description = [{
     Returns its input unchanged. ONNX `Identity` and inference-mode `Dropout`
@@ -142,6 +149,23 @@ def QC_EqualOp : QC_BinaryOp<"equal", "lhs == rhs", [Commutative]> {
 }
 def QC_LessOp : QC_BinaryOp<"less", "lhs < rhs"> { let isComparison = 1; }
 def QC_GreaterOp : QC_BinaryOp<"greater", "lhs > rhs"> { let isComparison = 1; }
+def QC_LessEqualOp : QC_BinaryOp<"less_equal", "lhs <= rhs"> {
+  let isComparison = 1;
+}
+def QC_GreaterEqualOp : QC_BinaryOp<"greater_equal", "lhs >= rhs"> {
+  let isComparison = 1;
+}
+
+/// Logical operations on booleans (i1), with broadcasting.
+class QC_LogicalOp<string mnemonic, string formula, list<Trait> traits = []>
+    : QC_BinaryOp<mnemonic, formula, traits> {
+  let summary = "Element-wise logical " # mnemonic # " with broadcasting";
+  let arguments = (ins QC_BoolTensor:$lhs, QC_BoolTensor:$rhs);
+  let results = (outs QC_BoolTensor:$output);
+}
+def QC_AndOp : QC_LogicalOp<"and", "lhs && rhs", [Commutative]>;
+def QC_OrOp : QC_LogicalOp<"or", "lhs || rhs", [Commutative]>;
+def QC_XorOp : QC_LogicalOp<"xor", "lhs != rhs", [Commutative]>;
 
 def QC_WhereOp : QC_Op<"where", [InferTypeOpAdaptor]> {
   let summary = "Element-wise selection with broadcasting";
@@ -472,6 +496,39 @@ def QC_ResizeOp : QC_Op<"resize"> {
                    StrAttr:$nearest_mode);
   let results = (outs QC_FloatOrQuantTensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def QC_TriluOp : QC_Op<"trilu", [SameOperandsAndResultType, InferTypeOpInterface]> {
+  let summary = "Keeps the upper or lower triangle of every matrix";
+  let description = [{
+    ONNX `Trilu` on the last two dimensions: element `(i, j)` is kept when
+    `j - i >= k` (`upper`) or `j - i <= k` (lower) and is zero otherwise.
+    Causal attention masks are built this way.
+
+    ```mlir
+    %m = qc.trilu %x {k = 1 : i64, upper = true} : tensor<4x4xf32>
+    ```
+  }];
+  let arguments = (ins QC_Tensor:$input, BoolAttr:$upper, I64Attr:$k);
+  let results = (outs QC_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def QC_CumSumOp : QC_Op<"cumsum", [SameOperandsAndResultType, InferTypeOpInterface]> {
+  let summary = "Cumulative sum along `axis`";
+  let description = [{
+    ONNX `CumSum`: `y[.., i, ..] = sum of x[.., j, ..]` over `j <= i`
+    (`j < i` when `exclusive`; `j >= i` and `j > i` when `reverse`). Float
+    sums run in order along the axis; integer sums wrap like the element
+    type. Exports compute position ids from attention masks this way.
+  }];
+  let arguments = (ins RankedTensorOf<[F32, I32, I64]>:$input, I64Attr:$axis,
+                   DefaultValuedAttr<BoolAttr, "false">:$exclusive,
+                   DefaultValuedAttr<BoolAttr, "false">:$reverse);
+  let results = (outs RankedTensorOf<[F32, I32, I64]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
   let hasVerifier = 1;
 }
 

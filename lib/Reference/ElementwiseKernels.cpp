@@ -144,6 +144,14 @@ void reference::registerElementwiseKernels(KernelRegistry &r) {
   r.add<qc::SoftplusOp>(unary([](float x) {
     return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
   }));
+  r.add<qc::CosOp>(unary([](float x) { return std::cos(x); }));
+  r.add<qc::SinOp>(unary([](float x) { return std::sin(x); }));
+  r.add<qc::NotOp>([](qc::NotOp op, OperandTensors args) -> FailureOr<Tensor> {
+    Tensor out = makeResult(op);
+    for (auto [o, x] : llvm::zip(out.ints(), args[0]->ints()))
+      o = x == 0;
+    return out;
+  });
   r.add<qc::IdentityOp>([](qc::IdentityOp, OperandTensors args) {
     return FailureOr<Tensor>(*args[0]);
   });
@@ -182,6 +190,11 @@ void reference::registerElementwiseKernels(KernelRegistry &r) {
   addBinary<qc::EqualOp>(r, [](auto x, auto y) { return x == y; });
   addBinary<qc::LessOp>(r, [](auto x, auto y) { return x < y; });
   addBinary<qc::GreaterOp>(r, [](auto x, auto y) { return x > y; });
+  addBinary<qc::LessEqualOp>(r, [](auto x, auto y) { return x <= y; });
+  addBinary<qc::GreaterEqualOp>(r, [](auto x, auto y) { return x >= y; });
+  addBinary<qc::AndOp>(r, [](auto x, auto y) { return x && y; });
+  addBinary<qc::OrOp>(r, [](auto x, auto y) { return x || y; });
+  addBinary<qc::XorOp>(r, [](auto x, auto y) { return (x != 0) != (y != 0); });
 
   r.add<qc::WhereOp>(whereKernel);
   r.add<qc::CastOp>(castKernel);

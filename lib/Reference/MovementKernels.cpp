@@ -211,7 +211,72 @@ FailureOr<Tensor> resizeKernel(qc::ResizeOp op, OperandTensors args) {
 }
 } // namespace
 
+namespace {
+FailureOr<Tensor> triluKernel(qc::TriluOp op, OperandTensors args) {
+  const Tensor &in = *args[0];
+  Tensor out = makeResult(op);
+  ArrayRef<int64_t> shape = in.getShape();
+  int64_t rows = shape[shape.size() - 2], cols = shape.back();
+  int64_t k = op.getK();
+  bool upper = op.getUpper();
+  for (int64_t i = 0, e = in.getNumElements(); i < e; ++i) {
+    int64_t col = i % cols, row = (i / cols) % rows;
+    bool keep = upper ? col - row >= k : col - row <= k;
+    if (keep)
+      out.copyElement(i, in, i);
+    // Otherwise the element stays zero.
+  }
+  return out;
+}
+
+/// Wraps an integer sum to the element type's width, as the generated code's
+/// fixed-width additions do.
+int64_t wrapToWidth(int64_t v, unsigned width) {
+  return width >= 64 ? v : llvm::SignExtend64(static_cast<uint64_t>(v), width);
+}
+
+FailureOr<Tensor> cumsumKernel(qc::CumSumOp op, OperandTensors args) {
+  const Tensor &in = *args[0];
+  Tensor out = makeResult(op);
+  ArrayRef<int64_t> shape = in.getShape();
+  int64_t axis = normalizedAxis(op.getAxis(), shape.size());
+  int64_t len = shape[axis];
+  int64_t inner = 1;
+  for (int64_t d = axis + 1; d < static_cast<int64_t>(shape.size()); ++d)
+    inner *= shape[d];
+  int64_t outer = len == 0 ? 0 : in.getNumElements() / (len * inner);
+  bool exclusive = op.getExclusive(), reverse = op.getReverse();
+  unsigned width = in.isFloat() ? 0 : in.getElementType().getIntOrFloatBitWidth();
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t j = 0; j < inner; ++j) {
+      float fsum = 0;
+      int64_t isum = 0;
+      for (int64_t step = 0; step < len; ++step) {
+        int64_t i = reverse ? len - 1 - step : step;
+        int64_t at = (o * len + i) * inner + j;
+        if (in.isFloat()) {
+          if (!exclusive)
+            fsum += in.floats()[at];
+          out.floats()[at] = fsum;
+          if (exclusive)
+            fsum += in.floats()[at];
+        } else {
+          if (!exclusive)
+            isum = wrapToWidth(isum + in.ints()[at], width);
+          out.ints()[at] = isum;
+          if (exclusive)
+            isum = wrapToWidth(isum + in.ints()[at], width);
+        }
+      }
+    }
+  }
+  return out;
+}
+} // namespace
+
 void reference::registerMovementKernels(KernelRegistry &r) {
+  r.add<qc::TriluOp>(triluKernel);
+  r.add<qc::CumSumOp>(cumsumKernel);
   r.add<qc::ReshapeOp>([](qc::ReshapeOp op, OperandTensors args) {
     return FailureOr<Tensor>(args[0]->reshaped(op.getType().getShape()));
   });

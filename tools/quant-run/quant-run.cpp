@@ -23,6 +23,7 @@
 #include "llvm/Support/SourceMgr.h"
 
 #include <chrono>
+#include <optional>
 #include <random>
 
 using namespace mlir;
@@ -125,13 +126,8 @@ static Tensor concatBatches(ArrayRef<Tensor> parts) {
 /// Matches npz arrays to the function's arguments by name, checking shapes.
 /// Arrays may stack several model batches along their leading dimension;
 /// the result then holds one input list per batch.
-static FailureOr<SmallVector<SmallVector<Tensor>>> loadInputs(func::FuncOp func,
-                                                              MLIRContext &ctx) {
-  auto arrays = reference::readNpz(&ctx, inputsPath);
-  if (!arrays) {
-    llvm::errs() << "error: " << llvm::toString(arrays.takeError()) << "\n";
-    return failure();
-  }
+static FailureOr<SmallVector<SmallVector<Tensor>>>
+loadInputs(func::FuncOp func, const reference::NamedTensors *arrays) {
   SmallVector<Tensor> inputs;
   int64_t batches = 0;
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
@@ -194,10 +190,23 @@ int main(int argc, char **argv) {
     return runArtifact(ctx, {modelPath, inputsPath, outputsPath, threads,
                              benchmarkRuns, warmupRuns});
   }
+  // The data is read first: its shapes bind the model's dynamic dimensions.
+  std::optional<reference::NamedTensors> data;
+  llvm::StringMap<SmallVector<int64_t>> dataShapes;
+  if (!inputsPath.empty()) {
+    auto arrays = reference::readNpz(&ctx, inputsPath);
+    if (!arrays) {
+      llvm::errs() << "error: " << llvm::toString(arrays.takeError()) << "\n";
+      return 1;
+    }
+    data = std::move(*arrays);
+    for (const auto &[name, tensor] : *data)
+      dataShapes[name] = SmallVector<int64_t>(tensor.getShape());
+  }
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &ctx);
   OwningOpRef<ModuleOp> module =
-      loadModelFile(modelPath, &ctx, sourceMgr, inputShapes);
+      loadModelFile(modelPath, &ctx, sourceMgr, inputShapes, dataShapes);
   if (!module)
     return 1;
   if (simplify) {
@@ -217,7 +226,7 @@ int main(int argc, char **argv) {
     if (succeeded(random))
       inputs = SmallVector<SmallVector<Tensor>>{std::move(*random)};
   } else {
-    inputs = loadInputs(func, ctx);
+    inputs = loadInputs(func, &*data);
   }
   if (failed(inputs))
     return 1;

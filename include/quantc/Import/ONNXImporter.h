@@ -12,6 +12,11 @@ namespace quantc {
 struct ONNXImportOptions {
   /// Static shapes for graph inputs with dynamic dimensions, by input name.
   llvm::StringMap<llvm::SmallVector<int64_t>> inputShapes;
+  /// Shapes of the data a run will feed, by input name: they bind the
+  /// dynamic dimensions of the inputs they name and are otherwise ignored
+  /// (static dimensions and names that are no input are the caller's to
+  /// check). `inputShapes` takes precedence.
+  llvm::StringMap<llvm::SmallVector<int64_t>> dataShapes;
   /// Record on every op the ONNX tensor names of its results
   /// (`qc.onnx_names`), for writing the model back (exportQDQModel).
   bool recordTensorNames = false;
@@ -36,10 +41,13 @@ importONNXFile(llvm::StringRef path, mlir::MLIRContext *context,
 /// Loads a model for the tools: ONNX (binary or text, with `--input-shape`
 /// specs binding dynamic dimensions) or MLIR (text or bytecode). Reports
 /// errors (a bad spec, a bad file) and returns null on failure.
+/// `dataShapes` are the shapes of the arrays a run will feed (see
+/// ONNXImportOptions::dataShapes).
 mlir::OwningOpRef<mlir::ModuleOp>
 loadModelFile(llvm::StringRef path, mlir::MLIRContext *context,
               llvm::SourceMgr &sourceMgr,
-              llvm::ArrayRef<std::string> inputShapeSpecs);
+              llvm::ArrayRef<std::string> inputShapeSpecs,
+              const llvm::StringMap<llvm::SmallVector<int64_t>> &dataShapes = {});
 
 /// Imports a model held in memory (binary protobuf when `isText` is false).
 mlir::OwningOpRef<mlir::ModuleOp>

@@ -250,6 +250,28 @@ struct CastLowering : OpConversionPattern<qc::CastOp> {
   }
 };
 
+struct NotLowering : OpConversionPattern<qc::NotOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::NotOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(
+        op, buildElementwise(rewriter, op.getLoc(), op.getType(), adaptor.getOperands(),
+                             [](OpBuilder &b, Location loc, ValueRange args) -> Value {
+                               Value one = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
+                               return arith::XOrIOp::create(b, loc, args[0], one);
+                             }));
+    return success();
+  }
+};
+
+template <typename IntOp>
+BinaryFns logical() {
+  return {nullptr, [](OpBuilder &b, Location loc, Value x, Value y) -> Value {
+            return IntOp::create(b, loc, x, y);
+          }};
+}
+
 struct IdentityLowering : OpConversionPattern<qc::IdentityOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -304,6 +326,12 @@ void conversion::populateElementwisePatterns(QCTypeConverter &converter,
     return arith::MulFOp::create(b, loc, x, clampF(b, loc, t, 0.0f, 1.0f));
   });
   addUnary<qc::SoftplusOp>(converter, patterns, softplus);
+  addUnary<qc::CosOp>(converter, patterns, [](auto, OpBuilder &b, Location loc, Value x) -> Value {
+    return math::CosOp::create(b, loc, x);
+  });
+  addUnary<qc::SinOp>(converter, patterns, [](auto, OpBuilder &b, Location loc, Value x) -> Value {
+    return math::SinOp::create(b, loc, x);
+  });
   addUnary<qc::LeakyReluOp>(converter, patterns, [](qc::LeakyReluOp op, OpBuilder &b, Location loc, Value x) -> Value {
     Value alpha = f32(b, loc, op.getAlpha().convertToFloat());
     Value nonNegative = arith::CmpFOp::create(b, loc, CmpFPredicate::OGE, x, f32(b, loc, 0));
@@ -355,5 +383,10 @@ void conversion::populateElementwisePatterns(QCTypeConverter &converter,
   addBinary<qc::EqualOp>(converter, patterns, comparison<CmpFPredicate::OEQ, CmpIPredicate::eq>());
   addBinary<qc::LessOp>(converter, patterns, comparison<CmpFPredicate::OLT, CmpIPredicate::slt>());
   addBinary<qc::GreaterOp>(converter, patterns, comparison<CmpFPredicate::OGT, CmpIPredicate::sgt>());
-  patterns.add<WhereLowering, CastLowering, IdentityLowering>(converter, ctx);
+  addBinary<qc::LessEqualOp>(converter, patterns, comparison<CmpFPredicate::OLE, CmpIPredicate::sle>());
+  addBinary<qc::GreaterEqualOp>(converter, patterns, comparison<CmpFPredicate::OGE, CmpIPredicate::sge>());
+  addBinary<qc::AndOp>(converter, patterns, logical<arith::AndIOp>());
+  addBinary<qc::OrOp>(converter, patterns, logical<arith::OrIOp>());
+  addBinary<qc::XorOp>(converter, patterns, logical<arith::XOrIOp>());
+  patterns.add<WhereLowering, CastLowering, NotLowering, IdentityLowering>(converter, ctx);
 }

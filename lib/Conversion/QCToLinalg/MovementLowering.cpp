@@ -384,12 +384,92 @@ struct ResizeLowering : OpConversionPattern<qc::ResizeOp> {
         .getResult(0);
   }
 };
+/// Keeps element (i, j) of every matrix where j - i >= k (upper) or
+/// j - i <= k (lower), zero elsewhere.
+struct TriluLowering : OpConversionPattern<qc::TriluOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::TriluOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    int64_t rank = type.getRank();
+    Type element = type.getElementType();
+    int64_t k = op.getK();
+    bool upper = op.getUpper();
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), type, adaptor.getInput(),
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value row = linalg::IndexOp::create(b, loc, rank - 2);
+          Value col = linalg::IndexOp::create(b, loc, rank - 1);
+          Value diff = arith::IndexCastOp::create(
+              b, loc, b.getI64Type(), arith::SubIOp::create(b, loc, col, row));
+          Value keep = arith::CmpIOp::create(
+              b, loc, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
+              diff, constantI64(b, loc, k));
+          Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(element));
+          return arith::SelectOp::create(b, loc, keep, args[0], zero);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// A reduction over a second copy of the axis: y[i] = sum over j of x[j]
+/// where j is in the prefix (or suffix) of i. Quadratic in the axis length,
+/// which is fine for the masks and positions CumSum builds in real models.
+struct CumSumLowering : OpConversionPattern<qc::CumSumOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::CumSumOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    int64_t rank = type.getRank();
+    int64_t axis = normalizeAxis(op.getAxis(), rank);
+    Type element = type.getElementType();
+    bool isFloat = isa<FloatType>(element);
+    MLIRContext *ctx = rewriter.getContext();
+    // Iteration space: the result dims, then j (the summed position).
+    SmallVector<AffineExpr> inputExprs, outputExprs;
+    for (int64_t d = 0; d < rank; ++d) {
+      outputExprs.push_back(getAffineDimExpr(d, ctx));
+      inputExprs.push_back(getAffineDimExpr(d == axis ? rank : d, ctx));
+    }
+    SmallVector<AffineMap> maps = {AffineMap::get(rank + 1, 0, inputExprs, ctx),
+                                   AffineMap::get(rank + 1, 0, outputExprs, ctx)};
+    SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+    iterators.push_back(utils::IteratorType::reduction);
+    Value init = filledTensor(rewriter, loc, type, rewriter.getZeroAttr(element));
+    arith::CmpIPredicate predicate =
+        op.getReverse() ? (op.getExclusive() ? arith::CmpIPredicate::ugt
+                                             : arith::CmpIPredicate::uge)
+                        : (op.getExclusive() ? arith::CmpIPredicate::ult
+                                             : arith::CmpIPredicate::ule);
+    Value result =
+        linalg::GenericOp::create(
+            rewriter, loc, type, adaptor.getInput(), init, maps, iterators,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value i = linalg::IndexOp::create(b, l, axis);
+              Value j = linalg::IndexOp::create(b, l, rank);
+              Value inRange = arith::CmpIOp::create(b, l, predicate, j, i);
+              Value zero = arith::ConstantOp::create(b, l, b.getZeroAttr(element));
+              Value term = arith::SelectOp::create(b, l, inRange, args[0], zero);
+              Value sum = isFloat ? arith::AddFOp::create(b, l, args[1], term).getResult()
+                                  : arith::AddIOp::create(b, l, args[1], term).getResult();
+              linalg::YieldOp::create(b, l, sum);
+            })
+            .getResult(0);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
 } // namespace
 
 void conversion::populateMovementPatterns(QCTypeConverter &converter,
                                           RewritePatternSet &patterns) {
   patterns.add<ConstantLowering, ReshapeLikeLowering<qc::ReshapeOp>,
                TransposeLowering, ConcatLowering, SliceLowering, GatherLowering,
-               BroadcastToLowering, TileLowering, PadLowering, ResizeLowering>(
+               BroadcastToLowering, TileLowering, PadLowering, ResizeLowering,
+               TriluLowering, CumSumLowering>(
       converter, patterns.getContext());
 }

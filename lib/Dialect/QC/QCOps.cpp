@@ -121,6 +121,16 @@ LogicalResult LogSoftmaxOp::verify() {
   return verifyAxis(*this, getAxis(), getType().getRank());
 }
 
+LogicalResult TriluOp::verify() {
+  if (getType().getRank() < 2)
+    return emitOpError("needs a tensor of rank 2 or more, got ") << getType();
+  return success();
+}
+
+LogicalResult CumSumOp::verify() {
+  return verifyAxis(*this, getAxis(), getType().getRank());
+}
+
 LogicalResult qc::verifySameElementTypes(Operation *op, Value lhs, Value rhs) {
   if (getElementTypeOrSelf(lhs) != getElementTypeOrSelf(rhs))
     return op->emitOpError("operands must have the same element type");
@@ -156,7 +166,7 @@ static LogicalResult verifyConvBias(ConvLike op) {
 
 bool qc::isElementwise(Operation *op) {
   return isa<SqrtOp, ExpOp, LogOp, NegOp, AbsOp, ReciprocalOp, RoundOp, ReluOp,
-             SigmoidOp, TanhOp, ErfOp, HardSwishOp, SoftplusOp, IdentityOp, LeakyReluOp,
+             SigmoidOp, TanhOp, ErfOp, HardSwishOp, SoftplusOp, CosOp, SinOp, IdentityOp, LeakyReluOp,
              HardSigmoidOp, GeluOp, ClipOp, AddOp, SubOp, MulOp, DivOp, PowOp,
              MinOp, MaxOp, PReluOp>(op);
 }

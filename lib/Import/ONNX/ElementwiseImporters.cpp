@@ -149,6 +149,9 @@ void onnx_import::addElementwiseImporters(llvm::StringMap<OpImporter> &t) {
   t["Erf"] = {importUnary<qc::ErfOp>, 1};
   t["HardSwish"] = {importUnary<qc::HardSwishOp>, 1};
   t["Softplus"] = {importUnary<qc::SoftplusOp>, 1};
+  t["Cos"] = {importUnary<qc::CosOp>, 1};
+  t["Sin"] = {importUnary<qc::SinOp>, 1};
+  t["Not"] = {importUnary<qc::NotOp>, 1};
   t["Identity"] = {importIdentity, 1};
   t["Dropout"] = {importIdentity, 1};
   t["LeakyRelu"] = {importLeakyRelu, 1};
@@ -164,6 +167,11 @@ void onnx_import::addElementwiseImporters(llvm::StringMap<OpImporter> &t) {
   t["Equal"] = {importBinary<qc::EqualOp>, 2};
   t["Less"] = {importBinary<qc::LessOp>, 2};
   t["Greater"] = {importBinary<qc::GreaterOp>, 2};
+  t["LessOrEqual"] = {importBinary<qc::LessEqualOp>, 2};
+  t["GreaterOrEqual"] = {importBinary<qc::GreaterEqualOp>, 2};
+  t["And"] = {importBinary<qc::AndOp>, 2};
+  t["Or"] = {importBinary<qc::OrOp>, 2};
+  t["Xor"] = {importBinary<qc::XorOp>, 2};
   t["Min"] = {importVariadic<qc::MinOp>, 1};
   t["Max"] = {importVariadic<qc::MaxOp>, 1};
   t["Sum"] = {importVariadic<qc::AddOp>, 1};

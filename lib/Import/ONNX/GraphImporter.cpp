@@ -67,6 +67,12 @@ GraphImporter::inputType(const onnx::ValueInfoProto &info) {
       return emitError(loc, "--input-shape for '")
              << info.name() << "' does not match the model's shape";
     shape.assign(given.begin(), given.end());
+  } else if (auto data = options.dataShapes.find(info.name());
+             data != options.dataShapes.end() &&
+             data->second.size() == shape.size()) {
+    for (auto [dim, fed] : llvm::zip(shape, data->second))
+      if (ShapedType::isDynamic(dim))
+        dim = fed;
   }
   if (llvm::any_of(shape, ShapedType::isDynamic))
     return emitError(loc, "graph input '")

@@ -25,10 +25,12 @@ bool quantc::isONNXFile(StringRef path) {
 OwningOpRef<ModuleOp>
 quantc::loadModelFile(StringRef path, MLIRContext *context,
                       llvm::SourceMgr &sourceMgr,
-                      ArrayRef<std::string> inputShapeSpecs) {
+                      ArrayRef<std::string> inputShapeSpecs,
+                      const llvm::StringMap<SmallVector<int64_t>> &dataShapes) {
   if (!isONNXFile(path))
     return parseSourceFile<ModuleOp>(path, sourceMgr, context);
   ONNXImportOptions options;
+  options.dataShapes = dataShapes;
   for (const std::string &spec : inputShapeSpecs) {
     std::string error;
     if (failed(parseInputShapeSpec(spec, options, error))) {

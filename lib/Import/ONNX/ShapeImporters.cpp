@@ -449,7 +449,49 @@ LogicalResult importReduce(NodeImporter &n) {
 }
 } // namespace
 
+namespace {
+/// Trilu's optional `k` input must be a compile-time constant scalar.
+LogicalResult importTrilu(NodeImporter &n) {
+  int64_t k = 0;
+  if (n.hasInput(1)) {
+    FailureOr<SmallVector<int64_t>> ks = n.constantInts(1);
+    if (failed(ks))
+      return failure();
+    if (ks->size() != 1)
+      return n.error() << "k must be a scalar, got " << ks->size() << " values";
+    k = ks->front();
+  }
+  if (n.inputType(0).getRank() < 2)
+    return n.error() << "Trilu needs a tensor of rank 2 or more";
+  n.setOutput(0, n.create<qc::TriluOp>(n.input(0),
+                                       n.builder().getBoolAttr(n.getInt("upper", 1)),
+                                       n.builder().getI64IntegerAttr(k)));
+  return success();
+}
+
+/// CumSum's `axis` input must be a compile-time constant scalar.
+LogicalResult importCumSum(NodeImporter &n) {
+  FailureOr<SmallVector<int64_t>> axis = n.constantInts(1);
+  if (failed(axis))
+    return failure();
+  if (axis->size() != 1)
+    return n.error() << "axis must be a scalar, got " << axis->size() << " values";
+  FailureOr<int64_t> a = n.normalizeAxis(axis->front(), n.inputType(0).getRank());
+  if (failed(a))
+    return failure();
+  Type element = n.inputType(0).getElementType();
+  if (!element.isF32() && !element.isInteger(32) && !element.isInteger(64))
+    return n.error() << "CumSum of " << element << " is not supported";
+  n.setOutput(0, n.create<qc::CumSumOp>(n.input(0), n.builder().getI64IntegerAttr(*a),
+                                        n.builder().getBoolAttr(n.getInt("exclusive", 0)),
+                                        n.builder().getBoolAttr(n.getInt("reverse", 0))));
+  return success();
+}
+} // namespace
+
 void onnx_import::addShapeImporters(llvm::StringMap<OpImporter> &t) {
+  t["Trilu"] = {importTrilu, 1};
+  t["CumSum"] = {importCumSum, 2};
   t["Reshape"] = {importReshape, 2};
   t["Flatten"] = {importFlatten, 1};
   t["Squeeze"] = {importSqueeze, 1};
