@@ -75,6 +75,27 @@ CASES = {
                     out_type=TensorProto.BOOL),
     "Less": single("Less", {"A": rand(2, 3), "B": rand(3)}, out_type=TensorProto.BOOL),
     "Greater": single("Greater", {"A": rand(2, 3), "B": rand(2, 1)}, out_type=TensorProto.BOOL),
+    # Comparisons with ties, logical ops (decoder attention masks).
+    "LessOrEqual": single("LessOrEqual", {"A": np.round(rand(2, 3)), "B": np.round(rand(3))},
+                          out_type=TensorProto.BOOL),
+    "GreaterOrEqualInt": single("GreaterOrEqual", {"A": np.array([[1, 2, 3], [3, 2, 1]], np.int64),
+                                                   "B": np.array([2], np.int64)},
+                                out_type=TensorProto.BOOL),
+    **{op: single(op, {"A": RNG.random((2, 3)) > 0.5, "B": RNG.random(3) > 0.5},
+                  out_type=TensorProto.BOOL) for op in ["And", "Or", "Xor"]},
+    "Not": single("Not", {"X": RNG.random((2, 3)) > 0.5}, out_type=TensorProto.BOOL),
+    "Cos": single("Cos", {"X": rand(3, 40, low=-50.0, high=50.0)}),
+    "Sin": single("Sin", {"X": rand(3, 40, low=-50.0, high=50.0)}),
+    "TriluUpper": single("Trilu", {"X": rand(2, 4, 5)}),
+    "TriluLowerK": single("Trilu", {"X": rand(2, 4, 5)}, {"upper": 0},
+                          inits=[const("k", np.array(-1, np.int64))]),
+    "TriluUpperKInt": single("Trilu", {"X": RNG.integers(-9, 9, (5, 3)).astype(np.int64)},
+                             inits=[const("k", np.array(2, np.int64))], out_type=TensorProto.INT64),
+    "CumSum": single("CumSum", {"X": rand(2, 5, 3)}, inits=[const("a", np.array(1, np.int64))]),
+    "CumSumExclusiveReverse": single("CumSum", {"X": rand(4, 6)}, {"exclusive": 1, "reverse": 1},
+                                     inits=[const("a", np.array(-1, np.int64))]),
+    "CumSumInt": single("CumSum", {"X": RNG.integers(0, 2, (2, 7)).astype(np.int64)},
+                        inits=[const("a", np.array(1, np.int64))], out_type=TensorProto.INT64),
     "Where": single("Where", {"C": RNG.random((2, 3)) > 0.5, "A": rand(2, 3), "B": rand(3)}),
     # Linear algebra.
     "MatMul2D": single("MatMul", {"A": rand(5, 7), "B": rand(7, 3)}),
@@ -261,7 +282,38 @@ def attention_model():
     return make_model(nodes, [vi("X", [2, 5, 16])], [vi("Y", None)], inits, 20), {"X": rand(2, 5, 16)}
 
 
+def causal_mask_model():
+    """The decoder exports' mask: key j is visible to query t when
+    j <= past + t and attention_mask[b, j] is set; positions from CumSum."""
+    i64 = np.int64
+    nodes = [
+        helper.make_node("Shape", ["attention_mask"], ["shape"]),
+        helper.make_node("Gather", ["shape", "one"], ["total"], axis=0),
+        helper.make_node("Range", ["zero", "total", "one"], ["keys"]),
+        helper.make_node("Range", ["past", "total", "one"], ["queries"]),
+        helper.make_node("Unsqueeze", ["keys", "axis0"], ["k2"]),
+        helper.make_node("Unsqueeze", ["queries", "axis1"], ["q2"]),
+        helper.make_node("LessOrEqual", ["k2", "q2"], ["causal"]),
+        helper.make_node("Cast", ["attention_mask"], ["pad"], to=TensorProto.BOOL),
+        helper.make_node("Unsqueeze", ["pad", "axes12"], ["pad4"]),
+        helper.make_node("And", ["causal", "pad4"], ["keep"]),
+        helper.make_node("Where", ["keep", "scores", "neg"], ["Y"]),
+        helper.make_node("CumSum", ["attention_mask", "one"], ["count"]),
+        helper.make_node("Sub", ["count", "one"], ["P"]),
+    ]
+    inits = [const("one", np.array(1, i64)), const("zero", np.array(0, i64)),
+             const("past", np.array(3, i64)), const("axis0", np.array([0], i64)),
+             const("axis1", np.array([1], i64)), const("axes12", np.array([1, 2], i64)),
+             const("neg", np.float32(np.finfo(np.float32).min))]
+    mask = np.array([[0, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1]], i64)
+    inputs = {"attention_mask": mask, "scores": rand(2, 2, 3, 6)}
+    outs = [vi("Y", None), vi("P", None, TensorProto.INT64)]
+    return make_model(nodes, [vi("attention_mask", [2, 6], TensorProto.INT64),
+                              vi("scores", [2, 2, 3, 6])], outs, inits), inputs
+
+
 COMBOS = {
+    "CausalMask": causal_mask_model(),
     "Split11": split_model(11),
     "Split13": split_model(13),
     "Split18": split18_model(),

@@ -103,3 +103,39 @@ func.func @softplus(%x: tensor<4xf32>) -> tensor<4xf32> {
   %y = qc.softplus %x : tensor<4xf32>
   return %y : tensor<4xf32>
 }
+
+// -----
+
+// Rule: cos and sin are math.cos / math.sin on f32.
+// CHECK-LABEL: func.func @trigonometry
+// CHECK: linalg.generic
+// CHECK: math.cos
+// CHECK: linalg.generic
+// CHECK: math.sin
+func.func @trigonometry(%a: tensor<4xf32>) -> tensor<4xf32> {
+  %c = qc.cos %a : tensor<4xf32>
+  %s = qc.sin %c : tensor<4xf32>
+  return %s : tensor<4xf32>
+}
+
+// -----
+
+// Rule: <= and >= compare (ordered on floats, signed on integers); logical
+// ops are i1 bitwise ops; not is an xor with true.
+// CHECK-LABEL: func.func @logical
+// CHECK: arith.cmpf ole
+// CHECK: arith.cmpi sge
+// CHECK: arith.andi
+// CHECK: arith.ori
+// CHECK: arith.xori
+// CHECK: %[[TRUE:.*]] = arith.constant true
+// CHECK: arith.xori %{{.*}}, %[[TRUE]]
+func.func @logical(%a: tensor<4xf32>, %b: tensor<4xf32>, %i: tensor<4xi64>, %j: tensor<4xi64>) -> tensor<4xi1> {
+  %le = qc.less_equal %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xi1>
+  %ge = qc.greater_equal %i, %j : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi1>
+  %and = qc.and %le, %ge : (tensor<4xi1>, tensor<4xi1>) -> tensor<4xi1>
+  %or = qc.or %and, %le : (tensor<4xi1>, tensor<4xi1>) -> tensor<4xi1>
+  %xor = qc.xor %or, %ge : (tensor<4xi1>, tensor<4xi1>) -> tensor<4xi1>
+  %not = qc.not %xor : tensor<4xi1>
+  return %not : tensor<4xi1>
+}

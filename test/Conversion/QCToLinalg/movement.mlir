@@ -113,3 +113,34 @@ func.func @resize_linear(%x: tensor<1x1x1x3xf32>) -> tensor<1x1x1x6xf32> {
   %y = qc.resize %x {scales = array<f32: 1.0, 1.0, 1.0, 2.0>, mode = "linear", coordinate_transformation_mode = "half_pixel", nearest_mode = "round_prefer_floor"} : tensor<1x1x1x3xf32> -> tensor<1x1x1x6xf32>
   return %y : tensor<1x1x1x6xf32>
 }
+
+// -----
+
+// Rule: trilu keeps (i, j) where j - i <= k (lower) by comparing the
+// iteration indices of the last two dimensions.
+// CHECK-LABEL: func.func @trilu
+// CHECK: linalg.generic
+// CHECK: %[[ROW:.*]] = linalg.index 1
+// CHECK: %[[COL:.*]] = linalg.index 2
+// CHECK: arith.subi %[[COL]], %[[ROW]]
+// CHECK: arith.cmpi sle
+// CHECK: arith.select
+func.func @trilu(%a: tensor<2x3x4xf32>) -> tensor<2x3x4xf32> {
+  %0 = qc.trilu %a {k = 1 : i64, upper = false} : tensor<2x3x4xf32>
+  return %0 : tensor<2x3x4xf32>
+}
+
+// -----
+
+// Rule: cumsum reduces over a second copy of the axis, adding the elements
+// of the prefix (j <= i; j < i when exclusive; j >= i when reverse).
+// CHECK: #[[IN:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK: #[[OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @cumsum
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK: arith.cmpi ult
+// CHECK: arith.addi
+func.func @cumsum(%a: tensor<2x5xi64>) -> tensor<2x5xi64> {
+  %0 = qc.cumsum %a {axis = 1 : i64, exclusive = true} : tensor<2x5xi64>
+  return %0 : tensor<2x5xi64>
+}

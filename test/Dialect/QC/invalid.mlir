@@ -356,3 +356,35 @@ func.func @where_branch_types(%c: tensor<3xi1>, %a: tensor<3xf32>, %b: tensor<3x
   %0 = qc.where %c, %a, %b : (tensor<3xi1>, tensor<3xf32>, tensor<3xi64>) -> tensor<3xi64>
   return
 }
+
+// -----
+
+func.func @and_of_floats(%a: tensor<3xf32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 1-bit signless integer values}}
+  %0 = qc.and %a, %a : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @trilu_of_vector(%a: tensor<3xf32>) {
+  // expected-error @+1 {{needs a tensor of rank 2 or more}}
+  %0 = qc.trilu %a {k = 0 : i64, upper = true} : tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @cumsum_axis(%a: tensor<3x4xi64>) {
+  // expected-error @+1 {{axis 2 out of range for rank 2}}
+  %0 = qc.cumsum %a {axis = 2 : i64} : tensor<3x4xi64>
+  return
+}
+
+// -----
+
+func.func @cumsum_of_bools(%a: tensor<3xi1>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float or 32-bit signless integer or 64-bit signless integer values}}
+  %0 = qc.cumsum %a {axis = 0 : i64} : tensor<3xi1>
+  return
+}

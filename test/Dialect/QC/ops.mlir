@@ -163,3 +163,29 @@ func.func @movement(%x: tensor<2x3x4xf32>, %i: tensor<2xi64>) -> tensor<4x3x2xf3
       : tensor<2x3x4xf32> -> tensor<2x6x8xf32>
   return %1 : tensor<4x3x2xf32>
 }
+
+// CHECK-LABEL: func @masks_and_positions
+func.func @masks_and_positions(%a: tensor<2x3xf32>, %b: tensor<3xf32>, %m: tensor<2x3xi1>,
+                               %i: tensor<4x4xi64>) -> (tensor<2x3xi1>, tensor<2x3xf32>, tensor<4x4xi64>) {
+  // CHECK: qc.cos %{{.*}} : tensor<2x3xf32>
+  %0 = qc.cos %a : tensor<2x3xf32>
+  // CHECK: qc.sin %{{.*}} : tensor<2x3xf32>
+  %1 = qc.sin %0 : tensor<2x3xf32>
+  // CHECK: qc.less_equal {{.*}} -> tensor<2x3xi1>
+  %2 = qc.less_equal %1, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xi1>
+  // CHECK: qc.greater_equal {{.*}} -> tensor<2x3xi1>
+  %3 = qc.greater_equal %1, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xi1>
+  // CHECK: qc.and
+  %4 = qc.and %2, %3 : (tensor<2x3xi1>, tensor<2x3xi1>) -> tensor<2x3xi1>
+  // CHECK: qc.or
+  %5 = qc.or %4, %m : (tensor<2x3xi1>, tensor<2x3xi1>) -> tensor<2x3xi1>
+  // CHECK: qc.xor
+  %6 = qc.xor %5, %m : (tensor<2x3xi1>, tensor<2x3xi1>) -> tensor<2x3xi1>
+  // CHECK: qc.not %{{.*}} : tensor<2x3xi1>
+  %7 = qc.not %6 : tensor<2x3xi1>
+  // CHECK: qc.trilu %{{.*}} {k = -1 : i64, upper = false} : tensor<4x4xi64>
+  %8 = qc.trilu %i {k = -1 : i64, upper = false} : tensor<4x4xi64>
+  // CHECK: qc.cumsum %{{.*}} {axis = 1 : i64, reverse = true} : tensor<4x4xi64>
+  %9 = qc.cumsum %8 {axis = 1 : i64, reverse = true} : tensor<4x4xi64>
+  return %7, %1, %9 : tensor<2x3xi1>, tensor<2x3xf32>, tensor<4x4xi64>
+}
