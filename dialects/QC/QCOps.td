@@ -12,6 +12,7 @@ def QC_Tensor : RankedTensorOf<[AnyType]>;
 def QC_FloatTensor : RankedTensorOf<[F32, F16, BF16, F64]>;
 def QC_IndexTensor : RankedTensorOf<[I32, I64]>;
 def QC_BoolTensor : RankedTensorOf<[I1]>;
+def QC_F32Tensor : RankedTensorOf<[F32]>;
 def QC_QuantTensor : RankedTensorOf<[quant_QuantizedType]>;
 /// Float tensors, or quantized ones for ops that keep the scale.
 def QC_FloatOrQuantTensor : AnyTypeOf<[QC_FloatTensor, QC_QuantTensor]>;
@@ -541,6 +542,66 @@ def QC_EinsumOp : QC_Op<"einsum", [InferTypeOpAdaptor]> {
   let arguments = (ins Variadic<QC_FloatTensor>:$inputs, StrAttr:$equation);
   let results = (outs QC_FloatTensor:$output);
   let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+def QC_AttentionOp : QC_Op<"attention", [InferTypeOpAdaptor]> {
+  let summary = "Scaled dot-product attention with grouped KV heads";
+  let description = [{
+    `softmax(scale * q @ k^T, masked) @ v` per head, without materialising
+    repeated keys and values: `q` is `[B, Hq, T, D]`, `k` and `v` are
+    `[B, Hkv, S, D]` with `Hq` a multiple of `Hkv` (query head `h` reads KV
+    head `h / (Hq / Hkv)`, grouped-query attention). Where the optional
+    boolean `mask` (broadcastable to `[B, Hq, T, S]`) is false, the score is
+    replaced by the lowest f32 before the softmax, as ONNX exports write it.
+    `qc-fuse-attention` forms it from the matmul/softmax/matmul chain.
+
+    ```mlir
+    %o = qc.attention %q, %k, %v, %keep {scale = 1.250000e-01 : f32}
+        : (tensor<1x9x1x64xf32>, tensor<1x3x8x64xf32>, tensor<1x3x8x64xf32>,
+           tensor<1x1x1x8xi1>) -> tensor<1x9x1x64xf32>
+    ```
+  }];
+  let arguments = (ins QC_F32Tensor:$query, QC_F32Tensor:$key, QC_F32Tensor:$value,
+                   Optional<QC_BoolTensor>:$mask, F32Attr:$scale);
+  let results = (outs QC_F32Tensor:$output);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`,` $mask^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def QC_CachedAttentionOp : QC_Op<"cached_attention", [InferTypeOpAdaptor]> {
+  let summary = "Causal attention over a run-time KV cache (generator form)";
+  let description = [{
+    The attention of layer `layer` of a decoder compiled as a generator
+    (`qc-decoder-generator`): appends this step's keys and values
+    (`[1, Hkv, T, D]`) to the layer's cache after its `L` entries, then
+    attends causally (query `t` sees cache positions `0 .. L + t`) with
+    grouped KV heads, like `qc.attention`. The cache lives in the
+    generator's state, outside the tensors of the program: its length `L`
+    is a run-time value, its memory grows with the context in use, and it
+    is written in place. The runtime binds the state of the calling
+    generator for the duration of a step and advances `L` by `T` after it.
+    The reference evaluator has no such state: generator programs are
+    checked against the decoder they were made from.
+
+    ```mlir
+    %o = qc.cached_attention %q, %k, %v {layer = 0 : i64, scale = 1.250000e-01 : f32}
+        : (tensor<1x9x1x64xf32>, tensor<1x3x1x64xf32>, tensor<1x3x1x64xf32>)
+        -> tensor<1x9x1x64xf32>
+    ```
+  }];
+  let arguments = (ins QC_F32Tensor:$query, QC_F32Tensor:$key, QC_F32Tensor:$value,
+                   I64Attr:$layer, F32Attr:$scale);
+  let results = (outs QC_F32Tensor:$output);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
 }
 
 include "QC/QCQuantOps.td"

@@ -23,6 +23,7 @@ static const KernelRegistry &getRegistry() {
     registerNNKernels(r);
     registerMovementKernels(r);
     registerQuantKernels(r);
+    registerAttentionKernels(r);
     return r;
   }();
   return registry;

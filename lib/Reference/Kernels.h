@@ -43,6 +43,7 @@ void registerLinalgKernels(KernelRegistry &registry);
 void registerNNKernels(KernelRegistry &registry);
 void registerMovementKernels(KernelRegistry &registry);
 void registerQuantKernels(KernelRegistry &registry);
+void registerAttentionKernels(KernelRegistry &registry);
 
 /// `axis` counted from the front (qc axes may be negative, as in ONNX). Takes
 /// int64_t so that the uint64_t of an I64Attr getter wraps back to negative.

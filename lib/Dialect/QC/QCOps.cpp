@@ -361,3 +361,52 @@ SmallVector<qc::ResizeTap> qc::getResizeTaps(ResizeOp op, int64_t inSize,
 
 #define GET_OP_CLASSES
 #include "quantc/Dialect/QC/QCOps.cpp.inc"
+
+/// q [B, Hq, T, D] against k and v [B, Hkv, S, D] with Hkv dividing Hq.
+static LogicalResult verifyAttentionOperands(Operation *op, RankedTensorType q,
+                                             RankedTensorType k,
+                                             RankedTensorType v) {
+  if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4)
+    return op->emitOpError("expects rank-4 query, key and value [B, H, T, D]");
+  if (k.getShape() != v.getShape())
+    return op->emitOpError("key ") << k << " and value " << v << " differ";
+  ArrayRef<int64_t> qs = q.getShape(), ks = k.getShape();
+  if (qs[0] != ks[0] || qs[3] != ks[3])
+    return op->emitOpError("query ") << q << " and key " << k
+                                     << " differ in batch or head size";
+  if (ks[1] == 0 || qs[1] % ks[1] != 0)
+    return op->emitOpError("query heads (") << qs[1]
+           << ") must be a multiple of key/value heads (" << ks[1] << ")";
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  auto q = getQuery().getType(), k = getKey().getType();
+  if (failed(verifyAttentionOperands(*this, q, k, getValue().getType())))
+    return failure();
+  if (!getMask())
+    return success();
+  SmallVector<int64_t> scores = {q.getDimSize(0), q.getDimSize(1), q.getDimSize(2),
+                                 k.getDimSize(2)};
+  FailureOr<SmallVector<int64_t>> joint =
+      broadcastShapes(getMask().getType().getShape(), scores);
+  if (failed(joint) || ArrayRef<int64_t>(*joint) != ArrayRef<int64_t>(scores))
+    return emitOpError("mask ") << getMask().getType()
+                                << " does not broadcast to the scores [B, Hq, T, S]";
+  return success();
+}
+
+LogicalResult CachedAttentionOp::verify() {
+  auto q = getQuery().getType(), k = getKey().getType();
+  if (failed(verifyAttentionOperands(*this, q, k, getValue().getType())))
+    return failure();
+  if (q.getDimSize(0) != 1)
+    return emitOpError("generates for one sequence: batch must be 1, got ")
+           << q.getDimSize(0);
+  if (q.getDimSize(2) != k.getDimSize(2))
+    return emitOpError("appends one key/value per query: ")
+           << q.getDimSize(2) << " queries, " << k.getDimSize(2) << " keys";
+  if (getLayer() < 0)
+    return emitOpError("layer must be non-negative");
+  return success();
+}

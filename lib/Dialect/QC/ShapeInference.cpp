@@ -505,3 +505,18 @@ LogicalResult EinsumOp::inferReturnTypes(MLIRContext *,
   return setResult(shape, tensorType(adaptor.getInputs()[0]).getElementType(),
                    types);
 }
+
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getQuery().getType());
+  return success();
+}
+
+LogicalResult CachedAttentionOp::inferReturnTypes(MLIRContext *,
+                                                  std::optional<Location>,
+                                                  Adaptor adaptor,
+                                                  SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getQuery().getType());
+  return success();
+}
