@@ -4,9 +4,7 @@
 // and runs it. Kept free of MLIR and LLVM so applications link only this.
 //
 //===----------------------------------------------------------------------===//
-#include "quantc/Runtime/QuantCRuntime.h"
-
-#include <dlfcn.h>
+#include "RuntimeInternal.h"
 
 #include <memory>
 #include <string>
@@ -14,42 +12,14 @@
 
 namespace {
 thread_local std::string lastError;
+} // namespace
 
-int fail(std::string message) {
+int quantc::runtime::fail(std::string message) {
   lastError = std::move(message);
   return 1;
 }
 
-struct Tensor {
-  std::string name;
-  qc_element_type type;
-  std::vector<int64_t> dims;
-  size_t bytes;
-};
-
-using RunFn = int32_t (*)(void **);
-using SetThreadsFn = void (*)(int32_t);
-// The CUDA backend inside CUDA artifacts (lib/Runtime/CUDA).
-using CudaRunHostFn = int32_t (*)(RunFn, const int64_t *, void **);
-using CudaRunDeviceFn = int32_t (*)(RunFn, void **, void *);
-using CudaErrorFn = const char *(*)();
-} // namespace
-
-struct qc_model {
-  void *handle = nullptr;
-  RunFn run = nullptr;
-  SetThreadsFn setThreads = nullptr;
-  const int64_t *table = nullptr;
-  CudaRunHostFn cudaRunHost = nullptr;
-  CudaRunDeviceFn cudaRunDevice = nullptr;
-  CudaErrorFn cudaError = nullptr;
-  std::vector<Tensor> inputs, outputs;
-  std::vector<void *> buffers;
-  ~qc_model() {
-    if (handle)
-      dlclose(handle);
-  }
-};
+using namespace quantc::runtime;
 
 extern "C" {
 

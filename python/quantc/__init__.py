@@ -13,6 +13,6 @@ $QUANTC_HOME/{bin,lib} (an install or build tree), else on PATH and next to
 the `quantc` executable.
 """
 from .compiler import CompileError, compile, find_tool, quantize
-from .runtime import Model
+from .runtime import Generator, Model
 
-__all__ = ["CompileError", "Model", "compile", "find_tool", "quantize"]
+__all__ = ["CompileError", "Generator", "Model", "compile", "find_tool", "quantize"]

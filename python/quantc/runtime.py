@@ -58,6 +58,20 @@ def _library():
         lib.qc_model_target.argtypes = [ctypes.c_void_p]
         lib.qc_model_run.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p),
                                      ctypes.POINTER(ctypes.c_void_p)]
+        lib.qc_generator_create.restype = ctypes.c_void_p
+        lib.qc_generator_create.argtypes = [ctypes.c_void_p, ctypes.c_int64]
+        lib.qc_generator_free.argtypes = [ctypes.c_void_p]
+        lib.qc_generator_prefill.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64),
+                                             ctypes.c_size_t]
+        lib.qc_generator_step.argtypes = [ctypes.c_void_p, ctypes.c_int64]
+        lib.qc_generator_logits.restype = ctypes.POINTER(ctypes.c_float)
+        lib.qc_generator_logits.argtypes = [ctypes.c_void_p]
+        lib.qc_generator_vocab_size.restype = ctypes.c_size_t
+        lib.qc_generator_vocab_size.argtypes = [ctypes.c_void_p]
+        for fn in (lib.qc_generator_length, lib.qc_generator_cache_bytes):
+            fn.restype = ctypes.c_int64
+            fn.argtypes = [ctypes.c_void_p]
+        lib.qc_generator_reset.argtypes = [ctypes.c_void_p]
         _runtime = lib
     return _runtime
 
@@ -136,3 +150,77 @@ class Model:
         if handle:
             self._lib.qc_model_free(handle)
             self._handle = None
+
+
+class Generator:
+    """Token generation with a library compiled by `quantc --generator`: the
+    KV cache lives here, grows with the sequence and is reset with reset().
+    One generator serves one sequence at a time and one thread at a time;
+    make one per concurrent sequence (see QuantCRuntime.h)."""
+
+    def __init__(self, model, max_context):
+        if not isinstance(model, Model):
+            model = Model(model)
+        self.model = model  # keeps the library loaded
+        self._lib = model._lib
+        self._handle = self._lib.qc_generator_create(model._handle, int(max_context))
+        if not self._handle:
+            raise RuntimeError(self._lib.qc_last_error().decode())
+        self.max_context = int(max_context)
+        self.vocab_size = self._lib.qc_generator_vocab_size(self._handle)
+
+    def _check(self, rc):
+        if rc:
+            raise ValueError(self._lib.qc_last_error().decode())
+
+    def prefill(self, tokens):
+        """Appends tokens; returns the logits after the last one."""
+        ids = np.ascontiguousarray(tokens, dtype=np.int64).reshape(-1)
+        self._check(self._lib.qc_generator_prefill(
+            self._handle, ids.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)), ids.size))
+        return self.logits()
+
+    def step(self, token):
+        self._check(self._lib.qc_generator_step(self._handle, int(token)))
+        return self.logits()
+
+    def logits(self):
+        """A copy of the logits after the last token (None before any)."""
+        ptr = self._lib.qc_generator_logits(self._handle)
+        if not ptr:
+            return None
+        return np.ctypeslib.as_array(ptr, shape=(self.vocab_size,)).copy()
+
+    def __len__(self):
+        return self._lib.qc_generator_length(self._handle)
+
+    @property
+    def cache_bytes(self):
+        return self._lib.qc_generator_cache_bytes(self._handle)
+
+    def reset(self):
+        self._lib.qc_generator_reset(self._handle)
+
+    def __del__(self):
+        handle = getattr(self, "_handle", None)
+        if handle:
+            self._lib.qc_generator_free(handle)
+            self._handle = None
+
+
+def sample_token(logits, rng, temperature=0.0, top_k=0, top_p=1.0):
+    """Greedy at temperature 0, else softmax sampling restricted to the
+    top_k most likely tokens and to the smallest set holding top_p of the
+    probability."""
+    if temperature <= 0:
+        return int(np.argmax(logits))
+    z = logits.astype(np.float64) / temperature
+    order = np.argsort(-z, kind="stable")
+    if top_k > 0:
+        order = order[:top_k]
+    p = np.exp(z[order] - z[order[0]])
+    p /= p.sum()
+    if top_p < 1.0:
+        keep = int(np.searchsorted(np.cumsum(p), top_p) + 1)
+        order, p = order[:keep], p[:keep] / p[:keep].sum()
+    return int(order[rng.choice(len(order), p=p)])

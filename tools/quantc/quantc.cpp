@@ -102,6 +102,21 @@ static cl::opt<bool> noMicrokernels(
     "no-microkernels", cl::desc("Lower integer layers to loops only"));
 static cl::list<std::string> inputShapes(
     "input-shape", cl::desc("Bind an ONNX input's shape: NAME=D0xD1x..."));
+static cl::list<std::string> dims(
+    "dim", cl::desc("Bind a symbolic ONNX dimension by name: NAME=SIZE"));
+static cl::opt<bool> generator(
+    "generator",
+    cl::desc("Compile a decoder with KV cache (past_key_values / present "
+             "inputs and outputs) as a generator: one step of --step-tokens "
+             "tokens over a KV cache that the runtime keeps and grows"));
+static cl::opt<int64_t> stepTokens("step-tokens", cl::init(1),
+                                   cl::desc("--generator: tokens per step"));
+static cl::opt<std::string> granularity(
+    "granularity", cl::init("per_channel"),
+    cl::desc("Weight scales: per_tensor, per_channel or per_group"));
+static cl::opt<int64_t> groupSize(
+    "group-size", cl::init(0),
+    cl::desc("Weights per scale along the reduction dimension (per_group)"));
 static cl::opt<bool> showRemarks(
     "remarks", cl::desc("Print the passes' remarks (layers kept in QDQ form, "
                         "...)"));
@@ -109,9 +124,38 @@ static cl::opt<std::string> dumpIR(
     "save-ir", cl::desc("Also write the quantized qc IR to this file"));
 
 
-static LogicalResult quantize(ModuleOp module) {
+/// --generator: the decoder becomes a step over a runtime KV cache; without
+/// calibration data, --weight i8 / i4 quantizes its weights only.
+static LogicalResult buildGenerator(ModuleOp module) {
+  if (!calibration.empty()) {
+    llvm::errs() << "error: --generator compiles float or weight-only models; "
+                    "drop --calib and choose --weight i8 or i4\n";
+    return failure();
+  }
   PassManager pm(module.getContext());
   pm.addPass(createQCSimplify());
+  pm.addPass(createQCFuseAttention());
+  pm.addPass(createQCDecoderGenerator());
+  if (weight.getNumOccurrences() && weight != "f32") {
+    QCQuantizeOptions options;
+    options.activation = "f32";
+    options.weight = weight;
+    options.granularity = granularity;
+    options.groupSize = groupSize;
+    options.scope = "layers";
+    options.overrides = overrides;
+    pm.addPass(createQCQuantize(options));
+    pm.addPass(createQCFoldScales());
+  }
+  return pm.run(module);
+}
+
+static LogicalResult quantize(ModuleOp module) {
+  if (generator)
+    return buildGenerator(module);
+  PassManager pm(module.getContext());
+  pm.addPass(createQCSimplify());
+  pm.addPass(createQCFuseAttention());
   if (!calibration.empty()) {
     QuantizePipelineOptions options;
     options.data = calibration;
@@ -216,8 +260,18 @@ int main(int argc, char **argv) {
 
   if (target == "onnx-qdq")
     return failed(writeQDQ(ctx)) ? 1 : 0;
-  OwningOpRef<ModuleOp> module =
-      loadModelFile(inputPath, &ctx, sourceMgr, inputShapes);
+  ONNXImportOptions dimOptions;
+  for (const std::string &spec : dims) {
+    std::string problem;
+    if (failed(parseDimSpec(spec, dimOptions, problem))) {
+      llvm::errs() << "error: --dim: " << problem << "\n";
+      return 1;
+    }
+  }
+  if (generator)
+    addGeneratorDims(dimOptions, stepTokens);
+  OwningOpRef<ModuleOp> module = loadModelFile(inputPath, &ctx, sourceMgr, inputShapes,
+                                               {}, dimOptions.dimParams);
   if (!module || failed(quantize(*module)))
     return 1;
   if (!dumpIR.empty() &&

@@ -17,10 +17,24 @@ struct ONNXImportOptions {
   /// (static dimensions and names that are no input are the caller's to
   /// check). `inputShapes` takes precedence.
   llvm::StringMap<llvm::SmallVector<int64_t>> dataShapes;
+  /// Sizes of symbolic dimensions by their ONNX name (`dim_param`), for
+  /// every input that has them (as ONNX Runtime's free dimension
+  /// overrides); the shapes above take precedence.
+  llvm::StringMap<int64_t> dimParams;
   /// Record on every op the ONNX tensor names of its results
   /// (`qc.onnx_names`), for writing the model back (exportQDQModel).
   bool recordTensorNames = false;
 };
+
+/// Parses a `--dim` value `name=4` into `options.dimParams`.
+llvm::LogicalResult parseDimSpec(llvm::StringRef spec, ONNXImportOptions &options,
+                                 std::string &error);
+
+/// The sizes a decoder-with-past export is imported with to become a
+/// generator step of `stepTokens` tokens: batch 1, and a past length of 1
+/// as a placeholder (the generator's cache replaces it), under the
+/// dimension names of Hugging Face Optimum and ONNX Runtime GenAI exports.
+void addGeneratorDims(ONNXImportOptions &options, int64_t stepTokens);
 
 /// Parses an `--input-shape` value `name=1x3x224x224` into `options`.
 llvm::LogicalResult parseInputShapeSpec(llvm::StringRef spec,
@@ -47,7 +61,8 @@ mlir::OwningOpRef<mlir::ModuleOp>
 loadModelFile(llvm::StringRef path, mlir::MLIRContext *context,
               llvm::SourceMgr &sourceMgr,
               llvm::ArrayRef<std::string> inputShapeSpecs,
-              const llvm::StringMap<llvm::SmallVector<int64_t>> &dataShapes = {});
+              const llvm::StringMap<llvm::SmallVector<int64_t>> &dataShapes = {},
+              const llvm::StringMap<int64_t> &dimParams = {});
 
 /// Imports a model held in memory (binary protobuf when `isText` is false).
 mlir::OwningOpRef<mlir::ModuleOp>

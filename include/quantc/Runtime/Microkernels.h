@@ -165,6 +165,42 @@ enum qc_lookup_param { QC_LOOKUP_COUNT, QC_LOOKUP_FLIP, QC_LOOKUP_NUM_PARAMS };
 void quantc_lookup(const uint8_t *input, const uint8_t *table,
                    const int64_t *params, uint8_t *output);
 
+/* Attention in f32 (qc.attention, qc.cached_attention): q [B, Hq, T, D],
+   k and v [B, Hkv, S, D] with Hq a multiple of Hkv (query head h reads KV
+   head h / (Hq / Hkv)); out [B, Hq, T, D]. `mask` (u8, 0 or 1) has dims
+   QC_ATTENTION_MASK_B..S, each 1 (broadcast) or the full size. */
+enum qc_attention_param {
+  QC_ATTENTION_BATCH, QC_ATTENTION_HEADS, QC_ATTENTION_KV_HEADS,
+  QC_ATTENTION_ROWS, QC_ATTENTION_KEYS, QC_ATTENTION_DIM,
+  QC_ATTENTION_SCALE_BITS, /* the f32 scale's bits */
+  QC_ATTENTION_MASK_B, QC_ATTENTION_MASK_H, QC_ATTENTION_MASK_T,
+  QC_ATTENTION_MASK_S,
+  QC_ATTENTION_LAYER,      /* cached attention: the layer's cache */
+  QC_ATTENTION_NUM_PARAMS
+};
+void quantc_attention(const float *q, const float *k, const float *v,
+                      const uint8_t *mask, const int64_t *params, float *out);
+
+/* Generator state: the KV caches of every layer of one sequence, growing
+   with its length (capacity doubles, so appending is amortized O(1) and
+   memory follows the context in use). A state is bound to the calling
+   thread for the duration of a step; quantc_cached_attention appends the
+   step's T keys and values ([1, Hkv, T, D]) after the state's length L and
+   attends causally over positions 0 .. L + t. The runtime then advances
+   the length by T. A state is used by one thread at a time. */
+void *quantc_kv_state_create(int64_t max_context);
+void quantc_kv_state_free(void *state);
+void quantc_kv_state_bind(void *state); /* NULL unbinds */
+int64_t quantc_kv_state_length(const void *state);
+void quantc_kv_state_set_length(void *state, int64_t length); /* <= length */
+void quantc_kv_state_advance(void *state, int64_t tokens);
+/* Bytes of cache memory held (all layers, keys and values). */
+int64_t quantc_kv_state_bytes(const void *state);
+/* Non-zero when a step ran without a bound state or past max_context. */
+int quantc_kv_state_failed(const void *state);
+void quantc_cached_attention(const float *q, const float *k, const float *v,
+                             const int64_t *params, float *out);
+
 #ifdef __cplusplus
 }
 #endif

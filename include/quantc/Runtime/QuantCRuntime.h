@@ -79,6 +79,40 @@ const char *qc_model_target(const qc_model *model);
 
 size_t qc_element_size(qc_element_type type);
 
+/* Generation with a language model compiled by `quantc --generator`: the
+   library computes one step of T tokens (its input_ids are [1, T]) over a
+   KV cache that the generator owns. The cache grows with the sequence
+   (its capacity doubles), never beyond max_context tokens, and is written
+   in place; prefill feeds any number of tokens, T at a time.
+
+   Thread safety: a generator must not be used by two threads at once.
+   Generators over the same model may be used from different threads at
+   the same time (each step binds its generator's cache to the calling
+   thread only) when the model runs with one worker thread; the model's
+   worker pool serves one caller at a time. */
+typedef struct qc_generator qc_generator;
+/* NULL (see qc_last_error) when `model` is no generator library or
+   max_context < 1. */
+qc_generator *qc_generator_create(qc_model *model, int64_t max_context);
+void qc_generator_free(qc_generator *generator);
+/* Appends `count` tokens to the sequence and computes the logits after the
+   last one. Fails, changing nothing, on a token outside the vocabulary or
+   when the sequence would exceed max_context. */
+int qc_generator_prefill(qc_generator *generator, const int64_t *tokens,
+                         size_t count);
+/* qc_generator_prefill of one token. */
+int qc_generator_step(qc_generator *generator, int64_t token);
+/* The logits after the last token fed ([vocab] floats, valid until the
+   next call on this generator); NULL before the first token. */
+const float *qc_generator_logits(const qc_generator *generator);
+size_t qc_generator_vocab_size(const qc_generator *generator);
+/* Tokens in the sequence (the KV cache length). */
+int64_t qc_generator_length(const qc_generator *generator);
+/* Bytes of KV cache memory the generator holds. */
+int64_t qc_generator_cache_bytes(const qc_generator *generator);
+/* Forgets the sequence (keeps the cache memory for the next one). */
+void qc_generator_reset(qc_generator *generator);
+
 #ifdef __cplusplus
 }
 #endif

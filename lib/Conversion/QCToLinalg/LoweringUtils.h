@@ -173,6 +173,9 @@ void populateLayerPatterns(QCTypeConverter &converter,
                            mlir::RewritePatternSet &patterns);
 void populatePoolingAndNormPatterns(QCTypeConverter &converter,
                                     mlir::RewritePatternSet &patterns);
+/// qc.attention and qc.cached_attention as runtime kernel calls.
+void populateAttentionPatterns(QCTypeConverter &converter,
+                               mlir::RewritePatternSet &patterns);
 void populateMovementPatterns(QCTypeConverter &converter,
                               mlir::RewritePatternSet &patterns);
 /// Whether `layer` (a qc.qconv or qc.qmatmul) becomes part of the

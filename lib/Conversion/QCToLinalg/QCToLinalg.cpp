@@ -70,6 +70,7 @@ struct ConvertQCToLinalgPass
     populateLayerPatterns(converter, patterns);
     populatePoolingAndNormPatterns(converter, patterns);
     populateMovementPatterns(converter, patterns);
+    populateAttentionPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

@@ -54,9 +54,15 @@ GraphImporter::inputType(const onnx::ValueInfoProto &info) {
            << info.name() << "' has unsupported element type "
            << tensorType.elem_type();
   SmallVector<int64_t> shape;
-  for (const auto &dim : tensorType.shape().dim())
-    shape.push_back(dim.has_dim_value() && dim.dim_value() >= 0 ? dim.dim_value()
-                                                           : ShapedType::kDynamic);
+  for (const auto &dim : tensorType.shape().dim()) {
+    auto named = dim.has_dim_param() ? options.dimParams.find(dim.dim_param())
+                                     : options.dimParams.end();
+    if (named != options.dimParams.end())
+      shape.push_back(named->second);
+    else
+      shape.push_back(dim.has_dim_value() && dim.dim_value() >= 0 ? dim.dim_value()
+                                                             : ShapedType::kDynamic);
+  }
   auto bound = options.inputShapes.find(info.name());
   if (bound != options.inputShapes.end()) {
     ArrayRef<int64_t> given = bound->second;

@@ -26,11 +26,13 @@ OwningOpRef<ModuleOp>
 quantc::loadModelFile(StringRef path, MLIRContext *context,
                       llvm::SourceMgr &sourceMgr,
                       ArrayRef<std::string> inputShapeSpecs,
-                      const llvm::StringMap<SmallVector<int64_t>> &dataShapes) {
+                      const llvm::StringMap<SmallVector<int64_t>> &dataShapes,
+                      const llvm::StringMap<int64_t> &dimParams) {
   if (!isONNXFile(path))
     return parseSourceFile<ModuleOp>(path, sourceMgr, context);
   ONNXImportOptions options;
   options.dataShapes = dataShapes;
+  options.dimParams = dimParams;
   for (const std::string &spec : inputShapeSpecs) {
     std::string error;
     if (failed(parseInputShapeSpec(spec, options, error))) {
@@ -39,6 +41,34 @@ quantc::loadModelFile(StringRef path, MLIRContext *context,
     }
   }
   return importONNXFile(path, context, options);
+}
+
+LogicalResult quantc::parseDimSpec(StringRef spec, ONNXImportOptions &options,
+                                   std::string &error) {
+  auto [name, value] = spec.rsplit('=');
+  int64_t size;
+  if (name.empty() || value.getAsInteger(10, size) || size < 0) {
+    error = "expected NAME=SIZE, got '" + spec.str() + "'";
+    return failure();
+  }
+  options.dimParams[name] = size;
+  return success();
+}
+
+void quantc::addGeneratorDims(ONNXImportOptions &options, int64_t stepTokens) {
+  auto set = [&](StringRef name, int64_t size) {
+    options.dimParams.try_emplace(name, size);
+  };
+  for (StringRef batch : {"batch_size", "batch"})
+    set(batch, 1);
+  for (StringRef seq : {"sequence_length", "seq_len"})
+    set(seq, stepTokens);
+  for (StringRef past : {"past_sequence_length", "past_seq_len"})
+    set(past, 1);
+  for (StringRef total : {"total_sequence_length", "total_seq_len",
+                          "past_sequence_length + 1",
+                          "past_sequence_length + sequence_length"})
+    set(total, 1 + stepTokens);
 }
 
 LogicalResult quantc::parseInputShapeSpec(StringRef spec,

@@ -1,0 +1,196 @@
+//===- Attention.cpp - attention kernels and the generator's KV cache -----===//
+//
+// Both kernels compute one query row at a time: the scaled scores against
+// the visible keys, a softmax, and the weighted sum of values; no [T, S]
+// tensor and no repeated key/value heads exist. The sums run in the order
+// of the reference evaluator's unfused matmul / softmax / matmul chain.
+//
+//===----------------------------------------------------------------------===//
+#include "quantc/Runtime/Microkernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+namespace {
+constexpr float kMasked = std::numeric_limits<float>::lowest();
+
+float scaleOf(const int64_t *params) {
+  auto bits = static_cast<uint32_t>(params[QC_ATTENTION_SCALE_BITS]);
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return scale;
+}
+
+/// out = softmax(scores) @ values, where row j of the values is at
+/// values + j * stride; `scores` is overwritten with the probabilities.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void
+weightedSum(float *scores, int64_t n, const float *values, int64_t stride,
+            int64_t dim, float *out) {
+  float max = kMasked;
+  for (int64_t j = 0; j < n; ++j)
+    max = std::max(max, scores[j]);
+  float sum = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    scores[j] = std::exp(scores[j] - max);
+    sum += scores[j];
+  }
+  for (int64_t j = 0; j < n; ++j)
+    scores[j] /= sum;
+  std::fill(out, out + dim, 0.0f);
+  for (int64_t j = 0; j < n; ++j) {
+    const float *row = values + j * stride;
+    float p = scores[j];
+    for (int64_t d = 0; d < dim; ++d)
+      out[d] += p * row[d];
+  }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void
+scaledScores(const float *query, const float *keys, int64_t n, int64_t stride,
+             int64_t dim, float scale, float *scores) {
+  for (int64_t j = 0; j < n; ++j) {
+    const float *key = keys + j * stride;
+    float dot = 0;
+    for (int64_t d = 0; d < dim; ++d)
+      dot += query[d] * key[d];
+    scores[j] = dot * scale;
+  }
+}
+
+/// The caches of one sequence: per layer, keys and values stored position
+/// by position ([position][kv head][dim]), so appending never moves the
+/// entries already there except when the capacity doubles.
+struct KVState {
+  struct Layer {
+    std::vector<float> keys, values;
+  };
+  std::vector<Layer> layers;
+  int64_t length = 0;
+  int64_t maxContext;
+  bool failed = false;
+};
+
+thread_local KVState *boundState = nullptr;
+
+/// Makes room for `positions` entries of `width` floats, doubling.
+void reserveFor(std::vector<float> &cache, int64_t positions, int64_t width) {
+  size_t needed = static_cast<size_t>(positions * width);
+  if (needed > cache.capacity())
+    cache.reserve(std::max(needed, std::max<size_t>(2 * cache.capacity(), 64 * width)));
+  if (needed > cache.size())
+    cache.resize(needed);
+}
+} // namespace
+
+// The generator runtime finds the state functions with dlsym.
+#define QC_EXPORT __attribute__((visibility("default")))
+
+extern "C" {
+
+void quantc_attention(const float *q, const float *k, const float *v,
+                      const uint8_t *mask, const int64_t *params, float *out) {
+  int64_t batch = params[QC_ATTENTION_BATCH], heads = params[QC_ATTENTION_HEADS];
+  int64_t kvHeads = params[QC_ATTENTION_KV_HEADS], rows = params[QC_ATTENTION_ROWS];
+  int64_t keys = params[QC_ATTENTION_KEYS], dim = params[QC_ATTENTION_DIM];
+  int64_t group = heads / kvHeads;
+  float scale = scaleOf(params);
+  // Mask strides: a broadcast dimension (size 1) does not move.
+  int64_t mb = params[QC_ATTENTION_MASK_B], mh = params[QC_ATTENTION_MASK_H];
+  int64_t mt = params[QC_ATTENTION_MASK_T], ms = params[QC_ATTENTION_MASK_S];
+  int64_t sS = ms > 1 ? 1 : 0, sT = mt > 1 ? ms : 0, sH = mh > 1 ? mt * ms : 0,
+          sB = mb > 1 ? mh * mt * ms : 0;
+  std::vector<float> scores(keys);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < heads; ++h) {
+      const float *kh = k + (b * kvHeads + h / group) * keys * dim;
+      const float *vh = v + (b * kvHeads + h / group) * keys * dim;
+      for (int64_t t = 0; t < rows; ++t) {
+        int64_t row = (b * heads + h) * rows + t;
+        scaledScores(q + row * dim, kh, keys, dim, dim, scale, scores.data());
+        const uint8_t *m = mask + b * sB + h * sH + t * sT;
+        for (int64_t j = 0; j < keys; ++j)
+          if (!m[j * sS])
+            scores[j] = kMasked;
+        weightedSum(scores.data(), keys, vh, dim, dim, out + row * dim);
+      }
+    }
+}
+
+QC_EXPORT void *quantc_kv_state_create(int64_t max_context) {
+  auto *state = new KVState;
+  state->maxContext = max_context;
+  return state;
+}
+
+QC_EXPORT void quantc_kv_state_free(void *state) { delete static_cast<KVState *>(state); }
+
+QC_EXPORT void quantc_kv_state_bind(void *state) { boundState = static_cast<KVState *>(state); }
+
+QC_EXPORT int64_t quantc_kv_state_length(const void *state) {
+  return static_cast<const KVState *>(state)->length;
+}
+
+QC_EXPORT void quantc_kv_state_set_length(void *state, int64_t length) {
+  auto *s = static_cast<KVState *>(state);
+  s->length = std::clamp<int64_t>(length, 0, s->length);
+  s->failed = false;
+}
+
+QC_EXPORT void quantc_kv_state_advance(void *state, int64_t tokens) {
+  static_cast<KVState *>(state)->length += tokens;
+}
+
+QC_EXPORT int64_t quantc_kv_state_bytes(const void *state) {
+  int64_t bytes = 0;
+  for (const KVState::Layer &layer : static_cast<const KVState *>(state)->layers)
+    bytes += (layer.keys.capacity() + layer.values.capacity()) * sizeof(float);
+  return bytes;
+}
+
+QC_EXPORT int quantc_kv_state_failed(const void *state) {
+  return static_cast<const KVState *>(state)->failed;
+}
+
+void quantc_cached_attention(const float *q, const float *k, const float *v,
+                             const int64_t *params, float *out) {
+  int64_t heads = params[QC_ATTENTION_HEADS], kvHeads = params[QC_ATTENTION_KV_HEADS];
+  int64_t rows = params[QC_ATTENTION_ROWS], dim = params[QC_ATTENTION_DIM];
+  int64_t layerIndex = params[QC_ATTENTION_LAYER], group = heads / kvHeads;
+  KVState *state = boundState;
+  if (!state || state->length + rows > state->maxContext) {
+    if (state)
+      state->failed = true;
+    std::fill(out, out + heads * rows * dim, std::numeric_limits<float>::quiet_NaN());
+    return;
+  }
+  if (static_cast<int64_t>(state->layers.size()) <= layerIndex)
+    state->layers.resize(layerIndex + 1);
+  KVState::Layer &layer = state->layers[layerIndex];
+  int64_t past = state->length, width = kvHeads * dim;
+  reserveFor(layer.keys, past + rows, width);
+  reserveFor(layer.values, past + rows, width);
+  // Append: k and v are [1, Hkv, T, D]; the cache is [position][Hkv][D].
+  for (int64_t h = 0; h < kvHeads; ++h)
+    for (int64_t t = 0; t < rows; ++t) {
+      std::memcpy(&layer.keys[(past + t) * width + h * dim], k + (h * rows + t) * dim,
+                  dim * sizeof(float));
+      std::memcpy(&layer.values[(past + t) * width + h * dim], v + (h * rows + t) * dim,
+                  dim * sizeof(float));
+    }
+  float scale = scaleOf(params);
+  std::vector<float> scores(past + rows);
+  for (int64_t h = 0; h < heads; ++h) {
+    const float *kh = layer.keys.data() + (h / group) * dim;
+    const float *vh = layer.values.data() + (h / group) * dim;
+    for (int64_t t = 0; t < rows; ++t) {
+      int64_t visible = past + t + 1, row = h * rows + t;
+      scaledScores(q + row * dim, kh, visible, width, dim, scale, scores.data());
+      weightedSum(scores.data(), visible, vh, width, dim, out + row * dim);
+    }
+  }
+}
+
+} // extern "C"
