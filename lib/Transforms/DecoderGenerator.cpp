@@ -93,9 +93,11 @@ struct QCDecoderGeneratorPass
     for (auto [layer, op] : llvm::enumerate(attentions)) {
       qc::AttentionOp attention = op;
       FailureOr<CacheConcat> keys = matchCacheConcat(attention.getKey(), attention, "keys");
+      if (failed(keys))
+        return failure();
       FailureOr<CacheConcat> values =
           matchCacheConcat(attention.getValue(), attention, "values");
-      if (failed(keys) || failed(values))
+      if (failed(values))
         return failure();
       auto fresh = cast<RankedTensorType>(keys->fresh.getType());
       if (fresh.getDimSize(2) != attention.getQuery().getType().getDimSize(2))

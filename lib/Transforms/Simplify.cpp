@@ -40,7 +40,11 @@ struct FoldConstantSubgraph : RewritePattern {
         op->getNumResults() != 1)
       return failure();
     auto type = cast<RankedTensorType>(op->getResult(0).getType());
-    if (type.getNumElements() > maxElements)
+    // Layout changes of a constant (a tied embedding transposed for the
+    // output layer) fold at any size: they create no more data than they
+    // read, and the layer needs a constant weight to be quantized.
+    bool relayout = isa<qc::TransposeOp, qc::ReshapeOp, qc::CastOp>(op);
+    if (type.getNumElements() > maxElements && !relayout)
       return rewriter.notifyMatchFailure(op, "result too large to fold");
     std::optional<Tensor> result = reference::evaluateConstantOperands(op);
     if (!result)

@@ -44,6 +44,19 @@ func.func @fold_limit() -> tensor<2xf32> {
 
 // -----
 
+// Transposing a constant (a tied embedding read as the output layer's
+// weight) folds whatever its size: it creates no more data than it reads.
+// LIMIT-LABEL: func @relayout_folds_past_the_limit
+// LIMIT-NOT: qc.transpose
+// LIMIT: qc.constant dense<{{\[\[}}1.000000e+00, 3.000000e+00], [2.000000e+00, 4.000000e+00]]>
+func.func @relayout_folds_past_the_limit() -> tensor<2x2xf32> {
+  %a = qc.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>
+  %t = qc.transpose %a {perm = array<i64: 1, 0>} : (tensor<2x2xf32>) -> tensor<2x2xf32>
+  return %t : tensor<2x2xf32>
+}
+
+// -----
+
 // BatchNorm folds into the producing conv: w' = w * s, b' = (b - mean) * s + beta
 // with s = gamma / sqrt(var + eps) = 2 / sqrt(4) = 1 for channel 0 and
 // 3 / sqrt(1) = 3 for channel 1.

@@ -388,3 +388,48 @@ func.func @cumsum_of_bools(%a: tensor<3xi1>) {
   %0 = qc.cumsum %a {axis = 0 : i64} : tensor<3xi1>
   return
 }
+
+// -----
+
+func.func @attention_heads(%q: tensor<1x3x2x8xf32>, %k: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{query heads (3) must be a multiple of key/value heads (2)}}
+  %0 = qc.attention %q, %k, %k {scale = 1.0 : f32}
+      : (tensor<1x3x2x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x3x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_mask(%q: tensor<1x2x2x8xf32>, %k: tensor<1x2x4x8xf32>, %m: tensor<1x1x2x3xi1>) {
+  // expected-error @+1 {{does not broadcast to the scores [B, Hq, T, S]}}
+  %0 = qc.attention %q, %k, %k, %m {scale = 1.0 : f32}
+      : (tensor<1x2x2x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x1x2x3xi1>) -> tensor<1x2x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_head_size(%q: tensor<1x2x2x8xf32>, %k: tensor<1x2x4x16xf32>) {
+  // expected-error @+1 {{differ in batch or head size}}
+  %0 = qc.attention %q, %k, %k {scale = 1.0 : f32}
+      : (tensor<1x2x2x8xf32>, tensor<1x2x4x16xf32>, tensor<1x2x4x16xf32>) -> tensor<1x2x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @cached_attention_batch(%q: tensor<2x2x1x8xf32>, %k: tensor<2x2x1x8xf32>) {
+  // expected-error @+1 {{batch must be 1, got 2}}
+  %0 = qc.cached_attention %q, %k, %k {layer = 0 : i64, scale = 1.0 : f32}
+      : (tensor<2x2x1x8xf32>, tensor<2x2x1x8xf32>, tensor<2x2x1x8xf32>) -> tensor<2x2x1x8xf32>
+  return
+}
+
+// -----
+
+func.func @cached_attention_rows(%q: tensor<1x2x2x8xf32>, %k: tensor<1x2x1x8xf32>) {
+  // expected-error @+1 {{appends one key/value per query: 2 queries, 1 keys}}
+  %0 = qc.cached_attention %q, %k, %k {layer = 0 : i64, scale = 1.0 : f32}
+      : (tensor<1x2x2x8xf32>, tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32>) -> tensor<1x2x2x8xf32>
+  return
+}

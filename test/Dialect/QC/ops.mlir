@@ -189,3 +189,18 @@ func.func @masks_and_positions(%a: tensor<2x3xf32>, %b: tensor<3xf32>, %m: tenso
   %9 = qc.cumsum %8 {axis = 1 : i64, reverse = true} : tensor<4x4xi64>
   return %7, %1, %9 : tensor<2x3xi1>, tensor<2x3xf32>, tensor<4x4xi64>
 }
+
+// CHECK-LABEL: func @attention
+func.func @attention(%q: tensor<1x4x3x8xf32>, %k: tensor<1x2x5x8xf32>, %mask: tensor<3x5xi1>,
+                     %kn: tensor<1x2x3x8xf32>) -> (tensor<1x4x3x8xf32>, tensor<1x4x3x8xf32>, tensor<1x4x3x8xf32>) {
+  // CHECK: qc.attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {scale = 2.500000e-01 : f32} : (tensor<1x4x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>, tensor<3x5xi1>) -> tensor<1x4x3x8xf32>
+  %0 = qc.attention %q, %k, %k, %mask {scale = 0.25 : f32}
+      : (tensor<1x4x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>, tensor<3x5xi1>) -> tensor<1x4x3x8xf32>
+  // CHECK: qc.attention %{{.*}}, %{{.*}}, %{{.*}} {scale = 1.000000e+00 : f32} : (tensor<1x4x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>) -> tensor<1x4x3x8xf32>
+  %1 = qc.attention %q, %k, %k {scale = 1.0 : f32}
+      : (tensor<1x4x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>) -> tensor<1x4x3x8xf32>
+  // CHECK: qc.cached_attention %{{.*}}, %{{.*}}, %{{.*}} {layer = 3 : i64, scale = 5.000000e-01 : f32}
+  %2 = qc.cached_attention %q, %kn, %kn {layer = 3 : i64, scale = 0.5 : f32}
+      : (tensor<1x4x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>) -> tensor<1x4x3x8xf32>
+  return %0, %1, %2 : tensor<1x4x3x8xf32>, tensor<1x4x3x8xf32>, tensor<1x4x3x8xf32>
+}
