@@ -208,3 +208,140 @@ def test_smollm2_greedy_32_tokens_evaluator_equals_onnxruntime(smollm2, tmp_path
     assert ev_tokens == rt_tokens
     assert len(ev_tokens) == 32
     assert tok.decode(ev_tokens).startswith(" Paris.")
+
+
+# --- Generator libraries (quantc --generator) -------------------------------
+
+def compile_generator(onnx_path, out, *extra):
+    proc = subprocess.run([str(BIN / "quantc"), str(onnx_path), "--generator", *map(str, extra),
+                           "-o", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny_generators(tiny, tmp_path_factory):
+    _, path = tiny
+    d = tmp_path_factory.mktemp("gen")
+    return {t: compile_generator(path, d / f"step{t}.so", f"--step-tokens={t}") for t in (1, 3)}
+
+
+@pytest.mark.parametrize("step", [1, 3])
+def test_generator_greedy_equals_evaluator(tiny, tiny_generators, tmp_path, step):
+    """The native generator (cache in the runtime, prompt fed `step` tokens
+    at a time) decodes the tokens the evaluator decodes on the decoder with
+    explicit caches; its logits agree within 1e-5."""
+    from quantc.runtime import Generator
+    weights, path = tiny
+    prompt = [5, 17, 99, 3, 64, 1, 2]
+    expected, ev_logits = greedy_generate(evaluator_engine(path, tmp_path),
+                                          *cache_dims(weights.config), prompt, 12)
+    g = Generator(str(tiny_generators[step]), max_context=64)
+    logits = g.prefill(prompt)
+    assert max_rel_error(logits, ev_logits[0][0, -1]) <= 1e-5
+    tokens = []
+    for i in range(12):
+        tokens.append(int(np.argmax(logits)))
+        if i < 11:
+            logits = g.step(tokens[-1])
+            assert max_rel_error(logits, ev_logits[i + 1][0, -1]) <= 1e-5
+    assert tokens == expected
+    assert len(g) == len(prompt) + 11
+
+
+def test_generator_cache_grows_with_the_context(tiny, tiny_generators):
+    from quantc.runtime import Generator
+    cfg = tiny[0].config
+    per_token = 2 * cfg.layers * cfg.kv_heads * cfg.head_dim * 4
+    g = Generator(str(tiny_generators[1]), max_context=4096)
+    g.prefill([1] * 10)
+    small = g.cache_bytes
+    assert 0 < small <= 64 * per_token  # the first capacity: 64 tokens
+    g.prefill([2] * 1000)
+    assert 1010 * per_token <= g.cache_bytes <= 2 * 1010 * per_token
+    g.reset()
+    assert len(g) == 0 and g.logits() is None
+
+
+def test_generator_rejects_bad_input_without_changing_state(tiny_generators):
+    from quantc.runtime import Generator, Model
+    g = Generator(str(tiny_generators[3]), max_context=16)
+    g.prefill([1, 2, 3, 4])
+    before = g.logits()
+    with pytest.raises(ValueError, match="token id 128 at position 1 is outside the vocabulary"):
+        g.prefill([5, 128])
+    with pytest.raises(ValueError, match="exceed the context of 16 tokens"):
+        g.prefill(list(range(13)))
+    assert len(g) == 4
+    np.testing.assert_array_equal(g.logits(), before)
+    with pytest.raises(RuntimeError, match="max_context must be positive"):
+        Generator(Model(str(tiny_generators[1])), 0)
+
+
+def test_generator_needs_a_generator_library(tiny, tmp_path):
+    from quantc.runtime import Generator
+    weights, path = tiny
+    feeds = decoder_feeds(*cache_dims(weights.config), np.array([[1, 2]]))
+    shapes = [f"--input-shape={k}={'x'.join(map(str, v.shape))}" for k, v in feeds.items()]
+    subprocess.run([str(BIN / "quantc"), str(path), *shapes, "-o", str(tmp_path / "m.so")],
+                   check=True, capture_output=True)
+    with pytest.raises(RuntimeError, match="not a generator library"):
+        Generator(str(tmp_path / "m.so"), 16)
+
+
+def test_generator_of_a_model_without_cache_is_an_error(tmp_path):
+    from onnx import TensorProto, helper, save
+    node = helper.make_node("Relu", ["X"], ["Y"])
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [2])],
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [2])])
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "relu.onnx")
+    proc = subprocess.run([str(BIN / "quantc"), str(tmp_path / "relu.onnx"), "--generator",
+                           "-o", str(tmp_path / "relu.so")], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "no qc.attention in the model" in proc.stderr
+    assert not (tmp_path / "relu.so").exists()
+
+
+def fake_quantized(weights, bits):
+    """The float model with every linear layer's weights rounded as quantc's
+    weight-only quantization rounds them: symmetric, one scale per output
+    channel mapping max |w| to the largest level of the narrow range."""
+    import dataclasses
+    levels = 2 ** (bits - 1) - 1
+
+    def rows(w):
+        scale = np.abs(w).max(axis=1, keepdims=True) / levels
+        return (np.round(w / scale) * scale).astype(np.float32)
+    layers = [dataclasses.replace(l, **{n: rows(getattr(l, n)) for n in
+                                        ("wq", "wk", "wv", "wo", "w_gate", "w_up", "w_down")})
+              for l in weights.layers]
+    return dataclasses.replace(weights, layers=layers, lm_head=rows(weights.output_weight))
+
+
+@pytest.mark.parametrize("bits", [8, 4])
+def test_weight_only_generator_matches_its_rounded_weights(tiny, tmp_path, bits):
+    """Weight-only libraries compute in float with the rounded weights: the
+    numpy reference with the same rounding agrees within 1e-4 (a rounding
+    off by one level somewhere would be 1e-2)."""
+    from quantc.runtime import Generator
+    weights, path = tiny
+    lib = compile_generator(path, tmp_path / "w.so", "--weight", f"i{bits}")
+    prompt = [5, 17, 99, 3]
+    ref, _ = reference.forward(fake_quantized(weights, bits), np.array([prompt]))
+    logits = Generator(str(lib), 32).prefill(prompt)
+    assert max_rel_error(logits, ref[0, -1]) <= 1e-4
+
+
+def test_smollm2_generator_greedy_32_tokens(smollm2, tmp_path):
+    """The f32 generator library decodes what ONNX Runtime (and, by the
+    tests above, the evaluator) decodes; the int8 weight-only one answers
+    the same question the same way."""
+    from quantc.llm.generate import LanguageModel
+    weights, tok, path = smollm2
+    prompt = "The capital of France is"
+    expected, _ = greedy_generate(ort_engine(path), *cache_dims(weights.config),
+                                  tok.encode(prompt).ids, 32)
+    lm = LanguageModel(compile_generator(path, tmp_path / "f32.so"), tok, max_context=8192)
+    assert list(lm.stream(prompt, 32)) == expected
+    w8 = LanguageModel(compile_generator(path, tmp_path / "w8.so", "--weight", "i8"), tok, 8192)
+    assert w8.generate(prompt, 2) == " Paris."
