@@ -57,7 +57,7 @@ struct qc_generator {
 
   /// Runs one step on `count` <= T tokens (the rest of the step is padding
   /// that the next step overwrites) and keeps the last token's logits.
-  int runStep(const int64_t *tokens, int64_t count) {
+  int runStep(const int64_t *tokens, int64_t count, float *allLogits) {
     int64_t start = kv.length(state);
     for (int64_t t = 0; t < stepTokens; ++t) {
       ids[t] = tokens[std::min(t, count - 1)];
@@ -71,6 +71,8 @@ struct qc_generator {
       return fail("qc_generator: the model step failed");
     }
     kv.advance(state, count);
+    if (allLogits)
+      std::memcpy(allLogits, stepLogits.data(), count * vocab * sizeof(float));
     const float *last = stepLogits.data() + (count - 1) * vocab;
     logits.assign(last, last + vocab);
     return 0;
@@ -136,6 +138,11 @@ qc_generator *qc_generator_create(qc_model *model, int64_t max_context) {
 void qc_generator_free(qc_generator *generator) { delete generator; }
 
 int qc_generator_prefill(qc_generator *g, const int64_t *tokens, size_t count) {
+  return qc_generator_prefill_logits(g, tokens, count, nullptr);
+}
+
+int qc_generator_prefill_logits(qc_generator *g, const int64_t *tokens, size_t count,
+                                float *logits) {
   if (!g || (!tokens && count))
     return fail("qc_generator_prefill: null argument");
   if (count == 0)
@@ -152,7 +159,7 @@ int qc_generator_prefill(qc_generator *g, const int64_t *tokens, size_t count) {
                 std::to_string(length) + " in use)");
   for (size_t done = 0; done < count;) {
     int64_t chunk = std::min<int64_t>(g->stepTokens, count - done);
-    if (g->runStep(tokens + done, chunk)) {
+    if (g->runStep(tokens + done, chunk, logits ? logits + done * g->vocab : nullptr)) {
       g->kv.setLength(g->state, length); // all or nothing
       return 1;
     }

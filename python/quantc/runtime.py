@@ -63,6 +63,9 @@ def _library():
         lib.qc_generator_free.argtypes = [ctypes.c_void_p]
         lib.qc_generator_prefill.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64),
                                              ctypes.c_size_t]
+        lib.qc_generator_prefill_logits.argtypes = [
+            ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64), ctypes.c_size_t,
+            ctypes.POINTER(ctypes.c_float)]
         lib.qc_generator_step.argtypes = [ctypes.c_void_p, ctypes.c_int64]
         lib.qc_generator_logits.restype = ctypes.POINTER(ctypes.c_float)
         lib.qc_generator_logits.argtypes = [ctypes.c_void_p]
@@ -179,6 +182,15 @@ class Generator:
         self._check(self._lib.qc_generator_prefill(
             self._handle, ids.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)), ids.size))
         return self.logits()
+
+    def prefill_logits(self, tokens):
+        """Appends tokens; returns the logits after each one [count, vocab]."""
+        ids = np.ascontiguousarray(tokens, dtype=np.int64).reshape(-1)
+        out = np.empty((ids.size, self.vocab_size), np.float32)
+        self._check(self._lib.qc_generator_prefill_logits(
+            self._handle, ids.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)), ids.size,
+            out.ctypes.data_as(ctypes.POINTER(ctypes.c_float))))
+        return out
 
     def step(self, token):
         self._check(self._lib.qc_generator_step(self._handle, int(token)))

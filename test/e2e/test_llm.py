@@ -345,3 +345,28 @@ def test_smollm2_generator_greedy_32_tokens(smollm2, tmp_path):
     assert list(lm.stream(prompt, 32)) == expected
     w8 = LanguageModel(compile_generator(path, tmp_path / "w8.so", "--weight", "i8"), tok, 8192)
     assert w8.generate(prompt, 2) == " Paris."
+
+
+def test_quant_run_generates_from_token_ids(tiny, tiny_generators):
+    weights, _ = tiny
+    prompt = [5, 17, 99, 3, 64, 1, 2]
+    proc = subprocess.run([str(BIN / "quant-run"), str(tiny_generators[3]), "--prompt-tokens",
+                           ",".join(map(str, prompt)), "--max-new-tokens", "10"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert [int(t) for t in proc.stdout.split()] == reference.greedy(weights, prompt, 10)
+    assert "tokens/s" in proc.stderr
+    bad = subprocess.run([str(BIN / "quant-run"), str(tiny_generators[1]), "--prompt-tokens", "1,128"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "outside the vocabulary [0, 128)" in bad.stderr
+
+
+def test_generate_cli_reports_a_prompt_beyond_the_context(smollm2, tmp_path):
+    from quantc.llm.models import smollm2_gguf
+    _, _, path = smollm2
+    lib = compile_generator(path, tmp_path / "w8.so", "--weight", "i8")
+    proc = subprocess.run([os.sys.executable, "-m", "quantc.llm.generate", str(lib), "--gguf",
+                           str(smollm2_gguf(CACHE)), "--prompt", "one two three four five",
+                           "--max-context", "3"], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "exceed the context of 3 tokens" in proc.stderr

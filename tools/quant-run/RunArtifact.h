@@ -13,6 +13,13 @@ struct ArtifactRunOptions {
 };
 /// Loads, runs and optionally benchmarks a model library; the exit code.
 int runArtifact(mlir::MLIRContext &ctx, const ArtifactRunOptions &options);
+struct GenerateOptions {
+  std::string modelPath, promptTokens;
+  int threads = 1, maxNewTokens = 32;
+  int64_t maxContext = 4096;
+};
+/// Greedy generation with a generator library (quantc --generator).
+int generateTokens(const GenerateOptions &options);
 } // namespace quantc
 
 #endif // QUANTC_TOOLS_QUANTRUN_RUNARTIFACT_H

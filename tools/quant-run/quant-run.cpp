@@ -55,6 +55,14 @@ static cl::list<std::string> inputShapes(
 static cl::opt<bool> simplify("simplify",
                               cl::desc("Run qc-simplify first (default on)"),
                               cl::init(true));
+static cl::opt<std::string> promptTokens(
+    "prompt-tokens",
+    cl::desc("Generator libraries: greedy generation from these comma-separated "
+             "token ids; new ids stream to stdout, tokens/s to stderr"));
+static cl::opt<int> maxNewTokens("max-new-tokens", cl::init(32),
+                                 cl::desc("--prompt-tokens: tokens to generate"));
+static cl::opt<int64_t> maxContext("max-context", cl::init(4096),
+                                   cl::desc("--prompt-tokens: KV cache capacity in tokens"));
 static cl::opt<bool> printTime("print-time",
                                cl::desc("Print the evaluation time to stderr"));
 
@@ -175,6 +183,13 @@ loadInputs(func::FuncOp func, const reference::NamedTensors *arrays) {
 int main(int argc, char **argv) {
   llvm::InitLLVM y(argc, argv);
   cl::ParseCommandLineOptions(argc, argv, "quantc model runner\n");
+  if (!promptTokens.empty()) {
+    if (!StringRef(modelPath).ends_with(".so")) {
+      llvm::errs() << "error: --prompt-tokens needs a library built with quantc --generator\n";
+      return 1;
+    }
+    return generateTokens({modelPath, promptTokens, threads, maxNewTokens, maxContext});
+  }
   if (inputsPath.empty() == (randomSeed < 0)) {
     llvm::errs() << "error: give exactly one of --inputs and --random-inputs\n";
     return 1;

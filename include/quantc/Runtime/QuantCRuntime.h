@@ -100,6 +100,10 @@ void qc_generator_free(qc_generator *generator);
    when the sequence would exceed max_context. */
 int qc_generator_prefill(qc_generator *generator, const int64_t *tokens,
                          size_t count);
+/* qc_generator_prefill that also writes the logits after every token fed
+   to `logits` ([count, vocab] floats): what perplexity needs. */
+int qc_generator_prefill_logits(qc_generator *generator, const int64_t *tokens,
+                                size_t count, float *logits);
 /* qc_generator_prefill of one token. */
 int qc_generator_step(qc_generator *generator, int64_t token);
 /* The logits after the last token fed ([vocab] floats, valid until the

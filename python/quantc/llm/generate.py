@@ -59,3 +59,45 @@ class LanguageModel:
             if on_token:
                 on_token(self.tokenizer.decode([token]))
         return self.tokenizer.decode(tokens)
+
+
+def main(argv=None) -> int:
+    import argparse
+    import sys
+
+    from .gguf_model import GGUFError, load_llama_gguf, load_tokenizer
+    parser = argparse.ArgumentParser(
+        prog="python -m quantc.llm.generate",
+        description="Generate text with a quantc generator library.")
+    parser.add_argument("library", help="model.so from quantc --generator")
+    parser.add_argument("--gguf", required=True, help="the GGUF the model came from (tokenizer)")
+    parser.add_argument("--prompt", required=True)
+    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--max-context", type=int, default=0,
+                        help="tokens the cache may hold (default: the model's context)")
+    parser.add_argument("--temperature", type=float, default=0.0)
+    parser.add_argument("--top-k", type=int, default=0)
+    parser.add_argument("--top-p", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    try:
+        config = load_llama_gguf(args.gguf).config
+        tokenizer = load_tokenizer(args.gguf)
+        lm = LanguageModel(args.library, tokenizer, args.max_context or config.context,
+                           args.threads, config.eos_token_id)
+        sys.stdout.write(args.prompt)
+        lm.generate(args.prompt, args.max_new_tokens, args.temperature, args.top_k, args.top_p,
+                    args.seed, on_token=lambda text: (sys.stdout.write(text), sys.stdout.flush()))
+    except (GGUFError, OSError, RuntimeError, ValueError) as e:
+        print(f"\nerror: {e}", file=sys.stderr)
+        return 1
+    s = lm.last_stats
+    print(f"\n[{s['prompt_tokens']} prompt tokens at {s['prefill_tokens_per_s']:.1f} tokens/s, "
+          f"{s['new_tokens']} new tokens at {s['decode_tokens_per_s']:.1f} tokens/s]",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,244 @@
+"""Decode and prefill speed of SmolLM2-135M-Instruct: quantc generator
+libraries (float, int8 and int4 weight-only) against llama.cpp (its own
+Q8_0, Q4_0 and Q4_K_M quantizations of an F16 GGUF of the same float
+weights) and ONNX Runtime (the float export and its MatMulNBits int4
+model from MatMul4BitsQuantizer), one engine after another in one run.
+
+Decode: tokens/s of single-token steps after a 16-token prompt, batch 1.
+Prefill: tokens/s of one prompt of 128 and of 512 tokens from an empty
+cache. Weight bytes per token are the bytes of the weights every step reads
+(quantc: the linear layers' packed weights and scales, i.e. the library
+minus the embedding table it gathers rows from; llama.cpp: the whole GGUF,
+whose tied embedding is also its output layer), compared with this
+machine's measured single-core read bandwidth.
+
+llama.cpp runs from an interpreter with llama-cpp-python built from source:
+
+    python3 -m venv build/llama-venv
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \\
+      -DGGML_AVX512=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON" \\
+      build/llama-venv/bin/pip install llama-cpp-python==0.3.16
+    python benchmarks/llm_speed.py [--llama-python build/llama-venv/bin/python]
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import time
+
+import numpy as np
+import onnxruntime as ort
+
+from llm_common import CACHE, FORMATS, generator_library, model
+from timing import ROOT
+from weight_only_gemv import measure_read_bandwidth
+from quantc.llm.decoding import decoder_feeds, present_cache
+from quantc.runtime import Generator, Model
+
+RESULTS = ROOT / "benchmarks" / "results"
+PROMPTS = [128, 512]
+PROMPT_STEP = 64  # tokens per step of the libraries that time prefill
+
+
+def f16_gguf(src, dst):
+    """The GGUF's tensors dequantized to F16 (norms stay F32), metadata
+    copied: llama.cpp's starting point for its own quantizations."""
+    import gguf
+    reader = gguf.GGUFReader(str(src))
+    writer = gguf.GGUFWriter(str(dst), arch="llama")
+    for key, field in reader.fields.items():
+        if key.startswith("GGUF.") or key == "general.architecture":
+            continue
+        kind = field.types[0]
+        value = field.contents()
+        if key == "general.file_type":
+            value = 1  # MOSTLY_F16
+        if kind == gguf.GGUFValueType.ARRAY:
+            writer.add_key_value(key, value, kind, sub_type=field.types[-1])
+        else:
+            writer.add_key_value(key, value, kind)
+    for t in reader.tensors:
+        shape = tuple(int(s) for s in reversed(t.shape))
+        data = gguf.quants.dequantize(t.data, t.tensor_type).reshape(shape)
+        dtype = np.float32 if len(shape) == 1 else np.float16
+        writer.add_tensor(t.name, data.astype(dtype))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
+def median_time(fn, repeats=3):
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+
+
+def time_quantc(step_lib, prompt_lib, threads, decode_tokens):
+    prompt = [(7 * i + 11) % 40000 + 100 for i in range(max(PROMPTS))]
+    g = Generator(Model(step_lib, threads=threads), 2048)
+
+    def decode():
+        for i in range(decode_tokens):
+            g.step(prompt[i % 16])
+
+    def fresh_decode():
+        g.reset()
+        g.prefill(prompt[:16])
+        return decode
+    runs = []
+    for _ in range(3):
+        run = fresh_decode()
+        start = time.perf_counter()
+        run()
+        runs.append(time.perf_counter() - start)
+    result = {"decode_tokens_per_s": decode_tokens / statistics.median(runs)}
+    p = Generator(Model(prompt_lib, threads=threads), 2048)
+    for n in PROMPTS:
+        def prefill():
+            p.reset()
+            p.prefill(prompt[:n])
+        result[f"prefill_{n}_tokens_per_s"] = n / median_time(prefill)
+    return result
+
+
+def time_ort(onnx_path, cfg, threads, decode_tokens):
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    sess = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    dims = (cfg.layers, cfg.kv_heads, cfg.head_dim)
+    prompt = np.asarray([[(7 * i + 11) % 40000 + 100 for i in range(max(PROMPTS))]])
+
+    def run(ids, past):
+        out = dict(zip([o.name for o in sess.get_outputs()],
+                       sess.run(None, decoder_feeds(*dims, ids, past))))
+        return present_cache(out, cfg.layers)
+    runs = []
+    for _ in range(3):
+        past = run(prompt[:, :16], None)
+        start = time.perf_counter()
+        for i in range(decode_tokens):
+            past = run(prompt[:, i % 16:i % 16 + 1], past)
+        runs.append(time.perf_counter() - start)
+    result = {"decode_tokens_per_s": decode_tokens / statistics.median(runs)}
+    for n in PROMPTS:
+        result[f"prefill_{n}_tokens_per_s"] = n / median_time(lambda: run(prompt[:, :n], None))
+    return result
+
+
+def ort_int4_model(onnx_path):
+    target = CACHE / "smollm2-135m-matmulnbits-int4.onnx"
+    if not target.exists():
+        import onnx
+        from onnxruntime.quantization.matmul_4bits_quantizer import MatMul4BitsQuantizer
+        quantizer = MatMul4BitsQuantizer(onnx.load(str(onnx_path)), block_size=32,
+                                         is_symmetric=True)
+        quantizer.process()
+        quantizer.model.save_model_to_file(str(target), use_external_data_format=True)
+    return target
+
+
+def llama_cpp_models(gguf_path, llama_python, script):
+    f16 = CACHE / "smollm2-135m-f16.gguf"
+    if not f16.exists():
+        f16_gguf(gguf_path, f16)
+    models = {}
+    for kind in ("Q8_0", "Q4_0", "Q4_K_M"):
+        out = CACHE / f"smollm2-135m-{kind}.gguf"
+        if not out.exists():
+            subprocess.run([llama_python, script, "quantize", str(f16), str(out), kind], check=True)
+        models[kind] = out
+    return models
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--decode-tokens", type=int, default=64)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--llama-python", default=str(ROOT / "build" / "llama-venv" / "bin" / "python"))
+    args = parser.parse_args()
+    gguf_path, weights, _, onnx_path = model()
+    cfg = weights.config
+    embed_bytes = weights.embed.size * 4
+    params = weights.parameter_count()
+    bandwidth = measure_read_bandwidth()
+    print(f"single-core read bandwidth: {bandwidth:.1f} GB/s", flush=True)
+    rows = []
+
+    def record(engine, fmt, size_bytes, per_token_bytes, threads, timing, compile_s=None, peak=None):
+        row = {"engine": engine, "format": fmt, "threads": threads,
+               "bits_per_weight": 8 * size_bytes / params,
+               "weight_bytes_per_token": per_token_bytes, **timing}
+        row["weight_GB_per_s"] = per_token_bytes * timing["decode_tokens_per_s"] / 1e9
+        if compile_s is not None:
+            row["compile_s"], row["compile_peak_MiB"] = compile_s, peak
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+
+    for fmt in FORMATS:
+        step_lib, compile_s, peak = generator_library(onnx_path, fmt, 1)
+        prompt_lib, _, _ = generator_library(onnx_path, fmt, PROMPT_STEP)
+        size = os.path.getsize(step_lib)
+        for t in args.threads:
+            record("quantc", fmt, size - embed_bytes, size - embed_bytes, t,
+                   time_quantc(step_lib, prompt_lib, t, args.decode_tokens), compile_s, peak)
+    script = str(ROOT / "benchmarks" / "llm_llamacpp.py")
+    if os.path.exists(args.llama_python):
+        for kind, path in llama_cpp_models(gguf_path, args.llama_python, script).items():
+            size = os.path.getsize(path)
+            for t in args.threads:
+                out = subprocess.run([args.llama_python, script, "time", str(path), str(t),
+                                      str(args.decode_tokens), *map(str, PROMPTS)],
+                                     check=True, capture_output=True, text=True).stdout
+                timing = json.loads(out.strip().splitlines()[-1])
+                timing.pop("threads")
+                record("llama.cpp", kind, size, size, t, timing)
+    else:
+        print(f"llama.cpp skipped: no interpreter at {args.llama_python}", flush=True)
+    for name, path in [("f32", onnx_path), ("MatMulNBits int4 g32", ort_int4_model(onnx_path))]:
+        data = [p for p in path.parent.glob(path.name + "*")]
+        size = sum(os.path.getsize(p) for p in data) - embed_bytes
+        for t in args.threads:
+            record("ONNX Runtime 1.20.1", name, size, size, t,
+                   time_ort(path, cfg, t, args.decode_tokens // 2))
+    RESULTS.mkdir(exist_ok=True)
+    cpu = platform.processor() or "x86_64"
+    (RESULTS / "llm_speed.json").write_text(json.dumps(
+        {"read_bandwidth_GB_per_s": bandwidth, "cpu": cpu, "rows": rows}, indent=2))
+    best = {}
+    for r in rows:
+        if r["engine"] == "llama.cpp":
+            key = (8 if r["format"] == "Q8_0" else 4, r["threads"])
+            best[key] = max(best.get(key, 0), r["decode_tokens_per_s"])
+    lines = ["# SmolLM2-135M-Instruct decode and prefill speed", "",
+             f"Batch 1. Single-core read bandwidth measured here: {bandwidth:.1f} GB/s. "
+             "Weight GB/s = weight bytes read per token x decode tokens/s. "
+             "'vs llama.cpp' divides decode tokens/s by llama.cpp's best format of the same "
+             "bit class (8: Q8_0; 4: Q4_0, Q4_K_M) at the same thread count.", "",
+             "| engine | weights | bits/weight | threads | decode tok/s | prefill 128 tok/s "
+             "| prefill 512 tok/s | weight GB/s | of bandwidth | vs llama.cpp |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        bits_class = 8 if "8" in r["format"] else 4 if "4" in r["format"] else None
+        ref = best.get((bits_class, r["threads"]))
+        ratio = f"{r['decode_tokens_per_s'] / ref:.2f}x" if ref and r["engine"] != "llama.cpp" else ""
+        lines.append(
+            f"| {r['engine']} | {r['format']} | {r['bits_per_weight']:.2f} | {r['threads']} | "
+            f"{r['decode_tokens_per_s']:.1f} | {r['prefill_128_tokens_per_s']:.0f} | "
+            f"{r['prefill_512_tokens_per_s']:.0f} | {r['weight_GB_per_s']:.1f} | "
+            f"{r['weight_GB_per_s'] / bandwidth:.0%} | {ratio} |")
+    compiled = [r for r in rows if "compile_s" in r and r["threads"] == args.threads[0]]
+    lines += ["", "Compile time (quantc --generator, one step of 1 token): " +
+              ", ".join(f"{r['format']} {r['compile_s']:.0f} s / {r['compile_peak_MiB']:.0f} MiB peak"
+                        for r in compiled)]
+    (RESULTS / "llm_speed.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
