@@ -126,6 +126,7 @@ void addElementwiseImporters(llvm::StringMap<OpImporter> &table);
 void addNNImporters(llvm::StringMap<OpImporter> &table);
 void addShapeImporters(llvm::StringMap<OpImporter> &table);
 void addQuantImporters(llvm::StringMap<OpImporter> &table);
+void addContribImporters(llvm::StringMap<OpImporter> &table);
 
 /// MLIR element type of an ONNX TensorProto data type, or null.
 mlir::Type convertElementType(mlir::MLIRContext *ctx, int32_t onnxType);

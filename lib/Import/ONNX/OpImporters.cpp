@@ -12,6 +12,7 @@ const llvm::StringMap<OpImporter> &onnx_import::getOpImporters() {
     addNNImporters(t);
     addShapeImporters(t);
     addQuantImporters(t);
+    addContribImporters(t);
     return t;
   }();
   return table;

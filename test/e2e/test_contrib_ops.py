@@ -1,0 +1,103 @@
+"""ONNX Runtime's language-model contrib ops (as its GenAI model builder
+emits them) through quantc's importer and reference evaluator against ONNX
+Runtime itself, and compiled."""
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from conftest import assert_parity, quant_run
+from test_compiled import quantc
+
+RNG = np.random.default_rng(7)
+F = TensorProto.FLOAT
+
+
+def contrib_model(node, inputs, outputs, inits=()):
+    graph = helper.make_graph(
+        [node], "g",
+        [helper.make_tensor_value_info(k, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)
+         for k, v in inputs.items()],
+        [helper.make_tensor_value_info(o, F, None) for o in outputs],
+        [numpy_helper.from_array(v, k) for k, v in inits])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
+                                                    helper.make_opsetid("com.microsoft", 1)])
+    model.ir_version = 8
+    return model
+
+
+def rope_cache(positions, rotary):
+    freqs = np.arange(positions)[:, None] / (10000 ** (np.arange(0, rotary, 2) / rotary))[None]
+    return np.cos(freqs).astype(np.float32), np.sin(freqs).astype(np.float32)
+
+
+def rotary_case(shape, positions, heads=0, interleaved=0, rotary=None):
+    head = shape[-1] if len(shape) == 4 else shape[-1] // heads
+    if rotary and not heads:
+        heads = shape[1]  # ONNX Runtime wants num_heads with a rotary dimension
+    rotary = rotary or head
+    cos, sin = rope_cache(32, rotary)
+    attrs = {"interleaved": interleaved}
+    if heads:
+        attrs["num_heads"] = heads
+    if rotary != head:
+        attrs["rotary_embedding_dim"] = rotary
+    node = helper.make_node("RotaryEmbedding", ["x", "pos", "cos", "sin"], ["Y"],
+                            domain="com.microsoft", **attrs)
+    inputs = {"x": RNG.standard_normal(shape).astype(np.float32), "pos": positions}
+    return contrib_model(node, inputs, ["Y"], [("cos", cos), ("sin", sin)]), inputs
+
+
+def norm_case(node, names, outputs, weights):
+    inputs = {k: RNG.standard_normal((2, 3, 16)).astype(np.float32) for k in names}
+    inits = [(k, RNG.standard_normal(16).astype(np.float32)) for k in weights]
+    return contrib_model(node, inputs, outputs, inits), inputs
+
+
+CASES = {
+    "SimplifiedLayerNormalization": norm_case(
+        helper.make_node("SimplifiedLayerNormalization", ["x", "w"], ["Y"], epsilon=1e-6, axis=-1),
+        ["x"], ["Y"], ["w"]),
+    "SkipSimplifiedLayerNormalization": norm_case(
+        helper.make_node("SkipSimplifiedLayerNormalization", ["x", "skip", "w", "b"],
+                         ["Y", "", "", "S"], domain="com.microsoft", epsilon=1e-5),
+        ["x", "skip"], ["Y", "S"], ["w", "b"]),
+    "RotaryEmbedding3D": rotary_case((2, 3, 32), np.array([[0, 1, 2], [5, 6, 7]], np.int64), heads=4),
+    "RotaryEmbedding3DInterleaved": rotary_case((1, 4, 32), np.array([[3, 4, 5, 6]], np.int64),
+                                                heads=2, interleaved=1),
+    "RotaryEmbedding4D": rotary_case((1, 2, 3, 8), np.array([[9, 10, 11]], np.int64)),
+    "RotaryEmbeddingOffset": rotary_case((1, 3, 16), np.array([4], np.int64), heads=2),
+    "RotaryEmbeddingPartial": rotary_case((1, 2, 3, 16), np.array([[1, 2, 3]], np.int64), rotary=8),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_contrib_op_matches_onnxruntime(case, tmp_path):
+    model, inputs = CASES[case]
+    path = tmp_path / "model.onnx"
+    onnx.save(model, path)
+    assert_parity(path, inputs, tmp_path, tol=1e-5)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_contrib_op_compiles(case, tmp_path):
+    model, inputs = CASES[case]
+    path = tmp_path / "model.onnx"
+    onnx.save(model, path)
+    quantc([path, "-o", tmp_path / "model.so"])
+    expected = quant_run(path, inputs, tmp_path)
+    actual = quant_run(tmp_path / "model.so", inputs, tmp_path)
+    for name in expected:
+        np.testing.assert_allclose(actual[name], expected[name], rtol=1e-5, atol=1e-5)
+
+
+def test_rotary_embedding_rejects_unknown_layouts(tmp_path):
+    model, inputs = rotary_case((1, 3, 16), np.array([[0, 1, 2]], np.int64), heads=2)
+    model.graph.node[0].attribute.append(helper.make_attribute("is_packed_batching", 1))
+    onnx.save(model, tmp_path / "m.onnx")
+    import subprocess
+    from conftest import BIN
+    proc = subprocess.run([str(BIN / "quant-opt"), str(tmp_path / "m.onnx")],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "(RotaryEmbedding): packed batching is not supported" in proc.stderr
