@@ -101,3 +101,47 @@ def test_rotary_embedding_rejects_unknown_layouts(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode != 0
     assert "(RotaryEmbedding): packed batching is not supported" in proc.stderr
+
+
+def gqa_case(past, seq=3, heads=4, kv_heads=2, head=8, rotary=False, packed=False, batch=1):
+    """GroupQueryAttention over a past cache of `past` entries that every
+    sequence fills (seqlens_k = past + seq - 1)."""
+    q = RNG.standard_normal((batch, seq, heads * head)).astype(np.float32)
+    k = RNG.standard_normal((batch, seq, kv_heads * head)).astype(np.float32)
+    v = RNG.standard_normal((batch, seq, kv_heads * head)).astype(np.float32)
+    inputs = {"q": np.concatenate([q, k, v], axis=2) if packed else q}
+    if not packed:
+        inputs.update(k=k, v=v)
+    inputs.update(
+        pk=RNG.standard_normal((batch, kv_heads, past, head)).astype(np.float32),
+        pv=RNG.standard_normal((batch, kv_heads, past, head)).astype(np.float32),
+        seqlens=np.full(batch, past + seq - 1, np.int32),
+        total=np.array(past + seq, np.int32))
+    names = ["q", "" if packed else "k", "" if packed else "v", "pk", "pv", "seqlens", "total"]
+    inits = []
+    attrs = {"num_heads": heads, "kv_num_heads": kv_heads}
+    if rotary:
+        cos, sin = rope_cache(64, head)
+        names += ["cos", "sin"]
+        inits = [("cos", cos), ("sin", sin)]
+        attrs["do_rotary"] = 1
+    node = helper.make_node("GroupQueryAttention", names, ["Y", "PK", "PV"],
+                            domain="com.microsoft", **attrs)
+    return contrib_model(node, inputs, ["Y", "PK", "PV"], inits), inputs
+
+
+GQA_CASES = {
+    "decode": gqa_case(past=5, seq=1),
+    "first-prompt": gqa_case(past=0, seq=4),
+    "prompt-after-past": gqa_case(past=2, seq=3),
+    "rotary": gqa_case(past=4, seq=2, head=16, rotary=True),
+    "packed-batch": gqa_case(past=3, seq=1, packed=True, batch=2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GQA_CASES))
+def test_group_query_attention_matches_onnxruntime(case, tmp_path):
+    model, inputs = GQA_CASES[case]
+    path = tmp_path / "model.onnx"
+    onnx.save(model, path)
+    assert_parity(path, inputs, tmp_path, tol=1e-5)

@@ -3,10 +3,13 @@
 // The contrib ops that ONNX Runtime GenAI's model builder emits, imported as
 // the standard qc ops they stand for (so the evaluator, quantization and
 // code generation need nothing new): SimplifiedLayerNormalization and
-// SkipSimplifiedLayerNormalization (RMSNorm), RotaryEmbedding.
+// SkipSimplifiedLayerNormalization (RMSNorm), RotaryEmbedding,
+// GroupQueryAttention (qc.attention over concat(past, new)).
 //
 //===----------------------------------------------------------------------===//
 #include "ImportUtils.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace quantc;
@@ -153,6 +156,99 @@ LogicalResult importRotaryEmbedding(NodeImporter &n) {
   n.setOutput(0, y);
   return success();
 }
+/// [B, S, heads * head] -> [B, heads, S, head].
+Value splitHeads(NodeImporter &n, Value x, int64_t heads, int64_t head) {
+  auto shape = cast<RankedTensorType>(x.getType()).getShape();
+  return n.create<qc::TransposeOp>(reshapeTo(n, x, {shape[0], shape[1], heads, head}),
+                                   i64Array(n, {0, 2, 1, 3}));
+}
+
+Value constantI64(NodeImporter &n, ArrayRef<int64_t> shape, ArrayRef<int64_t> values) {
+  reference::Tensor t(n.builder().getI64Type(), shape);
+  llvm::copy(values, t.ints().begin());
+  return n.constant(t);
+}
+
+/// ONNX Runtime's GroupQueryAttention with separate (or packed) q, k, v and
+/// a past cache of P entries: present = concat(past, new); query t of batch
+/// b sees key j when j <= seqlens_k[b] - S + 1 + t (the causal mask of the
+/// sequence's true length); optional rotary embedding of q and k at those
+/// positions. Exact when every sequence fills its cache
+/// (seqlens_k[b] = P + S - 1), as in single-sequence decoding; shorter
+/// sequences inside a shared buffer (ONNX Runtime writes their new keys
+/// after their own length) are not supported.
+LogicalResult importGroupQueryAttention(NodeImporter &n) {
+  int64_t heads = n.getInt("num_heads", 0), kvHeads = n.getInt("kv_num_heads", 0);
+  if (heads <= 0 || kvHeads <= 0 || heads % kvHeads)
+    return n.error() << "num_heads must be a positive multiple of kv_num_heads";
+  if (n.getInt("local_window_size", -1) != -1 || n.getFloat("softcap", 0.0f) != 0.0f ||
+      n.getInt("smooth_softmax", 0))
+    return n.error() << "local windows, softcap and smooth softmax are not supported";
+  if (!n.hasInput(3) || !n.hasInput(4) || !n.hasInput(5))
+    return n.error() << "expects past_key, past_value and seqlens_k";
+  RankedTensorType q = n.inputType(0), past = n.inputType(3);
+  if (q.getRank() != 3 || past.getRank() != 4)
+    return n.error() << "expects query [B, S, hidden] and past [B, kv_heads, P, head]";
+  int64_t batch = q.getDimSize(0), seq = q.getDimSize(1), head = past.getDimSize(3);
+  Value query = n.input(0), key = n.input(1), value = n.input(2);
+  if (!n.hasInput(1)) { // Packed: [q | k | v] along the hidden dimension.
+    int64_t qw = heads * head, kw = kvHeads * head;
+    if (q.getDimSize(2) != qw + 2 * kw)
+      return n.error() << "packed QKV of width " << q.getDimSize(2) << ", expected "
+                       << qw + 2 * kw;
+    key = sliceLast(n, n.input(0), qw, qw + kw, 1);
+    value = sliceLast(n, n.input(0), qw + kw, qw + 2 * kw, 1);
+    query = sliceLast(n, n.input(0), 0, qw, 1);
+  } else if (!n.hasInput(2)) {
+    return n.error() << "key without value";
+  }
+  if (cast<RankedTensorType>(query.getType()).getDimSize(2) != heads * head)
+    return n.error() << "query width is not num_heads x head size " << head;
+  Value qh = splitHeads(n, query, heads, head);
+  Value kh = splitHeads(n, key, kvHeads, head);
+  Value vh = splitHeads(n, value, kvHeads, head);
+  // Position of query t: seqlens_k[b] + 1 - S + t.
+  Value lengths = n.create<qc::CastOp>(
+      RankedTensorType::get({n.inputType(5).getNumElements()}, n.builder().getI64Type()),
+      n.input(5));
+  SmallVector<int64_t> steps;
+  for (int64_t t = 0; t < seq; ++t)
+    steps.push_back(1 - seq + t);
+  Value positions = n.create<qc::AddOp>(reshapeTo(n, lengths, {batch, 1}),
+                                        constantI64(n, {1, seq}, steps));
+  if (n.getInt("do_rotary", 0)) {
+    if (!n.hasInput(7) || !n.hasInput(8))
+      return n.error() << "do_rotary needs cos_cache and sin_cache";
+    int64_t rotary = 2 * n.inputType(7).getDimSize(1);
+    auto table = [&](unsigned i) {
+      Value rows = n.create<qc::GatherOp>(n.input(i), positions, i64Attr(n, 0));
+      return reshapeTo(n, rows, {batch, 1, seq, rotary / 2});
+    };
+    Value cos = table(7), sin = table(8);
+    bool interleaved = n.getInt("rotary_interleaved", 0);
+    qh = rotate(n, qh, cos, sin, rotary, interleaved);
+    kh = rotate(n, kh, cos, sin, rotary, interleaved);
+  }
+  Value presentKey = n.create<qc::ConcatOp>(ValueRange{n.input(3), kh}, i64Attr(n, 2));
+  Value presentValue = n.create<qc::ConcatOp>(ValueRange{n.input(4), vh}, i64Attr(n, 2));
+  int64_t total = past.getDimSize(2) + seq;
+  SmallVector<int64_t> keyIndex = llvm::to_vector(llvm::seq<int64_t>(0, total));
+  Value keep = n.create<qc::LessEqualOp>(
+      constantI64(n, {1, 1, 1, total}, keyIndex),
+      reshapeTo(n, positions, {batch, 1, seq, 1}));
+  float scale = n.getFloat("scale", 0.0f);
+  if (scale == 0.0f)
+    scale = 1.0f / std::sqrt(static_cast<float>(head));
+  Value attended = n.create<qc::AttentionOp>(qh, presentKey, presentValue, keep,
+                                             f32Attr(n, scale));
+  if (n.failedToBuild())
+    return failure();
+  Value out = n.create<qc::TransposeOp>(attended, i64Array(n, {0, 2, 1, 3}));
+  n.setOutput(0, reshapeTo(n, out, {batch, seq, heads * head}));
+  n.setOutput(1, presentKey);
+  n.setOutput(2, presentValue);
+  return success();
+}
 } // namespace
 
 void onnx_import::addContribImporters(llvm::StringMap<OpImporter> &t) {
@@ -161,4 +257,5 @@ void onnx_import::addContribImporters(llvm::StringMap<OpImporter> &t) {
   t["com.microsoft.SimplifiedLayerNormalization"] = {importSimplifiedLayerNorm, 2};
   t["com.microsoft.SkipSimplifiedLayerNormalization"] = {importSkipSimplifiedLayerNorm, 3};
   t["com.microsoft.RotaryEmbedding"] = {importRotaryEmbedding, 4};
+  t["com.microsoft.GroupQueryAttention"] = {importGroupQueryAttention, 1};
 }
