@@ -370,3 +370,17 @@ def test_generate_cli_reports_a_prompt_beyond_the_context(smollm2, tmp_path):
                            "--max-context", "3"], capture_output=True, text=True)
     assert proc.returncode == 1
     assert "exceed the context of 3 tokens" in proc.stderr
+
+
+def test_evaluator_rejects_a_cache_of_the_wrong_shape(tiny, tmp_path):
+    weights, path = tiny
+    cfg = weights.config
+    feeds = decoder_feeds(*cache_dims(cfg), np.array([[1, 2]]),
+                          [(np.zeros((1, cfg.kv_heads + 1, 3, cfg.head_dim), np.float32),) * 2] * cfg.layers)
+    feeds["attention_mask"] = np.ones((1, 5), np.int64)
+    np.savez(tmp_path / "in.npz", **feeds)
+    proc = subprocess.run([str(BIN / "quant-run"), str(path), "--inputs", str(tmp_path / "in.npz"),
+                           "--outputs", str(tmp_path / "out.npz")], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "past_key_values.0.key" in proc.stderr and "the model expects tensor<1x2x3x16xf32>" in proc.stderr
+    assert not (tmp_path / "out.npz").exists()
