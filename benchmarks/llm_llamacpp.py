@@ -6,6 +6,7 @@ llama-cpp-python (built from source, see llm_speed.py). Modes:
 
 `time` prints one JSON object: decode tokens/s after a 16-token prompt and
 prefill tokens/s of each prompt length (median of 3)."""
+import ctypes
 import json
 import statistics
 import sys
@@ -20,7 +21,7 @@ def quantize(src, dst, kind):
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = FTYPES[kind]
     params.nthread = 2
-    if llama_cpp.llama_model_quantize(src.encode(), dst.encode(), params) != 0:
+    if llama_cpp.llama_model_quantize(src.encode(), dst.encode(), ctypes.byref(params)) != 0:
         raise SystemExit(f"llama.cpp could not quantize {src} to {kind}")
 
 
