@@ -8,9 +8,9 @@ Decode: tokens/s of single-token steps after a 16-token prompt, batch 1.
 Prefill: tokens/s of one prompt of 128 and of 512 tokens from an empty
 cache. Weight bytes per token are the bytes of the weights every step reads
 (quantc: the linear layers' packed weights and scales, i.e. the library
-minus the embedding table it gathers rows from; llama.cpp: the whole GGUF,
-whose tied embedding is also its output layer), compared with this
-machine's measured single-core read bandwidth.
+minus the embedding table it gathers rows from; llama.cpp and ONNX Runtime:
+all weights, their tied embedding being also their output layer), compared
+with this machine's measured single-core read bandwidth.
 
 llama.cpp runs from an interpreter with llama-cpp-python built from source:
 
@@ -20,22 +20,27 @@ llama.cpp runs from an interpreter with llama-cpp-python built from source:
       build/llama-venv/bin/pip install llama-cpp-python==0.3.16
     python benchmarks/llm_speed.py [--llama-python build/llama-venv/bin/python]
 """
-import argparse
-import json
 import os
-import platform
-import statistics
-import subprocess
-import time
 
-import numpy as np
-import onnxruntime as ort
+# numpy's BLAS threads would spin beside the engines' own (and in llama.cpp's
+# worker process, which inherits this).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from llm_common import CACHE, FORMATS, generator_library, model
-from timing import ROOT
-from weight_only_gemv import measure_read_bandwidth
-from quantc.llm.decoding import decoder_feeds, present_cache
-from quantc.runtime import Generator, Model
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+
+from llm_common import CACHE, FORMATS, generator_library, model  # noqa: E402
+from timing import ROOT  # noqa: E402
+from weight_only_gemv import measure_read_bandwidth  # noqa: E402
+from quantc.llm.decoding import decoder_feeds, present_cache  # noqa: E402
+from quantc.runtime import Generator, Model  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 PROMPTS = [128, 512]
@@ -202,7 +207,7 @@ def main():
         print(f"llama.cpp skipped: no interpreter at {args.llama_python}", flush=True)
     for name, path in [("f32", onnx_path), ("MatMulNBits int4 g32", ort_int4_model(onnx_path))]:
         data = [p for p in path.parent.glob(path.name + "*")]
-        size = sum(os.path.getsize(p) for p in data) - embed_bytes
+        size = sum(os.path.getsize(p) for p in data)
         for t in args.threads:
             record("ONNX Runtime 1.20.1", name, size, size, t,
                    time_ort(path, cfg, t, args.decode_tokens // 2))
