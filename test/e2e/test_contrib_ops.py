@@ -1,13 +1,15 @@
 """ONNX Runtime's language-model contrib ops (as its GenAI model builder
 emits them) through quantc's importer and reference evaluator against ONNX
 Runtime itself, and compiled."""
+import subprocess
+
 import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from conftest import assert_parity, quant_run
-from test_compiled import quantc
+from conftest import BIN, assert_parity
+from test_compiled import check_float_library
 
 RNG = np.random.default_rng(7)
 F = TensorProto.FLOAT
@@ -81,22 +83,13 @@ def test_contrib_op_matches_onnxruntime(case, tmp_path):
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_contrib_op_compiles(case, tmp_path):
-    model, inputs = CASES[case]
-    path = tmp_path / "model.onnx"
-    onnx.save(model, path)
-    quantc([path, "-o", tmp_path / "model.so"])
-    expected = quant_run(path, inputs, tmp_path)
-    actual = quant_run(tmp_path / "model.so", inputs, tmp_path)
-    for name in expected:
-        np.testing.assert_allclose(actual[name], expected[name], rtol=1e-5, atol=1e-5)
+    check_float_library(*CASES[case], tmp_path)
 
 
 def test_rotary_embedding_rejects_unknown_layouts(tmp_path):
     model, inputs = rotary_case((1, 3, 16), np.array([[0, 1, 2]], np.int64), heads=2)
     model.graph.node[0].attribute.append(helper.make_attribute("is_packed_batching", 1))
     onnx.save(model, tmp_path / "m.onnx")
-    import subprocess
-    from conftest import BIN
     proc = subprocess.run([str(BIN / "quant-opt"), str(tmp_path / "m.onnx")],
                           capture_output=True, text=True)
     assert proc.returncode != 0

@@ -31,16 +31,6 @@ SmallVector<int64_t> attentionParams(RankedTensorType query, RankedTensorType ke
   return params;
 }
 
-Value kernelCall(ConversionPatternRewriter &rewriter, Location loc, StringRef kernel,
-                 SmallVector<Value> inputs, ArrayRef<int64_t> params,
-                 RankedTensorType resultType) {
-  inputs.push_back(constantVector<int64_t>(rewriter, loc, params, rewriter.getI64Type()));
-  return qc::MicrokernelOp::create(rewriter, loc, TypeRange{resultType},
-                                   rewriter.getStringAttr(kernel), inputs,
-                                   ValueRange{emptyLike(rewriter, loc, resultType)})
-      .getResult(0);
-}
-
 struct AttentionLowering : OpConversionPattern<qc::AttentionOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -67,7 +57,7 @@ struct AttentionLowering : OpConversionPattern<qc::AttentionOp> {
     }
     for (int i = 0; i < 4; ++i)
       params[QC_ATTENTION_MASK_B + i] = maskShape[i];
-    rewriter.replaceOp(op, kernelCall(rewriter, loc, "quantc_attention",
+    rewriter.replaceOp(op, buildKernelCall(rewriter, loc, "quantc_attention",
                                       {adaptor.getQuery(), adaptor.getKey(),
                                        adaptor.getValue(), mask},
                                       params, op.getType()));
@@ -83,7 +73,7 @@ struct CachedAttentionLowering : OpConversionPattern<qc::CachedAttentionOp> {
     SmallVector<int64_t> params = attentionParams(
         op.getQuery().getType(), op.getKey().getType(), op.getScale().convertToFloat());
     params[QC_ATTENTION_LAYER] = op.getLayer();
-    rewriter.replaceOp(op, kernelCall(rewriter, op.getLoc(), "quantc_cached_attention",
+    rewriter.replaceOp(op, buildKernelCall(rewriter, op.getLoc(), "quantc_cached_attention",
                                       {adaptor.getQuery(), adaptor.getKey(),
                                        adaptor.getValue()},
                                       params, op.getType()));

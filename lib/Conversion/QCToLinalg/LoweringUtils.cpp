@@ -309,3 +309,12 @@ Value conversion::as2D(OpBuilder &b, Location loc, Value v) {
       b, loc, type.clone({s[0], s[1], 1, s[2]}), v,
       SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
 }
+
+Value conversion::buildKernelCall(OpBuilder &b, Location loc, StringRef kernel,
+                                  SmallVector<Value> inputs, ArrayRef<int64_t> params,
+                                  RankedTensorType resultType) {
+  inputs.push_back(constantVector<int64_t>(b, loc, params, b.getI64Type()));
+  return qc::MicrokernelOp::create(b, loc, TypeRange{resultType}, b.getStringAttr(kernel),
+                                   inputs, ValueRange{emptyLike(b, loc, resultType)})
+      .getResult(0);
+}

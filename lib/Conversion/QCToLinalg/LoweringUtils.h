@@ -224,6 +224,13 @@ mlir::Value buildGemmEpilogue(mlir::OpBuilder &b, mlir::Location loc,
 /// seen through the conversion's casts. Null when `weight` is not constant.
 mlir::ElementsAttr getStoredConstant(mlir::Value weight);
 
+/// A qc.microkernel call of `kernel` on `inputs` followed by the constant
+/// i64 vector `params`, writing a fresh tensor of `resultType`.
+mlir::Value buildKernelCall(mlir::OpBuilder &b, mlir::Location loc, llvm::StringRef kernel,
+                            llvm::SmallVector<mlir::Value> inputs,
+                            llvm::ArrayRef<int64_t> params,
+                            mlir::RankedTensorType resultType);
+
 /// A 1-d arith.constant of `values`.
 template <typename T>
 mlir::Value constantVector(mlir::OpBuilder &b, mlir::Location loc,

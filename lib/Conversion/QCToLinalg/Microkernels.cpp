@@ -381,12 +381,7 @@ Value buildFloatProduct(ConversionPatternRewriter &rewriter, Location loc, Value
     std::tie(lhs, rhs) = *narrow;
     kernel = "quantc_bmatmul";
   }
-  SmallVector<Value> inputs = {
-      lhs, rhs, constantVector<int64_t>(rewriter, loc, params, rewriter.getI64Type())};
-  return qc::MicrokernelOp::create(rewriter, loc, TypeRange{resultType},
-                                   rewriter.getStringAttr(kernel), inputs,
-                                   ValueRange{emptyLike(rewriter, loc, resultType)})
-      .getResult(0);
+  return buildKernelCall(rewriter, loc, kernel, {lhs, rhs}, params, resultType);
 }
 
 /// A float matmul whose right operand is one matrix, or has exactly the left
