@@ -138,3 +138,43 @@ def test_group_query_attention_matches_onnxruntime(case, tmp_path):
     path = tmp_path / "model.onnx"
     onnx.save(model, path)
     assert_parity(path, inputs, tmp_path, tol=1e-5)
+
+
+def mha_case(seq, past=0, batch=2, heads=2, head=8, causal=0, bias=False, padding=False):
+    hidden = heads * head
+    inputs = {n: RNG.standard_normal((batch, seq, hidden)).astype(np.float32) for n in "qkv"}
+    names = ["q", "k", "v", "", "", "", "", ""]
+    inits = []
+    if bias:
+        names[3] = "b"
+        inits.append(("b", RNG.standard_normal(3 * hidden).astype(np.float32)))
+    if padding:
+        names[4] = "mask"
+        mask = np.ones((batch, past + seq), np.int32)
+        mask[0, :2] = 0
+        inputs["mask"] = mask
+    if past:
+        names[6:8] = ["pk", "pv"]
+        for n in ("pk", "pv"):
+            inputs[n] = RNG.standard_normal((batch, heads, past, head)).astype(np.float32)
+    while names[-1] == "":
+        names.pop()
+    node = helper.make_node("MultiHeadAttention", names, ["Y", "PK", "PV"] if past else ["Y"],
+                            domain="com.microsoft", num_heads=heads, unidirectional=causal)
+    return contrib_model(node, inputs, ["Y", "PK", "PV"] if past else ["Y"], inits), inputs
+
+
+MHA_CASES = {
+    "self": mha_case(seq=4),
+    "causal-bias": mha_case(seq=5, causal=1, bias=True),
+    "decode-past": mha_case(seq=1, past=3, batch=1, causal=1),
+    "padding": mha_case(seq=4, padding=True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MHA_CASES))
+def test_multi_head_attention_matches_onnxruntime(case, tmp_path):
+    model, inputs = MHA_CASES[case]
+    path = tmp_path / "model.onnx"
+    onnx.save(model, path)
+    assert_parity(path, inputs, tmp_path, tol=1e-5)

@@ -4,7 +4,8 @@
 // the standard qc ops they stand for (so the evaluator, quantization and
 // code generation need nothing new): SimplifiedLayerNormalization and
 // SkipSimplifiedLayerNormalization (RMSNorm), RotaryEmbedding,
-// GroupQueryAttention (qc.attention over concat(past, new)).
+// GroupQueryAttention and MultiHeadAttention (qc.attention over
+// concat(past, new)).
 //
 //===----------------------------------------------------------------------===//
 #include "ImportUtils.h"
@@ -249,6 +250,75 @@ LogicalResult importGroupQueryAttention(NodeImporter &n) {
   n.setOutput(2, presentValue);
   return success();
 }
+/// ONNX Runtime's MultiHeadAttention with 3-d query, key and value
+/// [B, S, hidden] (optionally a packed bias [3 * hidden]), an optional past
+/// cache (present = concat(past, new)), `unidirectional` causality and a
+/// key padding mask [B, total] (0 hides a key; ONNX Runtime's mask filter
+/// value then underflows to the same zero probability as qc.attention's
+/// lowest float). Additive attention biases are not supported.
+LogicalResult importMultiHeadAttention(NodeImporter &n) {
+  int64_t heads = n.getInt("num_heads", 0);
+  if (heads <= 0)
+    return n.error() << "num_heads must be positive";
+  if (n.hasInput(5))
+    return n.error() << "additive attention bias is not supported";
+  if (!n.hasInput(1) || !n.hasInput(2))
+    return n.error() << "packed QKV is not supported; give key and value";
+  RankedTensorType q = n.inputType(0), k = n.inputType(1);
+  if (q.getRank() != 3 || k.getRank() != 3 || n.inputType(2).getRank() != 3)
+    return n.error() << "expects query, key and value [B, S, hidden]";
+  int64_t batch = q.getDimSize(0), seq = q.getDimSize(1), hidden = q.getDimSize(2);
+  int64_t head = hidden / heads;
+  if (head * heads != hidden || k.getDimSize(2) != hidden)
+    return n.error() << "hidden size " << hidden << " is not num_heads x head size";
+  Value query = n.input(0), key = n.input(1), value = n.input(2);
+  if (n.hasInput(3)) {
+    Value bias = n.input(3);
+    query = n.create<qc::AddOp>(query, sliceLast(n, bias, 0, hidden, 1));
+    key = n.create<qc::AddOp>(key, sliceLast(n, bias, hidden, 2 * hidden, 1));
+    value = n.create<qc::AddOp>(value, sliceLast(n, bias, 2 * hidden, 3 * hidden, 1));
+  }
+  Value kh = splitHeads(n, key, heads, head), vh = splitHeads(n, value, heads, head);
+  int64_t past = 0;
+  if (n.hasInput(6) != n.hasInput(7))
+    return n.error() << "past_key and past_value come together";
+  if (n.hasInput(6)) {
+    past = n.inputType(6).getDimSize(2);
+    kh = n.create<qc::ConcatOp>(ValueRange{n.input(6), kh}, i64Attr(n, 2));
+    vh = n.create<qc::ConcatOp>(ValueRange{n.input(7), vh}, i64Attr(n, 2));
+  }
+  int64_t total = cast<RankedTensorType>(kh.getType()).getDimSize(2);
+  Value keep;
+  if (n.getInt("unidirectional", 0)) {
+    SmallVector<int64_t> keys = llvm::to_vector(llvm::seq<int64_t>(0, total));
+    SmallVector<int64_t> limits = llvm::to_vector(llvm::seq<int64_t>(past, past + seq));
+    keep = n.create<qc::LessEqualOp>(constantI64(n, {1, 1, 1, total}, keys),
+                                     constantI64(n, {1, 1, seq, 1}, limits));
+  }
+  if (n.hasInput(4)) {
+    RankedTensorType maskType = n.inputType(4);
+    if (maskType.getRank() != 2 || maskType.getDimSize(1) != total)
+      return n.error() << "key_padding_mask must be [B, " << total << "]";
+    reference::Tensor zero(maskType.getElementType(), {});
+    Value padding = reshapeTo(n, n.create<qc::GreaterOp>(n.input(4), n.constant(zero)),
+                              {batch, 1, 1, total});
+    keep = keep ? n.create<qc::AndOp>(keep, padding) : padding;
+  }
+  float scale = n.getFloat("scale", 0.0f);
+  if (scale == 0.0f)
+    scale = 1.0f / std::sqrt(static_cast<float>(head));
+  Value attended = n.create<qc::AttentionOp>(splitHeads(n, query, heads, head), kh, vh,
+                                             keep, f32Attr(n, scale));
+  if (n.failedToBuild())
+    return failure();
+  Value out = n.create<qc::TransposeOp>(attended, i64Array(n, {0, 2, 1, 3}));
+  n.setOutput(0, reshapeTo(n, out, {batch, seq, hidden}));
+  if (n.numOutputs() > 1)
+    n.setOutput(1, kh);
+  if (n.numOutputs() > 2)
+    n.setOutput(2, vh);
+  return success();
+}
 } // namespace
 
 void onnx_import::addContribImporters(llvm::StringMap<OpImporter> &t) {
@@ -258,4 +328,5 @@ void onnx_import::addContribImporters(llvm::StringMap<OpImporter> &t) {
   t["com.microsoft.SkipSimplifiedLayerNormalization"] = {importSkipSimplifiedLayerNorm, 3};
   t["com.microsoft.RotaryEmbedding"] = {importRotaryEmbedding, 4};
   t["com.microsoft.GroupQueryAttention"] = {importGroupQueryAttention, 1};
+  t["com.microsoft.MultiHeadAttention"] = {importMultiHeadAttention, 1};
 }
