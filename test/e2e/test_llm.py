@@ -332,7 +332,13 @@ def test_weight_only_generator_matches_its_rounded_weights(tiny, tmp_path, bits)
     assert max_rel_error(logits, ref[0, -1]) <= 1e-4
 
 
-def test_smollm2_generator_greedy_32_tokens(smollm2, tmp_path):
+@pytest.fixture(scope="module")
+def smollm2_w8(smollm2, tmp_path_factory):
+    _, _, path = smollm2
+    return compile_generator(path, tmp_path_factory.mktemp("w8") / "w8.so", "--weight", "i8")
+
+
+def test_smollm2_generator_greedy_32_tokens(smollm2, smollm2_w8, tmp_path):
     """The f32 generator library decodes what ONNX Runtime (and, by the
     tests above, the evaluator) decodes; the int8 weight-only one answers
     the same question the same way."""
@@ -343,7 +349,7 @@ def test_smollm2_generator_greedy_32_tokens(smollm2, tmp_path):
                                   tok.encode(prompt).ids, 32)
     lm = LanguageModel(compile_generator(path, tmp_path / "f32.so"), tok, max_context=8192)
     assert list(lm.stream(prompt, 32)) == expected
-    w8 = LanguageModel(compile_generator(path, tmp_path / "w8.so", "--weight", "i8"), tok, 8192)
+    w8 = LanguageModel(smollm2_w8, tok, 8192)
     assert w8.generate(prompt, 2) == " Paris."
 
 
@@ -361,10 +367,8 @@ def test_quant_run_generates_from_token_ids(tiny, tiny_generators):
     assert bad.returncode == 1 and "outside the vocabulary [0, 128)" in bad.stderr
 
 
-def test_generate_cli_reports_a_prompt_beyond_the_context(smollm2, tmp_path):
-    from quantc.llm.models import smollm2_gguf
-    _, _, path = smollm2
-    lib = compile_generator(path, tmp_path / "w8.so", "--weight", "i8")
+def test_generate_cli_reports_a_prompt_beyond_the_context(smollm2_w8):
+    lib = smollm2_w8
     proc = subprocess.run([os.sys.executable, "-m", "quantc.llm.generate", str(lib), "--gguf",
                            str(smollm2_gguf(CACHE)), "--prompt", "one two three four five",
                            "--max-context", "3"], capture_output=True, text=True)
@@ -384,3 +388,41 @@ def test_evaluator_rejects_a_cache_of_the_wrong_shape(tiny, tmp_path):
     assert proc.returncode == 1
     assert "past_key_values.0.key" in proc.stderr and "the model expects tensor<1x2x3x16xf32>" in proc.stderr
     assert not (tmp_path / "out.npz").exists()
+
+
+TOKENIZER_TEXTS = [
+    "The capital of France is",
+    "The year 2024 had 366 days, and 1.5e-3 is small.",
+    "  several   spaces\n\nnew lines\t and tabs   ",
+    "naïve café — «quotes» Tōkyō 東京 😀 ﬁ",
+    "it's we're they've I'm you'll he'd IT'S",
+    "<|im_start|>user\nHi there<|im_end|>\n",
+    "x=a+b*(c-1); // code\n\tif (x) {return;}",
+]
+
+
+@pytest.mark.parametrize("text", TOKENIZER_TEXTS)
+def test_quant_run_tokenizer_matches_the_tokenizers_library(smollm2, smollm2_w8, tmp_path, text):
+    _, tok, _ = smollm2
+    path = tmp_path / "tokenizer.json"
+    tok.save(str(path))
+    proc = subprocess.run([str(BIN / "quant-run"), str(smollm2_w8), "--tokenizer", str(path),
+                           "--prompt", text, "--print-prompt-tokens", "--max-new-tokens", "1"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    ids = [int(t) for t in proc.stderr.splitlines()[0].split()]
+    assert ids == tok.encode(text).ids
+
+
+def test_quant_run_generates_text(smollm2, smollm2_w8, tmp_path):
+    _, tok, _ = smollm2
+    tok.save(str(tmp_path / "tokenizer.json"))
+    proc = subprocess.run([str(BIN / "quant-run"), str(smollm2_w8), "--tokenizer",
+                           str(tmp_path / "tokenizer.json"), "--prompt", "The capital of France is",
+                           "--max-new-tokens", "3"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("The capital of France is Paris.")
+    assert "new tokens at" in proc.stderr and "tokens/s" in proc.stderr
+    missing = subprocess.run([str(BIN / "quant-run"), str(smollm2_w8), "--prompt", "x"],
+                             capture_output=True, text=True)
+    assert missing.returncode == 1 and "needs the model's --tokenizer" in missing.stderr

@@ -1,12 +1,13 @@
 //===- Generate.cpp - quant-run on a generator library ----------*- C++ -*-===//
 //
-// Greedy generation from prompt token ids through the runtime's generator
-// API: new token ids are streamed to stdout as they come, the speed goes
-// to stderr. (Text prompts need the model's tokenizer: see
-// `python -m quantc.llm.generate`.)
+// Greedy generation through the runtime's generator API, from a text
+// prompt (with the model's tokenizer.json) or from token ids: the new
+// tokens stream to stdout as they come (text, or ids), the speed goes to
+// stderr.
 //
 //===----------------------------------------------------------------------===//
 #include "RunArtifact.h"
+#include "Tokenizer.h"
 #include "quantc/Runtime/QuantCRuntime.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -16,6 +17,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <vector>
 
 using namespace quantc;
@@ -33,6 +35,23 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 
 int quantc::generateTokens(const GenerateOptions &options) {
   std::vector<int64_t> prompt;
+  std::optional<BPETokenizer> tokenizer;
+  if (!options.prompt.empty()) {
+    if (options.tokenizerPath.empty())
+      return error("--prompt needs the model's --tokenizer (tokenizer.json)");
+    auto loaded = BPETokenizer::load(options.tokenizerPath);
+    if (!loaded)
+      return error(llvm::toString(loaded.takeError()));
+    tokenizer = std::move(*loaded);
+    prompt = tokenizer->encode(options.prompt);
+    if (prompt.empty())
+      return error("--prompt encodes to no tokens");
+    if (options.printPromptTokens) {
+      for (auto [i, id] : llvm::enumerate(prompt))
+        llvm::errs() << (i ? " " : "") << id;
+      llvm::errs() << "\n";
+    }
+  }
   llvm::SmallVector<llvm::StringRef> parts;
   llvm::StringRef(options.promptTokens).split(parts, ',', -1, false);
   for (llvm::StringRef part : parts) {
@@ -43,6 +62,8 @@ int quantc::generateTokens(const GenerateOptions &options) {
   }
   if (prompt.empty())
     return error("--prompt-tokens: no token ids");
+  if (tokenizer)
+    llvm::outs() << options.prompt;
   std::unique_ptr<qc_model, void (*)(qc_model *)> model(
       qc_model_load(options.modelPath.c_str()), qc_model_free);
   if (!model)
@@ -62,7 +83,10 @@ int quantc::generateTokens(const GenerateOptions &options) {
   for (int i = 0; i < options.maxNewTokens; ++i) {
     const float *logits = qc_generator_logits(generator.get());
     int64_t next = std::max_element(logits, logits + vocab) - logits;
-    llvm::outs() << (i ? " " : "") << next;
+    if (tokenizer)
+      llvm::outs() << tokenizer->decode({next});
+    else
+      llvm::outs() << (i ? " " : "") << next;
     llvm::outs().flush();
     if (i + 1 < options.maxNewTokens && qc_generator_step(generator.get(), next))
       return error(qc_last_error());

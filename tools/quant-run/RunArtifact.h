@@ -15,6 +15,10 @@ struct ArtifactRunOptions {
 int runArtifact(mlir::MLIRContext &ctx, const ArtifactRunOptions &options);
 struct GenerateOptions {
   std::string modelPath, promptTokens;
+  /// A text prompt and the tokenizer.json that encodes it (instead of
+  /// promptTokens); the new tokens are then printed as text.
+  std::string prompt, tokenizerPath;
+  bool printPromptTokens = false;
   int threads = 1, maxNewTokens = 32;
   int64_t maxContext = 4096;
 };

@@ -59,6 +59,13 @@ static cl::opt<std::string> promptTokens(
     "prompt-tokens",
     cl::desc("Generator libraries: greedy generation from these comma-separated "
              "token ids; new ids stream to stdout, tokens/s to stderr"));
+static cl::opt<std::string> prompt(
+    "prompt", cl::desc("Generator libraries: greedy generation from this text, "
+                       "encoded with --tokenizer; the text streams to stdout"));
+static cl::opt<std::string> tokenizerPath(
+    "tokenizer", cl::desc("--prompt: the model's tokenizer.json (byte-level BPE)"));
+static cl::opt<bool> printPromptTokens(
+    "print-prompt-tokens", cl::desc("--prompt: print its token ids to stderr first"));
 static cl::opt<int> maxNewTokens("max-new-tokens", cl::init(32),
                                  cl::desc("--prompt-tokens: tokens to generate"));
 static cl::opt<int64_t> maxContext("max-context", cl::init(4096),
@@ -183,12 +190,21 @@ loadInputs(func::FuncOp func, const reference::NamedTensors *arrays) {
 int main(int argc, char **argv) {
   llvm::InitLLVM y(argc, argv);
   cl::ParseCommandLineOptions(argc, argv, "quantc model runner\n");
-  if (!promptTokens.empty()) {
+  if (!promptTokens.empty() || !prompt.empty()) {
     if (!StringRef(modelPath).ends_with(".so")) {
-      llvm::errs() << "error: --prompt-tokens needs a library built with quantc --generator\n";
+      llvm::errs() << "error: --prompt needs a library built with quantc --generator\n";
       return 1;
     }
-    return generateTokens({modelPath, promptTokens, threads, maxNewTokens, maxContext});
+    GenerateOptions options;
+    options.modelPath = modelPath;
+    options.promptTokens = promptTokens;
+    options.prompt = prompt;
+    options.tokenizerPath = tokenizerPath;
+    options.printPromptTokens = printPromptTokens;
+    options.threads = threads;
+    options.maxNewTokens = maxNewTokens;
+    options.maxContext = maxContext;
+    return generateTokens(options);
   }
   if (inputsPath.empty() == (randomSeed < 0)) {
     llvm::errs() << "error: give exactly one of --inputs and --random-inputs\n";

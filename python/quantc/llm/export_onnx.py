@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .gguf_model import GGUFError, LlamaWeights, load_llama_gguf
+from .gguf_model import GGUFError, LlamaWeights, load_llama_gguf, load_tokenizer
 
 OPSET = 17
 
@@ -251,8 +251,12 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     dtype = np.float32 if args.weights == "f32" else np.float16
-    export_decoder(weights, args.output, dtype)
-    print(f"wrote {args.output} ({weights.parameter_count()} parameters, {args.weights})")
+    path = export_decoder(weights, args.output, dtype)
+    # The tokenizer beside it, for quant-run --prompt and other tools.
+    tokenizer_path = path.with_suffix(".tokenizer.json")
+    load_tokenizer(args.gguf).save(str(tokenizer_path))
+    print(f"wrote {args.output} ({weights.parameter_count()} parameters, {args.weights}) "
+          f"and {tokenizer_path}")
     return 0
 
 
