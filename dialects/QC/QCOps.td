@@ -454,6 +454,41 @@ def QC_GatherOp : QC_Op<"gather", [InferTypeOpAdaptor]> {
   }];
 }
 
+def QC_GatherElementsOp : QC_Op<"gather_elements", [InferTypeOpAdaptor]> {
+  let summary = "Gathers single elements along `axis` by index";
+  let description = [{
+    ONNX `GatherElements`: `out[i] = data[i with its axis coordinate replaced
+    by indices[i]]`; the result has the shape of `indices`, negative indices
+    count from the end. Out-of-range indices are an error in the evaluator
+    and are clamped by the compiled code.
+  }];
+  let arguments = (ins QC_Tensor:$data, QC_IndexTensor:$indices, I64Attr:$axis);
+  let results = (outs QC_Tensor:$output);
+  let assemblyFormat = [{
+    $data `,` $indices attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def QC_ScatterNDOp : QC_Op<"scatter_nd", [InferTypeOpAdaptor]> {
+  let summary = "Writes slices of `updates` at the positions `indices` names";
+  let description = [{
+    ONNX `ScatterND`: a copy of `data` where, for every index tuple
+    `indices[n, :]` (its last dimension `k` addresses the first `k`
+    dimensions of `data`), the slice there is replaced by (`reduction` =
+    `none`), or combined with (`add`, `mul`, `max`, `min`), `updates[n]`.
+    Tuples apply in order, so with `none` the last one naming a slice wins.
+    Decoder exports build their attention masks with it.
+  }];
+  let arguments = (ins QC_Tensor:$data, QC_IndexTensor:$indices, QC_Tensor:$updates,
+                   DefaultValuedAttr<StrAttr, "\"none\"">:$reduction);
+  let results = (outs QC_Tensor:$output);
+  let assemblyFormat = [{
+    $data `,` $indices `,` $updates attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def QC_BroadcastToOp : QC_Op<"broadcast_to"> {
   let summary = "Broadcasts a tensor to the result shape (ONNX Expand)";
   let description = "Numpy broadcasting of the input to the result type.";

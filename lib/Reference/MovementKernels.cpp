@@ -3,6 +3,7 @@
 #include "quantc/Dialect/QC/QCOps.h"
 #include "quantc/Dialect/QC/QuantUtils.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace mlir;
@@ -272,9 +273,88 @@ FailureOr<Tensor> cumsumKernel(qc::CumSumOp op, OperandTensors args) {
   }
   return out;
 }
+/// The flat offsets of `shape`'s elements: unravel `flat` into coordinates.
+SmallVector<int64_t> unravel(int64_t flat, ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> coords(shape.size());
+  for (int64_t d = shape.size() - 1; d >= 0; --d) {
+    coords[d] = shape[d] ? flat % shape[d] : 0;
+    flat = shape[d] ? flat / shape[d] : 0;
+  }
+  return coords;
+}
+
+FailureOr<Tensor> gatherElementsKernel(qc::GatherElementsOp op, OperandTensors args) {
+  const Tensor &data = *args[0], &indices = *args[1];
+  Tensor out = makeResult(op);
+  ArrayRef<int64_t> shape = data.getShape();
+  int64_t axis = normalizedAxis(op.getAxis(), shape.size());
+  SmallVector<int64_t> strides = computeStrides(shape);
+  for (int64_t i = 0, e = out.getNumElements(); i < e; ++i) {
+    SmallVector<int64_t> coords = unravel(i, out.getShape());
+    int64_t index = indices.ints()[i];
+    if (index < 0)
+      index += shape[axis];
+    if (index < 0 || index >= shape[axis])
+      return op.emitOpError("index ") << indices.ints()[i] << " is out of range for axis "
+                                      << axis << " of size " << shape[axis];
+    coords[axis] = index;
+    int64_t from = 0;
+    for (size_t d = 0; d < coords.size(); ++d)
+      from += coords[d] * strides[d];
+    out.copyElement(i, data, from);
+  }
+  return out;
+}
+
+FailureOr<Tensor> scatterNDKernel(qc::ScatterNDOp op, OperandTensors args) {
+  const Tensor &data = *args[0], &indices = *args[1], &updates = *args[2];
+  Tensor out = data;
+  ArrayRef<int64_t> shape = data.getShape();
+  int64_t k = indices.getShape().back();
+  int64_t tuples = k ? indices.getNumElements() / k : 0;
+  int64_t slice = 1;
+  for (int64_t d = k; d < static_cast<int64_t>(shape.size()); ++d)
+    slice *= shape[d];
+  SmallVector<int64_t> strides = computeStrides(shape);
+  StringRef reduction = op.getReduction();
+  for (int64_t n = 0; n < tuples; ++n) {
+    int64_t base = 0;
+    for (int64_t j = 0; j < k; ++j) {
+      int64_t index = indices.ints()[n * k + j];
+      if (index < 0)
+        index += shape[j];
+      if (index < 0 || index >= shape[j])
+        return op.emitOpError("index ") << indices.ints()[n * k + j]
+                                        << " is out of range for dimension " << j
+                                        << " of size " << shape[j];
+      base += index * strides[j];
+    }
+    for (int64_t e = 0; e < slice; ++e) {
+      int64_t to = base + e, from = n * slice + e;
+      if (reduction == "none") {
+        out.copyElement(to, updates, from);
+        continue;
+      }
+      auto combine = [&](auto a, auto b) -> decltype(a) {
+        if (reduction == "add")
+          return a + b;
+        if (reduction == "mul")
+          return a * b;
+        return reduction == "max" ? std::max(a, b) : std::min(a, b);
+      };
+      if (out.isFloat())
+        out.floats()[to] = combine(out.floats()[to], updates.floats()[from]);
+      else
+        out.ints()[to] = combine(out.ints()[to], updates.ints()[from]);
+    }
+  }
+  return out;
+}
 } // namespace
 
 void reference::registerMovementKernels(KernelRegistry &r) {
+  r.add<qc::GatherElementsOp>(gatherElementsKernel);
+  r.add<qc::ScatterNDOp>(scatterNDKernel);
   r.add<qc::TriluOp>(triluKernel);
   r.add<qc::CumSumOp>(cumsumKernel);
   r.add<qc::ReshapeOp>([](qc::ReshapeOp op, OperandTensors args) {

@@ -463,6 +463,122 @@ struct CumSumLowering : OpConversionPattern<qc::CumSumOp> {
     return success();
   }
 };
+/// An index element as an i64 in [0, size): negative values count from the
+/// end; what is still out of range is clamped (the evaluator rejects it).
+Value normalizedIndex(OpBuilder &b, Location loc, Value index, int64_t size) {
+  if (!index.getType().isInteger(64))
+    index = arith::ExtSIOp::create(b, loc, b.getI64Type(), index);
+  Value zero = constantI64(b, loc, 0);
+  Value negative = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index, zero);
+  index = arith::SelectOp::create(
+      b, loc, negative, arith::AddIOp::create(b, loc, index, constantI64(b, loc, size)), index);
+  index = arith::MaxSIOp::create(b, loc, index, zero);
+  return arith::MinSIOp::create(b, loc, index, constantI64(b, loc, std::max<int64_t>(size - 1, 0)));
+}
+
+/// out[i] = data[i with the axis coordinate from indices[i]].
+struct GatherElementsLowering : OpConversionPattern<qc::GatherElementsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::GatherElementsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    auto dataType = cast<RankedTensorType>(adaptor.getData().getType());
+    int64_t rank = type.getRank();
+    int64_t axis = normalizeAxis(op.getAxis(), rank);
+    Value data = adaptor.getData();
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), type, adaptor.getIndices(),
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < rank; ++d)
+            coords.push_back(linalg::IndexOp::create(b, loc, d));
+          Value index = normalizedIndex(b, loc, args[0], dataType.getDimSize(axis));
+          coords[axis] = arith::IndexCastOp::create(b, loc, b.getIndexType(), index);
+          return tensor::ExtractOp::create(b, loc, data, coords);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// A reduction over the index tuples n on top of the data: every output
+/// element takes updates[n, its trailing coordinates] from each tuple that
+/// names it, in order (the last wins, or they combine).
+struct ScatterNDLowering : OpConversionPattern<qc::ScatterNDOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::ScatterNDOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    auto indicesType = cast<RankedTensorType>(adaptor.getIndices().getType());
+    auto updatesType = cast<RankedTensorType>(adaptor.getUpdates().getType());
+    int64_t rank = type.getRank(), k = indicesType.getShape().back();
+    int64_t tuples = indicesType.getNumElements() / k;
+    if (tuples == 0) {
+      rewriter.replaceOp(op, adaptor.getData());
+      return success();
+    }
+    auto reshaped = [&](Value v, RankedTensorType like, SmallVector<int64_t> shape) -> Value {
+      return tensor::ReshapeOp::create(
+          rewriter, loc, RankedTensorType::get(shape, like.getElementType()), v,
+          constantVector<int64_t>(rewriter, loc, shape, rewriter.getI64Type()));
+    };
+    Value indices = reshaped(adaptor.getIndices(), indicesType, {tuples, k});
+    SmallVector<int64_t> updateShape = {tuples};
+    llvm::append_range(updateShape, type.getShape().drop_front(k));
+    Value updates = reshaped(adaptor.getUpdates(), updatesType, updateShape);
+    SmallVector<AffineExpr> updateExprs = {getAffineDimExpr(rank, ctx)};
+    for (int64_t d = k; d < rank; ++d)
+      updateExprs.push_back(getAffineDimExpr(d, ctx));
+    SmallVector<AffineExpr> outputExprs;
+    for (int64_t d = 0; d < rank; ++d)
+      outputExprs.push_back(getAffineDimExpr(d, ctx));
+    SmallVector<AffineMap> maps = {AffineMap::get(rank + 1, 0, updateExprs, ctx),
+                                   AffineMap::get(rank + 1, 0, outputExprs, ctx)};
+    SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+    iterators.push_back(utils::IteratorType::reduction);
+    StringRef reduction = op.getReduction();
+    bool isFloat = isa<FloatType>(type.getElementType());
+    Value result =
+        linalg::GenericOp::create(
+            rewriter, loc, type, updates, adaptor.getData(), maps, iterators,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value n = linalg::IndexOp::create(b, l, rank);
+              Value match = arith::ConstantOp::create(b, l, b.getBoolAttr(true));
+              for (int64_t j = 0; j < k; ++j) {
+                Value at = tensor::ExtractOp::create(
+                    b, l, indices, ValueRange{n, arith::ConstantIndexOp::create(b, l, j)});
+                Value index = normalizedIndex(b, l, at, type.getDimSize(j));
+                Value coord = arith::IndexCastOp::create(b, l, b.getI64Type(),
+                                                         linalg::IndexOp::create(b, l, j));
+                match = arith::AndIOp::create(
+                    b, l, match,
+                    arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, index, coord));
+              }
+              Value update = args[0], acc = args[1], combined = update;
+              if (reduction == "add")
+                combined = isFloat ? arith::AddFOp::create(b, l, acc, update).getResult()
+                                   : arith::AddIOp::create(b, l, acc, update).getResult();
+              else if (reduction == "mul")
+                combined = isFloat ? arith::MulFOp::create(b, l, acc, update).getResult()
+                                   : arith::MulIOp::create(b, l, acc, update).getResult();
+              else if (reduction == "max")
+                combined = isFloat ? arith::MaximumFOp::create(b, l, acc, update).getResult()
+                                   : arith::MaxSIOp::create(b, l, acc, update).getResult();
+              else if (reduction == "min")
+                combined = isFloat ? arith::MinimumFOp::create(b, l, acc, update).getResult()
+                                   : arith::MinSIOp::create(b, l, acc, update).getResult();
+              linalg::YieldOp::create(b, l,
+                                      Value(arith::SelectOp::create(b, l, match, combined, acc)));
+            })
+            .getResult(0);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
 } // namespace
 
 void conversion::populateMovementPatterns(QCTypeConverter &converter,
@@ -470,6 +586,6 @@ void conversion::populateMovementPatterns(QCTypeConverter &converter,
   patterns.add<ConstantLowering, ReshapeLikeLowering<qc::ReshapeOp>,
                TransposeLowering, ConcatLowering, SliceLowering, GatherLowering,
                BroadcastToLowering, TileLowering, PadLowering, ResizeLowering,
-               TriluLowering, CumSumLowering>(
+               TriluLowering, CumSumLowering, GatherElementsLowering, ScatterNDLowering>(
       converter, patterns.getContext());
 }

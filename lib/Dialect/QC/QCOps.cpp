@@ -410,3 +410,32 @@ LogicalResult CachedAttentionOp::verify() {
     return emitOpError("layer must be non-negative");
   return success();
 }
+
+LogicalResult GatherElementsOp::verify() {
+  auto data = cast<RankedTensorType>(getData().getType());
+  auto indices = cast<RankedTensorType>(getIndices().getType());
+  if (data.getRank() != indices.getRank() || data.getRank() == 0)
+    return emitOpError("data ") << data << " and indices " << indices
+                                << " must have the same rank, at least 1";
+  return verifyAxis(*this, getAxis(), data.getRank());
+}
+
+LogicalResult ScatterNDOp::verify() {
+  auto data = cast<RankedTensorType>(getData().getType());
+  auto indices = cast<RankedTensorType>(getIndices().getType());
+  auto updates = cast<RankedTensorType>(getUpdates().getType());
+  if (indices.getRank() < 1)
+    return emitOpError("indices must have rank 1 or more");
+  int64_t k = indices.getShape().back();
+  if (k < 1 || k > data.getRank())
+    return emitOpError("index tuples of length ") << k << " do not address " << data;
+  SmallVector<int64_t> expected(indices.getShape().drop_back());
+  llvm::append_range(expected, data.getShape().drop_front(k));
+  if (updates.getShape() != ArrayRef<int64_t>(expected) ||
+      updates.getElementType() != data.getElementType())
+    return emitOpError("updates ") << updates << " must be indices.shape[:-1] + data.shape[k:]"
+                                   << " of the data's element type";
+  if (!llvm::is_contained({"none", "add", "mul", "max", "min"}, getReduction()))
+    return emitOpError("unknown reduction '") << getReduction() << "'";
+  return success();
+}

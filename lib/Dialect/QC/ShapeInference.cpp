@@ -520,3 +520,17 @@ LogicalResult CachedAttentionOp::inferReturnTypes(MLIRContext *,
   types.push_back(adaptor.getQuery().getType());
   return success();
 }
+
+LogicalResult GatherElementsOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                                 Adaptor adaptor,
+                                                 SmallVectorImpl<Type> &types) {
+  auto indices = cast<RankedTensorType>(adaptor.getIndices().getType());
+  types.push_back(indices.clone(getElementTypeOrSelf(adaptor.getData().getType())));
+  return success();
+}
+
+LogicalResult ScatterNDOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getData().getType());
+  return success();
+}

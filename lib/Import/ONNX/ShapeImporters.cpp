@@ -489,7 +489,39 @@ LogicalResult importCumSum(NodeImporter &n) {
 }
 } // namespace
 
+namespace {
+LogicalResult importGatherElements(NodeImporter &n) {
+  FailureOr<int64_t> axis = n.normalizeAxis(n.getInt("axis", 0), n.inputType(0).getRank());
+  if (failed(axis))
+    return failure();
+  if (n.inputType(0).getRank() != n.inputType(1).getRank())
+    return n.error() << "data and indices must have the same rank";
+  n.setOutput(0, n.create<qc::GatherElementsOp>(n.input(0), n.input(1), i64Attr(n, *axis)));
+  return success();
+}
+
+LogicalResult importScatterND(NodeImporter &n) {
+  std::string reduction = n.getString("reduction", "none");
+  if (!llvm::is_contained({"none", "add", "mul", "max", "min"}, reduction))
+    return n.error() << "unknown reduction '" << reduction << "'";
+  RankedTensorType data = n.inputType(0), indices = n.inputType(1), updates = n.inputType(2);
+  int64_t k = indices.getRank() ? indices.getShape().back() : 0;
+  SmallVector<int64_t> expected(indices.getShape().drop_back());
+  if (k >= 1 && k <= data.getRank())
+    llvm::append_range(expected, data.getShape().drop_front(k));
+  if (indices.getRank() < 1 || k < 1 || k > data.getRank() ||
+      updates.getShape() != ArrayRef<int64_t>(expected))
+    return n.error() << "indices " << indices << " and updates " << updates
+                     << " do not fit data " << data;
+  n.setOutput(0, n.create<qc::ScatterNDOp>(n.input(0), n.input(1), n.input(2),
+                                           n.builder().getStringAttr(reduction)));
+  return success();
+}
+} // namespace
+
 void onnx_import::addShapeImporters(llvm::StringMap<OpImporter> &t) {
+  t["GatherElements"] = {importGatherElements, 2};
+  t["ScatterND"] = {importScatterND, 3};
   t["Trilu"] = {importTrilu, 1};
   t["CumSum"] = {importCumSum, 2};
   t["Reshape"] = {importReshape, 2};

@@ -144,3 +144,36 @@ func.func @cumsum(%a: tensor<2x5xi64>) -> tensor<2x5xi64> {
   %0 = qc.cumsum %a {axis = 1 : i64, exclusive = true} : tensor<2x5xi64>
   return %0 : tensor<2x5xi64>
 }
+
+// -----
+
+// Rule: gather_elements reads the data at the output point with the axis
+// coordinate taken from the (wrapped, clamped) index.
+// CHECK-LABEL: func.func @gather_elements
+// CHECK: linalg.generic
+// CHECK: %[[I0:.*]] = linalg.index 0
+// CHECK: arith.cmpi slt
+// CHECK: arith.minsi
+// CHECK: %[[IDX:.*]] = arith.index_cast
+// CHECK: tensor.extract %arg0[%[[I0]], %[[IDX]]]
+func.func @gather_elements(%x: tensor<3x4xf32>, %i: tensor<3x2xi64>) -> tensor<3x2xf32> {
+  %0 = qc.gather_elements %x, %i {axis = 1 : i64} : (tensor<3x4xf32>, tensor<3x2xi64>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
+
+// -----
+
+// Rule: scatter_nd reduces over the index tuples on top of the data; a
+// tuple that names the output point replaces (or combines with) it.
+// CHECK: #[[UPD:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
+// CHECK: #[[OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @scatter_nd
+// CHECK: linalg.generic {indexing_maps = [#[[UPD]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME: outs(%arg0 : tensor<4x5xf32>)
+// CHECK: arith.cmpi eq
+// CHECK: arith.addf
+// CHECK: arith.select
+func.func @scatter_nd(%x: tensor<4x5xf32>, %i: tensor<2x1xi64>, %u: tensor<2x5xf32>) -> tensor<4x5xf32> {
+  %0 = qc.scatter_nd %x, %i, %u {reduction = "add"} : (tensor<4x5xf32>, tensor<2x1xi64>, tensor<2x5xf32>) -> tensor<4x5xf32>
+  return %0 : tensor<4x5xf32>
+}
