@@ -87,20 +87,13 @@ def median_time(fn, repeats=3):
 def time_quantc(step_lib, prompt_lib, threads, decode_tokens):
     prompt = [(7 * i + 11) % 40000 + 100 for i in range(max(PROMPTS))]
     g = Generator(Model(step_lib, threads=threads), 2048)
-
-    def decode():
-        for i in range(decode_tokens):
-            g.step(prompt[i % 16])
-
-    def fresh_decode():
-        g.reset()
-        g.prefill(prompt[:16])
-        return decode
     runs = []
     for _ in range(3):
-        run = fresh_decode()
+        g.reset()
+        g.prefill(prompt[:16])
         start = time.perf_counter()
-        run()
+        for i in range(decode_tokens):
+            g.step(prompt[i % 16])
         runs.append(time.perf_counter() - start)
     result = {"decode_tokens_per_s": decode_tokens / statistics.median(runs)}
     p = Generator(Model(prompt_lib, threads=threads), 2048)

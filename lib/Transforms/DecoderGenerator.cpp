@@ -10,6 +10,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/BitVector.h"
 
 namespace quantc {
@@ -47,22 +48,12 @@ StringRef argName(func::FuncOp func, unsigned i) {
   return name ? name.getValue() : StringRef();
 }
 
-/// Erases ops whose results are unused, last first, until none is left.
+/// Erases the ops left unused: qc ops are pure, and a reverse pass over the
+/// one block sees every user before its operands' producers.
 void eraseDeadOps(func::FuncOp func) {
-  bool changed = true;
-  while (changed) {
-    changed = false;
-    SmallVector<Operation *> dead;
-    func.walk([&](Operation *op) {
-      if (op->getNumResults() && op->use_empty() && op->getDialect() ==
-              op->getContext()->getLoadedDialect<qc::QCDialect>())
-        dead.push_back(op);
-    });
-    for (Operation *op : llvm::reverse(dead)) {
-      op->erase();
-      changed = true;
-    }
-  }
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(func.getBody().front())))
+    if (isOpTriviallyDead(&op))
+      op.erase();
 }
 
 struct QCDecoderGeneratorPass

@@ -23,8 +23,12 @@ using namespace mlir;
 using namespace quantc;
 
 namespace {
-/// The value of a one-element f32 constant.
+/// The value of a one-element f32 constant (larger constants are not
+/// decoded).
 std::optional<float> scalarConstant(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!type || type.getNumElements() != 1)
+    return std::nullopt;
   std::optional<reference::Tensor> t = reference::getConstantValue(v);
   if (!t || !t->isFloat() || t->getNumElements() != 1)
     return std::nullopt;

@@ -40,9 +40,10 @@ struct FoldConstantSubgraph : RewritePattern {
         op->getNumResults() != 1)
       return failure();
     auto type = cast<RankedTensorType>(op->getResult(0).getType());
-    // Layout changes of a constant (a tied embedding transposed for the
-    // output layer) fold at any size: they create no more data than they
-    // read, and the layer needs a constant weight to be quantized.
+    // Layout and element-type changes of a constant (a tied embedding
+    // transposed for the output layer, f16 weights widened) fold at any
+    // size: they create no more elements than they read, and a layer needs
+    // a constant weight to be quantized.
     bool relayout = isa<qc::TransposeOp, qc::ReshapeOp, qc::CastOp>(op);
     if (type.getNumElements() > maxElements && !relayout)
       return rewriter.notifyMatchFailure(op, "result too large to fold");

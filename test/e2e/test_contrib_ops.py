@@ -73,12 +73,15 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_contrib_op_matches_onnxruntime(case, tmp_path):
-    model, inputs = CASES[case]
+def check_parity(model, inputs, tmp_path):
     path = tmp_path / "model.onnx"
     onnx.save(model, path)
     assert_parity(path, inputs, tmp_path, tol=1e-5)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_contrib_op_matches_onnxruntime(case, tmp_path):
+    check_parity(*CASES[case], tmp_path)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -134,10 +137,7 @@ GQA_CASES = {
 
 @pytest.mark.parametrize("case", sorted(GQA_CASES))
 def test_group_query_attention_matches_onnxruntime(case, tmp_path):
-    model, inputs = GQA_CASES[case]
-    path = tmp_path / "model.onnx"
-    onnx.save(model, path)
-    assert_parity(path, inputs, tmp_path, tol=1e-5)
+    check_parity(*GQA_CASES[case], tmp_path)
 
 
 def mha_case(seq, past=0, batch=2, heads=2, head=8, causal=0, bias=False, padding=False):
@@ -174,7 +174,4 @@ MHA_CASES = {
 
 @pytest.mark.parametrize("case", sorted(MHA_CASES))
 def test_multi_head_attention_matches_onnxruntime(case, tmp_path):
-    model, inputs = MHA_CASES[case]
-    path = tmp_path / "model.onnx"
-    onnx.save(model, path)
-    assert_parity(path, inputs, tmp_path, tol=1e-5)
+    check_parity(*MHA_CASES[case], tmp_path)

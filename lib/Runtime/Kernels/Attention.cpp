@@ -7,6 +7,7 @@
 // reference evaluator's in float tolerance, not bit for bit.
 //
 //===----------------------------------------------------------------------===//
+#include "Kernels.h"
 #include "quantc/Runtime/Microkernels.h"
 
 #include <algorithm>
@@ -116,19 +117,20 @@ void quantc_attention(const float *q, const float *k, const float *v,
   int64_t mt = params[QC_ATTENTION_MASK_T], ms = params[QC_ATTENTION_MASK_S];
   int64_t sS = ms > 1 ? 1 : 0, sT = mt > 1 ? ms : 0, sH = mh > 1 ? mt * ms : 0,
           sB = mb > 1 ? mh * mt * ms : 0;
-  std::vector<float> scores(keys);
+  auto *scores = static_cast<float *>(
+      quantc::kernels::scratch(quantc::kernels::kAttentionScores, keys * sizeof(float)));
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t h = 0; h < heads; ++h) {
       const float *kh = k + (b * kvHeads + h / group) * keys * dim;
       const float *vh = v + (b * kvHeads + h / group) * keys * dim;
       for (int64_t t = 0; t < rows; ++t) {
         int64_t row = (b * heads + h) * rows + t;
-        scaledScores(q + row * dim, kh, keys, dim, dim, scale, scores.data());
+        scaledScores(q + row * dim, kh, keys, dim, dim, scale, scores);
         const uint8_t *m = mask + b * sB + h * sH + t * sT;
         for (int64_t j = 0; j < keys; ++j)
           if (!m[j * sS])
             scores[j] = kMasked;
-        weightedSum(scores.data(), keys, vh, dim, dim, out + row * dim);
+        weightedSum(scores, keys, vh, dim, dim, out + row * dim);
       }
     }
 }
@@ -195,14 +197,15 @@ void quantc_cached_attention(const float *q, const float *k, const float *v,
                   dim * sizeof(float));
     }
   float scale = scaleOf(params);
-  std::vector<float> scores(past + rows);
+  auto *scores = static_cast<float *>(quantc::kernels::scratch(
+      quantc::kernels::kAttentionScores, (past + rows) * sizeof(float)));
   for (int64_t h = 0; h < heads; ++h) {
     const float *kh = layer.keys.data() + (h / group) * dim;
     const float *vh = layer.values.data() + (h / group) * dim;
     for (int64_t t = 0; t < rows; ++t) {
       int64_t visible = past + t + 1, row = h * rows + t;
-      scaledScores(q + row * dim, kh, visible, width, dim, scale, scores.data());
-      weightedSum(scores.data(), visible, vh, width, dim, out + row * dim);
+      scaledScores(q + row * dim, kh, visible, width, dim, scale, scores);
+      weightedSum(scores, visible, vh, width, dim, out + row * dim);
     }
   }
 }

@@ -38,7 +38,7 @@ bool hasBF16();
 /// Who uses which scratch buffer (kernels may hold several at once).
 enum ScratchSlot {
   kQLayerRows, kQLayerPanels, kQLayerSums, kFConvColumns, kWeightOnlyRowSums,
-  kFMatMulTransposed, kBMatMulA, kBMatMulB, kBMatMulWidened,
+  kFMatMulTransposed, kBMatMulA, kBMatMulB, kBMatMulWidened, kAttentionScores,
   kNumScratchSlots
 };
 
