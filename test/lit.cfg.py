@@ -26,11 +26,14 @@ config.substitutions.append(("%quantc_install", os.path.join(
     config.quantc_obj_root, "install")))
 config.substitutions.append(("%quantc_unittests", os.path.join(
     config.quantc_obj_root, "unittests", "QuantCUnitTests")))
+config.substitutions.append(("%kernels_tsan", os.path.join(
+    config.quantc_obj_root, "lib", "libquantc_kernels_tsan.a")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 
 tool_dirs = [config.quantc_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["quant-opt", "quant-run", "quant-translate",
-                                    "quantc", "capi-example"],
+                                    "quantc", "capi-example", "runtime-stress",
+                                    "runtime-stress-tsan"],
                                    tool_dirs)
 llvm_config.add_tool_substitutions(["not", "FileCheck", "count", "split-file",
                                     "mlir-opt", "llvm-readelf"],

@@ -64,7 +64,7 @@ struct qc_generator {
       positions[t] = start + t;
     }
     kv.bind(state);
-    int32_t rc = model->run(buffers.data());
+    int32_t rc = runOnThisThread(model, buffers.data());
     kv.bind(nullptr);
     if (rc != 0 || kv.failed(state)) {
       kv.setLength(state, start);

@@ -74,7 +74,6 @@ qc_model *qc_model_load(const char *path) {
       }
       (group ? model->outputs : model->inputs).push_back(std::move(t));
     }
-  model->buffers.resize(model->inputs.size() + model->outputs.size());
   return model.release();
 }
 
@@ -104,8 +103,7 @@ int qc_model_output_info(const qc_model *model, size_t index, qc_tensor_info *in
 int qc_model_set_num_threads(qc_model *model, int threads) {
   if (threads < 1)
     return fail("thread count must be positive");
-  if (model->setThreads)
-    model->setThreads(threads);
+  model->threads.store(threads, std::memory_order_relaxed);
   return 0;
 }
 
@@ -113,21 +111,22 @@ const char *qc_model_target(const qc_model *model) {
   return model->cudaRunHost ? "cuda" : "cpu";
 }
 
-/// Binds the caller's buffers in the order of the signature.
-static int bindBuffers(qc_model *model, const void *const *inputs,
-                       void *const *outputs) {
+/// Binds the caller's buffers in the order of the signature (into a list of
+/// this call's own: runs may be concurrent).
+static int bindBuffers(const qc_model *model, const void *const *inputs,
+                       void *const *outputs, std::vector<void *> &buffers) {
   if (!inputs || !outputs)
     return fail("qc_model_run: null buffer array");
   size_t n = model->inputs.size();
+  buffers.clear();
   for (size_t i = 0; i < n; ++i)
-    model->buffers[i] = const_cast<void *>(inputs[i]);
-  for (size_t i = 0; i < model->outputs.size(); ++i)
-    model->buffers[n + i] = outputs[i];
+    buffers.push_back(const_cast<void *>(inputs[i]));
+  buffers.insert(buffers.end(), outputs, outputs + model->outputs.size());
   // Empty tensors (a KV cache of length 0) may come as null pointers.
-  for (size_t i = 0; i < model->buffers.size(); ++i) {
+  for (size_t i = 0; i < buffers.size(); ++i) {
     const Tensor &t = i < n ? model->inputs[i] : model->outputs[i - n];
-    if (!model->buffers[i] && t.bytes != 0)
-      return fail("qc_model_run: null buffer");
+    if (!buffers[i] && t.bytes != 0)
+      return fail("qc_model_run: null buffer for '" + t.name + "'");
   }
   return 0;
 }
@@ -137,22 +136,24 @@ static int cudaFailure(qc_model *model) {
 }
 
 int qc_model_run(qc_model *model, const void *const *inputs, void *const *outputs) {
-  if (bindBuffers(model, inputs, outputs))
+  std::vector<void *> buffers;
+  if (bindBuffers(model, inputs, outputs, buffers))
     return 1;
   if (model->cudaRunHost)
-    return model->cudaRunHost(model->run, model->table, model->buffers.data())
+    return model->cudaRunHost(model->run, model->table, buffers.data())
                ? cudaFailure(model)
                : 0;
-  return model->run(model->buffers.data()) ? fail("the model failed") : 0;
+  return runOnThisThread(model, buffers.data()) ? fail("the model failed") : 0;
 }
 
 int qc_model_run_device(qc_model *model, const void *const *inputs,
                         void *const *outputs, void *stream) {
   if (!model->cudaRunDevice)
     return fail("qc_model_run_device: not a CUDA artifact (use qc_model_run)");
-  if (bindBuffers(model, inputs, outputs))
+  std::vector<void *> buffers;
+  if (bindBuffers(model, inputs, outputs, buffers))
     return 1;
-  return model->cudaRunDevice(model->run, model->buffers.data(), stream)
+  return model->cudaRunDevice(model->run, buffers.data(), stream)
              ? cudaFailure(model)
              : 0;
 }

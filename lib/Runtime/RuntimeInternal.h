@@ -11,6 +11,7 @@
 
 #include <dlfcn.h>
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -42,11 +43,22 @@ struct qc_model {
   quantc::runtime::CudaRunDeviceFn cudaRunDevice = nullptr;
   quantc::runtime::CudaErrorFn cudaError = nullptr;
   std::vector<quantc::runtime::Tensor> inputs, outputs;
-  std::vector<void *> buffers;
+  /// Threads each run uses (the caller and the artifact's pool workers).
+  std::atomic<int> threads{1};
   ~qc_model() {
     if (handle)
       dlclose(handle);
   }
 };
+
+namespace quantc::runtime {
+/// Runs a CPU artifact's entry point on the calling thread with the model's
+/// thread count; `buffers` are the inputs then the outputs.
+inline int32_t runOnThisThread(qc_model *model, void **buffers) {
+  if (model->setThreads)
+    model->setThreads(model->threads.load(std::memory_order_relaxed));
+  return model->run(buffers);
+}
+} // namespace quantc::runtime
 
 #endif // QUANTC_LIB_RUNTIME_RUNTIMEINTERNAL_H

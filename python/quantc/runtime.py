@@ -81,7 +81,13 @@ def _library():
 
 class Model:
     """A compiled model: call it with numpy arrays (positional, in input
-    order, or by input name); returns {output name: array}."""
+    order, or by input name); returns {output name: array}.
+
+    Thread safety: many threads may call one Model (and different Models)
+    at once; each call uses `threads` threads (the caller's and workers of
+    the library's pool) and releases the GIL while the model runs. Results
+    do not depend on concurrency. The library is native code: load only
+    libraries from a trusted source."""
 
     def __init__(self, path, threads=1):
         self.path = pathlib.Path(path)

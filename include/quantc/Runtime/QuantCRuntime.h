@@ -5,6 +5,17 @@
 |* is a contiguous row-major buffer of its element type; quantized tensors   *|
 |* are their storage integers (scales and zero points are in the manifest).  *|
 |* Functions returning int return 0 on success and set qc_last_error().      *|
+|*                                                                            *|
+|* Thread safety: every function may be called from many threads at once,    *|
+|* with these exceptions. qc_model_free and qc_generator_free must not race  *|
+|* with any other use of the object they free. A generator is used by one    *|
+|* thread at a time (its calls change its sequence). qc_model_run and        *|
+|* qc_model_run_device may run one model from any number of threads at the   *|
+|* same time, each call with its own buffers; each call uses the model's    *|
+|* thread count, and models of one library share its worker pool (no call   *|
+|* waits for another to finish; results do not depend on concurrency). CUDA  *|
+|* artifacts serialize their runs. A model library is native code: load     *|
+|* only libraries from a trusted source.                                     *|
 \*===----------------------------------------------------------------------===*/
 #ifndef QUANTC_RUNTIME_QUANTCRUNTIME_H
 #define QUANTC_RUNTIME_QUANTCRUNTIME_H
@@ -58,7 +69,8 @@ int qc_model_input_info(const qc_model *model, size_t index,
 int qc_model_output_info(const qc_model *model, size_t index,
                          qc_tensor_info *info);
 
-/* Worker threads of the model's kernels (default: 1). */
+/* Threads each run of the model uses: the caller's and threads - 1 workers
+   of the library's pool (default: 1). Runs started after the call use it. */
 int qc_model_set_num_threads(qc_model *model, int threads);
 
 /* Runs the model: `inputs[i]` and `outputs[j]` point at buffers of
@@ -87,9 +99,8 @@ size_t qc_element_size(qc_element_type type);
 
    Thread safety: a generator must not be used by two threads at once.
    Generators over the same model may be used from different threads at
-   the same time (each step binds its generator's cache to the calling
-   thread only) when the model runs with one worker thread; the model's
-   worker pool serves one caller at a time. */
+   the same time, with any thread count (each step binds its generator's
+   cache to the calling thread only). */
 typedef struct qc_generator qc_generator;
 /* NULL (see qc_last_error) when `model` is no generator library or
    max_context < 1. */

@@ -1,17 +1,22 @@
 //===- Threads.cpp - the artifact's worker pool -----------------*- C++ -*-===//
 //
+// One pool per artifact serves every thread that runs the model at the same
+// time. Each parallelFor posts a job that its caller drains itself, so a
+// caller never waits for a worker to be free: concurrent callers cannot
+// deadlock, and each job admits at most (the caller's thread count - 1)
+// helpers, so models run with their own thread counts side by side.
+//
 // Layers take tens of microseconds, so handing out work must cost far less:
-// workers spin on a generation counter for a while after each job before
-// they sleep, and the caller spins on the completion count. Chunks are
-// handed out through an atomic counter; the calling thread works too.
+// workers spin on the post counter for a while after each job before they
+// sleep, and chunks are handed out through an atomic counter.
 //
 //===----------------------------------------------------------------------===//
 #include "Kernels.h"
 
+#include <algorithm>
 #include <atomic>
-#include <cstdlib>
-#include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -22,93 +27,126 @@ namespace {
 /// Spin iterations (each a pause) before a worker sleeps: about 100 µs.
 constexpr int kSpins = 20000;
 
+/// Threads (the caller included) that this thread's runs may use; set by
+/// quantc_artifact_set_num_threads before each run.
+thread_local int callThreads = 1;
+
+/// One parallelFor in flight; lives on its caller's stack.
+struct Job {
+  quantc::kernels::ChunkFn fn;
+  void *context;
+  int64_t chunks;
+  int maxHelpers;
+  int helpers = 0; // workers that joined; guarded by the pool's mutex
+  std::atomic<int64_t> next{0};
+  std::atomic<int> active{0}; // helpers still inside drain()
+  Job *nextJob = nullptr;     // the pool's list of open jobs
+
+  void drain() {
+    for (int64_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < chunks;)
+      fn(context, i);
+  }
+  bool wantsHelp() const {
+    return helpers < maxHelpers && next.load(std::memory_order_relaxed) < chunks;
+  }
+};
+
 class ThreadPool {
 public:
-  ~ThreadPool() { resize(1); }
-
-  void resize(int threads) {
-    if (threads == size())
-      return;
+  ~ThreadPool() {
     {
       std::lock_guard<std::mutex> lock(mutex);
       stopping = true;
-      generation.fetch_add(1);
+      posted.fetch_add(1);
     }
     wake.notify_all();
     for (std::thread &t : workers)
       t.join();
-    workers.clear();
-    stopping = false;
-    // Workers start from the current generation: one that starts late must
-    // not take the first job for one it has seen.
-    uint64_t current = generation.load();
-    for (int i = 1; i < threads; ++i)
-      workers.emplace_back([this, current] { work(current); });
   }
 
-  int size() const { return static_cast<int>(workers.size()) + 1; }
+  /// Makes sure `count` workers exist; the pool never shrinks while the
+  /// artifact is loaded (idle workers sleep).
+  void reserve(int count) {
+    if (count <= workerCount.load(std::memory_order_acquire))
+      return;
+    std::lock_guard<std::mutex> lock(mutex);
+    while (static_cast<int>(workers.size()) < count)
+      workers.emplace_back([this] { work(); });
+    workerCount.store(static_cast<int>(workers.size()), std::memory_order_release);
+  }
 
   void run(int64_t chunks, quantc::kernels::ChunkFn fn, void *context) {
-    if (workers.empty() || chunks <= 1) {
+    int helpers = static_cast<int>(std::min<int64_t>(callThreads - 1, chunks - 1));
+    if (helpers <= 0 || workerCount.load(std::memory_order_relaxed) == 0) {
       for (int64_t i = 0; i < chunks; ++i)
         fn(context, i);
       return;
     }
+    Job job{fn, context, chunks, helpers};
     {
       std::lock_guard<std::mutex> lock(mutex);
-      task = {fn, context, chunks};
-      next.store(0);
-      pending.store(static_cast<int>(workers.size()));
-      generation.fetch_add(1);
+      job.nextJob = open;
+      open = &job;
+      posted.fetch_add(1, std::memory_order_release);
     }
     wake.notify_all();
-    drain();
-    while (pending.load(std::memory_order_acquire) != 0)
+    job.drain();
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      Job **link = &open;
+      while (*link != &job)
+        link = &(*link)->nextJob;
+      *link = job.nextJob;
+    }
+    // Unlinked: no helper joins any more; wait for those inside.
+    while (job.active.load(std::memory_order_acquire) != 0)
       _mm_pause();
   }
 
 private:
-  struct Task {
-    quantc::kernels::ChunkFn fn = nullptr;
-    void *context = nullptr;
-    int64_t chunks = 0;
-  };
-
-  void drain() {
-    for (int64_t i; (i = next.fetch_add(1)) < task.chunks;)
-      task.fn(task.context, i);
-  }
-
-  void work(uint64_t seen) {
+  void work() {
+    uint64_t seen = posted.load();
     for (;;) {
-      // Spin briefly for the next job, then sleep.
-      int spins = 0;
-      while (generation.load(std::memory_order_acquire) == seen && spins < kSpins) {
-        _mm_pause();
-        ++spins;
-      }
-      if (generation.load(std::memory_order_acquire) == seen) {
-        std::unique_lock<std::mutex> lock(mutex);
-        wake.wait(lock, [&] { return generation.load() != seen; });
-      }
+      Job *job = nullptr;
       {
         std::lock_guard<std::mutex> lock(mutex);
-        seen = generation.load();
         if (stopping)
           return;
+        seen = posted.load(std::memory_order_relaxed);
+        for (Job *j = open; j && !job; j = j->nextJob)
+          if (j->wantsHelp())
+            job = j;
+        if (job) {
+          ++job->helpers;
+          job->active.fetch_add(1, std::memory_order_relaxed);
+        }
       }
-      drain();
-      pending.fetch_sub(1, std::memory_order_release);
+      if (job) {
+        job->drain();
+        job->active.fetch_sub(1, std::memory_order_release);
+        continue; // other callers' jobs may still want help
+      }
+      waitForPost(seen);
     }
   }
 
-  std::vector<std::thread> workers;
+  /// Spins briefly for a job posted after `seen`, then sleeps.
+  void waitForPost(uint64_t seen) {
+    for (int spins = 0; spins < kSpins; ++spins) {
+      if (posted.load(std::memory_order_acquire) != seen)
+        return;
+      _mm_pause();
+    }
+    std::unique_lock<std::mutex> lock(mutex);
+    wake.wait(lock, [&] { return posted.load() != seen; });
+  }
+
   std::mutex mutex;
   std::condition_variable wake;
-  Task task;
-  std::atomic<int64_t> next{0};
-  std::atomic<int> pending{0};
-  std::atomic<uint64_t> generation{0};
+  std::vector<std::thread> workers;
+  std::atomic<int> workerCount{0};
+  Job *open = nullptr; // jobs whose callers have not finished; guarded by mutex
+  std::atomic<uint64_t> posted{0};
   bool stopping = false;
 };
 
@@ -122,7 +160,7 @@ void quantc::kernels::parallelFor(int64_t chunks, ChunkFn fn, void *context) {
   pool().run(chunks, fn, context);
 }
 
-int quantc::kernels::numThreads() { return pool().size(); }
+int quantc::kernels::numThreads() { return callThreads; }
 
 namespace {
 /// Grow-only aligned buffers; freed when the thread exits.
@@ -147,9 +185,12 @@ void *quantc::kernels::scratch(ScratchSlot slot, int64_t bytes) {
   return slots.data[slot];
 }
 
-// The one symbol of this library that artifacts export (the runtime looks
-// it up); everything else is hidden.
+// The one symbol of this library that artifacts export (the runtime calls
+// it before each run); everything else is hidden.
+/// Runs started on the calling thread from now on use up to `threads`
+/// threads: the caller and threads - 1 of the pool's workers.
 extern "C" __attribute__((visibility("default"))) void
 quantc_artifact_set_num_threads(int32_t threads) {
-  pool().resize(threads < 1 ? 1 : threads);
+  callThreads = threads < 1 ? 1 : threads;
+  pool().reserve(callThreads - 1);
 }
