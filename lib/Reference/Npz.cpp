@@ -83,7 +83,8 @@ StringRef headerField(StringRef header, StringRef key) {
 
 llvm::Expected<Tensor> quantc::reference::parseNpy(MLIRContext *ctx,
                                                    StringRef data,
-                                                   StringRef name) {
+                                                   StringRef name,
+                                                   bool keepFloatTypes) {
   if (!data.starts_with("\x93NUMPY") || data.size() < 10)
     return makeError("'" + name + "' is not a .npy array");
   uint8_t major = data[6];
@@ -116,10 +117,8 @@ llvm::Expected<Tensor> quantc::reference::parseNpy(MLIRContext *ctx,
       return makeError("'" + name + "' has a malformed shape");
     shape.push_back(v);
   }
-  Tensor tensor(element.isF32() || element.isF64() || element.isF16()
-                    ? Type(Builder(ctx).getF32Type())
-                    : element,
-                shape);
+  bool widen = !keepFloatTypes && (element.isF64() || element.isF16());
+  Tensor tensor(widen ? Type(Builder(ctx).getF32Type()) : element, shape);
   StringRef payload = data.drop_front(headerStart + headerLen);
   unsigned bytes = std::max(1u, element.getIntOrFloatBitWidth() / 8);
   if ((int64_t)payload.size() != tensor.getNumElements() * (int64_t)bytes)
@@ -186,7 +185,8 @@ std::string quantc::reference::serializeNpy(const Tensor &tensor) {
 }
 
 llvm::Expected<NamedTensors> quantc::reference::readNpz(MLIRContext *ctx,
-                                                        StringRef path) {
+                                                        StringRef path,
+                                                        bool keepFloatTypes) {
   int err = 0;
   zip_t *archive = zip_open(path.str().c_str(), ZIP_RDONLY, &err);
   if (!archive) {
@@ -217,7 +217,7 @@ llvm::Expected<NamedTensors> quantc::reference::readNpz(MLIRContext *ctx,
     zip_fclose(file);
     StringRef name = StringRef(st.name);
     name.consume_back(".npy");
-    auto tensor = parseNpy(ctx, data, (path + ":" + name).str());
+    auto tensor = parseNpy(ctx, data, (path + ":" + name).str(), keepFloatTypes);
     if (!tensor)
       return closeWith(tensor.takeError());
     result.emplace_back(name.str(), std::move(*tensor));

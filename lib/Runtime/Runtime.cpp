@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 #include "RuntimeInternal.h"
 
+#include <unistd.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,11 +29,14 @@ const char *qc_last_error(void) { return lastError.c_str(); }
 
 qc_model *qc_model_load(const char *path) {
   auto model = std::make_unique<qc_model>();
-  // A bare file name would make dlopen search the library path instead.
-  std::string file = path;
-  if (file.find('/') == std::string::npos)
-    file = "./" + file;
-  model->handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+  int fd = openVerifiedLibrary(path);
+  if (fd < 0)
+    return nullptr;
+  // Loads the descriptor checked, not the path again: the file checked is
+  // the file loaded.
+  std::string checked = "/proc/self/fd/" + std::to_string(fd);
+  model->handle = dlopen(checked.c_str(), RTLD_NOW | RTLD_LOCAL);
+  close(fd);
   if (!model->handle) {
     const char *why = dlerror();
     std::string message = std::string("cannot load ") + path + ": " +

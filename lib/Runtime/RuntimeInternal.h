@@ -19,6 +19,11 @@ namespace quantc::runtime {
 /// Records `message` as this thread's qc_last_error(); returns 1.
 int fail(std::string message);
 
+/// Opens a model library after checking it against the manifest beside it
+/// (format, CPU features, size, hash): a descriptor of the checked file, or
+/// -1 with qc_last_error() set (ArtifactCheck.cpp).
+int openVerifiedLibrary(const std::string &library);
+
 struct Tensor {
   std::string name;
   qc_element_type type;

@@ -89,8 +89,9 @@ class Model:
     do not depend on concurrency. The library is native code: load only
     libraries from a trusted source."""
 
-    def __init__(self, path, threads=1):
+    def __init__(self, path, threads=1, cast_inputs=False):
         self.path = pathlib.Path(path)
+        self.cast_inputs = cast_inputs
         lib = _library()
         self._lib = lib
         self._handle = lib.qc_model_load(str(self.path).encode())
@@ -126,7 +127,7 @@ class Model:
         for spec in self.inputs:
             if spec["name"] not in named:
                 raise TypeError(f"missing input '{spec['name']}'")
-            array = np.ascontiguousarray(named.pop(spec["name"]), dtype=spec["dtype"])
+            array = self._bind(spec, named.pop(spec["name"]))
             if array.shape != spec["shape"]:
                 raise ValueError(f"input '{spec['name']}' has shape {array.shape}, "
                                  f"the model expects {spec['shape']}")
@@ -139,6 +140,16 @@ class Model:
         if self._lib.qc_model_run(self._handle, inputs, outputs):
             raise RuntimeError(self._lib.qc_last_error().decode())
         return {spec["name"]: r for spec, r in zip(self.outputs, results)}
+
+    def _bind(self, spec, value):
+        """An input as the library takes it: numpy arrays must have the
+        input's dtype unless cast_inputs (quant-run's --cast-inputs) is set;
+        lists and scalars take it."""
+        if isinstance(value, np.ndarray) and value.dtype != spec["dtype"] \
+                and not self.cast_inputs:
+            raise TypeError(f"input '{spec['name']}' has dtype {value.dtype}, the model "
+                            f"expects {spec['dtype']} (cast_inputs=True converts it)")
+        return np.ascontiguousarray(value, dtype=spec["dtype"])
 
     def run_device(self, inputs, outputs, stream=None):
         """Runs a CUDA model on device buffers: `inputs` and `outputs` are

@@ -10,6 +10,7 @@ import subprocess
 import numpy as np
 import onnx
 import pytest
+import xxhash
 
 from conftest import BIN, ROOT, max_rel_error, quant_run
 from test_op_parity import CASES, COMBOS
@@ -183,9 +184,14 @@ def test_missing_calibration_file(tmp_path):
 
 
 def test_runtime_rejects_non_artifacts(tmp_path):
+    """Another shared library with a manifest that matches it."""
     np.savez(tmp_path / "in.npz", image=digits()[:1])
     library = tmp_path / "libm.so"
-    library.write_bytes(pathlib.Path("/lib/x86_64-linux-gnu/libm.so.6").read_bytes())
+    data = pathlib.Path("/lib/x86_64-linux-gnu/libm.so.6").read_bytes()
+    library.write_bytes(data)
+    (tmp_path / "libm.json").write_text(json.dumps({
+        "format": "quantc-artifact-2", "target_features": [],
+        "library": {"size": len(data), "xxh3_64": xxhash.xxh3_64(data).hexdigest()}}))
     proc = subprocess.run([str(BIN / "quant-run"), library,
                            "--inputs", tmp_path / "in.npz"], capture_output=True)
     proc.stderr = proc.stderr.decode(errors="replace")

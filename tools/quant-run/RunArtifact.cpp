@@ -6,6 +6,7 @@
 // spread.
 //
 //===----------------------------------------------------------------------===//
+#include "InputBinding.h"
 #include "RunArtifact.h"
 #include "quantc/Reference/Npz.h"
 #include "quantc/Runtime/QuantCRuntime.h"
@@ -47,25 +48,24 @@ Type elementType(MLIRContext *ctx, qc_element_type code) {
 }
 
 template <typename T>
-void store(const Tensor &t, int64_t first, int64_t count, char *out) {
+void store(const Tensor &t, char *out) {
   T *dst = reinterpret_cast<T *>(out);
-  for (int64_t i = 0; i < count; ++i)
-    dst[i] = static_cast<T>(t.getAsDouble(first + i));
+  for (int64_t i = 0; i < t.getNumElements(); ++i)
+    dst[i] = t.isFloat() ? static_cast<T>(t.floats()[i]) : static_cast<T>(t.ints()[i]);
 }
 
-/// Writes elements [first, first + count) of `t` as `code` values.
-bool pack(const Tensor &t, qc_element_type code, int64_t first, int64_t count,
-          char *out) {
+/// Writes `t` (bound to an input of this type) as `code` values.
+bool pack(const Tensor &t, qc_element_type code, char *out) {
   switch (code) {
-  case QC_ELEMENT_F32: store<float>(t, first, count, out); return true;
-  case QC_ELEMENT_F64: store<double>(t, first, count, out); return true;
-  case QC_ELEMENT_I8: store<int8_t>(t, first, count, out); return true;
+  case QC_ELEMENT_F32: store<float>(t, out); return true;
+  case QC_ELEMENT_F64: store<double>(t, out); return true;
+  case QC_ELEMENT_I8: store<int8_t>(t, out); return true;
   case QC_ELEMENT_U8:
-  case QC_ELEMENT_BOOL: store<uint8_t>(t, first, count, out); return true;
-  case QC_ELEMENT_I16: store<int16_t>(t, first, count, out); return true;
-  case QC_ELEMENT_U16: store<uint16_t>(t, first, count, out); return true;
-  case QC_ELEMENT_I32: store<int32_t>(t, first, count, out); return true;
-  case QC_ELEMENT_I64: store<int64_t>(t, first, count, out); return true;
+  case QC_ELEMENT_BOOL: store<uint8_t>(t, out); return true;
+  case QC_ELEMENT_I16: store<int16_t>(t, out); return true;
+  case QC_ELEMENT_U16: store<uint16_t>(t, out); return true;
+  case QC_ELEMENT_I32: store<int32_t>(t, out); return true;
+  case QC_ELEMENT_I64: store<int64_t>(t, out); return true;
   default: return false;
   }
 }
@@ -124,34 +124,21 @@ int quantc::runArtifact(MLIRContext &ctx, const ArtifactRunOptions &options) {
   for (size_t i = 0; i < numOutputs; ++i)
     qc_model_output_info(model.get(), i, &outInfo[i]);
 
-  auto arrays = reference::readNpz(&ctx, options.inputsPath);
+  auto arrays = reference::readNpz(&ctx, options.inputsPath, /*keepFloatTypes=*/true);
   if (!arrays)
     return error(llvm::toString(arrays.takeError()));
-  SmallVector<const Tensor *> inputs;
-  int64_t batches = 0;
+  SmallVector<InputSpec> specs;
   for (const qc_tensor_info &info : inInfo) {
-    auto it = llvm::find_if(*arrays, [&](auto &p) { return p.first == info.name; });
-    if (it == arrays->end())
-      return error("'" + options.inputsPath + "' has no array named '" +
-                   info.name + "' (a model input)");
-    int64_t n = elements(info);
-    int64_t have = it->second.getNumElements();
-    bool sameTail = info.rank == (int32_t)it->second.getShape().size();
-    for (int32_t d = 1; sameTail && d < info.rank; ++d)
-      sameTail = it->second.getShape()[d] == info.dims[d];
-    if (n == 0 && have == 0 && sameTail) { // An empty input (a cache of length 0).
-      inputs.push_back(&it->second);
-      continue;
-    }
-    if (!sameTail || n == 0 || have % n || (batches && have / n != batches))
-      return error("input '" + Twine(info.name) + "' in '" + options.inputsPath +
-                   "' does not match the model's shape (or a stack of "
-                   "batches of it, the same number for every input)");
-    batches = have / n;
-    inputs.push_back(&it->second);
+    Type element = elementType(&ctx, info.element_type);
+    if (!element)
+      return error("input '" + Twine(info.name) + "' has an unsupported element type");
+    specs.push_back({info.name, RankedTensorType::get(
+                                    ArrayRef<int64_t>(info.dims, info.rank), element)});
   }
-  if (!batches)
-    batches = 1;
+  auto inputs = bindInputs(specs, *arrays, options.inputsPath, options.castInputs);
+  if (failed(inputs))
+    return 1;
+  int64_t batches = inputs->size();
 
   // Buffers for one batch; outputs gathered over all batches.
   std::vector<std::vector<char>> inBuffers, outBuffers;
@@ -174,11 +161,9 @@ int quantc::runArtifact(MLIRContext &ctx, const ArtifactRunOptions &options) {
   }
 
   for (int64_t b = 0; b < batches; ++b) {
-    for (size_t i = 0; i < numInputs; ++i) {
-      int64_t n = elements(inInfo[i]);
-      if (!pack(*inputs[i], inInfo[i].element_type, b * n, n, inBuffers[i].data()))
+    for (size_t i = 0; i < numInputs; ++i)
+      if (!pack((*inputs)[b][i], inInfo[i].element_type, inBuffers[i].data()))
         return error("unsupported input element type");
-    }
     if (qc_model_run(model.get(), inPtrs.data(), outPtrs.data()))
       return error(qc_last_error());
     for (size_t i = 0; i < numOutputs; ++i) {

@@ -10,6 +10,7 @@ struct ArtifactRunOptions {
   std::string modelPath, inputsPath, outputsPath;
   int threads = 1;
   int benchmarkRuns = 0, warmupRuns = 0;
+  bool castInputs = false;
 };
 /// Loads, runs and optionally benchmarks a model library; the exit code.
 int runArtifact(mlir::MLIRContext &ctx, const ArtifactRunOptions &options);

@@ -8,6 +8,7 @@
 // SEED` draws them instead (reference only).
 //
 //===----------------------------------------------------------------------===//
+#include "InputBinding.h"
 #include "RunArtifact.h"
 #include "quantc/Dialect/QC/QCDialect.h"
 #include "quantc/Import/ONNXImporter.h"
@@ -32,46 +33,55 @@ using reference::NamedTensors;
 using reference::Tensor;
 
 namespace cl = llvm::cl;
+static cl::OptionCategory ioCategory("Input and output");
+static cl::OptionCategory libraryCategory("Compiled models");
+static cl::OptionCategory generationCategory("Generation");
+
 
 static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
-                                      cl::desc("<model.onnx|.onnxtxt|.mlir>"));
+                                      cl::desc("<model.onnx|.onnxtxt|.mlir>"), cl::cat(ioCategory));
 static cl::opt<int> benchmarkRuns(
     "benchmark", cl::init(0), cl::value_desc("runs"),
-    cl::desc("Compiled models: time this many runs after the warm-up"));
+    cl::desc("Compiled models: time this many runs after the warm-up"), cl::cat(libraryCategory));
 static cl::opt<int> warmupRuns("warmup", cl::init(10),
-                               cl::desc("Untimed runs before --benchmark"));
+                               cl::desc("Untimed runs before --benchmark"), cl::cat(libraryCategory));
 static cl::opt<int> threads("num-threads", cl::init(1),
-                            cl::desc("Worker threads of a compiled model"));
+                            cl::desc("Threads per run of a compiled model (the caller and pool workers)"), cl::cat(libraryCategory));
 static cl::opt<std::string> inputsPath("inputs", cl::desc("Input .npz file"),
-                                       cl::value_desc("file"));
+                                       cl::value_desc("file"), cl::cat(ioCategory));
 static cl::opt<std::string> outputsPath("outputs",
                                         cl::desc("Output .npz file to write"),
-                                        cl::value_desc("file"));
+                                        cl::value_desc("file"), cl::cat(ioCategory));
 static cl::opt<int> randomSeed(
     "random-inputs", cl::desc("Draw inputs uniformly in [-1, 1) from SEED"),
-    cl::init(-1), cl::value_desc("seed"));
+    cl::init(-1), cl::value_desc("seed"), cl::cat(ioCategory));
 static cl::list<std::string> inputShapes(
-    "input-shape", cl::desc("Bind an ONNX input's shape: NAME=D0xD1x..."));
+    "input-shape", cl::desc("Bind an ONNX input's shape: NAME=D0xD1x..."), cl::cat(ioCategory));
 static cl::opt<bool> simplify("simplify",
                               cl::desc("Run qc-simplify first (default on)"),
-                              cl::init(true));
+                              cl::init(true), cl::cat(ioCategory));
 static cl::opt<std::string> promptTokens(
     "prompt-tokens",
     cl::desc("Generator libraries: greedy generation from these comma-separated "
-             "token ids; new ids stream to stdout, tokens/s to stderr"));
+             "token ids; new ids stream to stdout, tokens/s to stderr"), cl::cat(generationCategory));
 static cl::opt<std::string> prompt(
     "prompt", cl::desc("Generator libraries: greedy generation from this text, "
-                       "encoded with --tokenizer; the text streams to stdout"));
+                       "encoded with --tokenizer; the text streams to stdout"), cl::cat(generationCategory));
 static cl::opt<std::string> tokenizerPath(
-    "tokenizer", cl::desc("--prompt: the model's tokenizer.json (byte-level BPE)"));
+    "tokenizer", cl::desc("--prompt: the model's tokenizer.json (byte-level BPE)"), cl::cat(generationCategory));
 static cl::opt<bool> printPromptTokens(
-    "print-prompt-tokens", cl::desc("--prompt: print its token ids to stderr first"));
+    "print-prompt-tokens", cl::desc("--prompt: print its token ids to stderr first"), cl::cat(generationCategory));
 static cl::opt<int> maxNewTokens("max-new-tokens", cl::init(32),
-                                 cl::desc("--prompt-tokens: tokens to generate"));
+                                 cl::desc("--prompt-tokens: tokens to generate"), cl::cat(generationCategory));
 static cl::opt<int64_t> maxContext("max-context", cl::init(4096),
-                                   cl::desc("--prompt-tokens: KV cache capacity in tokens"));
+                                   cl::desc("--prompt-tokens: KV cache capacity in tokens"), cl::cat(generationCategory));
+static cl::opt<bool> castInputs(
+    "cast-inputs",
+    cl::desc("Convert input arrays of another dtype to the model's (numpy's "
+             "astype); without it a dtype mismatch is an error"),
+    cl::cat(ioCategory));
 static cl::opt<bool> printTime("print-time",
-                               cl::desc("Print the evaluation time to stderr"));
+                               cl::desc("Print the evaluation time to stderr"), cl::cat(ioCategory));
 
 
 static std::string argName(func::FuncOp func, unsigned i) {
@@ -101,29 +111,6 @@ static FailureOr<SmallVector<Tensor>> randomInputs(func::FuncOp func) {
   return inputs;
 }
 
-/// How many model batches `array` holds: 1 when it has the argument's shape,
-/// k when its leading dimension is k times the argument's; 0 otherwise.
-static int64_t countBatches(const Tensor &array, RankedTensorType type) {
-  ArrayRef<int64_t> have = array.getShape(), want = type.getShape();
-  if (array.isFloat() != isa<FloatType>(type.getElementType()))
-    return 0;
-  if (have == want)
-    return 1;
-  if (want.empty() || want[0] == 0 || have.size() != want.size() ||
-      have.drop_front() != want.drop_front() || have[0] % want[0] != 0)
-    return 0;
-  return have[0] / want[0];
-}
-
-/// Batch `b` of `array` for an argument of `type`.
-static Tensor sliceBatch(const Tensor &array, RankedTensorType type, int64_t b) {
-  Tensor slice(array.getElementType(), type.getShape());
-  int64_t n = slice.getNumElements();
-  for (int64_t i = 0; i < n; ++i)
-    slice.copyElement(i, array, b * n + i);
-  return slice;
-}
-
 /// Concatenates per-batch results along the leading dimension.
 static Tensor concatBatches(ArrayRef<Tensor> parts) {
   SmallVector<int64_t> shape(parts.front().getShape());
@@ -138,57 +125,18 @@ static Tensor concatBatches(ArrayRef<Tensor> parts) {
   return result;
 }
 
-/// Matches npz arrays to the function's arguments by name, checking shapes.
-/// Arrays may stack several model batches along their leading dimension;
-/// the result then holds one input list per batch.
-static FailureOr<SmallVector<SmallVector<Tensor>>>
-loadInputs(func::FuncOp func, const reference::NamedTensors *arrays) {
-  SmallVector<Tensor> inputs;
-  int64_t batches = 0;
-  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-    std::string name = argName(func, i);
-    auto it = llvm::find_if(*arrays, [&](auto &p) { return p.first == name; });
-    if (it == arrays->end()) {
-      llvm::errs() << "error: '" << inputsPath << "' has no array named '"
-                   << name << "' (a model input)\n";
-      return failure();
-    }
-    auto type = cast<RankedTensorType>(func.getArgumentTypes()[i]);
-    int64_t count = countBatches(it->second, type);
-    if (count == 0 || (batches && count != batches)) {
-      llvm::errs() << "error: input '" << name << "' in '" << inputsPath
-                   << "' has type " << it->second.getType()
-                   << ", the model expects " << type
-                   << " (or a stack of such batches, the same number for "
-                      "every input)\n";
-      return failure();
-    }
-    batches = count;
-    inputs.push_back(it->second);
-  }
-  for (auto &[name, _] : *arrays) {
-    bool known = false;
-    for (unsigned i = 0; i < func.getNumArguments(); ++i)
-      known |= argName(func, i) == name;
-    if (!known) {
-      llvm::errs() << "error: '" << inputsPath << "' holds '" << name
-                   << "', which is not a model input\n";
-      return failure();
-    }
-  }
-  SmallVector<SmallVector<Tensor>> perBatch;
-  for (int64_t b = 0; b < std::max<int64_t>(batches, 1); ++b) {
-    SmallVector<Tensor> batch;
-    for (auto [input, type] : llvm::zip(inputs, func.getArgumentTypes()))
-      batch.push_back(batches == 1 ? input
-                                   : sliceBatch(input, cast<RankedTensorType>(type), b));
-    perBatch.push_back(std::move(batch));
-  }
-  return perBatch;
+/// The inputs of `func` as the input binding sees them.
+static SmallVector<InputSpec> inputSpecs(func::FuncOp func) {
+  SmallVector<InputSpec> specs;
+  for (auto [i, type] : llvm::enumerate(func.getArgumentTypes()))
+    specs.push_back({argName(func, i), cast<RankedTensorType>(type)});
+  return specs;
 }
 
 int main(int argc, char **argv) {
   llvm::InitLLVM y(argc, argv);
+  // --help lists this tool's options only (LLVM's still parse).
+  cl::HideUnrelatedOptions({&ioCategory, &libraryCategory, &generationCategory});
   cl::ParseCommandLineOptions(argc, argv, "quantc model runner\n");
   if (!promptTokens.empty() || !prompt.empty()) {
     if (!StringRef(modelPath).ends_with(".so")) {
@@ -219,13 +167,13 @@ int main(int argc, char **argv) {
       return 1;
     }
     return runArtifact(ctx, {modelPath, inputsPath, outputsPath, threads,
-                             benchmarkRuns, warmupRuns});
+                             benchmarkRuns, warmupRuns, castInputs});
   }
   // The data is read first: its shapes bind the model's dynamic dimensions.
   std::optional<reference::NamedTensors> data;
   llvm::StringMap<SmallVector<int64_t>> dataShapes;
   if (!inputsPath.empty()) {
-    auto arrays = reference::readNpz(&ctx, inputsPath);
+    auto arrays = reference::readNpz(&ctx, inputsPath, /*keepFloatTypes=*/true);
     if (!arrays) {
       llvm::errs() << "error: " << llvm::toString(arrays.takeError()) << "\n";
       return 1;
@@ -257,7 +205,7 @@ int main(int argc, char **argv) {
     if (succeeded(random))
       inputs = SmallVector<SmallVector<Tensor>>{std::move(*random)};
   } else {
-    inputs = loadInputs(func, &*data);
+    inputs = bindInputs(inputSpecs(func), *data, inputsPath, castInputs);
   }
   if (failed(inputs))
     return 1;

@@ -28,25 +28,29 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 enum class Emit { LLVMIR, Object, Header, GPUBinary };
+static cl::OptionCategory packagingCategory("Packaging");
+
 
 static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
-                                      cl::desc("<module lowered by qc-cpu-codegen>"));
-static cl::opt<std::string> outputPath("o", cl::Required, cl::desc("Output file"));
+                                      cl::desc("<module lowered by qc-cpu-codegen>"), cl::cat(packagingCategory));
+static cl::opt<std::string> outputPath("o", cl::Required, cl::desc("Output file"), cl::cat(packagingCategory));
 static cl::opt<Emit> emit(
     "emit", cl::Required, cl::desc("What to write"),
     cl::values(clEnumValN(Emit::LLVMIR, "llvm-ir", "LLVM IR (optimized)"),
                clEnumValN(Emit::Object, "object", "an object file"),
                clEnumValN(Emit::Header, "header", "the model's C header"),
                clEnumValN(Emit::GPUBinary, "gpu-binary",
-                          "a kernel module's cubin, fatbin or PTX")));
+                          "a kernel module's cubin, fatbin or PTX")), cl::cat(packagingCategory));
 static cl::opt<std::string> gpuModule(
     "gpu-module", cl::desc("--emit=gpu-binary: the gpu.binary to write "
-                           "(default: the first)"));
+                           "(default: the first)"), cl::cat(packagingCategory));
 static cl::opt<std::string> targetCPU("target-cpu", cl::init("znver4"),
-                                      cl::desc("CPU of the object file"));
+                                      cl::desc("CPU of the object file"), cl::cat(packagingCategory));
 
 int main(int argc, char **argv) {
   llvm::InitLLVM y(argc, argv);
+  // --help lists this tool's options only (LLVM's still parse).
+  cl::HideUnrelatedOptions({&packagingCategory});
   cl::ParseCommandLineOptions(argc, argv, "quantc packaging steps\n");
   DialectRegistry registry;
   registry.insert<quantc::qc::QCDialect>();

@@ -34,94 +34,100 @@
 using namespace mlir;
 using namespace quantc;
 namespace cl = llvm::cl;
+static cl::OptionCategory ioCategory("Input and output");
+static cl::OptionCategory quantCategory("Quantization");
+static cl::OptionCategory mixedCategory("Mixed precision");
+static cl::OptionCategory targetCategory("Code generation");
+static cl::OptionCategory llmCategory("Language models");
+
 
 static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
-                                      cl::desc("<model.onnx|.onnxtxt|.mlir>"));
+                                      cl::desc("<model.onnx|.onnxtxt|.mlir>"), cl::cat(ioCategory));
 static cl::opt<std::string> outputPath("o", cl::Required,
                                        cl::desc("Output shared library"),
-                                       cl::value_desc("model.so"));
+                                       cl::value_desc("model.so"), cl::cat(ioCategory));
 static cl::list<std::string> calibration(
     "calib", cl::desc("Calibration .npz file or directory (repeatable); "
-                      "without it the model is compiled in float"));
+                      "without it the model is compiled in float"), cl::cat(quantCategory));
 static cl::opt<std::string> estimator("estimator", cl::init("minmax"),
-                                      cl::desc("Calibration range estimator"));
+                                      cl::desc("Calibration range estimator"), cl::cat(quantCategory));
 static cl::opt<std::string> activation("activation", cl::init("i8"),
-                                       cl::desc("Activation precision"));
+                                       cl::desc("Activation precision"), cl::cat(quantCategory));
 static cl::opt<std::string> weight("weight", cl::init("i8"),
-                                   cl::desc("Weight precision"));
+                                   cl::desc("Weight precision"), cl::cat(quantCategory));
 static cl::opt<std::string> scope("scope", cl::init("all"),
-                                  cl::desc("Quantize 'all' ops or 'layers'"));
+                                  cl::desc("Quantize 'all' ops or 'layers'"), cl::cat(quantCategory));
 static cl::opt<std::string> rounding(
     "rounding", cl::init("half_to_even"),
     cl::desc("Requantization rounding: half_to_even, half_away_from_zero, "
-             "double_round, half_up (TOSA's SINGLE_ROUND)"));
+             "double_round, half_up (TOSA's SINGLE_ROUND)"), cl::cat(quantCategory));
 static cl::opt<double> bitsPerWeight(
     "bits-per-weight", cl::init(0),
     cl::desc("Mixed precision: choose each layer's precision (qc-assign-precision) "
-             "for this average size of a weight"));
+             "for this average size of a weight"), cl::cat(mixedCategory));
 static cl::opt<double> latencyUs(
     "latency-us", cl::init(0),
-    cl::desc("Mixed precision: for this predicted time of the layers (see --cost-table)"));
+    cl::desc("Mixed precision: for this predicted time of the layers (see --cost-table)"), cl::cat(mixedCategory));
 static cl::opt<double> maxError(
     "max-error", cl::init(0),
     cl::desc("Mixed precision: smallest weights keeping the relative output "
-             "noise power under this"));
+             "noise power under this"), cl::cat(mixedCategory));
 static cl::list<std::string> candidates(
     "candidates", cl::CommaSeparated,
-    cl::desc("Mixed precision candidates (f32,bf16,i8,w8,w4,w4g32)"));
+    cl::desc("Mixed precision candidates (f32,bf16,i8,w8,w4,w4g32)"), cl::cat(mixedCategory));
 static cl::opt<std::string> signal("signal", cl::init("output"),
-                                   cl::desc("Mixed precision sensitivity: output or proxy"));
+                                   cl::desc("Mixed precision sensitivity: output or proxy"), cl::cat(mixedCategory));
 static cl::opt<std::string> costTable("cost-table",
-                                      cl::desc("Measured ns per MAC of each candidate"));
+                                      cl::desc("Measured ns per MAC of each candidate"), cl::cat(mixedCategory));
 static cl::opt<std::string> sensitivityCache(
-    "sensitivity-cache", cl::desc("Mixed precision: sensitivity cache file"));
+    "sensitivity-cache", cl::desc("Mixed precision: sensitivity cache file"), cl::cat(mixedCategory));
 static cl::opt<std::string> pareto(
-    "pareto", cl::desc("Mixed precision: write the Pareto front here (JSON, and SVG)"));
+    "pareto", cl::desc("Mixed precision: write the Pareto front here (JSON, and SVG)"), cl::cat(mixedCategory));
 static cl::opt<std::string> overrides("overrides",
-                                      cl::desc("JSON file of precision rules"));
+                                      cl::desc("JSON file of precision rules"), cl::cat(quantCategory));
 static cl::opt<std::string> target(
     "target", cl::init("cpu"),
     cl::desc("Target: cpu (a native library), cuda (CUDA kernels in a "
              "native library) or onnx-qdq (the ONNX model with quantc's "
-             "quantization as QDQ nodes)"));
+             "quantization as QDQ nodes)"), cl::cat(targetCategory));
 static cl::opt<std::string> gpuArch(
     "gpu-arch", cl::init("sm_80"),
     cl::desc("cuda: the GPU architecture (sm_80, sm_86, sm_89, sm_90, "
-             "sm_90a, ...)"));
+             "sm_90a, ...)"), cl::cat(targetCategory));
 static cl::opt<std::string> gpuBinary(
     "gpu-binary", cl::init("fatbin"),
-    cl::desc("cuda: embed a fatbin (cubin + PTX), bin (cubin) or isa (PTX)"));
+    cl::desc("cuda: embed a fatbin (cubin + PTX), bin (cubin) or isa (PTX)"), cl::cat(targetCategory));
 static cl::opt<std::string> cudaToolkit(
     "cuda-toolkit", cl::init("/usr/local/cuda"),
-    cl::desc("cuda: the CUDA toolkit (ptxas, fatbinary, libdevice)"));
+    cl::desc("cuda: the CUDA toolkit (ptxas, fatbinary, libdevice)"), cl::cat(targetCategory));
 static cl::opt<std::string> targetCPU(
     "target-cpu", cl::init("znver4"),
     cl::desc("CPU to generate code for: znver4 (AVX-512 VNNI), x86-64-v3 "
-             "(AVX2), x86-64 (generic)"));
+             "(AVX2), x86-64 (generic)"), cl::cat(targetCategory));
 static cl::opt<bool> noMicrokernels(
-    "no-microkernels", cl::desc("Lower integer layers to loops only"));
+    "no-microkernels", cl::desc("Lower integer layers to loops only"), cl::cat(targetCategory));
 static cl::list<std::string> inputShapes(
-    "input-shape", cl::desc("Bind an ONNX input's shape: NAME=D0xD1x..."));
+    "input-shape", cl::desc("Bind an ONNX input's shape: NAME=D0xD1x..."), cl::cat(ioCategory));
 static cl::list<std::string> dims(
-    "dim", cl::desc("Bind a symbolic ONNX dimension by name: NAME=SIZE"));
+    "dim", cl::desc("Bind a symbolic ONNX dimension by name: NAME=SIZE"), cl::cat(ioCategory));
 static cl::opt<bool> generator(
     "generator",
     cl::desc("Compile a decoder with KV cache (past_key_values / present "
              "inputs and outputs) as a generator: one step of --step-tokens "
-             "tokens over a KV cache that the runtime keeps and grows"));
+             "tokens over a KV cache that the runtime keeps and grows"), cl::cat(llmCategory));
 static cl::opt<int64_t> stepTokens("step-tokens", cl::init(1),
-                                   cl::desc("--generator: tokens per step"));
+                                   cl::desc("--generator: tokens per step"), cl::cat(llmCategory));
 static cl::opt<std::string> granularity(
     "granularity", cl::init("per_channel"),
-    cl::desc("Weight scales: per_tensor, per_channel or per_group"));
+    cl::desc("Weight scales: per_tensor, per_channel or per_group"), cl::cat(quantCategory));
 static cl::opt<int64_t> groupSize(
     "group-size", cl::init(0),
-    cl::desc("Weights per scale along the reduction dimension (per_group)"));
+    cl::desc("Weights per scale along the reduction dimension (per_group)"), cl::cat(quantCategory));
 static cl::opt<bool> showRemarks(
     "remarks", cl::desc("Print the passes' remarks (layers kept in QDQ form, "
-                        "...)"));
+                        "...)"), cl::cat(ioCategory));
 static cl::opt<std::string> dumpIR(
-    "save-ir", cl::desc("Also write the quantized qc IR to this file"));
+    "save-ir", cl::desc("Also write the quantized qc IR to this file"), cl::cat(ioCategory));
 
 
 /// --generator: the decoder becomes a step over a runtime KV cache; without
@@ -236,6 +242,8 @@ static LogicalResult writeQDQ(MLIRContext &ctx) {
 int main(int argc, char **argv) {
   llvm::InitLLVM y(argc, argv);
   registerAllPasses();
+  // --help lists this tool's options only (LLVM's still parse).
+  cl::HideUnrelatedOptions({&ioCategory, &quantCategory, &mixedCategory, &targetCategory, &llmCategory});
   cl::ParseCommandLineOptions(argc, argv, "quantc: ONNX → quantized native library\n");
   if (target != "cpu" && target != "cuda" && target != "onnx-qdq") {
     llvm::errs() << "error: unsupported --target '" << target

@@ -14,15 +14,19 @@ namespace quantc::reference {
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 /// Reads every array of an .npz archive (stored or deflated members).
+/// Float arrays become f32 tensors, unless `keepFloatTypes` keeps their
+/// element type (f16, f64) for callers that check dtypes.
 llvm::Expected<NamedTensors> readNpz(mlir::MLIRContext *ctx,
-                                     llvm::StringRef path);
+                                     llvm::StringRef path,
+                                     bool keepFloatTypes = false);
 /// Writes `tensors` as an uncompressed .npz archive; on failure no file is
 /// left behind.
 llvm::Error writeNpz(llvm::StringRef path, const NamedTensors &tensors);
 
 /// Parses one .npy buffer.
 llvm::Expected<Tensor> parseNpy(mlir::MLIRContext *ctx, llvm::StringRef data,
-                                llvm::StringRef name);
+                                llvm::StringRef name,
+                                bool keepFloatTypes = false);
 /// Serializes one tensor as .npy.
 std::string serializeNpy(const Tensor &tensor);
 

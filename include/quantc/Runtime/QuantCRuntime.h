@@ -43,6 +43,10 @@ typedef enum qc_element_type {
   QC_ELEMENT_BOOL = 16
 } qc_element_type;
 
+/* The artifact format this runtime loads: the "format" of a library's
+   manifest (model.json beside model.so). */
+#define QC_ARTIFACT_FORMAT "quantc-artifact-2"
+
 typedef struct qc_tensor_info {
   const char *name;
   qc_element_type element_type;
@@ -56,9 +60,13 @@ typedef struct qc_model qc_model;
 /* The message of the last failed call on this thread. */
 const char *qc_last_error(void);
 
-/* Loads an artifact; NULL on failure (missing file, not a quantc artifact,
-   a CUDA artifact where no NVIDIA driver is installed). Loading never
-   touches the GPU: CUDA artifacts load their kernels on the first run. */
+/* Loads an artifact after checking it against its manifest (the .json
+   beside the .so): the format version, the CPU features its code needs,
+   its size and hash. NULL on failure (missing file or manifest, a
+   truncated, corrupted or swapped library, a CPU without the features, not
+   a quantc artifact, a CUDA artifact where no NVIDIA driver is installed).
+   Loading never touches the GPU: CUDA artifacts load their kernels on the
+   first run. */
 qc_model *qc_model_load(const char *path);
 void qc_model_free(qc_model *model);
 

@@ -55,12 +55,18 @@ LogicalResult quantc::writeArtifactFiles(ModuleOp module, StringRef outputPath,
   llvm::sys::fs::remove(objectPath);
   if (failed(linked))
     return failure();
+  llvm::json::Object recorded = *manifest.getAsObject();
+  if (failed(recordLibrary(recorded, outputPath, hostCPU, error))) {
+    llvm::sys::fs::remove(outputPath);
+    return failure();
+  }
   StringRef name = llvm::sys::path::filename(stem);
   if (failed(writeText((stem + ".h").str(), error, [&](raw_ostream &os) {
         return emitHeader(module, name, os);
       })) ||
       failed(writeText((stem + ".json").str(), error, [&](raw_ostream &os) {
-        os << llvm::formatv("{0:2}", manifest) << "\n";
+        os << llvm::formatv("{0:2}", llvm::json::Value(std::move(recorded)))
+           << "\n";
         return success();
       }))) {
     llvm::sys::fs::remove(outputPath);

@@ -4,8 +4,14 @@
 #include "quantc/Dialect/QC/QuantUtils.h"
 #include "quantc/Dialect/QC/TensorNames.h"
 
+#include "quantc/Runtime/LibraryHash.h"
+#include "quantc/Runtime/QuantCRuntime.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/TargetParser/X86TargetParser.h"
 
 using namespace mlir;
 using namespace quantc;
@@ -44,7 +50,7 @@ json::Object describePrecision(qc::PrecisionAttr p) {
 } // namespace
 
 json::Value quantc::buildManifest(ModuleOp module, StringRef targetCPU) {
-  json::Object manifest{{"format", "quantc-artifact-1"},
+  json::Object manifest{{"format", QC_ARTIFACT_FORMAT},
                         {"target", "cpu"},
                         {"target_cpu", targetCPU}};
   auto main = module.lookupSymbol<func::FuncOp>("main");
@@ -71,4 +77,26 @@ json::Value quantc::buildManifest(ModuleOp module, StringRef targetCPU) {
   manifest["outputs"] = std::move(outputs);
   manifest["layers"] = std::move(layers);
   return manifest;
+}
+
+LogicalResult quantc::recordLibrary(json::Object &manifest, StringRef libraryPath,
+                                    StringRef targetCPU, std::string &error) {
+  auto bytes = llvm::MemoryBuffer::getFile(libraryPath, /*IsText=*/false,
+                                           /*RequiresNullTerminator=*/false);
+  if (!bytes) {
+    error = "cannot read " + libraryPath.str() + ": " + bytes.getError().message();
+    return failure();
+  }
+  StringRef data = (*bytes)->getBuffer();
+  manifest["library"] =
+      json::Object{{"file", llvm::sys::path::filename(libraryPath)},
+                   {"size", static_cast<int64_t>(data.size())},
+                   {"xxh3_64", hashLibraryBytes(data.data(), data.size())}};
+  // What the runtime checks on the loading CPU: every feature the target
+  // CPU implies (the code may use any of them).
+  SmallVector<StringRef> features;
+  llvm::X86::getFeaturesForCPU(targetCPU, features);
+  llvm::sort(features);
+  manifest["target_features"] = json::Array(features);
+  return success();
 }

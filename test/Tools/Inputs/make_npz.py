@@ -4,3 +4,7 @@ out = sys.argv[1]
 np.savez(f"{out}/good.npz", X=np.array([[1, 2, 3]], np.float32))
 np.savez(f"{out}/wrong-name.npz", Z=np.array([[1, 2, 3]], np.float32))
 np.savez(f"{out}/wrong-shape.npz", X=np.zeros((1, 4), np.float32))
+np.savez(f"{out}/float64.npz", X=np.array([[1, 2, 3]], np.float64))
+np.savez(f"{out}/int64.npz", X=np.array([[1, 2, 3]], np.int64))
+np.savez(f"{out}/extra.npz", X=np.array([[1, 2, 3]], np.float32), W=np.zeros(2, np.float32))
+np.savez(f"{out}/stack.npz", X=np.array([[1, 2, 3], [4, 5, 6]], np.float32))

@@ -11,6 +11,13 @@ namespace quantc {
 /// quantized ones) and every layer with its precision.
 llvm::json::Value buildManifest(mlir::ModuleOp module,
                                 llvm::StringRef targetCPU);
+
+/// Records in `manifest` what the runtime checks before it loads the
+/// library at `libraryPath`: its size and hash, and the CPU features its
+/// code (compiled for `targetCPU`) needs.
+mlir::LogicalResult recordLibrary(llvm::json::Object &manifest,
+                                  llvm::StringRef libraryPath,
+                                  llvm::StringRef targetCPU, std::string &error);
 } // namespace quantc
 
 #endif // QUANTC_TARGET_CPU_MANIFEST_H
