@@ -177,6 +177,10 @@ LogicalResult GraphImporter::importModel(const onnx::ModelProto &model,
   if (!opsets.count(""))
     return emitError(module.getLoc(), "model imports no default-domain opset");
   const onnx::GraphProto &graph = model.graph();
+  if (failed(checkGraphStructure(graph, module.getLoc(), [&](size_t index) {
+        return nodeLocation(graph.node(index), index);
+      })))
+    return failure();
   for (const auto &node : graph.node())
     for (const auto &in : node.input())
       usedNames.insert(in);

@@ -22,6 +22,13 @@ llvm::LogicalResult parseModel(llvm::StringRef buffer, bool isText,
                                llvm::StringRef name, onnx::ModelProto &model,
                                std::string &error);
 
+/// The ONNX checker's structural rules for `graph` (GraphChecker.cpp):
+/// single assignment, topological order, defined inputs and outputs, typed
+/// attributes. Emits an error naming the value or node and fails.
+llvm::LogicalResult
+checkGraphStructure(const onnx::GraphProto &graph, mlir::Location graphLoc,
+                    llvm::function_ref<mlir::Location(size_t)> nodeLoc);
+
 class GraphImporter {
 public:
   GraphImporter(mlir::MLIRContext *ctx, llvm::StringRef modelPath,
