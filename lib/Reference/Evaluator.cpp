@@ -48,11 +48,35 @@ bool reference::canEvaluate(Operation *op) {
   return getRegistry().lookup(op) != nullptr;
 }
 
+/// Kernels read operands as their declared types say: each tensor must be
+/// there and hold float data exactly where its operand is a float tensor.
+/// (Shapes may differ: some passes evaluate an op detached, on other
+/// shapes; kernels take shapes from the tensors.)
+static LogicalResult checkOperands(Operation *op,
+                                   ArrayRef<const Tensor *> operands) {
+  if (operands.size() != op->getNumOperands())
+    return op->emitOpError("got ") << operands.size() << " operand values for "
+                                   << op->getNumOperands() << " operands";
+  for (auto [i, operand] : llvm::enumerate(operands)) {
+    auto type = dyn_cast<RankedTensorType>(op->getOperand(i).getType());
+    if (!operand || !type)
+      return op->emitOpError("operand #") << i << " has no value to evaluate";
+    bool wantsFloat = isa<FloatType>(type.getElementType());
+    if (operand->isFloat() != wantsFloat)
+      return op->emitOpError("operand #")
+             << i << " holds " << operand->getType() << " data, the op declares "
+             << type;
+  }
+  return success();
+}
+
 FailureOr<Tensor> reference::evaluateOp(Operation *op,
                                         ArrayRef<const Tensor *> operands) {
   const Kernel *kernel = getRegistry().lookup(op);
   if (!kernel || op->getNumResults() != 1)
     return op->emitOpError("is not supported by the reference evaluator");
+  if (failed(checkOperands(op, operands)))
+    return failure();
   FailureOr<Tensor> result = (*kernel)(op, operands);
   if (failed(result))
     return op->emitOpError("could not be evaluated");

@@ -4,8 +4,9 @@
 // garbage; one built for other instructions dies with SIGILL mid-run. So
 // before loading, the runtime checks the library against the manifest the
 // compiler wrote beside it: format version, the CPU features its code
-// needs, its size and its XXH3 hash. The check reads the descriptor it then
-// hands to dlopen, so the file checked is the file loaded.
+// needs, its size and its XXH3 hash. After dlopen, the runtime makes sure
+// the code mapped is that of the file checked (not a file swapped in since,
+// nor an older library loaded from the same path and still in use).
 //
 //===----------------------------------------------------------------------===//
 #include "RuntimeInternal.h"
@@ -20,6 +21,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cinttypes>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -163,4 +166,25 @@ int quantc::runtime::openVerifiedLibrary(const std::string &library) {
     return -1;
   }
   return fd;
+}
+
+bool quantc::runtime::isMappedFrom(const void *symbol, int fd) {
+  Dl_info info;
+  struct stat checked;
+  if (!dladdr(symbol, &info) || !info.dli_fbase || fstat(fd, &checked) != 0)
+    return false;
+  // The mapping that holds the library's base names its file's inode.
+  auto base = reinterpret_cast<uintptr_t>(info.dli_fbase);
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    uintptr_t start = 0, end = 0;
+    unsigned long long offset = 0, inode = 0;
+    char perms[8], device[16];
+    if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR " %7s %llx %15s %llu",
+                    &start, &end, perms, &offset, device, &inode) == 6 &&
+        start <= base && base < end)
+      return inode == static_cast<unsigned long long>(checked.st_ino);
+  }
+  return false;
 }

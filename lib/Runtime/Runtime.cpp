@@ -32,12 +32,13 @@ qc_model *qc_model_load(const char *path) {
   int fd = openVerifiedLibrary(path);
   if (fd < 0)
     return nullptr;
-  // Loads the descriptor checked, not the path again: the file checked is
-  // the file loaded.
-  std::string checked = "/proc/self/fd/" + std::to_string(fd);
-  model->handle = dlopen(checked.c_str(), RTLD_NOW | RTLD_LOCAL);
-  close(fd);
+  // A bare file name would make dlopen search the library path instead.
+  std::string file = path;
+  if (file.find('/') == std::string::npos)
+    file = "./" + file;
+  model->handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!model->handle) {
+    close(fd);
     const char *why = dlerror();
     std::string message = std::string("cannot load ") + path + ": " +
                           (why ? why : "unknown");
@@ -60,7 +61,18 @@ qc_model *qc_model_load(const char *path) {
   model->cudaError = reinterpret_cast<CudaErrorFn>(
       dlsym(model->handle, "quantc_cuda_last_error"));
   if (!model->run || !table || !names) {
+    close(fd);
     fail(std::string(path) + " is not a quantc artifact (no quantc_artifact_run)");
+    return nullptr;
+  }
+  // dlopen reuses a library already loaded from the same path: it must be
+  // the file just checked.
+  bool checked = isMappedFrom(reinterpret_cast<const void *>(model->run), fd);
+  close(fd);
+  if (!checked) {
+    fail(std::string("cannot load ") + path + ": the library loaded is not the "
+         "file checked (it changed on disk while another model still uses the "
+         "library loaded from this path before)");
     return nullptr;
   }
   int64_t counts[2] = {table[0], table[1]};

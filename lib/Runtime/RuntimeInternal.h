@@ -23,6 +23,9 @@ int fail(std::string message);
 /// (format, CPU features, size, hash): a descriptor of the checked file, or
 /// -1 with qc_last_error() set (ArtifactCheck.cpp).
 int openVerifiedLibrary(const std::string &library);
+/// Whether `symbol` of a loaded library lies in code mapped from the file
+/// open as `fd`.
+bool isMappedFrom(const void *symbol, int fd);
 
 struct Tensor {
   std::string name;

@@ -15,6 +15,7 @@
 #include "quantc/Reference/Evaluator.h"
 #include "quantc/Transforms/Passes.h"
 
+#include "CostTable.h"
 #include "PrecisionRules.h"
 #include "Sensitivity.h"
 
@@ -63,46 +64,6 @@ std::optional<Layer> getLayer(Operation *op) {
   return Layer{op, type.getNumElements(), channels, type.getDimSize(info->reductionAxis),
                outputs * (type.getNumElements() / std::max<int64_t>(channels, 1))};
 }
-
-/// Nanoseconds per multiply-accumulate of each candidate: measured by
-/// benchmarks/precision_cost_table.py, or these op-count defaults (this
-/// machine's kernels: VNNI int8, the weight-only kernels, float loops).
-class CostTable {
-public:
-  LogicalResult load(StringRef path, Location loc) {
-    if (path.empty())
-      return success();
-    auto buffer = llvm::MemoryBuffer::getFile(path);
-    if (!buffer)
-      return emitError(loc, "cannot read the cost table '") << path << "'";
-    llvm::Expected<llvm::json::Value> json = llvm::json::parse((*buffer)->getBuffer());
-    const llvm::json::Object *root = json ? json->getAsObject() : nullptr;
-    const llvm::json::Object *table = root ? root->getObject("ns_per_mac") : nullptr;
-    if (!table) {
-      if (!json)
-        llvm::consumeError(json.takeError());
-      return emitError(loc, "cost table '") << path
-                                            << "' needs an object \"ns_per_mac\"";
-    }
-    for (const auto &[name, value] : *table)
-      if (std::optional<double> ns = value.getAsNumber())
-        nsPerMac[name.str()] = *ns;
-    return success();
-  }
-
-  /// By candidate name; w4g<N> falls back to "w4".
-  double lookup(StringRef candidate) const {
-    if (auto it = nsPerMac.find(candidate.str()); it != nsPerMac.end())
-      return it->second;
-    if (candidate.starts_with("w4"))
-      return lookup("w4");
-    return nsPerMac.at("f32");
-  }
-
-private:
-  std::map<std::string, double> nsPerMac = {
-      {"f32", 0.06}, {"bf16", 0.1}, {"i8", 0.005}, {"w8", 0.025}, {"w4", 0.025}};
-};
 
 /// A candidate precision by name: f32, bf16, i8, w8, w4 (per channel),
 /// w4g<N>.

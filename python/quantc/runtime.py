@@ -134,6 +134,8 @@ class Model:
             arrays.append(array)
         if named:
             raise TypeError(f"unknown inputs {sorted(named)}")
+        if not self._handle:
+            raise RuntimeError(f"{self.path.name} is closed")
         results = [np.empty(spec["shape"], spec["dtype"]) for spec in self.outputs]
         inputs = (ctypes.c_void_p * len(arrays))(*[a.ctypes.data for a in arrays])
         outputs = (ctypes.c_void_p * len(results))(*[r.ctypes.data for r in results])
@@ -165,11 +167,17 @@ class Model:
         if self._lib.qc_model_run_device(self._handle, ins, outs, stream):
             raise RuntimeError(self._lib.qc_last_error().decode())
 
-    def __del__(self):
+    def close(self):
+        """Releases the library (it unloads when no other Model uses it);
+        the Model cannot run afterwards. Not to be called while another
+        thread runs the model."""
         handle = getattr(self, "_handle", None)
         if handle:
             self._lib.qc_model_free(handle)
             self._handle = None
+
+    def __del__(self):
+        self.close()
 
 
 class Generator:

@@ -162,3 +162,17 @@ def test_intact_copy_loads(library, tmp_path):
     """The check is of contents, not of names: a renamed copy loads."""
     target = copy_artifact(library, tmp_path, "renamed")
     assert Model(target)(np.zeros((256, 1, 8, 8), np.float32))["logits"].shape == (256, 10)
+
+
+def test_library_replaced_while_loaded(library, tmp_path):
+    """A new library written over one still in use: dlopen would hand back
+    the old code; the runtime refuses instead, and loads the new file once
+    the old library is released."""
+    target = copy_artifact(library, tmp_path)
+    first = Model(target)
+    compile_digits(target, batch=256, calib=False)
+    with pytest.raises(RuntimeError, match="the library loaded is not the file checked"):
+        Model(target)
+    first.close()
+    assert Model(target).manifest["layers"] == json.loads(
+        target.with_suffix(".json").read_text())["layers"]

@@ -4,6 +4,8 @@
 
 #include "quantc/Reference/Evaluator.h"
 
+#include "mlir/IR/Verifier.h"
+
 using namespace mlir;
 using namespace quantc;
 using namespace quantc::onnx_import;
@@ -156,6 +158,14 @@ Value NodeImporter::constant(const Tensor &tensor) {
 }
 
 Value NodeImporter::foldIfConstant(Operation *op) {
+  // An op the node's types make invalid (an integer tensor where the op
+  // takes floats, ...) is an error of the node, and must never reach the
+  // evaluator, whose kernels rely on verified types.
+  if (failed(mlir::verify(op, /*verifyRecursively=*/false))) {
+    op->erase();
+    hadError = true;
+    return nullptr;
+  }
   // Shape arithmetic and other small constant subgraphs resolve right away.
   constexpr int64_t kMaxFoldElements = 1 << 16;
   auto type = cast<RankedTensorType>(op->getResult(0).getType());

@@ -362,6 +362,10 @@ LogicalResult importRange(NodeImporter &n) {
                     delta = n.constantInput(2);
   if (failed(start) || failed(limit) || failed(delta))
     return failure();
+  for (const Tensor *scalar : {&*start, &*limit, &*delta})
+    if (scalar->getNumElements() != 1)
+      return n.error() << "start, limit and delta must be scalars, got "
+                       << scalar->getType();
   double s = start->getAsDouble(0), l = limit->getAsDouble(0),
          d = delta->getAsDouble(0);
   if (d == 0)
@@ -505,11 +509,13 @@ LogicalResult importScatterND(NodeImporter &n) {
   if (!llvm::is_contained({"none", "add", "mul", "max", "min"}, reduction))
     return n.error() << "unknown reduction '" << reduction << "'";
   RankedTensorType data = n.inputType(0), indices = n.inputType(1), updates = n.inputType(2);
-  int64_t k = indices.getRank() ? indices.getShape().back() : 0;
+  if (indices.getRank() < 1)
+    return n.error() << "indices " << indices << " must have rank 1 or more";
+  int64_t k = indices.getShape().back();
   SmallVector<int64_t> expected(indices.getShape().drop_back());
   if (k >= 1 && k <= data.getRank())
     llvm::append_range(expected, data.getShape().drop_front(k));
-  if (indices.getRank() < 1 || k < 1 || k > data.getRank() ||
+  if (k < 1 || k > data.getRank() ||
       updates.getShape() != ArrayRef<int64_t>(expected))
     return n.error() << "indices " << indices << " and updates " << updates
                      << " do not fit data " << data;
