@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   (void)quiet;
   std::string path = quantc::fuzz::writeInput(data, size, ".json");
 
-  llvm::consumeError(quantc::readStatistics(path).takeError());
+  llvm::consumeError(quantc::calibration::readStatistics(path).takeError());
   std::string error;
   (void)quantc::qc::readRules(&context, path, error);
   quantc::CostTable costs;

@@ -12,6 +12,8 @@ using namespace quantc::reference;
 namespace {
 /// Splits `shape` around `axis` into (outer, axis, inner) extents.
 std::array<int64_t, 3> splitAt(ArrayRef<int64_t> shape, int64_t axis) {
+  if (shape.empty()) // a scalar: one element along the axis
+    return {1, 1, 1};
   int64_t outer = 1, inner = 1;
   for (int64_t i = 0; i < axis; ++i)
     outer *= shape[i];

@@ -9,6 +9,7 @@
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace quantc;
@@ -448,9 +449,12 @@ LogicalResult TileOp::inferReturnTypes(MLIRContext *,
     return emitOptionalError(loc, "tile needs one repeat per dimension");
   SmallVector<int64_t> shape;
   for (auto [dim, rep] : llvm::zip(type.getShape(), repeats)) {
+    int64_t size;
     if (rep < 0)
       return emitOptionalError(loc, "tile repeats must be non-negative");
-    shape.push_back(dim * rep);
+    if (llvm::MulOverflow(dim, rep, size))
+      return emitOptionalError(loc, "tile result dimension overflows");
+    shape.push_back(size);
   }
   return setResult(shape, type.getElementType(), types);
 }

@@ -25,6 +25,8 @@ Value scalarF32(NodeImporter &n, float value) {
 
 /// x / sqrt(mean(x^2 over the dims from `axis`) + eps) * scale.
 Value rmsNorm(NodeImporter &n, Value x, Value scale, int64_t axis, float eps) {
+  if (!x)
+    return nullptr; // a failed op before
   int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
   SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(axis, rank));
   Value squares = n.create<qc::MulOp>(x, x);
@@ -60,7 +62,13 @@ LogicalResult importSkipSimplifiedLayerNorm(NodeImporter &n) {
 }
 
 Value sliceLast(NodeImporter &n, Value x, int64_t start, int64_t limit, int64_t step) {
+  if (!x)
+    return nullptr;
   auto shape = cast<RankedTensorType>(x.getType()).getShape();
+  if (shape.empty()) {
+    n.error() << "expected a tensor of rank 1 or more, got " << x.getType();
+    return nullptr;
+  }
   SmallVector<int64_t> starts(shape.size(), 0), limits(shape), steps(shape.size(), 1);
   starts.back() = start;
   limits.back() = limit;
@@ -71,6 +79,8 @@ Value sliceLast(NodeImporter &n, Value x, int64_t start, int64_t limit, int64_t 
 /// The rotation of x [B, N, S, H] by cos/sin [B, 1, S, R/2]: halves
 /// (x[:R/2], x[R/2:R]) or adjacent pairs (interleaved); x[R:] passes.
 Value rotate(NodeImporter &n, Value x, Value cos, Value sin, int64_t rotary, bool interleaved) {
+  if (!x)
+    return nullptr;
   auto type = cast<RankedTensorType>(x.getType());
   int64_t head = type.getShape().back(), half = rotary / 2;
   Value a = interleaved ? sliceLast(n, x, 0, rotary, 2) : sliceLast(n, x, 0, half, 1);
@@ -79,6 +89,8 @@ Value rotate(NodeImporter &n, Value x, Value cos, Value sin, int64_t rotary, boo
   Value rb = n.create<qc::AddOp>(n.create<qc::MulOp>(b, cos), n.create<qc::MulOp>(a, sin));
   int64_t rank = type.getRank();
   Value rotated;
+  if (!ra)
+    return nullptr;
   if (interleaved) {
     SmallVector<int64_t> pairShape(cast<RankedTensorType>(ra.getType()).getShape());
     pairShape.push_back(1);
@@ -137,6 +149,8 @@ LogicalResult importRotaryEmbedding(NodeImporter &n) {
       offsets.ints()[s] = s;
     positions = n.create<qc::AddOp>(reshapeTo(n, positions, {1, 1}), n.constant(offsets));
   }
+  if (!positions)
+    return failure();
   if (cast<RankedTensorType>(positions.getType()).getRank() != 2)
     return n.error() << "position_ids must be [B, S] or [1]";
   auto table = [&](unsigned i) {
@@ -159,7 +173,13 @@ LogicalResult importRotaryEmbedding(NodeImporter &n) {
 }
 /// [B, S, heads * head] -> [B, heads, S, head].
 Value splitHeads(NodeImporter &n, Value x, int64_t heads, int64_t head) {
+  if (!x)
+    return nullptr;
   auto shape = cast<RankedTensorType>(x.getType()).getShape();
+  if (shape.size() != 3) {
+    n.error() << "expected [batch, sequence, hidden], got " << x.getType();
+    return nullptr;
+  }
   return n.create<qc::TransposeOp>(reshapeTo(n, x, {shape[0], shape[1], heads, head}),
                                    i64Array(n, {0, 2, 1, 3}));
 }
@@ -203,6 +223,8 @@ LogicalResult importGroupQueryAttention(NodeImporter &n) {
   } else if (!n.hasInput(2)) {
     return n.error() << "key without value";
   }
+  if (!query)
+    return failure();
   if (cast<RankedTensorType>(query.getType()).getDimSize(2) != heads * head)
     return n.error() << "query width is not num_heads x head size " << head;
   Value qh = splitHeads(n, query, heads, head);
@@ -287,6 +309,8 @@ LogicalResult importMultiHeadAttention(NodeImporter &n) {
     kh = n.create<qc::ConcatOp>(ValueRange{n.input(6), kh}, i64Attr(n, 2));
     vh = n.create<qc::ConcatOp>(ValueRange{n.input(7), vh}, i64Attr(n, 2));
   }
+  if (!kh || !vh)
+    return failure();
   int64_t total = cast<RankedTensorType>(kh.getType()).getDimSize(2);
   Value keep;
   if (n.getInt("unidirectional", 0)) {

@@ -17,6 +17,8 @@ LogicalResult importUnary(NodeImporter &n) {
 /// Casts `v` to the element type of `like` when they differ (ONNX Pow allows
 /// an integer exponent on a float base).
 Value castToElementTypeOf(NodeImporter &n, Value v, Value like) {
+  if (!v || !like)
+    return nullptr;
   auto type = cast<RankedTensorType>(v.getType());
   Type element = cast<RankedTensorType>(like.getType()).getElementType();
   if (type.getElementType() == element)

@@ -15,6 +15,8 @@ inline int64_t product(llvm::ArrayRef<int64_t> dims) {
 
 inline mlir::Value reshapeTo(NodeImporter &n, mlir::Value v,
                              llvm::ArrayRef<int64_t> shape) {
+  if (!v)
+    return nullptr; // a failed op before
   auto type = llvm::cast<mlir::RankedTensorType>(v.getType());
   if (type.getShape() == shape)
     return v;

@@ -276,8 +276,14 @@ LogicalResult importResize(NodeImporter &n) {
     for (int64_t i = 0; i < rank; ++i)
       scales.push_back(float(sizes[i]) / in.getDimSize(i));
   } else {
-    for (int64_t i = 0; i < rank; ++i)
-      sizes.push_back(int64_t(std::floor(in.getDimSize(i) * scales[i])));
+    for (int64_t i = 0; i < rank; ++i) {
+      // Scales come from the model: bound them before converting.
+      double size = std::floor(in.getDimSize(i) * double(scales[i]));
+      if (!(scales[i] > 0) || !(size <= double(1 << 30)))
+        return n.error() << "scale " << scales[i] << " of dimension " << i
+                         << " is not positive or gives a size beyond 2^30";
+      sizes.push_back(int64_t(size));
+    }
   }
   n.setOutput(0, n.create<qc::ResizeOp>(
                      RankedTensorType::get(sizes, in.getElementType()),

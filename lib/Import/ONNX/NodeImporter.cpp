@@ -137,6 +137,7 @@ bool NodeImporter::outputUsed(unsigned i) const {
 }
 
 InFlightDiagnostic NodeImporter::error() {
+  hadError = true; // the node failed: no op may consume its missing values
   StringRef name = cast<NameLoc>(location).getName();
   return emitError(location) << "node '" << name << "' ("
                              << nodeProto.op_type() << "): ";

@@ -139,6 +139,8 @@ FailureOr<quant::QuantizedType> readQuantType(NodeImporter &n, ParamInputs in,
 /// tensors are reinterpreted with quant.scast.
 FailureOr<Value> asQuantized(NodeImporter &n, Value v,
                              quant::QuantizedType type) {
+  if (!v)
+    return failure();
   auto tensorType = cast<RankedTensorType>(v.getType());
   auto target = tensorType.clone(type);
   if (tensorType == target)
@@ -211,6 +213,8 @@ FailureOr<Value> quantizeValue(NodeImporter &n, Value value, ParamInputs params,
                                IntegerType storage = {}) {
   if (!storage)
     storage = IntegerType::get(n.context(), 8, IntegerType::Unsigned);
+  if (!value)
+    return failure();
   auto type = cast<RankedTensorType>(value.getType());
   FailureOr<quant::QuantizedType> qtype =
       readQuantType(n, params, type.getShape(), axis, blockSize, storage);

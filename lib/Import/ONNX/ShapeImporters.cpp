@@ -149,6 +149,8 @@ LogicalResult importConcat(NodeImporter &n) {
 /// Slices `dim` of `v` to [start, start + size).
 Value sliceDim(NodeImporter &n, Value v, int64_t dim, int64_t start,
                int64_t size) {
+  if (!v)
+    return nullptr;
   auto type = cast<RankedTensorType>(v.getType());
   SmallVector<int64_t> starts(type.getRank(), 0), limits(type.getShape()),
       steps(type.getRank(), 1);
