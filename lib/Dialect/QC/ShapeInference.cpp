@@ -11,6 +11,9 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <limits>
+#include <optional>
+
 using namespace mlir;
 using namespace quantc;
 using namespace quantc::qc;
@@ -26,8 +29,6 @@ LogicalResult setResult(ArrayRef<int64_t> shape, Type elementType,
   return success();
 }
 
-int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 /// Checks that the spatial attributes of a window op have one entry per
 /// spatial dimension (two for pads).
 LogicalResult checkWindowAttrs(std::optional<Location> loc, int64_t spatial,
@@ -41,19 +42,43 @@ LogicalResult checkWindowAttrs(std::optional<Location> loc, int64_t spatial,
   return success();
 }
 
-/// Output extent of a sliding window (conv, pool).
-int64_t windowOutput(int64_t in, int64_t kernel, int64_t stride,
-                     int64_t dilation, int64_t padBegin, int64_t padEnd,
-                     bool ceilMode) {
-  int64_t span = (kernel - 1) * dilation + 1;
-  int64_t avail = in + padBegin + padEnd - span;
+/// Shape arithmetic runs on sizes and attributes that models declare: it is
+/// done in 128 bits and narrowed back, std::nullopt when out of range.
+using WideSize = __int128;
+std::optional<int64_t> narrowSize(WideSize size) {
+  if (size > std::numeric_limits<int64_t>::max() ||
+      size < std::numeric_limits<int64_t>::min())
+    return std::nullopt;
+  return static_cast<int64_t>(size);
+}
+
+/// Output extent of a sliding window (conv, pool); std::nullopt when it
+/// overflows.
+std::optional<int64_t> windowOutput(int64_t in, int64_t kernel, int64_t stride,
+                                    int64_t dilation, int64_t padBegin,
+                                    int64_t padEnd, bool ceilMode) {
+  WideSize span = WideSize(kernel - 1) * dilation + 1;
+  WideSize avail = WideSize(in) + padBegin + padEnd - span;
   if (avail < 0)
     return 0;
-  int64_t out = (ceilMode ? ceilDiv(avail, stride) : avail / stride) + 1;
+  WideSize out = (ceilMode ? (avail + stride - 1) / stride : avail / stride) + 1;
   // A window may not start inside the end padding (ONNX/PyTorch rule).
-  if (ceilMode && (out - 1) * stride >= in + padBegin)
+  if (ceilMode && (out - 1) * stride >= WideSize(in) + padBegin)
     --out;
-  return out;
+  return narrowSize(out);
+}
+
+/// Strides and dilations of a window op are positive, pads non-negative.
+LogicalResult checkWindowValues(std::optional<Location> loc,
+                                ArrayRef<int64_t> strides,
+                                ArrayRef<int64_t> dilations,
+                                ArrayRef<int64_t> pads) {
+  if (llvm::any_of(strides, [](int64_t v) { return v < 1; }) ||
+      llvm::any_of(dilations, [](int64_t v) { return v < 1; }) ||
+      llvm::any_of(pads, [](int64_t v) { return v < 0; }))
+    return emitOptionalError(loc, "strides and dilations must be positive, "
+                                  "pads non-negative");
+  return success();
 }
 
 LogicalResult inferPoolType(std::optional<Location> loc, Value input,
@@ -75,12 +100,14 @@ LogicalResult inferPoolType(std::optional<Location> loc, Value input,
     if (kernel[i] < 1 || strides[i] < 1 || dilations[i] < 1 || pads[i] < 0 ||
         pads[i + spatial] < 0)
       return emitOptionalError(loc, "invalid pooling window in dimension ", i);
-    int64_t out = windowOutput(type.getDimSize(i + 2), kernel[i], strides[i],
-                               dilations[i], pads[i], pads[i + spatial],
-                               ceilMode);
-    if (out < 1)
+    std::optional<int64_t> out =
+        windowOutput(type.getDimSize(i + 2), kernel[i], strides[i],
+                     dilations[i], pads[i], pads[i + spatial], ceilMode);
+    if (!out)
+      return emitOptionalError(loc, "pooling output size overflows");
+    if (*out < 1)
       return emitOptionalError(loc, "pooling window larger than the input");
-    shape.push_back(out);
+    shape.push_back(*out);
   }
   return setResult(shape, type.getElementType(), types);
 }
@@ -229,6 +256,9 @@ LogicalResult inferConvType(std::optional<Location> loc, ConvAdaptor adaptor,
                                {"dilations", adaptor.getDilations().size()},
                                {"pads", adaptor.getPads().size()}})))
     return failure();
+  if (failed(checkWindowValues(loc, adaptor.getStrides(), adaptor.getDilations(),
+                               adaptor.getPads())))
+    return failure();
   int64_t group = adaptor.getGroup();
   if (group < 1 || input.getDimSize(1) != weight.getDimSize(1) * group ||
       weight.getDimSize(0) % group != 0)
@@ -238,12 +268,15 @@ LogicalResult inferConvType(std::optional<Location> loc, ConvAdaptor adaptor,
   SmallVector<int64_t> shape = {input.getDimSize(0), weight.getDimSize(0)};
   ArrayRef<int64_t> pads = adaptor.getPads();
   for (int64_t i = 0; i < spatial; ++i) {
-    int64_t out = windowOutput(input.getDimSize(i + 2), weight.getDimSize(i + 2),
-                               adaptor.getStrides()[i], adaptor.getDilations()[i],
-                               pads[i], pads[i + spatial], false);
-    if (out < 1)
+    std::optional<int64_t> out =
+        windowOutput(input.getDimSize(i + 2), weight.getDimSize(i + 2),
+                     adaptor.getStrides()[i], adaptor.getDilations()[i], pads[i],
+                     pads[i + spatial], false);
+    if (!out)
+      return emitOptionalError(loc, "conv output size overflows");
+    if (*out < 1)
       return emitOptionalError(loc, "conv kernel larger than padded input");
-    shape.push_back(out);
+    shape.push_back(*out);
   }
   return setResult(shape, elementType, types);
 }
@@ -301,6 +334,9 @@ LogicalResult ConvTransposeOp::inferReturnTypes(MLIRContext *,
            {"pads", adaptor.getPads().size()},
            {"output_padding", adaptor.getOutputPadding().size()}})))
     return failure();
+  if (failed(checkWindowValues(loc, adaptor.getStrides(), adaptor.getDilations(),
+                               adaptor.getPads())))
+    return failure();
   int64_t group = adaptor.getGroup();
   if (group < 1 || input.getDimSize(1) != weight.getDimSize(0) ||
       input.getDimSize(1) % group != 0)
@@ -309,13 +345,15 @@ LogicalResult ConvTransposeOp::inferReturnTypes(MLIRContext *,
                                 weight.getDimSize(1) * group};
   ArrayRef<int64_t> pads = adaptor.getPads();
   for (int64_t i = 0; i < spatial; ++i) {
-    int64_t span = (weight.getDimSize(i + 2) - 1) * adaptor.getDilations()[i] + 1;
-    int64_t out = adaptor.getStrides()[i] * (input.getDimSize(i + 2) - 1) +
-                  adaptor.getOutputPadding()[i] + span - pads[i] -
-                  pads[i + spatial];
-    if (out < 1)
+    WideSize span = WideSize(weight.getDimSize(i + 2) - 1) * adaptor.getDilations()[i] + 1;
+    std::optional<int64_t> out = narrowSize(
+        WideSize(adaptor.getStrides()[i]) * (input.getDimSize(i + 2) - 1) +
+        adaptor.getOutputPadding()[i] + span - pads[i] - pads[i + spatial]);
+    if (!out)
+      return emitOptionalError(loc, "conv_transpose output size overflows");
+    if (*out < 1)
       return emitOptionalError(loc, "conv_transpose output is empty");
-    shape.push_back(out);
+    shape.push_back(*out);
   }
   return setResult(shape, input.getElementType(), types);
 }
@@ -391,7 +429,8 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
     for (int64_t i = 0; i < rank; ++i)
       if (i != axis && type.getDimSize(i) != shape[i])
         return emitOptionalError(loc, "concat inputs differ in dimension ", i);
-    shape[axis] += type.getDimSize(axis);
+    if (llvm::AddOverflow(shape[axis], type.getDimSize(axis), shape[axis]))
+      return emitOptionalError(loc, "concat result dimension overflows");
   }
   return setResult(shape, first.getElementType(), types);
 }
@@ -417,9 +456,11 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
                             : (starts[i] < dim && limits[i] >= -1);
     if (!inRange)
       return emitOptionalError(loc, "slice bounds out of range in dimension ", i);
-    int64_t extent = step > 0 ? ceilDiv(limits[i] - starts[i], step)
-                              : ceilDiv(starts[i] - limits[i], -step);
-    shape.push_back(std::max<int64_t>(0, extent));
+    WideSize span = step > 0 ? WideSize(limits[i]) - starts[i]
+                             : WideSize(starts[i]) - limits[i];
+    WideSize stride = step > 0 ? WideSize(step) : -WideSize(step);
+    WideSize extent = (span + stride - 1) / stride;
+    shape.push_back(extent < 0 ? 0 : static_cast<int64_t>(extent));
   }
   return setResult(shape, type.getElementType(), types);
 }
@@ -471,10 +512,13 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *,
                              pads.size());
   SmallVector<int64_t> shape;
   for (int64_t i = 0; i < rank; ++i) {
-    int64_t dim = type.getDimSize(i) + pads[i] + pads[i + rank];
-    if (dim < 0)
+    std::optional<int64_t> dim =
+        narrowSize(WideSize(type.getDimSize(i)) + pads[i] + pads[i + rank]);
+    if (!dim)
+      return emitOptionalError(loc, "pad makes dimension ", i, " overflow");
+    if (*dim < 0)
       return emitOptionalError(loc, "pad makes dimension ", i, " negative");
-    shape.push_back(dim);
+    shape.push_back(*dim);
   }
   return setResult(shape, type.getElementType(), types);
 }

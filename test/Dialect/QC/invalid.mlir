@@ -457,3 +457,42 @@ func.func @scatter_nd_reduction(%x: tensor<3x4xf32>, %i: tensor<2x1xi64>, %u: te
   %0 = qc.scatter_nd %x, %i, %u {reduction = "sum"} : (tensor<3x4xf32>, tensor<2x1xi64>, tensor<2x4xf32>) -> tensor<3x4xf32>
   return
 }
+
+// -----
+
+// Sizes and attributes come from models: shape arithmetic that would
+// overflow is an error, never undefined behaviour.
+func.func @pad_overflow(%x: tensor<3xf32>) {
+  // expected-error @+2 {{pad makes dimension 0 overflow}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.pad %x {pads = array<i64: 9223372036854775807, 1>, mode = "constant"} : (tensor<3xf32>) -> tensor<5xf32>
+  return
+}
+
+// -----
+
+func.func @tile_overflow(%x: tensor<3xf32>) {
+  // expected-error @+2 {{tile result dimension overflows}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.tile %x {repeats = array<i64: 4611686018427387904>} : (tensor<3xf32>) -> tensor<6xf32>
+  return
+}
+
+// -----
+
+func.func @conv_zero_stride(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) {
+  // expected-error @+1 {{strides and dilations must be positive}}
+  %0 = qc.conv %x, %w {strides = array<i64: 0, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>}
+      : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return
+}
+
+// -----
+
+func.func @conv_output_overflow(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) {
+  // expected-error @+2 {{conv output size overflows}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 9223372036854775807, 0, 9223372036854775807, 0>}
+      : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return
+}
