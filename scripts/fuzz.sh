@@ -34,9 +34,9 @@ for target in "${TARGETS[@]}"; do
     -ignore_ooms=1 -artifact_prefix="$findings/" -print_final_stats=1 \
     "$corpus" "build-fuzz/seeds/$target" >"$log" 2>&1
   set -e
-  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
-  [ -n "$runs" ] || runs=$(grep -oE '#[0-9]+' "$log" | tail -1 | tr -d '#')
-  found=$(find "$findings" -type f | wc -l)
+  # The last progress line ("#RUNS: cov: ...") counts the executions.
+  runs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true)
+  found=$(find "$findings" -type f | wc -l || true)
   echo "$target: ${runs:-?} executions in ${SECONDS_PER_TARGET}s, $found findings ($findings)"
   [ "$found" -eq 0 ] || status=1
 done
