@@ -127,6 +127,8 @@ LogicalResult importRotaryEmbedding(NodeImporter &n) {
     heads = n.getInt("num_heads", 0);
     int64_t hidden = in.getDimSize(2);
     head = heads > 0 ? hidden / heads : rotary;
+    if (head < 1)
+      return n.error() << "hidden size " << hidden << " is not num_heads x head size";
     heads = hidden / head;
     seq = in.getDimSize(1);
     if (heads * head != hidden)

@@ -8,6 +8,8 @@
 #include "GraphImporter.h"
 #include "ImportUtils.h"
 
+#include "llvm/Support/MathExtras.h"
+
 using namespace mlir;
 using namespace quantc;
 using namespace quantc::onnx_import;
@@ -41,8 +43,8 @@ LogicalResult importReshape(NodeImporter &n) {
       inferred = i;
     } else if (d < 0) {
       return n.error() << "invalid shape entry " << d;
-    } else {
-      known *= d;
+    } else if (llvm::MulOverflow(known, d, known)) {
+      return n.error() << "the requested shape has too many elements";
     }
     shape.push_back(d);
   }

@@ -1,6 +1,8 @@
 //===- TensorProto.cpp - ONNX tensors to MLIR attributes --------*- C++ -*-===//
 #include "GraphImporter.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -157,10 +159,16 @@ onnx_import::convertTensorProto(const onnx::TensorProto &t, StringRef modelDir,
   SmallVector<int64_t> shape(t.dims().begin(), t.dims().end());
   if (llvm::any_of(shape, [](int64_t d) { return d < 0; }))
     return emitError(loc, "tensor '") << t.name() << "' has a negative dimension";
-  auto type = RankedTensorType::get(shape, element);
-  int64_t count = type.getNumElements();
+  // Sizes come from the file: count them without overflowing.
   unsigned elementBytes = std::max(1u, element.getIntOrFloatBitWidth() / 8);
-  size_t expected = count * elementBytes;
+  int64_t count = 1, bytesTotal = 0;
+  for (int64_t d : shape)
+    if (llvm::MulOverflow(count, d, count))
+      return emitError(loc, "tensor '") << t.name() << "' has too many elements";
+  if (llvm::MulOverflow(count, int64_t(elementBytes), bytesTotal))
+    return emitError(loc, "tensor '") << t.name() << "' has too many elements";
+  auto type = RankedTensorType::get(shape, element);
+  size_t expected = bytesTotal;
 
   std::shared_ptr<llvm::MemoryBuffer> mapped;
   std::string owned;
