@@ -6,6 +6,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 #include <cstring>
 #include <zip.h>
 
@@ -57,11 +58,14 @@ Type typeOfDtype(MLIRContext *ctx, StringRef dtype) {
            : bytes == 2 ? Type(b.getF16Type())
                         : Type();
   case 'i':
-    return b.getIntegerType(bytes * 8);
   case 'u':
-    return IntegerType::get(ctx, bytes * 8, IntegerType::Unsigned);
+    if (bytes != 1 && bytes != 2 && bytes != 4 && bytes != 8)
+      return {};
+    return IntegerType::get(ctx, bytes * 8,
+                            kind == 'u' ? IntegerType::Unsigned
+                                        : IntegerType::Signless);
   case 'b':
-    return b.getI1Type();
+    return bytes == 1 ? b.getI1Type() : Type();
   default:
     return {};
   }
@@ -117,14 +121,19 @@ llvm::Expected<Tensor> quantc::reference::parseNpy(MLIRContext *ctx,
       return makeError("'" + name + "' has a malformed shape");
     shape.push_back(v);
   }
+  // The header's shape must match the payload before anything is
+  // allocated (and its product must not overflow).
+  StringRef payload = data.drop_front(headerStart + headerLen);
+  int64_t bytes = std::max(1u, element.getIntOrFloatBitWidth() / 8);
+  int64_t expected = bytes;
+  for (int64_t d : shape)
+    if (llvm::MulOverflow(expected, d, expected))
+      return makeError("'" + name + "' has a shape too large to hold");
+  if ((int64_t)payload.size() != expected)
+    return makeError("'" + name + "' holds " + llvm::Twine(payload.size()) +
+                     " bytes, expected " + llvm::Twine(expected));
   bool widen = !keepFloatTypes && (element.isF64() || element.isF16());
   Tensor tensor(widen ? Type(Builder(ctx).getF32Type()) : element, shape);
-  StringRef payload = data.drop_front(headerStart + headerLen);
-  unsigned bytes = std::max(1u, element.getIntOrFloatBitWidth() / 8);
-  if ((int64_t)payload.size() != tensor.getNumElements() * (int64_t)bytes)
-    return makeError("'" + name + "' holds " + llvm::Twine(payload.size()) +
-                     " bytes, expected " +
-                     llvm::Twine(tensor.getNumElements() * bytes));
   for (int64_t i = 0; i < tensor.getNumElements(); ++i) {
     const char *p = payload.data() + i * bytes;
     if (element.isF32()) {
@@ -201,10 +210,17 @@ llvm::Expected<NamedTensors> quantc::reference::readNpz(MLIRContext *ctx,
     zip_discard(archive);
     return std::move(e);
   };
+  // Deflate expands at most ~1032:1: a member claiming more than that of
+  // the whole archive is corrupt, and must not size an allocation.
+  uint64_t archiveBytes = 0;
+  if (llvm::sys::fs::file_size(path, archiveBytes))
+    return closeWith(makeError("cannot read '" + path + "'"));
+  constexpr uint64_t kMaxDeflateRatio = 1032;
   zip_int64_t count = zip_get_num_entries(archive, 0);
   for (zip_int64_t i = 0; i < count; ++i) {
     zip_stat_t st;
-    if (zip_stat_index(archive, i, 0, &st) != 0)
+    if (zip_stat_index(archive, i, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE) ||
+        st.size > archiveBytes * kMaxDeflateRatio + 1024)
       return closeWith(makeError("'" + path + "' is a corrupt archive"));
     std::string data(st.size, '\0');
     zip_file_t *file = zip_fopen_index(archive, i, 0);
