@@ -71,9 +71,11 @@ def write_models(out):
         except Exception:  # not every model prints
             pass
     for test in (ROOT / "test" / "Import" / "ONNX").rglob("*.onnxtxt"):
-        text = "".join(l for l in test.read_text().splitlines(True) if not l.startswith("#"))
-        (out / "import" / test.name).write_text(text)
-        (out / "onnxtext" / test.name).write_text(text)
+        # Bytes: the fuzz regressions among them need not be UTF-8.
+        text = b"".join(l for l in test.read_bytes().splitlines(True)
+                        if not l.startswith(b"#"))
+        (out / "import" / test.name).write_bytes(text)
+        (out / "onnxtext" / test.name).write_bytes(text)
 
 
 def write_arrays(out):

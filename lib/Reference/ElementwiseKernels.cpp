@@ -3,6 +3,7 @@
 #include "quantc/Dialect/QC/QCOps.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace quantc;
@@ -70,13 +71,45 @@ void addBinary(KernelRegistry &r, Fn fn) {
   });
 }
 
-/// Integer division truncating toward zero, as ONNX Div on integers.
+/// Integer division truncating toward zero, as ONNX Div on integers
+/// (x / 0 gives 0, and INT64_MIN / -1 wraps to INT64_MIN).
 auto divide = [](auto x, auto y) -> decltype(x / y) {
-  if constexpr (std::is_integral_v<decltype(x)>)
-    return y == 0 ? 0 : x / y;
-  else
+  using T = decltype(x);
+  if constexpr (std::is_integral_v<T>) {
+    if (y == 0)
+      return 0;
+    if (y == -1)
+      return T(0 - std::make_unsigned_t<T>(x));
     return x / y;
+  } else {
+    return x / y;
+  }
 };
+
+/// Integer arithmetic wraps around (two's complement), as the generated
+/// code and ONNX Runtime compute it; in C++ signed overflow is undefined.
+template <typename Fn>
+auto wrapping(Fn fn) {
+  return [fn](auto x, auto y) {
+    using T = decltype(x);
+    if constexpr (std::is_integral_v<T>)
+      return T(fn(std::make_unsigned_t<T>(x), std::make_unsigned_t<T>(y)));
+    else
+      return fn(x, y);
+  };
+}
+
+/// A double as integer type T: NaN gives 0, out-of-range values saturate.
+template <typename T>
+T saturatingCast(double value) {
+  if (std::isnan(value))
+    return 0;
+  if (value >= double(std::numeric_limits<T>::max()))
+    return std::numeric_limits<T>::max();
+  if (value <= double(std::numeric_limits<T>::min()))
+    return std::numeric_limits<T>::min();
+  return static_cast<T>(value);
+}
 
 float gelu(float x, bool approximateTanh) {
   if (approximateTanh) {
@@ -175,12 +208,17 @@ void reference::registerElementwiseKernels(KernelRegistry &r) {
     return unary([=](float x) { return std::min(hi, std::max(lo, x)); })(op, args);
   });
 
-  addBinary<qc::AddOp>(r, [](auto x, auto y) { return x + y; });
-  addBinary<qc::SubOp>(r, [](auto x, auto y) { return x - y; });
-  addBinary<qc::MulOp>(r, [](auto x, auto y) { return x * y; });
+  addBinary<qc::AddOp>(r, wrapping([](auto x, auto y) { return x + y; }));
+  addBinary<qc::SubOp>(r, wrapping([](auto x, auto y) { return x - y; }));
+  addBinary<qc::MulOp>(r, wrapping([](auto x, auto y) { return x * y; }));
   addBinary<qc::DivOp>(r, divide);
   addBinary<qc::PowOp>(r, [](auto x, auto y) {
-    return static_cast<decltype(x)>(std::pow(double(x), double(y)));
+    using T = decltype(x);
+    double power = std::pow(double(x), double(y));
+    if constexpr (std::is_integral_v<T>)
+      return saturatingCast<T>(power);
+    else
+      return static_cast<T>(power);
   });
   addBinary<qc::MinOp>(r, [](auto x, auto y) { return std::min(x, y); });
   addBinary<qc::MaxOp>(r, [](auto x, auto y) { return std::max(x, y); });

@@ -50,11 +50,19 @@ struct Pool {
     }
     freeBlocks.emplace(it->second, block);
   }
+
+  ~Pool() {
+    for (auto &[size, block] : freeBlocks)
+      std::free(block);
+  }
 };
 
+/// Destroyed when the library unloads (dlclose, or exit), with its cached
+/// buffers: a server that reloads models must not keep every version's
+/// intermediates. Runs have finished by then.
 Pool &pool() {
-  static Pool *instance = new Pool; // outlives every model's last run
-  return *instance;
+  static Pool instance;
+  return instance;
 }
 } // namespace
 
