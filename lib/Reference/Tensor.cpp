@@ -11,8 +11,10 @@ using namespace quantc::reference;
 
 SmallVector<int64_t> quantc::reference::computeStrides(ArrayRef<int64_t> shape) {
   SmallVector<int64_t> strides(shape.size(), 1);
+  // Unsigned: the strides of an empty tensor with huge dimensions may
+  // overflow, and are never used then.
   for (int64_t i = (int64_t)shape.size() - 2; i >= 0; --i)
-    strides[i] = strides[i + 1] * shape[i + 1];
+    strides[i] = static_cast<int64_t>(uint64_t(strides[i + 1]) * uint64_t(shape[i + 1]));
   return strides;
 }
 

@@ -180,6 +180,8 @@ LogicalResult importSplit(NodeImporter &n) {
   if (sizes.empty()) {
     int64_t parts = n.hasAttr("num_outputs") ? n.getInt("num_outputs", outputs)
                                              : outputs;
+    if (parts < 1)
+      return n.error() << "num_outputs must be positive, got " << parts;
     int64_t chunk = (dim + parts - 1) / parts;
     for (int64_t i = 0; i < parts; ++i)
       sizes.push_back(std::max<int64_t>(0, std::min(chunk, dim - i * chunk)));
@@ -370,6 +372,9 @@ LogicalResult importRange(NodeImporter &n) {
     if (scalar->getNumElements() != 1)
       return n.error() << "start, limit and delta must be scalars, got "
                        << scalar->getType();
+  if (start->getElementType() != limit->getElementType() ||
+      start->getElementType() != delta->getElementType())
+    return n.error() << "start, limit and delta must have one element type";
   double s = start->getAsDouble(0), l = limit->getAsDouble(0),
          d = delta->getAsDouble(0);
   if (d == 0)
@@ -379,13 +384,14 @@ LogicalResult importRange(NodeImporter &n) {
   constexpr double kMaxRangeElements = 1 << 24;
   if (!(steps <= kMaxRangeElements))
     return n.error() << "Range of " << steps << " elements is too large";
-  int64_t count = std::max<int64_t>(0, (int64_t)steps);
+  int64_t count = steps > 0 ? static_cast<int64_t>(steps) : 0;
   Tensor t(start->getElementType(), {count});
   for (int64_t i = 0; i < count; ++i) {
     if (t.isFloat())
       t.floats()[i] = s + i * d;
-    else
-      t.ints()[i] = (int64_t)s + i * (int64_t)d;
+    else // in the integers themselves, wrapping as integer arithmetic does
+      t.ints()[i] = static_cast<int64_t>(uint64_t(start->ints()[0]) +
+                                         uint64_t(i) * uint64_t(delta->ints()[0]));
   }
   n.setOutput(0, n.constant(t));
   return success();
