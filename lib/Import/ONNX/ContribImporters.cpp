@@ -157,6 +157,8 @@ LogicalResult importRotaryEmbedding(NodeImporter &n) {
     return n.error() << "position_ids must be [B, S] or [1]";
   auto table = [&](unsigned i) {
     Value rows = n.create<qc::GatherOp>(n.input(i), positions, i64Attr(n, 0));
+    if (!rows)
+      return Value();
     auto shape = cast<RankedTensorType>(rows.getType()).getShape();
     return reshapeTo(n, rows, {shape[0], 1, shape[1], shape[2]});
   };
