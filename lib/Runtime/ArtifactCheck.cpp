@@ -51,6 +51,12 @@ std::optional<bool> cpuHas(const std::string &feature) {
   return std::nullopt;
 }
 
+/// Records why `library` is not loaded; returns false.
+bool refuse(const std::string &library, const std::string &why) {
+  fail("cannot load " + library + ": " + why);
+  return false;
+}
+
 std::string manifestPath(const std::string &library) {
   size_t slash = library.rfind('/');
   size_t dot = library.rfind('.');
@@ -63,16 +69,16 @@ std::string manifestPath(const std::string &library) {
 json readManifest(const std::string &library, const std::string &path) {
   std::ifstream file(path);
   if (!file) {
-    fail("cannot load " + library + ": its manifest " + path +
-         " is missing (the runtime checks each library against the manifest "
-         "written beside it before loading it)");
+    refuse(library, "its manifest " + path +
+                        " is missing (the runtime checks each library against "
+                        "the manifest written beside it before loading it)");
     return json::value_t::discarded;
   }
   std::stringstream text;
   text << file.rdbuf();
   json manifest = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
   if (manifest.is_discarded() || !manifest.is_object())
-    fail("cannot load " + library + ": its manifest " + path + " is not valid JSON");
+    refuse(library, "its manifest " + path + " is not valid JSON");
   return manifest;
 }
 
@@ -85,15 +91,13 @@ bool checkFormatAndCPU(const std::string &library, const json &manifest) {
     std::string found = format != manifest.end() && format->is_string()
                             ? format->get<std::string>()
                             : "none";
-    fail("cannot load " + library + ": it was built by an incompatible quantc "
-         "(artifact format " + found + "; this runtime loads " +
-         QC_ARTIFACT_FORMAT + "): compile the model again");
-    return false;
+    return refuse(library, "it was built by an incompatible quantc (artifact "
+                           "format " + found + "; this runtime loads " +
+                           QC_ARTIFACT_FORMAT + "): compile the model again");
   }
   auto features = manifest.find("target_features");
   if (features == manifest.end() || !features->is_array()) {
-    fail("cannot load " + library + ": its manifest lacks target_features");
-    return false;
+    return refuse(library, "its manifest lacks target_features");
   }
   std::string missing;
   for (const json &feature : *features)
@@ -104,10 +108,9 @@ bool checkFormatAndCPU(const std::string &library, const json &manifest) {
     std::string target = cpu != manifest.end() && cpu->is_string()
                              ? cpu->get<std::string>()
                              : "?";
-    fail("cannot load " + library + ": it was compiled for --target-cpu=" +
-         target + " and this CPU lacks " + missing +
-         " (compile it for this CPU, e.g. --target-cpu=host)");
-    return false;
+    return refuse(library, "it was compiled for --target-cpu=" + target +
+                               " and this CPU lacks " + missing +
+                               " (compile it for this CPU, e.g. --target-cpu=host)");
   }
   return true;
 }
@@ -118,36 +121,31 @@ bool checkContents(const std::string &library, int fd, const json &manifest) {
   if (entry == manifest.end() || !entry->is_object() ||
       !entry->contains("size") || !(*entry)["size"].is_number_unsigned() ||
       !entry->contains("xxh3_64") || !(*entry)["xxh3_64"].is_string()) {
-    fail("cannot load " + library + ": its manifest lacks the library's size and hash");
-    return false;
+    return refuse(library, "its manifest lacks the library's size and hash");
   }
   uint64_t expectedSize = (*entry)["size"].get<uint64_t>();
   struct stat info;
   if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    fail("cannot load " + library + ": not a regular file");
-    return false;
+    return refuse(library, "not a regular file");
   }
   if (static_cast<uint64_t>(info.st_size) != expectedSize) {
-    fail("cannot load " + library + ": it has " + std::to_string(info.st_size) +
-         " bytes, its manifest says " + std::to_string(expectedSize) +
-         " (truncated or replaced?)");
-    return false;
+    return refuse(library, "it has " + std::to_string(info.st_size) +
+                               " bytes, its manifest says " +
+                               std::to_string(expectedSize) + " (truncated or replaced?)");
   }
   std::string hash = quantc::hashLibraryBytes(nullptr, 0);
   if (info.st_size > 0) {
     void *bytes = mmap(nullptr, info.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (bytes == MAP_FAILED) {
-      fail("cannot load " + library + ": cannot read it");
-      return false;
+      return refuse(library, "cannot read it");
     }
     hash = quantc::hashLibraryBytes(bytes, info.st_size);
     munmap(bytes, info.st_size);
   }
   if ((*entry)["xxh3_64"] != hash) {
-    fail("cannot load " + library + ": its contents do not match its manifest "
-         "(hash " + hash + ", expected " + (*entry)["xxh3_64"].get<std::string>() +
-         "): the file is corrupted or belongs to another model");
-    return false;
+    return refuse(library, "its contents do not match its manifest (hash " + hash +
+                               ", expected " + (*entry)["xxh3_64"].get<std::string>() +
+                               "): the file is corrupted or belongs to another model");
   }
   return true;
 }
@@ -156,7 +154,7 @@ bool checkContents(const std::string &library, int fd, const json &manifest) {
 int quantc::runtime::openVerifiedLibrary(const std::string &library) {
   int fd = open(library.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    fail("cannot load " + library + ": " + std::strerror(errno));
+    refuse(library, std::strerror(errno));
     return -1;
   }
   json manifest = readManifest(library, manifestPath(library));

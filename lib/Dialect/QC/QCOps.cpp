@@ -189,15 +189,22 @@ LogicalResult qc::verifyScalePreserving(Operation *op, Value input,
   return success();
 }
 
+StringRef qc::getConvWindowError(ArrayRef<int64_t> strides,
+                                 ArrayRef<int64_t> dilations,
+                                 ArrayRef<int64_t> pads) {
+  if (llvm::any_of(strides, [](int64_t s) { return s < 1; }) ||
+      llvm::any_of(dilations, [](int64_t d) { return d < 1; }))
+    return "strides and dilations must be positive";
+  if (llvm::any_of(pads, [](int64_t p) { return p < 0; }))
+    return "pads must be non-negative";
+  return "";
+}
+
 LogicalResult qc::verifyConvWindow(Operation *op, ArrayRef<int64_t> strides,
                                    ArrayRef<int64_t> dilations,
                                    ArrayRef<int64_t> pads) {
-  if (llvm::any_of(strides, [](int64_t s) { return s < 1; }) ||
-      llvm::any_of(dilations, [](int64_t d) { return d < 1; }))
-    return op->emitOpError("strides and dilations must be positive");
-  if (llvm::any_of(pads, [](int64_t p) { return p < 0; }))
-    return op->emitOpError("pads must be non-negative");
-  return success();
+  StringRef error = getConvWindowError(strides, dilations, pads);
+  return error.empty() ? success() : op->emitOpError(error);
 }
 
 LogicalResult ConvOp::verify() {
@@ -207,9 +214,8 @@ LogicalResult ConvOp::verify() {
 }
 
 LogicalResult ConvTransposeOp::verify() {
-  if (llvm::any_of(getStrides(), [](int64_t s) { return s < 1; }) ||
-      llvm::any_of(getDilations(), [](int64_t d) { return d < 1; }))
-    return emitOpError("strides and dilations must be positive");
+  if (failed(verifyConvWindow(*this, getStrides(), getDilations(), getPads())))
+    return failure();
   for (auto [pad, stride] : llvm::zip(getOutputPadding(), getStrides()))
     if (pad < 0 || pad >= std::max<int64_t>(stride, 1))
       return emitOpError("output_padding must be in [0, stride)");

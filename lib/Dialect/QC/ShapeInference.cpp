@@ -68,17 +68,13 @@ std::optional<int64_t> windowOutput(int64_t in, int64_t kernel, int64_t stride,
   return narrowSize(out);
 }
 
-/// Strides and dilations of a window op are positive, pads non-negative.
+/// The verifiers' window checks, before inference divides by strides.
 LogicalResult checkWindowValues(std::optional<Location> loc,
                                 ArrayRef<int64_t> strides,
                                 ArrayRef<int64_t> dilations,
                                 ArrayRef<int64_t> pads) {
-  if (llvm::any_of(strides, [](int64_t v) { return v < 1; }) ||
-      llvm::any_of(dilations, [](int64_t v) { return v < 1; }) ||
-      llvm::any_of(pads, [](int64_t v) { return v < 0; }))
-    return emitOptionalError(loc, "strides and dilations must be positive, "
-                                  "pads non-negative");
-  return success();
+  StringRef error = getConvWindowError(strides, dilations, pads);
+  return error.empty() ? success() : emitOptionalError(loc, error);
 }
 
 LogicalResult inferPoolType(std::optional<Location> loc, Value input,

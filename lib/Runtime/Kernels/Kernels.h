@@ -13,7 +13,6 @@ namespace quantc::kernels {
 using ChunkFn = void (*)(void *context, int64_t chunk);
 /// Runs fn(context, i) for i in [0, chunks) on the artifact's worker pool.
 void parallelFor(int64_t chunks, ChunkFn fn, void *context);
-int numThreads();
 
 /// The output columns [first, last) of a window tap whose input column
 /// (ox * stride + offset) lies inside an image row of `width`, out of

@@ -160,8 +160,6 @@ void quantc::kernels::parallelFor(int64_t chunks, ChunkFn fn, void *context) {
   pool().run(chunks, fn, context);
 }
 
-int quantc::kernels::numThreads() { return callThreads; }
-
 namespace {
 /// Grow-only aligned buffers; freed when the thread exits.
 struct ScratchSlots {

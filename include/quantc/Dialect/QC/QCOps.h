@@ -48,7 +48,13 @@ llvm::LogicalResult verifyScalePreserving(mlir::Operation *op,
                                           mlir::Value input,
                                           mlir::Value output);
 
-/// Checks conv strides and dilations (positive) and pads (non-negative).
+/// What is wrong with conv strides and dilations (must be positive) and pads
+/// (non-negative); empty when nothing is. Shared by the verifiers and by
+/// result type inference, which runs before them when ops are built.
+llvm::StringRef getConvWindowError(llvm::ArrayRef<int64_t> strides,
+                                   llvm::ArrayRef<int64_t> dilations,
+                                   llvm::ArrayRef<int64_t> pads);
+/// Emits getConvWindowError on `op`.
 llvm::LogicalResult verifyConvWindow(mlir::Operation *op,
                                      llvm::ArrayRef<int64_t> strides,
                                      llvm::ArrayRef<int64_t> dilations,
