@@ -253,13 +253,16 @@ def compile_weight_only(op, config, tmp_path, extra=()):
 @pytest.mark.parametrize("op", ["MatMul", "Gemm"])
 def test_weight_only_layers(op, config, cpu, tmp_path):
     """int8/int4 weight-only layers run the weight-only kernel and match the
-    evaluator's float path."""
+    evaluator's float path, on one thread and split over three (a run of
+    panels each)."""
     ir, library, inputs = compile_weight_only(op, config, tmp_path, ["--target-cpu", cpu])
     symbols = subprocess.run(["nm", library], capture_output=True, text=True).stdout
     assert "quantc_wmatmul_" in symbols
     expected = quant_run(ir, inputs, tmp_path)["Y"]
-    actual = run_library(library, inputs, tmp_path)["Y"]
-    assert max_rel_error(actual, expected) <= 1e-5
+    alone = run_library(library, inputs, tmp_path)["Y"]
+    assert max_rel_error(alone, expected) <= 1e-5
+    split = run_library(library, inputs, tmp_path, ["--num-threads", "3"])["Y"]
+    np.testing.assert_array_equal(split, alone)
 
 
 @pytest.mark.parametrize("symmetric", [False, True])

@@ -13,6 +13,8 @@ namespace quantc::kernels {
 using ChunkFn = void (*)(void *context, int64_t chunk);
 /// Runs fn(context, i) for i in [0, chunks) on the artifact's worker pool.
 void parallelFor(int64_t chunks, ChunkFn fn, void *context);
+/// Threads (the caller included) that parallelFor may use on this thread.
+int threadBudget();
 
 /// The output columns [first, last) of a window tap whose input column
 /// (ox * stride + offset) lies inside an image row of `width`, out of

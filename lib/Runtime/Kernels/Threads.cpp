@@ -160,6 +160,8 @@ void quantc::kernels::parallelFor(int64_t chunks, ChunkFn fn, void *context) {
   pool().run(chunks, fn, context);
 }
 
+int quantc::kernels::threadBudget() { return callThreads; }
+
 namespace {
 /// Grow-only aligned buffers; freed when the thread exits.
 struct ScratchSlots {

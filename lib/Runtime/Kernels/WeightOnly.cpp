@@ -30,13 +30,14 @@
 namespace {
 constexpr int kPanel = QC_WMATMUL_PANEL;
 constexpr int kRows = 4;                 // activation rows per weight pass
-constexpr int64_t kPanelsPerChunk = 2;   // work unit of the thread pool
 constexpr int64_t kBlockBytes = kPanel * 4; // one 32-bit word per column
 constexpr int64_t kVectorBytes = kPanel * sizeof(float); // scales of a panel
 // How far ahead of the stream to fetch: about one DRAM latency at full
 // bandwidth. The hardware prefetchers alone leave one core at about 70 % of
 // its read bandwidth (benchmarks/weight_only_gemv.py).
 constexpr int64_t kPrefetchBytes = 8192;
+/// Layers below this many multiply-adds run on the calling thread alone.
+constexpr int64_t kParallelWeights = int64_t(1) << 16;
 
 struct Layer {
   const int64_t *p;
@@ -60,18 +61,23 @@ struct Work {
   const uint8_t *packed;
   const float *rowSums; // [M][groups] sums of x over each group
   float *output;
+  int64_t panelsPerChunk;
 
   static void chunk(void *self, int64_t index) { static_cast<Work *>(self)->run(index); }
 
   void run(int64_t index) const {
-    int64_t last = std::min(layer.panels(), (index + 1) * kPanelsPerChunk);
-    for (int64_t p = index * kPanelsPerChunk; p < last; ++p)
+    int64_t first = index * panelsPerChunk;
+    int64_t last = std::min(layer.panels(), first + panelsPerChunk);
+    // Prefetches stop at the chunk's end: the next panels belong to another
+    // thread, which reads them itself.
+    const uint8_t *end = packed + last * layer.panelBytes();
+    for (int64_t p = first; p < last; ++p)
       for (int64_t m = 0; m < layer[QC_WMATMUL_M]; m += kRows) {
         int rows = static_cast<int>(std::min<int64_t>(kRows, layer[QC_WMATMUL_M] - m));
         if (layer[QC_WMATMUL_BITS] == 4)
-          panel<4>(p, m, rows);
+          panel<4>(p, m, rows, end);
         else
-          panel<8>(p, m, rows);
+          panel<8>(p, m, rows, end);
       }
   }
 
@@ -80,12 +86,12 @@ struct Work {
 
 #if defined(__AVX512F__)
   template <int Bits>
-  void panel(int64_t p, int64_t m0, int rows) const {
+  void panel(int64_t p, int64_t m0, int rows, const uint8_t *end) const {
     switch (rows) {
-    case 1: return panelAVX512<Bits, 1>(p, m0);
-    case 2: return panelAVX512<Bits, 2>(p, m0);
-    case 3: return panelAVX512<Bits, 3>(p, m0);
-    default: return panelAVX512<Bits, 4>(p, m0);
+    case 1: return panelAVX512<Bits, 1>(p, m0, end);
+    case 2: return panelAVX512<Bits, 2>(p, m0, end);
+    case 3: return panelAVX512<Bits, 3>(p, m0, end);
+    default: return panelAVX512<Bits, 4>(p, m0, end);
     }
   }
 
@@ -145,12 +151,13 @@ struct Work {
   }
 
   template <int Bits, int Rows>
-  void panelAVX512(int64_t p, int64_t m0) const {
+  void panelAVX512(int64_t p, int64_t m0, const uint8_t *end) const {
     constexpr int kRowsPerBlock = 32 / Bits;
     int64_t group = layer[QC_WMATMUL_GROUP];
     int64_t fullBlocks = group / kRowsPerBlock;
     int rest = static_cast<int>(group % kRowsPerBlock);
     const uint8_t *stream = packed + p * layer.panelBytes();
+    const uint8_t *lastPrefetch = end - kPrefetchBytes - 128;
     const __m512 levels = _mm512_set1_ps(float(1 << Bits));
     const __m512 zeroPoint = _mm512_set1_ps(float(layer[QC_WMATMUL_ZERO_POINT]));
     auto load = [&stream](int h) { return _mm512_loadu_si512(stream + 64 * h); };
@@ -166,9 +173,10 @@ struct Work {
       for (int r = 0; r < Rows; ++r)
         x[r] = row(m0 + r) + g * group;
       for (int64_t b = 0; b < fullBlocks; ++b, stream += kBlockBytes) {
-        for (int line = 0; line < 2; ++line)
-          _mm_prefetch(reinterpret_cast<const char *>(stream) + kPrefetchBytes + 64 * line,
-                       _MM_HINT_T0);
+        if (stream <= lastPrefetch)
+          for (int line = 0; line < 2; ++line)
+            _mm_prefetch(reinterpret_cast<const char *>(stream) + kPrefetchBytes + 64 * line,
+                         _MM_HINT_T0);
         __m512i words[2] = {load(0), load(1)};
         accumulateBlock<Bits, Rows>(words, x, acc,
                                     std::make_integer_sequence<int, kRowsPerBlock>());
@@ -214,7 +222,7 @@ struct Work {
   }
 #else
   template <int Bits>
-  void panel(int64_t p, int64_t m0, int rows) const {
+  void panel(int64_t p, int64_t m0, int rows, const uint8_t *) const {
     constexpr int kRowsPerBlock = 32 / Bits;
     constexpr uint32_t kMask = (1u << Bits) - 1;
     int64_t group = layer[QC_WMATMUL_GROUP];
@@ -279,12 +287,10 @@ extern "C" void QUANTC_WMATMUL_NAME(const float *input, const uint8_t *packed,
         sum += input[r * k + i];
       rowSums[r * groups + g] = sum;
     }
-  Work work{layer, input, bias, packed, rowSums, output};
-  int64_t chunks = (layer.panels() + kPanelsPerChunk - 1) / kPanelsPerChunk;
-  // Small layers stay on the calling thread.
-  if (m * k * layer[QC_WMATMUL_N] < (int64_t(1) << 20))
-    for (int64_t i = 0; i < chunks; ++i)
-      Work::chunk(&work, i);
-  else
-    quantc::kernels::parallelFor(chunks, Work::chunk, &work);
+  // One contiguous run of panels per thread: the stream of each stays
+  // sequential and its prefetches useful. Small layers stay on the caller.
+  int64_t threads = m * k * layer[QC_WMATMUL_N] < kParallelWeights ? 1 : quantc::kernels::threadBudget();
+  int64_t perChunk = (layer.panels() + threads - 1) / threads;
+  Work work{layer, input, bias, packed, rowSums, output, perChunk};
+  quantc::kernels::parallelFor((layer.panels() + perChunk - 1) / perChunk, Work::chunk, &work);
 }
