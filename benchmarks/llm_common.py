@@ -22,6 +22,11 @@ FORMATS = {
     "int8 per channel": ["--weight", "i8"],
     "int4 per channel": ["--weight", "i4"],
     "int4 g64": ["--weight", "i4", "--granularity", "per_group", "--group-size", "64"],
+    # The same weights on inputs rounded to int8 blocks of 32 (--dynamic-int8).
+    "int8 per channel, int8 inputs": ["--weight", "i8", "--dynamic-int8"],
+    "int4 per channel, int8 inputs": ["--weight", "i4", "--dynamic-int8"],
+    "int4 g64, int8 inputs": ["--weight", "i4", "--granularity", "per_group", "--group-size", "64",
+                              "--dynamic-int8"],
 }
 
 
@@ -60,7 +65,7 @@ def shakespeare_text(play):
 def generator_library(onnx_path, fmt, step_tokens=1):
     """Compiles (once) the generator library of a weight format; returns its
     path, compile seconds and the compiler's peak resident MiB."""
-    name = fmt.replace(" ", "-")
+    name = fmt.replace(",", "").replace(" ", "-")
     library = CACHE / f"smollm2-{name}-t{step_tokens}.so"
     report = pathlib.Path(str(library) + ".time")
     if not library.exists():

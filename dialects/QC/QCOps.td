@@ -201,12 +201,22 @@ def QC_MatMulOp : QC_Op<"matmul", [InferTypeOpAdaptor]> {
   let description = [{
     `numpy.matmul`: 1-D operands are promoted to matrices, leading batch
     dimensions broadcast.
+
+    With `dynamic_int8_block` = B, `lhs` is first rounded at run time to
+    symmetric int8, one scale per B consecutive values of each row (along
+    the reduced dimension, which B divides): for a block with largest
+    magnitude a, q = round_half_even(x * (127 / a)) and x becomes
+    q * (a / 127) (a block of zeros stays zero). This is how weight-only
+    layers run on integer dot products (ONNX Runtime's MatMulNBits
+    `accuracy_level = 4`, llama.cpp's 8-bit activation blocks).
   }];
-  let arguments = (ins QC_FloatTensor:$lhs, QC_FloatTensor:$rhs);
+  let arguments = (ins QC_FloatTensor:$lhs, QC_FloatTensor:$rhs,
+                   OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$dynamic_int8_block);
   let results = (outs QC_FloatTensor:$output);
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
   }];
+  let hasVerifier = 1;
 }
 
 def QC_GemmOp : QC_Op<"gemm", [InferTypeOpAdaptor]> {
@@ -214,13 +224,15 @@ def QC_GemmOp : QC_Op<"gemm", [InferTypeOpAdaptor]> {
   let description = [{
     ONNX `Gemm`: `op(x)` transposes `x` when the matching `trans_*` attribute
     is set; `c` is optional and broadcasts to the `[M, N]` result.
+    `dynamic_int8_block` rounds `a` (not transposed) as in `qc.matmul`.
   }];
   let arguments = (ins QC_FloatTensor:$a, QC_FloatTensor:$b,
                    Optional<QC_FloatTensor>:$c,
                    DefaultValuedAttr<F32Attr, "1.0">:$alpha,
                    DefaultValuedAttr<F32Attr, "1.0">:$beta,
                    DefaultValuedAttr<BoolAttr, "false">:$trans_a,
-                   DefaultValuedAttr<BoolAttr, "false">:$trans_b);
+                   DefaultValuedAttr<BoolAttr, "false">:$trans_b,
+                   OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$dynamic_int8_block);
   let results = (outs QC_FloatTensor:$output);
   let assemblyFormat = [{
     $a `,` $b (`,` $c^)? attr-dict `:` functional-type(operands, results)

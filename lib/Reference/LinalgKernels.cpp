@@ -7,6 +7,7 @@
 #include "Im2Col.h"
 #include "Kernels.h"
 #include "quantc/Dialect/QC/QCOps.h"
+#include "quantc/Dialect/QC/QuantUtils.h"
 #include "quantc/Runtime/FloatMatMulBlock.h"
 
 #include "llvm/Support/Parallel.h"
@@ -55,8 +56,21 @@ std::vector<float> transposed(ArrayRef<float> x, int64_t rows, int64_t cols) {
   return t;
 }
 
+/// The lhs values a layer multiplies: `lhs`, or a copy rounded as its
+/// dynamic_int8_block says.
+ArrayRef<float> layerInput(const Tensor &lhs, std::optional<uint64_t> block,
+                           std::vector<float> &rounded) {
+  if (!block)
+    return lhs.floats();
+  rounded.assign(lhs.floats().begin(), lhs.floats().end());
+  qc::roundToDynamicInt8(rounded, static_cast<int64_t>(*block));
+  return rounded;
+}
+
 FailureOr<Tensor> matmulKernel(qc::MatMulOp op, OperandTensors args) {
   Tensor out = makeResult(op);
+  std::vector<float> rounded;
+  ArrayRef<float> lhs = layerInput(*args[0], op.getDynamicInt8Block(), rounded);
   SmallVector<int64_t> a(args[0]->getShape()), b(args[1]->getShape());
   if (a.size() == 1)
     a.insert(a.begin(), 1);
@@ -71,7 +85,7 @@ FailureOr<Tensor> matmulKernel(qc::MatMulOp op, OperandTensors args) {
   SmallVector<int64_t> aBatch(ArrayRef(a).drop_back(2)), bBatch(ArrayRef(b).drop_back(2));
   std::array<SmallVector<int64_t>, 2> strides = {
       broadcastStrides(aBatch, batch), broadcastStrides(bBatch, batch)};
-  const float *x = args[0]->floats().data(), *y = args[1]->floats().data();
+  const float *x = lhs.data(), *y = args[1]->floats().data();
   float *o = out.floats().data();
   forEachIndex<2>(batch, strides, [&](int64_t i, auto off) {
     sgemm(m, n, k, x + off[0] * m * k, k, y + off[1] * k * n, n, o + i * m * n,
@@ -85,8 +99,9 @@ FailureOr<Tensor> gemmKernel(qc::GemmOp op, OperandTensors args) {
   int64_t m = out.getShape()[0], n = out.getShape()[1];
   const Tensor &a = *args[0], &b = *args[1];
   int64_t k = op.getTransA() ? a.getShape()[0] : a.getShape()[1];
-  std::vector<float> at, bt;
-  const float *ap = a.floats().data(), *bp = b.floats().data();
+  std::vector<float> at, bt, rounded;
+  const float *ap = layerInput(a, op.getDynamicInt8Block(), rounded).data();
+  const float *bp = b.floats().data();
   if (op.getTransA())
     ap = (at = transposed(a.floats(), k, m)).data();
   if (op.getTransB())

@@ -265,6 +265,27 @@ def test_weight_only_layers(op, config, cpu, tmp_path):
     np.testing.assert_array_equal(split, alone)
 
 
+@pytest.mark.parametrize("cpu", ["znver4", "x86-64-v3", "x86-64"])
+@pytest.mark.parametrize("config", ["i4-channel", "i4-group32", "i8-channel", "i8-group64"])
+@pytest.mark.parametrize("op", ["MatMul", "Gemm"])
+def test_weight_only_int8_inputs(op, config, cpu, tmp_path):
+    """--dynamic-int8: the kernel's integer dot products on inputs rounded
+    to int8 blocks agree with the evaluator, which rounds the input and
+    multiplies floats; one thread or three give the same bits."""
+    ir, library, inputs = compile_weight_only(op, config, tmp_path,
+                                              ["--target-cpu", cpu, "--dynamic-int8"])
+    assert "dynamic_int8_block = 32" in ir.read_text()
+    expected = quant_run(ir, inputs, tmp_path)["Y"]
+    alone = run_library(library, inputs, tmp_path)["Y"]
+    assert max_rel_error(alone, expected) <= 1e-5
+    split = run_library(library, inputs, tmp_path, ["--num-threads", "3"])["Y"]
+    np.testing.assert_array_equal(split, alone)
+    # Rounding the input is a real change: float inputs give other results.
+    (tmp_path / "f").mkdir()
+    _, float_library, _ = compile_weight_only(op, config, tmp_path / "f", ["--target-cpu", cpu])
+    assert max_rel_error(run_library(float_library, inputs, tmp_path)["Y"], alone) > 1e-4
+
+
 @pytest.mark.parametrize("symmetric", [False, True])
 def test_matmul_nbits_compiled(symmetric, tmp_path):
     """ONNX Runtime's MatMulNBits (unsigned 4-bit, zero points per block)

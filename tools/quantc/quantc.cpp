@@ -123,12 +123,30 @@ static cl::opt<std::string> granularity(
 static cl::opt<int64_t> groupSize(
     "group-size", cl::init(0),
     cl::desc("Weights per scale along the reduction dimension (per_group)"), cl::cat(quantCategory));
+static cl::opt<bool> dynamicInt8(
+    "dynamic-int8",
+    cl::desc("Weight-only layers: round their inputs to int8 at run time and "
+             "multiply integers (qc-dynamic-int8-activations; as llama.cpp's "
+             "formats and ONNX Runtime's MatMulNBits accuracy_level 4 do)"),
+    cl::cat(quantCategory));
+static cl::opt<int64_t> dynamicInt8Block(
+    "dynamic-int8-block", cl::init(32),
+    cl::desc("--dynamic-int8: input values per int8 scale"), cl::cat(quantCategory));
 static cl::opt<bool> showRemarks(
     "remarks", cl::desc("Print the passes' remarks (layers kept in QDQ form, "
                         "...)"), cl::cat(ioCategory));
 static cl::opt<std::string> dumpIR(
     "save-ir", cl::desc("Also write the quantized qc IR to this file"), cl::cat(ioCategory));
 
+
+/// --dynamic-int8: weight-only layers take int8 inputs.
+static void addDynamicInt8(PassManager &pm) {
+  if (!dynamicInt8)
+    return;
+  QCDynamicInt8ActivationsOptions options;
+  options.blockSize = dynamicInt8Block;
+  pm.addNestedPass<func::FuncOp>(createQCDynamicInt8Activations(options));
+}
 
 /// --generator: the decoder becomes a step over a runtime KV cache; without
 /// calibration data, --weight i8 / i4 quantizes its weights only.
@@ -153,6 +171,7 @@ static LogicalResult buildGenerator(ModuleOp module) {
     pm.addPass(createQCQuantize(options));
     pm.addPass(createQCFoldScales());
   }
+  addDynamicInt8(pm);
   return pm.run(module);
 }
 
@@ -181,6 +200,7 @@ static LogicalResult quantize(ModuleOp module) {
     options.pareto = pareto;
     buildQuantizePipeline(pm, options);
   }
+  addDynamicInt8(pm);
   return pm.run(module);
 }
 

@@ -134,7 +134,14 @@ void quantc_bmatmul(const uint16_t *a, const uint16_t *b, const int64_t *params,
    - with QC_WMATMUL_ZERO_SCALES, its 32 float zero scales; otherwise every
      zero point is QC_WMATMUL_ZERO_POINT.
    So each weight is unpacked by one rotate and one mask in a register, with
-   no shuffles, and never written back to memory. */
+   no shuffles, and never written back to memory.
+
+   With QC_WMATMUL_INT8_BLOCK = B > 0 (qc.matmul's dynamic_int8_block), x
+   is first rounded to int8, one scale per B values of a row (B divides the
+   group and is a multiple of s): a = max |x|, q = round_half_even(x *
+   (127 / a)), scale a / 127. The integer sums over each block (VNNI
+   vpdpbusd: a word's bytes, or its low and high nibbles, against four
+   values of q) are exact; they are scaled per block and then per group. */
 #define QC_WMATMUL_PANEL 32
 
 enum qc_wmatmul_param {
@@ -144,6 +151,7 @@ enum qc_wmatmul_param {
   QC_WMATMUL_HAS_BIAS,
   QC_WMATMUL_ZERO_SCALES,     /* 1: zero scales in the stream */
   QC_WMATMUL_ZERO_POINT,      /* every zero point, without zero scales */
+  QC_WMATMUL_INT8_BLOCK,      /* 0: float x; B: x rounded to int8 per B values */
   QC_WMATMUL_NUM_PARAMS
 };
 

@@ -148,6 +148,8 @@ struct MatMulLowering : OpConversionPattern<qc::MatMulOp> {
     auto type = cast<RankedTensorType>(op.getType());
     if (type.getRank() == 0)
       return rewriter.notifyMatchFailure(op, "vector dot product");
+    if (op.getDynamicInt8Block())
+      return rewriter.notifyMatchFailure(op, "int8 inputs: the weight-only kernel only");
     Location loc = op.getLoc();
     auto maps = matmulMaps(cast<ShapedType>(op.getLhs().getType()).getShape(),
                            cast<ShapedType>(op.getRhs().getType()).getShape(),
@@ -164,6 +166,8 @@ struct GemmLowering : OpConversionPattern<qc::GemmOp> {
   LogicalResult
   matchAndRewrite(qc::GemmOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    if (op.getDynamicInt8Block())
+      return rewriter.notifyMatchFailure(op, "int8 inputs: the weight-only kernel only");
     auto type = cast<RankedTensorType>(op.getType());
     Location loc = op.getLoc();
     MLIRContext *ctx = getContext();

@@ -395,7 +395,8 @@ struct FloatMatMulLowering : KernelCallPattern<qc::MatMulOp> {
     auto lhs = cast<RankedTensorType>(op.getLhs().getType());
     auto rhs = cast<RankedTensorType>(op.getRhs().getType());
     auto type = cast<RankedTensorType>(op.getType());
-    if (!type.getElementType().isF32() || lhs.getRank() < 2 || rhs.getRank() < 2)
+    if (!type.getElementType().isF32() || lhs.getRank() < 2 || rhs.getRank() < 2 ||
+        op.getDynamicInt8Block())
       return failure();
     bool batchedB = rhs.getRank() > 2;
     if (batchedB && lhs.getShape().drop_back(2) != rhs.getShape().drop_back(2))
@@ -500,7 +501,7 @@ struct FloatGemmLowering : KernelCallPattern<qc::GemmOp> {
   matchAndRewrite(qc::GemmOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
-    if (!type.getElementType().isF32() || op.getTransA())
+    if (!type.getElementType().isF32() || op.getTransA() || op.getDynamicInt8Block())
       return failure();
     int64_t k = cast<ShapedType>(op.getA().getType()).getShape().back();
     SmallVector<int64_t> params(QC_FMATMUL_NUM_PARAMS, 0);

@@ -147,7 +147,7 @@ Value packedConstant(OpBuilder &b, Location loc, const QuantizedWeight &w,
 
 /// Lowers `op` (result [..., N] = lhs [..., K] x weight + bias) to one call.
 LogicalResult lowerWeightOnly(Operation *op, Value lhs, const QuantizedWeight &w,
-                              Value bias, StringRef suffix,
+                              Value bias, std::optional<uint64_t> int8Block, StringRef suffix,
                               ConversionPatternRewriter &rewriter) {
   Location loc = op->getLoc();
   std::optional<int64_t> zeroPoint = uniformZeroPoint(w);
@@ -161,6 +161,10 @@ LogicalResult lowerWeightOnly(Operation *op, Value lhs, const QuantizedWeight &w
   params[QC_WMATMUL_HAS_BIAS] = bias != nullptr;
   params[QC_WMATMUL_ZERO_SCALES] = !zeroPoint;
   params[QC_WMATMUL_ZERO_POINT] = zeroPoint.value_or(0);
+  params[QC_WMATMUL_INT8_BLOCK] = int8Block.value_or(0);
+  if (int8Block && (w.group % params[QC_WMATMUL_INT8_BLOCK] ||
+                    params[QC_WMATMUL_INT8_BLOCK] % (32 / params[QC_WMATMUL_BITS])))
+    return rewriter.notifyMatchFailure(op, "dynamic_int8_block does not fit the weight groups");
   Type f32 = rewriter.getF32Type();
   SmallVector<Value> inputs = {
       lhs, packedConstant(rewriter, loc, w, zeroPoint),
@@ -348,10 +352,14 @@ struct WeightOnlyLowering {
   std::string suffix;
 
   LogicalResult lower(Operation *op, Value lhs, const QuantizedWeight &w, Value bias,
+                      std::optional<uint64_t> int8Block,
                       ConversionPatternRewriter &rewriter) const {
-    if (suffix.empty())
+    if (suffix.empty()) {
+      if (int8Block)
+        return rewriter.notifyMatchFailure(op, "no unpacking form of dynamic_int8_block");
       return lowerUnpacking(op, lhs, w, bias, rewriter);
-    return lowerWeightOnly(op, lhs, w, bias, suffix, rewriter);
+    }
+    return lowerWeightOnly(op, lhs, w, bias, int8Block, suffix, rewriter);
   }
 };
 
@@ -370,7 +378,7 @@ struct WeightOnlyMatMulLowering : OpConversionPattern<qc::MatMulOp>, WeightOnlyL
     FailureOr<QuantizedWeight> w = matchWeight(op.getRhs(), /*transposed=*/false);
     if (failed(w))
       return failure();
-    return lower(op, adaptor.getLhs(), *w, nullptr, rewriter);
+    return lower(op, adaptor.getLhs(), *w, nullptr, op.getDynamicInt8Block(), rewriter);
   }
 };
 
@@ -396,7 +404,7 @@ struct WeightOnlyGemmLowering : OpConversionPattern<qc::GemmOp>, WeightOnlyLower
           biasType.getShape().back() != w->n)
         return failure();
     }
-    return lower(op, adaptor.getA(), *w, bias, rewriter);
+    return lower(op, adaptor.getA(), *w, bias, op.getDynamicInt8Block(), rewriter);
   }
 };
 } // namespace

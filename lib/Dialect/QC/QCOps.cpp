@@ -147,7 +147,28 @@ LogicalResult CastOp::verify() {
   return success();
 }
 
+/// The reduced dimension of a layer whose lhs is rounded to int8 in blocks
+/// of `block` must be made of whole blocks.
+static LogicalResult verifyDynamicInt8Block(Operation *op, std::optional<uint64_t> block,
+                                            int64_t reduced) {
+  if (!block || ShapedType::isDynamic(reduced) || reduced % static_cast<int64_t>(*block) == 0)
+    return success();
+  return op->emitOpError("dynamic_int8_block ")
+         << *block << " does not divide the reduced dimension " << reduced;
+}
+
+LogicalResult MatMulOp::verify() {
+  if (getLhs().getType().getRank() == 0)
+    return success();
+  return verifyDynamicInt8Block(*this, getDynamicInt8Block(), getLhs().getType().getShape().back());
+}
+
 LogicalResult GemmOp::verify() {
+  if (getDynamicInt8Block() && getTransA())
+    return emitOpError("dynamic_int8_block needs a that is not transposed");
+  if (getDynamicInt8Block() &&
+      failed(verifyDynamicInt8Block(*this, getDynamicInt8Block(), getA().getType().getShape().back())))
+    return failure();
   if (!getC())
     return success();
   if (failed(broadcastShapes(getC().getType().getShape(), getType().getShape())) ||

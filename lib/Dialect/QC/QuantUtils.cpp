@@ -265,3 +265,17 @@ LogicalResult qc::collectElementwiseRegion(Value root,
              [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
   return success();
 }
+
+void qc::roundToDynamicInt8(MutableArrayRef<float> values, int64_t block) {
+  for (size_t start = 0; start + block <= values.size(); start += block) {
+    MutableArrayRef<float> x = values.slice(start, block);
+    float largest = 0.0f;
+    for (float v : x)
+      largest = std::max(largest, std::fabs(v));
+    if (largest == 0.0f)
+      continue;
+    float inverse = 127.0f / largest, scale = largest / 127.0f;
+    for (float &v : x)
+      v = std::nearbyint(v * inverse) * scale;
+  }
+}

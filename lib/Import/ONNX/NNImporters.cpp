@@ -134,7 +134,7 @@ LogicalResult importConvTranspose(NodeImporter &n) {
 }
 
 LogicalResult importMatMul(NodeImporter &n) {
-  n.setOutput(0, n.create<qc::MatMulOp>(n.input(0), n.input(1)));
+  n.setOutput(0, n.create<qc::MatMulOp>(n.input(0), n.input(1), IntegerAttr()));
   return success();
 }
 
@@ -147,7 +147,7 @@ LogicalResult importGemm(NodeImporter &n) {
                      f32Attr(n, n.getFloat("alpha", 1.0f)),
                      f32Attr(n, n.getFloat("beta", 1.0f)),
                      n.builder().getBoolAttr(n.getInt("transA", 0)),
-                     n.builder().getBoolAttr(n.getInt("transB", 0))));
+                     n.builder().getBoolAttr(n.getInt("transB", 0)), IntegerAttr()));
   return success();
 }
 

@@ -328,7 +328,7 @@ LogicalResult importQLinearMatMul(NodeImporter &n) {
   FailureOr<Value> b = dequantizeInput(n, 3, {4, 5}, -1);
   if (failed(a) || failed(b))
     return failure();
-  Value y = n.create<qc::MatMulOp>(*a, *b);
+  Value y = n.create<qc::MatMulOp>(*a, *b, IntegerAttr());
   return setQLinearOutput(n, y);
 }
 
@@ -551,7 +551,7 @@ LogicalResult importMatMulNBits(NodeImporter &n) {
                                        reference::createConstant(
                                            n.builder(), n.loc(), quantized, "weight"));
   Value wt = n.create<qc::TransposeOp>(w, n.builder().getDenseI64ArrayAttr({1, 0}));
-  n.setOutput(0, n.create<qc::MatMulOp>(n.input(0), wt));
+  n.setOutput(0, n.create<qc::MatMulOp>(n.input(0), wt, IntegerAttr()));
   return success();
 }
 } // namespace

@@ -39,8 +39,8 @@ bool hasBF16();
 /// Who uses which scratch buffer (kernels may hold several at once).
 enum ScratchSlot {
   kQLayerRows, kQLayerPanels, kQLayerSums, kFConvColumns, kWeightOnlyRowSums,
-  kFMatMulTransposed, kBMatMulA, kBMatMulB, kBMatMulWidened, kAttentionScores,
-  kNumScratchSlots
+  kWeightOnlyInt8, kWeightOnlyInt8Scales, kFMatMulTransposed, kBMatMulA, kBMatMulB,
+  kBMatMulWidened, kAttentionScores, kNumScratchSlots
 };
 
 /// Scratch memory of the calling thread, 64-byte aligned, reused across

@@ -16,11 +16,19 @@
 // targets run a plain loop over fixed 32-wide arrays, which the compiler
 // vectorizes.
 //
+// With int8 inputs (QC_WMATMUL_INT8_BLOCK), x is rounded once per call to
+// int8 blocks and the weights meet it in vpdpbusd: a word's bytes (8-bit),
+// or its low and high nibbles (4-bit: rows 0, 2, 4, 6 and 1, 3, 5, 7, so the
+// rounded x is stored in that order), four rows per 32-bit lane. That is
+// three logic ops and two dot products per 128 four-bit weights, against
+// eight rotates, eight masks and eight FMAs on float x.
+//
 //===----------------------------------------------------------------------===//
 #include "Kernels.h"
 #include "quantc/Runtime/Microkernels.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <utility>
 #if defined(__AVX512F__)
@@ -53,13 +61,87 @@ struct Layer {
     return blocksPerGroup() * kBlockBytes + kVectorBytes * (1 + p[QC_WMATMUL_ZERO_SCALES]);
   }
   int64_t panelBytes() const { return groups() * groupBytes(); }
+  int64_t int8Block() const { return p[QC_WMATMUL_INT8_BLOCK]; }
+  int64_t int8Blocks() const { return p[QC_WMATMUL_K] / int8Block(); }
 };
+
+/// x rounded to int8 as Microkernels.h says: `quantized` [M][K] (each 8 rows
+/// of a 4-bit layer's blocks reordered even rows first), `scales`
+/// [M][K / block], and per row and group the sum of the rounded values,
+/// scaled, in `groupSums` [M][groups].
+struct RoundedInput {
+  int8_t *quantized;
+  float *scales, *groupSums;
+};
+
+/// The largest magnitude in x[0, count).
+float largestMagnitude(const float *x, int64_t count) {
+  int64_t i = 0;
+  float largest = 0.0f;
+#if defined(__AVX512F__)
+  __m512 top = _mm512_setzero_ps();
+  for (; i + 16 <= count; i += 16)
+    top = _mm512_max_ps(top, _mm512_abs_ps(_mm512_loadu_ps(x + i)));
+  largest = _mm512_reduce_max_ps(top);
+#endif
+  for (; i < count; ++i)
+    largest = std::max(largest, std::fabs(x[i]));
+  return largest;
+}
+
+/// Rounds one block of `count` values with `inverse` (a multiple of 8 when
+/// `evenRowsFirst`); returns the sum of the integers.
+int32_t roundBlock(const float *x, int64_t count, float inverse, bool evenRowsFirst,
+                   int8_t *out) {
+  int32_t sum = 0;
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  const __m512i order = evenRowsFirst
+                            ? _mm512_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15)
+                            : _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  __m512i sums = _mm512_setzero_si512();
+  // Rounded in the current (nearest-even) mode, as std::nearbyint does.
+  for (; i + 16 <= count; i += 16) {
+    __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + i), _mm512_set1_ps(inverse)));
+    sums = _mm512_add_epi32(sums, q);
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(out + i),
+                     _mm512_cvtsepi32_epi8(_mm512_permutexvar_epi32(order, q)));
+  }
+  sum = _mm512_reduce_add_epi32(sums);
+#endif
+  for (; i < count; ++i) {
+    auto q = static_cast<int32_t>(std::nearbyint(x[i] * inverse));
+    int j = static_cast<int>(i % 8);
+    out[evenRowsFirst ? i - j + (j % 2) * 4 + j / 2 : i] = static_cast<int8_t>(q);
+    sum += q;
+  }
+  return sum;
+}
+
+void roundInput(const Layer &layer, const float *input, RoundedInput rounded) {
+  int64_t k = layer[QC_WMATMUL_K], block = layer.int8Block();
+  int64_t blocksPerGroup = layer[QC_WMATMUL_GROUP] / block;
+  bool evenRowsFirst = layer[QC_WMATMUL_BITS] == 4;
+  for (int64_t m = 0; m < layer[QC_WMATMUL_M]; ++m)
+    for (int64_t b = 0; b < layer.int8Blocks(); ++b) {
+      const float *x = input + m * k + b * block;
+      float largest = largestMagnitude(x, block);
+      float inverse = largest == 0.0f ? 0.0f : 127.0f / largest;
+      float scale = largest / 127.0f;
+      int32_t sum = roundBlock(x, block, inverse, evenRowsFirst,
+                               rounded.quantized + m * k + b * block);
+      rounded.scales[m * layer.int8Blocks() + b] = scale;
+      float &groupSum = rounded.groupSums[m * layer.groups() + b / blocksPerGroup];
+      groupSum = (b % blocksPerGroup ? groupSum : 0.0f) + scale * static_cast<float>(sum);
+    }
+}
 
 struct Work {
   Layer layer;
   const float *input, *bias;
   const uint8_t *packed;
   const float *rowSums; // [M][groups] sums of x over each group
+  RoundedInput rounded;  // with int8 inputs
   float *output;
   int64_t panelsPerChunk;
 
@@ -74,7 +156,9 @@ struct Work {
     for (int64_t p = first; p < last; ++p)
       for (int64_t m = 0; m < layer[QC_WMATMUL_M]; m += kRows) {
         int rows = static_cast<int>(std::min<int64_t>(kRows, layer[QC_WMATMUL_M] - m));
-        if (layer[QC_WMATMUL_BITS] == 4)
+        if (layer.int8Block())
+          layer[QC_WMATMUL_BITS] == 4 ? int8Panel<4>(p, m, rows, end) : int8Panel<8>(p, m, rows, end);
+        else if (layer[QC_WMATMUL_BITS] == 4)
           panel<4>(p, m, rows, end);
         else
           panel<8>(p, m, rows, end);
@@ -83,6 +167,11 @@ struct Work {
 
   float rowSum(int64_t m, int64_t g) const { return rowSums[m * layer.groups() + g]; }
   const float *row(int64_t m) const { return input + m * layer[QC_WMATMUL_K]; }
+  const int8_t *int8Row(int64_t m) const { return rounded.quantized + m * layer[QC_WMATMUL_K]; }
+  float int8Scale(int64_t m, int64_t b) const { return rounded.scales[m * layer.int8Blocks() + b]; }
+  float int8GroupSum(int64_t m, int64_t g) const {
+    return rounded.groupSums[m * layer.groups() + g];
+  }
 
 #if defined(__AVX512F__)
   template <int Bits>
@@ -209,6 +298,109 @@ struct Work {
         }
       }
     }
+    store<Rows>(p, m0, out);
+  }
+  template <int Bits>
+  void int8Panel(int64_t p, int64_t m0, int rows, const uint8_t *end) const {
+    switch (rows) {
+    case 1: return int8PanelAVX512<Bits, 1>(p, m0, end);
+    case 2: return int8PanelAVX512<Bits, 2>(p, m0, end);
+    case 3: return int8PanelAVX512<Bits, 3>(p, m0, end);
+    default: return int8PanelAVX512<Bits, 4>(p, m0, end);
+    }
+  }
+
+  /// Integer sums of one block row pair (32 columns) against four rounded
+  /// inputs per lane: 4-bit words give two (low and high nibbles).
+  template <int Bits, int Rows, int Chains>
+  static void dotWords(const __m512i (&words)[2], const int8_t *const (&x)[Rows],
+                       __m512i (&acc)[Chains][Rows][2]) {
+    auto lanes = [](const int8_t *q) {
+      int32_t four;
+      std::memcpy(&four, q, 4);
+      return _mm512_set1_epi32(four);
+    };
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    for (int h = 0; h < 2; ++h) {
+      if constexpr (Bits == 4) {
+        __m512i low = _mm512_and_si512(words[h], nibble);
+        __m512i high = _mm512_and_si512(_mm512_srli_epi32(words[h], 4), nibble);
+        for (int r = 0; r < Rows; ++r) {
+          acc[0][r][h] = _mm512_dpbusd_epi32(acc[0][r][h], low, lanes(x[r]));
+          acc[Chains - 1][r][h] = _mm512_dpbusd_epi32(acc[Chains - 1][r][h], high, lanes(x[r] + 4));
+        }
+      } else {
+        for (int r = 0; r < Rows; ++r)
+          acc[0][r][h] = _mm512_dpbusd_epi32(acc[0][r][h], words[h], lanes(x[r]));
+      }
+    }
+  }
+
+  template <int Bits, int Rows>
+  void int8PanelAVX512(int64_t p, int64_t m0, const uint8_t *end) const {
+    constexpr int kRowsPerBlock = 32 / Bits;
+    constexpr int kChains = Rows == 1 && Bits == 4 ? 2 : 1; // low and high nibbles apart
+    int64_t block = layer.int8Block(), blocksPerGroup = layer[QC_WMATMUL_GROUP] / block;
+    int64_t wordsPerBlock = block / kRowsPerBlock;
+    const uint8_t *stream = packed + p * layer.panelBytes();
+    const uint8_t *lastPrefetch = end - kPrefetchBytes - 128;
+    const __m512 zeroPoint = _mm512_set1_ps(float(layer[QC_WMATMUL_ZERO_POINT]));
+    auto load = [&stream](int h) { return _mm512_loadu_si512(stream + 64 * h); };
+    __m512 out[Rows][2];
+    for (int r = 0; r < Rows; ++r)
+      out[r][0] = out[r][1] = _mm512_setzero_ps();
+    for (int64_t g = 0; g < layer.groups(); ++g) {
+      __m512 groupAcc[Rows][2];
+      for (int r = 0; r < Rows; ++r)
+        groupAcc[r][0] = groupAcc[r][1] = _mm512_setzero_ps();
+      for (int64_t b = g * blocksPerGroup; b < (g + 1) * blocksPerGroup; ++b) {
+        __m512i acc[kChains][Rows][2];
+        for (auto &chain : acc)
+          for (auto &row : chain)
+            row[0] = row[1] = _mm512_setzero_si512();
+        const int8_t *x[Rows];
+        for (int r = 0; r < Rows; ++r)
+          x[r] = int8Row(m0 + r) + b * block;
+        for (int64_t j = 0; j < wordsPerBlock; ++j, stream += kBlockBytes) {
+          if (stream <= lastPrefetch)
+            for (int line = 0; line < 2; ++line)
+              _mm_prefetch(reinterpret_cast<const char *>(stream) + kPrefetchBytes + 64 * line,
+                           _MM_HINT_T0);
+          __m512i words[2] = {load(0), load(1)};
+          dotWords<Bits, Rows, kChains>(words, x, acc);
+          for (int r = 0; r < Rows; ++r)
+            x[r] += kRowsPerBlock;
+        }
+        for (int r = 0; r < Rows; ++r)
+          for (int h = 0; h < 2; ++h) {
+            __m512i sum = acc[0][r][h];
+            if constexpr (kChains == 2)
+              sum = _mm512_add_epi32(sum, acc[1][r][h]);
+            groupAcc[r][h] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum),
+                                             _mm512_set1_ps(int8Scale(m0 + r, b)), groupAcc[r][h]);
+          }
+      }
+      // out += s * acc - s z * sum(x).
+      __m512 scale[2], zeroScale[2];
+      for (int h = 0; h < 2; ++h)
+        scale[h] = _mm512_castsi512_ps(load(h));
+      stream += kVectorBytes;
+      for (int h = 0; h < 2; ++h)
+        zeroScale[h] = layer[QC_WMATMUL_ZERO_SCALES] ? _mm512_castsi512_ps(load(h))
+                                                     : _mm512_mul_ps(scale[h], zeroPoint);
+      stream += kVectorBytes * layer[QC_WMATMUL_ZERO_SCALES];
+      for (int h = 0; h < 2; ++h)
+        for (int r = 0; r < Rows; ++r) {
+          out[r][h] = _mm512_fmadd_ps(scale[h], groupAcc[r][h], out[r][h]);
+          out[r][h] = _mm512_fnmadd_ps(zeroScale[h], _mm512_set1_ps(int8GroupSum(m0 + r, g)),
+                                       out[r][h]);
+        }
+    }
+    store<Rows>(p, m0, out);
+  }
+
+  template <int Rows>
+  void store(int64_t p, int64_t m0, const __m512 (&out)[Rows][2]) const {
     int64_t n0 = p * kPanel, width = std::min<int64_t>(kPanel, layer[QC_WMATMUL_N] - n0);
     for (int h = 0; h < 2; ++h) {
       int64_t count = std::clamp<int64_t>(width - 16 * h, 0, 16);
@@ -221,6 +413,65 @@ struct Work {
     }
   }
 #else
+  /// The int8-input product on other targets: the same integer sums per
+  /// block, then the same scaling.
+  template <int Bits>
+  void int8Panel(int64_t p, int64_t m0, int rows, const uint8_t *) const {
+    constexpr int kRowsPerBlock = 32 / Bits;
+    constexpr uint32_t kMask = (1u << Bits) - 1;
+    int64_t block = layer.int8Block(), blocksPerGroup = layer[QC_WMATMUL_GROUP] / block;
+    const uint8_t *stream = packed + p * layer.panelBytes();
+    float out[kRows][kPanel] = {};
+    for (int64_t g = 0; g < layer.groups(); ++g) {
+      float groupAcc[kRows][kPanel] = {};
+      for (int64_t b = g * blocksPerGroup; b < (g + 1) * blocksPerGroup; ++b) {
+        int32_t acc[kRows][kPanel] = {};
+        for (int64_t i = 0; i < block; ++i) {
+          uint32_t words[kPanel];
+          std::memcpy(words, stream + i / kRowsPerBlock * kBlockBytes, sizeof(words));
+          int row = static_cast<int>(i % kRowsPerBlock);
+          // Where row `row` of a word block sits among the rounded inputs.
+          int slot = Bits == 4 ? (row % 2) * 4 + row / 2 : row;
+          for (int r = 0; r < rows; ++r) {
+            int32_t x = int8Row(m0 + r)[b * block + i - row + slot];
+            for (int j = 0; j < kPanel; ++j)
+              acc[r][j] += x * static_cast<int32_t>((words[j] >> (Bits * row)) & kMask);
+          }
+        }
+        stream += block / kRowsPerBlock * kBlockBytes;
+        for (int r = 0; r < rows; ++r)
+          for (int j = 0; j < kPanel; ++j)
+            groupAcc[r][j] = std::fma(static_cast<float>(acc[r][j]), int8Scale(m0 + r, b),
+                                      groupAcc[r][j]);
+      }
+      float scale[kPanel], zeroScale[kPanel];
+      std::memcpy(scale, stream, sizeof(scale));
+      stream += kVectorBytes;
+      if (layer[QC_WMATMUL_ZERO_SCALES]) {
+        std::memcpy(zeroScale, stream, sizeof(zeroScale));
+        stream += kVectorBytes;
+      } else {
+        for (int j = 0; j < kPanel; ++j)
+          zeroScale[j] = scale[j] * static_cast<float>(layer[QC_WMATMUL_ZERO_POINT]);
+      }
+      for (int r = 0; r < rows; ++r)
+        for (int j = 0; j < kPanel; ++j)
+          out[r][j] = std::fma(-zeroScale[j], int8GroupSum(m0 + r, g),
+                               std::fma(scale[j], groupAcc[r][j], out[r][j]));
+    }
+    store(p, m0, rows, out);
+  }
+
+  void store(int64_t p, int64_t m0, int rows, const float (&out)[kRows][kPanel]) const {
+    int64_t n0 = p * kPanel;
+    int width = static_cast<int>(std::min<int64_t>(kPanel, layer[QC_WMATMUL_N] - n0));
+    for (int r = 0; r < rows; ++r) {
+      float *dst = output + (m0 + r) * layer[QC_WMATMUL_N] + n0;
+      for (int j = 0; j < width; ++j)
+        dst[j] = layer[QC_WMATMUL_HAS_BIAS] ? out[r][j] + bias[n0 + j] : out[r][j];
+    }
+  }
+
   template <int Bits>
   void panel(int64_t p, int64_t m0, int rows, const uint8_t *) const {
     constexpr int kRowsPerBlock = 32 / Bits;
@@ -260,13 +511,7 @@ struct Work {
           out[r][j] += scale[j] * acc[r][j] - zeroScale[j] * xs;
       }
     }
-    int64_t n0 = p * kPanel;
-    int width = static_cast<int>(std::min<int64_t>(kPanel, layer[QC_WMATMUL_N] - n0));
-    for (int r = 0; r < rows; ++r) {
-      float *dst = output + (m0 + r) * layer[QC_WMATMUL_N] + n0;
-      for (int j = 0; j < width; ++j)
-        dst[j] = layer[QC_WMATMUL_HAS_BIAS] ? out[r][j] + bias[n0 + j] : out[r][j];
-    }
+    store(p, m0, rows, out);
   }
 #endif
 };
@@ -278,19 +523,29 @@ extern "C" void QUANTC_WMATMUL_NAME(const float *input, const uint8_t *packed,
   Layer layer{params};
   int64_t m = layer[QC_WMATMUL_M], k = layer[QC_WMATMUL_K];
   int64_t groups = layer.groups(), group = layer[QC_WMATMUL_GROUP];
-  auto *rowSums = static_cast<float *>(quantc::kernels::scratch(
-      quantc::kernels::kWeightOnlyRowSums, m * groups * sizeof(float)));
-  for (int64_t r = 0; r < m; ++r)
-    for (int64_t g = 0; g < groups; ++g) {
-      float sum = 0.0f;
-      for (int64_t i = g * group; i < (g + 1) * group; ++i)
-        sum += input[r * k + i];
-      rowSums[r * groups + g] = sum;
-    }
+  using quantc::kernels::scratch;
+  auto *rowSums = static_cast<float *>(
+      scratch(quantc::kernels::kWeightOnlyRowSums, m * groups * sizeof(float)));
+  RoundedInput rounded{};
+  if (layer.int8Block()) {
+    rounded.quantized = static_cast<int8_t *>(scratch(quantc::kernels::kWeightOnlyInt8, m * k));
+    rounded.scales = static_cast<float *>(
+        scratch(quantc::kernels::kWeightOnlyInt8Scales, m * layer.int8Blocks() * sizeof(float)));
+    rounded.groupSums = rowSums;
+    roundInput(layer, input, rounded);
+  } else {
+    for (int64_t r = 0; r < m; ++r)
+      for (int64_t g = 0; g < groups; ++g) {
+        float sum = 0.0f;
+        for (int64_t i = g * group; i < (g + 1) * group; ++i)
+          sum += input[r * k + i];
+        rowSums[r * groups + g] = sum;
+      }
+  }
   // One contiguous run of panels per thread: the stream of each stays
   // sequential and its prefetches useful. Small layers stay on the caller.
   int64_t threads = m * k * layer[QC_WMATMUL_N] < kParallelWeights ? 1 : quantc::kernels::threadBudget();
   int64_t perChunk = (layer.panels() + threads - 1) / threads;
-  Work work{layer, input, bias, packed, rowSums, output, perChunk};
+  Work work{layer, input, bias, packed, rowSums, rounded, output, perChunk};
   quantc::kernels::parallelFor((layer.panels() + perChunk - 1) / perChunk, Work::chunk, &work);
 }

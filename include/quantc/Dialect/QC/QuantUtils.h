@@ -58,6 +58,12 @@ int64_t roundToInt(double value, RoundingMode mode);
 int64_t quantizeValue(float x, double scale, int64_t zeroPoint, int64_t qmin,
                       int64_t qmax, RoundingMode mode);
 
+/// Rounds `values` (rows of whole blocks) in place to symmetric int8, one
+/// scale per `block` consecutive values, as `dynamic_int8_block` says: the
+/// weight-only kernel (lib/Runtime/Kernels/WeightOnly.cpp) computes the same
+/// integers with the same float operations.
+void roundToDynamicInt8(llvm::MutableArrayRef<float> values, int64_t block);
+
 /// The type that quantizes the real range [lo, hi] (which contains 0) to
 /// signed `bits`-bit integers: asymmetric over the full range, or symmetric
 /// (zero point 0) over the narrow range [-(2^(bits-1) - 1), 2^(bits-1) - 1].
