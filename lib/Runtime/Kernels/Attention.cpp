@@ -75,6 +75,36 @@ scaledScores(const float *query, const float *keys, int64_t n, int64_t stride,
     scores[j] = dot(query, keys + j * stride, dim) * scale;
 }
 
+/// Query rows of one step against the cache, kRowsPerChunk rows of one
+/// head per chunk (rows are independent; later ones see more keys, so
+/// there are many small chunks).
+constexpr int64_t kRowsPerChunk = 16;
+/// Multiply-adds below which attention stays on the calling thread.
+constexpr int64_t kParallelWork = int64_t(1) << 18;
+
+struct CachedRows {
+  const float *q, *keys, *values;
+  float *out;
+  int64_t past, rows, dim, width, group;
+  float scale;
+  int64_t rowBlocks;
+
+  static void chunk(void *self, int64_t index) { static_cast<CachedRows *>(self)->run(index); }
+
+  void run(int64_t index) const {
+    int64_t h = index / rowBlocks, first = index % rowBlocks * kRowsPerChunk;
+    const float *kh = keys + (h / group) * dim, *vh = values + (h / group) * dim;
+    // Scratch of the thread that runs the chunk.
+    auto *scores = static_cast<float *>(quantc::kernels::scratch(
+        quantc::kernels::kAttentionScores, (past + rows) * sizeof(float)));
+    for (int64_t t = first; t < std::min(rows, first + kRowsPerChunk); ++t) {
+      int64_t visible = past + t + 1, row = h * rows + t;
+      scaledScores(q + row * dim, kh, visible, width, dim, scale, scores);
+      weightedSum(scores, visible, vh, width, dim, out + row * dim);
+    }
+  }
+};
+
 /// The caches of one sequence: per layer, keys and values stored position
 /// by position ([position][kv head][dim]), so appending never moves the
 /// entries already there except when the capacity doubles.
@@ -196,18 +226,16 @@ void quantc_cached_attention(const float *q, const float *k, const float *v,
       std::memcpy(&layer.values[(past + t) * width + h * dim], v + (h * rows + t) * dim,
                   dim * sizeof(float));
     }
-  float scale = scaleOf(params);
-  auto *scores = static_cast<float *>(quantc::kernels::scratch(
-      quantc::kernels::kAttentionScores, (past + rows) * sizeof(float)));
-  for (int64_t h = 0; h < heads; ++h) {
-    const float *kh = layer.keys.data() + (h / group) * dim;
-    const float *vh = layer.values.data() + (h / group) * dim;
-    for (int64_t t = 0; t < rows; ++t) {
-      int64_t visible = past + t + 1, row = h * rows + t;
-      scaledScores(q + row * dim, kh, visible, width, dim, scale, scores);
-      weightedSum(scores, visible, vh, width, dim, out + row * dim);
-    }
-  }
+  CachedRows work{q, layer.keys.data(), layer.values.data(), out, past, rows, dim, width, group,
+                  scaleOf(params), (rows + kRowsPerChunk - 1) / kRowsPerChunk};
+  int64_t chunks = heads * work.rowBlocks;
+  // Prompts are worth splitting over the threads; a decode step's few
+  // short rows are not.
+  if (heads * rows * (past + rows) * dim < kParallelWork)
+    for (int64_t i = 0; i < chunks; ++i)
+      CachedRows::chunk(&work, i);
+  else
+    quantc::kernels::parallelFor(chunks, CachedRows::chunk, &work);
 }
 
 } // extern "C"
