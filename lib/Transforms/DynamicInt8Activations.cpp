@@ -40,11 +40,11 @@ std::optional<WeightGroups> matchWeightOnly(Value rhs, bool transposed) {
   if (!dequantize)
     return std::nullopt;
   Value stored = dequantize.getInput();
-  if (auto cast = stored.getDefiningOp<quant::StorageCastOp>())
-    if (!cast.getInput().getDefiningOp<qc::ConstantOp>())
-      return std::nullopt;
+  auto cast = stored.getDefiningOp<quant::StorageCastOp>();
+  if (!cast || !cast.getInput().getDefiningOp<qc::ConstantOp>())
+    return std::nullopt;
   quant::QuantizedType type = qc::getQuantizedType(stored.getType());
-  auto shape = cast<ShapedType>(stored.getType()).getShape();
+  auto shape = llvm::cast<ShapedType>(stored.getType()).getShape();
   FailureOr<qc::QuantLayout> layout = qc::QuantLayout::get(stored.getType());
   if (!type || failed(layout) || shape.size() != 2 ||
       !llvm::is_contained({4u, 8u}, type.getStorageTypeIntegralWidth()))
@@ -75,11 +75,11 @@ struct QCDynamicInt8ActivationsPass
       int64_t valuesPerWord = 32 / weight->bits;
       if (weight->rowsPerScale % blockSize || blockSize % valuesPerWord) {
         op->emitRemark("kept float activations: block-size ")
-            << blockSize << " does not fit weight groups of " << weight->rowsPerScale
+            << blockSize.getValue() << " does not fit weight groups of " << weight->rowsPerScale
             << " rows (" << weight->bits << "-bit words of " << valuesPerWord << ")";
         return;
       }
-      op->setAttr("dynamic_int8_block", builder.getI64IntegerAttr(blockSize));
+      op->setAttr("dynamic_int8_block", builder.getI64IntegerAttr(blockSize.getValue()));
     });
   }
 };

@@ -308,6 +308,34 @@ def test_matmul_nbits_compiled(symmetric, tmp_path):
     assert max_rel_error(ours, quant_run(path, inputs, tmp_path)["Y"]) <= 1e-5
 
 
+def test_matmul_nbits_int8_inputs(tmp_path):
+    """MatMulNBits with accuracy_level 4 (int8 inputs per block of the
+    weights, as ONNX Runtime computes it on CPUs) imports with
+    dynamic_int8_block: the library agrees with the evaluator and with ONNX
+    Runtime at that level, and not with ONNX Runtime on float inputs."""
+    import onnxruntime as ort
+    from onnxruntime.quantization.matmul_4bits_quantizer import MatMul4BitsQuantizer
+    model, inputs = weight_only_model(128, 40, gemm=False)
+    model.ir_version = 8
+    quantizer = MatMul4BitsQuantizer(model, block_size=32, is_symmetric=True, accuracy_level=4)
+    quantizer.process()
+    path = tmp_path / "nbits.onnx"
+    quantizer.model.save_model_to_file(str(path))
+    library = tmp_path / "nbits.so"
+    quantc([path, "-o", library])
+    ours = run_library(library, inputs, tmp_path)["Y"]
+    assert max_rel_error(ours, quant_run(path, inputs, tmp_path)["Y"]) <= 1e-5
+    theirs = ort.InferenceSession(str(path)).run(None, inputs)[0]
+    for node in quantizer.model.model.graph.node:
+        for attr in node.attribute:
+            if attr.name == "accuracy_level":
+                attr.i = 0
+    quantizer.model.save_model_to_file(str(tmp_path / "float_inputs.onnx"))
+    float_inputs = ort.InferenceSession(str(tmp_path / "float_inputs.onnx")).run(None, inputs)[0]
+    assert max_rel_error(ours, theirs) <= 1e-5
+    assert max_rel_error(ours, float_inputs) > 1e-3
+
+
 def float_layer_model(op):
     rng = np.random.default_rng(7)
     inits, inputs = [], {"X": rng.standard_normal((2, 3, 16, 16) if op == "Conv" else (6, 40))

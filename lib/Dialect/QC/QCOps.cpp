@@ -165,7 +165,7 @@ LogicalResult MatMulOp::verify() {
 
 LogicalResult GemmOp::verify() {
   if (getDynamicInt8Block() && getTransA())
-    return emitOpError("dynamic_int8_block needs a that is not transposed");
+    return emitOpError("dynamic_int8_block needs an untransposed a");
   if (getDynamicInt8Block() &&
       failed(verifyDynamicInt8Block(*this, getDynamicInt8Block(), getA().getType().getShape().back())))
     return failure();

@@ -551,7 +551,11 @@ LogicalResult importMatMulNBits(NodeImporter &n) {
                                        reference::createConstant(
                                            n.builder(), n.loc(), quantized, "weight"));
   Value wt = n.create<qc::TransposeOp>(w, n.builder().getDenseI64ArrayAttr({1, 0}));
-  n.setOutput(0, n.create<qc::MatMulOp>(n.input(0), wt, IntegerAttr()));
+  // accuracy_level 4 asks for int8 inputs, rounded per block of the weights.
+  IntegerAttr int8Block;
+  if (n.getInt("accuracy_level", 0) == 4 && k % block == 0)
+    int8Block = n.builder().getI64IntegerAttr(block);
+  n.setOutput(0, n.create<qc::MatMulOp>(n.input(0), wt, int8Block));
   return success();
 }
 } // namespace

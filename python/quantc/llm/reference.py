@@ -29,11 +29,16 @@ def rotate_half(x: np.ndarray) -> np.ndarray:
 
 def forward(w: LlamaWeights, input_ids: np.ndarray, past=None,
             attention_mask: np.ndarray | None = None,
-            position_ids: np.ndarray | None = None):
+            position_ids: np.ndarray | None = None, linear=None):
     """One decoder call. input_ids [B, T]; past: list of (key, value) per
     layer, each [B, kv_heads, P, head_dim] (None for P = 0). Returns logits
-    [B, T, vocab] and the present cache (P + T entries)."""
+    [B, T, vocab] and the present cache (P + T entries). `linear(x, w)`
+    computes each linear layer (default x @ w.T), for variants that round
+    its input."""
     c = w.config
+    if linear is None:
+        def linear(x, weight):
+            return x @ weight.T
     b, t = input_ids.shape
     p = 0 if past is None else past[0][0].shape[2]
     if attention_mask is None:
@@ -49,9 +54,9 @@ def forward(w: LlamaWeights, input_ids: np.ndarray, past=None,
     present = []
     for i, layer in enumerate(w.layers):
         h = rms_norm(x, layer.attn_norm, c.rms_eps)
-        q = (h @ layer.wq.T).reshape(b, t, c.heads, d).transpose(0, 2, 1, 3)
-        k = (h @ layer.wk.T).reshape(b, t, c.kv_heads, d).transpose(0, 2, 1, 3)
-        v = (h @ layer.wv.T).reshape(b, t, c.kv_heads, d).transpose(0, 2, 1, 3)
+        q = linear(h, layer.wq).reshape(b, t, c.heads, d).transpose(0, 2, 1, 3)
+        k = linear(h, layer.wk).reshape(b, t, c.kv_heads, d).transpose(0, 2, 1, 3)
+        v = linear(h, layer.wv).reshape(b, t, c.kv_heads, d).transpose(0, 2, 1, 3)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         if past is not None:
@@ -65,12 +70,12 @@ def forward(w: LlamaWeights, input_ids: np.ndarray, past=None,
         probs = np.exp(scores)
         probs /= probs.sum(-1, keepdims=True)
         attn = (probs @ vr).transpose(0, 2, 1, 3).reshape(b, t, c.hidden)
-        x = x + attn @ layer.wo.T
+        x = x + linear(attn, layer.wo)
         h = rms_norm(x, layer.ffn_norm, c.rms_eps)
-        gate = h @ layer.w_gate.T
-        x = x + ((gate / (1 + np.exp(-gate))) * (h @ layer.w_up.T)) @ layer.w_down.T
+        gate = linear(h, layer.w_gate)
+        x = x + linear((gate / (1 + np.exp(-gate))) * linear(h, layer.w_up), layer.w_down)
     x = rms_norm(x, w.final_norm, c.rms_eps)
-    return (x @ w.output_weight.T).astype(np.float32), present
+    return linear(x, w.output_weight).astype(np.float32), present
 
 
 def greedy(w: LlamaWeights, prompt_ids, new_tokens: int) -> list[int]:

@@ -16,8 +16,8 @@
 // CHECK-LABEL: func.func @matmul_int4
 // CHECK-NOT: linalg.generic
 // CHECK-DAG: %[[W:.*]] = arith.constant dense_resource<packed_weights> : tensor<256xi8>
-// CHECK-DAG: %[[P:.*]] = arith.constant dense<[3, 2, 2, 4, 2, 0, 0, 8]> : tensor<8xi64>
-// CHECK: qc.microkernel "quantc_wmatmul_generic" ins(%arg0, %[[W]], %{{.*}}, %[[P]] : tensor<3x2xf32>, tensor<256xi8>, tensor<1xf32>, tensor<8xi64>) outs(%{{.*}} : tensor<3x2xf32>)
+// CHECK-DAG: %[[P:.*]] = arith.constant dense<[3, 2, 2, 4, 2, 0, 0, 8, 0]> : tensor<9xi64>
+// CHECK: qc.microkernel "quantc_wmatmul_generic" ins(%arg0, %[[W]], %{{.*}}, %[[P]] : tensor<3x2xf32>, tensor<256xi8>, tensor<1xf32>, tensor<9xi64>) outs(%{{.*}} : tensor<3x2xf32>)
 // CHECK: packed_weights: "0x01000000B9000000F6000000{{(00){120}()}}0000003F0000803E{{(00){120}()}}"
 // Rule (GPU targets): the unpacking form reads the weights packed along K,
 // rows 2r and 2r + 1 of column c in the low and high nibble of byte (r, c):
@@ -66,8 +66,8 @@ func.func @matmul_int4(%x: tensor<3x2xf32>) -> tensor<3x2xf32> {
 // group 0: words 0x0201 and 0x0605, scales 0.5 and 0.125, zero scales 1.5
 // and 0.625; group 1: 0x0403, 0x0807, scales 0.25 and 1, zero scales 1 and 6.
 // CHECK-LABEL: func.func @gemm_uint8_groups
-// CHECK-DAG: %[[P:.*]] = arith.constant dense<[1, 4, 2, 8, 2, 1, 1, 0]> : tensor<8xi64>
-// CHECK: qc.microkernel "quantc_wmatmul_generic" ins(%arg0, %{{.*}}, %arg1, %[[P]] : tensor<1x4xf32>, tensor<768xi8>, tensor<2xf32>, tensor<8xi64>)
+// CHECK-DAG: %[[P:.*]] = arith.constant dense<[1, 4, 2, 8, 2, 1, 1, 0, 0]> : tensor<9xi64>
+// CHECK: qc.microkernel "quantc_wmatmul_generic" ins(%arg0, %{{.*}}, %arg1, %[[P]] : tensor<1x4xf32>, tensor<768xi8>, tensor<2xf32>, tensor<9xi64>)
 // CHECK: packed_weights: "0x01000000010200000506{{(00){122}()}}0000003F0000003E{{(00){120}()}}0000C03F0000203F{{(00){120}()}}0304000007080000{{(00){120}()}}0000803E0000803F{{(00){120}()}}0000803F0000C040{{(00){120}()}}"
 // Rule (GPU targets): 8-bit weights, one byte each, read without unpacking;
 // the bias initializes the sums.

@@ -84,6 +84,38 @@ func.func @gemm_rank(%a: tensor<2x3x4xf32>, %b: tensor<4x5xf32>) {
 
 // -----
 
+func.func @matmul_int8_block(%a: tensor<2x6xf32>, %b: tensor<6x5xf32>) {
+  // expected-error @+1 {{dynamic_int8_block 4 does not divide the reduced dimension 6}}
+  %0 = qc.matmul %a, %b {dynamic_int8_block = 4} : (tensor<2x6xf32>, tensor<6x5xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_int8_block_positive(%a: tensor<2x6xf32>, %b: tensor<6x5xf32>) {
+  // expected-error @+1 {{attribute 'dynamic_int8_block' failed to satisfy constraint}}
+  %0 = qc.matmul %a, %b {dynamic_int8_block = 0} : (tensor<2x6xf32>, tensor<6x5xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_int8_block_transposed(%a: tensor<4x2xf32>, %b: tensor<4x5xf32>) {
+  // expected-error @+1 {{dynamic_int8_block needs an untransposed a}}
+  %0 = qc.gemm %a, %b {trans_a = true, dynamic_int8_block = 2} : (tensor<4x2xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_int8_block(%a: tensor<2x6xf32>, %b: tensor<6x5xf32>) {
+  // expected-error @+1 {{dynamic_int8_block 4 does not divide the reduced dimension 6}}
+  %0 = qc.gemm %a, %b {dynamic_int8_block = 4} : (tensor<2x6xf32>, tensor<6x5xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
 func.func @gemm_bias(%a: tensor<2x4xf32>, %b: tensor<4x5xf32>, %c: tensor<3xf32>) {
   // expected-error @+1 {{does not broadcast to}}
   %0 = qc.gemm %a, %b, %c : (tensor<2x4xf32>, tensor<4x5xf32>, tensor<3xf32>) -> tensor<2x5xf32>

@@ -98,6 +98,10 @@ func.func @linalg(%x: tensor<1x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6
   %a = qc.constant dense<1.0> : tensor<5x4xf32>
   // CHECK: qc.gemm %{{.*}}, %{{.*}} {alpha = 5.000000e-01 : f32}
   %2 = qc.gemm %a, %n {alpha = 0.5 : f32} : (tensor<5x4xf32>, tensor<4x3xf32>) -> tensor<5x3xf32>
+  // CHECK: qc.matmul %{{.*}}, %{{.*}} {dynamic_int8_block = 2 : i64}
+  %5 = qc.matmul %m, %n {dynamic_int8_block = 2} : (tensor<2x5x4xf32>, tensor<4x3xf32>) -> tensor<2x5x3xf32>
+  // CHECK: qc.gemm %{{.*}}, %{{.*}} {dynamic_int8_block = 4 : i64}
+  %6 = qc.gemm %a, %n {dynamic_int8_block = 4} : (tensor<5x4xf32>, tensor<4x3xf32>) -> tensor<5x3xf32>
   // CHECK: qc.conv_transpose
   %3 = qc.conv_transpose %x, %wt {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, output_padding = array<i64: 0, 0>}
       : (tensor<1x4x8x8xf32>, tensor<4x3x2x2xf32>) -> tensor<1x3x16x16xf32>
