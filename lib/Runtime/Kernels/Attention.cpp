@@ -3,8 +3,9 @@
 // Both kernels compute one query row at a time: the scaled scores against
 // the visible keys, a softmax, and the weighted sum of values; no [T, S]
 // tensor and no repeated key/value heads exist. Dot products sum in 16
-// lanes (a fixed order that vectorizes), so results agree with the
-// reference evaluator's in float tolerance, not bit for bit.
+// lanes (a fixed order that vectorizes; with AVX-512 the lanes of 16 keys
+// are reduced together), so results agree with the reference evaluator's
+// in float tolerance, not bit for bit.
 //
 //===----------------------------------------------------------------------===//
 #include "Kernels.h"
@@ -15,6 +16,9 @@
 #include <cstring>
 #include <limits>
 #include <vector>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace {
 constexpr float kMasked = std::numeric_limits<float>::lowest();
@@ -45,11 +49,8 @@ __attribute__((always_inline)) inline float dot(const float *a, const float *b, 
   return sum;
 }
 
-/// out = softmax(scores) @ values, where row j of the values is at
-/// values + j * stride; `scores` is overwritten with the probabilities.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void
-weightedSum(float *scores, int64_t n, const float *values, int64_t stride,
-            int64_t dim, float *out) {
+/// Replaces scores[0, n) by exp(score - max) and returns 1 / their sum.
+float exponentials(float *scores, int64_t n) {
   float max = kMasked;
   for (int64_t j = 0; j < n; ++j)
     max = std::max(max, scores[j]);
@@ -58,7 +59,12 @@ weightedSum(float *scores, int64_t n, const float *values, int64_t stride,
     scores[j] = std::exp(scores[j] - max);
     sum += scores[j];
   }
-  float inverse = 1.0f / sum;
+  return 1.0f / sum;
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void
+weightedSumPortable(const float *scores, float inverse, int64_t n, const float *values,
+                    int64_t stride, int64_t dim, float *out) {
   std::fill(out, out + dim, 0.0f);
   for (int64_t j = 0; j < n; ++j) {
     const float *row = values + j * stride;
@@ -68,11 +74,119 @@ weightedSum(float *scores, int64_t n, const float *values, int64_t stride,
   }
 }
 
+#if defined(__x86_64__)
+/// The same with the V x 16 sums in registers, in two chains (even and odd
+/// rows) so that consecutive rows do not wait on each other.
+template <int V>
+__attribute__((target("avx512f"))) void
+weightedSumAVX512(const float *scores, float inverse, int64_t n, const float *values,
+                  int64_t stride, float *out) {
+  __m512 acc[2][V];
+  for (auto &chain : acc)
+    for (__m512 &v : chain)
+      v = _mm512_setzero_ps();
+  auto add = [&](int chain, int64_t j) __attribute__((target("avx512f"))) {
+    __m512 p = _mm512_set1_ps(scores[j] * inverse);
+    for (int v = 0; v < V; ++v)
+      acc[chain][v] = _mm512_fmadd_ps(p, _mm512_loadu_ps(values + j * stride + 16 * v),
+                                      acc[chain][v]);
+  };
+  int64_t j = 0;
+  for (; j + 2 <= n; j += 2) {
+    add(0, j);
+    add(1, j + 1);
+  }
+  if (j < n)
+    add(0, j);
+  for (int v = 0; v < V; ++v)
+    _mm512_storeu_ps(out + 16 * v, _mm512_add_ps(acc[0][v], acc[1][v]));
+}
+#endif
+
+/// out = softmax(scores) @ values, where row j of the values is at
+/// values + j * stride; `scores` is overwritten with exp(score - max).
+void weightedSum(float *scores, int64_t n, const float *values, int64_t stride,
+                 int64_t dim, float *out) {
+  float inverse = exponentials(scores, n);
+#if defined(__x86_64__)
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  if (avx512 && dim % 16 == 0) {
+    switch (dim / 16) {
+    case 1: return weightedSumAVX512<1>(scores, inverse, n, values, stride, out);
+    case 2: return weightedSumAVX512<2>(scores, inverse, n, values, stride, out);
+    case 4: return weightedSumAVX512<4>(scores, inverse, n, values, stride, out);
+    case 8: return weightedSumAVX512<8>(scores, inverse, n, values, stride, out);
+    default: break;
+    }
+  }
+#endif
+  weightedSumPortable(scores, inverse, n, values, stride, dim, out);
+}
+
 __attribute__((target_clones("avx512f", "avx2", "default"))) void
-scaledScores(const float *query, const float *keys, int64_t n, int64_t stride,
-             int64_t dim, float scale, float *scores) {
+scaledScoresPortable(const float *query, const float *keys, int64_t n, int64_t stride,
+                     int64_t dim, float scale, float *scores) {
   for (int64_t j = 0; j < n; ++j)
     scores[j] = dot(query, keys + j * stride, dim) * scale;
+}
+
+#if defined(__x86_64__)
+/// Sums of neighbouring 128-bit lanes: a's two pairs, then b's.
+__attribute__((target("avx512f"), always_inline)) inline __m512 foldLanes(__m512 a, __m512 b) {
+  return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x88), _mm512_shuffle_f32x4(a, b, 0xDD));
+}
+
+/// The 16 lane sums of acc[0..16), in order, in one vector: pairs, then
+/// quads inside each 128-bit lane, then across lanes (30 shuffles and adds
+/// instead of 16 separate reductions).
+__attribute__((target("avx512f"))) inline __m512 laneSums(__m512 (&acc)[16]) {
+  __m512 pairs[8], quads[4];
+  for (int i = 0; i < 8; ++i)
+    pairs[i] = _mm512_add_ps(_mm512_unpacklo_ps(acc[2 * i], acc[2 * i + 1]),
+                             _mm512_unpackhi_ps(acc[2 * i], acc[2 * i + 1]));
+  for (int i = 0; i < 4; ++i) {
+    __m512d a = _mm512_castps_pd(pairs[2 * i]), b = _mm512_castps_pd(pairs[2 * i + 1]);
+    quads[i] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(a, b)),
+                             _mm512_castpd_ps(_mm512_unpackhi_pd(a, b)));
+  }
+  // quads[i]: 128-bit lane L holds lane L's sums of vectors 4i .. 4i + 3.
+  return foldLanes(foldLanes(quads[0], quads[1]), foldLanes(quads[2], quads[3]));
+}
+
+/// The 16 lane sums of q . key (dim a multiple of 16).
+__attribute__((target("avx512f"), always_inline)) inline __m512
+dotLanes(const float *query, const float *key, int64_t dim) {
+  __m512 sum = _mm512_mul_ps(_mm512_loadu_ps(query), _mm512_loadu_ps(key));
+  for (int64_t d = 16; d < dim; d += 16)
+    sum = _mm512_fmadd_ps(_mm512_loadu_ps(query + d), _mm512_loadu_ps(key + d), sum);
+  return sum;
+}
+
+/// Scores of 16 keys at a time, each a dot product in 16 lanes whose lane
+/// sums are reduced together (dim a multiple of 16).
+__attribute__((target("avx512f"))) void
+scaledScoresAVX512(const float *query, const float *keys, int64_t n, int64_t stride,
+                   int64_t dim, float scale, float *scores) {
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    __m512 acc[16];
+    for (int i = 0; i < 16; ++i)
+      acc[i] = dotLanes(query, keys + (j + i) * stride, dim);
+    _mm512_storeu_ps(scores + j, _mm512_mul_ps(laneSums(acc), _mm512_set1_ps(scale)));
+  }
+  for (; j < n; ++j)
+    scores[j] = _mm512_reduce_add_ps(dotLanes(query, keys + j * stride, dim)) * scale;
+}
+#endif
+
+void scaledScores(const float *query, const float *keys, int64_t n, int64_t stride,
+                  int64_t dim, float scale, float *scores) {
+#if defined(__x86_64__)
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  if (avx512 && dim % 16 == 0)
+    return scaledScoresAVX512(query, keys, n, stride, dim, scale, scores);
+#endif
+  scaledScoresPortable(query, keys, n, stride, dim, scale, scores);
 }
 
 /// Query rows of one step against the cache, kRowsPerChunk rows of one
