@@ -208,28 +208,38 @@ def main():
     cpu = platform.processor() or "x86_64"
     (RESULTS / "llm_speed.json").write_text(json.dumps(
         {"read_bandwidth_GB_per_s": bandwidth, "cpu": cpu, "rows": rows}, indent=2))
-    best = {}
+    def bit_class(fmt):
+        weights = fmt.split(",")[0]  # "int4 g64, int8 inputs": 4-bit weights
+        return 8 if "8" in weights else 4 if "4" in weights else None
+
+    best, best_prefill = {}, {}
     for r in rows:
         if r["engine"] == "llama.cpp":
-            key = (8 if r["format"] == "Q8_0" else 4, r["threads"])
+            key = (bit_class(r["format"]), r["threads"])
             best[key] = max(best.get(key, 0), r["decode_tokens_per_s"])
+            best_prefill[key] = max(best_prefill.get(key, 0), r["prefill_512_tokens_per_s"])
     lines = ["# SmolLM2-135M-Instruct decode and prefill speed", "",
              f"Batch 1. Single-core read bandwidth measured here: {bandwidth:.1f} GB/s. "
              "Weight GB/s = weight bytes read per token x decode tokens/s. "
              "'vs llama.cpp' divides decode tokens/s by llama.cpp's best format of the same "
-             "bit class (8: Q8_0; 4: Q4_0, Q4_K_M) at the same thread count.", "",
+             "bit class of the weights (8: Q8_0; 4: Q4_0, Q4_K_M) at the same thread count; "
+             "'prefill vs llama.cpp' does the same for prefill of 512 tokens. 'int8 inputs': "
+             "--dynamic-int8 (activations rounded to int8 blocks of 32, integer dot products, "
+             "as llama.cpp's formats do).", "",
              "| engine | weights | bits/weight | threads | decode tok/s | prefill 128 tok/s "
-             "| prefill 512 tok/s | weight GB/s | of bandwidth | vs llama.cpp |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| prefill 512 tok/s | weight GB/s | of bandwidth | vs llama.cpp | prefill vs llama.cpp |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        bits_class = 8 if "8" in r["format"] else 4 if "4" in r["format"] else None
-        ref = best.get((bits_class, r["threads"]))
-        ratio = f"{r['decode_tokens_per_s'] / ref:.2f}x" if ref and r["engine"] != "llama.cpp" else ""
+        key = (bit_class(r["format"]), r["threads"])
+        theirs = r["engine"] == "llama.cpp"
+        ratio = f"{r['decode_tokens_per_s'] / best[key]:.2f}x" if key in best and not theirs else ""
+        prefill = (f"{r['prefill_512_tokens_per_s'] / best_prefill[key]:.2f}x"
+                   if key in best_prefill and not theirs else "")
         lines.append(
             f"| {r['engine']} | {r['format']} | {r['bits_per_weight']:.2f} | {r['threads']} | "
             f"{r['decode_tokens_per_s']:.1f} | {r['prefill_128_tokens_per_s']:.0f} | "
             f"{r['prefill_512_tokens_per_s']:.0f} | {r['weight_GB_per_s']:.1f} | "
-            f"{r['weight_GB_per_s'] / bandwidth:.0%} | {ratio} |")
+            f"{r['weight_GB_per_s'] / bandwidth:.0%} | {ratio} | {prefill} |")
     compiled = [r for r in rows if "compile_s" in r and r["threads"] == args.threads[0]]
     lines += ["", "Compile time (quantc --generator, one step of 1 token): " +
               ", ".join(f"{r['format']} {r['compile_s']:.0f} s / {r['compile_peak_MiB']:.0f} MiB peak"

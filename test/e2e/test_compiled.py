@@ -275,6 +275,7 @@ def test_weight_only_int8_inputs(op, config, cpu, tmp_path):
     ir, library, inputs = compile_weight_only(op, config, tmp_path,
                                               ["--target-cpu", cpu, "--dynamic-int8"])
     assert "dynamic_int8_block = 32" in ir.read_text()
+    inputs["X"][1, 32:64] = 0  # a block of zeros has scale 0
     expected = quant_run(ir, inputs, tmp_path)["Y"]
     alone = run_library(library, inputs, tmp_path)["Y"]
     assert max_rel_error(alone, expected) <= 1e-5
@@ -306,6 +307,16 @@ def test_matmul_nbits_compiled(symmetric, tmp_path):
     ours = run_library(library, inputs, tmp_path)["Y"]
     assert max_rel_error(ours, theirs) <= 1e-5
     assert max_rel_error(ours, quant_run(path, inputs, tmp_path)["Y"]) <= 1e-5
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--target", "cuda"], "--dynamic-int8 is implemented by the CPU weight-only kernel only"),
+    (["--dynamic-int8-block", "0"], "--dynamic-int8-block must be positive, got 0")])
+def test_dynamic_int8_bad_flags(flags, message, tmp_path):
+    proc = quantc([ROOT / "models" / "digits_mlp.onnx", "--input-shape", "image=1x1x8x8",
+                   "--dynamic-int8", *flags, "-o", tmp_path / "m.so"], check=False)
+    assert proc.returncode == 1 and message in proc.stderr
+    assert not list(tmp_path.iterdir())
 
 
 def test_matmul_nbits_int8_inputs(tmp_path):

@@ -270,6 +270,16 @@ int main(int argc, char **argv) {
                  << "' (cpu, cuda, onnx-qdq)\n";
     return 1;
   }
+  if (dynamicInt8 && target != "cpu") {
+    llvm::errs() << "error: --dynamic-int8 is implemented by the CPU weight-only kernel only "
+                    "(--target cpu)\n";
+    return 1;
+  }
+  if (dynamicInt8Block <= 0) {
+    llvm::errs() << "error: --dynamic-int8-block must be positive, got " << dynamicInt8Block
+                 << "\n";
+    return 1;
+  }
   if (target == "cuda" && !isSupportedGPUArch(gpuArch)) {
     llvm::errs() << "error: unsupported --gpu-arch '" << gpuArch
                  << "' (sm_80 or later: sm_80, sm_86, sm_89, sm_90, sm_90a, ...)\n";
