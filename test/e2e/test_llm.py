@@ -342,19 +342,21 @@ def int8_rounded_linear(x, weight, block=32):
     return rounded @ weight.T
 
 
-@pytest.mark.parametrize("bits", [8, 4])
-def test_dynamic_int8_generator_matches_its_rounded_inputs(tiny, tmp_path, bits):
+@pytest.mark.parametrize("bits, step", [(8, 1), (4, 1), (4, 16)])
+def test_dynamic_int8_generator_matches_its_rounded_inputs(tiny, tmp_path, bits, step):
     """--dynamic-int8 libraries multiply the rounded weights by inputs
     rounded to int8 blocks of 32: the numpy reference rounding both agrees
-    far better than the one rounding the weights only."""
-    from quantc.runtime import Generator
+    far better than the one rounding the weights only (16-token steps on two
+    threads: the rows are rounded in parallel)."""
+    from quantc.runtime import Generator, Model
     weights, path = tiny
-    lib = compile_generator(path, tmp_path / "w.so", "--weight", f"i{bits}", "--dynamic-int8")
+    lib = compile_generator(path, tmp_path / "w.so", "--weight", f"i{bits}", "--dynamic-int8",
+                            f"--step-tokens={step}")
     prompt = [5, 17, 99, 3]
     rounded = fake_quantized(weights, bits)
     ref, _ = reference.forward(rounded, np.array([prompt]), linear=int8_rounded_linear)
     float_inputs, _ = reference.forward(rounded, np.array([prompt]))
-    logits = Generator(str(lib), 32).prefill(prompt)
+    logits = Generator(Model(str(lib), threads=2), 32).prefill(prompt)
     error = max_rel_error(logits, ref[0, -1])
     assert error <= 1e-4
     assert error * 100 < max_rel_error(logits, float_inputs[0, -1])

@@ -118,22 +118,40 @@ int32_t roundBlock(const float *x, int64_t count, float inverse, bool evenRowsFi
   return sum;
 }
 
-void roundInput(const Layer &layer, const float *input, RoundedInput rounded) {
+/// Rounds the rows of `input` as RoundedInput says, a chunk of rows per
+/// call of `chunk` (prompts have many).
+struct RoundRows {
+  Layer layer;
+  const float *input;
+  RoundedInput rounded;
+  static constexpr int64_t kRowsPerChunk = 8;
+
+  static void chunk(void *self, int64_t index) {
+    auto *work = static_cast<RoundRows *>(self);
+    int64_t first = index * kRowsPerChunk;
+    int64_t last = std::min(work->layer[QC_WMATMUL_M], first + kRowsPerChunk);
+    for (int64_t m = first; m < last; ++m)
+      work->run(m);
+  }
+
+  void run(int64_t m) const;
+};
+
+void RoundRows::run(int64_t m) const {
   int64_t k = layer[QC_WMATMUL_K], block = layer.int8Block();
   int64_t blocksPerGroup = layer[QC_WMATMUL_GROUP] / block;
   bool evenRowsFirst = layer[QC_WMATMUL_BITS] == 4;
-  for (int64_t m = 0; m < layer[QC_WMATMUL_M]; ++m)
-    for (int64_t b = 0; b < layer.int8Blocks(); ++b) {
-      const float *x = input + m * k + b * block;
-      float largest = largestMagnitude(x, block);
-      float inverse = largest == 0.0f ? 0.0f : 127.0f / largest;
-      float scale = largest / 127.0f;
-      int32_t sum = roundBlock(x, block, inverse, evenRowsFirst,
-                               rounded.quantized + m * k + b * block);
-      rounded.scales[m * layer.int8Blocks() + b] = scale;
-      float &groupSum = rounded.groupSums[m * layer.groups() + b / blocksPerGroup];
-      groupSum = (b % blocksPerGroup ? groupSum : 0.0f) + scale * static_cast<float>(sum);
-    }
+  for (int64_t b = 0; b < layer.int8Blocks(); ++b) {
+    const float *x = input + m * k + b * block;
+    float largest = largestMagnitude(x, block);
+    float inverse = largest == 0.0f ? 0.0f : 127.0f / largest;
+    float scale = largest / 127.0f;
+    int32_t sum =
+        roundBlock(x, block, inverse, evenRowsFirst, rounded.quantized + m * k + b * block);
+    rounded.scales[m * layer.int8Blocks() + b] = scale;
+    float &groupSum = rounded.groupSums[m * layer.groups() + b / blocksPerGroup];
+    groupSum = (b % blocksPerGroup ? groupSum : 0.0f) + scale * static_cast<float>(sum);
+  }
 }
 
 struct Work {
@@ -532,7 +550,9 @@ extern "C" void QUANTC_WMATMUL_NAME(const float *input, const uint8_t *packed,
     rounded.scales = static_cast<float *>(
         scratch(quantc::kernels::kWeightOnlyInt8Scales, m * layer.int8Blocks() * sizeof(float)));
     rounded.groupSums = rowSums;
-    roundInput(layer, input, rounded);
+    RoundRows rows{layer, input, rounded};
+    int64_t chunks = (m + RoundRows::kRowsPerChunk - 1) / RoundRows::kRowsPerChunk;
+    quantc::kernels::parallelFor(chunks, RoundRows::chunk, &rows);
   } else {
     for (int64_t r = 0; r < m; ++r)
       for (int64_t g = 0; g < groups; ++g) {
