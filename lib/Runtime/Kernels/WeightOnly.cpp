@@ -43,7 +43,7 @@ constexpr int64_t kVectorBytes = kPanel * sizeof(float); // scales of a panel
 // How far ahead of the stream to fetch: about one DRAM latency at full
 // bandwidth. The hardware prefetchers alone leave one core at about 70 % of
 // its read bandwidth (benchmarks/weight_only_gemv.py).
-constexpr int64_t kPrefetchBytes = 8192;
+[[maybe_unused]] constexpr int64_t kPrefetchBytes = 8192;
 /// Layers below this many multiply-adds run on the calling thread alone.
 constexpr int64_t kParallelWeights = int64_t(1) << 16;
 
@@ -192,6 +192,45 @@ struct Work {
   }
 
 #if defined(__AVX512F__)
+  /// Zeroes a vector register, or every one of an array of them.
+  template <typename Vector>
+  static void setZero(Vector &v) {
+    v = Vector{};
+  }
+  template <typename T, size_t N>
+  static void setZero(T (&array)[N]) {
+    for (T &element : array)
+      setZero(element);
+  }
+
+  /// Fetches the stream kPrefetchBytes ahead, but not past the chunk, whose
+  /// last bytes `end` is.
+  static void prefetchAhead(const uint8_t *stream, const uint8_t *end) {
+    if (end - stream < kPrefetchBytes + 128)
+      return;
+    for (int line = 0; line < 2; ++line)
+      _mm_prefetch(reinterpret_cast<const char *>(stream) + kPrefetchBytes + 64 * line,
+                   _MM_HINT_T0);
+  }
+
+  /// A group's scales and zero scales (16 + 16 columns), read from the
+  /// stream, which moves past them.
+  struct GroupScales {
+    __m512 scale[2], zeroScale[2];
+  };
+  GroupScales readScales(const uint8_t *&stream) const {
+    GroupScales g;
+    const __m512 zeroPoint = _mm512_set1_ps(float(layer[QC_WMATMUL_ZERO_POINT]));
+    for (int h = 0; h < 2; ++h)
+      g.scale[h] = _mm512_loadu_ps(stream + 64 * h);
+    stream += kVectorBytes;
+    for (int h = 0; h < 2; ++h)
+      g.zeroScale[h] = layer[QC_WMATMUL_ZERO_SCALES] ? _mm512_loadu_ps(stream + 64 * h)
+                                                     : _mm512_mul_ps(g.scale[h], zeroPoint);
+    stream += kVectorBytes * layer[QC_WMATMUL_ZERO_SCALES];
+    return g;
+  }
+
   template <int Bits>
   void panel(int64_t p, int64_t m0, int rows, const uint8_t *end) const {
     switch (rows) {
@@ -264,26 +303,18 @@ struct Work {
     int64_t fullBlocks = group / kRowsPerBlock;
     int rest = static_cast<int>(group % kRowsPerBlock);
     const uint8_t *stream = packed + p * layer.panelBytes();
-    const uint8_t *lastPrefetch = end - kPrefetchBytes - 128;
     const __m512 levels = _mm512_set1_ps(float(1 << Bits));
-    const __m512 zeroPoint = _mm512_set1_ps(float(layer[QC_WMATMUL_ZERO_POINT]));
     auto load = [&stream](int h) { return _mm512_loadu_si512(stream + 64 * h); };
     __m512 out[Rows][2];
-    for (int r = 0; r < Rows; ++r)
-      out[r][0] = out[r][1] = _mm512_setzero_ps();
+    setZero(out);
     for (int64_t g = 0; g < layer.groups(); ++g) {
       Accumulators<Rows> acc;
-      for (auto &chain : acc)
-        for (auto &rowSums : chain)
-          rowSums[0] = rowSums[1] = _mm512_setzero_ps();
+      setZero(acc);
       const float *x[Rows];
       for (int r = 0; r < Rows; ++r)
         x[r] = row(m0 + r) + g * group;
       for (int64_t b = 0; b < fullBlocks; ++b, stream += kBlockBytes) {
-        if (stream <= lastPrefetch)
-          for (int line = 0; line < 2; ++line)
-            _mm_prefetch(reinterpret_cast<const char *>(stream) + kPrefetchBytes + 64 * line,
-                         _MM_HINT_T0);
+        prefetchAhead(stream, end);
         __m512i words[2] = {load(0), load(1)};
         accumulateBlock<Bits, Rows>(words, x, acc,
                                     std::make_integer_sequence<int, kRowsPerBlock>());
@@ -296,14 +327,7 @@ struct Work {
         stream += kBlockBytes;
       }
       // out += 2^b s acc - (2^b s + s z) sum(x).
-      __m512 scale[2], zeroScale[2];
-      for (int h = 0; h < 2; ++h)
-        scale[h] = _mm512_castsi512_ps(load(h));
-      stream += kVectorBytes;
-      for (int h = 0; h < 2; ++h)
-        zeroScale[h] = layer[QC_WMATMUL_ZERO_SCALES] ? _mm512_castsi512_ps(load(h))
-                                                     : _mm512_mul_ps(scale[h], zeroPoint);
-      stream += kVectorBytes * layer[QC_WMATMUL_ZERO_SCALES];
+      auto [scale, zeroScale] = readScales(stream);
       for (int h = 0; h < 2; ++h) {
         __m512 correction = _mm512_fmadd_ps(scale[h], levels, zeroScale[h]);
         __m512 scaled = _mm512_mul_ps(scale[h], levels);
@@ -361,29 +385,20 @@ struct Work {
     int64_t block = layer.int8Block(), blocksPerGroup = layer[QC_WMATMUL_GROUP] / block;
     int64_t wordsPerBlock = block / kRowsPerBlock;
     const uint8_t *stream = packed + p * layer.panelBytes();
-    const uint8_t *lastPrefetch = end - kPrefetchBytes - 128;
-    const __m512 zeroPoint = _mm512_set1_ps(float(layer[QC_WMATMUL_ZERO_POINT]));
     auto load = [&stream](int h) { return _mm512_loadu_si512(stream + 64 * h); };
     __m512 out[Rows][2];
-    for (int r = 0; r < Rows; ++r)
-      out[r][0] = out[r][1] = _mm512_setzero_ps();
+    setZero(out);
     for (int64_t g = 0; g < layer.groups(); ++g) {
       __m512 groupAcc[Rows][2];
-      for (int r = 0; r < Rows; ++r)
-        groupAcc[r][0] = groupAcc[r][1] = _mm512_setzero_ps();
+      setZero(groupAcc);
       for (int64_t b = g * blocksPerGroup; b < (g + 1) * blocksPerGroup; ++b) {
         __m512i acc[kChains][Rows][2];
-        for (auto &chain : acc)
-          for (auto &row : chain)
-            row[0] = row[1] = _mm512_setzero_si512();
+        setZero(acc);
         const int8_t *x[Rows];
         for (int r = 0; r < Rows; ++r)
           x[r] = int8Row(m0 + r) + b * block;
         for (int64_t j = 0; j < wordsPerBlock; ++j, stream += kBlockBytes) {
-          if (stream <= lastPrefetch)
-            for (int line = 0; line < 2; ++line)
-              _mm_prefetch(reinterpret_cast<const char *>(stream) + kPrefetchBytes + 64 * line,
-                           _MM_HINT_T0);
+          prefetchAhead(stream, end);
           __m512i words[2] = {load(0), load(1)};
           dotWords<Bits, Rows, kChains>(words, x, acc);
           for (int r = 0; r < Rows; ++r)
@@ -399,14 +414,7 @@ struct Work {
           }
       }
       // out += s * acc - s z * sum(x).
-      __m512 scale[2], zeroScale[2];
-      for (int h = 0; h < 2; ++h)
-        scale[h] = _mm512_castsi512_ps(load(h));
-      stream += kVectorBytes;
-      for (int h = 0; h < 2; ++h)
-        zeroScale[h] = layer[QC_WMATMUL_ZERO_SCALES] ? _mm512_castsi512_ps(load(h))
-                                                     : _mm512_mul_ps(scale[h], zeroPoint);
-      stream += kVectorBytes * layer[QC_WMATMUL_ZERO_SCALES];
+      auto [scale, zeroScale] = readScales(stream);
       for (int h = 0; h < 2; ++h)
         for (int r = 0; r < Rows; ++r) {
           out[r][h] = _mm512_fmadd_ps(scale[h], groupAcc[r][h], out[r][h]);
@@ -431,6 +439,25 @@ struct Work {
     }
   }
 #else
+  /// A group's scales and zero scales, read from the stream, which moves
+  /// past them.
+  struct GroupScales {
+    float scale[kPanel], zeroScale[kPanel];
+  };
+  GroupScales readScales(const uint8_t *&stream) const {
+    GroupScales g;
+    std::memcpy(g.scale, stream, sizeof(g.scale));
+    stream += kVectorBytes;
+    if (layer[QC_WMATMUL_ZERO_SCALES]) {
+      std::memcpy(g.zeroScale, stream, sizeof(g.zeroScale));
+      stream += kVectorBytes;
+    } else {
+      for (int j = 0; j < kPanel; ++j)
+        g.zeroScale[j] = g.scale[j] * static_cast<float>(layer[QC_WMATMUL_ZERO_POINT]);
+    }
+    return g;
+  }
+
   /// The int8-input product on other targets: the same integer sums per
   /// block, then the same scaling.
   template <int Bits>
@@ -462,16 +489,7 @@ struct Work {
             groupAcc[r][j] = std::fma(static_cast<float>(acc[r][j]), int8Scale(m0 + r, b),
                                       groupAcc[r][j]);
       }
-      float scale[kPanel], zeroScale[kPanel];
-      std::memcpy(scale, stream, sizeof(scale));
-      stream += kVectorBytes;
-      if (layer[QC_WMATMUL_ZERO_SCALES]) {
-        std::memcpy(zeroScale, stream, sizeof(zeroScale));
-        stream += kVectorBytes;
-      } else {
-        for (int j = 0; j < kPanel; ++j)
-          zeroScale[j] = scale[j] * static_cast<float>(layer[QC_WMATMUL_ZERO_POINT]);
-      }
+      auto [scale, zeroScale] = readScales(stream);
       for (int r = 0; r < rows; ++r)
         for (int j = 0; j < kPanel; ++j)
           out[r][j] = std::fma(-zeroScale[j], int8GroupSum(m0 + r, g),
@@ -513,16 +531,7 @@ struct Work {
         }
       }
       stream += layer.blocksPerGroup() * kBlockBytes;
-      float scale[kPanel], zeroScale[kPanel];
-      std::memcpy(scale, stream, sizeof(scale));
-      stream += kVectorBytes;
-      if (layer[QC_WMATMUL_ZERO_SCALES]) {
-        std::memcpy(zeroScale, stream, sizeof(zeroScale));
-        stream += kVectorBytes;
-      } else {
-        for (int j = 0; j < kPanel; ++j)
-          zeroScale[j] = scale[j] * static_cast<float>(layer[QC_WMATMUL_ZERO_POINT]);
-      }
+      auto [scale, zeroScale] = readScales(stream);
       for (int r = 0; r < rows; ++r) {
         float xs = rowSum(m0 + r, g);
         for (int j = 0; j < kPanel; ++j)
