@@ -203,8 +203,8 @@ struct Work {
       setZero(element);
   }
 
-  /// Fetches the stream kPrefetchBytes ahead, but not past the chunk, whose
-  /// last bytes `end` is.
+  /// Fetches the stream kPrefetchBytes ahead, but not past `end`, where
+  /// this thread's run of panels ends.
   static void prefetchAhead(const uint8_t *stream, const uint8_t *end) {
     if (end - stream < kPrefetchBytes + 128)
       return;
