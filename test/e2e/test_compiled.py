@@ -348,13 +348,16 @@ def test_matmul_nbits_int8_inputs(tmp_path):
 
 
 def float_layer_model(op):
+    """A float layer: MatMul, Gemm, Conv, or MatMulRow (a MatMul of one row,
+    which the float kernel computes in 256-column row tiles)."""
     rng = np.random.default_rng(7)
-    inits, inputs = [], {"X": rng.standard_normal((2, 3, 16, 16) if op == "Conv" else (6, 40))
+    rows = 1 if op == "MatMulRow" else 6
+    inits, inputs = [], {"X": rng.standard_normal((2, 3, 16, 16) if op == "Conv" else (rows, 40))
                          .astype(np.float32)}
-    if op == "MatMul":
+    if op in ("MatMul", "MatMulRow"):
         node = onnx.helper.make_node("MatMul", ["X", "W"], ["Y"])
         inits.append(onnx.numpy_helper.from_array(rng.standard_normal((40, 600)).astype(np.float32), "W"))
-        out = [6, 600]
+        out = [rows, 600]
     elif op == "Gemm":
         node = onnx.helper.make_node("Gemm", ["X", "W", "B"], ["Y"], transB=1, alpha=0.5, beta=2.0)
         inits += [onnx.numpy_helper.from_array(rng.standard_normal((70, 40)).astype(np.float32), "W"),
@@ -374,14 +377,15 @@ def float_layer_model(op):
 
 @pytest.mark.parametrize("cpu", ["znver4", "x86-64"])
 @pytest.mark.parametrize("precision", ["f32", "bf16"])
-@pytest.mark.parametrize("op", ["MatMul", "Gemm", "Conv"])
+@pytest.mark.parametrize("op", ["MatMul", "MatMulRow", "Gemm", "Conv"])
 def test_float_layer_kernels_are_exact(op, precision, cpu, tmp_path):
     """Float and bf16 layers run the float kernels, which sum in the
     evaluator's order (bf16 layers compute in f32 and round, as the evaluator
     does): the results are bit-identical."""
     model, inputs = float_layer_model(op)
+    op_type = "MatMul" if op == "MatMulRow" else op
     ir, library = compile_with_rules(
-        model, inputs, [{"op_type": op, "activation": precision, "weight": precision}],
+        model, inputs, [{"op_type": op_type, "activation": precision, "weight": precision}],
         tmp_path, ["--target-cpu", cpu])
     kernel = "quantc_fconv_" if op == "Conv" else "quantc_fmatmul_"
     assert kernel in subprocess.run(["nm", library], capture_output=True, text=True).stdout

@@ -24,6 +24,7 @@ using namespace quantc::kernels;
 namespace {
 constexpr int64_t kBlockN = 512, kBlockK = 256, kRowsPerTask = 8;
 constexpr int64_t kTileRows = 4, kTileColumns = 64; // AVX-512 register tile
+constexpr int64_t kRowTileColumns = 256;               // one row's tile
 
 struct Work {
   const float *a, *b;
@@ -40,6 +41,11 @@ struct Work {
     int64_t j0 = (index % columnTasks()) * kBlockN;
     int64_t rows = std::min(kRowsPerTask, m - r0), cols = std::min(kBlockN, n - j0);
 #if defined(__AVX512F__)
+    if (rows == 1) { // a decode step: read B in long rows
+      for (int64_t j = j0; j < j0 + cols; j += kRowTileColumns)
+        rowTileAVX512(r0, j, static_cast<int>(std::min(kRowTileColumns, j0 + cols - j)));
+      return;
+    }
     for (int64_t j = j0; j < j0 + cols; j += kTileColumns)
       for (int64_t r = r0; r < r0 + rows; r += kTileRows) {
         int width = static_cast<int>(std::min(kTileColumns, j0 + cols - j));
@@ -60,6 +66,27 @@ struct Work {
   }
 
 #if defined(__AVX512F__)
+  /// The same sums for one row and up to 256 outputs: each step of the
+  /// reduction reads 1 KB of a row of B, where a 64-column tile reads 256
+  /// bytes of each row and strides to the next.
+  void rowTileAVX512(int64_t r, int64_t j, int width) const {
+    constexpr int kVectors = kRowTileColumns / 16;
+    __m512 acc[kVectors];
+    __mmask16 live[kVectors];
+    for (int v = 0; v < kVectors; ++v) {
+      acc[v] = _mm512_setzero_ps();
+      live[v] = static_cast<__mmask16>((1u << std::clamp(width - 16 * v, 0, 16)) - 1);
+    }
+    for (int64_t p = 0; p < k; ++p) {
+      const float *bp = b + p * n + j;
+      __m512 x = _mm512_set1_ps(a[r * k + p]);
+      for (int v = 0; v < kVectors; ++v)
+        acc[v] = _mm512_add_ps(acc[v], _mm512_mul_ps(x, _mm512_maskz_loadu_ps(live[v], bp + 16 * v)));
+    }
+    for (int v = 0; v < kVectors; ++v)
+      _mm512_mask_storeu_ps(c + r * n + j + 16 * v, live[v], acc[v]);
+  }
+
   /// floatMatMulBlock's sums for Rows x 64 outputs, held in registers over
   /// the whole reduction (each product, then each sum, rounded).
   template <int Rows>
