@@ -49,7 +49,7 @@ def _run_quantc(args):
         raise CompileError(proc.stderr.strip())
 
 
-def compile(onnx_path, calibration=None, target="cpu", target_cpu="znver4",
+def compile(onnx_path, calibration=None, target="cpu", target_cpu="host",
             output=None, input_shapes=None, activation="i8", weight="i8",
             scope="all", estimator="minmax", overrides=None,
             rounding="half_to_even", threads=1, gpu_arch="sm_80", load=True):

@@ -44,7 +44,7 @@ static cl::opt<Emit> emit(
 static cl::opt<std::string> gpuModule(
     "gpu-module", cl::desc("--emit=gpu-binary: the gpu.binary to write "
                            "(default: the first)"), cl::cat(packagingCategory));
-static cl::opt<std::string> targetCPU("target-cpu", cl::init("znver4"),
+static cl::opt<std::string> targetCPU("target-cpu", cl::init("host"),
                                       cl::desc("CPU of the object file"), cl::cat(packagingCategory));
 
 int main(int argc, char **argv) {

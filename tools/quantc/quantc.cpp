@@ -16,6 +16,7 @@
 #include "quantc/Dialect/QC/QCDialect.h"
 #include "quantc/Import/ONNXImporter.h"
 #include "quantc/Target/CPU/Artifact.h"
+#include "quantc/Target/CPU/TargetCPU.h"
 #include "quantc/Target/CUDA/Artifact.h"
 #include "quantc/Transforms/Passes.h"
 #include "quantc/Transforms/Pipelines.h"
@@ -101,9 +102,10 @@ static cl::opt<std::string> cudaToolkit(
     "cuda-toolkit", cl::init("/usr/local/cuda"),
     cl::desc("cuda: the CUDA toolkit (ptxas, fatbinary, libdevice)"), cl::cat(targetCategory));
 static cl::opt<std::string> targetCPU(
-    "target-cpu", cl::init("znver4"),
-    cl::desc("CPU to generate code for: znver4 (AVX-512 VNNI), x86-64-v3 "
-             "(AVX2), x86-64 (generic)"), cl::cat(targetCategory));
+    "target-cpu", cl::init("host"),
+    cl::desc("CPU to generate code for: host (this one), any LLVM x86-64 CPU "
+             "name (sapphirerapids, znver4, x86-64-v3, ...), and/or feature "
+             "changes (x86-64-v4,+avx512vnni)"), cl::cat(targetCategory));
 static cl::opt<bool> noMicrokernels(
     "no-microkernels", cl::desc("Lower integer layers to loops only"), cl::cat(targetCategory));
 static cl::list<std::string> inputShapes(
@@ -273,6 +275,10 @@ int main(int argc, char **argv) {
   if (dynamicInt8 && target != "cpu") {
     llvm::errs() << "error: --dynamic-int8 is implemented by the CPU weight-only kernel only "
                     "(--target cpu)\n";
+    return 1;
+  }
+  if (std::string problem; target == "cpu" && failed(resolveCPUTarget(targetCPU, problem))) {
+    llvm::errs() << "error: " << problem << "\n";
     return 1;
   }
   if (dynamicInt8Block <= 0) {

@@ -3,15 +3,20 @@
 // Each instruction-set variant of quantc_qlayer against a plain reference
 // (sums in i64, qc::applyMultiplier), on layers chosen to reach the kernels'
 // special paths: depthwise windows of several sizes, strides and dilations,
-// rows of every width modulo 16, and multipliers of exactly one half, whose
-// odd accumulators are rounding ties.
+// rows of every width modulo 16, reductions around multiples of 64 (the AMX
+// tail), row and channel counts around multiples of 16 and 32 (AMX blocks),
+// and multipliers of exactly one half, whose odd accumulators are rounding
+// ties. The AMX path runs on the CPU's tiles where it has them and on the
+// scalar tile model everywhere.
 //
 //===----------------------------------------------------------------------===//
+#include "Kernels.h"
 #include "quantc/Dialect/QC/QuantUtils.h"
 #include "quantc/Runtime/Microkernels.h"
 #include "gtest/gtest.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -32,8 +37,18 @@ std::vector<Variant> variants() {
   return {{"generic", quantc_qlayer_generic, true},
           {"avx2", quantc_qlayer_avx2, __builtin_cpu_supports("avx2") != 0},
           {"avx512vnni", quantc_qlayer_avx512vnni,
-           __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")}};
+           __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")},
+          {"amx", kernels::qlayerAMX, kernels::hasAMX()},
+          {"amx tile model", kernels::qlayerTileModel, true}};
 }
+
+/// Says once, in the test log, whether the CPU's tiles were tested.
+[[maybe_unused]] const bool kAMXNotice = [] {
+  if (!kernels::hasAMX())
+    std::fprintf(stderr, "note: no AMX-INT8 here (or QUANTC_AMX=0): the AMX kernels run "
+                         "only on the tile model\n");
+  return true;
+}();
 
 constexpr qc::RoundingMode kRoundings[] = {
     qc::RoundingMode::HalfToEven, qc::RoundingMode::HalfAwayFromZero,
@@ -78,7 +93,12 @@ Case makeCase(const Conv &conv, bool halves, std::mt19937 &rng) {
   test.padValue = static_cast<uint8_t>(byte(rng));
   for (int64_t i = 0; i < conv.c * conv.h * conv.w; ++i)
     test.input.push_back(static_cast<uint8_t>(byte(rng)));
-  test.packed.assign(conv.n * conv.paddedK(), 0);
+  // The slack rows the kernels may read, filled with noise they must not use.
+  test.packed.assign((conv.n + QC_CONV_WEIGHT_SLACK_ROWS) * conv.paddedK() +
+                         QC_CONV_WEIGHT_SLACK_BYTES,
+                     0);
+  for (int8_t &slack : test.packed)
+    slack = static_cast<int8_t>(byte(rng));
   for (int64_t o = 0; o < conv.n; ++o) {
     for (int64_t t = 0; t < conv.k(); ++t) {
       auto weight = static_cast<int8_t>(byte(rng));
@@ -187,5 +207,84 @@ TEST(QLayerKernels, GeneralAndGroupedConvolutions) {
         checkConv({c, h, w, 32, 1, 1, 1, 1, 0, 1, unsignedInput}, false);
     checkConv({16, 9, 15, 20, 1, 1, 2, 1, 0, 1, unsignedInput}, false);
   }
+}
+
+/// A matmul of M x K activations (bytes, u8 view: s8 + 128) by K x N s8
+/// weights in the packed panels: out = requantize(bias + sum of products).
+void checkGemm(int64_t m, int64_t k, int64_t n, bool unsignedInput) {
+  std::mt19937 rng(static_cast<unsigned>(m * 1000003 + k * 1009 + n));
+  std::uniform_int_distribution<int> byte(-128, 127), small(-30000, 30000);
+  int64_t kp = (k + 3) / 4 * 4, panels = (n + QC_PANEL_COLUMNS - 1) / QC_PANEL_COLUMNS;
+  std::vector<uint8_t> input(m * k);
+  for (uint8_t &x : input)
+    x = static_cast<uint8_t>(byte(rng));
+  std::vector<int8_t> weights(k * n), packed(panels * kp * QC_PANEL_COLUMNS, 0);
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      weights[i * n + j] = static_cast<int8_t>(byte(rng));
+      packed[(j / QC_PANEL_COLUMNS * kp + i / 4 * 4) * QC_PANEL_COLUMNS +
+             j % QC_PANEL_COLUMNS * 4 + i % 4] = weights[i * n + j];
+    }
+  std::vector<int32_t> bias(n), multiplier(n), shift(n);
+  for (int64_t j = 0; j < n; ++j) {
+    bias[j] = small(rng);
+    multiplier[j] = std::uniform_int_distribution<int32_t>(1 << 30, INT32_MAX)(rng);
+    shift[j] = std::uniform_int_distribution<int>(8, 14)(rng);
+  }
+  std::vector<int64_t> params(QC_QLAYER_NUM_PARAMS, 0);
+  params[QC_QLAYER_M] = m;
+  params[QC_QLAYER_N] = n;
+  params[QC_QLAYER_K] = k;
+  params[QC_QLAYER_INPUT_UNSIGNED] = unsignedInput;
+  params[QC_QLAYER_OUTPUT] = 1;
+  params[QC_QLAYER_OUTPUT_ZERO_POINT] = -5;
+  params[QC_QLAYER_CLAMP_MIN] = -128;
+  params[QC_QLAYER_CLAMP_MAX] = 127;
+  params[QC_QLAYER_PER_CHANNEL] = 1;
+  std::string shape = std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n) +
+                      (unsignedInput ? " u8" : " s8");
+  for (qc::RoundingMode mode : {qc::RoundingMode::HalfToEven, qc::RoundingMode::DoubleRound}) {
+    params[QC_QLAYER_ROUNDING] = static_cast<int64_t>(mode);
+    for (const Variant &variant : variants()) {
+      if (!variant.available)
+        continue;
+      std::vector<int8_t> output(m * n, 0);
+      variant.fn(input.data(), packed.data(), bias.data(), multiplier.data(), shift.data(),
+                 params.data(), output.data());
+      int mismatches = 0;
+      for (int64_t r = 0; r < m; ++r)
+        for (int64_t j = 0; j < n; ++j) {
+          int64_t acc = bias[j];
+          for (int64_t i = 0; i < k; ++i) {
+            int64_t x = unsignedInput ? input[r * k + i] : input[r * k + i] ^ 0x80;
+            acc += x * weights[i * n + j];
+          }
+          int64_t want = std::clamp<int64_t>(
+              qc::applyMultiplier(acc, multiplier[j], shift[j], mode) - 5, -128, 127);
+          if (want != output[r * n + j] && ++mismatches <= 3)
+            ADD_FAILURE() << variant.name << " " << shape << " at (" << r << ", " << j
+                          << "): " << int(output[r * n + j]) << " instead of " << want;
+        }
+    }
+  }
+}
+
+// Rows around the 16- and 32-row AMX blocks, reductions around its 64-step
+// tiles (a tail of 4 to 60 steps, or none), columns past one panel.
+TEST(QLayerKernels, MatmulRowsReductionsAndColumns) {
+  for (int64_t m : {1, 5, 8, 16, 17, 31, 32, 33, 70})
+    for (int64_t k : {4, 60, 64, 68, 200, 256})
+      checkGemm(m, k, m % 2 ? 100 : 64, m % 3 == 0);
+  checkGemm(40, 1000, 130, false);
+}
+
+// Output channels around the AMX blocks (weights as tile rows, reading the
+// packed slack), reductions with and without a tail.
+TEST(QLayerKernels, ConvolutionChannelBlocks) {
+  for (int64_t n : {8, 16, 17, 32, 33, 48, 70})
+    for (int64_t c : {7, 16, 24})
+      checkConv({c, 9, 11, n, 3, 3, 1, 1, 1, 1, c == 7}, false);
+  checkConv({64, 6, 6, 40, 1, 1, 1, 1, 0, 1}, false);
+  checkConv({32, 7, 9, 48, 3, 3, 1, 1, 1, 2}, false);
 }
 } // namespace

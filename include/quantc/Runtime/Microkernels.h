@@ -19,10 +19,14 @@ extern "C" {
    4 bytes W[k..k+3][n] of each of its columns n in turn; K is padded to a
    multiple of 4 and N to a multiple of QC_PANEL_COLUMNS with zeros.
    Convolution (K = input channels x window): one row of K bytes w + 128
-   (as u8) per output channel, K padded to a multiple of 4. The kernel
+   (as u8) per output channel, K padded to a multiple of 4, followed by
+   QC_CONV_WEIGHT_SLACK_ROWS rows and 64 bytes of any value (AMX kernels
+   read whole tiles past the last channel and discard them). The kernel
    unfolds the image into panels of QC_PANEL_COLUMNS pixels in the matmul
    weight layout, so both run the same u8 x s8 inner product. */
 #define QC_PANEL_COLUMNS 64
+#define QC_CONV_WEIGHT_SLACK_ROWS 15
+#define QC_CONV_WEIGHT_SLACK_BYTES 64
 
 /* Layout of the `params` array. */
 enum qc_qlayer_param {

@@ -147,12 +147,14 @@ int64_t conversion::weightSum(const PackableLayer &layer, int64_t channel) {
 namespace {
 /// Matmul weights as the panels of quantc/Runtime/Microkernels.h;
 /// convolution weights as rows of u8 (w + 128), one per output channel,
-/// padded to a multiple of 4 taps.
+/// padded to a multiple of 4 taps, then the slack the AMX kernels read.
 std::vector<int8_t> packWeights(const PackableLayer &layer) {
   constexpr int64_t panel = QC_PANEL_COLUMNS;
   int64_t kp = (layer.k + 3) / 4 * 4;
   if (isa<qc::QConvOp>(layer.op)) {
-    std::vector<int8_t> rows(layer.n * kp, static_cast<int8_t>(0x80));
+    std::vector<int8_t> rows((layer.n + QC_CONV_WEIGHT_SLACK_ROWS) * kp +
+                                 QC_CONV_WEIGHT_SLACK_BYTES,
+                             static_cast<int8_t>(0x80));
     for (int64_t c = 0; c < layer.n; ++c)
       for (int64_t k = 0; k < layer.k; ++k)
         rows[c * kp + k] = static_cast<int8_t>(

@@ -6,6 +6,13 @@
 //===----------------------------------------------------------------------===//
 #include "Kernels.h"
 
+#include <cstdlib>
+#include <cstring>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 // __builtin_cpu_supports takes a string literal.
 #if defined(__x86_64__)
 #define QUANTC_CPU_SUPPORTS(feature) (__builtin_cpu_init(), __builtin_cpu_supports(feature))
@@ -21,4 +28,22 @@ bool quantc::kernels::hasVBMI() {
 bool quantc::kernels::hasBF16() {
   static const bool bf16 = QUANTC_CPU_SUPPORTS("avx512bf16");
   return bf16;
+}
+
+bool quantc::kernels::hasAMX() {
+  static const bool amx = [] {
+    if (!QUANTC_CPU_SUPPORTS("amx-tile") || !QUANTC_CPU_SUPPORTS("amx-int8"))
+      return false;
+    if (const char *setting = std::getenv("QUANTC_AMX"); setting && !std::strcmp(setting, "0"))
+      return false;
+#if defined(__linux__)
+    // Linux hands out the 8 KB of tile state only to processes that ask.
+    constexpr int kRequestPermission = 0x1023; // ARCH_REQ_XCOMP_PERM
+    constexpr int kTileData = 18;              // XFEATURE_XTILEDATA
+    return syscall(SYS_arch_prctl, kRequestPermission, kTileData) == 0;
+#else
+    return false;
+#endif
+  }();
+  return amx;
 }

@@ -35,6 +35,20 @@ inline ColumnRange insideColumns(int64_t offset, int64_t stride, int64_t width,
 /// checked once (CPUFeatures.cpp).
 bool hasVBMI();
 bool hasBF16();
+/// Whether this CPU has AMX-INT8 and the kernel lets this process use the
+/// tile state (arch_prctl(ARCH_REQ_XCOMP_PERM), asked once); QUANTC_AMX=0 in
+/// the environment turns it off.
+bool hasAMX();
+
+/// The integer layer kernels on AMX tiles whatever the layer's size (only
+/// where hasAMX()), and the same blocking on a scalar model of the tile
+/// instructions (any CPU): QLayerAMX.h, for tests.
+void qlayerAMX(const void *input, const int8_t *packed, const int32_t *bias,
+               const int32_t *multiplier, const int32_t *shift, const int64_t *params,
+               void *output);
+void qlayerTileModel(const void *input, const int8_t *packed, const int32_t *bias,
+                     const int32_t *multiplier, const int32_t *shift,
+                     const int64_t *params, void *output);
 
 /// Who uses which scratch buffer (kernels may hold several at once).
 enum ScratchSlot {

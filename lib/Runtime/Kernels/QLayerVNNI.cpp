@@ -5,8 +5,12 @@
 // accumulators, and each step of 4 reduction rows loads one 256-byte group
 // of the packed panel and broadcasts 4 bytes per activation row.
 //
+// Where the CPU has AMX-INT8 (and Linux grants the tile state), layers with
+// enough rows run on tiles instead (QLayerAMX.h), with the same packing and
+// epilogue: tdpbusd computes what vpdpbusd does, 16 x 16 x 64 at a time.
+//
 //===----------------------------------------------------------------------===//
-#include "QLayer.h"
+#include "QLayerAMX.h"
 
 #include <immintrin.h>
 
@@ -264,12 +268,48 @@ struct VNNITile {
     }
   }
 };
+
+/// The CPU's tile instructions, for AMXBlock.
+struct AMXInstructions {
+  static void configure() {
+    static const TileConfig config;
+    _tile_loadconfig(&config);
+  }
+  static void release() { _tile_release(); }
+  template <int T> static void zero() { _tile_zero(T); }
+  template <int T> static void load(const void *base, int64_t stride) {
+    _tile_loadd(T, base, stride);
+  }
+  template <int C, int A, int B> static void dot() { _tile_dpbusd(C, A, B); }
+  template <int T> static void store(void *base, int64_t stride) {
+    _tile_stored(T, base, stride);
+  }
+};
+
+/// Whether tiles beat vpdpbusd on this layer: a 16-row tile block costs
+/// about as much as 3 rows of the VNNI tile, and depthwise convolutions
+/// have no reduction to tile.
+bool prefersAMX(const QLayer &layer) {
+  if (!hasAMX() || isDepthwise(layer))
+    return false;
+  int64_t tileRows = layer.isConv() ? layer.n() / layer.groups() : layer.rows();
+  return tileRows >= kAMXMinRows && layer.paddedK() >= kAMXMinK;
+}
 } // namespace
+
+void quantc::kernels::qlayerAMX(const void *input, const int8_t *packed, const int32_t *bias,
+                                const int32_t *multiplier, const int32_t *shift,
+                                const int64_t *params, void *output) {
+  runQLayerAMX<AMXInstructions, VNNITile>(input, packed, bias, multiplier, shift, params,
+                                          output);
+}
 
 extern "C" void quantc_qlayer_avx512vnni(const void *input, const int8_t *packed,
                                          const int32_t *bias,
                                          const int32_t *multiplier,
                                          const int32_t *shift,
                                          const int64_t *params, void *output) {
+  if (prefersAMX(QLayer{params}))
+    return qlayerAMX(input, packed, bias, multiplier, shift, params, output);
   runQLayer<VNNITile>(input, packed, bias, multiplier, shift, params, output);
 }

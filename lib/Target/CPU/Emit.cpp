@@ -1,5 +1,6 @@
 //===- Emit.cpp - LLVM IR, objects, headers, shared libraries ---*- C++ -*-===//
 #include "quantc/Target/CPU/Artifact.h"
+#include "quantc/Target/CPU/TargetCPU.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Support/FileUtilities.h"
@@ -23,8 +24,12 @@ using namespace mlir;
 using namespace quantc;
 
 namespace {
-std::unique_ptr<llvm::TargetMachine> createTargetMachine(StringRef cpu,
+/// The target machine of a --target-cpu value.
+std::unique_ptr<llvm::TargetMachine> createTargetMachine(StringRef spec,
                                                          std::string &error) {
+  FailureOr<CPUTarget> cpu = resolveCPUTarget(spec, error);
+  if (failed(cpu))
+    return nullptr;
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
@@ -33,10 +38,10 @@ std::unique_ptr<llvm::TargetMachine> createTargetMachine(StringRef cpu,
     return nullptr;
   llvm::TargetOptions options;
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
-      triple, cpu, /*Features=*/"", options, llvm::Reloc::PIC_,
+      triple, cpu->cpu, cpu->features, options, llvm::Reloc::PIC_,
       std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   if (!machine)
-    error = "cannot create a target machine for CPU '" + cpu.str() + "'";
+    error = "cannot create a target machine for CPU '" + cpu->cpu + "'";
   return machine;
 }
 
@@ -95,7 +100,7 @@ namespace {
 LogicalResult quantc::emitLLVMIR(ModuleOp module, llvm::raw_ostream &os) {
   llvm::LLVMContext llvmContext;
   std::string error;
-  std::unique_ptr<llvm::TargetMachine> machine = createTargetMachine("znver4", error);
+  std::unique_ptr<llvm::TargetMachine> machine = createTargetMachine("host", error);
   std::unique_ptr<llvm::Module> llvmModule =
       translate(module, llvmContext, machine.get());
   if (!llvmModule)

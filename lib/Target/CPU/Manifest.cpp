@@ -1,5 +1,6 @@
 //===- Manifest.cpp - the JSON manifest of an artifact ----------*- C++ -*-===//
 #include "quantc/Target/CPU/Manifest.h"
+#include "quantc/Target/CPU/TargetCPU.h"
 #include "quantc/Dialect/QC/QCOps.h"
 #include "quantc/Dialect/QC/QuantUtils.h"
 #include "quantc/Dialect/QC/TensorNames.h"
@@ -50,9 +51,15 @@ json::Object describePrecision(qc::PrecisionAttr p) {
 } // namespace
 
 json::Value quantc::buildManifest(ModuleOp module, StringRef targetCPU) {
-  json::Object manifest{{"format", QC_ARTIFACT_FORMAT},
-                        {"target", "cpu"},
-                        {"target_cpu", targetCPU}};
+  json::Object manifest{{"format", QC_ARTIFACT_FORMAT}, {"target", "cpu"}};
+  // The CPU resolved (host names the compiling machine's), what was asked
+  // for, and the microkernel variant its features run.
+  std::string error;
+  FailureOr<CPUTarget> cpu = resolveCPUTarget(targetCPU, error);
+  manifest["target_cpu"] = succeeded(cpu) ? cpu->cpu : targetCPU.str();
+  manifest["target_cpu_option"] = targetCPU;
+  if (succeeded(cpu))
+    manifest["kernels"] = cpu->kernelSuffix;
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
     return manifest;
@@ -94,9 +101,9 @@ LogicalResult quantc::recordLibrary(json::Object &manifest, StringRef libraryPat
                    {"xxh3_64", hashLibraryBytes(data.data(), data.size())}};
   // What the runtime checks on the loading CPU: every feature the target
   // CPU implies (the code may use any of them).
-  SmallVector<StringRef> features;
-  llvm::X86::getFeaturesForCPU(targetCPU, features);
-  llvm::sort(features);
-  manifest["target_features"] = json::Array(features);
+  FailureOr<CPUTarget> cpu = resolveCPUTarget(targetCPU, error);
+  if (failed(cpu))
+    return failure();
+  manifest["target_features"] = json::Array(cpu->enabled);
   return success();
 }

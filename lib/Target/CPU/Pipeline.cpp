@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "quantc/Conversion/Passes.h"
 #include "quantc/Target/CPU/Artifact.h"
+#include "quantc/Target/CPU/TargetCPU.h"
 #include "quantc/Transforms/Passes.h"
 #include "quantc/Transforms/Pipelines.h"
 
@@ -20,18 +21,14 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
-#include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
 using namespace quantc;
 
 std::string quantc::getKernelSuffix(StringRef targetCPU) {
-  return llvm::StringSwitch<std::string>(targetCPU)
-      .Cases({"znver4", "znver5", "sapphirerapids", "icelake-server",
-              "cascadelake", "x86-64-v4"},
-             "avx512vnni")
-      .Cases({"x86-64-v3", "znver3", "znver2", "haswell", "skylake"}, "avx2")
-      .Default("generic");
+  std::string error;
+  FailureOr<CPUTarget> target = resolveCPUTarget(targetCPU, error);
+  return succeeded(target) ? target->kernelSuffix : "generic";
 }
 
 void quantc::registerCPUCodegenDialects(DialectRegistry &registry) {
@@ -102,9 +99,10 @@ void quantc::buildCPUCodegenPipeline(OpPassManager &pm,
 namespace {
 struct CPUCodegenOptions : PassPipelineOptions<CPUCodegenOptions> {
   Option<std::string> targetCPU{*this, "target-cpu",
-                                llvm::cl::desc("LLVM CPU name (znver4, "
-                                               "x86-64-v3, x86-64)"),
-                                llvm::cl::init("znver4")};
+                                llvm::cl::desc("host, an LLVM CPU name (znver4, "
+                                               "sapphirerapids, x86-64-v3, ...) "
+                                               "and/or +feature,-feature"),
+                                llvm::cl::init("host")};
   Option<bool> microkernels{
       *this, "microkernels",
       llvm::cl::desc("Integer layers call the runtime microkernels"),
@@ -132,8 +130,9 @@ struct CPUPipelineOptions : PassPipelineOptions<CPUPipelineOptions> {
                                llvm::cl::desc("Requantization rounding"),
                                llvm::cl::init("half_to_even")};
   Option<std::string> targetCPU{*this, "target-cpu",
-                                llvm::cl::desc("LLVM CPU name"),
-                                llvm::cl::init("znver4")};
+                                llvm::cl::desc("host, an LLVM CPU name "
+                                               "and/or +feature,-feature"),
+                                llvm::cl::init("host")};
 };
 } // namespace
 

@@ -6,18 +6,19 @@
 
 // Rule: a conv with constant s8 weights and its requantize become one
 // microkernel call. Weights are rows of w + 128 (as u8) padded to 4 taps:
-// [1, -2] -> 81808080 7E808080. The unfolded s8 input needs no shift, so the
+// [1, -2] -> 81808080 7E808080, then 15 slack rows and 64 bytes for the AMX
+// tiles (2 x 4 + 15 x 4 + 64 = 132). The unfolded s8 input needs no shift, so the
 // bias gains -offset x row sums: [10, 20] + 3 x [1, -2] = [13, 14].
 // CHECK-LABEL: func.func @conv_requantize
-// CHECK-DAG: %[[W:.*]] = arith.constant dense_resource<packed_weights> : tensor<8xi8>
+// CHECK-DAG: %[[W:.*]] = arith.constant dense_resource<packed_weights> : tensor<132xi8>
 // CHECK-DAG: %[[B:.*]] = arith.constant dense<[13, 14]> : tensor<2xi32>
 // CHECK-DAG: %[[M:.*]] = arith.constant dense<1073741824> : tensor<2xi32>
 // CHECK-DAG: %[[S:.*]] = arith.constant dense<[3, 4]> : tensor<2xi32>
 // CHECK-DAG: %[[P:.*]] = arith.constant dense<[1, 1, 2, 1, 0, 1, 4, -128, 127, 0, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, -3, 1]> : tensor<26xi64>
 // CHECK: %[[OUT:.*]] = tensor.empty() : tensor<1x2x3x3xi8>
-// CHECK: %[[R:.*]] = qc.microkernel "quantc_qlayer_avx512vnni" ins(%arg0, %[[W]], %[[B]], %[[M]], %[[S]], %[[P]] : tensor<1x1x3x3xi8>, tensor<8xi8>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32>, tensor<26xi64>) outs(%[[OUT]] : tensor<1x2x3x3xi8>) -> tensor<1x2x3x3xi8>
+// CHECK: %[[R:.*]] = qc.microkernel "quantc_qlayer_avx512vnni" ins(%arg0, %[[W]], %[[B]], %[[M]], %[[S]], %[[P]] : tensor<1x1x3x3xi8>, tensor<132xi8>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32>, tensor<26xi64>) outs(%[[OUT]] : tensor<1x2x3x3xi8>) -> tensor<1x2x3x3xi8>
 // CHECK: return %[[R]]
-// CHECK: packed_weights: "0x01000000818080807E808080"
+// CHECK: packed_weights: "0x01000000818080807E808080{{(80)+}}"
 func.func @conv_requantize(%x: tensor<1x1x3x3x!x>) -> tensor<1x2x3x3x!y> {
   %wi = qc.constant dense<[[[[1]]], [[[-2]]]]> : tensor<2x1x1x1xi8>
   %w = quant.scast %wi : tensor<2x1x1x1xi8> to tensor<2x1x1x1x!w>

@@ -29,13 +29,16 @@ inline constexpr llvm::StringLiteral kSetThreadsSymbol =
 llvm::FailureOr<int64_t> getElementCode(mlir::Type element);
 
 struct CPUTargetOptions {
-  /// LLVM CPU name: znver4, x86-64-v3, x86-64 (generic) or any LLVM knows.
-  std::string targetCPU = "znver4";
+  /// What --target-cpu says: host, an LLVM CPU name and/or feature changes
+  /// (resolveCPUTarget in TargetCPU.h).
+  std::string targetCPU = "host";
   /// Integer layers call the runtime's microkernels (else: linalg loops).
   bool microkernels = true;
 };
 
-/// The microkernel variant a CPU runs: avx512vnni, avx2 or generic.
+/// The microkernel variant a --target-cpu value runs: avx512vnni, avx2 or
+/// generic (generic for a value that does not resolve; code generation
+/// reports it).
 std::string getKernelSuffix(llvm::StringRef targetCPU);
 
 /// Adds what code generation needs to a registry: the upstream dialects it

@@ -1,0 +1,35 @@
+//===- TargetCPU.h - what --target-cpu names ---------------------*- C++ -*-===//
+#ifndef QUANTC_TARGET_CPU_TARGETCPU_H
+#define QUANTC_TARGET_CPU_TARGETCPU_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/LogicalResult.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <string>
+
+namespace quantc {
+
+/// A --target-cpu value resolved for code generation: `host` (the CPU the
+/// compiler runs on, the default), any LLVM x86-64 CPU name
+/// (`sapphirerapids`, `znver5`, `x86-64-v4`, ...), or either followed by
+/// LLVM feature changes (`x86-64-v4,+avx512vnni`; a list alone starts from
+/// `x86-64`).
+struct CPUTarget {
+  /// The LLVM CPU name (`host` resolved).
+  std::string cpu;
+  /// The feature changes for the target machine, "+a,-b".
+  std::string features;
+  /// Every feature the generated code may use, implied ones included,
+  /// sorted: the manifest's target_features, checked at load time.
+  llvm::SmallVector<std::string> enabled;
+  /// The microkernel variant these features run: avx512vnni, avx2 or generic.
+  std::string kernelSuffix;
+};
+
+/// Resolves `spec`, or fails with a message that names what is wrong.
+llvm::FailureOr<CPUTarget> resolveCPUTarget(llvm::StringRef spec, std::string &error);
+
+} // namespace quantc
+
+#endif // QUANTC_TARGET_CPU_TARGETCPU_H
