@@ -1,7 +1,9 @@
 """End-to-end latency of every real model: quantc int8, f32 and bf16
 libraries against ONNX Runtime running the float model and the model
-quantized by its own tool (quantize_static, QDQ, per channel), same threads,
-one run; plus quantc's compile time and peak memory per model.
+quantized by its own tool (quantize_static, QDQ, per channel), and against
+OpenVINO (where installed: pip install openvino) on the float model with its
+default precision hint and with f32, and on the same QDQ model; same
+threads, one run; plus quantc's compile time and peak memory per model.
 
 usage: python benchmarks/model_latency.py [--threads 1,2] [--runs 20]
            [--models yolov8n-nudenet,...] [--out benchmarks/results]
@@ -17,7 +19,24 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from datasets import real_models  # noqa: E402
 from quantization_accuracy import ort_quantize, shape_option  # noqa: E402
-from timing import compile_model, time_library, time_ort  # noqa: E402
+from timing import (compile_model, cpu_model, openvino_version, time_library,  # noqa: E402
+                    time_openvino, time_ort)
+
+
+def openvino_times(model, ort_int8, feeds, threads, runs):
+    """OpenVINO's default, f32 and QDQ latencies (None where it refuses the
+    model: the reason is printed and recorded)."""
+    times, refused = {}, {}
+    for key, path, precision in [("ov_default_ms", model.path, None),
+                                 ("ov_f32_ms", model.path, "f32"),
+                                 ("ov_int8_ms", ort_int8, None)]:
+        try:
+            times[key] = time_openvino(path, feeds, threads, runs, 3, precision)
+        except Exception as error:  # its frontend's refusal, recorded as such
+            times[key] = None
+            refused[key] = str(error).splitlines()[0][:200]
+            print(f"OpenVINO refuses {path.name} ({key}): {refused[key]}", flush=True)
+    return times, refused
 
 
 def main():
@@ -29,6 +48,7 @@ def main():
     args = parser.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
     wanted = set(filter(None, args.models.split(",")))
+    ov = openvino_version()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
@@ -64,6 +84,9 @@ def main():
                        "quantc_bf16_ms": time_library(bf16, tmp / "in.npz", t, args.runs, 3),
                        "ort_int8_ms": time_ort(ort_int8, feeds, t, args.runs, 3),
                        "ort_f32_ms": time_ort(model.path, feeds, t, args.runs, 3)}
+                if ov:
+                    ov_times, refused = openvino_times(model, ort_int8, feeds, t, args.runs)
+                    row.update(ov_times, ov_refused=refused)
                 rows.append(row)
                 print(f"{model.name:16s} threads={t}: quantc int8 {row['quantc_int8_ms']:8.2f} ms, "
                       f"ORT int8 {row['ort_int8_ms']:8.2f} ms "
@@ -73,18 +96,37 @@ def main():
                       f"compile {int8_s:.1f} s / {int8_mib or 0:.0f} MiB", flush=True)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "model_latency.json").write_text(json.dumps(rows, indent=1) + "\n")
-    lines = ["# Model latency: quantc vs ONNX Runtime (median of single runs, one process each)", "",
-             "ORT int8 is ONNX Runtime running the model quantized by its own quantize_static "
-             "(QDQ, per channel, same calibration data). quantc bf16 runs every layer in bf16 "
-             "(`--activation bf16 --weight bf16`).", "",
-             "| model | threads | quantc int8 ms | ORT int8 ms | ORT int8 / quantc int8 | quantc f32 ms | quantc bf16 ms | ORT f32 ms | quantc compile s (int8) | peak MiB |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    (out / "model_latency.json").write_text(json.dumps(
+        {"cpu": cpu_model(), "openvino": ov, "rows": rows}, indent=1) + "\n")
+    ov_note = (f" OpenVINO {ov}: its CPU plugin on the float model with the default precision "
+               "hint (bf16 where the CPU has AMX-BF16 or AVX512-BF16) and with f32, and on ORT's "
+               "QDQ model; 'fastest OV / quantc int8' divides its fastest of the three by "
+               "quantc int8 (above 1: quantc is faster)." if ov else " OpenVINO is not installed.")
+    ov_head = (" OV default ms | OV f32 ms | OV int8 ms | fastest OV / quantc int8 |"
+               if ov else "")
+    lines = ["# Model latency: quantc vs ONNX Runtime and OpenVINO (median of single runs)", "",
+             f"{cpu_model()}. ORT int8 is ONNX Runtime running the model quantized by its own "
+             "quantize_static (QDQ, per channel, same calibration data). quantc bf16 runs every "
+             "layer in bf16 (`--activation bf16 --weight bf16`)." + ov_note, "",
+             "| model | threads | quantc int8 ms | ORT int8 ms | ORT int8 / quantc int8 | "
+             "quantc f32 ms | quantc bf16 ms | ORT f32 ms |" + ov_head +
+             " quantc compile s (int8) | peak MiB |",
+             "|---|---|---|---|---|---|---|---|" + ("---|---|---|---|" if ov else "") + "---|---|"]
+
+    def ms(value):
+        return "refused" if value is None else f"{value:.2f}"
+
     for r in rows:
+        ov_cells = ""
+        if ov:
+            fastest = min(v for v in (r["ov_default_ms"], r["ov_f32_ms"], r["ov_int8_ms"])
+                          if v is not None)
+            ov_cells = (f" {ms(r['ov_default_ms'])} | {ms(r['ov_f32_ms'])} | "
+                        f"{ms(r['ov_int8_ms'])} | {fastest / r['quantc_int8_ms']:.2f}x |")
         lines.append(f"| {r['model']}{'' if r['ort_scope'] == 'all' else ' (ORT: layers only)'} | {r['threads']} | {r['quantc_int8_ms']:.2f} | {r['ort_int8_ms']:.2f} | "
                      f"{r['ort_int8_ms'] / r['quantc_int8_ms']:.2f}x | {r['quantc_f32_ms']:.2f} | "
                      f"{r['quantc_bf16_ms']:.2f} | "
-                     f"{r['ort_f32_ms']:.2f} | {r['compile_int8_s']:.1f} | {r['compile_int8_peak_mib'] or 0:.0f} |")
+                     f"{r['ort_f32_ms']:.2f} |{ov_cells} {r['compile_int8_s']:.1f} | {r['compile_int8_peak_mib'] or 0:.0f} |")
     (out / "model_latency.md").write_text("\n".join(lines) + "\n")
 
 

@@ -2,6 +2,7 @@
 quant-run --benchmark, ONNX Runtime sessions timed here the same way
 (warm-up, then the median of repeated single runs)."""
 import json
+import os
 import pathlib
 import subprocess
 import time
@@ -13,8 +14,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 BIN = ROOT / "build" / "bin"
 
 
-def run(cmd):
-    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
+def run(cmd, env=None):
+    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
+                          env=None if env is None else {**os.environ, **env})
     if proc.returncode:
         raise RuntimeError(f"{' '.join(map(str, cmd))}\n{proc.stderr[-3000:]}")
     return proc
@@ -40,10 +42,12 @@ def compile_model(onnx_path, library, input_shape=None, calibration=None,
     return seconds, peak
 
 
-def time_library(library, inputs_npz, threads, runs, warmup):
+def time_library(library, inputs_npz, threads, runs, warmup, env=None):
+    """Median ms of quant-run --benchmark; `env` adds environment variables
+    (QUANTC_AMX=0 keeps the integer layers off the AMX tiles)."""
     proc = run([BIN / "quant-run", library, "--inputs", inputs_npz,
                 "--benchmark", runs, "--warmup", warmup,
-                "--num-threads", threads])
+                "--num-threads", threads], env)
     return json.loads(proc.stdout)["median_ms"]
 
 
@@ -60,5 +64,52 @@ def time_ort(model_path, feeds, threads, runs, warmup):
     for _ in range(runs):
         start = time.perf_counter()
         session.run(None, feeds)
+        times.append(time.perf_counter() - start)
+    return 1000 * float(np.median(times))
+
+
+def cpu_model():
+    """This machine's CPU model name, as /proc/cpuinfo gives it."""
+    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown CPU"
+
+
+def cpu_flags():
+    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("flags"):
+            return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def openvino_version():
+    """OpenVINO's version, or None where it is not installed (it is a peer
+    in the benchmarks, never a dependency)."""
+    try:
+        import openvino
+    except ImportError:
+        return None
+    return openvino.__version__.split("-")[0]
+
+
+def time_openvino(model_path, feeds, threads, runs, warmup, precision=None):
+    """Median ms of OpenVINO's CPU plugin running an ONNX model, timed as
+    time_ort: latency hint, one stream. precision None keeps its default
+    inference precision (bf16 where the CPU has AMX-BF16 or AVX512-BF16);
+    "f32" forces f32. Raises where its ONNX frontend refuses the model."""
+    import openvino
+    config = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY",
+              "NUM_STREAMS": 1}
+    if precision:
+        config["INFERENCE_PRECISION_HINT"] = precision
+    compiled = openvino.Core().compile_model(str(model_path), "CPU", config)
+    request = compiled.create_infer_request()
+    for _ in range(warmup):
+        request.infer(feeds)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        request.infer(feeds)
         times.append(time.perf_counter() - start)
     return 1000 * float(np.median(times))
