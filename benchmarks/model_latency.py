@@ -34,7 +34,10 @@ def openvino_times(model, ort_int8, feeds, threads, runs):
             times[key] = time_openvino(path, feeds, threads, runs, 3, precision)
         except Exception as error:  # its frontend's refusal, recorded as such
             times[key] = None
-            refused[key] = str(error).splitlines()[0][:200]
+            # Its message nests "Exception from <file>" lines around the cause.
+            cause = [line for line in str(error).splitlines()
+                     if line.strip() and not line.startswith("Exception from")]
+            refused[key] = " ".join(cause)[:300]
             print(f"OpenVINO refuses {path.name} ({key}): {refused[key]}", flush=True)
     return times, refused
 
@@ -127,6 +130,11 @@ def main():
                      f"{r['ort_int8_ms'] / r['quantc_int8_ms']:.2f}x | {r['quantc_f32_ms']:.2f} | "
                      f"{r['quantc_bf16_ms']:.2f} | "
                      f"{r['ort_f32_ms']:.2f} |{ov_cells} {r['compile_int8_s']:.1f} | {r['compile_int8_peak_mib'] or 0:.0f} |")
+    reasons = sorted({f"{r['model']}: {why}" for r in rows
+                      for why in r.get("ov_refused", {}).values()})
+    if reasons:
+        lines += ["", "OpenVINO's refusals (its CPU plugin, on compiling the model):", ""]
+        lines += [f"- {reason}" for reason in reasons]
     (out / "model_latency.md").write_text("\n".join(lines) + "\n")
 
 

@@ -37,6 +37,10 @@ constexpr int kGroupBytes = 4 * kPanel;
 /// it lacks would have cost, and short reductions are mostly tail.
 constexpr int64_t kAMXMinRows = 8;
 constexpr int64_t kAMXMinK = 64;
+/// Tiles finish a layer about twice as fast as vpdpbusd, so waking a worker
+/// pays off only from here (M = 32, K = N = 768 is 19M: 2 threads were
+/// slower than 1 below this).
+constexpr int64_t kAMXParallelMACs = int64_t(1) << 25;
 
 /// One tile configuration for every block: tiles 0-3 accumulate, 4-5 hold
 /// A, 6-7 hold B; all are 16 rows of 64 bytes.
@@ -153,7 +157,7 @@ void runBlocks(const QLayer &layer, const Work &work, int64_t blocks) {
       Isa::release();
     }
   } slices{&work, blocks, 1};
-  if (layer.rows() * layer.n() * layer.k() >= kParallelMACs)
+  if (layer.rows() * layer.n() * layer.k() >= kAMXParallelMACs)
     slices.count = std::min<int64_t>(blocks, threadBudget());
   if (slices.count == 1)
     return Slices::run(&slices, 0);
