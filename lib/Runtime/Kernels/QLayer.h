@@ -240,10 +240,10 @@ struct GemmRun {
   }
 };
 
-/// Convolution: rows of (u8-shifted) weights x pixel panels, lanes over
-/// pixels, so each output channel's row of pixels is stored contiguously.
-template <typename Tile>
-struct ConvRun {
+/// What a convolution's channel blocks of one image and group read and
+/// write: the group's unfolded image as pixel panels with their tap sums,
+/// the (u8-shifted) weight rows, and its channels of the output.
+struct ConvGroup {
   QLayer layer;
   Requantizer requantizer;
   const int32_t *bias, *sums;
@@ -251,7 +251,36 @@ struct ConvRun {
   const uint8_t *weights;
   void *output;
   int64_t batch, firstChannel, channels;
+};
 
+/// Unfolds each image's groups in turn into scratch panels (packImage) and
+/// hands each to `multiply(group, panelCount)`.
+template <typename Tile, typename Multiply>
+void forEachConvGroup(const QLayer &layer, const Requantizer &requantizer,
+                      const uint8_t *in, const int8_t *packed, const int32_t *bias,
+                      void *output, Multiply multiply) {
+  int64_t kp = layer.paddedK(), rows = layer.rows();
+  int64_t panelCount = (rows + kPanel - 1) / kPanel;
+  auto *columns = static_cast<int8_t *>(scratch(kQLayerRows, layer.k() * rows));
+  auto *panels = static_cast<int8_t *>(scratch(kQLayerPanels, panelCount * kp * kPanel));
+  auto *sums = static_cast<int32_t *>(scratch(kQLayerSums, rows * 4));
+  const int64_t *p = layer.p;
+  int64_t groups = layer.groups(), groupChannels = layer.n() / groups;
+  int64_t groupBytes = p[QC_QLAYER_C] / groups * p[QC_QLAYER_H] * p[QC_QLAYER_W];
+  for (int64_t b = 0; b < layer.batches(); ++b)
+    for (int64_t g = 0; g < groups; ++g) {
+      packImage<Tile>(layer, in + (b * groups + g) * groupBytes, columns, panels, sums);
+      multiply(ConvGroup{layer, requantizer, bias, sums, panels,
+                         reinterpret_cast<const uint8_t *>(packed), output, b,
+                         g * groupChannels, groupChannels},
+               panelCount);
+    }
+}
+
+/// Convolution: rows of (u8-shifted) weights x pixel panels, lanes over
+/// pixels, so each output channel's row of pixels is stored contiguously.
+template <typename Tile>
+struct ConvRun : ConvGroup {
   static void chunk(void *self, int64_t index) {
     static_cast<ConvRun *>(self)->run(index);
   }
@@ -435,23 +464,13 @@ void runQLayer(const void *input, const int8_t *packed, const int32_t *bias,
     runChunks(layer, layer.batches() * layer.n(), DepthwiseRun<Tile>::chunk, &work);
     return;
   }
-  int64_t panelCount = (rows + kPanel - 1) / kPanel;
-  auto *columns = static_cast<int8_t *>(scratch(kQLayerRows, layer.k() * rows));
-  auto *panels = static_cast<int8_t *>(scratch(kQLayerPanels, panelCount * kp * kPanel));
-  auto *sums = static_cast<int32_t *>(scratch(kQLayerSums, rows * 4));
-  const int64_t *p = layer.p;
-  int64_t groups = layer.groups(), groupChannels = layer.n() / groups;
-  int64_t channelBlocks = (groupChannels + kRowsPerChunk - 1) / kRowsPerChunk;
-  int64_t planeBytes = p[QC_QLAYER_H] * p[QC_QLAYER_W];
-  int64_t groupBytes = p[QC_QLAYER_C] / groups * planeBytes;
-  for (int64_t b = 0; b < layer.batches(); ++b)
-    for (int64_t g = 0; g < groups; ++g) {
-      packImage<Tile>(layer, in + (b * groups + g) * groupBytes, columns, panels, sums);
-      ConvRun<Tile> work{layer, requantizer, bias, sums, panels,
-                         reinterpret_cast<const uint8_t *>(packed), output, b,
-                         g * groupChannels, groupChannels};
-      runChunks(layer, channelBlocks * panelCount, ConvRun<Tile>::chunk, &work);
-    }
+  forEachConvGroup<Tile>(
+      layer, requantizer, in, packed, bias, output,
+      [&](const ConvGroup &group, int64_t panelCount) {
+        int64_t channelBlocks = (group.channels + kRowsPerChunk - 1) / kRowsPerChunk;
+        ConvRun<Tile> work{group};
+        runChunks(layer, channelBlocks * panelCount, ConvRun<Tile>::chunk, &work);
+      });
 }
 
 } // namespace quantc::kernels

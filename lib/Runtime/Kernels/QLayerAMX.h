@@ -203,15 +203,7 @@ struct AMXGemm {
 /// Convolution: blocks of 32 output channels (weight rows) x one pixel
 /// panel, the channels of a panel in turn.
 template <typename Isa, typename Tile>
-struct AMXConv {
-  QLayer layer;
-  Requantizer requantizer;
-  const int32_t *bias, *sums;
-  const int8_t *panels;
-  const uint8_t *weights;
-  void *output;
-  int64_t batch, firstChannel, channels;
-
+struct AMXConv : ConvGroup {
   int64_t channelBlocks() const { return (channels + kBlockRows - 1) / kBlockRows; }
 
   void run(int64_t first, int64_t last) const {
@@ -258,21 +250,11 @@ void runQLayerAMX(const void *input, const int8_t *packed, const int32_t *bias,
     runBlocks<Isa>(layer, work, work.rowBlocks() * layer.panels());
     return;
   }
-  int64_t panelCount = (rows + kPanel - 1) / kPanel;
-  auto *columns = static_cast<int8_t *>(scratch(kQLayerRows, layer.k() * rows));
-  auto *panels = static_cast<int8_t *>(scratch(kQLayerPanels, panelCount * kp * kPanel));
-  auto *sums = static_cast<int32_t *>(scratch(kQLayerSums, rows * 4));
-  const int64_t *p = layer.p;
-  int64_t groups = layer.groups(), groupChannels = layer.n() / groups;
-  int64_t groupBytes = p[QC_QLAYER_C] / groups * p[QC_QLAYER_H] * p[QC_QLAYER_W];
-  for (int64_t b = 0; b < layer.batches(); ++b)
-    for (int64_t g = 0; g < groups; ++g) {
-      packImage<Tile>(layer, in + (b * groups + g) * groupBytes, columns, panels, sums);
-      AMXConv<Isa, Tile> work{layer, requantizer, bias, sums, panels,
-                              reinterpret_cast<const uint8_t *>(packed), output, b,
-                              g * groupChannels, groupChannels};
-      runBlocks<Isa>(layer, work, work.channelBlocks() * panelCount);
-    }
+  forEachConvGroup<Tile>(layer, requantizer, in, packed, bias, output,
+                         [&](const ConvGroup &group, int64_t panelCount) {
+                           AMXConv<Isa, Tile> work{group};
+                           runBlocks<Isa>(layer, work, work.channelBlocks() * panelCount);
+                         });
 }
 
 } // namespace quantc::kernels
