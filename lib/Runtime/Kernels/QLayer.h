@@ -207,15 +207,20 @@ void packImage(const QLayer &layer, const uint8_t *image, int8_t *columns, int8_
   }
 }
 
-/// Matmul: rows of activations x weight panels, lanes over output channels.
-template <typename Tile>
-struct GemmRun {
+/// What a matmul's blocks read and write: the packed activation rows (u8,
+/// paddedK apart), the weight panels and the output.
+struct GemmOperands {
   QLayer layer;
   Requantizer requantizer;
   const int32_t *bias;
   const uint8_t *rows;
   const int8_t *packed;
   void *output;
+};
+
+/// Matmul: rows of activations x weight panels, lanes over output channels.
+template <typename Tile>
+struct GemmRun : GemmOperands {
 
   static void chunk(void *self, int64_t index) {
     static_cast<GemmRun *>(self)->run(index);
@@ -454,7 +459,7 @@ void runQLayer(const void *input, const int8_t *packed, const int32_t *bias,
   if (!layer.isConv()) {
     auto *packedRows = static_cast<uint8_t *>(scratch(kQLayerRows, rows * kp));
     packRows(layer, in, packedRows);
-    GemmRun<Tile> work{layer, requantizer, bias, packedRows, packed, output};
+    GemmRun<Tile> work{{layer, requantizer, bias, packedRows, packed, output}};
     runChunks(layer, rowBlocks * layer.panels(), GemmRun<Tile>::chunk, &work);
     return;
   }

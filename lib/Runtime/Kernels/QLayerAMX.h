@@ -167,13 +167,7 @@ void runBlocks(const QLayer &layer, const Work &work, int64_t blocks) {
 /// Matmul: blocks of 32 activation rows x one weight panel, the rows of a
 /// panel in turn (its B tiles stay in cache).
 template <typename Isa, typename Tile>
-struct AMXGemm {
-  QLayer layer;
-  Requantizer requantizer;
-  const int32_t *bias;
-  const uint8_t *rows;
-  const int8_t *packed;
-  void *output;
+struct AMXGemm : GemmOperands {
 
   int64_t rowBlocks() const { return (layer.rows() + kBlockRows - 1) / kBlockRows; }
 
@@ -246,7 +240,7 @@ void runQLayerAMX(const void *input, const int8_t *packed, const int32_t *bias,
     int64_t padded = (rows + kBlockRows - 1) / kBlockRows * kBlockRows;
     auto *packedRows = static_cast<uint8_t *>(scratch(kQLayerRows, padded * kp + kTileBytes));
     packRows(layer, in, packedRows);
-    AMXGemm<Isa, Tile> work{layer, requantizer, bias, packedRows, packed, output};
+    AMXGemm<Isa, Tile> work{{layer, requantizer, bias, packedRows, packed, output}};
     runBlocks<Isa>(layer, work, work.rowBlocks() * layer.panels());
     return;
   }
