@@ -96,6 +96,14 @@ void quantc_fconv_generic(const float *input, const float *weights,
 void quantc_bconv(const uint16_t *input, const uint16_t *weights, const float *bias,
                   const int64_t *params, float *output);
 
+/* The fast float mode's convolution of bf16 images (raw bits) on AMX tiles
+   (tdpbf16ps): products of bf16, summed in f32 in the tiles' order (not
+   the evaluator's), plus the f32 bias. Weights are packed by the compiler
+   (quantc/Runtime/BF16Tiles.h: packBF16TileRows of the [N][taps] matrix);
+   for targets with AMX-BF16 only. */
+void quantc_bconv_amx(const uint16_t *input, const uint16_t *weights, const float *bias,
+                      const int64_t *params, float *output);
+
 /* Float matrix product: out[b] = A[b] (M x K) times B[b] (K x N, or N x K
    when transposed), each output summed in order of k from zero with a
    rounding after every multiply and add, exactly as the reference
@@ -119,6 +127,13 @@ void quantc_fmatmul_generic(const float *a, const float *b,
    for every target: it uses AVX-512 BF16 where the CPU has it. */
 void quantc_bmatmul(const uint16_t *a, const uint16_t *b, const int64_t *params,
                     float *output);
+
+/* The fast float mode's product of bf16 activations [batch x M][K] (raw
+   bits) and constant bf16 weights [K][N] packed by the compiler
+   (packBF16TilePairs), on AMX tiles, f32 sums in the tiles' order; for
+   targets with AMX-BF16 only (B is never batched nor transposed). */
+void quantc_bmatmul_amx(const uint16_t *a, const uint32_t *weights, const int64_t *params,
+                        float *output);
 
 /* Weight-only matmul: float activations [M][K] times an 8- or 4-bit
    weight [K][N] with a scale (and zero point) per column and per group of

@@ -30,14 +30,15 @@ bool quantc::kernels::hasBF16() {
   return bf16;
 }
 
-bool quantc::kernels::hasAMX() {
-  static const bool amx = [] {
-    if (!QUANTC_CPU_SUPPORTS("amx-tile") || !QUANTC_CPU_SUPPORTS("amx-int8"))
-      return false;
+namespace {
+/// Whether this process may use the tile state: not with QUANTC_AMX=0, and
+/// only where Linux grants it (it hands out the 8 KB of tile data only to
+/// processes that ask), asked once.
+bool mayUseTiles() {
+  static const bool granted = [] {
     if (const char *setting = std::getenv("QUANTC_AMX"); setting && !std::strcmp(setting, "0"))
       return false;
 #if defined(__linux__)
-    // Linux hands out the 8 KB of tile state only to processes that ask.
     constexpr int kRequestPermission = 0x1023; // ARCH_REQ_XCOMP_PERM
     constexpr int kTileData = 18;              // XFEATURE_XTILEDATA
     return syscall(SYS_arch_prctl, kRequestPermission, kTileData) == 0;
@@ -45,5 +46,18 @@ bool quantc::kernels::hasAMX() {
     return false;
 #endif
   }();
+  return granted;
+}
+} // namespace
+
+bool quantc::kernels::hasAMX() {
+  static const bool amx =
+      QUANTC_CPU_SUPPORTS("amx-tile") && QUANTC_CPU_SUPPORTS("amx-int8") && mayUseTiles();
+  return amx;
+}
+
+bool quantc::kernels::hasAMXBF16() {
+  static const bool amx =
+      QUANTC_CPU_SUPPORTS("amx-tile") && QUANTC_CPU_SUPPORTS("amx-bf16") && mayUseTiles();
   return amx;
 }

@@ -39,6 +39,8 @@ bool hasBF16();
 /// tile state (arch_prctl(ARCH_REQ_XCOMP_PERM), asked once); QUANTC_AMX=0 in
 /// the environment turns it off.
 bool hasAMX();
+/// The same for AMX-BF16.
+bool hasAMXBF16();
 
 /// The integer layer kernels on AMX tiles whatever the layer's size (only
 /// where hasAMX()), and the same blocking on a scalar model of the tile
@@ -49,6 +51,17 @@ void qlayerAMX(const void *input, const int8_t *packed, const int32_t *bias,
 void qlayerTileModel(const void *input, const int8_t *packed, const int32_t *bias,
                      const int32_t *multiplier, const int32_t *shift,
                      const int64_t *params, void *output);
+
+/// The bf16 layers of the fast float mode on AMX tiles (only where
+/// hasAMXBF16()), and on the scalar tile model (any CPU): BF16AMX.h.
+void bconvAMX(const uint16_t *input, const uint16_t *weights, const float *bias,
+              const int64_t *params, float *output);
+void bmatmulAMX(const uint16_t *a, const uint32_t *weights, const int64_t *params,
+                float *output);
+void bconvTileModel(const uint16_t *input, const uint16_t *weights, const float *bias,
+                    const int64_t *params, float *output);
+void bmatmulTileModel(const uint16_t *a, const uint32_t *weights, const int64_t *params,
+                      float *output);
 
 /// Who uses which scratch buffer (kernels may hold several at once).
 enum ScratchSlot {

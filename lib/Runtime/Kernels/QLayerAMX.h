@@ -17,19 +17,18 @@
 // QC_CONV_WEIGHT_SLACK_ROWS spare rows (Microkernels.h).
 //
 // `Isa` supplies the tile instructions: the CPU's (QLayerVNNI.cpp) or a
-// scalar model of them (QLayerTileModel.cpp), which checks this layout logic
+// scalar model of them (AMXTileModel.cpp), which checks this layout logic
 // on any CPU. `Tile` supplies the packing and the requantizing epilogue.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QUANTC_LIB_RUNTIME_KERNELS_QLAYERAMX_H
 #define QUANTC_LIB_RUNTIME_KERNELS_QLAYERAMX_H
 
+#include "AMXTiles.h"
 #include "QLayer.h"
 
 namespace quantc::kernels {
 
-constexpr int kTileRows = 16;
-constexpr int kTileBytes = 64;
 constexpr int kBlockRows = 2 * kTileRows;
 /// Bytes of a panel's group of 4 reduction steps: a B tile's row stride.
 constexpr int kGroupBytes = 4 * kPanel;
@@ -41,21 +40,6 @@ constexpr int64_t kAMXMinK = 64;
 /// pays off only from here (M = 32, K = N = 768 is 19M: 2 threads were
 /// slower than 1 below this).
 constexpr int64_t kAMXParallelMACs = int64_t(1) << 25;
-
-/// One tile configuration for every block: tiles 0-3 accumulate, 4-5 hold
-/// A, 6-7 hold B; all are 16 rows of 64 bytes.
-struct TileConfig {
-  uint8_t palette = 1, startRow = 0;
-  uint8_t reserved[14] = {};
-  uint16_t bytesPerRow[16] = {};
-  uint8_t rows[16] = {};
-  TileConfig() {
-    for (int t = 0; t < 8; ++t) {
-      bytesPerRow[t] = kTileBytes;
-      rows[t] = kTileRows;
-    }
-  }
-};
 
 template <typename Isa>
 struct AMXBlock {
@@ -142,26 +126,10 @@ private:
   }
 };
 
-/// The blocks of a layer, split into one contiguous run per thread so that
-/// each thread loads the tile configuration once (ldtilecfg costs as much
-/// as a few blocks of a small layer).
+/// The blocks of a layer, one contiguous run per thread.
 template <typename Isa, typename Work>
 void runBlocks(const QLayer &layer, const Work &work, int64_t blocks) {
-  struct Slices {
-    const Work *work;
-    int64_t blocks, count;
-    static void run(void *self, int64_t slice) {
-      auto *s = static_cast<Slices *>(self);
-      Isa::configure();
-      s->work->run(s->blocks * slice / s->count, s->blocks * (slice + 1) / s->count);
-      Isa::release();
-    }
-  } slices{&work, blocks, 1};
-  if (layer.rows() * layer.n() * layer.k() >= kAMXParallelMACs)
-    slices.count = std::min<int64_t>(blocks, threadBudget());
-  if (slices.count == 1)
-    return Slices::run(&slices, 0);
-  parallelFor(slices.count, Slices::run, &slices);
+  runTileSlices<Isa>(work, blocks, layer.rows() * layer.n() * layer.k() >= kAMXParallelMACs);
 }
 
 /// Matmul: blocks of 32 activation rows x one weight panel, the rows of a

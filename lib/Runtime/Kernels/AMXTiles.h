@@ -1,0 +1,105 @@
+//===- AMXTiles.h - what the AMX kernels share ------------------*- C++ -*-===//
+//
+// Every AMX kernel uses one tile configuration (8 tiles of 16 rows x 64
+// bytes: 0-3 accumulate, 4-5 hold the left operand, 6-7 the right one),
+// loads it once per thread's run of blocks, and is written against an `Isa`
+// that supplies the tile instructions: the CPU's, or TileModel below, a
+// scalar model that checks the kernels' layout logic on any CPU.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANTC_LIB_RUNTIME_KERNELS_AMXTILES_H
+#define QUANTC_LIB_RUNTIME_KERNELS_AMXTILES_H
+
+#include "Kernels.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+namespace quantc::kernels {
+
+constexpr int kTileRows = 16;
+constexpr int kTileBytes = 64;
+
+/// One tile configuration for every block: all 8 tiles are 16 rows of 64
+/// bytes.
+struct TileConfig {
+  uint8_t palette = 1, startRow = 0;
+  uint8_t reserved[14] = {};
+  uint16_t bytesPerRow[16] = {};
+  uint8_t rows[16] = {};
+  TileConfig() {
+    for (int t = 0; t < 8; ++t) {
+      bytesPerRow[t] = kTileBytes;
+      rows[t] = kTileRows;
+    }
+  }
+};
+
+/// work.run(first, last) over `blocks`, one contiguous run per thread when
+/// `parallel`, so that each thread loads the tile configuration once
+/// (ldtilecfg costs as much as a few blocks of a small layer).
+template <typename Isa, typename Work>
+void runTileSlices(const Work &work, int64_t blocks, bool parallel) {
+  struct Slices {
+    const Work *work;
+    int64_t blocks, count;
+    static void run(void *self, int64_t slice) {
+      auto *s = static_cast<Slices *>(self);
+      Isa::configure();
+      s->work->run(s->blocks * slice / s->count, s->blocks * (slice + 1) / s->count);
+      Isa::release();
+    }
+  } slices{&work, blocks, 1};
+  if (parallel)
+    slices.count = std::min<int64_t>(blocks, threadBudget());
+  if (slices.count <= 1)
+    return Slices::run(&slices, 0);
+  parallelFor(slices.count, Slices::run, &slices);
+}
+
+/// The tile instructions computed in plain C++ as the Intel SDM defines
+/// them; `Product` is the dot product instruction (tdpbusd, tdpbf16ps).
+template <typename Product>
+struct TileModel {
+  using Tile = uint8_t[kTileRows][kTileBytes];
+  struct State {
+    Tile tiles[8];
+    bool configured = false;
+  };
+  static State &state() {
+    thread_local State tiles;
+    return tiles;
+  }
+  /// A tile instruction without a loaded configuration faults on the CPU.
+  static void requireConfigured() {
+    if (!state().configured)
+      __builtin_trap();
+  }
+
+  static void configure() { state().configured = true; }
+  static void release() { state().configured = false; }
+  template <int T> static void zero() {
+    requireConfigured();
+    std::memset(state().tiles[T], 0, sizeof(Tile));
+  }
+  template <int T> static void load(const void *base, int64_t stride) {
+    requireConfigured();
+    for (int r = 0; r < kTileRows; ++r)
+      std::memcpy(state().tiles[T][r], static_cast<const uint8_t *>(base) + r * stride,
+                  kTileBytes);
+  }
+  template <int T> static void store(void *base, int64_t stride) {
+    requireConfigured();
+    for (int r = 0; r < kTileRows; ++r)
+      std::memcpy(static_cast<uint8_t *>(base) + r * stride, state().tiles[T][r], kTileBytes);
+  }
+  template <int C, int A, int B> static void dot() {
+    requireConfigured();
+    Product::apply(state().tiles[C], state().tiles[A], state().tiles[B]);
+  }
+};
+
+} // namespace quantc::kernels
+
+#endif // QUANTC_LIB_RUNTIME_KERNELS_AMXTILES_H

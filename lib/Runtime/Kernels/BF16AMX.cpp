@@ -1,0 +1,96 @@
+//===- BF16AMX.cpp - bf16 layers on the CPU's AMX tiles ---------*- C++ -*-===//
+//
+// quantc_bconv_amx and quantc_bmatmul_amx (Microkernels.h): BF16AMX.h on
+// tdpbf16ps. The compiler calls them only for targets with AMX-BF16, which
+// the runtime checks before loading; where Linux refuses the tile state (or
+// QUANTC_AMX=0), the layer widens its operands and runs on the portable
+// float kernels instead, which differ only in the order of the sums.
+//
+//===----------------------------------------------------------------------===//
+#include "BF16AMX.h"
+
+#include <immintrin.h>
+
+using namespace quantc::kernels;
+
+namespace {
+/// The CPU's tile instructions, for BF16Block.
+struct BF16TileInstructions {
+  static void configure() {
+    static const TileConfig config;
+    _tile_loadconfig(&config);
+  }
+  static void release() { _tile_release(); }
+  template <int T> static void zero() { _tile_zero(T); }
+  template <int T> static void load(const void *base, int64_t stride) {
+    _tile_loadd(T, base, stride);
+  }
+  template <int C, int A, int B> static void dot() { _tile_dpbf16ps(C, A, B); }
+  template <int T> static void store(void *base, int64_t stride) {
+    _tile_stored(T, base, stride);
+  }
+};
+
+float widen(uint16_t value) {
+  uint32_t bits = uint32_t(value) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof(f));
+  return f;
+}
+
+/// The convolution's operands widened (weights out of their tile rows).
+void runWidenedConv(const uint16_t *input, const uint16_t *weights, const float *bias,
+                    const int64_t *params, float *output) {
+  ConvGeometry g{params};
+  int64_t inSize = g[QC_FCONV_BATCH] * g[QC_FCONV_C] * g[QC_FCONV_H] * g[QC_FCONV_W];
+  int64_t taps = g.taps(), width = 2 * bf16TilePairs(taps);
+  auto *wide = static_cast<float *>(
+      scratch(kBMatMulWidened, (inSize + g[QC_FCONV_N] * taps) * sizeof(float)));
+  std::transform(input, input + inSize, wide, widen);
+  float *w = wide + inSize;
+  for (int64_t o = 0; o < g[QC_FCONV_N]; ++o)
+    std::transform(weights + o * width, weights + o * width + taps, w + o * taps, widen);
+  quantc_fconv_generic(wide, w, bias, params, output);
+}
+
+/// The matmul's operands widened (weights out of their pairs).
+void runWidenedMatMul(const uint16_t *a, const uint32_t *weights, const int64_t *params,
+                      float *output) {
+  int64_t m = params[QC_FMATMUL_BATCH] * params[QC_FMATMUL_M], k = params[QC_FMATMUL_K];
+  int64_t n = params[QC_FMATMUL_N], columns = bf16BlockPadded(n);
+  auto *wide = static_cast<float *>(scratch(kBMatMulWidened, (m + n) * k * sizeof(float)));
+  std::transform(a, a + m * k, wide, widen);
+  float *b = wide + m * k;
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      uint32_t pair = weights[i / 2 * columns + j];
+      b[i * n + j] = widen(static_cast<uint16_t>(i % 2 ? pair >> 16 : pair));
+    }
+  int64_t flat[QC_FMATMUL_NUM_PARAMS] = {1, m, k, n, 0, 0};
+  quantc_fmatmul_generic(wide, b, flat, output);
+}
+} // namespace
+
+void quantc::kernels::bconvAMX(const uint16_t *input, const uint16_t *weights,
+                               const float *bias, const int64_t *params, float *output) {
+  runBConvTiles<BF16TileInstructions>(input, weights, bias, params, output);
+}
+
+void quantc::kernels::bmatmulAMX(const uint16_t *a, const uint32_t *weights,
+                                 const int64_t *params, float *output) {
+  runBMatMulTiles<BF16TileInstructions>(a, weights, params, output);
+}
+
+extern "C" void quantc_bconv_amx(const uint16_t *input, const uint16_t *weights,
+                                 const float *bias, const int64_t *params, float *output) {
+  if (!hasAMXBF16())
+    return runWidenedConv(input, weights, bias, params, output);
+  bconvAMX(input, weights, bias, params, output);
+}
+
+extern "C" void quantc_bmatmul_amx(const uint16_t *a, const uint32_t *weights,
+                                   const int64_t *params, float *output) {
+  if (!hasAMXBF16())
+    return runWidenedMatMul(a, weights, params, output);
+  bmatmulAMX(a, weights, params, output);
+}

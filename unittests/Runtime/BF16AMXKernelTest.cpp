@@ -1,0 +1,162 @@
+//===- BF16AMXKernelTest.cpp - fast-mode bf16 kernels on tiles -*- C++ -*-===//
+//
+// quantc_bconv_amx and quantc_bmatmul_amx sum in the tiles' order, not the
+// evaluator's: each is checked against the float kernels on the widened
+// operands to a bound on the error of a reordered f32 sum (a few ulps of
+// the sum of absolute products), on shapes that reach every tail of the
+// 32 x 32 blocks and of the 32-step reductions. The tile blocking runs on
+// the scalar tile model everywhere and on the CPU's tiles where it has
+// AMX-BF16; the exported entry points (tiles or their widened fallback)
+// run where the CPU has AMX-BF16.
+//
+//===----------------------------------------------------------------------===//
+#include "Kernels.h"
+#include "quantc/Runtime/BF16Tiles.h"
+#include "quantc/Runtime/Microkernels.h"
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace quantc;
+using runtime::bf16BlockPadded;
+using runtime::bf16PackedRows;
+using runtime::bf16TilePairs;
+
+namespace {
+using ConvFn = void (*)(const uint16_t *, const uint16_t *, const float *, const int64_t *,
+                        float *);
+using MatMulFn = void (*)(const uint16_t *, const uint32_t *, const int64_t *, float *);
+
+struct Variant {
+  const char *name;
+  ConvFn conv;
+  MatMulFn matmul;
+  bool available;
+};
+
+std::vector<Variant> variants() {
+  return {{"tile model", kernels::bconvTileModel, kernels::bmatmulTileModel, true},
+          {"amx", kernels::bconvAMX, kernels::bmatmulAMX, kernels::hasAMXBF16()},
+          {"entry point", quantc_bconv_amx, quantc_bmatmul_amx,
+           __builtin_cpu_supports("amx-bf16") != 0}};
+}
+
+[[maybe_unused]] const bool kAMXNotice = [] {
+  if (!kernels::hasAMXBF16())
+    std::fprintf(stderr, "note: no AMX-BF16 here (or QUANTC_AMX=0): the bf16 tile kernels "
+                         "run only on the tile model\n");
+  return true;
+}();
+
+/// Normal bf16 values of both signs over a few binades, so sums cancel.
+std::vector<uint16_t> randomBF16(size_t count, std::mt19937 &rng) {
+  std::uniform_int_distribution<int> exponent(120, 130), mantissa(0, 127), sign(0, 1);
+  std::vector<uint16_t> values(count);
+  for (uint16_t &v : values)
+    v = static_cast<uint16_t>(sign(rng) << 15 | exponent(rng) << 7 | mantissa(rng));
+  return values;
+}
+
+float widen(uint16_t value) {
+  uint32_t bits = uint32_t(value) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof(f));
+  return f;
+}
+
+std::vector<float> widened(const std::vector<uint16_t> &values) {
+  std::vector<float> wide(values.size());
+  for (size_t i = 0; i < values.size(); ++i)
+    wide[i] = widen(values[i]);
+  return wide;
+}
+
+/// Each output within a reordered sum's error of the in-order one: `terms`
+/// products of magnitude at most 2^4 each (operands below 2^3), so the
+/// error stays under terms * 2^4 * 2^-23 * a few.
+void expectClose(const std::vector<float> &expected, const std::vector<float> &actual,
+                 int64_t terms, const std::string &what) {
+  ASSERT_EQ(expected.size(), actual.size());
+  double bound = 4.0 * static_cast<double>(terms) * 16.0 * std::ldexp(1.0, -23);
+  for (size_t i = 0; i < expected.size(); ++i)
+    ASSERT_LE(std::fabs(double(expected[i]) - actual[i]), bound)
+        << what << " at " << i << ": " << expected[i] << " vs " << actual[i];
+}
+
+struct Conv {
+  int64_t batch, c, h, w, n, kh, kw, stride, pad, groups;
+};
+
+void checkConv(const Variant &variant, const Conv &s, bool bias) {
+  std::mt19937 rng(static_cast<unsigned>(s.c * 977 + s.n * 31 + s.kh));
+  int64_t oh = (s.h + 2 * s.pad - s.kh) / s.stride + 1;
+  int64_t ow = (s.w + 2 * s.pad - s.kw) / s.stride + 1;
+  int64_t taps = s.c / s.groups * s.kh * s.kw;
+  std::vector<int64_t> params = {s.batch, s.c, s.h, s.w, s.n, s.kh, s.kw, s.stride, s.stride,
+                                 1, 1, s.pad, s.pad, oh, ow, s.groups, bias};
+  std::vector<uint16_t> input = randomBF16(s.batch * s.c * s.h * s.w, rng);
+  std::vector<uint16_t> weights = randomBF16(s.n * taps, rng);
+  std::vector<float> biases(s.n);
+  for (float &b : biases)
+    b = widen(randomBF16(1, rng)[0]);
+  std::vector<uint16_t> packed(bf16PackedRows(s.n) * 2 * bf16TilePairs(taps));
+  runtime::packBF16TileRows(weights.data(), s.n, taps, packed.data());
+  std::vector<float> wideIn = widened(input), wideW = widened(weights);
+  std::vector<float> expected(s.batch * s.n * oh * ow), actual(expected.size(), NAN);
+  quantc_fconv_generic(wideIn.data(), wideW.data(), biases.data(), params.data(),
+                       expected.data());
+  variant.conv(input.data(), packed.data(), biases.data(), params.data(), actual.data());
+  expectClose(expected, actual, taps + 1,
+              std::string(variant.name) + " conv c" + std::to_string(s.c) + " n" +
+                  std::to_string(s.n) + " " + std::to_string(s.kh) + "x" +
+                  std::to_string(s.kw) + " groups " + std::to_string(s.groups));
+}
+
+TEST(BF16AMXKernel, ConvolutionsMatchTheFloatKernel) {
+  for (const Variant &v : variants()) {
+    if (!v.available)
+      continue;
+    // Pointwise, 3x3 with padding and stride, channel counts around the 32
+    // blocks, reductions around 32 steps, pixels around 32.
+    for (int64_t n : {1, 16, 31, 33, 70})
+      checkConv(v, {1, 3, 9, 9, n, 3, 3, 1, 1, 1}, true);
+    for (int64_t c : {1, 15, 16, 17, 64, 100})
+      checkConv(v, {1, c, 6, 7, 40, 1, 1, 1, 0, 1}, c % 2);
+    checkConv(v, {2, 8, 11, 13, 24, 3, 3, 2, 1, 2}, true);
+    checkConv(v, {1, 32, 5, 5, 64, 3, 3, 1, 1, 4}, false);
+    checkConv(v, {1, 24, 17, 3, 48, 5, 1, 1, 2, 1}, true);
+  }
+}
+
+void checkMatMul(const Variant &variant, int64_t batch, int64_t m, int64_t k, int64_t n) {
+  std::mt19937 rng(static_cast<unsigned>(m * 1000 + k * 10 + n));
+  std::vector<uint16_t> a = randomBF16(batch * m * k, rng), b = randomBF16(k * n, rng);
+  std::vector<uint32_t> pairs(bf16TilePairs(k) * bf16BlockPadded(n));
+  runtime::packBF16TilePairs(b.data(), k, n, n, pairs.data());
+  std::vector<int64_t> params = {batch, m, k, n, 0, 0};
+  std::vector<float> wideA = widened(a), wideB = widened(b);
+  std::vector<float> expected(batch * m * n), actual(expected.size(), NAN);
+  quantc_fmatmul_generic(wideA.data(), wideB.data(), params.data(), expected.data());
+  variant.matmul(a.data(), pairs.data(), params.data(), actual.data());
+  expectClose(expected, actual, k,
+              std::string(variant.name) + " matmul " + std::to_string(batch) + "x" +
+                  std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n));
+}
+
+TEST(BF16AMXKernel, MatMulsMatchTheFloatKernel) {
+  for (const Variant &v : variants()) {
+    if (!v.available)
+      continue;
+    for (int64_t m : {1, 16, 31, 33, 70})
+      for (int64_t k : {1, 2, 31, 32, 33, 100})
+        for (int64_t n : {1, 32, 45, 96})
+          checkMatMul(v, 1, m, k, n);
+    checkMatMul(v, 3, 5, 64, 40);
+  }
+}
+} // namespace
