@@ -52,11 +52,16 @@ def _run_quantc(args):
 def compile(onnx_path, calibration=None, target="cpu", target_cpu="host",
             output=None, input_shapes=None, activation="i8", weight="i8",
             scope="all", estimator="minmax", overrides=None,
-            rounding="half_to_even", threads=1, gpu_arch="sm_80", load=True):
+            rounding="half_to_even", threads=1, gpu_arch="sm_80", load=True,
+            float_mode="exact"):
     """Compiles `onnx_path` and returns the loaded Model.
 
     target: "cpu" (target_cpu picks the instruction set) or "cuda"
         (gpu_arch picks the GPU: sm_80, sm_86, sm_89, sm_90, ...).
+    float_mode: "exact" (float layers compute as the reference evaluator
+        does, bit for bit) or "fast" (CPU: FMA, reordered sums, polynomial
+        math, and float layers on bf16 operands where the CPU has AMX-BF16;
+        see docs/README.md for its tolerance).
     load: False returns the library's path instead of loading it (a CUDA
         library loads only where the NVIDIA driver is installed).
 
@@ -79,6 +84,8 @@ def compile(onnx_path, calibration=None, target="cpu", target_cpu="host",
                                 estimator, overrides)]
     if target == "cuda":
         args += ["--gpu-arch", gpu_arch]
+    if float_mode != "exact":
+        args += ["--float-mode", float_mode]
     if calibration is not None:
         args += ["--rounding", rounding]
     _run_quantc(args)

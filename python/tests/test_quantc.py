@@ -56,6 +56,22 @@ def test_float_model_positional_inputs():
     np.testing.assert_array_equal(by_position, by_name)
 
 
+def test_fast_float_mode():
+    """float_mode="fast" compiles the float model with the fast mode (the
+    manifest says so) and keeps its choices; an unknown mode is an error."""
+    images, labels = digits()
+    exact = quantc.compile(ROOT / "models" / "digits_cnn.onnx", input_shapes={"image": (8, 1, 8, 8)})
+    fast = quantc.compile(ROOT / "models" / "digits_cnn.onnx", input_shapes={"image": (8, 1, 8, 8)},
+                          float_mode="fast")
+    assert exact.manifest["float_mode"] == "exact" and fast.manifest["float_mode"] == "fast"
+    expected, actual = exact(images[:8])["logits"], fast(images[:8])["logits"]
+    np.testing.assert_array_equal(actual.argmax(1), expected.argmax(1))
+    assert np.max(np.abs(actual - expected)) <= 5e-3 * np.max(np.abs(expected))
+    with pytest.raises(RuntimeError, match="unknown --float-mode 'quick'"):
+        quantc.compile(ROOT / "models" / "digits_cnn.onnx", input_shapes={"image": (8, 1, 8, 8)},
+                       float_mode="quick")
+
+
 def test_cuda_target(tmp_path):
     """target="cuda" writes a CUDA library; load=False returns its path (it
     loads only where the NVIDIA driver is)."""

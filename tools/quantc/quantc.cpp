@@ -106,6 +106,13 @@ static cl::opt<std::string> targetCPU(
     cl::desc("CPU to generate code for: host (this one), any LLVM x86-64 CPU "
              "name (sapphirerapids, znver4, x86-64-v3, ...), and/or feature "
              "changes (x86-64-v4,+avx512vnni)"), cl::cat(targetCategory));
+static cl::opt<std::string> floatMode(
+    "float-mode", cl::init("exact"),
+    cl::desc("exact: float layers compute as the reference evaluator does, bit for bit; "
+             "fast: FMA, reordered sums and polynomial math functions, and on CPUs with "
+             "AMX-BF16 float layers on bf16 operands with f32 sums (as OpenVINO's default "
+             "precision hint)"),
+    cl::cat(targetCategory));
 static cl::opt<bool> noMicrokernels(
     "no-microkernels", cl::desc("Lower integer layers to loops only"), cl::cat(targetCategory));
 static cl::list<std::string> inputShapes(
@@ -281,6 +288,14 @@ int main(int argc, char **argv) {
     llvm::errs() << "error: " << problem << "\n";
     return 1;
   }
+  if (!isFloatMode(floatMode)) {
+    llvm::errs() << "error: unknown --float-mode '" << floatMode << "' (exact, fast)\n";
+    return 1;
+  }
+  if (floatMode != "exact" && target != "cpu") {
+    llvm::errs() << "error: --float-mode=fast is implemented for --target cpu only\n";
+    return 1;
+  }
   if (dynamicInt8Block <= 0) {
     llvm::errs() << "error: --dynamic-int8-block must be positive, got " << dynamicInt8Block
                  << "\n";
@@ -336,6 +351,7 @@ int main(int argc, char **argv) {
     CPUTargetOptions options;
     options.targetCPU = targetCPU;
     options.microkernels = !noMicrokernels;
+    options.floatMode = floatMode;
     written = writeCPUArtifact(*module, outputPath, options, error);
   }
   if (failed(written)) {

@@ -28,9 +28,9 @@ using runtime::bf16PackedRows;
 using runtime::bf16TilePairs;
 
 namespace {
-using ConvFn = void (*)(const uint16_t *, const uint16_t *, const float *, const int64_t *,
+using ConvFn = void (*)(const float *, const uint16_t *, const float *, const int64_t *,
                         float *);
-using MatMulFn = void (*)(const uint16_t *, const uint32_t *, const int64_t *, float *);
+using MatMulFn = void (*)(const float *, const uint32_t *, const int64_t *, float *);
 
 struct Variant {
   const char *name;
@@ -76,6 +76,19 @@ std::vector<float> widened(const std::vector<uint16_t> &values) {
   return wide;
 }
 
+/// f32 values that round to `values` (to nearest even): each bf16 value
+/// plus less than half a bf16 ulp, or exactly half where that ties to it.
+std::vector<float> unrounded(const std::vector<uint16_t> &values, std::mt19937 &rng) {
+  std::uniform_int_distribution<uint32_t> below(0, 0x7fff);
+  std::vector<float> result(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint32_t extra = values[i] & 1 ? below(rng) : (i % 7 ? below(rng) : 0x8000);
+    uint32_t bits = uint32_t(values[i]) << 16 | extra;
+    std::memcpy(&result[i], &bits, sizeof(float));
+  }
+  return result;
+}
+
 /// Each output within a reordered sum's error of the in-order one: `terms`
 /// products of magnitude at most 2^4 each (operands below 2^3), so the
 /// error stays under terms * 2^4 * 2^-23 * a few.
@@ -110,7 +123,8 @@ void checkConv(const Variant &variant, const Conv &s, bool bias) {
   std::vector<float> expected(s.batch * s.n * oh * ow), actual(expected.size(), NAN);
   quantc_fconv_generic(wideIn.data(), wideW.data(), biases.data(), params.data(),
                        expected.data());
-  variant.conv(input.data(), packed.data(), biases.data(), params.data(), actual.data());
+  variant.conv(unrounded(input, rng).data(), packed.data(), biases.data(), params.data(),
+               actual.data());
   expectClose(expected, actual, taps + 1,
               std::string(variant.name) + " conv c" + std::to_string(s.c) + " n" +
                   std::to_string(s.n) + " " + std::to_string(s.kh) + "x" +
@@ -142,7 +156,7 @@ void checkMatMul(const Variant &variant, int64_t batch, int64_t m, int64_t k, in
   std::vector<float> wideA = widened(a), wideB = widened(b);
   std::vector<float> expected(batch * m * n), actual(expected.size(), NAN);
   quantc_fmatmul_generic(wideA.data(), wideB.data(), params.data(), expected.data());
-  variant.matmul(a.data(), pairs.data(), params.data(), actual.data());
+  variant.matmul(unrounded(a, rng).data(), pairs.data(), params.data(), actual.data());
   expectClose(expected, actual, k,
               std::string(variant.name) + " matmul " + std::to_string(batch) + "x" +
                   std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n));

@@ -54,6 +54,12 @@ def ConvertQCToLinalg : Pass<"convert-qc-to-linalg", "::mlir::ModuleOp"> {
            /*default=*/"\"generic\"",
            "Instruction-set variant of the microkernels to call "
            "(avx512vnni, avx2, generic)">,
+    Option<"floatMode", "float-mode", "std::string", /*default=*/"\"exact\"",
+           "exact: float layers sum in the evaluator's order; fast: their "
+           "kernels may contract into FMA and reorder sums">,
+    Option<"bf16Tiles", "bf16-tiles", "bool", /*default=*/"false",
+           "With float-mode=fast: bf16 layers (widened bf16 operands) with "
+           "constant weights run on AMX-BF16 tiles (targets with AMX-BF16)">,
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",
            "Lower 8-bit integer layers with constant weights to contractions "
            "marked for tensor cores, and weight-only layers (without "

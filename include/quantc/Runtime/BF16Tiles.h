@@ -14,6 +14,9 @@
 #include <cstdint>
 
 namespace quantc::runtime {
+// Internal linkage: the runtime's kernels are built once per instruction
+// set, and no build's copy may stand in for another's.
+namespace {
 
 /// Reduction pairs a tile row holds.
 constexpr int64_t kBF16TilePairs = 16;
@@ -34,10 +37,20 @@ constexpr int64_t bf16BlockPadded(int64_t n) {
 /// may start at any row (a convolution group's first channel) and reads 32.
 constexpr int64_t bf16PackedRows(int64_t rows) { return rows + kBF16BlockRows - 1; }
 
+/// The bf16 bits of `value` rounded to nearest even, as qc.cast rounds;
+/// NaN stays NaN (branch-free, so loops of it vectorize).
+[[maybe_unused]] uint16_t roundToBF16(float value) {
+  uint32_t bits;
+  __builtin_memcpy(&bits, &value, sizeof(bits));
+  uint32_t rounded = (bits + 0x7fff + ((bits >> 16) & 1)) >> 16;
+  uint32_t quietNaN = (bits >> 16) | 0x40;
+  return static_cast<uint16_t>((bits & 0x7fffffff) > 0x7f800000 ? quietNaN : rounded);
+}
+
 /// A matrix [rows][k] of bf16 (raw bits) as the left operand: rows of
 /// 2 x bf16TilePairs(k) values, zero past k, then zero rows up to
 /// bf16PackedRows(rows). `packed` holds that many uint16.
-inline void packBF16TileRows(const uint16_t *matrix, int64_t rows, int64_t k,
+[[maybe_unused]] void packBF16TileRows(const uint16_t *matrix, int64_t rows, int64_t k,
                              uint16_t *packed) {
   int64_t width = 2 * bf16TilePairs(k);
   for (int64_t r = 0; r < bf16PackedRows(rows); ++r)
@@ -48,7 +61,7 @@ inline void packBF16TileRows(const uint16_t *matrix, int64_t rows, int64_t k,
 /// A matrix [k][n] of bf16 (raw bits) as the right operand: bf16TilePairs(k)
 /// rows of bf16BlockPadded(n) pairs, zero past k and n. `stride` is the
 /// distance between two of its rows (k) in values.
-inline void packBF16TilePairs(const uint16_t *matrix, int64_t k, int64_t n, int64_t stride,
+[[maybe_unused]] void packBF16TilePairs(const uint16_t *matrix, int64_t k, int64_t n, int64_t stride,
                               uint32_t *pairs) {
   int64_t columns = bf16BlockPadded(n);
   for (int64_t p = 0; p < bf16TilePairs(k); ++p) {
@@ -67,6 +80,7 @@ inline void packBF16TilePairs(const uint16_t *matrix, int64_t k, int64_t n, int6
   }
 }
 
+} // namespace
 } // namespace quantc::runtime
 
 #endif // QUANTC_RUNTIME_BF16TILES_H

@@ -89,6 +89,16 @@ void quantc_fconv_avx2(const float *input, const float *weights,
 void quantc_fconv_generic(const float *input, const float *weights,
                           const float *bias, const int64_t *params,
                           float *output);
+/* The fast float mode's variants: the same sums, products and additions
+   contracted into FMA where the CPU has it (not the evaluator's roundings). */
+void quantc_fconv_fast_avx512vnni(const float *input, const float *weights,
+                                  const float *bias, const int64_t *params,
+                                  float *output);
+void quantc_fconv_fast_avx2(const float *input, const float *weights,
+                            const float *bias, const int64_t *params, float *output);
+void quantc_fconv_fast_generic(const float *input, const float *weights,
+                               const float *bias, const int64_t *params,
+                               float *output);
 /* The same convolution of bf16 images and weights (raw bits), with an f32
    bias and f32 results summed exactly as the float kernel sums the widened
    operands (but for subnormals, which AVX-512 BF16 flushes to zero). One
@@ -96,12 +106,13 @@ void quantc_fconv_generic(const float *input, const float *weights,
 void quantc_bconv(const uint16_t *input, const uint16_t *weights, const float *bias,
                   const int64_t *params, float *output);
 
-/* The fast float mode's convolution of bf16 images (raw bits) on AMX tiles
-   (tdpbf16ps): products of bf16, summed in f32 in the tiles' order (not
-   the evaluator's), plus the f32 bias. Weights are packed by the compiler
+/* The fast float mode's convolution on AMX tiles (tdpbf16ps) of f32 images
+   rounded to bf16 (to nearest even, as qc.cast rounds) and bf16 weights:
+   products of bf16, summed in f32 in the tiles' order (not the
+   evaluator's), plus the f32 bias. Weights are packed by the compiler
    (quantc/Runtime/BF16Tiles.h: packBF16TileRows of the [N][taps] matrix);
    for targets with AMX-BF16 only. */
-void quantc_bconv_amx(const uint16_t *input, const uint16_t *weights, const float *bias,
+void quantc_bconv_amx(const float *input, const uint16_t *weights, const float *bias,
                       const int64_t *params, float *output);
 
 /* Float matrix product: out[b] = A[b] (M x K) times B[b] (K x N, or N x K
@@ -128,11 +139,11 @@ void quantc_fmatmul_generic(const float *a, const float *b,
 void quantc_bmatmul(const uint16_t *a, const uint16_t *b, const int64_t *params,
                     float *output);
 
-/* The fast float mode's product of bf16 activations [batch x M][K] (raw
-   bits) and constant bf16 weights [K][N] packed by the compiler
+/* The fast float mode's product of f32 activations [batch x M][K] rounded
+   to bf16 and constant bf16 weights [K][N] packed by the compiler
    (packBF16TilePairs), on AMX tiles, f32 sums in the tiles' order; for
    targets with AMX-BF16 only (B is never batched nor transposed). */
-void quantc_bmatmul_amx(const uint16_t *a, const uint32_t *weights, const int64_t *params,
+void quantc_bmatmul_amx(const float *a, const uint32_t *weights, const int64_t *params,
                         float *output);
 
 /* Weight-only matmul: float activations [M][K] times an 8- or 4-bit

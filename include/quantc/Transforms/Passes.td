@@ -195,6 +195,48 @@ def QCDynamicInt8Activations : Pass<"qc-dynamic-int8-activations", "::mlir::func
   ];
 }
 
+def QCFastFloat : Pass<"qc-fast-float", "::mlir::func::FuncOp"> {
+  let summary = "Run float layers on bf16 operands (the fast float mode)";
+  let description = [{
+    The fast float mode's narrowing, as OpenVINO's default precision hint
+    does on CPUs with bf16 matrix units: every float `qc.conv`, `qc.matmul`
+    and `qc.gemm` with a constant weight and no precision of its own gets
+    its input rounded to bf16 and its weight stored in bf16 (round to
+    nearest even), both widened back to f32 by `qc.cast`, and the precision
+    `bf16`/`bf16` (`qc.precision`) that reports and manifests show. The
+    layer's sums and result stay f32; the evaluator computes exactly this
+    graph, and the CPU kernels differ from it only in the order of the sums
+    (`convert-qc-to-linalg{float-mode=fast bf16-tiles}`: AMX-BF16 tiles).
+
+    Left in f32, where bf16 tiles would be mostly padding: layers whose
+    reduction has fewer than `min-reduction` steps or that have fewer than
+    `min-outputs` output channels (columns) per group, so depthwise
+    convolutions, and layers already given a precision (by `qc-quantize`,
+    its overrides or mixed precision).
+  }];
+  let dependentDialects = ["::quantc::qc::QCDialect"];
+  let options = [
+    Option<"minReduction", "min-reduction", "int64_t", /*default=*/"16",
+           "Fewest reduction steps of a narrowed layer">,
+    Option<"minOutputs", "min-outputs", "int64_t", /*default=*/"16",
+           "Fewest output channels (columns) per group of a narrowed layer">,
+  ];
+}
+
+def QCApproximateMath : Pass<"qc-approximate-math"> {
+  let summary = "Polynomial f32 math functions (the fast float mode)";
+  let description = [{
+    Replaces f32 `math.exp`, `expm1`, `log`, `log1p`, `log2`, `tanh`, `erf`,
+    `sin` and `cos` (scalars and vectors) by upstream MLIR's polynomial
+    approximations, plain arithmetic that the loops around them vectorize,
+    instead of libm calls that round correctly but one element at a time.
+    Their error is a few ulps; the fast float mode's tests bound what it
+    does to whole models.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect", "::mlir::x86vector::X86VectorDialect"];
+}
+
 def QCReport : Pass<"qc-report", "::mlir::ModuleOp"> {
   let summary = "Per-layer precision, size and accuracy report";
   let description = [{

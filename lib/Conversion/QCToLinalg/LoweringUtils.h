@@ -194,9 +194,29 @@ struct KernelCallPattern : mlir::OpConversionPattern<Op> {
   std::string suffix;
 };
 
+/// How float layers compute (ConvertQCToLinalg's float-mode option).
+struct FloatKernelOptions {
+  /// Kernels may contract products and sums into FMA (the fast mode).
+  bool fast = false;
+  /// Layers on widened bf16 operands with constant weights run on AMX-BF16
+  /// tiles, in the tiles' order of summation (the fast mode on targets that
+  /// have them).
+  bool bf16Tiles = false;
+};
+
+/// A KernelCallPattern for float layers, which also sees FloatKernelOptions.
+template <typename Op>
+struct FloatKernelPattern : KernelCallPattern<Op> {
+  FloatKernelPattern(const mlir::TypeConverter &converter, mlir::MLIRContext *ctx,
+                     llvm::StringRef suffix, FloatKernelOptions floats)
+      : KernelCallPattern<Op>(converter, ctx, suffix), floats(floats) {}
+
+  FloatKernelOptions floats;
+};
+
 void populateMicrokernelPatterns(QCTypeConverter &converter,
                                  mlir::RewritePatternSet &patterns,
-                                 llvm::StringRef kernelSuffix);
+                                 llvm::StringRef kernelSuffix, FloatKernelOptions floats);
 /// Float matmuls and gemms with constant 8- or 4-bit weights (weight-only
 /// quantization) as calls of the weight-only microkernel.
 void populateWeightOnlyPatterns(QCTypeConverter &converter,

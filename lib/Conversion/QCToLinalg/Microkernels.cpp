@@ -14,6 +14,7 @@
 #include "PackableLayer.h"
 #include "quantc/Dialect/QC/QuantUtils.h"
 #include "quantc/Reference/Evaluator.h"
+#include "quantc/Runtime/BF16Tiles.h"
 #include "quantc/Runtime/Microkernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -329,11 +330,54 @@ bf16Operands(Value lhs, Value rhs, StringRef suffix, ConversionPatternRewriter &
   return std::make_pair(narrowLhs, narrowRhs);
 }
 
+/// The bf16 constant that a float layer's weight widens (a qc.cast of one),
+/// as raw bits in row-major order; none otherwise.
+std::optional<std::vector<uint16_t>> widenedBF16Constant(Value weight) {
+  auto cast = weight ? weight.getDefiningOp<qc::CastOp>() : nullptr;
+  if (!cast || !getElementTypeOrSelf(cast.getInput().getType()).isBF16())
+    return std::nullopt;
+  ElementsAttr attr = getStoredConstant(cast.getInput());
+  if (!attr)
+    return std::nullopt;
+  auto values = attr.tryGetValues<APFloat>();
+  if (!values)
+    return std::nullopt;
+  std::vector<uint16_t> bits;
+  bits.reserve(attr.getNumElements());
+  for (APFloat value : *values)
+    bits.push_back(static_cast<uint16_t>(value.bitcastToAPInt().getZExtValue()));
+  return bits;
+}
+
+/// The f32 tensor that `value` rounds to bf16 and widens back (what
+/// qc-fast-float makes of a layer's input), converted; null otherwise. The
+/// AMX kernels round it themselves as they pack it.
+Value roundedThroughBF16(Value value, ConversionPatternRewriter &rewriter) {
+  auto widen = value ? value.getDefiningOp<qc::CastOp>() : nullptr;
+  auto narrow = widen ? widen.getInput().getDefiningOp<qc::CastOp>() : nullptr;
+  if (!narrow || !getElementTypeOrSelf(narrow.getType()).isBF16() ||
+      !getElementTypeOrSelf(narrow.getInput().getType()).isF32())
+    return {};
+  return rewriter.getRemappedValue(narrow.getInput());
+}
+
+/// A 1-d constant of `values` held as a resource blob (packed weights).
+template <typename T>
+Value blobConstant(ConversionPatternRewriter &rewriter, Location loc, ArrayRef<T> values,
+                   Type element) {
+  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())}, element);
+  auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<T>(values);
+  return arith::ConstantOp::create(
+      rewriter, loc, DenseResourceElementsAttr::get(type, "packed_weights", std::move(blob)));
+}
+
 /// A float convolution as a call of the float kernel, which sums in the
 /// evaluator's order (so float islands of quantized models stay exact), or
-/// of the bf16 kernel for a bf16 convolution.
-struct FloatConvLowering : KernelCallPattern<qc::ConvOp> {
-  using KernelCallPattern::KernelCallPattern;
+/// of the bf16 kernel for a bf16 convolution. In the fast float mode the
+/// float kernel may use FMA, and bf16 convolutions with constant weights run
+/// on AMX tiles where the target has them.
+struct FloatConvLowering : FloatKernelPattern<qc::ConvOp> {
+  using FloatKernelPattern::FloatKernelPattern;
 
   LogicalResult
   matchAndRewrite(qc::ConvOp op, OpAdaptor adaptor,
@@ -355,8 +399,11 @@ struct FloatConvLowering : KernelCallPattern<qc::ConvOp> {
                      ? adaptor.getBias()
                      : constantVector<float>(rewriter, loc, {0.0f}, rewriter.getF32Type());
     Value input = adaptor.getInput(), weight = adaptor.getWeight();
-    std::string kernel = "quantc_fconv_" + suffix;
-    if (auto narrow = bf16Operands(op.getInput(), op.getWeight(), suffix, rewriter)) {
+    std::string kernel = (floats.fast ? "quantc_fconv_fast_" : "quantc_fconv_") + suffix;
+    if (Value tiled = tileWeights(op, ws, rewriter); tiled && floats.bf16Tiles) {
+      input = roundedThroughBF16(op.getInput(), rewriter), weight = tiled;
+      kernel = "quantc_bconv_amx";
+    } else if (auto narrow = bf16Operands(op.getInput(), op.getWeight(), suffix, rewriter)) {
       std::tie(input, weight) = *narrow;
       kernel = "quantc_bconv";
     }
@@ -368,16 +415,57 @@ struct FloatConvLowering : KernelCallPattern<qc::ConvOp> {
         ValueRange{emptyLike(rewriter, loc, type)});
     return success();
   }
+
+  /// The weights packed into tile rows (packBF16TileRows of [N][taps]), for
+  /// a convolution of images rounded to bf16 and constant bf16 weights.
+  Value tileWeights(qc::ConvOp op, ArrayRef<int64_t> ws,
+                    ConversionPatternRewriter &rewriter) const {
+    std::optional<std::vector<uint16_t>> weights = widenedBF16Constant(op.getWeight());
+    if (!floats.bf16Tiles || !weights || !roundedThroughBF16(op.getInput(), rewriter))
+      return {};
+    int64_t n = ws[0], taps = ws[1] * ws[2] * ws[3];
+    std::vector<uint16_t> packed(runtime::bf16PackedRows(n) * 2 * runtime::bf16TilePairs(taps));
+    runtime::packBF16TileRows(weights->data(), n, taps, packed.data());
+    return blobConstant<uint16_t>(rewriter, op.getLoc(), packed, rewriter.getI16Type());
+  }
 };
+
+/// The call of quantc_bmatmul_amx for a product of f32 activations rounded
+/// to bf16 and a constant bf16 matrix (`transB`: stored [n, k]), with the matrix
+/// packed into tile pairs; null when the operands are not such.
+Value buildTileProduct(ConversionPatternRewriter &rewriter, Location loc, Value originalLhs,
+                       Value originalRhs, RankedTensorType resultType,
+                       ArrayRef<int64_t> params) {
+  Value lhs = roundedThroughBF16(originalLhs, rewriter);
+  std::optional<std::vector<uint16_t>> weights = widenedBF16Constant(originalRhs);
+  if (!lhs || !weights || params[QC_FMATMUL_B_BATCHED])
+    return {};
+  int64_t k = params[QC_FMATMUL_K], n = params[QC_FMATMUL_N];
+  std::vector<uint16_t> matrix = *weights;
+  if (params[QC_FMATMUL_TRANS_B])
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        matrix[i * n + j] = (*weights)[j * k + i];
+  std::vector<uint32_t> pairs(runtime::bf16TilePairs(k) * runtime::bf16BlockPadded(n));
+  runtime::packBF16TilePairs(matrix.data(), k, n, n, pairs.data());
+  Value packed = blobConstant<uint32_t>(rewriter, loc, pairs, rewriter.getI32Type());
+  return buildKernelCall(rewriter, loc, "quantc_bmatmul_amx", {lhs, packed}, params,
+                         resultType);
+}
 
 /// The microkernel call computing a float product [batch, m, k] x [k, n]
 /// (or [batch, k, n]; `transB` reads B as [n, k]). Where both operands are
 /// widened bf16 (a bf16 layer, see NarrowFloatLowering) and the target has
-/// AVX-512, quantc_bmatmul forms the same sums from the bf16 operands.
+/// AVX-512, quantc_bmatmul forms the same sums from the bf16 operands; in
+/// the fast mode, with AMX-BF16 and constant weights, quantc_bmatmul_amx.
 Value buildFloatProduct(ConversionPatternRewriter &rewriter, Location loc, Value lhs,
                         Value rhs, Value originalLhs, Value originalRhs,
                         RankedTensorType resultType, ArrayRef<int64_t> params,
-                        StringRef suffix) {
+                        StringRef suffix, FloatKernelOptions floats) {
+  if (floats.bf16Tiles)
+    if (Value product =
+            buildTileProduct(rewriter, loc, originalLhs, originalRhs, resultType, params))
+      return product;
   std::string kernel = "quantc_fmatmul_" + suffix.str();
   if (auto narrow = bf16Operands(originalLhs, originalRhs, suffix, rewriter)) {
     std::tie(lhs, rhs) = *narrow;
@@ -388,8 +476,8 @@ Value buildFloatProduct(ConversionPatternRewriter &rewriter, Location loc, Value
 
 /// A float matmul whose right operand is one matrix, or has exactly the left
 /// operand's batch dimensions, as a call of the float matmul kernel.
-struct FloatMatMulLowering : KernelCallPattern<qc::MatMulOp> {
-  using KernelCallPattern::KernelCallPattern;
+struct FloatMatMulLowering : FloatKernelPattern<qc::MatMulOp> {
+  using FloatKernelPattern::FloatKernelPattern;
 
   LogicalResult
   matchAndRewrite(qc::MatMulOp op, OpAdaptor adaptor,
@@ -413,7 +501,7 @@ struct FloatMatMulLowering : KernelCallPattern<qc::MatMulOp> {
     params[QC_FMATMUL_B_BATCHED] = batchedB;
     rewriter.replaceOp(op, buildFloatProduct(rewriter, op.getLoc(), adaptor.getLhs(),
                                              adaptor.getRhs(), op.getLhs(), op.getRhs(), type,
-                                             params, suffix));
+                                             params, suffix, floats));
     return success();
   }
 };
@@ -425,8 +513,8 @@ struct FloatMatMulLowering : KernelCallPattern<qc::MatMulOp> {
 /// of the float matmul kernel), each tap's plane then moved to its pixels,
 /// then the bias. The loop form of other transposed convolutions sums over
 /// the stride-spread input, zeros included.
-struct FloatConvTransposeLowering : KernelCallPattern<qc::ConvTransposeOp> {
-  using KernelCallPattern::KernelCallPattern;
+struct FloatConvTransposeLowering : FloatKernelPattern<qc::ConvTransposeOp> {
+  using FloatKernelPattern::FloatKernelPattern;
 
   LogicalResult
   matchAndRewrite(qc::ConvTransposeOp op, OpAdaptor adaptor,
@@ -475,7 +563,7 @@ struct FloatConvTransposeLowering : KernelCallPattern<qc::ConvTransposeOp> {
     params[QC_FMATMUL_B_BATCHED] = 1;
     Value columns = buildFloatProduct(
         rewriter, loc, weights, image, Value(), Value(),
-        RankedTensorType::get({n * groups, taps, pixels}, f32), params, suffix);
+        RankedTensorType::get({n * groups, taps, pixels}, f32), params, suffix, floats);
     // [n, g, O/g, KH, KW, H, W] -> [n, g, O/g, H, KH, W, KW] = [n, O, H x KH, W x KW].
     columns = tensor::ExpandShapeOp::create(
         rewriter, loc,
@@ -496,8 +584,8 @@ struct FloatConvTransposeLowering : KernelCallPattern<qc::ConvTransposeOp> {
 
 /// A float gemm without transposed A: the kernel's product, then alpha and
 /// beta * c as the evaluator applies them.
-struct FloatGemmLowering : KernelCallPattern<qc::GemmOp> {
-  using KernelCallPattern::KernelCallPattern;
+struct FloatGemmLowering : FloatKernelPattern<qc::GemmOp> {
+  using FloatKernelPattern::FloatKernelPattern;
 
   LogicalResult
   matchAndRewrite(qc::GemmOp op, OpAdaptor adaptor,
@@ -514,7 +602,7 @@ struct FloatGemmLowering : KernelCallPattern<qc::GemmOp> {
     params[QC_FMATMUL_TRANS_B] = op.getTransB();
     Location loc = op.getLoc();
     Value product = buildFloatProduct(rewriter, loc, adaptor.getA(), adaptor.getB(),
-                                      op.getA(), op.getB(), type, params, suffix);
+                                      op.getA(), op.getB(), type, params, suffix, floats);
     rewriter.replaceOp(op, buildGemmEpilogue(rewriter, loc, op, product, adaptor.getC()));
     return success();
   }
@@ -556,11 +644,12 @@ struct LookupTableKernelLowering : OpConversionPattern<qc::LookupTableOp> {
 
 void conversion::populateMicrokernelPatterns(QCTypeConverter &converter,
                                              RewritePatternSet &patterns,
-                                             StringRef kernelSuffix) {
+                                             StringRef kernelSuffix,
+                                             FloatKernelOptions floats) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<FusedLayerLowering, AccumulatorLayerLowering<qc::QConvOp>,
-               AccumulatorLayerLowering<qc::QMatMulOp>, FloatConvLowering,
-               FloatMatMulLowering, FloatGemmLowering, FloatConvTransposeLowering>(
-      converter, ctx, kernelSuffix);
+               AccumulatorLayerLowering<qc::QMatMulOp>>(converter, ctx, kernelSuffix);
+  patterns.add<FloatConvLowering, FloatMatMulLowering, FloatGemmLowering,
+               FloatConvTransposeLowering>(converter, ctx, kernelSuffix, floats);
   patterns.add<LookupTableKernelLowering>(converter, ctx);
 }

@@ -53,10 +53,18 @@ struct ConvertQCToLinalgPass
                                   NamedAttribute(StringAttr::get(ctx, "outputs"),
                                                  describeTensors(main, true))}));
 
+    if (floatMode != "exact" && floatMode != "fast") {
+      module.emitError() << "convert-qc-to-linalg: unknown float-mode '" << floatMode
+                         << "' (exact, fast)";
+      return signalPassFailure();
+    }
     QCTypeConverter converter;
     RewritePatternSet patterns(ctx);
     if (microkernels) {
-      populateMicrokernelPatterns(converter, patterns, kernelSuffix);
+      FloatKernelOptions floats;
+      floats.fast = floatMode == "fast";
+      floats.bf16Tiles = floats.fast && bf16Tiles;
+      populateMicrokernelPatterns(converter, patterns, kernelSuffix, floats);
       populateWeightOnlyPatterns(converter, patterns, kernelSuffix);
     }
     if (tensorCores) {

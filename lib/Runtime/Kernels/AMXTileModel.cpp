@@ -61,12 +61,12 @@ void quantc::kernels::qlayerTileModel(const void *input, const int8_t *packed,
                                         output);
 }
 
-void quantc::kernels::bconvTileModel(const uint16_t *input, const uint16_t *weights,
+void quantc::kernels::bconvTileModel(const float *input, const uint16_t *weights,
                                      const float *bias, const int64_t *params, float *output) {
   runBConvTiles<TileModel<BF16Product>>(input, weights, bias, params, output);
 }
 
-void quantc::kernels::bmatmulTileModel(const uint16_t *a, const uint32_t *weights,
+void quantc::kernels::bmatmulTileModel(const float *a, const uint32_t *weights,
                                        const int64_t *params, float *output) {
   runBMatMulTiles<TileModel<BF16Product>>(a, weights, params, output);
 }

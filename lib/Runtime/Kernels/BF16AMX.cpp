@@ -38,28 +38,32 @@ float widen(uint16_t value) {
   return f;
 }
 
-/// The convolution's operands widened (weights out of their tile rows).
-void runWidenedConv(const uint16_t *input, const uint16_t *weights, const float *bias,
+float throughBF16(float value) { return widen(quantc::runtime::roundToBF16(value)); }
+
+/// The convolution on the float kernel: images rounded to bf16, weights
+/// widened out of their tile rows.
+void runWidenedConv(const float *input, const uint16_t *weights, const float *bias,
                     const int64_t *params, float *output) {
   ConvGeometry g{params};
   int64_t inSize = g[QC_FCONV_BATCH] * g[QC_FCONV_C] * g[QC_FCONV_H] * g[QC_FCONV_W];
   int64_t taps = g.taps(), width = 2 * bf16TilePairs(taps);
   auto *wide = static_cast<float *>(
       scratch(kBMatMulWidened, (inSize + g[QC_FCONV_N] * taps) * sizeof(float)));
-  std::transform(input, input + inSize, wide, widen);
+  std::transform(input, input + inSize, wide, throughBF16);
   float *w = wide + inSize;
   for (int64_t o = 0; o < g[QC_FCONV_N]; ++o)
     std::transform(weights + o * width, weights + o * width + taps, w + o * taps, widen);
   quantc_fconv_generic(wide, w, bias, params, output);
 }
 
-/// The matmul's operands widened (weights out of their pairs).
-void runWidenedMatMul(const uint16_t *a, const uint32_t *weights, const int64_t *params,
+/// The matmul on the float kernel: activations rounded to bf16, weights
+/// widened out of their pairs.
+void runWidenedMatMul(const float *a, const uint32_t *weights, const int64_t *params,
                       float *output) {
   int64_t m = params[QC_FMATMUL_BATCH] * params[QC_FMATMUL_M], k = params[QC_FMATMUL_K];
   int64_t n = params[QC_FMATMUL_N], columns = bf16BlockPadded(n);
   auto *wide = static_cast<float *>(scratch(kBMatMulWidened, (m + n) * k * sizeof(float)));
-  std::transform(a, a + m * k, wide, widen);
+  std::transform(a, a + m * k, wide, throughBF16);
   float *b = wide + m * k;
   for (int64_t i = 0; i < k; ++i)
     for (int64_t j = 0; j < n; ++j) {
@@ -71,24 +75,24 @@ void runWidenedMatMul(const uint16_t *a, const uint32_t *weights, const int64_t 
 }
 } // namespace
 
-void quantc::kernels::bconvAMX(const uint16_t *input, const uint16_t *weights,
+void quantc::kernels::bconvAMX(const float *input, const uint16_t *weights,
                                const float *bias, const int64_t *params, float *output) {
   runBConvTiles<BF16TileInstructions>(input, weights, bias, params, output);
 }
 
-void quantc::kernels::bmatmulAMX(const uint16_t *a, const uint32_t *weights,
+void quantc::kernels::bmatmulAMX(const float *a, const uint32_t *weights,
                                  const int64_t *params, float *output) {
   runBMatMulTiles<BF16TileInstructions>(a, weights, params, output);
 }
 
-extern "C" void quantc_bconv_amx(const uint16_t *input, const uint16_t *weights,
+extern "C" void quantc_bconv_amx(const float *input, const uint16_t *weights,
                                  const float *bias, const int64_t *params, float *output) {
   if (!hasAMXBF16())
     return runWidenedConv(input, weights, bias, params, output);
   bconvAMX(input, weights, bias, params, output);
 }
 
-extern "C" void quantc_bmatmul_amx(const uint16_t *a, const uint32_t *weights,
+extern "C" void quantc_bmatmul_amx(const float *a, const uint32_t *weights,
                                    const int64_t *params, float *output) {
   if (!hasAMXBF16())
     return runWidenedMatMul(a, weights, params, output);

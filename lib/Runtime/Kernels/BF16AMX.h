@@ -1,7 +1,8 @@
 //===- BF16AMX.h - bf16 layers on AMX tiles ---------------------*- C++ -*-===//
 //
 // The fast float mode's convolutions and matmuls (quantc_bconv_amx,
-// quantc_bmatmul_amx): bf16 operands, f32 sums in the tiles' own order.
+// quantc_bmatmul_amx): f32 activations rounded to bf16 as they are packed,
+// bf16 weights, f32 sums in the tiles' own order.
 // A block is 32 x 32 outputs: 2 x 2 accumulator tiles fed, per 32 reduction
 // steps, by two tiles of the left operand (rows of bf16, packed by
 // packBF16TileRows) and two of the right one (rows of pairs, packed by
@@ -19,6 +20,9 @@
 #include "quantc/Runtime/BF16Tiles.h"
 
 namespace quantc::kernels {
+// Internal linkage: each build of these kernels (the CPU's tiles, the tile
+// model) compiles its own copy, for its own instruction set.
+namespace {
 
 using runtime::bf16BlockPadded;
 using runtime::bf16TilePairs;
@@ -26,6 +30,8 @@ constexpr int kBF16Block = static_cast<int>(runtime::kBF16BlockRows);
 /// Tiles run about 16 times as many products per cycle as the AVX-512
 /// float kernels; a worker pays off from here.
 constexpr int64_t kBF16TileParallelMACs = int64_t(1) << 24;
+/// Unfolded values from which packing the image pays a worker.
+constexpr int64_t kBF16TileParallelPacking = int64_t(1) << 17;
 
 template <typename Isa>
 struct BF16Block {
@@ -93,24 +99,65 @@ struct BF16TileConv {
   }
 };
 
+/// The image of one group as tile pairs: pair p of taps 2p and 2p + 1
+/// unfolded (each a row of pixels), rounded to bf16 and interleaved; rows
+/// past the taps and columns past the pixels are zero.
+struct TilePairPacking {
+  ConvGeometry g;
+  const float *image;
+  uint32_t *pairs;
+  static constexpr int64_t kPairsPerChunk = 8;
+
+  static void chunk(void *self, int64_t index) {
+    auto *packing = static_cast<TilePairPacking *>(self);
+    int64_t last = std::min(bf16TilePairs(packing->g.taps()), (index + 1) * kPairsPerChunk);
+    for (int64_t p = index * kPairsPerChunk; p < last; ++p)
+      packing->pack(p);
+  }
+
+  /// The row of tap `tap` (zero past the taps).
+  const float *tapRow(int64_t tap, float *row) const {
+    int64_t pixels = g.pixels();
+    if (tap >= g.taps())
+      return static_cast<const float *>(std::memset(row, 0, pixels * sizeof(float)));
+    if (g.isPointwise())
+      return image + tap * pixels;
+    unfoldTap(
+        g.window(), image, tap, row, 0.0f, [](float v) { return v; },
+        [](float *dst, const float *src, int64_t n) { std::copy(src, src + n, dst); });
+    return row;
+  }
+
+  void pack(int64_t p) const {
+    int64_t pixels = g.pixels(), columns = bf16BlockPadded(pixels);
+    auto *rows = static_cast<float *>(scratch(kFConvColumns, 2 * pixels * sizeof(float)));
+    const float *even = tapRow(2 * p, rows), *odd = tapRow(2 * p + 1, rows + pixels);
+    uint32_t *dst = pairs + p * columns;
+    for (int64_t j = 0; j < pixels; ++j)
+      dst[j] = uint32_t(runtime::roundToBF16(even[j])) |
+               uint32_t(runtime::roundToBF16(odd[j])) << 16;
+    std::fill(dst + pixels, dst + columns, 0u);
+  }
+};
+
 template <typename Isa>
-void runBConvTiles(const uint16_t *input, const uint16_t *weights, const float *bias,
+void runBConvTiles(const float *input, const uint16_t *weights, const float *bias,
                    const int64_t *params, float *output) {
   ConvGeometry g{params};
-  int64_t pixels = g.pixels(), taps = g.taps();
+  int64_t pixels = g.pixels(), taps = g.taps(), kp = bf16TilePairs(taps);
   int64_t groupPlane = g.groupChannels() * g[QC_FCONV_H] * g[QC_FCONV_W];
-  auto *columns = g.isPointwise() ? nullptr
-                                  : static_cast<uint16_t *>(scratch(
-                                        kFConvColumns, taps * pixels * sizeof(uint16_t)));
   auto *pairs = static_cast<uint32_t *>(
-      scratch(kBMatMulB, bf16TilePairs(taps) * bf16BlockPadded(pixels) * sizeof(uint32_t)));
+      scratch(kBMatMulB, kp * bf16BlockPadded(pixels) * sizeof(uint32_t)));
   bool parallel = g.groupOutputs() * pixels * taps >= kBF16TileParallelMACs;
+  int64_t packChunks = (kp + TilePairPacking::kPairsPerChunk - 1) / TilePairPacking::kPairsPerChunk;
   for (int64_t b = 0; b < g[QC_FCONV_BATCH]; ++b)
     for (int64_t group = 0; group < g.groups(); ++group) {
-      const uint16_t *image = input + (b * g.groups() + group) * groupPlane;
-      if (columns)
-        unfold(g, image, columns);
-      runtime::packBF16TilePairs(columns ? columns : image, taps, pixels, pixels, pairs);
+      TilePairPacking packing{g, input + (b * g.groups() + group) * groupPlane, pairs};
+      if (pixels * taps >= kBF16TileParallelPacking)
+        parallelFor(packChunks, TilePairPacking::chunk, &packing);
+      else
+        for (int64_t i = 0; i < packChunks; ++i)
+          TilePairPacking::chunk(&packing, i);
       BF16TileConv<Isa> work{g, reinterpret_cast<const uint32_t *>(weights), pairs, bias,
                              output, b, group};
       runTileSlices<Isa>(work, work.blocks(), parallel);
@@ -142,17 +189,25 @@ struct BF16TileMatMul {
 };
 
 template <typename Isa>
-void runBMatMulTiles(const uint16_t *a, const uint32_t *weights, const int64_t *params,
+void runBMatMulTiles(const float *a, const uint32_t *weights, const int64_t *params,
                      float *output) {
   int64_t m = params[QC_FMATMUL_BATCH] * params[QC_FMATMUL_M], k = params[QC_FMATMUL_K];
-  int64_t n = params[QC_FMATMUL_N];
-  auto *rows = static_cast<uint16_t *>(scratch(
-      kBMatMulA, runtime::bf16PackedRows(m) * 2 * bf16TilePairs(k) * sizeof(uint16_t)));
-  runtime::packBF16TileRows(a, m, k, rows);
+  int64_t n = params[QC_FMATMUL_N], width = 2 * bf16TilePairs(k);
+  auto *rows = static_cast<uint16_t *>(
+      scratch(kBMatMulA, runtime::bf16PackedRows(m) * width * sizeof(uint16_t)));
+  // The activations rounded to bf16, as tile rows.
+  for (int64_t r = 0; r < runtime::bf16PackedRows(m); ++r) {
+    uint16_t *dst = rows + r * width;
+    int64_t valid = r < m ? k : 0;
+    for (int64_t i = 0; i < valid; ++i)
+      dst[i] = runtime::roundToBF16(a[r * k + i]);
+    std::fill(dst + valid, dst + width, uint16_t(0));
+  }
   BF16TileMatMul<Isa> work{reinterpret_cast<const uint32_t *>(rows), weights, output, m, k, n};
   runTileSlices<Isa>(work, work.blocks(), m * n * k >= kBF16TileParallelMACs);
 }
 
+} // namespace
 } // namespace quantc::kernels
 
 #endif // QUANTC_LIB_RUNTIME_KERNELS_BF16AMX_H

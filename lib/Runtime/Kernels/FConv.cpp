@@ -1,9 +1,11 @@
 //===- FConv.cpp - float convolutions in the evaluator's order --*- C++ -*-===//
 //
-// Built once per instruction set (QUANTC_FCONV_NAME names the entry point),
-// always with -ffp-contract=off: each product and each addition rounds, and
-// every output sums its taps in order from zero, so results equal the
-// reference evaluator's bit for bit while the loops vectorize across pixels.
+// Built once per instruction set (QUANTC_FCONV_NAME names the entry point)
+// with -ffp-contract=off: each product and each addition rounds, and every
+// output sums its taps in order from zero, so results equal the reference
+// evaluator's bit for bit while the loops vectorize across pixels. The fast
+// float mode's variants (quantc_fconv_fast_*) are this source built with
+// -ffp-contract=fast: the same order, each product and sum one FMA.
 //
 //===----------------------------------------------------------------------===//
 #include "ConvGeometry.h"

@@ -54,13 +54,13 @@ void qlayerTileModel(const void *input, const int8_t *packed, const int32_t *bia
 
 /// The bf16 layers of the fast float mode on AMX tiles (only where
 /// hasAMXBF16()), and on the scalar tile model (any CPU): BF16AMX.h.
-void bconvAMX(const uint16_t *input, const uint16_t *weights, const float *bias,
+void bconvAMX(const float *input, const uint16_t *weights, const float *bias,
               const int64_t *params, float *output);
-void bmatmulAMX(const uint16_t *a, const uint32_t *weights, const int64_t *params,
+void bmatmulAMX(const float *a, const uint32_t *weights, const int64_t *params,
                 float *output);
-void bconvTileModel(const uint16_t *input, const uint16_t *weights, const float *bias,
+void bconvTileModel(const float *input, const uint16_t *weights, const float *bias,
                     const int64_t *params, float *output);
-void bmatmulTileModel(const uint16_t *a, const uint32_t *weights, const int64_t *params,
+void bmatmulTileModel(const float *a, const uint32_t *weights, const int64_t *params,
                       float *output);
 
 /// Who uses which scratch buffer (kernels may hold several at once).

@@ -26,37 +26,41 @@ struct Window {
   }
 };
 
-/// One row of oh x ow pixels per tap (channel, window row, window column),
-/// `pad` outside the image and convert(value) inside; `copyRow(dst, src,
-/// n)` converts the contiguous runs of stride-1 windows.
+/// The row of oh x ow pixels of window tap `tap` (channel, window row,
+/// window column): `pad` outside the image and convert(value) inside;
+/// `copyRow(dst, src, n)` converts the contiguous runs of stride-1 windows.
+template <typename T, typename U, typename Convert, typename CopyRow>
+void unfoldTap(const Window &win, const T *image, int64_t tap, U *row, U pad, Convert convert,
+               CopyRow copyRow) {
+  int64_t kx = tap % win.kw, ky = tap / win.kw % win.kh, c = tap / (win.kw * win.kh);
+  // Output columns whose input column is inside the image.
+  int64_t offset = kx * win.dilationW - win.padLeft;
+  auto [first, last] = insideColumns(offset, win.strideW, win.w, win.ow);
+  for (int64_t oy = 0; oy < win.oh; ++oy) {
+    U *dst = row + oy * win.ow;
+    int64_t iy = oy * win.strideH - win.padTop + ky * win.dilationH;
+    if (iy < 0 || iy >= win.h) {
+      std::fill(dst, dst + win.ow, pad);
+      continue;
+    }
+    const T *src = image + (c * win.h + iy) * win.w + offset;
+    std::fill(dst, dst + first, pad);
+    if (win.strideW == 1)
+      copyRow(dst + first, src + first, last - first);
+    else
+      for (int64_t ox = first; ox < last; ++ox)
+        dst[ox] = convert(src[ox * win.strideW]);
+    std::fill(dst + last, dst + win.ow, pad);
+  }
+}
+
+/// One row of oh x ow pixels per tap, in order (unfoldTap).
 template <typename T, typename Convert, typename CopyRow>
 void unfoldWindow(const Window &win, const T *image, T *columns, T pad, Convert convert,
                   CopyRow copyRow) {
-  int64_t pixels = win.oh * win.ow;
-  for (int64_t c = 0; c < win.channels; ++c)
-    for (int64_t ky = 0; ky < win.kh; ++ky)
-      for (int64_t kx = 0; kx < win.kw; ++kx) {
-        T *row = columns + ((c * win.kh + ky) * win.kw + kx) * pixels;
-        // Output columns whose input column is inside the image.
-        int64_t offset = kx * win.dilationW - win.padLeft;
-        auto [first, last] = insideColumns(offset, win.strideW, win.w, win.ow);
-        for (int64_t oy = 0; oy < win.oh; ++oy) {
-          T *dst = row + oy * win.ow;
-          int64_t iy = oy * win.strideH - win.padTop + ky * win.dilationH;
-          if (iy < 0 || iy >= win.h) {
-            std::fill(dst, dst + win.ow, pad);
-            continue;
-          }
-          const T *src = image + (c * win.h + iy) * win.w + offset;
-          std::fill(dst, dst + first, pad);
-          if (win.strideW == 1)
-            copyRow(dst + first, src + first, last - first);
-          else
-            for (int64_t ox = first; ox < last; ++ox)
-              dst[ox] = convert(src[ox * win.strideW]);
-          std::fill(dst + last, dst + win.ow, pad);
-        }
-      }
+  int64_t pixels = win.oh * win.ow, taps = win.channels * win.kh * win.kw;
+  for (int64_t tap = 0; tap < taps; ++tap)
+    unfoldTap(win, image, tap, columns + tap * pixels, pad, convert, copyRow);
 }
 
 } // namespace

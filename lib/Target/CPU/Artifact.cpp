@@ -25,9 +25,19 @@ LogicalResult writeText(StringRef path, std::string &error,
 LogicalResult quantc::writeCPUArtifact(ModuleOp module, StringRef outputPath,
                                        const CPUTargetOptions &options,
                                        std::string &error) {
-  llvm::json::Value manifest = buildManifest(module, options.targetCPU);
+  if (!isFloatMode(options.floatMode)) {
+    error = "unknown float mode '" + options.floatMode + "' (exact, fast)";
+    return failure();
+  }
+  PassManager prepare(module.getContext());
+  buildCPUPreparePipeline(prepare, options);
+  if (failed(prepare.run(module))) {
+    error = "code generation failed";
+    return failure();
+  }
+  llvm::json::Value manifest = buildManifest(module, options.targetCPU, options.floatMode);
   PassManager codegen(module.getContext());
-  buildCPUCodegenPipeline(codegen, options);
+  buildCPULoweringPipeline(codegen, options);
   if (failed(codegen.run(module))) {
     error = "code generation failed";
     return failure();

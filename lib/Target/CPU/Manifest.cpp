@@ -50,7 +50,7 @@ json::Object describePrecision(qc::PrecisionAttr p) {
 }
 } // namespace
 
-json::Value quantc::buildManifest(ModuleOp module, StringRef targetCPU) {
+json::Value quantc::buildManifest(ModuleOp module, StringRef targetCPU, StringRef floatMode) {
   json::Object manifest{{"format", QC_ARTIFACT_FORMAT}, {"target", "cpu"}};
   // The CPU resolved (host names the compiling machine's), what was asked
   // for, and the microkernel variant its features run.
@@ -60,6 +60,7 @@ json::Value quantc::buildManifest(ModuleOp module, StringRef targetCPU) {
   manifest["target_cpu_option"] = targetCPU;
   if (succeeded(cpu))
     manifest["kernels"] = cpu->kernelSuffix;
+  manifest["float_mode"] = floatMode;
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
     return manifest;

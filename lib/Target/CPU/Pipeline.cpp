@@ -63,13 +63,32 @@ void quantc::buildLinalgToBuffersPipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(pm);
 }
 
-void quantc::buildCPUCodegenPipeline(OpPassManager &pm,
-                                     const CPUTargetOptions &options) {
+bool quantc::isFloatMode(StringRef floatMode) {
+  return floatMode == "exact" || floatMode == "fast";
+}
+
+/// Whether the target's code may use AMX-BF16 tiles.
+static bool hasBF16Tiles(StringRef targetCPU) {
+  std::string error;
+  FailureOr<CPUTarget> target = resolveCPUTarget(targetCPU, error);
+  return succeeded(target) && llvm::is_contained(target->enabled, "amx-bf16");
+}
+
+void quantc::buildCPUPreparePipeline(OpPassManager &pm, const CPUTargetOptions &options) {
+  if (options.floatMode == "fast" && options.microkernels && hasBF16Tiles(options.targetCPU))
+    pm.addNestedPass<func::FuncOp>(createQCFastFloat());
+}
+
+void quantc::buildCPULoweringPipeline(OpPassManager &pm, const CPUTargetOptions &options) {
   ConvertQCToLinalgOptions lowering;
   lowering.microkernels = options.microkernels;
   lowering.kernelSuffix = getKernelSuffix(options.targetCPU);
+  lowering.floatMode = options.floatMode;
+  lowering.bf16Tiles = hasBF16Tiles(options.targetCPU);
   // Lookups apart: the loops around them vectorize.
   buildLinalgToBuffersPipeline(pm, lowering, /*isolateLookups=*/true);
+  if (options.floatMode == "fast")
+    pm.addPass(createQCApproximateMath());
   pm.addPass(createQCLowerMicrokernels());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
@@ -96,6 +115,11 @@ void quantc::buildCPUCodegenPipeline(OpPassManager &pm,
   pm.addPass(createQCCPUEntryPoint());
 }
 
+void quantc::buildCPUCodegenPipeline(OpPassManager &pm, const CPUTargetOptions &options) {
+  buildCPUPreparePipeline(pm, options);
+  buildCPULoweringPipeline(pm, options);
+}
+
 namespace {
 struct CPUCodegenOptions : PassPipelineOptions<CPUCodegenOptions> {
   Option<std::string> targetCPU{*this, "target-cpu",
@@ -107,6 +131,12 @@ struct CPUCodegenOptions : PassPipelineOptions<CPUCodegenOptions> {
       *this, "microkernels",
       llvm::cl::desc("Integer layers call the runtime microkernels"),
       llvm::cl::init(true)};
+  Option<std::string> floatMode{
+      *this, "float-mode",
+      llvm::cl::desc("exact (float layers as the evaluator computes them) or "
+                     "fast (FMA, reordered sums, polynomial math, bf16 layers "
+                     "on AMX-BF16 targets)"),
+      llvm::cl::init("exact")};
 };
 } // namespace
 
@@ -133,6 +163,9 @@ struct CPUPipelineOptions : PassPipelineOptions<CPUPipelineOptions> {
                                 llvm::cl::desc("host, an LLVM CPU name "
                                                "and/or +feature,-feature"),
                                 llvm::cl::init("host")};
+  Option<std::string> floatMode{*this, "float-mode",
+                                llvm::cl::desc("exact or fast (see qc-cpu-codegen)"),
+                                llvm::cl::init("exact")};
 };
 } // namespace
 
@@ -156,6 +189,7 @@ void quantc::registerCPUCodegenPipeline() {
         }
         CPUTargetOptions options;
         options.targetCPU = o.targetCPU;
+        options.floatMode = o.floatMode;
         buildCPUCodegenPipeline(pm, options);
       });
   PassPipelineRegistration<CPUCodegenOptions>(
@@ -165,6 +199,7 @@ void quantc::registerCPUCodegenPipeline() {
         CPUTargetOptions options;
         options.targetCPU = o.targetCPU;
         options.microkernels = o.microkernels;
+        options.floatMode = o.floatMode;
         buildCPUCodegenPipeline(pm, options);
       });
 }

@@ -34,7 +34,15 @@ struct CPUTargetOptions {
   std::string targetCPU = "host";
   /// Integer layers call the runtime's microkernels (else: linalg loops).
   bool microkernels = true;
+  /// exact: float layers compute as the reference evaluator does, bit for
+  /// bit. fast: their kernels may use FMA and reorder sums, math functions
+  /// are polynomial, and (targets with AMX-BF16) layers with constant
+  /// weights run on bf16 operands (qc-fast-float).
+  std::string floatMode = "exact";
 };
+
+/// Whether `floatMode` is a float mode (exact or fast).
+bool isFloatMode(llvm::StringRef floatMode);
 
 /// The microkernel variant a --target-cpu value runs: avx512vnni, avx2 or
 /// generic (generic for a value that does not resolve; code generation
@@ -54,10 +62,15 @@ void buildLinalgToBuffersPipeline(mlir::OpPassManager &pm,
                                   const ConvertQCToLinalgOptions &lowering,
                                   bool isolateLookups);
 
-/// qc (after qc-fold-scales) → LLVM dialect with the artifact entry point.
+/// What code generation changes in the model's arithmetic before lowering
+/// it, and the manifest describes: the fast float mode's bf16 layers.
+void buildCPUPreparePipeline(mlir::OpPassManager &pm, const CPUTargetOptions &options);
+/// The prepared qc module → LLVM dialect with the artifact entry point.
+void buildCPULoweringPipeline(mlir::OpPassManager &pm, const CPUTargetOptions &options);
+/// qc (after qc-fold-scales) → LLVM dialect: both of the above.
 void buildCPUCodegenPipeline(mlir::OpPassManager &pm,
                              const CPUTargetOptions &options);
-/// Registers `qc-cpu-codegen{target-cpu=... microkernels=...}`.
+/// Registers `qc-cpu-codegen{target-cpu=... microkernels=... float-mode=...}`.
 void registerCPUCodegenPipeline();
 
 /// LLVM IR / an object file for an LLVM-dialect module.

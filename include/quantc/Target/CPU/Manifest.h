@@ -8,9 +8,9 @@
 namespace quantc {
 /// Describes a quantized (or float) qc module before code generation: its
 /// inputs and outputs (name, element type, shape, scale and zero point of
-/// quantized ones) and every layer with its precision.
-llvm::json::Value buildManifest(mlir::ModuleOp module,
-                                llvm::StringRef targetCPU);
+/// quantized ones), the float mode, and every layer with its precision.
+llvm::json::Value buildManifest(mlir::ModuleOp module, llvm::StringRef targetCPU,
+                                llvm::StringRef floatMode = "exact");
 
 /// Records in `manifest` what the runtime checks before it loads the
 /// library at `libraryPath`: its size and hash, and the CPU features its
