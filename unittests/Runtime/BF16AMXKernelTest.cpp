@@ -117,8 +117,9 @@ void checkConv(const Variant &variant, const Conv &s, bool bias) {
   std::vector<float> biases(s.n);
   for (float &b : biases)
     b = widen(randomBF16(1, rng)[0]);
-  std::vector<uint16_t> packed(bf16PackedRows(s.n) * 2 * bf16TilePairs(taps));
-  runtime::packBF16TileRows(weights.data(), s.n, taps, packed.data());
+  std::vector<uint16_t> packed(bf16PackedRows(s.n) * 2 *
+                               runtime::bf16ConvPairs(s.c / s.groups, s.kh, s.kw));
+  runtime::packBF16ConvWeights(weights.data(), s.n, s.c / s.groups, s.kh, s.kw, packed.data());
   std::vector<float> wideIn = widened(input), wideW = widened(weights);
   std::vector<float> expected(s.batch * s.n * oh * ow), actual(expected.size(), NAN);
   quantc_fconv_generic(wideIn.data(), wideW.data(), biases.data(), params.data(),

@@ -179,6 +179,21 @@ def ConvertQCToGPU : Pass<"convert-qc-to-gpu", "::mlir::ModuleOp"> {
   ];
 }
 
+def QCFlattenElementwise : Pass<"qc-flatten-elementwise"> {
+  let summary = "Element-wise loops over whole tensors as one loop";
+  let description = [{
+    Collapses the loops of every element-wise `linalg.generic` on tensors
+    (all loops parallel, every operand read element for element with the
+    identity map, no `linalg.index`) into one loop over all elements, with
+    upstream's `populateCollapseDimensions` (the operands are reshaped,
+    which bufferizes to views). A CPU vectorizer then runs one long loop:
+    over [1, 64, 20, 20] it would otherwise vectorize rows of 20 and finish
+    each with a scalar remainder. The arithmetic is unchanged.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def QCFuseElementwise : Pass<"qc-fuse-elementwise"> {
   let summary = "Fuse element-wise linalg ops without recomputation";
   let description = [{

@@ -37,6 +37,15 @@ constexpr int64_t bf16BlockPadded(int64_t n) {
 /// may start at any row (a convolution group's first channel) and reads 32.
 constexpr int64_t bf16PackedRows(int64_t rows) { return rows + kBF16BlockRows - 1; }
 
+/// Reduction pairs of a convolution with `channels` input channels per
+/// group and a kh x kw window, padded to whole tiles. Its pairs are two
+/// channels at one window tap, (channel pair, window row, window column) in
+/// that order, so that an image stored as channel pairs unfolds pair by pair.
+constexpr int64_t bf16ConvPairs(int64_t channels, int64_t kh, int64_t kw) {
+  return ((channels + 1) / 2 * kh * kw + kBF16TilePairs - 1) / kBF16TilePairs *
+         kBF16TilePairs;
+}
+
 /// The bf16 bits of `value` rounded to nearest even, as qc.cast rounds;
 /// NaN stays NaN (branch-free, so loops of it vectorize).
 [[maybe_unused]] uint16_t roundToBF16(float value) {
@@ -56,6 +65,23 @@ constexpr int64_t bf16PackedRows(int64_t rows) { return rows + kBF16BlockRows - 
   for (int64_t r = 0; r < bf16PackedRows(rows); ++r)
     for (int64_t i = 0; i < width; ++i)
       packed[r * width + i] = r < rows && i < k ? matrix[r * k + i] : 0;
+}
+
+/// Convolution weights [n][channels][kh][kw] of bf16 (raw bits) as the left
+/// operand: rows of 2 x bf16ConvPairs values, pair p = (channel pair c,
+/// window row y, window column x) holding channels 2c and 2c + 1 at (y, x),
+/// zero past the channels and the pairs; then zero rows up to
+/// bf16PackedRows(n).
+[[maybe_unused]] void packBF16ConvWeights(const uint16_t *weights, int64_t n, int64_t channels,
+                                          int64_t kh, int64_t kw, uint16_t *packed) {
+  int64_t width = 2 * bf16ConvPairs(channels, kh, kw), window = kh * kw;
+  for (int64_t i = 0; i < bf16PackedRows(n) * width; ++i)
+    packed[i] = 0;
+  for (int64_t o = 0; o < n; ++o)
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t t = 0; t < window; ++t)
+        packed[o * width + 2 * (c / 2 * window + t) + c % 2] =
+            weights[(o * channels + c) * window + t];
 }
 
 /// A matrix [k][n] of bf16 (raw bits) as the right operand: bf16TilePairs(k)

@@ -110,7 +110,7 @@ void quantc_bconv(const uint16_t *input, const uint16_t *weights, const float *b
    rounded to bf16 (to nearest even, as qc.cast rounds) and bf16 weights:
    products of bf16, summed in f32 in the tiles' order (not the
    evaluator's), plus the f32 bias. Weights are packed by the compiler
-   (quantc/Runtime/BF16Tiles.h: packBF16TileRows of the [N][taps] matrix);
+   (quantc/Runtime/BF16Tiles.h: packBF16ConvWeights);
    for targets with AMX-BF16 only. */
 void quantc_bconv_amx(const float *input, const uint16_t *weights, const float *bias,
                       const int64_t *params, float *output);

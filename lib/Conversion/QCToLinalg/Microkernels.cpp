@@ -416,16 +416,17 @@ struct FloatConvLowering : FloatKernelPattern<qc::ConvOp> {
     return success();
   }
 
-  /// The weights packed into tile rows (packBF16TileRows of [N][taps]), for
+  /// The weights packed into tile rows (packBF16ConvWeights), for
   /// a convolution of images rounded to bf16 and constant bf16 weights.
   Value tileWeights(qc::ConvOp op, ArrayRef<int64_t> ws,
                     ConversionPatternRewriter &rewriter) const {
     std::optional<std::vector<uint16_t>> weights = widenedBF16Constant(op.getWeight());
     if (!floats.bf16Tiles || !weights || !roundedThroughBF16(op.getInput(), rewriter))
       return {};
-    int64_t n = ws[0], taps = ws[1] * ws[2] * ws[3];
-    std::vector<uint16_t> packed(runtime::bf16PackedRows(n) * 2 * runtime::bf16TilePairs(taps));
-    runtime::packBF16TileRows(weights->data(), n, taps, packed.data());
+    int64_t n = ws[0];
+    std::vector<uint16_t> packed(runtime::bf16PackedRows(n) * 2 *
+                                 runtime::bf16ConvPairs(ws[1], ws[2], ws[3]));
+    runtime::packBF16ConvWeights(weights->data(), n, ws[1], ws[2], ws[3], packed.data());
     return blobConstant<uint16_t>(rewriter, op.getLoc(), packed, rewriter.getI16Type());
   }
 };

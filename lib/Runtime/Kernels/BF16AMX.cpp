@@ -46,13 +46,17 @@ void runWidenedConv(const float *input, const uint16_t *weights, const float *bi
                     const int64_t *params, float *output) {
   ConvGeometry g{params};
   int64_t inSize = g[QC_FCONV_BATCH] * g[QC_FCONV_C] * g[QC_FCONV_H] * g[QC_FCONV_W];
-  int64_t taps = g.taps(), width = 2 * bf16TilePairs(taps);
+  int64_t taps = g.taps(), channels = g.groupChannels(), window = taps / channels;
+  int64_t width = 2 * quantc::runtime::bf16ConvPairs(channels, g[QC_FCONV_KH], g[QC_FCONV_KW]);
   auto *wide = static_cast<float *>(
       scratch(kBMatMulWidened, (inSize + g[QC_FCONV_N] * taps) * sizeof(float)));
   std::transform(input, input + inSize, wide, throughBF16);
   float *w = wide + inSize;
   for (int64_t o = 0; o < g[QC_FCONV_N]; ++o)
-    std::transform(weights + o * width, weights + o * width + taps, w + o * taps, widen);
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t t = 0; t < window; ++t)
+        w[(o * channels + c) * window + t] =
+            widen(weights[o * width + 2 * (c / 2 * window + t) + c % 2]);
   quantc_fconv_generic(wide, w, bias, params, output);
 }
 

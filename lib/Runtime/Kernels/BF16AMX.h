@@ -7,8 +7,9 @@
 // steps, by two tiles of the left operand (rows of bf16, packed by
 // packBF16TileRows) and two of the right one (rows of pairs, packed by
 // packBF16TilePairs), all in the layouts of quantc/Runtime/BF16Tiles.h.
-// A convolution's left operand is its weights, packed by the compiler, and
-// its right one the unfolded image, packed per call; a matmul's are its
+// A convolution's left operand is its weights, packed by the compiler
+// (packBF16ConvWeights), and its right one the image, stored once per call
+// as planes of channel pairs and unfolded pair by pair; a matmul's are its
 // activations, packed per call, and its weights, packed by the compiler.
 //
 //===----------------------------------------------------------------------===//
@@ -35,14 +36,24 @@ constexpr int64_t kBF16TileParallelPacking = int64_t(1) << 17;
 
 template <typename Isa>
 struct BF16Block {
-  /// out = a [32 rows][kp pairs] (rows `aStride` pairs apart) x b [kp][32]
-  /// (rows `bStride` pairs apart), kp a multiple of 16.
+  /// out = init + a [32 rows][kp pairs] (rows `aStride` pairs apart) x
+  /// b [kp][32] (rows `bStride` pairs apart), kp a multiple of 16; `init`
+  /// (32 x 32, rows 32 floats apart) may be null for zero, and `out`'s rows
+  /// are `outStride` floats apart.
   static void compute(const uint32_t *a, int64_t aStride, const uint32_t *b, int64_t bStride,
-                      int64_t kp, float (*out)[kBF16Block]) {
-    Isa::template zero<0>();
-    Isa::template zero<1>();
-    Isa::template zero<2>();
-    Isa::template zero<3>();
+                      int64_t kp, const float *init, float *out, int64_t outStride) {
+    constexpr int64_t initBytes = kBF16Block * sizeof(float);
+    if (init) {
+      Isa::template load<0>(init, initBytes);
+      Isa::template load<1>(init + kTileRows, initBytes);
+      Isa::template load<2>(init + kTileRows * kBF16Block, initBytes);
+      Isa::template load<3>(init + kTileRows * kBF16Block + kTileRows, initBytes);
+    } else {
+      Isa::template zero<0>();
+      Isa::template zero<1>();
+      Isa::template zero<2>();
+      Isa::template zero<3>();
+    }
     int64_t aBytes = aStride * 4, bBytes = bStride * 4;
     for (int64_t p = 0; p < kp; p += kTileRows) {
       const uint32_t *rows = a + p, *pairs = b + p * bStride;
@@ -55,25 +66,30 @@ struct BF16Block {
       Isa::template dot<2, 5, 6>();
       Isa::template dot<3, 5, 7>();
     }
-    constexpr int64_t stride = kBF16Block * sizeof(float);
-    Isa::template store<0>(out[0], stride);
-    Isa::template store<1>(out[0] + kTileRows, stride);
-    Isa::template store<2>(out[kTileRows], stride);
-    Isa::template store<3>(out[kTileRows] + kTileRows, stride);
+    int64_t stride = outStride * sizeof(float);
+    Isa::template store<0>(out, stride);
+    Isa::template store<1>(out + kTileRows, stride);
+    Isa::template store<2>(out + kTileRows * outStride, stride);
+    Isa::template store<3>(out + kTileRows * outStride + kTileRows, stride);
   }
 };
 
 /// One group of one image: blocks of 32 output channels x 32 pixels, the
-/// channels of a pixel block in turn (its pairs stay in cache).
+/// channels of a pixel block in turn (its pairs stay in cache). The
+/// accumulators start from the bias (`biasRows`: 32 copies of each
+/// channel's, zero past the channels), and whole blocks are stored straight
+/// into the output.
 template <typename Isa>
 struct BF16TileConv {
   ConvGeometry g;
   const uint32_t *weights, *pairs;
-  const float *bias;
+  const float *biasRows;
   float *output;
   int64_t batch, group;
 
-  int64_t kp() const { return bf16TilePairs(g.taps()); }
+  int64_t kp() const {
+    return runtime::bf16ConvPairs(g.groupChannels(), g[QC_FCONV_KH], g[QC_FCONV_KW]);
+  }
   int64_t channelBlocks() const {
     return (g.groupOutputs() + kBF16Block - 1) / kBF16Block;
   }
@@ -86,79 +102,123 @@ struct BF16TileConv {
     for (int64_t block = first; block < last; ++block) {
       int64_t x0 = block / count * kBF16Block, o0 = block % count * kBF16Block;
       int64_t channel = group * outputs + o0;
-      BF16Block<Isa>::compute(weights + channel * kp(), kp(), pairs + x0, columns, kp(), acc);
       int64_t rows = std::min<int64_t>(kBF16Block, outputs - o0);
       int64_t width = std::min<int64_t>(kBF16Block, pixels - x0);
-      for (int64_t r = 0; r < rows; ++r) {
-        float *dst = output + (batch * g[QC_FCONV_N] + channel + r) * pixels + x0;
-        float b = g[QC_FCONV_HAS_BIAS] ? bias[channel + r] : 0.0f;
-        for (int64_t i = 0; i < width; ++i)
-          dst[i] = acc[r][i] + b;
+      float *dst = output + (batch * g[QC_FCONV_N] + channel) * pixels + x0;
+      const float *init = biasRows + channel * kBF16Block;
+      if (rows == kBF16Block && width == kBF16Block) {
+        BF16Block<Isa>::compute(weights + channel * kp(), kp(), pairs + x0, columns, kp(), init,
+                                dst, pixels);
+        continue;
       }
+      BF16Block<Isa>::compute(weights + channel * kp(), kp(), pairs + x0, columns, kp(), init,
+                              acc[0], kBF16Block);
+      for (int64_t r = 0; r < rows; ++r)
+        std::memcpy(dst + r * pixels, acc[r], width * sizeof(float));
     }
   }
 };
 
-/// The image of one group as tile pairs: pair p of taps 2p and 2p + 1
-/// unfolded (each a row of pixels), rounded to bf16 and interleaved; rows
-/// past the taps and columns past the pixels are zero.
-struct TilePairPacking {
-  ConvGeometry g;
+/// One group's image as channel pairs rounded to bf16: plane c holds
+/// channels 2c and 2c + 1 (zero past the channels), planes `stride` pairs
+/// apart (a pointwise convolution's planes are the right operand itself:
+/// `stride` is its padded row, and the padding is zeroed).
+struct ChannelPairing {
   const float *image;
+  uint32_t *planes;
+  int64_t channels, plane, stride;
+
+  static void chunk(void *self, int64_t c) { static_cast<ChannelPairing *>(self)->pair(c); }
+
+  void pair(int64_t c) const {
+    const float *even = image + 2 * c * plane;
+    uint32_t *dst = planes + c * stride;
+    if (2 * c + 1 < channels)
+      for (int64_t i = 0; i < plane; ++i)
+        dst[i] = uint32_t(runtime::roundToBF16(even[i])) |
+                 uint32_t(runtime::roundToBF16(even[plane + i])) << 16;
+    else
+      for (int64_t i = 0; i < plane; ++i)
+        dst[i] = runtime::roundToBF16(even[i]);
+    std::fill(dst + plane, dst + stride, 0u);
+  }
+};
+
+/// The right operand of a convolution from its channel pairs: row p is
+/// pair tap p (channel pair, window row, window column) unfolded over the
+/// output pixels, zero past the pixels and past the pair taps.
+struct PairUnfolding {
+  ConvGeometry g;
+  const uint32_t *planes;
   uint32_t *pairs;
-  static constexpr int64_t kPairsPerChunk = 8;
+  static constexpr int64_t kRowsPerChunk = 8;
 
   static void chunk(void *self, int64_t index) {
-    auto *packing = static_cast<TilePairPacking *>(self);
-    int64_t last = std::min(bf16TilePairs(packing->g.taps()), (index + 1) * kPairsPerChunk);
-    for (int64_t p = index * kPairsPerChunk; p < last; ++p)
-      packing->pack(p);
+    auto *unfolding = static_cast<PairUnfolding *>(self);
+    int64_t kp = runtime::bf16ConvPairs(unfolding->g.groupChannels(), unfolding->g[QC_FCONV_KH],
+                                        unfolding->g[QC_FCONV_KW]);
+    for (int64_t p = index * kRowsPerChunk; p < std::min(kp, (index + 1) * kRowsPerChunk); ++p)
+      unfolding->unfoldRow(p);
   }
 
-  /// The row of tap `tap` (zero past the taps).
-  const float *tapRow(int64_t tap, float *row) const {
-    int64_t pixels = g.pixels();
-    if (tap >= g.taps())
-      return static_cast<const float *>(std::memset(row, 0, pixels * sizeof(float)));
-    if (g.isPointwise())
-      return image + tap * pixels;
-    unfoldTap(
-        g.window(), image, tap, row, 0.0f, [](float v) { return v; },
-        [](float *dst, const float *src, int64_t n) { std::copy(src, src + n, dst); });
-    return row;
-  }
-
-  void pack(int64_t p) const {
+  void unfoldRow(int64_t p) const {
+    Window win = g.window();
+    win.channels = (win.channels + 1) / 2;
     int64_t pixels = g.pixels(), columns = bf16BlockPadded(pixels);
-    auto *rows = static_cast<float *>(scratch(kFConvColumns, 2 * pixels * sizeof(float)));
-    const float *even = tapRow(2 * p, rows), *odd = tapRow(2 * p + 1, rows + pixels);
     uint32_t *dst = pairs + p * columns;
-    for (int64_t j = 0; j < pixels; ++j)
-      dst[j] = uint32_t(runtime::roundToBF16(even[j])) |
-               uint32_t(runtime::roundToBF16(odd[j])) << 16;
+    if (p < win.channels * win.kh * win.kw)
+      unfoldTap(
+          win, planes, p, dst, 0u, [](uint32_t v) { return v; },
+          [](uint32_t *to, const uint32_t *from, int64_t n) { std::copy(from, from + n, to); });
+    else
+      std::fill(dst, dst + pixels, 0u);
     std::fill(dst + pixels, dst + columns, 0u);
   }
 };
+
+/// fn(context, i) for i in [0, count), on the pool when `parallel`.
+void forEachChunk(int64_t count, ChunkFn fn, void *context, bool parallel) {
+  if (parallel)
+    return parallelFor(count, fn, context);
+  for (int64_t i = 0; i < count; ++i)
+    fn(context, i);
+}
 
 template <typename Isa>
 void runBConvTiles(const float *input, const uint16_t *weights, const float *bias,
                    const int64_t *params, float *output) {
   ConvGeometry g{params};
-  int64_t pixels = g.pixels(), taps = g.taps(), kp = bf16TilePairs(taps);
-  int64_t groupPlane = g.groupChannels() * g[QC_FCONV_H] * g[QC_FCONV_W];
-  auto *pairs = static_cast<uint32_t *>(
-      scratch(kBMatMulB, kp * bf16BlockPadded(pixels) * sizeof(uint32_t)));
-  bool parallel = g.groupOutputs() * pixels * taps >= kBF16TileParallelMACs;
-  int64_t packChunks = (kp + TilePairPacking::kPairsPerChunk - 1) / TilePairPacking::kPairsPerChunk;
+  int64_t pixels = g.pixels(), columns = bf16BlockPadded(pixels);
+  int64_t channels = g.groupChannels(), channelPairs = (channels + 1) / 2;
+  int64_t plane = g[QC_FCONV_H] * g[QC_FCONV_W];
+  int64_t kp = runtime::bf16ConvPairs(channels, g[QC_FCONV_KH], g[QC_FCONV_KW]);
+  auto *pairs = static_cast<uint32_t *>(scratch(kBMatMulB, kp * columns * sizeof(uint32_t)));
+  bool pointwise = g.isPointwise();
+  auto *planes = pointwise ? pairs
+                           : static_cast<uint32_t *>(scratch(
+                                 kFConvColumns, channelPairs * plane * sizeof(uint32_t)));
+  bool parallel = g.groupOutputs() * pixels * g.taps() >= kBF16TileParallelMACs;
+  bool parallelPacking = kp * 2 * pixels >= kBF16TileParallelPacking;
+  // Each channel's bias as a row of its accumulator tiles.
+  int64_t n = g[QC_FCONV_N];
+  auto *biasRows = static_cast<float *>(
+      scratch(kBF16BiasRows, runtime::bf16PackedRows(n) * kBF16Block * sizeof(float)));
+  for (int64_t row = 0; row < runtime::bf16PackedRows(n); ++row)
+    std::fill(biasRows + row * kBF16Block, biasRows + (row + 1) * kBF16Block,
+              row < n && g[QC_FCONV_HAS_BIAS] ? bias[row] : 0.0f);
   for (int64_t b = 0; b < g[QC_FCONV_BATCH]; ++b)
     for (int64_t group = 0; group < g.groups(); ++group) {
-      TilePairPacking packing{g, input + (b * g.groups() + group) * groupPlane, pairs};
-      if (pixels * taps >= kBF16TileParallelPacking)
-        parallelFor(packChunks, TilePairPacking::chunk, &packing);
-      else
-        for (int64_t i = 0; i < packChunks; ++i)
-          TilePairPacking::chunk(&packing, i);
-      BF16TileConv<Isa> work{g, reinterpret_cast<const uint32_t *>(weights), pairs, bias,
+      ChannelPairing pairing{input + (b * g.groups() + group) * channels * plane, planes,
+                             channels, plane, pointwise ? columns : plane};
+      forEachChunk(channelPairs, ChannelPairing::chunk, &pairing, parallelPacking);
+      if (pointwise) {
+        std::fill(pairs + channelPairs * columns, pairs + kp * columns, 0u);
+      } else {
+        PairUnfolding unfolding{g, planes, pairs};
+        forEachChunk((kp + PairUnfolding::kRowsPerChunk - 1) / PairUnfolding::kRowsPerChunk,
+                     PairUnfolding::chunk, &unfolding, parallelPacking);
+      }
+      BF16TileConv<Isa> work{g, reinterpret_cast<const uint32_t *>(weights), pairs, biasRows,
                              output, b, group};
       runTileSlices<Isa>(work, work.blocks(), parallel);
     }
@@ -179,7 +239,8 @@ struct BF16TileMatMul {
     alignas(64) float acc[kBF16Block][kBF16Block];
     for (int64_t block = first; block < last; ++block) {
       int64_t j0 = block / count * kBF16Block, r0 = block % count * kBF16Block;
-      BF16Block<Isa>::compute(rows + r0 * kp, kp, weights + j0, columns, kp, acc);
+      BF16Block<Isa>::compute(rows + r0 * kp, kp, weights + j0, columns, kp, nullptr, acc[0],
+                              kBF16Block);
       int64_t valid = std::min<int64_t>(kBF16Block, m - r0);
       int64_t width = std::min<int64_t>(kBF16Block, n - j0);
       for (int64_t r = 0; r < valid; ++r)

@@ -47,6 +47,9 @@ void quantc::buildLinalgToBuffersPipeline(OpPassManager &pm,
   QCFuseElementwiseOptions fusion;
   fusion.isolateLookups = isolateLookups;
   pm.addPass(createQCFuseElementwise(fusion));
+  // CPU loops vectorize best over whole tensors.
+  if (isolateLookups)
+    pm.addPass(createQCFlattenElementwise());
   // Ops whose results are inserted into a larger tensor (concat, padding)
   // write straight into its slice instead of a temporary that is copied.
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
