@@ -1,5 +1,5 @@
-"""End-to-end latency of every real model: quantc int8, f32 and bf16
-libraries against ONNX Runtime running the float model and the model
+"""End-to-end latency of every real model: quantc int8, f32, bf16 and
+fast-float (--float-mode=fast) libraries against ONNX Runtime running the float model and the model
 quantized by its own tool (quantize_static, QDQ, per channel), and against
 OpenVINO (where installed: pip install openvino) on the float model with its
 default precision hint and with f32, and on the same QDQ model; same
@@ -65,8 +65,10 @@ def main():
             shape = shape_option(model).split("=", 1)[1]
             int8, f32 = tmp / f"{model.name}_int8.so", tmp / f"{model.name}_f32.so"
             bf16 = tmp / f"{model.name}_bf16.so"
+            fast = tmp / f"{model.name}_fast.so"
             int8_s, int8_mib = compile_model(model.path, int8, shape, tmp / "calib.npz")
             f32_s, f32_mib = compile_model(model.path, f32, shape)
+            compile_model(model.path, fast, shape, None, ["--float-mode", "fast"])
             # Every layer in bf16 (AVX-512 BF16 kernels where the CPU has them).
             compile_model(model.path, bf16, shape, tmp / "calib.npz",
                           ["--activation", "bf16", "--weight", "bf16"])
@@ -85,6 +87,7 @@ def main():
                        "quantc_int8_ms": time_library(int8, tmp / "in.npz", t, args.runs, 3),
                        "quantc_f32_ms": time_library(f32, tmp / "in.npz", t, args.runs, 3),
                        "quantc_bf16_ms": time_library(bf16, tmp / "in.npz", t, args.runs, 3),
+                       "quantc_fast_ms": time_library(fast, tmp / "in.npz", t, args.runs, 3),
                        "ort_int8_ms": time_ort(ort_int8, feeds, t, args.runs, 3),
                        "ort_f32_ms": time_ort(model.path, feeds, t, args.runs, 3)}
                 if ov:
@@ -95,6 +98,7 @@ def main():
                       f"ORT int8 {row['ort_int8_ms']:8.2f} ms "
                       f"({row['ort_int8_ms'] / row['quantc_int8_ms']:.2f}x), quantc f32 "
                       f"{row['quantc_f32_ms']:8.2f} ms, quantc bf16 {row['quantc_bf16_ms']:8.2f} ms, "
+                      f"quantc fast {row['quantc_fast_ms']:8.2f} ms, "
                       f"ORT f32 {row['ort_f32_ms']:8.2f} ms; "
                       f"compile {int8_s:.1f} s / {int8_mib or 0:.0f} MiB", flush=True)
     out = pathlib.Path(args.out)
@@ -105,16 +109,19 @@ def main():
                "hint (bf16 where the CPU has AMX-BF16 or AVX512-BF16) and with f32, and on ORT's "
                "QDQ model; 'fastest OV / quantc int8' divides its fastest of the three by "
                "quantc int8 (above 1: quantc is faster)." if ov else " OpenVINO is not installed.")
-    ov_head = (" OV default ms | OV f32 ms | OV int8 ms | fastest OV / quantc int8 |"
-               if ov else "")
+    ov_head = (" OV default ms | OV f32 ms | OV int8 ms | fastest OV / quantc int8 | "
+               "OV default / quantc fast |" if ov else "")
     lines = ["# Model latency: quantc vs ONNX Runtime and OpenVINO (median of single runs)", "",
              f"{cpu_model()}. ORT int8 is ONNX Runtime running the model quantized by its own "
              "quantize_static (QDQ, per channel, same calibration data). quantc bf16 runs every "
-             "layer in bf16 (`--activation bf16 --weight bf16`)." + ov_note, "",
+             "layer in bf16 (`--activation bf16 --weight bf16`). quantc fast is the float model "
+             "with `--float-mode=fast` (FMA, reordered sums, polynomial math; float layers on "
+             "bf16 operands and AMX-BF16 tiles where the CPU has them)." + ov_note, "",
              "| model | threads | quantc int8 ms | ORT int8 ms | ORT int8 / quantc int8 | "
-             "quantc f32 ms | quantc bf16 ms | ORT f32 ms |" + ov_head +
-             " quantc compile s (int8) | peak MiB |",
-             "|---|---|---|---|---|---|---|---|" + ("---|---|---|---|" if ov else "") + "---|---|"]
+             "quantc f32 ms | quantc bf16 ms | quantc fast ms | ORT f32 ms | "
+             "ORT f32 / quantc fast |" + ov_head + " quantc compile s (int8) | peak MiB |",
+             "|---|---|---|---|---|---|---|---|---|---|" + ("---|---|---|---|---|" if ov else "") +
+             "---|---|"]
 
     def ms(value):
         return "refused" if value is None else f"{value:.2f}"
@@ -125,11 +132,13 @@ def main():
             fastest = min(v for v in (r["ov_default_ms"], r["ov_f32_ms"], r["ov_int8_ms"])
                           if v is not None)
             ov_cells = (f" {ms(r['ov_default_ms'])} | {ms(r['ov_f32_ms'])} | "
-                        f"{ms(r['ov_int8_ms'])} | {fastest / r['quantc_int8_ms']:.2f}x |")
+                        f"{ms(r['ov_int8_ms'])} | {fastest / r['quantc_int8_ms']:.2f}x | "
+                        f"{r['ov_default_ms'] / r['quantc_fast_ms']:.2f}x |")
         lines.append(f"| {r['model']}{'' if r['ort_scope'] == 'all' else ' (ORT: layers only)'} | {r['threads']} | {r['quantc_int8_ms']:.2f} | {r['ort_int8_ms']:.2f} | "
                      f"{r['ort_int8_ms'] / r['quantc_int8_ms']:.2f}x | {r['quantc_f32_ms']:.2f} | "
-                     f"{r['quantc_bf16_ms']:.2f} | "
-                     f"{r['ort_f32_ms']:.2f} |{ov_cells} {r['compile_int8_s']:.1f} | {r['compile_int8_peak_mib'] or 0:.0f} |")
+                     f"{r['quantc_bf16_ms']:.2f} | {r['quantc_fast_ms']:.2f} | "
+                     f"{r['ort_f32_ms']:.2f} | {r['ort_f32_ms'] / r['quantc_fast_ms']:.2f}x |"
+                     f"{ov_cells} {r['compile_int8_s']:.1f} | {r['compile_int8_peak_mib'] or 0:.0f} |")
     reasons = sorted({f"{r['model']}: {why}" for r in rows
                       for why in r.get("ov_refused", {}).values()})
     if reasons:

@@ -30,7 +30,7 @@ using runtime::bf16TilePairs;
 constexpr int kBF16Block = static_cast<int>(runtime::kBF16BlockRows);
 /// Tiles run about 16 times as many products per cycle as the AVX-512
 /// float kernels; a worker pays off from here.
-constexpr int64_t kBF16TileParallelMACs = int64_t(1) << 24;
+constexpr int64_t kBF16TileParallelMACs = int64_t(1) << 21;
 /// Unfolded values from which packing the image pays a worker.
 constexpr int64_t kBF16TileParallelPacking = int64_t(1) << 17;
 
