@@ -82,9 +82,25 @@ json readManifest(const std::string &library, const std::string &path) {
   return manifest;
 }
 
+/// The features of `features` (a JSON array) this CPU lacks, comma
+/// separated; empty if it has them all.
+std::string missingFeatures(const json &features) {
+  std::string missing;
+  for (const json &feature : features)
+    if (feature.is_string() && cpuHas(feature.get<std::string>()) == false)
+      missing += (missing.empty() ? "" : ", ") + feature.get<std::string>();
+  return missing;
+}
+
+std::string stringField(const json &object, const char *key) {
+  auto field = object.find(key);
+  return field != object.end() && field->is_string() ? field->get<std::string>() : "?";
+}
+
 /// Fails unless the manifest is of this runtime's format and this CPU has
-/// every feature the library's code needs.
-bool checkFormatAndCPU(const std::string &library, const json &manifest) {
+/// every feature the library's code needs (of a library with several
+/// variants, one of them: the first it can run is picked).
+bool checkFormatAndCPU(const std::string &library, const json &manifest, Variant &picked) {
   auto format = manifest.find("format");
   if (format == manifest.end() || !format->is_string() ||
       *format != QC_ARTIFACT_FORMAT) {
@@ -95,23 +111,36 @@ bool checkFormatAndCPU(const std::string &library, const json &manifest) {
                            "format " + found + "; this runtime loads " +
                            QC_ARTIFACT_FORMAT + "): compile the model again");
   }
+  auto variants = manifest.find("variants");
+  if (variants != manifest.end() && variants->is_array()) {
+    std::string reasons;
+    for (const json &variant : *variants) {
+      auto features = variant.find("target_features");
+      auto symbol = variant.find("run_symbol");
+      if (features == variant.end() || !features->is_array() || symbol == variant.end() ||
+          !symbol->is_string())
+        return refuse(library, "its manifest has a variant without target_features or "
+                               "run_symbol");
+      std::string missing = missingFeatures(*features);
+      if (missing.empty()) {
+        picked = {symbol->get<std::string>(), stringField(variant, "target_cpu")};
+        return true;
+      }
+      reasons += "; " + stringField(variant, "target_cpu_option") + " needs " + missing;
+    }
+    return refuse(library, "this CPU runs none of its variants" + reasons +
+                               " (compile it for this CPU, e.g. --target-cpu=host)");
+  }
   auto features = manifest.find("target_features");
   if (features == manifest.end() || !features->is_array()) {
     return refuse(library, "its manifest lacks target_features");
   }
-  std::string missing;
-  for (const json &feature : *features)
-    if (feature.is_string() && cpuHas(feature.get<std::string>()) == false)
-      missing += (missing.empty() ? "" : ", ") + feature.get<std::string>();
-  if (!missing.empty()) {
-    auto cpu = manifest.find("target_cpu");
-    std::string target = cpu != manifest.end() && cpu->is_string()
-                             ? cpu->get<std::string>()
-                             : "?";
-    return refuse(library, "it was compiled for --target-cpu=" + target +
-                               " and this CPU lacks " + missing +
-                               " (compile it for this CPU, e.g. --target-cpu=host)");
-  }
+  std::string missing = missingFeatures(*features);
+  if (!missing.empty())
+    return refuse(library, "it was compiled for --target-cpu=" +
+                               stringField(manifest, "target_cpu") + " and this CPU lacks " +
+                               missing + " (compile it for this CPU, e.g. --target-cpu=host)");
+  picked = {"quantc_artifact_run", stringField(manifest, "target_cpu")};
   return true;
 }
 
@@ -151,14 +180,14 @@ bool checkContents(const std::string &library, int fd, const json &manifest) {
 }
 } // namespace
 
-int quantc::runtime::openVerifiedLibrary(const std::string &library) {
+int quantc::runtime::openVerifiedLibrary(const std::string &library, Variant &variant) {
   int fd = open(library.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     refuse(library, std::strerror(errno));
     return -1;
   }
   json manifest = readManifest(library, manifestPath(library));
-  if (manifest.is_discarded() || !checkFormatAndCPU(library, manifest) ||
+  if (manifest.is_discarded() || !checkFormatAndCPU(library, manifest, variant) ||
       !checkContents(library, fd, manifest)) {
     close(fd);
     return -1;

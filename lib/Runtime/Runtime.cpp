@@ -29,7 +29,8 @@ const char *qc_last_error(void) { return lastError.c_str(); }
 
 qc_model *qc_model_load(const char *path) {
   auto model = std::make_unique<qc_model>();
-  int fd = openVerifiedLibrary(path);
+  Variant variant;
+  int fd = openVerifiedLibrary(path, variant);
   if (fd < 0)
     return nullptr;
   // A bare file name would make dlopen search the library path instead.
@@ -47,7 +48,8 @@ qc_model *qc_model_load(const char *path) {
     fail(message);
     return nullptr;
   }
-  model->run = reinterpret_cast<RunFn>(dlsym(model->handle, "quantc_artifact_run"));
+  model->run = reinterpret_cast<RunFn>(dlsym(model->handle, variant.runSymbol.c_str()));
+  model->targetCPU = variant.targetCPU;
   auto *table = static_cast<const int64_t *>(
       dlsym(model->handle, "quantc_artifact_signature"));
   auto *names = static_cast<const char *>(dlsym(model->handle, "quantc_artifact_names"));
@@ -62,7 +64,7 @@ qc_model *qc_model_load(const char *path) {
       dlsym(model->handle, "quantc_cuda_last_error"));
   if (!model->run || !table || !names) {
     close(fd);
-    fail(std::string(path) + " is not a quantc artifact (no quantc_artifact_run)");
+    fail(std::string(path) + " is not a quantc artifact (no " + variant.runSymbol + ")");
     return nullptr;
   }
   // dlopen reuses a library already loaded from the same path: it must be
@@ -127,6 +129,8 @@ int qc_model_set_num_threads(qc_model *model, int threads) {
 const char *qc_model_target(const qc_model *model) {
   return model->cudaRunHost ? "cuda" : "cpu";
 }
+
+const char *qc_model_target_cpu(const qc_model *model) { return model->targetCPU.c_str(); }
 
 /// Binds the caller's buffers in the order of the signature (into a list of
 /// this call's own: runs may be concurrent).

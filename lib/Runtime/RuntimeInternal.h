@@ -19,10 +19,18 @@ namespace quantc::runtime {
 /// Records `message` as this thread's qc_last_error(); returns 1.
 int fail(std::string message);
 
+/// The code of a library that this CPU runs: its entry point and the
+/// target it was compiled for (of a library with several variants, the
+/// first whose features this CPU has).
+struct Variant {
+  std::string runSymbol = "quantc_artifact_run";
+  std::string targetCPU;
+};
+
 /// Opens a model library after checking it against the manifest beside it
-/// (format, CPU features, size, hash): a descriptor of the checked file, or
-/// -1 with qc_last_error() set (ArtifactCheck.cpp).
-int openVerifiedLibrary(const std::string &library);
+/// (format, CPU features, size, hash) and picks its variant: a descriptor of
+/// the checked file, or -1 with qc_last_error() set (ArtifactCheck.cpp).
+int openVerifiedLibrary(const std::string &library, Variant &variant);
 /// Whether `symbol` of a loaded library lies in code mapped from the file
 /// open as `fd`.
 bool isMappedFrom(const void *symbol, int fd);
@@ -51,6 +59,8 @@ struct qc_model {
   quantc::runtime::CudaRunDeviceFn cudaRunDevice = nullptr;
   quantc::runtime::CudaErrorFn cudaError = nullptr;
   std::vector<quantc::runtime::Tensor> inputs, outputs;
+  /// The target of the code that runs (the variant picked).
+  std::string targetCPU;
   /// Threads each run uses (the caller and the artifact's pool workers).
   std::atomic<int> threads{1};
   ~qc_model() {

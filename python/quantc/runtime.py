@@ -56,6 +56,8 @@ def _library():
                                             ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p]
         lib.qc_model_target.restype = ctypes.c_char_p
         lib.qc_model_target.argtypes = [ctypes.c_void_p]
+        lib.qc_model_target_cpu.restype = ctypes.c_char_p
+        lib.qc_model_target_cpu.argtypes = [ctypes.c_void_p]
         lib.qc_model_run.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p),
                                      ctypes.POINTER(ctypes.c_void_p)]
         lib.qc_generator_create.restype = ctypes.c_void_p
@@ -102,6 +104,9 @@ class Model:
         self.outputs = [self._info(lib.qc_model_output_info, i)
                         for i in range(lib.qc_model_num_outputs(self._handle))]
         self.target = lib.qc_model_target(self._handle).decode()  # "cpu" or "cuda"
+        # The CPU its running code was compiled for: of a library with several
+        # variants (target_cpu="a;b" or "portable"), the one picked at load.
+        self.target_cpu = lib.qc_model_target_cpu(self._handle).decode()
         self.set_num_threads(threads)
         manifest = self.path.with_suffix(".json")
         self.manifest = json.loads(manifest.read_text()) if manifest.exists() else None

@@ -154,6 +154,52 @@ def test_artifact_files(tmp_path):
     assert "quantc_qlayer" not in symbols
 
 
+def cpu_flags():
+    return set(next(line for line in open("/proc/cpuinfo") if line.startswith("flags"))
+               .split(":")[1].split())
+
+
+def test_portable_library_picks_a_variant(tmp_path):
+    """--target-cpu portable: one library with four variants; the runtime
+    runs the first this CPU has (reported by Model.target_cpu), each variant
+    computes the int8 model's exact integers, and a variant whose features
+    the CPU lacks is passed over (as a library none of whose variants it
+    can run is refused)."""
+    import quantc as qc  # the Python package, as users load libraries
+
+    flags = cpu_flags()
+    images = np.load(ROOT / "models" / "digits_test.npz")["image"][:1]
+    common = [ROOT / "models" / "digits_cnn.onnx", "--input-shape", "image=1x1x8x8",
+              "--calib", ROOT / "models" / "digits_calib.npz"]
+    quantc([*common, "--target-cpu", "portable", "-o", tmp_path / "portable.so"])
+    quantc([*common, "--target-cpu", "x86-64", "-o", tmp_path / "generic.so"])
+    expected = qc.Model(tmp_path / "generic.so")(image=images)["logits"]
+    if {"amx_int8", "amx_bf16", "avx512_fp16"} <= flags:
+        first = "sapphirerapids"
+    elif {"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni"} <= flags:
+        first = "x86-64-v4"
+    else:
+        first = "x86-64-v3"
+    model = qc.Model(tmp_path / "portable.so")
+    assert model.target_cpu == first
+    np.testing.assert_array_equal(model(image=images)["logits"], expected)
+    # A feature no x86 CPU has both of: the first variant needing it is skipped.
+    missing = "sse4a" if "sse4a" not in flags else "amx-int8"
+    manifest_path = tmp_path / "portable.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["variants"][0]["target_features"].append(missing)
+    manifest["variants"][1]["target_features"].append(missing)
+    manifest_path.write_text(json.dumps(manifest))
+    model = qc.Model(tmp_path / "portable.so")
+    assert model.target_cpu == "x86-64-v3"
+    np.testing.assert_array_equal(model(image=images)["logits"], expected)
+    for variant in manifest["variants"]:
+        variant["target_features"].append(missing)
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(RuntimeError, match="this CPU runs none of its variants"):
+        qc.Model(tmp_path / "portable.so")
+
+
 def test_benchmark_report(tmp_path):
     library = tmp_path / "m.so"
     quantc([ROOT / "models" / "digits_mlp.onnx", "--input-shape", "image=1x1x8x8", "-o", library])

@@ -188,8 +188,10 @@ int quantc::runArtifact(MLIRContext &ctx, const ArtifactRunOptions &options) {
     auto at = [&](double q) { return times[size_t(q * (times.size() - 1))]; };
     llvm::outs() << llvm::formatv(
         "{{\"runs\": {0}, \"threads\": {1}, \"median_ms\": {2:f4}, "
-        "\"min_ms\": {3:f4}, \"p10_ms\": {4:f4}, \"p90_ms\": {5:f4}}\n",
-        times.size(), options.threads, at(0.5), times.front(), at(0.1), at(0.9));
+        "\"min_ms\": {3:f4}, \"p10_ms\": {4:f4}, \"p90_ms\": {5:f4}, "
+        "\"target_cpu\": \"{6}\"}\n",
+        times.size(), options.threads, at(0.5), times.front(), at(0.1), at(0.9),
+        qc_model_target_cpu(model.get()));
   }
 
   if (options.outputsPath.empty())

@@ -105,7 +105,10 @@ static cl::opt<std::string> targetCPU(
     "target-cpu", cl::init("host"),
     cl::desc("CPU to generate code for: host (this one), any LLVM x86-64 CPU "
              "name (sapphirerapids, znver4, x86-64-v3, ...), and/or feature "
-             "changes (x86-64-v4,+avx512vnni)"), cl::cat(targetCategory));
+             "changes (x86-64-v4,+avx512vnni); several separated by ';' (one "
+             "library, the first variant the loading CPU runs is used), or "
+             "portable (sapphirerapids;x86-64-v4,+avx512vnni;x86-64-v3;x86-64)"),
+    cl::cat(targetCategory));
 static cl::opt<std::string> floatMode(
     "float-mode", cl::init("exact"),
     cl::desc("exact: float layers compute as the reference evaluator does, bit for bit; "
@@ -284,7 +287,7 @@ int main(int argc, char **argv) {
                     "(--target cpu)\n";
     return 1;
   }
-  if (std::string problem; target == "cpu" && failed(resolveCPUTarget(targetCPU, problem))) {
+  if (std::string problem; target == "cpu" && failed(checkCPUTargets(targetCPU, problem))) {
     llvm::errs() << "error: " << problem << "\n";
     return 1;
   }

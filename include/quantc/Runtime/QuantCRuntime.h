@@ -97,6 +97,11 @@ int qc_model_run_device(qc_model *model, const void *const *inputs,
 /* "cpu" or "cuda": where the artifact runs. */
 const char *qc_model_target(const qc_model *model);
 
+/* The CPU the running code was compiled for (the manifest's target_cpu):
+   of a library with several variants (--target-cpu=a;b or portable), the
+   one picked at load time, the first whose features this CPU has. */
+const char *qc_model_target_cpu(const qc_model *model);
+
 size_t qc_element_size(qc_element_type type);
 
 /* Generation with a language model compiled by `quantc --generator`: the

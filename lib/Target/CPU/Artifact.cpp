@@ -1,6 +1,7 @@
 //===- Artifact.cpp - a quantized module → model.so/.h/.json ----*- C++ -*-===//
 #include "quantc/Target/CPU/Artifact.h"
 #include "quantc/Target/CPU/Manifest.h"
+#include "quantc/Target/CPU/TargetCPU.h"
 
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/FileSystem.h"
@@ -22,6 +23,83 @@ LogicalResult writeText(StringRef path, std::string &error,
 }
 } // namespace
 
+namespace {
+/// A library with one variant per target of `targets` (splitCPUTargets):
+/// each is the whole model compiled for its target, its entry point named
+/// quantc_artifact_run__<i>, except the last (the most portable), which
+/// keeps quantc_artifact_run and the manifest's top-level target. The
+/// manifest lists the variants in order with the features each needs; the
+/// runtime runs the first this CPU has.
+LogicalResult writeVariants(ModuleOp module, StringRef outputPath,
+                            const CPUTargetOptions &options, ArrayRef<std::string> targets,
+                            std::string &error) {
+  SmallString<256> stem(outputPath);
+  llvm::sys::path::replace_extension(stem, "");
+  SmallVector<std::string> objects;
+  auto removeObjects = [&] {
+    for (const std::string &object : objects)
+      llvm::sys::fs::remove(object);
+  };
+  llvm::json::Array variants;
+  std::optional<llvm::json::Value> manifest;
+  OwningOpRef<ModuleOp> last;
+  for (auto [i, target] : llvm::enumerate(targets)) {
+    OwningOpRef<ModuleOp> variant = module.clone();
+    CPUTargetOptions variantOptions = options;
+    variantOptions.targetCPU = target;
+    PassManager prepare(module.getContext()), codegen(module.getContext());
+    buildCPUPreparePipeline(prepare, variantOptions);
+    buildCPULoweringPipeline(codegen, variantOptions);
+    if (failed(prepare.run(*variant))) {
+      removeObjects();
+      error = "code generation failed for --target-cpu=" + target;
+      return failure();
+    }
+    llvm::json::Value described = buildManifest(*variant, target, options.floatMode);
+    if (failed(codegen.run(*variant))) {
+      removeObjects();
+      error = "code generation failed for --target-cpu=" + target;
+      return failure();
+    }
+    bool isLast = i + 1 == targets.size();
+    std::string runSymbol =
+        isLast ? kRunSymbol.str() : (kRunSymbol + "__" + llvm::Twine(i)).str();
+    objects.push_back((stem + "." + llvm::Twine(i) + ".o").str());
+    if (failed(emitObjectFile(*variant, target, objects.back(), runSymbol))) {
+      removeObjects();
+      error = "cannot emit " + objects.back();
+      return failure();
+    }
+    FailureOr<CPUTarget> cpu = resolveCPUTarget(target, error);
+    if (failed(cpu)) {
+      removeObjects();
+      return failure();
+    }
+    // Layers may differ between variants (the fast float mode's bf16 ones).
+    const llvm::json::Value *layers = described.getAsObject()->get("layers");
+    variants.push_back(llvm::json::Object{
+        {"target_cpu_option", target},
+        {"target_cpu", cpu->cpu},
+        {"kernels", cpu->kernelSuffix},
+        {"run_symbol", runSymbol},
+        {"layers", layers ? *layers : llvm::json::Array()},
+        {"target_features", llvm::json::Array(cpu->enabled)}});
+    if (isLast) {
+      manifest = std::move(described);
+      last = std::move(variant);
+    }
+  }
+  LogicalResult linked = linkObjects(objects, outputPath, error);
+  removeObjects();
+  if (failed(linked))
+    return failure();
+  llvm::json::Object &recorded = *manifest->getAsObject();
+  recorded["target_cpu_option"] = options.targetCPU;
+  recorded["variants"] = std::move(variants);
+  return writeManifestAndHeader(*last, outputPath, targets.back(), std::move(recorded), error);
+}
+} // namespace
+
 LogicalResult quantc::writeCPUArtifact(ModuleOp module, StringRef outputPath,
                                        const CPUTargetOptions &options,
                                        std::string &error) {
@@ -29,6 +107,9 @@ LogicalResult quantc::writeCPUArtifact(ModuleOp module, StringRef outputPath,
     error = "unknown float mode '" + options.floatMode + "' (exact, fast)";
     return failure();
   }
+  SmallVector<std::string> targets = splitCPUTargets(options.targetCPU);
+  if (targets.size() > 1)
+    return writeVariants(module, outputPath, options, targets, error);
   PassManager prepare(module.getContext());
   buildCPUPreparePipeline(prepare, options);
   if (failed(prepare.run(module))) {
@@ -65,7 +146,14 @@ LogicalResult quantc::writeArtifactFiles(ModuleOp module, StringRef outputPath,
   llvm::sys::fs::remove(objectPath);
   if (failed(linked))
     return failure();
-  llvm::json::Object recorded = *manifest.getAsObject();
+  return writeManifestAndHeader(module, outputPath, hostCPU, *manifest.getAsObject(), error);
+}
+
+LogicalResult quantc::writeManifestAndHeader(ModuleOp module, StringRef outputPath,
+                                             StringRef hostCPU, llvm::json::Object recorded,
+                                             std::string &error) {
+  SmallString<256> stem(outputPath);
+  llvm::sys::path::replace_extension(stem, "");
   if (failed(recordLibrary(recorded, outputPath, hostCPU, error))) {
     llvm::sys::fs::remove(outputPath);
     return failure();

@@ -109,8 +109,24 @@ LogicalResult quantc::emitLLVMIR(ModuleOp module, llvm::raw_ostream &os) {
   return success();
 }
 
+/// One variant of a library with several: its entry point is named
+/// `runSymbol`, and everything else it defines is its own (internal), so the
+/// variants' objects link side by side.
+static void makeVariant(llvm::Module &module, StringRef runSymbol) {
+  for (llvm::GlobalValue &value : module.global_values()) {
+    if (value.isDeclaration() || value.getName().starts_with("llvm."))
+      continue;
+    if (value.getName() == kRunSymbol) {
+      value.setName(runSymbol);
+      continue;
+    }
+    value.setLinkage(llvm::GlobalValue::InternalLinkage);
+    value.setVisibility(llvm::GlobalValue::DefaultVisibility);
+  }
+}
+
 LogicalResult quantc::emitObjectFile(ModuleOp module, StringRef targetCPU,
-                                     StringRef path) {
+                                     StringRef path, StringRef runSymbol) {
   std::string error;
   std::unique_ptr<llvm::TargetMachine> machine =
       createTargetMachine(targetCPU, error);
@@ -121,6 +137,8 @@ LogicalResult quantc::emitObjectFile(ModuleOp module, StringRef targetCPU,
       translate(module, llvmContext, machine.get());
   if (!llvmModule)
     return failure();
+  if (runSymbol != kRunSymbol)
+    makeVariant(*llvmModule, runSymbol);
   auto output = openOutputFile(path, &error);
   if (!output)
     return module.emitError() << error;
@@ -169,14 +187,20 @@ LogicalResult quantc::emitHeader(ModuleOp module, StringRef modelName,
 LogicalResult quantc::linkSharedLibrary(StringRef objectPath,
                                         StringRef outputPath,
                                         std::string &error) {
+  return linkObjects(ArrayRef<std::string>{objectPath.str()}, outputPath, error);
+}
+
+LogicalResult quantc::linkObjects(ArrayRef<std::string> objectPaths,
+                                        StringRef outputPath, std::string &error) {
   std::string kernels =
       findRuntimeArchive("libquantc_kernels.a", "QUANTC_KERNEL_LIBRARY");
   if (kernels.empty()) {
     error = "cannot find libquantc_kernels.a (set QUANTC_KERNEL_LIBRARY)";
     return failure();
   }
-  return linkSharedLibrary(objectPath, outputPath,
-                           {kernels, "-lstdc++", "-lm", "-lpthread"}, error);
+  SmallVector<std::string> inputs(objectPaths.begin() + 1, objectPaths.end());
+  inputs.append({kernels, "-lstdc++", "-lm", "-lpthread"});
+  return linkSharedLibrary(objectPaths.front(), outputPath, inputs, error);
 }
 
 LogicalResult quantc::linkSharedLibrary(StringRef objectPath,

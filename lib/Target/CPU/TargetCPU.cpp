@@ -111,3 +111,26 @@ FailureOr<CPUTarget> quantc::resolveCPUTarget(StringRef spec, std::string &error
   target.kernelSuffix = kernelSuffixFor(features);
   return target;
 }
+
+SmallVector<std::string> quantc::splitCPUTargets(StringRef spec) {
+  if (spec == "portable")
+    spec = kPortableTargets;
+  SmallVector<StringRef> parts;
+  spec.split(parts, ';', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+  SmallVector<std::string> targets;
+  for (StringRef part : parts)
+    targets.push_back(part.trim().str());
+  return targets;
+}
+
+LogicalResult quantc::checkCPUTargets(StringRef spec, std::string &error) {
+  SmallVector<std::string> targets = splitCPUTargets(spec);
+  if (targets.empty()) {
+    error = "--target-cpu names no target";
+    return failure();
+  }
+  for (const std::string &target : targets)
+    if (failed(resolveCPUTarget(target, error)))
+      return failure();
+  return success();
+}

@@ -75,9 +75,13 @@ void registerCPUCodegenPipeline();
 
 /// LLVM IR / an object file for an LLVM-dialect module.
 mlir::LogicalResult emitLLVMIR(mlir::ModuleOp module, llvm::raw_ostream &os);
+/// `runSymbol` other than quantc_artifact_run makes it one variant of a
+/// library with several: that names its entry point, and everything else it
+/// defines becomes internal.
 mlir::LogicalResult emitObjectFile(mlir::ModuleOp module,
                                    llvm::StringRef targetCPU,
-                                   llvm::StringRef path);
+                                   llvm::StringRef path,
+                                   llvm::StringRef runSymbol = kRunSymbol);
 /// The C header declaring a model's tensors (from `qc.signature`).
 mlir::LogicalResult emitHeader(mlir::ModuleOp module, llvm::StringRef modelName,
                                llvm::raw_ostream &os);
@@ -91,6 +95,9 @@ mlir::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
                                       llvm::StringRef outputPath,
                                       llvm::ArrayRef<std::string> libraries,
                                       std::string &error);
+/// Several objects with the kernel runtime into one shared library.
+mlir::LogicalResult linkObjects(llvm::ArrayRef<std::string> objectPaths,
+                                      llvm::StringRef outputPath, std::string &error);
 /// A runtime archive of quantc (`fileName`): $`envVar` when set, else found
 /// in the lib directory beside our binary (build and install trees alike);
 /// empty when missing.
@@ -98,11 +105,21 @@ std::string findRuntimeArchive(llvm::StringRef fileName, const char *envVar);
 
 /// Compiles a quantized (or float) qc module into `outputPath` (a shared
 /// library) with `<stem>.h` and `<stem>.json` beside it; the module is
-/// lowered in place. Fills `error` on failure, leaving no library behind.
+/// lowered in place (with several targets, copies are, one per variant).
+/// Fills `error` on failure, leaving no library behind.
 mlir::LogicalResult writeCPUArtifact(mlir::ModuleOp module,
                                      llvm::StringRef outputPath,
                                      const CPUTargetOptions &options,
                                      std::string &error);
+
+/// Records the linked library at `outputPath` in `manifest` (recordLibrary)
+/// and writes `<stem>.json` and `<stem>.h` (from `module`'s signature)
+/// beside it; removes the library on failure.
+mlir::LogicalResult writeManifestAndHeader(mlir::ModuleOp module,
+                                           llvm::StringRef outputPath,
+                                           llvm::StringRef hostCPU,
+                                           llvm::json::Object manifest,
+                                           std::string &error);
 
 /// Emits the LLVM-dialect `module` as an object for `hostCPU`, links it
 /// with `libraries` (the CPU kernel runtime when empty) into `outputPath`,

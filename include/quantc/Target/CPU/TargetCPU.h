@@ -30,6 +30,20 @@ struct CPUTarget {
 /// Resolves `spec`, or fails with a message that names what is wrong.
 llvm::FailureOr<CPUTarget> resolveCPUTarget(llvm::StringRef spec, std::string &error);
 
+/// The targets of a --target-cpu value: one, or several separated by `;`
+/// (one library with a variant per target, the first the loading CPU can
+/// run is picked), or `portable`: kPortableTargets.
+llvm::SmallVector<std::string> splitCPUTargets(llvm::StringRef spec);
+
+/// `portable`: Intel Xeon with AMX, any AVX-512 VNNI CPU (AMD Zen 4/5,
+/// Intel Ice Lake and later), any AVX2 CPU, any x86-64.
+inline constexpr const char *kPortableTargets =
+    "sapphirerapids;x86-64-v4,+avx512vnni;x86-64-v3;x86-64";
+
+/// Resolves every target of `spec` (splitCPUTargets), or fails naming the
+/// first that does not resolve.
+llvm::LogicalResult checkCPUTargets(llvm::StringRef spec, std::string &error);
+
 } // namespace quantc
 
 #endif // QUANTC_TARGET_CPU_TARGETCPU_H
