@@ -176,14 +176,6 @@ struct PairUnfolding {
   }
 };
 
-/// fn(context, i) for i in [0, count), on the pool when `parallel`.
-void forEachChunk(int64_t count, ChunkFn fn, void *context, bool parallel) {
-  if (parallel)
-    return parallelFor(count, fn, context);
-  for (int64_t i = 0; i < count; ++i)
-    fn(context, i);
-}
-
 template <typename Isa>
 void runBConvTiles(const float *input, const uint16_t *weights, const float *bias,
                    const int64_t *params, float *output) {

@@ -15,6 +15,9 @@ using ChunkFn = void (*)(void *context, int64_t chunk);
 void parallelFor(int64_t chunks, ChunkFn fn, void *context);
 /// Threads (the caller included) that parallelFor may use on this thread.
 int threadBudget();
+/// fn(context, i) for i in [0, chunks): parallelFor when `parallel`, else
+/// in order on this thread.
+void forEachChunk(int64_t chunks, ChunkFn fn, void *context, bool parallel);
 
 /// The output columns [first, last) of a window tap whose input column
 /// (ox * stride + offset) lies inside an image row of `width`, out of

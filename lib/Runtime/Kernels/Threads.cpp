@@ -194,3 +194,10 @@ quantc_artifact_set_num_threads(int32_t threads) {
   callThreads = threads < 1 ? 1 : threads;
   pool().reserve(callThreads - 1);
 }
+
+void quantc::kernels::forEachChunk(int64_t chunks, ChunkFn fn, void *context, bool parallel) {
+  if (parallel)
+    return parallelFor(chunks, fn, context);
+  for (int64_t i = 0; i < chunks; ++i)
+    fn(context, i);
+}
