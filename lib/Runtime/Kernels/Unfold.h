@@ -36,14 +36,33 @@ void unfoldTap(const Window &win, const T *image, int64_t tap, U *row, U pad, Co
   // Output columns whose input column is inside the image.
   int64_t offset = kx * win.dilationW - win.padLeft;
   auto [first, last] = insideColumns(offset, win.strideW, win.w, win.ow);
-  for (int64_t oy = 0; oy < win.oh; ++oy) {
-    U *dst = row + oy * win.ow;
-    int64_t iy = oy * win.strideH - win.padTop + ky * win.dilationH;
-    if (iy < 0 || iy >= win.h) {
-      std::fill(dst, dst + win.ow, pad);
-      continue;
+  const T *plane = image + c * win.h * win.w;
+  // Output rows whose input row is inside the image: [oyFirst, oyLast).
+  auto [oyFirst, oyLast] =
+      insideColumns(ky * win.dilationH - win.padTop, win.strideH, win.h, win.oh);
+  std::fill(row, row + oyFirst * win.ow, pad);
+  std::fill(row + oyLast * win.ow, row + win.oh * win.ow, pad);
+  if (oyFirst == oyLast)
+    return;
+  auto source = [&](int64_t oy) {
+    return plane + (oy * win.strideH - win.padTop + ky * win.dilationH) * win.w + offset;
+  };
+  if (win.strideW == 1 && win.strideH == 1 && win.dilationH == 1 && win.ow == win.w &&
+      first < last) {
+    // Input rows follow each other as output rows do: one run from the
+    // first row's first inside column to the last row's last, then the
+    // padding columns (which the run filled from neighbouring rows).
+    int64_t begin = oyFirst * win.ow + first, end = (oyLast - 1) * win.ow + last;
+    copyRow(row + begin, source(oyFirst) + first, end - begin);
+    for (int64_t oy = oyFirst; oy < oyLast; ++oy) {
+      std::fill(row + oy * win.ow, row + oy * win.ow + first, pad);
+      std::fill(row + oy * win.ow + last, row + (oy + 1) * win.ow, pad);
     }
-    const T *src = image + (c * win.h + iy) * win.w + offset;
+    return;
+  }
+  for (int64_t oy = oyFirst; oy < oyLast; ++oy) {
+    U *dst = row + oy * win.ow;
+    const T *src = source(oy);
     std::fill(dst, dst + first, pad);
     if (win.strideW == 1)
       copyRow(dst + first, src + first, last - first);
