@@ -40,6 +40,9 @@ constexpr int64_t kAMXMinK = 64;
 /// pays off only from here (M = 32, K = N = 768 is 19M: 2 threads were
 /// slower than 1 below this).
 constexpr int64_t kAMXParallelMACs = int64_t(1) << 25;
+/// A convolution's blocks read panels just packed, still in cache: a
+/// worker pays off from smaller layers.
+constexpr int64_t kAMXParallelConvMACs = int64_t(1) << 22;
 
 template <typename Isa>
 struct AMXBlock {
@@ -129,7 +132,8 @@ private:
 /// The blocks of a layer, one contiguous run per thread.
 template <typename Isa, typename Work>
 void runBlocks(const QLayer &layer, const Work &work, int64_t blocks) {
-  runTileSlices<Isa>(work, blocks, layer.rows() * layer.n() * layer.k() >= kAMXParallelMACs);
+  int64_t threshold = layer.isConv() ? kAMXParallelConvMACs : kAMXParallelMACs;
+  runTileSlices<Isa>(work, blocks, layer.rows() * layer.n() * layer.k() >= threshold);
 }
 
 /// Matmul: blocks of 32 activation rows x one weight panel, the rows of a
