@@ -13,6 +13,7 @@
 #include "Kernels.h"
 #include "quantc/Runtime/BF16Tiles.h"
 #include "quantc/Runtime/Microkernels.h"
+#include "BF16Values.h"
 #include "gtest/gtest.h"
 
 #include <cmath>
@@ -28,6 +29,10 @@ using runtime::bf16PackedRows;
 using runtime::bf16TilePairs;
 
 namespace {
+using quantc::testing::randomBF16;
+using quantc::testing::widen;
+using quantc::testing::widened;
+
 using ConvFn = void (*)(const float *, const uint16_t *, const float *, const int64_t *,
                         float *);
 using MatMulFn = void (*)(const float *, const uint32_t *, const int64_t *, float *);
@@ -52,29 +57,6 @@ std::vector<Variant> variants() {
                          "run only on the tile model\n");
   return true;
 }();
-
-/// Normal bf16 values of both signs over a few binades, so sums cancel.
-std::vector<uint16_t> randomBF16(size_t count, std::mt19937 &rng) {
-  std::uniform_int_distribution<int> exponent(120, 130), mantissa(0, 127), sign(0, 1);
-  std::vector<uint16_t> values(count);
-  for (uint16_t &v : values)
-    v = static_cast<uint16_t>(sign(rng) << 15 | exponent(rng) << 7 | mantissa(rng));
-  return values;
-}
-
-float widen(uint16_t value) {
-  uint32_t bits = uint32_t(value) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
-
-std::vector<float> widened(const std::vector<uint16_t> &values) {
-  std::vector<float> wide(values.size());
-  for (size_t i = 0; i < values.size(); ++i)
-    wide[i] = widen(values[i]);
-  return wide;
-}
 
 /// f32 values that round to `values` (to nearest even): each bf16 value
 /// plus less than half a bf16 ulp, or exactly half where that ties to it.

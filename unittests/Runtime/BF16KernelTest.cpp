@@ -6,6 +6,7 @@
 // strides and groups, and sums that cancel.
 //
 //===----------------------------------------------------------------------===//
+#include "BF16Values.h"
 #include "BitwiseCompare.h"
 #include "quantc/Runtime/Microkernels.h"
 #include "gtest/gtest.h"
@@ -18,28 +19,9 @@
 using quantc::testing::expectSameBits;
 
 namespace {
-/// Normal bf16 values of both signs over a few binades, so sums cancel.
-std::vector<uint16_t> randomBF16(size_t count, std::mt19937 &rng) {
-  std::uniform_int_distribution<int> exponent(120, 130), mantissa(0, 127), sign(0, 1);
-  std::vector<uint16_t> values(count);
-  for (uint16_t &v : values)
-    v = static_cast<uint16_t>(sign(rng) << 15 | exponent(rng) << 7 | mantissa(rng));
-  return values;
-}
-
-float widen(uint16_t value) {
-  uint32_t bits = uint32_t(value) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
-
-std::vector<float> widened(const std::vector<uint16_t> &values) {
-  std::vector<float> wide(values.size());
-  for (size_t i = 0; i < values.size(); ++i)
-    wide[i] = widen(values[i]);
-  return wide;
-}
+using quantc::testing::randomBF16;
+using quantc::testing::widen;
+using quantc::testing::widened;
 
 struct Shape {
   int64_t batch, m, k, n;

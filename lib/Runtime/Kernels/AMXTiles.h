@@ -15,6 +15,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#if defined(__AMX_TILE__)
+#include <immintrin.h>
+#endif
 
 namespace quantc::kernels {
 
@@ -57,6 +60,27 @@ void runTileSlices(const Work &work, int64_t blocks, bool parallel) {
     return Slices::run(&slices, 0);
   parallelFor(slices.count, Slices::run, &slices);
 }
+
+#if defined(__AMX_TILE__)
+/// The CPU's tile instructions, `Dot` supplying the product (tdpbusd,
+/// tdpbf16ps); only in files built with the AMX flags.
+template <typename Dot>
+struct TileInstructions {
+  static void configure() {
+    static const TileConfig config;
+    _tile_loadconfig(&config);
+  }
+  static void release() { _tile_release(); }
+  template <int T> static void zero() { _tile_zero(T); }
+  template <int T> static void load(const void *base, int64_t stride) {
+    _tile_loadd(T, base, stride);
+  }
+  template <int C, int A, int B> static void dot() { Dot::template apply<C, A, B>(); }
+  template <int T> static void store(void *base, int64_t stride) {
+    _tile_stored(T, base, stride);
+  }
+};
+#endif
 
 /// The tile instructions computed in plain C++ as the Intel SDM defines
 /// them; `Product` is the dot product instruction (tdpbusd, tdpbf16ps).

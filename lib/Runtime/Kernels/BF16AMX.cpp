@@ -14,22 +14,11 @@
 using namespace quantc::kernels;
 
 namespace {
-/// The CPU's tile instructions, for BF16Block.
-struct BF16TileInstructions {
-  static void configure() {
-    static const TileConfig config;
-    _tile_loadconfig(&config);
-  }
-  static void release() { _tile_release(); }
-  template <int T> static void zero() { _tile_zero(T); }
-  template <int T> static void load(const void *base, int64_t stride) {
-    _tile_loadd(T, base, stride);
-  }
-  template <int C, int A, int B> static void dot() { _tile_dpbf16ps(C, A, B); }
-  template <int T> static void store(void *base, int64_t stride) {
-    _tile_stored(T, base, stride);
-  }
+/// tdpbf16ps, for BF16Block.
+struct BF16Dot {
+  template <int C, int A, int B> static void apply() { _tile_dpbf16ps(C, A, B); }
 };
+using BF16TileInstructions = TileInstructions<BF16Dot>;
 
 float widen(uint16_t value) {
   uint32_t bits = uint32_t(value) << 16;

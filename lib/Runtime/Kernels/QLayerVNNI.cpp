@@ -269,22 +269,11 @@ struct VNNITile {
   }
 };
 
-/// The CPU's tile instructions, for AMXBlock.
-struct AMXInstructions {
-  static void configure() {
-    static const TileConfig config;
-    _tile_loadconfig(&config);
-  }
-  static void release() { _tile_release(); }
-  template <int T> static void zero() { _tile_zero(T); }
-  template <int T> static void load(const void *base, int64_t stride) {
-    _tile_loadd(T, base, stride);
-  }
-  template <int C, int A, int B> static void dot() { _tile_dpbusd(C, A, B); }
-  template <int T> static void store(void *base, int64_t stride) {
-    _tile_stored(T, base, stride);
-  }
+/// tdpbusd, for AMXBlock.
+struct ByteDot {
+  template <int C, int A, int B> static void apply() { _tile_dpbusd(C, A, B); }
 };
+using AMXInstructions = TileInstructions<ByteDot>;
 
 /// Whether tiles beat vpdpbusd on this layer: a 16-row tile block costs
 /// about as much as 3 rows of the VNNI tile, and depthwise convolutions
