@@ -87,13 +87,14 @@ struct Conv {
   int64_t batch, c, h, w, n, kh, kw, stride, pad, groups;
 };
 
-void checkConv(const Variant &variant, const Conv &s, bool bias) {
+void checkConv(const Variant &variant, const Conv &s, bool bias, bool silu = false) {
   std::mt19937 rng(static_cast<unsigned>(s.c * 977 + s.n * 31 + s.kh));
   int64_t oh = (s.h + 2 * s.pad - s.kh) / s.stride + 1;
   int64_t ow = (s.w + 2 * s.pad - s.kw) / s.stride + 1;
   int64_t taps = s.c / s.groups * s.kh * s.kw;
   std::vector<int64_t> params = {s.batch, s.c, s.h, s.w, s.n, s.kh, s.kw, s.stride, s.stride,
-                                 1, 1, s.pad, s.pad, oh, ow, s.groups, bias};
+                                 1, 1, s.pad, s.pad, oh, ow, s.groups, bias,
+                                 silu ? QC_ACTIVATION_SILU : QC_ACTIVATION_NONE};
   std::vector<uint16_t> input = randomBF16(s.batch * s.c * s.h * s.w, rng);
   std::vector<uint16_t> weights = randomBF16(s.n * taps, rng);
   std::vector<float> biases(s.n);
@@ -106,9 +107,12 @@ void checkConv(const Variant &variant, const Conv &s, bool bias) {
   std::vector<float> expected(s.batch * s.n * oh * ow), actual(expected.size(), NAN);
   quantc_fconv_generic(wideIn.data(), wideW.data(), biases.data(), params.data(),
                        expected.data());
+  if (silu) // x * sigmoid(x) changes an error by at most 1.1 times (and rounds)
+    for (float &x : expected)
+      x = static_cast<float>(double(x) / (1.0 + std::exp(-double(x))));
   variant.conv(unrounded(input, rng).data(), packed.data(), biases.data(), params.data(),
                actual.data());
-  expectClose(expected, actual, taps + 1,
+  expectClose(expected, actual, silu ? 2 * taps + 8 : taps + 1,
               std::string(variant.name) + " conv c" + std::to_string(s.c) + " n" +
                   std::to_string(s.n) + " " + std::to_string(s.kh) + "x" +
                   std::to_string(s.kw) + " groups " + std::to_string(s.groups));
@@ -127,6 +131,16 @@ TEST(BF16AMXKernel, ConvolutionsMatchTheFloatKernel) {
     checkConv(v, {2, 8, 11, 13, 24, 3, 3, 2, 1, 2}, true);
     checkConv(v, {1, 32, 5, 5, 64, 3, 3, 1, 1, 4}, false);
     checkConv(v, {1, 24, 17, 3, 48, 5, 1, 1, 2, 1}, true);
+  }
+}
+
+TEST(BF16AMXKernel, ConvolutionsWithSiLU) {
+  for (const Variant &v : variants()) {
+    if (!v.available)
+      continue;
+    checkConv(v, {1, 16, 9, 9, 40, 3, 3, 1, 1, 1}, true, /*silu=*/true);
+    checkConv(v, {2, 8, 11, 13, 33, 3, 3, 2, 1, 1}, false, /*silu=*/true);
+    checkConv(v, {1, 64, 4, 4, 32, 1, 1, 1, 0, 1}, true, /*silu=*/true);
   }
 }
 

@@ -114,6 +114,10 @@ void quantc_bconv(const uint16_t *input, const uint16_t *weights, const float *b
    for targets with AMX-BF16 only. */
 void quantc_bconv_amx(const float *input, const uint16_t *weights, const float *bias,
                       const int64_t *params, float *output);
+/* Its params: the qc_fconv_param array, then the activation applied to the
+   result (x * sigmoid(x) for SiLU, with a polynomial exp). */
+enum { QC_BCONV_AMX_ACTIVATION = QC_FCONV_NUM_PARAMS, QC_BCONV_AMX_NUM_PARAMS };
+enum qc_activation { QC_ACTIVATION_NONE, QC_ACTIVATION_SILU };
 
 /* Float matrix product: out[b] = A[b] (M x K) times B[b] (K x N, or N x K
    when transposed), each output summed in order of k from zero with a

@@ -208,8 +208,8 @@ struct FloatKernelOptions {
 template <typename Op>
 struct FloatKernelPattern : KernelCallPattern<Op> {
   FloatKernelPattern(const mlir::TypeConverter &converter, mlir::MLIRContext *ctx,
-                     llvm::StringRef suffix, FloatKernelOptions floats)
-      : KernelCallPattern<Op>(converter, ctx, suffix), floats(floats) {}
+                     llvm::StringRef suffix, FloatKernelOptions floats, unsigned benefit = 2)
+      : KernelCallPattern<Op>(converter, ctx, suffix, benefit), floats(floats) {}
 
   FloatKernelOptions floats;
 };
@@ -217,6 +217,10 @@ struct FloatKernelPattern : KernelCallPattern<Op> {
 void populateMicrokernelPatterns(QCTypeConverter &converter,
                                  mlir::RewritePatternSet &patterns,
                                  llvm::StringRef kernelSuffix, FloatKernelOptions floats);
+/// Whether `op` (a qc.conv, or the qc.sigmoid of one) becomes part of the
+/// bf16 tile convolution call of the SiLU (x * sigmoid(x)) reading it; it
+/// then stays until that multiplication is rewritten.
+bool isFusedIntoTileActivation(mlir::Operation *op, FloatKernelOptions floats);
 /// Float matmuls and gemms with constant 8- or 4-bit weights (weight-only
 /// quantization) as calls of the weight-only microkernel.
 void populateWeightOnlyPatterns(QCTypeConverter &converter,

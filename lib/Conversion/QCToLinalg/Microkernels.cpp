@@ -330,15 +330,18 @@ bf16Operands(Value lhs, Value rhs, StringRef suffix, ConversionPatternRewriter &
   return std::make_pair(narrowLhs, narrowRhs);
 }
 
-/// The bf16 constant that a float layer's weight widens (a qc.cast of one),
-/// as raw bits in row-major order; none otherwise.
-std::optional<std::vector<uint16_t>> widenedBF16Constant(Value weight) {
+/// The bf16 constant that a float layer's weight widens (a qc.cast of one);
+/// null otherwise.
+ElementsAttr widenedBF16Constant(Value weight) {
   auto cast = weight ? weight.getDefiningOp<qc::CastOp>() : nullptr;
   if (!cast || !getElementTypeOrSelf(cast.getInput().getType()).isBF16())
-    return std::nullopt;
-  ElementsAttr attr = getStoredConstant(cast.getInput());
-  if (!attr)
-    return std::nullopt;
+    return {};
+  return getStoredConstant(cast.getInput());
+}
+
+/// The raw bits of a bf16 constant in row-major order; none when its values
+/// cannot be read.
+std::optional<std::vector<uint16_t>> bf16Bits(ElementsAttr attr) {
   auto values = attr.tryGetValues<APFloat>();
   if (!values)
     return std::nullopt;
@@ -350,15 +353,15 @@ std::optional<std::vector<uint16_t>> widenedBF16Constant(Value weight) {
 }
 
 /// The f32 tensor that `value` rounds to bf16 and widens back (what
-/// qc-fast-float makes of a layer's input), converted; null otherwise. The
-/// AMX kernels round it themselves as they pack it.
-Value roundedThroughBF16(Value value, ConversionPatternRewriter &rewriter) {
+/// qc-fast-float makes of a layer's input); null otherwise. The AMX kernels
+/// round it themselves as they pack it.
+Value roundedThroughBF16(Value value) {
   auto widen = value ? value.getDefiningOp<qc::CastOp>() : nullptr;
   auto narrow = widen ? widen.getInput().getDefiningOp<qc::CastOp>() : nullptr;
   if (!narrow || !getElementTypeOrSelf(narrow.getType()).isBF16() ||
       !getElementTypeOrSelf(narrow.getInput().getType()).isF32())
     return {};
-  return rewriter.getRemappedValue(narrow.getInput());
+  return narrow.getInput();
 }
 
 /// A 1-d constant of `values` held as a resource blob (packed weights).
@@ -371,11 +374,97 @@ Value blobConstant(ConversionPatternRewriter &rewriter, Location loc, ArrayRef<T
       rewriter, loc, DenseResourceElementsAttr::get(type, "packed_weights", std::move(blob)));
 }
 
+/// A float convolution's geometry as the qc_fconv_param array.
+SmallVector<int64_t> floatConvParams(qc::ConvOp op, const ConvGeometry &g) {
+  SmallVector<int64_t, 4> in = shape2D(cast<ShapedType>(op.getInput().getType()).getShape()),
+                          ws = shape2D(cast<ShapedType>(op.getWeight().getType()).getShape()),
+                          out = shape2D(cast<ShapedType>(op.getType()).getShape());
+  return {in[0],         in[1],         in[2],           in[3],           out[1],
+          ws[2],         ws[3],         g.strides[0],    g.strides[1],    g.dilations[0],
+          g.dilations[1], g.padLow[2],  g.padLow[3],     out[2],          out[3],
+          static_cast<int64_t>(op.getGroup()), op.getBias() != nullptr};
+}
+
+/// Whether `op` runs on bf16 tiles: an f32 convolution of an input rounded
+/// to bf16 (qc-fast-float) and a constant bf16 weight, on a target with
+/// AMX-BF16 in the fast float mode.
+bool runsOnBF16Tiles(qc::ConvOp op, FloatKernelOptions floats) {
+  return floats.bf16Tiles && cast<ShapedType>(op.getType()).getElementType().isF32() &&
+         succeeded(getGeometry(op)) && roundedThroughBF16(op.getInput()) &&
+         widenedBF16Constant(op.getWeight());
+}
+
+/// The x of a SiLU x * sigmoid(x), either operand order: `mul`'s operand
+/// that the other is the sigmoid of; null otherwise.
+Value siluInput(qc::MulOp mul) {
+  for (auto [x, s] : {std::pair(mul.getLhs(), mul.getRhs()), std::pair(mul.getRhs(), mul.getLhs())})
+    if (auto sigmoid = s.getDefiningOp<qc::SigmoidOp>(); sigmoid && sigmoid.getInput() == x)
+      return x;
+  return {};
+}
+
+/// The SiLU (x * sigmoid(x)) that reads nothing but convolution `op`, with
+/// the same type; null otherwise.
+qc::MulOp siluOf(qc::ConvOp op) {
+  if (!llvm::hasNItems(op->getUsers(), 2))
+    return {};
+  for (Operation *user : op->getUsers())
+    if (auto mul = dyn_cast<qc::MulOp>(user);
+        mul && mul.getType() == op.getType() && siluInput(mul) == op.getResult()) {
+      auto sigmoid = (mul.getLhs() == op.getResult() ? mul.getRhs() : mul.getLhs())
+                         .getDefiningOp<qc::SigmoidOp>();
+      if (sigmoid->hasOneUse() && mul.getLhs() != mul.getRhs())
+        return mul;
+    }
+  return {};
+}
+
+/// The quantc_bconv_amx call computing `op` (then `activation`), its weights
+/// packed into tile rows (packBF16ConvWeights); null if they cannot be read.
+Value buildTileConv(qc::ConvOp op, Value bias, int64_t activation,
+                    ConversionPatternRewriter &rewriter) {
+  std::optional<std::vector<uint16_t>> weights = bf16Bits(widenedBF16Constant(op.getWeight()));
+  if (!weights)
+    return {};
+  Location loc = op.getLoc();
+  auto type = cast<RankedTensorType>(op.getType());
+  SmallVector<int64_t, 4> ws = shape2D(cast<ShapedType>(op.getWeight().getType()).getShape());
+  std::vector<uint16_t> packed(runtime::bf16PackedRows(ws[0]) * 2 *
+                               runtime::bf16ConvPairs(ws[1], ws[2], ws[3]));
+  runtime::packBF16ConvWeights(weights->data(), ws[0], ws[1], ws[2], ws[3], packed.data());
+  SmallVector<int64_t> params = floatConvParams(op, *getGeometry(op));
+  params.push_back(activation);
+  SmallVector<Value> inputs = {
+      rewriter.getRemappedValue(roundedThroughBF16(op.getInput())),
+      blobConstant<uint16_t>(rewriter, loc, packed, rewriter.getI16Type()),
+      bias ? bias : constantVector<float>(rewriter, loc, {0.0f}, rewriter.getF32Type()),
+      constantVector<int64_t>(rewriter, loc, params, rewriter.getI64Type())};
+  return qc::MicrokernelOp::create(rewriter, loc, TypeRange{type},
+                                   rewriter.getStringAttr("quantc_bconv_amx"), inputs,
+                                   ValueRange{emptyLike(rewriter, loc, type)})
+      .getResult(0);
+}
+
+} // namespace
+
+bool conversion::isFusedIntoTileActivation(Operation *op, FloatKernelOptions floats) {
+  if (auto conv = dyn_cast<qc::ConvOp>(op))
+    return runsOnBF16Tiles(conv, floats) && siluOf(conv);
+  if (auto sigmoid = dyn_cast<qc::SigmoidOp>(op)) {
+    auto conv = sigmoid.getInput().getDefiningOp<qc::ConvOp>();
+    return conv && isFusedIntoTileActivation(conv, floats) &&
+           siluOf(conv) == *sigmoid->getUsers().begin();
+  }
+  return false;
+}
+
+namespace {
 /// A float convolution as a call of the float kernel, which sums in the
 /// evaluator's order (so float islands of quantized models stay exact), or
 /// of the bf16 kernel for a bf16 convolution. In the fast float mode the
-/// float kernel may use FMA, and bf16 convolutions with constant weights run
-/// on AMX tiles where the target has them.
+/// float kernel may use FMA, and convolutions on bf16 operands with constant
+/// weights run on AMX tiles where the target has them (with the SiLU that
+/// follows, if any: FusedSiLULowering).
 struct FloatConvLowering : FloatKernelPattern<qc::ConvOp> {
   using FloatKernelPattern::FloatKernelPattern;
 
@@ -384,50 +473,58 @@ struct FloatConvLowering : FloatKernelPattern<qc::ConvOp> {
                   ConversionPatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
     FailureOr<ConvGeometry> g = getGeometry(op);
-    if (!type.getElementType().isF32() || failed(g))
+    if (!type.getElementType().isF32() || failed(g) || isFusedIntoTileActivation(op, floats))
       return failure();
-    SmallVector<int64_t, 4> in = shape2D(cast<ShapedType>(op.getInput().getType()).getShape()),
-                            ws = shape2D(cast<ShapedType>(op.getWeight().getType()).getShape()),
-                            out = shape2D(type.getShape());
-    SmallVector<int64_t> params = {
-        in[0], in[1], in[2], in[3], out[1], ws[2], ws[3],
-        g->strides[0], g->strides[1], g->dilations[0], g->dilations[1],
-        g->padLow[2], g->padLow[3], out[2], out[3],
-        static_cast<int64_t>(op.getGroup()), op.getBias() != nullptr};
+    if (runsOnBF16Tiles(op, floats))
+      if (Value call = buildTileConv(op, adaptor.getBias(), QC_ACTIVATION_NONE, rewriter)) {
+        rewriter.replaceOp(op, call);
+        return success();
+      }
     Location loc = op.getLoc();
     Value bias = adaptor.getBias()
                      ? adaptor.getBias()
                      : constantVector<float>(rewriter, loc, {0.0f}, rewriter.getF32Type());
     Value input = adaptor.getInput(), weight = adaptor.getWeight();
     std::string kernel = (floats.fast ? "quantc_fconv_fast_" : "quantc_fconv_") + suffix;
-    if (Value tiled = tileWeights(op, ws, rewriter); tiled && floats.bf16Tiles) {
-      input = roundedThroughBF16(op.getInput(), rewriter), weight = tiled;
-      kernel = "quantc_bconv_amx";
-    } else if (auto narrow = bf16Operands(op.getInput(), op.getWeight(), suffix, rewriter)) {
+    if (auto narrow = bf16Operands(op.getInput(), op.getWeight(), suffix, rewriter)) {
       std::tie(input, weight) = *narrow;
       kernel = "quantc_bconv";
     }
     SmallVector<Value> inputs = {
         input, weight, bias,
-        constantVector<int64_t>(rewriter, loc, params, rewriter.getI64Type())};
+        constantVector<int64_t>(rewriter, loc, floatConvParams(op, *g), rewriter.getI64Type())};
     rewriter.replaceOpWithNewOp<qc::MicrokernelOp>(
         op, TypeRange{type}, rewriter.getStringAttr(kernel), inputs,
         ValueRange{emptyLike(rewriter, loc, type)});
     return success();
   }
+};
 
-  /// The weights packed into tile rows (packBF16ConvWeights), for
-  /// a convolution of images rounded to bf16 and constant bf16 weights.
-  Value tileWeights(qc::ConvOp op, ArrayRef<int64_t> ws,
-                    ConversionPatternRewriter &rewriter) const {
-    std::optional<std::vector<uint16_t>> weights = widenedBF16Constant(op.getWeight());
-    if (!floats.bf16Tiles || !weights || !roundedThroughBF16(op.getInput(), rewriter))
-      return {};
-    int64_t n = ws[0];
-    std::vector<uint16_t> packed(runtime::bf16PackedRows(n) * 2 *
-                                 runtime::bf16ConvPairs(ws[1], ws[2], ws[3]));
-    runtime::packBF16ConvWeights(weights->data(), n, ws[1], ws[2], ws[3], packed.data());
-    return blobConstant<uint16_t>(rewriter, op.getLoc(), packed, rewriter.getI16Type());
+/// A convolution on bf16 tiles and the SiLU after it (x * sigmoid(x)) as
+/// one quantc_bconv_amx call, which applies the SiLU to each block of
+/// outputs while it is in cache; the convolution and sigmoid stay legal
+/// until this rewrites the multiplication.
+struct FusedSiLULowering : FloatKernelPattern<qc::MulOp> {
+  FusedSiLULowering(const TypeConverter &converter, MLIRContext *ctx, StringRef suffix,
+                    FloatKernelOptions floats)
+      : FloatKernelPattern(converter, ctx, suffix, floats, /*benefit=*/3) {}
+
+  LogicalResult
+  matchAndRewrite(qc::MulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto conv = siluInput(op).getDefiningOp<qc::ConvOp>();
+    if (!conv || !isFusedIntoTileActivation(conv, floats))
+      return failure();
+    Value bias = conv.getBias() ? rewriter.getRemappedValue(conv.getBias()) : Value();
+    Value call = buildTileConv(conv, bias, QC_ACTIVATION_SILU, rewriter);
+    if (!call)
+      return failure();
+    Operation *sigmoid = (op.getLhs() == conv.getResult() ? op.getRhs() : op.getLhs())
+                             .getDefiningOp();
+    rewriter.replaceOp(op, call);
+    rewriter.eraseOp(sigmoid);
+    rewriter.eraseOp(conv);
+    return success();
   }
 };
 
@@ -437,10 +534,13 @@ struct FloatConvLowering : FloatKernelPattern<qc::ConvOp> {
 Value buildTileProduct(ConversionPatternRewriter &rewriter, Location loc, Value originalLhs,
                        Value originalRhs, RankedTensorType resultType,
                        ArrayRef<int64_t> params) {
-  Value lhs = roundedThroughBF16(originalLhs, rewriter);
-  std::optional<std::vector<uint16_t>> weights = widenedBF16Constant(originalRhs);
-  if (!lhs || !weights || params[QC_FMATMUL_B_BATCHED])
+  Value rounded = roundedThroughBF16(originalLhs);
+  ElementsAttr constant = widenedBF16Constant(originalRhs);
+  std::optional<std::vector<uint16_t>> weights =
+      constant ? bf16Bits(constant) : std::nullopt;
+  if (!rounded || !weights || params[QC_FMATMUL_B_BATCHED])
     return {};
+  Value lhs = rewriter.getRemappedValue(rounded);
   int64_t k = params[QC_FMATMUL_K], n = params[QC_FMATMUL_N];
   std::vector<uint16_t> matrix = *weights;
   if (params[QC_FMATMUL_TRANS_B])
@@ -650,7 +750,7 @@ void conversion::populateMicrokernelPatterns(QCTypeConverter &converter,
   MLIRContext *ctx = patterns.getContext();
   patterns.add<FusedLayerLowering, AccumulatorLayerLowering<qc::QConvOp>,
                AccumulatorLayerLowering<qc::QMatMulOp>>(converter, ctx, kernelSuffix);
-  patterns.add<FloatConvLowering, FloatMatMulLowering, FloatGemmLowering,
+  patterns.add<FloatConvLowering, FusedSiLULowering, FloatMatMulLowering, FloatGemmLowering,
                FloatConvTransposeLowering>(converter, ctx, kernelSuffix, floats);
   patterns.add<LookupTableKernelLowering>(converter, ctx);
 }

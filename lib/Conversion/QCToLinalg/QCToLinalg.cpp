@@ -60,10 +60,10 @@ struct ConvertQCToLinalgPass
     }
     QCTypeConverter converter;
     RewritePatternSet patterns(ctx);
+    FloatKernelOptions floats;
+    floats.fast = floatMode == "fast";
+    floats.bf16Tiles = floats.fast && bf16Tiles;
     if (microkernels) {
-      FloatKernelOptions floats;
-      floats.fast = floatMode == "fast";
-      floats.bf16Tiles = floats.fast && bf16Tiles;
       populateMicrokernelPatterns(converter, patterns, kernelSuffix, floats);
       populateWeightOnlyPatterns(converter, patterns, kernelSuffix);
     }
@@ -99,9 +99,12 @@ struct ConvertQCToLinalgPass
     target.addDynamicallyLegalOp<func::ReturnOp, func::CallOp>(
         [&](Operation *op) { return converter.isLegal(op); });
     target.addLegalOp<ModuleOp>();
-    if (microkernels)
+    if (microkernels) {
       target.addDynamicallyLegalOp<qc::QConvOp, qc::QMatMulOp>(
           [](Operation *op) { return isFusedIntoMicrokernel(op); });
+      target.addDynamicallyLegalOp<qc::ConvOp, qc::SigmoidOp>(
+          [floats](Operation *op) { return isFusedIntoTileActivation(op, floats); });
+    }
     if (failed(applyFullConversion(module, target, std::move(patterns))))
       signalPassFailure();
   }

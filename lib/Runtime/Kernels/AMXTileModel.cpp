@@ -9,6 +9,8 @@
 #include "BF16AMX.h"
 #include "QLayerAMX.h"
 
+#include <cmath>
+
 using namespace quantc::kernels;
 
 namespace {
@@ -50,6 +52,14 @@ struct BF16Product {
   }
 };
 
+/// x * sigmoid(x), as libm computes it.
+struct ScalarSilu {
+  static void apply(float *x, int64_t count) {
+    for (int64_t i = 0; i < count; ++i)
+      x[i] = x[i] / (1.0f + std::exp(-x[i]));
+  }
+};
+
 struct PortableTile : PortablePacking, ScalarEpilogue {};
 } // namespace
 
@@ -63,7 +73,7 @@ void quantc::kernels::qlayerTileModel(const void *input, const int8_t *packed,
 
 void quantc::kernels::bconvTileModel(const float *input, const uint16_t *weights,
                                      const float *bias, const int64_t *params, float *output) {
-  runBConvTiles<TileModel<BF16Product>>(input, weights, bias, params, output);
+  runBConvTiles<TileModel<BF16Product>, ScalarSilu>(input, weights, bias, params, output);
 }
 
 void quantc::kernels::bmatmulTileModel(const float *a, const uint32_t *weights,

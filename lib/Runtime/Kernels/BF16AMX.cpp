@@ -20,6 +20,33 @@ struct BF16Dot {
 };
 using BF16TileInstructions = TileInstructions<BF16Dot>;
 
+/// x * sigmoid(x) = x / (1 + e^-x) with AVX-512: e^y as 2^n e^r, r = y - n
+/// ln 2 in [-ln 2 / 2, ln 2 / 2], e^r by its Taylor polynomial of degree 6
+/// (relative error under 2e-7), 2^n by vscalefps.
+struct SiluAVX512 {
+  static __m512 exp(__m512 y) {
+    y = _mm512_max_ps(y, _mm512_set1_ps(-88.0f));
+    y = _mm512_min_ps(y, _mm512_set1_ps(88.0f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(y, _mm512_set1_ps(1.44269504f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145752f), y);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860677e-6f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 720);
+    for (float c : {1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f})
+      p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+    return _mm512_scalef_ps(p, n);
+  }
+  static void apply(float *x, int64_t count) {
+    for (int64_t i = 0; i < count; i += 16) {
+      auto live = static_cast<__mmask16>((1u << std::min<int64_t>(16, count - i)) - 1);
+      __m512 v = _mm512_maskz_loadu_ps(live, x + i);
+      __m512 e = exp(_mm512_sub_ps(_mm512_setzero_ps(), v));
+      _mm512_mask_storeu_ps(x + i, live,
+                            _mm512_div_ps(v, _mm512_add_ps(_mm512_set1_ps(1.0f), e)));
+    }
+  }
+};
+
 float widen(uint16_t value) {
   uint32_t bits = uint32_t(value) << 16;
   float f;
@@ -47,6 +74,8 @@ void runWidenedConv(const float *input, const uint16_t *weights, const float *bi
         w[(o * channels + c) * window + t] =
             widen(weights[o * width + 2 * (c / 2 * window + t) + c % 2]);
   quantc_fconv_generic(wide, w, bias, params, output);
+  if (params[QC_BCONV_AMX_ACTIVATION] == QC_ACTIVATION_SILU)
+    SiluAVX512::apply(output, g[QC_FCONV_BATCH] * g[QC_FCONV_N] * g.pixels());
 }
 
 /// The matmul on the float kernel: activations rounded to bf16, weights
@@ -70,7 +99,7 @@ void runWidenedMatMul(const float *a, const uint32_t *weights, const int64_t *pa
 
 void quantc::kernels::bconvAMX(const float *input, const uint16_t *weights,
                                const float *bias, const int64_t *params, float *output) {
-  runBConvTiles<BF16TileInstructions>(input, weights, bias, params, output);
+  runBConvTiles<BF16TileInstructions, SiluAVX512>(input, weights, bias, params, output);
 }
 
 void quantc::kernels::bmatmulAMX(const float *a, const uint32_t *weights,

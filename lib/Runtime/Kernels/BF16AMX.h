@@ -78,14 +78,16 @@ struct BF16Block {
 /// channels of a pixel block in turn (its pairs stay in cache). The
 /// accumulators start from the bias (`biasRows`: 32 copies of each
 /// channel's, zero past the channels), and whole blocks are stored straight
-/// into the output.
-template <typename Isa>
+/// into the output; then `Silu::apply` makes each row of a block x *
+/// sigmoid(x) where the layer asks for it, while the block is in cache.
+template <typename Isa, typename Silu>
 struct BF16TileConv {
   ConvGeometry g;
   const uint32_t *weights, *pairs;
   const float *biasRows;
   float *output;
   int64_t batch, group;
+  bool silu;
 
   int64_t kp() const {
     return runtime::bf16ConvPairs(g.groupChannels(), g[QC_FCONV_KH], g[QC_FCONV_KW]);
@@ -109,12 +111,15 @@ struct BF16TileConv {
       if (rows == kBF16Block && width == kBF16Block) {
         BF16Block<Isa>::compute(weights + channel * kp(), kp(), pairs + x0, columns, kp(), init,
                                 dst, pixels);
-        continue;
+      } else {
+        BF16Block<Isa>::compute(weights + channel * kp(), kp(), pairs + x0, columns, kp(), init,
+                                acc[0], kBF16Block);
+        for (int64_t r = 0; r < rows; ++r)
+          std::memcpy(dst + r * pixels, acc[r], width * sizeof(float));
       }
-      BF16Block<Isa>::compute(weights + channel * kp(), kp(), pairs + x0, columns, kp(), init,
-                              acc[0], kBF16Block);
-      for (int64_t r = 0; r < rows; ++r)
-        std::memcpy(dst + r * pixels, acc[r], width * sizeof(float));
+      if (silu)
+        for (int64_t r = 0; r < rows; ++r)
+          Silu::apply(dst + r * pixels, width);
     }
   }
 };
@@ -176,7 +181,7 @@ struct PairUnfolding {
   }
 };
 
-template <typename Isa>
+template <typename Isa, typename Silu>
 void runBConvTiles(const float *input, const uint16_t *weights, const float *bias,
                    const int64_t *params, float *output) {
   ConvGeometry g{params};
@@ -210,8 +215,10 @@ void runBConvTiles(const float *input, const uint16_t *weights, const float *bia
         forEachChunk((kp + PairUnfolding::kRowsPerChunk - 1) / PairUnfolding::kRowsPerChunk,
                      PairUnfolding::chunk, &unfolding, parallelPacking);
       }
-      BF16TileConv<Isa> work{g, reinterpret_cast<const uint32_t *>(weights), pairs, biasRows,
-                             output, b, group};
+      BF16TileConv<Isa, Silu> work{g,      reinterpret_cast<const uint32_t *>(weights),
+                                   pairs,  biasRows,
+                                   output, b,
+                                   group,  params[QC_BCONV_AMX_ACTIVATION] == QC_ACTIVATION_SILU};
       runTileSlices<Isa>(work, work.blocks(), parallel);
     }
 }

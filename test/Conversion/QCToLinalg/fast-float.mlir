@@ -7,11 +7,13 @@
 // input rounded to bf16 (qc-fast-float) and a constant bf16 weight calls
 // quantc_bconv_amx with the f32 input itself (the kernel rounds as it
 // packs) and the weight packed into tile rows: 16 + 31 rows of 2 x 16
-// pairs. The narrowing casts are dead.
+// pairs; its parameters end with the activation (0: none). The narrowing
+// casts are dead.
 // CHECK-LABEL: func.func @conv
 // CHECK-NOT: arith.truncf
-// CHECK: %[[W:.*]] = arith.constant dense_resource<packed_weights> : tensor<1504xi16>
-// CHECK: qc.microkernel "quantc_bconv_amx" ins(%arg0, %[[W]], %arg1, %{{.*}} : tensor<1x16x3x3xf32>, tensor<1504xi16>, tensor<16xf32>, tensor<17xi64>) outs(%{{.*}} : tensor<1x16x3x3xf32>)
+// CHECK-DAG: %[[W:.*]] = arith.constant dense_resource<packed_weights> : tensor<1504xi16>
+// CHECK-DAG: %[[P:.*]] = arith.constant dense<[1, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, 1, 1, 0]> : tensor<18xi64>
+// CHECK: qc.microkernel "quantc_bconv_amx" ins(%arg0, %[[W]], %arg1, %[[P]] : tensor<1x16x3x3xf32>, tensor<1504xi16>, tensor<16xf32>, tensor<18xi64>) outs(%{{.*}} : tensor<1x16x3x3xf32>)
 // Without tiles, the exact bf16 kernel.
 // FMA-LABEL: func.func @conv
 // FMA: qc.microkernel "quantc_fconv_fast_avx2"
@@ -25,6 +27,47 @@ func.func @conv(%x: tensor<1x16x3x3xf32>, %b: tensor<16xf32>) -> tensor<1x16x3x3
   %xf = qc.cast %xn : tensor<1x16x3x3xbf16> -> tensor<1x16x3x3xf32>
   %y = qc.conv %xf, %w, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, group = 1} : (tensor<1x16x3x3xf32>, tensor<16x16x1x1xf32>, tensor<16xf32>) -> tensor<1x16x3x3xf32>
   return %y : tensor<1x16x3x3xf32>
+}
+
+// -----
+
+// Rule: a SiLU (x * sigmoid(x), either operand order) of such a convolution
+// becomes part of its call (activation 1): no sigmoid, no multiplication.
+// Without tiles, or when the convolution has another user, it stays apart.
+// CHECK-LABEL: func.func @conv_silu
+// CHECK: %[[P:.*]] = arith.constant dense<[1, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, 1, 1, 1]> : tensor<18xi64>
+// CHECK: %[[Y:.*]] = qc.microkernel "quantc_bconv_amx" ins(%arg0, %{{.*}}, %arg1, %[[P]]
+// CHECK-NOT: math.exp
+// CHECK: return %[[Y]]
+// FMA-LABEL: func.func @conv_silu
+// FMA: qc.microkernel "quantc_fconv_fast_avx2"
+// FMA: math.exp
+// EXACT-LABEL: func.func @conv_silu
+// EXACT: math.exp
+func.func @conv_silu(%x: tensor<1x16x3x3xf32>, %b: tensor<16xf32>) -> tensor<1x16x3x3xf32> {
+  %wn = qc.constant dense<1.0> : tensor<16x16x1x1xbf16>
+  %w = qc.cast %wn : tensor<16x16x1x1xbf16> -> tensor<16x16x1x1xf32>
+  %xn = qc.cast %x : tensor<1x16x3x3xf32> -> tensor<1x16x3x3xbf16>
+  %xf = qc.cast %xn : tensor<1x16x3x3xbf16> -> tensor<1x16x3x3xf32>
+  %y = qc.conv %xf, %w, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, group = 1} : (tensor<1x16x3x3xf32>, tensor<16x16x1x1xf32>, tensor<16xf32>) -> tensor<1x16x3x3xf32>
+  %s = qc.sigmoid %y : tensor<1x16x3x3xf32>
+  %z = qc.mul %s, %y : (tensor<1x16x3x3xf32>, tensor<1x16x3x3xf32>) -> tensor<1x16x3x3xf32>
+  return %z : tensor<1x16x3x3xf32>
+}
+
+// CHECK-LABEL: func.func @conv_silu_and_more
+// CHECK: %[[P:.*]] = arith.constant dense<[1, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, 1, 1, 0]> : tensor<18xi64>
+// CHECK: qc.microkernel "quantc_bconv_amx" ins(%arg0, %{{.*}}, %arg1, %[[P]]
+// CHECK: math.exp
+func.func @conv_silu_and_more(%x: tensor<1x16x3x3xf32>, %b: tensor<16xf32>) -> (tensor<1x16x3x3xf32>, tensor<1x16x3x3xf32>) {
+  %wn = qc.constant dense<1.0> : tensor<16x16x1x1xbf16>
+  %w = qc.cast %wn : tensor<16x16x1x1xbf16> -> tensor<16x16x1x1xf32>
+  %xn = qc.cast %x : tensor<1x16x3x3xf32> -> tensor<1x16x3x3xbf16>
+  %xf = qc.cast %xn : tensor<1x16x3x3xbf16> -> tensor<1x16x3x3xf32>
+  %y = qc.conv %xf, %w, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, group = 1} : (tensor<1x16x3x3xf32>, tensor<16x16x1x1xf32>, tensor<16xf32>) -> tensor<1x16x3x3xf32>
+  %s = qc.sigmoid %y : tensor<1x16x3x3xf32>
+  %z = qc.mul %y, %s : (tensor<1x16x3x3xf32>, tensor<1x16x3x3xf32>) -> tensor<1x16x3x3xf32>
+  return %z, %y : tensor<1x16x3x3xf32>, tensor<1x16x3x3xf32>
 }
 
 // -----
