@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace quantc::conversion {
@@ -216,6 +217,11 @@ struct FloatKernelPattern : KernelCallPattern<Op> {
 
 void populateMicrokernelPatterns(QCTypeConverter &converter,
                                  mlir::RewritePatternSet &patterns,
+                                 llvm::StringRef kernelSuffix);
+/// Float convolutions, matmuls and gemms as calls of the float, bf16 and
+/// bf16 tile kernels (FloatKernels.cpp).
+void populateFloatKernelPatterns(QCTypeConverter &converter,
+                                 mlir::RewritePatternSet &patterns,
                                  llvm::StringRef kernelSuffix, FloatKernelOptions floats);
 /// Whether `op` (a qc.conv, or the qc.sigmoid of one) becomes part of the
 /// bf16 tile convolution call of the SiLU (x * sigmoid(x)) reading it; it
@@ -254,6 +260,17 @@ mlir::Value buildKernelCall(mlir::OpBuilder &b, mlir::Location loc, llvm::String
                             llvm::SmallVector<mlir::Value> inputs,
                             llvm::ArrayRef<int64_t> params,
                             mlir::RankedTensorType resultType);
+
+/// A 1-d arith.constant of `values` held as a resource blob (packed
+/// weights).
+template <typename T>
+mlir::Value blobConstant(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<T> values,
+                         mlir::Type element) {
+  auto type = mlir::RankedTensorType::get({static_cast<int64_t>(values.size())}, element);
+  auto blob = mlir::HeapAsmResourceBlob::allocateAndCopyInferAlign<T>(values);
+  return mlir::arith::ConstantOp::create(
+      b, loc, mlir::DenseResourceElementsAttr::get(type, "packed_weights", std::move(blob)));
+}
 
 /// A 1-d arith.constant of `values`.
 template <typename T>

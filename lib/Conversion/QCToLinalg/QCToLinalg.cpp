@@ -64,7 +64,8 @@ struct ConvertQCToLinalgPass
     floats.fast = floatMode == "fast";
     floats.bf16Tiles = floats.fast && bf16Tiles;
     if (microkernels) {
-      populateMicrokernelPatterns(converter, patterns, kernelSuffix, floats);
+      populateMicrokernelPatterns(converter, patterns, kernelSuffix);
+      populateFloatKernelPatterns(converter, patterns, kernelSuffix, floats);
       populateWeightOnlyPatterns(converter, patterns, kernelSuffix);
     }
     if (tensorCores) {

@@ -1,0 +1,409 @@
+//===- FloatKernels.cpp - float layers → runtime kernel calls ---*- C++ -*-===//
+//
+// Float convolutions, matmuls and gemms with their operands as they are
+// become calls of the float kernels, which sum in the evaluator's order (or,
+// in the fast float mode, with FMA). Layers on widened bf16 operands call
+// the bf16 kernels; in the fast float mode on AMX-BF16 targets, layers on
+// inputs rounded to bf16 with constant bf16 weights (qc-fast-float) call the
+// tile kernels, whose weights are packed here, once, and a SiLU reading
+// nothing but such a convolution joins its call.
+//
+//===----------------------------------------------------------------------===//
+#include "LoweringUtils.h"
+#include "quantc/Runtime/BF16Tiles.h"
+#include "quantc/Runtime/Microkernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::conversion;
+
+namespace {
+/// The bf16 tensor that `value` widens (a qc.cast from bf16), converted.
+Value widenedBF16(Value value, ConversionPatternRewriter &rewriter) {
+  auto cast = value ? value.getDefiningOp<qc::CastOp>() : nullptr;
+  if (!cast || !getElementTypeOrSelf(cast.getInput().getType()).isBF16())
+    return {};
+  return rewriter.getRemappedValue(cast.getInput());
+}
+
+/// The bf16 tensors two operands of a float layer widen (a bf16 layer, see
+/// NarrowFloatLowering), when the target has AVX-512: its bf16 kernels form
+/// the float kernels' sums from them.
+std::optional<std::pair<Value, Value>>
+bf16Operands(Value lhs, Value rhs, StringRef suffix, ConversionPatternRewriter &rewriter) {
+  Value narrowLhs = widenedBF16(lhs, rewriter), narrowRhs = widenedBF16(rhs, rewriter);
+  if (suffix != "avx512vnni" || !narrowLhs || !narrowRhs)
+    return std::nullopt;
+  return std::make_pair(narrowLhs, narrowRhs);
+}
+
+/// The bf16 constant that a float layer's weight widens (a qc.cast of one,
+/// as qc-fast-float makes them); null otherwise.
+DenseElementsAttr widenedBF16Constant(Value weight) {
+  auto cast = weight ? weight.getDefiningOp<qc::CastOp>() : nullptr;
+  if (!cast || !getElementTypeOrSelf(cast.getInput().getType()).isBF16())
+    return {};
+  return dyn_cast_if_present<DenseElementsAttr>(getStoredConstant(cast.getInput()));
+}
+
+/// The raw bits of a bf16 constant in row-major order.
+std::vector<uint16_t> bf16Bits(DenseElementsAttr attr) {
+  std::vector<uint16_t> bits;
+  bits.reserve(attr.getNumElements());
+  for (APFloat value : attr.getValues<APFloat>())
+    bits.push_back(static_cast<uint16_t>(value.bitcastToAPInt().getZExtValue()));
+  return bits;
+}
+
+/// The f32 tensor that `value` rounds to bf16 and widens back (what
+/// qc-fast-float makes of a layer's input); null otherwise. The AMX kernels
+/// round it themselves as they pack it.
+Value roundedThroughBF16(Value value) {
+  auto widen = value ? value.getDefiningOp<qc::CastOp>() : nullptr;
+  auto narrow = widen ? widen.getInput().getDefiningOp<qc::CastOp>() : nullptr;
+  if (!narrow || !getElementTypeOrSelf(narrow.getType()).isBF16() ||
+      !getElementTypeOrSelf(narrow.getInput().getType()).isF32())
+    return {};
+  return narrow.getInput();
+}
+
+/// A float convolution's geometry as the qc_fconv_param array.
+SmallVector<int64_t> floatConvParams(qc::ConvOp op, const ConvGeometry &g) {
+  SmallVector<int64_t, 4> in = shape2D(cast<ShapedType>(op.getInput().getType()).getShape()),
+                          ws = shape2D(cast<ShapedType>(op.getWeight().getType()).getShape()),
+                          out = shape2D(cast<ShapedType>(op.getType()).getShape());
+  return {in[0],         in[1],         in[2],           in[3],           out[1],
+          ws[2],         ws[3],         g.strides[0],    g.strides[1],    g.dilations[0],
+          g.dilations[1], g.padLow[2],  g.padLow[3],     out[2],          out[3],
+          static_cast<int64_t>(op.getGroup()), op.getBias() != nullptr};
+}
+
+/// Whether `op` runs on bf16 tiles: an f32 convolution of an input rounded
+/// to bf16 (qc-fast-float) and a constant bf16 weight, on a target with
+/// AMX-BF16 in the fast float mode.
+bool runsOnBF16Tiles(qc::ConvOp op, FloatKernelOptions floats) {
+  return floats.bf16Tiles && cast<ShapedType>(op.getType()).getElementType().isF32() &&
+         succeeded(getGeometry(op)) && roundedThroughBF16(op.getInput()) &&
+         widenedBF16Constant(op.getWeight());
+}
+
+/// The x of a SiLU x * sigmoid(x), either operand order: `mul`'s operand
+/// that the other is the sigmoid of; null otherwise.
+Value siluInput(qc::MulOp mul) {
+  for (auto [x, s] : {std::pair(mul.getLhs(), mul.getRhs()), std::pair(mul.getRhs(), mul.getLhs())})
+    if (auto sigmoid = s.getDefiningOp<qc::SigmoidOp>(); sigmoid && sigmoid.getInput() == x)
+      return x;
+  return {};
+}
+
+/// The SiLU (x * sigmoid(x)) that reads nothing but convolution `op`, with
+/// the same type: the convolution's only other user is that sigmoid, whose
+/// only user is the multiplication; null otherwise.
+qc::MulOp siluOf(qc::ConvOp op) {
+  if (!llvm::hasNItems(op->getUsers(), 2))
+    return {};
+  for (Operation *user : op->getUsers())
+    if (auto mul = dyn_cast<qc::MulOp>(user);
+        mul && mul.getType() == op.getType() && siluInput(mul) == op.getResult() &&
+        mul.getOperand(mul.getLhs() == op.getResult() ? 1 : 0).hasOneUse())
+      return mul;
+  return {};
+}
+
+/// The quantc_bconv_amx call computing `op` (then `activation`), its weights
+/// packed into tile rows (packBF16ConvWeights).
+Value buildTileConv(qc::ConvOp op, Value bias, int64_t activation,
+                    ConversionPatternRewriter &rewriter) {
+  std::vector<uint16_t> weights = bf16Bits(widenedBF16Constant(op.getWeight()));
+  Location loc = op.getLoc();
+  auto type = cast<RankedTensorType>(op.getType());
+  SmallVector<int64_t, 4> ws = shape2D(cast<ShapedType>(op.getWeight().getType()).getShape());
+  std::vector<uint16_t> packed(runtime::bf16PackedRows(ws[0]) * 2 *
+                               runtime::bf16ConvPairs(ws[1], ws[2], ws[3]));
+  runtime::packBF16ConvWeights(weights.data(), ws[0], ws[1], ws[2], ws[3], packed.data());
+  SmallVector<int64_t> params = floatConvParams(op, *getGeometry(op));
+  params.push_back(activation);
+  SmallVector<Value> inputs = {
+      rewriter.getRemappedValue(roundedThroughBF16(op.getInput())),
+      blobConstant<uint16_t>(rewriter, loc, packed, rewriter.getI16Type()),
+      bias ? bias : constantVector<float>(rewriter, loc, {0.0f}, rewriter.getF32Type()),
+      constantVector<int64_t>(rewriter, loc, params, rewriter.getI64Type())};
+  return qc::MicrokernelOp::create(rewriter, loc, TypeRange{type},
+                                   rewriter.getStringAttr("quantc_bconv_amx"), inputs,
+                                   ValueRange{emptyLike(rewriter, loc, type)})
+      .getResult(0);
+}
+
+} // namespace
+
+bool conversion::isFusedIntoTileActivation(Operation *op, FloatKernelOptions floats) {
+  auto conv = isa<qc::SigmoidOp>(op) ? op->getOperand(0).getDefiningOp<qc::ConvOp>()
+                                     : dyn_cast<qc::ConvOp>(op);
+  if (!conv || !runsOnBF16Tiles(conv, floats))
+    return false;
+  qc::MulOp silu = siluOf(conv);
+  return silu && (op == conv || llvm::is_contained(silu->getOperands(), op->getResult(0)));
+}
+
+namespace {
+/// A float convolution as a call of the float kernel, which sums in the
+/// evaluator's order (so float islands of quantized models stay exact), or
+/// of the bf16 kernel for a bf16 convolution. In the fast float mode the
+/// float kernel may use FMA, and convolutions on bf16 operands with constant
+/// weights run on AMX tiles where the target has them (with the SiLU that
+/// follows, if any: FusedSiLULowering).
+struct FloatConvLowering : FloatKernelPattern<qc::ConvOp> {
+  using FloatKernelPattern::FloatKernelPattern;
+
+  LogicalResult
+  matchAndRewrite(qc::ConvOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    FailureOr<ConvGeometry> g = getGeometry(op);
+    if (!type.getElementType().isF32() || failed(g) || isFusedIntoTileActivation(op, floats))
+      return failure();
+    if (runsOnBF16Tiles(op, floats)) {
+      rewriter.replaceOp(op, buildTileConv(op, adaptor.getBias(), QC_ACTIVATION_NONE, rewriter));
+      return success();
+    }
+    Location loc = op.getLoc();
+    Value bias = adaptor.getBias()
+                     ? adaptor.getBias()
+                     : constantVector<float>(rewriter, loc, {0.0f}, rewriter.getF32Type());
+    Value input = adaptor.getInput(), weight = adaptor.getWeight();
+    std::string kernel = (floats.fast ? "quantc_fconv_fast_" : "quantc_fconv_") + suffix;
+    if (auto narrow = bf16Operands(op.getInput(), op.getWeight(), suffix, rewriter)) {
+      std::tie(input, weight) = *narrow;
+      kernel = "quantc_bconv";
+    }
+    SmallVector<Value> inputs = {
+        input, weight, bias,
+        constantVector<int64_t>(rewriter, loc, floatConvParams(op, *g), rewriter.getI64Type())};
+    rewriter.replaceOpWithNewOp<qc::MicrokernelOp>(
+        op, TypeRange{type}, rewriter.getStringAttr(kernel), inputs,
+        ValueRange{emptyLike(rewriter, loc, type)});
+    return success();
+  }
+};
+
+/// A convolution on bf16 tiles and the SiLU after it (x * sigmoid(x)) as
+/// one quantc_bconv_amx call, which applies the SiLU to each block of
+/// outputs while it is in cache; the convolution and sigmoid stay legal
+/// until this rewrites the multiplication.
+struct FusedSiLULowering : FloatKernelPattern<qc::MulOp> {
+  FusedSiLULowering(const TypeConverter &converter, MLIRContext *ctx, StringRef suffix,
+                    FloatKernelOptions floats)
+      : FloatKernelPattern(converter, ctx, suffix, floats, /*benefit=*/3) {}
+
+  LogicalResult
+  matchAndRewrite(qc::MulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto conv = siluInput(op).getDefiningOp<qc::ConvOp>();
+    if (!conv || !isFusedIntoTileActivation(conv, floats))
+      return failure();
+    Value bias = conv.getBias() ? rewriter.getRemappedValue(conv.getBias()) : Value();
+    Operation *sigmoid = (op.getLhs() == conv.getResult() ? op.getRhs() : op.getLhs())
+                             .getDefiningOp();
+    rewriter.replaceOp(op, buildTileConv(conv, bias, QC_ACTIVATION_SILU, rewriter));
+    rewriter.eraseOp(sigmoid);
+    rewriter.eraseOp(conv);
+    return success();
+  }
+};
+
+/// The call of quantc_bmatmul_amx for a product of f32 activations rounded
+/// to bf16 and a constant bf16 matrix (`transB`: stored [n, k]), with the matrix
+/// packed into tile pairs; null when the operands are not such.
+Value buildTileProduct(ConversionPatternRewriter &rewriter, Location loc, Value originalLhs,
+                       Value originalRhs, RankedTensorType resultType,
+                       ArrayRef<int64_t> params) {
+  Value rounded = roundedThroughBF16(originalLhs);
+  DenseElementsAttr constant = widenedBF16Constant(originalRhs);
+  if (!rounded || !constant || params[QC_FMATMUL_B_BATCHED])
+    return {};
+  Value lhs = rewriter.getRemappedValue(rounded);
+  int64_t k = params[QC_FMATMUL_K], n = params[QC_FMATMUL_N];
+  std::vector<uint16_t> matrix = bf16Bits(constant);
+  if (params[QC_FMATMUL_TRANS_B]) {
+    std::vector<uint16_t> stored = std::move(matrix);
+    matrix.resize(stored.size());
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        matrix[i * n + j] = stored[j * k + i];
+  }
+  std::vector<uint32_t> pairs(runtime::bf16TilePairs(k) * runtime::bf16BlockPadded(n));
+  runtime::packBF16TilePairs(matrix.data(), k, n, n, pairs.data());
+  Value packed = blobConstant<uint32_t>(rewriter, loc, pairs, rewriter.getI32Type());
+  return buildKernelCall(rewriter, loc, "quantc_bmatmul_amx", {lhs, packed}, params,
+                         resultType);
+}
+
+/// The microkernel call computing a float product [batch, m, k] x [k, n]
+/// (or [batch, k, n]; `transB` reads B as [n, k]). Where both operands are
+/// widened bf16 (a bf16 layer, see NarrowFloatLowering) and the target has
+/// AVX-512, quantc_bmatmul forms the same sums from the bf16 operands; in
+/// the fast mode, with AMX-BF16 and constant weights, quantc_bmatmul_amx.
+Value buildFloatProduct(ConversionPatternRewriter &rewriter, Location loc, Value lhs,
+                        Value rhs, Value originalLhs, Value originalRhs,
+                        RankedTensorType resultType, ArrayRef<int64_t> params,
+                        StringRef suffix, FloatKernelOptions floats) {
+  if (floats.bf16Tiles)
+    if (Value product =
+            buildTileProduct(rewriter, loc, originalLhs, originalRhs, resultType, params))
+      return product;
+  std::string kernel = "quantc_fmatmul_" + suffix.str();
+  if (auto narrow = bf16Operands(originalLhs, originalRhs, suffix, rewriter)) {
+    std::tie(lhs, rhs) = *narrow;
+    kernel = "quantc_bmatmul";
+  }
+  return buildKernelCall(rewriter, loc, kernel, {lhs, rhs}, params, resultType);
+}
+
+/// A float matmul whose right operand is one matrix, or has exactly the left
+/// operand's batch dimensions, as a call of the float matmul kernel.
+struct FloatMatMulLowering : FloatKernelPattern<qc::MatMulOp> {
+  using FloatKernelPattern::FloatKernelPattern;
+
+  LogicalResult
+  matchAndRewrite(qc::MatMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto lhs = cast<RankedTensorType>(op.getLhs().getType());
+    auto rhs = cast<RankedTensorType>(op.getRhs().getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    if (!type.getElementType().isF32() || lhs.getRank() < 2 || rhs.getRank() < 2 ||
+        op.getDynamicInt8Block())
+      return failure();
+    bool batchedB = rhs.getRank() > 2;
+    if (batchedB && lhs.getShape().drop_back(2) != rhs.getShape().drop_back(2))
+      return failure();
+    int64_t m = lhs.getDimSize(lhs.getRank() - 2), k = lhs.getShape().back();
+    int64_t n = rhs.getShape().back();
+    SmallVector<int64_t> params(QC_FMATMUL_NUM_PARAMS, 0);
+    params[QC_FMATMUL_BATCH] = lhs.getNumElements() / (m * k);
+    params[QC_FMATMUL_M] = m;
+    params[QC_FMATMUL_K] = k;
+    params[QC_FMATMUL_N] = n;
+    params[QC_FMATMUL_B_BATCHED] = batchedB;
+    rewriter.replaceOp(op, buildFloatProduct(rewriter, op.getLoc(), adaptor.getLhs(),
+                                             adaptor.getRhs(), op.getLhs(), op.getRhs(), type,
+                                             params, suffix, floats));
+    return success();
+  }
+};
+
+/// A float transposed convolution whose stride equals its window (no
+/// dilation, padding or output padding), so each output pixel takes exactly
+/// one tap: as the evaluator computes it, the product of the transposed
+/// weights [O/g x KH x KW, C/g] and each image group [C/g, H x W] (one call
+/// of the float matmul kernel), each tap's plane then moved to its pixels,
+/// then the bias. The loop form of other transposed convolutions sums over
+/// the stride-spread input, zeros included.
+struct FloatConvTransposeLowering : FloatKernelPattern<qc::ConvTransposeOp> {
+  using FloatKernelPattern::FloatKernelPattern;
+
+  LogicalResult
+  matchAndRewrite(qc::ConvTransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    FailureOr<ConvGeometry> g = getGeometry(op);
+    SmallVector<int64_t, 4> in = shape2D(cast<ShapedType>(op.getInput().getType()).getShape()),
+                            ws = shape2D(cast<ShapedType>(op.getWeight().getType()).getShape());
+    auto isZero = [](int64_t v) { return v == 0; };
+    if (!type.getElementType().isF32() || failed(g) ||
+        !llvm::all_of(g->dilations, [](int64_t d) { return d == 1; }) ||
+        g->strides[0] != ws[2] || g->strides[1] != ws[3] || !llvm::all_of(g->padLow, isZero) ||
+        !llvm::all_of(g->padHigh, isZero) || !llvm::all_of(op.getOutputPadding(), isZero))
+      return failure();
+    Location loc = op.getLoc();
+    Type f32 = rewriter.getF32Type();
+    int64_t n = in[0], groups = op.getGroup(), cg = in[1] / groups, og = ws[1];
+    int64_t taps = og * ws[2] * ws[3], pixels = in[2] * in[3];
+    // Images [n x g, C/g, H x W].
+    Value image = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get({n, groups, cg, in[2], in[3]}, f32),
+        as2D(rewriter, loc, adaptor.getInput()), groupDims({1, 2, 1, 1}));
+    image = tensor::CollapseShapeOp::create(rewriter, loc, image, groupDims({2, 1, 2}));
+    // Transposed weights [g, O/g x KH x KW, C/g], one copy per image.
+    Value weight = tensor::CollapseShapeOp::create(
+        rewriter, loc, as2D(rewriter, loc, adaptor.getWeight()), groupDims({1, 3}));
+    weight = tensor::ExpandShapeOp::create(rewriter, loc,
+                                           RankedTensorType::get({groups, cg, taps}, f32),
+                                           weight, groupDims({2, 1}));
+    auto empty = [&](ArrayRef<int64_t> shape) {
+      return tensor::EmptyOp::create(rewriter, loc, shape, f32);
+    };
+    Value transposed = linalg::TransposeOp::create(rewriter, loc, weight,
+                                                   empty({groups, taps, cg}), {0, 2, 1})
+                           .getResult()[0];
+    Value weights = linalg::BroadcastOp::create(rewriter, loc, transposed,
+                                                empty({n, groups, taps, cg}),
+                                                ArrayRef<int64_t>{0})
+                        .getResult()[0];
+    weights = tensor::CollapseShapeOp::create(rewriter, loc, weights, groupDims({2, 1, 1}));
+    SmallVector<int64_t> params(QC_FMATMUL_NUM_PARAMS, 0);
+    params[QC_FMATMUL_BATCH] = n * groups;
+    params[QC_FMATMUL_M] = taps;
+    params[QC_FMATMUL_K] = cg;
+    params[QC_FMATMUL_N] = pixels;
+    params[QC_FMATMUL_B_BATCHED] = 1;
+    Value columns = buildFloatProduct(
+        rewriter, loc, weights, image, Value(), Value(),
+        RankedTensorType::get({n * groups, taps, pixels}, f32), params, suffix, floats);
+    // [n, g, O/g, KH, KW, H, W] -> [n, g, O/g, H, KH, W, KW] = [n, O, H x KH, W x KW].
+    columns = tensor::ExpandShapeOp::create(
+        rewriter, loc,
+        RankedTensorType::get({n, groups, og, ws[2], ws[3], in[2], in[3]}, f32), columns,
+        SmallVector<ReassociationIndices>{{0, 1}, {2, 3, 4}, {5, 6}});
+    Value moved = linalg::TransposeOp::create(rewriter, loc, columns,
+                                              empty({n, groups, og, in[2], ws[2], in[3], ws[3]}),
+                                              {0, 1, 2, 5, 3, 6, 4})
+                      .getResult()[0];
+    Value result = tensor::CollapseShapeOp::create(rewriter, loc, moved,
+                                                   groupDims({1, 2, 2, 2}));
+    if (adaptor.getBias())
+      result = addChannelBias(rewriter, loc, result, adaptor.getBias());
+    rewriter.replaceOp(op, from2D(rewriter, loc, result, type));
+    return success();
+  }
+};
+
+/// A float gemm without transposed A: the kernel's product, then alpha and
+/// beta * c as the evaluator applies them.
+struct FloatGemmLowering : FloatKernelPattern<qc::GemmOp> {
+  using FloatKernelPattern::FloatKernelPattern;
+
+  LogicalResult
+  matchAndRewrite(qc::GemmOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    if (!type.getElementType().isF32() || op.getTransA() || op.getDynamicInt8Block())
+      return failure();
+    int64_t k = cast<ShapedType>(op.getA().getType()).getShape().back();
+    SmallVector<int64_t> params(QC_FMATMUL_NUM_PARAMS, 0);
+    params[QC_FMATMUL_BATCH] = 1;
+    params[QC_FMATMUL_M] = type.getDimSize(0);
+    params[QC_FMATMUL_K] = k;
+    params[QC_FMATMUL_N] = type.getDimSize(1);
+    params[QC_FMATMUL_TRANS_B] = op.getTransB();
+    Location loc = op.getLoc();
+    Value product = buildFloatProduct(rewriter, loc, adaptor.getA(), adaptor.getB(),
+                                      op.getA(), op.getB(), type, params, suffix, floats);
+    rewriter.replaceOp(op, buildGemmEpilogue(rewriter, loc, op, product, adaptor.getC()));
+    return success();
+  }
+};
+
+} // namespace
+
+void conversion::populateFloatKernelPatterns(QCTypeConverter &converter,
+                                             RewritePatternSet &patterns,
+                                             StringRef kernelSuffix,
+                                             FloatKernelOptions floats) {
+  patterns.add<FloatConvLowering, FusedSiLULowering, FloatMatMulLowering, FloatGemmLowering,
+               FloatConvTransposeLowering>(converter, patterns.getContext(), kernelSuffix,
+                                           floats);
+}
