@@ -4,6 +4,7 @@
 #include "quantc/Target/CPU/TargetCPU.h"
 
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
@@ -24,6 +25,26 @@ LogicalResult writeText(StringRef path, std::string &error,
 } // namespace
 
 namespace {
+/// Prepares `module` for `options`' target (buildCPUPreparePipeline),
+/// describes it (the manifest, before its arithmetic is lowered away) and
+/// lowers it to the LLVM dialect.
+FailureOr<llvm::json::Value> lowerForTarget(ModuleOp module, const CPUTargetOptions &options,
+                                            std::string &error) {
+  PassManager prepare(module.getContext()), codegen(module.getContext());
+  buildCPUPreparePipeline(prepare, options);
+  buildCPULoweringPipeline(codegen, options);
+  if (failed(prepare.run(module))) {
+    error = "code generation failed for --target-cpu=" + options.targetCPU;
+    return failure();
+  }
+  llvm::json::Value manifest = buildManifest(module, options.targetCPU, options.floatMode);
+  if (failed(codegen.run(module))) {
+    error = "code generation failed for --target-cpu=" + options.targetCPU;
+    return failure();
+  }
+  return manifest;
+}
+
 /// A library with one variant per target of `targets` (splitCPUTargets):
 /// each is the whole model compiled for its target, its entry point named
 /// quantc_artifact_run__<i>, except the last (the most portable), which
@@ -36,10 +57,10 @@ LogicalResult writeVariants(ModuleOp module, StringRef outputPath,
   SmallString<256> stem(outputPath);
   llvm::sys::path::replace_extension(stem, "");
   SmallVector<std::string> objects;
-  auto removeObjects = [&] {
+  auto removeObjects = llvm::make_scope_exit([&] {
     for (const std::string &object : objects)
       llvm::sys::fs::remove(object);
-  };
+  });
   llvm::json::Array variants;
   std::optional<llvm::json::Value> manifest;
   OwningOpRef<ModuleOp> last;
@@ -47,36 +68,22 @@ LogicalResult writeVariants(ModuleOp module, StringRef outputPath,
     OwningOpRef<ModuleOp> variant = module.clone();
     CPUTargetOptions variantOptions = options;
     variantOptions.targetCPU = target;
-    PassManager prepare(module.getContext()), codegen(module.getContext());
-    buildCPUPreparePipeline(prepare, variantOptions);
-    buildCPULoweringPipeline(codegen, variantOptions);
-    if (failed(prepare.run(*variant))) {
-      removeObjects();
-      error = "code generation failed for --target-cpu=" + target;
+    FailureOr<llvm::json::Value> described = lowerForTarget(*variant, variantOptions, error);
+    if (failed(described))
       return failure();
-    }
-    llvm::json::Value described = buildManifest(*variant, target, options.floatMode);
-    if (failed(codegen.run(*variant))) {
-      removeObjects();
-      error = "code generation failed for --target-cpu=" + target;
-      return failure();
-    }
     bool isLast = i + 1 == targets.size();
     std::string runSymbol =
         isLast ? kRunSymbol.str() : (kRunSymbol + "__" + llvm::Twine(i)).str();
     objects.push_back((stem + "." + llvm::Twine(i) + ".o").str());
     if (failed(emitObjectFile(*variant, target, objects.back(), runSymbol))) {
-      removeObjects();
       error = "cannot emit " + objects.back();
       return failure();
     }
     FailureOr<CPUTarget> cpu = resolveCPUTarget(target, error);
-    if (failed(cpu)) {
-      removeObjects();
+    if (failed(cpu))
       return failure();
-    }
     // Layers may differ between variants (the fast float mode's bf16 ones).
-    const llvm::json::Value *layers = described.getAsObject()->get("layers");
+    const llvm::json::Value *layers = described->getAsObject()->get("layers");
     variants.push_back(llvm::json::Object{
         {"target_cpu_option", target},
         {"target_cpu", cpu->cpu},
@@ -85,13 +92,11 @@ LogicalResult writeVariants(ModuleOp module, StringRef outputPath,
         {"layers", layers ? *layers : llvm::json::Array()},
         {"target_features", llvm::json::Array(cpu->enabled)}});
     if (isLast) {
-      manifest = std::move(described);
+      manifest = std::move(*described);
       last = std::move(variant);
     }
   }
-  LogicalResult linked = linkObjects(objects, outputPath, error);
-  removeObjects();
-  if (failed(linked))
+  if (failed(linkObjects(objects, outputPath, error)))
     return failure();
   llvm::json::Object &recorded = *manifest->getAsObject();
   recorded["target_cpu_option"] = options.targetCPU;
@@ -110,21 +115,10 @@ LogicalResult quantc::writeCPUArtifact(ModuleOp module, StringRef outputPath,
   SmallVector<std::string> targets = splitCPUTargets(options.targetCPU);
   if (targets.size() > 1)
     return writeVariants(module, outputPath, options, targets, error);
-  PassManager prepare(module.getContext());
-  buildCPUPreparePipeline(prepare, options);
-  if (failed(prepare.run(module))) {
-    error = "code generation failed";
+  FailureOr<llvm::json::Value> manifest = lowerForTarget(module, options, error);
+  if (failed(manifest))
     return failure();
-  }
-  llvm::json::Value manifest = buildManifest(module, options.targetCPU, options.floatMode);
-  PassManager codegen(module.getContext());
-  buildCPULoweringPipeline(codegen, options);
-  if (failed(codegen.run(module))) {
-    error = "code generation failed";
-    return failure();
-  }
-  return writeArtifactFiles(module, outputPath, options.targetCPU, {}, manifest,
-                            error);
+  return writeArtifactFiles(module, outputPath, options.targetCPU, {}, *manifest, error);
 }
 
 LogicalResult quantc::writeArtifactFiles(ModuleOp module, StringRef outputPath,
