@@ -46,6 +46,14 @@ constexpr int64_t bf16ConvPairs(int64_t channels, int64_t kh, int64_t kw) {
          kBF16TilePairs;
 }
 
+/// The f32 value of a bf16 (exact).
+[[maybe_unused]] float widenBF16(uint16_t value) {
+  uint32_t bits = uint32_t(value) << 16;
+  float f;
+  __builtin_memcpy(&f, &bits, sizeof(f));
+  return f;
+}
+
 /// The bf16 bits of `value` rounded to nearest even, as qc.cast rounds;
 /// NaN stays NaN (branch-free, so loops of it vectorize).
 [[maybe_unused]] uint16_t roundToBF16(float value) {

@@ -9,6 +9,7 @@
 #define QUANTC_LIB_RUNTIME_KERNELS_BF16_H
 
 #include "Kernels.h"
+#include "quantc/Runtime/BF16Tiles.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -16,13 +17,7 @@
 
 namespace quantc::kernels {
 namespace {
-/// The f32 value of a bf16 (exact).
-float widenBF16(uint16_t value) {
-  uint32_t bits = uint32_t(value) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
+using runtime::widenBF16;
 
 /// The pair (first, second) of a reduction as one word, the first in the
 /// high half, which vdpbf16ps adds first.

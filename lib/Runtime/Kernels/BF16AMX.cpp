@@ -47,14 +47,10 @@ struct SiluAVX512 {
   }
 };
 
-float widen(uint16_t value) {
-  uint32_t bits = uint32_t(value) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
+using quantc::runtime::roundToBF16;
+using quantc::runtime::widenBF16;
 
-float throughBF16(float value) { return widen(quantc::runtime::roundToBF16(value)); }
+float throughBF16(float value) { return widenBF16(roundToBF16(value)); }
 
 /// The convolution on the float kernel: images rounded to bf16, weights
 /// widened out of their tile rows.
@@ -72,7 +68,7 @@ void runWidenedConv(const float *input, const uint16_t *weights, const float *bi
     for (int64_t c = 0; c < channels; ++c)
       for (int64_t t = 0; t < window; ++t)
         w[(o * channels + c) * window + t] =
-            widen(weights[o * width + 2 * (c / 2 * window + t) + c % 2]);
+            widenBF16(weights[o * width + 2 * (c / 2 * window + t) + c % 2]);
   quantc_fconv_generic(wide, w, bias, params, output);
   if (params[QC_BCONV_AMX_ACTIVATION] == QC_ACTIVATION_SILU)
     SiluAVX512::apply(output, g[QC_FCONV_BATCH] * g[QC_FCONV_N] * g.pixels());
@@ -90,7 +86,7 @@ void runWidenedMatMul(const float *a, const uint32_t *weights, const int64_t *pa
   for (int64_t i = 0; i < k; ++i)
     for (int64_t j = 0; j < n; ++j) {
       uint32_t pair = weights[i / 2 * columns + j];
-      b[i * n + j] = widen(static_cast<uint16_t>(i % 2 ? pair >> 16 : pair));
+      b[i * n + j] = widenBF16(static_cast<uint16_t>(i % 2 ? pair >> 16 : pair));
     }
   int64_t flat[QC_FMATMUL_NUM_PARAMS] = {1, m, k, n, 0, 0};
   quantc_fmatmul_generic(wide, b, flat, output);
