@@ -51,17 +51,21 @@ WORDS = ("quantc", "int8", "model", "2026", "scale", "zero", "point", "tensor",
 
 def text_images(photo, count, shape, seed, lines=1, flip_half=False):
     """`count` images of `shape` (H, W) with random words on a lightened
-    photo crop, as N x 3 x H x W floats in [0, 1]."""
+    photo crop, as N x 3 x H x W floats in [0, 1], and what was drawn: per
+    image a dict with "lines" (per line, the text that fits in the image and
+    its box (x0, y0, x1, y1) in pixels) and "flipped" (rotated by 180
+    degrees)."""
     from PIL import Image, ImageDraw, ImageFont
     rng = np.random.default_rng(seed)
     backgrounds = photo_crops(photo, count, shape, seed)
     height, width = shape
-    images = []
+    images, annotations = [], []
     for i in range(count):
         image = Image.fromarray(
             (255 * (0.35 * backgrounds[i] + 0.65)).astype(np.uint8).transpose(1, 2, 0))
         draw = ImageDraw.Draw(image)
         line_height = height / lines
+        drawn = []
         for line in range(lines):
             size = int(line_height * rng.uniform(0.45, 0.7))
             font = ImageFont.load_default(size=size)
@@ -70,10 +74,19 @@ def text_images(photo, count, shape, seed, lines=1, flip_half=False):
             y = int(line * line_height + rng.uniform(0.05, 0.3) * line_height)
             color = tuple(int(c) for c in rng.integers(0, 80, size=3))
             draw.text((x, y), text, fill=color, font=font)
-        if flip_half and i % 2:
+            # Only what fits: the longest prefix inside the image.
+            visible = text
+            while visible and draw.textbbox((x, y), visible, font=font)[2] > width:
+                visible = visible[:-1]
+            box = draw.textbbox((x, y), visible.rstrip(), font=font)
+            drawn.append((visible.strip(), tuple(min(v, lim) for v, lim in
+                                                  zip(box, (width, height) * 2))))
+        flipped = bool(flip_half and i % 2)
+        if flipped:
             image = image.rotate(180)
         images.append(np.asarray(image, np.float32).transpose(2, 0, 1) / 255.0)
-    return np.stack(images)
+        annotations.append({"lines": drawn, "flipped": flipped})
+    return np.stack(images), annotations
 
 
 class Model:
@@ -123,17 +136,23 @@ class Text(Model):
         self.imagenet = imagenet
 
     def images(self, photo, count, seed):
-        x = text_images(photo, count, self.shape[2:], seed, self.lines,
-                        self.flip_half)
+        x, annotations = text_images(photo, count, self.shape[2:], seed,
+                                     self.lines, self.flip_half)
         if self.imagenet:
-            return (x - IMAGENET_MEAN) / IMAGENET_STD
-        return (x - 0.5) / 0.5
+            x = (x - IMAGENET_MEAN) / IMAGENET_STD
+        else:
+            x = (x - 0.5) / 0.5
+        return x, annotations
 
     def calibration(self):
-        return self.images(0, self.counts[0], seed=0)
+        return self.images(0, self.counts[0], seed=0)[0]
 
     def evaluation(self):
-        return self.images(1, self.counts[1], seed=1)
+        return self.images(1, self.counts[1], seed=1)[0]
+
+    def ground_truth(self):
+        """What was drawn on each evaluation image (see text_images)."""
+        return self.images(1, self.counts[1], seed=1)[1]
 
 
 class Photo(Model):

@@ -13,11 +13,15 @@
 #include "quantc/Transforms/Passes.h"
 
 #include "PrecisionRules.h"
+#include "WeightAdjustment.h"
 
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/TypeUtilities.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
+#include <chrono>
 #include <cmath>
 
 namespace quantc {
@@ -42,13 +46,13 @@ struct QuantizedWeights {
 
 /// Quantizes `w` symmetrically (zero point 0) to signed `bits`-bit integers,
 /// one scale per block of `blockShape`, none finer than `scaleFloors` (one
-/// per block, or none).
-FailureOr<QuantizedWeights> quantizeWeights(const Tensor &w, unsigned bits,
-                                            ArrayRef<int64_t> blockShape,
-                                            Granularity granularity,
-                                            int64_t channelAxis,
-                                            int64_t reductionAxis, bool mse,
-                                            ArrayRef<double> scaleFloors, Location loc) {
+/// per block, or none). `adjust`, when given, may change the levels rounded
+/// to nearest before they are stored.
+FailureOr<QuantizedWeights>
+quantizeWeights(const Tensor &w, unsigned bits, ArrayRef<int64_t> blockShape,
+                Granularity granularity, int64_t channelAxis, int64_t reductionAxis,
+                bool mse, ArrayRef<double> scaleFloors, Location loc,
+                function_ref<void(WeightLevels)> adjust = nullptr) {
   MLIRContext *ctx = loc.getContext();
   QuantLayout layout;
   layout.blockShape.assign(blockShape.begin(), blockShape.end());
@@ -75,6 +79,9 @@ FailureOr<QuantizedWeights> quantizeWeights(const Tensor &w, unsigned bits,
     result.storage.ints()[i] =
         quantizeValue(w.floats()[i], scales[blocks[i]], 0, qmin, qmax,
                       RoundingMode::HalfToEven);
+  if (adjust)
+    adjust({result.storage.ints(), [&](int64_t i) { return scales[blocks[i]]; },
+            qmin, qmax});
   auto f32 = Float32Type::get(ctx);
   unsigned flags = quant::QuantizationFlags::Signed;
   SmallVector<int64_t> zeros(numBlocks, 0);
@@ -177,6 +184,8 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
   LogicalResult quantizeFunction(func::FuncOp func) {
     SmallVector<Operation *> ops;
     func.walk([&](Operation *op) { ops.push_back(op); });
+    if ((roundingSearch || biasCorrection) && failed(measureLayers(func, ops)))
+      return failure();
     for (Operation *op : ops) {
       if (std::optional<LayerInfo> info = getLayerInfo(op)) {
         PrecisionAttr precision = choosePrecision(op);
@@ -189,7 +198,105 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
         return failure();
       }
     }
+    reportAdjustments(func);
     return success();
+  }
+
+  /// Measures the inputs of the layers whose constant weights will be
+  /// integers, for the rounding search and bias correction.
+  LogicalResult measureLayers(func::FuncOp func, ArrayRef<Operation *> ops) {
+    auto start = std::chrono::steady_clock::now();
+    if (data.empty())
+      return emitError(func.getLoc(), "qc-quantize: rounding-search and "
+                                      "bias-correction need data= (calibration .npz "
+                                      "files or directories)");
+    SmallVector<Operation *> layers;
+    for (Operation *op : ops) {
+      std::optional<LayerInfo> info = getLayerInfo(op);
+      PrecisionAttr precision = info ? choosePrecision(op) : nullptr;
+      if (precision && precision.hasIntegerWeights() &&
+          op->getOperand(info->weightOperand).getDefiningOp<ConstantOp>())
+        layers.push_back(op);
+    }
+    llvm::Expected<std::vector<calibration::Sample>> samples =
+        calibration::loadCalibrationSet(func, data, maxSamples);
+    if (!samples)
+      return emitError(func.getLoc(), toString(samples.takeError()));
+    FailureOr<LayerStatisticsMap> measured =
+        measureLayerInputs(layers, *samples, roundingSearch);
+    if (failed(measured))
+      return failure();
+    layerStats = std::move(*measured);
+    adjustSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return success();
+  }
+
+  void reportAdjustments(func::FuncOp func) {
+    if (roundingSearch)
+      emitRemark(func.getLoc()) << "rounding search: moved " << movedLevels << " of "
+                                << searchedLevels << " weight levels in "
+                                << layerStats.size() << " layers ("
+                                << llvm::formatv("{0:F1}", adjustSeconds).str() << " s)";
+    if (biasCorrection)
+      emitRemark(func.getLoc()) << "bias correction: " << correctedLayers
+                                << " layers corrected";
+  }
+
+  /// The rounding search and the bias correction of `op`'s weights, when
+  /// its inputs were measured; `shift` receives the expected output shift.
+  std::function<void(WeightLevels)> weightAdjuster(Operation *op, const Tensor &w,
+                                                   std::vector<double> &shift) {
+    auto it = layerStats.find(op);
+    if (it == layerStats.end())
+      return nullptr;
+    return [this, op, &w, &shift, &stats = it->second](WeightLevels levels) {
+      auto start = std::chrono::steady_clock::now();
+      WeightRows rows = *getWeightRows(op);
+      if (roundingSearch) {
+        movedLevels += searchRounding(levels, w.floats(), rows, stats);
+        searchedLevels += levels.levels.size();
+      }
+      if (biasCorrection)
+        shift = expectedOutputShift(levels, w.floats(), rows, stats);
+      adjustSeconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+  }
+
+  /// Subtracts `shift` (one value per output channel) from the bias of `op`,
+  /// giving a convolution without one a bias. MatMul has none.
+  void correctBias(Operation *op, ArrayRef<double> shift) {
+    Value bias;
+    double factor = 1.0;
+    if (auto conv = dyn_cast<ConvOp>(op)) {
+      bias = conv.getBias();
+    } else if (auto gemm = dyn_cast<GemmOp>(op)) {
+      bias = gemm.getC();
+      factor = gemm.getAlpha().convertToDouble() / gemm.getBeta().convertToDouble();
+      if (!bias || !std::isfinite(factor))
+        return;
+    } else {
+      return;
+    }
+    auto type = RankedTensorType::get({static_cast<int64_t>(shift.size())},
+                                      Float32Type::get(op->getContext()));
+    Tensor values(type.getElementType(), type.getShape());
+    if (bias) {
+      std::optional<Tensor> old = reference::getConstantValue(bias);
+      if (!old || !old->isFloat() || old->getNumElements() != values.getNumElements())
+        return;
+      type = cast<RankedTensorType>(bias.getType());
+      llvm::copy(old->floats(), values.floats().begin());
+    }
+    for (auto [value, s] : llvm::zip(values.floats(), shift))
+      value = static_cast<float>(value - factor * s);
+    OpBuilder b(op);
+    std::string blobName = getNodeName(op->getLoc()) + ".bias";
+    Value corrected = ConstantOp::create(b, op->getLoc(), values.toAttr(type, blobName));
+    if (bias)
+      op->setOperand(2, corrected);
+    else
+      op->insertOperands(2, corrected);
+    ++correctedLayers;
   }
 
   /// scope=all: quantizes an op between integer layers so that
@@ -381,12 +488,16 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
       floors = biasScaleFloors(op, shape[info.channelAxis]);
     if (granularity == Granularity::PerTensor && !floors.empty())
       floors = {*llvm::max_element(floors)};
+    std::vector<double> shift;
+    std::function<void(WeightLevels)> adjuster = weightAdjuster(op, *values, shift);
     FailureOr<QuantizedWeights> quantized = quantizeWeights(
         *values, precision.getWeight().getIntOrFloatBitWidth(), blockShape,
         granularity, info.channelAxis, info.reductionAxis, weightRange == "mse", floors,
-        op->getLoc());
+        op->getLoc(), adjuster ? function_ref<void(WeightLevels)>(adjuster) : nullptr);
     if (failed(quantized))
       return failure();
+    if (!shift.empty())
+      correctBias(op, shift);
     // Next to the constant, so that every layer sharing it is dominated.
     OpBuilder b(op->getContext());
     b.setInsertionPointAfterValue(weight);
@@ -504,5 +615,8 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
   std::vector<PrecisionRule> rules;
   DenseMap<Value, Value> quantizedInputs;
   DenseMap<WeightKey, Value> quantizedWeights;
+  LayerStatisticsMap layerStats;
+  int64_t movedLevels = 0, searchedLevels = 0, correctedLayers = 0;
+  double adjustSeconds = 0;
 };
 } // namespace

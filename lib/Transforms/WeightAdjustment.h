@@ -1,0 +1,106 @@
+//===- WeightAdjustment.h - rounding search and bias correction -*- C++ -*-===//
+//
+// Internal to qc-quantize. What quantizing a layer's weights does to its
+// output depends on the inputs the layer sees, so both adjustments here
+// start from statistics of those inputs, measured on the float model with
+// calibration data:
+//
+// - the rounding search (learned rounding) chooses, for every weight, the
+//   level just below or just above it so that the layer's output error
+//   e = (W_q - W) p, summed in square over the measured patches p, is least
+//   rather than each weight's own error (round to nearest);
+// - bias correction removes the expected output shift (W_q - W) E[p] by
+//   subtracting it from the bias.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANTC_LIB_TRANSFORMS_WEIGHTADJUSTMENT_H
+#define QUANTC_LIB_TRANSFORMS_WEIGHTADJUSTMENT_H
+
+#include "quantc/Calibration/CalibrationSet.h"
+
+#include "mlir/IR/Operation.h"
+#include "llvm/ADT/DenseMap.h"
+
+#include <vector>
+
+namespace quantc::qc {
+
+/// How a layer's weight tensor splits into rows, one per output channel,
+/// each `reduction` weights long: weight k of row o is element
+/// `o * rowStride + k * elementStride`, and multiplies element k of a patch
+/// of the row's group `o / rowsPerGroup`.
+struct WeightRows {
+  int64_t rows, reduction, rowStride, elementStride, rowsPerGroup;
+
+  int64_t index(int64_t row, int64_t k) const {
+    return row * rowStride + k * elementStride;
+  }
+};
+
+/// The rows of a Conv (1-D or 2-D), MatMul (2-D constant weight) or Gemm
+/// weight; none for other layers.
+std::optional<WeightRows> getWeightRows(mlir::Operation *layer);
+
+/// The patches one layer multiplies with its weights, per group: their mean
+/// and, when asked for, their second moment E[p p^T] (on a subset of the
+/// output positions, at most a few hundred per sample).
+class LayerInputStatistics {
+public:
+  LayerInputStatistics(int64_t groups, int64_t patchSize, bool withMoments);
+
+  int64_t getPatchSize() const { return patchSize; }
+  bool hasMoments() const { return !moments.empty(); }
+  /// The mean patch of `group`.
+  llvm::ArrayRef<double> mean(int64_t group) const {
+    return llvm::ArrayRef(means).slice(group * patchSize, patchSize);
+  }
+  /// E[p p^T] of `group`, row-major, patchSize x patchSize.
+  llvm::ArrayRef<double> moment(int64_t group) const {
+    return llvm::ArrayRef(moments).slice(group * patchSize * patchSize,
+                                         patchSize * patchSize);
+  }
+
+  // Accumulation (the measuring code's side).
+  void addSums(int64_t group, llvm::ArrayRef<double> sums, int64_t count);
+  void addMomentPatch(int64_t group, llvm::ArrayRef<float> patch);
+  /// Turns the sums into means; call once, after the last sample.
+  void finish();
+
+private:
+  int64_t groups, patchSize;
+  std::vector<double> means, moments;
+  std::vector<int64_t> meanCounts, momentCounts;
+};
+
+using LayerStatisticsMap =
+    llvm::DenseMap<mlir::Operation *, LayerInputStatistics>;
+
+/// Runs the float function of `layers` on `samples` and measures each
+/// layer's input patches. Layers without weight rows are left out.
+llvm::FailureOr<LayerStatisticsMap>
+measureLayerInputs(llvm::ArrayRef<mlir::Operation *> layers,
+                   llvm::ArrayRef<calibration::Sample> samples, bool withMoments);
+
+/// Integer levels of one weight tensor, and the scale of each element.
+struct WeightLevels {
+  llvm::MutableArrayRef<int64_t> levels;
+  llvm::function_ref<double(int64_t)> scaleOf;
+  int64_t qmin, qmax;
+};
+
+/// Moves levels of every row of `weights` (float values `w`) one step
+/// toward the other neighbour of w / scale wherever that lowers the row's
+/// output error e^T M e (M: the row group's second moment, damped), until
+/// no single move does. Returns how many levels moved.
+int64_t searchRounding(WeightLevels weights, llvm::ArrayRef<float> w,
+                       const WeightRows &rows, const LayerInputStatistics &stats);
+
+/// The expected output shift of every row: (W_q - W) E[p].
+std::vector<double> expectedOutputShift(const WeightLevels &weights,
+                                        llvm::ArrayRef<float> w,
+                                        const WeightRows &rows,
+                                        const LayerInputStatistics &stats);
+
+} // namespace quantc::qc
+
+#endif // QUANTC_LIB_TRANSFORMS_WEIGHTADJUSTMENT_H
