@@ -15,6 +15,7 @@
 #include "quantc/Reference/Evaluator.h"
 #include "quantc/Transforms/Passes.h"
 
+#include "AccuracyBudget.h"
 #include "CostTable.h"
 #include "PrecisionRules.h"
 #include "Sensitivity.h"
@@ -65,8 +66,8 @@ std::optional<Layer> getLayer(Operation *op) {
                outputs * (type.getNumElements() / std::max<int64_t>(channels, 1))};
 }
 
-/// A candidate precision by name: f32, bf16, i8, w8, w4 (per channel),
-/// w4g<N>.
+/// A candidate precision by name: f32, bf16, i8, i16 (i16 activations, i8
+/// weights), w8, w4 (per channel), w4g<N>.
 FailureOr<PrecisionAttr> parseCandidate(MLIRContext *ctx, StringRef name) {
   Builder b(ctx);
   auto make = [&](Type act, Type weight, Granularity g, int64_t group) {
@@ -78,6 +79,8 @@ FailureOr<PrecisionAttr> parseCandidate(MLIRContext *ctx, StringRef name) {
     return make(b.getBF16Type(), b.getBF16Type(), Granularity::PerTensor, 0);
   if (name == "i8")
     return make(b.getI8Type(), b.getI8Type(), Granularity::PerChannel, 0);
+  if (name == "i16")
+    return make(b.getIntegerType(16), b.getI8Type(), Granularity::PerChannel, 0);
   if (name == "w8")
     return make(b.getF32Type(), b.getI8Type(), Granularity::PerChannel, 0);
   if (name == "w4")
@@ -258,12 +261,18 @@ struct AssignPrecisionPass
       emitError(module.getLoc(), "qc-assign-precision needs a func.func @main");
       return signalPassFailure();
     }
-    int budgets = (budgetBytes > 0) + (bitsPerWeight > 0) + (latencyUs > 0) + (maxError > 0);
+    int budgets = (budgetBytes > 0) + (bitsPerWeight > 0) + (latencyUs > 0) +
+                  (maxError > 0) + (maxDrop > 0);
     if (data.empty() || budgets != 1) {
       emitError(module.getLoc(), "qc-assign-precision needs data= and exactly "
                                  "one of budget-bytes=, bits-per-weight=, "
-                                 "latency-us= and max-error=");
+                                 "latency-us=, max-error= and max-drop=");
       return signalPassFailure();
+    }
+    if (maxDrop > 0) {
+      if (failed(assignForAccuracy(module, func)))
+        signalPassFailure();
+      return;
     }
     if (failed(costs.load(costTable, module.getLoc())))
       return signalPassFailure();
@@ -284,6 +293,29 @@ struct AssignPrecisionPass
     }
     if (failed(assign(module, func, options)))
       signalPassFailure();
+  }
+
+  /// The max-drop budget (AccuracyBudget.h).
+  LogicalResult assignForAccuracy(ModuleOp module, func::FuncOp func) {
+    if (!isBudgetMetric(metric))
+      return emitError(module.getLoc(), "unknown metric '")
+             << metric << "' (agreement or sqnr)";
+    AccuracyBudget budget{maxDrop, metric, {}, {}, quantizePipeline};
+    for (const std::string &name : fallback.empty() ? SmallVector<std::string>{"i16", "f32"}
+                                                    : SmallVector<std::string>(fallback.begin(),
+                                                                               fallback.end())) {
+      FailureOr<PrecisionAttr> precision = parseCandidate(&getContext(), name);
+      if (failed(precision))
+        return emitError(module.getLoc(), "unknown fallback precision '")
+               << name << "' (i16, bf16, f32, w8, ...)";
+      budget.fallbacks.push_back(*precision);
+      budget.fallbackNames.push_back(name);
+    }
+    llvm::Expected<std::vector<calibration::Sample>> samples =
+        calibration::loadCalibrationSet(func, data, maxSamples);
+    if (!samples)
+      return emitError(func.getLoc(), toString(samples.takeError()));
+    return keepWithinBudget(module, func, *samples, budget);
   }
 
   LogicalResult assign(ModuleOp module, func::FuncOp func,

@@ -142,6 +142,12 @@ double predictedNoise(Pair &pair, ArrayRef<double> scales) {
   return activationNoise + weightNoise;
 }
 
+/// The ONNX node name of a layer, or its op name.
+std::string layerName(Operation *op) {
+  std::string name = getNodeName(op->getLoc());
+  return name.empty() ? op->getName().getStringRef().str() : name;
+}
+
 /// Scales that make two per-channel ranges meet: s_c = sqrt(a_c / b_c),
 /// 1 where either is zero.
 std::vector<double> meetingScales(ArrayRef<double> a, ArrayRef<double> b) {
@@ -324,19 +330,25 @@ struct EqualizePass : quantc::impl::QCEqualizeBase<EqualizePass> {
         std::vector<double> candidates[] = {meetingScales(firstRanges, secondRanges),
                                             flat,
                                             meetingScales(middleRanges, secondRanges)};
-        double best = predictedNoise(pair, ones);
-        std::vector<double> *chosen = nullptr;
-        for (std::vector<double> &scales : candidates) {
+        static constexpr const char *kNames[] = {"weight ranges", "middle ranges",
+                                                 "middle and weight ranges"};
+        double before = predictedNoise(pair, ones), best = before;
+        int chosen = -1;
+        for (auto [i, scales] : llvm::enumerate(candidates)) {
           double noise = predictedNoise(pair, scales);
           // A clear gain only: the prediction is a model, not a measurement.
           if (noise < 0.95 * best) {
             best = noise;
-            chosen = &scales;
+            chosen = i;
           }
         }
-        if (!chosen)
+        if (chosen < 0)
           continue;
-        applyScales(pair, *chosen);
+        applyScales(pair, candidates[chosen]);
+        emitRemark(pair.second->op->getLoc())
+            << "equalized with " << layerName(pair.first->op) << " ("
+            << kNames[chosen] << "): predicted quantization noise "
+            << llvm::formatv("{0:F1}", 10 * std::log10(best / before)) << " dB";
         rescaled.insert(&pair);
         any = true;
       }
@@ -352,9 +364,12 @@ struct EqualizePass : quantc::impl::QCEqualizeBase<EqualizePass> {
     OpBuilder b(op);
     std::string name = getNodeName(op->getLoc());
     auto replace = [&](unsigned index, const Tensor &values, StringRef suffix) {
-      auto type = cast<RankedTensorType>(op->getOperand(index).getType());
+      Value old = op->getOperand(index);
+      auto type = cast<RankedTensorType>(old.getType());
       op->setOperand(index, ConstantOp::create(b, op->getLoc(),
                                                values.toAttr(type, name + suffix.str())));
+      if (old.use_empty())
+        old.getDefiningOp()->erase();
     };
     replace(1, layer.weight, ".weight");
     if (layer.bias)

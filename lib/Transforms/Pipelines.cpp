@@ -2,13 +2,37 @@
 #include "quantc/Transforms/Pipelines.h"
 #include "quantc/Transforms/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassRegistry.h"
 
 using namespace mlir;
+using namespace quantc;
+
+/// The qc-quantize pass the options describe.
+static std::unique_ptr<Pass> createQuantize(const QuantizePipelineOptions &options) {
+  QCQuantizeOptions quantize;
+  quantize.activation = options.activation;
+  quantize.weight = options.weight;
+  quantize.granularity = options.granularity;
+  quantize.scheme = options.scheme;
+  quantize.groupSize = options.groupSize;
+  quantize.scope = options.scope;
+  quantize.overrides = options.overrides;
+  quantize.biasCorrection = options.biasCorrection;
+  quantize.roundingSearch = options.roundingSearch;
+  if (options.biasCorrection || options.roundingSearch)
+    quantize.data.assign(options.data.begin(), options.data.end());
+  return createQCQuantize(quantize);
+}
 
 void quantc::buildQuantizePipeline(OpPassManager &pm,
                                    const QuantizePipelineOptions &options) {
   pm.addPass(createQCSimplify());
+  if (options.equalize && !options.data.empty()) {
+    QCEqualizeOptions equalize;
+    equalize.data.assign(options.data.begin(), options.data.end());
+    pm.addNestedPass<func::FuncOp>(createQCEqualize(equalize));
+  }
   QCCalibrateOptions calibrate;
   calibrate.data.assign(options.data.begin(), options.data.end());
   calibrate.statisticsIn = options.statisticsIn;
@@ -25,17 +49,21 @@ void quantc::buildQuantizePipeline(OpPassManager &pm,
     assign.costTable = options.costTable;
     assign.cache = options.sensitivityCache;
     assign.pareto = options.pareto;
+    if (options.maxDrop > 0) {
+      // Every trial quantizes the way the model will be.
+      assign.maxDrop = options.maxDrop;
+      assign.metric = options.metric;
+      assign.fallback.assign(options.fallback.begin(), options.fallback.end());
+      if (!options.budgetData.empty())
+        assign.data.assign(options.budgetData.begin(), options.budgetData.end());
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      createQuantize(options)->printAsTextualPipeline(os);
+      assign.quantizePipeline = text;
+    }
     pm.addPass(createQCAssignPrecision(assign));
   }
-  QCQuantizeOptions quantize;
-  quantize.activation = options.activation;
-  quantize.weight = options.weight;
-  quantize.granularity = options.granularity;
-  quantize.scheme = options.scheme;
-  quantize.groupSize = options.groupSize;
-  quantize.scope = options.scope;
-  quantize.overrides = options.overrides;
-  pm.addPass(createQCQuantize(quantize));
+  pm.addPass(createQuantize(options));
   QCFoldScalesOptions fold;
   fold.rounding = options.rounding;
   pm.addPass(createQCFoldScales(fold));

@@ -49,7 +49,7 @@
 // ROOMY-COUNT-2: qc.precision = #qc.precision<activation = f32, weight = f32
 
 // TIGHT: error: no precision assignment fits 4000 bytes of weights; the smallest takes 5120
-// NOBUDGET: error: qc-assign-precision needs data= and exactly one of budget-bytes=, bits-per-weight=, latency-us= and max-error=
+// NOBUDGET: error: qc-assign-precision needs data= and exactly one of budget-bytes=, bits-per-weight=, latency-us=, max-error= and max-drop=
 
 // REFINE: remark: assigned 8704 bytes of weights (8.50 bits each), predicted error {{.*}}, measured 2.{{[0-9]+}}e-02
 // REFINE: qc.matmul {{.*}}qc.choice = "i8/i8/per_channel: error {{.*}}, 4352 bytes; f32/f32/per_tensor 0.00e+00, 16384 B; f32/i4/per_group32 {{.*}}, 2560 B"{{.*}}qc.precision = #qc.precision<activation = i8

@@ -84,6 +84,34 @@ static cl::opt<std::string> sensitivityCache(
     "sensitivity-cache", cl::desc("Mixed precision: sensitivity cache file"), cl::cat(mixedCategory));
 static cl::opt<std::string> pareto(
     "pareto", cl::desc("Mixed precision: write the Pareto front here (JSON, and SVG)"), cl::cat(mixedCategory));
+static cl::opt<bool> equalize(
+    "equalize", cl::init(true),
+    cl::desc("Cross-layer equalization of consecutive layers, where calibration "
+             "data predicts it to help (--equalize=false: off)"), cl::cat(quantCategory));
+static cl::opt<bool> biasCorrection(
+    "bias-correction", cl::init(false),
+    cl::desc("Subtract the expected output shift of quantized weights from the biases"),
+    cl::cat(quantCategory));
+static cl::opt<bool> roundingSearch(
+    "rounding-search", cl::init(false),
+    cl::desc("Learned rounding: round each weight up or down for the least layer "
+             "output error on the calibration data"), cl::cat(quantCategory));
+static cl::opt<std::string> maxDrop(
+    "max-drop",
+    cl::desc("Accuracy budget: keep the fewest layers at a fallback precision so "
+             "that --metric drops at most this much (0.01 or 1%)"), cl::cat(mixedCategory));
+static cl::opt<std::string> metric(
+    "metric", cl::init("agreement"),
+    cl::desc("Accuracy budget metric: agreement (top-1 along the first output's "
+             "last axis) or sqnr (relative output noise power)"), cl::cat(mixedCategory));
+static cl::list<std::string> fallback(
+    "fallback", cl::CommaSeparated,
+    cl::desc("Accuracy budget: fallback precisions in order (default i16,f32)"),
+    cl::cat(mixedCategory));
+static cl::list<std::string> budgetData(
+    "budget-data",
+    cl::desc("Accuracy budget: .npz samples to score on (default: --calib)"),
+    cl::cat(mixedCategory));
 static cl::opt<std::string> overrides("overrides",
                                       cl::desc("JSON file of precision rules"), cl::cat(quantCategory));
 static cl::opt<std::string> target(
@@ -187,9 +215,31 @@ static LogicalResult buildGenerator(ModuleOp module) {
   return pm.run(module);
 }
 
+/// --max-drop as a fraction: "0.01" or "1%".
+static std::optional<double> parseMaxDrop(StringRef text) {
+  if (text.empty())
+    return 0.0;
+  bool percent = text.consume_back("%");
+  double value;
+  if (text.trim().getAsDouble(value) || value < 0 || (!percent && value >= 1) ||
+      (percent && value >= 100))
+    return std::nullopt;
+  return percent ? value / 100 : value;
+}
+
 static LogicalResult quantize(ModuleOp module) {
   if (generator)
     return buildGenerator(module);
+  std::optional<double> parsedMaxDrop = parseMaxDrop(maxDrop);
+  if (!parsedMaxDrop) {
+    llvm::errs() << "error: --max-drop '" << maxDrop
+                 << "' is not a fraction in [0, 1) or a percentage (1%)\n";
+    return failure();
+  }
+  if (*parsedMaxDrop > 0 && calibration.empty()) {
+    llvm::errs() << "error: --max-drop needs --calib\n";
+    return failure();
+  }
   PassManager pm(module.getContext());
   pm.addPass(createQCSimplify());
   pm.addPass(createQCFuseAttention());
@@ -210,6 +260,13 @@ static LogicalResult quantize(ModuleOp module) {
     options.costTable = costTable;
     options.sensitivityCache = sensitivityCache;
     options.pareto = pareto;
+    options.equalize = equalize;
+    options.biasCorrection = biasCorrection;
+    options.roundingSearch = roundingSearch;
+    options.maxDrop = *parsedMaxDrop;
+    options.metric = metric;
+    options.fallback = fallback;
+    options.budgetData = budgetData;
     buildQuantizePipeline(pm, options);
   }
   addDynamicInt8(pm);

@@ -390,6 +390,25 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
       predicted error and every layer's precision for each point, the chosen
       one marked) as JSON, and a plot of it as SVG next to it.
 
+    - Accuracy budget (`max-drop`): the model is quantized as a whole by
+      `quantize-pipeline` (the quantization the user will run, e.g.
+      `qc-quantize{rounding-search=true data=...}`) and scored against the
+      float model on `data` with `metric`: `agreement`, the fraction of
+      positions along the first output's last axis (classes) whose top-1
+      class changes, or `sqnr`, the relative output noise power (0.01 is
+      20 dB). When the drop exceeds `max-drop`, layers are kept at a
+      fallback precision: the first of `fallback` (default `i16,f32`; `i16`
+      is 16-bit activations with 8-bit weights; also `bf16`, `w8`, ...) with
+      which keeping every layer meets the budget. The most sensitive
+      layers are kept first (each layer's output
+      noise quantized alone), the fewest that meet the budget (bisection),
+      then each kept layer that the budget does not need is released. The
+      kept layers get `qc.precision`, `qc.sensitivity` and a `qc.choice`
+      saying why; the others keep the pipeline's default. A remark gives
+      the drop before and after and names the kept layers; the module gets
+      `qc.accuracy_drop`. It is an error when every layer at every fallback
+      misses the budget.
+
     Each chosen layer gets `qc.sensitivity` (its predicted error) and
     `qc.choice`, a sentence saying what the alternatives would have cost;
     `qc-report` prints both.
@@ -434,6 +453,18 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
            "Write the Pareto front here (JSON, and an SVG plot beside it)">,
     ListOption<"candidates", "candidates", "std::string",
                "Candidate precisions (f32, bf16, i8, w8, w4, w4g32, ...)">,
+    Option<"maxDrop", "max-drop", "double", /*default=*/"0",
+           "Largest drop of `metric` against the float model (then the "
+           "fewest layers at `fallback`)">,
+    Option<"metric", "metric", "std::string", /*default=*/"\"agreement\"",
+           "max-drop metric: agreement (top-1 along the first output's last "
+           "axis) or sqnr (relative output noise power)">,
+    ListOption<"fallback", "fallback", "std::string",
+               "max-drop: precisions of layers kept out of the default, in "
+               "order (default i16,f32)">,
+    Option<"quantizePipeline", "quantize-pipeline", "std::string",
+           /*default=*/"\"qc-quantize\"",
+           "max-drop: the quantization every trial runs (a pass pipeline)">,
   ];
 }
 

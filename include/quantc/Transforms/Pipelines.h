@@ -71,7 +71,34 @@ struct QuantizePipelineOptions
   Option<std::string> pareto{*this, "pareto",
                              llvm::cl::desc("Write the Pareto front (JSON and SVG)")};
 
-  bool assignsPrecision() const { return bitsPerWeight > 0 || latencyUs > 0 || maxError > 0; }
+  // Lossless int8: equalization before calibration, adjustments of the
+  // integer weights, and an accuracy budget.
+  Option<bool> equalize{*this, "equalize",
+                        llvm::cl::desc("Cross-layer equalization where it is "
+                                       "measured to help (qc-equalize)"),
+                        llvm::cl::init(true)};
+  Option<bool> biasCorrection{*this, "bias-correction",
+                              llvm::cl::desc("Correct biases for the weights' "
+                                             "expected output shift"),
+                              llvm::cl::init(false)};
+  Option<bool> roundingSearch{*this, "rounding-search",
+                              llvm::cl::desc("Learned rounding of integer weights"),
+                              llvm::cl::init(false)};
+  Option<double> maxDrop{*this, "max-drop",
+                         llvm::cl::desc("Accuracy budget: largest drop of metric"),
+                         llvm::cl::init(0)};
+  Option<std::string> metric{*this, "metric",
+                             llvm::cl::desc("Accuracy budget metric: agreement or sqnr"),
+                             llvm::cl::init("agreement")};
+  ListOption<std::string> fallback{*this, "fallback",
+                                   llvm::cl::desc("Accuracy budget: fallback precisions")};
+  ListOption<std::string> budgetData{
+      *this, "budget-data",
+      llvm::cl::desc("Accuracy budget samples (default: the calibration data)")};
+
+  bool assignsPrecision() const {
+    return bitsPerWeight > 0 || latencyUs > 0 || maxError > 0 || maxDrop > 0;
+  }
 };
 
 /// qc-simplify, qc-calibrate, (qc-assign-precision with a budget),

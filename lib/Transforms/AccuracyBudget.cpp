@@ -1,0 +1,261 @@
+//===- AccuracyBudget.cpp - fewest layers kept precise for a metric -*- C++ -*-===//
+#include "AccuracyBudget.h"
+
+#include "PrecisionRules.h"
+
+#include "quantc/Dialect/QC/TensorNames.h"
+#include "quantc/Reference/Evaluator.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <numeric>
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::qc;
+using reference::Tensor;
+
+bool qc::isBudgetMetric(StringRef metric) {
+  return metric == "agreement" || metric == "sqnr";
+}
+
+namespace {
+/// Layers without a precision of their own, in walk order (the same in a
+/// clone of the module).
+SmallVector<Operation *> budgetLayers(func::FuncOp func) {
+  SmallVector<Operation *> layers;
+  func.walk([&](Operation *op) {
+    std::optional<LayerInfo> info = getLayerInfo(op);
+    if (info && !op->hasAttr("qc.precision") &&
+        op->getOperand(info->weightOperand).getDefiningOp<ConstantOp>())
+      layers.push_back(op);
+  });
+  return layers;
+}
+
+class BudgetSearch {
+public:
+  BudgetSearch(ModuleOp module, func::FuncOp func,
+               ArrayRef<calibration::Sample> samples, const AccuracyBudget &budget)
+      : module(module), func(func), samples(samples), budget(budget),
+        layers(budgetLayers(func)) {}
+
+  LogicalResult run();
+
+private:
+  /// A precision per layer; null keeps the pipeline's default.
+  using Assignment = std::vector<PrecisionAttr>;
+
+  LogicalResult evaluateReference();
+  /// The drop of the budget's metric (or, with `noise`, the relative output
+  /// noise power) of the model quantized with `assignment`.
+  FailureOr<double> measure(const Assignment &assignment, bool noise = false);
+  double score(ArrayRef<Tensor> actual, ArrayRef<Tensor> expected, bool noise,
+               double &total);
+  Assignment keeping(ArrayRef<size_t> kept) const;
+  void annotate(ArrayRef<size_t> kept, ArrayRef<size_t> order,
+                ArrayRef<double> noise, double allDefault, double final);
+
+  ModuleOp module;
+  func::FuncOp func;
+  ArrayRef<calibration::Sample> samples;
+  const AccuracyBudget &budget;
+  SmallVector<Operation *> layers;
+  std::vector<std::vector<Tensor>> reference;
+  PrecisionAttr fallback;
+  std::string fallbackName;
+};
+
+LogicalResult BudgetSearch::evaluateReference() {
+  for (const calibration::Sample &sample : samples) {
+    FailureOr<SmallVector<Tensor>> outputs = reference::evaluateFunction(func, sample);
+    if (failed(outputs))
+      return failure();
+    reference.emplace_back(outputs->begin(), outputs->end());
+  }
+  if (budget.metric == "agreement" &&
+      (reference.empty() || reference.front().empty() ||
+       reference.front().front().getRank() == 0 ||
+       reference.front().front().getShape().back() < 2))
+    return emitError(func.getLoc(), "metric=agreement needs a first output whose "
+                                    "last dimension holds two or more class scores");
+  return success();
+}
+
+/// Adds one sample's mismatches (agreement: positions whose top-1 class
+/// differs; noise: squared error) to the result and its total (positions;
+/// signal power).
+double BudgetSearch::score(ArrayRef<Tensor> actual, ArrayRef<Tensor> expected,
+                           bool noise, double &total) {
+  if (noise) {
+    double error = 0;
+    for (auto [a, e] : llvm::zip(actual, expected))
+      for (auto [x, y] : llvm::zip(a.floats(), e.floats())) {
+        total += double(y) * y;
+        error += (double(x) - y) * (double(x) - y);
+      }
+    return error;
+  }
+  ArrayRef<float> a = actual.front().floats(), e = expected.front().floats();
+  int64_t classes = expected.front().getShape().back(), mismatches = 0;
+  for (int64_t start = 0; start + classes <= int64_t(e.size()); start += classes) {
+    auto top = [&](ArrayRef<float> v) {
+      ArrayRef<float> row = v.slice(start, classes);
+      return std::max_element(row.begin(), row.end()) - row.begin();
+    };
+    mismatches += top(a) != top(e);
+    total += 1;
+  }
+  return mismatches;
+}
+
+FailureOr<double> BudgetSearch::measure(const Assignment &assignment, bool noise) {
+  OwningOpRef<ModuleOp> trial = module.clone();
+  auto trialFunc = trial->lookupSymbol<func::FuncOp>(func.getSymName());
+  for (auto [op, precision] : llvm::zip(budgetLayers(trialFunc), assignment))
+    if (precision)
+      op->setAttr("qc.precision", precision);
+  PassManager pm(module.getContext());
+  std::string problem;
+  llvm::raw_string_ostream os(problem);
+  if (failed(parsePassPipeline(budget.quantizePipeline, pm, os)))
+    return emitError(func.getLoc(), "cannot parse the quantization pipeline '")
+           << budget.quantizePipeline << "': " << problem;
+  if (failed(pm.run(*trial)))
+    return emitError(func.getLoc(), "cannot quantize the model for the accuracy budget");
+  bool sqnr = noise || budget.metric == "sqnr";
+  double lost = 0, total = 0;
+  for (auto [sample, expected] : llvm::zip(samples, reference)) {
+    FailureOr<SmallVector<Tensor>> outputs = reference::evaluateFunction(trialFunc, sample);
+    if (failed(outputs))
+      return failure();
+    lost += score(*outputs, expected, sqnr, total);
+  }
+  return total > 0 ? lost / total : lost;
+}
+
+BudgetSearch::Assignment BudgetSearch::keeping(ArrayRef<size_t> kept) const {
+  Assignment assignment(layers.size());
+  for (size_t i : kept)
+    assignment[i] = fallback;
+  return assignment;
+}
+
+LogicalResult BudgetSearch::run() {
+  if (failed(evaluateReference()))
+    return failure();
+  FailureOr<double> allDefault = measure(keeping({}));
+  if (failed(allDefault))
+    return failure();
+  if (*allDefault <= budget.maxDrop) {
+    emitRemark(func.getLoc()) << llvm::formatv(
+        "accuracy budget: {0} drop {1:P2} with every layer at the default precision, "
+        "within {2:P2}",
+        budget.metric, *allDefault, budget.maxDrop);
+    module->setAttr("qc.accuracy_drop", Builder(module).getF64FloatAttr(*allDefault));
+    return success();
+  }
+  std::vector<size_t> all(layers.size());
+  std::iota(all.begin(), all.end(), 0);
+  // The first fallback that meets the budget with every layer kept.
+  std::string misses;
+  double met = 0;
+  for (auto [precision, name] : llvm::zip(budget.fallbacks, budget.fallbackNames)) {
+    fallback = precision;
+    fallbackName = name;
+    FailureOr<double> allKept = measure(keeping(all));
+    if (failed(allKept))
+      return failure();
+    met = *allKept;
+    if (met <= budget.maxDrop)
+      break;
+    misses += llvm::formatv("{0}{1:P2} at {2}", misses.empty() ? "" : ", ", met, name).str();
+  }
+  if (met > budget.maxDrop)
+    return emitError(func.getLoc(), llvm::formatv("no assignment keeps the {0} drop within "
+                                                  "{1:P2}; with every layer kept it is {2}",
+                                                  budget.metric, budget.maxDrop, misses)
+                                        .str());
+
+  // Sensitivity: the output noise of each layer quantized alone.
+  auto f32 = PrecisionAttr::get(module.getContext(), Float32Type::get(module.getContext()),
+                                Float32Type::get(module.getContext()), Granularity::PerChannel,
+                                Scheme::Asymmetric, 0);
+  std::vector<double> noise(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    Assignment alone(layers.size(), f32);
+    alone[i] = nullptr;
+    FailureOr<double> measured = measure(alone, /*noise=*/true);
+    if (failed(measured))
+      return failure();
+    noise[i] = *measured;
+  }
+  std::vector<size_t> order = all;
+  llvm::stable_sort(order, [&](size_t a, size_t b) { return noise[a] > noise[b]; });
+
+  // The fewest of the most sensitive layers that meet the budget (bisection;
+  // every layer kept meets it), then release what it does not need.
+  size_t fails = 0, holds = layers.size();
+  while (holds - fails > 1) {
+    size_t mid = (fails + holds) / 2;
+    FailureOr<double> measured = measure(keeping(ArrayRef(order).take_front(mid)));
+    if (failed(measured))
+      return failure();
+    if (*measured <= budget.maxDrop) {
+      holds = mid;
+      met = *measured;
+    } else {
+      fails = mid;
+    }
+  }
+  std::vector<size_t> kept(order.begin(), order.begin() + holds);
+  for (size_t candidate : llvm::reverse(std::vector<size_t>(kept))) {
+    std::vector<size_t> fewer;
+    llvm::copy_if(kept, std::back_inserter(fewer), [&](size_t i) { return i != candidate; });
+    FailureOr<double> measured = measure(keeping(fewer));
+    if (failed(measured))
+      return failure();
+    if (*measured <= budget.maxDrop) {
+      kept = std::move(fewer);
+      met = *measured;
+    }
+  }
+  annotate(kept, order, noise, *allDefault, met);
+  return success();
+}
+
+void BudgetSearch::annotate(ArrayRef<size_t> kept, ArrayRef<size_t> order,
+                            ArrayRef<double> noise, double allDefault, double final) {
+  Builder b(module.getContext());
+  std::string keptNames;
+  for (size_t i : kept) {
+    Operation *op = layers[i];
+    size_t rank = llvm::find(order, i) - order.begin() + 1;
+    op->setAttr("qc.precision", fallback);
+    op->setAttr("qc.sensitivity", b.getF64FloatAttr(noise[i]));
+    op->setAttr("qc.choice",
+                b.getStringAttr(llvm::formatv(
+                    "kept at {0} for the accuracy budget ({1} drop <= {2:P1}): "
+                    "quantized alone it adds relative output noise {3:e2}, the "
+                    "{4}. most of {5} layers",
+                    fallbackName, budget.metric, budget.maxDrop, noise[i], rank,
+                    layers.size())));
+    keptNames += (keptNames.empty() ? "" : ", ") + getNodeName(op->getLoc());
+  }
+  module->setAttr("qc.accuracy_drop", b.getF64FloatAttr(final));
+  emitRemark(func.getLoc()) << llvm::formatv(
+      "accuracy budget: {0} drop {1:P2} with every layer at the default precision, {2:P2} "
+      "with {3} of {4} layers at {5} ({6}); budget {7:P2}",
+      budget.metric, allDefault, final, kept.size(), layers.size(), fallbackName, keptNames,
+      budget.maxDrop);
+}
+} // namespace
+
+LogicalResult qc::keepWithinBudget(ModuleOp module, func::FuncOp func,
+                                   ArrayRef<calibration::Sample> samples,
+                                   const AccuracyBudget &budget) {
+  return BudgetSearch(module, func, samples, budget).run();
+}

@@ -1,0 +1,26 @@
+// Data: 8 samples of a 1x1x2x2 image, values in [-1, 1].
+// RUN: %qc_python -c "import numpy as n; n.savez('%t.npz', x=n.linspace(-1, 1, 32, dtype=n.float32).reshape(8, 1, 1, 2, 2))"
+// RUN: quant-opt %s --pass-pipeline="builtin.module(func.func(qc-equalize{data=%t.npz}))" --verify-diagnostics | FileCheck %s
+// RUN: not quant-opt %s --pass-pipeline="builtin.module(func.func(qc-equalize{data=%t.missing.npz}))" 2>&1 | FileCheck %s --check-prefix=MISSING
+
+// Rule (with data): the weights alone look balanced (data-free scales are
+// all 1), but the first layer's bias makes the middle channels' ranges 1
+// and 100, so one 8-bit scale leaves channel 0 about 2 levels. Of the
+// candidates, meeting the middle ranges with the second layer's weight
+// ranges (s = sqrt([1, 100] / [1, 1]) = [1, 10]) predicts the least noise:
+// the first layer's row 1 and bias are divided by 10, the second layer's
+// weights reading channel 1 multiplied by 10.
+// CHECK-DAG: qc.constant dense<[{{\[\[\[}}1.000000e+00]]], {{\[\[\[}}1.000000e-01]]]]> : tensor<2x1x1x1xf32>
+// CHECK-DAG: qc.constant dense<[0.000000e+00, 9.89999961]> : tensor<2xf32>
+// CHECK-DAG: qc.constant dense<[{{\[\[\[}}1.000000e+00]]], {{\[\[\[}}1.000000e+01]]]]> : tensor<2x1x1x1xf32>
+// MISSING: error: {{.*}}missing.npz
+// expected-remark @below {{cross-layer equalization: 1 of 1 layer pairs rescaled}}
+func.func @main(%x: tensor<1x1x2x2xf32>) -> tensor<1x2x2x2xf32> {
+  %w1 = qc.constant dense<1.0> : tensor<2x1x1x1xf32>
+  %b1 = qc.constant dense<[0.0, 99.0]> : tensor<2xf32>
+  %w2 = qc.constant dense<1.0> : tensor<2x1x1x1xf32>
+  %y = qc.conv %x, %w1, %b1 {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : (tensor<1x1x2x2xf32>, tensor<2x1x1x1xf32>, tensor<2xf32>) -> tensor<1x2x2x2xf32>
+  // expected-remark @below {{equalized with qc.conv (middle and weight ranges): predicted quantization noise -0.6 dB}}
+  %z = qc.conv %y, %w2 {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, group = 2} : (tensor<1x2x2x2xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x2x2xf32>
+  return %z : tensor<1x2x2x2xf32>
+}
