@@ -118,6 +118,10 @@ FailureOr<double> BudgetSearch::measure(const Assignment &assignment, bool noise
   for (auto [op, precision] : llvm::zip(budgetLayers(trialFunc), assignment))
     if (precision)
       op->setAttr("qc.precision", precision);
+  // The trials' own remarks (rounding search, ...) are not the pass's.
+  ScopedDiagnosticHandler quiet(module.getContext(), [](Diagnostic &diag) {
+    return success(diag.getSeverity() == DiagnosticSeverity::Remark);
+  });
   PassManager pm(module.getContext());
   std::string problem;
   llvm::raw_string_ostream os(problem);
@@ -243,7 +247,9 @@ void BudgetSearch::annotate(ArrayRef<size_t> kept, ArrayRef<size_t> order,
                     "{4}. most of {5} layers",
                     fallbackName, budget.metric, budget.maxDrop, noise[i], rank,
                     layers.size())));
-    keptNames += (keptNames.empty() ? "" : ", ") + getNodeName(op->getLoc());
+    std::string name = getNodeName(op->getLoc());
+    keptNames += (keptNames.empty() ? "" : ", ") +
+                 (name.empty() ? op->getName().getStringRef().str() : name);
   }
   module->setAttr("qc.accuracy_drop", b.getF64FloatAttr(final));
   emitRemark(func.getLoc()) << llvm::formatv(

@@ -16,6 +16,9 @@
 #include "WeightAdjustment.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
@@ -158,11 +161,117 @@ std::vector<double> meetingScales(ArrayRef<double> a, ArrayRef<double> b) {
   return scales;
 }
 
+/// How the scales of a function's pairs are chosen.
+enum class Method { None, Weights, Noise };
+
+StringRef methodName(Method method) {
+  return method == Method::None ? "none" : method == Method::Weights ? "weights" : "noise";
+}
+
 struct EqualizePass : quantc::impl::QCEqualizeBase<EqualizePass> {
   using Base::Base;
 
   void runOnOperation() override {
-    func::FuncOp func = getOperation();
+    ModuleOp module = getOperation();
+    if (method != "weights" && method != "noise" && method != "auto") {
+      emitError(module.getLoc(), "qc-equalize: unknown method '")
+          << method << "' (weights, noise or auto)";
+      return signalPassFailure();
+    }
+    if (method != "weights" && data.empty()) {
+      emitError(module.getLoc(), "qc-equalize: method=") << method << " needs data=";
+      return signalPassFailure();
+    }
+    for (auto func : llvm::to_vector(module.getOps<func::FuncOp>()))
+      if (failed(equalizeFunction(module, func)))
+        return signalPassFailure();
+  }
+
+  LogicalResult equalizeFunction(ModuleOp module, func::FuncOp func) {
+    std::vector<calibration::Sample> samples;
+    if (!data.empty()) {
+      llvm::Expected<std::vector<calibration::Sample>> loaded =
+          calibration::loadCalibrationSet(func, data, maxSamples);
+      if (!loaded)
+        return emitError(func.getLoc(), toString(loaded.takeError()));
+      samples = std::move(*loaded);
+    }
+    Method chosen = method == "weights" ? Method::Weights : Method::Noise;
+    if (method == "auto") {
+      FailureOr<Method> measured = chooseMethod(module, func, samples);
+      if (failed(measured))
+        return failure();
+      chosen = *measured;
+    }
+    FailureOr<std::pair<int64_t, size_t>> counts = equalize(func, chosen, samples);
+    if (failed(counts))
+      return failure();
+    if (counts->second)
+      emitRemark(func.getLoc()) << "cross-layer equalization: " << counts->first << " of "
+                                << counts->second << " layer pairs rescaled";
+    return success();
+  }
+
+  /// method=auto: equalizes copies of the module each way (or not at all),
+  /// quantizes them with the pipeline and keeps the way of least output
+  /// noise against the float model on the samples.
+  FailureOr<Method> chooseMethod(ModuleOp module, func::FuncOp func,
+                                 ArrayRef<calibration::Sample> samples) {
+    std::vector<SmallVector<Tensor>> reference;
+    for (const calibration::Sample &sample : samples) {
+      FailureOr<SmallVector<Tensor>> outputs = reference::evaluateFunction(func, sample);
+      if (failed(outputs))
+        return failure();
+      reference.push_back(std::move(*outputs));
+    }
+    std::string pipeline = quantizePipeline;
+    if (pipeline.empty())
+      pipeline = "qc-calibrate{data=" + llvm::join(data, ",") + "},qc-quantize";
+    std::optional<std::pair<Method, double>> best;
+    std::string measuredText;
+    for (Method candidate : {Method::None, Method::Weights, Method::Noise}) {
+      OwningOpRef<ModuleOp> trial = module.clone();
+      auto trialFunc = trial->lookupSymbol<func::FuncOp>(func.getSymName());
+      // The trials' own remarks are not the pass's.
+      ScopedDiagnosticHandler quiet(&getContext(), [](Diagnostic &diag) {
+        return success(diag.getSeverity() == DiagnosticSeverity::Remark);
+      });
+      PassManager pm(&getContext());
+      std::string problem;
+      llvm::raw_string_ostream os(problem);
+      if (failed(parsePassPipeline(pipeline, pm, os)))
+        return emitError(func.getLoc(), "qc-equalize: cannot parse quantize-pipeline '")
+               << pipeline << "': " << problem;
+      if (failed(equalize(trialFunc, candidate, samples)) || failed(pm.run(*trial)))
+        return failure();
+      double signal = 0, noise = 0;
+      for (auto [sample, expected] : llvm::zip(samples, reference)) {
+        FailureOr<SmallVector<Tensor>> outputs = reference::evaluateFunction(trialFunc, sample);
+        if (failed(outputs))
+          return failure();
+        for (auto [actual, want] : llvm::zip(*outputs, expected))
+          for (auto [a, e] : llvm::zip(actual.floats(), want.floats())) {
+            signal += double(e) * e;
+            noise += (double(a) - e) * (double(a) - e);
+          }
+      }
+      double relative = signal > 0 ? noise / signal : noise;
+      measuredText += llvm::formatv("{0}{1} {2:e2}", measuredText.empty() ? "" : ", ",
+                                    methodName(candidate), relative)
+                          .str();
+      if (!best || relative < best->second)
+        best = {candidate, relative};
+    }
+    emitRemark(func.getLoc()) << "cross-layer equalization: chose " << methodName(best->first)
+                              << " by the quantized model's relative output noise ("
+                              << measuredText << ")";
+    return best->first;
+  }
+
+  /// Equalizes the pairs of `func` by `how`; returns how many pairs were
+  /// rescaled and how many there are.
+  FailureOr<std::pair<int64_t, size_t>> equalize(func::FuncOp func, Method how,
+                                                  ArrayRef<calibration::Sample> samples) {
     std::deque<LayerWeights> layers;
     DenseMap<Operation *, LayerWeights *> byOp;
     auto layerOf = [&](Operation *op) -> LayerWeights * {
@@ -179,16 +288,16 @@ struct EqualizePass : quantc::impl::QCEqualizeBase<EqualizePass> {
       if (std::optional<Pair> pair = matchPair(op, layerOf))
         pairs.push_back(std::move(*pair));
     });
-    if (pairs.empty())
-      return;
-    if (!data.empty() && failed(measure(func, pairs)))
-      return signalPassFailure();
-    int64_t equalized = data.empty() ? equalizeWeightRanges(pairs) : equalizeByNoise(pairs);
+    if (pairs.empty() || how == Method::None)
+      return std::make_pair(int64_t(0), pairs.size());
+    if (how == Method::Noise && failed(measure(func, pairs, samples)))
+      return failure();
+    int64_t equalized =
+        how == Method::Weights ? equalizeWeightRanges(pairs) : equalizeByNoise(pairs);
     for (LayerWeights &layer : layers)
       if (layer.changed)
         writeBack(layer);
-    emitRemark(func.getLoc()) << "cross-layer equalization: " << equalized << " of "
-                              << pairs.size() << " layer pairs rescaled";
+    return std::make_pair(equalized, pairs.size());
   }
 
   /// The layer's constant weight (and bias) when it has weight rows.
@@ -238,11 +347,8 @@ struct EqualizePass : quantc::impl::QCEqualizeBase<EqualizePass> {
   }
 
   /// Per-channel low, high and mean square of every pair's middle tensor.
-  LogicalResult measure(func::FuncOp func, MutableArrayRef<Pair> pairs) {
-    llvm::Expected<std::vector<calibration::Sample>> samples =
-        calibration::loadCalibrationSet(func, data, maxSamples);
-    if (!samples)
-      return emitError(func.getLoc(), toString(samples.takeError()));
+  LogicalResult measure(func::FuncOp func, MutableArrayRef<Pair> pairs,
+                        ArrayRef<calibration::Sample> samples) {
     DenseMap<Value, Pair *> byValue;
     for (Pair &pair : pairs) {
       byValue[pair.between] = &pair;
@@ -270,7 +376,7 @@ struct EqualizePass : quantc::impl::QCEqualizeBase<EqualizePass> {
       }
       st.count += t.getNumElements() / pair->channels;
     };
-    for (const calibration::Sample &sample : *samples)
+    for (const calibration::Sample &sample : samples)
       if (failed(reference::evaluateFunction(func, sample, observe)))
         return failure();
     for (Pair &pair : pairs)

@@ -29,9 +29,20 @@ void quantc::buildQuantizePipeline(OpPassManager &pm,
                                    const QuantizePipelineOptions &options) {
   pm.addPass(createQCSimplify());
   if (options.equalize && !options.data.empty()) {
+    // Measured against quantizing the way the model will be.
     QCEqualizeOptions equalize;
+    equalize.method = "auto";
     equalize.data.assign(options.data.begin(), options.data.end());
-    pm.addNestedPass<func::FuncOp>(createQCEqualize(equalize));
+    QCCalibrateOptions calibrate;
+    calibrate.data.assign(options.data.begin(), options.data.end());
+    calibrate.estimator = options.estimator;
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    createQCCalibrate(calibrate)->printAsTextualPipeline(os);
+    os << ",";
+    createQuantize(options)->printAsTextualPipeline(os);
+    equalize.quantizePipeline = text;
+    pm.addPass(createQCEqualize(equalize));
   }
   QCCalibrateOptions calibrate;
   calibrate.data.assign(options.data.begin(), options.data.end());

@@ -1,7 +1,7 @@
 // Data: 32 samples of x = [a, b], both uniform in [-1, 1].
 // RUN: %qc_python -c "import numpy as n; n.savez('%t.npz', x=n.random.default_rng(0).uniform(-1, 1, (32, 1, 2)).astype(n.float32))"
 // RUN: quant-opt %s --qc-calibrate="data=%t.npz" --qc-assign-precision="data=%t.npz max-drop=0.001 metric=sqnr" --verify-diagnostics | FileCheck %s
-// RUN: not quant-opt %s --qc-calibrate="data=%t.npz" --qc-assign-precision="data=%t.npz max-drop=0.001 metric=sqnr fallback=w8" 2>&1 | FileCheck %s --check-prefix=MISS
+// RUN: not quant-opt %s --qc-calibrate="data=%t.npz" --qc-assign-precision="data=%t.npz max-drop=0.000001 metric=sqnr fallback=i16" 2>&1 | FileCheck %s --check-prefix=MISS
 // RUN: not quant-opt %s --qc-calibrate="data=%t.npz" --qc-assign-precision="data=%t.npz max-drop=0.01 metric=top5" 2>&1 | FileCheck %s --check-prefix=METRIC
 // RUN: not quant-opt %s --qc-calibrate="data=%t.npz" --qc-assign-precision="data=%t.npz max-drop=0.01" 2>&1 | FileCheck %s --check-prefix=CLASSES
 
@@ -16,7 +16,7 @@
 // CHECK: qc.gemm
 // CHECK-NOT: qc.precision
 // CHECK: return
-// MISS: error: no assignment keeps the sqnr drop within 0.10%; with every layer kept it is {{.*}}% at w8
+// MISS: error: no assignment keeps the sqnr drop within 0.00%; with every layer kept it is 0.02% at i16
 // METRIC: error: unknown metric 'top5' (agreement or sqnr)
 // CLASSES: error: metric=agreement needs a first output whose last dimension holds two or more class scores
 // expected-remark @below {{accuracy budget: sqnr drop}}

@@ -1,7 +1,9 @@
 // Data: 8 samples of a 1x1x2x2 image, values in [-1, 1].
 // RUN: %qc_python -c "import numpy as n; n.savez('%t.npz', x=n.linspace(-1, 1, 32, dtype=n.float32).reshape(8, 1, 1, 2, 2))"
-// RUN: quant-opt %s --pass-pipeline="builtin.module(func.func(qc-equalize{data=%t.npz}))" --verify-diagnostics | FileCheck %s
-// RUN: not quant-opt %s --pass-pipeline="builtin.module(func.func(qc-equalize{data=%t.missing.npz}))" 2>&1 | FileCheck %s --check-prefix=MISSING
+// RUN: quant-opt %s --pass-pipeline="builtin.module(qc-equalize{method=noise data=%t.npz})" --verify-diagnostics | FileCheck %s
+// RUN: quant-opt %s --pass-pipeline="builtin.module(qc-equalize{method=auto data=%t.npz})" 2>&1 | FileCheck %s --check-prefix=AUTO
+// RUN: not quant-opt %s --pass-pipeline="builtin.module(qc-equalize{method=noise})" 2>&1 | FileCheck %s --check-prefix=NODATA
+// RUN: not quant-opt %s --pass-pipeline="builtin.module(qc-equalize{method=noise data=%t.missing.npz})" 2>&1 | FileCheck %s --check-prefix=MISSING
 
 // Rule (with data): the weights alone look balanced (data-free scales are
 // all 1), but the first layer's bias makes the middle channels' ranges 1
@@ -13,6 +15,12 @@
 // CHECK-DAG: qc.constant dense<[{{\[\[\[}}1.000000e+00]]], {{\[\[\[}}1.000000e-01]]]]> : tensor<2x1x1x1xf32>
 // CHECK-DAG: qc.constant dense<[0.000000e+00, 9.89999961]> : tensor<2xf32>
 // CHECK-DAG: qc.constant dense<[{{\[\[\[}}1.000000e+00]]], {{\[\[\[}}1.000000e+01]]]]> : tensor<2x1x1x1xf32>
+// Rule (auto): quantized and measured, that prediction does not hold up on
+// this model (8-bit asymmetric ranges cover [98, 100] well enough), so auto
+// keeps the pair as it is.
+// AUTO: remark: cross-layer equalization: chose none by the quantized model's relative output noise (none {{.*}}, weights {{.*}}, noise {{.*}})
+// AUTO: remark: cross-layer equalization: 0 of 1 layer pairs rescaled
+// NODATA: error: qc-equalize: method=noise needs data=
 // MISSING: error: {{.*}}missing.npz
 // expected-remark @below {{cross-layer equalization: 1 of 1 layer pairs rescaled}}
 func.func @main(%x: tensor<1x1x2x2xf32>) -> tensor<1x2x2x2xf32> {

@@ -1,5 +1,5 @@
-// RUN: quant-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(qc-equalize))" --verify-diagnostics | FileCheck %s
-// RUN: quant-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(qc-equalize))" --mlir-print-op-generic | quant-opt --split-input-file | FileCheck %s --check-prefix=ROUNDTRIP
+// RUN: quant-opt %s --split-input-file --pass-pipeline="builtin.module(qc-equalize)" --verify-diagnostics | FileCheck %s
+// RUN: quant-opt %s --split-input-file --pass-pipeline="builtin.module(qc-equalize)" --mlir-print-op-generic | quant-opt --split-input-file | FileCheck %s --check-prefix=ROUNDTRIP
 
 // Rule (data-free): row c of the first layer has range r1 = [4, 1], the
 // second layer's weights reading channel c have r2 = [1, 4]; s = sqrt(r1/r2)

@@ -66,7 +66,7 @@ def QCCalibrate : Pass<"qc-calibrate", "::mlir::ModuleOp"> {
   ];
 }
 
-def QCEqualize : Pass<"qc-equalize", "::mlir::func::FuncOp"> {
+def QCEqualize : Pass<"qc-equalize", "::mlir::ModuleOp"> {
   let summary = "Cross-layer equalization of consecutive layers' channels";
   let description = [{
     Finds pairs of layers (conv to conv, or matmul/gemm to matmul/gemm,
@@ -78,12 +78,14 @@ def QCEqualize : Pass<"qc-equalize", "::mlir::func::FuncOp"> {
     (up to float rounding), and changes how well the pair quantizes. Depthwise
     layers take part like any other (their groups are respected).
 
-    - Without `data` (Nagel et al., "Data-Free Quantization", 2019):
+    `method` chooses the scales:
+
+    - `weights` (the default; Nagel et al., "Data-Free Quantization", 2019):
       `s_c = sqrt(r1_c / r2_c)` with `r1_c` the range of the first layer's
       row `c` and `r2_c` that of the second layer's weights reading `c`, so
       both become `sqrt(r1_c r2_c)`; repeated over all pairs (chains share
       layers) until the scales settle or `max-rounds`.
-    - With `data` (calibration samples): the tensor between the layers is
+    - `noise` (needs `data`, calibration samples): the tensor between the layers is
       measured per channel (range and mean square), and for each pair the
       pass predicts the quantization noise at the second layer's output
       (8-bit rounding of the middle tensor with one scale, and of the
@@ -93,16 +95,27 @@ def QCEqualize : Pass<"qc-equalize", "::mlir::func::FuncOp"> {
       ranges meet the second layer's weight ranges. The best candidate is
       applied only when it predicts at least 5 % less noise than the pair
       as it is, so the pass changes only the pairs it measures to gain.
+    - `auto` (needs `data`): equalizes copies of the model not at all, by
+      `weights` and by `noise`, quantizes each with `quantize-pipeline`
+      (default `qc-calibrate{data=...},qc-quantize`) and keeps the one whose
+      outputs are closest to the float model's on the data (relative noise
+      power). A remark gives the three measurements. This is what
+      `quantc` runs by default with `--calib`.
 
     Run it on the float model after `qc-simplify` (BatchNorm folded) and
     before `qc-calibrate`. A remark says how many pairs were rescaled.
   }];
   let dependentDialects = ["::quantc::qc::QCDialect"];
   let options = [
+    Option<"method", "method", "std::string", /*default=*/"\"weights\"",
+           "weights (data-free), noise (predicted noise) or auto (measured)">,
     ListOption<"data", "data", "std::string",
-               "Calibration .npz files or directories (measured choice)">,
+               "Calibration .npz files or directories (noise, auto)">,
     Option<"maxSamples", "max-samples", "int64_t", /*default=*/"16",
            "Samples measured">,
+    Option<"quantizePipeline", "quantize-pipeline", "std::string", /*default=*/"\"\"",
+           "auto: how each candidate is quantized (a pass pipeline on the "
+           "module)">,
     Option<"maxRounds", "max-rounds", "int64_t", /*default=*/"16",
            "Passes over all pairs">,
   ];
