@@ -5,18 +5,28 @@
 
 #include "quantc/Dialect/QC/TensorNames.h"
 #include "quantc/Reference/Evaluator.h"
+#include "quantc/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <mutex>
 #include <numeric>
 
 using namespace mlir;
 using namespace quantc;
 using namespace quantc::qc;
 using reference::Tensor;
+
+LogicalResult qc::parseQuantizePipeline(StringRef text, OpPassManager &pm,
+                                        std::string &problem) {
+  static std::once_flag registered;
+  std::call_once(registered, [] { registerQCPasses(); });
+  llvm::raw_string_ostream os(problem);
+  return parsePassPipeline(text, pm, os);
+}
 
 bool qc::isBudgetMetric(StringRef metric) {
   return metric == "agreement" || metric == "sqnr";
@@ -124,8 +134,7 @@ FailureOr<double> BudgetSearch::measure(const Assignment &assignment, bool noise
   });
   PassManager pm(module.getContext());
   std::string problem;
-  llvm::raw_string_ostream os(problem);
-  if (failed(parsePassPipeline(budget.quantizePipeline, pm, os)))
+  if (failed(parseQuantizePipeline(budget.quantizePipeline, pm, problem)))
     return emitError(func.getLoc(), "cannot parse the quantization pipeline '")
            << budget.quantizePipeline << "': " << problem;
   if (failed(pm.run(*trial)))
@@ -242,7 +251,7 @@ void BudgetSearch::annotate(ArrayRef<size_t> kept, ArrayRef<size_t> order,
     op->setAttr("qc.sensitivity", b.getF64FloatAttr(noise[i]));
     op->setAttr("qc.choice",
                 b.getStringAttr(llvm::formatv(
-                    "kept at {0} for the accuracy budget ({1} drop <= {2:P1}): "
+                    "kept at {0} for the accuracy budget ({1} drop <= {2:P2}): "
                     "quantized alone it adds relative output noise {3:e2}, the "
                     "{4}. most of {5} layers",
                     fallbackName, budget.metric, budget.maxDrop, noise[i], rank,

@@ -15,6 +15,7 @@
 #include "quantc/Dialect/QC/QCOps.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
 
 #include <string>
 
@@ -35,6 +36,11 @@ struct AccuracyBudget {
   /// The quantization pipeline every trial runs (textual, on the module).
   std::string quantizePipeline;
 };
+
+/// Parses a pipeline of quantc transforms (registering them first, once,
+/// for tools that do not) into `pm`; sets `problem` on failure.
+llvm::LogicalResult parseQuantizePipeline(llvm::StringRef text, mlir::OpPassManager &pm,
+                                          std::string &problem);
 
 /// Whether `metric` is one the budget knows.
 bool isBudgetMetric(llvm::StringRef metric);

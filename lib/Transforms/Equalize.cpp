@@ -13,6 +13,7 @@
 #include "quantc/Reference/Evaluator.h"
 #include "quantc/Transforms/Passes.h"
 
+#include "AccuracyBudget.h"
 #include "WeightAdjustment.h"
 
 #include "mlir/IR/Builders.h"
@@ -151,14 +152,23 @@ std::string layerName(Operation *op) {
   return name.empty() ? op->getName().getStringRef().str() : name;
 }
 
+/// `scales` rounded to powers of two, so that dividing and multiplying the
+/// weights by them is exact in float: the equalized model computes exactly
+/// what the original does (a ratio within sqrt(2) of the ideal costs little).
+std::vector<double> powersOfTwo(std::vector<double> scales) {
+  for (double &s : scales)
+    s = std::exp2(std::round(std::log2(s)));
+  return scales;
+}
+
 /// Scales that make two per-channel ranges meet: s_c = sqrt(a_c / b_c),
-/// 1 where either is zero.
+/// 1 where either is zero; powers of two.
 std::vector<double> meetingScales(ArrayRef<double> a, ArrayRef<double> b) {
   std::vector<double> scales(a.size(), 1.0);
   for (size_t c = 0; c < a.size(); ++c)
     if (a[c] > 0 && b[c] > 0)
       scales[c] = std::sqrt(a[c] / b[c]);
-  return scales;
+  return powersOfTwo(std::move(scales));
 }
 
 /// How the scales of a function's pairs are chosen.
@@ -238,8 +248,7 @@ struct EqualizePass : quantc::impl::QCEqualizeBase<EqualizePass> {
       });
       PassManager pm(&getContext());
       std::string problem;
-      llvm::raw_string_ostream os(problem);
-      if (failed(parsePassPipeline(pipeline, pm, os)))
+      if (failed(parseQuantizePipeline(pipeline, pm, problem)))
         return emitError(func.getLoc(), "qc-equalize: cannot parse quantize-pipeline '")
                << pipeline << "': " << problem;
       if (failed(equalize(trialFunc, candidate, samples)) || failed(pm.run(*trial)))
@@ -434,7 +443,7 @@ struct EqualizePass : quantc::impl::QCEqualizeBase<EqualizePass> {
         for (int64_t c = 0; c < pair.channels; ++c)
           flat[c] = std::max(middleRanges[c], 1e-3 * largest) / std::max(largest, 1e-30);
         std::vector<double> candidates[] = {meetingScales(firstRanges, secondRanges),
-                                            flat,
+                                            powersOfTwo(flat),
                                             meetingScales(middleRanges, secondRanges)};
         static constexpr const char *kNames[] = {"weight ranges", "middle ranges",
                                                  "middle and weight ranges"};

@@ -11,7 +11,7 @@
 // relative noise 0.001; the second layer stays at the default, and the
 // first carries why.
 // CHECK: module attributes {qc.accuracy_drop =
-// CHECK: qc.gemm %arg0, {{.*}}qc.choice = "kept at i16 for the accuracy budget (sqnr drop <= 0.1%)
+// CHECK: qc.gemm %arg0, {{.*}}qc.choice = "kept at i16 for the accuracy budget (sqnr drop <= 0.10%)
 // CHECK-SAME: qc.precision = #qc.precision<activation = i16, weight = i8
 // CHECK: qc.gemm
 // CHECK-NOT: qc.precision

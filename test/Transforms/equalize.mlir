@@ -46,12 +46,14 @@ func.func @depthwise_second(%x: tensor<1x1x4x4xf32>) -> tensor<1x2x4x4xf32> {
 // -----
 
 // Rule: gemm to gemm pairs along the columns of the first (its transposed
-// weight's rows) and the rows of the second (r1 = [9, 1], r2 = [1, 1]:
-// s = [3, 1]); the first gemm's C is its bias.
+// weight's rows) and the rows of the second (r1 = [9, 1], r2 = [1, 1]):
+// sqrt(9) = 3 rounds to the power of two 4, which keeps the rescaling exact;
+// the first gemm's C is its bias. The next round (ranges 2.25 and 4) wants
+// 0.75, which rounds to 1: done.
 // CHECK-LABEL: func.func @gemm_relu_gemm
-// CHECK-DAG: qc.constant dense<{{\[\[}}3.000000e+00], [1.000000e+00]]> : tensor<2x1xf32>
-// CHECK-DAG: qc.constant dense<[2.000000e+00, 1.000000e+00]> : tensor<2xf32>
-// CHECK-DAG: qc.constant dense<{{\[\[}}3.000000e+00], [1.000000e+00]]> : tensor<2x1xf32>
+// CHECK-DAG: qc.constant dense<{{\[\[}}2.250000e+00], [1.000000e+00]]> : tensor<2x1xf32>
+// CHECK-DAG: qc.constant dense<[1.500000e+00, 1.000000e+00]> : tensor<2xf32>
+// CHECK-DAG: qc.constant dense<{{\[\[}}4.000000e+00], [1.000000e+00]]> : tensor<2x1xf32>
 // expected-remark @below {{1 of 1 layer pairs rescaled}}
 func.func @gemm_relu_gemm(%x: tensor<3x1xf32>) -> tensor<3x1xf32> {
   %w1 = qc.constant dense<[[9.0], [1.0]]> : tensor<2x1xf32>

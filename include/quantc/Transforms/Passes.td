@@ -74,16 +74,19 @@ def QCEqualize : Pass<"qc-equalize", "::mlir::ModuleOp"> {
     directly or through one positively homogeneous function (`qc.relu`,
     `qc.leaky_relu`, `qc.prelu`). Dividing output channel `c` of the first
     layer (its weights and bias) by `s_c > 0` and multiplying the second
-    layer's weights that read channel `c` by `s_c` computes the same model
-    (up to float rounding), and changes how well the pair quantizes. Depthwise
+    layer's weights that read channel `c` by `s_c` computes the same model,
+    exactly: every `s_c` is a power of two, so the rescaled weights and
+    biases keep their significands. It changes how well the pair quantizes.
+    Depthwise
     layers take part like any other (their groups are respected).
 
     `method` chooses the scales:
 
     - `weights` (the default; Nagel et al., "Data-Free Quantization", 2019):
-      `s_c = sqrt(r1_c / r2_c)` with `r1_c` the range of the first layer's
-      row `c` and `r2_c` that of the second layer's weights reading `c`, so
-      both become `sqrt(r1_c r2_c)`; repeated over all pairs (chains share
+      `s_c = sqrt(r1_c / r2_c)` (to the nearest power of two) with `r1_c`
+      the range of the first layer's row `c` and `r2_c` that of the second
+      layer's weights reading `c`, so both become about `sqrt(r1_c r2_c)`;
+      repeated over all pairs (chains share
       layers) until the scales settle or `max-rounds`.
     - `noise` (needs `data`, calibration samples): the tensor between the layers is
       measured per channel (range and mean square), and for each pair the
