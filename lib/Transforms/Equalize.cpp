@@ -208,6 +208,10 @@ struct EqualizePass : quantc::impl::QCEqualizeBase<EqualizePass> {
     }
     Method chosen = method == "weights" ? Method::Weights : Method::Noise;
     if (method == "auto") {
+      // Trials only where there are pairs to rescale.
+      FailureOr<std::pair<int64_t, size_t>> found = equalize(func, Method::None, samples);
+      if (failed(found) || found->second == 0)
+        return success(succeeded(found));
       FailureOr<Method> measured = chooseMethod(module, func, samples);
       if (failed(measured))
         return failure();
