@@ -3,8 +3,12 @@ import os
 import pathlib
 import shutil
 import subprocess
+import json
 import tempfile
 
+import numpy as np
+
+from . import budget
 from .runtime import Model
 
 
@@ -26,20 +30,56 @@ def find_tool(name):
                             "build or install directory")
 
 
+def _shape_args(input_shapes):
+    return [f"--input-shape={name}=" + "x".join(str(d) for d in shape)
+            for name, shape in (input_shapes or {}).items()]
+
+
+def _calibration_paths(calibration):
+    return calibration if isinstance(calibration, (list, tuple)) else [calibration]
+
+
 def _quantization_args(calibration, input_shapes, activation, weight, scope,
                        estimator, overrides):
-    args = []
-    for name, shape in (input_shapes or {}).items():
-        args += ["--input-shape", f"{name}=" + "x".join(str(d) for d in shape)]
+    args = _shape_args(input_shapes)
     if calibration is not None:
-        paths = calibration if isinstance(calibration, (list, tuple)) else [calibration]
-        for path in paths:
+        for path in _calibration_paths(calibration):
             args += ["--calib", str(path)]
         args += ["--activation", activation, "--weight", weight, "--scope", scope,
                  "--estimator", estimator]
         if overrides:
             args += ["--overrides", str(overrides)]
     return args
+
+
+def _budget_args(workdir, onnx_path, calibration, input_shapes, activation, weight,
+                 scope, estimator, adjustments, max_drop, metric, fallback, budget_data):
+    """quantc options for an accuracy budget; a callable metric runs the
+    search here (budget.py) and becomes an override file."""
+    if budget_data is not None and not isinstance(budget_data, (str, pathlib.Path)):
+        path = pathlib.Path(workdir) / "budget.npz"
+        np.savez(path, **budget_data)
+        budget_data = path
+    if not callable(metric):
+        args = ["--max-drop", str(max_drop), "--metric", metric]
+        if fallback:
+            args += ["--fallback", ",".join(fallback)]
+        if budget_data is not None:
+            args += ["--budget-data", str(budget_data)]
+        return args, None
+    if budget_data is None:
+        raise ValueError("a metric function needs budget_data (the inputs it scores)")
+    with np.load(budget_data) as data:
+        inputs = {k: data[k] for k in data.files}
+    pipeline = " ".join([f"activation={activation} weight={weight} scope={scope}",
+                         f"estimator={estimator}", *adjustments])
+    rules, report = budget.keep_within_budget(
+        find_tool, onnx_path, _calibration_paths(calibration), inputs, metric, max_drop,
+        _shape_args(input_shapes), pipeline, (activation, weight),
+        tuple(fallback or ("i16", "f32")))
+    overrides = pathlib.Path(workdir) / "budget-overrides.json"
+    overrides.write_text(json.dumps({"rules": rules}))
+    return ["--overrides", str(overrides)], report
 
 
 def _run_quantc(args):
@@ -53,7 +93,9 @@ def compile(onnx_path, calibration=None, target="cpu", target_cpu="host",
             output=None, input_shapes=None, activation="i8", weight="i8",
             scope="all", estimator="minmax", overrides=None,
             rounding="half_to_even", threads=1, gpu_arch="sm_80", load=True,
-            float_mode="exact"):
+            float_mode="exact", equalize=True, bias_correction=False,
+            rounding_search=False, max_drop=None, metric="agreement", fallback=None,
+            budget_data=None):
     """Compiles `onnx_path` and returns the loaded Model.
 
     target: "cpu" (target_cpu picks the instruction set) or "cuda"
@@ -70,6 +112,19 @@ def compile(onnx_path, calibration=None, target="cpu", target_cpu="host",
     output: where the library goes (default: a temporary directory that
         lives as long as the returned Model).
     input_shapes: {"input": (1, 3, 224, 224)} for inputs with dynamic dims.
+
+    With calibration, int8 accuracy techniques (docs/README.md, "Lossless
+    int8"): equalize (cross-layer equalization where measured to help, on by
+    default), bias_correction, rounding_search (learned rounding), and an
+    accuracy budget: max_drop keeps the fewest layers at a fallback
+    precision (fallback, default ("i16", "f32")) so that metric drops at most
+    that much on budget_data (an .npz path or {input: stacked samples};
+    default: the calibration data). metric is "agreement" (top-1, as a
+    fraction: 0.01 is 1 %), "sqnr" (relative output noise power), or a
+    function scoring a list of output arrays (one per model output, samples
+    stacked), higher is better, with max_drop in its units; the search then
+    runs here (quantc.budget) and the returned Model's `budget` says which
+    layers were kept and why.
     """
     if target not in ("cpu", "cuda"):
         raise ValueError(f"unsupported target '{target}' (cpu, cuda)")
@@ -82,17 +137,43 @@ def compile(onnx_path, calibration=None, target="cpu", target_cpu="host",
     args = [onnx_path, "-o", output, "--target", target, "--target-cpu", target_cpu,
             *_quantization_args(calibration, input_shapes, activation, weight, scope,
                                 estimator, overrides)]
+    report, scratch = None, None
+    if calibration is not None:
+        adjustments = [f"equalize={'true' if equalize else 'false'}"]
+        if bias_correction:
+            adjustments.append("bias-correction=true")
+        if rounding_search:
+            adjustments.append("rounding-search=true")
+        args += [f"--equalize={'true' if equalize else 'false'}",
+                 *(["--bias-correction"] if bias_correction else []),
+                 *(["--rounding-search"] if rounding_search else [])]
+        if max_drop is not None:
+            if overrides and callable(metric):
+                raise ValueError("a metric function writes its own overrides; "
+                                 "drop overrides= or use metric='agreement'/'sqnr'")
+            scratch = tempfile.TemporaryDirectory(prefix="quantc-budget-")
+            extra, report = _budget_args(scratch.name, onnx_path, calibration, input_shapes,
+                                         activation, weight, scope, estimator, adjustments,
+                                         max_drop, metric, fallback, budget_data)
+            args += extra
+    elif max_drop is not None:
+        raise ValueError("max_drop needs calibration data")
     if target == "cuda":
         args += ["--gpu-arch", gpu_arch]
     if float_mode != "exact":
         args += ["--float-mode", float_mode]
     if calibration is not None:
         args += ["--rounding", rounding]
-    _run_quantc(args)
+    try:
+        _run_quantc(args)
+    finally:
+        if scratch:
+            scratch.cleanup()
     if not load:
         return pathlib.Path(output)
     model = Model(output, threads=threads)
     model._workdir = workdir  # keeps a temporary library alive
+    model.budget = report
     return model
 
 

@@ -129,3 +129,39 @@ def test_quantize_writes_a_qdq_model(tmp_path):
                         output=tmp_path / "int4.onnx", weight="i4", activation="f32",
                         input_shapes={"image": (1, 1, 8, 8)})
     assert not (tmp_path / "int4.onnx").exists()
+
+
+def test_int8_techniques_and_accuracy_budget():
+    """equalize / bias_correction / rounding_search reach quantc, and a
+    Python metric (accuracy against the labels) drives the budget search."""
+    images, labels = digits()
+    calib = ROOT / "models" / "digits_calib.npz"
+    shapes = {"image": (1, 1, 8, 8)}
+    plain = quantc.compile(ROOT / "models" / "digits_cnn.onnx", calibration=calib,
+                           input_shapes=shapes, equalize=False)
+    tuned = quantc.compile(ROOT / "models" / "digits_cnn.onnx", calibration=calib,
+                           input_shapes=shapes, bias_correction=True, rounding_search=True)
+    x = images[:40]
+    plain_out = np.concatenate([plain(image=i[None])["logits"] for i in x])
+    tuned_out = np.concatenate([tuned(image=i[None])["logits"] for i in x])
+    assert not np.array_equal(plain_out, tuned_out)  # the weights changed
+
+    def accuracy(outputs):
+        return float((outputs[0].argmax(-1) == labels).mean())
+
+    # All-int8 loses one of the 360 test images; the budget of no loss keeps
+    # the layer that costs it.
+    budgeted = quantc.compile(ROOT / "models" / "digits_cnn.onnx", calibration=calib,
+                              input_shapes=shapes, max_drop=0.0, metric=accuracy,
+                              fallback=("i16", "f32"), budget_data={"image": images})
+    report = budgeted.budget
+    assert report["layers"] == 3 and report["drop_default"] > 0
+    assert 0 < len(report["kept"]) < 3 and report["drop"] <= 0
+    got = np.concatenate([budgeted(image=i[None])["logits"] for i in images])
+    assert (got.argmax(-1) == labels).mean() >= report["float"]
+    with pytest.raises(ValueError, match="needs budget_data"):
+        quantc.compile(ROOT / "models" / "digits_cnn.onnx", calibration=calib,
+                       input_shapes=shapes, max_drop=0.01, metric=accuracy)
+    with pytest.raises(ValueError, match="max_drop needs calibration"):
+        quantc.compile(ROOT / "models" / "digits_cnn.onnx", input_shapes=shapes,
+                       max_drop=0.01)
