@@ -29,6 +29,7 @@ from onnxruntime import quantization as ortq
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from datasets import ROOT, real_models  # noqa: E402
+from task_metrics import task_metric  # noqa: E402
 
 BIN = ROOT / "build" / "bin"
 ORT_METHODS = {"minmax": ortq.CalibrationMethod.MinMax,
@@ -132,20 +133,21 @@ def evaluate(model, estimator, workdir):
     np.savez(calib_npz, **{model.input_name: calib})
     shape = shape_option(model)
     reference = ort_run(model.path, model.input_name, evaluation)
-    row = {"model": model.name, "float_accuracy": accuracy(model, reference)}
+    row = {"model": model.name, "float_accuracy": accuracy(model, reference),
+           "float_task": task_metric(model, reference)}
 
     for label, scope in (("quantc", "all"), ("quantc_layers", "layers")):
         start = time.perf_counter()
         ours = workdir / f"{label}.mlirbc"
-        run([BIN / "quant-opt", model.path, shape, "--qc-simplify",
-             f"--qc-calibrate=data={calib_npz} estimator={estimator}",
-             f"--qc-quantize=scope={scope}", "--qc-fold-scales", "--emit-bytecode",
-             "-o", ours])
+        run([BIN / "quant-opt", model.path, shape,
+             f"--qc-quantize-pipeline=data={calib_npz} estimator={estimator} scope={scope}",
+             "--emit-bytecode", "-o", ours])
         row[f"{label}_compile_s"] = time.perf_counter() - start
         outputs = quantc_run(ours, model.input_name, evaluation, workdir)
         row.update({f"{label}_sqnr": sqnr(reference, outputs),
                     f"{label}_agreement": agreement(model, reference, outputs),
-                    f"{label}_accuracy": accuracy(model, outputs)})
+                    f"{label}_accuracy": accuracy(model, outputs),
+                    f"{label}_task": task_metric(model, outputs)})
 
     for label, op_types in (("ort", None), ("ort_layers", ["Conv", "MatMul", "Gemm"])):
         try:
@@ -154,12 +156,13 @@ def evaluate(model, estimator, workdir):
         except Exception as error:  # ONNX Runtime's calibrator can fail.
             row[f"{label}_error"] = str(error).splitlines()[0][:200]
             row.update({f"{label}_sqnr": None, f"{label}_agreement": None,
-                        f"{label}_accuracy": None})
+                        f"{label}_accuracy": None, f"{label}_task": None})
             continue
         theirs = ort_run(qdq, model.input_name, evaluation)
         row.update({f"{label}_sqnr": sqnr(reference, theirs),
                     f"{label}_agreement": agreement(model, reference, theirs),
-                    f"{label}_accuracy": accuracy(model, theirs)})
+                    f"{label}_accuracy": accuracy(model, theirs),
+                    f"{label}_task": task_metric(model, theirs)})
         if label == "ort_layers":
             # ONNX Runtime's QDQ model, imported and folded by quantc.
             imported = workdir / "imported.mlirbc"
@@ -176,6 +179,16 @@ def fmt(value, digits=1):
     return f"{value:.{digits}f}"
 
 
+def task_text(row):
+    """"cer 4.2 / 4.9 / 6.3" (%) or "–"."""
+    values = [row.get(f"{k}_task") for k in ("float", "quantc", "ort")]
+    if not values[0]:
+        return "–"
+    name = values[0]["metric"]
+    return name + " " + " / ".join(
+        "–" if not v else f"{100 * v[name]:.1f}" for v in values)
+
+
 def markdown(rows, estimator):
     lines = [
         f"# int8 per-channel quantization accuracy ({estimator} calibration)",
@@ -189,10 +202,14 @@ def markdown(rows, estimator):
         "same estimator). The last columns import ONNX Runtime's \"layers\"",
         "QDQ model into quantc, fold it to integers, and compare with ONNX",
         "Runtime running it: in output LSBs where the output is dequantized,",
-        "else relative to the output's largest magnitude.",
+        "else relative to the output's largest magnitude. The OCR models'",
+        "task metric (benchmarks/task_metrics.py) is scored against the text",
+        "drawn on the evaluation images: character error rate for ppocr-rec,",
+        "orientation accuracy for ppocr-cls, box F1 for ppocr-det (\"all\").",
+        "quantc runs its default pipeline (equalization where measured to help).",
         "",
-        "| model | quantc all | ORT all | quantc layers | ORT layers | agree quantc / ORT (all) | acc float / quantc / ORT | imported QDQ max diff (LSB) | (relative) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| model | quantc all | ORT all | quantc layers | ORT layers | agree quantc / ORT (all) | acc float / quantc / ORT | task float / quantc / ORT | imported QDQ max diff (LSB) | (relative) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     pct = lambda v: None if v is None else 100 * v  # noqa: E731
     for r in rows:
@@ -201,7 +218,8 @@ def markdown(rows, estimator):
             f"{fmt(r['quantc_layers_sqnr'])} | {fmt(r['ort_layers_sqnr'])} | "
             f"{fmt(pct(r['quantc_agreement']))} / {fmt(pct(r['ort_agreement']))} | "
             f"{fmt(pct(r['float_accuracy']))} / {fmt(pct(r['quantc_accuracy']))} / "
-            f"{fmt(pct(r['ort_accuracy']))} | {fmt(r.get('imported_max_lsb'), 2)} | "
+            f"{fmt(pct(r['ort_accuracy']))} | {task_text(r)} | "
+            f"{fmt(r.get('imported_max_lsb'), 2)} | "
             f"{fmt(r.get('imported_max_rel'), 4)} |")
     errors = [f"- {r['model']}: ONNX Runtime failed: {r[k]}" for r in rows
               for k in ("ort_error", "ort_layers_error") if k in r]
