@@ -7,9 +7,9 @@ calibration, per-channel weights, every op it can quantize) with:
 minmax alone; cross-layer equalization (auto: kept only where measured to
 help); bias correction; learned rounding; all three; all three plus the
 accuracy budget (--max-drop 1 % of top-1 agreement; classifiers and the
-recognizer only), scored for the OCR models on images that are neither
-calibration nor evaluation data, for the digits models on calibration
-images (they have no third split).
+recognizer only). Equalization's choice and the budget are scored on
+held-out images that are neither calibration nor evaluation data (for the
+digits models, which have no third split, on calibration images).
 
 Columns: output SQNR against the float model, top-1 agreement with it,
 the task metric (recognizer: character error rate; orientation classifier:
@@ -31,7 +31,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from datasets import ROOT, Text, real_models  # noqa: E402
+from datasets import ROOT, Photo, Text, photo_crops, real_models  # noqa: E402
 from quantization_accuracy import (BIN, agreement, accuracy, ort_quantize,  # noqa: E402
                                    ort_run, quantc_run, shape_option, sqnr)
 from task_metrics import task_metric  # noqa: E402
@@ -73,11 +73,19 @@ def headline(metric):
     return metric[metric["metric"]]
 
 
+def held_out(model):
+    """Images that are neither calibration nor evaluation data (the digits
+    models have no third split: their calibration images, reversed)."""
+    if isinstance(model, Text):
+        return model.images(1, BUDGET_IMAGES, seed=3)[0]
+    if isinstance(model, Photo):
+        return photo_crops(1, 8, model.shape[2:], seed=3)
+    return model.calibration()[::-1][:BUDGET_IMAGES]
+
+
 def quantize(model, options, calib, budget, workdir):
     out = workdir / "q.mlirbc"
-    pipeline = f"data={calib} {options}"
-    if "max-drop" in options:
-        pipeline += f" budget-data={budget}"
+    pipeline = f"data={calib} budget-data={budget} {options}"
     start = time.perf_counter()
     proc = subprocess.run(
         [str(BIN / "quant-opt"), str(model.path), shape_option(model),
@@ -95,10 +103,7 @@ def evaluate(model, workdir):
     np.savez(calib, **{model.input_name: model.calibration()})
     budget = workdir / "budget.npz"
     classifier = model.task in ("classification", "sequence")
-    if classifier:
-        images = (model.images(1, BUDGET_IMAGES, seed=3)[0] if isinstance(model, Text)
-                  else model.calibration()[::-1][:BUDGET_IMAGES])
-        np.savez(budget, **{model.input_name: images})
+    np.savez(budget, **{model.input_name: held_out(model)})
     x, metric_of = evaluation_set(model)
     reference = ort_run(model.path, model.input_name, x)
     rows = [{"config": "float", "task": metric_of(reference)}]

@@ -231,8 +231,20 @@ struct EqualizePass : quantc::impl::QCEqualizeBase<EqualizePass> {
   /// noise against the float model on the samples.
   FailureOr<Method> chooseMethod(ModuleOp module, func::FuncOp func,
                                  ArrayRef<calibration::Sample> samples) {
+    // Scored on held-out samples where given: on the calibration samples
+    // themselves every candidate looks better than it is.
+    std::vector<calibration::Sample> scoring;
+    if (!scoreData.empty()) {
+      llvm::Expected<std::vector<calibration::Sample>> loaded =
+          calibration::loadCalibrationSet(func, scoreData, maxSamples);
+      if (!loaded)
+        return emitError(func.getLoc(), toString(loaded.takeError()));
+      scoring = std::move(*loaded);
+    } else {
+      scoring.assign(samples.begin(), samples.end());
+    }
     std::vector<SmallVector<Tensor>> reference;
-    for (const calibration::Sample &sample : samples) {
+    for (const calibration::Sample &sample : scoring) {
       FailureOr<SmallVector<Tensor>> outputs = reference::evaluateFunction(func, sample);
       if (failed(outputs))
         return failure();
@@ -258,7 +270,7 @@ struct EqualizePass : quantc::impl::QCEqualizeBase<EqualizePass> {
       if (failed(equalize(trialFunc, candidate, samples)) || failed(pm.run(*trial)))
         return failure();
       double signal = 0, noise = 0;
-      for (auto [sample, expected] : llvm::zip(samples, reference)) {
+      for (auto [sample, expected] : llvm::zip(scoring, reference)) {
         FailureOr<SmallVector<Tensor>> outputs = reference::evaluateFunction(trialFunc, sample);
         if (failed(outputs))
           return failure();

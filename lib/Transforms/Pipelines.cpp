@@ -42,6 +42,7 @@ void quantc::buildQuantizePipeline(OpPassManager &pm,
     os << ",";
     createQuantize(options)->printAsTextualPipeline(os);
     equalize.quantizePipeline = text;
+    equalize.scoreData.assign(options.budgetData.begin(), options.budgetData.end());
     pm.addPass(createQCEqualize(equalize));
   }
   QCCalibrateOptions calibrate;

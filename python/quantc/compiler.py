@@ -56,23 +56,17 @@ def _budget_args(workdir, onnx_path, calibration, input_shapes, activation, weig
                  scope, estimator, adjustments, max_drop, metric, fallback, budget_data):
     """quantc options for an accuracy budget; a callable metric runs the
     search here (budget.py) and becomes an override file."""
-    if budget_data is not None and not isinstance(budget_data, (str, pathlib.Path)):
-        path = pathlib.Path(workdir) / "budget.npz"
-        np.savez(path, **budget_data)
-        budget_data = path
     if not callable(metric):
         args = ["--max-drop", str(max_drop), "--metric", metric]
         if fallback:
             args += ["--fallback", ",".join(fallback)]
-        if budget_data is not None:
-            args += ["--budget-data", str(budget_data)]
         return args, None
     if budget_data is None:
         raise ValueError("a metric function needs budget_data (the inputs it scores)")
     with np.load(budget_data) as data:
         inputs = {k: data[k] for k in data.files}
     pipeline = " ".join([f"activation={activation} weight={weight} scope={scope}",
-                         f"estimator={estimator}", *adjustments])
+                         f"estimator={estimator} budget-data={budget_data}", *adjustments])
     rules, report = budget.keep_within_budget(
         find_tool, onnx_path, _calibration_paths(calibration), inputs, metric, max_drop,
         _shape_args(input_shapes), pipeline, (activation, weight),
@@ -118,8 +112,9 @@ def compile(onnx_path, calibration=None, target="cpu", target_cpu="host",
     default), bias_correction, rounding_search (learned rounding), and an
     accuracy budget: max_drop keeps the fewest layers at a fallback
     precision (fallback, default ("i16", "f32")) so that metric drops at most
-    that much on budget_data (an .npz path or {input: stacked samples};
-    default: the calibration data). metric is "agreement" (top-1, as a
+    that much on budget_data (held-out samples: an .npz path or {input:
+    stacked samples}; default: the calibration data), which equalization's
+    choice is scored on too. metric is "agreement" (top-1, as a
     fraction: 0.01 is 1 %), "sqnr" (relative output noise power), or a
     function scoring a list of output arrays (one per model output, samples
     stacked), higher is better, with max_drop in its units; the search then
@@ -147,11 +142,17 @@ def compile(onnx_path, calibration=None, target="cpu", target_cpu="host",
         args += [f"--equalize={'true' if equalize else 'false'}",
                  *(["--bias-correction"] if bias_correction else []),
                  *(["--rounding-search"] if rounding_search else [])]
+        scratch = tempfile.TemporaryDirectory(prefix="quantc-budget-")
+        if budget_data is not None:
+            if not isinstance(budget_data, (str, pathlib.Path)):
+                path = pathlib.Path(scratch.name) / "budget.npz"
+                np.savez(path, **budget_data)
+                budget_data = path
+            args += ["--budget-data", str(budget_data)]
         if max_drop is not None:
             if overrides and callable(metric):
                 raise ValueError("a metric function writes its own overrides; "
                                  "drop overrides= or use metric='agreement'/'sqnr'")
-            scratch = tempfile.TemporaryDirectory(prefix="quantc-budget-")
             extra, report = _budget_args(scratch.name, onnx_path, calibration, input_shapes,
                                          activation, weight, scope, estimator, adjustments,
                                          max_drop, metric, fallback, budget_data)

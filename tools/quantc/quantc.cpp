@@ -110,7 +110,8 @@ static cl::list<std::string> fallback(
     cl::cat(mixedCategory));
 static cl::list<std::string> budgetData(
     "budget-data",
-    cl::desc("Accuracy budget: .npz samples to score on (default: --calib)"),
+    cl::desc("Held-out .npz samples that equalization and the accuracy budget are "
+             "scored on (default: --calib)"),
     cl::cat(mixedCategory));
 static cl::opt<std::string> overrides("overrides",
                                       cl::desc("JSON file of precision rules"), cl::cat(quantCategory));
@@ -236,8 +237,8 @@ static LogicalResult quantize(ModuleOp module) {
                  << "' is not a fraction in [0, 1) or a percentage (1%)\n";
     return failure();
   }
-  if (*parsedMaxDrop > 0 && calibration.empty()) {
-    llvm::errs() << "error: --max-drop needs --calib\n";
+  if ((*parsedMaxDrop > 0 || !budgetData.empty()) && calibration.empty()) {
+    llvm::errs() << "error: --max-drop and --budget-data need --calib\n";
     return failure();
   }
   PassManager pm(module.getContext());

@@ -101,8 +101,10 @@ def QCEqualize : Pass<"qc-equalize", "::mlir::ModuleOp"> {
     - `auto` (needs `data`): equalizes copies of the model not at all, by
       `weights` and by `noise`, quantizes each with `quantize-pipeline`
       (default `qc-calibrate{data=...},qc-quantize`) and keeps the one whose
-      outputs are closest to the float model's on the data (relative noise
-      power). A remark gives the three measurements. This is what
+      outputs are closest to the float model's (relative noise power) on
+      `score-data`, held-out samples (default: `data`, where every
+      candidate looks better than it is). A remark gives the three
+      measurements. This is what
       `quantc` runs by default with `--calib`.
 
     Run it on the float model after `qc-simplify` (BatchNorm folded) and
@@ -119,6 +121,9 @@ def QCEqualize : Pass<"qc-equalize", "::mlir::ModuleOp"> {
     Option<"quantizePipeline", "quantize-pipeline", "std::string", /*default=*/"\"\"",
            "auto: how each candidate is quantized (a pass pipeline on the "
            "module)">,
+    ListOption<"scoreData", "score-data", "std::string",
+               "auto: held-out .npz samples the candidates are scored on "
+               "(default: data)">,
     Option<"maxRounds", "max-rounds", "int64_t", /*default=*/"16",
            "Passes over all pairs">,
   ];

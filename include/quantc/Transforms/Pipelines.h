@@ -94,7 +94,8 @@ struct QuantizePipelineOptions
                                    llvm::cl::desc("Accuracy budget: fallback precisions")};
   ListOption<std::string> budgetData{
       *this, "budget-data",
-      llvm::cl::desc("Accuracy budget samples (default: the calibration data)")};
+      llvm::cl::desc("Held-out samples that choices are scored on: equalization "
+                     "and the accuracy budget (default: the calibration data)")};
 
   bool assignsPrecision() const {
     return bitsPerWeight > 0 || latencyUs > 0 || maxError > 0 || maxDrop > 0;
