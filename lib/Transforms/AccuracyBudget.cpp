@@ -62,7 +62,8 @@ private:
   LogicalResult evaluateReference();
   /// The drop of the budget's metric (or, with `noise`, the relative output
   /// noise power) of the model quantized with `assignment`.
-  FailureOr<double> measure(const Assignment &assignment, bool noise = false);
+  FailureOr<double> measure(const Assignment &assignment, bool noise = false,
+                            size_t maxSamples = 0);
   double score(ArrayRef<Tensor> actual, ArrayRef<Tensor> expected, bool noise,
                double &total);
   Assignment keeping(ArrayRef<size_t> kept) const;
@@ -122,7 +123,8 @@ double BudgetSearch::score(ArrayRef<Tensor> actual, ArrayRef<Tensor> expected,
   return mismatches;
 }
 
-FailureOr<double> BudgetSearch::measure(const Assignment &assignment, bool noise) {
+FailureOr<double> BudgetSearch::measure(const Assignment &assignment, bool noise,
+                                        size_t maxSamples) {
   OwningOpRef<ModuleOp> trial = module.clone();
   auto trialFunc = trial->lookupSymbol<func::FuncOp>(func.getSymName());
   for (auto [op, precision] : llvm::zip(budgetLayers(trialFunc), assignment))
@@ -141,7 +143,9 @@ FailureOr<double> BudgetSearch::measure(const Assignment &assignment, bool noise
     return emitError(func.getLoc(), "cannot quantize the model for the accuracy budget");
   bool sqnr = noise || budget.metric == "sqnr";
   double lost = 0, total = 0;
-  for (auto [sample, expected] : llvm::zip(samples, reference)) {
+  size_t count = maxSamples ? std::min(maxSamples, samples.size()) : samples.size();
+  for (auto [sample, expected] :
+       llvm::zip(samples.take_front(count), ArrayRef(reference).take_front(count))) {
     FailureOr<SmallVector<Tensor>> outputs = reference::evaluateFunction(trialFunc, sample);
     if (failed(outputs))
       return failure();
@@ -201,7 +205,8 @@ LogicalResult BudgetSearch::run() {
   for (size_t i = 0; i < layers.size(); ++i) {
     Assignment alone(layers.size(), f32);
     alone[i] = nullptr;
-    FailureOr<double> measured = measure(alone, /*noise=*/true);
+    FailureOr<double> measured =
+        measure(alone, /*noise=*/true, std::max<int64_t>(budget.rankingSamples, 1));
     if (failed(measured))
       return failure();
     noise[i] = *measured;

@@ -35,6 +35,9 @@ struct AccuracyBudget {
   llvm::SmallVector<std::string> fallbackNames;
   /// The quantization pipeline every trial runs (textual, on the module).
   std::string quantizePipeline;
+  /// How many of the samples rank the layers (each quantized alone); all
+  /// of them score the budget.
+  int64_t rankingSamples;
 };
 
 /// Parses a pipeline of quantc transforms (registering them first, once,

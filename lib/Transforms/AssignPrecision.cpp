@@ -300,7 +300,7 @@ struct AssignPrecisionPass
     if (!isBudgetMetric(metric))
       return emitError(module.getLoc(), "unknown metric '")
              << metric << "' (agreement or sqnr)";
-    AccuracyBudget budget{maxDrop, metric, {}, {}, quantizePipeline};
+    AccuracyBudget budget{maxDrop, metric, {}, {}, quantizePipeline, maxSamples};
     for (const std::string &name : fallback.empty() ? SmallVector<std::string>{"i16", "f32"}
                                                     : SmallVector<std::string>(fallback.begin(),
                                                                                fallback.end())) {
@@ -311,8 +311,9 @@ struct AssignPrecisionPass
       budget.fallbacks.push_back(*precision);
       budget.fallbackNames.push_back(name);
     }
+    // The budget is scored on every sample; max-samples of them rank.
     llvm::Expected<std::vector<calibration::Sample>> samples =
-        calibration::loadCalibrationSet(func, data, maxSamples);
+        calibration::loadCalibrationSet(func, data);
     if (!samples)
       return emitError(func.getLoc(), toString(samples.takeError()));
     return keepWithinBudget(module, func, *samples, budget);

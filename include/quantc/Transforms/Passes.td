@@ -424,6 +424,8 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
       layers are kept first (each layer's output
       noise quantized alone), the fewest that meet the budget (bisection),
       then each kept layer that the budget does not need is released. The
+      budget is scored on every sample of `data` (hold-out data, ideally);
+      `max-samples` of them rank the layers. The
       kept layers get `qc.precision`, `qc.sensitivity` and a `qc.choice`
       saying why; the others keep the pipeline's default. A remark gives
       the drop before and after and names the kept layers; the module gets
