@@ -292,10 +292,13 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     OpBuilder b(op);
     std::string blobName = getNodeName(op->getLoc()) + ".bias";
     Value corrected = ConstantOp::create(b, op->getLoc(), values.toAttr(type, blobName));
-    if (bias)
-      op->setOperand(2, corrected);
-    else
+    if (!bias) {
       op->insertOperands(2, corrected);
+    } else {
+      op->setOperand(2, corrected);
+      if (bias.use_empty())
+        bias.getDefiningOp()->erase();
+    }
     ++correctedLayers;
   }
 
