@@ -6,8 +6,8 @@ per-channel, minmax, same calibration data), and quantc int8 (minmax
 calibration, per-channel weights, every op it can quantize) with:
 minmax alone; cross-layer equalization (auto: kept only where measured to
 help); bias correction; learned rounding; all three; all three plus the
-accuracy budget (--max-drop 0.5 % of top-1 agreement; classifiers and the
-recognizer only). Equalization's choice and the budget are scored on
+accuracy budget (--max-drop 0.5 % of top-1 agreement, 0.25 % for
+ppocr-rec; classifiers and the recognizer only). Equalization's choice and the budget are scored on
 held-out images that are neither calibration nor evaluation data (for the
 digits models, which have no third split, on calibration images).
 
@@ -49,9 +49,12 @@ CONFIGS = [
     ("+ bias correction", "equalize=false bias-correction=true"),
     ("+ learned rounding", "equalize=false rounding-search=true"),
     ("CLE + BC + LR", "equalize=true bias-correction=true rounding-search=true"),
-    ("CLE + BC + LR + budget 0.5 %",
-     "equalize=true bias-correction=true rounding-search=true max-drop=0.005"),
+    ("CLE + BC + LR + budget",
+     "equalize=true bias-correction=true rounding-search=true max-drop={budget}"),
 ]
+# The budget of top-1 agreement (fraction) scored on the held-out images:
+# tighter for ppocr-rec, whose held-out agreement carries over less.
+MAX_DROP = {"ppocr-rec": 0.0025}
 
 
 def evaluation_set(model):
@@ -122,6 +125,10 @@ def evaluate(model, workdir):
     for label, options in CONFIGS:
         if "max-drop" in options and not classifier:
             continue
+        max_drop = MAX_DROP.get(model.name, 0.005)
+        if "max-drop" in options:
+            options = options.format(budget=max_drop)
+            label = f"{label} {100 * max_drop:g} %"
         try:
             out, seconds, kept = quantize(model, options, calib, budget, workdir)
         except RuntimeError as error:
