@@ -2,6 +2,7 @@
 #include "AccuracyBudget.h"
 
 #include "PrecisionRules.h"
+#include "Sensitivity.h"
 
 #include "quantc/Dialect/QC/TensorNames.h"
 #include "quantc/Reference/Evaluator.h"
@@ -20,12 +21,20 @@ using namespace quantc;
 using namespace quantc::qc;
 using reference::Tensor;
 
-LogicalResult qc::parseQuantizePipeline(StringRef text, OpPassManager &pm,
-                                        std::string &problem) {
+LogicalResult qc::runTrialPipeline(StringRef text, ModuleOp trial) {
   static std::once_flag registered;
   std::call_once(registered, [] { registerQCPasses(); });
+  PassManager pm(trial.getContext());
+  std::string problem;
   llvm::raw_string_ostream os(problem);
-  return parsePassPipeline(text, pm, os);
+  if (failed(parsePassPipeline(text, pm, os)))
+    return emitError(trial.getLoc(), "cannot parse the quantization pipeline '")
+           << text << "': " << problem;
+  // The trial's own remarks (rounding search, ...) are not the caller's.
+  ScopedDiagnosticHandler quiet(trial.getContext(), [](Diagnostic &diag) {
+    return success(diag.getSeverity() == DiagnosticSeverity::Remark);
+  });
+  return pm.run(trial);
 }
 
 bool qc::isBudgetMetric(StringRef metric) {
@@ -64,8 +73,6 @@ private:
   /// noise power) of the model quantized with `assignment`.
   FailureOr<double> measure(const Assignment &assignment, bool noise = false,
                             size_t maxSamples = 0);
-  double score(ArrayRef<Tensor> actual, ArrayRef<Tensor> expected, bool noise,
-               double &total);
   Assignment keeping(ArrayRef<size_t> kept) const;
   void annotate(ArrayRef<size_t> kept, ArrayRef<size_t> order,
                 ArrayRef<double> noise, double allDefault, double final);
@@ -75,18 +82,16 @@ private:
   ArrayRef<calibration::Sample> samples;
   const AccuracyBudget &budget;
   SmallVector<Operation *> layers;
-  std::vector<std::vector<Tensor>> reference;
+  std::vector<SmallVector<Tensor>> reference;
   PrecisionAttr fallback;
   std::string fallbackName;
 };
 
 LogicalResult BudgetSearch::evaluateReference() {
-  for (const calibration::Sample &sample : samples) {
-    FailureOr<SmallVector<Tensor>> outputs = reference::evaluateFunction(func, sample);
-    if (failed(outputs))
-      return failure();
-    reference.emplace_back(outputs->begin(), outputs->end());
-  }
+  FailureOr<std::vector<SmallVector<Tensor>>> outputs = evaluateSamples(func, samples);
+  if (failed(outputs))
+    return failure();
+  reference = std::move(*outputs);
   if (budget.metric == "agreement" &&
       (reference.empty() || reference.front().empty() ||
        reference.front().front().getRank() == 0 ||
@@ -96,33 +101,6 @@ LogicalResult BudgetSearch::evaluateReference() {
   return success();
 }
 
-/// Adds one sample's mismatches (agreement: positions whose top-1 class
-/// differs; noise: squared error) to the result and its total (positions;
-/// signal power).
-double BudgetSearch::score(ArrayRef<Tensor> actual, ArrayRef<Tensor> expected,
-                           bool noise, double &total) {
-  if (noise) {
-    double error = 0;
-    for (auto [a, e] : llvm::zip(actual, expected))
-      for (auto [x, y] : llvm::zip(a.floats(), e.floats())) {
-        total += double(y) * y;
-        error += (double(x) - y) * (double(x) - y);
-      }
-    return error;
-  }
-  ArrayRef<float> a = actual.front().floats(), e = expected.front().floats();
-  int64_t classes = expected.front().getShape().back(), mismatches = 0;
-  for (int64_t start = 0; start + classes <= int64_t(e.size()); start += classes) {
-    auto top = [&](ArrayRef<float> v) {
-      ArrayRef<float> row = v.slice(start, classes);
-      return std::max_element(row.begin(), row.end()) - row.begin();
-    };
-    mismatches += top(a) != top(e);
-    total += 1;
-  }
-  return mismatches;
-}
-
 FailureOr<double> BudgetSearch::measure(const Assignment &assignment, bool noise,
                                         size_t maxSamples) {
   OwningOpRef<ModuleOp> trial = module.clone();
@@ -130,28 +108,14 @@ FailureOr<double> BudgetSearch::measure(const Assignment &assignment, bool noise
   for (auto [op, precision] : llvm::zip(budgetLayers(trialFunc), assignment))
     if (precision)
       op->setAttr("qc.precision", precision);
-  // The trials' own remarks (rounding search, ...) are not the pass's.
-  ScopedDiagnosticHandler quiet(module.getContext(), [](Diagnostic &diag) {
-    return success(diag.getSeverity() == DiagnosticSeverity::Remark);
-  });
-  PassManager pm(module.getContext());
-  std::string problem;
-  if (failed(parseQuantizePipeline(budget.quantizePipeline, pm, problem)))
-    return emitError(func.getLoc(), "cannot parse the quantization pipeline '")
-           << budget.quantizePipeline << "': " << problem;
-  if (failed(pm.run(*trial)))
+  if (failed(runTrialPipeline(budget.quantizePipeline, *trial)))
     return emitError(func.getLoc(), "cannot quantize the model for the accuracy budget");
-  bool sqnr = noise || budget.metric == "sqnr";
-  double lost = 0, total = 0;
   size_t count = maxSamples ? std::min(maxSamples, samples.size()) : samples.size();
-  for (auto [sample, expected] :
-       llvm::zip(samples.take_front(count), ArrayRef(reference).take_front(count))) {
-    FailureOr<SmallVector<Tensor>> outputs = reference::evaluateFunction(trialFunc, sample);
-    if (failed(outputs))
-      return failure();
-    lost += score(*outputs, expected, sqnr, total);
-  }
-  return total > 0 ? lost / total : lost;
+  FailureOr<OutputError> error = measureOutputError(
+      trialFunc, samples.take_front(count), ArrayRef(reference).take_front(count));
+  if (failed(error))
+    return failure();
+  return noise || budget.metric == "sqnr" ? error->relativeNoise() : error->disagreement();
 }
 
 BudgetSearch::Assignment BudgetSearch::keeping(ArrayRef<size_t> kept) const {
@@ -261,9 +225,7 @@ void BudgetSearch::annotate(ArrayRef<size_t> kept, ArrayRef<size_t> order,
                     "{4}. most of {5} layers",
                     fallbackName, budget.metric, budget.maxDrop, noise[i], rank,
                     layers.size())));
-    std::string name = getNodeName(op->getLoc());
-    keptNames += (keptNames.empty() ? "" : ", ") +
-                 (name.empty() ? op->getName().getStringRef().str() : name);
+    keptNames += (keptNames.empty() ? "" : ", ") + layerName(op);
   }
   module->setAttr("qc.accuracy_drop", b.getF64FloatAttr(final));
   emitRemark(func.getLoc()) << llvm::formatv(

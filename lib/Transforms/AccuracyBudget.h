@@ -15,7 +15,6 @@
 #include "quantc/Dialect/QC/QCOps.h"
 
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/Pass/PassManager.h"
 
 #include <string>
 
@@ -40,10 +39,10 @@ struct AccuracyBudget {
   int64_t rankingSamples;
 };
 
-/// Parses a pipeline of quantc transforms (registering them first, once,
-/// for tools that do not) into `pm`; sets `problem` on failure.
-llvm::LogicalResult parseQuantizePipeline(llvm::StringRef text, mlir::OpPassManager &pm,
-                                          std::string &problem);
+/// Runs a pipeline of quantc transforms (textual; they are registered first,
+/// once, for tools that do not) on `trial`, a clone of a module being
+/// decided about, with the trial's remarks silenced.
+llvm::LogicalResult runTrialPipeline(llvm::StringRef text, mlir::ModuleOp trial);
 
 /// Whether `metric` is one the budget knows.
 bool isBudgetMetric(llvm::StringRef metric);

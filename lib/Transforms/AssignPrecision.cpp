@@ -335,13 +335,9 @@ struct AssignPrecisionPass
         calibration::loadCalibrationSet(func, data, maxSamples);
     if (!samples)
       return emitError(func.getLoc(), toString(samples.takeError()));
-    std::vector<std::vector<Tensor>> reference;
-    for (const calibration::Sample &sample : *samples) {
-      auto outputs = reference::evaluateFunction(func, sample);
-      if (failed(outputs))
-        return failure();
-      reference.push_back(std::vector<Tensor>(outputs->begin(), outputs->end()));
-    }
+    FailureOr<std::vector<SmallVector<Tensor>>> reference = evaluateSamples(func, *samples);
+    if (failed(reference))
+      return failure();
     problem.members = groupLayers(func, problem.layers);
     if (signal != "output" && signal != "proxy")
       return emitError(func.getLoc(), "unknown sensitivity signal '")
@@ -356,7 +352,7 @@ struct AssignPrecisionPass
       energies = std::move(*measured);
     }
     SensitivityCache sensitivities(cache, fingerprint(func, *samples));
-    if (failed(measureCandidates(module, options, *samples, reference, sensitivities,
+    if (failed(measureCandidates(module, options, *samples, *reference, sensitivities,
                                  problem)) ||
         failed(sensitivities.save(module.getLoc())))
       return failure();
@@ -368,7 +364,7 @@ struct AssignPrecisionPass
                << llvm::join(optionNames, ", ") << ")";
     std::vector<precision::Assignment> front = precision::paretoFront(problem.groups);
     FailureOr<precision::Assignment> best =
-        choose(module, func, problem, front, *samples, reference);
+        choose(module, func, problem, front, *samples, *reference);
     if (failed(best))
       return failure();
     annotate(problem, *best);
@@ -381,7 +377,7 @@ struct AssignPrecisionPass
   /// layers of a group, with the group alone at that precision.
   LogicalResult measureCandidates(ModuleOp module, ArrayRef<PrecisionAttr> options,
                                   ArrayRef<calibration::Sample> samples,
-                                  ArrayRef<std::vector<Tensor>> reference,
+                                  ArrayRef<SmallVector<Tensor>> reference,
                                   SensitivityCache &sensitivities, Problem &problem) {
     size_t count = problem.layers.size();
     for (const Layer &layer : problem.layers)
@@ -447,7 +443,7 @@ struct AssignPrecisionPass
   FailureOr<precision::Assignment>
   choose(ModuleOp module, func::FuncOp func, const Problem &problem,
          ArrayRef<precision::Assignment> front, ArrayRef<calibration::Sample> samples,
-         ArrayRef<std::vector<Tensor>> reference) {
+         ArrayRef<SmallVector<Tensor>> reference) {
     auto pick = [&](const precision::Assignment &a) {
       std::vector<PrecisionAttr> chosen(problem.layers.size());
       for (auto [group, choice] : llvm::enumerate(a.choices))
@@ -606,7 +602,7 @@ struct AssignPrecisionPass
   /// `precisions` (in walk order).
   FailureOr<double> measure(ModuleOp module, ArrayRef<PrecisionAttr> precisions,
                             ArrayRef<calibration::Sample> samples,
-                            ArrayRef<std::vector<Tensor>> reference) {
+                            ArrayRef<SmallVector<Tensor>> reference) {
     OwningOpRef<ModuleOp> trial = module.clone();
     auto func = trial->lookupSymbol<func::FuncOp>("main");
     size_t seen = 0;
@@ -622,18 +618,10 @@ struct AssignPrecisionPass
     if (failed(pm.run(*trial)))
       return emitError(module.getLoc(), "cannot quantize the layers to their "
                                         "candidate precisions (is the model calibrated?)");
-    double signal = 0, noise = 0;
-    for (auto [sample, expected] : llvm::zip(samples, reference)) {
-      auto outputs = reference::evaluateFunction(func, sample);
-      if (failed(outputs))
-        return failure();
-      for (auto [actual, want] : llvm::zip(*outputs, expected))
-        for (auto [a, e] : llvm::zip(actual.floats(), want.floats())) {
-          signal += double(e) * e;
-          noise += (double(a) - e) * (double(a) - e);
-        }
-    }
-    return signal > 0 ? noise / signal : noise;
+    FailureOr<OutputError> error = measureOutputError(func, samples, reference);
+    if (failed(error))
+      return failure();
+    return error->relativeNoise();
   }
 };
 } // namespace

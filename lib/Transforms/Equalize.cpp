@@ -14,11 +14,11 @@
 #include "quantc/Transforms/Passes.h"
 
 #include "AccuracyBudget.h"
+#include "PrecisionRules.h"
+#include "Sensitivity.h"
 #include "WeightAdjustment.h"
 
 #include "mlir/IR/Builders.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -146,12 +146,6 @@ double predictedNoise(Pair &pair, ArrayRef<double> scales) {
   return activationNoise + weightNoise;
 }
 
-/// The ONNX node name of a layer, or its op name.
-std::string layerName(Operation *op) {
-  std::string name = getNodeName(op->getLoc());
-  return name.empty() ? op->getName().getStringRef().str() : name;
-}
-
 /// `scales` rounded to powers of two, so that dividing and multiplying the
 /// weights by them is exact in float: the equalized model computes exactly
 /// what the original does (a ratio within sqrt(2) of the ideal costs little).
@@ -243,13 +237,9 @@ struct EqualizePass : quantc::impl::QCEqualizeBase<EqualizePass> {
     } else {
       scoring.assign(samples.begin(), samples.end());
     }
-    std::vector<SmallVector<Tensor>> reference;
-    for (const calibration::Sample &sample : scoring) {
-      FailureOr<SmallVector<Tensor>> outputs = reference::evaluateFunction(func, sample);
-      if (failed(outputs))
-        return failure();
-      reference.push_back(std::move(*outputs));
-    }
+    FailureOr<std::vector<SmallVector<Tensor>>> reference = evaluateSamples(func, scoring);
+    if (failed(reference))
+      return failure();
     std::string pipeline = quantizePipeline;
     if (pipeline.empty())
       pipeline = "qc-calibrate{data=" + llvm::join(data, ",") + "},qc-quantize";
@@ -258,29 +248,13 @@ struct EqualizePass : quantc::impl::QCEqualizeBase<EqualizePass> {
     for (Method candidate : {Method::None, Method::Weights, Method::Noise}) {
       OwningOpRef<ModuleOp> trial = module.clone();
       auto trialFunc = trial->lookupSymbol<func::FuncOp>(func.getSymName());
-      // The trials' own remarks are not the pass's.
-      ScopedDiagnosticHandler quiet(&getContext(), [](Diagnostic &diag) {
-        return success(diag.getSeverity() == DiagnosticSeverity::Remark);
-      });
-      PassManager pm(&getContext());
-      std::string problem;
-      if (failed(parseQuantizePipeline(pipeline, pm, problem)))
-        return emitError(func.getLoc(), "qc-equalize: cannot parse quantize-pipeline '")
-               << pipeline << "': " << problem;
-      if (failed(equalize(trialFunc, candidate, samples)) || failed(pm.run(*trial)))
+      if (failed(equalize(trialFunc, candidate, samples, /*remarks=*/false)) ||
+          failed(runTrialPipeline(pipeline, *trial)))
         return failure();
-      double signal = 0, noise = 0;
-      for (auto [sample, expected] : llvm::zip(scoring, reference)) {
-        FailureOr<SmallVector<Tensor>> outputs = reference::evaluateFunction(trialFunc, sample);
-        if (failed(outputs))
-          return failure();
-        for (auto [actual, want] : llvm::zip(*outputs, expected))
-          for (auto [a, e] : llvm::zip(actual.floats(), want.floats())) {
-            signal += double(e) * e;
-            noise += (double(a) - e) * (double(a) - e);
-          }
-      }
-      double relative = signal > 0 ? noise / signal : noise;
+      FailureOr<OutputError> error = measureOutputError(trialFunc, scoring, *reference);
+      if (failed(error))
+        return failure();
+      double relative = error->relativeNoise();
       measuredText += llvm::formatv("{0}{1} {2:e2}", measuredText.empty() ? "" : ", ",
                                     methodName(candidate), relative)
                           .str();
@@ -296,7 +270,8 @@ struct EqualizePass : quantc::impl::QCEqualizeBase<EqualizePass> {
   /// Equalizes the pairs of `func` by `how`; returns how many pairs were
   /// rescaled and how many there are.
   FailureOr<std::pair<int64_t, size_t>> equalize(func::FuncOp func, Method how,
-                                                  ArrayRef<calibration::Sample> samples) {
+                                                  ArrayRef<calibration::Sample> samples,
+                                                  bool remarks = true) {
     std::deque<LayerWeights> layers;
     DenseMap<Operation *, LayerWeights *> byOp;
     auto layerOf = [&](Operation *op) -> LayerWeights * {
@@ -318,7 +293,7 @@ struct EqualizePass : quantc::impl::QCEqualizeBase<EqualizePass> {
     if (how == Method::Noise && failed(measure(func, pairs, samples)))
       return failure();
     int64_t equalized =
-        how == Method::Weights ? equalizeWeightRanges(pairs) : equalizeByNoise(pairs);
+        how == Method::Weights ? equalizeWeightRanges(pairs) : equalizeByNoise(pairs, remarks);
     for (LayerWeights &layer : layers)
       if (layer.changed)
         writeBack(layer);
@@ -441,7 +416,7 @@ struct EqualizePass : quantc::impl::QCEqualizeBase<EqualizePass> {
   /// noise, if any predicts less than the pair as it is: equal weight ranges
   /// (as without data), equal middle-tensor ranges, or the middle tensor's
   /// ranges meeting the second layer's column ranges.
-  int64_t equalizeByNoise(MutableArrayRef<Pair> pairs) {
+  int64_t equalizeByNoise(MutableArrayRef<Pair> pairs, bool remarks) {
     DenseSet<Pair *> rescaled;
     for (int64_t round = 0; round < maxRounds; ++round) {
       bool any = false;
@@ -476,7 +451,8 @@ struct EqualizePass : quantc::impl::QCEqualizeBase<EqualizePass> {
         if (chosen < 0)
           continue;
         applyScales(pair, candidates[chosen]);
-        emitRemark(pair.second->op->getLoc())
+        if (remarks)
+          emitRemark(pair.second->op->getLoc())
             << "equalized with " << layerName(pair.first->op) << " ("
             << kNames[chosen] << "): predicted quantization noise "
             << llvm::formatv("{0:F1}", 10 * std::log10(best / before)) << " dB";

@@ -1,6 +1,7 @@
 //===- PrecisionRules.cpp - layer precisions from rules ---------*- C++ -*-===//
 #include "PrecisionRules.h"
 #include "quantc/Dialect/QC/QuantUtils.h"
+#include "quantc/Dialect/QC/TensorNames.h"
 
 #include "mlir/IR/Builders.h"
 #include "llvm/Support/GlobPattern.h"
@@ -80,6 +81,11 @@ std::optional<LayerInfo> qc::getLayerInfo(Operation *op) {
     return LayerInfo{1, transB ? 0 : 1, transB ? 1 : 0, {0}};
   }
   return std::nullopt;
+}
+
+std::string qc::layerName(Operation *op) {
+  std::string name = getNodeName(op->getLoc());
+  return name.empty() ? op->getName().getStringRef().str() : name;
 }
 
 /// The ONNX op type a layer came from.

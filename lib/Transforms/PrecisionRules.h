@@ -32,6 +32,9 @@ struct LayerInfo {
 /// The layer `op` is, if it is one.
 std::optional<LayerInfo> getLayerInfo(mlir::Operation *op);
 
+/// The ONNX node name of a layer, or its op name when it has none.
+std::string layerName(mlir::Operation *op);
+
 /// Squared error of quantizing `values` with `scale` to [qmin, qmax].
 double quantizationError(llvm::ArrayRef<float> values, double scale, int64_t qmin,
                          int64_t qmax);

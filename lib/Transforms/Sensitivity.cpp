@@ -277,3 +277,49 @@ double qc::proxyError(Operation *layer, const LayerEnergy &energy, PrecisionAttr
     noise += roundingNoise(layer->getResult(0));
   return noise / (energy.output / energy.outputCount);
 }
+
+void qc::OutputError::add(ArrayRef<Tensor> actual, ArrayRef<Tensor> expected) {
+  for (auto [a, e] : llvm::zip(actual, expected))
+    for (auto [x, y] : llvm::zip(a.floats(), e.floats())) {
+      signal += double(y) * y;
+      noise += (double(x) - y) * (double(x) - y);
+    }
+  if (expected.empty() || expected.front().getRank() == 0)
+    return;
+  ArrayRef<float> a = actual.front().floats(), e = expected.front().floats();
+  int64_t classes = expected.front().getShape().back();
+  for (int64_t start = 0; classes > 0 && start + classes <= int64_t(e.size());
+       start += classes) {
+    auto top = [&](ArrayRef<float> v) {
+      ArrayRef<float> row = v.slice(start, classes);
+      return std::max_element(row.begin(), row.end()) - row.begin();
+    };
+    mismatches += top(a) != top(e);
+    ++positions;
+  }
+}
+
+FailureOr<std::vector<SmallVector<Tensor>>>
+qc::evaluateSamples(func::FuncOp func, ArrayRef<calibration::Sample> samples) {
+  std::vector<SmallVector<Tensor>> outputs;
+  for (const calibration::Sample &sample : samples) {
+    FailureOr<SmallVector<Tensor>> result = reference::evaluateFunction(func, sample);
+    if (failed(result))
+      return failure();
+    outputs.push_back(std::move(*result));
+  }
+  return outputs;
+}
+
+FailureOr<OutputError> qc::measureOutputError(func::FuncOp func,
+                                              ArrayRef<calibration::Sample> samples,
+                                              ArrayRef<SmallVector<Tensor>> expected) {
+  OutputError error;
+  for (auto [sample, want] : llvm::zip(samples, expected)) {
+    FailureOr<SmallVector<Tensor>> outputs = reference::evaluateFunction(func, sample);
+    if (failed(outputs))
+      return failure();
+    error.add(*outputs, want);
+  }
+  return error;
+}

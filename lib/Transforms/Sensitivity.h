@@ -19,6 +19,32 @@
 
 namespace quantc::qc {
 
+/// How far a quantized model's outputs are from the float model's, summed
+/// over samples: noise and signal power of all outputs, and top-1 mismatches
+/// along the last axis of the first output (positions of class scores).
+struct OutputError {
+  double signal = 0, noise = 0;
+  int64_t positions = 0, mismatches = 0;
+
+  void add(llvm::ArrayRef<reference::Tensor> actual,
+           llvm::ArrayRef<reference::Tensor> expected);
+  /// Noise power relative to the signal's.
+  double relativeNoise() const { return signal > 0 ? noise / signal : noise; }
+  /// The fraction of positions whose top-1 class changed.
+  double disagreement() const {
+    return positions ? double(mismatches) / positions : 0.0;
+  }
+};
+
+/// The outputs of `func` on each sample.
+mlir::FailureOr<std::vector<llvm::SmallVector<reference::Tensor>>>
+evaluateSamples(mlir::func::FuncOp func, llvm::ArrayRef<calibration::Sample> samples);
+
+/// The error of `func` on `samples` against their `expected` outputs.
+mlir::FailureOr<OutputError>
+measureOutputError(mlir::func::FuncOp func, llvm::ArrayRef<calibration::Sample> samples,
+                   llvm::ArrayRef<llvm::SmallVector<reference::Tensor>> expected);
+
 /// What the measured sensitivities depend on: the weights of every layer,
 /// every calibrated range and the samples (xxh3, the same in every run).
 std::string fingerprint(mlir::func::FuncOp func,
