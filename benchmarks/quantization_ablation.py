@@ -32,9 +32,11 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from datasets import ROOT, Photo, Text, photo_crops, real_models  # noqa: E402
-from quantization_accuracy import (BIN, agreement, accuracy, ort_quantize,  # noqa: E402
-                                   ort_run, quantc_run, shape_option, sqnr)
+from quantization_accuracy import (BIN, agreement, accuracy, fmt,  # noqa: E402
+                                   ort_quantize, ort_run, quantc_run, shape_option,
+                                   sqnr)
 from task_metrics import task_metric  # noqa: E402
+from timing import cpu_model  # noqa: E402
 
 # Evaluation images for the task metrics (photo 1, a seed of their own).
 TASK_IMAGES = {"ppocr-rec": 128, "ppocr-cls": 256, "ppocr-det": 32}
@@ -142,8 +144,8 @@ def evaluate(model, workdir):
     return {"model": model.name, "images": len(x), "rows": rows}
 
 
-def fmt(value, digits=1, scale=1.0):
-    return "–" if value is None else f"{scale * value:.{digits}f}"
+def percent(value):
+    return None if value is None else 100 * value
 
 
 def markdown(results, cpu):
@@ -160,17 +162,10 @@ def markdown(results, cpu):
             task = row.get("task")
             task_text = "–" if not task else f"{task['metric']} {100 * headline(task):.2f} %"
             lines.append(f"| {row['config']} | {fmt(row.get('sqnr'))} | "
-                         f"{fmt(row.get('agreement'), 2, 100)} | {task_text} | "
+                         f"{fmt(percent(row.get('agreement')), 2)} | {task_text} | "
                          f"{fmt(row.get('compile_s'))} | {row.get('kept') or '–'} |")
         lines.append("")
     return "\n".join(lines)
-
-
-def cpu_name():
-    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "this CPU"
 
 
 def main():
@@ -195,8 +190,8 @@ def main():
         results = [fresh.pop(r["model"], r) for r in json.loads(previous.read_text())]
         results += list(fresh.values())
     (out / "quantization_ablation.json").write_text(json.dumps(results, indent=2) + "\n")
-    (out / "quantization_ablation.md").write_text(markdown(results, cpu_name()))
-    print(markdown(results, cpu_name()))
+    (out / "quantization_ablation.md").write_text(markdown(results, cpu_model()))
+    print(markdown(results, cpu_model()))
 
 
 if __name__ == "__main__":
