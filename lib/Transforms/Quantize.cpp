@@ -184,6 +184,9 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
   LogicalResult quantizeFunction(func::FuncOp func) {
     SmallVector<Operation *> ops;
     func.walk([&](Operation *op) { ops.push_back(op); });
+    // The adjustments' measurements and counts are per function.
+    layerStats.clear();
+    movedLevels = searchedLevels = correctedLayers = 0;
     if ((roundingSearch || biasCorrection) && failed(measureLayers(func, ops)))
       return failure();
     for (Operation *op : ops) {
