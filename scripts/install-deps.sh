@@ -7,7 +7,7 @@ BUILD_DIR=${1:-build}
 APT_PACKAGES=(libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22 lld-22
   libclang-rt-22-dev libonnx-dev protobuf-compiler libprotobuf-dev ninja-build
   ccache cmake python3-venv zlib1g-dev libzstd-dev libzip-dev libgtest-dev libicu-dev
-  libxxhash-dev nlohmann-json3-dev)
+  libxxhash-dev nlohmann-json3-dev libeigen3-dev)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

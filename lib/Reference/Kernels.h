@@ -7,6 +7,7 @@
 #ifndef QUANTC_LIB_REFERENCE_KERNELS_H
 #define QUANTC_LIB_REFERENCE_KERNELS_H
 
+#include "quantc/Reference/Sgemm.h"
 #include "quantc/Reference/Tensor.h"
 
 #include "mlir/IR/Operation.h"
@@ -74,12 +75,6 @@ inline Tensor storedAsType(const Tensor &f, mlir::Type elementType) {
     result.ints()[i] = static_cast<int64_t>(f.floats()[i]);
   return result;
 }
-
-/// C[M,N] (+)= A[M,K] * B[K,N], row-major with leading dimensions; blocked
-/// for caches and parallel over rows.
-void sgemm(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
-           const float *b, int64_t ldb, float *c, int64_t ldc,
-           bool accumulate);
 
 /// Strides of `shape` right-aligned to `rank`, zero on broadcast dimensions
 /// (those of size 1 where `outShape` is larger).

@@ -145,6 +145,11 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
           << weightRange << "' is not minmax or mse";
       return signalPassFailure();
     }
+    if (!(gptqDamping >= 0)) {
+      emitError(getOperation().getLoc(), "qc-quantize: gptq-damping must be at least 0, got ")
+          << gptqDamping;
+      return signalPassFailure();
+    }
     if (failed(parseFields(ctx, option, groupSize, fields, error))) {
       emitError(getOperation().getLoc(), "qc-quantize: ") << error;
       return signalPassFailure();
@@ -186,8 +191,9 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     func.walk([&](Operation *op) { ops.push_back(op); });
     // The adjustments' measurements and counts are per function.
     layerStats.clear();
-    movedLevels = searchedLevels = correctedLayers = 0;
-    if ((roundingSearch || biasCorrection) && failed(measureLayers(func, ops)))
+    movedLevels = searchedLevels = correctedLayers = gptqLayers = gptqChanged = 0;
+    gptqFailed = nullptr;
+    if ((roundingSearch || biasCorrection || gptq) && failed(measureLayers(func, ops)))
       return failure();
     for (Operation *op : ops) {
       if (std::optional<LayerInfo> info = getLayerInfo(op)) {
@@ -210,9 +216,9 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
   LogicalResult measureLayers(func::FuncOp func, ArrayRef<Operation *> ops) {
     auto start = std::chrono::steady_clock::now();
     if (data.empty())
-      return emitError(func.getLoc(), "qc-quantize: rounding-search and "
-                                      "bias-correction need data= (calibration .npz "
-                                      "files or directories)");
+      return emitError(func.getLoc(), "qc-quantize: rounding-search, "
+                                      "bias-correction and gptq need data= (calibration "
+                                      ".npz files or directories)");
     SmallVector<Operation *> layers;
     for (Operation *op : ops) {
       std::optional<LayerInfo> info = getLayerInfo(op);
@@ -226,7 +232,7 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     if (!samples)
       return emitError(func.getLoc(), toString(samples.takeError()));
     FailureOr<LayerStatisticsMap> measured =
-        measureLayerInputs(layers, *samples, roundingSearch);
+        measureLayerInputs(layers, *samples, roundingSearch || gptq);
     if (failed(measured))
       return failure();
     layerStats = std::move(*measured);
@@ -243,9 +249,14 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     if (biasCorrection)
       emitRemark(func.getLoc()) << "bias correction: " << correctedLayers
                                 << " layers corrected";
+    if (gptq)
+      emitRemark(func.getLoc()) << "gptq: " << gptqLayers << " layers, " << gptqChanged
+                                << " of " << searchedLevels
+                                << " weight levels differ from round to nearest ("
+                                << llvm::formatv("{0:F1}", adjustSeconds).str() << " s)";
   }
 
-  /// The rounding search and the bias correction of `op`'s weights, when
+  /// GPTQ, the rounding search and the bias correction of `op`'s weights, when
   /// its inputs were measured; `shift` receives the expected output shift.
   std::function<void(WeightLevels)> weightAdjuster(Operation *op, const Tensor &w,
                                                    std::vector<double> &shift) {
@@ -255,10 +266,19 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     return [this, op, &w, &shift, &stats = it->second](WeightLevels levels) {
       auto start = std::chrono::steady_clock::now();
       WeightRows rows = *getWeightRows(op);
-      if (roundingSearch) {
-        movedLevels += searchRounding(levels, w.floats(), rows, stats);
-        searchedLevels += levels.levels.size();
+      if (gptq) {
+        FailureOr<int64_t> changed = roundByGPTQ(
+            levels, w.floats(), rows, stats, GPTQOptions{gptqDamping, gptqActOrder});
+        if (failed(changed))
+          gptqFailed = op;
+        else
+          gptqChanged += *changed;
+        ++gptqLayers;
       }
+      if (roundingSearch || gptq)
+        searchedLevels += levels.levels.size();
+      if (roundingSearch)
+        movedLevels += searchRounding(levels, w.floats(), rows, stats);
       if (biasCorrection)
         shift = expectedOutputShift(levels, w.floats(), rows, stats);
       adjustSeconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -502,6 +522,9 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
         op->getLoc(), adjuster ? function_ref<void(WeightLevels)>(adjuster) : nullptr);
     if (failed(quantized))
       return failure();
+    if (gptqFailed)
+      return gptqFailed->emitError("gptq: the damped second moment of this layer's "
+                                   "inputs is not positive definite; raise gptq-damping");
     if (!shift.empty())
       correctBias(op, shift);
     // Next to the constant, so that every layer sharing it is dominated.
@@ -622,6 +645,8 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
   DenseMap<Value, Value> quantizedInputs;
   DenseMap<WeightKey, Value> quantizedWeights;
   LayerStatisticsMap layerStats;
+  int64_t gptqLayers = 0, gptqChanged = 0;
+  Operation *gptqFailed = nullptr;
   int64_t movedLevels = 0, searchedLevels = 0, correctedLayers = 0;
   double adjustSeconds = 0;
 };

@@ -3,6 +3,7 @@
 
 #include "quantc/Dialect/QC/QCOps.h"
 #include "quantc/Reference/Evaluator.h"
+#include "quantc/Reference/Sgemm.h"
 
 #include <cmath>
 
@@ -75,6 +76,23 @@ void LayerInputStatistics::addMomentPatch(int64_t group, ArrayRef<float> patch) 
       row[j] += pi * patch[j];
   }
   ++momentCounts[group];
+}
+
+void LayerInputStatistics::addMomentPatches(int64_t group, ArrayRef<float> patches,
+                                            int64_t count) {
+  // P^T P in f32 (each sample's products summed in order), added in f64.
+  int64_t size = patchSize;
+  std::vector<float> transposed(size * count), product(size * size);
+  for (int64_t n = 0; n < count; ++n)
+    for (int64_t k = 0; k < size; ++k)
+      transposed[k * count + n] = patches[n * size + k];
+  reference::sgemm(size, size, count, transposed.data(), count, patches.data(), size,
+                   product.data(), size, /*accumulate=*/false);
+  double *m = moments.data() + group * size * size;
+  for (int64_t i = 0; i < size; ++i)
+    for (int64_t j = i; j < size; ++j)
+      m[i * size + j] += product[i * size + j];
+  momentCounts[group] += count;
 }
 
 void LayerInputStatistics::finish() {
@@ -172,17 +190,18 @@ void measureRows(const Tensor &input, int64_t rows, int64_t rowStride,
   ArrayRef<float> x = input.floats();
   int64_t size = stats.getPatchSize();
   std::vector<double> sums(size);
-  std::vector<float> patch(size);
+  std::vector<float> patches;
   int64_t step = std::max<int64_t>(1, rows / kMomentPatchesPerSample);
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t k = 0; k < size; ++k)
-      patch[k] = x[r * rowStride + k * elementStride];
-    for (int64_t k = 0; k < size; ++k)
-      sums[k] += patch[k];
+      sums[k] += x[r * rowStride + k * elementStride];
     if (stats.hasMoments() && r % step == 0)
-      stats.addMomentPatch(0, patch);
+      for (int64_t k = 0; k < size; ++k)
+        patches.push_back(x[r * rowStride + k * elementStride]);
   }
   stats.addSums(0, sums, rows);
+  if (!patches.empty())
+    stats.addMomentPatches(0, patches, patches.size() / size);
 }
 
 void measureInput(Operation *layer, const Tensor &input, LayerInputStatistics &stats) {

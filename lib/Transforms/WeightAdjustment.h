@@ -10,7 +10,9 @@
 //   e = (W_q - W) p, summed in square over the measured patches p, is least
 //   rather than each weight's own error (round to nearest);
 // - bias correction removes the expected output shift (W_q - W) E[p] by
-//   subtracting it from the bias.
+//   subtracting it from the bias;
+// - GPTQ rounds each row input by input, feeding every rounding error
+//   forward into the weights not yet rounded (GPTQ.cpp).
 //
 //===----------------------------------------------------------------------===//
 #ifndef QUANTC_LIB_TRANSFORMS_WEIGHTADJUSTMENT_H
@@ -63,6 +65,8 @@ public:
   // Accumulation (the measuring code's side).
   void addSums(int64_t group, llvm::ArrayRef<double> sums, int64_t count);
   void addMomentPatch(int64_t group, llvm::ArrayRef<float> patch);
+  /// `count` patches at once, row-major (count x patch size).
+  void addMomentPatches(int64_t group, llvm::ArrayRef<float> patches, int64_t count);
   /// Turns the sums into means; call once, after the last sample.
   void finish();
 
@@ -94,6 +98,25 @@ struct WeightLevels {
 /// no single move does. Returns how many levels moved.
 int64_t searchRounding(WeightLevels weights, llvm::ArrayRef<float> w,
                        const WeightRows &rows, const LayerInputStatistics &stats);
+
+/// GPTQ's choices (see qc-quantize's description).
+struct GPTQOptions {
+  /// Added to the second moment's diagonal, times its mean.
+  double damping = 0.01;
+  /// Round inputs in order of decreasing second moment.
+  bool actOrder = false;
+};
+
+/// Re-rounds every row of `weights` by GPTQ, with the scales it has: the
+/// inputs of a row are rounded one after another, each one's error fed
+/// into those not yet rounded through the upper Cholesky factor of the
+/// inverse damped second moment of the row group's inputs. Returns how many
+/// levels differ from the ones `weights` had (round to nearest), or
+/// failure when a second moment is not positive definite even damped.
+llvm::FailureOr<int64_t> roundByGPTQ(WeightLevels weights, llvm::ArrayRef<float> w,
+                                     const WeightRows &rows,
+                                     const LayerInputStatistics &stats,
+                                     const GPTQOptions &options);
 
 /// The expected output shift of every row: (W_q - W) E[p].
 std::vector<double> expectedOutputShift(const WeightLevels &weights,

@@ -15,7 +15,7 @@
 // NEAREST: qc.constant dense<{{\[\[}}127], [63], [63]]> : tensor<3x1xi8>
 // SEARCH-LABEL: func.func @correlated_inputs
 // SEARCH: qc.constant dense<{{\[\[}}127], [64], [63]]> : tensor<3x1xi8>
-// NODATA: error: qc-quantize: rounding-search and bias-correction need data=
+// NODATA: error: qc-quantize: rounding-search, bias-correction and gptq need data=
 // expected-remark @below {{rounding search: moved 1 of 3 weight levels in 1 layers}}
 func.func @correlated_inputs(%x: tensor<1x3xf32>) -> tensor<1x1xf32> {
   %w = qc.constant dense<[[1.0], [0.49921259842519685], [0.49921259842519685]]> : tensor<3x1xf32>

@@ -179,7 +179,20 @@ def QCQuantize : Pass<"qc-quantize", "::mlir::ModuleOp"> {
       bias; a convolution without a bias gets one. MatMul layers have no
       bias and are left as they are.
 
-    Both report what they did as remarks.
+    - `gptq` (Frantar et al.): the levels of each output row are chosen one
+      input at a time, and the rounding error of each is fed back into the
+      row's weights not yet rounded, through the upper Cholesky factor `U`
+      of `H^-1`, where `H` is the second moment of the layer's inputs
+      (`E[x x^T]`, damped by `gptq-damping` times its mean diagonal; inputs
+      that were always zero get level 0). With `gptq-act-order`, inputs are
+      rounded in order of decreasing `H_ii`. Scales are those of
+      round-to-nearest on the original weights (static groups: a group keeps
+      its members whatever the order), so the result has exactly the types
+      round-to-nearest gives and everything downstream is unchanged. Meant
+      for weight-only matmuls of language models, where `rounding-search`
+      is too slow; it works on any layer with integer weights.
+
+    All three report what they did as remarks.
 
     The override file is JSON: a list of rules applied in order, each naming
     layers by `"name"` (a glob over ONNX node names) or `"op_type"` (`Conv`,
@@ -220,11 +233,20 @@ def QCQuantize : Pass<"qc-quantize", "::mlir::ModuleOp"> {
     Option<"biasCorrection", "bias-correction", "bool", /*default=*/"false",
            "Subtract the expected output shift of quantized weights (on "
            "data) from the layer's bias">,
+    Option<"gptq", "gptq", "bool", /*default=*/"false",
+           "Round integer weights by GPTQ (error feedback through the inverse "
+           "second moment of the layer's inputs on data)">,
+    Option<"gptqDamping", "gptq-damping", "double", /*default=*/"0.01",
+           "GPTQ: damping added to the second moment's diagonal, as a "
+           "fraction of its mean">,
+    Option<"gptqActOrder", "gptq-act-order", "bool", /*default=*/"false",
+           "GPTQ: round inputs in order of decreasing second moment "
+           "(desc-act)">,
     ListOption<"data", "data", "std::string",
                "Calibration .npz files or directories (rounding-search, "
-               "bias-correction)">,
+               "bias-correction, gptq)">,
     Option<"maxSamples", "max-samples", "int64_t", /*default=*/"16",
-           "Samples that rounding-search and bias-correction measure">,
+           "Samples that rounding-search, bias-correction and gptq measure">,
   ];
 }
 
