@@ -36,7 +36,8 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 
-from llm_common import CACHE, FORMATS, generator_library, model  # noqa: E402
+from llm_common import FORMATS, generator_library, llama_cpp_models, model,  # noqa: E402
+                        ort_matmulnbits_model)
 from timing import ROOT  # noqa: E402
 from weight_only_gemv import measure_read_bandwidth  # noqa: E402
 from quantc.llm.decoding import decoder_feeds, present_cache  # noqa: E402
@@ -45,34 +46,6 @@ from quantc.runtime import Generator, Model  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "results"
 PROMPTS = [128, 512]
 PROMPT_STEP = 64  # tokens per step of the libraries that time prefill
-
-
-def f16_gguf(src, dst):
-    """The GGUF's tensors dequantized to F16 (norms stay F32), metadata
-    copied: llama.cpp's starting point for its own quantizations."""
-    import gguf
-    reader = gguf.GGUFReader(str(src))
-    writer = gguf.GGUFWriter(str(dst), arch="llama")
-    for key, field in reader.fields.items():
-        if key.startswith("GGUF.") or key == "general.architecture":
-            continue
-        kind = field.types[0]
-        value = field.contents()
-        if key == "general.file_type":
-            value = 1  # MOSTLY_F16
-        if kind == gguf.GGUFValueType.ARRAY:
-            writer.add_key_value(key, value, kind, sub_type=field.types[-1])
-        else:
-            writer.add_key_value(key, value, kind)
-    for t in reader.tensors:
-        shape = tuple(int(s) for s in reversed(t.shape))
-        data = gguf.quants.dequantize(t.data, t.tensor_type).reshape(shape)
-        dtype = np.float32 if len(shape) == 1 else np.float16
-        writer.add_tensor(t.name, data.astype(dtype))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
 
 
 def median_time(fn, repeats=3):
@@ -129,31 +102,6 @@ def time_ort(onnx_path, cfg, threads, decode_tokens):
     return result
 
 
-def ort_int4_model(onnx_path):
-    target = CACHE / "smollm2-135m-matmulnbits-int4.onnx"
-    if not target.exists():
-        import onnx
-        from onnxruntime.quantization.matmul_4bits_quantizer import MatMul4BitsQuantizer
-        quantizer = MatMul4BitsQuantizer(onnx.load(str(onnx_path)), block_size=32,
-                                         is_symmetric=True)
-        quantizer.process()
-        quantizer.model.save_model_to_file(str(target), use_external_data_format=True)
-    return target
-
-
-def llama_cpp_models(gguf_path, llama_python, script):
-    f16 = CACHE / "smollm2-135m-f16.gguf"
-    if not f16.exists():
-        f16_gguf(gguf_path, f16)
-    models = {}
-    for kind in ("Q8_0", "Q4_0", "Q4_K_M"):
-        out = CACHE / f"smollm2-135m-{kind}.gguf"
-        if not out.exists():
-            subprocess.run([llama_python, script, "quantize", str(f16), str(out), kind], check=True)
-        models[kind] = out
-    return models
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--decode-tokens", type=int, default=64)
@@ -198,7 +146,7 @@ def main():
                 record("llama.cpp", kind, size, size, t, timing)
     else:
         print(f"llama.cpp skipped: no interpreter at {args.llama_python}", flush=True)
-    for name, path in [("f32", onnx_path), ("MatMulNBits int4 g32", ort_int4_model(onnx_path))]:
+    for name, path in [("f32", onnx_path), ("MatMulNBits int4 g32", ort_matmulnbits_model(onnx_path, 32))]:
         data = [p for p in path.parent.glob(path.name + "*")]
         size = sum(os.path.getsize(p) for p in data)
         for t in args.threads:

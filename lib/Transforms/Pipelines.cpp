@@ -20,7 +20,10 @@ static std::unique_ptr<Pass> createQuantize(const QuantizePipelineOptions &optio
   quantize.overrides = options.overrides;
   quantize.biasCorrection = options.biasCorrection;
   quantize.roundingSearch = options.roundingSearch;
-  if (options.biasCorrection || options.roundingSearch)
+  quantize.weightRange = options.weightRange;
+  quantize.gptq = options.gptq;
+  quantize.gptqActOrder = options.gptqActOrder;
+  if (options.biasCorrection || options.roundingSearch || options.gptq)
     quantize.data.assign(options.data.begin(), options.data.end());
   return createQCQuantize(quantize);
 }

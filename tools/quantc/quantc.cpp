@@ -31,6 +31,7 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
+#include <limits>
 
 using namespace mlir;
 using namespace quantc;
@@ -96,6 +97,20 @@ static cl::opt<bool> roundingSearch(
     "rounding-search", cl::init(false),
     cl::desc("Learned rounding: round each weight up or down for the least layer "
              "output error on the calibration data"), cl::cat(quantCategory));
+static cl::opt<std::string> weightRange(
+    "weight-range", cl::init("minmax"),
+    cl::desc("Weight scales: minmax (|w| max on the largest level) or mse (least "
+             "squared error, full range, may clip outliers)"),
+    cl::cat(quantCategory));
+static cl::opt<bool> gptq(
+    "gptq", cl::init(false),
+    cl::desc("Round integer weights by GPTQ on the calibration data (error "
+             "feedback through the inputs' inverse second moment)"),
+    cl::cat(quantCategory));
+static cl::opt<bool> gptqActOrder(
+    "gptq-act-order", cl::init(false),
+    cl::desc("--gptq: round inputs in order of decreasing second moment"),
+    cl::cat(quantCategory));
 static cl::opt<std::string> maxDrop(
     "max-drop",
     cl::desc("Accuracy budget: keep the fewest layers at a fallback precision so "
@@ -189,19 +204,27 @@ static void addDynamicInt8(PassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createQCDynamicInt8Activations(options));
 }
 
-/// --generator: the decoder becomes a step over a runtime KV cache; without
-/// calibration data, --weight i8 / i4 quantizes its weights only.
+/// --generator: the decoder becomes a step over a runtime KV cache, and
+/// --weight i8 / i4 quantizes its weights only: rounded to nearest, or with
+/// --gptq on --calib samples shaped as one step (the decoder's inputs with
+/// --step-tokens new tokens and a past of one masked position).
 static LogicalResult buildGenerator(ModuleOp module) {
-  if (!calibration.empty()) {
+  bool quantizeWeights = weight.getNumOccurrences() && weight != "f32";
+  if (!calibration.empty() && !(quantizeWeights && gptq)) {
     llvm::errs() << "error: --generator compiles float or weight-only models; "
-                    "drop --calib and choose --weight i8 or i4\n";
+                    "--calib is for --gptq with --weight i8 or i4\n";
+    return failure();
+  }
+  if (gptq && calibration.empty()) {
+    llvm::errs() << "error: --gptq needs --calib\n";
     return failure();
   }
   PassManager pm(module.getContext());
   pm.addPass(createQCSimplify());
   pm.addPass(createQCFuseAttention());
-  pm.addPass(createQCDecoderGenerator());
-  if (weight.getNumOccurrences() && weight != "f32") {
+  // Weights first: GPTQ measures the layers' inputs on the decoder as
+  // imported (the generator step reads a cache the evaluator does not have).
+  if (quantizeWeights) {
     QCQuantizeOptions options;
     options.activation = "f32";
     options.weight = weight;
@@ -209,9 +232,16 @@ static LogicalResult buildGenerator(ModuleOp module) {
     options.groupSize = groupSize;
     options.scope = "layers";
     options.overrides = overrides;
+    options.weightRange = weightRange;
+    options.gptq = gptq;
+    options.gptqActOrder = gptqActOrder;
+    options.data.assign(calibration.begin(), calibration.end());
+    options.maxSamples = std::numeric_limits<int64_t>::max();
     pm.addPass(createQCQuantize(options));
-    pm.addPass(createQCFoldScales());
   }
+  pm.addPass(createQCDecoderGenerator());
+  if (quantizeWeights)
+    pm.addPass(createQCFoldScales());
   addDynamicInt8(pm);
   return pm.run(module);
 }
@@ -237,8 +267,8 @@ static LogicalResult quantize(ModuleOp module) {
                  << "' is not a fraction in [0, 1) or a percentage (1%)\n";
     return failure();
   }
-  if ((*parsedMaxDrop > 0 || !budgetData.empty()) && calibration.empty()) {
-    llvm::errs() << "error: --max-drop and --budget-data need --calib\n";
+  if ((*parsedMaxDrop > 0 || !budgetData.empty() || gptq) && calibration.empty()) {
+    llvm::errs() << "error: --max-drop, --budget-data and --gptq need --calib\n";
     return failure();
   }
   PassManager pm(module.getContext());
@@ -264,6 +294,9 @@ static LogicalResult quantize(ModuleOp module) {
     options.equalize = equalize;
     options.biasCorrection = biasCorrection;
     options.roundingSearch = roundingSearch;
+    options.weightRange = weightRange;
+    options.gptq = gptq;
+    options.gptqActOrder = gptqActOrder;
     options.maxDrop = *parsedMaxDrop;
     options.metric = metric;
     options.fallback = fallback;

