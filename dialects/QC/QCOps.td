@@ -636,14 +636,23 @@ def QC_CachedAttentionOp : QC_Op<"cached_attention", [InferTypeOpAdaptor]> {
     The reference evaluator has no such state: generator programs are
     checked against the decoder they were made from.
 
+    `cache` is how the cache stores each key and value row (`D` values of
+    one position and KV head): `f32`; `f16` or `bf16` (rounded to nearest
+    even); `i8`, symmetric levels with one f32 scale per row (|x| max / 127,
+    round half to even); `i4`, levels in [-7, 7] with one scale per 32
+    values (per row when `D` is not a multiple of 32). Attention reads rows
+    back as level times scale; the step's own keys and values are stored
+    before they are attended, so every position sees the same rounding.
+
     ```mlir
-    %o = qc.cached_attention %q, %k, %v {layer = 0 : i64, scale = 1.250000e-01 : f32}
+    %o = qc.cached_attention %q, %k, %v {cache = "i8", layer = 0 : i64, scale = 1.250000e-01 : f32}
         : (tensor<1x9x1x64xf32>, tensor<1x3x1x64xf32>, tensor<1x3x1x64xf32>)
         -> tensor<1x9x1x64xf32>
     ```
   }];
   let arguments = (ins QC_F32Tensor:$query, QC_F32Tensor:$key, QC_F32Tensor:$value,
-                   I64Attr:$layer, F32Attr:$scale);
+                   I64Attr:$layer, F32Attr:$scale,
+                   DefaultValuedStrAttr<StrAttr, "f32">:$cache);
   let results = (outs QC_F32Tensor:$output);
   let assemblyFormat = [{
     $query `,` $key `,` $value attr-dict `:` functional-type(operands, results)

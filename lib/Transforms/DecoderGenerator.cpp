@@ -58,8 +58,15 @@ void eraseDeadOps(func::FuncOp func) {
 
 struct QCDecoderGeneratorPass
     : quantc::impl::QCDecoderGeneratorBase<QCDecoderGeneratorPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    if (!qc::getKVCacheFormat(kvCache)) {
+      module.emitError("qc-decoder-generator: kv-cache '")
+          << kvCache << "' is not f32, f16, bf16, i8 or i4";
+      return signalPassFailure();
+    }
     auto main = module.lookupSymbol<func::FuncOp>("main");
     if (!main) {
       module.emitError("qc-decoder-generator needs a func.func @main");
@@ -102,7 +109,7 @@ struct QCDecoderGeneratorPass
       b.setInsertionPoint(attention);
       auto cached = qc::CachedAttentionOp::create(
           b, attention.getLoc(), attention.getQuery(), keys->fresh, values->fresh,
-          b.getI64IntegerAttr(layer), attention.getScaleAttr());
+          b.getI64IntegerAttr(layer), attention.getScaleAttr(), b.getStringAttr(kvCache));
       attention.replaceAllUsesWith(cached.getResult());
       attention.erase();
       caches.insert(keys->concat);
@@ -113,7 +120,8 @@ struct QCDecoderGeneratorPass
         "qc.generator",
         DictionaryAttr::get(ctx, {b.getNamedAttr("layers", b.getI64IntegerAttr(attentions.size())),
                                   b.getNamedAttr("kv_heads", b.getI64IntegerAttr(kvHeads)),
-                                  b.getNamedAttr("head_dim", b.getI64IntegerAttr(headDim))}));
+                                  b.getNamedAttr("head_dim", b.getI64IntegerAttr(headDim)),
+                                  b.getNamedAttr("kv_cache", b.getStringAttr(kvCache))}));
     return success();
   }
 

@@ -1,9 +1,14 @@
 // RUN: quant-opt %s --qc-decoder-generator --split-input-file -verify-diagnostics | FileCheck %s
+// RUN: quant-opt %s --qc-decoder-generator="kv-cache=i8" --split-input-file -verify-diagnostics | FileCheck %s --check-prefix=INT8
+// RUN: not quant-opt %s --qc-decoder-generator="kv-cache=i3" --split-input-file 2>&1 | FileCheck %s --check-prefix=BADCACHE
 
 // A one-layer decoder with past: the attention reads the runtime's cache,
 // the past inputs, the present outputs and the attention mask (with what
 // computed the mask) leave the signature.
-// CHECK: module attributes {qc.generator = {head_dim = 8 : i64, kv_heads = 2 : i64, layers = 1 : i64}}
+// CHECK: module attributes {qc.generator = {head_dim = 8 : i64, kv_cache = "f32", kv_heads = 2 : i64, layers = 1 : i64}}
+// INT8: module attributes {qc.generator = {head_dim = 8 : i64, kv_cache = "i8", kv_heads = 2 : i64, layers = 1 : i64}}
+// INT8: qc.cached_attention %{{.*}}, %{{.*}}, %{{.*}} {cache = "i8", layer = 0 : i64, scale = 0.353553385 : f32}
+// BADCACHE: error: qc-decoder-generator: kv-cache 'i3' is not f32, f16, bf16, i8 or i4
 // CHECK-LABEL: func.func @main
 // CHECK-SAME: (%[[IDS:.*]]: tensor<1x1xi64> {qc.name = "input_ids"}, %[[POS:.*]]: tensor<1x1xi64> {qc.name = "position_ids"})
 // CHECK-SAME: -> (tensor<1x4x1x8xf32> {qc.name = "logits"})

@@ -171,6 +171,11 @@ static cl::opt<bool> generator(
     cl::desc("Compile a decoder with KV cache (past_key_values / present "
              "inputs and outputs) as a generator: one step of --step-tokens "
              "tokens over a KV cache that the runtime keeps and grows"), cl::cat(llmCategory));
+static cl::opt<std::string> kvCache(
+    "kv-cache", cl::init("f32"),
+    cl::desc("--generator: how the KV cache stores keys and values: f32, f16, bf16, "
+             "i8 (per token and head) or i4 (per 32 values)"),
+    cl::cat(llmCategory));
 static cl::opt<int64_t> stepTokens("step-tokens", cl::init(1),
                                    cl::desc("--generator: tokens per step"), cl::cat(llmCategory));
 static cl::opt<std::string> granularity(
@@ -239,7 +244,9 @@ static LogicalResult buildGenerator(ModuleOp module) {
     options.maxSamples = std::numeric_limits<int64_t>::max();
     pm.addPass(createQCQuantize(options));
   }
-  pm.addPass(createQCDecoderGenerator());
+  QCDecoderGeneratorOptions generatorOptions;
+  generatorOptions.kvCache = kvCache;
+  pm.addPass(createQCDecoderGenerator(generatorOptions));
   if (quantizeWeights)
     pm.addPass(createQCFoldScales());
   addDynamicInt8(pm);
@@ -388,6 +395,10 @@ int main(int argc, char **argv) {
   }
   if (floatMode != "exact" && target != "cpu") {
     llvm::errs() << "error: --float-mode=fast is implemented for --target cpu only\n";
+    return 1;
+  }
+  if (kvCache.getNumOccurrences() && !generator) {
+    llvm::errs() << "error: --kv-cache is an option of --generator libraries\n";
     return 1;
   }
   if (dynamicInt8Block <= 0) {

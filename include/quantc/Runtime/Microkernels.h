@@ -218,8 +218,15 @@ enum qc_attention_param {
   QC_ATTENTION_MASK_B, QC_ATTENTION_MASK_H, QC_ATTENTION_MASK_T,
   QC_ATTENTION_MASK_S,
   QC_ATTENTION_LAYER,      /* cached attention: the layer's cache */
+  QC_ATTENTION_CACHE,      /* cached attention: a qc_kv_cache_format */
   QC_ATTENTION_NUM_PARAMS
 };
+/* How the generator's KV cache stores a key or value row of D values (one
+   position, one KV head): f32, f16 or bf16 values; i8 levels with one f32
+   scale per row (symmetric, |x| max / 127); i4 levels in [-7, 7] with one
+   f32 scale per 32 values (or per row when D is not a multiple of 32).
+   Attention reads the rows back as level * scale. */
+enum qc_kv_cache_format { QC_KV_F32, QC_KV_F16, QC_KV_BF16, QC_KV_I8, QC_KV_I4 };
 void quantc_attention(const float *q, const float *k, const float *v,
                       const uint8_t *mask, const int64_t *params, float *out);
 
@@ -240,6 +247,11 @@ void quantc_kv_state_advance(void *state, int64_t tokens);
 int64_t quantc_kv_state_bytes(const void *state);
 /* Non-zero when a step ran without a bound state or past max_context. */
 int quantc_kv_state_failed(const void *state);
+/* One cached row (D values) of `layer` as attention reads it back: the key
+   (values = 0) or value (values = 1) of `kv_head` at `position` < length.
+   Returns 0, writing nothing, when there is no such row. */
+int quantc_kv_state_read(const void *state, int64_t layer, int64_t position,
+                         int64_t kv_head, int values, float *row);
 void quantc_cached_attention(const float *q, const float *k, const float *v,
                              const int64_t *params, float *out);
 

@@ -546,8 +546,16 @@ def QCDecoderGenerator : Pass<"qc-decoder-generator", "::mlir::ModuleOp"> {
     Batch 1 without padding is the generator's contract: the mask it drops
     is the causal one over all cached tokens. The static past length the
     model was imported with is a placeholder and must not be 0.
+
+    `kv-cache` chooses how the cache stores keys and values (the `cache` of
+    `qc.cached_attention`): `f32`, `f16`, `bf16`, `i8` (per token and head)
+    or `i4` (per 32 values); it is recorded in `qc.generator`.
   }];
   let dependentDialects = ["::quantc::qc::QCDialect"];
+  let options = [
+    Option<"kvCache", "kv-cache", "std::string", /*default=*/"\"f32\"",
+           "KV cache storage: f32, f16, bf16, i8 or i4">,
+  ];
 }
 
 #endif // QUANTC_TRANSFORMS_PASSES

@@ -28,6 +28,7 @@ SmallVector<int64_t> attentionParams(RankedTensorType query, RankedTensorType ke
   params[QC_ATTENTION_DIM] = query.getDimSize(3);
   params[QC_ATTENTION_SCALE_BITS] = llvm::bit_cast<uint32_t>(scale);
   params[QC_ATTENTION_LAYER] = 0;
+  params[QC_ATTENTION_CACHE] = QC_KV_F32;
   return params;
 }
 
@@ -73,6 +74,7 @@ struct CachedAttentionLowering : OpConversionPattern<qc::CachedAttentionOp> {
     SmallVector<int64_t> params = attentionParams(
         op.getQuery().getType(), op.getKey().getType(), op.getScale().convertToFloat());
     params[QC_ATTENTION_LAYER] = op.getLayer();
+    params[QC_ATTENTION_CACHE] = *qc::getKVCacheFormat(op.getCache());
     rewriter.replaceOp(op, buildKernelCall(rewriter, op.getLoc(), "quantc_cached_attention",
                                       {adaptor.getQuery(), adaptor.getKey(),
                                        adaptor.getValue()},

@@ -1,12 +1,14 @@
 //===- QCOps.cpp - qc op verifiers and folders ------------------*- C++ -*-===//
 #include "quantc/Dialect/QC/QCOps.h"
 #include "quantc/Dialect/QC/QuantUtils.h"
+#include "quantc/Runtime/Microkernels.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
 using namespace quantc;
@@ -423,6 +425,16 @@ LogicalResult AttentionOp::verify() {
   return success();
 }
 
+std::optional<int64_t> qc::getKVCacheFormat(StringRef cache) {
+  return llvm::StringSwitch<std::optional<int64_t>>(cache)
+      .Case("f32", QC_KV_F32)
+      .Case("f16", QC_KV_F16)
+      .Case("bf16", QC_KV_BF16)
+      .Case("i8", QC_KV_I8)
+      .Case("i4", QC_KV_I4)
+      .Default(std::nullopt);
+}
+
 LogicalResult CachedAttentionOp::verify() {
   auto q = getQuery().getType(), k = getKey().getType();
   if (failed(verifyAttentionOperands(*this, q, k, getValue().getType())))
@@ -435,6 +447,8 @@ LogicalResult CachedAttentionOp::verify() {
            << q.getDimSize(2) << " queries, " << k.getDimSize(2) << " keys";
   if (getLayer() < 0)
     return emitOpError("layer must be non-negative");
+  if (!getKVCacheFormat(getCache()))
+    return emitOpError("cache '") << getCache() << "' is not f32, f16, bf16, i8 or i4";
   return success();
 }
 

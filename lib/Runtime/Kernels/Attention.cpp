@@ -8,6 +8,7 @@
 // in float tolerance, not bit for bit.
 //
 //===----------------------------------------------------------------------===//
+#include "KVCache.h"
 #include "Kernels.h"
 #include "quantc/Runtime/Microkernels.h"
 
@@ -197,24 +198,45 @@ constexpr int64_t kRowsPerChunk = 16;
 constexpr int64_t kParallelWork = int64_t(1) << 18;
 
 struct CachedRows {
-  const float *q, *keys, *values;
+  const float *q;
+  const uint8_t *keys, *values;
   float *out;
   int64_t past, rows, dim, width, group;
   float scale;
   int64_t rowBlocks;
+  quantc::kernels::KVRowFormat format;
 
   static void chunk(void *self, int64_t index) { static_cast<CachedRows *>(self)->run(index); }
 
   void run(int64_t index) const {
     int64_t h = index / rowBlocks, first = index % rowBlocks * kRowsPerChunk;
-    const float *kh = keys + (h / group) * dim, *vh = values + (h / group) * dim;
+    int64_t last = std::min(rows, first + kRowsPerChunk), rowBytes = format.rowBytes();
+    const uint8_t *kh = keys + (h / group) * rowBytes, *vh = values + (h / group) * rowBytes;
     // Scratch of the thread that runs the chunk.
     auto *scores = static_cast<float *>(quantc::kernels::scratch(
         quantc::kernels::kAttentionScores, (past + rows) * sizeof(float)));
-    for (int64_t t = first; t < std::min(rows, first + kRowsPerChunk); ++t) {
+    const float *k = reinterpret_cast<const float *>(kh), *v = reinterpret_cast<const float *>(vh);
+    int64_t stride = width;
+    if (!format.isF32()) {
+      // The chunk's visible rows of its KV head, read back as f32.
+      int64_t visible = past + last;
+      auto *kf = static_cast<float *>(quantc::kernels::scratch(
+          quantc::kernels::kAttentionKeys, visible * dim * sizeof(float)));
+      auto *vf = static_cast<float *>(quantc::kernels::scratch(
+          quantc::kernels::kAttentionValues, visible * dim * sizeof(float)));
+      int64_t positionBytes = width / dim * rowBytes;
+      for (int64_t j = 0; j < visible; ++j) {
+        format.decode(kh + j * positionBytes, kf + j * dim);
+        format.decode(vh + j * positionBytes, vf + j * dim);
+      }
+      k = kf;
+      v = vf;
+      stride = dim;
+    }
+    for (int64_t t = first; t < last; ++t) {
       int64_t visible = past + t + 1, row = h * rows + t;
-      scaledScores(q + row * dim, kh, visible, width, dim, scale, scores);
-      weightedSum(scores, visible, vh, width, dim, out + row * dim);
+      scaledScores(q + row * dim, k, visible, stride, dim, scale, scores);
+      weightedSum(scores, visible, v, stride, dim, out + row * dim);
     }
   }
 };
@@ -224,7 +246,9 @@ struct CachedRows {
 /// entries already there except when the capacity doubles.
 struct KVState {
   struct Layer {
-    std::vector<float> keys, values;
+    /// Rows of the layer's format, [position][kv head].
+    std::vector<uint8_t> keys, values;
+    int64_t format = QC_KV_F32, kvHeads = 0, dim = 0;
   };
   std::vector<Layer> layers;
   int64_t length = 0;
@@ -234,8 +258,8 @@ struct KVState {
 
 thread_local KVState *boundState = nullptr;
 
-/// Makes room for `positions` entries of `width` floats, doubling.
-void reserveFor(std::vector<float> &cache, int64_t positions, int64_t width) {
+/// Makes room for `positions` entries of `width` bytes, doubling.
+void reserveFor(std::vector<uint8_t> &cache, int64_t positions, int64_t width) {
   size_t needed = static_cast<size_t>(positions * width);
   if (needed > cache.capacity())
     cache.reserve(std::max(needed, std::max<size_t>(2 * cache.capacity(), 64 * width)));
@@ -306,12 +330,27 @@ QC_EXPORT void quantc_kv_state_advance(void *state, int64_t tokens) {
 QC_EXPORT int64_t quantc_kv_state_bytes(const void *state) {
   int64_t bytes = 0;
   for (const KVState::Layer &layer : static_cast<const KVState *>(state)->layers)
-    bytes += (layer.keys.capacity() + layer.values.capacity()) * sizeof(float);
+    bytes += layer.keys.capacity() + layer.values.capacity();
   return bytes;
 }
 
 QC_EXPORT int quantc_kv_state_failed(const void *state) {
   return static_cast<const KVState *>(state)->failed;
+}
+
+QC_EXPORT int quantc_kv_state_read(const void *state, int64_t layer, int64_t position,
+                                   int64_t kv_head, int values, float *row) {
+  const auto *s = static_cast<const KVState *>(state);
+  if (layer < 0 || layer >= static_cast<int64_t>(s->layers.size()) || position < 0 ||
+      position >= s->length)
+    return 0;
+  const KVState::Layer &l = s->layers[layer];
+  if (kv_head < 0 || kv_head >= l.kvHeads)
+    return 0;
+  quantc::kernels::KVRowFormat format(l.format, l.dim);
+  const std::vector<uint8_t> &cache = values ? l.values : l.keys;
+  format.decode(&cache[(position * l.kvHeads + kv_head) * format.rowBytes()], row);
+  return 1;
 }
 
 void quantc_cached_attention(const float *q, const float *k, const float *v,
@@ -329,19 +368,22 @@ void quantc_cached_attention(const float *q, const float *k, const float *v,
   if (static_cast<int64_t>(state->layers.size()) <= layerIndex)
     state->layers.resize(layerIndex + 1);
   KVState::Layer &layer = state->layers[layerIndex];
-  int64_t past = state->length, width = kvHeads * dim;
+  layer.format = params[QC_ATTENTION_CACHE];
+  layer.kvHeads = kvHeads;
+  layer.dim = dim;
+  quantc::kernels::KVRowFormat format(layer.format, dim);
+  int64_t past = state->length, rowBytes = format.rowBytes(), width = kvHeads * rowBytes;
   reserveFor(layer.keys, past + rows, width);
   reserveFor(layer.values, past + rows, width);
-  // Append: k and v are [1, Hkv, T, D]; the cache is [position][Hkv][D].
+  // Append: k and v are [1, Hkv, T, D]; the cache is [position][Hkv] rows.
   for (int64_t h = 0; h < kvHeads; ++h)
     for (int64_t t = 0; t < rows; ++t) {
-      std::memcpy(&layer.keys[(past + t) * width + h * dim], k + (h * rows + t) * dim,
-                  dim * sizeof(float));
-      std::memcpy(&layer.values[(past + t) * width + h * dim], v + (h * rows + t) * dim,
-                  dim * sizeof(float));
+      format.encode(k + (h * rows + t) * dim, &layer.keys[(past + t) * width + h * rowBytes]);
+      format.encode(v + (h * rows + t) * dim, &layer.values[(past + t) * width + h * rowBytes]);
     }
-  CachedRows work{q, layer.keys.data(), layer.values.data(), out, past, rows, dim, width, group,
-                  scaleOf(params), (rows + kRowsPerChunk - 1) / kRowsPerChunk};
+  CachedRows work{q, layer.keys.data(), layer.values.data(), out, past, rows, dim,
+                  kvHeads * dim, group, scaleOf(params),
+                  (rows + kRowsPerChunk - 1) / kRowsPerChunk, format};
   int64_t chunks = heads * work.rowBlocks;
   // Prompts are worth splitting over the threads; a decode step's few
   // short rows are not.

@@ -70,7 +70,8 @@ void bmatmulTileModel(const float *a, const uint32_t *weights, const int64_t *pa
 enum ScratchSlot {
   kQLayerRows, kQLayerPanels, kQLayerSums, kFConvColumns, kWeightOnlyRowSums,
   kWeightOnlyInt8, kWeightOnlyInt8Scales, kFMatMulTransposed, kBMatMulA, kBMatMulB,
-  kBMatMulWidened, kAttentionScores, kBF16BiasRows, kNumScratchSlots
+  kBMatMulWidened, kAttentionScores, kAttentionKeys, kAttentionValues, kBF16BiasRows,
+  kNumScratchSlots
 };
 
 /// Scratch memory of the calling thread, 64-byte aligned, reused across

@@ -459,6 +459,15 @@ func.func @cached_attention_batch(%q: tensor<2x2x1x8xf32>, %k: tensor<2x2x1x8xf3
 
 // -----
 
+func.func @cached_attention_cache(%q: tensor<1x2x1x8xf32>, %k: tensor<1x2x1x8xf32>) {
+  // expected-error @+1 {{cache 'i3' is not f32, f16, bf16, i8 or i4}}
+  %0 = qc.cached_attention %q, %k, %k {cache = "i3", layer = 0 : i64, scale = 1.0 : f32}
+      : (tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32>) -> tensor<1x2x1x8xf32>
+  return
+}
+
+// -----
+
 func.func @cached_attention_rows(%q: tensor<1x2x2x8xf32>, %k: tensor<1x2x1x8xf32>) {
   // expected-error @+1 {{appends one key/value per query: 2 queries, 1 keys}}
   %0 = qc.cached_attention %q, %k, %k {layer = 0 : i64, scale = 1.0 : f32}

@@ -206,7 +206,10 @@ func.func @attention(%q: tensor<1x4x3x8xf32>, %k: tensor<1x2x5x8xf32>, %mask: te
   // CHECK: qc.cached_attention %{{.*}}, %{{.*}}, %{{.*}} {layer = 3 : i64, scale = 5.000000e-01 : f32}
   %2 = qc.cached_attention %q, %kn, %kn {layer = 3 : i64, scale = 0.5 : f32}
       : (tensor<1x4x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>) -> tensor<1x4x3x8xf32>
-  return %0, %1, %2 : tensor<1x4x3x8xf32>, tensor<1x4x3x8xf32>, tensor<1x4x3x8xf32>
+  // CHECK: qc.cached_attention %{{.*}}, %{{.*}}, %{{.*}} {cache = "i4", layer = 3 : i64, scale = 5.000000e-01 : f32}
+  %3 = qc.cached_attention %q, %kn, %kn {cache = "i4", layer = 3 : i64, scale = 0.5 : f32}
+      : (tensor<1x4x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>) -> tensor<1x4x3x8xf32>
+  return %0, %1, %3 : tensor<1x4x3x8xf32>, tensor<1x4x3x8xf32>, tensor<1x4x3x8xf32>
 }
 
 // CHECK-LABEL: func @gather_scatter

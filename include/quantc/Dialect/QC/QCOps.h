@@ -85,6 +85,10 @@ struct ResizeTap {
 llvm::SmallVector<ResizeTap> getResizeTaps(ResizeOp op, int64_t inSize,
                                            int64_t outSize, float scale);
 
+/// The runtime's qc_kv_cache_format of a cached attention's `cache`
+/// (f32, f16, bf16, i8, i4); none for another name.
+std::optional<int64_t> getKVCacheFormat(llvm::StringRef cache);
+
 /// Makes qc.microkernel bufferizable (done by the dialect on load).
 void registerMicrokernelBufferization(mlir::MLIRContext *ctx);
 } // namespace quantc::qc
