@@ -1,16 +1,13 @@
 """GPTQ in qc-quantize against a numpy implementation of the published
 algorithm (column by column in blocks of 128 with lazy updates), on random
 layers with correlated inputs: the integer weights must be identical, and the
-layer's output error below round to nearest's; and GPTQ in quantc's
-language-model generators."""
-import subprocess
-
+layer's output error below round to nearest's."""
 import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from conftest import BIN, quant_run
+from conftest import quant_run
 from test_lossless_int8 import quant_opt
 
 ROWS = 64  # tokens per calibration sample (all measured: fewer than 256)
@@ -142,59 +139,3 @@ def test_gptq_lowers_the_output_error_on_correlated_inputs(tmp_path):
     nearest, _ = error("")
     by_gptq, _ = error("gptq=true")
     assert by_gptq < 0.7 * nearest, (by_gptq, nearest)
-
-
-# --- Language models: quantc --generator --gptq ------------------------------
-
-def test_gptq_generator_is_closer_to_float_than_round_to_nearest(tmp_path):
-    """A small random llama compiled as an int4 (groups of 32) generator: with
-    GPTQ on calibration windows its logits on other windows are closer to the
-    float library's than round to nearest's are."""
-    from quantc.llm.calibration import write_calibration_set
-    from quantc.llm.export_onnx import export_decoder
-    from quantc.runtime import Generator
-    from test_llm import compile_generator, tiny_llama
-
-    weights = tiny_llama(seed=3)
-    cfg = weights.config
-    path = export_decoder(weights, tmp_path / "tiny.onnx")
-    rng = np.random.default_rng(0)
-    step = 16
-    write_calibration_set(tmp_path / "calib", rng.integers(0, cfg.vocab, (32, step)).tolist(),
-                          cfg.layers, cfg.kv_heads, cfg.head_dim)
-    held_out = rng.integers(0, cfg.vocab, (8, 2 * step)).tolist()
-    int4 = ["--step-tokens", step, "--weight", "i4", "--granularity", "per_group",
-            "--group-size", 32]
-
-    def logits(library):
-        g = Generator(str(library), max_context=64)
-        out = []
-        for window in held_out:
-            g.reset()
-            out.append(g.prefill_logits(window))
-        return np.stack(out)
-    reference = logits(compile_generator(path, tmp_path / "f32.so", "--step-tokens", step))
-    nearest = logits(compile_generator(path, tmp_path / "rtn.so", *int4))
-    by_gptq = logits(compile_generator(path, tmp_path / "gptq.so", *int4, "--calib",
-                                       tmp_path / "calib", "--gptq"))
-    error = {name: float(np.mean((x - reference) ** 2))
-             for name, x in (("rtn", nearest), ("gptq", by_gptq))}
-    assert error["gptq"] < 0.9 * error["rtn"], error
-
-
-@pytest.mark.parametrize("args,message", [
-    (["--weight", "i4", "--gptq"], "--gptq needs --calib"),
-    (["--weight", "i4", "--calib", "CALIB"], "--calib is for --gptq with --weight i8 or i4"),
-    (["--gptq", "--calib", "CALIB"], "--calib is for --gptq with --weight i8 or i4"),
-])
-def test_gptq_generator_options_are_checked(tmp_path, args, message):
-    from quantc.llm.export_onnx import export_decoder
-    from test_llm import tiny_llama
-
-    path = export_decoder(tiny_llama(), tmp_path / "tiny.onnx")
-    out = tmp_path / "g.so"
-    args = [str(tmp_path) if a == "CALIB" else a for a in args]
-    proc = subprocess.run([str(BIN / "quantc"), str(path), "--generator", *args, "-o", str(out)],
-                          capture_output=True, text=True)
-    assert proc.returncode != 0 and message in proc.stderr, proc.stderr
-    assert not out.exists()

@@ -1,0 +1,95 @@
+"""Quantizing language models in quantc's generator libraries: GPTQ on
+calibration windows (quantc --generator --gptq) and the KV cache's storage
+formats (--kv-cache), on a small random llama."""
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import BIN
+from quantc.llm.calibration import write_calibration_set
+from quantc.llm.export_onnx import export_decoder
+from quantc.runtime import Generator
+from test_llm import compile_generator, tiny_llama
+
+
+def held_out_logits(library, windows, max_context=64):
+    g = Generator(str(library), max_context=max_context)
+    out = []
+    for window in windows:
+        g.reset()
+        out.append(g.prefill_logits(window))
+    return np.stack(out)
+
+
+def test_gptq_generator_is_closer_to_float_than_round_to_nearest(tmp_path):
+    """A small random llama compiled as an int4 (groups of 32) generator: with
+    GPTQ on calibration windows its logits on other windows are closer to the
+    float library's than round to nearest's are."""
+    weights = tiny_llama(seed=3)
+    cfg = weights.config
+    path = export_decoder(weights, tmp_path / "tiny.onnx")
+    rng = np.random.default_rng(0)
+    step = 16
+    write_calibration_set(tmp_path / "calib", rng.integers(0, cfg.vocab, (32, step)).tolist(),
+                          cfg.layers, cfg.kv_heads, cfg.head_dim)
+    held_out = rng.integers(0, cfg.vocab, (8, 2 * step)).tolist()
+    int4 = ["--step-tokens", step, "--weight", "i4", "--granularity", "per_group",
+            "--group-size", 32]
+
+    def logits(library):
+        return held_out_logits(library, held_out)
+    reference = logits(compile_generator(path, tmp_path / "f32.so", "--step-tokens", step))
+    nearest = logits(compile_generator(path, tmp_path / "rtn.so", *int4))
+    by_gptq = logits(compile_generator(path, tmp_path / "gptq.so", *int4, "--calib",
+                                       tmp_path / "calib", "--gptq"))
+    error = {name: float(np.mean((x - reference) ** 2))
+             for name, x in (("rtn", nearest), ("gptq", by_gptq))}
+    assert error["gptq"] < 0.9 * error["rtn"], error
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--weight", "i4", "--gptq"], "--gptq needs --calib"),
+    (["--weight", "i4", "--calib", "CALIB"], "--calib is for --gptq with --weight i8 or i4"),
+    (["--gptq", "--calib", "CALIB"], "--calib is for --gptq with --weight i8 or i4"),
+])
+def test_gptq_generator_options_are_checked(tmp_path, args, message):
+    path = export_decoder(tiny_llama(), tmp_path / "tiny.onnx")
+    out = tmp_path / "g.so"
+    args = [str(tmp_path) if a == "CALIB" else a for a in args]
+    proc = subprocess.run([str(BIN / "quantc"), str(path), "--generator", *args, "-o", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and message in proc.stderr, proc.stderr
+    assert not out.exists()
+
+
+def test_kv_cache_formats_follow_the_float_cache(tmp_path):
+    """Every cache format answers close to the f32 cache, the 16-bit ones
+    closest, int4 furthest; steps of 3 tokens, so later steps read rows that
+    earlier ones stored."""
+    weights = tiny_llama(seed=5)
+    path = export_decoder(weights, tmp_path / "tiny.onnx")
+    windows = np.random.default_rng(1).integers(0, weights.config.vocab, (4, 12)).tolist()
+    logits = {cache: held_out_logits(compile_generator(path, tmp_path / f"{cache}.so",
+                                                       "--step-tokens", 3, "--kv-cache", cache),
+                                     windows)
+              for cache in ("f32", "f16", "bf16", "i8", "i4")}
+    scale = float(np.sqrt(np.mean(logits["f32"] ** 2)))
+    error = {c: float(np.sqrt(np.mean((x - logits["f32"]) ** 2))) / scale
+             for c, x in logits.items()}
+    assert error["f32"] == 0
+    assert 0 < error["f16"] < error["bf16"] < 0.02, error
+    assert 0 < error["i8"] < 0.03 and error["i8"] < error["i4"] < 0.3, error
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--generator", "--kv-cache", "i3"], "kv-cache 'i3' is not f32, f16, bf16, i8 or i4"),
+    (["--kv-cache", "i8"], "--kv-cache is an option of --generator libraries"),
+])
+def test_kv_cache_options_are_checked(tmp_path, args, message):
+    path = export_decoder(tiny_llama(), tmp_path / "tiny.onnx")
+    out = tmp_path / "g.so"
+    proc = subprocess.run([str(BIN / "quantc"), str(path), *args, "-o", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and message in proc.stderr, proc.stderr
+    assert not out.exists()
