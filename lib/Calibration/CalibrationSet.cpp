@@ -17,7 +17,8 @@ static Error fail(const Twine &message) {
 }
 
 /// The .npz files named by `paths`, directories expanded in name order.
-static Expected<std::vector<std::string>> listFiles(ArrayRef<std::string> paths) {
+Expected<std::vector<std::string>>
+calibration::listCalibrationFiles(ArrayRef<std::string> paths) {
   std::vector<std::string> files;
   for (const std::string &path : paths) {
     if (!sys::fs::is_directory(path)) {
@@ -82,7 +83,7 @@ static Expected<std::vector<Tensor>> splitSamples(const Tensor &array,
 Expected<std::vector<Sample>>
 calibration::loadCalibrationSet(func::FuncOp func, ArrayRef<std::string> paths,
                                 int64_t maxSamples) {
-  Expected<std::vector<std::string>> files = listFiles(paths);
+  Expected<std::vector<std::string>> files = listCalibrationFiles(paths);
   if (!files)
     return files.takeError();
   std::vector<Sample> samples;

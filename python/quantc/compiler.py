@@ -89,7 +89,7 @@ def compile(onnx_path, calibration=None, target="cpu", target_cpu="host",
             rounding="half_to_even", threads=1, gpu_arch="sm_80", load=True,
             float_mode="exact", equalize=True, bias_correction=False,
             rounding_search=False, max_drop=None, metric="agreement", fallback=None,
-            budget_data=None):
+            budget_data=None, gptq=False):
     """Compiles `onnx_path` and returns the loaded Model.
 
     target: "cpu" (target_cpu picks the instruction set) or "cuda"
@@ -109,7 +109,8 @@ def compile(onnx_path, calibration=None, target="cpu", target_cpu="host",
 
     With calibration, int8 accuracy techniques (docs/README.md, "Lossless
     int8"): equalize (cross-layer equalization where measured to help, on by
-    default), bias_correction, rounding_search (learned rounding), and an
+    default), bias_correction, rounding_search (learned rounding), gptq
+    (GPTQ rounding with act-order and least-squares scales), and an
     accuracy budget: max_drop keeps the fewest layers at a fallback
     precision (fallback, default ("i16", "f32")) so that metric drops at most
     that much on budget_data (held-out samples: an .npz path or {input:
@@ -139,9 +140,12 @@ def compile(onnx_path, calibration=None, target="cpu", target_cpu="host",
             adjustments.append("bias-correction=true")
         if rounding_search:
             adjustments.append("rounding-search=true")
+        if gptq:
+            adjustments += ["gptq=true", "gptq-act-order=true", "weight-range=mse"]
         args += [f"--equalize={'true' if equalize else 'false'}",
                  *(["--bias-correction"] if bias_correction else []),
-                 *(["--rounding-search"] if rounding_search else [])]
+                 *(["--rounding-search"] if rounding_search else []),
+                 *(["--gptq", "--gptq-act-order", "--weight-range", "mse"] if gptq else [])]
         scratch = tempfile.TemporaryDirectory(prefix="quantc-budget-")
         if budget_data is not None:
             if not isinstance(budget_data, (str, pathlib.Path)):
@@ -157,8 +161,8 @@ def compile(onnx_path, calibration=None, target="cpu", target_cpu="host",
                                          activation, weight, scope, estimator, adjustments,
                                          max_drop, metric, fallback, budget_data)
             args += extra
-    elif max_drop is not None:
-        raise ValueError("max_drop needs calibration data")
+    elif max_drop is not None or gptq:
+        raise ValueError("max_drop and gptq need calibration data")
     if target == "cuda":
         args += ["--gpu-arch", gpu_arch]
     if float_mode != "exact":

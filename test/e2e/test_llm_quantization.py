@@ -46,17 +46,27 @@ def test_gptq_generator_is_closer_to_float_than_round_to_nearest(tmp_path):
     error = {name: float(np.mean((x - reference) ** 2))
              for name, x in (("rtn", nearest), ("gptq", by_gptq))}
     assert error["gptq"] < 0.9 * error["rtn"], error
+    # A decode library (steps of 1 token) from the same 16-token windows has
+    # the same weights: it answers as the prefill library does.
+    decode = logits(compile_generator(path, tmp_path / "gptq1.so", *int4[2:], "--calib",
+                                      tmp_path / "calib", "--gptq"))
+    np.testing.assert_allclose(decode, by_gptq, rtol=1e-4, atol=2e-3)
 
 
 @pytest.mark.parametrize("args,message", [
     (["--weight", "i4", "--gptq"], "--gptq needs --calib"),
     (["--weight", "i4", "--calib", "CALIB"], "--calib is for --gptq with --weight i8 or i4"),
     (["--gptq", "--calib", "CALIB"], "--calib is for --gptq with --weight i8 or i4"),
+    (["--weight", "i4", "--gptq", "--calib", "EMPTY"], "holds no .npz file"),
+    (["--weight", "i4", "--gptq", "--calib", "IMAGES"], "has no input_ids"),
 ])
 def test_gptq_generator_options_are_checked(tmp_path, args, message):
     path = export_decoder(tiny_llama(), tmp_path / "tiny.onnx")
     out = tmp_path / "g.so"
-    args = [str(tmp_path) if a == "CALIB" else a for a in args]
+    (tmp_path / "empty").mkdir()
+    np.savez(tmp_path / "images.npz", x=np.zeros((1, 3, 8, 8), np.float32))
+    where = {"CALIB": tmp_path, "EMPTY": tmp_path / "empty", "IMAGES": tmp_path / "images.npz"}
+    args = [str(where.get(a, a)) for a in args]
     proc = subprocess.run([str(BIN / "quantc"), str(path), "--generator", *args, "-o", str(out)],
                           capture_output=True, text=True)
     assert proc.returncode != 0 and message in proc.stderr, proc.stderr

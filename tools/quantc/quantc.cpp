@@ -18,6 +18,7 @@
 #include "quantc/Target/CPU/Artifact.h"
 #include "quantc/Target/CPU/TargetCPU.h"
 #include "quantc/Target/CUDA/Artifact.h"
+#include "quantc/Transforms/GeneratorWeights.h"
 #include "quantc/Transforms/Passes.h"
 #include "quantc/Transforms/Pipelines.h"
 
@@ -31,7 +32,6 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
-#include <limits>
 
 using namespace mlir;
 using namespace quantc;
@@ -209,11 +209,52 @@ static void addDynamicInt8(PassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createQCDynamicInt8Activations(options));
 }
 
+/// --weight i8 / i4 of a generator: weights only, on the decoder as
+/// imported (before it becomes a step); with --gptq, measured on --calib.
+static QCQuantizeOptions generatorWeightOptions() {
+  QCQuantizeOptions options;
+  options.activation = "f32";
+  options.weight = weight;
+  options.granularity = granularity;
+  options.groupSize = groupSize;
+  options.scope = "layers";
+  options.overrides = overrides;
+  options.weightRange = weightRange;
+  options.gptq = gptq;
+  options.gptqActOrder = gptqActOrder;
+  options.data.assign(calibration.begin(), calibration.end());
+  options.maxSamples = 0; // all of them
+  return options;
+}
+
+/// GPTQ weights for a generator: the evaluator runs the decoder imported
+/// with the calibration windows' length (`importDecoder(tokens)`), and the
+/// quantized weights move into `module` layer by layer.
+static LogicalResult calibrateGeneratorWeights(
+    ModuleOp module, function_ref<OwningOpRef<ModuleOp>(int64_t)> importDecoder) {
+  llvm::Expected<int64_t> tokens = calibrationStepTokens(module.getContext(), calibration);
+  if (!tokens) {
+    llvm::errs() << "error: " << toString(tokens.takeError()) << "\n";
+    return failure();
+  }
+  OwningOpRef<ModuleOp> calibrated = importDecoder(*tokens);
+  if (!calibrated)
+    return failure();
+  PassManager pm(module.getContext());
+  pm.addPass(createQCSimplify());
+  pm.addPass(createQCFuseAttention());
+  pm.addPass(createQCQuantize(generatorWeightOptions()));
+  if (failed(pm.run(*calibrated)))
+    return failure();
+  return success(succeeded(copyQuantizedWeights(*calibrated, module)));
+}
+
 /// --generator: the decoder becomes a step over a runtime KV cache, and
 /// --weight i8 / i4 quantizes its weights only: rounded to nearest, or with
-/// --gptq on --calib samples shaped as one step (the decoder's inputs with
-/// --step-tokens new tokens and a past of one masked position).
-static LogicalResult buildGenerator(ModuleOp module) {
+/// --gptq on --calib windows (decoder calls of any length with a past of one
+/// masked position, see quantc.llm.calibration).
+static LogicalResult
+buildGenerator(ModuleOp module, function_ref<OwningOpRef<ModuleOp>(int64_t)> importDecoder) {
   bool quantizeWeights = weight.getNumOccurrences() && weight != "f32";
   if (!calibration.empty() && !(quantizeWeights && gptq)) {
     llvm::errs() << "error: --generator compiles float or weight-only models; "
@@ -227,30 +268,20 @@ static LogicalResult buildGenerator(ModuleOp module) {
   PassManager pm(module.getContext());
   pm.addPass(createQCSimplify());
   pm.addPass(createQCFuseAttention());
-  // Weights first: GPTQ measures the layers' inputs on the decoder as
-  // imported (the generator step reads a cache the evaluator does not have).
-  if (quantizeWeights) {
-    QCQuantizeOptions options;
-    options.activation = "f32";
-    options.weight = weight;
-    options.granularity = granularity;
-    options.groupSize = groupSize;
-    options.scope = "layers";
-    options.overrides = overrides;
-    options.weightRange = weightRange;
-    options.gptq = gptq;
-    options.gptqActOrder = gptqActOrder;
-    options.data.assign(calibration.begin(), calibration.end());
-    options.maxSamples = std::numeric_limits<int64_t>::max();
-    pm.addPass(createQCQuantize(options));
-  }
+  if (quantizeWeights && !gptq)
+    pm.addPass(createQCQuantize(generatorWeightOptions()));
+  if (failed(pm.run(module)))
+    return failure();
+  if (gptq && failed(calibrateGeneratorWeights(module, importDecoder)))
+    return failure();
+  PassManager step(module.getContext());
   QCDecoderGeneratorOptions generatorOptions;
   generatorOptions.kvCache = kvCache;
-  pm.addPass(createQCDecoderGenerator(generatorOptions));
+  step.addPass(createQCDecoderGenerator(generatorOptions));
   if (quantizeWeights)
-    pm.addPass(createQCFoldScales());
-  addDynamicInt8(pm);
-  return pm.run(module);
+    step.addPass(createQCFoldScales());
+  addDynamicInt8(step);
+  return step.run(module);
 }
 
 /// --max-drop as a fraction: "0.01" or "1%".
@@ -265,9 +296,10 @@ static std::optional<double> parseMaxDrop(StringRef text) {
   return percent ? value / 100 : value;
 }
 
-static LogicalResult quantize(ModuleOp module) {
+static LogicalResult
+quantize(ModuleOp module, function_ref<OwningOpRef<ModuleOp>(int64_t)> importDecoder) {
   if (generator)
-    return buildGenerator(module);
+    return buildGenerator(module, importDecoder);
   std::optional<double> parsedMaxDrop = parseMaxDrop(maxDrop);
   if (!parsedMaxDrop) {
     llvm::errs() << "error: --max-drop '" << maxDrop
@@ -432,11 +464,16 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
-  if (generator)
-    addGeneratorDims(dimOptions, stepTokens);
-  OwningOpRef<ModuleOp> module = loadModelFile(inputPath, &ctx, sourceMgr, inputShapes,
-                                               {}, dimOptions.dimParams);
-  if (!module || failed(quantize(*module)))
+  // A decoder imported with `tokens` new tokens per call (generators).
+  auto importDecoder = [&](int64_t tokens) {
+    ONNXImportOptions options = dimOptions;
+    addGeneratorDims(options, tokens);
+    return loadModelFile(inputPath, &ctx, sourceMgr, inputShapes, {}, options.dimParams);
+  };
+  OwningOpRef<ModuleOp> module =
+      generator ? importDecoder(stepTokens)
+                : loadModelFile(inputPath, &ctx, sourceMgr, inputShapes, {}, dimOptions.dimParams);
+  if (!module || failed(quantize(*module, importDecoder)))
     return 1;
   if (!dumpIR.empty() &&
       failed(writeText(dumpIR, [&](raw_ostream &os) {

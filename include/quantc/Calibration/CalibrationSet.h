@@ -14,6 +14,11 @@ namespace quantc::calibration {
 /// One sample: a tensor per argument of the graph, in argument order.
 using Sample = std::vector<reference::Tensor>;
 
+/// The .npz files of `paths`: files as given, directories' .npz files in
+/// name order.
+llvm::Expected<std::vector<std::string>>
+listCalibrationFiles(llvm::ArrayRef<std::string> paths);
+
 /// Reads the samples of `paths` (.npz files, or directories whose .npz files
 /// are read in name order) for `func`. Arrays are matched to inputs by the
 /// ONNX input name (`qc.name`), or taken as they are when both hold a single
