@@ -1,10 +1,11 @@
 """Quantization quality of SmolLM2-135M-Instruct, every engine on the same
 float weights, the same evaluation windows and the same context, in one run:
 
-- quantc generator libraries: round to nearest (RTN) and GPTQ, int8 per
-  channel and int4 in groups of 32 / 64 / 128 along the input dimension;
-  GPTQ calibrates on 64 windows of 64 tokens of text that is not evaluated
-  (Macbeth, and ABC news articles past the evaluated ones);
+- quantc generator libraries: round to nearest (RTN), AWQ and GPTQ, int8
+  per channel and int4 in groups of 32 / 64 / 128 along the input
+  dimension; AWQ and GPTQ calibrate on 64 windows of 64 tokens of text that
+  is not evaluated (Macbeth, and ABC news articles past the evaluated ones);
+  the KV cache in each of its formats;
 - ONNX Runtime's MatMul4BitsQuantizer (symmetric, same group sizes), round
   to nearest and GPTQ (its GPTQ runs Intel Neural Compressor's, from another
   interpreter: see llm_ort_gptq.py; same calibration windows), evaluated in
@@ -70,6 +71,8 @@ QUANTC = {
     **{f"int4 g{g}, {method}": (int4(g) + extra, grouped(g))
        for g in (32, 64, 128)
        for method, extra in (("RTN", []), ("RTN, mse scales", MSE), ("GPTQ", GPTQ))},
+    "int4 g64, AWQ": (int4(64) + MSE + ["--calib", str(CALIBRATION), "--awq"], grouped(64)),
+    "int4 g64, AWQ + GPTQ": (int4(64) + GPTQ + ["--awq"], grouped(64)),
     "int4 g64, GPTQ, output layer int8": (int4(64) + GPTQ + ["--overrides", HEAD_INT8],
                                           grouped(64, head_bits=8)),
     # The KV cache's formats, on float weights and on GPTQ int4 weights.

@@ -44,6 +44,27 @@ static std::optional<unsigned> quantizedWeightOperand(Operation *layer) {
   return std::nullopt;
 }
 
+/// The 1-D float constant operands of `op` into `target`, when it is the
+/// same kind of op.
+static void copyConstantVectors(Operation *op, Operation *target) {
+  if (!target || target->getName() != op->getName() ||
+      target->getNumOperands() != op->getNumOperands())
+    return;
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto constant = operand.get().getDefiningOp<qc::ConstantOp>();
+    auto type = constant ? dyn_cast<RankedTensorType>(constant.getType()) : nullptr;
+    if (!type || type.getRank() != 1 || !isa<FloatType>(type.getElementType()) ||
+        target->getOperand(operand.getOperandNumber()).getType() != type)
+      continue;
+    OpBuilder b(target);
+    Operation *copy = b.clone(*constant);
+    Value old = target->getOperand(operand.getOperandNumber());
+    target->setOperand(operand.getOperandNumber(), copy->getResult(0));
+    if (Operation *def = old.getDefiningOp(); def && def->use_empty())
+      def->erase();
+  }
+}
+
 FailureOr<int64_t> quantc::copyQuantizedWeights(ModuleOp from, ModuleOp to) {
   llvm::StringMap<Operation *> targets;
   to.walk([&](Operation *op) {
@@ -53,10 +74,11 @@ FailureOr<int64_t> quantc::copyQuantizedWeights(ModuleOp from, ModuleOp to) {
   });
   int64_t copied = 0;
   WalkResult result = from.walk([&](Operation *layer) {
+    std::string name = qc::getNodeName(layer->getLoc());
+    copyConstantVectors(layer, targets.lookup(name));
     std::optional<unsigned> index = quantizedWeightOperand(layer);
     if (!index)
       return WalkResult::advance();
-    std::string name = qc::getNodeName(layer->getLoc());
     Operation *target = targets.lookup(name);
     if (!target || target->getName() != layer->getName()) {
       layer->emitError("no layer '") << name << "' in the generator to take its weights";

@@ -28,9 +28,30 @@ static std::unique_ptr<Pass> createQuantize(const QuantizePipelineOptions &optio
   return createQCQuantize(quantize);
 }
 
+/// qc-awq for the weights createQuantize will quantize.
+std::unique_ptr<Pass> quantc::createAWQFor(const QCQuantizeOptions &quantize) {
+  QCActivationAwareScalingOptions awq;
+  awq.data.assign(quantize.data.begin(), quantize.data.end());
+  awq.maxSamples = quantize.maxSamples;
+  awq.weight = quantize.weight;
+  awq.granularity = quantize.granularity;
+  awq.groupSize = quantize.groupSize;
+  awq.weightRange = quantize.weightRange;
+  return createQCActivationAwareScaling(awq);
+}
+
 void quantc::buildQuantizePipeline(OpPassManager &pm,
                                    const QuantizePipelineOptions &options) {
   pm.addPass(createQCSimplify());
+  if (options.awq) {
+    QCQuantizeOptions weights;
+    weights.data.assign(options.data.begin(), options.data.end());
+    weights.weight = options.weight;
+    weights.granularity = options.granularity;
+    weights.groupSize = options.groupSize;
+    weights.weightRange = options.weightRange;
+    pm.addPass(createAWQFor(weights));
+  }
   if (options.equalize && !options.data.empty()) {
     // Measured against quantizing the way the model will be.
     QCEqualizeOptions equalize;

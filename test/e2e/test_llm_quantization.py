@@ -54,9 +54,9 @@ def test_gptq_generator_is_closer_to_float_than_round_to_nearest(tmp_path):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--weight", "i4", "--gptq"], "--gptq needs --calib"),
-    (["--weight", "i4", "--calib", "CALIB"], "--calib is for --gptq with --weight i8 or i4"),
-    (["--gptq", "--calib", "CALIB"], "--calib is for --gptq with --weight i8 or i4"),
+    (["--weight", "i4", "--gptq"], "--gptq and --awq need --calib"),
+    (["--weight", "i4", "--calib", "CALIB"], "--calib is for --gptq or --awq with --weight i8 or i4"),
+    (["--gptq", "--calib", "CALIB"], "--calib is for --gptq or --awq with --weight i8 or i4"),
     (["--weight", "i4", "--gptq", "--calib", "EMPTY"], "holds no .npz file"),
     (["--weight", "i4", "--gptq", "--calib", "IMAGES"], "has no input_ids"),
 ])
@@ -103,3 +103,62 @@ def test_kv_cache_options_are_checked(tmp_path, args, message):
                           capture_output=True, text=True)
     assert proc.returncode != 0 and message in proc.stderr, proc.stderr
     assert not out.exists()
+
+
+def static_decoder(weights, path, tokens):
+    """The decoder with its dimensions bound (batch 1, `tokens` new tokens, a
+    past of 1), for quant-opt."""
+    import onnx
+    model = onnx.load(str(export_decoder(weights, path)))
+    sizes = {"batch_size": 1, "sequence_length": tokens, "past_sequence_length": 1,
+             "total_sequence_length": tokens + 1}
+    for value in list(model.graph.input) + list(model.graph.output):
+        for dim in value.type.tensor_type.shape.dim:
+            if dim.dim_param:
+                dim.dim_value = sizes[dim.dim_param]
+    onnx.save(model, str(path))
+    return path
+
+
+def test_awq_keeps_the_float_model_and_lowers_the_error(tmp_path):
+    """qc-awq on a small llama: the scaled float model computes what the
+    original does (<= 1e-5), and quantized to int4 its logits are closer to
+    the float model's than the unscaled model's are."""
+    from conftest import quant_run
+    from test_lossless_int8 import quant_opt
+
+    weights = tiny_llama(seed=4)
+    # Outlier channels, as trained language models have: a few inputs of
+    # every block's linear layers are much louder than the rest.
+    for layer in weights.layers:
+        layer.attn_norm[[3, 17, 40]] *= 12
+        layer.ffn_norm[[5, 29]] *= 12
+    cfg = weights.config
+    step = 16
+    path = static_decoder(weights, tmp_path / "tiny.onnx", step)
+    rng = np.random.default_rng(2)
+    write_calibration_set(tmp_path / "calib", rng.integers(0, cfg.vocab, (24, step)).tolist(),
+                          cfg.layers, cfg.kv_heads, cfg.head_dim)
+    held_out = write_calibration_set(tmp_path / "held", rng.integers(0, cfg.vocab, (4, step)).tolist(),
+                                     cfg.layers, cfg.kv_heads, cfg.head_dim)
+    int4 = "weight=i4 granularity=per_group group-size=32"
+    prepare = ["--qc-simplify", "--qc-fuse-attention"]
+    awq = f"--qc-awq=data={tmp_path / 'calib'} {int4}"
+    quantize = f"--qc-quantize=activation=f32 scope=layers {int4}"
+    models = {"float": quant_opt([path, *prepare], tmp_path, "float.mlirbc")[0],
+              "scaled": quant_opt([path, *prepare, awq], tmp_path, "scaled.mlirbc")[0],
+              "rtn": quant_opt([path, *prepare, quantize], tmp_path, "rtn.mlirbc")[0],
+              "awq": quant_opt([path, *prepare, awq, quantize], tmp_path, "awq.mlirbc")[0]}
+
+    def logits(model):
+        out = []
+        for sample in held_out:
+            with np.load(sample) as data:
+                out.append(quant_run(model, {k: data[k] for k in data.files}, tmp_path)["logits"])
+        return np.stack(out)
+    results = {name: logits(model) for name, model in models.items()}
+    reference = results["float"]
+    scale = float(np.abs(reference).max())
+    assert np.abs(results["scaled"] - reference).max() <= 1e-5 * scale
+    error = {n: float(np.mean((results[n] - reference) ** 2)) for n in ("rtn", "awq")}
+    assert error["awq"] < 0.9 * error["rtn"], error

@@ -102,6 +102,11 @@ static cl::opt<std::string> weightRange(
     cl::desc("Weight scales: minmax (|w| max on the largest level) or mse (least "
              "squared error, full range, may clip outliers)"),
     cl::cat(quantCategory));
+static cl::opt<bool> awq(
+    "awq", cl::init(false),
+    cl::desc("Activation-aware weight scaling of matmuls on the calibration data "
+             "(AWQ; before rounding, by GPTQ or to nearest)"),
+    cl::cat(quantCategory));
 static cl::opt<bool> gptq(
     "gptq", cl::init(false),
     cl::desc("Round integer weights by GPTQ on the calibration data (error "
@@ -227,7 +232,7 @@ static QCQuantizeOptions generatorWeightOptions() {
   return options;
 }
 
-/// GPTQ weights for a generator: the evaluator runs the decoder imported
+/// Calibrated weights for a generator (AWQ, GPTQ): the evaluator runs the decoder imported
 /// with the calibration windows' length (`importDecoder(tokens)`), and the
 /// quantized weights move into `module` layer by layer.
 static LogicalResult calibrateGeneratorWeights(
@@ -243,6 +248,8 @@ static LogicalResult calibrateGeneratorWeights(
   PassManager pm(module.getContext());
   pm.addPass(createQCSimplify());
   pm.addPass(createQCFuseAttention());
+  if (awq)
+    pm.addPass(createAWQFor(generatorWeightOptions()));
   pm.addPass(createQCQuantize(generatorWeightOptions()));
   if (failed(pm.run(*calibrated)))
     return failure();
@@ -256,23 +263,24 @@ static LogicalResult calibrateGeneratorWeights(
 static LogicalResult
 buildGenerator(ModuleOp module, function_ref<OwningOpRef<ModuleOp>(int64_t)> importDecoder) {
   bool quantizeWeights = weight.getNumOccurrences() && weight != "f32";
-  if (!calibration.empty() && !(quantizeWeights && gptq)) {
+  bool calibrated = gptq || awq;
+  if (!calibration.empty() && !(quantizeWeights && calibrated)) {
     llvm::errs() << "error: --generator compiles float or weight-only models; "
-                    "--calib is for --gptq with --weight i8 or i4\n";
+                    "--calib is for --gptq or --awq with --weight i8 or i4\n";
     return failure();
   }
-  if (gptq && calibration.empty()) {
-    llvm::errs() << "error: --gptq needs --calib\n";
+  if (calibrated && calibration.empty()) {
+    llvm::errs() << "error: --gptq and --awq need --calib\n";
     return failure();
   }
   PassManager pm(module.getContext());
   pm.addPass(createQCSimplify());
   pm.addPass(createQCFuseAttention());
-  if (quantizeWeights && !gptq)
+  if (quantizeWeights && !calibrated)
     pm.addPass(createQCQuantize(generatorWeightOptions()));
   if (failed(pm.run(module)))
     return failure();
-  if (gptq && failed(calibrateGeneratorWeights(module, importDecoder)))
+  if (calibrated && failed(calibrateGeneratorWeights(module, importDecoder)))
     return failure();
   PassManager step(module.getContext());
   QCDecoderGeneratorOptions generatorOptions;
@@ -306,8 +314,8 @@ quantize(ModuleOp module, function_ref<OwningOpRef<ModuleOp>(int64_t)> importDec
                  << "' is not a fraction in [0, 1) or a percentage (1%)\n";
     return failure();
   }
-  if ((*parsedMaxDrop > 0 || !budgetData.empty() || gptq) && calibration.empty()) {
-    llvm::errs() << "error: --max-drop, --budget-data and --gptq need --calib\n";
+  if ((*parsedMaxDrop > 0 || !budgetData.empty() || gptq || awq) && calibration.empty()) {
+    llvm::errs() << "error: --max-drop, --budget-data, --gptq and --awq need --calib\n";
     return failure();
   }
   PassManager pm(module.getContext());
@@ -319,6 +327,8 @@ quantize(ModuleOp module, function_ref<OwningOpRef<ModuleOp>(int64_t)> importDec
     options.estimator = estimator;
     options.activation = activation;
     options.weight = weight;
+    options.granularity = granularity;
+    options.groupSize = groupSize;
     options.scope = scope;
     options.overrides = overrides;
     options.rounding = rounding;
@@ -334,6 +344,7 @@ quantize(ModuleOp module, function_ref<OwningOpRef<ModuleOp>(int64_t)> importDec
     options.biasCorrection = biasCorrection;
     options.roundingSearch = roundingSearch;
     options.weightRange = weightRange;
+    options.awq = awq;
     options.gptq = gptq;
     options.gptqActOrder = gptqActOrder;
     options.maxDrop = *parsedMaxDrop;

@@ -24,8 +24,11 @@ llvm::Expected<int64_t> calibrationStepTokens(mlir::MLIRContext *ctx,
 
 /// Gives every layer of `to` whose namesake in `from` has constant integer
 /// weights (a qc.dequantize of quantized storage) a copy of those weights
-/// and its qc.precision. Fails, naming the layer, when a layer of `from`
-/// has no namesake in `to`. Returns how many layers were given weights.
+/// and its qc.precision, and every op of `to` the constant vectors (1-D
+/// float: normalization weights, biases) of its namesake, which calibration
+/// may have rescaled (qc-awq). Fails, naming the layer, when a layer of
+/// `from` has no namesake in `to`. Returns how many layers were given
+/// weights.
 llvm::FailureOr<int64_t> copyQuantizedWeights(mlir::ModuleOp from, mlir::ModuleOp to);
 
 } // namespace quantc

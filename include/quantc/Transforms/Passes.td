@@ -66,6 +66,52 @@ def QCCalibrate : Pass<"qc-calibrate", "::mlir::ModuleOp"> {
   ];
 }
 
+def QCActivationAwareScaling : Pass<"qc-awq", "::mlir::ModuleOp"> {
+  let summary = "Activation-aware weight scaling (AWQ) of matmuls before quantization";
+  let description = [{
+    Scales the input channels of matmuls whose weights will be quantized so
+    that the channels carrying large activations lose less to rounding, and
+    folds the inverse scales into what produces the input, so the float
+    model computes the same function:
+
+    - matmuls reading `qc.mul(x, w)` with `w` a constant vector over the
+      last dimension (an RMSNorm's or LayerNorm's weight): the rows of every
+      such matmul's weight are multiplied by `s` and `w` is divided by `s`;
+      matmuls sharing the input (q/k/v, gate/up) share `s`;
+    - a matmul reading `qc.mul(a, up)` where `up` is a matmul with constant
+      weights used only there (the gated MLP's down projection): the rows of
+      its weight are multiplied by `s` and the columns of `up`'s weight
+      divided by `s`.
+
+    `s = a^alpha` (normalized so that max(s) min(s) = 1), where `a` is the
+    RMS of each input channel on the calibration `data`, and `alpha` is
+    searched on a grid of `grid` points in [0, 1) for the least output error
+    of the quantized layers, `sum tr(dW^T E[x x^T] dW)` with `dW` the
+    quantized-and-unscaled minus the float weight; `alpha = 0` (no scaling)
+    is a candidate, so the error never rises. Quantization is emulated as
+    `qc-quantize` will do it with the same `weight`, `granularity`,
+    `group-size` and `weight-range` (symmetric, per output channel or per
+    group along the input dimension). A remark reports the groups scaled
+    and the output error before and after.
+  }];
+  let dependentDialects = ["::quantc::qc::QCDialect"];
+  let options = [
+    ListOption<"data", "data", "std::string", "Calibration .npz files or directories">,
+    Option<"maxSamples", "max-samples", "int64_t", /*default=*/"0",
+           "Samples measured (0: all)">,
+    Option<"weight", "weight", "std::string", /*default=*/"\"i4\"",
+           "Weight precision the layers will be quantized to: i8 or i4">,
+    Option<"granularity", "granularity", "std::string", /*default=*/"\"per_group\"",
+           "Weight scales: per_channel or per_group">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "Input elements per weight scale (per_group)">,
+    Option<"weightRange", "weight-range", "std::string", /*default=*/"\"minmax\"",
+           "Weight scales: minmax or mse">,
+    Option<"grid", "grid", "int64_t", /*default=*/"20",
+           "Points of the alpha grid in [0, 1)">,
+  ];
+}
+
 def QCEqualize : Pass<"qc-equalize", "::mlir::ModuleOp"> {
   let summary = "Cross-layer equalization of consecutive layers' channels";
   let description = [{

@@ -8,6 +8,8 @@
 #ifndef QUANTC_TRANSFORMS_PIPELINES_H
 #define QUANTC_TRANSFORMS_PIPELINES_H
 
+#include "quantc/Transforms/Passes.h"
+
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
@@ -87,6 +89,9 @@ struct QuantizePipelineOptions
   Option<std::string> weightRange{*this, "weight-range",
                                  llvm::cl::desc("Weight scales: minmax or mse"),
                                  llvm::cl::init("minmax")};
+  Option<bool> awq{*this, "awq",
+                   llvm::cl::desc("Activation-aware scaling of matmul weights (qc-awq)"),
+                   llvm::cl::init(false)};
   Option<bool> gptq{*this, "gptq",
                     llvm::cl::desc("GPTQ rounding of integer weights"),
                     llvm::cl::init(false)};
@@ -111,7 +116,11 @@ struct QuantizePipelineOptions
   }
 };
 
-/// qc-simplify, qc-calibrate, (qc-assign-precision with a budget),
+/// qc-awq scaling for the weights `quantize` will quantize (its weight
+/// precision and data).
+std::unique_ptr<mlir::Pass> createAWQFor(const QCQuantizeOptions &quantize);
+
+/// qc-simplify, (qc-awq), qc-calibrate, (qc-assign-precision with a budget),
 /// qc-quantize, qc-fold-scales: a float model in, its integer graph out.
 void buildQuantizePipeline(mlir::OpPassManager &pm,
                            const QuantizePipelineOptions &options);

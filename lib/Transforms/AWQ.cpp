@@ -1,0 +1,290 @@
+//===- AWQ.cpp - the qc-awq pass --------------------------------*- C++ -*-===//
+//
+// Activation-aware weight scaling (Lin et al., 2023): input channels that
+// carry large activations are scaled up in the weights before rounding and
+// down in what produces them, which leaves the float model as it was and
+// moves rounding error away from the channels that matter. The search needs
+// only the second moment M of each group's input: the output error of
+// quantized weights W_q = diag(1/s) Q(diag(s) W) is tr(dW^T M dW).
+//
+//===----------------------------------------------------------------------===//
+#include "quantc/Calibration/CalibrationSet.h"
+#include "quantc/Dialect/QC/QCOps.h"
+#include "quantc/Dialect/QC/QuantUtils.h"
+#include "quantc/Dialect/QC/TensorNames.h"
+#include "quantc/Reference/Evaluator.h"
+#include "quantc/Reference/Sgemm.h"
+#include "quantc/Transforms/Passes.h"
+
+#include "PrecisionRules.h"
+#include "WeightAdjustment.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+
+namespace quantc {
+#define GEN_PASS_DEF_QCACTIVATIONAWARESCALING
+#include "quantc/Transforms/Passes.h.inc"
+} // namespace quantc
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::qc;
+using reference::Tensor;
+
+namespace {
+/// Columns of a weight the search looks at, evenly strided: the error of a
+/// few thousand output channels ranks the candidates as well as all of them
+/// (an output layer has tens of thousands).
+constexpr int64_t kMaxSearchColumns = 2048;
+
+/// Matmuls sharing one input whose channels are scaled together, and where
+/// the inverse scales go: a constant vector multiplying the input (`norm`),
+/// or the columns of the matmul producing one factor of it (`producer`).
+struct ScalingGroup {
+  Value input;
+  SmallVector<MatMulOp> consumers;
+  ConstantOp norm;
+  MatMulOp producer;
+};
+
+/// A constant 2-D matmul weight [k, n].
+ConstantOp constantWeight(MatMulOp matmul) {
+  auto constant = matmul.getRhs().getDefiningOp<ConstantOp>();
+  return constant && constant.getType().getRank() == 2 ? constant : nullptr;
+}
+
+/// The matmuls reading `input` (as their lhs, with constant weights), when
+/// they are all of its users.
+SmallVector<MatMulOp> consumersOf(Value input, int64_t channels) {
+  SmallVector<MatMulOp> consumers;
+  for (Operation *user : input.getUsers()) {
+    auto matmul = dyn_cast<MatMulOp>(user);
+    if (!matmul || matmul.getLhs() != input || !constantWeight(matmul) ||
+        constantWeight(matmul).getType().getDimSize(0) != channels)
+      return {};
+    consumers.push_back(matmul);
+  }
+  return consumers;
+}
+
+std::optional<ScalingGroup> matchGroup(MulOp mul) {
+  auto type = cast<RankedTensorType>(mul.getType());
+  int64_t channels = type.getShape().back();
+  for (unsigned i = 0; i < 2; ++i) {
+    Value other = mul->getOperand(i), data = mul->getOperand(1 - i);
+    // x * w, w a vector over the channels used only here.
+    if (auto norm = other.getDefiningOp<ConstantOp>()) {
+      auto vector = cast<RankedTensorType>(norm.getType());
+      if (vector.getRank() != 1 || vector.getDimSize(0) != channels || !norm->hasOneUse() ||
+          !isa<FloatType>(vector.getElementType()))
+        continue;
+      SmallVector<MatMulOp> consumers = consumersOf(mul, channels);
+      if (!consumers.empty())
+        return ScalingGroup{mul, consumers, norm, nullptr};
+    }
+    // a * up(x), up a matmul with constant weights used only here.
+    if (auto up = other.getDefiningOp<MatMulOp>();
+        up && constantWeight(up) && up->hasOneUse() && other != data &&
+        constantWeight(up).getType().getDimSize(1) == channels &&
+        cast<RankedTensorType>(other.getType()) == type) {
+      SmallVector<MatMulOp> consumers = consumersOf(mul, channels);
+      if (consumers.size() == 1)
+        return ScalingGroup{mul, consumers, nullptr, up};
+    }
+  }
+  return std::nullopt;
+}
+
+/// How qc-quantize will round the weights: symmetric, per output column or
+/// per group of `group` rows of a column.
+struct WeightFormat {
+  int64_t qmin, qmax, group;
+  bool mse;
+};
+
+/// dW = diag(1/s) Q(diag(s) W) - W for the searched columns of W [k, n].
+std::vector<float> roundingError(const Tensor &w, ArrayRef<double> s, const WeightFormat &f,
+                                 int64_t columns, int64_t stride) {
+  int64_t k = w.getShape()[0], n = w.getShape()[1];
+  int64_t group = f.group > 0 ? f.group : k;
+  std::vector<float> error(k * columns), block(group);
+  for (int64_t c = 0; c < columns; ++c) {
+    int64_t j = c * stride;
+    for (int64_t g0 = 0; g0 < k; g0 += group) {
+      for (int64_t r = 0; r < group; ++r)
+        block[r] = static_cast<float>(w.floats()[(g0 + r) * n + j] * s[g0 + r]);
+      double scale = chooseWeightScale(block, f.qmin, f.qmax, f.mse);
+      for (int64_t r = 0; r < group; ++r) {
+        int64_t level = quantizeValue(block[r], scale, 0, f.qmin, f.qmax, RoundingMode::HalfToEven);
+        error[(g0 + r) * columns + c] = static_cast<float>(
+            level * scale / s[g0 + r] - w.floats()[(g0 + r) * n + j]);
+      }
+    }
+  }
+  return error;
+}
+
+/// tr(dW^T M dW) for dW [k, columns], M [k, k] (f32, row-major).
+double outputError(ArrayRef<float> moment, ArrayRef<float> error, int64_t k, int64_t columns) {
+  std::vector<float> product(k * columns);
+  reference::sgemm(k, columns, k, moment.data(), k, error.data(), columns, product.data(),
+                   columns, /*accumulate=*/false);
+  double sum = 0;
+  for (int64_t i = 0, e = k * columns; i < e; ++i)
+    sum += static_cast<double>(product[i]) * error[i];
+  return sum;
+}
+
+Tensor valueOf(ConstantOp constant) { return *reference::getConstantValue(constant); }
+
+/// Replaces `constant`'s value for `user` with `values`.
+void replaceConstant(Operation *user, ConstantOp constant, const Tensor &values) {
+  OpBuilder b(user);
+  std::string blob = getNodeName(user->getLoc()) + ".awq";
+  Value scaled = ConstantOp::create(b, constant.getLoc(), values.toAttr(constant.getType(), blob));
+  user->replaceUsesOfWith(constant, scaled);
+  if (constant->use_empty())
+    constant->erase();
+}
+
+struct AWQPass : quantc::impl::QCActivationAwareScalingBase<AWQPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (data.empty()) {
+      emitError(getOperation().getLoc(), "qc-awq needs data= (calibration .npz files or "
+                                         "directories)");
+      return signalPassFailure();
+    }
+    unsigned bits = weight == "i8" ? 8 : weight == "i4" ? 4 : 0;
+    if (!bits || (granularity != "per_channel" && granularity != "per_group") ||
+        (granularity == "per_group" && groupSize <= 0) ||
+        (weightRange != "minmax" && weightRange != "mse") || grid < 1) {
+      emitError(getOperation().getLoc(), "qc-awq: weight must be i8 or i4, granularity "
+                                         "per_channel or per_group (with group-size > 0), "
+                                         "weight-range minmax or mse, grid >= 1");
+      return signalPassFailure();
+    }
+    int64_t qmax = (int64_t(1) << (bits - 1)) - 1;
+    bool mse = weightRange == "mse";
+    format = {mse ? -qmax - 1 : -qmax, qmax, granularity == "per_group" ? groupSize : 0, mse};
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      if (failed(scaleFunction(func)))
+        return signalPassFailure();
+  }
+
+  LogicalResult scaleFunction(func::FuncOp func) {
+    SmallVector<ScalingGroup> groups;
+    func.walk([&](MulOp mul) {
+      if (std::optional<ScalingGroup> group = matchGroup(mul))
+        if (format.group == 0 || mul.getType().getShape().back() % format.group == 0)
+          groups.push_back(*group);
+    });
+    if (groups.empty())
+      return success();
+    llvm::Expected<std::vector<calibration::Sample>> samples =
+        calibration::loadCalibrationSet(func, data, maxSamples);
+    if (!samples)
+      return emitError(func.getLoc(), toString(samples.takeError()));
+    SmallVector<Operation *> measured;
+    for (const ScalingGroup &group : groups)
+      measured.push_back(group.consumers.front());
+    FailureOr<LayerStatisticsMap> stats = measureLayerInputs(measured, *samples, true);
+    if (failed(stats))
+      return failure();
+    double before = 0, after = 0;
+    int64_t scaled = 0;
+    for (const ScalingGroup &group : groups) {
+      auto [errorBefore, errorAfter] =
+          scaleGroup(group, stats->find(group.consumers.front())->second);
+      before += errorBefore;
+      after += errorAfter;
+      scaled += errorAfter < errorBefore;
+    }
+    emitRemark(func.getLoc()) << "awq: scaled " << scaled << " of " << groups.size()
+                              << " input groups; quantized output error "
+                              << llvm::formatv("{0:E2}", before).str() << " -> "
+                              << llvm::formatv("{0:E2}", after).str();
+    return success();
+  }
+
+  /// Searches alpha for `group` and applies the best scaling; returns the
+  /// estimated output error without and with it.
+  std::pair<double, double> scaleGroup(const ScalingGroup &group,
+                                       const LayerInputStatistics &stats) {
+    int64_t k = stats.getPatchSize();
+    ArrayRef<double> m = stats.moment(0);
+    std::vector<float> moment(m.begin(), m.end());
+    std::vector<double> rms(k);
+    double top = 0;
+    for (int64_t i = 0; i < k; ++i)
+      top = std::max(top, rms[i] = std::sqrt(std::max(0.0, m[i * k + i])));
+    SmallVector<Tensor> weights;
+    for (MatMulOp consumer : group.consumers)
+      weights.push_back(valueOf(constantWeight(consumer)));
+    auto errorOf = [&](ArrayRef<double> s) {
+      double sum = 0;
+      for (const Tensor &w : weights) {
+        int64_t n = w.getShape()[1];
+        int64_t stride = std::max<int64_t>(1, n / kMaxSearchColumns);
+        int64_t columns = (n + stride - 1) / stride;
+        sum += outputError(moment, roundingError(w, s, format, columns, stride), k, columns);
+      }
+      return sum;
+    };
+    std::vector<double> ones(k, 1.0), best = ones, s(k);
+    double baseline = errorOf(ones), bestError = baseline;
+    if (top == 0)
+      return {baseline, baseline};
+    for (int64_t step = 1; step < grid; ++step) {
+      double alpha = static_cast<double>(step) / grid, lo = INFINITY, hi = 0;
+      for (int64_t i = 0; i < k; ++i) {
+        s[i] = std::pow(std::max(rms[i], 1e-6 * top), alpha);
+        lo = std::min(lo, s[i]);
+        hi = std::max(hi, s[i]);
+      }
+      double norm = std::sqrt(lo * hi);
+      for (double &v : s)
+        v /= norm;
+      if (double error = errorOf(s); error < bestError) {
+        bestError = error;
+        best = s;
+      }
+    }
+    if (bestError < baseline)
+      apply(group, best, weights);
+    return {baseline, bestError};
+  }
+
+  void apply(const ScalingGroup &group, ArrayRef<double> s, ArrayRef<Tensor> weights) {
+    int64_t k = s.size();
+    for (auto [consumer, w] : llvm::zip(group.consumers, weights)) {
+      Tensor scaled = w;
+      int64_t n = w.getShape()[1];
+      for (int64_t r = 0; r < k; ++r)
+        for (int64_t j = 0; j < n; ++j)
+          scaled.floats()[r * n + j] = static_cast<float>(w.floats()[r * n + j] * s[r]);
+      replaceConstant(consumer, constantWeight(consumer), scaled);
+    }
+    if (group.norm) {
+      Tensor vector = valueOf(group.norm);
+      for (int64_t i = 0; i < k; ++i)
+        vector.floats()[i] = static_cast<float>(vector.floats()[i] / s[i]);
+      replaceConstant(group.input.getDefiningOp(), group.norm, vector);
+      return;
+    }
+    ConstantOp upWeight = constantWeight(group.producer);
+    Tensor up = valueOf(upWeight);
+    int64_t rows = up.getShape()[0];
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < k; ++j)
+        up.floats()[r * k + j] = static_cast<float>(up.floats()[r * k + j] / s[j]);
+    replaceConstant(group.producer, upWeight, up);
+  }
+
+  WeightFormat format{};
+};
+} // namespace
