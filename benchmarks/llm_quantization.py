@@ -2,8 +2,8 @@
 float weights, the same evaluation windows and the same context, in one run:
 
 - quantc generator libraries: round to nearest (RTN), AWQ and GPTQ, int8
-  per channel and int4 in groups of 32 / 64 / 128 along the input
-  dimension; AWQ and GPTQ calibrate on 64 windows of 64 tokens of text that
+  per channel and int4 in groups of 32 / 64 along the input dimension, and
+  mixed int4 / int8 under a size budget (qc-assign-precision); AWQ and GPTQ calibrate on 64 windows of 64 tokens of text that
   is not evaluated (Macbeth, and ABC news articles past the evaluated ones);
   the KV cache in each of its formats;
 - ONNX Runtime's MatMul4BitsQuantizer (symmetric, same group sizes), round
@@ -51,6 +51,8 @@ def int4(group):
 # inputs by decreasing second moment (act-order).
 GPTQ = ["--calib", str(CALIBRATION), "--gptq", "--gptq-act-order", "--weight-range", "mse"]
 MSE = ["--weight-range", "mse"]
+# Groups along the input dimension; 128 does not divide this model's 576.
+GROUPS = (32, 64)
 HEAD_INT8 = str(ROOT / "benchmarks" / "llm_output_layer_int8.json")
 
 
@@ -69,16 +71,21 @@ QUANTC = {
     "int8 per channel, RTN": (["--weight", "i8"], per_channel(8)),
     "int8 per channel, GPTQ": (["--weight", "i8", *GPTQ], per_channel(8)),
     **{f"int4 g{g}, {method}": (int4(g) + extra, grouped(g))
-       for g in (32, 64, 128)
+       for g in GROUPS
        for method, extra in (("RTN", []), ("RTN, mse scales", MSE), ("GPTQ", GPTQ))},
     "int4 g64, AWQ": (int4(64) + MSE + ["--calib", str(CALIBRATION), "--awq"], grouped(64)),
     "int4 g64, AWQ + GPTQ": (int4(64) + GPTQ + ["--awq"], grouped(64)),
     "int4 g64, GPTQ, output layer int8": (int4(64) + GPTQ + ["--overrides", HEAD_INT8],
                                           grouped(64, head_bits=8)),
+    # Mixed w4g64 / w8 under a size budget (qc-assign-precision, proxy
+    # sensitivity), then GPTQ; bits read from the chosen Pareto point.
+    **{f"mixed w4g64/w8 at {b} bits, GPTQ": (
+        int4(64) + GPTQ + ["--bits-per-weight", str(b), "--candidates", "w4g64,w8",
+                           "--signal", "proxy", "--pareto", str(CACHE / f"smollm2-mixed-{b}.json")],
+        None) for b in (5.0,)},
     # The KV cache's formats, on float weights and on GPTQ int4 weights.
     **{f"f32, KV cache {c}": (["--kv-cache", c], lambda k, head: 32.0)
        for c in ("f16", "bf16", "i8", "i4")},
-    "int4 g64, GPTQ, KV cache i8": (int4(64) + GPTQ + ["--kv-cache", "i8"], grouped(64)),
 }
 LLAMA_CPP = ("Q8_0", "Q5_K_M", "Q4_K_M", "Q4_0", "Q3_K_M")
 
@@ -122,6 +129,10 @@ def evaluate(logits_of, chunks):
 def quantc_rows(onnx_path, shapes, chunks):
     for name, (options, bits_of) in QUANTC.items():
         library, seconds, peak = generator_library(onnx_path, name, STEP, options)
+        if bits_of is None:  # mixed: the chosen point's size
+            chosen = next(p for p in json.loads(pathlib.Path(options[-1]).read_text())
+                          if p.get("chosen"))
+            bits_of = (lambda b: lambda k, head: b)(chosen["bits_per_weight"])
         g = Generator(Model(library), max_context=max(len(w) for c in chunks.values() for w in c))
 
         def logits(window):
@@ -141,7 +152,7 @@ def ort_gptq_model(onnx_path, block, inc_python):
 
 def ort_rows(onnx_path, shapes, cfg, chunks, inc_python):
     models = [("f32", onnx_path)]
-    for b in (32, 64, 128):
+    for b in GROUPS:
         models.append((f"MatMulNBits int4 g{b}, RTN", ort_matmulnbits_model(onnx_path, b)))
         if pathlib.Path(inc_python).exists():
             models.append((f"MatMulNBits int4 g{b}, GPTQ", ort_gptq_model(onnx_path, b, inc_python)))

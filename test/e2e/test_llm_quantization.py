@@ -54,9 +54,9 @@ def test_gptq_generator_is_closer_to_float_than_round_to_nearest(tmp_path):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--weight", "i4", "--gptq"], "--gptq and --awq need --calib"),
-    (["--weight", "i4", "--calib", "CALIB"], "--calib is for --gptq or --awq with --weight i8 or i4"),
-    (["--gptq", "--calib", "CALIB"], "--calib is for --gptq or --awq with --weight i8 or i4"),
+    (["--weight", "i4", "--gptq"], "--gptq, --awq and --bits-per-weight need --calib"),
+    (["--weight", "i4", "--calib", "CALIB"], "--calib is for --gptq, --awq or --bits-per-weight"),
+    (["--gptq", "--calib", "CALIB"], "--calib is for --gptq, --awq or --bits-per-weight"),
     (["--weight", "i4", "--gptq", "--calib", "EMPTY"], "holds no .npz file"),
     (["--weight", "i4", "--gptq", "--calib", "IMAGES"], "has no input_ids"),
 ])
@@ -162,3 +162,34 @@ def test_awq_keeps_the_float_model_and_lowers_the_error(tmp_path):
     assert np.abs(results["scaled"] - reference).max() <= 1e-5 * scale
     error = {n: float(np.mean((results[n] - reference) ** 2)) for n in ("rtn", "awq")}
     assert error["awq"] < 0.9 * error["rtn"], error
+
+
+def test_mixed_precision_keeps_a_sensitive_layer_at_int8(tmp_path):
+    """A generator under a size budget between int4 and int8 (w4g32 / w8):
+    a down projection with outlier weights on inputs that are always zero
+    (int4 groups then round the rest of each group to nothing) is kept at
+    int8; without the outliers it is not."""
+    import json
+
+    def kept(weights, name):
+        cfg = weights.config
+        path = export_decoder(weights, tmp_path / f"{name}.onnx")
+        rng = np.random.default_rng(3)
+        write_calibration_set(tmp_path / "calib", rng.integers(0, cfg.vocab, (8, 16)).tolist(),
+                              cfg.layers, cfg.kv_heads, cfg.head_dim)
+        front = tmp_path / f"{name}-front.json"
+        compile_generator(path, tmp_path / f"{name}.so", "--step-tokens", 16, "--weight", "i4",
+                          "--granularity", "per_group", "--group-size", 32, "--calib",
+                          tmp_path / "calib", "--bits-per-weight", 5.5, "--candidates", "w4g32,w8",
+                          "--pareto", front, "--gptq")
+        chosen = next(p for p in json.loads(front.read_text()) if p.get("chosen"))
+        assert chosen["bits_per_weight"] <= 5.5
+        return {layer for layer, precision in chosen["layers"].items() if "/i8/" in precision}
+
+    down = "/model/layers.1/mlp/down_proj/MatMul"
+    weights = tiny_llama(seed=6)
+    weights.layers[1].w_down *= 5
+    assert down not in kept(weights, "plain")
+    weights.layers[1].w_down[:, [7, 40, 71]] = 50
+    weights.layers[1].w_up[[7, 40, 71], :] = 0
+    assert down in kept(weights, "sensitive")

@@ -250,6 +250,17 @@ static LogicalResult calibrateGeneratorWeights(
   pm.addPass(createQCFuseAttention());
   if (awq)
     pm.addPass(createAWQFor(generatorWeightOptions()));
+  if (bitsPerWeight > 0) {
+    // Mixed weight-only precisions under the size budget.
+    QCAssignPrecisionOptions assign;
+    assign.data.assign(calibration.begin(), calibration.end());
+    assign.bitsPerWeight = bitsPerWeight;
+    assign.candidates.assign(candidates.begin(), candidates.end());
+    assign.signal = signal;
+    assign.cache = sensitivityCache;
+    assign.pareto = pareto;
+    pm.addPass(createQCAssignPrecision(assign));
+  }
   pm.addPass(createQCQuantize(generatorWeightOptions()));
   if (failed(pm.run(*calibrated)))
     return failure();
@@ -263,14 +274,15 @@ static LogicalResult calibrateGeneratorWeights(
 static LogicalResult
 buildGenerator(ModuleOp module, function_ref<OwningOpRef<ModuleOp>(int64_t)> importDecoder) {
   bool quantizeWeights = weight.getNumOccurrences() && weight != "f32";
-  bool calibrated = gptq || awq;
+  bool calibrated = gptq || awq || bitsPerWeight > 0;
   if (!calibration.empty() && !(quantizeWeights && calibrated)) {
     llvm::errs() << "error: --generator compiles float or weight-only models; "
-                    "--calib is for --gptq or --awq with --weight i8 or i4\n";
+                    "--calib is for --gptq, --awq or --bits-per-weight with --weight "
+                    "i8 or i4\n";
     return failure();
   }
   if (calibrated && calibration.empty()) {
-    llvm::errs() << "error: --gptq and --awq need --calib\n";
+    llvm::errs() << "error: --gptq, --awq and --bits-per-weight need --calib\n";
     return failure();
   }
   PassManager pm(module.getContext());
