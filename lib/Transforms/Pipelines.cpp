@@ -8,8 +8,8 @@
 using namespace mlir;
 using namespace quantc;
 
-/// The qc-quantize pass the options describe.
-static std::unique_ptr<Pass> createQuantize(const QuantizePipelineOptions &options) {
+/// The qc-quantize options the pipeline's options describe.
+static QCQuantizeOptions quantizeOptions(const QuantizePipelineOptions &options) {
   QCQuantizeOptions quantize;
   quantize.activation = options.activation;
   quantize.weight = options.weight;
@@ -25,7 +25,11 @@ static std::unique_ptr<Pass> createQuantize(const QuantizePipelineOptions &optio
   quantize.gptqActOrder = options.gptqActOrder;
   if (options.biasCorrection || options.roundingSearch || options.gptq)
     quantize.data.assign(options.data.begin(), options.data.end());
-  return createQCQuantize(quantize);
+  return quantize;
+}
+
+static std::unique_ptr<Pass> createQuantize(const QuantizePipelineOptions &options) {
+  return createQCQuantize(quantizeOptions(options));
 }
 
 /// qc-awq for the weights createQuantize will quantize.
@@ -44,12 +48,8 @@ void quantc::buildQuantizePipeline(OpPassManager &pm,
                                    const QuantizePipelineOptions &options) {
   pm.addPass(createQCSimplify());
   if (options.awq) {
-    QCQuantizeOptions weights;
+    QCQuantizeOptions weights = quantizeOptions(options);
     weights.data.assign(options.data.begin(), options.data.end());
-    weights.weight = options.weight;
-    weights.granularity = options.granularity;
-    weights.groupSize = options.groupSize;
-    weights.weightRange = options.weightRange;
     pm.addPass(createAWQFor(weights));
   }
   if (options.equalize && !options.data.empty()) {
