@@ -207,6 +207,7 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
         return failure();
       }
     }
+    gptqProgress.reset();
     reportAdjustments(func);
     return success();
   }
@@ -236,6 +237,8 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     if (failed(measured))
       return failure();
     layerStats = std::move(*measured);
+    if (gptq)
+      gptqProgress.emplace("gptq, layers", layerStats.size());
     adjustSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return success();
   }
@@ -274,6 +277,7 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
         else
           gptqChanged += *changed;
         ++gptqLayers;
+        gptqProgress->advance();
       }
       if (roundingSearch || gptq)
         searchedLevels += levels.levels.size();
@@ -646,6 +650,7 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
   DenseMap<WeightKey, Value> quantizedWeights;
   LayerStatisticsMap layerStats;
   int64_t gptqLayers = 0, gptqChanged = 0;
+  std::optional<ProgressLine> gptqProgress;
   Operation *gptqFailed = nullptr;
   int64_t movedLevels = 0, searchedLevels = 0, correctedLayers = 0;
   double adjustSeconds = 0;

@@ -214,6 +214,20 @@ void measureInput(Operation *layer, const Tensor &input, LayerInputStatistics &s
 }
 } // namespace
 
+ProgressLine::ProgressLine(StringRef what, int64_t total)
+    : what(what.str()), total(total), shown(llvm::errs().is_displayed() && total > 0) {}
+
+ProgressLine::~ProgressLine() {
+  if (shown)
+    llvm::errs() << "\r\x1b[K";
+}
+
+void ProgressLine::advance() {
+  ++done;
+  if (shown)
+    llvm::errs() << "\r" << what << ": " << done << "/" << total;
+}
+
 FailureOr<LayerStatisticsMap>
 qc::measureLayerInputs(ArrayRef<Operation *> layers,
                        ArrayRef<calibration::Sample> samples, bool withMoments) {
@@ -238,11 +252,13 @@ qc::measureLayerInputs(ArrayRef<Operation *> layers,
     for (Operation *layer : it->second)
       measureInput(layer, t, stats.find(layer)->second);
   };
+  ProgressLine progress("measuring layer inputs, samples", samples.size());
   for (const calibration::Sample &sample : samples) {
     for (BlockArgument arg : func.getArguments())
       observe(arg, sample[arg.getArgNumber()]);
     if (failed(reference::evaluateFunction(func, sample, observe)))
       return failure();
+    progress.advance();
   }
   for (auto &entry : stats)
     entry.second.finish();

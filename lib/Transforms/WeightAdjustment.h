@@ -79,6 +79,20 @@ private:
 using LayerStatisticsMap =
     llvm::DenseMap<mlir::Operation *, LayerInputStatistics>;
 
+/// A progress line on stderr, "what: done/total", rewritten in place; only
+/// when stderr is a terminal (long measurements of large models).
+class ProgressLine {
+public:
+  ProgressLine(llvm::StringRef what, int64_t total);
+  ~ProgressLine();
+  void advance();
+
+private:
+  std::string what;
+  int64_t done = 0, total;
+  bool shown;
+};
+
 /// Runs the float function of `layers` on `samples` and measures each
 /// layer's input patches. Layers without weight rows are left out.
 llvm::FailureOr<LayerStatisticsMap>
