@@ -202,13 +202,63 @@ def table(rows, names, window, tokens):
     return "\n".join(lines) + "\n"
 
 
+COLORS = {"quantc": "#1f77b4", "ONNX Runtime 1.20.1": "#2ca02c"}
+
+
+def plot(rows, text, path, width=760, height=460, pad=60):
+    """Perplexity on `text` against bits per weight, one dot per entry (f32
+    and the KV cache rows left out), the lower-left front joined: SVG."""
+    points = [r for r in rows if r["bits_per_weight"] < 16 and "KV cache" not in r["format"]]
+    xs = [r["bits_per_weight"] for r in points]
+    ys = [r[text] for r in points]
+    x0, x1 = min(xs) - 0.2, max(xs) + 0.2
+    y0, y1 = min(ys) * 0.95, max(ys) * 1.02
+
+    def at(x, y):
+        return (pad + (x - x0) / (x1 - x0) * (width - 2 * pad),
+                height - pad - (y - y0) / (y1 - y0) * (height - 2 * pad))
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           'font-family="sans-serif" font-size="11">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">SmolLM2-135M: '
+           f'perplexity ({text}) against bits per weight</text>',
+           f'<text x="{width / 2}" y="{height - 15}" text-anchor="middle">bits per weight '
+           '(linear layers and output layer, scales included)</text>']
+    for i in range(6):
+        x, y = x0 + (x1 - x0) * i / 5, y0 + (y1 - y0) * i / 5
+        px, _ = at(x, y0)
+        _, py = at(x0, y)
+        out += [f'<text x="{px:.0f}" y="{height - pad + 15}" text-anchor="middle">{x:.1f}</text>',
+                f'<text x="{pad - 5}" y="{py:.0f}" text-anchor="end">{y:.1f}</text>',
+                f'<line x1="{pad}" x2="{width - pad}" y1="{py:.0f}" y2="{py:.0f}" stroke="#eee"/>']
+    front, best = [], float("inf")
+    for r in sorted(points, key=lambda r: r["bits_per_weight"]):
+        if r[text] < best:
+            best = r[text]
+            front.append(at(r["bits_per_weight"], r[text]))
+    out.append('<polyline fill="none" stroke="#999" stroke-dasharray="4 3" points="' +
+               " ".join(f"{x:.1f},{y:.1f}" for x, y in front) + '"/>')
+    for r in points:
+        x, y = at(r["bits_per_weight"], r[text])
+        color = COLORS.get(r["engine"], "#d62728")
+        out += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{color}"/>',
+                f'<text x="{x + 6:.1f}" y="{y - 4:.1f}" fill="{color}">{r["format"]}</text>']
+    out.append("</svg>")
+    pathlib.Path(path).write_text("\n".join(out) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--windows", type=int, default=8)
     parser.add_argument("--window", type=int, default=512)
     parser.add_argument("--llama-python", default=str(ROOT / "build" / "llama-venv" / "bin" / "python"))
     parser.add_argument("--inc-python", default=str(ROOT / "build" / "inc-venv" / "bin" / "python"))
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite the table and plots from the last run's JSON")
     args = parser.parse_args()
+    if args.report_only:
+        saved = json.loads((RESULTS / "llm_quantization.json").read_text())
+        return report(saved["rows"], list(saved["tokens"]), saved["window"], saved["tokens"])
     gguf_path, weights, tok, onnx_path = model()
     cfg = weights.config
     calibration_set(tok, cfg)
@@ -225,7 +275,14 @@ def main():
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "llm_quantization.json").write_text(json.dumps(
         {"window": args.window, "tokens": tokens, "rows": rows}, indent=2))
-    text = table(rows, list(chunks), args.window, tokens)
+    report(rows, list(chunks), args.window, tokens)
+
+
+def report(rows, names, window, tokens):
+    text = table(rows, names, window, tokens)
+    for i, name in enumerate(names):
+        plot(rows, name, RESULTS / f"llm_quantization_{i}.svg")
+    text += "".join(f"\n![{n}](llm_quantization_{i}.svg)\n" for i, n in enumerate(names))
     (RESULTS / "llm_quantization.md").write_text(text)
     print(text)
 
