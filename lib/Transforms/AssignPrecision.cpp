@@ -170,8 +170,10 @@ Operation *producingLayer(Value v, const DenseMap<Operation *, size_t> &layerInd
 }
 
 /// Groups of layers that must agree: layers sharing their weights (tied
-/// weights), and layers whose outputs meet in a residual addition or a
-/// concatenation (which quantize to one shared scale).
+/// weights), matmuls sharing their input (a transformer's q/k/v or gate/up
+/// projections, which run as one in fused kernels), and layers whose outputs
+/// meet in a residual addition or a concatenation (which quantize to one
+/// shared scale).
 std::vector<SmallVector<size_t>> groupLayers(func::FuncOp func, ArrayRef<Layer> layers) {
   DenseMap<Operation *, size_t> layerIndex;
   for (auto [i, layer] : llvm::enumerate(layers))
@@ -179,12 +181,17 @@ std::vector<SmallVector<size_t>> groupLayers(func::FuncOp func, ArrayRef<Layer> 
   llvm::EquivalenceClasses<size_t> classes;
   for (size_t i = 0; i < layers.size(); ++i)
     classes.insert(i);
-  DenseMap<Value, size_t> byWeight;
+  DenseMap<Value, size_t> byWeight, byMatMulInput;
   for (auto [i, layer] : llvm::enumerate(layers)) {
     Value weight = layer.op->getOperand(getLayerInfo(layer.op)->weightOperand);
     auto [it, inserted] = byWeight.try_emplace(weight, i);
     if (!inserted)
       classes.unionSets(it->second, i);
+    if (isa<MatMulOp, GemmOp>(layer.op)) {
+      auto [same, first] = byMatMulInput.try_emplace(layer.op->getOperand(0), i);
+      if (!first)
+        classes.unionSets(same->second, i);
+    }
   }
   func.walk([&](Operation *op) {
     if (!isa<AddOp, ConcatOp>(op))

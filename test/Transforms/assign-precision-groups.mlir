@@ -1,5 +1,7 @@
-// Layers that must agree decide together: "a" and "b" meet in a residual
-// addition, "d" shares "a"'s weights (stored once); "c" is on its own. Each
+// Layers that must agree decide together: "a" and "b" read the same input
+// (as q/k/v projections do) and meet in a residual addition, "d" shares
+// "a"'s weights (stored once); "c" is on its own (had it read "d"'s input,
+// it would have joined them). Each
 // i8 weight takes 64 + 8 x 4 bytes; 12 bits per weight over the 4 layers
 // (384 bytes) afford all in i8, and the group of three costs 2 x 96.
 // RUN: %qc_python -c "import numpy as n; r = n.random.default_rng(0); n.savez('%t.npz', x=r.standard_normal((8, 1, 8)).astype(n.float32))"
@@ -18,7 +20,7 @@ func.func @main(%x: tensor<1x8xf32> {qc.name = "x"}) -> (tensor<1x8xf32>, tensor
   %b = qc.matmul %x, %w2 : (tensor<1x8xf32>, tensor<8x8xf32>) -> tensor<1x8xf32> loc("b")
   %r = qc.relu %b : tensor<1x8xf32> loc("relu")
   %s = qc.add %a, %r : (tensor<1x8xf32>, tensor<1x8xf32>) -> tensor<1x8xf32> loc("residual")
-  %c = qc.matmul %s, %w3 : (tensor<1x8xf32>, tensor<8x8xf32>) -> tensor<1x8xf32> loc("c")
+  %c = qc.matmul %r, %w3 : (tensor<1x8xf32>, tensor<8x8xf32>) -> tensor<1x8xf32> loc("c")
   %d = qc.matmul %s, %w : (tensor<1x8xf32>, tensor<8x8xf32>) -> tensor<1x8xf32> loc("d")
   return %c, %d : tensor<1x8xf32>, tensor<1x8xf32>
 }
