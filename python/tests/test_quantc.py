@@ -145,6 +145,12 @@ def test_int8_techniques_and_accuracy_budget():
     plain_out = np.concatenate([plain(image=i[None])["logits"] for i in x])
     tuned_out = np.concatenate([tuned(image=i[None])["logits"] for i in x])
     assert not np.array_equal(plain_out, tuned_out)  # the weights changed
+    by_gptq = quantc.compile(ROOT / "models" / "digits_cnn.onnx", calibration=calib,
+                             input_shapes=shapes, equalize=False, gptq=True)
+    gptq_out = np.concatenate([by_gptq(image=i[None])["logits"] for i in x])
+    assert not np.array_equal(plain_out, gptq_out)
+    with pytest.raises(ValueError, match="need calibration data"):
+        quantc.compile(ROOT / "models" / "digits_cnn.onnx", input_shapes=shapes, gptq=True)
 
     def accuracy(outputs):
         return float((outputs[0].argmax(-1) == labels).mean())
@@ -162,6 +168,6 @@ def test_int8_techniques_and_accuracy_budget():
     with pytest.raises(ValueError, match="needs budget_data"):
         quantc.compile(ROOT / "models" / "digits_cnn.onnx", calibration=calib,
                        input_shapes=shapes, max_drop=0.01, metric=accuracy)
-    with pytest.raises(ValueError, match="max_drop needs calibration"):
+    with pytest.raises(ValueError, match="max_drop and gptq need calibration"):
         quantc.compile(ROOT / "models" / "digits_cnn.onnx", input_shapes=shapes,
                        max_drop=0.01)
