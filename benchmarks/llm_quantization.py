@@ -155,7 +155,11 @@ def ort_rows(onnx_path, shapes, cfg, chunks, inc_python):
     for b in GROUPS:
         models.append((f"MatMulNBits int4 g{b}, RTN", ort_matmulnbits_model(onnx_path, b)))
         if pathlib.Path(inc_python).exists():
-            models.append((f"MatMulNBits int4 g{b}, GPTQ", ort_gptq_model(onnx_path, b, inc_python)))
+            try:
+                models.append((f"MatMulNBits int4 g{b}, GPTQ",
+                               ort_gptq_model(onnx_path, b, inc_python)))
+            except subprocess.CalledProcessError as e:
+                print(f"ONNX Runtime GPTQ g{b} failed: {e}", flush=True)
     for name, path in models:
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
 
