@@ -83,6 +83,13 @@ QUANTC = {
         int4(64) + GPTQ + ["--bits-per-weight", str(b), "--candidates", "w4g64,w8",
                            "--signal", "proxy", "--pareto", str(CACHE / f"smollm2-mixed-{b}.json")],
         None) for b in (5.0,)},
+    # At the sizes of llama.cpp's Q4_K_M and Q3_K_M on this model (6.16 and
+    # 5.45 bits: most of its tensors fall back to other types, 576 not being
+    # a multiple of 256), from groups of 32 and 64 and int8.
+    **{f"mixed w4g32/w4g64/w8 at {b} bits, GPTQ": (
+        int4(64) + GPTQ + ["--bits-per-weight", str(b), "--candidates", "w4g32,w4g64,w8",
+                           "--signal", "proxy", "--pareto", str(CACHE / f"smollm2-mixed3-{b}.json")],
+        None) for b in (5.4, 6.1)},
     # The KV cache's formats, on float weights and on GPTQ int4 weights.
     **{f"f32, KV cache {c}": (["--kv-cache", c], lambda k, head: 32.0)
        for c in ("f16", "bf16", "i8", "i4")},
