@@ -19,6 +19,7 @@ static const KernelRegistry &getRegistry() {
       return Tensor::fromAttr(op.getValue());
     });
     registerElementwiseKernels(r);
+    registerMathKernels(r);
     registerLinalgKernels(r);
     registerNNKernels(r);
     registerMovementKernels(r);

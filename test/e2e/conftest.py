@@ -40,6 +40,11 @@ def max_rel_error(actual, expected, floor=1e-6):
     (at least `floor`, the scale below which differences are noise)."""
     actual = actual.astype(np.float64)
     expected = expected.astype(np.float64)
+    # NaN must match NaN; everything else is compared by value.
+    nan = np.isnan(expected)
+    if np.any(np.isnan(actual) != nan):
+        return float("inf")
+    actual, expected = np.where(nan, 0, actual), np.where(nan, 0, expected)
     scale = max(np.max(np.abs(expected)), floor)
     return float(np.max(np.abs(actual - expected)) / scale) if expected.size else 0.0
 

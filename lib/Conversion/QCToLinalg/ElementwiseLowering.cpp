@@ -9,6 +9,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace quantc;
 using namespace quantc::conversion;
@@ -272,6 +274,174 @@ BinaryFns logical() {
           }};
 }
 
+template <typename OpTy, typename MathOp>
+void addMathUnary(QCTypeConverter &converter, RewritePatternSet &patterns) {
+  addUnary<OpTy>(converter, patterns, [](OpTy, OpBuilder &b, Location loc, Value x) -> Value {
+    return MathOp::create(b, loc, x);
+  });
+}
+
+Value expm1(OpBuilder &b, Location loc, Value x) { return math::ExpM1Op::create(b, loc, x); }
+Value mulF(OpBuilder &b, Location loc, Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+Value greaterF(OpBuilder &b, Location loc, Value x, float bound) {
+  return arith::CmpFOp::create(b, loc, CmpFPredicate::OGT, x, f32(b, loc, bound));
+}
+Value lessF(OpBuilder &b, Location loc, Value x, float bound) {
+  return arith::CmpFOp::create(b, loc, CmpFPredicate::OLT, x, f32(b, loc, bound));
+}
+Value select(OpBuilder &b, Location loc, Value c, Value x, Value y) {
+  return arith::SelectOp::create(b, loc, c, x, y);
+}
+
+/// -1, 0 or 1 for integers; for floats NaN and signed zeros stay.
+struct SignLowering : OpConversionPattern<qc::SignOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::SignOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType type = op.getType();
+    Type element = type.getElementType();
+    rewriter.replaceOp(op, buildElementwise(
+        rewriter, op.getLoc(), type, adaptor.getOperands(),
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          if (isa<FloatType>(element)) {
+            Value x = toF32(b, loc, args[0]);
+            Value y = select(b, loc, greaterF(b, loc, x, 0), f32(b, loc, 1),
+                             select(b, loc, lessF(b, loc, x, 0), f32(b, loc, -1), x));
+            return fromF32(b, loc, y, element);
+          }
+          auto constant = [&](int64_t v) {
+            return arith::ConstantOp::create(b, loc, b.getIntegerAttr(element, v)).getResult();
+          };
+          Value x = args[0];
+          Value positive = arith::CmpIOp::create(b, loc, CmpIPredicate::sgt, x, constant(0));
+          Value negative = arith::CmpIOp::create(b, loc, CmpIPredicate::slt, x, constant(0));
+          return select(b, loc, positive, constant(1),
+                        select(b, loc, negative, constant(-1), constant(0)));
+        }));
+    return success();
+  }
+};
+
+/// A float predicate into i1.
+template <typename OpTy>
+struct PredicateLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, buildElementwise(
+        rewriter, op.getLoc(), op.getType(), adaptor.getOperands(),
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          return predicate(op, b, loc, toF32(b, loc, args[0]));
+        }));
+    return success();
+  }
+  static Value predicate(qc::IsNaNOp, OpBuilder &b, Location loc, Value x) {
+    return arith::CmpFOp::create(b, loc, CmpFPredicate::UNO, x, x);
+  }
+  static Value predicate(qc::IsInfOp op, OpBuilder &b, Location loc, Value x) {
+    float inf = std::numeric_limits<float>::infinity();
+    Value positive = arith::CmpFOp::create(b, loc, CmpFPredicate::OEQ, x, f32(b, loc, inf));
+    Value negative = arith::CmpFOp::create(b, loc, CmpFPredicate::OEQ, x, f32(b, loc, -inf));
+    Value no = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
+    return arith::OrIOp::create(b, loc, op.getDetectPositive() ? positive : no,
+                                op.getDetectNegative() ? negative : no);
+  }
+};
+
+/// ONNX Mod: C fmod with `fmod`, else the remainder of floored division;
+/// integer remainders by 0 (and by -1, which overflows INT_MIN) are 0.
+struct ModLowering : OpConversionPattern<qc::ModOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::ModOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType type = op.getType();
+    Type element = type.getElementType();
+    if (isa<IntegerType>(element) && !element.isSignlessInteger())
+      return rewriter.notifyMatchFailure(op, "unsigned integer tensor");
+    bool floored = !op.getFmod();
+    rewriter.replaceOp(op, buildElementwise(
+        rewriter, op.getLoc(), type, adaptor.getOperands(),
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          if (isa<FloatType>(element)) {
+            Value x = toF32(b, loc, args[0]), y = toF32(b, loc, args[1]);
+            Value r = arith::RemFOp::create(b, loc, x, y);
+            if (floored) {
+              Value differ = arith::XOrIOp::create(b, loc, lessF(b, loc, r, 0), lessF(b, loc, y, 0));
+              Value nonZero = arith::CmpFOp::create(b, loc, CmpFPredicate::ONE, r, f32(b, loc, 0));
+              Value fix = arith::AndIOp::create(b, loc, differ, nonZero);
+              r = select(b, loc, fix, arith::AddFOp::create(b, loc, r, y), r);
+            }
+            return fromF32(b, loc, r, element);
+          }
+          auto constant = [&](int64_t v) {
+            return arith::ConstantOp::create(b, loc, b.getIntegerAttr(element, v)).getResult();
+          };
+          Value x = args[0], y = args[1], zero = constant(0);
+          Value trivial = arith::OrIOp::create(
+              b, loc, arith::CmpIOp::create(b, loc, CmpIPredicate::eq, y, zero),
+              arith::CmpIOp::create(b, loc, CmpIPredicate::eq, y, constant(-1)));
+          Value r = arith::RemSIOp::create(b, loc, x, select(b, loc, trivial, constant(1), y));
+          if (floored) {
+            Value differ = arith::XOrIOp::create(
+                b, loc, arith::CmpIOp::create(b, loc, CmpIPredicate::slt, r, zero),
+                arith::CmpIOp::create(b, loc, CmpIPredicate::slt, y, zero));
+            Value fix = arith::AndIOp::create(
+                b, loc, differ, arith::CmpIOp::create(b, loc, CmpIPredicate::ne, r, zero));
+            r = select(b, loc, fix, arith::AddIOp::create(b, loc, r, y), r);
+          }
+          return select(b, loc, trivial, zero, r);
+        }));
+    return success();
+  }
+};
+
+/// Bitwise ops on signless integers. arith has no unsigned types, and
+/// tensor.bitcast does not bufferize, so unsigned tensors are refused.
+template <typename OpTy>
+struct BitwiseLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType type = op.getType();
+    if (!type.getElementType().isSignlessInteger())
+      return rewriter.notifyMatchFailure(op, "unsigned integer tensor");
+    rewriter.replaceOp(op, buildElementwise(
+        rewriter, op.getLoc(), type, adaptor.getOperands(),
+        [&](OpBuilder &b, Location l, ValueRange args) { return compute(b, l, args); }));
+    return success();
+  }
+
+  static Value compute(OpBuilder &b, Location loc, ValueRange args) {
+    Type t = args[0].getType();
+    auto constant = [&](int64_t v) {
+      return arith::ConstantOp::create(b, loc, b.getIntegerAttr(t, v)).getResult();
+    };
+    if constexpr (std::is_same_v<OpTy, qc::BitwiseNotOp>) {
+      return arith::XOrIOp::create(b, loc, args[0], constant(-1));
+    } else if constexpr (std::is_same_v<OpTy, qc::BitwiseAndOp>) {
+      return arith::AndIOp::create(b, loc, args[0], args[1]);
+    } else if constexpr (std::is_same_v<OpTy, qc::BitwiseOrOp>) {
+      return arith::OrIOp::create(b, loc, args[0], args[1]);
+    } else if constexpr (std::is_same_v<OpTy, qc::BitwiseXorOp>) {
+      return arith::XOrIOp::create(b, loc, args[0], args[1]);
+    } else {
+      // Shifts by the width or more give 0, as in the evaluator.
+      Value tooFar = arith::CmpIOp::create(b, loc, CmpIPredicate::uge, args[1],
+                                           constant(t.getIntOrFloatBitWidth()));
+      Value shifted;
+      if constexpr (std::is_same_v<OpTy, qc::ShiftLeftOp>)
+        shifted = arith::ShLIOp::create(b, loc, args[0], args[1]);
+      else
+        shifted = arith::ShRUIOp::create(b, loc, args[0], args[1]);
+      return select(b, loc, tooFar, constant(0), shifted);
+    }
+  }
+};
+
 struct IdentityLowering : OpConversionPattern<qc::IdentityOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -389,4 +559,58 @@ void conversion::populateElementwisePatterns(QCTypeConverter &converter,
   addBinary<qc::OrOp>(converter, patterns, logical<arith::OrIOp>());
   addBinary<qc::XorOp>(converter, patterns, logical<arith::XOrIOp>());
   patterns.add<WhereLowering, CastLowering, NotLowering, IdentityLowering>(converter, ctx);
+  populateMathFunctionPatterns(converter, patterns);
+}
+
+void conversion::populateMathFunctionPatterns(QCTypeConverter &converter,
+                                              RewritePatternSet &patterns) {
+  addMathUnary<qc::TanOp, math::TanOp>(converter, patterns);
+  addMathUnary<qc::AcosOp, math::AcosOp>(converter, patterns);
+  addMathUnary<qc::AsinOp, math::AsinOp>(converter, patterns);
+  addMathUnary<qc::AtanOp, math::AtanOp>(converter, patterns);
+  addMathUnary<qc::CoshOp, math::CoshOp>(converter, patterns);
+  addMathUnary<qc::SinhOp, math::SinhOp>(converter, patterns);
+  addMathUnary<qc::AcoshOp, math::AcoshOp>(converter, patterns);
+  addMathUnary<qc::AsinhOp, math::AsinhOp>(converter, patterns);
+  addMathUnary<qc::AtanhOp, math::AtanhOp>(converter, patterns);
+  addMathUnary<qc::CeilOp, math::CeilOp>(converter, patterns);
+  addMathUnary<qc::FloorOp, math::FloorOp>(converter, patterns);
+  addUnary<qc::SoftsignOp>(converter, patterns, [](auto, OpBuilder &b, Location loc, Value x) -> Value {
+    Value denominator = arith::AddFOp::create(b, loc, f32(b, loc, 1), math::AbsFOp::create(b, loc, x));
+    return arith::DivFOp::create(b, loc, x, denominator);
+  });
+  addUnary<qc::MishOp>(converter, patterns, [](auto, OpBuilder &b, Location loc, Value x) -> Value {
+    return mulF(b, loc, x, math::TanhOp::create(b, loc, softplus({}, b, loc, x)));
+  });
+  addUnary<qc::EluOp>(converter, patterns, [](qc::EluOp op, OpBuilder &b, Location loc, Value x) {
+    Value alpha = f32(b, loc, op.getAlpha().convertToFloat());
+    return select(b, loc, lessF(b, loc, x, 0), mulF(b, loc, alpha, expm1(b, loc, x)), x);
+  });
+  addUnary<qc::CeluOp>(converter, patterns, [](qc::CeluOp op, OpBuilder &b, Location loc, Value x) {
+    Value alpha = f32(b, loc, op.getAlpha().convertToFloat());
+    Value tail = mulF(b, loc, alpha, expm1(b, loc, arith::DivFOp::create(b, loc, x, alpha)));
+    return arith::AddFOp::create(b, loc, maxF(b, loc, f32(b, loc, 0), x),
+                                 minF(b, loc, f32(b, loc, 0), tail)).getResult();
+  });
+  addUnary<qc::SeluOp>(converter, patterns, [](qc::SeluOp op, OpBuilder &b, Location loc, Value x) {
+    Value alpha = f32(b, loc, op.getAlpha().convertToFloat());
+    Value inner = select(b, loc, greaterF(b, loc, x, 0), x, mulF(b, loc, alpha, expm1(b, loc, x)));
+    return mulF(b, loc, f32(b, loc, op.getGamma().convertToFloat()), inner);
+  });
+  addUnary<qc::ThresholdedReluOp>(converter, patterns, [](qc::ThresholdedReluOp op, OpBuilder &b, Location loc, Value x) {
+    return select(b, loc, greaterF(b, loc, x, op.getAlpha().convertToFloat()), x, f32(b, loc, 0));
+  });
+  addUnary<qc::ShrinkOp>(converter, patterns, [](qc::ShrinkOp op, OpBuilder &b, Location loc, Value x) {
+    float lambd = op.getLambd().convertToFloat();
+    Value bias = f32(b, loc, op.getBias().convertToFloat());
+    Value below = arith::AddFOp::create(b, loc, x, bias);
+    Value above = arith::SubFOp::create(b, loc, x, bias);
+    return select(b, loc, lessF(b, loc, x, -lambd), below,
+                  select(b, loc, greaterF(b, loc, x, lambd), above, f32(b, loc, 0)));
+  });
+  patterns.add<SignLowering, PredicateLowering<qc::IsNaNOp>, PredicateLowering<qc::IsInfOp>,
+               ModLowering, BitwiseLowering<qc::BitwiseAndOp>, BitwiseLowering<qc::BitwiseOrOp>,
+               BitwiseLowering<qc::BitwiseXorOp>, BitwiseLowering<qc::BitwiseNotOp>,
+               BitwiseLowering<qc::ShiftLeftOp>, BitwiseLowering<qc::ShiftRightOp>>(
+      converter, patterns.getContext());
 }

@@ -168,6 +168,9 @@ void populateNarrowFloatPatterns(QCTypeConverter &converter,
                                  mlir::RewritePatternSet &patterns);
 void populateElementwisePatterns(QCTypeConverter &converter,
                                  mlir::RewritePatternSet &patterns);
+/// Math functions, float predicates, Mod and the bitwise ops.
+void populateMathFunctionPatterns(QCTypeConverter &converter,
+                                  mlir::RewritePatternSet &patterns);
 void populateQuantPatterns(QCTypeConverter &converter,
                            mlir::RewritePatternSet &patterns);
 void populateLayerPatterns(QCTypeConverter &converter,

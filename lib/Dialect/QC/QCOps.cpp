@@ -143,6 +143,12 @@ LogicalResult WhereOp::verify() {
   return verifySameElementTypes(*this, getLhs(), getRhs());
 }
 
+LogicalResult CeluOp::verify() {
+  if (getAlpha().isZero())
+    return emitOpError("alpha must not be 0");
+  return success();
+}
+
 LogicalResult CastOp::verify() {
   if (getInput().getType().getShape() != getType().getShape())
     return emitOpError("must keep the shape");
@@ -191,7 +197,9 @@ bool qc::isElementwise(Operation *op) {
   return isa<SqrtOp, ExpOp, LogOp, NegOp, AbsOp, ReciprocalOp, RoundOp, ReluOp,
              SigmoidOp, TanhOp, ErfOp, HardSwishOp, SoftplusOp, CosOp, SinOp, IdentityOp, LeakyReluOp,
              HardSigmoidOp, GeluOp, ClipOp, AddOp, SubOp, MulOp, DivOp, PowOp,
-             MinOp, MaxOp, PReluOp>(op);
+             MinOp, MaxOp, PReluOp, TanOp, AcosOp, AsinOp, AtanOp, CoshOp, SinhOp,
+             AcoshOp, AsinhOp, AtanhOp, CeilOp, FloorOp, SoftsignOp, MishOp, EluOp,
+             CeluOp, SeluOp, ThresholdedReluOp, ShrinkOp>(op);
 }
 
 bool qc::keepsQuantizedType(Operation *op) {

@@ -135,6 +135,83 @@ LogicalResult importSoftmax(NodeImporter &n) {
   n.setOutput(0, reshapeTo(n, result, shape));
   return success();
 }
+
+/// A unary op whose float attributes have ONNX defaults.
+template <typename OpTy, typename... Defaults>
+LogicalResult importWithFloatAttrs(NodeImporter &n, Defaults... attrs) {
+  n.setOutput(0, n.create<OpTy>(n.input(0), f32Attr(n, n.getFloat(attrs.first, attrs.second))...));
+  return success();
+}
+using FloatDefault = std::pair<StringRef, float>;
+
+LogicalResult importElu(NodeImporter &n) {
+  return importWithFloatAttrs<qc::EluOp>(n, FloatDefault("alpha", 1.0f));
+}
+LogicalResult importCelu(NodeImporter &n) {
+  if (n.getFloat("alpha", 1.0f) == 0)
+    return n.error() << "alpha must not be 0";
+  return importWithFloatAttrs<qc::CeluOp>(n, FloatDefault("alpha", 1.0f));
+}
+LogicalResult importSelu(NodeImporter &n) {
+  return importWithFloatAttrs<qc::SeluOp>(
+      n, FloatDefault("alpha", 1.67326319217681884765625f),
+      FloatDefault("gamma", 1.05070102214813232421875f));
+}
+LogicalResult importThresholdedRelu(NodeImporter &n) {
+  return importWithFloatAttrs<qc::ThresholdedReluOp>(n, FloatDefault("alpha", 1.0f));
+}
+LogicalResult importShrink(NodeImporter &n) {
+  return importWithFloatAttrs<qc::ShrinkOp>(n, FloatDefault("bias", 0.0f),
+                                               FloatDefault("lambd", 0.5f));
+}
+
+LogicalResult importIsInf(NodeImporter &n) {
+  n.setOutput(0, n.create<qc::IsInfOp>(
+                     n.input(0), n.builder().getBoolAttr(n.getInt("detect_positive", 1)),
+                     n.builder().getBoolAttr(n.getInt("detect_negative", 1))));
+  return success();
+}
+
+LogicalResult importMod(NodeImporter &n) {
+  bool fmod = n.getInt("fmod", 0) != 0;
+  if (!fmod && isa<FloatType>(n.inputType(0).getElementType()))
+    return n.error() << "Mod of floats needs fmod = 1";
+  n.setOutput(0, n.create<qc::ModOp>(n.input(0), n.input(1), n.builder().getBoolAttr(fmod)));
+  return success();
+}
+
+LogicalResult importBitShift(NodeImporter &n) {
+  std::string direction = n.getString("direction", "");
+  if (direction == "LEFT")
+    return importBinary<qc::ShiftLeftOp>(n);
+  if (direction == "RIGHT")
+    return importBinary<qc::ShiftRightOp>(n);
+  return n.error() << "direction must be LEFT or RIGHT, not '" << direction << "'";
+}
+
+/// Mean: the sum of the inputs divided by their count.
+LogicalResult importMean(NodeImporter &n) {
+  FailureOr<SmallVector<Value>> inputs = n.variadicInputs();
+  if (failed(inputs))
+    return failure();
+  Value sum = inputs->front();
+  for (Value next : ArrayRef(*inputs).drop_front())
+    sum = n.create<qc::AddOp>(sum, next);
+  if (inputs->size() == 1) {
+    n.setOutput(0, sum);
+    return success();
+  }
+  reference::Tensor count(cast<RankedTensorType>(sum.getType()).getElementType(), {});
+  count.floats()[0] = static_cast<float>(inputs->size());
+  n.setOutput(0, n.create<qc::DivOp>(sum, n.constant(count)));
+  return success();
+}
+
+LogicalResult importCastLike(NodeImporter &n) {
+  Type element = n.inputType(1).getElementType();
+  n.setOutput(0, n.create<qc::CastOp>(n.inputType(0).clone(element), n.input(0)));
+  return success();
+}
 } // namespace
 
 void onnx_import::addElementwiseImporters(llvm::StringMap<OpImporter> &t) {
@@ -154,6 +231,28 @@ void onnx_import::addElementwiseImporters(llvm::StringMap<OpImporter> &t) {
   t["Cos"] = {importUnary<qc::CosOp>, 1};
   t["Sin"] = {importUnary<qc::SinOp>, 1};
   t["Not"] = {importUnary<qc::NotOp>, 1};
+  t["Tan"] = {importUnary<qc::TanOp>, 1};
+  t["Acos"] = {importUnary<qc::AcosOp>, 1};
+  t["Asin"] = {importUnary<qc::AsinOp>, 1};
+  t["Atan"] = {importUnary<qc::AtanOp>, 1};
+  t["Cosh"] = {importUnary<qc::CoshOp>, 1};
+  t["Sinh"] = {importUnary<qc::SinhOp>, 1};
+  t["Acosh"] = {importUnary<qc::AcoshOp>, 1};
+  t["Asinh"] = {importUnary<qc::AsinhOp>, 1};
+  t["Atanh"] = {importUnary<qc::AtanhOp>, 1};
+  t["Ceil"] = {importUnary<qc::CeilOp>, 1};
+  t["Floor"] = {importUnary<qc::FloorOp>, 1};
+  t["Sign"] = {importUnary<qc::SignOp>, 1};
+  t["Softsign"] = {importUnary<qc::SoftsignOp>, 1};
+  t["Mish"] = {importUnary<qc::MishOp>, 1};
+  t["Elu"] = {importElu, 1};
+  t["Celu"] = {importCelu, 1};
+  t["Selu"] = {importSelu, 1};
+  t["ThresholdedRelu"] = {importThresholdedRelu, 1};
+  t["Shrink"] = {importShrink, 1};
+  t["IsNaN"] = {importUnary<qc::IsNaNOp>, 1};
+  t["IsInf"] = {importIsInf, 1};
+  t["BitwiseNot"] = {importUnary<qc::BitwiseNotOp>, 1};
   t["Identity"] = {importIdentity, 1};
   t["Dropout"] = {importIdentity, 1};
   t["LeakyRelu"] = {importLeakyRelu, 1};
@@ -174,6 +273,13 @@ void onnx_import::addElementwiseImporters(llvm::StringMap<OpImporter> &t) {
   t["And"] = {importBinary<qc::AndOp>, 2};
   t["Or"] = {importBinary<qc::OrOp>, 2};
   t["Xor"] = {importBinary<qc::XorOp>, 2};
+  t["Mod"] = {importMod, 2};
+  t["BitShift"] = {importBitShift, 2};
+  t["BitwiseAnd"] = {importBinary<qc::BitwiseAndOp>, 2};
+  t["BitwiseOr"] = {importBinary<qc::BitwiseOrOp>, 2};
+  t["BitwiseXor"] = {importBinary<qc::BitwiseXorOp>, 2};
+  t["Mean"] = {importMean, 1};
+  t["CastLike"] = {importCastLike, 2};
   t["Min"] = {importVariadic<qc::MinOp>, 1};
   t["Max"] = {importVariadic<qc::MaxOp>, 1};
   t["Sum"] = {importVariadic<qc::AddOp>, 1};

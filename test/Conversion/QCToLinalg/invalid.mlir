@@ -16,3 +16,12 @@ func.func @pow_int(%a: tensor<4xi64>, %b: tensor<4xi64>) -> tensor<4xi64> {
   %y = qc.pow %a, %b : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
   return %y : tensor<4xi64>
 }
+
+// -----
+
+// Unsigned tensors have no arith form: the bitwise op is refused.
+func.func @shift_unsigned(%a: tensor<4xui8>) -> tensor<4xui8> {
+  // expected-error @+1 {{failed to legalize operation 'qc.shift_left'}}
+  %y = qc.shift_left %a, %a : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xui8>
+  return %y : tensor<4xui8>
+}

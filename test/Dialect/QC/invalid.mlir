@@ -537,3 +537,35 @@ func.func @conv_output_overflow(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>
       : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
   return
 }
+
+// -----
+
+func.func @celu_zero_alpha(%x: tensor<4xf32>) {
+  // expected-error @+1 {{alpha must not be 0}}
+  %0 = qc.celu %x {alpha = 0.0 : f32} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @bitwise_on_floats(%x: tensor<4xf32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  %0 = qc.bitwise_and %x, %x : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @mod_mixed_types(%a: tensor<4xi32>, %b: tensor<4xi64>) {
+  // expected-error @+1 {{operands must have the same element type}}
+  %0 = qc.mod %a, %b : (tensor<4xi32>, tensor<4xi64>) -> tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @is_nan_of_ints(%x: tensor<4xi32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  %0 = qc.is_nan %x : (tensor<4xi32>) -> tensor<4xi1>
+  return
+}

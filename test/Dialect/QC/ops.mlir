@@ -221,3 +221,31 @@ func.func @gather_scatter(%x: tensor<3x4xf32>, %i: tensor<3x2xi64>, %r: tensor<2
   %1 = qc.scatter_nd %x, %r, %u {reduction = "add"} : (tensor<3x4xf32>, tensor<2x1xi64>, tensor<2x4xf32>) -> tensor<3x4xf32>
   return %0, %1 : tensor<3x2xf32>, tensor<3x4xf32>
 }
+
+// CHECK-LABEL: func @math_functions
+func.func @math_functions(%x: tensor<4xf32>, %i: tensor<4xi32>, %u: tensor<4xui8>)
+    -> (tensor<4xf32>, tensor<4xi32>, tensor<4xi1>, tensor<4xi1>, tensor<4xui8>) {
+  // CHECK: qc.acosh %{{.*}} : tensor<4xf32>
+  %0 = qc.acosh %x : tensor<4xf32>
+  // CHECK: qc.elu %{{.*}} {alpha = 5.000000e-01 : f32} : tensor<4xf32>
+  %1 = qc.elu %0 {alpha = 0.5 : f32} : tensor<4xf32>
+  // CHECK: qc.selu %{{.*}} {alpha = 1.500000e+00 : f32, gamma = 2.000000e+00 : f32}
+  %2 = qc.selu %1 {alpha = 1.5 : f32, gamma = 2.0 : f32} : tensor<4xf32>
+  // CHECK: qc.shrink %{{.*}} {bias = 1.000000e+00 : f32, lambd = 2.000000e+00 : f32}
+  %3 = qc.shrink %2 {bias = 1.0 : f32, lambd = 2.0 : f32} : tensor<4xf32>
+  // CHECK: qc.mod %{{.*}}, %{{.*}} {fmod = true} : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %4 = qc.mod %3, %x {fmod = true} : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  // CHECK: qc.sign %{{.*}} : tensor<4xi32>
+  %5 = qc.sign %i : tensor<4xi32>
+  // CHECK: qc.mod %{{.*}}, %{{.*}} : (tensor<4xi32>, tensor<4xi32>) -> tensor<4xi32>
+  %6 = qc.mod %5, %i : (tensor<4xi32>, tensor<4xi32>) -> tensor<4xi32>
+  // CHECK: qc.is_nan %{{.*}} : (tensor<4xf32>) -> tensor<4xi1>
+  %7 = qc.is_nan %4 : (tensor<4xf32>) -> tensor<4xi1>
+  // CHECK: qc.is_inf %{{.*}} {detect_negative = true, detect_positive = false}
+  %8 = qc.is_inf %4 {detect_negative = true, detect_positive = false} : (tensor<4xf32>) -> tensor<4xi1>
+  // CHECK: qc.shift_right %{{.*}}, %{{.*}} : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xui8>
+  %9 = qc.shift_right %u, %u : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xui8>
+  // CHECK: qc.bitwise_not %{{.*}} : tensor<4xui8>
+  %10 = qc.bitwise_not %9 : tensor<4xui8>
+  return %4, %6, %7, %8, %10 : tensor<4xf32>, tensor<4xi32>, tensor<4xi1>, tensor<4xi1>, tensor<4xui8>
+}
