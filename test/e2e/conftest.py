@@ -49,8 +49,9 @@ def max_rel_error(actual, expected, floor=1e-6):
     return float(np.max(np.abs(actual - expected)) / scale) if expected.size else 0.0
 
 
-def assert_parity(model_path, inputs, tmp_path, tol=1e-4, extra=(), floor=1e-6):
-    expected = ort_run(model_path, inputs)
+def assert_parity(model_path, inputs, tmp_path, tol=1e-4, extra=(), floor=1e-6,
+                  reference_path=None):
+    expected = ort_run(reference_path or model_path, inputs)
     actual = quant_run(model_path, inputs, tmp_path, extra)
     assert set(actual) == set(expected)
     for name, exp in expected.items():
@@ -73,8 +74,14 @@ def make_model(nodes, inputs, outputs, initializers=(), opset=17):
 @pytest.fixture
 def parity(tmp_path):
     """parity(model, inputs, tol=...) saves the model and checks it."""
-    def check(model, inputs, tol=1e-4, extra=()):
+    def check(model, inputs, tol=1e-4, extra=(), reference=None):
+        """`reference`: an equivalent model for ONNX Runtime where it lacks
+        a form of the op under test."""
         path = tmp_path / "model.onnx"
         onnx.save(model, path)
-        assert_parity(path, inputs, tmp_path, tol, extra)
+        reference_path = None
+        if reference is not None:
+            reference_path = tmp_path / "reference.onnx"
+            onnx.save(reference, reference_path)
+        assert_parity(path, inputs, tmp_path, tol, extra, reference_path=reference_path)
     return check

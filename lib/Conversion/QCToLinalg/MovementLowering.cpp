@@ -99,6 +99,11 @@ Value reshapeStatic(OpBuilder &b, Location loc, Value v, RankedTensorType to) {
     groups.push_back(group);
     return groups;
   };
+  // Scalars reshape straight from or to all-ones shapes (no reassociation).
+  if (from.getRank() == 0)
+    return tensor::ExpandShapeOp::create(b, loc, to, v, ArrayRef<ReassociationIndices>{});
+  if (to.getRank() == 0)
+    return tensor::CollapseShapeOp::create(b, loc, to, v, ArrayRef<ReassociationIndices>{});
   auto flat = RankedTensorType::get({from.getNumElements()}, from.getElementType());
   if (from.getRank() != 1)
     v = tensor::CollapseShapeOp::create(b, loc, flat, v, all(from.getRank()));

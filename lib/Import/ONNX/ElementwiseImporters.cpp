@@ -201,9 +201,8 @@ LogicalResult importMean(NodeImporter &n) {
     n.setOutput(0, sum);
     return success();
   }
-  reference::Tensor count(cast<RankedTensorType>(sum.getType()).getElementType(), {});
-  count.floats()[0] = static_cast<float>(inputs->size());
-  n.setOutput(0, n.create<qc::DivOp>(sum, n.constant(count)));
+  Type element = cast<RankedTensorType>(sum.getType()).getElementType();
+  n.setOutput(0, n.create<qc::DivOp>(sum, scalarConstant(n, element, inputs->size())));
   return success();
 }
 

@@ -123,7 +123,8 @@ int64_t findNodeOnCycle(const onnx::GraphProto &graph,
 LogicalResult
 quantc::onnx_import::checkGraphStructure(const onnx::GraphProto &graph,
                                          Location graphLoc,
-                                         function_ref<Location(size_t)> nodeLoc) {
+                                         function_ref<Location(size_t)> nodeLoc,
+                                         function_ref<bool(StringRef)> isOuterName) {
   if (graph.output_size() == 0)
     return emitError(graphLoc, "the graph has no outputs");
   // Where each name is assigned: "graph input", "initializer" or a node.
@@ -168,7 +169,7 @@ quantc::onnx_import::checkGraphStructure(const onnx::GraphProto &graph,
     for (const std::string &in : node.input()) {
       if (in.empty())
         continue; // an optional input left out
-      if (!assigned.count(in))
+      if (!assigned.count(in) && !(isOuterName && isOuterName(in)))
         return nodeError(nodeLoc(index), node, index)
                << "input '" << in << "' is not defined";
       auto it = producer.find(in);
@@ -187,7 +188,7 @@ quantc::onnx_import::checkGraphStructure(const onnx::GraphProto &graph,
   for (const auto &out : graph.output()) {
     if (out.name().empty())
       return emitError(graphLoc, "a graph output has no name");
-    if (!assigned.count(out.name()))
+    if (!assigned.count(out.name()) && !(isOuterName && isOuterName(out.name())))
       return emitError(graphLoc, "graph output '")
              << out.name() << "' is not produced by any node";
   }

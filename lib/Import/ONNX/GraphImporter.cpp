@@ -2,6 +2,7 @@
 #include "GraphImporter.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/Path.h"
 
 using namespace mlir;
@@ -170,6 +171,58 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
   return success();
 }
 
+/// Every name a node of `graph` or of its subgraphs reads, and the outputs.
+static void collectUsedNames(const onnx::GraphProto &graph, llvm::StringSet<> &used) {
+  for (const auto &node : graph.node()) {
+    for (const auto &in : node.input())
+      used.insert(in);
+    for (const auto &attr : node.attribute()) {
+      if (attr.has_g())
+        collectUsedNames(attr.g(), used);
+      for (const auto &g : attr.graphs())
+        collectUsedNames(g, used);
+    }
+  }
+  for (const auto &out : graph.output())
+    used.insert(out.name());
+}
+
+LogicalResult GraphImporter::importSubgraph(const onnx::GraphProto &graph, Location loc,
+                                            ValueRange inputs,
+                                            SmallVectorImpl<Value> &outputs) {
+  if (graph.input_size() != static_cast<int>(inputs.size()))
+    return emitError(loc) << "subgraph '" << graph.name() << "' has " << graph.input_size()
+                          << " inputs, expected " << inputs.size();
+  auto isOuterName = [&](StringRef name) {
+    return values.contains(name) || initializers.contains(name);
+  };
+  if (failed(checkGraphStructure(graph, loc, [&](size_t index) {
+        return nodeLocation(graph.node(index), index);
+      }, isOuterName)))
+    return failure();
+  // The subgraph's names live in a scope of their own.
+  llvm::StringMap<Value> outerValues = values;
+  llvm::StringMap<const onnx::TensorProto *> outerInitializers = initializers;
+  auto restore = llvm::make_scope_exit([&] {
+    values = std::move(outerValues);
+    initializers = std::move(outerInitializers);
+  });
+  for (const auto &init : graph.initializer())
+    initializers[init.name()] = &init;
+  for (auto [info, value] : llvm::zip(graph.input(), inputs))
+    values[info.name()] = value;
+  for (auto [index, node] : llvm::enumerate(graph.node()))
+    if (failed(importNode(node, index)))
+      return failure();
+  for (const auto &out : graph.output()) {
+    Value v = lookup(out.name(), loc);
+    if (!v)
+      return emitError(loc) << "subgraph output '" << out.name() << "' is not produced";
+    outputs.push_back(v);
+  }
+  return success();
+}
+
 LogicalResult GraphImporter::importModel(const onnx::ModelProto &model,
                                          ModuleOp module) {
   for (const auto &opset : model.opset_import())
@@ -181,11 +234,7 @@ LogicalResult GraphImporter::importModel(const onnx::ModelProto &model,
         return nodeLocation(graph.node(index), index);
       })))
     return failure();
-  for (const auto &node : graph.node())
-    for (const auto &in : node.input())
-      usedNames.insert(in);
-  for (const auto &out : graph.output())
-    usedNames.insert(out.name());
+  collectUsedNames(graph, usedNames);
 
   func::FuncOp func;
   if (failed(importInputs(graph, func, module)))

@@ -25,9 +25,12 @@ llvm::LogicalResult parseModel(llvm::StringRef buffer, bool isText,
 /// The ONNX checker's structural rules for `graph` (GraphChecker.cpp):
 /// single assignment, topological order, defined inputs and outputs, typed
 /// attributes. Emits an error naming the value or node and fails.
+/// A subgraph (If branch, loop body) may also read the names for which
+/// `isOuterName` holds.
 llvm::LogicalResult
 checkGraphStructure(const onnx::GraphProto &graph, mlir::Location graphLoc,
-                    llvm::function_ref<mlir::Location(size_t)> nodeLoc);
+                    llvm::function_ref<mlir::Location(size_t)> nodeLoc,
+                    llvm::function_ref<bool(llvm::StringRef)> isOuterName = nullptr);
 
 class GraphImporter {
 public:
@@ -45,6 +48,13 @@ public:
   mlir::Value lookup(llvm::StringRef name, mlir::Location loc);
   void bind(llvm::StringRef name, mlir::Value value);
   bool isUsed(llvm::StringRef name) const { return usedNames.contains(name); }
+
+  /// Imports the nodes of `graph` (an If branch, a loop body) at the current
+  /// insertion point, its inputs bound to `inputs`, and returns its outputs.
+  /// The names it defines are visible only inside it.
+  llvm::LogicalResult importSubgraph(const onnx::GraphProto &graph,
+                                     mlir::Location loc, mlir::ValueRange inputs,
+                                     llvm::SmallVectorImpl<mlir::Value> &outputs);
 
 private:
   llvm::LogicalResult importInputs(const onnx::GraphProto &graph,

@@ -37,6 +37,31 @@ inline mlir::IntegerAttr i64Attr(NodeImporter &n, int64_t value) {
   return n.builder().getI64IntegerAttr(value);
 }
 
+/// Slices `dim` of `v` to [start, start + size).
+inline mlir::Value sliceDim(NodeImporter &n, mlir::Value v, int64_t dim,
+                            int64_t start, int64_t size) {
+  if (!v)
+    return nullptr;
+  auto type = llvm::cast<mlir::RankedTensorType>(v.getType());
+  llvm::SmallVector<int64_t> starts(type.getRank(), 0),
+      limits(type.getShape()), steps(type.getRank(), 1);
+  starts[dim] = start;
+  limits[dim] = start + size;
+  return n.create<qc::SliceOp>(v, i64Array(n, starts), i64Array(n, limits),
+                               i64Array(n, steps));
+}
+
+/// A rank-0 constant of a float or integer element type.
+inline mlir::Value scalarConstant(NodeImporter &n, mlir::Type element,
+                                  double value) {
+  reference::Tensor t(element, {});
+  if (t.isFloat())
+    t.floats()[0] = static_cast<float>(value);
+  else
+    t.ints()[0] = static_cast<int64_t>(value);
+  return n.constant(t);
+}
+
 /// Normalizes a list of axes against `rank`; fails on duplicates or range.
 llvm::FailureOr<llvm::SmallVector<int64_t>>
 normalizeAxes(NodeImporter &n, llvm::ArrayRef<int64_t> axes, int64_t rank);

@@ -121,9 +121,30 @@ SmallVector<float> NodeImporter::getFloats(StringRef name) const {
   return SmallVector<float>(a->floats().begin(), a->floats().end());
 }
 
+SmallVector<std::string> NodeImporter::getStrings(StringRef name) const {
+  const auto *a = findAttr(name);
+  if (!a)
+    return {};
+  return SmallVector<std::string>(a->strings().begin(), a->strings().end());
+}
+
 const onnx::TensorProto *NodeImporter::getTensorAttr(StringRef name) const {
   const auto *a = findAttr(name);
   return a && a->has_t() ? &a->t() : nullptr;
+}
+
+const onnx::GraphProto *NodeImporter::getGraphAttr(StringRef name) const {
+  const auto *a = findAttr(name);
+  return a && a->has_g() ? &a->g() : nullptr;
+}
+
+LogicalResult NodeImporter::importSubgraph(const onnx::GraphProto &g, ValueRange inputs,
+                                           SmallVectorImpl<Value> &outputs) {
+  if (failed(graph.importSubgraph(g, location, inputs, outputs))) {
+    hadError = true;
+    return failure();
+  }
+  return success();
 }
 
 void NodeImporter::setOutput(unsigned i, Value value) {

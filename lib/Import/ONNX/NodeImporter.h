@@ -53,7 +53,13 @@ public:
   llvm::SmallVector<int64_t> getInts(llvm::StringRef name,
                                      llvm::ArrayRef<int64_t> dflt = {}) const;
   llvm::SmallVector<float> getFloats(llvm::StringRef name) const;
+  llvm::SmallVector<std::string> getStrings(llvm::StringRef name) const;
   const onnx::TensorProto *getTensorAttr(llvm::StringRef name) const;
+  const onnx::GraphProto *getGraphAttr(llvm::StringRef name) const;
+  /// Imports subgraph `graph` here with its inputs bound to `inputs`.
+  llvm::LogicalResult importSubgraph(const onnx::GraphProto &graph,
+                                     mlir::ValueRange inputs,
+                                     llvm::SmallVectorImpl<mlir::Value> &outputs);
 
   /// Binds output `i` of the node to `value`.
   void setOutput(unsigned i, mlir::Value value);
@@ -127,6 +133,8 @@ void addNNImporters(llvm::StringMap<OpImporter> &table);
 void addShapeImporters(llvm::StringMap<OpImporter> &table);
 void addQuantImporters(llvm::StringMap<OpImporter> &table);
 void addContribImporters(llvm::StringMap<OpImporter> &table);
+void addRecurrentImporters(llvm::StringMap<OpImporter> &table);
+void addControlFlowImporters(llvm::StringMap<OpImporter> &table);
 
 /// MLIR element type of an ONNX TensorProto data type, or null.
 mlir::Type convertElementType(mlir::MLIRContext *ctx, int32_t onnxType);

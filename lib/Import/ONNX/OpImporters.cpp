@@ -13,6 +13,8 @@ const llvm::StringMap<OpImporter> &onnx_import::getOpImporters() {
     addShapeImporters(t);
     addQuantImporters(t);
     addContribImporters(t);
+    addRecurrentImporters(t);
+    addControlFlowImporters(t);
     return t;
   }();
   return table;

@@ -148,20 +148,6 @@ LogicalResult importConcat(NodeImporter &n) {
   return success();
 }
 
-/// Slices `dim` of `v` to [start, start + size).
-Value sliceDim(NodeImporter &n, Value v, int64_t dim, int64_t start,
-               int64_t size) {
-  if (!v)
-    return nullptr;
-  auto type = cast<RankedTensorType>(v.getType());
-  SmallVector<int64_t> starts(type.getRank(), 0), limits(type.getShape()),
-      steps(type.getRank(), 1);
-  starts[dim] = start;
-  limits[dim] = start + size;
-  return n.create<qc::SliceOp>(v, i64Array(n, starts), i64Array(n, limits),
-                               i64Array(n, steps));
-}
-
 LogicalResult importSplit(NodeImporter &n) {
   RankedTensorType in = n.inputType(0);
   FailureOr<int64_t> axis = n.normalizeAxis(n.getInt("axis", 0), in.getRank());
@@ -273,6 +259,32 @@ LogicalResult importShape(NodeImporter &n) {
   end = std::clamp<int64_t>(end < 0 ? end + rank : end, 0, rank);
   ArrayRef<int64_t> selected = dims.slice(start, std::max<int64_t>(0, end - start));
   n.setOutput(0, n.constant(intTensor(n, selected, {(int64_t)selected.size()})));
+  return success();
+}
+
+LogicalResult importSize(NodeImporter &n) {
+  n.setOutput(0, scalarConstant(n, n.builder().getI64Type(), n.inputType(0).getNumElements()));
+  return success();
+}
+
+/// EyeLike: ones on diagonal `k` of a matrix of the input's shape.
+LogicalResult importEyeLike(NodeImporter &n) {
+  RankedTensorType in = n.inputType(0);
+  if (in.getRank() != 2)
+    return n.error() << "expected a matrix, got " << in;
+  Type element = in.getElementType();
+  if (n.hasAttr("dtype") && !(element = convertElementType(n.context(), n.getInt("dtype", 0))))
+    return n.error() << "unsupported dtype " << n.getInt("dtype", 0);
+  Tensor eye(element, in.getShape());
+  int64_t rows = in.getDimSize(0), cols = in.getDimSize(1), k = n.getInt("k", 0);
+  for (int64_t i = 0; i < rows; ++i)
+    if (int64_t j = i + k; j >= 0 && j < cols) {
+      if (eye.isFloat())
+        eye.floats()[i * cols + j] = 1;
+      else
+        eye.ints()[i * cols + j] = 1;
+    }
+  n.setOutput(0, n.constant(eye));
   return success();
 }
 
@@ -550,6 +562,8 @@ void onnx_import::addShapeImporters(llvm::StringMap<OpImporter> &t) {
   t["Slice"] = {importSlice, 1};
   t["Gather"] = {importGather, 2};
   t["Shape"] = {importShape, 1};
+  t["Size"] = {importSize, 1};
+  t["EyeLike"] = {importEyeLike, 1};
   t["Constant"] = {importConstant, 0};
   t["ConstantOfShape"] = {importConstantOfShape, 1};
   t["Expand"] = {importExpand, 2};
