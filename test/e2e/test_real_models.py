@@ -3,11 +3,13 @@ itself, and detector/OCR models shipped inside Python packages. Each imports,
 simplifies and evaluates with outputs matching ONNX Runtime."""
 import importlib.util
 import pathlib
+import subprocess
 
 import numpy as np
+import onnxruntime as ort
 import pytest
 
-from conftest import ROOT, assert_parity, ort_run, quant_run
+from conftest import BIN, ROOT, assert_parity, ort_run, quant_run
 
 
 def package_model(package, relpath):
@@ -65,3 +67,131 @@ def test_package_model(name, tmp_path):
     # where ONNX Runtime itself is off from exact by 7e-8).
     assert_parity(model, {input_name: image}, tmp_path, tol=1e-4,
                   extra=["--input-shape", spec], floor=1.0)
+
+
+# Recurrent and branching models: Silero VAD (If, LSTM; its state carried
+# from chunk to chunk) and ddddocr's captcha reader (CNN + bidirectional LSTM).
+SILERO_VARIANTS = ["silero_vad_16k_op15", "silero_vad_op18_ifless", "silero_vad_openvino_16k"]
+SILERO_WINDOW, SILERO_CONTEXT = 512, 64
+
+
+def speech_like(seconds, seed, rate=16000):
+    """Voiced syllables (a glottal pulse train through vowel formants) with
+    pauses between them, over faint noise."""
+    rng = np.random.default_rng(seed)
+    out = 0.003 * rng.standard_normal(int(seconds * rate))
+    vowels = [(730, 1090, 2440), (270, 2290, 3010), (300, 870, 2240), (530, 1840, 2480)]
+    pos = int(0.3 * rate)
+    while pos < out.size - rate // 4:
+        length = int(rng.uniform(0.15, 0.35) * rate)
+        t = np.arange(length) / rate
+        phase = 2 * np.pi * np.cumsum(rng.uniform(100, 180) * (1 + 0.05 * np.sin(8 * np.pi * t))) / rate
+        source = sum(np.sin(k * phase) / k for k in range(1, 30))
+        freqs = np.fft.rfftfreq(length, 1 / rate)
+        gain = sum(1 / (1 + ((freqs - f) / 80) ** 2) for f in vowels[rng.integers(len(vowels))])
+        voiced = np.fft.irfft(np.fft.rfft(source) * gain, length)
+        out[pos:pos + length] += 0.3 * voiced / np.abs(voiced).max() * np.sin(np.pi * t / t[-1]) ** 0.5
+        pos += length + int(rng.uniform(0.05, 0.4) * rate)
+    return out.astype(np.float32)
+
+
+def silero_windows(audio):
+    """The model's inputs: each 512-sample chunk after the 64 samples before it."""
+    padded = np.concatenate([np.zeros(SILERO_CONTEXT, np.float32), audio])
+    for start in range(0, audio.size - SILERO_WINDOW + 1, SILERO_WINDOW):
+        yield padded[start:start + SILERO_CONTEXT + SILERO_WINDOW][None]
+
+
+def silero_stream(run, model_path, audio):
+    """Speech probabilities of every chunk, the state carried by `run`."""
+    names = {i.name for i in ort.InferenceSession(
+        str(model_path), providers=["CPUExecutionProvider"]).get_inputs()}
+    state = np.zeros((2, 1, 128), np.float32)
+    probabilities, feeds = [], []
+    for window in silero_windows(audio):
+        feed = {"input": window, "state": state}
+        if "sr" in names:
+            feed["sr"] = np.array(16000, np.int64)
+        feeds.append(feed)
+        probability, state = run(feed)
+        probabilities.append(float(probability.ravel()[0]))
+    return np.array(probabilities), feeds
+
+
+def ort_runner(model_path):
+    sess = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
+    return lambda feed: sess.run(None, feed)
+
+
+def quant_runner(path, tmp_path):
+    return lambda feed: list(quant_run(path, feed, tmp_path).values())
+
+
+@pytest.mark.parametrize("variant", SILERO_VARIANTS)
+def test_silero_vad_stream(variant, tmp_path):
+    model = package_model("silero_vad", f"data/{variant}.onnx")
+    audio = speech_like(1.2, seed=3)
+    theirs, _ = silero_stream(ort_runner(model), model, audio)
+    ours, _ = silero_stream(quant_runner(model, tmp_path), model, audio)
+    assert np.max(np.abs(ours - theirs)) <= 1e-4
+    # The audio has speech and pauses, and the model hears both.
+    assert (theirs > 0.5).any() and (theirs < 0.5).any()
+
+
+@pytest.mark.parametrize("variant", SILERO_VARIANTS)
+def test_silero_vad_int8_library(variant, tmp_path):
+    """Calibrated on one stream, compiled with int8 layers, run on another
+    with the state carried through the library: speech decisions as in
+    float."""
+    model = package_model("silero_vad", f"data/{variant}.onnx")
+    _, feeds = silero_stream(ort_runner(model), model, speech_like(2.0, seed=4))
+    calib = tmp_path / "calib"
+    calib.mkdir()
+    for i, feed in enumerate(feeds[::2]):
+        np.savez(calib / f"{i:03d}.npz", **feed)
+    library = tmp_path / "vad.so"
+    proc = subprocess.run([str(BIN / "quantc"), str(model), "--calib", str(calib),
+                           "--input-shape", f"input=1x{SILERO_WINDOW + SILERO_CONTEXT}",
+                           "--dim", "batch=1", "--scope=layers", "-o", str(library)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    audio = speech_like(2.0, seed=5)
+    theirs, _ = silero_stream(ort_runner(model), model, audio)
+    ours, _ = silero_stream(quant_runner(library, tmp_path), model, audio)
+    assert np.mean((ours > 0.5) == (theirs > 0.5)) >= SILERO_INT8_AGREEMENT
+    assert np.max(np.abs(ours - theirs)) <= SILERO_INT8_MAX_ERROR
+
+
+# Int8 layers with float gates and state (--scope=layers): every decision
+# agrees with float and probabilities move by at most 0.18 (measured).
+SILERO_INT8_AGREEMENT = 0.98
+SILERO_INT8_MAX_ERROR = 0.25
+
+
+def captcha_images(count, seed, width=160):
+    """Dark strokes of random words on a light, noisy background, as the
+    reader's normalized grayscale input N x 1 x 64 x width."""
+    from PIL import Image, ImageDraw
+    rng = np.random.default_rng(seed)
+    images = []
+    for _ in range(count):
+        image = Image.new("L", (width, 64), int(rng.integers(200, 250)))
+        draw = ImageDraw.Draw(image)
+        text = "".join(rng.choice(list("abcdefghkmnpqrstuvwxyz23456789"), 5))
+        draw.text((int(rng.integers(4, 30)), int(rng.integers(14, 30))), text, fill=20,
+                  font_size=28)
+        pixels = np.asarray(image, np.float32) / 255 + rng.normal(0, 0.03, (64, width))
+        images.append(((pixels - 0.5) / 0.5)[None])
+    return np.stack(images).astype(np.float32)
+
+
+def test_ddddocr_reader(tmp_path):
+    model = package_model("ddddocr", "common.onnx")
+    image = captcha_images(1, seed=0)
+    theirs = ort_run(model, {"input1": image})
+    ours = quant_run(model, {"input1": image}, tmp_path)
+    (name, expected), = theirs.items()
+    got = next(iter(ours.values()))
+    assert got.shape == expected.shape
+    assert np.max(np.abs(got - expected)) / np.max(np.abs(expected)) <= 1e-4
+    assert (got.argmax(-1) == expected.argmax(-1)).all()
