@@ -252,6 +252,7 @@ def QC_ReduceMeanOp : QC_ReduceOp<"reduce_mean", "mean">;
 def QC_ReduceSumOp : QC_ReduceOp<"reduce_sum", "sum">;
 def QC_ReduceMaxOp : QC_ReduceOp<"reduce_max", "maximum">;
 def QC_ReduceMinOp : QC_ReduceOp<"reduce_min", "minimum">;
+def QC_ReduceProdOp : QC_ReduceOp<"reduce_prod", "product">;
 
 //===----------------------------------------------------------------------===//
 // Data movement

@@ -222,7 +222,7 @@ FailureOr<Tensor> softmaxKernel(Operation *op, int64_t axis,
   return out;
 }
 
-enum class ReduceKind { Sum, Mean, Max, Min };
+enum class ReduceKind { Sum, Mean, Max, Min, Prod };
 
 template <ReduceKind kind, typename ReduceOp>
 FailureOr<Tensor> reduceKernel(ReduceOp op, OperandTensors args) {
@@ -241,8 +241,9 @@ FailureOr<Tensor> reduceKernel(ReduceOp op, OperandTensors args) {
       broadcastStrides(keptShape, in.getShape())};
   std::vector<double> acc(out.getNumElements(),
                           kind == ReduceKind::Max ? -INFINITY
-                          : kind == ReduceKind::Min ? INFINITY
-                                                    : 0.0);
+                          : kind == ReduceKind::Min  ? INFINITY
+                          : kind == ReduceKind::Prod ? 1.0
+                                                     : 0.0);
   ArrayRef<float> x = in.floats();
   forEachIndex<1>(in.getShape(), strides, [&](int64_t i, auto off) {
     double &a = acc[off[0]];
@@ -250,6 +251,8 @@ FailureOr<Tensor> reduceKernel(ReduceOp op, OperandTensors args) {
       a = std::max<double>(a, x[i]);
     else if constexpr (kind == ReduceKind::Min)
       a = std::min<double>(a, x[i]);
+    else if constexpr (kind == ReduceKind::Prod)
+      a *= x[i];
     else
       a += x[i];
   });
@@ -280,4 +283,5 @@ void reference::registerNNKernels(KernelRegistry &r) {
   r.add<qc::ReduceMeanOp>(reduceKernel<ReduceKind::Mean, qc::ReduceMeanOp>);
   r.add<qc::ReduceMaxOp>(reduceKernel<ReduceKind::Max, qc::ReduceMaxOp>);
   r.add<qc::ReduceMinOp>(reduceKernel<ReduceKind::Min, qc::ReduceMinOp>);
+  r.add<qc::ReduceProdOp>(reduceKernel<ReduceKind::Prod, qc::ReduceProdOp>);
 }

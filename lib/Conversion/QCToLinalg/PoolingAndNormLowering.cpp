@@ -65,6 +65,12 @@ Value addF(OpBuilder &b, Location l, Value acc, Value x) {
     x = arith::ExtFOp::create(b, l, acc.getType(), x);
   return arith::AddFOp::create(b, l, acc, x);
 }
+Value mulF(OpBuilder &b, Location l, Value acc, Value x) {
+  if (acc.getType() != x.getType())
+    x = arith::ExtFOp::create(b, l, acc.getType(), x);
+  return arith::MulFOp::create(b, l, acc, x);
+}
+
 Value maxF(OpBuilder &b, Location l, Value acc, Value x) {
   if (acc.getType() != x.getType())
     x = arith::ExtFOp::create(b, l, acc.getType(), x);
@@ -332,6 +338,9 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     else if constexpr (std::is_same_v<OpTy, qc::ReduceMinOp>)
       acc = reduceDims(rewriter, loc, adaptor.getInput(), reduced, f64,
                        rewriter.getF64FloatAttr(INFINITY), minF);
+    else if constexpr (std::is_same_v<OpTy, qc::ReduceProdOp>)
+      acc = reduceDims(rewriter, loc, adaptor.getInput(), reduced, f64,
+                       rewriter.getF64FloatAttr(1), mulF);
     else
       acc = reduceDims(rewriter, loc, adaptor.getInput(), reduced, f64,
                        rewriter.getF64FloatAttr(0), addF);
@@ -537,6 +546,7 @@ void conversion::populatePoolingAndNormPatterns(QCTypeConverter &converter,
                GlobalPoolLowering<qc::GlobalMaxPoolOp>,
                ReduceLowering<qc::ReduceSumOp>, ReduceLowering<qc::ReduceMeanOp>,
                ReduceLowering<qc::ReduceMaxOp>, ReduceLowering<qc::ReduceMinOp>,
+               ReduceLowering<qc::ReduceProdOp>,
                SoftmaxLowering<qc::SoftmaxOp, false>,
                SoftmaxLowering<qc::LogSoftmaxOp, true>, BatchNormLowering,
                LayerNormLowering, InstanceNormLowering>(converter,

@@ -62,6 +62,11 @@ inline mlir::Value scalarConstant(NodeImporter &n, mlir::Type element,
   return n.constant(t);
 }
 
+/// Axes of Squeeze/Unsqueeze/Reduce*: an attribute before opset
+/// `inputSince`, an optional constant input (1) from then on.
+llvm::FailureOr<llvm::SmallVector<int64_t>> getAxesOperand(NodeImporter &n,
+                                                           int64_t inputSince);
+
 /// Normalizes a list of axes against `rank`; fails on duplicates or range.
 llvm::FailureOr<llvm::SmallVector<int64_t>>
 normalizeAxes(NodeImporter &n, llvm::ArrayRef<int64_t> axes, int64_t rank);
@@ -72,6 +77,15 @@ resolveWindowPads(NodeImporter &n, llvm::ArrayRef<int64_t> inSpatial,
                   llvm::ArrayRef<int64_t> kernel,
                   llvm::ArrayRef<int64_t> strides,
                   llvm::ArrayRef<int64_t> dilations);
+
+/// Kernel, strides, dilations and pads of a pooling window with ONNX
+/// defaults (the kernel from the attribute, else `kernelFromWeight`).
+struct WindowAttrs {
+  llvm::SmallVector<int64_t> kernel, strides, dilations, pads;
+};
+llvm::FailureOr<WindowAttrs> getWindowAttrs(NodeImporter &n,
+                                            llvm::ArrayRef<int64_t> inSpatial,
+                                            llvm::ArrayRef<int64_t> kernelFromWeight);
 
 /// The window of a Conv-like node (Conv, ConvInteger, QLinearConv) for an
 /// input and weight of the given types, checked against each other.

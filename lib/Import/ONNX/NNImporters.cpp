@@ -5,13 +5,7 @@ using namespace mlir;
 using namespace quantc;
 using namespace quantc::onnx_import;
 
-namespace {
-/// Kernel, strides and dilations of a window op with ONNX defaults.
-struct WindowAttrs {
-  SmallVector<int64_t> kernel, strides, dilations, pads;
-};
-
-FailureOr<WindowAttrs> getWindowAttrs(NodeImporter &n,
+FailureOr<WindowAttrs> onnx_import::getWindowAttrs(NodeImporter &n,
                                       ArrayRef<int64_t> inSpatial,
                                       ArrayRef<int64_t> kernelFromWeight) {
   size_t spatial = inSpatial.size();
@@ -38,6 +32,7 @@ FailureOr<WindowAttrs> getWindowAttrs(NodeImporter &n,
   return w;
 }
 
+namespace {
 LogicalResult checkSpatialInput(NodeImporter &n, RankedTensorType type) {
   if (type.getRank() < 3)
     return n.error() << "expects an N x C x spatial input, got " << type;

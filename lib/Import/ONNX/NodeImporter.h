@@ -135,6 +135,8 @@ void addQuantImporters(llvm::StringMap<OpImporter> &table);
 void addContribImporters(llvm::StringMap<OpImporter> &table);
 void addRecurrentImporters(llvm::StringMap<OpImporter> &table);
 void addControlFlowImporters(llvm::StringMap<OpImporter> &table);
+void addReductionImporters(llvm::StringMap<OpImporter> &table);
+void addNormalizationImporters(llvm::StringMap<OpImporter> &table);
 
 /// MLIR element type of an ONNX TensorProto data type, or null.
 mlir::Type convertElementType(mlir::MLIRContext *ctx, int32_t onnxType);

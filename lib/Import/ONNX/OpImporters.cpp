@@ -15,9 +15,20 @@ const llvm::StringMap<OpImporter> &onnx_import::getOpImporters() {
     addContribImporters(t);
     addRecurrentImporters(t);
     addControlFlowImporters(t);
+    addReductionImporters(t);
+    addNormalizationImporters(t);
     return t;
   }();
   return table;
+}
+
+FailureOr<SmallVector<int64_t>> onnx_import::getAxesOperand(NodeImporter &n,
+                                                            int64_t inputSince) {
+  if (n.opset() < inputSince)
+    return n.getInts("axes");
+  if (!n.hasInput(1))
+    return SmallVector<int64_t>();
+  return n.constantInts(1);
 }
 
 FailureOr<SmallVector<int64_t>>

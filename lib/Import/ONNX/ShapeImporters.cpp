@@ -75,17 +75,6 @@ LogicalResult importFlatten(NodeImporter &n) {
   return success();
 }
 
-/// Axes of Squeeze/Unsqueeze/Reduce*: an attribute before `inputSince`, an
-/// optional input from then on.
-FailureOr<SmallVector<int64_t>> getAxesOperand(NodeImporter &n,
-                                               int64_t inputSince) {
-  if (n.opset() < inputSince)
-    return n.getInts("axes");
-  if (!n.hasInput(1))
-    return SmallVector<int64_t>();
-  return n.constantInts(1);
-}
-
 LogicalResult importSqueeze(NodeImporter &n) {
   RankedTensorType in = n.inputType(0);
   FailureOr<SmallVector<int64_t>> axes = getAxesOperand(n, 13);
@@ -456,23 +445,6 @@ LogicalResult importPad(NodeImporter &n) {
   return success();
 }
 
-/// Reduce*: axes became an input in opset 13 for ReduceSum, 18 for the rest.
-template <typename OpTy, int64_t axesInputSince>
-LogicalResult importReduce(NodeImporter &n) {
-  FailureOr<SmallVector<int64_t>> axes = getAxesOperand(n, axesInputSince);
-  if (failed(axes))
-    return failure();
-  if (axes->empty() && n.getInt("noop_with_empty_axes", 0)) {
-    n.setOutput(0, n.create<qc::IdentityOp>(n.input(0)));
-    return success();
-  }
-  auto normalized = normalizeAxes(n, *axes, n.inputType(0).getRank());
-  if (failed(normalized))
-    return failure();
-  n.setOutput(0, n.create<OpTy>(n.input(0), i64Array(n, *normalized),
-                                n.builder().getBoolAttr(n.getInt("keepdims", 1))));
-  return success();
-}
 } // namespace
 
 namespace {
@@ -570,8 +542,4 @@ void onnx_import::addShapeImporters(llvm::StringMap<OpImporter> &t) {
   t["Tile"] = {importTile, 2};
   t["Range"] = {importRange, 3};
   t["Pad"] = {importPad, 1};
-  t["ReduceSum"] = {importReduce<qc::ReduceSumOp, 13>, 1};
-  t["ReduceMean"] = {importReduce<qc::ReduceMeanOp, 18>, 1};
-  t["ReduceMax"] = {importReduce<qc::ReduceMaxOp, 18>, 1};
-  t["ReduceMin"] = {importReduce<qc::ReduceMinOp, 18>, 1};
 }
