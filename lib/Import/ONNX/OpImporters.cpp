@@ -17,6 +17,7 @@ const llvm::StringMap<OpImporter> &onnx_import::getOpImporters() {
     addControlFlowImporters(t);
     addReductionImporters(t);
     addNormalizationImporters(t);
+    addIndexImporters(t);
     return t;
   }();
   return table;
