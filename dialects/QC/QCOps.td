@@ -254,6 +254,57 @@ def QC_ReduceMaxOp : QC_ReduceOp<"reduce_max", "maximum">;
 def QC_ReduceMinOp : QC_ReduceOp<"reduce_min", "minimum">;
 def QC_ReduceProdOp : QC_ReduceOp<"reduce_prod", "product">;
 
+class QC_ArgReduceOp<string mnemonic, string what>
+    : QC_Op<mnemonic, [InferTypeOpAdaptor]> {
+  let summary = "Index of the " # what # " along `axis`";
+  let description = [{
+    The i64 position along `axis` of the }] # what # [{ of every slice, the
+    first of equal values (the last with `select_last_index`); `axis` stays
+    as size 1 with `keepdims`.
+  }];
+  let arguments = (ins RankedTensorOf<[F32, F16, BF16, I8, I16, I32, I64]>:$input,
+                   I64Attr:$axis, DefaultValuedAttr<BoolAttr, "true">:$keepdims,
+                   DefaultValuedAttr<BoolAttr, "false">:$select_last_index);
+  let results = (outs RankedTensorOf<[I64]>:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *ctx, std::optional<::mlir::Location> loc,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &types) {
+      ::llvm::SmallVector<::mlir::Type, 1> reduced;
+      if (::mlir::failed(::quantc::qc::inferReduceType(
+              loc, adaptor.getInput(), {static_cast<int64_t>(adaptor.getAxis())},
+              adaptor.getKeepdims(), reduced)))
+        return ::mlir::failure();
+      types.push_back(::llvm::cast<::mlir::RankedTensorType>(reduced[0]).clone(
+          ::mlir::IntegerType::get(ctx, 64)));
+      return ::mlir::success();
+    }
+  }];
+}
+def QC_ArgMaxOp : QC_ArgReduceOp<"arg_max", "maximum">;
+def QC_ArgMinOp : QC_ArgReduceOp<"arg_min", "minimum">;
+
+def QC_TopKOp : QC_Op<"top_k", [InferTypeOpAdaptor]> {
+  let summary = "Positions of the `k` largest (or smallest) values along `axis`";
+  let description = [{
+    ONNX `TopK` with a static `k` gives the i64 positions of its values in
+    order (largest first, or smallest first without `largest`); equal
+    values keep the order of their positions, so results are always sorted.
+    The values themselves are a `qc.gather_elements` of these positions.
+
+    ```mlir
+    %i = qc.top_k %x {axis = 1 : i64, k = 3 : i64, largest = true}
+        : (tensor<2x10xf32>) -> tensor<2x3xi64>
+    ```
+  }];
+  let arguments = (ins QC_F32Tensor:$input, I64Attr:$k, I64Attr:$axis,
+                   DefaultValuedAttr<BoolAttr, "true">:$largest);
+  let results = (outs RankedTensorOf<[I64]>:$indices);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Data movement
 //===----------------------------------------------------------------------===//

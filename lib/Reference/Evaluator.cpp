@@ -20,6 +20,7 @@ static const KernelRegistry &getRegistry() {
     });
     registerElementwiseKernels(r);
     registerMathKernels(r);
+    registerSelectionKernels(r);
     registerLinalgKernels(r);
     registerNNKernels(r);
     registerMovementKernels(r);

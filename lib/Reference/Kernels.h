@@ -41,6 +41,7 @@ private:
 
 void registerElementwiseKernels(KernelRegistry &registry);
 void registerMathKernels(KernelRegistry &registry);
+void registerSelectionKernels(KernelRegistry &registry);
 void registerLinalgKernels(KernelRegistry &registry);
 void registerNNKernels(KernelRegistry &registry);
 void registerMovementKernels(KernelRegistry &registry);

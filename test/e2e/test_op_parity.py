@@ -31,7 +31,8 @@ def single(op, inputs, attrs=None, inits=(), opset=17, outputs=("Y",),
                             **(attrs or {}))
     graph_inputs = [vi(n, a.shape, helper.np_dtype_to_tensor_dtype(a.dtype))
                     for n, a in inputs.items()]
-    model = make_model([node], graph_inputs, [vi(o, None, out_type) for o in outputs],
+    out_types = out_type if isinstance(out_type, tuple) else (out_type,) * len(outputs)
+    model = make_model([node], graph_inputs, [vi(o, None, t) for o, t in zip(outputs, out_types)],
                        inits, opset)
     return model, inputs
 
@@ -336,6 +337,27 @@ CASES = {
     "EyeLike": single("EyeLike", {"X": rand(3, 5)}, {"k": 1}),
     "EyeLikeInt": single("EyeLike", {"X": rand(4, 3)}, {"k": -2, "dtype": TensorProto.INT32},
                          out_type=TensorProto.INT32),
+    # Ties: the first position (or the last with select_last_index).
+    "ArgMax": single("ArgMax", {"X": np.array([[1, 3, 3, 0], [2, 2, -1, 2], [5, 1, 1, 5]],
+                                              np.float32)}, {"axis": 1},
+                     out_type=TensorProto.INT64),
+    "ArgMaxLast": single("ArgMax", {"X": np.array([[1, 3, 3, 0], [2, 2, -1, 2]], np.float32)},
+                         {"axis": -1, "keepdims": 0, "select_last_index": 1},
+                         out_type=TensorProto.INT64),
+    "ArgMinAxis0": single("ArgMin", {"X": rand(4, 3, 2)}, {"keepdims": 0},
+                          out_type=TensorProto.INT64),
+    "ArgMinInt": single("ArgMin", {"X": np.array([[4, -2, -2], [0, 9, 0]], np.int32)},
+                        {"axis": 1}, out_type=TensorProto.INT64),
+    "TopK": single("TopK", {"X": rand(3, 10)}, outputs=("V", "I"), out_type=(F, TensorProto.INT64),
+                   inits=[const("k", np.array([4], np.int64))]),
+    "TopKSmallestAxis0Ties": single(
+        "TopK", {"X": np.array([[3, 1], [1, 1], [2, 0], [1, 5]], np.float32)},
+        {"axis": 0, "largest": 0}, outputs=("V", "I"), out_type=(F, TensorProto.INT64),
+        inits=[const("k", np.array([3], np.int64))]),
+    "TopKOpset1": single("TopK", {"X": rand(2, 3, 6)}, {"k": 2}, outputs=("V", "I"), opset=9,
+                         out_type=(F, TensorProto.INT64)),
+    "Hardmax": single("Hardmax", {"X": np.array([[1, 3, 3], [0, -1, 0]], np.float32)}),
+    "HardmaxLegacy": single("Hardmax", {"X": rand(2, 3, 4)}, {"axis": 1}, opset=11),
     "ResizeNearest": single("Resize", {"X": rand(1, 2, 4, 5)}, {"mode": "nearest"},
                             node_inputs=["X", "", "sc"], inits=[const("sc", np.array([1, 1, 2, 2], np.float32))]),
     "ResizeLinear": single("Resize", {"X": rand(1, 2, 4, 5)}, {"mode": "linear"},

@@ -207,6 +207,16 @@ enum qc_lookup_param { QC_LOOKUP_COUNT, QC_LOOKUP_FLIP, QC_LOOKUP_NUM_PARAMS };
 void quantc_lookup(const uint8_t *input, const uint8_t *table,
                    const int64_t *params, uint8_t *output);
 
+/* The positions of the k largest (or smallest) values of every slice of
+   an f32 tensor seen as [outer, size, inner] along the axis (qc.top_k),
+   written as [outer, k, inner] i64: in order, equal values by position,
+   NaN above every number. */
+enum qc_top_k_param {
+  QC_TOP_K_OUTER, QC_TOP_K_SIZE, QC_TOP_K_INNER, QC_TOP_K_K, QC_TOP_K_LARGEST,
+  QC_TOP_K_NUM_PARAMS
+};
+void quantc_top_k(const float *input, const int64_t *params, int64_t *indices);
+
 /* Attention in f32 (qc.attention, qc.cached_attention): q [B, Hq, T, D],
    k and v [B, Hkv, S, D] with Hq a multiple of Hkv (query head h reads KV
    head h / (Hq / Hkv)); out [B, Hq, T, D]. `mask` (u8, 0 or 1) has dims

@@ -168,6 +168,9 @@ void populateNarrowFloatPatterns(QCTypeConverter &converter,
                                  mlir::RewritePatternSet &patterns);
 void populateElementwisePatterns(QCTypeConverter &converter,
                                  mlir::RewritePatternSet &patterns);
+/// arg_max, arg_min and top_k.
+void populateSelectionPatterns(QCTypeConverter &converter,
+                               mlir::RewritePatternSet &patterns);
 /// Math functions, float predicates, Mod and the bitwise ops.
 void populateMathFunctionPatterns(QCTypeConverter &converter,
                                   mlir::RewritePatternSet &patterns);

@@ -80,6 +80,7 @@ struct ConvertQCToLinalgPass
     populatePoolingAndNormPatterns(converter, patterns);
     populateMovementPatterns(converter, patterns);
     populateAttentionPatterns(converter, patterns);
+    populateSelectionPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

@@ -143,6 +143,21 @@ LogicalResult WhereOp::verify() {
   return verifySameElementTypes(*this, getLhs(), getRhs());
 }
 
+LogicalResult TopKOp::verify() {
+  int64_t axis = static_cast<int64_t>(getAxis());
+  int64_t rank = getInput().getType().getRank();
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return emitOpError("axis ") << static_cast<int64_t>(getAxis()) << " out of range for rank "
+                                << rank;
+  int64_t size = getInput().getType().getDimSize(axis);
+  if (static_cast<int64_t>(getK()) < 0 || static_cast<int64_t>(getK()) > size)
+    return emitOpError("k = ") << static_cast<int64_t>(getK()) << " is not in [0, " << size
+                                << "]";
+  return success();
+}
+
 LogicalResult CeluOp::verify() {
   if (getAlpha().isZero())
     return emitOpError("alpha must not be 0");

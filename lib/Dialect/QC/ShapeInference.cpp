@@ -578,3 +578,16 @@ LogicalResult ScatterNDOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   types.push_back(adaptor.getData().getType());
   return success();
 }
+
+LogicalResult TopKOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                       Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto type = tensorType(adaptor.getInput());
+  int64_t axis = normalizeAxis(adaptor.getAxis(), type.getRank());
+  if (axis < 0 || axis >= type.getRank())
+    return emitOptionalError(loc, "axis ", static_cast<int64_t>(adaptor.getAxis()),
+                             " out of range for rank ", type.getRank());
+  SmallVector<int64_t> shape(type.getShape());
+  shape[axis] = adaptor.getK();
+  types.push_back(RankedTensorType::get(shape, IntegerType::get(ctx, 64)));
+  return success();
+}

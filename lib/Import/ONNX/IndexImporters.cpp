@@ -319,6 +319,59 @@ LogicalResult importNonZero(NodeImporter &n) {
   n.setOutput(0, n.constant(out));
   return success();
 }
+
+/// TopK: qc.top_k gives the positions; the values are gathered at them.
+LogicalResult importTopK(NodeImporter &n) {
+  RankedTensorType in = n.inputType(0);
+  if (!in.getElementType().isF32())
+    return n.error() << "TopK of " << in << " is not supported (f32 only)";
+  int64_t k = n.getInt("k", -1);
+  if (n.opset() >= 10) {
+    FailureOr<SmallVector<int64_t>> given = n.constantInts(1);
+    if (failed(given))
+      return failure();
+    if (given->size() != 1)
+      return n.error() << "K must hold one value";
+    k = given->front();
+  }
+  FailureOr<int64_t> axis = n.normalizeAxis(n.getInt("axis", -1), in.getRank());
+  if (failed(axis))
+    return failure();
+  if (k < 0 || k > in.getDimSize(*axis))
+    return n.error() << "K = " << k << " is not in [0, " << in.getDimSize(*axis) << "]";
+  Value positions = n.create<qc::TopKOp>(n.input(0), i64Attr(n, k), i64Attr(n, *axis),
+                                         n.builder().getBoolAttr(n.getInt("largest", 1)));
+  n.setOutput(0, n.create<qc::GatherElementsOp>(n.input(0), positions, i64Attr(n, *axis)));
+  n.setOutput(1, positions);
+  return success();
+}
+
+/// Hardmax: 1 at the first maximum along `axis` (of the input flattened to
+/// 2-d at `axis` before opset 13), 0 elsewhere.
+LogicalResult importHardmax(NodeImporter &n) {
+  RankedTensorType in = n.inputType(0);
+  bool legacy = n.opset() < 13;
+  FailureOr<int64_t> axis = n.normalizeAxis(n.getInt("axis", legacy ? 1 : -1),
+                                            std::max<int64_t>(in.getRank(), 1));
+  if (failed(axis))
+    return failure();
+  Value x = n.input(0);
+  int64_t along = *axis;
+  if (legacy) {
+    x = reshapeTo(n, x, {product(in.getShape().take_front(*axis)),
+                         product(in.getShape().drop_front(*axis))});
+    along = 1;
+  }
+  RankedTensorType type = typeOf(x);
+  Value best = n.create<qc::ArgMaxOp>(x, i64Attr(n, along), n.builder().getBoolAttr(true),
+                                      n.builder().getBoolAttr(false));
+  SmallVector<int64_t> rangeShape(type.getRank(), 1);
+  rangeShape[along] = type.getDimSize(along);
+  Value positions = indexConstant(n, rangeShape, [&](ArrayRef<int64_t> i) { return i[along]; });
+  Value hot = n.create<qc::EqualOp>(best, positions);
+  n.setOutput(0, reshapeTo(n, n.create<qc::CastOp>(type, hot), in.getShape()));
+  return success();
+}
 } // namespace
 
 void onnx_import::addIndexImporters(llvm::StringMap<OpImporter> &t) {
@@ -333,4 +386,6 @@ void onnx_import::addIndexImporters(llvm::StringMap<OpImporter> &t) {
   t["CenterCropPad"] = {importCenterCropPad, 2};
   t["Compress"] = {importCompress, 2};
   t["NonZero"] = {importNonZero, 1};
+  t["TopK"] = {importTopK, 1};
+  t["Hardmax"] = {importHardmax, 1};
 }

@@ -3,7 +3,7 @@
 // Sum, mean, max, min and product are qc reductions; ONNX's other
 // reductions are those with an element-wise function before or after
 // (L1, L2, sum of squares, log-sum), and log-sum-exp subtracts the maximum
-// first so that exp cannot overflow.
+// first so that exp cannot overflow. ArgMax and ArgMin reduce to positions.
 //
 //===----------------------------------------------------------------------===//
 #include "ImportUtils.h"
@@ -90,6 +90,17 @@ LogicalResult importReduceLogSumExp(NodeImporter &n) {
   n.setOutput(0, y);
   return success();
 }
+
+template <typename OpTy>
+LogicalResult importArgReduce(NodeImporter &n) {
+  FailureOr<int64_t> axis = n.normalizeAxis(n.getInt("axis", 0), n.inputType(0).getRank());
+  if (failed(axis))
+    return failure();
+  n.setOutput(0, n.create<OpTy>(n.input(0), i64Attr(n, *axis),
+                                n.builder().getBoolAttr(n.getInt("keepdims", 1)),
+                                n.builder().getBoolAttr(n.getInt("select_last_index", 0))));
+  return success();
+}
 } // namespace
 
 void onnx_import::addReductionImporters(llvm::StringMap<OpImporter> &t) {
@@ -103,4 +114,6 @@ void onnx_import::addReductionImporters(llvm::StringMap<OpImporter> &t) {
   t["ReduceSumSquare"] = {importComposedReduce<Composed::SumSquare>, 1};
   t["ReduceLogSum"] = {importComposedReduce<Composed::LogSum>, 1};
   t["ReduceLogSumExp"] = {importReduceLogSumExp, 1};
+  t["ArgMax"] = {importArgReduce<qc::ArgMaxOp>, 1};
+  t["ArgMin"] = {importArgReduce<qc::ArgMinOp>, 1};
 }

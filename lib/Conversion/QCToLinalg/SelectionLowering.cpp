@@ -1,0 +1,128 @@
+//===- SelectionLowering.cpp - arg_max, arg_min, top_k ----------*- C++ -*-===//
+//
+// arg_max / arg_min are one reduction carrying the best value and its
+// position; top_k calls quantc_top_k, a partial sort per slice.
+//
+//===----------------------------------------------------------------------===//
+#include "LoweringUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "quantc/Runtime/Microkernels.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::conversion;
+
+namespace {
+/// The extreme a search starts from: the lowest value for a maximum.
+TypedAttr startValue(OpBuilder &b, Type element, bool isMax) {
+  if (auto f = dyn_cast<FloatType>(element))
+    return b.getFloatAttr(f, isMax ? -std::numeric_limits<double>::infinity()
+                                   : std::numeric_limits<double>::infinity());
+  unsigned width = element.getIntOrFloatBitWidth();
+  return b.getIntegerAttr(element, isMax ? APInt::getSignedMinValue(width)
+                                         : APInt::getSignedMaxValue(width));
+}
+
+template <typename OpTy>
+struct ArgReduceLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  static constexpr bool isMax = std::is_same_v<OpTy, qc::ArgMaxOp>;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inType = cast<RankedTensorType>(input.getType());
+    Type element = inType.getElementType();
+    if (isa<IntegerType>(element) && !element.isSignlessInteger())
+      return rewriter.notifyMatchFailure(op, "unsigned integer tensor");
+    int64_t rank = inType.getRank();
+    int64_t axis = normalizeAxis(op.getAxis(), rank);
+    MLIRContext *ctx = op.getContext();
+    SmallVector<int64_t> reducedShape;
+    SmallVector<AffineExpr> outExprs;
+    SmallVector<utils::IteratorType> iterators;
+    for (int64_t d = 0; d < rank; ++d) {
+      iterators.push_back(d == axis ? utils::IteratorType::reduction
+                                    : utils::IteratorType::parallel);
+      if (d != axis) {
+        reducedShape.push_back(inType.getDimSize(d));
+        outExprs.push_back(getAffineDimExpr(d, ctx));
+      }
+    }
+    Type i64 = rewriter.getI64Type();
+    Value best = filledTensor(rewriter, loc, RankedTensorType::get(reducedShape, element),
+                              startValue(rewriter, element, isMax));
+    Value position = filledTensor(rewriter, loc, RankedTensorType::get(reducedShape, i64),
+                                  rewriter.getI64IntegerAttr(0));
+    AffineMap inMap = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    AffineMap outMap = AffineMap::get(rank, 0, outExprs, ctx);
+    bool last = op.getSelectLastIndex();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{best.getType(), position.getType()}, ValueRange{input},
+        ValueRange{best, position}, ArrayRef<AffineMap>{inMap, outMap, outMap}, iterators,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value x = args[0], current = args[1];
+          Value better;
+          if (isa<FloatType>(element)) {
+            auto strict = isMax ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT;
+            auto loose = isMax ? arith::CmpFPredicate::OGE : arith::CmpFPredicate::OLE;
+            better = arith::CmpFOp::create(b, l, last ? loose : strict, x, current);
+          } else {
+            auto strict = isMax ? arith::CmpIPredicate::sgt : arith::CmpIPredicate::slt;
+            auto loose = isMax ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle;
+            better = arith::CmpIOp::create(b, l, last ? loose : strict, x, current);
+          }
+          // The first element always counts (the start value may equal it).
+          Value j = arith::IndexCastOp::create(b, l, b.getI64Type(),
+                                               linalg::IndexOp::create(b, l, axis));
+          Value first = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, j,
+                                              arith::ConstantOp::create(b, l, b.getI64IntegerAttr(0)));
+          better = arith::OrIOp::create(b, l, better, first);
+          linalg::YieldOp::create(b, l, ValueRange{
+              arith::SelectOp::create(b, l, better, x, current),
+              arith::SelectOp::create(b, l, better, j, args[2])});
+        });
+    auto type = cast<RankedTensorType>(op.getType());
+    Value result = generic.getResult(1);
+    if (type.getShape() != ArrayRef<int64_t>(reducedShape))
+      result = tensor::ExpandShapeOp::create(
+          rewriter, loc, type, result,
+          getReassociationIndicesForReshape(cast<ShapedType>(result.getType()), type).value());
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct TopKLowering : OpConversionPattern<qc::TopKOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::TopKOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto inType = op.getInput().getType();
+    int64_t axis = normalizeAxis(op.getAxis(), inType.getRank());
+    SmallVector<int64_t> params(QC_TOP_K_NUM_PARAMS);
+    params[QC_TOP_K_OUTER] = 1;
+    params[QC_TOP_K_INNER] = 1;
+    for (int64_t d = 0; d < inType.getRank(); ++d)
+      params[d < axis ? QC_TOP_K_OUTER : QC_TOP_K_INNER] *= d == axis ? 1 : inType.getDimSize(d);
+    params[QC_TOP_K_SIZE] = inType.getDimSize(axis);
+    params[QC_TOP_K_K] = op.getK();
+    params[QC_TOP_K_LARGEST] = op.getLargest();
+    rewriter.replaceOp(op, buildKernelCall(rewriter, op.getLoc(), "quantc_top_k",
+                                           {adaptor.getInput()}, params, op.getType()));
+    return success();
+  }
+};
+} // namespace
+
+void conversion::populateSelectionPatterns(QCTypeConverter &converter,
+                                           RewritePatternSet &patterns) {
+  patterns.add<ArgReduceLowering<qc::ArgMaxOp>, ArgReduceLowering<qc::ArgMinOp>, TopKLowering>(
+      converter, patterns.getContext());
+}

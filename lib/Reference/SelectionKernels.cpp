@@ -1,0 +1,81 @@
+//===- SelectionKernels.cpp - arg_max, arg_min, top_k -----------*- C++ -*-===//
+#include "Kernels.h"
+#include "quantc/Dialect/QC/QCOps.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+using namespace mlir;
+using namespace quantc;
+using namespace quantc::reference;
+
+namespace {
+/// A tensor seen as [outer, size, inner] around `axis`.
+struct AxisView {
+  int64_t outer = 1, size, inner = 1;
+  AxisView(ArrayRef<int64_t> shape, int64_t axis) : size(shape[axis]) {
+    for (int64_t d = 0; d < axis; ++d)
+      outer *= shape[d];
+    for (int64_t d = axis + 1, e = shape.size(); d < e; ++d)
+      inner *= shape[d];
+  }
+  int64_t at(int64_t o, int64_t j, int64_t i) const { return (o * size + j) * inner + i; }
+};
+
+template <typename OpTy>
+FailureOr<Tensor> argKernel(OpTy op, OperandTensors args) {
+  constexpr bool isMax = std::is_same_v<OpTy, qc::ArgMaxOp>;
+  Tensor out = makeResult(op);
+  const Tensor &in = *args[0];
+  AxisView view(in.getShape(), normalizedAxis(op.getAxis(), in.getRank()));
+  bool last = op.getSelectLastIndex();
+  for (int64_t o = 0; o < view.outer; ++o)
+    for (int64_t i = 0; i < view.inner; ++i) {
+      int64_t best = 0;
+      double bestValue = in.getAsDouble(view.at(o, 0, i));
+      for (int64_t j = 1; j < view.size; ++j) {
+        double v = in.getAsDouble(view.at(o, j, i));
+        bool better = isMax ? (v > bestValue || (last && v == bestValue))
+                            : (v < bestValue || (last && v == bestValue));
+        if (better) {
+          best = j;
+          bestValue = v;
+        }
+      }
+      out.ints()[o * view.inner + i] = best;
+    }
+  return out;
+}
+
+FailureOr<Tensor> topKKernel(qc::TopKOp op, OperandTensors args) {
+  const Tensor &in = *args[0];
+  Tensor indices = makeResult(op);
+  int64_t axis = normalizedAxis(op.getAxis(), in.getRank());
+  AxisView view(in.getShape(), axis);
+  AxisView outView(indices.getShape(), axis);
+  bool largest = op.getLargest();
+  std::vector<int64_t> order(view.size);
+  for (int64_t o = 0; o < view.outer; ++o)
+    for (int64_t i = 0; i < view.inner; ++i) {
+      auto value = [&](int64_t j) { return in.floats()[view.at(o, j, i)]; };
+      std::iota(order.begin(), order.end(), 0);
+      // NaN above every number; ties keep the order of positions.
+      std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+        float x = value(a), y = value(b);
+        if (std::isnan(x) != std::isnan(y))
+          return largest ? std::isnan(x) : std::isnan(y);
+        return largest ? x > y : x < y;
+      });
+      for (int64_t r = 0; r < outView.size; ++r)
+        indices.ints()[outView.at(o, r, i)] = order[r];
+    }
+  return indices;
+}
+} // namespace
+
+void reference::registerSelectionKernels(KernelRegistry &r) {
+  r.add<qc::ArgMaxOp>(argKernel<qc::ArgMaxOp>);
+  r.add<qc::ArgMinOp>(argKernel<qc::ArgMinOp>);
+  r.add<qc::TopKOp>(topKKernel);
+}
