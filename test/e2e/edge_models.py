@@ -36,6 +36,19 @@ OPS = [
     ("SimplifiedLayerNormalization", 2), ("com.microsoft.SkipSimplifiedLayerNormalization", 3),
     ("com.microsoft.RotaryEmbedding", 4), ("com.microsoft.GroupQueryAttention", 1),
     ("com.microsoft.MultiHeadAttention", 1), ("com.microsoft.MatMulNBits", 3),
+    ("Tan", 1), ("Acos", 1), ("Asin", 1), ("Atan", 1), ("Cosh", 1), ("Sinh", 1), ("Acosh", 1),
+    ("Asinh", 1), ("Atanh", 1), ("Ceil", 1), ("Floor", 1), ("Sign", 1), ("Softsign", 1),
+    ("Mish", 1), ("Elu", 1), ("Celu", 1), ("Selu", 1), ("ThresholdedRelu", 1), ("Shrink", 1),
+    ("IsNaN", 1), ("IsInf", 1), ("Mod", 2), ("BitShift", 2), ("BitwiseAnd", 2),
+    ("BitwiseOr", 2), ("BitwiseXor", 2), ("BitwiseNot", 1), ("Mean", 2), ("CastLike", 2),
+    ("Size", 1), ("EyeLike", 1), ("ReduceProd", 1), ("ReduceL1", 1), ("ReduceL2", 1),
+    ("ReduceSumSquare", 1), ("ReduceLogSum", 1), ("ReduceLogSumExp", 1), ("ArgMax", 1),
+    ("ArgMin", 1), ("TopK", 2), ("Hardmax", 1), ("GroupNormalization", 3),
+    ("MeanVarianceNormalization", 1), ("LpNormalization", 1), ("GlobalLpPool", 1),
+    ("LpPool", 1), ("LRN", 1), ("DepthToSpace", 1), ("SpaceToDepth", 1), ("OneHot", 3),
+    ("GatherND", 2), ("ScatterElements", 3), ("Scatter", 3), ("ReverseSequence", 2),
+    ("Upsample", 2), ("CenterCropPad", 2), ("Compress", 2), ("NonZero", 1), ("LSTM", 3),
+    ("GRU", 3), ("RNN", 3), ("If", 1), ("Loop", 3), ("Scan", 2),
 ]
 DTYPES = [np.float32, np.int64, np.bool_, np.int8, np.uint8, np.int32]
 SHAPES = [(), (1,), (0,), (2, 3), (1, 1, 2, 2)]

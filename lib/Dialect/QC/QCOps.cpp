@@ -143,6 +143,17 @@ LogicalResult WhereOp::verify() {
   return verifySameElementTypes(*this, getLhs(), getRhs());
 }
 
+LogicalResult qc::verifyNonEmptyAxis(Operation *op, RankedTensorType type, int64_t axis) {
+  int64_t rank = type.getRank();
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return op->emitOpError("axis ") << axis << " out of range for rank " << rank;
+  if (type.getDimSize(axis) == 0)
+    return op->emitOpError("axis ") << axis << " of " << type << " is empty";
+  return success();
+}
+
 LogicalResult TopKOp::verify() {
   int64_t axis = static_cast<int64_t>(getAxis());
   int64_t rank = getInput().getType().getRank();

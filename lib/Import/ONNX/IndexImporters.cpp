@@ -350,6 +350,8 @@ LogicalResult importTopK(NodeImporter &n) {
 /// 2-d at `axis` before opset 13), 0 elsewhere.
 LogicalResult importHardmax(NodeImporter &n) {
   RankedTensorType in = n.inputType(0);
+  if (in.getRank() == 0 || in.getNumElements() == 0)
+    return n.error() << "expected a non-empty tensor of rank 1 or more, got " << in;
   bool legacy = n.opset() < 13;
   FailureOr<int64_t> axis = n.normalizeAxis(n.getInt("axis", legacy ? 1 : -1),
                                             std::max<int64_t>(in.getRank(), 1));

@@ -96,6 +96,8 @@ LogicalResult importArgReduce(NodeImporter &n) {
   FailureOr<int64_t> axis = n.normalizeAxis(n.getInt("axis", 0), n.inputType(0).getRank());
   if (failed(axis))
     return failure();
+  if (n.inputType(0).getDimSize(*axis) == 0)
+    return n.error() << "axis " << *axis << " of " << n.inputType(0) << " is empty";
   n.setOutput(0, n.create<OpTy>(n.input(0), i64Attr(n, *axis),
                                 n.builder().getBoolAttr(n.getInt("keepdims", 1)),
                                 n.builder().getBoolAttr(n.getInt("select_last_index", 0))));

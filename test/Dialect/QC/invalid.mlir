@@ -569,3 +569,27 @@ func.func @is_nan_of_ints(%x: tensor<4xi32>) {
   %0 = qc.is_nan %x : (tensor<4xi32>) -> tensor<4xi1>
   return
 }
+
+// -----
+
+func.func @top_k_too_many(%x: tensor<2x5xf32>) {
+  // expected-error @+1 {{k = 6 is not in [0, 5]}}
+  %0 = qc.top_k %x {axis = 1 : i64, k = 6 : i64} : (tensor<2x5xf32>) -> tensor<2x6xi64>
+  return
+}
+
+// -----
+
+func.func @arg_max_axis(%x: tensor<2x5xf32>) {
+  // expected-error @+1 {{axis 2 out of range for rank 2}}
+  %0 = qc.arg_max %x {axis = 2 : i64} : (tensor<2x5xf32>) -> tensor<2x5xi64>
+  return
+}
+
+// -----
+
+func.func @arg_min_empty_axis(%x: tensor<2x0xf32>) {
+  // expected-error @+1 {{axis 1 of 'tensor<2x0xf32>' is empty}}
+  %0 = qc.arg_min %x {axis = 1 : i64} : (tensor<2x0xf32>) -> tensor<2x1xi64>
+  return
+}

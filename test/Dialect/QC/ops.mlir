@@ -249,3 +249,16 @@ func.func @math_functions(%x: tensor<4xf32>, %i: tensor<4xi32>, %u: tensor<4xui8
   %10 = qc.bitwise_not %9 : tensor<4xui8>
   return %4, %6, %7, %8, %10 : tensor<4xf32>, tensor<4xi32>, tensor<4xi1>, tensor<4xi1>, tensor<4xui8>
 }
+
+// CHECK-LABEL: func @selection
+func.func @selection(%x: tensor<2x5xf32>) -> (tensor<2xi64>, tensor<1x5xi64>, tensor<2x3xi64>, tensor<1x5xf32>) {
+  // CHECK: qc.arg_max %{{.*}} {axis = 1 : i64, keepdims = false, select_last_index = true}
+  %0 = qc.arg_max %x {axis = 1 : i64, keepdims = false, select_last_index = true} : (tensor<2x5xf32>) -> tensor<2xi64>
+  // CHECK: qc.arg_min %{{.*}} {axis = 0 : i64} : (tensor<2x5xf32>) -> tensor<1x5xi64>
+  %1 = qc.arg_min %x {axis = 0 : i64} : (tensor<2x5xf32>) -> tensor<1x5xi64>
+  // CHECK: qc.top_k %{{.*}} {axis = -1 : i64, k = 3 : i64, largest = false}
+  %2 = qc.top_k %x {axis = -1 : i64, k = 3 : i64, largest = false} : (tensor<2x5xf32>) -> tensor<2x3xi64>
+  // CHECK: qc.reduce_prod %{{.*}} {axes = array<i64: 0>}
+  %3 = qc.reduce_prod %x {axes = array<i64: 0>} : (tensor<2x5xf32>) -> tensor<1x5xf32>
+  return %0, %1, %2, %3 : tensor<2xi64>, tensor<1x5xi64>, tensor<2x3xi64>, tensor<1x5xf32>
+}

@@ -36,6 +36,11 @@ llvm::LogicalResult inferReduceType(std::optional<mlir::Location> loc,
 /// broadcasting); softmax and the like are not.
 bool isElementwise(mlir::Operation *op);
 
+/// Fails unless `axis` (possibly negative) names a non-empty dimension of
+/// `type`.
+mlir::LogicalResult verifyNonEmptyAxis(mlir::Operation *op, mlir::RankedTensorType type,
+                                       int64_t axis);
+
 /// Whether `op` only moves or selects the values of its first operand
 /// (reshape, transpose, slice, max pooling, nearest resizing), so that its
 /// result can keep that operand's quantized type.

@@ -1,0 +1,49 @@
+// RUN: quant-opt %s --split-input-file --convert-qc-to-linalg | FileCheck %s
+
+// Rule: arg_max is one reduction carrying the best value and its position;
+// the first position always counts, later ones when strictly greater.
+// CHECK-LABEL: func.func @arg_max
+// CHECK: %[[V:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<2xf32>)
+// CHECK: %[[P:.*]] = linalg.fill ins(%{{.*}} : i64) outs(%{{.*}} : tensor<2xi64>)
+// CHECK: %[[R:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]{{.*}} ins(%{{.*}} : tensor<2x5xf32>) outs(%[[V]], %[[P]] : tensor<2xf32>, tensor<2xi64>)
+// CHECK: arith.cmpf ogt
+// CHECK: linalg.index 1
+// CHECK: tensor.expand_shape %[[R]]#1 {{.*}} into tensor<2x1xi64>
+func.func @arg_max(%x: tensor<2x5xf32>) -> tensor<2x1xi64> {
+  %0 = qc.arg_max %x {axis = 1 : i64} : (tensor<2x5xf32>) -> tensor<2x1xi64>
+  return %0 : tensor<2x1xi64>
+}
+
+// -----
+
+// Rule: select_last_index takes equal values too (oge); integers compare
+// signed.
+// CHECK-LABEL: func.func @arg_min_last
+// CHECK: arith.cmpi sle
+func.func @arg_min_last(%x: tensor<4x3xi32>) -> tensor<3xi64> {
+  %0 = qc.arg_min %x {axis = 0 : i64, keepdims = false, select_last_index = true} : (tensor<4x3xi32>) -> tensor<3xi64>
+  return %0 : tensor<3xi64>
+}
+
+// -----
+
+// Rule: top_k calls quantc_top_k with [outer, size, inner, k, largest].
+// CHECK-LABEL: func.func @top_k
+// CHECK: %[[PARAMS:.*]] = arith.constant dense<[2, 5, 3, 2, 1]> : tensor<5xi64>
+// CHECK: qc.microkernel "quantc_top_k" ins(%{{.*}}, %[[PARAMS]] : tensor<2x5x3xf32>, tensor<5xi64>) outs(%{{.*}} : tensor<2x2x3xi64>)
+func.func @top_k(%x: tensor<2x5x3xf32>) -> tensor<2x2x3xi64> {
+  %0 = qc.top_k %x {axis = 1 : i64, k = 2 : i64} : (tensor<2x5x3xf32>) -> tensor<2x2x3xi64>
+  return %0 : tensor<2x2x3xi64>
+}
+
+// -----
+
+// Rule: reduce_prod multiplies in f64 from 1, as the evaluator does.
+// CHECK-LABEL: func.func @reduce_prod
+// CHECK: arith.constant 1.000000e+00 : f64
+// CHECK: arith.mulf %{{.*}}, %{{.*}} : f64
+// CHECK: arith.truncf %{{.*}} : f64 to f32
+func.func @reduce_prod(%x: tensor<2x5xf32>) -> tensor<2xf32> {
+  %0 = qc.reduce_prod %x {axes = array<i64: 1>, keepdims = false} : (tensor<2x5xf32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
