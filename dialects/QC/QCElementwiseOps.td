@@ -23,8 +23,14 @@ class QC_UnaryOp<string mnemonic, string formula, list<Trait> traits = []>
 def QC_SqrtOp : QC_UnaryOp<"sqrt", "sqrt(x)">;
 def QC_ExpOp : QC_UnaryOp<"exp", "exp(x)">;
 def QC_LogOp : QC_UnaryOp<"log", "log(x)">;
-def QC_NegOp : QC_UnaryOp<"neg", "-x">;
-def QC_AbsOp : QC_UnaryOp<"abs", "|x|">;
+def QC_NegOp : QC_UnaryOp<"neg", "-x (integers wrap)"> {
+  let arguments = (ins QC_SignedNumberTensor:$input);
+  let results = (outs QC_SignedNumberTensor:$output);
+}
+def QC_AbsOp : QC_UnaryOp<"abs", "|x| (integers wrap)"> {
+  let arguments = (ins QC_SignedNumberTensor:$input);
+  let results = (outs QC_SignedNumberTensor:$output);
+}
 def QC_ReciprocalOp : QC_UnaryOp<"reciprocal", "1 / x">;
 def QC_RoundOp : QC_UnaryOp<"round", "x rounded to the nearest integer, ties to even">;
 def QC_ReluOp : QC_UnaryOp<"relu", "max(x, 0)">;
@@ -49,8 +55,8 @@ def QC_FloorOp : QC_UnaryOp<"floor", "the greatest integer not above x">;
 def QC_SoftsignOp : QC_UnaryOp<"softsign", "x / (1 + |x|)">;
 def QC_MishOp : QC_UnaryOp<"mish", "x * tanh(softplus(x))">;
 def QC_SignOp : QC_UnaryOp<"sign", "-1, 0 or 1 with the sign of x; NaN stays NaN"> {
-  let arguments = (ins RankedTensorOf<[F32, F16, BF16, F64, I8, I16, I32, I64]>:$input);
-  let results = (outs RankedTensorOf<[F32, F16, BF16, F64, I8, I16, I32, I64]>:$output);
+  let arguments = (ins QC_SignedNumberTensor:$input);
+  let results = (outs QC_SignedNumberTensor:$output);
 }
 def QC_EluOp : QC_UnaryOp<"elu", "x >= 0 ? x : alpha * (exp(x) - 1)"> {
   let arguments = (ins QC_FloatTensor:$input, F32Attr:$alpha);

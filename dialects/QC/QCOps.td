@@ -12,6 +12,7 @@ def QC_Tensor : RankedTensorOf<[AnyType]>;
 def QC_FloatTensor : RankedTensorOf<[F32, F16, BF16, F64]>;
 def QC_IndexTensor : RankedTensorOf<[I32, I64]>;
 def QC_BoolTensor : RankedTensorOf<[I1]>;
+def QC_SignedNumberTensor : RankedTensorOf<[F32, F16, BF16, F64, I8, I16, I32, I64]>;
 def QC_IntegerTensor : RankedTensorOf<[I8, I16, I32, I64, UI8, UI16, UI32, UI64]>;
 def QC_F32Tensor : RankedTensorOf<[F32]>;
 def QC_QuantTensor : RankedTensorOf<[quant_QuantizedType]>;

@@ -33,6 +33,23 @@ auto unary(Fn fn) {
   };
 }
 
+/// A unary op on floats or signed integers; integer results wrap to the
+/// element type, as two's complement arithmetic does.
+template <typename FloatFn, typename IntFn>
+auto signedUnary(FloatFn onFloat, IntFn onInt) {
+  return [=](Operation *op, OperandTensors args) -> FailureOr<Tensor> {
+    if (args[0]->isFloat())
+      return unary(onFloat)(op, args);
+    Tensor out = makeResult(op);
+    auto type = cast<IntegerType>(out.getElementType());
+    for (auto [o, x] : llvm::zip(out.ints(), args[0]->ints()))
+      o = APInt(type.getWidth(), onInt(uint64_t(x)), /*isSigned=*/false,
+                /*implicitTrunc=*/true)
+              .getSExtValue();
+    return out;
+  };
+}
+
 /// Element-wise binary op with broadcasting; `fn` maps two doubles (exact for
 /// integers up to 2^53 and for f32) to the result element.
 template <typename Fn>
@@ -163,8 +180,11 @@ void reference::registerElementwiseKernels(KernelRegistry &r) {
   r.add<qc::SqrtOp>(unary([](float x) { return std::sqrt(x); }));
   r.add<qc::ExpOp>(unary([](float x) { return std::exp(x); }));
   r.add<qc::LogOp>(unary([](float x) { return std::log(x); }));
-  r.add<qc::NegOp>(unary([](float x) { return -x; }));
-  r.add<qc::AbsOp>(unary([](float x) { return std::fabs(x); }));
+  r.add<qc::NegOp>(signedUnary([](float x) { return -x; },
+                               [](uint64_t x) { return uint64_t(0) - x; }));
+  r.add<qc::AbsOp>(signedUnary([](float x) { return std::fabs(x); }, [](uint64_t x) {
+    return int64_t(x) < 0 ? uint64_t(0) - x : x;
+  }));
   r.add<qc::ReciprocalOp>(unary([](float x) { return 1.0f / x; }));
   r.add<qc::ReluOp>(unary([](float x) { return x > 0 ? x : 0.0f; }));
   r.add<qc::SigmoidOp>(unary([](float x) { return 1.0f / (1.0f + std::exp(-x)); }));

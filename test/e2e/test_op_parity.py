@@ -358,6 +358,8 @@ CASES = {
                          out_type=(F, TensorProto.INT64)),
     "Hardmax": single("Hardmax", {"X": np.array([[1, 3, 3], [0, -1, 0]], np.float32)}),
     "HardmaxLegacy": single("Hardmax", {"X": rand(2, 3, 4)}, {"axis": 1}, opset=11),
+    "NegInt": single("Neg", {"X": np.array([[3, -7, 0, -128]], np.int8)}, out_type=TensorProto.INT8),
+    "AbsInt64": single("Abs", {"X": np.array([5, -9, 0], np.int64)}, out_type=TensorProto.INT64),
     "ResizeNearest": single("Resize", {"X": rand(1, 2, 4, 5)}, {"mode": "nearest"},
                             node_inputs=["X", "", "sc"], inits=[const("sc", np.array([1, 1, 2, 2], np.float32))]),
     "ResizeLinear": single("Resize", {"X": rand(1, 2, 4, 5)}, {"mode": "linear"},

@@ -34,6 +34,8 @@ struct UnaryLowering : OpConversionPattern<OpTy> {
                   ConversionPatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
     Type element = type.getElementType();
+    if (!isa<FloatType>(element))
+      return rewriter.notifyMatchFailure(op, "integer operand");
     Value result = buildElementwise(
         rewriter, op.getLoc(), type, adaptor.getOperands(),
         [&](OpBuilder &b, Location loc, ValueRange args) {
@@ -292,6 +294,31 @@ Value lessF(OpBuilder &b, Location loc, Value x, float bound) {
 Value select(OpBuilder &b, Location loc, Value c, Value x, Value y) {
   return arith::SelectOp::create(b, loc, c, x, y);
 }
+
+/// Integer negation and absolute value, wrapping (-INT_MIN is INT_MIN).
+template <typename OpTy>
+struct IntegerUnaryLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType type = op.getType();
+    Type element = type.getElementType();
+    if (!element.isSignlessInteger())
+      return rewriter.notifyMatchFailure(op, "not a signless integer");
+    rewriter.replaceOp(op, buildElementwise(
+        rewriter, op.getLoc(), type, adaptor.getOperands(),
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value zero = arith::ConstantOp::create(b, loc, b.getIntegerAttr(element, 0));
+          Value negated = arith::SubIOp::create(b, loc, zero, args[0]);
+          if (std::is_same_v<OpTy, qc::NegOp>)
+            return negated;
+          Value negative = arith::CmpIOp::create(b, loc, CmpIPredicate::slt, args[0], zero);
+          return select(b, loc, negative, negated, args[0]);
+        }));
+    return success();
+  }
+};
 
 /// -1, 0 or 1 for integers; for floats NaN and signed zeros stay.
 struct SignLowering : OpConversionPattern<qc::SignOp> {
@@ -608,7 +635,8 @@ void conversion::populateMathFunctionPatterns(QCTypeConverter &converter,
     return select(b, loc, lessF(b, loc, x, -lambd), below,
                   select(b, loc, greaterF(b, loc, x, lambd), above, f32(b, loc, 0)));
   });
-  patterns.add<SignLowering, PredicateLowering<qc::IsNaNOp>, PredicateLowering<qc::IsInfOp>,
+  patterns.add<SignLowering, IntegerUnaryLowering<qc::NegOp>, IntegerUnaryLowering<qc::AbsOp>,
+               PredicateLowering<qc::IsNaNOp>, PredicateLowering<qc::IsInfOp>,
                ModLowering, BitwiseLowering<qc::BitwiseAndOp>, BitwiseLowering<qc::BitwiseOrOp>,
                BitwiseLowering<qc::BitwiseXorOp>, BitwiseLowering<qc::BitwiseNotOp>,
                BitwiseLowering<qc::ShiftLeftOp>, BitwiseLowering<qc::ShiftRightOp>>(

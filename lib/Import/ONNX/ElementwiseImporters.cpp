@@ -1,5 +1,6 @@
 //===- ElementwiseImporters.cpp - element-wise ONNX ops ---------*- C++ -*-===//
 #include "ImportUtils.h"
+#include "quantc/Reference/Evaluator.h"
 
 #include <limits>
 
@@ -50,6 +51,12 @@ LogicalResult importVariadic(NodeImporter &n) {
 LogicalResult importIdentity(NodeImporter &n) {
   if (n.node().op_type() == "Dropout" && n.outputUsed(1))
     return n.error() << "the mask output of Dropout is not supported";
+  // Dropout in training mode drops at random: only inference imports.
+  if (n.node().op_type() == "Dropout" && n.hasInput(2)) {
+    std::optional<reference::Tensor> training = reference::getConstantValue(n.input(2));
+    if (!training || training->getNumElements() != 1 || training->getAsDouble(0) != 0)
+      return n.error() << "Dropout in training mode (random) is not supported";
+  }
   n.setOutput(0, n.create<qc::IdentityOp>(n.input(0)));
   return success();
 }

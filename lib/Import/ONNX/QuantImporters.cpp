@@ -383,8 +383,10 @@ LogicalResult importMatMulInteger(NodeImporter &n) {
   bool dynamicZeroPoint = n.hasInput(2) && !reference::getConstantValue(n.input(2));
   FailureOr<Value> a = integerOperand(
       n, 0, dynamicZeroPoint ? std::nullopt : std::optional<unsigned>(2), -2);
+  if (failed(a))
+    return failure();
   FailureOr<Value> b = integerOperand(n, 1, 3, -1);
-  if (failed(a) || failed(b))
+  if (failed(b))
     return failure();
   if (!qc::getUniformType(a->getType()))
     return n.error() << "a per-row zero point for the first input is not supported";
@@ -447,8 +449,10 @@ LogicalResult importDynamicQuantizeLinear(NodeImporter &n) {
 
 LogicalResult importConvInteger(NodeImporter &n) {
   FailureOr<Value> x = integerOperand(n, 0, 2, 1);
+  if (failed(x))
+    return failure();
   FailureOr<Value> w = integerOperand(n, 1, 3, 0);
-  if (failed(x) || failed(w))
+  if (failed(w))
     return failure();
   FailureOr<ConvWindow> window = getConvWindow(n, n.inputType(0), n.inputType(1));
   if (failed(window))
