@@ -71,7 +71,10 @@ def test_package_model(name, tmp_path):
 
 # Recurrent and branching models: Silero VAD (If, LSTM; its state carried
 # from chunk to chunk) and ddddocr's captcha reader (CNN + bidirectional LSTM).
-SILERO_VARIANTS = ["silero_vad_16k_op15", "silero_vad_op18_ifless", "silero_vad_openvino_16k"]
+# The full model takes 8 and 16 kHz in branches on `sr`: it compiles for one
+# rate with `sr` bound (--bind-inputs).
+SILERO_VARIANTS = ["silero_vad", "silero_vad_16k_op15", "silero_vad_op18_ifless",
+                   "silero_vad_openvino_16k"]
 SILERO_WINDOW, SILERO_CONTEXT = 512, 64
 
 
@@ -123,8 +126,21 @@ def ort_runner(model_path):
     return lambda feed: sess.run(None, feed)
 
 
-def quant_runner(path, tmp_path):
-    return lambda feed: list(quant_run(path, feed, tmp_path).values())
+def bind_sample_rate(tmp_path):
+    """--bind-inputs for the full model's `sr`: 16 kHz, fixed at compile time."""
+    path = tmp_path / "sr.npz"
+    np.savez(path, sr=np.array(16000, np.int64))
+    return ["--bind-inputs", str(path)]
+
+
+def quant_runner(path, tmp_path, variant):
+    """Runs quant-run on `path`; the full model's `sr` is bound, not fed."""
+    extra = bind_sample_rate(tmp_path) if variant == "silero_vad" and str(path).endswith(".onnx") else []
+    def run(feed):
+        if variant == "silero_vad":
+            feed = {k: v for k, v in feed.items() if k != "sr"}
+        return list(quant_run(path, feed, tmp_path, extra).values())
+    return run
 
 
 @pytest.mark.parametrize("variant", SILERO_VARIANTS)
@@ -132,7 +148,7 @@ def test_silero_vad_stream(variant, tmp_path):
     model = package_model("silero_vad", f"data/{variant}.onnx")
     audio = speech_like(1.2, seed=3)
     theirs, _ = silero_stream(ort_runner(model), model, audio)
-    ours, _ = silero_stream(quant_runner(model, tmp_path), model, audio)
+    ours, _ = silero_stream(quant_runner(model, tmp_path, variant), model, audio)
     assert np.max(np.abs(ours - theirs)) <= 1e-4
     # The audio has speech and pauses, and the model hears both.
     assert (theirs > 0.5).any() and (theirs < 0.5).any()
@@ -152,12 +168,14 @@ def test_silero_vad_int8_library(variant, tmp_path):
     library = tmp_path / "vad.so"
     proc = subprocess.run([str(BIN / "quantc"), str(model), "--calib", str(calib),
                            "--input-shape", f"input=1x{SILERO_WINDOW + SILERO_CONTEXT}",
-                           "--dim", "batch=1", "--scope=layers", "-o", str(library)],
+                           "--input-shape", "state=2x1x128",
+                           "--dim", "batch=1", "--scope=layers", "-o", str(library),
+                           *(bind_sample_rate(tmp_path) if variant == "silero_vad" else [])],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     audio = speech_like(2.0, seed=5)
     theirs, _ = silero_stream(ort_runner(model), model, audio)
-    ours, _ = silero_stream(quant_runner(library, tmp_path), model, audio)
+    ours, _ = silero_stream(quant_runner(library, tmp_path, variant), model, audio)
     assert np.mean((ours > 0.5) == (theirs > 0.5)) >= SILERO_INT8_AGREEMENT
     assert np.max(np.abs(ours - theirs)) <= SILERO_INT8_MAX_ERROR
 

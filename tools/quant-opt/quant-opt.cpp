@@ -33,6 +33,12 @@ static llvm::cl::list<std::string> inputShapes(
                    "(repeatable)"),
     llvm::cl::value_desc("name=shape"));
 
+static llvm::cl::list<std::string> bindInputs(
+    "bind-inputs",
+    llvm::cl::desc("Fix ONNX graph inputs to the arrays of this .npz file: they "
+                   "import as constants (repeatable)"),
+    llvm::cl::value_desc("file.npz"));
+
 /// Imports the ONNX model and serializes it as bytecode for MlirOptMain.
 static std::unique_ptr<llvm::MemoryBuffer>
 importToBuffer(StringRef path, DialectRegistry &registry) {
@@ -45,6 +51,11 @@ importToBuffer(StringRef path, DialectRegistry &registry) {
     }
   }
   MLIRContext context(registry);
+  std::string error;
+  if (failed(quantc::readInputValues(bindInputs, &context, options, error))) {
+    llvm::errs() << "error: --bind-inputs: " << error << "\n";
+    return nullptr;
+  }
   OwningOpRef<ModuleOp> module = quantc::importONNXFile(path, &context, options);
   if (!module)
     return nullptr;

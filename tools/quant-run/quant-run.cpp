@@ -57,6 +57,9 @@ static cl::opt<int> randomSeed(
     cl::init(-1), cl::value_desc("seed"), cl::cat(ioCategory));
 static cl::list<std::string> inputShapes(
     "input-shape", cl::desc("Bind an ONNX input's shape: NAME=D0xD1x..."), cl::cat(ioCategory));
+static cl::list<std::string> inputValueFiles(
+    "bind-inputs", cl::desc("Fix ONNX inputs to the arrays of this .npz file (repeatable)"),
+    cl::value_desc("file.npz"), cl::cat(ioCategory));
 static cl::opt<bool> simplify("simplify",
                               cl::desc("Run qc-simplify first (default on)"),
                               cl::init(true), cl::cat(ioCategory));
@@ -185,7 +188,7 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &ctx);
   OwningOpRef<ModuleOp> module =
-      loadModelFile(modelPath, &ctx, sourceMgr, inputShapes, dataShapes);
+      loadModelFile(modelPath, &ctx, sourceMgr, inputShapes, dataShapes, {}, inputValueFiles);
   if (!module)
     return 1;
   if (simplify) {

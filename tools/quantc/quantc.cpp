@@ -169,6 +169,10 @@ static cl::opt<bool> noMicrokernels(
     "no-microkernels", cl::desc("Lower integer layers to loops only"), cl::cat(targetCategory));
 static cl::list<std::string> inputShapes(
     "input-shape", cl::desc("Bind an ONNX input's shape: NAME=D0xD1x..."), cl::cat(ioCategory));
+static cl::list<std::string> bindInputs(
+    "bind-inputs", cl::desc("Fix ONNX inputs to the arrays of this .npz file: they import as "
+                            "constants and leave the library's inputs (repeatable)"),
+    cl::value_desc("file.npz"), cl::cat(ioCategory));
 static cl::list<std::string> dims(
     "dim", cl::desc("Bind a symbolic ONNX dimension by name: NAME=SIZE"), cl::cat(ioCategory));
 static cl::opt<bool> generator(
@@ -491,11 +495,13 @@ int main(int argc, char **argv) {
   auto importDecoder = [&](int64_t tokens) {
     ONNXImportOptions options = dimOptions;
     addGeneratorDims(options, tokens);
-    return loadModelFile(inputPath, &ctx, sourceMgr, inputShapes, {}, options.dimParams);
+    return loadModelFile(inputPath, &ctx, sourceMgr, inputShapes, {}, options.dimParams,
+                         bindInputs);
   };
   OwningOpRef<ModuleOp> module =
       generator ? importDecoder(stepTokens)
-                : loadModelFile(inputPath, &ctx, sourceMgr, inputShapes, {}, dimOptions.dimParams);
+                : loadModelFile(inputPath, &ctx, sourceMgr, inputShapes, {}, dimOptions.dimParams,
+                                bindInputs);
   if (!module || failed(quantize(*module, importDecoder)))
     return 1;
   if (!dumpIR.empty() &&

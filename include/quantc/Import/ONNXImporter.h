@@ -2,6 +2,8 @@
 #ifndef QUANTC_IMPORT_ONNXIMPORTER_H
 #define QUANTC_IMPORT_ONNXIMPORTER_H
 
+#include "quantc/Reference/Tensor.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/StringMap.h"
@@ -21,6 +23,10 @@ struct ONNXImportOptions {
   /// every input that has them (as ONNX Runtime's free dimension
   /// overrides); the shapes above take precedence.
   llvm::StringMap<int64_t> dimParams;
+  /// Graph inputs fixed to these values (a specialization of the model):
+  /// they import as constants and leave the function's arguments, so that
+  /// what depends on them (If conditions, shapes, axes) resolves at import.
+  llvm::StringMap<reference::Tensor> inputValues;
   /// Record on every op the ONNX tensor names of its results
   /// (`qc.onnx_names`), for writing the model back (exportQDQModel).
   bool recordTensorNames = false;
@@ -35,6 +41,12 @@ llvm::LogicalResult parseDimSpec(llvm::StringRef spec, ONNXImportOptions &option
 /// as a placeholder (the generator's cache replaces it), under the
 /// dimension names of Hugging Face Optimum and ONNX Runtime GenAI exports.
 void addGeneratorDims(ONNXImportOptions &options, int64_t stepTokens);
+
+/// Reads the arrays of each `--bind-inputs` .npz file into
+/// `options.inputValues`.
+llvm::LogicalResult readInputValues(llvm::ArrayRef<std::string> files,
+                                    mlir::MLIRContext *context,
+                                    ONNXImportOptions &options, std::string &error);
 
 /// Parses an `--input-shape` value `name=1x3x224x224` into `options`.
 llvm::LogicalResult parseInputShapeSpec(llvm::StringRef spec,
@@ -62,7 +74,8 @@ loadModelFile(llvm::StringRef path, mlir::MLIRContext *context,
               llvm::SourceMgr &sourceMgr,
               llvm::ArrayRef<std::string> inputShapeSpecs,
               const llvm::StringMap<llvm::SmallVector<int64_t>> &dataShapes = {},
-              const llvm::StringMap<int64_t> &dimParams = {});
+              const llvm::StringMap<int64_t> &dimParams = {},
+              llvm::ArrayRef<std::string> inputValueFiles = {});
 
 /// Imports a model held in memory (binary protobuf when `isText` is false).
 mlir::OwningOpRef<mlir::ModuleOp>

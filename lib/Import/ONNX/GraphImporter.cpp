@@ -89,6 +89,27 @@ GraphImporter::inputType(const onnx::ValueInfoProto &info) {
   return RankedTensorType::get(shape, element);
 }
 
+FailureOr<RankedTensorType>
+GraphImporter::boundInputType(const onnx::ValueInfoProto &info,
+                              const reference::Tensor &value) {
+  Location loc = NameLoc::get(builder.getStringAttr(info.name()));
+  const auto &tensorType = info.type().tensor_type();
+  Type element = convertElementType(builder.getContext(), tensorType.elem_type());
+  auto fail = [&]() {
+    return emitError(loc, "--bind-inputs gives '")
+           << info.name() << "' as " << value.getType() << ", the model declares "
+           << (element ? element : builder.getNoneType()) << " of rank "
+           << tensorType.shape().dim_size();
+  };
+  if (!element || element != value.getElementType() ||
+      tensorType.shape().dim_size() != value.getRank())
+    return fail();
+  for (auto [dim, size] : llvm::zip(tensorType.shape().dim(), value.getShape()))
+    if (dim.has_dim_value() && dim.dim_value() != size)
+      return fail();
+  return value.getType();
+}
+
 LogicalResult GraphImporter::importInputs(const onnx::GraphProto &graph,
                                           func::FuncOp &func, ModuleOp module) {
   for (const auto &init : graph.initializer())
@@ -99,11 +120,25 @@ LogicalResult GraphImporter::importInputs(const onnx::GraphProto &graph,
         }))
       return emitError(module.getLoc(), "--input-shape names '")
              << entry.getKey() << "', which is not a graph input";
+  for (const auto &entry : options.inputValues)
+    if (llvm::none_of(graph.input(), [&](const onnx::ValueInfoProto &info) {
+          return info.name() == entry.getKey();
+        }))
+      return emitError(module.getLoc(), "--bind-inputs names '")
+             << entry.getKey() << "', which is not a graph input";
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
+  SmallVector<std::pair<std::string, RankedTensorType>> boundInputs;
   for (const auto &info : graph.input()) {
     if (initializers.contains(info.name()))
       continue; // An initializer with a default value, not a real input.
+    if (auto bound = options.inputValues.find(info.name()); bound != options.inputValues.end()) {
+      FailureOr<RankedTensorType> type = boundInputType(info, bound->second);
+      if (failed(type))
+        return failure();
+      boundInputs.emplace_back(info.name(), *type);
+      continue;
+    }
     FailureOr<RankedTensorType> type = inputType(info);
     if (failed(type))
       return failure();
@@ -119,6 +154,9 @@ LogicalResult GraphImporter::importInputs(const onnx::GraphProto &graph,
     values[name] = entry->getArgument(i);
   }
   builder.setInsertionPointToEnd(entry);
+  for (const auto &[name, type] : boundInputs)
+    values[name] = qc::ConstantOp::create(builder, NameLoc::get(builder.getStringAttr(name)),
+                                          options.inputValues.lookup(name).toAttr(type, name));
   return success();
 }
 

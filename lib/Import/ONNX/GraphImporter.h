@@ -64,6 +64,10 @@ private:
   mlir::Location nodeLocation(const onnx::NodeProto &node, size_t index);
   mlir::FailureOr<mlir::RankedTensorType>
   inputType(const onnx::ValueInfoProto &info);
+  /// The type of a graph input fixed by --bind-inputs, checked against the
+  /// model's declaration.
+  mlir::FailureOr<mlir::RankedTensorType>
+  boundInputType(const onnx::ValueInfoProto &info, const reference::Tensor &value);
 
   llvm::StringRef modelPath;
   const ONNXImportOptions &options;

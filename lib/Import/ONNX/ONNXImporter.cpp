@@ -7,6 +7,7 @@
 #include "quantc/Import/ONNXImporter.h"
 
 #include "GraphImporter.h"
+#include "quantc/Reference/Npz.h"
 
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
@@ -27,12 +28,23 @@ quantc::loadModelFile(StringRef path, MLIRContext *context,
                       llvm::SourceMgr &sourceMgr,
                       ArrayRef<std::string> inputShapeSpecs,
                       const llvm::StringMap<SmallVector<int64_t>> &dataShapes,
-                      const llvm::StringMap<int64_t> &dimParams) {
-  if (!isONNXFile(path))
+                      const llvm::StringMap<int64_t> &dimParams,
+                      ArrayRef<std::string> inputValueFiles) {
+  if (!isONNXFile(path)) {
+    if (!inputValueFiles.empty()) {
+      llvm::errs() << "error: --bind-inputs applies to ONNX models only\n";
+      return nullptr;
+    }
     return parseSourceFile<ModuleOp>(path, sourceMgr, context);
+  }
   ONNXImportOptions options;
   options.dataShapes = dataShapes;
   options.dimParams = dimParams;
+  std::string error;
+  if (failed(readInputValues(inputValueFiles, context, options, error))) {
+    llvm::errs() << "error: --bind-inputs: " << error << "\n";
+    return nullptr;
+  }
   for (const std::string &spec : inputShapeSpecs) {
     std::string error;
     if (failed(parseInputShapeSpec(spec, options, error))) {
@@ -41,6 +53,20 @@ quantc::loadModelFile(StringRef path, MLIRContext *context,
     }
   }
   return importONNXFile(path, context, options);
+}
+
+LogicalResult quantc::readInputValues(ArrayRef<std::string> files, MLIRContext *context,
+                                     ONNXImportOptions &options, std::string &error) {
+  for (const std::string &file : files) {
+    auto arrays = reference::readNpz(context, file, /*keepFloatTypes=*/true);
+    if (!arrays) {
+      error = llvm::toString(arrays.takeError());
+      return failure();
+    }
+    for (auto &[name, tensor] : *arrays)
+      options.inputValues[name] = std::move(tensor);
+  }
+  return success();
 }
 
 LogicalResult quantc::parseDimSpec(StringRef spec, ONNXImportOptions &options,
