@@ -374,6 +374,44 @@ LogicalResult importHardmax(NodeImporter &n) {
   n.setOutput(0, reshapeTo(n, n.create<qc::CastOp>(type, hot), in.getShape()));
   return success();
 }
+
+/// AffineGrid: the normalized output coordinates (x, y[, z], 1) of every
+/// position, a constant, times theta transposed.
+LogicalResult importAffineGrid(NodeImporter &n) {
+  RankedTensorType theta = n.inputType(0);
+  FailureOr<SmallVector<int64_t>> size = n.constantInts(1);
+  if (failed(size))
+    return failure();
+  int64_t spatial = static_cast<int64_t>(size->size()) - 2;
+  if ((spatial != 2 && spatial != 3) || theta.getRank() != 3 ||
+      theta.getShape() != ArrayRef<int64_t>{(*size)[0], spatial, spatial + 1})
+    return n.error() << "theta " << theta << " does not match size " << size->size() << "-d";
+  bool alignCorners = n.getInt("align_corners", 0) != 0;
+  // Dimensions from the fastest (x = width) to the slowest.
+  SmallVector<int64_t> extent(size->rbegin(), size->rbegin() + spatial);
+  int64_t positions = product(extent);
+  // base [spatial + 1, positions]: theta [N, spatial, spatial + 1] times it
+  // is a matmul with a constant right operand, as layers have.
+  Tensor base(theta.getElementType(), {spatial + 1, positions});
+  for (int64_t p = 0; p < positions; ++p) {
+    int64_t rest = p;
+    for (int64_t d = 0; d < spatial; ++d) {
+      int64_t i = rest % extent[d], e = extent[d];
+      rest /= e;
+      double c = alignCorners ? (e > 1 ? -1.0 + 2.0 * i / (e - 1) : -1.0)
+                              : (2.0 * i + 1) / e - 1;
+      base.floats()[d * positions + p] = static_cast<float>(c);
+    }
+    base.floats()[spatial * positions + p] = 1;
+  }
+  Value product = n.create<qc::MatMulOp>(n.input(0), n.constant(base), IntegerAttr());
+  Value grid = n.create<qc::TransposeOp>(product, i64Array(n, {0, 2, 1}));
+  SmallVector<int64_t> shape = {(*size)[0]};
+  shape.append(size->begin() + 2, size->end());
+  shape.push_back(spatial);
+  n.setOutput(0, reshapeTo(n, grid, shape));
+  return success();
+}
 } // namespace
 
 void onnx_import::addIndexImporters(llvm::StringMap<OpImporter> &t) {
@@ -390,4 +428,5 @@ void onnx_import::addIndexImporters(llvm::StringMap<OpImporter> &t) {
   t["NonZero"] = {importNonZero, 1};
   t["TopK"] = {importTopK, 1};
   t["Hardmax"] = {importHardmax, 1};
+  t["AffineGrid"] = {importAffineGrid, 2};
 }

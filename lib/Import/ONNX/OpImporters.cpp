@@ -18,6 +18,7 @@ const llvm::StringMap<OpImporter> &onnx_import::getOpImporters() {
     addReductionImporters(t);
     addNormalizationImporters(t);
     addIndexImporters(t);
+    addSignalImporters(t);
     return t;
   }();
   return table;
