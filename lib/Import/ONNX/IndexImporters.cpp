@@ -412,6 +412,107 @@ LogicalResult importAffineGrid(NodeImporter &n) {
   n.setOutput(0, reshapeTo(n, grid, shape));
   return success();
 }
+
+/// Col2Im: every element of every sliding block adds into its image
+/// position (a ScatterND with constant positions; those in the padding drop).
+LogicalResult importCol2Im(NodeImporter &n) {
+  RankedTensorType in = n.inputType(0);
+  FailureOr<SmallVector<int64_t>> image = n.constantInts(1), block = n.constantInts(2);
+  if (failed(image) || failed(block))
+    return failure();
+  size_t dims = image->size();
+  SmallVector<int64_t> strides = n.getInts("strides", SmallVector<int64_t>(dims, 1));
+  SmallVector<int64_t> dilations = n.getInts("dilations", SmallVector<int64_t>(dims, 1));
+  SmallVector<int64_t> pads = n.getInts("pads", SmallVector<int64_t>(2 * dims, 0));
+  int64_t kernel = product(*block);
+  if (in.getRank() != 3 || block->size() != dims || strides.size() != dims ||
+      dilations.size() != dims || pads.size() != 2 * dims || kernel < 1 ||
+      in.getDimSize(1) % kernel != 0)
+    return n.error() << "input " << in << " does not fit blocks of " << block->size()
+                     << "-d images";
+  SmallVector<int64_t> blocks;
+  for (size_t d = 0; d < dims; ++d) {
+    int64_t span = dilations[d] * ((*block)[d] - 1) + 1;
+    int64_t padded = (*image)[d] + pads[d] + pads[d + dims];
+    if (strides[d] < 1 || padded < span)
+      return n.error() << "blocks do not fit the image in dimension " << d;
+    blocks.push_back((padded - span) / strides[d] + 1);
+  }
+  int64_t batch = in.getDimSize(0), channels = in.getDimSize(1) / kernel;
+  int64_t count = in.getDimSize(2), pixels = product(*image);
+  if (count != product(blocks))
+    return n.error() << "the input has " << count << " blocks, the image " << product(blocks);
+  // Input element (c, k, l) lands on pixel (c, position of tap k in block l).
+  SmallVector<int64_t> sources, targets;
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t k = 0; k < kernel; ++k)
+      for (int64_t l = 0; l < count; ++l) {
+        int64_t pixel = 0, tap = k, at = l;
+        bool inside = true;
+        for (int64_t d = static_cast<int64_t>(dims) - 1, scale = 1; d >= 0; --d) {
+          int64_t kd = tap % (*block)[d], ld = at % blocks[d];
+          tap /= (*block)[d];
+          at /= blocks[d];
+          int64_t pos = ld * strides[d] - pads[d] + kd * dilations[d];
+          inside &= pos >= 0 && pos < (*image)[d];
+          pixel += pos * scale;
+          scale *= (*image)[d];
+        }
+        if (inside) {
+          sources.push_back((c * kernel + k) * count + l);
+          targets.push_back(c * pixels + pixel);
+        }
+      }
+  Type i64 = n.builder().getI64Type();
+  Tensor from(i64, {static_cast<int64_t>(sources.size())});
+  Tensor to(i64, {static_cast<int64_t>(targets.size()), 1});
+  llvm::copy(sources, from.ints().begin());
+  llvm::copy(targets, to.ints().begin());
+  // Rows are positions, columns the batch: [C * K * L, N] -> [C * H * W, N].
+  Value columns = n.create<qc::TransposeOp>(reshapeTo(n, n.input(0), {batch, channels * kernel * count}),
+                                            i64Array(n, {1, 0}));
+  Value updates = n.create<qc::GatherOp>(columns, n.constant(from), i64Attr(n, 0));
+  Value zeros = n.constant(Tensor(in.getElementType(), {channels * pixels, batch}));
+  Value sums = n.create<qc::ScatterNDOp>(zeros, n.constant(to), updates,
+                                         n.builder().getStringAttr("add"));
+  SmallVector<int64_t> shape = {batch, channels};
+  shape.append(image->begin(), image->end());
+  n.setOutput(0, reshapeTo(n, n.create<qc::TransposeOp>(sums, i64Array(n, {1, 0})), shape));
+  return success();
+}
+
+/// MaxUnpool: the values scattered to their flat output positions, zeros
+/// elsewhere.
+LogicalResult importMaxUnpool(NodeImporter &n) {
+  RankedTensorType in = n.inputType(0), indices = n.inputType(1);
+  if (in.getRank() < 3 || indices.getShape() != in.getShape())
+    return n.error() << "values " << in << " and indices " << indices << " must agree";
+  SmallVector<int64_t> shape;
+  if (n.hasInput(2)) {
+    FailureOr<SmallVector<int64_t>> given = n.constantInts(2);
+    if (failed(given))
+      return failure();
+    shape = *given;
+  } else {
+    FailureOr<WindowAttrs> w = getWindowAttrs(n, in.getShape().drop_front(2), {});
+    if (failed(w))
+      return failure();
+    shape.assign(in.getShape().begin(), in.getShape().begin() + 2);
+    size_t spatial = w->kernel.size();
+    for (size_t d = 0; d < spatial; ++d)
+      shape.push_back((in.getDimSize(d + 2) - 1) * w->strides[d] + w->kernel[d] -
+                      w->pads[d] - w->pads[d + spatial]);
+  }
+  if (static_cast<int64_t>(shape.size()) != in.getRank())
+    return n.error() << "output_shape must have rank " << in.getRank();
+  int64_t total = product(shape), count = in.getNumElements();
+  Value flat = n.constant(Tensor(in.getElementType(), {total}));
+  Value positions = reshapeTo(n, normalizedIndices(n, n.input(1), total), {count, 1});
+  Value scattered = n.create<qc::ScatterNDOp>(flat, positions, reshapeTo(n, n.input(0), {count}),
+                                              n.builder().getStringAttr("none"));
+  n.setOutput(0, reshapeTo(n, scattered, shape));
+  return success();
+}
 } // namespace
 
 void onnx_import::addIndexImporters(llvm::StringMap<OpImporter> &t) {
@@ -429,4 +530,6 @@ void onnx_import::addIndexImporters(llvm::StringMap<OpImporter> &t) {
   t["TopK"] = {importTopK, 1};
   t["Hardmax"] = {importHardmax, 1};
   t["AffineGrid"] = {importAffineGrid, 2};
+  t["Col2Im"] = {importCol2Im, 3};
+  t["MaxUnpool"] = {importMaxUnpool, 2};
 }
