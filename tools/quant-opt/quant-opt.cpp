@@ -39,6 +39,11 @@ static llvm::cl::list<std::string> bindInputs(
                    "import as constants (repeatable)"),
     llvm::cl::value_desc("file.npz"));
 
+static llvm::cl::opt<bool> listONNXOps(
+    "list-onnx-ops",
+    llvm::cl::desc("Print the ONNX ops the importer imports or declines (with the "
+                   "reason), one per line, and exit"));
+
 /// Imports the ONNX model and serializes it as bytecode for MlirOptMain.
 static std::unique_ptr<llvm::MemoryBuffer>
 importToBuffer(StringRef path, DialectRegistry &registry) {
@@ -81,6 +86,10 @@ int main(int argc, char **argv) {
   auto [inputFile, outputFile] = registerAndParseCLIOptions(
       argc, argv, "quantc optimizer driver (accepts .mlir, .onnx, .onnxtxt)\n",
       registry);
+  if (listONNXOps) {
+    quantc::printONNXOpSupport(llvm::outs());
+    return 0;
+  }
   if (!quantc::isONNXFile(inputFile))
     return asMainReturnCode(
         MlirOptMain(argc, argv, inputFile, outputFile, registry));

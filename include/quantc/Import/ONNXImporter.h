@@ -53,6 +53,10 @@ llvm::LogicalResult parseInputShapeSpec(llvm::StringRef spec,
                                         ONNXImportOptions &options,
                                         std::string &error);
 
+/// Writes one line per ONNX op the importer knows, sorted: `<op>\timported`
+/// or `<op>\tdeclined\t<reason>`; ops of other domains as `<domain>.<op>`.
+void printONNXOpSupport(llvm::raw_ostream &os);
+
 /// Whether `path` names an ONNX model (binary `.onnx` or ONNX text
 /// `.onnxtxt`).
 bool isONNXFile(llvm::StringRef path);

@@ -16,6 +16,7 @@
 using namespace mlir;
 using namespace quantc;
 using namespace quantc::onnx_import;
+using reference::Tensor;
 
 namespace {
 /// Iterations beyond which unrolling is refused (each copies the body).
@@ -94,13 +95,24 @@ LogicalResult importLoop(NodeImporter &n) {
   const onnx::GraphProto *body = requireGraph(n, "body");
   if (!body)
     return failure();
+  // Loops unroll: the trip count and the first condition must be known.
+  auto scalarInput = [&](unsigned i) -> std::optional<int64_t> {
+    FailureOr<Tensor> t = n.constantInput(i);
+    if (failed(t))
+      return std::nullopt;
+    if (t->getNumElements() != 1) {
+      n.error() << "input " << i << " must hold one value";
+      return std::nullopt;
+    }
+    return static_cast<int64_t>(t->getAsDouble(0));
+  };
   std::optional<int64_t> tripCount;
-  if (n.hasInput(0) && !(tripCount = constantScalar(n.input(0))))
-    return n.error() << "the trip count must be known at import (loops unroll)";
+  if (n.hasInput(0) && !(tripCount = scalarInput(0)))
+    return failure();
   bool hasCondition = n.hasInput(1);
   std::optional<int64_t> running = 1;
-  if (hasCondition && !(running = constantScalar(n.input(1))))
-    return n.error() << "the initial condition must be known at import (loops unroll)";
+  if (hasCondition && !(running = scalarInput(1)))
+    return failure();
   SmallVector<Value> carried;
   for (unsigned i = 2; i < n.numInputs(); ++i)
     carried.push_back(n.input(i));

@@ -182,11 +182,13 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
   const auto &importers = getOpImporters();
   auto it = importers.find(domain.empty() ? node.op_type()
                                           : domain + "." + node.op_type());
+  if (it == importers.end() && domain.empty() && getDeclinedOps().count(node.op_type()))
+    return emit() << "ONNX op '" << node.op_type()
+                  << "' is not supported: " << getDeclinedOps().lookup(node.op_type());
   if (it == importers.end())
     return emit() << "unsupported ONNX op '" << node.op_type() << "'"
                   << (domain.empty() ? "" : " of domain '" + domain + "'");
-  // Every supported op defines output 0; importers rely on it.
-  if (node.output_size() == 0 || node.output(0).empty())
+  if (llvm::all_of(node.output(), [](const std::string &name) { return name.empty(); }))
     return emit() << "has no output";
   const OpImporter &opImporter = it->second;
   for (unsigned i = 0; i < opImporter.requiredInputs; ++i)

@@ -209,16 +209,33 @@ LogicalResult importInstanceNorm(NodeImporter &n) {
   return success();
 }
 
+/// LayerNormalization's optional Mean and InvStdDev outputs (the statistics
+/// over dimensions `axis`.., kept as size 1).
+void importLayerNormStatistics(NodeImporter &n, int64_t axis, float epsilon) {
+  Value x = n.input(0);
+  auto rank = static_cast<int64_t>(n.inputType(0).getRank());
+  DenseI64ArrayAttr axes = i64Array(n, llvm::to_vector(llvm::seq<int64_t>(axis, rank)));
+  BoolAttr keep = n.builder().getBoolAttr(true);
+  Value mean = n.create<qc::ReduceMeanOp>(x, axes, keep);
+  Value centered = n.create<qc::SubOp>(x, mean);
+  Value variance = n.create<qc::ReduceMeanOp>(n.create<qc::MulOp>(centered, centered), axes, keep);
+  Type element = n.inputType(0).getElementType();
+  Value std = n.create<qc::SqrtOp>(
+      n.create<qc::AddOp>(variance, scalarConstant(n, element, epsilon)));
+  n.setOutput(1, mean);
+  n.setOutput(2, n.create<qc::ReciprocalOp>(std));
+}
+
 LogicalResult importLayerNorm(NodeImporter &n) {
-  if (n.outputUsed(1) || n.outputUsed(2))
-    return n.error() << "the Mean/InvStdDev outputs are not supported";
   FailureOr<int64_t> axis =
       n.normalizeAxis(n.getInt("axis", -1), n.inputType(0).getRank());
   if (failed(axis))
     return failure();
-  n.setOutput(0, n.create<qc::LayerNormOp>(
-                     n.input(0), n.input(1), n.input(2), i64Attr(n, *axis),
-                     f32Attr(n, n.getFloat("epsilon", 1e-5f))));
+  float epsilon = n.getFloat("epsilon", 1e-5f);
+  n.setOutput(0, n.create<qc::LayerNormOp>(n.input(0), n.input(1), n.input(2),
+                                           i64Attr(n, *axis), f32Attr(n, epsilon)));
+  if (n.outputUsed(1) || n.outputUsed(2))
+    importLayerNormStatistics(n, *axis, epsilon);
   return success();
 }
 

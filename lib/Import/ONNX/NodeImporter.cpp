@@ -60,7 +60,7 @@ FailureOr<Tensor> NodeImporter::constantInput(unsigned i) {
   if (!v.getDefiningOp<qc::ConstantOp>()) {
     error() << "input " << i << " ('" << nodeProto.input(i)
             << "') must be a compile-time constant; bind dynamic dimensions "
-               "with --input-shape";
+               "with --input-shape, or graph inputs with --bind-inputs";
     return failure();
   }
   std::optional<Tensor> tensor = reference::getConstantValue(v);

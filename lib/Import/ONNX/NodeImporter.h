@@ -127,6 +127,9 @@ struct OpImporter {
 /// com.microsoft) as "<domain>.<op type>".
 const llvm::StringMap<OpImporter> &getOpImporters();
 
+/// Default-domain ONNX ops quantc does not import, with the reason.
+const llvm::StringMap<llvm::StringRef> &getDeclinedOps();
+
 // Registration of each group of op importers.
 void addElementwiseImporters(llvm::StringMap<OpImporter> &table);
 void addNNImporters(llvm::StringMap<OpImporter> &table);

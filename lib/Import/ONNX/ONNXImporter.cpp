@@ -55,6 +55,17 @@ quantc::loadModelFile(StringRef path, MLIRContext *context,
   return importONNXFile(path, context, options);
 }
 
+void quantc::printONNXOpSupport(llvm::raw_ostream &os) {
+  std::vector<std::pair<std::string, std::string>> lines;
+  for (const auto &entry : onnx_import::getOpImporters())
+    lines.emplace_back(entry.getKey().str(), "imported");
+  for (const auto &entry : onnx_import::getDeclinedOps())
+    lines.emplace_back(entry.getKey().str(), "declined\t" + entry.getValue().str());
+  llvm::sort(lines);
+  for (const auto &[op, status] : lines)
+    os << op << "\t" << status << "\n";
+}
+
 LogicalResult quantc::readInputValues(ArrayRef<std::string> files, MLIRContext *context,
                                      ONNXImportOptions &options, std::string &error) {
   for (const std::string &file : files) {

@@ -24,6 +24,39 @@ const llvm::StringMap<OpImporter> &onnx_import::getOpImporters() {
   return table;
 }
 
+const llvm::StringMap<StringRef> &onnx_import::getDeclinedOps() {
+  static constexpr StringLiteral kRandom =
+      "a random generator: its values differ from run to run and from every "
+      "other runtime's stream";
+  static constexpr StringLiteral kString =
+      "string and byte tensors: quantc compiles numeric tensors";
+  static constexpr StringLiteral kSequence =
+      "sequence and optional values: quantc's graphs hold tensors of static "
+      "shapes";
+  static constexpr StringLiteral kTraining = "a training loss";
+  static constexpr StringLiteral kDataDependent =
+      "its output size depends on the input values: quantc's shapes are static "
+      "(Compress and NonZero resolve when their inputs are known at import)";
+  static const llvm::StringMap<StringRef> table = {
+      {"Bernoulli", kRandom}, {"Multinomial", kRandom}, {"RandomNormal", kRandom},
+      {"RandomNormalLike", kRandom}, {"RandomUniform", kRandom},
+      {"RandomUniformLike", kRandom},
+      {"ImageDecoder", kString}, {"RegexFullMatch", kString}, {"StringConcat", kString},
+      {"StringNormalizer", kString}, {"StringSplit", kString},
+      {"TfIdfVectorizer", "text preprocessing (n-gram counts of token ids), "
+                          "done before a model runs"},
+      {"Optional", kSequence}, {"OptionalGetElement", kSequence},
+      {"OptionalHasElement", kSequence}, {"SequenceAt", kSequence},
+      {"SequenceConstruct", kSequence}, {"SequenceEmpty", kSequence},
+      {"SequenceErase", kSequence}, {"SequenceInsert", kSequence},
+      {"SequenceLength", kSequence}, {"SequenceMap", kSequence},
+      {"SplitToSequence", kSequence}, {"ConcatFromSequence", kSequence},
+      {"NegativeLogLikelihoodLoss", kTraining}, {"SoftmaxCrossEntropyLoss", kTraining},
+      {"NonMaxSuppression", kDataDependent}, {"Unique", kDataDependent},
+  };
+  return table;
+}
+
 FailureOr<SmallVector<int64_t>> onnx_import::getAxesOperand(NodeImporter &n,
                                                             int64_t inputSince) {
   if (n.opset() < inputSince)

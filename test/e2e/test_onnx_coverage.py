@@ -1,0 +1,15 @@
+"""docs/onnx-coverage.md is generated (scripts/onnx_coverage.py) from the
+importer's table, ONNX's backend node tests run here and the project's op
+cases: it must match what the code does now."""
+import os
+import subprocess
+import sys
+
+from conftest import BIN, ROOT
+
+
+def test_onnx_coverage_doc_is_current():
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "onnx_coverage.py"),
+                           "--bin", str(BIN), "--check"],
+                          capture_output=True, text=True, env={**os.environ})
+    assert proc.returncode == 0, proc.stderr
