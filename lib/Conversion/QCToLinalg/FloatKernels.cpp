@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
+#include "quantc/Reference/Evaluator.h"
 #include "quantc/Runtime/BF16Tiles.h"
 #include "quantc/Runtime/Microkernels.h"
 
@@ -371,8 +372,24 @@ struct FloatConvTransposeLowering : FloatKernelPattern<qc::ConvTransposeOp> {
   }
 };
 
+/// A constant f32 matrix `b` [N, K] transposed to [K, N] at compile time, or
+/// null when `b` is not a constant.
+Value transposedConstant(OpBuilder &b, Location loc, Value matrix) {
+  std::optional<reference::Tensor> value = reference::getConstantValue(matrix);
+  if (!value || !value->isFloat() || value->getRank() != 2)
+    return nullptr;
+  int64_t n = value->getShape()[0], k = value->getShape()[1];
+  reference::Tensor transposed(value->getElementType(), {k, n});
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < k; ++j)
+      transposed.floats()[j * n + i] = value->floats()[i * k + j];
+  auto attr = cast<TypedAttr>(transposed.toAttr(transposed.getType(), "weight"));
+  return arith::ConstantOp::create(b, loc, attr);
+}
+
 /// A float gemm without transposed A: the kernel's product, then alpha and
-/// beta * c as the evaluator applies them.
+/// beta * c as the evaluator applies them. A constant transposed B is
+/// transposed once here: the kernel reads B's rows contiguously.
 struct FloatGemmLowering : FloatKernelPattern<qc::GemmOp> {
   using FloatKernelPattern::FloatKernelPattern;
 
@@ -390,8 +407,17 @@ struct FloatGemmLowering : FloatKernelPattern<qc::GemmOp> {
     params[QC_FMATMUL_N] = type.getDimSize(1);
     params[QC_FMATMUL_TRANS_B] = op.getTransB();
     Location loc = op.getLoc();
-    Value product = buildFloatProduct(rewriter, loc, adaptor.getA(), adaptor.getB(),
-                                      op.getA(), op.getB(), type, params, suffix, floats);
+    Value b = adaptor.getB(), original = op.getB();
+    // (The bf16 tile path packs B itself, either way round.)
+    if (op.getTransB() && !floats.bf16Tiles) {
+      if (Value transposed = transposedConstant(rewriter, loc, op.getB())) {
+        b = transposed;
+        original = Value();
+        params[QC_FMATMUL_TRANS_B] = 0;
+      }
+    }
+    Value product = buildFloatProduct(rewriter, loc, adaptor.getA(), b, op.getA(), original,
+                                      type, params, suffix, floats);
     rewriter.replaceOp(op, buildGemmEpilogue(rewriter, loc, op, product, adaptor.getC()));
     return success();
   }

@@ -170,3 +170,21 @@ func.func @lookup_table_narrow(%x: tensor<4x!a>) -> tensor<4x!o> {
   %y = qc.lookup_table %x {table = dense<1> : tensor<255xi8>} : tensor<4x!a> -> tensor<4x!o>
   return %y : tensor<4x!o>
 }
+
+// -----
+
+// Rule: a float gemm with a constant transposed B multiplies by B transposed
+// once at compile time (params: no transposed B): the kernel reads B's rows
+// contiguously. A B computed at run time stays transposed.
+// CHECK-LABEL: func.func @float_gemm_constant_transposed_b
+// CHECK: %[[BT:.*]] = arith.constant dense<{{\[\[}}1.000000e+00, 4.000000e+00], [2.000000e+00, 5.000000e+00], [3.000000e+00, 6.000000e+00]]> : tensor<3x2xf32>
+// CHECK: %[[P:.*]] = arith.constant dense<[1, 4, 3, 2, 0, 0]> : tensor<6xi64>
+// CHECK: qc.microkernel "quantc_fmatmul_avx512vnni" ins(%{{.*}}, %[[BT]], %[[P]] : tensor<4x3xf32>, tensor<3x2xf32>, tensor<6xi64>)
+// CHECK: %[[Q:.*]] = arith.constant dense<[1, 4, 2, 3, 0, 1]> : tensor<6xi64>
+// CHECK: qc.microkernel "quantc_fmatmul_avx512vnni" ins(%{{.*}}, %{{.*}}, %[[Q]] : tensor<4x2xf32>, tensor<3x2xf32>, tensor<6xi64>)
+func.func @float_gemm_constant_transposed_b(%a: tensor<4x3xf32>, %r: tensor<3x2xf32>) -> (tensor<4x2xf32>, tensor<4x3xf32>) {
+  %b = qc.constant dense<[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]> : tensor<2x3xf32>
+  %y = qc.gemm %a, %b {trans_b = true} : (tensor<4x3xf32>, tensor<2x3xf32>) -> tensor<4x2xf32>
+  %z = qc.gemm %y, %r {trans_b = true} : (tensor<4x2xf32>, tensor<3x2xf32>) -> tensor<4x3xf32>
+  return %y, %z : tensor<4x2xf32>, tensor<4x3xf32>
+}

@@ -1,0 +1,165 @@
+"""Latency and accuracy of the real models with recurrent layers and
+branches: Silero VAD (If, LSTM; one 32 ms chunk per call, the state carried)
+and ddddocr's captcha reader (CNN + bidirectional LSTM). quantc int8 (int8
+layers, float gates: --scope=layers) and f32 libraries against ONNX Runtime
+on the float model and on the model quantized by its own tool
+(quantize_dynamic, uint8 weights as ConvInteger needs: Conv, MatMul, Gemm,
+LSTM as DynamicQuantizeLSTM;
+quantize_static cannot calibrate these graphs), same threads, one run.
+
+Accuracy: Silero's speech decisions (p > 0.5) on speech-like audio that no
+library saw in calibration, and the largest probability change, against ONNX
+Runtime f32; ddddocr's greedy CTC characters against ONNX Runtime f32.
+
+usage: python benchmarks/recurrent_models.py [--threads 1,2] [--runs 50]
+           [--out benchmarks/results]
+"""
+import argparse
+import json
+import pathlib
+import sys
+import tempfile
+
+import numpy as np
+import onnxruntime as ort
+from onnxruntime.quantization import QuantType, quantize_dynamic
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "test" / "e2e"))
+from timing import compile_model, cpu_model, time_library, time_ort  # noqa: E402
+from test_real_models import (SILERO_CONTEXT, SILERO_WINDOW, captcha_images,  # noqa: E402
+                              package_model, silero_stream, speech_like)
+from conftest import BIN, quant_run  # noqa: E402
+
+
+def ort_runner(path, threads=1):
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.log_severity_level = 3
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return lambda feed: session.run(None, feed)
+
+
+def library_runner(library, tmp):
+    return lambda feed: list(quant_run(library, feed, tmp).values())
+
+
+def silero(tmp, threads, runs):
+    name = "silero_vad_16k_op15"
+    model = package_model("silero_vad", f"data/{name}.onnx")
+    _, feeds = silero_stream(ort_runner(model), model, speech_like(4.0, seed=4))
+    calib = tmp / "silero_calib"
+    calib.mkdir()
+    for i, feed in enumerate(feeds[::2]):
+        np.savez(calib / f"{i:03d}.npz", **feed)
+    shape = f"input=1x{SILERO_WINDOW + SILERO_CONTEXT}"
+    int8, f32 = tmp / "silero_int8.so", tmp / "silero_f32.so"
+    int8_s, int8_mib = compile_model(model, int8, shape, calib,
+                                      ["--input-shape", "state=2x1x128", "--scope=layers"])
+    compile_model(model, f32, shape, None, ["--input-shape", "state=2x1x128"])
+    ort_int8 = tmp / "silero_ort_int8.onnx"
+    quantize_dynamic(str(model), str(ort_int8), weight_type=QuantType.QUInt8)
+
+    audio = speech_like(4.0, seed=5)
+    reference, chunks = silero_stream(ort_runner(model), model, audio)
+    accuracy = {}
+    for key, runner in [("quantc_int8", library_runner(int8, tmp)),
+                        ("quantc_f32", library_runner(f32, tmp)),
+                        ("ort_int8", ort_runner(ort_int8))]:
+        probs, _ = silero_stream(runner, model, audio)
+        accuracy[key] = {"decisions_agree": float(np.mean((probs > 0.5) == (reference > 0.5))),
+                         "max_probability_change": float(np.max(np.abs(probs - reference)))}
+    feed = chunks[len(chunks) // 2]
+    np.savez(tmp / "silero_in.npz", **feed)
+    rows = []
+    for t in threads:
+        rows.append({"model": "silero-vad (16 kHz, 32 ms chunk)", "threads": t,
+                     "quantc_int8_ms": time_library(int8, tmp / "silero_in.npz", t, runs, 5),
+                     "quantc_f32_ms": time_library(f32, tmp / "silero_in.npz", t, runs, 5),
+                     "ort_int8_ms": time_ort(ort_int8, feed, t, runs, 5),
+                     "ort_f32_ms": time_ort(model, feed, t, runs, 5),
+                     "compile_int8_s": int8_s, "compile_int8_peak_mib": int8_mib,
+                     "accuracy": accuracy})
+    return rows
+
+
+def ctc_text(logits):
+    """Greedy CTC: best class per step, repeats merged, blanks (0) dropped."""
+    best = logits.argmax(-1).ravel()
+    return [int(c) for i, c in enumerate(best) if c and (i == 0 or c != best[i - 1])]
+
+
+def ddddocr(tmp, threads, runs):
+    model = package_model("ddddocr", "common.onnx")
+    calib = captcha_images(16, seed=0)
+    evaluation = captcha_images(16, seed=1)
+    np.savez(tmp / "ocr_calib.npz", input1=calib)
+    shape = "input1=1x1x64x160"
+    int8, f32 = tmp / "ocr_int8.so", tmp / "ocr_f32.so"
+    int8_s, int8_mib = compile_model(model, int8, shape, tmp / "ocr_calib.npz", ["--scope=layers"])
+    compile_model(model, f32, shape)
+    ort_int8 = tmp / "ocr_ort_int8.onnx"
+    quantize_dynamic(str(model), str(ort_int8), weight_type=QuantType.QUInt8)
+    reference = [ctc_text(ort_runner(model)({"input1": x[None]})[0]) for x in evaluation]
+    accuracy = {}
+    for key, runner in [("quantc_int8", library_runner(int8, tmp)),
+                        ("quantc_f32", library_runner(f32, tmp)),
+                        ("ort_int8", ort_runner(ort_int8))]:
+        texts = [ctc_text(runner({"input1": x[None]})[0]) for x in evaluation]
+        accuracy[key] = {"texts_agree": float(np.mean([a == b for a, b in zip(texts, reference)]))}
+    feed = {"input1": evaluation[:1]}
+    np.savez(tmp / "ocr_in.npz", **feed)
+    rows = []
+    for t in threads:
+        rows.append({"model": "ddddocr reader (64 x 160)", "threads": t,
+                     "quantc_int8_ms": time_library(int8, tmp / "ocr_in.npz", t, runs, 3),
+                     "quantc_f32_ms": time_library(f32, tmp / "ocr_in.npz", t, runs, 3),
+                     "ort_int8_ms": time_ort(ort_int8, feed, t, runs, 3),
+                     "ort_f32_ms": time_ort(model, feed, t, runs, 3),
+                     "compile_int8_s": int8_s, "compile_int8_peak_mib": int8_mib,
+                     "accuracy": accuracy})
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--out", default=str(HERE / "results"))
+    args = parser.parse_args()
+    threads = [int(t) for t in args.threads.split(",")]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        rows = silero(tmp, threads, args.runs) + ddddocr(tmp, threads, args.runs)
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "recurrent_models.json").write_text(
+        json.dumps({"cpu": cpu_model(), "rows": rows}, indent=1) + "\n")
+    lines = ["# Recurrent and branching models: quantc vs ONNX Runtime", "",
+             f"{cpu_model()}. ORT int8 is ONNX Runtime running the model quantized by its own "
+             "quantize_dynamic (8-bit weights; LSTMs as DynamicQuantizeLSTM). quantc int8 has int8 "
+             "layers and float gates (`--scope=layers`), calibrated on other data than measured.",
+             "", "| model | threads | quantc int8 ms | ORT int8 ms | ORT int8 / quantc int8 | "
+             "quantc f32 ms | ORT f32 ms | ORT f32 / quantc f32 | accuracy vs ORT f32 "
+             "(quantc int8; ORT int8) | compile s (int8) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        acc = r["accuracy"]
+        if "decisions_agree" in acc["quantc_int8"]:
+            note = "; ".join(f"{acc[k]['decisions_agree']:.0%} decisions, max Δp "
+                             f"{acc[k]['max_probability_change']:.3f}"
+                             for k in ("quantc_int8", "ort_int8"))
+        else:
+            note = "; ".join(f"{acc[k]['texts_agree']:.0%} texts" for k in ("quantc_int8", "ort_int8"))
+        lines.append(f"| {r['model']} | {r['threads']} | {r['quantc_int8_ms']:.3f} | "
+                     f"{r['ort_int8_ms']:.3f} | {r['ort_int8_ms'] / r['quantc_int8_ms']:.2f}x | "
+                     f"{r['quantc_f32_ms']:.3f} | {r['ort_f32_ms']:.3f} | "
+                     f"{r['ort_f32_ms'] / r['quantc_f32_ms']:.2f}x | {note} | "
+                     f"{r['compile_int8_s']:.1f} |")
+    (out / "recurrent_models.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
