@@ -20,9 +20,11 @@
 //===----------------------------------------------------------------------===//
 #include "QCToGPUPatterns.h"
 #include "quantc/Conversion/Passes.h"
+#include "quantc/Dialect/QC/QCOps.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Utils/GPUUtils.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -278,6 +280,21 @@ struct ConvertQCToGPUPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
+    // Calls of the CPU runtime's kernels (TopK's partial sort) have no
+    // device form: refuse them by name rather than fail later.
+    WalkResult cpuOnly = module.walk([](Operation *op) {
+      StringRef kernel;
+      if (auto call = dyn_cast<quantc::qc::MicrokernelOp>(op))
+        kernel = call.getKernel();
+      else if (auto call = dyn_cast<func::CallOp>(op); call && call.getCallee().starts_with("quantc_"))
+        kernel = call.getCallee();
+      if (kernel.empty())
+        return WalkResult::advance();
+      op->emitError("calls the CPU kernel '") << kernel << "', which has no CUDA form";
+      return WalkResult::interrupt();
+    });
+    if (cpuOnly.wasInterrupted())
+      return signalPassFailure();
     // Tensor-core kernels first: they absorb their epilogue ops, which
     // must not have become loops yet. In program order, so that each
     // contraction sees the ops after it as they were.

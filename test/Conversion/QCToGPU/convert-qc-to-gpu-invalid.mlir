@@ -21,3 +21,13 @@ func.func @tensors(%x: tensor<4xf32>) -> tensor<4xf32> {
   } -> tensor<4xf32>
   return %y : tensor<4xf32>
 }
+
+// -----
+
+// A call of a CPU runtime kernel (TopK's partial sort) has no device form:
+// it is refused by name.
+func.func @cpu_kernel(%x: memref<3x10xf32>, %p: memref<5xi64>, %y: memref<3x4xi64>) {
+  // expected-error @+1 {{calls the CPU kernel 'quantc_top_k', which has no CUDA form}}
+  qc.microkernel "quantc_top_k" ins(%x, %p : memref<3x10xf32>, memref<5xi64>) outs(%y : memref<3x4xi64>)
+  return
+}
