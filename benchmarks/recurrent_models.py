@@ -45,6 +45,18 @@ def library_runner(library, tmp):
     return lambda feed: list(quant_run(library, feed, tmp).values())
 
 
+def timed_rows(name, paths, feed, tmp, threads, runs, extra):
+    """One row per thread count: the two libraries and the two ONNX Runtime
+    models on `feed`."""
+    int8, f32, ort_int8, model = paths
+    np.savez(tmp / "feed.npz", **feed)
+    return [{"model": name, "threads": t,
+             "quantc_int8_ms": time_library(int8, tmp / "feed.npz", t, runs, 5),
+             "quantc_f32_ms": time_library(f32, tmp / "feed.npz", t, runs, 5),
+             "ort_int8_ms": time_ort(ort_int8, feed, t, runs, 5),
+             "ort_f32_ms": time_ort(model, feed, t, runs, 5), **extra} for t in threads]
+
+
 def silero(tmp, threads, runs):
     name = "silero_vad_16k_op15"
     model = package_model("silero_vad", f"data/{name}.onnx")
@@ -70,18 +82,10 @@ def silero(tmp, threads, runs):
         probs, _ = silero_stream(runner, model, audio)
         accuracy[key] = {"decisions_agree": float(np.mean((probs > 0.5) == (reference > 0.5))),
                          "max_probability_change": float(np.max(np.abs(probs - reference)))}
-    feed = chunks[len(chunks) // 2]
-    np.savez(tmp / "silero_in.npz", **feed)
-    rows = []
-    for t in threads:
-        rows.append({"model": "silero-vad (16 kHz, 32 ms chunk)", "threads": t,
-                     "quantc_int8_ms": time_library(int8, tmp / "silero_in.npz", t, runs, 5),
-                     "quantc_f32_ms": time_library(f32, tmp / "silero_in.npz", t, runs, 5),
-                     "ort_int8_ms": time_ort(ort_int8, feed, t, runs, 5),
-                     "ort_f32_ms": time_ort(model, feed, t, runs, 5),
-                     "compile_int8_s": int8_s, "compile_int8_peak_mib": int8_mib,
-                     "accuracy": accuracy})
-    return rows
+    return timed_rows("silero-vad (16 kHz, 32 ms chunk)", (int8, f32, ort_int8, model),
+                      chunks[len(chunks) // 2], tmp, threads, runs,
+                      {"compile_int8_s": int8_s, "compile_int8_peak_mib": int8_mib,
+                       "accuracy": accuracy})
 
 
 def ctc_text(logits):
@@ -108,18 +112,10 @@ def ddddocr(tmp, threads, runs):
                         ("ort_int8", ort_runner(ort_int8))]:
         texts = [ctc_text(runner({"input1": x[None]})[0]) for x in evaluation]
         accuracy[key] = {"texts_agree": float(np.mean([a == b for a, b in zip(texts, reference)]))}
-    feed = {"input1": evaluation[:1]}
-    np.savez(tmp / "ocr_in.npz", **feed)
-    rows = []
-    for t in threads:
-        rows.append({"model": "ddddocr reader (64 x 160)", "threads": t,
-                     "quantc_int8_ms": time_library(int8, tmp / "ocr_in.npz", t, runs, 3),
-                     "quantc_f32_ms": time_library(f32, tmp / "ocr_in.npz", t, runs, 3),
-                     "ort_int8_ms": time_ort(ort_int8, feed, t, runs, 3),
-                     "ort_f32_ms": time_ort(model, feed, t, runs, 3),
-                     "compile_int8_s": int8_s, "compile_int8_peak_mib": int8_mib,
-                     "accuracy": accuracy})
-    return rows
+    return timed_rows("ddddocr reader (64 x 160)", (int8, f32, ort_int8, model),
+                      {"input1": evaluation[:1]}, tmp, threads, runs,
+                      {"compile_int8_s": int8_s, "compile_int8_peak_mib": int8_mib,
+                       "accuracy": accuracy})
 
 
 def main():

@@ -294,6 +294,9 @@ Value lessF(OpBuilder &b, Location loc, Value x, float bound) {
 Value select(OpBuilder &b, Location loc, Value c, Value x, Value y) {
   return arith::SelectOp::create(b, loc, c, x, y);
 }
+Value intConstant(OpBuilder &b, Location loc, Type type, int64_t v) {
+  return arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, v));
+}
 
 /// Integer negation and absolute value, wrapping (-INT_MIN is INT_MIN).
 template <typename OpTy>
@@ -309,7 +312,7 @@ struct IntegerUnaryLowering : OpConversionPattern<OpTy> {
     rewriter.replaceOp(op, buildElementwise(
         rewriter, op.getLoc(), type, adaptor.getOperands(),
         [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-          Value zero = arith::ConstantOp::create(b, loc, b.getIntegerAttr(element, 0));
+          Value zero = intConstant(b, loc, element, 0);
           Value negated = arith::SubIOp::create(b, loc, zero, args[0]);
           if (std::is_same_v<OpTy, qc::NegOp>)
             return negated;
@@ -337,9 +340,7 @@ struct SignLowering : OpConversionPattern<qc::SignOp> {
                              select(b, loc, lessF(b, loc, x, 0), f32(b, loc, -1), x));
             return fromF32(b, loc, y, element);
           }
-          auto constant = [&](int64_t v) {
-            return arith::ConstantOp::create(b, loc, b.getIntegerAttr(element, v)).getResult();
-          };
+          auto constant = [&](int64_t v) { return intConstant(b, loc, element, v); };
           Value x = args[0];
           Value positive = arith::CmpIOp::create(b, loc, CmpIPredicate::sgt, x, constant(0));
           Value negative = arith::CmpIOp::create(b, loc, CmpIPredicate::slt, x, constant(0));
@@ -403,9 +404,7 @@ struct ModLowering : OpConversionPattern<qc::ModOp> {
             }
             return fromF32(b, loc, r, element);
           }
-          auto constant = [&](int64_t v) {
-            return arith::ConstantOp::create(b, loc, b.getIntegerAttr(element, v)).getResult();
-          };
+          auto constant = [&](int64_t v) { return intConstant(b, loc, element, v); };
           Value x = args[0], y = args[1], zero = constant(0);
           Value trivial = arith::OrIOp::create(
               b, loc, arith::CmpIOp::create(b, loc, CmpIPredicate::eq, y, zero),
@@ -444,9 +443,7 @@ struct BitwiseLowering : OpConversionPattern<OpTy> {
 
   static Value compute(OpBuilder &b, Location loc, ValueRange args) {
     Type t = args[0].getType();
-    auto constant = [&](int64_t v) {
-      return arith::ConstantOp::create(b, loc, b.getIntegerAttr(t, v)).getResult();
-    };
+    auto constant = [&](int64_t v) { return intConstant(b, loc, t, v); };
     if constexpr (std::is_same_v<OpTy, qc::BitwiseNotOp>) {
       return arith::XOrIOp::create(b, loc, args[0], constant(-1));
     } else if constexpr (std::is_same_v<OpTy, qc::BitwiseAndOp>) {
