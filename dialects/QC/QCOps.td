@@ -291,6 +291,23 @@ class QC_ArgReduceOp<string mnemonic, string what>
 def QC_ArgMaxOp : QC_ArgReduceOp<"arg_max", "maximum">;
 def QC_ArgMinOp : QC_ArgReduceOp<"arg_min", "minimum">;
 
+def QC_GridSampleOp : QC_Op<"grid_sample"> {
+  let summary = "Samples an image at the positions of a grid";
+  let description = [{
+    ONNX `GridSample` in 2-d: `input` [N, C, H, W] sampled at `grid`
+    [N, Ho, Wo, 2] ((x, y) in [-1, 1]) gives [N, C, Ho, Wo]. `mode` is
+    `linear`, `nearest` or `cubic`; `padding_mode` `zeros`, `border` or
+    `reflection`; see `include/quantc/Runtime/GridSample.h`.
+  }];
+  let arguments = (ins QC_F32Tensor:$input, QC_F32Tensor:$grid, StrAttr:$mode,
+                   StrAttr:$padding_mode, BoolAttr:$align_corners);
+  let results = (outs QC_F32Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $grid attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def QC_TopKOp : QC_Op<"top_k", [InferTypeOpAdaptor]> {
   let summary = "Positions of the `k` largest (or smallest) values along `axis`";
   let description = [{

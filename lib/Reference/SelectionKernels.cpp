@@ -1,6 +1,7 @@
-//===- SelectionKernels.cpp - arg_max, arg_min, top_k -----------*- C++ -*-===//
+//===- SelectionKernels.cpp - arg_max, arg_min, top_k, grid_sample -*- C++ -*-===//
 #include "Kernels.h"
 #include "quantc/Dialect/QC/QCOps.h"
+#include "quantc/Runtime/GridSample.h"
 
 #include <algorithm>
 #include <cmath>
@@ -72,10 +73,21 @@ FailureOr<Tensor> topKKernel(qc::TopKOp op, OperandTensors args) {
     }
   return indices;
 }
+FailureOr<Tensor> gridSampleKernel(qc::GridSampleOp op, OperandTensors args) {
+  Tensor out = makeResult(op);
+  ArrayRef<int64_t> in = args[0]->getShape(), grid = args[1]->getShape();
+  grid_sample::sample2D(args[0]->floats().data(), args[1]->floats().data(),
+                        out.floats().data(), in[0], in[1], in[2], in[3], grid[1], grid[2],
+                        static_cast<grid_sample::Mode>(qc::getGridSampleMode(op)),
+                        static_cast<grid_sample::Padding>(qc::getGridSamplePadding(op)),
+                        op.getAlignCorners());
+  return out;
+}
 } // namespace
 
 void reference::registerSelectionKernels(KernelRegistry &r) {
   r.add<qc::ArgMaxOp>(argKernel<qc::ArgMaxOp>);
   r.add<qc::ArgMinOp>(argKernel<qc::ArgMinOp>);
   r.add<qc::TopKOp>(topKKernel);
+  r.add<qc::GridSampleOp>(gridSampleKernel);
 }

@@ -188,10 +188,11 @@ def assert_matches(actual, expected, float_path):
             np.testing.assert_array_equal(actual[name], exp, err_msg=name)
 
 
-# Cases that call a CPU runtime kernel (TopK's partial sort) and have no
-# CUDA form; unsigned tensors compile for no target yet.
-CPU_ONLY = {"TopK", "TopKOpset1", "TopKSmallestAxis0Ties"}
-GPU_CASES = sorted(set(ALL_CASES) - CPU_ONLY - set(EVALUATOR_ONLY))
+# Cases that call a CPU runtime kernel (TopK's partial sort, GridSample's
+# gathers) and have no CUDA form; unsigned tensors compile for no target yet.
+CPU_ONLY = {c: "quantc_top_k" for c in ALL_CASES if c.startswith("TopK")} | \
+    {c: "quantc_grid_sample" for c in ALL_CASES if c.startswith("GridSample")}
+GPU_CASES = sorted(set(ALL_CASES) - set(CPU_ONLY) - set(EVALUATOR_ONLY))
 PRECISION_CASES = [(c, "float") for c in GPU_CASES] + \
     [(c, "int8") for c in GPU_CASES if float_inputs(ALL_CASES[c][1])]
 
@@ -203,7 +204,7 @@ def test_cpu_only_case_is_refused_for_cuda(case, tmp_path):
     proc = subprocess.run([str(BIN / "quantc"), str(path), *CUDA_FLAGS, "-o",
                            str(tmp_path / "model.so")], capture_output=True, text=True)
     assert proc.returncode != 0
-    assert "calls the CPU kernel 'quantc_top_k', which has no CUDA form" in proc.stderr
+    assert f"calls the CPU kernel '{CPU_ONLY[case]}', which has no CUDA form" in proc.stderr
     assert not (tmp_path / "model.so").exists()
 
 

@@ -398,6 +398,13 @@ CASES = {
     "MaxUnpool": single("MaxUnpool", {"X": rand(1, 2, 2, 2)}, {"kernel_shape": [2, 2], "strides": [2, 2]},
                         node_inputs=["X", "I"],
                         inits=[const("I", np.array([[[[0, 3], [9, 14]], [[17, 18], [28, 31]]]], np.int64))]),
+    **{f"GridSample{mode.title()}{padding.title()}{'Aligned' if align else ''}": single(
+        "GridSample", {"X": rand(2, 3, 5, 6), "G": rand(2, 4, 7, 2, low=-1.3, high=1.3)},
+        {"mode": mode, "padding_mode": padding, "align_corners": align}, opset=16)
+       for mode, padding, align in [("bilinear", "zeros", 0), ("bilinear", "border", 1),
+                                    ("bilinear", "reflection", 0), ("nearest", "zeros", 1),
+                                    ("nearest", "reflection", 0), ("bicubic", "zeros", 0),
+                                    ("bicubic", "reflection", 1)]},
     "ResizeNearest": single("Resize", {"X": rand(1, 2, 4, 5)}, {"mode": "nearest"},
                             node_inputs=["X", "", "sc"], inits=[const("sc", np.array([1, 1, 2, 2], np.float32))]),
     "ResizeLinear": single("Resize", {"X": rand(1, 2, 4, 5)}, {"mode": "linear"},
@@ -642,6 +649,11 @@ def test_op(parity, case):
 # Where ONNX Runtime departs from the ONNX specification (or lacks a form of
 # the op), ONNX's own reference evaluator is the oracle.
 REFERENCE_CASES = {
+    # ONNX Runtime samples cubic taps around the unclamped coordinate, as
+    # PyTorch does; ONNX clamps the coordinate to the border first.
+    "GridSampleCubicBorder": single("GridSample", {"X": rand(2, 3, 5, 6),
+                                                   "G": rand(2, 4, 7, 2, low=-1.3, high=1.3)},
+                                    {"mode": "cubic", "padding_mode": "border"}, opset=20),
     # ONNX Runtime 1.20 mis-transforms complex STFT frames.
     "STFTComplex": single("STFT", {"X": rand(1, 30, 2)}, {"onesided": 0},
                           node_inputs=["X", "s", "", "l"],

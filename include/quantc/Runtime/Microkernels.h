@@ -217,6 +217,16 @@ enum qc_top_k_param {
 };
 void quantc_top_k(const float *input, const int64_t *params, int64_t *indices);
 
+/* qc.grid_sample: input [N, C, H, W] sampled at grid [N, Ho, Wo, 2] into
+   [N, C, Ho, Wo] (quantc/Runtime/GridSample.h). */
+enum qc_grid_sample_param {
+  QC_GRID_SAMPLE_N, QC_GRID_SAMPLE_C, QC_GRID_SAMPLE_H, QC_GRID_SAMPLE_W,
+  QC_GRID_SAMPLE_HO, QC_GRID_SAMPLE_WO, QC_GRID_SAMPLE_MODE, QC_GRID_SAMPLE_PADDING,
+  QC_GRID_SAMPLE_ALIGN_CORNERS, QC_GRID_SAMPLE_NUM_PARAMS
+};
+void quantc_grid_sample(const float *input, const float *grid, const int64_t *params,
+                        float *output);
+
 /* Attention in f32 (qc.attention, qc.cached_attention): q [B, Hq, T, D],
    k and v [B, Hkv, S, D] with Hq a multiple of Hkv (query head h reads KV
    head h / (Hq / Hkv)); out [B, Hq, T, D]. `mask` (u8, 0 or 1) has dims

@@ -1,7 +1,8 @@
-//===- SelectionLowering.cpp - arg_max, arg_min, top_k ----------*- C++ -*-===//
+//===- SelectionLowering.cpp - arg_max, arg_min, top_k, grid_sample -*- C++ -*-===//
 //
 // arg_max / arg_min are one reduction carrying the best value and its
-// position; top_k calls quantc_top_k, a partial sort per slice.
+// position; top_k calls quantc_top_k, a partial sort per slice, and
+// grid_sample quantc_grid_sample (data-dependent gathers).
 //
 //===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
@@ -119,10 +120,34 @@ struct TopKLowering : OpConversionPattern<qc::TopKOp> {
     return success();
   }
 };
+struct GridSampleLowering : OpConversionPattern<qc::GridSampleOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::GridSampleOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    ArrayRef<int64_t> in = op.getInput().getType().getShape();
+    ArrayRef<int64_t> grid = op.getGrid().getType().getShape();
+    SmallVector<int64_t> params(QC_GRID_SAMPLE_NUM_PARAMS);
+    params[QC_GRID_SAMPLE_N] = in[0];
+    params[QC_GRID_SAMPLE_C] = in[1];
+    params[QC_GRID_SAMPLE_H] = in[2];
+    params[QC_GRID_SAMPLE_W] = in[3];
+    params[QC_GRID_SAMPLE_HO] = grid[1];
+    params[QC_GRID_SAMPLE_WO] = grid[2];
+    params[QC_GRID_SAMPLE_MODE] = qc::getGridSampleMode(op);
+    params[QC_GRID_SAMPLE_PADDING] = qc::getGridSamplePadding(op);
+    params[QC_GRID_SAMPLE_ALIGN_CORNERS] = op.getAlignCorners();
+    rewriter.replaceOp(op, buildKernelCall(rewriter, op.getLoc(), "quantc_grid_sample",
+                                           {adaptor.getInput(), adaptor.getGrid()}, params,
+                                           op.getType()));
+    return success();
+  }
+};
 } // namespace
 
 void conversion::populateSelectionPatterns(QCTypeConverter &converter,
                                            RewritePatternSet &patterns) {
-  patterns.add<ArgReduceLowering<qc::ArgMaxOp>, ArgReduceLowering<qc::ArgMinOp>, TopKLowering>(
+  patterns.add<ArgReduceLowering<qc::ArgMaxOp>, ArgReduceLowering<qc::ArgMinOp>, TopKLowering,
+               GridSampleLowering>(
       converter, patterns.getContext());
 }

@@ -154,6 +154,33 @@ LogicalResult qc::verifyNonEmptyAxis(Operation *op, RankedTensorType type, int64
   return success();
 }
 
+int64_t qc::getGridSampleMode(GridSampleOp op) {
+  return llvm::StringSwitch<int64_t>(op.getMode()).Case("nearest", 1).Case("cubic", 2).Default(0);
+}
+
+int64_t qc::getGridSamplePadding(GridSampleOp op) {
+  return llvm::StringSwitch<int64_t>(op.getPaddingMode())
+      .Case("border", 1)
+      .Case("reflection", 2)
+      .Default(0);
+}
+
+LogicalResult GridSampleOp::verify() {
+  RankedTensorType in = getInput().getType(), grid = getGrid().getType(), out = getType();
+  if (in.getRank() != 4 || grid.getRank() != 4 || grid.getDimSize(3) != 2 ||
+      grid.getDimSize(0) != in.getDimSize(0))
+    return emitOpError("expects an [N, C, H, W] input and an [N, Ho, Wo, 2] grid");
+  if (out.getShape() != ArrayRef<int64_t>{in.getDimSize(0), in.getDimSize(1),
+                                          grid.getDimSize(1), grid.getDimSize(2)})
+    return emitOpError("result must be [N, C, Ho, Wo]");
+  if (getMode() != "linear" && getMode() != "nearest" && getMode() != "cubic")
+    return emitOpError("unknown mode '") << getMode() << "'";
+  if (getPaddingMode() != "zeros" && getPaddingMode() != "border" &&
+      getPaddingMode() != "reflection")
+    return emitOpError("unknown padding_mode '") << getPaddingMode() << "'";
+  return success();
+}
+
 LogicalResult TopKOp::verify() {
   int64_t axis = static_cast<int64_t>(getAxis());
   int64_t rank = getInput().getType().getRank();

@@ -513,6 +513,30 @@ LogicalResult importMaxUnpool(NodeImporter &n) {
   n.setOutput(0, reshapeTo(n, scattered, shape));
   return success();
 }
+/// GridSample (2-d): opset 16's bilinear / bicubic are opset 20's linear /
+/// cubic.
+LogicalResult importGridSample(NodeImporter &n) {
+  RankedTensorType in = n.inputType(0), grid = n.inputType(1);
+  if (in.getRank() != 4 || !in.getElementType().isF32() || !grid.getElementType().isF32())
+    return n.error() << "GridSample of " << in << " is not supported (2-d f32 only)";
+  std::string mode = n.getString("mode", n.opset() >= 20 ? "linear" : "bilinear");
+  mode = mode == "bilinear" ? "linear" : mode == "bicubic" ? "cubic" : mode;
+  if (mode != "linear" && mode != "nearest" && mode != "cubic")
+    return n.error() << "unsupported mode '" << mode << "'";
+  std::string padding = n.getString("padding_mode", "zeros");
+  if (padding != "zeros" && padding != "border" && padding != "reflection")
+    return n.error() << "unsupported padding_mode '" << padding << "'";
+  if (grid.getRank() != 4 || grid.getDimSize(3) != 2 || grid.getDimSize(0) != in.getDimSize(0))
+    return n.error() << "the grid " << grid << " does not fit " << in;
+  auto type = RankedTensorType::get(
+      {in.getDimSize(0), in.getDimSize(1), grid.getDimSize(1), grid.getDimSize(2)},
+      in.getElementType());
+  n.setOutput(0, n.create<qc::GridSampleOp>(type, n.input(0), n.input(1),
+                                            n.builder().getStringAttr(mode),
+                                            n.builder().getStringAttr(padding),
+                                            n.builder().getBoolAttr(n.getInt("align_corners", 0))));
+  return success();
+}
 } // namespace
 
 void onnx_import::addIndexImporters(llvm::StringMap<OpImporter> &t) {
@@ -532,4 +556,5 @@ void onnx_import::addIndexImporters(llvm::StringMap<OpImporter> &t) {
   t["AffineGrid"] = {importAffineGrid, 2};
   t["Col2Im"] = {importCol2Im, 3};
   t["MaxUnpool"] = {importMaxUnpool, 2};
+  t["GridSample"] = {importGridSample, 2};
 }

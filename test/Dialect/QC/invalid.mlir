@@ -593,3 +593,19 @@ func.func @arg_min_empty_axis(%x: tensor<2x0xf32>) {
   %0 = qc.arg_min %x {axis = 1 : i64} : (tensor<2x0xf32>) -> tensor<2x1xi64>
   return
 }
+
+// -----
+
+func.func @grid_sample_mode(%x: tensor<1x2x4x5xf32>, %g: tensor<1x3x6x2xf32>) {
+  // expected-error @+1 {{unknown mode 'area'}}
+  %0 = qc.grid_sample %x, %g {align_corners = false, mode = "area", padding_mode = "zeros"} : (tensor<1x2x4x5xf32>, tensor<1x3x6x2xf32>) -> tensor<1x2x3x6xf32>
+  return
+}
+
+// -----
+
+func.func @grid_sample_shape(%x: tensor<1x2x4x5xf32>, %g: tensor<1x3x6x2xf32>) {
+  // expected-error @+1 {{result must be [N, C, Ho, Wo]}}
+  %0 = qc.grid_sample %x, %g {align_corners = false, mode = "linear", padding_mode = "zeros"} : (tensor<1x2x4x5xf32>, tensor<1x3x6x2xf32>) -> tensor<1x2x6x3xf32>
+  return
+}

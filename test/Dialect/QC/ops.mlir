@@ -262,3 +262,10 @@ func.func @selection(%x: tensor<2x5xf32>) -> (tensor<2xi64>, tensor<1x5xi64>, te
   %3 = qc.reduce_prod %x {axes = array<i64: 0>} : (tensor<2x5xf32>) -> tensor<1x5xf32>
   return %0, %1, %2, %3 : tensor<2xi64>, tensor<1x5xi64>, tensor<2x3xi64>, tensor<1x5xf32>
 }
+
+// CHECK-LABEL: func @grid_sample
+func.func @grid_sample(%x: tensor<1x2x4x5xf32>, %g: tensor<1x3x6x2xf32>) -> tensor<1x2x3x6xf32> {
+  // CHECK: qc.grid_sample %{{.*}}, %{{.*}} {align_corners = false, mode = "cubic", padding_mode = "border"}
+  %0 = qc.grid_sample %x, %g {align_corners = false, mode = "cubic", padding_mode = "border"} : (tensor<1x2x4x5xf32>, tensor<1x3x6x2xf32>) -> tensor<1x2x3x6xf32>
+  return %0 : tensor<1x2x3x6xf32>
+}

@@ -79,6 +79,12 @@ llvm::FailureOr<EinsumSubscripts> parseEinsum(llvm::StringRef equation,
 #include "quantc/Dialect/QC/QCOps.h.inc"
 
 namespace quantc::qc {
+
+/// grid_sample's mode and padding as quantc/Runtime/GridSample.h numbers
+/// them (both are verified).
+int64_t getGridSampleMode(GridSampleOp op);
+int64_t getGridSamplePadding(GridSampleOp op);
+
 /// One output position of a resize along one axis: the result is
 /// `in[i0] + (in[i1] - in[i0]) * weight` (nearest: i0 == i1, weight 0).
 struct ResizeTap {
