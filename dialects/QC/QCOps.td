@@ -308,6 +308,51 @@ def QC_GridSampleOp : QC_Op<"grid_sample"> {
   let hasVerifier = 1;
 }
 
+def QC_RoiAlignOp : QC_Op<"roi_align"> {
+  let summary = "Region of interest alignment (bilinear bins)";
+  let description = [{
+    ONNX `RoiAlign`: `input` [N, C, H, W], `rois` [R, 4] (x1, y1, x2, y2),
+    `batch_indices` [R] give [R, C, oh, ow] (the result type): each bin the
+    average (`max`: the largest weighted corner) of its bilinear samples;
+    see `include/quantc/Runtime/Regions.h`.
+  }];
+  let arguments = (ins QC_F32Tensor:$input, QC_F32Tensor:$rois,
+                   RankedTensorOf<[I64]>:$batch_indices, StrAttr:$mode,
+                   I64Attr:$sampling_ratio, F32Attr:$spatial_scale, BoolAttr:$half_pixel);
+  let results = (outs QC_F32Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $rois `,` $batch_indices attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def QC_MaxRoiPoolOp : QC_Op<"max_roi_pool"> {
+  let summary = "Max pooling over regions of interest";
+  let description = [{
+    ONNX `MaxRoiPool`: `input` [N, C, H, W] and `rois` [R, 5] (batch, x1,
+    y1, x2, y2) give [R, C, ph, pw] (the result type), each bin the maximum
+    over its pixels of the rounded region (0 when empty).
+  }];
+  let arguments = (ins QC_F32Tensor:$input, QC_F32Tensor:$rois, F32Attr:$spatial_scale);
+  let results = (outs QC_F32Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $rois attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def QC_DetOp : QC_Op<"det"> {
+  let summary = "Determinants of square matrices";
+  let description = [{
+    ONNX `Det`: [..., M, M] gives [...], by LU decomposition with partial
+    pivoting in double.
+  }];
+  let arguments = (ins QC_F32Tensor:$input);
+  let results = (outs QC_F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def QC_TopKOp : QC_Op<"top_k", [InferTypeOpAdaptor]> {
   let summary = "Positions of the `k` largest (or smallest) values along `axis`";
   let description = [{

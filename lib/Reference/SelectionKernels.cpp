@@ -1,7 +1,8 @@
-//===- SelectionKernels.cpp - arg_max, arg_min, top_k, grid_sample -*- C++ -*-===//
+//===- SelectionKernels.cpp - arg, top_k, sampling and region ops -*- C++ -*-===//
 #include "Kernels.h"
 #include "quantc/Dialect/QC/QCOps.h"
 #include "quantc/Runtime/GridSample.h"
+#include "quantc/Runtime/Regions.h"
 
 #include <algorithm>
 #include <cmath>
@@ -83,6 +84,35 @@ FailureOr<Tensor> gridSampleKernel(qc::GridSampleOp op, OperandTensors args) {
                         op.getAlignCorners());
   return out;
 }
+regions::Image imageOf(const Tensor &t) {
+  ArrayRef<int64_t> shape = t.getShape();
+  return {t.floats().data(), shape[0], shape[1], shape[2], shape[3]};
+}
+
+FailureOr<Tensor> roiAlignKernel(qc::RoiAlignOp op, OperandTensors args) {
+  Tensor out = makeResult(op);
+  ArrayRef<int64_t> shape = out.getShape();
+  regions::roiAlign(imageOf(*args[0]), args[1]->floats().data(), args[2]->ints().data(),
+                    shape[0], shape[2], shape[3], op.getSamplingRatio(),
+                    op.getSpatialScale().convertToFloat(), op.getMode() == "max",
+                    op.getHalfPixel(), out.floats().data());
+  return out;
+}
+
+FailureOr<Tensor> maxRoiPoolKernel(qc::MaxRoiPoolOp op, OperandTensors args) {
+  Tensor out = makeResult(op);
+  ArrayRef<int64_t> shape = out.getShape();
+  regions::maxRoiPool(imageOf(*args[0]), args[1]->floats().data(), shape[0], shape[2],
+                      shape[3], op.getSpatialScale().convertToFloat(), out.floats().data());
+  return out;
+}
+
+FailureOr<Tensor> detKernel(qc::DetOp op, OperandTensors args) {
+  Tensor out = makeResult(op);
+  int64_t m = args[0]->getShape().back();
+  regions::determinants(args[0]->floats().data(), out.getNumElements(), m, out.floats().data());
+  return out;
+}
 } // namespace
 
 void reference::registerSelectionKernels(KernelRegistry &r) {
@@ -90,4 +120,7 @@ void reference::registerSelectionKernels(KernelRegistry &r) {
   r.add<qc::ArgMinOp>(argKernel<qc::ArgMinOp>);
   r.add<qc::TopKOp>(topKKernel);
   r.add<qc::GridSampleOp>(gridSampleKernel);
+  r.add<qc::RoiAlignOp>(roiAlignKernel);
+  r.add<qc::MaxRoiPoolOp>(maxRoiPoolKernel);
+  r.add<qc::DetOp>(detKernel);
 }

@@ -48,7 +48,9 @@ OPS = [
     ("LpPool", 1), ("LRN", 1), ("DepthToSpace", 1), ("SpaceToDepth", 1), ("OneHot", 3),
     ("GatherND", 2), ("ScatterElements", 3), ("Scatter", 3), ("ReverseSequence", 2),
     ("Upsample", 2), ("CenterCropPad", 2), ("Compress", 2), ("NonZero", 1), ("LSTM", 3),
-    ("GRU", 3), ("RNN", 3), ("If", 1), ("Loop", 3), ("Scan", 2),
+    ("GRU", 3), ("RNN", 3), ("If", 1), ("Loop", 3), ("Scan", 2), ("GridSample", 2),
+    ("RoiAlign", 3), ("MaxRoiPool", 2), ("Det", 1), ("Col2Im", 3), ("MaxUnpool", 2),
+    ("AffineGrid", 2), ("DFT", 1), ("STFT", 2), ("HannWindow", 1), ("MelWeightMatrix", 5),
 ]
 DTYPES = [np.float32, np.int64, np.bool_, np.int8, np.uint8, np.int32]
 SHAPES = [(), (1,), (0,), (2, 3), (1, 1, 2, 2)]

@@ -188,10 +188,14 @@ def assert_matches(actual, expected, float_path):
             np.testing.assert_array_equal(actual[name], exp, err_msg=name)
 
 
-# Cases that call a CPU runtime kernel (TopK's partial sort, GridSample's
-# gathers) and have no CUDA form; unsigned tensors compile for no target yet.
-CPU_ONLY = {c: "quantc_top_k" for c in ALL_CASES if c.startswith("TopK")} | \
-    {c: "quantc_grid_sample" for c in ALL_CASES if c.startswith("GridSample")}
+# Cases that call a CPU runtime kernel (TopK's partial sort, the sampling
+# and region ops' gathers, Det's pivoting) and have no CUDA form; unsigned
+# tensors compile for no target yet.
+CPU_KERNELS = {"TopK": "quantc_top_k", "GridSample": "quantc_grid_sample",
+               "RoiAlign": "quantc_roi_align", "MaxRoiPool": "quantc_max_roi_pool",
+               "Det": "quantc_det"}
+CPU_ONLY = {case: kernel for case in ALL_CASES for prefix, kernel in CPU_KERNELS.items()
+            if case.startswith(prefix)}
 GPU_CASES = sorted(set(ALL_CASES) - set(CPU_ONLY) - set(EVALUATOR_ONLY))
 PRECISION_CASES = [(c, "float") for c in GPU_CASES] + \
     [(c, "int8") for c in GPU_CASES if float_inputs(ALL_CASES[c][1])]

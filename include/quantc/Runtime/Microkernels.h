@@ -227,6 +227,20 @@ enum qc_grid_sample_param {
 void quantc_grid_sample(const float *input, const float *grid, const int64_t *params,
                         float *output);
 
+/* qc.roi_align, qc.max_roi_pool and qc.det (quantc/Runtime/Regions.h);
+   the spatial scale travels as its f32 bits. */
+enum qc_region_param {
+  QC_REGION_N, QC_REGION_C, QC_REGION_H, QC_REGION_W, QC_REGION_COUNT,
+  QC_REGION_OUT_H, QC_REGION_OUT_W, QC_REGION_SCALE_BITS, QC_REGION_SAMPLING,
+  QC_REGION_MAX_MODE, QC_REGION_HALF_PIXEL, QC_REGION_NUM_PARAMS
+};
+void quantc_roi_align(const float *input, const float *rois, const int64_t *batch_indices,
+                      const int64_t *params, float *output);
+void quantc_max_roi_pool(const float *input, const float *rois, const int64_t *params,
+                         float *output);
+enum qc_det_param { QC_DET_BATCH, QC_DET_SIZE, QC_DET_NUM_PARAMS };
+void quantc_det(const float *input, const int64_t *params, float *output);
+
 /* Attention in f32 (qc.attention, qc.cached_attention): q [B, Hq, T, D],
    k and v [B, Hkv, S, D] with Hq a multiple of Hkv (query head h reads KV
    head h / (Hq / Hkv)); out [B, Hq, T, D]. `mask` (u8, 0 or 1) has dims

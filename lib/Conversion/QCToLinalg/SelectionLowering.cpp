@@ -2,7 +2,8 @@
 //
 // arg_max / arg_min are one reduction carrying the best value and its
 // position; top_k calls quantc_top_k, a partial sort per slice, and
-// grid_sample quantc_grid_sample (data-dependent gathers).
+// grid_sample, roi_align, max_roi_pool and det call their runtime kernels
+// (data-dependent gathers, pivoting).
 //
 //===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
@@ -10,6 +11,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "quantc/Runtime/Microkernels.h"
+
+#include "llvm/ADT/bit.h"
 
 #include <limits>
 
@@ -143,11 +146,68 @@ struct GridSampleLowering : OpConversionPattern<qc::GridSampleOp> {
     return success();
   }
 };
+/// [N, C, H, W] of a region op's input, its region count and bins.
+SmallVector<int64_t> regionParams(RankedTensorType in, RankedTensorType out, float scale) {
+  SmallVector<int64_t> params(QC_REGION_NUM_PARAMS);
+  for (int d = 0; d < 4; ++d)
+    params[QC_REGION_N + d] = in.getDimSize(d);
+  params[QC_REGION_COUNT] = out.getDimSize(0);
+  params[QC_REGION_OUT_H] = out.getDimSize(2);
+  params[QC_REGION_OUT_W] = out.getDimSize(3);
+  params[QC_REGION_SCALE_BITS] = llvm::bit_cast<uint32_t>(scale);
+  return params;
+}
+
+struct RoiAlignLowering : OpConversionPattern<qc::RoiAlignOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::RoiAlignOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    SmallVector<int64_t> params = regionParams(op.getInput().getType(), op.getType(),
+                                               op.getSpatialScale().convertToFloat());
+    params[QC_REGION_SAMPLING] = op.getSamplingRatio();
+    params[QC_REGION_MAX_MODE] = op.getMode() == "max";
+    params[QC_REGION_HALF_PIXEL] = op.getHalfPixel();
+    rewriter.replaceOp(op, buildKernelCall(
+                               rewriter, op.getLoc(), "quantc_roi_align",
+                               {adaptor.getInput(), adaptor.getRois(), adaptor.getBatchIndices()},
+                               params, op.getType()));
+    return success();
+  }
+};
+
+struct MaxRoiPoolLowering : OpConversionPattern<qc::MaxRoiPoolOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::MaxRoiPoolOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    SmallVector<int64_t> params = regionParams(op.getInput().getType(), op.getType(),
+                                               op.getSpatialScale().convertToFloat());
+    rewriter.replaceOp(op, buildKernelCall(rewriter, op.getLoc(), "quantc_max_roi_pool",
+                                           {adaptor.getInput(), adaptor.getRois()}, params,
+                                           op.getType()));
+    return success();
+  }
+};
+
+struct DetLowering : OpConversionPattern<qc::DetOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::DetOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    SmallVector<int64_t> params(QC_DET_NUM_PARAMS);
+    params[QC_DET_BATCH] = op.getType().getNumElements();
+    params[QC_DET_SIZE] = op.getInput().getType().getShape().back();
+    rewriter.replaceOp(op, buildKernelCall(rewriter, op.getLoc(), "quantc_det",
+                                           {adaptor.getInput()}, params, op.getType()));
+    return success();
+  }
+};
 } // namespace
 
 void conversion::populateSelectionPatterns(QCTypeConverter &converter,
                                            RewritePatternSet &patterns) {
   patterns.add<ArgReduceLowering<qc::ArgMaxOp>, ArgReduceLowering<qc::ArgMinOp>, TopKLowering,
-               GridSampleLowering>(
+               GridSampleLowering, RoiAlignLowering, MaxRoiPoolLowering, DetLowering>(
       converter, patterns.getContext());
 }

@@ -181,6 +181,38 @@ LogicalResult GridSampleOp::verify() {
   return success();
 }
 
+LogicalResult RoiAlignOp::verify() {
+  RankedTensorType in = getInput().getType(), rois = getRois().getType(), out = getType();
+  int64_t regions = rois.getRank() == 2 ? rois.getDimSize(0) : -1;
+  if (in.getRank() != 4 || rois.getRank() != 2 || rois.getDimSize(1) != 4 ||
+      getBatchIndices().getType().getShape() != ArrayRef<int64_t>{regions})
+    return emitOpError("expects an [N, C, H, W] input, [R, 4] rois and [R] batch indices");
+  if (out.getRank() != 4 || out.getDimSize(0) != regions || out.getDimSize(1) != in.getDimSize(1))
+    return emitOpError("result must be [R, C, oh, ow]");
+  if (getMode() != "avg" && getMode() != "max")
+    return emitOpError("unknown mode '") << getMode() << "'";
+  return success();
+}
+
+LogicalResult MaxRoiPoolOp::verify() {
+  RankedTensorType in = getInput().getType(), rois = getRois().getType(), out = getType();
+  if (in.getRank() != 4 || rois.getRank() != 2 || rois.getDimSize(1) != 5)
+    return emitOpError("expects an [N, C, H, W] input and [R, 5] rois");
+  if (out.getRank() != 4 || out.getDimSize(0) != rois.getDimSize(0) ||
+      out.getDimSize(1) != in.getDimSize(1))
+    return emitOpError("result must be [R, C, ph, pw]");
+  return success();
+}
+
+LogicalResult DetOp::verify() {
+  ArrayRef<int64_t> in = getInput().getType().getShape();
+  if (in.size() < 2 || in.back() != in[in.size() - 2])
+    return emitOpError("expects square matrices [..., M, M]");
+  if (getType().getShape() != in.drop_back(2))
+    return emitOpError("result must be the batch shape [...]");
+  return success();
+}
+
 LogicalResult TopKOp::verify() {
   int64_t axis = static_cast<int64_t>(getAxis());
   int64_t rank = getInput().getType().getRank();

@@ -537,6 +537,51 @@ LogicalResult importGridSample(NodeImporter &n) {
                                             n.builder().getBoolAttr(n.getInt("align_corners", 0))));
   return success();
 }
+LogicalResult importRoiAlign(NodeImporter &n) {
+  RankedTensorType in = n.inputType(0), rois = n.inputType(1);
+  if (in.getRank() != 4 || !in.getElementType().isF32() || rois.getRank() != 2)
+    return n.error() << "expected an f32 [N, C, H, W] input and [R, 4] rois";
+  std::string mode = n.getString("mode", "avg");
+  std::string transform = n.getString("coordinate_transformation_mode",
+                                      n.opset() >= 16 ? "half_pixel" : "output_half_pixel");
+  if (transform != "half_pixel" && transform != "output_half_pixel")
+    return n.error() << "unsupported coordinate_transformation_mode '" << transform << "'";
+  Value indices = n.input(2);
+  RankedTensorType indexType = n.inputType(2);
+  if (!indexType.getElementType().isInteger(64))
+    indices = n.create<qc::CastOp>(indexType.clone(n.builder().getI64Type()), indices);
+  auto type = RankedTensorType::get({rois.getDimSize(0), in.getDimSize(1),
+                                     n.getInt("output_height", 1), n.getInt("output_width", 1)},
+                                    in.getElementType());
+  n.setOutput(0, n.create<qc::RoiAlignOp>(type, n.input(0), n.input(1), indices,
+                                          n.builder().getStringAttr(mode),
+                                          i64Attr(n, n.getInt("sampling_ratio", 0)),
+                                          f32Attr(n, n.getFloat("spatial_scale", 1.0f)),
+                                          n.builder().getBoolAttr(transform == "half_pixel")));
+  return success();
+}
+
+LogicalResult importMaxRoiPool(NodeImporter &n) {
+  RankedTensorType in = n.inputType(0), rois = n.inputType(1);
+  SmallVector<int64_t> pooled = n.getInts("pooled_shape");
+  if (in.getRank() != 4 || !in.getElementType().isF32() || rois.getRank() != 2 ||
+      pooled.size() != 2)
+    return n.error() << "expected an f32 [N, C, H, W] input, [R, 5] rois and pooled_shape";
+  auto type = RankedTensorType::get({rois.getDimSize(0), in.getDimSize(1), pooled[0], pooled[1]},
+                                    in.getElementType());
+  n.setOutput(0, n.create<qc::MaxRoiPoolOp>(type, n.input(0), n.input(1),
+                                            f32Attr(n, n.getFloat("spatial_scale", 1.0f))));
+  return success();
+}
+
+LogicalResult importDet(NodeImporter &n) {
+  RankedTensorType in = n.inputType(0);
+  if (in.getRank() < 2 || !in.getElementType().isF32())
+    return n.error() << "expected f32 square matrices, got " << in;
+  auto type = RankedTensorType::get(in.getShape().drop_back(2), in.getElementType());
+  n.setOutput(0, n.create<qc::DetOp>(type, n.input(0)));
+  return success();
+}
 } // namespace
 
 void onnx_import::addIndexImporters(llvm::StringMap<OpImporter> &t) {
@@ -557,4 +602,7 @@ void onnx_import::addIndexImporters(llvm::StringMap<OpImporter> &t) {
   t["Col2Im"] = {importCol2Im, 3};
   t["MaxUnpool"] = {importMaxUnpool, 2};
   t["GridSample"] = {importGridSample, 2};
+  t["RoiAlign"] = {importRoiAlign, 3};
+  t["MaxRoiPool"] = {importMaxRoiPool, 2};
+  t["Det"] = {importDet, 1};
 }

@@ -59,3 +59,20 @@ func.func @grid_sample(%x: tensor<1x2x4x5xf32>, %g: tensor<1x3x6x2xf32>) -> tens
   %0 = qc.grid_sample %x, %g {align_corners = true, mode = "cubic", padding_mode = "reflection"} : (tensor<1x2x4x5xf32>, tensor<1x3x6x2xf32>) -> tensor<1x2x3x6xf32>
   return %0 : tensor<1x2x3x6xf32>
 }
+
+// -----
+
+// Rule: the region ops and det call their kernels; the spatial scale
+// travels as its f32 bits (0.5 = 0x3F000000).
+// CHECK-LABEL: func.func @regions
+// CHECK: arith.constant dense<[1, 2, 8, 8, 3, 2, 2, 1056964608, 2, 1, 0]> : tensor<11xi64>
+// CHECK: qc.microkernel "quantc_roi_align"
+// CHECK: qc.microkernel "quantc_max_roi_pool"
+// CHECK: arith.constant dense<[3, 4]> : tensor<2xi64>
+// CHECK: qc.microkernel "quantc_det"
+func.func @regions(%x: tensor<1x2x8x8xf32>, %r: tensor<3x4xf32>, %b: tensor<3xi64>, %p: tensor<3x5xf32>, %m: tensor<3x4x4xf32>) -> (tensor<3x2x2x2xf32>, tensor<3x2x1x3xf32>, tensor<3xf32>) {
+  %0 = qc.roi_align %x, %r, %b {half_pixel = false, mode = "max", sampling_ratio = 2 : i64, spatial_scale = 0.5 : f32} : (tensor<1x2x8x8xf32>, tensor<3x4xf32>, tensor<3xi64>) -> tensor<3x2x2x2xf32>
+  %1 = qc.max_roi_pool %x, %p {spatial_scale = 0.5 : f32} : (tensor<1x2x8x8xf32>, tensor<3x5xf32>) -> tensor<3x2x1x3xf32>
+  %2 = qc.det %m : (tensor<3x4x4xf32>) -> tensor<3xf32>
+  return %0, %1, %2 : tensor<3x2x2x2xf32>, tensor<3x2x1x3xf32>, tensor<3xf32>
+}

@@ -609,3 +609,27 @@ func.func @grid_sample_shape(%x: tensor<1x2x4x5xf32>, %g: tensor<1x3x6x2xf32>) {
   %0 = qc.grid_sample %x, %g {align_corners = false, mode = "linear", padding_mode = "zeros"} : (tensor<1x2x4x5xf32>, tensor<1x3x6x2xf32>) -> tensor<1x2x6x3xf32>
   return
 }
+
+// -----
+
+func.func @det_not_square(%m: tensor<2x3x4xf32>) {
+  // expected-error @+1 {{expects square matrices [..., M, M]}}
+  %0 = qc.det %m : (tensor<2x3x4xf32>) -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @roi_align_indices(%x: tensor<1x2x8x8xf32>, %r: tensor<3x4xf32>, %b: tensor<2xi64>) {
+  // expected-error @+1 {{expects an [N, C, H, W] input, [R, 4] rois and [R] batch indices}}
+  %0 = qc.roi_align %x, %r, %b {half_pixel = true, mode = "avg", sampling_ratio = 0 : i64, spatial_scale = 1.0 : f32} : (tensor<1x2x8x8xf32>, tensor<3x4xf32>, tensor<2xi64>) -> tensor<3x2x2x2xf32>
+  return
+}
+
+// -----
+
+func.func @max_roi_pool_rois(%x: tensor<1x2x8x8xf32>, %r: tensor<3x4xf32>) {
+  // expected-error @+1 {{expects an [N, C, H, W] input and [R, 5] rois}}
+  %0 = qc.max_roi_pool %x, %r {spatial_scale = 1.0 : f32} : (tensor<1x2x8x8xf32>, tensor<3x4xf32>) -> tensor<3x2x1x1xf32>
+  return
+}

@@ -269,3 +269,14 @@ func.func @grid_sample(%x: tensor<1x2x4x5xf32>, %g: tensor<1x3x6x2xf32>) -> tens
   %0 = qc.grid_sample %x, %g {align_corners = false, mode = "cubic", padding_mode = "border"} : (tensor<1x2x4x5xf32>, tensor<1x3x6x2xf32>) -> tensor<1x2x3x6xf32>
   return %0 : tensor<1x2x3x6xf32>
 }
+
+// CHECK-LABEL: func @regions
+func.func @regions(%x: tensor<1x2x8x8xf32>, %r: tensor<3x4xf32>, %b: tensor<3xi64>, %p: tensor<3x5xf32>, %m: tensor<4x4xf32>) -> (tensor<3x2x2x2xf32>, tensor<3x2x1x3xf32>, tensor<f32>) {
+  // CHECK: qc.roi_align %{{.*}}, %{{.*}}, %{{.*}} {half_pixel = false, mode = "avg", sampling_ratio = 0 : i64, spatial_scale = 1.000000e+00 : f32}
+  %0 = qc.roi_align %x, %r, %b {half_pixel = false, mode = "avg", sampling_ratio = 0 : i64, spatial_scale = 1.0 : f32} : (tensor<1x2x8x8xf32>, tensor<3x4xf32>, tensor<3xi64>) -> tensor<3x2x2x2xf32>
+  // CHECK: qc.max_roi_pool %{{.*}}, %{{.*}} {spatial_scale = 5.000000e-01 : f32}
+  %1 = qc.max_roi_pool %x, %p {spatial_scale = 0.5 : f32} : (tensor<1x2x8x8xf32>, tensor<3x5xf32>) -> tensor<3x2x1x3xf32>
+  // CHECK: qc.det %{{.*}} : (tensor<4x4xf32>) -> tensor<f32>
+  %2 = qc.det %m : (tensor<4x4xf32>) -> tensor<f32>
+  return %0, %1, %2 : tensor<3x2x2x2xf32>, tensor<3x2x1x3xf32>, tensor<f32>
+}

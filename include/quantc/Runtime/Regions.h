@@ -1,0 +1,168 @@
+//===- Regions.h - region pooling and determinants, both engines -*- C++ -*-===//
+//
+// ONNX RoiAlign, MaxRoiPool and Det as ONNX's reference (and ONNX Runtime)
+// compute them. Header-only: the runtime's kernels and the reference
+// evaluator both call these; ONNX Runtime and ONNX's reference evaluator are
+// the tests' oracles.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANTC_RUNTIME_REGIONS_H
+#define QUANTC_RUNTIME_REGIONS_H
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace quantc::regions {
+
+struct Image {
+  const float *data;
+  int64_t n, c, h, w;
+};
+
+/// RoiAlign: per region [x1, y1, x2, y2] of image batchIndices[r], bins of
+/// bilinear samples averaged (or their weighted corners' maximum, as ONNX
+/// defines `max`); out [R, C, oh, ow]. Regions of a missing image are 0.
+inline void roiAlign(Image x, const float *rois, const int64_t *batchIndices, int64_t regions,
+                     int64_t oh, int64_t ow, int64_t samplingRatio, float spatialScale,
+                     bool maxMode, bool halfPixel, float *out) {
+  struct Tap {
+    int64_t pos[4];
+    double weight[4];
+  };
+  for (int64_t r = 0; r < regions; ++r) {
+    const float *roi = rois + 4 * r;
+    double offset = halfPixel ? 0.5 : 0.0;
+    double startW = roi[0] * spatialScale - offset, startH = roi[1] * spatialScale - offset;
+    double roiW = roi[2] * spatialScale - offset - startW;
+    double roiH = roi[3] * spatialScale - offset - startH;
+    if (!halfPixel) {
+      roiW = std::max(roiW, 1.0);
+      roiH = std::max(roiH, 1.0);
+    }
+    double binH = roiH / oh, binW = roiW / ow;
+    int64_t gridH = samplingRatio > 0 ? samplingRatio : int64_t(std::ceil(roiH / oh));
+    int64_t gridW = samplingRatio > 0 ? samplingRatio : int64_t(std::ceil(roiW / ow));
+    int64_t count = std::max<int64_t>(gridH * gridW, 1);
+    std::vector<Tap> taps;
+    for (int64_t ph = 0; ph < oh; ++ph)
+      for (int64_t pw = 0; pw < ow; ++pw)
+        for (int64_t iy = 0; iy < gridH; ++iy)
+          for (int64_t ix = 0; ix < gridW; ++ix) {
+            double y = startH + ph * binH + (iy + 0.5) * binH / gridH;
+            double xx = startW + pw * binW + (ix + 0.5) * binW / gridW;
+            Tap t{{0, 0, 0, 0}, {0, 0, 0, 0}};
+            if (!(y < -1.0 || y > x.h || xx < -1.0 || xx > x.w)) {
+              y = std::max(y, 0.0);
+              xx = std::max(xx, 0.0);
+              auto yLow = int64_t(y), xLow = int64_t(xx);
+              int64_t yHigh = yLow + 1, xHigh = xLow + 1;
+              if (yLow >= x.h - 1)
+                yHigh = yLow = x.h - 1, y = double(yLow);
+              if (xLow >= x.w - 1)
+                xHigh = xLow = x.w - 1, xx = double(xLow);
+              double ly = y - yLow, lx = xx - xLow, hy = 1 - ly, hx = 1 - lx;
+              t = {{yLow * x.w + xLow, yLow * x.w + xHigh, yHigh * x.w + xLow,
+                    yHigh * x.w + xHigh},
+                   {hy * hx, hy * lx, ly * hx, ly * lx}};
+            }
+            taps.push_back(t);
+          }
+    // A region of an image that is not there (a bad index) reads zeros.
+    bool valid = batchIndices[r] >= 0 && batchIndices[r] < x.n;
+    for (int64_t ch = 0; ch < x.c; ++ch) {
+      if (!valid) {
+        std::fill_n(out + (r * x.c + ch) * oh * ow, oh * ow, 0.0f);
+        continue;
+      }
+      const float *plane = x.data + (batchIndices[r] * x.c + ch) * x.h * x.w;
+      const Tap *tap = taps.data();
+      for (int64_t bin = 0; bin < oh * ow; ++bin) {
+        double value = 0;
+        for (int64_t s = 0; s < gridH * gridW; ++s, ++tap) {
+          double v[4];
+          for (int k = 0; k < 4; ++k)
+            v[k] = tap->weight[k] * plane[tap->pos[k]];
+          double sample = maxMode ? std::max({v[0], v[1], v[2], v[3]}) : v[0] + v[1] + v[2] + v[3];
+          value = !maxMode ? value + sample : (s == 0 ? sample : std::max(value, sample));
+        }
+        out[(r * x.c + ch) * oh * ow + bin] = float(maxMode ? value : value / count);
+      }
+    }
+  }
+}
+
+/// MaxRoiPool: per region [batch, x1, y1, x2, y2], rounded to pixels, the
+/// maximum of each of ph x pw bins (0 for an empty bin); out [R, C, ph, pw].
+inline void maxRoiPool(Image x, const float *rois, int64_t regions, int64_t ph, int64_t pw,
+                       float spatialScale, float *out) {
+  for (int64_t r = 0; r < regions; ++r) {
+    const float *roi = rois + 5 * r;
+    auto batch = int64_t(roi[0]);
+    auto startW = int64_t(std::round(roi[1] * spatialScale));
+    auto startH = int64_t(std::round(roi[2] * spatialScale));
+    auto endW = int64_t(std::round(roi[3] * spatialScale));
+    auto endH = int64_t(std::round(roi[4] * spatialScale));
+    double binH = double(std::max<int64_t>(endH - startH + 1, 1)) / ph;
+    double binW = double(std::max<int64_t>(endW - startW + 1, 1)) / pw;
+    for (int64_t ch = 0; ch < x.c; ++ch) {
+      if (batch < 0 || batch >= x.n) {
+        std::fill_n(out + (r * x.c + ch) * ph * pw, ph * pw, 0.0f);
+        continue;
+      }
+      const float *plane = x.data + (batch * x.c + ch) * x.h * x.w;
+      for (int64_t i = 0; i < ph; ++i)
+        for (int64_t j = 0; j < pw; ++j) {
+          auto clampTo = [](int64_t v, int64_t hi) { return std::min(std::max<int64_t>(v, 0), hi); };
+          int64_t h0 = clampTo(int64_t(std::floor(i * binH)) + startH, x.h);
+          int64_t h1 = clampTo(int64_t(std::ceil((i + 1) * binH)) + startH, x.h);
+          int64_t w0 = clampTo(int64_t(std::floor(j * binW)) + startW, x.w);
+          int64_t w1 = clampTo(int64_t(std::ceil((j + 1) * binW)) + startW, x.w);
+          float best = 0;
+          if (h1 > h0 && w1 > w0) {
+            best = plane[h0 * x.w + w0];
+            for (int64_t y = h0; y < h1; ++y)
+              for (int64_t xx = w0; xx < w1; ++xx)
+                best = std::max(best, plane[y * x.w + xx]);
+          }
+          out[((r * x.c + ch) * ph + i) * pw + j] = best;
+        }
+    }
+  }
+}
+
+/// Det of `batch` m x m matrices: LU with partial pivoting in double.
+inline void determinants(const float *in, int64_t batch, int64_t m, float *out) {
+  std::vector<double> a(m * m);
+  for (int64_t b = 0; b < batch; ++b) {
+    std::copy(in + b * m * m, in + (b + 1) * m * m, a.begin());
+    double det = 1;
+    for (int64_t k = 0; k < m && det != 0; ++k) {
+      int64_t pivot = k;
+      for (int64_t i = k + 1; i < m; ++i)
+        if (std::fabs(a[i * m + k]) > std::fabs(a[pivot * m + k]))
+          pivot = i;
+      if (a[pivot * m + k] == 0) {
+        det = 0;
+        break;
+      }
+      if (pivot != k) {
+        for (int64_t j = 0; j < m; ++j)
+          std::swap(a[k * m + j], a[pivot * m + j]);
+        det = -det;
+      }
+      det *= a[k * m + k];
+      for (int64_t i = k + 1; i < m; ++i) {
+        double f = a[i * m + k] / a[k * m + k];
+        for (int64_t j = k + 1; j < m; ++j)
+          a[i * m + j] -= f * a[k * m + j];
+      }
+    }
+    out[b] = float(det);
+  }
+}
+
+} // namespace quantc::regions
+
+#endif // QUANTC_RUNTIME_REGIONS_H

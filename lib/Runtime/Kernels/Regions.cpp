@@ -1,0 +1,39 @@
+//===- Regions.cpp - roi_align, max_roi_pool and det kernels ----*- C++ -*-===//
+#include "quantc/Runtime/Regions.h"
+#include "quantc/Runtime/Microkernels.h"
+
+#include <cstring>
+
+using namespace quantc::regions;
+
+namespace {
+Image image(const float *input, const int64_t *params) {
+  return {input, params[QC_REGION_N], params[QC_REGION_C], params[QC_REGION_H],
+          params[QC_REGION_W]};
+}
+float scale(const int64_t *params) {
+  auto bits = static_cast<uint32_t>(params[QC_REGION_SCALE_BITS]);
+  float value;
+  std::memcpy(&value, &bits, sizeof(value));
+  return value;
+}
+} // namespace
+
+extern "C" void quantc_roi_align(const float *input, const float *rois,
+                                 const int64_t *batch_indices, const int64_t *params,
+                                 float *output) {
+  roiAlign(image(input, params), rois, batch_indices, params[QC_REGION_COUNT],
+           params[QC_REGION_OUT_H], params[QC_REGION_OUT_W], params[QC_REGION_SAMPLING],
+           scale(params), params[QC_REGION_MAX_MODE] != 0, params[QC_REGION_HALF_PIXEL] != 0,
+           output);
+}
+
+extern "C" void quantc_max_roi_pool(const float *input, const float *rois,
+                                    const int64_t *params, float *output) {
+  maxRoiPool(image(input, params), rois, params[QC_REGION_COUNT], params[QC_REGION_OUT_H],
+             params[QC_REGION_OUT_W], scale(params), output);
+}
+
+extern "C" void quantc_det(const float *input, const int64_t *params, float *output) {
+  determinants(input, params[QC_DET_BATCH], params[QC_DET_SIZE], output);
+}
