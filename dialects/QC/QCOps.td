@@ -341,6 +341,26 @@ def QC_MaxRoiPoolOp : QC_Op<"max_roi_pool"> {
   let hasVerifier = 1;
 }
 
+def QC_DeformUnfoldOp : QC_Op<"deform_unfold"> {
+  let summary = "The sampled columns of a deformable convolution";
+  let description = [{
+    ONNX `DeformConv`'s sampling: `input` [N, C, H, W] read bilinearly (zeros
+    outside) at each kernel tap's position moved by `offset` [N, G x kH x kW
+    x 2, oH, oW] and scaled by `mask` [N, G x kH x kW, oH, oW], as
+    [N, oH x oW, C x kH x kW]; the convolution is then a matmul with the
+    weights. See `include/quantc/Runtime/Regions.h`.
+  }];
+  let arguments = (ins QC_F32Tensor:$input, QC_F32Tensor:$offset,
+                   QC_F32Tensor:$mask, DenseI64ArrayAttr:$kernel_shape,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                   DenseI64ArrayAttr:$dilations, I64Attr:$offset_group);
+  let results = (outs QC_F32Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $offset `,` $mask attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def QC_DetOp : QC_Op<"det"> {
   let summary = "Determinants of square matrices";
   let description = [{

@@ -107,6 +107,20 @@ FailureOr<Tensor> maxRoiPoolKernel(qc::MaxRoiPoolOp op, OperandTensors args) {
   return out;
 }
 
+regions::DeformWindow deformWindow(qc::DeformUnfoldOp op) {
+  ArrayRef<int64_t> k = op.getKernelShape(), s = op.getStrides(), p = op.getPads(),
+                    d = op.getDilations(), offset = op.getOffset().getType().getShape();
+  return {k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], static_cast<int64_t>(op.getOffsetGroup()),
+          offset[2], offset[3]};
+}
+
+FailureOr<Tensor> deformUnfoldKernel(qc::DeformUnfoldOp op, OperandTensors args) {
+  Tensor out = makeResult(op);
+  regions::deformUnfold(imageOf(*args[0]), args[1]->floats().data(), args[2]->floats().data(),
+                        deformWindow(op), out.floats().data());
+  return out;
+}
+
 FailureOr<Tensor> detKernel(qc::DetOp op, OperandTensors args) {
   Tensor out = makeResult(op);
   int64_t m = args[0]->getShape().back();
@@ -123,4 +137,5 @@ void reference::registerSelectionKernels(KernelRegistry &r) {
   r.add<qc::RoiAlignOp>(roiAlignKernel);
   r.add<qc::MaxRoiPoolOp>(maxRoiPoolKernel);
   r.add<qc::DetOp>(detKernel);
+  r.add<qc::DeformUnfoldOp>(deformUnfoldKernel);
 }

@@ -193,7 +193,7 @@ def assert_matches(actual, expected, float_path):
 # tensors compile for no target yet.
 CPU_KERNELS = {"TopK": "quantc_top_k", "GridSample": "quantc_grid_sample",
                "RoiAlign": "quantc_roi_align", "MaxRoiPool": "quantc_max_roi_pool",
-               "Det": "quantc_det"}
+               "Det": "quantc_det", "DeformConv": "quantc_deform_unfold"}
 CPU_ONLY = {case: kernel for case in ALL_CASES for prefix, kernel in CPU_KERNELS.items()
             if case.startswith(prefix)}
 GPU_CASES = sorted(set(ALL_CASES) - set(CPU_ONLY) - set(EVALUATOR_ONLY))

@@ -239,6 +239,15 @@ void quantc_roi_align(const float *input, const float *rois, const int64_t *batc
 void quantc_max_roi_pool(const float *input, const float *rois, const int64_t *params,
                          float *output);
 enum qc_det_param { QC_DET_BATCH, QC_DET_SIZE, QC_DET_NUM_PARAMS };
+/* qc.deform_unfold (quantc/Runtime/Regions.h). */
+enum qc_deform_param {
+  QC_DEFORM_N, QC_DEFORM_C, QC_DEFORM_H, QC_DEFORM_W, QC_DEFORM_KH, QC_DEFORM_KW,
+  QC_DEFORM_STRIDE_H, QC_DEFORM_STRIDE_W, QC_DEFORM_PAD_H, QC_DEFORM_PAD_W,
+  QC_DEFORM_DILATION_H, QC_DEFORM_DILATION_W, QC_DEFORM_GROUPS, QC_DEFORM_OUT_H,
+  QC_DEFORM_OUT_W, QC_DEFORM_NUM_PARAMS
+};
+void quantc_deform_unfold(const float *input, const float *offset, const float *mask,
+                          const int64_t *params, float *output);
 void quantc_det(const float *input, const int64_t *params, float *output);
 
 /* Attention in f32 (qc.attention, qc.cached_attention): q [B, Hq, T, D],

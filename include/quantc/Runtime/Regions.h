@@ -132,6 +132,48 @@ inline void maxRoiPool(Image x, const float *rois, int64_t regions, int64_t ph, 
   }
 }
 
+/// The columns of a deformable convolution: for output position p and tap
+/// (c, kh, kw), x[n, c] sampled bilinearly (zeros outside) at the tap's
+/// position moved by its offset [N, G, kH, kW, 2, oH, oW], times the mask
+/// [N, G, kH, kW, oH, oW] (ones when null); out [N, oH x oW, C x kH x kW].
+struct DeformWindow {
+  int64_t kh, kw, strideH, strideW, padH, padW, dilationH, dilationW, groups, oh, ow;
+};
+inline void deformUnfold(Image x, const float *offset, const float *mask, DeformWindow k,
+                         float *out) {
+  int64_t taps = k.kh * k.kw, positions = k.oh * k.ow, columns = x.c * taps;
+  int64_t perGroup = x.c / k.groups;
+  auto sample = [&](const float *plane, double h, double w) {
+    auto h0 = int64_t(std::floor(h)), w0 = int64_t(std::floor(w));
+    double lh = h - h0, lw = w - w0, value = 0;
+    for (int64_t i = 0; i < 2; ++i)
+      for (int64_t j = 0; j < 2; ++j) {
+        int64_t hh = h0 + i, ww = w0 + j;
+        if (hh >= 0 && hh < x.h && ww >= 0 && ww < x.w)
+          value += (i ? lh : 1 - lh) * (j ? lw : 1 - lw) * plane[hh * x.w + ww];
+      }
+    return value;
+  };
+  for (int64_t n = 0; n < x.n; ++n)
+    for (int64_t c = 0; c < x.c; ++c) {
+      const float *plane = x.data + (n * x.c + c) * x.h * x.w;
+      int64_t g = c / perGroup;
+      for (int64_t t = 0; t < taps; ++t) {
+        int64_t ki = t / k.kw, kj = t % k.kw;
+        const float *dy = offset + (((n * k.groups + g) * taps + t) * 2) * positions;
+        const float *dx = dy + positions;
+        const float *m = mask ? mask + ((n * k.groups + g) * taps + t) * positions : nullptr;
+        for (int64_t p = 0; p < positions; ++p) {
+          int64_t i = p / k.ow, j = p % k.ow;
+          double h = i * k.strideH - k.padH + ki * k.dilationH + dy[p];
+          double w = j * k.strideW - k.padW + kj * k.dilationW + dx[p];
+          double v = sample(plane, h, w) * (m ? m[p] : 1.0);
+          out[(n * positions + p) * columns + c * taps + t] = float(v);
+        }
+      }
+    }
+}
+
 /// Det of `batch` m x m matrices: LU with partial pivoting in double.
 inline void determinants(const float *in, int64_t batch, int64_t m, float *out) {
   std::vector<double> a(m * m);

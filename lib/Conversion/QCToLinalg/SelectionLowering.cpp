@@ -190,6 +190,26 @@ struct MaxRoiPoolLowering : OpConversionPattern<qc::MaxRoiPoolOp> {
   }
 };
 
+struct DeformUnfoldLowering : OpConversionPattern<qc::DeformUnfoldOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::DeformUnfoldOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    ArrayRef<int64_t> in = op.getInput().getType().getShape();
+    ArrayRef<int64_t> offset = op.getOffset().getType().getShape();
+    ArrayRef<int64_t> k = op.getKernelShape(), s = op.getStrides(), p = op.getPads(),
+                      d = op.getDilations();
+    SmallVector<int64_t> params = {in[0], in[1], in[2], in[3], k[0], k[1], s[0], s[1],
+                                   p[0],  p[1],  d[0],  d[1],  static_cast<int64_t>(op.getOffsetGroup()),
+                                   offset[2], offset[3]};
+    rewriter.replaceOp(op, buildKernelCall(
+                               rewriter, op.getLoc(), "quantc_deform_unfold",
+                               {adaptor.getInput(), adaptor.getOffset(), adaptor.getMask()},
+                               params, op.getType()));
+    return success();
+  }
+};
+
 struct DetLowering : OpConversionPattern<qc::DetOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -208,6 +228,7 @@ struct DetLowering : OpConversionPattern<qc::DetOp> {
 void conversion::populateSelectionPatterns(QCTypeConverter &converter,
                                            RewritePatternSet &patterns) {
   patterns.add<ArgReduceLowering<qc::ArgMaxOp>, ArgReduceLowering<qc::ArgMinOp>, TopKLowering,
-               GridSampleLowering, RoiAlignLowering, MaxRoiPoolLowering, DetLowering>(
+               GridSampleLowering, RoiAlignLowering, MaxRoiPoolLowering, DetLowering,
+               DeformUnfoldLowering>(
       converter, patterns.getContext());
 }

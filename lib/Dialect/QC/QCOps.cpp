@@ -204,6 +204,28 @@ LogicalResult MaxRoiPoolOp::verify() {
   return success();
 }
 
+LogicalResult DeformUnfoldOp::verify() {
+  RankedTensorType in = getInput().getType(), offset = getOffset().getType();
+  ArrayRef<int64_t> k = getKernelShape();
+  int64_t groups = getOffsetGroup();
+  if (in.getRank() != 4 || offset.getRank() != 4 || k.size() != 2 || getStrides().size() != 2 ||
+      getDilations().size() != 2 || getPads().size() != 4 || groups < 1 ||
+      in.getDimSize(1) % groups != 0)
+    return emitOpError("expects a 2-d window and an [N, C, H, W] input whose channels the "
+                       "offset groups divide");
+  if (offset.getDimSize(0) != in.getDimSize(0) || offset.getDimSize(1) != groups * k[0] * k[1] * 2)
+    return emitOpError("offset must be [N, G x kH x kW x 2, oH, oW]");
+  if (getMask().getType().getShape() !=
+                       ArrayRef<int64_t>{in.getDimSize(0), groups * k[0] * k[1],
+                                         offset.getDimSize(2), offset.getDimSize(3)})
+    return emitOpError("mask must be [N, G x kH x kW, oH, oW]");
+  if (getType().getShape() != ArrayRef<int64_t>{in.getDimSize(0),
+                                                offset.getDimSize(2) * offset.getDimSize(3),
+                                                in.getDimSize(1) * k[0] * k[1]})
+    return emitOpError("result must be [N, oH x oW, C x kH x kW]");
+  return success();
+}
+
 LogicalResult DetOp::verify() {
   ArrayRef<int64_t> in = getInput().getType().getShape();
   if (in.size() < 2 || in.back() != in[in.size() - 2])

@@ -574,6 +574,58 @@ LogicalResult importMaxRoiPool(NodeImporter &n) {
   return success();
 }
 
+/// DeformConv (2-d): the sampled columns [N, P, C x kH x kW], then per
+/// group a matmul with the weights [K, O/g] (constant weights quantize as
+/// any matmul's), the bias, and [N, O, oH, oW].
+LogicalResult importDeformConv(NodeImporter &n) {
+  RankedTensorType in = n.inputType(0), weight = n.inputType(1), offset = n.inputType(2);
+  if (in.getRank() != 4 || weight.getRank() != 4 || offset.getRank() != 4 ||
+      !in.getElementType().isF32())
+    return n.error() << "DeformConv of " << in << " is not supported (2-d f32 only)";
+  int64_t groups = n.getInt("group", 1), offsetGroups = n.getInt("offset_group", 1);
+  int64_t batch = in.getDimSize(0), channels = in.getDimSize(1), outChannels = weight.getDimSize(0);
+  SmallVector<int64_t> kernel = n.getInts("kernel_shape", weight.getShape().drop_front(2));
+  if (groups < 1 || channels != weight.getDimSize(1) * groups || outChannels % groups != 0 ||
+      kernel.size() != 2)
+    return n.error() << "weights " << weight << " do not fit " << in << " in " << groups
+                     << " groups";
+  int64_t oh = offset.getDimSize(2), ow = offset.getDimSize(3), positions = oh * ow;
+  int64_t taps = kernel[0] * kernel[1];
+  SmallVector<int64_t> strides = n.getInts("strides", {1, 1}), pads = n.getInts("pads", {0, 0, 0, 0});
+  SmallVector<int64_t> dilations = n.getInts("dilations", {1, 1});
+  if (strides.size() != 2 || pads.size() != 4 || dilations.size() != 2 ||
+      llvm::any_of(strides, [](int64_t s) { return s < 1; }))
+    return n.error() << "expected 2 strides, 4 pads and 2 dilations";
+  for (int d = 0; d < 2; ++d) {
+    int64_t span = dilations[d] * (kernel[d] - 1) + 1;
+    int64_t expected = (in.getDimSize(2 + d) + pads[d] + pads[d + 2] - span) / strides[d] + 1;
+    if (offset.getDimSize(2 + d) != expected)
+      return n.error() << "the offset " << offset << " does not match the output size "
+                       << expected << " in spatial dimension " << d;
+  }
+  Value mask = n.hasInput(4)
+                   ? n.input(4)
+                   : n.constant([&] {
+                       Tensor ones(in.getElementType(), {batch, offsetGroups * taps, oh, ow});
+                       llvm::fill(ones.floats(), 1.0f);
+                       return ones;
+                     }());
+  auto columnsType = RankedTensorType::get({batch, positions, channels * taps}, in.getElementType());
+  Value columns = n.create<qc::DeformUnfoldOp>(
+      columnsType, n.input(0), n.input(2), mask, i64Array(n, kernel),
+      i64Array(n, strides), i64Array(n, pads), i64Array(n, dilations), i64Attr(n, offsetGroups));
+  int64_t k = channels / groups * taps, perGroup = outChannels / groups;
+  // [N, P, g, K] -> [N, g, P, K] times weights [g, K, O/g] -> [N, g, P, O/g].
+  Value grouped = transposeTo(n, reshapeTo(n, columns, {batch, positions, groups, k}), {0, 2, 1, 3});
+  Value weights = transposeTo(n, reshapeTo(n, n.input(1), {groups, perGroup, k}), {0, 2, 1});
+  Value product = n.create<qc::MatMulOp>(grouped, weights, IntegerAttr());
+  Value y = reshapeTo(n, transposeTo(n, product, {0, 1, 3, 2}), {batch, outChannels, oh, ow});
+  if (n.hasInput(3))
+    y = n.create<qc::AddOp>(y, reshapeTo(n, n.input(3), {outChannels, 1, 1}));
+  n.setOutput(0, y);
+  return success();
+}
+
 LogicalResult importDet(NodeImporter &n) {
   RankedTensorType in = n.inputType(0);
   if (in.getRank() < 2 || !in.getElementType().isF32())
@@ -605,4 +657,5 @@ void onnx_import::addIndexImporters(llvm::StringMap<OpImporter> &t) {
   t["RoiAlign"] = {importRoiAlign, 3};
   t["MaxRoiPool"] = {importMaxRoiPool, 2};
   t["Det"] = {importDet, 1};
+  t["DeformConv"] = {importDeformConv, 3};
 }

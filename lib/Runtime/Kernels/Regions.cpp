@@ -1,4 +1,4 @@
-//===- Regions.cpp - roi_align, max_roi_pool and det kernels ----*- C++ -*-===//
+//===- Regions.cpp - region pooling, det and deformable sampling -*- C++ -*-===//
 #include "quantc/Runtime/Regions.h"
 #include "quantc/Runtime/Microkernels.h"
 
@@ -36,4 +36,17 @@ extern "C" void quantc_max_roi_pool(const float *input, const float *rois,
 
 extern "C" void quantc_det(const float *input, const int64_t *params, float *output) {
   determinants(input, params[QC_DET_BATCH], params[QC_DET_SIZE], output);
+}
+
+extern "C" void quantc_deform_unfold(const float *input, const float *offset, const float *mask,
+                                     const int64_t *params, float *output) {
+  Image x{input, params[QC_DEFORM_N], params[QC_DEFORM_C], params[QC_DEFORM_H],
+          params[QC_DEFORM_W]};
+  DeformWindow k{params[QC_DEFORM_KH],         params[QC_DEFORM_KW],
+                 params[QC_DEFORM_STRIDE_H],   params[QC_DEFORM_STRIDE_W],
+                 params[QC_DEFORM_PAD_H],      params[QC_DEFORM_PAD_W],
+                 params[QC_DEFORM_DILATION_H], params[QC_DEFORM_DILATION_W],
+                 params[QC_DEFORM_GROUPS],     params[QC_DEFORM_OUT_H],
+                 params[QC_DEFORM_OUT_W]};
+  deformUnfold(x, offset, mask, k, output);
 }

@@ -76,3 +76,15 @@ func.func @regions(%x: tensor<1x2x8x8xf32>, %r: tensor<3x4xf32>, %b: tensor<3xi6
   %2 = qc.det %m : (tensor<3x4x4xf32>) -> tensor<3xf32>
   return %0, %1, %2 : tensor<3x2x2x2xf32>, tensor<3x2x1x3xf32>, tensor<3xf32>
 }
+
+// -----
+
+// Rule: deform_unfold calls quantc_deform_unfold with [N, C, H, W, kH, kW,
+// strides, pads (top, left), dilations, offset groups, oH, oW].
+// CHECK-LABEL: func.func @deform_unfold
+// CHECK: arith.constant dense<[1, 2, 5, 5, 2, 2, 1, 1, 0, 0, 1, 1, 1, 4, 4]> : tensor<15xi64>
+// CHECK: qc.microkernel "quantc_deform_unfold"
+func.func @deform_unfold(%x: tensor<1x2x5x5xf32>, %o: tensor<1x8x4x4xf32>, %m: tensor<1x4x4x4xf32>) -> tensor<1x16x8xf32> {
+  %0 = qc.deform_unfold %x, %o, %m {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, offset_group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x2x5x5xf32>, tensor<1x8x4x4xf32>, tensor<1x4x4x4xf32>) -> tensor<1x16x8xf32>
+  return %0 : tensor<1x16x8xf32>
+}

@@ -633,3 +633,11 @@ func.func @max_roi_pool_rois(%x: tensor<1x2x8x8xf32>, %r: tensor<3x4xf32>) {
   %0 = qc.max_roi_pool %x, %r {spatial_scale = 1.0 : f32} : (tensor<1x2x8x8xf32>, tensor<3x4xf32>) -> tensor<3x2x1x1xf32>
   return
 }
+
+// -----
+
+func.func @deform_unfold_offset(%x: tensor<1x2x5x5xf32>, %o: tensor<1x6x4x4xf32>, %m: tensor<1x4x4x4xf32>) {
+  // expected-error @+1 {{offset must be [N, G x kH x kW x 2, oH, oW]}}
+  %0 = qc.deform_unfold %x, %o, %m {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, offset_group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x2x5x5xf32>, tensor<1x6x4x4xf32>, tensor<1x4x4x4xf32>) -> tensor<1x16x8xf32>
+  return
+}
