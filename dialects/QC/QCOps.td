@@ -361,6 +361,24 @@ def QC_DeformUnfoldOp : QC_Op<"deform_unfold"> {
   let hasVerifier = 1;
 }
 
+def QC_NonMaxSuppressionOp : QC_Op<"non_max_suppression"> {
+  let summary = "Greedy non-maximum suppression with a static number of rows";
+  let description = [{
+    ONNX `NonMaxSuppression` on `boxes` [B, N, 4] and `scores` [B, C, N]. Its
+    output size depends on the values, so the result [rows, 3] (the result
+    type: B x C x min(max_output_boxes_per_class, N)) holds the selected
+    (batch, class, box) triples first, in ONNX's order, then rows of -1.
+  }];
+  let arguments = (ins QC_F32Tensor:$boxes, QC_F32Tensor:$scores,
+                   I64Attr:$max_output_boxes_per_class, F32Attr:$iou_threshold,
+                   OptionalAttr<F32Attr>:$score_threshold, BoolAttr:$center_point_box);
+  let results = (outs RankedTensorOf<[I64]>:$selected);
+  let assemblyFormat = [{
+    $boxes `,` $scores attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def QC_DetOp : QC_Op<"det"> {
   let summary = "Determinants of square matrices";
   let description = [{

@@ -121,6 +121,20 @@ FailureOr<Tensor> deformUnfoldKernel(qc::DeformUnfoldOp op, OperandTensors args)
   return out;
 }
 
+FailureOr<Tensor> nmsKernel(qc::NonMaxSuppressionOp op, OperandTensors args) {
+  Tensor out = makeResult(op);
+  ArrayRef<int64_t> boxes = args[0]->getShape(), scores = args[1]->getShape();
+  std::optional<float> threshold;
+  if (op.getScoreThreshold())
+    threshold = op.getScoreThreshold()->convertToFloat();
+  regions::nonMaxSuppression(args[0]->floats().data(), args[1]->floats().data(), boxes[0],
+                             scores[1], boxes[1], op.getMaxOutputBoxesPerClass(),
+                             op.getIouThreshold().convertToFloat(),
+                             threshold ? &*threshold : nullptr, op.getCenterPointBox(),
+                             out.getShape()[0], out.ints().data());
+  return out;
+}
+
 FailureOr<Tensor> detKernel(qc::DetOp op, OperandTensors args) {
   Tensor out = makeResult(op);
   int64_t m = args[0]->getShape().back();
@@ -137,5 +151,6 @@ void reference::registerSelectionKernels(KernelRegistry &r) {
   r.add<qc::RoiAlignOp>(roiAlignKernel);
   r.add<qc::MaxRoiPoolOp>(maxRoiPoolKernel);
   r.add<qc::DetOp>(detKernel);
+  r.add<qc::NonMaxSuppressionOp>(nmsKernel);
   r.add<qc::DeformUnfoldOp>(deformUnfoldKernel);
 }

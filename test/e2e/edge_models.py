@@ -51,7 +51,7 @@ OPS = [
     ("GRU", 3), ("RNN", 3), ("If", 1), ("Loop", 3), ("Scan", 2), ("GridSample", 2),
     ("RoiAlign", 3), ("MaxRoiPool", 2), ("Det", 1), ("Col2Im", 3), ("MaxUnpool", 2),
     ("AffineGrid", 2), ("DFT", 1), ("STFT", 2), ("HannWindow", 1), ("MelWeightMatrix", 5),
-    ("DeformConv", 3),
+    ("DeformConv", 3), ("NonMaxSuppression", 2), ("NonMaxSuppression", 5),
 ]
 DTYPES = [np.float32, np.int64, np.bool_, np.int8, np.uint8, np.int32]
 SHAPES = [(), (1,), (0,), (2, 3), (1, 1, 2, 2)]

@@ -239,6 +239,15 @@ void quantc_roi_align(const float *input, const float *rois, const int64_t *batc
 void quantc_max_roi_pool(const float *input, const float *rois, const int64_t *params,
                          float *output);
 enum qc_det_param { QC_DET_BATCH, QC_DET_SIZE, QC_DET_NUM_PARAMS };
+/* qc.non_max_suppression (quantc/Runtime/Regions.h); the thresholds travel
+   as f32 bits. */
+enum qc_nms_param {
+  QC_NMS_BATCHES, QC_NMS_CLASSES, QC_NMS_BOXES, QC_NMS_MAX_PER_CLASS, QC_NMS_IOU_BITS,
+  QC_NMS_HAS_SCORE_THRESHOLD, QC_NMS_SCORE_BITS, QC_NMS_CENTER_POINT, QC_NMS_ROWS,
+  QC_NMS_NUM_PARAMS
+};
+void quantc_non_max_suppression(const float *boxes, const float *scores,
+                                const int64_t *params, int64_t *selected);
 /* qc.deform_unfold (quantc/Runtime/Regions.h). */
 enum qc_deform_param {
   QC_DEFORM_N, QC_DEFORM_C, QC_DEFORM_H, QC_DEFORM_W, QC_DEFORM_KH, QC_DEFORM_KW,

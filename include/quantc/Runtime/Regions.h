@@ -174,6 +174,63 @@ inline void deformUnfold(Image x, const float *offset, const float *mask, Deform
     }
 }
 
+/// NonMaxSuppression with a static output: per batch and class, boxes by
+/// decreasing score (ties: lower index first), above `scoreThreshold` when
+/// given, each kept unless its IoU with a kept one exceeds `iou`, at most
+/// `maxPerClass`; the (batch, class, box) rows in that order fill `out`
+/// [rows, 3] and rows past them hold -1.
+inline void nonMaxSuppression(const float *boxes, const float *scores, int64_t batches,
+                              int64_t classes, int64_t count, int64_t maxPerClass, float iou,
+                              const float *scoreThreshold, bool centerPoint, int64_t rows,
+                              int64_t *out) {
+  struct Box {
+    double x0, y0, x1, y1;
+  };
+  auto box = [&](const float *b) {
+    if (centerPoint)
+      return Box{b[0] - b[2] / 2.0, b[1] - b[3] / 2.0, b[0] + b[2] / 2.0, b[1] + b[3] / 2.0};
+    return Box{std::min(b[1], b[3]), std::min(b[0], b[2]), std::max(b[1], b[3]),
+               std::max(b[0], b[2])};
+  };
+  auto suppresses = [&](const Box &a, const Box &b) {
+    double w = std::min(a.x1, b.x1) - std::max(a.x0, b.x0);
+    double h = std::min(a.y1, b.y1) - std::max(a.y0, b.y0);
+    if (w <= 0 || h <= 0)
+      return false;
+    double inter = w * h, areaA = (a.x1 - a.x0) * (a.y1 - a.y0);
+    double areaB = (b.x1 - b.x0) * (b.y1 - b.y0), uni = areaA + areaB - inter;
+    if (areaA <= 0 || areaB <= 0 || uni <= 0)
+      return false;
+    return inter / uni > iou;
+  };
+  std::fill_n(out, rows * 3, int64_t(-1));
+  int64_t row = 0;
+  std::vector<int64_t> order;
+  std::vector<Box> kept;
+  for (int64_t b = 0; b < batches; ++b)
+    for (int64_t c = 0; c < classes; ++c) {
+      const float *score = scores + (b * classes + c) * count;
+      order.clear();
+      for (int64_t i = 0; i < count; ++i)
+        if (!scoreThreshold || score[i] > *scoreThreshold)
+          order.push_back(i);
+      std::stable_sort(order.begin(), order.end(),
+                       [&](int64_t i, int64_t j) { return score[i] > score[j]; });
+      kept.clear();
+      for (int64_t i : order) {
+        if (int64_t(kept.size()) >= maxPerClass || row >= rows)
+          break;
+        Box candidate = box(boxes + (b * count + i) * 4);
+        if (std::any_of(kept.begin(), kept.end(),
+                        [&](const Box &k) { return suppresses(candidate, k); }))
+          continue;
+        kept.push_back(candidate);
+        out[row * 3] = b, out[row * 3 + 1] = c, out[row * 3 + 2] = i;
+        ++row;
+      }
+    }
+}
+
 /// Det of `batch` m x m matrices: LU with partial pivoting in double.
 inline void determinants(const float *in, int64_t batch, int64_t m, float *out) {
   std::vector<double> a(m * m);

@@ -210,6 +210,30 @@ struct DeformUnfoldLowering : OpConversionPattern<qc::DeformUnfoldOp> {
   }
 };
 
+struct NonMaxSuppressionLowering : OpConversionPattern<qc::NonMaxSuppressionOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::NonMaxSuppressionOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    ArrayRef<int64_t> boxes = op.getBoxes().getType().getShape();
+    SmallVector<int64_t> params(QC_NMS_NUM_PARAMS);
+    params[QC_NMS_BATCHES] = boxes[0];
+    params[QC_NMS_CLASSES] = op.getScores().getType().getDimSize(1);
+    params[QC_NMS_BOXES] = boxes[1];
+    params[QC_NMS_MAX_PER_CLASS] = op.getMaxOutputBoxesPerClass();
+    params[QC_NMS_IOU_BITS] = llvm::bit_cast<uint32_t>(op.getIouThreshold().convertToFloat());
+    params[QC_NMS_HAS_SCORE_THRESHOLD] = op.getScoreThreshold().has_value();
+    if (op.getScoreThreshold())
+      params[QC_NMS_SCORE_BITS] = llvm::bit_cast<uint32_t>(op.getScoreThreshold()->convertToFloat());
+    params[QC_NMS_CENTER_POINT] = op.getCenterPointBox();
+    params[QC_NMS_ROWS] = op.getType().getDimSize(0);
+    rewriter.replaceOp(op, buildKernelCall(rewriter, op.getLoc(), "quantc_non_max_suppression",
+                                           {adaptor.getBoxes(), adaptor.getScores()}, params,
+                                           op.getType()));
+    return success();
+  }
+};
+
 struct DetLowering : OpConversionPattern<qc::DetOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -229,6 +253,6 @@ void conversion::populateSelectionPatterns(QCTypeConverter &converter,
                                            RewritePatternSet &patterns) {
   patterns.add<ArgReduceLowering<qc::ArgMaxOp>, ArgReduceLowering<qc::ArgMinOp>, TopKLowering,
                GridSampleLowering, RoiAlignLowering, MaxRoiPoolLowering, DetLowering,
-               DeformUnfoldLowering>(
+               DeformUnfoldLowering, NonMaxSuppressionLowering>(
       converter, patterns.getContext());
 }

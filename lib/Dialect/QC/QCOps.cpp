@@ -226,6 +226,17 @@ LogicalResult DeformUnfoldOp::verify() {
   return success();
 }
 
+LogicalResult NonMaxSuppressionOp::verify() {
+  ArrayRef<int64_t> boxes = getBoxes().getType().getShape(), scores = getScores().getType().getShape();
+  if (boxes.size() != 3 || boxes[2] != 4 || scores.size() != 3 || scores[0] != boxes[0] ||
+      scores[2] != boxes[1])
+    return emitOpError("expects boxes [B, N, 4] and scores [B, C, N]");
+  int64_t perClass = std::min<int64_t>(std::max<int64_t>(getMaxOutputBoxesPerClass(), 0), boxes[1]);
+  if (getType().getShape() != ArrayRef<int64_t>{boxes[0] * scores[1] * perClass, 3})
+    return emitOpError("result must be [B x C x min(max_output_boxes_per_class, N), 3]");
+  return success();
+}
+
 LogicalResult DetOp::verify() {
   ArrayRef<int64_t> in = getInput().getType().getShape();
   if (in.size() < 2 || in.back() != in[in.size() - 2])

@@ -626,6 +626,36 @@ LogicalResult importDeformConv(NodeImporter &n) {
   return success();
 }
 
+/// NonMaxSuppression: its output size depends on the values, so the result
+/// has the static maximum of rows, the selected triples first and -1 after.
+LogicalResult importNonMaxSuppression(NodeImporter &n) {
+  RankedTensorType boxes = n.inputType(0), scores = n.inputType(1);
+  if (boxes.getRank() != 3 || scores.getRank() != 3 || !boxes.getElementType().isF32())
+    return n.error() << "expected f32 boxes [B, N, 4] and scores [B, C, N]";
+  auto scalarInput = [&](unsigned i, double dflt) -> FailureOr<double> {
+    if (!n.hasInput(i))
+      return dflt;
+    FailureOr<Tensor> t = n.constantInput(i);
+    if (failed(t))
+      return failure();
+    return t->getNumElements() ? t->getAsDouble(0) : dflt;
+  };
+  FailureOr<double> maxPerClass = scalarInput(2, 0), iou = scalarInput(3, 0);
+  FailureOr<double> threshold = scalarInput(4, 0);
+  if (failed(maxPerClass) || failed(iou) || failed(threshold))
+    return failure();
+  int64_t perClass = std::min<int64_t>(std::max<int64_t>(int64_t(*maxPerClass), 0),
+                                       boxes.getDimSize(1));
+  auto type = RankedTensorType::get({boxes.getDimSize(0) * scores.getDimSize(1) * perClass, 3},
+                                    n.builder().getI64Type());
+  FloatAttr scoreThreshold = n.hasInput(4) ? f32Attr(n, *threshold) : FloatAttr();
+  n.setOutput(0, n.create<qc::NonMaxSuppressionOp>(
+                     type, n.input(0), n.input(1), i64Attr(n, int64_t(*maxPerClass)),
+                     f32Attr(n, *iou), scoreThreshold,
+                     n.builder().getBoolAttr(n.getInt("center_point_box", 0))));
+  return success();
+}
+
 LogicalResult importDet(NodeImporter &n) {
   RankedTensorType in = n.inputType(0);
   if (in.getRank() < 2 || !in.getElementType().isF32())
@@ -658,4 +688,5 @@ void onnx_import::addIndexImporters(llvm::StringMap<OpImporter> &t) {
   t["MaxRoiPool"] = {importMaxRoiPool, 2};
   t["Det"] = {importDet, 1};
   t["DeformConv"] = {importDeformConv, 3};
+  t["NonMaxSuppression"] = {importNonMaxSuppression, 2};
 }

@@ -36,7 +36,8 @@ const llvm::StringMap<StringRef> &onnx_import::getDeclinedOps() {
   static constexpr StringLiteral kTraining = "a training loss";
   static constexpr StringLiteral kDataDependent =
       "its output size depends on the input values: quantc's shapes are static "
-      "(Compress and NonZero resolve when their inputs are known at import)";
+      "(Compress and NonZero resolve when their inputs are known at import; "
+      "NonMaxSuppression returns its static maximum of rows)";
   static const llvm::StringMap<StringRef> table = {
       {"Bernoulli", kRandom}, {"Multinomial", kRandom}, {"RandomNormal", kRandom},
       {"RandomNormalLike", kRandom}, {"RandomUniform", kRandom},
@@ -52,7 +53,7 @@ const llvm::StringMap<StringRef> &onnx_import::getDeclinedOps() {
       {"SequenceLength", kSequence}, {"SequenceMap", kSequence},
       {"SplitToSequence", kSequence}, {"ConcatFromSequence", kSequence},
       {"NegativeLogLikelihoodLoss", kTraining}, {"SoftmaxCrossEntropyLoss", kTraining},
-      {"NonMaxSuppression", kDataDependent}, {"Unique", kDataDependent},
+      {"Unique", kDataDependent},
   };
   return table;
 }

@@ -11,12 +11,13 @@ Image image(const float *input, const int64_t *params) {
   return {input, params[QC_REGION_N], params[QC_REGION_C], params[QC_REGION_H],
           params[QC_REGION_W]};
 }
-float scale(const int64_t *params) {
-  auto bits = static_cast<uint32_t>(params[QC_REGION_SCALE_BITS]);
+float fromBits(int64_t param) {
+  auto bits = static_cast<uint32_t>(param);
   float value;
   std::memcpy(&value, &bits, sizeof(value));
   return value;
 }
+float scale(const int64_t *params) { return fromBits(params[QC_REGION_SCALE_BITS]); }
 } // namespace
 
 extern "C" void quantc_roi_align(const float *input, const float *rois,
@@ -49,4 +50,14 @@ extern "C" void quantc_deform_unfold(const float *input, const float *offset, co
                  params[QC_DEFORM_GROUPS],     params[QC_DEFORM_OUT_H],
                  params[QC_DEFORM_OUT_W]};
   deformUnfold(x, offset, mask, k, output);
+}
+
+extern "C" void quantc_non_max_suppression(const float *boxes, const float *scores,
+                                           const int64_t *params, int64_t *selected) {
+  float scoreThreshold = fromBits(params[QC_NMS_SCORE_BITS]);
+  nonMaxSuppression(boxes, scores, params[QC_NMS_BATCHES], params[QC_NMS_CLASSES],
+                    params[QC_NMS_BOXES], params[QC_NMS_MAX_PER_CLASS],
+                    fromBits(params[QC_NMS_IOU_BITS]),
+                    params[QC_NMS_HAS_SCORE_THRESHOLD] ? &scoreThreshold : nullptr,
+                    params[QC_NMS_CENTER_POINT] != 0, params[QC_NMS_ROWS], selected);
 }

@@ -641,3 +641,11 @@ func.func @deform_unfold_offset(%x: tensor<1x2x5x5xf32>, %o: tensor<1x6x4x4xf32>
   %0 = qc.deform_unfold %x, %o, %m {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, offset_group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x2x5x5xf32>, tensor<1x6x4x4xf32>, tensor<1x4x4x4xf32>) -> tensor<1x16x8xf32>
   return
 }
+
+// -----
+
+func.func @non_max_suppression_rows(%b: tensor<1x5x4xf32>, %s: tensor<1x2x5xf32>) {
+  // expected-error @+1 {{result must be [B x C x min(max_output_boxes_per_class, N), 3]}}
+  %0 = qc.non_max_suppression %b, %s {center_point_box = false, iou_threshold = 0.5 : f32, max_output_boxes_per_class = 9 : i64} : (tensor<1x5x4xf32>, tensor<1x2x5xf32>) -> tensor<18x3xi64>
+  return
+}

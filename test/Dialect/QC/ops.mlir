@@ -287,3 +287,10 @@ func.func @deform_unfold(%x: tensor<1x2x5x5xf32>, %o: tensor<1x8x4x4xf32>, %m: t
   %0 = qc.deform_unfold %x, %o, %m {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, offset_group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x2x5x5xf32>, tensor<1x8x4x4xf32>, tensor<1x4x4x4xf32>) -> tensor<1x16x8xf32>
   return %0 : tensor<1x16x8xf32>
 }
+
+// CHECK-LABEL: func @non_max_suppression
+func.func @non_max_suppression(%b: tensor<1x5x4xf32>, %s: tensor<1x2x5xf32>) -> tensor<6x3xi64> {
+  // CHECK: qc.non_max_suppression %{{.*}}, %{{.*}} {center_point_box = true, iou_threshold = 5.000000e-01 : f32, max_output_boxes_per_class = 3 : i64, score_threshold = 1.000000e-01 : f32}
+  %0 = qc.non_max_suppression %b, %s {center_point_box = true, iou_threshold = 0.5 : f32, max_output_boxes_per_class = 3 : i64, score_threshold = 0.1 : f32} : (tensor<1x5x4xf32>, tensor<1x2x5xf32>) -> tensor<6x3xi64>
+  return %0 : tensor<6x3xi64>
+}
