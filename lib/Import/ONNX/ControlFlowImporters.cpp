@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ImportUtils.h"
+#include "quantc/Reference/Evaluator.h"
 
 using namespace mlir;
 using namespace quantc;
@@ -24,11 +25,8 @@ constexpr int64_t kMaxUnrolledIterations = 4096;
 
 /// The value of a one-element constant, if `v` is one.
 std::optional<int64_t> constantScalar(Value v) {
-  auto constant = v ? v.getDefiningOp<qc::ConstantOp>() : nullptr;
-  if (!constant)
-    return std::nullopt;
-  FailureOr<reference::Tensor> t = reference::Tensor::fromAttr(constant.getValue());
-  if (failed(t) || t->getNumElements() != 1)
+  std::optional<Tensor> t = v ? reference::getConstantValue(v) : std::nullopt;
+  if (!t || t->getNumElements() != 1)
     return std::nullopt;
   return static_cast<int64_t>(t->getAsDouble(0));
 }

@@ -22,12 +22,20 @@ Value GraphImporter::lookup(StringRef name, Location loc) {
   if (failed(attr))
     return nullptr;
   Value v = qc::ConstantOp::create(builder, NameLoc::get(builder.getStringAttr(name)), *attr);
-  values[name] = v;
+  setValue(name, v);
   return v;
 }
 
-void GraphImporter::bind(StringRef name, Value value) {
+void GraphImporter::setValue(StringRef name, Value value) {
+  if (scope) {
+    auto it = values.find(name);
+    scope->values.emplace_back(name.str(), it == values.end() ? Value() : it->second);
+  }
   values[name] = value;
+}
+
+void GraphImporter::bind(StringRef name, Value value) {
+  setValue(name, value);
   auto result = dyn_cast_if_present<OpResult>(value);
   if (!options.recordTensorNames || !result)
     return;
@@ -227,6 +235,17 @@ static void collectUsedNames(const onnx::GraphProto &graph, llvm::StringSet<> &u
     used.insert(out.name());
 }
 
+/// Puts back what `log` says each name held, last change first.
+template <typename T>
+static void undo(llvm::StringMap<T> &map, ArrayRef<std::pair<std::string, T>> log) {
+  for (const auto &[name, previous] : llvm::reverse(log)) {
+    if (previous)
+      map[name] = previous;
+    else
+      map.erase(name);
+  }
+}
+
 LogicalResult GraphImporter::importSubgraph(const onnx::GraphProto &graph, Location loc,
                                             ValueRange inputs,
                                             SmallVectorImpl<Value> &outputs) {
@@ -240,17 +259,22 @@ LogicalResult GraphImporter::importSubgraph(const onnx::GraphProto &graph, Locat
         return nodeLocation(graph.node(index), index);
       }, isOuterName)))
     return failure();
-  // The subgraph's names live in a scope of their own.
-  llvm::StringMap<Value> outerValues = values;
-  llvm::StringMap<const onnx::TensorProto *> outerInitializers = initializers;
+  // The subgraph's names live in a scope of their own: what it binds is
+  // undone afterwards (restoring what it shadowed), innermost scope first.
+  Scope inner;
+  Scope *outer = std::exchange(scope, &inner);
   auto restore = llvm::make_scope_exit([&] {
-    values = std::move(outerValues);
-    initializers = std::move(outerInitializers);
+    undo<Value>(values, inner.values);
+    undo<const onnx::TensorProto *>(initializers, inner.initializers);
+    scope = outer;
   });
-  for (const auto &init : graph.initializer())
+  for (const auto &init : graph.initializer()) {
+    auto it = initializers.find(init.name());
+    inner.initializers.emplace_back(init.name(), it == initializers.end() ? nullptr : it->second);
     initializers[init.name()] = &init;
+  }
   for (auto [info, value] : llvm::zip(graph.input(), inputs))
-    values[info.name()] = value;
+    setValue(info.name(), value);
   for (auto [index, node] : llvm::enumerate(graph.node()))
     if (failed(importNode(node, index)))
       return failure();

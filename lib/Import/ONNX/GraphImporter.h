@@ -69,8 +69,19 @@ private:
   mlir::FailureOr<mlir::RankedTensorType>
   boundInputType(const onnx::ValueInfoProto &info, const reference::Tensor &value);
 
+  /// Binds `name`, logged in the current subgraph scope.
+  void setValue(llvm::StringRef name, mlir::Value value);
+
+  /// What a subgraph import bound: the names and what they held before
+  /// (null: nothing), undone when the subgraph is done.
+  struct Scope {
+    std::vector<std::pair<std::string, mlir::Value>> values;
+    std::vector<std::pair<std::string, const onnx::TensorProto *>> initializers;
+  };
+
   llvm::StringRef modelPath;
   const ONNXImportOptions &options;
+  Scope *scope = nullptr;
   llvm::StringMap<mlir::Value> values;
   llvm::StringMap<const onnx::TensorProto *> initializers;
   llvm::StringSet<> usedNames;
