@@ -29,6 +29,11 @@ inline mlir::DenseI64ArrayAttr i64Array(NodeImporter &n,
   return n.builder().getDenseI64ArrayAttr(values);
 }
 
+inline mlir::Value transposeTo(NodeImporter &n, mlir::Value v,
+                               llvm::ArrayRef<int64_t> perm) {
+  return n.create<qc::TransposeOp>(v, i64Array(n, perm));
+}
+
 inline mlir::FloatAttr f32Attr(NodeImporter &n, float value) {
   return n.builder().getF32FloatAttr(value);
 }

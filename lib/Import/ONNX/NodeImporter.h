@@ -142,6 +142,7 @@ void addReductionImporters(llvm::StringMap<OpImporter> &table);
 void addNormalizationImporters(llvm::StringMap<OpImporter> &table);
 void addIndexImporters(llvm::StringMap<OpImporter> &table);
 void addSignalImporters(llvm::StringMap<OpImporter> &table);
+void addRegionImporters(llvm::StringMap<OpImporter> &table);
 
 /// MLIR element type of an ONNX TensorProto data type, or null.
 mlir::Type convertElementType(mlir::MLIRContext *ctx, int32_t onnxType);

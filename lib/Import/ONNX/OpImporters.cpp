@@ -19,6 +19,7 @@ const llvm::StringMap<OpImporter> &onnx_import::getOpImporters() {
     addNormalizationImporters(t);
     addIndexImporters(t);
     addSignalImporters(t);
+    addRegionImporters(t);
     return t;
   }();
   return table;
