@@ -3,39 +3,10 @@ evaluator and ONNX Runtime on the same inputs: max relative error <= 1e-4."""
 import numpy as np
 import onnx
 import pytest
-from onnx import helper, numpy_helper, TensorProto
+from onnx import helper, TensorProto
 
 from conftest import make_model, max_rel_error, quant_run
-
-RNG = np.random.default_rng(1234)
-F = TensorProto.FLOAT
-
-
-def rand(*shape, low=-2.0, high=2.0):
-    return RNG.uniform(low, high, size=shape).astype(np.float32)
-
-
-def const(name, array):
-    return numpy_helper.from_array(np.asarray(array), name)
-
-
-def vi(name, shape, dtype=F):
-    return helper.make_tensor_value_info(name, dtype, shape)
-
-
-def single(op, inputs, attrs=None, inits=(), opset=17, outputs=("Y",),
-           out_type=F, **kw):
-    """A one-node model: `inputs` maps graph input names to arrays."""
-    node_inputs = kw.pop("node_inputs", list(inputs) + [i.name for i in inits])
-    node = helper.make_node(op, node_inputs, list(outputs), name=op.lower(),
-                            **(attrs or {}))
-    graph_inputs = [vi(n, a.shape, helper.np_dtype_to_tensor_dtype(a.dtype))
-                    for n, a in inputs.items()]
-    out_types = out_type if isinstance(out_type, tuple) else (out_type,) * len(outputs)
-    model = make_model([node], graph_inputs, [vi(o, None, t) for o, t in zip(outputs, out_types)],
-                       inits, opset)
-    return model, inputs
-
+from op_builders import F, RNG, const, rand, single, vi
 
 X4 = {"X": rand(2, 3, 9, 9)}
 CASES = {
@@ -448,72 +419,9 @@ CASES = {
 }
 
 
-def recurrent(op, gates, hidden=5, seq=4, batch=3, size=6, directions=1, attrs=None,
-              bias=True, lens=None, lens_input=False, initial=False, peepholes=False,
-              layout=0, opset=14):
-    """One LSTM/GRU/RNN node on random weights; every output is checked."""
-    attrs = {"hidden_size": hidden, **(attrs or {})}
-    if layout:
-        attrs["layout"] = layout
-    x_shape = (batch, seq, size) if layout else (seq, batch, size)
-    state_shape = (batch, directions, hidden) if layout else (directions, batch, hidden)
-    inputs = {"X": rand(*x_shape)}
-    inits = [const("W", rand(directions, gates * hidden, size, low=-0.7, high=0.7)),
-             const("R", rand(directions, gates * hidden, hidden, low=-0.7, high=0.7))]
-    names = ["X", "W", "R", "", "", "", "", ""]
-    if bias:
-        inits.append(const("B", rand(directions, 2 * gates * hidden, low=-0.5, high=0.5)))
-        names[3] = "B"
-    if lens is not None:
-        lens = np.asarray(lens, np.int32)
-        if lens_input:
-            inputs["L"] = lens
-        else:
-            inits.append(const("L", lens))
-        names[4] = "L"
-    if initial:
-        inputs["H0"] = rand(*state_shape)
-        names[5] = "H0"
-        if op == "LSTM":
-            inputs["C0"] = rand(*state_shape)
-            names[6] = "C0"
-    if peepholes:
-        inits.append(const("P", rand(directions, 3 * hidden)))
-        names[7] = "P"
-    while names[-1] == "":
-        names.pop()
-    outputs = ("Y", "Y_h", "Y_c") if op == "LSTM" else ("Y", "Y_h")
-    return single(op, inputs, attrs, inits, opset, outputs, node_inputs=names)
+# Imported here, in the order the shared generator draws its values.
+from recurrent_cases import RECURRENT, is_batch_first, sequence_first  # noqa: E402
 
-
-RECURRENT = {
-    "LSTM": recurrent("LSTM", 4),
-    "LSTMReverseNoBias": recurrent("LSTM", 4, attrs={"direction": "reverse"}, bias=False),
-    "LSTMBidirectionalStates": recurrent("LSTM", 4, directions=2, initial=True,
-                                         attrs={"direction": "bidirectional"}),
-    "LSTMPeepholesClip": recurrent("LSTM", 4, peepholes=True, initial=True, attrs={"clip": 0.8}),
-    "LSTMInputForget": recurrent("LSTM", 4, attrs={"input_forget": 1}),
-    "LSTMSequenceLens": recurrent("LSTM", 4, directions=2, lens=[4, 2, 1],
-                                  attrs={"direction": "bidirectional"}),
-    "LSTMSequenceLensInput": recurrent("LSTM", 4, lens=[3, 4, 1], lens_input=True,
-                                       attrs={"direction": "reverse"}),
-    "LSTMBatchFirst": recurrent("LSTM", 4, layout=1, initial=True, directions=2,
-                                attrs={"direction": "bidirectional"}),
-    "LSTMActivations": recurrent("LSTM", 4, attrs={
-        "activations": ["HardSigmoid", "LeakyRelu", "ScaledTanh"],
-        "activation_alpha": [0.3, 0.1, 0.8], "activation_beta": [0.4, 1.2]}),
-    "GRU": recurrent("GRU", 3, initial=True),
-    "GRULinearBeforeReset": recurrent("GRU", 3, directions=2,
-                                      attrs={"linear_before_reset": 1, "direction": "bidirectional"}),
-    "GRUSequenceLens": recurrent("GRU", 3, lens=[1, 4, 3], attrs={"direction": "reverse"}),
-    "GRUActivations": recurrent("GRU", 3, attrs={"activations": ["Sigmoid", "Softsign"]}),
-    "RNN": recurrent("RNN", 1, initial=True),
-    "RNNBidirectionalRelu": recurrent("RNN", 1, directions=2, attrs={
-        "direction": "bidirectional", "activations": ["Relu", "Sigmoid"]}),
-    "GRUAffine": recurrent("GRU", 3, attrs={"activations": ["Sigmoid", "Affine"],
-                                            "activation_alpha": [0.5], "activation_beta": [0.1]}),
-    "RNNBatchFirstLens": recurrent("RNN", 1, layout=1, lens=[2, 4, 3]),
-}
 CASES.update(RECURRENT)
 
 def split_model(opset):
@@ -637,36 +545,6 @@ COMBOS = {
 }
 
 
-def sequence_first(model):
-    """The layout = 0 form of a batch-first recurrent node, with transposes
-    around it (ONNX Runtime implements layout = 1 for none of them)."""
-    model = onnx.ModelProto.FromString(model.SerializeToString())
-    graph = model.graph
-    node = graph.node[0]
-    for attr in node.attribute:
-        if attr.name == "layout":
-            attr.i = 0
-    nodes = []
-    for slot, perm in ((0, [1, 0, 2]), (5, [1, 0, 2]), (6, [1, 0, 2])):
-        if slot < len(node.input) and node.input[slot]:
-            name = node.input[slot]
-            nodes.append(helper.make_node("Transpose", [name], [name + "_t"], perm=perm))
-            node.input[slot] = name + "_t"
-    nodes.append(node)
-    for slot, perm in enumerate(([2, 0, 1, 3], [1, 0, 2], [1, 0, 2])):
-        if slot < len(node.output):
-            name = node.output[slot]
-            node.output[slot] = name + "_t"
-            nodes.append(helper.make_node("Transpose", [name + "_t"], [name], perm=perm))
-    del graph.node[:]
-    graph.node.extend(nodes)
-    return model
-
-
-def is_batch_first(model):
-    return any(a.name == "layout" and a.i == 1 for a in model.graph.node[0].attribute)
-
-
 # Ops ONNX Runtime 1.20 does not implement: ONNX's reference evaluator is
 # their oracle.
 ORT_LACKS = {"DeformConv"}
@@ -724,46 +602,3 @@ def test_combination_without_simplify(parity, case):
     model, inputs = COMBOS[case]
     parity(model, inputs, extra=["--simplify=false"])
 
-
-def nms_model(center_point_box=0, score_threshold=True, max_per_class=3, iou=0.4):
-    """Boxes of random sizes around a few centres, so that some overlap."""
-    rng = np.random.default_rng(5)
-    centres = rng.uniform(0, 10, (2, 12, 2))
-    sizes = rng.uniform(1, 4, (2, 12, 2))
-    if center_point_box:
-        boxes = np.concatenate([centres, sizes], -1)
-    else:  # [y1, x1, y2, x2], some corners given the other way round
-        boxes = np.concatenate([centres[..., ::-1] - sizes / 2, centres[..., ::-1] + sizes / 2], -1)
-        boxes[0, ::3] = boxes[0, ::3][:, [2, 3, 0, 1]]
-    scores = rng.permutation(2 * 3 * 12).reshape(2, 3, 12).astype(np.float32) / 72
-    inits = [const("m", np.array([max_per_class], np.int64)), const("i", np.array([iou], np.float32))]
-    names = ["B", "S", "m", "i"]
-    if score_threshold:
-        inits.append(const("t", np.array([0.3], np.float32)))
-        names.append("t")
-    return single("NonMaxSuppression", {"B": boxes.astype(np.float32), "S": scores},
-                  {"center_point_box": center_point_box}, inits, node_inputs=names,
-                  outputs=("Y",), out_type=TensorProto.INT64)
-
-
-NMS_CASES = {"corners": nms_model(), "centres": nms_model(1, False, 5, 0.2),
-             "one per class": nms_model(0, True, 1, 0.5)}
-
-
-@pytest.mark.parametrize("case", sorted(NMS_CASES))
-def test_non_max_suppression(case, tmp_path):
-    """The static output: ONNX Runtime's selected triples, then rows of -1;
-    the compiled library gives the evaluator's rows."""
-    import subprocess
-    from conftest import BIN, ort_run
-    model, inputs = NMS_CASES[case]
-    path = tmp_path / "model.onnx"
-    onnx.save(model, path)
-    expected = ort_run(path, inputs)["Y"]
-    ours = quant_run(path, inputs, tmp_path)["Y"]
-    assert ours.shape[0] >= expected.shape[0]
-    np.testing.assert_array_equal(ours[:len(expected)], expected)
-    assert (ours[len(expected):] == -1).all()
-    library = tmp_path / "model.so"
-    subprocess.run([str(BIN / "quantc"), str(path), "-o", str(library)], check=True)
-    np.testing.assert_array_equal(quant_run(library, inputs, tmp_path)["Y"], ours)

@@ -14,7 +14,8 @@ import pytest
 from onnx import helper
 
 from conftest import BIN, ROOT, make_model, quant_run
-from test_op_parity import CASES, COMBOS, const, rand, vi
+from op_builders import const, rand, vi
+from test_op_parity import CASES, COMBOS
 
 MLIR_OPT = "/usr/lib/llvm-22/bin/mlir-opt"
 UPSTREAM_TOSA_LOWERING = ("builtin.module(func.func(tosa-to-linalg-named,tosa-to-linalg,"
