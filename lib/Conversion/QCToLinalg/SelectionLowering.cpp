@@ -103,49 +103,38 @@ struct ArgReduceLowering : OpConversionPattern<OpTy> {
   }
 };
 
-struct TopKLowering : OpConversionPattern<qc::TopKOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(qc::TopKOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto inType = op.getInput().getType();
-    int64_t axis = normalizeAxis(op.getAxis(), inType.getRank());
-    SmallVector<int64_t> params(QC_TOP_K_NUM_PARAMS);
-    params[QC_TOP_K_OUTER] = 1;
-    params[QC_TOP_K_INNER] = 1;
-    for (int64_t d = 0; d < inType.getRank(); ++d)
-      params[d < axis ? QC_TOP_K_OUTER : QC_TOP_K_INNER] *= d == axis ? 1 : inType.getDimSize(d);
-    params[QC_TOP_K_SIZE] = inType.getDimSize(axis);
-    params[QC_TOP_K_K] = op.getK();
-    params[QC_TOP_K_LARGEST] = op.getLargest();
-    rewriter.replaceOp(op, buildKernelCall(rewriter, op.getLoc(), "quantc_top_k",
-                                           {adaptor.getInput()}, params, op.getType()));
-    return success();
-  }
-};
-struct GridSampleLowering : OpConversionPattern<qc::GridSampleOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(qc::GridSampleOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    ArrayRef<int64_t> in = op.getInput().getType().getShape();
-    ArrayRef<int64_t> grid = op.getGrid().getType().getShape();
-    SmallVector<int64_t> params(QC_GRID_SAMPLE_NUM_PARAMS);
-    params[QC_GRID_SAMPLE_N] = in[0];
-    params[QC_GRID_SAMPLE_C] = in[1];
-    params[QC_GRID_SAMPLE_H] = in[2];
-    params[QC_GRID_SAMPLE_W] = in[3];
-    params[QC_GRID_SAMPLE_HO] = grid[1];
-    params[QC_GRID_SAMPLE_WO] = grid[2];
-    params[QC_GRID_SAMPLE_MODE] = qc::getGridSampleMode(op);
-    params[QC_GRID_SAMPLE_PADDING] = qc::getGridSamplePadding(op);
-    params[QC_GRID_SAMPLE_ALIGN_CORNERS] = op.getAlignCorners();
-    rewriter.replaceOp(op, buildKernelCall(rewriter, op.getLoc(), "quantc_grid_sample",
-                                           {adaptor.getInput(), adaptor.getGrid()}, params,
-                                           op.getType()));
-    return success();
-  }
-};
+/// The parameters of each op's runtime kernel (its operands are the
+/// kernel's inputs, in order).
+SmallVector<int64_t> kernelParams(qc::TopKOp op) {
+  auto inType = op.getInput().getType();
+  int64_t axis = normalizeAxis(op.getAxis(), inType.getRank());
+  SmallVector<int64_t> params(QC_TOP_K_NUM_PARAMS);
+  params[QC_TOP_K_OUTER] = 1;
+  params[QC_TOP_K_INNER] = 1;
+  for (int64_t d = 0; d < inType.getRank(); ++d)
+    params[d < axis ? QC_TOP_K_OUTER : QC_TOP_K_INNER] *= d == axis ? 1 : inType.getDimSize(d);
+  params[QC_TOP_K_SIZE] = inType.getDimSize(axis);
+  params[QC_TOP_K_K] = op.getK();
+  params[QC_TOP_K_LARGEST] = op.getLargest();
+  return params;
+}
+
+SmallVector<int64_t> kernelParams(qc::GridSampleOp op) {
+  ArrayRef<int64_t> in = op.getInput().getType().getShape();
+  ArrayRef<int64_t> grid = op.getGrid().getType().getShape();
+  SmallVector<int64_t> params(QC_GRID_SAMPLE_NUM_PARAMS);
+  params[QC_GRID_SAMPLE_N] = in[0];
+  params[QC_GRID_SAMPLE_C] = in[1];
+  params[QC_GRID_SAMPLE_H] = in[2];
+  params[QC_GRID_SAMPLE_W] = in[3];
+  params[QC_GRID_SAMPLE_HO] = grid[1];
+  params[QC_GRID_SAMPLE_WO] = grid[2];
+  params[QC_GRID_SAMPLE_MODE] = qc::getGridSampleMode(op);
+  params[QC_GRID_SAMPLE_PADDING] = qc::getGridSamplePadding(op);
+  params[QC_GRID_SAMPLE_ALIGN_CORNERS] = op.getAlignCorners();
+  return params;
+}
+
 /// [N, C, H, W] of a region op's input, its region count and bins.
 SmallVector<int64_t> regionParams(RankedTensorType in, RankedTensorType out, float scale) {
   SmallVector<int64_t> params(QC_REGION_NUM_PARAMS);
@@ -158,101 +147,85 @@ SmallVector<int64_t> regionParams(RankedTensorType in, RankedTensorType out, flo
   return params;
 }
 
-struct RoiAlignLowering : OpConversionPattern<qc::RoiAlignOp> {
-  using OpConversionPattern::OpConversionPattern;
+SmallVector<int64_t> kernelParams(qc::RoiAlignOp op) {
+  SmallVector<int64_t> params = regionParams(op.getInput().getType(), op.getType(),
+                                             op.getSpatialScale().convertToFloat());
+  params[QC_REGION_SAMPLING] = op.getSamplingRatio();
+  params[QC_REGION_MAX_MODE] = op.getMode() == "max";
+  params[QC_REGION_HALF_PIXEL] = op.getHalfPixel();
+  return params;
+}
+
+SmallVector<int64_t> kernelParams(qc::MaxRoiPoolOp op) {
+  return regionParams(op.getInput().getType(), op.getType(),
+                      op.getSpatialScale().convertToFloat());
+}
+
+SmallVector<int64_t> kernelParams(qc::DeformUnfoldOp op) {
+  ArrayRef<int64_t> in = op.getInput().getType().getShape();
+  ArrayRef<int64_t> offset = op.getOffset().getType().getShape();
+  ArrayRef<int64_t> k = op.getKernelShape(), s = op.getStrides(), p = op.getPads(),
+                    d = op.getDilations();
+  return {in[0], in[1], in[2], in[3], k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1],
+          static_cast<int64_t>(op.getOffsetGroup()), offset[2], offset[3]};
+}
+
+SmallVector<int64_t> kernelParams(qc::NonMaxSuppressionOp op) {
+  ArrayRef<int64_t> boxes = op.getBoxes().getType().getShape();
+  SmallVector<int64_t> params(QC_NMS_NUM_PARAMS);
+  params[QC_NMS_BATCHES] = boxes[0];
+  params[QC_NMS_CLASSES] = op.getScores().getType().getDimSize(1);
+  params[QC_NMS_BOXES] = boxes[1];
+  params[QC_NMS_MAX_PER_CLASS] = op.getMaxOutputBoxesPerClass();
+  params[QC_NMS_IOU_BITS] = llvm::bit_cast<uint32_t>(op.getIouThreshold().convertToFloat());
+  params[QC_NMS_HAS_SCORE_THRESHOLD] = op.getScoreThreshold().has_value();
+  if (op.getScoreThreshold())
+    params[QC_NMS_SCORE_BITS] = llvm::bit_cast<uint32_t>(op.getScoreThreshold()->convertToFloat());
+  params[QC_NMS_CENTER_POINT] = op.getCenterPointBox();
+  params[QC_NMS_ROWS] = op.getType().getDimSize(0);
+  return params;
+}
+
+SmallVector<int64_t> kernelParams(qc::DetOp op) {
+  SmallVector<int64_t> params(QC_DET_NUM_PARAMS);
+  params[QC_DET_BATCH] = op.getType().getNumElements();
+  params[QC_DET_SIZE] = op.getInput().getType().getShape().back();
+  return params;
+}
+
+/// An op computed by one runtime kernel call on its operands.
+template <typename OpTy>
+struct RuntimeKernelLowering : OpConversionPattern<OpTy> {
+  RuntimeKernelLowering(const TypeConverter &converter, MLIRContext *ctx, StringRef kernel)
+      : OpConversionPattern<OpTy>(converter, ctx), kernel(kernel) {}
+
   LogicalResult
-  matchAndRewrite(qc::RoiAlignOp op, OpAdaptor adaptor,
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    SmallVector<int64_t> params = regionParams(op.getInput().getType(), op.getType(),
-                                               op.getSpatialScale().convertToFloat());
-    params[QC_REGION_SAMPLING] = op.getSamplingRatio();
-    params[QC_REGION_MAX_MODE] = op.getMode() == "max";
-    params[QC_REGION_HALF_PIXEL] = op.getHalfPixel();
-    rewriter.replaceOp(op, buildKernelCall(
-                               rewriter, op.getLoc(), "quantc_roi_align",
-                               {adaptor.getInput(), adaptor.getRois(), adaptor.getBatchIndices()},
-                               params, op.getType()));
+    rewriter.replaceOp(op, buildKernelCall(rewriter, op.getLoc(), kernel,
+                                           llvm::to_vector(adaptor.getOperands()),
+                                           kernelParams(op), op.getType()));
     return success();
   }
+
+  StringRef kernel;
 };
 
-struct MaxRoiPoolLowering : OpConversionPattern<qc::MaxRoiPoolOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(qc::MaxRoiPoolOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    SmallVector<int64_t> params = regionParams(op.getInput().getType(), op.getType(),
-                                               op.getSpatialScale().convertToFloat());
-    rewriter.replaceOp(op, buildKernelCall(rewriter, op.getLoc(), "quantc_max_roi_pool",
-                                           {adaptor.getInput(), adaptor.getRois()}, params,
-                                           op.getType()));
-    return success();
-  }
-};
-
-struct DeformUnfoldLowering : OpConversionPattern<qc::DeformUnfoldOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(qc::DeformUnfoldOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    ArrayRef<int64_t> in = op.getInput().getType().getShape();
-    ArrayRef<int64_t> offset = op.getOffset().getType().getShape();
-    ArrayRef<int64_t> k = op.getKernelShape(), s = op.getStrides(), p = op.getPads(),
-                      d = op.getDilations();
-    SmallVector<int64_t> params = {in[0], in[1], in[2], in[3], k[0], k[1], s[0], s[1],
-                                   p[0],  p[1],  d[0],  d[1],  static_cast<int64_t>(op.getOffsetGroup()),
-                                   offset[2], offset[3]};
-    rewriter.replaceOp(op, buildKernelCall(
-                               rewriter, op.getLoc(), "quantc_deform_unfold",
-                               {adaptor.getInput(), adaptor.getOffset(), adaptor.getMask()},
-                               params, op.getType()));
-    return success();
-  }
-};
-
-struct NonMaxSuppressionLowering : OpConversionPattern<qc::NonMaxSuppressionOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(qc::NonMaxSuppressionOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    ArrayRef<int64_t> boxes = op.getBoxes().getType().getShape();
-    SmallVector<int64_t> params(QC_NMS_NUM_PARAMS);
-    params[QC_NMS_BATCHES] = boxes[0];
-    params[QC_NMS_CLASSES] = op.getScores().getType().getDimSize(1);
-    params[QC_NMS_BOXES] = boxes[1];
-    params[QC_NMS_MAX_PER_CLASS] = op.getMaxOutputBoxesPerClass();
-    params[QC_NMS_IOU_BITS] = llvm::bit_cast<uint32_t>(op.getIouThreshold().convertToFloat());
-    params[QC_NMS_HAS_SCORE_THRESHOLD] = op.getScoreThreshold().has_value();
-    if (op.getScoreThreshold())
-      params[QC_NMS_SCORE_BITS] = llvm::bit_cast<uint32_t>(op.getScoreThreshold()->convertToFloat());
-    params[QC_NMS_CENTER_POINT] = op.getCenterPointBox();
-    params[QC_NMS_ROWS] = op.getType().getDimSize(0);
-    rewriter.replaceOp(op, buildKernelCall(rewriter, op.getLoc(), "quantc_non_max_suppression",
-                                           {adaptor.getBoxes(), adaptor.getScores()}, params,
-                                           op.getType()));
-    return success();
-  }
-};
-
-struct DetLowering : OpConversionPattern<qc::DetOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(qc::DetOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    SmallVector<int64_t> params(QC_DET_NUM_PARAMS);
-    params[QC_DET_BATCH] = op.getType().getNumElements();
-    params[QC_DET_SIZE] = op.getInput().getType().getShape().back();
-    rewriter.replaceOp(op, buildKernelCall(rewriter, op.getLoc(), "quantc_det",
-                                           {adaptor.getInput()}, params, op.getType()));
-    return success();
-  }
-};
+template <typename OpTy>
+void addKernelCall(QCTypeConverter &converter, RewritePatternSet &patterns, StringRef kernel) {
+  patterns.add<RuntimeKernelLowering<OpTy>>(converter, patterns.getContext(), kernel);
+}
 } // namespace
 
 void conversion::populateSelectionPatterns(QCTypeConverter &converter,
                                            RewritePatternSet &patterns) {
-  patterns.add<ArgReduceLowering<qc::ArgMaxOp>, ArgReduceLowering<qc::ArgMinOp>, TopKLowering,
-               GridSampleLowering, RoiAlignLowering, MaxRoiPoolLowering, DetLowering,
-               DeformUnfoldLowering, NonMaxSuppressionLowering>(
+  patterns.add<ArgReduceLowering<qc::ArgMaxOp>, ArgReduceLowering<qc::ArgMinOp>>(
       converter, patterns.getContext());
+  addKernelCall<qc::TopKOp>(converter, patterns, "quantc_top_k");
+  addKernelCall<qc::GridSampleOp>(converter, patterns, "quantc_grid_sample");
+  addKernelCall<qc::RoiAlignOp>(converter, patterns, "quantc_roi_align");
+  addKernelCall<qc::MaxRoiPoolOp>(converter, patterns, "quantc_max_roi_pool");
+  addKernelCall<qc::DeformUnfoldOp>(converter, patterns, "quantc_deform_unfold");
+  addKernelCall<qc::NonMaxSuppressionOp>(converter, patterns, "quantc_non_max_suppression");
+  addKernelCall<qc::DetOp>(converter, patterns, "quantc_det");
 }
