@@ -22,14 +22,14 @@ fi
 VENV="$BUILD_DIR/venv"
 STAMP="$VENV/.deps-stamp"
 REQ="$(dirname "$0")/requirements-test.txt"
-if [ ! -f "$STAMP" ] || [ "$REQ" -nt "$STAMP" ]; then
+if [ ! -f "$STAMP" ] || [ "$REQ" -nt "$STAMP" ] || [ "$0" -nt "$STAMP" ]; then
   mkdir -p "$BUILD_DIR"
   [ -x "$VENV/bin/python" ] || /usr/bin/python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --upgrade pip
   "$VENV/bin/pip" install -q -r "$REQ"
   # Packages whose ONNX models the real-model tests use: without their
   # dependencies (PyTorch among them), which the models do not need.
-  "$VENV/bin/pip" install -q --no-deps silero-vad==6.2.3 ddddocr==1.6.1
+  "$VENV/bin/pip" install -q --no-deps silero-vad==6.2.3 ddddocr==1.6.1 magika==1.0.3
   touch "$STAMP"
 fi
 # The Python package, editable: tests see its sources as they are.

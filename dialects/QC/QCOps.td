@@ -457,6 +457,7 @@ def QC_SliceOp : QC_Op<"slice", [InferTypeOpAdaptor]> {
                    DenseI64ArrayAttr:$limits, DenseI64ArrayAttr:$steps);
   let results = (outs QC_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
 }
 
 def QC_GatherOp : QC_Op<"gather", [InferTypeOpAdaptor]> {

@@ -12,6 +12,7 @@
 #include "quantc/Reference/Evaluator.h"
 #include "quantc/Transforms/Passes.h"
 
+#include "LayerBias.h"
 #include "PrecisionRules.h"
 #include "WeightAdjustment.h"
 
@@ -195,13 +196,27 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     gptqFailed = nullptr;
     if ((roundingSearch || biasCorrection || gptq) && failed(measureLayers(func, ops)))
       return failure();
+    SmallPtrSet<Operation *, 8> erased;
     for (Operation *op : ops) {
+      if (erased.contains(op))
+        continue;
       if (std::optional<LayerInfo> info = getLayerInfo(op)) {
         PrecisionAttr precision = choosePrecision(op);
         if (!precision)
           return failure();
+        // The reshape back to the matmul's shape, new and not in `ops`.
+        Operation *reshapeBack = nullptr;
+        if (auto matmul = dyn_cast<MatMulOp>(op);
+            matmul && precision.hasIntegerActivations() && !onnxExportable)
+          if (GemmOp gemm = foldColumnBiasIntoGemm(matmul, erased)) {
+            op = gemm;
+            info = getLayerInfo(op);
+            reshapeBack = dyn_cast<ReshapeOp>(*gemm->getUsers().begin());
+          }
         op->setAttr("qc.precision", precision);
         if (failed(quantizeLayer(op, *info, precision)))
+          return failure();
+        if (reshapeBack && scope == "all" && failed(quantizeBetweenLayers(reshapeBack)))
           return failure();
       } else if (scope == "all" && failed(quantizeBetweenLayers(op))) {
         return failure();
@@ -351,11 +366,18 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
       return quantizeConcat(concat, bits, symmetric);
     // A function of one 8-bit tensor (SiLU, x + f(x), ...) becomes a table;
     // additions and products of two tensors integer ops of their own.
-    if (isElementwise(op) && endsQuantizedFunction(op)) {
+    // Inside such a function (GELU's x * f(x)) products and sums of the
+    // tensor with itself stay float: the table at its end computes them.
+    if (isElementwise(op) && isQuantizedFunction(op)) {
       FailureOr<DenseF64ArrayAttr> range = getRange(result);
-      if (succeeded(range))
-        quantizeAs(result, getActivationType(op->getContext(), (*range)[0],
-                                             (*range)[1], bits, symmetric));
+      if (!endsQuantizedFunction(op) || failed(range) ||
+          (onlyFloatReaders(op) && isCheapArithmetic(op)))
+        return success();
+      // Float readers (a normalization's sums) get a 16-bit table: the
+      // cost of the function goes, its rounding nearly all stays away.
+      unsigned tableBits = onlyFloatReaders(op) && !onnxExportable ? 16 : bits;
+      quantizeAs(result, getActivationType(op->getContext(), (*range)[0],
+                                           (*range)[1], tableBits, symmetric));
       return success();
     }
     if (isa<AddOp>(op) || (isa<MulOp>(op) && bits <= 8))
@@ -363,18 +385,44 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     return success();
   }
 
-  /// Whether `op` is the last element-wise op of a function of one 8-bit
-  /// quantized tensor (a future lookup table).
-  static bool endsQuantizedFunction(Operation *op) {
+  /// Whether `op` computes a function of one 8-bit quantized tensor (a
+  /// future lookup table).
+  static bool isQuantizedFunction(Operation *op) {
     SmallVector<Operation *> region;
     DequantizeOp source;
     if (failed(collectElementwiseRegion(op->getResult(0), region, source)))
       return false;
     auto type = getQuantizedType(source.getInput().getType());
-    if (!type || type.getStorageTypeIntegralWidth() > 8)
-      return false;
-    // It ends where a user is not element-wise, or combines it with other
-    // tensors (a residual addition): that user is not part of the function.
+    return type && type.getStorageTypeIntegralWidth() <= 8;
+  }
+
+  /// Whether `op` ends a function of cheap arithmetic (x * x): computing it
+  /// costs less than a table lookup.
+  static bool isCheapArithmetic(Operation *op) {
+    SmallVector<Operation *> region;
+    DequantizeOp source;
+    (void)collectElementwiseRegion(op->getResult(0), region, source);
+    return llvm::all_of(region, [](Operation *o) {
+      return isa<AddOp, SubOp, MulOp, DivOp, NegOp, AbsOp, MaxOp, MinOp, ClipOp,
+                 ReluOp>(o);
+    });
+  }
+
+  /// Whether only ops that stay float read `op` (reductions, a variance):
+  /// rounding its result to 8 bits would only add error.
+  /// Reshapes and other ops that keep the quantized type are looked through.
+  static bool onlyFloatReaders(Operation *op) {
+    return !op->use_empty() && llvm::all_of(op->getUsers(), [](Operation *user) {
+      if (keepsQuantizedType(user))
+        return onlyFloatReaders(user);
+      return !isElementwise(user) && !isa<ConcatOp>(user) && !getLayerInfo(user);
+    });
+  }
+
+  /// Whether such a function ends at `op`: where a user is not element-wise,
+  /// or combines it with other tensors (a residual addition), that user is
+  /// not part of the function.
+  static bool endsQuantizedFunction(Operation *op) {
     return op->getUsers().empty() ||
            llvm::any_of(op->getUsers(), [](Operation *user) {
              SmallVector<Operation *> userRegion;

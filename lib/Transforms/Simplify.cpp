@@ -1,7 +1,8 @@
 //===- Simplify.cpp - the qc-simplify pass ----------------------*- C++ -*-===//
 //
 // Cleans an imported graph: constant subgraphs are evaluated by the reference
-// evaluator, BatchNorm folds into the producing conv/gemm, identities go.
+// evaluator, BatchNorm and per-channel additions fold into the producing
+// conv/gemm, identities go.
 //
 //===----------------------------------------------------------------------===//
 #include "quantc/Dialect/QC/QCOps.h"
@@ -193,6 +194,79 @@ struct FoldBatchNormIntoGemm : OpRewritePattern<qc::BatchNormOp> {
   }
 };
 
+/// add(conv(x, w, b), c) -> conv(x, w, b + c) for a constant `c` that varies
+/// at most along the output channels, also through reshapes that keep the
+/// batch and channel dimensions (exporters add the bias after squeezing a
+/// 1-d convolution's unit axis). The bias then adds in the accumulator, and
+/// the activation after it is one function for every channel (a table).
+struct FoldChannelAddIntoConv : OpRewritePattern<qc::AddOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(qc::AddOp add,
+                                PatternRewriter &rewriter) const override {
+    for (unsigned i : {0u, 1u}) {
+      Value x = add->getOperand(i);
+      std::optional<Tensor> c = getConstantValue(add->getOperand(1 - i));
+      auto conv = x.getType() == add.getType() ? getConvThroughReshapes(x)
+                                                : qc::ConvOp();
+      if (!conv || !c || !c->getElementType().isF32())
+        continue;
+      std::optional<Tensor> bias = channelBias(conv, *c, add.getType().getRank());
+      if (!bias)
+        continue;
+      Location loc = conv.getLoc();
+      Value newBias = createConstant(rewriter, loc, *bias, "bias");
+      rewriter.modifyOpInPlace(conv, [&] {
+        conv.getBiasMutable().assign(newBias);
+        conv->setLoc(FusedLoc::get(rewriter.getContext(), {loc, add.getLoc()}));
+      });
+      rewriter.replaceOp(add, x);
+      return success();
+    }
+    return failure();
+  }
+
+  /// The f32 convolution that `v` reshapes, when nothing else reads it and
+  /// every reshape keeps dimensions 0 and 1.
+  static qc::ConvOp getConvThroughReshapes(Value v) {
+    while (auto reshape = v.getDefiningOp<qc::ReshapeOp>()) {
+      auto in = cast<RankedTensorType>(reshape.getInput().getType());
+      auto out = reshape.getType();
+      if (!reshape->hasOneUse() || in.getRank() < 2 || out.getRank() < 2 ||
+          in.getShape().take_front(2) != out.getShape().take_front(2))
+        return {};
+      v = reshape.getInput();
+    }
+    auto conv = v.getDefiningOp<qc::ConvOp>();
+    if (!conv || !conv->hasOneUse() || !conv.getType().getElementType().isF32())
+      return {};
+    return conv;
+  }
+
+  /// The conv's bias plus `c`, when `c` (broadcast against a result of
+  /// `rank` dimensions) has one value per channel or one for all.
+  static std::optional<Tensor> channelBias(qc::ConvOp conv, const Tensor &c,
+                                           int64_t rank) {
+    int64_t channels = conv.getType().getDimSize(1);
+    ArrayRef<int64_t> shape = c.getShape();
+    int64_t offset = rank - static_cast<int64_t>(shape.size());
+    for (auto [d, size] : llvm::enumerate(shape))
+      if (size != 1 && (offset + static_cast<int64_t>(d) != 1 || size != channels))
+        return std::nullopt;
+    std::optional<Tensor> bias;
+    if (conv.getBias() && !(bias = getConstantValue(conv.getBias())))
+      return std::nullopt;
+    if (!bias) {
+      bias = Tensor(c.getElementType(), {channels});
+      std::fill(bias->floats().begin(), bias->floats().end(), 0.0f);
+    }
+    bool perChannel = c.getNumElements() == channels && channels > 1;
+    for (int64_t ch = 0; ch < channels; ++ch)
+      bias->floats()[ch] += c.floats()[perChannel ? ch : 0];
+    return bias;
+  }
+};
+
 struct QCSimplifyPass : quantc::impl::QCSimplifyBase<QCSimplifyPass> {
   using QCSimplifyBase::QCSimplifyBase;
 
@@ -202,7 +276,7 @@ struct QCSimplifyPass : quantc::impl::QCSimplifyBase<QCSimplifyPass> {
     patterns.add<FoldConstantSubgraph>(ctx, maxFoldElements);
     patterns.add<FoldBatchNormIntoConv<qc::ConvOp>,
                  FoldBatchNormIntoConv<qc::ConvTransposeOp>,
-                 FoldBatchNormIntoGemm>(ctx);
+                 FoldBatchNormIntoGemm, FoldChannelAddIntoConv>(ctx);
     for (RegisteredOperationName name : ctx->getRegisteredOperations())
       if (isa<qc::QCDialect>(name.getDialect()))
         name.getCanonicalizationPatterns(patterns, ctx);

@@ -128,3 +128,50 @@ func.func @fold_movement(%x: tensor<2x3xf32>) -> tensor<6xf32> {
   %b = qc.reshape %a : tensor<3x2xf32> -> tensor<6xf32>
   return %b : tensor<6xf32>
 }
+
+// -----
+
+// A slice of unit steps over the whole input is the input.
+// CHECK-LABEL: func @identity_slice
+// CHECK-NEXT: return %arg0
+func.func @identity_slice(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %s = qc.slice %x {starts = array<i64: 0, 0>, limits = array<i64: 2, 3>, steps = array<i64: 1, 1>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %s : tensor<2x3xf32>
+}
+
+// -----
+
+// A per-channel constant added after a 1-d convolution's unit axis is
+// squeezed becomes the convolution's bias (added to the one it has).
+// CHECK-LABEL: func @channel_add_into_conv
+// CHECK-DAG: %[[B:.*]] = qc.constant dense<[1.500000e+00, 2.000000e+00]> : tensor<2xf32>
+// CHECK: %[[C:.*]] = qc.conv %arg0, %{{.*}}, %[[B]]
+// CHECK-NEXT: %[[R:.*]] = qc.reshape %[[C]] : tensor<1x2x4x1xf32> -> tensor<1x2x4xf32>
+// CHECK-NEXT: return %[[R]]
+func.func @channel_add_into_conv(%x: tensor<1x3x4x1xf32>) -> tensor<1x2x4xf32> {
+  %w = qc.constant dense<0.5> : tensor<2x3x1x1xf32>
+  %b = qc.constant dense<[0.5, 1.0]> : tensor<2xf32>
+  %c = qc.conv %x, %w, %b {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x3x4x1xf32>, tensor<2x3x1x1xf32>, tensor<2xf32>) -> tensor<1x2x4x1xf32>
+  %r = qc.reshape %c : tensor<1x2x4x1xf32> -> tensor<1x2x4xf32>
+  %k = qc.constant dense<1.0> : tensor<1x2x1xf32>
+  %y = qc.add %k, %r : (tensor<1x2x1xf32>, tensor<1x2x4xf32>) -> tensor<1x2x4xf32>
+  return %y : tensor<1x2x4xf32>
+}
+
+// -----
+
+// A constant that varies along the width is no bias; nor is a constant
+// added to a convolution something else also reads.
+// CHECK-LABEL: func @channel_add_not_bias
+// CHECK-COUNT-3: qc.add
+func.func @channel_add_not_bias(%x: tensor<1x3x4x1xf32>) -> (tensor<1x2x4x1xf32>, tensor<1x2x4x1xf32>) {
+  %w = qc.constant dense<0.5> : tensor<2x3x1x1xf32>
+  %c = qc.conv %x, %w {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x3x4x1xf32>, tensor<2x3x1x1xf32>) -> tensor<1x2x4x1xf32>
+  %k = qc.constant dense<[[1.0], [2.0], [3.0], [4.0]]> : tensor<4x1xf32>
+  %y = qc.add %c, %k : (tensor<1x2x4x1xf32>, tensor<4x1xf32>) -> tensor<1x2x4x1xf32>
+  %c2 = qc.conv %x, %w {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x3x4x1xf32>, tensor<2x3x1x1xf32>) -> tensor<1x2x4x1xf32>
+  %s = qc.constant dense<1.0> : tensor<f32>
+  %z = qc.add %c2, %s : (tensor<1x2x4x1xf32>, tensor<f32>) -> tensor<1x2x4x1xf32>
+  %u = qc.add %z, %c2 : (tensor<1x2x4x1xf32>, tensor<1x2x4x1xf32>) -> tensor<1x2x4x1xf32>
+  return %y, %u : tensor<1x2x4x1xf32>, tensor<1x2x4x1xf32>
+}

@@ -417,6 +417,7 @@ static LogicalResult writeQDQ(MLIRContext &ctx) {
   quantize.weight = weight;
   quantize.scope = scope;
   quantize.overrides = overrides;
+  quantize.onnxExportable = true;
   pm.addPass(createQCQuantize(quantize));
   if (failed(pm.run(*module)))
     return failure();

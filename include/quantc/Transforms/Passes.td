@@ -13,7 +13,11 @@ def QCSimplify : Pass<"qc-simplify", "::mlir::ModuleOp"> {
       `qc.constant`, unless the result exceeds `max-fold-elements`;
     - folds `qc.batch_norm` into a preceding `qc.conv`, `qc.conv_transpose`
       or `qc.gemm` whose weights are constant and that has no other user;
-    - removes `qc.identity`, no-op reshapes and transposes;
+    - folds the addition of a per-channel constant into the bias of a
+      preceding `qc.conv`, also through reshapes that keep the batch and
+      channel dimensions (a 1-d convolution's bias added after its unit axis
+      is squeezed);
+    - removes `qc.identity`, no-op reshapes, transposes and slices;
     - removes dead ops and deduplicates equal constants.
   }];
   let dependentDialects = ["::quantc::qc::QCDialect"];
@@ -204,7 +208,15 @@ def QCQuantize : Pass<"qc-quantize", "::mlir::ModuleOp"> {
     scale-preserving op and its output; additions and (8-bit) products of
     two tensors get their own output type; and a chain of element-wise
     functions of one quantized tensor (sigmoid, SiLU, hard-swish, GELU, ...)
-    is quantized where it ends, to become a lookup table.
+    is quantized where it ends, to become a lookup table (products and sums
+    of the tensor with itself inside it stay float until then). Where only
+    float ops read such a function its end gets 16 bits, and cheap
+    arithmetic (add, mul, ...) for float readers stays float.
+
+    A MatMul with integer activations whose product only feeds the addition
+    of a per-column constant (a dense layer's bias) becomes a `qc.gemm` over
+    the rows of its input with that bias, between reshapes. `onnx-exportable`
+    turns this and the 16-bit ends off.
 
     The result is a graph in QDQ form, numerically what it will compute;
     `qc-fold-scales` then turns it into integer arithmetic.
@@ -269,6 +281,10 @@ def QCQuantize : Pass<"qc-quantize", "::mlir::ModuleOp"> {
     Option<"scope", "scope", "std::string", /*default=*/"\"all\"",
            "What else is quantized around integer layers: layers (nothing) "
            "or all (movement ops, concat, add, element-wise functions)">,
+    Option<"onnxExportable", "onnx-exportable", "bool", /*default=*/"false",
+           "Keep the imported ops and 8-bit activations so that the result "
+           "maps back onto the ONNX graph (QDQ export): no dense-layer "
+           "biases folded into gemms, no 16-bit tables for float readers">,
     Option<"weightRange", "weight-range", "std::string", /*default=*/"\"minmax\"",
            "Weight scales: minmax (|w| max maps to the largest level, narrow "
            "range) or mse (least squared error per scale over the full range, "

@@ -98,6 +98,14 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
   return nullptr;
 }
 
+OpFoldResult SliceOp::fold(FoldAdaptor) {
+  // Unit steps over the whole input (exporters emit these for `x[:]`).
+  if (getInput().getType() != getType() ||
+      llvm::any_of(getSteps(), [](int64_t step) { return step != 1; }))
+    return nullptr;
+  return getInput();
+}
+
 OpFoldResult TransposeOp::fold(FoldAdaptor) {
   for (auto [i, p] : llvm::enumerate(getPerm()))
     if ((int64_t)i != p)

@@ -1,17 +1,25 @@
-"""Latency and accuracy of the real models with recurrent layers and
-branches: Silero VAD (If, LSTM; one 32 ms chunk per call, the state carried)
-and ddddocr's captcha reader (CNN + bidirectional LSTM). quantc int8 (int8
-layers, float gates: --scope=layers) and f32 libraries against ONNX Runtime
-on the float model and on the model quantized by its own tool
-(quantize_dynamic, uint8 weights as ConvInteger needs: Conv, MatMul, Gemm,
-LSTM as DynamicQuantizeLSTM;
-quantize_static cannot calibrate these graphs), same threads, one run.
+"""Latency and accuracy of the real models from PyPI packages that need the
+wider ONNX coverage: Silero VAD (If, LSTM; one 32 ms chunk per call, the
+state carried), ddddocr's captcha reader (CNN + bidirectional LSTM) and
+magika's content-type model (one-hot bytes, dense + GELU, a 1-d convolution,
+layer norms; one file per call). quantc int8 and f32 libraries against ONNX
+Runtime on the float model and on the model quantized by its own tool, same
+threads, one run:
+- Silero and ddddocr: quantize_dynamic (uint8 weights as ConvInteger needs:
+  Conv, MatMul, Gemm, LSTM as DynamicQuantizeLSTM; quantize_static cannot
+  calibrate these graphs); quantc with int8 layers and float gates
+  (--scope=layers).
+- magika: quantize_static (QDQ, per tensor: its per-channel mode fails on
+  this graph in ONNX Runtime 1.20.1), calibrated on the same files as quantc
+  (--scope=all).
 
 Accuracy: Silero's speech decisions (p > 0.5) on speech-like audio that no
 library saw in calibration, and the largest probability change, against ONNX
-Runtime f32; ddddocr's greedy CTC characters against ONNX Runtime f32.
+Runtime f32; ddddocr's greedy CTC characters against ONNX Runtime f32;
+magika's content types against ONNX Runtime f32 and against the true type
+of each file (test/e2e/magika_corpus.py).
 
-usage: python benchmarks/recurrent_models.py [--threads 1,2] [--runs 50]
+usage: python benchmarks/package_models.py [--threads 1,2] [--runs 50]
            [--out benchmarks/results]
 """
 import argparse
@@ -22,14 +30,17 @@ import tempfile
 
 import numpy as np
 import onnxruntime as ort
-from onnxruntime.quantization import QuantType, quantize_dynamic
+from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                      quantize_dynamic, quantize_static)
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "test" / "e2e"))
 from timing import compile_model, cpu_model, time_library, time_ort  # noqa: E402
 from test_real_models import (SILERO_CONTEXT, SILERO_WINDOW, captcha_images,  # noqa: E402
-                              package_model, silero_stream, speech_like)
+                              magika_labels, magika_model, package_model,
+                              silero_stream, speech_like)
+from magika_corpus import corpus  # noqa: E402
 from conftest import BIN, quant_run  # noqa: E402
 
 
@@ -118,6 +129,46 @@ def ddddocr(tmp, threads, runs):
                        "accuracy": accuracy})
 
 
+class Samples(CalibrationDataReader):
+    """ONNX Runtime's calibration reader over one-sample feeds."""
+
+    def __init__(self, feeds):
+        self.feeds = iter(feeds)
+
+    def get_next(self):
+        return next(self.feeds, None)
+
+
+def magika(tmp, threads, runs):
+    model = magika_model()
+    calib, _ = corpus(seed=1, sources=48)
+    evaluation, truth = corpus(seed=2, sources=48)
+    np.savez(tmp / "magika_calib.npz", bytes=calib)
+    shape = "bytes=1x2048"
+    int8, f32 = tmp / "magika_int8.so", tmp / "magika_f32.so"
+    int8_s, int8_mib = compile_model(model, int8, shape, tmp / "magika_calib.npz")
+    compile_model(model, f32, shape)
+    ort_int8 = tmp / "magika_ort_int8.onnx"
+    quantize_static(str(model), str(ort_int8), Samples({"bytes": x[None]} for x in calib),
+                    quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8,
+                    weight_type=QuantType.QInt8, per_channel=False)
+    labels = magika_labels(model)
+    reference = ort_runner(model)({"bytes": evaluation})[0].argmax(1)
+    accuracy = {}
+    for key, runner in [("quantc_int8", library_runner(int8, tmp)),
+                        ("quantc_f32", library_runner(f32, tmp)),
+                        ("ort_int8", ort_runner(ort_int8)), ("ort_f32", ort_runner(model))]:
+        types = np.array([runner({"bytes": x[None]})[0].argmax() for x in evaluation])
+        accuracy[key] = {"types_agree": float(np.mean(types == reference)),
+                         "true_types": float(np.mean([labels[t] == e
+                                                      for t, e in zip(types, truth)]))}
+    return timed_rows(f"magika content types ({len(evaluation)} files)",
+                      (int8, f32, ort_int8, model), {"bytes": evaluation[:1]}, tmp,
+                      threads, runs, {"compile_int8_s": int8_s,
+                                      "compile_int8_peak_mib": int8_mib,
+                                      "accuracy": accuracy})
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", default="1,2")
@@ -127,15 +178,19 @@ def main():
     threads = [int(t) for t in args.threads.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
-        rows = silero(tmp, threads, args.runs) + ddddocr(tmp, threads, args.runs)
+        rows = (silero(tmp, threads, args.runs) + ddddocr(tmp, threads, args.runs)
+                + magika(tmp, threads, args.runs))
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "recurrent_models.json").write_text(
+    (out / "package_models.json").write_text(
         json.dumps({"cpu": cpu_model(), "rows": rows}, indent=1) + "\n")
-    lines = ["# Recurrent and branching models: quantc vs ONNX Runtime", "",
+    lines = ["# Models from PyPI packages: quantc vs ONNX Runtime", "",
              f"{cpu_model()}. ORT int8 is ONNX Runtime running the model quantized by its own "
-             "quantize_dynamic (8-bit weights; LSTMs as DynamicQuantizeLSTM). quantc int8 has int8 "
-             "layers and float gates (`--scope=layers`), calibrated on other data than measured.",
+             "tool: quantize_dynamic for Silero and ddddocr (8-bit weights; LSTMs as "
+             "DynamicQuantizeLSTM), quantize_static (QDQ, per tensor) for magika. quantc int8 has "
+             "int8 layers and float gates (`--scope=layers`) for Silero and ddddocr, and is "
+             "integer throughout (`--scope=all`) for magika; every library is calibrated on "
+             "other data than measured.",
              "", "| model | threads | quantc int8 ms | ORT int8 ms | ORT int8 / quantc int8 | "
              "quantc f32 ms | ORT f32 ms | ORT f32 / quantc f32 | accuracy vs ORT f32 "
              "(quantc int8; ORT int8) | compile s (int8) |",
@@ -146,14 +201,17 @@ def main():
             note = "; ".join(f"{acc[k]['decisions_agree']:.0%} decisions, max Δp "
                              f"{acc[k]['max_probability_change']:.3f}"
                              for k in ("quantc_int8", "ort_int8"))
-        else:
+        elif "texts_agree" in acc["quantc_int8"]:
             note = "; ".join(f"{acc[k]['texts_agree']:.0%} texts" for k in ("quantc_int8", "ort_int8"))
+        else:
+            note = "; ".join(f"{acc[k]['types_agree']:.0%} types" for k in ("quantc_int8", "ort_int8"))
+            note += " (true types: " + ", ".join(f"{k} {acc[k]['true_types']:.0%}" for k in acc) + ")"
         lines.append(f"| {r['model']} | {r['threads']} | {r['quantc_int8_ms']:.3f} | "
                      f"{r['ort_int8_ms']:.3f} | {r['ort_int8_ms'] / r['quantc_int8_ms']:.2f}x | "
                      f"{r['quantc_f32_ms']:.3f} | {r['ort_f32_ms']:.3f} | "
                      f"{r['ort_f32_ms'] / r['quantc_f32_ms']:.2f}x | {note} | "
                      f"{r['compile_int8_s']:.1f} |")
-    (out / "recurrent_models.md").write_text("\n".join(lines) + "\n")
+    (out / "package_models.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
