@@ -51,6 +51,7 @@ def int4(group):
 # inputs by decreasing second moment (act-order).
 GPTQ = ["--calib", str(CALIBRATION), "--gptq", "--gptq-act-order", "--weight-range", "mse"]
 MSE = ["--weight-range", "mse"]
+W8A8 = ["--dynamic-int8", "--dynamic-int8-block", "0"]
 # Groups along the input dimension; 128 does not divide this model's 576.
 GROUPS = (32, 64)
 HEAD_INT8 = str(ROOT / "benchmarks" / "llm_output_layer_int8.json")
@@ -70,6 +71,12 @@ QUANTC = {
     "f32": ([], lambda k, head: 32.0),
     "int8 per channel, RTN": (["--weight", "i8"], per_channel(8)),
     "int8 per channel, GPTQ": (["--weight", "i8", *GPTQ], per_channel(8)),
+    # W8A8: int8 weights per channel times int8 activations, one scale per
+    # token rounded at run time, without and with SmoothQuant's migration.
+    "W8A8 per token, RTN": (["--weight", "i8", *W8A8], per_channel(8)),
+    **{f"W8A8 per token, SmoothQuant a={a}": (
+        ["--weight", "i8", *W8A8, "--calib", str(CALIBRATION), "--smooth-quant",
+         "--smooth-quant-alpha", str(a)], per_channel(8)) for a in (0.5, 0.8)},
     **{f"int4 g{g}, {method}": (int4(g) + extra, grouped(g))
        for g in GROUPS
        for method, extra in (("RTN", []), ("RTN, mse scales", MSE), ("GPTQ", GPTQ))},
@@ -133,8 +140,10 @@ def evaluate(logits_of, chunks):
     return {name: perplexity(logits_of, c) for name, c in chunks.items()}
 
 
-def quantc_rows(onnx_path, shapes, chunks):
+def quantc_rows(onnx_path, shapes, chunks, only=None):
     for name, (options, bits_of) in QUANTC.items():
+        if only and only not in name:
+            continue
         library, seconds, peak = generator_library(onnx_path, name, STEP, options)
         if bits_of is None:  # mixed: the chosen point's size
             chosen = next(p for p in json.loads(pathlib.Path(options[-1]).read_text())
@@ -266,6 +275,8 @@ def main():
     parser.add_argument("--inc-python", default=str(ROOT / "build" / "inc-venv" / "bin" / "python"))
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite the table and plots from the last run's JSON")
+    parser.add_argument("--only", help="run only the quantc entries whose name contains this, "
+                        "and merge them into the last run's rows (same windows)")
     args = parser.parse_args()
     if args.report_only:
         saved = json.loads((RESULTS / "llm_quantization.json").read_text())
@@ -277,8 +288,19 @@ def main():
     chunks = {name: windows(tok, text, args.window, args.windows) for name, text in texts.items()}
     shapes = linear_shapes(weights)
     rows = []
-    for source in (quantc_rows(onnx_path, shapes, chunks), ort_rows(onnx_path, shapes, cfg, chunks, args.inc_python),
-                   llama_cpp_rows(gguf_path, args.llama_python, chunks)):
+    sources = [quantc_rows(onnx_path, shapes, chunks, args.only)]
+    if args.only:
+        saved = json.loads((RESULTS / "llm_quantization.json").read_text())
+        assert saved["window"] == args.window, "merging needs the last run's --window"
+        new = {(r["engine"], r["format"]): r for r in sources[0]}
+        rows = [new.pop((r["engine"], r["format"]), r) for r in saved["rows"]]
+        quantc_end = max(i for i, r in enumerate(rows) if r["engine"] == "quantc") + 1
+        rows[quantc_end:quantc_end] = list(new.values())
+        sources = []
+    else:
+        sources += [ort_rows(onnx_path, shapes, cfg, chunks, args.inc_python),
+                    llama_cpp_rows(gguf_path, args.llama_python, chunks)]
+    for source in sources:
         for row in source:
             rows.append(row)
             print(row, flush=True)

@@ -56,13 +56,27 @@ def library_runner(library, tmp):
     return lambda feed: list(quant_run(library, feed, tmp).values())
 
 
+def fast_twin(library):
+    """The int8 library compiled with --float-mode=fast (compile_int8)."""
+    return library.with_name(library.stem + "_fast.so")
+
+
+def compile_int8(model, library, shape, calib, extra=()):
+    """The int8 library and its --float-mode=fast twin (float parts, such as
+    recurrent gates and layer norms, with FMA and polynomial math); returns
+    the int8 compile's seconds and peak MiB."""
+    compile_model(model, fast_twin(library), shape, calib, [*extra, "--float-mode=fast"])
+    return compile_model(model, library, shape, calib, list(extra))
+
+
 def timed_rows(name, paths, feed, tmp, threads, runs, extra):
-    """One row per thread count: the two libraries and the two ONNX Runtime
+    """One row per thread count: the three libraries and the two ONNX Runtime
     models on `feed`."""
     int8, f32, ort_int8, model = paths
     np.savez(tmp / "feed.npz", **feed)
     return [{"model": name, "threads": t,
              "quantc_int8_ms": time_library(int8, tmp / "feed.npz", t, runs, 5),
+             "quantc_int8_fast_ms": time_library(fast_twin(int8), tmp / "feed.npz", t, runs, 5),
              "quantc_f32_ms": time_library(f32, tmp / "feed.npz", t, runs, 5),
              "ort_int8_ms": time_ort(ort_int8, feed, t, runs, 5),
              "ort_f32_ms": time_ort(model, feed, t, runs, 5), **extra} for t in threads]
@@ -78,7 +92,7 @@ def silero(tmp, threads, runs):
         np.savez(calib / f"{i:03d}.npz", **feed)
     shape = f"input=1x{SILERO_WINDOW + SILERO_CONTEXT}"
     int8, f32 = tmp / "silero_int8.so", tmp / "silero_f32.so"
-    int8_s, int8_mib = compile_model(model, int8, shape, calib,
+    int8_s, int8_mib = compile_int8(model, int8, shape, calib,
                                       ["--input-shape", "state=2x1x128", "--scope=layers"])
     compile_model(model, f32, shape, None, ["--input-shape", "state=2x1x128"])
     ort_int8 = tmp / "silero_ort_int8.onnx"
@@ -88,6 +102,7 @@ def silero(tmp, threads, runs):
     reference, chunks = silero_stream(ort_runner(model), model, audio)
     accuracy = {}
     for key, runner in [("quantc_int8", library_runner(int8, tmp)),
+                        ("quantc_int8_fast", library_runner(fast_twin(int8), tmp)),
                         ("quantc_f32", library_runner(f32, tmp)),
                         ("ort_int8", ort_runner(ort_int8))]:
         probs, _ = silero_stream(runner, model, audio)
@@ -112,13 +127,14 @@ def ddddocr(tmp, threads, runs):
     np.savez(tmp / "ocr_calib.npz", input1=calib)
     shape = "input1=1x1x64x160"
     int8, f32 = tmp / "ocr_int8.so", tmp / "ocr_f32.so"
-    int8_s, int8_mib = compile_model(model, int8, shape, tmp / "ocr_calib.npz", ["--scope=layers"])
+    int8_s, int8_mib = compile_int8(model, int8, shape, tmp / "ocr_calib.npz", ["--scope=layers"])
     compile_model(model, f32, shape)
     ort_int8 = tmp / "ocr_ort_int8.onnx"
     quantize_dynamic(str(model), str(ort_int8), weight_type=QuantType.QUInt8)
     reference = [ctc_text(ort_runner(model)({"input1": x[None]})[0]) for x in evaluation]
     accuracy = {}
     for key, runner in [("quantc_int8", library_runner(int8, tmp)),
+                        ("quantc_int8_fast", library_runner(fast_twin(int8), tmp)),
                         ("quantc_f32", library_runner(f32, tmp)),
                         ("ort_int8", ort_runner(ort_int8))]:
         texts = [ctc_text(runner({"input1": x[None]})[0]) for x in evaluation]
@@ -146,7 +162,7 @@ def magika(tmp, threads, runs):
     np.savez(tmp / "magika_calib.npz", bytes=calib)
     shape = "bytes=1x2048"
     int8, f32 = tmp / "magika_int8.so", tmp / "magika_f32.so"
-    int8_s, int8_mib = compile_model(model, int8, shape, tmp / "magika_calib.npz")
+    int8_s, int8_mib = compile_int8(model, int8, shape, tmp / "magika_calib.npz")
     compile_model(model, f32, shape)
     ort_int8 = tmp / "magika_ort_int8.onnx"
     quantize_static(str(model), str(ort_int8), Samples({"bytes": x[None]} for x in calib),
@@ -156,6 +172,7 @@ def magika(tmp, threads, runs):
     reference = ort_runner(model)({"bytes": evaluation})[0].argmax(1)
     accuracy = {}
     for key, runner in [("quantc_int8", library_runner(int8, tmp)),
+                        ("quantc_int8_fast", library_runner(fast_twin(int8), tmp)),
                         ("quantc_f32", library_runner(f32, tmp)),
                         ("ort_int8", ort_runner(ort_int8)), ("ort_f32", ort_runner(model))]:
         types = np.array([runner({"bytes": x[None]})[0].argmax() for x in evaluation])
@@ -191,23 +208,28 @@ def main():
              "int8 layers and float gates (`--scope=layers`) for Silero and ddddocr, and is "
              "integer throughout (`--scope=all`) for magika; every library is calibrated on "
              "other data than measured.",
-             "", "| model | threads | quantc int8 ms | ORT int8 ms | ORT int8 / quantc int8 | "
-             "quantc f32 ms | ORT f32 ms | ORT f32 / quantc f32 | accuracy vs ORT f32 "
-             "(quantc int8; ORT int8) | compile s (int8) |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "", "`int8 fast` is the int8 library compiled with `--float-mode=fast` (its float "
+             "parts, such as recurrent gates and layer norms, with FMA and polynomial math).",
+             "", "| model | threads | quantc int8 ms | quantc int8 fast ms | ORT int8 ms | "
+             "ORT int8 / quantc int8 | ORT int8 / quantc int8 fast | quantc f32 ms | ORT f32 ms | "
+             "ORT f32 / quantc f32 | accuracy vs ORT f32 (quantc int8; int8 fast; ORT int8) | "
+             "compile s (int8) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    keys = ("quantc_int8", "quantc_int8_fast", "ort_int8")
     for r in rows:
         acc = r["accuracy"]
         if "decisions_agree" in acc["quantc_int8"]:
             note = "; ".join(f"{acc[k]['decisions_agree']:.0%} decisions, max Δp "
-                             f"{acc[k]['max_probability_change']:.3f}"
-                             for k in ("quantc_int8", "ort_int8"))
+                             f"{acc[k]['max_probability_change']:.3f}" for k in keys)
         elif "texts_agree" in acc["quantc_int8"]:
-            note = "; ".join(f"{acc[k]['texts_agree']:.0%} texts" for k in ("quantc_int8", "ort_int8"))
+            note = "; ".join(f"{acc[k]['texts_agree']:.0%} texts" for k in keys)
         else:
-            note = "; ".join(f"{acc[k]['types_agree']:.0%} types" for k in ("quantc_int8", "ort_int8"))
+            note = "; ".join(f"{acc[k]['types_agree']:.0%} types" for k in keys)
             note += " (true types: " + ", ".join(f"{k} {acc[k]['true_types']:.0%}" for k in acc) + ")"
         lines.append(f"| {r['model']} | {r['threads']} | {r['quantc_int8_ms']:.3f} | "
-                     f"{r['ort_int8_ms']:.3f} | {r['ort_int8_ms'] / r['quantc_int8_ms']:.2f}x | "
+                     f"{r['quantc_int8_fast_ms']:.3f} | {r['ort_int8_ms']:.3f} | "
+                     f"{r['ort_int8_ms'] / r['quantc_int8_ms']:.2f}x | "
+                     f"{r['ort_int8_ms'] / r['quantc_int8_fast_ms']:.2f}x | "
                      f"{r['quantc_f32_ms']:.3f} | {r['ort_f32_ms']:.3f} | "
                      f"{r['ort_f32_ms'] / r['quantc_f32_ms']:.2f}x | {note} | "
                      f"{r['compile_int8_s']:.1f} |")

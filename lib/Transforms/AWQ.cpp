@@ -11,15 +11,14 @@
 #include "quantc/Calibration/CalibrationSet.h"
 #include "quantc/Dialect/QC/QCOps.h"
 #include "quantc/Dialect/QC/QuantUtils.h"
-#include "quantc/Dialect/QC/TensorNames.h"
 #include "quantc/Reference/Evaluator.h"
 #include "quantc/Reference/Sgemm.h"
 #include "quantc/Transforms/Passes.h"
 
+#include "ChannelScaling.h"
 #include "PrecisionRules.h"
 #include "WeightAdjustment.h"
 
-#include "mlir/IR/Builders.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
@@ -39,64 +38,6 @@ namespace {
 /// few thousand output channels ranks the candidates as well as all of them
 /// (an output layer has tens of thousands).
 constexpr int64_t kMaxSearchColumns = 2048;
-
-/// Matmuls sharing one input whose channels are scaled together, and where
-/// the inverse scales go: a constant vector multiplying the input (`norm`),
-/// or the columns of the matmul producing one factor of it (`producer`).
-struct ScalingGroup {
-  Value input;
-  SmallVector<MatMulOp> consumers;
-  ConstantOp norm;
-  MatMulOp producer;
-};
-
-/// A constant 2-D matmul weight [k, n].
-ConstantOp constantWeight(MatMulOp matmul) {
-  auto constant = matmul.getRhs().getDefiningOp<ConstantOp>();
-  return constant && constant.getType().getRank() == 2 ? constant : nullptr;
-}
-
-/// The matmuls reading `input` (as their lhs, with constant weights), when
-/// they are all of its users.
-SmallVector<MatMulOp> consumersOf(Value input, int64_t channels) {
-  SmallVector<MatMulOp> consumers;
-  for (Operation *user : input.getUsers()) {
-    auto matmul = dyn_cast<MatMulOp>(user);
-    if (!matmul || matmul.getLhs() != input || !constantWeight(matmul) ||
-        constantWeight(matmul).getType().getDimSize(0) != channels)
-      return {};
-    consumers.push_back(matmul);
-  }
-  return consumers;
-}
-
-std::optional<ScalingGroup> matchGroup(MulOp mul) {
-  auto type = cast<RankedTensorType>(mul.getType());
-  int64_t channels = type.getShape().back();
-  for (unsigned i = 0; i < 2; ++i) {
-    Value other = mul->getOperand(i), data = mul->getOperand(1 - i);
-    // x * w, w a vector over the channels used only here.
-    if (auto norm = other.getDefiningOp<ConstantOp>()) {
-      auto vector = cast<RankedTensorType>(norm.getType());
-      if (vector.getRank() != 1 || vector.getDimSize(0) != channels || !norm->hasOneUse() ||
-          !isa<FloatType>(vector.getElementType()))
-        continue;
-      SmallVector<MatMulOp> consumers = consumersOf(mul, channels);
-      if (!consumers.empty())
-        return ScalingGroup{mul, consumers, norm, nullptr};
-    }
-    // a * up(x), up a matmul with constant weights used only here.
-    if (auto up = other.getDefiningOp<MatMulOp>();
-        up && constantWeight(up) && up->hasOneUse() && other != data &&
-        constantWeight(up).getType().getDimSize(1) == channels &&
-        cast<RankedTensorType>(other.getType()) == type) {
-      SmallVector<MatMulOp> consumers = consumersOf(mul, channels);
-      if (consumers.size() == 1)
-        return ScalingGroup{mul, consumers, nullptr, up};
-    }
-  }
-  return std::nullopt;
-}
 
 /// How qc-quantize will round the weights: symmetric, per output column or
 /// per group of `group` rows of a column.
@@ -140,16 +81,6 @@ double outputError(ArrayRef<float> moment, ArrayRef<float> error, int64_t k, int
 
 Tensor valueOf(ConstantOp constant) { return *reference::getConstantValue(constant); }
 
-/// Replaces `constant`'s value for `user` with `values`.
-void replaceConstant(Operation *user, ConstantOp constant, const Tensor &values) {
-  OpBuilder b(user);
-  std::string blob = getNodeName(user->getLoc()) + ".awq";
-  Value scaled = ConstantOp::create(b, constant.getLoc(), values.toAttr(constant.getType(), blob));
-  user->replaceUsesOfWith(constant, scaled);
-  if (constant->use_empty())
-    constant->erase();
-}
-
 struct AWQPass : quantc::impl::QCActivationAwareScalingBase<AWQPass> {
   using Base::Base;
 
@@ -177,12 +108,8 @@ struct AWQPass : quantc::impl::QCActivationAwareScalingBase<AWQPass> {
   }
 
   LogicalResult scaleFunction(func::FuncOp func) {
-    SmallVector<ScalingGroup> groups;
-    func.walk([&](MulOp mul) {
-      if (std::optional<ScalingGroup> group = matchGroup(mul))
-        if (format.group == 0 || mul.getType().getShape().back() % format.group == 0)
-          groups.push_back(*group);
-    });
+    SmallVector<ScalingGroup> groups =
+        collectScalingGroups(func, format.group > 0 ? format.group : 1);
     if (groups.empty())
       return success();
     llvm::Expected<std::vector<calibration::Sample>> samples =
@@ -224,7 +151,7 @@ struct AWQPass : quantc::impl::QCActivationAwareScalingBase<AWQPass> {
       top = std::max(top, rms[i] = std::sqrt(std::max(0.0, m[i * k + i])));
     SmallVector<Tensor> weights;
     for (MatMulOp consumer : group.consumers)
-      weights.push_back(valueOf(constantWeight(consumer)));
+      weights.push_back(valueOf(getConstantWeight(consumer)));
     auto errorOf = [&](ArrayRef<double> s) {
       double sum = 0;
       for (const Tensor &w : weights) {
@@ -255,34 +182,8 @@ struct AWQPass : quantc::impl::QCActivationAwareScalingBase<AWQPass> {
       }
     }
     if (bestError < baseline)
-      apply(group, best, weights);
+      applyChannelScaling(group, best, weights, "awq");
     return {baseline, bestError};
-  }
-
-  void apply(const ScalingGroup &group, ArrayRef<double> s, ArrayRef<Tensor> weights) {
-    int64_t k = s.size();
-    for (auto [consumer, w] : llvm::zip(group.consumers, weights)) {
-      Tensor scaled = w;
-      int64_t n = w.getShape()[1];
-      for (int64_t r = 0; r < k; ++r)
-        for (int64_t j = 0; j < n; ++j)
-          scaled.floats()[r * n + j] = static_cast<float>(w.floats()[r * n + j] * s[r]);
-      replaceConstant(consumer, constantWeight(consumer), scaled);
-    }
-    if (group.norm) {
-      Tensor vector = valueOf(group.norm);
-      for (int64_t i = 0; i < k; ++i)
-        vector.floats()[i] = static_cast<float>(vector.floats()[i] / s[i]);
-      replaceConstant(group.input.getDefiningOp(), group.norm, vector);
-      return;
-    }
-    ConstantOp upWeight = constantWeight(group.producer);
-    Tensor up = valueOf(upWeight);
-    int64_t rows = up.getShape()[0];
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < k; ++j)
-        up.floats()[r * k + j] = static_cast<float>(up.floats()[r * k + j] / s[j]);
-    replaceConstant(group.producer, upWeight, up);
   }
 
   WeightFormat format{};

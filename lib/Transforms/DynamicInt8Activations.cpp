@@ -58,8 +58,8 @@ struct QCDynamicInt8ActivationsPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (blockSize <= 0) {
-      getOperation().emitError("qc-dynamic-int8-activations: block-size must be positive");
+    if (blockSize < 0) {
+      getOperation().emitError("qc-dynamic-int8-activations: block-size must not be negative");
       return signalPassFailure();
     }
     Builder builder(&getContext());
@@ -73,13 +73,15 @@ struct QCDynamicInt8ActivationsPass
       if (!weight || !cast<ShapedType>(op->getResult(0).getType()).getElementType().isF32())
         return;
       int64_t valuesPerWord = 32 / weight->bits;
-      if (weight->rowsPerScale % blockSize || blockSize % valuesPerWord) {
+      int64_t block = blockSize ? blockSize.getValue()
+                                : cast<ShapedType>(op->getOperand(0).getType()).getShape().back();
+      if (weight->rowsPerScale % block || block % valuesPerWord) {
         op->emitRemark("kept float activations: block-size ")
-            << blockSize.getValue() << " does not fit weight groups of " << weight->rowsPerScale
-            << " rows (" << weight->bits << "-bit words of " << valuesPerWord << ")";
+            << block << " does not fit weight groups of " << weight->rowsPerScale << " rows ("
+            << weight->bits << "-bit words of " << valuesPerWord << ")";
         return;
       }
-      op->setAttr("dynamic_int8_block", builder.getI64IntegerAttr(blockSize.getValue()));
+      op->setAttr("dynamic_int8_block", builder.getI64IntegerAttr(block));
     });
   }
 };

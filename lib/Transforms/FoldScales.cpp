@@ -605,7 +605,10 @@ struct FoldScalesPass : quantc::impl::QCFoldScalesBase<FoldScalesPass> {
     patterns.add<FoldScalePreserving, FoldLookupTable>(ctx);
     patterns.add<FoldZeroPoint<QConvOp>, FoldZeroPoint<QMatMulOp>>(ctx);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
-      signalPassFailure();
+      return signalPassFailure();
+    // Layers that share a weight and read it transposed (a recurrent
+    // layer's gemm at every time step) each got a transposed copy.
+    deduplicateConstants(getOperation());
   }
 };
 } // namespace

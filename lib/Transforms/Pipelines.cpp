@@ -47,6 +47,12 @@ std::unique_ptr<Pass> quantc::createAWQFor(const QCQuantizeOptions &quantize) {
 void quantc::buildQuantizePipeline(OpPassManager &pm,
                                    const QuantizePipelineOptions &options) {
   pm.addPass(createQCSimplify());
+  if (options.smoothQuant) {
+    QCSmoothQuantOptions smooth;
+    smooth.data.assign(options.data.begin(), options.data.end());
+    smooth.alpha = options.smoothQuantAlpha;
+    pm.addPass(createQCSmoothQuant(smooth));
+  }
   if (options.awq) {
     QCQuantizeOptions weights = quantizeOptions(options);
     weights.data.assign(options.data.begin(), options.data.end());

@@ -51,16 +51,19 @@ std::optional<WeightRows> qc::getWeightRows(Operation *layer) {
 LayerInputStatistics::LayerInputStatistics(int64_t groups, int64_t patchSize,
                                            bool withMoments)
     : groups(groups), patchSize(patchSize), means(groups * patchSize),
-      meanCounts(groups), momentCounts(groups) {
+      maxima(groups * patchSize), meanCounts(groups), momentCounts(groups) {
   if (withMoments)
     moments.assign(groups * patchSize * patchSize, 0.0);
 }
 
 void LayerInputStatistics::addSums(int64_t group, ArrayRef<double> sums,
-                                   int64_t count) {
+                                   ArrayRef<float> maxAbs, int64_t count) {
   double *out = means.data() + group * patchSize;
-  for (int64_t k = 0; k < patchSize; ++k)
+  float *largest = maxima.data() + group * patchSize;
+  for (int64_t k = 0; k < patchSize; ++k) {
     out[k] += sums[k];
+    largest[k] = std::max(largest[k], maxAbs[k]);
+  }
   meanCounts[group] += count;
 }
 
@@ -151,19 +154,25 @@ void measureConvInput(const ConvGeometry &c, const Tensor &input,
   };
   // Means over every output position (padding counts as zeros).
   std::vector<double> sums(stats.getPatchSize());
+  std::vector<float> maxima(stats.getPatchSize());
   for (int64_t g = 0; g < c.groups; ++g) {
     llvm::fill(sums, 0.0);
+    llvm::fill(maxima, 0.0f);
     for (int64_t n = 0; n < c.batch; ++n)
       for (int64_t ci = 0; ci < perGroup; ++ci)
         for (int64_t kh = 0; kh < c.kernelH; ++kh)
           for (int64_t kw = 0; kw < c.kernelW; ++kw) {
             double sum = 0;
+            float &largest = maxima[ci * taps + kh * c.kernelW + kw];
             for (int64_t oh = 0; oh < c.outH; ++oh)
-              for (int64_t ow = 0; ow < c.outW; ++ow)
-                sum += pixel(n, g * perGroup + ci, oh, ow, kh, kw);
+              for (int64_t ow = 0; ow < c.outW; ++ow) {
+                float v = pixel(n, g * perGroup + ci, oh, ow, kh, kw);
+                sum += v;
+                largest = std::max(largest, std::fabs(v));
+              }
             sums[ci * taps + kh * c.kernelW + kw] += sum;
           }
-    stats.addSums(g, sums, c.batch * c.outH * c.outW);
+    stats.addSums(g, sums, maxima, c.batch * c.outH * c.outW);
   }
   if (!stats.hasMoments())
     return;
@@ -190,16 +199,19 @@ void measureRows(const Tensor &input, int64_t rows, int64_t rowStride,
   ArrayRef<float> x = input.floats();
   int64_t size = stats.getPatchSize();
   std::vector<double> sums(size);
-  std::vector<float> patches;
+  std::vector<float> maxima(size), patches;
   int64_t step = std::max<int64_t>(1, rows / kMomentPatchesPerSample);
   for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t k = 0; k < size; ++k)
-      sums[k] += x[r * rowStride + k * elementStride];
+    for (int64_t k = 0; k < size; ++k) {
+      float v = x[r * rowStride + k * elementStride];
+      sums[k] += v;
+      maxima[k] = std::max(maxima[k], std::fabs(v));
+    }
     if (stats.hasMoments() && r % step == 0)
       for (int64_t k = 0; k < size; ++k)
         patches.push_back(x[r * rowStride + k * elementStride]);
   }
-  stats.addSums(0, sums, rows);
+  stats.addSums(0, sums, maxima, rows);
   if (!patches.empty())
     stats.addMomentPatches(0, patches, patches.size() / size);
 }

@@ -56,6 +56,10 @@ public:
   llvm::ArrayRef<double> mean(int64_t group) const {
     return llvm::ArrayRef(means).slice(group * patchSize, patchSize);
   }
+  /// The largest magnitude of each patch element of `group`.
+  llvm::ArrayRef<float> maxAbs(int64_t group) const {
+    return llvm::ArrayRef(maxima).slice(group * patchSize, patchSize);
+  }
   /// E[p p^T] of `group`, row-major, patchSize x patchSize.
   llvm::ArrayRef<double> moment(int64_t group) const {
     return llvm::ArrayRef(moments).slice(group * patchSize * patchSize,
@@ -63,7 +67,9 @@ public:
   }
 
   // Accumulation (the measuring code's side).
-  void addSums(int64_t group, llvm::ArrayRef<double> sums, int64_t count);
+  /// Sums and largest magnitudes of `count` patches.
+  void addSums(int64_t group, llvm::ArrayRef<double> sums, llvm::ArrayRef<float> maxAbs,
+               int64_t count);
   void addMomentPatch(int64_t group, llvm::ArrayRef<float> patch);
   /// `count` patches at once, row-major (count x patch size).
   void addMomentPatches(int64_t group, llvm::ArrayRef<float> patches, int64_t count);
@@ -73,6 +79,7 @@ public:
 private:
   int64_t groups, patchSize;
   std::vector<double> means, moments;
+  std::vector<float> maxima;
   std::vector<int64_t> meanCounts, momentCounts;
 };
 

@@ -1,6 +1,7 @@
 // RUN: quant-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(qc-dynamic-int8-activations))" --verify-diagnostics | FileCheck %s
 // RUN: quant-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(qc-dynamic-int8-activations{block-size=64}))" --verify-diagnostics=only-expected | FileCheck %s --check-prefix=B64
-// RUN: not quant-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(qc-dynamic-int8-activations{block-size=0}))" 2>&1 | FileCheck %s --check-prefix=ZERO
+// RUN: quant-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(qc-dynamic-int8-activations{block-size=0}))" --verify-diagnostics=only-expected | FileCheck %s --check-prefix=ROW
+// RUN: not quant-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(qc-dynamic-int8-activations{block-size=-1}))" 2>&1 | FileCheck %s --check-prefix=NEG
 
 !w4 = !quant.uniform<i4<-7:7>:f32:1, {0.5, 0.25}>
 
@@ -11,7 +12,10 @@
 // CHECK: qc.matmul %{{.*}}, %{{.*}} {dynamic_int8_block = 32 : i64}
 // B64-LABEL: func.func @int4_per_channel
 // B64: qc.matmul %{{.*}}, %{{.*}} {dynamic_int8_block = 64 : i64}
-// ZERO: error: qc-dynamic-int8-activations: block-size must be positive
+// block-size=0: one scale per row (per token), the whole K = 64.
+// ROW-LABEL: func.func @int4_per_channel
+// ROW: qc.matmul %{{.*}}, %{{.*}} {dynamic_int8_block = 64 : i64}
+// NEG: error: qc-dynamic-int8-activations: block-size must not be negative
 func.func @int4_per_channel(%x: tensor<3x64xf32>) -> tensor<3x2xf32> {
   %wi = qc.constant dense<1> : tensor<64x2xi4>
   %w = quant.scast %wi : tensor<64x2xi4> to tensor<64x2x!w4>
@@ -31,6 +35,8 @@ func.func @int4_per_channel(%x: tensor<3x64xf32>) -> tensor<3x2xf32> {
 // CHECK: qc.gemm {{.*}}dynamic_int8_block = 32 : i64
 // B64-LABEL: func.func @int8_groups_transposed
 // B64-NOT: dynamic_int8_block
+// ROW-LABEL: func.func @int8_groups_transposed
+// ROW-NOT: dynamic_int8_block
 func.func @int8_groups_transposed(%x: tensor<1x64xf32>, %b: tensor<2xf32>) -> tensor<1x2xf32> {
   %wi = qc.constant dense<7> : tensor<2x64xi8>
   %w = quant.scast %wi : tensor<2x64xi8> to tensor<2x64x!w8>
@@ -50,7 +56,7 @@ func.func @groups_split_words(%x: tensor<1x24xf32>) -> tensor<1x1xf32> {
   %wi = qc.constant dense<1> : tensor<24x1xi4>
   %w = quant.scast %wi : tensor<24x1xi4> to tensor<24x1x!w4>
   %wf = qc.dequantize %w : tensor<24x1x!w4> -> tensor<24x1xf32>
-  // expected-remark-re @+1 {{kept float activations: block-size {{32|64}} does not fit weight groups of 12 rows (4-bit words of 8)}}
+  // expected-remark-re @+1 {{kept float activations: block-size {{32|64|24}} does not fit weight groups of 12 rows (4-bit words of 8)}}
   %y = qc.matmul %x, %wf : (tensor<1x24xf32>, tensor<24x1xf32>) -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }

@@ -117,6 +117,33 @@ func.func @gemm(%x: tensor<1x2x!x>) -> tensor<1x3x!y> {
 
 // -----
 
+!x = !quant.uniform<i8:f32, 0.5>
+!w = !quant.uniform<i8<-127:127>:f32:0, {0.25, 0.125, 0.5, 0.25, 0.25}>
+!y = !quant.uniform<i8:f32, 2.0>
+
+// Gemms that share a transposed weight (a recurrent layer's time steps)
+// share its [K, N] copy too (a resource: CSE would keep both).
+// CHECK-LABEL: func.func @shared_transposed_weight
+// CHECK: %[[WT:.*]] = qc.constant dense_resource<{{.*}}> : tensor<4x5xi8>
+// CHECK-NOT: qc.constant
+// CHECK: quant.scast %[[WT]]
+// CHECK-NOT: qc.constant
+// CHECK: quant.scast %[[WT]]
+// CHECK: return
+func.func @shared_transposed_weight(%x: tensor<1x4x!x>) -> (tensor<1x5x!y>, tensor<1x5x!y>) {
+  %xd = qc.dequantize %x : tensor<1x4x!x> -> tensor<1x4xf32>
+  %wi = qc.constant dense<3> : tensor<5x4xi8>
+  %ws = quant.scast %wi : tensor<5x4xi8> to tensor<5x4x!w>
+  %wd = qc.dequantize %ws : tensor<5x4x!w> -> tensor<5x4xf32>
+  %g = qc.gemm %xd, %wd {trans_b = true} : (tensor<1x4xf32>, tensor<5x4xf32>) -> tensor<1x5xf32>
+  %q = qc.quantize %g : tensor<1x5xf32> -> tensor<1x5x!y>
+  %g2 = qc.gemm %xd, %wd {trans_b = true} : (tensor<1x4xf32>, tensor<5x4xf32>) -> tensor<1x5xf32>
+  %q2 = qc.quantize %g2 : tensor<1x5xf32> -> tensor<1x5x!y>
+  return %q, %q2 : tensor<1x5x!y>, tensor<1x5x!y>
+}
+
+// -----
+
 !x = !quant.uniform<i8:f32, 0.5:3>
 !w = !quant.uniform<i8<-127:127>:f32:1, {0.25, 0.125}>
 !y = !quant.uniform<i8:f32, 2.0>

@@ -376,7 +376,7 @@ def test_matmul_nbits_compiled(symmetric, tmp_path):
 
 @pytest.mark.parametrize("flags, message", [
     (["--target", "cuda"], "--dynamic-int8 is implemented by the CPU weight-only kernel only"),
-    (["--dynamic-int8-block", "0"], "--dynamic-int8-block must be positive, got 0")])
+    (["--dynamic-int8-block", "-1"], "--dynamic-int8-block must not be negative, got -1")])
 def test_dynamic_int8_bad_flags(flags, message, tmp_path):
     proc = quantc([ROOT / "models" / "digits_mlp.onnx", "--input-shape", "image=1x1x8x8",
                    "--dynamic-int8", *flags, "-o", tmp_path / "m.so"], check=False)

@@ -54,9 +54,10 @@ def test_gptq_generator_is_closer_to_float_than_round_to_nearest(tmp_path):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--weight", "i4", "--gptq"], "--gptq, --awq and --bits-per-weight need --calib"),
-    (["--weight", "i4", "--calib", "CALIB"], "--calib is for --gptq, --awq or --bits-per-weight"),
-    (["--gptq", "--calib", "CALIB"], "--calib is for --gptq, --awq or --bits-per-weight"),
+    (["--weight", "i4", "--gptq"], "--gptq, --awq, --smooth-quant and --bits-per-weight need --calib"),
+    (["--weight", "i8", "--smooth-quant"], "--gptq, --awq, --smooth-quant and --bits-per-weight need --calib"),
+    (["--weight", "i4", "--calib", "CALIB"], "--calib is for --gptq, --awq, --smooth-quant or --bits-per-weight"),
+    (["--gptq", "--calib", "CALIB"], "--calib is for --gptq, --awq, --smooth-quant or --bits-per-weight"),
     (["--weight", "i4", "--gptq", "--calib", "EMPTY"], "holds no .npz file"),
     (["--weight", "i4", "--gptq", "--calib", "IMAGES"], "has no input_ids"),
 ])
@@ -193,3 +194,47 @@ def test_mixed_precision_keeps_a_sensitive_layer_at_int8(tmp_path):
     weights.layers[1].w_down[:, [7, 40, 71]] = 50
     weights.layers[1].w_up[[7, 40, 71], :] = 0
     assert down in kept(weights, "sensitive")
+
+
+def test_smooth_quant_keeps_the_float_model_and_helps_w8a8(tmp_path):
+    """qc-smooth-quant on a small llama with outlier input channels: the
+    scaled float model computes what the original does (<= 1e-5), and as a
+    W8A8 generator (int8 weights, int8 activations with one scale per token)
+    its logits are closer to the float library's than without migration."""
+    from conftest import quant_run
+    from test_lossless_int8 import quant_opt
+
+    weights = tiny_llama(seed=5)
+    for layer in weights.layers:
+        layer.attn_norm[[3, 17, 40]] *= 30
+        layer.ffn_norm[[5, 29]] *= 30
+    cfg = weights.config
+    step = 16
+    rng = np.random.default_rng(6)
+    write_calibration_set(tmp_path / "calib", rng.integers(0, cfg.vocab, (24, step)).tolist(),
+                          cfg.layers, cfg.kv_heads, cfg.head_dim)
+    held = write_calibration_set(tmp_path / "held", rng.integers(0, cfg.vocab, (2, step)).tolist(),
+                                 cfg.layers, cfg.kv_heads, cfg.head_dim)
+    path = static_decoder(weights, tmp_path / "static.onnx", step)
+    prepare = ["--qc-simplify", "--qc-fuse-attention"]
+    plain = quant_opt([path, *prepare], tmp_path, "float.mlirbc")[0]
+    smooth = quant_opt([path, *prepare, f"--qc-smooth-quant=data={tmp_path / 'calib'}"],
+                       tmp_path, "smooth.mlirbc")[0]
+    for sample in held:
+        with np.load(sample) as data:
+            feed = {k: data[k] for k in data.files}
+        reference = quant_run(plain, feed, tmp_path)["logits"]
+        scaled = quant_run(smooth, feed, tmp_path)["logits"]
+        assert np.abs(scaled - reference).max() <= 1e-5 * np.abs(reference).max()
+
+    decoder = export_decoder(weights, tmp_path / "tiny.onnx")
+    held_out = rng.integers(0, cfg.vocab, (6, 2 * step)).tolist()
+    w8a8 = ["--step-tokens", step, "--weight", "i8", "--dynamic-int8", "--dynamic-int8-block", 0]
+    reference = held_out_logits(compile_generator(decoder, tmp_path / "f32.so",
+                                                  "--step-tokens", step), held_out)
+    error = {}
+    for name, extra in (("w8a8", []),
+                        ("smoothquant", ["--calib", tmp_path / "calib", "--smooth-quant"])):
+        library = compile_generator(decoder, tmp_path / f"{name}.so", *w8a8, *extra)
+        error[name] = float(np.mean((held_out_logits(library, held_out) - reference) ** 2))
+    assert error["smoothquant"] < 0.7 * error["w8a8"], error

@@ -134,4 +134,4 @@ def test_max_drop_is_checked(value, tmp_path):
 
 def test_max_drop_needs_calibration(tmp_path):
     proc = quantc(MODELS["digits_mlp"], ["-o", tmp_path / "m.so", "--max-drop", "1%"])
-    assert proc.returncode != 0 and "--max-drop, --budget-data, --gptq and --awq need --calib" in proc.stderr
+    assert proc.returncode != 0 and "--max-drop, --budget-data, --gptq, --awq and --smooth-quant need --calib" in proc.stderr

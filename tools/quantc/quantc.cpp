@@ -107,6 +107,14 @@ static cl::opt<bool> awq(
     cl::desc("Activation-aware weight scaling of matmuls on the calibration data "
              "(AWQ; before rounding, by GPTQ or to nearest)"),
     cl::cat(quantCategory));
+static cl::opt<bool> smoothQuant(
+    "smooth-quant", cl::init(false),
+    cl::desc("Migrate activation outliers of matmul inputs into their weights on the "
+             "calibration data (SmoothQuant; for int8 activations: --dynamic-int8)"),
+    cl::cat(quantCategory));
+static cl::opt<double> smoothQuantAlpha(
+    "smooth-quant-alpha", cl::init(0.5),
+    cl::desc("--smooth-quant: migration strength in [0, 1]"), cl::cat(quantCategory));
 static cl::opt<bool> gptq(
     "gptq", cl::init(false),
     cl::desc("Round integer weights by GPTQ on the calibration data (error "
@@ -201,7 +209,8 @@ static cl::opt<bool> dynamicInt8(
     cl::cat(quantCategory));
 static cl::opt<int64_t> dynamicInt8Block(
     "dynamic-int8-block", cl::init(32),
-    cl::desc("--dynamic-int8: input values per int8 scale"), cl::cat(quantCategory));
+    cl::desc("--dynamic-int8: input values per int8 scale (0: one per row, per-token W8A8)"),
+    cl::cat(quantCategory));
 static cl::opt<bool> showRemarks(
     "remarks", cl::desc("Print the passes' remarks (layers kept in QDQ form, "
                         "...)"), cl::cat(ioCategory));
@@ -252,6 +261,12 @@ static LogicalResult calibrateGeneratorWeights(
   PassManager pm(module.getContext());
   pm.addPass(createQCSimplify());
   pm.addPass(createQCFuseAttention());
+  if (smoothQuant) {
+    QCSmoothQuantOptions smooth;
+    smooth.data.assign(calibration.begin(), calibration.end());
+    smooth.alpha = smoothQuantAlpha;
+    pm.addPass(createQCSmoothQuant(smooth));
+  }
   if (awq)
     pm.addPass(createAWQFor(generatorWeightOptions()));
   if (bitsPerWeight > 0) {
@@ -278,15 +293,15 @@ static LogicalResult calibrateGeneratorWeights(
 static LogicalResult
 buildGenerator(ModuleOp module, function_ref<OwningOpRef<ModuleOp>(int64_t)> importDecoder) {
   bool quantizeWeights = weight.getNumOccurrences() && weight != "f32";
-  bool calibrated = gptq || awq || bitsPerWeight > 0;
+  bool calibrated = gptq || awq || smoothQuant || bitsPerWeight > 0;
   if (!calibration.empty() && !(quantizeWeights && calibrated)) {
     llvm::errs() << "error: --generator compiles float or weight-only models; "
-                    "--calib is for --gptq, --awq or --bits-per-weight with --weight "
-                    "i8 or i4\n";
+                    "--calib is for --gptq, --awq, --smooth-quant or --bits-per-weight "
+                    "with --weight i8 or i4\n";
     return failure();
   }
   if (calibrated && calibration.empty()) {
-    llvm::errs() << "error: --gptq, --awq and --bits-per-weight need --calib\n";
+    llvm::errs() << "error: --gptq, --awq, --smooth-quant and --bits-per-weight need --calib\n";
     return failure();
   }
   PassManager pm(module.getContext());
@@ -330,8 +345,10 @@ quantize(ModuleOp module, function_ref<OwningOpRef<ModuleOp>(int64_t)> importDec
                  << "' is not a fraction in [0, 1) or a percentage (1%)\n";
     return failure();
   }
-  if ((*parsedMaxDrop > 0 || !budgetData.empty() || gptq || awq) && calibration.empty()) {
-    llvm::errs() << "error: --max-drop, --budget-data, --gptq and --awq need --calib\n";
+  if ((*parsedMaxDrop > 0 || !budgetData.empty() || gptq || awq || smoothQuant) &&
+      calibration.empty()) {
+    llvm::errs() << "error: --max-drop, --budget-data, --gptq, --awq and --smooth-quant need "
+                    "--calib\n";
     return failure();
   }
   PassManager pm(module.getContext());
@@ -361,6 +378,8 @@ quantize(ModuleOp module, function_ref<OwningOpRef<ModuleOp>(int64_t)> importDec
     options.roundingSearch = roundingSearch;
     options.weightRange = weightRange;
     options.awq = awq;
+    options.smoothQuant = smoothQuant;
+    options.smoothQuantAlpha = smoothQuantAlpha;
     options.gptq = gptq;
     options.gptqActOrder = gptqActOrder;
     options.maxDrop = *parsedMaxDrop;
@@ -461,8 +480,8 @@ int main(int argc, char **argv) {
     llvm::errs() << "error: --kv-cache is an option of --generator libraries\n";
     return 1;
   }
-  if (dynamicInt8Block <= 0) {
-    llvm::errs() << "error: --dynamic-int8-block must be positive, got " << dynamicInt8Block
+  if (dynamicInt8Block < 0) {
+    llvm::errs() << "error: --dynamic-int8-block must not be negative, got " << dynamicInt8Block
                  << "\n";
     return 1;
   }

@@ -4,6 +4,20 @@
 
 include "mlir/Pass/PassBase.td"
 
+def QCDeduplicateConstants : Pass<"qc-deduplicate-constants", "::mlir::ModuleOp"> {
+  let summary = "Merge constants of equal type and bytes";
+  let description = [{
+    Replaces every constant-like op (`qc.constant`, `arith.constant`) whose
+    dense or resource value has the type and bytes of an earlier one by
+    that one. CSE cannot: resources compare by handle, not by contents.
+    Layers that share a weight get a copy each where a pass rewrites the
+    weight per layer (transposed by `qc-fold-scales`, packed for a kernel
+    by the lowering; a recurrent layer unrolled over its time steps has one
+    layer per step), and one copy per weight keeps the library, and the
+    cache its layers run from, the size of the model.
+  }];
+}
+
 def QCSimplify : Pass<"qc-simplify", "::mlir::ModuleOp"> {
   let summary = "Fold constants, BatchNorm and identities in an imported model";
   let description = [{
@@ -113,6 +127,37 @@ def QCActivationAwareScaling : Pass<"qc-awq", "::mlir::ModuleOp"> {
            "Weight scales: minmax or mse">,
     Option<"grid", "grid", "int64_t", /*default=*/"20",
            "Points of the alpha grid in [0, 1)">,
+  ];
+}
+
+def QCSmoothQuant : Pass<"qc-smooth-quant", "::mlir::ModuleOp"> {
+  let summary = "Migrate activation outliers into matmul weights (SmoothQuant)";
+  let description = [{
+    For int8 activations in the linear layers (W8A8): a few input channels
+    of a transformer's matmuls carry values far larger than the rest, and
+    one int8 scale per row of activations then leaves the others only a few
+    levels. SmoothQuant (Xiao et al., 2023) divides input channel j by
+
+        s_j = max|x_j|^alpha / max|w_j|^(1 - alpha)
+
+    and multiplies row j of the weights by it, which moves the outliers'
+    range into the weights (quantized per output channel, where it costs
+    little). `max|x_j|` is the largest magnitude of channel j on the
+    calibration `data`, `max|w_j|` that of row j over the group's weights;
+    a channel that is zero in either keeps s = 1. The groups and the fold
+    of 1 / s are those of `qc-awq` (a normalization's weight before q/k/v or
+    gate/up, the up projection's columns before down), so the float model
+    computes the same function. A remark reports the groups scaled and the
+    largest ratio of a channel's range to the mean range, before and after.
+  }];
+  let dependentDialects = ["::quantc::qc::QCDialect"];
+  let options = [
+    ListOption<"data", "data", "std::string", "Calibration .npz files or directories">,
+    Option<"maxSamples", "max-samples", "int64_t", /*default=*/"0",
+           "Samples measured (0: all)">,
+    Option<"alpha", "alpha", "double", /*default=*/"0.5",
+           "Migration strength in [0, 1]: 0 leaves the activations, 1 moves "
+           "their whole range into the weights">,
   ];
 }
 
@@ -359,6 +404,9 @@ def QCDynamicInt8Activations : Pass<"qc-dynamic-int8-activations", "::mlir::func
     MatMulNBits with `accuracy_level = 4`; it costs some accuracy, which
     the perplexity benchmark reports.
 
+    `block-size=0` gives each row one scale (per-token int8 activations,
+    W8A8 as SmoothQuant evaluates it; see `qc-smooth-quant`).
+
     A layer is left as it is, with a remark, when `block-size` does not
     divide its weight groups (or its reduced dimension, per channel) or
     is not a multiple of the values one 32-bit word of its weights holds
@@ -367,7 +415,8 @@ def QCDynamicInt8Activations : Pass<"qc-dynamic-int8-activations", "::mlir::func
   let dependentDialects = ["::quantc::qc::QCDialect"];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"32",
-           "Activation values per int8 scale, along each row">,
+           "Activation values per int8 scale, along each row (0: the whole "
+           "row, one scale per token)">,
   ];
 }
 

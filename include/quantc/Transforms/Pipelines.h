@@ -92,6 +92,13 @@ struct QuantizePipelineOptions
   Option<bool> awq{*this, "awq",
                    llvm::cl::desc("Activation-aware scaling of matmul weights (qc-awq)"),
                    llvm::cl::init(false)};
+  Option<bool> smoothQuant{
+      *this, "smooth-quant",
+      llvm::cl::desc("Migrate activation outliers into matmul weights (qc-smooth-quant)"),
+      llvm::cl::init(false)};
+  Option<double> smoothQuantAlpha{*this, "smooth-quant-alpha",
+                                  llvm::cl::desc("qc-smooth-quant's alpha"),
+                                  llvm::cl::init(0.5)};
   Option<bool> gptq{*this, "gptq",
                     llvm::cl::desc("GPTQ rounding of integer weights"),
                     llvm::cl::init(false)};
@@ -120,7 +127,7 @@ struct QuantizePipelineOptions
 /// precision and data).
 std::unique_ptr<mlir::Pass> createAWQFor(const QCQuantizeOptions &quantize);
 
-/// qc-simplify, (qc-awq), qc-calibrate, (qc-assign-precision with a budget),
+/// qc-simplify, (qc-smooth-quant), (qc-awq), qc-calibrate, (qc-assign-precision with a budget),
 /// qc-quantize, qc-fold-scales: a float model in, its integer graph out.
 void buildQuantizePipeline(mlir::OpPassManager &pm,
                            const QuantizePipelineOptions &options);

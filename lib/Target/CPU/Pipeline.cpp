@@ -44,6 +44,7 @@ void quantc::buildLinalgToBuffersPipeline(OpPassManager &pm,
   // caller's buffers (out-params with hoisted allocations).
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addPass(createQCDeduplicateConstants());
   QCFuseElementwiseOptions fusion;
   fusion.isolateLookups = isolateLookups;
   pm.addPass(createQCFuseElementwise(fusion));
