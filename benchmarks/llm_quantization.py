@@ -76,7 +76,9 @@ QUANTC = {
     "W8A8 per token, RTN": (["--weight", "i8", *W8A8], per_channel(8)),
     **{f"W8A8 per token, SmoothQuant a={a}": (
         ["--weight", "i8", *W8A8, "--calib", str(CALIBRATION), "--smooth-quant",
-         "--smooth-quant-alpha", str(a)], per_channel(8)) for a in (0.5, 0.8)},
+         "--smooth-quant-alpha", str(a)], per_channel(8)) for a in (0.4, 0.5, 0.8)},
+    "W8A8 per token, SmoothQuant a=0.5, GPTQ": (
+        ["--weight", "i8", *W8A8, *GPTQ, "--smooth-quant"], per_channel(8)),
     **{f"int4 g{g}, {method}": (int4(g) + extra, grouped(g))
        for g in GROUPS
        for method, extra in (("RTN", []), ("RTN, mse scales", MSE), ("GPTQ", GPTQ))},
@@ -142,7 +144,7 @@ def evaluate(logits_of, chunks):
 
 def quantc_rows(onnx_path, shapes, chunks, only=None):
     for name, (options, bits_of) in QUANTC.items():
-        if only and only not in name:
+        if only and not any(part in name for part in only.split(",")):
             continue
         library, seconds, peak = generator_library(onnx_path, name, STEP, options)
         if bits_of is None:  # mixed: the chosen point's size
@@ -275,8 +277,9 @@ def main():
     parser.add_argument("--inc-python", default=str(ROOT / "build" / "inc-venv" / "bin" / "python"))
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite the table and plots from the last run's JSON")
-    parser.add_argument("--only", help="run only the quantc entries whose name contains this, "
-                        "and merge them into the last run's rows (same windows)")
+    parser.add_argument("--only", help="run only the quantc entries whose name contains one "
+                        "of these comma-separated parts, and merge them into the last run's rows "
+                        "(same windows)")
     args = parser.parse_args()
     if args.report_only:
         saved = json.loads((RESULTS / "llm_quantization.json").read_text())

@@ -112,14 +112,8 @@ struct AWQPass : quantc::impl::QCActivationAwareScalingBase<AWQPass> {
         collectScalingGroups(func, format.group > 0 ? format.group : 1);
     if (groups.empty())
       return success();
-    llvm::Expected<std::vector<calibration::Sample>> samples =
-        calibration::loadCalibrationSet(func, data, maxSamples);
-    if (!samples)
-      return emitError(func.getLoc(), toString(samples.takeError()));
-    SmallVector<Operation *> measured;
-    for (const ScalingGroup &group : groups)
-      measured.push_back(group.consumers.front());
-    FailureOr<LayerStatisticsMap> stats = measureLayerInputs(measured, *samples, true);
+    FailureOr<LayerStatisticsMap> stats =
+        measureGroupInputs(func, groups, data, maxSamples, /*withMoments=*/true);
     if (failed(stats))
       return failure();
     double before = 0, after = 0;

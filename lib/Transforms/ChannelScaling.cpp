@@ -1,6 +1,7 @@
 //===- ChannelScaling.cpp - scaling matmul input channels -------*- C++ -*-===//
 #include "ChannelScaling.h"
 
+#include "quantc/Calibration/CalibrationSet.h"
 #include "quantc/Dialect/QC/TensorNames.h"
 #include "quantc/Reference/Evaluator.h"
 
@@ -81,6 +82,20 @@ SmallVector<ScalingGroup> qc::collectScalingGroups(func::FuncOp func, int64_t di
         groups.push_back(*group);
   });
   return groups;
+}
+
+FailureOr<LayerStatisticsMap> qc::measureGroupInputs(func::FuncOp func,
+                                                     ArrayRef<ScalingGroup> groups,
+                                                     ArrayRef<std::string> data,
+                                                     int64_t maxSamples, bool withMoments) {
+  llvm::Expected<std::vector<calibration::Sample>> samples =
+      calibration::loadCalibrationSet(func, data, maxSamples);
+  if (!samples)
+    return emitError(func.getLoc(), toString(samples.takeError()));
+  SmallVector<Operation *> measured;
+  for (const ScalingGroup &group : groups)
+    measured.push_back(group.consumers.front());
+  return measureLayerInputs(measured, *samples, withMoments);
 }
 
 void qc::applyChannelScaling(const ScalingGroup &group, ArrayRef<double> s,

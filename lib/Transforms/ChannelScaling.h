@@ -13,6 +13,8 @@
 #include "quantc/Dialect/QC/QCOps.h"
 #include "quantc/Reference/Tensor.h"
 
+#include "WeightAdjustment.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 namespace quantc::qc {
@@ -34,6 +36,12 @@ ConstantOp getConstantWeight(MatMulOp matmul);
 /// Every scaling group of `func` whose channel count `divisor` divides.
 llvm::SmallVector<ScalingGroup> collectScalingGroups(mlir::func::FuncOp func,
                                                      int64_t divisor = 1);
+
+/// The input statistics of every group (keyed by its first consumer),
+/// measured on the calibration `data` of `func`.
+llvm::FailureOr<LayerStatisticsMap>
+measureGroupInputs(mlir::func::FuncOp func, llvm::ArrayRef<ScalingGroup> groups,
+                   llvm::ArrayRef<std::string> data, int64_t maxSamples, bool withMoments);
 
 /// Multiplies input channel i of every consumer's weight (`weights`, their
 /// values) by s[i] and divides the norm or the producer's column i by it.

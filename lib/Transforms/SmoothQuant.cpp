@@ -4,12 +4,10 @@
 // pass description): per input channel, s = max|x|^alpha / max|w|^(1-alpha).
 //
 //===----------------------------------------------------------------------===//
-#include "quantc/Calibration/CalibrationSet.h"
 #include "quantc/Reference/Evaluator.h"
 #include "quantc/Transforms/Passes.h"
 
 #include "ChannelScaling.h"
-#include "WeightAdjustment.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -60,14 +58,8 @@ struct SmoothQuantPass : quantc::impl::QCSmoothQuantBase<SmoothQuantPass> {
     SmallVector<ScalingGroup> groups = collectScalingGroups(func);
     if (groups.empty())
       return success();
-    llvm::Expected<std::vector<calibration::Sample>> samples =
-        calibration::loadCalibrationSet(func, data, maxSamples);
-    if (!samples)
-      return emitError(func.getLoc(), toString(samples.takeError()));
-    SmallVector<Operation *> measured;
-    for (const ScalingGroup &group : groups)
-      measured.push_back(group.consumers.front());
-    FailureOr<LayerStatisticsMap> stats = measureLayerInputs(measured, *samples, false);
+    FailureOr<LayerStatisticsMap> stats =
+        measureGroupInputs(func, groups, data, maxSamples, /*withMoments=*/false);
     if (failed(stats))
       return failure();
     double before = 0, after = 0;
