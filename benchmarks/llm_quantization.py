@@ -3,7 +3,9 @@ float weights, the same evaluation windows and the same context, in one run:
 
 - quantc generator libraries: round to nearest (RTN), AWQ and GPTQ, int8
   per channel and int4 in groups of 32 / 64 along the input dimension, and
-  mixed int4 / int8 under a size budget (qc-assign-precision); AWQ and GPTQ calibrate on 64 windows of 64 tokens of text that
+  mixed int4 / int8 under a size budget (qc-assign-precision); W8A8 (int8
+  activations with one scale per token) without and with SmoothQuant; AWQ,
+  GPTQ and SmoothQuant calibrate on 64 windows of 64 tokens of text that
   is not evaluated (Macbeth, and ABC news articles past the evaluated ones);
   the KV cache in each of its formats;
 - ONNX Runtime's MatMul4BitsQuantizer (symmetric, same group sizes), round
@@ -20,7 +22,7 @@ embedding table for llama.cpp), scales and minimums included, times 8, over
 their parameters. The embedding lookup table of quantc and ONNX Runtime stays
 f32 and is not counted.
 
-    python benchmarks/llm_quantization.py [--windows 8] [--window 512]
+    python benchmarks/llm_quantization.py [--windows 8] [--window 512] [--only a,b]
 """
 import argparse
 import json
@@ -297,8 +299,11 @@ def main():
         assert saved["window"] == args.window, "merging needs the last run's --window"
         new = {(r["engine"], r["format"]): r for r in sources[0]}
         rows = [new.pop((r["engine"], r["format"]), r) for r in saved["rows"]]
-        quantc_end = max(i for i, r in enumerate(rows) if r["engine"] == "quantc") + 1
-        rows[quantc_end:quantc_end] = list(new.values())
+        rows += list(new.values())
+        # quantc's entries in QUANTC's order, the other engines after them.
+        order = {name: i for i, name in enumerate(QUANTC)}
+        rows.sort(key=lambda r: (r["engine"] != "quantc", order.get(r["format"], 0)
+                                 if r["engine"] == "quantc" else 0))
         sources = []
     else:
         sources += [ort_rows(onnx_path, shapes, cfg, chunks, args.inc_python),
