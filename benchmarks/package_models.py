@@ -7,8 +7,9 @@ Runtime on the float model and on the model quantized by its own tool, same
 threads, one run:
 - Silero and ddddocr: quantize_dynamic (uint8 weights as ConvInteger needs:
   Conv, MatMul, Gemm, LSTM as DynamicQuantizeLSTM; quantize_static cannot
-  calibrate these graphs); quantc with int8 layers and float gates
-  (--scope=layers).
+  calibrate these graphs). quantc: int8 layers and float gates for Silero
+  (--scope=layers), integer throughout for ddddocr (the default
+  --scope=all: gates as tables; the same texts as --scope=layers, measured).
 - magika: quantize_static (QDQ, per tensor: its per-channel mode fails on
   this graph in ONNX Runtime 1.20.1), calibrated on the same files as quantc
   (--scope=all).
@@ -38,7 +39,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "test" / "e2e"))
 from timing import compile_model, cpu_model, time_library, time_ort  # noqa: E402
 from test_real_models import (SILERO_CONTEXT, SILERO_WINDOW, captcha_images,  # noqa: E402
-                              magika_labels, magika_model, package_model,
+                              ctc_text, magika_labels, magika_model, package_model,
                               silero_stream, speech_like)
 from magika_corpus import corpus  # noqa: E402
 from conftest import BIN, quant_run  # noqa: E402
@@ -114,12 +115,6 @@ def silero(tmp, threads, runs):
                        "accuracy": accuracy})
 
 
-def ctc_text(logits):
-    """Greedy CTC: best class per step, repeats merged, blanks (0) dropped."""
-    best = logits.argmax(-1).ravel()
-    return [int(c) for i, c in enumerate(best) if c and (i == 0 or c != best[i - 1])]
-
-
 def ddddocr(tmp, threads, runs):
     model = package_model("ddddocr", "common.onnx")
     calib = captcha_images(16, seed=0)
@@ -127,7 +122,7 @@ def ddddocr(tmp, threads, runs):
     np.savez(tmp / "ocr_calib.npz", input1=calib)
     shape = "input1=1x1x64x160"
     int8, f32 = tmp / "ocr_int8.so", tmp / "ocr_f32.so"
-    int8_s, int8_mib = compile_int8(model, int8, shape, tmp / "ocr_calib.npz", ["--scope=layers"])
+    int8_s, int8_mib = compile_int8(model, int8, shape, tmp / "ocr_calib.npz")
     compile_model(model, f32, shape)
     ort_int8 = tmp / "ocr_ort_int8.onnx"
     quantize_dynamic(str(model), str(ort_int8), weight_type=QuantType.QUInt8)
@@ -205,9 +200,9 @@ def main():
              f"{cpu_model()}. ORT int8 is ONNX Runtime running the model quantized by its own "
              "tool: quantize_dynamic for Silero and ddddocr (8-bit weights; LSTMs as "
              "DynamicQuantizeLSTM), quantize_static (QDQ, per tensor) for magika. quantc int8 has "
-             "int8 layers and float gates (`--scope=layers`) for Silero and ddddocr, and is "
-             "integer throughout (`--scope=all`) for magika; every library is calibrated on "
-             "other data than measured.",
+             "int8 layers and float gates (`--scope=layers`) for Silero, and is integer "
+             "throughout (`--scope=all`, the default) for ddddocr and magika; every library is "
+             "calibrated on other data than measured.",
              "", "`int8 fast` is the int8 library compiled with `--float-mode=fast` (its float "
              "parts, such as recurrent gates and layer norms, with FMA and polynomial math).",
              "", "| model | threads | quantc int8 ms | quantc int8 fast ms | ORT int8 ms | "
