@@ -346,9 +346,9 @@ struct AssignPrecisionPass
     if (failed(reference))
       return failure();
     problem.members = groupLayers(func, problem.layers);
-    if (signal != "output" && signal != "proxy")
+    if (signal != "output" && signal != "kl" && signal != "proxy")
       return emitError(func.getLoc(), "unknown sensitivity signal '")
-             << signal << "' (output or proxy)";
+             << signal << "' (output, kl or proxy)";
     if (signal == "proxy") {
       SmallVector<Operation *> ops;
       for (const Layer &layer : problem.layers)
@@ -417,7 +417,8 @@ struct AssignPrecisionPass
         }
         if (!applies)
           continue;
-        std::string key = groupKey + "|" + precisionName(candidate);
+        std::string key = groupKey + "|" + precisionName(candidate) +
+                          (signal == "kl" ? "|kl" : "");
         if (signal == "proxy") {
           double error = 0;
           for (size_t i : members)
@@ -605,8 +606,9 @@ struct AssignPrecisionPass
     return p.getActivation().isF32() && p.getWeight().isF32();
   }
 
-  /// The relative output noise power of the model with its layers at
-  /// `precisions` (in walk order).
+  /// The error of the model with its layers at `precisions` (in walk
+  /// order): the relative output noise power, or with signal=kl the mean KL
+  /// divergence of its first output's softmax.
   FailureOr<double> measure(ModuleOp module, ArrayRef<PrecisionAttr> precisions,
                             ArrayRef<calibration::Sample> samples,
                             ArrayRef<SmallVector<Tensor>> reference) {
@@ -628,7 +630,7 @@ struct AssignPrecisionPass
     FailureOr<OutputError> error = measureOutputError(func, samples, reference);
     if (failed(error))
       return failure();
-    return error->relativeNoise();
+    return signal == "kl" ? error->meanDivergence() : error->relativeNoise();
   }
 };
 } // namespace

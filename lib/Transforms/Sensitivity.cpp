@@ -10,6 +10,8 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
+
+#include <cmath>
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/xxhash.h"
@@ -278,6 +280,22 @@ double qc::proxyError(Operation *layer, const LayerEnergy &energy, PrecisionAttr
   return noise / (energy.output / energy.outputCount);
 }
 
+/// KL(softmax(p) || softmax(q)) of two rows of logits, in f64.
+static double klDivergence(ArrayRef<float> p, ArrayRef<float> q) {
+  auto logSumExp = [](ArrayRef<float> v) {
+    double top = *std::max_element(v.begin(), v.end()), sum = 0;
+    for (float x : v)
+      sum += std::exp(double(x) - top);
+    return top + std::log(sum);
+  };
+  double lp = logSumExp(p), lq = logSumExp(q), kl = 0;
+  for (auto [x, y] : llvm::zip(p, q)) {
+    double logP = double(x) - lp;
+    kl += std::exp(logP) * (logP - (double(y) - lq));
+  }
+  return std::max(kl, 0.0);
+}
+
 void qc::OutputError::add(ArrayRef<Tensor> actual, ArrayRef<Tensor> expected) {
   for (auto [a, e] : llvm::zip(actual, expected))
     for (auto [x, y] : llvm::zip(a.floats(), e.floats())) {
@@ -295,6 +313,7 @@ void qc::OutputError::add(ArrayRef<Tensor> actual, ArrayRef<Tensor> expected) {
       return std::max_element(row.begin(), row.end()) - row.begin();
     };
     mismatches += top(a) != top(e);
+    divergence += klDivergence(e.slice(start, classes), a.slice(start, classes));
     ++positions;
   }
 }

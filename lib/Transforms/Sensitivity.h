@@ -23,13 +23,16 @@ namespace quantc::qc {
 /// over samples: noise and signal power of all outputs, and top-1 mismatches
 /// along the last axis of the first output (positions of class scores).
 struct OutputError {
-  double signal = 0, noise = 0;
+  double signal = 0, noise = 0, divergence = 0;
   int64_t positions = 0, mismatches = 0;
 
   void add(llvm::ArrayRef<reference::Tensor> actual,
            llvm::ArrayRef<reference::Tensor> expected);
   /// Noise power relative to the signal's.
   double relativeNoise() const { return signal > 0 ? noise / signal : noise; }
+  /// The mean KL divergence KL(p || q) of the softmax q of the first
+  /// output's rows (logits over its last dimension) from the expected p.
+  double meanDivergence() const { return positions ? divergence / positions : 0.0; }
   /// The fraction of positions whose top-1 class changed.
   double disagreement() const {
     return positions ? double(mismatches) / positions : 0.0;

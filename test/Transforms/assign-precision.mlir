@@ -11,6 +11,10 @@
 // finds the same sensitive layer.
 // RUN: quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=6912 candidates=f32,i8,w4g32 signal=proxy" 2>/dev/null | FileCheck %s
 // RUN: quant-opt %t.swapped.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=6912 candidates=f32,i8,w4g32 signal=proxy" 2>/dev/null | FileCheck %s --check-prefix=SWAPPED
+// So does the KL divergence of the output's softmax (the outputs read as
+// logits over their 64 columns).
+// RUN: quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=6912 candidates=f32,i8,w4g32 signal=kl" 2>/dev/null | FileCheck %s
+// RUN: quant-opt %t.swapped.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=6912 candidates=f32,i8,w4g32 signal=kl" 2>/dev/null | FileCheck %s --check-prefix=SWAPPED
 // RUN: not quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=6912 signal=hessian" 2>&1 | FileCheck %s --check-prefix=SIGNAL
 // Enough bits for f32 everywhere: nothing is quantized.
 // RUN: quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz bits-per-weight=32" | FileCheck %s --check-prefix=ROOMY
@@ -77,5 +81,5 @@
 
 // CACHED: qc.matmul {{.*}}qc.precision = #qc.precision<activation = i8
 // CACHED: qc.matmul {{.*}}qc.precision = #qc.precision<activation = f32, weight = i4
-// SIGNAL: error: unknown sensitivity signal 'hessian' (output or proxy)
+// SIGNAL: error: unknown sensitivity signal 'hessian' (output, kl or proxy)
 // CANDIDATE: error: unknown candidate precision 'f8' (f32, bf16, i8, w8, w4 or w4g<N>)

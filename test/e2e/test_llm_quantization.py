@@ -165,11 +165,13 @@ def test_awq_keeps_the_float_model_and_lowers_the_error(tmp_path):
     assert error["awq"] < 0.9 * error["rtn"], error
 
 
-def test_mixed_precision_keeps_a_sensitive_layer_at_int8(tmp_path):
+@pytest.mark.parametrize("signal", ["output", "kl"])
+def test_mixed_precision_keeps_a_sensitive_layer_at_int8(signal, tmp_path):
     """A generator under a size budget between int4 and int8 (w4g32 / w8):
     a down projection with outlier weights on inputs that are always zero
     (int4 groups then round the rest of each group to nothing) is kept at
-    int8; without the outliers it is not."""
+    int8; without the outliers it is not. Sensitivity as logit noise or as
+    the KL divergence of the next-token distribution."""
     import json
 
     def kept(weights, name):
@@ -182,7 +184,7 @@ def test_mixed_precision_keeps_a_sensitive_layer_at_int8(tmp_path):
         compile_generator(path, tmp_path / f"{name}.so", "--step-tokens", 16, "--weight", "i4",
                           "--granularity", "per_group", "--group-size", 32, "--calib",
                           tmp_path / "calib", "--bits-per-weight", 5.5, "--candidates", "w4g32,w8",
-                          "--pareto", front, "--gptq")
+                          "--pareto", front, "--gptq", "--signal", signal)
         chosen = next(p for p in json.loads(front.read_text()) if p.get("chosen"))
         assert chosen["bits_per_weight"] <= 5.5
         return {layer for layer, precision in chosen["layers"].items() if "/i8/" in precision}

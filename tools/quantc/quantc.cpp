@@ -78,7 +78,8 @@ static cl::list<std::string> candidates(
     "candidates", cl::CommaSeparated,
     cl::desc("Mixed precision candidates (f32,bf16,i8,w8,w4,w4g32)"), cl::cat(mixedCategory));
 static cl::opt<std::string> signal("signal", cl::init("output"),
-                                   cl::desc("Mixed precision sensitivity: output or proxy"), cl::cat(mixedCategory));
+                                   cl::desc("Mixed precision sensitivity: output (noise), kl (KL divergence of the logits) or proxy"),
+                                   cl::cat(mixedCategory));
 static cl::opt<std::string> costTable("cost-table",
                                       cl::desc("Measured ns per MAC of each candidate"), cl::cat(mixedCategory));
 static cl::opt<std::string> sensitivityCache(

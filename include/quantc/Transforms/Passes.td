@@ -509,7 +509,10 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
     - Sensitivity (`signal`): `output` (the default) quantizes only that
       layer (all others in f32) and measures the relative noise power
       `sum (y - y_f)^2 / sum y_f^2` of the model's outputs on `data` (up to
-      `max-samples` samples). `proxy` needs no trial runs: the layer's own
+      `max-samples` samples). `kl` measures the same trials by what a
+      language model's perplexity feels: the mean KL divergence
+      `KL(softmax(y_f) || softmax(y))` over the rows of the first output
+      (logits over its last dimension); `max-error` is then a KL bound. `proxy` needs no trial runs: the layer's own
       relative output noise predicted from its weight error, weighted by the
       energy of the input channel each weight multiplies (measured once on
       the float model), plus the uniform rounding noise of 8-bit activations
@@ -586,7 +589,8 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
     Option<"maxSamples", "max-samples", "int64_t", /*default=*/"16",
            "Samples per sensitivity measurement">,
     Option<"signal", "signal", "std::string", /*default=*/"\"output\"",
-           "Sensitivity signal: output (measured) or proxy (weight error x "
+           "Sensitivity signal: output (measured noise), kl (measured KL "
+           "divergence of the first output's softmax) or proxy (weight error x "
            "activation energy)">,
     Option<"budgetBytes", "budget-bytes", "int64_t", /*default=*/"0",
            "Largest total size of the layer weights, in bytes">,
