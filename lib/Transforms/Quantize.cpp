@@ -13,6 +13,7 @@
 #include "quantc/Transforms/Passes.h"
 
 #include "LayerBias.h"
+#include "QuantizedFunctions.h"
 #include "PrecisionRules.h"
 #include "WeightAdjustment.h"
 
@@ -383,54 +384,6 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     if (isa<AddOp>(op) || (isa<MulOp>(op) && bits <= 8))
       return quantizeBinary(op, bits, symmetric);
     return success();
-  }
-
-  /// Whether `op` computes a function of one 8-bit quantized tensor (a
-  /// future lookup table).
-  static bool isQuantizedFunction(Operation *op) {
-    SmallVector<Operation *> region;
-    DequantizeOp source;
-    if (failed(collectElementwiseRegion(op->getResult(0), region, source)))
-      return false;
-    auto type = getQuantizedType(source.getInput().getType());
-    return type && type.getStorageTypeIntegralWidth() <= 8;
-  }
-
-  /// Whether `op` ends a function of cheap arithmetic (x * x): computing it
-  /// costs less than a table lookup.
-  static bool isCheapArithmetic(Operation *op) {
-    SmallVector<Operation *> region;
-    DequantizeOp source;
-    (void)collectElementwiseRegion(op->getResult(0), region, source);
-    return llvm::all_of(region, [](Operation *o) {
-      return isa<AddOp, SubOp, MulOp, DivOp, NegOp, AbsOp, MaxOp, MinOp, ClipOp,
-                 ReluOp>(o);
-    });
-  }
-
-  /// Whether only ops that stay float read `op` (reductions, a variance):
-  /// rounding its result to 8 bits would only add error.
-  /// Reshapes and other ops that keep the quantized type are looked through.
-  static bool onlyFloatReaders(Operation *op) {
-    return !op->use_empty() && llvm::all_of(op->getUsers(), [](Operation *user) {
-      if (keepsQuantizedType(user))
-        return onlyFloatReaders(user);
-      return !isElementwise(user) && !isa<ConcatOp>(user) && !getLayerInfo(user);
-    });
-  }
-
-  /// Whether such a function ends at `op`: where a user is not element-wise,
-  /// or combines it with other tensors (a residual addition), that user is
-  /// not part of the function.
-  static bool endsQuantizedFunction(Operation *op) {
-    return op->getUsers().empty() ||
-           llvm::any_of(op->getUsers(), [](Operation *user) {
-             SmallVector<Operation *> userRegion;
-             DequantizeOp userSource;
-             return !isElementwise(user) ||
-                    failed(collectElementwiseRegion(user->getResult(0),
-                                                    userRegion, userSource));
-           });
   }
 
   /// Concat inputs and output share one type, from the output's range.
