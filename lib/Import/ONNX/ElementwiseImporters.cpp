@@ -103,6 +103,24 @@ LogicalResult importClip(NodeImporter &n) {
   }
   if (lo > hi)
     return n.error() << "clip min " << lo << " exceeds max " << hi;
+  Type element = n.inputType(0).getElementType();
+  if (auto integer = dyn_cast<IntegerType>(element)) {
+    // Integer tensors (positions, lengths) clip exactly in their own type.
+    Value x = n.input(0);
+    for (unsigned i : {1u, 2u}) {
+      if (!n.hasInput(i))
+        continue;
+      FailureOr<reference::Tensor> bound = n.constantInput(i);
+      if (failed(bound))
+        return failure();
+      reference::Tensor scalar(integer, {});
+      scalar.ints()[0] = bound->ints()[0];
+      Value c = n.constant(scalar);
+      x = i == 1 ? Value(n.create<qc::MaxOp>(x, c)) : Value(n.create<qc::MinOp>(x, c));
+    }
+    n.setOutput(0, x);
+    return success();
+  }
   n.setOutput(0, n.create<qc::ClipOp>(n.input(0), f32Attr(n, lo), f32Attr(n, hi)));
   return success();
 }

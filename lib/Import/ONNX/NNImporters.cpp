@@ -254,9 +254,20 @@ LogicalResult importEinsum(NodeImporter &n) {
 LogicalResult importResize(NodeImporter &n) {
   RankedTensorType in = n.inputType(0);
   int64_t rank = in.getRank();
-  if (n.getInt("antialias", 0) || n.getInt("exclude_outside", 0) ||
-      n.hasAttr("axes"))
-    return n.error() << "antialias, exclude_outside and axes are not supported";
+  if (n.getInt("antialias", 0) || n.getInt("exclude_outside", 0))
+    return n.error() << "antialias and exclude_outside are not supported";
+  // Opset 18: scales/sizes may name only `axes`; the others keep their size.
+  SmallVector<int64_t> axes;
+  for (int64_t axis : n.getInts("axes")) {
+    if (axis < -rank || axis >= rank)
+      return n.error() << "axis " << axis << " is out of range for rank " << rank;
+    axes.push_back(axis < 0 ? axis + rank : axis);
+  }
+  if (axes.empty())
+    axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  std::string policy = n.getString("keep_aspect_ratio_policy", "stretch");
+  if (policy != "stretch" && policy != "not_larger" && policy != "not_smaller")
+    return n.error() << "unknown keep_aspect_ratio_policy '" << policy << "'";
   std::string mode = n.getString("mode", "nearest");
   if (mode != "nearest" && mode != "linear")
     return n.error() << "unsupported resize mode '" << mode << "'";
@@ -281,13 +292,33 @@ LogicalResult importResize(NodeImporter &n) {
   }
   if (sizes.empty() && scales.empty())
     return n.error() << "Resize needs constant scales or sizes";
-  if ((!sizes.empty() && (int64_t)sizes.size() != rank) ||
-      (!scales.empty() && (int64_t)scales.size() != rank))
-    return n.error() << "scales/sizes need " << rank << " entries";
+  if ((!sizes.empty() && sizes.size() != axes.size()) ||
+      (!scales.empty() && scales.size() != axes.size()))
+    return n.error() << "scales/sizes need " << axes.size() << " entries";
   if (!sizes.empty()) {
+    SmallVector<int64_t> given = sizes;
+    sizes = llvm::to_vector(in.getShape());
+    for (auto [axis, size] : llvm::zip(axes, given))
+      sizes[axis] = size;
     for (int64_t i = 0; i < rank; ++i)
       scales.push_back(float(sizes[i]) / in.getDimSize(i));
+    if (policy != "stretch") {
+      // One scale for every named axis, the smallest (not_larger) or the
+      // largest (not_smaller); sizes round half up, as ONNX says.
+      float scale = scales[axes.front()];
+      for (int64_t axis : axes)
+        scale = policy == "not_larger" ? std::min(scale, scales[axis])
+                                       : std::max(scale, scales[axis]);
+      for (int64_t axis : axes) {
+        scales[axis] = scale;
+        sizes[axis] = int64_t(scale * in.getDimSize(axis) + 0.5f);
+      }
+    }
   } else {
+    SmallVector<float> given = scales;
+    scales.assign(rank, 1.0f);
+    for (auto [axis, scale] : llvm::zip(axes, given))
+      scales[axis] = scale;
     for (int64_t i = 0; i < rank; ++i) {
       // Scales come from the model: bound them before converting.
       double size = std::floor(in.getDimSize(i) * double(scales[i]));
