@@ -86,6 +86,8 @@ LogicalResult importGelu(NodeImporter &n) {
 LogicalResult importClip(NodeImporter &n) {
   float lo = std::numeric_limits<float>::lowest();
   float hi = std::numeric_limits<float>::max();
+  // Opset 11 on: optional scalar inputs `min` and `max`.
+  std::optional<reference::Tensor> bounds[2];
   if (n.opset() < 11) {
     lo = n.getFloat("min", lo);
     hi = n.getFloat("max", hi);
@@ -99,29 +101,27 @@ LogicalResult importClip(NodeImporter &n) {
       if (bound->getNumElements() != 1)
         return n.error() << "clip bounds must be scalars";
       (i == 1 ? lo : hi) = bound->getAsDouble(0);
+      bounds[i - 1] = std::move(*bound);
     }
   }
   if (lo > hi)
     return n.error() << "clip min " << lo << " exceeds max " << hi;
-  Type element = n.inputType(0).getElementType();
-  if (auto integer = dyn_cast<IntegerType>(element)) {
-    // Integer tensors (positions, lengths) clip exactly in their own type.
-    Value x = n.input(0);
-    for (unsigned i : {1u, 2u}) {
-      if (!n.hasInput(i))
-        continue;
-      FailureOr<reference::Tensor> bound = n.constantInput(i);
-      if (failed(bound))
-        return failure();
-      reference::Tensor scalar(integer, {});
-      scalar.ints()[0] = bound->ints()[0];
-      Value c = n.constant(scalar);
-      x = i == 1 ? Value(n.create<qc::MaxOp>(x, c)) : Value(n.create<qc::MinOp>(x, c));
-    }
-    n.setOutput(0, x);
+  auto integer = dyn_cast<IntegerType>(n.inputType(0).getElementType());
+  if (!integer) {
+    n.setOutput(0, n.create<qc::ClipOp>(n.input(0), f32Attr(n, lo), f32Attr(n, hi)));
     return success();
   }
-  n.setOutput(0, n.create<qc::ClipOp>(n.input(0), f32Attr(n, lo), f32Attr(n, hi)));
+  // Integer tensors (positions, lengths) clip exactly in their own type.
+  Value x = n.input(0);
+  for (auto [i, bound] : llvm::enumerate(bounds)) {
+    if (!bound)
+      continue;
+    reference::Tensor scalar(integer, {});
+    scalar.ints()[0] = bound->ints()[0];
+    Value c = n.constant(scalar);
+    x = i == 0 ? Value(n.create<qc::MaxOp>(x, c)) : Value(n.create<qc::MinOp>(x, c));
+  }
+  n.setOutput(0, x);
   return success();
 }
 
