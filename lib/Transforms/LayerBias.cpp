@@ -1,6 +1,7 @@
 //===- LayerBias.cpp - column biases into integer layers --------*- C++ -*-===//
 #include "LayerBias.h"
 
+#include "quantc/Dialect/QC/QuantUtils.h"
 #include "quantc/Reference/Evaluator.h"
 
 #include "mlir/IR/Builders.h"
@@ -48,15 +49,6 @@ static Value reshapeWithRange(OpBuilder &b, Location loc, Value v,
   return reshape;
 }
 
-static Attribute getRangeAttr(Value v) {
-  if (Operation *def = v.getDefiningOp())
-    return def->getAttr("qc.range");
-  auto arg = cast<BlockArgument>(v);
-  if (auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp()))
-    return func.getArgAttr(arg.getArgNumber(), "qc.range");
-  return {};
-}
-
 GemmOp qc::foldColumnBiasIntoGemm(MatMulOp matmul,
                                   llvm::SmallPtrSetImpl<Operation *> &erased) {
   Value x = matmul.getLhs(), product = matmul.getResult();
@@ -80,7 +72,7 @@ GemmOp qc::foldColumnBiasIntoGemm(MatMulOp matmul,
   Attribute outRange = add->getAttr("qc.range");
   int64_t rows = xType.getNumElements() / k;
   auto rowsType = RankedTensorType::get({rows, k}, xType.getElementType());
-  Value rowsIn = reshapeWithRange(b, loc, x, rowsType, getRangeAttr(x));
+  Value rowsIn = reshapeWithRange(b, loc, x, rowsType, getCalibratedRange(x));
   Value c = reference::createConstant(b, loc, *bias, "bias");
   auto gemm = GemmOp::create(
       b, loc, RankedTensorType::get({rows, n}, outType.getElementType()), rowsIn,

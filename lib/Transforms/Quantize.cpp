@@ -371,12 +371,14 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     // tensor with itself stay float: the table at its end computes them.
     if (isElementwise(op) && isQuantizedFunction(op)) {
       FailureOr<DenseF64ArrayAttr> range = getRange(result);
-      if (!endsQuantizedFunction(op) || failed(range) ||
-          (onlyFloatReaders(op) && isCheapArithmetic(op)))
+      if (!endsQuantizedFunction(op) || failed(range))
+        return success();
+      bool floatReaders = onlyFloatReaders(op);
+      if (floatReaders && isCheapArithmetic(op))
         return success();
       // Float readers (a normalization's sums) get a 16-bit table: the
       // cost of the function goes, its rounding nearly all stays away.
-      unsigned tableBits = onlyFloatReaders(op) && !onnxExportable ? 16 : bits;
+      unsigned tableBits = floatReaders && !onnxExportable ? 16 : bits;
       quantizeAs(result, getActivationType(op->getContext(), (*range)[0],
                                            (*range)[1], tableBits, symmetric));
       return success();
@@ -577,16 +579,9 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
   }
 
   FailureOr<DenseF64ArrayAttr> getRange(Value v) {
-    DenseF64ArrayAttr range;
-    if (auto arg = dyn_cast<BlockArgument>(v))
-      range = cast<func::FuncOp>(arg.getOwner()->getParentOp())
-                  .getArgAttrOfType<DenseF64ArrayAttr>(arg.getArgNumber(),
-                                                       "qc.range");
-    else
-      range = v.getDefiningOp()->getAttrOfType<DenseF64ArrayAttr>("qc.range");
-    if (!range || range.size() != 2)
-      return failure();
-    return range;
+    if (DenseF64ArrayAttr range = getCalibratedRange(v))
+      return range;
+    return failure();
   }
 
   /// A q/dq pair after `v`; returns the dequantized value.

@@ -252,13 +252,8 @@ double qc::proxyError(Operation *layer, const LayerEnergy &energy, PrecisionAttr
   int64_t outputs = w->getShape()[info.channelAxis];
   // Rounding noise of 8-bit activations: step^2 / 12 on every input.
   auto roundingNoise = [](Value v) {
-    DenseF64ArrayAttr range;
-    if (Operation *def = v.getDefiningOp())
-      range = def->getAttrOfType<DenseF64ArrayAttr>("qc.range");
-    else if (auto arg = dyn_cast<BlockArgument>(v))
-      range = cast<func::FuncOp>(arg.getOwner()->getParentOp())
-                  .getArgAttrOfType<DenseF64ArrayAttr>(arg.getArgNumber(), "qc.range");
-    if (!range || range.size() != 2)
+    DenseF64ArrayAttr range = getCalibratedRange(v);
+    if (!range)
       return 0.0;
     double step = (std::max(range[1], 0.0) - std::min(range[0], 0.0)) / 255;
     return step * step / 12;

@@ -256,10 +256,8 @@ struct FoldChannelAddIntoConv : OpRewritePattern<qc::AddOp> {
     std::optional<Tensor> bias;
     if (conv.getBias() && !(bias = getConstantValue(conv.getBias())))
       return std::nullopt;
-    if (!bias) {
-      bias = Tensor(c.getElementType(), {channels});
-      std::fill(bias->floats().begin(), bias->floats().end(), 0.0f);
-    }
+    if (!bias)
+      bias = Tensor(c.getElementType(), {channels}); // zeros
     bool perChannel = c.getNumElements() == channels && channels > 1;
     for (int64_t ch = 0; ch < channels; ++ch)
       bias->floats()[ch] += c.floats()[perChannel ? ch : 0];

@@ -229,6 +229,17 @@ int64_t qc::applyMultiplier(int64_t value, int32_t multiplier, int32_t shift,
   return static_cast<int64_t>(negative ? -quotient : quotient);
 }
 
+DenseF64ArrayAttr qc::getCalibratedRange(Value v) {
+  DenseF64ArrayAttr range;
+  if (Operation *def = v.getDefiningOp())
+    range = def->getAttrOfType<DenseF64ArrayAttr>("qc.range");
+  else if (auto func = dyn_cast<func::FuncOp>(
+               cast<BlockArgument>(v).getOwner()->getParentOp()))
+    range = func.getArgAttrOfType<DenseF64ArrayAttr>(
+        cast<BlockArgument>(v).getArgNumber(), "qc.range");
+  return range && range.size() == 2 ? range : DenseF64ArrayAttr();
+}
+
 LogicalResult qc::collectElementwiseRegion(Value root,
                                            SmallVectorImpl<Operation *> &region,
                                            DequantizeOp &source) {

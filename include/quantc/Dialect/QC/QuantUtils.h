@@ -85,6 +85,10 @@ llvm::FailureOr<FixedPointMultiplier> getFixedPointMultiplier(double realScale);
 int64_t applyMultiplier(int64_t value, int32_t multiplier, int32_t shift,
                         RoundingMode mode);
 
+/// The calibrated range [lo, hi] of `v` (`qc.range` on its defining op, or
+/// on its function argument), or null.
+mlir::DenseF64ArrayAttr getCalibratedRange(mlir::Value v);
+
 /// The element-wise ops (in block order) that compute `root` from a single
 /// dequantized value, all with `root`'s shape; their other operands must be
 /// float splat constants. Fails when `root` is not such a function of one
