@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -276,6 +277,20 @@ TEST(QLayerKernels, MatmulRowsReductionsAndColumns) {
     for (int64_t k : {4, 60, 64, 68, 200, 256})
       checkGemm(m, k, m % 2 ? 100 : 64, m % 3 == 0);
   checkGemm(40, 1000, 130, false);
+  // Packed weights past kHugePageMinBytes: the AMX path reads a huge-page
+  // copy, made on the first call and reused by the next.
+  checkGemm(48, 1030, 260, true);
+}
+
+TEST(QLayerKernels, HugePageCopiesEqualTheirSourceAndAreReused) {
+  std::vector<int8_t> small(1000, 3), large(kernels::kHugePageMinBytes + 100);
+  for (size_t i = 0; i < large.size(); ++i)
+    large[i] = static_cast<int8_t>(i * 7);
+  EXPECT_EQ(kernels::hugePageCopy(small.data(), small.size()), small.data());
+  const int8_t *copy = kernels::hugePageCopy(large.data(), large.size());
+  ASSERT_NE(copy, nullptr);
+  EXPECT_EQ(std::memcmp(copy, large.data(), large.size()), 0);
+  EXPECT_EQ(kernels::hugePageCopy(large.data(), large.size()), copy);
 }
 
 // Output channels around the AMX blocks (weights as tile rows, reading the

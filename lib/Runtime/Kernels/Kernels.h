@@ -66,6 +66,22 @@ void bconvTileModel(const float *input, const uint16_t *weights, const float *bi
 void bmatmulTileModel(const float *a, const uint32_t *weights, const int64_t *params,
                       float *output);
 
+/// A buffer of at least `bytes`, 64-byte aligned; from kHugePageMinBytes it
+/// is aligned to and advised for 2 MiB transparent huge pages, since tile
+/// loads stall on a TLB miss at every 4 KB page a panel streams through
+/// (on a VM each miss is a two-level page walk). Free with std::free.
+void *allocateBuffer(uint64_t bytes);
+constexpr uint64_t kHugePageMinBytes = uint64_t(256) << 10;
+
+/// A copy of the `bytes` constant bytes at `data` on huge pages, made on the
+/// first call for that address and kept until the library unloads; `data`
+/// itself below kHugePageMinBytes or where the kernel has no transparent
+/// huge pages. Packed weights live in the library's file mapping, on 4 KB
+/// pages; the AMX kernels stream them at tile speed. The bytes at `data`
+/// must stay constant while the library is loaded (packed weights do). Costs
+/// one more copy of such weights in memory. Safe from many threads.
+const int8_t *hugePageCopy(const int8_t *data, int64_t bytes);
+
 /// Who uses which scratch buffer (kernels may hold several at once).
 enum ScratchSlot {
   kQLayerRows, kQLayerPanels, kQLayerSums, kFConvColumns, kWeightOnlyRowSums,

@@ -8,11 +8,19 @@
 // cost page faults on every run.
 //
 //===----------------------------------------------------------------------===//
+#include "Kernels.h"
+
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <shared_mutex>
+#include <string>
 #include <map>
 #include <mutex>
 #include <unordered_map>
+#include <sys/mman.h>
 
 namespace {
 constexpr uint64_t kAlignment = 64; // a cache line, and AVX-512 loads
@@ -33,7 +41,7 @@ struct Pool {
       freeBlocks.erase(it);
       return block;
     }
-    void *block = std::aligned_alloc(kAlignment, size ? size : kAlignment);
+    void *block = quantc::kernels::allocateBuffer(size ? size : kAlignment);
     if (block)
       blockSizes[block] = size;
     return block;
@@ -65,6 +73,60 @@ Pool &pool() {
   return instance;
 }
 } // namespace
+
+void *quantc::kernels::allocateBuffer(uint64_t bytes) {
+  constexpr uint64_t hugePage = uint64_t(2) << 20;
+  if (bytes < kHugePageMinBytes)
+    return std::aligned_alloc(kAlignment, (bytes + kAlignment - 1) / kAlignment * kAlignment);
+  uint64_t rounded = (bytes + hugePage - 1) / hugePage * hugePage;
+  void *block = std::aligned_alloc(hugePage, rounded);
+  if (block)
+    madvise(block, rounded, MADV_HUGEPAGE); // advice only: failure changes nothing
+  return block;
+}
+
+namespace {
+bool hasTransparentHugePages() {
+  static const bool enabled = [] {
+    std::ifstream file("/sys/kernel/mm/transparent_hugepage/enabled");
+    std::string setting((std::istreambuf_iterator<char>(file)), {});
+    return setting.find("[never]") == std::string::npos && !setting.empty();
+  }();
+  return enabled;
+}
+
+/// The huge-page copies by original address; destroyed with the library,
+/// whose weights they copy.
+struct HugePageCopies {
+  std::shared_mutex mutex;
+  std::unordered_map<const int8_t *, std::unique_ptr<int8_t, decltype(&std::free)>> copies;
+};
+HugePageCopies &hugePageCopies() {
+  static HugePageCopies instance;
+  return instance;
+}
+} // namespace
+
+const int8_t *quantc::kernels::hugePageCopy(const int8_t *data, int64_t bytes) {
+  if (bytes < static_cast<int64_t>(kHugePageMinBytes) || !hasTransparentHugePages())
+    return data;
+  HugePageCopies &cache = hugePageCopies();
+  {
+    std::shared_lock<std::shared_mutex> lock(cache.mutex);
+    auto it = cache.copies.find(data);
+    if (it != cache.copies.end())
+      return it->second.get();
+  }
+  std::unique_lock<std::shared_mutex> lock(cache.mutex);
+  auto &copy = cache.copies.try_emplace(data, nullptr, &std::free).first->second;
+  if (!copy) {
+    copy.reset(static_cast<int8_t *>(allocateBuffer(bytes)));
+    if (!copy)
+      return data;
+    std::memcpy(copy.get(), data, bytes);
+  }
+  return copy.get();
+}
 
 extern "C" void *_mlir_memref_to_llvm_alloc(uint64_t size) {
   return pool().allocate(size, kAlignment);

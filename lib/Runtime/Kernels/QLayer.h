@@ -238,9 +238,8 @@ struct GemmRun : GemmOperands {
     for (int64_t row = first; row < last; row += kMaxRows) {
       int count = static_cast<int>(std::min<int64_t>(kMaxRows, last - row));
       Tile::compute(rows + row * kp, kp, weights, count, acc);
-      for (int r = 0; r < count; ++r)
-        Tile::storeColumns(requantizer, acc[r], bias + col0, col0, nullptr, 0,
-                           columns, output, (row + r) * n + col0);
+      Tile::storeColumns(requantizer, acc, count, bias + col0, col0, columns, output,
+                         row * n + col0, n);
     }
   }
 };
@@ -312,12 +311,14 @@ struct ConvRun : ConvGroup {
 
 /// Scalar epilogues; instruction-set tiles may bring vector ones.
 struct ScalarEpilogue {
-  /// One row of a matmul: channel per column.
-  static void storeColumns(const Requantizer &q, const int32_t *acc,
-                           const int32_t *bias, int64_t ch0, const int32_t *,
-                           int32_t, int columns, void *output, int64_t index) {
-    for (int c = 0; c < columns; ++c)
-      q.store(wrappingAdd(acc[c], bias[c]), ch0 + c, output, index + c);
+  /// `rows` rows of a matmul block, a channel per column; row r goes to
+  /// output[index + r * stride].
+  static void storeColumns(const Requantizer &q, const int32_t (*acc)[kPanel], int rows,
+                           const int32_t *bias, int64_t ch0, int columns, void *output,
+                           int64_t index, int64_t stride) {
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < columns; ++c)
+        q.store(wrappingAdd(acc[r][c], bias[c]), ch0 + c, output, index + r * stride + c);
   }
   /// One output channel of a convolution over `width` pixels.
   static void storeRow(const Requantizer &q, const int32_t *acc, int32_t bias,

@@ -159,9 +159,8 @@ struct AMXGemm : GemmOperands {
       AMXBlock<Isa>::compute(rows + row0 * kp, kp, weights, tail, valid, acc);
       int64_t col0 = panel * kPanel;
       int columns = static_cast<int>(std::min<int64_t>(kPanel, n - col0));
-      for (int r = 0; r < valid; ++r)
-        Tile::storeColumns(requantizer, acc[r], bias + col0, col0, nullptr, 0, columns,
-                           output, (row0 + r) * n + col0);
+      Tile::storeColumns(requantizer, acc, valid, bias + col0, col0, columns, output,
+                         row0 * n + col0, n);
     }
   }
 };
@@ -212,7 +211,8 @@ void runQLayerAMX(const void *input, const int8_t *packed, const int32_t *bias,
     int64_t padded = (rows + kBlockRows - 1) / kBlockRows * kBlockRows;
     auto *packedRows = static_cast<uint8_t *>(scratch(kQLayerRows, padded * kp + kTileBytes));
     packRows(layer, in, packedRows);
-    AMXGemm<Isa, Tile> work{{layer, requantizer, bias, packedRows, packed, output}};
+    const int8_t *weights = hugePageCopy(packed, layer.panels() * kp * kPanel);
+    AMXGemm<Isa, Tile> work{{layer, requantizer, bias, packedRows, weights, output}};
     runBlocks<Isa>(layer, work, work.rowBlocks() * layer.panels());
     return;
   }

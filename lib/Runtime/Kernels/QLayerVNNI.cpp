@@ -218,21 +218,26 @@ struct VNNITile {
     }
   }
 
-  /// One matmul row: a channel per lane.
-  static void storeColumns(const Requantizer &q, const int32_t *acc,
-                           const int32_t *bias, int64_t ch0, const int32_t *,
-                           int32_t, int columns, void *output, int64_t index) {
+  /// A matmul block, a channel per lane: each group of 16 channels builds
+  /// its requantizer once for all the block's rows.
+  static void storeColumns(const Requantizer &q, const int32_t (*acc)[kPanel], int rows,
+                           const int32_t *bias, int64_t ch0, int columns, void *output,
+                           int64_t index, int64_t stride) {
     if (q.rounding == 2)
-      return ScalarEpilogue::storeColumns(q, acc, bias, ch0, nullptr, 0, columns,
-                                          output, index);
+      return ScalarEpilogue::storeColumns(q, acc, rows, bias, ch0, columns, output, index,
+                                          stride);
     for (int c = 0; c < columns; c += 16) {
-      __m512i value = _mm512_add_epi32(_mm512_load_si512(acc + c),
-                                       _mm512_loadu_si512(bias + c));
-      __m512i m = q.perChannel ? _mm512_loadu_si512(q.multiplier + ch0 + c)
+      __mmask16 live = columns - c >= 16 ? 0xFFFF
+                                         : static_cast<__mmask16>((1u << (columns - c)) - 1);
+      __m512i b = _mm512_maskz_loadu_epi32(live, bias + c);
+      __m512i m = q.perChannel ? _mm512_maskz_loadu_epi32(live, q.multiplier + ch0 + c)
                                : _mm512_set1_epi32(q.multiplier[0]);
-      __m512i s = q.perChannel ? _mm512_loadu_si512(q.shift + ch0 + c)
+      __m512i s = q.perChannel ? _mm512_maskz_loadu_epi32(live, q.shift + ch0 + c)
                                : _mm512_set1_epi32(q.shift[0]);
-      store16(q, Requantize16(q, m, s), value, output, index + c, columns - c);
+      Requantize16 requantize(q, m, s);
+      for (int r = 0; r < rows; ++r)
+        store16(q, requantize, _mm512_add_epi32(_mm512_load_si512(acc[r] + c), b), output,
+                index + r * stride + c, columns - c);
     }
   }
 

@@ -179,7 +179,7 @@ void *quantc::kernels::scratch(ScratchSlot slot, int64_t bytes) {
   if (bytes > slots.size[slot]) {
     std::free(slots.data[slot]);
     int64_t rounded = (bytes + 4095) / 4096 * 4096;
-    slots.data[slot] = std::aligned_alloc(64, rounded);
+    slots.data[slot] = quantc::kernels::allocateBuffer(rounded);
     slots.size[slot] = rounded;
   }
   return slots.data[slot];
