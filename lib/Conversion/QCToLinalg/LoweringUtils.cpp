@@ -112,13 +112,18 @@ Value conversion::constantF32Tensor(OpBuilder &b, Location loc,
   return arith::ConstantOp::create(b, loc, DenseFPElementsAttr::get(type, values));
 }
 
-Value conversion::extendToI64(OpBuilder &b, Location loc, Value v,
-                              bool isUnsigned) {
-  if (v.getType().isInteger(64))
+Value conversion::extendInteger(OpBuilder &b, Location loc, Value v, Type type,
+                                bool isUnsigned) {
+  if (v.getType() == type)
     return v;
   if (isUnsigned)
-    return arith::ExtUIOp::create(b, loc, b.getI64Type(), v);
-  return arith::ExtSIOp::create(b, loc, b.getI64Type(), v);
+    return arith::ExtUIOp::create(b, loc, type, v);
+  return arith::ExtSIOp::create(b, loc, type, v);
+}
+
+Value conversion::extendToI64(OpBuilder &b, Location loc, Value v,
+                              bool isUnsigned) {
+  return extendInteger(b, loc, v, b.getI64Type(), isUnsigned);
 }
 
 Value conversion::clampAndTruncate(OpBuilder &b, Location loc, Value v,
@@ -212,21 +217,25 @@ Value conversion::buildQuantizeScalar(OpBuilder &b, Location loc, Value x,
                                       Value scale, Value zeroPoint,
                                       int64_t qmin, int64_t qmax,
                                       qc::RoundingMode mode) {
+  Type intType = zeroPoint.getType();
+  auto constant = [&](int64_t v) -> Value {
+    return arith::ConstantIntOp::create(b, loc, intType, v);
+  };
   Value scaled = arith::DivFOp::create(b, loc, x, scale);
   Value isNaN = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO,
                                       scaled, scaled);
   // Any bound beyond the final clamp gives the same result and keeps the
-  // conversion to i64 defined.
+  // conversion to the integer type defined.
   Value bounded = arith::MaximumFOp::create(b, loc, scaled, constantF32(b, loc, -1e9f));
   bounded = arith::MinimumFOp::create(b, loc, bounded, constantF32(b, loc, 1e9f));
   Value rounded = mode == qc::RoundingMode::HalfToEven
                       ? math::RoundEvenOp::create(b, loc, bounded).getResult()
                       : math::RoundOp::create(b, loc, bounded).getResult();
-  Value integer = arith::FPToSIOp::create(b, loc, b.getI64Type(), rounded);
-  integer = arith::SelectOp::create(b, loc, isNaN, constantI64(b, loc, 0), integer);
+  Value integer = arith::FPToSIOp::create(b, loc, intType, rounded);
+  integer = arith::SelectOp::create(b, loc, isNaN, constant(0), integer);
   Value shifted = arith::AddIOp::create(b, loc, integer, zeroPoint);
-  shifted = arith::MaxSIOp::create(b, loc, shifted, constantI64(b, loc, qmin));
-  return arith::MinSIOp::create(b, loc, shifted, constantI64(b, loc, qmax));
+  shifted = arith::MaxSIOp::create(b, loc, shifted, constant(qmin));
+  return arith::MinSIOp::create(b, loc, shifted, constant(qmax));
 }
 
 Value conversion::toF32(OpBuilder &b, Location loc, Value v) {

@@ -63,6 +63,9 @@ mlir::Value constantI64Tensor(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value constantF32Tensor(mlir::OpBuilder &b, mlir::Location loc,
                               llvm::ArrayRef<float> values);
 
+/// A storage integer widened to `type` (zero-extended when `isUnsigned`).
+mlir::Value extendInteger(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                          mlir::Type type, bool isUnsigned);
 /// A storage integer widened to i64 (zero-extended when `isUnsigned`).
 mlir::Value extendToI64(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                         bool isUnsigned);
@@ -77,8 +80,10 @@ mlir::Value buildApplyMultiplier(mlir::OpBuilder &b, mlir::Location loc,
                                  mlir::Value value, mlir::Value multiplier,
                                  mlir::Value shift, qc::RoundingMode mode);
 
-/// qc::quantizeValue: an f32 `x` over an f32 `scale`, rounded, plus the i64
-/// `zeroPoint`, clamped to [qmin, qmax]; returned as i64.
+/// qc::quantizeValue: an f32 `x` over an f32 `scale`, rounded, plus the
+/// integer `zeroPoint`, clamped to [qmin, qmax]; returned in the zero
+/// point's type (i32 suffices for storage types up to 16 bits: the rounded
+/// quotient is bounded by 1e9 first).
 mlir::Value buildQuantizeScalar(mlir::OpBuilder &b, mlir::Location loc,
                                 mlir::Value x, mlir::Value scale,
                                 mlir::Value zeroPoint, int64_t qmin,

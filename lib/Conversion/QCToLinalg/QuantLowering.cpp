@@ -3,7 +3,9 @@
 // Quantization parameters become constant tensors of the type's parameter
 // shape, read through `d floordiv block` maps, so per-tensor, per-axis and
 // sub-channel types share one lowering. Integer arithmetic runs in i64 with
-// the helpers of LoweringUtils, which mirror QuantUtils exactly.
+// the helpers of LoweringUtils, which mirror QuantUtils exactly; quantize and
+// dequantize of storage types up to 16 bits run in i32, which holds every
+// intermediate and doubles the lanes per vector.
 //
 //===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
@@ -18,8 +20,9 @@ using namespace quantc;
 using namespace quantc::conversion;
 
 namespace {
-/// Scales (f32) and zero points (i64) of a quantized tensor type as constant
-/// tensors of its parameter shape, and the map that reads them.
+/// Scales (f32) and zero points (i32 for storage types up to 16 bits, else
+/// i64) of a quantized tensor type as constant tensors of its parameter
+/// shape, and the map that reads them.
 struct QuantParams {
   Value scales, zeroPoints;
   AffineMap map;
@@ -33,12 +36,17 @@ FailureOr<QuantParams> buildQuantParams(OpBuilder &b, Location loc,
   AffineMap paramMap = quantParamMap(*layout, b.getContext());
   SmallVector<float> scales(layout->scales.begin(), layout->scales.end());
   auto f32Type = RankedTensorType::get(layout->paramShape, b.getF32Type());
-  auto i64Type = RankedTensorType::get(layout->paramShape, b.getI64Type());
+  unsigned width = qc::getQuantizedType(quantizedTensor).getStorageTypeIntegralWidth();
+  auto zpType = RankedTensorType::get(layout->paramShape,
+                                      width <= 16 ? b.getI32Type() : b.getI64Type());
+  SmallVector<APInt> zeroPoints;
+  for (int64_t zp : layout->zeroPoints)
+    zeroPoints.push_back(APInt(zpType.getElementTypeBitWidth(), zp, /*isSigned=*/true));
   QuantParams params;
   params.scales = arith::ConstantOp::create(
       b, loc, DenseFPElementsAttr::get(f32Type, ArrayRef(scales)));
   params.zeroPoints = arith::ConstantOp::create(
-      b, loc, DenseIntElementsAttr::get(i64Type, ArrayRef(layout->zeroPoints)));
+      b, loc, DenseIntElementsAttr::get(zpType, zeroPoints));
   params.map = paramMap;
   return params;
 }
@@ -93,7 +101,7 @@ struct DequantizeLowering : OpConversionPattern<qc::DequantizeOp> {
         {identity, params->map, params->map},
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value centered = arith::SubIOp::create(
-              b, l, extendToI64(b, l, args[0], isUnsigned), args[2]);
+              b, l, extendInteger(b, l, args[0], args[2].getType(), isUnsigned), args[2]);
           Value real = arith::MulFOp::create(
               b, l, arith::SIToFPOp::create(b, l, b.getF32Type(), centered),
               args[1]);

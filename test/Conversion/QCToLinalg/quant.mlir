@@ -5,16 +5,32 @@
 
 // Rule: quantize divides in f32, rounds half to even, adds the zero point
 // and clamps to the storage range; the result is the storage integers.
+// Storage of up to 16 bits computes in i32.
 // CHECK-LABEL: func.func @quantize
 // CHECK-SAME: -> tensor<1x8xi8>
 // CHECK: arith.divf
 // CHECK: math.roundeven
-// CHECK: arith.fptosi
+// CHECK: arith.fptosi %{{.*}} : f32 to i32
 // CHECK: arith.addi
-// CHECK: arith.trunci %{{.*}} : i64 to i8
+// CHECK: arith.trunci %{{.*}} : i32 to i8
 func.func @quantize(%x: tensor<1x8xf32>) -> tensor<1x8x!act> {
   %q = qc.quantize %x : tensor<1x8xf32> -> tensor<1x8x!act>
   return %q : tensor<1x8x!act>
+}
+
+// -----
+
+!wide = !quant.uniform<i32:f32, 0.001:7>
+
+// Rule: 32-bit storage computes in i64 (the zero point plus the bounded
+// quotient may pass the i32 range).
+// CHECK-LABEL: func.func @quantize_i32
+// CHECK: arith.constant dense<7> : tensor<1xi64>
+// CHECK: arith.fptosi %{{.*}} : f32 to i64
+// CHECK: arith.trunci %{{.*}} : i64 to i32
+func.func @quantize_i32(%x: tensor<4xf32>) -> tensor<4x!wide> {
+  %q = qc.quantize %x : tensor<4xf32> -> tensor<4x!wide>
+  return %q : tensor<4x!wide>
 }
 
 // -----
@@ -25,10 +41,10 @@ func.func @quantize(%x: tensor<1x8xf32>) -> tensor<1x8x!act> {
 // CHECK-DAG: #[[AXIS:.*]] = affine_map<(d0, d1) -> (0, d1)>
 // CHECK-LABEL: func.func @dequantize_per_axis
 // CHECK-DAG: %[[S:.*]] = arith.constant dense<{{\[}}[5.000000e-01, 2.500000e-01]]> : tensor<1x2xf32>
-// CHECK-DAG: %[[Z:.*]] = arith.constant dense<0> : tensor<1x2xi64>
+// CHECK-DAG: %[[Z:.*]] = arith.constant dense<0> : tensor<1x2xi32>
 // CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[AXIS]], #[[AXIS]], #{{.*}}]
 // CHECK-SAME: ins(%arg0, %[[S]], %[[Z]] :
-// CHECK: arith.extsi %{{.*}} : i8 to i64
+// CHECK: arith.extsi %{{.*}} : i8 to i32
 // CHECK: arith.sitofp
 // CHECK: arith.mulf
 func.func @dequantize_per_axis(%x: tensor<3x2x!pc>) -> tensor<3x2xf32> {
@@ -42,7 +58,7 @@ func.func @dequantize_per_axis(%x: tensor<3x2x!pc>) -> tensor<3x2xf32> {
 
 // Rule: unsigned storage is zero-extended.
 // CHECK-LABEL: func.func @dequantize_unsigned
-// CHECK: arith.extui %{{.*}} : i8 to i64
+// CHECK: arith.extui %{{.*}} : i8 to i32
 func.func @dequantize_unsigned(%x: tensor<4x!u>) -> tensor<4xf32> {
   %d = qc.dequantize %x : tensor<4x!u> -> tensor<4xf32>
   return %d : tensor<4xf32>

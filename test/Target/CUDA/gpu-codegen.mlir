@@ -23,7 +23,7 @@
 // SM80-SAME: .target sm_80
 // SM80-SAME: .entry kernel_3(
 // SM80-SAME: mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32
-// SM80-SAME: cvt.rn.f32.s64
+// SM80-SAME: cvt.rn.f32.s32
 // SM80-NOT: gpu.binary
 // SM80: llvm.func @quantc_artifact_run(%{{.*}}: !llvm.ptr) -> i32
 // SM90: gpu.binary @qc_kernels  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">
