@@ -59,6 +59,10 @@ void quantc::buildLinalgToBuffersPipeline(OpPassManager &pm,
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // Folds a flattened result's expand_shape(collapse_shape(alloc)) back to
+  // the allocation, which out-params can then hoist into the caller's buffer
+  // instead of copying it there.
+  pm.addPass(createCanonicalizerPass());
   bufferization::BufferResultsToOutParamsPassOptions outParams;
   outParams.modifyPublicFunctions = true;
   outParams.hoistStaticAllocs = true;

@@ -9,10 +9,12 @@
 
 // The whole pipeline: quantize, one fused conv + requantize microkernel
 // call chosen by --target-cpu, dequantize, in the LLVM dialect with the
-// artifact entry point; without microkernels the conv is plain loops.
+// artifact entry point; without microkernels the conv is plain loops. The
+// (flattened) dequantize writes straight into the caller's output buffer.
 // VNNI: llvm.func @quantc_qlayer_avx512vnni(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr)
 // VNNI: llvm.func internal @qc_model_main
 // VNNI: llvm.call @quantc_qlayer_avx512vnni(
+// VNNI-NOT: llvm.intr.memcpy
 // VNNI: llvm.func @quantc_artifact_run
 // AVX2: llvm.call @quantc_qlayer_avx2(
 // GENERIC: llvm.call @quantc_qlayer_generic(
