@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+extern "C" void quantc_artifact_set_num_threads(int32_t threads);
+
 using namespace quantc;
 
 namespace {
@@ -301,5 +303,14 @@ TEST(QLayerKernels, ConvolutionChannelBlocks) {
       checkConv({c, 9, 11, n, 3, 3, 1, 1, 1, 1, c == 7}, false);
   checkConv({64, 6, 6, 40, 1, 1, 1, 1, 0, 1}, false);
   checkConv({32, 7, 9, 48, 3, 3, 1, 1, 1, 2}, false);
+}
+
+// Images large enough that packing splits over the threads (taps, then
+// panels), strided and padded.
+TEST(QLayerKernels, ImagesPackedByTwoThreads) {
+  quantc_artifact_set_num_threads(2);
+  checkConv({32, 32, 33, 40, 3, 3, 1, 1, 1, 1}, false);
+  checkConv({16, 130, 128, 24, 3, 3, 2, 1, 1, 1}, false);
+  quantc_artifact_set_num_threads(1);
 }
 } // namespace

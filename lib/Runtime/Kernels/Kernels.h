@@ -19,6 +19,25 @@ int threadBudget();
 /// in order on this thread.
 void forEachChunk(int64_t chunks, ChunkFn fn, void *context, bool parallel);
 
+/// f(first, last) over [0, count) in contiguous slices, one per thread of
+/// the budget when `parallel`, else once on this thread.
+template <typename F>
+void forEachSlice(int64_t count, bool parallel, const F &f) {
+  struct Slices {
+    const F *f;
+    int64_t count, slices;
+    static void run(void *self, int64_t slice) {
+      auto *s = static_cast<Slices *>(self);
+      (*s->f)(s->count * slice / s->slices, s->count * (slice + 1) / s->slices);
+    }
+  } slices{&f, count, 1};
+  if (parallel)
+    slices.slices = count < threadBudget() ? count : threadBudget();
+  if (slices.slices <= 1)
+    return f(0, count);
+  parallelFor(slices.slices, Slices::run, &slices);
+}
+
 /// The output columns [first, last) of a window tap whose input column
 /// (ox * stride + offset) lies inside an image row of `width`, out of
 /// `outWidth`: im2col copies those and pads the rest.

@@ -24,6 +24,9 @@ namespace quantc::kernels {
 constexpr int kPanel = QC_PANEL_COLUMNS;
 constexpr int kMaxRows = 6;
 constexpr int64_t kRowsPerChunk = 8 * kMaxRows;
+/// Image packing splits over the threads from this many packed bytes (a
+/// worker's wake-up costs about as much as packing 64 KB).
+constexpr int64_t kParallelPackBytes = int64_t(256) << 10;
 
 struct QLayer {
   const int64_t *p;
@@ -172,6 +175,8 @@ void packImage(const QLayer &layer, const uint8_t *image, int8_t *columns, int8_
                 p[QC_QLAYER_PAD_TOP], p[QC_QLAYER_PAD_LEFT], p[QC_QLAYER_OH],
                 p[QC_QLAYER_OW]};
   int64_t pixels = window.oh * window.ow, k = layer.k(), kp = layer.paddedK();
+  int64_t panelCount = (pixels + kPanel - 1) / kPanel;
+  bool parallel = panelCount * kp * kPanel >= kParallelPackBytes;
   // s8 view: u8 inputs flip to value - 128; s8 inputs stay.
   uint8_t flip = layer.flip() ^ 0x80;
   // Rows of the unfolded image, and the flip still to apply to them.
@@ -184,7 +189,8 @@ void packImage(const QLayer &layer, const uint8_t *image, int8_t *columns, int8_
         window, image, unfolded, pad, [flip](uint8_t v) { return uint8_t(v ^ flip); },
         [flip](uint8_t *dst, const uint8_t *src, int64_t n) {
           Tile::copyFlipped(dst, src, n, flip);
-        });
+        },
+        parallel);
     rows = unfolded;
     rowFlip = 0;
   }
@@ -192,19 +198,20 @@ void packImage(const QLayer &layer, const uint8_t *image, int8_t *columns, int8_
   // of flip (zeros once flipped), and sum each pixel's taps.
   alignas(64) uint8_t zeroRow[kPanel];
   std::memset(zeroRow, rowFlip, kPanel);
-  std::fill(sums, sums + pixels, 0);
-  int64_t panelCount = (pixels + kPanel - 1) / kPanel;
-  for (int64_t panel = 0; panel < panelCount; ++panel) {
-    int8_t *dst = panels + panel * kp * kPanel;
-    int64_t x0 = panel * kPanel;
-    int width = static_cast<int>(std::min<int64_t>(kPanel, pixels - x0));
-    for (int64_t t4 = 0; t4 < kp; t4 += 4, dst += 4 * kPanel) {
-      const uint8_t *r[4];
-      for (int t = 0; t < 4; ++t)
-        r[t] = t4 + t < k ? rows + (t4 + t) * pixels + x0 : zeroRow;
-      Tile::interleave4(r, width, rowFlip, dst, sums + x0);
+  forEachSlice(panelCount, parallel, [&](int64_t first, int64_t last) {
+    for (int64_t panel = first; panel < last; ++panel) {
+      int8_t *dst = panels + panel * kp * kPanel;
+      int64_t x0 = panel * kPanel;
+      int width = static_cast<int>(std::min<int64_t>(kPanel, pixels - x0));
+      std::fill(sums + x0, sums + x0 + width, 0);
+      for (int64_t t4 = 0; t4 < kp; t4 += 4, dst += 4 * kPanel) {
+        const uint8_t *r[4];
+        for (int t = 0; t < 4; ++t)
+          r[t] = t4 + t < k ? rows + (t4 + t) * pixels + x0 : zeroRow;
+        Tile::interleave4(r, width, rowFlip, dst, sums + x0);
+      }
     }
-  }
+  });
 }
 
 /// What a matmul's blocks read and write: the packed activation rows (u8,

@@ -76,13 +76,16 @@ void unfoldTap(const Window &win, const T *image, int64_t tap, U *row, U pad, Co
   }
 }
 
-/// One row of oh x ow pixels per tap, in order (unfoldTap).
+/// One row of oh x ow pixels per tap (unfoldTap), the taps split over the
+/// threads when `parallel`.
 template <typename T, typename Convert, typename CopyRow>
 void unfoldWindow(const Window &win, const T *image, T *columns, T pad, Convert convert,
-                  CopyRow copyRow) {
+                  CopyRow copyRow, bool parallel = false) {
   int64_t pixels = win.oh * win.ow, taps = win.channels * win.kh * win.kw;
-  for (int64_t tap = 0; tap < taps; ++tap)
-    unfoldTap(win, image, tap, columns + tap * pixels, pad, convert, copyRow);
+  forEachSlice(taps, parallel, [&](int64_t first, int64_t last) {
+    for (int64_t tap = first; tap < last; ++tap)
+      unfoldTap(win, image, tap, columns + tap * pixels, pad, convert, copyRow);
+  });
 }
 
 } // namespace
