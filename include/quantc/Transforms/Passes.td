@@ -18,6 +18,29 @@ def QCDeduplicateConstants : Pass<"qc-deduplicate-constants", "::mlir::ModuleOp"
   }];
 }
 
+def QCTabulateRequantize : Pass<"qc-tabulate-requantize", "::mlir::ModuleOp"> {
+  let summary = "Rescale 8-bit tensors through lookup tables";
+  let description = [{
+    Replaces each `qc.requantize` of an 8-bit quantized tensor with a single
+    multiplier by a `qc.lookup_table` over the input's storage values. The
+    table is the reference evaluator's requantize of every storage value, so
+    the result is exact; on the CPU a table lookup costs a byte permute per
+    64 values, where the rescale multiplies in 64 bits. Such rescales align
+    the scales of a concatenation's inputs (CNN necks concatenate slices,
+    sums and activations of different scales). Run by the CPU lowering
+    before `convert-qc-to-linalg`.
+
+    ```mlir
+    %y = qc.requantize %x {multiplier = array<i32: 1073741824>, shift = array<i32: 0>}
+        : tensor<8x!quant.uniform<i8:f32, 0.1>> -> tensor<8x!quant.uniform<i8:f32, 0.2>>
+    // becomes
+    %y = qc.lookup_table %x {table = dense<[-64, -64, -63, ...]> : tensor<256xi8>}
+        : tensor<8x!quant.uniform<i8:f32, 0.1>> -> tensor<8x!quant.uniform<i8:f32, 0.2>>
+    ```
+  }];
+  let dependentDialects = ["::quantc::qc::QCDialect"];
+}
+
 def QCSimplify : Pass<"qc-simplify", "::mlir::ModuleOp"> {
   let summary = "Fold constants, BatchNorm and identities in an imported model";
   let description = [{

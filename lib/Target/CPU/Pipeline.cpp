@@ -93,6 +93,8 @@ void quantc::buildCPULoweringPipeline(OpPassManager &pm, const CPUTargetOptions 
   lowering.kernelSuffix = getKernelSuffix(options.targetCPU);
   lowering.floatMode = options.floatMode;
   lowering.bf16Tiles = hasBF16Tiles(options.targetCPU);
+  // 8-bit rescales become byte lookups (a permute per 64 values).
+  pm.addPass(createQCTabulateRequantize());
   // Lookups apart: the loops around them vectorize.
   buildLinalgToBuffersPipeline(pm, lowering, /*isolateLookups=*/true);
   if (options.floatMode == "fast")
