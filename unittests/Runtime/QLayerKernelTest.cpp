@@ -305,6 +305,14 @@ TEST(QLayerKernels, ConvolutionChannelBlocks) {
   checkConv({32, 7, 9, 48, 3, 3, 1, 1, 1, 2}, false);
 }
 
+// Stride-2 windows over rows wider than 128 bytes (the every-other-byte
+// copy in several 64-byte steps and a tail), with and without padding.
+TEST(QLayerKernels, StrideTwoRowsOfEveryWidth) {
+  checkConv({8, 9, 301, 16, 3, 3, 2, 1, 1, 1}, false);
+  checkConv({4, 7, 258, 8, 3, 3, 2, 1, 0, 1}, true);
+  checkConv({4, 5, 129, 8, 1, 1, 2, 1, 0, 1}, false);
+}
+
 // Images large enough that packing splits over the threads (taps, then
 // panels), strided and padded.
 TEST(QLayerKernels, ImagesPackedByTwoThreads) {

@@ -142,6 +142,11 @@ struct PortablePacking {
     for (int64_t i = 0; i < n; ++i)
       dst[i] = src[i] ^ flip;
   }
+  /// dst[i] = src[2 i] ^ flip for i < n (a stride-2 window's row).
+  static void copyFlippedEven(uint8_t *dst, const uint8_t *src, int64_t n, uint8_t flip) {
+    for (int64_t i = 0; i < n; ++i)
+      dst[i] = src[2 * i] ^ flip;
+  }
 
   /// Interleaves four rows of `width` (at most kPanel) pixels into one group
   /// of a pixel panel, dst[4 x + t] = rows[t][x] ^ flip (zeros past width),
@@ -190,7 +195,10 @@ void packImage(const QLayer &layer, const uint8_t *image, int8_t *columns, int8_
         [flip](uint8_t *dst, const uint8_t *src, int64_t n) {
           Tile::copyFlipped(dst, src, n, flip);
         },
-        parallel);
+        parallel,
+        [flip](uint8_t *dst, const uint8_t *src, int64_t n) {
+          Tile::copyFlippedEven(dst, src, n, flip);
+        });
     rows = unfolded;
     rowFlip = 0;
   }

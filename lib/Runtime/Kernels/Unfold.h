@@ -10,6 +10,8 @@
 #include "Kernels.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <type_traits>
 
 namespace quantc::kernels {
 // Internal linkage: each instruction-set build of a kernel compiles its own
@@ -26,12 +28,30 @@ struct Window {
   }
 };
 
+/// `pad` in n elements: the few padding columns of a row inline (a memset
+/// call costs more than they do), longer runs by std::fill.
+template <typename U> void fillPad(U *dst, int64_t n, U pad) {
+  if (n > 4)
+    return (void)std::fill(dst, dst + n, pad);
+  if (n > 0)
+    dst[0] = pad;
+  if (n > 1)
+    dst[1] = pad;
+  if (n > 2)
+    dst[2] = pad;
+  if (n > 3)
+    dst[3] = pad;
+}
+
 /// The row of oh x ow pixels of window tap `tap` (channel, window row,
 /// window column): `pad` outside the image and convert(value) inside;
-/// `copyRow(dst, src, n)` converts the contiguous runs of stride-1 windows.
-template <typename T, typename U, typename Convert, typename CopyRow>
+/// `copyRow(dst, src, n)` converts the contiguous runs of stride-1 windows,
+/// and `copyEven(dst, src, n)`, where given, those of stride 2 (dst[i] =
+/// convert(src[2 i])).
+template <typename T, typename U, typename Convert, typename CopyRow,
+          typename CopyEven = std::nullptr_t>
 void unfoldTap(const Window &win, const T *image, int64_t tap, U *row, U pad, Convert convert,
-               CopyRow copyRow) {
+               CopyRow copyRow, CopyEven copyEven = nullptr) {
   int64_t kx = tap % win.kw, ky = tap / win.kw % win.kh, c = tap / (win.kw * win.kh);
   // Output columns whose input column is inside the image.
   int64_t offset = kx * win.dilationW - win.padLeft;
@@ -55,36 +75,40 @@ void unfoldTap(const Window &win, const T *image, int64_t tap, U *row, U pad, Co
     int64_t begin = oyFirst * win.ow + first, end = (oyLast - 1) * win.ow + last;
     copyRow(row + begin, source(oyFirst) + first, end - begin);
     for (int64_t oy = oyFirst; oy < oyLast; ++oy) {
-      std::fill(row + oy * win.ow, row + oy * win.ow + first, pad);
-      std::fill(row + oy * win.ow + last, row + (oy + 1) * win.ow, pad);
+      fillPad(row + oy * win.ow, first, pad);
+      fillPad(row + oy * win.ow + last, win.ow - last, pad);
     }
     return;
   }
   for (int64_t oy = oyFirst; oy < oyLast; ++oy) {
     U *dst = row + oy * win.ow;
     const T *src = source(oy);
-    std::fill(dst, dst + first, pad);
-    if (win.strideW == 1)
+    fillPad(dst, first, pad);
+    if (win.strideW == 1) {
       copyRow(dst + first, src + first, last - first);
-    else if (win.strideW == 2) // a constant stride: the loop vectorizes
-      for (int64_t ox = first; ox < last; ++ox)
-        dst[ox] = convert(src[2 * ox]);
-    else
+    } else if (win.strideW == 2) {
+      if constexpr (std::is_null_pointer_v<CopyEven>)
+        for (int64_t ox = first; ox < last; ++ox) // a constant stride: vectorizes
+          dst[ox] = convert(src[2 * ox]);
+      else
+        copyEven(dst + first, src + 2 * first, last - first);
+    } else {
       for (int64_t ox = first; ox < last; ++ox)
         dst[ox] = convert(src[ox * win.strideW]);
-    std::fill(dst + last, dst + win.ow, pad);
+    }
+    fillPad(dst + last, win.ow - last, pad);
   }
 }
 
 /// One row of oh x ow pixels per tap (unfoldTap), the taps split over the
 /// threads when `parallel`.
-template <typename T, typename Convert, typename CopyRow>
+template <typename T, typename Convert, typename CopyRow, typename CopyEven = std::nullptr_t>
 void unfoldWindow(const Window &win, const T *image, T *columns, T pad, Convert convert,
-                  CopyRow copyRow, bool parallel = false) {
+                  CopyRow copyRow, bool parallel = false, CopyEven copyEven = nullptr) {
   int64_t pixels = win.oh * win.ow, taps = win.channels * win.kh * win.kw;
   forEachSlice(taps, parallel, [&](int64_t first, int64_t last) {
     for (int64_t tap = first; tap < last; ++tap)
-      unfoldTap(win, image, tap, columns + tap * pixels, pad, convert, copyRow);
+      unfoldTap(win, image, tap, columns + tap * pixels, pad, convert, copyRow, copyEven);
   });
 }
 
