@@ -452,10 +452,14 @@ inline bool isDepthwise(const QLayer &layer) {
 /// Layers below this many multiply-adds run on the calling thread alone:
 /// waking workers would cost more than it saves.
 constexpr int64_t kParallelMACs = int64_t(1) << 20;
+/// What requantizing one output costs, in multiply-adds: a depthwise layer
+/// (9 or 25 per output) is mostly epilogue.
+constexpr int64_t kEpilogueMACs = 32;
 
 inline void runChunks(const QLayer &layer, int64_t chunks, ChunkFn fn,
                       void *context) {
-  if (layer.rows() * layer.n() * layer.k() < kParallelMACs) {
+  int64_t perOutput = layer.k() + (isDepthwise(layer) ? kEpilogueMACs : 0);
+  if (layer.rows() * layer.n() * perOutput < kParallelMACs) {
     for (int64_t i = 0; i < chunks; ++i)
       fn(context, i);
     return;

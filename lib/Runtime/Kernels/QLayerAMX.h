@@ -37,9 +37,11 @@ constexpr int kGroupBytes = 4 * kPanel;
 constexpr int64_t kAMXMinRows = 8;
 constexpr int64_t kAMXMinK = 64;
 /// Tiles finish a layer about twice as fast as vpdpbusd, so waking a worker
-/// pays off only from here (M = 32, K = N = 768 is 19M: 2 threads were
-/// slower than 1 below this).
-constexpr int64_t kAMXParallelMACs = int64_t(1) << 25;
+/// pays off only from here: measured on Sapphire Rapids with the weights on
+/// huge pages, 2 threads gain from about 5M multiply-adds (M = 8, K = N =
+/// 768: 10.6 -> 9.0 us; M = 32: 20 -> 17.5 us) and lose below 4M (M = 16,
+/// K = N = 512: 5.4 -> 7.2 us).
+constexpr int64_t kAMXParallelMACs = int64_t(6) << 20;
 /// A convolution's blocks read panels just packed, still in cache: a
 /// worker pays off from smaller layers.
 constexpr int64_t kAMXParallelConvMACs = int64_t(1) << 22;
