@@ -94,11 +94,12 @@ constexpr uint64_t kHugePageMinBytes = uint64_t(256) << 10;
 
 /// A copy of the `bytes` constant bytes at `data` on huge pages, made on the
 /// first call for that address and kept until the library unloads; `data`
-/// itself below kHugePageMinBytes or where the kernel has no transparent
-/// huge pages. Packed weights live in the library's file mapping, on 4 KB
-/// pages; the AMX kernels stream them at tile speed. The bytes at `data`
-/// must stay constant while the library is loaded (packed weights do). Costs
-/// one more copy of such weights in memory. Safe from many threads.
+/// itself below kHugePageMinBytes, where the kernel has no transparent huge
+/// pages, or with QUANTC_HUGE_PAGE_WEIGHTS=0. Packed weights live in the
+/// library's file mapping, on 4 KB pages; the AMX kernels stream them at
+/// tile speed. The bytes at `data` must stay constant while the library is
+/// loaded (packed weights do). Costs one more copy of such weights in
+/// memory. Safe from many threads.
 const int8_t *hugePageCopy(const int8_t *data, int64_t bytes);
 
 /// Who uses which scratch buffer (kernels may hold several at once).

@@ -86,8 +86,13 @@ void *quantc::kernels::allocateBuffer(uint64_t bytes) {
 }
 
 namespace {
-bool hasTransparentHugePages() {
+/// Whether huge-page copies of weights pay: the kernel has transparent huge
+/// pages and QUANTC_HUGE_PAGE_WEIGHTS=0 does not decline the memory.
+bool copiesWeightsToHugePages() {
   static const bool enabled = [] {
+    if (const char *setting = std::getenv("QUANTC_HUGE_PAGE_WEIGHTS");
+        setting && !std::strcmp(setting, "0"))
+      return false;
     std::ifstream file("/sys/kernel/mm/transparent_hugepage/enabled");
     std::string setting((std::istreambuf_iterator<char>(file)), {});
     return setting.find("[never]") == std::string::npos && !setting.empty();
@@ -108,7 +113,7 @@ HugePageCopies &hugePageCopies() {
 } // namespace
 
 const int8_t *quantc::kernels::hugePageCopy(const int8_t *data, int64_t bytes) {
-  if (bytes < static_cast<int64_t>(kHugePageMinBytes) || !hasTransparentHugePages())
+  if (bytes < static_cast<int64_t>(kHugePageMinBytes) || !copiesWeightsToHugePages())
     return data;
   HugePageCopies &cache = hugePageCopies();
   {
