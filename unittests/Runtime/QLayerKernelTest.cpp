@@ -214,9 +214,12 @@ TEST(QLayerKernels, GeneralAndGroupedConvolutions) {
 
 /// A matmul of M x K activations (bytes, u8 view: s8 + 128) by K x N s8
 /// weights in the packed panels: out = requantize(bias + sum of products).
-void checkGemm(int64_t m, int64_t k, int64_t n, bool unsignedInput) {
+/// Input and weight bytes from [lowestByte, 127], shifts from [lowestShift,
+/// lowestShift + 6].
+void checkGemm(int64_t m, int64_t k, int64_t n, bool unsignedInput, int lowestByte = -128,
+               int lowestShift = 8) {
   std::mt19937 rng(static_cast<unsigned>(m * 1000003 + k * 1009 + n));
-  std::uniform_int_distribution<int> byte(-128, 127), small(-30000, 30000);
+  std::uniform_int_distribution<int> byte(lowestByte, 127), small(-30000, 30000);
   int64_t kp = (k + 3) / 4 * 4, panels = (n + QC_PANEL_COLUMNS - 1) / QC_PANEL_COLUMNS;
   std::vector<uint8_t> input(m * k);
   for (uint8_t &x : input)
@@ -232,7 +235,7 @@ void checkGemm(int64_t m, int64_t k, int64_t n, bool unsignedInput) {
   for (int64_t j = 0; j < n; ++j) {
     bias[j] = small(rng);
     multiplier[j] = std::uniform_int_distribution<int32_t>(1 << 30, INT32_MAX)(rng);
-    shift[j] = std::uniform_int_distribution<int>(8, 14)(rng);
+    shift[j] = std::uniform_int_distribution<int>(lowestShift, lowestShift + 6)(rng);
   }
   std::vector<int64_t> params(QC_QLAYER_NUM_PARAMS, 0);
   params[QC_QLAYER_M] = m;
@@ -282,6 +285,13 @@ TEST(QLayerKernels, MatmulRowsReductionsAndColumns) {
   // Packed weights past kHugePageMinBytes: the AMX path reads a huge-page
   // copy, made on the first call and reused by the next.
   checkGemm(48, 1030, 260, true);
+}
+
+// Accumulators past 2^22 (bytes of one sign, K = 512): the vector epilogue
+// leaves its double-precision path for the 64-bit one.
+TEST(QLayerKernels, AccumulatorsPastTheExactDoubleRange) {
+  checkGemm(20, 512, 70, false, /*lowestByte=*/120, /*lowestShift=*/16);
+  checkGemm(33, 512, 64, true, /*lowestByte=*/120, /*lowestShift=*/16);
 }
 
 TEST(QLayerKernels, HugePageCopiesEqualTheirSourceAndAreReused) {

@@ -49,6 +49,11 @@ void computeRows(const uint8_t *a, int64_t kp, const int8_t *b,
 /// exactly: vpmuldq forms the 64-bit products of the even lanes, and of the
 /// odd ones shifted down, so no 64 x 64-bit multiply is needed; each half is
 /// rounded and shifted right by 31 + shift in i64 lanes, then clamped.
+///
+/// Rounding half to even with no negative shift, accumulators below 2^22
+/// take a shorter path in doubles: v * multiplier < 2^53 is exact, so is
+/// its scaling by 2^-(31 + shift), and vcvtpd2dq rounds it to nearest even
+/// as the integer path does; the result is below 2^22, and clamps in i32.
 class Requantize16 {
 public:
   Requantize16(const Requantizer &q, __m512i multiplier, __m512i shift)
@@ -62,15 +67,42 @@ public:
     t[1] = _mm512_srli_epi64(total, 32);
     for (int h = 0; h < 2; ++h)
       half[h] = _mm512_sllv_epi64(one, _mm512_sub_epi64(t[h], one));
+    inDoubles = rounding == 0 && _mm512_cmplt_epi32_mask(shift, _mm512_setzero_si512()) == 0;
+    if (!inDoubles)
+      return;
+    __m512d exponent[2] = {_mm512_cvtepi32_pd(_mm512_castsi512_si256(total)),
+                           _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(total, 1))};
+    __m512d factor[2] = {_mm512_cvtepi32_pd(_mm512_castsi512_si256(multiplier)),
+                         _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(multiplier, 1))};
+    for (int h = 0; h < 2; ++h) // multiplier * 2^-(31 + shift), exactly
+      scale[h] = _mm512_scalef_pd(factor[h], _mm512_sub_pd(_mm512_setzero_pd(), exponent[h]));
+    zp32 = _mm512_set1_epi32(static_cast<int32_t>(q.zp));
+    lo32 = _mm512_set1_epi32(static_cast<int32_t>(q.lo));
+    hi32 = _mm512_set1_epi32(static_cast<int32_t>(q.hi));
   }
 
   /// The requantized values of `value`'s 16 lanes, clamped, as i32.
   __m512i operator()(__m512i value) const {
+    constexpr int32_t kExactBelow = 1 << 22;
+    if (inDoubles && _mm512_cmpge_epu32_mask(_mm512_abs_epi32(value),
+                                             _mm512_set1_epi32(kExactBelow)) == 0)
+      return applyInDoubles(value);
     __m512i even = apply(value, 0), odd = apply(_mm512_srli_epi64(value, 32), 1);
     return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
   }
 
 private:
+  __m512i applyInDoubles(__m512i value) const {
+    constexpr int nearestEven = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+    __m512d low = _mm512_mul_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(value)), scale[0]);
+    __m512d high =
+        _mm512_mul_pd(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(value, 1)), scale[1]);
+    __m512i y = _mm512_inserti64x4(
+        _mm512_castsi256_si512(_mm512_cvt_roundpd_epi32(low, nearestEven)),
+        _mm512_cvt_roundpd_epi32(high, nearestEven), 1);
+    return _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(y, zp32), lo32), hi32);
+  }
+
   /// Half h's lanes (the low i32 of each i64 lane), in i64 lanes.
   __m512i apply(__m512i value, int h) const {
     __m512i product = _mm512_mul_epi32(value, m[h]);
@@ -96,6 +128,9 @@ private:
   int rounding;
   __m512i zp, lo, hi;
   __m512i m[2], t[2], half[2]; // even and odd lanes
+  bool inDoubles;
+  __m512d scale[2];            // lanes 0-7 and 8-15
+  __m512i zp32, lo32, hi32;
 };
 
 /// Stores `count` of 16 i32 accumulators at `index`, requantized unless the
