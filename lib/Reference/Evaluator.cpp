@@ -86,6 +86,17 @@ FailureOr<Tensor> reference::evaluateOp(Operation *op,
   return result;
 }
 
+FailureOr<Tensor> reference::evaluateOpAs(Operation *op, Type resultType,
+                                          ArrayRef<const Tensor *> operands) {
+  OpBuilder builder(op->getContext());
+  Operation *scratch = builder.clone(*op);
+  scratch->getResult(0).setType(resultType);
+  FailureOr<Tensor> result = evaluateOp(scratch, operands);
+  scratch->dropAllReferences();
+  scratch->destroy();
+  return result;
+}
+
 std::optional<Tensor> reference::getConstantValue(Value v) {
   auto constant = v.getDefiningOp<qc::ConstantOp>();
   if (!constant)

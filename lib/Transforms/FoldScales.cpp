@@ -479,7 +479,6 @@ struct FoldLookupTable : OpRewritePattern<QuantizeOp> {
       return values[v];
     };
     // Each op runs detached, on 1-d tensors of `count` elements.
-    OpBuilder builder(op.getContext());
     for (Operation *original : region) {
       SmallVector<Tensor> operands;
       for (Value v : original->getOperands())
@@ -487,11 +486,7 @@ struct FoldLookupTable : OpRewritePattern<QuantizeOp> {
       SmallVector<const Tensor *> pointers;
       for (const Tensor &t : operands)
         pointers.push_back(&t);
-      Operation *scratch = builder.clone(*original);
-      scratch->getResult(0).setType(vectorType);
-      FailureOr<Tensor> result = reference::evaluateOp(scratch, pointers);
-      scratch->dropAllReferences();
-      scratch->destroy();
+      FailureOr<Tensor> result = reference::evaluateOpAs(original, vectorType, pointers);
       if (failed(result))
         return failure();
       values[original->getResult(0)] = std::move(*result);

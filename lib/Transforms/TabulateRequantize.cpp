@@ -50,15 +50,9 @@ struct TabulateRequantize : OpRewritePattern<RequantizeOp> {
     reference::Tensor values(inType.getStorageType(), {count});
     for (int64_t v = lo; v <= hi; ++v)
       values.ints()[v - lo] = v;
-    // A detached copy over the 1-d tensor of all values.
-    OpBuilder builder(op.getContext());
-    Operation *scratch = builder.clone(*op);
-    scratch->getResult(0).setType(RankedTensorType::get({count}, op.getType().getElementType()));
     const reference::Tensor *operands[] = {&values};
-    FailureOr<reference::Tensor> table = reference::evaluateOp(scratch, operands);
-    scratch->dropAllReferences();
-    scratch->destroy();
-    return table;
+    return reference::evaluateOpAs(
+        op, RankedTensorType::get({count}, op.getType().getElementType()), operands);
   }
 };
 

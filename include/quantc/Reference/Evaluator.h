@@ -24,6 +24,12 @@ bool canEvaluate(mlir::Operation *op);
 llvm::FailureOr<Tensor> evaluateOp(mlir::Operation *op,
                                    llvm::ArrayRef<const Tensor *> operands);
 
+/// evaluateOp on a detached copy of `op` whose result has `resultType`: the
+/// op's element-wise function over other shapes (a lookup table's inputs,
+/// every storage value in a 1-d tensor). `op` is left as it is.
+llvm::FailureOr<Tensor> evaluateOpAs(mlir::Operation *op, mlir::Type resultType,
+                                     llvm::ArrayRef<const Tensor *> operands);
+
 /// The value of `v` when a qc.constant defines it.
 std::optional<Tensor> getConstantValue(mlir::Value v);
 

@@ -44,21 +44,11 @@ struct TileConfig {
 /// (ldtilecfg costs as much as a few blocks of a small layer).
 template <typename Isa, typename Work>
 void runTileSlices(const Work &work, int64_t blocks, bool parallel) {
-  struct Slices {
-    const Work *work;
-    int64_t blocks, count;
-    static void run(void *self, int64_t slice) {
-      auto *s = static_cast<Slices *>(self);
-      Isa::configure();
-      s->work->run(s->blocks * slice / s->count, s->blocks * (slice + 1) / s->count);
-      Isa::release();
-    }
-  } slices{&work, blocks, 1};
-  if (parallel)
-    slices.count = std::min<int64_t>(blocks, threadBudget());
-  if (slices.count <= 1)
-    return Slices::run(&slices, 0);
-  parallelFor(slices.count, Slices::run, &slices);
+  forEachSlice(blocks, parallel, [&](int64_t first, int64_t last) {
+    Isa::configure();
+    work.run(first, last);
+    Isa::release();
+  });
 }
 
 #if defined(__AMX_TILE__)

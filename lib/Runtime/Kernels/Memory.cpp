@@ -14,12 +14,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
-#include <map>
-#include <mutex>
 #include <unordered_map>
+
 #include <sys/mman.h>
 
 namespace {

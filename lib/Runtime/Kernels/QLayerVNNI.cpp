@@ -209,6 +209,31 @@ private:
   int32_t taps[16][kMaxQuads];
 };
 
+/// dst[i] = src[2 i] ^ flip for i < n, 64 bytes per vpermt2b of the 128
+/// source bytes they come from (masked loads at the row's end).
+__attribute__((target("avx512vbmi"))) void copyFlippedEvenVBMI(uint8_t *dst, const uint8_t *src,
+                                                              int64_t n, uint8_t flip) {
+  alignas(64) static constexpr std::array<uint8_t, 64> evens = [] {
+    std::array<uint8_t, 64> index{};
+    for (int i = 0; i < 64; ++i)
+      index[i] = static_cast<uint8_t>(2 * i);
+    return index;
+  }();
+  auto firstBytes = [](int64_t k) {
+    return k >= 64 ? ~__mmask64(0) : k <= 0 ? __mmask64(0) : (__mmask64(1) << k) - 1;
+  };
+  __m512i index = _mm512_load_si512(evens.data());
+  __m512i flips = _mm512_set1_epi8(static_cast<char>(flip));
+  for (int64_t i = 0; i < n; i += 64) {
+    // Reads source bytes 2 i to 2 (i + count - 1), no further.
+    int64_t count = std::min<int64_t>(64, n - i), bytes = 2 * count - 1;
+    __m512i low = _mm512_maskz_loadu_epi8(firstBytes(bytes), src + 2 * i);
+    __m512i high = _mm512_maskz_loadu_epi8(firstBytes(bytes - 64), src + 2 * i + 64);
+    __m512i even = _mm512_permutex2var_epi8(low, index, high);
+    _mm512_mask_storeu_epi8(dst + i, firstBytes(count), _mm512_xor_si512(even, flips));
+  }
+}
+
 struct VNNITile {
   using DepthwiseRows = VNNIDepthwiseRows;
 
@@ -224,39 +249,12 @@ struct VNNITile {
                               _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail, src + i), flips));
     }
   }
-  /// PortablePacking's stride-2 copy: with VBMI, 64 bytes per vpermt2b of
-  /// the 128 source bytes they come from (masked loads at the row's end).
+  /// PortablePacking's stride-2 copy, with VBMI where the CPU has it.
   static void copyFlippedEven(uint8_t *dst, const uint8_t *src, int64_t n, uint8_t flip) {
     if (!hasVBMI())
       return PortablePacking::copyFlippedEven(dst, src, n, flip);
     copyFlippedEvenVBMI(dst, src, n, flip);
   }
-
-private:
-  __attribute__((target("avx512vbmi"))) static void
-  copyFlippedEvenVBMI(uint8_t *dst, const uint8_t *src, int64_t n, uint8_t flip) {
-    alignas(64) static constexpr std::array<uint8_t, 64> evens = [] {
-      std::array<uint8_t, 64> index{};
-      for (int i = 0; i < 64; ++i)
-        index[i] = static_cast<uint8_t>(2 * i);
-      return index;
-    }();
-    auto firstBytes = [](int64_t k) {
-      return k >= 64 ? ~__mmask64(0) : k <= 0 ? __mmask64(0) : (__mmask64(1) << k) - 1;
-    };
-    __m512i index = _mm512_load_si512(evens.data());
-    __m512i flips = _mm512_set1_epi8(static_cast<char>(flip));
-    for (int64_t i = 0; i < n; i += 64) {
-      // Reads source bytes 2 i to 2 (i + count - 1), no further.
-      int64_t count = std::min<int64_t>(64, n - i), bytes = 2 * count - 1;
-      __m512i low = _mm512_maskz_loadu_epi8(firstBytes(bytes), src + 2 * i);
-      __m512i high = _mm512_maskz_loadu_epi8(firstBytes(bytes - 64), src + 2 * i + 64);
-      __m512i even = _mm512_permutex2var_epi8(low, index, high);
-      _mm512_mask_storeu_epi8(dst + i, firstBytes(count), _mm512_xor_si512(even, flips));
-    }
-  }
-
-public:
 
   /// PortablePacking's interleave: the four rows' bytes interleaved by two
   /// rounds of unpacking (within 128-bit lanes) and a 4 x 4 transpose of
