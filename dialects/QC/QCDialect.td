@@ -15,12 +15,16 @@ def QC_Dialect : Dialect {
     attributes of its ONNX counterpart in a normalized form (for example,
     `auto_pad` is resolved into explicit pads and all shape arguments are
     static attributes), so later passes never re-derive ONNX conventions.
-    Weights are `qc.constant` ops holding `dense_resource` blobs.
+    Weights are `qc.constant` ops holding `dense_resource` blobs. Branches
+    and loops known only at run time are `scf.if` and `scf.while` on these
+    tensors, their conditions read with `tensor.extract`.
   }];
   let hasConstantMaterializer = 1;
   let useDefaultAttributePrinterParser = 1;
   let dependentDialects = ["::mlir::func::FuncDialect",
-                           "::mlir::quant::QuantDialect"];
+                           "::mlir::quant::QuantDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 class QC_Op<string mnemonic, list<Trait> traits = []>

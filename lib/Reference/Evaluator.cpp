@@ -5,6 +5,8 @@
 #include "quantc/Dialect/QC/QCOps.h"
 
 #include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include "llvm/ADT/DenseMap.h"
 
@@ -142,13 +144,137 @@ std::optional<Tensor> reference::evaluateConstantOperands(Operation *op) {
   return std::move(*result);
 }
 
+namespace {
+/// Runs the blocks of a function: qc ops through their kernels, and the
+/// structured control flow the importer builds for run-time branches and
+/// loops (scf.if, scf.while, and the tensor.extract of their conditions).
+/// A value lives in `values` from its definition to its last use in its
+/// block; values of a loop body are redefined by every iteration.
+class Interpreter {
+public:
+  explicit Interpreter(ValueObserver observer) : observer(observer) {}
+
+  /// Runs `block` with its arguments bound to `args`; returns the values
+  /// of its terminator's operands.
+  FailureOr<SmallVector<Tensor>> run(Block &block, ArrayRef<Tensor> args);
+
+private:
+  LogicalResult runOp(Operation &op);
+  FailureOr<SmallVector<Tensor>> runIf(scf::IfOp op);
+  FailureOr<SmallVector<Tensor>> runWhile(scf::WhileOp op);
+  SmallVector<Tensor> lookup(ValueRange values);
+
+  DenseMap<Value, Tensor> values;
+  ValueObserver observer;
+};
+} // namespace
+
+SmallVector<Tensor> Interpreter::lookup(ValueRange range) {
+  SmallVector<Tensor> tensors;
+  for (Value v : range)
+    tensors.push_back(values.lookup(v));
+  return tensors;
+}
+
+/// Whether a tensor holding one value holds a nonzero one.
+static bool isTrue(const Tensor &condition) {
+  return condition.getNumElements() == 1 && condition.getAsDouble(0) != 0;
+}
+
+FailureOr<SmallVector<Tensor>> Interpreter::runIf(scf::IfOp op) {
+  Region &taken = isTrue(values[op.getCondition()]) ? op.getThenRegion()
+                                                    : op.getElseRegion();
+  if (taken.empty())
+    return SmallVector<Tensor>();
+  return run(taken.front(), {});
+}
+
+FailureOr<SmallVector<Tensor>> Interpreter::runWhile(scf::WhileOp op) {
+  SmallVector<Tensor> carried = lookup(op.getInits());
+  while (true) {
+    FailureOr<SmallVector<Tensor>> before = run(*op.getBeforeBody(), carried);
+    if (failed(before))
+      return failure();
+    // scf.condition's operands: the condition, then the values passed on.
+    carried.assign(std::make_move_iterator(before->begin() + 1),
+                   std::make_move_iterator(before->end()));
+    if (!isTrue(before->front()))
+      return carried;
+    FailureOr<SmallVector<Tensor>> after = run(*op.getAfterBody(), carried);
+    if (failed(after))
+      return failure();
+    carried = std::move(*after);
+  }
+}
+
+LogicalResult Interpreter::runOp(Operation &op) {
+  FailureOr<SmallVector<Tensor>> results;
+  if (auto ifOp = dyn_cast<scf::IfOp>(op)) {
+    results = runIf(ifOp);
+  } else if (auto whileOp = dyn_cast<scf::WhileOp>(op)) {
+    results = runWhile(whileOp);
+  } else if (auto extract = dyn_cast<tensor::ExtractOp>(op)) {
+    // A branch or loop condition: the one element of a tensor, as a tensor.
+    const Tensor &source = values[extract.getTensor()];
+    if (!extract.getIndices().empty() || source.getNumElements() != 1)
+      return op.emitOpError("is evaluated only on one-element tensors without indices");
+    results = SmallVector<Tensor>{source.reshaped({})};
+  } else {
+    SmallVector<const Tensor *> operands;
+    for (Value operand : op.getOperands())
+      operands.push_back(&values[operand]);
+    FailureOr<Tensor> result = evaluateOp(&op, operands);
+    if (failed(result))
+      return failure();
+    results = SmallVector<Tensor>{std::move(*result)};
+  }
+  if (failed(results))
+    return failure();
+  for (auto [result, tensor] : llvm::zip_equal(op.getResults(), *results)) {
+    if (observer)
+      observer(result, tensor);
+    values[result] = std::move(tensor);
+  }
+  return success();
+}
+
+/// Every value `op` reads, its regions' reads included.
+static SmallVector<Value> valuesReadBy(Operation &op) {
+  SmallVector<Value> read;
+  op.walk([&](Operation *nested) { llvm::append_range(read, nested->getOperands()); });
+  return read;
+}
+
+FailureOr<SmallVector<Tensor>> Interpreter::run(Block &block, ArrayRef<Tensor> args) {
+  bool isRegion = !isa<func::FuncOp>(block.getParentOp());
+  for (auto [arg, tensor] : llvm::zip_equal(block.getArguments(), args)) {
+    if (observer && isRegion)
+      observer(arg, tensor);
+    values[arg] = tensor;
+  }
+  // Release each tensor defined here after its last use, to bound peak
+  // memory; the terminator's uses keep what the block returns.
+  DenseMap<Value, unsigned> remainingUses;
+  for (Operation &op : block)
+    for (Value v : valuesReadBy(op))
+      ++remainingUses[v];
+  for (Operation &op : block.without_terminator()) {
+    if (failed(runOp(op)))
+      return failure();
+    for (Value v : valuesReadBy(op))
+      if (--remainingUses[v] == 0 && v.getDefiningOp() &&
+          v.getDefiningOp()->getBlock() == &block)
+        values.erase(v);
+  }
+  return lookup(block.getTerminator()->getOperands());
+}
+
 FailureOr<SmallVector<Tensor>>
 reference::evaluateFunction(func::FuncOp func, ArrayRef<Tensor> inputs,
                             ValueObserver observer) {
   if (func.getNumArguments() != inputs.size())
     return func.emitError("expected ") << func.getNumArguments()
                                        << " inputs, got " << inputs.size();
-  DenseMap<Value, Tensor> values;
   for (auto [arg, input] : llvm::zip(func.getArguments(), inputs)) {
     auto type = cast<RankedTensorType>(arg.getType());
     if (type.getShape() != input.getShape() ||
@@ -156,33 +282,6 @@ reference::evaluateFunction(func::FuncOp func, ArrayRef<Tensor> inputs,
       return func.emitError("input ")
              << arg.getArgNumber() << " has type " << input.getType()
              << ", expected " << type;
-    values[arg] = input;
   }
-  // Release each tensor after its last use to bound peak memory.
-  DenseMap<Value, unsigned> remainingUses;
-  for (Operation &op : func.getBody().front())
-    for (Value operand : op.getOperands())
-      ++remainingUses[operand];
-
-  SmallVector<Tensor> results;
-  for (Operation &op : func.getBody().front()) {
-    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
-      for (Value v : ret.getOperands())
-        results.push_back(values.lookup(v));
-      break;
-    }
-    SmallVector<const Tensor *> operands;
-    for (Value operand : op.getOperands())
-      operands.push_back(&values[operand]);
-    FailureOr<Tensor> result = evaluateOp(&op, operands);
-    if (failed(result))
-      return failure();
-    if (observer)
-      observer(op.getResult(0), *result);
-    for (Value operand : op.getOperands())
-      if (--remainingUses[operand] == 0 && !isa<BlockArgument>(operand))
-        values.erase(operand);
-    values[op.getResult(0)] = std::move(*result);
-  }
-  return results;
+  return Interpreter(observer).run(func.getBody().front(), inputs);
 }

@@ -8,6 +8,7 @@
 #include "quantc/Calibration/CalibrationSet.h"
 #include "quantc/Calibration/Statistics.h"
 #include "quantc/Dialect/QC/QCOps.h"
+#include "quantc/Dialect/QC/QuantUtils.h"
 #include "quantc/Dialect/QC/TensorNames.h"
 #include "quantc/Reference/Evaluator.h"
 #include "quantc/Transforms/Passes.h"
@@ -153,19 +154,28 @@ struct CalibratePass : quantc::impl::QCCalibrateBase<CalibratePass> {
       auto [lo, hi] = estimateRange(it->second, options);
       return builder.getDenseF64ArrayAttr({lo, hi});
     };
+    unsigned missing = 0;
+    auto annotateValue = [&](Value v) {
+      if (!isFloatTensor(v))
+        return;
+      if (DenseF64ArrayAttr range = rangeAttr(v))
+        qc::setCalibratedRange(v, range);
+      else
+        ++missing;
+    };
     for (BlockArgument arg : func.getArguments())
       if (isFloatTensor(arg))
         if (DenseF64ArrayAttr range = rangeAttr(arg))
-          func.setArgAttr(arg.getArgNumber(), "qc.range", range);
-    unsigned missing = 0;
+          qc::setCalibratedRange(arg, range);
+    // Results, and the arguments of control flow regions: one range for a
+    // value of a loop body, observed over every iteration.
     func.walk([&](Operation *op) {
-      if (op->getNumResults() != 1 || !isFloatTensor(op->getResult(0)) ||
-          isa<qc::ConstantOp>(op))
+      if (isa<qc::ConstantOp, func::FuncOp>(op))
         return;
-      if (DenseF64ArrayAttr range = rangeAttr(op->getResult(0)))
-        op->setAttr("qc.range", range);
-      else
-        ++missing;
+      llvm::for_each(op->getResults(), annotateValue);
+      for (Region &region : op->getRegions())
+        if (!region.empty())
+          llvm::for_each(region.getArguments(), annotateValue);
     });
     if (missing && !statisticsIn.empty())
       emitWarning(func.getLoc()) << missing

@@ -187,6 +187,21 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
         *fields.granularity, *fields.scheme, fields.groupSize.value_or(0));
   }
 
+  /// Whether `op` sits in a branch or loop body that the calibration data
+  /// never reached: its result has no range.
+  static bool neverCalibrated(Operation *op) {
+    return !isa<func::FuncOp>(op->getParentOp()) && !getCalibratedRange(op->getResult(0));
+  }
+
+  /// `precision` with float activations and weights, and a warning why.
+  static PrecisionAttr keepFloat(Operation *op, PrecisionAttr precision) {
+    op->emitWarning("never ran on the calibration data (in a branch or loop it did not "
+                    "take), so it stays in float");
+    Type f32 = Float32Type::get(op->getContext());
+    return PrecisionAttr::get(op->getContext(), f32, f32, precision.getGranularity(),
+                              precision.getScheme(), 0);
+  }
+
   /// Visits the ops in order, so that every op sees its inputs quantized.
   LogicalResult quantizeFunction(func::FuncOp func) {
     SmallVector<Operation *> ops;
@@ -205,6 +220,8 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
         PrecisionAttr precision = choosePrecision(op);
         if (!precision)
           return failure();
+        if (precision.hasIntegerActivations() && neverCalibrated(op))
+          precision = keepFloat(op, precision);
         // The reshape back to the matmul's shape, new and not in `ops`.
         Operation *reshapeBack = nullptr;
         if (auto matmul = dyn_cast<MatMulOp>(op);

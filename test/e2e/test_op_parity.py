@@ -547,6 +547,10 @@ COMBOS = {
     "Attention": attention_model(),
 }
 
+from control_flow_cases import CONTROL_FLOW  # noqa: E402
+
+COMBOS.update(CONTROL_FLOW)
+
 
 # Ops ONNX Runtime 1.20 does not implement: ONNX's reference evaluator is
 # their oracle.

@@ -229,15 +229,99 @@ int64_t qc::applyMultiplier(int64_t value, int32_t multiplier, int32_t shift,
   return static_cast<int64_t>(negative ? -quotient : quotient);
 }
 
+static constexpr StringLiteral kResultRanges = "qc.result_ranges";
+static constexpr StringLiteral kRegionRanges = "qc.region_ranges";
+
+/// Where the range of `v` is kept among the entries of an array attribute
+/// on `holder` (a multi-result op or a region's parent): the entry list,
+/// its length and the index of `v`.
+struct RangeSlot {
+  Operation *holder;
+  StringLiteral name;
+  unsigned region; // for region arguments
+  unsigned index;
+};
+
+static std::optional<RangeSlot> getRangeSlot(Value v) {
+  if (auto result = dyn_cast<OpResult>(v)) {
+    if (result.getOwner()->getNumResults() == 1)
+      return std::nullopt;
+    return RangeSlot{result.getOwner(), kResultRanges, 0, result.getResultNumber()};
+  }
+  auto arg = cast<BlockArgument>(v);
+  Operation *parent = arg.getOwner()->getParentOp();
+  if (!parent || isa<func::FuncOp>(parent))
+    return std::nullopt;
+  return RangeSlot{parent, kRegionRanges, arg.getOwner()->getParent()->getRegionNumber(),
+                   arg.getArgNumber()};
+}
+
+/// The entries of the slot's list, sized to what it holds now (a pass that
+/// drops a result or a region argument leaves a list that no longer fits,
+/// which then reads as no range rather than a wrong one).
+static ArrayAttr getSlotEntries(const RangeSlot &slot) {
+  auto all = slot.holder->getAttrOfType<ArrayAttr>(slot.name);
+  if (!all)
+    return {};
+  if (slot.name == kResultRanges)
+    return all.size() == slot.holder->getNumResults() ? all : ArrayAttr();
+  if (all.size() != slot.holder->getNumRegions())
+    return {};
+  auto entries = dyn_cast<ArrayAttr>(all[slot.region]);
+  Region &region = slot.holder->getRegion(slot.region);
+  return entries && !region.empty() && entries.size() == region.getNumArguments()
+             ? entries
+             : ArrayAttr();
+}
+
 DenseF64ArrayAttr qc::getCalibratedRange(Value v) {
   DenseF64ArrayAttr range;
-  if (Operation *def = v.getDefiningOp())
+  if (std::optional<RangeSlot> slot = getRangeSlot(v)) {
+    if (ArrayAttr entries = getSlotEntries(*slot))
+      range = dyn_cast<DenseF64ArrayAttr>(entries[slot->index]);
+  } else if (Operation *def = v.getDefiningOp()) {
     range = def->getAttrOfType<DenseF64ArrayAttr>("qc.range");
-  else if (auto func = dyn_cast<func::FuncOp>(
-               cast<BlockArgument>(v).getOwner()->getParentOp()))
+  } else {
+    auto func = cast<func::FuncOp>(cast<BlockArgument>(v).getOwner()->getParentOp());
     range = func.getArgAttrOfType<DenseF64ArrayAttr>(
         cast<BlockArgument>(v).getArgNumber(), "qc.range");
+  }
   return range && range.size() == 2 ? range : DenseF64ArrayAttr();
+}
+
+void qc::setCalibratedRange(Value v, DenseF64ArrayAttr range) {
+  std::optional<RangeSlot> slot = getRangeSlot(v);
+  if (!slot) {
+    if (Operation *def = v.getDefiningOp())
+      def->setAttr("qc.range", range);
+    else
+      cast<func::FuncOp>(cast<BlockArgument>(v).getOwner()->getParentOp())
+          .setArgAttr(cast<BlockArgument>(v).getArgNumber(), "qc.range", range);
+    return;
+  }
+  Builder b(v.getContext());
+  auto update = [&](ArrayAttr entries, unsigned size) {
+    SmallVector<Attribute> list(size, b.getUnitAttr());
+    if (entries)
+      list.assign(entries.begin(), entries.end());
+    list[slot->index] = range;
+    return b.getArrayAttr(list);
+  };
+  Operation *holder = slot->holder;
+  if (slot->name == kResultRanges) {
+    holder->setAttr(kResultRanges, update(getSlotEntries(*slot), holder->getNumResults()));
+    return;
+  }
+  SmallVector<Attribute> regions;
+  for (Region &region : holder->getRegions())
+    regions.push_back(b.getArrayAttr(SmallVector<Attribute>(
+        region.empty() ? 0 : region.getNumArguments(), b.getUnitAttr())));
+  if (auto all = holder->getAttrOfType<ArrayAttr>(kRegionRanges);
+      all && all.size() == regions.size())
+    regions.assign(all.begin(), all.end());
+  regions[slot->region] = update(getSlotEntries(*slot),
+                                 holder->getRegion(slot->region).getNumArguments());
+  holder->setAttr(kRegionRanges, b.getArrayAttr(regions));
 }
 
 LogicalResult qc::collectElementwiseRegion(Value root,

@@ -41,6 +41,12 @@ quantc::qc::nameTensors(func::FuncOp func) {
       assign(result, result.getResultNumber()
                          ? base + ":" + std::to_string(result.getResultNumber())
                          : base);
+    // Region arguments (a loop body's carried values): `<op>.<region>:<arg>`.
+    for (Region &region : op->getRegions())
+      if (!isa<func::FuncOp>(op) && !region.empty())
+        for (BlockArgument arg : region.getArguments())
+          assign(arg, base + "." + std::to_string(region.getRegionNumber()) + ":" +
+                          std::to_string(arg.getArgNumber()));
   });
   return names;
 }

@@ -1,18 +1,24 @@
 //===- ControlFlowImporters.cpp - If, Loop and Scan -------------*- C++ -*-===//
 //
-// Control flow resolves at import, where shapes are static:
+// Control flow resolves at import where it can, and becomes structured
+// control flow where it cannot:
 //  - `If` with a condition known at import (shape checks, folded constants)
-//    imports the branch taken; with a run-time condition both branches are
-//    imported and their outputs selected element-wise, which needs branches
-//    whose outputs agree in type (graphs are free of side effects).
-//  - `Loop` and `Scan` unroll: the body is imported once per iteration with
-//    its carried values, so trip counts and loop conditions must be known at
-//    import. Every iteration's ops are ordinary qc ops, which calibration,
-//    quantization and code generation handle like any others.
+//    imports the branch taken; with a run-time condition it becomes an
+//    `scf.if` whose regions hold the branches, which must agree in type.
+//  - `Loop` with a trip count and condition known at import, and `Scan`,
+//    unroll: the body is imported once per iteration with its carried
+//    values, so constant computations fold and carried values may change
+//    shape. A loop whose trip count or condition is known only at run time
+//    becomes an `scf.while` over (iteration, condition, carried values);
+//    its carried values keep their types, and a value of its body is one
+//    value for calibration and quantization, whatever the iteration.
 //
 //===----------------------------------------------------------------------===//
 #include "ImportUtils.h"
 #include "quantc/Reference/Evaluator.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
 using namespace quantc;
@@ -49,6 +55,61 @@ const onnx::GraphProto *requireGraph(NodeImporter &n, StringRef name) {
   return graph;
 }
 
+/// A scalar i1 for scf.if or scf.condition from a one-element bool tensor.
+Value extractCondition(NodeImporter &n, Value condition) {
+  return tensor::ExtractOp::create(n.builder(), n.loc(), reshapeTo(n, condition, {}),
+                                   ValueRange{});
+}
+
+/// Imports `graph` into `block` with its arguments as the graph's inputs,
+/// ended by an scf.yield of its outputs, which are returned.
+FailureOr<SmallVector<Value>> importRegion(NodeImporter &n, const onnx::GraphProto &graph,
+                                           Block *block) {
+  OpBuilder::InsertionGuard guard(n.builder());
+  n.builder().setInsertionPointToEnd(block);
+  SmallVector<Value> outputs;
+  if (failed(n.importSubgraph(graph, block->getArguments(), outputs)))
+    return failure();
+  scf::YieldOp::create(n.builder(), n.loc(), outputs);
+  return outputs;
+}
+
+/// `If` on a run-time condition: an scf.if with each branch in its region.
+FailureOr<scf::IfOp> buildIf(NodeImporter &n, const onnx::GraphProto &thenBranch,
+                             const onnx::GraphProto &elseBranch) {
+  if (!n.inputType(0).getElementType().isInteger(1))
+    return n.error() << "the condition must be bool, got " << n.inputType(0);
+  OpBuilder &b = n.builder();
+  Value condition = extractCondition(n, n.input(0));
+  // The result types are the branches' output types, known once imported:
+  // the branches go into blocks of their own first.
+  auto thenBlock = std::make_unique<Block>(), elseBlock = std::make_unique<Block>();
+  FailureOr<SmallVector<Value>> thenOutputs = importRegion(n, thenBranch, thenBlock.get());
+  FailureOr<SmallVector<Value>> elseOutputs = failure();
+  if (succeeded(thenOutputs))
+    elseOutputs = importRegion(n, elseBranch, elseBlock.get());
+  if (failed(elseOutputs))
+    return n.error() << "the condition is known only at run time, so both branches must "
+                        "import with these shapes (bind the inputs it depends on with "
+                        "--bind-inputs to import only the branch taken)";
+  if (thenOutputs->size() != elseOutputs->size())
+    return n.error() << "the branches have " << thenOutputs->size() << " and "
+                     << elseOutputs->size() << " outputs";
+  for (auto [i, t, e] : llvm::enumerate(*thenOutputs, *elseOutputs))
+    if (t.getType() != e.getType())
+      return n.error() << "output " << i << " is " << t.getType() << " in then_branch and "
+                       << e.getType() << " in else_branch: a condition known only at run "
+                       << "time needs branches of one type";
+  auto ifOp = scf::IfOp::create(b, n.loc(), ValueRange(*thenOutputs).getTypes(), condition,
+                                /*withElseRegion=*/true);
+  for (auto [region, block] : {std::pair(&ifOp.getThenRegion(), &thenBlock),
+                               std::pair(&ifOp.getElseRegion(), &elseBlock)}) {
+    region->getBlocks().clear();
+    region->push_back(block->release());
+  }
+  return ifOp;
+}
+
 LogicalResult importIf(NodeImporter &n) {
   const onnx::GraphProto *thenBranch = requireGraph(n, "then_branch");
   const onnx::GraphProto *elseBranch = requireGraph(n, "else_branch");
@@ -70,70 +131,123 @@ LogicalResult importIf(NodeImporter &n) {
       return failure();
     return bindOutputs(thenOutputs);
   }
-  if (failed(n.importSubgraph(*thenBranch, {}, thenOutputs)) ||
-      failed(n.importSubgraph(*elseBranch, {}, elseOutputs)))
-    return n.error() << "the condition is known only at run time, so both branches must "
-                        "import (bind the inputs it depends on to make it a constant)";
-  if (thenOutputs.size() != elseOutputs.size())
-    return n.error() << "the branches have " << thenOutputs.size() << " and "
-                     << elseOutputs.size() << " outputs";
-  Value condition = reshapeTo(n, n.input(0), {});
-  SmallVector<Value> selected;
-  for (auto [i, t, e] : llvm::enumerate(thenOutputs, elseOutputs)) {
-    if (t.getType() != e.getType())
-      return n.error() << "output " << i << " is " << t.getType() << " in then_branch and "
-                       << e.getType() << " in else_branch: a condition known only at run "
-                       << "time needs branches of one type";
-    selected.push_back(n.create<qc::WhereOp>(condition, t, e));
-  }
-  return bindOutputs(selected);
+  FailureOr<scf::IfOp> branches = buildIf(n, *thenBranch, *elseBranch);
+  if (failed(branches))
+    return failure();
+  return bindOutputs(SmallVector<Value>(branches->getResults()));
 }
 
-LogicalResult importLoop(NodeImporter &n) {
-  const onnx::GraphProto *body = requireGraph(n, "body");
-  if (!body)
+/// The value of one-element input `i` when it is known at import; nullopt
+/// when it is known only at run time.
+FailureOr<std::optional<int64_t>> knownScalarInput(NodeImporter &n, unsigned i) {
+  if (n.inputType(i).getNumElements() != 1)
+    return n.error() << "input " << i << " must hold one value, got " << n.inputType(i);
+  return constantScalar(n.input(i));
+}
+
+/// `Loop` whose trip count or condition is known only at run time: an
+/// scf.while carrying the iteration number, the condition and the loop's
+/// values. The before region tests the condition (and the trip count), the
+/// after region holds the body and counts the iteration.
+LogicalResult buildWhileLoop(NodeImporter &n, const onnx::GraphProto &body,
+                             ArrayRef<Value> carried) {
+  int64_t numScans = body.output_size() - 1 - static_cast<int64_t>(carried.size());
+  if (numScans > 0)
+    return n.error() << "the loop has scan outputs, whose length would be known only at run "
+                        "time: bind the inputs its trip count and condition depend on";
+  OpBuilder &b = n.builder();
+  Location loc = n.loc();
+  Type i64 = b.getI64Type(), i1 = b.getI1Type();
+  Value limit = n.hasInput(0) ? reshapeTo(n, n.input(0), {}) : nullptr;
+  SmallVector<Value> inits{scalarConstant(n, i64, 0),
+                           n.hasInput(1) ? reshapeTo(n, n.input(1), {})
+                                         : scalarConstant(n, i1, 1)};
+  if (limit && !cast<RankedTensorType>(limit.getType()).getElementType().isInteger(64))
+    return n.error() << "the trip count must be int64";
+  if (!cast<RankedTensorType>(inits[1].getType()).getElementType().isInteger(1))
+    return n.error() << "the condition must be bool";
+  llvm::append_range(inits, carried);
+
+  // The builder makes both blocks, with the carried values' types.
+  auto loop = scf::WhileOp::create(b, loc, ValueRange(inits).getTypes(), inits, nullptr,
+                                   nullptr);
+  OpBuilder::InsertionGuard guard(b);
+  Block *before = loop.getBeforeBody();
+  b.setInsertionPointToEnd(before);
+  Value running = before->getArgument(1);
+  if (limit)
+    running = n.create<qc::AndOp>(running,
+                                  n.create<qc::LessOp>(before->getArgument(0), limit));
+  scf::ConditionOp::create(b, loc, extractCondition(n, running), before->getArguments());
+
+  Block *after = loop.getAfterBody();
+  b.setInsertionPointToEnd(after);
+  SmallVector<Value> outputs;
+  if (failed(n.importSubgraph(body, after->getArguments(), outputs)))
     return failure();
-  // Loops unroll: the trip count and the first condition must be known.
-  auto scalarInput = [&](unsigned i) -> std::optional<int64_t> {
-    FailureOr<Tensor> t = n.constantInput(i);
-    if (failed(t))
-      return std::nullopt;
-    if (t->getNumElements() != 1) {
-      n.error() << "input " << i << " must hold one value";
-      return std::nullopt;
-    }
-    return static_cast<int64_t>(t->getAsDouble(0));
-  };
-  std::optional<int64_t> tripCount;
-  if (n.hasInput(0) && !(tripCount = scalarInput(0)))
+  if (outputs.size() != inits.size() - 1)
+    return n.error() << "the body has " << outputs.size() << " outputs, expected "
+                     << inits.size() - 1;
+  for (auto [i, next, value] : llvm::enumerate(ArrayRef(outputs).drop_front(), carried))
+    if (next.getType() != value.getType())
+      return n.error() << "loop-carried value " << i << " changes from " << value.getType()
+                       << " to " << next.getType() << " in an iteration; only loops with "
+                       << "a trip count known at import (which unroll) may do so";
+  // Without a condition input the loop is a for loop: the body's condition
+  // output is not read.
+  SmallVector<Value> next{n.create<qc::AddOp>(after->getArgument(0), scalarConstant(n, i64, 1)),
+                          n.hasInput(1) ? reshapeTo(n, outputs[0], {}) : after->getArgument(1)};
+  llvm::append_range(next, ArrayRef(outputs).drop_front());
+  if (n.failedToBuild())
     return failure();
-  bool hasCondition = n.hasInput(1);
-  std::optional<int64_t> running = 1;
-  if (hasCondition && !(running = scalarInput(1)))
-    return failure();
-  SmallVector<Value> carried;
-  for (unsigned i = 2; i < n.numInputs(); ++i)
-    carried.push_back(n.input(i));
-  int64_t numScans = body->output_size() - 1 - static_cast<int64_t>(carried.size());
+  scf::YieldOp::create(b, loc, next);
+  for (auto [i, result] : llvm::enumerate(loop.getResults().drop_front(2)))
+    n.setOutput(i, result);
+  return success();
+}
+
+/// Erases the ops of `block` after `last` (all of them when null), newest
+/// first: what a failed attempt to unroll left.
+void eraseOpsAfter(Block *block, Operation *last) {
+  while (!block->empty() && &block->back() != last)
+    block->back().erase();
+}
+
+/// Unrolls `Loop` whose trip count and first condition are known. Returns
+/// false (having erased what it built) when the condition turns out to
+/// depend on run-time values, so that the caller builds a loop instead.
+FailureOr<bool> unrollLoop(NodeImporter &n, const onnx::GraphProto &body,
+                           std::optional<int64_t> tripCount, int64_t running,
+                           SmallVector<Value> carried) {
+  int64_t numScans = body.output_size() - 1 - static_cast<int64_t>(carried.size());
   if (numScans < 0)
-    return n.error() << "the body has " << body->output_size() << " outputs, expected at least "
+    return n.error() << "the body has " << body.output_size() << " outputs, expected at least "
                      << carried.size() + 1;
+  Block *block = n.builder().getInsertionBlock();
+  Operation *last = block->empty() ? nullptr : &block->back();
   SmallVector<SmallVector<Value>> scans(numScans);
   Type i64 = n.builder().getI64Type(), i1 = n.builder().getI1Type();
-  for (int64_t iteration = 0; (!tripCount || iteration < *tripCount) && *running; ++iteration) {
-    if (iteration == kMaxUnrolledIterations)
-      return n.error() << "more than " << kMaxUnrolledIterations
-                       << " iterations: loops unroll at import";
+  bool hasCondition = n.hasInput(1);
+  for (int64_t iteration = 0; (!tripCount || iteration < *tripCount) && running; ++iteration) {
+    if (iteration == kMaxUnrolledIterations) {
+      eraseOpsAfter(block, last);
+      return false;
+    }
     SmallVector<Value> inputs{scalarConstant(n, i64, iteration), scalarConstant(n, i1, 1)};
     inputs.append(carried);
     SmallVector<Value> outputs;
-    if (failed(n.importSubgraph(*body, inputs, outputs)))
+    if (failed(n.importSubgraph(body, inputs, outputs)))
       return failure();
-    // Without a condition input the loop is a for loop: the body's
-    // condition output is not read.
-    if (hasCondition && !(running = constantScalar(outputs[0])))
-      return n.error() << "the loop condition depends on run-time values (loops unroll "
-                          "at import)";
+    // Without a condition input the loop is a for loop: the body's condition
+    // output is not read.
+    if (hasCondition) {
+      std::optional<int64_t> next = constantScalar(outputs[0]);
+      if (!next) {
+        eraseOpsAfter(block, last);
+        return false;
+      }
+      running = *next;
+    }
     carried.assign(outputs.begin() + 1, outputs.begin() + 1 + carried.size());
     for (int64_t k = 0; k < numScans; ++k)
       scans[k].push_back(outputs[1 + carried.size() + k]);
@@ -146,7 +260,33 @@ LogicalResult importLoop(NodeImporter &n) {
                        << " has no shape";
     n.setOutput(carried.size() + k, stack(n, values, 0));
   }
-  return success();
+  return true;
+}
+
+LogicalResult importLoop(NodeImporter &n) {
+  const onnx::GraphProto *body = requireGraph(n, "body");
+  if (!body)
+    return failure();
+  std::optional<int64_t> tripCount, running = 1;
+  bool known = true;
+  for (auto [i, value] : {std::pair(0u, &tripCount), std::pair(1u, &running)}) {
+    if (!n.hasInput(i))
+      continue;
+    FailureOr<std::optional<int64_t>> scalar = knownScalarInput(n, i);
+    if (failed(scalar))
+      return failure();
+    *value = *scalar;
+    known &= scalar->has_value();
+  }
+  SmallVector<Value> carried;
+  for (unsigned i = 2; i < n.numInputs(); ++i)
+    carried.push_back(n.input(i));
+  if (known) {
+    FailureOr<bool> unrolled = unrollLoop(n, *body, tripCount, *running, carried);
+    if (failed(unrolled) || *unrolled)
+      return unrolled;
+  }
+  return buildWhileLoop(n, *body, carried);
 }
 
 /// A list attribute of `count` axes or directions, zeros by default.

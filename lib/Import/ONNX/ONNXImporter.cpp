@@ -9,6 +9,8 @@
 #include "GraphImporter.h"
 #include "quantc/Reference/Npz.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -165,7 +167,8 @@ OwningOpRef<ModuleOp> quantc::importONNXBuffer(StringRef buffer, bool isText,
                                                StringRef name,
                                                MLIRContext *context,
                                                const ONNXImportOptions &options) {
-  context->loadDialect<qc::QCDialect, func::FuncDialect>();
+  context->loadDialect<qc::QCDialect, func::FuncDialect, scf::SCFDialect,
+                       tensor::TensorDialect>();
   Location fileLoc = FileLineColLoc::get(context, name, 0, 0);
   try {
     onnx::ModelProto model;

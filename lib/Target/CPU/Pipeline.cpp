@@ -58,6 +58,9 @@ void quantc::buildLinalgToBuffersPipeline(OpPassManager &pm,
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
+  // A loop's carried tensors are new buffers in each iteration (the
+  // deallocation pipeline frees the previous one).
+  bufferize.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   // Folds a flattened result's expand_shape(collapse_shape(alloc)) back to
   // the allocation, which out-params can then hoist into the caller's buffer

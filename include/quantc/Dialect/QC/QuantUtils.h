@@ -85,9 +85,15 @@ llvm::FailureOr<FixedPointMultiplier> getFixedPointMultiplier(double realScale);
 int64_t applyMultiplier(int64_t value, int32_t multiplier, int32_t shift,
                         RoundingMode mode);
 
-/// The calibrated range [lo, hi] of `v` (`qc.range` on its defining op, or
-/// on its function argument), or null.
+/// The calibrated range [lo, hi] of `v`, or null. It lives in `qc.range`
+/// on the defining op (one result), in `qc.result_ranges` (one entry per
+/// result, unit where none), on the function argument, or, for an argument
+/// of an scf region, in its parent op's `qc.region_ranges` (an array per
+/// region, an entry per block argument).
 mlir::DenseF64ArrayAttr getCalibratedRange(mlir::Value v);
+/// Records `range` ([lo, hi]) as the calibrated range of `v`, where
+/// getCalibratedRange finds it.
+void setCalibratedRange(mlir::Value v, mlir::DenseF64ArrayAttr range);
 
 /// The element-wise ops (in block order) that compute `root` from a single
 /// dequantized value, all with `root`'s shape; their other operands must be

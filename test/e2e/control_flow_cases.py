@@ -1,0 +1,84 @@
+"""Branches and loops decided at run time (scf.if, scf.while): conditions
+and trip counts computed from the float input, so that the cases also
+calibrate and compile to int8. Each branch is taken by one case or another."""
+import numpy as np
+from onnx import helper, TensorProto
+
+from conftest import make_model
+from op_builders import const, vi
+
+RNG = np.random.default_rng(77)
+W = RNG.uniform(-0.5, 0.5, (8, 8)).astype(np.float32)
+
+
+def graph(name, nodes, inputs, outputs, inits=()):
+    return helper.make_graph(nodes, name, inputs, outputs, list(inits))
+
+
+def positive_sum(x, out):
+    """`out` = sum(x) > 0, a bool scalar."""
+    return [helper.make_node("ReduceSum", [x], [out + "_sum"], keepdims=0),
+            helper.make_node("Greater", [out + "_sum", "zero"], [out])]
+
+
+def if_model():
+    """Y = relu(X @ W) where sum(X) > 0, else sigmoid(X) * 2."""
+    then = graph("then", [helper.make_node("MatMul", ["X", "W"], ["mm"]),
+                          helper.make_node("Relu", ["mm"], ["a"])], [], [vi("a", [4, 8])])
+    other = graph("else", [helper.make_node("Sigmoid", ["X"], ["s"]),
+                           helper.make_node("Mul", ["s", "two"], ["b"])], [], [vi("b", [4, 8])])
+    nodes = positive_sum("X", "C") + [
+        helper.make_node("If", ["C"], ["Y"], then_branch=then, else_branch=other)]
+    return make_model(nodes, [vi("X", [4, 8])], [vi("Y", [4, 8])],
+                      [const("W", W), const("zero", np.float32(0)), const("two", np.float32(2))])
+
+
+def loop_until_model():
+    """acc = tanh(acc @ W) at most 12 times, while sum(acc) < 1."""
+    body = graph("body", [helper.make_node("MatMul", ["acc", "W"], ["m"]),
+                          helper.make_node("Tanh", ["m"], ["next"]),
+                          helper.make_node("ReduceSum", ["next"], ["s"], keepdims=0),
+                          helper.make_node("Less", ["s", "one"], ["more"])],
+                 [vi("i", [], TensorProto.INT64), vi("c", [], TensorProto.BOOL), vi("acc", [4, 8])],
+                 [vi("more", [], TensorProto.BOOL), vi("next", [4, 8])])
+    return make_model([helper.make_node("Loop", ["M", "go", "X"], ["Y"], body=body)],
+                      [vi("X", [4, 8])], [vi("Y", [4, 8])],
+                      [const("W", W), const("one", np.float32(1)), const("M", np.int64(12)),
+                       const("go", np.bool_(True))])
+
+
+def loop_counted_model():
+    """As many iterations as X has positive elements; the body branches on
+    its carried value (an scf.if inside the scf.while) and reads the
+    iteration number."""
+    inner_then = graph("halve", [helper.make_node("Mul", ["acc", "half"], ["h"])], [],
+                       [vi("h", [4, 8])])
+    inner_else = graph("shift", [helper.make_node("MatMul", ["acc", "W"], ["p"]),
+                                 helper.make_node("Add", ["p", "fi"], ["g"])], [],
+                       [vi("g", [4, 8])])
+    body = graph("body", [helper.make_node("Cast", ["i"], ["fi"], to=TensorProto.FLOAT),
+                          *positive_sum("acc", "pos"),
+                          helper.make_node("If", ["pos"], ["next"], then_branch=inner_then,
+                                           else_branch=inner_else),
+                          helper.make_node("Identity", ["c"], ["co"])],
+                 [vi("i", [], TensorProto.INT64), vi("c", [], TensorProto.BOOL), vi("acc", [4, 8])],
+                 [vi("co", [], TensorProto.BOOL), vi("next", [4, 8])])
+    nodes = [helper.make_node("Greater", ["X", "zero"], ["positive"]),
+             helper.make_node("Cast", ["positive"], ["ones"], to=TensorProto.FLOAT),
+             helper.make_node("ReduceSum", ["ones"], ["count"], keepdims=0),
+             helper.make_node("Cast", ["count"], ["N"], to=TensorProto.INT64),
+             helper.make_node("Loop", ["N", "", "X"], ["Y"], body=body)]
+    return make_model(nodes, [vi("X", [4, 8])], [vi("Y", [4, 8])],
+                      [const("W", W), const("zero", np.float32(0)), const("half", np.float32(0.5))])
+
+
+def x(offset):
+    return (RNG.uniform(-1, 1, (4, 8)) + offset).astype(np.float32)
+
+
+CONTROL_FLOW = {
+    "IfRunTimeThen": (if_model(), {"X": x(0.3)}),
+    "IfRunTimeElse": (if_model(), {"X": x(-0.3)}),
+    "LoopUntil": (loop_until_model(), {"X": x(0.2)}),
+    "LoopRunTimeTripCount": (loop_counted_model(), {"X": x(-0.4)}),
+}
