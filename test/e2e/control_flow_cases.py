@@ -72,6 +72,33 @@ def loop_counted_model():
                       [const("W", W), const("zero", np.float32(0)), const("half", np.float32(0.5))])
 
 
+def loop_scan_outputs_model():
+    """Five iterations known at import that do not fold: a loop holding the
+    body once, its scan output (the running state) stacked per iteration."""
+    body = graph("body", [helper.make_node("MatMul", ["acc", "W"], ["m"]),
+                          helper.make_node("Tanh", ["m"], ["next"]),
+                          helper.make_node("Identity", ["c"], ["co"]),
+                          helper.make_node("Identity", ["next"], ["out"])],
+                 [vi("i", [], TensorProto.INT64), vi("c", [], TensorProto.BOOL), vi("acc", [4, 8])],
+                 [vi("co", [], TensorProto.BOOL), vi("next", [4, 8]), vi("out", [4, 8])])
+    return make_model([helper.make_node("Loop", ["M", "", "X"], ["Y", "S"], body=body)],
+                      [vi("X", [4, 8])], [vi("Y", [4, 8]), vi("S", [5, 4, 8])],
+                      [const("W", W), const("M", np.int64(5))])
+
+
+def scan_model():
+    """A running sum over X's rows read last first, and each row times the
+    sum so far, stacked along axis 1 in reverse."""
+    body = graph("body", [helper.make_node("Add", ["state", "row"], ["total"]),
+                          helper.make_node("Mul", ["row", "total"], ["scaled"])],
+                 [vi("state", [8]), vi("row", [8])], [vi("total", [8]), vi("scaled", [8])])
+    node = helper.make_node("Scan", ["zero8", "X"], ["Sum", "Rows"], body=body,
+                            num_scan_inputs=1, scan_input_directions=[1],
+                            scan_output_axes=[-1], scan_output_directions=[1])
+    return make_model([node], [vi("X", [4, 8])], [vi("Sum", [8]), vi("Rows", [8, 4])],
+                      [const("zero8", np.zeros(8, np.float32))], opset=17)
+
+
 def x(offset):
     return (RNG.uniform(-1, 1, (4, 8)) + offset).astype(np.float32)
 
@@ -81,4 +108,6 @@ CONTROL_FLOW = {
     "IfRunTimeElse": (if_model(), {"X": x(-0.3)}),
     "LoopUntil": (loop_until_model(), {"X": x(0.2)}),
     "LoopRunTimeTripCount": (loop_counted_model(), {"X": x(-0.4)}),
+    "LoopScanOutputs": (loop_scan_outputs_model(), {"X": x(0.0)}),
+    "ScanReversed": (scan_model(), {"X": x(0.0)}),
 }

@@ -17,6 +17,7 @@ import onnx
 import pytest
 
 from conftest import BIN, ROOT, max_rel_error, quant_run
+from control_flow_cases import CONTROL_FLOW
 from test_compiled import (ALL_CASES, EVALUATOR_ONLY, WEIGHT_ONLY, compile_weight_only, compile_with_rules,
                            float_inputs, float_layer_model, quantc)
 from test_real_models import PACKAGE_MODELS, package_model
@@ -196,7 +197,9 @@ CPU_KERNELS = {"TopK": "quantc_top_k", "GridSample": "quantc_grid_sample",
                "Det": "quantc_det", "DeformConv": "quantc_deform_unfold"}
 CPU_ONLY = {case: kernel for case in ALL_CASES for prefix, kernel in CPU_KERNELS.items()
             if case.startswith(prefix)}
-GPU_CASES = sorted(set(ALL_CASES) - set(CPU_ONLY) - set(EVALUATOR_ONLY))
+# Branches and loops that stay loops (scf.if, scf.while) compile for the
+# CPU only.
+GPU_CASES = sorted(set(ALL_CASES) - set(CPU_ONLY) - set(EVALUATOR_ONLY) - set(CONTROL_FLOW))
 PRECISION_CASES = [(c, "float") for c in GPU_CASES] + \
     [(c, "int8") for c in GPU_CASES if float_inputs(ALL_CASES[c][1])]
 
@@ -209,6 +212,17 @@ def test_cpu_only_case_is_refused_for_cuda(case, tmp_path):
                            str(tmp_path / "model.so")], capture_output=True, text=True)
     assert proc.returncode != 0
     assert f"calls the CPU kernel '{CPU_ONLY[case]}', which has no CUDA form" in proc.stderr
+    assert not (tmp_path / "model.so").exists()
+
+
+@pytest.mark.parametrize("case", sorted(CONTROL_FLOW))
+def test_control_flow_case_is_refused_for_cuda(case, tmp_path):
+    path = tmp_path / "model.onnx"
+    onnx.save(ALL_CASES[case][0], path)
+    proc = subprocess.run([str(BIN / "quantc"), str(path), *CUDA_FLAGS, "-o",
+                           str(tmp_path / "model.so")], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "is a branch or loop decided at run time, which has no CUDA form" in proc.stderr
     assert not (tmp_path / "model.so").exists()
 
 

@@ -280,14 +280,23 @@ struct ConvertQCToGPUPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
-    // Calls of the CPU runtime's kernels (TopK's partial sort) have no
-    // device form: refuse them by name rather than fail later.
+    // Calls of the CPU runtime's kernels (TopK's partial sort) and control
+    // flow decided at run time have no device form: refuse them by name
+    // rather than fail later.
     WalkResult cpuOnly = module.walk([](Operation *op) {
       StringRef kernel;
       if (auto call = dyn_cast<quantc::qc::MicrokernelOp>(op))
         kernel = call.getKernel();
       else if (auto call = dyn_cast<func::CallOp>(op); call && call.getCallee().starts_with("quantc_"))
         kernel = call.getCallee();
+      if (isa<scf::IfOp, scf::WhileOp>(op)) {
+        // The model's own branches and loops (the lowering makes none
+        // before this pass) would read their conditions on the host.
+        op->emitError("is a branch or loop decided at run time, which has no CUDA form "
+                      "yet: compile it for the CPU, or bind the inputs its condition "
+                      "depends on with --bind-inputs");
+        return WalkResult::interrupt();
+      }
       if (kernel.empty())
         return WalkResult::advance();
       op->emitError("calls the CPU kernel '") << kernel << "', which has no CUDA form";

@@ -9,6 +9,7 @@
 #include "quantc/Conversion/Passes.h"
 
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/SCF/Transforms/Patterns.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
 
 namespace quantc {
@@ -107,6 +108,9 @@ struct ConvertQCToLinalgPass
       target.addDynamicallyLegalOp<qc::ConvOp, qc::SigmoidOp>(
           [floats](Operation *op) { return isFusedIntoTileActivation(op, floats); });
     }
+    // Branches and loops keep their structure; quantized values they carry
+    // become their storage integers like any other.
+    scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns, target);
     if (failed(applyFullConversion(module, target, std::move(patterns))))
       signalPassFailure();
   }

@@ -5,13 +5,14 @@
 //  - `If` with a condition known at import (shape checks, folded constants)
 //    imports the branch taken; with a run-time condition it becomes an
 //    `scf.if` whose regions hold the branches, which must agree in type.
-//  - `Loop` with a trip count and condition known at import, and `Scan`,
-//    unroll: the body is imported once per iteration with its carried
-//    values, so constant computations fold and carried values may change
-//    shape. A loop whose trip count or condition is known only at run time
-//    becomes an `scf.while` over (iteration, condition, carried values);
-//    its carried values keep their types, and a value of its body is one
-//    value for calibration and quantization, whatever the iteration.
+//  - `Loop` and `Scan` become an `scf.while` over (iteration, condition,
+//    carried values, stacked scan outputs) holding the body once, so that
+//    a value of the body is one value for calibration and quantization,
+//    whatever the iteration. Where the iterations are known at import the
+//    loop is first unrolled (the body imported once per iteration): when
+//    that folds it to constants (shape computations), or its carried
+//    values change shape from one iteration to the next, it stays
+//    unrolled.
 //
 //===----------------------------------------------------------------------===//
 #include "ImportUtils.h"
@@ -145,127 +146,318 @@ FailureOr<std::optional<int64_t>> knownScalarInput(NodeImporter &n, unsigned i) 
   return constantScalar(n.input(i));
 }
 
-/// `Loop` whose trip count or condition is known only at run time: an
-/// scf.while carrying the iteration number, the condition and the loop's
-/// values. The before region tests the condition (and the trip count), the
-/// after region holds the body and counts the iteration.
-LogicalResult buildWhileLoop(NodeImporter &n, const onnx::GraphProto &body,
-                             ArrayRef<Value> carried) {
-  int64_t numScans = body.output_size() - 1 - static_cast<int64_t>(carried.size());
-  if (numScans > 0)
+/// A Loop or Scan node as a loop over its body: what the body reads and
+/// returns, and how the iterations go.
+struct LoopForm {
+  const onnx::GraphProto *body = nullptr;
+  /// Scan's body takes (states, elements) and returns (states, scans);
+  /// Loop's takes (iteration, condition, states) and returns (condition,
+  /// states, scans).
+  bool isScan = false;
+  /// Loop with a condition input: the body's first output decides whether
+  /// the next iteration runs.
+  bool readsCondition = false;
+  /// The iterations: an upper bound (null for none) and the first
+  /// condition (null for true); rank 0 or one-element tensors.
+  Value tripCount, firstCondition;
+  SmallVector<Value> states;
+  /// Scan's inputs, each sliced along its axis, last slice first where
+  /// reversed.
+  SmallVector<Value> scanInputs;
+  SmallVector<int64_t> inAxes, inReversed;
+  /// Scan outputs: stacked along their axis, reversed where asked.
+  int64_t numScanOutputs = 0;
+  SmallVector<int64_t> outAxes, outReversed;
+  /// The number of iterations where known (scan outputs need it).
+  std::optional<int64_t> length;
+
+  size_t bodyOutputOffset() const { return isScan ? 0 : 1; }
+};
+
+/// The slot of iteration `iteration` (rank-0 i64) counting from the end
+/// when `reversed`.
+Value slotOf(NodeImporter &n, Value iteration, int64_t length, bool reversed) {
+  if (!reversed)
+    return iteration;
+  Value last = scalarConstant(n, n.builder().getI64Type(), length - 1);
+  return n.create<qc::SubOp>(last, iteration);
+}
+
+/// Moves the leading (stacking) dimension of `v` to `axis`.
+Value moveLeadingDimTo(NodeImporter &n, Value v, int64_t axis) {
+  if (axis == 0)
+    return v;
+  int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
+  SmallVector<int64_t> perm;
+  for (int64_t d = 1; d <= axis; ++d)
+    perm.push_back(d);
+  perm.push_back(0);
+  for (int64_t d = axis + 1; d < rank; ++d)
+    perm.push_back(d);
+  return transposeTo(n, v, perm);
+}
+
+/// Imports the body of `form` into `after`, whose first arguments are the
+/// iteration, the condition and the states; appends an argument per scan
+/// output (its stack) and returns the values the after region yields, and
+/// the stacks' types.
+FailureOr<SmallVector<Value>> importLoopBody(NodeImporter &n, const LoopForm &form,
+                                             Block *after,
+                                             SmallVectorImpl<RankedTensorType> &stackTypes) {
+  OpBuilder &b = n.builder();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(after);
+  Value iteration = after->getArgument(0), condition = after->getArgument(1);
+  SmallVector<Value> inputs;
+  ValueRange stateArgs = after->getArguments().drop_front(2);
+  if (form.isScan) {
+    inputs.append(stateArgs.begin(), stateArgs.end());
+    for (auto [j, input] : llvm::enumerate(form.scanInputs))
+      inputs.push_back(n.create<qc::GatherOp>(
+          input, slotOf(n, iteration, *form.length, form.inReversed[j]),
+          i64Attr(n, form.inAxes[j])));
+  } else {
+    inputs = {iteration, condition};
+    inputs.append(stateArgs.begin(), stateArgs.end());
+  }
+  SmallVector<Value> outputs;
+  if (n.failedToBuild() || failed(n.importSubgraph(*form.body, inputs, outputs)))
+    return failure();
+  size_t offset = form.bodyOutputOffset();
+  if (outputs.size() != offset + form.states.size() + form.numScanOutputs)
+    return n.error() << "the body has " << outputs.size() << " outputs, expected "
+                     << offset + form.states.size() + form.numScanOutputs;
+  ArrayRef<Value> nextStates = ArrayRef(outputs).slice(offset, form.states.size());
+  ArrayRef<Value> scans = ArrayRef(outputs).drop_front(offset + form.states.size());
+  for (auto [i, next, state] : llvm::enumerate(nextStates, form.states))
+    if (next.getType() != state.getType())
+      return n.error() << "loop-carried value " << i << " changes from " << state.getType()
+                       << " to " << next.getType() << " in an iteration; only loops with "
+                       << "a trip count known at import (which unroll) may do so";
+  if (!scans.empty() && !form.length)
     return n.error() << "the loop has scan outputs, whose length would be known only at run "
                         "time: bind the inputs its trip count and condition depend on";
+
+  Type i64 = b.getI64Type();
+  SmallVector<Value> next{n.create<qc::AddOp>(iteration, scalarConstant(n, i64, 1)),
+                          form.readsCondition ? reshapeTo(n, outputs[0], {}) : condition};
+  next.append(nextStates.begin(), nextStates.end());
+  for (auto [k, element] : llvm::enumerate(scans)) {
+    auto elementType = cast<RankedTensorType>(element.getType());
+    SmallVector<int64_t> shape{*form.length};
+    llvm::append_range(shape, elementType.getShape());
+    stackTypes.push_back(RankedTensorType::get(shape, elementType.getElementType()));
+    Value stack = after->addArgument(stackTypes.back(), n.loc());
+    shape[0] = 1;
+    bool reversed = !form.outReversed.empty() && form.outReversed[k];
+    next.push_back(n.create<qc::ScatterNDOp>(
+        stack, reshapeTo(n, slotOf(n, iteration, *form.length, reversed), {1, 1}),
+        reshapeTo(n, element, shape), b.getStringAttr("none")));
+  }
+  if (n.failedToBuild())
+    return failure();
+  scf::YieldOp::create(b, n.loc(), next);
+  return next;
+}
+
+/// Builds `form` as an scf.while carrying (iteration, condition, states,
+/// stacked scan outputs). The before region tests the condition and the
+/// trip count; the after region holds the body once, writes its scan
+/// outputs into their stacks (qc.scatter_nd at the iteration's slot) and
+/// counts the iteration. Returns the node's outputs.
+FailureOr<SmallVector<Value>> buildWhileLoop(NodeImporter &n, const LoopForm &form) {
   OpBuilder &b = n.builder();
   Location loc = n.loc();
   Type i64 = b.getI64Type(), i1 = b.getI1Type();
-  Value limit = n.hasInput(0) ? reshapeTo(n, n.input(0), {}) : nullptr;
-  SmallVector<Value> inits{scalarConstant(n, i64, 0),
-                           n.hasInput(1) ? reshapeTo(n, n.input(1), {})
-                                         : scalarConstant(n, i1, 1)};
-  if (limit && !cast<RankedTensorType>(limit.getType()).getElementType().isInteger(64))
+  Value limit = form.tripCount ? reshapeTo(n, form.tripCount, {}) : nullptr;
+  Value running = form.firstCondition ? reshapeTo(n, form.firstCondition, {})
+                                      : scalarConstant(n, i1, 1);
+  if (limit && cast<RankedTensorType>(limit.getType()).getElementType() != i64)
     return n.error() << "the trip count must be int64";
-  if (!cast<RankedTensorType>(inits[1].getType()).getElementType().isInteger(1))
+  if (cast<RankedTensorType>(running.getType()).getElementType() != i1)
     return n.error() << "the condition must be bool";
-  llvm::append_range(inits, carried);
 
-  // The builder makes both blocks, with the carried values' types.
+  // The body goes into a block of its own first: the stacks' types are
+  // known once its scan outputs are.
+  auto after = std::make_unique<Block>();
+  SmallVector<Value> inits{scalarConstant(n, i64, 0), running};
+  inits.append(form.states);
+  for (Value v : inits)
+    after->addArgument(v.getType(), loc);
+  SmallVector<RankedTensorType> stackTypes;
+  if (failed(importLoopBody(n, form, after.get(), stackTypes)))
+    return failure();
+  for (RankedTensorType type : stackTypes)
+    inits.push_back(qc::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, b.getZeroAttr(type.getElementType()))));
+
   auto loop = scf::WhileOp::create(b, loc, ValueRange(inits).getTypes(), inits, nullptr,
                                    nullptr);
-  OpBuilder::InsertionGuard guard(b);
-  Block *before = loop.getBeforeBody();
-  b.setInsertionPointToEnd(before);
-  Value running = before->getArgument(1);
-  if (limit)
-    running = n.create<qc::AndOp>(running,
-                                  n.create<qc::LessOp>(before->getArgument(0), limit));
-  scf::ConditionOp::create(b, loc, extractCondition(n, running), before->getArguments());
-
-  Block *after = loop.getAfterBody();
-  b.setInsertionPointToEnd(after);
-  SmallVector<Value> outputs;
-  if (failed(n.importSubgraph(body, after->getArguments(), outputs)))
-    return failure();
-  if (outputs.size() != inits.size() - 1)
-    return n.error() << "the body has " << outputs.size() << " outputs, expected "
-                     << inits.size() - 1;
-  for (auto [i, next, value] : llvm::enumerate(ArrayRef(outputs).drop_front(), carried))
-    if (next.getType() != value.getType())
-      return n.error() << "loop-carried value " << i << " changes from " << value.getType()
-                       << " to " << next.getType() << " in an iteration; only loops with "
-                       << "a trip count known at import (which unroll) may do so";
-  // Without a condition input the loop is a for loop: the body's condition
-  // output is not read.
-  SmallVector<Value> next{n.create<qc::AddOp>(after->getArgument(0), scalarConstant(n, i64, 1)),
-                          n.hasInput(1) ? reshapeTo(n, outputs[0], {}) : after->getArgument(1)};
-  llvm::append_range(next, ArrayRef(outputs).drop_front());
-  if (n.failedToBuild())
-    return failure();
-  scf::YieldOp::create(b, loc, next);
-  for (auto [i, result] : llvm::enumerate(loop.getResults().drop_front(2)))
-    n.setOutput(i, result);
-  return success();
+  loop.getAfter().getBlocks().clear();
+  loop.getAfter().push_back(after.release());
+  {
+    OpBuilder::InsertionGuard guard(b);
+    Block *before = loop.getBeforeBody();
+    b.setInsertionPointToEnd(before);
+    Value go = before->getArgument(1);
+    if (limit)
+      go = n.create<qc::AndOp>(go, n.create<qc::LessOp>(before->getArgument(0), limit));
+    if (n.failedToBuild())
+      return failure();
+    scf::ConditionOp::create(b, loc, extractCondition(n, go), before->getArguments());
+  }
+  SmallVector<Value> results(loop.getResults().drop_front(2).take_front(form.states.size()));
+  for (auto [k, stack] : llvm::enumerate(loop.getResults().drop_front(2 + form.states.size()))) {
+    FailureOr<int64_t> axis = n.normalizeAxis(form.outAxes.empty() ? 0 : form.outAxes[k],
+                                              cast<RankedTensorType>(stack.getType()).getRank());
+    if (failed(axis))
+      return failure();
+    results.push_back(moveLeadingDimTo(n, stack, *axis));
+  }
+  return results;
 }
 
 /// Erases the ops of `block` after `last` (all of them when null), newest
-/// first: what a failed attempt to unroll left.
+/// first: what an unrolled attempt left.
 void eraseOpsAfter(Block *block, Operation *last) {
   while (!block->empty() && &block->back() != last)
     block->back().erase();
 }
 
-/// Unrolls `Loop` whose trip count and first condition are known. Returns
-/// false (having erased what it built) when the condition turns out to
-/// depend on run-time values, so that the caller builds a loop instead.
-FailureOr<bool> unrollLoop(NodeImporter &n, const onnx::GraphProto &body,
-                           std::optional<int64_t> tripCount, int64_t running,
-                           SmallVector<Value> carried) {
-  int64_t numScans = body.output_size() - 1 - static_cast<int64_t>(carried.size());
-  if (numScans < 0)
-    return n.error() << "the body has " << body.output_size() << " outputs, expected at least "
-                     << carried.size() + 1;
+/// What unrolling a loop gave: the node's outputs, and whether the body's
+/// states kept their types in every iteration.
+struct Unrolled {
+  SmallVector<Value> outputs;
+  int64_t iterations = 0;
+  bool typesChange = false;
+};
+
+/// Unrolls `form`, whose iterations are known at import while they run:
+/// nullopt (having built nothing) when the condition turns out to depend on
+/// run-time values or there are more than kMaxUnrolledIterations.
+FailureOr<std::optional<Unrolled>> unrollLoop(NodeImporter &n, const LoopForm &form,
+                                             std::optional<int64_t> tripCount,
+                                             int64_t running) {
   Block *block = n.builder().getInsertionBlock();
   Operation *last = block->empty() ? nullptr : &block->back();
-  SmallVector<SmallVector<Value>> scans(numScans);
+  auto giveUp = [&]() -> std::optional<Unrolled> {
+    eraseOpsAfter(block, last);
+    return std::nullopt;
+  };
+  Unrolled result;
+  SmallVector<Value> states(form.states);
+  SmallVector<SmallVector<Value>> scans(form.numScanOutputs);
   Type i64 = n.builder().getI64Type(), i1 = n.builder().getI1Type();
-  bool hasCondition = n.hasInput(1);
-  for (int64_t iteration = 0; (!tripCount || iteration < *tripCount) && running; ++iteration) {
-    if (iteration == kMaxUnrolledIterations) {
-      eraseOpsAfter(block, last);
-      return false;
-    }
-    SmallVector<Value> inputs{scalarConstant(n, i64, iteration), scalarConstant(n, i1, 1)};
-    inputs.append(carried);
-    SmallVector<Value> outputs;
-    if (failed(n.importSubgraph(body, inputs, outputs)))
-      return failure();
-    // Without a condition input the loop is a for loop: the body's condition
-    // output is not read.
-    if (hasCondition) {
-      std::optional<int64_t> next = constantScalar(outputs[0]);
-      if (!next) {
-        eraseOpsAfter(block, last);
-        return false;
+  size_t offset = form.bodyOutputOffset();
+  for (int64_t t = 0; (!tripCount || t < *tripCount) && running; ++t) {
+    if (t == kMaxUnrolledIterations)
+      return giveUp();
+    SmallVector<Value> inputs;
+    if (form.isScan) {
+      inputs = states;
+      for (auto [j, v] : llvm::enumerate(form.scanInputs)) {
+        int64_t axis = form.inAxes[j];
+        SmallVector<int64_t> shape(cast<RankedTensorType>(v.getType()).getShape());
+        shape.erase(shape.begin() + axis);
+        int64_t index = form.inReversed[j] ? *tripCount - 1 - t : t;
+        inputs.push_back(reshapeTo(n, sliceDim(n, v, axis, index, 1), shape));
       }
+    } else {
+      inputs = {scalarConstant(n, i64, t), scalarConstant(n, i1, 1)};
+      inputs.append(states);
+    }
+    SmallVector<Value> outputs;
+    if (failed(n.importSubgraph(*form.body, inputs, outputs)))
+      return failure();
+    if (outputs.size() != offset + states.size() + form.numScanOutputs)
+      return n.error() << "the body has " << outputs.size() << " outputs, expected "
+                       << offset + states.size() + form.numScanOutputs;
+    if (form.readsCondition) {
+      std::optional<int64_t> next = constantScalar(outputs[0]);
+      if (!next)
+        return giveUp();
       running = *next;
     }
-    carried.assign(outputs.begin() + 1, outputs.begin() + 1 + carried.size());
-    for (int64_t k = 0; k < numScans; ++k)
-      scans[k].push_back(outputs[1 + carried.size() + k]);
+    for (auto [state, next] : llvm::zip(states, ArrayRef(outputs).drop_front(offset))) {
+      result.typesChange |= state.getType() != next.getType();
+      state = next;
+    }
+    for (int64_t k = 0; k < form.numScanOutputs; ++k)
+      scans[k].push_back(outputs[offset + states.size() + k]);
+    ++result.iterations;
   }
-  for (auto [i, v] : llvm::enumerate(carried))
-    n.setOutput(i, v);
+  result.outputs = states;
   for (auto [k, values] : llvm::enumerate(scans)) {
     if (values.empty())
       return n.error() << "the loop runs no iteration, so scan output " << k
                        << " has no shape";
-    n.setOutput(carried.size() + k, stack(n, values, 0));
+    bool reversed = !form.outReversed.empty() && form.outReversed[k];
+    if (reversed)
+      std::reverse(values.begin(), values.end());
+    int64_t rank = cast<RankedTensorType>(values.front().getType()).getRank();
+    FailureOr<int64_t> axis =
+        n.normalizeAxis(form.outAxes.empty() ? 0 : form.outAxes[k], rank + 1);
+    if (failed(axis))
+      return failure();
+    result.outputs.push_back(stack(n, values, *axis));
   }
-  return true;
+  return std::optional<Unrolled>(std::move(result));
+}
+
+/// Imports `form` unrolled where that folds it to constants or where its
+/// states change type, and as an scf.while otherwise: a loop's body is then
+/// one piece of code, and each of its values one tensor to calibrate and
+/// quantize, whatever the iteration. A body that needs its iteration number
+/// as a constant (to slice by it, say) stays unrolled too.
+LogicalResult importLoopForm(NodeImporter &n, LoopForm form,
+                             std::optional<int64_t> tripCount, std::optional<int64_t> running) {
+  Block *block = n.builder().getInsertionBlock();
+  Operation *last = block->empty() ? nullptr : &block->back();
+  auto bind = [&](ArrayRef<Value> outputs) {
+    for (auto [i, v] : llvm::enumerate(outputs))
+      n.setOutput(i, v);
+    return success();
+  };
+  if (!running) {
+    FailureOr<SmallVector<Value>> built = buildWhileLoop(n, form);
+    return failed(built) ? failure() : bind(*built);
+  }
+  FailureOr<std::optional<Unrolled>> unrolled = unrollLoop(n, form, tripCount, *running);
+  if (failed(unrolled))
+    return failure();
+  if (!*unrolled) {
+    FailureOr<SmallVector<Value>> built = buildWhileLoop(n, form);
+    return failed(built) ? failure() : bind(*built);
+  }
+  bool folded = llvm::all_of((*unrolled)->outputs, [](Value v) {
+    return v.getDefiningOp<qc::ConstantOp>() != nullptr;
+  });
+  if (folded || (*unrolled)->typesChange || (*unrolled)->iterations == 0)
+    return bind((*unrolled)->outputs);
+  // The iterations that ran are the loop's length: its condition held
+  // until then.
+  eraseOpsAfter(block, last);
+  form.length = (*unrolled)->iterations;
+  SmallVector<Value> outputs;
+  if (succeeded(n.attempt([&]() -> LogicalResult {
+        form.tripCount = scalarConstant(n, n.builder().getI64Type(), *form.length);
+        FailureOr<SmallVector<Value>> built = buildWhileLoop(n, form);
+        if (succeeded(built))
+          outputs = std::move(*built);
+        return built;
+      })))
+    return bind(outputs);
+  eraseOpsAfter(block, last);
+  unrolled = unrollLoop(n, form, tripCount, *running);
+  if (failed(unrolled) || !*unrolled)
+    return failure();
+  return bind((*unrolled)->outputs);
 }
 
 LogicalResult importLoop(NodeImporter &n) {
-  const onnx::GraphProto *body = requireGraph(n, "body");
-  if (!body)
+  LoopForm form;
+  form.body = requireGraph(n, "body");
+  if (!form.body)
     return failure();
   std::optional<int64_t> tripCount, running = 1;
   bool known = true;
@@ -278,15 +470,25 @@ LogicalResult importLoop(NodeImporter &n) {
     *value = *scalar;
     known &= scalar->has_value();
   }
-  SmallVector<Value> carried;
+  form.tripCount = n.hasInput(0) ? n.input(0) : nullptr;
+  form.firstCondition = n.hasInput(1) ? n.input(1) : nullptr;
+  form.readsCondition = n.hasInput(1);
   for (unsigned i = 2; i < n.numInputs(); ++i)
-    carried.push_back(n.input(i));
-  if (known) {
-    FailureOr<bool> unrolled = unrollLoop(n, *body, tripCount, *running, carried);
-    if (failed(unrolled) || *unrolled)
-      return unrolled;
-  }
-  return buildWhileLoop(n, *body, carried);
+    form.states.push_back(n.input(i));
+  form.numScanOutputs = form.body->output_size() - 1 - static_cast<int64_t>(form.states.size());
+  if (form.numScanOutputs < 0)
+    return n.error() << "the body has " << form.body->output_size()
+                     << " outputs, expected at least " << form.states.size() + 1;
+  // Scan outputs are as long as the loop runs, which must be known: the
+  // trip count and first condition name the inputs to bind.
+  if (form.numScanOutputs > 0)
+    for (unsigned i : {0u, 1u})
+      if (n.hasInput(i) && failed(n.constantInput(i)))
+        return failure();
+  // Without a condition, a known trip count is the number of iterations.
+  if (tripCount && !n.hasInput(1))
+    form.length = *tripCount;
+  return importLoopForm(n, std::move(form), tripCount, known ? running : std::nullopt);
 }
 
 /// A list attribute of `count` axes or directions, zeros by default.
@@ -302,72 +504,46 @@ FailureOr<SmallVector<int64_t>> getPerTensor(NodeImporter &n, StringRef name, in
 LogicalResult importScan(NodeImporter &n) {
   if (n.opset() < 9)
     return n.error() << "Scan before opset 9 (with a batch dimension) is not supported";
-  const onnx::GraphProto *body = requireGraph(n, "body");
+  LoopForm form;
+  form.isScan = true;
+  form.body = requireGraph(n, "body");
   FailureOr<SmallVector<Value>> inputs = n.variadicInputs();
-  if (!body || failed(inputs))
+  if (!form.body || failed(inputs))
     return failure();
   int64_t numScanInputs = n.getInt("num_scan_inputs", 0);
   int64_t numStates = static_cast<int64_t>(inputs->size()) - numScanInputs;
-  int64_t numScanOutputs = body->output_size() - numStates;
-  if (numScanInputs < 1 || numStates < 0 || numScanOutputs < 0)
+  form.numScanOutputs = form.body->output_size() - numStates;
+  if (numScanInputs < 1 || numStates < 0 || form.numScanOutputs < 0)
     return n.error() << "num_scan_inputs " << numScanInputs << " does not fit "
-                     << inputs->size() << " inputs and " << body->output_size()
+                     << inputs->size() << " inputs and " << form.body->output_size()
                      << " body outputs";
   auto inAxes = getPerTensor(n, "scan_input_axes", numScanInputs);
-  auto inDirections = getPerTensor(n, "scan_input_directions", numScanInputs);
-  auto outAxes = getPerTensor(n, "scan_output_axes", numScanOutputs);
-  auto outDirections = getPerTensor(n, "scan_output_directions", numScanOutputs);
-  if (failed(inAxes) || failed(inDirections) || failed(outAxes) || failed(outDirections))
+  auto inReversed = getPerTensor(n, "scan_input_directions", numScanInputs);
+  auto outAxes = getPerTensor(n, "scan_output_axes", form.numScanOutputs);
+  auto outReversed = getPerTensor(n, "scan_output_directions", form.numScanOutputs);
+  if (failed(inAxes) || failed(inReversed) || failed(outAxes) || failed(outReversed))
     return failure();
-  ArrayRef<Value> scanInputs = ArrayRef(*inputs).drop_front(numStates);
+  form.states.assign(inputs->begin(), inputs->begin() + numStates);
+  form.scanInputs.assign(inputs->begin() + numStates, inputs->end());
+  form.inReversed = *inReversed;
+  form.outReversed = *outReversed;
   int64_t length = -1;
-  for (auto [j, v] : llvm::enumerate(scanInputs)) {
+  for (auto [j, v] : llvm::enumerate(form.scanInputs)) {
     auto type = cast<RankedTensorType>(v.getType());
     FailureOr<int64_t> axis = n.normalizeAxis((*inAxes)[j], type.getRank());
     if (failed(axis))
       return failure();
-    (*inAxes)[j] = *axis;
+    form.inAxes.push_back(*axis);
     if (length >= 0 && type.getDimSize(*axis) != length)
       return n.error() << "scan input " << j << " has " << type.getDimSize(*axis)
                        << " steps, another has " << length;
     length = type.getDimSize(*axis);
   }
-  if (length > kMaxUnrolledIterations)
-    return n.error() << length << " scan steps: more than " << kMaxUnrolledIterations
-                     << " (scans unroll at import)";
-
-  SmallVector<Value> states(inputs->begin(), inputs->begin() + numStates);
-  SmallVector<SmallVector<Value>> scans(numScanOutputs);
-  for (int64_t t = 0; t < length; ++t) {
-    SmallVector<Value> bodyInputs(states);
-    for (auto [j, v] : llvm::enumerate(scanInputs)) {
-      int64_t axis = (*inAxes)[j];
-      int64_t index = (*inDirections)[j] ? length - 1 - t : t;
-      SmallVector<int64_t> shape(cast<RankedTensorType>(v.getType()).getShape());
-      shape.erase(shape.begin() + axis);
-      bodyInputs.push_back(reshapeTo(n, sliceDim(n, v, axis, index, 1), shape));
-    }
-    SmallVector<Value> outputs;
-    if (failed(n.importSubgraph(*body, bodyInputs, outputs)))
-      return failure();
-    states.assign(outputs.begin(), outputs.begin() + numStates);
-    for (int64_t k = 0; k < numScanOutputs; ++k)
-      scans[k].push_back(outputs[numStates + k]);
-  }
-  for (auto [i, v] : llvm::enumerate(states))
-    n.setOutput(i, v);
-  for (auto [k, values] : llvm::enumerate(scans)) {
-    if (values.empty())
-      return n.error() << "the scan has no steps, so scan output " << k << " has no shape";
-    if ((*outDirections)[k])
-      std::reverse(values.begin(), values.end());
-    int64_t rank = cast<RankedTensorType>(values.front().getType()).getRank();
-    FailureOr<int64_t> axis = n.normalizeAxis((*outAxes)[k], rank + 1);
-    if (failed(axis))
-      return failure();
-    n.setOutput(numStates + k, stack(n, values, *axis));
-  }
-  return success();
+  // Output axes count in the stacked rank, known once the body is.
+  form.outAxes = *outAxes;
+  form.length = length;
+  form.tripCount = scalarConstant(n, n.builder().getI64Type(), length);
+  return importLoopForm(n, std::move(form), length, 1);
 }
 } // namespace
 

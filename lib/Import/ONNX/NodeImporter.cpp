@@ -147,6 +147,20 @@ LogicalResult NodeImporter::importSubgraph(const onnx::GraphProto &g, ValueRange
   return success();
 }
 
+LogicalResult NodeImporter::attempt(function_ref<LogicalResult()> build) {
+  bool failedBefore = hadError;
+  LogicalResult result = success();
+  {
+    ScopedDiagnosticHandler holdErrors(context(), [](Diagnostic &diag) {
+      return success(diag.getSeverity() == DiagnosticSeverity::Error);
+    });
+    result = build();
+  }
+  if (failed(result))
+    hadError = failedBefore;
+  return result;
+}
+
 void NodeImporter::setOutput(unsigned i, Value value) {
   if (i < (unsigned)nodeProto.output_size() && !nodeProto.output(i).empty())
     graph.bind(nodeProto.output(i), value);

@@ -100,6 +100,10 @@ public:
   }
   /// Whether an op of this node failed to build.
   bool failedToBuild() const { return hadError; }
+  /// Runs `build`, one way of importing the node that may not fit it, with
+  /// its errors held back: on failure they are dropped and the node may
+  /// build again (another way).
+  llvm::LogicalResult attempt(llvm::function_ref<llvm::LogicalResult()> build);
   /// Creates a constant from a host tensor.
   mlir::Value constant(const reference::Tensor &tensor);
 
