@@ -99,6 +99,36 @@ def scan_model():
                       [const("zero8", np.zeros(8, np.float32))], opset=17)
 
 
+def nested_model():
+    """A loop (run-time trip count: the number of positive elements of X,
+    at most 32) whose body scans the carried value's rows: a loop in a loop,
+    the inner one reading the outer one's carried value and the weights."""
+    inner = graph("rows", [helper.make_node("MatMul", ["row2", "W"], ["p"]),
+                           helper.make_node("Reshape", ["p", "row_shape"], ["p1"]),
+                           helper.make_node("Add", ["carry", "p1"], ["sum"]),
+                           helper.make_node("Tanh", ["sum"], ["t"])],
+                  [vi("carry", [8]), vi("row2", [1, 8])], [vi("t", [8]), vi("out", [8])])
+    inner.node.append(helper.make_node("Identity", ["t"], ["out"]))
+    body = graph("body", [helper.make_node("Reshape", ["acc", "rows_shape"], ["rows"]),
+                          helper.make_node("Scan", ["zero8", "rows"], ["last", "all"], body=inner,
+                                           num_scan_inputs=1),
+                          helper.make_node("Reshape", ["all", "acc_shape"], ["next"]),
+                          helper.make_node("Identity", ["c"], ["co"])],
+                 [vi("i", [], TensorProto.INT64), vi("c", [], TensorProto.BOOL), vi("acc", [4, 8])],
+                 [vi("co", [], TensorProto.BOOL), vi("next", [4, 8])])
+    nodes = [helper.make_node("Greater", ["X", "zero"], ["positive"]),
+             helper.make_node("Cast", ["positive"], ["ones"], to=TensorProto.FLOAT),
+             helper.make_node("ReduceSum", ["ones"], ["count"], keepdims=0),
+             helper.make_node("Cast", ["count"], ["N"], to=TensorProto.INT64),
+             helper.make_node("Loop", ["N", "", "X"], ["Y"], body=body)]
+    return make_model(nodes, [vi("X", [4, 8])], [vi("Y", [4, 8])],
+                      [const("W", W), const("zero", np.float32(0)),
+                       const("zero8", np.zeros(8, np.float32)),
+                       const("rows_shape", np.array([4, 1, 8], np.int64)),
+                       const("row_shape", np.array([8], np.int64)),
+                       const("acc_shape", np.array([4, 8], np.int64))])
+
+
 def x(offset):
     return (RNG.uniform(-1, 1, (4, 8)) + offset).astype(np.float32)
 
@@ -110,4 +140,5 @@ CONTROL_FLOW = {
     "LoopRunTimeTripCount": (loop_counted_model(), {"X": x(-0.4)}),
     "LoopScanOutputs": (loop_scan_outputs_model(), {"X": x(0.0)}),
     "ScanReversed": (scan_model(), {"X": x(0.0)}),
+    "NestedLoops": (nested_model(), {"X": x(-0.2)}),
 }
