@@ -21,6 +21,15 @@ def positive_sum(x, out):
             helper.make_node("Greater", [out + "_sum", "zero"], [out])]
 
 
+def count_positive(x, out):
+    """`out` = the number of positive elements of x, an int64 scalar: a trip
+    count known only at run time."""
+    return [helper.make_node("Greater", [x, "zero"], [out + "_positive"]),
+            helper.make_node("Cast", [out + "_positive"], [out + "_ones"], to=TensorProto.FLOAT),
+            helper.make_node("ReduceSum", [out + "_ones"], [out + "_count"], keepdims=0),
+            helper.make_node("Cast", [out + "_count"], [out], to=TensorProto.INT64)]
+
+
 def if_model():
     """Y = relu(X @ W) where sum(X) > 0, else sigmoid(X) * 2."""
     then = graph("then", [helper.make_node("MatMul", ["X", "W"], ["mm"]),
@@ -63,11 +72,7 @@ def loop_counted_model():
                           helper.make_node("Identity", ["c"], ["co"])],
                  [vi("i", [], TensorProto.INT64), vi("c", [], TensorProto.BOOL), vi("acc", [4, 8])],
                  [vi("co", [], TensorProto.BOOL), vi("next", [4, 8])])
-    nodes = [helper.make_node("Greater", ["X", "zero"], ["positive"]),
-             helper.make_node("Cast", ["positive"], ["ones"], to=TensorProto.FLOAT),
-             helper.make_node("ReduceSum", ["ones"], ["count"], keepdims=0),
-             helper.make_node("Cast", ["count"], ["N"], to=TensorProto.INT64),
-             helper.make_node("Loop", ["N", "", "X"], ["Y"], body=body)]
+    nodes = count_positive("X", "N") + [helper.make_node("Loop", ["N", "", "X"], ["Y"], body=body)]
     return make_model(nodes, [vi("X", [4, 8])], [vi("Y", [4, 8])],
                       [const("W", W), const("zero", np.float32(0)), const("half", np.float32(0.5))])
 
@@ -116,11 +121,7 @@ def nested_model():
                           helper.make_node("Identity", ["c"], ["co"])],
                  [vi("i", [], TensorProto.INT64), vi("c", [], TensorProto.BOOL), vi("acc", [4, 8])],
                  [vi("co", [], TensorProto.BOOL), vi("next", [4, 8])])
-    nodes = [helper.make_node("Greater", ["X", "zero"], ["positive"]),
-             helper.make_node("Cast", ["positive"], ["ones"], to=TensorProto.FLOAT),
-             helper.make_node("ReduceSum", ["ones"], ["count"], keepdims=0),
-             helper.make_node("Cast", ["count"], ["N"], to=TensorProto.INT64),
-             helper.make_node("Loop", ["N", "", "X"], ["Y"], body=body)]
+    nodes = count_positive("X", "N") + [helper.make_node("Loop", ["N", "", "X"], ["Y"], body=body)]
     return make_model(nodes, [vi("X", [4, 8])], [vi("Y", [4, 8])],
                       [const("W", W), const("zero", np.float32(0)),
                        const("zero8", np.zeros(8, np.float32)),
