@@ -228,16 +228,23 @@ def QC_LayerNormOp
 // Reductions
 //===----------------------------------------------------------------------===//
 
-class QC_ReduceOp<string mnemonic, string what>
+/// What a sum or product reduces: floats, and integers exactly in their own
+/// type (wrapping around as two's complement, as ONNX Runtime does).
+def QC_ArithmeticTensor : RankedTensorOf<[F32, F16, BF16, F64, I32, I64]>;
+/// What a maximum or minimum reduces: those, and bools (any and all).
+def QC_OrderedTensor : RankedTensorOf<[F32, F16, BF16, F64, I32, I64, I1]>;
+
+class QC_ReduceOp<string mnemonic, string what, Type tensor = QC_FloatTensor>
     : QC_Op<mnemonic, [InferTypeOpAdaptor]> {
   let summary = "Reduction by " # what # " over `axes`";
   let description = [{
     Reduces over the listed axes (all axes when the list is empty); the
-    reduced dimensions stay as size 1 when `keepdims` is set.
+    reduced dimensions stay as size 1 when `keepdims` is set. Floats
+    accumulate in double; integers in their own type.
   }];
-  let arguments = (ins QC_FloatTensor:$input, DenseI64ArrayAttr:$axes,
+  let arguments = (ins tensor:$input, DenseI64ArrayAttr:$axes,
                    DefaultValuedAttr<BoolAttr, "true">:$keepdims);
-  let results = (outs QC_FloatTensor:$output);
+  let results = (outs tensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
   let extraClassDefinition = [{
     ::llvm::LogicalResult $cppClass::inferReturnTypes(
@@ -250,10 +257,10 @@ class QC_ReduceOp<string mnemonic, string what>
   }];
 }
 def QC_ReduceMeanOp : QC_ReduceOp<"reduce_mean", "mean">;
-def QC_ReduceSumOp : QC_ReduceOp<"reduce_sum", "sum">;
-def QC_ReduceMaxOp : QC_ReduceOp<"reduce_max", "maximum">;
-def QC_ReduceMinOp : QC_ReduceOp<"reduce_min", "minimum">;
-def QC_ReduceProdOp : QC_ReduceOp<"reduce_prod", "product">;
+def QC_ReduceSumOp : QC_ReduceOp<"reduce_sum", "sum", QC_ArithmeticTensor>;
+def QC_ReduceMaxOp : QC_ReduceOp<"reduce_max", "maximum", QC_OrderedTensor>;
+def QC_ReduceMinOp : QC_ReduceOp<"reduce_min", "minimum", QC_OrderedTensor>;
+def QC_ReduceProdOp : QC_ReduceOp<"reduce_prod", "product", QC_ArithmeticTensor>;
 
 class QC_ArgReduceOp<string mnemonic, string what>
     : QC_Op<mnemonic, [InferTypeOpAdaptor]> {

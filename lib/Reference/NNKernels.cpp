@@ -224,6 +224,38 @@ FailureOr<Tensor> softmaxKernel(Operation *op, int64_t axis,
 
 enum class ReduceKind { Sum, Mean, Max, Min, Prod };
 
+/// An integer reduction in the elements' own type: sums and products wrap
+/// around as two's complement; bools' maximum is any, their minimum all.
+template <ReduceKind kind>
+void reduceIntegers(const Tensor &in, Tensor &out,
+                    const std::array<SmallVector<int64_t>, 1> &strides) {
+  unsigned bits = in.getElementType().getIntOrFloatBitWidth();
+  int64_t lowest = bits == 1 ? 0 : std::numeric_limits<int64_t>::min() >> (64 - bits);
+  int64_t highest = bits == 1 ? 1 : std::numeric_limits<int64_t>::max() >> (64 - bits);
+  std::fill(out.ints().begin(), out.ints().end(),
+            kind == ReduceKind::Max   ? lowest
+            : kind == ReduceKind::Min ? highest
+            : kind == ReduceKind::Prod ? 1
+                                       : 0);
+  ArrayRef<int64_t> x = in.ints();
+  MutableArrayRef<int64_t> acc = out.ints();
+  auto wrap = [&](uint64_t v) {
+    return bits == 64 ? static_cast<int64_t>(v)
+                      : static_cast<int64_t>(v << (64 - bits)) >> (64 - bits);
+  };
+  forEachIndex<1>(in.getShape(), strides, [&](int64_t i, auto off) {
+    int64_t &a = acc[off[0]];
+    if constexpr (kind == ReduceKind::Max)
+      a = std::max(a, x[i]);
+    else if constexpr (kind == ReduceKind::Min)
+      a = std::min(a, x[i]);
+    else if constexpr (kind == ReduceKind::Prod)
+      a = wrap(static_cast<uint64_t>(a) * static_cast<uint64_t>(x[i]));
+    else
+      a = wrap(static_cast<uint64_t>(a) + static_cast<uint64_t>(x[i]));
+  });
+}
+
 template <ReduceKind kind, typename ReduceOp>
 FailureOr<Tensor> reduceKernel(ReduceOp op, OperandTensors args) {
   Tensor out = makeResult(op);
@@ -239,6 +271,12 @@ FailureOr<Tensor> reduceKernel(ReduceOp op, OperandTensors args) {
       keptShape[i] = 1;
   std::array<SmallVector<int64_t>, 1> strides = {
       broadcastStrides(keptShape, in.getShape())};
+  if constexpr (kind != ReduceKind::Mean) {
+    if (!in.isFloat()) {
+      reduceIntegers<kind>(in, out, strides);
+      return out;
+    }
+  }
   std::vector<double> acc(out.getNumElements(),
                           kind == ReduceKind::Max ? -INFINITY
                           : kind == ReduceKind::Min  ? INFINITY

@@ -549,6 +549,33 @@ COMBOS = {
 
 from control_flow_cases import CONTROL_FLOW  # noqa: E402
 
+
+def integers(dtype, *shape):
+    """Values with negatives, repeats and ties: -3 .. 4, reproducible."""
+    return (np.arange(int(np.prod(shape))).reshape(shape) * 5 % 8 - 3).astype(dtype)
+
+
+# Integer and bool reductions run exactly in the elements' own type.
+INTEGER_REDUCTIONS = {
+    "ReduceSumInt64": single("ReduceSum", {"X": integers(np.int64, 2, 3, 4)},
+                             inits=[const("a", np.array([1], np.int64))], out_type=TensorProto.INT64),
+    "ReduceSumInt32All": single("ReduceSum", {"X": integers(np.int32, 3, 5)}, {"keepdims": 0},
+                                out_type=TensorProto.INT32),
+    "ReduceProdInt64": single("ReduceProd", {"X": integers(np.int64, 4, 3)}, {"axes": [0]},
+                              out_type=TensorProto.INT64),
+    "ReduceMaxInt32": single("ReduceMax", {"X": integers(np.int32, 2, 3, 4)}, {"axes": [-1]},
+                             out_type=TensorProto.INT32),
+    "ReduceMinInt64": single("ReduceMin", {"X": integers(np.int64, 2, 3, 4)}, {"axes": [0, 2],
+                             "keepdims": 0}, out_type=TensorProto.INT64),
+    "ReduceMaxBool": single("ReduceMax", {"X": integers(np.int64, 3, 4) > 3},
+                            inits=[const("a", np.array([1], np.int64))], opset=20,
+                            out_type=TensorProto.BOOL),
+    "ReduceMinBool": single("ReduceMin", {"X": integers(np.int64, 3, 4) > -3},
+                            inits=[const("a", np.array([0], np.int64))], opset=20,
+                            out_type=TensorProto.BOOL),
+}
+CASES.update(INTEGER_REDUCTIONS)
+
 COMBOS.update(CONTROL_FLOW)
 
 

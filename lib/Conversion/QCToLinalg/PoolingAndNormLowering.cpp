@@ -314,6 +314,34 @@ struct GlobalPoolLowering : OpConversionPattern<OpTy> {
   }
 };
 
+/// An integer reduction in the elements' own type (sums and products wrap
+/// around; a bool's maximum is any, its minimum all), as the evaluator.
+template <typename OpTy>
+Value reduceIntegers(OpBuilder &b, Location loc, Value input, ArrayRef<bool> reduced,
+                     IntegerType type) {
+  unsigned bits = type.getWidth();
+  APInt init = std::is_same_v<OpTy, qc::ReduceMaxOp>
+                   ? (bits == 1 ? APInt::getZero(1) : APInt::getSignedMinValue(bits))
+               : std::is_same_v<OpTy, qc::ReduceMinOp>
+                   ? (bits == 1 ? APInt::getAllOnes(1) : APInt::getSignedMaxValue(bits))
+               : std::is_same_v<OpTy, qc::ReduceProdOp> ? APInt(bits, 1)
+                                                        : APInt::getZero(bits);
+  return reduceDims(b, loc, input, reduced, type, b.getIntegerAttr(type, init),
+                    [bits](OpBuilder &nb, Location l, Value acc, Value x) -> Value {
+                      // A bool is 0 or 1 unsigned (true is -1 signed).
+                      if constexpr (std::is_same_v<OpTy, qc::ReduceMaxOp>)
+                        return bits == 1 ? Value(arith::MaxUIOp::create(nb, l, acc, x))
+                                         : Value(arith::MaxSIOp::create(nb, l, acc, x));
+                      else if constexpr (std::is_same_v<OpTy, qc::ReduceMinOp>)
+                        return bits == 1 ? Value(arith::MinUIOp::create(nb, l, acc, x))
+                                         : Value(arith::MinSIOp::create(nb, l, acc, x));
+                      else if constexpr (std::is_same_v<OpTy, qc::ReduceProdOp>)
+                        return arith::MulIOp::create(nb, l, acc, x);
+                      else
+                        return arith::AddIOp::create(nb, l, acc, x);
+                    });
+}
+
 template <typename OpTy>
 struct ReduceLowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
@@ -323,12 +351,19 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
     auto inType = cast<RankedTensorType>(adaptor.getInput().getType());
-    if (!inType.getElementType().isF32())
-      return rewriter.notifyMatchFailure(op, "f32 only");
     int64_t rank = inType.getRank();
     SmallVector<bool> reduced(rank, op.getAxes().empty());
     for (int64_t a : op.getAxes())
       reduced[normalizeAxis(a, rank)] = true;
+    if (auto integer = dyn_cast<IntegerType>(inType.getElementType())) {
+      Value result = reduceIntegers<OpTy>(rewriter, loc, adaptor.getInput(), reduced, integer);
+      if (op.getKeepdims())
+        result = keepDims(rewriter, loc, result, type, reduced);
+      rewriter.replaceOp(op, result);
+      return success();
+    }
+    if (!inType.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "f32 only");
     // The evaluator accumulates in double.
     Type f64 = rewriter.getF64Type();
     Value acc;

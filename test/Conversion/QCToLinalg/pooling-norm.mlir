@@ -69,6 +69,31 @@ func.func @reduce_mean(%x: tensor<2x3x4xf32>) -> tensor<2x1x4xf32> {
 
 // -----
 
+// Rule: an integer reduction accumulates in the elements' own type; a
+// bool's maximum compares unsigned (true is 1), starting from false.
+// CHECK-LABEL: func.func @reduce_sum_i64
+// CHECK: linalg.fill ins(%{{.*}} : i64)
+// CHECK: linalg.generic
+// CHECK: arith.addi %{{.*}}, %{{.*}} : i64
+// CHECK-NOT: arith.sitofp
+func.func @reduce_sum_i64(%x: tensor<2x3xi64>) -> tensor<2xi64> {
+  %y = qc.reduce_sum %x {axes = array<i64: 1>, keepdims = false} : (tensor<2x3xi64>) -> tensor<2xi64>
+  return %y : tensor<2xi64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @reduce_any
+// CHECK: %[[FALSE:.*]] = arith.constant false
+// CHECK: linalg.fill ins(%[[FALSE]] : i1)
+// CHECK: arith.maxui %{{.*}}, %{{.*}} : i1
+func.func @reduce_any(%x: tensor<2x3xi1>) -> tensor<2xi1> {
+  %y = qc.reduce_max %x {axes = array<i64: 1>, keepdims = false} : (tensor<2x3xi1>) -> tensor<2xi1>
+  return %y : tensor<2xi1>
+}
+
+// -----
+
 // Rule: softmax subtracts the row maximum, sums exponentials in f64 and
 // divides.
 // CHECK-LABEL: func.func @softmax

@@ -235,9 +235,18 @@ func.func @reduce_mean_result(%x: tensor<2x8xf32>) {
 
 // -----
 
-func.func @reduce_max_type(%x: tensor<2xi64>) {
+func.func @reduce_mean_type(%x: tensor<2xi64>) {
   // expected-error @+1 {{must be ranked tensor of 32-bit float}}
-  %0 = qc.reduce_max %x {axes = array<i64: 0>} : (tensor<2xi64>) -> tensor<1xi64>
+  %0 = qc.reduce_mean %x {axes = array<i64: 0>} : (tensor<2xi64>) -> tensor<1xi64>
+  return
+}
+
+// -----
+
+// Bools have a maximum and a minimum (any, all), not a sum.
+func.func @reduce_sum_bool(%x: tensor<2xi1>) {
+  // expected-error @+1 {{must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type or 64-bit float or 32-bit signless integer or 64-bit signless integer values}}
+  %0 = qc.reduce_sum %x {axes = array<i64: 0>} : (tensor<2xi1>) -> tensor<1xi1>
   return
 }
 

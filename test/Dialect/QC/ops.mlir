@@ -143,6 +143,19 @@ func.func @nn(%x: tensor<1x3x8x8xf32>, %c: tensor<3xf32>) -> tensor<1x3x1x1xf32>
   return %6 : tensor<1x3x1x1xf32>
 }
 
+// Integer and bool reductions: sums and products of integers, maxima and
+// minima of bools.
+// CHECK-LABEL: func.func @integer_reductions
+// CHECK: qc.reduce_sum %arg0 {axes = array<i64: 1>} : (tensor<2x3xi64>) -> tensor<2x1xi64>
+// CHECK: qc.reduce_prod %arg1 {axes = array<i64>, keepdims = false} : (tensor<4xi32>) -> tensor<i32>
+// CHECK: qc.reduce_max %arg2 {axes = array<i64: 0>} : (tensor<3xi1>) -> tensor<1xi1>
+func.func @integer_reductions(%a: tensor<2x3xi64>, %b: tensor<4xi32>, %c: tensor<3xi1>) {
+  %0 = qc.reduce_sum %a {axes = array<i64: 1>} : (tensor<2x3xi64>) -> tensor<2x1xi64>
+  %1 = qc.reduce_prod %b {axes = array<i64>, keepdims = false} : (tensor<4xi32>) -> tensor<i32>
+  %2 = qc.reduce_max %c {axes = array<i64: 0>} : (tensor<3xi1>) -> tensor<1xi1>
+  return
+}
+
 // CHECK-LABEL: func @movement
 func.func @movement(%x: tensor<2x3x4xf32>, %i: tensor<2xi64>) -> tensor<4x3x2xf32> {
   // CHECK: qc.reshape {{.*}} : tensor<2x3x4xf32> -> tensor<6x4xf32>
