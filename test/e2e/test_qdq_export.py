@@ -67,6 +67,34 @@ def test_small_cnn_qdq(tmp_path):
     assert np.max(np.abs(theirs - floats)) < 0.1  # softmax probabilities
 
 
+def test_subgraph_layers_stay_float(tmp_path):
+    """A run-time If's branch is a subgraph: its activations stay float
+    (with a warning) and no scale or zero point is left unused."""
+    model, inputs = COMBOS["IfRunTimeThen"]
+    path = tmp_path / "if.onnx"
+    onnx.save(model, path)
+    np.savez(tmp_path / "calib.npz", **inputs)
+    qdq = tmp_path / "if.qdq.onnx"
+    proc = export(path, tmp_path / "calib.npz", qdq)
+    assert proc.returncode == 0, proc.stderr
+    assert "inside a subgraph (an If branch or a loop body), which this export keeps in float" \
+        in proc.stderr
+    exported = onnx.load(str(qdq))
+    onnx.checker.check_model(exported)
+    def inputs_read(graph):
+        for node in graph.node:
+            yield from node.input
+            for attribute in node.attribute:
+                if attribute.type == onnx.AttributeProto.GRAPH:
+                    yield from inputs_read(attribute.g)
+    read = set(inputs_read(exported.graph))
+    unused = [t.name for t in exported.graph.initializer if t.name not in read]
+    assert not unused
+    theirs = ort.InferenceSession(str(qdq), providers=["CPUExecutionProvider"]).run(None, inputs)[0]
+    floats = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, inputs)[0]
+    assert np.max(np.abs(theirs - floats)) < 0.02 * np.max(np.abs(floats))
+
+
 def test_bad_requests_write_nothing(tmp_path):
     calib = ROOT / "models" / "digits_calib.npz"
     out = tmp_path / "out.onnx"

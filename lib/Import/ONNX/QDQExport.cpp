@@ -79,6 +79,14 @@ LogicalResult collect(ModuleOp module, std::vector<QDQPair> &pairs,
   std::map<std::string, bool> seenWeights;
   WalkResult walk = module.walk([&](Operation *op) -> WalkResult {
     if (auto quantize = dyn_cast<qc::QuantizeOp>(op)) {
+      if (!isa<func::FuncOp>(op->getParentOp())) {
+        // Pairs go into the main graph; a value of an If branch or a loop
+        // body lives in a subgraph.
+        quantize.emitWarning("quantizes a value inside a subgraph (an If branch or a loop "
+                             "body), which this export keeps in float");
+        pairOf[quantize.getResult()] = kSkipped;
+        return WalkResult::advance();
+      }
       if (failed(checkStorage(op->getLoc(), onnxName(quantize.getInput()), quantize.getType())))
         return WalkResult::interrupt();
       QDQPair pair;
