@@ -208,6 +208,8 @@ FailureOr<SmallVector<Tensor>> Interpreter::runWhile(scf::WhileOp op) {
 }
 
 LogicalResult Interpreter::runOp(Operation &op) {
+  if (auto fail = dyn_cast<qc::FailOp>(op))
+    return op.emitError(fail.getMessage());
   FailureOr<SmallVector<Tensor>> results;
   if (auto ifOp = dyn_cast<scf::IfOp>(op)) {
     results = runIf(ifOp);

@@ -164,7 +164,12 @@ int qc_model_run(qc_model *model, const void *const *inputs, void *const *output
     return model->cudaRunHost(model->run, model->table, buffers.data())
                ? cudaFailure(model)
                : 0;
-  return runOnThisThread(model, buffers.data()) ? fail("the model failed") : 0;
+  // Generated code fails only where a branch the model cannot run with its
+  // compiled shapes is taken (qc.fail).
+  return runOnThisThread(model, buffers.data())
+             ? fail("the model failed: it took a branch that cannot run with the shapes it "
+                    "was compiled for (quantc warned of it)")
+             : 0;
 }
 
 int qc_model_run_device(qc_model *model, const void *const *inputs,

@@ -182,6 +182,33 @@ def test_silero_vad_int8_library(variant, tmp_path):
     assert np.max(np.abs(ours - theirs)) <= SILERO_INT8_MAX_ERROR
 
 
+def test_silero_vad_sample_rate_at_run_time(tmp_path):
+    """The full model with `sr` fed at run time: its If on the rate is an
+    scf.if. Compiled for 16 kHz windows, it follows ONNX Runtime at 16 kHz;
+    the 8 kHz branch cannot take those shapes (ONNX Runtime fails there
+    too), so quantc warns and the library's run fails if it is taken."""
+    model = package_model("silero_vad", "data/silero_vad.onnx")
+    library = tmp_path / "vad.so"
+    proc = subprocess.run([str(BIN / "quantc"), str(model), "--input-shape",
+                           f"input=1x{SILERO_WINDOW + SILERO_CONTEXT}",
+                           "--input-shape", "state=2x1x128", "-o", str(library)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "else_branch of 'If_0' cannot run with these input shapes" in proc.stderr
+    audio = speech_like(1.2, seed=3)
+    theirs, feeds = silero_stream(ort_runner(model), model, audio)
+    ours, _ = silero_stream(lambda feed: list(quant_run(library, feed, tmp_path).values()),
+                            model, audio)
+    assert np.max(np.abs(ours - theirs)) <= 1e-4
+    np.savez(tmp_path / "eight.npz", **{**feeds[0], "sr": np.array(8000, np.int64)})
+    failed = subprocess.run([str(BIN / "quant-run"), str(library), "--inputs",
+                             str(tmp_path / "eight.npz"), "--outputs", str(tmp_path / "out.npz")],
+                            capture_output=True, text=True)
+    assert failed.returncode != 0
+    assert "took a branch that cannot run with the shapes it was compiled for" in failed.stderr
+    assert not (tmp_path / "out.npz").exists()
+
+
 # Int8 layers with float gates and state (--scope=layers): every decision
 # agrees with float and probabilities move by at most 0.18 (measured).
 SILERO_INT8_AGREEMENT = 0.98

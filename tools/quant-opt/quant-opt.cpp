@@ -56,6 +56,14 @@ importToBuffer(StringRef path, DialectRegistry &registry) {
     }
   }
   MLIRContext context(registry);
+  // Errors print as MLIR prints them by default; warnings (a branch that
+  // fails at run time, say) print the same way.
+  ScopedDiagnosticHandler warnings(&context, [](Diagnostic &diag) {
+    if (diag.getSeverity() != DiagnosticSeverity::Warning)
+      return failure();
+    llvm::errs() << diag.getLocation() << ": warning: " << diag << "\n";
+    return success();
+  });
   std::string error;
   if (failed(quantc::readInputValues(bindInputs, &context, options, error))) {
     llvm::errs() << "error: --bind-inputs: " << error << "\n";

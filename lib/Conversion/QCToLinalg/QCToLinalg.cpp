@@ -9,6 +9,7 @@
 #include "quantc/Conversion/Passes.h"
 
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/SCF/Transforms/Patterns.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
 
@@ -37,6 +38,32 @@ ArrayAttr describeTensors(func::FuncOp func, bool results) {
   }
   return b.getArrayAttr(entries);
 }
+
+/// qc.fail sets the thread's failure flag, which the entry point returns:
+/// the run fails, and the code after it computes values nothing reads.
+struct FailLowering : OpConversionPattern<qc::FailOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(qc::FailOp op, OpAdaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto module = op->getParentOfType<ModuleOp>();
+    Type i32 = rewriter.getI32Type();
+    if (!module.lookupSymbol(qc::kRunFailedSymbol)) {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(module.getBody());
+      LLVM::GlobalOp::create(rewriter, loc, i32, /*isConstant=*/false,
+                             LLVM::Linkage::Internal, qc::kRunFailedSymbol,
+                             rewriter.getI32IntegerAttr(0), /*alignment=*/0,
+                             /*addrSpace=*/0, /*dsoLocal=*/true, /*threadLocal=*/true);
+    }
+    Value flag = LLVM::AddressOfOp::create(
+        rewriter, loc, LLVM::LLVMPointerType::get(rewriter.getContext()), qc::kRunFailedSymbol);
+    Value one = LLVM::ConstantOp::create(rewriter, loc, i32, rewriter.getI32IntegerAttr(1));
+    LLVM::StoreOp::create(rewriter, loc, one, flag);
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
 
 struct ConvertQCToLinalgPass
     : quantc::impl::ConvertQCToLinalgBase<ConvertQCToLinalgPass> {
@@ -82,6 +109,7 @@ struct ConvertQCToLinalgPass
     populateMovementPatterns(converter, patterns);
     populateAttentionPatterns(converter, patterns);
     populateSelectionPatterns(converter, patterns);
+    patterns.add<FailLowering>(converter, ctx);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

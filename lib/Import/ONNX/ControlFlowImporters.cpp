@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ImportUtils.h"
+#include "quantc/Dialect/QC/TensorNames.h"
 #include "quantc/Reference/Evaluator.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -75,7 +76,26 @@ FailureOr<SmallVector<Value>> importRegion(NodeImporter &n, const onnx::GraphPro
   return outputs;
 }
 
+/// A branch that does not import with the model's shapes: qc.fail, then
+/// zeros of the other branch's output types (never read).
+void buildFailingBranch(NodeImporter &n, Block *block, StringRef message, TypeRange types) {
+  OpBuilder &b = n.builder();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(block);
+  qc::FailOp::create(b, n.loc(), message);
+  SmallVector<Value> zeros;
+  for (Type type : types) {
+    auto tensorType = cast<RankedTensorType>(type);
+    zeros.push_back(qc::ConstantOp::create(
+        b, n.loc(),
+        DenseElementsAttr::get(tensorType, b.getZeroAttr(tensorType.getElementType()))));
+  }
+  scf::YieldOp::create(b, n.loc(), zeros);
+}
+
 /// `If` on a run-time condition: an scf.if with each branch in its region.
+/// A branch that does not import with the model's shapes (it would fail in
+/// ONNX Runtime too, if taken) becomes a run-time failure, with a warning.
 FailureOr<scf::IfOp> buildIf(NodeImporter &n, const onnx::GraphProto &thenBranch,
                              const onnx::GraphProto &elseBranch) {
   if (!n.inputType(0).getElementType().isInteger(1))
@@ -84,29 +104,56 @@ FailureOr<scf::IfOp> buildIf(NodeImporter &n, const onnx::GraphProto &thenBranch
   Value condition = extractCondition(n, n.input(0));
   // The result types are the branches' output types, known once imported:
   // the branches go into blocks of their own first.
-  auto thenBlock = std::make_unique<Block>(), elseBlock = std::make_unique<Block>();
-  FailureOr<SmallVector<Value>> thenOutputs = importRegion(n, thenBranch, thenBlock.get());
-  FailureOr<SmallVector<Value>> elseOutputs = failure();
-  if (succeeded(thenOutputs))
-    elseOutputs = importRegion(n, elseBranch, elseBlock.get());
-  if (failed(elseOutputs))
-    return n.error() << "the condition is known only at run time, so both branches must "
-                        "import with these shapes (bind the inputs it depends on with "
-                        "--bind-inputs to import only the branch taken)";
-  if (thenOutputs->size() != elseOutputs->size())
-    return n.error() << "the branches have " << thenOutputs->size() << " and "
-                     << elseOutputs->size() << " outputs";
-  for (auto [i, t, e] : llvm::enumerate(*thenOutputs, *elseOutputs))
+  struct Branch {
+    StringRef name;
+    const onnx::GraphProto &graph;
+    std::unique_ptr<Block> block = std::make_unique<Block>();
+    SmallVector<Value> outputs;
+    std::string error;
+  };
+  std::array<Branch, 2> branches{Branch{"then_branch", thenBranch},
+                                 Branch{"else_branch", elseBranch}};
+  for (Branch &branch : branches)
+    if (failed(n.attempt(
+            [&]() -> LogicalResult {
+              FailureOr<SmallVector<Value>> outputs = importRegion(n, branch.graph,
+                                                                   branch.block.get());
+              if (failed(outputs))
+                return failure();
+              branch.outputs = std::move(*outputs);
+              return success();
+            },
+            &branch.error)))
+      branch.block = std::make_unique<Block>();
+  auto &[thenB, elseB] = branches;
+  if (!thenB.error.empty() && !elseB.error.empty())
+    return n.error() << "neither branch imports with these shapes (then_branch: "
+                     << thenB.error << "; else_branch: " << elseB.error << ")";
+  for (auto [broken, other] : {std::pair(&thenB, &elseB), std::pair(&elseB, &thenB)}) {
+    if (broken->error.empty())
+      continue;
+    std::string message = (broken->name + " of '" + qc::getNodeName(n.loc()) +
+                           "' cannot run with these input shapes: " + broken->error)
+                              .str();
+    emitWarning(n.loc()) << message << "; the model fails at run time if it is taken";
+    buildFailingBranch(n, broken->block.get(), message,
+                       ValueRange(other->outputs).getTypes());
+    broken->outputs = other->outputs;
+  }
+  if (thenB.outputs.size() != elseB.outputs.size())
+    return n.error() << "the branches have " << thenB.outputs.size() << " and "
+                     << elseB.outputs.size() << " outputs";
+  for (auto [i, t, e] : llvm::enumerate(thenB.outputs, elseB.outputs))
     if (t.getType() != e.getType())
       return n.error() << "output " << i << " is " << t.getType() << " in then_branch and "
                        << e.getType() << " in else_branch: a condition known only at run "
                        << "time needs branches of one type";
-  auto ifOp = scf::IfOp::create(b, n.loc(), ValueRange(*thenOutputs).getTypes(), condition,
+  auto ifOp = scf::IfOp::create(b, n.loc(), ValueRange(thenB.outputs).getTypes(), condition,
                                 /*withElseRegion=*/true);
-  for (auto [region, block] : {std::pair(&ifOp.getThenRegion(), &thenBlock),
-                               std::pair(&ifOp.getElseRegion(), &elseBlock)}) {
+  for (auto [region, branch] : {std::pair(&ifOp.getThenRegion(), &thenB),
+                                std::pair(&ifOp.getElseRegion(), &elseB)}) {
     region->getBlocks().clear();
-    region->push_back(block->release());
+    region->push_back(branch->block.release());
   }
   return ifOp;
 }

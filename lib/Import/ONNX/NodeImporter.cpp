@@ -147,12 +147,17 @@ LogicalResult NodeImporter::importSubgraph(const onnx::GraphProto &g, ValueRange
   return success();
 }
 
-LogicalResult NodeImporter::attempt(function_ref<LogicalResult()> build) {
+LogicalResult NodeImporter::attempt(function_ref<LogicalResult()> build,
+                                    std::string *firstError) {
   bool failedBefore = hadError;
   LogicalResult result = success();
   {
-    ScopedDiagnosticHandler holdErrors(context(), [](Diagnostic &diag) {
-      return success(diag.getSeverity() == DiagnosticSeverity::Error);
+    ScopedDiagnosticHandler holdErrors(context(), [&](Diagnostic &diag) {
+      if (diag.getSeverity() != DiagnosticSeverity::Error)
+        return failure();
+      if (firstError && firstError->empty())
+        *firstError = diag.str();
+      return success();
     });
     result = build();
   }

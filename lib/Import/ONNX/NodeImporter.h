@@ -103,7 +103,9 @@ public:
   /// Runs `build`, one way of importing the node that may not fit it, with
   /// its errors held back: on failure they are dropped and the node may
   /// build again (another way).
-  llvm::LogicalResult attempt(llvm::function_ref<llvm::LogicalResult()> build);
+  /// `firstError`, where given, receives the first error held back.
+  llvm::LogicalResult attempt(llvm::function_ref<llvm::LogicalResult()> build,
+                              std::string *firstError = nullptr);
   /// Creates a constant from a host tensor.
   mlir::Value constant(const reference::Tensor &tensor);
 

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "quantc/Conversion/Passes.h"
+#include "quantc/Dialect/QC/QCOps.h"
 #include "quantc/Target/CPU/Artifact.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -171,9 +172,15 @@ struct QCCPUEntryPointPass
         if (descriptors)
           appendDescriptorFields(b, loc, buffer, entryType(entry), args);
       }
-    LLVM::CallOp::create(b, loc, main, args);
+    // A model with qc.fail returns its thread's failure flag, cleared first.
     Value zero = LLVM::ConstantOp::create(b, loc, i32, b.getI32IntegerAttr(0));
-    LLVM::ReturnOp::create(b, loc, zero);
+    Value failed;
+    if (module.lookupSymbol<LLVM::GlobalOp>(qc::kRunFailedSymbol)) {
+      failed = LLVM::AddressOfOp::create(b, loc, ptr, qc::kRunFailedSymbol);
+      LLVM::StoreOp::create(b, loc, zero, failed);
+    }
+    LLVM::CallOp::create(b, loc, main, args);
+    LLVM::ReturnOp::create(b, loc, failed ? LLVM::LoadOp::create(b, loc, i32, failed) : zero);
   }
 };
 } // namespace

@@ -72,6 +72,11 @@ void quantc::buildLinalgToBuffersPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createCanonicalizerPass());
   bufferization::buildBufferDeallocationPipeline(pm);
+  // Freeing the several buffers a branch or loop may own calls a generic
+  // helper on dynamic memrefs, which the bare-pointer calling convention
+  // cannot express: it is inlined.
+  pm.addPass(createInlinerPass());
+  pm.addPass(createSymbolDCEPass());
 }
 
 bool quantc::isFloatMode(StringRef floatMode) {

@@ -58,3 +58,34 @@ func.func @main(%x: tensor<3xf32>, %n: tensor<i64>) -> tensor<3xf32> {
   }
   return %r#1 : tensor<3xf32>
 }
+
+// -----
+
+// Rule: qc.fail sets a thread-local failure flag, which the run function
+// clears before the model and returns after it.
+// CHECK: llvm.mlir.global internal thread_local @qc_run_failed(0 : i32)
+// CHECK-LABEL: func.func @main
+// CHECK: scf.if
+// CHECK: } else {
+// CHECK-NEXT: %[[FLAG:.*]] = llvm.mlir.addressof @qc_run_failed : !llvm.ptr
+// CHECK-NEXT: %[[ONE:.*]] = llvm.mlir.constant(1 : i32) : i32
+// CHECK-NEXT: llvm.store %[[ONE]], %[[FLAG]] : i32, !llvm.ptr
+// CODEGEN-LABEL: llvm.mlir.global internal thread_local @qc_run_failed
+// CODEGEN: llvm.func @quantc_artifact_run
+// CODEGEN: %[[FLAG:.*]] = llvm.mlir.addressof @qc_run_failed
+// CODEGEN: llvm.store %{{.*}}, %[[FLAG]]
+// CODEGEN: llvm.call @qc_model_main
+// CODEGEN: %[[FAILED:.*]] = llvm.load %[[FLAG]] : !llvm.ptr -> i32
+// CODEGEN: llvm.return %[[FAILED]] : i32
+func.func @main(%x: tensor<4xf32>, %flag: tensor<i1>) -> tensor<4xf32> {
+  %c = tensor.extract %flag[] : tensor<i1>
+  %r = scf.if %c -> (tensor<4xf32>) {
+    %n = qc.neg %x : tensor<4xf32>
+    scf.yield %n : tensor<4xf32>
+  } else {
+    qc.fail "else_branch of 'If_0' cannot run with these input shapes"
+    %z = qc.constant dense<0.0> : tensor<4xf32>
+    scf.yield %z : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}

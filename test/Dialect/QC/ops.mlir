@@ -307,3 +307,11 @@ func.func @non_max_suppression(%b: tensor<1x5x4xf32>, %s: tensor<1x2x5xf32>) -> 
   %0 = qc.non_max_suppression %b, %s {center_point_box = true, iou_threshold = 0.5 : f32, max_output_boxes_per_class = 3 : i64, score_threshold = 0.1 : f32} : (tensor<1x5x4xf32>, tensor<1x2x5xf32>) -> tensor<6x3xi64>
   return %0 : tensor<6x3xi64>
 }
+
+// A branch that cannot run with the model's shapes.
+// CHECK-LABEL: func.func @fail
+// CHECK: qc.fail "else_branch of 'If_0' cannot run with these input shapes"
+func.func @fail() {
+  qc.fail "else_branch of 'If_0' cannot run with these input shapes"
+  return
+}

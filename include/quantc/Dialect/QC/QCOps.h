@@ -102,6 +102,10 @@ std::optional<int64_t> getKVCacheFormat(llvm::StringRef cache);
 
 /// Makes qc.microkernel bufferizable (done by the dialect on load).
 void registerMicrokernelBufferization(mlir::MLIRContext *ctx);
+
+/// The thread-local i32 that compiled qc.fail ops set: the CPU entry point
+/// clears it before a run and returns it after.
+inline constexpr llvm::StringLiteral kRunFailedSymbol = "qc_run_failed";
 } // namespace quantc::qc
 
 #endif // QUANTC_DIALECT_QC_QCOPS_H
