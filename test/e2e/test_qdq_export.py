@@ -50,36 +50,35 @@ def test_real_model_qdq_agrees_with_the_evaluator(name, shape, tmp_path):
     assert np.mean(ours.argmax(1) == theirs.argmax(1)) >= 0.98
 
 
-def test_small_cnn_qdq(tmp_path):
-    model, inputs = COMBOS["SmallCNN"]
-    path = tmp_path / "cnn.onnx"
+def export_case(name, tmp_path):
+    """Exports COMBOS[name] calibrated on its own inputs; returns the
+    exported model, quantc's stderr and what ONNX Runtime computes with the
+    exported and the float model."""
+    model, inputs = COMBOS[name]
+    path, qdq = tmp_path / "model.onnx", tmp_path / "model.qdq.onnx"
     onnx.save(model, path)
     np.savez(tmp_path / "calib.npz", **inputs)
-    qdq = tmp_path / "cnn.qdq.onnx"
     proc = export(path, tmp_path / "calib.npz", qdq)
     assert proc.returncode == 0, proc.stderr
-    exported = onnx.load(str(qdq))
+    def run(p):
+        return ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]).run(None, inputs)[0]
+    return onnx.load(str(qdq)), proc.stderr, run(qdq), run(path)
+
+
+def test_small_cnn_qdq(tmp_path):
+    exported, _, theirs, floats = export_case("SmallCNN", tmp_path)
     dq = [n for n in exported.graph.node if n.op_type == "DequantizeLinear"]
     # Per-channel conv weights keep their output-channel axis.
     assert any(a.name == "axis" and a.i == 0 for n in dq for a in n.attribute)
-    theirs = ort.InferenceSession(str(qdq), providers=["CPUExecutionProvider"]).run(None, inputs)[0]
-    floats = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, inputs)[0]
     assert np.max(np.abs(theirs - floats)) < 0.1  # softmax probabilities
 
 
 def test_subgraph_layers_stay_float(tmp_path):
     """A run-time If's branch is a subgraph: its activations stay float
     (with a warning) and no scale or zero point is left unused."""
-    model, inputs = COMBOS["IfRunTimeThen"]
-    path = tmp_path / "if.onnx"
-    onnx.save(model, path)
-    np.savez(tmp_path / "calib.npz", **inputs)
-    qdq = tmp_path / "if.qdq.onnx"
-    proc = export(path, tmp_path / "calib.npz", qdq)
-    assert proc.returncode == 0, proc.stderr
+    exported, stderr, theirs, floats = export_case("IfRunTimeThen", tmp_path)
     assert "inside a subgraph (an If branch or a loop body), which this export keeps in float" \
-        in proc.stderr
-    exported = onnx.load(str(qdq))
+        in stderr
     onnx.checker.check_model(exported)
     def inputs_read(graph):
         for node in graph.node:
@@ -90,8 +89,6 @@ def test_subgraph_layers_stay_float(tmp_path):
     read = set(inputs_read(exported.graph))
     unused = [t.name for t in exported.graph.initializer if t.name not in read]
     assert not unused
-    theirs = ort.InferenceSession(str(qdq), providers=["CPUExecutionProvider"]).run(None, inputs)[0]
-    floats = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, inputs)[0]
     assert np.max(np.abs(theirs - floats)) < 0.02 * np.max(np.abs(floats))
 
 
