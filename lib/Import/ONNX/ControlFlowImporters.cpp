@@ -173,11 +173,11 @@ LogicalResult importIf(NodeImporter &n) {
       n.setOutput(i, v);
     return success();
   };
-  SmallVector<Value> thenOutputs, elseOutputs;
   if (std::optional<int64_t> taken = constantScalar(n.input(0))) {
-    if (failed(n.importSubgraph(*taken ? *thenBranch : *elseBranch, {}, thenOutputs)))
+    SmallVector<Value> outputs;
+    if (failed(n.importSubgraph(*taken ? *thenBranch : *elseBranch, {}, outputs)))
       return failure();
-    return bindOutputs(thenOutputs);
+    return bindOutputs(outputs);
   }
   FailureOr<scf::IfOp> branches = buildIf(n, *thenBranch, *elseBranch);
   if (failed(branches))
