@@ -240,11 +240,21 @@ LogicalResult Interpreter::runOp(Operation &op) {
   return success();
 }
 
-/// Every value `op` reads, its regions' reads included.
-static SmallVector<Value> valuesReadBy(Operation &op) {
-  SmallVector<Value> read;
-  op.walk([&](Operation *nested) { llvm::append_range(read, nested->getOperands()); });
-  return read;
+/// For each op of `block`, the values defined in `block` that no later op
+/// reads (regions included): they can be released once it has run. What
+/// the terminator reads is kept, since the block returns it.
+static DenseMap<Operation *, SmallVector<Value>> lastReads(Block &block) {
+  DenseMap<Value, Operation *> lastReader;
+  for (Operation &op : block)
+    op.walk([&](Operation *nested) {
+      for (Value v : nested->getOperands())
+        if (Operation *def = v.getDefiningOp(); def && def->getBlock() == &block)
+          lastReader[v] = &op;
+    });
+  DenseMap<Operation *, SmallVector<Value>> released;
+  for (auto [v, reader] : lastReader)
+    released[reader].push_back(v);
+  return released;
 }
 
 FailureOr<SmallVector<Tensor>> Interpreter::run(Block &block, ArrayRef<Tensor> args) {
@@ -254,19 +264,13 @@ FailureOr<SmallVector<Tensor>> Interpreter::run(Block &block, ArrayRef<Tensor> a
       observer(arg, tensor);
     values[arg] = tensor;
   }
-  // Release each tensor defined here after its last use, to bound peak
-  // memory; the terminator's uses keep what the block returns.
-  DenseMap<Value, unsigned> remainingUses;
-  for (Operation &op : block)
-    for (Value v : valuesReadBy(op))
-      ++remainingUses[v];
+  // Release each tensor after its last use, to bound peak memory.
+  DenseMap<Operation *, SmallVector<Value>> released = lastReads(block);
   for (Operation &op : block.without_terminator()) {
     if (failed(runOp(op)))
       return failure();
-    for (Value v : valuesReadBy(op))
-      if (--remainingUses[v] == 0 && v.getDefiningOp() &&
-          v.getDefiningOp()->getBlock() == &block)
-        values.erase(v);
+    for (Value v : released.lookup(&op))
+      values.erase(v);
   }
   return lookup(block.getTerminator()->getOperands());
 }
