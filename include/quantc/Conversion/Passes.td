@@ -258,4 +258,32 @@ def QCLowerMicrokernels : Pass<"qc-lower-microkernels", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def QCParallelizeLoops : Pass<"qc-parallelize-loops", "::mlir::ModuleOp"> {
+  let summary = "Split large bufferized linalg loops over the run's threads";
+  let description = [{
+    Moves each bufferized linalg op with static loop ranges and at least
+    `min-work` iterations (times the ops of its body) into a private
+    function over a range of one parallel loop, and calls it through
+    `quantc_parallel_range`, which the kernel runtime splits over the
+    threads of the run: element-wise loops, poolings, resizes and
+    quantizations then scale with threads as the microkernels do.
+
+    The loop split is the outermost parallel loop of more than one
+    iteration that indexes every output, so no two ranges write the same
+    element. Its bounds are multiples of the iterations that fill 64
+    elements, so vectors stay whole. The op's buffers and captured values
+    travel in a stack struct of their LLVM forms (memref descriptors);
+    constants are cloned into the function.
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"16384",
+           "Iterations times body ops below which a loop stays on the "
+           "calling thread (waking a worker costs about a microsecond)">,
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 #endif // QUANTC_CONVERSION_PASSES

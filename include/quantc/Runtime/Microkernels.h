@@ -199,6 +199,15 @@ void quantc_wmatmul_generic(const float *input, const uint8_t *packed,
                             const float *bias, const int64_t *params,
                             float *output);
 
+/* Generated loops split over the calling run's threads: fn(context, first,
+   last) on contiguous ranges covering [0, extent), each boundary a multiple
+   of `align` (so that vectors and cache lines stay whole), one range per
+   thread; on one thread, fn(context, 0, extent). Called by the loops that
+   qc-parallelize-loops outlines; safe from many threads (each run uses its
+   own thread budget). */
+void quantc_parallel_range(void (*fn)(void *context, int64_t first, int64_t last),
+                           void *context, int64_t extent, int64_t align);
+
 /* 8-bit table lookup: out[i] = table[in[i] ^ QC_LOOKUP_FLIP] over 256
    entries (flip 0x80 indexes signed storage from -128). One entry point for
    every target: it uses AVX-512 VBMI byte permutes where the CPU has them. */

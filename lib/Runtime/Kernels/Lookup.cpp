@@ -10,6 +10,8 @@
 #include "Kernels.h"
 #include "quantc/Runtime/Microkernels.h"
 
+#include <algorithm>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -40,10 +42,17 @@ extern "C" void quantc_lookup(const uint8_t *input, const uint8_t *table,
                               const int64_t *params, uint8_t *output) {
   int64_t n = params[QC_LOOKUP_COUNT];
   auto flip = static_cast<uint8_t>(params[QC_LOOKUP_FLIP]);
+  // A lookup runs at tens of bytes per cycle: below this, waking a worker
+  // costs more than it saves.
+  constexpr int64_t kParallelBytes = 16 * 1024, kSliceAlign = 64;
+  int64_t units = (n + kSliceAlign - 1) / kSliceAlign;
+  quantc::kernels::forEachSlice(units, n >= kParallelBytes, [&](int64_t first, int64_t last) {
+    int64_t begin = first * kSliceAlign, end = std::min(last * kSliceAlign, n);
 #if defined(__x86_64__)
-  if (quantc::kernels::hasVBMI())
-    return lookupVBMI(input, table, n, flip, output);
+    if (quantc::kernels::hasVBMI())
+      return lookupVBMI(input + begin, table, end - begin, flip, output + begin);
 #endif
-  for (int64_t i = 0; i < n; ++i)
-    output[i] = table[input[i] ^ flip];
+    for (int64_t i = begin; i < end; ++i)
+      output[i] = table[input[i] ^ flip];
+  });
 }

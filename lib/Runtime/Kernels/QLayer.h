@@ -24,9 +24,10 @@ namespace quantc::kernels {
 constexpr int kPanel = QC_PANEL_COLUMNS;
 constexpr int kMaxRows = 6;
 constexpr int64_t kRowsPerChunk = 8 * kMaxRows;
-/// Image packing splits over the threads from this many packed bytes (a
-/// worker's wake-up costs about as much as packing 64 KB).
-constexpr int64_t kParallelPackBytes = int64_t(256) << 10;
+/// Image packing splits over the threads from this many packed bytes
+/// (workers spin between a run's layers, so handing one a slice costs about
+/// as much as packing 16 KB).
+constexpr int64_t kParallelPackBytes = int64_t(64) << 10;
 
 struct QLayer {
   const int64_t *p;

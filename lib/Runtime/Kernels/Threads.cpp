@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Kernels.h"
+#include "quantc/Runtime/Microkernels.h"
 
 #include <algorithm>
 #include <atomic>
@@ -161,6 +162,14 @@ void quantc::kernels::parallelFor(int64_t chunks, ChunkFn fn, void *context) {
 }
 
 int quantc::kernels::threadBudget() { return callThreads; }
+
+extern "C" void quantc_parallel_range(void (*fn)(void *, int64_t, int64_t), void *context,
+                                      int64_t extent, int64_t align) {
+  int64_t units = (extent + align - 1) / align;
+  quantc::kernels::forEachSlice(units, /*parallel=*/true, [&](int64_t first, int64_t last) {
+    fn(context, first * align, std::min(last * align, extent));
+  });
+}
 
 namespace {
 /// Grow-only aligned buffers; freed when the thread exits.

@@ -108,6 +108,8 @@ void quantc::buildCPULoweringPipeline(OpPassManager &pm, const CPUTargetOptions 
   if (options.floatMode == "fast")
     pm.addPass(createQCApproximateMath());
   pm.addPass(createQCLowerMicrokernels());
+  // Large loops run over the run's threads, as the microkernels do.
+  pm.addPass(createQCParallelizeLoops());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
