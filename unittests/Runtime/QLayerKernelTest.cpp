@@ -194,6 +194,17 @@ TEST(QLayerKernels, DepthwiseWindowsStridesAndWidths) {
                   /*halves=*/false);
 }
 
+// Planes past 2048 pixels take the epilogue in several calls; two threads
+// share the channels, each with its own copy of the row kernel's taps.
+TEST(QLayerKernels, DepthwisePlanesOfSeveralEpilogueCalls) {
+  checkConv({/*c=*/4, /*h=*/70, /*w=*/61, /*n=*/4, 3, 3, 1, 1, 1, /*groups=*/4, false},
+            /*halves=*/false);
+  quantc_artifact_set_num_threads(2);
+  checkConv({/*c=*/32, /*h=*/96, /*w=*/40, /*n=*/32, 5, 5, 1, 1, 2, /*groups=*/32, true},
+            /*halves=*/false);
+  quantc_artifact_set_num_threads(1);
+}
+
 TEST(QLayerKernels, RequantizationTiesRoundAsTheModeSays) {
   checkConv({6, 5, 33, 6, 3, 3, 1, 1, 1, 6}, /*halves=*/true);
   checkConv({8, 5, 21, 24, 3, 3, 1, 1, 1, 1}, /*halves=*/true);

@@ -350,25 +350,27 @@ struct ScalarEpilogue {
 
 /// The window of a depthwise convolution over its padded plane (u8: s8
 /// values + 128), whose rows are `pw` bytes followed by at least 64 bytes of
-/// slack, and the window's s8 taps.
+/// slack.
 struct DepthwiseWindow {
   int64_t kh, kw, sw, dh, dw, pw, ow;
-  const int8_t *taps; // kh x kw
 };
 
 /// One output row of a depthwise convolution: acc[ox] = sum over the
 /// window of tap x plane value, for the window whose top-left is at
 /// `window` for ox = 0. Portable C++, which the compiler vectorizes when
-/// the stride is 1.
+/// the stride is 1. Built once per layer; each channel sets its taps on a
+/// copy (setTaps).
 class PortableDepthwiseRows {
 public:
   explicit PortableDepthwiseRows(const DepthwiseWindow &window) : win(window) {}
+  /// The channel's s8 taps, kh x kw; read until the next setTaps.
+  void setTaps(const int8_t *channelTaps) { taps = channelTaps; }
   void operator()(const uint8_t *window, int32_t *acc) const {
     std::fill(acc, acc + win.ow, 0);
     for (int64_t ky = 0; ky < win.kh; ++ky)
       for (int64_t kx = 0; kx < win.kw; ++kx) {
         const uint8_t *row = window + ky * win.dh * win.pw + kx * win.dw;
-        int32_t tap = win.taps[ky * win.kw + kx];
+        int32_t tap = taps[ky * win.kw + kx];
         if (win.sw == 1)
           for (int64_t ox = 0; ox < win.ow; ++ox)
             acc[ox] += tap * row[ox];
@@ -380,24 +382,47 @@ public:
 
 private:
   DepthwiseWindow win;
+  const int8_t *taps = nullptr;
 };
 
 /// Depthwise convolution (one input and one output channel per group):
 /// each channel's plane is padded once, as u8 (s8 view + 128, padding = the
 /// zero point), then `Tile::DepthwiseRows` sums every output row's window
-/// as i32 across the row; the row goes through the same epilogue as the
-/// general path. The +128 of the plane adds 128 x the sum of the taps,
-/// which the bias takes back (the weights' own +128 shift needs no
-/// correction here: they are read back as s8).
+/// as i32 across the row, and the plane's sums go through the same epilogue
+/// as the general path. The +128 of the plane adds 128 x the sum of the
+/// taps, which the bias takes back (the weights' own +128 shift needs no
+/// correction here: they are read back as s8). Channels are the chunks;
+/// what depends only on the window (the row kernel's permutes) is built
+/// once per layer: planes of a few hundred pixels cost less to convolve
+/// than that setup.
+/// Output pixels per epilogue call of a depthwise plane; the widest row the
+/// direct kernel takes.
+constexpr int64_t kDepthwiseMaxWidth = 2048;
+
 template <typename Tile>
 struct DepthwiseRun {
-  static constexpr int64_t kMaxWidth = 2048;
+  static constexpr int64_t kMaxWidth = kDepthwiseMaxWidth;
   static constexpr int64_t kSlack = 64; // plane bytes a row kernel may over-read
   QLayer layer;
   Requantizer requantizer;
   const int32_t *bias;
   const uint8_t *input, *weights;
   void *output;
+  typename Tile::DepthwiseRows rows;
+
+  DepthwiseRun(const QLayer &layer, const Requantizer &requantizer, const int32_t *bias,
+               const uint8_t *input, const uint8_t *weights, void *output)
+      : layer(layer), requantizer(requantizer), bias(bias), input(input), weights(weights),
+        output(output), rows(window(layer)) {}
+
+  /// The padded plane's geometry.
+  static DepthwiseWindow window(const QLayer &layer) {
+    const int64_t *p = layer.p;
+    int64_t kw = p[QC_QLAYER_KW], sw = p[QC_QLAYER_STRIDE_W], dw = p[QC_QLAYER_DILATION_W],
+            ow = p[QC_QLAYER_OW];
+    return {p[QC_QLAYER_KH], kw, sw, p[QC_QLAYER_DILATION_H], dw, (ow - 1) * sw + (kw - 1) * dw + 1,
+            ow};
+  }
 
   static void chunk(void *self, int64_t index) {
     static_cast<DepthwiseRun *>(self)->run(index);
@@ -407,12 +432,11 @@ struct DepthwiseRun {
     const int64_t *p = layer.p;
     int64_t channels = layer.n(), b = index / channels, c = index % channels;
     int64_t h = p[QC_QLAYER_H], w = p[QC_QLAYER_W], kh = p[QC_QLAYER_KH],
-            kw = p[QC_QLAYER_KW], sh = p[QC_QLAYER_STRIDE_H],
-            sw = p[QC_QLAYER_STRIDE_W], dh = p[QC_QLAYER_DILATION_H],
-            dw = p[QC_QLAYER_DILATION_W], pt = p[QC_QLAYER_PAD_TOP],
-            pl = p[QC_QLAYER_PAD_LEFT], oh = p[QC_QLAYER_OH], ow = p[QC_QLAYER_OW];
+            kw = p[QC_QLAYER_KW], sh = p[QC_QLAYER_STRIDE_H], dh = p[QC_QLAYER_DILATION_H],
+            pt = p[QC_QLAYER_PAD_TOP], pl = p[QC_QLAYER_PAD_LEFT], oh = p[QC_QLAYER_OH],
+            ow = p[QC_QLAYER_OW];
     // The padded plane covers every window of every output.
-    int64_t ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = (ow - 1) * sw + (kw - 1) * dw + 1;
+    int64_t ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = window(layer).pw;
     uint8_t flip = layer.flip(); // to u8
     auto pad = static_cast<uint8_t>(static_cast<uint8_t>(p[QC_QLAYER_PAD_VALUE]) ^ flip);
     thread_local std::vector<uint8_t> planeStorage;
@@ -429,16 +453,21 @@ struct DepthwiseRun {
       taps[t] = static_cast<int8_t>(weights[c * layer.paddedK() + t] ^ 0x80);
       tapSum += taps[t];
     }
-    typename Tile::DepthwiseRows rows(DepthwiseWindow{kh, kw, sw, dh, dw, pw, ow, taps});
-    alignas(64) int32_t acc[kMaxWidth + 16];
-    alignas(64) static const int32_t zeros[kMaxWidth] = {};
-    int32_t rowBias = wrappingAdd(bias[c], -128 * tapSum);
+    typename Tile::DepthwiseRows channelRows = rows;
+    channelRows.setTaps(taps);
+    // The rows' sums side by side, as the output plane: one epilogue pass
+    // over the plane instead of one per row. A row may write 16 sums past
+    // its end, which the next row overwrites.
     int64_t pixels = oh * ow;
-    for (int64_t oy = 0; oy < oh; ++oy) {
-      rows(plane + oy * sh * pw, acc);
-      Tile::storeRow(requantizer, acc, rowBias, zeros, c, static_cast<int>(ow), output,
-                     (b * channels + c) * pixels + oy * ow);
-    }
+    auto *acc = static_cast<int32_t *>(scratch(kDepthwiseSums, (pixels + 16) * 4));
+    for (int64_t oy = 0; oy < oh; ++oy)
+      channelRows(plane + oy * sh * pw, acc + oy * ow);
+    alignas(64) static const int32_t zeros[kMaxWidth] = {};
+    int32_t planeBias = wrappingAdd(bias[c], -128 * tapSum);
+    for (int64_t x = 0; x < pixels; x += kMaxWidth)
+      Tile::storeRow(requantizer, acc + x, planeBias, zeros, c,
+                     static_cast<int>(std::min(kMaxWidth, pixels - x)), output,
+                     (b * channels + c) * pixels + x);
   }
 };
 
@@ -447,7 +476,7 @@ inline bool isDepthwise(const QLayer &layer) {
   const int64_t *p = layer.p;
   return layer.isConv() && layer.groups() == p[QC_QLAYER_C] &&
          layer.groups() == layer.n() && p[QC_QLAYER_KH] * p[QC_QLAYER_KW] <= 64 &&
-         p[QC_QLAYER_OW] <= DepthwiseRun<ScalarEpilogue>::kMaxWidth;
+         p[QC_QLAYER_OW] <= kDepthwiseMaxWidth;
 }
 
 /// Layers below this many multiply-adds run on the calling thread alone:
@@ -485,8 +514,8 @@ void runQLayer(const void *input, const int8_t *packed, const int32_t *bias,
     return;
   }
   if (isDepthwise(layer)) {
-    DepthwiseRun<Tile> work{layer, requantizer, bias, in,
-                            reinterpret_cast<const uint8_t *>(packed), output};
+    DepthwiseRun<Tile> work(layer, requantizer, bias, in,
+                            reinterpret_cast<const uint8_t *>(packed), output);
     runChunks(layer, layer.batches() * layer.n(), DepthwiseRun<Tile>::chunk, &work);
     return;
   }

@@ -166,16 +166,25 @@ public:
           bytes[4 * i + j] = kx < win.kw ? static_cast<uint8_t>(i * win.sw + kx * win.dw) : 0;
         }
       index[q] = _mm512_load_si512(bytes);
+    }
+  }
+
+  /// The channel's s8 taps, kh x kw, as the dot products read them: four
+  /// window columns per 32-bit word.
+  void setTaps(const int8_t *channelTaps) {
+    portable.setTaps(channelTaps);
+    if (!fits)
+      return;
+    for (int q = 0; q < quads; ++q)
       for (int64_t ky = 0; ky < win.kh; ++ky) {
         uint32_t packed = 0;
         for (int j = 0; j < 4; ++j) {
           int64_t kx = 4 * q + j;
-          auto tap = kx < win.kw ? static_cast<uint8_t>(win.taps[ky * win.kw + kx]) : 0;
+          auto tap = kx < win.kw ? static_cast<uint8_t>(channelTaps[ky * win.kw + kx]) : 0;
           packed |= uint32_t(tap) << (8 * j);
         }
         taps[ky][q] = static_cast<int32_t>(packed);
       }
-    }
   }
 
   void operator()(const uint8_t *window, int32_t *acc) const {
@@ -196,7 +205,7 @@ private:
           sum = _mm512_dpbusd_epi32(sum, _mm512_permutexvar_epi8(index[q], bytes),
                                     _mm512_set1_epi32(taps[ky][q]));
       }
-      _mm512_store_si512(acc + ox, sum);
+      _mm512_storeu_si512(acc + ox, sum); // rows start anywhere in the plane
     }
   }
 
