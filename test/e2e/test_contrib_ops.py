@@ -175,3 +175,19 @@ MHA_CASES = {
 @pytest.mark.parametrize("case", sorted(MHA_CASES))
 def test_multi_head_attention_matches_onnxruntime(case, tmp_path):
     check_parity(*MHA_CASES[case], tmp_path)
+
+
+# Head sizes that are not a multiple of 16 (the kernel's masked last vector)
+# and one that is.
+COMPILED_ATTENTION = {"mha-head-8": mha_case(seq=4), "mha-head-24": mha_case(seq=5, head=24),
+                      "mha-head-40-causal": mha_case(seq=6, head=40, causal=1),
+                      "mha-head-32": mha_case(seq=3, head=32, bias=True),
+                      "gqa-head-8": GQA_CASES["prompt-after-past"],
+                      "gqa-head-16-rotary": GQA_CASES["rotary"]}
+
+
+@pytest.mark.parametrize("case", sorted(COMPILED_ATTENTION))
+def test_attention_compiles(case, tmp_path):
+    """The attention kernel (vectorized scores, softmax and weighted sums)
+    within 1e-5 of the evaluator."""
+    check_float_library(*COMPILED_ATTENTION[case], tmp_path)

@@ -77,6 +77,14 @@ Value maxF(OpBuilder &b, Location l, Value acc, Value x) {
   Value less = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, acc, x);
   return arith::SelectOp::create(b, l, less, x, acc);
 }
+/// The row maximum a softmax subtracts: as maxF, but NaN-propagating
+/// (`llvm.maximum`, whose reductions LLVM vectorizes; compare-and-select
+/// ones stay scalar). The softmax is the same either way: a NaN in a row
+/// makes the whole row NaN through its sum, and a maximum of -0 or +0
+/// subtracts alike.
+Value rowMaxF(OpBuilder &b, Location l, Value acc, Value x) {
+  return arith::MaximumFOp::create(b, l, acc, x);
+}
 Value minF(OpBuilder &b, Location l, Value acc, Value x) {
   if (acc.getType() != x.getType())
     x = arith::ExtFOp::create(b, l, acc.getType(), x);
@@ -416,7 +424,7 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
     reduced[normalizeAxis(op.getAxis(), rank)] = true;
     Value x = adaptor.getInput();
     Value maxima = reduceDims(rewriter, loc, x, reduced, rewriter.getF32Type(),
-                              rewriter.getF32FloatAttr(-INFINITY), maxF);
+                              rewriter.getF32FloatAttr(-INFINITY), rowMaxF);
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
     AffineMap rowMap = reducedMap(reduced, this->getContext());
     Value exps = buildElementwise(
@@ -427,21 +435,27 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
         });
     Value sums = reduceDims(rewriter, loc, exps, reduced, rewriter.getF64Type(),
                             rewriter.getF64FloatAttr(0), addF);
-    Value result = buildElementwise(
-        rewriter, loc, type, {x, maxima, sums}, {identity, rowMap, rowMap},
-        [](OpBuilder &b, Location l, ValueRange args) -> Value {
-          Value shifted = arith::SubFOp::create(b, l, args[0], args[1]);
-          if (isLog) {
+    Value result;
+    if (isLog) {
+      result = buildElementwise(
+          rewriter, loc, type, {x, maxima, sums}, {identity, rowMap, rowMap},
+          [](OpBuilder &b, Location l, ValueRange args) -> Value {
+            Value shifted = arith::SubFOp::create(b, l, args[0], args[1]);
             Value wide = arith::ExtFOp::create(b, l, b.getF64Type(), shifted);
             return arith::TruncFOp::create(
                 b, l, b.getF32Type(),
                 arith::SubFOp::create(b, l, wide, math::LogOp::create(b, l, args[2])));
-          }
-          Value e = arith::ExtFOp::create(b, l, b.getF64Type(),
-                                          math::ExpOp::create(b, l, shifted).getResult());
-          return arith::TruncFOp::create(b, l, b.getF32Type(),
-                                         arith::DivFOp::create(b, l, e, args[2]));
-        });
+          });
+    } else {
+      // The exponentials are read again rather than recomputed: a row is
+      // tens of KB, and an exp costs more than reading it back.
+      result = buildElementwise(
+          rewriter, loc, type, {exps, sums}, {identity, rowMap},
+          [](OpBuilder &b, Location l, ValueRange args) -> Value {
+            return arith::TruncFOp::create(b, l, b.getF32Type(),
+                                           arith::DivFOp::create(b, l, args[0], args[1]));
+          });
+    }
     rewriter.replaceOp(op, result);
     return success();
   }

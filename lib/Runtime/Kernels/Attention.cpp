@@ -51,7 +51,7 @@ __attribute__((always_inline)) inline float dot(const float *a, const float *b, 
 }
 
 /// Replaces scores[0, n) by exp(score - max) and returns 1 / their sum.
-float exponentials(float *scores, int64_t n) {
+float exponentialsPortable(float *scores, int64_t n) {
   float max = kMasked;
   for (int64_t j = 0; j < n; ++j)
     max = std::max(max, scores[j]);
@@ -61,6 +61,52 @@ float exponentials(float *scores, int64_t n) {
     sum += scores[j];
   }
   return 1.0f / sum;
+}
+
+#if defined(__x86_64__)
+/// Lanes [0, count) of 16.
+inline __mmask16 firstLanes(int64_t count) {
+  return count >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << count) - 1);
+}
+
+/// exp(x) within about 1 ulp: x = n ln 2 + r (ln 2 in two parts, so r is
+/// exact), exp(r) by its Taylor series to r^7 (|r| <= ln 2 / 2: the rest is
+/// below 2^-27), scaled by 2^n. Masked scores (the lowest float) give 0.
+__attribute__((target("avx512f"))) inline __m512 expAVX512(__m512 x) {
+  x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.8f)), _mm512_set1_ps(-104.0f));
+  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860682030941723e-6f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 5040);
+  for (float c : {1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f})
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+  return _mm512_scalef_ps(p, n);
+}
+
+/// exponentialsPortable, 16 scores at a time.
+__attribute__((target("avx512f"))) float exponentialsAVX512(float *scores, int64_t n) {
+  __m512 max = _mm512_set1_ps(kMasked);
+  for (int64_t j = 0; j < n; j += 16)
+    max = _mm512_max_ps(max, _mm512_mask_loadu_ps(max, firstLanes(n - j), scores + j));
+  __m512 top = _mm512_set1_ps(_mm512_reduce_max_ps(max)), sum = _mm512_setzero_ps();
+  for (int64_t j = 0; j < n; j += 16) {
+    __mmask16 live = firstLanes(n - j);
+    __m512 e = expAVX512(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, scores + j), top));
+    _mm512_mask_storeu_ps(scores + j, live, e);
+    sum = _mm512_mask_add_ps(sum, live, sum, e);
+  }
+  return 1.0f / _mm512_reduce_add_ps(sum);
+}
+#endif
+
+float exponentials(float *scores, int64_t n) {
+#if defined(__x86_64__)
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  if (avx512)
+    return exponentialsAVX512(scores, n);
+#endif
+  return exponentialsPortable(scores, n);
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) void
@@ -78,19 +124,23 @@ weightedSumPortable(const float *scores, float inverse, int64_t n, const float *
 #if defined(__x86_64__)
 /// The same with the V x 16 sums in registers, in two chains (even and odd
 /// rows) so that consecutive rows do not wait on each other.
+/// The last vector holds lanes [0, tail) of its 16.
 template <int V>
 __attribute__((target("avx512f"))) void
 weightedSumAVX512(const float *scores, float inverse, int64_t n, const float *values,
-                  int64_t stride, float *out) {
+                  int64_t stride, int64_t tail, float *out) {
   __m512 acc[2][V];
   for (auto &chain : acc)
     for (__m512 &v : chain)
       v = _mm512_setzero_ps();
+  __mmask16 last = firstLanes(tail);
   auto add = [&](int chain, int64_t j) __attribute__((target("avx512f"))) {
     __m512 p = _mm512_set1_ps(scores[j] * inverse);
-    for (int v = 0; v < V; ++v)
-      acc[chain][v] = _mm512_fmadd_ps(p, _mm512_loadu_ps(values + j * stride + 16 * v),
-                                      acc[chain][v]);
+    const float *row = values + j * stride;
+    for (int v = 0; v + 1 < V; ++v)
+      acc[chain][v] = _mm512_fmadd_ps(p, _mm512_loadu_ps(row + 16 * v), acc[chain][v]);
+    acc[chain][V - 1] = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(last, row + 16 * (V - 1)),
+                                        acc[chain][V - 1]);
   };
   int64_t j = 0;
   for (; j + 2 <= n; j += 2) {
@@ -99,8 +149,9 @@ weightedSumAVX512(const float *scores, float inverse, int64_t n, const float *va
   }
   if (j < n)
     add(0, j);
-  for (int v = 0; v < V; ++v)
+  for (int v = 0; v + 1 < V; ++v)
     _mm512_storeu_ps(out + 16 * v, _mm512_add_ps(acc[0][v], acc[1][v]));
+  _mm512_mask_storeu_ps(out + 16 * (V - 1), last, _mm512_add_ps(acc[0][V - 1], acc[1][V - 1]));
 }
 #endif
 
@@ -111,12 +162,14 @@ void weightedSum(float *scores, int64_t n, const float *values, int64_t stride,
   float inverse = exponentials(scores, n);
 #if defined(__x86_64__)
   static const bool avx512 = __builtin_cpu_supports("avx512f");
-  if (avx512 && dim % 16 == 0) {
-    switch (dim / 16) {
-    case 1: return weightedSumAVX512<1>(scores, inverse, n, values, stride, out);
-    case 2: return weightedSumAVX512<2>(scores, inverse, n, values, stride, out);
-    case 4: return weightedSumAVX512<4>(scores, inverse, n, values, stride, out);
-    case 8: return weightedSumAVX512<8>(scores, inverse, n, values, stride, out);
+  if (avx512) {
+    int64_t tail = dim - (dim - 1) / 16 * 16; // lanes of the last vector
+    switch ((dim + 15) / 16) {
+    case 1: return weightedSumAVX512<1>(scores, inverse, n, values, stride, tail, out);
+    case 2: return weightedSumAVX512<2>(scores, inverse, n, values, stride, tail, out);
+    case 3: return weightedSumAVX512<3>(scores, inverse, n, values, stride, tail, out);
+    case 4: return weightedSumAVX512<4>(scores, inverse, n, values, stride, tail, out);
+    case 8: return weightedSumAVX512<8>(scores, inverse, n, values, stride, tail, out);
     default: break;
     }
   }
@@ -154,17 +207,23 @@ __attribute__((target("avx512f"))) inline __m512 laneSums(__m512 (&acc)[16]) {
   return foldLanes(foldLanes(quads[0], quads[1]), foldLanes(quads[2], quads[3]));
 }
 
-/// The 16 lane sums of q . key (dim a multiple of 16).
+/// The 16 lane sums of q . key; the last vector's lanes past dim are 0.
 __attribute__((target("avx512f"), always_inline)) inline __m512
 dotLanes(const float *query, const float *key, int64_t dim) {
-  __m512 sum = _mm512_mul_ps(_mm512_loadu_ps(query), _mm512_loadu_ps(key));
-  for (int64_t d = 16; d < dim; d += 16)
+  __m512 sum = _mm512_setzero_ps();
+  int64_t d = 0;
+  for (; d + 16 <= dim; d += 16)
     sum = _mm512_fmadd_ps(_mm512_loadu_ps(query + d), _mm512_loadu_ps(key + d), sum);
+  if (d < dim) {
+    __mmask16 live = firstLanes(dim - d);
+    sum = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(live, query + d),
+                          _mm512_maskz_loadu_ps(live, key + d), sum);
+  }
   return sum;
 }
 
 /// Scores of 16 keys at a time, each a dot product in 16 lanes whose lane
-/// sums are reduced together (dim a multiple of 16).
+/// sums are reduced together.
 __attribute__((target("avx512f"))) void
 scaledScoresAVX512(const float *query, const float *keys, int64_t n, int64_t stride,
                    int64_t dim, float scale, float *scores) {
@@ -184,7 +243,7 @@ void scaledScores(const float *query, const float *keys, int64_t n, int64_t stri
                   int64_t dim, float scale, float *scores) {
 #if defined(__x86_64__)
   static const bool avx512 = __builtin_cpu_supports("avx512f");
-  if (avx512 && dim % 16 == 0)
+  if (avx512)
     return scaledScoresAVX512(query, keys, n, stride, dim, scale, scores);
 #endif
   scaledScoresPortable(query, keys, n, stride, dim, scale, scores);

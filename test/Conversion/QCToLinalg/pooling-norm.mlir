@@ -95,12 +95,16 @@ func.func @reduce_any(%x: tensor<2x3xi1>) -> tensor<2xi1> {
 // -----
 
 // Rule: softmax subtracts the row maximum, sums exponentials in f64 and
-// divides.
+// divides the same exponentials (computed once) by the sums.
 // CHECK-LABEL: func.func @softmax
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: %[[EXPS:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]
 // CHECK: math.exp
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: %[[SUMS:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[EXPS]] :
+// CHECK: linalg.generic {{.*}} ins(%[[EXPS]], %[[SUMS]] : tensor<2x5xf64>, tensor<2xf64>)
+// CHECK-NOT: math.exp
 // CHECK: arith.divf %{{.*}}, %{{.*}} : f64
+// CHECK: return
 func.func @softmax(%x: tensor<2x5xf32>) -> tensor<2x5xf32> {
   %y = qc.softmax %x {axis = -1 : i64} : tensor<2x5xf32>
   return %y : tensor<2x5xf32>
