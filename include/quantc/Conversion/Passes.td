@@ -286,4 +286,37 @@ def QCParallelizeLoops : Pass<"qc-parallelize-loops", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def QCReductionLoops : Pass<"qc-reduction-loops"> {
+  let summary = "Lower innermost linalg reductions to loops with a register accumulator";
+  let description = [{
+    `convert-linalg-to-loops` reads and writes a reduction's accumulator in
+    its output buffer at every step; LLVM cannot keep it in a register
+    unless it proves that no input aliases the output, which it mostly
+    cannot for the buffers of generated code, so the loop neither
+    pipelines nor vectorizes (a softmax's row maximum ran one element per
+    store-to-load round trip). This pass lowers each bufferized linalg op
+    whose last loop is its only reduction to `scf.for` loops over the
+    parallel loops around an `scf.for` carrying the accumulator
+    (`iter_args`): the output is loaded once before the reduction and
+    stored once after it. The order of the reduction is unchanged.
+  }];
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def QCExpandDivisions : Pass<"qc-expand-divisions"> {
+  let summary = "Expand arith's ceil and floor divisions for the LLVM lowering";
+  let description = [{
+    Rewrites `arith.ceildivsi`, `arith.ceildivui` and `arith.floordivsi`,
+    which LLVM has no instruction for, into divisions and selects. Unlike
+    upstream's `arith-expand-ops`, it leaves `arith.maximumf`/`minimumf`
+    and the integer minimum and maximum to the LLVM lowering, which maps
+    them onto LLVM's intrinsics with the same semantics: LLVM vectorizes
+    reductions of those (a softmax's row maximum) but not of the compare
+    and select they would otherwise expand to.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 #endif // QUANTC_CONVERSION_PASSES

@@ -110,6 +110,7 @@ void quantc::buildCPULoweringPipeline(OpPassManager &pm, const CPUTargetOptions 
   pm.addPass(createQCLowerMicrokernels());
   // Large loops run over the run's threads, as the microkernels do.
   pm.addPass(createQCParallelizeLoops());
+  pm.addNestedPass<func::FuncOp>(createQCReductionLoops());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
@@ -119,7 +120,9 @@ void quantc::buildCPULoweringPipeline(OpPassManager &pm, const CPUTargetOptions 
   mathToLLVM.approximateLog1p = false;
   pm.addPass(createConvertMathToLLVMPass(mathToLLVM));
   pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(arith::createArithExpandOpsPass());
+  // Minimum and maximum stay whole for LLVM (its intrinsics' reductions
+  // vectorize); only divisions LLVM lacks are expanded.
+  pm.addPass(createQCExpandDivisions());
   pm.addPass(createArithToLLVMConversionPass());
   // Allocations go to the kernel runtime's pool (lib/Runtime/Kernels/Memory.cpp).
   FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
