@@ -64,6 +64,11 @@ float exponentialsPortable(float *scores, int64_t n) {
 }
 
 #if defined(__x86_64__)
+bool hasAVX512() {
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  return avx512;
+}
+
 /// Lanes [0, count) of 16.
 inline __mmask16 firstLanes(int64_t count) {
   return count >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << count) - 1);
@@ -102,8 +107,7 @@ __attribute__((target("avx512f"))) float exponentialsAVX512(float *scores, int64
 
 float exponentials(float *scores, int64_t n) {
 #if defined(__x86_64__)
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  if (avx512)
+  if (hasAVX512())
     return exponentialsAVX512(scores, n);
 #endif
   return exponentialsPortable(scores, n);
@@ -161,8 +165,7 @@ void weightedSum(float *scores, int64_t n, const float *values, int64_t stride,
                  int64_t dim, float *out) {
   float inverse = exponentials(scores, n);
 #if defined(__x86_64__)
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  if (avx512) {
+  if (hasAVX512()) {
     int64_t tail = dim - (dim - 1) / 16 * 16; // lanes of the last vector
     switch ((dim + 15) / 16) {
     case 1: return weightedSumAVX512<1>(scores, inverse, n, values, stride, tail, out);
@@ -242,8 +245,7 @@ scaledScoresAVX512(const float *query, const float *keys, int64_t n, int64_t str
 void scaledScores(const float *query, const float *keys, int64_t n, int64_t stride,
                   int64_t dim, float scale, float *scores) {
 #if defined(__x86_64__)
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  if (avx512)
+  if (hasAVX512())
     return scaledScoresAVX512(query, keys, n, stride, dim, scale, scores);
 #endif
   scaledScoresPortable(query, keys, n, stride, dim, scale, scores);

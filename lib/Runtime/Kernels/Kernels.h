@@ -38,6 +38,16 @@ void forEachSlice(int64_t count, bool parallel, const F &f) {
   parallelFor(slices.slices, Slices::run, &slices);
 }
 
+/// f(begin, end) over [0, count) in contiguous slices as forEachSlice, each
+/// boundary a multiple of `align` (the last one excepted), so that vectors
+/// and cache lines are not shared between threads.
+template <typename F>
+void forEachAlignedSlice(int64_t count, int64_t align, bool parallel, const F &f) {
+  forEachSlice((count + align - 1) / align, parallel, [&](int64_t first, int64_t last) {
+    f(first * align, last * align < count ? last * align : count);
+  });
+}
+
 /// The output columns [first, last) of a window tap whose input column
 /// (ox * stride + offset) lies inside an image row of `width`, out of
 /// `outWidth`: im2col copies those and pads the rest.

@@ -10,8 +10,6 @@
 #include "Kernels.h"
 #include "quantc/Runtime/Microkernels.h"
 
-#include <algorithm>
-
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -44,10 +42,8 @@ extern "C" void quantc_lookup(const uint8_t *input, const uint8_t *table,
   auto flip = static_cast<uint8_t>(params[QC_LOOKUP_FLIP]);
   // A lookup runs at tens of bytes per cycle: below this, waking a worker
   // costs more than it saves.
-  constexpr int64_t kParallelBytes = 16 * 1024, kSliceAlign = 64;
-  int64_t units = (n + kSliceAlign - 1) / kSliceAlign;
-  quantc::kernels::forEachSlice(units, n >= kParallelBytes, [&](int64_t first, int64_t last) {
-    int64_t begin = first * kSliceAlign, end = std::min(last * kSliceAlign, n);
+  constexpr int64_t kParallelBytes = 16 * 1024;
+  quantc::kernels::forEachAlignedSlice(n, 64, n >= kParallelBytes, [&](int64_t begin, int64_t end) {
 #if defined(__x86_64__)
     if (quantc::kernels::hasVBMI())
       return lookupVBMI(input + begin, table, end - begin, flip, output + begin);

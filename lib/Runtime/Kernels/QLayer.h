@@ -385,6 +385,10 @@ private:
   const int8_t *taps = nullptr;
 };
 
+/// Output pixels per epilogue call of a depthwise plane; the widest row the
+/// direct kernel takes.
+constexpr int64_t kDepthwiseMaxWidth = 2048;
+
 /// Depthwise convolution (one input and one output channel per group):
 /// each channel's plane is padded once, as u8 (s8 view + 128, padding = the
 /// zero point), then `Tile::DepthwiseRows` sums every output row's window
@@ -395,25 +399,21 @@ private:
 /// what depends only on the window (the row kernel's permutes) is built
 /// once per layer: planes of a few hundred pixels cost less to convolve
 /// than that setup.
-/// Output pixels per epilogue call of a depthwise plane; the widest row the
-/// direct kernel takes.
-constexpr int64_t kDepthwiseMaxWidth = 2048;
-
 template <typename Tile>
 struct DepthwiseRun {
-  static constexpr int64_t kMaxWidth = kDepthwiseMaxWidth;
   static constexpr int64_t kSlack = 64; // plane bytes a row kernel may over-read
   QLayer layer;
   Requantizer requantizer;
   const int32_t *bias;
   const uint8_t *input, *weights;
   void *output;
+  DepthwiseWindow win;
   typename Tile::DepthwiseRows rows;
 
   DepthwiseRun(const QLayer &layer, const Requantizer &requantizer, const int32_t *bias,
                const uint8_t *input, const uint8_t *weights, void *output)
       : layer(layer), requantizer(requantizer), bias(bias), input(input), weights(weights),
-        output(output), rows(window(layer)) {}
+        output(output), win(window(layer)), rows(win) {}
 
   /// The padded plane's geometry.
   static DepthwiseWindow window(const QLayer &layer) {
@@ -431,12 +431,11 @@ struct DepthwiseRun {
   void run(int64_t index) const {
     const int64_t *p = layer.p;
     int64_t channels = layer.n(), b = index / channels, c = index % channels;
-    int64_t h = p[QC_QLAYER_H], w = p[QC_QLAYER_W], kh = p[QC_QLAYER_KH],
-            kw = p[QC_QLAYER_KW], sh = p[QC_QLAYER_STRIDE_H], dh = p[QC_QLAYER_DILATION_H],
-            pt = p[QC_QLAYER_PAD_TOP], pl = p[QC_QLAYER_PAD_LEFT], oh = p[QC_QLAYER_OH],
-            ow = p[QC_QLAYER_OW];
+    int64_t h = p[QC_QLAYER_H], w = p[QC_QLAYER_W], sh = p[QC_QLAYER_STRIDE_H],
+            pt = p[QC_QLAYER_PAD_TOP], pl = p[QC_QLAYER_PAD_LEFT], oh = p[QC_QLAYER_OH];
+    int64_t kh = win.kh, kw = win.kw, pw = win.pw, ow = win.ow;
     // The padded plane covers every window of every output.
-    int64_t ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = window(layer).pw;
+    int64_t ph = (oh - 1) * sh + (kh - 1) * win.dh + 1;
     uint8_t flip = layer.flip(); // to u8
     auto pad = static_cast<uint8_t>(static_cast<uint8_t>(p[QC_QLAYER_PAD_VALUE]) ^ flip);
     thread_local std::vector<uint8_t> planeStorage;
@@ -462,11 +461,11 @@ struct DepthwiseRun {
     auto *acc = static_cast<int32_t *>(scratch(kDepthwiseSums, (pixels + 16) * 4));
     for (int64_t oy = 0; oy < oh; ++oy)
       channelRows(plane + oy * sh * pw, acc + oy * ow);
-    alignas(64) static const int32_t zeros[kMaxWidth] = {};
+    alignas(64) static const int32_t zeros[kDepthwiseMaxWidth] = {};
     int32_t planeBias = wrappingAdd(bias[c], -128 * tapSum);
-    for (int64_t x = 0; x < pixels; x += kMaxWidth)
+    for (int64_t x = 0; x < pixels; x += kDepthwiseMaxWidth)
       Tile::storeRow(requantizer, acc + x, planeBias, zeros, c,
-                     static_cast<int>(std::min(kMaxWidth, pixels - x)), output,
+                     static_cast<int>(std::min(kDepthwiseMaxWidth, pixels - x)), output,
                      (b * channels + c) * pixels + x);
   }
 };

@@ -165,10 +165,8 @@ int quantc::kernels::threadBudget() { return callThreads; }
 
 extern "C" void quantc_parallel_range(void (*fn)(void *, int64_t, int64_t), void *context,
                                       int64_t extent, int64_t align) {
-  int64_t units = (extent + align - 1) / align;
-  quantc::kernels::forEachSlice(units, /*parallel=*/true, [&](int64_t first, int64_t last) {
-    fn(context, first * align, std::min(last * align, extent));
-  });
+  quantc::kernels::forEachAlignedSlice(extent, align, /*parallel=*/true,
+                                       [&](int64_t begin, int64_t end) { fn(context, begin, end); });
 }
 
 namespace {

@@ -13,6 +13,7 @@
 
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
 #include "mlir/Dialect/Linalg/Transforms/TilingInterfaceImpl.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Transforms/RegionUtils.h"
 
@@ -47,9 +48,7 @@ std::optional<Split> chooseSplit(linalg::LinalgOp op, int64_t minWork) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (ranges.empty() || llvm::any_of(ranges, ShapedType::isDynamic))
     return std::nullopt;
-  int64_t iterations = 1;
-  for (int64_t range : ranges)
-    iterations *= range;
+  int64_t iterations = computeProduct(ranges);
   int64_t bodyOps = 0;
   for (Operation &bodyOp : op.getBlock()->without_terminator())
     bodyOps += isa<linalg::IndexOp>(bodyOp) ? 0 : 1;
@@ -144,7 +143,8 @@ public:
 
 private:
   FailureOr<func::FuncOp> createBody(linalg::LinalgOp op, const Split &split,
-                                     ArrayRef<Value> passed, LLVM::LLVMStructType context);
+                                     ArrayRef<Value> passed, ArrayRef<Value> rebuilt,
+                                     LLVM::LLVMStructType context);
 
   ModuleOp module;
   SymbolTable symbols;
@@ -152,11 +152,13 @@ private:
 };
 
 LogicalResult LoopOutliner::outline(linalg::LinalgOp op, const Split &split) {
-  SmallVector<Value> passed;
+  SmallVector<Value> passed, rebuilt;
   SmallVector<Type> fields;
   for (Value value : capturedValues(op)) {
-    if (isRematerializable(value))
+    if (isRematerializable(value)) {
+      rebuilt.push_back(value);
       continue;
+    }
     Type field = fieldType(converter, value);
     if (!field)
       return op.emitRemark("stays on the calling thread: it captures a value of type ")
@@ -166,7 +168,7 @@ LogicalResult LoopOutliner::outline(linalg::LinalgOp op, const Split &split) {
   }
   MLIRContext *ctx = module.getContext();
   auto context = LLVM::LLVMStructType::getLiteral(ctx, fields);
-  FailureOr<func::FuncOp> body = createBody(op, split, passed, context);
+  FailureOr<func::FuncOp> body = createBody(op, split, passed, rebuilt, context);
   if (failed(body))
     return failure();
 
@@ -196,6 +198,7 @@ LogicalResult LoopOutliner::outline(linalg::LinalgOp op, const Split &split) {
 
 FailureOr<func::FuncOp> LoopOutliner::createBody(linalg::LinalgOp op, const Split &split,
                                                  ArrayRef<Value> passed,
+                                                 ArrayRef<Value> rebuilt,
                                                  LLVM::LLVMStructType context) {
   MLIRContext *ctx = module.getContext();
   Location loc = op.getLoc();
@@ -220,16 +223,13 @@ FailureOr<func::FuncOp> LoopOutliner::createBody(linalg::LinalgOp op, const Spli
     Value field = LLVM::ExtractValueOp::create(b, loc, fields, i);
     mapping.map(value, fromField(b, loc, field, value.getType()));
   }
-  for (Value value : capturedValues(op))
-    if (!mapping.contains(value))
-      mapping.map(value, b.clone(*value.getDefiningOp())->getResult(0));
+  for (Value value : rebuilt)
+    mapping.map(value, b.clone(*value.getDefiningOp())->getResult(0));
 
   // The op over [first, last) of the split loop: its tile there.
   auto whole = cast<TilingInterface>(b.clone(*op, mapping));
-  SmallVector<OpFoldResult> offsets(whole.getLoopIteratorTypes().size(), b.getIndexAttr(0));
-  SmallVector<OpFoldResult> sizes;
-  for (int64_t range : op.getStaticLoopRanges())
-    sizes.push_back(b.getIndexAttr(range));
+  SmallVector<OpFoldResult> sizes = getAsIndexOpFoldResult(ctx, op.getStaticLoopRanges());
+  SmallVector<OpFoldResult> offsets(sizes.size(), b.getIndexAttr(0));
   Value first = entry->getArgument(1), last = entry->getArgument(2);
   offsets[split.loop] = first;
   sizes[split.loop] = arith::SubIOp::create(b, loc, last, first).getResult();

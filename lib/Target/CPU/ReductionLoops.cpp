@@ -52,8 +52,10 @@ struct InnermostReductionToLoops : OpInterfaceRewritePattern<linalg::LinalgOp> {
         iterators.back() != utils::IteratorType::reduction)
       return rewriter.notifyMatchFailure(op, "its last loop is not its only reduction");
     OpOperand &init = op.getDpsInitsMutable()[0];
-    if (!op.getMatchingIndexingMap(&init).isProjectedPermutation())
-      return rewriter.notifyMatchFailure(op, "its output map is not a projection");
+    AffineMap outputMap = op.getMatchingIndexingMap(&init);
+    if (!outputMap.isProjectedPermutation() || outputMap.isFunctionOfDim(loops - 1))
+      return rewriter.notifyMatchFailure(op, "its output is not a projection of the parallel "
+                                             "loops");
     if (!op.getBlock()->getTerminator()->getOperand(0).getType().isIntOrIndexOrFloat())
       return rewriter.notifyMatchFailure(op, "not a scalar reduction");
 
@@ -69,10 +71,12 @@ struct InnermostReductionToLoops : OpInterfaceRewritePattern<linalg::LinalgOp> {
       ivs.push_back(loop.getInductionVar());
       rewriter.setInsertionPointToStart(loop.getBody());
     }
-    // The output element, read before the reduction and written after it.
-    SmallVector<Value> outerIvs = ivs;
-    outerIvs.push_back(arith::ConstantIndexOp::create(rewriter, loc, 0)); // unused by the map
-    Value start = loadAt(rewriter, loc, op, init, outerIvs);
+    // The output element, read before the reduction and written after it
+    // (its map is a projection of the parallel loops).
+    SmallVector<Value> outputIndices;
+    for (AffineExpr expr : outputMap.getResults())
+      outputIndices.push_back(ivs[cast<AffineDimExpr>(expr).getPosition()]);
+    Value start = memref::LoadOp::create(rewriter, loc, init.get(), outputIndices);
     Range r = ranges.back();
     auto reduction = scf::ForOp::create(
         rewriter, loc, getValueOrCreateConstantIndexOp(rewriter, loc, r.offset),
@@ -97,10 +101,6 @@ struct InnermostReductionToLoops : OpInterfaceRewritePattern<linalg::LinalgOp> {
           }
           scf::YieldOp::create(b, l, mapping.lookup(body->getTerminator()->getOperand(0)));
         });
-    SmallVector<Value> outputIndices;
-    AffineMap outMap = op.getMatchingIndexingMap(&init);
-    for (AffineExpr expr : outMap.getResults())
-      outputIndices.push_back(outerIvs[cast<AffineDimExpr>(expr).getPosition()]);
     memref::StoreOp::create(rewriter, loc, reduction.getResult(0), init.get(), outputIndices);
     rewriter.eraseOp(op);
     return success();
