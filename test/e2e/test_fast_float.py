@@ -1,6 +1,7 @@
 """The fast float mode (--float-mode=fast): FMA, reordered sums and
-polynomial math everywhere, and, where this CPU has AMX-BF16, float layers
-with constant weights on bf16 operands with f32 sums (qc-fast-float).
+polynomial math everywhere, and, where this CPU has AMX-BF16 or AVX-512
+BF16, float layers with constant weights on bf16 operands with f32 sums
+(qc-fast-float).
 - Single layers against the evaluator on the graph the fast mode compiles
   (bf16 operands where narrowed): only the order of the sums differs.
 - The real models against the evaluator on the float model: the fast
@@ -35,8 +36,10 @@ FMA_TOLERANCE = 1e-5
 
 
 def has_bf16_tiles():
+    """Whether this CPU runs the bf16 tile layout: on AMX-BF16 tiles or on
+    AVX-512 BF16 dot products."""
     flags = open("/proc/cpuinfo").read()
-    return " amx_bf16 " in flags
+    return " amx_bf16 " in flags or " avx512_bf16 " in flags
 
 
 def model_and_input(name):
@@ -89,7 +92,7 @@ def test_fast_float_layer(op, tmp_path):
     symbols = subprocess.run(["nm", tmp_path / "fast.so"], capture_output=True, text=True).stdout
     compiled_graph = tmp_path / "float.mlir"
     if has_bf16_tiles():
-        assert ("quantc_bconv_amx" if op == "Conv" else "quantc_bmatmul_amx") in symbols
+        assert ("quantc_bconv_tiles" if op == "Conv" else "quantc_bmatmul_tiles") in symbols
         compiled_graph = tmp_path / "fast.mlir"
         run("quant-opt", tmp_path / "float.mlir",
             "--pass-pipeline=builtin.module(func.func(qc-fast-float))", "-o", compiled_graph)
@@ -100,7 +103,7 @@ def test_fast_float_layer(op, tmp_path):
     assert max_rel_error(actual, expected) <= 1e-5
 
 
-# This CPU, and a target without AMX-BF16 (FMA kernels only) on any CPU.
+# This CPU, and a target without bf16 products (FMA kernels only) on any CPU.
 TARGETS = ["host", "x86-64-v4,+avx512vnni"]
 
 

@@ -1,13 +1,14 @@
 //===- BF16AMXKernelTest.cpp - fast-mode bf16 kernels on tiles -*- C++ -*-===//
 //
-// quantc_bconv_amx and quantc_bmatmul_amx sum in the tiles' order, not the
+// quantc_bconv_tiles and quantc_bmatmul_tiles sum in the tiles' order, not the
 // evaluator's: each is checked against the float kernels on the widened
 // operands to a bound on the error of a reordered f32 sum (a few ulps of
 // the sum of absolute products), on shapes that reach every tail of the
 // 32 x 32 blocks and of the 32-step reductions. The tile blocking runs on
-// the scalar tile model everywhere and on the CPU's tiles where it has
-// AMX-BF16; the exported entry points (tiles or their widened fallback)
-// run where the CPU has AMX-BF16.
+// the scalar tile model everywhere, on the CPU's tiles where it has
+// AMX-BF16 and on AVX-512 BF16 where it has that; the exported entry points
+// (tiles, AVX-512 BF16 or their widened fallback) run where the CPU has
+// either.
 //
 //===----------------------------------------------------------------------===//
 #include "Kernels.h"
@@ -47,8 +48,10 @@ struct Variant {
 std::vector<Variant> variants() {
   return {{"tile model", kernels::bconvTileModel, kernels::bmatmulTileModel, true},
           {"amx", kernels::bconvAMX, kernels::bmatmulAMX, kernels::hasAMXBF16()},
-          {"entry point", quantc_bconv_amx, quantc_bmatmul_amx,
-           __builtin_cpu_supports("amx-bf16") != 0}};
+          {"avx-512 bf16", kernels::bconvAVX512BF16, kernels::bmatmulAVX512BF16,
+           kernels::hasBF16()},
+          {"entry point", quantc_bconv_tiles, quantc_bmatmul_tiles,
+           __builtin_cpu_supports("amx-bf16") != 0 || kernels::hasBF16()}};
 }
 
 [[maybe_unused]] const bool kAMXNotice = [] {

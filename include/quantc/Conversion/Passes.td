@@ -59,7 +59,8 @@ def ConvertQCToLinalg : Pass<"convert-qc-to-linalg", "::mlir::ModuleOp"> {
            "kernels may contract into FMA and reorder sums">,
     Option<"bf16Tiles", "bf16-tiles", "bool", /*default=*/"false",
            "With float-mode=fast: bf16 layers (widened bf16 operands) with "
-           "constant weights run on AMX-BF16 tiles (targets with AMX-BF16)">,
+           "constant weights run on the bf16 tile layout (targets with "
+           "AMX-BF16 or AVX-512 BF16)">,
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",
            "Lower 8-bit integer layers with constant weights to contractions "
            "marked for tensor cores, and weight-only layers (without "

@@ -106,17 +106,18 @@ void quantc_fconv_fast_generic(const float *input, const float *weights,
 void quantc_bconv(const uint16_t *input, const uint16_t *weights, const float *bias,
                   const int64_t *params, float *output);
 
-/* The fast float mode's convolution on AMX tiles (tdpbf16ps) of f32 images
-   rounded to bf16 (to nearest even, as qc.cast rounds) and bf16 weights:
-   products of bf16, summed in f32 in the tiles' order (not the
+/* The fast float mode's convolution of f32 images rounded to bf16 (to
+   nearest even, as qc.cast rounds) and bf16 weights in the tile layout:
+   products of bf16, summed in f32 in the kernel's order (not the
    evaluator's), plus the f32 bias. Weights are packed by the compiler
-   (quantc/Runtime/BF16Tiles.h: packBF16ConvWeights);
-   for targets with AMX-BF16 only. */
-void quantc_bconv_amx(const float *input, const uint16_t *weights, const float *bias,
+   (quantc/Runtime/BF16Tiles.h: packBF16ConvWeights). It runs on AMX tiles
+   (tdpbf16ps) where the CPU has AMX-BF16, else on AVX-512 BF16 (vdpbf16ps);
+   for targets with either. */
+void quantc_bconv_tiles(const float *input, const uint16_t *weights, const float *bias,
                       const int64_t *params, float *output);
 /* Its params: the qc_fconv_param array, then the activation applied to the
    result (x * sigmoid(x) for SiLU, with a polynomial exp). */
-enum { QC_BCONV_AMX_ACTIVATION = QC_FCONV_NUM_PARAMS, QC_BCONV_AMX_NUM_PARAMS };
+enum { QC_BCONV_TILES_ACTIVATION = QC_FCONV_NUM_PARAMS, QC_BCONV_TILES_NUM_PARAMS };
 enum qc_activation { QC_ACTIVATION_NONE, QC_ACTIVATION_SILU };
 
 /* Float matrix product: out[b] = A[b] (M x K) times B[b] (K x N, or N x K
@@ -145,9 +146,9 @@ void quantc_bmatmul(const uint16_t *a, const uint16_t *b, const int64_t *params,
 
 /* The fast float mode's product of f32 activations [batch x M][K] rounded
    to bf16 and constant bf16 weights [K][N] packed by the compiler
-   (packBF16TilePairs), on AMX tiles, f32 sums in the tiles' order; for
-   targets with AMX-BF16 only (B is never batched nor transposed). */
-void quantc_bmatmul_amx(const float *a, const uint32_t *weights, const int64_t *params,
+   (packBF16TilePairs), f32 sums in the kernel's order; on AMX tiles or
+   AVX-512 BF16 as quantc_bconv_tiles (B is never batched nor transposed). */
+void quantc_bmatmul_tiles(const float *a, const uint32_t *weights, const int64_t *params,
                         float *output);
 
 /* Weight-only matmul: float activations [M][K] times an 8- or 4-bit

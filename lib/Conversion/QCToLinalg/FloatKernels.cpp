@@ -3,10 +3,10 @@
 // Float convolutions, matmuls and gemms with their operands as they are
 // become calls of the float kernels, which sum in the evaluator's order (or,
 // in the fast float mode, with FMA). Layers on widened bf16 operands call
-// the bf16 kernels; in the fast float mode on AMX-BF16 targets, layers on
-// inputs rounded to bf16 with constant bf16 weights (qc-fast-float) call the
-// tile kernels, whose weights are packed here, once, and a SiLU reading
-// nothing but such a convolution joins its call.
+// the bf16 kernels; in the fast float mode on targets with AMX-BF16 or
+// AVX-512 BF16, layers on inputs rounded to bf16 with constant bf16 weights
+// (qc-fast-float) call the tile kernels, whose weights are packed here,
+// once, and a SiLU reading nothing but such a convolution joins its call.
 //
 //===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
@@ -85,7 +85,7 @@ SmallVector<int64_t> floatConvParams(qc::ConvOp op, const ConvGeometry &g) {
 
 /// Whether `op` runs on bf16 tiles: an f32 convolution of an input rounded
 /// to bf16 (qc-fast-float) and a constant bf16 weight, on a target with
-/// AMX-BF16 in the fast float mode.
+/// AMX-BF16 or AVX-512 BF16 in the fast float mode.
 bool runsOnBF16Tiles(qc::ConvOp op, FloatKernelOptions floats) {
   return floats.bf16Tiles && cast<ShapedType>(op.getType()).getElementType().isF32() &&
          succeeded(getGeometry(op)) && roundedThroughBF16(op.getInput()) &&
@@ -115,7 +115,7 @@ qc::MulOp siluOf(qc::ConvOp op) {
   return {};
 }
 
-/// The quantc_bconv_amx call computing `op` (then `activation`), its weights
+/// The quantc_bconv_tiles call computing `op` (then `activation`), its weights
 /// packed into tile rows (packBF16ConvWeights).
 Value buildTileConv(qc::ConvOp op, Value bias, int64_t activation,
                     ConversionPatternRewriter &rewriter) {
@@ -134,7 +134,7 @@ Value buildTileConv(qc::ConvOp op, Value bias, int64_t activation,
       bias ? bias : constantVector<float>(rewriter, loc, {0.0f}, rewriter.getF32Type()),
       constantVector<int64_t>(rewriter, loc, params, rewriter.getI64Type())};
   return qc::MicrokernelOp::create(rewriter, loc, TypeRange{type},
-                                   rewriter.getStringAttr("quantc_bconv_amx"), inputs,
+                                   rewriter.getStringAttr("quantc_bconv_tiles"), inputs,
                                    ValueRange{emptyLike(rewriter, loc, type)})
       .getResult(0);
 }
@@ -192,7 +192,7 @@ struct FloatConvLowering : FloatKernelPattern<qc::ConvOp> {
 };
 
 /// A convolution on bf16 tiles and the SiLU after it (x * sigmoid(x)) as
-/// one quantc_bconv_amx call, which applies the SiLU to each block of
+/// one quantc_bconv_tiles call, which applies the SiLU to each block of
 /// outputs while it is in cache; the convolution and sigmoid stay legal
 /// until this rewrites the multiplication.
 struct FusedSiLULowering : FloatKernelPattern<qc::MulOp> {
@@ -216,7 +216,7 @@ struct FusedSiLULowering : FloatKernelPattern<qc::MulOp> {
   }
 };
 
-/// The call of quantc_bmatmul_amx for a product of f32 activations rounded
+/// The call of quantc_bmatmul_tiles for a product of f32 activations rounded
 /// to bf16 and a constant bf16 matrix (`transB`: stored [n, k]), with the matrix
 /// packed into tile pairs; null when the operands are not such.
 Value buildTileProduct(ConversionPatternRewriter &rewriter, Location loc, Value originalLhs,
@@ -239,7 +239,7 @@ Value buildTileProduct(ConversionPatternRewriter &rewriter, Location loc, Value 
   std::vector<uint32_t> pairs(runtime::bf16TilePairs(k) * runtime::bf16BlockPadded(n));
   runtime::packBF16TilePairs(matrix.data(), k, n, n, pairs.data());
   Value packed = blobConstant<uint32_t>(rewriter, loc, pairs, rewriter.getI32Type());
-  return buildKernelCall(rewriter, loc, "quantc_bmatmul_amx", {lhs, packed}, params,
+  return buildKernelCall(rewriter, loc, "quantc_bmatmul_tiles", {lhs, packed}, params,
                          resultType);
 }
 
@@ -247,7 +247,8 @@ Value buildTileProduct(ConversionPatternRewriter &rewriter, Location loc, Value 
 /// (or [batch, k, n]; `transB` reads B as [n, k]). Where both operands are
 /// widened bf16 (a bf16 layer, see NarrowFloatLowering) and the target has
 /// AVX-512, quantc_bmatmul forms the same sums from the bf16 operands; in
-/// the fast mode, with AMX-BF16 and constant weights, quantc_bmatmul_amx.
+/// the fast mode, with bf16 tiles (FloatKernelOptions) and constant
+/// weights, quantc_bmatmul_tiles.
 Value buildFloatProduct(ConversionPatternRewriter &rewriter, Location loc, Value lhs,
                         Value rhs, Value originalLhs, Value originalRhs,
                         RankedTensorType resultType, ArrayRef<int64_t> params,

@@ -210,9 +210,9 @@ struct KernelCallPattern : mlir::OpConversionPattern<Op> {
 struct FloatKernelOptions {
   /// Kernels may contract products and sums into FMA (the fast mode).
   bool fast = false;
-  /// Layers on widened bf16 operands with constant weights run on AMX-BF16
-  /// tiles, in the tiles' order of summation (the fast mode on targets that
-  /// have them).
+  /// Layers on widened bf16 operands with constant weights run on the bf16
+  /// tile layout, in the kernel's order of summation (the fast mode on
+  /// targets with AMX-BF16 or AVX-512 BF16).
   bool bf16Tiles = false;
 };
 

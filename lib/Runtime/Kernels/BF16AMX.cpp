@@ -1,10 +1,12 @@
 //===- BF16AMX.cpp - bf16 layers on the CPU's AMX tiles ---------*- C++ -*-===//
 //
-// quantc_bconv_amx and quantc_bmatmul_amx (Microkernels.h): BF16AMX.h on
-// tdpbf16ps. The compiler calls them only for targets with AMX-BF16, which
-// the runtime checks before loading; where Linux refuses the tile state (or
-// QUANTC_AMX=0), the layer widens its operands and runs on the portable
-// float kernels instead, which differ only in the order of the sums.
+// quantc_bconv_tiles and quantc_bmatmul_tiles (Microkernels.h): BF16AMX.h on
+// tdpbf16ps. The compiler calls them only for targets with AMX-BF16 or
+// AVX-512 BF16, which the runtime checks before loading. Where Linux refuses
+// the tile state (or QUANTC_AMX=0, or the CPU has no AMX-BF16), the same
+// blocking runs on AVX-512 BF16 (BF16Dot.cpp); without that either, the
+// layer widens its operands and runs on the portable float kernels, which
+// differ only in the order of the sums.
 //
 //===----------------------------------------------------------------------===//
 #include "BF16AMX.h"
@@ -19,33 +21,6 @@ struct BF16Dot {
   template <int C, int A, int B> static void apply() { _tile_dpbf16ps(C, A, B); }
 };
 using BF16TileInstructions = TileInstructions<BF16Dot>;
-
-/// x * sigmoid(x) = x / (1 + e^-x) with AVX-512: e^y as 2^n e^r, r = y - n
-/// ln 2 in [-ln 2 / 2, ln 2 / 2], e^r by its Taylor polynomial of degree 6
-/// (relative error under 2e-7), 2^n by vscalefps.
-struct SiluAVX512 {
-  static __m512 exp(__m512 y) {
-    y = _mm512_max_ps(y, _mm512_set1_ps(-88.0f));
-    y = _mm512_min_ps(y, _mm512_set1_ps(88.0f));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(y, _mm512_set1_ps(1.44269504f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145752f), y);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860677e-6f), r);
-    __m512 p = _mm512_set1_ps(1.0f / 720);
-    for (float c : {1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f})
-      p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
-    return _mm512_scalef_ps(p, n);
-  }
-  static void apply(float *x, int64_t count) {
-    for (int64_t i = 0; i < count; i += 16) {
-      auto live = static_cast<__mmask16>((1u << std::min<int64_t>(16, count - i)) - 1);
-      __m512 v = _mm512_maskz_loadu_ps(live, x + i);
-      __m512 e = exp(_mm512_sub_ps(_mm512_setzero_ps(), v));
-      _mm512_mask_storeu_ps(x + i, live,
-                            _mm512_div_ps(v, _mm512_add_ps(_mm512_set1_ps(1.0f), e)));
-    }
-  }
-};
 
 using quantc::runtime::roundToBF16;
 using quantc::runtime::widenBF16;
@@ -70,7 +45,7 @@ void runWidenedConv(const float *input, const uint16_t *weights, const float *bi
         w[(o * channels + c) * window + t] =
             widenBF16(weights[o * width + 2 * (c / 2 * window + t) + c % 2]);
   quantc_fconv_generic(wide, w, bias, params, output);
-  if (params[QC_BCONV_AMX_ACTIVATION] == QC_ACTIVATION_SILU)
+  if (params[QC_BCONV_TILES_ACTIVATION] == QC_ACTIVATION_SILU)
     SiluAVX512::apply(output, g[QC_FCONV_BATCH] * g[QC_FCONV_N] * g.pixels());
 }
 
@@ -103,16 +78,20 @@ void quantc::kernels::bmatmulAMX(const float *a, const uint32_t *weights,
   runBMatMulTiles<BF16TileInstructions>(a, weights, params, output);
 }
 
-extern "C" void quantc_bconv_amx(const float *input, const uint16_t *weights,
+extern "C" void quantc_bconv_tiles(const float *input, const uint16_t *weights,
                                  const float *bias, const int64_t *params, float *output) {
-  if (!hasAMXBF16())
-    return runWidenedConv(input, weights, bias, params, output);
-  bconvAMX(input, weights, bias, params, output);
+  if (hasAMXBF16())
+    return bconvAMX(input, weights, bias, params, output);
+  if (hasBF16())
+    return bconvAVX512BF16(input, weights, bias, params, output);
+  runWidenedConv(input, weights, bias, params, output);
 }
 
-extern "C" void quantc_bmatmul_amx(const float *a, const uint32_t *weights,
+extern "C" void quantc_bmatmul_tiles(const float *a, const uint32_t *weights,
                                    const int64_t *params, float *output) {
-  if (!hasAMXBF16())
-    return runWidenedMatMul(a, weights, params, output);
-  bmatmulAMX(a, weights, params, output);
+  if (hasAMXBF16())
+    return bmatmulAMX(a, weights, params, output);
+  if (hasBF16())
+    return bmatmulAVX512BF16(a, weights, params, output);
+  runWidenedMatMul(a, weights, params, output);
 }

@@ -1,7 +1,7 @@
 //===- BF16AMX.h - bf16 layers on AMX tiles ---------------------*- C++ -*-===//
 //
-// The fast float mode's convolutions and matmuls (quantc_bconv_amx,
-// quantc_bmatmul_amx): f32 activations rounded to bf16 as they are packed,
+// The fast float mode's convolutions and matmuls (quantc_bconv_tiles,
+// quantc_bmatmul_tiles): f32 activations rounded to bf16 as they are packed,
 // bf16 weights, f32 sums in the tiles' own order.
 // A block is 32 x 32 outputs: 2 x 2 accumulator tiles fed, per 32 reduction
 // steps, by two tiles of the left operand (rows of bf16, packed by
@@ -20,6 +20,10 @@
 #include "ConvGeometry.h"
 #include "quantc/Runtime/BF16Tiles.h"
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 namespace quantc::kernels {
 // Internal linkage: each build of these kernels (the CPU's tiles, the tile
 // model) compiles its own copy, for its own instruction set.
@@ -34,14 +38,45 @@ constexpr int64_t kBF16TileParallelMACs = int64_t(1) << 21;
 /// Unfolded values from which packing the image pays a worker.
 constexpr int64_t kBF16TileParallelPacking = int64_t(1) << 17;
 
+#if defined(__AVX512F__)
+/// x * sigmoid(x) = x / (1 + e^-x) with AVX-512: e^y as 2^n e^r, r = y - n
+/// ln 2 in [-ln 2 / 2, ln 2 / 2], e^r by its Taylor polynomial of degree 6
+/// (relative error under 2e-7), 2^n by vscalefps.
+struct SiluAVX512 {
+  static __m512 exp(__m512 y) {
+    y = _mm512_max_ps(y, _mm512_set1_ps(-88.0f));
+    y = _mm512_min_ps(y, _mm512_set1_ps(88.0f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(y, _mm512_set1_ps(1.44269504f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145752f), y);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860677e-6f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 720);
+    for (float c : {1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f})
+      p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+    return _mm512_scalef_ps(p, n);
+  }
+  static void apply(float *x, int64_t count) {
+    for (int64_t i = 0; i < count; i += 16) {
+      auto live = static_cast<__mmask16>((1u << std::min<int64_t>(16, count - i)) - 1);
+      __m512 v = _mm512_maskz_loadu_ps(live, x + i);
+      __m512 e = exp(_mm512_sub_ps(_mm512_setzero_ps(), v));
+      _mm512_mask_storeu_ps(x + i, live,
+                            _mm512_div_ps(v, _mm512_add_ps(_mm512_set1_ps(1.0f), e)));
+    }
+  }
+};
+#endif
+
 template <typename Isa>
 struct BF16Block {
   /// out = init + a [32 rows][kp pairs] (rows `aStride` pairs apart) x
   /// b [kp][32] (rows `bStride` pairs apart), kp a multiple of 16; `init`
   /// (32 x 32, rows 32 floats apart) may be null for zero, and `out`'s rows
-  /// are `outStride` floats apart.
+  /// are `outStride` floats apart. Rows from `rows` on are padding, which a
+  /// block may skip or compute (the tiles compute all 32).
   static void compute(const uint32_t *a, int64_t aStride, const uint32_t *b, int64_t bStride,
-                      int64_t kp, const float *init, float *out, int64_t outStride) {
+                      int64_t kp, int64_t /*rows*/, const float *init, float *out,
+                      int64_t outStride) {
     constexpr int64_t initBytes = kBF16Block * sizeof(float);
     if (init) {
       Isa::template load<0>(init, initBytes);
@@ -109,11 +144,11 @@ struct BF16TileConv {
       float *dst = output + (batch * g[QC_FCONV_N] + channel) * pixels + x0;
       const float *init = biasRows + channel * kBF16Block;
       if (rows == kBF16Block && width == kBF16Block) {
-        BF16Block<Isa>::compute(weights + channel * kp(), kp(), pairs + x0, columns, kp(), init,
-                                dst, pixels);
+        BF16Block<Isa>::compute(weights + channel * kp(), kp(), pairs + x0, columns, kp(), rows,
+                                init, dst, pixels);
       } else {
-        BF16Block<Isa>::compute(weights + channel * kp(), kp(), pairs + x0, columns, kp(), init,
-                                acc[0], kBF16Block);
+        BF16Block<Isa>::compute(weights + channel * kp(), kp(), pairs + x0, columns, kp(), rows,
+                                init, acc[0], kBF16Block);
         for (int64_t r = 0; r < rows; ++r)
           std::memcpy(dst + r * pixels, acc[r], width * sizeof(float));
       }
@@ -218,7 +253,7 @@ void runBConvTiles(const float *input, const uint16_t *weights, const float *bia
       BF16TileConv<Isa, Silu> work{g,      reinterpret_cast<const uint32_t *>(weights),
                                    pairs,  biasRows,
                                    output, b,
-                                   group,  params[QC_BCONV_AMX_ACTIVATION] == QC_ACTIVATION_SILU};
+                                   group,  params[QC_BCONV_TILES_ACTIVATION] == QC_ACTIVATION_SILU};
       runTileSlices<Isa>(work, work.blocks(), parallel);
     }
 }
@@ -238,9 +273,9 @@ struct BF16TileMatMul {
     alignas(64) float acc[kBF16Block][kBF16Block];
     for (int64_t block = first; block < last; ++block) {
       int64_t j0 = block / count * kBF16Block, r0 = block % count * kBF16Block;
-      BF16Block<Isa>::compute(rows + r0 * kp, kp, weights + j0, columns, kp, nullptr, acc[0],
-                              kBF16Block);
       int64_t valid = std::min<int64_t>(kBF16Block, m - r0);
+      BF16Block<Isa>::compute(rows + r0 * kp, kp, weights + j0, columns, kp, valid, nullptr,
+                              acc[0], kBF16Block);
       int64_t width = std::min<int64_t>(kBF16Block, n - j0);
       for (int64_t r = 0; r < valid; ++r)
         std::memcpy(output + (r0 + r) * n + j0, acc[r], width * sizeof(float));

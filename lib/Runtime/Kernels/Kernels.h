@@ -90,6 +90,11 @@ void bconvAMX(const float *input, const uint16_t *weights, const float *bias,
               const int64_t *params, float *output);
 void bmatmulAMX(const float *a, const uint32_t *weights, const int64_t *params,
                 float *output);
+/// The same blocking on AVX-512 BF16 (only where hasBF16()): BF16Dot.cpp.
+void bconvAVX512BF16(const float *input, const uint16_t *weights, const float *bias,
+                     const int64_t *params, float *output);
+void bmatmulAVX512BF16(const float *a, const uint32_t *weights, const int64_t *params,
+                       float *output);
 void bconvTileModel(const float *input, const uint16_t *weights, const float *bias,
                     const int64_t *params, float *output);
 void bmatmulTileModel(const float *a, const uint32_t *weights, const int64_t *params,

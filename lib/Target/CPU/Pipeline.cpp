@@ -83,15 +83,18 @@ bool quantc::isFloatMode(StringRef floatMode) {
   return floatMode == "exact" || floatMode == "fast";
 }
 
-/// Whether the target's code may use AMX-BF16 tiles.
-static bool hasBF16Tiles(StringRef targetCPU) {
+/// Whether the target multiplies bf16 pairs into f32 sums faster than f32
+/// FMA: AMX-BF16 tiles, or AVX-512 BF16 (twice the products per cycle), which
+/// the fast float mode's bf16 kernels run on (quantc_bconv_tiles).
+static bool hasBF16Products(StringRef targetCPU) {
   std::string error;
   FailureOr<CPUTarget> target = resolveCPUTarget(targetCPU, error);
-  return succeeded(target) && llvm::is_contained(target->enabled, "amx-bf16");
+  return succeeded(target) && (llvm::is_contained(target->enabled, "amx-bf16") ||
+                               llvm::is_contained(target->enabled, "avx512bf16"));
 }
 
 void quantc::buildCPUPreparePipeline(OpPassManager &pm, const CPUTargetOptions &options) {
-  if (options.floatMode == "fast" && options.microkernels && hasBF16Tiles(options.targetCPU))
+  if (options.floatMode == "fast" && options.microkernels && hasBF16Products(options.targetCPU))
     pm.addNestedPass<func::FuncOp>(createQCFastFloat());
 }
 
@@ -100,7 +103,7 @@ void quantc::buildCPULoweringPipeline(OpPassManager &pm, const CPUTargetOptions 
   lowering.microkernels = options.microkernels;
   lowering.kernelSuffix = getKernelSuffix(options.targetCPU);
   lowering.floatMode = options.floatMode;
-  lowering.bf16Tiles = hasBF16Tiles(options.targetCPU);
+  lowering.bf16Tiles = hasBF16Products(options.targetCPU);
   // 8-bit rescales become byte lookups (a permute per 64 values).
   pm.addPass(createQCTabulateRequantize());
   // Lookups apart: the loops around them vectorize.

@@ -5,7 +5,7 @@
 
 // Rule: in the fast float mode on AMX-BF16 targets, a convolution of an
 // input rounded to bf16 (qc-fast-float) and a constant bf16 weight calls
-// quantc_bconv_amx with the f32 input itself (the kernel rounds as it
+// quantc_bconv_tiles with the f32 input itself (the kernel rounds as it
 // packs) and the weight packed into tile rows: 16 + 31 rows of 2 x 16
 // pairs; its parameters end with the activation (0: none). The narrowing
 // casts are dead.
@@ -13,7 +13,7 @@
 // CHECK-NOT: arith.truncf
 // CHECK-DAG: %[[W:.*]] = arith.constant dense_resource<packed_weights> : tensor<1504xi16>
 // CHECK-DAG: %[[P:.*]] = arith.constant dense<[1, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, 1, 1, 0]> : tensor<18xi64>
-// CHECK: qc.microkernel "quantc_bconv_amx" ins(%arg0, %[[W]], %arg1, %[[P]] : tensor<1x16x3x3xf32>, tensor<1504xi16>, tensor<16xf32>, tensor<18xi64>) outs(%{{.*}} : tensor<1x16x3x3xf32>)
+// CHECK: qc.microkernel "quantc_bconv_tiles" ins(%arg0, %[[W]], %arg1, %[[P]] : tensor<1x16x3x3xf32>, tensor<1504xi16>, tensor<16xf32>, tensor<18xi64>) outs(%{{.*}} : tensor<1x16x3x3xf32>)
 // Without tiles, the exact bf16 kernel.
 // FMA-LABEL: func.func @conv
 // FMA: qc.microkernel "quantc_fconv_fast_avx2"
@@ -36,7 +36,7 @@ func.func @conv(%x: tensor<1x16x3x3xf32>, %b: tensor<16xf32>) -> tensor<1x16x3x3
 // Without tiles, or when the convolution has another user, it stays apart.
 // CHECK-LABEL: func.func @conv_silu
 // CHECK: %[[P:.*]] = arith.constant dense<[1, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, 1, 1, 1]> : tensor<18xi64>
-// CHECK: %[[Y:.*]] = qc.microkernel "quantc_bconv_amx" ins(%arg0, %{{.*}}, %arg1, %[[P]]
+// CHECK: %[[Y:.*]] = qc.microkernel "quantc_bconv_tiles" ins(%arg0, %{{.*}}, %arg1, %[[P]]
 // CHECK-NOT: math.exp
 // CHECK: return %[[Y]]
 // FMA-LABEL: func.func @conv_silu
@@ -57,7 +57,7 @@ func.func @conv_silu(%x: tensor<1x16x3x3xf32>, %b: tensor<16xf32>) -> tensor<1x1
 
 // CHECK-LABEL: func.func @conv_silu_and_more
 // CHECK: %[[P:.*]] = arith.constant dense<[1, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, 1, 1, 0]> : tensor<18xi64>
-// CHECK: qc.microkernel "quantc_bconv_amx" ins(%arg0, %{{.*}}, %arg1, %[[P]]
+// CHECK: qc.microkernel "quantc_bconv_tiles" ins(%arg0, %{{.*}}, %arg1, %[[P]]
 // CHECK: math.exp
 func.func @conv_silu_and_more(%x: tensor<1x16x3x3xf32>, %b: tensor<16xf32>) -> (tensor<1x16x3x3xf32>, tensor<1x16x3x3xf32>) {
   %wn = qc.constant dense<1.0> : tensor<16x16x1x1xbf16>
@@ -73,13 +73,13 @@ func.func @conv_silu_and_more(%x: tensor<1x16x3x3xf32>, %b: tensor<16xf32>) -> (
 // -----
 
 // Rule: a matmul of an input rounded to bf16 and a constant bf16 weight
-// [32 x 16] calls quantc_bmatmul_amx with the weight as tile pairs: 16
+// [32 x 16] calls quantc_bmatmul_tiles with the weight as tile pairs: 16
 // rows of 32 columns (padded); a transposed gemm weight is transposed first.
 // CHECK-LABEL: func.func @matmul_and_gemm
 // CHECK-DAG: %[[P:.*]] = arith.constant dense<[1, 4, 32, 16, 0, 0]> : tensor<6xi64>
 // CHECK-DAG: %[[PT:.*]] = arith.constant dense<[1, 4, 32, 16, 0, 1]> : tensor<6xi64>
-// CHECK: qc.microkernel "quantc_bmatmul_amx" ins(%arg0, %{{.*}}, %[[P]] : tensor<4x32xf32>, tensor<512xi32>, tensor<6xi64>)
-// CHECK: qc.microkernel "quantc_bmatmul_amx" ins(%arg0, %{{.*}}, %[[PT]] : tensor<4x32xf32>, tensor<512xi32>, tensor<6xi64>)
+// CHECK: qc.microkernel "quantc_bmatmul_tiles" ins(%arg0, %{{.*}}, %[[P]] : tensor<4x32xf32>, tensor<512xi32>, tensor<6xi64>)
+// CHECK: qc.microkernel "quantc_bmatmul_tiles" ins(%arg0, %{{.*}}, %[[PT]] : tensor<4x32xf32>, tensor<512xi32>, tensor<6xi64>)
 // FMA-LABEL: func.func @matmul_and_gemm
 // FMA: qc.microkernel "quantc_fmatmul_avx2"
 func.func @matmul_and_gemm(%x: tensor<4x32xf32>) -> tensor<4x16xf32> {

@@ -1,15 +1,17 @@
-// RUN: quant-opt %s --qc-cpu-codegen="target-cpu=sapphirerapids float-mode=fast" | FileCheck %s --check-prefix=AMX
-// RUN: quant-opt %s --qc-cpu-codegen="target-cpu=znver4 float-mode=fast" | FileCheck %s --check-prefix=FMA
+// RUN: quant-opt %s --qc-cpu-codegen="target-cpu=sapphirerapids float-mode=fast" | FileCheck %s --check-prefix=TILES
+// RUN: quant-opt %s --qc-cpu-codegen="target-cpu=znver4 float-mode=fast" | FileCheck %s --check-prefix=TILES
+// RUN: quant-opt %s --qc-cpu-codegen="target-cpu=x86-64-v4,+avx512vnni float-mode=fast" | FileCheck %s --check-prefix=FMA
 // RUN: quant-opt %s --qc-cpu-codegen="target-cpu=sapphirerapids" | FileCheck %s --check-prefix=EXACT
 // RUN: not quant-opt %s --qc-cpu-codegen="float-mode=quick" 2>&1 | FileCheck %s --check-prefix=BAD
 
 // The fast float mode through the whole pipeline: on a target with AMX-BF16
-// the convolution (16 outputs, 72 reduction steps) runs on bf16 tiles
-// (qc-fast-float, then quantc_bconv_amx) and its SiLU's exp is polynomial
-// (no libm call); on AMD Zen 4 the FMA float kernel runs; the exact mode
-// keeps the evaluator's kernel and libm.
-// AMX: llvm.call @quantc_bconv_amx(
-// AMX-NOT: llvm.intr.exp
+// (Sapphire Rapids) or AVX-512 BF16 (AMD Zen 4) the convolution (16
+// outputs, 72 reduction steps) runs on the bf16 tile layout (qc-fast-float,
+// then quantc_bconv_tiles) and its SiLU's exp is polynomial (no libm call);
+// on AVX-512 without BF16 the FMA float kernel runs; the exact mode keeps
+// the evaluator's kernel and libm.
+// TILES: llvm.call @quantc_bconv_tiles(
+// TILES-NOT: llvm.intr.exp
 // FMA: llvm.call @quantc_fconv_fast_avx512vnni(
 // FMA-NOT: llvm.intr.exp
 // EXACT-DAG: llvm.call @quantc_fconv_avx512vnni(

@@ -1,0 +1,84 @@
+//===- BF16Dot.cpp - the bf16 tile layout on AVX-512 BF16 -------*- C++ -*-===//
+//
+// bconvAVX512BF16 and bmatmulAVX512BF16: the fast float mode's bf16 layers
+// (BF16AMX.h) on CPUs with AVX-512 BF16 but no AMX-BF16 (AMD Zen 4 and 5,
+// Intel Cooper Lake), where vdpbf16ps runs twice as many products per cycle
+// as vfmadd231ps. The blocking and the operands' layouts are the tiles'; a
+// 32 x 32 block runs as passes of up to 8 rows x 32 columns (16 zmm
+// accumulators), each reduction pair a broadcast of the row's weight pair
+// against two vectors of 16 column pairs. Padding rows past the block's last
+// row are skipped.
+//
+//===----------------------------------------------------------------------===//
+#include "BF16AMX.h"
+
+#include <immintrin.h>
+
+namespace quantc::kernels {
+namespace {
+/// The `Isa` of the tile blocking on vector registers: no tile state.
+struct VectorDots {
+  static void configure() {}
+  static void release() {}
+};
+} // namespace
+
+template <>
+struct BF16Block<VectorDots> {
+  static constexpr int kPassRows = 8;
+
+  static void compute(const uint32_t *a, int64_t aStride, const uint32_t *b, int64_t bStride,
+                      int64_t kp, int64_t rows, const float *init, float *out,
+                      int64_t outStride) {
+    for (int64_t r0 = 0; r0 < rows; r0 += kPassRows) {
+      const float *passInit = init ? init + r0 * kBF16Block : nullptr;
+      const uint32_t *passRows = a + r0 * aStride;
+      float *passOut = out + r0 * outStride;
+      switch (std::min<int64_t>(kPassRows, rows - r0)) {
+      case 1: pass<1>(passRows, aStride, b, bStride, kp, passInit, passOut, outStride); break;
+      case 2: pass<2>(passRows, aStride, b, bStride, kp, passInit, passOut, outStride); break;
+      case 3: pass<3>(passRows, aStride, b, bStride, kp, passInit, passOut, outStride); break;
+      case 4: pass<4>(passRows, aStride, b, bStride, kp, passInit, passOut, outStride); break;
+      default: pass<8>(passRows, aStride, b, bStride, kp, passInit, passOut, outStride); break;
+      }
+    }
+  }
+
+  /// `Rows` rows of the block; 5 to 7 rows run as 8: the rows past the
+  /// last are padding, and their results land in rows of the 32-row block
+  /// that the caller ignores.
+  template <int Rows>
+  static void pass(const uint32_t *a, int64_t aStride, const uint32_t *b, int64_t bStride,
+                   int64_t kp, const float *init, float *out, int64_t outStride) {
+    __m512 acc[Rows][2];
+    for (int r = 0; r < Rows; ++r)
+      for (int v = 0; v < 2; ++v)
+        acc[r][v] = init ? _mm512_loadu_ps(init + r * kBF16Block + 16 * v) : _mm512_setzero_ps();
+    for (int64_t p = 0; p < kp; ++p) {
+      const uint32_t *pairs = b + p * bStride;
+      auto low = (__m512bh)_mm512_loadu_si512(pairs);
+      auto high = (__m512bh)_mm512_loadu_si512(pairs + 16);
+      for (int r = 0; r < Rows; ++r) {
+        auto weight = (__m512bh)_mm512_set1_epi32(static_cast<int>(a[r * aStride + p]));
+        acc[r][0] = _mm512_dpbf16_ps(acc[r][0], weight, low);
+        acc[r][1] = _mm512_dpbf16_ps(acc[r][1], weight, high);
+      }
+    }
+    for (int r = 0; r < Rows; ++r)
+      for (int v = 0; v < 2; ++v)
+        _mm512_storeu_ps(out + r * outStride + 16 * v, acc[r][v]);
+  }
+};
+} // namespace quantc::kernels
+
+using namespace quantc::kernels;
+
+void quantc::kernels::bconvAVX512BF16(const float *input, const uint16_t *weights,
+                                      const float *bias, const int64_t *params, float *output) {
+  runBConvTiles<VectorDots, SiluAVX512>(input, weights, bias, params, output);
+}
+
+void quantc::kernels::bmatmulAVX512BF16(const float *a, const uint32_t *weights,
+                                        const int64_t *params, float *output) {
+  runBMatMulTiles<VectorDots>(a, weights, params, output);
+}
