@@ -117,9 +117,11 @@ struct Work {
 #if defined(__AVX512F__)
 /// Depthwise convolutions (one input and one output channel per group)
 /// without unfolding: each channel's plane padded once with zeros, then
-/// every output row sums its taps in order across 16 pixels at a time, as
-/// the unfolded product would (a product, then a sum, each rounded).
+/// each vector of 16 output pixels sums its taps in order, as the unfolded
+/// product would (a product, then a sum, each rounded), eight vectors at a
+/// time.
 struct Depthwise {
+  static constexpr int kUnits = 8;
   ConvGeometry g;
   const float *input, *weights, *bias;
   float *output;
@@ -146,27 +148,57 @@ struct Depthwise {
                 plane + (y + win.padTop) * pw + win.padLeft);
     const float *w = weights + c * win.kh * win.kw;
     float *dst = output + (b * channels + c) * win.oh * win.ow;
+    // Vectors of 16 output pixels, row by row, kUnits at a time.
+    int64_t perRow = (win.ow + 15) / 16, units = win.oh * perRow, u = 0;
+    for (; u + kUnits <= units; u += kUnits)
+      vectors<kUnits>(win, plane, pw, w, c, dst, u, perRow);
+    switch (units - u) {
+    case 1: return vectors<1>(win, plane, pw, w, c, dst, u, perRow);
+    case 2: return vectors<2>(win, plane, pw, w, c, dst, u, perRow);
+    case 3: return vectors<3>(win, plane, pw, w, c, dst, u, perRow);
+    case 4: return vectors<4>(win, plane, pw, w, c, dst, u, perRow);
+    case 5: return vectors<5>(win, plane, pw, w, c, dst, u, perRow);
+    case 6: return vectors<6>(win, plane, pw, w, c, dst, u, perRow);
+    case 7: return vectors<7>(win, plane, pw, w, c, dst, u, perRow);
+    default: return;
+    }
+  }
+
+  /// Output vectors `first` to `first + N - 1` (vector u: row u / perRow,
+  /// pixels 16 (u % perRow) on) of channel c: N independent sums, each in
+  /// order of taps, so that their additions overlap (one vector's sum is a
+  /// chain of kh x kw dependent additions).
+  template <int N>
+  void vectors(const Window &win, const float *plane, int64_t pw, const float *w, int64_t c,
+               float *dst, int64_t first, int64_t perRow) const {
     const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
                                             28, 30);
-    for (int64_t oy = 0; oy < win.oh; ++oy)
-      for (int64_t ox = 0; ox < win.ow; ox += 16) {
-        auto live = static_cast<__mmask16>((1u << std::min<int64_t>(16, win.ow - ox)) - 1);
-        __m512 acc = _mm512_setzero_ps();
-        for (int64_t ky = 0; ky < win.kh; ++ky) {
-          const float *row =
-              plane + (oy * win.strideH + ky * win.dilationH) * pw + ox * win.strideW;
-          for (int64_t kx = 0; kx < win.kw; ++kx) {
-            __m512 x = win.strideW == 1
-                           ? _mm512_loadu_ps(row + kx)
-                           : _mm512_permutex2var_ps(_mm512_loadu_ps(row + kx), evens,
-                                                    _mm512_loadu_ps(row + kx + 16));
-            acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_set1_ps(w[ky * win.kw + kx]), x));
-          }
+    const float *origin[N];
+    __m512 acc[N];
+    for (int n = 0; n < N; ++n) {
+      int64_t oy = (first + n) / perRow, ox = (first + n) % perRow * 16;
+      origin[n] = plane + oy * win.strideH * pw + ox * win.strideW;
+      acc[n] = _mm512_setzero_ps();
+    }
+    for (int64_t ky = 0; ky < win.kh; ++ky)
+      for (int64_t kx = 0; kx < win.kw; ++kx) {
+        __m512 tap = _mm512_set1_ps(w[ky * win.kw + kx]);
+        int64_t offset = ky * win.dilationH * pw + kx;
+        for (int n = 0; n < N; ++n) {
+          const float *at = origin[n] + offset;
+          __m512 x = win.strideW == 1 ? _mm512_loadu_ps(at)
+                                      : _mm512_permutex2var_ps(_mm512_loadu_ps(at), evens,
+                                                               _mm512_loadu_ps(at + 16));
+          acc[n] = _mm512_add_ps(acc[n], _mm512_mul_ps(tap, x));
         }
-        if (g[QC_FCONV_HAS_BIAS])
-          acc = _mm512_add_ps(acc, _mm512_set1_ps(bias[c]));
-        _mm512_mask_storeu_ps(dst + oy * win.ow + ox, live, acc);
       }
+    for (int n = 0; n < N; ++n) {
+      int64_t oy = (first + n) / perRow, ox = (first + n) % perRow * 16;
+      auto live = static_cast<__mmask16>((1u << std::min<int64_t>(16, win.ow - ox)) - 1);
+      if (g[QC_FCONV_HAS_BIAS])
+        acc[n] = _mm512_add_ps(acc[n], _mm512_set1_ps(bias[c]));
+      _mm512_mask_storeu_ps(dst + oy * win.ow + ox, live, acc[n]);
+    }
   }
 };
 #endif

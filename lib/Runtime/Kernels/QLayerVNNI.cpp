@@ -194,19 +194,40 @@ public:
   }
 
 private:
-  __attribute__((target("avx512vbmi"))) void rowVBMI(const uint8_t *window,
-                                                      int32_t *acc) const {
-    for (int64_t ox = 0; ox < win.ow; ox += 16) {
-      __m512i sum = _mm512_setzero_si512();
-      const uint8_t *row = window + ox * win.sw;
-      for (int64_t ky = 0; ky < win.kh; ++ky, row += win.dh * win.pw) {
-        __m512i bytes = _mm512_loadu_si512(row);
-        for (int q = 0; q < quads; ++q)
-          sum = _mm512_dpbusd_epi32(sum, _mm512_permutexvar_epi8(index[q], bytes),
-                                    _mm512_set1_epi32(taps[ky][q]));
-      }
-      _mm512_storeu_si512(acc + ox, sum); // rows start anywhere in the plane
+  /// Up to four vectors of 16 pixels at once: each vector's sum is a chain
+  /// of kh x quads dependent vpdpbusd, which alone would wait on latency.
+  void rowVBMI(const uint8_t *window, int32_t *acc) const {
+    int64_t ox = 0;
+    for (; ox + 64 <= win.ow; ox += 64)
+      vectorsVBMI<4>(window, acc, ox);
+    switch ((win.ow - ox + 15) / 16) {
+    case 1: return vectorsVBMI<1>(window, acc, ox);
+    case 2: return vectorsVBMI<2>(window, acc, ox);
+    case 3: return vectorsVBMI<3>(window, acc, ox);
+    case 4: return vectorsVBMI<4>(window, acc, ox);
+    default: return;
     }
+  }
+
+  /// Pixels ox to ox + 16 N - 1 of the row (a partial last vector sums past
+  /// the row, into acc's slack).
+  template <int N>
+  __attribute__((target("avx512vbmi"))) void vectorsVBMI(const uint8_t *window, int32_t *acc,
+                                                          int64_t ox) const {
+    __m512i sum[N];
+    for (int n = 0; n < N; ++n)
+      sum[n] = _mm512_setzero_si512();
+    const uint8_t *row = window + ox * win.sw;
+    for (int64_t ky = 0; ky < win.kh; ++ky, row += win.dh * win.pw)
+      for (int q = 0; q < quads; ++q) {
+        __m512i tap = _mm512_set1_epi32(taps[ky][q]);
+        for (int n = 0; n < N; ++n) {
+          __m512i bytes = _mm512_loadu_si512(row + 16 * n * win.sw);
+          sum[n] = _mm512_dpbusd_epi32(sum[n], _mm512_permutexvar_epi8(index[q], bytes), tap);
+        }
+      }
+    for (int n = 0; n < N; ++n)
+      _mm512_storeu_si512(acc + ox + 16 * n, sum[n]); // rows start anywhere in the plane
   }
 
   static constexpr int kMaxQuads = 2;
