@@ -101,6 +101,35 @@ def test_int8_case(case, tmp_path):
             np.testing.assert_array_equal(actual[name], exp, err_msg=name)
 
 
+@pytest.mark.parametrize("shape", [[1, 8, 40, 56], [2, 3, 7, 9]])
+def test_int8_global_average_pool_sums_exactly(shape, tmp_path):
+    """The f64 sums of dequantized planes are reassociated (vectorized): they
+    are exact in any order, so the library equals the evaluator bit for bit,
+    on planes whose values span the whole int8 range."""
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(5)
+    channels = shape[1]
+    nodes = [helper.make_node("Conv", ["X", "w"], ["c"]),
+             helper.make_node("GlobalAveragePool", ["c"], ["Y"])]
+    weight = rng.uniform(-1, 1, [channels, channels, 1, 1]).astype(np.float32)
+    graph = helper.make_graph(
+        nodes, "gap", [helper.make_tensor_value_info("X", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)],
+        [helper.make_tensor("w", TensorProto.FLOAT, weight.shape, weight.ravel())])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path = tmp_path / "gap.onnx"
+    onnx.save(model, path)
+    calib = tmp_path / "calib.npz"
+    np.savez(calib, X=rng.uniform(-3, 5, shape).astype(np.float32))
+    x = rng.uniform(-4, 6, shape).astype(np.float32)  # past the range: clamped ends
+    ir = tmp_path / "int8.mlir"
+    quantc([path, "--calib", calib, "--save-ir", ir, "-o", tmp_path / "gap.so"])
+    assert "qc.global_avg_pool" in ir.read_text() and "qc.dequantize" in ir.read_text()
+    expected = quant_run(ir, {"X": x}, tmp_path)["Y"]
+    actual = run_library(tmp_path / "gap.so", {"X": x}, tmp_path)["Y"]
+    np.testing.assert_array_equal(actual, expected)
+
+
 def digits():
     with np.load(ROOT / "models" / "digits_test.npz") as data:
         return data["image"]

@@ -296,10 +296,11 @@ def QCReductionLoops : Pass<"qc-reduction-loops"> {
     cannot for the buffers of generated code, so the loop neither
     pipelines nor vectorizes (a softmax's row maximum ran one element per
     store-to-load round trip). This pass lowers each bufferized linalg op
-    whose last loop is its only reduction to `scf.for` loops over the
-    parallel loops around an `scf.for` carrying the accumulator
-    (`iter_args`): the output is loaded once before the reduction and
-    stored once after it. The order of the reduction is unchanged.
+    whose innermost loops are its reductions (a row's maximum, a global
+    pool over each plane) to `scf.for` loops over the parallel loops around
+    nested `scf.for` loops carrying the accumulator (`iter_args`): the
+    output is loaded once before the reductions and stored once after them.
+    The order of the reduction is unchanged.
   }];
   let dependentDialects = ["::mlir::affine::AffineDialect",
                            "::mlir::memref::MemRefDialect",

@@ -65,6 +65,39 @@ Value addF(OpBuilder &b, Location l, Value acc, Value x) {
     x = arith::ExtFOp::create(b, l, acc.getType(), x);
   return arith::AddFOp::create(b, l, acc, x);
 }
+/// addF whose sums LLVM may reorder (and so vectorize): only where every
+/// order gives the same bits (sumsExactlyInAnyOrder).
+Value reassociableAddF(OpBuilder &b, Location l, Value acc, Value x) {
+  if (acc.getType() != x.getType())
+    x = arith::ExtFOp::create(b, l, acc.getType(), x);
+  return arith::AddFOp::create(b, l, acc, x, arith::FastMathFlags::reassoc);
+}
+
+/// Whether `count`-term f64 sums of the planes of `input` (reduced over
+/// every dim past the channels) are exact in any order: `input` is a
+/// dequantized tensor of w-bit integers, one scale s per plane (per tensor
+/// or per channel), so each term is an f32 product k * s with |k| <= 2^w,
+/// a multiple of 2^(e - 24) (e: the exponent of s) below 2^(e + w + 1) in
+/// magnitude, and every partial sum is a multiple of 2^(e - 24) below
+/// count * 2^(e + w + 1): it fits a double's 53 bits while count <=
+/// 2^(28 - w), and no addition rounds.
+bool sumsExactlyInAnyOrder(Value input, int64_t count) {
+  auto dequantize = input.getDefiningOp<qc::DequantizeOp>();
+  if (!dequantize)
+    return false;
+  Type element = getElementTypeOrSelf(dequantize.getInput().getType());
+  auto quantized = dyn_cast<quant::QuantizedType>(element);
+  if (!quantized || !getElementTypeOrSelf(input.getType()).isF32())
+    return false;
+  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(element);
+      perAxis && perAxis.getQuantizedDimension() != 1)
+    return false;
+  if (!isa<quant::UniformQuantizedType, quant::UniformQuantizedPerAxisType>(element))
+    return false;
+  unsigned width = quantized.getStorageTypeIntegralWidth();
+  return width <= 16 && count <= (int64_t(1) << (28 - width));
+}
+
 Value mulF(OpBuilder &b, Location l, Value acc, Value x) {
   if (acc.getType() != x.getType())
     x = arith::ExtFOp::create(b, l, acc.getType(), x);
@@ -304,15 +337,18 @@ struct GlobalPoolLowering : OpConversionPattern<OpTy> {
                           rewriter.getF32FloatAttr(-std::numeric_limits<float>::infinity()),
                           maxF);
     } else {
-      // The evaluator sums in double.
+      // The evaluator sums in double, in order; a dequantized plane's sum
+      // is the same in any order, which lets LLVM vectorize it.
+      int64_t count = inType.getNumElements() / (inType.getDimSize(0) * inType.getDimSize(1));
       Value sums = reduceDims(rewriter, loc, adaptor.getInput(), reduced,
-                              rewriter.getF64Type(), rewriter.getF64FloatAttr(0), addF);
-      double count = inType.getNumElements() / (inType.getDimSize(0) * inType.getDimSize(1));
+                              rewriter.getF64Type(), rewriter.getF64FloatAttr(0),
+                              sumsExactlyInAnyOrder(op.getInput(), count) ? reassociableAddF
+                                                                          : addF);
       auto sumType = cast<RankedTensorType>(sums.getType());
       result = buildElementwise(
           rewriter, loc, sumType.clone(rewriter.getF32Type()), sums,
           [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-            Value c = arith::ConstantOp::create(b, l, b.getF64FloatAttr(count));
+            Value c = arith::ConstantOp::create(b, l, b.getF64FloatAttr(double(count)));
             return arith::TruncFOp::create(b, l, b.getF32Type(),
                                            arith::DivFOp::create(b, l, args[0], c));
           });

@@ -43,16 +43,48 @@ func.func @avg_pool(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32> {
 
 // -----
 
-// Rule: global average pooling sums in f64 (as the evaluator) and divides
-// by the plane size before rounding to f32.
+// Rule: global average pooling sums in f64 (as the evaluator), in order,
+// and divides by the plane size before rounding to f32.
 // CHECK-LABEL: func.func @global_avg_pool
 // CHECK: arith.extf %{{.*}} : f32 to f64
+// CHECK-NOT: fastmath
 // CHECK: arith.constant 1.200000e+01 : f64
 // CHECK: arith.truncf %{{.*}} : f64 to f32
 // CHECK: tensor.expand_shape
 func.func @global_avg_pool(%x: tensor<1x2x3x4xf32>) -> tensor<1x2x1x1xf32> {
   %y = qc.global_avg_pool %x : (tensor<1x2x3x4xf32>) -> tensor<1x2x1x1xf32>
   return %y : tensor<1x2x1x1xf32>
+}
+
+// -----
+
+// Rule: the f64 sum of a plane of dequantized 8-bit values (per tensor, or
+// per channel) is exact in any order, so its additions may be reassociated
+// (LLVM then vectorizes them); the result is the same bits.
+// CHECK-LABEL: func.func @global_avg_pool_dequantized
+// CHECK: arith.addf %{{.*}}, %{{.*}} fastmath<reassoc> : f64
+// CHECK: arith.addf %{{.*}}, %{{.*}} fastmath<reassoc> : f64
+func.func @global_avg_pool_dequantized(%x: tensor<1x2x40x56x!quant.uniform<i8:f32, 0.03:-128>>, %w: tensor<1x2x4x4x!quant.uniform<u8:f32:1, {0.5:3, 0.25:7}>>) -> (tensor<1x2x1x1xf32>, tensor<1x2x1x1xf32>) {
+  %d = qc.dequantize %x : tensor<1x2x40x56x!quant.uniform<i8:f32, 0.03:-128>> -> tensor<1x2x40x56xf32>
+  %y = qc.global_avg_pool %d : (tensor<1x2x40x56xf32>) -> tensor<1x2x1x1xf32>
+  %e = qc.dequantize %w : tensor<1x2x4x4x!quant.uniform<u8:f32:1, {0.5:3, 0.25:7}>> -> tensor<1x2x4x4xf32>
+  %z = qc.global_avg_pool %e : (tensor<1x2x4x4xf32>) -> tensor<1x2x1x1xf32>
+  return %y, %z : tensor<1x2x1x1xf32>, tensor<1x2x1x1xf32>
+}
+
+// -----
+
+// Rule: the order stays where it could change the bits: 16-bit values over
+// more than 2^12 terms (their sums outgrow a double's 53 bits), and scales
+// that vary within a plane (per axis along a pooled dim).
+// CHECK-LABEL: func.func @global_avg_pool_in_order
+// CHECK-NOT: fastmath
+func.func @global_avg_pool_in_order(%x: tensor<1x1x64x65x!quant.uniform<i16:f32, 0.001>>, %w: tensor<1x2x2x3x!quant.uniform<i8:f32:2, {0.5, 0.25}>>) -> (tensor<1x1x1x1xf32>, tensor<1x2x1x1xf32>) {
+  %d = qc.dequantize %x : tensor<1x1x64x65x!quant.uniform<i16:f32, 0.001>> -> tensor<1x1x64x65xf32>
+  %y = qc.global_avg_pool %d : (tensor<1x1x64x65xf32>) -> tensor<1x1x1x1xf32>
+  %e = qc.dequantize %w : tensor<1x2x2x3x!quant.uniform<i8:f32:2, {0.5, 0.25}>> -> tensor<1x2x2x3xf32>
+  %z = qc.global_avg_pool %e : (tensor<1x2x2x3xf32>) -> tensor<1x2x1x1xf32>
+  return %y, %z : tensor<1x1x1x1xf32>, tensor<1x2x1x1xf32>
 }
 
 // -----

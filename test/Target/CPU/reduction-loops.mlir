@@ -74,24 +74,67 @@ func.func @quantized_matmul(%a: memref<1x5x7xi8>, %b: memref<1x7x3xi8>, %c: memr
 
 // -----
 
-// Rule: reductions that are not the last loop alone are left to
-// convert-linalg-to-loops: one over an outer loop, one over two loops,
-// and ops on tensors.
+// Rule: several innermost reductions (a global pool over each channel's
+// plane, the sum of a whole tensor) nest in their order, each carrying the
+// element into the next and yielding it back out.
+// CHECK-LABEL: func.func @plane_sums
+// CHECK: scf.for %[[C:.*]] = %c0 to %c3 step %c1 {
+// CHECK:   %[[START:.*]] = memref.load %arg1[%[[C]]] : memref<3xf64>
+// CHECK:   %[[SUM:.*]] = scf.for %[[Y:.*]] = %c0 to %c4 step %c1 iter_args(%[[ROW:.*]] = %[[START]]) -> (f64) {
+// CHECK:     %[[INNER:.*]] = scf.for %[[X:.*]] = %c0 to %c5 step %c1 iter_args(%[[ACC:.*]] = %[[ROW]]) -> (f64) {
+// CHECK:       %[[V:.*]] = memref.load %arg0[%[[C]], %[[Y]], %[[X]]] : memref<3x4x5xf32>
+// CHECK:       %[[W:.*]] = arith.extf %[[V]] : f32 to f64
+// CHECK:       %[[NEXT:.*]] = arith.addf %[[ACC]], %[[W]] : f64
+// CHECK:       scf.yield %[[NEXT]] : f64
+// CHECK:     scf.yield %[[INNER]] : f64
+// CHECK:   memref.store %[[SUM]], %arg1[%[[C]]] : memref<3xf64>
+// CHECK: %[[TOTAL_START:.*]] = memref.load %arg2[] : memref<f32>
+// CHECK: %[[TOTAL:.*]] = scf.for %{{.*}} = %c0 to %c3 step %c1 iter_args(%{{.*}} = %[[TOTAL_START]]) -> (f32) {
+// CHECK:   scf.for %{{.*}} = %c0 to %c4 step %c1 iter_args
+// CHECK:     scf.for %{{.*}} = %c0 to %c5 step %c1 iter_args
+// CHECK: memref.store %[[TOTAL]], %arg2[] : memref<f32>
+// CHECK-NOT: linalg.generic
+#x3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#c3 = affine_map<(d0, d1, d2) -> (d0)>
+#s3 = affine_map<(d0, d1, d2) -> ()>
+func.func @plane_sums(%x: memref<3x4x5xf32>, %c: memref<3xf64>, %s: memref<f32>) {
+  linalg.generic {indexing_maps = [#x3, #c3], iterator_types = ["parallel", "reduction", "reduction"]}
+      ins(%x : memref<3x4x5xf32>) outs(%c : memref<3xf64>) {
+  ^bb0(%in: f32, %out: f64):
+    %w = arith.extf %in : f32 to f64
+    %r = arith.addf %out, %w : f64
+    linalg.yield %r : f64
+  }
+  linalg.generic {indexing_maps = [#x3, #s3], iterator_types = ["reduction", "reduction", "reduction"]}
+      ins(%x : memref<3x4x5xf32>) outs(%s : memref<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.addf %in, %out : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Rule: reductions that are not the innermost loops are left to
+// convert-linalg-to-loops: one over an outer loop, one between two
+// parallel loops, and ops on tensors.
 // CHECK-LABEL: func.func @left_alone
 // CHECK-COUNT-3: linalg.generic
 // CHECK-NOT: scf.for
 #in = affine_map<(d0, d1) -> (d0, d1)>
 #col = affine_map<(d0, d1) -> (d1)>
-#all = affine_map<(d0, d1) -> ()>
-func.func @left_alone(%x: memref<4x8xf32>, %c: memref<8xf32>, %s: memref<f32>, %t: tensor<4x8xf32>, %u: tensor<4xf32>) -> tensor<4xf32> {
+#x3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#outer = affine_map<(d0, d1, d2) -> (d0, d2)>
+func.func @left_alone(%x: memref<4x8xf32>, %c: memref<8xf32>, %y: memref<3x4x5xf32>, %s: memref<3x5xf32>, %t: tensor<4x8xf32>, %u: tensor<4xf32>) -> tensor<4xf32> {
   linalg.generic {indexing_maps = [#in, #col], iterator_types = ["reduction", "parallel"]}
       ins(%x : memref<4x8xf32>) outs(%c : memref<8xf32>) {
   ^bb0(%in: f32, %out: f32):
     %r = arith.addf %in, %out : f32
     linalg.yield %r : f32
   }
-  linalg.generic {indexing_maps = [#in, #all], iterator_types = ["reduction", "reduction"]}
-      ins(%x : memref<4x8xf32>) outs(%s : memref<f32>) {
+  linalg.generic {indexing_maps = [#x3, #outer], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%y : memref<3x4x5xf32>) outs(%s : memref<3x5xf32>) {
   ^bb0(%in: f32, %out: f32):
     %r = arith.addf %in, %out : f32
     linalg.yield %r : f32
