@@ -32,9 +32,10 @@ namespace {
 using runtime::bf16BlockPadded;
 using runtime::bf16TilePairs;
 constexpr int kBF16Block = static_cast<int>(runtime::kBF16BlockRows);
-/// Tiles run about 16 times as many products per cycle as the AVX-512
-/// float kernels; a worker pays off from here.
-constexpr int64_t kBF16TileParallelMACs = int64_t(1) << 21;
+/// Multiply-adds from which a layer's blocks pay a worker: tiles run about
+/// 16 times as many products per cycle as the AVX-512 float kernels (an
+/// `Isa` of fewer products per cycle specializes it lower).
+template <typename Isa> constexpr int64_t kBF16ParallelMACs = int64_t(1) << 21;
 /// Unfolded values from which packing the image pays a worker.
 constexpr int64_t kBF16TileParallelPacking = int64_t(1) << 17;
 
@@ -229,7 +230,7 @@ void runBConvTiles(const float *input, const uint16_t *weights, const float *bia
   auto *planes = pointwise ? pairs
                            : static_cast<uint32_t *>(scratch(
                                  kFConvColumns, channelPairs * plane * sizeof(uint32_t)));
-  bool parallel = g.groupOutputs() * pixels * g.taps() >= kBF16TileParallelMACs;
+  bool parallel = g.groupOutputs() * pixels * g.taps() >= kBF16ParallelMACs<Isa>;
   bool parallelPacking = kp * 2 * pixels >= kBF16TileParallelPacking;
   // Each channel's bias as a row of its accumulator tiles.
   int64_t n = g[QC_FCONV_N];
@@ -299,7 +300,7 @@ void runBMatMulTiles(const float *a, const uint32_t *weights, const int64_t *par
     std::fill(dst + valid, dst + width, uint16_t(0));
   }
   BF16TileMatMul<Isa> work{reinterpret_cast<const uint32_t *>(rows), weights, output, m, k, n};
-  runTileSlices<Isa>(work, work.blocks(), m * n * k >= kBF16TileParallelMACs);
+  runTileSlices<Isa>(work, work.blocks(), m * n * k >= kBF16ParallelMACs<Isa>);
 }
 
 } // namespace
