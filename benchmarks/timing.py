@@ -69,11 +69,17 @@ def time_ort(model_path, feeds, threads, runs, warmup):
 
 
 def cpu_model():
-    """This machine's CPU model name, as /proc/cpuinfo gives it."""
+    """This machine's CPU model name, as /proc/cpuinfo gives it, with its
+    family and model numbers (a virtual machine's name may be only "AMD
+    EPYC" or "Intel Xeon Processor")."""
+    fields = {}
     for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    name = fields.get("model name", "unknown CPU")
+    if "cpu family" in fields and "model" in fields:
+        name += f" (family {fields['cpu family']}, model {fields['model']})"
+    return name
 
 
 def cpu_flags():
