@@ -128,3 +128,25 @@ def test_fast_float_model(name, target, tmp_path):
         assert error <= tolerance, output
         if name in CLASSIFIERS:
             np.testing.assert_array_equal(actual[output].argmax(-1), expected.argmax(-1))
+
+
+def test_portable_fast_library_takes_bf16_products(tmp_path):
+    """--target-cpu portable in the fast mode has a variant for AVX-512 VNNI
+    with BF16 (AMD Zen 4/5): on such a CPU without AMX it is the one that
+    runs, bf16 layers and all. Its results are those of that variant
+    compiled alone (the same code and kernels), not those of the variant
+    without BF16 (f32 layers on FMA)."""
+    flags = open("/proc/cpuinfo").read()
+    if " avx512_bf16 " not in flags or " amx_bf16 " in flags:
+        pytest.skip("needs a CPU with AVX-512 BF16 and without AMX-BF16")
+    model, input_name, image = model_and_input("digits_cnn")
+    shape = ["--input-shape", f"{input_name}=" + "x".join(map(str, image.shape))]
+    outputs = {}
+    for name, target in [("portable", "portable"),
+                         ("bf16", "x86-64-v4,+avx512vnni,+avx512bf16"),
+                         ("fma", "x86-64-v4,+avx512vnni")]:
+        library = tmp_path / f"{name}.so"
+        run("quantc", model, *shape, "--float-mode=fast", "--target-cpu", target, "-o", library)
+        outputs[name] = quant_run(library, {input_name: image}, tmp_path)["logits"]
+    np.testing.assert_array_equal(outputs["portable"], outputs["bf16"])
+    assert not np.array_equal(outputs["portable"], outputs["fma"])

@@ -165,7 +165,8 @@ static cl::opt<std::string> targetCPU(
              "name (sapphirerapids, znver4, x86-64-v3, ...), and/or feature "
              "changes (x86-64-v4,+avx512vnni); several separated by ';' (one "
              "library, the first variant the loading CPU runs is used), or "
-             "portable (sapphirerapids;x86-64-v4,+avx512vnni;x86-64-v3;x86-64)"),
+             "portable (sapphirerapids;x86-64-v4,+avx512vnni;x86-64-v3;x86-64, "
+             "and x86-64-v4,+avx512vnni,+avx512bf16 with --float-mode=fast)"),
     cl::cat(targetCategory));
 static cl::opt<std::string> floatMode(
     "float-mode", cl::init("exact"),

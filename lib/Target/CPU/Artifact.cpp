@@ -112,7 +112,7 @@ LogicalResult quantc::writeCPUArtifact(ModuleOp module, StringRef outputPath,
     error = "unknown float mode '" + options.floatMode + "' (exact, fast)";
     return failure();
   }
-  SmallVector<std::string> targets = splitCPUTargets(options.targetCPU);
+  SmallVector<std::string> targets = splitCPUTargets(options.targetCPU, options.floatMode);
   if (targets.size() > 1)
     return writeVariants(module, outputPath, options, targets, error);
   FailureOr<llvm::json::Value> manifest = lowerForTarget(module, options, error);

@@ -112,9 +112,9 @@ FailureOr<CPUTarget> quantc::resolveCPUTarget(StringRef spec, std::string &error
   return target;
 }
 
-SmallVector<std::string> quantc::splitCPUTargets(StringRef spec) {
+SmallVector<std::string> quantc::splitCPUTargets(StringRef spec, StringRef floatMode) {
   if (spec == "portable")
-    spec = kPortableTargets;
+    spec = floatMode == "fast" ? kPortableFastTargets : kPortableTargets;
   SmallVector<StringRef> parts;
   spec.split(parts, ';', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
   SmallVector<std::string> targets;

@@ -32,13 +32,20 @@ llvm::FailureOr<CPUTarget> resolveCPUTarget(llvm::StringRef spec, std::string &e
 
 /// The targets of a --target-cpu value: one, or several separated by `;`
 /// (one library with a variant per target, the first the loading CPU can
-/// run is picked), or `portable`: kPortableTargets.
-llvm::SmallVector<std::string> splitCPUTargets(llvm::StringRef spec);
+/// run is picked), or `portable`: kPortableTargets, or in the fast float
+/// mode kPortableFastTargets.
+llvm::SmallVector<std::string> splitCPUTargets(llvm::StringRef spec,
+                                               llvm::StringRef floatMode = "exact");
 
 /// `portable`: Intel Xeon with AMX, any AVX-512 VNNI CPU (AMD Zen 4/5,
 /// Intel Ice Lake and later), any AVX2 CPU, any x86-64.
 inline constexpr const char *kPortableTargets =
     "sapphirerapids;x86-64-v4,+avx512vnni;x86-64-v3;x86-64";
+/// `portable` in the fast float mode, whose float layers run on bf16
+/// products where the target has them: also AVX-512 VNNI with BF16 (AMD
+/// Zen 4/5), before AVX-512 VNNI alone.
+inline constexpr const char *kPortableFastTargets =
+    "sapphirerapids;x86-64-v4,+avx512vnni,+avx512bf16;x86-64-v4,+avx512vnni;x86-64-v3;x86-64";
 
 /// Resolves every target of `spec` (splitCPUTargets), or fails naming the
 /// first that does not resolve.
