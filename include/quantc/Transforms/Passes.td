@@ -454,9 +454,8 @@ def QCFastFloat : Pass<"qc-fast-float", "::mlir::func::FuncOp"> {
     `bf16`/`bf16` (`qc.precision`) that reports and manifests show. The
     layer's sums and result stay f32; the evaluator computes exactly this
     graph, and the CPU kernels differ from it only in the order of the sums
-    (`convert-qc-to-linalg{float-mode=fast bf16-tiles}`: the tile layout,
-    run on AMX-BF16 tiles or AVX-512 BF16 dot products). The CPU pipeline
-    runs it for targets with either.
+    (`convert-qc-to-linalg{float-mode=fast bf16-tiles}`: the tile layout on
+    AMX-BF16 or AVX-512 BF16, the targets the CPU pipeline runs it for).
 
     Left in f32, where bf16 tiles would be mostly padding: layers whose
     reduction has fewer than `min-reduction` steps or that have fewer than

@@ -60,17 +60,19 @@ AffineMap reducedMap(ArrayRef<bool> reduced, MLIRContext *ctx) {
   return AffineMap::get(reduced.size(), 0, exprs, ctx);
 }
 
-Value addF(OpBuilder &b, Location l, Value acc, Value x) {
+/// acc + x, x widened to acc's type, with `flags`.
+Value addFWith(OpBuilder &b, Location l, Value acc, Value x, arith::FastMathFlags flags) {
   if (acc.getType() != x.getType())
     x = arith::ExtFOp::create(b, l, acc.getType(), x);
-  return arith::AddFOp::create(b, l, acc, x);
+  return arith::AddFOp::create(b, l, acc, x, flags);
+}
+Value addF(OpBuilder &b, Location l, Value acc, Value x) {
+  return addFWith(b, l, acc, x, arith::FastMathFlags::none);
 }
 /// addF whose sums LLVM may reorder (and so vectorize): only where every
 /// order gives the same bits (sumsExactlyInAnyOrder).
 Value reassociableAddF(OpBuilder &b, Location l, Value acc, Value x) {
-  if (acc.getType() != x.getType())
-    x = arith::ExtFOp::create(b, l, acc.getType(), x);
-  return arith::AddFOp::create(b, l, acc, x, arith::FastMathFlags::reassoc);
+  return addFWith(b, l, acc, x, arith::FastMathFlags::reassoc);
 }
 
 /// Whether `count`-term f64 sums of the planes of `input` (reduced over
@@ -86,15 +88,13 @@ bool sumsExactlyInAnyOrder(Value input, int64_t count) {
   if (!dequantize)
     return false;
   Type element = getElementTypeOrSelf(dequantize.getInput().getType());
-  auto quantized = dyn_cast<quant::QuantizedType>(element);
-  if (!quantized || !getElementTypeOrSelf(input.getType()).isF32())
+  if (!isa<quant::UniformQuantizedType, quant::UniformQuantizedPerAxisType>(element) ||
+      !getElementTypeOrSelf(input.getType()).isF32())
     return false;
   if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(element);
       perAxis && perAxis.getQuantizedDimension() != 1)
     return false;
-  if (!isa<quant::UniformQuantizedType, quant::UniformQuantizedPerAxisType>(element))
-    return false;
-  unsigned width = quantized.getStorageTypeIntegralWidth();
+  unsigned width = cast<quant::QuantizedType>(element).getStorageTypeIntegralWidth();
   return width <= 16 && count <= (int64_t(1) << (28 - width));
 }
 

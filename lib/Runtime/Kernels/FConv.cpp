@@ -149,19 +149,18 @@ struct Depthwise {
     const float *w = weights + c * win.kh * win.kw;
     float *dst = output + (b * channels + c) * win.oh * win.ow;
     // Vectors of 16 output pixels, row by row, kUnits at a time.
-    int64_t perRow = (win.ow + 15) / 16, units = win.oh * perRow, u = 0;
-    for (; u + kUnits <= units; u += kUnits)
-      vectors<kUnits>(win, plane, pw, w, c, dst, u, perRow);
-    switch (units - u) {
-    case 1: return vectors<1>(win, plane, pw, w, c, dst, u, perRow);
-    case 2: return vectors<2>(win, plane, pw, w, c, dst, u, perRow);
-    case 3: return vectors<3>(win, plane, pw, w, c, dst, u, perRow);
-    case 4: return vectors<4>(win, plane, pw, w, c, dst, u, perRow);
-    case 5: return vectors<5>(win, plane, pw, w, c, dst, u, perRow);
-    case 6: return vectors<6>(win, plane, pw, w, c, dst, u, perRow);
-    case 7: return vectors<7>(win, plane, pw, w, c, dst, u, perRow);
-    default: return;
-    }
+    int64_t perRow = (win.ow + 15) / 16, units = win.oh * perRow;
+    for (int64_t u = 0; u < units; u += kUnits)
+      switch (std::min<int64_t>(kUnits, units - u)) {
+      case 1: vectors<1>(win, plane, pw, w, c, dst, u, perRow); break;
+      case 2: vectors<2>(win, plane, pw, w, c, dst, u, perRow); break;
+      case 3: vectors<3>(win, plane, pw, w, c, dst, u, perRow); break;
+      case 4: vectors<4>(win, plane, pw, w, c, dst, u, perRow); break;
+      case 5: vectors<5>(win, plane, pw, w, c, dst, u, perRow); break;
+      case 6: vectors<6>(win, plane, pw, w, c, dst, u, perRow); break;
+      case 7: vectors<7>(win, plane, pw, w, c, dst, u, perRow); break;
+      default: vectors<kUnits>(win, plane, pw, w, c, dst, u, perRow); break;
+      }
   }
 
   /// Output vectors `first` to `first + N - 1` (vector u: row u / perRow,

@@ -203,16 +203,13 @@ private:
   /// Up to four vectors of 16 pixels at once: each vector's sum is a chain
   /// of kh x quads dependent vpdpbusd, which alone would wait on latency.
   void rowVBMI(const uint8_t *window, int32_t *acc) const {
-    int64_t ox = 0;
-    for (; ox + 64 <= win.ow; ox += 64)
-      vectorsVBMI<4>(window, acc, ox);
-    switch ((win.ow - ox + 15) / 16) {
-    case 1: return vectorsVBMI<1>(window, acc, ox);
-    case 2: return vectorsVBMI<2>(window, acc, ox);
-    case 3: return vectorsVBMI<3>(window, acc, ox);
-    case 4: return vectorsVBMI<4>(window, acc, ox);
-    default: return;
-    }
+    for (int64_t ox = 0; ox < win.ow; ox += 64)
+      switch (std::min<int64_t>(4, (win.ow - ox + 15) / 16)) {
+      case 1: vectorsVBMI<1>(window, acc, ox); break;
+      case 2: vectorsVBMI<2>(window, acc, ox); break;
+      case 3: vectorsVBMI<3>(window, acc, ox); break;
+      default: vectorsVBMI<4>(window, acc, ox); break;
+      }
   }
 
   /// Pixels ox to ox + 16 N - 1 of the row (a partial last vector sums past
