@@ -14,6 +14,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 using quantc::testing::expectSameBits;
@@ -61,15 +62,15 @@ TEST(FloatKernels, MatMulVariantsSumAlike) {
   checkMatMul(3, 4, 20, 65, false, false);
 }
 
-void checkConv(int64_t c, int64_t h, int64_t w, int64_t n, int64_t kernel, int64_t stride,
-               int64_t pad, int64_t groups) {
-  std::mt19937 rng(static_cast<unsigned>(c * 101 + w * 13 + kernel));
-  int64_t oh = (h + 2 * pad - kernel) / stride + 1, ow = (w + 2 * pad - kernel) / stride + 1;
+void checkConv(int64_t c, int64_t h, int64_t w, int64_t n, int64_t kernel, int64_t strideH,
+               int64_t strideW, int64_t pad, int64_t groups) {
+  std::mt19937 rng(static_cast<unsigned>(c * 101 + h * 7 + w * 13 + kernel));
+  int64_t oh = (h + 2 * pad - kernel) / strideH + 1, ow = (w + 2 * pad - kernel) / strideW + 1;
   std::vector<float> input = randomFloats(2 * c * h * w, rng);
   std::vector<float> weights = randomFloats(n * c / groups * kernel * kernel, rng);
   std::vector<float> bias = randomFloats(n, rng);
-  std::vector<int64_t> params = {2,  c,  h,     w,      n,  kernel, kernel, stride, stride,
-                                 1,  1,  pad,   pad,    oh, ow,     groups, 1};
+  std::vector<int64_t> params = {2,  c,  h,   w,   n,  kernel, kernel, strideH, strideW,
+                                 1,  1,  pad, pad, oh, ow,     groups, 1};
   ASSERT_EQ(params.size(), size_t(QC_FCONV_NUM_PARAMS));
   std::vector<float> expected(2 * n * oh * ow);
   quantc_fconv_generic(input.data(), weights.data(), bias.data(), params.data(),
@@ -82,19 +83,25 @@ void checkConv(int64_t c, int64_t h, int64_t w, int64_t n, int64_t kernel, int64
     fn(input.data(), weights.data(), bias.data(), params.data(), actual.data());
     expectSameBits(expected, actual,
                    std::string(name) + " conv " + std::to_string(c) + "x" + std::to_string(h) +
-                       "x" + std::to_string(w) + " window " + std::to_string(kernel));
+                       "x" + std::to_string(w) + " window " + std::to_string(kernel) +
+                       " strides " + std::to_string(strideH) + "," + std::to_string(strideW));
   }
 }
 
 TEST(FloatKernels, ConvVariantsSumAlike) {
-  checkConv(3, 9, 11, 8, 3, 1, 1, 1);
-  checkConv(4, 10, 13, 7, 3, 2, 1, 1);
-  checkConv(16, 9, 9, 20, 1, 1, 0, 1);
-  checkConv(6, 8, 8, 6, 3, 1, 1, 3);
-  checkConv(5, 12, 12, 70, 5, 1, 2, 1);
-  // Depthwise: the AVX-512 build reads padded planes directly.
-  for (int64_t w : {5, 16, 23, 40})
-    for (auto [kernel, stride] : {std::pair{3, 1}, {3, 2}, {5, 1}, {5, 2}, {1, 1}})
-      checkConv(6, 7, w, 6, kernel, stride, kernel / 2, 6);
+  checkConv(3, 9, 11, 8, 3, 1, 1, 1, 1);
+  checkConv(4, 10, 13, 7, 3, 2, 2, 1, 1);
+  checkConv(16, 9, 9, 20, 1, 1, 1, 0, 1);
+  checkConv(6, 8, 8, 6, 3, 1, 1, 1, 3);
+  checkConv(5, 12, 12, 70, 5, 1, 1, 2, 1);
+  // Depthwise: the AVX-512 build reads padded planes directly, 3 x 3
+  // windows in blocks of 8 or 6 output rows (heights with a partial last
+  // block of each size).
+  for (int64_t h : {7, 13, 24})
+    for (int64_t w : {5, 16, 23, 40})
+      for (auto [kernel, strideH, strideW] :
+           {std::tuple{3, 1, 1}, {3, 2, 2}, {3, 1, 2}, {3, 2, 1}, {5, 1, 1}, {5, 2, 2}, {5, 2, 1},
+            {1, 1, 1}})
+        checkConv(6, h, w, 6, kernel, strideH, strideW, kernel / 2, 6);
 }
 } // namespace

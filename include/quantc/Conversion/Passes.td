@@ -307,6 +307,19 @@ def QCReductionLoops : Pass<"qc-reduction-loops"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def QCReassociateReductions : Pass<"qc-reassociate-reductions"> {
+  let summary = "Let float reductions sum in any order (the fast float mode)";
+  let description = [{
+    Marks the combining `arith.addf` / `arith.mulf` of every linalg
+    reduction (an operand is the accumulator: a row's softmax denominator,
+    a mean, a norm's variance) `reassoc`, so that LLVM splits the sum over
+    vector lanes instead of adding one element at a time. The exact mode
+    never runs it: its sums follow the evaluator's order, bit for bit.
+    Elementwise float arithmetic (requantization included) is left alone.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def QCExpandDivisions : Pass<"qc-expand-divisions"> {
   let summary = "Expand arith's ceil and floor divisions for the LLVM lowering";
   let description = [{

@@ -34,7 +34,7 @@ struct Work {
   static void chunk(void *self, int64_t index) { static_cast<Work *>(self)->run(index); }
 
   void run(int64_t index) const {
-    int64_t pixels = g.pixels(), taps = g.taps(), outputs = g.groupOutputs();
+    int64_t pixels = g.pixels(), outputs = g.groupOutputs();
     int64_t tiles = (pixels + kPixels - 1) / kPixels;
     int64_t x0 = (index % tiles) * kPixels;
     int width = static_cast<int>(std::min<int64_t>(kPixels, pixels - x0));
@@ -118,10 +118,10 @@ struct Work {
 /// Depthwise convolutions (one input and one output channel per group)
 /// without unfolding: each channel's plane padded once with zeros, then
 /// each vector of 16 output pixels sums its taps in order, as the unfolded
-/// product would (a product, then a sum, each rounded), eight vectors at a
-/// time.
+/// product would (a product, then a sum, each rounded).
 struct Depthwise {
   static constexpr int kUnits = 8;
+  static constexpr int kBlockRows = 8;
   ConvGeometry g;
   const float *input, *weights, *bias;
   float *output;
@@ -136,18 +136,25 @@ struct Depthwise {
   void run(int64_t index) const {
     Window win = g.window();
     int64_t channels = g[QC_FCONV_C], c = index % channels, b = index / channels;
-    int64_t ph = (win.oh - 1) * win.strideH + (win.kh - 1) * win.dilationH + 1;
+    bool blocked = win.kh == 3 && win.kw == 3 && win.dilationH == 1 && win.strideH <= 2;
+    // Row blocks may run past the last output row (those rows are never
+    // stored).
+    int64_t rows = blocked ? (win.oh + kBlockRows - 1) / kBlockRows * kBlockRows : win.oh;
+    int64_t ph = (rows - 1) * win.strideH + (win.kh - 1) * win.dilationH + 1;
     int64_t pw = (win.ow - 1) * win.strideW + win.kw;
     // Rows are read 32 floats past a stride-2 window's start.
-    thread_local std::vector<float> planeStorage;
-    planeStorage.assign(ph * pw + 64, 0.0f);
-    float *plane = planeStorage.data();
-    const float *src = input + (b * channels + c) * win.h * win.w;
-    for (int64_t y = 0; y < std::min(win.h, ph - win.padTop); ++y)
-      std::copy(src + y * win.w, src + y * win.w + std::min(win.w, pw - win.padLeft),
-                plane + (y + win.padTop) * pw + win.padLeft);
+    auto *plane = static_cast<float *>(scratch(kFConvPlane, (ph * pw + 64) * sizeof(float)));
+    padPlane(win, input + (b * channels + c) * win.h * win.w, ph, pw, plane);
     const float *w = weights + c * win.kh * win.kw;
     float *dst = output + (b * channels + c) * win.oh * win.ow;
+    if (blocked) {
+      switch (win.strideH * 2 + win.strideW) {
+      case 3: return blocks<1, 1>(win, plane, pw, w, c, dst);
+      case 4: return blocks<1, 2>(win, plane, pw, w, c, dst);
+      case 5: return blocks<2, 1>(win, plane, pw, w, c, dst);
+      default: return blocks<2, 2>(win, plane, pw, w, c, dst);
+      }
+    }
     // Vectors of 16 output pixels, row by row, kUnits at a time.
     int64_t perRow = (win.ow + 15) / 16, units = win.oh * perRow;
     for (int64_t u = 0; u < units; u += kUnits)
@@ -161,6 +168,106 @@ struct Depthwise {
       case 7: vectors<7>(win, plane, pw, w, c, dst, u, perRow); break;
       default: vectors<kUnits>(win, plane, pw, w, c, dst, u, perRow); break;
       }
+  }
+
+  /// The `ph` x `pw` plane of an image channel `src` placed at the window's
+  /// padding, zero elsewhere and in 64 floats past the end: one masked load
+  /// and store per 16 floats (rows are short, too short for memcpy calls).
+  static void padPlane(const Window &win, const float *src, int64_t ph, int64_t pw,
+                       float *plane) {
+    int64_t rows = std::min(win.h, ph - win.padTop);
+    int64_t first = win.padLeft, last = std::min(pw, win.padLeft + win.w);
+    for (int64_t y = 0; y < ph; ++y) {
+      float *row = plane + y * pw;
+      int64_t iy = y - win.padTop;
+      if (iy < 0 || iy >= rows) {
+        for (int64_t x = 0; x < pw; x += 16)
+          _mm512_mask_storeu_ps(row + x, spanMask(x, 0, pw), _mm512_setzero_ps());
+        continue;
+      }
+      // Lanes outside [first, last) read nothing (masked), so `from` may
+      // point before the row.
+      auto from = reinterpret_cast<uintptr_t>(src + iy * win.w) - first * sizeof(float);
+      for (int64_t x = 0; x < pw; x += 16) {
+        __m512 v = _mm512_maskz_loadu_ps(spanMask(x, first, last),
+                                         reinterpret_cast<const float *>(from) + x);
+        _mm512_mask_storeu_ps(row + x, spanMask(x, 0, pw), v);
+      }
+    }
+    for (int x = 0; x < 64; x += 16)
+      _mm512_storeu_ps(plane + ph * pw + x, _mm512_setzero_ps());
+  }
+
+  /// Lanes of the 16 floats from `x` that fall in [begin, end).
+  static __mmask16 spanMask(int64_t x, int64_t begin, int64_t end) {
+    int64_t lo = std::clamp<int64_t>(begin - x, 0, 16), hi = std::clamp<int64_t>(end - x, 0, 16);
+    return static_cast<__mmask16>(((1u << hi) - 1) & ~((1u << lo) - 1));
+  }
+
+  /// 3 x 3 windows: the taps held in registers, kBlockRows output rows of
+  /// one column vector at a time (fewer where that wastes fewer rows past
+  /// the end).
+  template <int SH, int SW>
+  void blocks(const Window &win, const float *plane, int64_t pw, const float *w, int64_t c,
+              float *dst) const {
+    constexpr int kSmallBlock = kBlockRows * 3 / 4;
+    auto padded = [&](int64_t r) { return (win.oh + r - 1) / r * r; };
+    if (padded(kSmallBlock) < padded(kBlockRows))
+      blocksOf<SH, SW, kSmallBlock>(win, plane, pw, w, c, dst);
+    else
+      blocksOf<SH, SW, kBlockRows>(win, plane, pw, w, c, dst);
+  }
+
+  template <int SH, int SW, int R>
+  void blocksOf(const Window &win, const float *plane, int64_t pw, const float *w, int64_t c,
+                float *dst) const {
+    __m512 taps[9];
+    for (int k = 0; k < 9; ++k)
+      taps[k] = _mm512_set1_ps(w[k]);
+    __m512 shift = g[QC_FCONV_HAS_BIAS] ? _mm512_set1_ps(bias[c]) : _mm512_setzero_ps();
+    for (int64_t ox = 0; ox < win.ow; ox += 16) {
+      __mmask16 live = spanMask(ox, 0, win.ow);
+      for (int64_t oy = 0; oy < win.oh; oy += R) {
+        __m512 acc[R];
+        rowBlock<SH, SW, R>(plane + oy * SH * pw + ox * SW, pw, taps, acc);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < R; ++r)
+          if (oy + r < win.oh)
+            _mm512_mask_storeu_ps(dst + (oy + r) * win.ow + ox, live,
+                                  g[QC_FCONV_HAS_BIAS] ? _mm512_add_ps(acc[r], shift) : acc[r]);
+      }
+    }
+  }
+
+  /// Output rows 0 to R - 1 of the vector at `origin`: each input row is
+  /// loaded once per window column and feeds every output row whose window
+  /// covers it. An output row still sums its taps in order (window row,
+  /// then column), since input rows come in order.
+  template <int SH, int SW, int R>
+  static void rowBlock(const float *origin, int64_t pw, const __m512 (&taps)[9],
+                       __m512 (&acc)[R]) {
+    for (int r = 0; r < R; ++r)
+      acc[r] = _mm512_setzero_ps();
+#pragma clang loop unroll(full)
+    for (int iy = 0; iy < (R - 1) * SH + 3; ++iy)
+#pragma clang loop unroll(full)
+      for (int kx = 0; kx < 3; ++kx) {
+        __m512 x = load<SW>(origin + iy * pw + kx);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < R; ++r)
+          if (int ky = iy - r * SH; ky >= 0 && ky < 3)
+            acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(taps[ky * 3 + kx], x));
+      }
+  }
+
+  /// 16 pixels at stride SW from `at`.
+  template <int SW>
+  static __m512 load(const float *at) {
+    if constexpr (SW == 1)
+      return _mm512_loadu_ps(at);
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                            28, 30);
+    return _mm512_permutex2var_ps(_mm512_loadu_ps(at), evens, _mm512_loadu_ps(at + 16));
   }
 
   /// Output vectors `first` to `first + N - 1` (vector u: row u / perRow,

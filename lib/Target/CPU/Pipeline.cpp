@@ -108,8 +108,10 @@ void quantc::buildCPULoweringPipeline(OpPassManager &pm, const CPUTargetOptions 
   pm.addPass(createQCTabulateRequantize());
   // Lookups apart: the loops around them vectorize.
   buildLinalgToBuffersPipeline(pm, lowering, /*isolateLookups=*/true);
-  if (options.floatMode == "fast")
+  if (options.floatMode == "fast") {
     pm.addPass(createQCApproximateMath());
+    pm.addPass(createQCReassociateReductions());
+  }
   pm.addPass(createQCLowerMicrokernels());
   // Large loops run over the run's threads, as the microkernels do.
   pm.addPass(createQCParallelizeLoops());
