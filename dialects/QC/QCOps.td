@@ -547,16 +547,32 @@ def QC_PadOp : QC_Op<"pad", [InferTypeOpAdaptor]> {
 }
 
 def QC_ResizeOp : QC_Op<"resize"> {
-  let summary = "Resizes the tensor by nearest or linear interpolation";
+  let summary = "Resizes the tensor by nearest, linear or cubic interpolation";
   let description = [{
     ONNX `Resize` on static shapes. The result type gives the output size,
     `scales` the scale factors used to map output to input coordinates,
     `coordinate_transformation_mode` and `nearest_mode` follow ONNX.
     Nearest resizing also applies to quantized tensors, keeping the type.
+
+    `cubic` interpolates four neighbours with Keys' kernel of parameter
+    `cubic_coeff_a`; with `exclude_outside`, neighbours outside the tensor
+    weigh nothing and the others are renormalized. With `antialias`, linear
+    and cubic downsampling widen their kernel by the inverse of the scale
+    (a low-pass filter). `tf_crop_and_resize` samples the region `roi`
+    (its starts, then its ends, one per dimension, as fractions of the
+    input) and gives `extrapolation_value` outside the input. An output
+    with a filter (cubic, antialias, tf_crop_and_resize) sums its weighted
+    neighbours in order, in f32, with the weights ONNX's reference computes
+    (in double, rounded once).
   }];
   let arguments = (ins QC_FloatOrQuantTensor:$input, DenseF32ArrayAttr:$scales,
                    StrAttr:$mode, StrAttr:$coordinate_transformation_mode,
-                   StrAttr:$nearest_mode);
+                   StrAttr:$nearest_mode,
+                   DefaultValuedAttr<F32Attr, "-0.75f">:$cubic_coeff_a,
+                   DefaultValuedAttr<BoolAttr, "false">:$exclude_outside,
+                   DefaultValuedAttr<BoolAttr, "false">:$antialias,
+                   DefaultValuedAttr<DenseF32ArrayAttr, "{}">:$roi,
+                   DefaultValuedAttr<F32Attr, "0.0f">:$extrapolation_value);
   let results = (outs QC_FloatOrQuantTensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
   let hasVerifier = 1;

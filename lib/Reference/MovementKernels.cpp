@@ -181,6 +181,24 @@ Tensor resizeAxis(const Tensor &in, int64_t axis, int64_t outSize, float scale,
     outer *= shape[i];
   for (size_t i = axis + 1; i < shape.size(); ++i)
     inner *= shape[i];
+  if (qc::resizesThroughFilter(op, axis, scale)) {
+    qc::ResizeFilter filter = qc::getResizeFilter(op, axis, inSize, outSize, scale);
+    for (int64_t x = 0; x < outSize; ++x)
+      for (int64_t o = 0; o < outer; ++o) {
+        float *y = out.floats().data() + (o * outSize + x) * inner;
+        for (int64_t i = 0; i < inner; ++i) {
+          float sum = filter.starts[x];
+          for (int64_t k = 0; k < filter.width; ++k) {
+            int64_t at = x * filter.width + k;
+            float term = filter.weights[at] *
+                         in.floats()[(o * inSize + filter.indices[at]) * inner + i];
+            sum = sum + term;
+          }
+          y[i] = sum;
+        }
+      }
+    return out;
+  }
   SmallVector<qc::ResizeTap> taps = qc::getResizeTaps(op, inSize, outSize, scale);
   for (int64_t x = 0; x < outSize; ++x) {
     auto [i0, i1, w] = taps[x];
@@ -202,7 +220,7 @@ FailureOr<Tensor> resizeKernel(qc::ResizeOp op, OperandTensors args) {
   for (int64_t d = 0; d < current.getRank(); ++d) {
     int64_t outSize = cast<RankedTensorType>(op.getType()).getDimSize(d);
     float scale = op.getScales()[d];
-    if (outSize == current.getShape()[d] && scale == 1.0f)
+    if (qc::keepsResizeAxis(op, d, current.getShape()[d], outSize))
       continue;
     current = resizeAxis(current, d, outSize, scale, op);
   }

@@ -419,6 +419,36 @@ CASES = {
         node_inputs=["X", "", "sc"], inits=[const("sc", np.array([1, 1, 2.5, 3], np.float32))]),
     "Resize10": single("Resize", {"X": rand(1, 1, 3, 3)}, {"mode": "nearest"},
                        node_inputs=["X", "sc"], inits=[const("sc", np.array([1, 1, 2, 2], np.float32))], opset=10),
+    "ResizeCubic": single("Resize", {"X": rand(1, 2, 4, 5)}, {"mode": "cubic"},
+                          node_inputs=["X", "", "", "sz"], inits=[const("sz", np.array([1, 2, 7, 9], np.int64))]),
+    "ResizeCubicAlignCornersExcludeOutside": single(
+        "Resize", {"X": rand(1, 1, 5, 6)},
+        {"mode": "cubic", "coordinate_transformation_mode": "align_corners",
+         "cubic_coeff_a": -0.5, "exclude_outside": 1},
+        node_inputs=["X", "", "sc"], inits=[const("sc", np.array([1, 1, 1.5, 0.8], np.float32))]),
+    "ResizeCubicAntialias": single("Resize", {"X": rand(1, 2, 9, 8)}, {"mode": "cubic", "antialias": 1},
+                                   node_inputs=["X", "", "sc"],
+                                   inits=[const("sc", np.array([1, 1, 0.6, 0.5], np.float32))], opset=18),
+    "ResizeLinearAntialiasAxes": single(
+        "Resize", {"X": rand(1, 2, 9, 10)}, {"mode": "linear", "antialias": 1, "axes": [3, 2]},
+        node_inputs=["X", "", "", "sz"], inits=[const("sz", np.array([4, 5], np.int64))], opset=18),
+    "ResizeTfCropAndResize": single(
+        "Resize", {"X": rand(1, 2, 6, 7)},
+        {"mode": "linear", "coordinate_transformation_mode": "tf_crop_and_resize",
+         "extrapolation_value": 2.5},
+        node_inputs=["X", "roi", "", "sz"],
+        inits=[const("roi", np.array([0, 0, -0.2, 0.3, 1, 1, 0.7, 1.4], np.float32)),
+               const("sz", np.array([1, 2, 5, 6], np.int64))]),
+    "ResizeTfCropAndResizeNearestAxes": single(
+        "Resize", {"X": rand(1, 1, 6, 7)},
+        {"mode": "nearest", "coordinate_transformation_mode": "tf_crop_and_resize", "axes": [3]},
+        node_inputs=["X", "roi", "", "sz"],
+        inits=[const("roi", np.array([0.25, 0.9], np.float32)), const("sz", np.array([4], np.int64))],
+        opset=18),
+    "ResizeHalfPixelSymmetric": single(
+        "Resize", {"X": rand(1, 1, 4, 5)},
+        {"mode": "linear", "coordinate_transformation_mode": "half_pixel_symmetric"},
+        node_inputs=["X", "", "sc"], inits=[const("sc", np.array([1, 1, 2.3, 0.7], np.float32))], opset=19),
 }
 
 

@@ -330,18 +330,23 @@ struct ResizeLowering : OpConversionPattern<qc::ResizeOp> {
     Location loc = op.getLoc();
     auto finalType = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
     bool linear = op.getMode() == "linear";
-    if (linear && !finalType.getElementType().isF32())
-      return rewriter.notifyMatchFailure(op, "linear resize of non-f32");
+    if (op.getMode() != "nearest" && !finalType.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "interpolating resize of non-f32");
     Value current = adaptor.getInput();
     for (int64_t d = 0; d < finalType.getRank(); ++d) {
       auto type = cast<RankedTensorType>(current.getType());
       int64_t inSize = type.getDimSize(d), outSize = finalType.getDimSize(d);
       float scale = op.getScales()[d];
-      if (inSize == outSize && scale == 1.0f)
+      if (qc::keepsResizeAxis(op, d, inSize, outSize))
         continue;
-      SmallVector<qc::ResizeTap> taps = qc::getResizeTaps(op, inSize, outSize, scale);
       SmallVector<int64_t> shape(type.getShape());
       shape[d] = outSize;
+      if (qc::resizesThroughFilter(op, d, scale)) {
+        current = filterAxis(rewriter, loc, current, type.clone(shape), d,
+                             qc::getResizeFilter(op, d, inSize, outSize, scale));
+        continue;
+      }
+      SmallVector<qc::ResizeTap> taps = qc::getResizeTaps(op, inSize, outSize, scale);
       current = resizeAxis(rewriter, loc, current, type.clone(shape), d, taps, linear);
     }
     rewriter.replaceOp(op, current);
@@ -385,6 +390,45 @@ struct ResizeLowering : OpConversionPattern<qc::ResizeOp> {
                    y = arith::AddFOp::create(nb, l, y, arith::MulFOp::create(nb, l, diff, w));
                  }
                  linalg::YieldOp::create(nb, l, y);
+               })
+        .getResult(0);
+  }
+
+  /// out[..., x, ...] = the sum over k, in order from start[x], of
+  /// weight[x, k] * in[..., index[x, k], ...], as the evaluator sums it.
+  static Value filterAxis(OpBuilder &b, Location loc, Value input, RankedTensorType type,
+                          int64_t axis, const qc::ResizeFilter &filter) {
+    int64_t outSize = type.getDimSize(axis), width = filter.width;
+    auto tableType = [&](Type element) {
+      return RankedTensorType::get({outSize, width}, element);
+    };
+    Value indexTable = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(tableType(b.getI64Type()), ArrayRef(filter.indices)));
+    Value weightTable = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(tableType(b.getF32Type()), ArrayRef(filter.weights)));
+    Value startTable = constantF32Tensor(b, loc, filter.starts);
+    int64_t rank = type.getRank();
+    SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+    return linalg::GenericOp::create(
+               b, loc, type, ValueRange{}, emptyLike(b, loc, type),
+               SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank)}, iterators,
+               [&](OpBuilder &nb, Location l, ValueRange) {
+                 SmallVector<Value> index;
+                 for (int64_t d = 0; d < rank; ++d)
+                   index.push_back(linalg::IndexOp::create(nb, l, d));
+                 Value sum = tensor::ExtractOp::create(nb, l, startTable, index[axis]);
+                 for (int64_t k = 0; k < width; ++k) {
+                   Value tap = arith::ConstantIndexOp::create(nb, l, k);
+                   SmallVector<Value> coords(index);
+                   Value at = tensor::ExtractOp::create(nb, l, indexTable,
+                                                        ValueRange{index[axis], tap});
+                   coords[axis] = arith::IndexCastOp::create(nb, l, nb.getIndexType(), at);
+                   Value x = tensor::ExtractOp::create(nb, l, input, coords);
+                   Value w = tensor::ExtractOp::create(nb, l, weightTable,
+                                                       ValueRange{index[axis], tap});
+                   sum = arith::AddFOp::create(nb, l, sum, arith::MulFOp::create(nb, l, w, x));
+                 }
+                 linalg::YieldOp::create(nb, l, sum);
                })
         .getResult(0);
   }

@@ -456,14 +456,22 @@ LogicalResult ResizeOp::verify() {
   if (inType.getRank() != outType.getRank() ||
       (int64_t)getScales().size() != inType.getRank())
     return emitOpError("needs one scale per dimension and the same rank");
-  if (getMode() != "nearest" && getMode() != "linear")
+  if (getMode() != "nearest" && getMode() != "linear" && getMode() != "cubic")
     return emitOpError("unsupported mode '") << getMode() << "'";
   if (failed(verifyScalePreserving(*this, getInput(), getOutput())))
     return failure();
   if (getMode() != "nearest" && isa<quant::QuantizedType>(inType.getElementType()))
     return emitOpError("resizes quantized tensors in nearest mode only");
-  static const char *modes[] = {"half_pixel", "asymmetric", "align_corners",
-                                "pytorch_half_pixel", "tf_half_pixel_for_nn"};
+  if (getAntialias() && getMode() == "nearest")
+    return emitOpError("antialias applies to linear and cubic modes only");
+  static const char *modes[] = {"half_pixel",           "asymmetric",
+                                "align_corners",        "pytorch_half_pixel",
+                                "tf_half_pixel_for_nn", "half_pixel_symmetric",
+                                "tf_crop_and_resize"};
+  if (getCoordinateTransformationMode() == "tf_crop_and_resize" &&
+      static_cast<int64_t>(getRoi().size()) != 2 * inType.getRank())
+    return emitOpError("tf_crop_and_resize needs a roi of ") << 2 * inType.getRank()
+                                                              << " values";
   if (!llvm::is_contained(modes, getCoordinateTransformationMode()))
     return emitOpError("unsupported coordinate_transformation_mode '")
            << getCoordinateTransformationMode() << "'";
@@ -477,6 +485,11 @@ LogicalResult ResizeOp::verify() {
 }
 
 namespace {
+/// Output position x's coordinate in the input. align_corners divides by
+/// the output's length, as the ONNX spec words it and ONNX Runtime computes
+/// it (ONNX's Python reference uses `scale * inSize` instead, which differs
+/// where that is fractional); half_pixel_symmetric centres the output on
+/// the scaled length.
 double sourceCoordinate(StringRef mode, int64_t x, int64_t inSize,
                         int64_t outSize, float scale) {
   if (mode == "asymmetric")
@@ -487,6 +500,10 @@ double sourceCoordinate(StringRef mode, int64_t x, int64_t inSize,
     return outSize > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
   if (mode == "tf_half_pixel_for_nn")
     return (x + 0.5) / scale;
+  if (mode == "half_pixel_symmetric") {
+    double offset = inSize / 2.0 * (1 - outSize / (double(scale) * inSize));
+    return offset + (x + 0.5) / scale - 0.5;
+  }
   return (x + 0.5) / scale - 0.5; // half_pixel
 }
 
@@ -500,6 +517,53 @@ int64_t roundNearest(StringRef mode, double x) {
     return mode == "round_prefer_floor" ? std::floor(x) : std::ceil(x);
   return std::round(x);
 }
+
+/// Keys' cubic kernel of parameter a at distance d.
+double cubicKernel(double d, double a) {
+  d = std::fabs(d);
+  if (d <= 1)
+    return ((a + 2) * d - (a + 3)) * d * d + 1;
+  if (d < 2)
+    return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a;
+  return 0;
+}
+
+/// The weights of the neighbours left - n/2 + 1 .. left + n/2 of a source
+/// coordinate `ratio` past `left` (in (0, 1]), as ONNX's reference computes
+/// them: Keys' cubic on 4 neighbours, or, with antialias, the cubic or
+/// linear (triangle) kernel stretched by 1 / scale and normalized.
+SmallVector<double> filterWeights(ResizeOp op, double ratio, double scale) {
+  double a = op.getCubicCoeffA().convertToDouble();
+  bool cubic = op.getMode() == "cubic";
+  if (op.getMode() == "nearest") {
+    // The left or right neighbour, as roundNearest picks (ratio 1: right).
+    bool right = ratio == 1 || roundNearest(op.getNearestMode(), ratio) == 1;
+    return {right ? 0.0 : 1.0, right ? 1.0 : 0.0};
+  }
+  if (!op.getAntialias() && !cubic)
+    return {1 - ratio, ratio};
+  if (!op.getAntialias() && cubic) {
+    double r = ratio;
+    return {((a * (r + 1) - 5 * a) * (r + 1) + 8 * a) * (r + 1) - 4 * a,
+            ((a + 2) * r - (a + 3)) * r * r + 1,
+            ((a + 2) * (1 - r) - (a + 3)) * (1 - r) * (1 - r) + 1,
+            ((a * (2 - r) - 5 * a) * (2 - r) + 8 * a) * (2 - r) - 4 * a};
+  }
+  scale = std::min(scale, 1.0);
+  int64_t start = static_cast<int64_t>(std::floor((cubic ? -2 : -1) / scale)) + 1;
+  SmallVector<double> weights;
+  double sum = 0;
+  for (int64_t i = start; i < 2 - start; ++i) {
+    double d = scale * (i - ratio);
+    double w = cubic ? cubicKernel(d, a) : std::clamp(1 - std::fabs(d), 0.0, 1.0);
+    weights.push_back(w);
+    sum += w;
+  }
+  for (double &w : weights)
+    w /= sum;
+  return weights;
+}
+
 } // namespace
 
 SmallVector<qc::ResizeTap> qc::getResizeTaps(ResizeOp op, int64_t inSize,
@@ -520,6 +584,66 @@ SmallVector<qc::ResizeTap> qc::getResizeTaps(ResizeOp op, int64_t inSize,
     }
   }
   return taps;
+}
+
+bool qc::keepsResizeAxis(ResizeOp op, int64_t axis, int64_t inSize, int64_t outSize) {
+  if (inSize != outSize || op.getScales()[axis] != 1.0f)
+    return false;
+  if (op.getCoordinateTransformationMode() != "tf_crop_and_resize")
+    return true;
+  ArrayRef<float> roi = op.getRoi();
+  return roi[axis] == 0.0f && roi[axis + roi.size() / 2] == 1.0f;
+}
+
+bool qc::resizesThroughFilter(ResizeOp op, int64_t axis, float scale) {
+  if (op.getCoordinateTransformationMode() == "tf_crop_and_resize")
+    return true;
+  return op.getMode() == "cubic" ||
+         (op.getMode() == "linear" && op.getAntialias() && scale < 1.0f);
+}
+
+qc::ResizeFilter qc::getResizeFilter(ResizeOp op, int64_t axis, int64_t inSize,
+                                     int64_t outSize, float scale) {
+  ResizeFilter filter;
+  bool crop = op.getCoordinateTransformationMode() == "tf_crop_and_resize";
+  for (int64_t x = 0; x < outSize; ++x) {
+    double src;
+    if (crop) {
+      // The region [start, end] of the axis, in fractions of its last index.
+      double start = op.getRoi()[axis], end = op.getRoi()[axis + op.getRoi().size() / 2];
+      src = start * (inSize - 1) + (outSize == 1 ? (end - start) * (inSize - 1) / 2
+                                                  : x * (end - start) * (inSize - 1) /
+                                                        (outSize - 1));
+    } else {
+      src = sourceCoordinate(op.getCoordinateTransformationMode(), x, inSize, outSize, scale);
+    }
+    // The neighbour left of src (src - 1 when src is whole), so that the
+    // ratio is in (0, 1].
+    double left = std::ceil(src) - 1;
+    SmallVector<double> weights = filterWeights(op, src - left, scale);
+    int64_t n = static_cast<int64_t>(weights.size());
+    filter.width = n;
+    bool outside = crop && (src < 0 || src > inSize - 1);
+    filter.starts.push_back(outside ? op.getExtrapolationValue().convertToFloat() : 0.0f);
+    if (outside)
+      weights.assign(n, 0.0);
+    int64_t first = static_cast<int64_t>(left) - n / 2 + 1;
+    if (op.getExcludeOutside() && !outside) {
+      double sum = 0;
+      for (int64_t k = 0; k < n; ++k) {
+        if (first + k < 0 || first + k >= inSize)
+          weights[k] = 0;
+        sum += weights[k];
+      }
+      for (double &w : weights)
+        w /= sum;
+    }
+    for (int64_t k = 0; k < n; ++k) {
+      filter.indices.push_back(std::clamp<int64_t>(first + k, 0, inSize - 1));
+      filter.weights.push_back(static_cast<float>(weights[k]));
+    }
+  }
+  return filter;
 }
 
 #define GET_OP_CLASSES

@@ -236,7 +236,12 @@ LogicalResult importUpsample(NodeImporter &n) {
                                         n.input(0), n.builder().getDenseF32ArrayAttr(scales),
                                         n.builder().getStringAttr(mode),
                                         n.builder().getStringAttr("asymmetric"),
-                                        n.builder().getStringAttr("floor")));
+                                        n.builder().getStringAttr("floor"),
+                                        n.builder().getF32FloatAttr(-0.75f),
+                                        n.builder().getBoolAttr(false),
+                                        n.builder().getBoolAttr(false),
+                                        n.builder().getDenseF32ArrayAttr({}),
+                                        n.builder().getF32FloatAttr(0.0f)));
   return success();
 }
 

@@ -254,8 +254,6 @@ LogicalResult importEinsum(NodeImporter &n) {
 LogicalResult importResize(NodeImporter &n) {
   RankedTensorType in = n.inputType(0);
   int64_t rank = in.getRank();
-  if (n.getInt("antialias", 0) || n.getInt("exclude_outside", 0))
-    return n.error() << "antialias and exclude_outside are not supported";
   // Opset 18: scales/sizes may name only `axes`; the others keep their size.
   SmallVector<int64_t> axes;
   for (int64_t axis : n.getInts("axes")) {
@@ -269,10 +267,31 @@ LogicalResult importResize(NodeImporter &n) {
   if (policy != "stretch" && policy != "not_larger" && policy != "not_smaller")
     return n.error() << "unknown keep_aspect_ratio_policy '" << policy << "'";
   std::string mode = n.getString("mode", "nearest");
-  if (mode != "nearest" && mode != "linear")
+  if (mode != "nearest" && mode != "linear" && mode != "cubic")
     return n.error() << "unsupported resize mode '" << mode << "'";
+  bool antialias = n.getInt("antialias", 0);
+  if (antialias && mode == "nearest")
+    return n.error() << "antialias applies to linear and cubic modes only";
   std::string coordMode = n.getString(
       "coordinate_transformation_mode", n.opset() < 11 ? "asymmetric" : "half_pixel");
+  // tf_crop_and_resize's region: starts, then ends, of the named axes.
+  SmallVector<float> roi;
+  if (coordMode == "tf_crop_and_resize") {
+    if (!n.hasInput(1))
+      return n.error() << "tf_crop_and_resize needs a roi input";
+    FailureOr<reference::Tensor> given = n.constantInput(1);
+    if (failed(given))
+      return failure();
+    int64_t count = static_cast<int64_t>(axes.size());
+    if (given->getNumElements() != 2 * count)
+      return n.error() << "roi needs " << 2 * count << " values, got " << given->getNumElements();
+    roi.assign(rank, 0.0f);
+    roi.append(rank, 1.0f);
+    for (int64_t i = 0; i < count; ++i) {
+      roi[axes[i]] = static_cast<float>(given->getAsDouble(i));
+      roi[rank + axes[i]] = static_cast<float>(given->getAsDouble(count + i));
+    }
+  }
   // Opset 10: (X, scales); later: (X, roi, scales, sizes).
   unsigned scalesIdx = n.opset() < 11 ? 1 : 2, sizesIdx = 3;
   SmallVector<float> scales;
@@ -328,13 +347,16 @@ LogicalResult importResize(NodeImporter &n) {
       sizes.push_back(int64_t(size));
     }
   }
+  OpBuilder &b = n.builder();
   n.setOutput(0, n.create<qc::ResizeOp>(
-                     RankedTensorType::get(sizes, in.getElementType()),
-                     n.input(0), n.builder().getDenseF32ArrayAttr(scales),
-                     n.builder().getStringAttr(mode),
-                     n.builder().getStringAttr(coordMode),
-                     n.builder().getStringAttr(
-                         n.getString("nearest_mode", "round_prefer_floor"))));
+                     RankedTensorType::get(sizes, in.getElementType()), n.input(0),
+                     b.getDenseF32ArrayAttr(scales), b.getStringAttr(mode),
+                     b.getStringAttr(coordMode),
+                     b.getStringAttr(n.getString("nearest_mode", "round_prefer_floor")),
+                     b.getF32FloatAttr(n.getFloat("cubic_coeff_a", -0.75f)),
+                     b.getBoolAttr(n.getInt("exclude_outside", 0)), b.getBoolAttr(antialias),
+                     b.getDenseF32ArrayAttr(roi),
+                     b.getF32FloatAttr(n.getFloat("extrapolation_value", 0.0f))));
   return success();
 }
 } // namespace

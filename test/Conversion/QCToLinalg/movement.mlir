@@ -116,6 +116,55 @@ func.func @resize_linear(%x: tensor<1x1x1x3xf32>) -> tensor<1x1x1x6xf32> {
 
 // -----
 
+// Rule: cubic resize (and antialiased downsampling) sums a filter's
+// weighted neighbours in order from zero, from an [out, width] table of
+// edge-clamped source indices and one of weights (Keys' kernel, a = -0.75:
+// the neighbours -2..1 of -0.25 weigh -0.035, 0.262, 0.879, -0.105).
+// CHECK-LABEL: func.func @resize_cubic
+// CHECK-DAG: arith.constant dense<{{\[\[}}0, 0, 0, 1], [0, 0, 1, 2], [0, 0, 1, 2], [0, 1, 2, 2], [0, 1, 2, 2], [1, 2, 2, 2]]> : tensor<6x4xi64>
+// CHECK-DAG: arith.constant dense<{{\[\[}}-0.03515625, 0.26171875, 0.87890625, -0.10546875], [-0.10546875, 0.87890625, 0.26171875, -0.03515625],
+// CHECK: %[[STARTS:.*]] = arith.constant dense<0.000000e+00> : tensor<6xf32>
+// CHECK: %[[ZERO:.*]] = tensor.extract %[[STARTS]]
+// CHECK: %[[P0:.*]] = arith.mulf
+// CHECK: %[[S0:.*]] = arith.addf %[[ZERO]], %[[P0]] : f32
+// CHECK: %[[P1:.*]] = arith.mulf
+// CHECK: %[[S1:.*]] = arith.addf %[[S0]], %[[P1]] : f32
+// CHECK: arith.addf %[[S1]]
+// CHECK: arith.addf
+// CHECK-NOT: arith.addf
+// CHECK: linalg.yield
+func.func @resize_cubic(%x: tensor<1x1x1x3xf32>) -> tensor<1x1x1x6xf32> {
+  %y = qc.resize %x {scales = array<f32: 1.0, 1.0, 1.0, 2.0>, mode = "cubic", coordinate_transformation_mode = "half_pixel", nearest_mode = "round_prefer_floor"} : tensor<1x1x1x3xf32> -> tensor<1x1x1x6xf32>
+  return %y : tensor<1x1x1x6xf32>
+}
+
+// Halving with antialias: a triangle twice as wide, normalized.
+// CHECK-LABEL: func.func @resize_antialias
+// CHECK-DAG: arith.constant dense<{{\[\[}}0, 0, 1, 2], [1, 2, 3, 3]]> : tensor<2x4xi64>
+// CHECK-DAG: arith.constant dense<{{\[\[}}1.250000e-01, 3.750000e-01, 3.750000e-01, 1.250000e-01], [1.250000e-01, 3.750000e-01, 3.750000e-01, 1.250000e-01]]> : tensor<2x4xf32>
+func.func @resize_antialias(%x: tensor<1x4xf32>) -> tensor<1x2xf32> {
+  %y = qc.resize %x {scales = array<f32: 1.0, 0.5>, mode = "linear", coordinate_transformation_mode = "half_pixel", nearest_mode = "round_prefer_floor", antialias = true} : tensor<1x4xf32> -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// tf_crop_and_resize: the region [0.5, 1.5] of an axis of 3 samples
+// positions 1, 2 and 3 of it; past the last index (2) the sum starts from
+// the extrapolation value and every weight is zero. The other axis, its
+// whole region at its size, is left alone.
+// CHECK-LABEL: func.func @resize_crop
+// CHECK-DAG: arith.constant dense<[0.000000e+00, 0.000000e+00, 7.000000e+00]> : tensor<3xf32>
+// CHECK-DAG: arith.constant dense<{{\[\[}}0, 1], [1, 2], [2, 2]]> : tensor<3x2xi64>
+// CHECK-DAG: arith.constant dense<{{\[\[}}0.000000e+00, 1.000000e+00], [0.000000e+00, 1.000000e+00], [0.000000e+00, 0.000000e+00]]> : tensor<3x2xf32>
+// CHECK: linalg.generic
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @resize_crop(%x: tensor<1x3xf32>) -> tensor<1x3xf32> {
+  %y = qc.resize %x {scales = array<f32: 1.0, 1.0>, mode = "linear", coordinate_transformation_mode = "tf_crop_and_resize", nearest_mode = "round_prefer_floor", roi = array<f32: 0.0, 0.5, 1.0, 1.5>, extrapolation_value = 7.0 : f32} : tensor<1x3xf32> -> tensor<1x3xf32>
+  return %y : tensor<1x3xf32>
+}
+
+// -----
+
 // Rule: trilu keeps (i, j) where j - i <= k (lower) by comparing the
 // iteration indices of the last two dimensions.
 // CHECK-LABEL: func.func @trilu

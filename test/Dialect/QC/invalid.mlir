@@ -348,9 +348,36 @@ func.func @pad_reflect(%x: tensor<3xf32>) {
 // -----
 
 func.func @resize_mode(%x: tensor<1x2xf32>) {
-  // expected-error @+1 {{unsupported mode 'cubic'}}
-  %0 = qc.resize %x {scales = array<f32: 1.0, 2.0>, mode = "cubic", coordinate_transformation_mode = "half_pixel", nearest_mode = "floor"}
+  // expected-error @+1 {{unsupported mode 'area'}}
+  %0 = qc.resize %x {scales = array<f32: 1.0, 2.0>, mode = "area", coordinate_transformation_mode = "half_pixel", nearest_mode = "floor"}
       : tensor<1x2xf32> -> tensor<1x4xf32>
+  return
+}
+
+// -----
+
+func.func @resize_nearest_antialias(%x: tensor<1x4xf32>) {
+  // expected-error @+1 {{antialias applies to linear and cubic modes only}}
+  %0 = qc.resize %x {scales = array<f32: 1.0, 0.5>, mode = "nearest", coordinate_transformation_mode = "half_pixel", nearest_mode = "floor", antialias = true}
+      : tensor<1x4xf32> -> tensor<1x2xf32>
+  return
+}
+
+// -----
+
+func.func @resize_crop_roi(%x: tensor<1x4xf32>) {
+  // expected-error @+1 {{tf_crop_and_resize needs a roi of 4 values}}
+  %0 = qc.resize %x {scales = array<f32: 1.0, 0.5>, mode = "linear", coordinate_transformation_mode = "tf_crop_and_resize", nearest_mode = "floor", roi = array<f32: 0.0, 1.0>}
+      : tensor<1x4xf32> -> tensor<1x2xf32>
+  return
+}
+
+// -----
+
+func.func @resize_cubic_quantized(%x: tensor<1x2x!quant.uniform<i8:f32, 0.5>>) {
+  // expected-error @+1 {{resizes quantized tensors in nearest mode only}}
+  %0 = qc.resize %x {scales = array<f32: 1.0, 2.0>, mode = "cubic", coordinate_transformation_mode = "half_pixel", nearest_mode = "floor"}
+      : tensor<1x2x!quant.uniform<i8:f32, 0.5>> -> tensor<1x4x!quant.uniform<i8:f32, 0.5>>
   return
 }
 

@@ -178,6 +178,9 @@ func.func @movement(%x: tensor<2x3x4xf32>, %i: tensor<2xi64>) -> tensor<4x3x2xf3
   // CHECK: qc.resize
   %8 = qc.resize %x {scales = array<f32: 1.0, 2.0, 2.0>, mode = "nearest", coordinate_transformation_mode = "asymmetric", nearest_mode = "floor"}
       : tensor<2x3x4xf32> -> tensor<2x6x8xf32>
+  // CHECK: qc.resize %{{.*}} {antialias = true, coordinate_transformation_mode = "half_pixel_symmetric", cubic_coeff_a = -5.000000e-01 : f32, exclude_outside = true, mode = "cubic"
+  %9 = qc.resize %x {scales = array<f32: 1.0, 0.5, 0.5>, mode = "cubic", coordinate_transformation_mode = "half_pixel_symmetric", nearest_mode = "floor", cubic_coeff_a = -0.5 : f32, exclude_outside = true, antialias = true}
+      : tensor<2x3x4xf32> -> tensor<2x1x2xf32>
   return %1 : tensor<4x3x2xf32>
 }
 

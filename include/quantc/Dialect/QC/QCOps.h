@@ -96,6 +96,28 @@ struct ResizeTap {
 llvm::SmallVector<ResizeTap> getResizeTaps(ResizeOp op, int64_t inSize,
                                            int64_t outSize, float scale);
 
+/// A resize along one axis as a filter: output x is the sum, in order of
+/// k from zero, of weights[x * width + k] * in[indices[x * width + k]],
+/// starting from starts[x] (the extrapolation value outside a
+/// tf_crop_and_resize region, where the weights are zero; else zero).
+struct ResizeFilter {
+  int64_t width = 0;
+  llvm::SmallVector<int64_t> indices;
+  llvm::SmallVector<float> weights, starts;
+};
+/// Whether `op` leaves axis `axis` as it is: the same size at scale 1 (and
+/// the whole axis as a tf_crop_and_resize region).
+bool keepsResizeAxis(ResizeOp op, int64_t axis, int64_t inSize, int64_t outSize);
+/// Whether `op` resizes axis `axis` of `scale` through a filter (cubic,
+/// linear with antialias while downsampling, tf_crop_and_resize) rather
+/// than taps.
+bool resizesThroughFilter(ResizeOp op, int64_t axis, float scale);
+/// That filter, per ONNX's reference: the neighbours of each output's
+/// source coordinate, edge-padded (or weighing nothing with
+/// exclude_outside), and their weights in double, rounded once.
+ResizeFilter getResizeFilter(ResizeOp op, int64_t axis, int64_t inSize, int64_t outSize,
+                             float scale);
+
 /// The runtime's qc_kv_cache_format of a cached attention's `cache`
 /// (f32, f16, bf16, i8, i4); none for another name.
 std::optional<int64_t> getKVCacheFormat(llvm::StringRef cache);
