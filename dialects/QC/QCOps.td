@@ -146,13 +146,15 @@ def QC_AvgPoolOp : QC_Op<"avg_pool", [InferTypeOpAdaptor]> {
   let summary = "N-d average pooling";
   let description = [{
     ONNX `AveragePool` with explicit pads; `count_include_pad` chooses whether
-    padded positions count in the divisor.
+    padded positions count in the divisor. `dilations` spaces the window's
+    taps (none: 1 in every dimension).
   }];
   let arguments = (ins QC_FloatTensor:$input,
                    DenseI64ArrayAttr:$kernel_shape, DenseI64ArrayAttr:$strides,
                    DenseI64ArrayAttr:$pads,
                    DefaultValuedAttr<BoolAttr, "false">:$ceil_mode,
-                   DefaultValuedAttr<BoolAttr, "false">:$count_include_pad);
+                   DefaultValuedAttr<BoolAttr, "false">:$count_include_pad,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$dilations);
   let results = (outs QC_FloatTensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }

@@ -22,45 +22,63 @@ std::array<int64_t, 3> splitAt(ArrayRef<int64_t> shape, int64_t axis) {
   return {outer, shape[axis], inner};
 }
 
-/// Pooling over a 1-d or 2-d window; `reduce(values, count, countAll)` gives
-/// one output from the in-bounds values.
+/// Steps `index` through the box `extents` in row-major order; false once
+/// it wraps around to all zeros.
+bool nextIndex(MutableArrayRef<int64_t> index, ArrayRef<int64_t> extents) {
+  for (int64_t d = static_cast<int64_t>(index.size()) - 1; d >= 0; --d) {
+    if (++index[d] < extents[d])
+      return true;
+    index[d] = 0;
+  }
+  return false;
+}
+
+/// Pooling over an N-d window (taps `dilations` apart, none: 1);
+/// `reduce(values, count)` gives one output from the in-bounds values in
+/// row-major window order, `count` also counting the window's positions
+/// in the explicit padding.
 template <typename PoolOp, typename Reduce>
 FailureOr<Tensor> pool(PoolOp op, const Tensor &in, ArrayRef<int64_t> dilations,
                        Reduce reduce) {
-  if (in.getRank() > 4)
-    return op.emitOpError("reference evaluator supports 1-d and 2-d pooling");
-  Tensor out(in.getElementType(),
-             llvm::cast<RankedTensorType>(op.getType()).getShape());
-  bool is1D = in.getRank() == 3;
+  Tensor out(in.getElementType(), llvm::cast<RankedTensorType>(op.getType()).getShape());
   int64_t spatial = in.getRank() - 2;
-  ArrayRef<int64_t> k = op.getKernelShape(), s = op.getStrides(),
-                    p = op.getPads();
-  int64_t kH = is1D ? 1 : k[0], kW = k.back();
-  int64_t sH = is1D ? 1 : s[0], sW = s.back();
-  int64_t dH = is1D ? 1 : dilations[0], dW = dilations.back();
-  int64_t pT = is1D ? 0 : p[0], pL = p[spatial - 1];
-  int64_t pB = is1D ? 0 : p[spatial], pR = p[2 * spatial - 1];
-  int64_t inH = is1D ? 1 : in.getShape()[2], inW = in.getShape().back();
-  int64_t outH = is1D ? 1 : out.getShape()[2], outW = out.getShape().back();
+  ArrayRef<int64_t> kernel = op.getKernelShape(), strides = op.getStrides(),
+                    pads = op.getPads();
+  ArrayRef<int64_t> inSizes = in.getShape().drop_front(2),
+                    outSizes = out.getShape().drop_front(2);
+  int64_t inPlane = 1, outPlane = 1;
+  for (int64_t d = 0; d < spatial; ++d) {
+    inPlane *= inSizes[d];
+    outPlane *= outSizes[d];
+  }
   int64_t planes = in.getShape()[0] * in.getShape()[1];
   SmallVector<float> window;
+  SmallVector<int64_t> at(spatial), tap(spatial);
   for (int64_t pl = 0; pl < planes; ++pl) {
-    const float *src = in.floats().data() + pl * inH * inW;
-    float *dst = out.floats().data() + pl * outH * outW;
-    for (int64_t oy = 0; oy < outH; ++oy)
-      for (int64_t ox = 0; ox < outW; ++ox) {
-        window.clear();
-        int64_t padded = 0; // Window positions inside the explicit padding.
-        for (int64_t ky = 0; ky < kH; ++ky)
-          for (int64_t kx = 0; kx < kW; ++kx) {
-            int64_t iy = oy * sH - pT + ky * dH, ix = ox * sW - pL + kx * dW;
-            if (iy >= 0 && iy < inH && ix >= 0 && ix < inW)
-              window.push_back(src[iy * inW + ix]);
-            else if (iy >= -pT && iy < inH + pB && ix >= -pL && ix < inW + pR)
-              ++padded;
-          }
-        dst[oy * outW + ox] = reduce(window, window.size() + padded);
-      }
+    const float *src = in.floats().data() + pl * inPlane;
+    float *dst = out.floats().data() + pl * outPlane;
+    std::fill(at.begin(), at.end(), 0);
+    for (int64_t o = 0; o < outPlane; ++o, nextIndex(at, outSizes)) {
+      window.clear();
+      int64_t padded = 0; // Window positions inside the explicit padding.
+      std::fill(tap.begin(), tap.end(), 0);
+      do {
+        bool inside = true, inPadding = true;
+        int64_t offset = 0;
+        for (int64_t d = 0; d < spatial; ++d) {
+          int64_t dilation = dilations.empty() ? 1 : dilations[d];
+          int64_t i = at[d] * strides[d] - pads[d] + tap[d] * dilation;
+          inside &= i >= 0 && i < inSizes[d];
+          inPadding &= i >= -pads[d] && i < inSizes[d] + pads[spatial + d];
+          offset = offset * inSizes[d] + i;
+        }
+        if (inside)
+          window.push_back(src[offset]);
+        else if (inPadding)
+          ++padded;
+      } while (nextIndex(tap, kernel));
+      dst[o] = reduce(window, window.size() + padded);
+    }
   }
   return out;
 }
@@ -81,9 +99,8 @@ FailureOr<Tensor> maxPoolKernel(qc::MaxPoolOp op, OperandTensors args) {
 }
 
 FailureOr<Tensor> avgPoolKernel(qc::AvgPoolOp op, OperandTensors args) {
-  SmallVector<int64_t> dilations(op.getKernelShape().size(), 1);
   bool includePad = op.getCountIncludePad();
-  return pool(op, *args[0], dilations,
+  return pool(op, *args[0], op.getDilations(),
               [includePad](ArrayRef<float> v, int64_t withPad) {
                 float sum = 0;
                 for (float x : v)

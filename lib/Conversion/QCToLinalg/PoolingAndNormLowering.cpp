@@ -223,13 +223,12 @@ struct MaxPoolLowering : OpConversionPattern<qc::MaxPoolOp> {
 
 /// Number of in-bounds positions of each window along one dim, for every
 /// output position; `lo`/`hi` bound the positions that count.
-SmallVector<int64_t> windowCounts(int64_t outSize, int64_t kernel,
-                                  int64_t stride, int64_t padLow, int64_t lo,
-                                  int64_t hi) {
+SmallVector<int64_t> windowCounts(int64_t outSize, int64_t kernel, int64_t stride,
+                                  int64_t dilation, int64_t padLow, int64_t lo, int64_t hi) {
   SmallVector<int64_t> counts(outSize, 0);
   for (int64_t o = 0; o < outSize; ++o)
     for (int64_t k = 0; k < kernel; ++k) {
-      int64_t i = o * stride - padLow + k;
+      int64_t i = o * stride - padLow + k * dilation;
       counts[o] += i >= lo && i < hi;
     }
   return counts;
@@ -244,7 +243,7 @@ struct AvgPoolLowering : OpConversionPattern<qc::AvgPoolOp> {
     auto type = cast<RankedTensorType>(op.getType());
     if (!type.getElementType().isF32())
       return rewriter.notifyMatchFailure(op, "f32 only");
-    Window w = getWindow(op, {});
+    Window w = getWindow(op, op.getDilations());
     auto inShape = cast<ShapedType>(op.getInput().getType()).getShape();
     Value zero = constantF32(rewriter, loc, 0.0f);
     Value padded = padTensor(rewriter, loc, adaptor.getInput(),
@@ -259,18 +258,19 @@ struct AvgPoolLowering : OpConversionPattern<qc::AvgPoolOp> {
       int64_t size = inShape[i + 2];
       int64_t lo = includePad ? -pads[i] : 0;
       int64_t hi = includePad ? size + pads[w.spatial + i] : size;
-      perDim.push_back(windowCounts(type.getDimSize(i + 2), w.kernel[i],
-                                    w.strides[i], w.padLow[i], lo, hi));
+      perDim.push_back(windowCounts(type.getDimSize(i + 2), w.kernel[i], w.strides[i],
+                                    w.dilations[i], w.padLow[i], lo, hi));
     }
     SmallVector<int64_t> countShape(type.getShape().drop_front(2));
-    SmallVector<float> counts;
-    if (w.spatial == 1) {
-      for (int64_t c : perDim[0])
-        counts.push_back(c);
-    } else {
-      for (int64_t a : perDim[0])
-        for (int64_t c : perDim[1])
-          counts.push_back(a * c);
+    // A window's count is the product of its per-dimension counts, over the
+    // output positions in row-major order.
+    SmallVector<float> counts = {1.0f};
+    for (ArrayRef<int64_t> dim : perDim) {
+      SmallVector<float> next;
+      for (float c : counts)
+        for (int64_t n : dim)
+          next.push_back(c * n);
+      counts = std::move(next);
     }
     auto countType = RankedTensorType::get(countShape, rewriter.getF32Type());
     Value countTensor = arith::ConstantOp::create(

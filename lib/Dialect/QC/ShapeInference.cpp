@@ -367,7 +367,9 @@ LogicalResult AvgPoolOp::inferReturnTypes(MLIRContext *,
                                           std::optional<Location> loc,
                                           Adaptor adaptor,
                                           SmallVectorImpl<Type> &types) {
-  SmallVector<int64_t> dilations(adaptor.getKernelShape().size(), 1);
+  SmallVector<int64_t> dilations(adaptor.getDilations());
+  if (dilations.empty())
+    dilations.assign(adaptor.getKernelShape().size(), 1);
   return inferPoolType(loc, adaptor.getInput(), adaptor.getKernelShape(),
                        adaptor.getStrides(), dilations, adaptor.getPads(),
                        adaptor.getCeilMode(), types);

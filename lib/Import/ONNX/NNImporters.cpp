@@ -173,13 +173,12 @@ LogicalResult importAveragePool(NodeImporter &n) {
   FailureOr<WindowAttrs> w = getWindowAttrs(n, in.getShape().drop_front(2), {});
   if (failed(w))
     return failure();
-  if (llvm::any_of(w->dilations, [](int64_t d) { return d != 1; }))
-    return n.error() << "dilated AveragePool is not supported";
   n.setOutput(0, n.create<qc::AvgPoolOp>(
                      n.input(0), i64Array(n, w->kernel), i64Array(n, w->strides),
                      i64Array(n, w->pads),
                      n.builder().getBoolAttr(n.getInt("ceil_mode", 0)),
-                     n.builder().getBoolAttr(n.getInt("count_include_pad", 0))));
+                     n.builder().getBoolAttr(n.getInt("count_include_pad", 0)),
+                     i64Array(n, w->dilations)));
   return success();
 }
 

@@ -141,12 +141,11 @@ LogicalResult importLpPool(NodeImporter &n) {
   FailureOr<WindowAttrs> w = getWindowAttrs(n, in.getShape().drop_front(2), {});
   if (failed(w))
     return failure();
-  if (llvm::any_of(w->dilations, [](int64_t d) { return d != 1; }))
-    return n.error() << "dilated LpPool windows are not supported";
   Value x = n.input(0);
   Value average = n.create<qc::AvgPoolOp>(
       absPower(n, x, *p), i64Array(n, w->kernel), i64Array(n, w->strides), i64Array(n, w->pads),
-      n.builder().getBoolAttr(n.getInt("ceil_mode", 0)), n.builder().getBoolAttr(true));
+      n.builder().getBoolAttr(n.getInt("ceil_mode", 0)), n.builder().getBoolAttr(true),
+      i64Array(n, w->dilations));
   Value sum = n.create<qc::MulOp>(average, constantLike(n, x, product(w->kernel)));
   n.setOutput(0, root(n, sum, *p));
   return success();
@@ -166,7 +165,7 @@ LogicalResult importLRN(NodeImporter &n) {
   int64_t before = (size - 1) / 2, after = size - 1 - before;
   Value average = n.create<qc::AvgPoolOp>(
       squares, i64Array(n, {size, 1}), i64Array(n, {1, 1}), i64Array(n, {before, 0, after, 0}),
-      n.builder().getBoolAttr(false), n.builder().getBoolAttr(true));
+      n.builder().getBoolAttr(false), n.builder().getBoolAttr(true), i64Array(n, {1, 1}));
   // alpha / size * (size * average) = alpha * average.
   float alpha = n.getFloat("alpha", 1e-4f), beta = n.getFloat("beta", 0.75f);
   Value base = n.create<qc::AddOp>(constantLike(n, x, n.getFloat("bias", 1.0f)),

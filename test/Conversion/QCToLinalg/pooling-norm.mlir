@@ -41,6 +41,16 @@ func.func @avg_pool(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32> {
   return %y : tensor<1x2x3x3xf32>
 }
 
+// A dilated 3-d window: taps 2 apart along the first axis (1, then 2 of
+// them in bounds), counts multiplied across the axes.
+// CHECK-LABEL: func.func @avg_pool_3d_dilated
+// CHECK: arith.constant dense<{{\[\[\[}}1.000000e+00, 2.000000e+00], [1.000000e+00, 2.000000e+00]], {{\[\[}}2.000000e+00, 4.000000e+00], [2.000000e+00, 4.000000e+00]]]> : tensor<2x2x2xf32>
+// CHECK: arith.divf
+func.func @avg_pool_3d_dilated(%x: tensor<1x1x3x2x3xf32>) -> tensor<1x1x2x2x2xf32> {
+  %y = qc.avg_pool %x {kernel_shape = array<i64: 2, 1, 2>, strides = array<i64: 1, 1, 2>, pads = array<i64: 1, 0, 1, 0, 0, 0>, dilations = array<i64: 2, 1, 1>} : (tensor<1x1x3x2x3xf32>) -> tensor<1x1x2x2x2xf32>
+  return %y : tensor<1x1x2x2x2xf32>
+}
+
 // -----
 
 // Rule: global average pooling sums in f64 (as the evaluator), in order,

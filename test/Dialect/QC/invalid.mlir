@@ -182,6 +182,16 @@ func.func @avg_pool_rank(%x: tensor<3x2xf32>) {
 
 // -----
 
+func.func @avg_pool_dilations(%x: tensor<1x1x4x4xf32>) {
+  // expected-error @+2 {{dilations}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qc.avg_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 2>}
+      : (tensor<1x1x4x4xf32>) -> tensor<1x1x2x3xf32>
+  return
+}
+
+// -----
+
 func.func @global_pool_rank(%x: tensor<3x2xf32>) {
   // expected-error @+2 {{global pooling needs an N x C x spatial input}}
   // expected-error @+1 {{failed to infer returned types}}

@@ -118,6 +118,9 @@ func.func @nn(%x: tensor<1x3x8x8xf32>, %c: tensor<3xf32>) -> tensor<1x3x1x1xf32>
   // CHECK: qc.avg_pool {{.*}}ceil_mode = true
   %1 = qc.avg_pool %0 {kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, ceil_mode = true}
       : (tensor<1x3x4x4xf32>) -> tensor<1x3x2x2xf32>
+  // CHECK: qc.avg_pool {{.*}}dilations = array<i64: 2, 1>
+  %d = qc.avg_pool %0 {kernel_shape = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 2, 1>}
+      : (tensor<1x3x4x4xf32>) -> tensor<1x3x2x3xf32>
   // CHECK: qc.batch_norm
   %2 = qc.batch_norm %1, %c, %c, %c, %c {epsilon = 1.0e-5 : f32}
       : (tensor<1x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<1x3x2x2xf32>
