@@ -22,10 +22,10 @@ namespace {
 using CoordinateFn = function_ref<SmallVector<Value>(OpBuilder &, Location,
                                                      ArrayRef<Value>)>;
 
-/// out[i...] = source[coords(i...)], one extract per element; `extraInputs`
-/// are read at the output point and passed after the indices.
-Value buildGather(OpBuilder &b, Location loc, RankedTensorType type,
-                  Value source, CoordinateFn coords) {
+/// out[i...] = element(i...): a linalg.generic over the output's indices.
+Value buildFromIndices(
+    OpBuilder &b, Location loc, RankedTensorType type,
+    function_ref<Value(OpBuilder &, Location, ArrayRef<Value>)> element) {
   int64_t rank = type.getRank();
   SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
   return linalg::GenericOp::create(
@@ -35,11 +35,17 @@ Value buildGather(OpBuilder &b, Location loc, RankedTensorType type,
                SmallVector<Value> index;
                for (int64_t d = 0; d < rank; ++d)
                  index.push_back(linalg::IndexOp::create(nb, l, d));
-               Value v = tensor::ExtractOp::create(nb, l, source,
-                                                   coords(nb, l, index));
-               linalg::YieldOp::create(nb, l, v);
+               linalg::YieldOp::create(nb, l, element(nb, l, index));
              })
       .getResult(0);
+}
+
+/// out[i...] = source[coords(i...)], one extract per element.
+Value buildGather(OpBuilder &b, Location loc, RankedTensorType type,
+                  Value source, CoordinateFn coords) {
+  return buildFromIndices(b, loc, type, [&](OpBuilder &nb, Location l, ArrayRef<Value> index) {
+    return tensor::ExtractOp::create(nb, l, source, coords(nb, l, index)).getResult();
+  });
 }
 
 Value indexConstant(OpBuilder &b, Location loc, int64_t v) {
@@ -368,30 +374,21 @@ struct ResizeLowering : OpConversionPattern<qc::ResizeOp> {
     Value firstTable = constantI64Tensor(b, loc, first);
     Value secondTable = constantI64Tensor(b, loc, second);
     Value weightTable = constantF32Tensor(b, loc, weights);
-    int64_t rank = type.getRank();
-    SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
-    return linalg::GenericOp::create(
-               b, loc, type, ValueRange{}, emptyLike(b, loc, type),
-               SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank)}, iterators,
-               [&](OpBuilder &nb, Location l, ValueRange) {
-                 SmallVector<Value> index;
-                 for (int64_t d = 0; d < rank; ++d)
-                   index.push_back(linalg::IndexOp::create(nb, l, d));
-                 auto read = [&](Value table) {
-                   SmallVector<Value> coords(index);
-                   Value i = tensor::ExtractOp::create(nb, l, table, index[axis]);
-                   coords[axis] = arith::IndexCastOp::create(nb, l, nb.getIndexType(), i);
-                   return tensor::ExtractOp::create(nb, l, input, coords).getResult();
-                 };
-                 Value y = read(firstTable);
-                 if (linear) {
-                   Value w = tensor::ExtractOp::create(nb, l, weightTable, index[axis]);
-                   Value diff = arith::SubFOp::create(nb, l, read(secondTable), y);
-                   y = arith::AddFOp::create(nb, l, y, arith::MulFOp::create(nb, l, diff, w));
-                 }
-                 linalg::YieldOp::create(nb, l, y);
-               })
-        .getResult(0);
+    return buildFromIndices(b, loc, type, [&](OpBuilder &nb, Location l, ArrayRef<Value> index) {
+      auto read = [&](Value table) {
+        SmallVector<Value> coords(index);
+        Value i = tensor::ExtractOp::create(nb, l, table, index[axis]);
+        coords[axis] = arith::IndexCastOp::create(nb, l, nb.getIndexType(), i);
+        return tensor::ExtractOp::create(nb, l, input, coords).getResult();
+      };
+      Value y = read(firstTable);
+      if (linear) {
+        Value w = tensor::ExtractOp::create(nb, l, weightTable, index[axis]);
+        Value diff = arith::SubFOp::create(nb, l, read(secondTable), y);
+        y = arith::AddFOp::create(nb, l, y, arith::MulFOp::create(nb, l, diff, w));
+      }
+      return y;
+    });
   }
 
   /// out[..., x, ...] = the sum over k, in order from start[x], of
@@ -407,30 +404,19 @@ struct ResizeLowering : OpConversionPattern<qc::ResizeOp> {
     Value weightTable = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(tableType(b.getF32Type()), ArrayRef(filter.weights)));
     Value startTable = constantF32Tensor(b, loc, filter.starts);
-    int64_t rank = type.getRank();
-    SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
-    return linalg::GenericOp::create(
-               b, loc, type, ValueRange{}, emptyLike(b, loc, type),
-               SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank)}, iterators,
-               [&](OpBuilder &nb, Location l, ValueRange) {
-                 SmallVector<Value> index;
-                 for (int64_t d = 0; d < rank; ++d)
-                   index.push_back(linalg::IndexOp::create(nb, l, d));
-                 Value sum = tensor::ExtractOp::create(nb, l, startTable, index[axis]);
-                 for (int64_t k = 0; k < width; ++k) {
-                   Value tap = arith::ConstantIndexOp::create(nb, l, k);
-                   SmallVector<Value> coords(index);
-                   Value at = tensor::ExtractOp::create(nb, l, indexTable,
-                                                        ValueRange{index[axis], tap});
-                   coords[axis] = arith::IndexCastOp::create(nb, l, nb.getIndexType(), at);
-                   Value x = tensor::ExtractOp::create(nb, l, input, coords);
-                   Value w = tensor::ExtractOp::create(nb, l, weightTable,
-                                                       ValueRange{index[axis], tap});
-                   sum = arith::AddFOp::create(nb, l, sum, arith::MulFOp::create(nb, l, w, x));
-                 }
-                 linalg::YieldOp::create(nb, l, sum);
-               })
-        .getResult(0);
+    return buildFromIndices(b, loc, type, [&](OpBuilder &nb, Location l, ArrayRef<Value> index) {
+      Value sum = tensor::ExtractOp::create(nb, l, startTable, index[axis]);
+      for (int64_t k = 0; k < width; ++k) {
+        Value tap = arith::ConstantIndexOp::create(nb, l, k);
+        SmallVector<Value> coords(index);
+        Value at = tensor::ExtractOp::create(nb, l, indexTable, ValueRange{index[axis], tap});
+        coords[axis] = arith::IndexCastOp::create(nb, l, nb.getIndexType(), at);
+        Value x = tensor::ExtractOp::create(nb, l, input, coords);
+        Value w = tensor::ExtractOp::create(nb, l, weightTable, ValueRange{index[axis], tap});
+        sum = arith::AddFOp::create(nb, l, sum, arith::MulFOp::create(nb, l, w, x));
+      }
+      return sum;
+    });
   }
 };
 /// Keeps element (i, j) of every matrix where j - i >= k (upper) or
