@@ -181,7 +181,7 @@ Tensor resizeAxis(const Tensor &in, int64_t axis, int64_t outSize, float scale,
     outer *= shape[i];
   for (size_t i = axis + 1; i < shape.size(); ++i)
     inner *= shape[i];
-  if (qc::resizesThroughFilter(op, axis, scale)) {
+  if (qc::resizesThroughFilter(op, scale)) {
     qc::ResizeFilter filter = qc::getResizeFilter(op, axis, inSize, outSize, scale);
     for (int64_t x = 0; x < outSize; ++x)
       for (int64_t o = 0; o < outer; ++o) {

@@ -347,7 +347,7 @@ struct ResizeLowering : OpConversionPattern<qc::ResizeOp> {
         continue;
       SmallVector<int64_t> shape(type.getShape());
       shape[d] = outSize;
-      if (qc::resizesThroughFilter(op, d, scale)) {
+      if (qc::resizesThroughFilter(op, scale)) {
         current = filterAxis(rewriter, loc, current, type.clone(shape), d,
                              qc::getResizeFilter(op, d, inSize, outSize, scale));
         continue;

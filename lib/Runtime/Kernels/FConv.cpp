@@ -277,8 +277,6 @@ struct Depthwise {
   template <int N>
   void vectors(const Window &win, const float *plane, int64_t pw, const float *w, int64_t c,
                float *dst, int64_t first, int64_t perRow) const {
-    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
-                                            28, 30);
     const float *origin[N];
     __m512 acc[N];
     for (int n = 0; n < N; ++n) {
@@ -292,9 +290,7 @@ struct Depthwise {
         int64_t offset = ky * win.dilationH * pw + kx;
         for (int n = 0; n < N; ++n) {
           const float *at = origin[n] + offset;
-          __m512 x = win.strideW == 1 ? _mm512_loadu_ps(at)
-                                      : _mm512_permutex2var_ps(_mm512_loadu_ps(at), evens,
-                                                               _mm512_loadu_ps(at + 16));
+          __m512 x = win.strideW == 1 ? load<1>(at) : load<2>(at);
           acc[n] = _mm512_add_ps(acc[n], _mm512_mul_ps(tap, x));
         }
       }

@@ -36,9 +36,9 @@ struct ReassociateReductionSums : OpRewritePattern<linalg::GenericOp> {
       if (!flags || !isa<arith::AddFOp, arith::MulFOp>(combine) ||
           !llvm::is_contained(combine->getOperands(), acc))
         continue;
-      arith::FastMathFlags wanted = flags.getFastMathFlagsAttr().getValue() |
-                                    arith::FastMathFlags::reassoc;
-      if (wanted == flags.getFastMathFlagsAttr().getValue())
+      arith::FastMathFlags current = flags.getFastMathFlagsAttr().getValue();
+      arith::FastMathFlags wanted = current | arith::FastMathFlags::reassoc;
+      if (wanted == current)
         continue;
       rewriter.modifyOpInPlace(combine, [&] {
         combine->setAttr(flags.getFastMathAttrName(),

@@ -92,7 +92,8 @@ struct ResizeTap {
   float weight;
 };
 /// The taps of `op` along an axis resized from `inSize` to `outSize` with
-/// `scale`, per ONNX Resize's coordinate transformation and nearest modes.
+/// `scale`, per ONNX Resize's coordinate transformation and nearest modes
+/// (ResizeSampling.cpp, with the filters below).
 llvm::SmallVector<ResizeTap> getResizeTaps(ResizeOp op, int64_t inSize,
                                            int64_t outSize, float scale);
 
@@ -108,10 +109,9 @@ struct ResizeFilter {
 /// Whether `op` leaves axis `axis` as it is: the same size at scale 1 (and
 /// the whole axis as a tf_crop_and_resize region).
 bool keepsResizeAxis(ResizeOp op, int64_t axis, int64_t inSize, int64_t outSize);
-/// Whether `op` resizes axis `axis` of `scale` through a filter (cubic,
-/// linear with antialias while downsampling, tf_crop_and_resize) rather
-/// than taps.
-bool resizesThroughFilter(ResizeOp op, int64_t axis, float scale);
+/// Whether `op` resizes an axis of `scale` through a filter (cubic, linear
+/// with antialias while downsampling, tf_crop_and_resize) rather than taps.
+bool resizesThroughFilter(ResizeOp op, float scale);
 /// That filter, per ONNX's reference: the neighbours of each output's
 /// source coordinate, edge-padded (or weighing nothing with
 /// exclude_outside), and their weights in double, rounded once.
