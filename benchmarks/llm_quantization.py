@@ -53,6 +53,7 @@ def int4(group):
 # inputs by decreasing second moment (act-order).
 GPTQ = ["--calib", str(CALIBRATION), "--gptq", "--gptq-act-order", "--weight-range", "mse"]
 MSE = ["--weight-range", "mse"]
+ASYMMETRIC = ["--weight-scheme", "asymmetric"]
 W8A8 = ["--dynamic-int8", "--dynamic-int8-block", "0"]
 # Groups along the input dimension; 128 does not divide this model's 576.
 GROUPS = (32, 64)
@@ -63,8 +64,9 @@ def per_channel(bits):
     return lambda k, head: bits + 32 / k
 
 
-def grouped(group, head_bits=None):
-    return lambda k, head: head_bits + 32 / k if head and head_bits else 4 + 32 / group
+def grouped(group, head_bits=None, zero_bits=0):
+    return (lambda k, head: head_bits + 32 / k if head and head_bits
+            else 4 + (32 + zero_bits) / group)
 
 
 # name -> (quantc options, bits of one weight of a layer with k inputs,
@@ -84,6 +86,10 @@ QUANTC = {
     **{f"int4 g{g}, {method}": (int4(g) + extra, grouped(g))
        for g in GROUPS
        for method, extra in (("RTN", []), ("RTN, mse scales", MSE), ("GPTQ", GPTQ))},
+    # Asymmetric groups: a zero point per group next to each scale.
+    **{f"int4 g{g} asymmetric, {method}": (int4(g) + ASYMMETRIC + extra, grouped(g, zero_bits=32))
+       for g in GROUPS
+       for method, extra in (("RTN, mse scales", MSE), ("GPTQ", GPTQ))},
     "int4 g64, AWQ": (int4(64) + MSE + ["--calib", str(CALIBRATION), "--awq"], grouped(64)),
     "int4 g64, AWQ + GPTQ": (int4(64) + GPTQ + ["--awq"], grouped(64)),
     "int4 g64, GPTQ, output layer int8": (int4(64) + GPTQ + ["--overrides", HEAD_INT8],

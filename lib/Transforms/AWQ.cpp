@@ -39,29 +39,24 @@ namespace {
 /// (an output layer has tens of thousands).
 constexpr int64_t kMaxSearchColumns = 2048;
 
-/// How qc-quantize will round the weights: symmetric, per output column or
-/// per group of `group` rows of a column.
-struct WeightFormat {
-  int64_t qmin, qmax, group;
-  bool mse;
-};
-
-/// dW = diag(1/s) Q(diag(s) W) - W for the searched columns of W [k, n].
+/// dW = diag(1/s) Q(diag(s) W) - W for the searched columns of W [k, n],
+/// rounded as qc-quantize will: per output column or per group of `group`
+/// rows of a column (0: per column).
 std::vector<float> roundingError(const Tensor &w, ArrayRef<double> s, const WeightFormat &f,
-                                 int64_t columns, int64_t stride) {
+                                 int64_t group, int64_t columns, int64_t stride) {
   int64_t k = w.getShape()[0], n = w.getShape()[1];
-  int64_t group = f.group > 0 ? f.group : k;
+  group = group > 0 ? group : k;
   std::vector<float> error(k * columns), block(group);
   for (int64_t c = 0; c < columns; ++c) {
     int64_t j = c * stride;
     for (int64_t g0 = 0; g0 < k; g0 += group) {
       for (int64_t r = 0; r < group; ++r)
         block[r] = static_cast<float>(w.floats()[(g0 + r) * n + j] * s[g0 + r]);
-      double scale = chooseWeightScale(block, f.qmin, f.qmax, f.mse);
+      WeightGrid grid = chooseWeightGrid(block, f);
       for (int64_t r = 0; r < group; ++r) {
-        int64_t level = quantizeValue(block[r], scale, 0, f.qmin, f.qmax, RoundingMode::HalfToEven);
+        int64_t level = grid.level(block[r], f);
         error[(g0 + r) * columns + c] = static_cast<float>(
-            level * scale / s[g0 + r] - w.floats()[(g0 + r) * n + j]);
+            (level - grid.zeroPoint) * grid.scale / s[g0 + r] - w.floats()[(g0 + r) * n + j]);
       }
     }
   }
@@ -93,15 +88,16 @@ struct AWQPass : quantc::impl::QCActivationAwareScalingBase<AWQPass> {
     unsigned bits = weight == "i8" ? 8 : weight == "i4" ? 4 : 0;
     if (!bits || (granularity != "per_channel" && granularity != "per_group") ||
         (granularity == "per_group" && groupSize <= 0) ||
-        (weightRange != "minmax" && weightRange != "mse") || grid < 1) {
+        (weightRange != "minmax" && weightRange != "mse") ||
+        (weightScheme != "symmetric" && weightScheme != "asymmetric") || grid < 1) {
       emitError(getOperation().getLoc(), "qc-awq: weight must be i8 or i4, granularity "
                                          "per_channel or per_group (with group-size > 0), "
-                                         "weight-range minmax or mse, grid >= 1");
+                                         "weight-range minmax or mse, weight-scheme "
+                                         "symmetric or asymmetric, grid >= 1");
       return signalPassFailure();
     }
-    int64_t qmax = (int64_t(1) << (bits - 1)) - 1;
-    bool mse = weightRange == "mse";
-    format = {mse ? -qmax - 1 : -qmax, qmax, granularity == "per_group" ? groupSize : 0, mse};
+    format = {bits, weightRange == "mse", weightScheme == "asymmetric"};
+    formatGroup = granularity == "per_group" ? groupSize : 0;
     for (auto func : getOperation().getOps<func::FuncOp>())
       if (failed(scaleFunction(func)))
         return signalPassFailure();
@@ -109,7 +105,7 @@ struct AWQPass : quantc::impl::QCActivationAwareScalingBase<AWQPass> {
 
   LogicalResult scaleFunction(func::FuncOp func) {
     SmallVector<ScalingGroup> groups =
-        collectScalingGroups(func, format.group > 0 ? format.group : 1);
+        collectScalingGroups(func, formatGroup > 0 ? formatGroup : 1);
     if (groups.empty())
       return success();
     FailureOr<LayerStatisticsMap> stats =
@@ -152,7 +148,7 @@ struct AWQPass : quantc::impl::QCActivationAwareScalingBase<AWQPass> {
         int64_t n = w.getShape()[1];
         int64_t stride = std::max<int64_t>(1, n / kMaxSearchColumns);
         int64_t columns = (n + stride - 1) / stride;
-        sum += outputError(moment, roundingError(w, s, format, columns, stride), k, columns);
+        sum += outputError(moment, roundingError(w, s, format, formatGroup, columns, stride), k, columns);
       }
       return sum;
     };
@@ -180,6 +176,7 @@ struct AWQPass : quantc::impl::QCActivationAwareScalingBase<AWQPass> {
     return {baseline, bestError};
   }
 
-  WeightFormat format{};
+  WeightFormat format;
+  int64_t formatGroup = 0;
 };
 } // namespace

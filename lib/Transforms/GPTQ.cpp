@@ -93,11 +93,11 @@ int64_t roundRow(WeightLevels weights, ArrayRef<float> w, const WeightRows &rows
     int64_t index = rows.index(row, f.order[j]);
     double scale = weights.scaleOf(index);
     int64_t level = std::clamp<int64_t>(
-        roundToInt(remaining[j] / scale, RoundingMode::HalfToEven), weights.qmin,
-        weights.qmax);
+        roundToInt(remaining[j] / scale, RoundingMode::HalfToEven) + weights.zeroOf(index),
+        weights.qmin, weights.qmax);
     changed += level != weights.levels[index];
     weights.levels[index] = level;
-    double error = (remaining[j] - scale * level) / f.upper(j, j);
+    double error = (remaining[j] - weights.value(index)) / f.upper(j, j);
     const double *u = f.upper.data() + j * size;
     for (int64_t t = j + 1; t < size; ++t)
       remaining[t] -= error * u[t];

@@ -21,6 +21,7 @@ static QCQuantizeOptions quantizeOptions(const QuantizePipelineOptions &options)
   quantize.biasCorrection = options.biasCorrection;
   quantize.roundingSearch = options.roundingSearch;
   quantize.weightRange = options.weightRange;
+  quantize.weightScheme = options.weightScheme;
   quantize.gptq = options.gptq;
   quantize.gptqActOrder = options.gptqActOrder;
   if (options.biasCorrection || options.roundingSearch || options.gptq)
@@ -41,6 +42,7 @@ std::unique_ptr<Pass> quantc::createAWQFor(const QCQuantizeOptions &quantize) {
   awq.granularity = quantize.granularity;
   awq.groupSize = quantize.groupSize;
   awq.weightRange = quantize.weightRange;
+  awq.weightScheme = quantize.weightScheme;
   return createQCActivationAwareScaling(awq);
 }
 

@@ -8,6 +8,8 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace quantc;
 using namespace quantc::qc;
@@ -172,43 +174,77 @@ void qc::applyFields(const PrecisionFields &from, PrecisionFields &to) {
     to.groupSize = from.groupSize;
 }
 
-/// Squared error of quantizing `values` with `scale` to [qmin, qmax].
-double qc::quantizationError(ArrayRef<float> values, double scale, int64_t qmin,
-                         int64_t qmax) {
+int64_t qc::WeightGrid::level(float w, const WeightFormat &format) const {
+  return quantizeValue(w, scale, zeroPoint, format.qmin(), format.qmax(),
+                       RoundingMode::HalfToEven);
+}
+
+double qc::quantizationError(ArrayRef<float> values, const WeightGrid &grid,
+                             const WeightFormat &format) {
   double error = 0;
   for (float v : values) {
-    int64_t q = quantizeValue(v, scale, 0, qmin, qmax, RoundingMode::HalfToEven);
-    double d = v - static_cast<float>(q) * static_cast<float>(scale);
+    double d = v - grid.value(grid.level(v, format));
     error += d * d;
   }
   return error;
 }
 
-/// The scale of one block of weights (zero point 0). `minmax` maps |w| max
-/// onto qmax; `mse` picks, among that scale, the half-step finer one that
-/// maps [-|w| max, |w| max] onto [qmin - 0.5, qmax + 0.5], and scales
-/// shrunk by up to 20 % (clipping outliers), the one of least squared error.
-double qc::chooseWeightScale(ArrayRef<float> values, int64_t qmin, int64_t qmax,
-                         bool mse) {
+namespace {
+/// The grid mapping [lo, hi] (lo <= 0 <= hi) onto [qmin, qmax], scale in f32.
+WeightGrid asymmetricGrid(double lo, double hi, const WeightFormat &format) {
+  WeightGrid grid;
+  grid.scale = static_cast<float>((hi - lo) / (format.qmax() - format.qmin()));
+  if (!(grid.scale > 0)) // all zeros, or a range below f32's least scale
+    return WeightGrid{1.0, 0};
+  grid.zeroPoint = std::clamp<int64_t>(
+      roundToInt(format.qmin() - lo / grid.scale, RoundingMode::HalfToEven), format.qmin(),
+      format.qmax());
+  return grid;
+}
+
+/// The grid of least squared error among `candidates`.
+WeightGrid leastError(ArrayRef<float> values, ArrayRef<WeightGrid> candidates,
+                      const WeightFormat &format) {
+  WeightGrid best = candidates.front();
+  double bestError = quantizationError(values, best, format);
+  for (const WeightGrid &candidate : candidates.drop_front()) {
+    double error = quantizationError(values, candidate, format);
+    if (error < bestError) {
+      bestError = error;
+      best = candidate;
+    }
+  }
+  return best;
+}
+} // namespace
+
+/// Symmetric `mse` tries the half-step finer scale that maps [-|w| max,
+/// |w| max] onto [qmin - 0.5, qmax + 0.5] and scales shrunk by up to 20 %;
+/// asymmetric `mse` shrinks both ends of the range by up to 20 %.
+WeightGrid qc::chooseWeightGrid(ArrayRef<float> values, const WeightFormat &format) {
+  constexpr int kShrinkSteps = 20; // 1 % each
+  if (format.asymmetric) {
+    auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+    double low = values.empty() ? 0.0 : std::min<double>(*lo, 0.0);
+    double high = values.empty() ? 0.0 : std::max<double>(*hi, 0.0);
+    if (!format.mse)
+      return asymmetricGrid(low, high, format);
+    SmallVector<WeightGrid> candidates;
+    for (int k = 0; k <= kShrinkSteps; ++k)
+      candidates.push_back(asymmetricGrid(low * (1 - 0.01 * k), high * (1 - 0.01 * k), format));
+    return leastError(values, candidates, format);
+  }
   double absMax = 0;
   for (float v : values)
     absMax = std::max<double>(absMax, std::fabs(v));
   if (absMax == 0)
-    return 1.0;
-  double best = static_cast<float>(absMax / qmax);
-  if (!mse)
-    return best;
-  double bestError = quantizationError(values, best, qmin, qmax);
-  SmallVector<double> candidates = {absMax / (qmax + 0.5)};
-  for (int k = 1; k <= 20; ++k)
-    candidates.push_back(absMax / qmax * (1 - 0.01 * k));
-  for (double candidate : candidates) {
-    double scale = static_cast<float>(candidate);
-    double error = quantizationError(values, scale, qmin, qmax);
-    if (error < bestError) {
-      bestError = error;
-      best = scale;
-    }
-  }
-  return best;
+    return WeightGrid{1.0, 0};
+  int64_t qmax = format.qmax();
+  SmallVector<WeightGrid> candidates = {{static_cast<float>(absMax / qmax), 0}};
+  if (!format.mse)
+    return candidates.front();
+  candidates.push_back({static_cast<float>(absMax / (qmax + 0.5)), 0});
+  for (int k = 1; k <= kShrinkSteps; ++k)
+    candidates.push_back({static_cast<float>(absMax / qmax * (1 - 0.01 * k)), 0});
+  return leastError(values, candidates, format);
 }

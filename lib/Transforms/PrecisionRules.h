@@ -35,15 +35,40 @@ std::optional<LayerInfo> getLayerInfo(mlir::Operation *op);
 /// The ONNX node name of a layer, or its op name when it has none.
 std::string layerName(mlir::Operation *op);
 
-/// Squared error of quantizing `values` with `scale` to [qmin, qmax].
-double quantizationError(llvm::ArrayRef<float> values, double scale, int64_t qmin,
-                         int64_t qmax);
+/// How integer weights are rounded: `bits`-bit signed levels; symmetric
+/// (zero point 0) or asymmetric (a zero point per block, for weight-only
+/// layers); scales mapping the block's range onto the levels (`minmax`) or
+/// of least squared error, which may clip outliers (`mse`).
+struct WeightFormat {
+  unsigned bits = 8;
+  bool mse = false, asymmetric = false;
 
-/// The scale of one block of weights (zero point 0). `minmax` maps |w| max
-/// onto qmax; `mse` also tries finer scales (clipping outliers) and keeps
-/// the one of least squared error.
-double chooseWeightScale(llvm::ArrayRef<float> values, int64_t qmin, int64_t qmax,
-                         bool mse);
+  /// minmax symmetric keeps the narrow range [-qmax, qmax] (no value needs
+  /// -qmax - 1); the other formats use the full range.
+  int64_t qmax() const { return (int64_t(1) << (bits - 1)) - 1; }
+  int64_t qmin() const { return mse || asymmetric ? -qmax() - 1 : -qmax(); }
+};
+
+/// The grid one block of weights is rounded to: w ~ scale * (q - zeroPoint).
+struct WeightGrid {
+  double scale = 1.0;
+  int64_t zeroPoint = 0;
+
+  int64_t level(float w, const WeightFormat &format) const;
+  double value(int64_t level) const {
+    return static_cast<float>(level - zeroPoint) * static_cast<float>(scale);
+  }
+};
+
+/// Squared error of rounding `values` to `grid`.
+double quantizationError(llvm::ArrayRef<float> values, const WeightGrid &grid,
+                         const WeightFormat &format);
+
+/// The grid of one block of weights. `minmax` maps |w| max onto qmax
+/// (symmetric), or [min(w, 0), max(w, 0)] onto [qmin, qmax] (asymmetric);
+/// `mse` also tries narrower ranges (clipping outliers) and keeps the one of
+/// least squared error.
+WeightGrid chooseWeightGrid(llvm::ArrayRef<float> values, const WeightFormat &format);
 
 /// The fields of a precision, each possibly unset (in a rule).
 struct PrecisionFields {

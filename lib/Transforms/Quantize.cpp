@@ -46,14 +46,14 @@ struct QuantizedWeights {
   quant::QuantizedType type;
 };
 
-/// Quantizes `w` symmetrically (zero point 0) to signed `bits`-bit integers,
-/// one scale per block of `blockShape`, none finer than `scaleFloors` (one
-/// per block, or none). `adjust`, when given, may change the levels rounded
-/// to nearest before they are stored.
+/// Quantizes `w` to signed integers as `format` says, one grid per block of
+/// `blockShape`, no scale finer than `scaleFloors` (one per block, or none).
+/// `adjust`, when given, may change the levels rounded to nearest before
+/// they are stored.
 FailureOr<QuantizedWeights>
-quantizeWeights(const Tensor &w, unsigned bits, ArrayRef<int64_t> blockShape,
+quantizeWeights(const Tensor &w, const WeightFormat &format, ArrayRef<int64_t> blockShape,
                 Granularity granularity, int64_t channelAxis, int64_t reductionAxis,
-                bool mse, ArrayRef<double> scaleFloors, Location loc,
+                ArrayRef<double> scaleFloors, Location loc,
                 function_ref<void(WeightLevels)> adjust = nullptr) {
   MLIRContext *ctx = loc.getContext();
   QuantLayout layout;
@@ -67,30 +67,32 @@ quantizeWeights(const Tensor &w, unsigned bits, ArrayRef<int64_t> blockShape,
   std::vector<std::vector<float>> values(numBlocks);
   for (int64_t i = 0, e = w.getNumElements(); i < e; ++i)
     values[blocks[i]].push_back(w.floats()[i]);
-  // minmax keeps the narrow range [-qmax, qmax] (no value needs -qmax - 1);
-  // mse may use the full range.
-  int64_t qmax = (int64_t(1) << (bits - 1)) - 1, qmin = mse ? -qmax - 1 : -qmax;
-  SmallVector<double> scales;
+  int64_t qmin = format.qmin(), qmax = format.qmax();
+  SmallVector<WeightGrid> grids;
   for (const std::vector<float> &block : values)
-    scales.push_back(chooseWeightScale(block, qmin, qmax, mse));
-  for (auto [scale, floor] : llvm::zip(scales, scaleFloors))
-    scale = std::max(scale, floor);
+    grids.push_back(chooseWeightGrid(block, format));
+  for (auto [grid, floor] : llvm::zip(grids, scaleFloors))
+    grid.scale = std::max(grid.scale, floor);
+  unsigned bits = format.bits;
   auto storageType = IntegerType::get(ctx, bits);
   QuantizedWeights result{Tensor(storageType, w.getShape()), {}};
   for (int64_t i = 0, e = w.getNumElements(); i < e; ++i)
-    result.storage.ints()[i] =
-        quantizeValue(w.floats()[i], scales[blocks[i]], 0, qmin, qmax,
-                      RoundingMode::HalfToEven);
+    result.storage.ints()[i] = grids[blocks[i]].level(w.floats()[i], format);
   if (adjust)
-    adjust({result.storage.ints(), [&](int64_t i) { return scales[blocks[i]]; },
-            qmin, qmax});
+    adjust({result.storage.ints(), [&](int64_t i) { return grids[blocks[i]].scale; },
+            [&](int64_t i) { return grids[blocks[i]].zeroPoint; }, qmin, qmax});
+  SmallVector<double> scales;
+  SmallVector<int64_t> zeros;
+  for (const WeightGrid &grid : grids) {
+    scales.push_back(grid.scale);
+    zeros.push_back(grid.zeroPoint);
+  }
   auto f32 = Float32Type::get(ctx);
   unsigned flags = quant::QuantizationFlags::Signed;
-  SmallVector<int64_t> zeros(numBlocks, 0);
   switch (granularity) {
   case Granularity::PerTensor:
     result.type = quant::UniformQuantizedType::get(flags, storageType, f32,
-                                                   scales[0], 0, qmin, qmax);
+                                                   scales[0], zeros[0], qmin, qmax);
     break;
   case Granularity::PerChannel:
     result.type = quant::UniformQuantizedPerAxisType::get(
@@ -99,7 +101,9 @@ quantizeWeights(const Tensor &w, unsigned bits, ArrayRef<int64_t> blockShape,
   case Granularity::PerGroup: {
     auto paramType = RankedTensorType::get(layout.paramShape, f32);
     SmallVector<float> scales32(scales.begin(), scales.end());
-    SmallVector<APInt> zeroPoints(numBlocks, APInt(bits, 0));
+    SmallVector<APInt> zeroPoints;
+    for (int64_t z : zeros)
+      zeroPoints.push_back(APInt(bits, z, /*isSigned=*/true));
     int32_t dims[2] = {static_cast<int32_t>(std::min(channelAxis, reductionAxis)),
                        static_cast<int32_t>(std::max(channelAxis, reductionAxis))};
     int64_t sizes[2] = {blockShape[dims[0]], blockShape[dims[1]]};
@@ -145,6 +149,11 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     if (weightRange != "mse" && weightRange != "minmax") {
       emitError(getOperation().getLoc(), "qc-quantize: weight-range '")
           << weightRange << "' is not minmax or mse";
+      return signalPassFailure();
+    }
+    if (weightScheme != "symmetric" && weightScheme != "asymmetric") {
+      emitError(getOperation().getLoc(), "qc-quantize: weight-scheme '")
+          << weightScheme << "' is not symmetric or asymmetric";
       return signalPassFailure();
     }
     if (!(gptqDamping >= 0)) {
@@ -540,9 +549,13 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
       floors = {*llvm::max_element(floors)};
     std::vector<double> shift;
     std::function<void(WeightLevels)> adjuster = weightAdjuster(op, *values, shift);
+    // Integer-activation kernels fold no weight zero points: only
+    // weight-only layers take asymmetric weights.
+    WeightFormat format{precision.getWeight().getIntOrFloatBitWidth(), weightRange == "mse",
+                        weightScheme == "asymmetric" &&
+                            isa<FloatType>(precision.getActivation())};
     FailureOr<QuantizedWeights> quantized = quantizeWeights(
-        *values, precision.getWeight().getIntOrFloatBitWidth(), blockShape,
-        granularity, info.channelAxis, info.reductionAxis, weightRange == "mse", floors,
+        *values, format, blockShape, granularity, info.channelAxis, info.reductionAxis, floors,
         op->getLoc(), adjuster ? function_ref<void(WeightLevels)>(adjuster) : nullptr);
     if (failed(quantized))
       return failure();

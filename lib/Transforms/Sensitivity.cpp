@@ -180,14 +180,13 @@ std::vector<float> weightError(Operation *op, const Tensor &w, PrecisionAttr p) 
   std::vector<std::vector<float>> values(numBlocks);
   for (int64_t i = 0; i < w.getNumElements(); ++i)
     values[blocks[i]].push_back(w.floats()[i]);
-  int64_t qmax = (int64_t(1) << (weight.getIntOrFloatBitWidth() - 1)) - 1;
-  std::vector<double> scales;
+  WeightFormat format{weight.getIntOrFloatBitWidth()};
+  std::vector<WeightGrid> grids;
   for (const std::vector<float> &block : values)
-    scales.push_back(chooseWeightScale(block, -qmax, qmax, /*mse=*/false));
+    grids.push_back(chooseWeightGrid(block, format));
   for (int64_t i = 0; i < w.getNumElements(); ++i) {
-    double s = scales[blocks[i]];
-    int64_t q = quantizeValue(w.floats()[i], s, 0, -qmax, qmax, RoundingMode::HalfToEven);
-    error[i] = w.floats()[i] - static_cast<float>(q) * static_cast<float>(s);
+    const WeightGrid &grid = grids[blocks[i]];
+    error[i] = w.floats()[i] - static_cast<float>(grid.value(grid.level(w.floats()[i], format)));
   }
   return error;
 }

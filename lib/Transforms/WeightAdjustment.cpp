@@ -302,7 +302,7 @@ int64_t qc::searchRounding(WeightLevels weights, ArrayRef<float> w,
     for (int64_t k = 0; k < size; ++k) {
       index[k] = rows.index(row, k);
       scale[k] = weights.scaleOf(index[k]);
-      error[k] = scale[k] * weights.levels[index[k]] - w[index[k]];
+      error[k] = weights.value(index[k]) - w[index[k]];
     }
     // gradient = (M + damping I) e, half the gradient of e^T (M + dI) e.
     for (int64_t i = 0; i < size; ++i) {
@@ -318,8 +318,9 @@ int64_t qc::searchRounding(WeightLevels weights, ArrayRef<float> w,
           continue;
         int64_t level = weights.levels[index[k]];
         int64_t below = std::clamp<int64_t>(
-            static_cast<int64_t>(std::floor(w[index[k]] / scale[k])), weights.qmin,
-            weights.qmax);
+            static_cast<int64_t>(std::floor(w[index[k]] / scale[k])) +
+                weights.zeroOf(index[k]),
+            weights.qmin, weights.qmax);
         int64_t above = std::min(below + 1, weights.qmax);
         int64_t other = level == below ? above : level == above ? below : level;
         if (other == level)
@@ -353,7 +354,7 @@ std::vector<double> qc::expectedOutputShift(const WeightLevels &weights,
     double sum = 0;
     for (int64_t k = 0; k < rows.reduction; ++k) {
       int64_t i = rows.index(row, k);
-      sum += (weights.scaleOf(i) * weights.levels[i] - w[i]) * mean[k];
+      sum += (weights.value(i) - w[i]) * mean[k];
     }
     shift[row] = sum;
   }

@@ -106,11 +106,15 @@ llvm::FailureOr<LayerStatisticsMap>
 measureLayerInputs(llvm::ArrayRef<mlir::Operation *> layers,
                    llvm::ArrayRef<calibration::Sample> samples, bool withMoments);
 
-/// Integer levels of one weight tensor, and the scale of each element.
+/// Integer levels of one weight tensor, and the scale and zero point of
+/// each element: element i stands for scaleOf(i) * (levels[i] - zeroOf(i)).
 struct WeightLevels {
   llvm::MutableArrayRef<int64_t> levels;
   llvm::function_ref<double(int64_t)> scaleOf;
+  llvm::function_ref<int64_t(int64_t)> zeroOf;
   int64_t qmin, qmax;
+
+  double value(int64_t i) const { return scaleOf(i) * (levels[i] - zeroOf(i)); }
 };
 
 /// Moves levels of every row of `weights` (float values `w`) one step

@@ -3,7 +3,9 @@
 // RUN: %qc_python -c "import numpy as n; r = n.random.default_rng(0); x = r.standard_normal((64, 1, 4, 8)); x[..., 0] *= 40; n.savez('%t.npz', x=x.astype(n.float32))"
 // RUN: quant-opt %s --split-input-file --qc-awq="data=%t.npz weight=i4 granularity=per_group group-size=4" --verify-diagnostics | FileCheck %s
 // RUN: quant-opt %s --split-input-file --qc-awq="data=%t.npz weight=i4 granularity=per_group group-size=4" --qc-quantize="activation=f32 weight=i4 granularity=per_group group-size=4" -o /dev/null
+// RUN: quant-opt %s --split-input-file --qc-awq="data=%t.npz weight=i4 granularity=per_group group-size=4 weight-scheme=asymmetric" --verify-diagnostics | FileCheck %s
 // RUN: not quant-opt %s --split-input-file --qc-awq 2>&1 | FileCheck %s --check-prefix=NODATA
+// RUN: not quant-opt %s --split-input-file --qc-awq="data=%t.npz weight-scheme=zero" 2>&1 | FileCheck %s --check-prefix=BADWEIGHT
 // RUN: not quant-opt %s --split-input-file --qc-awq="data=%t.npz weight=i3" 2>&1 | FileCheck %s --check-prefix=BADWEIGHT
 
 // Rule: the two matmuls reading norm(x) * w share one scaling s of their

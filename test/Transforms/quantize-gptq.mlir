@@ -5,6 +5,7 @@
 // RUN: quant-opt %s --qc-quantize="activation=f32 gptq=true data=%t.npz" --verify-diagnostics | FileCheck %s --check-prefix=GPTQ
 // RUN: quant-opt %s --qc-quantize="activation=f32 gptq=true gptq-act-order=true data=%t.npz" | FileCheck %s --check-prefix=ACTORDER
 // RUN: quant-opt %s --qc-quantize="activation=f32 weight=i4 granularity=per_group group-size=3 gptq=true data=%t.npz" | FileCheck %s --check-prefix=INT4
+// RUN: quant-opt %s --qc-quantize="activation=f32 weight=i4 granularity=per_group group-size=3 weight-scheme=asymmetric gptq=true data=%t.npz" | FileCheck %s --check-prefix=ASYM
 // RUN: not quant-opt %s --qc-quantize="gptq=true" 2>&1 | FileCheck %s --check-prefix=NODATA
 // RUN: not quant-opt %s --qc-quantize="gptq=true gptq-damping=-0.5 data=%t.npz" 2>&1 | FileCheck %s --check-prefix=DAMPING
 
@@ -24,6 +25,10 @@
 // Int4, one group of the three inputs: scale 1/7, the v weights are 3.49
 // steps; rounded 3 then 3.49 + 0.49 -> 4.
 // INT4: qc.constant dense<{{\[\[}}7], [3], [4]]> : tensor<3x1xi4>
+// Asymmetric: [0, 1] onto [-8, 7], scale 1/15, zero point -8; the v weights
+// are 7.49 steps above it: rounded 7 then 7.49 + 0.49 -> 8.
+// ASYM: qc.constant dense<{{\[\[}}7], [-1], [0]]> : tensor<3x1xi4>
+// ASYM: !quant.uniform<i4:f32:{0:3, 1:1}, {{\{\{}}0.0666666701:-8}}>
 // NODATA: error: qc-quantize: rounding-search, bias-correction and gptq need data=
 // DAMPING: error: qc-quantize: gptq-damping must be at least 0, got -5.0{{0*}}e-01
 // expected-remark @below {{gptq: 1 layers, 1 of 3 weight levels differ from round to nearest}}

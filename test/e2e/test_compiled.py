@@ -4,6 +4,7 @@ error <= 1e-5) and quantized to int8 (bit-exact: the compiled integer graph
 must reproduce the evaluator's results exactly), plus the real models, every
 microkernel variant, and the artifact's header, manifest and errors."""
 import json
+import re
 import pathlib
 import subprocess
 
@@ -321,24 +322,32 @@ def weight_only_model(k, n, gemm):
 
 
 # Groups of 12 (4-bit) and 6 (8-bit) rows end inside the kernel's blocks of
-# 8 and 4 rows: their last block is partial.
+# 8 and 4 rows: their last block is partial. Asymmetric weights carry a zero
+# point per scale, which the kernel streams as zero scales.
 WEIGHT_ONLY = {"i4-channel": ("i4", "per_channel", 0), "i4-group32": ("i4", "per_group", 32),
                "i4-group12": ("i4", "per_group", 12),
                "i8-channel": ("i8", "per_channel", 0), "i8-group64": ("i8", "per_group", 64),
-               "i8-group6": ("i8", "per_group", 6)}
+               "i8-group6": ("i8", "per_group", 6),
+               "i4-group32-asymmetric": ("i4", "per_group", 32, "asymmetric"),
+               "i8-channel-asymmetric": ("i8", "per_channel", 0, "asymmetric")}
 
 
 def compile_weight_only(op, config, tmp_path, extra=()):
     """weight_only_model's layer (5 rows, N not a multiple of the 32-column
     panel) quantized as WEIGHT_ONLY[config] and compiled with `extra`:
     returns the quantized IR, the library and the inputs."""
-    weight, granularity, group = WEIGHT_ONLY[config]
+    weight, granularity, group, *scheme = WEIGHT_ONLY[config]
     model, inputs = weight_only_model(192, 72, op == "Gemm")
     rule = {"op_type": op, "weight": weight, "activation": "f32", "granularity": granularity}
     if group:
         rule["group_size"] = group
+    if scheme:
+        extra = [*extra, "--weight-scheme", *scheme]
     ir, library = compile_with_rules(model, inputs, [rule], tmp_path, extra)
-    assert f"weight = {weight}" in ir.read_text()
+    text = ir.read_text()
+    assert f"weight = {weight}" in text
+    # Zero points show in the weight type as scale:zero_point.
+    assert bool(re.search(r"quant.uniform<i[48]:f32:[^>]*\d\.\d+(e[-+]\d+)?:-?[1-9]", text)) == bool(scheme)
     return ir, library, inputs
 
 
@@ -360,7 +369,8 @@ def test_weight_only_layers(op, config, cpu, tmp_path):
 
 
 @pytest.mark.parametrize("cpu", [AVX512_VNNI, "x86-64-v3", "x86-64"])
-@pytest.mark.parametrize("config", ["i4-channel", "i4-group32", "i8-channel", "i8-group64"])
+@pytest.mark.parametrize("config", ["i4-channel", "i4-group32", "i8-channel", "i8-group64",
+                                    "i4-group32-asymmetric"])
 @pytest.mark.parametrize("op", ["MatMul", "Gemm"])
 def test_weight_only_int8_inputs(op, config, cpu, tmp_path):
     """--dynamic-int8: the kernel's integer dot products on inputs rounded

@@ -35,26 +35,35 @@ def second_moment(samples):
     return total * (1.0 / sum(len(x) for x in samples))
 
 
-def scales_of(w, bits, group):
-    """Round to nearest's symmetric scales: one per output column and group
-    of `group` inputs (w is [in, out]), |w| max on the largest level."""
+def scales_of(w, bits, group, asymmetric=False):
+    """Round to nearest's scales and zero points, one per output column and
+    group of `group` inputs (w is [in, out]): symmetric, |w| max on the
+    largest level; or asymmetric, [min(w, 0), max(w, 0)] on the full range."""
     qmax = 2 ** (bits - 1) - 1
     k, n = w.shape
-    blocks = np.abs(w.astype(np.float64)).reshape(k // group, group, n).max(axis=1)
-    s = np.where(blocks == 0, 1.0, (blocks / qmax).astype(np.float32).astype(np.float64))
-    return np.repeat(s, group, axis=0), qmax
+    blocks = w.astype(np.float64).reshape(k // group, group, n)
+    if asymmetric:
+        lo, hi = np.minimum(blocks.min(axis=1), 0), np.maximum(blocks.max(axis=1), 0)
+        s = ((hi - lo) / (2 * qmax + 1)).astype(np.float32).astype(np.float64)
+        s = np.where(s > 0, s, 1.0)
+        z = np.clip(np.rint(-qmax - 1 - lo / s), -qmax - 1, qmax)
+        return np.repeat(s, group, axis=0), np.repeat(z, group, axis=0), -qmax - 1, qmax
+    top = np.abs(blocks).max(axis=1)
+    s = np.where(top == 0, 1.0, (top / qmax).astype(np.float32).astype(np.float64))
+    return np.repeat(s, group, axis=0), np.zeros_like(w, np.float64), -qmax, qmax
 
 
-def gptq(w, h, bits, group, damping=0.01, act_order=False, block=128):
-    """Integer weights of W^T (rows = outputs) by GPTQ with static scales."""
-    scale, qmax = scales_of(w, bits, group)
-    W, S = w.T.astype(np.float64).copy(), scale.T
+def gptq(w, h, bits, group, damping=0.01, act_order=False, block=128, asymmetric=False):
+    """Levels minus zero points of W^T (rows = outputs) by GPTQ with static
+    scales and zero points, and the scales."""
+    scale, zero, qmin, qmax = scales_of(w, bits, group, asymmetric)
+    W, S, Z = w.T.astype(np.float64).copy(), scale.T, zero.T
     H = h.copy()
     dead = np.diag(H) <= 0
     H[dead, dead] = 1
     W[:, dead] = 0
     order = np.argsort(-np.diag(H), kind="stable") if act_order else np.arange(len(H))
-    W, S, H = W[:, order], S[:, order], H[order][:, order]
+    W, S, Z, H = W[:, order], S[:, order], Z[:, order], H[order][:, order]
     H[np.diag_indices_from(H)] += damping * np.mean(np.diag(H))
     U = np.linalg.cholesky(np.linalg.inv(H)).T
     Q = np.zeros(W.shape, np.int64)
@@ -64,7 +73,7 @@ def gptq(w, h, bits, group, damping=0.01, act_order=False, block=128):
         W1, E1 = W[:, i1:i2].copy(), np.zeros((W.shape[0], i2 - i1))
         for i in range(i2 - i1):
             d = U[i1 + i, i1 + i]
-            q = np.clip(np.rint(W1[:, i] / S[:, i1 + i]), -qmax, qmax)
+            q = np.clip(np.rint(W1[:, i] / S[:, i1 + i]) + Z[:, i1 + i], qmin, qmax) - Z[:, i1 + i]
             Q[:, i1 + i] = q
             err = (W1[:, i] - q * S[:, i1 + i]) / d
             W1[:, i:] -= np.outer(err, U[i1 + i, i1 + i:i2])
@@ -99,21 +108,25 @@ def random_layer(seed, k, n, count=6):
     return w, samples
 
 
-@pytest.mark.parametrize("bits,group,act_order", [(4, 16, False), (4, 16, True),
-                                                  (4, 64, False), (8, 64, True)])
-def test_gptq_equals_the_published_algorithm(bits, group, act_order, tmp_path):
+@pytest.mark.parametrize("bits,group,act_order,scheme", [
+    (4, 16, False, "symmetric"), (4, 16, True, "symmetric"), (4, 64, False, "symmetric"),
+    (8, 64, True, "symmetric"), (4, 16, True, "asymmetric"), (8, 64, False, "asymmetric")])
+def test_gptq_equals_the_published_algorithm(bits, group, act_order, scheme, tmp_path):
     k, n = 64, 24
     w, samples = random_layer(bits * 10 + group + act_order, k, n)
+    if scheme == "asymmetric":  # columns of one sign, whose zero point is an end
+        w[:, :4] = np.abs(w[:, :4])
     calib = tmp_path / "calib"
     calib.mkdir()
     for i, x in enumerate(samples):
         np.savez(calib / f"{i}.npz", x=x)
     path = tmp_path / "linear.onnx"
     matmul_model(path, w)
-    expected, scale = gptq(w, second_moment(samples), bits, group, act_order=act_order)
+    expected, scale = gptq(w, second_moment(samples), bits, group, act_order=act_order,
+                           asymmetric=scheme == "asymmetric")
     granularity = "per_channel" if group == k else f"per_group group-size={group}"
     options = (f"weight=i{bits} granularity={granularity} gptq=true "
-               f"gptq-act-order={str(act_order).lower()}")
+               f"gptq-act-order={str(act_order).lower()} weight-scheme={scheme}")
     levels, _ = compiled_levels(path, options, calib, tmp_path, scale)
     np.testing.assert_array_equal(levels, expected)
     assert (levels[5] == 0).all()  # the dead input
@@ -128,7 +141,7 @@ def test_gptq_lowers_the_output_error_on_correlated_inputs(tmp_path):
         np.savez(calib / f"{i}.npz", x=x)
     path = tmp_path / "linear.onnx"
     matmul_model(path, w)
-    scale, _ = scales_of(w, 4, 16)
+    scale = scales_of(w, 4, 16)[0]
     held_out = np.concatenate(samples[8:])
 
     def error(options):

@@ -103,6 +103,11 @@ static cl::opt<std::string> weightRange(
     cl::desc("Weight scales: minmax (|w| max on the largest level) or mse (least "
              "squared error, full range, may clip outliers)"),
     cl::cat(quantCategory));
+static cl::opt<std::string> weightScheme(
+    "weight-scheme", cl::init("symmetric"),
+    cl::desc("Weights of weight-only layers: symmetric or asymmetric (a zero point "
+             "per scale)"),
+    cl::cat(quantCategory));
 static cl::opt<bool> awq(
     "awq", cl::init(false),
     cl::desc("Activation-aware weight scaling of matmuls on the calibration data "
@@ -240,6 +245,7 @@ static QCQuantizeOptions generatorWeightOptions() {
   options.scope = "layers";
   options.overrides = overrides;
   options.weightRange = weightRange;
+  options.weightScheme = weightScheme;
   options.gptq = gptq;
   options.gptqActOrder = gptqActOrder;
   options.data.assign(calibration.begin(), calibration.end());
@@ -379,6 +385,7 @@ quantize(ModuleOp module, function_ref<OwningOpRef<ModuleOp>(int64_t)> importDec
     options.biasCorrection = biasCorrection;
     options.roundingSearch = roundingSearch;
     options.weightRange = weightRange;
+    options.weightScheme = weightScheme;
     options.awq = awq;
     options.smoothQuant = smoothQuant;
     options.smoothQuantAlpha = smoothQuantAlpha;

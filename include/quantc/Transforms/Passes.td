@@ -131,8 +131,8 @@ def QCActivationAwareScaling : Pass<"qc-awq", "::mlir::ModuleOp"> {
     quantized-and-unscaled minus the float weight; `alpha = 0` (no scaling)
     is a candidate, so the error never rises. Quantization is emulated as
     `qc-quantize` will do it with the same `weight`, `granularity`,
-    `group-size` and `weight-range` (symmetric, per output channel or per
-    group along the input dimension). A remark reports the groups scaled
+    `group-size`, `weight-range` and `weight-scheme` (per output channel
+    or per group along the input dimension). A remark reports the groups scaled
     and the output error before and after.
   }];
   let dependentDialects = ["::quantc::qc::QCDialect"];
@@ -148,6 +148,8 @@ def QCActivationAwareScaling : Pass<"qc-awq", "::mlir::ModuleOp"> {
            "Input elements per weight scale (per_group)">,
     Option<"weightRange", "weight-range", "std::string", /*default=*/"\"minmax\"",
            "Weight scales: minmax or mse">,
+    Option<"weightScheme", "weight-scheme", "std::string", /*default=*/"\"symmetric\"",
+           "Weights: symmetric or asymmetric">,
     Option<"grid", "grid", "int64_t", /*default=*/"20",
            "Points of the alpha grid in [0, 1)">,
   ];
@@ -261,11 +263,12 @@ def QCQuantize : Pass<"qc-quantize", "::mlir::ModuleOp"> {
     - integer weights: constant weights are quantized once, here, into a
       `qc.constant` of the storage type (i4 packed two per byte) viewed
       through `quant.scast` with a per-tensor, per-channel or per-group
-      `!quant.uniform` type, and dequantized for the layer. Weights are
-      symmetric; each scale maps |w| max onto the largest level of the
-      narrow range `[-(2^(b-1) - 1), 2^(b-1) - 1]` (`weight-range=minmax`),
-      or is the one of least squared error over the full range, which may
-      clip outliers (`mse`);
+      `!quant.uniform` type, and dequantized for the layer. Symmetric
+      weights map |w| max onto the largest level of the narrow range
+      `[-(2^(b-1) - 1), 2^(b-1) - 1]` (`weight-range=minmax`); asymmetric
+      ones (`weight-scheme`, weight-only layers) map [min(w, 0), max(w, 0)]
+      onto the full range with a zero point per block; `mse` picks the
+      least squared error over the full range, which may clip outliers;
     - `bf16` / `f16`: the layer computes in that type between `qc.cast`s.
 
     With `scope=all` (the default) the ops between integer layers are
@@ -357,6 +360,8 @@ def QCQuantize : Pass<"qc-quantize", "::mlir::ModuleOp"> {
            "Weight scales: minmax (|w| max maps to the largest level, narrow "
            "range) or mse (least squared error per scale over the full range, "
            "may clip outliers)">,
+    Option<"weightScheme", "weight-scheme", "std::string", /*default=*/"\"symmetric\"",
+           "Weights of weight-only layers: symmetric or asymmetric">,
     Option<"roundingSearch", "rounding-search", "bool", /*default=*/"false",
            "Choose each integer weight's rounding direction for the least "
            "layer output error on data (learned rounding)">,

@@ -89,6 +89,10 @@ struct QuantizePipelineOptions
   Option<std::string> weightRange{*this, "weight-range",
                                  llvm::cl::desc("Weight scales: minmax or mse"),
                                  llvm::cl::init("minmax")};
+  Option<std::string> weightScheme{
+      *this, "weight-scheme",
+      llvm::cl::desc("Weights of weight-only layers: symmetric or asymmetric"),
+      llvm::cl::init("symmetric")};
   Option<bool> awq{*this, "awq",
                    llvm::cl::desc("Activation-aware scaling of matmul weights (qc-awq)"),
                    llvm::cl::init(false)};
