@@ -89,7 +89,7 @@ def compile(onnx_path, calibration=None, target="cpu", target_cpu="host",
             rounding="half_to_even", threads=1, gpu_arch="sm_80", load=True,
             float_mode="exact", equalize=True, bias_correction=False,
             rounding_search=False, max_drop=None, metric="agreement", fallback=None,
-            budget_data=None, gptq=False):
+            budget_data=None, gptq=False, weight_scheme="symmetric"):
     """Compiles `onnx_path` and returns the loaded Model.
 
     target: "cpu" (target_cpu picks the instruction set) or "cuda"
@@ -106,6 +106,8 @@ def compile(onnx_path, calibration=None, target="cpu", target_cpu="host",
     output: where the library goes (default: a temporary directory that
         lives as long as the returned Model).
     input_shapes: {"input": (1, 3, 224, 224)} for inputs with dynamic dims.
+    weight_scheme: "asymmetric" gives the weights of weight-only layers
+        (float activations, e.g. int4 by overrides) a zero point per scale.
 
     With calibration, int8 accuracy techniques (docs/README.md, "Lossless
     int8"): equalize (cross-layer equalization where measured to help, on by
@@ -135,7 +137,8 @@ def compile(onnx_path, calibration=None, target="cpu", target_cpu="host",
                                 estimator, overrides)]
     report, scratch = None, None
     if calibration is not None:
-        adjustments = [f"equalize={'true' if equalize else 'false'}"]
+        adjustments = [f"equalize={'true' if equalize else 'false'}",
+                       f"weight-scheme={weight_scheme}"]
         if bias_correction:
             adjustments.append("bias-correction=true")
         if rounding_search:
@@ -143,6 +146,7 @@ def compile(onnx_path, calibration=None, target="cpu", target_cpu="host",
         if gptq:
             adjustments += ["gptq=true", "gptq-act-order=true", "weight-range=mse"]
         args += [f"--equalize={'true' if equalize else 'false'}",
+                 "--weight-scheme", weight_scheme,
                  *(["--bias-correction"] if bias_correction else []),
                  *(["--rounding-search"] if rounding_search else []),
                  *(["--gptq", "--gptq-act-order", "--weight-range", "mse"] if gptq else [])]

@@ -171,3 +171,24 @@ def test_int8_techniques_and_accuracy_budget():
     with pytest.raises(ValueError, match="max_drop and gptq need calibration"):
         quantc.compile(ROOT / "models" / "digits_cnn.onnx", input_shapes=shapes,
                        max_drop=0.01)
+
+
+def test_asymmetric_weight_only_layers():
+    """weight_scheme reaches quantc: int4 weight-only layers (float
+    activations) with a zero point per channel compute other outputs than
+    symmetric ones, and the model still classifies."""
+    images, labels = digits()
+    calib = ROOT / "models" / "digits_calib.npz"
+    outputs = {}
+    for scheme in ("symmetric", "asymmetric"):
+        model = quantc.compile(ROOT / "models" / "digits_mlp.onnx", calibration=calib,
+                               activation="f32", weight="i4", weight_scheme=scheme,
+                               input_shapes={"image": (1, 1, 8, 8)})
+        outputs[scheme] = np.concatenate([model(image=i[None])["logits"] for i in images])
+    assert not np.array_equal(outputs["symmetric"], outputs["asymmetric"])
+    for got in outputs.values():
+        assert (got.argmax(-1) == labels).mean() > 0.9
+    with pytest.raises(RuntimeError, match="weight-scheme"):
+        quantc.compile(ROOT / "models" / "digits_mlp.onnx", calibration=calib,
+                       activation="f32", weight="i4", weight_scheme="zero",
+                       input_shapes={"image": (1, 1, 8, 8)})
