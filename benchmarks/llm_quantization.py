@@ -87,7 +87,7 @@ QUANTC = {
        for g in GROUPS
        for method, extra in (("RTN", []), ("RTN, mse scales", MSE), ("GPTQ", GPTQ))},
     # Asymmetric groups: a zero point per group next to each scale.
-    **{f"int4 g{g} asymmetric, {method}": (int4(g) + ASYMMETRIC + extra, grouped(g, zero_bits=32))
+    **{f"int4 g{g} asymmetric, {method}": (int4(g) + ASYMMETRIC + extra, grouped(g, zero_bits=8))
        for g in GROUPS
        for method, extra in (("RTN, mse scales", MSE), ("GPTQ", GPTQ))},
     "int4 g64, AWQ": (int4(64) + MSE + ["--calib", str(CALIBRATION), "--awq"], grouped(64)),

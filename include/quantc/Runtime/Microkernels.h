@@ -166,8 +166,10 @@ void quantc_bmatmul_tiles(const float *a, const uint32_t *weights, const int64_t
      words, word j holding column j's s values, row i of the block in bits
      [bits * i, bits * (i + 1)); rows past the group's end are zero;
    - the group's 32 float scales;
-   - with QC_WMATMUL_ZERO_SCALES, its 32 float zero scales; otherwise every
-     zero point is QC_WMATMUL_ZERO_POINT.
+   - with QC_WMATMUL_ZERO_POINTS, its 32 zero points (plus the offset), one
+     byte each; otherwise every zero point is QC_WMATMUL_ZERO_POINT. The
+     kernel multiplies each by its scale (in f32) and subtracts that times
+     the group's sum of x.
    So each weight is unpacked by one rotate and one mask in a register, with
    no shuffles, and never written back to memory.
 
@@ -184,8 +186,8 @@ enum qc_wmatmul_param {
   QC_WMATMUL_BITS,            /* 4 or 8 */
   QC_WMATMUL_GROUP,           /* rows of K per scale; divides K */
   QC_WMATMUL_HAS_BIAS,
-  QC_WMATMUL_ZERO_SCALES,     /* 1: zero scales in the stream */
-  QC_WMATMUL_ZERO_POINT,      /* every zero point, without zero scales */
+  QC_WMATMUL_ZERO_POINTS,     /* 1: a zero point per scale in the stream */
+  QC_WMATMUL_ZERO_POINT,      /* every zero point, without them */
   QC_WMATMUL_INT8_BLOCK,      /* 0: float x; B: x rounded to int8 per B values */
   QC_WMATMUL_NUM_PARAMS
 };

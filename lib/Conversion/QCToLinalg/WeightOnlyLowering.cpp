@@ -92,6 +92,11 @@ FailureOr<QuantizedWeight> matchWeight(Value rhs, bool transposed) {
       v &= (int64_t(1) << bits) - 1;
   else
     w.offset = int64_t(1) << (bits - 1);
+  // The kernel reads zero points as unsigned values of the storage width.
+  if (llvm::any_of(w.layout.zeroPoints, [&](int64_t z) {
+        return z + w.offset < 0 || z + w.offset >= (int64_t(1) << bits);
+      }))
+    return failure();
   return w;
 }
 
@@ -107,14 +112,14 @@ std::optional<int64_t> uniformZeroPoint(const QuantizedWeight &w) {
 /// The kernel's stream (see Microkernels.h): per panel of 32 columns and per
 /// group, the weights in blocks of 32-bit words, each holding one column's
 /// values of 32 / bits consecutive rows, then the group's scales and, unless
-/// `zeroPoint` covers them all, its zero scales.
+/// `zeroPoint` covers them all, its zero points, a byte each.
 Value packedConstant(OpBuilder &b, Location loc, const QuantizedWeight &w,
                      std::optional<int64_t> zeroPoint) {
   constexpr int64_t panel = QC_WMATMUL_PANEL;
   int64_t bits = w.type.getStorageTypeIntegralWidth(), rowsPerBlock = 32 / bits;
   int64_t blocks = (w.group + rowsPerBlock - 1) / rowsPerBlock;
-  int64_t vectors = zeroPoint ? 1 : 2; // scales, zero scales
-  int64_t groupWords = (blocks + vectors) * panel;
+  int64_t zeroWords = zeroPoint ? 0 : panel / 4;
+  int64_t groupWords = (blocks + 1) * panel + zeroWords;
   int64_t panels = (w.n + panel - 1) / panel, groups = w.k / w.group;
   std::vector<uint32_t> words(panels * groups * groupWords, 0);
   for (int64_t p = 0; p < panels; ++p)
@@ -128,11 +133,10 @@ Value packedConstant(OpBuilder &b, Location loc, const QuantizedWeight &w,
         }
         int64_t block = w.block(g * w.group, column);
         auto scale = static_cast<float>(w.layout.scales[block]);
-        double zeroScale = w.layout.scales[block] * (w.layout.zeroPoints[block] + w.offset);
-        uint32_t *vectorStart = groupStart + blocks * panel + j;
-        vectorStart[0] = llvm::bit_cast<uint32_t>(scale);
+        groupStart[blocks * panel + j] = llvm::bit_cast<uint32_t>(scale);
+        auto zero = static_cast<uint32_t>(w.layout.zeroPoints[block] + w.offset);
         if (!zeroPoint)
-          vectorStart[panel] = llvm::bit_cast<uint32_t>(static_cast<float>(zeroScale));
+          groupStart[(blocks + 1) * panel + j / 4] |= (zero & 0xFF) << (j % 4 * 8);
       }
     }
   // Little-endian bytes, as the kernel reads them.
@@ -159,7 +163,7 @@ LogicalResult lowerWeightOnly(Operation *op, Value lhs, const QuantizedWeight &w
   params[QC_WMATMUL_BITS] = w.type.getStorageTypeIntegralWidth();
   params[QC_WMATMUL_GROUP] = w.group;
   params[QC_WMATMUL_HAS_BIAS] = bias != nullptr;
-  params[QC_WMATMUL_ZERO_SCALES] = !zeroPoint;
+  params[QC_WMATMUL_ZERO_POINTS] = !zeroPoint;
   params[QC_WMATMUL_ZERO_POINT] = zeroPoint.value_or(0);
   params[QC_WMATMUL_INT8_BLOCK] = int8Block.value_or(0);
   if (int8Block && (w.group % params[QC_WMATMUL_INT8_BLOCK] ||

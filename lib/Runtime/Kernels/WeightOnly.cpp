@@ -58,7 +58,7 @@ struct Layer {
     return (p[QC_WMATMUL_GROUP] + rowsPerBlock() - 1) / rowsPerBlock();
   }
   int64_t groupBytes() const {
-    return blocksPerGroup() * kBlockBytes + kVectorBytes * (1 + p[QC_WMATMUL_ZERO_SCALES]);
+    return blocksPerGroup() * kBlockBytes + kVectorBytes + kPanel * p[QC_WMATMUL_ZERO_POINTS];
   }
   int64_t panelBytes() const { return groups() * groupBytes(); }
   int64_t int8Block() const { return p[QC_WMATMUL_INT8_BLOCK]; }
@@ -213,21 +213,25 @@ struct Work {
                    _MM_HINT_T0);
   }
 
-  /// A group's scales and zero scales (16 + 16 columns), read from the
-  /// stream, which moves past them.
+  /// A group's scales and zero scales (16 + 16 columns), from the scales
+  /// and zero points of the stream, which moves past them.
   struct GroupScales {
     __m512 scale[2], zeroScale[2];
   };
   GroupScales readScales(const uint8_t *&stream) const {
     GroupScales g;
-    const __m512 zeroPoint = _mm512_set1_ps(float(layer[QC_WMATMUL_ZERO_POINT]));
     for (int h = 0; h < 2; ++h)
       g.scale[h] = _mm512_loadu_ps(stream + 64 * h);
     stream += kVectorBytes;
-    for (int h = 0; h < 2; ++h)
-      g.zeroScale[h] = layer[QC_WMATMUL_ZERO_SCALES] ? _mm512_loadu_ps(stream + 64 * h)
-                                                     : _mm512_mul_ps(g.scale[h], zeroPoint);
-    stream += kVectorBytes * layer[QC_WMATMUL_ZERO_SCALES];
+    for (int h = 0; h < 2; ++h) {
+      __m512 zeroPoint =
+          layer[QC_WMATMUL_ZERO_POINTS]
+              ? _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(
+                    _mm_loadu_si128(reinterpret_cast<const __m128i *>(stream + 16 * h))))
+              : _mm512_set1_ps(float(layer[QC_WMATMUL_ZERO_POINT]));
+      g.zeroScale[h] = _mm512_mul_ps(g.scale[h], zeroPoint);
+    }
+    stream += kPanel * layer[QC_WMATMUL_ZERO_POINTS];
     return g;
   }
 
@@ -439,8 +443,8 @@ struct Work {
     }
   }
 #else
-  /// A group's scales and zero scales, read from the stream, which moves
-  /// past them.
+  /// A group's scales and zero scales, from the scales and zero points of
+  /// the stream, which moves past them.
   struct GroupScales {
     float scale[kPanel], zeroScale[kPanel];
   };
@@ -448,13 +452,11 @@ struct Work {
     GroupScales g;
     std::memcpy(g.scale, stream, sizeof(g.scale));
     stream += kVectorBytes;
-    if (layer[QC_WMATMUL_ZERO_SCALES]) {
-      std::memcpy(g.zeroScale, stream, sizeof(g.zeroScale));
-      stream += kVectorBytes;
-    } else {
-      for (int j = 0; j < kPanel; ++j)
-        g.zeroScale[j] = g.scale[j] * static_cast<float>(layer[QC_WMATMUL_ZERO_POINT]);
-    }
+    bool perColumn = layer[QC_WMATMUL_ZERO_POINTS];
+    for (int j = 0; j < kPanel; ++j)
+      g.zeroScale[j] = g.scale[j] * static_cast<float>(perColumn ? stream[j]
+                                                                 : layer[QC_WMATMUL_ZERO_POINT]);
+    stream += kPanel * perColumn;
     return g;
   }
 

@@ -56,19 +56,39 @@ func.func @matmul_int4(%x: tensor<3x2xf32>) -> tensor<3x2xf32> {
 
 // -----
 
+!w = !quant.uniform<i4:f32:{0:2,1:1}, {{0.5:-8, 0.25:7}}>
+
+// Rule: asymmetric signed weights: stored values and zero points both gain
+// the offset 8. Column 0 holds rows -8 + 8 and 0 + 8 (0x80), column 1 holds
+// 7 + 8 and -1 + 8 (0x7F); after the scales 0.5 and 0.25 come the zero
+// points -8 + 8 and 7 + 8, a byte each (00 0F).
+// CHECK-LABEL: func.func @matmul_int4_zero_points
+// CHECK-DAG: %[[P:.*]] = arith.constant dense<[3, 2, 2, 4, 2, 0, 1, 0, 0]> : tensor<9xi64>
+// CHECK: qc.microkernel "quantc_wmatmul_generic" ins(%arg0, %{{.*}}, %{{.*}}, %[[P]] : tensor<3x2xf32>, tensor<288xi8>, tensor<1xf32>, tensor<9xi64>)
+// CHECK: packed_weights: "0x01000000800000007F000000{{(00){120}()}}0000003F0000803E{{(00){120}()}}000F{{(00){30}()}}"
+func.func @matmul_int4_zero_points(%x: tensor<3x2xf32>) -> tensor<3x2xf32> {
+  %wi = qc.constant dense<[[-8, 7], [0, -1]]> : tensor<2x2xi4>
+  %w = quant.scast %wi : tensor<2x2xi4> to tensor<2x2x!w>
+  %wf = qc.dequantize %w : tensor<2x2x!w> -> tensor<2x2xf32>
+  %y = qc.matmul %x, %wf : (tensor<3x2xf32>, tensor<2x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
 !w = !quant.uniform<u8:f32:{0:1,1:2}, {{0.5:3, 0.25:4}, {0.125:5, 1.0:6}}>
 
 // Rule: Gemm's transposed weights [N, K] with a block of 2 along K (one scale
 // and zero point per column and per group of 2 rows) and its bias; unsigned
 // 8-bit weights are stored as they are, 4 rows per word, each group in its
 // own block (rows past the group's end are zero). The zero points differ, so
-// each group's scales are followed by its zero scales, scale x zero point:
-// group 0: words 0x0201 and 0x0605, scales 0.5 and 0.125, zero scales 1.5
-// and 0.625; group 1: 0x0403, 0x0807, scales 0.25 and 1, zero scales 1 and 6.
+// each group's scales are followed by its zero points, a byte per column:
+// group 0: words 0x0201 and 0x0605, scales 0.5 and 0.125, zero points 3
+// and 5; group 1: 0x0403, 0x0807, scales 0.25 and 1, zero points 4 and 6.
 // CHECK-LABEL: func.func @gemm_uint8_groups
 // CHECK-DAG: %[[P:.*]] = arith.constant dense<[1, 4, 2, 8, 2, 1, 1, 0, 0]> : tensor<9xi64>
-// CHECK: qc.microkernel "quantc_wmatmul_generic" ins(%arg0, %{{.*}}, %arg1, %[[P]] : tensor<1x4xf32>, tensor<768xi8>, tensor<2xf32>, tensor<9xi64>)
-// CHECK: packed_weights: "0x01000000010200000506{{(00){122}()}}0000003F0000003E{{(00){120}()}}0000C03F0000203F{{(00){120}()}}0304000007080000{{(00){120}()}}0000803E0000803F{{(00){120}()}}0000803F0000C040{{(00){120}()}}"
+// CHECK: qc.microkernel "quantc_wmatmul_generic" ins(%arg0, %{{.*}}, %arg1, %[[P]] : tensor<1x4xf32>, tensor<576xi8>, tensor<2xf32>, tensor<9xi64>)
+// CHECK: packed_weights: "0x01000000010200000506{{(00){122}()}}0000003F0000003E{{(00){120}()}}0305{{(00){30}()}}0304000007080000{{(00){120}()}}0000803E0000803F{{(00){120}()}}0406{{(00){30}()}}"
 // Rule (GPU targets): 8-bit weights, one byte each, read without unpacking;
 // the bias initializes the sums.
 // UNPACK-LABEL: func.func @gemm_uint8_groups
