@@ -91,9 +91,17 @@ FailureOr<PrecisionAttr> parseCandidate(MLIRContext *ctx, StringRef name) {
   return failure();
 }
 
-/// Bytes of the layer's weights at `precision` (scales in f32), or nothing
-/// when the precision does not apply to the layer.
-std::optional<int64_t> weightBytes(const Layer &layer, PrecisionAttr precision) {
+/// Whether qc-quantize gives `precision`'s weights a zero point per scale.
+bool hasWeightZeroPoints(PrecisionAttr precision, StringRef weightScheme) {
+  return weightScheme == "asymmetric" && isa<IntegerType>(precision.getWeight()) &&
+         isa<FloatType>(precision.getActivation());
+}
+
+/// Bytes of the layer's weights at `precision` (scales in f32, zero points
+/// a byte each, as the weight-only kernel streams them), or nothing when
+/// the precision does not apply to the layer.
+std::optional<int64_t> weightBytes(const Layer &layer, PrecisionAttr precision,
+                                   StringRef weightScheme) {
   unsigned bits = precision.getWeight().getIntOrFloatBitWidth();
   int64_t scales = 0;
   if (precision.getGranularity() == Granularity::PerChannel)
@@ -103,7 +111,8 @@ std::optional<int64_t> weightBytes(const Layer &layer, PrecisionAttr precision) 
       return std::nullopt;
     scales = layer.channels * (layer.reduction / group);
   }
-  return (layer.elements * bits + 7) / 8 + 4 * scales;
+  int64_t scaleBytes = hasWeightZeroPoints(precision, weightScheme) ? 5 : 4;
+  return (layer.elements * bits + 7) / 8 + scaleBytes * scales;
 }
 
 /// `candidate` as it applies to layers whose reduction dims are
@@ -349,6 +358,9 @@ struct AssignPrecisionPass
     if (signal != "output" && signal != "kl" && signal != "proxy")
       return emitError(func.getLoc(), "unknown sensitivity signal '")
              << signal << "' (output, kl or proxy)";
+    if (weightScheme != "symmetric" && weightScheme != "asymmetric")
+      return emitError(func.getLoc(), "weight-scheme '")
+             << weightScheme << "' is not symmetric or asymmetric";
     if (signal == "proxy") {
       SmallVector<Operation *> ops;
       for (const Layer &layer : problem.layers)
@@ -409,7 +421,7 @@ struct AssignPrecisionPass
         DenseSet<Value> counted; // tied weights are stored once
         for (size_t i : members) {
           const Layer &layer = problem.layers[i];
-          std::optional<int64_t> b = weightBytes(layer, candidate);
+          std::optional<int64_t> b = weightBytes(layer, candidate, weightScheme);
           applies &= b.has_value();
           if (counted.insert(layer.op->getOperand(getLayerInfo(layer.op)->weightOperand)).second)
             bytes += b.value_or(0);
@@ -417,12 +429,13 @@ struct AssignPrecisionPass
         }
         if (!applies)
           continue;
+        bool zeroPoints = hasWeightZeroPoints(candidate, weightScheme);
         std::string key = groupKey + "|" + precisionName(candidate) +
-                          (signal == "kl" ? "|kl" : "");
+                          (zeroPoints ? "|asymmetric" : "") + (signal == "kl" ? "|kl" : "");
         if (signal == "proxy") {
           double error = 0;
           for (size_t i : members)
-            error += proxyError(problem.layers[i].op, energies[i], candidate);
+            error += proxyError(problem.layers[i].op, energies[i], candidate, zeroPoints);
           problem.groups[group].push_back(
               {latencyUs > 0 ? int64_t(std::llround(picoseconds)) : bytes, error});
           problem.choices[group].push_back(candidate);
@@ -623,6 +636,7 @@ struct AssignPrecisionPass
     PassManager pm(module.getContext());
     QCQuantizeOptions quantize;
     quantize.scope = "layers";
+    quantize.weightScheme = weightScheme;
     pm.addPass(createQCQuantize(quantize));
     if (failed(pm.run(*trial)))
       return emitError(module.getLoc(), "cannot quantize the layers to their "

@@ -86,6 +86,7 @@ void quantc::buildQuantizePipeline(OpPassManager &pm,
     QCAssignPrecisionOptions assign;
     assign.data.assign(options.data.begin(), options.data.end());
     assign.bitsPerWeight = options.bitsPerWeight;
+    assign.weightScheme = options.weightScheme;
     assign.latencyUs = options.latencyUs;
     assign.maxError = options.maxError;
     assign.candidates.assign(options.candidates.begin(), options.candidates.end());

@@ -146,9 +146,11 @@ void weightChannels(Operation *op, ArrayRef<int64_t> shape,
 }
 
 
-/// w - Q(w) for every weight at precision `p` (scales from |w| max per
-/// block, as qc-quantize chooses them; bf16 rounding for bf16).
-std::vector<float> weightError(Operation *op, const Tensor &w, PrecisionAttr p) {
+/// w - Q(w) for every weight at precision `p` (minmax grids per block, as
+/// qc-quantize chooses them, with zero points when `zeroPoints`; bf16
+/// rounding for bf16).
+std::vector<float> weightError(Operation *op, const Tensor &w, PrecisionAttr p,
+                               bool zeroPoints) {
   std::vector<float> error(w.getNumElements(), 0.0f);
   Type weight = p.getWeight();
   if (auto floatType = dyn_cast<FloatType>(weight)) {
@@ -180,7 +182,7 @@ std::vector<float> weightError(Operation *op, const Tensor &w, PrecisionAttr p) 
   std::vector<std::vector<float>> values(numBlocks);
   for (int64_t i = 0; i < w.getNumElements(); ++i)
     values[blocks[i]].push_back(w.floats()[i]);
-  WeightFormat format{weight.getIntOrFloatBitWidth()};
+  WeightFormat format{weight.getIntOrFloatBitWidth(), /*mse=*/false, zeroPoints};
   std::vector<WeightGrid> grids;
   for (const std::vector<float> &block : values)
     grids.push_back(chooseWeightGrid(block, format));
@@ -238,7 +240,8 @@ qc::measureLayerEnergies(func::FuncOp func, ArrayRef<calibration::Sample> sample
   return energies;
 }
 
-double qc::proxyError(Operation *layer, const LayerEnergy &energy, PrecisionAttr p) {
+double qc::proxyError(Operation *layer, const LayerEnergy &energy, PrecisionAttr p,
+                      bool zeroPoints) {
   bool isFloat32 = p.getActivation().isF32() && p.getWeight().isF32();
   if (isFloat32 || energy.outputCount == 0 || energy.output == 0)
     return 0;
@@ -246,7 +249,7 @@ double qc::proxyError(Operation *layer, const LayerEnergy &energy, PrecisionAttr
   if (!w)
     return 0;
   ArrayRef<std::pair<int64_t, int64_t>> channels = energy.weightChannels;
-  std::vector<float> error = weightError(layer, *w, p);
+  std::vector<float> error = weightError(layer, *w, p, zeroPoints);
   LayerInfo info = *getLayerInfo(layer);
   int64_t outputs = w->getShape()[info.channelAxis];
   // Rounding noise of 8-bit activations: step^2 / 12 on every input.

@@ -93,9 +93,10 @@ measureLayerEnergies(mlir::func::FuncOp func, llvm::ArrayRef<calibration::Sample
 /// The proxy signal: the relative output noise of `layer` at `precision`,
 /// from its weight error weighted by the energy of the input channel each
 /// weight multiplies, plus the rounding noise of 8-bit activations and
-/// outputs (step^2 / 12 over their calibrated ranges).
+/// outputs (step^2 / 12 over their calibrated ranges). `zeroPoints`: the
+/// weights are asymmetric (a zero point per scale).
 double proxyError(mlir::Operation *layer, const LayerEnergy &energy,
-                  PrecisionAttr precision);
+                  PrecisionAttr precision, bool zeroPoints = false);
 
 } // namespace quantc::qc
 

@@ -16,6 +16,13 @@
 // RUN: quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=6912 candidates=f32,i8,w4g32 signal=kl" 2>/dev/null | FileCheck %s
 // RUN: quant-opt %t.swapped.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=6912 candidates=f32,i8,w4g32 signal=kl" 2>/dev/null | FileCheck %s --check-prefix=SWAPPED
 // RUN: not quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=6912 signal=hessian" 2>&1 | FileCheck %s --check-prefix=SIGNAL
+// Asymmetric weight-only weights cost a zero point byte per scale: w4g32
+// takes 2688 bytes, so 6912 no longer affords i8 + w4g32 (7040): both
+// layers get w4g32; 7040 does, and the sensitive layer is again the i8 one.
+// RUN: quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=6912 candidates=f32,i8,w4g32 weight-scheme=asymmetric" | FileCheck %s --check-prefix=ASYMMETRIC
+// RUN: quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=7040 candidates=f32,i8,w4g32 weight-scheme=asymmetric" | FileCheck %s
+// RUN: quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=7040 candidates=f32,i8,w4g32 weight-scheme=asymmetric signal=proxy" 2>/dev/null | FileCheck %s
+// RUN: not quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=7040 weight-scheme=zero" 2>&1 | FileCheck %s --check-prefix=SCHEME
 // Enough bits for f32 everywhere: nothing is quantized.
 // RUN: quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz bits-per-weight=32" | FileCheck %s --check-prefix=ROOMY
 // RUN: not quant-opt %t.mlir --qc-calibrate=data=%t.npz "--qc-assign-precision=data=%t.npz budget-bytes=4000 candidates=f32,i8,w4g32" 2>&1 | FileCheck %s --check-prefix=TIGHT
@@ -49,6 +56,9 @@
 
 // SWAPPED: qc.matmul {{.*}}qc.precision = #qc.precision<activation = i8, weight = i8
 // SWAPPED: qc.matmul {{.*}}qc.precision = #qc.precision<activation = f32, weight = i4
+
+// ASYMMETRIC-COUNT-2: qc.precision = #qc.precision<activation = f32, weight = i4
+// SCHEME: error: weight-scheme 'zero' is not symmetric or asymmetric
 
 // ROOMY-COUNT-2: qc.precision = #qc.precision<activation = f32, weight = f32
 

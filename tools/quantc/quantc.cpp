@@ -282,6 +282,7 @@ static LogicalResult calibrateGeneratorWeights(
     QCAssignPrecisionOptions assign;
     assign.data.assign(calibration.begin(), calibration.end());
     assign.bitsPerWeight = bitsPerWeight;
+    assign.weightScheme = weightScheme;
     assign.candidates.assign(candidates.begin(), candidates.end());
     assign.signal = signal;
     assign.cache = sensitivityCache;

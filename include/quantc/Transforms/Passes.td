@@ -625,6 +625,9 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
            "Largest total size of the layer weights, in bytes">,
     Option<"bitsPerWeight", "bits-per-weight", "double", /*default=*/"0",
            "Largest average size of a layer weight, in bits">,
+    Option<"weightScheme", "weight-scheme", "std::string", /*default=*/"\"symmetric\"",
+           "qc-quantize's weight-scheme: asymmetric weight-only candidates "
+           "cost a zero point (a byte) per scale and are measured with it">,
     Option<"latencyUs", "latency-us", "double", /*default=*/"0",
            "Largest predicted time of the chosen layers, in microseconds">,
     Option<"costTable", "cost-table", "std::string", /*default=*/"\"\"",
