@@ -107,6 +107,12 @@ QUANTC = {
         int4(64) + GPTQ + ["--bits-per-weight", str(b), "--candidates", "w4g32,w4g64,w8",
                            "--signal", "proxy", "--pareto", str(CACHE / f"smollm2-mixed3-{b}.json")],
         None) for b in (5.4, 6.1)},
+    # The same with asymmetric groups (a zero point byte per scale).
+    **{f"mixed w4g32/w4g64/w8 asymmetric at {b} bits, GPTQ": (
+        int4(64) + ASYMMETRIC + GPTQ + [
+            "--bits-per-weight", str(b), "--candidates", "w4g32,w4g64,w8", "--signal", "proxy",
+            "--pareto", str(CACHE / f"smollm2-mixed3-asymmetric-{b}.json")],
+        None) for b in (5.4, 6.1)},
     # The KV cache's formats, on float weights and on GPTQ int4 weights.
     **{f"f32, KV cache {c}": (["--kv-cache", c], lambda k, head: 32.0)
        for c in ("f16", "bf16", "i8", "i4")},

@@ -22,10 +22,12 @@ def held_out_logits(library, windows, max_context=64):
     return np.stack(out)
 
 
-def test_gptq_generator_is_closer_to_float_than_round_to_nearest(tmp_path):
-    """A small random llama compiled as an int4 (groups of 32) generator: with
-    GPTQ on calibration windows its logits on other windows are closer to the
-    float library's than round to nearest's are."""
+@pytest.mark.parametrize("scheme", ["symmetric", "asymmetric"])
+def test_gptq_generator_is_closer_to_float_than_round_to_nearest(scheme, tmp_path):
+    """A small random llama compiled as an int4 (groups of 32) generator,
+    symmetric or with a zero point per group: with GPTQ on calibration
+    windows its logits on other windows are closer to the float library's
+    than round to nearest's are."""
     weights = tiny_llama(seed=3)
     cfg = weights.config
     path = export_decoder(weights, tmp_path / "tiny.onnx")
@@ -35,7 +37,7 @@ def test_gptq_generator_is_closer_to_float_than_round_to_nearest(tmp_path):
                           cfg.layers, cfg.kv_heads, cfg.head_dim)
     held_out = rng.integers(0, cfg.vocab, (8, 2 * step)).tolist()
     int4 = ["--step-tokens", step, "--weight", "i4", "--granularity", "per_group",
-            "--group-size", 32]
+            "--group-size", 32, "--weight-scheme", scheme]
 
     def logits(library):
         return held_out_logits(library, held_out)
