@@ -180,11 +180,11 @@ int64_t qc::WeightGrid::level(float w, const WeightFormat &format) const {
 }
 
 double qc::quantizationError(ArrayRef<float> values, const WeightGrid &grid,
-                             const WeightFormat &format) {
+                             const WeightFormat &format, ArrayRef<double> importance) {
   double error = 0;
-  for (float v : values) {
+  for (auto [i, v] : llvm::enumerate(values)) {
     double d = v - grid.value(grid.level(v, format));
-    error += d * d;
+    error += d * d * (importance.empty() ? 1.0 : importance[i]);
   }
   return error;
 }
@@ -202,13 +202,13 @@ WeightGrid asymmetricGrid(double lo, double hi, const WeightFormat &format) {
   return grid;
 }
 
-/// The grid of least squared error among `candidates`.
+/// The grid of least (weighted) squared error among `candidates`.
 WeightGrid leastError(ArrayRef<float> values, ArrayRef<WeightGrid> candidates,
-                      const WeightFormat &format) {
+                      const WeightFormat &format, ArrayRef<double> importance) {
   WeightGrid best = candidates.front();
-  double bestError = quantizationError(values, best, format);
+  double bestError = quantizationError(values, best, format, importance);
   for (const WeightGrid &candidate : candidates.drop_front()) {
-    double error = quantizationError(values, candidate, format);
+    double error = quantizationError(values, candidate, format, importance);
     if (error < bestError) {
       bestError = error;
       best = candidate;
@@ -221,7 +221,8 @@ WeightGrid leastError(ArrayRef<float> values, ArrayRef<WeightGrid> candidates,
 /// Symmetric `mse` tries the half-step finer scale that maps [-|w| max,
 /// |w| max] onto [qmin - 0.5, qmax + 0.5] and scales shrunk by up to 20 %;
 /// asymmetric `mse` shrinks both ends of the range by up to 20 %.
-WeightGrid qc::chooseWeightGrid(ArrayRef<float> values, const WeightFormat &format) {
+WeightGrid qc::chooseWeightGrid(ArrayRef<float> values, const WeightFormat &format,
+                                ArrayRef<double> importance) {
   constexpr int kShrinkSteps = 20; // 1 % each
   if (format.asymmetric) {
     auto [lo, hi] = std::minmax_element(values.begin(), values.end());
@@ -232,7 +233,7 @@ WeightGrid qc::chooseWeightGrid(ArrayRef<float> values, const WeightFormat &form
     SmallVector<WeightGrid> candidates;
     for (int k = 0; k <= kShrinkSteps; ++k)
       candidates.push_back(asymmetricGrid(low * (1 - 0.01 * k), high * (1 - 0.01 * k), format));
-    return leastError(values, candidates, format);
+    return leastError(values, candidates, format, importance);
   }
   double absMax = 0;
   for (float v : values)
@@ -246,5 +247,5 @@ WeightGrid qc::chooseWeightGrid(ArrayRef<float> values, const WeightFormat &form
   candidates.push_back({static_cast<float>(absMax / (qmax + 0.5)), 0});
   for (int k = 1; k <= kShrinkSteps; ++k)
     candidates.push_back({static_cast<float>(absMax / qmax * (1 - 0.01 * k)), 0});
-  return leastError(values, candidates, format);
+  return leastError(values, candidates, format, importance);
 }

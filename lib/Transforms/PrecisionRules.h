@@ -60,15 +60,18 @@ struct WeightGrid {
   }
 };
 
-/// Squared error of rounding `values` to `grid`.
+/// Squared error of rounding `values` to `grid`, each value's weighted by
+/// its `importance` when given (one per value).
 double quantizationError(llvm::ArrayRef<float> values, const WeightGrid &grid,
-                         const WeightFormat &format);
+                         const WeightFormat &format,
+                         llvm::ArrayRef<double> importance = {});
 
 /// The grid of one block of weights. `minmax` maps |w| max onto qmax
 /// (symmetric), or [min(w, 0), max(w, 0)] onto [qmin, qmax] (asymmetric);
 /// `mse` also tries narrower ranges (clipping outliers) and keeps the one of
-/// least squared error.
-WeightGrid chooseWeightGrid(llvm::ArrayRef<float> values, const WeightFormat &format);
+/// least (importance-weighted) squared error.
+WeightGrid chooseWeightGrid(llvm::ArrayRef<float> values, const WeightFormat &format,
+                            llvm::ArrayRef<double> importance = {});
 
 /// The fields of a precision, each possibly unset (in a rule).
 struct PrecisionFields {

@@ -48,12 +48,13 @@ struct QuantizedWeights {
 
 /// Quantizes `w` to signed integers as `format` says, one grid per block of
 /// `blockShape`, no scale finer than `scaleFloors` (one per block, or none).
-/// `adjust`, when given, may change the levels rounded to nearest before
-/// they are stored.
+/// `importance` (one per element, or none) weighs each weight's squared
+/// error in the choice of an mse grid. `adjust`, when given, may change the
+/// levels rounded to nearest before they are stored.
 FailureOr<QuantizedWeights>
 quantizeWeights(const Tensor &w, const WeightFormat &format, ArrayRef<int64_t> blockShape,
                 Granularity granularity, int64_t channelAxis, int64_t reductionAxis,
-                ArrayRef<double> scaleFloors, Location loc,
+                ArrayRef<double> scaleFloors, ArrayRef<double> importance, Location loc,
                 function_ref<void(WeightLevels)> adjust = nullptr) {
   MLIRContext *ctx = loc.getContext();
   QuantLayout layout;
@@ -65,12 +66,17 @@ quantizeWeights(const Tensor &w, const WeightFormat &format, ArrayRef<int64_t> b
     numBlocks *= d;
   SmallVector<int64_t> blocks = layout.blockIndices(w.getShape());
   std::vector<std::vector<float>> values(numBlocks);
-  for (int64_t i = 0, e = w.getNumElements(); i < e; ++i)
+  std::vector<std::vector<double>> weights(importance.empty() ? 0 : numBlocks);
+  for (int64_t i = 0, e = w.getNumElements(); i < e; ++i) {
     values[blocks[i]].push_back(w.floats()[i]);
+    if (!importance.empty())
+      weights[blocks[i]].push_back(importance[i]);
+  }
   int64_t qmin = format.qmin(), qmax = format.qmax();
   SmallVector<WeightGrid> grids;
-  for (const std::vector<float> &block : values)
-    grids.push_back(chooseWeightGrid(block, format));
+  for (auto [b, block] : llvm::enumerate(values))
+    grids.push_back(chooseWeightGrid(block, format,
+                                     importance.empty() ? ArrayRef<double>() : ArrayRef<double>(weights[b])));
   for (auto [grid, floor] : llvm::zip(grids, scaleFloors))
     grid.scale = std::max(grid.scale, floor);
   unsigned bits = format.bits;
@@ -331,6 +337,16 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
     };
   }
 
+  /// Importance of each weight of `op` for an mse grid: empty when its
+  /// inputs were not measured.
+  std::vector<double> inputImportance(Operation *op, int64_t elements) {
+    auto it = layerStats.find(op);
+    std::optional<WeightRows> rows = getWeightRows(op);
+    if (it == layerStats.end() || !rows)
+      return {};
+    return meanSquareOfInputs(it->second, *rows, elements);
+  }
+
   /// Subtracts `shift` (one value per output channel) from the bias of `op`,
   /// giving a convolution without one a bias. MatMul has none.
   void correctBias(Operation *op, ArrayRef<double> shift) {
@@ -556,6 +572,7 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
                             isa<FloatType>(precision.getActivation())};
     FailureOr<QuantizedWeights> quantized = quantizeWeights(
         *values, format, blockShape, granularity, info.channelAxis, info.reductionAxis, floors,
+        format.mse ? inputImportance(op, values->getNumElements()) : std::vector<double>(),
         op->getLoc(), adjuster ? function_ref<void(WeightLevels)>(adjuster) : nullptr);
     if (failed(quantized))
       return failure();

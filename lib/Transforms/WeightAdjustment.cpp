@@ -360,3 +360,17 @@ std::vector<double> qc::expectedOutputShift(const WeightLevels &weights,
   }
   return shift;
 }
+
+std::vector<double> qc::meanSquareOfInputs(const LayerInputStatistics &stats,
+                                           const WeightRows &rows, int64_t elements) {
+  if (!stats.hasMoments())
+    return {};
+  std::vector<double> importance(elements, 0.0);
+  int64_t size = rows.reduction;
+  for (int64_t row = 0; row < rows.rows; ++row) {
+    ArrayRef<double> moment = stats.moment(row / rows.rowsPerGroup);
+    for (int64_t k = 0; k < size; ++k)
+      importance[rows.index(row, k)] = moment[k * size + k];
+  }
+  return importance;
+}

@@ -143,6 +143,13 @@ llvm::FailureOr<int64_t> roundByGPTQ(WeightLevels weights, llvm::ArrayRef<float>
                                      const LayerInputStatistics &stats,
                                      const GPTQOptions &options);
 
+/// The mean square of the input each of the `elements` weights multiplies
+/// (the diagonal of the measured second moment), by which an mse grid
+/// weighs the weight's squared error as llama.cpp's importance matrix does;
+/// empty without second moments.
+std::vector<double> meanSquareOfInputs(const LayerInputStatistics &stats,
+                                       const WeightRows &rows, int64_t elements);
+
 /// The expected output shift of every row: (W_q - W) E[p].
 std::vector<double> expectedOutputShift(const WeightLevels &weights,
                                         llvm::ArrayRef<float> w,

@@ -268,7 +268,9 @@ def QCQuantize : Pass<"qc-quantize", "::mlir::ModuleOp"> {
       `[-(2^(b-1) - 1), 2^(b-1) - 1]` (`weight-range=minmax`); asymmetric
       ones (`weight-scheme`, weight-only layers) map [min(w, 0), max(w, 0)]
       onto the full range with a zero point per block; `mse` picks the
-      least squared error over the full range, which may clip outliers;
+      least squared error over the full range, which may clip outliers,
+      each weight's weighted by its input's mean square where the inputs
+      were measured (`gptq`, `rounding-search`);
     - `bf16` / `f16`: the layer computes in that type between `qc.cast`s.
 
     With `scope=all` (the default) the ops between integer layers are
