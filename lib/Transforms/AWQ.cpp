@@ -148,7 +148,8 @@ struct AWQPass : quantc::impl::QCActivationAwareScalingBase<AWQPass> {
         int64_t n = w.getShape()[1];
         int64_t stride = std::max<int64_t>(1, n / kMaxSearchColumns);
         int64_t columns = (n + stride - 1) / stride;
-        sum += outputError(moment, roundingError(w, s, format, formatGroup, columns, stride), k, columns);
+        sum += outputError(moment, roundingError(w, s, format, formatGroup, columns, stride),
+                           k, columns);
       }
       return sum;
     };

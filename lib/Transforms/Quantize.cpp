@@ -74,9 +74,12 @@ quantizeWeights(const Tensor &w, const WeightFormat &format, ArrayRef<int64_t> b
   }
   int64_t qmin = format.qmin(), qmax = format.qmax();
   SmallVector<WeightGrid> grids;
-  for (auto [b, block] : llvm::enumerate(values))
-    grids.push_back(chooseWeightGrid(block, format,
-                                     importance.empty() ? ArrayRef<double>() : ArrayRef<double>(weights[b])));
+  for (auto [b, block] : llvm::enumerate(values)) {
+    ArrayRef<double> blockImportance;
+    if (!importance.empty())
+      blockImportance = weights[b];
+    grids.push_back(chooseWeightGrid(block, format, blockImportance));
+  }
   for (auto [grid, floor] : llvm::zip(grids, scaleFloors))
     grid.scale = std::max(grid.scale, floor);
   unsigned bits = format.bits;
