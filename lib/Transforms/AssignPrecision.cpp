@@ -91,12 +91,6 @@ FailureOr<PrecisionAttr> parseCandidate(MLIRContext *ctx, StringRef name) {
   return failure();
 }
 
-/// Whether qc-quantize gives `precision`'s weights a zero point per scale.
-bool hasWeightZeroPoints(PrecisionAttr precision, StringRef weightScheme) {
-  return weightScheme == "asymmetric" && isa<IntegerType>(precision.getWeight()) &&
-         isa<FloatType>(precision.getActivation());
-}
-
 /// Bytes of the layer's weights at `precision` (scales in f32, zero points
 /// a byte each, as the weight-only kernel streams them), or nothing when
 /// the precision does not apply to the layer.
@@ -111,7 +105,7 @@ std::optional<int64_t> weightBytes(const Layer &layer, PrecisionAttr precision,
       return std::nullopt;
     scales = layer.channels * (layer.reduction / group);
   }
-  int64_t scaleBytes = hasWeightZeroPoints(precision, weightScheme) ? 5 : 4;
+  int64_t scaleBytes = takesWeightZeroPoints(precision, weightScheme) ? 5 : 4;
   return (layer.elements * bits + 7) / 8 + scaleBytes * scales;
 }
 
@@ -429,7 +423,7 @@ struct AssignPrecisionPass
         }
         if (!applies)
           continue;
-        bool zeroPoints = hasWeightZeroPoints(candidate, weightScheme);
+        bool zeroPoints = takesWeightZeroPoints(candidate, weightScheme);
         std::string key = groupKey + "|" + precisionName(candidate) +
                           (zeroPoints ? "|asymmetric" : "") + (signal == "kl" ? "|kl" : "");
         if (signal == "proxy") {

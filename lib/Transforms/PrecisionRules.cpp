@@ -179,8 +179,16 @@ int64_t qc::WeightGrid::level(float w, const WeightFormat &format) const {
                        RoundingMode::HalfToEven);
 }
 
-double qc::quantizationError(ArrayRef<float> values, const WeightGrid &grid,
-                             const WeightFormat &format, ArrayRef<double> importance) {
+bool qc::takesWeightZeroPoints(PrecisionAttr precision, StringRef weightScheme) {
+  return weightScheme == "asymmetric" && isa<IntegerType>(precision.getWeight()) &&
+         isa<FloatType>(precision.getActivation());
+}
+
+namespace {
+/// Squared error of rounding `values` to `grid`, each value's weighted by
+/// its `importance` when given (one per value).
+double quantizationError(ArrayRef<float> values, const WeightGrid &grid,
+                         const WeightFormat &format, ArrayRef<double> importance) {
   double error = 0;
   for (auto [i, v] : llvm::enumerate(values)) {
     double d = v - grid.value(grid.level(v, format));
@@ -189,7 +197,6 @@ double qc::quantizationError(ArrayRef<float> values, const WeightGrid &grid,
   return error;
 }
 
-namespace {
 /// The grid mapping [lo, hi] (lo <= 0 <= hi) onto [qmin, qmax], scale in f32.
 WeightGrid asymmetricGrid(double lo, double hi, const WeightFormat &format) {
   WeightGrid grid;

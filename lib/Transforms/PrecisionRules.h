@@ -49,6 +49,11 @@ struct WeightFormat {
   int64_t qmin() const { return mse || asymmetric ? -qmax() - 1 : -qmax(); }
 };
 
+/// Whether qc-quantize with `weightScheme` gives the weights of a layer at
+/// `precision` a zero point per scale: integer weights of a weight-only
+/// layer (integer-activation kernels fold no weight zero points).
+bool takesWeightZeroPoints(PrecisionAttr precision, llvm::StringRef weightScheme);
+
 /// The grid one block of weights is rounded to: w ~ scale * (q - zeroPoint).
 struct WeightGrid {
   double scale = 1.0;
@@ -59,12 +64,6 @@ struct WeightGrid {
     return static_cast<float>(level - zeroPoint) * static_cast<float>(scale);
   }
 };
-
-/// Squared error of rounding `values` to `grid`, each value's weighted by
-/// its `importance` when given (one per value).
-double quantizationError(llvm::ArrayRef<float> values, const WeightGrid &grid,
-                         const WeightFormat &format,
-                         llvm::ArrayRef<double> importance = {});
 
 /// The grid of one block of weights. `minmax` maps |w| max onto qmax
 /// (symmetric), or [min(w, 0), max(w, 0)] onto [qmin, qmax] (asymmetric);

@@ -16,6 +16,7 @@
 #include "QuantizedFunctions.h"
 #include "PrecisionRules.h"
 #include "WeightAdjustment.h"
+#include "WeightQuantization.h"
 
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/IR/Builders.h"
@@ -37,99 +38,6 @@ using namespace quantc::qc;
 using reference::Tensor;
 
 namespace {
-//===----------------------------------------------------------------------===//
-// Weights
-//===----------------------------------------------------------------------===//
-
-struct QuantizedWeights {
-  Tensor storage;
-  quant::QuantizedType type;
-};
-
-/// Quantizes `w` to signed integers as `format` says, one grid per block of
-/// `blockShape`, no scale finer than `scaleFloors` (one per block, or none).
-/// `importance` (one per element, or none) weighs each weight's squared
-/// error in the choice of an mse grid. `adjust`, when given, may change the
-/// levels rounded to nearest before they are stored.
-FailureOr<QuantizedWeights>
-quantizeWeights(const Tensor &w, const WeightFormat &format, ArrayRef<int64_t> blockShape,
-                Granularity granularity, int64_t channelAxis, int64_t reductionAxis,
-                ArrayRef<double> scaleFloors, ArrayRef<double> importance, Location loc,
-                function_ref<void(WeightLevels)> adjust = nullptr) {
-  MLIRContext *ctx = loc.getContext();
-  QuantLayout layout;
-  layout.blockShape.assign(blockShape.begin(), blockShape.end());
-  for (auto [size, block] : llvm::zip(w.getShape(), blockShape))
-    layout.paramShape.push_back(size / block);
-  int64_t numBlocks = 1;
-  for (int64_t d : layout.paramShape)
-    numBlocks *= d;
-  SmallVector<int64_t> blocks = layout.blockIndices(w.getShape());
-  std::vector<std::vector<float>> values(numBlocks);
-  std::vector<std::vector<double>> weights(importance.empty() ? 0 : numBlocks);
-  for (int64_t i = 0, e = w.getNumElements(); i < e; ++i) {
-    values[blocks[i]].push_back(w.floats()[i]);
-    if (!importance.empty())
-      weights[blocks[i]].push_back(importance[i]);
-  }
-  int64_t qmin = format.qmin(), qmax = format.qmax();
-  SmallVector<WeightGrid> grids;
-  for (auto [b, block] : llvm::enumerate(values)) {
-    ArrayRef<double> blockImportance;
-    if (!importance.empty())
-      blockImportance = weights[b];
-    grids.push_back(chooseWeightGrid(block, format, blockImportance));
-  }
-  for (auto [grid, floor] : llvm::zip(grids, scaleFloors))
-    grid.scale = std::max(grid.scale, floor);
-  unsigned bits = format.bits;
-  auto storageType = IntegerType::get(ctx, bits);
-  QuantizedWeights result{Tensor(storageType, w.getShape()), {}};
-  for (int64_t i = 0, e = w.getNumElements(); i < e; ++i)
-    result.storage.ints()[i] = grids[blocks[i]].level(w.floats()[i], format);
-  if (adjust)
-    adjust({result.storage.ints(), [&](int64_t i) { return grids[blocks[i]].scale; },
-            [&](int64_t i) { return grids[blocks[i]].zeroPoint; }, qmin, qmax});
-  SmallVector<double> scales;
-  SmallVector<int64_t> zeros;
-  for (const WeightGrid &grid : grids) {
-    scales.push_back(grid.scale);
-    zeros.push_back(grid.zeroPoint);
-  }
-  auto f32 = Float32Type::get(ctx);
-  unsigned flags = quant::QuantizationFlags::Signed;
-  switch (granularity) {
-  case Granularity::PerTensor:
-    result.type = quant::UniformQuantizedType::get(flags, storageType, f32,
-                                                   scales[0], zeros[0], qmin, qmax);
-    break;
-  case Granularity::PerChannel:
-    result.type = quant::UniformQuantizedPerAxisType::get(
-        flags, storageType, f32, scales, zeros, channelAxis, qmin, qmax);
-    break;
-  case Granularity::PerGroup: {
-    auto paramType = RankedTensorType::get(layout.paramShape, f32);
-    SmallVector<float> scales32(scales.begin(), scales.end());
-    SmallVector<APInt> zeroPoints;
-    for (int64_t z : zeros)
-      zeroPoints.push_back(APInt(bits, z, /*isSigned=*/true));
-    int32_t dims[2] = {static_cast<int32_t>(std::min(channelAxis, reductionAxis)),
-                       static_cast<int32_t>(std::max(channelAxis, reductionAxis))};
-    int64_t sizes[2] = {blockShape[dims[0]], blockShape[dims[1]]};
-    result.type = quant::UniformQuantizedSubChannelType::getChecked(
-        [&] { return emitError(loc); }, flags, storageType, f32,
-        DenseElementsAttr::get(paramType, ArrayRef(scales32)),
-        DenseElementsAttr::get(RankedTensorType::get(layout.paramShape, storageType),
-                               zeroPoints),
-        dims, sizes, qmin, qmax);
-    if (!result.type)
-      return failure();
-    break;
-  }
-  }
-  return result;
-}
-
 //===----------------------------------------------------------------------===//
 // The pass
 //===----------------------------------------------------------------------===//
@@ -568,11 +476,8 @@ struct QuantizePass : quantc::impl::QCQuantizeBase<QuantizePass> {
       floors = {*llvm::max_element(floors)};
     std::vector<double> shift;
     std::function<void(WeightLevels)> adjuster = weightAdjuster(op, *values, shift);
-    // Integer-activation kernels fold no weight zero points: only
-    // weight-only layers take asymmetric weights.
     WeightFormat format{precision.getWeight().getIntOrFloatBitWidth(), weightRange == "mse",
-                        weightScheme == "asymmetric" &&
-                            isa<FloatType>(precision.getActivation())};
+                        takesWeightZeroPoints(precision, weightScheme)};
     FailureOr<QuantizedWeights> quantized = quantizeWeights(
         *values, format, blockShape, granularity, info.channelAxis, info.reductionAxis, floors,
         format.mse ? inputImportance(op, values->getNumElements()) : std::vector<double>(),

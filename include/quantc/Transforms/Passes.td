@@ -267,10 +267,9 @@ def QCQuantize : Pass<"qc-quantize", "::mlir::ModuleOp"> {
       weights map |w| max onto the largest level of the narrow range
       `[-(2^(b-1) - 1), 2^(b-1) - 1]` (`weight-range=minmax`); asymmetric
       ones (`weight-scheme`, weight-only layers) map [min(w, 0), max(w, 0)]
-      onto the full range with a zero point per block; `mse` picks the
-      least squared error over the full range, which may clip outliers,
-      each weight's weighted by its input's mean square where the inputs
-      were measured (`gptq`, `rounding-search`);
+      onto the full range with a zero point per block; `mse` picks the least
+      squared error (weighted by the inputs' mean squares where `gptq` or
+      `rounding-search` measured them), which may clip outliers;
     - `bf16` / `f16`: the layer computes in that type between `qc.cast`s.
 
     With `scope=all` (the default) the ops between integer layers are
@@ -294,34 +293,26 @@ def QCQuantize : Pass<"qc-quantize", "::mlir::ModuleOp"> {
     The result is a graph in QDQ form, numerically what it will compute;
     `qc-fold-scales` then turns it into integer arithmetic.
 
-    Two adjustments of integer weights measure the layers' inputs on the
-    float model with calibration `data` first:
-
-    - `rounding-search` (learned rounding, in the spirit of AdaRound): each
-      weight takes the level just below or just above it, chosen so that
-      the layer's output error `sum_p ((W_q - W) p)^2` over the measured
-      input patches `p` is least, rather than each weight's own error. A
-      coordinate search from round-to-nearest moves one level at a time
-      while a move lowers that error (with the second moment of the patches
-      damped by 1 % of its mean diagonal), so it never ends worse than
-      round-to-nearest on the data. The scales do not change.
-    - `bias-correction`: the expected output shift of each output channel,
-      `(W_q - W) E[p]` (padding counted as zeros), is subtracted from the
-      bias; a convolution without a bias gets one. MatMul layers have no
-      bias and are left as they are.
-
-    - `gptq` (Frantar et al.): the levels of each output row are chosen one
-      input at a time, and the rounding error of each is fed back into the
-      row's weights not yet rounded, through the upper Cholesky factor `U`
-      of `H^-1`, where `H` is the second moment of the layer's inputs
-      (`E[x x^T]`, damped by `gptq-damping` times its mean diagonal; inputs
-      that were always zero get level 0). With `gptq-act-order`, inputs are
-      rounded in order of decreasing `H_ii`. Scales are those of
-      round-to-nearest on the original weights (static groups: a group keeps
-      its members whatever the order), so the result has exactly the types
-      round-to-nearest gives and everything downstream is unchanged. Meant
-      for weight-only matmuls of language models, where `rounding-search`
-      is too slow; it works on any layer with integer weights.
+    Three adjustments of integer weights first measure the layers' inputs
+    on the float model with calibration `data`:
+    - `rounding-search` (learned rounding, after AdaRound): each weight
+      takes the level just below or above it so that the layer's output
+      error `sum_p ((W_q - W) p)^2` over the measured patches `p` is least;
+      a coordinate search from round-to-nearest moves one level at a time
+      while that error (second moment damped by 1 % of its mean diagonal)
+      falls, so it never ends worse on the data. Scales do not change.
+    - `bias-correction`: each output channel's expected shift
+      `(W_q - W) E[p]` (padding counted as zeros) is subtracted from the
+      bias; a convolution without one gets one; MatMul is left alone.
+    - `gptq` (Frantar et al.): each output row is rounded one input at a
+      time, each rounding error fed into the weights not yet rounded
+      through the upper Cholesky factor of `H^-1`, `H = E[x x^T]` damped by
+      `gptq-damping` times its mean diagonal (always-zero inputs get weight
+      0); `gptq-act-order` rounds inputs by decreasing `H_ii`. Scales are
+      round-to-nearest's on the original weights (static groups), so the
+      types, and everything downstream, are unchanged. Meant for language
+      models' matmuls, where `rounding-search` is too slow; works on any
+      layer with integer weights.
 
     All three report what they did as remarks.
 
@@ -628,8 +619,7 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
     Option<"bitsPerWeight", "bits-per-weight", "double", /*default=*/"0",
            "Largest average size of a layer weight, in bits">,
     Option<"weightScheme", "weight-scheme", "std::string", /*default=*/"\"symmetric\"",
-           "qc-quantize's weight-scheme: asymmetric weight-only candidates "
-           "cost a zero point (a byte) per scale and are measured with it">,
+           "qc-quantize's weight-scheme (asymmetric: a zero point byte per scale)">,
     Option<"latencyUs", "latency-us", "double", /*default=*/"0",
            "Largest predicted time of the chosen layers, in microseconds">,
     Option<"costTable", "cost-table", "std::string", /*default=*/"\"\"",
