@@ -1,6 +1,7 @@
 //===- NNKernels.cpp - pooling, normalization, softmax, reduce --*- C++ -*-===//
 #include "Kernels.h"
 #include "quantc/Dialect/QC/QCOps.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
 
 #include <cmath>
 #include <limits>
@@ -34,9 +35,8 @@ bool nextIndex(MutableArrayRef<int64_t> index, ArrayRef<int64_t> extents) {
 }
 
 /// Pooling over an N-d window (taps `dilations` apart, none: 1);
-/// `reduce(values, count)` gives one output from the in-bounds values in
-/// row-major window order, `count` also counting the window's positions
-/// in the explicit padding.
+/// `reduce(values)` gives one output from the in-bounds values in row-major
+/// window order.
 template <typename PoolOp, typename Reduce>
 FailureOr<Tensor> pool(PoolOp op, const Tensor &in, ArrayRef<int64_t> dilations,
                        Reduce reduce) {
@@ -60,24 +60,20 @@ FailureOr<Tensor> pool(PoolOp op, const Tensor &in, ArrayRef<int64_t> dilations,
     std::fill(at.begin(), at.end(), 0);
     for (int64_t o = 0; o < outPlane; ++o, nextIndex(at, outSizes)) {
       window.clear();
-      int64_t padded = 0; // Window positions inside the explicit padding.
       std::fill(tap.begin(), tap.end(), 0);
       do {
-        bool inside = true, inPadding = true;
+        bool inside = true;
         int64_t offset = 0;
         for (int64_t d = 0; d < spatial; ++d) {
           int64_t dilation = dilations.empty() ? 1 : dilations[d];
           int64_t i = at[d] * strides[d] - pads[d] + tap[d] * dilation;
           inside &= i >= 0 && i < inSizes[d];
-          inPadding &= i >= -pads[d] && i < inSizes[d] + pads[spatial + d];
           offset = offset * inSizes[d] + i;
         }
         if (inside)
           window.push_back(src[offset]);
-        else if (inPadding)
-          ++padded;
       } while (nextIndex(tap, kernel));
-      dst[o] = reduce(window, window.size() + padded);
+      dst[o] = reduce(window);
     }
   }
   return out;
@@ -87,7 +83,7 @@ FailureOr<Tensor> maxPoolKernel(qc::MaxPoolOp op, OperandTensors args) {
   bool quantized = !args[0]->isFloat();
   FailureOr<Tensor> out = pool(
       op, quantized ? storedAsFloat(*args[0]) : *args[0], op.getDilations(),
-      [](ArrayRef<float> v, int64_t) {
+      [](ArrayRef<float> v) {
         float m = -std::numeric_limits<float>::infinity();
         for (float x : v)
           m = std::max(m, x);
@@ -99,13 +95,15 @@ FailureOr<Tensor> maxPoolKernel(qc::MaxPoolOp op, OperandTensors args) {
 }
 
 FailureOr<Tensor> avgPoolKernel(qc::AvgPoolOp op, OperandTensors args) {
-  bool includePad = op.getCountIncludePad();
+  // With count_include_pad every tap counts, also those a ceil-mode window
+  // reaches past the padding (as ONNX Runtime and ONNX's tests do).
+  int64_t taps = op.getCountIncludePad() ? computeProduct(op.getKernelShape()) : 0;
   return pool(op, *args[0], op.getDilations(),
-              [includePad](ArrayRef<float> v, int64_t withPad) {
+              [taps](ArrayRef<float> v) {
                 float sum = 0;
                 for (float x : v)
                   sum += x;
-                int64_t count = includePad ? withPad : v.size();
+                int64_t count = taps ? taps : v.size();
                 return count ? sum / count : 0.0f;
               });
 }

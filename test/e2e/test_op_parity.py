@@ -177,6 +177,11 @@ CASES = {
     "AveragePoolCeil": single("AveragePool", X4, {"kernel_shape": [2, 2], "strides": [2, 2], "ceil_mode": 1}),
     "AveragePoolDilated": single("AveragePool", X4, {"kernel_shape": [2, 3], "dilations": [2, 1],
                                                      "pads": [1, 1, 0, 1]}, opset=19),
+    # The last row of windows reaches past the padding: every tap still counts.
+    "AveragePoolCeilIncludePad": single("AveragePool", X4, {"kernel_shape": [3, 2], "strides": [3, 3],
+                                                            "dilations": [2, 1], "pads": [0, 1, 0, 1],
+                                                            "ceil_mode": 1, "count_include_pad": 1},
+                                        opset=19),
     "MaxPool3D": single("MaxPool", {"X": rand(1, 2, 5, 6, 4)},
                         {"kernel_shape": [2, 3, 2], "strides": [1, 2, 1], "pads": [0, 1, 1, 1, 1, 0],
                          "dilations": [2, 1, 1]}),

@@ -251,13 +251,14 @@ struct AvgPoolLowering : OpConversionPattern<qc::AvgPoolOp> {
     Value init = filledTensor(rewriter, loc, type, rewriter.getF32FloatAttr(0));
     Value sums = poolWindows(rewriter, loc, padded, w, init, addF);
     // Divisors depend only on the output position: a compile-time table.
+    // With count_include_pad every tap counts, also those a ceil-mode window
+    // reaches past the padding (as ONNX Runtime and ONNX's tests do).
     bool includePad = op.getCountIncludePad();
-    ArrayRef<int64_t> pads = op.getPads();
     SmallVector<SmallVector<int64_t>> perDim;
     for (int64_t i = 0; i < w.spatial; ++i) {
       int64_t size = inShape[i + 2];
-      int64_t lo = includePad ? -pads[i] : 0;
-      int64_t hi = includePad ? size + pads[w.spatial + i] : size;
+      int64_t lo = includePad ? std::numeric_limits<int64_t>::min() : 0;
+      int64_t hi = includePad ? std::numeric_limits<int64_t>::max() : size;
       perDim.push_back(windowCounts(type.getDimSize(i + 2), w.kernel[i], w.strides[i],
                                     w.dilations[i], w.padLow[i], lo, hi));
     }
@@ -372,6 +373,7 @@ Value reduceIntegers(OpBuilder &b, Location loc, Value input, ArrayRef<bool> red
                                                         : APInt::getZero(bits);
   return reduceDims(b, loc, input, reduced, type, b.getIntegerAttr(type, init),
                     [bits](OpBuilder &nb, Location l, Value acc, Value x) -> Value {
+                      (void)bits; // Read only by the max and min reductions.
                       // A bool is 0 or 1 unsigned (true is -1 signed).
                       if constexpr (std::is_same_v<OpTy, qc::ReduceMaxOp>)
                         return bits == 1 ? Value(arith::MaxUIOp::create(nb, l, acc, x))
