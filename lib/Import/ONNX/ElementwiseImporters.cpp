@@ -49,15 +49,48 @@ LogicalResult importVariadic(NodeImporter &n) {
 }
 
 LogicalResult importIdentity(NodeImporter &n) {
-  if (n.node().op_type() == "Dropout" && n.outputUsed(1))
-    return n.error() << "the mask output of Dropout is not supported";
-  // Dropout in training mode drops at random: only inference imports.
-  if (n.node().op_type() == "Dropout" && n.hasInput(2)) {
-    std::optional<reference::Tensor> training = reference::getConstantValue(n.input(2));
-    if (!training || training->getNumElements() != 1 || training->getAsDouble(0) != 0)
-      return n.error() << "Dropout in training mode (random) is not supported";
+  n.setOutput(0, n.create<qc::IdentityOp>(n.input(0)));
+  return success();
+}
+
+/// Dropout passes its input through outside training, and in training with
+/// a ratio of 0; its mask then keeps everything. Training with a ratio above
+/// 0 drops at random and is declined.
+LogicalResult importDropout(NodeImporter &n) {
+  auto scalarInput = [&](unsigned i) -> FailureOr<double> {
+    FailureOr<reference::Tensor> t = n.constantInput(i);
+    if (failed(t))
+      return failure();
+    if (t->getNumElements() != 1)
+      return n.error() << "input " << i << " must be a scalar";
+    return t->getAsDouble(0);
+  };
+  if (n.hasInput(2)) {
+    FailureOr<double> training = scalarInput(2);
+    if (failed(training))
+      return failure();
+    if (*training != 0) {
+      FailureOr<double> ratio = n.hasInput(1) ? scalarInput(1) : FailureOr<double>(0.5);
+      if (failed(ratio))
+        return failure();
+      if (*ratio != 0)
+        return n.error() << "Dropout in training mode (random) is not supported";
+    }
   }
   n.setOutput(0, n.create<qc::IdentityOp>(n.input(0)));
+  if (!n.outputUsed(1))
+    return success();
+  RankedTensorType type = n.inputType(0);
+  if (!type.hasStaticShape())
+    return n.error() << "the mask output of Dropout needs a static input shape";
+  // Before opset 10 the mask has the input's type, from then on bool.
+  Type maskType = n.opset() < 10 ? type.getElementType() : n.builder().getI1Type();
+  reference::Tensor mask(maskType, type.getShape());
+  if (mask.isFloat())
+    llvm::fill(mask.floats(), 1.0f);
+  else
+    llvm::fill(mask.ints(), 1);
+  n.setOutput(1, n.constant(mask));
   return success();
 }
 
@@ -278,7 +311,7 @@ void onnx_import::addElementwiseImporters(llvm::StringMap<OpImporter> &t) {
   t["IsInf"] = {importIsInf, 1};
   t["BitwiseNot"] = {importUnary<qc::BitwiseNotOp>, 1};
   t["Identity"] = {importIdentity, 1};
-  t["Dropout"] = {importIdentity, 1};
+  t["Dropout"] = {importDropout, 1};
   t["LeakyRelu"] = {importLeakyRelu, 1};
   t["HardSigmoid"] = {importHardSigmoid, 1};
   t["Gelu"] = {importGelu, 1};
