@@ -65,10 +65,17 @@ def importer_table(bin_dir):
     return table
 
 
-def load_tensor(path):
+def load_tensor(path, declared=None):
+    """The tensor at `path`. Bfloat16 values (stored as their uint16 bits where
+    `declared`, the graph's value info, says bfloat16) come as float32."""
     tensor = onnx.TensorProto()
     tensor.ParseFromString(path.read_bytes())
-    return numpy_helper.to_array(tensor)
+    array = numpy_helper.to_array(tensor)
+    bfloat16 = onnx.TensorProto.BFLOAT16
+    if tensor.data_type == bfloat16 or (
+            declared is not None and declared.type.tensor_type.elem_type == bfloat16):
+        return (array.astype(np.uint32) << 16).view(np.float32)
+    return array
 
 
 def outputs_match(got, expected):
@@ -93,23 +100,31 @@ def run_node_test(case, bin_dir):
     ops = {node.op_type for node in model.graph.node}
     data = case / "test_data_set_0"
     order = lambda p: int(p.stem.split("_")[1])
+    initializers = {i.name for i in model.graph.initializer}
+    graph_inputs = [i for i in model.graph.input if i.name not in initializers]
+    names = [i.name for i in graph_inputs]
+    input_files = sorted(data.glob("input_*.pb"), key=order)
+    if len(input_files) != len(graph_inputs):
+        return ops, None
     try:
-        inputs = [load_tensor(p) for p in sorted(data.glob("input_*.pb"), key=order)]
-        expected = [load_tensor(p) for p in sorted(data.glob("output_*.pb"), key=order)]
+        inputs = [load_tensor(p, info) for p, info in zip(input_files, graph_inputs)]
+        expected = [load_tensor(p, info) for p, info in
+                    zip(sorted(data.glob("output_*.pb"), key=order), model.graph.output)]
     except Exception:
         return ops, None
-    initializers = {i.name for i in model.graph.initializer}
-    names = [i.name for i in model.graph.input if i.name not in initializers]
-    if len(names) != len(inputs) or any(a.dtype.kind not in "biuf" or a.dtype == np.float16
-                                        for a in inputs + expected):
+    if any(a.dtype.kind not in "biuf" or a.dtype == np.float16 for a in inputs + expected):
         return ops, None
     feed = dict(zip(names, inputs))
+    bfloat16_inputs = any(i.type.tensor_type.elem_type == onnx.TensorProto.BFLOAT16
+                          for i in graph_inputs)
     with tempfile.TemporaryDirectory() as tmp:
         bound = {}
         for _ in range(len(names) + 1):
             np.savez(f"{tmp}/in.npz", **{k: v for k, v in feed.items() if k not in bound})
             args = [str(bin_dir / "quant-run"), str(case / "model.onnx"), "--inputs",
                     f"{tmp}/in.npz", "--outputs", f"{tmp}/out.npz"]
+            if bfloat16_inputs:  # Fed as float32 of the same values.
+                args.append("--cast-inputs")
             if bound:
                 np.savez(f"{tmp}/bound.npz", **bound)
                 args += ["--bind-inputs", f"{tmp}/bound.npz"]

@@ -163,11 +163,27 @@ LogicalResult importWhere(NodeImporter &n) {
   return success();
 }
 
+/// Input 0 cast to `element`. Casts to INT4 and UINT4 round half to even and
+/// saturate (ONNX's rule for the 4-bit types); the others truncate toward zero.
+Value castInput(NodeImporter &n, Type element) {
+  RankedTensorType type = n.inputType(0);
+  Value x = n.input(0);
+  auto narrow = dyn_cast<IntegerType>(element);
+  if (narrow && narrow.getWidth() == 4) {
+    if (!isa<FloatType>(type.getElementType()))
+      x = n.create<qc::CastOp>(type.clone(n.builder().getF32Type()), x);
+    bool isUnsigned = narrow.isUnsigned();
+    x = n.create<qc::ClipOp>(n.create<qc::RoundOp>(x), f32Attr(n, isUnsigned ? 0 : -8),
+                             f32Attr(n, isUnsigned ? 15 : 7));
+  }
+  return n.create<qc::CastOp>(type.clone(element), x);
+}
+
 LogicalResult importCast(NodeImporter &n) {
   Type element = convertElementType(n.context(), n.getInt("to", 0));
   if (!element)
     return n.error() << "unsupported cast target type " << n.getInt("to", 0);
-  n.setOutput(0, n.create<qc::CastOp>(n.inputType(0).clone(element), n.input(0)));
+  n.setOutput(0, castInput(n, element));
   return success();
 }
 
@@ -265,8 +281,7 @@ LogicalResult importMean(NodeImporter &n) {
 }
 
 LogicalResult importCastLike(NodeImporter &n) {
-  Type element = n.inputType(1).getElementType();
-  n.setOutput(0, n.create<qc::CastOp>(n.inputType(0).clone(element), n.input(0)));
+  n.setOutput(0, castInput(n, n.inputType(1).getElementType()));
   return success();
 }
 } // namespace
