@@ -242,6 +242,8 @@ CASES = {
     "PadReflect": single("Pad", {"X": rand(1, 2, 4, 4)}, {"mode": "reflect"},
                          inits=[const("p", np.array([0, 0, 2, 1, 0, 0, 1, 3], np.int64))]),
     "PadEdge": single("Pad", {"X": rand(3, 4)}, {"mode": "edge"}, inits=[const("p", np.array([2, 1, 0, 2], np.int64))]),
+    "PadWrap": single("Pad", {"X": rand(2, 3, 4)}, {"mode": "wrap"},
+                      inits=[const("p", np.array([1, 0, 3, 0, 2, 2], np.int64))], opset=19),
     "PadLegacy": single("Pad", {"X": rand(3, 4)}, {"pads": [1, 1, 1, 1], "value": 2.0}, opset=10),
     "ReduceMean": single("ReduceMean", {"X": rand(2, 3, 4)}, {"axes": [1], "keepdims": 0}),
     "ReduceMean18": single("ReduceMean", {"X": rand(2, 3, 4)}, inits=[const("a", np.array([0, 2], np.int64))], opset=18),

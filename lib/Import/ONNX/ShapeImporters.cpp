@@ -398,6 +398,24 @@ LogicalResult importRange(NodeImporter &n) {
   return success();
 }
 
+/// Opset 19's wrap padding, as if each axis's ends were joined: output
+/// position i along an axis of size L, padded by `before`, reads
+/// (i - before) mod L, one gather per padded axis.
+Value wrapPad(NodeImporter &n, Value x, ArrayRef<int64_t> pads) {
+  int64_t rank = pads.size() / 2;
+  for (int64_t axis = 0; axis < rank; ++axis) {
+    int64_t before = pads[axis], after = pads[axis + rank];
+    int64_t size = cast<RankedTensorType>(x.getType()).getDimSize(axis);
+    if (before == 0 && after == 0)
+      continue;
+    Tensor positions(n.builder().getI64Type(), {before + size + after});
+    for (int64_t i = 0; i < positions.getNumElements(); ++i)
+      positions.ints()[i] = ((i - before) % size + size) % size;
+    x = n.create<qc::GatherOp>(x, n.constant(positions), i64Attr(n, axis));
+  }
+  return x;
+}
+
 LogicalResult importPad(NodeImporter &n) {
   RankedTensorType in = n.inputType(0);
   int64_t rank = in.getRank();
@@ -437,6 +455,12 @@ LogicalResult importPad(NodeImporter &n) {
     return n.error() << "expected " << 2 * rank << " pads, got " << pads.size();
   if (llvm::any_of(pads, [](int64_t p) { return p < 0; }))
     return n.error() << "negative pads are not supported";
+  if (mode == "wrap" && (!in.hasStaticShape() || llvm::is_contained(in.getShape(), 0)))
+    return n.error() << "wrap padding needs a static, non-empty input shape";
+  if (mode == "wrap") {
+    n.setOutput(0, wrapPad(n, n.input(0), pads));
+    return success();
+  }
   if (mode != "constant" && mode != "reflect" && mode != "edge")
     return n.error() << "unsupported pad mode '" << mode << "'";
   n.setOutput(0, n.create<qc::PadOp>(n.input(0), i64Array(n, pads),
