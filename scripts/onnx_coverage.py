@@ -211,7 +211,8 @@ def render(bin_dir):
         "",
         "Columns:",
         "- *Versions*: the operator's ONNX versions through opset 22; the importer reads",
-        "  models of opsets 7-22 and handles each version's attributes and inputs.",
+        "  models of opsets 1-22 and handles each version's attributes and inputs, except",
+        "  the older forms of the ops imported *from* a later opset.",
         "- *Backend tests*: ONNX's node tests of the operator alone, passed / run here",
         "  (inputs the importer needs as constants bound with `--bind-inputs`).",
         "- *Imports to*: the qc ops of the operator's cases in `test/e2e/test_op_parity.py`.",
@@ -234,6 +235,8 @@ def render(bin_dir):
             status = f"declined: {reason}"
         elif status == "not done":
             status = "not done yet"
+        elif reason:
+            status = f"{status} {reason}"
         passed_run = backend.get(op)
         tests = f"{passed_run[0]} / {passed_run[1]}" if passed_run else "—"
         own = cases.get(op, [])

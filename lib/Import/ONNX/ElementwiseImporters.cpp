@@ -31,6 +31,21 @@ template <typename OpTy>
 LogicalResult importBinary(NodeImporter &n) {
   Value lhs = n.input(0);
   Value rhs = castToElementTypeOf(n, n.input(1), lhs);
+  // Before opset 7, `broadcast` = 1 lines B up with A's dims from `axis` on
+  // (by default its trailing dims, as numpy does); trailing ones say so.
+  if (n.opset() < 7 && n.getInt("broadcast", 0) && n.hasAttr("axis")) {
+    int64_t lhsRank = n.inputType(0).getRank();
+    ArrayRef<int64_t> shape = n.inputType(1).getShape();
+    FailureOr<int64_t> axis = n.normalizeAxis(n.getInt("axis", 0), lhsRank);
+    if (failed(axis))
+      return failure();
+    if (*axis + static_cast<int64_t>(shape.size()) > lhsRank)
+      return n.error() << "B of rank " << shape.size() << " does not fit A of rank "
+                       << lhsRank << " from axis " << *axis;
+    SmallVector<int64_t> aligned(shape);
+    aligned.append(lhsRank - *axis - shape.size(), 1);
+    rhs = reshapeTo(n, rhs, aligned);
+  }
   n.setOutput(0, n.create<OpTy>(lhs, rhs));
   return success();
 }
@@ -180,9 +195,16 @@ Value castInput(NodeImporter &n, Type element) {
 }
 
 LogicalResult importCast(NodeImporter &n) {
-  Type element = convertElementType(n.context(), n.getInt("to", 0));
+  int64_t to = n.getInt("to", 0);
+  // Before opset 6 the target type is named ("FLOAT", "INT64", ...).
+  onnx::TensorProto::DataType named;
+  if (n.opset() < 6 && !onnx::TensorProto::DataType_Parse(n.getString("to", ""), &named))
+    return n.error() << "unknown cast target type '" << n.getString("to", "") << "'";
+  if (n.opset() < 6)
+    to = named;
+  Type element = convertElementType(n.context(), to);
   if (!element)
-    return n.error() << "unsupported cast target type " << n.getInt("to", 0);
+    return n.error() << "unsupported cast target type " << to;
   n.setOutput(0, castInput(n, element));
   return success();
 }

@@ -206,8 +206,12 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
     if (!node.input(i).empty() && !lookup(node.input(i), loc))
       return emit() << "input '" << node.input(i) << "' is not defined";
   int64_t opset = opsets.lookup("");
-  if (opset < 7 || opset > 22)
-    return emit() << "unsupported opset " << opset << " (supported: 7-22)";
+  if (opset < 1 || opset > 22)
+    return emit() << "unsupported opset " << opset << " (supported: 1-22)";
+  if (opset < opImporter.firstOpset)
+    return emit() << "the opset " << opset << " form of " << node.op_type()
+                  << " is not supported (it is imported from opset "
+                  << opImporter.firstOpset << ")";
   NodeImporter importer(*this, node, opset, loc);
   if (failed(opImporter.import(importer)) || importer.failedToBuild())
     return failure();

@@ -526,7 +526,7 @@ void onnx_import::addIndexImporters(llvm::StringMap<OpImporter> &t) {
   t["ScatterElements"] = {importScatterElements, 3};
   t["Scatter"] = {importScatterElements, 3};
   t["ReverseSequence"] = {importReverseSequence, 2};
-  t["Upsample"] = {importUpsample, 1};
+  t["Upsample"] = {importUpsample, 1, /*firstOpset=*/7};
   t["CenterCropPad"] = {importCenterCropPad, 2};
   t["Compress"] = {importCompress, 2};
   t["NonZero"] = {importNonZero, 1};

@@ -127,6 +127,9 @@ struct OpImporter {
   /// Leading inputs that must be present (named); checked before `import`
   /// runs, so importers may use them without null checks.
   unsigned requiredInputs;
+  /// The first opset whose form of the op is imported: older models (opsets
+  /// 1-6, from before broadcasting was uniform) may use a form that differs.
+  int64_t firstOpset = 1;
 };
 
 /// All op importers, by ONNX op type; ops of other domains (ONNX Runtime's

@@ -180,7 +180,7 @@ void onnx_import::addNormalizationImporters(llvm::StringMap<OpImporter> &t) {
   t["GroupNormalization"] = {importGroupNorm, 3};
   t["MeanVarianceNormalization"] = {importMeanVarianceNorm, 1};
   t["LpNormalization"] = {importLpNorm, 1};
-  t["GlobalLpPool"] = {importGlobalLpPool, 1};
-  t["LpPool"] = {importLpPool, 1};
+  t["GlobalLpPool"] = {importGlobalLpPool, 1, /*firstOpset=*/2};
+  t["LpPool"] = {importLpPool, 1, /*firstOpset=*/2};
   t["LRN"] = {importLRN, 1};
 }

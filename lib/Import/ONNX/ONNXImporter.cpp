@@ -59,8 +59,11 @@ quantc::loadModelFile(StringRef path, MLIRContext *context,
 
 void quantc::printONNXOpSupport(llvm::raw_ostream &os) {
   std::vector<std::pair<std::string, std::string>> lines;
-  for (const auto &entry : onnx_import::getOpImporters())
-    lines.emplace_back(entry.getKey().str(), "imported");
+  for (const auto &entry : onnx_import::getOpImporters()) {
+    int64_t first = entry.getValue().firstOpset;
+    lines.emplace_back(entry.getKey().str(),
+                       first > 1 ? "imported\tfrom opset " + std::to_string(first) : "imported");
+  }
   for (const auto &entry : onnx_import::getDeclinedOps())
     lines.emplace_back(entry.getKey().str(), "declined\t" + entry.getValue().str());
   llvm::sort(lines);

@@ -371,7 +371,7 @@ LogicalResult importRNN(NodeImporter &n) {
 } // namespace
 
 void onnx_import::addRecurrentImporters(llvm::StringMap<OpImporter> &t) {
-  t["LSTM"] = {importLSTM, 3};
-  t["GRU"] = {importGRU, 3};
-  t["RNN"] = {importRNN, 3};
+  t["LSTM"] = {importLSTM, 3, /*firstOpset=*/7};
+  t["GRU"] = {importGRU, 3, /*firstOpset=*/7};
+  t["RNN"] = {importRNN, 3, /*firstOpset=*/7};
 }

@@ -25,7 +25,9 @@ Tensor intTensor(NodeImporter &n, ArrayRef<int64_t> values,
 
 LogicalResult importReshape(NodeImporter &n) {
   RankedTensorType in = n.inputType(0);
-  FailureOr<SmallVector<int64_t>> target = n.constantInts(1);
+  // Before opset 5 the shape is an attribute.
+  FailureOr<SmallVector<int64_t>> target =
+      n.opset() < 5 ? FailureOr<SmallVector<int64_t>>(n.getInts("shape")) : n.constantInts(1);
   if (failed(target))
     return failure();
   bool allowZero = n.getInt("allowzero", 0);
@@ -129,8 +131,9 @@ LogicalResult importConcat(NodeImporter &n) {
   FailureOr<SmallVector<Value>> inputs = n.variadicInputs();
   if (failed(inputs))
     return failure();
+  // Before opset 4, `axis` may be left out and defaults to 1.
   FailureOr<int64_t> axis =
-      n.normalizeAxis(n.getInt("axis", 0), n.inputType(0).getRank());
+      n.normalizeAxis(n.getInt("axis", n.opset() < 4 ? 1 : 0), n.inputType(0).getRank());
   if (failed(axis))
     return failure();
   n.setOutput(0, n.create<qc::ConcatOp>(*inputs, i64Attr(n, *axis)));
@@ -144,9 +147,9 @@ LogicalResult importSplit(NodeImporter &n) {
     return failure();
   int64_t dim = in.getDimSize(*axis), outputs = n.numOutputs();
   SmallVector<int64_t> sizes;
-  if (n.opset() < 13) {
+  if (n.opset() < 13 && !(n.opset() < 2 && n.hasInput(1))) {
     sizes = n.getInts("split");
-  } else if (n.hasInput(1)) {
+  } else if (n.hasInput(1)) { // Also opset 1's optional second input.
     FailureOr<SmallVector<int64_t>> s = n.constantInts(1);
     if (failed(s))
       return failure();
@@ -423,7 +426,7 @@ LogicalResult importPad(NodeImporter &n) {
   SmallVector<int64_t> pads;
   float value = 0;
   if (n.opset() < 11) {
-    pads = n.getInts("pads");
+    pads = n.getInts(n.opset() < 2 ? "paddings" : "pads");
     value = n.getFloat("value", 0);
   } else {
     FailureOr<SmallVector<int64_t>> p = n.constantInts(1);
@@ -548,7 +551,7 @@ void onnx_import::addShapeImporters(llvm::StringMap<OpImporter> &t) {
   t["ScatterND"] = {importScatterND, 3};
   t["Trilu"] = {importTrilu, 1};
   t["CumSum"] = {importCumSum, 2};
-  t["Reshape"] = {importReshape, 2};
+  t["Reshape"] = {importReshape, 1}; // The shape is an input from opset 5.
   t["Flatten"] = {importFlatten, 1};
   t["Squeeze"] = {importSqueeze, 1};
   t["Unsqueeze"] = {importUnsqueeze, 1};
@@ -563,7 +566,7 @@ void onnx_import::addShapeImporters(llvm::StringMap<OpImporter> &t) {
   t["Constant"] = {importConstant, 0};
   t["ConstantOfShape"] = {importConstantOfShape, 1};
   t["Expand"] = {importExpand, 2};
-  t["Tile"] = {importTile, 2};
+  t["Tile"] = {importTile, 2, /*firstOpset=*/6};
   t["Range"] = {importRange, 3};
   t["Pad"] = {importPad, 1};
 }
