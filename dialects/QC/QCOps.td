@@ -18,6 +18,7 @@ def QC_F32Tensor : RankedTensorOf<[F32]>;
 def QC_QuantTensor : RankedTensorOf<[quant_QuantizedType]>;
 /// Float tensors, or quantized ones for ops that keep the scale.
 def QC_FloatOrQuantTensor : AnyTypeOf<[QC_FloatTensor, QC_QuantTensor]>;
+def QC_PoolableTensor : AnyTypeOf<[QC_FloatTensor, QC_QuantTensor, RankedTensorOf<[I8, UI8]>]>;
 
 //===----------------------------------------------------------------------===//
 // Constants
@@ -130,23 +131,24 @@ def QC_ConvTransposeOp
 def QC_MaxPoolOp : QC_Op<"max_pool", [InferTypeOpAdaptor]> {
   let summary = "N-d max pooling";
   let description = [{
-    ONNX `MaxPool` (first output) with explicit pads. On a per-tensor
-    quantized input it works on the stored integers (the maximum commutes
-    with a positive scale), keeping the type.
+    ONNX `MaxPool` (first output) with explicit pads, of floats or 8-bit
+    integers. On a per-tensor quantized input it works on the stored
+    integers (the maximum commutes with a positive scale), keeping the type.
   }];
-  let arguments = (ins QC_FloatOrQuantTensor:$input,
+  let arguments = (ins QC_PoolableTensor:$input,
                    DenseI64ArrayAttr:$kernel_shape, DenseI64ArrayAttr:$strides,
                    DenseI64ArrayAttr:$dilations, DenseI64ArrayAttr:$pads,
                    DefaultValuedAttr<BoolAttr, "false">:$ceil_mode);
-  let results = (outs QC_FloatOrQuantTensor:$output);
+  let results = (outs QC_PoolableTensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
 def QC_AvgPoolOp : QC_Op<"avg_pool", [InferTypeOpAdaptor]> {
   let summary = "N-d average pooling";
   let description = [{
-    ONNX `AveragePool` with explicit pads; `count_include_pad` chooses whether
-    padded positions count in the divisor. `dilations` spaces the window's
+    ONNX `AveragePool` with explicit pads. The divisor counts the window's
+    taps inside the input, or with `count_include_pad` all its taps (also
+    those a `ceil_mode` window reaches past the padding, as ONNX Runtime does). `dilations` spaces the window's
     taps (none: 1 in every dimension).
   }];
   let arguments = (ins QC_FloatTensor:$input,

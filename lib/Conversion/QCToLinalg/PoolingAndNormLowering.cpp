@@ -196,6 +196,9 @@ struct MaxPoolLowering : OpConversionPattern<qc::MaxPoolOp> {
     auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
     Window w = getWindow(op, op.getDilations());
     Type element = type.getElementType();
+    // Like the other ops, generated code computes on signless integers only.
+    if (isa<IntegerType>(element) && !element.isSignlessInteger())
+      return rewriter.notifyMatchFailure(op, "unsigned integer tensor");
     bool isUnsigned = isUnsignedStorage(op.getType());
     TypedAttr lowest;
     if (isa<FloatType>(element))

@@ -695,3 +695,12 @@ func.func @non_max_suppression_rows(%b: tensor<1x5x4xf32>, %s: tensor<1x2x5xf32>
   %0 = qc.non_max_suppression %b, %s {center_point_box = false, iou_threshold = 0.5 : f32, max_output_boxes_per_class = 9 : i64} : (tensor<1x5x4xf32>, tensor<1x2x5xf32>) -> tensor<18x3xi64>
   return
 }
+
+// -----
+
+func.func @max_pool_wide_integers(%x: tensor<1x1x4x4xi32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type or 64-bit float values or ranked tensor of quantized type values or ranked tensor of 8-bit signless integer or 8-bit unsigned integer values}}
+  %0 = qc.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>}
+      : (tensor<1x1x4x4xi32>) -> tensor<1x1x2x2xi32>
+  return
+}

@@ -321,3 +321,15 @@ func.func @fail() {
   qc.fail "else_branch of 'If_0' cannot run with these input shapes"
   return
 }
+
+// Max pooling also takes 8-bit integers, signed and unsigned.
+// CHECK-LABEL: func @max_pool_integers
+// CHECK: qc.max_pool {{.*}} : (tensor<1x1x4x4xui8>) -> tensor<1x1x2x2xui8>
+// CHECK: qc.max_pool {{.*}} : (tensor<1x1x4x4xi8>) -> tensor<1x1x2x2xi8>
+func.func @max_pool_integers(%u: tensor<1x1x4x4xui8>, %s: tensor<1x1x4x4xi8>) {
+  %0 = qc.max_pool %u {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>}
+      : (tensor<1x1x4x4xui8>) -> tensor<1x1x2x2xui8>
+  %1 = qc.max_pool %s {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>}
+      : (tensor<1x1x4x4xi8>) -> tensor<1x1x2x2xi8>
+  return
+}
