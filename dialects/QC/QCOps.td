@@ -128,56 +128,7 @@ def QC_ConvTransposeOp
   let hasVerifier = 1;
 }
 
-def QC_MaxPoolOp : QC_Op<"max_pool", [InferTypeOpAdaptor]> {
-  let summary = "N-d max pooling";
-  let description = [{
-    ONNX `MaxPool` (first output) with explicit pads, of floats or 8-bit
-    integers. On a per-tensor quantized input it works on the stored
-    integers (the maximum commutes with a positive scale), keeping the type.
-  }];
-  let arguments = (ins QC_PoolableTensor:$input,
-                   DenseI64ArrayAttr:$kernel_shape, DenseI64ArrayAttr:$strides,
-                   DenseI64ArrayAttr:$dilations, DenseI64ArrayAttr:$pads,
-                   DefaultValuedAttr<BoolAttr, "false">:$ceil_mode);
-  let results = (outs QC_PoolableTensor:$output);
-  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
-}
-
-def QC_AvgPoolOp : QC_Op<"avg_pool", [InferTypeOpAdaptor]> {
-  let summary = "N-d average pooling";
-  let description = [{
-    ONNX `AveragePool` with explicit pads. The divisor counts the window's
-    taps inside the input, or with `count_include_pad` all its taps (also
-    those a `ceil_mode` window reaches past the padding, as ONNX Runtime does). `dilations` spaces the window's
-    taps (none: 1 in every dimension).
-  }];
-  let arguments = (ins QC_FloatTensor:$input,
-                   DenseI64ArrayAttr:$kernel_shape, DenseI64ArrayAttr:$strides,
-                   DenseI64ArrayAttr:$pads,
-                   DefaultValuedAttr<BoolAttr, "false">:$ceil_mode,
-                   DefaultValuedAttr<BoolAttr, "false">:$count_include_pad,
-                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$dilations);
-  let results = (outs QC_FloatTensor:$output);
-  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
-}
-
-class QC_GlobalPoolOp<string mnemonic, string what>
-    : QC_Op<mnemonic, [InferTypeOpAdaptor]> {
-  let summary = "Global " # what # " pooling over all spatial dimensions";
-  let description = "Reduces every spatial dimension of an NC... tensor to 1.";
-  let arguments = (ins QC_FloatTensor:$input);
-  let results = (outs QC_FloatTensor:$output);
-  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
-  let extraClassDefinition = [{
-    ::llvm::LogicalResult $cppClass::inferReturnTypes(
-        ::mlir::MLIRContext *, std::optional<::mlir::Location> loc,
-        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &types) {
-      return ::quantc::qc::inferGlobalPoolType(loc, adaptor.getInput(), types);
-    }
-  }];
-}
-def QC_GlobalAvgPoolOp : QC_GlobalPoolOp<"global_avg_pool", "average">;
-def QC_GlobalMaxPoolOp : QC_GlobalPoolOp<"global_max_pool", "max">;
+include "QC/QCPoolingOps.td"
 
 def QC_BatchNormOp : QC_Op<"batch_norm", [InferTypeOpAdaptor]> {
   let summary = "Inference-mode batch normalization over channel axis 1";

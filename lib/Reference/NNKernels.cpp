@@ -34,48 +34,64 @@ bool nextIndex(MutableArrayRef<int64_t> index, ArrayRef<int64_t> extents) {
   return false;
 }
 
-/// Pooling over an N-d window (taps `dilations` apart, none: 1);
-/// `reduce(values)` gives one output from the in-bounds values in row-major
-/// window order.
+/// Calls `visit(plane, o, taps)` for output position `o` of every N x C
+/// plane of a pooling window (taps `dilations` apart, none: 1); `taps` holds
+/// the in-bounds taps' spatial positions, row-major in the window.
+template <typename PoolOp, typename Visit>
+void forEachWindow(PoolOp op, ArrayRef<int64_t> inShape, ArrayRef<int64_t> outShape,
+                   ArrayRef<int64_t> dilations, Visit visit) {
+  int64_t spatial = inShape.size() - 2;
+  ArrayRef<int64_t> kernel = op.getKernelShape(), strides = op.getStrides(),
+                    pads = op.getPads();
+  ArrayRef<int64_t> inSizes = inShape.drop_front(2), outSizes = outShape.drop_front(2);
+  int64_t outPlane = computeProduct(outSizes), planes = inShape[0] * inShape[1];
+  SmallVector<SmallVector<int64_t>> taps;
+  SmallVector<int64_t> at(spatial), tap(spatial), position(spatial);
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    std::fill(at.begin(), at.end(), 0);
+    for (int64_t o = 0; o < outPlane; ++o, nextIndex(at, outSizes)) {
+      taps.clear();
+      std::fill(tap.begin(), tap.end(), 0);
+      do {
+        bool inside = true;
+        for (int64_t d = 0; d < spatial; ++d) {
+          int64_t dilation = dilations.empty() ? 1 : dilations[d];
+          position[d] = at[d] * strides[d] - pads[d] + tap[d] * dilation;
+          inside &= position[d] >= 0 && position[d] < inSizes[d];
+        }
+        if (inside)
+          taps.push_back(position);
+      } while (nextIndex(tap, kernel));
+      visit(pl, o, ArrayRef(taps));
+    }
+  }
+}
+
+/// Row-major offset of a spatial `position` in a plane of `sizes`.
+int64_t planeOffset(ArrayRef<int64_t> position, ArrayRef<int64_t> sizes) {
+  int64_t offset = 0;
+  for (auto [i, size] : llvm::zip(position, sizes))
+    offset = offset * size + i;
+  return offset;
+}
+
+/// Pooling where `reduce(values)` gives one output from a window's in-bounds
+/// values in row-major window order.
 template <typename PoolOp, typename Reduce>
 FailureOr<Tensor> pool(PoolOp op, const Tensor &in, ArrayRef<int64_t> dilations,
                        Reduce reduce) {
   Tensor out(in.getElementType(), llvm::cast<RankedTensorType>(op.getType()).getShape());
-  int64_t spatial = in.getRank() - 2;
-  ArrayRef<int64_t> kernel = op.getKernelShape(), strides = op.getStrides(),
-                    pads = op.getPads();
-  ArrayRef<int64_t> inSizes = in.getShape().drop_front(2),
-                    outSizes = out.getShape().drop_front(2);
-  int64_t inPlane = 1, outPlane = 1;
-  for (int64_t d = 0; d < spatial; ++d) {
-    inPlane *= inSizes[d];
-    outPlane *= outSizes[d];
-  }
-  int64_t planes = in.getShape()[0] * in.getShape()[1];
+  ArrayRef<int64_t> inSizes = in.getShape().drop_front(2);
+  int64_t inPlane = computeProduct(inSizes);
+  int64_t outPlane = computeProduct(out.getShape().drop_front(2));
   SmallVector<float> window;
-  SmallVector<int64_t> at(spatial), tap(spatial);
-  for (int64_t pl = 0; pl < planes; ++pl) {
-    const float *src = in.floats().data() + pl * inPlane;
-    float *dst = out.floats().data() + pl * outPlane;
-    std::fill(at.begin(), at.end(), 0);
-    for (int64_t o = 0; o < outPlane; ++o, nextIndex(at, outSizes)) {
-      window.clear();
-      std::fill(tap.begin(), tap.end(), 0);
-      do {
-        bool inside = true;
-        int64_t offset = 0;
-        for (int64_t d = 0; d < spatial; ++d) {
-          int64_t dilation = dilations.empty() ? 1 : dilations[d];
-          int64_t i = at[d] * strides[d] - pads[d] + tap[d] * dilation;
-          inside &= i >= 0 && i < inSizes[d];
-          offset = offset * inSizes[d] + i;
-        }
-        if (inside)
-          window.push_back(src[offset]);
-      } while (nextIndex(tap, kernel));
-      dst[o] = reduce(window);
-    }
-  }
+  forEachWindow(op, in.getShape(), out.getShape(), dilations,
+                [&](int64_t pl, int64_t o, ArrayRef<SmallVector<int64_t>> taps) {
+                  window.clear();
+                  for (ArrayRef<int64_t> tap : taps)
+                    window.push_back(in.floats()[pl * inPlane + planeOffset(tap, inSizes)]);
+                  out.floats()[pl * outPlane + o] = reduce(window);
+                });
   return out;
 }
 
@@ -92,6 +108,37 @@ FailureOr<Tensor> maxPoolKernel(qc::MaxPoolOp op, OperandTensors args) {
   if (failed(out) || !quantized)
     return out;
   return storedAsType(*out, getElementTypeOrSelf(op.getType()));
+}
+
+/// The flat input position of each window's first largest value.
+FailureOr<Tensor> maxPoolIndicesKernel(qc::MaxPoolIndicesOp op, OperandTensors args) {
+  Tensor in = args[0]->isFloat() ? *args[0] : storedAsFloat(*args[0]);
+  Tensor out = makeResult(op);
+  ArrayRef<int64_t> inSizes = in.getShape().drop_front(2);
+  int64_t inPlane = computeProduct(inSizes);
+  int64_t outPlane = computeProduct(out.getShape().drop_front(2));
+  // Column-major storage flattens the reversed position over reversed sizes.
+  SmallVector<int64_t> reversedSizes(llvm::reverse(inSizes));
+  bool columnMajor = op.getStorageOrder() == 1;
+  forEachWindow(op, in.getShape(), out.getShape(), op.getDilations(),
+                [&](int64_t pl, int64_t o, ArrayRef<SmallVector<int64_t>> taps) {
+                  if (taps.empty()) { // A window wholly in the padding.
+                    out.ints()[pl * outPlane + o] = -1;
+                    return;
+                  }
+                  int64_t best = 0;
+                  for (auto [i, tap] : llvm::enumerate(taps))
+                    if (i == 0 || in.floats()[pl * inPlane + planeOffset(tap, inSizes)] >
+                                      in.floats()[pl * inPlane + planeOffset(taps[best], inSizes)])
+                      best = i;
+                  SmallVector<int64_t> chosen(taps[best]);
+                  int64_t offset = columnMajor
+                                       ? planeOffset(SmallVector<int64_t>(llvm::reverse(chosen)),
+                                                     reversedSizes)
+                                       : planeOffset(chosen, inSizes);
+                  out.ints()[pl * outPlane + o] = pl * inPlane + offset;
+                });
+  return out;
 }
 
 FailureOr<Tensor> avgPoolKernel(qc::AvgPoolOp op, OperandTensors args) {
@@ -320,6 +367,7 @@ FailureOr<Tensor> reduceKernel(ReduceOp op, OperandTensors args) {
 
 void reference::registerNNKernels(KernelRegistry &r) {
   r.add<qc::MaxPoolOp>(maxPoolKernel);
+  r.add<qc::MaxPoolIndicesOp>(maxPoolIndicesKernel);
   r.add<qc::AvgPoolOp>(avgPoolKernel);
   r.add<qc::GlobalAvgPoolOp>(globalPoolKernel<false>);
   r.add<qc::GlobalMaxPoolOp>(globalPoolKernel<true>);

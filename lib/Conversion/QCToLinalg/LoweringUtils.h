@@ -185,6 +185,8 @@ void populateLayerPatterns(QCTypeConverter &converter,
                            mlir::RewritePatternSet &patterns);
 void populatePoolingAndNormPatterns(QCTypeConverter &converter,
                                     mlir::RewritePatternSet &patterns);
+void populateMaxPoolIndicesPatterns(QCTypeConverter &converter,
+                                    mlir::RewritePatternSet &patterns);
 /// qc.attention and qc.cached_attention as runtime kernel calls.
 void populateAttentionPatterns(QCTypeConverter &converter,
                                mlir::RewritePatternSet &patterns);

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
+#include "PoolingWindow.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -125,33 +126,6 @@ Value minF(OpBuilder &b, Location l, Value acc, Value x) {
   return arith::SelectOp::create(b, l, less, x, acc);
 }
 
-/// Window geometry of a pooling op over the last two (or one) dims.
-struct Window {
-  SmallVector<int64_t, 2> kernel, strides, dilations, padLow, padHigh;
-  int64_t spatial;
-};
-
-template <typename PoolOp>
-Window getWindow(PoolOp op, ArrayRef<int64_t> dilations) {
-  Window w;
-  auto inShape = cast<ShapedType>(op.getInput().getType()).getShape();
-  auto outShape = cast<ShapedType>(op.getType()).getShape();
-  w.spatial = inShape.size() - 2;
-  ArrayRef<int64_t> pads = op.getPads();
-  for (int64_t i = 0; i < w.spatial; ++i) {
-    w.kernel.push_back(op.getKernelShape()[i]);
-    w.strides.push_back(op.getStrides()[i]);
-    w.dilations.push_back(dilations.empty() ? 1 : dilations[i]);
-    w.padLow.push_back(pads[i]);
-    // ceil_mode windows may run past the explicit padding: pad far enough.
-    int64_t needed = (outShape[i + 2] - 1) * w.strides[i] +
-                     w.dilations[i] * (w.kernel[i] - 1) + 1;
-    w.padHigh.push_back(
-        std::max(pads[w.spatial + i], needed - inShape[i + 2] - pads[i]));
-  }
-  return w;
-}
-
 /// Folds every window of the padded `input` into `init` with `combine`.
 Value poolWindows(OpBuilder &b, Location loc, Value padded, const Window &w,
                   Value init, function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
@@ -181,11 +155,6 @@ Value poolWindows(OpBuilder &b, Location loc, Value padded, const Window &w,
       .getResult(0);
 }
 
-SmallVector<int64_t> fullPads(const Window &w, ArrayRef<int64_t> spatialPads) {
-  SmallVector<int64_t> pads = {0, 0};
-  pads.append(spatialPads.begin(), spatialPads.end());
-  return pads;
-}
 
 struct MaxPoolLowering : OpConversionPattern<qc::MaxPoolOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -208,7 +177,7 @@ struct MaxPoolLowering : OpConversionPattern<qc::MaxPoolOp> {
           element, isUnsigned ? 0 : APInt::getSignedMinValue(element.getIntOrFloatBitWidth()).getSExtValue());
     Value padValue = arith::ConstantOp::create(rewriter, loc, lowest);
     Value padded = padTensor(rewriter, loc, adaptor.getInput(),
-                             fullPads(w, w.padLow), fullPads(w, w.padHigh), padValue);
+                             fullPads(w.padLow), fullPads(w.padHigh), padValue);
     Value init = filledTensor(rewriter, loc, type, lowest);
     Value result = poolWindows(
         rewriter, loc, padded, w, init,
@@ -250,7 +219,7 @@ struct AvgPoolLowering : OpConversionPattern<qc::AvgPoolOp> {
     auto inShape = cast<ShapedType>(op.getInput().getType()).getShape();
     Value zero = constantF32(rewriter, loc, 0.0f);
     Value padded = padTensor(rewriter, loc, adaptor.getInput(),
-                             fullPads(w, w.padLow), fullPads(w, w.padHigh), zero);
+                             fullPads(w.padLow), fullPads(w.padHigh), zero);
     Value init = filledTensor(rewriter, loc, type, rewriter.getF32FloatAttr(0));
     Value sums = poolWindows(rewriter, loc, padded, w, init, addF);
     // Divisors depend only on the output position: a compile-time table.

@@ -106,6 +106,7 @@ struct ConvertQCToLinalgPass
     populateQuantPatterns(converter, patterns);
     populateLayerPatterns(converter, patterns);
     populatePoolingAndNormPatterns(converter, patterns);
+    populateMaxPoolIndicesPatterns(converter, patterns);
     populateMovementPatterns(converter, patterns);
     populateAttentionPatterns(converter, patterns);
     populateSelectionPatterns(converter, patterns);

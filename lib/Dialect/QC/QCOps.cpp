@@ -123,6 +123,13 @@ LogicalResult ClipOp::verify() {
   return success();
 }
 
+LogicalResult MaxPoolIndicesOp::verify() {
+  if (getStorageOrder() != 0 && getStorageOrder() != 1)
+    return emitOpError("storage_order must be 0 (row-major) or 1 (column-major), got ")
+           << getStorageOrder();
+  return success();
+}
+
 LogicalResult SoftmaxOp::verify() {
   return verifyAxis(*this, getAxis(), getType().getRank());
 }

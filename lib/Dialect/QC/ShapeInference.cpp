@@ -363,6 +363,18 @@ LogicalResult MaxPoolOp::inferReturnTypes(MLIRContext *,
                        adaptor.getPads(), adaptor.getCeilMode(), types);
 }
 
+LogicalResult MaxPoolIndicesOp::inferReturnTypes(MLIRContext *context,
+                                                 std::optional<Location> loc,
+                                                 Adaptor adaptor,
+                                                 SmallVectorImpl<Type> &types) {
+  if (failed(inferPoolType(loc, adaptor.getInput(), adaptor.getKernelShape(),
+                           adaptor.getStrides(), adaptor.getDilations(),
+                           adaptor.getPads(), adaptor.getCeilMode(), types)))
+    return failure();
+  types.back() = cast<RankedTensorType>(types.back()).clone(IntegerType::get(context, 64));
+  return success();
+}
+
 LogicalResult AvgPoolOp::inferReturnTypes(MLIRContext *,
                                           std::optional<Location> loc,
                                           Adaptor adaptor,

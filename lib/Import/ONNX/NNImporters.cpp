@@ -150,17 +150,20 @@ LogicalResult importMaxPool(NodeImporter &n) {
   RankedTensorType in = n.inputType(0);
   if (failed(checkSpatialInput(n, in)))
     return failure();
-  if (n.outputUsed(1))
-    return n.error() << "the Indices output of MaxPool is not supported";
   if (!n.hasAttr("kernel_shape"))
     return n.error() << "missing kernel_shape";
   FailureOr<WindowAttrs> w = getWindowAttrs(n, in.getShape().drop_front(2), {});
   if (failed(w))
     return failure();
-  n.setOutput(0, n.create<qc::MaxPoolOp>(
-                     n.input(0), i64Array(n, w->kernel), i64Array(n, w->strides),
-                     i64Array(n, w->dilations), i64Array(n, w->pads),
-                     n.builder().getBoolAttr(n.getInt("ceil_mode", 0))));
+  BoolAttr ceilMode = n.builder().getBoolAttr(n.getInt("ceil_mode", 0));
+  n.setOutput(0, n.create<qc::MaxPoolOp>(n.input(0), i64Array(n, w->kernel),
+                                         i64Array(n, w->strides), i64Array(n, w->dilations),
+                                         i64Array(n, w->pads), ceilMode));
+  if (n.outputUsed(1)) // Opset 8's Indices.
+    n.setOutput(1, n.create<qc::MaxPoolIndicesOp>(
+                       n.input(0), i64Array(n, w->kernel), i64Array(n, w->strides),
+                       i64Array(n, w->dilations), i64Array(n, w->pads), ceilMode,
+                       i64Attr(n, n.getInt("storage_order", 0))));
   return success();
 }
 

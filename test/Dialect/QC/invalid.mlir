@@ -704,3 +704,21 @@ func.func @max_pool_wide_integers(%x: tensor<1x1x4x4xi32>) {
       : (tensor<1x1x4x4xi32>) -> tensor<1x1x2x2xi32>
   return
 }
+
+// -----
+
+func.func @max_pool_indices_storage_order(%x: tensor<1x1x4x4xf32>) {
+  // expected-error @+1 {{storage_order must be 0 (row-major) or 1 (column-major), got 2}}
+  %0 = qc.max_pool_indices %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, storage_order = 2}
+      : (tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xi64>
+  return
+}
+
+// -----
+
+func.func @max_pool_indices_type(%x: tensor<1x1x4x4xf32>) {
+  // expected-error @+1 {{result #0 must be ranked tensor of 64-bit signless integer values, but got 'tensor<1x1x2x2xi32>'}}
+  %0 = qc.max_pool_indices %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>}
+      : (tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xi32>
+  return
+}

@@ -333,3 +333,11 @@ func.func @max_pool_integers(%u: tensor<1x1x4x4xui8>, %s: tensor<1x1x4x4xi8>) {
       : (tensor<1x1x4x4xi8>) -> tensor<1x1x2x2xi8>
   return
 }
+
+// CHECK-LABEL: func @max_pool_indices
+// CHECK: qc.max_pool_indices %{{.*}} {{{.*}}storage_order = 1 : i64{{.*}}} : (tensor<1x2x5x5xf32>) -> tensor<1x2x2x2xi64>
+func.func @max_pool_indices(%x: tensor<1x2x5x5xf32>) -> tensor<1x2x2x2xi64> {
+  %0 = qc.max_pool_indices %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, storage_order = 1}
+      : (tensor<1x2x5x5xf32>) -> tensor<1x2x2x2xi64>
+  return %0 : tensor<1x2x2x2xi64>
+}
