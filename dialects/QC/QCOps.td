@@ -558,10 +558,10 @@ def QC_CumSumOp : QC_Op<"cumsum", [SameOperandsAndResultType, InferTypeOpInterfa
     sums run in order along the axis; integer sums wrap like the element
     type. Exports compute position ids from attention masks this way.
   }];
-  let arguments = (ins RankedTensorOf<[F32, I32, I64]>:$input, I64Attr:$axis,
+  let arguments = (ins RankedTensorOf<[F32, F64, I32, I64]>:$input, I64Attr:$axis,
                    DefaultValuedAttr<BoolAttr, "false">:$exclusive,
                    DefaultValuedAttr<BoolAttr, "false">:$reverse);
-  let results = (outs RankedTensorOf<[F32, I32, I64]>:$output);
+  let results = (outs RankedTensorOf<[F32, F64, I32, I64]>:$output);
   let assemblyFormat = "$input attr-dict `:` type($input)";
   let hasVerifier = 1;
 }

@@ -128,6 +128,8 @@ CASES = {
     "CumSum": single("CumSum", {"X": rand(2, 5, 3)}, inits=[const("a", np.array(1, np.int64))]),
     "CumSumExclusiveReverse": single("CumSum", {"X": rand(4, 6)}, {"exclusive": 1, "reverse": 1},
                                      inits=[const("a", np.array(-1, np.int64))]),
+    "CumSumDouble": single("CumSum", {"X": rand(3, 6).astype(np.float64)}, {"reverse": 1},
+                           inits=[const("a", np.array(-1, np.int32))], out_type=TensorProto.DOUBLE),
     "CumSumInt": single("CumSum", {"X": RNG.integers(0, 2, (2, 7)).astype(np.int64)},
                         inits=[const("a", np.array(1, np.int64))], out_type=TensorProto.INT64),
     "Where": single("Where", {"C": RNG.random((2, 3)) > 0.5, "A": rand(2, 3), "B": rand(3)}),

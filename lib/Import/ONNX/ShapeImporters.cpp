@@ -505,7 +505,7 @@ LogicalResult importCumSum(NodeImporter &n) {
   if (failed(a))
     return failure();
   Type element = n.inputType(0).getElementType();
-  if (!element.isF32() && !element.isInteger(32) && !element.isInteger(64))
+  if (!element.isF32() && !element.isF64() && !element.isInteger(32) && !element.isInteger(64))
     return n.error() << "CumSum of " << element << " is not supported";
   n.setOutput(0, n.create<qc::CumSumOp>(n.input(0), n.builder().getI64IntegerAttr(*a),
                                         n.builder().getBoolAttr(n.getInt("exclusive", 0)),

@@ -462,7 +462,7 @@ func.func @cumsum_axis(%a: tensor<3x4xi64>) {
 // -----
 
 func.func @cumsum_of_bools(%a: tensor<3xi1>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float or 32-bit signless integer or 64-bit signless integer values}}
+  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float or 64-bit float or 32-bit signless integer or 64-bit signless integer values}}
   %0 = qc.cumsum %a {axis = 0 : i64} : tensor<3xi1>
   return
 }
