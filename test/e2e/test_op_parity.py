@@ -142,6 +142,10 @@ CASES = {
     "GemmTransA": single("Gemm", {"A": rand(6, 4), "B": rand(6, 5)}, {"transA": 1}, opset=11),
     "Einsum": single("Einsum", {"A": rand(2, 3, 4), "B": rand(2, 4, 5)}, {"equation": "bij,bjk->bik"}),
     "EinsumTranspose": single("Einsum", {"A": rand(3, 4)}, {"equation": "ij->ji"}),
+    # The implicit output puts the ellipsis dims first.
+    "EinsumEllipsis": single("Einsum", {"A": rand(2, 3, 4, 5), "B": rand(2, 3, 5, 6)},
+                             {"equation": "...ij,...jk"}),
+    "EinsumEllipsisDiagonal": single("Einsum", {"A": rand(2, 3, 4, 4)}, {"equation": "...ii ->...i"}),
     # Convolutions.
     "Conv": single("Conv", X4, {"pads": [1, 1, 1, 1], "strides": [2, 2]},
                    inits=[const("w", rand(4, 3, 3, 3)), const("b", rand(4))]),

@@ -1,6 +1,8 @@
 //===- NNImporters.cpp - conv, matmul, pooling, normalization ---*- C++ -*-===//
 #include "ImportUtils.h"
 
+#include <map>
+
 using namespace mlir;
 using namespace quantc;
 using namespace quantc::onnx_import;
@@ -241,9 +243,64 @@ LogicalResult importLayerNorm(NodeImporter &n) {
   return success();
 }
 
+/// `equation` with each `...` spelled out as letters it does not use, one
+/// per dimension the ellipsis stands for (right-aligned across the inputs,
+/// as they broadcast), and the output made explicit when it has an
+/// ellipsis: those dims first, then the letters used once, sorted.
+FailureOr<std::string> expandEllipsis(StringRef equation, ArrayRef<int64_t> ranks) {
+  std::string eq;
+  for (char c : equation)
+    if (c != ' ')
+      eq.push_back(c);
+  if (!StringRef(eq).contains("..."))
+    return eq;
+  auto [lhs, rhs] = StringRef(eq).split("->");
+  bool explicitOutput = StringRef(eq).contains("->");
+  SmallVector<StringRef> terms;
+  lhs.split(terms, ',');
+  if (terms.size() != ranks.size())
+    return failure();
+  std::string unused;
+  for (char c : StringRef("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"))
+    if (!StringRef(eq).contains(c))
+      unused.push_back(c);
+  SmallVector<int64_t> spans;
+  for (auto [term, rank] : llvm::zip(terms, ranks))
+    spans.push_back(term.contains("...") ? rank - static_cast<int64_t>(term.size() - 3) : 0);
+  int64_t longest = *llvm::max_element(spans);
+  if (llvm::any_of(spans, [](int64_t s) { return s < 0; }) ||
+      longest > static_cast<int64_t>(unused.size()))
+    return failure();
+  StringRef letters = StringRef(unused).take_front(longest);
+  std::string expanded;
+  std::map<char, int> counts;
+  for (auto [i, term] : llvm::enumerate(terms)) {
+    auto [before, after] = term.split("...");
+    std::string full = (before + letters.take_back(spans[i]) + after).str();
+    for (char c : full)
+      ++counts[c];
+    expanded += (i ? "," : "") + full;
+  }
+  std::string output;
+  if (explicitOutput) {
+    auto [before, after] = rhs.split("...");
+    output = rhs.contains("...") ? (before + letters + after).str() : rhs.str();
+  } else {
+    output = letters.str();
+    for (auto [letter, count] : counts)
+      if (count == 1 && !letters.contains(letter))
+        output.push_back(letter);
+  }
+  return expanded + "->" + output;
+}
+
 LogicalResult importEinsum(NodeImporter &n) {
-  std::string equation = n.getString("equation", "");
-  if (failed(qc::parseEinsum(equation, n.numInputs())))
+  SmallVector<int64_t> ranks;
+  for (unsigned i = 0; i < n.numInputs(); ++i)
+    ranks.push_back(n.inputType(i).getRank());
+  FailureOr<std::string> expanded = expandEllipsis(n.getString("equation", ""), ranks);
+  std::string equation = succeeded(expanded) ? *expanded : n.getString("equation", "");
+  if (failed(expanded) || failed(qc::parseEinsum(equation, n.numInputs())))
     return n.error() << "unsupported einsum equation '" << equation << "'";
   FailureOr<SmallVector<Value>> inputs = n.variadicInputs();
   if (failed(inputs))
