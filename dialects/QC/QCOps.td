@@ -256,10 +256,11 @@ def QC_ArgMinOp : QC_ArgReduceOp<"arg_min", "minimum">;
 def QC_GridSampleOp : QC_Op<"grid_sample"> {
   let summary = "Samples an image at the positions of a grid";
   let description = [{
-    ONNX `GridSample` in 2-d: `input` [N, C, H, W] sampled at `grid`
-    [N, Ho, Wo, 2] ((x, y) in [-1, 1]) gives [N, C, Ho, Wo]. `mode` is
-    `linear`, `nearest` or `cubic`; `padding_mode` `zeros`, `border` or
-    `reflection`; see `include/quantc/Runtime/GridSample.h`.
+    ONNX `GridSample`: `input` [N, C, H, W] sampled at `grid` [N, Ho, Wo, 2]
+    ((x, y) in [-1, 1]) gives [N, C, Ho, Wo]; in 3-d [N, C, D, H, W] at
+    [N, Do, Ho, Wo, 3] ((x, y, z)). `mode` is `linear`, `nearest` or (2-d)
+    `cubic`; `padding_mode` `zeros`, `border` or `reflection`; see
+    `include/quantc/Runtime/GridSample.h`.
   }];
   let arguments = (ins QC_F32Tensor:$input, QC_F32Tensor:$grid, StrAttr:$mode,
                    StrAttr:$padding_mode, BoolAttr:$align_corners);

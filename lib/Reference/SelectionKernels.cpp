@@ -77,11 +77,11 @@ FailureOr<Tensor> topKKernel(qc::TopKOp op, OperandTensors args) {
 FailureOr<Tensor> gridSampleKernel(qc::GridSampleOp op, OperandTensors args) {
   Tensor out = makeResult(op);
   ArrayRef<int64_t> in = args[0]->getShape(), grid = args[1]->getShape();
-  grid_sample::sample2D(args[0]->floats().data(), args[1]->floats().data(),
-                        out.floats().data(), in[0], in[1], in[2], in[3], grid[1], grid[2],
-                        static_cast<grid_sample::Mode>(qc::getGridSampleMode(op)),
-                        static_cast<grid_sample::Padding>(qc::getGridSamplePadding(op)),
-                        op.getAlignCorners());
+  grid_sample::sample(args[0]->floats().data(), args[1]->floats().data(), out.floats().data(),
+                      grid_sample::extentsOf(in.data(), grid.data(), in.size()),
+                      static_cast<grid_sample::Mode>(qc::getGridSampleMode(op)),
+                      static_cast<grid_sample::Padding>(qc::getGridSamplePadding(op)),
+                      op.getAlignCorners());
   return out;
 }
 regions::Image imageOf(const Tensor &t) {

@@ -422,6 +422,11 @@ CASES = {
                                     ("bilinear", "reflection", 0), ("nearest", "zeros", 1),
                                     ("nearest", "reflection", 0), ("bicubic", "zeros", 0),
                                     ("bicubic", "reflection", 1)]},
+    **{f"GridSample3D{mode.title()}{padding.title()}{'Aligned' if align else ''}": single(
+        "GridSample", {"X": rand(2, 3, 4, 5, 6), "G": rand(2, 3, 4, 5, 3, low=-1.3, high=1.3)},
+        {"mode": mode, "padding_mode": padding, "align_corners": align}, opset=20)
+       for mode, padding, align in [("linear", "zeros", 0), ("linear", "reflection", 1),
+                                    ("nearest", "border", 0)]},
     "Det": single("Det", {"X": rand(3, 4, 4)}),
     "DetSingular": single("Det", {"X": np.array([[1, 2], [2, 4]], np.float32)}),
     "RoiAlign": single("RoiAlign", {"X": rand(2, 3, 10, 12)}, {"output_height": 3, "output_width": 2,

@@ -1,10 +1,11 @@
-//===- GridSample.h - 2-d grid sampling, shared by both engines -*- C++ -*-===//
+//===- GridSample.h - grid sampling, shared by both engines ----*- C++ -*-===//
 //
 // ONNX GridSample on [N, C, H, W] with a grid [N, Ho, Wo, 2] of (x, y) in
-// [-1, 1], as ONNX's reference computes it: coordinates unnormalized by
+// [-1, 1], or volumetric on [N, C, D, H, W] with a grid [N, Do, Ho, Wo, 3] of
+// (x, y, z), as ONNX's reference computes it: coordinates unnormalized by
 // align_corners, moved inside by `border` or `reflection` padding, then
-// nearest (ties to even), linear (2 x 2 taps) or cubic (4 x 4 taps, Keys'
-// kernel with a = -0.75) sampling; taps outside read 0 (`zeros`), the edge
+// nearest (ties to even), linear (2 taps per axis) or, in 2-d, cubic (4 x 4
+// taps, Keys' kernel with a = -0.75) sampling; taps outside read 0 (`zeros`), the edge
 // (`border`) or their reflection. Header-only: the runtime's kernel and the
 // reference evaluator both call it (ONNX Runtime and ONNX's reference
 // evaluator are the tests' oracles).
@@ -80,50 +81,77 @@ inline void cubicCoefficients(double t, double c[4]) {
   c[3] = ((a * (2 - t) - 5 * a) * (2 - t) + 8 * a) * (2 - t) - 4 * a;
 }
 
-/// y [N, C, Ho, Wo] from x [N, C, H, W] and grid [N, Ho, Wo, 2].
-inline void sample2D(const float *x, const float *grid, float *y, int64_t n, int64_t c,
-                     int64_t h, int64_t w, int64_t ho, int64_t wo, Mode mode,
-                     Padding padding, bool alignCorners) {
-  Axis rows(h, alignCorners, padding), cols(w, alignCorners, padding);
-  for (int64_t b = 0; b < n; ++b)
-    for (int64_t p = 0; p < ho * wo; ++p) {
-      const float *g = grid + (b * ho * wo + p) * 2;
-      double yy = rows.unnormalize(g[1], alignCorners);
-      double xx = cols.unnormalize(g[0], alignCorners);
-      if (mode == Nearest) {
-        yy = std::nearbyint(yy);
-        xx = std::nearbyint(xx);
-      }
-      yy = rows.inside(yy);
-      xx = cols.inside(xx);
-      int64_t taps = mode == Cubic ? 4 : mode == Linear ? 2 : 1;
-      int64_t y0 = static_cast<int64_t>(std::floor(yy)) - (mode == Cubic);
-      int64_t x0 = static_cast<int64_t>(std::floor(xx)) - (mode == Cubic);
-      double wy[4] = {1, 0, 0, 0}, wx[4] = {1, 0, 0, 0};
-      if (mode == Nearest) {
-        y0 = static_cast<int64_t>(yy);
-        x0 = static_cast<int64_t>(xx);
-      } else if (mode == Linear) {
-        wy[1] = yy - y0, wy[0] = 1 - wy[1];
-        wx[1] = xx - x0, wx[0] = 1 - wx[1];
-      } else {
-        cubicCoefficients(yy - std::floor(yy), wy);
-        cubicCoefficients(xx - std::floor(xx), wx);
-      }
-      for (int64_t ch = 0; ch < c; ++ch) {
-        const float *plane = x + (b * c + ch) * h * w;
-        double sum = 0;
-        for (int64_t i = 0; i < taps; ++i) {
-          int64_t r = rows.tap(y0 + i);
-          if (r < 0)
-            continue;
-          double row = 0;
-          for (int64_t j = 0; j < taps; ++j)
-            if (int64_t col = cols.tap(x0 + j); col >= 0)
-              row += wx[j] * plane[r * w + col];
-          sum += wy[i] * row;
+/// The extents of a sampling: `in` and `out` are (depth, height, width), the
+/// depths 1 in 2-d (`spatial` 2).
+struct Extents {
+  int64_t n, c, spatial;
+  int64_t in[3], out[3];
+};
+
+/// The extents of sampling an input of `shape` (rank 4 or 5) at a grid of
+/// `gridShape`.
+inline Extents extentsOf(const int64_t *shape, const int64_t *gridShape, int64_t rank) {
+  int64_t spatial = rank - 2, lead = 3 - spatial;
+  Extents e = {shape[0], shape[1], spatial, {1, 1, 1}, {1, 1, 1}};
+  for (int64_t a = 0; a < spatial; ++a) {
+    e.in[lead + a] = shape[2 + a];
+    e.out[lead + a] = gridShape[1 + a];
+  }
+  return e;
+}
+
+/// y [N, C, (Do,) Ho, Wo] from x [N, C, (D,) H, W] and grid
+/// [N, (Do,) Ho, Wo, spatial] of (x, y(, z)) positions.
+inline void sample(const float *x, const float *grid, float *y, const Extents &e, Mode mode,
+                   Padding padding, bool alignCorners) {
+  const Axis axes[3] = {Axis(e.in[0], alignCorners, padding), Axis(e.in[1], alignCorners, padding),
+                        Axis(e.in[2], alignCorners, padding)};
+  int64_t inPlane = e.in[0] * e.in[1] * e.in[2], outPlane = e.out[0] * e.out[1] * e.out[2];
+  // In 2-d the depth axis is one tap of weight 1 at 0.
+  int64_t firstAxis = 3 - e.spatial, taps = mode == Cubic ? 4 : mode == Linear ? 2 : 1;
+  for (int64_t b = 0; b < e.n; ++b)
+    for (int64_t p = 0; p < outPlane; ++p) {
+      const float *g = grid + (b * outPlane + p) * e.spatial;
+      int64_t first[3] = {0, 0, 0}, count[3] = {1, 1, 1};
+      double weights[3][4] = {{1, 0, 0, 0}, {1, 0, 0, 0}, {1, 0, 0, 0}};
+      for (int64_t a = firstAxis; a < 3; ++a) {
+        // Axis a (depth, height, width) reads grid component 2 - a (z, y, x).
+        double v = axes[a].unnormalize(g[2 - a], alignCorners);
+        if (mode == Nearest)
+          v = std::nearbyint(v);
+        v = axes[a].inside(v);
+        count[a] = taps;
+        first[a] = static_cast<int64_t>(std::floor(v)) - (mode == Cubic);
+        if (mode == Nearest) {
+          first[a] = static_cast<int64_t>(v);
+        } else if (mode == Linear) {
+          weights[a][1] = v - first[a];
+          weights[a][0] = 1 - weights[a][1];
+        } else {
+          cubicCoefficients(v - std::floor(v), weights[a]);
         }
-        y[(b * c + ch) * ho * wo + p] = static_cast<float>(sum);
+      }
+      for (int64_t ch = 0; ch < e.c; ++ch) {
+        const float *volume = x + (b * e.c + ch) * inPlane;
+        double sum = 0;
+        for (int64_t i = 0; i < count[0]; ++i) {
+          int64_t d = e.spatial == 2 ? 0 : axes[0].tap(first[0] + i);
+          if (d < 0)
+            continue;
+          double slab = 0;
+          for (int64_t j = 0; j < count[1]; ++j) {
+            int64_t r = axes[1].tap(first[1] + j);
+            if (r < 0)
+              continue;
+            double row = 0;
+            for (int64_t k = 0; k < count[2]; ++k)
+              if (int64_t col = axes[2].tap(first[2] + k); col >= 0)
+                row += weights[2][k] * volume[(d * e.in[1] + r) * e.in[2] + col];
+            slab += weights[1][j] * row;
+          }
+          sum += weights[0][i] * slab;
+        }
+        y[(b * e.c + ch) * outPlane + p] = static_cast<float>(sum);
       }
     }
 }

@@ -229,12 +229,14 @@ enum qc_top_k_param {
 };
 void quantc_top_k(const float *input, const int64_t *params, int64_t *indices);
 
-/* qc.grid_sample: input [N, C, H, W] sampled at grid [N, Ho, Wo, 2] into
-   [N, C, Ho, Wo] (quantc/Runtime/GridSample.h). */
+/* qc.grid_sample: input [N, C, (D,) H, W] sampled at grid
+   [N, (Do,) Ho, Wo, SPATIAL] into [N, C, (Do,) Ho, Wo]
+   (quantc/Runtime/GridSample.h); D and DO are 1 in 2-d. */
 enum qc_grid_sample_param {
   QC_GRID_SAMPLE_N, QC_GRID_SAMPLE_C, QC_GRID_SAMPLE_H, QC_GRID_SAMPLE_W,
   QC_GRID_SAMPLE_HO, QC_GRID_SAMPLE_WO, QC_GRID_SAMPLE_MODE, QC_GRID_SAMPLE_PADDING,
-  QC_GRID_SAMPLE_ALIGN_CORNERS, QC_GRID_SAMPLE_NUM_PARAMS
+  QC_GRID_SAMPLE_ALIGN_CORNERS, QC_GRID_SAMPLE_SPATIAL, QC_GRID_SAMPLE_D, QC_GRID_SAMPLE_DO,
+  QC_GRID_SAMPLE_NUM_PARAMS
 };
 void quantc_grid_sample(const float *input, const float *grid, const int64_t *params,
                         float *output);

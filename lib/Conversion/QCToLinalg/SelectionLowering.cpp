@@ -10,6 +10,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "quantc/Runtime/GridSample.h"
 #include "quantc/Runtime/Microkernels.h"
 
 #include "llvm/ADT/bit.h"
@@ -122,13 +123,17 @@ SmallVector<int64_t> kernelParams(qc::TopKOp op) {
 SmallVector<int64_t> kernelParams(qc::GridSampleOp op) {
   ArrayRef<int64_t> in = op.getInput().getType().getShape();
   ArrayRef<int64_t> grid = op.getGrid().getType().getShape();
+  grid_sample::Extents e = grid_sample::extentsOf(in.data(), grid.data(), in.size());
   SmallVector<int64_t> params(QC_GRID_SAMPLE_NUM_PARAMS);
-  params[QC_GRID_SAMPLE_N] = in[0];
-  params[QC_GRID_SAMPLE_C] = in[1];
-  params[QC_GRID_SAMPLE_H] = in[2];
-  params[QC_GRID_SAMPLE_W] = in[3];
-  params[QC_GRID_SAMPLE_HO] = grid[1];
-  params[QC_GRID_SAMPLE_WO] = grid[2];
+  params[QC_GRID_SAMPLE_N] = e.n;
+  params[QC_GRID_SAMPLE_C] = e.c;
+  params[QC_GRID_SAMPLE_SPATIAL] = e.spatial;
+  params[QC_GRID_SAMPLE_D] = e.in[0];
+  params[QC_GRID_SAMPLE_H] = e.in[1];
+  params[QC_GRID_SAMPLE_W] = e.in[2];
+  params[QC_GRID_SAMPLE_DO] = e.out[0];
+  params[QC_GRID_SAMPLE_HO] = e.out[1];
+  params[QC_GRID_SAMPLE_WO] = e.out[2];
   params[QC_GRID_SAMPLE_MODE] = qc::getGridSampleMode(op);
   params[QC_GRID_SAMPLE_PADDING] = qc::getGridSamplePadding(op);
   params[QC_GRID_SAMPLE_ALIGN_CORNERS] = op.getAlignCorners();

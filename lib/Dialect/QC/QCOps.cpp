@@ -182,14 +182,19 @@ int64_t qc::getGridSamplePadding(GridSampleOp op) {
 
 LogicalResult GridSampleOp::verify() {
   RankedTensorType in = getInput().getType(), grid = getGrid().getType(), out = getType();
-  if (in.getRank() != 4 || grid.getRank() != 4 || grid.getDimSize(3) != 2 ||
-      grid.getDimSize(0) != in.getDimSize(0))
-    return emitOpError("expects an [N, C, H, W] input and an [N, Ho, Wo, 2] grid");
-  if (out.getShape() != ArrayRef<int64_t>{in.getDimSize(0), in.getDimSize(1),
-                                          grid.getDimSize(1), grid.getDimSize(2)})
-    return emitOpError("result must be [N, C, Ho, Wo]");
+  int64_t rank = in.getRank();
+  if ((rank != 4 && rank != 5) || grid.getRank() != rank ||
+      grid.getDimSize(rank - 1) != rank - 2 || grid.getDimSize(0) != in.getDimSize(0))
+    return emitOpError("expects an [N, C, H, W] input and an [N, Ho, Wo, 2] grid, or an "
+                       "[N, C, D, H, W] input and an [N, Do, Ho, Wo, 3] grid");
+  SmallVector<int64_t> shape(in.getShape().take_front(2));
+  llvm::append_range(shape, grid.getShape().slice(1, rank - 2));
+  if (out.getShape() != ArrayRef(shape))
+    return emitOpError("result must be [N, C, (Do,) Ho, Wo]");
   if (getMode() != "linear" && getMode() != "nearest" && getMode() != "cubic")
     return emitOpError("unknown mode '") << getMode() << "'";
+  if (getMode() == "cubic" && rank == 5)
+    return emitOpError("cubic sampling is 2-d only");
   if (getPaddingMode() != "zeros" && getPaddingMode() != "border" &&
       getPaddingMode() != "reflection")
     return emitOpError("unknown padding_mode '") << getPaddingMode() << "'";

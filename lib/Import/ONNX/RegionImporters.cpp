@@ -19,8 +19,9 @@ namespace {
 /// cubic.
 LogicalResult importGridSample(NodeImporter &n) {
   RankedTensorType in = n.inputType(0), grid = n.inputType(1);
-  if (in.getRank() != 4 || !in.getElementType().isF32() || !grid.getElementType().isF32())
-    return n.error() << "GridSample of " << in << " is not supported (2-d f32 only)";
+  int64_t rank = in.getRank();
+  if ((rank != 4 && rank != 5) || !in.getElementType().isF32() || !grid.getElementType().isF32())
+    return n.error() << "GridSample of " << in << " is not supported (2-d and 3-d f32 only)";
   std::string mode = n.getString("mode", n.opset() >= 20 ? "linear" : "bilinear");
   mode = mode == "bilinear" ? "linear" : mode == "bicubic" ? "cubic" : mode;
   if (mode != "linear" && mode != "nearest" && mode != "cubic")
@@ -28,11 +29,14 @@ LogicalResult importGridSample(NodeImporter &n) {
   std::string padding = n.getString("padding_mode", "zeros");
   if (padding != "zeros" && padding != "border" && padding != "reflection")
     return n.error() << "unsupported padding_mode '" << padding << "'";
-  if (grid.getRank() != 4 || grid.getDimSize(3) != 2 || grid.getDimSize(0) != in.getDimSize(0))
+  if (mode == "cubic" && rank == 5)
+    return n.error() << "cubic sampling is 2-d only";
+  if (grid.getRank() != rank || grid.getDimSize(rank - 1) != rank - 2 ||
+      grid.getDimSize(0) != in.getDimSize(0))
     return n.error() << "the grid " << grid << " does not fit " << in;
-  auto type = RankedTensorType::get(
-      {in.getDimSize(0), in.getDimSize(1), grid.getDimSize(1), grid.getDimSize(2)},
-      in.getElementType());
+  SmallVector<int64_t> shape(in.getShape().take_front(2));
+  llvm::append_range(shape, grid.getShape().slice(1, rank - 2));
+  auto type = RankedTensorType::get(shape, in.getElementType());
   n.setOutput(0, n.create<qc::GridSampleOp>(type, n.input(0), n.input(1),
                                             n.builder().getStringAttr(mode),
                                             n.builder().getStringAttr(padding),

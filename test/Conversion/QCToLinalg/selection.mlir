@@ -51,13 +51,24 @@ func.func @reduce_prod(%x: tensor<2x5xf32>) -> tensor<2xf32> {
 // -----
 
 // Rule: grid_sample calls quantc_grid_sample with [N, C, H, W, Ho, Wo,
-// mode (cubic = 2), padding (reflection = 2), align_corners].
+// mode (cubic = 2), padding (reflection = 2), align_corners, spatial dims,
+// D, Do] (the depths 1 in 2-d).
 // CHECK-LABEL: func.func @grid_sample
-// CHECK: %[[PARAMS:.*]] = arith.constant dense<[1, 2, 4, 5, 3, 6, 2, 2, 1]> : tensor<9xi64>
-// CHECK: qc.microkernel "quantc_grid_sample" ins(%{{.*}}, %{{.*}}, %[[PARAMS]] : tensor<1x2x4x5xf32>, tensor<1x3x6x2xf32>, tensor<9xi64>) outs(%{{.*}} : tensor<1x2x3x6xf32>)
+// CHECK: %[[PARAMS:.*]] = arith.constant dense<[1, 2, 4, 5, 3, 6, 2, 2, 1, 2, 1, 1]> : tensor<12xi64>
+// CHECK: qc.microkernel "quantc_grid_sample" ins(%{{.*}}, %{{.*}}, %[[PARAMS]] : tensor<1x2x4x5xf32>, tensor<1x3x6x2xf32>, tensor<12xi64>) outs(%{{.*}} : tensor<1x2x3x6xf32>)
 func.func @grid_sample(%x: tensor<1x2x4x5xf32>, %g: tensor<1x3x6x2xf32>) -> tensor<1x2x3x6xf32> {
   %0 = qc.grid_sample %x, %g {align_corners = true, mode = "cubic", padding_mode = "reflection"} : (tensor<1x2x4x5xf32>, tensor<1x3x6x2xf32>) -> tensor<1x2x3x6xf32>
   return %0 : tensor<1x2x3x6xf32>
+}
+
+// -----
+
+// Rule: in 3-d the depths follow (nearest = 1, zeros = 0).
+// CHECK-LABEL: func.func @grid_sample_3d
+// CHECK: arith.constant dense<[1, 2, 4, 5, 3, 6, 1, 0, 0, 3, 7, 8]> : tensor<12xi64>
+func.func @grid_sample_3d(%x: tensor<1x2x7x4x5xf32>, %g: tensor<1x8x3x6x3xf32>) -> tensor<1x2x8x3x6xf32> {
+  %0 = qc.grid_sample %x, %g {align_corners = false, mode = "nearest", padding_mode = "zeros"} : (tensor<1x2x7x4x5xf32>, tensor<1x8x3x6x3xf32>) -> tensor<1x2x8x3x6xf32>
+  return %0 : tensor<1x2x8x3x6xf32>
 }
 
 // -----

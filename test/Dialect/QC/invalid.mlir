@@ -651,7 +651,7 @@ func.func @grid_sample_mode(%x: tensor<1x2x4x5xf32>, %g: tensor<1x3x6x2xf32>) {
 // -----
 
 func.func @grid_sample_shape(%x: tensor<1x2x4x5xf32>, %g: tensor<1x3x6x2xf32>) {
-  // expected-error @+1 {{result must be [N, C, Ho, Wo]}}
+  // expected-error @+1 {{result must be [N, C, (Do,) Ho, Wo]}}
   %0 = qc.grid_sample %x, %g {align_corners = false, mode = "linear", padding_mode = "zeros"} : (tensor<1x2x4x5xf32>, tensor<1x3x6x2xf32>) -> tensor<1x2x6x3xf32>
   return
 }
@@ -720,5 +720,21 @@ func.func @max_pool_indices_type(%x: tensor<1x1x4x4xf32>) {
   // expected-error @+1 {{result #0 must be ranked tensor of 64-bit signless integer values, but got 'tensor<1x1x2x2xi32>'}}
   %0 = qc.max_pool_indices %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>}
       : (tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xi32>
+  return
+}
+
+// -----
+
+func.func @grid_sample_cubic_3d(%x: tensor<1x2x3x4x5xf32>, %g: tensor<1x2x3x6x3xf32>) {
+  // expected-error @+1 {{cubic sampling is 2-d only}}
+  %0 = qc.grid_sample %x, %g {align_corners = false, mode = "cubic", padding_mode = "zeros"} : (tensor<1x2x3x4x5xf32>, tensor<1x2x3x6x3xf32>) -> tensor<1x2x2x3x6xf32>
+  return
+}
+
+// -----
+
+func.func @grid_sample_grid_width(%x: tensor<1x2x3x4x5xf32>, %g: tensor<1x2x3x6x2xf32>) {
+  // expected-error @+1 {{expects an [N, C, H, W] input and an [N, Ho, Wo, 2] grid, or an [N, C, D, H, W] input and an [N, Do, Ho, Wo, 3] grid}}
+  %0 = qc.grid_sample %x, %g {align_corners = false, mode = "linear", padding_mode = "zeros"} : (tensor<1x2x3x4x5xf32>, tensor<1x2x3x6x2xf32>) -> tensor<1x2x2x3x6xf32>
   return
 }

@@ -341,3 +341,10 @@ func.func @max_pool_indices(%x: tensor<1x2x5x5xf32>) -> tensor<1x2x2x2xi64> {
       : (tensor<1x2x5x5xf32>) -> tensor<1x2x2x2xi64>
   return %0 : tensor<1x2x2x2xi64>
 }
+
+// CHECK-LABEL: func @grid_sample_3d
+// CHECK: qc.grid_sample %{{.*}}, %{{.*}} {align_corners = true, mode = "linear", padding_mode = "reflection"} : (tensor<1x2x3x4x5xf32>, tensor<1x2x3x6x3xf32>) -> tensor<1x2x2x3x6xf32>
+func.func @grid_sample_3d(%x: tensor<1x2x3x4x5xf32>, %g: tensor<1x2x3x6x3xf32>) -> tensor<1x2x2x3x6xf32> {
+  %0 = qc.grid_sample %x, %g {align_corners = true, mode = "linear", padding_mode = "reflection"} : (tensor<1x2x3x4x5xf32>, tensor<1x2x3x6x3xf32>) -> tensor<1x2x2x3x6xf32>
+  return %0 : tensor<1x2x2x3x6xf32>
+}
