@@ -597,5 +597,6 @@ LogicalResult importScan(NodeImporter &n) {
 void onnx_import::addControlFlowImporters(llvm::StringMap<OpImporter> &t) {
   t["If"] = {importIf, 1};
   t["Loop"] = {importLoop, 0};
-  t["Scan"] = {importScan, 1};
+  // Opset 8's Scan has a batch axis and sequence lengths.
+  t["Scan"] = {importScan, 1, /*firstOpset=*/9};
 }

@@ -199,12 +199,6 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
   if (llvm::all_of(node.output(), [](const std::string &name) { return name.empty(); }))
     return emit() << "has no output";
   const OpImporter &opImporter = it->second;
-  for (unsigned i = 0; i < opImporter.requiredInputs; ++i)
-    if (i >= (unsigned)node.input_size() || node.input(i).empty())
-      return emit() << "missing required input " << i;
-  for (int i = 0; i < node.input_size(); ++i)
-    if (!node.input(i).empty() && !lookup(node.input(i), loc))
-      return emit() << "input '" << node.input(i) << "' is not defined";
   int64_t opset = opsets.lookup("");
   if (opset < 1 || opset > 22)
     return emit() << "unsupported opset " << opset << " (supported: 1-22)";
@@ -212,6 +206,12 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
     return emit() << "the opset " << opset << " form of " << node.op_type()
                   << " is not supported (it is imported from opset "
                   << opImporter.firstOpset << ")";
+  for (unsigned i = 0; i < opImporter.requiredInputs; ++i)
+    if (i >= (unsigned)node.input_size() || node.input(i).empty())
+      return emit() << "missing required input " << i;
+  for (int i = 0; i < node.input_size(); ++i)
+    if (!node.input(i).empty() && !lookup(node.input(i), loc))
+      return emit() << "input '" << node.input(i) << "' is not defined";
   NodeImporter importer(*this, node, opset, loc);
   if (failed(opImporter.import(importer)) || importer.failedToBuild())
     return failure();
