@@ -73,27 +73,15 @@ struct MaxPoolIndicesLowering : OpConversionPattern<qc::MaxPoolIndicesOp> {
                                     rewriter.getZeroAttr(element));
     Value bestIndices = filledTensor(rewriter, loc, type, rewriter.getI64IntegerAttr(-1));
 
-    MLIRContext *ctx = getContext();
-    int64_t rank = type.getRank(), loops = rank + w.spatial;
-    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-    SmallVector<AffineExpr> inExprs = {d(0), d(1)}, windowExprs, outExprs;
-    for (int64_t i = 0; i < rank; ++i)
-      outExprs.push_back(d(i));
-    for (int64_t i = 0; i < w.spatial; ++i) {
-      inExprs.push_back(d(2 + i) * w.strides[i] + d(rank + i) * w.dilations[i]);
-      windowExprs.push_back(d(rank + i));
-    }
-    AffineMap out = AffineMap::get(loops, 0, outExprs, ctx);
-    SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, inExprs, ctx),
-                                   AffineMap::get(loops, 0, windowExprs, ctx), out, out};
-    SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
-    iterators.append(w.spatial, utils::IteratorType::reduction);
+    // The window maps, the output map twice: best values and their indices.
+    SmallVector<AffineMap> maps(windowMaps(w, getContext()));
+    maps.push_back(maps.back());
     Value windowShape = tensor::EmptyOp::create(rewriter, loc, w.kernel, element);
     ArrayRef<int64_t> inShape = cast<RankedTensorType>(op.getInput().getType()).getShape();
     bool columnMajor = op.getStorageOrder() == 1;
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{bestValues.getType(), type}, ValueRange{padded, windowShape},
-        ValueRange{bestValues, bestIndices}, maps, iterators,
+        ValueRange{bestValues, bestIndices}, maps, windowIterators(w),
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value x = args[0], best = args[2], bestIndex = args[3];
           auto [position, inside] = tapPosition(

@@ -129,26 +129,11 @@ Value minF(OpBuilder &b, Location l, Value acc, Value x) {
 /// Folds every window of the padded `input` into `init` with `combine`.
 Value poolWindows(OpBuilder &b, Location loc, Value padded, const Window &w,
                   Value init, function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
-  MLIRContext *ctx = b.getContext();
-  int64_t rank = 2 + w.spatial, loops = rank + w.spatial;
-  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-  SmallVector<AffineExpr> inExprs = {d(0), d(1)}, windowExprs, outExprs;
-  for (int64_t i = 0; i < rank; ++i)
-    outExprs.push_back(d(i));
-  for (int64_t i = 0; i < w.spatial; ++i) {
-    inExprs.push_back(d(2 + i) * w.strides[i] + d(rank + i) * w.dilations[i]);
-    windowExprs.push_back(d(rank + i));
-  }
   Type element = cast<RankedTensorType>(padded.getType()).getElementType();
   Value windowShape = tensor::EmptyOp::create(b, loc, w.kernel, element);
-  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
-  iterators.append(w.spatial, utils::IteratorType::reduction);
-  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, inExprs, ctx),
-                                 AffineMap::get(loops, 0, windowExprs, ctx),
-                                 AffineMap::get(loops, 0, outExprs, ctx)};
   return linalg::GenericOp::create(
              b, loc, init.getType(), ValueRange{padded, windowShape}, init,
-             maps, iterators,
+             windowMaps(w, b.getContext()), windowIterators(w),
              [&](OpBuilder &nb, Location l, ValueRange args) {
                linalg::YieldOp::create(nb, l, combine(nb, l, args[2], args[0]));
              })

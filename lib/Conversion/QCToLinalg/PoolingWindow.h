@@ -8,6 +8,8 @@
 #ifndef QUANTC_LIB_CONVERSION_QCTOLINALG_POOLINGWINDOW_H
 #define QUANTC_LIB_CONVERSION_QCTOLINALG_POOLINGWINDOW_H
 
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/AffineMap.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/SmallVector.h"
 
@@ -47,6 +49,31 @@ inline llvm::SmallVector<int64_t> fullPads(llvm::ArrayRef<int64_t> spatialPads) 
   llvm::SmallVector<int64_t> pads = {0, 0};
   pads.append(spatialPads.begin(), spatialPads.end());
   return pads;
+}
+
+/// The maps of a generic over (N, C, outputs..., taps...) that reads the
+/// padded input, a tensor of the window's shape (for the tap loops' bounds)
+/// and writes at the output position; its iterators: reductions over taps.
+inline llvm::SmallVector<mlir::AffineMap, 3> windowMaps(const Window &w,
+                                                        mlir::MLIRContext *ctx) {
+  int64_t rank = 2 + w.spatial, loops = rank + w.spatial;
+  auto d = [&](int64_t i) { return mlir::getAffineDimExpr(i, ctx); };
+  llvm::SmallVector<mlir::AffineExpr> inExprs = {d(0), d(1)}, windowExprs, outExprs;
+  for (int64_t i = 0; i < rank; ++i)
+    outExprs.push_back(d(i));
+  for (int64_t i = 0; i < w.spatial; ++i) {
+    inExprs.push_back(d(2 + i) * w.strides[i] + d(rank + i) * w.dilations[i]);
+    windowExprs.push_back(d(rank + i));
+  }
+  return {mlir::AffineMap::get(loops, 0, inExprs, ctx),
+          mlir::AffineMap::get(loops, 0, windowExprs, ctx),
+          mlir::AffineMap::get(loops, 0, outExprs, ctx)};
+}
+inline llvm::SmallVector<mlir::utils::IteratorType> windowIterators(const Window &w) {
+  llvm::SmallVector<mlir::utils::IteratorType> iterators(2 + w.spatial,
+                                                         mlir::utils::IteratorType::parallel);
+  iterators.append(w.spatial, mlir::utils::IteratorType::reduction);
+  return iterators;
 }
 
 } // namespace quantc::conversion
