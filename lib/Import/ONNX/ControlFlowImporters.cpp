@@ -549,8 +549,6 @@ FailureOr<SmallVector<int64_t>> getPerTensor(NodeImporter &n, StringRef name, in
 }
 
 LogicalResult importScan(NodeImporter &n) {
-  if (n.opset() < 9)
-    return n.error() << "Scan before opset 9 (with a batch dimension) is not supported";
   LoopForm form;
   form.isScan = true;
   form.body = requireGraph(n, "body");

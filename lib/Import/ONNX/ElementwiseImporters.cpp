@@ -32,11 +32,13 @@ LogicalResult importBinary(NodeImporter &n) {
   Value lhs = n.input(0);
   Value rhs = castToElementTypeOf(n, n.input(1), lhs);
   // Before opset 7, `broadcast` = 1 lines B up with A's dims from `axis` on
-  // (by default its trailing dims, as numpy does); trailing ones say so.
-  if (n.opset() < 7 && n.getInt("broadcast", 0) && n.hasAttr("axis")) {
+  // (by default its trailing dims, as numpy does), and PRelu's 1-d slope
+  // holds one value per channel (axis 1); trailing ones say so.
+  ArrayRef<int64_t> shape = n.inputType(1).getShape();
+  bool channelSlope = n.node().op_type() == "PRelu" && shape.size() == 1 && shape[0] > 1;
+  if (n.opset() < 7 && ((n.getInt("broadcast", 0) && n.hasAttr("axis")) || channelSlope)) {
     int64_t lhsRank = n.inputType(0).getRank();
-    ArrayRef<int64_t> shape = n.inputType(1).getShape();
-    FailureOr<int64_t> axis = n.normalizeAxis(n.getInt("axis", 0), lhsRank);
+    FailureOr<int64_t> axis = n.normalizeAxis(channelSlope ? 1 : n.getInt("axis", 0), lhsRank);
     if (failed(axis))
       return failure();
     if (*axis + static_cast<int64_t>(shape.size()) > lhsRank)
