@@ -161,10 +161,75 @@ void addBias(Tensor &out, const Tensor *bias) {
     }
 }
 
+/// The taps of a 3-d convolution, walked over `lead` (a convolution's output,
+/// a transposed convolution's input) in row-major order, each position's
+/// taps by the other side's channel, then the window: `visit(at, other, tap)`
+/// gets the flat positions in `lead`, in the other tensor (of `otherShape`)
+/// and in the weight [lead channels, other channels per group, kd, kh, kw].
+template <typename ConvLike, typename Visit>
+void forEachTap3D(ConvLike op, ArrayRef<int64_t> lead, ArrayRef<int64_t> otherShape,
+                  ArrayRef<int64_t> ws, Visit visit) {
+  int64_t leadPerGroup = lead[1] / op.getGroup(), otherPerGroup = ws[1];
+  ArrayRef<int64_t> strides = op.getStrides(), pads = op.getPads(),
+                    dilations = op.getDilations();
+  SmallVector<int64_t, 3> p(3), q(3);
+  int64_t at = 0;
+  for (int64_t n = 0; n < lead[0]; ++n)
+    for (int64_t ch = 0; ch < lead[1]; ++ch)
+      for (p[0] = 0; p[0] < lead[2]; ++p[0])
+        for (p[1] = 0; p[1] < lead[3]; ++p[1])
+          for (p[2] = 0; p[2] < lead[4]; ++p[2], ++at) {
+            int64_t tap = ch * otherPerGroup * ws[2] * ws[3] * ws[4];
+            for (int64_t c = 0; c < otherPerGroup; ++c) {
+              int64_t plane = n * otherShape[1] + (ch / leadPerGroup) * otherPerGroup + c;
+              for (int64_t kd = 0; kd < ws[2]; ++kd)
+                for (int64_t kh = 0; kh < ws[3]; ++kh)
+                  for (int64_t kw = 0; kw < ws[4]; ++kw, ++tap) {
+                    bool inside = true;
+                    for (auto [i, k] : llvm::enumerate(std::array<int64_t, 3>{kd, kh, kw})) {
+                      q[i] = p[i] * strides[i] - pads[i] + k * dilations[i];
+                      inside &= q[i] >= 0 && q[i] < otherShape[2 + i];
+                    }
+                    if (inside)
+                      visit(at, ((plane * otherShape[2] + q[0]) * otherShape[3] + q[1]) *
+                                        otherShape[4] + q[2],
+                            tap);
+                  }
+            }
+          }
+}
+
+/// A 3-d convolution: each output sums its group's (channel, kd, kh, kw)
+/// taps in row-major order, as the generated code's loop does.
+Tensor conv3D(qc::ConvOp op, const Tensor &in, const Tensor &weight) {
+  Tensor out = makeResult(op);
+  forEachTap3D(op, out.getShape(), in.getShape(), weight.getShape(),
+               [&](int64_t at, int64_t from, int64_t tap) {
+                 out.floats()[at] += in.floats()[from] * weight.floats()[tap];
+               });
+  return out;
+}
+
+/// A 3-d transposed convolution: each input value spread over its taps'
+/// output positions.
+Tensor convTranspose3D(qc::ConvTransposeOp op, const Tensor &in, const Tensor &weight) {
+  Tensor out = makeResult(op);
+  forEachTap3D(op, in.getShape(), out.getShape(), weight.getShape(),
+               [&](int64_t at, int64_t to, int64_t tap) {
+                 out.floats()[to] += in.floats()[at] * weight.floats()[tap];
+               });
+  return out;
+}
+
 FailureOr<Tensor> convKernel(qc::ConvOp op, OperandTensors args) {
   const Tensor &in = *args[0], &weight = *args[1];
+  if (in.getRank() == 5) {
+    Tensor out = conv3D(op, in, weight);
+    addBias(out, op.getBias() ? args[2] : nullptr);
+    return out;
+  }
   if (in.getRank() > 4)
-    return op.emitOpError("reference evaluator supports 1-d and 2-d conv");
+    return op.emitOpError("reference evaluator supports 1-d, 2-d and 3-d conv");
   Tensor out = makeResult(op);
   Window2D w = getWindow(op, in.getShape(), weight.getShape(), out.getShape());
   int64_t n = in.getShape()[0], c = in.getShape()[1];
@@ -194,8 +259,13 @@ FailureOr<Tensor> convKernel(qc::ConvOp op, OperandTensors args) {
 FailureOr<Tensor> convTransposeKernel(qc::ConvTransposeOp op,
                                       OperandTensors args) {
   const Tensor &in = *args[0], &weight = *args[1];
+  if (in.getRank() == 5) {
+    Tensor out = convTranspose3D(op, in, weight);
+    addBias(out, op.getBias() ? args[2] : nullptr);
+    return out;
+  }
   if (in.getRank() > 4)
-    return op.emitOpError("reference evaluator supports 1-d and 2-d conv_transpose");
+    return op.emitOpError("reference evaluator supports 1-d, 2-d and 3-d conv_transpose");
   Tensor out = makeResult(op);
   // The window maps input positions (source grid) onto output positions.
   Window2D w = getWindow(op, in.getShape(), weight.getShape(), out.getShape());

@@ -244,6 +244,66 @@ struct ConvLowering : OpConversionPattern<qc::ConvOp> {
   }
 };
 
+/// A 3-d convolution as one generic over (n, g, o, od, oh, ow, c, kd, kh, kw)
+/// on the padded input split into groups: each output sums its taps in the
+/// evaluator's order (channel, then window, row-major), then the bias.
+struct Conv3DLowering : OpConversionPattern<qc::ConvOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qc::ConvOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    if (type.getRank() != 5 || !type.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "f32 3-d convolutions only");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = getContext();
+    ArrayRef<int64_t> pads = op.getPads(), strides = op.getStrides(),
+                      dilations = op.getDilations();
+    SmallVector<int64_t> low = {0, 0}, high = {0, 0};
+    low.append(pads.begin(), pads.begin() + 3);
+    high.append(pads.begin() + 3, pads.end());
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0));
+    Value input = padTensor(rewriter, loc, adaptor.getInput(), low, high, zero);
+    auto inType = cast<RankedTensorType>(input.getType());
+    auto wType = cast<RankedTensorType>(adaptor.getWeight().getType());
+    ArrayRef<int64_t> in = inType.getShape(), w = wType.getShape(), out = type.getShape();
+    int64_t group = op.getGroup();
+    Value groupedIn = tensor::ExpandShapeOp::create(
+        rewriter, loc, inType.clone({in[0], group, in[1] / group, in[2], in[3], in[4]}), input,
+        groupDims({1, 2, 1, 1, 1}));
+    Value groupedW = tensor::ExpandShapeOp::create(
+        rewriter, loc, wType.clone({group, w[0] / group, w[1], w[2], w[3], w[4]}),
+        adaptor.getWeight(), groupDims({2, 1, 1, 1, 1}));
+    auto groupedType = type.clone({out[0], group, out[1] / group, out[2], out[3], out[4]});
+    Value init = filledTensor(rewriter, loc, groupedType, rewriter.getF32FloatAttr(0));
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<AffineExpr> inExprs = {d(0), d(1), d(6)};
+    for (int64_t i = 0; i < 3; ++i)
+      inExprs.push_back(d(3 + i) * strides[i] + d(7 + i) * dilations[i]);
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(10, 0, inExprs, ctx),
+        AffineMap::get(10, 0, {d(1), d(2), d(6), d(7), d(8), d(9)}, ctx),
+        AffineMap::get(10, 0, {d(0), d(1), d(2), d(3), d(4), d(5)}, ctx)};
+    SmallVector<utils::IteratorType> iterators(6, utils::IteratorType::parallel);
+    iterators.append(4, utils::IteratorType::reduction);
+    Value conv = linalg::GenericOp::create(
+                     rewriter, loc, groupedType, ValueRange{groupedIn, groupedW}, init, maps,
+                     iterators,
+                     [](OpBuilder &b, Location l, ValueRange args) {
+                       Value product = arith::MulFOp::create(b, l, args[0], args[1]);
+                       linalg::YieldOp::create(b, l,
+                                               ValueRange{arith::AddFOp::create(b, l, args[2], product)});
+                     })
+                     .getResult(0);
+    Value result = tensor::CollapseShapeOp::create(rewriter, loc, type, conv,
+                                                   groupDims({1, 2, 1, 1, 1}));
+    if (adaptor.getBias())
+      result = addChannelBias(rewriter, loc, result, adaptor.getBias());
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 /// A transposed convolution in the evaluator's order: for each window tap,
 /// the sum over input channels (P), then the taps added in order, then the
 /// bias. Inputs are spread out by the stride (zeros between pixels) and
@@ -486,7 +546,7 @@ struct QConvLowering : OpConversionPattern<qc::QConvOp> {
 
 void conversion::populateLayerPatterns(QCTypeConverter &converter,
                                        RewritePatternSet &patterns) {
-  patterns.add<MatMulLowering, GemmLowering, ConvLowering, ConvTransposeLowering,
+  patterns.add<MatMulLowering, GemmLowering, ConvLowering, Conv3DLowering, ConvTransposeLowering,
                EinsumLowering,
                QMatMulLowering,
                QConvLowering>(converter, patterns.getContext());

@@ -120,3 +120,23 @@ func.func @qmatmul_folded(%x: tensor<3x4x!x>, %w: tensor<4x2x!w>) -> tensor<3x2x
   %y = qc.qmatmul %x, %w {zero_point_folded = true} : (tensor<3x4x!x>, tensor<4x2x!w>) -> tensor<3x2xi32>
   return %y : tensor<3x2xi32>
 }
+
+// -----
+
+// Rule: a 3-d convolution is one generic over (n, g, o, od, oh, ow, c, kd,
+// kh, kw) on the padded input split into groups, then the bias.
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8, d9) -> (d0, d1, d6, d3 * 2 + d7 * 2, d4 * 2 + d8, d5 + d9)>
+// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8, d9) -> (d1, d2, d6, d7, d8, d9)>
+// CHECK-LABEL: func.func @conv3d
+// CHECK: tensor.pad %arg0 low[0, 0, 1, 0, 1] high[0, 0, 0, 1, 1]
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2], [3], [4], [5]] {{.*}} into tensor<1x2x2x6x7x9xf32>
+// CHECK: tensor.expand_shape %arg1 {{\[\[}}0, 1], [2], [3], [4], [5]] {{.*}} into tensor<2x3x2x2x3x3xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[W]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "reduction"]}
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: tensor.collapse_shape {{.*}} into tensor<1x6x2x3x7xf32>
+// CHECK: arith.addf
+func.func @conv3d(%x: tensor<1x4x5x6x7xf32>, %w: tensor<6x2x2x3x3xf32>, %b: tensor<6xf32>) -> tensor<1x6x2x3x7xf32> {
+  %y = qc.conv %x, %w, %b {pads = array<i64: 1, 0, 1, 0, 1, 1>, strides = array<i64: 2, 2, 1>, dilations = array<i64: 2, 1, 1>, group = 2} : (tensor<1x4x5x6x7xf32>, tensor<6x2x2x3x3xf32>, tensor<6xf32>) -> tensor<1x6x2x3x7xf32>
+  return %y : tensor<1x6x2x3x7xf32>
+}
