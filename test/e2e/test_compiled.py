@@ -61,9 +61,7 @@ def check_float_library(model, inputs, tmp_path):
 # Generated code computes on signless integers: ops on unsigned tensors run in
 # the evaluator and are refused by name at code generation.
 EVALUATOR_ONLY = {"BitShiftLeft": "bitshift", "BitShiftRight": "bitshift",
-                  "BitwiseNotUnsigned": "bitwisenot", "MaxPoolUint8": "max_pool",
-                  # 3-d transposed convolutions run in the evaluator only.
-                  "ConvTranspose3D": "conv_transpose"}
+                  "BitwiseNotUnsigned": "bitwisenot", "MaxPoolUint8": "max_pool"}
 
 
 @pytest.mark.parametrize("case", sorted(set(ALL_CASES) - set(EVALUATOR_ONLY)))

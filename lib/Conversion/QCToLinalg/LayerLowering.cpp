@@ -308,36 +308,43 @@ struct Conv3DLowering : OpConversionPattern<qc::ConvOp> {
 /// the sum over input channels (P), then the taps added in order, then the
 /// bias. Inputs are spread out by the stride (zeros between pixels) and
 /// padded by dilation x (kernel - 1) - pad, so that every tap of every
-/// output reads an affine position.
+/// output reads an affine position. 1-d runs as 2-d; 3-d as it is.
 struct ConvTransposeLowering : OpConversionPattern<qc::ConvTransposeOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(qc::ConvTransposeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    bool is3D = type.getRank() == 5;
     FailureOr<ConvGeometry> g = getGeometry(op);
-    if (failed(g))
-      return rewriter.notifyMatchFailure(op, "only 1-d and 2-d convolutions");
+    if (failed(g) && !is3D)
+      return rewriter.notifyMatchFailure(op, "only 1-d, 2-d and 3-d convolutions");
     Location loc = op.getLoc();
     MLIRContext *ctx = getContext();
-    auto type = cast<RankedTensorType>(op.getType());
-    RankedTensorType type2D = as2DType(type);
-    Value input = as2D(rewriter, loc, adaptor.getInput());
-    Value weight = as2D(rewriter, loc, adaptor.getWeight());
+    RankedTensorType typeND = is3D ? type : as2DType(type);
+    Value input = is3D ? adaptor.getInput() : as2D(rewriter, loc, adaptor.getInput());
+    Value weight = is3D ? adaptor.getWeight() : as2D(rewriter, loc, adaptor.getWeight());
     auto inType = cast<RankedTensorType>(input.getType());
     ArrayRef<int64_t> in = inType.getShape();
     ArrayRef<int64_t> w = cast<RankedTensorType>(weight.getType()).getShape();
-    ArrayRef<int64_t> out = type2D.getShape();
+    ArrayRef<int64_t> out = typeND.getShape();
+    int64_t spatial = typeND.getRank() - 2;
+    SmallVector<int64_t> dilations = is3D ? SmallVector<int64_t>(op.getDilations())
+                                          : SmallVector<int64_t>(ArrayRef<int64_t>(g->dilations));
+    SmallVector<int64_t> strideOf = is3D ? SmallVector<int64_t>(op.getStrides())
+                                         : SmallVector<int64_t>(ArrayRef<int64_t>(g->strides));
+    auto padLow = [&](int64_t i) { return is3D ? op.getPads()[i] : g->padLow[2 + i]; };
     int64_t group = op.getGroup(), cg = in[1] / group, og = w[1];
-    SmallVector<int64_t> shape = {in[0], in[1], 0, 0}, offsets = {0, 0, 0, 0},
-                         strides = {1, 1, 1, 1};
-    for (int d = 0; d < 2; ++d) {
-      int64_t k = w[2 + d], dil = g->dilations[d];
-      int64_t low = dil * (k - 1) - g->padLow[2 + d];
+    SmallVector<int64_t> shape(in.take_front(2)), offsets(2 + spatial, 0),
+        strides(2 + spatial, 1);
+    for (int64_t i = 0; i < spatial; ++i) {
+      int64_t k = w[2 + i], dil = dilations[i];
+      int64_t low = dil * (k - 1) - padLow(i);
       if (low < 0)
         return rewriter.notifyMatchFailure(op, "padding wider than the window");
-      shape[2 + d] = out[2 + d] + dil * (k - 1);
-      offsets[2 + d] = low;
-      strides[2 + d] = g->strides[d];
+      shape.push_back(out[2 + i] + dil * (k - 1));
+      offsets[2 + i] = low;
+      strides[2 + i] = strideOf[i];
     }
     Type element = type.getElementType();
     Value zeros = filledTensor(rewriter, loc, inType.clone(shape),
@@ -345,24 +352,34 @@ struct ConvTransposeLowering : OpConversionPattern<qc::ConvTransposeOp> {
     Value spread = tensor::InsertSliceOp::create(
         rewriter, loc, input, zeros, ValueRange{}, ValueRange{}, ValueRange{},
         offsets, in, strides);
-    // P[n, o, ky, kx, y, x] = sum_c W[g*cg + c, o % og, ky, kx] *
-    //     S[n, g*cg + c, y + dH*(KH-1-ky), x + dW*(KW-1-kx)], g = o / og.
+    // Loops (n, o, taps..., positions..., c):
+    // P[n, o, k.., y..] = sum_c W[g*cg + c, o % og, k..] *
+    //     S[n, g*cg + c, y + d*(K-1-k)..], g = o / og.
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-    int64_t dH = g->dilations[0], dW = g->dilations[1];
-    AffineExpr channel = d(1).floorDiv(og) * cg + d(6);
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(7, 0, {channel, d(1) % og, d(2), d(3)}, ctx),
-        AffineMap::get(7, 0,
-                       {d(0), channel, d(4) + (w[2] - 1) * dH - d(2) * dH,
-                        d(5) + (w[3] - 1) * dW - d(3) * dW},
-                       ctx),
-        AffineMap::get(7, 0, {d(6)}, ctx),
-        AffineMap::get(7, 0, {d(0), d(1), d(2), d(3), d(4), d(5)}, ctx)};
+    int64_t loops = 3 + 2 * spatial;
+    AffineExpr channel = d(1).floorDiv(og) * cg + d(loops - 1);
+    SmallVector<AffineExpr> wExprs = {channel, d(1) % og}, sExprs = {d(0), channel},
+                            pExprs = {d(0), d(1)}, outExprs = {d(0), d(1)};
+    SmallVector<int64_t> partialShape(out.take_front(2));
+    for (int64_t i = 0; i < spatial; ++i) {
+      AffineExpr tap = d(2 + i), position = d(2 + spatial + i);
+      wExprs.push_back(tap);
+      sExprs.push_back(position + (w[2 + i] - 1) * dilations[i] - tap * dilations[i]);
+      partialShape.push_back(w[2 + i]);
+      outExprs.push_back(d(2 + i));
+    }
+    for (int64_t i = 0; i < 2 * spatial; ++i)
+      pExprs.push_back(d(2 + i));
+    llvm::append_range(partialShape, out.drop_front(2));
+    SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, wExprs, ctx),
+                                   AffineMap::get(loops, 0, sExprs, ctx),
+                                   AffineMap::get(loops, 0, {d(loops - 1)}, ctx),
+                                   AffineMap::get(loops, 0, pExprs, ctx)};
     // Gives the channel loop its extent (linalg infers bounds from operands).
     Value channels = tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{cg}, element);
-    auto partialType = type2D.clone({out[0], out[1], w[2], w[3], out[2], out[3]});
+    auto partialType = typeND.clone(partialShape);
     Value partials = filledTensor(rewriter, loc, partialType, rewriter.getZeroAttr(element));
-    SmallVector<utils::IteratorType> iterators(6, utils::IteratorType::parallel);
+    SmallVector<utils::IteratorType> iterators(loops - 1, utils::IteratorType::parallel);
     iterators.push_back(utils::IteratorType::reduction);
     partials = linalg::GenericOp::create(
                    rewriter, loc, partialType, ValueRange{weight, spread, channels},
@@ -373,15 +390,20 @@ struct ConvTransposeLowering : OpConversionPattern<qc::ConvTransposeOp> {
                      linalg::YieldOp::create(b, l, sum);
                    })
                    .getResult(0);
-    // out[n, o, y, x] = sum over taps (ky, kx) of P, in order.
-    Value result = filledTensor(rewriter, loc, type2D, rewriter.getZeroAttr(element));
-    SmallVector<utils::IteratorType> tapIterators(4, utils::IteratorType::parallel);
-    tapIterators.append(2, utils::IteratorType::reduction);
+    // out[n, o, y..] = sum over taps k.. of P, in order: loops (n, o,
+    // positions..., taps...).
+    SmallVector<AffineExpr> readExprs = {d(0), d(1)};
+    for (int64_t i = 0; i < spatial; ++i)
+      readExprs.push_back(d(2 + spatial + i));
+    for (int64_t i = 0; i < spatial; ++i)
+      readExprs.push_back(d(2 + i));
+    Value result = filledTensor(rewriter, loc, typeND, rewriter.getZeroAttr(element));
+    SmallVector<utils::IteratorType> tapIterators(2 + spatial, utils::IteratorType::parallel);
+    tapIterators.append(spatial, utils::IteratorType::reduction);
     result = linalg::GenericOp::create(
-                 rewriter, loc, type2D, partials, result,
-                 SmallVector<AffineMap>{
-                     AffineMap::get(6, 0, {d(0), d(1), d(4), d(5), d(2), d(3)}, ctx),
-                     AffineMap::get(6, 0, {d(0), d(1), d(2), d(3)}, ctx)},
+                 rewriter, loc, typeND, partials, result,
+                 SmallVector<AffineMap>{AffineMap::get(2 + 2 * spatial, 0, readExprs, ctx),
+                                        AffineMap::get(2 + 2 * spatial, 0, outExprs, ctx)},
                  tapIterators,
                  [](OpBuilder &b, Location l, ValueRange a) {
                    linalg::YieldOp::create(b, l, arith::AddFOp::create(b, l, a[1], a[0]).getResult());
@@ -389,7 +411,7 @@ struct ConvTransposeLowering : OpConversionPattern<qc::ConvTransposeOp> {
                  .getResult(0);
     if (adaptor.getBias())
       result = addChannelBias(rewriter, loc, result, adaptor.getBias());
-    rewriter.replaceOp(op, from2D(rewriter, loc, result, type));
+    rewriter.replaceOp(op, is3D ? result : from2D(rewriter, loc, result, type));
     return success();
   }
 };

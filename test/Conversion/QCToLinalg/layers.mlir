@@ -140,3 +140,20 @@ func.func @conv3d(%x: tensor<1x4x5x6x7xf32>, %w: tensor<6x2x2x3x3xf32>, %b: tens
   %y = qc.conv %x, %w, %b {pads = array<i64: 1, 0, 1, 0, 1, 1>, strides = array<i64: 2, 2, 1>, dilations = array<i64: 2, 1, 1>, group = 2} : (tensor<1x4x5x6x7xf32>, tensor<6x2x2x3x3xf32>, tensor<6xf32>) -> tensor<1x6x2x3x7xf32>
   return %y : tensor<1x6x2x3x7xf32>
 }
+
+// -----
+
+// Rule: a 3-d transposed convolution spreads its input by the strides, then
+// per tap sums the group's channels (loops n, o, taps, positions, c) and
+// adds the taps in order (loops n, o, positions, taps).
+// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> ((d1 floordiv 3) * 2 + d8, d1 mod 3, d2, d3, d4)>
+// CHECK-DAG: #[[S:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, (d1 floordiv 3) * 2 + d8, d5 - d2 + 1, d6 - d3 + 1, d7 - d4 * 2 + 4)>
+// CHECK-DAG: #[[TAPS:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d6, d7, d2, d3, d4)>
+// CHECK-LABEL: func.func @conv_transpose_3d
+// CHECK: tensor.insert_slice %arg0 into %{{.*}}[0, 0, 1, 1, 4] [1, 4, 2, 3, 3] [1, 1, 1, 1, 2] : tensor<1x4x2x3x3xf32> into tensor<1x4x4x5x13xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[W]], #[[S]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "reduction"]}
+// CHECK: linalg.generic {indexing_maps = [#[[TAPS]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+func.func @conv_transpose_3d(%x: tensor<1x4x2x3x3xf32>, %w: tensor<4x3x2x2x3xf32>) -> tensor<1x6x3x4x9xf32> {
+  %y = qc.conv_transpose %x, %w {strides = array<i64: 1, 1, 2>, dilations = array<i64: 1, 1, 2>, pads = array<i64: 0, 0, 0, 0, 0, 0>, output_padding = array<i64: 0, 0, 0>, group = 2} : (tensor<1x4x2x3x3xf32>, tensor<4x3x2x2x3xf32>) -> tensor<1x6x3x4x9xf32>
+  return %y : tensor<1x6x3x4x9xf32>
+}
