@@ -36,7 +36,7 @@ bool nextIndex(MutableArrayRef<int64_t> index, ArrayRef<int64_t> extents) {
 
 /// Calls `visit(plane, o, taps)` for output position `o` of every N x C
 /// plane of a pooling window (taps `dilations` apart, none: 1); `taps` holds
-/// the in-bounds taps' spatial positions, row-major in the window.
+/// the in-bounds taps' row-major offsets in the plane, in window order.
 template <typename PoolOp, typename Visit>
 void forEachWindow(PoolOp op, ArrayRef<int64_t> inShape, ArrayRef<int64_t> outShape,
                    ArrayRef<int64_t> dilations, Visit visit) {
@@ -45,8 +45,7 @@ void forEachWindow(PoolOp op, ArrayRef<int64_t> inShape, ArrayRef<int64_t> outSh
                     pads = op.getPads();
   ArrayRef<int64_t> inSizes = inShape.drop_front(2), outSizes = outShape.drop_front(2);
   int64_t outPlane = computeProduct(outSizes), planes = inShape[0] * inShape[1];
-  SmallVector<SmallVector<int64_t>> taps;
-  SmallVector<int64_t> at(spatial), tap(spatial), position(spatial);
+  SmallVector<int64_t> taps, at(spatial), tap(spatial);
   for (int64_t pl = 0; pl < planes; ++pl) {
     std::fill(at.begin(), at.end(), 0);
     for (int64_t o = 0; o < outPlane; ++o, nextIndex(at, outSizes)) {
@@ -54,25 +53,19 @@ void forEachWindow(PoolOp op, ArrayRef<int64_t> inShape, ArrayRef<int64_t> outSh
       std::fill(tap.begin(), tap.end(), 0);
       do {
         bool inside = true;
+        int64_t offset = 0;
         for (int64_t d = 0; d < spatial; ++d) {
           int64_t dilation = dilations.empty() ? 1 : dilations[d];
-          position[d] = at[d] * strides[d] - pads[d] + tap[d] * dilation;
-          inside &= position[d] >= 0 && position[d] < inSizes[d];
+          int64_t i = at[d] * strides[d] - pads[d] + tap[d] * dilation;
+          inside &= i >= 0 && i < inSizes[d];
+          offset = offset * inSizes[d] + i;
         }
         if (inside)
-          taps.push_back(position);
+          taps.push_back(offset);
       } while (nextIndex(tap, kernel));
       visit(pl, o, ArrayRef(taps));
     }
   }
-}
-
-/// Row-major offset of a spatial `position` in a plane of `sizes`.
-int64_t planeOffset(ArrayRef<int64_t> position, ArrayRef<int64_t> sizes) {
-  int64_t offset = 0;
-  for (auto [i, size] : llvm::zip(position, sizes))
-    offset = offset * size + i;
-  return offset;
 }
 
 /// Pooling where `reduce(values)` gives one output from a window's in-bounds
@@ -81,18 +74,31 @@ template <typename PoolOp, typename Reduce>
 FailureOr<Tensor> pool(PoolOp op, const Tensor &in, ArrayRef<int64_t> dilations,
                        Reduce reduce) {
   Tensor out(in.getElementType(), llvm::cast<RankedTensorType>(op.getType()).getShape());
-  ArrayRef<int64_t> inSizes = in.getShape().drop_front(2);
-  int64_t inPlane = computeProduct(inSizes);
+  int64_t inPlane = computeProduct(in.getShape().drop_front(2));
   int64_t outPlane = computeProduct(out.getShape().drop_front(2));
   SmallVector<float> window;
   forEachWindow(op, in.getShape(), out.getShape(), dilations,
-                [&](int64_t pl, int64_t o, ArrayRef<SmallVector<int64_t>> taps) {
+                [&](int64_t pl, int64_t o, ArrayRef<int64_t> taps) {
                   window.clear();
-                  for (ArrayRef<int64_t> tap : taps)
-                    window.push_back(in.floats()[pl * inPlane + planeOffset(tap, inSizes)]);
+                  for (int64_t tap : taps)
+                    window.push_back(in.floats()[pl * inPlane + tap]);
                   out.floats()[pl * outPlane + o] = reduce(window);
                 });
   return out;
+}
+
+/// The row-major offset `offset` in a plane of `sizes`, flattened
+/// column-major instead (the first dim varying fastest).
+int64_t columnMajorOffset(int64_t offset, ArrayRef<int64_t> sizes) {
+  SmallVector<int64_t> position(sizes.size());
+  for (int64_t d = sizes.size() - 1; d >= 0; --d) {
+    position[d] = offset % sizes[d];
+    offset /= sizes[d];
+  }
+  int64_t result = 0;
+  for (int64_t d = sizes.size() - 1; d >= 0; --d)
+    result = result * sizes[d] + position[d];
+  return result;
 }
 
 FailureOr<Tensor> maxPoolKernel(qc::MaxPoolOp op, OperandTensors args) {
@@ -117,26 +123,17 @@ FailureOr<Tensor> maxPoolIndicesKernel(qc::MaxPoolIndicesOp op, OperandTensors a
   ArrayRef<int64_t> inSizes = in.getShape().drop_front(2);
   int64_t inPlane = computeProduct(inSizes);
   int64_t outPlane = computeProduct(out.getShape().drop_front(2));
-  // Column-major storage flattens the reversed position over reversed sizes.
-  SmallVector<int64_t> reversedSizes(llvm::reverse(inSizes));
   bool columnMajor = op.getStorageOrder() == 1;
   forEachWindow(op, in.getShape(), out.getShape(), op.getDilations(),
-                [&](int64_t pl, int64_t o, ArrayRef<SmallVector<int64_t>> taps) {
-                  if (taps.empty()) { // A window wholly in the padding.
-                    out.ints()[pl * outPlane + o] = -1;
-                    return;
-                  }
-                  int64_t best = 0;
-                  for (auto [i, tap] : llvm::enumerate(taps))
-                    if (i == 0 || in.floats()[pl * inPlane + planeOffset(tap, inSizes)] >
-                                      in.floats()[pl * inPlane + planeOffset(taps[best], inSizes)])
-                      best = i;
-                  SmallVector<int64_t> chosen(taps[best]);
-                  int64_t offset = columnMajor
-                                       ? planeOffset(SmallVector<int64_t>(llvm::reverse(chosen)),
-                                                     reversedSizes)
-                                       : planeOffset(chosen, inSizes);
-                  out.ints()[pl * outPlane + o] = pl * inPlane + offset;
+                [&](int64_t pl, int64_t o, ArrayRef<int64_t> taps) {
+                  ArrayRef<float> plane = in.floats().slice(pl * inPlane, inPlane);
+                  int64_t best = -1; // -1 for a window wholly in the padding.
+                  for (int64_t tap : taps)
+                    if (best < 0 || plane[tap] > plane[best])
+                      best = tap;
+                  if (best >= 0)
+                    best = pl * inPlane + (columnMajor ? columnMajorOffset(best, inSizes) : best);
+                  out.ints()[pl * outPlane + o] = best;
                 });
   return out;
 }

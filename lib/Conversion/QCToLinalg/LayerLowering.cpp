@@ -253,17 +253,13 @@ struct Conv3DLowering : OpConversionPattern<qc::ConvOp> {
   matchAndRewrite(qc::ConvOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
-    if (type.getRank() != 5 || !type.getElementType().isF32())
+    FailureOr<ConvGeometry> g = getGeometry3D(op);
+    if (failed(g) || !type.getElementType().isF32())
       return rewriter.notifyMatchFailure(op, "f32 3-d convolutions only");
     Location loc = op.getLoc();
     MLIRContext *ctx = getContext();
-    ArrayRef<int64_t> pads = op.getPads(), strides = op.getStrides(),
-                      dilations = op.getDilations();
-    SmallVector<int64_t> low = {0, 0}, high = {0, 0};
-    low.append(pads.begin(), pads.begin() + 3);
-    high.append(pads.begin() + 3, pads.end());
     Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0));
-    Value input = padTensor(rewriter, loc, adaptor.getInput(), low, high, zero);
+    Value input = padTensor(rewriter, loc, adaptor.getInput(), g->padLow, g->padHigh, zero);
     auto inType = cast<RankedTensorType>(input.getType());
     auto wType = cast<RankedTensorType>(adaptor.getWeight().getType());
     ArrayRef<int64_t> in = inType.getShape(), w = wType.getShape(), out = type.getShape();
@@ -279,7 +275,7 @@ struct Conv3DLowering : OpConversionPattern<qc::ConvOp> {
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
     SmallVector<AffineExpr> inExprs = {d(0), d(1), d(6)};
     for (int64_t i = 0; i < 3; ++i)
-      inExprs.push_back(d(3 + i) * strides[i] + d(7 + i) * dilations[i]);
+      inExprs.push_back(d(3 + i) * g->strides[i] + d(7 + i) * g->dilations[i]);
     SmallVector<AffineMap> maps = {
         AffineMap::get(10, 0, inExprs, ctx),
         AffineMap::get(10, 0, {d(1), d(2), d(6), d(7), d(8), d(9)}, ctx),
@@ -316,8 +312,8 @@ struct ConvTransposeLowering : OpConversionPattern<qc::ConvTransposeOp> {
                   ConversionPatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
     bool is3D = type.getRank() == 5;
-    FailureOr<ConvGeometry> g = getGeometry(op);
-    if (failed(g) && !is3D)
+    FailureOr<ConvGeometry> g = is3D ? getGeometry3D(op) : getGeometry(op);
+    if (failed(g))
       return rewriter.notifyMatchFailure(op, "only 1-d, 2-d and 3-d convolutions");
     Location loc = op.getLoc();
     MLIRContext *ctx = getContext();
@@ -329,22 +325,18 @@ struct ConvTransposeLowering : OpConversionPattern<qc::ConvTransposeOp> {
     ArrayRef<int64_t> w = cast<RankedTensorType>(weight.getType()).getShape();
     ArrayRef<int64_t> out = typeND.getShape();
     int64_t spatial = typeND.getRank() - 2;
-    SmallVector<int64_t> dilations = is3D ? SmallVector<int64_t>(op.getDilations())
-                                          : SmallVector<int64_t>(ArrayRef<int64_t>(g->dilations));
-    SmallVector<int64_t> strideOf = is3D ? SmallVector<int64_t>(op.getStrides())
-                                         : SmallVector<int64_t>(ArrayRef<int64_t>(g->strides));
-    auto padLow = [&](int64_t i) { return is3D ? op.getPads()[i] : g->padLow[2 + i]; };
+    ArrayRef<int64_t> dilations = g->dilations;
     int64_t group = op.getGroup(), cg = in[1] / group, og = w[1];
     SmallVector<int64_t> shape(in.take_front(2)), offsets(2 + spatial, 0),
         strides(2 + spatial, 1);
     for (int64_t i = 0; i < spatial; ++i) {
       int64_t k = w[2 + i], dil = dilations[i];
-      int64_t low = dil * (k - 1) - padLow(i);
+      int64_t low = dil * (k - 1) - g->padLow[2 + i];
       if (low < 0)
         return rewriter.notifyMatchFailure(op, "padding wider than the window");
       shape.push_back(out[2 + i] + dil * (k - 1));
       offsets[2 + i] = low;
-      strides[2 + i] = strideOf[i];
+      strides[2 + i] = g->strides[i];
     }
     Type element = type.getElementType();
     Value zeros = filledTensor(rewriter, loc, inType.clone(shape),

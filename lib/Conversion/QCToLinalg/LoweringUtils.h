@@ -118,7 +118,7 @@ inline int64_t normalizeAxis(int64_t axis, int64_t rank) {
 /// Geometry of a 1-d or 2-d convolution viewed as 2-d (1-d: H = 1).
 struct ConvGeometry {
   llvm::SmallVector<int64_t, 2> strides, dilations;
-  llvm::SmallVector<int64_t, 4> padLow, padHigh; // over N, C, H, W
+  llvm::SmallVector<int64_t, 4> padLow, padHigh; // over N, C, (D,) H, W
   bool is1D;
 };
 
@@ -142,6 +142,22 @@ mlir::FailureOr<ConvGeometry> getGeometry(ConvLike op) {
     g.padLow = {0, 0, pads[0], pads[1]};
     g.padHigh = {0, 0, pads[spatial], pads[spatial + 1]};
   }
+  return g;
+}
+
+/// The geometry of a 3-d convolution (N x C x D x H x W) as it is: three
+/// strides and dilations, pads over all five dims.
+template <typename ConvLike>
+mlir::FailureOr<ConvGeometry> getGeometry3D(ConvLike op) {
+  if (mlir::cast<mlir::ShapedType>(op.getInput().getType()).getRank() != 5)
+    return mlir::failure();
+  ConvGeometry g;
+  g.is1D = false;
+  g.strides.assign(op.getStrides().begin(), op.getStrides().end());
+  g.dilations.assign(op.getDilations().begin(), op.getDilations().end());
+  llvm::ArrayRef<int64_t> pads = op.getPads();
+  g.padLow = {0, 0, pads[0], pads[1], pads[2]};
+  g.padHigh = {0, 0, pads[3], pads[4], pads[5]};
   return g;
 }
 

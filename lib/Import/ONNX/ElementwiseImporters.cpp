@@ -199,11 +199,12 @@ Value castInput(NodeImporter &n, Type element) {
 LogicalResult importCast(NodeImporter &n) {
   int64_t to = n.getInt("to", 0);
   // Before opset 6 the target type is named ("FLOAT", "INT64", ...).
-  onnx::TensorProto::DataType named;
-  if (n.opset() < 6 && !onnx::TensorProto::DataType_Parse(n.getString("to", ""), &named))
-    return n.error() << "unknown cast target type '" << n.getString("to", "") << "'";
-  if (n.opset() < 6)
+  if (n.opset() < 6) {
+    onnx::TensorProto::DataType named;
+    if (!onnx::TensorProto::DataType_Parse(n.getString("to", ""), &named))
+      return n.error() << "unknown cast target type '" << n.getString("to", "") << "'";
     to = named;
+  }
   Type element = convertElementType(n.context(), to);
   if (!element)
     return n.error() << "unsupported cast target type " << to;
