@@ -123,6 +123,11 @@ QUANTC = {
     # The KV cache's formats, on float weights and on GPTQ int4 weights.
     **{f"f32, KV cache {c}": (["--kv-cache", c], lambda k, head: 32.0)
        for c in ("f16", "bf16", "i8", "i4")},
+    # Keys divided by their channel's range (measured on the calibration
+    # windows) before the per-token or per-group scale.
+    **{f"f32, KV cache {c}, keys per channel": (
+        ["--kv-cache", c, "--kv-keys", "per-channel", "--calib", str(CALIBRATION)],
+        lambda k, head: 32.0) for c in ("i8", "i4")},
 }
 LLAMA_CPP = ("Q8_0", "Q5_K_M", "Q4_K_M", "Q4_0", "Q3_K_M")
 

@@ -631,6 +631,13 @@ def QC_CachedAttentionOp : QC_Op<"cached_attention", [InferTypeOpAdaptor]> {
     back as level times scale; the step's own keys and values are stored
     before they are attended, so every position sees the same rounding.
 
+    `key_scale` (`Hkv * D` positive factors, KV head-major; `i8` and `i4`
+    only) scales keys per channel as well: the cache stores the levels of
+    `k[h, d] / key_scale[h * D + d]` and reads back level times scale times
+    the factor. Keys have a few channels far larger than the rest, which a
+    per-token scale would otherwise follow; `qc-calibrate-kv-keys` measures
+    the factors.
+
     ```mlir
     %o = qc.cached_attention %q, %k, %v {cache = "i8", layer = 0 : i64, scale = 1.250000e-01 : f32}
         : (tensor<1x9x1x64xf32>, tensor<1x3x1x64xf32>, tensor<1x3x1x64xf32>)
@@ -639,7 +646,8 @@ def QC_CachedAttentionOp : QC_Op<"cached_attention", [InferTypeOpAdaptor]> {
   }];
   let arguments = (ins QC_F32Tensor:$query, QC_F32Tensor:$key, QC_F32Tensor:$value,
                    I64Attr:$layer, F32Attr:$scale,
-                   DefaultValuedStrAttr<StrAttr, "f32">:$cache);
+                   DefaultValuedStrAttr<StrAttr, "f32">:$cache,
+                   OptionalAttr<DenseF32ArrayAttr>:$key_scale);
   let results = (outs QC_F32Tensor:$output);
   let assemblyFormat = [{
     $query `,` $key `,` $value attr-dict `:` functional-type(operands, results)

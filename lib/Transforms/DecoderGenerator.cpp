@@ -109,21 +109,30 @@ struct QCDecoderGeneratorPass
       b.setInsertionPoint(attention);
       auto cached = qc::CachedAttentionOp::create(
           b, attention.getLoc(), attention.getQuery(), keys->fresh, values->fresh,
-          b.getI64IntegerAttr(layer), attention.getScaleAttr(), b.getStringAttr(kvCache));
+          b.getI64IntegerAttr(layer), attention.getScaleAttr(), b.getStringAttr(kvCache),
+          integerCache() ? attention->getAttrOfType<DenseF32ArrayAttr>(qc::kKeyScaleAttr)
+                         : DenseF32ArrayAttr());
+      keyScaled |= static_cast<bool>(cached.getKeyScaleAttr());
       attention.replaceAllUsesWith(cached.getResult());
       attention.erase();
       caches.insert(keys->concat);
       caches.insert(values->concat);
     }
     MLIRContext *ctx = main.getContext();
-    main->getParentOfType<ModuleOp>()->setAttr(
-        "qc.generator",
-        DictionaryAttr::get(ctx, {b.getNamedAttr("layers", b.getI64IntegerAttr(attentions.size())),
-                                  b.getNamedAttr("kv_heads", b.getI64IntegerAttr(kvHeads)),
-                                  b.getNamedAttr("head_dim", b.getI64IntegerAttr(headDim)),
-                                  b.getNamedAttr("kv_cache", b.getStringAttr(kvCache))}));
+    SmallVector<NamedAttribute> generator{
+        b.getNamedAttr("layers", b.getI64IntegerAttr(attentions.size())),
+        b.getNamedAttr("kv_heads", b.getI64IntegerAttr(kvHeads)),
+        b.getNamedAttr("head_dim", b.getI64IntegerAttr(headDim)),
+        b.getNamedAttr("kv_cache", b.getStringAttr(kvCache))};
+    if (keyScaled)
+      generator.push_back(b.getNamedAttr("key_scale", b.getUnitAttr()));
+    main->getParentOfType<ModuleOp>()->setAttr("qc.generator",
+                                               DictionaryAttr::get(ctx, generator));
     return success();
   }
+
+  /// Whether keys may have channel factors (the integer caches).
+  bool integerCache() const { return kvCache == "i8" || kvCache == "i4"; }
 
   /// Drops the present outputs, then every input left unused; what remains
   /// must be what a generator feeds.
@@ -174,5 +183,6 @@ struct QCDecoderGeneratorPass
   }
 
   llvm::SetVector<qc::ConcatOp> caches;
+  bool keyScaled = false;
 };
 } // namespace

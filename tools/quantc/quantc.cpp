@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "quantc/Dialect/QC/QCDialect.h"
+#include "quantc/Dialect/QC/QCOps.h"
 #include "quantc/Import/ONNXImporter.h"
 #include "quantc/Target/CPU/Artifact.h"
 #include "quantc/Target/CPU/TargetCPU.h"
@@ -200,6 +201,12 @@ static cl::opt<std::string> kvCache(
     cl::desc("--generator: how the KV cache stores keys and values: f32, f16, bf16, "
              "i8 (per token and head) or i4 (per 32 values)"),
     cl::cat(llmCategory));
+static cl::opt<std::string> kvKeys(
+    "kv-keys", cl::init("per-token"),
+    cl::desc("--generator with an i8 or i4 --kv-cache: per-token (scales per row or group) "
+             "or per-channel (keys divided first by their channel's range, measured on "
+             "--calib; qc-calibrate-kv-keys)"),
+    cl::cat(llmCategory));
 static cl::opt<int64_t> stepTokens("step-tokens", cl::init(1),
                                    cl::desc("--generator: tokens per step"), cl::cat(llmCategory));
 static cl::opt<std::string> granularity(
@@ -295,6 +302,40 @@ static LogicalResult calibrateGeneratorWeights(
   return success(succeeded(copyQuantizedWeights(*calibrated, module)));
 }
 
+/// --kv-keys per-channel: the keys' channel factors, measured by the
+/// evaluator on the decoder imported with the calibration windows' length,
+/// go to `module`'s attentions in order.
+static LogicalResult
+calibrateKeyScales(ModuleOp module, function_ref<OwningOpRef<ModuleOp>(int64_t)> importDecoder) {
+  llvm::Expected<int64_t> tokens = calibrationStepTokens(module.getContext(), calibration);
+  if (!tokens) {
+    llvm::errs() << "error: " << toString(tokens.takeError()) << "\n";
+    return failure();
+  }
+  OwningOpRef<ModuleOp> calibrated = importDecoder(*tokens);
+  if (!calibrated)
+    return failure();
+  PassManager pm(module.getContext());
+  pm.addPass(createQCSimplify());
+  pm.addPass(createQCFuseAttention());
+  QCCalibrateKVKeysOptions options;
+  options.data.assign(calibration.begin(), calibration.end());
+  pm.addPass(createQCCalibrateKVKeys(options));
+  if (failed(pm.run(*calibrated)))
+    return failure();
+  SmallVector<qc::AttentionOp> measured, target;
+  calibrated->walk([&](qc::AttentionOp op) { measured.push_back(op); });
+  module.walk([&](qc::AttentionOp op) { target.push_back(op); });
+  if (measured.size() != target.size()) {
+    module.emitError("the calibration decoder has ")
+        << measured.size() << " attentions, the generator " << target.size();
+    return failure();
+  }
+  for (auto [from, to] : llvm::zip(measured, target))
+    to->setAttr(qc::kKeyScaleAttr, from->getAttr(qc::kKeyScaleAttr));
+  return success();
+}
+
 /// --generator: the decoder becomes a step over a runtime KV cache, and
 /// --weight i8 / i4 quantizes its weights only: rounded to nearest, or with
 /// --gptq on --calib windows (decoder calls of any length with a past of one
@@ -303,14 +344,16 @@ static LogicalResult
 buildGenerator(ModuleOp module, function_ref<OwningOpRef<ModuleOp>(int64_t)> importDecoder) {
   bool quantizeWeights = weight.getNumOccurrences() && weight != "f32";
   bool calibrated = gptq || awq || smoothQuant || bitsPerWeight > 0;
-  if (!calibration.empty() && !(quantizeWeights && calibrated)) {
+  bool keysPerChannel = kvKeys == "per-channel";
+  if (!calibration.empty() && (calibrated ? !quantizeWeights : !keysPerChannel)) {
     llvm::errs() << "error: --generator compiles float or weight-only models; "
                     "--calib is for --gptq, --awq, --smooth-quant or --bits-per-weight "
-                    "with --weight i8 or i4\n";
+                    "with --weight i8 or i4, or for --kv-keys per-channel\n";
     return failure();
   }
-  if (calibrated && calibration.empty()) {
-    llvm::errs() << "error: --gptq, --awq, --smooth-quant and --bits-per-weight need --calib\n";
+  if ((calibrated || keysPerChannel) && calibration.empty()) {
+    llvm::errs() << "error: --gptq, --awq, --smooth-quant, --bits-per-weight and "
+                    "--kv-keys per-channel need --calib\n";
     return failure();
   }
   PassManager pm(module.getContext());
@@ -321,6 +364,8 @@ buildGenerator(ModuleOp module, function_ref<OwningOpRef<ModuleOp>(int64_t)> imp
   if (failed(pm.run(module)))
     return failure();
   if (calibrated && failed(calibrateGeneratorWeights(module, importDecoder)))
+    return failure();
+  if (keysPerChannel && failed(calibrateKeyScales(module, importDecoder)))
     return failure();
   PassManager step(module.getContext());
   QCDecoderGeneratorOptions generatorOptions;
@@ -486,8 +531,17 @@ int main(int argc, char **argv) {
     llvm::errs() << "error: --float-mode=fast is implemented for --target cpu only\n";
     return 1;
   }
-  if (kvCache.getNumOccurrences() && !generator) {
-    llvm::errs() << "error: --kv-cache is an option of --generator libraries\n";
+  if ((kvCache.getNumOccurrences() || kvKeys.getNumOccurrences()) && !generator) {
+    llvm::errs() << "error: --kv-cache and --kv-keys are options of --generator libraries\n";
+    return 1;
+  }
+  if (kvKeys != "per-token" && kvKeys != "per-channel") {
+    llvm::errs() << "error: --kv-keys '" << kvKeys << "' is not per-token or per-channel\n";
+    return 1;
+  }
+  if (kvKeys == "per-channel" && kvCache != "i8" && kvCache != "i4") {
+    llvm::errs() << "error: --kv-keys per-channel scales the keys of an i8 or i4 --kv-cache, "
+                    "not '" << kvCache << "'\n";
     return 1;
   }
   if (dynamicInt8Block < 0) {

@@ -3,7 +3,8 @@
 // What quantc_cached_attention stores is what the cache format says, level
 // for level: rows written through two steps of a generator state and read
 // back equal an independent model of each format (bit for bit), and the
-// attention output equals attention over those rows.
+// attention output equals attention over those rows. The integer formats
+// also run with keys scaled per channel.
 //
 //===----------------------------------------------------------------------===//
 #include "quantc/Runtime/Microkernels.h"
@@ -59,7 +60,18 @@ std::vector<float> modelRow(const float *x, int64_t dim, int64_t format) {
   return out;
 }
 
-std::vector<int64_t> params(int64_t rows, int64_t dim, int64_t format) {
+/// The key row with channel factors `c`: the levels of x / c, times c.
+std::vector<float> modelKeyRow(const float *x, const float *c, int64_t dim, int64_t format) {
+  std::vector<float> scaled(dim);
+  for (int64_t i = 0; i < dim; ++i)
+    scaled[i] = x[i] / c[i];
+  std::vector<float> out = modelRow(scaled.data(), dim, format);
+  for (int64_t i = 0; i < dim; ++i)
+    out[i] *= c[i];
+  return out;
+}
+
+std::vector<int64_t> params(int64_t rows, int64_t dim, int64_t format, bool keyScaled) {
   std::vector<int64_t> p(QC_ATTENTION_NUM_PARAMS, 1);
   p[QC_ATTENTION_HEADS] = kHeads;
   p[QC_ATTENTION_KV_HEADS] = kKVHeads;
@@ -69,17 +81,19 @@ std::vector<int64_t> params(int64_t rows, int64_t dim, int64_t format) {
   p[QC_ATTENTION_SCALE_BITS] = llvm::bit_cast<uint32_t>(1.0f / std::sqrt(float(dim)));
   p[QC_ATTENTION_LAYER] = 1;
   p[QC_ATTENTION_CACHE] = format;
+  p[QC_ATTENTION_KEY_SCALED] = keyScaled;
   return p;
 }
 
 struct Case {
   int64_t format, dim;
+  bool keyScaled = false;
 };
 
 class KVCacheTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(KVCacheTest, StoresTheFormatAndAttendsOverIt) {
-  auto [format, dim] = GetParam();
+  auto [format, dim, keyScaled] = GetParam();
   std::mt19937 rng(7);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   auto randomTensor = [&](int64_t heads, int64_t rows) {
@@ -88,6 +102,10 @@ TEST_P(KVCacheTest, StoresTheFormatAndAttendsOverIt) {
       v = normal(rng);
     return t;
   };
+  // Channel factors per KV head, the outlier channel's largest.
+  std::vector<float> keyScale(kKVHeads * dim);
+  for (int64_t i = 0; i < kKVHeads * dim; ++i)
+    keyScale[i] = i % dim == 3 ? 20.0f : 0.5f + 0.25f * (i % 5);
   void *state = quantc_kv_state_create(64);
   quantc_kv_state_bind(state);
   // Two steps (5 then 3 tokens); keys with an outlier channel, and one key
@@ -100,13 +118,16 @@ TEST_P(KVCacheTest, StoresTheFormatAndAttendsOverIt) {
     for (int64_t i = 0; i < kKVHeads * rows; ++i)
       k[i * dim + 3] *= 20;
     std::fill(k.begin(), k.begin() + dim, 0.0f);
-    std::vector<int64_t> p = params(rows, dim, format);
-    quantc_cached_attention(q.data(), k.data(), v.data(), p.data(), out.data());
+    std::vector<int64_t> p = params(rows, dim, format, keyScaled);
+    quantc_cached_attention(q.data(), k.data(), v.data(), keyScale.data(), p.data(),
+                            out.data());
     quantc_kv_state_advance(state, rows);
     for (int64_t t = 0; t < rows; ++t) {
       std::vector<float> kRow, vRow;
       for (int64_t h = 0; h < kKVHeads; ++h) {
-        std::vector<float> km = modelRow(&k[(h * rows + t) * dim], dim, format);
+        const float *key = &k[(h * rows + t) * dim];
+        std::vector<float> km = keyScaled ? modelKeyRow(key, &keyScale[h * dim], dim, format)
+                                          : modelRow(key, dim, format);
         std::vector<float> vm = modelRow(&v[(h * rows + t) * dim], dim, format);
         kRow.insert(kRow.end(), km.begin(), km.end());
         vRow.insert(vRow.end(), vm.begin(), vm.end());
@@ -165,5 +186,6 @@ INSTANTIATE_TEST_SUITE_P(Formats, KVCacheTest,
                          ::testing::Values(Case{QC_KV_F32, 64}, Case{QC_KV_F16, 64},
                                            Case{QC_KV_BF16, 64}, Case{QC_KV_I8, 64},
                                            Case{QC_KV_I8, 40}, Case{QC_KV_I4, 64},
-                                           Case{QC_KV_I4, 40}));
+                                           Case{QC_KV_I4, 40}, Case{QC_KV_I8, 64, true},
+                                           Case{QC_KV_I4, 64, true}, Case{QC_KV_I4, 40, true}));
 } // namespace

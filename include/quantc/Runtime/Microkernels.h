@@ -285,13 +285,16 @@ enum qc_attention_param {
   QC_ATTENTION_MASK_S,
   QC_ATTENTION_LAYER,      /* cached attention: the layer's cache */
   QC_ATTENTION_CACHE,      /* cached attention: a qc_kv_cache_format */
+  QC_ATTENTION_KEY_SCALED, /* cached attention: 1 when keys have channel factors */
   QC_ATTENTION_NUM_PARAMS
 };
 /* How the generator's KV cache stores a key or value row of D values (one
    position, one KV head): f32, f16 or bf16 values; i8 levels with one f32
    scale per row (symmetric, |x| max / 127); i4 levels in [-7, 7] with one
    f32 scale per 32 values (or per row when D is not a multiple of 32).
-   Attention reads the rows back as level * scale. */
+   Attention reads the rows back as level * scale. With channel factors c
+   (`key_scale`, [Hkv][D], for i8 and i4), keys are stored as the levels of
+   x[i] / c[i] and read back as level * scale * c[i]. */
 enum qc_kv_cache_format { QC_KV_F32, QC_KV_F16, QC_KV_BF16, QC_KV_I8, QC_KV_I4 };
 void quantc_attention(const float *q, const float *k, const float *v,
                       const uint8_t *mask, const int64_t *params, float *out);
@@ -318,8 +321,9 @@ int quantc_kv_state_failed(const void *state);
    Returns 0, writing nothing, when there is no such row. */
 int quantc_kv_state_read(const void *state, int64_t layer, int64_t position,
                          int64_t kv_head, int values, float *row);
+/* `key_scale` ([Hkv][D]) is read when QC_ATTENTION_KEY_SCALED is 1. */
 void quantc_cached_attention(const float *q, const float *k, const float *v,
-                             const int64_t *params, float *out);
+                             const float *key_scale, const int64_t *params, float *out);
 
 #ifdef __cplusplus
 }

@@ -652,49 +652,6 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
   ];
 }
 
-def QCFuseAttention : Pass<"qc-fuse-attention", "::mlir::ModuleOp"> {
-  let summary = "Fuse matmul / softmax / matmul chains into qc.attention";
-  let description = [{
-    Recognises scaled dot-product attention as ONNX exports write it,
-
-        matmul(softmax(where(mask, matmul(q, transpose(K)) * scale, lowest)), V)
-
-    (the scale may be a division, the mask absent) where `K` and `V` may be
-    the grouped-query "repeat" of fewer KV heads
-    (`reshape(broadcast_to(reshape(kv)))`), and replaces it by one
-    `qc.attention` on the unrepeated keys and values: no repeated KV tensor
-    and no score tensor is materialised by the compiled code.
-  }];
-  let dependentDialects = ["::quantc::qc::QCDialect"];
-}
-
-def QCDecoderGenerator : Pass<"qc-decoder-generator", "::mlir::ModuleOp"> {
-  let summary = "Turn a decoder with explicit KV cache into a generator step";
-  let description = [{
-    Rewrites a decoder-with-past model (Hugging Face Optimum / ONNX Runtime
-    GenAI layout: `past_key_values.N.key/value` in, `present.N.key/value`
-    out, `attention_mask` and `position_ids` in) whose attentions are
-    `qc.attention` ops on `concat(past, new)` into one step of a generator:
-    each attention becomes `qc.cached_attention` on the step's new keys and
-    values, whose cache the runtime keeps (growing with the context, written
-    in place, its length a run-time value), and the past inputs, the present
-    outputs and the attention mask disappear from the signature. What stays
-    is `input_ids` and `position_ids` `[1, T]` in and `logits` out; the
-    module gets `qc.generator = {layers, kv_heads, head_dim}`.
-
-    Batch 1 without padding is the generator's contract: the mask it drops
-    is the causal one over all cached tokens. The static past length the
-    model was imported with is a placeholder and must not be 0.
-
-    `kv-cache` chooses how the cache stores keys and values (the `cache` of
-    `qc.cached_attention`): `f32`, `f16`, `bf16`, `i8` (per token and head)
-    or `i4` (per 32 values); it is recorded in `qc.generator`.
-  }];
-  let dependentDialects = ["::quantc::qc::QCDialect"];
-  let options = [
-    Option<"kvCache", "kv-cache", "std::string", /*default=*/"\"f32\"",
-           "KV cache storage: f32, f16, bf16, i8 or i4">,
-  ];
-}
+include "quantc/Transforms/GeneratorPasses.td"
 
 #endif // QUANTC_TRANSFORMS_PASSES

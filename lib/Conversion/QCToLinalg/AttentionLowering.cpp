@@ -29,6 +29,7 @@ SmallVector<int64_t> attentionParams(RankedTensorType query, RankedTensorType ke
   params[QC_ATTENTION_SCALE_BITS] = llvm::bit_cast<uint32_t>(scale);
   params[QC_ATTENTION_LAYER] = 0;
   params[QC_ATTENTION_CACHE] = QC_KV_F32;
+  params[QC_ATTENTION_KEY_SCALED] = 0;
   return params;
 }
 
@@ -75,10 +76,19 @@ struct CachedAttentionLowering : OpConversionPattern<qc::CachedAttentionOp> {
         op.getQuery().getType(), op.getKey().getType(), op.getScale().convertToFloat());
     params[QC_ATTENTION_LAYER] = op.getLayer();
     params[QC_ATTENTION_CACHE] = *qc::getKVCacheFormat(op.getCache());
+    // The keys' channel factors, a constant the kernel copies into the
+    // state; a single unused 1 without them.
+    SmallVector<float> keyScale{1.0f};
+    if (std::optional<ArrayRef<float>> given = op.getKeyScale()) {
+      keyScale.assign(given->begin(), given->end());
+      params[QC_ATTENTION_KEY_SCALED] = 1;
+    }
+    Value keyScaleTensor =
+        constantVector<float>(rewriter, op.getLoc(), keyScale, rewriter.getF32Type());
     rewriter.replaceOp(op, buildKernelCall(rewriter, op.getLoc(), "quantc_cached_attention",
-                                      {adaptor.getQuery(), adaptor.getKey(),
-                                       adaptor.getValue()},
-                                      params, op.getType()));
+                                           {adaptor.getQuery(), adaptor.getKey(),
+                                            adaptor.getValue(), keyScaleTensor},
+                                           params, op.getType()));
     return success();
   }
 };

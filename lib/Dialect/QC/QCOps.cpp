@@ -10,6 +10,8 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace quantc;
 using namespace quantc::qc;
@@ -555,8 +557,21 @@ LogicalResult CachedAttentionOp::verify() {
            << q.getDimSize(2) << " queries, " << k.getDimSize(2) << " keys";
   if (getLayer() < 0)
     return emitOpError("layer must be non-negative");
-  if (!getKVCacheFormat(getCache()))
+  std::optional<int64_t> format = getKVCacheFormat(getCache());
+  if (!format)
     return emitOpError("cache '") << getCache() << "' is not f32, f16, bf16, i8 or i4";
+  std::optional<ArrayRef<float>> keyScale = getKeyScale();
+  if (!keyScale)
+    return success();
+  if (*format != QC_KV_I8 && *format != QC_KV_I4)
+    return emitOpError("key_scale applies to i8 and i4 caches, not '") << getCache() << "'";
+  int64_t expected = k.getDimSize(1) * k.getDimSize(3);
+  if (static_cast<int64_t>(keyScale->size()) != expected)
+    return emitOpError("key_scale has ")
+           << keyScale->size() << " factors; keys of " << k.getDimSize(1) << " heads of "
+           << k.getDimSize(3) << " channels need " << expected;
+  if (llvm::any_of(*keyScale, [](float c) { return !(c > 0) || !std::isfinite(c); }))
+    return emitOpError("key_scale factors must be positive and finite");
   return success();
 }
 

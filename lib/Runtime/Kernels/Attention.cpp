@@ -264,21 +264,25 @@ struct CachedRows {
   float *out;
   int64_t past, rows, dim, width, group;
   float scale;
-  int64_t rowBlocks;
-  quantc::kernels::KVRowFormat format;
+  int64_t rowBlocks, format;
+  /// The keys' channel factors, [kv head][dim], or null.
+  const float *keyScale;
 
   static void chunk(void *self, int64_t index) { static_cast<CachedRows *>(self)->run(index); }
 
   void run(int64_t index) const {
     int64_t h = index / rowBlocks, first = index % rowBlocks * kRowsPerChunk;
-    int64_t last = std::min(rows, first + kRowsPerChunk), rowBytes = format.rowBytes();
+    quantc::kernels::KVRowFormat keyFormat(format, dim,
+                                           keyScale ? keyScale + h / group * dim : nullptr);
+    quantc::kernels::KVRowFormat valueFormat(format, dim);
+    int64_t last = std::min(rows, first + kRowsPerChunk), rowBytes = keyFormat.rowBytes();
     const uint8_t *kh = keys + (h / group) * rowBytes, *vh = values + (h / group) * rowBytes;
     // Scratch of the thread that runs the chunk.
     auto *scores = static_cast<float *>(quantc::kernels::scratch(
         quantc::kernels::kAttentionScores, (past + rows) * sizeof(float)));
     const float *k = reinterpret_cast<const float *>(kh), *v = reinterpret_cast<const float *>(vh);
     int64_t stride = width;
-    if (!format.isF32()) {
+    if (!keyFormat.isF32()) {
       // The chunk's visible rows of its KV head, read back as f32.
       int64_t visible = past + last;
       auto *kf = static_cast<float *>(quantc::kernels::scratch(
@@ -287,8 +291,8 @@ struct CachedRows {
           quantc::kernels::kAttentionValues, visible * dim * sizeof(float)));
       int64_t positionBytes = width / dim * rowBytes;
       for (int64_t j = 0; j < visible; ++j) {
-        format.decode(kh + j * positionBytes, kf + j * dim);
-        format.decode(vh + j * positionBytes, vf + j * dim);
+        keyFormat.decode(kh + j * positionBytes, kf + j * dim);
+        valueFormat.decode(vh + j * positionBytes, vf + j * dim);
       }
       k = kf;
       v = vf;
@@ -310,6 +314,12 @@ struct KVState {
     /// Rows of the layer's format, [position][kv head].
     std::vector<uint8_t> keys, values;
     int64_t format = QC_KV_F32, kvHeads = 0, dim = 0;
+    /// The keys' channel factors, [kv head][dim]; empty when unscaled.
+    std::vector<float> keyScale;
+
+    quantc::kernels::KVRowFormat keyFormat(int64_t kvHead) const {
+      return {format, dim, keyScale.empty() ? nullptr : &keyScale[kvHead * dim]};
+    }
   };
   std::vector<Layer> layers;
   int64_t length = 0;
@@ -408,14 +418,15 @@ QC_EXPORT int quantc_kv_state_read(const void *state, int64_t layer, int64_t pos
   const KVState::Layer &l = s->layers[layer];
   if (kv_head < 0 || kv_head >= l.kvHeads)
     return 0;
-  quantc::kernels::KVRowFormat format(l.format, l.dim);
+  quantc::kernels::KVRowFormat format =
+      values ? quantc::kernels::KVRowFormat(l.format, l.dim) : l.keyFormat(kv_head);
   const std::vector<uint8_t> &cache = values ? l.values : l.keys;
   format.decode(&cache[(position * l.kvHeads + kv_head) * format.rowBytes()], row);
   return 1;
 }
 
 void quantc_cached_attention(const float *q, const float *k, const float *v,
-                             const int64_t *params, float *out) {
+                             const float *key_scale, const int64_t *params, float *out) {
   int64_t heads = params[QC_ATTENTION_HEADS], kvHeads = params[QC_ATTENTION_KV_HEADS];
   int64_t rows = params[QC_ATTENTION_ROWS], dim = params[QC_ATTENTION_DIM];
   int64_t layerIndex = params[QC_ATTENTION_LAYER], group = heads / kvHeads;
@@ -432,19 +443,27 @@ void quantc_cached_attention(const float *q, const float *k, const float *v,
   layer.format = params[QC_ATTENTION_CACHE];
   layer.kvHeads = kvHeads;
   layer.dim = dim;
-  quantc::kernels::KVRowFormat format(layer.format, dim);
-  int64_t past = state->length, rowBytes = format.rowBytes(), width = kvHeads * rowBytes;
+  if (params[QC_ATTENTION_KEY_SCALED])
+    layer.keyScale.assign(key_scale, key_scale + kvHeads * dim);
+  else
+    layer.keyScale.clear();
+  quantc::kernels::KVRowFormat valueFormat(layer.format, dim);
+  int64_t past = state->length, rowBytes = valueFormat.rowBytes(), width = kvHeads * rowBytes;
   reserveFor(layer.keys, past + rows, width);
   reserveFor(layer.values, past + rows, width);
   // Append: k and v are [1, Hkv, T, D]; the cache is [position][Hkv] rows.
-  for (int64_t h = 0; h < kvHeads; ++h)
+  for (int64_t h = 0; h < kvHeads; ++h) {
+    quantc::kernels::KVRowFormat keyFormat = layer.keyFormat(h);
     for (int64_t t = 0; t < rows; ++t) {
-      format.encode(k + (h * rows + t) * dim, &layer.keys[(past + t) * width + h * rowBytes]);
-      format.encode(v + (h * rows + t) * dim, &layer.values[(past + t) * width + h * rowBytes]);
+      keyFormat.encode(k + (h * rows + t) * dim, &layer.keys[(past + t) * width + h * rowBytes]);
+      valueFormat.encode(v + (h * rows + t) * dim,
+                         &layer.values[(past + t) * width + h * rowBytes]);
     }
+  }
   CachedRows work{q, layer.keys.data(), layer.values.data(), out, past, rows, dim,
                   kvHeads * dim, group, scaleOf(params),
-                  (rows + kRowsPerChunk - 1) / kRowsPerChunk, format};
+                  (rows + kRowsPerChunk - 1) / kRowsPerChunk, layer.format,
+                  layer.keyScale.empty() ? nullptr : layer.keyScale.data()};
   int64_t chunks = heads * work.rowBlocks;
   // Prompts are worth splitting over the threads; a decode step's few
   // short rows are not.

@@ -9,11 +9,16 @@
 //       when D is not a multiple of 32), then the levels in [-7, 7] two per
 //       byte, the even element in the low nibble.
 // A row of zeros gets scale 1. Reading a row back gives level * scale.
+// Keys may be scaled per channel as well (qc.cached_attention's key_scale):
+// the i8 and i4 formats then store x[i] / c[i] as above and read back
+// level * scale * c[i], so the per-token scale no longer follows the few
+// channels where keys are large.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QUANTC_LIB_RUNTIME_KERNELS_KVCACHE_H
 #define QUANTC_LIB_RUNTIME_KERNELS_KVCACHE_H
 
+#include "Kernels.h"
 #include "quantc/Runtime/BF16Tiles.h"
 #include "quantc/Runtime/Microkernels.h"
 
@@ -26,7 +31,10 @@ namespace quantc::kernels {
 
 class KVRowFormat {
 public:
-  KVRowFormat(int64_t format, int64_t dim) : format(format), dim(dim) {
+  /// `channelScale` (D values, or null): per-channel factors of the
+  /// integer formats.
+  KVRowFormat(int64_t format, int64_t dim, const float *channelScale = nullptr)
+      : format(format), dim(dim), channelScale(channelScale) {
     group = format == QC_KV_I4 && dim % 32 == 0 ? 32 : dim;
   }
 
@@ -48,6 +56,25 @@ public:
   }
 
   void encode(const float *x, uint8_t *row) const {
+    if (channelScale && (format == QC_KV_I8 || format == QC_KV_I4)) {
+      // Scratch of the calling thread: rows are encoded one at a time.
+      auto *scaled = static_cast<float *>(scratch(kKVScaledRow, dim * sizeof(float)));
+      for (int64_t i = 0; i < dim; ++i)
+        scaled[i] = x[i] / channelScale[i];
+      return encodeLevels(scaled, row);
+    }
+    encodeLevels(x, row);
+  }
+
+  void decode(const uint8_t *row, float *x) const {
+    decodeLevels(row, x);
+    if (channelScale && (format == QC_KV_I8 || format == QC_KV_I4))
+      for (int64_t i = 0; i < dim; ++i)
+        x[i] *= channelScale[i];
+  }
+
+private:
+  void encodeLevels(const float *x, uint8_t *row) const {
     switch (format) {
     case QC_KV_F16:
       for (int64_t i = 0; i < dim; ++i) {
@@ -85,7 +112,7 @@ public:
     }
   }
 
-  void decode(const uint8_t *row, float *x) const {
+  void decodeLevels(const uint8_t *row, float *x) const {
     switch (format) {
     case QC_KV_F16:
       for (int64_t i = 0; i < dim; ++i) {
@@ -126,7 +153,6 @@ public:
     }
   }
 
-private:
   static float scaleOf(const float *x, int64_t n, int qmax) {
     float absMax = 0;
     for (int64_t i = 0; i < n; ++i)
@@ -142,6 +168,7 @@ private:
   }
 
   int64_t format, dim, group;
+  const float *channelScale;
 };
 
 } // namespace quantc::kernels

@@ -514,6 +514,33 @@ func.func @cached_attention_cache(%q: tensor<1x2x1x8xf32>, %k: tensor<1x2x1x8xf3
 
 // -----
 
+func.func @cached_attention_key_scale_float(%q: tensor<1x2x1x2xf32>, %k: tensor<1x1x1x2xf32>) {
+  // expected-error @+1 {{key_scale applies to i8 and i4 caches, not 'f16'}}
+  %0 = qc.cached_attention %q, %k, %k {cache = "f16", key_scale = array<f32: 1.0, 2.0>, layer = 0 : i64, scale = 1.0 : f32}
+      : (tensor<1x2x1x2xf32>, tensor<1x1x1x2xf32>, tensor<1x1x1x2xf32>) -> tensor<1x2x1x2xf32>
+  return
+}
+
+// -----
+
+func.func @cached_attention_key_scale_size(%q: tensor<1x2x1x2xf32>, %k: tensor<1x1x1x2xf32>) {
+  // expected-error @+1 {{key_scale has 3 factors; keys of 1 heads of 2 channels need 2}}
+  %0 = qc.cached_attention %q, %k, %k {cache = "i8", key_scale = array<f32: 1.0, 2.0, 3.0>, layer = 0 : i64, scale = 1.0 : f32}
+      : (tensor<1x2x1x2xf32>, tensor<1x1x1x2xf32>, tensor<1x1x1x2xf32>) -> tensor<1x2x1x2xf32>
+  return
+}
+
+// -----
+
+func.func @cached_attention_key_scale_zero(%q: tensor<1x2x1x2xf32>, %k: tensor<1x1x1x2xf32>) {
+  // expected-error @+1 {{key_scale factors must be positive and finite}}
+  %0 = qc.cached_attention %q, %k, %k {cache = "i4", key_scale = array<f32: 1.0, 0.0>, layer = 0 : i64, scale = 1.0 : f32}
+      : (tensor<1x2x1x2xf32>, tensor<1x1x1x2xf32>, tensor<1x1x1x2xf32>) -> tensor<1x2x1x2xf32>
+  return
+}
+
+// -----
+
 func.func @cached_attention_rows(%q: tensor<1x2x2x8xf32>, %k: tensor<1x2x1x8xf32>) {
   // expected-error @+1 {{appends one key/value per query: 2 queries, 1 keys}}
   %0 = qc.cached_attention %q, %k, %k {layer = 0 : i64, scale = 1.0 : f32}

@@ -228,6 +228,9 @@ func.func @attention(%q: tensor<1x4x3x8xf32>, %k: tensor<1x2x5x8xf32>, %mask: te
   // CHECK: qc.cached_attention %{{.*}}, %{{.*}}, %{{.*}} {cache = "i4", layer = 3 : i64, scale = 5.000000e-01 : f32}
   %3 = qc.cached_attention %q, %kn, %kn {cache = "i4", layer = 3 : i64, scale = 0.5 : f32}
       : (tensor<1x4x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>) -> tensor<1x4x3x8xf32>
+  // CHECK: qc.cached_attention %{{.*}}, %{{.*}}, %{{.*}} {cache = "i8", key_scale = array<f32: 1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00, 5.000000e+00, 6.000000e+00, 7.000000e+00, 8.000000e+00, 1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00, 5.000000e+00, 6.000000e+00, 7.000000e+00, 8.000000e+00>, layer = 3 : i64, scale = 5.000000e-01 : f32}
+  %4 = qc.cached_attention %q, %kn, %kn {cache = "i8", key_scale = array<f32: 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0>, layer = 3 : i64, scale = 0.5 : f32}
+      : (tensor<1x4x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>) -> tensor<1x4x3x8xf32>
   return %0, %1, %3 : tensor<1x4x3x8xf32>, tensor<1x4x3x8xf32>, tensor<1x4x3x8xf32>
 }
 

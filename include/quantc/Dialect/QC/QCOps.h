@@ -122,6 +122,11 @@ ResizeFilter getResizeFilter(ResizeOp op, int64_t axis, int64_t inSize, int64_t 
 /// (f32, f16, bf16, i8, i4); none for another name.
 std::optional<int64_t> getKVCacheFormat(llvm::StringRef cache);
 
+/// The discardable attribute of a qc.attention holding its keys' channel
+/// factors (a DenseF32ArrayAttr, as qc.cached_attention's key_scale), set by
+/// qc-calibrate-kv-keys and read by qc-decoder-generator.
+inline constexpr llvm::StringLiteral kKeyScaleAttr = "qc.key_scale";
+
 /// Makes qc.microkernel bufferizable (done by the dialect on load).
 void registerMicrokernelBufferization(mlir::MLIRContext *ctx);
 
