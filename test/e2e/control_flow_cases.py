@@ -104,6 +104,18 @@ def scan_model():
                       [const("zero8", np.zeros(8, np.float32))], opset=17)
 
 
+def scan_opset8_model():
+    """Scan of opset 8: a batch axis first (2 sequences of 4 rows), each
+    sequence read last row first, no sequence_lens."""
+    body = graph("body", [helper.make_node("Add", ["state", "row"], ["total"]),
+                          helper.make_node("Mul", ["row", "total"], ["scaled"])],
+                 [vi("state", [8]), vi("row", [8])], [vi("total", [8]), vi("scaled", [8])])
+    node = helper.make_node("Scan", ["", "zero28", "X"], ["Sum", "Rows"], body=body,
+                            num_scan_inputs=1, directions=[1])
+    return make_model([node], [vi("X", [2, 4, 8])], [vi("Sum", [2, 8]), vi("Rows", [2, 4, 8])],
+                      [const("zero28", np.full((2, 8), 0.5, np.float32))], opset=8)
+
+
 def nested_model():
     """A loop (run-time trip count: the number of positive elements of X,
     at most 32) whose body scans the carried value's rows: a loop in a loop,
@@ -141,5 +153,6 @@ CONTROL_FLOW = {
     "LoopRunTimeTripCount": (loop_counted_model(), {"X": x(-0.4)}),
     "LoopScanOutputs": (loop_scan_outputs_model(), {"X": x(0.0)}),
     "ScanReversed": (scan_model(), {"X": x(0.0)}),
+    "ScanOpset8": (scan_opset8_model(), {"X": np.stack([x(0.1), x(-0.1)])}),
     "NestedLoops": (nested_model(), {"X": x(-0.2)}),
 }

@@ -456,26 +456,21 @@ FailureOr<std::optional<Unrolled>> unrollLoop(NodeImporter &n, const LoopForm &f
 /// one piece of code, and each of its values one tensor to calibrate and
 /// quantize, whatever the iteration. A body that needs its iteration number
 /// as a constant (to slice by it, say) stays unrolled too.
-LogicalResult importLoopForm(NodeImporter &n, LoopForm form,
-                             std::optional<int64_t> tripCount, std::optional<int64_t> running) {
+FailureOr<SmallVector<Value>> buildLoopForm(NodeImporter &n, LoopForm form,
+                                            std::optional<int64_t> tripCount,
+                                            std::optional<int64_t> running) {
   Block *block = n.builder().getInsertionBlock();
   Operation *last = block->empty() ? nullptr : &block->back();
-  auto bind = [&](ArrayRef<Value> outputs) {
-    for (auto [i, v] : llvm::enumerate(outputs))
-      n.setOutput(i, v);
-    return success();
+  auto bind = [](ArrayRef<Value> outputs) -> FailureOr<SmallVector<Value>> {
+    return SmallVector<Value>(outputs);
   };
-  if (!running) {
-    FailureOr<SmallVector<Value>> built = buildWhileLoop(n, form);
-    return failed(built) ? failure() : bind(*built);
-  }
+  if (!running)
+    return buildWhileLoop(n, form);
   FailureOr<std::optional<Unrolled>> unrolled = unrollLoop(n, form, tripCount, *running);
   if (failed(unrolled))
     return failure();
-  if (!*unrolled) {
-    FailureOr<SmallVector<Value>> built = buildWhileLoop(n, form);
-    return failed(built) ? failure() : bind(*built);
-  }
+  if (!*unrolled)
+    return buildWhileLoop(n, form);
   bool folded = llvm::all_of((*unrolled)->outputs, [](Value v) {
     return v.getDefiningOp<qc::ConstantOp>() != nullptr;
   });
@@ -499,6 +494,14 @@ LogicalResult importLoopForm(NodeImporter &n, LoopForm form,
   if (failed(unrolled) || !*unrolled)
     return failure();
   return bind((*unrolled)->outputs);
+}
+
+LogicalResult setOutputs(NodeImporter &n, FailureOr<SmallVector<Value>> outputs) {
+  if (failed(outputs))
+    return failure();
+  for (auto [i, v] : llvm::enumerate(*outputs))
+    n.setOutput(i, v);
+  return success();
 }
 
 LogicalResult importLoop(NodeImporter &n) {
@@ -535,7 +538,8 @@ LogicalResult importLoop(NodeImporter &n) {
   // Without a condition, a known trip count is the number of iterations.
   if (tripCount && !n.hasInput(1))
     form.length = *tripCount;
-  return importLoopForm(n, std::move(form), tripCount, known ? running : std::nullopt);
+  return setOutputs(n, buildLoopForm(n, std::move(form), tripCount,
+                                      known ? running : std::nullopt));
 }
 
 /// A list attribute of `count` axes or directions, zeros by default.
@@ -548,34 +552,28 @@ FailureOr<SmallVector<int64_t>> getPerTensor(NodeImporter &n, StringRef name, in
   return values;
 }
 
-LogicalResult importScan(NodeImporter &n) {
+/// Scan's axes and directions, per scan input and per scan output.
+struct ScanAxes {
+  SmallVector<int64_t> inAxes, inReversed, outAxes, outReversed;
+};
+
+/// Scan (opset 9 on) of `states` over `scanInputs`: the final states, then
+/// the scan outputs.
+FailureOr<SmallVector<Value>> buildScan(NodeImporter &n, const onnx::GraphProto *body,
+                                        ArrayRef<Value> states, ArrayRef<Value> scanInputs,
+                                        const ScanAxes &axes) {
   LoopForm form;
   form.isScan = true;
-  form.body = requireGraph(n, "body");
-  FailureOr<SmallVector<Value>> inputs = n.variadicInputs();
-  if (!form.body || failed(inputs))
-    return failure();
-  int64_t numScanInputs = n.getInt("num_scan_inputs", 0);
-  int64_t numStates = static_cast<int64_t>(inputs->size()) - numScanInputs;
-  form.numScanOutputs = form.body->output_size() - numStates;
-  if (numScanInputs < 1 || numStates < 0 || form.numScanOutputs < 0)
-    return n.error() << "num_scan_inputs " << numScanInputs << " does not fit "
-                     << inputs->size() << " inputs and " << form.body->output_size()
-                     << " body outputs";
-  auto inAxes = getPerTensor(n, "scan_input_axes", numScanInputs);
-  auto inReversed = getPerTensor(n, "scan_input_directions", numScanInputs);
-  auto outAxes = getPerTensor(n, "scan_output_axes", form.numScanOutputs);
-  auto outReversed = getPerTensor(n, "scan_output_directions", form.numScanOutputs);
-  if (failed(inAxes) || failed(inReversed) || failed(outAxes) || failed(outReversed))
-    return failure();
-  form.states.assign(inputs->begin(), inputs->begin() + numStates);
-  form.scanInputs.assign(inputs->begin() + numStates, inputs->end());
-  form.inReversed = *inReversed;
-  form.outReversed = *outReversed;
+  form.body = body;
+  form.numScanOutputs = body->output_size() - static_cast<int64_t>(states.size());
+  form.states.assign(states.begin(), states.end());
+  form.scanInputs.assign(scanInputs.begin(), scanInputs.end());
+  form.inReversed = axes.inReversed;
+  form.outReversed = axes.outReversed;
   int64_t length = -1;
   for (auto [j, v] : llvm::enumerate(form.scanInputs)) {
     auto type = cast<RankedTensorType>(v.getType());
-    FailureOr<int64_t> axis = n.normalizeAxis((*inAxes)[j], type.getRank());
+    FailureOr<int64_t> axis = n.normalizeAxis(axes.inAxes[j], type.getRank());
     if (failed(axis))
       return failure();
     form.inAxes.push_back(*axis);
@@ -585,16 +583,112 @@ LogicalResult importScan(NodeImporter &n) {
     length = type.getDimSize(*axis);
   }
   // Output axes count in the stacked rank, known once the body is.
-  form.outAxes = *outAxes;
+  form.outAxes = axes.outAxes;
   form.length = length;
   form.tripCount = scalarConstant(n, n.builder().getI64Type(), length);
-  return importLoopForm(n, std::move(form), length, 1);
+  return buildLoopForm(n, std::move(form), length, 1);
+}
+
+/// Scan of opset 8: states [B, ...] and scan inputs [B, S, ...] with a
+/// batch axis first, scanned per batch element (sequence_lens, when given,
+/// must be S for every element).
+LogicalResult importScan8(NodeImporter &n, const onnx::GraphProto *body,
+                          ArrayRef<Value> states, ArrayRef<Value> scanInputs) {
+  int64_t numScanOutputs = body->output_size() - static_cast<int64_t>(states.size());
+  ScanAxes axes;
+  axes.inAxes.assign(scanInputs.size(), 0);
+  axes.outAxes.assign(numScanOutputs, 0);
+  axes.outReversed.assign(numScanOutputs, 0);
+  FailureOr<SmallVector<int64_t>> directions =
+      getPerTensor(n, "directions", scanInputs.size());
+  if (failed(directions))
+    return failure();
+  axes.inReversed = *directions;
+  auto first = cast<RankedTensorType>(scanInputs.front().getType());
+  if (first.getRank() < 2)
+    return n.error() << "scan inputs need a batch and a sequence axis, got " << first;
+  int64_t batch = first.getDimSize(0), length = first.getDimSize(1);
+  if (n.hasInput(0)) {
+    FailureOr<SmallVector<int64_t>> lengths = n.constantInts(0);
+    if (failed(lengths))
+      return failure();
+    if (llvm::any_of(*lengths, [&](int64_t l) { return l != length; }))
+      return n.error() << "sequence_lens other than the full " << length
+                       << " steps are not supported";
+  }
+  // Element b of every input and state, without its batch axis.
+  auto element = [&](Value v, int64_t b) {
+    auto type = cast<RankedTensorType>(v.getType());
+    if (type.getRank() == 0 || type.getDimSize(0) != batch)
+      return Value();
+    return reshapeTo(n, sliceDim(n, v, 0, b, 1), type.getShape().drop_front());
+  };
+  SmallVector<SmallVector<Value>> perBatch;
+  for (int64_t b = 0; b < batch; ++b) {
+    SmallVector<Value> statesOf, inputsOf;
+    for (Value v : llvm::concat<const Value>(states, scanInputs)) {
+      Value e = element(v, b);
+      if (!e)
+        return n.error() << "input " << v.getType() << " has no batch axis of " << batch;
+      (statesOf.size() < states.size() ? statesOf : inputsOf).push_back(e);
+    }
+    FailureOr<SmallVector<Value>> outputs = buildScan(n, body, statesOf, inputsOf, axes);
+    if (failed(outputs))
+      return failure();
+    perBatch.push_back(std::move(*outputs));
+  }
+  // Each output stacked back along a batch axis.
+  for (unsigned i = 0; i < perBatch.front().size(); ++i) {
+    SmallVector<Value> parts;
+    for (ArrayRef<Value> outputs : perBatch) {
+      auto type = cast<RankedTensorType>(outputs[i].getType());
+      SmallVector<int64_t> shape{1};
+      llvm::append_range(shape, type.getShape());
+      parts.push_back(reshapeTo(n, outputs[i], shape));
+    }
+    n.setOutput(i, parts.size() == 1 ? parts.front()
+                                     : n.create<qc::ConcatOp>(parts, i64Attr(n, 0)));
+  }
+  return success();
+}
+
+LogicalResult importScan(NodeImporter &n) {
+  const onnx::GraphProto *body = requireGraph(n, "body");
+  if (!body)
+    return failure();
+  // Opset 8's first input is the optional sequence_lens.
+  bool batched = n.opset() < 9;
+  SmallVector<Value> inputs;
+  for (unsigned i = batched ? 1 : 0; i < n.numInputs(); ++i) {
+    if (!n.hasInput(i))
+      return n.error() << "missing input " << i;
+    inputs.push_back(n.input(i));
+  }
+  int64_t numScanInputs = n.getInt("num_scan_inputs", 0);
+  int64_t numStates = static_cast<int64_t>(inputs.size()) - numScanInputs;
+  int64_t numScanOutputs = body->output_size() - numStates;
+  if (numScanInputs < 1 || numStates < 0 || numScanOutputs < 0)
+    return n.error() << "num_scan_inputs " << numScanInputs << " does not fit "
+                     << inputs.size() << " inputs and " << body->output_size()
+                     << " body outputs";
+  ArrayRef<Value> states = ArrayRef(inputs).take_front(numStates),
+                  scanInputs = ArrayRef(inputs).drop_front(numStates);
+  if (batched)
+    return importScan8(n, body, states, scanInputs);
+  auto inAxes = getPerTensor(n, "scan_input_axes", numScanInputs);
+  auto inReversed = getPerTensor(n, "scan_input_directions", numScanInputs);
+  auto outAxes = getPerTensor(n, "scan_output_axes", numScanOutputs);
+  auto outReversed = getPerTensor(n, "scan_output_directions", numScanOutputs);
+  if (failed(inAxes) || failed(inReversed) || failed(outAxes) || failed(outReversed))
+    return failure();
+  return setOutputs(n, buildScan(n, body, states, scanInputs,
+                                  {*inAxes, *inReversed, *outAxes, *outReversed}));
 }
 } // namespace
 
 void onnx_import::addControlFlowImporters(llvm::StringMap<OpImporter> &t) {
   t["If"] = {importIf, 1};
   t["Loop"] = {importLoop, 0};
-  // Opset 8's Scan has a batch axis and sequence lengths.
-  t["Scan"] = {importScan, 1, /*firstOpset=*/9};
+  // Opset 8's first input, sequence_lens, is optional.
+  t["Scan"] = {importScan, 0};
 }
