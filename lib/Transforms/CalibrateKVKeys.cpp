@@ -1,8 +1,8 @@
 //===- CalibrateKVKeys.cpp - the qc-calibrate-kv-keys pass ------*- C++ -*-===//
 //
 // Measures the per-channel range of every attention's keys on calibration
-// data and records it as the channel factors an integer KV cache divides
-// keys by (see the pass description).
+// data and records the channel factors an integer KV cache divides keys by
+// (see the pass description).
 //
 //===----------------------------------------------------------------------===//
 #include "quantc/Calibration/CalibrationSet.h"
@@ -52,14 +52,15 @@ void accumulateRange(const Tensor &keys, MutableArrayRef<float> range) {
             range[h * dim + d] = std::max(range[h * dim + d], std::fabs(x[d]));
 }
 
-/// The factors of one attention: its channel ranges, floored per head.
-SmallVector<float> factorsOf(ArrayRef<float> range, int64_t dim) {
+/// The factors of one attention: its channel ranges, floored per head, to
+/// the power `alpha`.
+SmallVector<float> factorsOf(ArrayRef<float> range, int64_t dim, double alpha) {
   SmallVector<float> factors(range.begin(), range.end());
   for (int64_t first = 0; first < static_cast<int64_t>(factors.size()); first += dim) {
     MutableArrayRef<float> head(&factors[first], dim);
     float top = *llvm::max_element(head);
     for (float &c : head)
-      c = top > 0 ? std::max(c, top * kMinFactor) : 1.0f;
+      c = top > 0 ? static_cast<float>(std::pow(std::max(c, top * kMinFactor), alpha)) : 1.0f;
   }
   return factors;
 }
@@ -71,6 +72,11 @@ struct CalibrateKVKeysPass : quantc::impl::QCCalibrateKVKeysBase<CalibrateKVKeys
     if (data.empty()) {
       emitError(getOperation().getLoc(),
                 "qc-calibrate-kv-keys needs data= (calibration .npz files or directories)");
+      return signalPassFailure();
+    }
+    if (!(alpha >= 0.0 && alpha <= 1.0)) {
+      emitError(getOperation().getLoc(), "qc-calibrate-kv-keys: alpha must be in [0, 1], got ")
+          << alpha.getValue();
       return signalPassFailure();
     }
     for (auto func : getOperation().getOps<func::FuncOp>())
@@ -108,7 +114,7 @@ struct CalibrateKVKeysPass : quantc::impl::QCCalibrateKVKeysBase<CalibrateKVKeys
       attention->setAttr(qc::kKeyScaleAttr,
                          b.getDenseF32ArrayAttr(factorsOf(
                              ranges[storedKeys(attention)],
-                             attention.getKey().getType().getDimSize(3))));
+                             attention.getKey().getType().getDimSize(3), alpha)));
     return success();
   }
 };
