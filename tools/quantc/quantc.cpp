@@ -260,22 +260,37 @@ static QCQuantizeOptions generatorWeightOptions() {
   return options;
 }
 
+/// The decoder imported again with the calibration windows' length
+/// (`importDecoder(tokens)`), simplified and with its attention fused as
+/// `module` is; null after an error.
+static OwningOpRef<ModuleOp>
+importCalibrationDecoder(ModuleOp module,
+                         function_ref<OwningOpRef<ModuleOp>(int64_t)> importDecoder) {
+  llvm::Expected<int64_t> tokens = calibrationStepTokens(module.getContext(), calibration);
+  if (!tokens) {
+    llvm::errs() << "error: " << toString(tokens.takeError()) << "\n";
+    return nullptr;
+  }
+  OwningOpRef<ModuleOp> calibrated = importDecoder(*tokens);
+  if (!calibrated)
+    return nullptr;
+  PassManager pm(module.getContext());
+  pm.addPass(createQCSimplify());
+  pm.addPass(createQCFuseAttention());
+  if (failed(pm.run(*calibrated)))
+    return nullptr;
+  return calibrated;
+}
+
 /// Calibrated weights for a generator (AWQ, GPTQ): the evaluator runs the decoder imported
 /// with the calibration windows' length (`importDecoder(tokens)`), and the
 /// quantized weights move into `module` layer by layer.
 static LogicalResult calibrateGeneratorWeights(
     ModuleOp module, function_ref<OwningOpRef<ModuleOp>(int64_t)> importDecoder) {
-  llvm::Expected<int64_t> tokens = calibrationStepTokens(module.getContext(), calibration);
-  if (!tokens) {
-    llvm::errs() << "error: " << toString(tokens.takeError()) << "\n";
-    return failure();
-  }
-  OwningOpRef<ModuleOp> calibrated = importDecoder(*tokens);
+  OwningOpRef<ModuleOp> calibrated = importCalibrationDecoder(module, importDecoder);
   if (!calibrated)
     return failure();
   PassManager pm(module.getContext());
-  pm.addPass(createQCSimplify());
-  pm.addPass(createQCFuseAttention());
   if (smoothQuant) {
     QCSmoothQuantOptions smooth;
     smooth.data.assign(calibration.begin(), calibration.end());
@@ -307,17 +322,10 @@ static LogicalResult calibrateGeneratorWeights(
 /// go to `module`'s attentions in order.
 static LogicalResult
 calibrateKeyScales(ModuleOp module, function_ref<OwningOpRef<ModuleOp>(int64_t)> importDecoder) {
-  llvm::Expected<int64_t> tokens = calibrationStepTokens(module.getContext(), calibration);
-  if (!tokens) {
-    llvm::errs() << "error: " << toString(tokens.takeError()) << "\n";
-    return failure();
-  }
-  OwningOpRef<ModuleOp> calibrated = importDecoder(*tokens);
+  OwningOpRef<ModuleOp> calibrated = importCalibrationDecoder(module, importDecoder);
   if (!calibrated)
     return failure();
   PassManager pm(module.getContext());
-  pm.addPass(createQCSimplify());
-  pm.addPass(createQCFuseAttention());
   QCCalibrateKVKeysOptions options;
   options.data.assign(calibration.begin(), calibration.end());
   pm.addPass(createQCCalibrateKVKeys(options));
