@@ -342,6 +342,25 @@ def QC_NonMaxSuppressionOp : QC_Op<"non_max_suppression"> {
   let hasVerifier = 1;
 }
 
+def QC_NonZeroOp : QC_Op<"non_zero"> {
+  let summary = "Coordinates of the non-zero elements, with a static number of columns";
+  let description = [{
+    ONNX `NonZero` of a tensor known only at run time. Its output size
+    depends on the values, so the result `[rank, numel]` holds the
+    coordinates of the non-zero elements (NaN counts as non-zero) in
+    row-major order in its first columns, then columns of -1, as
+    `qc.non_max_suppression` pads its rows.
+
+    ```mlir
+    %c = qc.non_zero %x : (tensor<2x3xf32>) -> tensor<2x6xi64>
+    ```
+  }];
+  let arguments = (ins QC_F32Tensor:$input);
+  let results = (outs RankedTensorOf<[I64]>:$coordinates);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def QC_DetOp : QC_Op<"det"> {
   let summary = "Determinants of square matrices";
   let description = [{

@@ -135,6 +135,13 @@ FailureOr<Tensor> nmsKernel(qc::NonMaxSuppressionOp op, OperandTensors args) {
   return out;
 }
 
+FailureOr<Tensor> nonZeroKernel(qc::NonZeroOp op, OperandTensors args) {
+  Tensor out = makeResult(op);
+  ArrayRef<int64_t> shape = args[0]->getShape();
+  regions::nonZero(args[0]->floats().data(), shape.data(), shape.size(), out.ints().data());
+  return out;
+}
+
 FailureOr<Tensor> detKernel(qc::DetOp op, OperandTensors args) {
   Tensor out = makeResult(op);
   int64_t m = args[0]->getShape().back();
@@ -152,5 +159,6 @@ void reference::registerSelectionKernels(KernelRegistry &r) {
   r.add<qc::MaxRoiPoolOp>(maxRoiPoolKernel);
   r.add<qc::DetOp>(detKernel);
   r.add<qc::NonMaxSuppressionOp>(nmsKernel);
+  r.add<qc::NonZeroOp>(nonZeroKernel);
   r.add<qc::DeformUnfoldOp>(deformUnfoldKernel);
 }

@@ -262,6 +262,9 @@ enum qc_nms_param {
 };
 void quantc_non_max_suppression(const float *boxes, const float *scores,
                                 const int64_t *params, int64_t *selected);
+/* qc.non_zero (quantc/Runtime/Regions.h): params are the input's rank,
+   then its dims. */
+void quantc_non_zero(const float *input, const int64_t *params, int64_t *coordinates);
 /* qc.deform_unfold (quantc/Runtime/Regions.h). */
 enum qc_deform_param {
   QC_DEFORM_N, QC_DEFORM_C, QC_DEFORM_H, QC_DEFORM_W, QC_DEFORM_KH, QC_DEFORM_KW,

@@ -174,6 +174,26 @@ inline void deformUnfold(Image x, const float *offset, const float *mask, Deform
     }
 }
 
+/// NonZero with a static output: the coordinates of the non-zero elements
+/// of `x` (`rank` dims `dims`, row-major; NaN is non-zero) fill the first
+/// columns of `out` [rank, numel], the columns past them hold -1.
+inline void nonZero(const float *x, const int64_t *dims, int64_t rank, int64_t *out) {
+  int64_t numel = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    numel *= dims[d];
+  std::fill_n(out, rank * numel, int64_t(-1));
+  int64_t column = 0;
+  for (int64_t i = 0; i < numel; ++i) {
+    if (x[i] == 0)
+      continue;
+    for (int64_t d = rank - 1, rest = i; d >= 0; --d) {
+      out[d * numel + column] = rest % dims[d];
+      rest /= dims[d];
+    }
+    ++column;
+  }
+}
+
 /// NonMaxSuppression with a static output: per batch and class, boxes by
 /// decreasing score (ties: lower index first), above `scoreThreshold` when
 /// given, each kept unless its IoU with a kept one exceeds `iou`, at most

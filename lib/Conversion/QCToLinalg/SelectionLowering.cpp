@@ -191,6 +191,12 @@ SmallVector<int64_t> kernelParams(qc::NonMaxSuppressionOp op) {
   return params;
 }
 
+SmallVector<int64_t> kernelParams(qc::NonZeroOp op) {
+  SmallVector<int64_t> params{op.getInput().getType().getRank()};
+  llvm::append_range(params, op.getInput().getType().getShape());
+  return params;
+}
+
 SmallVector<int64_t> kernelParams(qc::DetOp op) {
   SmallVector<int64_t> params(QC_DET_NUM_PARAMS);
   params[QC_DET_BATCH] = op.getType().getNumElements();
@@ -232,5 +238,6 @@ void conversion::populateSelectionPatterns(QCTypeConverter &converter,
   addKernelCall<qc::MaxRoiPoolOp>(converter, patterns, "quantc_max_roi_pool");
   addKernelCall<qc::DeformUnfoldOp>(converter, patterns, "quantc_deform_unfold");
   addKernelCall<qc::NonMaxSuppressionOp>(converter, patterns, "quantc_non_max_suppression");
+  addKernelCall<qc::NonZeroOp>(converter, patterns, "quantc_non_zero");
   addKernelCall<qc::DetOp>(converter, patterns, "quantc_det");
 }

@@ -248,6 +248,17 @@ LogicalResult DeformUnfoldOp::verify() {
   return success();
 }
 
+LogicalResult NonZeroOp::verify() {
+  RankedTensorType in = getInput().getType(), out = getType();
+  if (in.getRank() == 0)
+    return emitOpError("input must have rank 1 or more");
+  SmallVector<int64_t> expected{in.getRank(), in.getNumElements()};
+  if (out.getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError("result must be [rank, elements] = [")
+           << expected[0] << ", " << expected[1] << "], got " << out;
+  return success();
+}
+
 LogicalResult NonMaxSuppressionOp::verify() {
   ArrayRef<int64_t> boxes = getBoxes().getType().getShape(), scores = getScores().getType().getShape();
   if (boxes.size() != 3 || boxes[2] != 4 || scores.size() != 3 || scores[0] != boxes[0] ||

@@ -5,9 +5,9 @@
 // range; GatherND gathers rows of the flattened data by linearized indices;
 // ScatterElements and Scatter scatter with full coordinates built from the
 // index tensor; ReverseSequence gathers with reversed positions; Upsample
-// is Resize; CenterCropPad slices and pads; Compress and NonZero need their
-// inputs at import, where their output sizes become known. TopK and Hardmax
-// select along an axis.
+// is Resize; CenterCropPad slices and pads; Compress needs its condition at
+// import, where its output size becomes known; NonZero of a run-time tensor
+// has a static maximum of columns. TopK and Hardmax select along an axis.
 //
 //===----------------------------------------------------------------------===//
 #include "ImportUtils.h"
@@ -302,12 +302,29 @@ LogicalResult importCompress(NodeImporter &n) {
   return success();
 }
 
-/// NonZero of a tensor known at import: the coordinates, [rank, count].
+/// NonZero of a tensor known only at run time: qc.non_zero's static
+/// [rank, numel], padded with -1 (a scalar is read as one element).
+LogicalResult importRunTimeNonZero(NodeImporter &n) {
+  Value x = n.input(0);
+  RankedTensorType in = n.inputType(0);
+  if (!in.getElementType().isF32())
+    x = n.create<qc::CastOp>(RankedTensorType::get(in.getShape(), n.builder().getF32Type()), x);
+  if (in.getRank() == 0)
+    x = reshapeTo(n, x, {1});
+  int64_t rank = std::max<int64_t>(1, in.getRank());
+  auto type = RankedTensorType::get({rank, in.getNumElements()}, n.builder().getI64Type());
+  n.setOutput(0, n.create<qc::NonZeroOp>(type, x));
+  return success();
+}
+
+/// NonZero: the coordinates, [rank, count] when the input is known at
+/// import, else qc.non_zero.
 LogicalResult importNonZero(NodeImporter &n) {
+  if (!n.input(0).getDefiningOp<qc::ConstantOp>())
+    return importRunTimeNonZero(n);
   FailureOr<Tensor> in = n.constantInput(0);
   if (failed(in))
-    return n.error() << "the output size depends on the values: the input must be known "
-                        "at import";
+    return failure();
   ArrayRef<int64_t> shape = in->getShape();
   SmallVector<int64_t> strides = reference::computeStrides(shape);
   SmallVector<int64_t> nonZero;

@@ -37,8 +37,8 @@ const llvm::StringMap<StringRef> &onnx_import::getDeclinedOps() {
   static constexpr StringLiteral kTraining = "a training loss";
   static constexpr StringLiteral kDataDependent =
       "its output size depends on the input values: quantc's shapes are static "
-      "(Compress and NonZero resolve when their inputs are known at import; "
-      "NonMaxSuppression returns its static maximum of rows)";
+      "(Compress resolves when its condition is known at import; NonZero and "
+      "NonMaxSuppression return their static maximum, padded with -1)";
   static const llvm::StringMap<StringRef> table = {
       {"Bernoulli", kRandom}, {"Multinomial", kRandom}, {"RandomNormal", kRandom},
       {"RandomNormalLike", kRandom}, {"RandomUniform", kRandom},

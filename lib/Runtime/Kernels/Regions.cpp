@@ -1,4 +1,4 @@
-//===- Regions.cpp - region pooling, det and deformable sampling -*- C++ -*-===//
+//===- Regions.cpp - region pooling, det, sampling, static NMS/NonZero -*- C++ -*-===//
 #include "quantc/Runtime/Regions.h"
 #include "quantc/Runtime/Microkernels.h"
 
@@ -50,6 +50,11 @@ extern "C" void quantc_deform_unfold(const float *input, const float *offset, co
                  params[QC_DEFORM_GROUPS],     params[QC_DEFORM_OUT_H],
                  params[QC_DEFORM_OUT_W]};
   deformUnfold(x, offset, mask, k, output);
+}
+
+extern "C" void quantc_non_zero(const float *input, const int64_t *params,
+                                int64_t *coordinates) {
+  nonZero(input, params + 1, params[0], coordinates);
 }
 
 extern "C" void quantc_non_max_suppression(const float *boxes, const float *scores,

@@ -111,3 +111,14 @@ func.func @non_max_suppression(%b: tensor<1x5x4xf32>, %s: tensor<1x2x5xf32>) -> 
   %0 = qc.non_max_suppression %b, %s {center_point_box = false, iou_threshold = 0.5 : f32, max_output_boxes_per_class = 3 : i64, score_threshold = 0.25 : f32} : (tensor<1x5x4xf32>, tensor<1x2x5xf32>) -> tensor<6x3xi64>
   return %0 : tensor<6x3xi64>
 }
+
+// -----
+
+// Rule: non_zero calls its kernel with the input's rank, then its dims.
+// CHECK-LABEL: func.func @non_zero
+// CHECK: %[[P:.*]] = arith.constant dense<[2, 2, 3]> : tensor<3xi64>
+// CHECK: qc.microkernel "quantc_non_zero" ins(%arg0, %[[P]]
+func.func @non_zero(%x: tensor<2x3xf32>) -> tensor<2x6xi64> {
+  %0 = qc.non_zero %x : (tensor<2x3xf32>) -> tensor<2x6xi64>
+  return %0 : tensor<2x6xi64>
+}

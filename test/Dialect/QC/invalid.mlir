@@ -765,3 +765,19 @@ func.func @grid_sample_grid_width(%x: tensor<1x2x3x4x5xf32>, %g: tensor<1x2x3x6x
   %0 = qc.grid_sample %x, %g {align_corners = false, mode = "linear", padding_mode = "zeros"} : (tensor<1x2x3x4x5xf32>, tensor<1x2x3x6x2xf32>) -> tensor<1x2x2x3x6xf32>
   return
 }
+
+// -----
+
+func.func @non_zero_scalar(%x: tensor<f32>) {
+  // expected-error @+1 {{input must have rank 1 or more}}
+  %0 = qc.non_zero %x : (tensor<f32>) -> tensor<1x1xi64>
+  return
+}
+
+// -----
+
+func.func @non_zero_shape(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{result must be [rank, elements] = [2, 6], got 'tensor<2x3xi64>'}}
+  %0 = qc.non_zero %x : (tensor<2x3xf32>) -> tensor<2x3xi64>
+  return
+}

@@ -351,3 +351,10 @@ func.func @grid_sample_3d(%x: tensor<1x2x3x4x5xf32>, %g: tensor<1x2x3x6x3xf32>) 
   %0 = qc.grid_sample %x, %g {align_corners = true, mode = "linear", padding_mode = "reflection"} : (tensor<1x2x3x4x5xf32>, tensor<1x2x3x6x3xf32>) -> tensor<1x2x2x3x6xf32>
   return %0 : tensor<1x2x2x3x6xf32>
 }
+
+// CHECK-LABEL: func @non_zero
+// CHECK: qc.non_zero %{{.*}} : (tensor<2x3xf32>) -> tensor<2x6xi64>
+func.func @non_zero(%x: tensor<2x3xf32>) -> tensor<2x6xi64> {
+  %0 = qc.non_zero %x : (tensor<2x3xf32>) -> tensor<2x6xi64>
+  return %0 : tensor<2x6xi64>
+}
