@@ -251,9 +251,11 @@ void scaledScores(const float *query, const float *keys, int64_t n, int64_t stri
   scaledScoresPortable(query, keys, n, stride, dim, scale, scores);
 }
 
-/// Query rows of one step against the cache, kRowsPerChunk rows of one
-/// head per chunk (rows are independent; later ones see more keys, so
-/// there are many small chunks).
+/// Query rows of one step against the cache, kRowsPerChunk rows of
+/// `headsPerChunk` query heads per chunk (rows are independent; later ones
+/// see more keys, so there are many small chunks). An f32 cache is read in
+/// place, one head per chunk; an integer or 16-bit one is read back once per
+/// chunk for all the query heads of its KV head.
 constexpr int64_t kRowsPerChunk = 16;
 /// Multiply-adds below which attention stays on the calling thread.
 constexpr int64_t kParallelWork = int64_t(1) << 18;
@@ -267,16 +269,18 @@ struct CachedRows {
   int64_t rowBlocks, format;
   /// The keys' channel factors, [kv head][dim], or null.
   const float *keyScale;
+  int64_t headsPerChunk;
 
   static void chunk(void *self, int64_t index) { static_cast<CachedRows *>(self)->run(index); }
 
   void run(int64_t index) const {
-    int64_t h = index / rowBlocks, first = index % rowBlocks * kRowsPerChunk;
+    int64_t firstHead = index / rowBlocks * headsPerChunk, kv = firstHead / group;
+    int64_t first = index % rowBlocks * kRowsPerChunk;
     quantc::kernels::KVRowFormat keyFormat(format, dim,
-                                           keyScale ? keyScale + h / group * dim : nullptr);
+                                           keyScale ? keyScale + kv * dim : nullptr);
     quantc::kernels::KVRowFormat valueFormat(format, dim);
     int64_t last = std::min(rows, first + kRowsPerChunk), rowBytes = keyFormat.rowBytes();
-    const uint8_t *kh = keys + (h / group) * rowBytes, *vh = values + (h / group) * rowBytes;
+    const uint8_t *kh = keys + kv * rowBytes, *vh = values + kv * rowBytes;
     // Scratch of the thread that runs the chunk.
     auto *scores = static_cast<float *>(quantc::kernels::scratch(
         quantc::kernels::kAttentionScores, (past + rows) * sizeof(float)));
@@ -298,11 +302,12 @@ struct CachedRows {
       v = vf;
       stride = dim;
     }
-    for (int64_t t = first; t < last; ++t) {
-      int64_t visible = past + t + 1, row = h * rows + t;
-      scaledScores(q + row * dim, k, visible, stride, dim, scale, scores);
-      weightedSum(scores, visible, v, stride, dim, out + row * dim);
-    }
+    for (int64_t h = firstHead; h < firstHead + headsPerChunk; ++h)
+      for (int64_t t = first; t < last; ++t) {
+        int64_t visible = past + t + 1, row = h * rows + t;
+        scaledScores(q + row * dim, k, visible, stride, dim, scale, scores);
+        weightedSum(scores, visible, v, stride, dim, out + row * dim);
+      }
   }
 };
 
@@ -463,8 +468,9 @@ void quantc_cached_attention(const float *q, const float *k, const float *v,
   CachedRows work{q, layer.keys.data(), layer.values.data(), out, past, rows, dim,
                   kvHeads * dim, group, scaleOf(params),
                   (rows + kRowsPerChunk - 1) / kRowsPerChunk, layer.format,
-                  layer.keyScale.empty() ? nullptr : layer.keyScale.data()};
-  int64_t chunks = heads * work.rowBlocks;
+                  layer.keyScale.empty() ? nullptr : layer.keyScale.data(),
+                  layer.format == QC_KV_F32 ? 1 : group};
+  int64_t chunks = heads / work.headsPerChunk * work.rowBlocks;
   // Prompts are worth splitting over the threads; a decode step's few
   // short rows are not.
   if (heads * rows * (past + rows) * dim < kParallelWork)
