@@ -14,6 +14,7 @@
 #include "mlir/IR/Builders.h"
 
 #include <cmath>
+#include <limits>
 
 namespace quantc {
 #define GEN_PASS_DEF_QCCALIBRATEKVKEYS
@@ -59,8 +60,11 @@ SmallVector<float> factorsOf(ArrayRef<float> range, int64_t dim, double alpha) {
   for (int64_t first = 0; first < static_cast<int64_t>(factors.size()); first += dim) {
     MutableArrayRef<float> head(&factors[first], dim);
     float top = *llvm::max_element(head);
+    // Positive even where the power underflows (ranges near zero).
     for (float &c : head)
-      c = top > 0 ? static_cast<float>(std::pow(std::max(c, top * kMinFactor), alpha)) : 1.0f;
+      c = top > 0 ? std::max(static_cast<float>(std::pow(std::max(c, top * kMinFactor), alpha)),
+                             std::numeric_limits<float>::min())
+                  : 1.0f;
   }
   return factors;
 }
