@@ -461,9 +461,6 @@ FailureOr<SmallVector<Value>> buildLoopForm(NodeImporter &n, LoopForm form,
                                             std::optional<int64_t> running) {
   Block *block = n.builder().getInsertionBlock();
   Operation *last = block->empty() ? nullptr : &block->back();
-  auto bind = [](ArrayRef<Value> outputs) -> FailureOr<SmallVector<Value>> {
-    return SmallVector<Value>(outputs);
-  };
   if (!running)
     return buildWhileLoop(n, form);
   FailureOr<std::optional<Unrolled>> unrolled = unrollLoop(n, form, tripCount, *running);
@@ -475,7 +472,7 @@ FailureOr<SmallVector<Value>> buildLoopForm(NodeImporter &n, LoopForm form,
     return v.getDefiningOp<qc::ConstantOp>() != nullptr;
   });
   if (folded || (*unrolled)->typesChange || (*unrolled)->iterations == 0)
-    return bind((*unrolled)->outputs);
+    return (*unrolled)->outputs;
   // The iterations that ran are the loop's length: its condition held
   // until then.
   eraseOpsAfter(block, last);
@@ -488,12 +485,12 @@ FailureOr<SmallVector<Value>> buildLoopForm(NodeImporter &n, LoopForm form,
           outputs = std::move(*built);
         return built;
       })))
-    return bind(outputs);
+    return outputs;
   eraseOpsAfter(block, last);
   unrolled = unrollLoop(n, form, tripCount, *running);
   if (failed(unrolled) || !*unrolled)
     return failure();
-  return bind((*unrolled)->outputs);
+  return (*unrolled)->outputs;
 }
 
 LogicalResult setOutputs(NodeImporter &n, FailureOr<SmallVector<Value>> outputs) {
@@ -625,14 +622,15 @@ LogicalResult importScan8(NodeImporter &n, const onnx::GraphProto *body,
   };
   SmallVector<SmallVector<Value>> perBatch;
   for (int64_t b = 0; b < batch; ++b) {
-    SmallVector<Value> statesOf, inputsOf;
+    SmallVector<Value> elements;
     for (Value v : llvm::concat<const Value>(states, scanInputs)) {
-      Value e = element(v, b);
-      if (!e)
+      elements.push_back(element(v, b));
+      if (!elements.back())
         return n.error() << "input " << v.getType() << " has no batch axis of " << batch;
-      (statesOf.size() < states.size() ? statesOf : inputsOf).push_back(e);
     }
-    FailureOr<SmallVector<Value>> outputs = buildScan(n, body, statesOf, inputsOf, axes);
+    ArrayRef<Value> all(elements);
+    FailureOr<SmallVector<Value>> outputs = buildScan(
+        n, body, all.take_front(states.size()), all.drop_front(states.size()), axes);
     if (failed(outputs))
       return failure();
     perBatch.push_back(std::move(*outputs));
