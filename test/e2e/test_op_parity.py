@@ -623,6 +623,10 @@ INTEGER_REDUCTIONS = {
 }
 CASES.update(INTEGER_REDUCTIONS)
 
+from loss_cases import LOSSES  # noqa: E402
+
+CASES.update(LOSSES)
+
 COMBOS.update(CONTROL_FLOW)
 
 

@@ -152,6 +152,7 @@ void addNormalizationImporters(llvm::StringMap<OpImporter> &table);
 void addIndexImporters(llvm::StringMap<OpImporter> &table);
 void addSignalImporters(llvm::StringMap<OpImporter> &table);
 void addRegionImporters(llvm::StringMap<OpImporter> &table);
+void addLossImporters(llvm::StringMap<OpImporter> &table);
 
 /// MLIR element type of an ONNX TensorProto data type, or null.
 mlir::Type convertElementType(mlir::MLIRContext *ctx, int32_t onnxType);

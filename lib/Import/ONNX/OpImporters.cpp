@@ -20,6 +20,7 @@ const llvm::StringMap<OpImporter> &onnx_import::getOpImporters() {
     addIndexImporters(t);
     addSignalImporters(t);
     addRegionImporters(t);
+    addLossImporters(t);
     return t;
   }();
   return table;
@@ -34,7 +35,6 @@ const llvm::StringMap<StringRef> &onnx_import::getDeclinedOps() {
   static constexpr StringLiteral kSequence =
       "sequence and optional values: quantc's graphs hold tensors of static "
       "shapes";
-  static constexpr StringLiteral kTraining = "a training loss";
   static constexpr StringLiteral kDataDependent =
       "its output size depends on the input values: quantc's shapes are static "
       "(Compress resolves when its condition is known at import; NonZero and "
@@ -53,7 +53,6 @@ const llvm::StringMap<StringRef> &onnx_import::getDeclinedOps() {
       {"SequenceErase", kSequence}, {"SequenceInsert", kSequence},
       {"SequenceLength", kSequence}, {"SequenceMap", kSequence},
       {"SplitToSequence", kSequence}, {"ConcatFromSequence", kSequence},
-      {"NegativeLogLikelihoodLoss", kTraining}, {"SoftmaxCrossEntropyLoss", kTraining},
       {"Unique", kDataDependent},
   };
   return table;
