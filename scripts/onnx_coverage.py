@@ -74,6 +74,9 @@ def load_tensor(path, declared=None):
     tensor = onnx.TensorProto()
     tensor.ParseFromString(path.read_bytes())
     array = numpy_helper.to_array(tensor)
+    # 4-bit integers come as int8 / uint8, which carry them in .npz files.
+    if tensor.data_type in (onnx.TensorProto.INT4, onnx.TensorProto.UINT4):
+        return array.view(np.int8 if tensor.data_type == onnx.TensorProto.INT4 else np.uint8)
     bfloat16 = onnx.TensorProto.BFLOAT16
     if tensor.data_type == bfloat16 or (
             declared is not None and declared.type.tensor_type.elem_type == bfloat16):

@@ -4,6 +4,8 @@
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <optional>
+
 using namespace mlir;
 using namespace quantc;
 using reference::Tensor;
@@ -59,6 +61,31 @@ Type storageType(Type element) {
   return element;
 }
 
+/// numpy has no integers narrower than a byte: int8 and uint8 arrays carry
+/// them (as ONNX's own numpy helpers do for INT4 and UINT4).
+bool isCarried(Type element) {
+  auto integer = dyn_cast<IntegerType>(storageType(element));
+  return integer && integer.getWidth() > 1 && integer.getWidth() < 8;
+}
+
+std::string carrierDtype(Type element) {
+  if (!isCarried(element))
+    return numpyDtype(element);
+  return cast<IntegerType>(storageType(element)).isUnsigned() ? "uint8" : "int8";
+}
+
+/// The first value of a carrier array outside the narrow type's range.
+std::optional<int64_t> valueOutOfRange(const Tensor &array, Type element) {
+  auto integer = cast<IntegerType>(storageType(element));
+  unsigned width = integer.getWidth();
+  int64_t lo = integer.isUnsigned() ? 0 : -(int64_t(1) << (width - 1));
+  int64_t hi = integer.isUnsigned() ? (int64_t(1) << width) - 1 : (int64_t(1) << (width - 1)) - 1;
+  for (int64_t v : array.ints())
+    if (v < lo || v > hi)
+      return v;
+  return std::nullopt;
+}
+
 /// Batch `b` of `array` as an input of `type` with elements of `element`
 /// (numpy's astype: floats to integers truncate).
 Tensor sliceBatch(const Tensor &array, RankedTensorType type, Type element,
@@ -90,9 +117,14 @@ quantc::bindInputs(ArrayRef<InputSpec> inputs,
       return error("'" + file + "' has no array named '" + input.name +
                    "' (a model input)");
     const Tensor &array = it->second;
+    Type element = input.type.getElementType();
     std::string have = numpyDtype(array.getElementType());
-    std::string want = numpyDtype(input.type.getElementType());
-    if (have != want && !castInputs)
+    std::string want = numpyDtype(element);
+    if (have != want && have == carrierDtype(element)) {
+      if (std::optional<int64_t> v = valueOutOfRange(array, element))
+        return error("input '" + input.name + "' in '" + file + "' holds " +
+                     Twine(*v) + ", outside " + want);
+    } else if (have != want && !castInputs)
       return error("input '" + input.name + "' in '" + file + "' has dtype " +
                    have + ", the model expects " + want +
                    " (--cast-inputs converts it)");
@@ -123,8 +155,9 @@ quantc::bindInputs(ArrayRef<InputSpec> inputs,
                                       numpyDtype(element);
       batch.push_back(asIs ? *array
                            : sliceBatch(*array, input.type,
-                                        castInputs ? storageType(element)
-                                                   : array->getElementType(),
+                                        castInputs || isCarried(element)
+                                            ? storageType(element)
+                                            : array->getElementType(),
                                         b));
     }
     perBatch.push_back(std::move(batch));

@@ -97,6 +97,20 @@ GraphImporter::inputType(const onnx::ValueInfoProto &info) {
   return RankedTensorType::get(shape, element);
 }
 
+/// Whether `value` is an int8 / uint8 array that carries the 4-bit (or
+/// narrower) integers of `declared`: numpy has no narrower integers.
+static bool carriesNarrowIntegers(Type declared, const reference::Tensor &value) {
+  auto narrow = dyn_cast_or_null<IntegerType>(declared);
+  auto carrier = dyn_cast<IntegerType>(value.getElementType());
+  if (!narrow || !carrier || narrow.getWidth() < 2 || narrow.getWidth() >= 8 ||
+      carrier.getWidth() != 8 || narrow.isUnsigned() != carrier.isUnsigned())
+    return false;
+  unsigned width = narrow.getWidth();
+  int64_t lo = narrow.isUnsigned() ? 0 : -(int64_t(1) << (width - 1));
+  int64_t hi = (int64_t(1) << (narrow.isUnsigned() ? width : width - 1)) - 1;
+  return llvm::all_of(value.ints(), [&](int64_t v) { return v >= lo && v <= hi; });
+}
+
 FailureOr<RankedTensorType>
 GraphImporter::boundInputType(const onnx::ValueInfoProto &info,
                               const reference::Tensor &value) {
@@ -109,13 +123,14 @@ GraphImporter::boundInputType(const onnx::ValueInfoProto &info,
            << (element ? element : builder.getNoneType()) << " of rank "
            << tensorType.shape().dim_size();
   };
-  if (!element || element != value.getElementType() ||
+  if (!element ||
+      (element != value.getElementType() && !carriesNarrowIntegers(element, value)) ||
       tensorType.shape().dim_size() != value.getRank())
     return fail();
   for (auto [dim, size] : llvm::zip(tensorType.shape().dim(), value.getShape()))
     if (dim.has_dim_value() && dim.dim_value() != size)
       return fail();
-  return value.getType();
+  return RankedTensorType::get(value.getShape(), element);
 }
 
 LogicalResult GraphImporter::importInputs(const onnx::GraphProto &graph,

@@ -43,7 +43,11 @@ FailureOr<quant::QuantizedType> readQuantType(NodeImporter &n, ParamInputs in,
     FailureOr<Tensor> zp = n.constantInput(*in.zeroPoint);
     if (failed(zp))
       return failure();
-    if (zp->getShape() != scale->getShape()) {
+    // A scalar scale with a one-element zero point (or the reverse) is one
+    // set of parameters, as ONNX's reference reads it.
+    bool oneEach = zp->getNumElements() == 1 && scale->getNumElements() == 1 &&
+                   zp->getRank() <= 1 && scale->getRank() <= 1;
+    if (zp->getShape() != scale->getShape() && !oneEach) {
       n.error() << "zero point and scale shapes differ";
       return failure();
     }
