@@ -74,6 +74,14 @@ def load_tensor(path, declared=None):
     tensor = onnx.TensorProto()
     tensor.ParseFromString(path.read_bytes())
     array = numpy_helper.to_array(tensor)
+    # Float8 values come as float32, which carries them exactly.
+    float8 = {onnx.TensorProto.FLOAT8E4M3FN: (numpy_helper.float8e4m3_to_float32, False),
+              onnx.TensorProto.FLOAT8E4M3FNUZ: (numpy_helper.float8e4m3_to_float32, True),
+              onnx.TensorProto.FLOAT8E5M2: (numpy_helper.float8e5m2_to_float32, False),
+              onnx.TensorProto.FLOAT8E5M2FNUZ: (numpy_helper.float8e5m2_to_float32, True)}
+    if tensor.data_type in float8:
+        convert, uz = float8[tensor.data_type]
+        return convert(array.view(np.uint8), fn=uz, uz=uz) if uz else convert(array.view(np.uint8))
     # 4-bit integers come as int8 / uint8, which carry them in .npz files.
     if tensor.data_type in (onnx.TensorProto.INT4, onnx.TensorProto.UINT4):
         return array.view(np.int8 if tensor.data_type == onnx.TensorProto.INT4 else np.uint8)

@@ -4,6 +4,7 @@
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
 #include <optional>
 
 using namespace mlir;
@@ -61,28 +62,55 @@ Type storageType(Type element) {
   return element;
 }
 
-/// numpy has no integers narrower than a byte: int8 and uint8 arrays carry
-/// them (as ONNX's own numpy helpers do for INT4 and UINT4).
+bool isFloat8(Type element) {
+  return isa<Float8E4M3FNType, Float8E4M3FNUZType, Float8E5M2Type, Float8E5M2FNUZType>(
+      element);
+}
+
+/// numpy has no integers narrower than a byte nor 8-bit floats: int8 and
+/// uint8 arrays carry the former (as ONNX's own numpy helpers do for INT4
+/// and UINT4), float32 arrays the latter.
 bool isCarried(Type element) {
   auto integer = dyn_cast<IntegerType>(storageType(element));
-  return integer && integer.getWidth() > 1 && integer.getWidth() < 8;
+  return (integer && integer.getWidth() > 1 && integer.getWidth() < 8) || isFloat8(element);
 }
 
 std::string carrierDtype(Type element) {
   if (!isCarried(element))
     return numpyDtype(element);
+  if (isFloat8(element))
+    return "float32";
   return cast<IntegerType>(storageType(element)).isUnsigned() ? "uint8" : "int8";
 }
 
-/// The first value of a carrier array outside the narrow type's range.
-std::optional<int64_t> valueOutOfRange(const Tensor &array, Type element) {
+/// The first value of a float32 array that `element` cannot hold exactly.
+std::optional<float> valueNotHeld(const Tensor &array, FloatType element) {
+  for (float v : array.floats()) {
+    llvm::APFloat value(v);
+    bool lost = false;
+    if (value.convert(element.getFloatSemantics(), llvm::APFloat::rmNearestTiesToEven,
+                      &lost) != llvm::APFloat::opOK ||
+        lost)
+      if (!std::isnan(v))
+        return v;
+  }
+  return std::nullopt;
+}
+
+/// The first value of a carrier array that the narrow type cannot hold.
+std::optional<std::string> valueOutOfRange(const Tensor &array, Type element) {
+  if (auto narrowFloat = dyn_cast<FloatType>(element)) {
+    if (std::optional<float> v = valueNotHeld(array, narrowFloat))
+      return std::to_string(*v);
+    return std::nullopt;
+  }
   auto integer = cast<IntegerType>(storageType(element));
   unsigned width = integer.getWidth();
   int64_t lo = integer.isUnsigned() ? 0 : -(int64_t(1) << (width - 1));
   int64_t hi = integer.isUnsigned() ? (int64_t(1) << width) - 1 : (int64_t(1) << (width - 1)) - 1;
   for (int64_t v : array.ints())
     if (v < lo || v > hi)
-      return v;
+      return std::to_string(v);
   return std::nullopt;
 }
 
@@ -121,9 +149,9 @@ quantc::bindInputs(ArrayRef<InputSpec> inputs,
     std::string have = numpyDtype(array.getElementType());
     std::string want = numpyDtype(element);
     if (have != want && have == carrierDtype(element)) {
-      if (std::optional<int64_t> v = valueOutOfRange(array, element))
-        return error("input '" + input.name + "' in '" + file + "' holds " +
-                     Twine(*v) + ", outside " + want);
+      if (std::optional<std::string> v = valueOutOfRange(array, element))
+        return error("input '" + input.name + "' in '" + file + "' holds " + *v +
+                     ", which " + want + " cannot hold");
     } else if (have != want && !castInputs)
       return error("input '" + input.name + "' in '" + file + "' has dtype " +
                    have + ", the model expects " + want +

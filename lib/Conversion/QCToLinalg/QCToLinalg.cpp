@@ -39,6 +39,30 @@ ArrayAttr describeTensors(func::FuncOp func, bool results) {
   return b.getArrayAttr(entries);
 }
 
+bool holdsFloat8(Type type) {
+  return isa<Float8E4M3FNType, Float8E4M3FNUZType, Float8E5M2Type, Float8E5M2FNUZType>(
+      getElementTypeOrSelf(type));
+}
+
+/// Float8 tensors run in the reference evaluator only: the generated code
+/// has no float8 rounding yet. Refuses the first op (an ONNX node by its
+/// location) or graph input that holds one.
+LogicalResult refuseFloat8(ModuleOp module) {
+  WalkResult walk = module.walk([](Operation *op) {
+    bool argument = false;
+    if (auto func = dyn_cast<func::FuncOp>(op))
+      argument = llvm::any_of(func.getArgumentTypes(), holdsFloat8);
+    if (!argument && llvm::none_of(op->getOperandTypes(), holdsFloat8) &&
+        llvm::none_of(op->getResultTypes(), holdsFloat8))
+      return WalkResult::advance();
+    op->emitError() << (argument ? "a graph input" : "'" + op->getName().getStringRef() + "'")
+                    << " holds float8 tensors, which only the reference evaluator runs "
+                       "(quant-run on the model); code generation does not support them";
+    return WalkResult::interrupt();
+  });
+  return failure(walk.wasInterrupted());
+}
+
 /// qc.fail sets the thread's failure flag, which the entry point returns:
 /// the run fails, and the code after it computes values nothing reads.
 struct FailLowering : OpConversionPattern<qc::FailOp> {
@@ -72,6 +96,8 @@ struct ConvertQCToLinalgPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
+    if (failed(refuseFloat8(module)))
+      return signalPassFailure();
     if (auto main = module.lookupSymbol<func::FuncOp>("main"))
       if (!module->hasAttr("qc.signature"))
         module->setAttr("qc.signature",

@@ -67,6 +67,13 @@ inline mlir::Value scalarConstant(NodeImporter &n, mlir::Type element,
   return n.constant(t);
 }
 
+/// Whether `type` is one of ONNX's float8 types.
+bool isFloat8(mlir::Type type);
+
+/// `x` cast to the float8 type `target` as ONNX's Cast does.
+mlir::Value castToFloat8(NodeImporter &n, mlir::Value x, mlir::FloatType target,
+                         bool saturate);
+
 /// Axes of Squeeze/Unsqueeze/Reduce*: an attribute before opset
 /// `inputSince`, an optional constant input (1) from then on.
 llvm::FailureOr<llvm::SmallVector<int64_t>> getAxesOperand(NodeImporter &n,

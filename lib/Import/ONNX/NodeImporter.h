@@ -154,6 +154,10 @@ void addSignalImporters(llvm::StringMap<OpImporter> &table);
 void addRegionImporters(llvm::StringMap<OpImporter> &table);
 void addLossImporters(llvm::StringMap<OpImporter> &table);
 
+/// ONNX's float8 data types (newer than the system's onnx headers).
+constexpr int32_t kFloat8E4M3FN = 17, kFloat8E4M3FNUZ = 18, kFloat8E5M2 = 19,
+                  kFloat8E5M2FNUZ = 20;
+
 /// MLIR element type of an ONNX TensorProto data type, or null.
 mlir::Type convertElementType(mlir::MLIRContext *ctx, int32_t onnxType);
 

@@ -232,13 +232,77 @@ FailureOr<Value> quantizeValue(NodeImporter &n, Value value, ParamInputs params,
   return n.create<qc::QuantizeOp>(type.clone(*qtype), value);
 }
 
+/// A float8 scale or zero point, shaped to broadcast against input 0 along
+/// `axis` (one value, or one per index of the axis).
+FailureOr<Value> alongAxis(NodeImporter &n, unsigned input, int64_t axis) {
+  RankedTensorType type = n.inputType(input), data = n.inputType(0);
+  if (type.getNumElements() == 1)
+    return reshapeTo(n, n.input(input), {});
+  FailureOr<int64_t> a = n.normalizeAxis(axis, std::max<int64_t>(data.getRank(), 1));
+  if (failed(a))
+    return failure();
+  if (type.getRank() != 1 || type.getDimSize(0) != data.getDimSize(*a)) {
+    n.error() << "float8 (de)quantization takes one value or one per index of axis " << *a
+              << ", got " << type;
+    return failure();
+  }
+  SmallVector<int64_t> shape(data.getRank(), 1);
+  shape[*a] = type.getDimSize(0);
+  return reshapeTo(n, n.input(input), shape);
+}
+
+/// Float8 quantization has no integer levels: QuantizeLinear is x / scale
+/// (+ zero point) cast as Cast does, DequantizeLinear (x - zero point) x
+/// scale, both in the scale's type.
+LogicalResult quantizeToFloat8(NodeImporter &n, FloatType target) {
+  if (n.getInt("block_size", 0) > 0)
+    return n.error() << "blocked quantization to " << target << " is not supported";
+  int64_t axis = n.getInt("axis", 1);
+  FailureOr<Value> scale = alongAxis(n, 1, axis);
+  if (failed(scale))
+    return failure();
+  Value y = n.create<qc::DivOp>(n.input(0), *scale);
+  if (n.hasInput(2)) {
+    FailureOr<Value> zeroPoint = alongAxis(n, 2, axis);
+    if (failed(zeroPoint))
+      return failure();
+    auto zpType = cast<RankedTensorType>(zeroPoint->getType());
+    y = n.create<qc::AddOp>(
+        y, n.create<qc::CastOp>(zpType.clone(n.inputType(0).getElementType()), *zeroPoint));
+  }
+  n.setOutput(0, castToFloat8(n, y, target, n.getInt("saturate", 1)));
+  return success();
+}
+
+LogicalResult dequantizeFloat8(NodeImporter &n) {
+  int64_t axis = n.getInt("axis", 1);
+  FailureOr<Value> scale = alongAxis(n, 1, axis);
+  if (failed(scale))
+    return failure();
+  Type expressed = n.inputType(1).getElementType();
+  Value x = n.create<qc::CastOp>(n.inputType(0).clone(expressed), n.input(0));
+  if (n.hasInput(2)) {
+    FailureOr<Value> zeroPoint = alongAxis(n, 2, axis);
+    if (failed(zeroPoint))
+      return failure();
+    auto zpType = cast<RankedTensorType>(zeroPoint->getType());
+    x = n.create<qc::SubOp>(x, n.create<qc::CastOp>(zpType.clone(expressed), *zeroPoint));
+  }
+  n.setOutput(0, n.create<qc::MulOp>(x, *scale));
+  return success();
+}
+
 LogicalResult importQuantizeLinear(NodeImporter &n) {
   if (!isa<FloatType>(n.inputType(0).getElementType()))
     return n.error() << "expects a float input, got " << n.inputType(0);
+  Type target = n.hasInput(2) ? n.inputType(2).getElementType() : Type();
+  if (n.hasAttr("output_dtype") && n.getInt("output_dtype", 0) != 0)
+    target = convertElementType(n.context(), n.getInt("output_dtype", 0));
+  if (target && isFloat8(target))
+    return quantizeToFloat8(n, cast<FloatType>(target));
   IntegerType storage;
   if (n.hasAttr("output_dtype") && n.getInt("output_dtype", 0) != 0) {
-    storage = dyn_cast_or_null<IntegerType>(
-        convertElementType(n.context(), n.getInt("output_dtype", 0)));
+    storage = dyn_cast_or_null<IntegerType>(target);
     if (!storage)
       return n.error() << "unsupported output_dtype " << n.getInt("output_dtype", 0);
   }
@@ -251,6 +315,8 @@ LogicalResult importQuantizeLinear(NodeImporter &n) {
 }
 
 LogicalResult importDequantizeLinear(NodeImporter &n) {
+  if (isFloat8(n.inputType(0).getElementType()))
+    return dequantizeFloat8(n);
   FailureOr<Value> x = dequantizeInput(n, 0, {1, 2}, n.getInt("axis", 1),
                                        n.getInt("block_size", 0));
   if (failed(x))

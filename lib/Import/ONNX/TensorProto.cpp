@@ -45,7 +45,16 @@ Type onnx_import::convertElementType(MLIRContext *ctx, int32_t onnxType) {
     return IntegerType::get(ctx, 64, IntegerType::Unsigned);
   case onnx::TensorProto::BOOL:
     return b.getI1Type();
-  // INT4 and UINT4 (ONNX 1.16) are newer than the system's onnx headers.
+  // The float8 types (ONNX 1.14), INT4 and UINT4 (ONNX 1.16) are newer than
+  // the system's onnx headers.
+  case kFloat8E4M3FN:
+    return b.getType<Float8E4M3FNType>();
+  case kFloat8E4M3FNUZ:
+    return b.getType<Float8E4M3FNUZType>();
+  case kFloat8E5M2:
+    return b.getType<Float8E5M2Type>();
+  case kFloat8E5M2FNUZ:
+    return b.getType<Float8E5M2FNUZType>();
   case 22:
     return b.getIntegerType(4);
   case 21:
@@ -97,6 +106,10 @@ FailureOr<std::string> packTypedData(const onnx::TensorProto &t, Location loc) {
     return packField<int32_t, int8_t>(t.int32_data());
   case onnx::TensorProto::UINT8:
   case onnx::TensorProto::BOOL:
+  case kFloat8E4M3FN:
+  case kFloat8E4M3FNUZ:
+  case kFloat8E5M2:
+  case kFloat8E5M2FNUZ:
     return packField<int32_t, uint8_t>(t.int32_data());
   case onnx::TensorProto::UINT32:
     return packField<uint64_t, uint32_t>(t.uint64_data());

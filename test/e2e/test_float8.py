@@ -1,0 +1,106 @@
+"""Float8 tensors in the reference evaluator: Cast to and from the four
+float8 types (saturating or not), float8 QuantizeLinear / DequantizeLinear,
+float8 graph inputs (float32 arrays carry them) and outputs (written as
+float32), against ONNX's reference evaluator, exactly; code generation
+refuses them by name."""
+import subprocess
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto as T, helper
+from onnx.reference import ReferenceEvaluator
+
+from conftest import BIN, quant_run
+
+FLOAT8 = {"E4M3FN": T.FLOAT8E4M3FN, "E4M3FNUZ": T.FLOAT8E4M3FNUZ,
+          "E5M2": T.FLOAT8E5M2, "E5M2FNUZ": T.FLOAT8E5M2FNUZ}
+# Ties, subnormals, values past each format's range, infinities, NaN, -0.
+EDGES = np.array([0.0, -0.0, 0.46875, 0.484375, 1.0 / 1024, -3e-3, 1.5e-5, 250.0, 300.0,
+                  470.0, -500.0, 6e4, -7e4, 1e6, np.inf, -np.inf, np.nan, 0.1, -2.75,
+                  17.0], np.float32)
+
+
+def model(nodes, inputs, outputs, inits=()):
+    graph = helper.make_graph(nodes, "g", inputs, outputs, list(inits))
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)], ir_version=9)
+
+
+def same(actual, expected):
+    """Equal values, NaN where NaN, and the sign of zero."""
+    np.testing.assert_array_equal(np.isnan(actual), np.isnan(expected))
+    keep = ~np.isnan(expected)
+    np.testing.assert_array_equal(actual[keep], expected[keep])
+    np.testing.assert_array_equal(np.signbit(actual[keep]), np.signbit(expected[keep]))
+
+
+@pytest.mark.parametrize("saturate", [1, 0])
+@pytest.mark.parametrize("name", sorted(FLOAT8))
+def test_round_trip_cast_matches_onnx(name, saturate, tmp_path):
+    m = model([helper.make_node("Cast", ["X"], ["f"], to=FLOAT8[name], saturate=saturate),
+               helper.make_node("Cast", ["f"], ["Y"], to=T.FLOAT)],
+              [helper.make_tensor_value_info("X", T.FLOAT, [EDGES.size])],
+              [helper.make_tensor_value_info("Y", T.FLOAT, [EDGES.size])])
+    onnx.save(m, tmp_path / "m.onnx")
+    expected = ReferenceEvaluator(m).run(None, {"X": EDGES})[0]
+    same(quant_run(tmp_path / "m.onnx", {"X": EDGES}, tmp_path)["Y"], expected)
+
+
+def test_quantize_dequantize_per_axis_matches_onnx(tmp_path):
+    rng = np.random.default_rng(8)
+    x = (rng.standard_normal((3, 4)) * [[1], [30], [900]]).astype(np.float32)
+    scale = np.array([0.25, 2.0, 0.5], np.float32)
+    m = model([helper.make_node("QuantizeLinear", ["X", "s", "zp"], ["q"], axis=0),
+               helper.make_node("DequantizeLinear", ["q", "s", "zp"], ["Y"], axis=0)],
+              [helper.make_tensor_value_info("X", T.FLOAT, [3, 4])],
+              [helper.make_tensor_value_info("Y", T.FLOAT, [3, 4])],
+              [helper.make_tensor("s", T.FLOAT, [3], scale),
+               helper.make_tensor("zp", T.FLOAT8E5M2, [3], [0, 0, 0])])
+    onnx.save(m, tmp_path / "m.onnx")
+    expected = ReferenceEvaluator(m).run(None, {"X": x})[0]
+    actual = quant_run(tmp_path / "m.onnx", {"X": x}, tmp_path)["Y"]
+    same(actual, expected)
+    assert not np.array_equal(actual, x)  # the values did pass through float8
+
+
+def float8_io_model(tmp_path):
+    m = model([helper.make_node("Cast", ["X"], ["x"], to=T.FLOAT),
+               helper.make_node("Mul", ["x", "x"], ["p"]),
+               helper.make_node("Cast", ["p"], ["Y"], to=T.FLOAT8E4M3FN)],
+              [helper.make_tensor_value_info("X", T.FLOAT8E4M3FN, [4])],
+              [helper.make_tensor_value_info("Y", T.FLOAT8E4M3FN, [4])])
+    onnx.save(m, tmp_path / "io.onnx")
+    return tmp_path / "io.onnx"
+
+
+def test_float8_graph_input_and_output_are_carried_by_float32(tmp_path):
+    x = np.array([1.5, -3.0, 0.25, 20.0], np.float32)
+    y = quant_run(float8_io_model(tmp_path), {"X": x}, tmp_path)["Y"]
+    assert y.dtype == np.float32
+    # The products round to E4M3FN: 400 is held as 384, 2.25 and 9 exactly.
+    np.testing.assert_array_equal(y, [2.25, 9.0, 0.0625, 384.0])
+
+
+def test_float8_graph_input_refuses_a_value_it_cannot_hold(tmp_path):
+    np.savez(tmp_path / "in.npz", X=np.array([1.5, 0.1, 0.25, 20.0], np.float32))
+    proc = subprocess.run([str(BIN / "quant-run"), str(float8_io_model(tmp_path)),
+                           "--inputs", str(tmp_path / "in.npz"),
+                           "--outputs", str(tmp_path / "out.npz")],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "input 'X'" in proc.stderr and "f8E4M3FN cannot hold" in proc.stderr
+    assert not (tmp_path / "out.npz").exists()
+
+
+@pytest.mark.parametrize("target", ["cpu", "cuda"])
+def test_code_generation_refuses_float8_by_node(target, tmp_path):
+    m = model([helper.make_node("Cast", ["X"], ["f"], to=T.FLOAT8E4M3FN, name="to_fp8"),
+               helper.make_node("Cast", ["f"], ["Y"], to=T.FLOAT, name="from_fp8")],
+              [helper.make_tensor_value_info("X", T.FLOAT, [4])],
+              [helper.make_tensor_value_info("Y", T.FLOAT, [4])])
+    onnx.save(m, tmp_path / "m.onnx")
+    proc = subprocess.run([str(BIN / "quantc"), str(tmp_path / "m.onnx"), "--target", target,
+                           "-o", str(tmp_path / "m.so")], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "fp8" in proc.stderr and "holds float8 tensors" in proc.stderr
+    assert not (tmp_path / "m.so").exists()
