@@ -623,9 +623,9 @@ INTEGER_REDUCTIONS = {
 }
 CASES.update(INTEGER_REDUCTIONS)
 
-from loss_cases import LOSSES  # noqa: E402
+from training_cases import TRAINING  # noqa: E402
 
-CASES.update(LOSSES)
+CASES.update(TRAINING)
 
 COMBOS.update(CONTROL_FLOW)
 

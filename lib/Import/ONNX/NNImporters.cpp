@@ -195,9 +195,47 @@ LogicalResult importGlobalPool(NodeImporter &n) {
   return success();
 }
 
+/// Training mode (opset 14 on): the batch's own statistics over every axis
+/// but the channels normalize it, and the running statistics (outputs 1
+/// and 2) move towards them by 1 - momentum.
+LogicalResult importTrainingBatchNorm(NodeImporter &n) {
+  RankedTensorType type = n.inputType(0);
+  if (type.getRank() < 2)
+    return n.error() << "expected an input [N, C, ...], got " << type;
+  SmallVector<int64_t> axes = {0};
+  llvm::append_range(axes, llvm::seq<int64_t>(2, type.getRank()));
+  BoolAttr drop = n.builder().getBoolAttr(false);
+  Value x = n.input(0);
+  Value mean = n.create<qc::ReduceMeanOp>(x, i64Array(n, axes), n.builder().getBoolAttr(true));
+  Value centered = n.create<qc::SubOp>(x, mean);
+  Value variance = n.create<qc::ReduceMeanOp>(n.create<qc::MulOp>(centered, centered),
+                                              i64Array(n, axes), drop);
+  mean = reshapeTo(n, mean, {type.getDimSize(1)});
+  n.setOutput(0, n.create<qc::BatchNormOp>(x, n.input(1), n.input(2), mean, variance,
+                                           f32Attr(n, n.getFloat("epsilon", 1e-5f))));
+  Type element = type.getElementType();
+  float momentum = n.getFloat("momentum", 0.9f);
+  auto running = [&](unsigned input, Value batch) {
+    return n.create<qc::AddOp>(
+        n.create<qc::MulOp>(n.input(input), scalarConstant(n, element, momentum)),
+        n.create<qc::MulOp>(batch, scalarConstant(n, element, 1.0f - momentum)));
+  };
+  if (n.outputUsed(1))
+    n.setOutput(1, running(3, mean));
+  if (n.outputUsed(2))
+    n.setOutput(2, running(4, variance));
+  return success();
+}
+
 LogicalResult importBatchNorm(NodeImporter &n) {
-  if (n.getInt("training_mode", 0) != 0 || n.outputUsed(1) || n.outputUsed(2))
-    return n.error() << "training-mode BatchNormalization is not supported";
+  if (n.getInt("training_mode", 0) != 0)
+    return importTrainingBatchNorm(n);
+  // Before opset 14 the statistics outputs themselves asked for training.
+  if (n.outputUsed(1) || n.outputUsed(2))
+    return n.error() << (n.opset() < 14
+                             ? "training-mode BatchNormalization (its statistics outputs) is "
+                               "supported from opset 14"
+                             : "running_mean and running_var are outputs of training mode only");
   n.setOutput(0, n.create<qc::BatchNormOp>(
                      n.input(0), n.input(1), n.input(2), n.input(3), n.input(4),
                      f32Attr(n, n.getFloat("epsilon", 1e-5f))));

@@ -1,8 +1,9 @@
-"""The NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss op cases: every
-reduction, class weights, ignore_index (negative, and inside the class
-range), int32 and int64 targets, targets from the graph and constant ones,
-extra dimensions, and SoftmaxCrossEntropyLoss's log-probability output.
-Values come from their own generator, so the other cases keep theirs."""
+"""The op cases of ops that training graphs use: NegativeLogLikelihoodLoss
+and SoftmaxCrossEntropyLoss (every reduction, class weights, ignore_index
+negative and inside the class range, int32 and int64 targets, targets from
+the graph and constant ones, extra dimensions, the log-probability output)
+and BatchNormalization in training mode. Values come from their own
+generator, so the other cases keep theirs."""
 import numpy as np
 
 from op_builders import F, const, single
@@ -25,7 +26,7 @@ def weights(classes):
     return RNG.uniform(0.2, 2, size=classes).astype(np.float32)
 
 
-LOSSES = {
+TRAINING = {
     "NLLLossMeanWeightIgnoreNegative": single(
         "NegativeLogLikelihoodLoss",
         {"X": scores(3, 4, 2), "T": targets(4, 3, 2, ignored=-1), "W": weights(4)},
@@ -50,4 +51,10 @@ LOSSES = {
     "SCESumLogProb": single(
         "SoftmaxCrossEntropyLoss", {"X": scores(2, 3, 2, 2), "T": targets(3, 2, 2, 2)},
         {"reduction": "sum"}, outputs=("L", "P"), opset=13, out_type=(F, F)),
+    # The batch's statistics normalize it; the running ones move towards them.
+    "BatchNormalizationTraining": single(
+        "BatchNormalization", {"X": scores(2, 3, 5, 4)},
+        {"training_mode": 1, "momentum": 0.7, "epsilon": 1e-3}, outputs=("Y", "RM", "RV"),
+        opset=15, inits=[const("s", weights(3)), const("b", scores(3)),
+                         const("m", scores(3)), const("v", weights(3))]),
 }
