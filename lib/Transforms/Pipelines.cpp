@@ -49,6 +49,7 @@ std::unique_ptr<Pass> quantc::createAWQFor(const QCQuantizeOptions &quantize) {
 void quantc::buildQuantizePipeline(OpPassManager &pm,
                                    const QuantizePipelineOptions &options) {
   pm.addPass(createQCSimplify());
+  pm.addPass(createQCDecomposeConv3D());
   if (options.smoothQuant) {
     QCSmoothQuantOptions smooth;
     smooth.data.assign(options.data.begin(), options.data.end());

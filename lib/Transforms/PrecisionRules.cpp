@@ -70,7 +70,8 @@ LogicalResult qc::parseFields(MLIRContext *ctx,
 std::optional<LayerInfo> qc::getLayerInfo(Operation *op) {
   // A convolution's groups run along its input channels (each scale covers
   // group_size channels of one output channel's whole window).
-  // 3-d convolutions stay float: the integer kernels are 1-d and 2-d.
+  // 3-d convolutions stay float: the integer kernels are 1-d and 2-d
+  // (quantc's pipeline makes them 2-d first, qc-decompose-conv3d).
   if (auto conv = dyn_cast<ConvOp>(op))
     return conv.getType().getRank() <= 4 ? std::optional(LayerInfo{1, 0, 1, {0}}) : std::nullopt;
   if (auto matmul = dyn_cast<MatMulOp>(op)) {

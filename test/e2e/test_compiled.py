@@ -105,6 +105,22 @@ def test_int8_case(case, tmp_path):
             np.testing.assert_array_equal(actual[name], exp, err_msg=name)
 
 
+def test_int8_conv3d_runs_on_the_integer_kernels(tmp_path):
+    """qc-decompose-conv3d makes a 3-d convolution a 2-d one over its
+    depth-unfolded input: quantized, it is an integer layer, and the library
+    equals the evaluator bit for bit."""
+    model, inputs = ALL_CASES["Conv3D"]
+    path = tmp_path / "model.onnx"
+    onnx.save(model, path)
+    np.savez(tmp_path / "calib.npz", **inputs)
+    ir = tmp_path / "int8.mlir"
+    quantc([path, "--calib", tmp_path / "calib.npz", "--save-ir", ir, "-o", tmp_path / "m.so"])
+    text = ir.read_text()
+    assert "qc.qconv" in text and "qc.conv " not in text
+    expected = quant_run(ir, inputs, tmp_path)["Y"]
+    np.testing.assert_array_equal(run_library(tmp_path / "m.so", inputs, tmp_path)["Y"], expected)
+
+
 @pytest.mark.parametrize("shape", [[1, 8, 40, 56], [2, 3, 7, 9]])
 def test_int8_global_average_pool_sums_exactly(shape, tmp_path):
     """The f64 sums of dequantized planes are reassociated (vectorized): they

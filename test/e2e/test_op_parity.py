@@ -161,7 +161,7 @@ CASES = {
                             inits=[const("w", rand(3, 2, 4, 4))]),
     "Conv1D": single("Conv", {"X": rand(2, 3, 12)}, {"pads": [2, 1], "strides": [2]},
                      inits=[const("w", rand(5, 3, 3))]),
-    # 3-d convolutions compile in float (they stay float when quantizing).
+    # 3-d convolutions compile and quantize as 2-d ones over depth-unfolded inputs.
     "Conv3D": single("Conv", {"X": rand(2, 4, 5, 6, 7)},
                      {"pads": [1, 0, 1, 0, 1, 1], "strides": [1, 2, 1], "dilations": [2, 1, 1],
                       "group": 2},

@@ -416,6 +416,7 @@ quantize(ModuleOp module, function_ref<OwningOpRef<ModuleOp>(int64_t)> importDec
   PassManager pm(module.getContext());
   pm.addPass(createQCSimplify());
   pm.addPass(createQCFuseAttention());
+  pm.addPass(createQCDecomposeConv3D());
   if (!calibration.empty()) {
     QuantizePipelineOptions options;
     options.data = calibration;
