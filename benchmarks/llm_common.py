@@ -28,6 +28,12 @@ FORMATS = {
     "int4 per channel, int8 inputs": ["--weight", "i4", "--dynamic-int8"],
     "int4 g64, int8 inputs": ["--weight", "i4", "--granularity", "per_group", "--group-size", "64",
                               "--dynamic-int8"],
+    # A zero point per group next to each scale (--weight-scheme asymmetric).
+    "int4 g64 asymmetric": ["--weight", "i4", "--granularity", "per_group", "--group-size", "64",
+                            "--weight-scheme", "asymmetric"],
+    "int4 g64 asymmetric, int8 inputs": ["--weight", "i4", "--granularity", "per_group",
+                                         "--group-size", "64", "--weight-scheme", "asymmetric",
+                                         "--dynamic-int8"],
 }
 
 

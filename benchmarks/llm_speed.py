@@ -28,7 +28,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
@@ -36,9 +35,9 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 
-from llm_common import FORMATS, generator_library, llama_cpp_models, model,  # noqa: E402
+from llm_common import (FORMATS, generator_library, llama_cpp_models, model,  # noqa: E402
                         ort_matmulnbits_model)
-from timing import ROOT  # noqa: E402
+from timing import ROOT, cpu_model  # noqa: E402
 from weight_only_gemv import measure_read_bandwidth  # noqa: E402
 from quantc.llm.decoding import decoder_feeds, present_cache  # noqa: E402
 from quantc.runtime import Generator, Model  # noqa: E402
@@ -153,7 +152,7 @@ def main():
             record("ONNX Runtime 1.20.1", name, size, size, t,
                    time_ort(path, cfg, t, args.decode_tokens // 2))
     RESULTS.mkdir(exist_ok=True)
-    cpu = platform.processor() or "x86_64"
+    cpu = cpu_model()
     (RESULTS / "llm_speed.json").write_text(json.dumps(
         {"read_bandwidth_GB_per_s": bandwidth, "cpu": cpu, "rows": rows}, indent=2))
     def bit_class(fmt):
@@ -167,7 +166,7 @@ def main():
             best[key] = max(best.get(key, 0), r["decode_tokens_per_s"])
             best_prefill[key] = max(best_prefill.get(key, 0), r["prefill_512_tokens_per_s"])
     lines = ["# SmolLM2-135M-Instruct decode and prefill speed", "",
-             f"Batch 1. Single-core read bandwidth measured here: {bandwidth:.1f} GB/s. "
+             f"{cpu}. Batch 1. Single-core read bandwidth measured here: {bandwidth:.1f} GB/s. "
              "Weight GB/s = weight bytes read per token x decode tokens/s. "
              "'vs llama.cpp' divides decode tokens/s by llama.cpp's best format of the same "
              "bit class of the weights (8: Q8_0; 4: Q4_0, Q4_K_M) at the same thread count; "

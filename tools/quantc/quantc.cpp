@@ -567,6 +567,9 @@ int main(int argc, char **argv) {
   registerCUDACodegenDialects(registry);
   registry.insert<qc::QCDialect>();
   MLIRContext ctx(registry);
+  // Errors name the ONNX node or graph value; dumps of the op that failed
+  // are for quant-opt's users, not for a model's.
+  ctx.printOpOnDiagnostic(false);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &ctx);
   // Remarks are for --remarks; errors and warnings always print.

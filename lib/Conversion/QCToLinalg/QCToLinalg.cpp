@@ -63,6 +63,32 @@ LogicalResult refuseFloat8(ModuleOp module) {
   return failure(walk.wasInterrupted());
 }
 
+/// Libraries pass whole bytes: a 4-bit graph input or output (which the
+/// reference evaluator takes as int8 / uint8) has no form at their boundary.
+LogicalResult refuseNarrowIntegerBoundary(ModuleOp module) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main)
+    return success();
+  auto narrow = [](Type type) {
+    auto integer = dyn_cast<IntegerType>(getElementTypeOrSelf(type));
+    return integer && integer.getWidth() > 1 && integer.getWidth() < 8;
+  };
+  FunctionType signature = main.getFunctionType();
+  for (auto [results, types] : {std::pair(false, signature.getInputs()),
+                                std::pair(true, signature.getResults())})
+    for (auto [i, type] : llvm::enumerate(types)) {
+      if (!narrow(type))
+        continue;
+      auto name = results ? main.getResultAttrOfType<StringAttr>(i, "qc.name")
+                          : main.getArgAttrOfType<StringAttr>(i, "qc.name");
+      return main.emitError() << "graph " << (results ? "output" : "input") << " '"
+                              << (name ? name.getValue() : StringRef("?")) << "' is " << type
+                              << ", which a compiled library cannot pass (4-bit tensors "
+                                 "cross the boundary only in the reference evaluator)";
+    }
+  return success();
+}
+
 /// qc.fail sets the thread's failure flag, which the entry point returns:
 /// the run fails, and the code after it computes values nothing reads.
 struct FailLowering : OpConversionPattern<qc::FailOp> {
@@ -96,7 +122,7 @@ struct ConvertQCToLinalgPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
-    if (failed(refuseFloat8(module)))
+    if (failed(refuseFloat8(module)) || failed(refuseNarrowIntegerBoundary(module)))
       return signalPassFailure();
     if (auto main = module.lookupSymbol<func::FuncOp>("main"))
       if (!module->hasAttr("qc.signature"))

@@ -126,8 +126,12 @@ struct QCCPUEntryPointPass
         RankedTensorType type = entryType(entry);
         FailureOr<int64_t> code = getElementCode(type.getElementType());
         if (failed(code) || !type.hasStaticShape()) {
-          main.emitError() << "unsupported tensor type " << type
-                           << " at the model boundary";
+          main.emitError() << "graph " << (group == inputs ? "input" : "output") << " '"
+                           << cast<StringAttr>(dict.get("name")).getValue() << "' is "
+                           << type << ", which a compiled library cannot pass ("
+                           << (failed(code) ? "its element type runs in the reference "
+                                              "evaluator only)"
+                                            : "its shape must be static)");
           return signalPassFailure();
         }
         table.push_back(*code);

@@ -16,8 +16,17 @@ module {
 // -----
 
 module attributes {qc.signature = {inputs = [{name = "x", type = tensor<?xf32>}], outputs = []}} {
-  // expected-error @+1 {{unsupported tensor type 'tensor<?xf32>' at the model boundary}}
+  // expected-error @+1 {{graph input 'x' is 'tensor<?xf32>', which a compiled library cannot pass (its shape must be static)}}
   llvm.func @main(%arg0: !llvm.ptr) {
+    llvm.return
+  }
+}
+
+// -----
+
+module attributes {qc.signature = {inputs = [{name = "x", type = tensor<4xf32>}], outputs = [{name = "y", type = tensor<4xf8E4M3FN>}]}} {
+  // expected-error @+1 {{graph output 'y' is 'tensor<4xf8E4M3FN>', which a compiled library cannot pass (its element type runs in the reference evaluator only)}}
+  llvm.func @main(%arg0: !llvm.ptr, %arg1: !llvm.ptr) {
     llvm.return
   }
 }
