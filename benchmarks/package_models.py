@@ -2,9 +2,9 @@
 wider ONNX coverage: Silero VAD (If, LSTM; one 32 ms chunk per call, the
 state carried), ddddocr's captcha reader (CNN + bidirectional LSTM) and
 magika's content-type model (one-hot bytes, dense + GELU, a 1-d convolution,
-layer norms; one file per call). quantc int8 and f32 libraries against ONNX
-Runtime on the float model and on the model quantized by its own tool, same
-threads, one run:
+layer norms; one file per call). quantc int8 and f32 libraries (each also
+compiled with --float-mode=fast) against ONNX Runtime on the float model and
+on the model quantized by its own tool, same threads, one run:
 - Silero and ddddocr: quantize_dynamic (uint8 weights as ConvInteger needs:
   Conv, MatMul, Gemm, LSTM as DynamicQuantizeLSTM; quantize_static cannot
   calibrate these graphs). quantc: int8 layers and float gates for Silero
@@ -62,6 +62,13 @@ def fast_twin(library):
     return library.with_name(library.stem + "_fast.so")
 
 
+def compile_f32(model, library, shape, extra=()):
+    """The f32 library and its --float-mode=fast twin (FMA, reordered sums,
+    polynomial math, bf16 operands where the CPU has fast bf16 dot products)."""
+    compile_model(model, fast_twin(library), shape, None, [*extra, "--float-mode=fast"])
+    compile_model(model, library, shape, None, list(extra))
+
+
 def compile_int8(model, library, shape, calib, extra=()):
     """The int8 library and its --float-mode=fast twin (float parts, such as
     recurrent gates and layer norms, with FMA and polynomial math); returns
@@ -79,6 +86,7 @@ def timed_rows(name, paths, feed, tmp, threads, runs, extra):
              "quantc_int8_ms": time_library(int8, tmp / "feed.npz", t, runs, 5),
              "quantc_int8_fast_ms": time_library(fast_twin(int8), tmp / "feed.npz", t, runs, 5),
              "quantc_f32_ms": time_library(f32, tmp / "feed.npz", t, runs, 5),
+             "quantc_f32_fast_ms": time_library(fast_twin(f32), tmp / "feed.npz", t, runs, 5),
              "ort_int8_ms": time_ort(ort_int8, feed, t, runs, 5),
              "ort_f32_ms": time_ort(model, feed, t, runs, 5), **extra} for t in threads]
 
@@ -95,7 +103,7 @@ def silero(tmp, threads, runs):
     int8, f32 = tmp / "silero_int8.so", tmp / "silero_f32.so"
     int8_s, int8_mib = compile_int8(model, int8, shape, calib,
                                       ["--input-shape", "state=2x1x128", "--scope=layers"])
-    compile_model(model, f32, shape, None, ["--input-shape", "state=2x1x128"])
+    compile_f32(model, f32, shape, ["--input-shape", "state=2x1x128"])
     ort_int8 = tmp / "silero_ort_int8.onnx"
     quantize_dynamic(str(model), str(ort_int8), weight_type=QuantType.QUInt8)
 
@@ -105,6 +113,7 @@ def silero(tmp, threads, runs):
     for key, runner in [("quantc_int8", library_runner(int8, tmp)),
                         ("quantc_int8_fast", library_runner(fast_twin(int8), tmp)),
                         ("quantc_f32", library_runner(f32, tmp)),
+                        ("quantc_f32_fast", library_runner(fast_twin(f32), tmp)),
                         ("ort_int8", ort_runner(ort_int8))]:
         probs, _ = silero_stream(runner, model, audio)
         accuracy[key] = {"decisions_agree": float(np.mean((probs > 0.5) == (reference > 0.5))),
@@ -123,7 +132,7 @@ def ddddocr(tmp, threads, runs):
     shape = "input1=1x1x64x160"
     int8, f32 = tmp / "ocr_int8.so", tmp / "ocr_f32.so"
     int8_s, int8_mib = compile_int8(model, int8, shape, tmp / "ocr_calib.npz")
-    compile_model(model, f32, shape)
+    compile_f32(model, f32, shape)
     ort_int8 = tmp / "ocr_ort_int8.onnx"
     quantize_dynamic(str(model), str(ort_int8), weight_type=QuantType.QUInt8)
     reference = [ctc_text(ort_runner(model)({"input1": x[None]})[0]) for x in evaluation]
@@ -131,6 +140,7 @@ def ddddocr(tmp, threads, runs):
     for key, runner in [("quantc_int8", library_runner(int8, tmp)),
                         ("quantc_int8_fast", library_runner(fast_twin(int8), tmp)),
                         ("quantc_f32", library_runner(f32, tmp)),
+                        ("quantc_f32_fast", library_runner(fast_twin(f32), tmp)),
                         ("ort_int8", ort_runner(ort_int8))]:
         texts = [ctc_text(runner({"input1": x[None]})[0]) for x in evaluation]
         accuracy[key] = {"texts_agree": float(np.mean([a == b for a, b in zip(texts, reference)]))}
@@ -158,7 +168,7 @@ def magika(tmp, threads, runs):
     shape = "bytes=1x2048"
     int8, f32 = tmp / "magika_int8.so", tmp / "magika_f32.so"
     int8_s, int8_mib = compile_int8(model, int8, shape, tmp / "magika_calib.npz")
-    compile_model(model, f32, shape)
+    compile_f32(model, f32, shape)
     ort_int8 = tmp / "magika_ort_int8.onnx"
     quantize_static(str(model), str(ort_int8), Samples({"bytes": x[None]} for x in calib),
                     quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8,
@@ -169,6 +179,7 @@ def magika(tmp, threads, runs):
     for key, runner in [("quantc_int8", library_runner(int8, tmp)),
                         ("quantc_int8_fast", library_runner(fast_twin(int8), tmp)),
                         ("quantc_f32", library_runner(f32, tmp)),
+                        ("quantc_f32_fast", library_runner(fast_twin(f32), tmp)),
                         ("ort_int8", ort_runner(ort_int8)), ("ort_f32", ort_runner(model))]:
         types = np.array([runner({"bytes": x[None]})[0].argmax() for x in evaluation])
         accuracy[key] = {"types_agree": float(np.mean(types == reference)),
@@ -204,13 +215,16 @@ def main():
              "throughout (`--scope=all`, the default) for ddddocr and magika; every library is "
              "calibrated on other data than measured.",
              "", "`int8 fast` is the int8 library compiled with `--float-mode=fast` (its float "
-             "parts, such as recurrent gates and layer norms, with FMA and polynomial math).",
+             "parts, such as recurrent gates and layer norms, with FMA and polynomial math); "
+             "`f32 fast` the f32 library so compiled (also bf16 operands where the CPU has fast "
+             "bf16 dot products).",
              "", "| model | threads | quantc int8 ms | quantc int8 fast ms | ORT int8 ms | "
-             "ORT int8 / quantc int8 | ORT int8 / quantc int8 fast | quantc f32 ms | ORT f32 ms | "
-             "ORT f32 / quantc f32 | accuracy vs ORT f32 (quantc int8; int8 fast; ORT int8) | "
+             "ORT int8 / quantc int8 | ORT int8 / quantc int8 fast | quantc f32 ms | "
+             "quantc f32 fast ms | ORT f32 ms | ORT f32 / quantc f32 | ORT f32 / quantc f32 fast | "
+             "accuracy vs ORT f32 (quantc int8; int8 fast; f32 fast; ORT int8) | "
              "compile s (int8) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    keys = ("quantc_int8", "quantc_int8_fast", "ort_int8")
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    keys = ("quantc_int8", "quantc_int8_fast", "quantc_f32_fast", "ort_int8")
     for r in rows:
         acc = r["accuracy"]
         if "decisions_agree" in acc["quantc_int8"]:
@@ -225,8 +239,9 @@ def main():
                      f"{r['quantc_int8_fast_ms']:.3f} | {r['ort_int8_ms']:.3f} | "
                      f"{r['ort_int8_ms'] / r['quantc_int8_ms']:.2f}x | "
                      f"{r['ort_int8_ms'] / r['quantc_int8_fast_ms']:.2f}x | "
-                     f"{r['quantc_f32_ms']:.3f} | {r['ort_f32_ms']:.3f} | "
-                     f"{r['ort_f32_ms'] / r['quantc_f32_ms']:.2f}x | {note} | "
+                     f"{r['quantc_f32_ms']:.3f} | {r['quantc_f32_fast_ms']:.3f} | "
+                     f"{r['ort_f32_ms']:.3f} | {r['ort_f32_ms'] / r['quantc_f32_ms']:.2f}x | "
+                     f"{r['ort_f32_ms'] / r['quantc_f32_fast_ms']:.2f}x | {note} | "
                      f"{r['compile_int8_s']:.1f} |")
     (out / "package_models.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
