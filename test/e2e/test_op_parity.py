@@ -624,8 +624,10 @@ INTEGER_REDUCTIONS = {
 CASES.update(INTEGER_REDUCTIONS)
 
 from training_cases import TRAINING  # noqa: E402
+from tfidf_cases import TFIDF  # noqa: E402
 
 CASES.update(TRAINING)
+CASES.update(TFIDF)
 
 COMBOS.update(CONTROL_FLOW)
 

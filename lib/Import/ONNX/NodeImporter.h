@@ -153,6 +153,7 @@ void addIndexImporters(llvm::StringMap<OpImporter> &table);
 void addSignalImporters(llvm::StringMap<OpImporter> &table);
 void addRegionImporters(llvm::StringMap<OpImporter> &table);
 void addLossImporters(llvm::StringMap<OpImporter> &table);
+void addTextImporters(llvm::StringMap<OpImporter> &table);
 
 /// ONNX's float8 data types (newer than the system's onnx headers).
 constexpr int32_t kFloat8E4M3FN = 17, kFloat8E4M3FNUZ = 18, kFloat8E5M2 = 19,

@@ -21,6 +21,7 @@ const llvm::StringMap<OpImporter> &onnx_import::getOpImporters() {
     addSignalImporters(t);
     addRegionImporters(t);
     addLossImporters(t);
+    addTextImporters(t);
     return t;
   }();
   return table;
@@ -45,8 +46,6 @@ const llvm::StringMap<StringRef> &onnx_import::getDeclinedOps() {
       {"RandomUniformLike", kRandom},
       {"ImageDecoder", kString}, {"RegexFullMatch", kString}, {"StringConcat", kString},
       {"StringNormalizer", kString}, {"StringSplit", kString},
-      {"TfIdfVectorizer", "text preprocessing (n-gram counts of token ids), "
-                          "done before a model runs"},
       {"Optional", kSequence}, {"OptionalGetElement", kSequence},
       {"OptionalHasElement", kSequence}, {"SequenceAt", kSequence},
       {"SequenceConstruct", kSequence}, {"SequenceEmpty", kSequence},
