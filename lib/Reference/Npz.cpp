@@ -7,6 +7,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
+#include <cmath>
 #include <cstring>
 #include <zip.h>
 
@@ -277,4 +278,40 @@ llvm::Error quantc::reference::writeNpz(StringRef path,
     return makeError("cannot write '" + path + "': " + ec.message());
   }
   return llvm::Error::success();
+}
+
+Type quantc::reference::carrierElementType(Type element) {
+  if (isFloat8(element))
+    return Float32Type::get(element.getContext());
+  if (isSubByteInteger(element))
+    return IntegerType::get(element.getContext(), 8,
+                            element.isUnsignedInteger() ? IntegerType::Unsigned
+                                                        : IntegerType::Signless);
+  return element;
+}
+
+std::optional<std::string> quantc::reference::firstValueNotHeld(const Tensor &array,
+                                                                 Type element) {
+  if (auto narrow = dyn_cast<FloatType>(element)) {
+    for (float v : array.floats()) {
+      llvm::APFloat value(v);
+      bool lost = false;
+      if (!std::isnan(v) &&
+          (value.convert(narrow.getFloatSemantics(), llvm::APFloat::rmNearestTiesToEven,
+                         &lost) != llvm::APFloat::opOK ||
+           lost))
+        return std::to_string(v);
+    }
+    return std::nullopt;
+  }
+  auto integer = dyn_cast<IntegerType>(element);
+  if (!integer || integer.getWidth() >= 64 || integer.getWidth() == 1)
+    return std::nullopt;
+  unsigned width = integer.getWidth();
+  int64_t lo = integer.isUnsigned() ? 0 : -(int64_t(1) << (width - 1));
+  int64_t hi = (int64_t(1) << (integer.isUnsigned() ? width : width - 1)) - 1;
+  for (int64_t v : array.ints())
+    if (v < lo || v > hi)
+      return std::to_string(v);
+  return std::nullopt;
 }

@@ -186,3 +186,12 @@ ElementsAttr Tensor::toAttr(RankedTensorType type, StringRef blobName) const {
     values.push_back(APInt(width, v, /*isSigned=*/true, /*implicitTrunc=*/true));
   return DenseElementsAttr::get(type, values);
 }
+
+bool quantc::reference::isFloat8(Type element) {
+  return isa<Float8E4M3FNType, Float8E4M3FNUZType, Float8E5M2Type, Float8E5M2FNUZType>(element);
+}
+
+bool quantc::reference::isSubByteInteger(Type element) {
+  auto integer = dyn_cast<IntegerType>(element);
+  return integer && integer.getWidth() > 1 && integer.getWidth() < 8;
+}

@@ -4,7 +4,6 @@
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <cmath>
 #include <optional>
 
 using namespace mlir;
@@ -62,56 +61,10 @@ Type storageType(Type element) {
   return element;
 }
 
-bool isFloat8(Type element) {
-  return isa<Float8E4M3FNType, Float8E4M3FNUZType, Float8E5M2Type, Float8E5M2FNUZType>(
-      element);
-}
-
-/// numpy has no integers narrower than a byte nor 8-bit floats: int8 and
-/// uint8 arrays carry the former (as ONNX's own numpy helpers do for INT4
-/// and UINT4), float32 arrays the latter.
+/// Whether numpy arrays of another element type carry `element`'s values
+/// (reference::carrierElementType).
 bool isCarried(Type element) {
-  auto integer = dyn_cast<IntegerType>(storageType(element));
-  return (integer && integer.getWidth() > 1 && integer.getWidth() < 8) || isFloat8(element);
-}
-
-std::string carrierDtype(Type element) {
-  if (!isCarried(element))
-    return numpyDtype(element);
-  if (isFloat8(element))
-    return "float32";
-  return cast<IntegerType>(storageType(element)).isUnsigned() ? "uint8" : "int8";
-}
-
-/// The first value of a float32 array that `element` cannot hold exactly.
-std::optional<float> valueNotHeld(const Tensor &array, FloatType element) {
-  for (float v : array.floats()) {
-    llvm::APFloat value(v);
-    bool lost = false;
-    if (value.convert(element.getFloatSemantics(), llvm::APFloat::rmNearestTiesToEven,
-                      &lost) != llvm::APFloat::opOK ||
-        lost)
-      if (!std::isnan(v))
-        return v;
-  }
-  return std::nullopt;
-}
-
-/// The first value of a carrier array that the narrow type cannot hold.
-std::optional<std::string> valueOutOfRange(const Tensor &array, Type element) {
-  if (auto narrowFloat = dyn_cast<FloatType>(element)) {
-    if (std::optional<float> v = valueNotHeld(array, narrowFloat))
-      return std::to_string(*v);
-    return std::nullopt;
-  }
-  auto integer = cast<IntegerType>(storageType(element));
-  unsigned width = integer.getWidth();
-  int64_t lo = integer.isUnsigned() ? 0 : -(int64_t(1) << (width - 1));
-  int64_t hi = integer.isUnsigned() ? (int64_t(1) << width) - 1 : (int64_t(1) << (width - 1)) - 1;
-  for (int64_t v : array.ints())
-    if (v < lo || v > hi)
-      return std::to_string(v);
-  return std::nullopt;
+  return reference::carrierElementType(storageType(element)) != storageType(element);
 }
 
 /// Batch `b` of `array` as an input of `type` with elements of `element`
@@ -145,11 +98,11 @@ quantc::bindInputs(ArrayRef<InputSpec> inputs,
       return error("'" + file + "' has no array named '" + input.name +
                    "' (a model input)");
     const Tensor &array = it->second;
-    Type element = input.type.getElementType();
+    Type stored = storageType(input.type.getElementType());
     std::string have = numpyDtype(array.getElementType());
-    std::string want = numpyDtype(element);
-    if (have != want && have == carrierDtype(element)) {
-      if (std::optional<std::string> v = valueOutOfRange(array, element))
+    std::string want = numpyDtype(input.type.getElementType());
+    if (have != want && have == numpyDtype(reference::carrierElementType(stored))) {
+      if (std::optional<std::string> v = reference::firstValueNotHeld(array, stored))
         return error("input '" + input.name + "' in '" + file + "' holds " + *v +
                      ", which " + want + " cannot hold");
     } else if (have != want && !castInputs)

@@ -6,6 +6,7 @@
 
 #include "llvm/Support/Error.h"
 #include <map>
+#include <optional>
 #include <string>
 
 namespace quantc::reference {
@@ -29,6 +30,16 @@ llvm::Expected<Tensor> parseNpy(mlir::MLIRContext *ctx, llvm::StringRef data,
                                 bool keepFloatTypes = false);
 /// Serializes one tensor as .npy.
 std::string serializeNpy(const Tensor &tensor);
+
+/// The element type of the numpy arrays that carry `element`: numpy has no
+/// integers narrower than a byte nor 8-bit floats, so int8 / uint8 arrays
+/// carry the former (as ONNX's own numpy helpers do for INT4 and UINT4) and
+/// float32 arrays the latter; other types carry themselves.
+mlir::Type carrierElementType(mlir::Type element);
+
+/// The first value of `array` (of `element`'s carrier type) that `element`
+/// cannot hold exactly, printed; none when it holds every one.
+std::optional<std::string> firstValueNotHeld(const Tensor &array, mlir::Type element);
 
 } // namespace quantc::reference
 

@@ -71,6 +71,14 @@ private:
 /// Row-major strides of `shape`.
 llvm::SmallVector<int64_t> computeStrides(llvm::ArrayRef<int64_t> shape);
 
+/// Whether `element` is one of ONNX's float8 types (held in f32 here; no
+/// code generator rounds to them).
+bool isFloat8(mlir::Type element);
+
+/// Whether `element` is an integer narrower than a byte (i1 aside): held as
+/// int64 here, one per byte in .npz files.
+bool isSubByteInteger(mlir::Type element);
+
 } // namespace quantc::reference
 
 #endif // QUANTC_REFERENCE_TENSOR_H

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
 #include "quantc/Conversion/Passes.h"
+#include "quantc/Reference/Tensor.h"
 
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -39,10 +40,7 @@ ArrayAttr describeTensors(func::FuncOp func, bool results) {
   return b.getArrayAttr(entries);
 }
 
-bool holdsFloat8(Type type) {
-  return isa<Float8E4M3FNType, Float8E4M3FNUZType, Float8E5M2Type, Float8E5M2FNUZType>(
-      getElementTypeOrSelf(type));
-}
+bool holdsFloat8(Type type) { return reference::isFloat8(getElementTypeOrSelf(type)); }
 
 /// Float8 tensors run in the reference evaluator only: the generated code
 /// has no float8 rounding yet. Refuses the first op (an ONNX node by its
@@ -69,15 +67,11 @@ LogicalResult refuseNarrowIntegerBoundary(ModuleOp module) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
     return success();
-  auto narrow = [](Type type) {
-    auto integer = dyn_cast<IntegerType>(getElementTypeOrSelf(type));
-    return integer && integer.getWidth() > 1 && integer.getWidth() < 8;
-  };
   FunctionType signature = main.getFunctionType();
   for (auto [results, types] : {std::pair(false, signature.getInputs()),
                                 std::pair(true, signature.getResults())})
     for (auto [i, type] : llvm::enumerate(types)) {
-      if (!narrow(type))
+      if (!reference::isSubByteInteger(getElementTypeOrSelf(type)))
         continue;
       auto name = results ? main.getResultAttrOfType<StringAttr>(i, "qc.name")
                           : main.getArgAttrOfType<StringAttr>(i, "qc.name");

@@ -186,7 +186,7 @@ LogicalResult importWhere(NodeImporter &n) {
 Value castInput(NodeImporter &n, Type element) {
   RankedTensorType type = n.inputType(0);
   Value x = n.input(0);
-  if (isFloat8(element))
+  if (reference::isFloat8(element))
     return castToFloat8(n, x, cast<FloatType>(element), n.getInt("saturate", 1));
   auto narrow = dyn_cast<IntegerType>(element);
   if (narrow && narrow.getWidth() == 4) {
@@ -387,10 +387,6 @@ void onnx_import::addElementwiseImporters(llvm::StringMap<OpImporter> &t) {
   t["Cast"] = {importCast, 1};
   t["Softmax"] = {importSoftmax<qc::SoftmaxOp>, 1};
   t["LogSoftmax"] = {importSoftmax<qc::LogSoftmaxOp>, 1};
-}
-
-bool onnx_import::isFloat8(Type type) {
-  return isa<Float8E4M3FNType, Float8E4M3FNUZType, Float8E5M2Type, Float8E5M2FNUZType>(type);
 }
 
 /// Rounds to nearest even; with `saturate` values past the largest finite

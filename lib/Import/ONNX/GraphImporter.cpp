@@ -1,5 +1,6 @@
 //===- GraphImporter.cpp - ONNX graph to a qc function ----------*- C++ -*-===//
 #include "GraphImporter.h"
+#include "quantc/Reference/Npz.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/ScopeExit.h"
@@ -97,18 +98,12 @@ GraphImporter::inputType(const onnx::ValueInfoProto &info) {
   return RankedTensorType::get(shape, element);
 }
 
-/// Whether `value` is an int8 / uint8 array that carries the 4-bit (or
-/// narrower) integers of `declared`: numpy has no narrower integers.
-static bool carriesNarrowIntegers(Type declared, const reference::Tensor &value) {
-  auto narrow = dyn_cast_or_null<IntegerType>(declared);
-  auto carrier = dyn_cast<IntegerType>(value.getElementType());
-  if (!narrow || !carrier || narrow.getWidth() < 2 || narrow.getWidth() >= 8 ||
-      carrier.getWidth() != 8 || narrow.isUnsigned() != carrier.isUnsigned())
-    return false;
-  unsigned width = narrow.getWidth();
-  int64_t lo = narrow.isUnsigned() ? 0 : -(int64_t(1) << (width - 1));
-  int64_t hi = (int64_t(1) << (narrow.isUnsigned() ? width : width - 1)) - 1;
-  return llvm::all_of(value.ints(), [&](int64_t v) { return v >= lo && v <= hi; });
+/// Whether `value` is a numpy array that carries the values of `declared`
+/// (int8 for INT4, float32 for float8, ...; reference::carrierElementType)
+/// and `declared` holds every one.
+static bool carries(Type declared, const reference::Tensor &value) {
+  return value.getElementType() == reference::carrierElementType(declared) &&
+         !reference::firstValueNotHeld(value, declared);
 }
 
 FailureOr<RankedTensorType>
@@ -124,7 +119,7 @@ GraphImporter::boundInputType(const onnx::ValueInfoProto &info,
            << tensorType.shape().dim_size();
   };
   if (!element ||
-      (element != value.getElementType() && !carriesNarrowIntegers(element, value)) ||
+      (element != value.getElementType() && !carries(element, value)) ||
       tensorType.shape().dim_size() != value.getRank())
     return fail();
   for (auto [dim, size] : llvm::zip(tensorType.shape().dim(), value.getShape()))

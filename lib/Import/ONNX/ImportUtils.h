@@ -67,9 +67,6 @@ inline mlir::Value scalarConstant(NodeImporter &n, mlir::Type element,
   return n.constant(t);
 }
 
-/// Whether `type` is one of ONNX's float8 types.
-bool isFloat8(mlir::Type type);
-
 /// `x` cast to the float8 type `target` as ONNX's Cast does.
 mlir::Value castToFloat8(NodeImporter &n, mlir::Value x, mlir::FloatType target,
                          bool saturate);

@@ -251,6 +251,18 @@ FailureOr<Value> alongAxis(NodeImporter &n, unsigned input, int64_t axis) {
   return reshapeTo(n, n.input(input), shape);
 }
 
+/// The float8 zero point (input 2) along `axis` as `element`; null without
+/// one.
+FailureOr<Value> float8ZeroPoint(NodeImporter &n, int64_t axis, Type element) {
+  if (!n.hasInput(2))
+    return Value();
+  FailureOr<Value> zeroPoint = alongAxis(n, 2, axis);
+  if (failed(zeroPoint))
+    return failure();
+  auto type = cast<RankedTensorType>(zeroPoint->getType());
+  return n.create<qc::CastOp>(type.clone(element), *zeroPoint);
+}
+
 /// Float8 quantization has no integer levels: QuantizeLinear is x / scale
 /// (+ zero point) cast as Cast does, DequantizeLinear (x - zero point) x
 /// scale, both in the scale's type.
@@ -261,33 +273,28 @@ LogicalResult quantizeToFloat8(NodeImporter &n, FloatType target) {
   FailureOr<Value> scale = alongAxis(n, 1, axis);
   if (failed(scale))
     return failure();
+  FailureOr<Value> zeroPoint = float8ZeroPoint(n, axis, n.inputType(0).getElementType());
+  if (failed(zeroPoint))
+    return failure();
   Value y = n.create<qc::DivOp>(n.input(0), *scale);
-  if (n.hasInput(2)) {
-    FailureOr<Value> zeroPoint = alongAxis(n, 2, axis);
-    if (failed(zeroPoint))
-      return failure();
-    auto zpType = cast<RankedTensorType>(zeroPoint->getType());
-    y = n.create<qc::AddOp>(
-        y, n.create<qc::CastOp>(zpType.clone(n.inputType(0).getElementType()), *zeroPoint));
-  }
+  if (*zeroPoint)
+    y = n.create<qc::AddOp>(y, *zeroPoint);
   n.setOutput(0, castToFloat8(n, y, target, n.getInt("saturate", 1)));
   return success();
 }
 
 LogicalResult dequantizeFloat8(NodeImporter &n) {
   int64_t axis = n.getInt("axis", 1);
+  Type expressed = n.inputType(1).getElementType();
   FailureOr<Value> scale = alongAxis(n, 1, axis);
   if (failed(scale))
     return failure();
-  Type expressed = n.inputType(1).getElementType();
+  FailureOr<Value> zeroPoint = float8ZeroPoint(n, axis, expressed);
+  if (failed(zeroPoint))
+    return failure();
   Value x = n.create<qc::CastOp>(n.inputType(0).clone(expressed), n.input(0));
-  if (n.hasInput(2)) {
-    FailureOr<Value> zeroPoint = alongAxis(n, 2, axis);
-    if (failed(zeroPoint))
-      return failure();
-    auto zpType = cast<RankedTensorType>(zeroPoint->getType());
-    x = n.create<qc::SubOp>(x, n.create<qc::CastOp>(zpType.clone(expressed), *zeroPoint));
-  }
+  if (*zeroPoint)
+    x = n.create<qc::SubOp>(x, *zeroPoint);
   n.setOutput(0, n.create<qc::MulOp>(x, *scale));
   return success();
 }
@@ -295,16 +302,18 @@ LogicalResult dequantizeFloat8(NodeImporter &n) {
 LogicalResult importQuantizeLinear(NodeImporter &n) {
   if (!isa<FloatType>(n.inputType(0).getElementType()))
     return n.error() << "expects a float input, got " << n.inputType(0);
-  Type target = n.hasInput(2) ? n.inputType(2).getElementType() : Type();
-  if (n.hasAttr("output_dtype") && n.getInt("output_dtype", 0) != 0)
-    target = convertElementType(n.context(), n.getInt("output_dtype", 0));
-  if (target && isFloat8(target))
+  // The output type: `output_dtype` when set, else the zero point's.
+  int64_t outputDtype = n.getInt("output_dtype", 0);
+  Type target = outputDtype ? convertElementType(n.context(), outputDtype)
+                : n.hasInput(2) ? n.inputType(2).getElementType()
+                                : Type();
+  if (target && reference::isFloat8(target))
     return quantizeToFloat8(n, cast<FloatType>(target));
   IntegerType storage;
-  if (n.hasAttr("output_dtype") && n.getInt("output_dtype", 0) != 0) {
+  if (outputDtype) {
     storage = dyn_cast_or_null<IntegerType>(target);
     if (!storage)
-      return n.error() << "unsupported output_dtype " << n.getInt("output_dtype", 0);
+      return n.error() << "unsupported output_dtype " << outputDtype;
   }
   FailureOr<Value> q = quantizeValue(n, n.input(0), {1, 2}, n.getInt("axis", 1),
                                      n.getInt("block_size", 0), storage);
@@ -315,7 +324,7 @@ LogicalResult importQuantizeLinear(NodeImporter &n) {
 }
 
 LogicalResult importDequantizeLinear(NodeImporter &n) {
-  if (isFloat8(n.inputType(0).getElementType()))
+  if (reference::isFloat8(n.inputType(0).getElementType()))
     return dequantizeFloat8(n);
   FailureOr<Value> x = dequantizeInput(n, 0, {1, 2}, n.getInt("axis", 1),
                                        n.getInt("block_size", 0));

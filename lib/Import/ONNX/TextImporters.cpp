@@ -133,17 +133,18 @@ LogicalResult importTfIdfVectorizer(NodeImporter &n) {
   }
   if (!y)
     y = n.constant(Tensor(f32, {rows, outputs}));
-  if (mode != "TF" && !weights.empty()) {
-    Tensor w(f32, {1, outputs});
-    llvm::copy(weights, w.floats().begin());
-    Value weight = n.constant(w);
-    y = mode == "TFIDF"
-            ? n.create<qc::MulOp>(y, weight)
-            : n.create<qc::WhereOp>(n.create<qc::GreaterOp>(y, scalarConstant(n, f32, 0)),
-                                    weight, scalarConstant(n, f32, 0));
-  } else if (mode == "IDF") {
-    y = n.create<qc::WhereOp>(n.create<qc::GreaterOp>(y, scalarConstant(n, f32, 0)),
-                              scalarConstant(n, f32, 1), scalarConstant(n, f32, 0));
+  // Without weights every weight is 1: TFIDF is TF, IDF marks the n-grams
+  // present.
+  if (mode != "TF" && !(mode == "TFIDF" && weights.empty())) {
+    Value weight = scalarConstant(n, f32, 1);
+    if (!weights.empty()) {
+      Tensor w(f32, {1, outputs});
+      llvm::copy(weights, w.floats().begin());
+      weight = n.constant(w);
+    }
+    Value zero = scalarConstant(n, f32, 0);
+    y = mode == "TFIDF" ? n.create<qc::MulOp>(y, weight)
+                        : n.create<qc::WhereOp>(n.create<qc::GreaterOp>(y, zero), weight, zero);
   }
   n.setOutput(0, in.getRank() == 2 ? y : reshapeTo(n, y, {outputs}));
   return success();

@@ -1,5 +1,7 @@
-"""Writes the binary models of the 4-bit and float8 import tests (ONNX's
-text format has no names for these types). Run from this folder."""
+"""Writes the binary models and bound inputs of the 4-bit and float8 import
+tests (ONNX's text format has no names for these types). Run from this
+folder."""
+import numpy as np
 import onnx
 from onnx import TensorProto as T, helper
 
@@ -34,3 +36,10 @@ save("float8.onnx",
       helper.make_tensor_value_info("Widened", T.FLOAT, [4])],
      [helper.make_tensor("s", T.FLOAT, [3], [0.5, 1.0, 2.0]),
       helper.make_tensor("zp", T.FLOAT8E4M3FN, [3], [0, 0, 0])])
+
+# --bind-inputs arrays: int8 / uint8 carry 4-bit values, float32 float8 ones.
+np.savez("int4-params.npz", s=np.float32(0.5), zp=np.array([-3], np.int8))
+np.savez("int4-params-out-of-range.npz", s=np.float32(0.5), zp=np.array([9], np.int8))
+np.savez("uint4-params-signed.npz", s=np.float32(0.5), zp=np.array([3], np.int8))
+np.savez("float8-f.npz", F=np.array([0.5, -2.0, 240.0, 0.0], np.float32))
+np.savez("float8-f-not-held.npz", F=np.array([0.5, 0.1, 240.0, 0.0], np.float32))
