@@ -98,6 +98,9 @@ QUANTC = {
                                                grouped(64, zero_bits=8)),
     "int4 g64, AWQ": (int4(64) + MSE + ["--calib", str(CALIBRATION), "--awq"], grouped(64)),
     "int4 g64, AWQ + GPTQ": (int4(64) + GPTQ + ["--awq"], grouped(64)),
+    "int4 g64, AWQ with clipping": (int4(64) + MSE + ["--calib", str(CALIBRATION), "--awq",
+                                                      "--awq-clip"], grouped(64)),
+    "int4 g64, AWQ with clipping + GPTQ": (int4(64) + GPTQ + ["--awq", "--awq-clip"], grouped(64)),
     "int4 g64, GPTQ, output layer int8": (int4(64) + GPTQ + ["--overrides", HEAD_INT8],
                                           grouped(64, head_bits=8)),
     # Mixed w4g64 / w8 under a size budget (qc-assign-precision, proxy

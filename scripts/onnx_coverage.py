@@ -186,14 +186,33 @@ def exported_model_results(bin_dir):
     return sum(results), len(results)
 
 
+# Why node tests of imported operators fail: where ONNX's test data and
+# ONNX Runtime disagree quantc follows ONNX Runtime (docs/README.md).
+KNOWN_FAILURES = [
+    (re.compile(r"test_training_dropout"),
+     "a random mask in training mode: no seed makes it reproducible"),
+    (re.compile(r"test_cast(like)?_FLOAT_to_BFLOAT16"),
+     "rounds to nearest even, as ONNX Runtime does; the test data truncates"),
+    (re.compile(r"test_qlinearmatmul_.*int8"),
+     "saturates to int8, as ONNX Runtime does; the test data wraps around"),
+    (re.compile(r"test_maxunpool_export_with_output_shape"),
+     "writes at the flat indices of `output_shape`, as ONNX Runtime does"),
+    (re.compile(r"test_resize_downsample_scales_.*_align_corners"),
+     "divides by the integer output length, as ONNX Runtime does"),
+]
+
+
 def backend_results(bin_dir, ops):
-    """op -> [passed, run] over the node tests of models with that op alone
-    (besides Constant), `_expanded` variants (function bodies) excluded."""
+    """(op -> [passed, run], the failing tests' names) over the node tests of
+    models with that op alone (besides Constant), `_expanded` variants
+    (function bodies) excluded."""
     cases = sorted(p for p in NODE_TESTS.iterdir()
                    if (p / "model.onnx").exists() and "_expanded" not in p.name)
     results = defaultdict(lambda: [0, 0])
+    failing = defaultdict(list)
     with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as pool:
-        for used, passed in pool.map(lambda c: run_node_test(c, bin_dir), cases):
+        for case, (used, passed) in zip(cases, pool.map(lambda c: run_node_test(c, bin_dir),
+                                                        cases)):
             used = used - {"Constant"}
             if passed is None or len(used) != 1:
                 continue
@@ -201,7 +220,22 @@ def backend_results(bin_dir, ops):
             if op in ops:
                 results[op][1] += 1
                 results[op][0] += bool(passed)
-    return results
+                if not passed:
+                    failing[op].append(case.name)
+    return results, failing
+
+
+def failure_lines(table, failing):
+    """The failing node tests of imported operators, each with its reason."""
+    lines = []
+    for op in sorted(failing):
+        if table.get(op, ("",))[0] != "imported":
+            continue
+        for name in failing[op]:
+            reason = next((why for pattern, why in KNOWN_FAILURES if pattern.match(name)),
+                          "not explained yet")
+            lines.append(f"| {op} | `{name}` | {reason} |")
+    return lines
 
 
 def project_cases():
@@ -232,7 +266,7 @@ def qc_ops_and_cuda(bin_dir, model):
 def render(bin_dir):
     ops = default_domain_ops()
     table = importer_table(bin_dir)
-    backend = backend_results(bin_dir, ops)
+    backend, failing = backend_results(bin_dir, ops)
     cases = project_cases()
     with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as pool:
         compiled = dict(zip(cases, pool.map(lambda op: qc_ops_and_cuda(bin_dir, cases[op][0][1]),
@@ -297,6 +331,8 @@ def render(bin_dir):
             f"| {op} | {', '.join(map(str, ops[op]))} | {status} | {tests} | "
             f"{', '.join(f'`{q}`' for q in qc_ops) or '—'} | {cpu or '—'} | {int8 or '—'} | "
             f"{'—' if cuda is None else ('yes' if cuda else 'no')} |")
+    lines += ["", "## Node tests of imported operators that fail", "",
+              "| Operator | Test | Why |", "|---|---|---|", *failure_lines(table, failing)]
     return "\n".join(lines) + "\n"
 
 

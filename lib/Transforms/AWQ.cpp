@@ -7,6 +7,10 @@
 // only the second moment M of each group's input: the output error of
 // quantized weights W_q = diag(1/s) Q(diag(s) W) is tr(dW^T M dW).
 //
+// The optional clipping search (AWQ's auto-clip) then narrows each weight
+// group's range where the rounding error saved on the rest of the group is
+// worth more, to the outputs, than the error of the clipped outliers.
+//
 //===----------------------------------------------------------------------===//
 #include "quantc/Calibration/CalibrationSet.h"
 #include "quantc/Dialect/QC/QCOps.h"
@@ -20,6 +24,7 @@
 #include "WeightAdjustment.h"
 
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Parallel.h"
 
 #include <cmath>
 
@@ -74,6 +79,70 @@ double outputError(ArrayRef<float> moment, ArrayRef<float> error, int64_t k, int
   return sum;
 }
 
+/// AWQ's clipping ratios of a group's largest magnitude: 1, 0.95, ..., 0.55.
+constexpr int kClipRatios = 10;
+constexpr double kClipStep = 0.05;
+
+/// Clips every group of `group` rows of each column of `w` [k, n] to
+/// +-r max|w| with the ratio r of least output error dW^T M_gg dW, the group's
+/// weights rounded as qc-quantize will (after clipping); cross-group terms of
+/// M are left out, as AWQ leaves them. Returns the summed errors at r = 1 and
+/// at the chosen ratios, and counts the groups clipped in `clipped`.
+std::pair<double, double> clipWeights(Tensor &w, ArrayRef<float> moment, const WeightFormat &f,
+                                      int64_t group, int64_t &clipped) {
+  int64_t k = w.getShape()[0], n = w.getShape()[1];
+  group = group > 0 ? group : k;
+  float *values = w.floats().data();
+  std::vector<float> block(group * group), error(group * n), product(group * n), absMax(n);
+  std::vector<double> least(n), ratio(n);
+  double before = 0, after = 0;
+  for (int64_t g0 = 0; g0 < k; g0 += group) {
+    for (int64_t r = 0; r < group; ++r)
+      std::copy_n(moment.data() + (g0 + r) * k + g0, group, block.data() + r * group);
+    for (int64_t j = 0; j < n; ++j) {
+      absMax[j] = 0;
+      for (int64_t r = 0; r < group; ++r)
+        absMax[j] = std::max(absMax[j], std::fabs(values[(g0 + r) * n + j]));
+    }
+    std::fill(least.begin(), least.end(), INFINITY);
+    for (int step = 0; step < kClipRatios; ++step) {
+      double r = 1 - step * kClipStep;
+      llvm::parallelFor(0, n, [&](size_t j) {
+        std::vector<float> clamped(group);
+        float bound = static_cast<float>(r * absMax[j]);
+        for (int64_t row = 0; row < group; ++row)
+          clamped[row] = std::clamp(values[(g0 + row) * n + j], -bound, bound);
+        WeightGrid grid = chooseWeightGrid(clamped, f);
+        for (int64_t row = 0; row < group; ++row)
+          error[row * n + j] = static_cast<float>(grid.value(grid.level(clamped[row], f)) -
+                                                  values[(g0 + row) * n + j]);
+      });
+      reference::sgemm(group, n, group, block.data(), group, error.data(), n, product.data(), n,
+                       /*accumulate=*/false);
+      for (int64_t j = 0; j < n; ++j) {
+        double sum = 0;
+        for (int64_t row = 0; row < group; ++row)
+          sum += static_cast<double>(product[row * n + j]) * error[row * n + j];
+        before += step == 0 ? sum : 0;
+        if (sum < least[j]) {
+          least[j] = sum;
+          ratio[j] = r;
+        }
+      }
+    }
+    for (int64_t j = 0; j < n; ++j) {
+      after += least[j];
+      if (ratio[j] == 1)
+        continue;
+      ++clipped;
+      float bound = static_cast<float>(ratio[j] * absMax[j]);
+      for (int64_t row = 0; row < group; ++row)
+        values[(g0 + row) * n + j] = std::clamp(values[(g0 + row) * n + j], -bound, bound);
+    }
+  }
+  return {before, after};
+}
+
 Tensor valueOf(ConstantOp constant) { return *reference::getConstantValue(constant); }
 
 struct AWQPass : quantc::impl::QCActivationAwareScalingBase<AWQPass> {
@@ -108,6 +177,8 @@ struct AWQPass : quantc::impl::QCActivationAwareScalingBase<AWQPass> {
         collectScalingGroups(func, formatGroup > 0 ? formatGroup : 1);
     if (groups.empty())
       return success();
+    clippedGroups = searchedGroups = 0;
+    clipErrorBefore = clipErrorAfter = 0;
     FailureOr<LayerStatisticsMap> stats =
         measureGroupInputs(func, groups, data, maxSamples, /*withMoments=*/true);
     if (failed(stats))
@@ -125,6 +196,11 @@ struct AWQPass : quantc::impl::QCActivationAwareScalingBase<AWQPass> {
                               << " input groups; quantized output error "
                               << llvm::formatv("{0:E2}", before).str() << " -> "
                               << llvm::formatv("{0:E2}", after).str();
+    if (clip)
+      emitRemark(func.getLoc()) << "awq: clipped " << clippedGroups << " of " << searchedGroups
+                                << " weight groups; quantized output error "
+                                << llvm::formatv("{0:E2}", clipErrorBefore).str() << " -> "
+                                << llvm::formatv("{0:E2}", clipErrorAfter).str();
     return success();
   }
 
@@ -172,12 +248,29 @@ struct AWQPass : quantc::impl::QCActivationAwareScalingBase<AWQPass> {
         best = s;
       }
     }
-    if (bestError < baseline)
-      applyChannelScaling(group, best, weights, "awq");
+    if (!clip) {
+      if (bestError < baseline)
+        applyChannelScaling(group, best, weights, "awq");
+      return {baseline, bestError};
+    }
+    // The clipped weights read the scaled input x / s.
+    ArrayRef<double> chosen = bestError < baseline ? best : ones;
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < k; ++j)
+        moment[i * k + j] = static_cast<float>(m[i * k + j] / (chosen[i] * chosen[j]));
+    applyChannelScaling(group, chosen, weights, "awq", [&](Tensor &scaled, size_t) {
+      auto [errorBefore, errorAfter] =
+          clipWeights(scaled, moment, format, formatGroup, clippedGroups);
+      clipErrorBefore += errorBefore;
+      clipErrorAfter += errorAfter;
+      searchedGroups += scaled.getNumElements() / (formatGroup > 0 ? formatGroup : k);
+    });
     return {baseline, bestError};
   }
 
   WeightFormat format;
   int64_t formatGroup = 0;
+  int64_t clippedGroups = 0, searchedGroups = 0;
+  double clipErrorBefore = 0, clipErrorAfter = 0;
 };
 } // namespace

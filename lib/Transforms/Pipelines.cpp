@@ -34,7 +34,7 @@ static std::unique_ptr<Pass> createQuantize(const QuantizePipelineOptions &optio
 }
 
 /// qc-awq for the weights createQuantize will quantize.
-std::unique_ptr<Pass> quantc::createAWQFor(const QCQuantizeOptions &quantize) {
+std::unique_ptr<Pass> quantc::createAWQFor(const QCQuantizeOptions &quantize, bool clip) {
   QCActivationAwareScalingOptions awq;
   awq.data.assign(quantize.data.begin(), quantize.data.end());
   awq.maxSamples = quantize.maxSamples;
@@ -43,12 +43,14 @@ std::unique_ptr<Pass> quantc::createAWQFor(const QCQuantizeOptions &quantize) {
   awq.groupSize = quantize.groupSize;
   awq.weightRange = quantize.weightRange;
   awq.weightScheme = quantize.weightScheme;
+  awq.clip = clip;
   return createQCActivationAwareScaling(awq);
 }
 
 void quantc::buildQuantizePipeline(OpPassManager &pm,
                                    const QuantizePipelineOptions &options) {
   pm.addPass(createQCSimplify());
+  pm.addPass(createQCDecomposeConvTranspose());
   pm.addPass(createQCDecomposeConv3D());
   if (options.smoothQuant) {
     QCSmoothQuantOptions smooth;
@@ -59,7 +61,7 @@ void quantc::buildQuantizePipeline(OpPassManager &pm,
   if (options.awq) {
     QCQuantizeOptions weights = quantizeOptions(options);
     weights.data.assign(options.data.begin(), options.data.end());
-    pm.addPass(createAWQFor(weights));
+    pm.addPass(createAWQFor(weights, options.awqClip));
   }
   if (options.equalize && !options.data.empty()) {
     // Measured against quantizing the way the model will be.

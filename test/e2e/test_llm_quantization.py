@@ -161,7 +161,8 @@ def static_decoder(weights, path, tokens):
 def test_awq_keeps_the_float_model_and_lowers_the_error(tmp_path):
     """qc-awq on a small llama: the scaled float model computes what the
     original does (<= 1e-5), and quantized to int4 its logits are closer to
-    the float model's than the unscaled model's are."""
+    the float model's than the unscaled model's are, with the clipping
+    search too."""
     from conftest import quant_run
     from test_lossless_int8 import quant_opt
 
@@ -186,7 +187,9 @@ def test_awq_keeps_the_float_model_and_lowers_the_error(tmp_path):
     models = {"float": quant_opt([path, *prepare], tmp_path, "float.mlirbc")[0],
               "scaled": quant_opt([path, *prepare, awq], tmp_path, "scaled.mlirbc")[0],
               "rtn": quant_opt([path, *prepare, quantize], tmp_path, "rtn.mlirbc")[0],
-              "awq": quant_opt([path, *prepare, awq, quantize], tmp_path, "awq.mlirbc")[0]}
+              "awq": quant_opt([path, *prepare, awq, quantize], tmp_path, "awq.mlirbc")[0],
+              "clipped": quant_opt([path, *prepare, awq + " clip=true", quantize], tmp_path,
+                                   "clipped.mlirbc")[0]}
 
     def logits(model):
         out = []
@@ -198,8 +201,9 @@ def test_awq_keeps_the_float_model_and_lowers_the_error(tmp_path):
     reference = results["float"]
     scale = float(np.abs(reference).max())
     assert np.abs(results["scaled"] - reference).max() <= 1e-5 * scale
-    error = {n: float(np.mean((results[n] - reference) ** 2)) for n in ("rtn", "awq")}
+    error = {n: float(np.mean((results[n] - reference) ** 2)) for n in ("rtn", "awq", "clipped")}
     assert error["awq"] < 0.9 * error["rtn"], error
+    assert error["clipped"] < 0.9 * error["rtn"], error
 
 
 @pytest.mark.parametrize("signal", ["output", "kl"])

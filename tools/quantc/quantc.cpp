@@ -114,6 +114,11 @@ static cl::opt<bool> awq(
     cl::desc("Activation-aware weight scaling of matmuls on the calibration data "
              "(AWQ; before rounding, by GPTQ or to nearest)"),
     cl::cat(quantCategory));
+static cl::opt<bool> awqClip(
+    "awq-clip", cl::init(false),
+    cl::desc("With --awq: also narrow each weight group's range where the layer's "
+             "output error says so (AWQ's clipping search; changes the float weights)"),
+    cl::cat(quantCategory));
 static cl::opt<bool> smoothQuant(
     "smooth-quant", cl::init(false),
     cl::desc("Migrate activation outliers of matmul inputs into their weights on the "
@@ -298,7 +303,7 @@ static LogicalResult calibrateGeneratorWeights(
     pm.addPass(createQCSmoothQuant(smooth));
   }
   if (awq)
-    pm.addPass(createAWQFor(generatorWeightOptions()));
+    pm.addPass(createAWQFor(generatorWeightOptions(), awqClip));
   if (bitsPerWeight > 0) {
     // Mixed weight-only precisions under the size budget.
     QCAssignPrecisionOptions assign;
@@ -442,6 +447,7 @@ quantize(ModuleOp module, function_ref<OwningOpRef<ModuleOp>(int64_t)> importDec
     options.weightRange = weightRange;
     options.weightScheme = weightScheme;
     options.awq = awq;
+    options.awqClip = awqClip;
     options.smoothQuant = smoothQuant;
     options.smoothQuantAlpha = smoothQuantAlpha;
     options.gptq = gptq;

@@ -65,25 +65,6 @@ def QCSimplify : Pass<"qc-simplify", "::mlir::ModuleOp"> {
   ];
 }
 
-def QCDecomposeConv3D : Pass<"qc-decompose-conv3d", "::mlir::ModuleOp"> {
-  let summary = "Run 3-d convolutions as 2-d ones over depth-unfolded inputs";
-  let description = [{
-    Rewrites a 3-d `qc.conv` (input [N, C, D, H, W], weights
-    [O, C/g, KD, KH, KW]) as one 2-d `qc.conv` whose batch is N x OD and
-    whose channels are the KD depth slices of each input channel: the
-    input, padded along depth with zeros, is sliced once per depth tap
-    (strided by the depth stride), the slices are stacked next to their
-    channel ([N, OD, C, KD, H, W] as [N x OD, C x KD, H, W]), the weights
-    are the same numbers as [O, C/g x KD, KH, KW], and the result is
-    transposed back to [N, O, OD, OH, OW]. The sums are the 3-d ones, in the
-    same order (channel, then depth, height and width tap), so the 2-d
-    kernels, integer ones included, run 3-d layers: slices, concatenation,
-    reshapes and transposes keep an 8-bit tensor's type. quantc runs it
-    after `qc-simplify`, before calibration.
-  }];
-  let dependentDialects = ["::quantc::qc::QCDialect"];
-}
-
 def QCCalibrate : Pass<"qc-calibrate", "::mlir::ModuleOp"> {
   let summary = "Record the range of every float tensor on calibration data";
   let description = [{
@@ -153,6 +134,12 @@ def QCActivationAwareScaling : Pass<"qc-awq", "::mlir::ModuleOp"> {
     `group-size`, `weight-range` and `weight-scheme` (per output channel
     or per group along the input dimension). A remark reports the groups scaled
     and the output error before and after.
+
+    With `clip`, each group of the (scaled) weights, per output channel, is
+    then clipped to `+-r max|w|` with `r` in {1, 0.95, ..., 0.55} chosen for
+    the least `dW^T E[x x^T] dW` over the group's inputs (AWQ's clipping
+    search; `r = 1` is a candidate). Unlike the scaling, clipping changes the
+    float model; a second remark reports the groups clipped and the error.
   }];
   let dependentDialects = ["::quantc::qc::QCDialect"];
   let options = [
@@ -171,6 +158,8 @@ def QCActivationAwareScaling : Pass<"qc-awq", "::mlir::ModuleOp"> {
            "Weights: symmetric or asymmetric">,
     Option<"grid", "grid", "int64_t", /*default=*/"20",
            "Points of the alpha grid in [0, 1)">,
+    Option<"clip", "clip", "bool", /*default=*/"false",
+           "Also search a clipping range per weight group">,
   ];
 }
 
@@ -671,6 +660,7 @@ def QCAssignPrecision : Pass<"qc-assign-precision", "::mlir::ModuleOp"> {
   ];
 }
 
+include "quantc/Transforms/DecompositionPasses.td"
 include "quantc/Transforms/GeneratorPasses.td"
 
 #endif // QUANTC_TRANSFORMS_PASSES

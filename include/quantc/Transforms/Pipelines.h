@@ -96,6 +96,10 @@ struct QuantizePipelineOptions
   Option<bool> awq{*this, "awq",
                    llvm::cl::desc("Activation-aware scaling of matmul weights (qc-awq)"),
                    llvm::cl::init(false)};
+  Option<bool> awqClip{
+      *this, "awq-clip",
+      llvm::cl::desc("With awq: also clip each weight group's range (AWQ's clipping search)"),
+      llvm::cl::init(false)};
   Option<bool> smoothQuant{
       *this, "smooth-quant",
       llvm::cl::desc("Migrate activation outliers into matmul weights (qc-smooth-quant)"),
@@ -128,10 +132,11 @@ struct QuantizePipelineOptions
 };
 
 /// qc-awq scaling for the weights `quantize` will quantize (its weight
-/// precision and data).
-std::unique_ptr<mlir::Pass> createAWQFor(const QCQuantizeOptions &quantize);
+/// precision and data), with the clipping search when `clip`.
+std::unique_ptr<mlir::Pass> createAWQFor(const QCQuantizeOptions &quantize, bool clip);
 
-/// qc-simplify, (qc-smooth-quant), (qc-awq), qc-calibrate, (qc-assign-precision with a budget),
+/// qc-simplify, qc-decompose-conv-transpose, qc-decompose-conv3d, (qc-smooth-quant), (qc-awq),
+/// qc-calibrate, (qc-assign-precision with a budget),
 /// qc-quantize, qc-fold-scales: a float model in, its integer graph out.
 void buildQuantizePipeline(mlir::OpPassManager &pm,
                            const QuantizePipelineOptions &options);

@@ -1,0 +1,172 @@
+//===- DecomposeConvTranspose.cpp - qc-decompose-conv-transpose --*- C++ -*-===//
+//
+// Transposed convolutions as one convolution over output phases and a
+// depth-to-space shuffle (see the pass description): the convolution kernels,
+// the integer ones included, then run them, and no zero of a stride-spread
+// input is multiplied.
+//
+//===----------------------------------------------------------------------===//
+#include "quantc/Dialect/QC/QCOps.h"
+#include "quantc/Reference/Evaluator.h"
+#include "quantc/Transforms/Passes.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace quantc {
+#define GEN_PASS_DEF_QCDECOMPOSECONVTRANSPOSE
+#include "quantc/Transforms/Passes.h.inc"
+} // namespace quantc
+
+using namespace mlir;
+using namespace quantc;
+using reference::Tensor;
+
+namespace {
+RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+/// The geometry of one spatial dimension: input length, window, stride,
+/// padding before the output, output length; J taps per phase.
+struct PhaseAxis {
+  int64_t input, window, stride, padBefore, output;
+  int64_t taps() const { return (window + stride - 1) / stride; }
+  /// Phase-convolution outputs along this axis: enough that `stride` times
+  /// them covers the output's positions and every input position contributes.
+  int64_t positions() const {
+    return std::max(input, (padBefore + output + stride - 1) / stride);
+  }
+};
+
+/// The phase convolution's weights [O x P, C/g, J...] from the transposed
+/// convolution's [C, O/g, K...]: output channel o x P + phase, tap t of axis
+/// i reading window position r_i + s_i (J_i - 1 - t_i), zero past the window.
+Tensor phaseWeights(const Tensor &w, ArrayRef<PhaseAxis> axes, int64_t group) {
+  ArrayRef<int64_t> shape = w.getShape();
+  int64_t c = shape[0], og = shape[1], cg = c / group, rank = axes.size();
+  int64_t phases = 1;
+  SmallVector<int64_t> outShape = {og * group, cg};
+  for (const PhaseAxis &a : axes) {
+    phases *= a.stride;
+    outShape.push_back(a.taps());
+  }
+  outShape[0] *= phases;
+  Tensor v(w.getElementType(), outShape);
+  int64_t tapCount = v.getNumElements() / (outShape[0] * cg);
+  SmallVector<int64_t> phase(rank), tap(rank);
+  for (int64_t out = 0; out < outShape[0]; ++out) {
+    int64_t o = out / phases, g = o / og;
+    for (int64_t i = rank - 1, rest = out % phases; i >= 0; --i) {
+      phase[i] = rest % axes[i].stride;
+      rest /= axes[i].stride;
+    }
+    for (int64_t ci = 0; ci < cg; ++ci)
+      for (int64_t t = 0; t < tapCount; ++t) {
+        for (int64_t i = rank - 1, rest = t; i >= 0; --i) {
+          tap[i] = rest % axes[i].taps();
+          rest /= axes[i].taps();
+        }
+        int64_t source = (g * cg + ci) * og + o % og;
+        bool inWindow = true;
+        for (int64_t i = 0; i < rank; ++i) {
+          int64_t k = phase[i] + axes[i].stride * (axes[i].taps() - 1 - tap[i]);
+          inWindow &= k < axes[i].window;
+          source = source * axes[i].window + k;
+        }
+        if (inWindow)
+          v.floats()[(out * cg + ci) * tapCount + t] = w.floats()[source];
+      }
+  }
+  return v;
+}
+
+struct ConvTransposeAsPhases : OpRewritePattern<qc::ConvTransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(qc::ConvTransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType in = typeOf(op.getInput()), out = op.getType();
+    int64_t rank = in.getRank() - 2;
+    if (rank < 1 || rank > 3 || !in.hasStaticShape() || !out.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "not a static 1-d, 2-d or 3-d layer");
+    if (llvm::any_of(op.getDilations(), [](int64_t d) { return d != 1; }))
+      return rewriter.notifyMatchFailure(op, "dilated");
+    std::optional<Tensor> weight = reference::getConstantValue(op.getWeight());
+    std::optional<Tensor> bias;
+    if (op.getBias())
+      bias = reference::getConstantValue(op.getBias());
+    if (!weight || !weight->isFloat() || (op.getBias() && !bias))
+      return rewriter.notifyMatchFailure(op, "weights or bias not constant");
+    ArrayRef<int64_t> strides = op.getStrides(), pads = op.getPads();
+    SmallVector<PhaseAxis> axes;
+    int64_t phases = 1;
+    for (int64_t i = 0; i < rank; ++i) {
+      axes.push_back({in.getDimSize(2 + i), weight->getShape()[2 + i], strides[i], pads[i],
+                      out.getDimSize(2 + i)});
+      phases *= strides[i];
+    }
+    Location loc = op.getLoc();
+    int64_t n = in.getDimSize(0), o = out.getDimSize(1);
+    SmallVector<int64_t> convPads, convShape = {n, o * phases}, phaseShape = {n, o};
+    for (const PhaseAxis &a : axes)
+      convPads.push_back(a.taps() - 1);
+    for (const PhaseAxis &a : axes) {
+      convPads.push_back(a.positions() - a.input);
+      convShape.push_back(a.positions());
+      phaseShape.push_back(a.stride);
+    }
+    llvm::append_range(phaseShape, ArrayRef(convShape).drop_front(2));
+    Value conv = qc::ConvOp::create(
+        rewriter, loc, out.clone(convShape), op.getInput(),
+        reference::createConstant(rewriter, loc, phaseWeights(*weight, axes, op.getGroup()),
+                                  "phase_weight"),
+        bias ? phaseBias(rewriter, loc, *bias, phases) : Value(),
+        rewriter.getDenseI64ArrayAttr(SmallVector<int64_t>(rank, 1)),
+        rewriter.getDenseI64ArrayAttr(SmallVector<int64_t>(rank, 1)),
+        rewriter.getDenseI64ArrayAttr(convPads), op.getGroupAttr());
+    // [N, O x P, M...] -> [N, O, s..., M...] -> [N, O, M_1, s_1, ...] -> [N, O, M_1 s_1, ...].
+    Value full = conv;
+    SmallVector<int64_t> fullShape = {n, o}, perm = {0, 1};
+    for (int64_t i = 0; i < rank; ++i) {
+      fullShape.push_back(convShape[2 + i] * strides[i]);
+      perm.append({2 + rank + i, 2 + i});
+    }
+    if (phases > 1) {
+      full = qc::ReshapeOp::create(rewriter, loc, out.clone(phaseShape), full);
+      full = qc::TransposeOp::create(rewriter, loc, full, rewriter.getDenseI64ArrayAttr(perm));
+      full = qc::ReshapeOp::create(rewriter, loc, out.clone(fullShape), full);
+    }
+    SmallVector<int64_t> starts(2, 0), ends = {n, o};
+    for (const PhaseAxis &a : axes) {
+      starts.push_back(a.padBefore);
+      ends.push_back(a.padBefore + a.output);
+    }
+    Value result = full;
+    if (ArrayRef(fullShape) != out.getShape())
+      result = qc::SliceOp::create(rewriter, loc, full, rewriter.getDenseI64ArrayAttr(starts),
+                                   rewriter.getDenseI64ArrayAttr(ends),
+                                   rewriter.getDenseI64ArrayAttr(SmallVector<int64_t>(2 + rank, 1)));
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+  /// Each output channel's bias once per phase.
+  static Value phaseBias(PatternRewriter &rewriter, Location loc, const Tensor &bias,
+                         int64_t phases) {
+    int64_t o = bias.getNumElements();
+    Tensor repeated(bias.getElementType(), {o * phases});
+    for (int64_t i = 0; i < o * phases; ++i)
+      repeated.floats()[i] = bias.floats()[i / phases];
+    return reference::createConstant(rewriter, loc, repeated, "phase_bias");
+  }
+};
+
+struct DecomposeConvTransposePass
+    : quantc::impl::QCDecomposeConvTransposeBase<DecomposeConvTransposePass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<ConvTransposeAsPhases>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace
