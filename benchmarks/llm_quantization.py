@@ -101,6 +101,8 @@ QUANTC = {
     "int4 g64, AWQ with clipping": (int4(64) + MSE + ["--calib", str(CALIBRATION), "--awq",
                                                       "--awq-clip"], grouped(64)),
     "int4 g64, AWQ with clipping + GPTQ": (int4(64) + GPTQ + ["--awq", "--awq-clip"], grouped(64)),
+    "int4 g64 asymmetric, AWQ with clipping + GPTQ, 256 windows": (
+        int4(64) + ASYMMETRIC + GPTQ_256 + ["--awq", "--awq-clip"], grouped(64, zero_bits=8)),
     "int4 g64, GPTQ, output layer int8": (int4(64) + GPTQ + ["--overrides", HEAD_INT8],
                                           grouped(64, head_bits=8)),
     # Mixed w4g64 / w8 under a size budget (qc-assign-precision, proxy

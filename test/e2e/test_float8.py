@@ -1,8 +1,9 @@
 """Float8 tensors in the reference evaluator: Cast to and from the four
 float8 types (saturating or not), float8 QuantizeLinear / DequantizeLinear,
 float8 graph inputs (float32 arrays carry them) and outputs (written as
-float32), against ONNX's reference evaluator, exactly; code generation
-refuses them by name."""
+float32), against ONNX's reference evaluator, exactly; compiled libraries
+hold float8 values in f32 and round as the evaluator does, bit for bit,
+and refuse float8 graph inputs and outputs by name."""
 import subprocess
 
 import numpy as np
@@ -92,15 +93,62 @@ def test_float8_graph_input_refuses_a_value_it_cannot_hold(tmp_path):
     assert not (tmp_path / "out.npz").exists()
 
 
-@pytest.mark.parametrize("target", ["cpu", "cuda"])
-def test_code_generation_refuses_float8_by_node(target, tmp_path):
-    m = model([helper.make_node("Cast", ["X"], ["f"], to=T.FLOAT8E4M3FN, name="to_fp8"),
-               helper.make_node("Cast", ["f"], ["Y"], to=T.FLOAT, name="from_fp8")],
+def compile_library(path, tmp_path, *extra):
+    library = tmp_path / (path.stem + ".so")
+    proc = subprocess.run([str(BIN / "quantc"), str(path), *extra, "-o", str(library)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return library
+
+
+@pytest.mark.parametrize("saturate", [1, 0])
+@pytest.mark.parametrize("name", sorted(FLOAT8))
+def test_compiled_cast_rounds_as_the_evaluator(name, saturate, tmp_path):
+    """Edge values and every spacing of the format's range (ties between
+    neighbours included): the library's float8 rounding equals the
+    evaluator's, NaN, infinities and signed zeros included."""
+    rng = np.random.default_rng(3)
+    x = np.concatenate([EDGES, np.ldexp(rng.integers(-64, 64, 400) / 16,
+                                        rng.integers(-20, 18, 400)).astype(np.float32)])
+    m = model([helper.make_node("Cast", ["X"], ["f"], to=FLOAT8[name], saturate=saturate),
+               helper.make_node("Cast", ["f"], ["Y"], to=T.FLOAT)],
+              [helper.make_tensor_value_info("X", T.FLOAT, [x.size])],
+              [helper.make_tensor_value_info("Y", T.FLOAT, [x.size])])
+    onnx.save(m, tmp_path / "m.onnx")
+    expected = quant_run(tmp_path / "m.onnx", {"X": x}, tmp_path)["Y"]
+    same(quant_run(compile_library(tmp_path / "m.onnx", tmp_path), {"X": x}, tmp_path)["Y"],
+         expected)
+
+
+def test_compiled_quantize_dequantize_matches_the_evaluator(tmp_path):
+    rng = np.random.default_rng(8)
+    x = (rng.standard_normal((3, 40)) * [[1], [30], [900]]).astype(np.float32)
+    m = model([helper.make_node("QuantizeLinear", ["X", "s", "zp"], ["q"], axis=0),
+               helper.make_node("DequantizeLinear", ["q", "s", "zp"], ["Y"], axis=0)],
+              [helper.make_tensor_value_info("X", T.FLOAT, [3, 40])],
+              [helper.make_tensor_value_info("Y", T.FLOAT, [3, 40])],
+              [helper.make_tensor("s", T.FLOAT, [3], [0.25, 2.0, 0.5]),
+               helper.make_tensor("zp", T.FLOAT8E4M3FN, [3], [0, 1, -2])])
+    onnx.save(m, tmp_path / "m.onnx")
+    expected = quant_run(tmp_path / "m.onnx", {"X": x}, tmp_path)["Y"]
+    same(quant_run(compile_library(tmp_path / "m.onnx", tmp_path), {"X": x}, tmp_path)["Y"],
+         expected)
+
+
+def test_float8_compiles_for_cuda(tmp_path):
+    m = model([helper.make_node("Cast", ["X"], ["f"], to=T.FLOAT8E5M2),
+               helper.make_node("Cast", ["f"], ["Y"], to=T.FLOAT)],
               [helper.make_tensor_value_info("X", T.FLOAT, [4])],
               [helper.make_tensor_value_info("Y", T.FLOAT, [4])])
     onnx.save(m, tmp_path / "m.onnx")
-    proc = subprocess.run([str(BIN / "quantc"), str(tmp_path / "m.onnx"), "--target", target,
-                           "-o", str(tmp_path / "m.so")], capture_output=True, text=True)
+    assert compile_library(tmp_path / "m.onnx", tmp_path, "--target", "cuda",
+                           "--gpu-arch", "sm_80").exists()
+
+
+@pytest.mark.parametrize("target", ["cpu", "cuda"])
+def test_code_generation_refuses_float8_graph_inputs_by_name(target, tmp_path):
+    proc = subprocess.run([str(BIN / "quantc"), str(float8_io_model(tmp_path)), "--target",
+                           target, "-o", str(tmp_path / "m.so")], capture_output=True, text=True)
     assert proc.returncode != 0
-    assert "fp8" in proc.stderr and "holds float8 tensors" in proc.stderr
+    assert "graph input 'X'" in proc.stderr and "float8 tensors cross the boundary" in proc.stderr
     assert not (tmp_path / "m.so").exists()

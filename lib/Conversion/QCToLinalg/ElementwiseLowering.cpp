@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
+#include "quantc/Reference/Tensor.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -238,17 +239,20 @@ struct CastLowering : OpConversionPattern<qc::CastOp> {
   LogicalResult
   matchAndRewrite(qc::CastOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = cast<RankedTensorType>(op.getType());
+    Type to = op.getType().getElementType();
     Type from = getElementTypeOrSelf(op.getInput().getType());
     if ((from.isInteger() && !from.isSignlessInteger()) ||
-        (type.getElementType().isInteger() &&
-         !type.getElementType().isSignlessInteger()))
+        (to.isInteger() && !to.isSignlessInteger()))
       return rewriter.notifyMatchFailure(op, "signed/unsigned integer tensor");
+    // Float8 operands and results are f32 containers (see QCTypeConverter).
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
     rewriter.replaceOp(
         op, buildElementwise(rewriter, op.getLoc(), type, adaptor.getOperands(),
                              [&](OpBuilder &b, Location loc, ValueRange args) {
-                               return castElement(b, loc, args[0],
-                                                  type.getElementType());
+                               if (!reference::isFloat8(to))
+                                 return castElement(b, loc, args[0], type.getElementType());
+                               Value wide = castElement(b, loc, args[0], b.getF32Type());
+                               return roundToFloat8(b, loc, wide, cast<FloatType>(to));
                              }));
     return success();
   }

@@ -1,6 +1,7 @@
 //===- LoweringUtils.cpp - shared pieces of convert-qc-to-linalg -*- C++ -*-===//
 #include "LoweringUtils.h"
 #include "quantc/Dialect/QC/QuantUtils.h"
+#include "quantc/Reference/Tensor.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -24,6 +25,10 @@ QCTypeConverter::QCTypeConverter() {
       return t.clone(container(t.getContext(), q.getStorageTypeIntegralWidth()));
     if (auto i = dyn_cast<IntegerType>(t.getElementType()); i && i.isSignless())
       return t.clone(container(t.getContext(), i.getWidth()));
+    // Float8 values live in f32 containers, as the reference evaluator
+    // holds them: the casts that produce them round to the format.
+    if (reference::isFloat8(t.getElementType()))
+      return t.clone(Float32Type::get(t.getContext()));
     return t;
   });
   auto materialize = [](OpBuilder &b, Type type, ValueRange inputs,
@@ -242,6 +247,49 @@ Value conversion::toF32(OpBuilder &b, Location loc, Value v) {
   if (v.getType().isF32())
     return v;
   return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+}
+
+Value conversion::roundToFloat8(OpBuilder &b, Location loc, Value v, FloatType format) {
+  const llvm::fltSemantics &semantics = format.getFloatSemantics();
+  int mantissaBits = llvm::APFloat::semanticsPrecision(semantics) - 1;
+  int minExponent = llvm::APFloat::semanticsMinExponent(semantics);
+  float largest = llvm::APFloat::getLargest(semantics).convertToFloat();
+  Type i32 = b.getI32Type();
+  auto i32Constant = [&](int32_t c) {
+    return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(c)).getResult();
+  };
+  auto powerOfTwo = [&](Value exponent) { // 2^exponent for exponents f32 holds as normals
+    Value biased = arith::AddIOp::create(b, loc, exponent, i32Constant(127));
+    Value bits = arith::ShLIOp::create(b, loc, biased, i32Constant(23));
+    return arith::BitcastOp::create(b, loc, b.getF32Type(), bits).getResult();
+  };
+  // The spacing of the format's values around |v|: 2^(e - mantissa bits) for
+  // |v|'s binary exponent e, no finer than the subnormals' (e held in a range
+  // where infinities and NaN stay what they are).
+  Value magnitude = math::AbsFOp::create(b, loc, v);
+  Value bits = arith::BitcastOp::create(b, loc, i32, magnitude);
+  Value exponent = arith::SubIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, bits, i32Constant(23)), i32Constant(127));
+  exponent = arith::MaxSIOp::create(b, loc, exponent, i32Constant(minExponent));
+  exponent = arith::MinSIOp::create(b, loc, exponent, i32Constant(30));
+  Value step = arith::SubIOp::create(b, loc, exponent, i32Constant(mantissaBits));
+  Value steps = math::RoundEvenOp::create(
+      b, loc,
+      arith::MulFOp::create(b, loc, magnitude,
+                            powerOfTwo(arith::SubIOp::create(b, loc, i32Constant(0), step))));
+  Value rounded = arith::MulFOp::create(b, loc, steps, powerOfTwo(step));
+  // Past the largest finite value: infinity where the format has one, else NaN.
+  bool hasInfinity = isa<Float8E5M2Type>(format);
+  Value overflow = constantF32(b, loc, hasInfinity ? INFINITY : NAN);
+  rounded = arith::SelectOp::create(
+      b, loc, arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, rounded,
+                                    constantF32(b, loc, largest)),
+      overflow, rounded);
+  Value result = math::CopySignOp::create(b, loc, rounded, v);
+  // The FNUZ formats have no negative zero: -0 + 0 is +0.
+  if (isa<Float8E4M3FNUZType, Float8E5M2FNUZType>(format))
+    result = arith::AddFOp::create(b, loc, result, constantF32(b, loc, 0.0f));
+  return result;
 }
 
 Value conversion::fromF32(OpBuilder &b, Location loc, Value v, Type type) {

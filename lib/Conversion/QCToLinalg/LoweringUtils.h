@@ -91,6 +91,11 @@ mlir::Value buildQuantizeScalar(mlir::OpBuilder &b, mlir::Location loc,
 
 /// An f32 view of a float element (f16/bf16 widen; f32 stays).
 mlir::Value toF32(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v);
+/// An f32 value rounded to the float8 `format` (to nearest, ties to even;
+/// infinity or NaN past its largest value, as the format has), as f32: the
+/// container the generated code holds float8 values in.
+mlir::Value roundToFloat8(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                          mlir::FloatType format);
 /// An f32 value rounded to the float element type `type`.
 mlir::Value fromF32(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                     mlir::Type type);

@@ -62,7 +62,7 @@ struct ConstantLowering : OpConversionPattern<qc::ConstantOp> {
     if (!value)
       return rewriter.notifyMatchFailure(op, "constant without a type");
     if (value.getType() != type) {
-      FailureOr<DenseElementsAttr> widened = widenSubByte(op, type);
+      FailureOr<DenseElementsAttr> widened = widenToContainer(op, type);
       if (failed(widened))
         return rewriter.notifyMatchFailure(op, "constant of another type");
       value = *widened;
@@ -71,13 +71,16 @@ struct ConstantLowering : OpConversionPattern<qc::ConstantOp> {
     return success();
   }
 
-  /// The values of a sub-byte integer constant in its i8 container; they are
-  /// unsigned when the constant is the storage of unsigned quantized values.
-  static FailureOr<DenseElementsAttr> widenSubByte(qc::ConstantOp op,
+  /// The values of a sub-byte integer constant in its i8 container (they are
+  /// unsigned when the constant is the storage of unsigned quantized values),
+  /// or of a float8 constant in its f32 one.
+  static FailureOr<DenseElementsAttr> widenToContainer(qc::ConstantOp op,
                                                     RankedTensorType type) {
     auto from = dyn_cast<IntegerType>(op.getType().getElementType());
     FailureOr<reference::Tensor> values =
         reference::Tensor::fromAttr(cast<ElementsAttr>(op.getValue()));
+    if (reference::isFloat8(op.getType().getElementType()) && succeeded(values))
+      return DenseElementsAttr::get(type, values->floats());
     if (!from || from.getWidth() >= 8 || failed(values))
       return failure();
     bool isUnsigned = llvm::any_of(op->getUsers(), [](Operation *user) {

@@ -40,30 +40,10 @@ ArrayAttr describeTensors(func::FuncOp func, bool results) {
   return b.getArrayAttr(entries);
 }
 
-bool holdsFloat8(Type type) { return reference::isFloat8(getElementTypeOrSelf(type)); }
-
-/// Float8 tensors run in the reference evaluator only: the generated code
-/// has no float8 rounding yet. Refuses the first op (an ONNX node by its
-/// location) or graph input that holds one.
-LogicalResult refuseFloat8(ModuleOp module) {
-  WalkResult walk = module.walk([](Operation *op) {
-    bool argument = false;
-    if (auto func = dyn_cast<func::FuncOp>(op))
-      argument = llvm::any_of(func.getArgumentTypes(), holdsFloat8);
-    if (!argument && llvm::none_of(op->getOperandTypes(), holdsFloat8) &&
-        llvm::none_of(op->getResultTypes(), holdsFloat8))
-      return WalkResult::advance();
-    op->emitError() << (argument ? "a graph input" : "'" + op->getName().getStringRef() + "'")
-                    << " holds float8 tensors, which only the reference evaluator runs "
-                       "(quant-run on the model); code generation does not support them";
-    return WalkResult::interrupt();
-  });
-  return failure(walk.wasInterrupted());
-}
-
-/// Libraries pass whole bytes: a 4-bit graph input or output (which the
-/// reference evaluator takes as int8 / uint8) has no form at their boundary.
-LogicalResult refuseNarrowIntegerBoundary(ModuleOp module) {
+/// Libraries pass whole bytes of the element types their C header names: a
+/// 4-bit or float8 graph input or output (which the reference evaluator
+/// carries in int8 / uint8 or float32 arrays) has no form at their boundary.
+LogicalResult refuseNarrowBoundary(ModuleOp module) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
     return success();
@@ -71,14 +51,18 @@ LogicalResult refuseNarrowIntegerBoundary(ModuleOp module) {
   for (auto [results, types] : {std::pair(false, signature.getInputs()),
                                 std::pair(true, signature.getResults())})
     for (auto [i, type] : llvm::enumerate(types)) {
-      if (!reference::isSubByteInteger(getElementTypeOrSelf(type)))
+      Type element = getElementTypeOrSelf(type);
+      bool float8 = reference::isFloat8(element);
+      if (!float8 && !reference::isSubByteInteger(element))
         continue;
       auto name = results ? main.getResultAttrOfType<StringAttr>(i, "qc.name")
                           : main.getArgAttrOfType<StringAttr>(i, "qc.name");
       return main.emitError() << "graph " << (results ? "output" : "input") << " '"
                               << (name ? name.getValue() : StringRef("?")) << "' is " << type
-                              << ", which a compiled library cannot pass (4-bit tensors "
-                                 "cross the boundary only in the reference evaluator)";
+                              << ", which a compiled library cannot pass ("
+                              << (float8 ? "float8" : "4-bit")
+                              << " tensors cross the boundary only in the reference "
+                                 "evaluator; inside the graph they compile)";
     }
   return success();
 }
@@ -116,7 +100,7 @@ struct ConvertQCToLinalgPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
-    if (failed(refuseFloat8(module)) || failed(refuseNarrowIntegerBoundary(module)))
+    if (failed(refuseNarrowBoundary(module)))
       return signalPassFailure();
     if (auto main = module.lookupSymbol<func::FuncOp>("main"))
       if (!module->hasAttr("qc.signature"))
