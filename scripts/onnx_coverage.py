@@ -238,14 +238,23 @@ def failure_lines(table, failing):
     return lines
 
 
+CONTROL_FLOW_OPS = ("If", "Loop", "Scan")
+
+
 def project_cases():
-    """op -> list of (case name, model, float inputs) from test_op_parity."""
+    """op -> list of (case name, model, float inputs) from test_op_parity
+    and the control flow cases (which test_compiled compiles too)."""
+    from control_flow_cases import CONTROL_FLOW
     from test_compiled import EVALUATOR_ONLY
     from test_op_parity import CASES
     by_op = defaultdict(list)
-    for name, (model, inputs) in sorted(CASES.items()):
+    for name, (model, inputs) in sorted({**CASES, **CONTROL_FLOW}.items()):
         floats = all(a.dtype == np.float32 for a in inputs.values())
-        by_op[model.graph.node[0].op_type].append((name, model, floats, name in EVALUATOR_ONLY))
+        # A branch or loop case computes its condition first: it is the
+        # control flow op's case.
+        ops = [node.op_type for node in model.graph.node]
+        op = next((o for o in ops if o in CONTROL_FLOW_OPS), ops[0])
+        by_op[op].append((name, model, floats, name in EVALUATOR_ONLY))
     return by_op
 
 
@@ -256,7 +265,8 @@ def qc_ops_and_cuda(bin_dir, model):
         onnx.save(model, path)
         ir = subprocess.run([str(bin_dir / "quant-opt"), str(path)], capture_output=True,
                             text=True)
-        ops = sorted(set(re.findall(r"\b(qc\.[a-z_0-9]+)\b", ir.stdout)) - {"qc.constant", "qc.name"})
+        ops = sorted(set(re.findall(r"\b(qc\.[a-z_0-9]+|scf\.(?:if|while|for))\b", ir.stdout))
+                     - {"qc.constant", "qc.name"})
         cuda = subprocess.run([str(bin_dir / "quantc"), str(path), "--target", "cuda",
                                "--gpu-arch", "sm_80", "-o", f"{tmp}/model.so"],
                               capture_output=True, text=True)
