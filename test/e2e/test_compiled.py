@@ -105,20 +105,28 @@ def test_int8_case(case, tmp_path):
             np.testing.assert_array_equal(actual[name], exp, err_msg=name)
 
 
-def test_int8_conv3d_runs_on_the_integer_kernels(tmp_path):
-    """qc-decompose-conv3d makes a 3-d convolution a 2-d one over its
-    depth-unfolded input: quantized, it is an integer layer, and the library
-    equals the evaluator bit for bit."""
-    model, inputs = ALL_CASES["Conv3D"]
+def int8_library_ir(case, tmp_path):
+    """The int8 IR of a case, after checking that its library equals the
+    evaluator on that IR bit for bit."""
+    model, inputs = ALL_CASES[case]
     path = tmp_path / "model.onnx"
     onnx.save(model, path)
     np.savez(tmp_path / "calib.npz", **inputs)
     ir = tmp_path / "int8.mlir"
     quantc([path, "--calib", tmp_path / "calib.npz", "--save-ir", ir, "-o", tmp_path / "m.so"])
-    text = ir.read_text()
+    output = model.graph.output[0].name
+    expected = quant_run(ir, inputs, tmp_path)[output]
+    np.testing.assert_array_equal(run_library(tmp_path / "m.so", inputs, tmp_path)[output],
+                                  expected)
+    return ir.read_text()
+
+
+def test_int8_conv3d_runs_on_the_integer_kernels(tmp_path):
+    """qc-decompose-conv3d makes a 3-d convolution a 2-d one over its
+    depth-unfolded input: quantized, it is an integer layer, and the library
+    equals the evaluator bit for bit."""
+    text = int8_library_ir("Conv3D", tmp_path)
     assert "qc.qconv" in text and "qc.conv " not in text
-    expected = quant_run(ir, inputs, tmp_path)["Y"]
-    np.testing.assert_array_equal(run_library(tmp_path / "m.so", inputs, tmp_path)["Y"], expected)
 
 
 CONV_TRANSPOSE_CASES = sorted(name for name in CASES if name.startswith("ConvTranspose"))
@@ -130,18 +138,8 @@ def test_int8_conv_transpose_runs_on_the_integer_kernels(case, tmp_path):
     convolution over its output phases: quantized, it is an integer layer
     (3-d ones after qc-decompose-conv3d too), and the library equals the
     evaluator bit for bit."""
-    model, inputs = ALL_CASES[case]
-    path = tmp_path / "model.onnx"
-    onnx.save(model, path)
-    np.savez(tmp_path / "calib.npz", **inputs)
-    ir = tmp_path / "int8.mlir"
-    quantc([path, "--calib", tmp_path / "calib.npz", "--save-ir", ir, "-o", tmp_path / "m.so"])
-    text = ir.read_text()
+    text = int8_library_ir(case, tmp_path)
     assert "qc.qconv" in text and "qc.conv_transpose" not in text and "qc.conv " not in text
-    output = model.graph.output[0].name
-    expected = quant_run(ir, inputs, tmp_path)[output]
-    np.testing.assert_array_equal(run_library(tmp_path / "m.so", inputs, tmp_path)[output],
-                                  expected)
 
 
 @pytest.mark.parametrize("case", CONV_TRANSPOSE_CASES)
