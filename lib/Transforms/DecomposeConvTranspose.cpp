@@ -31,7 +31,8 @@ struct PhaseAxis {
   int64_t input, window, stride, padBefore, output;
   int64_t taps() const { return (window + stride - 1) / stride; }
   /// Phase-convolution outputs along this axis: enough that `stride` times
-  /// them covers the output's positions and every input position contributes.
+  /// them covers the output's positions, and no fewer than the input's (the
+  /// padding after the input is what they need beyond it).
   int64_t positions() const {
     return std::max(input, (padBefore + output + stride - 1) / stride);
   }
