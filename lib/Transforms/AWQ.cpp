@@ -79,39 +79,55 @@ double outputError(ArrayRef<float> moment, ArrayRef<float> error, int64_t k, int
   return sum;
 }
 
-/// AWQ's clipping ratios of a group's largest magnitude: 1, 0.95, ..., 0.55.
+/// AWQ's clipping ratios of a group's range: 1, 0.95, ..., 0.55.
 constexpr int kClipRatios = 10;
 constexpr double kClipStep = 0.05;
 
-/// Clips every group of `group` rows of each column of `w` [k, n] to
-/// +-r max|w| with the ratio r of least output error dW^T M_gg dW, the group's
+/// The bounds a clipping candidate keeps of a group whose values span
+/// [low, high] (0 included): candidates 0 to kClipRatios - 1 are AWQ's
+/// +-r max|w|; for an asymmetric grid, the next ones shrink both ends,
+/// [r low, r high], which that grid spans.
+std::pair<float, float> clipBounds(int candidate, float low, float high) {
+  double r = 1 - (candidate % kClipRatios) * kClipStep;
+  if (candidate >= kClipRatios)
+    return {static_cast<float>(r * low), static_cast<float>(r * high)};
+  auto bound = static_cast<float>(r * std::max(-low, high));
+  return {-bound, bound};
+}
+
+/// Clips every group of `group` rows of each column of `w` [k, n] to the
+/// bounds (clipBounds) of least output error dW^T M_gg dW, the group's
 /// weights rounded as qc-quantize will (after clipping); cross-group terms of
-/// M are left out, as AWQ leaves them. Returns the summed errors at r = 1 and
-/// at the chosen ratios, and counts the groups clipped in `clipped`.
+/// M are left out, as AWQ leaves them. Returns the summed errors unclipped
+/// and at the chosen bounds, and counts the groups clipped in `clipped`.
 std::pair<double, double> clipWeights(Tensor &w, ArrayRef<float> moment, const WeightFormat &f,
                                       int64_t group, int64_t &clipped) {
   int64_t k = w.getShape()[0], n = w.getShape()[1];
   group = group > 0 ? group : k;
+  int candidates = f.asymmetric ? 2 * kClipRatios : kClipRatios;
   float *values = w.floats().data();
-  std::vector<float> block(group * group), error(group * n), product(group * n), absMax(n);
-  std::vector<double> least(n), ratio(n);
+  std::vector<float> block(group * group), error(group * n), product(group * n), low(n),
+      high(n);
+  std::vector<double> least(n);
+  std::vector<int> chosen(n);
   double before = 0, after = 0;
   for (int64_t g0 = 0; g0 < k; g0 += group) {
     for (int64_t r = 0; r < group; ++r)
       std::copy_n(moment.data() + (g0 + r) * k + g0, group, block.data() + r * group);
     for (int64_t j = 0; j < n; ++j) {
-      absMax[j] = 0;
-      for (int64_t r = 0; r < group; ++r)
-        absMax[j] = std::max(absMax[j], std::fabs(values[(g0 + r) * n + j]));
+      low[j] = high[j] = 0;
+      for (int64_t r = 0; r < group; ++r) {
+        low[j] = std::min(low[j], values[(g0 + r) * n + j]);
+        high[j] = std::max(high[j], values[(g0 + r) * n + j]);
+      }
     }
     std::fill(least.begin(), least.end(), INFINITY);
-    for (int step = 0; step < kClipRatios; ++step) {
-      double r = 1 - step * kClipStep;
+    for (int candidate = 0; candidate < candidates; ++candidate) {
       llvm::parallelFor(0, n, [&](size_t j) {
         std::vector<float> clamped(group);
-        float bound = static_cast<float>(r * absMax[j]);
+        auto [lo, hi] = clipBounds(candidate, low[j], high[j]);
         for (int64_t row = 0; row < group; ++row)
-          clamped[row] = std::clamp(values[(g0 + row) * n + j], -bound, bound);
+          clamped[row] = std::clamp(values[(g0 + row) * n + j], lo, hi);
         WeightGrid grid = chooseWeightGrid(clamped, f);
         for (int64_t row = 0; row < group; ++row)
           error[row * n + j] = static_cast<float>(grid.value(grid.level(clamped[row], f)) -
@@ -123,21 +139,21 @@ std::pair<double, double> clipWeights(Tensor &w, ArrayRef<float> moment, const W
         double sum = 0;
         for (int64_t row = 0; row < group; ++row)
           sum += static_cast<double>(product[row * n + j]) * error[row * n + j];
-        before += step == 0 ? sum : 0;
+        before += candidate == 0 ? sum : 0;
         if (sum < least[j]) {
           least[j] = sum;
-          ratio[j] = r;
+          chosen[j] = candidate;
         }
       }
     }
     for (int64_t j = 0; j < n; ++j) {
       after += least[j];
-      if (ratio[j] == 1)
+      if (chosen[j] % kClipRatios == 0) // r = 1: nothing clipped
         continue;
       ++clipped;
-      float bound = static_cast<float>(ratio[j] * absMax[j]);
+      auto [lo, hi] = clipBounds(chosen[j], low[j], high[j]);
       for (int64_t row = 0; row < group; ++row)
-        values[(g0 + row) * n + j] = std::clamp(values[(g0 + row) * n + j], -bound, bound);
+        values[(g0 + row) * n + j] = std::clamp(values[(g0 + row) * n + j], lo, hi);
     }
   }
   return {before, after};

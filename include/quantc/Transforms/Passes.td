@@ -136,9 +136,11 @@ def QCActivationAwareScaling : Pass<"qc-awq", "::mlir::ModuleOp"> {
     and the output error before and after.
 
     With `clip`, each group of the (scaled) weights, per output channel, is
-    then clipped to `+-r max|w|` with `r` in {1, 0.95, ..., 0.55} chosen for
-    the least `dW^T E[x x^T] dW` over the group's inputs (AWQ's clipping
-    search; `r = 1` is a candidate). Unlike the scaling, clipping changes the
+    then clipped to `+-r max|w|` with `r` in {1, 0.95, ..., 0.55} (AWQ's
+    clipping search; for an asymmetric `weight-scheme` also to
+    `[r min(w, 0), r max(w, 0)]`, the range its grid spans), chosen for the
+    least `dW^T E[x x^T] dW` over the group's inputs (`r = 1` is a
+    candidate). Unlike the scaling, clipping changes the
     float model; a second remark reports the groups clipped and the error.
   }];
   let dependentDialects = ["::quantc::qc::QCDialect"];
