@@ -95,13 +95,19 @@ std::pair<float, float> clipBounds(int candidate, float low, float high) {
   return {-bound, bound};
 }
 
+/// What the clipping search did over a function's weights.
+struct ClipSummary {
+  int64_t searched = 0, clipped = 0; // weight groups
+  double errorBefore = 0, errorAfter = 0;
+};
+
 /// Clips every group of `group` rows of each column of `w` [k, n] to the
 /// bounds (clipBounds) of least output error dW^T M_gg dW, the group's
 /// weights rounded as qc-quantize will (after clipping); cross-group terms of
-/// M are left out, as AWQ leaves them. Returns the summed errors unclipped
-/// and at the chosen bounds, and counts the groups clipped in `clipped`.
-std::pair<double, double> clipWeights(Tensor &w, ArrayRef<float> moment, const WeightFormat &f,
-                                      int64_t group, int64_t &clipped) {
+/// M are left out, as AWQ leaves them. Adds the groups and their summed
+/// errors, unclipped and at the chosen bounds, to `summary`.
+void clipWeights(Tensor &w, ArrayRef<float> moment, const WeightFormat &f, int64_t group,
+                 ClipSummary &summary) {
   int64_t k = w.getShape()[0], n = w.getShape()[1];
   group = group > 0 ? group : k;
   int candidates = f.asymmetric ? 2 * kClipRatios : kClipRatios;
@@ -110,7 +116,6 @@ std::pair<double, double> clipWeights(Tensor &w, ArrayRef<float> moment, const W
       high(n);
   std::vector<double> least(n);
   std::vector<int> chosen(n);
-  double before = 0, after = 0;
   for (int64_t g0 = 0; g0 < k; g0 += group) {
     for (int64_t r = 0; r < group; ++r)
       std::copy_n(moment.data() + (g0 + r) * k + g0, group, block.data() + r * group);
@@ -124,7 +129,7 @@ std::pair<double, double> clipWeights(Tensor &w, ArrayRef<float> moment, const W
     std::fill(least.begin(), least.end(), INFINITY);
     for (int candidate = 0; candidate < candidates; ++candidate) {
       llvm::parallelFor(0, n, [&](size_t j) {
-        std::vector<float> clamped(group);
+        SmallVector<float, 256> clamped(group);
         auto [lo, hi] = clipBounds(candidate, low[j], high[j]);
         for (int64_t row = 0; row < group; ++row)
           clamped[row] = std::clamp(values[(g0 + row) * n + j], lo, hi);
@@ -139,24 +144,24 @@ std::pair<double, double> clipWeights(Tensor &w, ArrayRef<float> moment, const W
         double sum = 0;
         for (int64_t row = 0; row < group; ++row)
           sum += static_cast<double>(product[row * n + j]) * error[row * n + j];
-        before += candidate == 0 ? sum : 0;
+        summary.errorBefore += candidate == 0 ? sum : 0;
         if (sum < least[j]) {
           least[j] = sum;
           chosen[j] = candidate;
         }
       }
     }
+    summary.searched += n;
     for (int64_t j = 0; j < n; ++j) {
-      after += least[j];
+      summary.errorAfter += least[j];
       if (chosen[j] % kClipRatios == 0) // r = 1: nothing clipped
         continue;
-      ++clipped;
+      ++summary.clipped;
       auto [lo, hi] = clipBounds(chosen[j], low[j], high[j]);
       for (int64_t row = 0; row < group; ++row)
         values[(g0 + row) * n + j] = std::clamp(values[(g0 + row) * n + j], lo, hi);
     }
   }
-  return {before, after};
 }
 
 Tensor valueOf(ConstantOp constant) { return *reference::getConstantValue(constant); }
@@ -193,8 +198,7 @@ struct AWQPass : quantc::impl::QCActivationAwareScalingBase<AWQPass> {
         collectScalingGroups(func, formatGroup > 0 ? formatGroup : 1);
     if (groups.empty())
       return success();
-    clippedGroups = searchedGroups = 0;
-    clipErrorBefore = clipErrorAfter = 0;
+    clipped = ClipSummary();
     FailureOr<LayerStatisticsMap> stats =
         measureGroupInputs(func, groups, data, maxSamples, /*withMoments=*/true);
     if (failed(stats))
@@ -213,10 +217,10 @@ struct AWQPass : quantc::impl::QCActivationAwareScalingBase<AWQPass> {
                               << llvm::formatv("{0:E2}", before).str() << " -> "
                               << llvm::formatv("{0:E2}", after).str();
     if (clip)
-      emitRemark(func.getLoc()) << "awq: clipped " << clippedGroups << " of " << searchedGroups
-                                << " weight groups; quantized output error "
-                                << llvm::formatv("{0:E2}", clipErrorBefore).str() << " -> "
-                                << llvm::formatv("{0:E2}", clipErrorAfter).str();
+      emitRemark(func.getLoc()) << "awq: clipped " << clipped.clipped << " of "
+                                << clipped.searched << " weight groups; quantized output error "
+                                << llvm::formatv("{0:E2}", clipped.errorBefore).str() << " -> "
+                                << llvm::formatv("{0:E2}", clipped.errorAfter).str();
     return success();
   }
 
@@ -274,19 +278,14 @@ struct AWQPass : quantc::impl::QCActivationAwareScalingBase<AWQPass> {
     for (int64_t i = 0; i < k; ++i)
       for (int64_t j = 0; j < k; ++j)
         moment[i * k + j] = static_cast<float>(m[i * k + j] / (chosen[i] * chosen[j]));
-    applyChannelScaling(group, chosen, weights, "awq", [&](Tensor &scaled, size_t) {
-      auto [errorBefore, errorAfter] =
-          clipWeights(scaled, moment, format, formatGroup, clippedGroups);
-      clipErrorBefore += errorBefore;
-      clipErrorAfter += errorAfter;
-      searchedGroups += scaled.getNumElements() / (formatGroup > 0 ? formatGroup : k);
+    applyChannelScaling(group, chosen, weights, "awq", [&](Tensor &scaled) {
+      clipWeights(scaled, moment, format, formatGroup, clipped);
     });
     return {baseline, bestError};
   }
 
   WeightFormat format;
   int64_t formatGroup = 0;
-  int64_t clippedGroups = 0, searchedGroups = 0;
-  double clipErrorBefore = 0, clipErrorAfter = 0;
+  ClipSummary clipped;
 };
 } // namespace

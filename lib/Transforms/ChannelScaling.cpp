@@ -100,16 +100,16 @@ FailureOr<LayerStatisticsMap> qc::measureGroupInputs(func::FuncOp func,
 
 void qc::applyChannelScaling(const ScalingGroup &group, ArrayRef<double> s,
                              ArrayRef<Tensor> weights, StringRef blobSuffix,
-                             function_ref<void(Tensor &, size_t)> adjust) {
+                             function_ref<void(Tensor &)> adjust) {
   int64_t k = s.size();
-  for (auto [index, consumer, w] : llvm::enumerate(group.consumers, weights)) {
+  for (auto [consumer, w] : llvm::zip(group.consumers, weights)) {
     Tensor scaled = w;
     int64_t n = w.getShape()[1];
     for (int64_t r = 0; r < k; ++r)
       for (int64_t j = 0; j < n; ++j)
         scaled.floats()[r * n + j] = static_cast<float>(w.floats()[r * n + j] * s[r]);
     if (adjust)
-      adjust(scaled, index);
+      adjust(scaled);
     replaceConstant(consumer, getConstantWeight(consumer), scaled, blobSuffix);
   }
   if (llvm::all_of(s, [](double v) { return v == 1; }))

@@ -46,11 +46,11 @@ measureGroupInputs(mlir::func::FuncOp func, llvm::ArrayRef<ScalingGroup> groups,
 /// Multiplies input channel i of every consumer's weight (`weights`, their
 /// values) by s[i] and divides the norm or the producer's column i by it
 /// (left as they are when every s[i] is 1). `adjust`, when given, may change
-/// each scaled weight (by its consumer's index) before it is stored.
-void applyChannelScaling(
-    const ScalingGroup &group, llvm::ArrayRef<double> s,
-    llvm::ArrayRef<reference::Tensor> weights, llvm::StringRef blobSuffix,
-    llvm::function_ref<void(reference::Tensor &scaled, size_t consumer)> adjust = nullptr);
+/// each scaled weight before it is stored.
+void applyChannelScaling(const ScalingGroup &group, llvm::ArrayRef<double> s,
+                         llvm::ArrayRef<reference::Tensor> weights,
+                         llvm::StringRef blobSuffix,
+                         llvm::function_ref<void(reference::Tensor &scaled)> adjust = nullptr);
 
 } // namespace quantc::qc
 

@@ -107,15 +107,13 @@ struct ConvTransposeAsPhases : OpRewritePattern<qc::ConvTransposeOp> {
     }
     Location loc = op.getLoc();
     int64_t n = in.getDimSize(0), o = out.getDimSize(1);
-    SmallVector<int64_t> convPads, convShape = {n, o * phases}, phaseShape = {n, o};
+    SmallVector<int64_t> convPads, convShape = {n, o * phases};
     for (const PhaseAxis &a : axes)
       convPads.push_back(a.taps() - 1);
     for (const PhaseAxis &a : axes) {
       convPads.push_back(a.positions() - a.input);
       convShape.push_back(a.positions());
-      phaseShape.push_back(a.stride);
     }
-    llvm::append_range(phaseShape, ArrayRef(convShape).drop_front(2));
     Value conv = qc::ConvOp::create(
         rewriter, loc, out.clone(convShape), op.getInput(),
         reference::createConstant(rewriter, loc, phaseWeights(*weight, axes, op.getGroup()),
@@ -124,30 +122,38 @@ struct ConvTransposeAsPhases : OpRewritePattern<qc::ConvTransposeOp> {
         rewriter.getDenseI64ArrayAttr(SmallVector<int64_t>(rank, 1)),
         rewriter.getDenseI64ArrayAttr(SmallVector<int64_t>(rank, 1)),
         rewriter.getDenseI64ArrayAttr(convPads), op.getGroupAttr());
-    // [N, O x P, M...] -> [N, O, s..., M...] -> [N, O, M_1, s_1, ...] -> [N, O, M_1 s_1, ...].
-    Value full = conv;
-    SmallVector<int64_t> fullShape = {n, o}, perm = {0, 1};
-    for (int64_t i = 0; i < rank; ++i) {
-      fullShape.push_back(convShape[2 + i] * strides[i]);
-      perm.append({2 + rank + i, 2 + i});
+    rewriter.replaceOp(op, interleavePhases(rewriter, loc, conv, axes, out));
+    return success();
+  }
+
+  /// The transposed convolution's output from the phase convolution's
+  /// [N, O x P, M...]: as [N, O, s..., M...], transposed to
+  /// [N, O, M_1, s_1, ...], as [N, O, M_1 s_1, ...], sliced by the padding.
+  static Value interleavePhases(PatternRewriter &rewriter, Location loc, Value conv,
+                                ArrayRef<PhaseAxis> axes, RankedTensorType out) {
+    int64_t rank = axes.size(), n = out.getDimSize(0), o = out.getDimSize(1);
+    SmallVector<int64_t> phaseShape = {n, o}, fullShape = {n, o}, perm = {0, 1};
+    SmallVector<int64_t> starts(2, 0), ends = {n, o};
+    for (auto [i, a] : llvm::enumerate(axes)) {
+      phaseShape.push_back(a.stride);
+      fullShape.push_back(a.positions() * a.stride);
+      perm.append({2 + rank + int64_t(i), 2 + int64_t(i)});
+      starts.push_back(a.padBefore);
+      ends.push_back(a.padBefore + a.output);
     }
-    if (phases > 1) {
+    for (const PhaseAxis &a : axes)
+      phaseShape.push_back(a.positions());
+    Value full = conv;
+    if (llvm::any_of(axes, [](const PhaseAxis &a) { return a.stride > 1; })) {
       full = qc::ReshapeOp::create(rewriter, loc, out.clone(phaseShape), full);
       full = qc::TransposeOp::create(rewriter, loc, full, rewriter.getDenseI64ArrayAttr(perm));
       full = qc::ReshapeOp::create(rewriter, loc, out.clone(fullShape), full);
     }
-    SmallVector<int64_t> starts(2, 0), ends = {n, o};
-    for (const PhaseAxis &a : axes) {
-      starts.push_back(a.padBefore);
-      ends.push_back(a.padBefore + a.output);
-    }
-    Value result = full;
-    if (ArrayRef(fullShape) != out.getShape())
-      result = qc::SliceOp::create(rewriter, loc, full, rewriter.getDenseI64ArrayAttr(starts),
-                                   rewriter.getDenseI64ArrayAttr(ends),
-                                   rewriter.getDenseI64ArrayAttr(SmallVector<int64_t>(2 + rank, 1)));
-    rewriter.replaceOp(op, result);
-    return success();
+    if (ArrayRef(fullShape) == out.getShape())
+      return full;
+    return qc::SliceOp::create(rewriter, loc, full, rewriter.getDenseI64ArrayAttr(starts),
+                               rewriter.getDenseI64ArrayAttr(ends),
+                               rewriter.getDenseI64ArrayAttr(SmallVector<int64_t>(2 + rank, 1)));
   }
 
   /// Each output channel's bias once per phase.

@@ -13,6 +13,7 @@ from onnx import TensorProto as T, helper
 from onnx.reference import ReferenceEvaluator
 
 from conftest import BIN, quant_run
+from test_compiled import quantc
 
 FLOAT8 = {"E4M3FN": T.FLOAT8E4M3FN, "E4M3FNUZ": T.FLOAT8E4M3FNUZ,
           "E5M2": T.FLOAT8E5M2, "E5M2FNUZ": T.FLOAT8E5M2FNUZ}
@@ -35,13 +36,30 @@ def same(actual, expected):
     np.testing.assert_array_equal(np.signbit(actual[keep]), np.signbit(expected[keep]))
 
 
+def round_trip_cast(to, size, saturate=1):
+    """Y = X cast to the float8 type `to` and back to float32."""
+    return model([helper.make_node("Cast", ["X"], ["f"], to=to, saturate=saturate),
+                  helper.make_node("Cast", ["f"], ["Y"], to=T.FLOAT)],
+                 [helper.make_tensor_value_info("X", T.FLOAT, [size])],
+                 [helper.make_tensor_value_info("Y", T.FLOAT, [size])])
+
+
+def quantize_dequantize(zero_point_type, zero_points, columns):
+    """Y = X [3, columns] through float8 QuantizeLinear / DequantizeLinear
+    along axis 0, scales 0.25, 2 and 0.5."""
+    shape = [3, columns]
+    return model([helper.make_node("QuantizeLinear", ["X", "s", "zp"], ["q"], axis=0),
+                  helper.make_node("DequantizeLinear", ["q", "s", "zp"], ["Y"], axis=0)],
+                 [helper.make_tensor_value_info("X", T.FLOAT, shape)],
+                 [helper.make_tensor_value_info("Y", T.FLOAT, shape)],
+                 [helper.make_tensor("s", T.FLOAT, [3], [0.25, 2.0, 0.5]),
+                  helper.make_tensor("zp", zero_point_type, [3], zero_points)])
+
+
 @pytest.mark.parametrize("saturate", [1, 0])
 @pytest.mark.parametrize("name", sorted(FLOAT8))
 def test_round_trip_cast_matches_onnx(name, saturate, tmp_path):
-    m = model([helper.make_node("Cast", ["X"], ["f"], to=FLOAT8[name], saturate=saturate),
-               helper.make_node("Cast", ["f"], ["Y"], to=T.FLOAT)],
-              [helper.make_tensor_value_info("X", T.FLOAT, [EDGES.size])],
-              [helper.make_tensor_value_info("Y", T.FLOAT, [EDGES.size])])
+    m = round_trip_cast(FLOAT8[name], EDGES.size, saturate)
     onnx.save(m, tmp_path / "m.onnx")
     expected = ReferenceEvaluator(m).run(None, {"X": EDGES})[0]
     same(quant_run(tmp_path / "m.onnx", {"X": EDGES}, tmp_path)["Y"], expected)
@@ -50,13 +68,7 @@ def test_round_trip_cast_matches_onnx(name, saturate, tmp_path):
 def test_quantize_dequantize_per_axis_matches_onnx(tmp_path):
     rng = np.random.default_rng(8)
     x = (rng.standard_normal((3, 4)) * [[1], [30], [900]]).astype(np.float32)
-    scale = np.array([0.25, 2.0, 0.5], np.float32)
-    m = model([helper.make_node("QuantizeLinear", ["X", "s", "zp"], ["q"], axis=0),
-               helper.make_node("DequantizeLinear", ["q", "s", "zp"], ["Y"], axis=0)],
-              [helper.make_tensor_value_info("X", T.FLOAT, [3, 4])],
-              [helper.make_tensor_value_info("Y", T.FLOAT, [3, 4])],
-              [helper.make_tensor("s", T.FLOAT, [3], scale),
-               helper.make_tensor("zp", T.FLOAT8E5M2, [3], [0, 0, 0])])
+    m = quantize_dequantize(T.FLOAT8E5M2, [0, 0, 0], 4)
     onnx.save(m, tmp_path / "m.onnx")
     expected = ReferenceEvaluator(m).run(None, {"X": x})[0]
     actual = quant_run(tmp_path / "m.onnx", {"X": x}, tmp_path)["Y"]
@@ -95,9 +107,7 @@ def test_float8_graph_input_refuses_a_value_it_cannot_hold(tmp_path):
 
 def compile_library(path, tmp_path, *extra):
     library = tmp_path / (path.stem + ".so")
-    proc = subprocess.run([str(BIN / "quantc"), str(path), *extra, "-o", str(library)],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    quantc([path, *extra, "-o", library])
     return library
 
 
@@ -110,11 +120,7 @@ def test_compiled_cast_rounds_as_the_evaluator(name, saturate, tmp_path):
     rng = np.random.default_rng(3)
     x = np.concatenate([EDGES, np.ldexp(rng.integers(-64, 64, 400) / 16,
                                         rng.integers(-20, 18, 400)).astype(np.float32)])
-    m = model([helper.make_node("Cast", ["X"], ["f"], to=FLOAT8[name], saturate=saturate),
-               helper.make_node("Cast", ["f"], ["Y"], to=T.FLOAT)],
-              [helper.make_tensor_value_info("X", T.FLOAT, [x.size])],
-              [helper.make_tensor_value_info("Y", T.FLOAT, [x.size])])
-    onnx.save(m, tmp_path / "m.onnx")
+    onnx.save(round_trip_cast(FLOAT8[name], x.size, saturate), tmp_path / "m.onnx")
     expected = quant_run(tmp_path / "m.onnx", {"X": x}, tmp_path)["Y"]
     same(quant_run(compile_library(tmp_path / "m.onnx", tmp_path), {"X": x}, tmp_path)["Y"],
          expected)
@@ -123,32 +129,22 @@ def test_compiled_cast_rounds_as_the_evaluator(name, saturate, tmp_path):
 def test_compiled_quantize_dequantize_matches_the_evaluator(tmp_path):
     rng = np.random.default_rng(8)
     x = (rng.standard_normal((3, 40)) * [[1], [30], [900]]).astype(np.float32)
-    m = model([helper.make_node("QuantizeLinear", ["X", "s", "zp"], ["q"], axis=0),
-               helper.make_node("DequantizeLinear", ["q", "s", "zp"], ["Y"], axis=0)],
-              [helper.make_tensor_value_info("X", T.FLOAT, [3, 40])],
-              [helper.make_tensor_value_info("Y", T.FLOAT, [3, 40])],
-              [helper.make_tensor("s", T.FLOAT, [3], [0.25, 2.0, 0.5]),
-               helper.make_tensor("zp", T.FLOAT8E4M3FN, [3], [0, 1, -2])])
-    onnx.save(m, tmp_path / "m.onnx")
+    onnx.save(quantize_dequantize(T.FLOAT8E4M3FN, [0, 1, -2], 40), tmp_path / "m.onnx")
     expected = quant_run(tmp_path / "m.onnx", {"X": x}, tmp_path)["Y"]
     same(quant_run(compile_library(tmp_path / "m.onnx", tmp_path), {"X": x}, tmp_path)["Y"],
          expected)
 
 
 def test_float8_compiles_for_cuda(tmp_path):
-    m = model([helper.make_node("Cast", ["X"], ["f"], to=T.FLOAT8E5M2),
-               helper.make_node("Cast", ["f"], ["Y"], to=T.FLOAT)],
-              [helper.make_tensor_value_info("X", T.FLOAT, [4])],
-              [helper.make_tensor_value_info("Y", T.FLOAT, [4])])
-    onnx.save(m, tmp_path / "m.onnx")
+    onnx.save(round_trip_cast(T.FLOAT8E5M2, 4), tmp_path / "m.onnx")
     assert compile_library(tmp_path / "m.onnx", tmp_path, "--target", "cuda",
                            "--gpu-arch", "sm_80").exists()
 
 
 @pytest.mark.parametrize("target", ["cpu", "cuda"])
 def test_code_generation_refuses_float8_graph_inputs_by_name(target, tmp_path):
-    proc = subprocess.run([str(BIN / "quantc"), str(float8_io_model(tmp_path)), "--target",
-                           target, "-o", str(tmp_path / "m.so")], capture_output=True, text=True)
+    proc = quantc([float8_io_model(tmp_path), "--target", target, "-o", tmp_path / "m.so"],
+                  check=False)
     assert proc.returncode != 0
     assert "graph input 'X'" in proc.stderr and "float8 tensors cross the boundary" in proc.stderr
     assert not (tmp_path / "m.so").exists()

@@ -200,7 +200,9 @@ struct WhereLowering : OpConversionPattern<qc::WhereOp> {
 };
 
 /// Element conversion with the reference's semantics: floats truncate toward
-/// zero into integers (wrapping to the width), anything non-zero is true.
+/// zero into integers (wrapping to the width), anything non-zero is true, and
+/// float8 values are f32 containers (see QCTypeConverter): a cast to a float8
+/// type rounds to it in f32.
 Value castElement(OpBuilder &b, Location loc, Value v, Type to) {
   Type from = v.getType();
   if (from == to)
@@ -213,6 +215,8 @@ Value castElement(OpBuilder &b, Location loc, Value v, Type to) {
     return arith::CmpIOp::create(b, loc, CmpIPredicate::ne, v, zero);
   }
   bool fromUnsigned = from.isUnsignedInteger() || from.isInteger(1);
+  if (reference::isFloat8(to))
+    return roundToFloat8(b, loc, castElement(b, loc, v, b.getF32Type()), cast<FloatType>(to));
   if (isa<FloatType>(to)) {
     if (isa<FloatType>(from))
       return fromF32(b, loc, toF32(b, loc, v), to);
@@ -249,10 +253,7 @@ struct CastLowering : OpConversionPattern<qc::CastOp> {
     rewriter.replaceOp(
         op, buildElementwise(rewriter, op.getLoc(), type, adaptor.getOperands(),
                              [&](OpBuilder &b, Location loc, ValueRange args) {
-                               if (!reference::isFloat8(to))
-                                 return castElement(b, loc, args[0], type.getElementType());
-                               Value wide = castElement(b, loc, args[0], b.getF32Type());
-                               return roundToFloat8(b, loc, wide, cast<FloatType>(to));
+                               return castElement(b, loc, args[0], to);
                              }));
     return success();
   }

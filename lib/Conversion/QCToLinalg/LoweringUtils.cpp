@@ -279,15 +279,15 @@ Value conversion::roundToFloat8(OpBuilder &b, Location loc, Value v, FloatType f
                             powerOfTwo(arith::SubIOp::create(b, loc, i32Constant(0), step))));
   Value rounded = arith::MulFOp::create(b, loc, steps, powerOfTwo(step));
   // Past the largest finite value: infinity where the format has one, else NaN.
-  bool hasInfinity = isa<Float8E5M2Type>(format);
+  bool hasInfinity = llvm::APFloat::semanticsHasInf(semantics);
   Value overflow = constantF32(b, loc, hasInfinity ? INFINITY : NAN);
   rounded = arith::SelectOp::create(
       b, loc, arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, rounded,
                                     constantF32(b, loc, largest)),
       overflow, rounded);
   Value result = math::CopySignOp::create(b, loc, rounded, v);
-  // The FNUZ formats have no negative zero: -0 + 0 is +0.
-  if (isa<Float8E4M3FNUZType, Float8E5M2FNUZType>(format))
+  // Formats without a negative zero (the FNUZ ones): -0 + 0 is +0.
+  if (!llvm::APFloat::getZero(semantics, /*Negative=*/true).isNegative())
     result = arith::AddFOp::create(b, loc, result, constantF32(b, loc, 0.0f));
   return result;
 }
