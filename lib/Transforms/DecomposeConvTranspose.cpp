@@ -26,10 +26,28 @@ namespace {
 RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
 
 /// The geometry of one spatial dimension: input length, window, stride,
-/// padding before the output, output length; J taps per phase.
+/// dilation, padding before the output, output length.
 struct PhaseAxis {
-  int64_t input, window, stride, padBefore, output;
-  int64_t taps() const { return (window + stride - 1) / stride; }
+  int64_t input, window, stride, dilation, padBefore, output;
+
+  /// Along a stride-1 axis the one phase is the layer's window flipped, as a
+  /// convolution of the same dilation. A strided axis spreads the dilated
+  /// window over J = floor(d (K - 1) / s) + 1 dense taps per phase, of which
+  /// those landing on a window position carry its weight.
+  int64_t convDilation() const { return stride == 1 ? dilation : 1; }
+  int64_t taps() const { return stride == 1 ? window : dilation * (window - 1) / stride + 1; }
+  /// How far back from its output position the phase convolution reads.
+  int64_t reach() const { return (taps() - 1) * convDilation(); }
+  /// The window position that phase `phase`'s tap `tap` reads (the tap
+  /// reading input m - j takes f - s m = phase + s j), if any.
+  std::optional<int64_t> windowPosition(int64_t phase, int64_t tap) const {
+    if (stride == 1)
+      return window - 1 - tap;
+    int64_t spread = phase + stride * (taps() - 1 - tap);
+    if (spread % dilation || spread / dilation >= window)
+      return std::nullopt;
+    return spread / dilation;
+  }
   /// Phase-convolution outputs along this axis: enough that `stride` times
   /// them covers the output's positions, and no fewer than the input's (the
   /// padding after the input is what they need beyond it).
@@ -39,8 +57,8 @@ struct PhaseAxis {
 };
 
 /// The phase convolution's weights [O x P, C/g, J...] from the transposed
-/// convolution's [C, O/g, K...]: output channel o x P + phase, tap t of axis
-/// i reading window position r_i + s_i (J_i - 1 - t_i), zero past the window.
+/// convolution's [C, O/g, K...]: output channel o x P + phase, each tap the
+/// weight at its window position (zero where it has none).
 Tensor phaseWeights(const Tensor &w, ArrayRef<PhaseAxis> axes, int64_t group) {
   ArrayRef<int64_t> shape = w.getShape();
   int64_t c = shape[0], og = shape[1], cg = c / group, rank = axes.size();
@@ -68,10 +86,10 @@ Tensor phaseWeights(const Tensor &w, ArrayRef<PhaseAxis> axes, int64_t group) {
         }
         int64_t source = (g * cg + ci) * og + o % og;
         bool inWindow = true;
-        for (int64_t i = 0; i < rank; ++i) {
-          int64_t k = phase[i] + axes[i].stride * (axes[i].taps() - 1 - tap[i]);
-          inWindow &= k < axes[i].window;
-          source = source * axes[i].window + k;
+        for (int64_t i = 0; i < rank && inWindow; ++i) {
+          std::optional<int64_t> k = axes[i].windowPosition(phase[i], tap[i]);
+          inWindow = k.has_value();
+          source = source * axes[i].window + k.value_or(0);
         }
         if (inWindow)
           v.floats()[(out * cg + ci) * tapCount + t] = w.floats()[source];
@@ -89,27 +107,28 @@ struct ConvTransposeAsPhases : OpRewritePattern<qc::ConvTransposeOp> {
     int64_t rank = in.getRank() - 2;
     if (rank < 1 || rank > 3 || !in.hasStaticShape() || !out.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "not a static 1-d, 2-d or 3-d layer");
-    if (llvm::any_of(op.getDilations(), [](int64_t d) { return d != 1; }))
-      return rewriter.notifyMatchFailure(op, "dilated");
     std::optional<Tensor> weight = reference::getConstantValue(op.getWeight());
     std::optional<Tensor> bias;
     if (op.getBias())
       bias = reference::getConstantValue(op.getBias());
     if (!weight || !weight->isFloat() || (op.getBias() && !bias))
       return rewriter.notifyMatchFailure(op, "weights or bias not constant");
-    ArrayRef<int64_t> strides = op.getStrides(), pads = op.getPads();
+    ArrayRef<int64_t> strides = op.getStrides(), dilations = op.getDilations(),
+                      pads = op.getPads();
     SmallVector<PhaseAxis> axes;
     int64_t phases = 1;
     for (int64_t i = 0; i < rank; ++i) {
-      axes.push_back({in.getDimSize(2 + i), weight->getShape()[2 + i], strides[i], pads[i],
-                      out.getDimSize(2 + i)});
+      axes.push_back({in.getDimSize(2 + i), weight->getShape()[2 + i], strides[i], dilations[i],
+                      pads[i], out.getDimSize(2 + i)});
       phases *= strides[i];
     }
     Location loc = op.getLoc();
     int64_t n = in.getDimSize(0), o = out.getDimSize(1);
-    SmallVector<int64_t> convPads, convShape = {n, o * phases};
-    for (const PhaseAxis &a : axes)
-      convPads.push_back(a.taps() - 1);
+    SmallVector<int64_t> convPads, convDilations, convShape = {n, o * phases};
+    for (const PhaseAxis &a : axes) {
+      convPads.push_back(a.reach());
+      convDilations.push_back(a.convDilation());
+    }
     for (const PhaseAxis &a : axes) {
       convPads.push_back(a.positions() - a.input);
       convShape.push_back(a.positions());
@@ -120,8 +139,8 @@ struct ConvTransposeAsPhases : OpRewritePattern<qc::ConvTransposeOp> {
                                   "phase_weight"),
         bias ? phaseBias(rewriter, loc, *bias, phases) : Value(),
         rewriter.getDenseI64ArrayAttr(SmallVector<int64_t>(rank, 1)),
-        rewriter.getDenseI64ArrayAttr(SmallVector<int64_t>(rank, 1)),
-        rewriter.getDenseI64ArrayAttr(convPads), op.getGroupAttr());
+        rewriter.getDenseI64ArrayAttr(convDilations), rewriter.getDenseI64ArrayAttr(convPads),
+        op.getGroupAttr());
     rewriter.replaceOp(op, interleavePhases(rewriter, loc, conv, axes, out));
     return success();
   }

@@ -184,6 +184,15 @@ CASES = {
                                                  inits=[const("w", rand(4, 2, 3, 2))]),
     "ConvTranspose1DStrideIsWindow": single("ConvTranspose", {"X": rand(1, 3, 7)}, {"strides": [4]},
                                             inits=[const("w", rand(3, 2, 4)), const("b", rand(2))]),
+    # Dilated windows: a strided axis spreads the taps over the phases, a
+    # stride-1 axis keeps the dilation.
+    "ConvTransposeDilated": single("ConvTranspose", {"X": rand(1, 4, 5, 6)},
+                                   {"strides": [2, 1], "dilations": [2, 3], "group": 2,
+                                    "pads": [1, 0, 0, 2], "output_padding": [1, 0]},
+                                   inits=[const("w", rand(4, 3, 3, 2)), const("b", rand(6))]),
+    "ConvTranspose1DDilated": single("ConvTranspose", {"X": rand(1, 3, 7)},
+                                     {"strides": [3], "dilations": [2]},
+                                     inits=[const("w", rand(3, 2, 3))]),
     # Pooling and normalization.
     "BatchNormalization": single("BatchNormalization", X4, {"epsilon": 1e-3},
                                  inits=[const("s", rand(3)), const("b", rand(3)),

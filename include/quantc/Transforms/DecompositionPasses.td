@@ -28,21 +28,25 @@ def QCDecomposeConvTranspose
     : Pass<"qc-decompose-conv-transpose", "::mlir::ModuleOp"> {
   let summary = "Run transposed convolutions as convolutions, one output phase per channel";
   let description = [{
-    Rewrites a `qc.conv_transpose` with constant weights (and bias) and no
-    dilation as one `qc.conv` over its input followed by a depth-to-space
-    shuffle. Output position `f = s m + r` (stride `s`, phase `r`) of the
-    full transposed convolution takes the taps `k = r + s j` only, reading
-    input `m - j`: for each phase a stride-1 convolution with
-    `J = ceil(K / s)` taps (`W[r + s (J - 1 - t)]`, zero past the window),
-    so the one convolution has `O x prod(s)` output channels (channel
-    `o x prod(s) + phase`, each group's together), `J - 1` zeros of padding
-    before the input and enough after it. The phases are then interleaved
-    (reshape, transpose, reshape) and the result is sliced by `pads`
-    (`output_padding` included). No zero of a stride-spread input is
-    multiplied, and an int8 model runs the layer as a `qc.qconv` on the
-    integer kernels (with per-phase weight scales). 1-d, 2-d and 3-d layers;
-    a 3-d one is then a 3-d `qc.conv` for `qc-decompose-conv3d`. quantc
-    runs it when it quantizes, after `qc-simplify`, before calibration.
+    Rewrites a `qc.conv_transpose` with constant weights (and bias) as one
+    `qc.conv` over its input followed by a depth-to-space shuffle. Output
+    position `f = s m + r` (stride `s`, phase `r`) of the full transposed
+    convolution takes the window positions `k` with `d k = r + s j` only
+    (dilation `d`), reading input `m - j`: for each phase a stride-1
+    convolution with `J = floor(d (K - 1) / s) + 1` taps (tap `t` holds
+    `W[(r + s (J - 1 - t)) / d]` where that is a window position, zero
+    elsewhere), so the one convolution has `O x prod(s)` output channels
+    (channel `o x prod(s) + phase`, each group's together), `J - 1` zeros of
+    padding before the input and enough after it. Along a stride-1 axis the
+    one phase is the flipped window with the layer's dilation instead. The
+    phases are then interleaved (reshape, transpose, reshape) and the result
+    is sliced by `pads` (`output_padding` included). No zero of a
+    stride-spread input is multiplied (a dilated strided window multiplies
+    the zero taps between its positions instead), and an int8 model runs
+    the layer as a `qc.qconv` on the integer kernels (with per-phase weight
+    scales). 1-d, 2-d and 3-d layers; a 3-d one is then a 3-d `qc.conv` for
+    `qc-decompose-conv3d`. quantc runs it when it quantizes, after
+    `qc-simplify`, before calibration.
   }];
   let dependentDialects = ["::quantc::qc::QCDialect"];
 }
