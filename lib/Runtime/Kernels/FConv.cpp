@@ -186,12 +186,15 @@ struct Depthwise {
         continue;
       }
       // Lanes outside [first, last) read nothing (masked), so `from` may
-      // point before the row.
+      // point before the row. Only the vectors at the row's ends need masks.
       auto from = reinterpret_cast<uintptr_t>(src + iy * win.w) - first * sizeof(float);
       for (int64_t x = 0; x < pw; x += 16) {
-        __m512 v = _mm512_maskz_loadu_ps(spanMask(x, first, last),
-                                         reinterpret_cast<const float *>(from) + x);
-        _mm512_mask_storeu_ps(row + x, spanMask(x, 0, pw), v);
+        const float *at = reinterpret_cast<const float *>(from) + x;
+        if (x >= first && x + 16 <= last)
+          _mm512_storeu_ps(row + x, _mm512_loadu_ps(at));
+        else
+          _mm512_mask_storeu_ps(row + x, spanMask(x, 0, pw),
+                                _mm512_maskz_loadu_ps(spanMask(x, first, last), at));
       }
     }
     for (int x = 0; x < 64; x += 16)
