@@ -90,6 +90,9 @@ importONNXBuffer(llvm::StringRef buffer, bool isText, llvm::StringRef name,
 /// The attribute of `ONNXImportOptions::recordTensorNames`: one name per
 /// result, empty for results that are no ONNX tensor.
 inline constexpr llvm::StringLiteral kONNXNamesAttr = "qc.onnx_names";
+/// The same for the entry-block arguments of an op's regions (a loop body's
+/// carried values): one array of names per region.
+inline constexpr llvm::StringLiteral kONNXArgNamesAttr = "qc.onnx_arg_names";
 
 /// Writes the ONNX model at `originalPath` in QDQ form: a QuantizeLinear /
 /// DequantizeLinear pair on every tensor that `module` quantizes, and 8-bit

@@ -342,6 +342,7 @@ FailureOr<SmallVector<Value>> buildWhileLoop(NodeImporter &n, const LoopForm &fo
                                    nullptr);
   loop.getAfter().getBlocks().clear();
   loop.getAfter().push_back(after.release());
+  n.nameRegionArguments(loop);
   {
     OpBuilder::InsertionGuard guard(b);
     Block *before = loop.getBeforeBody();

@@ -178,12 +178,13 @@ LogicalResult GraphImporter::importInputs(const onnx::GraphProto &graph,
   return success();
 }
 
+std::string onnx_import::importedNodeName(const onnx::NodeProto &node, size_t index) {
+  return node.name().empty() ? node.op_type() + "_" + std::to_string(index) : node.name();
+}
+
 Location GraphImporter::nodeLocation(const onnx::NodeProto &node,
                                      size_t index) {
-  std::string name = node.name().empty()
-                         ? node.op_type() + "_" + std::to_string(index)
-                         : node.name();
-  return NameLoc::get(builder.getStringAttr(name));
+  return NameLoc::get(builder.getStringAttr(importedNodeName(node, index)));
 }
 
 LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
@@ -287,8 +288,15 @@ LogicalResult GraphImporter::importSubgraph(const onnx::GraphProto &graph, Locat
     inner.initializers.emplace_back(init.name(), it == initializers.end() ? nullptr : it->second);
     initializers[init.name()] = &init;
   }
-  for (auto [info, value] : llvm::zip(graph.input(), inputs))
-    setValue(info.name(), value);
+  for (auto [info, value] : llvm::zip(graph.input(), inputs)) {
+    // An input made for this subgraph (a scan's slice) is that tensor; an
+    // input that is a region's argument (a loop's carried value) is named
+    // on the region's op once that exists.
+    if (isa<BlockArgument>(value) &&
+        !isa_and_present<func::FuncOp>(value.getParentBlock()->getParentOp()))
+      regionArgumentNames[value] = info.name();
+    bind(info.name(), value);
+  }
   for (auto [index, node] : llvm::enumerate(graph.node()))
     if (failed(importNode(node, index)))
       return failure();
@@ -299,6 +307,20 @@ LogicalResult GraphImporter::importSubgraph(const onnx::GraphProto &graph, Locat
     outputs.push_back(v);
   }
   return success();
+}
+
+void GraphImporter::nameRegionArguments(Operation *op) {
+  if (!options.recordTensorNames)
+    return;
+  SmallVector<Attribute> regions;
+  for (Region &region : op->getRegions()) {
+    SmallVector<Attribute> names;
+    if (!region.empty())
+      for (BlockArgument arg : region.getArguments())
+        names.push_back(builder.getStringAttr(regionArgumentNames.lookup(arg)));
+    regions.push_back(builder.getArrayAttr(names));
+  }
+  op->setAttr(kONNXArgNamesAttr, builder.getArrayAttr(regions));
 }
 
 LogicalResult GraphImporter::importModel(const onnx::ModelProto &model,

@@ -22,6 +22,11 @@ llvm::LogicalResult parseModel(llvm::StringRef buffer, bool isText,
                                llvm::StringRef name, onnx::ModelProto &model,
                                std::string &error);
 
+/// The name the importer gives `node`, the `index`th node of its graph: its
+/// own, or "<op type>_<index>" when it has none. Ops carry it as their
+/// location; QDQ export finds the node again by it.
+std::string importedNodeName(const onnx::NodeProto &node, size_t index);
+
 /// The ONNX checker's structural rules for `graph` (GraphChecker.cpp):
 /// single assignment, topological order, defined inputs and outputs, typed
 /// attributes. Emits an error naming the value or node and fails.
@@ -56,6 +61,11 @@ public:
                                      mlir::Location loc, mlir::ValueRange inputs,
                                      llvm::SmallVectorImpl<mlir::Value> &outputs);
 
+  /// With `recordTensorNames`, records on `op` (kONNXArgNamesAttr) the ONNX
+  /// names of its regions' entry-block arguments that a subgraph import
+  /// bound to a graph input ("" for the others).
+  void nameRegionArguments(mlir::Operation *op);
+
 private:
   llvm::LogicalResult importInputs(const onnx::GraphProto &graph,
                                    mlir::func::FuncOp &func,
@@ -84,6 +94,9 @@ private:
   Scope *scope = nullptr;
   llvm::StringMap<mlir::Value> values;
   llvm::StringMap<const onnx::TensorProto *> initializers;
+  /// Region arguments bound to subgraph inputs, by the inputs' names (blocks
+  /// are filled before the op that owns them exists).
+  llvm::DenseMap<mlir::Value, std::string> regionArgumentNames;
   llvm::StringSet<> usedNames;
   llvm::StringMap<int64_t> opsets;
 };

@@ -147,6 +147,8 @@ LogicalResult NodeImporter::importSubgraph(const onnx::GraphProto &g, ValueRange
   return success();
 }
 
+void NodeImporter::nameRegionArguments(Operation *op) { graph.nameRegionArguments(op); }
+
 LogicalResult NodeImporter::attempt(function_ref<LogicalResult()> build,
                                     std::string *firstError) {
   bool failedBefore = hadError;

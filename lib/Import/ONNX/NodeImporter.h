@@ -61,6 +61,10 @@ public:
                                      mlir::ValueRange inputs,
                                      llvm::SmallVectorImpl<mlir::Value> &outputs);
 
+  /// Records the ONNX names of `op`'s region arguments bound by
+  /// importSubgraph (GraphImporter::nameRegionArguments).
+  void nameRegionArguments(mlir::Operation *op);
+
   /// Binds output `i` of the node to `value`.
   void setOutput(unsigned i, mlir::Value value);
   unsigned numOutputs() const { return nodeProto.output_size(); }

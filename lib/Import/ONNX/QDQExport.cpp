@@ -6,7 +6,11 @@
 // quantized tensor, 8-bit integer initializers behind DequantizeLinear for
 // weights. The module's ops carry the ONNX names of their results
 // (`qc.onnx_names`, recorded at import), which ties each qc value to the
-// tensor to rewrite; the rest of the model is copied as it is.
+// tensor to rewrite; the rest of the model is copied as it is. Subgraphs (If
+// branches, loop bodies) are rewritten the same way: a pair goes where its
+// tensor is defined, a quantized value a branch or body returns becomes its
+// output, and a pair no node reads (a branch that shares names with its
+// sibling) is dropped.
 //
 //===----------------------------------------------------------------------===//
 #include "GraphImporter.h"
@@ -16,12 +20,14 @@
 #include "quantc/Reference/Tensor.h"
 
 #include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "onnx/version_converter/convert.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/ToolOutputFile.h"
 
 #include <map>
+#include <set>
 
 using namespace mlir;
 using namespace quantc;
@@ -36,24 +42,54 @@ struct QuantizedTensor {
 
 /// One QuantizeLinear -> DequantizeLinear pair: on `input` (an ONNX tensor,
 /// or the output of an earlier pair when qc requantizes), placed after the
-/// producer of `base`; the nodes in `readers` read `output` instead of `base`.
+/// producer of `base`; the nodes in `readers` read `output` instead of `base`,
+/// and the subgraphs in `returnedBy` ("<node>/<attribute>") return it.
 struct QDQPair {
   std::string base, input, output;
   RankedTensorType type;
-  std::vector<std::string> readers;
+  std::vector<std::string> readers, returnedBy;
 };
+
 /// The ONNX tensor name of `v`, or an empty string.
 std::string onnxName(Value v) {
   if (auto arg = dyn_cast<BlockArgument>(v)) {
-    auto func = cast<func::FuncOp>(arg.getOwner()->getParentOp());
-    auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "qc.name");
-    return name ? name.str() : "";
+    Operation *owner = arg.getOwner()->getParentOp();
+    if (auto func = dyn_cast<func::FuncOp>(owner)) {
+      auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "qc.name");
+      return name ? name.str() : "";
+    }
+    // A region argument bound to a subgraph input (a loop's carried value).
+    auto regions = owner->getAttrOfType<ArrayAttr>(kONNXArgNamesAttr);
+    unsigned region = arg.getOwner()->getParent()->getRegionNumber();
+    auto names = regions && region < regions.size() ? dyn_cast<ArrayAttr>(regions[region])
+                                                    : ArrayAttr();
+    if (!names || arg.getArgNumber() >= names.size())
+      return "";
+    return cast<StringAttr>(names[arg.getArgNumber()]).str();
   }
   auto result = cast<OpResult>(v);
   auto names = result.getOwner()->getAttrOfType<ArrayAttr>(kONNXNamesAttr);
   if (!names || result.getResultNumber() >= names.size())
     return "";
   return cast<StringAttr>(names[result.getResultNumber()]).str();
+}
+
+/// The graph that `op` ends when it returns the graph's values: "" for the
+/// main graph, "<node>/<attribute>" for a branch or a loop body; nullopt
+/// for other ops.
+std::optional<std::string> returnedSubgraph(Operation *op) {
+  if (isa<func::ReturnOp>(op))
+    return "";
+  if (!isa<scf::YieldOp>(op))
+    return std::nullopt;
+  Operation *parent = op->getParentOp();
+  std::string node = qc::getNodeName(parent->getLoc());
+  if (isa<scf::IfOp>(parent))
+    return node + (op->getParentRegion()->getRegionNumber() == 0 ? "/then_branch"
+                                                                 : "/else_branch");
+  if (isa<scf::WhileOp>(parent))
+    return node + "/body";
+  return std::nullopt;
 }
 
 /// The 8-bit type QDQ can write, or an error naming `tensor`.
@@ -79,14 +115,6 @@ LogicalResult collect(ModuleOp module, std::vector<QDQPair> &pairs,
   std::map<std::string, bool> seenWeights;
   WalkResult walk = module.walk([&](Operation *op) -> WalkResult {
     if (auto quantize = dyn_cast<qc::QuantizeOp>(op)) {
-      if (!isa<func::FuncOp>(op->getParentOp())) {
-        // Pairs go into the main graph; a value of an If branch or a loop
-        // body lives in a subgraph.
-        quantize.emitWarning("quantizes a value inside a subgraph (an If branch or a loop "
-                             "body), which this export keeps in float");
-        pairOf[quantize.getResult()] = kSkipped;
-        return WalkResult::advance();
-      }
       if (failed(checkStorage(op->getLoc(), onnxName(quantize.getInput()), quantize.getType())))
         return WalkResult::interrupt();
       QDQPair pair;
@@ -113,11 +141,17 @@ LogicalResult collect(ModuleOp module, std::vector<QDQPair> &pairs,
           return WalkResult::advance();
         }
       }
-      // The ONNX nodes whose ops read the dequantized value.
+      // The ONNX nodes whose ops read the dequantized value, and the
+      // subgraphs that return it.
       for (Operation *dq : quantize->getUsers())
-        for (Operation *reader : dq->getUsers())
-          if (!isa<qc::QuantizeOp>(reader))
+        for (Operation *reader : dq->getUsers()) {
+          if (isa<qc::QuantizeOp>(reader))
+            continue;
+          if (std::optional<std::string> subgraph = returnedSubgraph(reader))
+            pair.returnedBy.push_back(*subgraph);
+          else
             pair.readers.push_back(qc::getNodeName(reader->getLoc()));
+        }
       pairOf[quantize.getResult()] = pairs.size();
       pairs.push_back(std::move(pair));
       return WalkResult::advance();
@@ -129,21 +163,23 @@ LogicalResult collect(ModuleOp module, std::vector<QDQPair> &pairs,
                                 : qc::ConstantOp();
     if (!constant)
       return WalkResult::advance();
-    // Quantized weights keep the location of their initializer.
-    auto name = dyn_cast<NameLoc>(constant.getLoc());
-    if (!name)
+    // A Constant node's output carries its tensor name; an initializer's
+    // constant keeps the initializer's name as its location.
+    std::string name = onnxName(constant.getResult());
+    if (auto loc = dyn_cast<NameLoc>(constant.getLoc()); name.empty() && loc)
+      name = loc.getName().str();
+    if (name.empty())
       return dequantize.emitError("quantizes a constant that is no ONNX initializer");
     auto type = llvm::cast<RankedTensorType>(storageCast.getType());
-    if (failed(checkStorage(op->getLoc(), name.getName(), type)))
+    if (failed(checkStorage(op->getLoc(), name, type)))
       return WalkResult::interrupt();
     FailureOr<reference::Tensor> values =
         reference::Tensor::fromAttr(llvm::cast<ElementsAttr>(constant.getValue()));
     if (failed(values))
       return dequantize.emitError("cannot read the quantized weights");
-    if (!seenWeights[name.getName().str()]) {
-      seenWeights[name.getName().str()] = true;
-      weights.push_back({name.getName().str(), type,
-                         {values->ints().begin(), values->ints().end()}});
+    if (!seenWeights[name]) {
+      seenWeights[name] = true;
+      weights.push_back({name, type, {values->ints().begin(), values->ints().end()}});
     }
     return WalkResult::advance();
   });
@@ -158,17 +194,67 @@ int64_t defaultOpset(const onnx::ModelProto &model) {
   return 0;
 }
 
+/// Calls `fn` on `graph` and on every subgraph of its nodes, outer first.
+void forEachGraph(onnx::GraphProto &graph, function_ref<void(onnx::GraphProto &)> fn) {
+  fn(graph);
+  for (onnx::NodeProto &node : *graph.mutable_node())
+    for (onnx::AttributeProto &attribute : *node.mutable_attribute()) {
+      if (attribute.has_g())
+        forEachGraph(*attribute.mutable_g(), fn);
+      for (onnx::GraphProto &g : *attribute.mutable_graphs())
+        forEachGraph(g, fn);
+    }
+}
+
+/// Renames tensor `from` to `to` where `graph`'s nodes and those of its
+/// subgraphs define or read it.
+void renameTensor(onnx::GraphProto &graph, const std::string &from, const std::string &to) {
+  for (onnx::NodeProto &node : *graph.mutable_node()) {
+    for (std::string &name : *node.mutable_input())
+      if (name == from)
+        name = to;
+    for (std::string &name : *node.mutable_output())
+      if (name == from)
+        name = to;
+    for (onnx::AttributeProto &attribute : *node.mutable_attribute()) {
+      if (attribute.has_g())
+        renameTensor(*attribute.mutable_g(), from, to);
+      for (onnx::GraphProto &g : *attribute.mutable_graphs())
+        renameTensor(g, from, to);
+    }
+  }
+}
+
+/// The names `graph` and its subgraphs read: node inputs and graph outputs.
+void collectReads(const onnx::GraphProto &graph, std::set<std::string> &read) {
+  for (const onnx::NodeProto &node : graph.node()) {
+    read.insert(node.input().begin(), node.input().end());
+    for (const onnx::AttributeProto &attribute : node.attribute()) {
+      if (attribute.has_g())
+        collectReads(attribute.g(), read);
+      for (const onnx::GraphProto &g : attribute.graphs())
+        collectReads(g, read);
+    }
+  }
+  for (const onnx::ValueInfoProto &output : graph.output())
+    read.insert(output.name());
+}
+
 /// Edits a ModelProto: names, initializers, nodes.
 class QDQWriter {
 public:
   explicit QDQWriter(onnx::ModelProto &model) : model(model), graph(*model.mutable_graph()) {
-    for (const auto &t : graph.initializer())
-      names.insert(t.name());
-    for (const auto &node : graph.node())
-      for (const auto &out : node.output())
-        names.insert(out);
-    for (const auto &in : graph.input())
-      names.insert(in.name());
+    // Subgraphs see the names of the graphs around them: new names are
+    // unique in the whole model.
+    forEachGraph(graph, [&](onnx::GraphProto &g) {
+      for (const auto &t : g.initializer())
+        names.insert(t.name());
+      for (const auto &node : g.node())
+        for (const auto &out : node.output())
+          names.insert(out);
+      for (const auto &in : g.input())
+        names.insert(in.name());
+    });
   }
 
   /// A name not yet used in the graph.
@@ -187,6 +273,8 @@ public:
     auto q = qc::getQuantizedType(type);
     bool perAxis = !layout->isPerTensor();
     std::string scale = fresh(tensor + "_scale"), zeroPoint = fresh(tensor + "_zero_point");
+    added.insert(scale);
+    added.insert(zeroPoint);
     onnx::TensorProto *s = graph.add_initializer();
     s->set_name(scale);
     s->set_data_type(onnx::TensorProto::FLOAT);
@@ -232,21 +320,18 @@ public:
     return std::nullopt;
   }
 
-  /// The initializer `w` becomes integers read through a DequantizeLinear
-  /// whose output keeps the name `w`. With `emulateAxis`, for models that
-  /// cannot move to opset 13, per-channel weights are dequantized by
-  /// Cast -> Sub -> Mul with broadcast zero points and scales instead: the
-  /// same values, though runtimes then compute those layers in float.
-  std::vector<onnx::NodeProto> quantizeWeight(const QuantizedTensor &w, bool emulateAxis) {
+  /// The weights `w` (an initializer or a Constant node's output, which the
+  /// caller removes) become integers, an initializer of the graph `owner`
+  /// that held them, read through a DequantizeLinear whose output keeps the
+  /// name `w`. With `emulateAxis`, for models that cannot
+  /// move to opset 13, per-channel weights are dequantized by Cast -> Sub ->
+  /// Mul with broadcast zero points and scales instead: the same values,
+  /// though runtimes then compute those layers in float.
+  std::vector<onnx::NodeProto> quantizeWeight(const QuantizedTensor &w, bool emulateAxis,
+                                              onnx::GraphProto &owner) {
     auto q = qc::getQuantizedType(w.type);
     std::string stored = fresh(w.name + "_quantized");
-    auto *initializers = graph.mutable_initializer();
-    for (int i = 0; i < initializers->size(); ++i)
-      if (initializers->Get(i).name() == w.name) {
-        initializers->DeleteSubrange(i, 1);
-        break;
-      }
-    onnx::TensorProto *t = graph.add_initializer();
+    onnx::TensorProto *t = owner.add_initializer();
     t->set_name(stored);
     t->set_data_type(q.isSigned() ? onnx::TensorProto::INT8 : onnx::TensorProto::UINT8);
     for (int64_t d : w.type.getShape())
@@ -290,9 +375,191 @@ public:
             makeNode("Mul", {centered, scale}, w.name, {})};
   }
 
+  /// Drops the scale and zero-point initializers no node reads any more.
+  void dropUnreadParams() {
+    std::set<std::string> read;
+    collectReads(graph, read);
+    auto *initializers = graph.mutable_initializer();
+    for (int i = initializers->size() - 1; i >= 0; --i)
+      if (added.count(initializers->Get(i).name()) && !read.count(initializers->Get(i).name()))
+        initializers->DeleteSubrange(i, 1);
+  }
+
   onnx::ModelProto &model;
   onnx::GraphProto &graph;
   std::set<std::string> names;
+  std::set<std::string> added; // scale and zero-point initializers
+};
+
+/// Places the pairs and the weights in the graphs of a model.
+class GraphRewriter {
+public:
+  GraphRewriter(ModuleOp module, QDQWriter &writer, std::vector<QDQPair> &pairs,
+                const std::vector<QuantizedTensor> &weights, bool emulateAxis)
+      : module(module), writer(writer), pairs(pairs), emulateAxis(emulateAxis) {
+    for (const QuantizedTensor &w : weights)
+      unplacedWeights.emplace(w.name, w);
+    pairNodes.resize(pairs.size());
+    for (auto [index, pair] : llvm::enumerate(pairs)) {
+      if (StringRef(pair.input).starts_with("#"))
+        pair.input = pairs[std::stoul(pair.input.substr(1))].output;
+      auto [scale, zeroPoint] = writer.addParams(pair.base, pair.type);
+      std::string quantized = writer.fresh(pair.base + "_QuantizeLinear_Output");
+      pair.output = writer.fresh(pair.base + "_DequantizeLinear_Output");
+      pairNodes[index] = {
+          writer.makeNode("QuantizeLinear", {pair.input, scale, zeroPoint}, quantized, {}),
+          writer.makeNode("DequantizeLinear", {quantized, scale, zeroPoint}, pair.output, {})};
+      pairsAfter[pair.base].push_back(index);
+    }
+    for (auto [index, pair] : llvm::enumerate(pairs)) {
+      for (const std::string &reader : pair.readers)
+        route(readers[reader], pair.base, index, "node '" + reader + "'");
+      for (const std::string &subgraph : pair.returnedBy)
+        route(returned[subgraph], pair.base, index, "subgraph '" + subgraph + "'");
+    }
+  }
+
+  /// Rewrites `graph`, the subgraph `key` ("<node>/<attribute>", empty for
+  /// the main graph), and its subgraphs.
+  void rewrite(onnx::GraphProto &graph, const std::string &key) {
+    std::vector<onnx::NodeProto> nodes;
+    std::set<std::string> placed; // outputs of the pair nodes placed here
+    auto placePairs = [&](const std::string &tensor) {
+      for (size_t index : pairsAfter[tensor])
+        for (const onnx::NodeProto &node : pairNodes[index]) {
+          nodes.push_back(node);
+          placed.insert(node.output(0));
+        }
+    };
+    // Weights named `key` (their tensor, or the Constant node whose location
+    // the quantized constant kept), placed as tensor `tensor`.
+    auto placeWeight = [&](const std::string &key, const std::string &tensor) {
+      auto it = unplacedWeights.find(key);
+      if (it == unplacedWeights.end())
+        return false;
+      QuantizedTensor w = it->second;
+      w.name = tensor;
+      llvm::append_range(nodes, writer.quantizeWeight(w, emulateAxis, graph));
+      unplacedWeights.erase(it);
+      return true;
+    };
+    auto *initializers = graph.mutable_initializer();
+    for (int i = initializers->size() - 1; i >= 0; --i)
+      if (std::string name = initializers->Get(i).name(); placeWeight(name, name))
+        initializers->DeleteSubrange(i, 1);
+    for (const auto &input : graph.input())
+      placePairs(input.name());
+    for (auto [index, original] : llvm::enumerate(graph.node())) {
+      std::string name = onnx_import::importedNodeName(original, index);
+      if (original.op_type() == "Constant" && original.output_size() == 1 &&
+          (placeWeight(original.output(0), original.output(0)) ||
+           placeWeight(name, original.output(0))))
+        continue;
+      onnx::NodeProto node = original;
+      if (auto it = readers.find(name); it != readers.end())
+        for (int i = 0; i < node.input_size(); ++i)
+          if (std::optional<size_t> pair = it->second.lookup(node.input(i)))
+            node.set_input(i, pairs[*pair].output);
+      for (onnx::AttributeProto &attribute : *node.mutable_attribute()) {
+        if (attribute.has_g())
+          rewrite(*attribute.mutable_g(), name + "/" + attribute.name());
+        for (onnx::GraphProto &g : *attribute.mutable_graphs())
+          rewrite(g, name + "/" + attribute.name());
+      }
+      nodes.push_back(std::move(node));
+      for (const std::string &out : original.output())
+        placePairs(out);
+    }
+    auto *graphNodes = graph.mutable_node();
+    graphNodes->Clear();
+    for (onnx::NodeProto &node : nodes)
+      *graphNodes->Add() = std::move(node);
+    if (auto it = returned.find(key); it != returned.end())
+      returnQuantized(graph, key.empty(), it->second);
+    dropUnread(graph, placed);
+  }
+
+  /// Warns about the weights no graph holds.
+  void checkWeightsPlaced() {
+    for (const auto &[name, weight] : unplacedWeights)
+      emitWarning(module.getLoc(), "quantized weights '")
+          << name << "' are no initializer or Constant output of the model; the export "
+          << "keeps them in float";
+  }
+
+private:
+  /// Where a reader (node or subgraph) reads tensor `base`: the pair it
+  /// reads instead. Pairs of different scales for one reader (a loop body
+  /// unrolled at import: one scale per iteration) leave it in float.
+  struct Routes {
+    std::map<std::string, size_t> pairOf;
+    std::set<std::string> conflicting;
+    std::optional<size_t> lookup(const std::string &base) const {
+      auto it = pairOf.find(base);
+      if (it == pairOf.end() || conflicting.count(base))
+        return std::nullopt;
+      return it->second;
+    }
+  };
+
+  void route(Routes &routes, const std::string &base, size_t index, const std::string &reader) {
+    auto [it, inserted] = routes.pairOf.emplace(base, index);
+    if (inserted || pairs[it->second].type == pairs[index].type ||
+        !routes.conflicting.insert(base).second)
+      return;
+    emitWarning(module.getLoc(), "tensor '")
+        << base << "' is quantized with different scales where " << reader
+        << " reads it (a loop unrolled at import has one per iteration); QDQ gives a "
+        << "tensor one scale, so the export keeps it in float there";
+  }
+
+  /// A quantized value `graph` returns: a subgraph returns the pair's
+  /// output instead (its outputs bind by position). The main graph keeps its
+  /// output names, so the pair's output takes the name and the tensor before
+  /// it a new one, as ONNX Runtime's quantizer does.
+  void returnQuantized(onnx::GraphProto &graph, bool isMain, const Routes &routes) {
+    std::set<std::string> inputs;
+    for (const auto &input : graph.input())
+      inputs.insert(input.name());
+    for (onnx::ValueInfoProto &output : *graph.mutable_output()) {
+      std::optional<size_t> index = routes.lookup(output.name());
+      if (!index)
+        continue;
+      const QDQPair &pair = pairs[*index];
+      if (!isMain) {
+        output.set_name(pair.output);
+      } else if (!inputs.count(pair.base)) {
+        renameTensor(graph, pair.base, writer.fresh(pair.base + "_float"));
+        renameTensor(graph, pair.output, pair.base);
+      }
+    }
+  }
+
+  /// Drops the pair nodes in `placed` whose outputs `graph` (subgraphs
+  /// included) does not read: pairs for a sibling branch's tensor of the
+  /// same name, or for readers left in float.
+  static void dropUnread(onnx::GraphProto &graph, const std::set<std::string> &placed) {
+    for (bool dropped = true; dropped;) {
+      dropped = false;
+      std::set<std::string> read;
+      collectReads(graph, read);
+      auto *nodes = graph.mutable_node();
+      for (int i = nodes->size() - 1; i >= 0; --i)
+        if (placed.count(nodes->Get(i).output(0)) && !read.count(nodes->Get(i).output(0))) {
+          nodes->DeleteSubrange(i, 1);
+          dropped = true;
+        }
+    }
+  }
+
+  ModuleOp module;
+  QDQWriter &writer;
+  std::vector<QDQPair> &pairs;
+  std::vector<std::vector<onnx::NodeProto>> pairNodes;
+  std::map<std::string, std::vector<size_t>> pairsAfter;  // by base tensor
+  std::map<std::string, Routes> readers, returned;        // by node, by subgraph
+  bool emulateAxis;
+  std::map<std::string, QuantizedTensor> unplacedWeights; // by name or node
 };
 
 LogicalResult rewriteModel(ModuleOp module, onnx::ModelProto &model) {
@@ -300,11 +567,16 @@ LogicalResult rewriteModel(ModuleOp module, onnx::ModelProto &model) {
   std::vector<QuantizedTensor> weights;
   if (failed(collect(module, pairs, weights)))
     return failure();
-  for (const auto &initializer : model.graph().initializer())
-    if (initializer.data_location() == onnx::TensorProto::EXTERNAL)
-      return emitError(module.getLoc(), "initializer '")
-             << initializer.name()
-             << "' holds external data; QDQ export writes self-contained models";
+  LogicalResult external = success();
+  forEachGraph(*model.mutable_graph(), [&](onnx::GraphProto &graph) {
+    for (const auto &initializer : graph.initializer())
+      if (initializer.data_location() == onnx::TensorProto::EXTERNAL && succeeded(external))
+        external = emitError(module.getLoc(), "initializer '")
+                   << initializer.name()
+                   << "' holds external data; QDQ export writes self-contained models";
+  });
+  if (failed(external))
+    return failure();
   bool perAxis = llvm::any_of(weights, [](const QuantizedTensor &w) {
     return isa<quant::UniformQuantizedPerAxisType>(w.type.getElementType());
   });
@@ -324,50 +596,10 @@ LogicalResult rewriteModel(ModuleOp module, onnx::ModelProto &model) {
     }
   }
   QDQWriter writer(model);
-
-  // Name every pair, then build its nodes.
-  std::vector<std::vector<onnx::NodeProto>> pairNodes(pairs.size());
-  std::map<std::string, std::vector<size_t>> pairsAfter; // by base tensor
-  for (auto [index, pair] : llvm::enumerate(pairs)) {
-    if (StringRef(pair.input).starts_with("#"))
-      pair.input = pairs[std::stoul(pair.input.substr(1))].output;
-    auto [scale, zeroPoint] = writer.addParams(pair.base, pair.type);
-    std::string quantized = writer.fresh(pair.base + "_QuantizeLinear_Output");
-    pair.output = writer.fresh(pair.base + "_DequantizeLinear_Output");
-    pairNodes[index] = {
-        writer.makeNode("QuantizeLinear", {pair.input, scale, zeroPoint}, quantized, {}),
-        writer.makeNode("DequantizeLinear", {quantized, scale, zeroPoint}, pair.output, {})};
-    pairsAfter[pair.base].push_back(index);
-  }
-  // Which node input reads which pair.
-  std::map<std::string, std::map<std::string, std::string>> rewired;
-  for (const QDQPair &pair : pairs)
-    for (const std::string &reader : pair.readers)
-      rewired[reader][pair.base] = pair.output;
-
-  std::vector<onnx::NodeProto> nodes;
-  for (const QuantizedTensor &w : weights)
-    llvm::append_range(nodes, writer.quantizeWeight(w, emulateAxis));
-  auto emitPairs = [&](const std::string &tensor) {
-    for (size_t index : pairsAfter[tensor])
-      llvm::append_range(nodes, pairNodes[index]);
-  };
-  for (const auto &input : model.graph().input())
-    emitPairs(input.name());
-  for (const onnx::NodeProto &original : model.graph().node()) {
-    onnx::NodeProto node = original;
-    if (auto it = rewired.find(node.name()); it != rewired.end())
-      for (int i = 0; i < node.input_size(); ++i)
-        if (auto to = it->second.find(node.input(i)); to != it->second.end())
-          node.set_input(i, to->second);
-    nodes.push_back(node);
-    for (const std::string &out : original.output())
-      emitPairs(out);
-  }
-  auto *graphNodes = model.mutable_graph()->mutable_node();
-  graphNodes->Clear();
-  for (onnx::NodeProto &node : nodes)
-    *graphNodes->Add() = std::move(node);
+  GraphRewriter rewriter(module, writer, pairs, weights, emulateAxis);
+  rewriter.rewrite(*model.mutable_graph(), "");
+  rewriter.checkWeightsPlaced();
+  writer.dropUnreadParams();
   return success();
 }
 } // namespace
