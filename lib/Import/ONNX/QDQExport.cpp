@@ -391,6 +391,17 @@ public:
   std::set<std::string> added; // scale and zero-point initializers
 };
 
+/// The float tensor a Constant node holds, or null.
+const onnx::TensorProto *floatConstant(const onnx::NodeProto &node) {
+  if (node.op_type() != "Constant" || node.output_size() != 1)
+    return nullptr;
+  for (const onnx::AttributeProto &attribute : node.attribute())
+    if (attribute.name() == "value" && attribute.has_t() &&
+        attribute.t().data_type() == onnx::TensorProto::FLOAT)
+      return &attribute.t();
+  return nullptr;
+}
+
 /// Places the pairs and the weights in the graphs of a model.
 class GraphRewriter {
 public:
@@ -432,10 +443,12 @@ public:
         }
     };
     // Weights named `key` (their tensor, or the Constant node whose location
-    // the quantized constant kept), placed as tensor `tensor`.
-    auto placeWeight = [&](const std::string &key, const std::string &tensor) {
+    // the quantized constant kept), placed as tensor `tensor`. Node names
+    // made from op types repeat across subgraphs: the shape must match too.
+    auto placeWeight = [&](const std::string &key, const std::string &tensor,
+                           ArrayRef<int64_t> shape) {
       auto it = unplacedWeights.find(key);
-      if (it == unplacedWeights.end())
+      if (it == unplacedWeights.end() || it->second.type.getShape() != shape)
         return false;
       QuantizedTensor w = it->second;
       w.name = tensor;
@@ -445,16 +458,20 @@ public:
     };
     auto *initializers = graph.mutable_initializer();
     for (int i = initializers->size() - 1; i >= 0; --i)
-      if (std::string name = initializers->Get(i).name(); placeWeight(name, name))
+      if (const onnx::TensorProto &t = initializers->Get(i);
+          t.data_type() == onnx::TensorProto::FLOAT &&
+          placeWeight(t.name(), t.name(), SmallVector<int64_t>(t.dims().begin(), t.dims().end())))
         initializers->DeleteSubrange(i, 1);
     for (const auto &input : graph.input())
       placePairs(input.name());
     for (auto [index, original] : llvm::enumerate(graph.node())) {
       std::string name = onnx_import::importedNodeName(original, index);
-      if (original.op_type() == "Constant" && original.output_size() == 1 &&
-          (placeWeight(original.output(0), original.output(0)) ||
-           placeWeight(name, original.output(0))))
-        continue;
+      if (const onnx::TensorProto *value = floatConstant(original)) {
+        SmallVector<int64_t> shape(value->dims().begin(), value->dims().end());
+        if (placeWeight(original.output(0), original.output(0), shape) ||
+            placeWeight(name, original.output(0), shape))
+          continue;
+      }
       onnx::NodeProto node = original;
       if (auto it = readers.find(name); it != readers.end())
         for (int i = 0; i < node.input_size(); ++i)
