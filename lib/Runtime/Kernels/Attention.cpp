@@ -251,12 +251,225 @@ void scaledScores(const float *query, const float *keys, int64_t n, int64_t stri
   scaledScoresPortable(query, keys, n, stride, dim, scale, scores);
 }
 
-/// Query rows of one step against the cache, kRowsPerChunk rows of
-/// `headsPerChunk` query heads per chunk (rows are independent; later ones
-/// see more keys, so there are many small chunks). An f32 cache is read in
-/// place, one head per chunk; an integer or 16-bit one is read back once per
-/// chunk for all the query heads of its KV head.
+/// One query row of a chunk: its query, its softmax weights (first its
+/// scores) over the keys it sees, and its output.
+struct QueryRow {
+  const float *query;
+  float *weights, *out;
+  int64_t visible;
+};
+
+/// Scores of `count` query rows against one key tile group: `tiles` blocks
+/// of kKeyBlock keys, block i's [dim][16] at tile[i], written from key j0
+/// on. Each key vector is loaded once for all the query rows.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void
+tileScoresPortable(const QueryRow *rows, int64_t count, const float *const *tile, int64_t tiles,
+                   int64_t dim, float scale, int64_t j0) {
+  using quantc::kernels::kKeyBlock;
+  for (int64_t m = 0; m < count; ++m)
+    for (int64_t i = 0; i < tiles; ++i) {
+      float acc[kKeyBlock] = {};
+      for (int64_t d = 0; d < dim; ++d)
+        for (int64_t l = 0; l < kKeyBlock; ++l)
+          acc[l] += rows[m].query[d] * tile[i][d * kKeyBlock + l];
+      for (int64_t l = 0; l < kKeyBlock; ++l)
+        rows[m].weights[j0 + i * kKeyBlock + l] = acc[l] * scale;
+    }
+}
+
+#if defined(__x86_64__)
+/// R query rows x T tiles of sums in registers: per channel, T vector loads
+/// and R x T multiply-adds in independent chains.
+template <int R, int T>
+__attribute__((target("avx512f"))) void tileScoresBlock(const QueryRow *rows,
+                                                        const float *const *tile, int64_t dim,
+                                                        float scale, int64_t j0) {
+  using quantc::kernels::kKeyBlock;
+  __m512 acc[R][T];
+  for (auto &row : acc)
+    for (__m512 &v : row)
+      v = _mm512_setzero_ps();
+  for (int64_t d = 0; d < dim; ++d) {
+    __m512 keys[T];
+    for (int i = 0; i < T; ++i)
+      keys[i] = _mm512_loadu_ps(tile[i] + d * kKeyBlock);
+    for (int r = 0; r < R; ++r) {
+      __m512 q = _mm512_set1_ps(rows[r].query[d]);
+      for (int i = 0; i < T; ++i)
+        acc[r][i] = _mm512_fmadd_ps(q, keys[i], acc[r][i]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int i = 0; i < T; ++i)
+      _mm512_storeu_ps(rows[r].weights + j0 + i * kKeyBlock,
+                       _mm512_mul_ps(acc[r][i], _mm512_set1_ps(scale)));
+}
+
+template <int T>
+__attribute__((target("avx512f"))) void tileScoresRows(const QueryRow *rows, int64_t count,
+                                                       const float *const *tile, int64_t dim,
+                                                       float scale, int64_t j0) {
+  int64_t m = 0;
+  for (; m + 3 <= count; m += 3)
+    tileScoresBlock<3, T>(rows + m, tile, dim, scale, j0);
+  if (count - m == 2)
+    tileScoresBlock<2, T>(rows + m, tile, dim, scale, j0);
+  else if (count - m == 1)
+    tileScoresBlock<1, T>(rows + m, tile, dim, scale, j0);
+}
+#endif
+
+void tileScores(const QueryRow *rows, int64_t count, const float *const *tile, int64_t tiles,
+                int64_t dim, float scale, int64_t j0) {
+#if defined(__x86_64__)
+  if (hasAVX512()) {
+    switch (tiles) {
+    case 1: return tileScoresRows<1>(rows, count, tile, dim, scale, j0);
+    case 2: return tileScoresRows<2>(rows, count, tile, dim, scale, j0);
+    case 3: return tileScoresRows<3>(rows, count, tile, dim, scale, j0);
+    default: return tileScoresRows<4>(rows, count, tile, dim, scale, j0);
+    }
+  }
+#endif
+  tileScoresPortable(rows, count, tile, tiles, dim, scale, j0);
+}
+
+/// rows[m].out = sum_j rows[m].weights[j] values[j] over j < n: each value
+/// row is read once for all the rows.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void
+weightedSumsPortable(const QueryRow *rows, int64_t count, int64_t n, const float *values,
+                     int64_t stride, int64_t dim) {
+  for (int64_t m = 0; m < count; ++m)
+    std::fill(rows[m].out, rows[m].out + dim, 0.0f);
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t m = 0; m < count; ++m)
+      for (int64_t d = 0; d < dim; ++d)
+        rows[m].out[d] += rows[m].weights[j] * values[j * stride + d];
+}
+
+#if defined(__x86_64__)
+/// R rows x V vectors of sums in registers (the last vector holds lanes
+/// [0, tail) of its 16). Value rows are `stride` bytes apart: f32 values,
+/// or with `Levels` an i8 row (its scale, then its levels), widened here
+/// and its scale folded into the weight.
+template <int R, int V, bool Levels>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void
+weightedSumsBlock(const QueryRow *rows, int64_t n, const uint8_t *values, int64_t stride,
+                  int64_t tail) {
+  __m512 acc[R][V];
+  for (auto &row : acc)
+    for (__m512 &v : row)
+      v = _mm512_setzero_ps();
+  __mmask16 last = firstLanes(tail);
+  for (int64_t j = 0; j < n; ++j) {
+    const uint8_t *row = values + j * stride;
+    __m512 x[V];
+    float scale = 1.0f;
+    if constexpr (Levels) {
+      std::memcpy(&scale, row, sizeof scale);
+      const uint8_t *levels = row + sizeof scale;
+      for (int v = 0; v < V; ++v)
+        x[v] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(
+            v + 1 < V ? __mmask16(0xFFFF) : last, levels + 16 * v)));
+    } else {
+      auto *floats = reinterpret_cast<const float *>(row);
+      for (int v = 0; v + 1 < V; ++v)
+        x[v] = _mm512_loadu_ps(floats + 16 * v);
+      x[V - 1] = _mm512_maskz_loadu_ps(last, floats + 16 * (V - 1));
+    }
+    for (int r = 0; r < R; ++r) {
+      __m512 p = _mm512_set1_ps(rows[r].weights[j] * scale);
+      for (int v = 0; v < V; ++v)
+        acc[r][v] = _mm512_fmadd_ps(p, x[v], acc[r][v]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int v = 0; v + 1 < V; ++v)
+      _mm512_storeu_ps(rows[r].out + 16 * v, acc[r][v]);
+    _mm512_mask_storeu_ps(rows[r].out + 16 * (V - 1), last, acc[r][V - 1]);
+  }
+}
+
+/// Rows in groups whose R x V sums fit in registers beside the V values.
+template <int V, bool Levels>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void
+weightedSumsRows(const QueryRow *rows, int64_t count, int64_t n, const uint8_t *values,
+                 int64_t stride, int64_t tail) {
+  constexpr int kRows = std::clamp(24 / V, 1, 4);
+  int64_t m = 0;
+  for (; m + kRows <= count; m += kRows)
+    weightedSumsBlock<kRows, V, Levels>(rows + m, n, values, stride, tail);
+  switch (count - m) {
+  case 3:
+    return weightedSumsBlock<std::min(3, kRows), V, Levels>(rows + m, n, values, stride, tail);
+  case 2:
+    return weightedSumsBlock<std::min(2, kRows), V, Levels>(rows + m, n, values, stride, tail);
+  case 1: return weightedSumsBlock<1, V, Levels>(rows + m, n, values, stride, tail);
+  default: return;
+  }
+}
+
+bool hasAVX512BW() {
+  static const bool bw = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+  return bw;
+}
+
+/// weightedSums over value rows `stride` bytes apart, f32 or (with
+/// `levels`) i8 rows read in place; false where this CPU or dim has no
+/// such kernel.
+template <bool Levels>
+bool weightedSumsAVX512(const QueryRow *rows, int64_t count, int64_t n, const uint8_t *values,
+                        int64_t stride, int64_t dim) {
+  if (!hasAVX512BW())
+    return false;
+  int64_t tail = dim - (dim - 1) / 16 * 16;
+  switch ((dim + 15) / 16) {
+  case 1: weightedSumsRows<1, Levels>(rows, count, n, values, stride, tail); return true;
+  case 2: weightedSumsRows<2, Levels>(rows, count, n, values, stride, tail); return true;
+  case 3: weightedSumsRows<3, Levels>(rows, count, n, values, stride, tail); return true;
+  case 4: weightedSumsRows<4, Levels>(rows, count, n, values, stride, tail); return true;
+  case 8: weightedSumsRows<8, Levels>(rows, count, n, values, stride, tail); return true;
+  default: return false;
+  }
+}
+#endif
+
+/// rows[m].out = sum_j rows[m].weights[j] v_j over the first n value rows
+/// of one KV head, `positionBytes` apart from `values`, in `format`.
+void weightedSums(const QueryRow *rows, int64_t count, int64_t n, const uint8_t *values,
+                  int64_t positionBytes, int64_t format, int64_t dim) {
+  using namespace quantc::kernels;
+#if defined(__x86_64__)
+  if (format == QC_KV_F32 &&
+      weightedSumsAVX512<false>(rows, count, n, values, positionBytes, dim))
+    return;
+  if (format == QC_KV_I8 && weightedSumsAVX512<true>(rows, count, n, values, positionBytes, dim))
+    return;
+#endif
+  if (format == QC_KV_F32)
+    return weightedSumsPortable(rows, count, n, reinterpret_cast<const float *>(values),
+                                positionBytes / sizeof(float), dim);
+  // The rows read back as f32 once, in the scratch of the calling thread.
+  KVRowFormat valueFormat(format, dim);
+  auto *widened = static_cast<float *>(scratch(kAttentionValues, n * dim * sizeof(float)));
+  for (int64_t j = 0; j < n; ++j)
+    valueFormat.decode(values + j * positionBytes, widened + j * dim);
+#if defined(__x86_64__)
+  if (weightedSumsAVX512<false>(rows, count, n, reinterpret_cast<const uint8_t *>(widened),
+                                dim * sizeof(float), dim))
+    return;
+#endif
+  weightedSumsPortable(rows, count, n, widened, dim, dim);
+}
+
+/// Query rows of one step against the cache: kRowsPerChunk rows of every
+/// query head of one KV head per chunk (rows are independent; later ones
+/// see more keys, so there are many small chunks). Each key block is read
+/// back once per chunk and multiplied by all of the chunk's query rows;
+/// each value row likewise.
 constexpr int64_t kRowsPerChunk = 16;
+/// Key blocks read back together: a tile group of 4 x 16 keys.
+constexpr int64_t kTilesPerGroup = 4;
 /// Multiply-adds below which attention stays on the calling thread.
 constexpr int64_t kParallelWork = int64_t(1) << 18;
 
@@ -264,50 +477,53 @@ struct CachedRows {
   const float *q;
   const uint8_t *keys, *values;
   float *out;
-  int64_t past, rows, dim, width, group;
+  int64_t past, rows, dim, kvHeads, group;
   float scale;
   int64_t rowBlocks, format;
   /// The keys' channel factors, [kv head][dim], or null.
   const float *keyScale;
-  int64_t headsPerChunk;
 
   static void chunk(void *self, int64_t index) { static_cast<CachedRows *>(self)->run(index); }
 
   void run(int64_t index) const {
-    int64_t firstHead = index / rowBlocks * headsPerChunk, kv = firstHead / group;
-    int64_t first = index % rowBlocks * kRowsPerChunk;
-    quantc::kernels::KVRowFormat keyFormat(format, dim,
-                                           keyScale ? keyScale + kv * dim : nullptr);
-    quantc::kernels::KVRowFormat valueFormat(format, dim);
-    int64_t last = std::min(rows, first + kRowsPerChunk), rowBytes = keyFormat.rowBytes();
-    const uint8_t *kh = keys + kv * rowBytes, *vh = values + kv * rowBytes;
-    // Scratch of the thread that runs the chunk.
-    auto *scores = static_cast<float *>(quantc::kernels::scratch(
-        quantc::kernels::kAttentionScores, (past + rows) * sizeof(float)));
-    const float *k = reinterpret_cast<const float *>(kh), *v = reinterpret_cast<const float *>(vh);
-    int64_t stride = width;
-    if (!keyFormat.isF32()) {
-      // The chunk's visible rows of its KV head, read back as f32.
-      int64_t visible = past + last;
-      auto *kf = static_cast<float *>(quantc::kernels::scratch(
-          quantc::kernels::kAttentionKeys, visible * dim * sizeof(float)));
-      auto *vf = static_cast<float *>(quantc::kernels::scratch(
-          quantc::kernels::kAttentionValues, visible * dim * sizeof(float)));
-      int64_t positionBytes = width / dim * rowBytes;
-      for (int64_t j = 0; j < visible; ++j) {
-        keyFormat.decode(kh + j * positionBytes, kf + j * dim);
-        valueFormat.decode(vh + j * positionBytes, vf + j * dim);
-      }
-      k = kf;
-      v = vf;
-      stride = dim;
-    }
-    for (int64_t h = firstHead; h < firstHead + headsPerChunk; ++h)
+    using namespace quantc::kernels;
+    int64_t kv = index / rowBlocks, first = index % rowBlocks * kRowsPerChunk;
+    int64_t last = std::min(rows, first + kRowsPerChunk), span = last - first;
+    int64_t count = group * span, seen = past + last;
+    int64_t blocks = (seen + kKeyBlock - 1) / kKeyBlock, stride = blocks * kKeyBlock;
+    // Scratch of the thread that runs the chunk: the rows and their
+    // weights (whole blocks of scores), one tile group.
+    auto *queryRows = static_cast<QueryRow *>(scratch(
+        kAttentionScores, count * (sizeof(QueryRow) + stride * sizeof(float))));
+    auto *weights = reinterpret_cast<float *>(queryRows + count);
+    for (int64_t g = 0; g < group; ++g)
       for (int64_t t = first; t < last; ++t) {
-        int64_t visible = past + t + 1, row = h * rows + t;
-        scaledScores(q + row * dim, k, visible, stride, dim, scale, scores);
-        weightedSum(scores, visible, v, stride, dim, out + row * dim);
+        int64_t m = g * span + t - first, row = (kv * group + g) * rows + t;
+        queryRows[m] = {q + row * dim, weights + m * stride, out + row * dim, past + t + 1};
       }
+    KVKeyBlocks keyFormat(format, dim, keyScale ? keyScale + kv * dim : nullptr);
+    int64_t blockBytes = keyFormat.blockBytes();
+    auto *tiles = static_cast<float *>(
+        scratch(kAttentionKeys, kTilesPerGroup * dim * kKeyBlock * sizeof(float)));
+    for (int64_t b = 0; b < blocks; b += kTilesPerGroup) {
+      const float *tile[kTilesPerGroup];
+      int64_t n = std::min(kTilesPerGroup, blocks - b);
+      for (int64_t i = 0; i < n; ++i)
+        tile[i] = keyFormat.decode(keys + ((b + i) * kvHeads + kv) * blockBytes,
+                                   tiles + i * dim * kKeyBlock);
+      tileScores(queryRows, count, tile, n, dim, scale, b * kKeyBlock);
+    }
+    // Softmax weights; the keys past a row's view weigh nothing.
+    for (int64_t m = 0; m < count; ++m) {
+      QueryRow &r = queryRows[m];
+      float inverse = exponentials(r.weights, r.visible);
+      for (int64_t j = 0; j < r.visible; ++j)
+        r.weights[j] *= inverse;
+      std::fill(r.weights + r.visible, r.weights + seen, 0.0f);
+    }
+    int64_t rowBytes = KVRowFormat(format, dim).rowBytes();
+    weightedSums(queryRows, count, seen, values + kv * rowBytes, kvHeads * rowBytes, format,
+                 dim);
   }
 };
 
@@ -316,14 +532,22 @@ struct CachedRows {
 /// entries already there except when the capacity doubles.
 struct KVState {
   struct Layer {
-    /// Rows of the layer's format, [position][kv head].
+    /// Key blocks ([block][kv head], kKeyBlock positions each) and value
+    /// rows ([position][kv head]) of the layer's format.
     std::vector<uint8_t> keys, values;
     int64_t format = QC_KV_F32, kvHeads = 0, dim = 0;
     /// The keys' channel factors, [kv head][dim]; empty when unscaled.
     std::vector<float> keyScale;
 
-    quantc::kernels::KVRowFormat keyFormat(int64_t kvHead) const {
+    quantc::kernels::KVKeyBlocks keyFormat(int64_t kvHead) const {
       return {format, dim, keyScale.empty() ? nullptr : &keyScale[kvHead * dim]};
+    }
+    /// Key `position` of `kvHead`: its block and lane.
+    std::pair<uint8_t *, int64_t> keySlot(int64_t position, int64_t kvHead) {
+      using quantc::kernels::kKeyBlock;
+      int64_t block = position / kKeyBlock;
+      return {&keys[(block * kvHeads + kvHead) * keyFormat(kvHead).blockBytes()],
+              position % kKeyBlock};
     }
   };
   std::vector<Layer> layers;
@@ -334,11 +558,13 @@ struct KVState {
 
 thread_local KVState *boundState = nullptr;
 
-/// Makes room for `positions` entries of `width` bytes, doubling.
-void reserveFor(std::vector<uint8_t> &cache, int64_t positions, int64_t width) {
-  size_t needed = static_cast<size_t>(positions * width);
+/// Makes room for `units` entries of `width` bytes, doubling; the first
+/// capacity holds `firstUnits` (64 positions).
+void reserveFor(std::vector<uint8_t> &cache, int64_t units, int64_t width, int64_t firstUnits) {
+  size_t needed = static_cast<size_t>(units * width);
   if (needed > cache.capacity())
-    cache.reserve(std::max(needed, std::max<size_t>(2 * cache.capacity(), 64 * width)));
+    cache.reserve(
+        std::max(needed, std::max<size_t>(2 * cache.capacity(), firstUnits * width)));
   if (needed > cache.size())
     cache.resize(needed);
 }
@@ -423,10 +649,13 @@ QC_EXPORT int quantc_kv_state_read(const void *state, int64_t layer, int64_t pos
   const KVState::Layer &l = s->layers[layer];
   if (kv_head < 0 || kv_head >= l.kvHeads)
     return 0;
-  quantc::kernels::KVRowFormat format =
-      values ? quantc::kernels::KVRowFormat(l.format, l.dim) : l.keyFormat(kv_head);
-  const std::vector<uint8_t> &cache = values ? l.values : l.keys;
-  format.decode(&cache[(position * l.kvHeads + kv_head) * format.rowBytes()], row);
+  if (!values) {
+    auto [block, lane] = const_cast<KVState::Layer &>(l).keySlot(position, kv_head);
+    l.keyFormat(kv_head).decodeLane(block, lane, row);
+    return 1;
+  }
+  quantc::kernels::KVRowFormat format(l.format, l.dim);
+  format.decode(&l.values[(position * l.kvHeads + kv_head) * format.rowBytes()], row);
   return 1;
 }
 
@@ -452,25 +681,28 @@ void quantc_cached_attention(const float *q, const float *k, const float *v,
     layer.keyScale.assign(key_scale, key_scale + kvHeads * dim);
   else
     layer.keyScale.clear();
+  using quantc::kernels::kKeyBlock;
   quantc::kernels::KVRowFormat valueFormat(layer.format, dim);
   int64_t past = state->length, rowBytes = valueFormat.rowBytes(), width = kvHeads * rowBytes;
-  reserveFor(layer.keys, past + rows, width);
-  reserveFor(layer.values, past + rows, width);
-  // Append: k and v are [1, Hkv, T, D]; the cache is [position][Hkv] rows.
+  constexpr int64_t kFirstPositions = 64;
+  reserveFor(layer.keys, (past + rows + kKeyBlock - 1) / kKeyBlock,
+             kvHeads * layer.keyFormat(0).blockBytes(), kFirstPositions / kKeyBlock);
+  reserveFor(layer.values, past + rows, width, kFirstPositions);
+  // Append: k and v are [1, Hkv, T, D].
   for (int64_t h = 0; h < kvHeads; ++h) {
-    quantc::kernels::KVRowFormat keyFormat = layer.keyFormat(h);
+    quantc::kernels::KVKeyBlocks keyFormat = layer.keyFormat(h);
     for (int64_t t = 0; t < rows; ++t) {
-      keyFormat.encode(k + (h * rows + t) * dim, &layer.keys[(past + t) * width + h * rowBytes]);
+      auto [block, lane] = layer.keySlot(past + t, h);
+      keyFormat.encode(k + (h * rows + t) * dim, block, lane);
       valueFormat.encode(v + (h * rows + t) * dim,
                          &layer.values[(past + t) * width + h * rowBytes]);
     }
   }
   CachedRows work{q, layer.keys.data(), layer.values.data(), out, past, rows, dim,
-                  kvHeads * dim, group, scaleOf(params),
+                  kvHeads, group, scaleOf(params),
                   (rows + kRowsPerChunk - 1) / kRowsPerChunk, layer.format,
-                  layer.keyScale.empty() ? nullptr : layer.keyScale.data(),
-                  layer.format == QC_KV_F32 ? 1 : group};
-  int64_t chunks = heads / work.headsPerChunk * work.rowBlocks;
+                  layer.keyScale.empty() ? nullptr : layer.keyScale.data()};
+  int64_t chunks = kvHeads * work.rowBlocks;
   // Prompts are worth splitting over the threads; a decode step's few
   // short rows are not.
   if (heads * rows * (past + rows) * dim < kParallelWork)
