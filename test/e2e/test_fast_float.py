@@ -103,6 +103,29 @@ def test_fast_float_layer(op, tmp_path):
     assert max_rel_error(actual, expected) <= 1e-5
 
 
+@pytest.mark.parametrize("strides", [[1, 1], [2, 1], [1, 2], [2, 2]])
+def test_fast_float_depthwise_5x5(strides, tmp_path):
+    """5 x 5 depthwise windows sum column by column in the fast mode (blocks
+    of 8 output rows; 13 rows leave a partial block, 37 columns a partial
+    vector): FMA tolerance against the evaluator."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((1, 6, 13 * strides[0], 37 * strides[1])).astype(np.float32)
+    w = rng.standard_normal((6, 1, 5, 5)).astype(np.float32)
+    node = onnx.helper.make_node("Conv", ["X", "W", "B"], ["Y"], group=6, pads=[2, 2, 2, 2],
+                                 strides=strides)
+    graph = onnx.helper.make_graph(
+        [node], "g", [onnx.helper.make_tensor_value_info("X", onnx.TensorProto.FLOAT, x.shape)],
+        [onnx.helper.make_tensor_value_info("Y", onnx.TensorProto.FLOAT, [1, 6, 13, 37])],
+        [onnx.numpy_helper.from_array(w, "W"),
+         onnx.numpy_helper.from_array(rng.standard_normal(6).astype(np.float32), "B")])
+    onnx.save(onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)]),
+              tmp_path / "m.onnx")
+    run("quantc", tmp_path / "m.onnx", "--float-mode=fast", "-o", tmp_path / "fast.so")
+    actual = quant_run(tmp_path / "fast.so", {"X": x}, tmp_path)["Y"]
+    expected = quant_run(tmp_path / "m.onnx", {"X": x}, tmp_path)["Y"]
+    assert max_rel_error(actual, expected) <= FMA_TOLERANCE
+
+
 # This CPU, and a target without bf16 products (FMA kernels only) on any CPU.
 TARGETS = ["host", "x86-64-v4,+avx512vnni"]
 

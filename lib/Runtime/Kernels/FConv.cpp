@@ -5,7 +5,8 @@
 // output sums its taps in order from zero, so results equal the reference
 // evaluator's bit for bit while the loops vectorize across pixels. The fast
 // float mode's variants (quantc_fconv_fast_*) are this source built with
-// -ffp-contract=fast: the same order, each product and sum one FMA.
+// -ffp-contract=fast and QUANTC_FAST_FLOAT: each product and sum one FMA,
+// and 5 x 5 depthwise windows summed column by column (below).
 //
 //===----------------------------------------------------------------------===//
 #include "ConvGeometry.h"
@@ -137,9 +138,15 @@ struct Depthwise {
     Window win = g.window();
     int64_t channels = g[QC_FCONV_C], c = index % channels, b = index / channels;
     bool blocked = win.kh == 3 && win.kw == 3 && win.dilationH == 1 && win.strideH <= 2;
+#if defined(QUANTC_FAST_FLOAT)
+    bool columns = win.kh == 5 && win.kw == 5 && win.dilationH == 1 && win.strideH <= 2;
+#else
+    constexpr bool columns = false;
+#endif
     // Row blocks may run past the last output row (those rows are never
     // stored).
-    int64_t rows = blocked ? (win.oh + kBlockRows - 1) / kBlockRows * kBlockRows : win.oh;
+    int64_t rows = blocked || columns ? (win.oh + kBlockRows - 1) / kBlockRows * kBlockRows
+                                      : win.oh;
     int64_t ph = (rows - 1) * win.strideH + (win.kh - 1) * win.dilationH + 1;
     int64_t pw = (win.ow - 1) * win.strideW + win.kw;
     // Rows are read 32 floats past a stride-2 window's start.
@@ -153,6 +160,14 @@ struct Depthwise {
       case 4: return blocks<1, 2>(win, plane, pw, w, c, dst);
       case 5: return blocks<2, 1>(win, plane, pw, w, c, dst);
       default: return blocks<2, 2>(win, plane, pw, w, c, dst);
+      }
+    }
+    if (columns) {
+      switch (win.strideH * 2 + win.strideW) {
+      case 3: return columnBlocks<1, 1, 5>(win, plane, pw, w, c, dst);
+      case 4: return columnBlocks<1, 2, 5>(win, plane, pw, w, c, dst);
+      case 5: return columnBlocks<2, 1, 5>(win, plane, pw, w, c, dst);
+      default: return columnBlocks<2, 2, 5>(win, plane, pw, w, c, dst);
       }
     }
     // Vectors of 16 output pixels, row by row, kUnits at a time.
@@ -261,6 +276,46 @@ struct Depthwise {
           if (int ky = iy - r * SH; ky >= 0 && ky < 3)
             acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(taps[ky * 3 + kx], x));
       }
+  }
+
+  /// K x K windows in the fast float mode: kBlockRows output rows of one
+  /// column vector at a time, summed window column by window column, so
+  /// that only one column's K taps and the block's sums stay in registers
+  /// and each input row loaded feeds every output row whose window covers
+  /// it (the exact order, row by row, would need all K x K taps there).
+  template <int SH, int SW, int K>
+  void columnBlocks(const Window &win, const float *plane, int64_t pw, const float *w,
+                    int64_t c, float *dst) const {
+    constexpr int R = kBlockRows;
+    __m512 shift = g[QC_FCONV_HAS_BIAS] ? _mm512_set1_ps(bias[c]) : _mm512_setzero_ps();
+    for (int64_t ox = 0; ox < win.ow; ox += 16) {
+      __mmask16 live = spanMask(ox, 0, win.ow);
+      for (int64_t oy = 0; oy < win.oh; oy += R) {
+        const float *origin = plane + oy * SH * pw + ox * SW;
+        __m512 acc[R];
+        for (int r = 0; r < R; ++r)
+          acc[r] = shift;
+        // Not unrolled: one column at a time keeps the live values few.
+#pragma clang loop unroll(disable)
+        for (int kx = 0; kx < K; ++kx) {
+          __m512 taps[K];
+          for (int ky = 0; ky < K; ++ky)
+            taps[ky] = _mm512_set1_ps(w[ky * K + kx]);
+#pragma clang loop unroll(full)
+          for (int iy = 0; iy < (R - 1) * SH + K; ++iy) {
+            __m512 x = load<SW>(origin + iy * pw + kx);
+#pragma clang loop unroll(full)
+            for (int r = 0; r < R; ++r)
+              if (int ky = iy - r * SH; ky >= 0 && ky < K)
+                acc[r] = _mm512_fmadd_ps(taps[ky], x, acc[r]);
+          }
+        }
+#pragma clang loop unroll(full)
+        for (int r = 0; r < R; ++r)
+          if (oy + r < win.oh)
+            _mm512_mask_storeu_ps(dst + (oy + r) * win.ow + ox, live, acc[r]);
+      }
+    }
   }
 
   /// 16 pixels at stride SW from `at`.
