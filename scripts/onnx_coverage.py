@@ -242,18 +242,23 @@ CONTROL_FLOW_OPS = ("If", "Loop", "Scan")
 
 
 def project_cases():
-    """op -> list of (case name, model, float inputs) from test_op_parity
-    and the control flow cases (which test_compiled compiles too)."""
+    """op -> list of (case name, model, float inputs) from test_op_parity,
+    the control flow and the sequence cases (which test_compiled compiles
+    too)."""
     from control_flow_cases import CONTROL_FLOW
+    from sequence_cases import SEQUENCES
     from test_compiled import EVALUATOR_ONLY
     from test_op_parity import CASES
     by_op = defaultdict(list)
-    for name, (model, inputs) in sorted({**CASES, **CONTROL_FLOW}.items()):
+    for name, (model, inputs) in sorted({**CASES, **CONTROL_FLOW, **SEQUENCES}.items()):
         floats = all(a.dtype == np.float32 for a in inputs.values())
         # A branch or loop case computes its condition first: it is the
-        # control flow op's case.
+        # control flow op's case. A sequence case builds its sequence first:
+        # it is the case of the op it is named after.
         ops = [node.op_type for node in model.graph.node]
-        op = next((o for o in ops if o in CONTROL_FLOW_OPS), ops[0])
+        named = sorted((o for o in ops if name.startswith(o)), key=len)
+        op = next((o for o in ops if o in CONTROL_FLOW_OPS),
+                  named[-1] if name in SEQUENCES and named else ops[0])
         by_op[op].append((name, model, floats, name in EVALUATOR_ONLY))
     return by_op
 

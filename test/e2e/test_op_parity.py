@@ -639,6 +639,9 @@ CASES.update(TRAINING)
 CASES.update(TFIDF)
 
 COMBOS.update(CONTROL_FLOW)
+from sequence_cases import SEQUENCES  # noqa: E402
+
+COMBOS.update(SEQUENCES)
 
 
 # Ops ONNX Runtime 1.20 does not implement: ONNX's reference evaluator is

@@ -35,6 +35,24 @@ void GraphImporter::setValue(StringRef name, Value value) {
   values[name] = value;
 }
 
+void GraphImporter::bindList(StringRef name, ListValue list) {
+  if (scope) {
+    auto it = lists.find(name);
+    scope->lists.emplace_back(name.str(), it == lists.end() ? std::optional<ListValue>()
+                                                            : std::optional(it->second));
+  }
+  lists[name] = std::move(list);
+}
+
+InFlightDiagnostic GraphImporter::listWhereTensor(Location loc, StringRef what,
+                                                  StringRef name) {
+  return emitError(loc) << what << " '" << name << "' is "
+                        << (lists.lookup(name).optional ? "an optional" : "a sequence")
+                        << "; quantc resolves sequences and optionals at import, for the "
+                           "sequence and optional ops inside a graph: graphs take, return "
+                           "and carry tensors";
+}
+
 void GraphImporter::bind(StringRef name, Value value) {
   setValue(name, value);
   auto result = dyn_cast_if_present<OpResult>(value);
@@ -220,15 +238,25 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
   for (unsigned i = 0; i < opImporter.requiredInputs; ++i)
     if (i >= (unsigned)node.input_size() || node.input(i).empty())
       return emit() << "missing required input " << i;
-  for (int i = 0; i < node.input_size(); ++i)
-    if (!node.input(i).empty() && !lookup(node.input(i), loc))
+  for (int i = 0; i < node.input_size(); ++i) {
+    if (node.input(i).empty())
+      continue;
+    if (lists.contains(node.input(i))) {
+      if (!opImporter.readsLists)
+        return listWhereTensor(loc, "node '" + cast<NameLoc>(loc).getName().str() + "' (" +
+                                        node.op_type() + "): input",
+                               node.input(i));
+      continue;
+    }
+    if (!lookup(node.input(i), loc))
       return emit() << "input '" << node.input(i) << "' is not defined";
+  }
   NodeImporter importer(*this, node, opset, loc);
   if (failed(opImporter.import(importer)) || importer.failedToBuild())
     return failure();
   for (int i = 0; i < node.output_size(); ++i)
     if (!node.output(i).empty() && !values.contains(node.output(i)) &&
-        isUsed(node.output(i)))
+        !lists.contains(node.output(i)) && isUsed(node.output(i)))
       return emit() << "output " << i << " ('" << node.output(i)
                     << "') is not supported";
   return success();
@@ -268,7 +296,7 @@ LogicalResult GraphImporter::importSubgraph(const onnx::GraphProto &graph, Locat
     return emitError(loc) << "subgraph '" << graph.name() << "' has " << graph.input_size()
                           << " inputs, expected " << inputs.size();
   auto isOuterName = [&](StringRef name) {
-    return values.contains(name) || initializers.contains(name);
+    return values.contains(name) || initializers.contains(name) || lists.contains(name);
   };
   if (failed(checkGraphStructure(graph, loc, [&](size_t index) {
         return nodeLocation(graph.node(index), index);
@@ -281,6 +309,12 @@ LogicalResult GraphImporter::importSubgraph(const onnx::GraphProto &graph, Locat
   auto restore = llvm::make_scope_exit([&] {
     undo<Value>(values, inner.values);
     undo<const onnx::TensorProto *>(initializers, inner.initializers);
+    for (auto &[name, previous] : llvm::reverse(inner.lists)) {
+      if (previous)
+        lists[name] = *previous;
+      else
+        lists.erase(name);
+    }
     scope = outer;
   });
   for (const auto &init : graph.initializer()) {
@@ -301,6 +335,8 @@ LogicalResult GraphImporter::importSubgraph(const onnx::GraphProto &graph, Locat
     if (failed(importNode(node, index)))
       return failure();
   for (const auto &out : graph.output()) {
+    if (lists.contains(out.name()))
+      return listWhereTensor(loc, "subgraph output", out.name());
     Value v = lookup(out.name(), loc);
     if (!v)
       return emitError(loc) << "subgraph output '" << out.name() << "' is not produced";
@@ -345,6 +381,8 @@ LogicalResult GraphImporter::importModel(const onnx::ModelProto &model,
 
   SmallVector<Value> results;
   for (const auto &out : graph.output()) {
+    if (lists.contains(out.name()))
+      return listWhereTensor(module.getLoc(), "graph output", out.name());
     Value v = lookup(out.name(), module.getLoc());
     if (!v)
       return emitError(module.getLoc(), "graph output '")

@@ -61,6 +61,13 @@ public:
                                      mlir::Location loc, mlir::ValueRange inputs,
                                      llvm::SmallVectorImpl<mlir::Value> &outputs);
 
+  /// The sequence or optional bound to `name`, or null.
+  const ListValue *lookupList(llvm::StringRef name) const {
+    auto it = lists.find(name);
+    return it == lists.end() ? nullptr : &it->second;
+  }
+  void bindList(llvm::StringRef name, ListValue list);
+
   /// With `recordTensorNames`, records on `op` (kONNXArgNamesAttr) the ONNX
   /// names of its regions' entry-block arguments that a subgraph import
   /// bound to a graph input ("" for the others).
@@ -87,7 +94,12 @@ private:
   struct Scope {
     std::vector<std::pair<std::string, mlir::Value>> values;
     std::vector<std::pair<std::string, const onnx::TensorProto *>> initializers;
+    std::vector<std::pair<std::string, std::optional<ListValue>>> lists;
   };
+
+  /// The error for a sequence or optional read where a tensor must be.
+  mlir::InFlightDiagnostic listWhereTensor(mlir::Location loc, llvm::StringRef what,
+                                           llvm::StringRef name);
 
   llvm::StringRef modelPath;
   const ONNXImportOptions &options;
@@ -97,6 +109,7 @@ private:
   /// Region arguments bound to subgraph inputs, by the inputs' names (blocks
   /// are filled before the op that owns them exists).
   llvm::DenseMap<mlir::Value, std::string> regionArgumentNames;
+  llvm::StringMap<ListValue> lists;
   llvm::StringSet<> usedNames;
   llvm::StringMap<int64_t> opsets;
 };

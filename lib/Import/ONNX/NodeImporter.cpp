@@ -168,6 +168,27 @@ LogicalResult NodeImporter::attempt(function_ref<LogicalResult()> build,
   return result;
 }
 
+bool NodeImporter::isListInput(unsigned i) const {
+  return hasInput(i) && graph.lookupList(nodeProto.input(i));
+}
+
+const ListValue *NodeImporter::listInput(unsigned i) {
+  if (!hasInput(i)) {
+    error() << "missing input " << i;
+    return nullptr;
+  }
+  const ListValue *list = graph.lookupList(nodeProto.input(i));
+  if (!list)
+    error() << "input " << i << " ('" << nodeProto.input(i)
+            << "') must be a sequence or optional";
+  return list;
+}
+
+void NodeImporter::setListOutput(unsigned i, SmallVector<Value> elements, bool optional) {
+  if (i < (unsigned)nodeProto.output_size() && !nodeProto.output(i).empty())
+    graph.bindList(nodeProto.output(i), {std::move(elements), optional});
+}
+
 void NodeImporter::setOutput(unsigned i, Value value) {
   if (i < (unsigned)nodeProto.output_size() && !nodeProto.output(i).empty())
     graph.bind(nodeProto.output(i), value);

@@ -21,6 +21,14 @@ namespace quantc::onnx_import {
 
 class GraphImporter;
 
+/// A sequence or an optional, known element by element at import (the
+/// graphs quantc compiles hold tensors only): a sequence's tensors in
+/// order; an optional holds zero or one.
+struct ListValue {
+  llvm::SmallVector<mlir::Value> elements;
+  bool optional = false;
+};
+
 class NodeImporter {
 public:
   NodeImporter(GraphImporter &graph, const onnx::NodeProto &node,
@@ -64,6 +72,16 @@ public:
   /// Records the ONNX names of `op`'s region arguments bound by
   /// importSubgraph (GraphImporter::nameRegionArguments).
   void nameRegionArguments(mlir::Operation *op);
+
+  /// Input `i` as a sequence or optional known at import, or null (with a
+  /// diagnostic) when it is a tensor or absent.
+  const ListValue *listInput(unsigned i);
+  /// Whether input `i` names a sequence or optional.
+  bool isListInput(unsigned i) const;
+  /// Binds output `i` to a sequence (or, with `optional`, an optional of
+  /// zero or one element).
+  void setListOutput(unsigned i, llvm::SmallVector<mlir::Value> elements,
+                     bool optional = false);
 
   /// Binds output `i` of the node to `value`.
   void setOutput(unsigned i, mlir::Value value);
@@ -134,6 +152,9 @@ struct OpImporter {
   /// The first opset whose form of the op is imported: older models (opsets
   /// 1-6, from before broadcasting was uniform) may use a form that differs.
   int64_t firstOpset = 1;
+  /// Whether the op reads sequences or optionals (NodeImporter::listInput);
+  /// other ops are refused one.
+  bool readsLists = false;
 };
 
 /// All op importers, by ONNX op type; ops of other domains (ONNX Runtime's
@@ -158,6 +179,7 @@ void addSignalImporters(llvm::StringMap<OpImporter> &table);
 void addRegionImporters(llvm::StringMap<OpImporter> &table);
 void addLossImporters(llvm::StringMap<OpImporter> &table);
 void addTextImporters(llvm::StringMap<OpImporter> &table);
+void addSequenceImporters(llvm::StringMap<OpImporter> &table);
 
 /// ONNX's float8 data types (newer than the system's onnx headers).
 constexpr int32_t kFloat8E4M3FN = 17, kFloat8E4M3FNUZ = 18, kFloat8E5M2 = 19,

@@ -22,6 +22,7 @@ const llvm::StringMap<OpImporter> &onnx_import::getOpImporters() {
     addRegionImporters(t);
     addLossImporters(t);
     addTextImporters(t);
+    addSequenceImporters(t);
     return t;
   }();
   return table;
@@ -33,9 +34,6 @@ const llvm::StringMap<StringRef> &onnx_import::getDeclinedOps() {
       "other runtime's stream";
   static constexpr StringLiteral kString =
       "string and byte tensors: quantc compiles numeric tensors";
-  static constexpr StringLiteral kSequence =
-      "sequence and optional values: quantc's graphs hold tensors of static "
-      "shapes";
   static constexpr StringLiteral kDataDependent =
       "its output size depends on the input values: quantc's shapes are static "
       "(Compress resolves when its condition is known at import; NonZero and "
@@ -46,12 +44,6 @@ const llvm::StringMap<StringRef> &onnx_import::getDeclinedOps() {
       {"RandomUniformLike", kRandom},
       {"ImageDecoder", kString}, {"RegexFullMatch", kString}, {"StringConcat", kString},
       {"StringNormalizer", kString}, {"StringSplit", kString},
-      {"Optional", kSequence}, {"OptionalGetElement", kSequence},
-      {"OptionalHasElement", kSequence}, {"SequenceAt", kSequence},
-      {"SequenceConstruct", kSequence}, {"SequenceEmpty", kSequence},
-      {"SequenceErase", kSequence}, {"SequenceInsert", kSequence},
-      {"SequenceLength", kSequence}, {"SequenceMap", kSequence},
-      {"SplitToSequence", kSequence}, {"ConcatFromSequence", kSequence},
       {"Unique", kDataDependent},
   };
   return table;
