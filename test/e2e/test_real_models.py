@@ -156,17 +156,24 @@ def test_silero_vad_stream(variant, tmp_path):
     assert (theirs > 0.5).any() and (theirs < 0.5).any()
 
 
+def silero_calibration(model, tmp_path):
+    """A calibration folder: every other chunk of a stream (its state
+    carried) that the tests then do not measure on."""
+    _, feeds = silero_stream(ort_runner(model), model, speech_like(2.0, seed=4))
+    calib = tmp_path / "calib"
+    calib.mkdir()
+    for i, feed in enumerate(feeds[::2]):
+        np.savez(calib / f"{i:03d}.npz", **feed)
+    return calib
+
+
 @pytest.mark.parametrize("variant", SILERO_VARIANTS)
 def test_silero_vad_int8_library(variant, tmp_path):
     """Calibrated on one stream, compiled with int8 layers, run on another
     with the state carried through the library: speech decisions as in
     float."""
     model = package_model("silero_vad", f"data/{variant}.onnx")
-    _, feeds = silero_stream(ort_runner(model), model, speech_like(2.0, seed=4))
-    calib = tmp_path / "calib"
-    calib.mkdir()
-    for i, feed in enumerate(feeds[::2]):
-        np.savez(calib / f"{i:03d}.npz", **feed)
+    calib = silero_calibration(model, tmp_path)
     library = tmp_path / "vad.so"
     proc = subprocess.run([str(BIN / "quantc"), str(model), "--calib", str(calib),
                            "--input-shape", f"input=1x{SILERO_WINDOW + SILERO_CONTEXT}",
@@ -215,11 +222,7 @@ def test_silero_vad_qdq_export(tmp_path):
     rate, and ONNX Runtime, running the exported model over a stream with
     the state carried, makes the float model's speech decisions."""
     model = package_model("silero_vad", "data/silero_vad.onnx")
-    _, feeds = silero_stream(ort_runner(model), model, speech_like(2.0, seed=4))
-    calib = tmp_path / "calib"
-    calib.mkdir()
-    for i, feed in enumerate(feeds[::2]):
-        np.savez(calib / f"{i:03d}.npz", **feed)
+    calib = silero_calibration(model, tmp_path)
     qdq = tmp_path / "vad.qdq.onnx"
     proc = subprocess.run([str(BIN / "quantc"), str(model), "--calib", str(calib),
                            "--target", "onnx-qdq", "--input-shape",

@@ -16,9 +16,13 @@ using namespace quantc;
 using namespace quantc::onnx_import;
 
 namespace {
-/// Input `i`, a position known at import, in [-size, size + extra): the
-/// insertion point may be one past the end (`extra` 1).
-FailureOr<int64_t> position(NodeImporter &n, unsigned i, int64_t size, int64_t extra) {
+/// Input `i`, a position known at import, in [-size, size + extra) (the
+/// insertion point may be one past the end: `extra` 1), counted from 0;
+/// `absent` where the input is optional and not given.
+FailureOr<int64_t> position(NodeImporter &n, unsigned i, int64_t size, int64_t extra,
+                            std::optional<int64_t> absent = std::nullopt) {
+  if (absent && !n.hasInput(i))
+    return *absent;
   FailureOr<SmallVector<int64_t>> values = n.constantInts(i);
   if (failed(values))
     return failure();
@@ -67,14 +71,11 @@ LogicalResult importSequenceInsert(NodeImporter &n) {
       cast<RankedTensorType>(seq->elements.front().getType()).getElementType() !=
           cast<RankedTensorType>(tensor.getType()).getElementType())
     return n.error() << "the tensor's element type differs from the sequence's";
-  int64_t at = seq->elements.size();
-  if (n.hasInput(2)) {
-    FailureOr<int64_t> p = position(n, 2, at, 1);
-    if (failed(p))
-      return failure();
-    at = *p;
-  }
-  seq->elements.insert(seq->elements.begin() + at, tensor);
+  int64_t size = seq->elements.size();
+  FailureOr<int64_t> at = position(n, 2, size, 1, /*absent=*/size);
+  if (failed(at))
+    return failure();
+  seq->elements.insert(seq->elements.begin() + *at, tensor);
   n.setListOutput(0, seq->elements);
   return success();
 }
@@ -86,14 +87,10 @@ LogicalResult importSequenceErase(NodeImporter &n) {
   int64_t size = seq->elements.size();
   if (size == 0)
     return n.error() << "erases from an empty sequence";
-  int64_t at = size - 1;
-  if (n.hasInput(1)) {
-    FailureOr<int64_t> p = position(n, 1, size, 0);
-    if (failed(p))
-      return failure();
-    at = *p;
-  }
-  seq->elements.erase(seq->elements.begin() + at);
+  FailureOr<int64_t> at = position(n, 1, size, 0, /*absent=*/size - 1);
+  if (failed(at))
+    return failure();
+  seq->elements.erase(seq->elements.begin() + *at);
   n.setListOutput(0, seq->elements);
   return success();
 }

@@ -1,11 +1,14 @@
 //===- Attention.cpp - attention kernels and the generator's KV cache -----===//
 //
-// Both kernels compute one query row at a time: the scaled scores against
-// the visible keys, a softmax, and the weighted sum of values; no [T, S]
-// tensor and no repeated key/value heads exist. Dot products sum in 16
-// lanes (a fixed order that vectorizes; with AVX-512 the lanes of 16 keys
-// are reduced together), so results agree with the reference evaluator's
-// in float tolerance, not bit for bit.
+// Both kernels compute the scaled scores against the visible keys, a
+// softmax, and the weighted sum of values; no [T, S] tensor and no repeated
+// key/value heads exist. quantc_attention takes one query row at a time,
+// its dot products summed in 16 lanes (a fixed order that vectorizes; with
+// AVX-512 the lanes of 16 keys are reduced together). The cached kernel
+// takes every query row of one KV head at once over the cache's key blocks
+// (KVCache.h): one channel of 16 keys per vector, multiplied by each row's
+// query element. Results agree with the reference evaluator's in float
+// tolerance, not bit for bit.
 //
 //===----------------------------------------------------------------------===//
 #include "KVCache.h"
