@@ -65,7 +65,13 @@ LogicalResult importVariadic(NodeImporter &n) {
   return success();
 }
 
+/// Identity also passes a sequence or optional on (from opset 14).
 LogicalResult importIdentity(NodeImporter &n) {
+  if (n.isListInput(0)) {
+    const ListValue *list = n.listInput(0);
+    n.setListOutput(0, list->elements, list->optional);
+    return success();
+  }
   n.setOutput(0, n.create<qc::IdentityOp>(n.input(0)));
   return success();
 }
@@ -353,7 +359,7 @@ void onnx_import::addElementwiseImporters(llvm::StringMap<OpImporter> &t) {
   t["IsNaN"] = {importUnary<qc::IsNaNOp>, 1};
   t["IsInf"] = {importIsInf, 1};
   t["BitwiseNot"] = {importUnary<qc::BitwiseNotOp>, 1};
-  t["Identity"] = {importIdentity, 1};
+  t["Identity"] = {importIdentity, 1, 1, /*readsLists=*/true};
   t["Dropout"] = {importDropout, 1};
   t["LeakyRelu"] = {importLeakyRelu, 1};
   t["HardSigmoid"] = {importHardSigmoid, 1};
