@@ -16,6 +16,8 @@
 #include <random>
 #include <vector>
 
+extern "C" void quantc_artifact_set_num_threads(int32_t threads);
+
 namespace {
 constexpr int64_t kHeads = 4, kKVHeads = 2;
 
@@ -180,6 +182,46 @@ TEST_P(KVCacheTest, StoresTheFormatAndAttendsOverIt) {
     }
   quantc_kv_state_bind(nullptr);
   quantc_kv_state_free(state);
+}
+
+// A decode step over a long cache with threads to spare splits the keys
+// into ranges whose softmax sums merge afterwards: the same output as one
+// range, in float tolerance.
+TEST(KVCacheRanges, MergeToTheWholeSoftmax) {
+  for (int64_t format : {QC_KV_F32, QC_KV_I8}) {
+    // Long enough that the step runs in parallel (kParallelWork).
+    constexpr int64_t dim = 64, past = 1100;
+    std::mt19937 rng(3);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    auto randomTensor = [&](int64_t heads, int64_t rows) {
+      std::vector<float> t(heads * rows * dim);
+      for (float &v : t)
+        v = 2 * normal(rng);
+      return t;
+    };
+    void *state = quantc_kv_state_create(past + 1);
+    quantc_kv_state_bind(state);
+    std::vector<float> k = randomTensor(kKVHeads, past), v = randomTensor(kKVHeads, past),
+                       q = randomTensor(kHeads, past), out(kHeads * past * dim);
+    std::vector<int64_t> p = params(past, dim, format, false);
+    quantc_cached_attention(q.data(), k.data(), v.data(), nullptr, p.data(), out.data());
+    quantc_kv_state_advance(state, past);
+    std::vector<float> q1 = randomTensor(kHeads, 1), k1 = randomTensor(kKVHeads, 1),
+                       v1 = randomTensor(kKVHeads, 1);
+    std::vector<float> whole(kHeads * dim), ranges(kHeads * dim);
+    p = params(1, dim, format, false);
+    quantc_artifact_set_num_threads(1);
+    quantc_cached_attention(q1.data(), k1.data(), v1.data(), nullptr, p.data(), whole.data());
+    quantc_kv_state_set_length(state, past);
+    quantc_artifact_set_num_threads(2);
+    quantc_cached_attention(q1.data(), k1.data(), v1.data(), nullptr, p.data(), ranges.data());
+    quantc_artifact_set_num_threads(1);
+    for (int64_t i = 0; i < kHeads * dim; ++i)
+      EXPECT_NEAR(ranges[i], whole[i], 1e-5f * std::max(1.0f, std::fabs(whole[i])))
+          << "format " << format << ", element " << i;
+    quantc_kv_state_bind(nullptr);
+    quantc_kv_state_free(state);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, KVCacheTest,

@@ -53,8 +53,9 @@ __attribute__((always_inline)) inline float dot(const float *a, const float *b, 
   return sum;
 }
 
-/// Replaces scores[0, n) by exp(score - max) and returns 1 / their sum.
-float exponentialsPortable(float *scores, int64_t n) {
+/// Replaces scores[0, n) by exp(score - max) and returns 1 / their sum;
+/// the max in `top`.
+float exponentialsPortable(float *scores, int64_t n, float &top) {
   float max = kMasked;
   for (int64_t j = 0; j < n; ++j)
     max = std::max(max, scores[j]);
@@ -63,6 +64,7 @@ float exponentialsPortable(float *scores, int64_t n) {
     scores[j] = std::exp(scores[j] - max);
     sum += scores[j];
   }
+  top = max;
   return 1.0f / sum;
 }
 
@@ -93,11 +95,13 @@ __attribute__((target("avx512f"))) inline __m512 expAVX512(__m512 x) {
 }
 
 /// exponentialsPortable, 16 scores at a time.
-__attribute__((target("avx512f"))) float exponentialsAVX512(float *scores, int64_t n) {
+__attribute__((target("avx512f"))) float exponentialsAVX512(float *scores, int64_t n,
+                                                           float &largest) {
   __m512 max = _mm512_set1_ps(kMasked);
   for (int64_t j = 0; j < n; j += 16)
     max = _mm512_max_ps(max, _mm512_mask_loadu_ps(max, firstLanes(n - j), scores + j));
-  __m512 top = _mm512_set1_ps(_mm512_reduce_max_ps(max)), sum = _mm512_setzero_ps();
+  largest = _mm512_reduce_max_ps(max);
+  __m512 top = _mm512_set1_ps(largest), sum = _mm512_setzero_ps();
   for (int64_t j = 0; j < n; j += 16) {
     __mmask16 live = firstLanes(n - j);
     __m512 e = expAVX512(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, scores + j), top));
@@ -108,12 +112,17 @@ __attribute__((target("avx512f"))) float exponentialsAVX512(float *scores, int64
 }
 #endif
 
-float exponentials(float *scores, int64_t n) {
+float exponentials(float *scores, int64_t n, float &top) {
 #if defined(__x86_64__)
   if (hasAVX512())
-    return exponentialsAVX512(scores, n);
+    return exponentialsAVX512(scores, n, top);
 #endif
-  return exponentialsPortable(scores, n);
+  return exponentialsPortable(scores, n, top);
+}
+
+float exponentials(float *scores, int64_t n) {
+  float top;
+  return exponentials(scores, n, top);
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) void
@@ -469,12 +478,22 @@ void weightedSums(const QueryRow *rows, int64_t count, int64_t n, const uint8_t 
 /// query head of one KV head per chunk (rows are independent; later ones
 /// see more keys, so there are many small chunks). Each key block is read
 /// back once per chunk and multiplied by all of the chunk's query rows;
-/// each value row likewise.
+/// each value row likewise. A decode step's few rows over a long cache
+/// also split the keys into ranges, one per chunk, whose partial softmax
+/// sums are merged afterwards, so that every thread has work.
 constexpr int64_t kRowsPerChunk = 16;
 /// Key blocks read back together: a tile group of 4 x 16 keys.
 constexpr int64_t kTilesPerGroup = 4;
 /// Multiply-adds below which attention stays on the calling thread.
 constexpr int64_t kParallelWork = int64_t(1) << 18;
+/// Key blocks per range, at least, when the keys are split.
+constexpr int64_t kBlocksPerRange = 8;
+
+/// A query row's sums over one key range: its largest score, the sum of
+/// exp(score - largest), and sum of those times the values (dim floats).
+struct RangeSums {
+  float largest, total;
+};
 
 struct CachedRows {
   const float *q;
@@ -485,48 +504,107 @@ struct CachedRows {
   int64_t rowBlocks, format;
   /// The keys' channel factors, [kv head][dim], or null.
   const float *keyScale;
+  /// Key ranges per KV head and row block; with more than one, each range
+  /// leaves its sums in `rangeSums` and `rangeOut` ([chunk][row]).
+  int64_t ranges = 1;
+  RangeSums *rangeSums = nullptr;
+  float *rangeOut = nullptr;
+  /// The most query rows of a chunk: each chunk's slots in those buffers.
+  int64_t slots() const { return group * std::min(rows, kRowsPerChunk); }
 
   static void chunk(void *self, int64_t index) { static_cast<CachedRows *>(self)->run(index); }
 
+  /// The query rows of chunk `index`'s KV head and row block.
+  int64_t rowsOf(int64_t index, int64_t &kv, int64_t &first, int64_t &last) const {
+    int64_t block = index / ranges;
+    kv = block / rowBlocks;
+    first = block % rowBlocks * kRowsPerChunk;
+    last = std::min(rows, first + kRowsPerChunk);
+    return group * (last - first);
+  }
+
   void run(int64_t index) const {
     using namespace quantc::kernels;
-    int64_t kv = index / rowBlocks, first = index % rowBlocks * kRowsPerChunk;
-    int64_t last = std::min(rows, first + kRowsPerChunk), span = last - first;
-    int64_t count = group * span, seen = past + last;
-    int64_t blocks = (seen + kKeyBlock - 1) / kKeyBlock, stride = blocks * kKeyBlock;
+    int64_t kv, first, last;
+    int64_t count = rowsOf(index, kv, first, last), span = last - first, seen = past + last;
+    int64_t blocks = (seen + kKeyBlock - 1) / kKeyBlock;
+    int64_t perRange = (blocks + ranges - 1) / ranges, range = index % ranges;
+    int64_t firstBlock = std::min(blocks, range * perRange);
+    int64_t lastBlock = std::min(blocks, firstBlock + perRange);
+    int64_t j0 = firstBlock * kKeyBlock, j1 = std::min(seen, lastBlock * kKeyBlock);
+    int64_t stride = (lastBlock - firstBlock) * kKeyBlock;
     // Scratch of the thread that runs the chunk: the rows and their
     // weights (whole blocks of scores), one tile group.
     auto *queryRows = static_cast<QueryRow *>(scratch(
-        kAttentionScores, count * (sizeof(QueryRow) + stride * sizeof(float))));
+        kAttentionScores, count * (sizeof(QueryRow) + std::max<int64_t>(stride, 1) * sizeof(float))));
     auto *weights = reinterpret_cast<float *>(queryRows + count);
     for (int64_t g = 0; g < group; ++g)
       for (int64_t t = first; t < last; ++t) {
         int64_t m = g * span + t - first, row = (kv * group + g) * rows + t;
-        queryRows[m] = {q + row * dim, weights + m * stride, out + row * dim, past + t + 1};
+        float *target = ranges == 1 ? out + row * dim : rangeOut + (index * slots() + m) * dim;
+        // Keys of the range the row sees.
+        int64_t visible = std::clamp<int64_t>(past + t + 1 - j0, 0, j1 - j0);
+        queryRows[m] = {q + row * dim, weights + m * stride, target, visible};
       }
     KVKeyBlocks keyFormat(format, dim, keyScale ? keyScale + kv * dim : nullptr);
     int64_t blockBytes = keyFormat.blockBytes();
     auto *tiles = static_cast<float *>(
         scratch(kAttentionKeys, kTilesPerGroup * dim * kKeyBlock * sizeof(float)));
-    for (int64_t b = 0; b < blocks; b += kTilesPerGroup) {
+    for (int64_t b = firstBlock; b < lastBlock; b += kTilesPerGroup) {
       const float *tile[kTilesPerGroup];
-      int64_t n = std::min(kTilesPerGroup, blocks - b);
+      int64_t n = std::min(kTilesPerGroup, lastBlock - b);
       for (int64_t i = 0; i < n; ++i)
         tile[i] = keyFormat.decode(keys + ((b + i) * kvHeads + kv) * blockBytes,
                                    tiles + i * dim * kKeyBlock);
-      tileScores(queryRows, count, tile, n, dim, scale, b * kKeyBlock);
+      tileScores(queryRows, count, tile, n, dim, scale, (b - firstBlock) * kKeyBlock);
     }
-    // Softmax weights; the keys past a row's view weigh nothing.
+    // Softmax weights (over the range: relative to its largest score, not
+    // yet divided); the keys past a row's view weigh nothing.
     for (int64_t m = 0; m < count; ++m) {
       QueryRow &r = queryRows[m];
-      float inverse = exponentials(r.weights, r.visible);
-      for (int64_t j = 0; j < r.visible; ++j)
-        r.weights[j] *= inverse;
-      std::fill(r.weights + r.visible, r.weights + seen, 0.0f);
+      float largest = kMasked, inverse = 0;
+      if (r.visible > 0)
+        inverse = exponentials(r.weights, r.visible, largest);
+      if (ranges == 1)
+        for (int64_t j = 0; j < r.visible; ++j)
+          r.weights[j] *= inverse;
+      else
+        rangeSums[index * slots() + m] = {largest, r.visible > 0 ? 1.0f / inverse : 0.0f};
+      std::fill(r.weights + r.visible, r.weights + (j1 - j0), 0.0f);
     }
     int64_t rowBytes = KVRowFormat(format, dim).rowBytes();
-    weightedSums(queryRows, count, seen, values + kv * rowBytes, kvHeads * rowBytes, format,
-                 dim);
+    weightedSums(queryRows, count, j1 - j0, values + (j0 * kvHeads + kv) * rowBytes,
+                 kvHeads * rowBytes, format, dim);
+  }
+
+  /// out = the ranges' sums merged: each scaled by exp(its largest - the
+  /// largest of all), divided by the scaled totals.
+  void mergeRanges() const {
+    for (int64_t block = 0; block < kvHeads * rowBlocks; ++block) {
+      int64_t kv, first, last;
+      int64_t count = rowsOf(block * ranges, kv, first, last), span = last - first;
+      for (int64_t m = 0; m < count; ++m) {
+        float largest = kMasked;
+        for (int64_t p = 0; p < ranges; ++p)
+          largest = std::max(largest, rangeSums[(block * ranges + p) * slots() + m].largest);
+        int64_t row = (kv * group + m / span) * rows + first + m % span;
+        float *target = out + row * dim, total = 0;
+        std::fill(target, target + dim, 0.0f);
+        for (int64_t p = 0; p < ranges; ++p) {
+          int64_t chunkRow = (block * ranges + p) * slots() + m;
+          const RangeSums &sums = rangeSums[chunkRow];
+          if (sums.total == 0)
+            continue;
+          float weight = std::exp(sums.largest - largest);
+          total += weight * sums.total;
+          const float *partial = rangeOut + chunkRow * dim;
+          for (int64_t d = 0; d < dim; ++d)
+            target[d] += weight * partial[d];
+        }
+        for (int64_t d = 0; d < dim; ++d)
+          target[d] /= total;
+      }
+    }
   }
 };
 
@@ -707,12 +785,30 @@ void quantc_cached_attention(const float *q, const float *k, const float *v,
                   layer.keyScale.empty() ? nullptr : layer.keyScale.data()};
   int64_t chunks = kvHeads * work.rowBlocks;
   // Prompts are worth splitting over the threads; a decode step's few
-  // short rows are not.
-  if (heads * rows * (past + rows) * dim < kParallelWork)
+  // short rows are not, unless the cache is long: its keys then split into
+  // ranges, about two chunks per thread.
+  if (heads * rows * (past + rows) * dim < kParallelWork) {
     for (int64_t i = 0; i < chunks; ++i)
       CachedRows::chunk(&work, i);
-  else
-    quantc::kernels::parallelFor(chunks, CachedRows::chunk, &work);
+    return;
+  }
+  int64_t threads = quantc::kernels::threadBudget();
+  int64_t blocks = (past + rows + kKeyBlock - 1) / kKeyBlock;
+  work.ranges = std::clamp<int64_t>((2 * threads + chunks - 1) / chunks, 1,
+                                    blocks / kBlocksPerRange);
+  if (threads == 1 || chunks >= 2 * threads)
+    work.ranges = 1;
+  if (work.ranges > 1) {
+    int64_t perChunk = work.slots();
+    auto *buffer = static_cast<uint8_t *>(quantc::kernels::scratch(
+        quantc::kernels::kAttentionRanges,
+        chunks * work.ranges * perChunk * (sizeof(RangeSums) + dim * sizeof(float))));
+    work.rangeSums = reinterpret_cast<RangeSums *>(buffer);
+    work.rangeOut = reinterpret_cast<float *>(work.rangeSums + chunks * work.ranges * perChunk);
+  }
+  quantc::kernels::parallelFor(chunks * work.ranges, CachedRows::chunk, &work);
+  if (work.ranges > 1)
+    work.mergeRanges();
 }
 
 } // extern "C"

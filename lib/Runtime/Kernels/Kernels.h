@@ -122,7 +122,7 @@ enum ScratchSlot {
   kQLayerRows, kQLayerPanels, kQLayerSums, kFConvColumns, kWeightOnlyRowSums,
   kWeightOnlyInt8, kWeightOnlyInt8Scales, kFMatMulTransposed, kBMatMulA, kBMatMulB,
   kBMatMulWidened, kAttentionScores, kAttentionKeys, kAttentionValues, kBF16BiasRows,
-  kDepthwiseSums, kFConvPlane, kKVScaledRow, kKVKeyRow, kNumScratchSlots
+  kDepthwiseSums, kFConvPlane, kKVScaledRow, kKVKeyRow, kAttentionRanges, kNumScratchSlots
 };
 
 /// Scratch memory of the calling thread, 64-byte aligned, reused across
