@@ -243,7 +243,7 @@ void collectReads(const onnx::GraphProto &graph, std::set<std::string> &read) {
 /// Edits a ModelProto: names, initializers, nodes.
 class QDQWriter {
 public:
-  explicit QDQWriter(onnx::ModelProto &model) : model(model), graph(*model.mutable_graph()) {
+  explicit QDQWriter(onnx::ModelProto &model) : graph(*model.mutable_graph()) {
     // Subgraphs see the names of the graphs around them: new names are
     // unique in the whole model.
     forEachGraph(graph, [&](onnx::GraphProto &g) {
@@ -385,7 +385,6 @@ public:
         initializers->DeleteSubrange(i, 1);
   }
 
-  onnx::ModelProto &model;
   onnx::GraphProto &graph;
   std::set<std::string> names;
   std::set<std::string> added; // scale and zero-point initializers

@@ -92,8 +92,6 @@ public:
     group = format == QC_KV_I4 && dim % 32 == 0 ? 32 : dim;
   }
 
-  bool isF32() const { return format == QC_KV_F32; }
-
   /// Bytes of one stored row.
   int64_t rowBytes() const {
     switch (format) {
