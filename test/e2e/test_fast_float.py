@@ -103,21 +103,23 @@ def test_fast_float_layer(op, tmp_path):
     assert max_rel_error(actual, expected) <= 1e-5
 
 
+@pytest.mark.parametrize("channels", [6, 32])
 @pytest.mark.parametrize("strides", [[1, 1], [2, 1], [1, 2], [2, 2]])
-def test_fast_float_depthwise_5x5(strides, tmp_path):
-    """5 x 5 depthwise windows sum column by column in the fast mode (blocks
-    of 8 output rows; 13 rows leave a partial block, 37 columns a partial
-    vector): FMA tolerance against the evaluator."""
+def test_fast_float_depthwise_5x5(strides, channels, tmp_path):
+    """5 x 5 depthwise windows in the fast mode: 6 channels sum column by
+    column with pixels in vector lanes (blocks of 8 output rows; 13 rows
+    leave a partial block, 37 columns a partial vector), 32 with channels in
+    the lanes: FMA tolerance against the evaluator."""
     rng = np.random.default_rng(5)
-    x = rng.standard_normal((1, 6, 13 * strides[0], 37 * strides[1])).astype(np.float32)
-    w = rng.standard_normal((6, 1, 5, 5)).astype(np.float32)
-    node = onnx.helper.make_node("Conv", ["X", "W", "B"], ["Y"], group=6, pads=[2, 2, 2, 2],
-                                 strides=strides)
+    x = rng.standard_normal((1, channels, 13 * strides[0], 37 * strides[1])).astype(np.float32)
+    w = rng.standard_normal((channels, 1, 5, 5)).astype(np.float32)
+    node = onnx.helper.make_node("Conv", ["X", "W", "B"], ["Y"], group=channels,
+                                 pads=[2, 2, 2, 2], strides=strides)
     graph = onnx.helper.make_graph(
         [node], "g", [onnx.helper.make_tensor_value_info("X", onnx.TensorProto.FLOAT, x.shape)],
-        [onnx.helper.make_tensor_value_info("Y", onnx.TensorProto.FLOAT, [1, 6, 13, 37])],
+        [onnx.helper.make_tensor_value_info("Y", onnx.TensorProto.FLOAT, [1, channels, 13, 37])],
         [onnx.numpy_helper.from_array(w, "W"),
-         onnx.numpy_helper.from_array(rng.standard_normal(6).astype(np.float32), "B")])
+         onnx.numpy_helper.from_array(rng.standard_normal(channels).astype(np.float32), "B")])
     onnx.save(onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)]),
               tmp_path / "m.onnx")
     run("quantc", tmp_path / "m.onnx", "--float-mode=fast", "-o", tmp_path / "fast.so")

@@ -103,5 +103,16 @@ TEST(FloatKernels, ConvVariantsSumAlike) {
            {std::tuple{3, 1, 1}, {3, 2, 2}, {3, 1, 2}, {3, 2, 1}, {5, 1, 1}, {5, 2, 2}, {5, 2, 1},
             {1, 1, 1}})
         checkConv(6, h, w, 6, kernel, strideH, strideW, kernel / 2, 6);
+  // Depthwise with 16 channels in a vector's lanes, chosen where pixels in
+  // lanes would leave more of them idle (short rows, short planes): a
+  // partial channel block, the windows whose loops are unrolled and a
+  // 7 x 7 one whose loops are not.
+  for (int64_t c : {16, 20, 48})
+    for (int64_t h : {3, 12})
+      for (int64_t w : {5, 40})
+        for (auto [kernel, strideH, strideW] :
+             {std::tuple{3, 1, 1}, {3, 2, 2}, {3, 2, 1}, {5, 1, 1}, {5, 2, 1}, {5, 1, 2},
+              {7, 1, 1}, {7, 2, 2}})
+          checkConv(c, h, w, c, kernel, strideH, strideW, kernel / 2, c);
 }
 } // namespace

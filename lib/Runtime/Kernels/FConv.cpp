@@ -123,6 +123,7 @@ struct Work {
 struct Depthwise {
   static constexpr int kUnits = 8;
   static constexpr int kBlockRows = 8;
+  static constexpr int kSmallBlock = kBlockRows * 3 / 4;
   ConvGeometry g;
   const float *input, *weights, *bias;
   float *output;
@@ -137,12 +138,7 @@ struct Depthwise {
   void run(int64_t index) const {
     Window win = g.window();
     int64_t channels = g[QC_FCONV_C], c = index % channels, b = index / channels;
-    bool blocked = win.kh == 3 && win.kw == 3 && win.dilationH == 1 && win.strideH <= 2;
-#if defined(QUANTC_FAST_FLOAT)
-    bool columns = win.kh == 5 && win.kw == 5 && win.dilationH == 1 && win.strideH <= 2;
-#else
-    constexpr bool columns = false;
-#endif
+    bool blocked = inRowBlocks(win), columns = inColumnBlocks(win);
     // Row blocks may run past the last output row (those rows are never
     // stored).
     int64_t rows = blocked || columns ? (win.oh + kBlockRows - 1) / kBlockRows * kBlockRows
@@ -183,6 +179,28 @@ struct Depthwise {
       case 7: vectors<7>(win, plane, pw, w, c, dst, u, perRow); break;
       default: vectors<kUnits>(win, plane, pw, w, c, dst, u, perRow); break;
       }
+  }
+
+  /// Whether 3 x 3 windows are summed in row blocks (`blocks`).
+  static bool inRowBlocks(const Window &win) {
+    return win.kh == 3 && win.kw == 3 && win.dilationH == 1 && win.strideH <= 2;
+  }
+
+  /// Whether 5 x 5 windows are summed column by column (`columnBlocks`).
+  static bool inColumnBlocks(const Window &win) {
+#if defined(QUANTC_FAST_FLOAT)
+    return win.kh == 5 && win.kw == 5 && win.dilationH == 1 && win.strideH <= 2;
+#else
+    return false;
+#endif
+  }
+
+  /// The output rows computed: the row-block sums run on to a whole block.
+  static int64_t rowsComputed(const Window &win) {
+    auto padded = [&](int64_t r) { return (win.oh + r - 1) / r * r; };
+    if (inRowBlocks(win))
+      return std::min(padded(kSmallBlock), padded(kBlockRows));
+    return inColumnBlocks(win) ? padded(kBlockRows) : win.oh;
   }
 
   /// The `ph` x `pw` plane of an image channel `src` placed at the window's
@@ -228,7 +246,6 @@ struct Depthwise {
   template <int SH, int SW>
   void blocks(const Window &win, const float *plane, int64_t pw, const float *w, int64_t c,
               float *dst) const {
-    constexpr int kSmallBlock = kBlockRows * 3 / 4;
     auto padded = [&](int64_t r) { return (win.oh + r - 1) / r * r; };
     if (padded(kSmallBlock) < padded(kBlockRows))
       blocksOf<SH, SW, kSmallBlock>(win, plane, pw, w, c, dst);
@@ -361,6 +378,228 @@ struct Depthwise {
     }
   }
 };
+
+/// Depthwise convolutions with 16 channels in the lanes of a vector. A block
+/// of channels is first copied into a zero-padded plane that holds each
+/// pixel's 16 channels together; every tap is then one vector product, with
+/// no lanes lost to short rows (a 40-pixel row fills 40 of 48 lanes when
+/// pixels share a vector) or short planes (3 rows in a block of 8). Each
+/// lane sums its window in the evaluator's order (window row, then column,
+/// from zero, then the bias), so the exact mode's results are unchanged.
+struct ChannelLanes {
+  static constexpr int kLanes = 16;
+  ConvGeometry g;
+  const float *input, *weights, *bias;
+  float *output;
+
+  /// Whether channels in lanes waste fewer lanes than pixels in lanes do
+  /// (`Depthwise`, which pads rows to whole vectors and, for the windows it
+  /// sums in row blocks, planes to whole blocks).
+  static bool preferred(const ConvGeometry &g) {
+    Window win = g.window();
+    double pixelLanes = double(win.oh * win.ow) /
+                        double(Depthwise::rowsComputed(win) * roundUp(win.ow));
+    double channelLanes = double(g[QC_FCONV_C]) / double(roundUp(g[QC_FCONV_C]));
+    return channelLanes > pixelLanes;
+  }
+
+  static int64_t roundUp(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
+  static int64_t blocks(const ConvGeometry &g) { return roundUp(g[QC_FCONV_C]) / kLanes; }
+
+  static void chunk(void *self, int64_t index) { static_cast<ChannelLanes *>(self)->run(index); }
+
+  /// Channel block `index % blocks` of image `index / blocks`.
+  void run(int64_t index) const {
+    Window win = g.window();
+    int64_t channels = g[QC_FCONV_C], b = index / blocks(g);
+    int64_t first = index % blocks(g) * kLanes, taps = win.kh * win.kw;
+    auto live = static_cast<__mmask16>((1u << std::min<int64_t>(kLanes, channels - first)) - 1);
+    int64_t ph = (win.oh - 1) * win.strideH + (win.kh - 1) * win.dilationH + 1;
+    int64_t pw = (win.ow - 1) * win.strideW + (win.kw - 1) * win.dilationW + 1;
+    auto *plane = static_cast<float *>(
+        scratch(kFConvPlane, (ph * pw + taps) * kLanes * sizeof(float)));
+    float *tapLanes = plane + ph * pw * kLanes;
+    // Tap k of the block's channels, one vector (zero in the dead lanes).
+    const __m512i lanes = _mm512_mullo_epi32(
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+        _mm512_set1_epi32(static_cast<int>(taps)));
+    for (int64_t k = 0; k < taps; ++k)
+      _mm512_storeu_ps(tapLanes + k * kLanes,
+                       _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, lanes,
+                                                weights + first * taps + k, 4));
+    const float *src = input + (b * channels + first) * win.h * win.w;
+    fillPlane(win, src, live, ph, pw, plane);
+    Block block{win, plane, pw, tapLanes, live,
+                g[QC_FCONV_HAS_BIAS] ? _mm512_maskz_loadu_ps(live, bias + first)
+                                     : _mm512_setzero_ps(),
+                g[QC_FCONV_HAS_BIAS] != 0,
+                output + (b * channels + first) * win.oh * win.ow};
+    switch (shape(win)) {
+    case 1: return block.run<3, 1>();
+    case 2: return block.run<3, 2>();
+    case 3: return block.run<5, 1>();
+    case 4: return block.run<5, 2>();
+    default: return block.run<0, 0>();
+    }
+  }
+
+  /// The `ph` x `pw` padded plane of 16 channels (their planes `h * w`
+  /// apart from `src`), pixel by pixel: one 16 x 16 transpose per 16 pixels
+  /// of a row.
+  static void fillPlane(const Window &win, const float *src, __mmask16 live, int64_t ph,
+                        int64_t pw, float *plane) {
+    int64_t rows = std::min(win.h, ph - win.padTop), cols = std::min(win.w, pw - win.padLeft);
+    int64_t channelStride = win.h * win.w;
+    auto zero = [&](int64_t from, int64_t to) {
+      std::fill(plane + from * kLanes, plane + to * kLanes, 0.0f);
+    };
+    zero(0, win.padTop * pw);
+    zero((win.padTop + rows) * pw, ph * pw);
+    for (int64_t iy = 0; iy < rows; ++iy) {
+      int64_t start = (iy + win.padTop) * pw;
+      zero(start, start + win.padLeft);
+      zero(start + win.padLeft + cols, start + pw);
+      float *row = plane + (start + win.padLeft) * kLanes;
+      for (int64_t x = 0; x < cols; x += kLanes) {
+        int width = static_cast<int>(std::min<int64_t>(kLanes, cols - x));
+        auto pixelsLive = static_cast<__mmask16>((1u << width) - 1);
+        __m512 v[kLanes];
+        // A dead lane's mask is empty: its load reads nothing.
+        for (int l = 0; l < kLanes; ++l)
+          v[l] = _mm512_maskz_loadu_ps((live >> l) & 1 ? pixelsLive : 0,
+                                       src + l * channelStride + iy * win.w + x);
+        transpose16x16(v);
+        for (int p = 0; p < width; ++p)
+          _mm512_storeu_ps(row + (x + p) * kLanes, v[p]);
+      }
+    }
+  }
+
+  /// The windows with their own loops: 1 and 2 are 3 x 3 at column
+  /// stride 1 and 2, 3 and 4 are 5 x 5, 0 is any other.
+  static int shape(const Window &win) {
+    if (win.kh != win.kw || (win.kh != 3 && win.kh != 5) || win.dilationW != 1 || win.strideW > 2)
+      return 0;
+    return (win.kh == 3 ? 0 : 2) + static_cast<int>(win.strideW);
+  }
+
+  /// One block of 16 channels summed over its padded plane into `dst`.
+  struct Block {
+    const Window &win;
+    const float *plane;
+    int64_t pw;
+    const float *tapLanes;
+    __mmask16 live;
+    __m512 shift;
+    bool hasBias;
+    float *dst;
+
+    /// Every output row, 16 pixels at a time; a row's last pixels in steps
+    /// of 8, 4, 2 and 1.
+    template <int K, int SW>
+    void run() const {
+      for (int64_t oy = 0; oy < win.oh; ++oy) {
+        int64_t ox = 0;
+        for (; ox + kLanes <= win.ow; ox += kLanes) {
+          __m512 sums[kLanes];
+          pixels<kLanes, K, SW>(oy, ox, sums);
+          store(sums, kLanes, oy, ox);
+        }
+        if (ox == win.ow)
+          continue;
+        int width = static_cast<int>(win.ow - ox), done = 0;
+        __m512 sums[kLanes];
+        auto step = [&]<int N>() {
+          if (width - done >= N) {
+            pixels<N, K, SW>(oy, ox + done, sums + done);
+            done += N;
+          }
+        };
+        step.template operator()<8>();
+        step.template operator()<4>();
+        step.template operator()<2>();
+        step.template operator()<1>();
+        store(sums, width, oy, ox);
+      }
+    }
+
+    /// Output pixels ox to ox + N - 1 of row oy, 16 channels each: N
+    /// independent sums, each over its window in order. With the window's
+    /// width K and column stride SW known (K > 0, no dilation), each input
+    /// vector of a window row is loaded once and feeds every sum whose window
+    /// covers it; column j of the window row is tap j - SW n of pixel n, so
+    /// each sum still meets its taps in order.
+    template <int N, int K, int SW>
+    [[gnu::always_inline]] void pixels(int64_t oy, int64_t ox, __m512 *sums) const {
+      __m512 acc[N];
+      for (int n = 0; n < N; ++n)
+        acc[n] = _mm512_setzero_ps();
+      for (int64_t ky = 0; ky < win.kh; ++ky) {
+        const float *row = plane + ((oy * win.strideH + ky * win.dilationH) * pw +
+                                    ox * win.strideW) * kLanes;
+        const float *tapRow = tapLanes + ky * win.kw * kLanes;
+        if constexpr (K > 0) {
+          __m512 taps[K];
+          for (int kx = 0; kx < K; ++kx)
+            taps[kx] = _mm512_loadu_ps(tapRow + kx * kLanes);
+#pragma clang loop unroll(full)
+          for (int j = 0; j < SW * (N - 1) + K; ++j) {
+            __m512 x = _mm512_loadu_ps(row + j * kLanes);
+#pragma clang loop unroll(full)
+            for (int n = 0; n < N; ++n)
+              if (int kx = j - SW * n; kx >= 0 && kx < K)
+                acc[n] = multiplyAdd(acc[n], taps[kx], x);
+          }
+        } else {
+          for (int64_t kx = 0; kx < win.kw; ++kx) {
+            __m512 tap = _mm512_loadu_ps(tapRow + kx * kLanes);
+            const float *at = row + kx * win.dilationW * kLanes;
+#pragma clang loop unroll(full)
+            for (int n = 0; n < N; ++n)
+              acc[n] = multiplyAdd(acc[n], tap, _mm512_loadu_ps(at + n * win.strideW * kLanes));
+          }
+        }
+      }
+      for (int n = 0; n < N; ++n)
+        sums[n] = acc[n];
+    }
+
+    /// Stores `width` pixel vectors (plus the bias) as the rows of the live
+    /// channels.
+    [[gnu::always_inline]] void store(__m512 (&sums)[kLanes], int width, int64_t oy,
+                                      int64_t ox) const {
+      if (hasBias)
+        for (int i = 0; i < width; ++i)
+          sums[i] = _mm512_add_ps(sums[i], shift);
+      transpose16x16(sums);
+      auto pixelsLive = static_cast<__mmask16>((1u << width) - 1);
+      float *at = dst + oy * win.ow + ox;
+      for (int l = 0; l < kLanes; ++l)
+        _mm512_mask_storeu_ps(at + l * win.oh * win.ow, (live >> l) & 1 ? pixelsLive : 0,
+                              sums[l]);
+    }
+  };
+
+  /// acc + tap * x: one FMA in the fast float mode, else a rounded product
+  /// and a rounded sum, as the evaluator computes.
+  static __m512 multiplyAdd(__m512 acc, __m512 tap, __m512 x) {
+#if defined(QUANTC_FAST_FLOAT)
+    return _mm512_fmadd_ps(tap, x, acc);
+#else
+    return _mm512_add_ps(acc, _mm512_mul_ps(tap, x));
+#endif
+  }
+
+};
+
+/// Runs `chunks` chunks of `work`, on the calling thread where the layer
+/// is too small to gain from the pool.
+void runChunks(int64_t chunks, void (*chunk)(void *, int64_t), void *work, bool small) {
+  if (!small)
+    return quantc::kernels::parallelFor(chunks, chunk, work);
+  for (int64_t i = 0; i < chunks; ++i)
+    chunk(work, i);
+}
 #endif
 } // namespace
 
@@ -370,13 +609,14 @@ extern "C" void QUANTC_FCONV_NAME(const float *input, const float *weights,
   ConvGeometry g{params};
 #if defined(__AVX512F__)
   if (Depthwise::applies(g)) {
-    Depthwise work{g, input, weights, bias, output};
-    int64_t chunks = g[QC_FCONV_BATCH] * g[QC_FCONV_C];
-    if (chunks * g.pixels() * g.taps() < (int64_t(1) << 19))
-      for (int64_t i = 0; i < chunks; ++i)
-        Depthwise::chunk(&work, i);
-    else
-      quantc::kernels::parallelFor(chunks, Depthwise::chunk, &work);
+    bool small = g[QC_FCONV_BATCH] * g[QC_FCONV_C] * g.pixels() * g.taps() < (int64_t(1) << 19);
+    if (ChannelLanes::preferred(g)) {
+      ChannelLanes work{g, input, weights, bias, output};
+      runChunks(g[QC_FCONV_BATCH] * ChannelLanes::blocks(g), ChannelLanes::chunk, &work, small);
+    } else {
+      Depthwise work{g, input, weights, bias, output};
+      runChunks(g[QC_FCONV_BATCH] * g[QC_FCONV_C], Depthwise::chunk, &work, small);
+    }
     return;
   }
 #endif
