@@ -610,9 +610,12 @@ extern "C" void QUANTC_FCONV_NAME(const float *input, const float *weights,
 #if defined(__AVX512F__)
   if (Depthwise::applies(g)) {
     bool small = g[QC_FCONV_BATCH] * g[QC_FCONV_C] * g.pixels() * g.taps() < (int64_t(1) << 19);
-    if (ChannelLanes::preferred(g)) {
+    int64_t channelBlocks = g[QC_FCONV_BATCH] * ChannelLanes::blocks(g);
+    // A thread per channel block at least: fewer blocks than threads would
+    // leave threads idle that one channel each keeps busy.
+    if (ChannelLanes::preferred(g) && (small || channelBlocks >= threadBudget())) {
       ChannelLanes work{g, input, weights, bias, output};
-      runChunks(g[QC_FCONV_BATCH] * ChannelLanes::blocks(g), ChannelLanes::chunk, &work, small);
+      runChunks(channelBlocks, ChannelLanes::chunk, &work, small);
     } else {
       Depthwise work{g, input, weights, bias, output};
       runChunks(g[QC_FCONV_BATCH] * g[QC_FCONV_C], Depthwise::chunk, &work, small);
