@@ -224,6 +224,37 @@ TEST(KVCacheRanges, MergeToTheWholeSoftmax) {
   }
 }
 
+// A prompt of one row block over fewer keys than one range takes (2 chunks,
+// threads to spare, but too few key blocks to split): 2 threads compute
+// what 1 does.
+TEST(KVCacheRanges, ShortPromptKeepsOneRange) {
+  constexpr int64_t dim = 256, rows = 16;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  auto randomTensor = [&](int64_t heads) {
+    std::vector<float> t(heads * rows * dim);
+    for (float &v : t)
+      v = normal(rng);
+    return t;
+  };
+  std::vector<float> q = randomTensor(kHeads), k = randomTensor(kKVHeads),
+                     v = randomTensor(kKVHeads);
+  std::vector<int64_t> p = params(rows, dim, QC_KV_F32, false);
+  std::vector<float> outputs[2];
+  for (int32_t threads : {1, 2}) {
+    void *state = quantc_kv_state_create(rows);
+    quantc_kv_state_bind(state);
+    quantc_artifact_set_num_threads(threads);
+    outputs[threads - 1].assign(kHeads * rows * dim, -1.0f);
+    quantc_cached_attention(q.data(), k.data(), v.data(), nullptr, p.data(),
+                            outputs[threads - 1].data());
+    quantc_kv_state_bind(nullptr);
+    quantc_kv_state_free(state);
+  }
+  quantc_artifact_set_num_threads(1);
+  EXPECT_EQ(outputs[0], outputs[1]);
+}
+
 INSTANTIATE_TEST_SUITE_P(Formats, KVCacheTest,
                          ::testing::Values(Case{QC_KV_F32, 64}, Case{QC_KV_F16, 64},
                                            Case{QC_KV_BF16, 64}, Case{QC_KV_I8, 64},

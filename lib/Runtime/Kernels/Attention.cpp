@@ -794,10 +794,9 @@ void quantc_cached_attention(const float *q, const float *k, const float *v,
   }
   int64_t threads = quantc::kernels::threadBudget();
   int64_t blocks = (past + rows + kKeyBlock - 1) / kKeyBlock;
-  work.ranges = std::clamp<int64_t>((2 * threads + chunks - 1) / chunks, 1,
-                                    blocks / kBlocksPerRange);
-  if (threads == 1 || chunks >= 2 * threads)
-    work.ranges = 1;
+  if (threads > 1 && chunks < 2 * threads)
+    work.ranges = std::clamp<int64_t>((2 * threads + chunks - 1) / chunks, 1,
+                                      std::max<int64_t>(1, blocks / kBlocksPerRange));
   if (work.ranges > 1) {
     int64_t perChunk = work.slots();
     auto *buffer = static_cast<uint8_t *>(quantc::kernels::scratch(
