@@ -26,7 +26,8 @@ __attribute__((target("avx512f"))) void zeroTile(__m512 (&acc)[Rows][4]) {
 
 /// The lane masks of the four vectors of a tile whose first `width` (at
 /// most 64) columns are live.
-[[maybe_unused]] __attribute__((target("avx512f"))) void tileMasks(int width, __mmask16 (&live)[4]) {
+[[maybe_unused]] __attribute__((target("avx512f"))) void tileMasks(int width,
+                                                                    __mmask16 (&live)[4]) {
   for (int v = 0; v < 4; ++v)
     live[v] = static_cast<__mmask16>((1u << std::clamp(width - 16 * v, 0, 16)) - 1);
 }
