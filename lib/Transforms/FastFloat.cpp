@@ -10,6 +10,10 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
 
 namespace quantc {
 #define GEN_PASS_DEF_QCFASTFLOAT
@@ -81,6 +85,97 @@ FailureOr<Value> storedInBF16(OpBuilder &b, Location loc, qc::ConstantOp weight)
   return qc::CastOp::create(b, loc, type, stored).getResult();
 }
 
+/// Whether `value` is a one-element f32 constant equal to `expected` (to
+/// a few ulps: exporters write 1/6 in several roundings).
+bool isScalar(Value value, float expected) {
+  auto constant = value ? value.getDefiningOp<qc::ConstantOp>() : nullptr;
+  if (!constant || !getElementTypeOrSelf(constant.getType()).isF32())
+    return false;
+  FailureOr<reference::Tensor> values =
+      reference::Tensor::fromAttr(cast<ElementsAttr>(constant.getValue()));
+  return succeeded(values) && values->getNumElements() == 1 &&
+         std::fabs(values->floats()[0] - expected) <= 1e-6f * std::fabs(expected);
+}
+
+/// The operand of binary `op` other than `value`; null when neither is.
+Value otherOperand(Operation *op, Value value) {
+  if (op->getNumOperands() != 2)
+    return {};
+  if (op->getOperand(0) == value)
+    return op->getOperand(1);
+  return op->getOperand(1) == value ? op->getOperand(0) : Value();
+}
+
+/// The x of x / 6 or x * (1/6); null otherwise.
+Value sixthOf(Value value) {
+  Operation *op = value.getDefiningOp();
+  if (auto div = dyn_cast_if_present<qc::DivOp>(op); div && isScalar(div.getRhs(), 6.0f))
+    return div.getLhs();
+  if (auto mul = dyn_cast_if_present<qc::MulOp>(op)) {
+    if (isScalar(mul.getRhs(), 1.0f / 6))
+      return mul.getLhs();
+    if (isScalar(mul.getLhs(), 1.0f / 6))
+      return mul.getRhs();
+  }
+  return {};
+}
+
+/// Whether `value` is clip(x + 3, 0, 6).
+bool isShiftedRelu6Of(Value value, Value x) {
+  auto clip = value.getDefiningOp<qc::ClipOp>();
+  if (!clip || clip.getMin().convertToFloat() != 0.0f || clip.getMax().convertToFloat() != 6.0f)
+    return false;
+  auto add = clip.getInput().getDefiningOp<qc::AddOp>();
+  return add && isScalar(otherOperand(add, x), 3.0f);
+}
+
+/// The x of a hard-swish spelled out in element-wise ops: x * clip(x + 3,
+/// 0, 6) / 6 (the sixth taken last or of the clip, as a division or a
+/// product) or x * hard_sigmoid(x) with alpha 1/6 and beta 1/2; null
+/// otherwise.
+Value hardSwishInput(Operation *root) {
+  Type type = root->getResult(0).getType();
+  auto sameType = [&](Value v) { return v && v.getType() == type; };
+  // x * clip(x + 3, 0, 6), then divided by 6.
+  if (Value product = sixthOf(root->getResult(0)); sameType(product))
+    if (auto mul = product.getDefiningOp<qc::MulOp>())
+      for (Value x : {mul.getLhs(), mul.getRhs()})
+        if (sameType(x) && isShiftedRelu6Of(otherOperand(mul, x), x))
+          return x;
+  auto mul = dyn_cast<qc::MulOp>(root);
+  if (!mul)
+    return {};
+  for (Value x : {mul.getLhs(), mul.getRhs()}) {
+    Value gate = otherOperand(mul, x);
+    if (!sameType(x) || !sameType(gate))
+      continue;
+    if (Value clipped = sixthOf(gate); clipped && isShiftedRelu6Of(clipped, x))
+      return x;
+    if (auto sigmoid = gate.getDefiningOp<qc::HardSigmoidOp>();
+        sigmoid && sigmoid.getInput() == x &&
+        std::fabs(sigmoid.getAlpha().convertToFloat() - 1.0f / 6) <= 1e-7f &&
+        sigmoid.getBeta().convertToFloat() == 0.5f)
+      return x;
+  }
+  return {};
+}
+
+/// A hard-swish spelled out in element-wise ops as one qc.hard_swish, which
+/// the tile convolutions apply in their epilogue. In f32 the two may differ
+/// in the last bits: the fast mode only.
+template <typename Op>
+struct HardSwishFromParts : OpRewritePattern<Op> {
+  using OpRewritePattern<Op>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(Op op, PatternRewriter &rewriter) const override {
+    Value x = hardSwishInput(op);
+    if (!x)
+      return failure();
+    rewriter.replaceOpWithNewOp<qc::HardSwishOp>(op, op.getType(), x);
+    return success();
+  }
+};
+
 struct QCFastFloatPass : quantc::impl::QCFastFloatBase<QCFastFloatPass> {
   using Base::Base;
 
@@ -89,6 +184,11 @@ struct QCFastFloatPass : quantc::impl::QCFastFloatBase<QCFastFloatPass> {
       getOperation().emitError("qc-fast-float: min-reduction and min-outputs must be positive");
       return signalPassFailure();
     }
+    RewritePatternSet patterns(&getContext());
+    patterns.add<HardSwishFromParts<qc::DivOp>, HardSwishFromParts<qc::MulOp>>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                     GreedyRewriteConfig().enableFolding(false))))
+      return signalPassFailure();
     Builder builder(&getContext());
     auto bf16 = builder.getBF16Type();
     auto precision = qc::PrecisionAttr::get(&getContext(), bf16, bf16,

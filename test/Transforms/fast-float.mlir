@@ -69,3 +69,67 @@ func.func @kept(%x: tensor<1x16x3x3xf32>, %a: tensor<4x32xf32>, %c: tensor<32x16
   %t = qc.matmul %s, %short : (tensor<2x8xf32>, tensor<8x16xf32>) -> tensor<2x16xf32>
   return %y, %z, %p, %q, %t : tensor<1x16x3x3xf32>, tensor<4x4xf32>, tensor<4x16xf32>, tensor<4x16xf32>, tensor<2x16xf32>
 }
+
+// -----
+
+// Rule: a hard-swish spelled out in element-wise ops becomes one
+// qc.hard_swish of its input: x * clip(x + 3, 0, 6) / 6, with the sixth
+// taken of the product (a division or a product by 1/6) or of the clip,
+// and x * hard_sigmoid(x) with alpha 1/6, beta 1/2. The parts it leaves
+// unused are gone.
+// CHECK-LABEL: func.func @hard_swish_spelled_out
+// CHECK-NOT: qc.clip
+// CHECK-NOT: qc.div
+// CHECK-NOT: qc.hard_sigmoid
+// CHECK: %[[A:.*]] = qc.hard_swish %arg0
+// CHECK: %[[B:.*]] = qc.hard_swish %arg0
+// CHECK: %[[C:.*]] = qc.hard_swish %arg0
+// CHECK: %[[D:.*]] = qc.hard_swish %arg0
+// CHECK: return %[[A]], %[[B]], %[[C]], %[[D]]
+func.func @hard_swish_spelled_out(%x: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) {
+  %three = qc.constant dense<3.0> : tensor<1xf32>
+  %six = qc.constant dense<6.0> : tensor<1xf32>
+  %sixth = qc.constant dense<0.166666672> : tensor<1xf32>
+  %0 = qc.add %x, %three : (tensor<2x8xf32>, tensor<1xf32>) -> tensor<2x8xf32>
+  %1 = qc.clip %0 {min = 0.0 : f32, max = 6.0 : f32} : tensor<2x8xf32>
+  %2 = qc.mul %x, %1 : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %a = qc.div %2, %six : (tensor<2x8xf32>, tensor<1xf32>) -> tensor<2x8xf32>
+  %3 = qc.add %three, %x : (tensor<1xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %4 = qc.clip %3 {min = 0.0 : f32, max = 6.0 : f32} : tensor<2x8xf32>
+  %5 = qc.mul %4, %x : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %b = qc.mul %sixth, %5 : (tensor<1xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %6 = qc.div %4, %six : (tensor<2x8xf32>, tensor<1xf32>) -> tensor<2x8xf32>
+  %c = qc.mul %x, %6 : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %7 = qc.hard_sigmoid %x {alpha = 0.166666672 : f32, beta = 0.5 : f32} : tensor<2x8xf32>
+  %d = qc.mul %7, %x : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  return %a, %b, %c, %d : tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>
+}
+
+// -----
+
+// Rule: near misses stay as they are: a clip to 5, a shift by 2, a product
+// of the clip of another tensor, and the hard sigmoid of slope 0.2 that
+// squeeze-excitation blocks use.
+// CHECK-LABEL: func.func @not_hard_swish
+// CHECK-NOT: qc.hard_swish
+// CHECK: return
+func.func @not_hard_swish(%x: tensor<2x8xf32>, %y: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) {
+  %two = qc.constant dense<2.0> : tensor<1xf32>
+  %three = qc.constant dense<3.0> : tensor<1xf32>
+  %six = qc.constant dense<6.0> : tensor<1xf32>
+  %0 = qc.add %x, %three : (tensor<2x8xf32>, tensor<1xf32>) -> tensor<2x8xf32>
+  %1 = qc.clip %0 {min = 0.0 : f32, max = 5.0 : f32} : tensor<2x8xf32>
+  %2 = qc.mul %x, %1 : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %a = qc.div %2, %six : (tensor<2x8xf32>, tensor<1xf32>) -> tensor<2x8xf32>
+  %3 = qc.add %x, %two : (tensor<2x8xf32>, tensor<1xf32>) -> tensor<2x8xf32>
+  %4 = qc.clip %3 {min = 0.0 : f32, max = 6.0 : f32} : tensor<2x8xf32>
+  %5 = qc.mul %x, %4 : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %b = qc.div %5, %six : (tensor<2x8xf32>, tensor<1xf32>) -> tensor<2x8xf32>
+  %6 = qc.add %y, %three : (tensor<2x8xf32>, tensor<1xf32>) -> tensor<2x8xf32>
+  %7 = qc.clip %6 {min = 0.0 : f32, max = 6.0 : f32} : tensor<2x8xf32>
+  %8 = qc.mul %x, %7 : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %c = qc.div %8, %six : (tensor<2x8xf32>, tensor<1xf32>) -> tensor<2x8xf32>
+  %9 = qc.hard_sigmoid %x {alpha = 0.2 : f32, beta = 0.5 : f32} : tensor<2x8xf32>
+  %d = qc.mul %9, %x : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  return %a, %b, %c, %d : tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>
+}

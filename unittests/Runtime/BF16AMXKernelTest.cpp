@@ -17,6 +17,7 @@
 #include "BF16Values.h"
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -90,14 +91,44 @@ struct Conv {
   int64_t batch, c, h, w, n, kh, kw, stride, pad, groups;
 };
 
-void checkConv(const Variant &variant, const Conv &s, bool bias, bool silu = false) {
+/// A convolution's epilogue: post * activation(pre * y + preShift) + postShift.
+struct Epilogue {
+  int64_t activation = QC_ACTIVATION_NONE;
+  float pre = 1.0f, preShift = 0.0f, post = 1.0f, postShift = 0.0f;
+
+  double activate(double x) const {
+    switch (activation) {
+    case QC_ACTIVATION_SILU: return x / (1.0 + std::exp(-x));
+    case QC_ACTIVATION_HARD_SWISH: return x * std::clamp(x / 6 + 0.5, 0.0, 1.0);
+    case QC_ACTIVATION_RELU: return std::max(x, 0.0);
+    default: return x;
+    }
+  }
+  double apply(double y) const { return activate(pre * y + preShift) * post + postShift; }
+  /// How much it can magnify an error of y: the activations' slopes are at
+  /// most 1.5 (hard-swish at x = 3), 1.1 (SiLU) and 1.
+  double gain() const { return std::fabs(pre * post) * 1.5; }
+  std::vector<int64_t> params() const {
+    std::vector<int64_t> values = {activation};
+    for (float f : {pre, preShift, post, postShift}) {
+      uint32_t bits;
+      std::memcpy(&bits, &f, sizeof(bits));
+      values.push_back(bits);
+    }
+    return values;
+  }
+};
+
+void checkConv(const Variant &variant, const Conv &s, bool bias, const Epilogue &epilogue = {}) {
   std::mt19937 rng(static_cast<unsigned>(s.c * 977 + s.n * 31 + s.kh));
   int64_t oh = (s.h + 2 * s.pad - s.kh) / s.stride + 1;
   int64_t ow = (s.w + 2 * s.pad - s.kw) / s.stride + 1;
   int64_t taps = s.c / s.groups * s.kh * s.kw;
   std::vector<int64_t> params = {s.batch, s.c, s.h, s.w, s.n, s.kh, s.kw, s.stride, s.stride,
-                                 1, 1, s.pad, s.pad, oh, ow, s.groups, bias,
-                                 silu ? QC_ACTIVATION_SILU : QC_ACTIVATION_NONE};
+                                 1, 1, s.pad, s.pad, oh, ow, s.groups, bias};
+  for (int64_t value : epilogue.params())
+    params.push_back(value);
+  ASSERT_EQ(params.size(), size_t(QC_BCONV_TILES_NUM_PARAMS));
   std::vector<uint16_t> input = randomBF16(s.batch * s.c * s.h * s.w, rng);
   std::vector<uint16_t> weights = randomBF16(s.n * taps, rng);
   std::vector<float> biases(s.n);
@@ -110,15 +141,17 @@ void checkConv(const Variant &variant, const Conv &s, bool bias, bool silu = fal
   std::vector<float> expected(s.batch * s.n * oh * ow), actual(expected.size(), NAN);
   quantc_fconv_generic(wideIn.data(), wideW.data(), biases.data(), params.data(),
                        expected.data());
-  if (silu) // x * sigmoid(x) changes an error by at most 1.1 times (and rounds)
-    for (float &x : expected)
-      x = static_cast<float>(double(x) / (1.0 + std::exp(-double(x))));
+  for (float &y : expected)
+    y = static_cast<float>(epilogue.apply(y));
   variant.conv(unrounded(input, rng).data(), packed.data(), biases.data(), params.data(),
                actual.data());
-  expectClose(expected, actual, silu ? 2 * taps + 8 : taps + 1,
+  // The epilogue magnifies the sum's error and adds a rounding per step.
+  auto terms = static_cast<int64_t>(std::ceil((taps + 1) * epilogue.gain())) + 8;
+  expectClose(expected, actual, terms,
               std::string(variant.name) + " conv c" + std::to_string(s.c) + " n" +
                   std::to_string(s.n) + " " + std::to_string(s.kh) + "x" +
-                  std::to_string(s.kw) + " groups " + std::to_string(s.groups));
+                  std::to_string(s.kw) + " groups " + std::to_string(s.groups) +
+                  " activation " + std::to_string(epilogue.activation));
 }
 
 TEST(BF16AMXKernel, ConvolutionsMatchTheFloatKernel) {
@@ -137,13 +170,21 @@ TEST(BF16AMXKernel, ConvolutionsMatchTheFloatKernel) {
   }
 }
 
-TEST(BF16AMXKernel, ConvolutionsWithSiLU) {
+TEST(BF16AMXKernel, ConvolutionsWithEpilogues) {
+  const Epilogue silu{QC_ACTIVATION_SILU};
+  // Scales and shifts that move results across hard-swish's and ReLU's
+  // bends; a negative scale after the activation.
+  const Epilogue hardSwish{QC_ACTIVATION_HARD_SWISH, 0.25f, 0.5f, -1.5f, 0.125f};
+  const Epilogue relu{QC_ACTIVATION_RELU, 1.0f, -0.5f, 1.0f, 0.0f};
+  const Epilogue affine{QC_ACTIVATION_NONE, 2.0f, 1.0f, 1.0f, 0.0f};
   for (const Variant &v : variants()) {
     if (!v.available)
       continue;
-    checkConv(v, {1, 16, 9, 9, 40, 3, 3, 1, 1, 1}, true, /*silu=*/true);
-    checkConv(v, {2, 8, 11, 13, 33, 3, 3, 2, 1, 1}, false, /*silu=*/true);
-    checkConv(v, {1, 64, 4, 4, 32, 1, 1, 1, 0, 1}, true, /*silu=*/true);
+    for (const Epilogue &e : {silu, hardSwish, relu, affine}) {
+      checkConv(v, {1, 16, 9, 9, 40, 3, 3, 1, 1, 1}, true, e);
+      checkConv(v, {2, 8, 11, 13, 33, 3, 3, 2, 1, 1}, false, e);
+      checkConv(v, {1, 64, 4, 4, 32, 1, 1, 1, 0, 1}, true, e);
+    }
   }
 }
 

@@ -115,10 +115,27 @@ void quantc_bconv(const uint16_t *input, const uint16_t *weights, const float *b
    for targets with either. */
 void quantc_bconv_tiles(const float *input, const uint16_t *weights, const float *bias,
                       const int64_t *params, float *output);
-/* Its params: the qc_fconv_param array, then the activation applied to the
-   result (x * sigmoid(x) for SiLU, with a polynomial exp). */
-enum { QC_BCONV_TILES_ACTIVATION = QC_FCONV_NUM_PARAMS, QC_BCONV_TILES_NUM_PARAMS };
-enum qc_activation { QC_ACTIVATION_NONE, QC_ACTIVATION_SILU };
+/* Its params: the qc_fconv_param array, then the epilogue applied to each
+   result y while it is in cache:
+     post_scale * activation(pre_scale * y + pre_shift) + post_shift,
+   each scale and shift an f32 stored as its bits (identity: 1 and 0), each
+   step rounded to f32 as separate operations round. The activations:
+   x * sigmoid(x) for SiLU (with a polynomial exp), x * clamp(x * (1/6) +
+   1/2, 0, 1) for hard-swish, max(x, 0) for ReLU. */
+enum {
+  QC_BCONV_TILES_ACTIVATION = QC_FCONV_NUM_PARAMS,
+  QC_BCONV_TILES_PRE_SCALE,
+  QC_BCONV_TILES_PRE_SHIFT,
+  QC_BCONV_TILES_POST_SCALE,
+  QC_BCONV_TILES_POST_SHIFT,
+  QC_BCONV_TILES_NUM_PARAMS
+};
+enum qc_activation {
+  QC_ACTIVATION_NONE,
+  QC_ACTIVATION_SILU,
+  QC_ACTIVATION_HARD_SWISH,
+  QC_ACTIVATION_RELU
+};
 
 /* Float matrix product: out[b] = A[b] (M x K) times B[b] (K x N, or N x K
    when transposed), each output summed in order of k from zero with a

@@ -465,6 +465,12 @@ def QCFastFloat : Pass<"qc-fast-float", "::mlir::func::FuncOp"> {
     (`convert-qc-to-linalg{float-mode=fast bf16-tiles}`: the tile layout on
     AMX-BF16 or AVX-512 BF16, the targets the CPU pipeline runs it for).
 
+    It also rewrites a hard-swish spelled out in element-wise ops (x *
+    clip(x + 3, 0, 6) / 6, the sixth as a division or a product by 1/6,
+    taken of the product or of the clip, or x * hard_sigmoid(x) with alpha
+    1/6 and beta 1/2) as one `qc.hard_swish`, which the tile convolutions
+    apply in their epilogue; in f32 the two may differ in the last bit.
+
     Left in f32, where bf16 tiles would be mostly padding: layers whose
     reduction has fewer than `min-reduction` steps or that have fewer than
     `min-outputs` output channels (columns) per group, so depthwise

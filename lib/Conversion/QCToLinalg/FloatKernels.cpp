@@ -6,7 +6,8 @@
 // the bf16 kernels; in the fast float mode on targets with AMX-BF16 or
 // AVX-512 BF16, layers on inputs rounded to bf16 with constant bf16 weights
 // (qc-fast-float) call the tile kernels, whose weights are packed here,
-// once, and a SiLU reading nothing but such a convolution joins its call.
+// once, and the element-wise ops reading nothing but such a convolution
+// (scalar affine maps around a ReLU, hard-swish or SiLU) join its call.
 //
 //===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
@@ -101,23 +102,124 @@ Value siluInput(qc::MulOp mul) {
   return {};
 }
 
-/// The SiLU (x * sigmoid(x)) that reads nothing but convolution `op`, with
-/// the same type: the convolution's only other user is that sigmoid, whose
-/// only user is the multiplication; null otherwise.
-qc::MulOp siluOf(qc::ConvOp op) {
-  if (!llvm::hasNItems(op->getUsers(), 2))
-    return {};
-  for (Operation *user : op->getUsers())
-    if (auto mul = dyn_cast<qc::MulOp>(user);
-        mul && mul.getType() == op.getType() && siluInput(mul) == op.getResult() &&
-        mul.getOperand(mul.getLhs() == op.getResult() ? 1 : 0).hasOneUse())
-      return mul;
+/// The value of a one-element f32 constant (a per-tensor scale or shift).
+std::optional<float> scalarF32(Value value) {
+  ElementsAttr attr = getStoredConstant(value);
+  if (!attr || attr.getNumElements() != 1 || !attr.getElementType().isF32())
+    return std::nullopt;
+  FailureOr<reference::Tensor> tensor = reference::Tensor::fromAttr(attr);
+  return succeeded(tensor) ? std::optional(tensor->floats()[0]) : std::nullopt;
+}
+
+/// What a convolution on bf16 tiles applies to its results while they are
+/// in cache (the runtime's TileEpilogue): postScale * activation(preScale *
+/// y + preShift) + postShift, from the element-wise ops that read nothing
+/// but the convolution's result, in turn.
+struct TileEpilogue {
+  int64_t activation = QC_ACTIVATION_NONE;
+  float preScale = 1.0f, preShift = 0.0f, postScale = 1.0f, postShift = 0.0f;
+  /// The ops it replaces, in order; the call replaces the last one's result.
+  SmallVector<Operation *> ops;
+
+  /// The op reading nothing but `value`, of its type; null otherwise.
+  static Operation *soleUser(Value value) {
+    if (!value.hasOneUse())
+      return nullptr;
+    Operation *user = *value.getUsers().begin();
+    return user->getNumResults() == 1 && user->getResult(0).getType() == value.getType()
+               ? user
+               : nullptr;
+  }
+
+  /// `value` times a scalar constant, then plus or minus one (either or
+  /// both): the value after them.
+  Value matchAffine(Value value, float &scale, float &shift) {
+    if (auto mul = dyn_cast_if_present<qc::MulOp>(soleUser(value)))
+      if (auto c = scalarF32(mul.getLhs() == value ? mul.getRhs() : mul.getLhs())) {
+        scale = *c;
+        ops.push_back(mul);
+        value = mul.getResult();
+      }
+    Operation *user = soleUser(value);
+    std::optional<float> c;
+    if (auto add = dyn_cast_if_present<qc::AddOp>(user))
+      c = scalarF32(add.getLhs() == value ? add.getRhs() : add.getLhs());
+    else if (auto sub = dyn_cast_if_present<qc::SubOp>(user); sub && sub.getLhs() == value)
+      if ((c = scalarF32(sub.getRhs())))
+        c = -*c;
+    if (!c)
+      return value;
+    shift = *c;
+    ops.push_back(user);
+    return user->getResult(0);
+  }
+
+  /// A ReLU, hard-swish or SiLU (x * sigmoid(x), the sigmoid read by the
+  /// multiplication alone) of `value`: the value after it.
+  Value matchActivation(Value value) {
+    Operation *user = soleUser(value);
+    if (isa_and_present<qc::ReluOp, qc::HardSwishOp>(user)) {
+      activation = isa<qc::ReluOp>(user) ? QC_ACTIVATION_RELU : QC_ACTIVATION_HARD_SWISH;
+      ops.push_back(user);
+      return user->getResult(0);
+    }
+    if (!llvm::hasNItems(value.getUsers(), 2))
+      return value;
+    for (Operation *user : value.getUsers())
+      if (auto mul = dyn_cast<qc::MulOp>(user);
+          mul && mul.getType() == value.getType() && siluInput(mul) == value) {
+        Value sigmoid = mul.getLhs() == value ? mul.getRhs() : mul.getLhs();
+        if (!sigmoid.hasOneUse())
+          return value;
+        activation = QC_ACTIVATION_SILU;
+        ops.append({sigmoid.getDefiningOp(), mul});
+        return mul.getResult();
+      }
+    return value;
+  }
+
+  /// The epilogue of `conv`: an affine map, an activation, an affine map,
+  /// each optional (the second only after an activation).
+  static TileEpilogue of(qc::ConvOp conv) {
+    TileEpilogue e;
+    Value scaled = e.matchAffine(conv.getResult(), e.preScale, e.preShift);
+    if (Value activated = e.matchActivation(scaled); activated != scaled)
+      e.matchAffine(activated, e.postScale, e.postShift);
+    return e;
+  }
+
+  /// The QC_BCONV_TILES_* params from QC_BCONV_TILES_ACTIVATION on.
+  SmallVector<int64_t> params() const {
+    SmallVector<int64_t> values = {activation};
+    for (float f : {preScale, preShift, postScale, postShift})
+      values.push_back(llvm::bit_cast<uint32_t>(f));
+    return values;
+  }
+};
+
+/// The most ops between a convolution and the last op of its epilogue.
+constexpr int kMaxEpilogueOps = 6;
+
+/// The convolution whose epilogue `op` may end: walking back from `op`
+/// through operands that are not scalar constants; null if there is none.
+qc::ConvOp epilogueHead(Operation *op) {
+  for (int step = 0; op && step <= kMaxEpilogueOps; ++step) {
+    if (auto conv = dyn_cast<qc::ConvOp>(op))
+      return conv;
+    Operation *next = nullptr;
+    for (Value operand : op->getOperands())
+      if (!scalarF32(operand)) {
+        next = operand.getDefiningOp();
+        break;
+      }
+    op = next;
+  }
   return {};
 }
 
-/// The quantc_bconv_tiles call computing `op` (then `activation`), its weights
+/// The quantc_bconv_tiles call computing `op` (then `epilogue`), its weights
 /// packed into tile rows (packBF16ConvWeights).
-Value buildTileConv(qc::ConvOp op, Value bias, int64_t activation,
+Value buildTileConv(qc::ConvOp op, Value bias, const TileEpilogue &epilogue,
                     ConversionPatternRewriter &rewriter) {
   std::vector<uint16_t> weights = bf16Bits(widenedBF16Constant(op.getWeight()));
   Location loc = op.getLoc();
@@ -127,7 +229,7 @@ Value buildTileConv(qc::ConvOp op, Value bias, int64_t activation,
                                runtime::bf16ConvPairs(ws[1], ws[2], ws[3]));
   runtime::packBF16ConvWeights(weights.data(), ws[0], ws[1], ws[2], ws[3], packed.data());
   SmallVector<int64_t> params = floatConvParams(op, *getGeometry(op));
-  params.push_back(activation);
+  params.append(epilogue.params());
   SmallVector<Value> inputs = {
       rewriter.getRemappedValue(roundedThroughBF16(op.getInput())),
       blobConstant<uint16_t>(rewriter, loc, packed, rewriter.getI16Type()),
@@ -141,13 +243,13 @@ Value buildTileConv(qc::ConvOp op, Value bias, int64_t activation,
 
 } // namespace
 
-bool conversion::isFusedIntoTileActivation(Operation *op, FloatKernelOptions floats) {
-  auto conv = isa<qc::SigmoidOp>(op) ? op->getOperand(0).getDefiningOp<qc::ConvOp>()
-                                     : dyn_cast<qc::ConvOp>(op);
+bool conversion::isFusedIntoTileEpilogue(Operation *op, FloatKernelOptions floats) {
+  qc::ConvOp conv = epilogueHead(op);
   if (!conv || !runsOnBF16Tiles(conv, floats))
     return false;
-  qc::MulOp silu = siluOf(conv);
-  return silu && (op == conv || llvm::is_contained(silu->getOperands(), op->getResult(0)));
+  TileEpilogue epilogue = TileEpilogue::of(conv);
+  return !epilogue.ops.empty() &&
+         (op == conv || llvm::is_contained(ArrayRef(epilogue.ops).drop_back(), op));
 }
 
 namespace {
@@ -156,7 +258,7 @@ namespace {
 /// of the bf16 kernel for a bf16 convolution. In the fast float mode the
 /// float kernel may use FMA, and convolutions on bf16 operands with constant
 /// weights run on AMX tiles where the target has them (with the SiLU that
-/// follows, if any: FusedSiLULowering).
+/// follows, if any: FusedEpilogueLowering).
 struct FloatConvLowering : FloatKernelPattern<qc::ConvOp> {
   using FloatKernelPattern::FloatKernelPattern;
 
@@ -165,10 +267,10 @@ struct FloatConvLowering : FloatKernelPattern<qc::ConvOp> {
                   ConversionPatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
     FailureOr<ConvGeometry> g = getGeometry(op);
-    if (!type.getElementType().isF32() || failed(g) || isFusedIntoTileActivation(op, floats))
+    if (!type.getElementType().isF32() || failed(g) || isFusedIntoTileEpilogue(op, floats))
       return failure();
     if (runsOnBF16Tiles(op, floats)) {
-      rewriter.replaceOp(op, buildTileConv(op, adaptor.getBias(), QC_ACTIVATION_NONE, rewriter));
+      rewriter.replaceOp(op, buildTileConv(op, adaptor.getBias(), TileEpilogue(), rewriter));
       return success();
     }
     Location loc = op.getLoc();
@@ -191,26 +293,28 @@ struct FloatConvLowering : FloatKernelPattern<qc::ConvOp> {
   }
 };
 
-/// A convolution on bf16 tiles and the SiLU after it (x * sigmoid(x)) as
-/// one quantc_bconv_tiles call, which applies the SiLU to each block of
-/// outputs while it is in cache; the convolution and sigmoid stay legal
-/// until this rewrites the multiplication.
-struct FusedSiLULowering : FloatKernelPattern<qc::MulOp> {
-  FusedSiLULowering(const TypeConverter &converter, MLIRContext *ctx, StringRef suffix,
-                    FloatKernelOptions floats)
-      : FloatKernelPattern(converter, ctx, suffix, floats, /*benefit=*/3) {}
+/// A convolution on bf16 tiles and its epilogue (TileEpilogue) as one
+/// quantc_bconv_tiles call, which applies the epilogue to each block of
+/// outputs while it is in cache; the convolution and the epilogue's other
+/// ops stay legal until this rewrites the last one, `Op`.
+template <typename Op>
+struct FusedEpilogueLowering : FloatKernelPattern<Op> {
+  FusedEpilogueLowering(const TypeConverter &converter, MLIRContext *ctx, StringRef suffix,
+                        FloatKernelOptions floats)
+      : FloatKernelPattern<Op>(converter, ctx, suffix, floats, /*benefit=*/3) {}
 
   LogicalResult
-  matchAndRewrite(qc::MulOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto conv = siluInput(op).getDefiningOp<qc::ConvOp>();
-    if (!conv || !isFusedIntoTileActivation(conv, floats))
+  matchAndRewrite(Op op, typename Op::Adaptor, ConversionPatternRewriter &rewriter) const override {
+    qc::ConvOp conv = epilogueHead(op);
+    if (!conv || !runsOnBF16Tiles(conv, this->floats))
+      return failure();
+    TileEpilogue epilogue = TileEpilogue::of(conv);
+    if (epilogue.ops.empty() || epilogue.ops.back() != op.getOperation())
       return failure();
     Value bias = conv.getBias() ? rewriter.getRemappedValue(conv.getBias()) : Value();
-    Operation *sigmoid = (op.getLhs() == conv.getResult() ? op.getRhs() : op.getLhs())
-                             .getDefiningOp();
-    rewriter.replaceOp(op, buildTileConv(conv, bias, QC_ACTIVATION_SILU, rewriter));
-    rewriter.eraseOp(sigmoid);
+    rewriter.replaceOp(op, buildTileConv(conv, bias, epilogue, rewriter));
+    for (Operation *fused : llvm::reverse(ArrayRef(epilogue.ops).drop_back()))
+      rewriter.eraseOp(fused);
     rewriter.eraseOp(conv);
     return success();
   }
@@ -430,7 +534,9 @@ void conversion::populateFloatKernelPatterns(QCTypeConverter &converter,
                                              RewritePatternSet &patterns,
                                              StringRef kernelSuffix,
                                              FloatKernelOptions floats) {
-  patterns.add<FloatConvLowering, FusedSiLULowering, FloatMatMulLowering, FloatGemmLowering,
-               FloatConvTransposeLowering>(converter, patterns.getContext(), kernelSuffix,
-                                           floats);
+  patterns.add<FloatConvLowering, FusedEpilogueLowering<qc::MulOp>,
+               FusedEpilogueLowering<qc::AddOp>, FusedEpilogueLowering<qc::SubOp>,
+               FusedEpilogueLowering<qc::ReluOp>, FusedEpilogueLowering<qc::HardSwishOp>,
+               FloatMatMulLowering, FloatGemmLowering, FloatConvTransposeLowering>(
+      converter, patterns.getContext(), kernelSuffix, floats);
 }

@@ -164,8 +164,9 @@ struct ConvertQCToLinalgPass
     if (microkernels) {
       target.addDynamicallyLegalOp<qc::QConvOp, qc::QMatMulOp>(
           [](Operation *op) { return isFusedIntoMicrokernel(op); });
-      target.addDynamicallyLegalOp<qc::ConvOp, qc::SigmoidOp>(
-          [floats](Operation *op) { return isFusedIntoTileActivation(op, floats); });
+      target.addDynamicallyLegalOp<qc::ConvOp, qc::SigmoidOp, qc::MulOp, qc::AddOp, qc::SubOp,
+                                   qc::ReluOp, qc::HardSwishOp>(
+          [floats](Operation *op) { return isFusedIntoTileEpilogue(op, floats); });
     }
     // Branches and loops keep their structure; quantized values they carry
     // become their storage integers like any other.

@@ -39,11 +39,35 @@ template <typename Isa> constexpr int64_t kBF16ParallelMACs = int64_t(1) << 21;
 /// Unfolded values from which packing the image pays a worker.
 constexpr int64_t kBF16TileParallelPacking = int64_t(1) << 17;
 
+/// What a tile convolution applies to each result y while it is in cache
+/// (the QC_BCONV_TILES_* params): postScale * activation(preScale * y +
+/// preShift) + postShift, each step rounded to f32.
+struct TileEpilogue {
+  int64_t activation = QC_ACTIVATION_NONE;
+  float preScale = 1.0f, preShift = 0.0f, postScale = 1.0f, postShift = 0.0f;
+
+  static TileEpilogue fromParams(const int64_t *params) {
+    auto value = [&](int index) {
+      float f;
+      auto bits = static_cast<uint32_t>(params[index]);
+      std::memcpy(&f, &bits, sizeof(f));
+      return f;
+    };
+    return {params[QC_BCONV_TILES_ACTIVATION], value(QC_BCONV_TILES_PRE_SCALE),
+            value(QC_BCONV_TILES_PRE_SHIFT), value(QC_BCONV_TILES_POST_SCALE),
+            value(QC_BCONV_TILES_POST_SHIFT)};
+  }
+  bool isIdentity() const {
+    return activation == QC_ACTIVATION_NONE && preScale == 1.0f && preShift == 0.0f &&
+           postScale == 1.0f && postShift == 0.0f;
+  }
+};
+
 #if defined(__AVX512F__)
-/// x * sigmoid(x) = x / (1 + e^-x) with AVX-512: e^y as 2^n e^r, r = y - n
-/// ln 2 in [-ln 2 / 2, ln 2 / 2], e^r by its Taylor polynomial of degree 6
-/// (relative error under 2e-7), 2^n by vscalefps.
-struct SiluAVX512 {
+/// TileEpilogue on AVX-512. SiLU x * sigmoid(x) = x / (1 + e^-x): e^y as
+/// 2^n e^r, r = y - n ln 2 in [-ln 2 / 2, ln 2 / 2], e^r by its Taylor
+/// polynomial of degree 6 (relative error under 2e-7), 2^n by vscalefps.
+struct EpilogueAVX512 {
   static __m512 exp(__m512 y) {
     y = _mm512_max_ps(y, _mm512_set1_ps(-88.0f));
     y = _mm512_min_ps(y, _mm512_set1_ps(88.0f));
@@ -56,13 +80,38 @@ struct SiluAVX512 {
       p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
     return _mm512_scalef_ps(p, n);
   }
-  static void apply(float *x, int64_t count) {
+
+  template <int64_t Activation> static __m512 activate(__m512 x) {
+    __m512 zero = _mm512_setzero_ps();
+    if constexpr (Activation == QC_ACTIVATION_SILU)
+      return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), exp(_mm512_sub_ps(zero, x))));
+    if constexpr (Activation == QC_ACTIVATION_HARD_SWISH) {
+      __m512 t = _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.0f / 6)), _mm512_set1_ps(0.5f));
+      return _mm512_mul_ps(x, _mm512_min_ps(_mm512_max_ps(t, zero), _mm512_set1_ps(1.0f)));
+    }
+    if constexpr (Activation == QC_ACTIVATION_RELU)
+      return _mm512_max_ps(x, zero);
+    return x;
+  }
+
+  template <int64_t Activation>
+  static void applyWith(const TileEpilogue &e, float *x, int64_t count) {
+    __m512 preScale = _mm512_set1_ps(e.preScale), preShift = _mm512_set1_ps(e.preShift);
+    __m512 postScale = _mm512_set1_ps(e.postScale), postShift = _mm512_set1_ps(e.postShift);
     for (int64_t i = 0; i < count; i += 16) {
       auto live = static_cast<__mmask16>((1u << std::min<int64_t>(16, count - i)) - 1);
       __m512 v = _mm512_maskz_loadu_ps(live, x + i);
-      __m512 e = exp(_mm512_sub_ps(_mm512_setzero_ps(), v));
-      _mm512_mask_storeu_ps(x + i, live,
-                            _mm512_div_ps(v, _mm512_add_ps(_mm512_set1_ps(1.0f), e)));
+      v = activate<Activation>(_mm512_add_ps(_mm512_mul_ps(v, preScale), preShift));
+      _mm512_mask_storeu_ps(x + i, live, _mm512_add_ps(_mm512_mul_ps(v, postScale), postShift));
+    }
+  }
+
+  static void apply(const TileEpilogue &e, float *x, int64_t count) {
+    switch (e.activation) {
+    case QC_ACTIVATION_SILU: return applyWith<QC_ACTIVATION_SILU>(e, x, count);
+    case QC_ACTIVATION_HARD_SWISH: return applyWith<QC_ACTIVATION_HARD_SWISH>(e, x, count);
+    case QC_ACTIVATION_RELU: return applyWith<QC_ACTIVATION_RELU>(e, x, count);
+    default: return applyWith<QC_ACTIVATION_NONE>(e, x, count);
     }
   }
 };
@@ -114,16 +163,16 @@ struct BF16Block {
 /// channels of a pixel block in turn (its pairs stay in cache). The
 /// accumulators start from the bias (`biasRows`: 32 copies of each
 /// channel's, zero past the channels), and whole blocks are stored straight
-/// into the output; then `Silu::apply` makes each row of a block x *
-/// sigmoid(x) where the layer asks for it, while the block is in cache.
-template <typename Isa, typename Silu>
+/// into the output; then `Epilogue::apply` applies the layer's epilogue to
+/// each row of a block, while the block is in cache.
+template <typename Isa, typename Epilogue>
 struct BF16TileConv {
   ConvGeometry g;
   const uint32_t *weights, *pairs;
   const float *biasRows;
   float *output;
   int64_t batch, group;
-  bool silu;
+  TileEpilogue epilogue;
 
   int64_t kp() const {
     return runtime::bf16ConvPairs(g.groupChannels(), g[QC_FCONV_KH], g[QC_FCONV_KW]);
@@ -153,9 +202,9 @@ struct BF16TileConv {
         for (int64_t r = 0; r < rows; ++r)
           std::memcpy(dst + r * pixels, acc[r], width * sizeof(float));
       }
-      if (silu)
+      if (!epilogue.isIdentity())
         for (int64_t r = 0; r < rows; ++r)
-          Silu::apply(dst + r * pixels, width);
+          Epilogue::apply(epilogue, dst + r * pixels, width);
     }
   }
 };
@@ -217,7 +266,7 @@ struct PairUnfolding {
   }
 };
 
-template <typename Isa, typename Silu>
+template <typename Isa, typename Epilogue>
 void runBConvTiles(const float *input, const uint16_t *weights, const float *bias,
                    const int64_t *params, float *output) {
   ConvGeometry g{params};
@@ -251,10 +300,10 @@ void runBConvTiles(const float *input, const uint16_t *weights, const float *bia
         forEachChunk((kp + PairUnfolding::kRowsPerChunk - 1) / PairUnfolding::kRowsPerChunk,
                      PairUnfolding::chunk, &unfolding, parallelPacking);
       }
-      BF16TileConv<Isa, Silu> work{g,      reinterpret_cast<const uint32_t *>(weights),
-                                   pairs,  biasRows,
-                                   output, b,
-                                   group,  params[QC_BCONV_TILES_ACTIVATION] == QC_ACTIVATION_SILU};
+      BF16TileConv<Isa, Epilogue> work{g,        reinterpret_cast<const uint32_t *>(weights),
+                                       pairs,    biasRows,
+                                       output,   b,
+                                       group,    TileEpilogue::fromParams(params)};
       runTileSlices<Isa>(work, work.blocks(), parallel);
     }
 }

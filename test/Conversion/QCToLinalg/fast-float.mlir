@@ -7,13 +7,14 @@
 // input rounded to bf16 (qc-fast-float) and a constant bf16 weight calls
 // quantc_bconv_tiles with the f32 input itself (the kernel rounds as it
 // packs) and the weight packed into tile rows: 16 + 31 rows of 2 x 16
-// pairs; its parameters end with the activation (0: none). The narrowing
+// pairs; its parameters end with the epilogue: no activation (0), scale 1
+// (1065353216, the bits of 1.0f), shift 0, scale 1, shift 0. The narrowing
 // casts are dead.
 // CHECK-LABEL: func.func @conv
 // CHECK-NOT: arith.truncf
 // CHECK-DAG: %[[W:.*]] = arith.constant dense_resource<packed_weights> : tensor<1504xi16>
-// CHECK-DAG: %[[P:.*]] = arith.constant dense<[1, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, 1, 1, 0]> : tensor<18xi64>
-// CHECK: qc.microkernel "quantc_bconv_tiles" ins(%arg0, %[[W]], %arg1, %[[P]] : tensor<1x16x3x3xf32>, tensor<1504xi16>, tensor<16xf32>, tensor<18xi64>) outs(%{{.*}} : tensor<1x16x3x3xf32>)
+// CHECK-DAG: %[[P:.*]] = arith.constant dense<[1, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, 1, 1, 0, 1065353216, 0, 1065353216, 0]> : tensor<22xi64>
+// CHECK: qc.microkernel "quantc_bconv_tiles" ins(%arg0, %[[W]], %arg1, %[[P]] : tensor<1x16x3x3xf32>, tensor<1504xi16>, tensor<16xf32>, tensor<22xi64>) outs(%{{.*}} : tensor<1x16x3x3xf32>)
 // Without tiles, the exact bf16 kernel.
 // FMA-LABEL: func.func @conv
 // FMA: qc.microkernel "quantc_fconv_fast_avx2"
@@ -35,7 +36,7 @@ func.func @conv(%x: tensor<1x16x3x3xf32>, %b: tensor<16xf32>) -> tensor<1x16x3x3
 // becomes part of its call (activation 1): no sigmoid, no multiplication.
 // Without tiles, or when the convolution has another user, it stays apart.
 // CHECK-LABEL: func.func @conv_silu
-// CHECK: %[[P:.*]] = arith.constant dense<[1, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, 1, 1, 1]> : tensor<18xi64>
+// CHECK: %[[P:.*]] = arith.constant dense<[1, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, 1, 1, 1, 1065353216, 0, 1065353216, 0]> : tensor<22xi64>
 // CHECK: %[[Y:.*]] = qc.microkernel "quantc_bconv_tiles" ins(%arg0, %{{.*}}, %arg1, %[[P]]
 // CHECK-NOT: math.exp
 // CHECK: return %[[Y]]
@@ -56,7 +57,7 @@ func.func @conv_silu(%x: tensor<1x16x3x3xf32>, %b: tensor<16xf32>) -> tensor<1x1
 }
 
 // CHECK-LABEL: func.func @conv_silu_and_more
-// CHECK: %[[P:.*]] = arith.constant dense<[1, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, 1, 1, 0]> : tensor<18xi64>
+// CHECK: %[[P:.*]] = arith.constant dense<[1, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, 1, 1, 0, 1065353216, 0, 1065353216, 0]> : tensor<22xi64>
 // CHECK: qc.microkernel "quantc_bconv_tiles" ins(%arg0, %{{.*}}, %arg1, %[[P]]
 // CHECK: math.exp
 func.func @conv_silu_and_more(%x: tensor<1x16x3x3xf32>, %b: tensor<16xf32>) -> (tensor<1x16x3x3xf32>, tensor<1x16x3x3xf32>) {
@@ -68,6 +69,69 @@ func.func @conv_silu_and_more(%x: tensor<1x16x3x3xf32>, %b: tensor<16xf32>) -> (
   %s = qc.sigmoid %y : tensor<1x16x3x3xf32>
   %z = qc.mul %y, %s : (tensor<1x16x3x3xf32>, tensor<1x16x3x3xf32>) -> tensor<1x16x3x3xf32>
   return %z, %y : tensor<1x16x3x3xf32>, tensor<1x16x3x3xf32>
+}
+
+// -----
+
+// Rule: the element-wise ops reading nothing but such a convolution join
+// its call as its epilogue: a product and a sum (or difference) with scalar
+// constants, either operand order, then a hard-swish (2) or ReLU (3), then
+// another product and sum. Here 2.0 (1073741824), 0.5 (1056964608), hard-
+// swish, -1.5 (3217031168), and minus 0.25 (3196059648).
+// CHECK-LABEL: func.func @conv_affine_hard_swish_affine
+// CHECK: %[[P:.*]] = arith.constant dense<[1, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, 1, 1, 2, 1073741824, 1056964608, 3217031168, 3196059648]> : tensor<22xi64>
+// CHECK: %[[Y:.*]] = qc.microkernel "quantc_bconv_tiles" ins(%arg0, %{{.*}}, %arg1, %[[P]]
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[Y]]
+// EXACT-LABEL: func.func @conv_affine_hard_swish_affine
+// EXACT: qc.microkernel "quantc_bconv"
+// EXACT: linalg.generic
+func.func @conv_affine_hard_swish_affine(%x: tensor<1x16x3x3xf32>, %b: tensor<16xf32>) -> tensor<1x16x3x3xf32> {
+  %wn = qc.constant dense<1.0> : tensor<16x16x1x1xbf16>
+  %w = qc.cast %wn : tensor<16x16x1x1xbf16> -> tensor<16x16x1x1xf32>
+  %xn = qc.cast %x : tensor<1x16x3x3xf32> -> tensor<1x16x3x3xbf16>
+  %xf = qc.cast %xn : tensor<1x16x3x3xbf16> -> tensor<1x16x3x3xf32>
+  %y = qc.conv %xf, %w, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, group = 1} : (tensor<1x16x3x3xf32>, tensor<16x16x1x1xf32>, tensor<16xf32>) -> tensor<1x16x3x3xf32>
+  %a1 = qc.constant dense<2.0> : tensor<1xf32>
+  %b1 = qc.constant dense<0.5> : tensor<1xf32>
+  %a2 = qc.constant dense<-1.5> : tensor<1xf32>
+  %b2 = qc.constant dense<0.25> : tensor<1xf32>
+  %0 = qc.mul %y, %a1 : (tensor<1x16x3x3xf32>, tensor<1xf32>) -> tensor<1x16x3x3xf32>
+  %1 = qc.add %b1, %0 : (tensor<1xf32>, tensor<1x16x3x3xf32>) -> tensor<1x16x3x3xf32>
+  %2 = qc.hard_swish %1 : tensor<1x16x3x3xf32>
+  %3 = qc.mul %a2, %2 : (tensor<1xf32>, tensor<1x16x3x3xf32>) -> tensor<1x16x3x3xf32>
+  %4 = qc.sub %3, %b2 : (tensor<1x16x3x3xf32>, tensor<1xf32>) -> tensor<1x16x3x3xf32>
+  return %4 : tensor<1x16x3x3xf32>
+}
+
+// Rule: a ReLU alone joins (3, identity scales and shifts); the epilogue
+// stops before an op whose input has another user (the sum after the ReLU
+// here), before a constant minus the result, and before a product with a
+// tensor of more than one element.
+// CHECK-LABEL: func.func @conv_relu_stops
+// CHECK-DAG: %[[NONE:.*]] = arith.constant dense<[1, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, 1, 1, 0, 1065353216, 0, 1065353216, 0]> : tensor<22xi64>
+// CHECK-DAG: %[[RELU:.*]] = arith.constant dense<[1, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, 1, 1, 3, 1065353216, 0, 1065353216, 0]> : tensor<22xi64>
+// CHECK: qc.microkernel "quantc_bconv_tiles" ins(%arg0, %{{.*}}, %arg1, %[[RELU]]
+// CHECK: arith.addf
+// CHECK: qc.microkernel "quantc_bconv_tiles" ins(%arg0, %{{.*}}, %arg1, %[[NONE]]
+// CHECK: arith.subf
+// CHECK: arith.mulf
+// CHECK: arith.addf
+func.func @conv_relu_stops(%x: tensor<1x16x3x3xf32>, %b: tensor<16xf32>) -> (tensor<1x16x3x3xf32>, tensor<1x16x3x3xf32>) {
+  %wn = qc.constant dense<1.0> : tensor<16x16x1x1xbf16>
+  %w = qc.cast %wn : tensor<16x16x1x1xbf16> -> tensor<16x16x1x1xf32>
+  %xn = qc.cast %x : tensor<1x16x3x3xf32> -> tensor<1x16x3x3xbf16>
+  %xf = qc.cast %xn : tensor<1x16x3x3xbf16> -> tensor<1x16x3x3xf32>
+  %y = qc.conv %xf, %w, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, group = 1} : (tensor<1x16x3x3xf32>, tensor<16x16x1x1xf32>, tensor<16xf32>) -> tensor<1x16x3x3xf32>
+  %r = qc.relu %y : tensor<1x16x3x3xf32>
+  %c = qc.constant dense<0.5> : tensor<1xf32>
+  %0 = qc.add %r, %c : (tensor<1x16x3x3xf32>, tensor<1xf32>) -> tensor<1x16x3x3xf32>
+  %z = qc.conv %xf, %w, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, group = 1} : (tensor<1x16x3x3xf32>, tensor<16x16x1x1xf32>, tensor<16xf32>) -> tensor<1x16x3x3xf32>
+  %1 = qc.sub %c, %z : (tensor<1xf32>, tensor<1x16x3x3xf32>) -> tensor<1x16x3x3xf32>
+  %s = qc.constant dense<0.5> : tensor<16x1x1xf32>
+  %2 = qc.mul %1, %s : (tensor<1x16x3x3xf32>, tensor<16x1x1xf32>) -> tensor<1x16x3x3xf32>
+  %3 = qc.add %0, %r : (tensor<1x16x3x3xf32>, tensor<1x16x3x3xf32>) -> tensor<1x16x3x3xf32>
+  return %3, %2 : tensor<1x16x3x3xf32>, tensor<1x16x3x3xf32>
 }
 
 // -----
