@@ -128,7 +128,7 @@ void checkConv(const Variant &variant, const Conv &s, bool bias, const Epilogue 
                                  1, 1, s.pad, s.pad, oh, ow, s.groups, bias};
   for (int64_t value : epilogue.params())
     params.push_back(value);
-  ASSERT_EQ(params.size(), size_t(QC_BCONV_TILES_NUM_PARAMS));
+  ASSERT_EQ(params.size(), size_t(QC_CONV_EPILOGUE_NUM_PARAMS));
   std::vector<uint16_t> input = randomBF16(s.batch * s.c * s.h * s.w, rng);
   std::vector<uint16_t> weights = randomBF16(s.n * taps, rng);
   std::vector<float> biases(s.n);

@@ -4,13 +4,17 @@
 // sums in the evaluator's order, so all must agree bit for bit with the
 // portable build: partial tiles of rows, columns and pixels, long
 // reductions, transposed and batched operands, windows with padding,
-// strides and groups.
+// strides and groups. The fast mode's variants apply an epilogue to each
+// chunk of outputs: every path of the convolution must apply it once to
+// every output.
 //
 //===----------------------------------------------------------------------===//
 #include "BitwiseCompare.h"
 #include "quantc/Runtime/Microkernels.h"
 #include "gtest/gtest.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <string>
@@ -114,5 +118,73 @@ TEST(FloatKernels, ConvVariantsSumAlike) {
              {std::tuple{3, 1, 1}, {3, 2, 2}, {3, 2, 1}, {5, 1, 1}, {5, 2, 1}, {5, 1, 2},
               {7, 1, 1}, {7, 2, 2}})
           checkConv(c, h, w, c, kernel, strideH, strideW, kernel / 2, c);
+}
+/// The bits of `f` as a param.
+int64_t paramBits(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof(bits));
+  return bits;
+}
+
+/// post * activation(pre * y + shift) + postShift, as the epilogue rounds.
+float applyEpilogue(int64_t activation, float y) {
+  float x = y * 0.5f + 0.25f;
+  switch (activation) {
+  case QC_ACTIVATION_SILU: x = x / (1.0f + std::exp(-x)); break;
+  case QC_ACTIVATION_HARD_SWISH: x = x * std::clamp(x * (1.0f / 6) + 0.5f, 0.0f, 1.0f); break;
+  default: x = std::max(x, 0.0f); break;
+  }
+  return x * -1.5f + 0.125f;
+}
+
+void checkFastConvEpilogue(int64_t c, int64_t h, int64_t w, int64_t n, int64_t kernel,
+                           int64_t stride, int64_t groups) {
+  std::mt19937 rng(static_cast<unsigned>(c * 31 + h * 7 + w + kernel));
+  int64_t pad = kernel / 2;
+  int64_t oh = (h + 2 * pad - kernel) / stride + 1, ow = (w + 2 * pad - kernel) / stride + 1;
+  std::vector<float> input = randomFloats(2 * c * h * w, rng);
+  std::vector<float> weights = randomFloats(n * c / groups * kernel * kernel, rng);
+  std::vector<float> bias = randomFloats(n, rng);
+  std::vector<int64_t> identity = {2,  c,  h,   w,   n,  kernel, kernel, stride, stride,
+                                   1,  1,  pad, pad, oh, ow,     groups, 1,
+                                   QC_ACTIVATION_NONE, paramBits(1.0f), 0, paramBits(1.0f), 0};
+  ASSERT_EQ(identity.size(), size_t(QC_CONV_EPILOGUE_NUM_PARAMS));
+  std::vector<std::pair<const char *, FConvFn>> variants = {
+      {"generic", quantc_fconv_fast_generic}, {"avx2", quantc_fconv_fast_avx2}};
+  if (hasAVX512())
+    variants.push_back({"avx512vnni", quantc_fconv_fast_avx512vnni});
+  for (auto [name, fn] : variants) {
+    std::vector<float> plain(2 * n * oh * ow);
+    fn(input.data(), weights.data(), bias.data(), identity.data(), plain.data());
+    for (int64_t activation : {QC_ACTIVATION_SILU, QC_ACTIVATION_HARD_SWISH, QC_ACTIVATION_RELU}) {
+      std::vector<int64_t> params = identity;
+      params[QC_CONV_EPILOGUE_ACTIVATION] = activation;
+      params[QC_CONV_EPILOGUE_PRE_SCALE] = paramBits(0.5f);
+      params[QC_CONV_EPILOGUE_PRE_SHIFT] = paramBits(0.25f);
+      params[QC_CONV_EPILOGUE_POST_SCALE] = paramBits(-1.5f);
+      params[QC_CONV_EPILOGUE_POST_SHIFT] = paramBits(0.125f);
+      std::vector<float> actual(plain.size(), NAN);
+      fn(input.data(), weights.data(), bias.data(), params.data(), actual.data());
+      for (size_t i = 0; i < plain.size(); ++i) {
+        float expected = applyEpilogue(activation, plain[i]);
+        ASSERT_NEAR(actual[i], expected, 1e-5f * (std::fabs(expected) + 1.0f))
+            << name << " conv " << c << "x" << h << "x" << w << " window " << kernel
+            << " groups " << groups << " activation " << activation << " at " << i;
+      }
+    }
+  }
+}
+
+TEST(FloatKernels, FastConvEpilogues) {
+  // Unfolded windows, pointwise, depthwise with pixels in lanes (3 x 3 in
+  // row blocks, 5 x 5 by columns, other windows by vectors) and with
+  // channels in lanes (a partial block of 16).
+  checkFastConvEpilogue(5, 12, 12, 70, 3, 1, 1);
+  checkFastConvEpilogue(16, 9, 9, 20, 1, 1, 1);
+  checkFastConvEpilogue(6, 13, 23, 6, 3, 1, 6);
+  checkFastConvEpilogue(6, 13, 23, 6, 5, 2, 6);
+  checkFastConvEpilogue(6, 13, 23, 6, 7, 1, 6);
+  checkFastConvEpilogue(20, 3, 40, 20, 5, 1, 20);
+  checkFastConvEpilogue(48, 12, 40, 48, 3, 1, 48);
 }
 } // namespace

@@ -89,8 +89,31 @@ void quantc_fconv_avx2(const float *input, const float *weights,
 void quantc_fconv_generic(const float *input, const float *weights,
                           const float *bias, const int64_t *params,
                           float *output);
+/* The fast float mode's convolutions take an epilogue after the
+   qc_fconv_param array, applied to each result y while it is in cache:
+     post_scale * activation(pre_scale * y + pre_shift) + post_shift,
+   each scale and shift an f32 stored as its bits (identity: 1 and 0), each
+   step rounded to f32 as separate operations round. The activations:
+   x * sigmoid(x) for SiLU (with a polynomial exp on AVX-512), x *
+   clamp(x * (1/6) + 1/2, 0, 1) for hard-swish, max(x, 0) for ReLU. */
+enum qc_conv_epilogue_param {
+  QC_CONV_EPILOGUE_ACTIVATION = QC_FCONV_NUM_PARAMS,
+  QC_CONV_EPILOGUE_PRE_SCALE,
+  QC_CONV_EPILOGUE_PRE_SHIFT,
+  QC_CONV_EPILOGUE_POST_SCALE,
+  QC_CONV_EPILOGUE_POST_SHIFT,
+  QC_CONV_EPILOGUE_NUM_PARAMS
+};
+enum qc_activation {
+  QC_ACTIVATION_NONE,
+  QC_ACTIVATION_SILU,
+  QC_ACTIVATION_HARD_SWISH,
+  QC_ACTIVATION_RELU
+};
+
 /* The fast float mode's variants: the same sums, products and additions
-   contracted into FMA where the CPU has it (not the evaluator's roundings). */
+   contracted into FMA where the CPU has it (not the evaluator's roundings),
+   then the epilogue. */
 void quantc_fconv_fast_avx512vnni(const float *input, const float *weights,
                                   const float *bias, const int64_t *params,
                                   float *output);
@@ -115,27 +138,8 @@ void quantc_bconv(const uint16_t *input, const uint16_t *weights, const float *b
    for targets with either. */
 void quantc_bconv_tiles(const float *input, const uint16_t *weights, const float *bias,
                       const int64_t *params, float *output);
-/* Its params: the qc_fconv_param array, then the epilogue applied to each
-   result y while it is in cache:
-     post_scale * activation(pre_scale * y + pre_shift) + post_shift,
-   each scale and shift an f32 stored as its bits (identity: 1 and 0), each
-   step rounded to f32 as separate operations round. The activations:
-   x * sigmoid(x) for SiLU (with a polynomial exp), x * clamp(x * (1/6) +
-   1/2, 0, 1) for hard-swish, max(x, 0) for ReLU. */
-enum {
-  QC_BCONV_TILES_ACTIVATION = QC_FCONV_NUM_PARAMS,
-  QC_BCONV_TILES_PRE_SCALE,
-  QC_BCONV_TILES_PRE_SHIFT,
-  QC_BCONV_TILES_POST_SCALE,
-  QC_BCONV_TILES_POST_SHIFT,
-  QC_BCONV_TILES_NUM_PARAMS
-};
-enum qc_activation {
-  QC_ACTIVATION_NONE,
-  QC_ACTIVATION_SILU,
-  QC_ACTIVATION_HARD_SWISH,
-  QC_ACTIVATION_RELU
-};
+/* Its params: the qc_fconv_param array, then the epilogue
+   (qc_conv_epilogue_param). */
 
 /* Float matrix product: out[b] = A[b] (M x K) times B[b] (K x N, or N x K
    when transposed), each output summed in order of k from zero with a

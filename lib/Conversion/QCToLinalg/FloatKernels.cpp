@@ -6,8 +6,9 @@
 // the bf16 kernels; in the fast float mode on targets with AMX-BF16 or
 // AVX-512 BF16, layers on inputs rounded to bf16 with constant bf16 weights
 // (qc-fast-float) call the tile kernels, whose weights are packed here,
-// once, and the element-wise ops reading nothing but such a convolution
-// (scalar affine maps around a ReLU, hard-swish or SiLU) join its call.
+// once. In the fast mode the element-wise ops reading nothing but a float
+// convolution (scalar affine maps around a ReLU, hard-swish or SiLU) join
+// its call as its epilogue.
 //
 //===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
@@ -24,12 +25,17 @@ using namespace quantc;
 using namespace quantc::conversion;
 
 namespace {
-/// The bf16 tensor that `value` widens (a qc.cast from bf16), converted.
-Value widenedBF16(Value value, ConversionPatternRewriter &rewriter) {
+/// Whether `value` widens a bf16 tensor (a qc.cast from bf16).
+bool widensBF16(Value value) {
   auto cast = value ? value.getDefiningOp<qc::CastOp>() : nullptr;
-  if (!cast || !getElementTypeOrSelf(cast.getInput().getType()).isBF16())
+  return cast && getElementTypeOrSelf(cast.getInput().getType()).isBF16();
+}
+
+/// The bf16 tensor that `value` widens, converted.
+Value widenedBF16(Value value, ConversionPatternRewriter &rewriter) {
+  if (!widensBF16(value))
     return {};
-  return rewriter.getRemappedValue(cast.getInput());
+  return rewriter.getRemappedValue(value.getDefiningOp<qc::CastOp>().getInput());
 }
 
 /// The bf16 tensors two operands of a float layer widen (a bf16 layer, see
@@ -111,11 +117,11 @@ std::optional<float> scalarF32(Value value) {
   return succeeded(tensor) ? std::optional(tensor->floats()[0]) : std::nullopt;
 }
 
-/// What a convolution on bf16 tiles applies to its results while they are
-/// in cache (the runtime's TileEpilogue): postScale * activation(preScale *
+/// What a float convolution's kernel applies to its results while they are
+/// in cache (the runtime's ConvEpilogue): postScale * activation(preScale *
 /// y + preShift) + postShift, from the element-wise ops that read nothing
 /// but the convolution's result, in turn.
-struct TileEpilogue {
+struct ConvEpilogue {
   int64_t activation = QC_ACTIVATION_NONE;
   float preScale = 1.0f, preShift = 0.0f, postScale = 1.0f, postShift = 0.0f;
   /// The ops it replaces, in order; the call replaces the last one's result.
@@ -180,15 +186,15 @@ struct TileEpilogue {
 
   /// The epilogue of `conv`: an affine map, an activation, an affine map,
   /// each optional (the second only after an activation).
-  static TileEpilogue of(qc::ConvOp conv) {
-    TileEpilogue e;
+  static ConvEpilogue of(qc::ConvOp conv) {
+    ConvEpilogue e;
     Value scaled = e.matchAffine(conv.getResult(), e.preScale, e.preShift);
     if (Value activated = e.matchActivation(scaled); activated != scaled)
       e.matchAffine(activated, e.postScale, e.postShift);
     return e;
   }
 
-  /// The QC_BCONV_TILES_* params from QC_BCONV_TILES_ACTIVATION on.
+  /// The QC_CONV_EPILOGUE_* params from QC_CONV_EPILOGUE_ACTIVATION on.
   SmallVector<int64_t> params() const {
     SmallVector<int64_t> values = {activation};
     for (float f : {preScale, preShift, postScale, postShift})
@@ -217,9 +223,21 @@ qc::ConvOp epilogueHead(Operation *op) {
   return {};
 }
 
+/// Whether the call computing float convolution `op` applies an epilogue:
+/// the bf16 tile kernel's and the fast mode's float kernel's do, the bf16
+/// kernel of a bf16 layer (on widened bf16 operands) and the exact mode's
+/// do not.
+bool takesEpilogue(qc::ConvOp op, FloatKernelOptions floats, StringRef suffix) {
+  if (runsOnBF16Tiles(op, floats))
+    return true;
+  return floats.fast && cast<ShapedType>(op.getType()).getElementType().isF32() &&
+         succeeded(getGeometry(op)) &&
+         !(suffix == "avx512vnni" && widensBF16(op.getInput()) && widensBF16(op.getWeight()));
+}
+
 /// The quantc_bconv_tiles call computing `op` (then `epilogue`), its weights
 /// packed into tile rows (packBF16ConvWeights).
-Value buildTileConv(qc::ConvOp op, Value bias, const TileEpilogue &epilogue,
+Value buildTileConv(qc::ConvOp op, Value bias, const ConvEpilogue &epilogue,
                     ConversionPatternRewriter &rewriter) {
   std::vector<uint16_t> weights = bf16Bits(widenedBF16Constant(op.getWeight()));
   Location loc = op.getLoc();
@@ -241,24 +259,53 @@ Value buildTileConv(qc::ConvOp op, Value bias, const TileEpilogue &epilogue,
       .getResult(0);
 }
 
+/// The call computing float convolution `op` from its converted `input`,
+/// `weight` and `bias` (null for none), then `epilogue` where the kernel
+/// takes one (takesEpilogue): on bf16 tiles; on the bf16 kernel for a bf16
+/// layer; else on the float kernel, which sums in the evaluator's order
+/// (so float islands of quantized models stay exact) or, in the fast
+/// mode, with FMA.
+Value buildConvCall(qc::ConvOp op, Value input, Value weight, Value bias,
+                    const ConvEpilogue &epilogue, StringRef suffix, FloatKernelOptions floats,
+                    ConversionPatternRewriter &rewriter) {
+  if (runsOnBF16Tiles(op, floats))
+    return buildTileConv(op, bias, epilogue, rewriter);
+  Location loc = op.getLoc();
+  auto type = cast<RankedTensorType>(op.getType());
+  if (!bias)
+    bias = constantVector<float>(rewriter, loc, {0.0f}, rewriter.getF32Type());
+  SmallVector<int64_t> params = floatConvParams(op, *getGeometry(op));
+  std::string kernel = (floats.fast ? "quantc_fconv_fast_" : "quantc_fconv_") + suffix.str();
+  if (auto narrow = bf16Operands(op.getInput(), op.getWeight(), suffix, rewriter)) {
+    std::tie(input, weight) = *narrow;
+    kernel = "quantc_bconv";
+  } else if (floats.fast) {
+    params.append(epilogue.params());
+  }
+  SmallVector<Value> inputs = {input, weight, bias,
+                               constantVector<int64_t>(rewriter, loc, params,
+                                                       rewriter.getI64Type())};
+  return qc::MicrokernelOp::create(rewriter, loc, TypeRange{type},
+                                   rewriter.getStringAttr(kernel), inputs,
+                                   ValueRange{emptyLike(rewriter, loc, type)})
+      .getResult(0);
+}
+
 } // namespace
 
-bool conversion::isFusedIntoTileEpilogue(Operation *op, FloatKernelOptions floats) {
+bool conversion::isFusedIntoConvEpilogue(Operation *op, FloatKernelOptions floats,
+                                         StringRef suffix) {
   qc::ConvOp conv = epilogueHead(op);
-  if (!conv || !runsOnBF16Tiles(conv, floats))
+  if (!conv || !takesEpilogue(conv, floats, suffix))
     return false;
-  TileEpilogue epilogue = TileEpilogue::of(conv);
+  ConvEpilogue epilogue = ConvEpilogue::of(conv);
   return !epilogue.ops.empty() &&
          (op == conv || llvm::is_contained(ArrayRef(epilogue.ops).drop_back(), op));
 }
 
 namespace {
-/// A float convolution as a call of the float kernel, which sums in the
-/// evaluator's order (so float islands of quantized models stay exact), or
-/// of the bf16 kernel for a bf16 convolution. In the fast float mode the
-/// float kernel may use FMA, and convolutions on bf16 operands with constant
-/// weights run on AMX tiles where the target has them (with the SiLU that
-/// follows, if any: FusedEpilogueLowering).
+/// A float convolution without an epilogue as a kernel call (buildConvCall);
+/// with one, FusedEpilogueLowering makes the call.
 struct FloatConvLowering : FloatKernelPattern<qc::ConvOp> {
   using FloatKernelPattern::FloatKernelPattern;
 
@@ -266,37 +313,20 @@ struct FloatConvLowering : FloatKernelPattern<qc::ConvOp> {
   matchAndRewrite(qc::ConvOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
-    FailureOr<ConvGeometry> g = getGeometry(op);
-    if (!type.getElementType().isF32() || failed(g) || isFusedIntoTileEpilogue(op, floats))
+    if (!type.getElementType().isF32() || failed(getGeometry(op)) ||
+        isFusedIntoConvEpilogue(op, floats, suffix))
       return failure();
-    if (runsOnBF16Tiles(op, floats)) {
-      rewriter.replaceOp(op, buildTileConv(op, adaptor.getBias(), TileEpilogue(), rewriter));
-      return success();
-    }
-    Location loc = op.getLoc();
-    Value bias = adaptor.getBias()
-                     ? adaptor.getBias()
-                     : constantVector<float>(rewriter, loc, {0.0f}, rewriter.getF32Type());
-    Value input = adaptor.getInput(), weight = adaptor.getWeight();
-    std::string kernel = (floats.fast ? "quantc_fconv_fast_" : "quantc_fconv_") + suffix;
-    if (auto narrow = bf16Operands(op.getInput(), op.getWeight(), suffix, rewriter)) {
-      std::tie(input, weight) = *narrow;
-      kernel = "quantc_bconv";
-    }
-    SmallVector<Value> inputs = {
-        input, weight, bias,
-        constantVector<int64_t>(rewriter, loc, floatConvParams(op, *g), rewriter.getI64Type())};
-    rewriter.replaceOpWithNewOp<qc::MicrokernelOp>(
-        op, TypeRange{type}, rewriter.getStringAttr(kernel), inputs,
-        ValueRange{emptyLike(rewriter, loc, type)});
+    rewriter.replaceOp(op, buildConvCall(op, adaptor.getInput(), adaptor.getWeight(),
+                                         adaptor.getBias(), ConvEpilogue(), suffix, floats,
+                                         rewriter));
     return success();
   }
 };
 
-/// A convolution on bf16 tiles and its epilogue (TileEpilogue) as one
-/// quantc_bconv_tiles call, which applies the epilogue to each block of
-/// outputs while it is in cache; the convolution and the epilogue's other
-/// ops stay legal until this rewrites the last one, `Op`.
+/// A float convolution and its epilogue (ConvEpilogue) as one kernel call
+/// (takesEpilogue), which applies the epilogue to each block of outputs
+/// while it is in cache; the convolution and the epilogue's other ops stay
+/// legal until this rewrites the last one, `Op`.
 template <typename Op>
 struct FusedEpilogueLowering : FloatKernelPattern<Op> {
   FusedEpilogueLowering(const TypeConverter &converter, MLIRContext *ctx, StringRef suffix,
@@ -306,13 +336,15 @@ struct FusedEpilogueLowering : FloatKernelPattern<Op> {
   LogicalResult
   matchAndRewrite(Op op, typename Op::Adaptor, ConversionPatternRewriter &rewriter) const override {
     qc::ConvOp conv = epilogueHead(op);
-    if (!conv || !runsOnBF16Tiles(conv, this->floats))
+    if (!conv || !takesEpilogue(conv, this->floats, this->suffix))
       return failure();
-    TileEpilogue epilogue = TileEpilogue::of(conv);
+    ConvEpilogue epilogue = ConvEpilogue::of(conv);
     if (epilogue.ops.empty() || epilogue.ops.back() != op.getOperation())
       return failure();
     Value bias = conv.getBias() ? rewriter.getRemappedValue(conv.getBias()) : Value();
-    rewriter.replaceOp(op, buildTileConv(conv, bias, epilogue, rewriter));
+    rewriter.replaceOp(op, buildConvCall(conv, rewriter.getRemappedValue(conv.getInput()),
+                                         rewriter.getRemappedValue(conv.getWeight()), bias,
+                                         epilogue, this->suffix, this->floats, rewriter));
     for (Operation *fused : llvm::reverse(ArrayRef(epilogue.ops).drop_back()))
       rewriter.eraseOp(fused);
     rewriter.eraseOp(conv);

@@ -257,11 +257,12 @@ void populateMicrokernelPatterns(QCTypeConverter &converter,
 void populateFloatKernelPatterns(QCTypeConverter &converter,
                                  mlir::RewritePatternSet &patterns,
                                  llvm::StringRef kernelSuffix, FloatKernelOptions floats);
-/// Whether `op` (a qc.conv on bf16 tiles, or an op of its epilogue but the
-/// last) becomes part of the convolution's call, which applies the
-/// element-wise ops reading its result (FloatKernels.cpp); it then stays
-/// until the epilogue's last op is rewritten.
-bool isFusedIntoTileEpilogue(mlir::Operation *op, FloatKernelOptions floats);
+/// Whether `op` (a float qc.conv whose kernel takes an epilogue, or an op of
+/// its epilogue but the last) becomes part of the convolution's call, which
+/// applies the element-wise ops reading its result (FloatKernels.cpp); it
+/// then stays until the epilogue's last op is rewritten.
+bool isFusedIntoConvEpilogue(mlir::Operation *op, FloatKernelOptions floats,
+                             llvm::StringRef kernelSuffix);
 /// Float matmuls and gemms with constant 8- or 4-bit weights (weight-only
 /// quantization) as calls of the weight-only microkernel.
 void populateWeightOnlyPatterns(QCTypeConverter &converter,

@@ -166,7 +166,9 @@ struct ConvertQCToLinalgPass
           [](Operation *op) { return isFusedIntoMicrokernel(op); });
       target.addDynamicallyLegalOp<qc::ConvOp, qc::SigmoidOp, qc::MulOp, qc::AddOp, qc::SubOp,
                                    qc::ReluOp, qc::HardSwishOp>(
-          [floats](Operation *op) { return isFusedIntoTileEpilogue(op, floats); });
+          [floats, suffix = std::string(kernelSuffix)](Operation *op) {
+            return isFusedIntoConvEpilogue(op, floats, suffix);
+          });
     }
     // Branches and loops keep their structure; quantized values they carry
     // become their storage integers like any other.

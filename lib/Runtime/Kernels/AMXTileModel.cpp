@@ -52,22 +52,6 @@ struct BF16Product {
   }
 };
 
-/// TileEpilogue in scalar code, SiLU with libm's exp.
-struct ScalarTileEpilogue {
-  static float activate(int64_t activation, float x) {
-    switch (activation) {
-    case QC_ACTIVATION_SILU: return x / (1.0f + std::exp(-x));
-    case QC_ACTIVATION_HARD_SWISH: return x * std::clamp(x * (1.0f / 6) + 0.5f, 0.0f, 1.0f);
-    case QC_ACTIVATION_RELU: return std::max(x, 0.0f);
-    default: return x;
-    }
-  }
-  static void apply(const TileEpilogue &e, float *x, int64_t count) {
-    for (int64_t i = 0; i < count; ++i)
-      x[i] = activate(e.activation, x[i] * e.preScale + e.preShift) * e.postScale + e.postShift;
-  }
-};
-
 struct PortableTile : PortablePacking, ScalarEpilogue {};
 } // namespace
 
@@ -81,7 +65,7 @@ void quantc::kernels::qlayerTileModel(const void *input, const int8_t *packed,
 
 void quantc::kernels::bconvTileModel(const float *input, const uint16_t *weights,
                                      const float *bias, const int64_t *params, float *output) {
-  runBConvTiles<TileModel<BF16Product>, ScalarTileEpilogue>(input, weights, bias, params, output);
+  runBConvTiles<TileModel<BF16Product>>(input, weights, bias, params, output);
 }
 
 void quantc::kernels::bmatmulTileModel(const float *a, const uint32_t *weights,

@@ -45,8 +45,8 @@ void runWidenedConv(const float *input, const uint16_t *weights, const float *bi
         w[(o * channels + c) * window + t] =
             widenBF16(weights[o * width + 2 * (c / 2 * window + t) + c % 2]);
   quantc_fconv_generic(wide, w, bias, params, output);
-  EpilogueAVX512::apply(TileEpilogue::fromParams(params), output,
-                        g[QC_FCONV_BATCH] * g[QC_FCONV_N] * g.pixels());
+  ConvEpilogue::fromParams(params).apply(output,
+                                         g[QC_FCONV_BATCH] * g[QC_FCONV_N] * g.pixels());
 }
 
 /// The matmul on the float kernel: activations rounded to bf16, weights
@@ -70,7 +70,7 @@ void runWidenedMatMul(const float *a, const uint32_t *weights, const int64_t *pa
 
 void quantc::kernels::bconvAMX(const float *input, const uint16_t *weights,
                                const float *bias, const int64_t *params, float *output) {
-  runBConvTiles<BF16TileInstructions, EpilogueAVX512>(input, weights, bias, params, output);
+  runBConvTiles<BF16TileInstructions>(input, weights, bias, params, output);
 }
 
 void quantc::kernels::bmatmulAMX(const float *a, const uint32_t *weights,

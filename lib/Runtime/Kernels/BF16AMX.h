@@ -17,6 +17,7 @@
 #define QUANTC_LIB_RUNTIME_KERNELS_BF16AMX_H
 
 #include "AMXTiles.h"
+#include "ConvEpilogue.h"
 #include "ConvGeometry.h"
 #include "quantc/Runtime/BF16Tiles.h"
 
@@ -39,83 +40,6 @@ template <typename Isa> constexpr int64_t kBF16ParallelMACs = int64_t(1) << 21;
 /// Unfolded values from which packing the image pays a worker.
 constexpr int64_t kBF16TileParallelPacking = int64_t(1) << 17;
 
-/// What a tile convolution applies to each result y while it is in cache
-/// (the QC_BCONV_TILES_* params): postScale * activation(preScale * y +
-/// preShift) + postShift, each step rounded to f32.
-struct TileEpilogue {
-  int64_t activation = QC_ACTIVATION_NONE;
-  float preScale = 1.0f, preShift = 0.0f, postScale = 1.0f, postShift = 0.0f;
-
-  static TileEpilogue fromParams(const int64_t *params) {
-    auto value = [&](int index) {
-      float f;
-      auto bits = static_cast<uint32_t>(params[index]);
-      std::memcpy(&f, &bits, sizeof(f));
-      return f;
-    };
-    return {params[QC_BCONV_TILES_ACTIVATION], value(QC_BCONV_TILES_PRE_SCALE),
-            value(QC_BCONV_TILES_PRE_SHIFT), value(QC_BCONV_TILES_POST_SCALE),
-            value(QC_BCONV_TILES_POST_SHIFT)};
-  }
-  bool isIdentity() const {
-    return activation == QC_ACTIVATION_NONE && preScale == 1.0f && preShift == 0.0f &&
-           postScale == 1.0f && postShift == 0.0f;
-  }
-};
-
-#if defined(__AVX512F__)
-/// TileEpilogue on AVX-512. SiLU x * sigmoid(x) = x / (1 + e^-x): e^y as
-/// 2^n e^r, r = y - n ln 2 in [-ln 2 / 2, ln 2 / 2], e^r by its Taylor
-/// polynomial of degree 6 (relative error under 2e-7), 2^n by vscalefps.
-struct EpilogueAVX512 {
-  static __m512 exp(__m512 y) {
-    y = _mm512_max_ps(y, _mm512_set1_ps(-88.0f));
-    y = _mm512_min_ps(y, _mm512_set1_ps(88.0f));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(y, _mm512_set1_ps(1.44269504f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145752f), y);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860677e-6f), r);
-    __m512 p = _mm512_set1_ps(1.0f / 720);
-    for (float c : {1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f})
-      p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
-    return _mm512_scalef_ps(p, n);
-  }
-
-  template <int64_t Activation> static __m512 activate(__m512 x) {
-    __m512 zero = _mm512_setzero_ps();
-    if constexpr (Activation == QC_ACTIVATION_SILU)
-      return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), exp(_mm512_sub_ps(zero, x))));
-    if constexpr (Activation == QC_ACTIVATION_HARD_SWISH) {
-      __m512 t = _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.0f / 6)), _mm512_set1_ps(0.5f));
-      return _mm512_mul_ps(x, _mm512_min_ps(_mm512_max_ps(t, zero), _mm512_set1_ps(1.0f)));
-    }
-    if constexpr (Activation == QC_ACTIVATION_RELU)
-      return _mm512_max_ps(x, zero);
-    return x;
-  }
-
-  template <int64_t Activation>
-  static void applyWith(const TileEpilogue &e, float *x, int64_t count) {
-    __m512 preScale = _mm512_set1_ps(e.preScale), preShift = _mm512_set1_ps(e.preShift);
-    __m512 postScale = _mm512_set1_ps(e.postScale), postShift = _mm512_set1_ps(e.postShift);
-    for (int64_t i = 0; i < count; i += 16) {
-      auto live = static_cast<__mmask16>((1u << std::min<int64_t>(16, count - i)) - 1);
-      __m512 v = _mm512_maskz_loadu_ps(live, x + i);
-      v = activate<Activation>(_mm512_add_ps(_mm512_mul_ps(v, preScale), preShift));
-      _mm512_mask_storeu_ps(x + i, live, _mm512_add_ps(_mm512_mul_ps(v, postScale), postShift));
-    }
-  }
-
-  static void apply(const TileEpilogue &e, float *x, int64_t count) {
-    switch (e.activation) {
-    case QC_ACTIVATION_SILU: return applyWith<QC_ACTIVATION_SILU>(e, x, count);
-    case QC_ACTIVATION_HARD_SWISH: return applyWith<QC_ACTIVATION_HARD_SWISH>(e, x, count);
-    case QC_ACTIVATION_RELU: return applyWith<QC_ACTIVATION_RELU>(e, x, count);
-    default: return applyWith<QC_ACTIVATION_NONE>(e, x, count);
-    }
-  }
-};
-#endif
 
 template <typename Isa>
 struct BF16Block {
@@ -163,16 +87,16 @@ struct BF16Block {
 /// channels of a pixel block in turn (its pairs stay in cache). The
 /// accumulators start from the bias (`biasRows`: 32 copies of each
 /// channel's, zero past the channels), and whole blocks are stored straight
-/// into the output; then `Epilogue::apply` applies the layer's epilogue to
+/// into the output; then the layer's epilogue (ConvEpilogue) applies to
 /// each row of a block, while the block is in cache.
-template <typename Isa, typename Epilogue>
+template <typename Isa>
 struct BF16TileConv {
   ConvGeometry g;
   const uint32_t *weights, *pairs;
   const float *biasRows;
   float *output;
   int64_t batch, group;
-  TileEpilogue epilogue;
+  ConvEpilogue epilogue;
 
   int64_t kp() const {
     return runtime::bf16ConvPairs(g.groupChannels(), g[QC_FCONV_KH], g[QC_FCONV_KW]);
@@ -204,7 +128,7 @@ struct BF16TileConv {
       }
       if (!epilogue.isIdentity())
         for (int64_t r = 0; r < rows; ++r)
-          Epilogue::apply(epilogue, dst + r * pixels, width);
+          epilogue.apply(dst + r * pixels, width);
     }
   }
 };
@@ -266,7 +190,7 @@ struct PairUnfolding {
   }
 };
 
-template <typename Isa, typename Epilogue>
+template <typename Isa>
 void runBConvTiles(const float *input, const uint16_t *weights, const float *bias,
                    const int64_t *params, float *output) {
   ConvGeometry g{params};
@@ -300,10 +224,10 @@ void runBConvTiles(const float *input, const uint16_t *weights, const float *bia
         forEachChunk((kp + PairUnfolding::kRowsPerChunk - 1) / PairUnfolding::kRowsPerChunk,
                      PairUnfolding::chunk, &unfolding, parallelPacking);
       }
-      BF16TileConv<Isa, Epilogue> work{g,        reinterpret_cast<const uint32_t *>(weights),
-                                       pairs,    biasRows,
-                                       output,   b,
-                                       group,    TileEpilogue::fromParams(params)};
+      BF16TileConv<Isa> work{g,      reinterpret_cast<const uint32_t *>(weights),
+                             pairs,  biasRows,
+                             output, b,
+                             group,  ConvEpilogue::fromParams(params)};
       runTileSlices<Isa>(work, work.blocks(), parallel);
     }
 }

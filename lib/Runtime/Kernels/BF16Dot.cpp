@@ -79,7 +79,7 @@ using namespace quantc::kernels;
 
 void quantc::kernels::bconvAVX512BF16(const float *input, const uint16_t *weights,
                                       const float *bias, const int64_t *params, float *output) {
-  runBConvTiles<VectorDots, EpilogueAVX512>(input, weights, bias, params, output);
+  runBConvTiles<VectorDots>(input, weights, bias, params, output);
 }
 
 void quantc::kernels::bmatmulAVX512BF16(const float *a, const uint32_t *weights,

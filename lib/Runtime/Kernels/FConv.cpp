@@ -6,9 +6,11 @@
 // evaluator's bit for bit while the loops vectorize across pixels. The fast
 // float mode's variants (quantc_fconv_fast_*) are this source built with
 // -ffp-contract=fast and QUANTC_FAST_FLOAT: each product and sum one FMA,
-// and 5 x 5 depthwise windows summed column by column (below).
+// 5 x 5 depthwise windows summed column by column (below), and the layer's
+// epilogue (ConvEpilogue.h) applied to each chunk of outputs as it is done.
 //
 //===----------------------------------------------------------------------===//
+#include "ConvEpilogue.h"
 #include "ConvGeometry.h"
 
 #include <algorithm>
@@ -31,6 +33,7 @@ struct Work {
   const float *columns, *weights, *bias;
   float *output;
   int64_t batch, group;
+  ConvEpilogue epilogue;
 
   static void chunk(void *self, int64_t index) { static_cast<Work *>(self)->run(index); }
 
@@ -64,6 +67,8 @@ struct Work {
     float b = g[QC_FCONV_HAS_BIAS] ? bias[channel] : 0.0f;
     for (int i = 0; i < width; ++i)
       dst[i] = g[QC_FCONV_HAS_BIAS] ? acc[i] + b : acc[i];
+    if (!epilogue.isIdentity())
+      epilogue.apply(dst, width);
   }
 
   /// `rows` output channels over `width` pixels, in loops the compiler
@@ -127,12 +132,18 @@ struct Depthwise {
   ConvGeometry g;
   const float *input, *weights, *bias;
   float *output;
+  ConvEpilogue epilogue;
 
   static bool applies(const ConvGeometry &g) {
     return g.isDepthwise() && g[QC_FCONV_STRIDE_W] <= 2 && g[QC_FCONV_DILATION_W] == 1;
   }
 
-  static void chunk(void *self, int64_t index) { static_cast<Depthwise *>(self)->run(index); }
+  static void chunk(void *self, int64_t index) {
+    auto *work = static_cast<Depthwise *>(self);
+    work->run(index);
+    if (!work->epilogue.isIdentity())
+      work->epilogue.apply(work->output + index * work->g.pixels(), work->g.pixels());
+  }
 
   /// Channel `index % C` of image `index / C`.
   void run(int64_t index) const {
@@ -399,6 +410,7 @@ struct ChannelLanes {
   ConvGeometry g;
   const float *input, *weights, *bias;
   float *output;
+  ConvEpilogue epilogue;
 
   /// Whether channels in lanes waste fewer lanes than pixels in lanes do
   /// (`Depthwise`, which pads rows to whole vectors and, for the windows it
@@ -414,7 +426,18 @@ struct ChannelLanes {
   static int64_t roundUp(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
   static int64_t blocks(const ConvGeometry &g) { return roundUp(g[QC_FCONV_C]) / kLanes; }
 
-  static void chunk(void *self, int64_t index) { static_cast<ChannelLanes *>(self)->run(index); }
+  static void chunk(void *self, int64_t index) {
+    auto *work = static_cast<ChannelLanes *>(self);
+    work->run(index);
+    if (work->epilogue.isIdentity())
+      return;
+    // The block's channel planes are consecutive in the output.
+    int64_t channels = work->g[QC_FCONV_C], first = index % blocks(work->g) * kLanes;
+    int64_t live = std::min<int64_t>(kLanes, channels - first);
+    work->epilogue.apply(work->output + (index / blocks(work->g) * channels + first) *
+                                            work->g.pixels(),
+                         live * work->g.pixels());
+  }
 
   /// Channel block `index % blocks` of image `index / blocks`.
   void run(int64_t index) const {
@@ -614,6 +637,11 @@ extern "C" void QUANTC_FCONV_NAME(const float *input, const float *weights,
                                   const float *bias, const int64_t *params,
                                   float *output) {
   ConvGeometry g{params};
+#if defined(QUANTC_FAST_FLOAT)
+  ConvEpilogue epilogue = ConvEpilogue::fromParams(params);
+#else
+  ConvEpilogue epilogue;
+#endif
 #if defined(__AVX512F__)
   if (Depthwise::applies(g)) {
     bool small = g[QC_FCONV_BATCH] * g[QC_FCONV_C] * g.pixels() * g.taps() < (int64_t(1) << 19);
@@ -621,10 +649,10 @@ extern "C" void QUANTC_FCONV_NAME(const float *input, const float *weights,
     // A thread per channel block at least: fewer blocks than threads would
     // leave threads idle that one channel each keeps busy.
     if (ChannelLanes::preferred(g) && (small || channelBlocks >= threadBudget())) {
-      ChannelLanes work{g, input, weights, bias, output};
+      ChannelLanes work{g, input, weights, bias, output, epilogue};
       runChunks(channelBlocks, ChannelLanes::chunk, &work, small);
     } else {
-      Depthwise work{g, input, weights, bias, output};
+      Depthwise work{g, input, weights, bias, output, epilogue};
       runChunks(g[QC_FCONV_BATCH] * g[QC_FCONV_C], Depthwise::chunk, &work, small);
     }
     return;
@@ -643,7 +671,7 @@ extern "C" void QUANTC_FCONV_NAME(const float *input, const float *weights,
       const float *image = input + (b * g.groups() + group) * groupPlane;
       if (!pointwise)
         unfold(g, image, columns);
-      Work work{g, pointwise ? image : columns, weights, bias, output, b, group};
+      Work work{g, pointwise ? image : columns, weights, bias, output, b, group, epilogue};
       if (g.groupOutputs() * pixels * taps < (int64_t(1) << 19))
         for (int64_t i = 0; i < tiles * blocks; ++i)
           Work::chunk(&work, i);

@@ -34,14 +34,18 @@ func.func @conv(%x: tensor<1x16x3x3xf32>, %b: tensor<16xf32>) -> tensor<1x16x3x3
 
 // Rule: a SiLU (x * sigmoid(x), either operand order) of such a convolution
 // becomes part of its call (activation 1): no sigmoid, no multiplication.
-// Without tiles, or when the convolution has another user, it stays apart.
+// Without tiles it joins the fast float kernel's call alike; in the exact
+// mode, or when the convolution has another user, it stays apart.
 // CHECK-LABEL: func.func @conv_silu
 // CHECK: %[[P:.*]] = arith.constant dense<[1, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, 1, 1, 1, 1065353216, 0, 1065353216, 0]> : tensor<22xi64>
 // CHECK: %[[Y:.*]] = qc.microkernel "quantc_bconv_tiles" ins(%arg0, %{{.*}}, %arg1, %[[P]]
 // CHECK-NOT: math.exp
 // CHECK: return %[[Y]]
 // FMA-LABEL: func.func @conv_silu
-// FMA: qc.microkernel "quantc_fconv_fast_avx2"
+// FMA: %[[P:.*]] = arith.constant dense<[1, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, 1, 1, 1, 1065353216, 0, 1065353216, 0]> : tensor<22xi64>
+// FMA: qc.microkernel "quantc_fconv_fast_avx2" ins({{.*}}, %[[P]] :
+// FMA-NOT: math.exp
+// FMA-LABEL: func.func @conv_silu_and_more
 // FMA: math.exp
 // EXACT-LABEL: func.func @conv_silu
 // EXACT: math.exp
@@ -83,6 +87,11 @@ func.func @conv_silu_and_more(%x: tensor<1x16x3x3xf32>, %b: tensor<16xf32>) -> (
 // CHECK: %[[Y:.*]] = qc.microkernel "quantc_bconv_tiles" ins(%arg0, %{{.*}}, %arg1, %[[P]]
 // CHECK-NOT: linalg.generic
 // CHECK: return %[[Y]]
+// FMA-LABEL: func.func @conv_affine_hard_swish_affine
+// FMA: arith.constant dense<[1, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, 1, 1, 2, 1073741824, 1056964608, 3217031168, 3196059648]>
+// FMA: qc.microkernel "quantc_fconv_fast_avx2"
+// FMA-NOT: linalg.generic
+// FMA: return
 // EXACT-LABEL: func.func @conv_affine_hard_swish_affine
 // EXACT: qc.microkernel "quantc_bconv"
 // EXACT: linalg.generic
@@ -162,10 +171,13 @@ func.func @matmul_and_gemm(%x: tensor<4x32xf32>) -> tensor<4x16xf32> {
 // -----
 
 // Rule: float layers the fast mode left in f32 call the FMA variant of the
-// float kernel; the exact mode keeps the evaluator's.
+// float kernel, whose params end with the epilogue (here the identity);
+// the exact mode keeps the evaluator's kernel and its 17 params.
 // CHECK-LABEL: func.func @depthwise
-// CHECK: qc.microkernel "quantc_fconv_fast_avx512vnni"
+// CHECK: %[[P:.*]] = arith.constant dense<[1, 16, 3, 3, 16, 3, 3, 1, 1, 1, 1, 1, 1, 3, 3, 16, 0, 0, 1065353216, 0, 1065353216, 0]> : tensor<22xi64>
+// CHECK: qc.microkernel "quantc_fconv_fast_avx512vnni" ins({{.*}}, %[[P]] :
 // EXACT-LABEL: func.func @depthwise
+// EXACT: arith.constant dense<[1, 16, 3, 3, 16, 3, 3, 1, 1, 1, 1, 1, 1, 3, 3, 16, 0]> : tensor<17xi64>
 // EXACT: qc.microkernel "quantc_fconv_avx512vnni"
 func.func @depthwise(%x: tensor<1x16x3x3xf32>) -> tensor<1x16x3x3xf32> {
   %w = qc.constant dense<1.0> : tensor<16x1x3x3xf32>

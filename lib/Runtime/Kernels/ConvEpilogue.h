@@ -1,0 +1,127 @@
+//===- ConvEpilogue.h - element-wise ops applied by convolutions -*- C++ -*-===//
+//
+// What the fast float mode's convolutions (quantc_bconv_tiles,
+// quantc_fconv_fast_*) apply to each result y while it is in cache, from
+// the QC_CONV_EPILOGUE_* params: postScale * activation(preScale * y +
+// preShift) + postShift, each step rounded to f32. On AVX-512, SiLU's exp
+// is a polynomial; elsewhere libm's.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANTC_LIB_RUNTIME_KERNELS_CONVEPILOGUE_H
+#define QUANTC_LIB_RUNTIME_KERNELS_CONVEPILOGUE_H
+
+#include "quantc/Runtime/Microkernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+namespace quantc::kernels {
+// Internal linkage: each instruction set's build compiles its own copy.
+namespace {
+
+#if defined(__AVX512F__)
+/// e^y on AVX-512 as 2^n e^r, r = y - n ln 2 in [-ln 2 / 2, ln 2 / 2], e^r
+/// by its Taylor polynomial of degree 6 (relative error under 2e-7), 2^n by
+/// vscalefps.
+inline __m512 expAVX512Poly(__m512 y) {
+  y = _mm512_max_ps(y, _mm512_set1_ps(-88.0f));
+  y = _mm512_min_ps(y, _mm512_set1_ps(88.0f));
+  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(y, _mm512_set1_ps(1.44269504f)),
+                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145752f), y);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860677e-6f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 720);
+  for (float c : {1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f})
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+  return _mm512_scalef_ps(p, n);
+}
+#endif
+
+struct ConvEpilogue {
+  int64_t activation = QC_ACTIVATION_NONE;
+  float preScale = 1.0f, preShift = 0.0f, postScale = 1.0f, postShift = 0.0f;
+
+  /// The epilogue in `params` (after the qc_fconv_param array).
+  static ConvEpilogue fromParams(const int64_t *params) {
+    auto value = [&](int index) {
+      float f;
+      auto bits = static_cast<uint32_t>(params[index]);
+      std::memcpy(&f, &bits, sizeof(f));
+      return f;
+    };
+    return {params[QC_CONV_EPILOGUE_ACTIVATION], value(QC_CONV_EPILOGUE_PRE_SCALE),
+            value(QC_CONV_EPILOGUE_PRE_SHIFT), value(QC_CONV_EPILOGUE_POST_SCALE),
+            value(QC_CONV_EPILOGUE_POST_SHIFT)};
+  }
+
+  bool isIdentity() const {
+    return activation == QC_ACTIVATION_NONE && preScale == 1.0f && preShift == 0.0f &&
+           postScale == 1.0f && postShift == 0.0f;
+  }
+
+  /// Applies the epilogue to `count` results at `x`.
+  void apply(float *x, int64_t count) const {
+    switch (activation) {
+    case QC_ACTIVATION_SILU: return applyWith<QC_ACTIVATION_SILU>(x, count);
+    case QC_ACTIVATION_HARD_SWISH: return applyWith<QC_ACTIVATION_HARD_SWISH>(x, count);
+    case QC_ACTIVATION_RELU: return applyWith<QC_ACTIVATION_RELU>(x, count);
+    default: return applyWith<QC_ACTIVATION_NONE>(x, count);
+    }
+  }
+
+private:
+  template <int64_t Activation> static float activate(float x) {
+    if constexpr (Activation == QC_ACTIVATION_SILU)
+      return x / (1.0f + std::exp(-x));
+    if constexpr (Activation == QC_ACTIVATION_HARD_SWISH)
+      return x * std::clamp(x * (1.0f / 6) + 0.5f, 0.0f, 1.0f);
+    if constexpr (Activation == QC_ACTIVATION_RELU)
+      return std::max(x, 0.0f);
+    return x;
+  }
+
+#if defined(__AVX512F__)
+  template <int64_t Activation> static __m512 activate(__m512 x) {
+    __m512 zero = _mm512_setzero_ps();
+    if constexpr (Activation == QC_ACTIVATION_SILU)
+      return _mm512_div_ps(
+          x, _mm512_add_ps(_mm512_set1_ps(1.0f), expAVX512Poly(_mm512_sub_ps(zero, x))));
+    if constexpr (Activation == QC_ACTIVATION_HARD_SWISH) {
+      __m512 t = _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.0f / 6)), _mm512_set1_ps(0.5f));
+      return _mm512_mul_ps(x, _mm512_min_ps(_mm512_max_ps(t, zero), _mm512_set1_ps(1.0f)));
+    }
+    if constexpr (Activation == QC_ACTIVATION_RELU)
+      return _mm512_max_ps(x, zero);
+    return x;
+  }
+#endif
+
+  template <int64_t Activation> void applyWith(float *x, int64_t count) const {
+#if defined(__AVX512F__)
+    __m512 pre = _mm512_set1_ps(preScale), preAdd = _mm512_set1_ps(preShift);
+    __m512 post = _mm512_set1_ps(postScale), postAdd = _mm512_set1_ps(postShift);
+    for (int64_t i = 0; i < count; i += 16) {
+      auto live = static_cast<__mmask16>((1u << std::min<int64_t>(16, count - i)) - 1);
+      __m512 v = _mm512_maskz_loadu_ps(live, x + i);
+      v = activate<Activation>(_mm512_add_ps(_mm512_mul_ps(v, pre), preAdd));
+      _mm512_mask_storeu_ps(x + i, live, _mm512_add_ps(_mm512_mul_ps(v, post), postAdd));
+    }
+#else
+    for (int64_t i = 0; i < count; ++i) {
+      float scaled = x[i] * preScale;
+      float activated = activate<Activation>(scaled + preShift) * postScale;
+      x[i] = activated + postShift;
+    }
+#endif
+  }
+};
+
+} // namespace
+} // namespace quantc::kernels
+
+#endif // QUANTC_LIB_RUNTIME_KERNELS_CONVEPILOGUE_H
