@@ -128,6 +128,60 @@ def test_fast_float_depthwise_5x5(strides, channels, tmp_path):
     assert max_rel_error(actual, expected) <= FMA_TOLERANCE
 
 
+def epilogue_model():
+    """Convolutions followed by what the fast mode fuses into them: scalar
+    affine maps around a hard-swish spelled out (x * clip(x + 3, 0, 6) / 6)
+    after a 3 x 3 convolution, a ReLU after a 5 x 5 depthwise one (an f32
+    kernel), x * hard_sigmoid(x) after a pointwise one."""
+    rng = np.random.default_rng(7)
+    inits = {"W1": rng.standard_normal((32, 16, 3, 3)) * 0.2, "B1": rng.standard_normal(32) * 0.1,
+             "W2": rng.standard_normal((32, 1, 5, 5)) * 0.2, "B2": rng.standard_normal(32) * 0.1,
+             "W3": rng.standard_normal((24, 32, 1, 1)) * 0.2, "B3": rng.standard_normal(24) * 0.1,
+             "a1": [1.3], "b1": [0.2], "a2": [0.8], "b2": [-0.1], "three": [3.0], "six": [6.0],
+             "lo": np.float32(0.0), "hi": np.float32(6.0)}
+    node = onnx.helper.make_node
+    nodes = [node("Conv", ["X", "W1", "B1"], ["y1"], pads=[1, 1, 1, 1]),
+             node("Mul", ["y1", "a1"], ["m1"]), node("Add", ["m1", "b1"], ["t"]),
+             node("Add", ["t", "three"], ["t3"]), node("Clip", ["t3", "lo", "hi"], ["r6"]),
+             node("Mul", ["t", "r6"], ["tr"]), node("Div", ["tr", "six"], ["hs"]),
+             node("Mul", ["hs", "a2"], ["m2"]), node("Add", ["m2", "b2"], ["z1"]),
+             node("Conv", ["z1", "W2", "B2"], ["y2"], pads=[2, 2, 2, 2], group=32),
+             node("Relu", ["y2"], ["z2"]),
+             node("Conv", ["z2", "W3", "B3"], ["y3"]),
+             node("HardSigmoid", ["y3"], ["g"], alpha=1 / 6, beta=0.5),
+             node("Mul", ["y3", "g"], ["Y"])]
+    graph = onnx.helper.make_graph(
+        nodes, "g", [onnx.helper.make_tensor_value_info("X", onnx.TensorProto.FLOAT, [1, 16, 12, 20])],
+        [onnx.helper.make_tensor_value_info("Y", onnx.TensorProto.FLOAT, [1, 24, 12, 20])],
+        [onnx.numpy_helper.from_array(np.asarray(v, np.float32), k) for k, v in inits.items()])
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)])
+    return model, rng.standard_normal((1, 16, 12, 20)).astype(np.float32)
+
+
+def test_fast_float_epilogues(tmp_path):
+    """With bf16 tiles every element-wise op joins a convolution's call (no
+    element-wise loop is left), and the library computes the fast mode's
+    graph (the evaluator on it, hard-swish reassembled) up to the order of
+    the sums; a last-bit difference may flip one bf16 rounding of a layer's
+    input, hence the bound."""
+    model, x = epilogue_model()
+    onnx.save(model, tmp_path / "m.onnx")
+    run("quantc", tmp_path / "m.onnx", "--float-mode=fast", "--save-ir", tmp_path / "float.mlir",
+        "-o", tmp_path / "fast.so")
+    actual = quant_run(tmp_path / "fast.so", {"X": x}, tmp_path)["Y"]
+    if not has_bf16_tiles():
+        expected = quant_run(tmp_path / "m.onnx", {"X": x}, tmp_path)["Y"]
+        assert max_rel_error(actual, expected, floor=1.0) <= FMA_TOLERANCE
+        return
+    symbols = subprocess.run(["nm", tmp_path / "fast.so"], capture_output=True, text=True).stdout
+    assert "main_parallel" not in symbols
+    run("quant-opt", tmp_path / "float.mlir",
+        "--pass-pipeline=builtin.module(func.func(qc-fast-float))", "-o", tmp_path / "fast.mlir")
+    assert (tmp_path / "fast.mlir").read_text().count("qc.hard_swish") == 2
+    expected = quant_run(tmp_path / "fast.mlir", {"X": x}, tmp_path)["Y"]
+    assert max_rel_error(actual, expected, floor=1.0) <= 1e-3
+
+
 # This CPU, and a target without bf16 products (FMA kernels only) on any CPU.
 TARGETS = ["host", "x86-64-v4,+avx512vnni"]
 
