@@ -40,7 +40,6 @@ template <typename Isa> constexpr int64_t kBF16ParallelMACs = int64_t(1) << 21;
 /// Unfolded values from which packing the image pays a worker.
 constexpr int64_t kBF16TileParallelPacking = int64_t(1) << 17;
 
-
 template <typename Isa>
 struct BF16Block {
   /// out = init + a [32 rows][kp pairs] (rows `aStride` pairs apart) x
