@@ -109,6 +109,16 @@ std::optional<Tensor> reference::getConstantValue(Value v) {
   return std::move(*tensor);
 }
 
+std::optional<float> reference::getScalarConstant(Value v) {
+  auto type = dyn_cast<ShapedType>(v.getType());
+  if (!type || !type.hasStaticShape() || type.getNumElements() != 1)
+    return std::nullopt;
+  std::optional<Tensor> t = getConstantValue(v);
+  if (!t || !t->isFloat() || t->getNumElements() != 1)
+    return std::nullopt;
+  return t->floats()[0];
+}
+
 Value reference::createConstant(OpBuilder &builder, Location loc,
                                 const Tensor &tensor, StringRef blobName) {
   auto quantized = dyn_cast<quant::QuantizedType>(tensor.getElementType());

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "quantc/Dialect/QC/QCOps.h"
+#include "quantc/Reference/Evaluator.h"
 #include "quantc/Reference/Tensor.h"
 #include "quantc/Transforms/Passes.h"
 
@@ -88,13 +89,9 @@ FailureOr<Value> storedInBF16(OpBuilder &b, Location loc, qc::ConstantOp weight)
 /// Whether `value` is a one-element f32 constant equal to `expected` (to
 /// a few ulps: exporters write 1/6 in several roundings).
 bool isScalar(Value value, float expected) {
-  auto constant = value ? value.getDefiningOp<qc::ConstantOp>() : nullptr;
-  if (!constant || !getElementTypeOrSelf(constant.getType()).isF32())
-    return false;
-  FailureOr<reference::Tensor> values =
-      reference::Tensor::fromAttr(cast<ElementsAttr>(constant.getValue()));
-  return succeeded(values) && values->getNumElements() == 1 &&
-         std::fabs(values->floats()[0] - expected) <= 1e-6f * std::fabs(expected);
+  std::optional<float> c = value ? reference::getScalarConstant(value) : std::nullopt;
+  return c && getElementTypeOrSelf(value.getType()).isF32() &&
+         std::fabs(*c - expected) <= 1e-6f * std::fabs(expected);
 }
 
 /// The operand of binary `op` other than `value`; null when neither is.

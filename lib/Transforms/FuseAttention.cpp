@@ -23,18 +23,6 @@ using namespace mlir;
 using namespace quantc;
 
 namespace {
-/// The value of a one-element f32 constant (larger constants are not
-/// decoded).
-std::optional<float> scalarConstant(Value v) {
-  auto type = dyn_cast<RankedTensorType>(v.getType());
-  if (!type || type.getNumElements() != 1)
-    return std::nullopt;
-  std::optional<reference::Tensor> t = reference::getConstantValue(v);
-  if (!t || !t->isFloat() || t->getNumElements() != 1)
-    return std::nullopt;
-  return t->floats()[0];
-}
-
 int64_t dim(Value v, unsigned i) {
   return cast<RankedTensorType>(v.getType()).getDimSize(i);
 }
@@ -74,7 +62,7 @@ struct FuseAttentionPattern : OpRewritePattern<qc::MatMulOp> {
     Value scores = softmax.getInput();
     Value mask;
     if (auto where = scores.getDefiningOp<qc::WhereOp>()) {
-      std::optional<float> fill = scalarConstant(where.getRhs());
+      std::optional<float> fill = reference::getScalarConstant(where.getRhs());
       if (!fill || *fill != std::numeric_limits<float>::lowest())
         return rewriter.notifyMatchFailure(root, "mask fill is not the lowest float");
       mask = where.getCondition();
@@ -82,10 +70,10 @@ struct FuseAttentionPattern : OpRewritePattern<qc::MatMulOp> {
     }
     float scale = 1.0f;
     if (auto mul = scores.getDefiningOp<qc::MulOp>()) {
-      std::optional<float> c = scalarConstant(mul.getRhs());
+      std::optional<float> c = reference::getScalarConstant(mul.getRhs());
       Value other = mul.getLhs();
       if (!c) {
-        c = scalarConstant(mul.getLhs());
+        c = reference::getScalarConstant(mul.getLhs());
         other = mul.getRhs();
       }
       if (!c)
@@ -93,7 +81,7 @@ struct FuseAttentionPattern : OpRewritePattern<qc::MatMulOp> {
       scale = *c;
       scores = other;
     } else if (auto div = scores.getDefiningOp<qc::DivOp>()) {
-      std::optional<float> c = scalarConstant(div.getRhs());
+      std::optional<float> c = reference::getScalarConstant(div.getRhs());
       if (!c || *c == 0)
         return rewriter.notifyMatchFailure(root, "scores divided by a tensor");
       scale = 1.0f / *c;

@@ -32,6 +32,9 @@ llvm::FailureOr<Tensor> evaluateOpAs(mlir::Operation *op, mlir::Type resultType,
 
 /// The value of `v` when a qc.constant defines it.
 std::optional<Tensor> getConstantValue(mlir::Value v);
+/// The value of `v` when a one-element float qc.constant defines it (a
+/// per-tensor scale or shift); larger constants are not decoded.
+std::optional<float> getScalarConstant(mlir::Value v);
 
 /// Evaluates `op` when every operand is a qc.constant (checked before any
 /// constant is decoded); std::nullopt otherwise or when evaluation fails.

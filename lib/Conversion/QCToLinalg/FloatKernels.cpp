@@ -108,15 +108,6 @@ Value siluInput(qc::MulOp mul) {
   return {};
 }
 
-/// The value of a one-element f32 constant (a per-tensor scale or shift).
-std::optional<float> scalarF32(Value value) {
-  ElementsAttr attr = getStoredConstant(value);
-  if (!attr || attr.getNumElements() != 1 || !attr.getElementType().isF32())
-    return std::nullopt;
-  FailureOr<reference::Tensor> tensor = reference::Tensor::fromAttr(attr);
-  return succeeded(tensor) ? std::optional(tensor->floats()[0]) : std::nullopt;
-}
-
 /// What a float convolution's kernel applies to its results while they are
 /// in cache (the runtime's ConvEpilogue): postScale * activation(preScale *
 /// y + preShift) + postShift, from the element-wise ops that read nothing
@@ -141,7 +132,7 @@ struct ConvEpilogue {
   /// both): the value after them.
   Value matchAffine(Value value, float &scale, float &shift) {
     if (auto mul = dyn_cast_if_present<qc::MulOp>(soleUser(value)))
-      if (auto c = scalarF32(mul.getLhs() == value ? mul.getRhs() : mul.getLhs())) {
+      if (auto c = reference::getScalarConstant(mul.getLhs() == value ? mul.getRhs() : mul.getLhs())) {
         scale = *c;
         ops.push_back(mul);
         value = mul.getResult();
@@ -149,9 +140,9 @@ struct ConvEpilogue {
     Operation *user = soleUser(value);
     std::optional<float> c;
     if (auto add = dyn_cast_if_present<qc::AddOp>(user))
-      c = scalarF32(add.getLhs() == value ? add.getRhs() : add.getLhs());
+      c = reference::getScalarConstant(add.getLhs() == value ? add.getRhs() : add.getLhs());
     else if (auto sub = dyn_cast_if_present<qc::SubOp>(user); sub && sub.getLhs() == value)
-      if ((c = scalarF32(sub.getRhs())))
+      if ((c = reference::getScalarConstant(sub.getRhs())))
         c = -*c;
     if (!c)
       return value;
@@ -214,7 +205,7 @@ qc::ConvOp epilogueHead(Operation *op) {
       return conv;
     Operation *next = nullptr;
     for (Value operand : op->getOperands())
-      if (!scalarF32(operand)) {
+      if (!reference::getScalarConstant(operand)) {
         next = operand.getDefiningOp();
         break;
       }
