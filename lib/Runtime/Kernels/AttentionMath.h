@@ -8,6 +8,7 @@
 #ifndef QUANTC_LIB_RUNTIME_KERNELS_ATTENTIONMATH_H
 #define QUANTC_LIB_RUNTIME_KERNELS_ATTENTIONMATH_H
 
+#include "ExpAVX512.h"
 #include "quantc/Runtime/Microkernels.h"
 
 #include <algorithm>
@@ -55,21 +56,6 @@ inline bool hasAVX512() {
 /// Lanes [0, count) of 16.
 inline __mmask16 firstLanes(int64_t count) {
   return count >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << count) - 1);
-}
-
-/// exp(x) within about 1 ulp: x = n ln 2 + r (ln 2 in two parts, so r is
-/// exact), exp(r) by its Taylor series to r^7 (|r| <= ln 2 / 2: the rest is
-/// below 2^-27), scaled by 2^n. Masked scores (the lowest float) give 0.
-__attribute__((target("avx512f"))) inline __m512 expAVX512(__m512 x) {
-  x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.8f)), _mm512_set1_ps(-104.0f));
-  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860682030941723e-6f), r);
-  __m512 p = _mm512_set1_ps(1.0f / 5040);
-  for (float c : {1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f})
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
-  return _mm512_scalef_ps(p, n);
 }
 
 /// exponentialsPortable, 16 scores at a time.

@@ -4,12 +4,13 @@
 // quantc_fconv_fast_*) apply to each result y while it is in cache, from
 // the QC_CONV_EPILOGUE_* params: postScale * activation(preScale * y +
 // preShift) + postShift, each step rounded to f32. On AVX-512, SiLU's exp
-// is a polynomial; elsewhere libm's.
+// is expAVX512's polynomial; elsewhere libm's.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QUANTC_LIB_RUNTIME_KERNELS_CONVEPILOGUE_H
 #define QUANTC_LIB_RUNTIME_KERNELS_CONVEPILOGUE_H
 
+#include "ExpAVX512.h"
 #include "quantc/Runtime/Microkernels.h"
 
 #include <algorithm>
@@ -23,24 +24,6 @@
 namespace quantc::kernels {
 // Internal linkage: each instruction set's build compiles its own copy.
 namespace {
-
-#if defined(__AVX512F__)
-/// e^y on AVX-512 as 2^n e^r, r = y - n ln 2 in [-ln 2 / 2, ln 2 / 2], e^r
-/// by its Taylor polynomial of degree 6 (relative error under 2e-7), 2^n by
-/// vscalefps.
-inline __m512 expAVX512Poly(__m512 y) {
-  y = _mm512_max_ps(y, _mm512_set1_ps(-88.0f));
-  y = _mm512_min_ps(y, _mm512_set1_ps(88.0f));
-  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(y, _mm512_set1_ps(1.44269504f)),
-                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145752f), y);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860677e-6f), r);
-  __m512 p = _mm512_set1_ps(1.0f / 720);
-  for (float c : {1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f})
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
-  return _mm512_scalef_ps(p, n);
-}
-#endif
 
 struct ConvEpilogue {
   int64_t activation = QC_ACTIVATION_NONE;
@@ -98,7 +81,7 @@ private:
     __m512 zero = _mm512_setzero_ps();
     if constexpr (Activation == QC_ACTIVATION_SILU)
       return _mm512_div_ps(
-          x, _mm512_add_ps(_mm512_set1_ps(1.0f), expAVX512Poly(_mm512_sub_ps(zero, x))));
+          x, _mm512_add_ps(_mm512_set1_ps(1.0f), expAVX512(_mm512_sub_ps(zero, x))));
     if constexpr (Activation == QC_ACTIVATION_HARD_SWISH) {
       __m512 t = _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.0f / 6)), _mm512_set1_ps(0.5f));
       return _mm512_mul_ps(x, _mm512_min_ps(_mm512_max_ps(t, zero), _mm512_set1_ps(1.0f)));

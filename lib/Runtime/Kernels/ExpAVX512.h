@@ -1,0 +1,36 @@
+//===- ExpAVX512.h - exp on AVX-512 vectors ---------------------*- C++ -*-===//
+//
+// One vector exp for the kernels that need it (the attention softmax, the
+// SiLU of convolution epilogues).
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANTC_LIB_RUNTIME_KERNELS_EXPAVX512_H
+#define QUANTC_LIB_RUNTIME_KERNELS_EXPAVX512_H
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <initializer_list>
+
+namespace quantc::kernels {
+// Internal linkage: each kernel file compiles its own copy.
+namespace {
+/// exp(x) within about 1 ulp: x = n ln 2 + r (ln 2 in two parts, so r is
+/// exact), exp(r) by its Taylor series to r^7 (|r| <= ln 2 / 2: the rest is
+/// below 2^-27), scaled by 2^n. Below -104 (masked attention scores, the
+/// lowest float) it gives 0.
+__attribute__((target("avx512f"))) inline __m512 expAVX512(__m512 x) {
+  x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.8f)), _mm512_set1_ps(-104.0f));
+  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860682030941723e-6f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 5040);
+  for (float c : {1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f})
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+  return _mm512_scalef_ps(p, n);
+}
+} // namespace
+} // namespace quantc::kernels
+#endif
+
+#endif // QUANTC_LIB_RUNTIME_KERNELS_EXPAVX512_H
