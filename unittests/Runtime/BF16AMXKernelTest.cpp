@@ -25,6 +25,8 @@
 #include <string>
 #include <vector>
 
+extern "C" void quantc_artifact_set_num_threads(int32_t threads);
+
 using namespace quantc;
 using runtime::bf16BlockPadded;
 using runtime::bf16PackedRows;
@@ -119,7 +121,8 @@ struct Epilogue {
   }
 };
 
-void checkConv(const Variant &variant, const Conv &s, bool bias, const Epilogue &epilogue = {}) {
+void checkConv(const Variant &variant, const Conv &s, bool bias, const Epilogue &epilogue = {},
+               int threads = 1) {
   std::mt19937 rng(static_cast<unsigned>(s.c * 977 + s.n * 31 + s.kh));
   int64_t oh = (s.h + 2 * s.pad - s.kh) / s.stride + 1;
   int64_t ow = (s.w + 2 * s.pad - s.kw) / s.stride + 1;
@@ -143,8 +146,10 @@ void checkConv(const Variant &variant, const Conv &s, bool bias, const Epilogue 
                        expected.data());
   for (float &y : expected)
     y = static_cast<float>(epilogue.apply(y));
+  quantc_artifact_set_num_threads(threads);
   variant.conv(unrounded(input, rng).data(), packed.data(), biases.data(), params.data(),
                actual.data());
+  quantc_artifact_set_num_threads(1);
   // The epilogue magnifies the sum's error and adds a rounding per step.
   auto terms = static_cast<int64_t>(std::ceil((taps + 1) * epilogue.gain())) + 8;
   expectClose(expected, actual, terms,
@@ -167,6 +172,19 @@ TEST(BF16AMXKernel, ConvolutionsMatchTheFloatKernel) {
     checkConv(v, {2, 8, 11, 13, 24, 3, 3, 2, 1, 2}, true);
     checkConv(v, {1, 32, 5, 5, 64, 3, 3, 1, 1, 4}, false);
     checkConv(v, {1, 24, 17, 3, 48, 5, 1, 1, 2, 1}, true);
+  }
+}
+
+// Each thread pairs the pixel blocks of a pointwise layer that it computes;
+// a slice that starts inside a pixel block pairs that block again. 420
+// pixels (a partial block) x 4 channel blocks on 3 threads: slices start
+// at blocks 18 and 37, inside pixel blocks.
+TEST(BF16AMXKernel, PointwiseBlocksSplitOverThreads) {
+  for (const Variant &v : variants()) {
+    if (!v.available)
+      continue;
+    checkConv(v, {1, 65, 20, 21, 100, 1, 1, 1, 0, 1}, true, {}, 3);
+    checkConv(v, {2, 128, 20, 21, 160, 1, 1, 1, 0, 2}, false, {QC_ACTIVATION_RELU}, 3);
   }
 }
 

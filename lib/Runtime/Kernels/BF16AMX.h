@@ -42,11 +42,15 @@ constexpr int64_t kBF16TileParallelPacking = int64_t(1) << 17;
 
 template <typename Isa>
 struct BF16Block {
+  /// Whether `init` holds whole accumulator rows (32 x 32 floats, rows 32
+  /// apart), as tiles load them, rather than one start value per row.
+  static constexpr bool kInitRows = true;
+
   /// out = init + a [32 rows][kp pairs] (rows `aStride` pairs apart) x
   /// b [kp][32] (rows `bStride` pairs apart), kp a multiple of 16; `init`
-  /// (32 x 32, rows 32 floats apart) may be null for zero, and `out`'s rows
-  /// are `outStride` floats apart. Rows from `rows` on are padding, which a
-  /// block may skip or compute (the tiles compute all 32).
+  /// (see kInitRows) may be null for zero, and `out`'s rows are `outStride`
+  /// floats apart. Rows from `rows` on are padding, which a block may skip
+  /// or compute (the tiles compute all 32).
   static void compute(const uint32_t *a, int64_t aStride, const uint32_t *b, int64_t bStride,
                       int64_t kp, int64_t /*rows*/, const float *init, float *out,
                       int64_t outStride) {
@@ -82,17 +86,64 @@ struct BF16Block {
   }
 };
 
+/// Channels 2p and 2p + 1 of a pixel as one pair of bf16 (`odd` absent:
+/// zero).
+inline uint32_t bf16Pair(float even, float odd) {
+  return uint32_t(runtime::roundToBF16(even)) | uint32_t(runtime::roundToBF16(odd)) << 16;
+}
+
+/// Pixels [x0, x0 + 32) of a pointwise convolution's right operand, from
+/// one group's image (`channels` planes of `pixels`): row p holds channels
+/// 2p and 2p + 1, rows 32 pairs apart, zero past the channels, past the
+/// pixels and up to `kp` rows.
+struct PixelBlockPairs {
+  const float *image;
+  int64_t channels, pixels, kp;
+
+  void pack(int64_t x0, uint32_t *rows) const {
+    int64_t width = std::min<int64_t>(kBF16Block, pixels - x0);
+    int64_t full = channels / 2;
+    for (int64_t p = 0; p < full; ++p) {
+      const float *even = image + 2 * p * pixels + x0, *odd = even + pixels;
+      uint32_t *dst = rows + p * kBF16Block;
+      if (width == kBF16Block) {
+        for (int64_t i = 0; i < kBF16Block; ++i)
+          dst[i] = bf16Pair(even[i], odd[i]);
+      } else {
+        for (int64_t i = 0; i < width; ++i)
+          dst[i] = bf16Pair(even[i], odd[i]);
+        std::fill(dst + width, dst + kBF16Block, 0u);
+      }
+    }
+    if (channels % 2) {
+      const float *even = image + (channels - 1) * pixels + x0;
+      uint32_t *dst = rows + full * kBF16Block;
+      for (int64_t i = 0; i < width; ++i)
+        dst[i] = runtime::roundToBF16(even[i]);
+      std::fill(dst + width, dst + kBF16Block, 0u);
+    }
+    std::fill(rows + (channels + 1) / 2 * kBF16Block, rows + kp * kBF16Block, 0u);
+  }
+};
+
 /// One group of one image: blocks of 32 output channels x 32 pixels, the
 /// channels of a pixel block in turn (its pairs stay in cache). The
-/// accumulators start from the bias (`biasRows`: 32 copies of each
-/// channel's, zero past the channels), and whole blocks are stored straight
-/// into the output; then the layer's epilogue (ConvEpilogue) applies to
-/// each row of a block, while the block is in cache.
+/// accumulators start from the bias (`init`: per BF16Block::kInitRows,
+/// each channel's bias as 32 copies, zero past the channels, or the bias
+/// itself), and whole blocks are stored straight into the output; then the
+/// layer's epilogue (ConvEpilogue) applies to each row of a block, while
+/// the block is in cache.
+/// The right operand is `pairs`, unfolded before the blocks run, except in
+/// pointwise convolutions, whose right operand is the image itself: there
+/// each thread pairs the pixel blocks it computes just before their first
+/// block, into its own scratch, so that packing is split over the threads
+/// like the blocks and the pairs are in cache when they are used.
 template <typename Isa>
 struct BF16TileConv {
   ConvGeometry g;
-  const uint32_t *weights, *pairs;
-  const float *biasRows;
+  const uint32_t *weights, *pairs; // `pairs` null for pointwise layers
+  PixelBlockPairs pixelBlocks;
+  const float *init;
   float *output;
   int64_t batch, group;
   ConvEpilogue epilogue;
@@ -109,19 +160,33 @@ struct BF16TileConv {
     int64_t pixels = g.pixels(), outputs = g.groupOutputs(), count = channelBlocks();
     int64_t columns = bf16BlockPadded(pixels);
     alignas(64) float acc[kBF16Block][kBF16Block];
+    uint32_t *ownPairs = pairs ? nullptr
+                               : static_cast<uint32_t *>(scratch(
+                                     kBF16PixelBlockPairs, kp() * kBF16Block * sizeof(uint32_t)));
+    int64_t pairedX0 = -1;
     for (int64_t block = first; block < last; ++block) {
       int64_t x0 = block / count * kBF16Block, o0 = block % count * kBF16Block;
       int64_t channel = group * outputs + o0;
       int64_t rows = std::min<int64_t>(kBF16Block, outputs - o0);
       int64_t width = std::min<int64_t>(kBF16Block, pixels - x0);
       float *dst = output + (batch * g[QC_FCONV_N] + channel) * pixels + x0;
-      const float *init = biasRows + channel * kBF16Block;
+      const uint32_t *right = pairs + x0;
+      int64_t rightStride = columns;
+      if (!pairs) {
+        if (x0 != pairedX0)
+          pixelBlocks.pack(x0, ownPairs);
+        pairedX0 = x0;
+        right = ownPairs;
+        rightStride = kBF16Block;
+      }
+      const float *start =
+          !init ? nullptr : init + channel * (BF16Block<Isa>::kInitRows ? kBF16Block : 1);
       if (rows == kBF16Block && width == kBF16Block) {
-        BF16Block<Isa>::compute(weights + channel * kp(), kp(), pairs + x0, columns, kp(), rows,
-                                init, dst, pixels);
+        BF16Block<Isa>::compute(weights + channel * kp(), kp(), right, rightStride, kp(), rows,
+                                start, dst, pixels);
       } else {
-        BF16Block<Isa>::compute(weights + channel * kp(), kp(), pairs + x0, columns, kp(), rows,
-                                init, acc[0], kBF16Block);
+        BF16Block<Isa>::compute(weights + channel * kp(), kp(), right, rightStride, kp(), rows,
+                                start, acc[0], kBF16Block);
         for (int64_t r = 0; r < rows; ++r)
           std::memcpy(dst + r * pixels, acc[r], width * sizeof(float));
       }
@@ -132,28 +197,24 @@ struct BF16TileConv {
   }
 };
 
-/// One group's image as channel pairs rounded to bf16: plane c holds
-/// channels 2c and 2c + 1 (zero past the channels), planes `stride` pairs
-/// apart (a pointwise convolution's planes are the right operand itself:
-/// `stride` is its padded row, and the padding is zeroed).
+/// One group's image as channel pairs rounded to bf16, for unfolding:
+/// plane c holds channels 2c and 2c + 1 (zero past the channels).
 struct ChannelPairing {
   const float *image;
   uint32_t *planes;
-  int64_t channels, plane, stride;
+  int64_t channels, plane;
 
   static void chunk(void *self, int64_t c) { static_cast<ChannelPairing *>(self)->pair(c); }
 
   void pair(int64_t c) const {
     const float *even = image + 2 * c * plane;
-    uint32_t *dst = planes + c * stride;
+    uint32_t *dst = planes + c * plane;
     if (2 * c + 1 < channels)
       for (int64_t i = 0; i < plane; ++i)
-        dst[i] = uint32_t(runtime::roundToBF16(even[i])) |
-                 uint32_t(runtime::roundToBF16(even[plane + i])) << 16;
+        dst[i] = bf16Pair(even[i], even[plane + i]);
     else
       for (int64_t i = 0; i < plane; ++i)
         dst[i] = runtime::roundToBF16(even[i]);
-    std::fill(dst + plane, dst + stride, 0u);
   }
 };
 
@@ -197,36 +258,43 @@ void runBConvTiles(const float *input, const uint16_t *weights, const float *bia
   int64_t channels = g.groupChannels(), channelPairs = (channels + 1) / 2;
   int64_t plane = g[QC_FCONV_H] * g[QC_FCONV_W];
   int64_t kp = runtime::bf16ConvPairs(channels, g[QC_FCONV_KH], g[QC_FCONV_KW]);
-  auto *pairs = static_cast<uint32_t *>(scratch(kBMatMulB, kp * columns * sizeof(uint32_t)));
   bool pointwise = g.isPointwise();
-  auto *planes = pointwise ? pairs
-                           : static_cast<uint32_t *>(scratch(
-                                 kFConvColumns, channelPairs * plane * sizeof(uint32_t)));
   bool parallel = g.groupOutputs() * pixels * g.taps() >= kBF16ParallelMACs<Isa>;
   bool parallelPacking = kp * 2 * pixels >= kBF16TileParallelPacking;
-  // Each channel's bias as a row of its accumulator tiles.
-  int64_t n = g[QC_FCONV_N];
-  auto *biasRows = static_cast<float *>(
-      scratch(kBF16BiasRows, runtime::bf16PackedRows(n) * kBF16Block * sizeof(float)));
-  for (int64_t row = 0; row < runtime::bf16PackedRows(n); ++row)
-    std::fill(biasRows + row * kBF16Block, biasRows + (row + 1) * kBF16Block,
-              row < n && g[QC_FCONV_HAS_BIAS] ? bias[row] : 0.0f);
+  const float *init = g[QC_FCONV_HAS_BIAS] ? bias : nullptr;
+  if constexpr (BF16Block<Isa>::kInitRows) {
+    // Each channel's bias as a row of its accumulator tiles.
+    int64_t n = g[QC_FCONV_N];
+    auto *biasRows = static_cast<float *>(
+        scratch(kBF16BiasRows, runtime::bf16PackedRows(n) * kBF16Block * sizeof(float)));
+    for (int64_t row = 0; row < runtime::bf16PackedRows(n); ++row)
+      std::fill(biasRows + row * kBF16Block, biasRows + (row + 1) * kBF16Block,
+                row < n && init ? bias[row] : 0.0f);
+    init = biasRows;
+  }
   for (int64_t b = 0; b < g[QC_FCONV_BATCH]; ++b)
     for (int64_t group = 0; group < g.groups(); ++group) {
-      ChannelPairing pairing{input + (b * g.groups() + group) * channels * plane, planes,
-                             channels, plane, pointwise ? columns : plane};
-      forEachChunk(channelPairs, ChannelPairing::chunk, &pairing, parallelPacking);
-      if (pointwise) {
-        std::fill(pairs + channelPairs * columns, pairs + kp * columns, 0u);
-      } else {
+      const float *image = input + (b * g.groups() + group) * channels * plane;
+      uint32_t *pairs = nullptr;
+      if (!pointwise) {
+        pairs = static_cast<uint32_t *>(scratch(kBMatMulB, kp * columns * sizeof(uint32_t)));
+        auto *planes = static_cast<uint32_t *>(
+            scratch(kFConvColumns, channelPairs * plane * sizeof(uint32_t)));
+        ChannelPairing pairing{image, planes, channels, plane};
+        forEachChunk(channelPairs, ChannelPairing::chunk, &pairing, parallelPacking);
         PairUnfolding unfolding{g, planes, pairs};
         forEachChunk((kp + PairUnfolding::kRowsPerChunk - 1) / PairUnfolding::kRowsPerChunk,
                      PairUnfolding::chunk, &unfolding, parallelPacking);
       }
-      BF16TileConv<Isa> work{g,      reinterpret_cast<const uint32_t *>(weights),
-                             pairs,  biasRows,
-                             output, b,
-                             group,  ConvEpilogue::fromParams(params)};
+      BF16TileConv<Isa> work{g,
+                             reinterpret_cast<const uint32_t *>(weights),
+                             pairs,
+                             PixelBlockPairs{image, channels, pixels, kp},
+                             init,
+                             output,
+                             b,
+                             group,
+                             ConvEpilogue::fromParams(params)};
       runTileSlices<Isa>(work, work.blocks(), parallel);
     }
 }

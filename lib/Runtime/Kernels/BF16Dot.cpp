@@ -30,34 +30,38 @@ template <> constexpr int64_t kBF16ParallelMACs<VectorDots> = int64_t(1) << 20;
 template <>
 struct BF16Block<VectorDots> {
   static constexpr int kPassRows = 8;
+  /// Registers start from one value per row, broadcast: no rows to store.
+  static constexpr bool kInitRows = false;
 
   static void compute(const uint32_t *a, int64_t aStride, const uint32_t *b, int64_t bStride,
                       int64_t kp, int64_t rows, const float *init, float *out,
                       int64_t outStride) {
     for (int64_t r0 = 0; r0 < rows; r0 += kPassRows) {
-      const float *passInit = init ? init + r0 * kBF16Block : nullptr;
+      const float *passInit = init ? init + r0 : nullptr;
       const uint32_t *passRows = a + r0 * aStride;
       float *passOut = out + r0 * outStride;
-      switch (std::min<int64_t>(kPassRows, rows - r0)) {
-      case 1: pass<1>(passRows, aStride, b, bStride, kp, passInit, passOut, outStride); break;
-      case 2: pass<2>(passRows, aStride, b, bStride, kp, passInit, passOut, outStride); break;
-      case 3: pass<3>(passRows, aStride, b, bStride, kp, passInit, passOut, outStride); break;
-      case 4: pass<4>(passRows, aStride, b, bStride, kp, passInit, passOut, outStride); break;
-      default: pass<8>(passRows, aStride, b, bStride, kp, passInit, passOut, outStride); break;
+      int live = static_cast<int>(std::min<int64_t>(kPassRows, rows - r0));
+      switch (live) {
+      case 1: pass<1>(passRows, aStride, b, bStride, kp, passInit, live, passOut, outStride); break;
+      case 2: pass<2>(passRows, aStride, b, bStride, kp, passInit, live, passOut, outStride); break;
+      case 3: pass<3>(passRows, aStride, b, bStride, kp, passInit, live, passOut, outStride); break;
+      case 4: pass<4>(passRows, aStride, b, bStride, kp, passInit, live, passOut, outStride); break;
+      default:
+        pass<8>(passRows, aStride, b, bStride, kp, passInit, live, passOut, outStride);
+        break;
       }
     }
   }
 
-  /// `Rows` rows of the block; 5 to 7 rows run as 8: the rows past the
-  /// last are padding, and their results land in rows of the 32-row block
-  /// that the caller ignores.
+  /// `Rows` rows of the block, the first `live` of them real; 5 to 7 rows
+  /// run as 8: the rows past the last are padding (started from zero), and
+  /// their results land in rows of the 32-row block that the caller ignores.
   template <int Rows>
   static void pass(const uint32_t *a, int64_t aStride, const uint32_t *b, int64_t bStride,
-                   int64_t kp, const float *init, float *out, int64_t outStride) {
+                   int64_t kp, const float *init, int live, float *out, int64_t outStride) {
     __m512 acc[Rows][2];
     for (int r = 0; r < Rows; ++r)
-      for (int v = 0; v < 2; ++v)
-        acc[r][v] = init ? _mm512_loadu_ps(init + r * kBF16Block + 16 * v) : _mm512_setzero_ps();
+      acc[r][0] = acc[r][1] = init && r < live ? _mm512_set1_ps(init[r]) : _mm512_setzero_ps();
     for (int64_t p = 0; p < kp; ++p) {
       const uint32_t *pairs = b + p * bStride;
       auto low = (__m512bh)_mm512_loadu_si512(pairs);
