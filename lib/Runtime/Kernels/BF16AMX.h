@@ -37,8 +37,9 @@ constexpr int kBF16Block = static_cast<int>(runtime::kBF16BlockRows);
 /// 16 times as many products per cycle as the AVX-512 float kernels (an
 /// `Isa` of fewer products per cycle specializes it lower).
 template <typename Isa> constexpr int64_t kBF16ParallelMACs = int64_t(1) << 21;
-/// Unfolded values from which packing the image pays a worker.
-constexpr int64_t kBF16TileParallelPacking = int64_t(1) << 17;
+/// Unfolded values from which packing the image pays a worker (2^15: the
+/// 32 x 1920 pairs of ppocr-rec's stem do).
+constexpr int64_t kBF16TileParallelPacking = int64_t(1) << 15;
 
 template <typename Isa>
 struct BF16Block {
