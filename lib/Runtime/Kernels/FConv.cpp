@@ -448,7 +448,7 @@ struct ChannelLanes {
     int64_t ph = (win.oh - 1) * win.strideH + (win.kh - 1) * win.dilationH + 1;
     int64_t pw = (win.ow - 1) * win.strideW + (win.kw - 1) * win.dilationW + 1;
     auto *plane = static_cast<float *>(
-        scratch(kFConvPlane, (ph * pw + taps) * kLanes * sizeof(float)));
+        scratch(kChannelLanesPlane, (ph * pw + taps) * kLanes * sizeof(float)));
     float *tapLanes = plane + ph * pw * kLanes;
     // Tap k of the block's channels, one vector (zero in the dead lanes).
     const __m512i lanes = _mm512_mullo_epi32(
@@ -459,7 +459,7 @@ struct ChannelLanes {
                        _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, lanes,
                                                 weights + first * taps + k, 4));
     const float *src = input + (b * channels + first) * win.h * win.w;
-    fillPlane(win, src, live, ph, pw, plane);
+    fillPlane(win, src, live, ph, pw, taps, plane);
     Block block{win, plane, pw, tapLanes, live,
                 g[QC_FCONV_HAS_BIAS] ? _mm512_maskz_loadu_ps(live, bias + first)
                                      : _mm512_setzero_ps(),
@@ -474,23 +474,33 @@ struct ChannelLanes {
     }
   }
 
+  /// Where a thread's plane holds zeros: the padding around the image.
+  /// With the taps that follow the plane in its buffer, it determines the
+  /// buffer's size, so an equal one never follows a reallocation.
+  struct Padding {
+    float *plane = nullptr;
+    int64_t ph = 0, pw = 0, top = 0, left = 0, rows = 0, cols = 0, taps = 0;
+    bool operator==(const Padding &) const = default;
+  };
+
   /// The `ph` x `pw` padded plane of 16 channels (their planes `h * w`
   /// apart from `src`), pixel by pixel: one 16 x 16 transpose per 16 pixels
-  /// of a row.
+  /// of a row. Only this kernel writes the plane (its own scratch slot), and
+  /// always the same pixels for one geometry, so the padding is zeroed only
+  /// when the geometry differs from the thread's last: in a 3-row plane
+  /// under a 5 x 5 window, most of the plane is padding.
   static void fillPlane(const Window &win, const float *src, __mmask16 live, int64_t ph,
-                        int64_t pw, float *plane) {
+                        int64_t pw, int64_t taps, float *plane) {
     int64_t rows = std::min(win.h, ph - win.padTop), cols = std::min(win.w, pw - win.padLeft);
     int64_t channelStride = win.h * win.w;
-    auto zero = [&](int64_t from, int64_t to) {
-      std::fill(plane + from * kLanes, plane + to * kLanes, 0.0f);
-    };
-    zero(0, win.padTop * pw);
-    zero((win.padTop + rows) * pw, ph * pw);
+    thread_local Padding zeroed;
+    Padding padding{plane, ph, pw, win.padTop, win.padLeft, rows, cols, taps};
+    if (!(zeroed == padding)) {
+      zeroPadding(padding);
+      zeroed = padding;
+    }
     for (int64_t iy = 0; iy < rows; ++iy) {
-      int64_t start = (iy + win.padTop) * pw;
-      zero(start, start + win.padLeft);
-      zero(start + win.padLeft + cols, start + pw);
-      float *row = plane + (start + win.padLeft) * kLanes;
+      float *row = plane + ((iy + win.padTop) * pw + win.padLeft) * kLanes;
       for (int64_t x = 0; x < cols; x += kLanes) {
         int width = static_cast<int>(std::min<int64_t>(kLanes, cols - x));
         auto pixelsLive = static_cast<__mmask16>((1u << width) - 1);
@@ -503,6 +513,19 @@ struct ChannelLanes {
         for (int p = 0; p < width; ++p)
           _mm512_storeu_ps(row + (x + p) * kLanes, v[p]);
       }
+    }
+  }
+
+  static void zeroPadding(const Padding &p) {
+    auto zero = [&](int64_t from, int64_t to) {
+      std::fill(p.plane + from * kLanes, p.plane + to * kLanes, 0.0f);
+    };
+    zero(0, p.top * p.pw);
+    zero((p.top + p.rows) * p.pw, p.ph * p.pw);
+    for (int64_t iy = 0; iy < p.rows; ++iy) {
+      int64_t start = (iy + p.top) * p.pw;
+      zero(start, start + p.left);
+      zero(start + p.left + p.cols, start + p.pw);
     }
   }
 

@@ -122,7 +122,7 @@ enum ScratchSlot {
   kQLayerRows, kQLayerPanels, kQLayerSums, kFConvColumns, kWeightOnlyRowSums,
   kWeightOnlyInt8, kWeightOnlyInt8Scales, kFMatMulTransposed, kBMatMulA, kBMatMulB,
   kBMatMulWidened, kAttentionScores, kAttentionKeys, kAttentionValues, kBF16BiasRows,
-  kBF16PixelBlockPairs, kDepthwiseSums, kFConvPlane, kKVScaledRow, kKVKeyRow, kAttentionRanges,
+  kBF16PixelBlockPairs, kDepthwiseSums, kFConvPlane, kChannelLanesPlane, kKVScaledRow, kKVKeyRow, kAttentionRanges,
   kNumScratchSlots
 };
 
