@@ -48,13 +48,14 @@ struct BF16Block {
   static constexpr bool kInitRows = true;
 
   /// out = init + a [32 rows][kp pairs] (rows `aStride` pairs apart) x
-  /// b [kp][32] (rows `bStride` pairs apart), kp a multiple of 16; `init`
-  /// (see kInitRows) may be null for zero, and `out`'s rows are `outStride`
-  /// floats apart. Rows from `rows` on are padding, which a block may skip
-  /// or compute (the tiles compute all 32).
+  /// b [kp][32] (rows `bStride` pairs apart); `init` (see kInitRows) may be
+  /// null for zero, and `out`'s rows are `outStride` floats apart. The
+  /// operands hold zero pairs from kp up to a multiple of 16, which the
+  /// tiles multiply too. Rows from `rows` on and columns from `columns` on
+  /// are padding, which a block may skip or compute (the tiles compute all).
   static void compute(const uint32_t *a, int64_t aStride, const uint32_t *b, int64_t bStride,
-                      int64_t kp, int64_t /*rows*/, const float *init, float *out,
-                      int64_t outStride) {
+                      int64_t kp, int64_t /*rows*/, int64_t /*columns*/, const float *init,
+                      float *out, int64_t outStride) {
     constexpr int64_t initBytes = kBF16Block * sizeof(float);
     if (init) {
       Isa::template load<0>(init, initBytes);
@@ -149,8 +150,13 @@ struct BF16TileConv {
   int64_t batch, group;
   ConvEpilogue epilogue;
 
+  /// The weights' and unfolded rows' pairs, padded to whole tiles.
   int64_t kp() const {
     return runtime::bf16ConvPairs(g.groupChannels(), g[QC_FCONV_KH], g[QC_FCONV_KW]);
+  }
+  /// The pairs before that padding.
+  int64_t steps() const {
+    return (g.groupChannels() + 1) / 2 * g[QC_FCONV_KH] * g[QC_FCONV_KW];
   }
   int64_t channelBlocks() const {
     return (g.groupOutputs() + kBF16Block - 1) / kBF16Block;
@@ -183,11 +189,11 @@ struct BF16TileConv {
       const float *start =
           !init ? nullptr : init + channel * (BF16Block<Isa>::kInitRows ? kBF16Block : 1);
       if (rows == kBF16Block && width == kBF16Block) {
-        BF16Block<Isa>::compute(weights + channel * kp(), kp(), right, rightStride, kp(), rows,
-                                start, dst, pixels);
+        BF16Block<Isa>::compute(weights + channel * kp(), kp(), right, rightStride, steps(), rows,
+                                width, start, dst, pixels);
       } else {
-        BF16Block<Isa>::compute(weights + channel * kp(), kp(), right, rightStride, kp(), rows,
-                                start, acc[0], kBF16Block);
+        BF16Block<Isa>::compute(weights + channel * kp(), kp(), right, rightStride, steps(), rows,
+                                width, start, acc[0], kBF16Block);
         for (int64_t r = 0; r < rows; ++r)
           std::memcpy(dst + r * pixels, acc[r], width * sizeof(float));
       }
@@ -316,9 +322,9 @@ struct BF16TileMatMul {
     for (int64_t block = first; block < last; ++block) {
       int64_t j0 = block / count * kBF16Block, r0 = block % count * kBF16Block;
       int64_t valid = std::min<int64_t>(kBF16Block, m - r0);
-      BF16Block<Isa>::compute(rows + r0 * kp, kp, weights + j0, columns, kp, valid, nullptr,
-                              acc[0], kBF16Block);
       int64_t width = std::min<int64_t>(kBF16Block, n - j0);
+      BF16Block<Isa>::compute(rows + r0 * kp, kp, weights + j0, columns, (k + 1) / 2, valid,
+                              width, nullptr, acc[0], kBF16Block);
       for (int64_t r = 0; r < valid; ++r)
         std::memcpy(output + (r0 + r) * n + j0, acc[r], width * sizeof(float));
     }
