@@ -3,7 +3,10 @@ fast-float (--float-mode=fast) libraries against ONNX Runtime running the float 
 quantized by its own tool (quantize_static, QDQ, per channel), and against
 OpenVINO (where installed: pip install openvino) on the float model with its
 default precision hint and with f32, and on the same QDQ model; same
-threads, one run; plus quantc's compile time and peak memory per model.
+threads, one run at a time, all of a model's engines loaded side by side
+and taking turns (timing.time_interleaved), so that a machine whose speed
+drifts leaves their ratios alone; plus quantc's compile time and peak
+memory per model.
 
 usage: python benchmarks/model_latency.py [--threads 1,2] [--runs 20]
            [--models yolov8n-nudenet,...] [--out benchmarks/results]
@@ -19,27 +22,26 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from datasets import real_models  # noqa: E402
 from quantization_accuracy import ort_quantize, shape_option  # noqa: E402
-from timing import (compile_model, cpu_model, openvino_version, time_library,  # noqa: E402
-                    time_openvino, time_ort)
+from timing import (compile_model, cpu_model, openvino_runner, openvino_version,  # noqa: E402
+                    ort_runner, quantc_runner, time_interleaved)
 
 
-def openvino_times(model, ort_int8, feeds, threads, runs):
-    """OpenVINO's default, f32 and QDQ latencies (None where it refuses the
-    model: the reason is printed and recorded)."""
-    times, refused = {}, {}
+def openvino_runners(model, ort_int8, feeds, threads):
+    """OpenVINO's default, f32 and QDQ runners, and the reasons where it
+    refuses a model (printed and recorded)."""
+    runners, refused = {}, {}
     for key, path, precision in [("ov_default_ms", model.path, None),
                                  ("ov_f32_ms", model.path, "f32"),
                                  ("ov_int8_ms", ort_int8, None)]:
         try:
-            times[key] = time_openvino(path, feeds, threads, runs, 3, precision)
+            runners[key] = openvino_runner(path, feeds, threads, precision)
         except Exception as error:  # its frontend's refusal, recorded as such
-            times[key] = None
             # Its message nests "Exception from <file>" lines around the cause.
             cause = [line for line in str(error).splitlines()
                      if line.strip() and not line.startswith("Exception from")]
             refused[key] = " ".join(cause)[:300]
             print(f"OpenVINO refuses {path.name} ({key}): {refused[key]}", flush=True)
-    return times, refused
+    return runners, refused
 
 
 def main():
@@ -61,7 +63,6 @@ def main():
             calib = model.calibration().astype(np.float32)
             x = model.evaluation()[:1].astype(np.float32)
             np.savez(tmp / "calib.npz", **{model.input_name: calib})
-            np.savez(tmp / "in.npz", **{model.input_name: x})
             shape = shape_option(model).split("=", 1)[1]
             int8, f32 = tmp / f"{model.name}_int8.so", tmp / f"{model.name}_f32.so"
             bf16 = tmp / f"{model.name}_bf16.so"
@@ -83,16 +84,18 @@ def main():
             for t in threads:
                 row = {"model": model.name, "threads": t, "ort_scope": ort_scope,
                        "compile_int8_s": int8_s, "compile_int8_peak_mib": int8_mib,
-                       "compile_f32_s": f32_s, "compile_f32_peak_mib": f32_mib,
-                       "quantc_int8_ms": time_library(int8, tmp / "in.npz", t, args.runs, 3),
-                       "quantc_f32_ms": time_library(f32, tmp / "in.npz", t, args.runs, 3),
-                       "quantc_bf16_ms": time_library(bf16, tmp / "in.npz", t, args.runs, 3),
-                       "quantc_fast_ms": time_library(fast, tmp / "in.npz", t, args.runs, 3),
-                       "ort_int8_ms": time_ort(ort_int8, feeds, t, args.runs, 3),
-                       "ort_f32_ms": time_ort(model.path, feeds, t, args.runs, 3)}
+                       "compile_f32_s": f32_s, "compile_f32_peak_mib": f32_mib}
+                runners = {"quantc_int8_ms": quantc_runner(int8, feeds, t),
+                           "quantc_f32_ms": quantc_runner(f32, feeds, t),
+                           "quantc_bf16_ms": quantc_runner(bf16, feeds, t),
+                           "quantc_fast_ms": quantc_runner(fast, feeds, t),
+                           "ort_int8_ms": ort_runner(ort_int8, feeds, t),
+                           "ort_f32_ms": ort_runner(model.path, feeds, t)}
                 if ov:
-                    ov_times, refused = openvino_times(model, ort_int8, feeds, t, args.runs)
-                    row.update(ov_times, ov_refused=refused)
+                    ov_runners, refused = openvino_runners(model, ort_int8, feeds, t)
+                    runners.update(ov_runners)
+                    row.update({key: None for key in refused}, ov_refused=refused)
+                row.update(time_interleaved(runners, args.runs, 3))
                 rows.append(row)
                 print(f"{model.name:16s} threads={t}: quantc int8 {row['quantc_int8_ms']:8.2f} ms, "
                       f"ORT int8 {row['ort_int8_ms']:8.2f} ms "
@@ -111,7 +114,8 @@ def main():
                "quantc int8 (above 1: quantc is faster)." if ov else " OpenVINO is not installed.")
     ov_head = (" OV default ms | OV f32 ms | OV int8 ms | fastest OV / quantc int8 | "
                "OV default / quantc fast |" if ov else "")
-    lines = ["# Model latency: quantc vs ONNX Runtime and OpenVINO (median of single runs)", "",
+    lines = ["# Model latency: quantc vs ONNX Runtime and OpenVINO (median of single runs, "
+             "the engines taking turns)", "",
              f"{cpu_model()}. ORT int8 is ONNX Runtime running the model quantized by its own "
              "quantize_static (QDQ, per channel, same calibration data). quantc bf16 runs every "
              "layer in bf16 (`--activation bf16 --weight bf16`). quantc fast is the float model "

@@ -1,10 +1,12 @@
 """Shared timing helpers of the speed benchmarks: quantc libraries run by
 quant-run --benchmark, ONNX Runtime sessions timed here the same way
-(warm-up, then the median of repeated single runs)."""
+(warm-up, then the median of repeated single runs); and engines loaded side
+by side in this process, timed taking turns (time_interleaved)."""
 import json
 import os
 import pathlib
 import subprocess
+import sys
 import time
 
 import numpy as np
@@ -51,21 +53,68 @@ def time_library(library, inputs_npz, threads, runs, warmup, env=None):
     return json.loads(proc.stdout)["median_ms"]
 
 
-def time_ort(model_path, feeds, threads, runs, warmup):
+def median_ms(run_once, runs, warmup):
+    for _ in range(warmup):
+        run_once()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        run_once()
+        times.append(time.perf_counter() - start)
+    return 1000 * float(np.median(times))
+
+
+def time_interleaved(runners, runs, warmup, per_turn=5, pause=0.02):
+    """Median ms of each of `runners` (name -> callable running one
+    inference) over `runs` timed single runs, the runners taking turns:
+    each turn is one untimed run (the caches warm again after the other
+    engines) and `per_turn` - 1 timed ones, the turns `pause` seconds apart
+    (the previous engine's threads stop spinning for work first) and in an
+    order that rotates. On a machine whose speed drifts from minute to
+    minute (a shared virtual machine) every engine then meets the same
+    drift, and the ratios between them keep their meaning where medians
+    taken one engine after another do not."""
+    names = list(runners)
+    for name in names:
+        for _ in range(warmup):
+            runners[name]()
+    times = {name: [] for name in names}
+    turns = -(-runs // (per_turn - 1))
+    for turn in range(turns):
+        shift = turn % len(names)
+        for name in names[shift:] + names[:shift]:
+            time.sleep(pause)
+            runners[name]()
+            for _ in range(per_turn - 1):
+                start = time.perf_counter()
+                runners[name]()
+                times[name].append(time.perf_counter() - start)
+    return {name: 1000 * float(np.median(t)) for name, t in times.items()}
+
+
+def quantc_runner(library, feeds, threads):
+    """A quantc library loaded in this process (quantc.runtime), as a
+    callable for time_interleaved."""
+    os.environ.setdefault("QUANTC_HOME", str(BIN.parent))
+    if str(ROOT / "python") not in sys.path:
+        sys.path.insert(0, str(ROOT / "python"))
+    from quantc.runtime import Model
+    model = Model(str(library), threads=threads)
+    return lambda: model(**feeds)
+
+
+def ort_runner(model_path, feeds, threads):
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     session = ort.InferenceSession(str(model_path), options,
                                    providers=["CPUExecutionProvider"])
-    for _ in range(warmup):
-        session.run(None, feeds)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        session.run(None, feeds)
-        times.append(time.perf_counter() - start)
-    return 1000 * float(np.median(times))
+    return lambda: session.run(None, feeds)
+
+
+def time_ort(model_path, feeds, threads, runs, warmup):
+    return median_ms(ort_runner(model_path, feeds, threads), runs, warmup)
 
 
 def cpu_model():
@@ -99,11 +148,11 @@ def openvino_version():
     return openvino.__version__.split("-")[0]
 
 
-def time_openvino(model_path, feeds, threads, runs, warmup, precision=None):
-    """Median ms of OpenVINO's CPU plugin running an ONNX model, timed as
-    time_ort: latency hint, one stream. precision None keeps its default
-    inference precision (bf16 where the CPU has AMX-BF16 or AVX512-BF16);
-    "f32" forces f32. Raises where its ONNX frontend refuses the model."""
+def openvino_runner(model_path, feeds, threads, precision=None):
+    """OpenVINO's CPU plugin running an ONNX model, with the latency hint and
+    one stream. precision None keeps its default inference precision (bf16
+    where the CPU has AMX-BF16 or AVX512-BF16); "f32" forces f32. Raises
+    where its ONNX frontend refuses the model."""
     import openvino
     config = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY",
               "NUM_STREAMS": 1}
@@ -111,11 +160,4 @@ def time_openvino(model_path, feeds, threads, runs, warmup, precision=None):
         config["INFERENCE_PRECISION_HINT"] = precision
     compiled = openvino.Core().compile_model(str(model_path), "CPU", config)
     request = compiled.create_infer_request()
-    for _ in range(warmup):
-        request.infer(feeds)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        request.infer(feeds)
-        times.append(time.perf_counter() - start)
-    return 1000 * float(np.median(times))
+    return lambda: request.infer(feeds)
