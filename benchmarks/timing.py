@@ -64,13 +64,13 @@ def median_ms(run_once, runs, warmup):
     return 1000 * float(np.median(times))
 
 
-def time_interleaved(runners, runs, warmup, per_turn=5, pause=0.02):
+def time_interleaved(runners, runs, warmup, per_turn=5, pause=0.005):
     """Median ms of each of `runners` (name -> callable running one
     inference) over `runs` timed single runs, the runners taking turns:
     each turn is one untimed run (the caches warm again after the other
-    engines) and `per_turn` - 1 timed ones, the turns `pause` seconds apart
-    (the previous engine's threads stop spinning for work first) and in an
-    order that rotates. On a machine whose speed drifts from minute to
+    engines) and `per_turn` - 1 timed ones, the turns `pause` seconds of
+    busy waiting apart (the previous engine's threads stop spinning for
+    work first) and in an order that rotates. On a machine whose speed drifts from minute to
     minute (a shared virtual machine) every engine then meets the same
     drift, and the ratios between them keep their meaning where medians
     taken one engine after another do not."""
@@ -83,7 +83,11 @@ def time_interleaved(runners, runs, warmup, per_turn=5, pause=0.02):
     for turn in range(turns):
         shift = turn % len(names)
         for name in names[shift:] + names[:shift]:
-            time.sleep(pause)
+            # Busy, not asleep: an idle core would clock down and
+            # slow the turn's first runs.
+            resume = time.perf_counter() + pause
+            while time.perf_counter() < resume:
+                pass
             runners[name]()
             for _ in range(per_turn - 1):
                 start = time.perf_counter()
