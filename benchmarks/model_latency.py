@@ -89,8 +89,8 @@ def main():
                            "quantc_f32_ms": quantc_runner(f32, feeds, t),
                            "quantc_bf16_ms": quantc_runner(bf16, feeds, t),
                            "quantc_fast_ms": quantc_runner(fast, feeds, t),
-                           "ort_int8_ms": ort_runner(ort_int8, feeds, t),
-                           "ort_f32_ms": ort_runner(model.path, feeds, t)}
+                           "ort_int8_ms": ort_runner(ort_int8, feeds, t, False),
+                           "ort_f32_ms": ort_runner(model.path, feeds, t, False)}
                 if ov:
                     ov_runners, refused = openvino_runners(model, ort_int8, feeds, t)
                     runners.update(ov_runners)
@@ -108,6 +108,11 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     (out / "model_latency.json").write_text(json.dumps(
         {"cpu": cpu_model(), "openvino": ov, "rows": rows}, indent=1) + "\n")
+    write_table(out / "model_latency.md", cpu_model(), ov, rows)
+
+
+def write_table(path, cpu, ov, rows):
+    """The Markdown table of `rows` (as model_latency.json holds them)."""
     ov_note = (f" OpenVINO {ov}: its CPU plugin on the float model with the default precision "
                "hint (bf16 where the CPU has AMX-BF16 or AVX512-BF16) and with f32, and on ORT's "
                "QDQ model; 'fastest OV / quantc int8' divides its fastest of the three by "
@@ -116,7 +121,12 @@ def main():
                "OV default / quantc fast |" if ov else "")
     lines = ["# Model latency: quantc vs ONNX Runtime and OpenVINO (median of single runs, "
              "the engines taking turns)", "",
-             f"{cpu_model()}. ORT int8 is ONNX Runtime running the model quantized by its own "
+             f"{cpu}. Every engine runs in one process through its Python API "
+             "(quantc.runtime for quantc's libraries), one inference at a time, the engines "
+             "taking turns (timing.time_interleaved; ONNX Runtime's workers stop spinning when "
+             "its run ends, so that they leave the next engine its cores). ORT int8 is ONNX "
+             "Runtime running the "
+             "model quantized by its own "
              "quantize_static (QDQ, per channel, same calibration data). quantc bf16 runs every "
              "layer in bf16 (`--activation bf16 --weight bf16`). quantc fast is the float model "
              "with `--float-mode=fast` (FMA, reordered sums, polynomial math; float layers on "
@@ -130,14 +140,17 @@ def main():
     def ms(value):
         return "refused" if value is None else f"{value:.2f}"
 
+    def ratio(theirs, ours):
+        return "-" if theirs is None else f"{theirs / ours:.2f}x"
+
     for r in rows:
         ov_cells = ""
         if ov:
-            fastest = min(v for v in (r["ov_default_ms"], r["ov_f32_ms"], r["ov_int8_ms"])
-                          if v is not None)
+            fastest = min((v for v in (r["ov_default_ms"], r["ov_f32_ms"], r["ov_int8_ms"])
+                           if v is not None), default=None)
             ov_cells = (f" {ms(r['ov_default_ms'])} | {ms(r['ov_f32_ms'])} | "
-                        f"{ms(r['ov_int8_ms'])} | {fastest / r['quantc_int8_ms']:.2f}x | "
-                        f"{r['ov_default_ms'] / r['quantc_fast_ms']:.2f}x |")
+                        f"{ms(r['ov_int8_ms'])} | {ratio(fastest, r['quantc_int8_ms'])} | "
+                        f"{ratio(r['ov_default_ms'], r['quantc_fast_ms'])} |")
         lines.append(f"| {r['model']}{'' if r['ort_scope'] == 'all' else ' (ORT: layers only)'} | {r['threads']} | {r['quantc_int8_ms']:.2f} | {r['ort_int8_ms']:.2f} | "
                      f"{r['ort_int8_ms'] / r['quantc_int8_ms']:.2f}x | {r['quantc_f32_ms']:.2f} | "
                      f"{r['quantc_bf16_ms']:.2f} | {r['quantc_fast_ms']:.2f} | "
@@ -148,7 +161,7 @@ def main():
     if reasons:
         lines += ["", "OpenVINO's refusals (its CPU plugin, on compiling the model):", ""]
         lines += [f"- {reason}" for reason in reasons]
-    (out / "model_latency.md").write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

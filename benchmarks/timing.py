@@ -64,7 +64,7 @@ def median_ms(run_once, runs, warmup):
     return 1000 * float(np.median(times))
 
 
-def time_interleaved(runners, runs, warmup, per_turn=5, pause=0.005):
+def time_interleaved(runners, runs, warmup, per_turn=5, pause=0.02):
     """Median ms of each of `runners` (name -> callable running one
     inference) over `runs` timed single runs, the runners taking turns:
     each turn is one untimed run (the caches warm again after the other
@@ -107,11 +107,16 @@ def quantc_runner(library, feeds, threads):
     return lambda: model(**feeds)
 
 
-def ort_runner(model_path, feeds, threads):
+def ort_runner(model_path, feeds, threads, spin_after_runs=True):
+    """An ONNX Runtime session on the CPU. spin_after_runs False stops its
+    workers' spinning when a run ends (they still spin within it), which
+    would otherwise take a core from the engine timed next."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
+    if not spin_after_runs:
+        options.add_session_config_entry("session.force_spinning_stop", "1")
     session = ort.InferenceSession(str(model_path), options,
                                    providers=["CPUExecutionProvider"])
     return lambda: session.run(None, feeds)

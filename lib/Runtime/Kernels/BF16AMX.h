@@ -8,8 +8,10 @@
 // packBF16TileRows) and two of the right one (rows of pairs, packed by
 // packBF16TilePairs), all in the layouts of quantc/Runtime/BF16Tiles.h.
 // A convolution's left operand is its weights, packed by the compiler
-// (packBF16ConvWeights), and its right one the image, stored once per call
-// as planes of channel pairs and unfolded pair by pair; a matmul's are its
+// (packBF16ConvWeights), and its right one the image: a pointwise
+// convolution's threads pair the pixel blocks they compute themselves
+// (PixelBlockPairs), other convolutions store it once per call as planes of
+// channel pairs and unfold it pair by pair; a matmul's are its
 // activations, packed per call, and its weights, packed by the compiler.
 //
 //===----------------------------------------------------------------------===//

@@ -122,8 +122,8 @@ enum ScratchSlot {
   kQLayerRows, kQLayerPanels, kQLayerSums, kFConvColumns, kWeightOnlyRowSums,
   kWeightOnlyInt8, kWeightOnlyInt8Scales, kFMatMulTransposed, kBMatMulA, kBMatMulB,
   kBMatMulWidened, kAttentionScores, kAttentionKeys, kAttentionValues, kBF16BiasRows,
-  kBF16PixelBlockPairs, kDepthwiseSums, kFConvPlane, kChannelLanesPlane, kKVScaledRow, kKVKeyRow, kAttentionRanges,
-  kNumScratchSlots
+  kBF16PixelBlockPairs, kDepthwiseSums, kFConvPlane, kChannelLanesPlane, kKVScaledRow,
+  kKVKeyRow, kAttentionRanges, kNumScratchSlots
 };
 
 /// Scratch memory of the calling thread, 64-byte aligned, reused across
