@@ -90,8 +90,8 @@ struct BF16Block {
   }
 };
 
-/// Channels 2p and 2p + 1 of a pixel as one pair of bf16 (`odd` absent:
-/// zero).
+/// Two values of a pixel (channels 2p and 2p + 1) rounded to bf16 as one
+/// pair, the even channel in the low half.
 inline uint32_t bf16Pair(float even, float odd) {
   return uint32_t(runtime::roundToBF16(even)) | uint32_t(runtime::roundToBF16(odd)) << 16;
 }
