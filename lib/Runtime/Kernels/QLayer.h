@@ -163,6 +163,19 @@ struct PortablePacking {
         sums[x] += value;
       }
   }
+
+  /// One panel of `kp` taps (a multiple of 4; row(t) is tap t's `width`
+  /// pixels), interleaved four taps at a time into dst (kp x kPanel bytes),
+  /// and each pixel's sum of its taps into sums[0, width).
+  template <typename Row>
+  static void packPanel(Row row, int64_t kp, int width, uint8_t flip, int8_t *dst,
+                        int32_t *sums) {
+    std::fill(sums, sums + width, 0);
+    for (int64_t t4 = 0; t4 < kp; t4 += 4, dst += 4 * kPanel) {
+      const uint8_t *r[4] = {row(t4), row(t4 + 1), row(t4 + 2), row(t4 + 3)};
+      interleave4(r, width, flip, dst, sums);
+    }
+  }
 };
 
 /// Convolution: the unfolded image (the channels of one group) as panels of
@@ -209,16 +222,10 @@ void packImage(const QLayer &layer, const uint8_t *image, int8_t *columns, int8_
   std::memset(zeroRow, rowFlip, kPanel);
   forEachSlice(panelCount, parallel, [&](int64_t first, int64_t last) {
     for (int64_t panel = first; panel < last; ++panel) {
-      int8_t *dst = panels + panel * kp * kPanel;
       int64_t x0 = panel * kPanel;
       int width = static_cast<int>(std::min<int64_t>(kPanel, pixels - x0));
-      std::fill(sums + x0, sums + x0 + width, 0);
-      for (int64_t t4 = 0; t4 < kp; t4 += 4, dst += 4 * kPanel) {
-        const uint8_t *r[4];
-        for (int t = 0; t < 4; ++t)
-          r[t] = t4 + t < k ? rows + (t4 + t) * pixels + x0 : zeroRow;
-        Tile::interleave4(r, width, rowFlip, dst, sums + x0);
-      }
+      auto row = [&](int64_t t) { return t < k ? rows + t * pixels + x0 : zeroRow; };
+      Tile::packPanel(row, kp, width, rowFlip, panels + panel * kp * kPanel, sums + x0);
     }
   });
 }

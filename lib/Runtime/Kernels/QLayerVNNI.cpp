@@ -289,11 +289,31 @@ struct VNNITile {
     copyFlippedEvenVBMI(dst, src, n, flip);
   }
 
+  /// PortablePacking's panel, each pixel's sum kept in a register across
+  /// the panel's groups of taps (stored to memory after each group, every
+  /// group's sums would wait for the last group's store).
+  template <typename Row>
+  static void packPanel(Row row, int64_t kp, int width, uint8_t flip, int8_t *dst,
+                        int32_t *sums) {
+    __m512i panelSums[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(),
+                            _mm512_setzero_si512(), _mm512_setzero_si512()};
+    for (int64_t t4 = 0; t4 < kp; t4 += 4, dst += 4 * kPanel) {
+      const uint8_t *r[4] = {row(t4), row(t4 + 1), row(t4 + 2), row(t4 + 3)};
+      interleave4(r, width, flip, dst, panelSums);
+    }
+    for (int j = 0; j < 4; ++j) {
+      int count = std::clamp(width - 16 * j, 0, 16);
+      _mm512_mask_storeu_epi32(sums + 16 * j, static_cast<__mmask16>((1u << count) - 1),
+                               panelSums[j]);
+    }
+  }
+
   /// PortablePacking's interleave: the four rows' bytes interleaved by two
   /// rounds of unpacking (within 128-bit lanes) and a 4 x 4 transpose of
-  /// the lanes; vpdpbusd against ones sums each pixel's four taps.
+  /// the lanes; vpdpbusd against ones adds each pixel's four taps to its
+  /// sum (pixel 16 j + i in lane i of sums[j]).
   static void interleave4(const uint8_t *const rows[4], int width, uint8_t flip, int8_t *dst,
-                          int32_t *sums) {
+                          __m512i (&sums)[4]) {
     __mmask64 live = width >= 64 ? ~__mmask64(0) : (__mmask64(1) << width) - 1;
     __m512i flipLive = _mm512_maskz_set1_epi8(live, static_cast<char>(flip));
     __m512i r[4];
@@ -312,10 +332,7 @@ struct VNNITile {
     const __m512i ones = _mm512_set1_epi8(1);
     for (int j = 0; j < 4; ++j) {
       _mm512_storeu_si512(dst + 64 * j, out[j]);
-      int count = std::clamp(width - 16 * j, 0, 16);
-      auto mask = static_cast<__mmask16>((1u << count) - 1);
-      __m512i sum = _mm512_maskz_loadu_epi32(mask, sums + 16 * j);
-      _mm512_mask_storeu_epi32(sums + 16 * j, mask, _mm512_dpbusd_epi32(sum, ones, out[j]));
+      sums[j] = _mm512_dpbusd_epi32(sums[j], ones, out[j]);
     }
   }
 
