@@ -205,6 +205,20 @@ TEST(QLayerKernels, DepthwisePlanesOfSeveralEpilogueCalls) {
   quantc_artifact_set_num_threads(1);
 }
 
+// Windows whose taps are shifts of the image (stride 1, output rows as wide
+// as the image's) are packed straight from it on AVX-512 VNNI: output rows
+// past the image's (a 1 x 3 window padded by a row above and below), 5 x 5
+// and 7 x 7 windows over several panels and a partial one, a group of two,
+// and a 17 x 17 window, past the tile's masks (unfolded instead).
+TEST(QLayerKernels, WindowsThatShiftTheImage) {
+  for (bool unsignedInput : {false, true}) {
+    checkConv({6, 7, 30, 20, 1, 3, 1, 1, 1, 1, unsignedInput}, /*halves=*/false);
+    checkConv({5, 11, 13, 18, 5, 5, 1, 1, 2, 1, unsignedInput}, /*halves=*/false);
+    checkConv({4, 9, 9, 8, 7, 7, 1, 1, 3, 2, unsignedInput}, /*halves=*/false);
+    checkConv({2, 20, 19, 8, 17, 17, 1, 1, 8, 1, unsignedInput}, /*halves=*/false);
+  }
+}
+
 TEST(QLayerKernels, RequantizationTiesRoundAsTheModeSays) {
   checkConv({6, 5, 33, 6, 3, 3, 1, 1, 1, 6}, /*halves=*/true);
   checkConv({8, 5, 21, 24, 3, 3, 1, 1, 1, 1}, /*halves=*/true);

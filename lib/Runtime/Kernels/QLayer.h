@@ -138,6 +138,11 @@ inline void packRows(const QLayer &layer, const uint8_t *input, uint8_t *rows) {
 /// The byte moves of image packing in portable C++; instruction-set tiles
 /// may bring their own.
 struct PortablePacking {
+  /// Whether the tile packs windows whose taps are shifts of the image
+  /// (Window::tapsAreShifts) straight into panels (packShiftedPanel), with
+  /// no unfolded rows in between.
+  static constexpr bool kPacksShiftedTaps = false;
+
   /// dst[i] = src[i] ^ flip for i < n.
   static void copyFlipped(uint8_t *dst, const uint8_t *src, int64_t n, uint8_t flip) {
     for (int64_t i = 0; i < n; ++i)
@@ -182,8 +187,9 @@ struct PortablePacking {
 /// kPanel pixels in the weight panel layout (4 taps per pixel per group),
 /// s8 (u8 inputs shifted by -128), and each pixel's sum of taps. A 1 x 1
 /// window of stride 1 without padding reads the image's planes as they are;
-/// other windows are unfolded first into `columns`, K rows of P pixels of
-/// scratch.
+/// so do windows whose taps are shifts of the image, on tiles that pack
+/// them (kPacksShiftedTaps); other windows are unfolded first into
+/// `columns`, K rows of P pixels of scratch.
 template <typename Tile>
 void packImage(const QLayer &layer, const uint8_t *image, int8_t *columns, int8_t *panels,
                int32_t *sums) {
@@ -203,6 +209,20 @@ void packImage(const QLayer &layer, const uint8_t *image, int8_t *columns, int8_
   uint8_t rowFlip = flip;
   if (!window.isPointwise()) {
     auto pad = static_cast<uint8_t>(static_cast<uint8_t>(p[QC_QLAYER_PAD_VALUE]) ^ flip);
+    if constexpr (Tile::kPacksShiftedTaps) {
+      if (window.tapsAreShifts() && window.kh <= Tile::kMaxShiftedWindow &&
+          window.kw <= Tile::kMaxShiftedWindow) {
+        forEachSlice(panelCount, parallel, [&](int64_t first, int64_t last) {
+          for (int64_t panel = first; panel < last; ++panel) {
+            int64_t x0 = panel * kPanel;
+            int width = static_cast<int>(std::min<int64_t>(kPanel, pixels - x0));
+            Tile::packShiftedPanel(window, image, k, kp, x0, width, flip, pad,
+                                   panels + panel * kp * kPanel, sums + x0);
+          }
+        });
+        return;
+      }
+    }
     auto *unfolded = reinterpret_cast<uint8_t *>(columns);
     unfoldWindow(
         window, image, unfolded, pad, [flip](uint8_t v) { return uint8_t(v ^ flip); },

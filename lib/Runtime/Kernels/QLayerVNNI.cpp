@@ -301,11 +301,76 @@ struct VNNITile {
       const uint8_t *r[4] = {row(t4), row(t4 + 1), row(t4 + 2), row(t4 + 3)};
       interleave4(r, width, flip, dst, panelSums);
     }
+    storeSums(panelSums, width, sums);
+  }
+
+  /// A panel's pixel sums (interleave's) to sums[0, width).
+  static void storeSums(const __m512i (&panelSums)[4], int width, int32_t *sums) {
     for (int j = 0; j < 4; ++j) {
       int count = std::clamp(width - 16 * j, 0, 16);
       _mm512_mask_storeu_epi32(sums + 16 * j, static_cast<__mmask16>((1u << count) - 1),
                                panelSums[j]);
     }
+  }
+
+  static constexpr bool kPacksShiftedTaps = true;
+  /// Windows up to this size have their inside masks in registers.
+  static constexpr int64_t kMaxShiftedWindow = 16;
+
+  /// PortablePacking's panel for a window whose taps are shifts of the
+  /// image (Window::tapsAreShifts), straight from the image: each tap's 64
+  /// pixels are one masked load at the tap's offset, the pixels whose input
+  /// row or column falls outside the image taking `pad`.
+  static void packShiftedPanel(const Window &win, const uint8_t *image, int64_t k,
+                               int64_t kp, int64_t x0, int width, uint8_t flip, uint8_t pad,
+                               int8_t *dst, int32_t *sums) {
+    __mmask64 live = width >= 64 ? ~__mmask64(0) : (__mmask64(1) << width) - 1;
+    // Which of the panel's pixels see an input row (column) inside the
+    // image at window row ky (column kx).
+    std::array<__mmask64, kMaxShiftedWindow> rowInside{}, columnInside{};
+    for (int64_t i = 0, oy = x0 / win.ow, ox = x0 % win.ow; i < width; ++i) {
+      for (int64_t ky = 0; ky < win.kh; ++ky)
+        if (uint64_t(oy - win.padTop + ky) < uint64_t(win.h))
+          rowInside[ky] |= __mmask64(1) << i;
+      for (int64_t kx = 0; kx < win.kw; ++kx)
+        if (uint64_t(ox - win.padLeft + kx) < uint64_t(win.w))
+          columnInside[kx] |= __mmask64(1) << i;
+      if (++ox == win.ow)
+        ox = 0, ++oy;
+    }
+    __m512i flips = _mm512_set1_epi8(static_cast<char>(flip));
+    __m512i pads = _mm512_maskz_set1_epi8(live, static_cast<char>(pad));
+    // Taps in order: (channel, window row, window column) counted along,
+    // and the offset of the tap's first pixel from the panel's.
+    int64_t t = 0, ky = 0, kx = 0;
+    int64_t offset = x0 - win.padTop * win.w - win.padLeft;
+    auto nextTap = [&] {
+      if (t++ >= k)
+        return _mm512_setzero_si512();
+      __mmask64 inside = rowInside[ky] & columnInside[kx] & live;
+      // Offsets of masked-off lanes may fall outside the image: the load
+      // reads no byte of them.
+      auto from = reinterpret_cast<const void *>(reinterpret_cast<uintptr_t>(image) +
+                                                 uintptr_t(offset + ky * win.w + kx));
+      __m512i bytes = _mm512_xor_si512(_mm512_maskz_loadu_epi8(inside, from), flips);
+      if (++kx == win.kw) {
+        kx = 0;
+        if (++ky == win.kh) {
+          ky = 0;
+          offset += win.h * win.w;
+        }
+      }
+      return _mm512_mask_blend_epi8(inside, pads, bytes);
+    };
+    __m512i panelSums[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(),
+                            _mm512_setzero_si512(), _mm512_setzero_si512()};
+    for (int64_t t4 = 0; t4 < kp; t4 += 4, dst += 4 * kPanel) {
+      __m512i r[4];
+      for (__m512i &row : r)
+        row = nextTap();
+      interleave(r, dst, panelSums);
+    }
+    storeSums(panelSums, width, sums);
   }
 
   /// PortablePacking's interleave: the four rows' bytes interleaved by two
@@ -319,6 +384,12 @@ struct VNNITile {
     __m512i r[4];
     for (int t = 0; t < 4; ++t)
       r[t] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(live, rows[t]), flipLive);
+    interleave(r, dst, sums);
+  }
+
+  /// Four rows of 64 pixels (zero past a panel's last pixel) as one group
+  /// of the panel, each pixel's four values added to its sum.
+  static void interleave(const __m512i (&r)[4], int8_t *dst, __m512i (&sums)[4]) {
     __m512i abLow = _mm512_unpacklo_epi8(r[0], r[1]), abHigh = _mm512_unpackhi_epi8(r[0], r[1]);
     __m512i cdLow = _mm512_unpacklo_epi8(r[2], r[3]), cdHigh = _mm512_unpackhi_epi8(r[2], r[3]);
     // Lane L of q[j] holds pixels 16 L + 4 j .. 16 L + 4 j + 3.

@@ -26,6 +26,14 @@ struct Window {
     return kh == 1 && kw == 1 && strideH == 1 && strideW == 1 && padTop == 0 &&
            padLeft == 0 && oh == h && ow == w;
   }
+  /// Whether every tap reads the image at one offset from the output
+  /// pixel's own index: tap (c, ky, kx) of output pixel x is pixel
+  /// x + (ky - padTop) w + kx - padLeft of plane c, where that lies inside
+  /// the image's row and column (stride 1, no dilation, output rows as wide
+  /// as the image's).
+  bool tapsAreShifts() const {
+    return strideH == 1 && strideW == 1 && dilationH == 1 && dilationW == 1 && ow == w;
+  }
 };
 
 /// `pad` in n elements: the few padding columns of a row inline (a memset
