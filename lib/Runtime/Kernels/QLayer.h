@@ -204,25 +204,15 @@ void packImage(const QLayer &layer, const uint8_t *image, int8_t *columns, int8_
   bool parallel = panelCount * kp * kPanel >= kParallelPackBytes;
   // s8 view: u8 inputs flip to value - 128; s8 inputs stay.
   uint8_t flip = layer.flip() ^ 0x80;
+  auto pad = static_cast<uint8_t>(static_cast<uint8_t>(p[QC_QLAYER_PAD_VALUE]) ^ flip);
+  bool shifted = false;
+  if constexpr (Tile::kPacksShiftedTaps)
+    shifted = !window.isPointwise() && window.tapsAreShifts() &&
+              window.kh <= Tile::kMaxShiftedWindow && window.kw <= Tile::kMaxShiftedWindow;
   // Rows of the unfolded image, and the flip still to apply to them.
   const uint8_t *rows = image;
   uint8_t rowFlip = flip;
-  if (!window.isPointwise()) {
-    auto pad = static_cast<uint8_t>(static_cast<uint8_t>(p[QC_QLAYER_PAD_VALUE]) ^ flip);
-    if constexpr (Tile::kPacksShiftedTaps) {
-      if (window.tapsAreShifts() && window.kh <= Tile::kMaxShiftedWindow &&
-          window.kw <= Tile::kMaxShiftedWindow) {
-        forEachSlice(panelCount, parallel, [&](int64_t first, int64_t last) {
-          for (int64_t panel = first; panel < last; ++panel) {
-            int64_t x0 = panel * kPanel;
-            int width = static_cast<int>(std::min<int64_t>(kPanel, pixels - x0));
-            Tile::packShiftedPanel(window, image, k, kp, x0, width, flip, pad,
-                                   panels + panel * kp * kPanel, sums + x0);
-          }
-        });
-        return;
-      }
-    }
+  if (!window.isPointwise() && !shifted) {
     auto *unfolded = reinterpret_cast<uint8_t *>(columns);
     unfoldWindow(
         window, image, unfolded, pad, [flip](uint8_t v) { return uint8_t(v ^ flip); },
@@ -244,8 +234,14 @@ void packImage(const QLayer &layer, const uint8_t *image, int8_t *columns, int8_
     for (int64_t panel = first; panel < last; ++panel) {
       int64_t x0 = panel * kPanel;
       int width = static_cast<int>(std::min<int64_t>(kPanel, pixels - x0));
+      int8_t *dst = panels + panel * kp * kPanel;
+      if constexpr (Tile::kPacksShiftedTaps)
+        if (shifted) {
+          Tile::packShiftedPanel(window, image, k, kp, x0, width, flip, pad, dst, sums + x0);
+          continue;
+        }
       auto row = [&](int64_t t) { return t < k ? rows + t * pixels + x0 : zeroRow; };
-      Tile::packPanel(row, kp, width, rowFlip, panels + panel * kp * kPanel, sums + x0);
+      Tile::packPanel(row, kp, width, rowFlip, dst, sums + x0);
     }
   });
 }

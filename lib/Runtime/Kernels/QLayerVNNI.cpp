@@ -289,33 +289,20 @@ struct VNNITile {
     copyFlippedEvenVBMI(dst, src, n, flip);
   }
 
-  /// PortablePacking's panel, each pixel's sum kept in a register across
-  /// the panel's groups of taps (stored to memory after each group, every
-  /// group's sums would wait for the last group's store).
-  template <typename Row>
-  static void packPanel(Row row, int64_t kp, int width, uint8_t flip, int8_t *dst,
-                        int32_t *sums) {
-    __m512i panelSums[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(),
-                            _mm512_setzero_si512(), _mm512_setzero_si512()};
-    for (int64_t t4 = 0; t4 < kp; t4 += 4, dst += 4 * kPanel) {
-      const uint8_t *r[4] = {row(t4), row(t4 + 1), row(t4 + 2), row(t4 + 3)};
-      interleave4(r, width, flip, dst, panelSums);
-    }
-    storeSums(panelSums, width, sums);
-  }
-
-  /// A panel's pixel sums (interleave's) to sums[0, width).
-  static void storeSums(const __m512i (&panelSums)[4], int width, int32_t *sums) {
-    for (int j = 0; j < 4; ++j) {
-      int count = std::clamp(width - 16 * j, 0, 16);
-      _mm512_mask_storeu_epi32(sums + 16 * j, static_cast<__mmask16>((1u << count) - 1),
-                               panelSums[j]);
-    }
-  }
-
   static constexpr bool kPacksShiftedTaps = true;
   /// Windows up to this size have their inside masks in registers.
   static constexpr int64_t kMaxShiftedWindow = 16;
+
+  /// PortablePacking's panel: four rows at a time, each one masked load.
+  template <typename Row>
+  static void packPanel(Row row, int64_t kp, int width, uint8_t flip, int8_t *dst,
+                        int32_t *sums) {
+    __mmask64 live = livePixels(width);
+    __m512i flipLive = _mm512_maskz_set1_epi8(live, static_cast<char>(flip));
+    int64_t t = 0;
+    packRows([&] { return _mm512_xor_si512(_mm512_maskz_loadu_epi8(live, row(t++)), flipLive); },
+             kp, width, dst, sums);
+  }
 
   /// PortablePacking's panel for a window whose taps are shifts of the
   /// image (Window::tapsAreShifts), straight from the image: each tap's 64
@@ -324,7 +311,7 @@ struct VNNITile {
   static void packShiftedPanel(const Window &win, const uint8_t *image, int64_t k,
                                int64_t kp, int64_t x0, int width, uint8_t flip, uint8_t pad,
                                int8_t *dst, int32_t *sums) {
-    __mmask64 live = width >= 64 ? ~__mmask64(0) : (__mmask64(1) << width) - 1;
+    __mmask64 live = livePixels(width);
     // Which of the panel's pixels see an input row (column) inside the
     // image at window row ky (column kx).
     std::array<__mmask64, kMaxShiftedWindow> rowInside{}, columnInside{};
@@ -362,33 +349,39 @@ struct VNNITile {
       }
       return _mm512_mask_blend_epi8(inside, pads, bytes);
     };
+    packRows(nextTap, kp, width, dst, sums);
+  }
+
+  static __mmask64 livePixels(int width) {
+    return width >= 64 ? ~__mmask64(0) : (__mmask64(1) << width) - 1;
+  }
+
+  /// The panel's `kp` rows from nextRow() (64 pixels each, zero past the
+  /// panel's `width`), interleaved four at a time, and each pixel's sum of
+  /// them into sums[0, width). The sums stay in registers for the whole
+  /// panel: stored after each group, every group's sums would wait for the
+  /// last group's store.
+  template <typename NextRow>
+  static void packRows(NextRow nextRow, int64_t kp, int width, int8_t *dst, int32_t *sums) {
     __m512i panelSums[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(),
                             _mm512_setzero_si512(), _mm512_setzero_si512()};
     for (int64_t t4 = 0; t4 < kp; t4 += 4, dst += 4 * kPanel) {
       __m512i r[4];
       for (__m512i &row : r)
-        row = nextTap();
+        row = nextRow();
       interleave(r, dst, panelSums);
     }
-    storeSums(panelSums, width, sums);
+    for (int j = 0; j < 4; ++j) {
+      int count = std::clamp(width - 16 * j, 0, 16);
+      _mm512_mask_storeu_epi32(sums + 16 * j, static_cast<__mmask16>((1u << count) - 1),
+                               panelSums[j]);
+    }
   }
 
-  /// PortablePacking's interleave: the four rows' bytes interleaved by two
-  /// rounds of unpacking (within 128-bit lanes) and a 4 x 4 transpose of
+  /// PortablePacking's interleave of four rows: their bytes interleaved by
+  /// two rounds of unpacking (within 128-bit lanes) and a 4 x 4 transpose of
   /// the lanes; vpdpbusd against ones adds each pixel's four taps to its
   /// sum (pixel 16 j + i in lane i of sums[j]).
-  static void interleave4(const uint8_t *const rows[4], int width, uint8_t flip, int8_t *dst,
-                          __m512i (&sums)[4]) {
-    __mmask64 live = width >= 64 ? ~__mmask64(0) : (__mmask64(1) << width) - 1;
-    __m512i flipLive = _mm512_maskz_set1_epi8(live, static_cast<char>(flip));
-    __m512i r[4];
-    for (int t = 0; t < 4; ++t)
-      r[t] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(live, rows[t]), flipLive);
-    interleave(r, dst, sums);
-  }
-
-  /// Four rows of 64 pixels (zero past a panel's last pixel) as one group
-  /// of the panel, each pixel's four values added to its sum.
   static void interleave(const __m512i (&r)[4], int8_t *dst, __m512i (&sums)[4]) {
     __m512i abLow = _mm512_unpacklo_epi8(r[0], r[1]), abHigh = _mm512_unpackhi_epi8(r[0], r[1]);
     __m512i cdLow = _mm512_unpacklo_epi8(r[2], r[3]), cdHigh = _mm512_unpackhi_epi8(r[2], r[3]);
