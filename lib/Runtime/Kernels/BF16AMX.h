@@ -90,10 +90,17 @@ struct BF16Block {
   }
 };
 
-/// Two values of a pixel (channels 2p and 2p + 1) rounded to bf16 as one
-/// pair, the even channel in the low half.
-inline uint32_t bf16Pair(float even, float odd) {
-  return uint32_t(runtime::roundToBF16(even)) | uint32_t(runtime::roundToBF16(odd)) << 16;
+/// `n` pixels of channels 2p (`even`) and 2p + 1 (`odd`, null past the
+/// channels: zero) rounded to bf16, a pair per pixel, the even channel in
+/// the low half.
+inline void pairChannels(const float *even, const float *odd, int64_t n, uint32_t *dst) {
+  if (odd)
+    for (int64_t i = 0; i < n; ++i)
+      dst[i] = uint32_t(runtime::roundToBF16(even[i])) |
+               uint32_t(runtime::roundToBF16(odd[i])) << 16;
+  else
+    for (int64_t i = 0; i < n; ++i)
+      dst[i] = runtime::roundToBF16(even[i]);
 }
 
 /// Pixels [x0, x0 + 32) of a pointwise convolution's right operand, from
@@ -106,27 +113,20 @@ struct PixelBlockPairs {
 
   void pack(int64_t x0, uint32_t *rows) const {
     int64_t width = std::min<int64_t>(kBF16Block, pixels - x0);
-    int64_t full = channels / 2;
-    for (int64_t p = 0; p < full; ++p) {
-      const float *even = image + 2 * p * pixels + x0, *odd = even + pixels;
+    int64_t pairs = (channels + 1) / 2;
+    for (int64_t p = 0; p < pairs; ++p) {
+      const float *even = image + 2 * p * pixels + x0;
+      const float *odd = 2 * p + 1 < channels ? even + pixels : nullptr;
       uint32_t *dst = rows + p * kBF16Block;
+      // A whole block's constant count vectorizes fully.
       if (width == kBF16Block) {
-        for (int64_t i = 0; i < kBF16Block; ++i)
-          dst[i] = bf16Pair(even[i], odd[i]);
+        pairChannels(even, odd, kBF16Block, dst);
       } else {
-        for (int64_t i = 0; i < width; ++i)
-          dst[i] = bf16Pair(even[i], odd[i]);
+        pairChannels(even, odd, width, dst);
         std::fill(dst + width, dst + kBF16Block, 0u);
       }
     }
-    if (channels % 2) {
-      const float *even = image + (channels - 1) * pixels + x0;
-      uint32_t *dst = rows + full * kBF16Block;
-      for (int64_t i = 0; i < width; ++i)
-        dst[i] = runtime::roundToBF16(even[i]);
-      std::fill(dst + width, dst + kBF16Block, 0u);
-    }
-    std::fill(rows + (channels + 1) / 2 * kBF16Block, rows + kp * kBF16Block, 0u);
+    std::fill(rows + pairs * kBF16Block, rows + kp * kBF16Block, 0u);
   }
 };
 
@@ -217,13 +217,7 @@ struct ChannelPairing {
 
   void pair(int64_t c) const {
     const float *even = image + 2 * c * plane;
-    uint32_t *dst = planes + c * plane;
-    if (2 * c + 1 < channels)
-      for (int64_t i = 0; i < plane; ++i)
-        dst[i] = bf16Pair(even[i], even[plane + i]);
-    else
-      for (int64_t i = 0; i < plane; ++i)
-        dst[i] = runtime::roundToBF16(even[i]);
+    pairChannels(even, 2 * c + 1 < channels ? even + plane : nullptr, plane, planes + c * plane);
   }
 };
 
