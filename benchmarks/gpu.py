@@ -24,14 +24,13 @@ import os
 import pathlib
 import sys
 import tempfile
-import time
 
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "python"))
 from int8_gemm import SHAPES, matmul_model  # noqa: E402
-from timing import BIN, compile_model  # noqa: E402
+from timing import BIN, compile_model, median_ms  # noqa: E402
 
 # Dense int8 tensor-core peaks (TOP/s, no sparsity) by device name.
 INT8_PEAK_TOPS = [("H200", 1979), ("H100 PCIe", 1513), ("H100", 1979), ("A100", 624),
@@ -89,19 +88,6 @@ def gpu_available():
         return True
     except (OSError, RuntimeError):
         return False
-
-
-def median_ms(fn, runs, warmup, sync):
-    for _ in range(warmup):
-        fn()
-    sync()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - start)
-    return 1000 * float(np.median(times))
 
 
 def time_quantc(driver, library, feeds, runs, warmup):
@@ -233,7 +219,7 @@ def bench_models(driver, args, tmp):
         if cuda_ort:
             session = ort.InferenceSession(str(model.path), providers=["CUDAExecutionProvider"])
             row["ort_cuda_f32_ms"] = median_ms(lambda: session.run(None, feeds), args.runs,
-                                               10, lambda: None)
+                                               10)
         rows.append(row)
         print(json.dumps(row), flush=True)
     return rows

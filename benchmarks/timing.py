@@ -53,13 +53,18 @@ def time_library(library, inputs_npz, threads, runs, warmup, env=None):
     return json.loads(proc.stdout)["median_ms"]
 
 
-def median_ms(run_once, runs, warmup):
+def median_ms(run_once, runs, warmup, sync=None):
+    """Median ms of `runs` calls of run_once after `warmup` untimed ones;
+    `sync` (a device's synchronize) ends each timed call and the warm-up."""
+    sync = sync or (lambda: None)
     for _ in range(warmup):
         run_once()
+    sync()
     times = []
     for _ in range(runs):
         start = time.perf_counter()
         run_once()
+        sync()
         times.append(time.perf_counter() - start)
     return 1000 * float(np.median(times))
 
@@ -70,10 +75,10 @@ def time_interleaved(runners, runs, warmup, per_turn=5, pause=0.02):
     each turn is one untimed run (the caches warm again after the other
     engines) and `per_turn` - 1 timed ones, the turns `pause` seconds of
     busy waiting apart (the previous engine's threads stop spinning for
-    work first) and in an order that rotates. On a machine whose speed drifts from minute to
-    minute (a shared virtual machine) every engine then meets the same
-    drift, and the ratios between them keep their meaning where medians
-    taken one engine after another do not."""
+    work first) and in an order that rotates. On a machine whose speed
+    drifts from minute to minute (a shared virtual machine) every engine
+    then meets the same drift, and the ratios between them keep their
+    meaning where medians taken one engine after another do not."""
     names = list(runners)
     for name in names:
         for _ in range(warmup):
