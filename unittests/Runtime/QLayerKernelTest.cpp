@@ -219,6 +219,24 @@ TEST(QLayerKernels, WindowsThatShiftTheImage) {
   }
 }
 
+// Windows of stride 2 read the image's four phase planes (even and odd rows
+// and columns), copied out once, as shifts on AVX-512 VNNI: odd and even
+// image sizes (a last odd row and column of no plane), windows of 2 x 2 to
+// 5 x 5 with padding before and after the image, several panels and a
+// partial one, a group of two; and windows that keep unfolding: unpadded
+// 3 x 3 (output rows narrower than the planes) and 17 x 17.
+TEST(QLayerKernels, StrideTwoWindowsReadPhasePlanes) {
+  for (bool unsignedInput : {false, true}) {
+    checkConv({3, 31, 33, 16, 3, 3, 2, 1, 1, 1, unsignedInput}, /*halves=*/false);
+    checkConv({8, 12, 20, 12, 3, 3, 2, 1, 1, 2, unsignedInput}, /*halves=*/false);
+    checkConv({5, 10, 11, 8, 2, 2, 2, 1, 0, 1, unsignedInput}, /*halves=*/false);
+    checkConv({4, 13, 9, 8, 4, 4, 2, 1, 1, 1, unsignedInput}, /*halves=*/false);
+    checkConv({6, 9, 14, 20, 5, 5, 2, 1, 2, 1, unsignedInput}, /*halves=*/false);
+    checkConv({4, 20, 20, 8, 3, 3, 2, 1, 0, 1, unsignedInput}, /*halves=*/false);
+    checkConv({2, 40, 37, 8, 17, 17, 2, 1, 8, 1, unsignedInput}, /*halves=*/false);
+  }
+}
+
 TEST(QLayerKernels, RequantizationTiesRoundAsTheModeSays) {
   checkConv({6, 5, 33, 6, 3, 3, 1, 1, 1, 6}, /*halves=*/true);
   checkConv({8, 5, 21, 24, 3, 3, 1, 1, 1, 1}, /*halves=*/true);

@@ -138,9 +138,9 @@ inline void packRows(const QLayer &layer, const uint8_t *input, uint8_t *rows) {
 /// The byte moves of image packing in portable C++; instruction-set tiles
 /// may bring their own.
 struct PortablePacking {
-  /// Whether the tile packs windows whose taps are shifts of the image
-  /// (Window::tapsAreShifts) straight into panels (packShiftedPanel), with
-  /// no unfolded rows in between.
+  /// Whether the tile packs windows whose taps are shifts of the image's
+  /// phase planes (Window::shiftStride) straight into panels
+  /// (packShiftedPanel), with no unfolded rows in between.
   static constexpr bool kPacksShiftedTaps = false;
 
   /// dst[i] = src[i] ^ flip for i < n.
@@ -183,36 +183,81 @@ struct PortablePacking {
   }
 };
 
+/// The window of a convolution over the channels of one group.
+inline Window convWindow(const QLayer &layer) {
+  const int64_t *p = layer.p;
+  return {p[QC_QLAYER_C] / layer.groups(), p[QC_QLAYER_H], p[QC_QLAYER_W],
+          p[QC_QLAYER_KH], p[QC_QLAYER_KW], p[QC_QLAYER_STRIDE_H],
+          p[QC_QLAYER_STRIDE_W], p[QC_QLAYER_DILATION_H], p[QC_QLAYER_DILATION_W],
+          p[QC_QLAYER_PAD_TOP], p[QC_QLAYER_PAD_LEFT], p[QC_QLAYER_OH],
+          p[QC_QLAYER_OW]};
+}
+
+/// The stride at which `Tile` packs the window's taps as shifts of the
+/// image's phase planes (Window::shiftStride), or 0 where it unfolds them.
+template <typename Tile> int64_t packedShiftStride(const Window &window) {
+  if constexpr (Tile::kPacksShiftedTaps)
+    if (!window.isPointwise() && window.kh <= Tile::kMaxShiftedWindow &&
+        window.kw <= Tile::kMaxShiftedWindow)
+      return window.shiftStride();
+  return 0;
+}
+
+/// Bytes of `columns` scratch that packImage needs: the unfolded image, or
+/// the phase planes of a stride-2 window.
+template <typename Tile> int64_t packingScratchBytes(const QLayer &layer) {
+  Window window = convWindow(layer);
+  int64_t s = packedShiftStride<Tile>(window);
+  return s == 2 ? window.phasePlaneBytes(s) : layer.k() * layer.rows();
+}
+
+/// The image's stride-2 phase planes (Window::shiftStride) as they are
+/// stored, u8 or s8, rows of the output's width (columns past a plane's
+/// real ones are never read).
+template <typename Tile>
+void copyPhasePlanes(const Window &window, const uint8_t *image, uint8_t *planes,
+                     bool parallel) {
+  int64_t rows = window.phaseRows(2), planeBytes = rows * window.ow;
+  int64_t evenColumns = (window.w + 1) / 2, oddColumns = window.w / 2;
+  forEachSlice(window.channels, parallel, [&](int64_t first, int64_t last) {
+    for (int64_t c = first; c < last; ++c)
+      for (int64_t y = 0; y < window.h; ++y) {
+        const uint8_t *src = image + (c * window.h + y) * window.w;
+        uint8_t *dst = planes + (c * 4 + y % 2 * 2) * planeBytes + y / 2 * window.ow;
+        Tile::copyFlippedEven(dst, src, evenColumns, 0);
+        Tile::copyFlippedEven(dst + planeBytes, src + 1, oddColumns, 0);
+      }
+  });
+}
+
 /// Convolution: the unfolded image (the channels of one group) as panels of
 /// kPanel pixels in the weight panel layout (4 taps per pixel per group),
 /// s8 (u8 inputs shifted by -128), and each pixel's sum of taps. A 1 x 1
 /// window of stride 1 without padding reads the image's planes as they are;
 /// so do windows whose taps are shifts of the image, on tiles that pack
-/// them (kPacksShiftedTaps); other windows are unfolded first into
+/// them (kPacksShiftedTaps), and at stride 2 they read its phase planes,
+/// copied into `columns` first; other windows are unfolded first into
 /// `columns`, K rows of P pixels of scratch.
 template <typename Tile>
 void packImage(const QLayer &layer, const uint8_t *image, int8_t *columns, int8_t *panels,
                int32_t *sums) {
-  const int64_t *p = layer.p;
-  Window window{p[QC_QLAYER_C] / layer.groups(), p[QC_QLAYER_H], p[QC_QLAYER_W],
-                p[QC_QLAYER_KH], p[QC_QLAYER_KW], p[QC_QLAYER_STRIDE_H],
-                p[QC_QLAYER_STRIDE_W], p[QC_QLAYER_DILATION_H], p[QC_QLAYER_DILATION_W],
-                p[QC_QLAYER_PAD_TOP], p[QC_QLAYER_PAD_LEFT], p[QC_QLAYER_OH],
-                p[QC_QLAYER_OW]};
+  Window window = convWindow(layer);
   int64_t pixels = window.oh * window.ow, k = layer.k(), kp = layer.paddedK();
   int64_t panelCount = (pixels + kPanel - 1) / kPanel;
   bool parallel = panelCount * kp * kPanel >= kParallelPackBytes;
   // s8 view: u8 inputs flip to value - 128; s8 inputs stay.
   uint8_t flip = layer.flip() ^ 0x80;
-  auto pad = static_cast<uint8_t>(static_cast<uint8_t>(p[QC_QLAYER_PAD_VALUE]) ^ flip);
-  bool shifted = false;
-  if constexpr (Tile::kPacksShiftedTaps)
-    shifted = !window.isPointwise() && window.tapsAreShifts() &&
-              window.kh <= Tile::kMaxShiftedWindow && window.kw <= Tile::kMaxShiftedWindow;
-  // Rows of the unfolded image, and the flip still to apply to them.
-  const uint8_t *rows = image;
+  auto pad = static_cast<uint8_t>(static_cast<uint8_t>(layer.p[QC_QLAYER_PAD_VALUE]) ^ flip);
+  int64_t shiftStride = packedShiftStride<Tile>(window);
+  // Phase planes of the shifted taps; rows of the unfolded image, and the
+  // flip still to apply to them.
+  const uint8_t *planes = image, *rows = image;
   uint8_t rowFlip = flip;
-  if (!window.isPointwise() && !shifted) {
+  if (shiftStride == 2) {
+    auto *copied = reinterpret_cast<uint8_t *>(columns);
+    copyPhasePlanes<Tile>(window, image, copied, parallel);
+    planes = copied;
+  } else if (!window.isPointwise() && shiftStride == 0) {
     auto *unfolded = reinterpret_cast<uint8_t *>(columns);
     unfoldWindow(
         window, image, unfolded, pad, [flip](uint8_t v) { return uint8_t(v ^ flip); },
@@ -236,8 +281,9 @@ void packImage(const QLayer &layer, const uint8_t *image, int8_t *columns, int8_
       int width = static_cast<int>(std::min<int64_t>(kPanel, pixels - x0));
       int8_t *dst = panels + panel * kp * kPanel;
       if constexpr (Tile::kPacksShiftedTaps)
-        if (shifted) {
-          Tile::packShiftedPanel(window, image, k, kp, x0, width, flip, pad, dst, sums + x0);
+        if (shiftStride != 0) {
+          Tile::packShiftedPanel(window, shiftStride, planes, k, kp, x0, width, flip, pad,
+                                 dst, sums + x0);
           continue;
         }
       auto row = [&](int64_t t) { return t < k ? rows + t * pixels + x0 : zeroRow; };
@@ -304,7 +350,8 @@ void forEachConvGroup(const QLayer &layer, const Requantizer &requantizer,
                       void *output, Multiply multiply) {
   int64_t kp = layer.paddedK(), rows = layer.rows();
   int64_t panelCount = (rows + kPanel - 1) / kPanel;
-  auto *columns = static_cast<int8_t *>(scratch(kQLayerRows, layer.k() * rows));
+  auto *columns =
+      static_cast<int8_t *>(scratch(kQLayerRows, packingScratchBytes<Tile>(layer)));
   auto *panels = static_cast<int8_t *>(scratch(kQLayerPanels, panelCount * kp * kPanel));
   auto *sums = static_cast<int32_t *>(scratch(kQLayerSums, rows * 4));
   const int64_t *p = layer.p;

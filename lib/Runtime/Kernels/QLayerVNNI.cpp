@@ -305,10 +305,11 @@ struct VNNITile {
   }
 
   /// PortablePacking's panel for a window whose taps are shifts of the
-  /// image (Window::tapsAreShifts), straight from the image: each tap's 64
-  /// pixels are one masked load at the tap's offset, the pixels whose input
-  /// row or column falls outside the image taking `pad`.
-  static void packShiftedPanel(const Window &win, const uint8_t *image, int64_t k,
+  /// image's phase planes at stride s (Window::shiftStride), straight from
+  /// the planes: each tap's 64 pixels are one masked load at the tap's
+  /// offset, the pixels whose input row or column falls outside the image
+  /// taking `pad`.
+  static void packShiftedPanel(const Window &win, int64_t s, const uint8_t *planes, int64_t k,
                                int64_t kp, int64_t x0, int width, uint8_t flip, uint8_t pad,
                                int8_t *dst, int32_t *sums) {
     __mmask64 live = livePixels(width);
@@ -317,34 +318,46 @@ struct VNNITile {
     std::array<__mmask64, kMaxShiftedWindow> rowInside{}, columnInside{};
     for (int64_t i = 0, oy = x0 / win.ow, ox = x0 % win.ow; i < width; ++i) {
       for (int64_t ky = 0; ky < win.kh; ++ky)
-        if (uint64_t(oy - win.padTop + ky) < uint64_t(win.h))
+        if (uint64_t(s * oy - win.padTop + ky) < uint64_t(win.h))
           rowInside[ky] |= __mmask64(1) << i;
       for (int64_t kx = 0; kx < win.kw; ++kx)
-        if (uint64_t(ox - win.padLeft + kx) < uint64_t(win.w))
+        if (uint64_t(s * ox - win.padLeft + kx) < uint64_t(win.w))
           columnInside[kx] |= __mmask64(1) << i;
       if (++ox == win.ow)
         ox = 0, ++oy;
     }
+    // Offsets of window row ky's and column kx's taps from the output
+    // pixel's index, within a channel's planes.
+    int64_t planeBytes = s == 1 ? win.h * win.w : win.phaseRows(s) * win.ow;
+    std::array<int64_t, kMaxShiftedWindow> rowOffset{}, columnOffset{};
+    for (int64_t ky = 0; ky < win.kh; ++ky) {
+      int64_t r = ky - win.padTop, phase = (r % s + s) % s;
+      rowOffset[ky] = phase * s * planeBytes + (r - phase) / s * win.ow;
+    }
+    for (int64_t kx = 0; kx < win.kw; ++kx) {
+      int64_t r = kx - win.padLeft, phase = (r % s + s) % s;
+      columnOffset[kx] = phase * planeBytes + (r - phase) / s;
+    }
     __m512i flips = _mm512_set1_epi8(static_cast<char>(flip));
     __m512i pads = _mm512_maskz_set1_epi8(live, static_cast<char>(pad));
     // Taps in order: (channel, window row, window column) counted along,
-    // and the offset of the tap's first pixel from the panel's.
-    int64_t t = 0, ky = 0, kx = 0;
-    int64_t offset = x0 - win.padTop * win.w - win.padLeft;
+    // and the offset of the channel's planes at the panel's first pixel.
+    int64_t t = 0, ky = 0, kx = 0, offset = x0;
     auto nextTap = [&] {
       if (t++ >= k)
         return _mm512_setzero_si512();
       __mmask64 inside = rowInside[ky] & columnInside[kx] & live;
-      // Offsets of masked-off lanes may fall outside the image: the load
+      // Offsets of masked-off lanes may fall outside the planes: the load
       // reads no byte of them.
-      auto from = reinterpret_cast<const void *>(reinterpret_cast<uintptr_t>(image) +
-                                                 uintptr_t(offset + ky * win.w + kx));
+      auto from = reinterpret_cast<const void *>(reinterpret_cast<uintptr_t>(planes) +
+                                                 uintptr_t(offset + rowOffset[ky] +
+                                                           columnOffset[kx]));
       __m512i bytes = _mm512_xor_si512(_mm512_maskz_loadu_epi8(inside, from), flips);
       if (++kx == win.kw) {
         kx = 0;
         if (++ky == win.kh) {
           ky = 0;
-          offset += win.h * win.w;
+          offset += s * s * planeBytes;
         }
       }
       return _mm512_mask_blend_epi8(inside, pads, bytes);

@@ -26,14 +26,26 @@ struct Window {
     return kh == 1 && kw == 1 && strideH == 1 && strideW == 1 && padTop == 0 &&
            padLeft == 0 && oh == h && ow == w;
   }
-  /// Whether every tap reads the image at one offset from the output
-  /// pixel's own index: tap (c, ky, kx) of output pixel x is pixel
-  /// x + (ky - padTop) w + kx - padLeft of plane c, where that lies inside
-  /// the image's row and column (stride 1, no dilation, output rows as wide
-  /// as the image's).
-  bool tapsAreShifts() const {
-    return strideH == 1 && strideW == 1 && dilationH == 1 && dilationW == 1 && ow == w;
+  /// The stride s (1 or 2) at which every tap reads one phase plane of the
+  /// image at one offset from the output pixel's index, or 0 where taps are
+  /// not shifts. Phase plane (py, px) of a channel holds image pixels
+  /// (s r + py, s q + px) in rows as wide as the output's; tap (c, ky, kx)
+  /// of output pixel (oy, ox) is its pixel (oy + sy, ox + sx), where
+  /// ky - padTop = s sy + py and kx - padLeft = s sx + px, whenever the tap
+  /// lies inside the image. At stride 1 the planes are the image itself
+  /// (output rows as wide as the image's). At stride 2 they are copied out
+  /// (phasePlaneBytes), for windows of at least 2 x 2, whose taps read every
+  /// plane, and output rows at least as wide as the planes' real columns.
+  int64_t shiftStride() const {
+    if (dilationH != 1 || dilationW != 1 || strideH != strideW)
+      return 0;
+    if (strideH == 1)
+      return ow == w ? 1 : 0;
+    return strideH == 2 && kh >= 2 && kw >= 2 && (w + 1) / 2 <= ow ? 2 : 0;
   }
+  /// Rows of every phase plane at stride s, and the bytes of all of them.
+  int64_t phaseRows(int64_t s) const { return (h + s - 1) / s; }
+  int64_t phasePlaneBytes(int64_t s) const { return channels * s * s * phaseRows(s) * ow; }
 };
 
 /// `pad` in n elements: the few padding columns of a row inline (a memset
