@@ -314,17 +314,21 @@ struct VNNITile {
                                int8_t *dst, int32_t *sums) {
     __mmask64 live = livePixels(width);
     // Which of the panel's pixels see an input row (column) inside the
-    // image at window row ky (column kx).
+    // image at window row ky (column kx), built a run of pixels of one
+    // output row at a time.
     std::array<__mmask64, kMaxShiftedWindow> rowInside{}, columnInside{};
-    for (int64_t i = 0, oy = x0 / win.ow, ox = x0 % win.ow; i < width; ++i) {
+    std::array<ColumnRange, kMaxShiftedWindow> insideAt{};
+    for (int64_t kx = 0; kx < win.kw; ++kx)
+      insideAt[kx] = insideColumns(kx - win.padLeft, s, win.w, win.ow);
+    int64_t oy = x0 / win.ow, ox = x0 % win.ow;
+    for (int64_t i = 0, end; i < width; i = end, ++oy, ox = 0) {
+      end = std::min<int64_t>(width, i + win.ow - ox); // past the row's pixels
       for (int64_t ky = 0; ky < win.kh; ++ky)
         if (uint64_t(s * oy - win.padTop + ky) < uint64_t(win.h))
-          rowInside[ky] |= __mmask64(1) << i;
+          rowInside[ky] |= pixelRange(i, end);
       for (int64_t kx = 0; kx < win.kw; ++kx)
-        if (uint64_t(s * ox - win.padLeft + kx) < uint64_t(win.w))
-          columnInside[kx] |= __mmask64(1) << i;
-      if (++ox == win.ow)
-        ox = 0, ++oy;
+        columnInside[kx] |= pixelRange(std::max(i, i + insideAt[kx].first - ox),
+                                       std::min(end, i + insideAt[kx].last - ox));
     }
     // Offsets of window row ky's and column kx's taps from the output
     // pixel's index, within a channel's planes.
@@ -363,6 +367,14 @@ struct VNNITile {
       return _mm512_mask_blend_epi8(inside, pads, bytes);
     };
     packRows(nextTap, kp, width, dst, sums);
+  }
+
+  /// Pixels [first, last) of a panel (none where last <= first).
+  static __mmask64 pixelRange(int64_t first, int64_t last) {
+    if (last <= first)
+      return 0;
+    __mmask64 below = last >= 64 ? ~__mmask64(0) : (__mmask64(1) << last) - 1;
+    return below & ~((__mmask64(1) << first) - 1);
   }
 
   static __mmask64 livePixels(int width) {
