@@ -88,7 +88,12 @@ struct Case {
   int64_t zeroPoint = 3, lo = -128, hi = 127;
 };
 
-Case makeCase(const Conv &conv, bool halves, std::mt19937 &rng) {
+/// Requantization shifts drawn from [first, last].
+struct ShiftRange {
+  int first = 4, last = 9;
+};
+
+Case makeCase(const Conv &conv, bool halves, ShiftRange shifts, std::mt19937 &rng) {
   std::uniform_int_distribution<int> byte(-128, 127), small(-3000, 3000);
   std::uniform_int_distribution<int32_t> mantissa(1 << 30, INT32_MAX);
   Case test;
@@ -111,7 +116,8 @@ Case makeCase(const Conv &conv, bool halves, std::mt19937 &rng) {
     test.bias.push_back(small(rng));
     // One half (2^30 * 2^-31): every odd accumulator is a tie.
     test.multiplier.push_back(halves ? 1 << 30 : mantissa(rng));
-    test.shift.push_back(halves ? 0 : std::uniform_int_distribution<int>(4, 9)(rng));
+    test.shift.push_back(
+        halves ? 0 : std::uniform_int_distribution<int>(shifts.first, shifts.last)(rng));
   }
   return test;
 }
@@ -135,9 +141,9 @@ int64_t expected(const Conv &conv, const Case &test, qc::RoundingMode mode, int6
   return std::clamp(y + test.zeroPoint, test.lo, test.hi);
 }
 
-void checkConv(const Conv &conv, bool halves) {
+void checkConv(const Conv &conv, bool halves, ShiftRange shifts = {}) {
   std::mt19937 rng(static_cast<unsigned>(conv.c * 131 + conv.w * 7 + conv.kw));
-  Case test = makeCase(conv, halves, rng);
+  Case test = makeCase(conv, halves, shifts, rng);
   std::vector<int64_t> params(QC_QLAYER_NUM_PARAMS, 0);
   params[QC_QLAYER_KIND] = 1;
   params[QC_QLAYER_M] = 1;
@@ -237,6 +243,7 @@ TEST(QLayerKernels, StrideTwoWindowsReadPhasePlanes) {
   }
 }
 
+
 TEST(QLayerKernels, RequantizationTiesRoundAsTheModeSays) {
   checkConv({6, 5, 33, 6, 3, 3, 1, 1, 1, 6}, /*halves=*/true);
   checkConv({8, 5, 21, 24, 3, 3, 1, 1, 1, 1}, /*halves=*/true);
@@ -335,6 +342,16 @@ TEST(QLayerKernels, MatmulRowsReductionsAndColumns) {
 TEST(QLayerKernels, AccumulatorsPastTheExactDoubleRange) {
   checkGemm(20, 512, 70, false, /*lowestByte=*/120, /*lowestShift=*/16);
   checkGemm(33, 512, 64, true, /*lowestByte=*/120, /*lowestShift=*/16);
+}
+
+// Negative shifts scale accumulators up, past what the epilogues' path in
+// doubles converts back to i32: they take the integer path, and clamp. A
+// convolution's epilogue has one channel per row, a matmul's one per lane.
+TEST(QLayerKernels, NegativeShiftsScaleUp) {
+  for (int64_t groups : {1, 6})
+    checkConv({6, 5, 33, 12, 3, 3, 1, 1, 1, groups}, /*halves=*/false,
+              ShiftRange{-16, -10});
+  checkGemm(20, 64, 70, false, /*lowestByte=*/-128, /*lowestShift=*/-16);
 }
 
 TEST(QLayerKernels, HugePageCopiesEqualTheirSourceAndAreReused) {

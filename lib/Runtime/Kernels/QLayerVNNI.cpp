@@ -15,6 +15,7 @@
 #include <immintrin.h>
 
 #include <array>
+#include <cstring>
 
 using namespace quantc::kernels;
 
@@ -76,9 +77,31 @@ public:
                          _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(multiplier, 1))};
     for (int h = 0; h < 2; ++h) // multiplier * 2^-(31 + shift), exactly
       scale[h] = _mm512_scalef_pd(factor[h], _mm512_sub_pd(_mm512_setzero_pd(), exponent[h]));
-    zp32 = _mm512_set1_epi32(static_cast<int32_t>(q.zp));
-    lo32 = _mm512_set1_epi32(static_cast<int32_t>(q.lo));
-    hi32 = _mm512_set1_epi32(static_cast<int32_t>(q.hi));
+    setClampsInI32(q);
+  }
+
+  /// One channel's multiplier and shift in every lane, set up in scalar
+  /// registers: a convolution's epilogue builds one per output row.
+  Requantize16(const Requantizer &q, int32_t multiplier, int32_t shift)
+      : rounding(q.rounding), zp(_mm512_set1_epi64(q.zp)), lo(_mm512_set1_epi64(q.lo)),
+        hi(_mm512_set1_epi64(q.hi)) {
+    int64_t total = int64_t(shift) + 31; // positive
+    // vpmuldq reads the low half of each 64-bit lane, for either half.
+    m[0] = m[1] = _mm512_set1_epi32(multiplier);
+    t[0] = t[1] = _mm512_set1_epi64(total);
+    // As vpsllvq: no bits where the count is past 63.
+    half[0] = half[1] =
+        _mm512_set1_epi64(uint64_t(total - 1) < 64 ? int64_t(uint64_t(1) << (total - 1)) : 0);
+    inDoubles = rounding == 0 && shift >= 0;
+    if (!inDoubles)
+      return;
+    // 2^-total from its exponent bits: a call to ldexp would spill every
+    // vector register.
+    uint64_t bits = uint64_t(1023 - total) << 52;
+    double power;
+    std::memcpy(&power, &bits, sizeof power);
+    scale[0] = scale[1] = _mm512_set1_pd(double(multiplier) * power);
+    setClampsInI32(q);
   }
 
   /// The requantized values of `value`'s 16 lanes, clamped, as i32.
@@ -92,6 +115,12 @@ public:
   }
 
 private:
+  void setClampsInI32(const Requantizer &q) {
+    zp32 = _mm512_set1_epi32(static_cast<int32_t>(q.zp));
+    lo32 = _mm512_set1_epi32(static_cast<int32_t>(q.lo));
+    hi32 = _mm512_set1_epi32(static_cast<int32_t>(q.hi));
+  }
+
   __m512i applyInDoubles(__m512i value) const {
     constexpr int nearestEven = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
     __m512d low = _mm512_mul_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(value)), scale[0]);
@@ -455,8 +484,7 @@ struct VNNITile {
     if (q.rounding == 2)
       return ScalarEpilogue::storeRow(q, acc, bias, sums, ch, width, output, index);
     int64_t c = q.perChannel ? ch : 0;
-    Requantize16 requantize(q, _mm512_set1_epi32(q.multiplier[c]),
-                            _mm512_set1_epi32(q.shift[c]));
+    Requantize16 requantize(q, q.multiplier[c], q.shift[c]);
     __m512i b = _mm512_set1_epi32(bias);
     auto value = [&](int x, __mmask16 mask) {
       __m512i correction = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(mask, sums + x), 7);
