@@ -383,12 +383,17 @@ TEST(QLayerKernels, StrideTwoRowsOfEveryWidth) {
   checkConv({4, 5, 129, 8, 1, 1, 2, 1, 0, 1}, false);
 }
 
-// Images large enough that packing splits over the threads (taps, then
-// panels), strided and padded.
+// Images large enough for two threads: from 8 panels, each thread packs
+// the panels it multiplies (after the phase planes or the unfolding, split
+// over the threads); below, the threads pack every panel first, then share
+// the blocks of channels and panels.
 TEST(QLayerKernels, ImagesPackedByTwoThreads) {
   quantc_artifact_set_num_threads(2);
   checkConv({32, 32, 33, 40, 3, 3, 1, 1, 1, 1}, false);
   checkConv({16, 130, 128, 24, 3, 3, 2, 1, 1, 1}, false);
+  checkConv({16, 40, 40, 24, 3, 3, 1, 2, 2, 1}, false);
+  checkConv({32, 16, 16, 40, 3, 3, 1, 1, 1, 1}, false);
+  checkConv({32, 16, 16, 40, 3, 3, 1, 2, 2, 1}, true);
   quantc_artifact_set_num_threads(1);
 }
 } // namespace

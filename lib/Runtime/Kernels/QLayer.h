@@ -203,7 +203,7 @@ template <typename Tile> int64_t packedShiftStride(const Window &window) {
   return 0;
 }
 
-/// Bytes of `columns` scratch that packImage needs: the unfolded image, or
+/// Bytes of `columns` scratch that ImagePanels needs: the unfolded image, or
 /// the phase planes of a stride-2 window.
 template <typename Tile> int64_t packingScratchBytes(const QLayer &layer) {
   Window window = convWindow(layer);
@@ -230,67 +230,76 @@ void copyPhasePlanes(const Window &window, const uint8_t *image, uint8_t *planes
   });
 }
 
-/// Convolution: the unfolded image (the channels of one group) as panels of
-/// kPanel pixels in the weight panel layout (4 taps per pixel per group),
-/// s8 (u8 inputs shifted by -128), and each pixel's sum of taps. A 1 x 1
-/// window of stride 1 without padding reads the image's planes as they are;
-/// so do windows whose taps are shifts of the image, on tiles that pack
-/// them (kPacksShiftedTaps), and at stride 2 they read its phase planes,
-/// copied into `columns` first; other windows are unfolded first into
-/// `columns`, K rows of P pixels of scratch.
+/// Convolution: the image of one group, packed a panel at a time (pack)
+/// into panels of kPanel pixels in the weight panel layout (4 taps per
+/// pixel per group), s8 (u8 inputs shifted by -128), with each pixel's sum
+/// of taps. A 1 x 1 window of stride 1 without padding reads the image's
+/// planes as they are; so do windows whose taps are shifts of the image, on
+/// tiles that pack them (kPacksShiftedTaps), and at stride 2 they read its
+/// phase planes, which the constructor copies into `columns`; other windows
+/// are unfolded by the constructor into `columns`, K rows of P pixels.
 template <typename Tile>
-void packImage(const QLayer &layer, const uint8_t *image, int8_t *columns, int8_t *panels,
-               int32_t *sums) {
-  Window window = convWindow(layer);
-  int64_t pixels = window.oh * window.ow, k = layer.k(), kp = layer.paddedK();
-  int64_t panelCount = (pixels + kPanel - 1) / kPanel;
-  bool parallel = panelCount * kp * kPanel >= kParallelPackBytes;
-  // s8 view: u8 inputs flip to value - 128; s8 inputs stay.
-  uint8_t flip = layer.flip() ^ 0x80;
-  auto pad = static_cast<uint8_t>(static_cast<uint8_t>(layer.p[QC_QLAYER_PAD_VALUE]) ^ flip);
-  int64_t shiftStride = packedShiftStride<Tile>(window);
+class ImagePanels {
+public:
+  ImagePanels(const QLayer &layer, const uint8_t *image, int8_t *columns)
+      : window(convWindow(layer)), k(layer.k()), kp(layer.paddedK()),
+        pixels(window.oh * window.ow), panelCount((pixels + kPanel - 1) / kPanel),
+        parallel(panelCount * kp * kPanel >= kParallelPackBytes),
+        // s8 view: u8 inputs flip to value - 128; s8 inputs stay.
+        flip(layer.flip() ^ 0x80),
+        pad(static_cast<uint8_t>(static_cast<uint8_t>(layer.p[QC_QLAYER_PAD_VALUE]) ^ flip)),
+        shiftStride(packedShiftStride<Tile>(window)), planes(image), rows(image),
+        rowFlip(flip) {
+    if (shiftStride == 2) {
+      auto *copied = reinterpret_cast<uint8_t *>(columns);
+      copyPhasePlanes<Tile>(window, image, copied, parallel);
+      planes = copied;
+    } else if (!window.isPointwise() && shiftStride == 0) {
+      auto *unfolded = reinterpret_cast<uint8_t *>(columns);
+      uint8_t f = flip;
+      unfoldWindow(
+          window, image, unfolded, pad, [f](uint8_t v) { return uint8_t(v ^ f); },
+          [f](uint8_t *dst, const uint8_t *src, int64_t n) { Tile::copyFlipped(dst, src, n, f); },
+          parallel,
+          [f](uint8_t *dst, const uint8_t *src, int64_t n) {
+            Tile::copyFlippedEven(dst, src, n, f);
+          });
+      rows = unfolded;
+      rowFlip = 0;
+    }
+    // Rows past K, flip (zeros once flipped).
+    std::memset(zeroRow, rowFlip, kPanel);
+  }
+
+  int64_t panels() const { return panelCount; }
+  /// Whether packing every panel is worth splitting over threads.
+  bool packsInParallel() const { return parallel; }
+
+  /// Panel `panel` into dst (kp x kPanel bytes): groups of 4 taps
+  /// interleaved, and each of its pixels' sum of taps into sums.
+  void pack(int64_t panel, int8_t *dst, int32_t *sums) const {
+    int64_t x0 = panel * kPanel;
+    int width = static_cast<int>(std::min<int64_t>(kPanel, pixels - x0));
+    if constexpr (Tile::kPacksShiftedTaps)
+      if (shiftStride != 0)
+        return Tile::packShiftedPanel(window, shiftStride, planes, k, kp, x0, width, flip, pad,
+                                      dst, sums);
+    auto row = [&](int64_t t) { return t < k ? rows + t * pixels + x0 : zeroRow; };
+    Tile::packPanel(row, kp, width, rowFlip, dst, sums);
+  }
+
+private:
+  Window window;
+  int64_t k, kp, pixels, panelCount;
+  bool parallel;
+  uint8_t flip, pad;
+  int64_t shiftStride;
   // Phase planes of the shifted taps; rows of the unfolded image, and the
   // flip still to apply to them.
-  const uint8_t *planes = image, *rows = image;
-  uint8_t rowFlip = flip;
-  if (shiftStride == 2) {
-    auto *copied = reinterpret_cast<uint8_t *>(columns);
-    copyPhasePlanes<Tile>(window, image, copied, parallel);
-    planes = copied;
-  } else if (!window.isPointwise() && shiftStride == 0) {
-    auto *unfolded = reinterpret_cast<uint8_t *>(columns);
-    unfoldWindow(
-        window, image, unfolded, pad, [flip](uint8_t v) { return uint8_t(v ^ flip); },
-        [flip](uint8_t *dst, const uint8_t *src, int64_t n) {
-          Tile::copyFlipped(dst, src, n, flip);
-        },
-        parallel,
-        [flip](uint8_t *dst, const uint8_t *src, int64_t n) {
-          Tile::copyFlippedEven(dst, src, n, flip);
-        });
-    rows = unfolded;
-    rowFlip = 0;
-  }
-  // Interleave groups of 4 taps into kPanel-pixel panels, past K with rows
-  // of flip (zeros once flipped), and sum each pixel's taps.
+  const uint8_t *planes, *rows;
+  uint8_t rowFlip;
   alignas(64) uint8_t zeroRow[kPanel];
-  std::memset(zeroRow, rowFlip, kPanel);
-  forEachSlice(panelCount, parallel, [&](int64_t first, int64_t last) {
-    for (int64_t panel = first; panel < last; ++panel) {
-      int64_t x0 = panel * kPanel;
-      int width = static_cast<int>(std::min<int64_t>(kPanel, pixels - x0));
-      int8_t *dst = panels + panel * kp * kPanel;
-      if constexpr (Tile::kPacksShiftedTaps)
-        if (shiftStride != 0) {
-          Tile::packShiftedPanel(window, shiftStride, planes, k, kp, x0, width, flip, pad,
-                                 dst, sums + x0);
-          continue;
-        }
-      auto row = [&](int64_t t) { return t < k ? rows + t * pixels + x0 : zeroRow; };
-      Tile::packPanel(row, kp, width, rowFlip, dst, sums + x0);
-    }
-  });
-}
+};
 
 /// What a matmul's blocks read and write: the packed activation rows (u8,
 /// paddedK apart), the weight panels and the output.
@@ -342,33 +351,47 @@ struct ConvGroup {
   int64_t batch, firstChannel, channels;
 };
 
-/// Unfolds each image's groups in turn into scratch panels (packImage) and
-/// hands each to `multiply(group, panelCount)`.
+/// Prepares each image's groups in turn for packing (ImagePanels) and hands
+/// each to `multiply(group, image)`; the group's panels and sums are unset
+/// until packEveryPanel.
 template <typename Tile, typename Multiply>
 void forEachConvGroup(const QLayer &layer, const Requantizer &requantizer,
                       const uint8_t *in, const int8_t *packed, const int32_t *bias,
                       void *output, Multiply multiply) {
-  int64_t kp = layer.paddedK(), rows = layer.rows();
-  int64_t panelCount = (rows + kPanel - 1) / kPanel;
   auto *columns =
       static_cast<int8_t *>(scratch(kQLayerRows, packingScratchBytes<Tile>(layer)));
-  auto *panels = static_cast<int8_t *>(scratch(kQLayerPanels, panelCount * kp * kPanel));
-  auto *sums = static_cast<int32_t *>(scratch(kQLayerSums, rows * 4));
   const int64_t *p = layer.p;
   int64_t groups = layer.groups(), groupChannels = layer.n() / groups;
   int64_t groupBytes = p[QC_QLAYER_C] / groups * p[QC_QLAYER_H] * p[QC_QLAYER_W];
   for (int64_t b = 0; b < layer.batches(); ++b)
     for (int64_t g = 0; g < groups; ++g) {
-      packImage<Tile>(layer, in + (b * groups + g) * groupBytes, columns, panels, sums);
-      multiply(ConvGroup{layer, requantizer, bias, sums, panels,
+      ImagePanels<Tile> image(layer, in + (b * groups + g) * groupBytes, columns);
+      multiply(ConvGroup{layer, requantizer, bias, nullptr, nullptr,
                          reinterpret_cast<const uint8_t *>(packed), output, b,
                          g * groupChannels, groupChannels},
-               panelCount);
+               image);
     }
+}
+
+/// `group` with every panel of its image packed into scratch, over threads
+/// where that is worth it.
+template <typename Tile>
+ConvGroup packEveryPanel(ConvGroup group, const ImagePanels<Tile> &image) {
+  int64_t kp = group.layer.paddedK(), pixels = group.layer.rows();
+  auto *panels = static_cast<int8_t *>(scratch(kQLayerPanels, image.panels() * kp * kPanel));
+  auto *sums = static_cast<int32_t *>(scratch(kQLayerSums, pixels * 4));
+  forEachSlice(image.panels(), image.packsInParallel(), [&](int64_t first, int64_t last) {
+    for (int64_t panel = first; panel < last; ++panel)
+      image.pack(panel, panels + panel * kp * kPanel, sums + panel * kPanel);
+  });
+  group.panels = panels;
+  group.sums = sums;
+  return group;
 }
 
 /// Convolution: rows of (u8-shifted) weights x pixel panels, lanes over
 /// pixels, so each output channel's row of pixels is stored contiguously.
+/// Each chunk is a block of channels over one panel of packEveryPanel.
 template <typename Tile>
 struct ConvRun : ConvGroup {
   static void chunk(void *self, int64_t index) {
@@ -376,22 +399,55 @@ struct ConvRun : ConvGroup {
   }
 
   void run(int64_t index) const {
-    int64_t kp = layer.paddedK(), n = layer.n(), pixels = layer.rows();
-    int64_t panelCount = (pixels + kPanel - 1) / kPanel;
+    int64_t pixels = layer.rows(), panelCount = (pixels + kPanel - 1) / kPanel;
     int64_t panel = index % panelCount, block = index / panelCount;
     int64_t first = firstChannel + block * kRowsPerChunk;
     int64_t last = std::min(firstChannel + channels, first + kRowsPerChunk);
+    multiply(panels + panel * layer.paddedK() * kPanel, sums + panel * kPanel, panel, first,
+             last);
+  }
+
+  /// Channels [first, last) times packed panel `panel` (`columns`, with its
+  /// pixels' tap sums).
+  void multiply(const int8_t *columns, const int32_t *panelSums, int64_t panel, int64_t first,
+                int64_t last) const {
+    int64_t kp = layer.paddedK(), n = layer.n(), pixels = layer.rows();
     int64_t x0 = panel * kPanel;
     int width = static_cast<int>(std::min<int64_t>(kPanel, pixels - x0));
-    const int8_t *columns = panels + panel * kp * kPanel;
     alignas(64) int32_t acc[kMaxRows][kPanel];
     for (int64_t ch = first; ch < last; ch += kMaxRows) {
       int count = static_cast<int>(std::min<int64_t>(kMaxRows, last - ch));
       Tile::compute(weights + ch * kp, kp, columns, count, acc);
       for (int r = 0; r < count; ++r)
-        Tile::storeRow(requantizer, acc[r], bias[ch + r], sums + x0, ch + r,
-                       width, output, (batch * n + ch + r) * pixels + x0);
+        Tile::storeRow(requantizer, acc[r], bias[ch + r], panelSums, ch + r, width, output,
+                       (batch * n + ch + r) * pixels + x0);
     }
+  }
+};
+
+/// Panels per thread from which a convolution packs each panel on the
+/// thread that multiplies it (PanelConvRun): fewer would leave threads idle.
+constexpr int64_t kPanelsPerThread = 4;
+
+/// ConvRun with one chunk per panel, which packs the panel into the
+/// thread's own scratch and multiplies it by every channel of the group
+/// while it is in L1: no pass over the whole packed image, and no thread
+/// reads panels that another packed.
+template <typename Tile>
+struct PanelConvRun : ConvRun<Tile> {
+  const ImagePanels<Tile> *image;
+
+  static void chunk(void *self, int64_t panel) {
+    static_cast<PanelConvRun *>(self)->run(panel);
+  }
+
+  void run(int64_t panel) const {
+    int64_t kp = this->layer.paddedK();
+    auto *columns = static_cast<int8_t *>(scratch(kQLayerPanels, kp * kPanel));
+    auto *panelSums = static_cast<int32_t *>(scratch(kQLayerSums, kPanel * 4));
+    image->pack(panel, columns, panelSums);
+    this->multiply(columns, panelSums, panel, this->firstChannel,
+                   this->firstChannel + this->channels);
   }
 };
 
@@ -590,10 +646,14 @@ void runQLayer(const void *input, const int8_t *packed, const int32_t *bias,
   }
   forEachConvGroup<Tile>(
       layer, requantizer, in, packed, bias, output,
-      [&](const ConvGroup &group, int64_t panelCount) {
+      [&](const ConvGroup &group, const ImagePanels<Tile> &image) {
+        if (image.panels() >= kPanelsPerThread * threadBudget()) {
+          PanelConvRun<Tile> work{{group}, &image};
+          return runChunks(layer, image.panels(), PanelConvRun<Tile>::chunk, &work);
+        }
         int64_t channelBlocks = (group.channels + kRowsPerChunk - 1) / kRowsPerChunk;
-        ConvRun<Tile> work{group};
-        runChunks(layer, channelBlocks * panelCount, ConvRun<Tile>::chunk, &work);
+        ConvRun<Tile> work{packEveryPanel(group, image)};
+        runChunks(layer, channelBlocks * image.panels(), ConvRun<Tile>::chunk, &work);
       });
 }
 

@@ -219,9 +219,9 @@ void runQLayerAMX(const void *input, const int8_t *packed, const int32_t *bias,
     return;
   }
   forEachConvGroup<Tile>(layer, requantizer, in, packed, bias, output,
-                         [&](const ConvGroup &group, int64_t panelCount) {
-                           AMXConv<Isa, Tile> work{group};
-                           runBlocks<Isa>(layer, work, work.channelBlocks() * panelCount);
+                         [&](const ConvGroup &group, const ImagePanels<Tile> &image) {
+                           AMXConv<Isa, Tile> work{packEveryPanel(group, image)};
+                           runBlocks<Isa>(layer, work, work.channelBlocks() * image.panels());
                          });
 }
 
