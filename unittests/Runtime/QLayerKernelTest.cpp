@@ -141,10 +141,33 @@ int64_t expected(const Conv &conv, const Case &test, qc::RoundingMode mode, int6
   return std::clamp(y + test.zeroPoint, test.lo, test.hi);
 }
 
-void checkConv(const Conv &conv, bool halves, ShiftRange shifts = {}) {
+/// Appends a random QC_QLAYER_LOOKUP table to `bias` (64 words) and
+/// returns its 256 bytes.
+std::vector<uint8_t> appendLookupTable(std::vector<int32_t> &bias, std::mt19937 &rng) {
+  std::vector<uint8_t> table(256);
+  for (uint8_t &entry : table)
+    entry = static_cast<uint8_t>(rng());
+  size_t n = bias.size();
+  bias.resize(n + 64);
+  std::memcpy(bias.data() + n, table.data(), table.size());
+  return table;
+}
+
+/// The stored s8 value `want` looked up in `table`, where there is one.
+int64_t lookedUp(const std::vector<uint8_t> &table, int64_t want) {
+  return table.empty() ? want : static_cast<int8_t>(table[static_cast<uint8_t>(want)]);
+}
+
+/// Checks every variant on `conv`; `lookup` fuses a random table.
+void checkConv(const Conv &conv, bool halves, ShiftRange shifts = {}, bool lookup = false) {
   std::mt19937 rng(static_cast<unsigned>(conv.c * 131 + conv.w * 7 + conv.kw));
   Case test = makeCase(conv, halves, shifts, rng);
+  std::vector<int32_t> bias = test.bias;
+  std::vector<uint8_t> table;
+  if (lookup)
+    table = appendLookupTable(bias, rng);
   std::vector<int64_t> params(QC_QLAYER_NUM_PARAMS, 0);
+  params[QC_QLAYER_LOOKUP] = lookup;
   params[QC_QLAYER_KIND] = 1;
   params[QC_QLAYER_M] = 1;
   params[QC_QLAYER_N] = conv.n;
@@ -173,13 +196,13 @@ void checkConv(const Conv &conv, bool halves, ShiftRange shifts = {}) {
       if (!variant.available)
         continue;
       std::vector<int8_t> output(conv.n * conv.oh() * conv.ow(), 0);
-      variant.fn(test.input.data(), test.packed.data(), test.bias.data(),
-                 test.multiplier.data(), test.shift.data(), params.data(), output.data());
+      variant.fn(test.input.data(), test.packed.data(), bias.data(), test.multiplier.data(),
+                 test.shift.data(), params.data(), output.data());
       int mismatches = 0;
       for (int64_t o = 0; o < conv.n; ++o)
         for (int64_t oy = 0; oy < conv.oh(); ++oy)
           for (int64_t ox = 0; ox < conv.ow(); ++ox) {
-            int64_t want = expected(conv, test, mode, o, oy, ox);
+            int64_t want = lookedUp(table, expected(conv, test, mode, o, oy, ox));
             int64_t got = output[(o * conv.oh() + oy) * conv.ow() + ox];
             if (want != got && ++mismatches <= 3)
               ADD_FAILURE() << variant.name << " " << conv.str() << " rounding "
@@ -267,7 +290,7 @@ TEST(QLayerKernels, GeneralAndGroupedConvolutions) {
 /// Input and weight bytes from [lowestByte, 127], shifts from [lowestShift,
 /// lowestShift + 6].
 void checkGemm(int64_t m, int64_t k, int64_t n, bool unsignedInput, int lowestByte = -128,
-               int lowestShift = 8) {
+               int lowestShift = 8, bool lookup = false) {
   std::mt19937 rng(static_cast<unsigned>(m * 1000003 + k * 1009 + n));
   std::uniform_int_distribution<int> byte(lowestByte, 127), small(-30000, 30000);
   int64_t kp = (k + 3) / 4 * 4, panels = (n + QC_PANEL_COLUMNS - 1) / QC_PANEL_COLUMNS;
@@ -287,7 +310,11 @@ void checkGemm(int64_t m, int64_t k, int64_t n, bool unsignedInput, int lowestBy
     multiplier[j] = std::uniform_int_distribution<int32_t>(1 << 30, INT32_MAX)(rng);
     shift[j] = std::uniform_int_distribution<int>(lowestShift, lowestShift + 6)(rng);
   }
+  std::vector<uint8_t> table;
+  if (lookup)
+    table = appendLookupTable(bias, rng);
   std::vector<int64_t> params(QC_QLAYER_NUM_PARAMS, 0);
+  params[QC_QLAYER_LOOKUP] = lookup;
   params[QC_QLAYER_M] = m;
   params[QC_QLAYER_N] = n;
   params[QC_QLAYER_K] = k;
@@ -315,8 +342,10 @@ void checkGemm(int64_t m, int64_t k, int64_t n, bool unsignedInput, int lowestBy
             int64_t x = unsignedInput ? input[r * k + i] : input[r * k + i] ^ 0x80;
             acc += x * weights[i * n + j];
           }
-          int64_t want = std::clamp<int64_t>(
-              qc::applyMultiplier(acc, multiplier[j], shift[j], mode) - 5, -128, 127);
+          int64_t want = lookedUp(table, std::clamp<int64_t>(qc::applyMultiplier(acc, multiplier[j],
+                                                                     shift[j], mode) -
+                                                                 5,
+                                                             -128, 127));
           if (want != output[r * n + j] && ++mismatches <= 3)
             ADD_FAILURE() << variant.name << " " << shape << " at (" << r << ", " << j
                           << "): " << int(output[r * n + j]) << " instead of " << want;
@@ -352,6 +381,20 @@ TEST(QLayerKernels, NegativeShiftsScaleUp) {
     checkConv({6, 5, 33, 12, 3, 3, 1, 1, 1, groups}, /*halves=*/false,
               ShiftRange{-16, -10});
   checkGemm(20, 64, 70, false, /*lowestByte=*/-128, /*lowestShift=*/-16);
+}
+
+// A byte table fused into the layer (QC_QLAYER_LOOKUP) maps every stored
+// output byte: vector epilogues of convolutions (several panels and a
+// partial one), depthwise planes, stride-2 windows and matmuls; the rounding
+// modes include double_round, whose epilogue is scalar.
+TEST(QLayerKernels, FusedLookupTablesMapTheStoredBytes) {
+  for (bool unsignedInput : {false, true}) {
+    checkConv({8, 9, 19, 70, 3, 3, 1, 1, 1, 1, unsignedInput}, false, {}, /*lookup=*/true);
+    checkConv({6, 7, 40, 6, 3, 3, 1, 1, 1, 6, unsignedInput}, false, {}, /*lookup=*/true);
+    checkConv({4, 12, 20, 12, 3, 3, 2, 1, 1, 1, unsignedInput}, false, {}, /*lookup=*/true);
+  }
+  checkGemm(33, 200, 100, false, -128, 8, /*lookup=*/true);
+  checkGemm(5, 64, 70, true, -128, 8, /*lookup=*/true);
 }
 
 TEST(QLayerKernels, HugePageCopiesEqualTheirSourceAndAreReused) {

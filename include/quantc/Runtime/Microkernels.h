@@ -50,6 +50,10 @@ enum qc_qlayer_param {
   QC_QLAYER_PAD_VALUE,        /* stored value of padding (the zero point) */
   QC_QLAYER_GROUP,            /* convolution groups (C and N divide by it;
                                  K is per group) */
+  QC_QLAYER_LOOKUP,           /* 1: `bias` holds N words, then a table of 256
+                                 bytes (64 words): each requantized output
+                                 byte b is stored as table[b] (an 8-bit
+                                 lookup fused into the layer) */
   QC_QLAYER_NUM_PARAMS
 };
 

@@ -1,8 +1,9 @@
 //===- Microkernels.cpp - 8-bit layers → packed-weight microkernels -*- C++ -*-===//
 //
 // An integer matmul or convolution with constant s8 weights (zero zero
-// points), optionally followed by its qc.requantize, becomes one
-// qc.microkernel call of libquantc_kernels. The weights are repacked here,
+// points), optionally followed by its qc.requantize and a byte
+// qc.lookup_table of the requantized values, becomes one qc.microkernel call
+// of libquantc_kernels. The weights are repacked here,
 // once, into the panel layout of quantc/Runtime/Microkernels.h; the kernel
 // forms u8 x s8 dot products, so the zero point and the 128 shifts between
 // u8 and s8 fold into the bias as multiples of the weights' sums (exact in
@@ -188,14 +189,39 @@ SmallVector<int32_t> foldedBias(const PackableLayer &layer) {
   return bias;
 }
 
-/// Lowers the layer (and `requantize`, when given) to one microkernel call.
+/// `lookup`'s table as the kernel reads it (QC_QLAYER_LOOKUP): indexed by
+/// the stored byte, in 64 words to follow the bias.
+FailureOr<SmallVector<int32_t>> lookupWords(qc::LookupTableOp lookup) {
+  FailureOr<reference::Tensor> table = reference::Tensor::fromAttr(lookup.getTable());
+  if (failed(table))
+    return failure();
+  // The table is indexed from the input's lowest storage value.
+  uint8_t flip = qc::getQuantizedType(lookup.getInput().getType()).isSigned() ? 0x80 : 0;
+  SmallVector<int32_t> words(64, 0);
+  for (int byte = 0; byte < 256; ++byte) {
+    auto entry = static_cast<uint8_t>(table->ints()[byte ^ flip]);
+    words[byte / 4] = static_cast<int32_t>(static_cast<uint32_t>(words[byte / 4]) |
+                                           uint32_t(entry) << (8 * (byte % 4)));
+  }
+  return words;
+}
+
+/// Lowers the layer (and `requantize` and `lookup`, when given) to one
+/// microkernel call.
 LogicalResult lowerLayer(const PackableLayer &layer, qc::RequantizeOp requantize,
-                         Value input, RankedTensorType resultType,
-                         StringRef suffix, ConversionPatternRewriter &rewriter) {
+                         qc::LookupTableOp lookup, Value input,
+                         RankedTensorType resultType, StringRef suffix,
+                         ConversionPatternRewriter &rewriter) {
   Location loc = layer.op->getLoc();
+  SmallVector<int32_t> bias = foldedBias(layer);
+  if (lookup) {
+    FailureOr<SmallVector<int32_t>> table = lookupWords(lookup);
+    if (failed(table))
+      return rewriter.notifyMatchFailure(lookup, "unreadable table");
+    bias.append(*table);
+  }
   Value packedValue =
       blobConstant<int8_t>(rewriter, loc, packWeights(layer), rewriter.getI8Type());
-  SmallVector<int32_t> bias = foldedBias(layer);
   SmallVector<int32_t> multiplier = {1}, shift = {0};
   SmallVector<int64_t> params(QC_QLAYER_NUM_PARAMS, 0);
   bool isConv = isa<qc::QConvOp>(layer.op);
@@ -223,6 +249,7 @@ LogicalResult lowerLayer(const PackableLayer &layer, qc::RequantizeOp requantize
         outType.getStorageTypeMax(), requantize.getClampMax().value_or(INT64_MAX));
     params[QC_QLAYER_ROUNDING] = static_cast<int64_t>(requantize.getRounding());
     params[QC_QLAYER_PER_CHANNEL] = multiplier.size() > 1;
+    params[QC_QLAYER_LOOKUP] = static_cast<bool>(lookup);
   }
   SmallVector<Value> inputs = {
       input, packedValue,
@@ -235,8 +262,12 @@ LogicalResult lowerLayer(const PackableLayer &layer, qc::RequantizeOp requantize
       rewriter, loc, TypeRange{resultType},
       rewriter.getStringAttr("quantc_qlayer_" + suffix.str()), inputs,
       ValueRange{init});
-  rewriter.replaceOp(requantize ? requantize.getOperation() : layer.op,
-                     call.getResult(0));
+  Operation *last = lookup ? lookup.getOperation()
+                   : requantize ? requantize.getOperation()
+                                : layer.op;
+  rewriter.replaceOp(last, call.getResult(0));
+  if (lookup)
+    rewriter.eraseOp(requantize);
   if (requantize)
     rewriter.eraseOp(layer.op);
   return success();
@@ -255,6 +286,25 @@ bool rescalesChannels(qc::RequantizeOp requantize, Operation *layer) {
   return requantize.getAxis() && static_cast<int64_t>(*requantize.getAxis()) == channelAxis;
 }
 
+/// Whether `op` looks up every 8-bit storage value of its input in a table
+/// of 256 8-bit entries.
+bool isByteTable(qc::LookupTableOp op) {
+  auto inType = qc::getQuantizedType(op.getInput().getType());
+  auto outType = qc::getQuantizedType(op.getType());
+  return inType && outType && inType.getStorageTypeIntegralWidth() == 8 &&
+         outType.getStorageTypeIntegralWidth() == 8 &&
+         op.getTable().getNumElements() == 256 &&
+         inType.getStorageTypeMin() == (inType.isSigned() ? -128 : 0);
+}
+
+/// The byte lookup that is the only use of a fused `requantize`, which the
+/// layer's kernel applies as it stores (QC_QLAYER_LOOKUP); null if none.
+qc::LookupTableOp fusedLookup(qc::RequantizeOp requantize) {
+  if (!requantize->hasOneUse())
+    return nullptr;
+  auto lookup = dyn_cast<qc::LookupTableOp>(*requantize->getUsers().begin());
+  return lookup && isByteTable(lookup) ? lookup : nullptr;
+}
 } // namespace
 
 bool conversion::isFusedIntoMicrokernel(Operation *layer) {
@@ -279,8 +329,10 @@ struct FusedLayerLowering : KernelCallPattern<qc::RequantizeOp> {
     if (failed(layer))
       return failure();
     Value input = rewriter.getRemappedValue(layer->input);
-    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
-    return lowerLayer(*layer, op, input, type, suffix, rewriter);
+    qc::LookupTableOp lookup = fusedLookup(op);
+    Type resultType = lookup ? lookup.getType() : op.getType();
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(resultType));
+    return lowerLayer(*layer, op, lookup, input, type, suffix, rewriter);
   }
 };
 
@@ -299,7 +351,7 @@ struct AccumulatorLayerLowering : KernelCallPattern<OpTy> {
       return failure();
     Value input = adaptor.getOperands()[0];
     auto type = cast<RankedTensorType>(op.getType());
-    return lowerLayer(*layer, nullptr, input, type, this->suffix, rewriter);
+    return lowerLayer(*layer, nullptr, nullptr, input, type, this->suffix, rewriter);
   }
 };
 
@@ -315,9 +367,7 @@ struct LookupTableKernelLowering : OpConversionPattern<qc::LookupTableOp> {
                   ConversionPatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
     auto inType = qc::getQuantizedType(op.getInput().getType());
-    if (!inType || inType.getStorageTypeIntegralWidth() != 8 ||
-        type.getElementTypeBitWidth() != 8 || op.getTable().getNumElements() != 256 ||
-        inType.getStorageTypeMin() != (inType.isSigned() ? -128 : 0))
+    if (!isByteTable(op))
       return rewriter.notifyMatchFailure(op, "not a full 8-bit table");
     FailureOr<TypedAttr> table = getLookupTable(op, type.getElementType());
     if (failed(table))

@@ -63,6 +63,13 @@ inline ColumnRange insideColumns(int64_t offset, int64_t stride, int64_t width,
   return {first, last};
 }
 
+/// out[i] = table[in[i] ^ flip] for i < n (`in` may be `out`), with byte
+/// permutes where the CPU has VBMI (Lookup.cpp).
+void lookupBytes(const uint8_t *in, const uint8_t *table, int64_t n, uint8_t flip,
+                 uint8_t *out);
+/// bytes[r stride + i] = table[bytes[r stride + i]] for r < rows, i < n.
+void lookupRows(uint8_t *bytes, int64_t rows, int64_t stride, int64_t n, const uint8_t *table);
+
 /// Whether this CPU has AVX-512 VBMI (byte permutes) and AVX-512 BF16,
 /// checked once (CPUFeatures.cpp).
 bool hasVBMI();

@@ -17,24 +17,47 @@
 namespace {
 #if defined(__x86_64__)
 __attribute__((target("avx512f,avx512bw,avx512vbmi"))) void
-lookupVBMI(const uint8_t *in, const uint8_t *table, int64_t n, uint8_t flip, uint8_t *out) {
+lookupVBMI(const uint8_t *in, uint8_t *out, int64_t rows, int64_t stride, int64_t n,
+           const uint8_t *table, uint8_t flip) {
   __m512i quarter[4];
   for (int q = 0; q < 4; ++q)
     quarter[q] = _mm512_loadu_si512(table + 64 * q);
   const __m512i toIndex = _mm512_set1_epi8(static_cast<char>(flip));
-  for (int64_t i = 0; i < n; i += 64) {
-    __mmask64 live = n - i >= 64 ? ~__mmask64(0) : (__mmask64(1) << (n - i)) - 1;
-    __m512i index = _mm512_xor_si512(_mm512_maskz_loadu_epi8(live, in + i), toIndex);
-    // Bits 0-6 pick one of 128 entries of a half; bit 7 picks the half.
-    __m512i low = _mm512_permutex2var_epi8(quarter[0], index, quarter[1]);
-    __m512i high = _mm512_permutex2var_epi8(quarter[2], index, quarter[3]);
-    _mm512_mask_storeu_epi8(out + i, live,
-                            _mm512_mask_blend_epi8(_mm512_movepi8_mask(index), low, high));
-  }
+  for (int64_t r = 0; r < rows; ++r, in += stride, out += stride)
+    for (int64_t i = 0; i < n; i += 64) {
+      __mmask64 live = n - i >= 64 ? ~__mmask64(0) : (__mmask64(1) << (n - i)) - 1;
+      __m512i index = _mm512_xor_si512(_mm512_maskz_loadu_epi8(live, in + i), toIndex);
+      // Bits 0-6 pick one of 128 entries of a half; bit 7 picks the half.
+      __m512i low = _mm512_permutex2var_epi8(quarter[0], index, quarter[1]);
+      __m512i high = _mm512_permutex2var_epi8(quarter[2], index, quarter[3]);
+      _mm512_mask_storeu_epi8(out + i, live,
+                              _mm512_mask_blend_epi8(_mm512_movepi8_mask(index), low, high));
+    }
 }
 #endif
 
 } // namespace
+
+void quantc::kernels::lookupBytes(const uint8_t *in, const uint8_t *table, int64_t n,
+                                  uint8_t flip, uint8_t *out) {
+#if defined(__x86_64__)
+  if (hasVBMI())
+    return lookupVBMI(in, out, 1, 0, n, table, flip);
+#endif
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = table[in[i] ^ flip];
+}
+
+void quantc::kernels::lookupRows(uint8_t *bytes, int64_t rows, int64_t stride, int64_t n,
+                                 const uint8_t *table) {
+#if defined(__x86_64__)
+  if (hasVBMI())
+    return lookupVBMI(bytes, bytes, rows, stride, n, table, 0);
+#endif
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < n; ++i)
+      bytes[r * stride + i] = table[bytes[r * stride + i]];
+}
 
 extern "C" void quantc_lookup(const uint8_t *input, const uint8_t *table,
                               const int64_t *params, uint8_t *output) {
@@ -44,11 +67,6 @@ extern "C" void quantc_lookup(const uint8_t *input, const uint8_t *table,
   // costs more than it saves.
   constexpr int64_t kParallelBytes = 16 * 1024;
   quantc::kernels::forEachAlignedSlice(n, 64, n >= kParallelBytes, [&](int64_t begin, int64_t end) {
-#if defined(__x86_64__)
-    if (quantc::kernels::hasVBMI())
-      return lookupVBMI(input + begin, table, end - begin, flip, output + begin);
-#endif
-    for (int64_t i = begin; i < end; ++i)
-      output[i] = table[input[i] ^ flip];
+    quantc::kernels::lookupBytes(input + begin, table, end - begin, flip, output + begin);
   });
 }

@@ -84,21 +84,26 @@ inline int64_t applyMultiplier(int64_t value, int32_t multiplier, int32_t shift,
                   : static_cast<int64_t>(quotient);
 }
 
-/// Requantizes (or passes through) one accumulator of output channel `ch`.
+/// Requantizes (or passes through) one accumulator of output channel `ch`;
+/// maps stored bytes through the layer's fused table, if any (lookUp).
 struct Requantizer {
   int kind, rounding;
   bool perChannel;
   int64_t zp, lo, hi;
   const int32_t *multiplier, *shift;
+  /// QC_QLAYER_LOOKUP's table, after the bias; null without one.
+  const uint8_t *table;
 
-  explicit Requantizer(const QLayer &layer, const int32_t *multiplier,
+  explicit Requantizer(const QLayer &layer, const int32_t *bias, const int32_t *multiplier,
                        const int32_t *shift)
       : kind(static_cast<int>(layer.param(QC_QLAYER_OUTPUT))),
         rounding(static_cast<int>(layer.param(QC_QLAYER_ROUNDING))),
         perChannel(layer.param(QC_QLAYER_PER_CHANNEL)),
         zp(layer.param(QC_QLAYER_OUTPUT_ZERO_POINT)),
         lo(layer.param(QC_QLAYER_CLAMP_MIN)), hi(layer.param(QC_QLAYER_CLAMP_MAX)),
-        multiplier(multiplier), shift(shift) {}
+        multiplier(multiplier), shift(shift),
+        table(layer.param(QC_QLAYER_LOOKUP) ? reinterpret_cast<const uint8_t *>(bias + layer.n())
+                                            : nullptr) {}
 
   void store(int32_t value, int64_t ch, void *output, int64_t index) const {
     if (kind == 0) {
@@ -108,10 +113,16 @@ struct Requantizer {
     int64_t c = perChannel ? ch : 0;
     int64_t y = std::clamp(applyMultiplier(value, multiplier[c], shift[c], rounding) + zp,
                            lo, hi);
-    if (kind == 1)
-      static_cast<int8_t *>(output)[index] = static_cast<int8_t>(y);
-    else
-      static_cast<uint8_t *>(output)[index] = static_cast<uint8_t>(y);
+    static_cast<uint8_t *>(output)[index] = static_cast<uint8_t>(y);
+  }
+
+  /// The table applied to what a chunk stored: `rows` rows of `count`
+  /// bytes, `stride` apart, from `index`. Epilogues store the requantized
+  /// bytes; the table maps them once a block is done, when those stores
+  /// have left the store buffer, with the table in registers for the block.
+  void lookUp(void *output, int64_t index, int64_t rows, int64_t stride, int64_t count) const {
+    if (table)
+      lookupRows(static_cast<uint8_t *>(output) + index, rows, stride, count, table);
   }
 };
 
@@ -335,6 +346,7 @@ struct GemmRun : GemmOperands {
       Tile::storeColumns(requantizer, acc, count, bias + col0, col0, columns, output,
                          row * n + col0, n);
     }
+    requantizer.lookUp(output, first * n + col0, last - first, n, columns);
   }
 };
 
@@ -422,6 +434,7 @@ struct ConvRun : ConvGroup {
         Tile::storeRow(requantizer, acc[r], bias[ch + r], panelSums, ch + r, width, output,
                        (batch * n + ch + r) * pixels + x0);
     }
+    requantizer.lookUp(output, (batch * n + first) * pixels + x0, last - first, pixels, width);
   }
 };
 
@@ -593,6 +606,7 @@ struct DepthwiseRun {
       Tile::storeRow(requantizer, acc + x, planeBias, zeros, c,
                      static_cast<int>(std::min(kDepthwiseMaxWidth, pixels - x)), output,
                      (b * channels + c) * pixels + x);
+    requantizer.lookUp(output, (b * channels + c) * pixels, 1, pixels, pixels);
   }
 };
 
@@ -627,7 +641,7 @@ void runQLayer(const void *input, const int8_t *packed, const int32_t *bias,
                const int32_t *multiplier, const int32_t *shift,
                const int64_t *params, void *output) {
   QLayer layer{params};
-  Requantizer requantizer(layer, multiplier, shift);
+  Requantizer requantizer(layer, bias, multiplier, shift);
   int64_t kp = layer.paddedK(), rows = layer.rows();
   int64_t rowBlocks = (rows + kRowsPerChunk - 1) / kRowsPerChunk;
   auto *in = static_cast<const uint8_t *>(input);

@@ -163,6 +163,7 @@ struct AMXGemm : GemmOperands {
       int columns = static_cast<int>(std::min<int64_t>(kPanel, n - col0));
       Tile::storeColumns(requantizer, acc, valid, bias + col0, col0, columns, output,
                          row0 * n + col0, n);
+      requantizer.lookUp(output, row0 * n + col0, valid, n, columns);
     }
   }
 };
@@ -195,6 +196,7 @@ struct AMXConv : ConvGroup {
       for (int r = 0; r < valid; ++r)
         Tile::storeRow(requantizer, acc[r], bias[ch0 + r], sums + x0, ch0 + r, width, output,
                        (batch * n + ch0 + r) * pixels + x0);
+      requantizer.lookUp(output, (batch * n + ch0) * pixels + x0, valid, pixels, width);
     }
   }
 };
@@ -205,7 +207,7 @@ void runQLayerAMX(const void *input, const int8_t *packed, const int32_t *bias,
                   const int32_t *multiplier, const int32_t *shift, const int64_t *params,
                   void *output) {
   QLayer layer{params};
-  Requantizer requantizer(layer, multiplier, shift);
+  Requantizer requantizer(layer, bias, multiplier, shift);
   int64_t kp = layer.paddedK(), rows = layer.rows();
   auto *in = static_cast<const uint8_t *>(input);
   if (!layer.isConv()) {

@@ -14,9 +14,9 @@
 // CHECK-DAG: %[[B:.*]] = arith.constant dense<[13, 14]> : tensor<2xi32>
 // CHECK-DAG: %[[M:.*]] = arith.constant dense<1073741824> : tensor<2xi32>
 // CHECK-DAG: %[[S:.*]] = arith.constant dense<[3, 4]> : tensor<2xi32>
-// CHECK-DAG: %[[P:.*]] = arith.constant dense<[1, 1, 2, 1, 0, 1, 4, -128, 127, 0, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, -3, 1]> : tensor<26xi64>
+// CHECK-DAG: %[[P:.*]] = arith.constant dense<[1, 1, 2, 1, 0, 1, 4, -128, 127, 0, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, -3, 1, 0]> : tensor<27xi64>
 // CHECK: %[[OUT:.*]] = tensor.empty() : tensor<1x2x3x3xi8>
-// CHECK: %[[R:.*]] = qc.microkernel "quantc_qlayer_avx512vnni" ins(%arg0, %[[W]], %[[B]], %[[M]], %[[S]], %[[P]] : tensor<1x1x3x3xi8>, tensor<132xi8>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32>, tensor<26xi64>) outs(%[[OUT]] : tensor<1x2x3x3xi8>) -> tensor<1x2x3x3xi8>
+// CHECK: %[[R:.*]] = qc.microkernel "quantc_qlayer_avx512vnni" ins(%arg0, %[[W]], %[[B]], %[[M]], %[[S]], %[[P]] : tensor<1x1x3x3xi8>, tensor<132xi8>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32>, tensor<27xi64>) outs(%[[OUT]] : tensor<1x2x3x3xi8>) -> tensor<1x2x3x3xi8>
 // CHECK: return %[[R]]
 // CHECK: packed_weights: "0x01000000818080807E808080{{(80)+}}"
 func.func @conv_requantize(%x: tensor<1x1x3x3x!x>) -> tensor<1x2x3x3x!y> {
@@ -31,6 +31,73 @@ func.func @conv_requantize(%x: tensor<1x1x3x3x!x>) -> tensor<1x2x3x3x!y> {
 // -----
 
 !x = !quant.uniform<i8:f32, 0.5:-3>
+!w = !quant.uniform<i8<-127:127>:f32:0, {0.25, 0.125}>
+!y = !quant.uniform<i8:f32, 2.0:4>
+!z = !quant.uniform<i8:f32, 0.004:-128>
+
+// Rule: a byte lookup that is the only use of a fused requantize joins the
+// call: the bias is followed by the table as 64 words, indexed by the
+// stored byte (table[b ^ 0x80] for signed storage: the table here maps
+// index i to i + 1, so bytes 0, 1, 2, 3 give 0x81 0x82 0x83 0x84), and
+// QC_QLAYER_LOOKUP (the last parameter) is 1.
+// CHECK-LABEL: func.func @conv_requantize_lookup
+// CHECK-NOT: quantc_lookup
+// CHECK-DAG: %[[B:.*]] = arith.constant dense<[13, 14, -2071756159, -2004384123, -1937012087, {{.*}}, -2139128195]> : tensor<66xi32>
+// CHECK-DAG: %[[P:.*]] = arith.constant dense<[1, 1, 2, 1, 0, 1, 4, -128, 127, 0, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, -3, 1, 1]> : tensor<27xi64>
+// CHECK: %[[R:.*]] = qc.microkernel "quantc_qlayer_avx512vnni" ins(%arg0, %{{.*}}, %[[B]], %{{.*}}, %{{.*}}, %[[P]] : {{.*}}) outs(%{{.*}} : tensor<1x2x3x3xi8>) -> tensor<1x2x3x3xi8>
+// CHECK-NOT: qc.microkernel
+// CHECK: return %[[R]]
+func.func @conv_requantize_lookup(%x: tensor<1x1x3x3x!x>) -> tensor<1x2x3x3x!z> {
+  %wi = qc.constant dense<[[[[1]]], [[[-2]]]]> : tensor<2x1x1x1xi8>
+  %w = quant.scast %wi : tensor<2x1x1x1xi8> to tensor<2x1x1x1x!w>
+  %b = qc.constant dense<[10, 20]> : tensor<2xi32>
+  %acc = qc.qconv %x, %w, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : (tensor<1x1x3x3x!x>, tensor<2x1x1x1x!w>, tensor<2xi32>) -> tensor<1x2x3x3xi32>
+  %y = qc.requantize %acc {multiplier = array<i32: 1073741824, 1073741824>, shift = array<i32: 3, 4>, axis = 1} : tensor<1x2x3x3xi32> -> tensor<1x2x3x3x!y>
+  %z = qc.lookup_table %y {table = dense_resource<table> : tensor<256xi8>} : tensor<1x2x3x3x!y> -> tensor<1x2x3x3x!z>
+  return %z : tensor<1x2x3x3x!z>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      table: "0x010000000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F202122232425262728292A2B2C2D2E2F303132333435363738393A3B3C3D3E3F404142434445464748494A4B4C4D4E4F505152535455565758595A5B5C5D5E5F606162636465666768696A6B6C6D6E6F707172737475767778797A7B7C7D7E7F808182838485868788898A8B8C8D8E8F909192939495969798999A9B9C9D9E9FA0A1A2A3A4A5A6A7A8A9AAABACADAEAFB0B1B2B3B4B5B6B7B8B9BABBBCBDBEBFC0C1C2C3C4C5C6C7C8C9CACBCCCDCECFD0D1D2D3D4D5D6D7D8D9DADBDCDDDEDFE0E1E2E3E4E5E6E7E8E9EAEBECEDEEEFF0F1F2F3F4F5F6F7F8F9FAFBFCFDFEFF00"
+    }
+  }
+#-}
+
+// -----
+
+!x = !quant.uniform<i8:f32, 0.5:-3>
+!w = !quant.uniform<i8<-127:127>:f32:0, {0.25, 0.125}>
+!y = !quant.uniform<i8:f32, 2.0:4>
+!z = !quant.uniform<i8:f32, 0.004:-128>
+
+// Rule: a requantize used besides its lookup keeps its own result: the
+// layer's call stores the requantized bytes and the lookup is its own call.
+// CHECK-LABEL: func.func @conv_requantize_lookup_and_more
+// CHECK: arith.constant dense<[13, 14]> : tensor<2xi32>
+// CHECK: %[[R:.*]] = qc.microkernel "quantc_qlayer_avx512vnni"
+// CHECK: %[[L:.*]] = qc.microkernel "quantc_lookup" ins(%[[R]],
+// CHECK: return %[[R]], %[[L]]
+func.func @conv_requantize_lookup_and_more(%x: tensor<1x1x3x3x!x>) -> (tensor<1x2x3x3x!y>, tensor<1x2x3x3x!z>) {
+  %wi = qc.constant dense<[[[[1]]], [[[-2]]]]> : tensor<2x1x1x1xi8>
+  %w = quant.scast %wi : tensor<2x1x1x1xi8> to tensor<2x1x1x1x!w>
+  %b = qc.constant dense<[10, 20]> : tensor<2xi32>
+  %acc = qc.qconv %x, %w, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : (tensor<1x1x3x3x!x>, tensor<2x1x1x1x!w>, tensor<2xi32>) -> tensor<1x2x3x3xi32>
+  %y = qc.requantize %acc {multiplier = array<i32: 1073741824, 1073741824>, shift = array<i32: 3, 4>, axis = 1} : tensor<1x2x3x3xi32> -> tensor<1x2x3x3x!y>
+  %z = qc.lookup_table %y {table = dense_resource<table> : tensor<256xi8>} : tensor<1x2x3x3x!y> -> tensor<1x2x3x3x!z>
+  return %y, %z : tensor<1x2x3x3x!y>, tensor<1x2x3x3x!z>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      table: "0x010000000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F202122232425262728292A2B2C2D2E2F303132333435363738393A3B3C3D3E3F404142434445464748494A4B4C4D4E4F505152535455565758595A5B5C5D5E5F606162636465666768696A6B6C6D6E6F707172737475767778797A7B7C7D7E7F808182838485868788898A8B8C8D8E8F909192939495969798999A9B9C9D9E9FA0A1A2A3A4A5A6A7A8A9AAABACADAEAFB0B1B2B3B4B5B6B7B8B9BABBBCBDBEBFC0C1C2C3C4C5C6C7C8C9CACBCCCDCECFD0D1D2D3D4D5D6D7D8D9DADBDCDDDEDFE0E1E2E3E4E5E6E7E8E9EAEBECEDEEEFF0F1F2F3F4F5F6F7F8F9FAFBFCFDFEFF00"
+    }
+  }
+#-}
+
+// -----
+
+!x = !quant.uniform<i8:f32, 0.5:-3>
 !w = !quant.uniform<i8<-127:127>:f32, 0.25>
 
 // Rule: a matmul whose accumulators are used as they are (no requantize)
@@ -40,7 +107,7 @@ func.func @conv_requantize(%x: tensor<1x1x3x3x!x>) -> tensor<1x2x3x3x!y> {
 // 0 (padded), W[0..2][1] = 0, -1, 0.
 // CHECK-LABEL: func.func @matmul_accumulators
 // CHECK-DAG: arith.constant dense<[-375, 125]> : tensor<2xi32>
-// CHECK-DAG: arith.constant dense<[0, 2, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -3, 0]> : tensor<26xi64>
+// CHECK-DAG: arith.constant dense<[0, 2, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -3, 0, 0]> : tensor<27xi64>
 // CHECK: qc.microkernel "quantc_qlayer_avx512vnni"
 // CHECK-SAME: outs(%{{.*}} : tensor<2x2xi32>) -> tensor<2x2xi32>
 // CHECK: packed_weights: "0x010000000102000000FF0000
@@ -60,7 +127,7 @@ func.func @matmul_accumulators(%x: tensor<2x3x!x>) -> tensor<2x2xi32> {
 // Rule: grouped (and depthwise) convolutions run the kernel group by group;
 // weights that are not constants stay on the linalg path.
 // CHECK-LABEL: func.func @grouped_conv
-// CHECK: arith.constant dense<[1, 1, 2, 1, 0, 1, 4, -128, 127, 0, 1, 2, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, -3, 2]> : tensor<26xi64>
+// CHECK: arith.constant dense<[1, 1, 2, 1, 0, 1, 4, -128, 127, 0, 1, 2, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, 3, 3, -3, 2, 0]> : tensor<27xi64>
 // CHECK: qc.microkernel "quantc_qlayer_avx512vnni"
 func.func @grouped_conv(%x: tensor<1x2x3x3x!x>) -> tensor<1x2x3x3x!y> {
   %wi = qc.constant dense<[[[[1]]], [[[-2]]]]> : tensor<2x1x1x1xi8>
