@@ -64,7 +64,8 @@ inline ColumnRange insideColumns(int64_t offset, int64_t stride, int64_t width,
 }
 
 /// out[i] = table[in[i] ^ flip] for i < n (`in` may be `out`), with byte
-/// permutes where the CPU has VBMI (Lookup.cpp).
+/// permutes where the CPU has VBMI (Lookup.cpp), split over the threads
+/// when long.
 void lookupBytes(const uint8_t *in, const uint8_t *table, int64_t n, uint8_t flip,
                  uint8_t *out);
 /// bytes[r stride + i] = table[bytes[r stride + i]] for r < rows, i < n.

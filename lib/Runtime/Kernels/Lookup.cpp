@@ -40,12 +40,17 @@ lookupVBMI(const uint8_t *in, uint8_t *out, int64_t rows, int64_t stride, int64_
 
 void quantc::kernels::lookupBytes(const uint8_t *in, const uint8_t *table, int64_t n,
                                   uint8_t flip, uint8_t *out) {
+  // A lookup runs at tens of bytes per cycle: below this, waking a worker
+  // costs more than it saves.
+  constexpr int64_t kParallelBytes = 16 * 1024;
+  forEachAlignedSlice(n, 64, n >= kParallelBytes, [&](int64_t begin, int64_t end) {
 #if defined(__x86_64__)
-  if (hasVBMI())
-    return lookupVBMI(in, out, 1, 0, n, table, flip);
+    if (hasVBMI())
+      return lookupVBMI(in + begin, out + begin, 1, 0, end - begin, table, flip);
 #endif
-  for (int64_t i = 0; i < n; ++i)
-    out[i] = table[in[i] ^ flip];
+    for (int64_t i = begin; i < end; ++i)
+      out[i] = table[in[i] ^ flip];
+  });
 }
 
 void quantc::kernels::lookupRows(uint8_t *bytes, int64_t rows, int64_t stride, int64_t n,
@@ -61,12 +66,6 @@ void quantc::kernels::lookupRows(uint8_t *bytes, int64_t rows, int64_t stride, i
 
 extern "C" void quantc_lookup(const uint8_t *input, const uint8_t *table,
                               const int64_t *params, uint8_t *output) {
-  int64_t n = params[QC_LOOKUP_COUNT];
-  auto flip = static_cast<uint8_t>(params[QC_LOOKUP_FLIP]);
-  // A lookup runs at tens of bytes per cycle: below this, waking a worker
-  // costs more than it saves.
-  constexpr int64_t kParallelBytes = 16 * 1024;
-  quantc::kernels::forEachAlignedSlice(n, 64, n >= kParallelBytes, [&](int64_t begin, int64_t end) {
-    quantc::kernels::lookupBytes(input + begin, table, end - begin, flip, output + begin);
-  });
+  quantc::kernels::lookupBytes(input, table, params[QC_LOOKUP_COUNT],
+                               static_cast<uint8_t>(params[QC_LOOKUP_FLIP]), output);
 }

@@ -606,7 +606,6 @@ struct DepthwiseRun {
       Tile::storeRow(requantizer, acc + x, planeBias, zeros, c,
                      static_cast<int>(std::min(kDepthwiseMaxWidth, pixels - x)), output,
                      (b * channels + c) * pixels + x);
-    requantizer.lookUp(output, (b * channels + c) * pixels, 1, pixels, pixels);
   }
 };
 
@@ -656,6 +655,12 @@ void runQLayer(const void *input, const int8_t *packed, const int32_t *bias,
     DepthwiseRun<Tile> work(layer, requantizer, bias, in,
                             reinterpret_cast<const uint8_t *>(packed), output);
     runChunks(layer, layer.batches() * layer.n(), DepthwiseRun<Tile>::chunk, &work);
+    // Planes are small and many: one pass over the whole output costs less
+    // than a table lookup per plane.
+    if (requantizer.table) {
+      auto *bytes = static_cast<uint8_t *>(output);
+      lookupBytes(bytes, requantizer.table, layer.batches() * layer.n() * rows, 0, bytes);
+    }
     return;
   }
   forEachConvGroup<Tile>(
