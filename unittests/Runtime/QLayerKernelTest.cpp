@@ -234,6 +234,14 @@ TEST(QLayerKernels, DepthwisePlanesOfSeveralEpilogueCalls) {
   quantc_artifact_set_num_threads(1);
 }
 
+// A thread keeps a depthwise plane's padding while the plane's layout stays:
+// a layer of the same plane and pad value but one image row fewer (stride
+// 2, 8 then 7 rows) must pad the row the last image filled.
+TEST(QLayerKernels, DepthwisePlanesRepadWhenTheImageShrinks) {
+  for (int64_t h : {8, 7})
+    checkConv({6, h, 9, 6, 3, 3, 2, 1, 1, 6, false}, /*halves=*/false);
+}
+
 // Windows whose taps are shifts of the image (stride 1, output rows as wide
 // as the image's) are packed straight from it on AVX-512 VNNI: output rows
 // past the image's (a 1 x 3 window padded by a row above and below), 5 x 5

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <tuple>
 #include <vector>
 
 namespace quantc::kernels {
@@ -528,6 +529,35 @@ private:
 /// direct kernel takes.
 constexpr int64_t kDepthwiseMaxWidth = 2048;
 
+/// A thread's padded plane for DepthwiseRun. Its padding (the bytes that
+/// the image's rows do not cover) stays from one channel to the next while
+/// the layout does, so a channel copies only its image rows.
+class PaddedPlane {
+public:
+  struct Layout {
+    int64_t bytes, width, padTop, padLeft, imageRows, imageColumns;
+    uint8_t pad;
+    bool operator==(const Layout &o) const {
+      return std::tie(bytes, width, padTop, padLeft, imageRows, imageColumns, pad) ==
+             std::tie(o.bytes, o.width, o.padTop, o.padLeft, o.imageRows, o.imageColumns,
+                      o.pad);
+    }
+  };
+
+  /// The plane of `layout`, padding written where the last layout differed.
+  uint8_t *prepare(const Layout &layout) {
+    if (!(layout == current)) {
+      storage.assign(layout.bytes, layout.pad);
+      current = layout;
+    }
+    return storage.data();
+  }
+
+private:
+  std::vector<uint8_t> storage;
+  Layout current{-1, 0, 0, 0, 0, 0, 0};
+};
+
 /// Depthwise convolution (one input and one output channel per group):
 /// each channel's plane is padded once, as u8 (s8 view + 128, padding = the
 /// zero point), then `Tile::DepthwiseRows` sums every output row's window
@@ -577,12 +607,11 @@ struct DepthwiseRun {
     int64_t ph = (oh - 1) * sh + (kh - 1) * win.dh + 1;
     uint8_t flip = layer.flip(); // to u8
     auto pad = static_cast<uint8_t>(static_cast<uint8_t>(p[QC_QLAYER_PAD_VALUE]) ^ flip);
-    thread_local std::vector<uint8_t> planeStorage;
-    planeStorage.assign(ph * pw + kSlack, pad);
-    uint8_t *plane = planeStorage.data();
-    const uint8_t *src = input + (b * channels + c) * h * w;
     // The image rows and columns that land inside the plane.
     int64_t y1 = std::min(h, ph - pt), x1 = std::min(w, pw - pl);
+    thread_local PaddedPlane padded;
+    uint8_t *plane = padded.prepare({ph * pw + kSlack, pw, pt, pl, y1, x1, pad});
+    const uint8_t *src = input + (b * channels + c) * h * w;
     for (int64_t y = 0; y < y1; ++y)
       Tile::copyFlipped(plane + (y + pt) * pw + pl, src + y * w, x1, flip);
     int8_t taps[64];
