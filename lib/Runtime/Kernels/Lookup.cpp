@@ -36,6 +36,18 @@ lookupVBMI(const uint8_t *in, uint8_t *out, int64_t rows, int64_t stride, int64_
 }
 #endif
 
+/// out[r stride + i] = table[in[r stride + i] ^ flip] for r < rows, i < n,
+/// with byte permutes where the CPU has VBMI.
+void lookupStrided(const uint8_t *in, uint8_t *out, int64_t rows, int64_t stride, int64_t n,
+                   const uint8_t *table, uint8_t flip) {
+#if defined(__x86_64__)
+  if (quantc::kernels::hasVBMI())
+    return lookupVBMI(in, out, rows, stride, n, table, flip);
+#endif
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < n; ++i)
+      out[r * stride + i] = table[in[r * stride + i] ^ flip];
+}
 } // namespace
 
 void quantc::kernels::lookupBytes(const uint8_t *in, const uint8_t *table, int64_t n,
@@ -44,24 +56,13 @@ void quantc::kernels::lookupBytes(const uint8_t *in, const uint8_t *table, int64
   // costs more than it saves.
   constexpr int64_t kParallelBytes = 16 * 1024;
   forEachAlignedSlice(n, 64, n >= kParallelBytes, [&](int64_t begin, int64_t end) {
-#if defined(__x86_64__)
-    if (hasVBMI())
-      return lookupVBMI(in + begin, out + begin, 1, 0, end - begin, table, flip);
-#endif
-    for (int64_t i = begin; i < end; ++i)
-      out[i] = table[in[i] ^ flip];
+    lookupStrided(in + begin, out + begin, 1, 0, end - begin, table, flip);
   });
 }
 
 void quantc::kernels::lookupRows(uint8_t *bytes, int64_t rows, int64_t stride, int64_t n,
                                  const uint8_t *table) {
-#if defined(__x86_64__)
-  if (hasVBMI())
-    return lookupVBMI(bytes, bytes, rows, stride, n, table, 0);
-#endif
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t i = 0; i < n; ++i)
-      bytes[r * stride + i] = table[bytes[r * stride + i]];
+  lookupStrided(bytes, bytes, rows, stride, n, table, 0);
 }
 
 extern "C" void quantc_lookup(const uint8_t *input, const uint8_t *table,

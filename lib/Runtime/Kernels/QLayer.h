@@ -229,7 +229,7 @@ template <typename Tile> int64_t packingScratchBytes(const QLayer &layer) {
 template <typename Tile>
 void copyPhasePlanes(const Window &window, const uint8_t *image, uint8_t *planes,
                      bool parallel) {
-  int64_t rows = window.phaseRows(2), planeBytes = rows * window.ow;
+  int64_t planeBytes = window.phasePlaneSize(2);
   int64_t evenColumns = (window.w + 1) / 2, oddColumns = window.w / 2;
   forEachSlice(window.channels, parallel, [&](int64_t first, int64_t last) {
     for (int64_t c = first; c < last; ++c)

@@ -361,7 +361,7 @@ struct VNNITile {
     }
     // Offsets of window row ky's and column kx's taps from the output
     // pixel's index, within a channel's planes.
-    int64_t planeBytes = s == 1 ? win.h * win.w : win.phaseRows(s) * win.ow;
+    int64_t planeBytes = win.phasePlaneSize(s);
     std::array<int64_t, kMaxShiftedWindow> rowOffset{}, columnOffset{};
     for (int64_t ky = 0; ky < win.kh; ++ky) {
       int64_t r = ky - win.padTop, phase = (r % s + s) % s;

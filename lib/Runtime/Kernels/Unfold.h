@@ -43,9 +43,10 @@ struct Window {
       return ow == w ? 1 : 0;
     return strideH == 2 && kh >= 2 && kw >= 2 && (w + 1) / 2 <= ow ? 2 : 0;
   }
-  /// Rows of every phase plane at stride s, and the bytes of all of them.
-  int64_t phaseRows(int64_t s) const { return (h + s - 1) / s; }
-  int64_t phasePlaneBytes(int64_t s) const { return channels * s * s * phaseRows(s) * ow; }
+  /// Bytes of one phase plane at stride s (rows of the output's width; at
+  /// stride 1, the image's plane), and of all the channels' planes.
+  int64_t phasePlaneSize(int64_t s) const { return (h + s - 1) / s * ow; }
+  int64_t phasePlaneBytes(int64_t s) const { return channels * s * s * phasePlaneSize(s); }
 };
 
 /// `pad` in n elements: the few padding columns of a row inline (a memset
