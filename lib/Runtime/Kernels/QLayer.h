@@ -1,137 +1,27 @@
 //===- QLayer.h - the shared driver of the integer layer kernels -*- C++ -*-===//
 //
-// Everything but the inner product: decoding the parameters, turning the
-// activations into u8 rows (im2col for convolutions, the +128 shift for s8),
-// splitting the work over the worker pool, and the exact requantizing
-// epilogue. Each instruction set supplies `Tile::compute`, which accumulates
-// up to kMaxRows rows against one packed panel.
+// Everything but the inner product: turning the activations into u8 rows
+// (the +128 shift for s8) or pixel panels (convolutions), splitting the
+// work over the worker pool, the scalar epilogue, and the dispatch to the
+// depthwise kernel (QLayerDepthwise.h). The parameters and the exact
+// requantization are in QLayerParams.h. Each instruction set supplies
+// `Tile::compute`, which accumulates up to kMaxRows rows against one packed
+// panel.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QUANTC_LIB_RUNTIME_KERNELS_QLAYER_H
 #define QUANTC_LIB_RUNTIME_KERNELS_QLAYER_H
 
 #include "Kernels.h"
+#include "QLayerDepthwise.h"
+#include "QLayerParams.h"
 #include "Unfold.h"
 #include "quantc/Runtime/Microkernels.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
-#include <tuple>
-#include <vector>
 
 namespace quantc::kernels {
-
-constexpr int kPanel = QC_PANEL_COLUMNS;
-constexpr int kMaxRows = 6;
-constexpr int64_t kRowsPerChunk = 8 * kMaxRows;
-/// Image packing splits over the threads from this many packed bytes
-/// (workers spin between a run's layers, so handing one a slice costs about
-/// as much as packing 16 KB).
-constexpr int64_t kParallelPackBytes = int64_t(64) << 10;
-
-struct QLayer {
-  const int64_t *p;
-  int64_t param(qc_qlayer_param i) const { return p[i]; }
-  bool isConv() const { return p[QC_QLAYER_KIND] == 1; }
-  int64_t n() const { return p[QC_QLAYER_N]; }
-  int64_t k() const { return p[QC_QLAYER_K]; }
-  int64_t paddedK() const { return (k() + 3) / 4 * 4; }
-  int64_t panels() const { return (n() + kPanel - 1) / kPanel; }
-  /// Rows of the product for one batch image (conv) or in all (matmul).
-  int64_t rows() const {
-    return isConv() ? p[QC_QLAYER_OH] * p[QC_QLAYER_OW] : p[QC_QLAYER_M];
-  }
-  int64_t batches() const { return isConv() ? p[QC_QLAYER_M] : 1; }
-  int64_t groups() const { return isConv() ? p[QC_QLAYER_GROUP] : 1; }
-  uint8_t flip() const { return p[QC_QLAYER_INPUT_UNSIGNED] ? 0 : 0x80; }
-};
-
-/// qc::applyMultiplier for i32 accumulators, exactly.
-inline int64_t applyMultiplier(int64_t value, int32_t multiplier, int32_t shift,
-                               int rounding) {
-  if (rounding == 2) { // gemmlowp: saturating doubling high mul, then RDBPOT
-    int left = shift < 0 ? -shift : 0, right = shift > 0 ? shift : 0;
-    int64_t shifted = std::clamp<int64_t>(value * (int64_t(1) << left),
-                                          INT32_MIN, INT32_MAX);
-    int32_t high;
-    if (shifted == INT32_MIN && multiplier == INT32_MIN) {
-      high = INT32_MAX;
-    } else {
-      int64_t ab = shifted * multiplier;
-      int64_t nudge = ab >= 0 ? (int64_t(1) << 30) : 1 - (int64_t(1) << 30);
-      high = static_cast<int32_t>((ab + nudge) / (int64_t(1) << 31));
-    }
-    if (right == 0)
-      return high;
-    int32_t mask = static_cast<int32_t>((int64_t(1) << right) - 1);
-    int32_t remainder = high & mask;
-    int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
-    return (high >> right) + (remainder > threshold ? 1 : 0);
-  }
-  int64_t product = value * multiplier;
-  int total = 31 + shift;
-  if (rounding == 3) // half_up: an arithmetic shift floors
-    return (product + (int64_t(1) << (total - 1))) >> total;
-  bool negative = product < 0;
-  uint64_t magnitude = negative ? -static_cast<uint64_t>(product) : product;
-  uint64_t quotient = magnitude >> total;
-  uint64_t remainder = magnitude - (quotient << total);
-  uint64_t half = uint64_t(1) << (total - 1);
-  bool up = remainder > half ||
-            (remainder == half && (rounding == 1 || (quotient & 1)));
-  quotient += up;
-  return negative ? -static_cast<int64_t>(quotient)
-                  : static_cast<int64_t>(quotient);
-}
-
-/// Requantizes (or passes through) one accumulator of output channel `ch`;
-/// maps stored bytes through the layer's fused table, if any (lookUp).
-struct Requantizer {
-  int kind, rounding;
-  bool perChannel;
-  int64_t zp, lo, hi;
-  const int32_t *multiplier, *shift;
-  /// QC_QLAYER_LOOKUP's table, after the bias; null without one.
-  const uint8_t *table;
-
-  explicit Requantizer(const QLayer &layer, const int32_t *bias, const int32_t *multiplier,
-                       const int32_t *shift)
-      : kind(static_cast<int>(layer.param(QC_QLAYER_OUTPUT))),
-        rounding(static_cast<int>(layer.param(QC_QLAYER_ROUNDING))),
-        perChannel(layer.param(QC_QLAYER_PER_CHANNEL)),
-        zp(layer.param(QC_QLAYER_OUTPUT_ZERO_POINT)),
-        lo(layer.param(QC_QLAYER_CLAMP_MIN)), hi(layer.param(QC_QLAYER_CLAMP_MAX)),
-        multiplier(multiplier), shift(shift),
-        table(layer.param(QC_QLAYER_LOOKUP) ? reinterpret_cast<const uint8_t *>(bias + layer.n())
-                                            : nullptr) {}
-
-  void store(int32_t value, int64_t ch, void *output, int64_t index) const {
-    if (kind == 0) {
-      static_cast<int32_t *>(output)[index] = value;
-      return;
-    }
-    int64_t c = perChannel ? ch : 0;
-    int64_t y = std::clamp(applyMultiplier(value, multiplier[c], shift[c], rounding) + zp,
-                           lo, hi);
-    static_cast<uint8_t *>(output)[index] = static_cast<uint8_t>(y);
-  }
-
-  /// The table applied to what a chunk stored: `rows` rows of `count`
-  /// bytes, `stride` apart, from `index`. Epilogues store the requantized
-  /// bytes; the table maps them once a block is done, when those stores
-  /// have left the store buffer, with the table in registers for the block.
-  void lookUp(void *output, int64_t index, int64_t rows, int64_t stride, int64_t count) const {
-    if (table)
-      lookupRows(static_cast<uint8_t *>(output) + index, rows, stride, count, table);
-  }
-};
-
-/// Sums in wrapping i32: the true accumulator fits i32, the shifted one
-/// and its corrections may not.
-inline int32_t wrappingAdd(int32_t a, int32_t b) {
-  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
-}
 
 /// Matmul: the activation rows as u8 (s8 shifted by +128), padded to
 /// paddedK with zeros, which multiply the zero padding of the weights.
@@ -487,164 +377,6 @@ struct ScalarEpilogue {
     }
   }
 };
-
-/// The window of a depthwise convolution over its padded plane (u8: s8
-/// values + 128), whose rows are `pw` bytes followed by at least 64 bytes of
-/// slack.
-struct DepthwiseWindow {
-  int64_t kh, kw, sw, dh, dw, pw, ow;
-};
-
-/// One output row of a depthwise convolution: acc[ox] = sum over the
-/// window of tap x plane value, for the window whose top-left is at
-/// `window` for ox = 0. Portable C++, which the compiler vectorizes when
-/// the stride is 1. Built once per layer; each channel sets its taps on a
-/// copy (setTaps).
-class PortableDepthwiseRows {
-public:
-  explicit PortableDepthwiseRows(const DepthwiseWindow &window) : win(window) {}
-  /// The channel's s8 taps, kh x kw; read until the next setTaps.
-  void setTaps(const int8_t *channelTaps) { taps = channelTaps; }
-  void operator()(const uint8_t *window, int32_t *acc) const {
-    std::fill(acc, acc + win.ow, 0);
-    for (int64_t ky = 0; ky < win.kh; ++ky)
-      for (int64_t kx = 0; kx < win.kw; ++kx) {
-        const uint8_t *row = window + ky * win.dh * win.pw + kx * win.dw;
-        int32_t tap = taps[ky * win.kw + kx];
-        if (win.sw == 1)
-          for (int64_t ox = 0; ox < win.ow; ++ox)
-            acc[ox] += tap * row[ox];
-        else
-          for (int64_t ox = 0; ox < win.ow; ++ox)
-            acc[ox] += tap * row[ox * win.sw];
-      }
-  }
-
-private:
-  DepthwiseWindow win;
-  const int8_t *taps = nullptr;
-};
-
-/// Output pixels per epilogue call of a depthwise plane; the widest row the
-/// direct kernel takes.
-constexpr int64_t kDepthwiseMaxWidth = 2048;
-
-/// A thread's padded plane for DepthwiseRun. Its padding (the bytes that
-/// the image's rows do not cover) stays from one channel to the next while
-/// the layout does, so a channel copies only its image rows.
-class PaddedPlane {
-public:
-  struct Layout {
-    int64_t bytes, width, padTop, padLeft, imageRows, imageColumns;
-    uint8_t pad;
-    bool operator==(const Layout &o) const {
-      return std::tie(bytes, width, padTop, padLeft, imageRows, imageColumns, pad) ==
-             std::tie(o.bytes, o.width, o.padTop, o.padLeft, o.imageRows, o.imageColumns,
-                      o.pad);
-    }
-  };
-
-  /// The plane of `layout`, padding written where the last layout differed.
-  uint8_t *prepare(const Layout &layout) {
-    if (!(layout == current)) {
-      storage.assign(layout.bytes, layout.pad);
-      current = layout;
-    }
-    return storage.data();
-  }
-
-private:
-  std::vector<uint8_t> storage;
-  Layout current{-1, 0, 0, 0, 0, 0, 0};
-};
-
-/// Depthwise convolution (one input and one output channel per group):
-/// each channel's plane is padded once, as u8 (s8 view + 128, padding = the
-/// zero point), then `Tile::DepthwiseRows` sums every output row's window
-/// as i32 across the row, and the plane's sums go through the same epilogue
-/// as the general path. The +128 of the plane adds 128 x the sum of the
-/// taps, which the bias takes back (the weights' own +128 shift needs no
-/// correction here: they are read back as s8). Channels are the chunks;
-/// what depends only on the window (the row kernel's permutes) is built
-/// once per layer: planes of a few hundred pixels cost less to convolve
-/// than that setup.
-template <typename Tile>
-struct DepthwiseRun {
-  static constexpr int64_t kSlack = 64; // plane bytes a row kernel may over-read
-  QLayer layer;
-  Requantizer requantizer;
-  const int32_t *bias;
-  const uint8_t *input, *weights;
-  void *output;
-  DepthwiseWindow win;
-  typename Tile::DepthwiseRows rows;
-
-  DepthwiseRun(const QLayer &layer, const Requantizer &requantizer, const int32_t *bias,
-               const uint8_t *input, const uint8_t *weights, void *output)
-      : layer(layer), requantizer(requantizer), bias(bias), input(input), weights(weights),
-        output(output), win(window(layer)), rows(win) {}
-
-  /// The padded plane's geometry.
-  static DepthwiseWindow window(const QLayer &layer) {
-    const int64_t *p = layer.p;
-    int64_t kw = p[QC_QLAYER_KW], sw = p[QC_QLAYER_STRIDE_W], dw = p[QC_QLAYER_DILATION_W],
-            ow = p[QC_QLAYER_OW];
-    return {p[QC_QLAYER_KH], kw, sw, p[QC_QLAYER_DILATION_H], dw, (ow - 1) * sw + (kw - 1) * dw + 1,
-            ow};
-  }
-
-  static void chunk(void *self, int64_t index) {
-    static_cast<DepthwiseRun *>(self)->run(index);
-  }
-
-  void run(int64_t index) const {
-    const int64_t *p = layer.p;
-    int64_t channels = layer.n(), b = index / channels, c = index % channels;
-    int64_t h = p[QC_QLAYER_H], w = p[QC_QLAYER_W], sh = p[QC_QLAYER_STRIDE_H],
-            pt = p[QC_QLAYER_PAD_TOP], pl = p[QC_QLAYER_PAD_LEFT], oh = p[QC_QLAYER_OH];
-    int64_t kh = win.kh, kw = win.kw, pw = win.pw, ow = win.ow;
-    // The padded plane covers every window of every output.
-    int64_t ph = (oh - 1) * sh + (kh - 1) * win.dh + 1;
-    uint8_t flip = layer.flip(); // to u8
-    auto pad = static_cast<uint8_t>(static_cast<uint8_t>(p[QC_QLAYER_PAD_VALUE]) ^ flip);
-    // The image rows and columns that land inside the plane.
-    int64_t y1 = std::min(h, ph - pt), x1 = std::min(w, pw - pl);
-    thread_local PaddedPlane padded;
-    uint8_t *plane = padded.prepare({ph * pw + kSlack, pw, pt, pl, y1, x1, pad});
-    const uint8_t *src = input + (b * channels + c) * h * w;
-    for (int64_t y = 0; y < y1; ++y)
-      Tile::copyFlipped(plane + (y + pt) * pw + pl, src + y * w, x1, flip);
-    int8_t taps[64];
-    int32_t tapSum = 0;
-    for (int64_t t = 0; t < kh * kw; ++t) {
-      taps[t] = static_cast<int8_t>(weights[c * layer.paddedK() + t] ^ 0x80);
-      tapSum += taps[t];
-    }
-    typename Tile::DepthwiseRows channelRows = rows;
-    channelRows.setTaps(taps);
-    // The rows' sums side by side, as the output plane: one epilogue pass
-    // over the plane instead of one per row. A row may write 16 sums past
-    // its end, which the next row overwrites.
-    int64_t pixels = oh * ow;
-    auto *acc = static_cast<int32_t *>(scratch(kDepthwiseSums, (pixels + 16) * 4));
-    for (int64_t oy = 0; oy < oh; ++oy)
-      channelRows(plane + oy * sh * pw, acc + oy * ow);
-    alignas(64) static const int32_t zeros[kDepthwiseMaxWidth] = {};
-    int32_t planeBias = wrappingAdd(bias[c], -128 * tapSum);
-    for (int64_t x = 0; x < pixels; x += kDepthwiseMaxWidth)
-      Tile::storeRow(requantizer, acc + x, planeBias, zeros, c,
-                     static_cast<int>(std::min(kDepthwiseMaxWidth, pixels - x)), output,
-                     (b * channels + c) * pixels + x);
-  }
-};
-
-/// Whether the layer is a depthwise convolution the direct kernel runs.
-inline bool isDepthwise(const QLayer &layer) {
-  const int64_t *p = layer.p;
-  return layer.isConv() && layer.groups() == p[QC_QLAYER_C] &&
-         layer.groups() == layer.n() && p[QC_QLAYER_KH] * p[QC_QLAYER_KW] <= 64 &&
-         p[QC_QLAYER_OW] <= kDepthwiseMaxWidth;
-}
 
 /// Layers below this many multiply-adds run on the calling thread alone:
 /// waking workers would cost more than it saves.
