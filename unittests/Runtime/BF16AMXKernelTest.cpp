@@ -188,6 +188,25 @@ TEST(BF16AMXKernel, PointwiseBlocksSplitOverThreads) {
   }
 }
 
+// Windows whose taps are shifts of the image (stride 1, output rows as wide
+// as the image's) read their pixel blocks from the planes of channel pairs
+// with the taps outside the image masked off; each thread packs the blocks
+// it computes. Output rows past the image (a 1 x 3 window padded by 1),
+// odd channel counts, blocks across image rows and a partial last block,
+// slices that start inside a pixel block (3 threads), and a 17 x 17 window,
+// wider than the masks, which unfolds.
+TEST(BF16AMXKernel, ShiftedWindowsReadPairPlanes) {
+  for (const Variant &v : variants()) {
+    if (!v.available)
+      continue;
+    checkConv(v, {1, 5, 13, 11, 20, 5, 5, 1, 2, 1}, true);
+    checkConv(v, {1, 4, 6, 9, 8, 1, 3, 1, 1, 1}, false);
+    checkConv(v, {2, 6, 7, 5, 12, 3, 3, 1, 1, 2}, true);
+    checkConv(v, {1, 17, 20, 21, 70, 3, 3, 1, 1, 1}, true, {QC_ACTIVATION_SILU}, 3);
+    checkConv(v, {1, 2, 17, 17, 8, 17, 17, 1, 8, 1}, true);
+  }
+}
+
 TEST(BF16AMXKernel, ConvolutionsWithEpilogues) {
   const Epilogue silu{QC_ACTIVATION_SILU};
   // Scales and shifts that move results across hard-swish's and ReLU's

@@ -11,7 +11,9 @@
 // (packBF16ConvWeights), and its right one the image: a pointwise
 // convolution's threads pair the pixel blocks they compute themselves
 // (PixelBlockPairs), other convolutions store it once per call as planes of
-// channel pairs and unfold it pair by pair; a matmul's are its
+// channel pairs, from which the threads read the pixel blocks of windows
+// whose taps are shifts (ShiftedBlockPairs) and which the others unfold
+// pair by pair; a matmul's are its
 // activations, packed per call, and its weights, packed by the compiler.
 //
 //===----------------------------------------------------------------------===//
@@ -130,6 +132,68 @@ struct PixelBlockPairs {
   }
 };
 
+/// 32 pairs from `src` where `inside` has their bit, zero elsewhere; the
+/// pairs outside are not read (they may lie outside the planes).
+inline void maskedPairRow(const uint32_t *src, uint32_t inside, uint32_t *dst) {
+#if defined(__AVX512F__)
+  _mm512_storeu_si512(dst, _mm512_maskz_loadu_epi32(static_cast<__mmask16>(inside), src));
+  _mm512_storeu_si512(dst + 16,
+                      _mm512_maskz_loadu_epi32(static_cast<__mmask16>(inside >> 16), src + 16));
+#else
+  for (int i = 0; i < kBF16Block; ++i)
+    dst[i] = inside >> i & 1 ? src[i] : 0u;
+#endif
+}
+
+/// Pixels [x0, x0 + 32) of the right operand of a convolution whose taps
+/// are shifts of the image (Window::shiftStride() == 1), read straight from
+/// one group's planes of channel pairs (ChannelPairing): pair tap (c, ky,
+/// kx) of pixel x is pair x + (ky - padTop) w + kx - padLeft of plane c
+/// wherever its row and column are inside the image. Rows as
+/// PixelBlockPairs: row p is pair tap p, zero outside the image, past the
+/// pixels and up to `kp` rows. No unfolded image is stored: each thread
+/// packs the blocks it computes, as pointwise layers do.
+struct ShiftedBlockPairs {
+  /// Windows up to this many rows and columns (bit masks per row and column).
+  static constexpr int64_t kMaxWindow = 16;
+  Window win; // over channel pairs
+  const uint32_t *planes;
+  int64_t kp;
+
+  static bool applies(const Window &win) {
+    return win.shiftStride() == 1 && win.kh <= kMaxWindow && win.kw <= kMaxWindow;
+  }
+
+  void pack(int64_t x0, uint32_t *rows) const {
+    // Bit i of rowInside[ky] (columnInside[kx]): pixel x0 + i's input row
+    // (column) under window row ky (column kx) is inside the image.
+    uint32_t rowInside[kMaxWindow] = {}, columnInside[kMaxWindow] = {};
+    int64_t width = std::min<int64_t>(kBF16Block, win.oh * win.ow - x0);
+    int64_t oy = x0 / win.ow, ox = x0 % win.ow;
+    for (int64_t i = 0; i < width; ++i) {
+      for (int64_t ky = 0; ky < win.kh; ++ky) {
+        int64_t y = oy + ky - win.padTop;
+        rowInside[ky] |= uint32_t(y >= 0 && y < win.h) << i;
+      }
+      for (int64_t kx = 0; kx < win.kw; ++kx) {
+        int64_t x = ox + kx - win.padLeft;
+        columnInside[kx] |= uint32_t(x >= 0 && x < win.w) << i;
+      }
+      if (++ox == win.ow)
+        ox = 0, ++oy;
+    }
+    int64_t plane = win.h * win.w, p = 0;
+    for (int64_t c = 0; c < win.channels; ++c)
+      for (int64_t ky = 0; ky < win.kh; ++ky)
+        for (int64_t kx = 0; kx < win.kw; ++kx, ++p) {
+          int64_t offset = c * plane + x0 + (ky - win.padTop) * win.w + kx - win.padLeft;
+          maskedPairRow(planes + offset, rowInside[ky] & columnInside[kx],
+                        rows + p * kBF16Block);
+        }
+    std::fill(rows + p * kBF16Block, rows + kp * kBF16Block, 0u);
+  }
+};
+
 /// One group of one image: blocks of 32 output channels x 32 pixels, the
 /// channels of a pixel block in turn (its pairs stay in cache). The
 /// accumulators start from the bias (`init`: per BF16Block::kInitRows,
@@ -138,15 +202,17 @@ struct PixelBlockPairs {
 /// layer's epilogue (ConvEpilogue) applies to each row of a block, while
 /// the block is in cache.
 /// The right operand is `pairs`, unfolded before the blocks run, except in
-/// pointwise convolutions, whose right operand is the image itself: there
-/// each thread pairs the pixel blocks it computes just before their first
-/// block, into its own scratch, so that packing is split over the threads
-/// like the blocks and the pairs are in cache when they are used.
+/// pointwise convolutions (the image itself) and those whose taps are
+/// shifts (ShiftedBlockPairs): there each thread packs the pixel blocks it
+/// computes just before their first block, into its own scratch, so that
+/// packing is split over the threads like the blocks and the pairs are in
+/// cache when they are used.
 template <typename Isa>
 struct BF16TileConv {
   ConvGeometry g;
-  const uint32_t *weights, *pairs; // `pairs` null for pointwise layers
+  const uint32_t *weights, *pairs; // `pairs` null where blocks are packed
   PixelBlockPairs pixelBlocks;
+  ShiftedBlockPairs shiftedBlocks; // `planes` null unless the taps are shifts
   const float *init;
   float *output;
   int64_t batch, group;
@@ -182,7 +248,9 @@ struct BF16TileConv {
       const uint32_t *right = pairs + x0;
       int64_t rightStride = columns;
       if (!pairs) {
-        if (x0 != pairedX0)
+        if (x0 != pairedX0 && shiftedBlocks.planes)
+          shiftedBlocks.pack(x0, ownPairs);
+        else if (x0 != pairedX0)
           pixelBlocks.pack(x0, ownPairs);
         pairedX0 = x0;
         right = ownPairs;
@@ -262,6 +330,9 @@ void runBConvTiles(const float *input, const uint16_t *weights, const float *bia
   int64_t plane = g[QC_FCONV_H] * g[QC_FCONV_W];
   int64_t kp = runtime::bf16ConvPairs(channels, g[QC_FCONV_KH], g[QC_FCONV_KW]);
   bool pointwise = g.isPointwise();
+  Window pairWindow = g.window();
+  pairWindow.channels = channelPairs;
+  bool shifted = !pointwise && ShiftedBlockPairs::applies(pairWindow);
   bool parallel = g.groupOutputs() * pixels * g.taps() >= kBF16ParallelMACs<Isa>;
   bool parallelPacking = kp * 2 * pixels >= kBF16TileParallelPacking;
   const float *init = g[QC_FCONV_HAS_BIAS] ? bias : nullptr;
@@ -278,13 +349,15 @@ void runBConvTiles(const float *input, const uint16_t *weights, const float *bia
   for (int64_t b = 0; b < g[QC_FCONV_BATCH]; ++b)
     for (int64_t group = 0; group < g.groups(); ++group) {
       const float *image = input + (b * g.groups() + group) * channels * plane;
-      uint32_t *pairs = nullptr;
+      uint32_t *pairs = nullptr, *planes = nullptr;
       if (!pointwise) {
-        pairs = static_cast<uint32_t *>(scratch(kBMatMulB, kp * columns * sizeof(uint32_t)));
-        auto *planes = static_cast<uint32_t *>(
+        planes = static_cast<uint32_t *>(
             scratch(kFConvColumns, channelPairs * plane * sizeof(uint32_t)));
         ChannelPairing pairing{image, planes, channels, plane};
         forEachChunk(channelPairs, ChannelPairing::chunk, &pairing, parallelPacking);
+      }
+      if (!pointwise && !shifted) {
+        pairs = static_cast<uint32_t *>(scratch(kBMatMulB, kp * columns * sizeof(uint32_t)));
         PairUnfolding unfolding{g, planes, pairs};
         forEachChunk((kp + PairUnfolding::kRowsPerChunk - 1) / PairUnfolding::kRowsPerChunk,
                      PairUnfolding::chunk, &unfolding, parallelPacking);
@@ -293,6 +366,7 @@ void runBConvTiles(const float *input, const uint16_t *weights, const float *bia
                              reinterpret_cast<const uint32_t *>(weights),
                              pairs,
                              PixelBlockPairs{image, channels, pixels, kp},
+                             ShiftedBlockPairs{pairWindow, shifted ? planes : nullptr, kp},
                              init,
                              output,
                              b,
