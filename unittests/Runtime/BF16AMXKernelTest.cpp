@@ -188,21 +188,27 @@ TEST(BF16AMXKernel, PointwiseBlocksSplitOverThreads) {
   }
 }
 
-// Windows whose taps are shifts of the image (stride 1, output rows as wide
-// as the image's) read their pixel blocks from the planes of channel pairs
-// with the taps outside the image masked off; each thread packs the blocks
-// it computes. Output rows past the image (a 1 x 3 window padded by 1),
-// odd channel counts, blocks across image rows and a partial last block,
-// slices that start inside a pixel block (3 threads), and a 17 x 17 window,
-// wider than the masks, which unfolds.
+// Windows whose taps are shifts of the image (stride 1 with output rows as
+// wide as the image's; stride 2 from 2 x 2 with output rows as wide as the
+// image's odd or even columns) read their pixel blocks from the (phase)
+// planes of channel pairs, with the taps outside the image masked off;
+// each thread packs the blocks it computes. Output rows past the image (a
+// 1 x 3 window padded by 1), odd and even image sizes, odd channel counts,
+// blocks across image rows and a partial last block, slices that start
+// inside a pixel block (3 threads); an unpadded 2 x 2 stride-2 window and a
+// 17 x 17 window, wider than the masks, which unfold.
 TEST(BF16AMXKernel, ShiftedWindowsReadPairPlanes) {
   for (const Variant &v : variants()) {
     if (!v.available)
       continue;
-    checkConv(v, {1, 5, 13, 11, 20, 5, 5, 1, 2, 1}, true);
+    for (int64_t stride : {1, 2}) {
+      checkConv(v, {1, 5, 13, 11, 20, 5, 5, stride, 2, 1}, true);
+      checkConv(v, {1, 3, 16, 16, 16, 3, 3, stride, 1, 1}, false);
+      checkConv(v, {2, 6, 10, 9, 12, 3, 3, stride, 1, 2}, true);
+      checkConv(v, {1, 17, 40, 41, 70, 3, 3, stride, 1, 1}, true, {QC_ACTIVATION_SILU}, 3);
+    }
     checkConv(v, {1, 4, 6, 9, 8, 1, 3, 1, 1, 1}, false);
-    checkConv(v, {2, 6, 7, 5, 12, 3, 3, 1, 1, 2}, true);
-    checkConv(v, {1, 17, 20, 21, 70, 3, 3, 1, 1, 1}, true, {QC_ACTIVATION_SILU}, 3);
+    checkConv(v, {1, 4, 9, 9, 8, 2, 2, 2, 0, 1}, true);
     checkConv(v, {1, 2, 17, 17, 8, 17, 17, 1, 8, 1}, true);
   }
 }

@@ -105,6 +105,17 @@ inline void pairChannels(const float *even, const float *odd, int64_t n, uint32_
       dst[i] = runtime::roundToBF16(even[i]);
 }
 
+/// pairChannels of every other pixel: dst[i] pairs even[2 i] and odd[2 i].
+inline void pairEveryOther(const float *even, const float *odd, int64_t n, uint32_t *dst) {
+  if (odd)
+    for (int64_t i = 0; i < n; ++i)
+      dst[i] = uint32_t(runtime::roundToBF16(even[2 * i])) |
+               uint32_t(runtime::roundToBF16(odd[2 * i])) << 16;
+  else
+    for (int64_t i = 0; i < n; ++i)
+      dst[i] = runtime::roundToBF16(even[2 * i]);
+}
+
 /// Pixels [x0, x0 + 32) of a pointwise convolution's right operand, from
 /// one group's image (`channels` planes of `pixels`): row p holds channels
 /// 2p and 2p + 1, rows 32 pairs apart, zero past the channels, past the
@@ -146,13 +157,15 @@ inline void maskedPairRow(const uint32_t *src, uint32_t inside, uint32_t *dst) {
 }
 
 /// Pixels [x0, x0 + 32) of the right operand of a convolution whose taps
-/// are shifts of the image (Window::shiftStride() == 1), read straight from
-/// one group's planes of channel pairs (ChannelPairing): pair tap (c, ky,
-/// kx) of pixel x is pair x + (ky - padTop) w + kx - padLeft of plane c
-/// wherever its row and column are inside the image. Rows as
-/// PixelBlockPairs: row p is pair tap p, zero outside the image, past the
-/// pixels and up to `kp` rows. No unfolded image is stored: each thread
-/// packs the blocks it computes, as pointwise layers do.
+/// are shifts of the image (Window::shiftStride() is s = 1 or 2), read
+/// straight from one group's phase planes of channel pairs
+/// (ChannelPairing): pair tap (c, ky, kx) of output pixel x = oy ow + ox is
+/// pair x + sy ow + sx of phase plane (c, py, px), where ky - padTop =
+/// s sy + py and kx - padLeft = s sx + px, wherever its input row and
+/// column are inside the image. Rows as PixelBlockPairs: row p is pair tap
+/// p, zero outside the image, past the pixels and up to `kp` rows. No
+/// unfolded image is stored: each thread packs the blocks it computes, as
+/// pointwise layers do.
 struct ShiftedBlockPairs {
   /// Windows up to this many rows and columns (bit masks per row and column).
   static constexpr int64_t kMaxWindow = 16;
@@ -161,35 +174,51 @@ struct ShiftedBlockPairs {
   int64_t kp;
 
   static bool applies(const Window &win) {
-    return win.shiftStride() == 1 && win.kh <= kMaxWindow && win.kw <= kMaxWindow;
+    return win.shiftStride() != 0 && win.kh <= kMaxWindow && win.kw <= kMaxWindow;
   }
 
   void pack(int64_t x0, uint32_t *rows) const {
+    int64_t s = win.shiftStride();
     // Bit i of rowInside[ky] (columnInside[kx]): pixel x0 + i's input row
     // (column) under window row ky (column kx) is inside the image.
+    // Built per run of the block's pixels in one output row.
     uint32_t rowInside[kMaxWindow] = {}, columnInside[kMaxWindow] = {};
+    auto bits = [](int64_t first, int64_t n) {
+      return static_cast<uint32_t>(((uint64_t(1) << n) - 1) << first);
+    };
     int64_t width = std::min<int64_t>(kBF16Block, win.oh * win.ow - x0);
-    int64_t oy = x0 / win.ow, ox = x0 % win.ow;
-    for (int64_t i = 0; i < width; ++i) {
+    for (int64_t i = 0; i < width;) {
+      int64_t oy = (x0 + i) / win.ow, ox = (x0 + i) % win.ow;
+      int64_t run = std::min(width - i, win.ow - ox);
       for (int64_t ky = 0; ky < win.kh; ++ky) {
-        int64_t y = oy + ky - win.padTop;
-        rowInside[ky] |= uint32_t(y >= 0 && y < win.h) << i;
+        int64_t y = s * oy + ky - win.padTop;
+        if (y >= 0 && y < win.h)
+          rowInside[ky] |= bits(i, run);
       }
       for (int64_t kx = 0; kx < win.kw; ++kx) {
-        int64_t x = ox + kx - win.padLeft;
-        columnInside[kx] |= uint32_t(x >= 0 && x < win.w) << i;
+        auto [first, last] = insideColumns(kx - win.padLeft, s, win.w, win.ow);
+        first = std::max(first, ox), last = std::min(last, ox + run);
+        if (first < last)
+          columnInside[kx] |= bits(i + first - ox, last - first);
       }
-      if (++ox == win.ow)
-        ox = 0, ++oy;
+      i += run;
     }
-    int64_t plane = win.h * win.w, p = 0;
+    // Shift d = s q + r with 0 <= r < s.
+    auto split = [s](int64_t d) {
+      int64_t q = (d >= 0 ? d : d - s + 1) / s;
+      return std::pair{q, d - s * q};
+    };
+    int64_t phase = win.phasePlaneSize(s), p = 0;
     for (int64_t c = 0; c < win.channels; ++c)
-      for (int64_t ky = 0; ky < win.kh; ++ky)
+      for (int64_t ky = 0; ky < win.kh; ++ky) {
+        auto [sy, py] = split(ky - win.padTop);
         for (int64_t kx = 0; kx < win.kw; ++kx, ++p) {
-          int64_t offset = c * plane + x0 + (ky - win.padTop) * win.w + kx - win.padLeft;
+          auto [sx, px] = split(kx - win.padLeft);
+          int64_t offset = ((c * s + py) * s + px) * phase + x0 + sy * win.ow + sx;
           maskedPairRow(planes + offset, rowInside[ky] & columnInside[kx],
                         rows + p * kBF16Block);
         }
+      }
     std::fill(rows + p * kBF16Block, rows + kp * kBF16Block, 0u);
   }
 };
@@ -274,18 +303,35 @@ struct BF16TileConv {
   }
 };
 
-/// One group's image as channel pairs rounded to bf16, for unfolding:
-/// plane c holds channels 2c and 2c + 1 (zero past the channels).
+/// One group's image as channel pairs rounded to bf16: plane c holds
+/// channels 2c and 2c + 1 (zero past the channels), for unfolding
+/// (`stride` 1) or ShiftedBlockPairs; at `stride` 2 as four phase planes
+/// per pair (Window::shiftStride), rows of the output's width, of which
+/// the columns and rows past the image's are never read.
 struct ChannelPairing {
   const float *image;
   uint32_t *planes;
-  int64_t channels, plane;
+  Window win; // over channel pairs
+  int64_t channels, stride;
 
   static void chunk(void *self, int64_t c) { static_cast<ChannelPairing *>(self)->pair(c); }
 
   void pair(int64_t c) const {
+    int64_t plane = win.h * win.w;
     const float *even = image + 2 * c * plane;
-    pairChannels(even, 2 * c + 1 < channels ? even + plane : nullptr, plane, planes + c * plane);
+    const float *odd = 2 * c + 1 < channels ? even + plane : nullptr;
+    if (stride == 1)
+      return pairChannels(even, odd, plane, planes + c * plane);
+    int64_t phase = win.phasePlaneSize(2);
+    for (int64_t py = 0; py < 2; ++py)
+      for (int64_t px = 0; px < 2; ++px) {
+        uint32_t *dst = planes + ((c * 2 + py) * 2 + px) * phase;
+        for (int64_t r = 0; 2 * r + py < win.h; ++r) {
+          int64_t from = (2 * r + py) * win.w + px;
+          pairEveryOther(even + from, odd ? odd + from : nullptr, (win.w - px + 1) / 2,
+                         dst + r * win.ow);
+        }
+      }
   }
 };
 
@@ -351,9 +397,10 @@ void runBConvTiles(const float *input, const uint16_t *weights, const float *bia
       const float *image = input + (b * g.groups() + group) * channels * plane;
       uint32_t *pairs = nullptr, *planes = nullptr;
       if (!pointwise) {
-        planes = static_cast<uint32_t *>(
-            scratch(kFConvColumns, channelPairs * plane * sizeof(uint32_t)));
-        ChannelPairing pairing{image, planes, channels, plane};
+        int64_t stride = shifted ? pairWindow.shiftStride() : 1;
+        int64_t words = shifted ? pairWindow.phasePlaneBytes(stride) : channelPairs * plane;
+        planes = static_cast<uint32_t *>(scratch(kFConvColumns, words * sizeof(uint32_t)));
+        ChannelPairing pairing{image, planes, pairWindow, channels, stride};
         forEachChunk(channelPairs, ChannelPairing::chunk, &pairing, parallelPacking);
       }
       if (!pointwise && !shifted) {
