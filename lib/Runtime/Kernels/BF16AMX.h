@@ -203,21 +203,25 @@ struct ShiftedBlockPairs {
       }
       i += run;
     }
-    // Shift d = s q + r with 0 <= r < s.
-    auto split = [s](int64_t d) {
-      int64_t q = (d >= 0 ? d : d - s + 1) / s;
-      return std::pair{q, d - s * q};
-    };
-    int64_t phase = win.phasePlaneSize(s), p = 0;
+    // Where window row ky (column kx) reads in a channel pair's phase
+    // planes: ky - padTop = s sy + py is row sy of the planes of phase py.
+    int64_t phase = win.phasePlaneSize(s), log2s = s - 1;
+    int64_t rowOffset[kMaxWindow], columnOffset[kMaxWindow];
+    for (int64_t ky = 0; ky < win.kh; ++ky) {
+      int64_t d = ky - win.padTop;
+      rowOffset[ky] = (d & log2s) * s * phase + (d >> log2s) * win.ow;
+    }
+    for (int64_t kx = 0; kx < win.kw; ++kx) {
+      int64_t d = kx - win.padLeft;
+      columnOffset[kx] = (d & log2s) * phase + (d >> log2s);
+    }
+    int64_t p = 0;
     for (int64_t c = 0; c < win.channels; ++c)
       for (int64_t ky = 0; ky < win.kh; ++ky) {
-        auto [sy, py] = split(ky - win.padTop);
-        for (int64_t kx = 0; kx < win.kw; ++kx, ++p) {
-          auto [sx, px] = split(kx - win.padLeft);
-          int64_t offset = ((c * s + py) * s + px) * phase + x0 + sy * win.ow + sx;
-          maskedPairRow(planes + offset, rowInside[ky] & columnInside[kx],
+        const uint32_t *row = planes + c * s * s * phase + x0 + rowOffset[ky];
+        for (int64_t kx = 0; kx < win.kw; ++kx, ++p)
+          maskedPairRow(row + columnOffset[kx], rowInside[ky] & columnInside[kx],
                         rows + p * kBF16Block);
-        }
       }
     std::fill(rows + p * kBF16Block, rows + kp * kBF16Block, 0u);
   }
