@@ -167,60 +167,25 @@ inline void maskedPairRow(const uint32_t *src, uint32_t inside, uint32_t *dst) {
 /// unfolded image is stored: each thread packs the blocks it computes, as
 /// pointwise layers do.
 struct ShiftedBlockPairs {
-  /// Windows up to this many rows and columns (bit masks per row and column).
-  static constexpr int64_t kMaxWindow = 16;
   Window win; // over channel pairs
   const uint32_t *planes;
   int64_t kp;
 
   static bool applies(const Window &win) {
-    return win.shiftStride() != 0 && win.kh <= kMaxWindow && win.kw <= kMaxWindow;
+    return win.shiftStride() != 0 && win.kh <= ShiftedTaps::kMaxWindow &&
+           win.kw <= ShiftedTaps::kMaxWindow;
   }
 
   void pack(int64_t x0, uint32_t *rows) const {
     int64_t s = win.shiftStride();
-    // Bit i of rowInside[ky] (columnInside[kx]): pixel x0 + i's input row
-    // (column) under window row ky (column kx) is inside the image.
-    // Built per run of the block's pixels in one output row.
-    uint32_t rowInside[kMaxWindow] = {}, columnInside[kMaxWindow] = {};
-    auto bits = [](int64_t first, int64_t n) {
-      return static_cast<uint32_t>(((uint64_t(1) << n) - 1) << first);
-    };
-    int64_t width = std::min<int64_t>(kBF16Block, win.oh * win.ow - x0);
-    for (int64_t i = 0; i < width;) {
-      int64_t oy = (x0 + i) / win.ow, ox = (x0 + i) % win.ow;
-      int64_t run = std::min(width - i, win.ow - ox);
-      for (int64_t ky = 0; ky < win.kh; ++ky) {
-        int64_t y = s * oy + ky - win.padTop;
-        if (y >= 0 && y < win.h)
-          rowInside[ky] |= bits(i, run);
-      }
-      for (int64_t kx = 0; kx < win.kw; ++kx) {
-        auto [first, last] = insideColumns(kx - win.padLeft, s, win.w, win.ow);
-        first = std::max(first, ox), last = std::min(last, ox + run);
-        if (first < last)
-          columnInside[kx] |= bits(i + first - ox, last - first);
-      }
-      i += run;
-    }
-    // Where window row ky (column kx) reads in a channel pair's phase
-    // planes: ky - padTop = s sy + py is row sy of the planes of phase py.
-    int64_t phase = win.phasePlaneSize(s), log2s = s - 1;
-    int64_t rowOffset[kMaxWindow], columnOffset[kMaxWindow];
-    for (int64_t ky = 0; ky < win.kh; ++ky) {
-      int64_t d = ky - win.padTop;
-      rowOffset[ky] = (d & log2s) * s * phase + (d >> log2s) * win.ow;
-    }
-    for (int64_t kx = 0; kx < win.kw; ++kx) {
-      int64_t d = kx - win.padLeft;
-      columnOffset[kx] = (d & log2s) * phase + (d >> log2s);
-    }
-    int64_t p = 0;
+    ShiftedTaps taps(win, s, x0, std::min<int64_t>(kBF16Block, win.oh * win.ow - x0));
+    int64_t channelPlanes = s * s * win.phasePlaneSize(s), p = 0;
     for (int64_t c = 0; c < win.channels; ++c)
       for (int64_t ky = 0; ky < win.kh; ++ky) {
-        const uint32_t *row = planes + c * s * s * phase + x0 + rowOffset[ky];
+        const uint32_t *row = planes + c * channelPlanes + x0 + taps.rowOffset[ky];
         for (int64_t kx = 0; kx < win.kw; ++kx, ++p)
-          maskedPairRow(row + columnOffset[kx], rowInside[ky] & columnInside[kx],
+          maskedPairRow(row + taps.columnOffset[kx],
+                        static_cast<uint32_t>(taps.rowInside[ky] & taps.columnInside[kx]),
                         rows + p * kBF16Block);
       }
     std::fill(rows + p * kBF16Block, rows + kp * kBF16Block, 0u);

@@ -319,8 +319,7 @@ struct VNNITile {
   }
 
   static constexpr bool kPacksShiftedTaps = true;
-  /// Windows up to this size have their inside masks in registers.
-  static constexpr int64_t kMaxShiftedWindow = 16;
+  static constexpr int64_t kMaxShiftedWindow = ShiftedTaps::kMaxWindow;
 
   /// PortablePacking's panel: four rows at a time, each one masked load.
   template <typename Row>
@@ -342,35 +341,8 @@ struct VNNITile {
                                int64_t kp, int64_t x0, int width, uint8_t flip, uint8_t pad,
                                int8_t *dst, int32_t *sums) {
     __mmask64 live = livePixels(width);
-    // Which of the panel's pixels see an input row (column) inside the
-    // image at window row ky (column kx), built a run of pixels of one
-    // output row at a time.
-    std::array<__mmask64, kMaxShiftedWindow> rowInside{}, columnInside{};
-    std::array<ColumnRange, kMaxShiftedWindow> insideAt{};
-    for (int64_t kx = 0; kx < win.kw; ++kx)
-      insideAt[kx] = insideColumns(kx - win.padLeft, s, win.w, win.ow);
-    int64_t oy = x0 / win.ow, ox = x0 % win.ow;
-    for (int64_t i = 0, end; i < width; i = end, ++oy, ox = 0) {
-      end = std::min<int64_t>(width, i + win.ow - ox); // past the row's pixels
-      for (int64_t ky = 0; ky < win.kh; ++ky)
-        if (uint64_t(s * oy - win.padTop + ky) < uint64_t(win.h))
-          rowInside[ky] |= pixelRange(i, end);
-      for (int64_t kx = 0; kx < win.kw; ++kx)
-        columnInside[kx] |= pixelRange(std::max(i, i + insideAt[kx].first - ox),
-                                       std::min(end, i + insideAt[kx].last - ox));
-    }
-    // Offsets of window row ky's and column kx's taps from the output
-    // pixel's index, within a channel's planes.
+    ShiftedTaps taps(win, s, x0, width);
     int64_t planeBytes = win.phasePlaneSize(s);
-    std::array<int64_t, kMaxShiftedWindow> rowOffset{}, columnOffset{};
-    for (int64_t ky = 0; ky < win.kh; ++ky) {
-      int64_t r = ky - win.padTop, phase = (r % s + s) % s;
-      rowOffset[ky] = phase * s * planeBytes + (r - phase) / s * win.ow;
-    }
-    for (int64_t kx = 0; kx < win.kw; ++kx) {
-      int64_t r = kx - win.padLeft, phase = (r % s + s) % s;
-      columnOffset[kx] = phase * planeBytes + (r - phase) / s;
-    }
     __m512i flips = _mm512_set1_epi8(static_cast<char>(flip));
     __m512i pads = _mm512_maskz_set1_epi8(live, static_cast<char>(pad));
     // Taps in order: (channel, window row, window column) counted along,
@@ -379,12 +351,12 @@ struct VNNITile {
     auto nextTap = [&] {
       if (t++ >= k)
         return _mm512_setzero_si512();
-      __mmask64 inside = rowInside[ky] & columnInside[kx] & live;
+      __mmask64 inside = taps.rowInside[ky] & taps.columnInside[kx] & live;
       // Offsets of masked-off lanes may fall outside the planes: the load
       // reads no byte of them.
       auto from = reinterpret_cast<const void *>(reinterpret_cast<uintptr_t>(planes) +
-                                                 uintptr_t(offset + rowOffset[ky] +
-                                                           columnOffset[kx]));
+                                                 uintptr_t(offset + taps.rowOffset[ky] +
+                                                           taps.columnOffset[kx]));
       __m512i bytes = _mm512_xor_si512(_mm512_maskz_loadu_epi8(inside, from), flips);
       if (++kx == win.kw) {
         kx = 0;
@@ -396,14 +368,6 @@ struct VNNITile {
       return _mm512_mask_blend_epi8(inside, pads, bytes);
     };
     packRows(nextTap, kp, width, dst, sums);
-  }
-
-  /// Pixels [first, last) of a panel (none where last <= first).
-  static __mmask64 pixelRange(int64_t first, int64_t last) {
-    if (last <= first)
-      return 0;
-    __mmask64 below = last >= 64 ? ~__mmask64(0) : (__mmask64(1) << last) - 1;
-    return below & ~((__mmask64(1) << first) - 1);
   }
 
   static __mmask64 livePixels(int width) {

@@ -10,6 +10,7 @@
 #include "Kernels.h"
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <type_traits>
 
@@ -47,6 +48,55 @@ struct Window {
   /// stride 1, the image's plane), and of all the channels' planes.
   int64_t phasePlaneSize(int64_t s) const { return (h + s - 1) / s * ow; }
   int64_t phasePlaneBytes(int64_t s) const { return channels * s * s * phasePlaneSize(s); }
+};
+
+/// Where the taps of a window whose taps are shifts of the image's phase
+/// planes at stride s (Window::shiftStride) read for output pixels
+/// [x0, x0 + width), width <= 64, of windows up to kMaxWindow x kMaxWindow:
+/// tap (c, ky, kx) of pixel x0 + i is element
+/// x0 + i + c s^2 phasePlaneSize(s) + rowOffset[ky] + columnOffset[kx] of
+/// the planes wherever bit i of rowInside[ky] and of columnInside[kx] is
+/// set (its input row and column are inside the image). The int8 and bf16
+/// packers load each tap's pixels with one masked load from there.
+struct ShiftedTaps {
+  static constexpr int64_t kMaxWindow = 16;
+  std::array<uint64_t, kMaxWindow> rowInside{}, columnInside{};
+  std::array<int64_t, kMaxWindow> rowOffset{}, columnOffset{};
+
+  ShiftedTaps(const Window &win, int64_t s, int64_t x0, int64_t width) {
+    // Masks built a run of pixels of one output row at a time.
+    int64_t oy = x0 / win.ow, ox = x0 % win.ow;
+    for (int64_t i = 0, end; i < width; i = end, ++oy, ox = 0) {
+      end = std::min<int64_t>(width, i + win.ow - ox); // past the row's pixels
+      for (int64_t ky = 0; ky < win.kh; ++ky)
+        if (uint64_t(s * oy - win.padTop + ky) < uint64_t(win.h))
+          rowInside[ky] |= pixelRange(i, end);
+      for (int64_t kx = 0; kx < win.kw; ++kx) {
+        auto [first, last] = insideColumns(kx - win.padLeft, s, win.w, win.ow);
+        columnInside[kx] |= pixelRange(std::max(i, i + first - ox), std::min(end, i + last - ox));
+      }
+    }
+    // Window row ky reads row ky - padTop = s q + r (0 <= r < s) of the
+    // planes of row phase r, shifted by q rows; columns likewise. s is 1
+    // or 2: shifts, not divisions.
+    int64_t plane = win.phasePlaneSize(s), log2s = s - 1;
+    for (int64_t ky = 0; ky < win.kh; ++ky) {
+      int64_t d = ky - win.padTop;
+      rowOffset[ky] = (d & log2s) * s * plane + (d >> log2s) * win.ow;
+    }
+    for (int64_t kx = 0; kx < win.kw; ++kx) {
+      int64_t d = kx - win.padLeft;
+      columnOffset[kx] = (d & log2s) * plane + (d >> log2s);
+    }
+  }
+
+  /// Bits [first, last) (none where last <= first).
+  static uint64_t pixelRange(int64_t first, int64_t last) {
+    if (last <= first)
+      return 0;
+    uint64_t below = last >= 64 ? ~uint64_t(0) : (uint64_t(1) << last) - 1;
+    return below & ~((uint64_t(1) << first) - 1);
+  }
 };
 
 /// `pad` in n elements: the few padding columns of a row inline (a memset
