@@ -246,10 +246,12 @@ struct BF16TileConv {
       const uint32_t *right = pairs + x0;
       int64_t rightStride = columns;
       if (!pairs) {
-        if (x0 != pairedX0 && shiftedBlocks.planes)
-          shiftedBlocks.pack(x0, ownPairs);
-        else if (x0 != pairedX0)
-          pixelBlocks.pack(x0, ownPairs);
+        if (x0 != pairedX0) {
+          if (shiftedBlocks.planes)
+            shiftedBlocks.pack(x0, ownPairs);
+          else
+            pixelBlocks.pack(x0, ownPairs);
+        }
         pairedX0 = x0;
         right = ownPairs;
         rightStride = kBF16Block;

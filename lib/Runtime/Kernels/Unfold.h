@@ -77,16 +77,16 @@ struct ShiftedTaps {
       }
     }
     // Window row ky reads row ky - padTop = s q + r (0 <= r < s) of the
-    // planes of row phase r, shifted by q rows; columns likewise. s is 1
-    // or 2: shifts, not divisions.
-    int64_t plane = win.phasePlaneSize(s), log2s = s - 1;
+    // planes of row phase r, shifted by q rows; columns likewise. With s 1
+    // or 2, q and r are a shift by s - 1 and a mask of s - 1: no division.
+    int64_t plane = win.phasePlaneSize(s), low = s - 1;
     for (int64_t ky = 0; ky < win.kh; ++ky) {
       int64_t d = ky - win.padTop;
-      rowOffset[ky] = (d & log2s) * s * plane + (d >> log2s) * win.ow;
+      rowOffset[ky] = (d & low) * s * plane + (d >> low) * win.ow;
     }
     for (int64_t kx = 0; kx < win.kw; ++kx) {
       int64_t d = kx - win.padLeft;
-      columnOffset[kx] = (d & log2s) * plane + (d >> log2s);
+      columnOffset[kx] = (d & low) * plane + (d >> low);
     }
   }
 
