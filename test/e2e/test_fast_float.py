@@ -97,7 +97,7 @@ def test_fast_float_layer(op, tmp_path):
         run("quant-opt", tmp_path / "float.mlir",
             "--pass-pipeline=builtin.module(func.func(qc-fast-float))", "-o", compiled_graph)
     else:
-        assert op != "Conv" or "quantc_fconv_fast_" in symbols
+        assert ("quantc_fconv_fast_" if op == "Conv" else "quantc_fmatmul_fast_") in symbols
     actual = quant_run(tmp_path / "fast.so", {"X": x}, tmp_path)["Y"]
     expected = quant_run(compiled_graph, {"X": x}, tmp_path)["Y"]
     assert max_rel_error(actual, expected) <= 1e-5

@@ -4,9 +4,10 @@
 // sums in the evaluator's order, so all must agree bit for bit with the
 // portable build: partial tiles of rows, columns and pixels, long
 // reductions, transposed and batched operands, windows with padding,
-// strides and groups. The fast mode's variants apply an epilogue to each
-// chunk of outputs: every path of the convolution must apply it once to
-// every output.
+// strides and groups. The fast mode's variants contract products and sums
+// into FMA: its matmuls stay within a reordered sum's error of the
+// evaluator's, and its convolutions apply an epilogue to each chunk of
+// outputs: every path of the convolution must apply it once to every output.
 //
 //===----------------------------------------------------------------------===//
 #include "BitwiseCompare.h"
@@ -64,6 +65,50 @@ TEST(FloatKernels, MatMulVariantsSumAlike) {
         checkMatMul(1, m, k, n, false, false);
   checkMatMul(2, 5, 33, 90, true, true);
   checkMatMul(3, 4, 20, 65, false, false);
+}
+
+/// The fast mode's matmul variants: each product and sum of the same
+/// order one FMA where the CPU has it, so each output is within the error
+/// of two in-order f32 sums of k terms (a rounding of at most 2^-24 of the
+/// sum of |products| per step, each) of the evaluator's.
+void checkFastMatMul(int64_t batch, int64_t m, int64_t k, int64_t n, bool batchedB,
+                     bool transB) {
+  std::mt19937 rng(static_cast<unsigned>(m * 613 + k * 17 + n));
+  std::vector<float> a = randomFloats(batch * m * k, rng);
+  std::vector<float> b = randomFloats((batchedB ? batch : 1) * k * n, rng);
+  std::vector<int64_t> params = {batch, m, k, n, batchedB, transB};
+  std::vector<float> expected(batch * m * n);
+  quantc_fmatmul_generic(a.data(), b.data(), params.data(), expected.data());
+  std::vector<double> magnitude(expected.size(), 0.0);
+  for (int64_t t = 0; t < batch; ++t) {
+    const float *bt = b.data() + (batchedB ? t * k * n : 0);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        for (int64_t l = 0; l < k; ++l)
+          magnitude[(t * m + i) * n + j] +=
+              std::fabs(double(a[(t * m + i) * k + l]) * (transB ? bt[j * k + l] : bt[l * n + j]));
+  }
+  std::vector<std::pair<const char *, FMatMulFn>> variants = {
+      {"generic", quantc_fmatmul_fast_generic}, {"avx2", quantc_fmatmul_fast_avx2}};
+  if (hasAVX512())
+    variants.push_back({"avx512vnni", quantc_fmatmul_fast_avx512vnni});
+  for (auto [name, fn] : variants) {
+    std::vector<float> actual(expected.size(), NAN);
+    fn(a.data(), b.data(), params.data(), actual.data());
+    for (size_t i = 0; i < expected.size(); ++i)
+      ASSERT_LE(std::fabs(double(actual[i]) - expected[i]),
+                2.0 * double(k) * std::ldexp(magnitude[i], -24) + 1e-30)
+          << name << " fast matmul " << m << "x" << k << "x" << n << " at " << i;
+  }
+}
+
+TEST(FloatKernels, FastMatMulVariantsStayClose) {
+  for (int64_t m : {1, 4, 9})
+    for (int64_t k : {1, 5, 300})
+      for (int64_t n : {1, 70, 600})
+        checkFastMatMul(1, m, k, n, false, false);
+  checkFastMatMul(2, 5, 33, 90, true, true);
+  checkFastMatMul(3, 4, 20, 65, false, false);
 }
 
 void checkConv(int64_t c, int64_t h, int64_t w, int64_t n, int64_t kernel, int64_t strideH,

@@ -161,6 +161,14 @@ void quantc_fmatmul_avx2(const float *a, const float *b, const int64_t *params,
                          float *output);
 void quantc_fmatmul_generic(const float *a, const float *b,
                             const int64_t *params, float *output);
+/* The fast float mode's variants: the same product with each multiply and
+   add contracted into one FMA where the CPU has it. */
+void quantc_fmatmul_fast_avx512vnni(const float *a, const float *b,
+                                    const int64_t *params, float *output);
+void quantc_fmatmul_fast_avx2(const float *a, const float *b, const int64_t *params,
+                              float *output);
+void quantc_fmatmul_fast_generic(const float *a, const float *b,
+                                 const int64_t *params, float *output);
 
 /* The same product of bf16 operands (raw bits), with f32 results summed
    exactly as the float kernel sums the widened operands (but for subnormal

@@ -375,7 +375,8 @@ Value buildTileProduct(ConversionPatternRewriter &rewriter, Location loc, Value 
 /// widened bf16 (a bf16 layer, see NarrowFloatLowering) and the target has
 /// AVX-512, quantc_bmatmul forms the same sums from the bf16 operands; in
 /// the fast mode, with bf16 tiles (FloatKernelOptions) and constant
-/// weights, quantc_bmatmul_tiles.
+/// weights, quantc_bmatmul_tiles; other fast-mode products run the float
+/// kernel's FMA variant.
 Value buildFloatProduct(ConversionPatternRewriter &rewriter, Location loc, Value lhs,
                         Value rhs, Value originalLhs, Value originalRhs,
                         RankedTensorType resultType, ArrayRef<int64_t> params,
@@ -384,7 +385,7 @@ Value buildFloatProduct(ConversionPatternRewriter &rewriter, Location loc, Value
     if (Value product =
             buildTileProduct(rewriter, loc, originalLhs, originalRhs, resultType, params))
       return product;
-  std::string kernel = "quantc_fmatmul_" + suffix.str();
+  std::string kernel = (floats.fast ? "quantc_fmatmul_fast_" : "quantc_fmatmul_") + suffix.str();
   if (auto narrow = bf16Operands(originalLhs, originalRhs, suffix, rewriter)) {
     std::tie(lhs, rhs) = *narrow;
     kernel = "quantc_bmatmul";

@@ -1,12 +1,14 @@
 //===- FMatMul.cpp - float matrix products in the evaluator's order -*- C++ -*-===//
 //
 // Built once per instruction set (QUANTC_FMATMUL_NAME names the entry point),
-// always with -ffp-contract=off: every output is summed over k in order from
+// with -ffp-contract=off: every output is summed over k in order from
 // zero with each product and sum rounded, as the reference evaluator's sgemm
 // does, so float matmuls (and the float islands of quantized models) agree
 // bit for bit while the inner loop runs across 512 columns of B with four
 // rows of A at a time. Work splits over blocks of rows and columns, which
-// leaves each output's order of summation unchanged.
+// leaves each output's order of summation unchanged. The fast float mode's
+// variants (quantc_fmatmul_fast_*) are this source built with
+// -ffp-contract=fast: each product and sum one FMA, in the same order.
 //
 //===----------------------------------------------------------------------===//
 #include "Kernels.h"

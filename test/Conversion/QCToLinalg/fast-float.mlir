@@ -148,13 +148,14 @@ func.func @conv_relu_stops(%x: tensor<1x16x3x3xf32>, %b: tensor<16xf32>) -> (ten
 // Rule: a matmul of an input rounded to bf16 and a constant bf16 weight
 // [32 x 16] calls quantc_bmatmul_tiles with the weight as tile pairs: 16
 // rows of 32 columns (padded); a transposed gemm weight is transposed first.
+// Without tiles, the FMA variant of the float matmul kernel.
 // CHECK-LABEL: func.func @matmul_and_gemm
 // CHECK-DAG: %[[P:.*]] = arith.constant dense<[1, 4, 32, 16, 0, 0]> : tensor<6xi64>
 // CHECK-DAG: %[[PT:.*]] = arith.constant dense<[1, 4, 32, 16, 0, 1]> : tensor<6xi64>
 // CHECK: qc.microkernel "quantc_bmatmul_tiles" ins(%arg0, %{{.*}}, %[[P]] : tensor<4x32xf32>, tensor<512xi32>, tensor<6xi64>)
 // CHECK: qc.microkernel "quantc_bmatmul_tiles" ins(%arg0, %{{.*}}, %[[PT]] : tensor<4x32xf32>, tensor<512xi32>, tensor<6xi64>)
 // FMA-LABEL: func.func @matmul_and_gemm
-// FMA: qc.microkernel "quantc_fmatmul_avx2"
+// FMA-COUNT-2: qc.microkernel "quantc_fmatmul_fast_avx2"
 func.func @matmul_and_gemm(%x: tensor<4x32xf32>) -> tensor<4x16xf32> {
   %wn = qc.constant dense<1.0> : tensor<32x16xbf16>
   %w = qc.cast %wn : tensor<32x16xbf16> -> tensor<32x16xf32>
@@ -183,4 +184,25 @@ func.func @depthwise(%x: tensor<1x16x3x3xf32>) -> tensor<1x16x3x3xf32> {
   %w = qc.constant dense<1.0> : tensor<16x1x3x3xf32>
   %y = qc.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, group = 16} : (tensor<1x16x3x3xf32>, tensor<16x1x3x3xf32>) -> tensor<1x16x3x3xf32>
   return %y : tensor<1x16x3x3xf32>
+}
+
+// -----
+
+// Rule: float products the fast mode leaves in f32 (a matmul of two
+// activations, a transposed convolution whose stride is its window) call
+// the FMA variant of the float matmul kernel; the exact mode keeps the
+// evaluator's kernel.
+// CHECK-LABEL: func.func @f32_products
+// CHECK: qc.microkernel "quantc_fmatmul_fast_avx512vnni" ins(%arg0, %arg1,
+// CHECK: qc.microkernel "quantc_fmatmul_fast_avx512vnni" ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<1x8x4xf32>, tensor<1x4x9xf32>, tensor<6xi64>)
+// EXACT-LABEL: func.func @f32_products
+// EXACT-NOT: quantc_fmatmul_fast
+// EXACT-COUNT-2: qc.microkernel "quantc_fmatmul_avx512vnni"
+// FMA-LABEL: func.func @f32_products
+// FMA-COUNT-2: qc.microkernel "quantc_fmatmul_fast_avx2"
+func.func @f32_products(%a: tensor<4x8xf32>, %b: tensor<8x5xf32>, %x: tensor<1x4x3x3xf32>) -> (tensor<4x5xf32>, tensor<1x2x6x6xf32>) {
+  %y = qc.matmul %a, %b : (tensor<4x8xf32>, tensor<8x5xf32>) -> tensor<4x5xf32>
+  %w = qc.constant dense<0.5> : tensor<4x2x2x2xf32>
+  %z = qc.conv_transpose %x, %w {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, output_padding = array<i64: 0, 0>, group = 1} : (tensor<1x4x3x3xf32>, tensor<4x2x2x2xf32>) -> tensor<1x2x6x6xf32>
+  return %y, %z : tensor<4x5xf32>, tensor<1x2x6x6xf32>
 }
