@@ -441,10 +441,12 @@ struct VNNITile {
     }
   }
 
-  /// One convolution output channel over `width` pixels.
-  static void storeRow(const Requantizer &q, const int32_t *acc, int32_t bias,
-                       const int32_t *sums, int64_t ch, int width, void *output,
-                       int64_t index) {
+  /// One convolution output channel over `width` pixels. Inlined into the
+  /// loop over a block's rows: a call per row of 4 vectors cost 1-2 % of
+  /// the int8 models' time.
+  [[gnu::always_inline]] static void storeRow(const Requantizer &q, const int32_t *acc,
+                                              int32_t bias, const int32_t *sums, int64_t ch,
+                                              int width, void *output, int64_t index) {
     if (q.rounding == 2)
       return ScalarEpilogue::storeRow(q, acc, bias, sums, ch, width, output, index);
     int64_t c = q.perChannel ? ch : 0;
