@@ -268,8 +268,7 @@ struct BF16TileConv {
           std::memcpy(dst + r * pixels, acc[r], width * sizeof(float));
       }
       if (!epilogue.isIdentity())
-        for (int64_t r = 0; r < rows; ++r)
-          epilogue.apply(dst + r * pixels, width);
+        epilogue.applyRows(dst, rows, pixels, width);
     }
   }
 };

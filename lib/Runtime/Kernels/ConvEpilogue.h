@@ -48,21 +48,29 @@ struct ConvEpilogue {
   }
 
   /// Applies the epilogue to `count` results at `x`.
-  void apply(float *x, int64_t count) const {
+  void apply(float *x, int64_t count) const { applyRows(x, 1, 0, count); }
+
+  /// Applies it to `rows` rows of `count` results, `stride` apart (a
+  /// block of a convolution's output: one dispatch for all its rows).
+  void applyRows(float *x, int64_t rows, int64_t stride, int64_t count) const {
     if (preScale == 1.0f && preShift == 0.0f && postScale == 1.0f && postShift == 0.0f)
-      return applyActivation<false>(x, count);
-    applyActivation<true>(x, count);
+      return applyActivation<false>(x, rows, stride, count);
+    applyActivation<true>(x, rows, stride, count);
   }
 
 private:
   /// An activation alone (a SiLU) runs without the scalings' four vector
   /// operations, which would add a fifth to its cost.
-  template <bool Affine> void applyActivation(float *x, int64_t count) const {
+  template <bool Affine>
+  void applyActivation(float *x, int64_t rows, int64_t stride, int64_t count) const {
     switch (activation) {
-    case QC_ACTIVATION_SILU: return applyWith<QC_ACTIVATION_SILU, Affine>(x, count);
-    case QC_ACTIVATION_HARD_SWISH: return applyWith<QC_ACTIVATION_HARD_SWISH, Affine>(x, count);
-    case QC_ACTIVATION_RELU: return applyWith<QC_ACTIVATION_RELU, Affine>(x, count);
-    default: return applyWith<QC_ACTIVATION_NONE, Affine>(x, count);
+    case QC_ACTIVATION_SILU:
+      return applyWith<QC_ACTIVATION_SILU, Affine>(x, rows, stride, count);
+    case QC_ACTIVATION_HARD_SWISH:
+      return applyWith<QC_ACTIVATION_HARD_SWISH, Affine>(x, rows, stride, count);
+    case QC_ACTIVATION_RELU:
+      return applyWith<QC_ACTIVATION_RELU, Affine>(x, rows, stride, count);
+    default: return applyWith<QC_ACTIVATION_NONE, Affine>(x, rows, stride, count);
     }
   }
 
@@ -92,30 +100,33 @@ private:
   }
 #endif
 
-  template <int64_t Activation, bool Affine> void applyWith(float *x, int64_t count) const {
+  template <int64_t Activation, bool Affine>
+  void applyWith(float *x, int64_t rows, int64_t stride, int64_t count) const {
 #if defined(__AVX512F__)
     __m512 pre = _mm512_set1_ps(preScale), preAdd = _mm512_set1_ps(preShift);
     __m512 post = _mm512_set1_ps(postScale), postAdd = _mm512_set1_ps(postShift);
-    for (int64_t i = 0; i < count; i += 16) {
-      auto live = static_cast<__mmask16>((1u << std::min<int64_t>(16, count - i)) - 1);
-      __m512 v = _mm512_maskz_loadu_ps(live, x + i);
-      if constexpr (Affine)
-        v = _mm512_add_ps(_mm512_mul_ps(v, pre), preAdd);
-      v = activate<Activation>(v);
-      if constexpr (Affine)
-        v = _mm512_add_ps(_mm512_mul_ps(v, post), postAdd);
-      _mm512_mask_storeu_ps(x + i, live, v);
-    }
+    for (int64_t r = 0; r < rows; ++r, x += stride)
+      for (int64_t i = 0; i < count; i += 16) {
+        auto live = static_cast<__mmask16>((1u << std::min<int64_t>(16, count - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(live, x + i);
+        if constexpr (Affine)
+          v = _mm512_add_ps(_mm512_mul_ps(v, pre), preAdd);
+        v = activate<Activation>(v);
+        if constexpr (Affine)
+          v = _mm512_add_ps(_mm512_mul_ps(v, post), postAdd);
+        _mm512_mask_storeu_ps(x + i, live, v);
+      }
 #else
-    for (int64_t i = 0; i < count; ++i) {
-      float v = x[i];
-      if constexpr (Affine)
-        v = v * preScale + preShift;
-      v = activate<Activation>(v);
-      if constexpr (Affine)
-        v = v * postScale + postShift;
-      x[i] = v;
-    }
+    for (int64_t r = 0; r < rows; ++r, x += stride)
+      for (int64_t i = 0; i < count; ++i) {
+        float v = x[i];
+        if constexpr (Affine)
+          v = v * preScale + preShift;
+        v = activate<Activation>(v);
+        if constexpr (Affine)
+          v = v * postScale + postShift;
+        x[i] = v;
+      }
 #endif
   }
 };
