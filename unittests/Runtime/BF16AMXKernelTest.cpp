@@ -141,7 +141,12 @@ void checkConv(const Variant &variant, const Conv &s, bool bias, const Epilogue 
                                runtime::bf16ConvPairs(s.c / s.groups, s.kh, s.kw));
   runtime::packBF16ConvWeights(weights.data(), s.n, s.c / s.groups, s.kh, s.kw, packed.data());
   std::vector<float> wideIn = widened(input), wideW = widened(weights);
-  std::vector<float> expected(s.batch * s.n * oh * ow), actual(expected.size(), NAN);
+  // A guard of whole 32 x 32 blocks past the output: blocks store their
+  // rows straight into the output only where they store no others.
+  constexpr int64_t kGuard = 32 * 32;
+  constexpr float kUntouched = 12345.0f;
+  std::vector<float> expected(s.batch * s.n * oh * ow), actual(expected.size() + kGuard, NAN);
+  std::fill(actual.end() - kGuard, actual.end(), kUntouched);
   quantc_fconv_generic(wideIn.data(), wideW.data(), biases.data(), params.data(),
                        expected.data());
   for (float &y : expected)
@@ -150,6 +155,10 @@ void checkConv(const Variant &variant, const Conv &s, bool bias, const Epilogue 
   variant.conv(unrounded(input, rng).data(), packed.data(), biases.data(), params.data(),
                actual.data());
   quantc_artifact_set_num_threads(1);
+  ASSERT_TRUE(std::all_of(actual.end() - kGuard, actual.end(),
+                          [&](float v) { return v == kUntouched; }))
+      << variant.name << " conv n" << s.n << " wrote past its output";
+  actual.resize(expected.size());
   // The epilogue magnifies the sum's error and adds a rounding per step.
   auto terms = static_cast<int64_t>(std::ceil((taps + 1) * epilogue.gain())) + 8;
   expectClose(expected, actual, terms,

@@ -50,6 +50,9 @@ struct BF16Block {
   /// Whether `init` holds whole accumulator rows (32 x 32 floats, rows 32
   /// apart), as tiles load them, rather than one start value per row.
   static constexpr bool kInitRows = true;
+  /// Whether a block of `rows` real rows stores those rows only (the tiles
+  /// store all 32), so that it may store straight into the output.
+  static constexpr bool storesOnlyRows(int64_t rows) { return rows == kBF16Block; }
 
   /// out = init + a [32 rows][kp pairs] (rows `aStride` pairs apart) x
   /// b [kp][32] (rows `bStride` pairs apart); `init` (see kInitRows) may be
@@ -258,7 +261,7 @@ struct BF16TileConv {
       }
       const float *start =
           !init ? nullptr : init + channel * (BF16Block<Isa>::kInitRows ? kBF16Block : 1);
-      if (rows == kBF16Block && width == kBF16Block) {
+      if (width == kBF16Block && BF16Block<Isa>::storesOnlyRows(rows)) {
         BF16Block<Isa>::compute(weights + channel * kp(), kp(), right, rightStride, steps(), rows,
                                 width, start, dst, pixels);
       } else {

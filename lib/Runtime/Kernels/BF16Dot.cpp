@@ -35,6 +35,8 @@ struct BF16Block<VectorDots> {
   static constexpr int kPassRows = 8;
   /// Registers start from one value per row, broadcast: no rows to store.
   static constexpr bool kInitRows = false;
+  /// Passes of up to 4 rows store their rows; 5 to 7 run (and store) as 8.
+  static constexpr bool storesOnlyRows(int64_t rows) { return rows % kPassRows <= 4; }
 
   static void compute(const uint32_t *a, int64_t aStride, const uint32_t *b, int64_t bStride,
                       int64_t kp, int64_t rows, int64_t columns, const float *init, float *out,
