@@ -89,6 +89,23 @@ void expectClose(const std::vector<float> &expected, const std::vector<float> &a
         << what << " at " << i << ": " << expected[i] << " vs " << actual[i];
 }
 
+/// An output buffer (NaN) followed by a guard of 32 rows of `rowLength`
+/// (a block's rows past the last output row): blocks are stored straight
+/// into the output only where the kernel stores nothing past their rows.
+constexpr float kUntouched = 12345.0f;
+std::vector<float> guardedOutput(size_t size, int64_t rowLength) {
+  std::vector<float> output(size, NAN);
+  output.resize(size + runtime::kBF16BlockRows * rowLength, kUntouched);
+  return output;
+}
+/// Whether the guard after the first `size` values is untouched; drops it.
+bool guardUntouched(std::vector<float> &output, size_t size) {
+  bool untouched = std::all_of(output.begin() + static_cast<int64_t>(size), output.end(),
+                               [](float v) { return v == kUntouched; });
+  output.resize(size);
+  return untouched;
+}
+
 struct Conv {
   int64_t batch, c, h, w, n, kh, kw, stride, pad, groups;
 };
@@ -141,12 +158,8 @@ void checkConv(const Variant &variant, const Conv &s, bool bias, const Epilogue 
                                runtime::bf16ConvPairs(s.c / s.groups, s.kh, s.kw));
   runtime::packBF16ConvWeights(weights.data(), s.n, s.c / s.groups, s.kh, s.kw, packed.data());
   std::vector<float> wideIn = widened(input), wideW = widened(weights);
-  // A guard of whole 32 x 32 blocks past the output: blocks store their
-  // rows straight into the output only where they store no others.
-  constexpr int64_t kGuard = 32 * 32;
-  constexpr float kUntouched = 12345.0f;
-  std::vector<float> expected(s.batch * s.n * oh * ow), actual(expected.size() + kGuard, NAN);
-  std::fill(actual.end() - kGuard, actual.end(), kUntouched);
+  std::vector<float> expected(s.batch * s.n * oh * ow);
+  std::vector<float> actual = guardedOutput(expected.size(), oh * ow);
   quantc_fconv_generic(wideIn.data(), wideW.data(), biases.data(), params.data(),
                        expected.data());
   for (float &y : expected)
@@ -155,10 +168,8 @@ void checkConv(const Variant &variant, const Conv &s, bool bias, const Epilogue 
   variant.conv(unrounded(input, rng).data(), packed.data(), biases.data(), params.data(),
                actual.data());
   quantc_artifact_set_num_threads(1);
-  ASSERT_TRUE(std::all_of(actual.end() - kGuard, actual.end(),
-                          [&](float v) { return v == kUntouched; }))
+  ASSERT_TRUE(guardUntouched(actual, expected.size()))
       << variant.name << " conv n" << s.n << " wrote past its output";
-  actual.resize(expected.size());
   // The epilogue magnifies the sum's error and adds a rounding per step.
   auto terms = static_cast<int64_t>(std::ceil((taps + 1) * epilogue.gain())) + 8;
   expectClose(expected, actual, terms,
@@ -247,9 +258,11 @@ void checkMatMul(const Variant &variant, int64_t batch, int64_t m, int64_t k, in
   runtime::packBF16TilePairs(b.data(), k, n, n, pairs.data());
   std::vector<int64_t> params = {batch, m, k, n, 0, 0};
   std::vector<float> wideA = widened(a), wideB = widened(b);
-  std::vector<float> expected(batch * m * n), actual(expected.size(), NAN);
+  std::vector<float> expected(batch * m * n), actual = guardedOutput(expected.size(), n);
   quantc_fmatmul_generic(wideA.data(), wideB.data(), params.data(), expected.data());
   variant.matmul(unrounded(a, rng).data(), pairs.data(), params.data(), actual.data());
+  ASSERT_TRUE(guardUntouched(actual, expected.size()))
+      << variant.name << " matmul m" << m << " n" << n << " wrote past its output";
   expectClose(expected, actual, k,
               std::string(variant.name) + " matmul " + std::to_string(batch) + "x" +
                   std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n));

@@ -413,10 +413,16 @@ struct BF16TileMatMul {
       int64_t j0 = block / count * kBF16Block, r0 = block % count * kBF16Block;
       int64_t valid = std::min<int64_t>(kBF16Block, m - r0);
       int64_t width = std::min<int64_t>(kBF16Block, n - j0);
+      float *dst = output + r0 * n + j0;
+      if (width == kBF16Block && BF16Block<Isa>::storesOnlyRows(valid)) {
+        BF16Block<Isa>::compute(rows + r0 * kp, kp, weights + j0, columns, (k + 1) / 2, valid,
+                                width, nullptr, dst, n);
+        continue;
+      }
       BF16Block<Isa>::compute(rows + r0 * kp, kp, weights + j0, columns, (k + 1) / 2, valid,
                               width, nullptr, acc[0], kBF16Block);
       for (int64_t r = 0; r < valid; ++r)
-        std::memcpy(output + (r0 + r) * n + j0, acc[r], width * sizeof(float));
+        std::memcpy(dst + r * n, acc[r], width * sizeof(float));
     }
   }
 };
