@@ -95,28 +95,18 @@ struct BF16Block {
   }
 };
 
-/// `n` pixels of channels 2p (`even`) and 2p + 1 (`odd`, null past the
-/// channels: zero) rounded to bf16, a pair per pixel, the even channel in
-/// the low half.
-inline void pairChannels(const float *even, const float *odd, int64_t n, uint32_t *dst) {
+/// `n` pixels, `Step` apart, of channels 2p (`even`) and 2p + 1 (`odd`,
+/// null past the channels: zero) rounded to bf16, a pair per pixel, the
+/// even channel in the low half (a constant step vectorizes).
+template <int Step = 1>
+void pairChannels(const float *even, const float *odd, int64_t n, uint32_t *dst) {
   if (odd)
     for (int64_t i = 0; i < n; ++i)
-      dst[i] = uint32_t(runtime::roundToBF16(even[i])) |
-               uint32_t(runtime::roundToBF16(odd[i])) << 16;
+      dst[i] = uint32_t(runtime::roundToBF16(even[Step * i])) |
+               uint32_t(runtime::roundToBF16(odd[Step * i])) << 16;
   else
     for (int64_t i = 0; i < n; ++i)
-      dst[i] = runtime::roundToBF16(even[i]);
-}
-
-/// pairChannels of every other pixel: dst[i] pairs even[2 i] and odd[2 i].
-inline void pairEveryOther(const float *even, const float *odd, int64_t n, uint32_t *dst) {
-  if (odd)
-    for (int64_t i = 0; i < n; ++i)
-      dst[i] = uint32_t(runtime::roundToBF16(even[2 * i])) |
-               uint32_t(runtime::roundToBF16(odd[2 * i])) << 16;
-  else
-    for (int64_t i = 0; i < n; ++i)
-      dst[i] = runtime::roundToBF16(even[2 * i]);
+      dst[i] = runtime::roundToBF16(even[Step * i]);
 }
 
 /// Pixels [x0, x0 + 32) of a pointwise convolution's right operand, from
@@ -301,8 +291,8 @@ struct ChannelPairing {
         uint32_t *dst = planes + ((c * 2 + py) * 2 + px) * phase;
         for (int64_t r = 0; 2 * r + py < win.h; ++r) {
           int64_t from = (2 * r + py) * win.w + px;
-          pairEveryOther(even + from, odd ? odd + from : nullptr, (win.w - px + 1) / 2,
-                         dst + r * win.ow);
+          pairChannels<2>(even + from, odd ? odd + from : nullptr, (win.w - px + 1) / 2,
+                          dst + r * win.ow);
         }
       }
   }

@@ -64,17 +64,20 @@ struct ShiftedTaps {
   std::array<int64_t, kMaxWindow> rowOffset{}, columnOffset{};
 
   ShiftedTaps(const Window &win, int64_t s, int64_t x0, int64_t width) {
-    // Masks built a run of pixels of one output row at a time.
+    // Masks built a run of pixels of one output row at a time, from each
+    // window column's range of inside output columns.
+    std::array<ColumnRange, kMaxWindow> insideAt;
+    for (int64_t kx = 0; kx < win.kw; ++kx)
+      insideAt[kx] = insideColumns(kx - win.padLeft, s, win.w, win.ow);
     int64_t oy = x0 / win.ow, ox = x0 % win.ow;
     for (int64_t i = 0, end; i < width; i = end, ++oy, ox = 0) {
       end = std::min<int64_t>(width, i + win.ow - ox); // past the row's pixels
       for (int64_t ky = 0; ky < win.kh; ++ky)
         if (uint64_t(s * oy - win.padTop + ky) < uint64_t(win.h))
           rowInside[ky] |= pixelRange(i, end);
-      for (int64_t kx = 0; kx < win.kw; ++kx) {
-        auto [first, last] = insideColumns(kx - win.padLeft, s, win.w, win.ow);
-        columnInside[kx] |= pixelRange(std::max(i, i + first - ox), std::min(end, i + last - ox));
-      }
+      for (int64_t kx = 0; kx < win.kw; ++kx)
+        columnInside[kx] |= pixelRange(std::max(i, i + insideAt[kx].first - ox),
+                                       std::min(end, i + insideAt[kx].last - ox));
     }
     // Window row ky reads row ky - padTop = s q + r (0 <= r < s) of the
     // planes of row phase r, shifted by q rows; columns likewise. With s 1
