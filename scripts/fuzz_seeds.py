@@ -23,7 +23,8 @@ from edge_models import edge_models  # noqa: E402
 
 
 def op_test_models():
-    from test_op_parity import CASES, COMBOS  # noqa: E402
+    from test_combination_parity import COMBOS  # noqa: E402
+    from test_op_parity import CASES  # noqa: E402
     for name, case in {**CASES, **COMBOS}.items():
         built = case() if callable(case) else case
         model = built[0] if isinstance(built, tuple) else built

@@ -1,5 +1,5 @@
 """Compiled model libraries against the reference evaluator: every op case
-of test_op_parity (and its combinations) compiled in float (max relative
+of test_op_parity and test_combination_parity compiled in float (max relative
 error <= 1e-5) and quantized to int8 (bit-exact: the compiled integer graph
 must reproduce the evaluator's results exactly), plus the real models, every
 microkernel variant, and the artifact's header, manifest and errors."""
@@ -14,7 +14,8 @@ import pytest
 import xxhash
 
 from conftest import BIN, ROOT, max_rel_error, quant_run
-from test_op_parity import CASES, COMBOS
+from test_combination_parity import COMBOS
+from test_op_parity import CASES
 
 ALL_CASES = {**CASES, **COMBOS}
 # The AVX-512 VNNI kernels on any CPU that has them (AMD Zen 4/5, Intel

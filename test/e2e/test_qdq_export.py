@@ -13,7 +13,7 @@ from onnx import numpy_helper
 from conftest import BIN, ROOT, make_model, quant_run
 from control_flow_cases import CONTROL_FLOW, W, graph
 from op_builders import const, vi
-from test_op_parity import COMBOS
+from test_combination_parity import COMBOS
 
 
 def export(model_path, calib, output, extra=()):

@@ -15,7 +15,8 @@ from onnx import helper
 
 from conftest import BIN, ROOT, make_model, quant_run
 from op_builders import const, rand, vi
-from test_op_parity import CASES, COMBOS
+from test_combination_parity import COMBOS
+from test_op_parity import CASES
 
 MLIR_OPT = "/usr/lib/llvm-22/bin/mlir-opt"
 UPSTREAM_TOSA_LOWERING = ("builtin.module(func.func(tosa-to-linalg-named,tosa-to-linalg,"
