@@ -180,6 +180,46 @@ def ConvertQCToGPU : Pass<"convert-qc-to-gpu", "::mlir::ModuleOp"> {
   ];
 }
 
+def QCConcatInPlace : Pass<"qc-concat-in-place"> {
+  let summary = "Let the producers of a concatenation's inputs write into it";
+  let description = [{
+    Rewrites the `tensor.insert_slice` chains of concatenations on tensors
+    so that each input's producer (a kernel call, a loop) writes its result
+    straight into its slice of the concatenation, instead of a temporary
+    that bufferization copies there:
+
+    - two insertions of adjacent slices of one tensor into adjacent slices
+      along the same dimension become one. A split whose parts are
+      concatenated again (YOLOv8's C2f blocks) inserts the split tensor
+      itself, whose producer can then write into the concatenation;
+    - the `tensor.empty` at the root of an insertion chain moves before the
+      first op that writes any of the inserted values (through reshapes,
+      slices and the inits of destination-style ops), and every insertion
+      moves up to just after the definitions of its operands. A
+      concatenation's insertions were created where it was, after all its
+      inputs, so each producer but the first ran before the slice it could
+      write into existed;
+    - a slice of an inserted tensor read after its insertion is read from
+      the insertion instead (the same values). Bufferization sees that read
+      as disjoint from later insertions; read from the tensor itself, it
+      would count the insertion as a write between the tensor's definition
+      and the read, and copy the tensor;
+    - the op at the root of each inserted value (a destination-style op
+      whose init is a `tensor.empty`, reached through the tied inits of
+      destination-style ops and through reshapes, which upstream's
+      `eliminate-empty-tensors` does not follow) starts from its slice of
+      the destination instead. Not where one of those ops also reads a
+      view of the destination (a residual sum reading a split half): one
+      op reading one slice of a buffer and writing another is a conflict to
+      bufferization, which would copy both.
+
+    All moved ops are pure, and a `tensor.empty`'s values are undefined:
+    the results are unchanged, only where their buffers live. Upstream's
+    `eliminate-empty-tensors` then handles what is left.
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 def QCFlattenElementwise : Pass<"qc-flatten-elementwise"> {
   let summary = "Element-wise loops over whole tensors as one loop";
   let description = [{
@@ -243,6 +283,22 @@ def QCCPUEntryPoint : Pass<"qc-cpu-entry-point", "::mlir::ModuleOp"> {
     - `quantc_artifact_names`: the tensors' names, each NUL-terminated.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def QCEraseSelfCopies : Pass<"qc-erase-self-copies"> {
+  let summary = "Erase copies of buffer elements onto themselves";
+  let description = [{
+    Erases each `memref.copy` whose source and target, followed through
+    their views (subviews, reshapes, casts) to one buffer, have static
+    layouts that place the same elements: the same offset, and the same
+    size and stride in every dimension of more than one element. Upstream's
+    folding erases a copy only when both operands are the same value; an
+    element-wise op flattened by `qc-flatten-elementwise` that writes into
+    its slice of a concatenation (`qc-concat-in-place`) leaves its result
+    seen through reshapes, whose layout differs from the slice's only in
+    the stride of a unit dimension.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
 def QCLowerMicrokernels : Pass<"qc-lower-microkernels", "::mlir::ModuleOp"> {

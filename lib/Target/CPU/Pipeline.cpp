@@ -38,7 +38,7 @@ void quantc::registerCPUCodegenDialects(DialectRegistry &registry) {
 
 void quantc::buildLinalgToBuffersPipeline(OpPassManager &pm,
                                           const ConvertQCToLinalgOptions &lowering,
-                                          bool isolateLookups) {
+                                          bool forCPU) {
   pm.addPass(createConvertQCToLinalg(lowering));
   // Everything between is upstream. Outputs bufferize straight into the
   // caller's buffers (out-params with hoisted allocations).
@@ -46,13 +46,15 @@ void quantc::buildLinalgToBuffersPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
   pm.addPass(createQCDeduplicateConstants());
   QCFuseElementwiseOptions fusion;
-  fusion.isolateLookups = isolateLookups;
+  fusion.isolateLookups = forCPU;
   pm.addPass(createQCFuseElementwise(fusion));
   // CPU loops vectorize best over whole tensors.
-  if (isolateLookups)
+  if (forCPU)
     pm.addPass(createQCFlattenElementwise());
   // Ops whose results are inserted into a larger tensor (concat, padding)
   // write straight into its slice instead of a temporary that is copied.
+  if (forCPU)
+    pm.addPass(createQCConcatInPlace());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
@@ -62,6 +64,8 @@ void quantc::buildLinalgToBuffersPipeline(OpPassManager &pm,
   // deallocation pipeline frees the previous one).
   bufferize.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  if (forCPU)
+    pm.addPass(createQCEraseSelfCopies());
   // Folds a flattened result's expand_shape(collapse_shape(alloc)) back to
   // the allocation, which out-params can then hoist into the caller's buffer
   // instead of copying it there.
@@ -107,7 +111,7 @@ void quantc::buildCPULoweringPipeline(OpPassManager &pm, const CPUTargetOptions 
   // 8-bit rescales become byte lookups (a permute per 64 values).
   pm.addPass(createQCTabulateRequantize());
   // Lookups apart: the loops around them vectorize.
-  buildLinalgToBuffersPipeline(pm, lowering, /*isolateLookups=*/true);
+  buildLinalgToBuffersPipeline(pm, lowering, /*forCPU=*/true);
   if (options.floatMode == "fast") {
     pm.addPass(createQCApproximateMath());
     pm.addPass(createQCReassociateReductions());

@@ -53,7 +53,7 @@ void quantc::buildCUDACodegenPipeline(OpPassManager &pm,
   ConvertQCToLinalgOptions lowering;
   lowering.tensorCores = true;
   // GPUs gather well: lookups fuse with the rest.
-  buildLinalgToBuffersPipeline(pm, lowering, /*isolateLookups=*/false);
+  buildLinalgToBuffersPipeline(pm, lowering, /*forCPU=*/false);
 
   ConvertQCToGPUOptions toGPU;
   toGPU.blockSize = options.blockSize;

@@ -55,12 +55,14 @@ std::string getKernelSuffix(llvm::StringRef targetCPU);
 void registerCPUCodegenDialects(mlir::DialectRegistry &registry);
 
 /// The part both back ends share: convert-qc-to-linalg with `lowering`,
-/// element-wise fusion (`isolateLookups` as qc-fuse-elementwise's option),
-/// one-shot bufferization with outputs written into the caller's buffers,
-/// and deallocation.
+/// element-wise fusion, one-shot bufferization with outputs written into
+/// the caller's buffers, and deallocation. `forCPU` adds what CPU loops
+/// want: table lookups kept out of fused loops (qc-fuse-elementwise's
+/// isolate-lookups), element-wise loops over whole tensors, and
+/// concatenations whose inputs are written in place (qc-concat-in-place;
+/// the GPU lowering is not checked on producers that write into slices).
 void buildLinalgToBuffersPipeline(mlir::OpPassManager &pm,
-                                  const ConvertQCToLinalgOptions &lowering,
-                                  bool isolateLookups);
+                                  const ConvertQCToLinalgOptions &lowering, bool forCPU);
 
 /// What code generation changes in the model's arithmetic before lowering
 /// it, and the manifest describes: the fast float mode's bf16 layers.
