@@ -138,8 +138,12 @@ struct Epilogue {
   }
 };
 
+/// `denormalEvery` > 0 makes every such input value a denormal (bf16 and
+/// f32): where a vector of pixels holds one, the AVX-512 BF16 pairing,
+/// whose conversion reads denormals as zero, leaves its pixels to the
+/// scalar rounding.
 void checkConv(const Variant &variant, const Conv &s, bool bias, const Epilogue &epilogue = {},
-               int threads = 1) {
+               int threads = 1, size_t denormalEvery = 0) {
   std::mt19937 rng(static_cast<unsigned>(s.c * 977 + s.n * 31 + s.kh));
   int64_t oh = (s.h + 2 * s.pad - s.kh) / s.stride + 1;
   int64_t ow = (s.w + 2 * s.pad - s.kw) / s.stride + 1;
@@ -150,6 +154,8 @@ void checkConv(const Variant &variant, const Conv &s, bool bias, const Epilogue 
     params.push_back(value);
   ASSERT_EQ(params.size(), size_t(QC_CONV_EPILOGUE_NUM_PARAMS));
   std::vector<uint16_t> input = randomBF16(s.batch * s.c * s.h * s.w, rng);
+  for (size_t i = 0; denormalEvery && i < input.size(); i += denormalEvery)
+    input[i] = static_cast<uint16_t>((input[i] & 0x8000) | 0x0041);
   std::vector<uint16_t> weights = randomBF16(s.n * taps, rng);
   std::vector<float> biases(s.n);
   for (float &b : biases)
@@ -205,6 +211,18 @@ TEST(BF16AMXKernel, PointwiseBlocksSplitOverThreads) {
       continue;
     checkConv(v, {1, 65, 20, 21, 100, 1, 1, 1, 0, 1}, true, {}, 3);
     checkConv(v, {2, 128, 20, 21, 160, 1, 1, 1, 0, 2}, false, {QC_ACTIVATION_RELU}, 3);
+  }
+}
+
+// Denormal pixels in some vectors of 16 (every 37th value, 2 and 64
+// channels): the other pixels of those vectors, and the vectors after them,
+// still pair and round right.
+TEST(BF16AMXKernel, DenormalPixelsPairOnTheScalarPath) {
+  for (const Variant &v : variants()) {
+    if (!v.available)
+      continue;
+    checkConv(v, {1, 2, 8, 12, 8, 1, 1, 1, 0, 1}, true, {}, 1, 37);
+    checkConv(v, {1, 64, 9, 10, 40, 1, 1, 1, 0, 1}, false, {}, 1, 37);
   }
 }
 
