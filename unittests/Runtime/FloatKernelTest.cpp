@@ -38,23 +38,39 @@ std::vector<float> randomFloats(size_t count, std::mt19937 &rng) {
   return values;
 }
 
+/// A matmul's random operands, its params and the portable kernel's
+/// product (the evaluator's).
+struct MatMulCase {
+  int64_t batch, m, k, n;
+  bool batchedB, transB;
+  std::vector<float> a, b, expected;
+  std::vector<int64_t> params;
+
+  MatMulCase(int64_t batch, int64_t m, int64_t k, int64_t n, bool batchedB, bool transB,
+             unsigned seed)
+      : batch(batch), m(m), k(k), n(n), batchedB(batchedB), transB(transB),
+        params{batch, m, k, n, batchedB, transB} {
+    std::mt19937 rng(seed);
+    a = randomFloats(batch * m * k, rng);
+    b = randomFloats((batchedB ? batch : 1) * k * n, rng);
+    expected.resize(batch * m * n);
+    quantc_fmatmul_generic(a.data(), b.data(), params.data(), expected.data());
+  }
+  std::string name() const {
+    return std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n);
+  }
+};
+
 void checkMatMul(int64_t batch, int64_t m, int64_t k, int64_t n, bool batchedB, bool transB) {
-  std::mt19937 rng(static_cast<unsigned>(m * 7919 + k * 31 + n));
-  std::vector<float> a = randomFloats(batch * m * k, rng);
-  std::vector<float> b = randomFloats((batchedB ? batch : 1) * k * n, rng);
-  std::vector<int64_t> params = {batch, m, k, n, batchedB, transB};
-  ASSERT_EQ(params.size(), size_t(QC_FMATMUL_NUM_PARAMS));
-  std::vector<float> expected(batch * m * n);
-  quantc_fmatmul_generic(a.data(), b.data(), params.data(), expected.data());
+  MatMulCase c(batch, m, k, n, batchedB, transB, static_cast<unsigned>(m * 7919 + k * 31 + n));
+  ASSERT_EQ(c.params.size(), size_t(QC_FMATMUL_NUM_PARAMS));
   std::vector<std::pair<const char *, FMatMulFn>> variants = {{"avx2", quantc_fmatmul_avx2}};
   if (hasAVX512())
     variants.push_back({"avx512vnni", quantc_fmatmul_avx512vnni});
   for (auto [name, fn] : variants) {
-    std::vector<float> actual(expected.size());
-    fn(a.data(), b.data(), params.data(), actual.data());
-    expectSameBits(expected, actual,
-                   std::string(name) + " matmul " + std::to_string(m) + "x" +
-                       std::to_string(k) + "x" + std::to_string(n));
+    std::vector<float> actual(c.expected.size());
+    fn(c.a.data(), c.b.data(), c.params.data(), actual.data());
+    expectSameBits(c.expected, actual, std::string(name) + " matmul " + c.name());
   }
 }
 
@@ -73,12 +89,8 @@ TEST(FloatKernels, MatMulVariantsSumAlike) {
 /// sum of |products| per step, each) of the evaluator's.
 void checkFastMatMul(int64_t batch, int64_t m, int64_t k, int64_t n, bool batchedB,
                      bool transB) {
-  std::mt19937 rng(static_cast<unsigned>(m * 613 + k * 17 + n));
-  std::vector<float> a = randomFloats(batch * m * k, rng);
-  std::vector<float> b = randomFloats((batchedB ? batch : 1) * k * n, rng);
-  std::vector<int64_t> params = {batch, m, k, n, batchedB, transB};
-  std::vector<float> expected(batch * m * n);
-  quantc_fmatmul_generic(a.data(), b.data(), params.data(), expected.data());
+  MatMulCase c(batch, m, k, n, batchedB, transB, static_cast<unsigned>(m * 613 + k * 17 + n));
+  const std::vector<float> &a = c.a, &b = c.b, &expected = c.expected;
   std::vector<double> magnitude(expected.size(), 0.0);
   for (int64_t t = 0; t < batch; ++t) {
     const float *bt = b.data() + (batchedB ? t * k * n : 0);
@@ -94,11 +106,11 @@ void checkFastMatMul(int64_t batch, int64_t m, int64_t k, int64_t n, bool batche
     variants.push_back({"avx512vnni", quantc_fmatmul_fast_avx512vnni});
   for (auto [name, fn] : variants) {
     std::vector<float> actual(expected.size(), NAN);
-    fn(a.data(), b.data(), params.data(), actual.data());
+    fn(a.data(), b.data(), c.params.data(), actual.data());
     for (size_t i = 0; i < expected.size(); ++i)
       ASSERT_LE(std::fabs(double(actual[i]) - expected[i]),
                 2.0 * double(k) * std::ldexp(magnitude[i], -24) + 1e-30)
-          << name << " fast matmul " << m << "x" << k << "x" << n << " at " << i;
+          << name << " fast matmul " << c.name() << " at " << i;
   }
 }
 
