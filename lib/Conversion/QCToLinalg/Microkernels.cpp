@@ -189,14 +189,20 @@ SmallVector<int32_t> foldedBias(const PackableLayer &layer) {
   return bias;
 }
 
+/// What turns a stored byte of a lookup's input into its table index: the
+/// table is indexed from the input's lowest storage value, so a signed
+/// byte's sign bit is flipped.
+uint8_t lookupIndexFlip(qc::LookupTableOp lookup) {
+  return qc::getQuantizedType(lookup.getInput().getType()).isSigned() ? 0x80 : 0;
+}
+
 /// `lookup`'s table as the kernel reads it (QC_QLAYER_LOOKUP): indexed by
 /// the stored byte, in 64 words to follow the bias.
 FailureOr<SmallVector<int32_t>> lookupWords(qc::LookupTableOp lookup) {
   FailureOr<reference::Tensor> table = reference::Tensor::fromAttr(lookup.getTable());
   if (failed(table))
     return failure();
-  // The table is indexed from the input's lowest storage value.
-  uint8_t flip = qc::getQuantizedType(lookup.getInput().getType()).isSigned() ? 0x80 : 0;
+  uint8_t flip = lookupIndexFlip(lookup);
   SmallVector<int32_t> words(64, 0);
   for (int byte = 0; byte < 256; ++byte) {
     auto entry = static_cast<uint8_t>(table->ints()[byte ^ flip]);
@@ -366,7 +372,6 @@ struct LookupTableKernelLowering : OpConversionPattern<qc::LookupTableOp> {
   matchAndRewrite(qc::LookupTableOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
-    auto inType = qc::getQuantizedType(op.getInput().getType());
     if (!isByteTable(op))
       return rewriter.notifyMatchFailure(op, "not a full 8-bit table");
     FailureOr<TypedAttr> table = getLookupTable(op, type.getElementType());
@@ -375,7 +380,7 @@ struct LookupTableKernelLowering : OpConversionPattern<qc::LookupTableOp> {
     Location loc = op.getLoc();
     SmallVector<int64_t> params(QC_LOOKUP_NUM_PARAMS);
     params[QC_LOOKUP_COUNT] = type.getNumElements();
-    params[QC_LOOKUP_FLIP] = inType.isSigned() ? 0x80 : 0;
+    params[QC_LOOKUP_FLIP] = lookupIndexFlip(op);
     SmallVector<Value> inputs = {
         adaptor.getInput(), arith::ConstantOp::create(rewriter, loc, *table),
         constantVector<int64_t>(rewriter, loc, params, rewriter.getI64Type())};
