@@ -11,6 +11,8 @@
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <tuple>
+
 namespace quantc {
 #define GEN_PASS_DEF_QCCONCATINPLACE
 #include "quantc/Conversion/Passes.h.inc"
@@ -30,6 +32,24 @@ struct Slice {
       return std::nullopt;
     return Slice{SmallVector<int64_t>(op.getStaticOffsets()),
                  SmallVector<int64_t>(op.getStaticSizes())};
+  }
+
+  /// extract_slice of this slice of `source`, of `type` (a rank-reduced
+  /// one) or else the slice's own.
+  tensor::ExtractSliceOp extractFrom(OpBuilder &b, Location loc, Value source,
+                                     RankedTensorType type = {}) const {
+    auto [at, size, strides] = operands(b);
+    if (type)
+      return tensor::ExtractSliceOp::create(b, loc, type, source, at, size, strides);
+    return tensor::ExtractSliceOp::create(b, loc, source, at, size, strides);
+  }
+
+  /// Offsets, sizes and unit strides as slice operands.
+  std::tuple<SmallVector<OpFoldResult>, SmallVector<OpFoldResult>, SmallVector<OpFoldResult>>
+  operands(OpBuilder &b) const {
+    return {getAsIndexOpFoldResult(b.getContext(), offsets),
+            getAsIndexOpFoldResult(b.getContext(), sizes),
+            SmallVector<OpFoldResult>(offsets.size(), b.getIndexAttr(1))};
   }
 
   /// The one dimension along which `next` starts where this slice ends,
@@ -73,19 +93,15 @@ struct MergeAdjacentSliceInsertions : OpRewritePattern<tensor::InsertSliceOp> {
     std::optional<int64_t> axis = readA->followedAlong(*readB);
     if (!axis || writeA->followedAlong(*writeB) != axis)
       return rewriter.notifyMatchFailure(second, "slices not adjacent along one axis");
-    SmallVector<int64_t> sizes = readA->sizes;
-    sizes[*axis] += readB->sizes[*axis];
-    MLIRContext *ctx = getContext();
-    SmallVector<OpFoldResult> size = getAsIndexOpFoldResult(ctx, sizes);
-    SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
+    Slice read = *readA, written = *writeA;
+    read.sizes[*axis] += readB->sizes[*axis];
+    written.sizes = read.sizes;
     rewriter.setInsertionPoint(secondPart);
-    auto both = tensor::ExtractSliceOp::create(rewriter, second.getLoc(), firstPart.getSource(),
-                                               getAsIndexOpFoldResult(ctx, readA->offsets),
-                                               size, strides);
+    auto both = read.extractFrom(rewriter, second.getLoc(), firstPart.getSource());
     rewriter.setInsertionPoint(second);
-    rewriter.replaceOpWithNewOp<tensor::InsertSliceOp>(
-        second, both.getResult(), first.getDest(), getAsIndexOpFoldResult(ctx, writeA->offsets),
-        size, strides);
+    auto [at, size, strides] = written.operands(rewriter);
+    rewriter.replaceOpWithNewOp<tensor::InsertSliceOp>(second, both.getResult(), first.getDest(),
+                                                       at, size, strides);
     return success();
   }
 };
@@ -121,14 +137,12 @@ struct ReadSlicesFromInsertion : OpRewritePattern<tensor::ExtractSliceOp> {
                     !extraction->isBeforeInBlock(next));
           }))
         continue;
-      SmallVector<int64_t> offsets = read->offsets;
+      Slice within = *read;
       for (int64_t d = 0; d < rank; ++d)
-        offsets[d] += written->offsets[d];
-      SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
-      rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-          extraction, extraction.getType(), insertion.getResult(),
-          getAsIndexOpFoldResult(getContext(), offsets),
-          getAsIndexOpFoldResult(getContext(), read->sizes), strides);
+        within.offsets[d] += written->offsets[d];
+      rewriter.replaceOp(extraction, within.extractFrom(rewriter, extraction.getLoc(),
+                                                        insertion.getResult(),
+                                                        extraction.getType()));
       return success();
     }
     return rewriter.notifyMatchFailure(extraction, "no insertion of the source before");
@@ -163,21 +177,32 @@ void insertEarly(Block &block) {
   }
 }
 
+/// The operand whose buffer `value` is written into in place: a
+/// destination-style op's tied init, or a reshape's source (null for any
+/// other value).
+OpOperand *writtenThrough(Value value) {
+  Operation *def = value.getDefiningOp();
+  if (auto dps = dyn_cast_or_null<DestinationStyleOpInterface>(def))
+    return dps.getTiedOpOperand(cast<OpResult>(value));
+  if (isa_and_nonnull<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def))
+    return &def->getOpOperand(0);
+  return nullptr;
+}
+
 /// The first op of `block` that writes `value`'s buffer in place: through
-/// reshapes and slices, and the inits of destination-style ops.
+/// writtenThrough and slices.
 Operation *firstWriter(Value value, Block *block) {
   Operation *first = nullptr;
   while (Operation *def = value.getDefiningOp()) {
     if (def->getBlock() != block || isa<tensor::EmptyOp>(def))
       break;
     first = def;
-    if (auto dps = dyn_cast<DestinationStyleOpInterface>(def)) {
-      value = dps.getTiedOpOperand(cast<OpResult>(value))->get();
-    } else if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp, tensor::ExtractSliceOp>(def)) {
-      value = def->getOperand(0);
-    } else {
+    if (OpOperand *next = writtenThrough(value))
+      value = next->get();
+    else if (auto slice = dyn_cast<tensor::ExtractSliceOp>(def))
+      value = slice.getSource();
+    else
       break;
-    }
   }
   return first;
 }
@@ -232,18 +257,12 @@ OpOperand *emptyInitAtRoot(Value value, Value dest) {
     auto insertion = d.getDefiningOp<tensor::InsertSliceOp>();
     d = insertion ? insertion.getDest() : Value();
   }
-  while (Operation *def = value.getDefiningOp()) {
-    OpOperand *next = nullptr;
-    if (auto dps = dyn_cast<DestinationStyleOpInterface>(def)) {
-      if (llvm::any_of(dps.getDpsInputs(),
-                       [&](Value in) { return destination.contains(viewedTensor(in)); }))
-        return nullptr;
-      next = dps.getTiedOpOperand(cast<OpResult>(value));
-    } else if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def)) {
-      next = &def->getOpOperand(0);
-    } else {
+  while (OpOperand *next = writtenThrough(value)) {
+    auto dps = value.getDefiningOp<DestinationStyleOpInterface>();
+    if (dps && llvm::any_of(dps.getDpsInputs(), [&](Value in) {
+          return destination.contains(viewedTensor(in));
+        }))
       return nullptr;
-    }
     if (next->get().getDefiningOp<tensor::EmptyOp>())
       return next;
     value = next->get();
@@ -272,11 +291,7 @@ void writeIntoSlices(Block &block) {
         (dest && (dest->getBlock() != &block || !dest->isBeforeInBlock(writer))))
       continue;
     OpBuilder builder(writer);
-    MLIRContext *ctx = builder.getContext();
-    SmallVector<OpFoldResult> strides(rank, builder.getIndexAttr(1));
-    init->set(tensor::ExtractSliceOp::create(builder, insertion.getLoc(), insertion.getDest(),
-                                             getAsIndexOpFoldResult(ctx, slot->offsets),
-                                             getAsIndexOpFoldResult(ctx, slot->sizes), strides));
+    init->set(slot->extractFrom(builder, insertion.getLoc(), insertion.getDest()));
   }
 }
 

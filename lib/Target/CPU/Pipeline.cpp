@@ -48,13 +48,14 @@ void quantc::buildLinalgToBuffersPipeline(OpPassManager &pm,
   QCFuseElementwiseOptions fusion;
   fusion.isolateLookups = forCPU;
   pm.addPass(createQCFuseElementwise(fusion));
-  // CPU loops vectorize best over whole tensors.
-  if (forCPU)
+  if (forCPU) {
+    // CPU loops vectorize best over whole tensors.
     pm.addPass(createQCFlattenElementwise());
+    // A concatenation's producers write into their slices of it.
+    pm.addPass(createQCConcatInPlace());
+  }
   // Ops whose results are inserted into a larger tensor (concat, padding)
   // write straight into its slice instead of a temporary that is copied.
-  if (forCPU)
-    pm.addPass(createQCConcatInPlace());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
