@@ -219,6 +219,22 @@ struct ShiftedBlockPairs {
   }
 };
 
+/// BF16Block::compute of `rows` x `width` outputs into `dst` (rows
+/// `dstStride` apart): straight where the block stores those outputs only,
+/// else into a whole block whose rows are then copied.
+template <typename Isa>
+void computeBlockInto(const uint32_t *a, int64_t aStride, const uint32_t *b, int64_t bStride,
+                      int64_t kp, int64_t rows, int64_t width, const float *init, float *dst,
+                      int64_t dstStride) {
+  if (width == kBF16Block && BF16Block<Isa>::storesOnlyRows(rows))
+    return BF16Block<Isa>::compute(a, aStride, b, bStride, kp, rows, width, init, dst,
+                                   dstStride);
+  alignas(64) float acc[kBF16Block][kBF16Block];
+  BF16Block<Isa>::compute(a, aStride, b, bStride, kp, rows, width, init, acc[0], kBF16Block);
+  for (int64_t r = 0; r < rows; ++r)
+    std::memcpy(dst + r * dstStride, acc[r], width * sizeof(float));
+}
+
 /// One group of one image: blocks of 32 output channels x 32 pixels, the
 /// channels of a pixel block in turn (its pairs stay in cache). The
 /// accumulators start from the bias (`init`: per BF16Block::kInitRows,
@@ -259,7 +275,6 @@ struct BF16TileConv {
   void run(int64_t first, int64_t last) const {
     int64_t pixels = g.pixels(), outputs = g.groupOutputs(), count = channelBlocks();
     int64_t columns = bf16BlockPadded(pixels);
-    alignas(64) float acc[kBF16Block][kBF16Block];
     uint32_t *ownPairs = pairs ? nullptr
                                : static_cast<uint32_t *>(scratch(
                                      kBF16PixelBlockPairs, kp() * kBF16Block * sizeof(uint32_t)));
@@ -285,15 +300,8 @@ struct BF16TileConv {
       }
       const float *start =
           !init ? nullptr : init + channel * (BF16Block<Isa>::kInitRows ? kBF16Block : 1);
-      if (width == kBF16Block && BF16Block<Isa>::storesOnlyRows(rows)) {
-        BF16Block<Isa>::compute(weights + channel * kp(), kp(), right, rightStride, steps(), rows,
-                                width, start, dst, pixels);
-      } else {
-        BF16Block<Isa>::compute(weights + channel * kp(), kp(), right, rightStride, steps(), rows,
-                                width, start, acc[0], kBF16Block);
-        for (int64_t r = 0; r < rows; ++r)
-          std::memcpy(dst + r * pixels, acc[r], width * sizeof(float));
-      }
+      computeBlockInto<Isa>(weights + channel * kp(), kp(), right, rightStride, steps(), rows,
+                            width, start, dst, pixels);
       if (!epilogue.isIdentity())
         epilogue.applyRows(dst, rows, pixels, width);
     }
@@ -432,21 +440,12 @@ struct BF16TileMatMul {
 
   void run(int64_t first, int64_t last) const {
     int64_t kp = bf16TilePairs(k), columns = bf16BlockPadded(n), count = rowBlocks();
-    alignas(64) float acc[kBF16Block][kBF16Block];
     for (int64_t block = first; block < last; ++block) {
       int64_t j0 = block / count * kBF16Block, r0 = block % count * kBF16Block;
       int64_t valid = std::min<int64_t>(kBF16Block, m - r0);
       int64_t width = std::min<int64_t>(kBF16Block, n - j0);
-      float *dst = output + r0 * n + j0;
-      if (width == kBF16Block && BF16Block<Isa>::storesOnlyRows(valid)) {
-        BF16Block<Isa>::compute(rows + r0 * kp, kp, weights + j0, columns, (k + 1) / 2, valid,
-                                width, nullptr, dst, n);
-        continue;
-      }
-      BF16Block<Isa>::compute(rows + r0 * kp, kp, weights + j0, columns, (k + 1) / 2, valid,
-                              width, nullptr, acc[0], kBF16Block);
-      for (int64_t r = 0; r < valid; ++r)
-        std::memcpy(dst + r * n, acc[r], width * sizeof(float));
+      computeBlockInto<Isa>(rows + r0 * kp, kp, weights + j0, columns, (k + 1) / 2, valid, width,
+                            nullptr, output + r0 * n + j0, n);
     }
   }
 };
