@@ -199,8 +199,7 @@ struct ShiftedBlockPairs {
   int64_t kp;
 
   static bool applies(const Window &win) {
-    return win.shiftStride() != 0 && win.kh <= ShiftedTaps::kMaxWindow &&
-           win.kw <= ShiftedTaps::kMaxWindow;
+    return win.shiftStride() != 0 && ShiftedTaps::covers(win);
   }
 
   void pack(int64_t x0, uint32_t *rows) const {

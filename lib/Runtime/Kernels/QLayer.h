@@ -99,8 +99,7 @@ inline Window convWindow(const QLayer &layer) {
 /// image's phase planes (Window::shiftStride), or 0 where it unfolds them.
 template <typename Tile> int64_t packedShiftStride(const Window &window) {
   if constexpr (Tile::kPacksShiftedTaps)
-    if (!window.isPointwise() && window.kh <= Tile::kMaxShiftedWindow &&
-        window.kw <= Tile::kMaxShiftedWindow)
+    if (!window.isPointwise() && ShiftedTaps::covers(window))
       return window.shiftStride();
   return 0;
 }

@@ -319,7 +319,6 @@ struct VNNITile {
   }
 
   static constexpr bool kPacksShiftedTaps = true;
-  static constexpr int64_t kMaxShiftedWindow = ShiftedTaps::kMaxWindow;
 
   /// PortablePacking's panel: four rows at a time, each one masked load.
   template <typename Row>

@@ -60,6 +60,8 @@ struct Window {
 /// packers load each tap's pixels with one masked load from there.
 struct ShiftedTaps {
   static constexpr int64_t kMaxWindow = 16;
+  /// Whether `win` is small enough for the masks.
+  static bool covers(const Window &win) { return win.kh <= kMaxWindow && win.kw <= kMaxWindow; }
   std::array<uint64_t, kMaxWindow> rowInside{}, columnInside{};
   std::array<int64_t, kMaxWindow> rowOffset{}, columnOffset{};
 
