@@ -352,13 +352,9 @@ struct ChannelLanes {
         scratch(kChannelLanesPlane, (ph * pw + taps) * kLanes * sizeof(float)));
     float *tapLanes = plane + ph * pw * kLanes;
     // Tap k of the block's channels, one vector (zero in the dead lanes).
-    const __m512i lanes = _mm512_mullo_epi32(
-        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-        _mm512_set1_epi32(static_cast<int>(taps)));
-    for (int64_t k = 0; k < taps; ++k)
-      _mm512_storeu_ps(tapLanes + k * kLanes,
-                       _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, lanes,
-                                                weights + first * taps + k, 4));
+    for (int64_t k = 0; k < taps; k += kLanes)
+      transposeLanes(weights + first * taps + k, taps, live,
+                     static_cast<int>(std::min<int64_t>(kLanes, taps - k)), tapLanes + k * kLanes);
     const float *src = input + (b * channels + first) * win.h * win.w;
     fillPlane(win, src, live, ph, pw, taps, plane);
     Block block{win, plane, pw, tapLanes, live,
@@ -402,19 +398,29 @@ struct ChannelLanes {
     }
     for (int64_t iy = 0; iy < rows; ++iy) {
       float *row = plane + ((iy + win.padTop) * pw + win.padLeft) * kLanes;
-      for (int64_t x = 0; x < cols; x += kLanes) {
-        int width = static_cast<int>(std::min<int64_t>(kLanes, cols - x));
-        auto pixelsLive = static_cast<__mmask16>((1u << width) - 1);
-        __m512 v[kLanes];
-        // A dead lane's mask is empty: its load reads nothing.
-        for (int l = 0; l < kLanes; ++l)
-          v[l] = _mm512_maskz_loadu_ps((live >> l) & 1 ? pixelsLive : 0,
-                                       src + l * channelStride + iy * win.w + x);
-        transpose16x16(v);
-        for (int p = 0; p < width; ++p)
-          _mm512_storeu_ps(row + (x + p) * kLanes, v[p]);
-      }
+      for (int64_t x = 0; x < cols; x += kLanes)
+        transposeLanes(src + iy * win.w + x, channelStride, live,
+                       static_cast<int>(std::min<int64_t>(kLanes, cols - x)), row + x * kLanes);
     }
+  }
+
+  /// Element j < `width` of the `live` rows among 16 rows `stride` apart
+  /// from `src`, as the 16 lanes of vector j at `dst` (zero in dead lanes).
+  [[gnu::always_inline]] static void transposeLanes(const float *src, int64_t stride,
+                                                    __mmask16 live, int width, float *dst) {
+    __m512 v[kLanes];
+    auto elements = static_cast<__mmask16>((1u << width) - 1);
+    if (live == 0xFFFF && width == kLanes) {
+      for (int l = 0; l < kLanes; ++l)
+        v[l] = _mm512_loadu_ps(src + l * stride);
+    } else {
+      // A dead lane's mask is empty: its load reads nothing.
+      for (int l = 0; l < kLanes; ++l)
+        v[l] = _mm512_maskz_loadu_ps((live >> l) & 1 ? elements : 0, src + l * stride);
+    }
+    transpose16x16(v);
+    for (int j = 0; j < width; ++j)
+      _mm512_storeu_ps(dst + j * kLanes, v[j]);
   }
 
   static void zeroPadding(const Padding &p) {
