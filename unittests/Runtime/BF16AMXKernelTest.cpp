@@ -138,12 +138,17 @@ struct Epilogue {
   }
 };
 
-/// `denormalEvery` > 0 makes every such input value a denormal (bf16 and
-/// f32): where a vector of pixels holds one, the AVX-512 BF16 pairing,
-/// whose conversion reads denormals as zero, leaves its pixels to the
-/// scalar rounding.
+/// `denormalEvery` > 0 makes every such input an f32 denormal that rounds
+/// up to bf16's smallest normal: where a vector of pixels holds one, the
+/// AVX-512 BF16 pairing, whose conversion reads denormals as zero, leaves
+/// its pixels to the scalar rounding (the dot products read bf16 denormals
+/// as zero, so only such values tell the two apart). `weightExponent`
+/// scales the weights by that power of 2 (their exponents), so that those
+/// inputs weigh like normal ones; `evenChannelsZero` zeroes the even
+/// channels, so that only the odd ones hold denormals.
 void checkConv(const Variant &variant, const Conv &s, bool bias, const Epilogue &epilogue = {},
-               int threads = 1, size_t denormalEvery = 0) {
+               int threads = 1, size_t denormalEvery = 0, int weightExponent = 0,
+               bool evenChannelsZero = false) {
   std::mt19937 rng(static_cast<unsigned>(s.c * 977 + s.n * 31 + s.kh));
   int64_t oh = (s.h + 2 * s.pad - s.kh) / s.stride + 1;
   int64_t ow = (s.w + 2 * s.pad - s.kw) / s.stride + 1;
@@ -155,8 +160,21 @@ void checkConv(const Variant &variant, const Conv &s, bool bias, const Epilogue 
   ASSERT_EQ(params.size(), size_t(QC_CONV_EPILOGUE_NUM_PARAMS));
   std::vector<uint16_t> input = randomBF16(s.batch * s.c * s.h * s.w, rng);
   for (size_t i = 0; denormalEvery && i < input.size(); i += denormalEvery)
-    input[i] = static_cast<uint16_t>((input[i] & 0x8000) | 0x0041);
+    input[i] = static_cast<uint16_t>((input[i] & 0x8000) | 0x0080);
+  std::vector<float> fed = unrounded(input, rng);
+  std::uniform_int_distribution<uint32_t> below(0, 0x7fff);
+  for (size_t i = 0; denormalEvery && i < input.size(); i += denormalEvery) {
+    uint32_t bits = uint32_t(input[i] & 0x8000) << 16 | 0x007F8000 | below(rng);
+    std::memcpy(&fed[i], &bits, sizeof(float));
+  }
+  for (size_t i = 0; evenChannelsZero && i < input.size(); ++i)
+    if (i / static_cast<size_t>(s.h * s.w) % 2 == 0) {
+      input[i] = 0;
+      fed[i] = 0.0f;
+    }
   std::vector<uint16_t> weights = randomBF16(s.n * taps, rng);
+  for (uint16_t &w : weights)
+    w = static_cast<uint16_t>(w + (weightExponent << 7));
   std::vector<float> biases(s.n);
   for (float &b : biases)
     b = widen(randomBF16(1, rng)[0]);
@@ -171,7 +189,7 @@ void checkConv(const Variant &variant, const Conv &s, bool bias, const Epilogue 
   for (float &y : expected)
     y = static_cast<float>(epilogue.apply(y));
   quantc_artifact_set_num_threads(threads);
-  variant.conv(unrounded(input, rng).data(), packed.data(), biases.data(), params.data(),
+  variant.conv(fed.data(), packed.data(), biases.data(), params.data(),
                actual.data());
   quantc_artifact_set_num_threads(1);
   ASSERT_TRUE(guardUntouched(actual, expected.size()))
@@ -215,14 +233,23 @@ TEST(BF16AMXKernel, PointwiseBlocksSplitOverThreads) {
 }
 
 // Denormal pixels in some vectors of 16 (every 37th value, 2 and 64
-// channels): the other pixels of those vectors, and the vectors after them,
-// still pair and round right.
+// channels, and 3 channels paired into the phase planes of a stride-2
+// window, rows of 20 pixels per phase): the other pixels of those vectors,
+// and the vectors after them, still pair and round right.
 TEST(BF16AMXKernel, DenormalPixelsPairOnTheScalarPath) {
   for (const Variant &v : variants()) {
     if (!v.available)
       continue;
     checkConv(v, {1, 2, 8, 12, 8, 1, 1, 1, 0, 1}, true, {}, 1, 37);
     checkConv(v, {1, 64, 9, 10, 40, 1, 1, 1, 0, 1}, false, {}, 1, 37);
+    checkConv(v, {1, 3, 8, 40, 16, 3, 3, 2, 1, 1}, true, {}, 1, 37);
+    // Every input such a denormal (or only the odd channels', the even ones
+    // zero), weighted up to products near 1: a pairing that reads either
+    // channel's denormals as zero loses them all.
+    for (int64_t stride : {1, 2}) {
+      checkConv(v, {1, 3, 8, 40, 16, 3, 3, stride, 1, 1}, true, {}, 1, 1, 124);
+      checkConv(v, {1, 2, 8, 40, 16, 3, 3, stride, 1, 1}, true, {}, 1, 1, 124, true);
+    }
   }
 }
 

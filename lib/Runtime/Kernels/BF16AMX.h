@@ -96,25 +96,36 @@ struct BF16Block {
 };
 
 #if defined(__AVX512BF16__)
-/// pairChannels' leading vectors of 16 pixels (step 1, both channels) by
-/// vcvtne2ps2bf16, which rounds as roundToBF16 does (to nearest even, NaN
-/// made quiet) but reads denormals as zero: a vector holding one, and all
-/// after it, are left to the scalar loop. Returns the pixels done.
-inline int64_t pairChannelsAVX512BF16(const float *even, const float *odd, int64_t n,
-                                      uint32_t *dst) {
+/// pairChannels' leading vectors of 16 pixels by vcvtne2ps2bf16, which
+/// rounds as roundToBF16 does (to nearest even, NaN made quiet) but reads
+/// denormals as zero: a vector holding one, and all after it, are left to
+/// the scalar loop. Returns the pixels done.
+template <int Step>
+int64_t pairChannelsAVX512BF16(const float *even, const float *odd, int64_t n, uint32_t *dst) {
+  static_assert(Step == 1 || Step == 2, "pixels are contiguous or every other value");
   // vcvtne2ps2bf16(odd, even) holds even's 16 values, then odd's: word 2j
   // of a pair vector is word j, word 2j + 1 is word 16 + j.
   const __m512i interleave =
       _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
                        22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  const __m512i everyOther =
+      _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i exponent = _mm512_set1_epi32(0x7f800000), mantissa = _mm512_set1_epi32(0x7fffff);
   auto denormals = [&](__m512 v) {
     __m512i bits = _mm512_castps_si512(v);
     return _mm512_mask_test_epi32_mask(_mm512_testn_epi32_mask(bits, exponent), bits, mantissa);
   };
+  // 16 pixels from `from`; at step 2, the even values of 31 (the 32nd, past
+  // the last pixel, is not read).
+  auto load = [&](const float *from) {
+    if constexpr (Step == 1)
+      return _mm512_loadu_ps(from);
+    return _mm512_permutex2var_ps(_mm512_loadu_ps(from), everyOther,
+                                  _mm512_maskz_loadu_ps(0x7FFF, from + 16));
+  };
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    __m512 e = _mm512_loadu_ps(even + i), o = _mm512_loadu_ps(odd + i);
+    __m512 e = load(even + Step * i), o = odd ? load(odd + Step * i) : _mm512_setzero_ps();
     if (denormals(e) | denormals(o))
       break;
     auto pairs = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(o, e));
@@ -126,13 +137,12 @@ inline int64_t pairChannelsAVX512BF16(const float *even, const float *odd, int64
 
 /// `n` pixels, `Step` apart, of channels 2p (`even`) and 2p + 1 (`odd`,
 /// null past the channels: zero) rounded to bf16, a pair per pixel, the
-/// even channel in the low half (a constant step vectorizes).
+/// even channel in the low half.
 template <int Step = 1>
 void pairChannels(const float *even, const float *odd, int64_t n, uint32_t *dst) {
   int64_t i = 0;
 #if defined(__AVX512BF16__)
-  if (Step == 1 && odd)
-    i = pairChannelsAVX512BF16(even, odd, n, dst);
+  i = pairChannelsAVX512BF16<Step>(even, odd, n, dst);
 #endif
   if (odd)
     for (; i < n; ++i)
