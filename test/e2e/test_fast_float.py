@@ -63,15 +63,24 @@ def run(tool, *args):
 
 def layer_model(op):
     """A float layer wide enough for bf16 tiles: MatMul, Gemm (transposed
-    weight) or Conv (3x3, padded)."""
+    weight), Conv (3x3, padded) or ConvTranspose (2x2 at stride 2, each
+    output pixel one tap; 3x3 at stride 2, padded, with output padding)."""
     rng = np.random.default_rng(11)
-    x = rng.standard_normal((2, 16, 9, 9) if op == "Conv" else (37, 50)).astype(np.float32)
+    image = op == "Conv" or op.startswith("ConvTranspose")
+    x = rng.standard_normal((2, 16, 9, 9) if image else (37, 50)).astype(np.float32)
     if op == "MatMul":
         node = onnx.helper.make_node("MatMul", ["X", "W"], ["Y"])
         weights, out = [rng.standard_normal((50, 70))], [37, 70]
     elif op == "Gemm":
         node = onnx.helper.make_node("Gemm", ["X", "W", "B"], ["Y"], transB=1, beta=0.5)
         weights, out = [rng.standard_normal((40, 50)), rng.standard_normal(40)], [37, 40]
+    elif op == "ConvTranspose2x2":
+        node = onnx.helper.make_node("ConvTranspose", ["X", "W", "B"], ["Y"], strides=[2, 2])
+        weights, out = [rng.standard_normal((16, 12, 2, 2)), rng.standard_normal(12)], [2, 12, 18, 18]
+    elif op == "ConvTranspose3x3":
+        node = onnx.helper.make_node("ConvTranspose", ["X", "W"], ["Y"], strides=[2, 2],
+                                     pads=[1, 1, 1, 1], output_padding=[1, 1])
+        weights, out = [rng.standard_normal((16, 20, 3, 3))], [2, 20, 18, 18]
     else:
         node = onnx.helper.make_node("Conv", ["X", "W", "B"], ["Y"], pads=[1, 1, 1, 1])
         weights, out = [rng.standard_normal((33, 16, 3, 3)), rng.standard_normal(33)], [2, 33, 9, 9]
@@ -83,21 +92,29 @@ def layer_model(op):
     return onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)]), x
 
 
-@pytest.mark.parametrize("op", ["MatMul", "Gemm", "Conv"])
+@pytest.mark.parametrize("op", ["MatMul", "Gemm", "Conv", "ConvTranspose2x2",
+                                "ConvTranspose3x3"])
 def test_fast_float_layer(op, tmp_path):
+    """The fast mode runs transposed convolutions as convolutions
+    (qc-decompose-conv-transpose), so on the convolution kernels; the
+    evaluator runs the graph so rewritten."""
     model, x = layer_model(op)
     onnx.save(model, tmp_path / "m.onnx")
     run("quantc", tmp_path / "m.onnx", "--float-mode=fast", "--save-ir", tmp_path / "float.mlir",
         "-o", tmp_path / "fast.so")
     symbols = subprocess.run(["nm", tmp_path / "fast.so"], capture_output=True, text=True).stdout
-    compiled_graph = tmp_path / "float.mlir"
+    convolution = op.startswith("Conv")
+    prepare = "qc-decompose-conv-transpose"
     if has_bf16_tiles():
-        assert ("quantc_bconv_tiles" if op == "Conv" else "quantc_bmatmul_tiles") in symbols
-        compiled_graph = tmp_path / "fast.mlir"
-        run("quant-opt", tmp_path / "float.mlir",
-            "--pass-pipeline=builtin.module(func.func(qc-fast-float))", "-o", compiled_graph)
+        assert ("quantc_bconv_tiles" if convolution else "quantc_bmatmul_tiles") in symbols
+        prepare += ",func.func(qc-fast-float)"
     else:
-        assert ("quantc_fconv_fast_" if op == "Conv" else "quantc_fmatmul_fast_") in symbols
+        assert ("quantc_fconv_fast_" if convolution else "quantc_fmatmul_fast_") in symbols
+    compiled_graph = tmp_path / "fast.mlir"
+    run("quant-opt", tmp_path / "float.mlir", f"--pass-pipeline=builtin.module({prepare})",
+        "-o", compiled_graph)
+    if op.startswith("ConvTranspose"):
+        assert "qc.conv_transpose" not in compiled_graph.read_text()
     actual = quant_run(tmp_path / "fast.so", {"X": x}, tmp_path)["Y"]
     expected = quant_run(compiled_graph, {"X": x}, tmp_path)["Y"]
     assert max_rel_error(actual, expected) <= 1e-5

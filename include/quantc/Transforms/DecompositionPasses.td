@@ -46,7 +46,9 @@ def QCDecomposeConvTranspose
     the layer as a `qc.qconv` on the integer kernels (with per-phase weight
     scales). 1-d, 2-d and 3-d layers; a 3-d one is then a 3-d `qc.conv` for
     `qc-decompose-conv3d`. quantc runs it when it quantizes, after
-    `qc-simplify`, before calibration.
+    `qc-simplify`, before calibration, and in the CPU pipeline's fast float
+    mode, before `qc-fast-float` (it reorders the sums, which the exact mode
+    keeps as the evaluator computes them).
   }];
   let dependentDialects = ["::quantc::qc::QCDialect"];
 }

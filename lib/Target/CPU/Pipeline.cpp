@@ -99,7 +99,13 @@ static bool hasBF16Products(StringRef targetCPU) {
 }
 
 void quantc::buildCPUPreparePipeline(OpPassManager &pm, const CPUTargetOptions &options) {
-  if (options.floatMode == "fast" && options.microkernels && hasBF16Products(options.targetCPU))
+  if (options.floatMode != "fast" || !options.microkernels)
+    return;
+  // Transposed convolutions as convolutions, which the convolution kernels
+  // run (and qc-fast-float narrows): in the exact mode they keep the
+  // evaluator's order of sums instead.
+  pm.addPass(createQCDecomposeConvTranspose());
+  if (hasBF16Products(options.targetCPU))
     pm.addNestedPass<func::FuncOp>(createQCFastFloat());
 }
 
@@ -167,8 +173,9 @@ struct CPUCodegenOptions : PassPipelineOptions<CPUCodegenOptions> {
   Option<std::string> floatMode{
       *this, "float-mode",
       llvm::cl::desc("exact (float layers as the evaluator computes them) or "
-                     "fast (FMA, reordered sums, polynomial math, bf16 layers "
-                     "on AMX-BF16 targets)"),
+                     "fast (FMA, reordered sums, polynomial math, transposed "
+                     "convolutions as convolutions, bf16 layers on AMX-BF16 "
+                     "and AVX-512 BF16 targets)"),
       llvm::cl::init("exact")};
 };
 } // namespace

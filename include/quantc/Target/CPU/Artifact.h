@@ -65,7 +65,9 @@ void buildLinalgToBuffersPipeline(mlir::OpPassManager &pm,
                                   const ConvertQCToLinalgOptions &lowering, bool forCPU);
 
 /// What code generation changes in the model's arithmetic before lowering
-/// it, and the manifest describes: the fast float mode's bf16 layers.
+/// it, and the manifest describes: in the fast float mode, transposed
+/// convolutions as convolutions (qc-decompose-conv-transpose) and the bf16
+/// layers (qc-fast-float).
 void buildCPUPreparePipeline(mlir::OpPassManager &pm, const CPUTargetOptions &options);
 /// The prepared qc module → LLVM dialect with the artifact entry point.
 void buildCPULoweringPipeline(mlir::OpPassManager &pm, const CPUTargetOptions &options);
