@@ -160,6 +160,24 @@ def test_conv_transpose_phases_compute_the_float_layer(case, tmp_path):
     assert np.abs(actual - expected).max() <= 1e-5 * np.abs(expected).max()
 
 
+@pytest.mark.parametrize("case", [c for c in CONV_TRANSPOSE_CASES if "3D" not in c])
+def test_float_conv_transpose_is_the_evaluators_bit_for_bit(case, tmp_path):
+    """In the exact float mode a 1-d or 2-d transposed convolution is the
+    product of the weights and the image on the float matmul kernel, then
+    each window tap's plane added onto the output in the evaluator's order:
+    the library equals the evaluator bit for bit, overlapping taps, padding,
+    dilation, groups and output padding included. (3-d layers run in loops,
+    within test_float_case's tolerance.)"""
+    model, inputs = ALL_CASES[case]
+    path = tmp_path / "model.onnx"
+    onnx.save(model, path)
+    quantc([path, "-o", tmp_path / "model.so"])
+    output = model.graph.output[0].name
+    expected = quant_run(path, inputs, tmp_path)[output]
+    actual = run_library(tmp_path / "model.so", inputs, tmp_path)[output]
+    np.testing.assert_array_equal(actual.view(np.uint32), expected.view(np.uint32))
+
+
 @pytest.mark.parametrize("shape", [[1, 8, 40, 56], [2, 3, 7, 9]])
 def test_int8_global_average_pool_sums_exactly(shape, tmp_path):
     """The f64 sums of dequantized planes are reassociated (vectorized): they

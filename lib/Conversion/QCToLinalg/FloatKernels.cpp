@@ -19,6 +19,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace quantc;
@@ -425,13 +427,24 @@ struct FloatMatMulLowering : FloatKernelPattern<qc::MatMulOp> {
   }
 };
 
-/// A float transposed convolution whose stride equals its window (no
-/// dilation, padding or output padding), so each output pixel takes exactly
-/// one tap: as the evaluator computes it, the product of the transposed
-/// weights [O/g x KH x KW, C/g] and each image group [C/g, H x W] (one call
-/// of the float matmul kernel), each tap's plane then moved to its pixels,
-/// then the bias. The loop form of other transposed convolutions sums over
-/// the stride-spread input, zeros included.
+/// The input positions `i` in [0, inSize) whose tap lands inside an output
+/// of `outSize` at `i * stride + shift`: the first, and how many (0 for
+/// none).
+std::pair<int64_t, int64_t> tapRange(int64_t inSize, int64_t outSize, int64_t stride,
+                                     int64_t shift) {
+  int64_t first = std::max<int64_t>(0, llvm::divideCeilSigned(-shift, stride));
+  int64_t last = std::min(inSize - 1, llvm::divideFloorSigned(outSize - 1 - shift, stride));
+  return {first, std::max<int64_t>(0, last - first + 1)};
+}
+
+/// A float transposed convolution (1-d or 2-d) as the evaluator computes it:
+/// the product of the transposed weights [O/g x KH x KW, C/g] and each image
+/// group [C/g, H x W] (one call of the float matmul kernel); then each
+/// window tap's product plane placed onto the output pixels it lands on (a
+/// stride apart), from zero, tap after tap in window order, the pixels
+/// outside the output left out; then the bias. No zero of a stride-spread
+/// input is multiplied or added; the loop form (3-d layers) sums over the
+/// spread input instead.
 struct FloatConvTransposeLowering : FloatKernelPattern<qc::ConvTransposeOp> {
   using FloatKernelPattern::FloatKernelPattern;
 
@@ -440,18 +453,44 @@ struct FloatConvTransposeLowering : FloatKernelPattern<qc::ConvTransposeOp> {
                   ConversionPatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
     FailureOr<ConvGeometry> g = getGeometry(op);
-    SmallVector<int64_t, 4> in = shape2D(cast<ShapedType>(op.getInput().getType()).getShape()),
-                            ws = shape2D(cast<ShapedType>(op.getWeight().getType()).getShape());
-    auto isZero = [](int64_t v) { return v == 0; };
-    if (!type.getElementType().isF32() || failed(g) ||
-        !llvm::all_of(g->dilations, [](int64_t d) { return d == 1; }) ||
-        g->strides[0] != ws[2] || g->strides[1] != ws[3] || !llvm::all_of(g->padLow, isZero) ||
-        !llvm::all_of(g->padHigh, isZero) || !llvm::all_of(op.getOutputPadding(), isZero))
+    if (!type.getElementType().isF32() || failed(g))
       return failure();
     Location loc = op.getLoc();
     Type f32 = rewriter.getF32Type();
-    int64_t n = in[0], groups = op.getGroup(), cg = in[1] / groups, og = ws[1];
-    int64_t taps = og * ws[2] * ws[3], pixels = in[2] * in[3];
+    SmallVector<int64_t, 4> in = shape2D(cast<ShapedType>(op.getInput().getType()).getShape()),
+                            ws = shape2D(cast<ShapedType>(op.getWeight().getType()).getShape());
+    int64_t n = in[0], groups = op.getGroup(), og = ws[1];
+    // [n x g, O/g x KH x KW, H x W] -> [n, g, O/g, KH, KW, H, W].
+    Value columns = tensor::ExpandShapeOp::create(
+        rewriter, loc,
+        RankedTensorType::get({n, groups, og, ws[2], ws[3], in[2], in[3]}, f32),
+        tapProducts(op, adaptor, rewriter),
+        SmallVector<ReassociationIndices>{{0, 1}, {2, 3, 4}, {5, 6}});
+    auto isZero = [](int64_t v) { return v == 0; };
+    bool disjoint = llvm::all_of(g->dilations, [](int64_t d) { return d == 1; }) &&
+                    g->strides[0] == ws[2] && g->strides[1] == ws[3] &&
+                    llvm::all_of(g->padLow, isZero) && llvm::all_of(g->padHigh, isZero) &&
+                    llvm::all_of(op.getOutputPadding(), isZero);
+    Value result = disjoint ? interleaveTaps(rewriter, loc, columns)
+                            : addTapsInOrder(rewriter, loc, columns, *g,
+                                             shape2D(type.getShape()));
+    if (adaptor.getBias())
+      result = addChannelBias(rewriter, loc, result, adaptor.getBias());
+    rewriter.replaceOp(op, from2D(rewriter, loc, result, type));
+    return success();
+  }
+
+private:
+  /// The product of the transposed weights and the image groups, one
+  /// matmul kernel call: [n x g, O/g x KH x KW, H x W].
+  Value tapProducts(qc::ConvTransposeOp op, OpAdaptor adaptor,
+                    ConversionPatternRewriter &rewriter) const {
+    Location loc = op.getLoc();
+    Type f32 = rewriter.getF32Type();
+    SmallVector<int64_t, 4> in = shape2D(cast<ShapedType>(op.getInput().getType()).getShape()),
+                            ws = shape2D(cast<ShapedType>(op.getWeight().getType()).getShape());
+    int64_t n = in[0], groups = op.getGroup(), cg = in[1] / groups;
+    int64_t taps = ws[1] * ws[2] * ws[3], pixels = in[2] * in[3];
     // Images [n x g, C/g, H x W].
     Value image = tensor::ExpandShapeOp::create(
         rewriter, loc, RankedTensorType::get({n, groups, cg, in[2], in[3]}, f32),
@@ -480,24 +519,63 @@ struct FloatConvTransposeLowering : FloatKernelPattern<qc::ConvTransposeOp> {
     params[QC_FMATMUL_K] = cg;
     params[QC_FMATMUL_N] = pixels;
     params[QC_FMATMUL_B_BATCHED] = 1;
-    Value columns = buildFloatProduct(
-        rewriter, loc, weights, image, Value(), Value(),
-        RankedTensorType::get({n * groups, taps, pixels}, f32), params, suffix, floats);
-    // [n, g, O/g, KH, KW, H, W] -> [n, g, O/g, H, KH, W, KW] = [n, O, H x KH, W x KW].
-    columns = tensor::ExpandShapeOp::create(
-        rewriter, loc,
-        RankedTensorType::get({n, groups, og, ws[2], ws[3], in[2], in[3]}, f32), columns,
-        SmallVector<ReassociationIndices>{{0, 1}, {2, 3, 4}, {5, 6}});
-    Value moved = linalg::TransposeOp::create(rewriter, loc, columns,
-                                              empty({n, groups, og, in[2], ws[2], in[3], ws[3]}),
-                                              {0, 1, 2, 5, 3, 6, 4})
+    return buildFloatProduct(rewriter, loc, weights, image, Value(), Value(),
+                             RankedTensorType::get({n * groups, taps, pixels}, f32), params,
+                             suffix, floats);
+  }
+
+  /// Where the stride equals the window (no dilation, padding or output
+  /// padding) each output pixel takes exactly one tap: the planes
+  /// [n, g, O/g, KH, KW, H, W] move to [n, g, O/g, H, KH, W, KW] = [n, O,
+  /// H x KH, W x KW] in one transpose.
+  static Value interleaveTaps(OpBuilder &b, Location loc, Value columns) {
+    auto type = cast<RankedTensorType>(columns.getType());
+    SmallVector<int64_t> permutation = {0, 1, 2, 5, 3, 6, 4};
+    SmallVector<int64_t> shape = llvm::map_to_vector(
+        permutation, [&](int64_t d) { return type.getDimSize(d); });
+    Value moved = linalg::TransposeOp::create(
+                      b, loc, columns, tensor::EmptyOp::create(b, loc, shape, type.getElementType()),
+                      permutation)
                       .getResult()[0];
-    Value result = tensor::CollapseShapeOp::create(rewriter, loc, moved,
-                                                   groupDims({1, 2, 2, 2}));
-    if (adaptor.getBias())
-      result = addChannelBias(rewriter, loc, result, adaptor.getBias());
-    rewriter.replaceOp(op, from2D(rewriter, loc, result, type));
-    return success();
+    return tensor::CollapseShapeOp::create(b, loc, moved, groupDims({1, 2, 2, 2}));
+  }
+
+  /// Otherwise each tap's plane of [n, g, O/g, KH, KW, H, W] is added, from
+  /// zero and in window order, onto the pixels of an `out` [n, O, OH, OW]
+  /// output it lands on, as the evaluator adds its columns.
+  static Value addTapsInOrder(OpBuilder &b, Location loc, Value columns,
+                              const ConvGeometry &g, ArrayRef<int64_t> out) {
+    ArrayRef<int64_t> shape = cast<RankedTensorType>(columns.getType()).getShape();
+    Type f32 = b.getF32Type();
+    // [n, O, KH, KW, H, W].
+    columns = tensor::CollapseShapeOp::create(b, loc, columns, groupDims({1, 2, 1, 1, 1, 1}));
+    Value result = filledTensor(b, loc, RankedTensorType::get(out, f32), b.getZeroAttr(f32));
+    auto index = [&](ArrayRef<int64_t> values) {
+      return getAsIndexOpFoldResult(b.getContext(), values);
+    };
+    for (int64_t ky = 0; ky < shape[3]; ++ky)
+      for (int64_t kx = 0; kx < shape[4]; ++kx) {
+        int64_t shiftY = ky * g.dilations[0] - g.padLow[2];
+        int64_t shiftX = kx * g.dilations[1] - g.padLow[3];
+        auto [iy, rows] = tapRange(shape[5], out[2], g.strides[0], shiftY);
+        auto [ix, cols] = tapRange(shape[6], out[3], g.strides[1], shiftX);
+        if (rows == 0 || cols == 0)
+          continue;
+        Value plane = tensor::ExtractSliceOp::create(
+            b, loc, RankedTensorType::get({out[0], out[1], rows, cols}, f32), columns,
+            index({0, 0, ky, kx, iy, ix}), index({out[0], out[1], 1, 1, rows, cols}),
+            index({1, 1, 1, 1, 1, 1}));
+        SmallVector<OpFoldResult> offsets = index(
+            {0, 0, iy * g.strides[0] + shiftY, ix * g.strides[1] + shiftX});
+        SmallVector<OpFoldResult> sizes = index({out[0], out[1], rows, cols});
+        SmallVector<OpFoldResult> strides = index({1, 1, g.strides[0], g.strides[1]});
+        Value target = tensor::ExtractSliceOp::create(b, loc, result, offsets, sizes, strides);
+        Value sum =
+            linalg::AddOp::create(b, loc, ValueRange{target, plane}, ValueRange{target})
+                .getResult(0);
+        result = tensor::InsertSliceOp::create(b, loc, sum, result, offsets, sizes, strides);
+      }
+    return result;
   }
 };
 

@@ -166,11 +166,12 @@ func.func @float_conv(%x: tensor<1x4x5x5xf32>, %w: tensor<6x2x3x3xf32>) -> tenso
 
 // -----
 
-// Rule: a float transposed convolution whose stride is its window (each
-// output pixel takes one tap) is the float matmul kernel's product of the
-// transposed weights [g][O/g x KH x KW, C/g] (one copy per image) and the
-// image groups [n x g][C/g, H x W], params [n x g, M, K, N, B batched, no
-// transposed B]; each tap's plane then moves to its pixels, then the bias.
+// Rule: a float transposed convolution is the float matmul kernel's
+// product of the transposed weights [g][O/g x KH x KW, C/g] (one copy per
+// image) and the image groups [n x g][C/g, H x W], params [n x g, M, K, N, B
+// batched, no transposed B]; where its stride is its window (each output
+// pixel takes one tap) each tap's plane then moves to its pixels in one
+// transpose; then the bias.
 // CHECK-LABEL: func.func @float_conv_transpose
 // CHECK: %[[IMAGE:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2], [3, 4]] : tensor<2x2x2x5x6xf32> into tensor<4x2x30xf32>
 // CHECK: %[[WT:.*]] = linalg.transpose ins(%{{.*}} : tensor<2x2x12xf32>) outs(%{{.*}} : tensor<2x12x2xf32>) permutation = [0, 2, 1]
@@ -181,6 +182,7 @@ func.func @float_conv(%x: tensor<1x4x5x5xf32>, %w: tensor<6x2x3x3xf32>) -> tenso
 // CHECK: %[[TAPS:.*]] = tensor.expand_shape %[[COLS]] {{\[\[}}0, 1], [2, 3, 4], [5, 6]] output_shape [2, 2, 3, 2, 2, 5, 6]
 // CHECK: %[[MOVED:.*]] = linalg.transpose ins(%[[TAPS]] : tensor<2x2x3x2x2x5x6xf32>) outs(%{{.*}} : tensor<2x2x3x5x2x6x2xf32>) permutation = [0, 1, 2, 5, 3, 6, 4]
 // CHECK: %[[OUT:.*]] = tensor.collapse_shape %[[MOVED]] {{\[\[}}0], [1, 2], [3, 4], [5, 6]] : tensor<2x2x3x5x2x6x2xf32> into tensor<2x6x10x12xf32>
+// CHECK-NOT: tensor.insert_slice
 // CHECK: linalg.generic {{.*}} ins(%[[OUT]], %arg2 : tensor<2x6x10x12xf32>, tensor<6xf32>)
 // CHECK: arith.addf
 func.func @float_conv_transpose(%x: tensor<2x4x5x6xf32>, %w: tensor<4x3x2x2xf32>, %b: tensor<6xf32>) -> tensor<2x6x10x12xf32> {
@@ -190,13 +192,43 @@ func.func @float_conv_transpose(%x: tensor<2x4x5x6xf32>, %w: tensor<4x3x2x2xf32>
 
 // -----
 
-// Rule: where taps overlap (stride 1 < window 2) the loop lowering stays.
+// Rule: where taps overlap (stride 1 < window 2), from zero, each tap's
+// plane adds onto its shifted slice of the output, one after the other in
+// window order, as the evaluator adds its columns.
 // CHECK-LABEL: func.func @float_conv_transpose_overlapping
-// CHECK-NOT: qc.microkernel
-// CHECK: linalg.generic
+// CHECK: qc.microkernel "quantc_fmatmul_avx512vnni"
+// CHECK: %[[TAPS:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2], [3], [4], [5], [6]] : tensor<1x1x2x2x2x3x3xf32> into tensor<1x2x2x2x3x3xf32>
+// CHECK: %[[ZERO:.*]] = linalg.fill
+// CHECK: %[[T00:.*]] = tensor.extract_slice %[[TAPS]][0, 0, 0, 0, 0, 0] [1, 2, 1, 1, 3, 3] [1, 1, 1, 1, 1, 1] : tensor<1x2x2x2x3x3xf32> to tensor<1x2x3x3xf32>
+// CHECK: %[[O00:.*]] = tensor.extract_slice %[[ZERO]][0, 0, 0, 0] [1, 2, 3, 3] [1, 1, 1, 1]
+// CHECK: %[[S00:.*]] = linalg.add ins(%[[O00]], %[[T00]] : {{.*}}) outs(%[[O00]] : tensor<1x2x3x3xf32>)
+// CHECK: tensor.insert_slice %[[S00]] into %[[ZERO]][0, 0, 0, 0] [1, 2, 3, 3] [1, 1, 1, 1]
+// CHECK-NOT: linalg.generic
+// CHECK: tensor.extract_slice %[[TAPS]][0, 0, 0, 1, 0, 0] [1, 2, 1, 1, 3, 3]
+// CHECK: tensor.insert_slice %{{.*}}[0, 0, 0, 1] [1, 2, 3, 3] [1, 1, 1, 1]
+// CHECK: tensor.insert_slice %{{.*}}[0, 0, 1, 0] [1, 2, 3, 3] [1, 1, 1, 1]
+// CHECK: tensor.insert_slice %{{.*}}[0, 0, 1, 1] [1, 2, 3, 3] [1, 1, 1, 1]
+// CHECK-NOT: linalg.generic
 func.func @float_conv_transpose_overlapping(%x: tensor<1x2x3x3xf32>, %w: tensor<2x2x2x2xf32>) -> tensor<1x2x4x4xf32> {
   %y = qc.conv_transpose %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, output_padding = array<i64: 0, 0>} : (tensor<1x2x3x3xf32>, tensor<2x2x2x2xf32>) -> tensor<1x2x4x4xf32>
   return %y : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Rule: with padding, a tap's pixels that land outside the output are left
+// out: tap (0, 0) of a 3 x 3 window, stride 2, padding 1, adds input pixels
+// 1 to 2 of each axis onto output pixels 1 and 3; tap (1, 1) adds all nine
+// onto pixels 0, 2 and 4 (the output padding's row and column get none).
+// CHECK-LABEL: func.func @float_conv_transpose_padded
+// CHECK: %[[TAPS:.*]] = tensor.collapse_shape %{{.*}} : tensor<1x1x2x3x3x3x3xf32> into tensor<1x2x3x3x3x3xf32>
+// CHECK: tensor.extract_slice %[[TAPS]][0, 0, 0, 0, 1, 1] [1, 2, 1, 1, 2, 2] [1, 1, 1, 1, 1, 1]
+// CHECK: tensor.insert_slice %{{.*}}[0, 0, 1, 1] [1, 2, 2, 2] [1, 1, 2, 2]
+// CHECK: tensor.extract_slice %[[TAPS]][0, 0, 1, 1, 0, 0] [1, 2, 1, 1, 3, 3] [1, 1, 1, 1, 1, 1]
+// CHECK: tensor.insert_slice %{{.*}}[0, 0, 0, 0] [1, 2, 3, 3] [1, 1, 2, 2]
+func.func @float_conv_transpose_padded(%x: tensor<1x2x3x3xf32>, %w: tensor<2x2x3x3xf32>) -> tensor<1x2x6x6xf32> {
+  %y = qc.conv_transpose %x, %w {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, output_padding = array<i64: 1, 1>} : (tensor<1x2x3x3xf32>, tensor<2x2x3x3xf32>) -> tensor<1x2x6x6xf32>
+  return %y : tensor<1x2x6x6xf32>
 }
 
 // -----
