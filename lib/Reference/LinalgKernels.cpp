@@ -210,14 +210,50 @@ Tensor conv3D(qc::ConvOp op, const Tensor &in, const Tensor &weight) {
   return out;
 }
 
-/// A 3-d transposed convolution: each input value spread over its taps'
-/// output positions.
+/// A 3-d transposed convolution in the order of the 2-d one: each output
+/// starts from zero and adds, window tap by window tap in row-major order,
+/// the tap's sum over its group's input channels (from zero, in order) at
+/// the input position the tap maps onto it, where there is one.
 Tensor convTranspose3D(qc::ConvTransposeOp op, const Tensor &in, const Tensor &weight) {
   Tensor out = makeResult(op);
-  forEachTap3D(op, in.getShape(), out.getShape(), weight.getShape(),
-               [&](int64_t at, int64_t to, int64_t tap) {
-                 out.floats()[to] += in.floats()[at] * weight.floats()[tap];
-               });
+  ArrayRef<int64_t> is = in.getShape(), os = out.getShape(), ws = weight.getShape();
+  ArrayRef<int64_t> strides = op.getStrides(), pads = op.getPads(),
+                    dilations = op.getDilations();
+  int64_t cg = is[1] / op.getGroup(), og = ws[1], taps = ws[2] * ws[3] * ws[4];
+  int64_t inPlane = is[2] * is[3] * is[4];
+  // The input position along axis `i` that window position `k` maps output
+  // position `o` onto, or -1.
+  auto source = [&](int i, int64_t o, int64_t k) -> int64_t {
+    int64_t spread = o + pads[i] - k * dilations[i];
+    if (spread < 0 || spread % strides[i] != 0 || spread / strides[i] >= is[2 + i])
+      return -1;
+    return spread / strides[i];
+  };
+  float *y = out.floats().data();
+  for (int64_t n = 0; n < os[0]; ++n)
+    for (int64_t o = 0; o < os[1]; ++o) {
+      int64_t group = o / og;
+      const float *image = in.floats().data() + (n * is[1] + group * cg) * inPlane;
+      const float *w = weight.floats().data() + (group * cg * og + o % og) * taps;
+      for (int64_t z = 0; z < os[2]; ++z)
+        for (int64_t r = 0; r < os[3]; ++r)
+          for (int64_t x = 0; x < os[4]; ++x, ++y) {
+            float sum = 0.0f;
+            for (int64_t kd = 0, tap = 0; kd < ws[2]; ++kd)
+              for (int64_t kh = 0; kh < ws[3]; ++kh)
+                for (int64_t kw = 0; kw < ws[4]; ++kw, ++tap) {
+                  int64_t iz = source(0, z, kd), iy = source(1, r, kh), ix = source(2, x, kw);
+                  if (iz < 0 || iy < 0 || ix < 0)
+                    continue;
+                  int64_t at = (iz * is[3] + iy) * is[4] + ix;
+                  float channels = 0.0f;
+                  for (int64_t c = 0; c < cg; ++c)
+                    channels += image[c * inPlane + at] * w[c * og * taps + tap];
+                  sum += channels;
+                }
+            *y = sum;
+          }
+    }
   return out;
 }
 
