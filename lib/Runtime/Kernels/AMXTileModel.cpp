@@ -32,12 +32,19 @@ struct ByteProduct {
 
 /// tdpbf16ps: bf16 x bf16 products, two per f32 lane, each pair's added to
 /// the lane in turn (the model's order; the CPU's may differ by a rounding).
+/// As the SDM says, whatever MXCSR holds, denormal inputs are read as zero
+/// and denormal sums flushed to zero.
 struct BF16Product {
   static float widen(const uint8_t *bytes) {
     uint32_t bits = uint32_t(bytes[0]) << 16 | uint32_t(bytes[1]) << 24;
+    if ((bits & 0x7f800000u) == 0)
+      bits &= 0x80000000u;
     float f;
     std::memcpy(&f, &bits, sizeof(f));
     return f;
+  }
+  static float flushed(float sum) {
+    return std::fpclassify(sum) == FP_SUBNORMAL ? std::copysign(0.0f, sum) : sum;
   }
   template <typename Tile> static void apply(Tile &c, const Tile &a, const Tile &b) {
     for (int m = 0; m < kTileRows; ++m)
@@ -46,7 +53,7 @@ struct BF16Product {
         std::memcpy(&acc, &c[m][4 * n], 4);
         for (int k = 0; k < kTileRows; ++k)
           for (int i = 0; i < 2; ++i)
-            acc += widen(&a[m][4 * k + 2 * i]) * widen(&b[k][4 * n + 2 * i]);
+            acc = flushed(acc + widen(&a[m][4 * k + 2 * i]) * widen(&b[k][4 * n + 2 * i]));
         std::memcpy(&c[m][4 * n], &acc, 4);
       }
   }
