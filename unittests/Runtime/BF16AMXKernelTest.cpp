@@ -262,45 +262,40 @@ TEST(BF16AMXKernel, DenormalPixelsPairOnTheScalarPath) {
 TEST(BF16AMXKernel, DenormalOperandsCountAsZero) {
   const Conv s{1, 3, 8, 40, 16, 3, 3, 1, 1, 1};
   std::mt19937 rng(7);
-  int64_t taps = s.c * s.kh * s.kw, pixels = s.h * s.w;
+  int64_t pixels = s.h * s.w;
   std::vector<int64_t> params = {s.batch, s.c, s.h, s.w, s.n,    s.kh,     s.kw, 1, 1,
                                  1,       1,   1,   1,   s.h, s.w, s.groups, 1};
-  params.resize(QC_CONV_EPILOGUE_NUM_PARAMS, 0);
-  params[QC_CONV_EPILOGUE_ACTIVATION] = QC_ACTIVATION_NONE;
-  for (int index : {QC_CONV_EPILOGUE_PRE_SCALE, QC_CONV_EPILOGUE_POST_SCALE})
-    params[index] = 0x3f800000; // 1.0f
-  std::vector<uint16_t> weights = randomBF16(s.n * taps, rng);
+  for (int64_t value : Epilogue{}.params())
+    params.push_back(value);
+  std::vector<uint16_t> packed(bf16PackedRows(s.n) * 2 * runtime::bf16ConvPairs(s.c, s.kh, s.kw));
+  std::vector<float> image(s.c * pixels), biases(s.n);
+  // Every variant's outputs, each equal to its channel's `expected`.
+  auto expectEveryVariant = [&](const std::vector<uint16_t> &weights,
+                                const std::vector<float> &expected) {
+    runtime::packBF16ConvWeights(weights.data(), s.n, s.c, s.kh, s.kw, packed.data());
+    for (const Variant &v : variants()) {
+      if (!v.available)
+        continue;
+      std::vector<float> actual(s.n * pixels, NAN);
+      v.conv(image.data(), packed.data(), biases.data(), params.data(), actual.data());
+      for (int64_t i = 0; i < static_cast<int64_t>(actual.size()); ++i)
+        ASSERT_EQ(actual[i], expected[i / pixels]) << v.name << " at " << i;
+    }
+  };
+  std::vector<uint16_t> weights = randomBF16(s.n * s.c * s.kh * s.kw, rng);
   for (uint16_t &w : weights)
     w = static_cast<uint16_t>(w + (124 << 7));
-  std::vector<uint16_t> packed(bf16PackedRows(s.n) * 2 * runtime::bf16ConvPairs(s.c, s.kh, s.kw));
-  runtime::packBF16ConvWeights(weights.data(), s.n, s.c, s.kh, s.kw, packed.data());
-  std::vector<float> image(s.c * pixels), biases(s.n);
   for (size_t i = 0; i < image.size(); ++i) {
     uint32_t bits = (i % 3 ? 0u : 0x80000000u) | 0x00410000u; // bf16 0x0041, a denormal
     std::memcpy(&image[i], &bits, sizeof(float));
   }
   for (float &b : biases)
     b = widen(randomBF16(1, rng)[0]);
-  for (const Variant &v : variants()) {
-    if (!v.available)
-      continue;
-    std::vector<float> actual(s.n * pixels, NAN);
-    v.conv(image.data(), packed.data(), biases.data(), params.data(), actual.data());
-    for (int64_t i = 0; i < static_cast<int64_t>(actual.size()); ++i)
-      ASSERT_EQ(actual[i], biases[i / pixels]) << v.name << " at " << i;
-  }
+  expectEveryVariant(weights, biases);
   std::fill(image.begin(), image.end(), std::ldexp(1.0f, -63));
   std::fill(weights.begin(), weights.end(), uint16_t(0x1F80)); // 2^-64
-  runtime::packBF16ConvWeights(weights.data(), s.n, s.c, s.kh, s.kw, packed.data());
   std::fill(biases.begin(), biases.end(), 0.0f);
-  for (const Variant &v : variants()) {
-    if (!v.available)
-      continue;
-    std::vector<float> actual(s.n * pixels, NAN);
-    v.conv(image.data(), packed.data(), biases.data(), params.data(), actual.data());
-    for (int64_t i = 0; i < static_cast<int64_t>(actual.size()); ++i)
-      ASSERT_EQ(actual[i], 0.0f) << v.name << " at " << i;
-  }
+  expectEveryVariant(weights, biases);
 }
 
 // Windows whose taps are shifts of the image (stride 1 with output rows as
