@@ -456,19 +456,11 @@ struct FloatConvTransposeLowering : FloatKernelPattern<qc::ConvTransposeOp> {
     if (!type.getElementType().isF32() || failed(g))
       return failure();
     Location loc = op.getLoc();
-    Type f32 = rewriter.getF32Type();
-    SmallVector<int64_t, 4> in = shape2D(cast<ShapedType>(op.getInput().getType()).getShape()),
-                            ws = shape2D(cast<ShapedType>(op.getWeight().getType()).getShape());
-    int64_t n = in[0], groups = op.getGroup(), og = ws[1];
-    // [n x g, O/g x KH x KW, H x W] -> [n, g, O/g, KH, KW, H, W].
-    Value columns = tensor::ExpandShapeOp::create(
-        rewriter, loc,
-        RankedTensorType::get({n, groups, og, ws[2], ws[3], in[2], in[3]}, f32),
-        tapProducts(op, adaptor, rewriter),
-        SmallVector<ReassociationIndices>{{0, 1}, {2, 3, 4}, {5, 6}});
+    Value columns = tapProducts(op, adaptor, rewriter);
+    ArrayRef<int64_t> window = cast<RankedTensorType>(columns.getType()).getShape().slice(3, 2);
     auto isZero = [](int64_t v) { return v == 0; };
     bool disjoint = llvm::all_of(g->dilations, [](int64_t d) { return d == 1; }) &&
-                    g->strides[0] == ws[2] && g->strides[1] == ws[3] &&
+                    g->strides[0] == window[0] && g->strides[1] == window[1] &&
                     llvm::all_of(g->padLow, isZero) && llvm::all_of(g->padHigh, isZero) &&
                     llvm::all_of(op.getOutputPadding(), isZero);
     Value result = disjoint ? interleaveTaps(rewriter, loc, columns)
@@ -482,7 +474,7 @@ struct FloatConvTransposeLowering : FloatKernelPattern<qc::ConvTransposeOp> {
 
 private:
   /// The product of the transposed weights and the image groups, one
-  /// matmul kernel call: [n x g, O/g x KH x KW, H x W].
+  /// matmul kernel call, as tap planes [n, g, O/g, KH, KW, H, W].
   Value tapProducts(qc::ConvTransposeOp op, OpAdaptor adaptor,
                     ConversionPatternRewriter &rewriter) const {
     Location loc = op.getLoc();
@@ -519,9 +511,13 @@ private:
     params[QC_FMATMUL_K] = cg;
     params[QC_FMATMUL_N] = pixels;
     params[QC_FMATMUL_B_BATCHED] = 1;
-    return buildFloatProduct(rewriter, loc, weights, image, Value(), Value(),
-                             RankedTensorType::get({n * groups, taps, pixels}, f32), params,
-                             suffix, floats);
+    Value product = buildFloatProduct(rewriter, loc, weights, image, Value(), Value(),
+                                      RankedTensorType::get({n * groups, taps, pixels}, f32),
+                                      params, suffix, floats);
+    return tensor::ExpandShapeOp::create(
+        rewriter, loc,
+        RankedTensorType::get({n, groups, ws[1], ws[2], ws[3], in[2], in[3]}, f32), product,
+        SmallVector<ReassociationIndices>{{0, 1}, {2, 3, 4}, {5, 6}});
   }
 
   /// Where the stride equals the window (no dilation, padding or output
