@@ -161,38 +161,38 @@ void addBias(Tensor &out, const Tensor *bias) {
     }
 }
 
-/// The taps of a 3-d convolution, walked over `lead` (a convolution's output,
-/// a transposed convolution's input) in row-major order, each position's
-/// taps by the other side's channel, then the window: `visit(at, other, tap)`
-/// gets the flat positions in `lead`, in the other tensor (of `otherShape`)
-/// and in the weight [lead channels, other channels per group, kd, kh, kw].
-template <typename ConvLike, typename Visit>
-void forEachTap3D(ConvLike op, ArrayRef<int64_t> lead, ArrayRef<int64_t> otherShape,
+/// The taps of a 3-d convolution, walked over its output (of shape `out`)
+/// in row-major order, each position's taps by input channel, then the
+/// window: `visit(at, from, tap)` gets the flat positions in the output, in
+/// the input (of shape `inShape`) and in the weight [out channels, in
+/// channels per group, kd, kh, kw].
+template <typename Visit>
+void forEachTap3D(qc::ConvOp op, ArrayRef<int64_t> out, ArrayRef<int64_t> inShape,
                   ArrayRef<int64_t> ws, Visit visit) {
-  int64_t leadPerGroup = lead[1] / op.getGroup(), otherPerGroup = ws[1];
+  int64_t outPerGroup = out[1] / op.getGroup(), inPerGroup = ws[1];
   ArrayRef<int64_t> strides = op.getStrides(), pads = op.getPads(),
                     dilations = op.getDilations();
   SmallVector<int64_t, 3> p(3), q(3);
   int64_t at = 0;
-  for (int64_t n = 0; n < lead[0]; ++n)
-    for (int64_t ch = 0; ch < lead[1]; ++ch)
-      for (p[0] = 0; p[0] < lead[2]; ++p[0])
-        for (p[1] = 0; p[1] < lead[3]; ++p[1])
-          for (p[2] = 0; p[2] < lead[4]; ++p[2], ++at) {
-            int64_t tap = ch * otherPerGroup * ws[2] * ws[3] * ws[4];
-            for (int64_t c = 0; c < otherPerGroup; ++c) {
-              int64_t plane = n * otherShape[1] + (ch / leadPerGroup) * otherPerGroup + c;
+  for (int64_t n = 0; n < out[0]; ++n)
+    for (int64_t ch = 0; ch < out[1]; ++ch)
+      for (p[0] = 0; p[0] < out[2]; ++p[0])
+        for (p[1] = 0; p[1] < out[3]; ++p[1])
+          for (p[2] = 0; p[2] < out[4]; ++p[2], ++at) {
+            int64_t tap = ch * inPerGroup * ws[2] * ws[3] * ws[4];
+            for (int64_t c = 0; c < inPerGroup; ++c) {
+              int64_t plane = n * inShape[1] + (ch / outPerGroup) * inPerGroup + c;
               for (int64_t kd = 0; kd < ws[2]; ++kd)
                 for (int64_t kh = 0; kh < ws[3]; ++kh)
                   for (int64_t kw = 0; kw < ws[4]; ++kw, ++tap) {
                     bool inside = true;
                     for (auto [i, k] : llvm::enumerate(std::array<int64_t, 3>{kd, kh, kw})) {
                       q[i] = p[i] * strides[i] - pads[i] + k * dilations[i];
-                      inside &= q[i] >= 0 && q[i] < otherShape[2 + i];
+                      inside &= q[i] >= 0 && q[i] < inShape[2 + i];
                     }
                     if (inside)
-                      visit(at, ((plane * otherShape[2] + q[0]) * otherShape[3] + q[1]) *
-                                        otherShape[4] + q[2],
+                      visit(at, ((plane * inShape[2] + q[0]) * inShape[3] + q[1]) *
+                                        inShape[4] + q[2],
                             tap);
                   }
             }
