@@ -38,8 +38,17 @@ FMA_TOLERANCE = 1e-5
 def has_bf16_tiles():
     """Whether this CPU runs the bf16 tile layout: on AMX-BF16 tiles or on
     AVX-512 BF16 dot products."""
+    return bf16_min_reduction() is not None
+
+
+def bf16_min_reduction():
+    """The fewest reduction steps of a layer the fast mode narrows on this
+    CPU: 16 on AMX-BF16 tiles (qc-fast-float's default), 8 with AVX-512
+    BF16 alone; None without bf16 products."""
     flags = open("/proc/cpuinfo").read()
-    return " amx_bf16 " in flags or " avx512_bf16 " in flags
+    if " amx_bf16 " in flags:
+        return 16
+    return 8 if " avx512_bf16 " in flags else None
 
 
 def model_and_input(name):
@@ -61,13 +70,21 @@ def run(tool, *args):
     return proc
 
 
+# The reduction steps of the layers below that have fewer than 16: bf16
+# layers only where this CPU narrows from fewer steps (bf16_min_reduction).
+THIN_LAYER_STEPS = {"ConvThin": 12, "ConvOneChannel": 9}
+
+
 def layer_model(op):
     """A float layer wide enough for bf16 tiles: MatMul, Gemm (transposed
     weight), Conv (3x3, padded) or ConvTranspose (2x2 at stride 2, each
-    output pixel one tap; 3x3 at stride 2, padded, with output padding)."""
+    output pixel one tap; 3x3 at stride 2, padded, with output padding);
+    or a thin one: ConvThin (1x1, 12 input channels), ConvOneChannel (3x3,
+    padded, one input channel: an odd reduction)."""
     rng = np.random.default_rng(11)
-    image = op == "Conv" or op.startswith("ConvTranspose")
-    x = rng.standard_normal((2, 16, 9, 9) if image else (37, 50)).astype(np.float32)
+    image = op.startswith("Conv")
+    channels = {"ConvThin": 12, "ConvOneChannel": 1}.get(op, 16)
+    x = rng.standard_normal((2, channels, 9, 9) if image else (37, 50)).astype(np.float32)
     if op == "MatMul":
         node = onnx.helper.make_node("MatMul", ["X", "W"], ["Y"])
         weights, out = [rng.standard_normal((50, 70))], [37, 70]
@@ -81,6 +98,12 @@ def layer_model(op):
         node = onnx.helper.make_node("ConvTranspose", ["X", "W"], ["Y"], strides=[2, 2],
                                      pads=[1, 1, 1, 1], output_padding=[1, 1])
         weights, out = [rng.standard_normal((16, 20, 3, 3))], [2, 20, 18, 18]
+    elif op == "ConvThin":
+        node = onnx.helper.make_node("Conv", ["X", "W", "B"], ["Y"])
+        weights, out = [rng.standard_normal((32, 12, 1, 1)), rng.standard_normal(32)], [2, 32, 9, 9]
+    elif op == "ConvOneChannel":
+        node = onnx.helper.make_node("Conv", ["X", "W"], ["Y"], pads=[1, 1, 1, 1])
+        weights, out = [rng.standard_normal((16, 1, 3, 3))], [2, 16, 9, 9]
     else:
         node = onnx.helper.make_node("Conv", ["X", "W", "B"], ["Y"], pads=[1, 1, 1, 1])
         weights, out = [rng.standard_normal((33, 16, 3, 3)), rng.standard_normal(33)], [2, 33, 9, 9]
@@ -93,11 +116,12 @@ def layer_model(op):
 
 
 @pytest.mark.parametrize("op", ["MatMul", "Gemm", "Conv", "ConvTranspose2x2",
-                                "ConvTranspose3x3"])
+                                "ConvTranspose3x3", "ConvThin", "ConvOneChannel"])
 def test_fast_float_layer(op, tmp_path):
     """The fast mode runs transposed convolutions as convolutions
     (qc-decompose-conv-transpose), so on the convolution kernels; the
-    evaluator runs the graph so rewritten."""
+    evaluator runs the graph so rewritten, with the layers this CPU
+    narrows in bf16."""
     model, x = layer_model(op)
     onnx.save(model, tmp_path / "m.onnx")
     run("quantc", tmp_path / "m.onnx", "--float-mode=fast", "--save-ir", tmp_path / "float.mlir",
@@ -105,9 +129,10 @@ def test_fast_float_layer(op, tmp_path):
     symbols = subprocess.run(["nm", tmp_path / "fast.so"], capture_output=True, text=True).stdout
     convolution = op.startswith("Conv")
     prepare = "qc-decompose-conv-transpose"
-    if has_bf16_tiles():
+    min_reduction = bf16_min_reduction()
+    if min_reduction is not None and THIN_LAYER_STEPS.get(op, 16) >= min_reduction:
         assert ("quantc_bconv_tiles" if convolution else "quantc_bmatmul_tiles") in symbols
-        prepare += ",func.func(qc-fast-float)"
+        prepare += f",func.func(qc-fast-float{{min-reduction={min_reduction}}})"
     else:
         assert ("quantc_fconv_fast_" if convolution else "quantc_fmatmul_fast_") in symbols
     compiled_graph = tmp_path / "fast.mlir"

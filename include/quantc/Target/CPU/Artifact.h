@@ -36,8 +36,8 @@ struct CPUTargetOptions {
   bool microkernels = true;
   /// exact: float layers compute as the reference evaluator does, bit for
   /// bit. fast: their kernels may use FMA and reorder sums, math functions
-  /// are polynomial, and (targets with AMX-BF16) layers with constant
-  /// weights run on bf16 operands (qc-fast-float).
+  /// are polynomial, and (targets with AMX-BF16 or AVX-512 BF16) layers
+  /// with constant weights run on bf16 operands (qc-fast-float).
   std::string floatMode = "exact";
 };
 
