@@ -3,7 +3,9 @@
 #include "quantc/Reference/Npz.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Path.h"
 
 using namespace mlir;
@@ -69,6 +71,25 @@ void GraphImporter::bind(StringRef name, Value value) {
   op->setAttr(kONNXNamesAttr, builder.getArrayAttr(names));
 }
 
+/// `shape` as in an --input-shape value (DxDx...).
+static std::string formatShape(ArrayRef<int64_t> shape) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvm::interleave(shape, os, "x");
+  return text;
+}
+
+/// The shape a graph input declares, as in an --input-shape value: its
+/// named dimensions by name, unnamed dynamic ones as '?'.
+static std::string declaredShape(const onnx::ValueInfoProto &info) {
+  SmallVector<std::string> dims;
+  for (const auto &dim : info.type().tensor_type().shape().dim())
+    dims.push_back(dim.has_dim_value() && dim.dim_value() >= 0 ? std::to_string(dim.dim_value())
+                   : dim.has_dim_param() && !dim.dim_param().empty() ? dim.dim_param()
+                                                                      : "?");
+  return llvm::join(dims, "x");
+}
+
 FailureOr<RankedTensorType>
 GraphImporter::inputType(const onnx::ValueInfoProto &info) {
   MLIRContext *ctx = builder.getContext();
@@ -99,7 +120,8 @@ GraphImporter::inputType(const onnx::ValueInfoProto &info) {
       compatible = ShapedType::isDynamic(shape[i]) || shape[i] == given[i];
     if (!compatible)
       return emitError(loc, "--input-shape for '")
-             << info.name() << "' does not match the model's shape";
+             << info.name() << "' is " << formatShape(given)
+             << ", which does not match the model's shape " << declaredShape(info);
     shape.assign(given.begin(), given.end());
   } else if (auto data = options.dataShapes.find(info.name());
              data != options.dataShapes.end() &&
@@ -110,9 +132,8 @@ GraphImporter::inputType(const onnx::ValueInfoProto &info) {
   }
   if (llvm::any_of(shape, ShapedType::isDynamic))
     return emitError(loc, "graph input '")
-           << info.name()
-           << "' has dynamic dimensions; bind them with --input-shape "
-           << info.name() << "=DxDx...";
+           << info.name() << "' has dynamic dimensions (" << declaredShape(info)
+           << "); bind them with --input-shape " << info.name() << "=DxDx...";
   return RankedTensorType::get(shape, element);
 }
 
