@@ -72,22 +72,24 @@ def run(tool, *args):
 
 # The reduction steps of the layers below that have fewer than 16: bf16
 # layers only where this CPU narrows from fewer steps (bf16_min_reduction).
-THIN_LAYER_STEPS = {"ConvThin": 12, "ConvOneChannel": 9}
+THIN_LAYER_STEPS = {"MatMulThin": 12, "ConvThin": 12, "ConvOneChannel": 9}
 
 
 def layer_model(op):
     """A float layer wide enough for bf16 tiles: MatMul, Gemm (transposed
     weight), Conv (3x3, padded) or ConvTranspose (2x2 at stride 2, each
     output pixel one tap; 3x3 at stride 2, padded, with output padding);
-    or a thin one: ConvThin (1x1, 12 input channels), ConvOneChannel (3x3,
-    padded, one input channel: an odd reduction)."""
+    or a thin one: MatMulThin (12 steps), ConvThin (1x1, 12 input
+    channels), ConvOneChannel (3x3, padded, one input channel: an odd
+    reduction)."""
     rng = np.random.default_rng(11)
     image = op.startswith("Conv")
+    steps = THIN_LAYER_STEPS.get(op, 50)
     channels = {"ConvThin": 12, "ConvOneChannel": 1}.get(op, 16)
-    x = rng.standard_normal((2, channels, 9, 9) if image else (37, 50)).astype(np.float32)
-    if op == "MatMul":
+    x = rng.standard_normal((2, channels, 9, 9) if image else (37, steps)).astype(np.float32)
+    if op.startswith("MatMul"):
         node = onnx.helper.make_node("MatMul", ["X", "W"], ["Y"])
-        weights, out = [rng.standard_normal((50, 70))], [37, 70]
+        weights, out = [rng.standard_normal((steps, 70))], [37, 70]
     elif op == "Gemm":
         node = onnx.helper.make_node("Gemm", ["X", "W", "B"], ["Y"], transB=1, beta=0.5)
         weights, out = [rng.standard_normal((40, 50)), rng.standard_normal(40)], [37, 40]
@@ -116,7 +118,8 @@ def layer_model(op):
 
 
 @pytest.mark.parametrize("op", ["MatMul", "Gemm", "Conv", "ConvTranspose2x2",
-                                "ConvTranspose3x3", "ConvThin", "ConvOneChannel"])
+                                "ConvTranspose3x3", "MatMulThin", "ConvThin",
+                                "ConvOneChannel"])
 def test_fast_float_layer(op, tmp_path):
     """The fast mode runs transposed convolutions as convolutions
     (qc-decompose-conv-transpose), so on the convolution kernels; the
