@@ -8,9 +8,12 @@
 // into FMA: its matmuls stay within a reordered sum's error of the
 // evaluator's, and its convolutions apply an epilogue to each chunk of
 // outputs: every path of the convolution must apply it once to every output.
+// The epilogue's SiLU takes its exp from expNegatedAVX512, checked here
+// against libm's in double.
 //
 //===----------------------------------------------------------------------===//
 #include "BitwiseCompare.h"
+#include "ExpAVX512.h"
 #include "quantc/Runtime/Microkernels.h"
 #include "gtest/gtest.h"
 
@@ -230,6 +233,51 @@ void checkFastConvEpilogue(int64_t c, int64_t h, int64_t w, int64_t n, int64_t k
       }
     }
   }
+}
+
+/// expNegatedAVX512 of each of `xs`.
+__attribute__((target("avx512f"))) std::vector<float>
+negatedExps(const std::vector<float> &xs) {
+  std::vector<float> out(xs.size());
+  for (size_t i = 0; i < xs.size(); i += 16) {
+    auto live = static_cast<__mmask16>((1u << std::min<size_t>(16, xs.size() - i)) - 1);
+    _mm512_mask_storeu_ps(out.data() + i, live,
+                          quantc::kernels::expNegatedAVX512(_mm512_maskz_loadu_ps(live, &xs[i])));
+  }
+  return out;
+}
+
+// Within 2 ulp of exp(-x) wherever that is a normal float (x up to 87.3),
+// within 2 of the smallest denormal below, and the limits: 0 from x = 104
+// on, infinity from x = -89 down, 0 for a NaN (the SiLU's numerator keeps
+// it).
+TEST(FloatKernels, NegatedExpWithinTwoUlp) {
+  if (!hasAVX512())
+    GTEST_SKIP() << "this CPU has no AVX-512";
+  std::vector<float> xs;
+  for (int i = 0; i <= 2000000; ++i)
+    xs.push_back(-88.0f + 192.0f * static_cast<float>(i) / 2000000.0f);
+  std::vector<float> exps = negatedExps(xs);
+  double worst = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    double expected = std::exp(-static_cast<double>(xs[i]));
+    if (xs[i] <= 87.3f)
+      worst = std::max(worst, std::fabs(exps[i] - expected) / expected);
+    else
+      ASSERT_LE(std::fabs(exps[i] - expected), 2 * std::ldexp(1.0, -149)) << "x " << xs[i];
+  }
+  EXPECT_LE(worst, 2 * std::ldexp(1.0, -23));
+  const float inf = INFINITY;
+  std::vector<float> limits = {0.0f, -0.0f, 104.0f, 105.0f, 3e38f, inf, -89.0f, -104.0f,
+                               -3e38f, -inf, NAN};
+  std::vector<float> got = negatedExps(limits);
+  EXPECT_EQ(got[0], 1.0f);
+  EXPECT_EQ(got[1], 1.0f);
+  for (int i : {2, 3, 4, 5})
+    EXPECT_EQ(got[i], 0.0f) << "x " << limits[i];
+  for (int i : {6, 7, 8, 9})
+    EXPECT_EQ(got[i], inf) << "x " << limits[i];
+  EXPECT_EQ(got[10], 0.0f);
 }
 
 TEST(FloatKernels, FastConvEpilogues) {

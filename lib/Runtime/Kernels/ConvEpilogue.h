@@ -4,7 +4,7 @@
 // quantc_fconv_fast_*) apply to each result y while it is in cache, from
 // the QC_CONV_EPILOGUE_* params: postScale * activation(preScale * y +
 // preShift) + postShift, each step rounded to f32. On AVX-512, SiLU's exp
-// is expAVX512's polynomial; elsewhere libm's.
+// is expNegatedAVX512's polynomial (within about 2 ulp); elsewhere libm's.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QUANTC_LIB_RUNTIME_KERNELS_CONVEPILOGUE_H
@@ -88,8 +88,7 @@ private:
   template <int64_t Activation> static __m512 activate(__m512 x) {
     __m512 zero = _mm512_setzero_ps();
     if constexpr (Activation == QC_ACTIVATION_SILU)
-      return _mm512_div_ps(
-          x, _mm512_add_ps(_mm512_set1_ps(1.0f), expAVX512(_mm512_sub_ps(zero, x))));
+      return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), expNegatedAVX512(x)));
     if constexpr (Activation == QC_ACTIVATION_HARD_SWISH) {
       __m512 t = _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.0f / 6)), _mm512_set1_ps(0.5f));
       return _mm512_mul_ps(x, _mm512_min_ps(_mm512_max_ps(t, zero), _mm512_set1_ps(1.0f)));
