@@ -356,6 +356,12 @@ def QCReductionLoops : Pass<"qc-reduction-loops"> {
     pool over each plane) to `scf.for` loops over the parallel loops around
     nested `scf.for` loops carrying the accumulator (`iter_args`): the
     output is loaded once before the reductions and stored once after them.
+    Innermost reductions that every operand reads as consecutive dimensions
+    of a layout that collapses them, and whose indices the body does not
+    read, first collapse into one loop over a `memref.collapse_shape` view
+    (a global pool's plane): LLVM fully unrolls a short innermost loop (a
+    row of 40 pixels) and then vectorizes the next one out with gathers,
+    one row per lane, where one long loop vectorizes along the plane.
     The order of the reduction is unchanged.
   }];
   let dependentDialects = ["::mlir::affine::AffineDialect",
