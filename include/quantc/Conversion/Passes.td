@@ -315,6 +315,35 @@ def QCLowerMicrokernels : Pass<"qc-lower-microkernels", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def QCCollapseLoops : Pass<"qc-collapse-loops"> {
+  let summary = "The loops of bufferized linalg ops as few and as long as their operands allow";
+  let description = [{
+    LLVM fully unrolls a short innermost loop (a row of 14 to 40 elements)
+    and then vectorizes the next loop out, one row per lane, with gathers
+    and scatters: a squeeze-excitation scale over 20 x 20 planes, a -inf
+    fill of a pooling's padded 14 x 14 planes and a global pool's 40 x 40
+    plane ran at 2 to 8 times the time of one long loop. This pass runs on
+    the linalg ops that become loops (after `qc-lower-microkernels`):
+
+    - fills of two or more dimensions become `linalg.generic`;
+    - unit dimensions are dropped (upstream's
+      `populateFoldUnitExtentDimsPatterns`: a [1, C, 1, 1] channel scale
+      becomes a [C] operand read by the channel loop);
+    - consecutive loops of the same kind that every operand reads as
+      consecutive indices, in loop order, of a layout that collapses them
+      (or does not read at all) collapse into one (upstream's
+      `populateCollapseDimensions`, operands through
+      `memref.collapse_shape` views). Ops that read a loop through a
+      constant or a window offset, or whose body reads its indices, keep
+      their loops.
+
+    Each loop visits the elements in the same order as before, reductions
+    included: the results are bit for bit the same.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def QCParallelizeLoops : Pass<"qc-parallelize-loops", "::mlir::ModuleOp"> {
   let summary = "Split large bufferized linalg loops over the run's threads";
   let description = [{
@@ -356,12 +385,7 @@ def QCReductionLoops : Pass<"qc-reduction-loops"> {
     pool over each plane) to `scf.for` loops over the parallel loops around
     nested `scf.for` loops carrying the accumulator (`iter_args`): the
     output is loaded once before the reductions and stored once after them.
-    Innermost reductions that every operand reads as consecutive dimensions
-    of a layout that collapses them, and whose indices the body does not
-    read, first collapse into one loop over a `memref.collapse_shape` view
-    (a global pool's plane): LLVM fully unrolls a short innermost loop (a
-    row of 40 pixels) and then vectorizes the next one out with gathers,
-    one row per lane, where one long loop vectorizes along the plane.
+    (`qc-collapse-loops`, before, makes a global pool's plane one loop.)
     The order of the reduction is unchanged.
   }];
   let dependentDialects = ["::mlir::affine::AffineDialect",

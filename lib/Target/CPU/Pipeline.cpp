@@ -147,6 +147,12 @@ void quantc::buildCPULoweringPipeline(OpPassManager &pm, const CPUTargetOptions 
     pm.addPass(createQCReassociateReductions());
   }
   pm.addPass(createQCLowerMicrokernels());
+  // Long loops vectorize along them, not across rows. An op that updates
+  // a buffer in place must read and write one view of it: two equal views
+  // reach LLVM as two pointers that may overlap, and it leaves the loop
+  // scalar.
+  pm.addNestedPass<func::FuncOp>(createQCCollapseLoops());
+  pm.addNestedPass<func::FuncOp>(createCSEPass());
   // Large loops run over the run's threads, as the microkernels do.
   pm.addPass(createQCParallelizeLoops());
   pm.addNestedPass<func::FuncOp>(createQCReductionLoops());

@@ -3,14 +3,11 @@
 // Innermost reductions as loops whose accumulator lives in a register
 // (an scf.for iter_arg) rather than in the output buffer, so that LLVM can
 // pipeline them and, where the combiner allows (maximum), vectorize them.
-// Reductions over contiguous trailing dimensions (a global pool's plane)
-// first collapse into one loop.
 //
 //===----------------------------------------------------------------------===//
 #include "quantc/Conversion/Passes.h"
 
 #include "mlir/Dialect/Affine/Utils.h"
-#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace quantc {
@@ -131,80 +128,9 @@ struct InnermostReductionsToLoops : OpInterfaceRewritePattern<linalg::LinalgOp> 
   }
 };
 
-/// The trailing reduction loops of a bufferized linalg op collapsed into
-/// one, where every operand that reads them reads them as its trailing
-/// dimensions, in loop order, of a layout that collapses them, and the body
-/// does not ask for their indices: the loop then visits the elements in
-/// the same order. LLVM
-/// fully unrolls a short innermost loop (a 40-pixel row) and vectorizes the
-/// next one out, one row per lane, with gathers; one long loop over the
-/// plane vectorizes along it.
-struct CollapseTrailingReductions : OpInterfaceRewritePattern<linalg::LinalgOp> {
-  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
-
-  LogicalResult matchAndRewrite(linalg::LinalgOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!op.hasPureBufferSemantics() || !isa<linalg::GenericOp>(op))
-      return rewriter.notifyMatchFailure(op, "not a bufferized linalg.generic");
-    unsigned loops = op.getNumLoops(), first = op.getNumParallelLoops();
-    SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-    if (op.getNumReductionLoops() < 2 ||
-        !llvm::all_of(ArrayRef(iterators).drop_front(first), [](utils::IteratorType t) {
-          return t == utils::IteratorType::reduction;
-        }))
-      return rewriter.notifyMatchFailure(op, "not two or more innermost reductions");
-    if (!llvm::all_of(op.getIndexingMapsArray(),
-                      [](AffineMap map) { return map.isProjectedPermutation(); }))
-      return rewriter.notifyMatchFailure(op, "an operand's indices are not loop indices "
-                                             "(a pooling window's, a kept dimension's 0)");
-    if (llvm::any_of(op.getBlock()->getOps<linalg::IndexOp>(),
-                     [&](linalg::IndexOp index) { return index.getDim() >= first; }))
-      return rewriter.notifyMatchFailure(op, "the body reads a reduction's index");
-    for (OpOperand &operand : op->getOpOperands())
-      if (!readsAsTrailingDims(op, operand, first, loops))
-        return rewriter.notifyMatchFailure(op, "an operand does not read the reductions as "
-                                               "its trailing, contiguous dimensions");
-    SmallVector<ReassociationIndices> folded;
-    for (unsigned d = 0; d < first; ++d)
-      folded.push_back({d});
-    folded.push_back(llvm::to_vector(llvm::seq<int64_t>(first, loops)));
-    FailureOr<linalg::CollapseResult> collapsed =
-        linalg::collapseOpIterationDims(op, folded, rewriter);
-    if (failed(collapsed))
-      return rewriter.notifyMatchFailure(op, "its dimensions do not collapse");
-    rewriter.replaceOp(op, collapsed->results);
-    return success();
-  }
-
-  /// Whether `operand` (whose indices are loop indices) does not read the
-  /// reduction loops [first, loops), or reads them as its trailing indices,
-  /// in order, of a layout that collapses them.
-  static bool readsAsTrailingDims(linalg::LinalgOp op, OpOperand &operand, unsigned first,
-                                  unsigned loops) {
-    AffineMap map = op.getMatchingIndexingMap(&operand);
-    unsigned rank = map.getNumResults(), count = loops - first;
-    if (llvm::none_of(llvm::seq(first, loops), [&](unsigned d) { return map.isFunctionOfDim(d); }))
-      return true;
-    auto type = dyn_cast<MemRefType>(operand.get().getType());
-    if (!type || rank < count)
-      return false;
-    unsigned lead = rank - count;
-    for (unsigned i = 0; i < count; ++i)
-      if (map.getResult(lead + i) != getAffineDimExpr(first + i, op.getContext()))
-        return false;
-    SmallVector<ReassociationIndices> reassociation;
-    for (unsigned d = 0; d < lead; ++d)
-      reassociation.push_back({d});
-    reassociation.push_back(llvm::to_vector(llvm::seq<int64_t>(lead, rank)));
-    return memref::CollapseShapeOp::isGuaranteedCollapsible(type, reassociation);
-  }
-};
-
 struct QCReductionLoopsPass : quantc::impl::QCReductionLoopsBase<QCReductionLoopsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    // Collapsing first: it yields the op that becomes loops.
-    patterns.add<CollapseTrailingReductions>(&getContext(), /*benefit=*/2);
     patterns.add<InnermostReductionsToLoops>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

@@ -75,25 +75,24 @@ func.func @quantized_matmul(%a: memref<1x5x7xi8>, %b: memref<1x7x3xi8>, %c: memr
 // -----
 
 // Rule: several innermost reductions (a global pool over each channel's
-// plane, the sum of a whole tensor) that every operand reads as its
-// trailing, contiguous dimensions in loop order collapse into one loop
-// over a collapsed view, which visits the elements in the same order.
+// plane, the sum of a whole tensor) nest in their order, each carrying the
+// element into the next and yielding it back out.
 // CHECK-LABEL: func.func @plane_sums
-// CHECK: %[[PLANES:.*]] = memref.collapse_shape %arg0 {{\[\[}}0], [1, 2]] : memref<3x4x5xf32> into memref<3x20xf32>
 // CHECK: scf.for %[[C:.*]] = %c0 to %c3 step %c1 {
 // CHECK:   %[[START:.*]] = memref.load %arg1[%[[C]]] : memref<3xf64>
-// CHECK:   %[[SUM:.*]] = scf.for %[[I:.*]] = %c0 to %c20 step %c1 iter_args(%[[ACC:.*]] = %[[START]]) -> (f64) {
-// CHECK:     %[[V:.*]] = memref.load %[[PLANES]][%[[C]], %[[I]]] : memref<3x20xf32>
-// CHECK:     %[[W:.*]] = arith.extf %[[V]] : f32 to f64
-// CHECK:     %[[NEXT:.*]] = arith.addf %[[ACC]], %[[W]] : f64
-// CHECK:     scf.yield %[[NEXT]] : f64
+// CHECK:   %[[SUM:.*]] = scf.for %[[Y:.*]] = %c0 to %c4 step %c1 iter_args(%[[ROW:.*]] = %[[START]]) -> (f64) {
+// CHECK:     %[[INNER:.*]] = scf.for %[[X:.*]] = %c0 to %c5 step %c1 iter_args(%[[ACC:.*]] = %[[ROW]]) -> (f64) {
+// CHECK:       %[[V:.*]] = memref.load %arg0[%[[C]], %[[Y]], %[[X]]] : memref<3x4x5xf32>
+// CHECK:       %[[W:.*]] = arith.extf %[[V]] : f32 to f64
+// CHECK:       %[[NEXT:.*]] = arith.addf %[[ACC]], %[[W]] : f64
+// CHECK:       scf.yield %[[NEXT]] : f64
+// CHECK:     scf.yield %[[INNER]] : f64
 // CHECK:   memref.store %[[SUM]], %arg1[%[[C]]] : memref<3xf64>
-// CHECK: %[[ALL:.*]] = memref.collapse_shape %arg0 {{\[\[}}0, 1, 2]] : memref<3x4x5xf32> into memref<60xf32>
 // CHECK: %[[TOTAL_START:.*]] = memref.load %arg2[] : memref<f32>
-// CHECK: %[[TOTAL:.*]] = scf.for %[[J:.*]] = %c0 to %c60 step %c1 iter_args(%{{.*}} = %[[TOTAL_START]]) -> (f32) {
-// CHECK:   memref.load %[[ALL]][%[[J]]] : memref<60xf32>
+// CHECK: %[[TOTAL:.*]] = scf.for %{{.*}} = %c0 to %c3 step %c1 iter_args(%{{.*}} = %[[TOTAL_START]]) -> (f32) {
+// CHECK:   scf.for %{{.*}} = %c0 to %c4 step %c1 iter_args
+// CHECK:     scf.for %{{.*}} = %c0 to %c5 step %c1 iter_args
 // CHECK: memref.store %[[TOTAL]], %arg2[] : memref<f32>
-// CHECK-NOT: scf.for
 // CHECK-NOT: linalg.generic
 #x3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 #c3 = affine_map<(d0, d1, d2) -> (d0)>
@@ -108,78 +107,6 @@ func.func @plane_sums(%x: memref<3x4x5xf32>, %c: memref<3xf64>, %s: memref<f32>)
   }
   linalg.generic {indexing_maps = [#x3, #s3], iterator_types = ["reduction", "reduction", "reduction"]}
       ins(%x : memref<3x4x5xf32>) outs(%s : memref<f32>) {
-  ^bb0(%in: f32, %out: f32):
-    %r = arith.addf %in, %out : f32
-    linalg.yield %r : f32
-  }
-  return
-}
-
-// -----
-
-// Rule: innermost reductions stay nested loops where collapsing them
-// would change what is read or in which order: a view whose rows are not
-// contiguous (a slice of wider rows), an operand that reads the plane
-// transposed, a body that asks for a reduction's index, and a pooling
-// window whose taps are offsets of the output pixel.
-// CHECK-LABEL: func.func @planes_kept_apart
-// CHECK-NOT: memref.collapse_shape
-// CHECK-COUNT-3: scf.for %{{.*}} = %c0 to %c4 step %c1 iter_args
-// CHECK: scf.for %{{.*}} = %c0 to %c3 step %c1 iter_args
-// CHECK: scf.for %{{.*}} = %c0 to %c3 step %c1 iter_args
-// CHECK-NOT: memref.collapse_shape
-#x3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
-#xt = affine_map<(d0, d1, d2) -> (d0, d2, d1)>
-#c3 = affine_map<(d0, d1, d2) -> (d0)>
-#window = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 * 2 + d3, d2 * 2 + d4)>
-#taps = affine_map<(d0, d1, d2, d3, d4) -> (d3, d4)>
-#pixel = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2)>
-func.func @planes_kept_apart(%wide: memref<3x4x8xf32>, %x: memref<3x4x4xf32>, %c: memref<3xf32>, %taps: memref<3x3xf32>, %pooled: memref<3x1x1xf32>) {
-  %slice = memref.subview %wide[0, 0, 0] [3, 4, 4] [1, 1, 1] : memref<3x4x8xf32> to memref<3x4x4xf32, strided<[32, 8, 1]>>
-  linalg.generic {indexing_maps = [#x3, #c3], iterator_types = ["parallel", "reduction", "reduction"]}
-      ins(%slice : memref<3x4x4xf32, strided<[32, 8, 1]>>) outs(%c : memref<3xf32>) {
-  ^bb0(%in: f32, %out: f32):
-    %r = arith.addf %in, %out : f32
-    linalg.yield %r : f32
-  }
-  linalg.generic {indexing_maps = [#x3, #xt, #c3], iterator_types = ["parallel", "reduction", "reduction"]}
-      ins(%x, %x : memref<3x4x4xf32>, memref<3x4x4xf32>) outs(%c : memref<3xf32>) {
-  ^bb0(%a: f32, %b: f32, %out: f32):
-    %p = arith.mulf %a, %b : f32
-    %r = arith.addf %p, %out : f32
-    linalg.yield %r : f32
-  }
-  linalg.generic {indexing_maps = [#x3, #c3], iterator_types = ["parallel", "reduction", "reduction"]}
-      ins(%x : memref<3x4x4xf32>) outs(%c : memref<3xf32>) {
-  ^bb0(%in: f32, %out: f32):
-    %k = linalg.index 2 : index
-    %ki = arith.index_cast %k : index to i32
-    %kf = arith.sitofp %ki : i32 to f32
-    %p = arith.mulf %in, %kf : f32
-    %r = arith.addf %p, %out : f32
-    linalg.yield %r : f32
-  }
-  linalg.generic {indexing_maps = [#window, #taps, #pixel], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]}
-      ins(%x, %taps : memref<3x4x4xf32>, memref<3x3xf32>) outs(%pooled : memref<3x1x1xf32>) {
-  ^bb0(%in: f32, %tap: f32, %out: f32):
-    %r = arith.addf %in, %out : f32
-    linalg.yield %r : f32
-  }
-  return
-}
-
-// -----
-
-// Rule: a reduction of every dimension into a kept 1x1x1 (whose indices
-// are 0, not loops) is neither collapsed nor lowered here.
-// CHECK-LABEL: func.func @kept_dims_sum
-// CHECK-NOT: memref.collapse_shape
-// CHECK: linalg.generic
-#x3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
-#kept = affine_map<(d0, d1, d2) -> (0, 0, 0)>
-func.func @kept_dims_sum(%x: memref<2x3x4xf32>, %s: memref<1x1x1xf32>) {
-  linalg.generic {indexing_maps = [#x3, #kept], iterator_types = ["reduction", "reduction", "reduction"]}
-      ins(%x : memref<2x3x4xf32>) outs(%s : memref<1x1x1xf32>) {
   ^bb0(%in: f32, %out: f32):
     %r = arith.addf %in, %out : f32
     linalg.yield %r : f32
