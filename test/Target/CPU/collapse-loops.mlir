@@ -1,4 +1,5 @@
 // RUN: quant-opt %s --split-input-file --qc-collapse-loops | FileCheck %s
+// RUN: quant-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(qc-collapse-loops,cse))' | FileCheck %s --check-prefix=CSE
 
 // Rule: an element-wise op with a channel scale ([1, C, 1, 1], read through
 // constant indices) drops its unit dimensions, then collapses each plane's
@@ -35,6 +36,32 @@ func.func @channel_scale(%x: memref<1x96x20x20xf32>, %s: memref<1x96x1x1xf32>, %
 func.func @into_concat_slice(%x: memref<1x24x40x40xf32>, %s: memref<1x24x1x1xf32>, %y: memref<1x24x40x40xf32, strided<[153600, 1600, 40, 1], offset: 115200>>) {
   linalg.generic {indexing_maps = [#id, #bc, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
       ins(%x, %s : memref<1x24x40x40xf32>, memref<1x24x1x1xf32>) outs(%y : memref<1x24x40x40xf32, strided<[153600, 1600, 40, 1], offset: 115200>>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %m = arith.mulf %a, %b : f32
+    linalg.yield %m : f32
+  }
+  return
+}
+
+// -----
+
+// Rule: an op that scales a buffer in place collapses it once per operand;
+// the CSE that the CPU pipeline runs next leaves one view to read and write
+// (two reach LLVM as two pointers that may overlap, and the loop stays
+// scalar).
+// CHECK-LABEL: func.func @scale_in_place
+// CHECK-COUNT-2: memref.collapse_shape %arg0 {{\[\[}}0, 1], [2], [3]]
+// CSE-LABEL: func.func @scale_in_place
+// CSE: %[[FLAT:.*]] = memref.collapse_shape %arg0 {{\[\[}}0, 1], [2], [3]]
+// CSE-NOT: memref.collapse_shape %arg0
+// CSE: %[[PLANES:.*]] = memref.collapse_shape %[[FLAT]] {{\[\[}}0], [1, 2]]
+// CSE-NOT: memref.collapse_shape %[[FLAT]]
+// CSE: linalg.generic {{.*}}ins(%[[PLANES]], %{{.*}} : memref<8x400xf32>, memref<8xf32>) outs(%[[PLANES]] : memref<8x400xf32>)
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#bc = affine_map<(d0, d1, d2, d3) -> (d0, d1, 0, 0)>
+func.func @scale_in_place(%x: memref<1x8x20x20xf32>, %s: memref<1x8x1x1xf32>) {
+  linalg.generic {indexing_maps = [#id, #bc, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %s : memref<1x8x20x20xf32>, memref<1x8x1x1xf32>) outs(%x : memref<1x8x20x20xf32>) {
   ^bb0(%a: f32, %b: f32, %out: f32):
     %m = arith.mulf %a, %b : f32
     linalg.yield %m : f32
