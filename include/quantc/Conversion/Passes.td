@@ -325,7 +325,8 @@ def QCCollapseLoops : Pass<"qc-collapse-loops"> {
     plane ran at 2 to 8 times the time of one long loop. This pass runs on
     the linalg ops that become loops (after `qc-lower-microkernels`):
 
-    - fills of two or more dimensions become `linalg.generic`;
+    - fills and maps (a padding's fill) of two or more dimensions become
+      `linalg.generic`;
     - unit dimensions are dropped (upstream's
       `populateFoldUnitExtentDimsPatterns`: a [1, C, 1, 1] channel scale
       becomes a [C] operand read by the channel loop);
